@@ -1,0 +1,42 @@
+# sessionsim: see README.md. Every target installs what it needs through go.mod.
+GO        ?= go
+PKGS      ?= ./...
+BIN       := bin/sessionsim
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X github.com/sessionsim/sessionsim/internal/cli.Version=$(VERSION)
+FUZZTIME  ?= 20s
+BENCHTIME ?= 1s
+
+.PHONY: all build run test bench fuzz lint clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sessionsim
+
+# Runs the default scenario on the in-process simulator and writes runs/<name>/ with the report.
+run: build
+	./$(BIN) run
+
+# Unit, property and end-to-end tests, fuzz seed corpora included; lint first.
+test: lint
+	$(GO) test -count=1 $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+# Runs every fuzz target for FUZZTIME each.
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+lint:
+	@out=$$(gofmt -l .); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+clean:
+	rm -rf bin

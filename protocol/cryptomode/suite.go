@@ -1,0 +1,176 @@
+package cryptomode
+
+import (
+	"crypto/ecdh"
+	"crypto/ed25519"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"golang.org/x/crypto/blake2b"
+)
+
+// X25519KeyPair is an X25519 key pair. In modeled mode the public key is not a curve point, but
+// it has the same size and plays the same role.
+type X25519KeyPair struct {
+	Secret [32]byte
+	Public [32]byte
+}
+
+// Suite is the set of asymmetric operations the protocol uses, in one of the two modes. Every
+// operation also returns the CPU time the real operation costs (from Costs), in both modes, so
+// that the simulator charges the same virtual CPU whatever the mode. Symmetric ciphers and hashes
+// are cheap and run for real in both modes.
+type Suite interface {
+	Mode() Mode
+	Costs() Costs
+	// NewX25519 makes a fresh (ephemeral) key pair from 32 bytes of r.
+	NewX25519(r io.Reader) (X25519KeyPair, time.Duration, error)
+	// X25519FromSecret completes a key pair whose secret is known (a node's or a user's).
+	X25519FromSecret(secret [32]byte) (X25519KeyPair, time.Duration, error)
+	// SharedSecret is the X25519 agreement between self and peer; both sides of a pair get the
+	// same value.
+	SharedSecret(self X25519KeyPair, peer [32]byte) ([32]byte, time.Duration, error)
+	// Sign makes an Ed25519 signature (64 bytes).
+	Sign(priv ed25519.PrivateKey, msg []byte) ([]byte, time.Duration)
+	// Verify checks an Ed25519 signature.
+	Verify(pub []byte, msg, sig []byte) (bool, time.Duration)
+}
+
+// ErrLowOrderPoint is returned by SharedSecret when the peer's key gives an all-zero secret.
+var ErrLowOrderPoint = errors.New("x25519: peer public key is a low-order point")
+
+// New returns the suite for a mode, charging costs c.
+func New(m Mode, c Costs) Suite {
+	if m == Modeled {
+		return modeled{c}
+	}
+	return real{c}
+}
+
+type real struct{ c Costs }
+
+func (real) Mode() Mode     { return Real }
+func (s real) Costs() Costs { return s.c }
+
+func (s real) NewX25519(r io.Reader) (X25519KeyPair, time.Duration, error) {
+	var sec [32]byte
+	if _, err := io.ReadFull(r, sec[:]); err != nil {
+		return X25519KeyPair{}, 0, fmt.Errorf("x25519 key generation: reading randomness: %w", err)
+	}
+	kp, _, err := s.X25519FromSecret(sec)
+	return kp, s.c.X25519KeyGen, err
+}
+
+func (s real) X25519FromSecret(secret [32]byte) (X25519KeyPair, time.Duration, error) {
+	k, err := ecdh.X25519().NewPrivateKey(secret[:])
+	if err != nil {
+		return X25519KeyPair{}, 0, fmt.Errorf("x25519 secret: %w", err)
+	}
+	kp := X25519KeyPair{Secret: secret}
+	copy(kp.Public[:], k.PublicKey().Bytes())
+	return kp, s.c.X25519KeyGen, nil
+}
+
+func (s real) SharedSecret(self X25519KeyPair, peer [32]byte) ([32]byte, time.Duration, error) {
+	var out [32]byte
+	k, err := ecdh.X25519().NewPrivateKey(self.Secret[:])
+	if err != nil {
+		return out, 0, fmt.Errorf("x25519 secret: %w", err)
+	}
+	p, err := ecdh.X25519().NewPublicKey(peer[:])
+	if err != nil {
+		return out, s.c.X25519, fmt.Errorf("x25519 peer key: %w", err)
+	}
+	sh, err := k.ECDH(p)
+	if err != nil {
+		return out, s.c.X25519, ErrLowOrderPoint
+	}
+	copy(out[:], sh)
+	return out, s.c.X25519, nil
+}
+
+func (s real) Sign(priv ed25519.PrivateKey, msg []byte) ([]byte, time.Duration) {
+	return ed25519.Sign(priv, msg), s.c.Ed25519Sign
+}
+
+func (s real) Verify(pub []byte, msg, sig []byte) (bool, time.Duration) {
+	if len(pub) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {
+		return false, 0
+	}
+	return ed25519.Verify(pub, msg, sig), s.c.Ed25519Verify
+}
+
+// modeled replaces curve operations with hashes of the public values. It is not secure against
+// anyone (whoever knows both public keys knows the "shared" secret), which is fine inside the
+// simulator: what a party can see is decided by who holds which value, not by breaking crypto.
+// Sizes, formats and failure behaviour (wrong key, wrong message) are those of the real suite.
+type modeled struct{ c Costs }
+
+func (modeled) Mode() Mode     { return Modeled }
+func (s modeled) Costs() Costs { return s.c }
+
+// modeledPublic maps a secret to its stand-in public key.
+func modeledPublic(secret [32]byte) [32]byte {
+	return blake2b.Sum256(append([]byte("sessionsim-modeled-x25519-public"), secret[:]...))
+}
+
+func (s modeled) NewX25519(r io.Reader) (X25519KeyPair, time.Duration, error) {
+	var kp X25519KeyPair
+	if _, err := io.ReadFull(r, kp.Secret[:]); err != nil {
+		return kp, 0, fmt.Errorf("x25519 key generation: reading randomness: %w", err)
+	}
+	kp.Public = modeledPublic(kp.Secret)
+	return kp, s.c.X25519KeyGen, nil
+}
+
+// X25519FromSecret in modeled mode also uses the real conversion, so that long-term keys (a
+// node's, a user's Session ID) are the real ones and interoperate with real-mode tools; only
+// per-message operations are modeled.
+func (s modeled) X25519FromSecret(secret [32]byte) (X25519KeyPair, time.Duration, error) {
+	return real(s).X25519FromSecret(secret)
+}
+
+func (s modeled) SharedSecret(self X25519KeyPair, peer [32]byte) ([32]byte, time.Duration, error) {
+	a, b := self.Public, peer
+	if subtle.ConstantTimeCompare(a[:], b[:]) == 0 && lessBytes(b[:], a[:]) {
+		a, b = b, a
+	}
+	h, _ := blake2b.New256([]byte("sessionsim-modeled-x25519-shared"))
+	h.Write(a[:])
+	h.Write(b[:])
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out, s.c.X25519, nil
+}
+
+func (s modeled) Sign(priv ed25519.PrivateKey, msg []byte) ([]byte, time.Duration) {
+	return modeledSignature(priv.Public().(ed25519.PublicKey), msg), s.c.Ed25519Sign
+}
+
+func (s modeled) Verify(pub []byte, msg, sig []byte) (bool, time.Duration) {
+	if len(pub) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {
+		return false, 0
+	}
+	return subtle.ConstantTimeCompare(modeledSignature(pub, msg), sig) == 1, s.c.Ed25519Verify
+}
+
+// modeledSignature is 64 bytes that depend on the signer's public key and the whole message, so
+// a changed message or a different signer fails verification as a real signature would.
+func modeledSignature(pub []byte, msg []byte) []byte {
+	h, _ := blake2b.New512([]byte("sessionsim-modeled-ed25519"))
+	h.Write(pub)
+	h.Write(msg)
+	return h.Sum(nil)
+}
+
+func lessBytes(a, b []byte) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
+}
