@@ -1,0 +1,201 @@
+// Package results is the format of a run's results directory: the resolved scenario, the
+// versioned summary.json, and run.json with what varies between otherwise identical runs (wall
+// time, host). Reports read only this format; everything they show is recomputable from it.
+package results
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// SchemaVersion is the version of summary.json. Bump it when a field changes meaning or goes
+// away; adding a field keeps it.
+const SchemaVersion = 1
+
+// File names inside a results directory.
+const (
+	SummaryFile  = "summary.json"
+	ScenarioFile = "scenario.yaml"
+	RunFile      = "run.json"
+	ReportFile   = "report.html"
+	// IncompleteMarker exists while a run is writing its directory, and stays if it failed, so
+	// a half-written directory never looks complete.
+	IncompleteMarker = "INCOMPLETE"
+)
+
+// Summary is summary.json: everything measured, deterministic for a given seed and binary
+// (nothing here depends on the wall clock or the machine).
+type Summary struct {
+	Schema   int    `json:"schema"`
+	Scenario string `json:"scenario"`
+	Seed     uint64 `json:"seed"`
+	Crypto   string `json:"crypto"`
+	Version  string `json:"version"`
+
+	VirtualSeconds float64 `json:"virtual_seconds"`
+	Nodes          int     `json:"nodes"`
+	Clients        int     `json:"clients"`
+
+	Messages      Messages `json:"messages"`
+	DeliveryRatio float64  `json:"delivery_ratio"`
+
+	EndToEndMs Percentiles `json:"end_to_end_latency_ms"`
+	OnionRTTMs Percentiles `json:"onion_rtt_ms"`
+	// OnionRTTByPlatform splits onion round trips by client platform.
+	OnionRTTByPlatform map[string]Percentiles `json:"onion_rtt_ms_by_platform,omitempty"`
+
+	Store       Store       `json:"store"`
+	Replication Replication `json:"replication"`
+	Paths       Paths       `json:"paths"`
+	Traffic     Traffic     `json:"traffic"`
+	CPU         CPU         `json:"cpu"`
+	Network     NetworkInfo `json:"network"`
+	Engine      Engine      `json:"engine"`
+	// Garbage counts malformed or undecryptable data clients received, by kind.
+	Garbage map[string]uint64 `json:"garbage,omitempty"`
+}
+
+// Messages counts 1:1 messages by outcome. Delivered + Lost + Pending + Undeliverable = Sent.
+type Messages struct {
+	Sent uint64 `json:"sent"`
+	// Delivered: decrypted by the recipient.
+	Delivered uint64 `json:"delivered"`
+	// Lost: not delivered although the recipient was online after the message was stored, or
+	// never stored at all; LostByCause explains each.
+	Lost        uint64            `json:"lost"`
+	LostByCause map[string]uint64 `json:"lost_by_cause,omitempty"`
+	// Pending: the recipient has not been online since the message was sent; left out of the
+	// delivery ratio.
+	Pending uint64 `json:"pending"`
+	// Undeliverable: addressed to a Session ID no client owns (stored, never read).
+	Undeliverable uint64 `json:"undeliverable"`
+	// Duplicates: deliveries of a message already decrypted (deduplicated by the client).
+	Duplicates uint64 `json:"duplicates"`
+}
+
+// Percentiles summarises a distribution.
+type Percentiles struct {
+	Count uint64  `json:"count"`
+	Mean  float64 `json:"mean"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max"`
+}
+
+// Store is the outcome of clients' store requests (each message is one logical store, retried
+// up to 3 times).
+type Store struct {
+	Attempts  uint64  `json:"attempts"`
+	Succeeded uint64  `json:"succeeded"`
+	Failed    uint64  `json:"failed"`
+	Ratio     float64 `json:"success_ratio"`
+}
+
+// Replication is the number of live copies per unexpired message, sampled over the run.
+type Replication struct {
+	Samples    uint64  `json:"samples"`
+	MinCopies  float64 `json:"min_copies"`
+	P1Copies   float64 `json:"p1_copies"`
+	MeanCopies float64 `json:"mean_copies"`
+	// Timeline is (virtual seconds, min copies, mean copies) at each sample.
+	Timeline [][3]float64 `json:"timeline,omitempty"`
+}
+
+// Paths counts onion path events across clients.
+type Paths struct {
+	Built        uint64            `json:"built"`
+	Rebuilds     uint64            `json:"rebuilds"`
+	DroppedCause map[string]uint64 `json:"dropped_by_cause,omitempty"`
+}
+
+// Traffic is bytes moved on the simulated wire.
+type Traffic struct {
+	TotalBytes       uint64 `json:"total_bytes"`
+	ReplicationBytes uint64 `json:"replication_bytes"`
+	SwarmChangeBytes uint64 `json:"swarm_change_bytes"`
+}
+
+// CPU is the virtual CPU busy time of node hosts.
+type CPU struct {
+	MeanNodeBusySeconds float64 `json:"mean_node_busy_seconds"`
+	MaxNodeBusySeconds  float64 `json:"max_node_busy_seconds"`
+	// MeanNodeUtilisation is mean busy time / (virtual time x cores).
+	MeanNodeUtilisation float64 `json:"mean_node_utilisation"`
+}
+
+// NetworkInfo describes the service-node network at the end of the run.
+type NetworkInfo struct {
+	ActiveNodes     int    `json:"active_nodes"`
+	Swarms          int    `json:"swarms"`
+	Blocks          uint64 `json:"blocks"`
+	Decommissions   uint64 `json:"decommissions"`
+	Deregistrations uint64 `json:"deregistrations"`
+}
+
+// Engine is the simulator's own counters.
+type Engine struct {
+	Events       uint64 `json:"events"`
+	Calls        uint64 `json:"calls"`
+	CallTimeouts uint64 `json:"call_timeouts"`
+	LateReplies  uint64 `json:"late_replies"`
+}
+
+// Run is run.json: facts about this execution that are not part of the deterministic result.
+type Run struct {
+	Version     string  `json:"version"`
+	Commit      string  `json:"commit,omitempty"`
+	GoVersion   string  `json:"go_version"`
+	WallSeconds float64 `json:"wall_seconds"`
+	// Speedup is virtual seconds per wall second.
+	Speedup   float64 `json:"speedup"`
+	StartedAt string  `json:"started_at"`
+	Command   string  `json:"command"`
+}
+
+// WriteJSON writes v as indented JSON to dir/name, creating or replacing the file.
+func WriteJSON(dir, name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", name, err)
+	}
+	b = append(b, '\n')
+	return WriteFile(dir, name, b)
+}
+
+// WriteFile writes data to dir/name through a temporary file, so a reader never sees half a file.
+func WriteFile(dir, name string, data []byte) error {
+	tmp := filepath.Join(dir, "."+name+".tmp")
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
+	}
+	return nil
+}
+
+// ReadSummary loads dir/summary.json, refusing an incomplete directory or an unknown schema.
+func ReadSummary(dir string) (Summary, error) {
+	var s Summary
+	if _, err := os.Stat(filepath.Join(dir, IncompleteMarker)); err == nil {
+		return s, fmt.Errorf("%s: the run that wrote this directory did not finish (%s is present); run it again", dir, IncompleteMarker)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return s, fmt.Errorf("%s: no %s here; is this a sessionsim results directory?", dir, SummaryFile)
+		}
+		return s, err
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("%s: %w", filepath.Join(dir, SummaryFile), err)
+	}
+	if s.Schema != SchemaVersion {
+		return s, fmt.Errorf("%s: summary schema %d, this build reads schema %d", dir, s.Schema, SchemaVersion)
+	}
+	return s, nil
+}

@@ -1,0 +1,215 @@
+// Package scenarios defines what a sessionsim run does: the scenario schema with its defaults and
+// validation, the built-in scenario files, and loading them (file, SESSIONSIM_* environment,
+// --set overrides) strictly, so that a typo is an error rather than a silently ignored setting.
+package scenarios
+
+import (
+	"time"
+)
+
+// Scenario is one run's full description. Every field has a default (see Default); the resolved
+// scenario, with every default filled in, is written into the results directory.
+type Scenario struct {
+	// Name identifies the scenario in reports and in the default results directory name.
+	Name string `mapstructure:"name" yaml:"name" json:"name"`
+	// Description is free text shown in reports.
+	Description string `mapstructure:"description" yaml:"description" json:"description"`
+	// Seed makes the run reproducible: same seed, same binary, byte-identical summary.json.
+	Seed uint64 `mapstructure:"seed" yaml:"seed" json:"seed"`
+	// Mode is the driver: "sim" (in-process, virtual time) is the only one this build runs.
+	Mode string `mapstructure:"mode" yaml:"mode" json:"mode"`
+	// Crypto is "real" (every byte as on the real network) or "modeled" (same sizes and views,
+	// no curve operations, their CPU cost charged): modeled is what makes 100,000 clients fit.
+	Crypto string `mapstructure:"crypto" yaml:"crypto" json:"crypto"`
+	// Duration is the virtual time during which clients send.
+	Duration time.Duration `mapstructure:"duration" yaml:"duration" json:"duration"`
+	// Warmup is virtual time before the first message, for clients to bootstrap and build paths.
+	Warmup time.Duration `mapstructure:"warmup" yaml:"warmup" json:"warmup"`
+	// Drain is virtual time after Duration in which nothing new is sent, so messages in flight
+	// arrive; messages whose recipient was not online since they were sent are reported pending.
+	Drain time.Duration `mapstructure:"drain" yaml:"drain" json:"drain"`
+
+	Network  Network  `mapstructure:"network" yaml:"network" json:"network"`
+	Nodes    Nodes    `mapstructure:"nodes" yaml:"nodes" json:"nodes"`
+	Registry Registry `mapstructure:"registry" yaml:"registry" json:"registry"`
+	Clients  Clients  `mapstructure:"clients" yaml:"clients" json:"clients"`
+	Workload Workload `mapstructure:"workload" yaml:"workload" json:"workload"`
+	Faults   []Fault  `mapstructure:"faults" yaml:"faults" json:"faults"`
+}
+
+// Network is the link model.
+type Network struct {
+	// LatencyMatrix is a CSV of region-to-region RTTs in ms; "builtin" is the embedded
+	// aws-2017 matrix.
+	LatencyMatrix string `mapstructure:"latency_matrix" yaml:"latency_matrix" json:"latency_matrix"`
+	// SameRegionRTT is the RTT between two hosts of one region (the matrix diagonal).
+	SameRegionRTT time.Duration `mapstructure:"same_region_rtt" yaml:"same_region_rtt" json:"same_region_rtt"`
+	// Jitter is the standard deviation added to each one-way propagation delay, as a fraction of it.
+	Jitter float64 `mapstructure:"jitter" yaml:"jitter" json:"jitter"`
+}
+
+// Nodes are the service nodes.
+type Nodes struct {
+	// Count is how many service nodes are registered at the start.
+	Count int `mapstructure:"count" yaml:"count" json:"count"`
+	// Regions weights where nodes are placed (an assumption: the public figures only say "about
+	// 2,000 nodes in 39 countries", many on large European hosts).
+	Regions map[string]float64 `mapstructure:"regions" yaml:"regions" json:"regions"`
+	// StorageServer selects the replication behaviour: "2.11" (ready handshake, bounded dumps,
+	// retried forwards) or "2.8" (full pushes, no retries).
+	StorageServer string `mapstructure:"storage_server" yaml:"storage_server" json:"storage_server"`
+	// Cores is the CPU cores of each node host.
+	Cores int `mapstructure:"cores" yaml:"cores" json:"cores"`
+	// LargestOperatorShare is the fraction of nodes run by the largest operator.
+	LargestOperatorShare float64 `mapstructure:"largest_operator_share" yaml:"largest_operator_share" json:"largest_operator_share"`
+	// Churn makes nodes fail and join during the run.
+	Churn Churn `mapstructure:"churn" yaml:"churn" json:"churn"`
+}
+
+// Churn is random node failure and arrival, as Poisson processes over the whole network.
+type Churn struct {
+	// CrashesPerHour is the rate at which random active nodes crash (and stay down).
+	CrashesPerHour float64 `mapstructure:"crashes_per_hour" yaml:"crashes_per_hour" json:"crashes_per_hour"`
+	// JoinsPerHour is the rate at which new nodes register.
+	JoinsPerHour float64 `mapstructure:"joins_per_hour" yaml:"joins_per_hour" json:"joins_per_hour"`
+}
+
+// Registry is the service-node list's rules, shortened where a scenario is shorter than the
+// real thresholds.
+type Registry struct {
+	// BlockInterval is the time between blocks (2 minutes on the real chain).
+	BlockInterval time.Duration `mapstructure:"block_interval" yaml:"block_interval" json:"block_interval"`
+	// ListDelay is how long after a block the nodes learn the new list.
+	ListDelay time.Duration `mapstructure:"list_delay" yaml:"list_delay" json:"list_delay"`
+	// DecommissionAfter is how long a node may fail reachability tests before it is
+	// decommissioned (1h05m on the real network).
+	DecommissionAfter time.Duration `mapstructure:"decommission_after" yaml:"decommission_after" json:"decommission_after"`
+	// UptimeProofMaxAge is how old a node's last uptime proof may be (2h05m on the real network).
+	UptimeProofMaxAge time.Duration `mapstructure:"uptime_proof_max_age" yaml:"uptime_proof_max_age" json:"uptime_proof_max_age"`
+	// SeedNodes is how many seed nodes answer clients' bootstrap requests.
+	SeedNodes int `mapstructure:"seed_nodes" yaml:"seed_nodes" json:"seed_nodes"`
+}
+
+// Clients are the simulated users.
+type Clients struct {
+	// Count is how many clients (users) take part.
+	Count int `mapstructure:"count" yaml:"count" json:"count"`
+	// Regions weights where clients are placed.
+	Regions map[string]float64 `mapstructure:"regions" yaml:"regions" json:"regions"`
+	// Platforms weights the app each client runs: desktop, ios, android.
+	Platforms map[string]float64 `mapstructure:"platforms" yaml:"platforms" json:"platforms"`
+	// Sessions makes clients go offline and come back.
+	Sessions Sessions `mapstructure:"sessions" yaml:"sessions" json:"sessions"`
+}
+
+// Sessions are clients' online/offline periods, exponentially distributed.
+type Sessions struct {
+	// MeanOnline is the mean length of an online period; 0 keeps every client online.
+	MeanOnline time.Duration `mapstructure:"mean_online" yaml:"mean_online" json:"mean_online"`
+	// MeanOffline is the mean length of an offline period.
+	MeanOffline time.Duration `mapstructure:"mean_offline" yaml:"mean_offline" json:"mean_offline"`
+}
+
+// Workload is who writes to whom, how often and how much.
+type Workload struct {
+	// Graph is the conversation graph: "small-world" (Watts-Strogatz ring with rewiring) or
+	// "random" (each client picks contacts uniformly).
+	Graph string `mapstructure:"graph" yaml:"graph" json:"graph"`
+	// Contacts is each client's number of contacts (even, for the small-world ring).
+	Contacts int `mapstructure:"contacts" yaml:"contacts" json:"contacts"`
+	// Rewire is the small-world rewiring probability.
+	Rewire float64 `mapstructure:"rewire" yaml:"rewire" json:"rewire"`
+	// MessagesPerHour is each online client's mean sending rate (Poisson).
+	MessagesPerHour float64 `mapstructure:"messages_per_hour" yaml:"messages_per_hour" json:"messages_per_hour"`
+	// Size is the message body size in bytes, log-normally distributed.
+	Size SizeDist `mapstructure:"size" yaml:"size" json:"size"`
+	// UnknownRecipientShare is the fraction of messages sent to Session IDs no client owns
+	// (counted as undeliverable, never as delivered).
+	UnknownRecipientShare float64 `mapstructure:"unknown_recipient_share" yaml:"unknown_recipient_share" json:"unknown_recipient_share"`
+}
+
+// SizeDist is a log-normal body size, clipped to [Min, Max].
+type SizeDist struct {
+	Median int     `mapstructure:"median" yaml:"median" json:"median"`
+	Sigma  float64 `mapstructure:"sigma" yaml:"sigma" json:"sigma"`
+	Min    int     `mapstructure:"min" yaml:"min" json:"min"`
+	Max    int     `mapstructure:"max" yaml:"max" json:"max"`
+}
+
+// Fault is one scheduled impairment.
+type Fault struct {
+	// At is when the fault starts, in virtual time from the start of the run.
+	At time.Duration `mapstructure:"at" yaml:"at" json:"at"`
+	// For is how long it lasts; 0 means until the end (crashes are permanent).
+	For time.Duration `mapstructure:"for" yaml:"for" json:"for"`
+	// Kind is "crash" (Count random nodes, or Fraction of them, crash), "partition" (the
+	// regions in Regions are cut off from the rest), or "degrade" (Count or Fraction of random
+	// nodes get AddedLatency and Loss).
+	Kind         string        `mapstructure:"kind" yaml:"kind" json:"kind"`
+	Count        int           `mapstructure:"count" yaml:"count" json:"count"`
+	Fraction     float64       `mapstructure:"fraction" yaml:"fraction" json:"fraction"`
+	Regions      []string      `mapstructure:"regions" yaml:"regions" json:"regions"`
+	AddedLatency time.Duration `mapstructure:"added_latency" yaml:"added_latency" json:"added_latency"`
+	Loss         float64       `mapstructure:"loss" yaml:"loss" json:"loss"`
+}
+
+// DefaultNodeRegions are the default node placement weights (see the latency data's README: an
+// assumption, not a measurement).
+func DefaultNodeRegions() map[string]float64 {
+	return map[string]float64{
+		"eu-central-1": 0.40, "eu-west-1": 0.15, "us-east-1": 0.15, "us-west-2": 0.07, "us-west-1": 0.03,
+		"ap-southeast-1": 0.06, "ap-northeast-1": 0.04, "ap-northeast-2": 0.02, "ap-southeast-2": 0.05, "sa-east-1": 0.03,
+	}
+}
+
+// DefaultClientRegions are the default client placement weights (an assumption).
+func DefaultClientRegions() map[string]float64 {
+	return map[string]float64{
+		"eu-central-1": 0.20, "eu-west-1": 0.15, "us-east-1": 0.20, "us-west-1": 0.05, "us-west-2": 0.05,
+		"ap-southeast-1": 0.10, "ap-northeast-1": 0.06, "ap-northeast-2": 0.04, "ap-southeast-2": 0.05, "sa-east-1": 0.10,
+	}
+}
+
+// Default is the scenario every file starts from: every key a file may set has its value here.
+func Default() Scenario {
+	return Scenario{
+		Name:     "unnamed",
+		Seed:     1,
+		Mode:     "sim",
+		Crypto:   "real",
+		Duration: 20 * time.Minute,
+		Warmup:   1 * time.Minute,
+		Drain:    2 * time.Minute,
+		Network: Network{
+			LatencyMatrix: "builtin",
+			SameRegionRTT: 2 * time.Millisecond,
+			Jitter:        0.05,
+		},
+		Nodes: Nodes{
+			Count:                100,
+			Regions:              DefaultNodeRegions(),
+			StorageServer:        "2.11",
+			Cores:                2,
+			LargestOperatorShare: 0.10,
+		},
+		Registry: Registry{
+			BlockInterval:     2 * time.Minute,
+			ListDelay:         10 * time.Second,
+			DecommissionAfter: 65 * time.Minute,
+			UptimeProofMaxAge: 125 * time.Minute,
+			SeedNodes:         3,
+		},
+		Clients: Clients{
+			Count:     200,
+			Regions:   DefaultClientRegions(),
+			Platforms: map[string]float64{"desktop": 0.4, "ios": 0.3, "android": 0.3},
+		},
+		Workload: Workload{
+			Graph:           "small-world",
+			Contacts:        6,
+			Rewire:          0.1,
+			MessagesPerHour: 30,
+			Size:            SizeDist{Median: 120, Sigma: 1.0, Min: 1, Max: 4000},
+		},
+	}
+}

@@ -1,0 +1,245 @@
+package scenarios
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Platforms are the client apps a scenario can weight.
+var Platforms = []string{"desktop", "ios", "android"}
+
+// Validate checks every value for range and consistency; the first problem is returned as an
+// *Error naming the key and value and saying what would be accepted.
+func (s *Scenario) Validate() error {
+	checks := []func() error{
+		func() error {
+			if strings.TrimSpace(s.Name) == "" || strings.ContainsAny(s.Name, "/\\") {
+				return bad("name", s.Name, "must be a non-empty name without slashes (it names the results directory)")
+			}
+			return nil
+		},
+		func() error {
+			switch s.Mode {
+			case "sim":
+				return nil
+			case "live", "docker":
+				return bad("mode", s.Mode, "this build runs only the in-process simulator; mode \"sim\" is available")
+			}
+			return bad("mode", s.Mode, "must be \"sim\"")
+		},
+		func() error {
+			if s.Crypto != "real" && s.Crypto != "modeled" {
+				return bad("crypto", s.Crypto, "must be \"real\" or \"modeled\"")
+			}
+			return nil
+		},
+		func() error { return positive("duration", s.Duration) },
+		func() error { return nonNegative("warmup", s.Warmup) },
+		func() error { return nonNegative("drain", s.Drain) },
+		func() error { return nonNegative("network.same_region_rtt", s.Network.SameRegionRTT) },
+		func() error { return fraction("network.jitter", s.Network.Jitter, 0, 1) },
+		func() error {
+			if s.Nodes.Count < 1 {
+				return bad("nodes.count", s.Nodes.Count, "must be at least 1 (5 or more for a swarm of minimum size)")
+			}
+			return nil
+		},
+		func() error { return weights("nodes.regions", s.Nodes.Regions, nil) },
+		func() error {
+			if s.Nodes.StorageServer != "2.11" && s.Nodes.StorageServer != "2.8" {
+				return bad("nodes.storage_server", s.Nodes.StorageServer, "must be \"2.11\" or \"2.8\"")
+			}
+			return nil
+		},
+		func() error {
+			if s.Nodes.Cores < 1 || s.Nodes.Cores > 256 {
+				return bad("nodes.cores", s.Nodes.Cores, "must be between 1 and 256")
+			}
+			return nil
+		},
+		func() error { return fraction("nodes.largest_operator_share", s.Nodes.LargestOperatorShare, 0, 1) },
+		func() error { return rate("nodes.churn.crashes_per_hour", s.Nodes.Churn.CrashesPerHour) },
+		func() error { return rate("nodes.churn.joins_per_hour", s.Nodes.Churn.JoinsPerHour) },
+		func() error { return positive("registry.block_interval", s.Registry.BlockInterval) },
+		func() error { return nonNegative("registry.list_delay", s.Registry.ListDelay) },
+		func() error { return positive("registry.decommission_after", s.Registry.DecommissionAfter) },
+		func() error { return positive("registry.uptime_proof_max_age", s.Registry.UptimeProofMaxAge) },
+		func() error {
+			if s.Registry.SeedNodes < 1 || s.Registry.SeedNodes > 16 {
+				return bad("registry.seed_nodes", s.Registry.SeedNodes, "must be between 1 and 16")
+			}
+			return nil
+		},
+		func() error {
+			if s.Clients.Count < 0 {
+				return bad("clients.count", s.Clients.Count, "must not be negative")
+			}
+			return nil
+		},
+		func() error { return weights("clients.regions", s.Clients.Regions, nil) },
+		func() error { return weights("clients.platforms", s.Clients.Platforms, Platforms) },
+		func() error { return nonNegative("clients.sessions.mean_online", s.Clients.Sessions.MeanOnline) },
+		func() error {
+			if s.Clients.Sessions.MeanOnline > 0 && s.Clients.Sessions.MeanOffline <= 0 {
+				return bad("clients.sessions.mean_offline", s.Clients.Sessions.MeanOffline, "must be positive when clients.sessions.mean_online is set")
+			}
+			return nonNegative("clients.sessions.mean_offline", s.Clients.Sessions.MeanOffline)
+		},
+		func() error {
+			if s.Workload.Graph != "small-world" && s.Workload.Graph != "random" {
+				return bad("workload.graph", s.Workload.Graph, "must be \"small-world\" or \"random\"")
+			}
+			return nil
+		},
+		func() error {
+			if s.Workload.Contacts < 1 {
+				return bad("workload.contacts", s.Workload.Contacts, "must be at least 1")
+			}
+			if s.Clients.Count > 1 && s.Workload.Contacts >= s.Clients.Count {
+				return bad("workload.contacts", s.Workload.Contacts, fmt.Sprintf("must be less than clients.count (%d)", s.Clients.Count))
+			}
+			return nil
+		},
+		func() error { return fraction("workload.rewire", s.Workload.Rewire, 0, 1) },
+		func() error { return rate("workload.messages_per_hour", s.Workload.MessagesPerHour) },
+		func() error {
+			z := s.Workload.Size
+			switch {
+			case z.Min < 1:
+				return bad("workload.size.min", z.Min, "must be at least 1 byte")
+			case z.Max < z.Min:
+				return bad("workload.size.max", z.Max, "must be at least workload.size.min")
+			case z.Max > 60000:
+				return bad("workload.size.max", z.Max, "must be at most 60000 bytes (a stored message holds at most 76,800 bytes after encryption and base64)")
+			case z.Median < z.Min || z.Median > z.Max:
+				return bad("workload.size.median", z.Median, "must lie between workload.size.min and workload.size.max")
+			case z.Sigma < 0 || z.Sigma > 5:
+				return bad("workload.size.sigma", z.Sigma, "must be between 0 and 5")
+			}
+			return nil
+		},
+		func() error {
+			return fraction("workload.unknown_recipient_share", s.Workload.UnknownRecipientShare, 0, 1)
+		},
+		s.validateFaults,
+	}
+	for _, c := range checks {
+		if err := c(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) validateFaults() error {
+	for i, f := range s.Faults {
+		key := func(k string) string { return fmt.Sprintf("faults[%d].%s", i, k) }
+		if f.At < 0 {
+			return bad(key("at"), f.At, "must not be negative")
+		}
+		if f.For < 0 {
+			return bad(key("for"), f.For, "must not be negative")
+		}
+		switch f.Kind {
+		case "crash", "degrade":
+			if f.Count < 0 {
+				return bad(key("count"), f.Count, "must not be negative")
+			}
+			if err := fraction(key("fraction"), f.Fraction, 0, 1); err != nil {
+				return err
+			}
+			if f.Count == 0 && f.Fraction == 0 {
+				return bad(key("count"), f.Count, "set count or fraction of the nodes affected")
+			}
+			if f.Count > s.Nodes.Count {
+				return bad(key("count"), f.Count, fmt.Sprintf("more than nodes.count (%d)", s.Nodes.Count))
+			}
+			if f.Kind == "degrade" {
+				if f.AddedLatency < 0 {
+					return bad(key("added_latency"), f.AddedLatency, "must not be negative")
+				}
+				if err := fraction(key("loss"), f.Loss, 0, 1); err != nil {
+					return err
+				}
+			}
+		case "partition":
+			if len(f.Regions) == 0 {
+				return bad(key("regions"), f.Regions, "list the regions cut off from the rest")
+			}
+		default:
+			return bad(key("kind"), f.Kind, "must be \"crash\", \"partition\" or \"degrade\"")
+		}
+	}
+	return nil
+}
+
+func bad(key string, value any, reason string) error {
+	return &Error{Key: key, Value: fmt.Sprintf("%v", value), Reason: reason}
+}
+
+func positive(key string, d time.Duration) error {
+	if d <= 0 {
+		return bad(key, d, "must be a positive duration such as 90s or 20m")
+	}
+	return nil
+}
+
+func nonNegative(key string, d time.Duration) error {
+	if d < 0 {
+		return bad(key, d, "must not be negative")
+	}
+	return nil
+}
+
+func fraction(key string, v, lo, hi float64) error {
+	if !(v >= lo && v <= hi) {
+		return bad(key, v, fmt.Sprintf("must be between %g and %g", lo, hi))
+	}
+	return nil
+}
+
+func rate(key string, v float64) error {
+	if !(v >= 0) || v > 1e6 {
+		return bad(key, v, "must be a rate between 0 and 1e6 per hour")
+	}
+	return nil
+}
+
+// weights checks a weight map: non-negative, summing to more than zero, keys from allowed when
+// given (regions are checked against the latency matrix when the world is built).
+func weights(key string, w map[string]float64, allowed []string) error {
+	if len(w) == 0 {
+		return bad(key, "{}", "needs at least one entry with a positive weight")
+	}
+	names := make([]string, 0, len(w))
+	for k := range w {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	sum := 0.0
+	for _, k := range names {
+		v := w[k]
+		if !(v >= 0) || v > 1e9 {
+			return bad(key+"."+k, v, "weights must be non-negative numbers")
+		}
+		if allowed != nil && !contains(allowed, k) {
+			return bad(key+"."+k, v, "unknown name; use one of "+strings.Join(allowed, ", "))
+		}
+		sum += v
+	}
+	if sum <= 0 {
+		return bad(key, "all zero", "at least one weight must be positive")
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
