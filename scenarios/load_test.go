@@ -94,3 +94,15 @@ func TestLoadFileAndMissing(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "built-ins: default, large")
 }
+
+func TestResolvedYAMLRoundTrips(t *testing.T) {
+	s, err := Load("default", LoadOptions{})
+	require.NoError(t, err)
+	s.Faults = []Fault{{At: time.Minute, Kind: "crash", Count: 2, Regions: []string{}}}
+	b, err := s.YAML()
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "duration: 20m0s")
+	again, err := Parse(b, "resolved", LoadOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, s, again)
+}

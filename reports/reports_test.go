@@ -1,0 +1,49 @@
+package reports
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/net/html"
+
+	"github.com/sessionsim/sessionsim/results"
+)
+
+func sample() results.Summary {
+	return results.Summary{
+		Schema: results.SchemaVersion, Scenario: "demo", Seed: 7, Crypto: "real", VirtualSeconds: 1380,
+		Nodes: 100, Clients: 200,
+		Messages:      results.Messages{Sent: 1000, Delivered: 990, Lost: 2, Pending: 8, LostByCause: map[string]uint64{"store_failed": 2}},
+		DeliveryRatio: 990.0 / 992,
+		EndToEndMs:    results.Percentiles{Count: 990, P50: 2100, P90: 4800, P99: 9000, Max: 12000},
+		OnionRTTMs:    results.Percentiles{Count: 50000, P50: 420, P90: 700, P99: 1300, Max: 5000},
+		Replication:   results.Replication{Samples: 10, MinCopies: 5, P1Copies: 6, MeanCopies: 7.1, Timeline: [][3]float64{{60, 5, 7}, {120, 6, 7.2}}},
+		Garbage:       map[string]uint64{"bad_signature": 1},
+	}
+}
+
+func TestWriteText(t *testing.T) {
+	var buf bytes.Buffer
+	WriteText(&buf, sample(), &results.Run{WallSeconds: 12, Speedup: 115})
+	out := buf.String()
+	for _, want := range []string{"delivery ratio 99.80%", "sent 1000, delivered 990", "p50 2100 ms", "115.0x faster", "store_failed 2", "bad_signature 1"} {
+		assert.Contains(t, out, want)
+	}
+}
+
+func TestWriteHTMLIsSelfContained(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, WriteHTML(&buf, sample(), nil, []byte("name: demo\n<script>")))
+	out := buf.String()
+	_, err := html.Parse(strings.NewReader(out))
+	require.NoError(t, err)
+	assert.Contains(t, out, `id="delivery-ratio">99.80%`)
+	assert.Equal(t, 2, strings.Count(out, "<svg"), "two inline charts")
+	assert.NotContains(t, out, "<script>", "scenario text is escaped")
+	for _, ref := range []string{"src=", "href=", "<link", "@import", "url("} {
+		assert.False(t, strings.Contains(out, ref), "no external resource (%s)", ref)
+	}
+}

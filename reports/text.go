@@ -1,0 +1,109 @@
+// Package reports turns a results directory into what people read: the plain-text summary
+// printed at the end of a run, and the self-contained HTML report. It reads results only and
+// never runs anything, so every report can be rebuilt from its directory.
+package reports
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/sessionsim/sessionsim/results"
+)
+
+// WriteText prints the summary of a run in words. run may be nil (a report rebuilt later).
+func WriteText(w io.Writer, s results.Summary, run *results.Run) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
+	m := s.Messages
+	p("Scenario %q, seed %d, %s crypto: %d service nodes, %d clients, %s of virtual time.",
+		s.Scenario, s.Seed, s.Crypto, s.Nodes, s.Clients, seconds(s.VirtualSeconds))
+	if run != nil {
+		p("Ran in %s of wall time: %.1fx faster than real time.", seconds(run.WallSeconds), run.Speedup)
+	}
+	p("")
+	p("Messages")
+	p("  sent %d, delivered %d, lost %d, pending %d (recipient not online since), undeliverable %d (no such recipient)",
+		m.Sent, m.Delivered, m.Lost, m.Pending, m.Undeliverable)
+	p("  delivery ratio %s (delivered / (sent - pending - undeliverable))", percent(s.DeliveryRatio))
+	if len(m.LostByCause) > 0 {
+		p("  lost by cause: %s", counts(m.LostByCause))
+	}
+	p("  end-to-end latency (send -> first decrypt): %s", pct(s.EndToEndMs, "ms"))
+	p("")
+	p("Onion requests and paths")
+	p("  onion round trip: %s", pct(s.OnionRTTMs, "ms"))
+	for _, name := range sortedKeys(s.OnionRTTByPlatform) {
+		p("    %-8s %s", name, pct(s.OnionRTTByPlatform[name], "ms"))
+	}
+	p("  store requests: %d of %d succeeded (%s), %d failed", s.Store.Succeeded, s.Store.Attempts, percent(s.Store.Ratio), s.Store.Failed)
+	p("  paths built %d, rebuilt %d", s.Paths.Built, s.Paths.Rebuilds)
+	if len(s.Paths.DroppedCause) > 0 {
+		p("  paths dropped by cause: %s", counts(s.Paths.DroppedCause))
+	}
+	p("")
+	p("Swarms and replication")
+	p("  %d active nodes in %d swarms after %d blocks; %d decommissioned, %d deregistered",
+		s.Network.ActiveNodes, s.Network.Swarms, s.Network.Blocks, s.Network.Decommissions, s.Network.Deregistrations)
+	p("  live copies per unexpired message: min %.0f, p1 %.0f, mean %.2f (%d samples)",
+		s.Replication.MinCopies, s.Replication.P1Copies, s.Replication.MeanCopies, s.Replication.Samples)
+	p("")
+	p("Load")
+	p("  bytes moved %s (replication %s, on swarm changes %s)", byteSize(s.Traffic.TotalBytes), byteSize(s.Traffic.ReplicationBytes), byteSize(s.Traffic.SwarmChangeBytes))
+	p("  CPU per node: mean %s busy (%s utilisation), max %s", seconds(s.CPU.MeanNodeBusySeconds), percent(s.CPU.MeanNodeUtilisation), seconds(s.CPU.MaxNodeBusySeconds))
+	p("  simulator: %d events, %d calls, %d timed out, %d late replies dropped", s.Engine.Events, s.Engine.Calls, s.Engine.CallTimeouts, s.Engine.LateReplies)
+	if len(s.Garbage) > 0 {
+		p("  garbage received by clients: %s", counts(s.Garbage))
+	}
+}
+
+func pct(q results.Percentiles, unit string) string {
+	if q.Count == 0 {
+		return "no samples"
+	}
+	return fmt.Sprintf("p50 %.0f %s, p90 %.0f %s, p99 %.0f %s, max %.0f %s (%d samples)", q.P50, unit, q.P90, unit, q.P99, unit, q.Max, unit, q.Count)
+}
+
+func percent(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
+
+func seconds(s float64) string {
+	switch {
+	case s >= 3600:
+		return fmt.Sprintf("%.1f h", s/3600)
+	case s >= 60:
+		return fmt.Sprintf("%.1f min", s/60)
+	case s >= 1:
+		return fmt.Sprintf("%.1f s", s)
+	}
+	return fmt.Sprintf("%.0f ms", s*1000)
+}
+
+func byteSize(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for v := n / unit; v >= unit; v /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func counts(m map[string]uint64) string {
+	parts := make([]string, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
