@@ -49,7 +49,7 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 		s.Replication.MinCopies, s.Replication.P1Copies, s.Replication.MeanCopies, s.Replication.Samples)
 	p("")
 	p("Load")
-	p("  bytes moved %s (replication %s, on swarm changes %s)", byteSize(s.Traffic.TotalBytes), byteSize(s.Traffic.ReplicationBytes), byteSize(s.Traffic.SwarmChangeBytes))
+	p("  bytes moved %s (%s on swarm changes; %d stores forwarded to swarm peers)", byteSize(s.Traffic.TotalBytes), byteSize(s.Traffic.SwarmChangeBytes), s.Traffic.ReplicationForwards)
 	p("  CPU per node: mean %s busy (%s utilisation), max %s", seconds(s.CPU.MeanNodeBusySeconds), percent(s.CPU.MeanNodeUtilisation), seconds(s.CPU.MaxNodeBusySeconds))
 	p("  simulator: %d events, %d calls, %d timed out, %d late replies dropped", s.Engine.Events, s.Engine.Calls, s.Engine.CallTimeouts, s.Engine.LateReplies)
 	if len(s.Garbage) > 0 {

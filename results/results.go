@@ -114,9 +114,9 @@ type Paths struct {
 
 // Traffic is bytes moved on the simulated wire.
 type Traffic struct {
-	TotalBytes       uint64 `json:"total_bytes"`
-	ReplicationBytes uint64 `json:"replication_bytes"`
-	SwarmChangeBytes uint64 `json:"swarm_change_bytes"`
+	TotalBytes          uint64 `json:"total_bytes"`
+	ReplicationForwards uint64 `json:"replication_forwards"` // stores forwarded to swarm peers
+	SwarmChangeBytes    uint64 `json:"swarm_change_bytes"`
 }
 
 // CPU is the virtual CPU busy time of node hosts.

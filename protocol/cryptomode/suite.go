@@ -17,6 +17,10 @@ import (
 type X25519KeyPair struct {
 	Secret [32]byte
 	Public [32]byte
+	// key is the parsed secret of a real-mode pair. crypto/ecdh computes the public key when it
+	// parses a secret, which costs as much as the agreement itself, so pairs made by the suite
+	// keep it; a pair built by hand is parsed on each use.
+	key *ecdh.PrivateKey
 }
 
 // Suite is the set of asymmetric operations the protocol uses, in one of the two modes. Every
@@ -69,16 +73,19 @@ func (s real) X25519FromSecret(secret [32]byte) (X25519KeyPair, time.Duration, e
 	if err != nil {
 		return X25519KeyPair{}, 0, fmt.Errorf("x25519 secret: %w", err)
 	}
-	kp := X25519KeyPair{Secret: secret}
+	kp := X25519KeyPair{Secret: secret, key: k}
 	copy(kp.Public[:], k.PublicKey().Bytes())
 	return kp, s.c.X25519KeyGen, nil
 }
 
 func (s real) SharedSecret(self X25519KeyPair, peer [32]byte) ([32]byte, time.Duration, error) {
 	var out [32]byte
-	k, err := ecdh.X25519().NewPrivateKey(self.Secret[:])
-	if err != nil {
-		return out, 0, fmt.Errorf("x25519 secret: %w", err)
+	k := self.key
+	if k == nil {
+		var err error
+		if k, err = ecdh.X25519().NewPrivateKey(self.Secret[:]); err != nil {
+			return out, 0, fmt.Errorf("x25519 secret: %w", err)
+		}
 	}
 	p, err := ecdh.X25519().NewPublicKey(peer[:])
 	if err != nil {

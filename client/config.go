@@ -1,0 +1,332 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+)
+
+// Platform is the app whose network behaviour a client follows. The apps share the protocol but
+// poll, back off and pick snodes differently.
+type Platform uint8
+
+const (
+	// Desktop polls 2 random swarm members every 5 s and merges their answers.
+	Desktop Platform = iota
+	// IOS polls one member every 1.5 s, backs off linearly on failure and switches members every
+	// 6 polls.
+	IOS
+	// Android polls one member every 2 s and backs off geometrically on failure.
+	Android
+)
+
+var platformNames = [...]string{Desktop: "desktop", IOS: "ios", Android: "android"}
+
+func (p Platform) String() string {
+	if int(p) < len(platformNames) {
+		return platformNames[p]
+	}
+	return fmt.Sprintf("Platform(%d)", uint8(p))
+}
+
+// ParsePlatform reads a platform name as written in scenario files.
+func ParsePlatform(s string) (Platform, error) {
+	for i, n := range platformNames {
+		if strings.EqualFold(s, n) {
+			return Platform(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown client platform %q: use desktop, ios or android", s)
+}
+
+// Agreement is how a pool refresh combines the node lists of three pool nodes.
+type Agreement uint8
+
+const (
+	// AgreeAll keeps the nodes all three lists share and accepts the result only when at least
+	// Config.PoolAgreementMin remain (session-desktop).
+	AgreeAll Agreement = iota
+	// AgreeTwoOfThree keeps the nodes at least two of the three lists contain (newer
+	// libsession-util).
+	AgreeTwoOfThree
+)
+
+func (a Agreement) String() string {
+	switch a {
+	case AgreeAll:
+		return "all"
+	case AgreeTwoOfThree:
+		return "two-of-three"
+	}
+	return fmt.Sprintf("Agreement(%d)", uint8(a))
+}
+
+// ParseAgreement reads an agreement name: "all" (desktop) or "two-of-three" (libsession).
+func ParseAgreement(s string) (Agreement, error) {
+	switch strings.ToLower(s) {
+	case "all", "desktop":
+		return AgreeAll, nil
+	case "two-of-three", "2-of-3", "libsession":
+		return AgreeTwoOfThree, nil
+	}
+	return 0, fmt.Errorf("unknown pool agreement %q: use \"all\" (desktop) or \"two-of-three\" (libsession)", s)
+}
+
+// Backoff is the delay before the next poll after k consecutive failed polls (k >= 1):
+// Linear: Step * Factor * k; geometric: Step * Factor^k; both capped at Max. A zero Step means
+// no backoff: the normal interval applies.
+type Backoff struct {
+	Step      time.Duration
+	Factor    float64
+	Max       time.Duration
+	Geometric bool
+}
+
+// Delay is the wait after fails consecutive failures; ok is false when the normal interval
+// applies (no failures or no backoff configured).
+func (b Backoff) Delay(fails int) (d time.Duration, ok bool) {
+	if fails <= 0 || b.Step <= 0 {
+		return 0, false
+	}
+	f := b.Factor
+	if f <= 0 {
+		f = 1
+	}
+	var x float64
+	if b.Geometric {
+		x = float64(b.Step)
+		for i := 0; i < fails && x < float64(b.Max); i++ {
+			x *= f
+		}
+	} else {
+		x = float64(b.Step) * f * float64(fails)
+	}
+	if b.Max > 0 && x > float64(b.Max) {
+		x = float64(b.Max)
+	}
+	return time.Duration(x), true
+}
+
+// Profile is the polling behaviour of one app.
+type Profile struct {
+	// Interval is the wait between the end of one poll round and the start of the next.
+	Interval time.Duration
+	// Parallel is how many distinct swarm members one round asks at once; answers are merged by
+	// message hash. Desktop 2, the phones 1.
+	Parallel int
+	// SwitchAfter makes the poller move to another swarm member after this many polls of the
+	// same one (iOS 6); 0 picks a fresh random member every round.
+	SwitchAfter int
+	// Sticky keeps polling the same member until it fails or SwitchAfter is reached (the phones);
+	// desktop draws new members every round.
+	Sticky bool
+	// Backoff applies after failed rounds.
+	Backoff Backoff
+}
+
+// DefaultProfile is the polling profile of platform p, as protocol.md describes the apps.
+func DefaultProfile(p Platform) Profile {
+	switch p {
+	case IOS:
+		return Profile{Interval: 1500 * time.Millisecond, Parallel: 1, SwitchAfter: 6, Sticky: true,
+			Backoff: Backoff{Step: 250 * time.Millisecond, Factor: 1.2, Max: 15 * time.Second}}
+	case Android:
+		return Profile{Interval: 2 * time.Second, Parallel: 1, Sticky: true,
+			Backoff: Backoff{Step: 2 * time.Second, Factor: 1.2, Max: 15 * time.Second, Geometric: true}}
+	}
+	return Profile{Interval: 5 * time.Second, Parallel: 2}
+}
+
+// Config is one client's settings. Start from DefaultConfig and change what a scenario needs;
+// every field documents its default.
+type Config struct {
+	// Platform selects the polling profile when Poll is zero. Default Desktop.
+	Platform Platform
+	// Poll is the polling behaviour; the zero value means DefaultProfile(Platform).
+	Poll Profile
+	// Suite does every X25519 and Ed25519 operation; nil means real crypto with DefaultCosts.
+	Suite cryptomode.Suite
+	// Directory interns node records so that many clients share them; nil gives the client a
+	// private one. Sharing changes memory use only, never behaviour.
+	Directory *Directory
+	// Seeds are the seed nodes' addresses (required).
+	Seeds []actor.Addr
+
+	// SeedTimeout bounds each bootstrap request to a seed node. Default 5 s.
+	SeedTimeout time.Duration
+	// SeedTries is how many rounds of asking every seed in parallel one bootstrap makes. Default 4.
+	SeedTries int
+	// SeedRetryDelay is the pause between bootstrap rounds, and between failed bootstraps. Default 1 s.
+	SeedRetryDelay time.Duration
+
+	// PoolMin: a pool of PoolMin nodes or fewer is unusable and is fetched from seeds again.
+	// Default 8 (the pool must hold more than 8).
+	PoolMin int
+	// PoolRefreshBelow triggers a refresh from pool nodes when the pool is smaller. Default 16.
+	PoolRefreshBelow int
+	// PoolRefreshEvery is the periodic refresh. Default 1 h.
+	PoolRefreshEvery time.Duration
+	// PoolAgreement combines the three lists of a refresh. Default AgreeAll.
+	PoolAgreement Agreement
+	// PoolAgreementMin is the least number of nodes an AgreeAll refresh must keep. Default 24.
+	PoolAgreementMin int
+
+	// Paths is how many onion paths the client keeps. Default 2.
+	Paths int
+	// Hops is the length of each path, guard included. Default 3.
+	Hops int
+	// GuardTestTimeout bounds the direct get_swarm that tests a guard candidate. Default 10 s.
+	GuardTestTimeout time.Duration
+	// GuardTestRounds bounds the rounds of candidate tests of one guard selection. Default 6.
+	GuardTestRounds int
+	// PathFailures drops a path (and its guard) at this many failures. Default 3.
+	PathFailures int
+	// NodeStrikes drops a node from the pool at this many strikes. Default 3.
+	NodeStrikes int
+	// PathRotate rebuilds the non-guard hops of every path this often; 0 never (desktop).
+	// Newer libsession rotates every 10 min.
+	PathRotate time.Duration
+	// StrikeExpiry forgets strikes older than this; 0 never (desktop). Newer libsession: 48 h.
+	StrikeExpiry time.Duration
+
+	// RequestTimeout bounds each onion request, from the guard call to the decrypted answer.
+	// Default 10 s.
+	RequestTimeout time.Duration
+	// EncType is the onion layer cipher: "aes-gcm" (desktop) or "xchacha20". Default "aes-gcm".
+	EncType string
+
+	// SwarmMinMembers refreshes a cached swarm when fewer of its members remain in the pool.
+	// Default 3.
+	SwarmMinMembers int
+	// SwarmCacheSize bounds the cached swarms of other users (least recently used go first).
+	// Default 64.
+	SwarmCacheSize int
+
+	// StoreAttempts is how many times a message store is tried. Default 3.
+	StoreAttempts int
+	// StoreRetryDelay is the wait before the second attempt; each later wait doubles. Default 1 s.
+	StoreRetryDelay time.Duration
+	// TTL is the lifetime of a 1:1 message. Default 14 days.
+	TTL time.Duration
+
+	// Namespaces are the own-swarm namespaces polled. Default 0, 2, 3, 4, 5.
+	Namespaces []int16
+	// MaxSize is the retrieve max_size parameter (negative: a fraction of the server maximum).
+	// Default -5... the server default; 0 leaves it out.
+	MaxSize int
+}
+
+// DefaultConfig is the configuration of a client on platform p; Seeds must still be set.
+func DefaultConfig(p Platform) Config {
+	return Config{
+		Platform:         p,
+		Poll:             DefaultProfile(p),
+		SeedTimeout:      5 * time.Second,
+		SeedTries:        4,
+		SeedRetryDelay:   time.Second,
+		PoolMin:          8,
+		PoolRefreshBelow: 16,
+		PoolRefreshEvery: time.Hour,
+		PoolAgreement:    AgreeAll,
+		PoolAgreementMin: 24,
+		Paths:            2,
+		Hops:             3,
+		GuardTestTimeout: 10 * time.Second,
+		GuardTestRounds:  6,
+		PathFailures:     3,
+		NodeStrikes:      3,
+		RequestTimeout:   10 * time.Second,
+		EncType:          "aes-gcm",
+		SwarmMinMembers:  3,
+		SwarmCacheSize:   64,
+		StoreAttempts:    3,
+		StoreRetryDelay:  time.Second,
+		TTL:              14 * 24 * time.Hour,
+		Namespaces:       []int16{0, 2, 3, 4, 5},
+	}
+}
+
+// withDefaults fills zero fields from DefaultConfig(c.Platform) and checks the rest.
+func (c Config) withDefaults() (Config, error) {
+	d := DefaultConfig(c.Platform)
+	if c.Poll == (Profile{}) {
+		c.Poll = d.Poll
+	}
+	if c.Suite == nil {
+		c.Suite = cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)
+	}
+	if c.Directory == nil {
+		c.Directory = NewDirectory()
+	}
+	setDur(&c.SeedTimeout, d.SeedTimeout)
+	setInt(&c.SeedTries, d.SeedTries)
+	setDur(&c.SeedRetryDelay, d.SeedRetryDelay)
+	setInt(&c.PoolMin, d.PoolMin)
+	setInt(&c.PoolRefreshBelow, d.PoolRefreshBelow)
+	setDur(&c.PoolRefreshEvery, d.PoolRefreshEvery)
+	setInt(&c.PoolAgreementMin, d.PoolAgreementMin)
+	setInt(&c.Paths, d.Paths)
+	setInt(&c.Hops, d.Hops)
+	setDur(&c.GuardTestTimeout, d.GuardTestTimeout)
+	setInt(&c.GuardTestRounds, d.GuardTestRounds)
+	setInt(&c.PathFailures, d.PathFailures)
+	setInt(&c.NodeStrikes, d.NodeStrikes)
+	setDur(&c.RequestTimeout, d.RequestTimeout)
+	if c.EncType == "" {
+		c.EncType = d.EncType
+	}
+	setInt(&c.SwarmMinMembers, d.SwarmMinMembers)
+	setInt(&c.SwarmCacheSize, d.SwarmCacheSize)
+	setInt(&c.StoreAttempts, d.StoreAttempts)
+	setDur(&c.StoreRetryDelay, d.StoreRetryDelay)
+	setDur(&c.TTL, d.TTL)
+	if c.Namespaces == nil {
+		c.Namespaces = d.Namespaces
+	}
+
+	var errs []error
+	if len(c.Seeds) == 0 {
+		errs = append(errs, errors.New("no seed nodes: set Config.Seeds to the seed nodes' addresses"))
+	}
+	if c.Hops < 1 || c.Hops > 15 {
+		errs = append(errs, fmt.Errorf("Hops %d: a path needs 1 to 15 hops (the real apps use 3)", c.Hops))
+	}
+	if c.Paths > 8 {
+		errs = append(errs, fmt.Errorf("Paths %d: at most 8 paths (the real apps use 2)", c.Paths))
+	}
+	if c.Poll.Parallel < 1 {
+		errs = append(errs, fmt.Errorf("Poll.Parallel %d: poll at least one swarm member", c.Poll.Parallel))
+	}
+	if c.Poll.Interval <= 0 {
+		errs = append(errs, fmt.Errorf("Poll.Interval %v: must be positive", c.Poll.Interval))
+	}
+	if c.PoolAgreement > AgreeTwoOfThree {
+		errs = append(errs, fmt.Errorf("PoolAgreement %d: use AgreeAll or AgreeTwoOfThree", c.PoolAgreement))
+	}
+	if c.TTL < 10*time.Second || c.TTL > 14*24*time.Hour {
+		errs = append(errs, fmt.Errorf("TTL %v: the public inbox accepts 10 s to 14 days", c.TTL))
+	}
+	if len(c.Namespaces) == 0 {
+		errs = append(errs, errors.New("no namespaces to poll: the inbox is namespace 0"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, fmt.Errorf("client config: %w", err)
+	}
+	return c, nil
+}
+
+func setDur(p *time.Duration, d time.Duration) {
+	if *p == 0 {
+		*p = d
+	}
+}
+
+func setInt(p *int, d int) {
+	if *p == 0 {
+		*p = d
+	}
+}

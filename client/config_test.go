@@ -1,0 +1,119 @@
+package client
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/actor"
+)
+
+func TestBackoffDelays(t *testing.T) {
+	ios := DefaultProfile(IOS).Backoff
+	android := DefaultProfile(Android).Backoff
+	tests := []struct {
+		name  string
+		b     Backoff
+		fails int
+		want  time.Duration
+		ok    bool
+	}{
+		{"no failure", ios, 0, 0, false},
+		{"ios 1 failure: 0.25 x 1.2 x 1", ios, 1, 300 * time.Millisecond, true},
+		{"ios 10 failures: 0.25 x 1.2 x 10", ios, 10, 3 * time.Second, true},
+		{"ios capped at 15 s", ios, 100, 15 * time.Second, true},
+		{"android 1 failure: 2 x 1.2", android, 1, 2400 * time.Millisecond, true},
+		{"android 2 failures: 2 x 1.2^2", android, 2, 2880 * time.Millisecond, true},
+		{"android capped at 15 s", android, 40, 15 * time.Second, true},
+		{"desktop has none", DefaultProfile(Desktop).Backoff, 3, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, ok := tt.b.Delay(tt.fails)
+			assert.Equal(t, tt.ok, ok)
+			assert.InDelta(t, float64(tt.want), float64(d), float64(time.Microsecond))
+		})
+	}
+}
+
+func TestProfiles(t *testing.T) {
+	assert.Equal(t, 5*time.Second, DefaultProfile(Desktop).Interval)
+	assert.Equal(t, 2, DefaultProfile(Desktop).Parallel)
+	assert.Equal(t, 1500*time.Millisecond, DefaultProfile(IOS).Interval)
+	assert.Equal(t, 6, DefaultProfile(IOS).SwitchAfter)
+	assert.Equal(t, 2*time.Second, DefaultProfile(Android).Interval)
+}
+
+func TestParseNames(t *testing.T) {
+	for _, p := range []Platform{Desktop, IOS, Android} {
+		got, err := ParsePlatform(p.String())
+		require.NoError(t, err)
+		assert.Equal(t, p, got)
+	}
+	_, err := ParsePlatform("blackberry")
+	assert.ErrorContains(t, err, "desktop, ios or android")
+	for _, a := range []Agreement{AgreeAll, AgreeTwoOfThree} {
+		got, err := ParseAgreement(a.String())
+		require.NoError(t, err)
+		assert.Equal(t, a, got)
+	}
+	_, err = ParseAgreement("most")
+	assert.Error(t, err)
+}
+
+func TestConfigDefaultsAndValidation(t *testing.T) {
+	seed := []actor.Addr{netip.MustParseAddrPort("192.0.2.1:443")}
+	c, err := Config{Platform: IOS, Seeds: seed}.withDefaults()
+	require.NoError(t, err)
+	assert.Equal(t, DefaultProfile(IOS), c.Poll)
+	assert.NotNil(t, c.Suite)
+	assert.NotNil(t, c.Directory)
+	assert.Equal(t, 2, c.Paths)
+	assert.Equal(t, 3, c.Hops)
+	assert.Equal(t, []int16{0, 2, 3, 4, 5}, c.Namespaces)
+
+	tests := []struct {
+		name string
+		cfg  Config
+		msg  string
+	}{
+		{"no seeds", Config{}, "no seed nodes"},
+		{"hops", Config{Seeds: seed, Hops: 16}, "Hops 16"},
+		{"ttl", Config{Seeds: seed, TTL: time.Second}, "TTL 1s"},
+		{"parallel", Config{Seeds: seed, Poll: Profile{Interval: time.Second, Parallel: -1}}, "Poll.Parallel"},
+		{"interval", Config{Seeds: seed, Poll: Profile{Parallel: 1, Interval: -1}}, "Poll.Interval"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.cfg.withDefaults()
+			assert.ErrorContains(t, err, tt.msg)
+		})
+	}
+}
+
+func TestSeenSetAndLastHashes(t *testing.T) {
+	var s seenSet
+	assert.True(t, s.add("a", 100))
+	assert.False(t, s.add("a", 200), "duplicate")
+	assert.True(t, s.add("b", 300))
+	assert.True(t, s.has("a"))
+	s.prune(150)
+	assert.False(t, s.has("a"), "expired")
+	assert.True(t, s.has("b"))
+	assert.Equal(t, 1, s.len())
+
+	var l lastHashes
+	assert.Equal(t, "", l.get(1, 0))
+	l.set(1, 0, "h1")
+	l.set(1, 2, "h2")
+	l.set(2, 0, "h3")
+	l.set(1, 0, "h4")
+	assert.Equal(t, "h4", l.get(1, 0))
+	assert.Equal(t, "h2", l.get(1, 2))
+	l.keepOnly(func(n nodeIdx) bool { return n == 2 })
+	assert.Equal(t, "", l.get(1, 0))
+	assert.Equal(t, "h3", l.get(2, 0))
+}

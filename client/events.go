@@ -1,0 +1,205 @@
+package client
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+)
+
+// Cause says why a node or a path was dropped.
+type Cause uint8
+
+const (
+	CauseStrikes       Cause = iota + 1 // the node failed cfg.NodeStrikes times
+	CauseNotFound                       // a relay answered "Next node not found" for it
+	CausePathFailures                   // the path failed cfg.PathFailures times
+	CauseGuardLeft                      // a pool refresh no longer lists the guard
+	CauseNoReplacement                  // a hop was dropped and the pool had no node to replace it
+)
+
+var causeNames = [...]string{
+	CauseStrikes: "strikes", CauseNotFound: "next-node-not-found", CausePathFailures: "path-failures",
+	CauseGuardLeft: "guard-left-pool", CauseNoReplacement: "no-replacement",
+}
+
+func (c Cause) String() string {
+	if int(c) < len(causeNames) && causeNames[c] != "" {
+		return causeNames[c]
+	}
+	return fmt.Sprintf("Cause(%d)", uint8(c))
+}
+
+// Failure says why a request or an operation failed; 0 is success.
+type Failure uint8
+
+const (
+	OK              Failure = iota
+	FailTimeout             // no answer within the timeout (charged to the path)
+	FailUnreachable         // the guard could not be reached (charged to the path)
+	FailPath                // a relay answered an error (502, 503, 504, ...)
+	FailNoPath              // no onion path could be built
+	FailNoPool              // no usable snode pool (bootstrap failed)
+	FailNoSwarm             // the recipient's swarm could not be found
+	FailWrongSwarm          // 421 after the retry on another member and a pool refresh
+	FailRejected            // the destination refused the request (4xx/5xx other than 421)
+	FailClockSkew           // 406 or 425: the node thinks the clock is wrong
+	FailBadResponse         // the answer did not decrypt or parse
+	FailOffline             // the client went offline while the request was out
+)
+
+var failureNames = [...]string{
+	OK: "ok", FailTimeout: "timeout", FailUnreachable: "unreachable", FailPath: "path-error",
+	FailNoPath: "no-path", FailNoPool: "no-pool", FailNoSwarm: "no-swarm", FailWrongSwarm: "wrong-swarm",
+	FailRejected: "rejected", FailClockSkew: "clock-skew", FailBadResponse: "bad-response",
+	FailOffline: "offline",
+}
+
+func (f Failure) String() string {
+	if int(f) < len(failureNames) {
+		return failureNames[f]
+	}
+	return fmt.Sprintf("Failure(%d)", uint8(f))
+}
+
+// GarbageKind classifies data a client could not use. Garbage is counted and reported once per
+// kind (GarbageReceived); the client carries on.
+type GarbageKind uint8
+
+const (
+	GarbageMalformedResponse GarbageKind = iota // an RPC answer that does not parse
+	GarbageOnionResponse                        // an onion answer that does not decrypt
+	GarbageMalformedMessage                     // stored data that is not base64 / a WebSocketMessage / an Envelope
+	GarbageUndecryptable                        // a sealed box that does not open with our key
+	GarbageBadSignature                         // a message whose sender signature does not verify
+	garbageKinds
+)
+
+var garbageNames = [...]string{
+	GarbageMalformedResponse: "malformed-response", GarbageOnionResponse: "onion-response",
+	GarbageMalformedMessage: "malformed-message", GarbageUndecryptable: "undecryptable",
+	GarbageBadSignature: "bad-signature",
+}
+
+func (g GarbageKind) String() string {
+	if g < garbageKinds {
+		return garbageNames[g]
+	}
+	return fmt.Sprintf("GarbageKind(%d)", uint8(g))
+}
+
+// MessageSent: Send was called (observed at that moment, so the event time is the start of the
+// end-to-end latency). Hash is the message hash the recipient will see.
+type MessageSent struct {
+	Hash string
+	To   identity.ID
+	Body int // body bytes the user typed
+	Size int // bytes stored (base64 data)
+}
+
+// StoreResult: the message was stored (at least one swarm member accepted it) or every attempt
+// failed.
+type StoreResult struct {
+	Hash     string
+	To       identity.ID
+	Failure  Failure // OK on success: the cause of the last failure otherwise
+	Attempts int
+	Node     actor.Addr // the swarm member of the last attempt
+}
+
+// MessageReceived: a message was decrypted and verified for the first time (duplicates from
+// other swarm members or later polls are not reported).
+type MessageReceived struct {
+	Hash      string
+	From      identity.ID
+	Namespace int16
+	Size      int
+}
+
+// OnionRoundTrip: one onion request, from the guard call to the decrypted answer (or failure).
+type OnionRoundTrip struct {
+	Method  string // the RPC method at the destination
+	Guard   actor.Addr
+	Dest    actor.Addr
+	RTT     time.Duration
+	Status  int // the destination's status, or the relay's on a path error; 0 without an answer
+	Failure Failure
+}
+
+// PathBuilt: a path was built (Rebuild false for the first set of paths).
+type PathBuilt struct {
+	Guard        actor.Addr
+	GuardEd25519 [32]byte
+	Hops         int
+	Rebuild      bool
+	Rebuilds     uint32 // paths rebuilt by this client so far
+}
+
+// PathDropped: a path and its guard were given up.
+type PathDropped struct {
+	Guard        actor.Addr
+	GuardEd25519 [32]byte
+	Cause        Cause
+}
+
+// NodeDropped: a node left this client's pool.
+type NodeDropped struct {
+	Node        actor.Addr
+	NodeEd25519 [32]byte
+	Cause       Cause
+}
+
+// PoolSource is where a pool came from.
+type PoolSource uint8
+
+const (
+	FromSeeds PoolSource = iota
+	FromSnodes
+)
+
+func (s PoolSource) String() string {
+	if s == FromSnodes {
+		return "snodes"
+	}
+	return "seeds"
+}
+
+// PoolRefreshed: the snode pool was fetched (or the attempt failed).
+type PoolRefreshed struct {
+	Source  PoolSource
+	Size    int // nodes in the pool afterwards
+	Failure Failure
+}
+
+// SwarmLookup: a swarm was fetched with get_swarm or adopted from a 421 answer.
+type SwarmLookup struct {
+	Owner   identity.ID
+	Members int
+	From421 bool
+	Failure Failure
+}
+
+// GuardTested: a guard candidate answered the direct get_swarm test (or not).
+type GuardTested struct {
+	Guard actor.Addr
+	OK    bool
+}
+
+// GarbageReceived: the first garbage of a kind this client saw (later ones are only counted; see
+// Client.Stats).
+type GarbageReceived struct {
+	Kind GarbageKind
+}
+
+func (MessageSent) EventName() string     { return "client.message_sent" }
+func (StoreResult) EventName() string     { return "client.store_result" }
+func (MessageReceived) EventName() string { return "client.message_received" }
+func (OnionRoundTrip) EventName() string  { return "client.onion_rtt" }
+func (PathBuilt) EventName() string       { return "client.path_built" }
+func (PathDropped) EventName() string     { return "client.path_dropped" }
+func (NodeDropped) EventName() string     { return "client.node_dropped" }
+func (PoolRefreshed) EventName() string   { return "client.pool_refreshed" }
+func (SwarmLookup) EventName() string     { return "client.swarm_lookup" }
+func (GuardTested) EventName() string     { return "client.guard_tested" }
+func (GarbageReceived) EventName() string { return "client.garbage" }

@@ -1,0 +1,91 @@
+package client
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/protocol/storage"
+)
+
+// FuzzDecoders feeds arbitrary bytes to every decoder of node and seed answers: they return an
+// error or a result, never panic, and results only hold usable nodes.
+func FuzzDecoders(f *testing.F) {
+	swarm := (&storage.SwarmInfoResponse{Snodes: []storage.SnodeInfo{{IP: "1.2.3.4", PortHTTPS: 22021}}, SwarmID: 5}).Append(nil)
+	f.Add([]byte(`{"id":"0","jsonrpc":"2.0","result":{"service_node_states":[{"public_ip":"1.2.3.4","storage_port":22021,"pubkey_ed25519":"` +
+		"aa" + string(make([]byte, 0)) + `","pubkey_x25519":""}]}}`))
+	f.Add([]byte(`{"service_node_states":[{"public_ip":"0.0.0.0","storage_port":1,"pubkey_ed25519":"00","pubkey_x25519":"00"}]}`))
+	f.Add(storage.AppendBatchResponse(nil, []storage.SubResult{{Code: 200, Body: swarm}}))
+	f.Add(storage.AppendBatchResponse(nil, []storage.SubResult{{Code: 421, Body: swarm}}))
+	f.Add(storage.AppendBatchResponse(nil, []storage.SubResult{{Code: 200, Body: (&storage.RetrieveResponse{Messages: []storage.RetrievedMessage{{Hash: "h", Data: []byte("d")}}}).Append(nil)}}))
+	f.Add(storage.AppendBatchResponse(nil, []storage.SubResult{{Code: 200, Body: (&storage.OxendResponse{Result: []byte(`{"service_node_states":[]}`)}).Append(nil)}}))
+	f.Add(storage.AppendBatchResponse(nil, []storage.SubResult{{Code: 200, Body: (&storage.StoreResponse{Hash: "h"}).Append(nil)}}))
+	f.Add(swarm)
+	f.Add([]byte(`{"results":[{"code":200,"body":"x"}]}`))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		check := func(nodes []NodeInfo, err error) {
+			if err != nil {
+				return
+			}
+			for _, n := range nodes {
+				if !n.Addr.IsValid() || n.Addr.Addr().IsUnspecified() {
+					t.Fatalf("unusable node kept: %+v", n)
+				}
+			}
+		}
+		check(decodeSeedResponse(body))
+		check(parseNodeStates(body))
+		check(decodeServiceNodes(body))
+		check(decodeSwarm(body))
+		check(decode421(body))
+		check(swarmNodes(body))
+		if code, _, err := storeOutcome(body); err == nil && code == 0 {
+			t.Fatal("store outcome without a code")
+		}
+		for _, n := range []int{0, 1, 5} {
+			if rs, err := decodeRetrieve(body, n); err == nil && len(rs) != n {
+				t.Fatalf("%d results for %d namespaces", len(rs), n)
+			}
+		}
+	})
+}
+
+// FuzzClientAnswers runs a client against a network whose every answer is the fuzzer's: the
+// client must neither panic nor stop polling.
+func FuzzClientAnswers(f *testing.F) {
+	f.Add(uint16(200), []byte(`{"result":{"service_node_states":[]}}`), uint8(0))
+	f.Add(uint16(502), []byte("Next node not found: 00"), uint8(1))
+	f.Add(uint16(200), []byte("AAAA"), uint8(2))
+	f.Add(uint16(421), []byte(`{"snodes":[]}`), uint8(3))
+	f.Fuzz(func(t *testing.T, status uint16, body []byte, which uint8) {
+		w := newWorld()
+		w.quiet = true
+		fn := newFakeNet(t, w, 30, 6)
+		honest := fn.serve
+		calls := 0
+		// Every few calls the network answers with the fuzzer's bytes instead of the truth.
+		w.serve = func(from, to actor.Addr, req actor.Request) (actor.Response, bool) {
+			calls++
+			if which > 0 && calls%int(which%5+1) != 0 {
+				return honest(from, to, req)
+			}
+			return actor.Response{Status: int(status), Body: body, Size: len(body)}, true
+		}
+		c, err := New(Config{Seeds: fn.seeds}, identity.Derive(1, "fuzz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := w.env(netip.MustParseAddrPort("203.0.113.9:5000"), 1)
+		e.do(func() { c.Start(e) })
+		w.runFor(20 * time.Second)
+		e.do(func() { _ = c.Send(identity.Derive(1, "peer").SessionID(), 20) })
+		polls := c.Stats().Polls
+		w.runFor(40 * time.Second)
+		if c.Stats().Polls == polls {
+			t.Fatal("the client stopped polling")
+		}
+	})
+}

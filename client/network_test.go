@@ -1,0 +1,223 @@
+package client_test
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/client"
+	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/node"
+	"github.com/sessionsim/sessionsim/node/store/memory"
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/registry"
+	"github.com/sessionsim/sessionsim/sim"
+)
+
+// netWorld is a small Session network on the real engine: the registry, one seed node, service
+// nodes and clients.
+type netWorld struct {
+	t       testing.TB
+	e       *sim.Engine
+	reg     *registry.Registry
+	seed    actor.Addr
+	clients []*client.Client
+	addrs   []actor.Addr
+	events  []seen
+}
+
+type seen struct {
+	at   time.Time
+	from actor.Addr
+	ev   actor.Event
+}
+
+const netSeed = 7
+
+func newNetWorld(t testing.TB, nodes int, platforms []client.Platform, mode cryptomode.Mode) *netWorld {
+	t.Helper()
+	network, err := netem.New(netem.Config{})
+	require.NoError(t, err)
+	e, err := sim.New(sim.Config{Seed: netSeed, Network: network})
+	require.NoError(t, err)
+	w := &netWorld{t: t, e: e}
+	e.AddSink(func(at time.Time, from actor.Addr, ev actor.Event) {
+		w.events = append(w.events, seen{at, from, ev})
+	})
+	suite := cryptomode.New(mode, cryptomode.DefaultCosts)
+
+	regHost, err := e.AddHost(sim.HostConfig{Name: "registry", Region: "eu-central-1", Profile: netem.DataCentre})
+	require.NoError(t, err)
+	regAddr := netip.AddrPortFrom(e.HostIP(regHost), 22022)
+	w.seed = netip.AddrPortFrom(e.HostIP(regHost), 443)
+	w.reg, err = registry.New(registry.Config{Seed: netSeed, Seeds: []actor.Addr{w.seed}})
+	require.NoError(t, err)
+
+	specs, err := registry.Plan(registry.PlanConfig{Seed: netSeed, Nodes: nodes}, e.Stream("plan"))
+	require.NoError(t, err)
+	for _, s := range specs {
+		require.NoError(t, w.reg.Register(s.Registration))
+	}
+	list, err := w.reg.Bootstrap(e.Now())
+	require.NoError(t, err)
+	for _, s := range specs {
+		h, err := e.AddHost(sim.HostConfig{Name: s.Name, IP: s.Addr.Addr(), Region: s.Region, Profile: netem.DataCentre})
+		require.NoError(t, err)
+		n, err := node.New(node.Config{Suite: suite, Registry: regAddr}, s.Keys, memory.New(memory.Config{}))
+		require.NoError(t, err)
+		n.SetList(list)
+		_, err = e.Spawn(h, s.Addr.Port(), s.Name, n)
+		require.NoError(t, err)
+	}
+	_, err = e.Spawn(regHost, regAddr.Port(), "registry", w.reg)
+	require.NoError(t, err)
+	_, err = e.Spawn(regHost, w.seed.Port(), "seed", registry.NewSeedNode(list))
+	require.NoError(t, err)
+
+	dir := client.NewDirectory()
+	for k, p := range platforms {
+		profile := netem.Broadband
+		if p != client.Desktop {
+			profile = netem.Mobile4G
+		}
+		name := fmt.Sprintf("client-%d", k)
+		h, err := e.AddHost(sim.HostConfig{Name: name, Region: "eu-west-1", Profile: profile})
+		require.NoError(t, err)
+		cfg := client.DefaultConfig(p)
+		cfg.Seeds, cfg.Directory, cfg.Suite = []actor.Addr{w.seed}, dir, suite
+		c, err := client.New(cfg, identity.Derive(netSeed, name))
+		require.NoError(t, err)
+		addr, err := e.Spawn(h, 5000, name, c)
+		require.NoError(t, err)
+		w.clients = append(w.clients, c)
+		w.addrs = append(w.addrs, addr)
+	}
+	return w
+}
+
+// do runs f as client k (the runner's way of driving a client).
+func (w *netWorld) do(k int, f func()) { require.NoError(w.t, w.e.Invoke(w.addrs[k], f)) }
+
+func (w *netWorld) send(from, to int, size int) {
+	w.do(from, func() { w.clients[from].Send(w.clients[to].ID(), size) })
+}
+
+func netEvents[T actor.Event](w *netWorld, from actor.Addr) []T {
+	var out []T
+	for _, s := range w.events {
+		if t, ok := s.ev.(T); ok && (from == actor.Addr{} || s.from == from) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// delivered maps each received hash to the receiving client.
+func (w *netWorld) delivered() map[string][]int {
+	out := map[string][]int{}
+	for _, s := range w.events {
+		if r, ok := s.ev.(client.MessageReceived); ok {
+			out[r.Hash] = append(out[r.Hash], slices.Index(w.addrs, s.from))
+		}
+	}
+	return out
+}
+
+func TestNetworkDeliversEndToEnd(t *testing.T) {
+	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
+		t.Run(mode.String(), func(t *testing.T) {
+			w := newNetWorld(t, 20, []client.Platform{client.Desktop, client.IOS, client.Android}, mode)
+			w.e.RunFor(30 * time.Second)
+			for k, c := range w.clients {
+				require.Len(t, c.Paths(), 2, "client %d has its paths", k)
+			}
+			for k := range w.clients {
+				w.send(k, (k+1)%3, 100+k)
+			}
+			w.e.RunFor(time.Minute)
+
+			sent := netEvents[client.MessageSent](w, actor.Addr{})
+			require.Len(t, sent, 3)
+			for _, r := range netEvents[client.StoreResult](w, actor.Addr{}) {
+				assert.Equal(t, client.OK, r.Failure)
+			}
+			got := w.delivered()
+			for k, s := range sent {
+				assert.Equal(t, []int{(k + 1) % 3}, got[s.Hash], "message %d reached its recipient once", k)
+			}
+			for _, r := range netEvents[client.MessageReceived](w, actor.Addr{}) {
+				assert.Contains(t, []identity.ID{w.clients[0].ID(), w.clients[1].ID(), w.clients[2].ID()}, r.From)
+			}
+			for _, g := range netEvents[client.GarbageReceived](w, actor.Addr{}) {
+				t.Errorf("garbage on a healthy network: %v", g.Kind)
+			}
+			rtts := netEvents[client.OnionRoundTrip](w, actor.Addr{})
+			require.NotEmpty(t, rtts)
+			for _, r := range rtts {
+				assert.Equal(t, client.OK, r.Failure, "%s via %v", r.Method, r.Guard)
+				assert.Positive(t, r.RTT)
+			}
+		})
+	}
+}
+
+func TestNetworkRebuildsPathAroundDeadNode(t *testing.T) {
+	w := newNetWorld(t, 20, []client.Platform{client.Desktop, client.Desktop}, cryptomode.Modeled)
+	w.e.RunFor(30 * time.Second)
+	paths := w.clients[0].Paths()
+	require.Len(t, paths, 2)
+	victim := paths[0][1]
+	require.NoError(t, w.e.Crash(victim))
+
+	for range 3 {
+		w.send(0, 1, 200)
+		w.e.RunFor(20 * time.Second)
+	}
+	w.e.RunFor(time.Minute)
+
+	for _, p := range w.clients[0].Paths() {
+		assert.NotContains(t, p, victim, "the dead node left the paths")
+	}
+	dropped := len(netEvents[client.PathDropped](w, w.addrs[0])) + int(w.clients[0].Stats().PathRebuilds)
+	assert.Positive(t, dropped, "a path was rebuilt or dropped")
+	got := w.delivered()
+	for _, s := range netEvents[client.MessageSent](w, w.addrs[0]) {
+		assert.Equal(t, []int{1}, got[s.Hash], "every message arrived once")
+	}
+	for _, r := range netEvents[client.StoreResult](w, w.addrs[0]) {
+		assert.Equal(t, client.OK, r.Failure)
+	}
+}
+
+func TestNetworkOfflineClientCatchesUp(t *testing.T) {
+	w := newNetWorld(t, 20, []client.Platform{client.Android, client.IOS}, cryptomode.Modeled)
+	w.e.RunFor(30 * time.Second)
+	w.do(1, w.clients[1].GoOffline)
+	for range 3 {
+		w.send(0, 1, 300)
+		w.e.RunFor(5 * time.Second)
+	}
+	w.e.RunFor(time.Minute)
+	assert.Empty(t, netEvents[client.MessageReceived](w, w.addrs[1]), "nothing arrives while offline")
+	require.Len(t, netEvents[client.StoreResult](w, w.addrs[0]), 3)
+
+	back := w.e.Now()
+	w.do(1, w.clients[1].GoOnline)
+	w.e.RunFor(30 * time.Second)
+	got := w.delivered()
+	for _, s := range netEvents[client.MessageSent](w, w.addrs[0]) {
+		assert.Equal(t, []int{1}, got[s.Hash])
+	}
+	for _, s := range w.events {
+		if _, ok := s.ev.(client.MessageReceived); ok {
+			assert.Less(t, s.at.Sub(back), 10*time.Second, "caught up at once")
+		}
+	}
+}

@@ -1,0 +1,280 @@
+package client
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/protocol/onion"
+	"github.com/sessionsim/sessionsim/protocol/storage"
+)
+
+// The client's side of the wire: requests built and answers read with protocol/storage and
+// protocol/onion, in the shapes the desktop app uses (every onion RPC inside a batch).
+
+const (
+	storageEndpoint = "/storage_rpc/v1"
+	// seedEndpoint is the seed nodes' (oxend's) JSON-RPC endpoint.
+	seedEndpoint = "/json_rpc"
+)
+
+// seedRequestBody is the desktop's get_n_service_nodes call to a seed node.
+var seedRequestBody = []byte(`{"jsonrpc":"2.0","method":"get_n_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true}}}`)
+
+func seedRequest() []byte { return seedRequestBody }
+
+func pubkeyOf(id identity.ID) storage.Pubkey { return storage.Pubkey{Prefix: id[0], Key: id.Key()} }
+
+func batch(reqs ...storage.Request) []byte {
+	return storage.EncodeRequest(&storage.Batch{Requests: reqs})
+}
+
+// getSwarmRequest is a direct get_swarm (the guard test); onion lookups wrap it in a batch.
+func getSwarmRequest(id identity.ID) []byte {
+	return storage.EncodeRequest(&storage.GetSwarm{Pubkey: pubkeyOf(id)})
+}
+
+func getSwarmBatch(id identity.ID) []byte { return batch(&storage.GetSwarm{Pubkey: pubkeyOf(id)}) }
+
+func getServiceNodesRequest() []byte { return batch(storage.NewGetServiceNodes()) }
+
+func storeRequest(to identity.ID, raw []byte, ts int64, ttl time.Duration) []byte {
+	return batch(storage.NewStore(pubkeyOf(to), 0, ts, ttl, raw))
+}
+
+func messageHash(to identity.ID, ns int16, raw []byte) string {
+	return storage.MessageHash(pubkeyOf(to), storage.Namespace(ns), raw)
+}
+
+// retrieveRequest is one signed retrieve per namespace, in a batch, as the desktop polls.
+func retrieveRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID, nss []int16, last []string, nowMs int64, maxSize int) ([]byte, time.Duration) {
+	signer := &storage.Signer{Suite: s, Account: pubkeyOf(id), Key: key}
+	reqs := make([]storage.Request, len(nss))
+	var cost time.Duration
+	for k, ns := range nss {
+		r := &storage.Retrieve{Pubkey: pubkeyOf(id), Namespace: storage.Namespace(ns), LastHash: last[k], MaxSize: maxSize}
+		cost += r.Sign(signer, nowMs)
+		reqs[k] = r
+	}
+	return batch(reqs...), cost
+}
+
+// openNodeResponse opens a destination's onion reply.
+func openNodeResponse(s cryptomode.Suite, k onion.Key, body []byte) (int, []byte, time.Duration, error) {
+	r, cost, err := onion.OpenNodeResponse(s.Costs(), k, onion.ResponseFormat{}, body)
+	return r.Status, r.Body, cost, err
+}
+
+// subResults reads a batch answer; with n > 0 it must hold n results.
+func subResults(body []byte, n int) ([]storage.SubResult, error) {
+	rs, err := storage.DecodeBatchResponse(body)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 && len(rs) != n {
+		return nil, fmt.Errorf("%w: %d batch results for %d requests", storage.ErrBadResponse, len(rs), n)
+	}
+	for k, r := range rs {
+		if r.Code < 100 || r.Code > 599 {
+			return nil, fmt.Errorf("%w: batch result %d has status %d", storage.ErrBadResponse, k, r.Code)
+		}
+	}
+	return rs, nil
+}
+
+// firstResult is the single sub-result of a one-request batch: its code and body.
+func firstResult(body []byte) (int, []byte, error) {
+	rs, err := subResults(body, 1)
+	if err != nil {
+		return 0, nil, err
+	}
+	return rs[0].Code, rs[0].Body, nil
+}
+
+// swarmNodes converts a get_swarm / 421 answer.
+func swarmNodes(body []byte) ([]NodeInfo, error) {
+	r, err := storage.DecodeSwarmInfoResponse(body)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NodeInfo, 0, len(r.Snodes))
+	for _, s := range r.Snodes {
+		ip, err := netip.ParseAddr(s.IP)
+		if err != nil || !ip.IsValid() || ip.IsUnspecified() {
+			continue // a node without a usable address cannot be contacted
+		}
+		out = append(out, NodeInfo{Ed25519: s.PubkeyEd25519, X25519: s.PubkeyX25519, Addr: netip.AddrPortFrom(ip, s.PortHTTPS)})
+	}
+	return out, nil
+}
+
+// decodeSwarm reads the batch answer of an onion get_swarm.
+func decodeSwarm(body []byte) ([]NodeInfo, error) {
+	code, sub, err := firstResult(body)
+	if err != nil {
+		return nil, err
+	}
+	if code != 200 {
+		return nil, fmt.Errorf("get_swarm answered %d", code)
+	}
+	return swarmNodes(sub)
+}
+
+// decode421 reads the swarm a 421 names (the 421 body, or a batch whose first result is one).
+func decode421(body []byte) ([]NodeInfo, error) {
+	if code, sub, err := firstResult(body); err == nil {
+		if code != 421 {
+			return nil, fmt.Errorf("not a 421 answer (%d)", code)
+		}
+		body = sub
+	}
+	return swarmNodes(body)
+}
+
+// storeOutcome reads a store batch answer: the store's code and, for 421, its body.
+func storeOutcome(body []byte) (int, []byte, error) {
+	code, sub, err := firstResult(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	if code == 200 {
+		r, err := storage.DecodeStoreResponse(sub)
+		if err != nil {
+			return 0, nil, err
+		}
+		if r.AllFailed() {
+			return 500, sub, nil
+		}
+	}
+	return code, sub, nil
+}
+
+// retrieved is one message of a retrieve answer.
+type retrieved struct {
+	Hash   string
+	Data   []byte
+	Expiry int64 // ms
+}
+
+// nsResult is one namespace's part of a poll.
+type nsResult struct {
+	status   int
+	messages []retrieved
+	body421  []byte
+}
+
+// decodeRetrieve reads the batch answer of a poll of n namespaces.
+func decodeRetrieve(body []byte, n int) ([]nsResult, error) {
+	rs, err := subResults(body, n)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) != n {
+		return nil, fmt.Errorf("%w: %d batch results for %d requests", storage.ErrBadResponse, len(rs), n)
+	}
+	out := make([]nsResult, n)
+	for k, r := range rs {
+		out[k].status = r.Code
+		switch r.Code {
+		case 200:
+			rr, err := storage.DecodeRetrieveResponse(r.Body)
+			if err != nil {
+				return nil, err
+			}
+			ms := make([]retrieved, len(rr.Messages))
+			for j, m := range rr.Messages {
+				ms[j] = retrieved{Hash: m.Hash, Data: m.Data, Expiry: m.Expiry}
+			}
+			out[k].messages = ms
+		case 421:
+			out[k].body421 = r.Body
+		}
+	}
+	return out, nil
+}
+
+// nodeStates is oxend's node list, as the seed nodes' get_n_service_nodes and the storage
+// servers' oxend_request get_service_nodes return it.
+type nodeStates struct {
+	States []struct {
+		PublicIP    string `json:"public_ip"`
+		StoragePort uint16 `json:"storage_port"`
+		Ed25519     string `json:"pubkey_ed25519"`
+		X25519      string `json:"pubkey_x25519"`
+	} `json:"service_node_states"`
+}
+
+var errNoNodes = errors.New("no service_node_states")
+
+// parseNodeStates reads {"service_node_states":[...]}; nodes without an address or with bad
+// keys are left out, as the apps leave them out.
+func parseNodeStates(raw []byte) ([]NodeInfo, error) {
+	var ns nodeStates
+	if err := json.Unmarshal(raw, &ns); err != nil {
+		return nil, fmt.Errorf("node list: %w", err)
+	}
+	if ns.States == nil {
+		return nil, fmt.Errorf("node list: %w", errNoNodes)
+	}
+	out := make([]NodeInfo, 0, len(ns.States))
+	for _, s := range ns.States {
+		ip, err := netip.ParseAddr(s.PublicIP)
+		if err != nil || ip.IsUnspecified() || s.StoragePort == 0 {
+			continue
+		}
+		var n NodeInfo
+		if hex.DecodedLen(len(s.Ed25519)) != 32 || hex.DecodedLen(len(s.X25519)) != 32 {
+			continue
+		}
+		if _, err := hex.Decode(n.Ed25519[:], []byte(s.Ed25519)); err != nil {
+			continue
+		}
+		if _, err := hex.Decode(n.X25519[:], []byte(s.X25519)); err != nil {
+			continue
+		}
+		n.Addr = netip.AddrPortFrom(ip, s.StoragePort)
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// decodeSeedResponse reads a seed node's JSON-RPC answer {"result":{"service_node_states":...}}.
+func decodeSeedResponse(body []byte) ([]NodeInfo, error) {
+	var env struct {
+		Result json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("seed answer: %w", err)
+	}
+	if env.Result == nil {
+		return nil, errors.New(`seed answer: no "result"`)
+	}
+	return parseNodeStates(env.Result)
+}
+
+// decodeServiceNodes reads the batch answer of an oxend_request get_service_nodes.
+func decodeServiceNodes(body []byte) ([]NodeInfo, error) {
+	code, sub, err := firstResult(body)
+	if err != nil {
+		return nil, err
+	}
+	if code != 200 {
+		return nil, fmt.Errorf("oxend_request answered %d", code)
+	}
+	r, err := storage.DecodeOxendResponse(sub)
+	if err != nil {
+		return nil, err
+	}
+	return parseNodeStates(r.Result)
+}
+
+// rawData is the stored form of a message: message.Build returns it base64-encoded as the store's
+// "data" parameter; the store request and the message hash take the decoded bytes.
+func rawData(b64 string) ([]byte, error) { return base64.StdEncoding.DecodeString(b64) }

@@ -1,0 +1,100 @@
+package node
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/registry"
+)
+
+// benchWorld is 14 nodes (two swarms of 7) and a client on the engine; reachability testing
+// and list polling are off so that only the measured requests run.
+func benchWorld(b *testing.B, mode cryptomode.Mode) (*simWorld, account, []actor.Addr) {
+	suite := cryptomode.New(mode, cryptomode.DefaultCosts)
+	cfg := Config{Suite: suite, Reachability: Reachability{Disabled: true}, ListPoll: -1, UptimeProofInterval: -1, RateLimit: RateLimit{Disabled: true}}
+	w := newSimWorld(b, 14, cfg, registry.Config{})
+	w.e.RunFor(time.Second)
+	list := w.reg.Published()
+	id := list.Ring().IDs()[0]
+	acct := accountIn(b, list, id, suite, "bench")
+	var to []actor.Addr
+	for _, p := range list.Members(id) {
+		to = append(to, p.Addr)
+	}
+	return w, acct, to
+}
+
+// call sends body to node at to from the client and runs the engine until the answer.
+func (w *simWorld) call(b *testing.B, to actor.Addr, body []byte) actor.Response {
+	var (
+		resp actor.Response
+		done bool
+	)
+	_ = w.e.Invoke(w.client.env.Self(), func() {
+		w.client.env.Call(to, actor.Request{Method: MethodStorageRPC, Body: body, Size: len(body) + httpRequestOverhead}, 10*time.Second,
+			func(r actor.Response, err error) { resp, done = r, err == nil })
+	})
+	for !done && w.e.Step() {
+	}
+	if !done {
+		b.Fatal("no answer")
+	}
+	return resp
+}
+
+// BenchmarkStoreInSim measures a client's store to a 7-node swarm on the engine: parse, checks,
+// forwards to the 6 other members, their stores and signatures, and the answer.
+func BenchmarkStoreInSim(b *testing.B) {
+	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
+		b.Run(mode.String(), func(b *testing.B) { benchStore(b, mode) })
+	}
+}
+
+func benchStore(b *testing.B, mode cryptomode.Mode) {
+	w, acct, to := benchWorld(b, mode)
+	bodies := make([][]byte, 4096)
+	now := w.e.Now().UnixMilli()
+	for i := range bodies {
+		bodies[i] = encode(storage.NewStore(acct.pubkey, 0, now, 14*24*time.Hour, []byte(fmt.Sprintf("%0400d", i))))
+	}
+	start := w.e.Now()
+	i := 0
+	for b.Loop() {
+		if r := w.call(b, to[i%len(to)], bodies[i%len(bodies)]); r.Status != 200 {
+			b.Fatalf("status %d", r.Status)
+		}
+		i++
+	}
+	b.ReportMetric(float64(w.e.Now().Sub(start).Microseconds())/float64(i), "virtual-us/op")
+}
+
+// BenchmarkRetrieveInSim measures a signed retrieve of 20 stored messages from one member.
+func BenchmarkRetrieveInSim(b *testing.B) {
+	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
+		b.Run(mode.String(), func(b *testing.B) { benchRetrieve(b, mode) })
+	}
+}
+
+func benchRetrieve(b *testing.B, mode cryptomode.Mode) {
+	w, acct, to := benchWorld(b, mode)
+	now := w.e.Now().UnixMilli()
+	for i := range 20 {
+		w.call(b, to[0], encode(storage.NewStore(acct.pubkey, 0, now, time.Hour, []byte(fmt.Sprintf("%0400d", i)))))
+	}
+	r := &storage.Retrieve{Pubkey: acct.pubkey}
+	r.Sign(acct.signer, w.e.Now().UnixMilli())
+	body := encode(r)
+	start := w.e.Now()
+	i := 0
+	for b.Loop() {
+		if resp := w.call(b, to[1], body); resp.Status != 200 {
+			b.Fatalf("status %d: %s", resp.Status, bodyOf(resp))
+		}
+		i++
+	}
+	b.ReportMetric(float64(w.e.Now().Sub(start).Microseconds())/float64(i), "virtual-us/op")
+}

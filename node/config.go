@@ -1,0 +1,182 @@
+package node
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+)
+
+// Strategy is how a node moves data to other swarm members: the behaviour of a storage server
+// version.
+type Strategy uint8
+
+const (
+	// StrategyV211 is session-storage-server 2.10 and later: forwards that fail are kept and
+	// retried; data is pushed on swarm changes only after the receiver answered a ready
+	// handshake (retried until it does), and a newcomer gets only what its swarm owns.
+	StrategyV211 Strategy = iota
+	// StrategyV28 is session-storage-server 2.8: forwards and pushes are sent once, at once,
+	// and a newcomer gets a member's whole store.
+	StrategyV28
+)
+
+func (s Strategy) String() string {
+	switch s {
+	case StrategyV211:
+		return "v2.11"
+	case StrategyV28:
+		return "v2.8"
+	}
+	return fmt.Sprintf("Strategy(%d)", uint8(s))
+}
+
+// ParseStrategy reads a storage server version as scenarios name it: "2.11" (or "v2.11",
+// "2.10", "2.12") and "2.8" (or "v2.8").
+func ParseStrategy(v string) (Strategy, error) {
+	switch v {
+	case "2.11", "v2.11", "2.10", "v2.10", "2.12", "v2.12", "":
+		return StrategyV211, nil
+	case "2.8", "v2.8":
+		return StrategyV28, nil
+	}
+	return 0, fmt.Errorf("unknown storage server version %q: use \"2.11\" (retries, ready handshake, range-limited dumps) or \"2.8\" (single pushes)", v)
+}
+
+// Config is a node's configuration. The zero value of each field means its default (see
+// DefaultConfig); Fill applies them.
+type Config struct {
+	// Version is the storage server version modelled: "2.11" (default) or "2.8". It selects
+	// the replication strategy and is reported by the info method.
+	Version string
+	// Suite does every asymmetric operation (signatures, onion key agreement) in real or
+	// modeled mode and says what each costs; the node charges the costs with Env.Work.
+	// Default: real mode with cryptomode.DefaultCosts.
+	Suite cryptomode.Suite
+	// Registry is the address of the service-node list (the node's oxend): it reports
+	// reachability results and uptime proofs there, and takes its lists from it. The zero
+	// address means none (lists are then given with SetList; nothing is reported).
+	Registry actor.Addr
+	// ListPoll is how often the node asks the registry for the list (the storage server polls
+	// oxend on every block notification; the registry pushes too). Default 30 s; negative
+	// disables polling.
+	ListPoll time.Duration
+	// UptimeProofInterval is how often the node sends an uptime proof to the registry.
+	// Default 1 h (oxen-core's proof frequency); negative disables proofs.
+	UptimeProofInterval time.Duration
+
+	// ForwardTimeout bounds a store (or other recursive request) forwarded to a swarm member.
+	// Default 5 s.
+	ForwardTimeout time.Duration
+	// RetryFirst is when a failed forward is tried again (v2.11); RetryEvery the interval of
+	// later attempts; RetryMaxAge when it is given up. Defaults 15 s, 60 s, 24 h.
+	RetryFirst, RetryEvery, RetryMaxAge time.Duration
+	// HandshakeInterval is how often a ready handshake is retried (v2.11). Default 10 s.
+	HandshakeInterval time.Duration
+	// HandshakeTimeout bounds one ready handshake. Default 5 s.
+	HandshakeTimeout time.Duration
+	// PushTimeout bounds one batch of messages pushed on a swarm change (the OxenMQ default
+	// request timeout). Default 15 s.
+	PushTimeout time.Duration
+	// PushBatchBytes is the most a pushed batch holds (serialized). Default 9,000,000.
+	PushBatchBytes int
+	// CleanupInterval is how often expired messages are removed. Default 10 s.
+	CleanupInterval time.Duration
+
+	// RelayTimeout bounds an onion request forwarded to the next node. Default 30 s.
+	RelayTimeout time.Duration
+	// ProxyTimeout bounds an onion request posted to a server. Default 25 s.
+	ProxyTimeout time.Duration
+	// Servers are the servers (file server, community servers) onion requests may be proxied
+	// to, by host name as the routing JSON names them. A node never posts anywhere else.
+	Servers map[string]actor.Addr
+
+	// RateLimit limits direct client requests per IP. Default DefaultRateLimit.
+	RateLimit RateLimit
+	// Reachability is the peer testing. Default DefaultReachability.
+	Reachability Reachability
+	// Hardfork is reported as "hf" in responses. Default [19, 3].
+	Hardfork [2]int
+}
+
+// DefaultConfig is a storage server 2.11 with the real server's timings.
+func DefaultConfig() Config {
+	return Config{
+		Version:             "2.11",
+		Suite:               cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts),
+		ListPoll:            30 * time.Second,
+		UptimeProofInterval: time.Hour,
+		ForwardTimeout:      5 * time.Second,
+		RetryFirst:          15 * time.Second,
+		RetryEvery:          60 * time.Second,
+		RetryMaxAge:         24 * time.Hour,
+		HandshakeInterval:   10 * time.Second,
+		HandshakeTimeout:    5 * time.Second,
+		PushTimeout:         15 * time.Second,
+		PushBatchBytes:      9_000_000,
+		CleanupInterval:     10 * time.Second,
+		RelayTimeout:        30 * time.Second,
+		ProxyTimeout:        25 * time.Second,
+		RateLimit:           DefaultRateLimit,
+		Reachability:        DefaultReachability,
+		Hardfork:            [2]int{19, 3},
+	}
+}
+
+// Fill returns c with every zero field set to its default, and checks the version.
+func (c Config) Fill() (Config, error) {
+	d := DefaultConfig()
+	if c.Version == "" {
+		c.Version = d.Version
+	}
+	if _, err := ParseStrategy(c.Version); err != nil {
+		return c, err
+	}
+	if c.Suite == nil {
+		c.Suite = d.Suite
+	}
+	setDur := func(p *time.Duration, def time.Duration) {
+		if *p == 0 {
+			*p = def
+		}
+	}
+	setDur(&c.ListPoll, d.ListPoll)
+	setDur(&c.UptimeProofInterval, d.UptimeProofInterval)
+	setDur(&c.ForwardTimeout, d.ForwardTimeout)
+	setDur(&c.RetryFirst, d.RetryFirst)
+	setDur(&c.RetryEvery, d.RetryEvery)
+	setDur(&c.RetryMaxAge, d.RetryMaxAge)
+	setDur(&c.HandshakeInterval, d.HandshakeInterval)
+	setDur(&c.HandshakeTimeout, d.HandshakeTimeout)
+	setDur(&c.PushTimeout, d.PushTimeout)
+	setDur(&c.CleanupInterval, d.CleanupInterval)
+	setDur(&c.RelayTimeout, d.RelayTimeout)
+	setDur(&c.ProxyTimeout, d.ProxyTimeout)
+	if c.PushBatchBytes <= 0 {
+		c.PushBatchBytes = d.PushBatchBytes
+	}
+	if c.RateLimit == (RateLimit{}) {
+		c.RateLimit = d.RateLimit
+	}
+	if c.Reachability == (Reachability{}) {
+		c.Reachability = d.Reachability
+	} else {
+		r, dr := &c.Reachability, d.Reachability
+		setDur(&r.Interval, dr.Interval)
+		setDur(&r.MinInterval, dr.MinInterval)
+		setDur(&r.Backoff, dr.Backoff)
+		setDur(&r.BackoffMax, dr.BackoffMax)
+		setDur(&r.Timeout, dr.Timeout)
+	}
+	if c.Hardfork == ([2]int{}) {
+		c.Hardfork = d.Hardfork
+	}
+	return c, nil
+}
+
+// Strategy is the replication strategy of c.Version.
+func (c Config) Strategy() Strategy {
+	s, _ := ParseStrategy(c.Version)
+	return s
+}

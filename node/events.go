@@ -1,0 +1,254 @@
+package node
+
+import (
+	"net/netip"
+
+	"github.com/sessionsim/sessionsim/protocol/swarm"
+)
+
+// Events a node observes (env.Observe). They are small values: sinks count them for metrics
+// and join the onion ones across nodes to measure what a coalition learns.
+
+// Source says how a message reached a node.
+type Source uint8
+
+const (
+	// FromClient: stored by a client request to this node (directly or as onion destination).
+	FromClient Source = iota + 1
+	// FromReplica: forwarded by the swarm member a client stored it with.
+	FromReplica
+	// FromSwarmPush: pushed when swarms changed (newcomer dump, new swarm, dissolved swarm).
+	FromSwarmPush
+)
+
+func (s Source) String() string {
+	switch s {
+	case FromClient:
+		return "client"
+	case FromReplica:
+		return "replica"
+	case FromSwarmPush:
+		return "swarm-push"
+	}
+	return "unknown"
+}
+
+// MessageStored: a message was written here, or its hash was already known (New false; the
+// expiry may have been extended).
+type MessageStored struct {
+	Hash      string
+	Owner     [33]byte
+	Namespace int16
+	Size      int
+	Expiry    int64 // ms since the epoch, after this store
+	New       bool
+	Source    Source
+}
+
+func (MessageStored) EventName() string { return "node.message_stored" }
+
+// ReplicationSent: a recursive request (a store, delete, expire ...) was forwarded to a swarm
+// member. Attempt is 0 for the first forward, then 1, 2, ... for retries.
+type ReplicationSent struct {
+	Method  string
+	Hash    string // the message hash, for stores
+	Peer    [32]byte
+	Attempt int
+}
+
+func (ReplicationSent) EventName() string { return "node.replication_sent" }
+
+// ReplicationDone: a swarm member answered a forwarded request. OK is a 2xx answer; otherwise
+// Status is the peer's status (0 for a timeout or unreachable peer), and Retry says whether
+// the forward is kept for another attempt.
+type ReplicationDone struct {
+	Method  string
+	Hash    string
+	Peer    [32]byte
+	Attempt int
+	OK      bool
+	Status  int
+	Timeout bool
+	Retry   bool
+}
+
+func (ReplicationDone) EventName() string { return "node.replication_done" }
+
+// ReplicationDropped: a kept forward was given up (the peer left the swarm, the message
+// expired, the peer refused it, or it got too old).
+type ReplicationDropped struct {
+	Method  string
+	Hash    string
+	Peer    [32]byte
+	Attempt int
+	Reason  string
+}
+
+func (ReplicationDropped) EventName() string { return "node.replication_dropped" }
+
+// MoveReason says why data moves between nodes on a swarm change.
+type MoveReason uint8
+
+const (
+	// MoveNewMember: a member's data for a node that joined its swarm.
+	MoveNewMember MoveReason = iota + 1
+	// MoveNewSwarm: data now owned by a swarm that did not exist before.
+	MoveNewSwarm
+	// MoveDissolved: everything a node of a dissolved swarm held, to the new owners.
+	MoveDissolved
+)
+
+func (r MoveReason) String() string {
+	switch r {
+	case MoveNewMember:
+		return "new-member"
+	case MoveNewSwarm:
+		return "new-swarm"
+	case MoveDissolved:
+		return "dissolved"
+	}
+	return "unknown"
+}
+
+// SwarmDataMoved: one batch of messages sent to another node because swarms changed. OK is
+// whether the receiver acknowledged it.
+type SwarmDataMoved struct {
+	To       [32]byte
+	Reason   MoveReason
+	Messages int
+	Bytes    int
+	OK       bool
+}
+
+func (SwarmDataMoved) EventName() string { return "node.swarm_data_moved" }
+
+// SwarmChanged: the node applied a new service-node list that changed its swarm situation.
+type SwarmChanged struct {
+	Height     uint64
+	Old, New   swarm.ID // Unassigned when not in a swarm
+	Joined     bool
+	Dissolved  bool
+	NewMembers int
+	NewSwarms  int
+}
+
+func (SwarmChanged) EventName() string { return "node.swarm_changed" }
+
+// ListApplied: the node took a new version of the service-node list.
+type ListApplied struct {
+	Height uint64
+	Nodes  int
+	Swarms int
+	Swarm  swarm.ID // the node's swarm in it
+}
+
+func (ListApplied) EventName() string { return "node.list_applied" }
+
+// HopRole is what a node was for one onion request.
+type HopRole uint8
+
+const (
+	// HopRelay: the node forwarded the request to another node.
+	HopRelay HopRole = iota + 1
+	// HopDestination: the node ran the RPC inside.
+	HopDestination
+	// HopProxy: the node posted the request to a server.
+	HopProxy
+	// HopFailed: the layer could not be opened or routed.
+	HopFailed
+)
+
+func (r HopRole) String() string {
+	switch r {
+	case HopRelay:
+		return "relay"
+	case HopDestination:
+		return "destination"
+	case HopProxy:
+		return "proxy"
+	case HopFailed:
+		return "failed"
+	}
+	return "unknown"
+}
+
+// OnionHop is what a node learnt from one onion request: who handed it over (the previous
+// hop's IP: a client's for a guard), its hop number, and what the layer told it. This is the
+// ground truth for leakage measurement.
+type OnionHop struct {
+	From  netip.Addr
+	HopNo int
+	Guard bool // received on the client endpoint (/onion_req/v2)
+	Role  HopRole
+	// Next is the next node's Ed25519 key (relay).
+	Next [32]byte
+	// Method and Owner are the RPC the destination ran and the account it named (zero when
+	// the method names none).
+	Method string
+	Owner  [33]byte
+	// Host and Target are the server a proxy posted to.
+	Host   string
+	Target string
+	// Status is what the node answered (the RPC's status for a destination, the relay's
+	// outcome otherwise).
+	Status int
+}
+
+func (OnionHop) EventName() string { return "node.onion_hop" }
+
+// RateLimited: a direct client request was refused with 429.
+type RateLimited struct {
+	From netip.Addr
+}
+
+func (RateLimited) EventName() string { return "node.rate_limited" }
+
+// Via says how a request reached the node.
+type Via uint8
+
+const (
+	// ViaDirect: /storage_rpc/v1.
+	ViaDirect Via = iota + 1
+	// ViaOnion: as an onion request's destination.
+	ViaOnion
+	// ViaPeer: forwarded by a swarm member.
+	ViaPeer
+)
+
+func (v Via) String() string {
+	switch v {
+	case ViaDirect:
+		return "direct"
+	case ViaOnion:
+		return "onion"
+	case ViaPeer:
+		return "peer"
+	}
+	return "unknown"
+}
+
+// RequestServed: the node answered a storage RPC (every method, batch subrequests included),
+// with its status; errors are counted from these by status.
+type RequestServed struct {
+	Method string
+	Via    Via
+	Status int
+}
+
+func (RequestServed) EventName() string { return "node.request" }
+
+// ReachTested: the node tested another node's reachability.
+type ReachTested struct {
+	Target           [32]byte
+	Passed           bool
+	PreviousFailures int
+}
+
+func (ReachTested) EventName() string { return "node.reach_tested" }
+
+// ExpiredSwept: the periodic sweep removed expired messages.
+type ExpiredSwept struct {
+	Messages int
+}
+
+func (ExpiredSwept) EventName() string { return "node.expired_swept" }

@@ -1,0 +1,287 @@
+package node
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/node/store"
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/protocol/onion"
+	"github.com/sessionsim/sessionsim/protocol/swarm"
+	"github.com/sessionsim/sessionsim/registry"
+)
+
+// Endpoints a node answers. Clients use the first two; nodes call each other on the "sn."
+// methods (the storage server's OxenMQ commands) and test each other with the ping.
+const (
+	// MethodStorageRPC is the direct storage RPC: POST /storage_rpc/v1 with a JSON body.
+	MethodStorageRPC = "/storage_rpc/v1"
+	// MethodOnion is where clients post onion requests to their guard.
+	MethodOnion = onion.GuardEndpoint
+	// MethodRelay is how a node passes an onion request to the next node.
+	MethodRelay = onion.RelayEndpoint
+	// MethodPing is the reachability test.
+	MethodPing = "/ping_test/v1"
+	// MethodForward carries a recursive request (store, delete, expire, ...) from the swarm
+	// member that received it to the others, which validate and apply it again.
+	MethodForward = "sn.storage_cc"
+	// MethodData carries a batch of messages pushed on a swarm change.
+	MethodData = "sn.data"
+	// MethodDataReady is the ready handshake before a push (v2.11): the receiver answers OK
+	// once its own list puts it in the swarm the sender pushes for.
+	MethodDataReady = "sn.data_ready"
+	// MethodList delivers a service-node list to the node (pushed by the registry).
+	MethodList = "sn.list"
+)
+
+// Wire overheads added to body lengths: HTTP/1.1 request and response headers for the client
+// endpoints, and OxenMQ framing between nodes.
+const (
+	httpRequestOverhead  = 220
+	httpResponseOverhead = 160
+	mqOverhead           = 48
+)
+
+// Node is a service node: one storage server with its store. It implements actor.Actor and
+// actor.Stopper; all its methods run on its actor loop.
+type Node struct {
+	cfg      Config
+	strategy Strategy
+	keys     identity.Keys
+	x25519   cryptomode.X25519KeyPair
+	st       store.Store
+	env      actor.Env
+	rnd      randReader
+
+	view    *view
+	addrs   map[actor.Addr][32]byte // funded nodes by storage address
+	limiter *rateLimiter
+	reach   *reachScheduler
+
+	// pending is a list given before Start, applied when the node starts.
+	pending *registry.List
+
+	reachTimer actor.Timer
+	reachAt    time.Time
+	retries    *retryQueue
+	transfers  map[transferKey]*transfer
+	stopped    bool
+}
+
+// New makes a node with keys (its Ed25519 identity and X25519 onion key) and store st.
+func New(cfg Config, keys identity.Keys, st store.Store) (*Node, error) {
+	cfg, err := cfg.Fill()
+	if err != nil {
+		return nil, fmt.Errorf("node config: %w", err)
+	}
+	if st == nil {
+		return nil, fmt.Errorf("node %x: no store given", keys.Ed25519Public[:4])
+	}
+	kp, _, err := cfg.Suite.X25519FromSecret(keys.X25519Secret)
+	if err != nil {
+		return nil, fmt.Errorf("node %x: X25519 key: %w", keys.Ed25519Public[:4], err)
+	}
+	n := &Node{
+		cfg:       cfg,
+		strategy:  cfg.Strategy(),
+		keys:      keys,
+		x25519:    kp,
+		st:        st,
+		addrs:     map[actor.Addr][32]byte{},
+		limiter:   newRateLimiter(cfg.RateLimit),
+		reach:     newReachScheduler(cfg.Reachability, keys.Ed25519Public),
+		transfers: map[transferKey]*transfer{},
+	}
+	n.retries = newRetryQueue(n)
+	return n, nil
+}
+
+// Start brings the node up: timers for the expiry sweep, list polling, uptime proofs and
+// reachability tests.
+func (n *Node) Start(env actor.Env) {
+	n.env = env
+	n.rnd = randReader{env.Rand()}
+	if l := n.pending; l != nil {
+		n.pending = nil
+		n.applyList(l)
+	}
+	n.every(n.cfg.CleanupInterval, n.cleanup)
+	if n.hasRegistry() {
+		if n.cfg.ListPoll > 0 {
+			n.pollList()
+			n.every(n.cfg.ListPoll, n.pollList)
+		}
+		if n.cfg.UptimeProofInterval > 0 {
+			n.sendUptimeProof()
+			n.every(n.cfg.UptimeProofInterval, n.sendUptimeProof)
+		}
+	}
+	n.scheduleReach()
+}
+
+// Stop is a graceful shutdown: timers stop rescheduling themselves.
+func (n *Node) Stop() { n.stopped = true }
+
+// every runs f every d, starting d from now.
+func (n *Node) every(d time.Duration, f func()) {
+	if d <= 0 {
+		return
+	}
+	var tick func()
+	tick = func() {
+		if n.stopped {
+			return
+		}
+		f()
+		n.env.After(d, tick)
+	}
+	n.env.After(d, tick)
+}
+
+// Ed25519 is the node's identity key.
+func (n *Node) Ed25519() [32]byte { return n.keys.Ed25519Public }
+
+// Store is the node's message store (for tests and the world's measurements).
+func (n *Node) Store() store.Store { return n.st }
+
+// Swarm is the node's swarm in its current list (swarm.Unassigned when it has none).
+func (n *Node) Swarm() swarm.ID {
+	if n.view == nil {
+		return swarm.Unassigned
+	}
+	return n.view.swarmOf(n.keys.Ed25519Public)
+}
+
+// ListHeight is the height of the list the node uses (0 before it has one).
+func (n *Node) ListHeight() uint64 {
+	if n.view == nil {
+		return 0
+	}
+	return n.view.height
+}
+
+// PendingRetries is the number of failed forwards the node keeps for another attempt.
+func (n *Node) PendingRetries() int { return n.retries.len() }
+
+// PendingTransfers is the number of swarm-change pushes not yet acknowledged.
+func (n *Node) PendingTransfers() int { return len(n.transfers) }
+
+// ready is the storage server's snode_ready: the node serves only once its list puts it in a
+// swarm.
+func (n *Node) ready() bool { return n.Swarm() != swarm.Unassigned }
+
+// now is the current time in ms since the epoch, as the RPC uses it.
+func (n *Node) nowMS() int64 { return n.env.Now().UnixMilli() }
+
+// Handle dispatches a request by endpoint.
+func (n *Node) Handle(from actor.Addr, req actor.Request, r actor.Responder) {
+	switch req.Method {
+	case MethodStorageRPC:
+		n.handleStorageRPC(from, req, r)
+	case MethodOnion:
+		n.handleGuard(from, req, r)
+	case MethodRelay:
+		n.handleRelay(from, req, r)
+	case MethodPing:
+		respondText(r, http.StatusOK, "")
+	case MethodForward:
+		n.handleForward(from, req, r)
+	case MethodData:
+		n.handleData(from, req, r)
+	case MethodDataReady:
+		n.handleDataReady(from, req, r)
+	case MethodList:
+		n.handleListPush(from, req, r)
+	default:
+		respondText(r, http.StatusNotFound, "POST "+req.Method+" Not Found")
+	}
+}
+
+// SetList applies a service-node list directly (the world builder and tests; in a running
+// network the registry delivers lists). The list is shared, never modified. Before Start it
+// is kept and applied when the node starts.
+func (n *Node) SetList(l *registry.List) {
+	if n.env == nil {
+		n.pending = l
+		return
+	}
+	n.applyList(l)
+}
+
+func (n *Node) applyList(l *registry.List) {
+	if l == nil {
+		return
+	}
+	if n.view != nil && l.Height < n.view.height {
+		return // an older list arriving late
+	}
+	if n.view != nil && l.Height == n.view.height && l.BlockHash == n.view.hash {
+		return // already seen
+	}
+	old := n.view
+	cur := newView(l)
+	n.view = cur
+	clear(n.addrs)
+	for _, p := range cur.all {
+		n.addrs[p.Addr] = p.Ed25519
+	}
+	ev := deriveEvents(old, cur, n.keys.Ed25519Public)
+	n.env.Observe(ListApplied{Height: l.Height, Nodes: len(cur.all), Swarms: cur.ring.Len(), Swarm: ev.ours})
+	prev := swarm.Unassigned
+	if old != nil {
+		prev = old.swarmOf(n.keys.Ed25519Public)
+	}
+	if prev != ev.ours || len(ev.newMembers) > 0 || len(ev.newSwarms) > 0 {
+		n.env.Observe(SwarmChanged{
+			Height: l.Height, Old: prev, New: ev.ours, Joined: ev.joined, Dissolved: ev.dissolved,
+			NewMembers: len(ev.newMembers), NewSwarms: len(ev.newSwarms),
+		})
+	}
+	if ev.ours == swarm.Unassigned {
+		return
+	}
+	n.onSwarmEvents(ev)
+	n.scheduleReach()
+}
+
+// cleanup is the periodic expiry sweep.
+func (n *Node) cleanup() {
+	c, err := n.st.CleanExpired(n.nowMS())
+	if err == nil && c > 0 {
+		n.env.Observe(ExpiredSwept{Messages: c})
+	}
+}
+
+// randReader adapts the actor's random stream to io.Reader for nonces and ephemeral keys.
+type randReader struct{ r *rand.Rand }
+
+func (rr randReader) Read(p []byte) (int, error) {
+	for i := 0; i < len(p); i += 8 {
+		v := rr.r.Uint64()
+		for j := 0; j < 8 && i+j < len(p); j++ {
+			p[i+j] = byte(v >> (8 * j))
+		}
+	}
+	return len(p), nil
+}
+
+// respondText answers with a plain-text body.
+func respondText(r actor.Responder, status int, text string) {
+	body := []byte(text)
+	r.Respond(actor.Response{Status: status, Body: body, Size: len(body) + httpResponseOverhead})
+}
+
+// respondBytes answers with a body.
+func respondBytes(r actor.Responder, status int, body []byte) {
+	r.Respond(actor.Response{Status: status, Body: body, Size: len(body) + httpResponseOverhead})
+}
+
+// bodyBytes is a request's body as bytes (nil when it is not bytes).
+func bodyBytes(req actor.Request) ([]byte, bool) {
+	b, ok := req.Body.([]byte)
+	return b, ok
+}

@@ -1,0 +1,179 @@
+package node
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/onion"
+)
+
+// Onion requests: a guard receives a framed request from a client, relays receive bencoded
+// requests from the previous node. Each opens its layer (charging the key agreement and the
+// decryption), then forwards to the next node by its Ed25519 key, runs the RPC inside as the
+// destination and seals one response, or posts to an allowed server. Relays pass answers back
+// unchanged; their own failures go back in plain text.
+
+// handleGuard serves MethodOnion.
+func (n *Node) handleGuard(from actor.Addr, req actor.Request, r actor.Responder) {
+	if !n.ready() {
+		n.notReady(r)
+		return
+	}
+	body, ok := bodyBytes(req)
+	if !ok {
+		respondText(r, http.StatusBadRequest, "Error parsing onion request: body is not bytes")
+		return
+	}
+	in, err := onion.ParseGuardRequest(body)
+	if err != nil {
+		n.onionFailed(from, in.HopNo, true, r, err)
+		return
+	}
+	n.peel(from, in, true, r)
+}
+
+// handleRelay serves MethodRelay.
+func (n *Node) handleRelay(from actor.Addr, req actor.Request, r actor.Responder) {
+	body, ok := bodyBytes(req)
+	if !ok {
+		respondMQ(r, http.StatusBadRequest, "Invalid internal onion request: body is not bytes")
+		return
+	}
+	if !n.fromNode(from) {
+		respondMQ(r, http.StatusForbidden, "sender is not an active service node")
+		return
+	}
+	in, err := onion.ParseRelayRequest(body)
+	if err != nil {
+		n.onionFailed(from, in.HopNo, false, r, err)
+		return
+	}
+	if !n.ready() {
+		n.notReady(r)
+		return
+	}
+	n.peel(from, in, false, r)
+}
+
+func (n *Node) notReady(r actor.Responder) {
+	e := onion.SnodeNotReady(n.keys.Ed25519Public)
+	respondText(r, e.Status(), e.Text())
+}
+
+// onionFailed answers a failure in plain text and records the hop.
+func (n *Node) onionFailed(from actor.Addr, hop int, guard bool, r actor.Responder, err error) {
+	status, text := http.StatusBadRequest, err.Error()
+	var oe *onion.Error
+	if errors.As(err, &oe) {
+		status, text = oe.Status(), oe.Text()
+	}
+	n.env.Observe(OnionHop{From: from.Addr(), HopNo: hop, Guard: guard, Role: HopFailed, Status: status})
+	respondText(r, status, text)
+}
+
+func (n *Node) peel(from actor.Addr, in onion.Request, guard bool, r actor.Responder) {
+	p, err := onion.Peel(n.cfg.Suite, n.x25519, in)
+	n.env.Work(p.Cost)
+	if err != nil {
+		var oe *onion.Error
+		if errors.As(err, &oe) && oe.Encrypted() {
+			n.env.Observe(OnionHop{From: from.Addr(), HopNo: in.HopNo, Guard: guard, Role: HopFailed, Status: oe.Status()})
+			n.sealAndRespond(r, p, oe.Status(), []byte(oe.Text()))
+			return
+		}
+		n.onionFailed(from, in.HopNo, guard, r, err)
+		return
+	}
+	hop := OnionHop{From: from.Addr(), HopNo: in.HopNo, Guard: guard}
+	switch p.Routing.Action {
+	case onion.Forward:
+		hop.Role, hop.Next = HopRelay, p.Routing.Destination
+		n.relay(hop, p, r)
+	case onion.Deliver:
+		hop.Role = HopDestination
+		n.deliver(hop, p, r)
+	case onion.Proxy:
+		hop.Role, hop.Host, hop.Target = HopProxy, p.Routing.Host, p.Routing.Target
+		n.proxy(hop, p, r)
+	}
+}
+
+// relay forwards to the next node, which must be a funded node of the list.
+func (n *Node) relay(hop OnionHop, p onion.Peeled, r actor.Responder) {
+	next, ok := n.view.find(p.Routing.Destination)
+	if !ok {
+		e := onion.NextNodeNotFound(p.Routing.Destination)
+		hop.Status = e.Status()
+		n.env.Observe(hop)
+		respondText(r, e.Status(), e.Text())
+		return
+	}
+	body := p.Next.RelayBody()
+	req := actor.Request{Method: MethodRelay, Body: body, Size: len(body) + mqOverhead}
+	n.env.Call(next.Addr, req, n.cfg.RelayTimeout, func(resp actor.Response, err error) {
+		if err != nil {
+			e := onion.RequestTimeout()
+			hop.Status = e.Status()
+			n.env.Observe(hop)
+			respondText(r, e.Status(), e.Text())
+			return
+		}
+		hop.Status = resp.Status
+		n.env.Observe(hop)
+		b, _ := resp.Body.([]byte)
+		respondBytes(r, resp.Status, b)
+	})
+}
+
+// deliver runs the RPC inside and seals its answer to the layer's key.
+func (n *Node) deliver(hop OnionHop, p onion.Peeled, r actor.Responder) {
+	n.serveJSON(p.Payload, ViaOnion, func(method string, owner [33]byte, status int, body []byte) {
+		hop.Method, hop.Owner, hop.Status = method, owner, status
+		n.env.Observe(hop)
+		n.sealAndRespond(r, p, status, body)
+	})
+}
+
+// sealAndRespond encrypts {"status","body"} to the layer's key; the reply itself is a 200.
+func (n *Node) sealAndRespond(r actor.Responder, p onion.Peeled, status int, body []byte) {
+	sealed, cost, err := onion.SealNodeResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, onion.NodeResponse{Status: status, Body: body})
+	n.env.Work(cost)
+	if err != nil {
+		respondText(r, http.StatusInternalServerError, "request failed")
+		return
+	}
+	respondBytes(r, http.StatusOK, sealed)
+}
+
+// proxy posts the decrypted layer to a server, but only to one the world registered: the
+// simulated node reaches nothing else.
+func (n *Node) proxy(hop OnionHop, p onion.Peeled, r actor.Responder) {
+	to, ok := n.cfg.Servers[p.Routing.Host]
+	if !ok {
+		e := onion.ProxyFailed(false, "Could not resolve host name")
+		hop.Status = e.Status()
+		n.env.Observe(hop)
+		respondText(r, e.Status(), e.Text())
+		return
+	}
+	req := actor.Request{Method: p.Routing.Target, Body: p.Payload, Size: len(p.Payload) + httpRequestOverhead}
+	n.env.Call(to, req, n.cfg.ProxyTimeout, func(resp actor.Response, err error) {
+		if err != nil {
+			timeout := errors.Is(err, actor.ErrTimeout)
+			msg := "Couldn't connect to server"
+			if timeout {
+				msg = "Operation timed out"
+			}
+			e := onion.ProxyFailed(timeout, msg)
+			hop.Status = e.Status()
+			n.env.Observe(hop)
+			respondText(r, e.Status(), e.Text())
+			return
+		}
+		hop.Status = resp.Status
+		n.env.Observe(hop)
+		b, _ := resp.Body.([]byte)
+		respondBytes(r, resp.Status, b)
+	})
+}

@@ -1,0 +1,222 @@
+package node
+
+import (
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/swarm"
+)
+
+// Replication of recursive requests (store, delete, delete_all, delete_before, expire,
+// expire_all): the member a client reached forwards the request to every other member of its
+// swarm in parallel, each re-validates and applies it, and the client's answer lists every
+// member's result. In v2.11 a forward that fails for a reason that may pass (timeout, the peer
+// not ready or not yet aware it is in the swarm, a server error) is kept and tried again after
+// RetryFirst, then every RetryEvery, until it succeeds, is refused, the peer leaves the swarm,
+// the message expires or RetryMaxAge passes.
+
+// Forward is the body of MethodForward.
+type Forward struct {
+	// Request is the client's request; shared, never modified.
+	Request storage.Request
+	// Received is when the first member received it from the client (ms since the epoch).
+	// A retried forward is validated as of that time, so that a signature that was fresh
+	// then is still accepted.
+	Received int64
+	// Retry marks a repeated forward.
+	Retry bool
+	// Size is the request's wire size.
+	Size int
+}
+
+// peerResult is one member's answer to a forward.
+type peerResult struct {
+	peer    Peer
+	status  int    // 0 when no answer came
+	body    []byte // a refusal's text
+	result  any    // the member's typed result on success
+	timeout bool
+}
+
+// forward sends req to every other member of the node's swarm and calls done once all have
+// answered (or timed out), with their results in member order.
+func (n *Node) forward(fw *Forward, hash string, expiry int64, done func([]peerResult)) {
+	members := n.view.membersOf(n.Swarm())
+	var peers []Peer
+	for _, p := range members {
+		if p.Ed25519 != n.keys.Ed25519Public {
+			peers = append(peers, p)
+		}
+	}
+	results := make([]peerResult, len(peers))
+	pending := len(peers)
+	if pending == 0 {
+		done(results)
+		return
+	}
+	method := fw.Request.Method()
+	for i, p := range peers {
+		n.env.Observe(ReplicationSent{Method: method, Hash: hash, Peer: p.Ed25519})
+		n.sendForward(p, fw, func(res peerResult) {
+			results[i] = res
+			retry := n.strategy == StrategyV211 && retryable(res)
+			n.env.Observe(ReplicationDone{
+				Method: method, Hash: hash, Peer: p.Ed25519, OK: ok2xx(res.status),
+				Status: res.status, Timeout: res.timeout, Retry: retry,
+			})
+			if retry {
+				n.retries.add(p, fw, hash, expiry)
+			}
+			if pending--; pending == 0 {
+				done(results)
+			}
+		})
+	}
+}
+
+func (n *Node) sendForward(p Peer, fw *Forward, done func(peerResult)) {
+	req := actor.Request{Method: MethodForward, Body: fw, Size: fw.Size + mqOverhead}
+	n.env.Call(p.Addr, req, n.cfg.ForwardTimeout, func(resp actor.Response, err error) {
+		res := peerResult{peer: p}
+		if err != nil {
+			res.timeout = errors.Is(err, actor.ErrTimeout)
+		} else {
+			res.status = resp.Status
+			if b, ok := resp.Body.([]byte); ok {
+				res.body = b
+			} else {
+				res.result = resp.Body
+			}
+		}
+		done(res)
+	})
+}
+
+func ok2xx(status int) bool { return status >= 200 && status < 300 }
+
+// retryable: no answer, a server-side failure, or a refusal that time can cure (the peer is
+// not ready, or its list does not yet put it in the swarm). Other refusals are final.
+func retryable(r peerResult) bool {
+	switch {
+	case r.status == 0:
+		return true
+	case ok2xx(r.status):
+		return false
+	case r.status == http.StatusMisdirectedRequest, r.status >= 500:
+		return true
+	}
+	return false
+}
+
+// retryItem is a forward kept for another attempt.
+type retryItem struct {
+	peer    Peer
+	fw      *Forward
+	hash    string
+	expiry  int64 // ms; 0 when the request does not carry one message
+	attempt int
+	first   time.Time
+}
+
+// retryQueue holds the kept forwards, each waiting on its own timer.
+type retryQueue struct {
+	n       *Node
+	pending int
+}
+
+func newRetryQueue(n *Node) *retryQueue { return &retryQueue{n: n} }
+
+func (q *retryQueue) len() int { return q.pending }
+
+func (q *retryQueue) add(p Peer, fw *Forward, hash string, expiry int64) {
+	it := &retryItem{peer: p, fw: &Forward{Request: fw.Request, Received: fw.Received, Retry: true, Size: fw.Size}, hash: hash, expiry: expiry, first: q.n.env.Now()}
+	q.pending++
+	q.n.env.After(q.n.cfg.RetryFirst, func() { q.attempt(it) })
+}
+
+func (q *retryQueue) drop(it *retryItem, reason string) {
+	q.pending--
+	q.n.env.Observe(ReplicationDropped{Method: it.fw.Request.Method(), Hash: it.hash, Peer: it.peer.Ed25519, Attempt: it.attempt, Reason: reason})
+}
+
+func (q *retryQueue) attempt(it *retryItem) {
+	n := q.n
+	switch {
+	case n.stopped:
+		q.drop(it, "node stopped")
+		return
+	case n.Swarm() == swarm.Unassigned, n.view.swarmOf(it.peer.Ed25519) != n.Swarm():
+		q.drop(it, "peer left the swarm")
+		return
+	case it.expiry > 0 && it.expiry <= n.nowMS():
+		q.drop(it, "message expired")
+		return
+	case n.env.Now().Sub(it.first) >= n.cfg.RetryMaxAge:
+		q.drop(it, "too old")
+		return
+	}
+	// The peer may have moved address with a new list.
+	if p, ok := n.view.find(it.peer.Ed25519); ok {
+		it.peer = p
+	}
+	it.attempt++
+	method := it.fw.Request.Method()
+	n.env.Observe(ReplicationSent{Method: method, Hash: it.hash, Peer: it.peer.Ed25519, Attempt: it.attempt})
+	n.sendForward(it.peer, it.fw, func(res peerResult) {
+		again := retryable(res)
+		n.env.Observe(ReplicationDone{
+			Method: method, Hash: it.hash, Peer: it.peer.Ed25519, Attempt: it.attempt,
+			OK: ok2xx(res.status), Status: res.status, Timeout: res.timeout, Retry: again,
+		})
+		switch {
+		case ok2xx(res.status):
+			q.pending--
+		case again:
+			n.env.After(n.cfg.RetryEvery, func() { q.attempt(it) })
+		default:
+			q.drop(it, "refused")
+		}
+	})
+}
+
+// failureOf is how the node reports a member whose part failed.
+func failureOf(r peerResult) *storage.Failure {
+	switch {
+	case r.status == 0:
+		// A connection that fails is, to the OxenMQ request, a timeout too.
+		return &storage.Failure{Timeout: true}
+	case !ok2xx(r.status):
+		return &storage.Failure{Code: strconv.Itoa(r.status), Reason: string(r.body)}
+	}
+	return &storage.Failure{BadPeerResponse: true}
+}
+
+// forwardSize estimates a forwarded request's size on the swarm link (bencoded, binary data).
+func forwardSize(req storage.Request) int {
+	if s, ok := req.(*storage.Store); ok {
+		return len(s.Data) + 230
+	}
+	return len(storage.EncodeRequest(req))
+}
+
+// resultSize estimates a member's result on the swarm link.
+func resultSize(res any) int {
+	switch r := res.(type) {
+	case *storage.StoreResult:
+		return 20 + len(r.Hash) + 64 + 20
+	case *storage.HashesResult:
+		return 90 + (storage.HashLen+3)*len(r.Hashes) + 8*len(r.ByNamespace)
+	case *storage.ExpireResult:
+		return 90 + (storage.HashLen+3)*len(r.Updated) + 16*len(r.Expiries) + (storage.HashLen+20)*len(r.Unchanged)
+	}
+	return 64
+}
+
+func hexKey(k [32]byte) string { return hex.EncodeToString(k[:]) }
+
+func timeMS(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

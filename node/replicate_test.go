@@ -1,0 +1,292 @@
+package node
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/node/store"
+	"github.com/sessionsim/sessionsim/node/store/memory"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/swarm"
+	"github.com/sessionsim/sessionsim/registry"
+)
+
+func countEvents[T any](tn *testNet) int {
+	c := 0
+	for _, ev := range tn.w.events {
+		if _, ok := ev.ev.(T); ok {
+			c++
+		}
+	}
+	return c
+}
+
+func TestForwardRetries(t *testing.T) {
+	tests := []struct {
+		version    string
+		wantCopies int // once the crashed member is back
+		wantRetry  bool
+	}{
+		{"2.11", perSwarm, true},
+		{"2.8", perSwarm - 1, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.version, func(t *testing.T) {
+			tn := newTestNet(t, testSwarms, perSwarm, Config{Version: tc.version})
+			home := testSwarms[0]
+			members := tn.membersOf(home)
+			acct := accountIn(t, tn.list, home, realSuite, "retry")
+			down := members[3]
+			tn.w.crash(addrN(down))
+
+			r := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("while one is down"))
+			hash := storage.MessageHash(r.Pubkey, r.Namespace, r.Data)
+			resp := tn.rpc(t, members[0], encode(r))
+			require.Equal(t, 200, resp.Status)
+			res, err := storage.DecodeStoreResponse(bodyOf(resp))
+			require.NoError(t, err)
+			failed := 0
+			for _, e := range res.Swarm {
+				if e.Failed != nil {
+					failed++
+					assert.True(t, e.Failed.Timeout)
+					assert.Equal(t, hexKey(tn.keys[down].Ed25519Public), e.Node)
+				}
+			}
+			assert.Equal(t, 1, failed)
+			assert.Equal(t, perSwarm-1, stored(tn, hash))
+			if tc.wantRetry {
+				assert.Equal(t, 1, tn.nodes[members[0]].PendingRetries())
+			} else {
+				assert.Zero(t, tn.nodes[members[0]].PendingRetries())
+			}
+
+			// The member comes back (empty store, as after a crash without its database)
+			// before the first retry (15 s) and keeps its list.
+			tn.w.runFor(5 * time.Second)
+			back, err := New(Config{Version: tc.version, Reachability: Reachability{Disabled: true}}, tn.keys[down], memory.New(memory.Config{}))
+			require.NoError(t, err)
+			tn.nodes[down] = back
+			tn.w.add(addrN(down), back)
+			back.SetList(tn.list)
+
+			tn.w.runFor(20 * time.Second)
+			assert.Equal(t, tc.wantCopies, stored(tn, hash))
+			assert.Zero(t, tn.nodes[members[0]].PendingRetries())
+		})
+	}
+}
+
+func TestRetryGivesUpWhenPeerLeaves(t *testing.T) {
+	tn := newTestNet(t, testSwarms, perSwarm, Config{})
+	home := testSwarms[0]
+	members := tn.membersOf(home)
+	acct := accountIn(t, tn.list, home, realSuite, "leaver")
+	down := members[2]
+	tn.w.crash(addrN(down))
+	r := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("x"))
+	require.Equal(t, 200, tn.rpc(t, members[0], encode(r)).Status)
+	require.Equal(t, 1, tn.nodes[members[0]].PendingRetries())
+
+	// The registry drops the dead node; the retry is given up at its next attempt.
+	l := &registry.List{Height: 2}
+	for _, p := range tn.list.Nodes {
+		if tn.nodeOf(p.Ed25519) != down {
+			l.Nodes = append(l.Nodes, p)
+		}
+	}
+	tn.setList(l)
+	tn.w.runFor(time.Minute)
+	assert.Zero(t, tn.nodes[members[0]].PendingRetries())
+	dropped := false
+	for _, ev := range tn.w.events {
+		if d, ok := ev.ev.(ReplicationDropped); ok {
+			dropped = true
+			assert.Equal(t, "peer left the swarm", d.Reason)
+		}
+	}
+	assert.True(t, dropped)
+
+	t.Run("a retry of an expired message is dropped", func(t *testing.T) {
+		down := members[1]
+		tn.w.crash(addrN(down))
+		r := storage.NewStore(acct.pubkey, 0, nowMS(tn), 12*time.Second, []byte("short-lived"))
+		require.Equal(t, 200, tn.rpc(t, members[0], encode(r)).Status)
+		require.Equal(t, 1, tn.nodes[members[0]].PendingRetries())
+		tn.w.runFor(20 * time.Second)
+		assert.Zero(t, tn.nodes[members[0]].PendingRetries())
+	})
+}
+
+// accountsIn stores one message for each of n accounts owned by swarm id, through member to,
+// and returns their hashes.
+func storeMany(t *testing.T, tn *testNet, id swarm.ID, to, n int, tag string) []string {
+	var hashes []string
+	for i := range n {
+		acct := accountIn(t, tn.list, id, realSuite, fmt.Sprintf("%s-%d", tag, i))
+		r := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte(fmt.Sprintf("%s message %d", tag, i)))
+		resp := tn.rpc(t, to, encode(r))
+		require.Equal(t, 200, resp.Status)
+		hashes = append(hashes, storage.MessageHash(r.Pubkey, r.Namespace, r.Data))
+	}
+	return hashes
+}
+
+// joiner adds a fresh node (no list yet) to the world and returns its index.
+func (tn *testNet) joiner(t *testing.T, cfg Config) int {
+	i := len(tn.nodes)
+	k := identity.Derive(1, fmt.Sprintf("node-%d", i))
+	cfg.Reachability.Disabled = true
+	n, err := New(cfg, k, memory.New(memory.Config{}))
+	require.NoError(t, err)
+	tn.keys = append(tn.keys, k)
+	tn.nodes = append(tn.nodes, n)
+	tn.w.add(addrN(i), n)
+	return i
+}
+
+func withNode(l *registry.List, p Peer) *registry.List {
+	out := &registry.List{Height: l.Height + 1, BlockHash: [32]byte{byte(l.Height + 1)}}
+	out.Nodes = append(append(out.Nodes, l.Nodes...), p)
+	return out
+}
+
+func TestNewMemberReceivesSwarmData(t *testing.T) {
+	tests := []struct {
+		version string
+		// lag is how long after the others the newcomer gets the new list.
+		lag time.Duration
+		// wantAll: the newcomer ends up with every message of its swarm.
+		wantAll bool
+		// wantForeign: it also received messages its swarm does not own.
+		wantForeign bool
+	}{
+		{"2.11", 0, true, false},
+		{"2.11", 25 * time.Second, true, false}, // handshake retried until it knows
+		{"2.8", 0, true, true},                  // full store pushed
+		{"2.8", 25 * time.Second, false, false}, // pushes refused by a node without a list
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%s lag %v", tc.version, tc.lag), func(t *testing.T) {
+			cfg := Config{Version: tc.version}
+			tn := newTestNet(t, testSwarms, perSwarm, cfg)
+			home := testSwarms[1]
+			members := tn.membersOf(home)
+			mine := storeMany(t, tn, home, members[0], 5, "home")
+			// A message of another swarm that a home member holds (say, from before a
+			// swarm change): 2.8 pushes it along, 2.11 does not.
+			foreign := accountIn(t, tn.list, testSwarms[0], realSuite, "foreign")
+			fm := store.Message{Hash: "foreign-hash", Owner: ownerOf(foreign.pubkey), Timestamp: nowMS(tn), Expiry: nowMS(tn) + 3_600_000, Data: []byte("f")}
+			_, _, err := tn.nodes[members[1]].Store().Store(fm)
+			require.NoError(t, err)
+			tn.w.runFor(time.Second)
+
+			j := tn.joiner(t, cfg)
+			l := withNode(tn.list, Peer{Ed25519: tn.keys[j].Ed25519Public, X25519: tn.keys[j].X25519Public, Addr: addrN(j), Swarm: home})
+			tn.list = l
+			for i, n := range tn.nodes[:j] {
+				tn.w.actors[addrN(i)].run(func() { n.SetList(l) })
+			}
+			tn.w.runFor(tc.lag)
+			tn.w.actors[addrN(j)].run(func() { tn.nodes[j].SetList(l) })
+			tn.w.runFor(time.Minute)
+
+			got := 0
+			for _, h := range mine {
+				if _, ok, _ := tn.nodes[j].Store().Get(h); ok {
+					got++
+				}
+			}
+			if tc.wantAll {
+				assert.Equal(t, len(mine), got)
+			} else {
+				assert.Less(t, got, len(mine))
+			}
+			_, hasForeign, _ := tn.nodes[j].Store().Get("foreign-hash")
+			assert.Equal(t, tc.wantForeign, hasForeign)
+			for _, n := range tn.nodes[:j] {
+				assert.Zero(t, n.PendingTransfers(), "every transfer finished")
+			}
+			assert.Positive(t, countEvents[SwarmDataMoved](tn))
+		})
+	}
+}
+
+func TestDissolvedSwarmPushesToNewOwners(t *testing.T) {
+	for _, version := range []string{"2.11", "2.8"} {
+		t.Run(version, func(t *testing.T) {
+			tn := newTestNet(t, testSwarms, perSwarm, Config{Version: version})
+			gone := testSwarms[1]
+			old := tn.membersOf(gone)
+			hashes := storeMany(t, tn, gone, old[0], 8, "dissolve")
+			tn.w.runFor(time.Second)
+			// Swarm 2 dissolves: its members join the other two swarms.
+			l := &registry.List{Height: 2, BlockHash: [32]byte{2}}
+			for k, p := range tn.list.Nodes {
+				if p.Swarm == gone {
+					p.Swarm = testSwarms[2*(k%2)]
+				}
+				l.Nodes = append(l.Nodes, p)
+			}
+			tn.setList(l)
+			tn.w.runFor(time.Minute)
+			v := newView(l)
+			for _, h := range hashes {
+				m, ok, err := tn.nodes[old[0]].Store().Get(h)
+				require.NoError(t, err)
+				require.True(t, ok, "the old members keep their data")
+				owner, _ := v.ownerSwarm(m.Owner.SwarmSpace())
+				for _, p := range v.membersOf(owner) {
+					_, ok, _ := tn.nodes[tn.nodeOf(p.Ed25519)].Store().Get(h)
+					assert.True(t, ok, "every member of the new owner swarm has %s", h)
+				}
+			}
+		})
+	}
+}
+
+func TestNewSwarmGetsItsData(t *testing.T) {
+	tn := newTestNet(t, testSwarms[:2], 8, Config{})
+	hashes := storeMany(t, tn, testSwarms[0], tn.membersOf(testSwarms[0])[0], 12, "split")
+	hashes = append(hashes, storeMany(t, tn, testSwarms[1], tn.membersOf(testSwarms[1])[0], 12, "split2")...)
+	tn.w.runFor(time.Second)
+	// A new swarm between the two takes 3 nodes from each.
+	newID := swarm.ID(uint64(testSwarms[0])/2 + uint64(testSwarms[1])/2)
+	l := &registry.List{Height: 2, BlockHash: [32]byte{2}}
+	moved := map[swarm.ID]int{}
+	for _, p := range tn.list.Nodes {
+		if moved[p.Swarm] < 3 {
+			moved[p.Swarm]++
+			p.Swarm = newID
+		}
+		l.Nodes = append(l.Nodes, p)
+	}
+	tn.setList(l)
+	tn.w.runFor(time.Minute)
+	v := newView(l)
+	owned := 0
+	for _, h := range hashes {
+		var m store.Message
+		for _, n := range tn.nodes {
+			if mm, ok, _ := n.Store().Get(h); ok {
+				m = mm
+				break
+			}
+		}
+		owner, _ := v.ownerSwarm(m.Owner.SwarmSpace())
+		if owner != newID {
+			continue
+		}
+		owned++
+		for _, p := range v.membersOf(newID) {
+			_, ok, _ := tn.nodes[tn.nodeOf(p.Ed25519)].Store().Get(h)
+			assert.True(t, ok)
+		}
+	}
+	require.Positive(t, owned, "some accounts moved to the new swarm")
+}

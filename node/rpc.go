@@ -1,0 +1,607 @@
+package node
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/node/store"
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/swarm"
+)
+
+// The storage RPC: parse, check the account's swarm (421 with the right swarm otherwise), run
+// the server's checks (charging signature verification), apply to the store, and for recursive
+// methods gather every swarm member's result. The same code serves /storage_rpc/v1, onion
+// destinations, batch subrequests and forwards from swarm members.
+
+// rpcCtx says how a request reached the node.
+type rpcCtx struct {
+	via Via
+	// fw is the forward a swarm member sent (ViaPeer); nil for client requests, which the
+	// node forwards itself when they are recursive.
+	fw *Forward
+}
+
+// outcome is the node's answer to one request: status and body for clients; for a forward,
+// the node's own typed result (result) on success.
+type outcome struct {
+	status int
+	body   []byte
+	result any
+}
+
+func textOutcome(status int, text string) outcome { return outcome{status: status, body: []byte(text)} }
+
+func errOutcome(err error) outcome {
+	status, text := storage.ErrorBody(err)
+	return outcome{status: status, body: text}
+}
+
+// rpcDone receives the answer to a client RPC with what the request named, for events.
+type rpcDone func(method string, owner [33]byte, status int, body []byte)
+
+// handleStorageRPC serves MethodStorageRPC: readiness, the per-IP rate limit, then the RPC.
+func (n *Node) handleStorageRPC(from actor.Addr, req actor.Request, r actor.Responder) {
+	if !n.ready() {
+		respondText(r, http.StatusServiceUnavailable, "Service node is not ready: not in any swarm\n")
+		return
+	}
+	if !n.limiter.Allow(from.Addr(), n.env.Now()) {
+		n.env.Observe(RateLimited{From: from.Addr()})
+		respondText(r, http.StatusTooManyRequests, "Too Many Requests\n")
+		return
+	}
+	body, ok := bodyBytes(req)
+	if !ok {
+		respondText(r, http.StatusBadRequest, "invalid json")
+		return
+	}
+	if len(body) > storage.MaxBodySize {
+		status, text := storage.ErrorBody(storage.ErrBodyTooLarge)
+		respondBytes(r, status, text)
+		return
+	}
+	n.serveJSON(body, ViaDirect, func(_ string, _ [33]byte, status int, out []byte) {
+		respondBytes(r, status, out)
+	})
+}
+
+// serveJSON parses and serves one RPC body.
+func (n *Node) serveJSON(body []byte, via Via, done rpcDone) {
+	req, err := storage.ParseRequest(body)
+	if err != nil {
+		o := errOutcome(err)
+		n.env.Observe(RequestServed{Method: "", Via: via, Status: o.status})
+		done("", [33]byte{}, o.status, o.body)
+		return
+	}
+	var owner [33]byte
+	if ow, ok := req.(storage.Owned); ok {
+		owner = ownerOf(ow.Owner())
+	} else if gs, ok := req.(*storage.GetSwarm); ok {
+		owner = ownerOf(gs.Pubkey)
+	}
+	n.serve(req, rpcCtx{via: via}, func(o outcome) {
+		done(req.Method(), owner, o.status, o.body)
+	})
+}
+
+func ownerOf(pk storage.Pubkey) store.Owner {
+	var o store.Owner
+	o[0] = pk.Prefix
+	copy(o[1:], pk.Key[:])
+	return o
+}
+
+func scopeOf(s storage.NamespaceSel) store.Scope {
+	return store.Scope{All: s.All, Namespace: int16(s.Namespace)}
+}
+
+// serve runs one request; done receives its outcome exactly once.
+func (n *Node) serve(req storage.Request, ctx rpcCtx, done func(outcome)) {
+	finish := func(o outcome) {
+		n.env.Observe(RequestServed{Method: req.Method(), Via: ctx.via, Status: o.status})
+		done(o)
+	}
+	if b, ok := req.(*storage.Batch); ok {
+		n.serveBatch(b, ctx, finish)
+		return
+	}
+	if ow, ok := req.(storage.Owned); ok && !n.ownsAccount(ow.Owner()) {
+		finish(n.wrongSwarm(ow.Owner()))
+		return
+	}
+	cost, err := req.Check(n.checkEnv(ctx))
+	n.env.Work(cost)
+	if err != nil {
+		finish(errOutcome(err))
+		return
+	}
+	switch r := req.(type) {
+	case *storage.Store:
+		n.rpcStore(r, ctx, finish)
+	case *storage.Retrieve:
+		finish(n.rpcRetrieve(r))
+	case *storage.Delete:
+		n.rpcDelete(r, ctx, finish)
+	case *storage.DeleteAll:
+		n.rpcDeleteAll(r, ctx, finish)
+	case *storage.DeleteBefore:
+		n.rpcDeleteBefore(r, ctx, finish)
+	case *storage.ExpireAll:
+		n.rpcExpireAll(r, ctx, finish)
+	case *storage.Expire:
+		n.rpcExpire(r, ctx, finish)
+	case *storage.GetExpiries:
+		finish(n.rpcGetExpiries(r))
+	case *storage.GetSwarm:
+		finish(n.rpcGetSwarm(r))
+	case *storage.Info:
+		finish(n.rpcInfo())
+	case *storage.OxendRequest:
+		finish(n.rpcOxend(r))
+	default:
+		finish(textOutcome(http.StatusBadRequest, "no method "+req.Method()))
+	}
+}
+
+func (n *Node) checkEnv(ctx rpcCtx) storage.CheckEnv {
+	c := storage.CheckEnv{Now: n.env.Now(), Suite: n.cfg.Suite, Forwarded: ctx.fw != nil}
+	if ctx.fw != nil && ctx.fw.Retry {
+		// A retried forward is judged as of when the swarm first received it.
+		c.Now = timeMS(ctx.fw.Received)
+	}
+	return c
+}
+
+// ownsAccount is the storage server's is_pubkey_for_us.
+func (n *Node) ownsAccount(pk storage.Pubkey) bool {
+	id, ok := n.view.ownerSwarm(swarm.Space(pk.Key))
+	return ok && id == n.Swarm()
+}
+
+// swarmInfo describes the swarm that owns pk (SwarmID InvalidSwarmID when there is none).
+func (n *Node) swarmInfo(pk storage.Pubkey) storage.SwarmInfoResponse {
+	res := storage.SwarmInfoResponse{SwarmID: storage.InvalidSwarmID, T: n.nowMS(), HF: storage.HF(n.cfg.Hardfork)}
+	id, ok := n.view.ownerSwarm(swarm.Space(pk.Key))
+	if !ok {
+		return res
+	}
+	res.SwarmID = uint64(id)
+	for _, p := range n.view.membersOf(id) {
+		res.Snodes = append(res.Snodes, snodeInfo(p))
+	}
+	return res
+}
+
+func snodeInfo(p Peer) storage.SnodeInfo {
+	omq := p.OMQPort
+	if omq == 0 {
+		omq = p.Addr.Port() - 1
+	}
+	return storage.SnodeInfo{
+		PubkeyLegacy: p.Ed25519, PubkeyEd25519: p.Ed25519, PubkeyX25519: p.X25519,
+		IP: p.Addr.Addr().String(), PortHTTPS: p.Addr.Port(), PortOMQ: omq,
+	}
+}
+
+// wrongSwarm is the 421 answer: the members of the swarm that owns the account.
+func (n *Node) wrongSwarm(pk storage.Pubkey) outcome {
+	res := n.swarmInfo(pk)
+	return outcome{status: http.StatusMisdirectedRequest, body: res.Append(nil)}
+}
+
+// rpcStore stores locally and, for a client's store, forwards to the swarm first.
+func (n *Node) rpcStore(r *storage.Store, ctx rpcCtx, done func(outcome)) {
+	now := n.nowMS()
+	if ctx.fw != nil && r.Expiry <= now {
+		done(textOutcome(http.StatusNotAcceptable, "Timestamp error: check your clock"))
+		return
+	}
+	hash := storage.MessageHash(r.Pubkey, r.Namespace, r.Data)
+	n.env.Work(cryptomode.PerKiB(n.cfg.Suite.Costs().HashPerKiB, len(r.Data)))
+	var peers []peerResult
+	pending := 1
+	var ownEntry storage.SwarmEntry[storage.StoreResult]
+	reply := func() {
+		if pending--; pending > 0 {
+			return
+		}
+		entries := append(make([]storage.SwarmEntry[storage.StoreResult], 0, 1+len(peers)), ownEntry)
+		for _, pr := range peers {
+			e := storage.SwarmEntry[storage.StoreResult]{Node: hexKey(pr.peer.Ed25519)}
+			if res, ok := pr.result.(*storage.StoreResult); ok && ok2xx(pr.status) {
+				e.Result = *res
+			} else {
+				e.Failed = failureOf(pr)
+			}
+			entries = append(entries, e)
+		}
+		resp := storage.StoreResponse{Self: ownEntry.Node, Swarm: entries, T: now, HF: storage.HF(n.cfg.Hardfork)}
+		if ownEntry.Failed == nil {
+			resp.Hash = hash
+		}
+		done(outcome{status: resp.Status(), body: resp.Append(nil)})
+	}
+	if ctx.fw == nil {
+		pending++
+		fw := &Forward{Request: r, Received: now, Size: forwardSize(r)}
+		n.forward(fw, hash, r.Expiry, func(res []peerResult) {
+			peers = res
+			reply()
+		})
+	}
+	msg := store.Message{Hash: hash, Owner: ownerOf(r.Pubkey), Namespace: int16(r.Namespace), Timestamp: r.Timestamp, Expiry: r.Expiry, Data: r.Data}
+	res, expiry, err := n.st.Store(msg)
+	ownEntry.Node = hexKey(n.keys.Ed25519Public)
+	if err != nil {
+		ownEntry.Failed = &storage.Failure{QueryFailure: true, Reason: err.Error()}
+		if ctx.fw != nil {
+			done(textOutcome(http.StatusInternalServerError, "request failed"))
+			return
+		}
+		reply()
+		return
+	}
+	src := FromClient
+	if ctx.fw != nil {
+		src = FromReplica
+	}
+	n.env.Observe(MessageStored{Hash: hash, Owner: msg.Owner, Namespace: msg.Namespace, Size: len(r.Data), Expiry: expiry, New: res == store.New, Source: src})
+	own, cost := storage.NewStoreResult(n.cfg.Suite, n.keys.Ed25519Private, hash, expiry, res.Already())
+	n.env.Work(cost)
+	if ctx.fw != nil {
+		done(outcome{status: http.StatusOK, result: &own})
+		return
+	}
+	ownEntry.Result = own
+	reply()
+}
+
+func (n *Node) rpcRetrieve(r *storage.Retrieve) outcome {
+	budget := r.Budget()
+	maxCount := 0
+	if r.MaxCount > 0 {
+		maxCount = r.MaxCount
+	}
+	msgs, more, err := n.st.Retrieve(ownerOf(r.Pubkey), int16(r.Namespace), r.LastHash, int(budget.MaxSize()), maxCount)
+	if err != nil {
+		return textOutcome(http.StatusInternalServerError, "Internal Server Error. Could not retrieve messages")
+	}
+	res := storage.RetrieveResponse{T: n.nowMS(), HF: storage.HF(n.cfg.Hardfork)}
+	for i := range msgs {
+		m := &msgs[i]
+		take, cut := budget.Next(len(m.Hash), m.Len())
+		if !take {
+			more = more || cut || i < len(msgs)
+			break
+		}
+		data := m.Data
+		if data == nil && m.DataLen > 0 {
+			// A metadata-only store kept the length, not the bytes: answer with bytes of
+			// that length so sizes stay true.
+			data = make([]byte, m.DataLen)
+		}
+		res.Messages = append(res.Messages, storage.RetrievedMessage{Hash: m.Hash, Timestamp: m.Timestamp, Expiry: m.Expiry, Data: data})
+	}
+	res.More = more
+	return outcome{status: http.StatusOK, body: res.Append(nil)}
+}
+
+// recursive runs the swarm part of a recursive request: forward (for a client's request),
+// apply locally with own, and gather. own returns the node's result, or an error outcome.
+func recursive[T any](n *Node, req storage.Request, ctx rpcCtx, own func() (T, *outcome), encode func(*storage.SwarmResponse[T]) outcome, done func(outcome)) {
+	now := n.nowMS()
+	var peers []peerResult
+	pending := 1
+	var self storage.SwarmEntry[T]
+	reply := func() {
+		if pending--; pending > 0 {
+			return
+		}
+		resp := storage.SwarmResponse[T]{Self: self.Node, T: now, HF: storage.HF(n.cfg.Hardfork)}
+		resp.Swarm = append(resp.Swarm, self)
+		for _, pr := range peers {
+			e := storage.SwarmEntry[T]{Node: hexKey(pr.peer.Ed25519)}
+			if res, ok := pr.result.(*T); ok && ok2xx(pr.status) {
+				e.Result = *res
+			} else {
+				e.Failed = failureOf(pr)
+			}
+			resp.Swarm = append(resp.Swarm, e)
+		}
+		done(encode(&resp))
+	}
+	if ctx.fw == nil {
+		pending++
+		fw := &Forward{Request: req, Received: now, Size: forwardSize(req)}
+		n.forward(fw, "", 0, func(res []peerResult) {
+			peers = res
+			reply()
+		})
+	}
+	self.Node = hexKey(n.keys.Ed25519Public)
+	res, fail := own()
+	if ctx.fw != nil {
+		if fail != nil {
+			done(*fail)
+			return
+		}
+		done(outcome{status: http.StatusOK, result: &res})
+		return
+	}
+	if fail != nil {
+		self.Failed = &storage.Failure{QueryFailure: true, Reason: string(fail.body)}
+	} else {
+		self.Result = res
+	}
+	reply()
+}
+
+func dbFailure() *outcome {
+	o := textOutcome(http.StatusInternalServerError, "request failed")
+	return &o
+}
+
+func nsHashes(a []store.Affected) []storage.NSHash {
+	out := make([]storage.NSHash, len(a))
+	for i, x := range a {
+		out[i] = storage.NSHash{Namespace: storage.Namespace(x.Namespace), Hash: x.Hash}
+	}
+	return out
+}
+
+func (n *Node) rpcDelete(r *storage.Delete, ctx rpcCtx, done func(outcome)) {
+	encode := func(resp *storage.SwarmResponse[storage.HashesResult]) outcome {
+		status := resp.Status()
+		if r.Required {
+			some := false
+			for _, e := range resp.Swarm {
+				some = some || (e.Failed == nil && len(e.Result.Hashes) > 0)
+			}
+			if !some {
+				status = http.StatusNotFound
+			}
+		}
+		return outcome{status: status, body: storage.AppendDeleteResponse(nil, resp)}
+	}
+	recursive(n, r, ctx, func() (storage.HashesResult, *outcome) {
+		deleted, err := n.st.Delete(ownerOf(r.Pubkey), r.Messages)
+		if err != nil {
+			return storage.HashesResult{}, dbFailure()
+		}
+		res, cost := storage.NewDeleteResult(n.cfg.Suite, n.keys.Ed25519Private, r, deleted)
+		n.env.Work(cost)
+		return res, nil
+	}, encode, done)
+}
+
+func (n *Node) rpcDeleteAll(r *storage.DeleteAll, ctx rpcCtx, done func(outcome)) {
+	recursive(n, r, ctx, func() (storage.HashesResult, *outcome) {
+		deleted, err := n.st.DeleteAll(ownerOf(r.Pubkey), scopeOf(r.Namespace))
+		if err != nil {
+			return storage.HashesResult{}, dbFailure()
+		}
+		res, cost := storage.NewDeleteAllResult(n.cfg.Suite, n.keys.Ed25519Private, r, nsHashes(deleted))
+		n.env.Work(cost)
+		return res, nil
+	}, deleteEncoder, done)
+}
+
+func (n *Node) rpcDeleteBefore(r *storage.DeleteBefore, ctx rpcCtx, done func(outcome)) {
+	recursive(n, r, ctx, func() (storage.HashesResult, *outcome) {
+		deleted, err := n.st.DeleteBefore(ownerOf(r.Pubkey), scopeOf(r.Namespace), r.Before)
+		if err != nil {
+			return storage.HashesResult{}, dbFailure()
+		}
+		res, cost := storage.NewDeleteBeforeResult(n.cfg.Suite, n.keys.Ed25519Private, r, nsHashes(deleted))
+		n.env.Work(cost)
+		return res, nil
+	}, deleteEncoder, done)
+}
+
+func deleteEncoder(resp *storage.SwarmResponse[storage.HashesResult]) outcome {
+	return outcome{status: resp.Status(), body: storage.AppendDeleteResponse(nil, resp)}
+}
+
+func (n *Node) rpcExpireAll(r *storage.ExpireAll, ctx rpcCtx, done func(outcome)) {
+	recursive(n, r, ctx, func() (storage.HashesResult, *outcome) {
+		updated, err := n.st.ExpireAll(ownerOf(r.Pubkey), scopeOf(r.Namespace), r.Expiry)
+		if err != nil {
+			return storage.HashesResult{}, dbFailure()
+		}
+		res, cost := storage.NewExpireAllResult(n.cfg.Suite, n.keys.Ed25519Private, r, nsHashes(updated))
+		n.env.Work(cost)
+		return res, nil
+	}, func(resp *storage.SwarmResponse[storage.HashesResult]) outcome {
+		return outcome{status: resp.Status(), body: storage.AppendExpireAllResponse(nil, resp)}
+	}, done)
+}
+
+func (n *Node) rpcExpire(r *storage.Expire, ctx rpcCtx, done func(outcome)) {
+	recursive(n, r, ctx, func() (storage.ExpireResult, *outcome) {
+		owner := ownerOf(r.Pubkey)
+		applied, extendOnly := r.Apply(n.env.Now())
+		mode := store.ExpireEither
+		switch {
+		case r.Mode == storage.ExpireShorten:
+			mode = store.ExpireShorten
+		case extendOnly:
+			mode = store.ExpireExtend
+		}
+		var updated []store.HashExpiry
+		if len(applied) == 1 {
+			u, err := n.st.Expire(owner, r.Messages, applied[0], mode)
+			if err != nil {
+				return storage.ExpireResult{}, dbFailure()
+			}
+			updated = u
+		} else {
+			for i, h := range r.Messages {
+				if i >= len(applied) {
+					break
+				}
+				u, err := n.st.Expire(owner, []string{h}, applied[i], mode)
+				if err != nil {
+					return storage.ExpireResult{}, dbFailure()
+				}
+				updated = append(updated, u...)
+			}
+		}
+		upd := make([]storage.HashExpiry, len(updated))
+		changed := make(map[string]bool, len(updated))
+		for i, u := range updated {
+			upd[i] = storage.HashExpiry{Hash: u.Hash, Expiry: u.Expiry}
+			changed[u.Hash] = true
+		}
+		var unchanged []storage.HashExpiry
+		if r.Mode != storage.ExpireSet {
+			var rest []string
+			for _, h := range r.Messages {
+				if !changed[h] {
+					rest = append(rest, h)
+				}
+			}
+			if len(rest) > 0 {
+				cur, err := n.st.GetExpiries(owner, rest)
+				if err != nil {
+					return storage.ExpireResult{}, dbFailure()
+				}
+				for _, c := range cur {
+					unchanged = append(unchanged, storage.HashExpiry{Hash: c.Hash, Expiry: c.Expiry})
+				}
+			}
+		}
+		res, cost := storage.NewExpireResult(n.cfg.Suite, n.keys.Ed25519Private, r, applied, upd, unchanged)
+		n.env.Work(cost)
+		return res, nil
+	}, func(resp *storage.SwarmResponse[storage.ExpireResult]) outcome {
+		return outcome{status: resp.Status(), body: storage.AppendExpireResponse(nil, resp)}
+	}, done)
+}
+
+func (n *Node) rpcGetExpiries(r *storage.GetExpiries) outcome {
+	cur, err := n.st.GetExpiries(ownerOf(r.Pubkey), r.Messages)
+	if err != nil {
+		return textOutcome(http.StatusInternalServerError, "request failed")
+	}
+	res := storage.GetExpiriesResponse{Expiries: make([]storage.HashExpiry, len(cur))}
+	for i, c := range cur {
+		res.Expiries[i] = storage.HashExpiry{Hash: c.Hash, Expiry: c.Expiry}
+	}
+	return outcome{status: http.StatusOK, body: res.Append(nil)}
+}
+
+func (n *Node) rpcGetSwarm(r *storage.GetSwarm) outcome {
+	res := n.swarmInfo(r.Pubkey)
+	return outcome{status: http.StatusOK, body: res.Append(nil)}
+}
+
+func (n *Node) rpcInfo() outcome {
+	now := n.nowMS()
+	res := storage.InfoResponse{Version: versionOf(n.cfg.Version), Timestamp: now, T: now, HF: storage.HF(n.cfg.Hardfork)}
+	return outcome{status: http.StatusOK, body: res.Append(nil)}
+}
+
+// versionOf turns "2.11" into [2, 11, 0].
+func versionOf(v string) storage.Version {
+	var out storage.Version
+	for i, part := range strings.SplitN(strings.TrimPrefix(v, "v"), ".", 3) {
+		out[i], _ = strconv.Atoi(part)
+	}
+	return out
+}
+
+// serveBatch runs a batch (all subrequests at once) or a sequence (one after the other,
+// stopping after the first that fails). The answer is 200 either way.
+func (n *Node) serveBatch(b *storage.Batch, ctx rpcCtx, done func(outcome)) {
+	results := make([]storage.SubResult, len(b.Requests))
+	finish := func(k int) {
+		done(outcome{status: http.StatusOK, body: storage.AppendBatchResponse(nil, results[:k])})
+	}
+	sub := func(o outcome) storage.SubResult {
+		if ok2xx(o.status) {
+			return storage.SubResult{Code: o.status, Body: o.body}
+		}
+		return storage.TextResult(o.status, string(o.body))
+	}
+	if b.Sequence {
+		var step func(i int)
+		step = func(i int) {
+			if i == len(b.Requests) {
+				finish(i)
+				return
+			}
+			n.serve(b.Requests[i], ctx, func(o outcome) {
+				results[i] = sub(o)
+				if !ok2xx(o.status) {
+					finish(i + 1)
+					return
+				}
+				step(i + 1)
+			})
+		}
+		step(0)
+		return
+	}
+	pending := len(b.Requests)
+	for i, r := range b.Requests {
+		n.serve(r, ctx, func(o outcome) {
+			results[i] = sub(o)
+			if pending--; pending == 0 {
+				finish(len(results))
+			}
+		})
+	}
+}
+
+// handleForward serves MethodForward: a swarm member's forward, validated and applied again.
+// The answer is the node's own typed result (the swarm link carries the member's part only).
+func (n *Node) handleForward(from actor.Addr, req actor.Request, r actor.Responder) {
+	fw, ok := req.Body.(*Forward)
+	if !ok || fw == nil || fw.Request == nil {
+		respondMQ(r, http.StatusBadRequest, "invalid request: received invalid forwarded non-forwardable request")
+		return
+	}
+	if !n.fromNode(from) {
+		respondMQ(r, http.StatusForbidden, "sender is not an active service node")
+		return
+	}
+	if !n.ready() {
+		respondMQ(r, http.StatusServiceUnavailable, "Service node is not ready: not in any swarm")
+		return
+	}
+	if !forwardable(fw.Request) {
+		respondMQ(r, http.StatusBadRequest, "invalid request: received invalid forwarded non-forwardable request")
+		return
+	}
+	n.serve(fw.Request, rpcCtx{via: ViaPeer, fw: fw}, func(o outcome) {
+		if o.result != nil {
+			r.Respond(actor.Response{Status: o.status, Body: o.result, Size: resultSize(o.result) + mqOverhead})
+			return
+		}
+		respondMQ(r, o.status, string(o.body))
+	})
+}
+
+// forwardable reports whether req is a (non-nil) request of a recursive method.
+func forwardable(req storage.Request) bool {
+	switch r := req.(type) {
+	case *storage.Store:
+		return r != nil
+	case *storage.Delete:
+		return r != nil
+	case *storage.DeleteAll:
+		return r != nil
+	case *storage.DeleteBefore:
+		return r != nil
+	case *storage.Expire:
+		return r != nil
+	case *storage.ExpireAll:
+		return r != nil
+	}
+	return false
+}

@@ -1,0 +1,456 @@
+package node
+
+import (
+	"bytes"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/swarm"
+	"github.com/sessionsim/sessionsim/registry"
+)
+
+var testSwarms = []swarm.ID{1 << 62, 2 << 62, 3 << 62}
+
+const perSwarm = 4
+
+func nowMS(tn *testNet) int64 { return tn.w.now.UnixMilli() }
+
+func encode(r storage.Request) []byte { return storage.EncodeRequest(r) }
+
+// stored counts the nodes of tn whose store holds hash.
+func stored(tn *testNet, hash string) int {
+	c := 0
+	for i, n := range tn.nodes {
+		if tn.w.actors[addrN(i)] == nil {
+			continue
+		}
+		if _, ok, _ := n.Store().Get(hash); ok {
+			c++
+		}
+	}
+	return c
+}
+
+func TestStoreRPC(t *testing.T) {
+	tn := newTestNet(t, testSwarms, perSwarm, Config{})
+	home := testSwarms[1]
+	members := tn.membersOf(home)
+	other := tn.membersOf(testSwarms[0])[0]
+	acct := accountIn(t, tn.list, home, realSuite, "acct")
+	stranger := accountIn(t, tn.list, home, realSuite, "stranger")
+	require.NotEqual(t, stranger.pubkey, acct.pubkey)
+	var data []byte // distinct per case, so that hashes differ
+	day := 24 * time.Hour
+
+	type tc struct {
+		name       string
+		to         int
+		req        func(now int64) storage.Request
+		body       []byte // raw body instead of req
+		wantStatus int
+		wantText   string // substring of the refusal
+		wantStored bool
+	}
+	signed := func(ns storage.Namespace, ttl time.Duration, signer *storage.Signer, skew int64) func(int64) storage.Request {
+		return func(now int64) storage.Request {
+			r := storage.NewStore(acct.pubkey, ns, now+skew, ttl, data)
+			r.Sign(signer)
+			return r
+		}
+	}
+	tests := []tc{
+		{name: "public inbox, unsigned", to: members[0], req: func(now int64) storage.Request {
+			return storage.NewStore(acct.pubkey, 0, now, 14*day, data)
+		}, wantStatus: 200, wantStored: true},
+		{name: "private namespace, unsigned", to: members[1], req: func(now int64) storage.Request {
+			return storage.NewStore(acct.pubkey, 2, now, day, data)
+		}, wantStatus: 401, wantText: "signature required"},
+		{name: "private namespace, signed", to: members[1], req: signed(2, day, acct.signer, 0), wantStatus: 200, wantStored: true},
+		{name: "private namespace, bad signature", to: members[2], req: signed(3, day, stranger.signer, 0), wantStatus: 401, wantText: "verification failed"},
+		{name: "wrong swarm", to: other, req: func(now int64) storage.Request {
+			return storage.NewStore(acct.pubkey, 0, now, day, data)
+		}, wantStatus: 421},
+		{name: "too large", to: members[0], req: func(now int64) storage.Request {
+			return storage.NewStore(acct.pubkey, 0, now, day, make([]byte, storage.MaxDataSize+1))
+		}, wantStatus: 400, wantText: "exceeds maximum"},
+		{name: "TTL too short", to: members[0], req: func(now int64) storage.Request {
+			return storage.NewStore(acct.pubkey, 0, now, 5*time.Second, data)
+		}, wantStatus: 403, wantText: "TTL"},
+		{name: "TTL over 14 days in the public inbox", to: members[0], req: func(now int64) storage.Request {
+			return storage.NewStore(acct.pubkey, 0, now, 15*day, data)
+		}, wantStatus: 403},
+		{name: "30 days allowed in a private namespace", to: members[0], req: signed(5, 30*day, acct.signer, 0), wantStatus: 200, wantStored: true},
+		{name: "clock skew: timestamp ahead", to: members[0], req: func(now int64) storage.Request {
+			return storage.NewStore(acct.pubkey, 0, now+20_000, day, data)
+		}, wantStatus: 406, wantText: "check your clock"},
+		{name: "expired", to: members[0], req: func(now int64) storage.Request {
+			return storage.NewStore(acct.pubkey, 0, now-3_600_000, 30*time.Minute, data)
+		}, wantStatus: 406},
+		{name: "signature timestamp skew", to: members[0], req: signed(2, day, acct.signer, -120_000), wantStatus: 406},
+		{name: "malformed json", to: members[0], body: []byte(`{"method":"store","params":`), wantStatus: 400, wantText: "invalid json"},
+		{name: "unknown method", to: members[0], body: []byte(`{"method":"frobnicate","params":{}}`), wantStatus: 400, wantText: "no method frobnicate"},
+		{name: "missing field", to: members[0], body: []byte(`{"method":"store","params":{"pubkey":"` + acct.pubkey.Hex() + `","timestamp":1,"ttl":100000}}`), wantStatus: 400, wantText: "data"},
+		{name: "wrong type", to: members[0], body: []byte(`{"method":"store","params":{"pubkey":"` + acct.pubkey.Hex() + `","timestamp":{},"ttl":100000,"data":"aGk"}}`), wantStatus: 400, wantText: "timestamp"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data = append([]byte(tc.name), bytes.Repeat([]byte("m"), 500)...)
+			now := nowMS(tn)
+			body := tc.body
+			var hash string
+			if tc.req != nil {
+				r := tc.req(now)
+				body = encode(r)
+				s := r.(*storage.Store)
+				hash = storage.MessageHash(s.Pubkey, s.Namespace, s.Data)
+			}
+			resp := tn.rpc(t, tc.to, body)
+			require.Equal(t, tc.wantStatus, resp.Status, "body: %s", bodyOf(resp))
+			if tc.wantText != "" {
+				assert.Contains(t, string(bodyOf(resp)), tc.wantText)
+			}
+			if hash != "" {
+				want := 0
+				if tc.wantStored {
+					want = perSwarm
+				}
+				tn.w.runFor(time.Second)
+				assert.Equal(t, want, stored(tn, hash), "copies of the message")
+			}
+			switch tc.wantStatus {
+			case 200:
+				res, err := storage.DecodeStoreResponse(bodyOf(resp))
+				require.NoError(t, err)
+				assert.Equal(t, hash, res.Hash)
+				assert.Len(t, res.Swarm, perSwarm, "one entry per member")
+				assert.False(t, res.AllFailed())
+				for _, e := range res.Swarm {
+					require.Nil(t, e.Failed, "member %s failed", e.Node)
+					assert.Equal(t, hash, e.Result.Hash)
+					var ed [32]byte
+					copy(ed[:], mustHex(t, e.Node))
+					ok, _ := realSuite.Verify(ed[:], []byte(hash), e.Result.Signature[:])
+					assert.True(t, ok, "each member signs the hash")
+				}
+			case 421:
+				res, err := storage.DecodeSwarmInfoResponse(bodyOf(resp))
+				require.NoError(t, err)
+				assert.Equal(t, uint64(home), res.SwarmID)
+				var got []int
+				for _, sn := range res.Snodes {
+					got = append(got, tn.nodeOf(sn.PubkeyEd25519))
+				}
+				assert.ElementsMatch(t, members, got)
+			}
+		})
+	}
+
+	t.Run("repeat store is already there", func(t *testing.T) {
+		r := storage.NewStore(acct.pubkey, 0, nowMS(tn), day, []byte("again"))
+		first := tn.rpc(t, members[0], encode(r))
+		require.Equal(t, 200, first.Status)
+		second := tn.rpc(t, members[1], encode(r))
+		require.Equal(t, 200, second.Status)
+		res, err := storage.DecodeStoreResponse(bodyOf(second))
+		require.NoError(t, err)
+		for _, e := range res.Swarm {
+			assert.True(t, e.Result.Already, "member %s", e.Node)
+		}
+	})
+}
+
+func mustHex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	require.NoError(t, err)
+	return b
+}
+
+func actorReq(method string, body []byte) actor.Request {
+	return actor.Request{Method: method, Body: body, Size: len(body)}
+}
+
+func TestRetrieveRPC(t *testing.T) {
+	tn := newTestNet(t, testSwarms, perSwarm, Config{})
+	home := testSwarms[2]
+	members := tn.membersOf(home)
+	acct := accountIn(t, tn.list, home, realSuite, "acct")
+	stranger := accountIn(t, tn.list, testSwarms[2], realSuite, "stranger")
+	var hashes []string
+	for i := range 5 {
+		r := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte(strings.Repeat("x", 100+i)))
+		require.Equal(t, 200, tn.rpc(t, members[0], encode(r)).Status)
+		hashes = append(hashes, storage.MessageHash(r.Pubkey, r.Namespace, r.Data))
+	}
+	retrieve := func(signer *storage.Signer, ns storage.Namespace, last string, count int, at int64) []byte {
+		r := &storage.Retrieve{Pubkey: acct.pubkey, Namespace: ns, LastHash: last, MaxCount: count}
+		if signer != nil {
+			r.Sign(signer, at)
+		}
+		return encode(r)
+	}
+	tests := []struct {
+		name       string
+		to         int
+		body       func(now int64) []byte
+		wantStatus int
+		wantHashes []string
+		wantMore   bool
+	}{
+		{"signed, from any member", members[3], func(now int64) []byte { return retrieve(acct.signer, 0, "", 0, now) }, 200, hashes, false},
+		{"unsigned", members[1], func(now int64) []byte { return retrieve(nil, 0, "", 0, now) }, 401, nil, false},
+		{"bad signature", members[1], func(now int64) []byte { return retrieve(stranger.signer, 0, "", 0, now) }, 401, nil, false},
+		{"clock skew", members[1], func(now int64) []byte { return retrieve(acct.signer, 0, "", 0, now-61_000) }, 406, nil, false},
+		{"wrong swarm", tn.membersOf(testSwarms[0])[1], func(now int64) []byte { return retrieve(acct.signer, 0, "", 0, now) }, 421, nil, false},
+		{"paged by count", members[0], func(now int64) []byte { return retrieve(acct.signer, 0, "", 2, now) }, 200, hashes[:2], true},
+		{"after last hash", members[0], func(now int64) []byte { return retrieve(acct.signer, 0, hashes[2], 0, now) }, 200, hashes[3:], false},
+		{"legacy closed group namespace needs no signature", members[0], func(now int64) []byte { return retrieve(nil, -10, "", 0, now) }, 200, nil, false},
+		{"empty namespace", members[0], func(now int64) []byte { return retrieve(acct.signer, 2, "", 0, now) }, 200, nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := tn.rpc(t, tc.to, tc.body(nowMS(tn)))
+			require.Equal(t, tc.wantStatus, resp.Status, "body: %s", bodyOf(resp))
+			if tc.wantStatus != 200 {
+				return
+			}
+			res, err := storage.DecodeRetrieveResponse(bodyOf(resp))
+			require.NoError(t, err)
+			var got []string
+			for _, m := range res.Messages {
+				got = append(got, m.Hash)
+			}
+			assert.Equal(t, tc.wantHashes, got)
+			assert.Equal(t, tc.wantMore, res.More)
+		})
+	}
+	t.Run("a node that left the swarm answers 421 though it still holds the data", func(t *testing.T) {
+		l := *tn.list
+		l.Height++
+		l.Nodes = append([]Peer(nil), l.Nodes...)
+		leaver := members[0]
+		for i := range l.Nodes {
+			if tn.nodeOf(l.Nodes[i].Ed25519) == leaver {
+				l.Nodes[i].Swarm = testSwarms[0]
+			}
+		}
+		tn.setList(&l)
+		_, held, _ := tn.nodes[leaver].Store().Get(hashes[0])
+		require.True(t, held, "leavers keep their data")
+		resp := tn.rpc(t, leaver, retrieve(acct.signer, 0, "", 0, nowMS(tn)))
+		assert.Equal(t, 421, resp.Status)
+		res, err := storage.DecodeSwarmInfoResponse(bodyOf(resp))
+		require.NoError(t, err)
+		assert.Equal(t, uint64(home), res.SwarmID)
+		assert.Len(t, res.Snodes, perSwarm-1)
+	})
+}
+
+func TestDeleteAndExpireRPCs(t *testing.T) {
+	tn := newTestNet(t, testSwarms, perSwarm, Config{})
+	home := testSwarms[0]
+	members := tn.membersOf(home)
+	acct := accountIn(t, tn.list, home, realSuite, "acct")
+	stranger := accountIn(t, tn.list, home, realSuite, "stranger")
+	put := func(ns storage.Namespace, data string) string {
+		r := storage.NewStore(acct.pubkey, ns, nowMS(tn), time.Hour, []byte(data))
+		if !ns.IsPublicInbox() {
+			r.Sign(acct.signer)
+		}
+		resp := tn.rpc(t, members[0], encode(r))
+		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
+		return storage.MessageHash(r.Pubkey, r.Namespace, r.Data)
+	}
+	wrong := tn.membersOf(testSwarms[1])[0]
+
+	t.Run("delete", func(t *testing.T) {
+		h1, h2 := put(0, "d1"), put(0, "d2")
+		tn.w.runFor(time.Second)
+		bad := &storage.Delete{Pubkey: acct.pubkey, Messages: []string{h1}}
+		bad.Sign(stranger.signer)
+		assert.Equal(t, 401, tn.rpc(t, members[1], encode(bad)).Status)
+		assert.Equal(t, 421, tn.rpc(t, wrong, encode(bad)).Status)
+		assert.Equal(t, perSwarm, stored(tn, h1), "a refused delete deletes nothing")
+
+		r := &storage.Delete{Pubkey: acct.pubkey, Messages: []string{h1}}
+		r.Sign(acct.signer)
+		resp := tn.rpc(t, members[1], encode(r))
+		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
+		res, err := storage.DecodeDeleteResponse(bodyOf(resp))
+		require.NoError(t, err)
+		require.Len(t, res.Swarm, perSwarm)
+		for _, e := range res.Swarm {
+			require.Nil(t, e.Failed)
+			assert.Equal(t, []string{h1}, e.Result.Hashes)
+		}
+		assert.Zero(t, stored(tn, h1))
+		assert.Equal(t, perSwarm, stored(tn, h2))
+
+		req := &storage.Delete{Pubkey: acct.pubkey, Messages: []string{h1}, Required: true}
+		req.Sign(acct.signer)
+		assert.Equal(t, 404, tn.rpc(t, members[2], encode(req)).Status, "required and nothing deleted")
+	})
+
+	t.Run("delete_all and delete_before", func(t *testing.T) {
+		h1 := put(2, "c1")
+		h2 := put(0, "c2")
+		tn.w.runFor(time.Second)
+		r := &storage.DeleteAll{Pubkey: acct.pubkey, Namespace: storage.OneNamespace(2)}
+		r.Sign(acct.signer, nowMS(tn))
+		resp := tn.rpc(t, members[2], encode(r))
+		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
+		assert.Zero(t, stored(tn, h1))
+		assert.Equal(t, perSwarm, stored(tn, h2))
+
+		skew := &storage.DeleteAll{Pubkey: acct.pubkey, Namespace: storage.AllNamespaces}
+		skew.Sign(acct.signer, nowMS(tn)-120_000)
+		assert.Equal(t, 406, tn.rpc(t, members[2], encode(skew)).Status)
+
+		tn.w.runFor(time.Second)
+		db := &storage.DeleteBefore{Pubkey: acct.pubkey, Namespace: storage.AllNamespaces, Before: nowMS(tn)}
+		db.Sign(acct.signer)
+		resp = tn.rpc(t, members[3], encode(db))
+		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
+		assert.Zero(t, stored(tn, h2))
+	})
+
+	t.Run("expire, get_expiries, expire_all", func(t *testing.T) {
+		h := put(0, "e1")
+		tn.w.runFor(time.Second)
+		target := nowMS(tn) + 10*60_000
+		r := &storage.Expire{Pubkey: acct.pubkey, Messages: []string{h}, Expiries: []int64{target}, Mode: storage.ExpireShorten}
+		r.Sign(acct.signer)
+		resp := tn.rpc(t, members[0], encode(r))
+		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
+		res, err := storage.DecodeExpireResponse(bodyOf(resp))
+		require.NoError(t, err)
+		for _, e := range res.Swarm {
+			require.Nil(t, e.Failed)
+			assert.Equal(t, []string{h}, e.Result.Updated)
+		}
+		ge := &storage.GetExpiries{Pubkey: acct.pubkey, Messages: []string{h}}
+		ge.Sign(acct.signer, nowMS(tn))
+		resp = tn.rpc(t, members[3], encode(ge))
+		require.Equal(t, 200, resp.Status)
+		gr, err := storage.DecodeGetExpiriesResponse(bodyOf(resp))
+		require.NoError(t, err)
+		require.Len(t, gr.Expiries, 1)
+		assert.Equal(t, target, gr.Expiries[0].Expiry, "every member applied the expire")
+
+		ext := &storage.Expire{Pubkey: acct.pubkey, Messages: []string{h}, Expiries: []int64{target - 60_000}, Mode: storage.ExpireExtend}
+		ext.Sign(acct.signer)
+		resp = tn.rpc(t, members[1], encode(ext))
+		require.Equal(t, 200, resp.Status)
+		res, err = storage.DecodeExpireResponse(bodyOf(resp))
+		require.NoError(t, err)
+		for _, e := range res.Swarm {
+			assert.Empty(t, e.Result.Updated, "extend never shortens")
+			assert.Equal(t, []storage.HashExpiry{{Hash: h, Expiry: target}}, e.Result.Unchanged)
+		}
+
+		bad := &storage.Expire{Pubkey: acct.pubkey, Messages: []string{h}, Expiries: []int64{target}}
+		bad.Sign(stranger.signer)
+		assert.Equal(t, 401, tn.rpc(t, members[1], encode(bad)).Status)
+
+		ea := &storage.ExpireAll{Pubkey: acct.pubkey, Namespace: storage.AllNamespaces, Expiry: nowMS(tn) + 60_000}
+		ea.Sign(acct.signer)
+		resp = tn.rpc(t, members[2], encode(ea))
+		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
+		for _, n := range members {
+			e, err := tn.nodes[n].Store().GetExpiries(ownerOf(acct.pubkey), []string{h})
+			require.NoError(t, err)
+			require.Len(t, e, 1)
+			assert.Equal(t, ea.Expiry, e[0].Expiry)
+		}
+	})
+}
+
+func TestBatchSequenceSwarmInfo(t *testing.T) {
+	tn := newTestNet(t, testSwarms, perSwarm, Config{})
+	home := testSwarms[1]
+	members := tn.membersOf(home)
+	acct := accountIn(t, tn.list, home, realSuite, "acct")
+	elsewhere := accountIn(t, tn.list, testSwarms[2], realSuite, "elsewhere")
+	ok := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("b1"))
+	misrouted := storage.NewStore(elsewhere.pubkey, 0, nowMS(tn), time.Hour, []byte("b2"))
+	after := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("b3"))
+
+	t.Run("batch runs everything", func(t *testing.T) {
+		resp := tn.rpc(t, members[0], encode(&storage.Batch{Requests: []storage.Request{ok, misrouted, after}}))
+		require.Equal(t, 200, resp.Status)
+		res, err := storage.DecodeBatchResponse(bodyOf(resp))
+		require.NoError(t, err)
+		require.Len(t, res, 3)
+		assert.Equal(t, []int{200, 421, 200}, []int{res[0].Code, res[1].Code, res[2].Code})
+	})
+	t.Run("sequence stops at the first failure", func(t *testing.T) {
+		resp := tn.rpc(t, members[0], encode(&storage.Batch{Sequence: true, Requests: []storage.Request{ok, misrouted, after}}))
+		require.Equal(t, 200, resp.Status)
+		res, err := storage.DecodeBatchResponse(bodyOf(resp))
+		require.NoError(t, err)
+		require.Len(t, res, 2)
+		assert.Equal(t, 421, res[1].Code)
+	})
+	t.Run("get_swarm answers from any node", func(t *testing.T) {
+		resp := tn.rpc(t, tn.membersOf(testSwarms[0])[0], encode(&storage.GetSwarm{Pubkey: acct.pubkey}))
+		require.Equal(t, 200, resp.Status)
+		res, err := storage.DecodeSwarmInfoResponse(bodyOf(resp))
+		require.NoError(t, err)
+		assert.Equal(t, uint64(home), res.SwarmID)
+		assert.Len(t, res.Snodes, perSwarm)
+	})
+	t.Run("info", func(t *testing.T) {
+		resp := tn.rpc(t, members[0], encode(&storage.Info{}))
+		require.Equal(t, 200, resp.Status)
+		res, err := storage.DecodeInfoResponse(bodyOf(resp))
+		require.NoError(t, err)
+		assert.Equal(t, storage.Version{2, 11, 0}, res.Version)
+		assert.InDelta(t, nowMS(tn), res.Timestamp, 50, "the node's clock, one network hop ago")
+	})
+	t.Run("body over 10 MiB", func(t *testing.T) {
+		resp := tn.rpc(t, members[0], make([]byte, storage.MaxBodySize+1))
+		assert.Equal(t, 413, resp.Status)
+	})
+	t.Run("unknown endpoint", func(t *testing.T) {
+		resp, err := tn.w.direct(clientAddr, addrN(members[0]), actorReq("/nope", nil), time.Minute)
+		require.NoError(t, err)
+		assert.Equal(t, 404, resp.Status)
+	})
+}
+
+func TestRateLimitPerClientIP(t *testing.T) {
+	cfg := Config{RateLimit: RateLimit{BucketSize: 5, Rate: 1, MaxClients: 100}}
+	tn := newTestNet(t, testSwarms[:1], 1, cfg)
+	body := encode(&storage.Info{})
+	var statuses []int
+	for range 7 {
+		statuses = append(statuses, tn.rpc(t, 0, body).Status)
+	}
+	assert.Equal(t, []int{200, 200, 200, 200, 200, 429, 429}, statuses)
+	resp, err := tn.w.direct(addrN(9001), addrN(0), actorReq(MethodStorageRPC, body), time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.Status, "another IP has its own bucket")
+	limited := 0
+	for _, ev := range tn.w.events {
+		if _, ok := ev.ev.(RateLimited); ok {
+			limited++
+		}
+	}
+	assert.Equal(t, 2, limited)
+}
+
+func TestNotReadyWithoutSwarm(t *testing.T) {
+	tn := newTestNet(t, testSwarms[:1], 1, Config{})
+	l := &registry.List{Height: 2, Nodes: []Peer{{Ed25519: tn.keys[0].Ed25519Public, Addr: addrN(0), Swarm: swarm.Unassigned}}}
+	tn.setList(l)
+	resp := tn.rpc(t, 0, encode(&storage.Info{}))
+	assert.Equal(t, 503, resp.Status)
+}

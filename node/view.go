@@ -1,0 +1,174 @@
+package node
+
+import (
+	"bytes"
+	"slices"
+
+	"github.com/sessionsim/sessionsim/node/store"
+	"github.com/sessionsim/sessionsim/protocol/swarm"
+	"github.com/sessionsim/sessionsim/registry"
+)
+
+// Peer is a service node as the service-node list describes it.
+type Peer = registry.Peer
+
+// view is a node's indexed copy of a service-node list: swarms sorted by id with their members
+// sorted by Ed25519 key, and lookups by key. It is immutable once built, so handlers can keep
+// one.
+type view struct {
+	list   *registry.List
+	height uint64
+	hash   [32]byte
+	ring   swarm.Ring
+	// members[i] are the members of ring.IDs()[i], sorted by Ed25519 key.
+	members [][]Peer
+	// all funded nodes, sorted by Ed25519 key.
+	all []Peer
+}
+
+func cmpPeer(a, b Peer) int { return bytes.Compare(a.Ed25519[:], b.Ed25519[:]) }
+
+func newView(l *registry.List) *view {
+	v := &view{list: l, height: l.Height, hash: l.BlockHash, all: l.Nodes}
+	if !slices.IsSortedFunc(v.all, cmpPeer) {
+		v.all = slices.Clone(l.Nodes)
+		slices.SortFunc(v.all, cmpPeer)
+	}
+	v.all = slices.CompactFunc(slices.Clip(v.all), func(a, b Peer) bool { return a.Ed25519 == b.Ed25519 })
+	var ids []swarm.ID
+	for _, p := range v.all {
+		if p.Swarm != swarm.Unassigned {
+			ids = append(ids, p.Swarm)
+		}
+	}
+	v.ring = swarm.NewRing(ids)
+	v.members = make([][]Peer, v.ring.Len())
+	for _, p := range v.all {
+		if p.Swarm == swarm.Unassigned {
+			continue
+		}
+		i, _ := slices.BinarySearch(v.ring.IDs(), p.Swarm)
+		v.members[i] = append(v.members[i], p)
+	}
+	return v
+}
+
+// find returns the funded node with this Ed25519 key.
+func (v *view) find(ed [32]byte) (Peer, bool) {
+	if v == nil {
+		return Peer{}, false
+	}
+	i, ok := slices.BinarySearchFunc(v.all, ed, func(p Peer, k [32]byte) int { return bytes.Compare(p.Ed25519[:], k[:]) })
+	if !ok {
+		return Peer{}, false
+	}
+	return v.all[i], true
+}
+
+// known reports whether ed is a funded node.
+func (v *view) known(ed [32]byte) bool {
+	_, ok := v.find(ed)
+	return ok
+}
+
+// keys lists every funded node's key in sorted order.
+func (v *view) keys() [][32]byte {
+	out := make([][32]byte, len(v.all))
+	for i, p := range v.all {
+		out[i] = p.Ed25519
+	}
+	return out
+}
+
+// swarmOf is the swarm a node is in (Unassigned when it is not active or not listed).
+func (v *view) swarmOf(ed [32]byte) swarm.ID {
+	if p, ok := v.find(ed); ok {
+		return p.Swarm
+	}
+	return swarm.Unassigned
+}
+
+// hasSwarm reports whether id is an active swarm.
+func (v *view) hasSwarm(id swarm.ID) bool {
+	_, ok := slices.BinarySearch(v.ring.IDs(), id)
+	return ok
+}
+
+// membersOf is the members of swarm id (nil if there is no such swarm).
+func (v *view) membersOf(id swarm.ID) []Peer {
+	i, ok := slices.BinarySearch(v.ring.IDs(), id)
+	if !ok {
+		return nil
+	}
+	return v.members[i]
+}
+
+// ownerSwarm is the swarm that owns the account with this swarm space position.
+func (v *view) ownerSwarm(space uint64) (swarm.ID, bool) {
+	if v == nil {
+		return 0, false
+	}
+	return v.ring.Owner(space)
+}
+
+// spaceRange is the part of the swarm space swarm id is responsible for.
+func (v *view) spaceRange(id swarm.ID) (store.SpaceRange, bool) {
+	lo, hi, ok := v.ring.Range(id)
+	return store.SpaceRange{Lo: lo, Hi: hi}, ok
+}
+
+// swarmEvents is what changed for a node between two lists, as the storage server derives it.
+type swarmEvents struct {
+	// ours is the node's swarm in the new list (Unassigned when not active).
+	ours swarm.ID
+	// joined: the node was not in a swarm before and is now (nothing to push: the members
+	// push to it).
+	joined bool
+	// moved: the node is in another swarm than before.
+	moved bool
+	// dissolved: the node's old swarm no longer exists, so its data must go to the new owners.
+	dissolved bool
+	// newMembers of the node's (unchanged) swarm, who need its data.
+	newMembers []Peer
+	// newSwarms that did not exist before, which need the data they now own.
+	newSwarms []swarm.ID
+}
+
+// deriveEvents compares the list a node had (old, nil at first) with the new one, for the node
+// with key self. Like the storage server, new members and new swarms only matter to a node
+// that stayed in its swarm; a node that moved to a surviving swarm leaves its data alone (it
+// expires), and one whose swarm dissolved pushes everything to the new owners.
+func deriveEvents(old, cur *view, self [32]byte) swarmEvents {
+	ev := swarmEvents{ours: cur.swarmOf(self)}
+	if ev.ours == swarm.Unassigned {
+		return ev
+	}
+	prev := swarm.Unassigned
+	if old != nil {
+		prev = old.swarmOf(self)
+	}
+	if prev == swarm.Unassigned {
+		ev.joined = true
+		return ev
+	}
+	if prev != ev.ours {
+		ev.moved = true
+		ev.dissolved = !cur.hasSwarm(prev)
+		return ev
+	}
+	was := old.membersOf(prev)
+	for _, p := range cur.membersOf(ev.ours) {
+		if p.Ed25519 == self {
+			continue
+		}
+		if _, ok := slices.BinarySearchFunc(was, p, cmpPeer); !ok {
+			ev.newMembers = append(ev.newMembers, p)
+		}
+	}
+	for _, id := range cur.ring.IDs() {
+		if !old.hasSwarm(id) {
+			ev.newSwarms = append(ev.newSwarms, id)
+		}
+	}
+	return ev
+}

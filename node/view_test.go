@@ -1,0 +1,127 @@
+package node
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/protocol/swarm"
+	"github.com/sessionsim/sessionsim/registry"
+)
+
+// listOf builds a list from swarm id -> member indexes (keyN); decommissioned gives funded
+// nodes without a swarm.
+func listOf(height uint64, swarms map[swarm.ID][]int, decommissioned ...int) *registry.List {
+	l := &registry.List{Height: height}
+	for id, ms := range swarms {
+		for _, i := range ms {
+			l.Nodes = append(l.Nodes, Peer{Ed25519: keyN(i), Addr: addrN(i), Swarm: id})
+		}
+	}
+	for _, i := range decommissioned {
+		l.Nodes = append(l.Nodes, Peer{Ed25519: keyN(i), Addr: addrN(i), Swarm: swarm.Unassigned})
+	}
+	return l
+}
+
+func TestViewLookups(t *testing.T) {
+	v := newView(listOf(5, map[swarm.ID][]int{100: {3, 1, 2}, 200: {4, 5}}, 9))
+	assert.Equal(t, []swarm.ID{100, 200}, v.ring.IDs())
+	require.Len(t, v.membersOf(100), 3)
+	assert.Equal(t, keyN(1), v.membersOf(100)[0].Ed25519, "members sorted by key")
+	assert.Nil(t, v.membersOf(300))
+	assert.True(t, v.known(keyN(9)), "decommissioned nodes are known")
+	assert.Equal(t, swarm.Unassigned, v.swarmOf(keyN(9)))
+	assert.Equal(t, swarm.Unassigned, v.swarmOf(keyN(42)))
+	p, ok := v.find(keyN(5))
+	require.True(t, ok)
+	assert.Equal(t, addrN(5), p.Addr)
+	assert.Len(t, v.keys(), 6)
+	id, ok := v.ownerSwarm(0x96)
+	assert.True(t, ok)
+	assert.Equal(t, swarm.ID(100), id)
+	id, _ = v.ownerSwarm(0x97)
+	assert.Equal(t, swarm.ID(200), id)
+	r, ok := v.spaceRange(200)
+	require.True(t, ok)
+	assert.True(t, r.Contains(151))
+	assert.False(t, r.Contains(150), "the midpoint belongs to the lower swarm")
+}
+
+func TestDeriveEvents(t *testing.T) {
+	me := 1
+	tests := []struct {
+		name       string
+		old, cur   *registry.List
+		want       swarmEvents
+		noOld      bool
+		newMembers []int
+	}{
+		{
+			name:  "first list: joined",
+			noOld: true,
+			cur:   listOf(1, map[swarm.ID][]int{100: {1, 2, 3}}),
+			want:  swarmEvents{ours: 100, joined: true},
+		},
+		{
+			name: "recommissioned: joined",
+			old:  listOf(1, map[swarm.ID][]int{100: {2, 3}}, 1),
+			cur:  listOf(2, map[swarm.ID][]int{100: {1, 2, 3}}),
+			want: swarmEvents{ours: 100, joined: true},
+		},
+		{
+			name: "decommissioned: nothing",
+			old:  listOf(1, map[swarm.ID][]int{100: {1, 2, 3}}),
+			cur:  listOf(2, map[swarm.ID][]int{100: {2, 3}}, 1),
+			want: swarmEvents{ours: swarm.Unassigned},
+		},
+		{
+			name:       "new member in our swarm",
+			old:        listOf(1, map[swarm.ID][]int{100: {1, 2, 3}}),
+			cur:        listOf(2, map[swarm.ID][]int{100: {1, 2, 3, 4}}),
+			want:       swarmEvents{ours: 100},
+			newMembers: []int{4},
+		},
+		{
+			name: "a member left: nothing to push",
+			old:  listOf(1, map[swarm.ID][]int{100: {1, 2, 3}}),
+			cur:  listOf(2, map[swarm.ID][]int{100: {1, 2}}),
+			want: swarmEvents{ours: 100},
+		},
+		{
+			name: "a new swarm elsewhere",
+			old:  listOf(1, map[swarm.ID][]int{100: {1, 2, 3}, 200: {4, 5, 6}}),
+			cur:  listOf(2, map[swarm.ID][]int{100: {1, 2, 3}, 200: {4, 5}, 300: {6, 7}}),
+			want: swarmEvents{ours: 100, newSwarms: []swarm.ID{300}},
+		},
+		{
+			name: "moved to a surviving swarm: keep data, push nothing",
+			old:  listOf(1, map[swarm.ID][]int{100: {1, 2, 3}, 200: {4, 5, 6}}),
+			cur:  listOf(2, map[swarm.ID][]int{100: {2, 3}, 200: {1, 4, 5, 6}}),
+			want: swarmEvents{ours: 200, moved: true},
+		},
+		{
+			name: "our swarm dissolved",
+			old:  listOf(1, map[swarm.ID][]int{100: {1, 2}, 200: {4, 5, 6}}),
+			cur:  listOf(2, map[swarm.ID][]int{200: {1, 2, 4, 5, 6}}),
+			want: swarmEvents{ours: 200, moved: true, dissolved: true},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var old *view
+			if !tc.noOld {
+				old = newView(tc.old)
+			}
+			got := deriveEvents(old, newView(tc.cur), keyN(me))
+			var members []int
+			for _, p := range got.newMembers {
+				members = append(members, int(p.Ed25519[1]))
+			}
+			got.newMembers = nil
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.newMembers, members)
+		})
+	}
+}

@@ -1,0 +1,244 @@
+// Package bencode reads and writes the bencoding ("bt" format) that new-group messages are
+// wrapped in: integers i<n>e, byte strings <len>:<bytes>, lists l...e and dictionaries d...e
+// with keys in ascending byte order.
+//
+// The decoder is strict (canonical integers and lengths, strictly ascending unique dictionary
+// keys, bounded nesting), because readers of the format (oxenc's bt_dict_consumer) look keys up
+// by walking them in order and would silently miss keys in any other order.
+package bencode
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// MaxDepth bounds the nesting of lists and dictionaries the decoder accepts.
+const MaxDepth = 64
+
+// Kind is the type of a decoded value.
+type Kind uint8
+
+// The value kinds.
+const (
+	Int Kind = iota + 1
+	String
+	List
+	Dict
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Int:
+		return "integer"
+	case String:
+		return "string"
+	case List:
+		return "list"
+	case Dict:
+		return "dict"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// Value is one decoded value. Str aliases the decoder's input.
+type Value struct {
+	Kind Kind
+	Int  int64
+	Str  []byte
+	List []Value
+	Dict []Entry // in ascending key order
+}
+
+// Entry is one dictionary item.
+type Entry struct {
+	Key   []byte
+	Value Value
+}
+
+// Get returns the value stored under key in a dictionary.
+func (v *Value) Get(key string) (*Value, bool) {
+	for i := range v.Dict {
+		if string(v.Dict[i].Key) == key {
+			return &v.Dict[i].Value, true
+		}
+	}
+	return nil, false
+}
+
+// Causes of decoding failures; test with errors.Is. They arrive wrapped in a *SyntaxError.
+var (
+	ErrTruncated = errors.New("truncated input")
+	ErrSyntax    = errors.New("invalid syntax")
+	ErrKeyOrder  = errors.New("dictionary keys not in strictly ascending order")
+	ErrDepth     = errors.New("nesting too deep")
+)
+
+// SyntaxError is a decoding failure at a byte offset.
+type SyntaxError struct {
+	Offset int
+	Err    error
+}
+
+func (e *SyntaxError) Error() string { return fmt.Sprintf("bencode at byte %d: %v", e.Offset, e.Err) }
+func (e *SyntaxError) Unwrap() error { return e.Err }
+
+// Decode reads one value from the start of b and returns it with the number of bytes it took;
+// what follows is the caller's (new-group messages are followed by zero padding).
+func Decode(b []byte) (Value, int, error) {
+	d := decoder{buf: b}
+	v, err := d.value(0)
+	return v, d.off, err
+}
+
+type decoder struct {
+	buf []byte
+	off int
+}
+
+func (d *decoder) fail(at int, err error, detail string) error {
+	if detail != "" {
+		err = fmt.Errorf("%w: %s", err, detail)
+	}
+	return &SyntaxError{Offset: at, Err: err}
+}
+
+func (d *decoder) value(depth int) (Value, error) {
+	if d.off >= len(d.buf) {
+		return Value{}, d.fail(d.off, ErrTruncated, "")
+	}
+	switch c := d.buf[d.off]; {
+	case c == 'i':
+		d.off++
+		n, err := d.integer('e', true)
+		return Value{Kind: Int, Int: n}, err
+	case c >= '0' && c <= '9':
+		s, err := d.str()
+		return Value{Kind: String, Str: s}, err
+	case c == 'l', c == 'd':
+		if depth >= MaxDepth {
+			return Value{}, d.fail(d.off, ErrDepth, fmt.Sprintf("more than %d levels", MaxDepth))
+		}
+		d.off++
+		if c == 'l' {
+			return d.list(depth)
+		}
+		return d.dict(depth)
+	default:
+		return Value{}, d.fail(d.off, ErrSyntax, fmt.Sprintf("unexpected byte 0x%02x", c))
+	}
+}
+
+func (d *decoder) list(depth int) (Value, error) {
+	v := Value{Kind: List}
+	for {
+		if d.off >= len(d.buf) {
+			return v, d.fail(d.off, ErrTruncated, "list not closed")
+		}
+		if d.buf[d.off] == 'e' {
+			d.off++
+			return v, nil
+		}
+		item, err := d.value(depth + 1)
+		if err != nil {
+			return v, err
+		}
+		v.List = append(v.List, item)
+	}
+}
+
+func (d *decoder) dict(depth int) (Value, error) {
+	v := Value{Kind: Dict}
+	for {
+		if d.off >= len(d.buf) {
+			return v, d.fail(d.off, ErrTruncated, "dict not closed")
+		}
+		c := d.buf[d.off]
+		if c == 'e' {
+			d.off++
+			return v, nil
+		}
+		if c < '0' || c > '9' {
+			return v, d.fail(d.off, ErrSyntax, "dictionary key is not a string")
+		}
+		at := d.off
+		k, err := d.str()
+		if err != nil {
+			return v, err
+		}
+		if n := len(v.Dict); n > 0 && bytes.Compare(v.Dict[n-1].Key, k) >= 0 {
+			return v, d.fail(at, ErrKeyOrder, fmt.Sprintf("%q after %q", k, v.Dict[n-1].Key))
+		}
+		item, err := d.value(depth + 1)
+		if err != nil {
+			return v, err
+		}
+		v.Dict = append(v.Dict, Entry{Key: k, Value: item})
+	}
+}
+
+// integer reads a canonical decimal up to the terminator: no leading zeros, no "-0", no empty
+// digits, and a sign only where signed.
+func (d *decoder) integer(term byte, signed bool) (int64, error) {
+	start := d.off
+	end := bytes.IndexByte(d.buf[d.off:], term)
+	if end < 0 {
+		return 0, d.fail(start, ErrTruncated, "number not terminated")
+	}
+	digits := d.buf[start : start+end]
+	neg := signed && len(digits) > 0 && digits[0] == '-'
+	body := digits
+	if neg {
+		body = digits[1:]
+	}
+	if len(body) == 0 || (body[0] == '0' && (len(body) > 1 || neg)) {
+		return 0, d.fail(start, ErrSyntax, fmt.Sprintf("non-canonical number %q", digits))
+	}
+	for _, c := range body {
+		if c < '0' || c > '9' {
+			return 0, d.fail(start, ErrSyntax, fmt.Sprintf("non-digit in number %q", digits))
+		}
+	}
+	n, err := strconv.ParseInt(string(digits), 10, 64)
+	if err != nil {
+		return 0, d.fail(start, ErrSyntax, fmt.Sprintf("number %q out of range", digits))
+	}
+	d.off = start + end + 1
+	return n, nil
+}
+
+func (d *decoder) str() ([]byte, error) {
+	start := d.off
+	n, err := d.integer(':', false)
+	if err != nil {
+		return nil, err
+	}
+	if n > int64(len(d.buf)-d.off) {
+		d.off = start
+		return nil, d.fail(start, ErrTruncated, fmt.Sprintf("string of %d bytes, %d left", n, len(d.buf)-start))
+	}
+	s := d.buf[d.off : d.off+int(n) : d.off+int(n)]
+	d.off += int(n)
+	return s, nil
+}
+
+// AppendInt appends i<n>e.
+func AppendInt(b []byte, n int64) []byte {
+	b = append(b, 'i')
+	b = strconv.AppendInt(b, n, 10)
+	return append(b, 'e')
+}
+
+// AppendString appends <len>:<s>.
+func AppendString(b []byte, s []byte) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, ':')
+	return append(b, s...)
+}
+
+// StringLen is the encoded length of an n-byte string.
+func StringLen(n int) int { return len(strconv.Itoa(n)) + 1 + n }
+
+// IntLen is the encoded length of an integer.
+func IntLen(n int64) int { return len(strconv.FormatInt(n, 10)) + 2 }

@@ -1,0 +1,142 @@
+package message
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"testing"
+
+	"github.com/sessionsim/sessionsim/protocol/message/pb"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestEnvelopeVector(t *testing.T) {
+	// Worked by hand: type(1)=6, timestamp(5)=1, content(8)=aabb; no source on 1:1 messages.
+	e := Envelope{Type: SessionMessage, Timestamp: 1, Content: []byte{0xaa, 0xbb}}
+	assert.Equal(t, "080628014202aabb", hex.EncodeToString(e.Marshal()))
+
+	// WebSocketMessage{type(1)=1, request(2){verb(1) "PUT", path(2) "/api/v1/message",
+	// body(3) 00, id(4) 0}}.
+	r := WebSocketRequest{Verb: RequestVerb, Path: RequestPath, Body: []byte{0}}
+	want := "0801" + "121b" + "0a03505554" + "120f2f6170692f76312f6d657373616765" + "1a0100" + "2000"
+	assert.Equal(t, want, hex.EncodeToString(MarshalWebSocketMessage(&r)))
+}
+
+func TestEnvelopeRoundTrip(t *testing.T) {
+	tests := []Envelope{
+		{Type: SessionMessage, Timestamp: 1_712_345_678_901, Content: []byte("sealed")},
+		{Type: ClosedGroupMessage, Source: "03" + aliceID[2:], Timestamp: 0, Content: []byte("x")},
+		{Type: SessionMessage},
+	}
+	for _, e := range tests {
+		b := e.Marshal()
+		require.Equal(t, e.EncodedLen(), len(b))
+		got, err := UnmarshalEnvelope(b)
+		require.NoError(t, err)
+		if len(e.Content) == 0 {
+			e.Content = nil
+		}
+		assert.Equal(t, &e, got)
+
+		data := WrapEnvelope(&e)
+		got, err = UnwrapEnvelope(data)
+		require.NoError(t, err)
+		assert.Equal(t, &e, got)
+	}
+}
+
+func TestEnvelopeDecodeErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []byte
+		want error
+	}{
+		{"no type", []byte{0x28, 0x01}, ErrMissingField},
+		{"no timestamp", []byte{0x08, 0x06}, ErrMissingField},
+		{"content as varint", []byte{0x08, 0x06, 0x28, 0x01, 0x40, 0x01}, pb.ErrWireType},
+		{"truncated content", []byte{0x08, 0x06, 0x28, 0x01, 0x42, 0x05}, pb.ErrTruncated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := UnmarshalEnvelope(tt.in)
+			assert.ErrorIs(t, err, tt.want)
+			var de *DecodeError
+			require.True(t, errors.As(err, &de))
+			assert.Equal(t, "Envelope", de.Layer)
+		})
+	}
+}
+
+func TestWebSocketDecodeErrors(t *testing.T) {
+	env := (&Envelope{Type: SessionMessage, Timestamp: 5}).Marshal()
+	response := pb.AppendBytes(pb.AppendUint(nil, 1, 2), 3, []byte{0x08, 0x01})
+	noRequest := pb.AppendUint(nil, 1, 1)
+	badRequest := pb.AppendBytes(pb.AppendUint(nil, 1, 1), 2, []byte{0x0a, 0x09})
+	emptyBody := MarshalWebSocketMessage(&WebSocketRequest{Verb: "PUT"})
+	tests := []struct {
+		name string
+		data string
+		want error
+	}{
+		{"not base64", "!!!", base64.CorruptInputError(0)},
+		{"response", base64.StdEncoding.EncodeToString(response), ErrNotRequest},
+		{"no request", base64.StdEncoding.EncodeToString(noRequest), ErrNotRequest},
+		{"bare envelope", base64.StdEncoding.EncodeToString(env), ErrNotRequest},
+		{"truncated request", base64.StdEncoding.EncodeToString(badRequest), pb.ErrTruncated},
+		{"empty body", base64.StdEncoding.EncodeToString(emptyBody), ErrMissingField},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := UnwrapEnvelope(tt.data)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, tt.want)
+			var de *DecodeError
+			assert.True(t, errors.As(err, &de))
+		})
+	}
+}
+
+func FuzzUnmarshalEnvelope(f *testing.F) {
+	f.Add((&Envelope{Type: SessionMessage, Timestamp: 1, Content: []byte{1}}).Marshal())
+	f.Add((&Envelope{Type: ClosedGroupMessage, Source: "03ab", Timestamp: 1 << 40}).Marshal())
+	f.Add([]byte{0x08, 0x06})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := UnmarshalEnvelope(b)
+		if err != nil {
+			var de *DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("error %v is not a *DecodeError", err)
+			}
+			return
+		}
+		again, err := UnmarshalEnvelope(e.Marshal())
+		require.NoError(t, err)
+		assert.Equal(t, e.Type, again.Type)
+		assert.Equal(t, e.Source, again.Source)
+		assert.Equal(t, e.Timestamp, again.Timestamp)
+		assert.Equal(t, len(e.Content), len(again.Content))
+	})
+}
+
+func FuzzUnmarshalWebSocketMessage(f *testing.F) {
+	f.Add(MarshalWebSocketMessage(&WebSocketRequest{Verb: RequestVerb, Path: RequestPath, Body: []byte{8, 6, 0x28, 1}}))
+	f.Add(pb.AppendUint(nil, 1, 2))
+	f.Add([]byte{0x08, 0x01, 0x12, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := UnmarshalWebSocketMessage(b)
+		if err != nil {
+			var de *DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("error %v is not a *DecodeError", err)
+			}
+			return
+		}
+		again, err := UnmarshalWebSocketMessage(MarshalWebSocketMessage(r))
+		require.NoError(t, err)
+		assert.Equal(t, r.Verb, again.Verb)
+		assert.Equal(t, r.Path, again.Path)
+		assert.Equal(t, r.ID, again.ID)
+		assert.Equal(t, len(r.Body), len(again.Body))
+	})
+}

@@ -1,0 +1,65 @@
+package message
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"io"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/stretchr/testify/require"
+)
+
+var modes = []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled}
+
+func suiteFor(m cryptomode.Mode) cryptomode.Suite { return cryptomode.New(m, cryptomode.DefaultCosts) }
+
+// rng is a deterministic randomness source for tests.
+func rng(seed uint64) io.Reader {
+	var s [32]byte
+	s[0] = byte(seed)
+	s[1] = byte(seed >> 8)
+	return rand.NewChaCha8(s)
+}
+
+func mustHex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	require.NoError(t, err)
+	return b
+}
+
+// The two identities of protocol.md's vectors.
+const (
+	aliceSeed = "0123456789abcdef0123456789abcdef"
+	aliceID   = "05d2ad010eeb72d72e561d9de7bd7b6989af77dcabffa03a5111a6c859ae5c3a72"
+	bobSeed   = "00112233445566778899aabbccddeeff"
+	bobID     = "05aa654f00fc39fc69fd0db829410ca38177d7732a8d2f0934ab3872ac56d5aa74"
+)
+
+// testUser is one account's keys as the tests use them.
+type testUser struct {
+	Ed25519 ed25519.PrivateKey
+	X25519  cryptomode.X25519KeyPair
+	ID      identity.ID
+}
+
+// user derives an account from a 16-byte seed in hex. Long-term keys are the same in both
+// modes, so the real suite completes the X25519 pair.
+func user(t testing.TB, seedHex string) testUser {
+	t.Helper()
+	k, err := identity.FromSeed(mustHex(t, seedHex))
+	require.NoError(t, err)
+	kp, _, err := suiteFor(cryptomode.Real).X25519FromSecret(k.X25519Secret)
+	require.NoError(t, err)
+	return testUser{Ed25519: k.Ed25519Private, X25519: kp, ID: k.SessionID()}
+}
+
+// flipBit returns a copy of b with bit i flipped.
+func flipBit(b []byte, i int) []byte {
+	c := append([]byte(nil), b...)
+	c[i/8] ^= 1 << (i % 8)
+	return c
+}

@@ -1,0 +1,157 @@
+package message
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+)
+
+// Sizes of the parts the sender appends to the padded content inside the sealed box.
+const (
+	senderKeyLen = ed25519.PublicKeySize
+	signatureLen = ed25519.SignatureSize
+	// SealOverhead is what sealing adds to the padded content: the sender key, the signature and
+	// the sealed box.
+	SealOverhead = senderKeyLen + signatureLen + SealedBoxOverhead
+)
+
+// Seal encrypts a padded Content (from Pad) from sender to the recipient's X25519 key:
+// signature = Ed25519(padded || sender Ed25519 public || recipient X25519 public), then a sealed
+// box of padded || sender Ed25519 public || signature. Binding the recipient key into the
+// signature stops a recipient from re-sealing a message to someone else under the sender's name.
+func Seal(s cryptomode.Suite, r io.Reader, sender ed25519.PrivateKey, to [32]byte, padded []byte) ([]byte, time.Duration, error) {
+	if len(sender) != ed25519.PrivateKeySize {
+		return nil, 0, fmt.Errorf("sealing message: %w: sender ed25519 key has %d bytes, want 64", ErrBadKey, len(sender))
+	}
+	a := sender.Public().(ed25519.PublicKey)
+	// One buffer serves as the signed message (M || A || to) and then, with the signature in
+	// place of "to", as the plaintext of the box.
+	buf := make([]byte, 0, len(padded)+senderKeyLen+signatureLen)
+	buf = append(buf, padded...)
+	buf = append(buf, a...)
+	buf = append(buf, to[:]...)
+	sig, cost := s.Sign(sender, buf)
+	buf = append(buf[:len(padded)+senderKeyLen], sig...)
+	box, c, err := SealBox(s, r, to, buf)
+	cost += c
+	if err != nil {
+		return nil, cost, fmt.Errorf("sealing message: %w", err)
+	}
+	return box, cost, nil
+}
+
+// Opened is a 1:1 message after decryption and signature verification.
+type Opened struct {
+	// Padded is the padded Content as the sender signed it.
+	Padded []byte
+	// SenderEd25519 is the sender's Ed25519 public key.
+	SenderEd25519 [32]byte
+	// SenderX25519 is its X25519 form: the sender's Session ID without the 05 prefix.
+	SenderX25519 [32]byte
+}
+
+// SenderID is the sender's Session ID.
+func (o *Opened) SenderID() identity.ID {
+	return identity.NewID(identity.PrefixSession, o.SenderX25519)
+}
+
+// Open decrypts a sealed message with the recipient's X25519 key pair, splits M | A | SIG,
+// verifies SIG over M || A || own X25519 public (ErrBadSignature when it does not hold), and
+// converts A to the sender's X25519 key. The padding is left in place (see Unpad).
+func Open(s cryptomode.Suite, self cryptomode.X25519KeyPair, box []byte) (*Opened, time.Duration, error) {
+	plain, cost, err := OpenBox(s, self, box)
+	if err != nil {
+		return nil, cost, fmt.Errorf("opening message: %w", err)
+	}
+	if len(plain) < senderKeyLen+signatureLen {
+		return nil, cost, fmt.Errorf("opening message: %w: %d bytes inside the box, need at least %d for sender key and signature",
+			ErrTooShort, len(plain), senderKeyLen+signatureLen)
+	}
+	mLen := len(plain) - senderKeyLen - signatureLen
+	o := &Opened{Padded: plain[:mLen]}
+	copy(o.SenderEd25519[:], plain[mLen:mLen+senderKeyLen])
+	var sig [signatureLen]byte
+	copy(sig[:], plain[mLen+senderKeyLen:])
+	// Reuse the plaintext buffer for the verified message: M || A || own X25519 public.
+	signed := append(plain[:mLen+senderKeyLen], self.Public[:]...)
+	ok, c := s.Verify(o.SenderEd25519[:], signed, sig[:])
+	cost += c
+	if !ok {
+		return nil, cost, fmt.Errorf("opening message: %w: signature by %x does not verify for recipient %x",
+			ErrBadSignature, o.SenderEd25519, self.Public)
+	}
+	cost += ConversionCost
+	if o.SenderX25519, err = senderX25519Cached(o.SenderEd25519); err != nil {
+		return nil, cost, fmt.Errorf("opening message: %w", err)
+	}
+	return o, cost, nil
+}
+
+// Outgoing is a 1:1 message to build.
+type Outgoing struct {
+	Content *Content
+	// SentAt is the envelope timestamp (ms): the network-adjusted sending time.
+	SentAt uint64
+}
+
+// Build makes the stored form of a 1:1 message: Content, padded, sealed from sender to the
+// recipient's Session ID, in an Envelope and a WebSocketMessage, base64. This is what a client
+// stores in the recipient's namespace 0.
+func Build(s cryptomode.Suite, r io.Reader, sender ed25519.PrivateKey, to identity.ID, m Outgoing) (string, time.Duration, error) {
+	if m.Content == nil {
+		return "", 0, fmt.Errorf("building message to %s: no content", to)
+	}
+	toKey, err := sessionKey(to)
+	if err != nil {
+		return "", 0, fmt.Errorf("building message: %w", err)
+	}
+	n := m.Content.EncodedLen()
+	padded := m.Content.AppendTo(make([]byte, 0, PaddedLen(n)))
+	padded = append(padded, 0x80)
+	padded = padded[:PaddedLen(n)] // the rest of a fresh buffer is already zero
+	box, cost, err := Seal(s, r, sender, toKey, padded)
+	if err != nil {
+		return "", cost, fmt.Errorf("building message to %s: %w", to, err)
+	}
+	return WrapEnvelope(&Envelope{Type: SessionMessage, Timestamp: m.SentAt, Content: box}), cost, nil
+}
+
+// Received is a 1:1 message a recipient has opened.
+type Received struct {
+	Content *Content
+	// SenderID is the sender's Session ID, proven by the signature.
+	SenderID      identity.ID
+	SenderEd25519 [32]byte
+	// SentAt is the envelope timestamp (ms), as the sender claimed it.
+	SentAt uint64
+}
+
+// Receive opens the stored form of a 1:1 message: base64, WebSocketMessage, Envelope (type
+// SESSION_MESSAGE), sealed box with the recipient's keys, signature, padding, Content. The cost
+// covers every cryptographic step, also when one fails.
+func Receive(s cryptomode.Suite, self cryptomode.X25519KeyPair, data string) (*Received, time.Duration, error) {
+	env, err := UnwrapEnvelope(data)
+	if err != nil {
+		return nil, 0, err
+	}
+	if env.Type != SessionMessage {
+		return nil, 0, decodeErr("Envelope", fmt.Errorf("%w: %d, want %d (SESSION_MESSAGE)", ErrEnvelopeType, env.Type, SessionMessage))
+	}
+	o, cost, err := Open(s, self, env.Content)
+	if err != nil {
+		return nil, cost, err
+	}
+	raw, err := Unpad(o.Padded)
+	if err != nil {
+		return nil, cost, fmt.Errorf("message from %s: %w", o.SenderID(), err)
+	}
+	c, err := UnmarshalContent(raw)
+	if err != nil {
+		return nil, cost, fmt.Errorf("message from %s: %w", o.SenderID(), err)
+	}
+	return &Received{Content: c, SenderID: o.SenderID(), SenderEd25519: o.SenderEd25519, SentAt: env.Timestamp}, cost, nil
+}

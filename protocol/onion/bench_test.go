@@ -1,0 +1,210 @@
+package onion
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdh"
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"sync"
+	"testing"
+
+	"golang.org/x/crypto/blake2b"
+	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+)
+
+// The primitives an onion layer is made of, as the real suite and this package run them.
+// Compound benchmarks compare their time with the sum of these, measured in the same run.
+var primitives = []struct {
+	name string
+	run  func(b *testing.B)
+}{
+	{"X25519", func(b *testing.B) { // one scalar multiplication with parsed keys (crypto/ecdh)
+		priv, pub := ecdhPair(b, 1), ecdhPair(b, 2).PublicKey()
+		for b.Loop() {
+			if _, err := priv.ECDH(pub); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}},
+	{"KeyGen", func(b *testing.B) { // a private key and its public key (crypto/ecdh)
+		sec := bytes.Repeat([]byte{3}, 32)
+		for b.Loop() {
+			if _, err := ecdh.X25519().NewPrivateKey(sec); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}},
+	{"AESGCM-1KiB", func(b *testing.B) {
+		blk, _ := aes.NewCipher(make([]byte, 32))
+		aead, _ := cipher.NewGCM(blk)
+		sealLoop(b, aead)
+	}},
+	{"XChaCha20Poly1305-1KiB", func(b *testing.B) {
+		aead, _ := chacha20poly1305.NewX(make([]byte, 32))
+		sealLoop(b, aead)
+	}},
+	{"HMAC-SHA256", func(b *testing.B) { // the aes-gcm key derivation
+		var s, out [32]byte
+		for b.Loop() {
+			m := hmac.New(sha256.New, lokiSalt)
+			m.Write(s[:])
+			m.Sum(out[:0])
+		}
+	}},
+	{"BLAKE2b", func(b *testing.B) { // the xchacha20 key derivation over 96 bytes
+		var in [96]byte
+		var out [32]byte
+		for b.Loop() {
+			h, _ := blake2b.New256(nil)
+			h.Write(in[:])
+			h.Sum(out[:0])
+		}
+	}},
+}
+
+func ecdhPair(b *testing.B, seed byte) *ecdh.PrivateKey {
+	k, err := ecdh.X25519().NewPrivateKey(bytes.Repeat([]byte{seed}, 32))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return k
+}
+
+func sealLoop(b *testing.B, aead cipher.AEAD) {
+	msg := make([]byte, 1024)
+	nonce := make([]byte, aead.NonceSize())
+	out := make([]byte, 0, len(msg)+aead.Overhead())
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		out = aead.Seal(out[:0], nonce, msg, nil)
+	}
+}
+
+func BenchmarkPrimitives(b *testing.B) {
+	for _, p := range primitives {
+		b.Run(p.name, p.run)
+	}
+}
+
+var (
+	primitiveOnce sync.Once
+	primitiveNs   map[string]float64
+)
+
+// measuredPrimitives times every primitive once per process, so the compound benchmarks compare
+// against figures from the same run on the same machine.
+func measuredPrimitives() map[string]float64 {
+	primitiveOnce.Do(func() {
+		primitiveNs = map[string]float64{}
+		for _, p := range primitives {
+			r := testing.Benchmark(p.run)
+			primitiveNs[p.name] = float64(r.T.Nanoseconds()) / float64(r.N)
+		}
+	})
+	return primitiveNs
+}
+
+// layerPrimitives is the primitive time of one layer seal or open of n plaintext bytes, given
+// how many key generations and scalar multiplications the real suite does for it.
+func layerPrimitives(ns map[string]float64, e EncType, keygens, mults, n int) float64 {
+	t := float64(keygens)*ns["KeyGen"] + float64(mults)*ns["X25519"]
+	if e == XChaCha20 {
+		return t + ns["BLAKE2b"] + ns["XChaCha20Poly1305-1KiB"]*float64(n)/1024
+	}
+	return t + ns["HMAC-SHA256"] + ns["AESGCM-1KiB"]*float64(n)/1024
+}
+
+func reportVsPrimitives(b *testing.B, iterations int, sum float64) {
+	perOp := float64(b.Elapsed().Nanoseconds()) / float64(iterations)
+	b.ReportMetric(sum, "primitive-sum-ns")
+	b.ReportMetric(100*(perOp-sum)/sum, "overhead-%")
+}
+
+// benchRPC is a 1 KiB RPC request, about a store of a short message.
+var benchRPC = []byte(fmt.Sprintf(`{"method":"store","params":{"data":"%s"}}`, bytes.Repeat([]byte("A"), 1024-38)))
+
+// BenchmarkBuild3Hop builds a 3-hop onion to a node in real mode. The real suite's NewX25519 is
+// one key generation and its SharedSecret parses the secret again (a second key generation)
+// before the scalar multiplication, so a layer costs 2 KeyGen + 1 X25519 + derivation + cipher.
+func BenchmarkBuild3Hop(b *testing.B) {
+	for _, e := range encTypes {
+		b.Run(e.String(), func(b *testing.B) {
+			ns := measuredPrimitives()
+			s := suite(cryptomode.Real)
+			nodes := makeNodes(b, s, 1, 4)
+			p := Path{Hops: hops(nodes[:3]), EncType: e}
+			rnd := seeded(1)
+			built, err := BuildToNode(s, rnd, p, nodes[3].Node, benchRPC)
+			if err != nil {
+				b.Fatal(err)
+			}
+			views, _ := walk(b, s, built, nodes)
+			var sum float64
+			for _, v := range views {
+				sum += layerPrimitives(ns, e, 2, 1, v.CiphertextLen-e.Overhead())
+			}
+			b.SetBytes(int64(len(benchRPC)))
+			n := 0
+			for b.Loop() {
+				if _, err := BuildToNode(s, rnd, p, nodes[3].Node, benchRPC); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			reportVsPrimitives(b, n, sum)
+		})
+	}
+}
+
+// BenchmarkPeel is the guard opening its layer of a 3-hop onion: one SharedSecret (KeyGen +
+// X25519), derivation, decryption and the routing JSON.
+func BenchmarkPeel(b *testing.B) {
+	for _, e := range encTypes {
+		b.Run(e.String(), func(b *testing.B) {
+			ns := measuredPrimitives()
+			s := suite(cryptomode.Real)
+			nodes := makeNodes(b, s, 1, 4)
+			built, err := BuildToNode(s, seeded(1), Path{Hops: hops(nodes[:3]), EncType: e}, nodes[3].Node, benchRPC)
+			if err != nil {
+				b.Fatal(err)
+			}
+			in, err := ParseGuardRequest(built.Body)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sum := layerPrimitives(ns, e, 1, 1, len(in.Ciphertext)-e.Overhead())
+			b.SetBytes(int64(len(in.Ciphertext)))
+			n := 0
+			for b.Loop() {
+				if _, err := Peel(s, nodes[0].KP, in); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			reportVsPrimitives(b, n, sum)
+		})
+	}
+}
+
+// BenchmarkBuild3HopModeled is the same build in modeled mode: what the simulator spends per
+// onion in wall time, while it charges the real figures in virtual time.
+func BenchmarkBuild3HopModeled(b *testing.B) {
+	s := suite(cryptomode.Modeled)
+	nodes := makeNodes(b, s, 1, 4)
+	p := Path{Hops: hops(nodes[:3]), EncType: XChaCha20}
+	rnd := seeded(1)
+	var charged float64
+	for b.Loop() {
+		built, err := BuildToNode(s, rnd, p, nodes[3].Node, benchRPC)
+		if err != nil {
+			b.Fatal(err)
+		}
+		charged = float64(built.Cost.Nanoseconds())
+	}
+	b.ReportMetric(charged, "charged-ns")
+}

@@ -1,0 +1,318 @@
+package onion
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+)
+
+const (
+	// GuardEndpoint is where a client posts an onion request to its guard.
+	GuardEndpoint = "/onion_req/v2"
+	// RelayEndpoint is the command a node sends the next hop's request with (the storage
+	// server's OxenMQ "sn.onion_request").
+	RelayEndpoint = "sn.onion_request"
+	// MaxBodySize is the largest request body a node reads (10 MiB, the HTTPS body limit; the
+	// node-to-node channel has the same limit).
+	MaxBodySize = 10 << 20
+	// MaxHops is the highest hop number a relay accepts. The guard is hop 0 unless the client
+	// asks for another start, and every forward adds one.
+	MaxHops = 15
+)
+
+// Request is one layer on its way to a node: the ciphertext and what the node needs to open it.
+// A client posts it to the guard framed (GuardBody); a node passes it to the next hop bencoded
+// (RelayBody), which is how the storage server carries the hop number.
+type Request struct {
+	Ciphertext   []byte
+	EphemeralKey [32]byte
+	EncType      EncType
+	// HopNo is the receiving node's hop number: 0 at the guard (or the start the client asked
+	// for), and one more at every forward.
+	HopNo int
+}
+
+// SplitCombined splits the combined form used by the guard's request and inside every layer:
+// uint32 little-endian N, N bytes, then the rest (JSON). It never allocates: the parts alias b.
+func SplitCombined(b []byte) (blob, rest []byte, err error) {
+	if len(b) < 4 {
+		return nil, nil, fmt.Errorf("%d bytes is too short for the 4-byte length prefix", len(b))
+	}
+	n := binary.LittleEndian.Uint32(b)
+	if uint64(n) > uint64(len(b)-4) {
+		return nil, nil, fmt.Errorf("length prefix %d is past the end of the %d bytes that follow", n, len(b)-4)
+	}
+	return b[4 : 4+n], b[4+n:], nil
+}
+
+// AppendCombined appends LE32(len(blob)) || blob || rest to dst.
+func AppendCombined(dst, blob, rest []byte) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(blob)))
+	dst = append(dst, blob...)
+	return append(dst, rest...)
+}
+
+// GuardBody is the body a client posts to the guard's GuardEndpoint: the ciphertext framed with
+// {"enc_type","ephemeral_key"} (and "hop_no" when HopNo is not 0), keys sorted and without
+// spaces as the real clients write them.
+func (r Request) GuardBody() []byte {
+	meta := encodeJSON(guardJSON{
+		EncType:      r.EncType.String(),
+		EphemeralKey: hex.EncodeToString(r.EphemeralKey[:]),
+		HopNo:        r.HopNo,
+	})
+	return AppendCombined(make([]byte, 0, 4+len(r.Ciphertext)+len(meta)), r.Ciphertext, meta)
+}
+
+type guardJSON struct {
+	EncType      string `json:"enc_type"`
+	EphemeralKey string `json:"ephemeral_key"`
+	HopNo        int    `json:"hop_no,omitempty"`
+}
+
+// ParseGuardRequest parses the body posted to a guard. Failures are *Error of KindTooLarge or
+// KindBadRequest, answered 413 or 400 as the storage server does.
+func ParseGuardRequest(body []byte) (Request, error) {
+	if len(body) > MaxBodySize {
+		return Request{}, &Error{Kind: KindTooLarge}
+	}
+	ct, meta, err := SplitCombined(body)
+	if err != nil {
+		return Request{}, badRequest("%v", err)
+	}
+	obj, err := jsonObject(meta)
+	if err != nil {
+		return Request{}, badRequest("%v", err)
+	}
+	r := Request{Ciphertext: ct}
+	key, ok := obj["ephemeral_key"]
+	if !ok {
+		return Request{}, badRequest(`no "ephemeral_key"`)
+	}
+	if r.EphemeralKey, err = hexKey(key); err != nil {
+		return Request{}, badRequest("ephemeral_key: %v", err)
+	}
+	if raw, ok := obj["enc_type"]; ok {
+		if r.EncType, err = encTypeField(raw); err != nil {
+			return Request{}, badRequest("enc_type: %v", err)
+		}
+	}
+	if raw, ok := obj["hop_no"]; ok {
+		if r.HopNo, err = intField(raw); err != nil {
+			return Request{}, badRequest("hop_no: %v", err)
+		}
+		r.HopNo = max(0, r.HopNo)
+	}
+	return r, nil
+}
+
+// ReadGuardRequest reads and parses a guard's request body from r. A declared contentLength over
+// MaxBodySize is refused before reading anything, and reading stops one byte past the limit, so
+// a large body is never held whole; pass -1 when the length is unknown.
+func ReadGuardRequest(r io.Reader, contentLength int64) (Request, error) {
+	if contentLength > MaxBodySize {
+		return Request{}, &Error{Kind: KindTooLarge}
+	}
+	var buf bytes.Buffer
+	if contentLength > 0 {
+		buf.Grow(int(contentLength))
+	}
+	n, err := buf.ReadFrom(io.LimitReader(r, MaxBodySize+1))
+	if err != nil {
+		return Request{}, badRequest("reading the body: %v", err)
+	}
+	if n > MaxBodySize {
+		return Request{}, &Error{Kind: KindTooLarge}
+	}
+	return ParseGuardRequest(buf.Bytes())
+}
+
+// RelayBody is what a node sends the next hop on RelayEndpoint: the bencoded dict
+// {"data", "enc_type", "ephemeral_key" (32 raw bytes), "hop_no"}, keys in bencode order.
+func (r Request) RelayBody() []byte {
+	et := r.EncType.String()
+	out := make([]byte, 0, len(r.Ciphertext)+96)
+	out = append(out, 'd')
+	out = appendBString(out, []byte("data"))
+	out = appendBString(out, r.Ciphertext)
+	out = appendBString(out, []byte("enc_type"))
+	out = appendBString(out, []byte(et))
+	out = appendBString(out, []byte("ephemeral_key"))
+	out = appendBString(out, r.EphemeralKey[:])
+	out = appendBString(out, []byte("hop_no"))
+	out = appendBInt(out, int64(r.HopNo))
+	return append(out, 'e')
+}
+
+// ParseRelayRequest parses what the previous hop sent on RelayEndpoint. A missing hop_no or one
+// below 1 counts as 1; one above MaxHops is refused with KindTooManyHops. Other failures are
+// KindTooLarge or KindBadRelay.
+func ParseRelayRequest(body []byte) (Request, error) {
+	if len(body) > MaxBodySize {
+		return Request{}, &Error{Kind: KindTooLarge}
+	}
+	r, err := decodeRelay(body)
+	if err != nil {
+		return Request{}, badRelay("%v", err)
+	}
+	if r.HopNo > MaxHops {
+		return Request{}, &Error{Kind: KindTooManyHops, Err: fmt.Errorf("hop %d of at most %d", r.HopNo, MaxHops)}
+	}
+	return r, nil
+}
+
+func decodeRelay(body []byte) (Request, error) {
+	d := bdecoder{body}
+	if err := d.expect('d'); err != nil {
+		return Request{}, err
+	}
+	var (
+		r                  Request
+		prev               []byte
+		haveData, haveKey  bool
+		haveHop            bool
+		errMissingData     = errors.New("required data payload not found")
+		errMissingEphemKey = errors.New("ephemeral key not found")
+	)
+	for {
+		c, ok := d.peek()
+		if !ok {
+			return Request{}, fmt.Errorf("%w: unterminated dict", errBencode)
+		}
+		if c == 'e' {
+			d.b = d.b[1:]
+			break
+		}
+		k, err := d.str()
+		if err != nil {
+			return Request{}, err
+		}
+		if prev != nil && bytes.Compare(prev, k) >= 0 {
+			return Request{}, fmt.Errorf("%w: dict keys out of order at %q", errBencode, k)
+		}
+		prev = k
+		switch string(k) {
+		case "data":
+			if r.Ciphertext, err = d.str(); err != nil {
+				return Request{}, err
+			}
+			haveData = true
+		case "enc_type":
+			s, err := d.str()
+			if err != nil {
+				return Request{}, err
+			}
+			if r.EncType, err = ParseEncType(string(s)); err != nil {
+				return Request{}, err
+			}
+		case "ephemeral_key":
+			s, err := d.str()
+			if err != nil {
+				return Request{}, err
+			}
+			if len(s) != 32 {
+				return Request{}, fmt.Errorf("ephemeral key of %d bytes, want 32", len(s))
+			}
+			copy(r.EphemeralKey[:], s)
+			haveKey = true
+		case "hop_no":
+			n, err := d.integer()
+			if err != nil {
+				return Request{}, err
+			}
+			r.HopNo = int(min(max(n, math.MinInt32), math.MaxInt32))
+			haveHop = true
+		default:
+			if err := d.skip(0); err != nil {
+				return Request{}, err
+			}
+		}
+	}
+	if len(d.b) != 0 {
+		return Request{}, fmt.Errorf("%w: %d bytes after the dict", errBencode, len(d.b))
+	}
+	if !haveData {
+		return Request{}, errMissingData
+	}
+	if !haveKey {
+		return Request{}, errMissingEphemKey
+	}
+	if !haveHop || r.HopNo < 1 {
+		r.HopNo = 1
+	}
+	return r, nil
+}
+
+// jsonObject parses b as one JSON object, keeping the values raw. Keys match case-sensitively,
+// as in the storage server's parser (encoding/json's struct matching would not).
+func jsonObject(b []byte) (map[string]json.RawMessage, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return nil, fmt.Errorf("json: %w", err)
+	}
+	if obj == nil {
+		return nil, errors.New("json: not an object")
+	}
+	return obj, nil
+}
+
+func stringField(raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", errors.New("not a string")
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
+}
+
+func hexKey(raw json.RawMessage) ([32]byte, error) {
+	var k [32]byte
+	s, err := stringField(raw)
+	if err != nil {
+		return k, err
+	}
+	if len(s) != 64 {
+		return k, fmt.Errorf("%d hex digits, want 64", len(s))
+	}
+	_, err = hex.Decode(k[:], []byte(s))
+	return k, err
+}
+
+func encTypeField(raw json.RawMessage) (EncType, error) {
+	s, err := stringField(raw)
+	if err != nil {
+		return 0, err
+	}
+	return ParseEncType(s)
+}
+
+// intField reads a JSON number as an int the way the storage server's get<int>() does: a
+// fraction is truncated; values beyond int32 are clamped.
+func intField(raw json.RawMessage) (int, error) {
+	if len(raw) == 0 || raw[0] == '"' {
+		return 0, errors.New("not a number")
+	}
+	var f float64
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return 0, errors.New("not a number")
+	}
+	return int(min(max(f, math.MinInt32), math.MaxInt32)), nil
+}
+
+// encodeJSON marshals v without HTML escaping and without the trailing newline, matching the
+// compact output of the real clients and servers.
+func encodeJSON(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// Only our own fixed types are encoded here; they always marshal.
+		panic(fmt.Sprintf("onion: encoding %T: %v", v, err))
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}

@@ -1,0 +1,310 @@
+package onion
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+)
+
+// NodeResponse is a destination node's answer to an onion request, as the client reads it once
+// the reply is open.
+type NodeResponse struct {
+	// Status is the RPC's HTTP status (the reply itself always travels with 200).
+	Status int
+	// Body is the RPC's response body: the content of the JSON string, or the raw JSON when the
+	// client asked for an embedded JSON body and got one.
+	Body []byte
+}
+
+// nodeReplyJSON is {"body","status"} in the order the storage server writes it.
+type nodeReplyJSON struct {
+	Body   any `json:"body"`
+	Status int `json:"status"`
+}
+
+// SealNodeResponse is the destination node's reply: {"status","body"} sealed with the
+// destination layer's key k and, unless f.Raw, base64-encoded. The cost includes a key agreement
+// because the storage server derives the key again for the reply rather than keeping it.
+func SealNodeResponse(s cryptomode.Suite, k Key, rnd io.Reader, f ResponseFormat, r NodeResponse) ([]byte, time.Duration, error) {
+	var body any = string(r.Body)
+	if f.EmbedJSON && json.Valid(r.Body) {
+		body = json.RawMessage(r.Body)
+	}
+	sealed, cost, err := k.Seal(s.Costs(), rnd, encodeJSON(nodeReplyJSON{Body: body, Status: r.Status}))
+	if err != nil {
+		return nil, 0, fmt.Errorf("onion: sealing the response: %w", err)
+	}
+	cost += rederiveCost(s.Costs(), k.EncType)
+	if f.Raw {
+		return sealed, cost, nil
+	}
+	return base64.StdEncoding.AppendEncode(nil, sealed), cost, nil
+}
+
+// OpenNodeResponse opens a destination node's reply with the key the builder returned
+// (Built.Reply) and the format the client asked for. Failures wrap ErrBadResponse.
+func OpenNodeResponse(c cryptomode.Costs, k Key, f ResponseFormat, reply []byte) (NodeResponse, time.Duration, error) {
+	sealed := reply
+	if !f.Raw {
+		var err error
+		if sealed, err = base64.StdEncoding.AppendDecode(nil, reply); err != nil {
+			if sealed, err = base64.RawStdEncoding.AppendDecode(nil, reply); err != nil {
+				return NodeResponse{}, 0, fmt.Errorf("%w: reply is not base64: %v", ErrBadResponse, err)
+			}
+		}
+	}
+	plain, cost, err := k.Open(c, sealed)
+	if err != nil {
+		return NodeResponse{}, cost, fmt.Errorf("%w: %v", ErrBadResponse, err)
+	}
+	obj, err := jsonObject(plain)
+	if err != nil {
+		return NodeResponse{}, cost, fmt.Errorf("%w: reply %v", ErrBadResponse, err)
+	}
+	var r NodeResponse
+	raw, ok := obj["status"]
+	if !ok {
+		return NodeResponse{}, cost, fmt.Errorf(`%w: reply without "status"`, ErrBadResponse)
+	}
+	if r.Status, err = intField(raw); err != nil {
+		return NodeResponse{}, cost, fmt.Errorf(`%w: reply "status": %v`, ErrBadResponse, err)
+	}
+	if raw, ok := obj["body"]; ok {
+		if s, err := stringField(raw); err == nil {
+			r.Body = []byte(s)
+		} else {
+			r.Body = []byte(raw)
+		}
+	}
+	return r, cost, nil
+}
+
+// rederiveCost is what a destination spends deriving the reply key again from its secret and
+// the ephemeral key, as the storage server and the community servers do.
+func rederiveCost(c cryptomode.Costs, e EncType) time.Duration {
+	if e == XChaCha20 {
+		return c.X25519 + cryptomode.PerKiB(c.HashPerKiB, 96)
+	}
+	return c.X25519 + cryptomode.PerKiB(c.HashPerKiB, 2*64+32+32)
+}
+
+// V4Request is the request a v4 onion carries to a server: bencoded l<n>:<json>[<m>:<body>]e
+// with json {"method","endpoint","headers"}.
+type V4Request struct {
+	Method   string
+	Endpoint string
+	Headers  map[string]string
+	// Body is sent as the list's second element; nil sends none.
+	Body []byte
+}
+
+type v4RequestJSON struct {
+	Method   string            `json:"method"`
+	Endpoint string            `json:"endpoint"`
+	Headers  map[string]string `json:"headers"`
+}
+
+// EncodeV4Request bencodes r. Header names are written in sorted order.
+func EncodeV4Request(r V4Request) ([]byte, error) {
+	if r.Method == "" || r.Endpoint == "" {
+		return nil, fmt.Errorf("%w: a v4 request needs a method and an endpoint", ErrBadInput)
+	}
+	h := r.Headers
+	if h == nil {
+		h = map[string]string{}
+	}
+	return encodeV4(encodeJSON(v4RequestJSON{Method: r.Method, Endpoint: r.Endpoint, Headers: h}), r.Body), nil
+}
+
+// DecodeV4Request reads what EncodeV4Request writes; a server calls it on the opened layer.
+func DecodeV4Request(b []byte) (V4Request, error) {
+	meta, body, err := decodeV4(b)
+	if err != nil {
+		return V4Request{}, fmt.Errorf("v4 request: %w", err)
+	}
+	obj, err := jsonObject(meta)
+	if err != nil {
+		return V4Request{}, fmt.Errorf("v4 request: %w", err)
+	}
+	r := V4Request{Body: body}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"method", &r.Method}, {"endpoint", &r.Endpoint}} {
+		raw, ok := obj[f.name]
+		if !ok {
+			return V4Request{}, fmt.Errorf("v4 request without %q", f.name)
+		}
+		if *f.dst, err = stringField(raw); err != nil {
+			return V4Request{}, fmt.Errorf("v4 request %q: %w", f.name, err)
+		}
+	}
+	if raw, ok := obj["headers"]; ok {
+		if r.Headers, err = headersField(raw); err != nil {
+			return V4Request{}, fmt.Errorf("v4 request headers: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// V4Response is a server's answer to a v4 onion request: bencoded
+// l<n>:{"code","headers"}[<m>:<body>]e, sealed binary (no base64).
+type V4Response struct {
+	Code    int
+	Headers map[string]string
+	// Body is the list's second element; nil when the server sent none.
+	Body []byte
+}
+
+type v4ResponseJSON struct {
+	Code    int               `json:"code"`
+	Headers map[string]string `json:"headers"`
+}
+
+// EncodeV4Response bencodes r.
+func EncodeV4Response(r V4Response) []byte {
+	h := r.Headers
+	if h == nil {
+		h = map[string]string{}
+	}
+	return encodeV4(encodeJSON(v4ResponseJSON{Code: r.Code, Headers: h}), r.Body)
+}
+
+// DecodeV4Response reads what EncodeV4Response writes.
+func DecodeV4Response(b []byte) (V4Response, error) {
+	meta, body, err := decodeV4(b)
+	if err != nil {
+		return V4Response{}, fmt.Errorf("v4 response: %w", err)
+	}
+	obj, err := jsonObject(meta)
+	if err != nil {
+		return V4Response{}, fmt.Errorf("v4 response: %w", err)
+	}
+	r := V4Response{Body: body}
+	raw, ok := obj["code"]
+	if !ok {
+		return V4Response{}, fmt.Errorf(`v4 response without "code"`)
+	}
+	if r.Code, err = intField(raw); err != nil {
+		return V4Response{}, fmt.Errorf(`v4 response "code": %w`, err)
+	}
+	if raw, ok := obj["headers"]; ok {
+		if r.Headers, err = headersField(raw); err != nil {
+			return V4Response{}, fmt.Errorf("v4 response headers: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// SealV4Response is a server's reply: r bencoded and sealed with the key of the layer the request
+// came in (from OpenServerRequest). Like the node's, its cost includes deriving the key again.
+func SealV4Response(s cryptomode.Suite, k Key, rnd io.Reader, r V4Response) ([]byte, time.Duration, error) {
+	sealed, cost, err := k.Seal(s.Costs(), rnd, EncodeV4Response(r))
+	if err != nil {
+		return nil, 0, fmt.Errorf("onion: sealing the v4 response: %w", err)
+	}
+	return sealed, cost + rederiveCost(s.Costs(), k.EncType), nil
+}
+
+// OpenV4Response opens a server's reply with Built.Reply. Failures wrap ErrBadResponse.
+func OpenV4Response(c cryptomode.Costs, k Key, reply []byte) (V4Response, time.Duration, error) {
+	plain, cost, err := k.Open(c, reply)
+	if err != nil {
+		return V4Response{}, cost, fmt.Errorf("%w: %v", ErrBadResponse, err)
+	}
+	r, err := DecodeV4Response(plain)
+	if err != nil {
+		return V4Response{}, cost, fmt.Errorf("%w: %v", ErrBadResponse, err)
+	}
+	return r, cost, nil
+}
+
+// OpenServerRequest is the server's side of a v4 onion request: body is what the last hop
+// POSTed (the whole layer it decrypted: LE32(N), the server's blob, the routing JSON with the
+// server layer's ephemeral_key and enc_type). It returns the request and the key to seal the
+// reply with. Failures are *Error of KindBadRequest (framing, JSON, the v4 encoding) or
+// KindInvalidCiphertext.
+func OpenServerRequest(s cryptomode.Suite, self cryptomode.X25519KeyPair, body []byte) (V4Request, Key, time.Duration, error) {
+	if len(body) > MaxBodySize {
+		return V4Request{}, Key{}, 0, &Error{Kind: KindTooLarge}
+	}
+	blob, meta, err := SplitCombined(body)
+	if err != nil {
+		return V4Request{}, Key{}, 0, badRequest("%v", err)
+	}
+	obj, err := jsonObject(meta)
+	if err != nil {
+		return V4Request{}, Key{}, 0, badRequest("%v", err)
+	}
+	raw, ok := obj["ephemeral_key"]
+	if !ok {
+		return V4Request{}, Key{}, 0, badRequest(`no "ephemeral_key"`)
+	}
+	eph, err := hexKey(raw)
+	if err != nil {
+		return V4Request{}, Key{}, 0, badRequest("ephemeral_key: %v", err)
+	}
+	var e EncType
+	if raw, ok := obj["enc_type"]; ok {
+		if e, err = encTypeField(raw); err != nil {
+			return V4Request{}, Key{}, 0, badRequest("enc_type: %v", err)
+		}
+	}
+	plain, k, cost, err := OpenLayer(s, e, self, eph, blob)
+	if err != nil {
+		return V4Request{}, Key{}, cost, err
+	}
+	req, err := DecodeV4Request(plain)
+	if err != nil {
+		return V4Request{}, k, cost, badRequest("%v", err)
+	}
+	return req, k, cost, nil
+}
+
+func headersField(raw json.RawMessage) (map[string]string, error) {
+	if string(raw) == "null" {
+		return nil, nil
+	}
+	var h map[string]string
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+func encodeV4(meta, body []byte) []byte {
+	out := make([]byte, 0, len(meta)+len(body)+24)
+	out = append(out, 'l')
+	out = appendBString(out, meta)
+	if body != nil {
+		out = appendBString(out, body)
+	}
+	return append(out, 'e')
+}
+
+// decodeV4 reads l<n>:<json>[<m>:<body>]e; body is nil when absent.
+func decodeV4(b []byte) (meta, body []byte, err error) {
+	d := bdecoder{b}
+	if err := d.expect('l'); err != nil {
+		return nil, nil, err
+	}
+	if meta, err = d.str(); err != nil {
+		return nil, nil, err
+	}
+	if c, ok := d.peek(); ok && c != 'e' {
+		if body, err = d.str(); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := d.expect('e'); err != nil {
+		return nil, nil, err
+	}
+	if len(d.b) != 0 {
+		return nil, nil, fmt.Errorf("%w: %d bytes after the list", errBencode, len(d.b))
+	}
+	return meta, body, nil
+}

@@ -1,0 +1,166 @@
+package storage
+
+import (
+	"crypto/ed25519"
+	"time"
+
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+)
+
+// Auth is the authentication a signed request carries.
+type Auth struct {
+	// Signature is the Ed25519 signature of the method's signature message.
+	Signature [64]byte
+	// Ed25519 is the `pubkey_ed25519` parameter: for 05 accounts, the Ed25519 key the client
+	// signs with, which must convert to the X25519 key of the account.
+	Ed25519    [32]byte
+	HasEd25519 bool
+	// Subaccount, when set, authorises another key (a group member) to act on the account.
+	Subaccount *Subaccount
+}
+
+// SubaccountTokenLen is the length of a subaccount token: prefix, flags, two reserved bytes and
+// the subaccount's Ed25519 key.
+const SubaccountTokenLen = 36
+
+// Access is the permission bits of a subaccount token.
+type Access uint8
+
+// Subaccount permissions.
+const (
+	AccessRead      Access = 1 << 0
+	AccessWrite     Access = 1 << 1 // store, and extend expiries
+	AccessDelete    Access = 1 << 2 // delete, and shorten expiries
+	AccessAnyPrefix Access = 1 << 3 // valid for any network prefix of the account key
+)
+
+// Subaccount is a token granting a key access to an account, signed by the account's owner.
+type Subaccount struct {
+	Token     [SubaccountTokenLen]byte
+	Signature [64]byte
+}
+
+// NewSubaccountToken builds a token for key on accounts with prefix.
+func NewSubaccountToken(prefix byte, access Access, key [32]byte) [SubaccountTokenLen]byte {
+	var t [SubaccountTokenLen]byte
+	t[0] = prefix
+	t[1] = byte(access)
+	copy(t[4:], key[:])
+	return t
+}
+
+func (s *Subaccount) prefix() byte      { return s.Token[0] }
+func (s *Subaccount) access() Access    { return Access(s.Token[1]) }
+func (s *Subaccount) key() []byte       { return s.Token[4:] }
+func (s *Subaccount) has(a Access) bool { return s.access()&a == a }
+
+// Signer signs requests for an account. For a Session ID account (05) Key is the user's Ed25519
+// key and requests carry `pubkey_ed25519`; for a group (03) it is the group's key, or the
+// member's key together with Subaccount.
+type Signer struct {
+	Suite      cryptomode.Suite
+	Account    Pubkey
+	Key        ed25519.PrivateKey
+	Subaccount *Subaccount
+}
+
+func (s *Signer) auth(msg []byte) (Auth, time.Duration) {
+	var a Auth
+	sig, cost := s.Suite.Sign(s.Key, msg)
+	copy(a.Signature[:], sig)
+	if s.Account.Prefix == PrefixSessionID && s.Subaccount == nil {
+		a.HasEd25519 = true
+		copy(a.Ed25519[:], s.Key[32:])
+	}
+	if s.Subaccount != nil {
+		sa := *s.Subaccount
+		a.Subaccount = &sa
+	}
+	return a, cost
+}
+
+// verifyOptions carries what signature verification needs beyond the request.
+type verifyOptions struct {
+	suite      cryptomode.Suite
+	access     Access
+	skipRevoke bool
+	revoked    func(account Pubkey, token [SubaccountTokenLen]byte) bool
+	convert    func(ed [32]byte) ([32]byte, error)
+}
+
+// verify checks a request signature as the server does: for a 05 account with pubkey_ed25519,
+// that key must convert to the account's X25519 key and is the verifying key (otherwise the
+// account key itself is); a subaccount must be unrevoked, allowed on this prefix, hold the
+// needed access and be signed by that key, and then its own key verifies the request.
+func verify(o verifyOptions, account Pubkey, a *Auth, msg []byte) (bool, time.Duration) {
+	var cost time.Duration
+	pk := account.Key[:]
+	if account.Prefix == PrefixSessionID && a.HasEd25519 {
+		convert := o.convert
+		if convert == nil {
+			convert = ed25519ToX25519
+		}
+		// The server's conversion checks subgroup membership with a scalar multiplication;
+		// charge it as one, whatever the mode and whether the result was cached.
+		cost += o.suite.Costs().X25519
+		x, err := convert(a.Ed25519)
+		if err != nil || x != account.Key {
+			return false, cost
+		}
+		pk = a.Ed25519[:]
+	}
+	if sa := a.Subaccount; sa != nil {
+		if !o.skipRevoke && o.revoked != nil && o.revoked(account, sa.Token) {
+			return false, cost
+		}
+		if sa.prefix() != account.Prefix && !sa.has(AccessAnyPrefix) {
+			return false, cost
+		}
+		if !sa.has(o.access) {
+			return false, cost
+		}
+		ok, c := o.suite.Verify(pk, sa.Token[:], sa.Signature[:])
+		cost += c
+		if !ok {
+			return false, cost
+		}
+		pk = sa.key()
+	}
+	ok, c := o.suite.Verify(pk, msg, a.Signature[:])
+	return ok, cost + c
+}
+
+// KeyCache memoizes the conversion of 05 accounts' Ed25519 keys for a node that sees the same accounts again and again; it
+// saves wall-clock time only (the CPU charged for a check does not change). It holds at most
+// Capacity keys and starts afresh when full. Not safe for concurrent use: one per actor.
+type KeyCache struct {
+	Capacity int
+	m        map[[32]byte]keyCacheEntry
+}
+
+type keyCacheEntry struct {
+	x  [32]byte
+	ok bool
+}
+
+// NewKeyCache returns a cache of at most capacity keys.
+func NewKeyCache(capacity int) *KeyCache {
+	return &KeyCache{Capacity: capacity, m: make(map[[32]byte]keyCacheEntry)}
+}
+
+// Convert converts an Ed25519 key to X25519 as the server does (refusing keys outside the
+// prime-order subgroup with ErrBadEd25519), memoized.
+func (c *KeyCache) Convert(ed [32]byte) ([32]byte, error) {
+	if e, ok := c.m[ed]; ok {
+		if !e.ok {
+			return e.x, ErrBadEd25519
+		}
+		return e.x, nil
+	}
+	x, err := ed25519ToX25519(ed)
+	if len(c.m) >= c.Capacity {
+		clear(c.m)
+	}
+	c.m[ed] = keyCacheEntry{x: x, ok: err == nil}
+	return x, err
+}

@@ -1,0 +1,614 @@
+package storage
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Client-side decoders of the node's answers. They accept what real nodes send, including the
+// relayed forms of peers' results (flags as 1, refusal codes as strings), and refuse anything
+// else with an error wrapping ErrBadResponse.
+
+// ErrBadResponse is wrapped by every decoding error.
+var ErrBadResponse = errors.New("malformed storage server response")
+
+func badResponse(what, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrBadResponse, what, fmt.Sprintf(format, args...))
+}
+
+func decodeObject(body []byte, what string) (jvalue, error) {
+	v, err := parseJSON(body)
+	if err != nil {
+		return v, badResponse(what, "not JSON")
+	}
+	if v.kind != jObject {
+		return v, badResponse(what, "not a JSON object")
+	}
+	return v, nil
+}
+
+func reqInt(o jvalue, key, what string) (int64, error) {
+	v, ok := o.member(key)
+	if !ok {
+		return 0, badResponse(what, "no %q", key)
+	}
+	n, k := v.integer()
+	if k == notInteger {
+		return 0, badResponse(what, "%q is not an integer", key)
+	}
+	return n, nil
+}
+
+func reqString(o jvalue, key, what string) (string, error) {
+	v, ok := o.member(key)
+	if !ok || v.kind != jString {
+		return "", badResponse(what, "no string %q", key)
+	}
+	return v.str(), nil
+}
+
+// flagValue reads a flag written as true/false or, after the swarm link, as an integer.
+func flagValue(v jvalue) (bool, bool) {
+	switch v.kind {
+	case jTrue:
+		return true, true
+	case jFalse:
+		return false, true
+	}
+	n, k := v.integer()
+	return n != 0, k != notInteger
+}
+
+func optFlag(o jvalue, key, what string) (bool, error) {
+	v, ok := o.member(key)
+	if !ok {
+		return false, nil
+	}
+	b, ok := flagValue(v)
+	if !ok {
+		return false, badResponse(what, "%q is not a flag", key)
+	}
+	return b, nil
+}
+
+func reqSignature(o jvalue, what string) ([64]byte, error) {
+	var sig [64]byte
+	v, ok := o.member("signature")
+	if !ok || v.kind != jString || !decodeSignature(sig[:], v.strBytes()) {
+		return sig, badResponse(what, "no base64 Ed25519 \"signature\"")
+	}
+	return sig, nil
+}
+
+func stringList(v jvalue, what, key string) ([]string, error) {
+	if v.kind != jArray {
+		return nil, badResponse(what, "%q is not a list", key)
+	}
+	out := make([]string, len(v.elems))
+	for i, e := range v.elems {
+		if e.kind != jString {
+			return nil, badResponse(what, "%q holds a non-string", key)
+		}
+		out[i] = e.str()
+	}
+	return out, nil
+}
+
+func readHF(o jvalue, what string) (HF, error) {
+	var h HF
+	v, ok := o.member("hf")
+	if !ok {
+		return h, badResponse(what, `no "hf"`)
+	}
+	if v.kind != jArray || len(v.elems) != 2 {
+		return h, badResponse(what, `"hf" is not a 2-element list`)
+	}
+	for i, e := range v.elems {
+		n, k := e.integer()
+		if k == notInteger {
+			return h, badResponse(what, `"hf" holds a non-integer`)
+		}
+		h[i] = int(n)
+	}
+	return h, nil
+}
+
+func readMeta(o jvalue, what string) (int64, HF, error) {
+	t, err := reqInt(o, "t", what)
+	if err != nil {
+		return 0, HF{}, err
+	}
+	hf, err := readHF(o, what)
+	return t, hf, err
+}
+
+func decodeFailure(o jvalue, what string) (*Failure, bool, error) {
+	f := &Failure{}
+	var err error
+	var asOne bool
+	if fv, ok := o.member("failed"); ok {
+		asOne = fv.kind != jTrue
+	}
+	if f.Timeout, err = optFlag(o, "timeout", what); err != nil {
+		return nil, false, err
+	}
+	if f.BadPeerResponse, err = optFlag(o, "bad_peer_response", what); err != nil {
+		return nil, false, err
+	}
+	if f.QueryFailure, err = optFlag(o, "query_failure", what); err != nil {
+		return nil, false, err
+	}
+	if v, ok := o.member("code"); ok {
+		switch v.kind {
+		case jString:
+			f.Code = v.str()
+		case jNumber:
+			n, k := v.integer()
+			if k == notInteger {
+				return nil, false, badResponse(what, `"code" is not an integer`)
+			}
+			f.Code = strconv.FormatInt(n, 10)
+		default:
+			return nil, false, badResponse(what, `"code" is neither string nor integer`)
+		}
+	}
+	if v, ok := o.member("reason"); ok {
+		if v.kind != jString {
+			return nil, false, badResponse(what, `"reason" is not a string`)
+		}
+		f.Reason = v.str()
+	}
+	return f, asOne, nil
+}
+
+// decodeSwarm reads the "swarm" object. result decodes a successful entry and may report that
+// it is the answering node's own; a database failure written with true is also the node's own.
+func decodeSwarm[T any](o jvalue, what string, result func(v jvalue) (T, bool, error)) ([]SwarmEntry[T], string, error) {
+	sw, ok := o.member("swarm")
+	if !ok || sw.kind != jObject {
+		return nil, "", badResponse(what, `no "swarm" object`)
+	}
+	entries := make([]SwarmEntry[T], 0, len(sw.members))
+	self := ""
+	for _, m := range sw.uniqueMembers() {
+		node := string(m.key)
+		if len(node) != 64 {
+			return nil, "", badResponse(what, "swarm member %q is not a hex Ed25519 key", node)
+		}
+		if _, err := hex.DecodeString(node); err != nil {
+			return nil, "", badResponse(what, "swarm member %q is not a hex Ed25519 key", node)
+		}
+		if m.val.kind != jObject {
+			return nil, "", badResponse(what, "swarm member %s: not an object", node[:8])
+		}
+		e := SwarmEntry[T]{Node: node}
+		if _, failed := m.val.member("failed"); failed {
+			f, asOne, err := decodeFailure(m.val, what)
+			if err != nil {
+				return nil, "", err
+			}
+			e.Failed = f
+			if f.QueryFailure && !asOne {
+				self = node
+			}
+		} else {
+			r, own, err := result(m.val)
+			if err != nil {
+				return nil, "", err
+			}
+			e.Result = r
+			if own {
+				self = node
+			}
+		}
+		entries = append(entries, e)
+	}
+	sortEntries(entries)
+	return entries, self, nil
+}
+
+// DecodeStoreResponse reads the answer to a store.
+func DecodeStoreResponse(body []byte) (*StoreResponse, error) {
+	const what = "store response"
+	o, err := decodeObject(body, what)
+	if err != nil {
+		return nil, err
+	}
+	r := &StoreResponse{}
+	if r.T, r.HF, err = readMeta(o, what); err != nil {
+		return nil, err
+	}
+	if v, ok := o.member("hash"); ok {
+		if v.kind != jString {
+			return nil, badResponse(what, `"hash" is not a string`)
+		}
+		r.Hash = v.str()
+	}
+	r.Swarm, r.Self, err = decodeSwarm(o, what, func(v jvalue) (StoreResult, bool, error) {
+		var s StoreResult
+		var err error
+		if s.Hash, err = reqString(v, "hash", what); err != nil {
+			return s, false, err
+		}
+		if s.Expiry, err = reqInt(v, "expiry", what); err != nil {
+			return s, false, err
+		}
+		if s.Signature, err = reqSignature(v, what); err != nil {
+			return s, false, err
+		}
+		if s.Already, err = optFlag(v, "already", what); err != nil {
+			return s, false, err
+		}
+		_, own := v.member("t")
+		return s, own, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func decodeHashes(v jvalue, key, what string) (HashesResult, error) {
+	var r HashesResult
+	h, ok := v.member(key)
+	if !ok {
+		return r, badResponse(what, "no %q", key)
+	}
+	var err error
+	switch h.kind {
+	case jArray:
+		if r.Hashes, err = stringList(h, what, key); err != nil {
+			return r, err
+		}
+	case jObject:
+		r.AllNS = true
+		r.ByNamespace = make([]NSHashes, 0, len(h.members))
+		for _, m := range h.uniqueMembers() {
+			n, perr := strconv.ParseInt(string(m.key), 10, 16)
+			if perr != nil || strconv.FormatInt(n, 10) != string(m.key) {
+				return r, badResponse(what, "%q key %q is not a namespace", key, m.key)
+			}
+			hs, err := stringList(m.val, what, key)
+			if err != nil {
+				return r, err
+			}
+			r.ByNamespace = append(r.ByNamespace, NSHashes{Namespace: Namespace(n), Hashes: hs})
+			r.Hashes = append(r.Hashes, hs...)
+		}
+		sortStrings(r.Hashes)
+		slices.SortFunc(r.ByNamespace, func(a, b NSHashes) int {
+			return strings.Compare(strconv.Itoa(int(a.Namespace)), strconv.Itoa(int(b.Namespace)))
+		})
+	default:
+		return r, badResponse(what, "%q is neither a list nor an object", key)
+	}
+	r.Signature, err = reqSignature(v, what)
+	return r, err
+}
+
+func decodeHashesResponse(body []byte, key, what string) (*SwarmResponse[HashesResult], error) {
+	o, err := decodeObject(body, what)
+	if err != nil {
+		return nil, err
+	}
+	r := &SwarmResponse[HashesResult]{}
+	if r.T, r.HF, err = readMeta(o, what); err != nil {
+		return nil, err
+	}
+	r.Swarm, r.Self, err = decodeSwarm(o, what, func(v jvalue) (HashesResult, bool, error) {
+		h, err := decodeHashes(v, key, what)
+		return h, false, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// DecodeDeleteResponse reads the answer to delete, delete_all or delete_before.
+func DecodeDeleteResponse(body []byte) (*SwarmResponse[HashesResult], error) {
+	return decodeHashesResponse(body, "deleted", "delete response")
+}
+
+// DecodeExpireAllResponse reads the answer to expire_all.
+func DecodeExpireAllResponse(body []byte) (*SwarmResponse[HashesResult], error) {
+	return decodeHashesResponse(body, "updated", "expire_all response")
+}
+
+// DecodeExpireResponse reads the answer to expire.
+func DecodeExpireResponse(body []byte) (*SwarmResponse[ExpireResult], error) {
+	const what = "expire response"
+	o, err := decodeObject(body, what)
+	if err != nil {
+		return nil, err
+	}
+	r := &SwarmResponse[ExpireResult]{}
+	if r.T, r.HF, err = readMeta(o, what); err != nil {
+		return nil, err
+	}
+	r.Swarm, r.Self, err = decodeSwarm(o, what, func(v jvalue) (ExpireResult, bool, error) {
+		var e ExpireResult
+		ex, ok := v.member("expiry")
+		if !ok {
+			return e, false, badResponse(what, `no "expiry"`)
+		}
+		if ex.kind == jArray {
+			e.Multi = true
+			e.Expiries = make([]int64, len(ex.elems))
+			for i, x := range ex.elems {
+				n, k := x.integer()
+				if k == notInteger {
+					return e, false, badResponse(what, `"expiry" holds a non-integer`)
+				}
+				e.Expiries[i] = n
+			}
+		} else {
+			n, k := ex.integer()
+			if k == notInteger {
+				return e, false, badResponse(what, `"expiry" is not an integer`)
+			}
+			e.Expiries = []int64{n}
+		}
+		up, ok := v.member("updated")
+		if !ok {
+			return e, false, badResponse(what, `no "updated"`)
+		}
+		var err error
+		if e.Updated, err = stringList(up, what, "updated"); err != nil {
+			return e, false, err
+		}
+		if un, ok := v.member("unchanged"); ok {
+			if un.kind != jObject {
+				return e, false, badResponse(what, `"unchanged" is not an object`)
+			}
+			e.HasUnchanged = true
+			e.Unchanged = make([]HashExpiry, 0, len(un.members))
+			for _, m := range un.uniqueMembers() {
+				n, k := m.val.integer()
+				if k == notInteger {
+					return e, false, badResponse(what, `"unchanged" holds a non-integer`)
+				}
+				e.Unchanged = append(e.Unchanged, HashExpiry{Hash: string(m.key), Expiry: n})
+			}
+			sortHashExpiries(e.Unchanged)
+		}
+		e.Signature, err = reqSignature(v, what)
+		return e, false, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// DecodeRetrieveResponse reads the answer to a retrieve.
+func DecodeRetrieveResponse(body []byte) (*RetrieveResponse, error) {
+	const what = "retrieve response"
+	o, err := decodeObject(body, what)
+	if err != nil {
+		return nil, err
+	}
+	r := &RetrieveResponse{}
+	if r.T, r.HF, err = readMeta(o, what); err != nil {
+		return nil, err
+	}
+	if r.More, err = optFlag(o, "more", what); err != nil {
+		return nil, err
+	}
+	ms, ok := o.member("messages")
+	if !ok || ms.kind != jArray {
+		return nil, badResponse(what, `no "messages" list`)
+	}
+	r.Messages = make([]RetrievedMessage, len(ms.elems))
+	for i, m := range ms.elems {
+		if m.kind != jObject {
+			return nil, badResponse(what, "message %d is not an object", i)
+		}
+		msg := &r.Messages[i]
+		if msg.Hash, err = reqString(m, "hash", what); err != nil {
+			return nil, err
+		}
+		if msg.Timestamp, err = reqInt(m, "timestamp", what); err != nil {
+			return nil, err
+		}
+		if msg.Expiry, err = reqInt(m, "expiration", what); err != nil {
+			return nil, err
+		}
+		d, ok := m.member("data")
+		if !ok || d.kind != jString || !isBase64(d.strBytes()) {
+			return nil, badResponse(what, `message %d: no base64 "data"`, i)
+		}
+		if msg.Data, err = decodeBase64(make([]byte, 0, len(d.raw)*3/4), d.strBytes()); err != nil {
+			return nil, badResponse(what, `message %d: no base64 "data"`, i)
+		}
+	}
+	return r, nil
+}
+
+func hexKey(o jvalue, key, what string) ([32]byte, error) {
+	var k [32]byte
+	v, ok := o.member(key)
+	if !ok || v.kind != jString {
+		return k, badResponse(what, "no %q", key)
+	}
+	s := v.strBytes()
+	if len(s) != 64 {
+		return k, badResponse(what, "%q is not a 64-digit hex key", key)
+	}
+	if _, err := hex.Decode(k[:], s); err != nil {
+		return k, badResponse(what, "%q is not a 64-digit hex key", key)
+	}
+	return k, nil
+}
+
+func port(o jvalue, key string) (uint16, bool) {
+	v, ok := o.member(key)
+	if !ok {
+		return 0, false
+	}
+	if v.kind == jString {
+		n, err := strconv.ParseUint(v.str(), 10, 16)
+		return uint16(n), err == nil
+	}
+	n, k := v.integer()
+	return uint16(n), k == unsignedInt && n <= 65535
+}
+
+// DecodeSwarmInfoResponse reads the answer to get_swarm, or the body of a 421. Nodes that give
+// only the deprecated string "port" are accepted; "pubkey_legacy" and "port_omq" may be absent.
+func DecodeSwarmInfoResponse(body []byte) (*SwarmInfoResponse, error) {
+	const what = "swarm response"
+	o, err := decodeObject(body, what)
+	if err != nil {
+		return nil, err
+	}
+	r := &SwarmInfoResponse{}
+	if r.T, r.HF, err = readMeta(o, what); err != nil {
+		return nil, err
+	}
+	sw, err := reqString(o, "swarm", what)
+	if err != nil {
+		return nil, err
+	}
+	if r.SwarmID, err = strconv.ParseUint(sw, 16, 64); err != nil {
+		return nil, badResponse(what, `"swarm" %q is not a hex swarm id`, sw)
+	}
+	sn, ok := o.member("snodes")
+	if !ok || sn.kind != jArray {
+		return nil, badResponse(what, `no "snodes" list`)
+	}
+	r.Snodes = make([]SnodeInfo, len(sn.elems))
+	for i, e := range sn.elems {
+		if e.kind != jObject {
+			return nil, badResponse(what, "node %d is not an object", i)
+		}
+		s := &r.Snodes[i]
+		if s.PubkeyEd25519, err = hexKey(e, "pubkey_ed25519", what); err != nil {
+			return nil, err
+		}
+		if s.PubkeyX25519, err = hexKey(e, "pubkey_x25519", what); err != nil {
+			return nil, err
+		}
+		s.PubkeyLegacy = s.PubkeyEd25519
+		if _, ok := e.member("pubkey_legacy"); ok {
+			if s.PubkeyLegacy, err = hexKey(e, "pubkey_legacy", what); err != nil {
+				return nil, err
+			}
+		}
+		if s.IP, err = reqString(e, "ip", what); err != nil {
+			return nil, err
+		}
+		p, ok := port(e, "port_https")
+		if !ok {
+			if p, ok = port(e, "port"); !ok {
+				return nil, badResponse(what, "node %d has no port", i)
+			}
+		}
+		s.PortHTTPS = p
+		s.PortOMQ, _ = port(e, "port_omq")
+	}
+	return r, nil
+}
+
+// DecodeInfoResponse reads the answer to info.
+func DecodeInfoResponse(body []byte) (*InfoResponse, error) {
+	const what = "info response"
+	o, err := decodeObject(body, what)
+	if err != nil {
+		return nil, err
+	}
+	r := &InfoResponse{}
+	if r.T, r.HF, err = readMeta(o, what); err != nil {
+		return nil, err
+	}
+	if r.Timestamp, err = reqInt(o, "timestamp", what); err != nil {
+		return nil, err
+	}
+	v, ok := o.member("version")
+	if !ok || v.kind != jArray || len(v.elems) != 3 {
+		return nil, badResponse(what, `"version" is not a 3-element list`)
+	}
+	for i, e := range v.elems {
+		n, k := e.integer()
+		if k == notInteger {
+			return nil, badResponse(what, `"version" holds a non-integer`)
+		}
+		r.Version[i] = int(n)
+	}
+	return r, nil
+}
+
+// DecodeGetExpiriesResponse reads the answer to get_expiries.
+func DecodeGetExpiriesResponse(body []byte) (*GetExpiriesResponse, error) {
+	const what = "get_expiries response"
+	o, err := decodeObject(body, what)
+	if err != nil {
+		return nil, err
+	}
+	e, ok := o.member("expiries")
+	if !ok || e.kind != jObject {
+		return nil, badResponse(what, `no "expiries" object`)
+	}
+	r := &GetExpiriesResponse{Expiries: make([]HashExpiry, 0, len(e.members))}
+	for _, m := range e.uniqueMembers() {
+		n, k := m.val.integer()
+		if k == notInteger {
+			return nil, badResponse(what, "expiry of %q is not an integer", m.key)
+		}
+		r.Expiries = append(r.Expiries, HashExpiry{Hash: string(m.key), Expiry: n})
+	}
+	sortHashExpiries(r.Expiries)
+	return r, nil
+}
+
+// DecodeOxendResponse reads the answer to oxend_request; Result is oxend's raw JSON.
+func DecodeOxendResponse(body []byte) (*OxendResponse, error) {
+	const what = "oxend response"
+	o, err := decodeObject(body, what)
+	if err != nil {
+		return nil, err
+	}
+	r := &OxendResponse{}
+	if r.T, r.HF, err = readMeta(o, what); err != nil {
+		return nil, err
+	}
+	v, ok := o.member("result")
+	if !ok {
+		return nil, badResponse(what, `no "result"`)
+	}
+	r.Result = append([]byte(nil), v.raw...)
+	return r, nil
+}
+
+// DecodeBatchResponse reads the answer to batch or sequence.
+func DecodeBatchResponse(body []byte) ([]SubResult, error) {
+	const what = "batch response"
+	o, err := decodeObject(body, what)
+	if err != nil {
+		return nil, err
+	}
+	rs, ok := o.member("results")
+	if !ok || rs.kind != jArray {
+		return nil, badResponse(what, `no "results" list`)
+	}
+	out := make([]SubResult, len(rs.elems))
+	for i, e := range rs.elems {
+		if e.kind != jObject {
+			return nil, badResponse(what, "result %d is not an object", i)
+		}
+		code, err := reqInt(e, "code", what)
+		if err != nil {
+			return nil, err
+		}
+		b, ok := e.member("body")
+		if !ok {
+			return nil, badResponse(what, `result %d has no "body"`, i)
+		}
+		out[i] = SubResult{Code: int(code), Body: append([]byte(nil), b.raw...)}
+	}
+	return out, nil
+}

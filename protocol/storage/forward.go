@@ -1,0 +1,176 @@
+package storage
+
+import "strconv"
+
+// Swarm forwarding sizes. The node that receives a store, delete or expire forwards it to every
+// other swarm member in the server's binary (bencoded) form, and each member answers its own
+// result the same way. The simulator passes typed values between nodes; these functions give the
+// byte counts the real encoding would have, so the network model charges the real sizes.
+
+// btSize accumulates the length of a bencoded dictionary. Keys must be added in sorted order
+// only for the encoding itself; the length does not depend on it.
+type btSize int
+
+func digits(n int64) int { return len(strconv.AppendInt(make([]byte, 0, 20), n, 10)) }
+
+func (s *btSize) str(n int)    { *s += btSize(digits(int64(n)) + 1 + n) }
+func (s *btSize) key(k string) { s.str(len(k)) }
+func (s *btSize) int(n int64)  { *s += btSize(2 + digits(n)) }
+func (s *btSize) strField(k string, n int) {
+	s.key(k)
+	s.str(n)
+}
+func (s *btSize) intField(k string, n int64) {
+	s.key(k)
+	s.int(n)
+}
+func (s *btSize) strList(k string, ss []string) {
+	s.key(k)
+	*s += 2
+	for _, x := range ss {
+		s.str(len(x))
+	}
+}
+
+// common is what every forwarded request carries: the account (33 raw bytes), the signature,
+// pubkey_ed25519 and a subaccount when present. The dictionary's own "d" and "e" are added here.
+func (s *btSize) common(a *Auth, signed bool) {
+	*s += 2
+	s.strField("pubkey", 33)
+	if signed {
+		s.strField("signature", 64)
+	}
+	if a.HasEd25519 {
+		s.strField("pubkey_ed25519", 32)
+	}
+	if a.Subaccount != nil {
+		s.strField("subaccount", SubaccountTokenLen)
+		s.strField("subaccount_sig", 64)
+	}
+}
+
+func (s *btSize) namespaceSel(n NamespaceSel) {
+	if n.All {
+		s.strField("namespace", 3)
+		return
+	}
+	s.intField("namespace", int64(n.Namespace))
+}
+
+// ForwardSize is the size of the request a node forwards to each swarm peer; 0 for requests that
+// are not forwarded. (delete's "required" and the TTL are not forwarded: the expiry is.)
+func ForwardSize(r Request) int {
+	var s btSize
+	switch r := r.(type) {
+	case *Store:
+		s.common(&r.Auth, r.Signed)
+		s.intField("timestamp", r.Timestamp)
+		s.intField("expiry", r.Expiry)
+		s.strField("data", len(r.Data))
+		if r.Signed {
+			s.intField("sig_timestamp", r.SigTimestamp)
+		}
+		if r.Namespace != 0 {
+			s.intField("namespace", int64(r.Namespace))
+		}
+	case *Delete:
+		s.common(&r.Auth, true)
+		s.strList("messages", r.Messages)
+	case *DeleteAll:
+		s.common(&r.Auth, true)
+		s.intField("timestamp", r.Timestamp)
+		s.namespaceSel(r.Namespace)
+	case *DeleteBefore:
+		s.common(&r.Auth, true)
+		s.intField("before", r.Before)
+		s.namespaceSel(r.Namespace)
+	case *ExpireAll:
+		s.common(&r.Auth, true)
+		s.intField("expiry", r.Expiry)
+		s.namespaceSel(r.Namespace)
+	case *Expire:
+		s.common(&r.Auth, true)
+		s.key("expiry")
+		if len(r.Expiries) == 1 {
+			s.int(r.Expiries[0])
+		} else {
+			s += 2
+			for _, e := range r.Expiries {
+				s.int(e)
+			}
+		}
+		switch r.Mode {
+		case ExpireShorten:
+			s.intField("shorten", 1)
+		case ExpireExtend:
+			s.intField("extend", 1)
+		}
+		s.strList("messages", r.Messages)
+	default:
+		return 0
+	}
+	return int(s)
+}
+
+// ForwardedStoreResultSize is the size of a peer's answer to a forwarded store.
+func ForwardedStoreResultSize(r *StoreResult) int {
+	s := btSize(2)
+	if r.Already {
+		s.intField("already", 1)
+	}
+	s.intField("expiry", r.Expiry)
+	s.strField("hash", len(r.Hash))
+	s.strField("signature", 64)
+	return int(s)
+}
+
+// ForwardedHashesResultSize is the size of a peer's answer to a forwarded delete, delete_all,
+// delete_before or expire_all.
+func ForwardedHashesResultSize(r *HashesResult) int {
+	s := btSize(2)
+	s.key("deleted") // "updated" for expire_all: the same length
+	if r.AllNS {
+		s += 2
+		for _, g := range r.ByNamespace {
+			s.str(digits(int64(g.Namespace)))
+			s += 2
+			for _, h := range g.Hashes {
+				s.str(len(h))
+			}
+		}
+	} else {
+		s += 2
+		for _, h := range r.Hashes {
+			s.str(len(h))
+		}
+	}
+	s.strField("signature", 64)
+	return int(s)
+}
+
+// ForwardedExpireResultSize is the size of a peer's answer to a forwarded expire.
+func ForwardedExpireResultSize(r *ExpireResult) int {
+	s := btSize(2)
+	s.key("expiry")
+	if r.Multi {
+		s += 2
+		for _, e := range r.Expiries {
+			s.int(e)
+		}
+	} else if len(r.Expiries) > 0 {
+		s.int(r.Expiries[0])
+	} else {
+		s.int(0)
+	}
+	s.strField("signature", 64)
+	if r.HasUnchanged {
+		s.key("unchanged")
+		s += 2
+		for _, u := range r.Unchanged {
+			s.str(len(u.Hash))
+			s.int(u.Expiry)
+		}
+	}
+	s.strList("updated", r.Updated)
+	return int(s)
+}

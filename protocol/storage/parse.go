@@ -1,0 +1,911 @@
+package storage
+
+import (
+	"encoding/hex"
+	"net/http"
+	"strconv"
+)
+
+// ParseRequest reads a /storage_rpc/v1 body, {"method": ..., "params": {...}}, into a typed
+// request. It accepts exactly what the storage server accepts (numbers where it takes numbers,
+// stringified integers for store's timestamp and ttl, hex or raw keys, padded or unpadded base64,
+// null as absent, the last of repeated keys) and refuses the rest with an *Error carrying the
+// server's status (400) and text, naming the field at fault. Unknown methods are refused too.
+func ParseRequest(body []byte) (Request, error) {
+	doc, err := parseJSON(body)
+	if err != nil {
+		return nil, ErrInvalidJSON
+	}
+	m, ok := doc.member("method")
+	if doc.kind != jObject || !ok || m.kind != jString {
+		return nil, ErrNoMethod
+	}
+	p, ok := doc.member("params")
+	if !ok || p.kind != jObject {
+		return nil, ErrNoParams
+	}
+	r, perr := parseMethod(m.strBytes(), p)
+	if perr != nil {
+		return nil, perr
+	}
+	return r, nil
+}
+
+// parseMethod dispatches on the method name. The returned error is a typed nil-able *Error.
+func parseMethod(method []byte, p jvalue) (Request, *Error) {
+	l := loader{p}
+	switch string(method) {
+	case MethodStore:
+		return l.store()
+	case MethodRetrieve:
+		return l.retrieve()
+	case MethodDelete:
+		return l.delete()
+	case MethodDeleteAll:
+		return l.deleteAll()
+	case MethodDeleteBefore:
+		return l.deleteBefore()
+	case MethodExpire:
+		return l.expire()
+	case MethodExpireAll:
+		return l.expireAll()
+	case MethodGetExpiries:
+		return l.getExpiries()
+	case MethodGetSwarm, MethodGetSnodesForPubkey:
+		r, err := l.getSwarm()
+		if r != nil {
+			r.Alias = string(method) == MethodGetSnodesForPubkey
+		}
+		return r, err
+	case MethodInfo:
+		return &Info{}, nil
+	case MethodOxendRequest:
+		return l.oxend()
+	case MethodBatch, MethodSequence:
+		return l.batch(string(method) == MethodSequence)
+	}
+	return nil, &Error{Status: http.StatusBadRequest, Text: "no method " + string(method), Field: "method"}
+}
+
+// loader reads typed fields from a params object with the server's type rules and messages.
+type loader struct{ obj jvalue }
+
+func wrongType(name, desc string) *Error {
+	return invalid(name, "Invalid value given for '%s': expected %s", name, desc)
+}
+
+func missing(name string) *Error { return invalid(name, "Required field '%s' missing", name) }
+
+func (l loader) str(name string) ([]byte, bool, *Error) {
+	v, ok := l.obj.field(name)
+	if !ok {
+		return nil, false, nil
+	}
+	if v.kind != jString {
+		return nil, false, wrongType(name, "string")
+	}
+	return v.strBytes(), true, nil
+}
+
+func (l loader) boolean(name string) (bool, *Error) {
+	v, ok := l.obj.field(name)
+	if !ok {
+		return false, nil
+	}
+	if v.kind != jTrue && v.kind != jFalse {
+		return false, wrongType(name, "boolean")
+	}
+	return v.kind == jTrue, nil
+}
+
+// integer reads a C++ int: any integer literal, truncated to 32 bits as the server's cast does.
+func (l loader) integer(name string) (int, *Error) {
+	v, ok := l.obj.field(name)
+	if !ok {
+		return 0, nil
+	}
+	n, k := v.integer()
+	if k == notInteger {
+		return 0, wrongType(name, "integer")
+	}
+	return int(int32(n)), nil
+}
+
+// minTimestamp: timestamps below a million seconds were surely given in seconds.
+const minTimestamp = 1_000_000_000
+
+func (l loader) timestamp(name string) (int64, bool, *Error) {
+	v, ok := l.obj.field(name)
+	if !ok {
+		return 0, false, nil
+	}
+	n, k := v.integer()
+	if k != unsignedInt {
+		return 0, false, wrongType(name, "integer timestamp (in milliseconds)")
+	}
+	if n < minTimestamp {
+		return 0, false, invalid(name, "Invalid timestamp for '%s': timestamp must be in milliseconds", name)
+	}
+	return n, true, nil
+}
+
+func (l loader) namespace(name string) (Namespace, bool, *Error) {
+	v, ok := l.obj.field(name)
+	if !ok {
+		return 0, false, nil
+	}
+	n, k := v.integer()
+	if k == notInteger {
+		return 0, false, wrongType(name, "16-bit integer")
+	}
+	if n < -32768 || n > 32767 {
+		return 0, false, invalid(name, "Invalid value given for '%s': value out of range", name)
+	}
+	return Namespace(n), true, nil
+}
+
+func (l loader) namespaceSel(name string) (NamespaceSel, *Error) {
+	v, ok := l.obj.field(name)
+	if !ok {
+		return NamespaceSel{}, nil
+	}
+	if v.kind == jString {
+		if string(v.strBytes()) == "all" {
+			return AllNamespaces, nil
+		}
+		return NamespaceSel{}, wrongType(name, `integer or "all"`)
+	}
+	n, k := v.integer()
+	if k == notInteger {
+		return NamespaceSel{}, wrongType(name, `integer or "all"`)
+	}
+	if n < -32768 || n > 32767 {
+		return NamespaceSel{}, invalid(name, "Invalid value given for '%s': value out of range", name)
+	}
+	return OneNamespace(Namespace(n)), nil
+}
+
+// strings reads a string array; a single string counts as a one-element array.
+func (l loader) strings(name string) ([]string, bool, *Error) {
+	v, ok := l.obj.field(name)
+	if !ok {
+		return nil, false, nil
+	}
+	switch v.kind {
+	case jString:
+		return []string{v.str()}, true, nil
+	case jArray:
+		out := make([]string, len(v.elems))
+		for i, e := range v.elems {
+			if e.kind != jString {
+				return nil, false, wrongType(name, "string array")
+			}
+			out[i] = e.str()
+		}
+		return out, true, nil
+	}
+	return nil, false, wrongType(name, "string array")
+}
+
+// timestamps reads a timestamp or an array of them (no seconds check on these, as the server).
+func (l loader) timestamps(name string) ([]int64, bool, *Error) {
+	v, ok := l.obj.field(name)
+	if !ok {
+		return nil, false, nil
+	}
+	if n, k := v.integer(); k == unsignedInt {
+		return []int64{n}, true, nil
+	}
+	if v.kind != jArray {
+		return nil, false, wrongType(name, "timestamp array")
+	}
+	out := make([]int64, len(v.elems))
+	for i, e := range v.elems {
+		n, k := e.integer()
+		if k != unsignedInt {
+			return nil, false, wrongType(name, "timestamp array")
+		}
+		out[i] = n
+	}
+	return out, true, nil
+}
+
+// stringified reads store's timestamp/ttl, which may also be a decimal string. signed selects
+// int64 (timestamp: any integer) over uint64 (ttl: non-negative only).
+func (l loader) stringified(name string, signed bool) (int64, bool, *Error) {
+	v, ok := l.obj.member(name)
+	if ok && v.kind == jString {
+		s := v.strBytes()
+		var n int64
+		var err error
+		if signed {
+			n, err = parseDecimalInt(s)
+		} else {
+			var u uint64
+			u, err = parseDecimalUint(s)
+			n = int64(u)
+		}
+		if err != nil {
+			return 0, false, invalid(name, "Invalid value given for '%s': %s", name, appendJSONString(nil, string(s)))
+		}
+		return n, true, nil
+	}
+	if !ok || v.kind == jNull {
+		return 0, false, nil
+	}
+	n, k := v.integer()
+	if signed && k == notInteger {
+		return 0, false, wrongType(name, "integer")
+	}
+	if !signed && k != unsignedInt {
+		return 0, false, wrongType(name, "positive integer")
+	}
+	return n, true, nil
+}
+
+// parseDecimalInt and parseDecimalUint accept what std::from_chars accepts for the whole string:
+// an optional '-' (signed only) and at least one digit, no '+', no spaces, no overflow.
+func parseDecimalInt(s []byte) (int64, error) {
+	if len(s) == 0 || s[0] == '+' {
+		return 0, strconv.ErrSyntax
+	}
+	return strconv.ParseInt(string(s), 10, 64)
+}
+
+func parseDecimalUint(s []byte) (uint64, error) {
+	if len(s) == 0 || s[0] == '+' {
+		return 0, strconv.ErrSyntax
+	}
+	return strconv.ParseUint(string(s), 10, 64)
+}
+
+func loadPubkey(s []byte, msg string) (Pubkey, *Error) {
+	var pk Pubkey
+	switch len(s) {
+	case 66:
+		var raw [33]byte
+		if _, err := hex.Decode(raw[:], s); err != nil {
+			return pk, invalid("pubkey", "%s", msg)
+		}
+		pk.Prefix = raw[0]
+		copy(pk.Key[:], raw[1:])
+	case 33:
+		pk.Prefix = s[0]
+		copy(pk.Key[:], s[1:])
+	default:
+		return pk, invalid("pubkey", "%s", msg)
+	}
+	return pk, nil
+}
+
+const (
+	pubkeyLenMsg        = "Pubkey must be 66 hex digits (33 bytes) long"
+	pubkeyLenMsgSwarm   = "Pubkey must be 66 hex digits/33 bytes long"
+	signatureFormatMsg  = "invalid signature: expected base64 encoded Ed25519 signature"
+	subaccountFormatMsg = "invalid subaccount: expected base64 or hex-encoded subaccount token"
+	subaccountSigMsg    = "invalid subaccount signature: expected base64 encoded Ed25519 signature"
+)
+
+// authFields holds the raw authentication parameters, read in the server's (alphabetical) order
+// together with the method's other fields.
+type authFields struct {
+	pubkeyEd, signature, subaccount, subaccountSig             []byte
+	hasPubkeyEd, hasSignature, hasSubaccount, hasSubaccountSig bool
+}
+
+func (l loader) readAuth(a *authFields, name string) *Error {
+	var err *Error
+	switch name {
+	case "pubkey_ed25519":
+		a.pubkeyEd, a.hasPubkeyEd, err = l.str(name)
+	case "signature":
+		a.signature, a.hasSignature, err = l.str(name)
+	case "subaccount":
+		a.subaccount, a.hasSubaccount, err = l.str(name)
+	case "subaccount_sig":
+		a.subaccountSig, a.hasSubaccountSig, err = l.str(name)
+	}
+	return err
+}
+
+// loadSigned is the server's signed-request loader: the account must parse, a signature must be
+// present, pubkey_ed25519 is only allowed for 05 accounts and must be 64 hex or 32 raw bytes,
+// and the signature is 86 (or padded 88) base64 characters.
+func loadSigned(pkStr []byte, hasPk bool, a *authFields) (Pubkey, Auth, *Error) {
+	var auth Auth
+	if !hasPk {
+		return Pubkey{}, auth, missing("pubkey")
+	}
+	pk, err := loadPubkey(pkStr, pubkeyLenMsg)
+	if err != nil {
+		return pk, auth, err
+	}
+	if !a.hasSignature {
+		return pk, auth, missing("signature")
+	}
+	if a.hasPubkeyEd {
+		if pk.Prefix != PrefixSessionID {
+			return pk, auth, invalid("pubkey_ed25519", "pubkey_ed25519 is only permitted for 05[...] pubkeys")
+		}
+		switch len(a.pubkeyEd) {
+		case 64:
+			if _, herr := hex.Decode(auth.Ed25519[:], a.pubkeyEd); herr != nil {
+				return pk, auth, invalid("pubkey_ed25519", "invalid pubkey_ed25519: value is not hex")
+			}
+		case 32:
+			copy(auth.Ed25519[:], a.pubkeyEd)
+		default:
+			return pk, auth, invalid("pubkey_ed25519", "Invalid pubkey_ed25519: expected 64 hex char or 32 byte pubkey")
+		}
+		auth.HasEd25519 = true
+	}
+	if !decodeSignature(auth.Signature[:], a.signature) {
+		return pk, auth, invalid("signature", signatureFormatMsg)
+	}
+	return pk, auth, nil
+}
+
+func decodeSignature(dst []byte, s []byte) bool {
+	if !isBase64(s) || !(len(s) == 86 || (len(s) == 88 && s[86] == '=' && s[87] == '=')) {
+		return false
+	}
+	b, err := decodeBase64(dst[:0], s)
+	return err == nil && len(b) == 64
+}
+
+// loadSubaccount reads the optional subaccount token and its signature.
+func loadSubaccount(a *authFields, auth *Auth) *Error {
+	if !a.hasSubaccount || len(a.subaccount) == 0 {
+		return nil
+	}
+	if !a.hasSubaccountSig {
+		return invalid("subaccount_sig", "invalid subaccount: subaccount_sig is required when using subaccount")
+	}
+	sa := &Subaccount{}
+	switch t := a.subaccount; {
+	case isBase64(t) && len(t) == SubaccountTokenLen*4/3:
+		b, err := decodeBase64(nil, t)
+		if err != nil {
+			return invalid("subaccount", subaccountFormatMsg)
+		}
+		copy(sa.Token[:], b)
+	case len(t) == SubaccountTokenLen*2:
+		if _, err := hex.Decode(sa.Token[:], t); err != nil {
+			return invalid("subaccount", subaccountFormatMsg)
+		}
+	default:
+		return invalid("subaccount", subaccountFormatMsg)
+	}
+	if !decodeSignature(sa.Signature[:], a.subaccountSig) {
+		return invalid("subaccount_sig", subaccountSigMsg)
+	}
+	auth.Subaccount = sa
+	return nil
+}
+
+// The per-method loaders read fields in the order the server does (alphabetical, then the
+// method's own checks), so the first error reported is the server's.
+
+func (l loader) store() (*Store, *Error) {
+	var a authFields
+	r := &Store{}
+	data, hasData, err := l.str("data")
+	if err != nil {
+		return nil, err
+	}
+	expiry, hasExpiry, err := l.timestamp("expiry")
+	if err != nil {
+		return nil, err
+	}
+	ns, hasNs, err := l.namespace("namespace")
+	if err != nil {
+		return nil, err
+	}
+	pkAlt, hasPkAlt, err := l.str("pubKey")
+	if err != nil {
+		return nil, err
+	}
+	pk, hasPk, err := l.str("pubkey")
+	if err != nil {
+		return nil, err
+	}
+	if err := l.readAuth(&a, "pubkey_ed25519"); err != nil {
+		return nil, err
+	}
+	sigTs, hasSigTs, err := l.timestamp("sig_timestamp")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range [...]string{"signature", "subaccount", "subaccount_sig"} {
+		if err := l.readAuth(&a, f); err != nil {
+			return nil, err
+		}
+	}
+	ts, hasTs, err := l.stringified("timestamp", true)
+	if err != nil {
+		return nil, err
+	}
+	ttl, hasTTL, err := l.stringified("ttl", false)
+	if err != nil {
+		return nil, err
+	}
+	if !hasTs {
+		return nil, missing("timestamp")
+	}
+	switch {
+	case hasExpiry && hasTTL:
+		return nil, invalid("ttl", "Cannot specify both 'expiry' and 'ttl'")
+	case !hasExpiry && !hasTTL:
+		return nil, invalid("ttl", "Required field 'expiry' or 'ttl' missing")
+	}
+	r.Timestamp = ts
+	if hasTTL {
+		r.TTL, r.HasTTL = ttl, true
+		r.Expiry = ts + ttl
+	} else {
+		r.Expiry = expiry
+	}
+	switch {
+	case hasPk && hasPkAlt:
+		return nil, invalid("pubkey", "Cannot specify both 'pubkey' and 'pubKey'")
+	case !hasPk && !hasPkAlt:
+		return nil, missing("pubkey")
+	case !hasPk:
+		pk = pkAlt
+	}
+	if hasNs {
+		r.Namespace = ns
+	}
+	if a.hasSignature {
+		r.Pubkey, r.Auth, err = loadSigned(pk, true, &a)
+		if err != nil {
+			return nil, err
+		}
+		if err := loadSubaccount(&a, &r.Auth); err != nil {
+			return nil, err
+		}
+		r.Signed = true
+		r.SigTimestamp, r.HasSigTimestamp = ts, false
+		if hasSigTs {
+			r.SigTimestamp, r.HasSigTimestamp = sigTs, true
+		}
+	} else {
+		if r.Pubkey, err = loadPubkey(pk, pubkeyLenMsg); err != nil {
+			return nil, err
+		}
+		r.SigTimestamp = ts
+	}
+	if !hasData {
+		return nil, missing("data")
+	}
+	if !isBase64(data) {
+		return nil, invalid("data", "Invalid 'data' value: not base64 encoded")
+	}
+	if len(data) > MaxDataSize/3*4 {
+		return nil, invalid("data", "Message body exceeds maximum allowed length of %d bytes", MaxDataSize)
+	}
+	d, derr := decodeBase64(make([]byte, 0, len(data)*3/4), data)
+	if derr != nil {
+		return nil, invalid("data", "Invalid 'data' value: not base64 encoded")
+	}
+	r.Data = d
+	return r, nil
+}
+
+func (l loader) retrieve() (*Retrieve, *Error) {
+	var a authFields
+	r := &Retrieve{}
+	lastHashAlt, hasLastHashAlt, err := l.str("lastHash")
+	if err != nil {
+		return nil, err
+	}
+	lastHash, hasLastHash, err := l.str("last_hash")
+	if err != nil {
+		return nil, err
+	}
+	if r.MaxCount, err = l.integer("max_count"); err != nil {
+		return nil, err
+	}
+	if r.MaxSize, err = l.integer("max_size"); err != nil {
+		return nil, err
+	}
+	ns, hasNs, err := l.namespace("namespace")
+	if err != nil {
+		return nil, err
+	}
+	pkAlt, hasPkAlt, err := l.str("pubKey")
+	if err != nil {
+		return nil, err
+	}
+	pk, hasPk, err := l.str("pubkey")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range [...]string{"pubkey_ed25519", "signature", "subaccount", "subaccount_sig"} {
+		if err := l.readAuth(&a, f); err != nil {
+			return nil, err
+		}
+	}
+	ts, hasTs, err := l.timestamp("timestamp")
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case hasPk && hasPkAlt:
+		return nil, invalid("pubkey", "Cannot specify both 'pubkey' and 'pubKey'")
+	case !hasPk && !hasPkAlt:
+		return nil, missing("pubkey")
+	case !hasPk:
+		pk = pkAlt
+	}
+	if a.hasPubkeyEd || a.hasSignature || hasTs || (hasNs && !ns.NoAuthRetrieve()) {
+		r.Pubkey, r.Auth, err = loadSigned(pk, true, &a)
+		if err != nil {
+			return nil, err
+		}
+		if err := loadSubaccount(&a, &r.Auth); err != nil {
+			return nil, err
+		}
+		if !hasTs {
+			return nil, missing("timestamp")
+		}
+		r.Timestamp = ts
+		r.Signed = true
+	} else if r.Pubkey, err = loadPubkey(pk, pubkeyLenMsg); err != nil {
+		return nil, err
+	}
+	if hasNs {
+		r.Namespace = ns
+	}
+	if hasLastHash && hasLastHashAlt {
+		return nil, invalid("last_hash", "Cannot specify both 'last_hash' and 'lastHash'")
+	}
+	if hasLastHashAlt {
+		lastHash = lastHashAlt
+	}
+	switch {
+	case len(lastHash) == 0:
+	case len(lastHash) == HashLen:
+		if !isBase64(lastHash) {
+			return nil, invalid("last_hash", "Invalid last_hash: not base64")
+		}
+		r.LastHash = string(lastHash)
+	default:
+		return nil, invalid("last_hash", "Invalid last_hash: expected base64 (43 chars)")
+	}
+	return r, nil
+}
+
+// hashList checks a messages list: non-empty and, when check is set, every entry shaped like a
+// hash.
+func hashList(msgs []string, has bool, check bool) *Error {
+	if !has {
+		return missing("messages")
+	}
+	if len(msgs) == 0 {
+		return invalid("messages", "messages does not contain any message hashes")
+	}
+	if check {
+		for _, m := range msgs {
+			if !ValidHash(m) {
+				return invalid("messages", "invalid message hash: %s", m)
+			}
+		}
+	}
+	return nil
+}
+
+func (l loader) delete() (*Delete, *Error) {
+	var a authFields
+	r := &Delete{}
+	msgs, hasMsgs, err := l.strings("messages")
+	if err != nil {
+		return nil, err
+	}
+	pk, hasPk, err := l.str("pubkey")
+	if err != nil {
+		return nil, err
+	}
+	if err := l.readAuth(&a, "pubkey_ed25519"); err != nil {
+		return nil, err
+	}
+	if r.Required, err = l.boolean("required"); err != nil {
+		return nil, err
+	}
+	for _, f := range [...]string{"signature", "subaccount", "subaccount_sig"} {
+		if err := l.readAuth(&a, f); err != nil {
+			return nil, err
+		}
+	}
+	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
+		return nil, err
+	}
+	if err := loadSubaccount(&a, &r.Auth); err != nil {
+		return nil, err
+	}
+	if err := hashList(msgs, hasMsgs, true); err != nil {
+		return nil, err
+	}
+	r.Messages = msgs
+	return r, nil
+}
+
+// readNsPubkeyAuth reads the fields delete_all, delete_before and expire_all share after their
+// leading timestamp field: namespace, pubkey, pubkey_ed25519, signature, subaccount(_sig).
+func (l loader) readNsPubkeyAuth(a *authFields) (NamespaceSel, []byte, bool, *Error) {
+	ns, err := l.namespaceSel("namespace")
+	if err != nil {
+		return ns, nil, false, err
+	}
+	pk, hasPk, err := l.str("pubkey")
+	if err != nil {
+		return ns, nil, false, err
+	}
+	for _, f := range [...]string{"pubkey_ed25519", "signature", "subaccount", "subaccount_sig"} {
+		if err := l.readAuth(a, f); err != nil {
+			return ns, nil, false, err
+		}
+	}
+	return ns, pk, hasPk, nil
+}
+
+func (l loader) deleteAll() (*DeleteAll, *Error) {
+	var a authFields
+	r := &DeleteAll{}
+	ns, pk, hasPk, err := l.readNsPubkeyAuth(&a)
+	if err != nil {
+		return nil, err
+	}
+	ts, hasTs, err := l.timestamp("timestamp")
+	if err != nil {
+		return nil, err
+	}
+	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
+		return nil, err
+	}
+	if err := loadSubaccount(&a, &r.Auth); err != nil {
+		return nil, err
+	}
+	if !hasTs {
+		return nil, missing("timestamp")
+	}
+	r.Namespace, r.Timestamp = ns, ts
+	return r, nil
+}
+
+func (l loader) deleteBefore() (*DeleteBefore, *Error) {
+	var a authFields
+	r := &DeleteBefore{}
+	before, hasBefore, err := l.timestamp("before")
+	if err != nil {
+		return nil, err
+	}
+	ns, pk, hasPk, err := l.readNsPubkeyAuth(&a)
+	if err != nil {
+		return nil, err
+	}
+	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
+		return nil, err
+	}
+	if err := loadSubaccount(&a, &r.Auth); err != nil {
+		return nil, err
+	}
+	if !hasBefore {
+		return nil, missing("before")
+	}
+	r.Namespace, r.Before = ns, before
+	return r, nil
+}
+
+func (l loader) expireAll() (*ExpireAll, *Error) {
+	var a authFields
+	r := &ExpireAll{}
+	expiry, hasExpiry, err := l.timestamp("expiry")
+	if err != nil {
+		return nil, err
+	}
+	ns, pk, hasPk, err := l.readNsPubkeyAuth(&a)
+	if err != nil {
+		return nil, err
+	}
+	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
+		return nil, err
+	}
+	if err := loadSubaccount(&a, &r.Auth); err != nil {
+		return nil, err
+	}
+	if !hasExpiry {
+		return nil, missing("expiry")
+	}
+	r.Namespace, r.Expiry = ns, expiry
+	return r, nil
+}
+
+func (l loader) expire() (*Expire, *Error) {
+	var a authFields
+	r := &Expire{}
+	expiries, hasExpiries, err := l.timestamps("expiry")
+	if err != nil {
+		return nil, err
+	}
+	extend, err := l.boolean("extend")
+	if err != nil {
+		return nil, err
+	}
+	msgs, hasMsgs, err := l.strings("messages")
+	if err != nil {
+		return nil, err
+	}
+	pk, hasPk, err := l.str("pubkey")
+	if err != nil {
+		return nil, err
+	}
+	if err := l.readAuth(&a, "pubkey_ed25519"); err != nil {
+		return nil, err
+	}
+	shorten, err := l.boolean("shorten")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range [...]string{"signature", "subaccount", "subaccount_sig"} {
+		if err := l.readAuth(&a, f); err != nil {
+			return nil, err
+		}
+	}
+	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
+		return nil, err
+	}
+	if err := loadSubaccount(&a, &r.Auth); err != nil {
+		return nil, err
+	}
+	if !hasExpiries {
+		return nil, missing("expiry")
+	}
+	if len(expiries) == 0 {
+		return nil, invalid("expiry", "'expiry' does not contain any expiration timestamps")
+	}
+	if shorten && extend {
+		return nil, invalid("shorten", "cannot specify both 'shorten' and 'extend'")
+	}
+	switch {
+	case shorten:
+		r.Mode = ExpireShorten
+	case extend:
+		r.Mode = ExpireExtend
+	}
+	if !hasMsgs {
+		return nil, missing("messages")
+	}
+	if len(msgs) == 0 {
+		return nil, invalid("messages", "messages does not contain any message hashes")
+	}
+	if len(expiries) > 1 && len(expiries) != len(msgs) {
+		return nil, invalid("expiry", "'expiry' must be a single expiry, or the same length as 'messages'")
+	}
+	if err := hashList(msgs, true, true); err != nil {
+		return nil, err
+	}
+	r.Messages, r.Expiries = msgs, expiries
+	return r, nil
+}
+
+func (l loader) getExpiries() (*GetExpiries, *Error) {
+	var a authFields
+	r := &GetExpiries{}
+	msgs, hasMsgs, err := l.strings("messages")
+	if err != nil {
+		return nil, err
+	}
+	pk, hasPk, err := l.str("pubkey")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range [...]string{"pubkey_ed25519", "signature", "subaccount", "subaccount_sig"} {
+		if err := l.readAuth(&a, f); err != nil {
+			return nil, err
+		}
+	}
+	ts, hasTs, err := l.timestamp("timestamp")
+	if err != nil {
+		return nil, err
+	}
+	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
+		return nil, err
+	}
+	if err := loadSubaccount(&a, &r.Auth); err != nil {
+		return nil, err
+	}
+	if !hasTs {
+		return nil, missing("timestamp")
+	}
+	r.Timestamp = ts
+	if err := hashList(msgs, hasMsgs, false); err != nil {
+		return nil, err
+	}
+	r.Messages = msgs
+	return r, nil
+}
+
+func (l loader) getSwarm() (*GetSwarm, *Error) {
+	pkAlt, hasPkAlt, err := l.str("pubKey")
+	if err != nil {
+		return nil, err
+	}
+	pk, hasPk, err := l.str("pubkey")
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case hasPk && hasPkAlt:
+		return nil, invalid("pubkey", "Cannot specify both 'pubkey' and 'pubKey'")
+	case !hasPk && !hasPkAlt:
+		return nil, missing("pubkey")
+	case !hasPk:
+		pk = pkAlt
+	}
+	r := &GetSwarm{}
+	if r.Pubkey, err = loadPubkey(pk, pubkeyLenMsgSwarm); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (l loader) oxend() (*OxendRequest, *Error) {
+	ep, hasEp, err := l.str("endpoint")
+	if err != nil {
+		return nil, err
+	}
+	if !hasEp {
+		return nil, missing("endpoint")
+	}
+	// The real server also forwards ons_resolve; the simulated network has no name service.
+	if string(ep) != "get_service_nodes" {
+		return nil, invalid("endpoint", "Invalid oxend endpoint '%s'", ep)
+	}
+	r := &OxendRequest{Endpoint: string(ep)}
+	if p, ok := l.obj.field("params"); ok {
+		r.Params = append([]byte(nil), p.raw...)
+	}
+	return r, nil
+}
+
+func (l loader) batch(sequence bool) (*Batch, *Error) {
+	reqs, ok := l.obj.member("requests")
+	if !ok || reqs.kind != jArray || len(reqs.elems) == 0 {
+		return nil, invalid("requests", `Invalid batch request: no valid "requests" field`)
+	}
+	if len(reqs.elems) > MaxBatch {
+		return nil, invalid("requests", "Invalid batch request: subrequest limit exceeded")
+	}
+	b := &Batch{Sequence: sequence, Requests: make([]Request, 0, len(reqs.elems))}
+	for _, e := range reqs.elems {
+		if e.kind != jObject {
+			return nil, invalid("requests", "Invalid batch request: requests must be objects")
+		}
+		m, okM := e.member("method")
+		p, okP := e.member("params")
+		if !okM || !okP || m.kind != jString || p.kind != jObject {
+			return nil, invalid("requests", "Invalid batch request: subrequests must have method/params keys")
+		}
+		method := m.strBytes()
+		switch string(method) {
+		case MethodBatch, MethodSequence, "ifelse":
+			if string(method) != "ifelse" {
+				// The server loads the nested request (reporting its errors) before refusing it.
+				if _, err := parseMethod(method, p); err != nil {
+					return nil, err
+				}
+			}
+			return nil, invalid("requests", "Invalid batch subrequest: subrequests may not contain meta-requests")
+		}
+		sub, err := parseMethod(method, p)
+		if err != nil {
+			if err.Field == "method" {
+				return nil, invalid("requests", "Invalid batch subrequest: invalid method \"%s\"", method)
+			}
+			return nil, err
+		}
+		b.Requests = append(b.Requests, sub)
+	}
+	return b, nil
+}

@@ -1,0 +1,698 @@
+package storage
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+)
+
+// Responses. Encoders write the bodies a real node writes; decoders read them on the client
+// side. A node answering a swarm-wide request (store, delete*, expire*) reports every member's
+// outcome under "swarm", keyed by the member's Ed25519 key: its own result, its peers' results
+// relayed from the swarm link, or why a peer failed.
+
+// HF is a hard fork revision, as the "hf" field reports it: [19, 3].
+type HF [2]int
+
+// Version is a storage server version, [2, 8, 0].
+type Version [3]int
+
+// Failure is why one swarm member's part of a swarm-wide request failed.
+type Failure struct {
+	// Timeout: the peer did not answer within the forwarding timeout.
+	Timeout bool
+	// Code and Reason: the peer refused with this status (as a decimal string, which is how the
+	// server relays it) and body.
+	Code   string
+	Reason string
+	// BadPeerResponse: the peer's answer did not parse.
+	BadPeerResponse bool
+	// QueryFailure: the member's database failed; Reason may hold the error.
+	QueryFailure bool
+}
+
+// SwarmEntry is one member's part of a swarm-wide answer.
+type SwarmEntry[T any] struct {
+	// Node is the member's Ed25519 public key in hex.
+	Node string
+	// Failed is set when the member's part failed; Result is then empty.
+	Failed *Failure
+	Result T
+}
+
+// SwarmResponse is the answer to delete, delete_all, delete_before, expire and expire_all.
+type SwarmResponse[T any] struct {
+	// Self is the answering node's key (hex). Every other entry came from a peer over the swarm
+	// link, whose encoding has no booleans: a peer's own flags arrive as 1 instead of true.
+	Self string
+	// Swarm holds one entry per member, sorted by Node.
+	Swarm []SwarmEntry[T]
+	T     int64
+	HF    HF
+}
+
+// Status is the HTTP status of a swarm-wide answer: 200. The real server means to answer 500
+// when every member failed, but its test looks one level too high in the answer and always
+// passes; clients must look at the entries (AllFailed).
+func (r *SwarmResponse[T]) Status() int { return http.StatusOK }
+
+// AllFailed reports whether no member succeeded.
+func (r *SwarmResponse[T]) AllFailed() bool { return allFailed(r.Swarm) }
+
+func allFailed[T any](entries []SwarmEntry[T]) bool {
+	for _, e := range entries {
+		if e.Failed == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func sortEntries[T any](entries []SwarmEntry[T]) {
+	slices.SortStableFunc(entries, func(a, b SwarmEntry[T]) int { return strings.Compare(a.Node, b.Node) })
+}
+
+// flag writes a boolean as the member's encoding has it: true, or 1 after the swarm link.
+func (w *objWriter) flag(k string, remote bool) {
+	w.key(k)
+	if remote {
+		w.b = append(w.b, '1')
+	} else {
+		w.b = append(w.b, "true"...)
+	}
+}
+
+// appendFailure writes a failed member. Timeouts, refusals and unparsable answers are written by
+// the answering node (true); database failures by the member itself (1 when remote). t is the
+// answering node's own deprecated "t" for its own store.
+func appendFailure(dst []byte, f *Failure, remote bool, t *int64) []byte {
+	w := newObj(dst)
+	// Only a database failure is the member's own answer, relayed with booleans as 1.
+	asOne := f.QueryFailure && remote
+	if f.BadPeerResponse {
+		w.flag("bad_peer_response", false)
+	}
+	if f.Code != "" {
+		w.str("code", f.Code)
+	}
+	w.flag("failed", asOne)
+	if f.QueryFailure {
+		w.flag("query_failure", asOne)
+	}
+	if f.Reason != "" || (f.Code != "" && !f.QueryFailure) {
+		w.str("reason", f.Reason)
+	}
+	if t != nil {
+		w.int("t", *t)
+	}
+	if f.Timeout {
+		w.flag("timeout", false)
+	}
+	return w.end()
+}
+
+// appendSwarm writes "swarm":{node: result, ...} with entries in key order. The result writer
+// gets whether the entry is a peer's (remote) and, for the answering node's own entry, ownT.
+func appendSwarm[T any](w *objWriter, entries []SwarmEntry[T], self string, ownT *int64, result func(dst []byte, e *SwarmEntry[T], remote bool, t *int64) []byte) {
+	sorted := slices.Clone(entries)
+	sortEntries(sorted)
+	w.key("swarm")
+	w.b = append(w.b, '{')
+	for i := range sorted {
+		e := &sorted[i]
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = appendJSONString(w.b, e.Node)
+		w.b = append(w.b, ':')
+		remote := e.Node != self
+		var t *int64
+		if !remote {
+			t = ownT
+		}
+		if e.Failed != nil {
+			w.b = appendFailure(w.b, e.Failed, remote, t)
+		} else {
+			w.b = result(w.b, e, remote, t)
+		}
+	}
+	w.b = append(w.b, '}')
+}
+
+func (w *objWriter) hf(h HF) {
+	w.key("hf")
+	w.b = append(w.b, '[')
+	w.b = appendInt(w.b, int64(h[0]))
+	w.b = append(w.b, ',')
+	w.b = appendInt(w.b, int64(h[1]))
+	w.b = append(w.b, ']')
+}
+
+// StoreResult is one member's outcome of a store.
+type StoreResult struct {
+	Hash string
+	// Signature is the member's signature of the hash string.
+	Signature [64]byte
+	// Expiry is the message's expiry on that member (later than asked when it already had it).
+	Expiry int64
+	// Already: the member had the message before.
+	Already bool
+}
+
+// NewStoreResult is a node's own result for a stored message, signed with its key.
+func NewStoreResult(s cryptomode.Suite, node ed25519.PrivateKey, hash string, expiry int64, already bool) (StoreResult, time.Duration) {
+	sig, cost := s.Sign(node, StoreResultSigMessage(hash))
+	r := StoreResult{Hash: hash, Expiry: expiry, Already: already}
+	copy(r.Signature[:], sig)
+	return r, cost
+}
+
+// StoreResponse is the answer to a store.
+type StoreResponse struct {
+	// Self is the answering node's key (see SwarmResponse.Self).
+	Self string
+	// Hash is the message hash; the server sets it only when its own store succeeded ("" else).
+	Hash  string
+	Swarm []SwarmEntry[StoreResult]
+	T     int64
+	HF    HF
+}
+
+// Status is 200: see SwarmResponse.Status.
+func (r *StoreResponse) Status() int { return http.StatusOK }
+
+// AllFailed reports whether no member stored the message.
+func (r *StoreResponse) AllFailed() bool { return allFailed(r.Swarm) }
+
+// Append writes the store answer. The answering node's own entry also carries "t", a field the
+// server keeps for old clients.
+func (r *StoreResponse) Append(dst []byte) []byte {
+	w := newObj(dst)
+	if r.Hash != "" {
+		w.str("hash", r.Hash)
+	}
+	w.hf(r.HF)
+	appendSwarm(&w, r.Swarm, r.Self, &r.T, func(dst []byte, e *SwarmEntry[StoreResult], remote bool, t *int64) []byte {
+		v := newObj(dst)
+		if e.Result.Already {
+			v.flag("already", remote)
+		}
+		v.int("expiry", e.Result.Expiry)
+		v.str("hash", e.Result.Hash)
+		v.b64("signature", e.Result.Signature[:])
+		if t != nil {
+			v.int("t", *t)
+		}
+		return v.end()
+	})
+	w.int("t", r.T)
+	return w.end()
+}
+
+// NSHashes is the hashes affected in one namespace.
+type NSHashes struct {
+	Namespace Namespace
+	Hashes    []string
+}
+
+// NSHash is one affected message and its namespace, as a node's database reports it.
+type NSHash struct {
+	Namespace Namespace
+	Hash      string
+}
+
+// HashesResult is one member's outcome of delete, delete_all, delete_before or expire_all: the
+// hashes it deleted (or whose expiry it shortened), sorted, and its signature over them. For
+// requests on all namespaces the hashes are also grouped by namespace.
+type HashesResult struct {
+	Hashes []string
+	// ByNamespace is set (possibly empty) for requests on all namespaces.
+	ByNamespace []NSHashes
+	AllNS       bool
+	Signature   [64]byte
+}
+
+// sortedHashes sorts affected messages by hash, which is both the order the node signs them in
+// and the order each namespace's list keeps.
+func sortedHashes(affected []NSHash) ([]string, []NSHashes) {
+	s := slices.Clone(affected)
+	slices.SortStableFunc(s, func(a, b NSHash) int { return strings.Compare(a.Hash, b.Hash) })
+	hashes := make([]string, len(s))
+	var groups []NSHashes
+	for i, a := range s {
+		hashes[i] = a.Hash
+		j := slices.IndexFunc(groups, func(g NSHashes) bool { return g.Namespace == a.Namespace })
+		if j < 0 {
+			groups = append(groups, NSHashes{Namespace: a.Namespace})
+			j = len(groups) - 1
+		}
+		groups[j].Hashes = append(groups[j].Hashes, a.Hash)
+	}
+	return hashes, groups
+}
+
+func newHashesResult(s cryptomode.Suite, node ed25519.PrivateKey, sel NamespaceSel, affected []NSHash, msg func([]string) []byte) (HashesResult, time.Duration) {
+	hashes, groups := sortedHashes(affected)
+	r := HashesResult{Hashes: hashes}
+	if sel.All {
+		r.AllNS, r.ByNamespace = true, groups
+		if r.ByNamespace == nil {
+			r.ByNamespace = []NSHashes{}
+		}
+	}
+	sig, cost := s.Sign(node, msg(hashes))
+	copy(r.Signature[:], sig)
+	return r, cost
+}
+
+// NewDeleteResult is a node's own result for a delete by hash.
+func NewDeleteResult(s cryptomode.Suite, node ed25519.PrivateKey, req *Delete, deleted []string) (HashesResult, time.Duration) {
+	hashes := slices.Clone(deleted)
+	slices.Sort(hashes)
+	r := HashesResult{Hashes: hashes}
+	sig, cost := s.Sign(node, DeleteResultSigMessage(req.Pubkey, req.Messages, hashes))
+	copy(r.Signature[:], sig)
+	return r, cost
+}
+
+// NewDeleteAllResult is a node's own result for delete_all.
+func NewDeleteAllResult(s cryptomode.Suite, node ed25519.PrivateKey, req *DeleteAll, deleted []NSHash) (HashesResult, time.Duration) {
+	return newHashesResult(s, node, req.Namespace, deleted, func(h []string) []byte {
+		return DeleteAllResultSigMessage(req.Pubkey, req.Timestamp, h)
+	})
+}
+
+// NewDeleteBeforeResult is a node's own result for delete_before.
+func NewDeleteBeforeResult(s cryptomode.Suite, node ed25519.PrivateKey, req *DeleteBefore, deleted []NSHash) (HashesResult, time.Duration) {
+	return newHashesResult(s, node, req.Namespace, deleted, func(h []string) []byte {
+		return DeleteBeforeResultSigMessage(req.Pubkey, req.Before, h)
+	})
+}
+
+// NewExpireAllResult is a node's own result for expire_all.
+func NewExpireAllResult(s cryptomode.Suite, node ed25519.PrivateKey, req *ExpireAll, updated []NSHash) (HashesResult, time.Duration) {
+	return newHashesResult(s, node, req.Namespace, updated, func(h []string) []byte {
+		return ExpireAllResultSigMessage(req.Pubkey, req.Expiry, h)
+	})
+}
+
+func (r *HashesResult) appendHashes(w *objWriter, key string) {
+	w.key(key)
+	if !r.AllNS {
+		w.b = appendStringArray(w.b, r.Hashes)
+		return
+	}
+	// Namespace keys are decimal strings, ordered as strings.
+	groups := slices.Clone(r.ByNamespace)
+	slices.SortFunc(groups, func(a, b NSHashes) int {
+		return strings.Compare(strconv.Itoa(int(a.Namespace)), strconv.Itoa(int(b.Namespace)))
+	})
+	w.b = append(w.b, '{')
+	for i, g := range groups {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = append(w.b, '"')
+		w.b = strconv.AppendInt(w.b, int64(g.Namespace), 10)
+		w.b = append(w.b, '"', ':')
+		w.b = appendStringArray(w.b, g.Hashes)
+	}
+	w.b = append(w.b, '}')
+}
+
+// AppendDeleteResponse writes the answer to delete, delete_all or delete_before.
+func AppendDeleteResponse(dst []byte, r *SwarmResponse[HashesResult]) []byte {
+	return appendHashesResponse(dst, r, "deleted")
+}
+
+// DeleteStatus is the status of the answer to a delete: 404 when the request set Required and
+// no member deleted anything (failed members count as having deleted nothing), else 200.
+func DeleteStatus(req *Delete, r *SwarmResponse[HashesResult]) int {
+	if !req.Required {
+		return http.StatusOK
+	}
+	for _, e := range r.Swarm {
+		if e.Failed == nil && len(e.Result.Hashes) > 0 {
+			return http.StatusOK
+		}
+	}
+	return http.StatusNotFound
+}
+
+// AppendExpireAllResponse writes the answer to expire_all.
+func AppendExpireAllResponse(dst []byte, r *SwarmResponse[HashesResult]) []byte {
+	return appendHashesResponse(dst, r, "updated")
+}
+
+func appendHashesResponse(dst []byte, r *SwarmResponse[HashesResult], key string) []byte {
+	w := newObj(dst)
+	w.hf(r.HF)
+	appendSwarm(&w, r.Swarm, r.Self, nil, func(dst []byte, e *SwarmEntry[HashesResult], _ bool, _ *int64) []byte {
+		v := newObj(dst)
+		if key == "deleted" {
+			e.Result.appendHashes(&v, key)
+			v.b64("signature", e.Result.Signature[:])
+		} else {
+			v.b64("signature", e.Result.Signature[:])
+			e.Result.appendHashes(&v, key)
+		}
+		return v.end()
+	})
+	w.int("t", r.T)
+	return w.end()
+}
+
+// ExpireResult is one member's outcome of an expire.
+type ExpireResult struct {
+	// Expiries is the expiry applied: one value for a single-expiry request (even when nothing
+	// was updated), else the expiries of Updated in the same order.
+	Expiries []int64
+	// Multi marks a request with one expiry per message (Expiries is then written as a list).
+	Multi bool
+	// Updated is the sorted hashes whose expiry changed.
+	Updated []string
+	// Unchanged (only with shorten or extend) holds the messages left as they were, by hash.
+	Unchanged    []HashExpiry
+	HasUnchanged bool
+	Signature    [64]byte
+}
+
+// NewExpireResult is a node's own result for an expire. applied is from Expire.Apply; updated
+// is what its database changed (hash and new expiry); unchanged is what it left alone because of
+// shorten/extend.
+func NewExpireResult(s cryptomode.Suite, node ed25519.PrivateKey, req *Expire, applied []int64, updated, unchanged []HashExpiry) (ExpireResult, time.Duration) {
+	u := slices.Clone(updated)
+	sortHashExpiries(u)
+	r := ExpireResult{Multi: len(req.Expiries) > 1, Updated: make([]string, len(u))}
+	for i, x := range u {
+		r.Updated[i] = x.Hash
+	}
+	if r.Multi {
+		r.Expiries = make([]int64, len(u))
+		for i, x := range u {
+			r.Expiries[i] = x.Expiry
+		}
+	} else if len(applied) > 0 {
+		r.Expiries = []int64{applied[0]}
+	}
+	if req.Mode != ExpireSet {
+		r.HasUnchanged = true
+		r.Unchanged = slices.Clone(unchanged)
+		sortHashExpiries(r.Unchanged)
+	}
+	sig, cost := s.Sign(node, ExpireResultSigMessage(req.Pubkey, r.Expiries, req.Messages, r.Updated, r.Unchanged))
+	copy(r.Signature[:], sig)
+	return r, cost
+}
+
+// AppendExpireResponse writes the answer to an expire.
+func AppendExpireResponse(dst []byte, r *SwarmResponse[ExpireResult]) []byte {
+	w := newObj(dst)
+	w.hf(r.HF)
+	appendSwarm(&w, r.Swarm, r.Self, nil, func(dst []byte, e *SwarmEntry[ExpireResult], _ bool, _ *int64) []byte {
+		v := newObj(dst)
+		v.key("expiry")
+		if e.Result.Multi {
+			v.b = appendIntArray(v.b, e.Result.Expiries)
+		} else if len(e.Result.Expiries) > 0 {
+			v.b = appendInt(v.b, e.Result.Expiries[0])
+		} else {
+			v.b = append(v.b, '0')
+		}
+		v.b64("signature", e.Result.Signature[:])
+		if e.Result.HasUnchanged {
+			v.key("unchanged")
+			v.b = append(v.b, '{')
+			for i, u := range e.Result.Unchanged {
+				if i > 0 {
+					v.b = append(v.b, ',')
+				}
+				v.b = appendJSONString(v.b, u.Hash)
+				v.b = append(v.b, ':')
+				v.b = appendInt(v.b, u.Expiry)
+			}
+			v.b = append(v.b, '}')
+		}
+		v.strings("updated", e.Result.Updated)
+		return v.end()
+	})
+	w.int("t", r.T)
+	return w.end()
+}
+
+// RetrievedMessage is one message of a retrieve answer.
+type RetrievedMessage struct {
+	Hash      string
+	Timestamp int64
+	Expiry    int64
+	Data      []byte
+}
+
+// RetrieveResponse is the answer to a retrieve.
+type RetrieveResponse struct {
+	Messages []RetrievedMessage
+	// More: the limits cut the answer short; retrieve again from the last hash.
+	More bool
+	T    int64
+	HF   HF
+}
+
+// Append writes the retrieve answer.
+func (r *RetrieveResponse) Append(dst []byte) []byte {
+	w := newObj(dst)
+	w.hf(r.HF)
+	w.key("messages")
+	w.b = append(w.b, '[')
+	for i := range r.Messages {
+		m := &r.Messages[i]
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		v := newObj(w.b)
+		v.b64("data", m.Data)
+		v.int("expiration", m.Expiry)
+		v.str("hash", m.Hash)
+		v.int("timestamp", m.Timestamp)
+		w.b = v.end()
+	}
+	w.b = append(w.b, ']')
+	w.boolean("more", r.More)
+	w.int("t", r.T)
+	return w.end()
+}
+
+// SnodeInfo is a service node as get_swarm and 421 answers describe it.
+type SnodeInfo struct {
+	// PubkeyLegacy is the node's primary key (equal to its Ed25519 key on current nodes).
+	PubkeyLegacy  [32]byte
+	PubkeyEd25519 [32]byte
+	PubkeyX25519  [32]byte
+	IP            string
+	PortHTTPS     uint16
+	PortOMQ       uint16
+}
+
+// InvalidSwarmID is the swarm id reported when a node knows no swarm for the account.
+const InvalidSwarmID = ^uint64(0)
+
+// SwarmInfoResponse is the answer to get_swarm, and the body of the 421 (Misdirected Request) a
+// node answers a request for an account whose swarm it is not in, naming that account's swarm.
+type SwarmInfoResponse struct {
+	Snodes  []SnodeInfo
+	SwarmID uint64
+	T       int64
+	HF      HF
+}
+
+// Append writes the answer. Each node also carries the deprecated "address" (base32z of the
+// legacy key + ".snode") and string "port", and "port_omq"/"port_quic" (the same port).
+func (r *SwarmInfoResponse) Append(dst []byte) []byte {
+	w := newObj(dst)
+	w.hf(r.HF)
+	w.key("snodes")
+	w.b = append(w.b, '[')
+	for i := range r.Snodes {
+		sn := &r.Snodes[i]
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		v := newObj(w.b)
+		v.key("address")
+		v.b = append(v.b, '"')
+		v.b = appendBase32z(v.b, sn.PubkeyLegacy[:])
+		v.b = append(v.b, `.snode"`...)
+		v.str("ip", sn.IP)
+		v.str("port", strconv.Itoa(int(sn.PortHTTPS)))
+		v.int("port_https", int64(sn.PortHTTPS))
+		v.int("port_omq", int64(sn.PortOMQ))
+		v.int("port_quic", int64(sn.PortOMQ))
+		v.key("pubkey_ed25519")
+		v.b = appendHexString(v.b, sn.PubkeyEd25519[:])
+		v.key("pubkey_legacy")
+		v.b = appendHexString(v.b, sn.PubkeyLegacy[:])
+		v.key("pubkey_x25519")
+		v.b = appendHexString(v.b, sn.PubkeyX25519[:])
+		w.b = v.end()
+	}
+	w.b = append(w.b, ']')
+	w.key("swarm")
+	w.b = append(w.b, '"')
+	w.b = strconv.AppendUint(w.b, r.SwarmID, 16)
+	w.b = append(w.b, '"')
+	w.int("t", r.T)
+	return w.end()
+}
+
+// InfoResponse is the answer to info.
+type InfoResponse struct {
+	Version   Version
+	Timestamp int64
+	T         int64
+	HF        HF
+}
+
+// Append writes the info answer.
+func (r *InfoResponse) Append(dst []byte) []byte {
+	w := newObj(dst)
+	w.hf(r.HF)
+	w.int("t", r.T)
+	w.int("timestamp", r.Timestamp)
+	w.key("version")
+	w.b = appendIntArray(w.b, []int64{int64(r.Version[0]), int64(r.Version[1]), int64(r.Version[2])})
+	return w.end()
+}
+
+// GetExpiriesResponse is the answer to get_expiries: the messages found, by hash. It carries
+// no "t" or "hf".
+type GetExpiriesResponse struct {
+	Expiries []HashExpiry
+}
+
+// Append writes the answer, hashes in order.
+func (r *GetExpiriesResponse) Append(dst []byte) []byte {
+	e := slices.Clone(r.Expiries)
+	sortHashExpiries(e)
+	e = slices.CompactFunc(e, func(a, b HashExpiry) bool { return a.Hash == b.Hash })
+	dst = append(dst, `{"expiries":{`...)
+	for i, x := range e {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, x.Hash)
+		dst = append(dst, ':')
+		dst = appendInt(dst, x.Expiry)
+	}
+	return append(dst, "}}"...)
+}
+
+// OxendResponse is the answer to oxend_request: oxend's JSON result, unchanged.
+type OxendResponse struct {
+	Result []byte
+	T      int64
+	HF     HF
+}
+
+// Append writes the answer. Result must be valid JSON.
+func (r *OxendResponse) Append(dst []byte) []byte {
+	w := newObj(dst)
+	w.hf(r.HF)
+	w.key("result")
+	w.b = append(w.b, r.Result...)
+	w.int("t", r.T)
+	return w.end()
+}
+
+// SubResult is one subrequest's outcome in a batch or sequence answer. Body is raw JSON: the
+// subrequest's answer, or a JSON string holding the refusal text.
+type SubResult struct {
+	Code int
+	Body []byte
+}
+
+// TextResult is a refused subrequest: the status and the refusal text as a JSON string.
+func TextResult(status int, text string) SubResult {
+	return SubResult{Code: status, Body: appendJSONString(nil, text)}
+}
+
+// ErrorResult is the sub-result for an error from this package (or 500 "request failed" for any
+// other error, as the server answers).
+func ErrorResult(err error) SubResult {
+	status, text := ErrorBody(err)
+	return TextResult(status, string(text))
+}
+
+// ErrorBody is the status and plain-text body a node answers a failed request with: the
+// Error's own, or 500 "request failed" for anything else, as the server hides unexpected errors.
+func ErrorBody(err error) (int, []byte) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status, []byte(e.Text)
+	}
+	return http.StatusInternalServerError, []byte("request failed")
+}
+
+// Text returns the refusal text when the body is a JSON string.
+func (s SubResult) Text() (string, bool) {
+	v, err := parseJSON(s.Body)
+	if err != nil || v.kind != jString {
+		return "", false
+	}
+	return v.str(), true
+}
+
+// OK reports a 2xx code.
+func (s SubResult) OK() bool { return s.Code >= 200 && s.Code <= 299 }
+
+// AppendBatchResponse writes {"results":[{"body":...,"code":...},...]}. A sequence's results
+// end at the first one that is not OK; the answer itself is 200 either way.
+func AppendBatchResponse(dst []byte, results []SubResult) []byte {
+	dst = append(dst, `{"results":[`...)
+	for i, r := range results {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"body":`...)
+		dst = append(dst, r.Body...)
+		dst = append(dst, `,"code":`...)
+		dst = strconv.AppendInt(dst, int64(r.Code), 10)
+		dst = append(dst, '}')
+	}
+	return append(dst, "]}"...)
+}
+
+// NodeKeyHex is the hex form of a node's Ed25519 public key, the key of its swarm entries.
+func NodeKeyHex(pub ed25519.PublicKey) string { return hex.EncodeToString(pub) }
+
+// base32z alphabet, used for the deprecated "address" of a node.
+const base32zAlphabet = "ybndrfg8ejkmcpqxot1uwisza345h769"
+
+// appendBase32z encodes bits most significant first, the last character padded with zero bits.
+func appendBase32z(dst []byte, b []byte) []byte {
+	var acc uint32
+	bits := 0
+	for _, c := range b {
+		acc = acc<<8 | uint32(c)
+		bits += 8
+		for bits >= 5 {
+			bits -= 5
+			dst = append(dst, base32zAlphabet[(acc>>bits)&31])
+		}
+	}
+	if bits > 0 {
+		dst = append(dst, base32zAlphabet[(acc<<(5-bits))&31])
+	}
+	return dst
+}
+
+func sortHashExpiries(e []HashExpiry) {
+	slices.SortStableFunc(e, func(a, b HashExpiry) int { return strings.Compare(a.Hash, b.Hash) })
+}
+
+func sortStrings(s []string) { slices.Sort(s) }

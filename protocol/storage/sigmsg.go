@@ -1,0 +1,129 @@
+package storage
+
+// Signature messages. Requests are signed over ASCII concatenations (numbers in decimal, the
+// namespace written as "" for 0); service nodes sign their per-node results of swarm-wide
+// operations over similar concatenations that begin with the account's hex ID. Clients use the
+// latter to check that a node really did what it reports.
+
+// SigMessage returns what the client signs for a store to a namespace that needs
+// authentication: "store" || namespace || sig_timestamp.
+func (r *Store) SigMessage() []byte {
+	b := append(make([]byte, 0, 32), "store"...)
+	b = r.Namespace.appendSig(b)
+	return appendDecimal(b, r.SigTimestamp)
+}
+
+// SigMessage: "retrieve" || namespace || timestamp.
+func (r *Retrieve) SigMessage() []byte {
+	b := append(make([]byte, 0, 40), "retrieve"...)
+	b = r.Namespace.appendSig(b)
+	return appendDecimal(b, r.Timestamp)
+}
+
+// SigMessage: "delete" || hash...
+func (r *Delete) SigMessage() []byte {
+	b := append(make([]byte, 0, 6+HashLen*len(r.Messages)), "delete"...)
+	return appendAll(b, r.Messages)
+}
+
+// SigMessage: "delete_all" || namespace || timestamp, the namespace being "all" for all of them.
+func (r *DeleteAll) SigMessage() []byte {
+	b := append(make([]byte, 0, 40), "delete_all"...)
+	b = r.Namespace.appendSig(b)
+	return appendDecimal(b, r.Timestamp)
+}
+
+// SigMessage: "delete_before" || namespace || before.
+func (r *DeleteBefore) SigMessage() []byte {
+	b := append(make([]byte, 0, 40), "delete_before"...)
+	b = r.Namespace.appendSig(b)
+	return appendDecimal(b, r.Before)
+}
+
+// SigMessage: "expire_all" || namespace || expiry.
+func (r *ExpireAll) SigMessage() []byte {
+	b := append(make([]byte, 0, 40), "expire_all"...)
+	b = r.Namespace.appendSig(b)
+	return appendDecimal(b, r.Expiry)
+}
+
+// SigMessage: "expire" || ("shorten" | "extend" | "") || expiry... || hash...
+func (r *Expire) SigMessage() []byte {
+	b := append(make([]byte, 0, 20+13*len(r.Expiries)+HashLen*len(r.Messages)), "expire"...)
+	b = append(b, r.Mode.sigWord()...)
+	for _, e := range r.Expiries {
+		b = appendDecimal(b, e)
+	}
+	return appendAll(b, r.Messages)
+}
+
+// SigMessage: "get_expiries" || timestamp || hash...
+func (r *GetExpiries) SigMessage() []byte {
+	b := append(make([]byte, 0, 30+HashLen*len(r.Messages)), "get_expiries"...)
+	b = appendDecimal(b, r.Timestamp)
+	return appendAll(b, r.Messages)
+}
+
+func appendAll(b []byte, ss []string) []byte {
+	for _, s := range ss {
+		b = append(b, s...)
+	}
+	return b
+}
+
+// StoreResultSigMessage is what a node signs for a stored message: the hash string itself.
+func StoreResultSigMessage(hash string) []byte { return []byte(hash) }
+
+// DeleteResultSigMessage is what a node signs for a delete: account hex || requested hashes ||
+// deleted hashes (sorted).
+func DeleteResultSigMessage(account Pubkey, requested, deleted []string) []byte {
+	b := account.appendHex(make([]byte, 0, 66+HashLen*(len(requested)+len(deleted))))
+	b = appendAll(b, requested)
+	return appendAll(b, deleted)
+}
+
+// DeleteAllResultSigMessage is what a node signs for delete_all: account hex || timestamp ||
+// deleted hashes (sorted across all namespaces).
+func DeleteAllResultSigMessage(account Pubkey, timestamp int64, deleted []string) []byte {
+	return accountNumberHashes(account, timestamp, deleted)
+}
+
+// DeleteBeforeResultSigMessage: account hex || before || deleted hashes (sorted).
+func DeleteBeforeResultSigMessage(account Pubkey, before int64, deleted []string) []byte {
+	return accountNumberHashes(account, before, deleted)
+}
+
+// ExpireAllResultSigMessage: account hex || expiry || updated hashes (sorted).
+func ExpireAllResultSigMessage(account Pubkey, expiry int64, updated []string) []byte {
+	return accountNumberHashes(account, expiry, updated)
+}
+
+func accountNumberHashes(account Pubkey, n int64, hashes []string) []byte {
+	b := account.appendHex(make([]byte, 0, 66+20+HashLen*len(hashes)))
+	b = appendDecimal(b, n)
+	return appendAll(b, hashes)
+}
+
+// ExpireResultSigMessage is what a node signs for an expire: account hex || expiries || requested
+// hashes || updated hashes (sorted) || (hash || expiry) for each unchanged message in hash order.
+// With a single requested expiry, expiries is that (capped) expiry; with one per message, it is
+// the expiries actually applied, in the order of updated.
+func ExpireResultSigMessage(account Pubkey, expiries []int64, requested, updated []string, unchanged []HashExpiry) []byte {
+	b := account.appendHex(make([]byte, 0, 66+13*len(expiries)+HashLen*(len(requested)+len(updated))+56*len(unchanged)))
+	for _, e := range expiries {
+		b = appendDecimal(b, e)
+	}
+	b = appendAll(b, requested)
+	b = appendAll(b, updated)
+	for _, u := range unchanged {
+		b = append(b, u.Hash...)
+		b = appendDecimal(b, u.Expiry)
+	}
+	return b
+}
+
+// HashExpiry is a message hash with its expiry (ms).
+type HashExpiry struct {
+	Hash   string
+	Expiry int64
+}

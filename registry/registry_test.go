@@ -1,0 +1,322 @@
+package registry_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/registry"
+	"github.com/sessionsim/sessionsim/sim"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeNode stands in for a service node: it keeps the lists pushed to it, sends an uptime proof
+// every ProofEvery, and reports a failed test of Suspect every minute once Suspect is set.
+type fakeNode struct {
+	env      actor.Env
+	key      [32]byte
+	registry actor.Addr
+	lists    []received
+	suspect  [32]byte
+}
+
+type received struct {
+	at   time.Time
+	list *registry.List
+}
+
+const proofEvery = 5 * time.Minute
+
+func (n *fakeNode) Start(env actor.Env) {
+	n.env = env
+	var proof, report func()
+	proof = func() {
+		env.Call(n.registry, registry.NewProofRequest(n.key), 5*time.Second, func(actor.Response, error) {})
+		env.After(proofEvery, proof)
+	}
+	report = func() {
+		if n.suspect != ([32]byte{}) {
+			env.Call(n.registry, registry.NewReportRequest(n.key, n.suspect, false), 5*time.Second, func(actor.Response, error) {})
+		}
+		env.After(time.Minute, report)
+	}
+	proof()
+	env.After(time.Minute, report)
+}
+
+func (n *fakeNode) Handle(_ actor.Addr, req actor.Request, r actor.Responder) {
+	if req.Method == registry.MethodList {
+		n.lists = append(n.lists, received{at: n.env.Now(), list: req.Body.(*registry.List)})
+	}
+	r.Respond(actor.Response{Status: http.StatusOK})
+}
+
+type world struct {
+	engine *sim.Engine
+	reg    *registry.Registry
+	regAt  actor.Addr
+	seedAt actor.Addr
+	nodes  []*fakeNode
+	addrs  []actor.Addr
+	specs  []registry.Spec
+	events []actor.Event
+}
+
+const latency = 20 * time.Millisecond
+
+func newWorld(t *testing.T, n int, cfg registry.Config) *world {
+	t.Helper()
+	e, err := sim.New(sim.Config{Seed: 7, Latency: latency})
+	require.NoError(t, err)
+	w := &world{engine: e}
+	e.AddSink(func(_ time.Time, _ actor.Addr, ev actor.Event) { w.events = append(w.events, ev) })
+
+	regHost, err := e.AddHost(sim.HostConfig{Name: "registry"})
+	require.NoError(t, err)
+	seedHost, err := e.AddHost(sim.HostConfig{Name: "seed"})
+	require.NoError(t, err)
+	seed := registry.NewSeedNode(nil)
+	w.seedAt, err = e.Spawn(seedHost, 443, "seed", seed)
+	require.NoError(t, err)
+
+	cfg.Seeds = []actor.Addr{w.seedAt}
+	w.reg, err = registry.New(cfg)
+	require.NoError(t, err)
+
+	w.specs, err = registry.Plan(registry.PlanConfig{Seed: 7, Nodes: n}, rand.New(rand.NewPCG(7, 8)))
+	require.NoError(t, err)
+	for _, s := range w.specs {
+		require.NoError(t, w.reg.Register(s.Registration))
+	}
+	// The registry's address must be known before the nodes start; spawn it first but make
+	// the first block before anything runs.
+	w.regAt, err = e.Spawn(regHost, 22000, "registry", w.reg)
+	require.NoError(t, err)
+	for _, s := range w.specs {
+		h, err := e.AddHost(sim.HostConfig{Name: s.Name, IP: s.Addr.Addr()})
+		require.NoError(t, err)
+		fn := &fakeNode{key: s.Ed25519, registry: w.regAt}
+		addr, err := e.Spawn(h, s.Addr.Port(), s.Name, fn)
+		require.NoError(t, err)
+		require.Equal(t, s.Addr, addr)
+		w.nodes = append(w.nodes, fn)
+		w.addrs = append(w.addrs, addr)
+	}
+	return w
+}
+
+func eventsOf[T actor.Event](w *world) []T {
+	var out []T
+	for _, ev := range w.events {
+		if e, ok := ev.(T); ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func shortConfig() registry.Config {
+	return registry.Config{
+		Seed:              3,
+		BlockInterval:     2 * time.Minute,
+		ListDelay:         10 * time.Second,
+		DecommissionAfter: 10 * time.Minute,
+		UptimeProofMaxAge: 20 * time.Minute,
+		InitialCredit:     30 * time.Minute,
+		MinimumCredit:     30 * time.Minute,
+		MaxCredit:         2 * time.Hour,
+	}
+}
+
+func TestRegistryOnEngine(t *testing.T) {
+	w := newWorld(t, 30, shortConfig())
+	epoch := w.engine.Epoch()
+
+	w.engine.RunFor(time.Minute)
+	// The genesis block is made and published at once.
+	require.Equal(t, uint64(1), w.reg.Height())
+	require.Len(t, w.reg.Swarms(), 4)
+	for i, n := range w.nodes {
+		require.NotEmpty(t, n.lists, "node %d got no list", i)
+		assert.Equal(t, uint64(1), n.lists[0].list.Height)
+		assert.Equal(t, epoch.Add(latency), n.lists[0].at)
+	}
+
+	// Crash one node; the others report it failing. It misses proofs and reachability.
+	victimIdx := 4
+	victim := w.specs[victimIdx].Ed25519
+	victimSwarm, ok := w.reg.SwarmOf(victim)
+	require.True(t, ok)
+	crashAt := w.engine.Now()
+	require.NoError(t, w.engine.Crash(w.addrs[victimIdx]))
+	for i, n := range w.nodes {
+		if i != victimIdx {
+			n.suspect = victim
+		}
+	}
+	w.engine.RunFor(30 * time.Minute)
+
+	rec, ok := w.reg.Node(victim)
+	require.True(t, ok)
+	require.Equal(t, registry.StateDecommissioned, rec.State)
+	dec := eventsOf[registry.Decommissioned](w)
+	require.Len(t, dec, 1)
+	assert.Equal(t, registry.ReasonUnreachable, dec[0].Reason&registry.ReasonUnreachable)
+	decAt := rec.DecommissionedAt
+	// Reachability failures began at crash + 1 min; DecommissionAfter is 10 min; the first
+	// block at or after that decides.
+	assert.False(t, decAt.Before(crashAt.Add(11*time.Minute)))
+	assert.True(t, decAt.Before(crashAt.Add(13*time.Minute+time.Second)))
+
+	// Every live node received the list without the victim ListDelay after that block.
+	for i, n := range w.nodes {
+		if i == victimIdx {
+			continue
+		}
+		found := false
+		for _, r := range n.lists {
+			if p, ok := r.list.Find(victim); ok && !p.Active() {
+				assert.Equal(t, decAt.Add(10*time.Second).Add(latency), r.at, "node %d", i)
+				found = true
+				break
+			}
+		}
+		assert.True(t, found, "node %d never learned of the decommission", i)
+	}
+	// The victim's old swarm is whole again (or dissolved into others).
+	if members := w.reg.Members(victimSwarm); len(members) > 0 {
+		assert.GreaterOrEqual(t, len(members), 5)
+	}
+	published := eventsOf[registry.ListPublished](w)
+	require.NotEmpty(t, published)
+	assert.Equal(t, 30+1, published[0].Pushes, "30 nodes and the seed")
+	assert.NotEmpty(t, eventsOf[registry.BlockEvent](w))
+	assert.Equal(t, uint64(1+31*60/120), w.reg.Height())
+}
+
+// client calls one endpoint once and keeps the answer.
+type client struct {
+	to   actor.Addr
+	req  actor.Request
+	resp actor.Response
+	err  error
+	done bool
+}
+
+func (c *client) Start(env actor.Env) {
+	env.Call(c.to, c.req, 10*time.Second, func(r actor.Response, err error) {
+		c.resp, c.err, c.done = r, err, true
+	})
+}
+func (c *client) Handle(actor.Addr, actor.Request, actor.Responder) {}
+
+func (w *world) ask(t *testing.T, name string, to actor.Addr, req actor.Request) actor.Response {
+	t.Helper()
+	h, err := w.engine.AddHost(sim.HostConfig{Name: name})
+	require.NoError(t, err)
+	c := &client{to: to, req: req}
+	_, err = w.engine.Spawn(h, 1000, name, c)
+	require.NoError(t, err)
+	w.engine.RunFor(time.Second)
+	require.True(t, c.done)
+	require.NoError(t, c.err)
+	return c.resp
+}
+
+func TestSeedAndPull(t *testing.T) {
+	w := newWorld(t, 20, shortConfig())
+	w.engine.RunFor(time.Second)
+
+	body := []byte(`{"jsonrpc":"2.0","id":"0","method":"get_n_service_nodes","params":{"active_only":true,"limit":12,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true}}}`)
+	for _, to := range []actor.Addr{w.seedAt, w.regAt} {
+		resp := w.ask(t, fmt.Sprint("client-", to), to, actor.Request{Method: registry.MethodJSONRPC, Body: body, Size: len(body) + 200})
+		require.Equal(t, http.StatusOK, resp.Status)
+		out := resp.Body.([]byte)
+		assert.Equal(t, len(out)+160, resp.Size)
+		var env struct {
+			Result struct {
+				States []map[string]any `json:"service_node_states"`
+			} `json:"result"`
+		}
+		require.NoError(t, json.Unmarshal(out, &env))
+		assert.Len(t, env.Result.States, 12)
+	}
+
+	list := w.reg.Published()
+	resp := w.ask(t, "puller", w.regAt, registry.NewListRequest([32]byte{}))
+	require.Equal(t, http.StatusOK, resp.Status)
+	assert.Same(t, list, resp.Body.(*registry.List))
+	resp = w.ask(t, "poller", w.regAt, registry.NewListRequest(list.BlockHash))
+	assert.Equal(t, http.StatusNotModified, resp.Status)
+	assert.Nil(t, resp.Body)
+
+	resp = w.ask(t, "stranger", w.regAt, registry.NewProofRequest([32]byte{9}))
+	assert.Equal(t, http.StatusNotFound, resp.Status)
+	resp = w.ask(t, "garbage", w.regAt, actor.Request{Method: registry.MethodReport, Body: "x"})
+	assert.Equal(t, http.StatusBadRequest, resp.Status)
+	resp = w.ask(t, "lost", w.regAt, actor.Request{Method: "/nope"})
+	assert.Equal(t, http.StatusNotFound, resp.Status)
+}
+
+func TestRegistryDeterministic(t *testing.T) {
+	trace := func() []string {
+		w := newWorld(t, 25, shortConfig())
+		w.engine.RunFor(2 * time.Minute)
+		require.NoError(t, w.engine.Crash(w.addrs[3]))
+		for i, n := range w.nodes {
+			if i != 3 {
+				n.suspect = w.specs[3].Ed25519
+			}
+		}
+		// A node joins later.
+		late, err := registry.Plan(registry.PlanConfig{Seed: 7, Nodes: 1, FirstIndex: 25}, rand.New(rand.NewPCG(9, 9)))
+		require.NoError(t, err)
+		w.engine.At(w.engine.Now().Add(10*time.Minute), func() { require.NoError(t, w.reg.Register(late[0].Registration)) })
+		w.engine.RunFor(40 * time.Minute)
+		var out []string
+		for _, ev := range w.events {
+			out = append(out, fmt.Sprintf("%s %+v", ev.EventName(), ev))
+		}
+		return out
+	}
+	a, b := trace(), trace()
+	require.Equal(t, a, b)
+	joined := false
+	for _, s := range a {
+		joined = joined || len(s) > 19 && s[:19] == "registry.registered"
+	}
+	assert.True(t, joined)
+}
+
+func TestBootstrap(t *testing.T) {
+	reg, err := registry.New(shortConfig())
+	require.NoError(t, err)
+	_, err = registry.Plan(registry.PlanConfig{Nodes: 14}, nil)
+	assert.ErrorContains(t, err, "random source")
+	e, err := sim.New(sim.Config{Seed: 1})
+	require.NoError(t, err)
+	specs, err := registry.Plan(registry.PlanConfig{Nodes: 14}, rand.New(rand.NewPCG(1, 2)))
+	require.NoError(t, err)
+	for _, s := range specs {
+		require.NoError(t, reg.Register(s.Registration))
+	}
+	list, err := reg.Bootstrap(e.Now())
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), list.Height)
+	assert.Equal(t, 14, list.ActiveCount())
+	assert.Len(t, list.Ring().IDs(), 2)
+	_, err = reg.Bootstrap(e.Now())
+	assert.Error(t, err)
+
+	h, err := e.AddHost(sim.HostConfig{Name: "r"})
+	require.NoError(t, err)
+	_, err = e.Spawn(h, 1, "registry", reg)
+	require.NoError(t, err)
+	e.RunFor(5 * time.Minute)
+	assert.Equal(t, uint64(3), reg.Height(), "blocks continue from the bootstrap block")
+}

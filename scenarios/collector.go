@@ -1,0 +1,284 @@
+package scenarios
+
+import (
+	"math"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/client"
+	"github.com/sessionsim/sessionsim/metrics"
+	"github.com/sessionsim/sessionsim/node"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/registry"
+	"github.com/sessionsim/sessionsim/results"
+)
+
+// collector turns the events actors observe into the run's measurements. It is the simulator's
+// ground truth: it sees every client's sends and decrypts and every node's stores.
+type collector struct {
+	clientIndex map[actor.Addr]int          // client address -> index
+	clientByID  map[identity.ID]int         // Session ID -> client index
+	platform    []string                    // client index -> platform
+	online      []bool                      // client index -> online now
+	lastOnline  []time.Time                 // client index -> last moment online (valid when !online)
+	messages    map[string]*messageRecord   // message hash -> record
+	order       []string                    // message hashes in send order (deterministic iteration)
+	nodeIndex   map[actor.Addr]int          // node address -> index
+	copies      map[string]map[int]struct{} // message hash -> nodes holding it
+
+	e2e          metrics.Histogram             // ms
+	onion        metrics.Histogram             // ms
+	onionByPl    map[string]*metrics.Histogram // platform -> ms
+	store        results.Store
+	paths        results.Paths
+	traffic      results.Traffic
+	garbage      map[string]uint64
+	duplicates   uint64
+	sent         uint64
+	delivered    uint64
+	network      results.NetworkInfo
+	replForwards uint64
+	repl         metrics.Histogram // live copies per message, over all samples
+	replMin      float64
+	timeline     [][3]float64
+}
+
+type messageRecord struct {
+	sentAt      time.Time
+	recipient   int // client index, -1 when no client owns the ID
+	storeFail   client.Failure
+	stored      bool
+	storeDone   bool
+	delivered   bool
+	deliveredAt time.Time
+}
+
+func newCollector() *collector {
+	return &collector{
+		clientIndex: map[actor.Addr]int{},
+		clientByID:  map[identity.ID]int{},
+		messages:    map[string]*messageRecord{},
+		nodeIndex:   map[actor.Addr]int{},
+		copies:      map[string]map[int]struct{}{},
+		onionByPl:   map[string]*metrics.Histogram{},
+		garbage:     map[string]uint64{},
+		paths:       results.Paths{DroppedCause: map[string]uint64{}},
+		replMin:     -1,
+	}
+}
+
+func (c *collector) addClient(addr actor.Addr, id identity.ID, platform string, online bool) int {
+	i := len(c.platform)
+	c.clientIndex[addr] = i
+	c.clientByID[id] = i
+	c.platform = append(c.platform, platform)
+	c.online = append(c.online, online)
+	c.lastOnline = append(c.lastOnline, time.Time{})
+	if _, ok := c.onionByPl[platform]; !ok {
+		c.onionByPl[platform] = &metrics.Histogram{}
+	}
+	return i
+}
+
+func (c *collector) addNode(addr actor.Addr) { c.nodeIndex[addr] = len(c.nodeIndex) }
+
+// setOnline records a client going online or offline at t.
+func (c *collector) setOnline(i int, online bool, t time.Time) {
+	if c.online[i] && !online {
+		c.lastOnline[i] = t
+	}
+	c.online[i] = online
+}
+
+// Observe is the engine's sink for every event.
+func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
+	switch e := ev.(type) {
+	case client.MessageSent:
+		c.sent++
+		rec := &messageRecord{sentAt: at, recipient: -1}
+		if i, ok := c.clientByID[e.To]; ok {
+			rec.recipient = i
+		}
+		c.messages[e.Hash] = rec
+		c.order = append(c.order, e.Hash)
+	case client.StoreResult:
+		c.store.Attempts += uint64(e.Attempts)
+		if rec, ok := c.messages[e.Hash]; ok && !rec.storeDone {
+			rec.storeDone = true
+			rec.stored = e.Failure == client.OK
+			rec.storeFail = e.Failure
+		}
+		if e.Failure == client.OK {
+			c.store.Succeeded++
+		} else {
+			c.store.Failed++
+		}
+	case client.MessageReceived:
+		rec, ok := c.messages[e.Hash]
+		if !ok {
+			return
+		}
+		if rec.delivered {
+			c.duplicates++
+			return
+		}
+		rec.delivered = true
+		rec.deliveredAt = at
+		c.delivered++
+		c.e2e.Add(float64(at.Sub(rec.sentAt)) / float64(time.Millisecond))
+	case client.OnionRoundTrip:
+		if e.Failure != client.OK {
+			return
+		}
+		ms := float64(e.RTT) / float64(time.Millisecond)
+		c.onion.Add(ms)
+		if i, ok := c.clientIndex[from]; ok {
+			c.onionByPl[c.platform[i]].Add(ms)
+		}
+	case client.PathBuilt:
+		c.paths.Built++
+		if e.Rebuild {
+			c.paths.Rebuilds++
+		}
+	case client.PathDropped:
+		c.paths.DroppedCause[e.Cause.String()]++
+	case client.GarbageReceived:
+		c.garbage[e.Kind.String()]++
+	case node.MessageStored:
+		if !e.New {
+			return
+		}
+		if n, ok := c.nodeIndex[from]; ok {
+			set := c.copies[e.Hash]
+			if set == nil {
+				set = make(map[int]struct{}, 8)
+				c.copies[e.Hash] = set
+			}
+			set[n] = struct{}{}
+		}
+	case node.SwarmDataMoved:
+		c.traffic.SwarmChangeBytes += uint64(e.Bytes)
+	case node.ReplicationSent:
+		c.replForwards++
+	case registry.BlockEvent:
+		c.network.Blocks++
+		c.network.ActiveNodes = e.Active
+		c.network.Swarms = e.Swarms
+	case registry.Decommissioned:
+		c.network.Decommissions++
+	case registry.Deregistered:
+		c.network.Deregistrations++
+	}
+}
+
+// sampleReplication counts live copies of every stored message: live reports whether node n is
+// up and still holds hash (a crashed node's copies do not count).
+func (c *collector) sampleReplication(at time.Duration, live func(n int, hash string) bool) {
+	var minCopies, sum float64 = -1, 0
+	count := 0
+	for _, h := range c.order {
+		rec := c.messages[h]
+		if !rec.stored {
+			continue
+		}
+		n := 0
+		for node := range c.copies[h] {
+			if live(node, h) {
+				n++
+			}
+		}
+		v := float64(n)
+		c.repl.Add(v + 1) // the histogram's unit bucket starts at 1: shift by one so 0 copies stays distinct
+		if minCopies < 0 || v < minCopies {
+			minCopies = v
+		}
+		sum += v
+		count++
+	}
+	if count == 0 {
+		return
+	}
+	if c.replMin < 0 || minCopies < c.replMin {
+		c.replMin = minCopies
+	}
+	c.timeline = append(c.timeline, [3]float64{at.Seconds(), minCopies, sum / float64(count)})
+}
+
+func percentiles(h *metrics.Histogram) results.Percentiles {
+	return results.Percentiles{
+		Count: h.Count(), Mean: round3(h.Mean()), P50: round3(h.Quantile(0.5)), P90: round3(h.Quantile(0.9)),
+		P99: round3(h.Quantile(0.99)), Max: round3(h.Max()),
+	}
+}
+
+// round3 keeps three decimals, so summaries stay readable and stable.
+func round3(f float64) float64 {
+	const k = 1000
+	if f < 0 {
+		return -float64(int64(-f*k+0.5)) / k
+	}
+	return float64(int64(f*k+0.5)) / k
+}
+
+// fill writes the message and latency part of the summary. end is the end of the run.
+func (c *collector) fill(s *results.Summary) {
+	m := results.Messages{Sent: c.sent, Duplicates: c.duplicates, LostByCause: map[string]uint64{}}
+	for _, h := range c.order {
+		rec := c.messages[h]
+		switch {
+		case rec.recipient < 0:
+			m.Undeliverable++
+		case rec.delivered:
+			m.Delivered++
+		case !c.online[rec.recipient] && c.lastOnline[rec.recipient].Before(rec.sentAt):
+			m.Pending++
+		case !rec.storeDone:
+			m.Lost++
+			m.LostByCause["store-unfinished"]++
+		case !rec.stored:
+			m.Lost++
+			m.LostByCause["store-"+rec.storeFail.String()]++
+		default:
+			m.Lost++
+			m.LostByCause["stored-not-received"]++
+		}
+	}
+	if len(m.LostByCause) == 0 {
+		m.LostByCause = nil
+	}
+	s.Messages = m
+	if denom := m.Delivered + m.Lost; denom > 0 {
+		s.DeliveryRatio = round6(float64(m.Delivered) / float64(denom))
+	}
+	s.EndToEndMs = percentiles(&c.e2e)
+	s.OnionRTTMs = percentiles(&c.onion)
+	s.OnionRTTByPlatform = map[string]results.Percentiles{}
+	for name, h := range c.onionByPl {
+		s.OnionRTTByPlatform[name] = percentiles(h)
+	}
+	s.Store = c.store
+	if done := c.store.Succeeded + c.store.Failed; done > 0 {
+		s.Store.Ratio = round6(float64(c.store.Succeeded) / float64(done))
+	}
+	s.Paths = c.paths
+	if len(s.Paths.DroppedCause) == 0 {
+		s.Paths.DroppedCause = nil
+	}
+	if len(c.garbage) > 0 {
+		s.Garbage = c.garbage
+	}
+	s.Replication = results.Replication{
+		Samples:  c.repl.Count(),
+		Timeline: c.timeline,
+	}
+	if c.repl.Count() > 0 {
+		s.Replication.MinCopies = c.replMin
+		s.Replication.P1Copies = math.Round(c.repl.Quantile(0.01) - 1) // copies are whole numbers
+		s.Replication.MeanCopies = round3(c.repl.Mean() - 1)
+	}
+	s.Traffic.SwarmChangeBytes = c.traffic.SwarmChangeBytes
+	s.Network = c.network
+	s.Traffic.ReplicationForwards = c.replForwards
+}
+
+func round6(f float64) float64 { return float64(int64(f*1e6+0.5)) / 1e6 }

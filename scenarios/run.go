@@ -1,0 +1,315 @@
+package scenarios
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/results"
+	"github.com/sessionsim/sessionsim/sim"
+)
+
+// RunOptions tune how a scenario runs without changing what it measures.
+type RunOptions struct {
+	// Version is the binary's version, recorded in the summary.
+	Version string
+	// Progress, if set, is told how far the run has got (about once per virtual second).
+	Progress func(Progress)
+	// ReplicationSample is how often live copies are counted. Default 1 minute.
+	ReplicationSample time.Duration
+}
+
+// Progress is a run's progress, for progress bars and CI logs.
+type Progress struct {
+	Phase     string // "warmup", "sending", "draining"
+	Virtual   time.Duration
+	Total     time.Duration
+	Events    uint64
+	Sent      uint64
+	Delivered uint64
+}
+
+// Run builds the scenario's world, runs it in virtual time and returns its summary. Everything
+// in the summary is a function of the scenario (seed included) and the binary.
+func Run(sc Scenario, opts RunOptions) (results.Summary, error) {
+	if err := sc.Validate(); err != nil {
+		return results.Summary{}, err
+	}
+	if opts.ReplicationSample <= 0 {
+		opts.ReplicationSample = time.Minute
+	}
+	total := sc.Warmup + sc.Duration + sc.Drain
+	var w *world
+	progress := func(p sim.Progress) {
+		if opts.Progress == nil || w == nil {
+			return
+		}
+		phase := "warmup"
+		switch {
+		case p.Elapsed >= sc.Warmup+sc.Duration:
+			phase = "draining"
+		case p.Elapsed >= sc.Warmup:
+			phase = "sending"
+		}
+		opts.Progress(Progress{Phase: phase, Virtual: p.Elapsed, Total: total, Events: p.Events, Sent: w.col.sent, Delivered: w.col.delivered})
+	}
+	w, err := buildWorld(sc, progress)
+	if err != nil {
+		return results.Summary{}, err
+	}
+	w.scheduleSessions()
+	w.scheduleWorkload()
+	if err := w.scheduleFaults(); err != nil {
+		return results.Summary{}, err
+	}
+	w.scheduleChurn()
+	w.scheduleSampling(opts.ReplicationSample, total)
+	w.eng.RunUntil(w.epoch.Add(total))
+
+	s := results.Summary{
+		Schema:         results.SchemaVersion,
+		Scenario:       sc.Name,
+		Seed:           sc.Seed,
+		Crypto:         sc.Crypto,
+		Version:        opts.Version,
+		VirtualSeconds: total.Seconds(),
+		Nodes:          sc.Nodes.Count,
+		Clients:        sc.Clients.Count,
+	}
+	w.col.fill(&s)
+	w.fillInfrastructure(&s, total)
+	if opts.Progress != nil {
+		opts.Progress(Progress{Phase: "done", Virtual: total, Total: total, Events: s.Engine.Events, Sent: w.col.sent, Delivered: w.col.delivered})
+	}
+	return s, nil
+}
+
+// scheduleSessions makes clients go offline and come back, with exponential period lengths.
+func (w *world) scheduleSessions() {
+	ss := w.sc.Clients.Sessions
+	if ss.MeanOnline <= 0 {
+		return
+	}
+	r := w.eng.Stream("sessions")
+	for i, wc := range w.clients {
+		var toggle func()
+		toggle = func() {
+			wc.online = !wc.online
+			if wc.online {
+				_ = w.eng.Invoke(wc.addr, wc.c.GoOnline)
+			} else {
+				_ = w.eng.Invoke(wc.addr, wc.c.GoOffline)
+			}
+			w.col.setOnline(i, wc.online, w.eng.Now())
+			w.eng.AfterFunc(w.sessionLength(wc.online, r), toggle)
+		}
+		w.eng.AfterFunc(w.sessionLength(wc.online, r), toggle)
+	}
+}
+
+func (w *world) sessionLength(online bool, r interface{ ExpFloat64() float64 }) time.Duration {
+	mean := w.sc.Clients.Sessions.MeanOffline
+	if online {
+		mean = w.sc.Clients.Sessions.MeanOnline
+	}
+	return time.Duration(r.ExpFloat64() * float64(mean))
+}
+
+// scheduleWorkload makes every client send to its contacts as a Poisson process while online,
+// from the end of the warmup to the start of the drain.
+func (w *world) scheduleWorkload() {
+	wl := w.sc.Workload
+	start, stop := w.sc.Warmup, w.sc.Warmup+w.sc.Duration
+	stopAt := w.epoch.Add(stop)
+	for _, wc := range w.clients {
+		if len(wc.contacts) == 0 {
+			continue
+		}
+		r := w.eng.Stream("workload/" + wc.name)
+		var send func()
+		send = func() {
+			if !w.eng.Now().Before(stopAt) {
+				return
+			}
+			if wc.online {
+				var to identity.ID
+				if wl.UnknownRecipientShare > 0 && r.Float64() < wl.UnknownRecipientShare {
+					to = identity.Derive(w.sc.Seed, fmt.Sprintf("nobody-%d", r.Uint64())).SessionID()
+				} else {
+					to = w.clients[wc.contacts[r.IntN(len(wc.contacts))]].id
+				}
+				size := MessageSize(wl.Size, r)
+				_ = w.eng.Invoke(wc.addr, func() { wc.c.Send(to, size) })
+			}
+			w.eng.AfterFunc(expAfter(wl.MessagesPerHour, r), send)
+		}
+		first := start + expAfter(wl.MessagesPerHour, r)
+		if first < stop {
+			w.eng.AfterFunc(first, send)
+		}
+	}
+}
+
+// aliveNodes lists the indices of running nodes, in order.
+func (w *world) aliveNodes() []int {
+	var out []int
+	for i, n := range w.nodes {
+		if n.alive {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// pickNodes draws count distinct running nodes (or fraction of them).
+func (w *world) pickNodes(count int, fraction float64) []int {
+	alive := w.aliveNodes()
+	if count == 0 {
+		count = int(fraction*float64(len(alive)) + 0.5)
+	}
+	count = min(count, len(alive))
+	w.rng.Shuffle(len(alive), func(i, j int) { alive[i], alive[j] = alive[j], alive[i] })
+	return alive[:count]
+}
+
+func (w *world) crashNode(i int) {
+	n := w.nodes[i]
+	if !n.alive {
+		return
+	}
+	_ = w.eng.Crash(n.addr)
+	n.alive = false
+}
+
+func (w *world) scheduleFaults() error {
+	for _, f := range w.sc.Faults {
+		at := w.epoch.Add(w.sc.Warmup + f.At)
+		switch f.Kind {
+		case "crash":
+			w.eng.At(at, func() {
+				for _, i := range w.pickNodes(f.Count, f.Fraction) {
+					w.crashNode(i)
+				}
+			})
+		case "degrade":
+			w.eng.At(at, func() {
+				until := time.Time{}
+				if f.For > 0 {
+					until = at.Add(f.For)
+				}
+				for _, i := range w.pickNodes(f.Count, f.Fraction) {
+					_ = w.net.Degrade(w.nodes[i].host, netem.Degradation{Start: at, End: until, Latency: f.AddedLatency, Loss: f.Loss})
+				}
+			})
+		case "partition":
+			inside := map[string]bool{}
+			for _, r := range f.Regions {
+				inside[r] = true
+			}
+			var a, b []sim.HostID
+			for h := range w.eng.Hosts() {
+				id := sim.HostID(h)
+				region, _ := w.net.Region(id)
+				if inside[w.matrix.Name(region)] {
+					a = append(a, id)
+				} else {
+					b = append(b, id)
+				}
+			}
+			pid, err := w.net.Partition(at, a, b)
+			if err != nil {
+				return fmt.Errorf("partition fault: %w", err)
+			}
+			if f.For > 0 {
+				if err := w.net.Heal(pid, at.Add(f.For)); err != nil {
+					return fmt.Errorf("partition fault: %w", err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// scheduleChurn runs the node crash and join processes during the sending period.
+func (w *world) scheduleChurn() {
+	ch := w.sc.Nodes.Churn
+	stopAt := w.epoch.Add(w.sc.Warmup + w.sc.Duration)
+	if ch.CrashesPerHour > 0 {
+		r := w.eng.Stream("churn-crash")
+		var crash func()
+		crash = func() {
+			if !w.eng.Now().Before(stopAt) {
+				return
+			}
+			for _, i := range w.pickNodes(1, 0) {
+				w.crashNode(i)
+			}
+			w.eng.AfterFunc(expAfter(ch.CrashesPerHour, r), crash)
+		}
+		w.eng.AfterFunc(w.sc.Warmup+expAfter(ch.CrashesPerHour, r), crash)
+	}
+	if ch.JoinsPerHour > 0 {
+		r := w.eng.Stream("churn-join")
+		var join func()
+		join = func() {
+			if !w.eng.Now().Before(stopAt) {
+				return
+			}
+			if err := w.joinNode(); err == nil {
+				w.eng.AfterFunc(expAfter(ch.JoinsPerHour, r), join)
+			}
+		}
+		w.eng.AfterFunc(w.sc.Warmup+expAfter(ch.JoinsPerHour, r), join)
+	}
+}
+
+// joinNode registers and starts one new node; it learns the list from the registry.
+func (w *world) joinNode() error {
+	specs, err := w.planNodes(1)
+	if err != nil {
+		return err
+	}
+	wn, err := w.addNodeHost(specs[0])
+	if err != nil {
+		return err
+	}
+	return w.spawnNode(wn, specs[0], nil)
+}
+
+// scheduleSampling counts live copies of every stored message at each interval.
+func (w *world) scheduleSampling(every, total time.Duration) {
+	live := func(n int, hash string) bool {
+		wn := w.nodes[n]
+		if !wn.alive {
+			return false
+		}
+		_, ok, err := wn.n.Store().Get(hash)
+		return ok && err == nil
+	}
+	for t := every; t <= total; t += every {
+		at := t
+		w.eng.AfterFunc(at, func() { w.col.sampleReplication(at, live) })
+	}
+}
+
+// fillInfrastructure writes the engine, registry and CPU parts of the summary.
+func (w *world) fillInfrastructure(s *results.Summary, total time.Duration) {
+	st := w.eng.Stats()
+	s.Engine = results.Engine{Events: st.Events, Calls: st.Calls, CallTimeouts: st.TimedOut, LateReplies: st.LateReplies}
+	var busySum, busyMax float64
+	for _, n := range w.nodes {
+		b := w.eng.HostBusy(n.host).Seconds()
+		busySum += b
+		busyMax = max(busyMax, b)
+	}
+	if len(w.nodes) > 0 {
+		mean := busySum / float64(len(w.nodes))
+		s.CPU = results.CPU{
+			MeanNodeBusySeconds: round6(mean),
+			MaxNodeBusySeconds:  round6(busyMax),
+			MeanNodeUtilisation: round6(mean / (total.Seconds() * float64(w.sc.Nodes.Cores))),
+		}
+	}
+	s.Traffic.TotalBytes = w.net.Stats().Bytes
+}

@@ -1,0 +1,347 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/netip"
+	"sort"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/client"
+	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/node"
+	"github.com/sessionsim/sessionsim/node/store/memory"
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/registry"
+	"github.com/sessionsim/sessionsim/sim"
+)
+
+// Ports the world uses for actors that are not service nodes (whose ports come from the plan).
+const (
+	registryPort = 22022
+	seedPort     = 443
+	clientPort   = 40000
+)
+
+// world is one scenario's network on the engine: the registry and seed nodes, the service
+// nodes, the clients, and the collector measuring them.
+type world struct {
+	sc       Scenario
+	eng      *sim.Engine
+	net      *netem.Network
+	matrix   *netem.Matrix
+	suite    cryptomode.Suite
+	reg      *registry.Registry
+	regAddr  actor.Addr
+	seeds    []actor.Addr
+	nodes    []*worldNode
+	clients  []*worldClient
+	col      *collector
+	rng      *rand.Rand // the world's own stream: faults, churn, workload choices
+	epoch    time.Time
+	planned  int // nodes planned so far (names node-0 ... node-(planned-1))
+	plan     registry.PlanConfig
+	nodeConf node.Config
+}
+
+type worldNode struct {
+	name  string
+	addr  actor.Addr
+	host  sim.HostID
+	n     *node.Node
+	alive bool
+}
+
+type worldClient struct {
+	name     string
+	addr     actor.Addr
+	c        *client.Client
+	id       identity.ID
+	platform string
+	contacts []int
+	online   bool
+}
+
+// regionWeights turns a scenario weight map into the network model's ordered list, checking
+// every region against the matrix (key names the scenario key in errors).
+func regionWeights(m *netem.Matrix, key string, w map[string]float64) ([]netem.RegionWeight, error) {
+	names := make([]string, 0, len(w))
+	for k := range w {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	out := make([]netem.RegionWeight, 0, len(names))
+	for _, name := range names {
+		if _, err := m.Lookup(name); err != nil {
+			return nil, &Error{Key: key + "." + name, Value: w[name], Reason: fmt.Sprintf("no such region in the latency matrix %s (regions: %v)", m.Source(), m.Regions())}
+		}
+		out = append(out, netem.RegionWeight{Region: name, Weight: w[name]})
+	}
+	return out, nil
+}
+
+func buildWorld(sc Scenario, progress func(sim.Progress)) (*world, error) {
+	w := &world{sc: sc, col: newCollector()}
+	var err error
+	if sc.Network.LatencyMatrix == "builtin" || sc.Network.LatencyMatrix == "" {
+		w.matrix = netem.DefaultMatrix()
+	} else if w.matrix, err = netem.LoadMatrixFile(sc.Network.LatencyMatrix); err != nil {
+		return nil, &Error{Key: "network.latency_matrix", Value: sc.Network.LatencyMatrix, Reason: err.Error()}
+	}
+	nodeWeights, err := regionWeights(w.matrix, "nodes.regions", sc.Nodes.Regions)
+	if err != nil {
+		return nil, err
+	}
+	clientWeights, err := regionWeights(w.matrix, "clients.regions", sc.Clients.Regions)
+	if err != nil {
+		return nil, err
+	}
+	for i, f := range sc.Faults {
+		for _, r := range f.Regions {
+			if _, err := w.matrix.Lookup(r); err != nil {
+				return nil, &Error{Key: fmt.Sprintf("faults[%d].regions", i), Value: r, Reason: fmt.Sprintf("no such region (regions: %v)", w.matrix.Regions())}
+			}
+		}
+	}
+	mode, err := cryptomode.Parse(sc.Crypto)
+	if err != nil {
+		return nil, &Error{Key: "crypto", Value: sc.Crypto, Reason: err.Error()}
+	}
+	w.suite = cryptomode.New(mode, cryptomode.DefaultCosts)
+
+	if w.net, err = netem.New(netem.Config{Matrix: w.matrix, SameRegionRTT: sc.Network.SameRegionRTT, PathJitter: sc.Network.Jitter}); err != nil {
+		return nil, fmt.Errorf("network model: %w", err)
+	}
+	if w.eng, err = sim.New(sim.Config{Seed: sc.Seed, Network: w.net, Cores: sc.Nodes.Cores, Progress: progress}); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	w.epoch = w.eng.Now()
+	w.rng = w.eng.Stream("world")
+
+	if err := w.buildRegistry(nodeWeights); err != nil {
+		return nil, err
+	}
+	if err := w.buildNodes(); err != nil {
+		return nil, err
+	}
+	if err := w.buildClients(clientWeights); err != nil {
+		return nil, err
+	}
+	w.eng.AddSink(w.col.Observe)
+	return w, nil
+}
+
+// buildRegistry places the registry and the seed nodes on data-centre hosts in the regions
+// that host most nodes (the real seed nodes are a handful of well-connected servers).
+func (w *world) buildRegistry(nodeWeights []netem.RegionWeight) error {
+	byWeight := append([]netem.RegionWeight(nil), nodeWeights...)
+	sort.SliceStable(byWeight, func(i, j int) bool { return byWeight[i].Weight > byWeight[j].Weight })
+	regHost, err := w.eng.AddHost(sim.HostConfig{Name: "registry", Region: byWeight[0].Region, Profile: netem.DataCentre, Cores: 4})
+	if err != nil {
+		return err
+	}
+	w.regAddr = netip.AddrPortFrom(w.eng.HostIP(regHost), registryPort)
+	for i := range w.sc.Registry.SeedNodes {
+		h, err := w.eng.AddHost(sim.HostConfig{Name: fmt.Sprintf("seed-%d", i+1), Region: byWeight[i%len(byWeight)].Region, Profile: netem.DataCentre, Cores: 2})
+		if err != nil {
+			return err
+		}
+		w.seeds = append(w.seeds, netip.AddrPortFrom(w.eng.HostIP(h), seedPort))
+	}
+	cfg := registry.DefaultConfig()
+	cfg.Seed = w.sc.Seed
+	cfg.BlockInterval = w.sc.Registry.BlockInterval
+	cfg.ListDelay = w.sc.Registry.ListDelay
+	cfg.DecommissionAfter = w.sc.Registry.DecommissionAfter
+	cfg.UptimeProofMaxAge = w.sc.Registry.UptimeProofMaxAge
+	cfg.Seeds = w.seeds
+	if w.sc.Nodes.StorageServer == "2.8" {
+		cfg.StorageServerVersion = [3]int{2, 8, 0}
+	}
+	if w.reg, err = registry.New(cfg); err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
+	w.plan = registry.PlanConfig{Seed: w.sc.Seed, Regions: w.sc.Nodes.Regions, LargestOperatorShare: w.sc.Nodes.LargestOperatorShare}
+	w.nodeConf = node.DefaultConfig()
+	w.nodeConf.Version = w.sc.Nodes.StorageServer
+	w.nodeConf.Suite = w.suite
+	w.nodeConf.Registry = w.regAddr
+	w.nodeConf.UptimeProofInterval = min(w.nodeConf.UptimeProofInterval, w.sc.Registry.UptimeProofMaxAge/2)
+	return nil
+}
+
+// planNodes draws count more nodes (names continue from the ones planned before).
+func (w *world) planNodes(count int) ([]registry.Spec, error) {
+	pc := w.plan
+	pc.Nodes = count
+	pc.FirstIndex = w.planned
+	specs, err := registry.Plan(pc, w.eng.Stream(fmt.Sprintf("plan-%d", w.planned)))
+	if err != nil {
+		return nil, fmt.Errorf("planning nodes: %w", err)
+	}
+	w.planned += count
+	return specs, nil
+}
+
+// addNodeHost creates the host of a planned node and registers the node.
+func (w *world) addNodeHost(spec registry.Spec) (*worldNode, error) {
+	h, err := w.eng.AddHost(sim.HostConfig{Name: spec.Name, IP: spec.Addr.Addr(), Region: spec.Region, Profile: netem.DataCentre, Cores: w.sc.Nodes.Cores})
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", spec.Name, err)
+	}
+	if err := w.reg.Register(spec.Registration); err != nil {
+		return nil, fmt.Errorf("registering %s: %w", spec.Name, err)
+	}
+	return &worldNode{name: spec.Name, addr: spec.Addr, host: h}, nil
+}
+
+// spawnNode starts the node actor of a registered node, with list as its first view.
+func (w *world) spawnNode(wn *worldNode, spec registry.Spec, list *registry.List) error {
+	n, err := node.New(w.nodeConf, spec.Keys, memory.New(memory.Config{}))
+	if err != nil {
+		return fmt.Errorf("node %s: %w", spec.Name, err)
+	}
+	if list != nil {
+		n.SetList(list)
+	}
+	wn.n = n
+	if _, err := w.eng.Spawn(wn.host, spec.Addr.Port(), spec.Name, n); err != nil {
+		return err
+	}
+	wn.alive = true
+	w.col.addNode(wn.addr)
+	w.nodes = append(w.nodes, wn)
+	return nil
+}
+
+func (w *world) buildNodes() error {
+	specs, err := w.planNodes(w.sc.Nodes.Count)
+	if err != nil {
+		return err
+	}
+	hosts := make([]*worldNode, len(specs))
+	for i, spec := range specs {
+		if hosts[i], err = w.addNodeHost(spec); err != nil {
+			return err
+		}
+	}
+	list, err := w.reg.Bootstrap(w.epoch)
+	if err != nil {
+		return err
+	}
+	for i, spec := range specs {
+		if err := w.spawnNode(hosts[i], spec, list); err != nil {
+			return err
+		}
+	}
+	regHost, _ := w.eng.HostByIP(w.regAddr.Addr())
+	if _, err := w.eng.Spawn(regHost, registryPort, "registry", w.reg); err != nil {
+		return err
+	}
+	for i, addr := range w.seeds {
+		h, _ := w.eng.HostByIP(addr.Addr())
+		if _, err := w.eng.Spawn(h, seedPort, fmt.Sprintf("seed-%d", i+1), registry.NewSeedNode(list)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// platformProfile is the access link of each app: desktops on broadband, phones on 4G.
+func platformProfile(p string) (client.Platform, netem.Profile) {
+	switch p {
+	case "ios":
+		return client.IOS, netem.Mobile4G
+	case "android":
+		return client.Android, netem.Mobile4G
+	}
+	return client.Desktop, netem.Broadband
+}
+
+func (w *world) buildClients(weights []netem.RegionWeight) error {
+	picker, err := netem.NewRegionPicker(w.matrix, weights)
+	if err != nil {
+		return &Error{Key: "clients.regions", Reason: err.Error()}
+	}
+	platforms := sortedWeights(w.sc.Clients.Platforms)
+	dir := client.NewDirectory()
+	place := w.eng.Stream("client-placement")
+	sessions := w.sc.Clients.Sessions
+	onlineShare := 1.0
+	if sessions.MeanOnline > 0 {
+		onlineShare = float64(sessions.MeanOnline) / float64(sessions.MeanOnline+sessions.MeanOffline)
+	}
+	for i := range w.sc.Clients.Count {
+		name := fmt.Sprintf("client-%d", i)
+		keys := identity.Derive(w.sc.Seed, name)
+		platform := pickWeighted(platforms, place)
+		pl, profile := platformProfile(platform)
+		region := w.matrix.Name(picker.Draw(place))
+		h, err := w.eng.AddHost(sim.HostConfig{Name: name, Region: region, Profile: profile, Cores: 4})
+		if err != nil {
+			return err
+		}
+		cfg := client.Config{Platform: pl, Suite: w.suite, Directory: dir, Seeds: w.seeds}
+		c, err := client.New(cfg, keys)
+		if err != nil {
+			return fmt.Errorf("client %s: %w", name, err)
+		}
+		online := place.Float64() < onlineShare
+		wc := &worldClient{name: name, c: c, id: c.ID(), platform: platform, online: online}
+		if wc.addr, err = w.eng.Spawn(h, clientPort, name, c); err != nil {
+			return err
+		}
+		if !online {
+			if err := w.eng.Invoke(wc.addr, c.GoOffline); err != nil {
+				return err
+			}
+		}
+		w.col.addClient(wc.addr, wc.id, platform, online)
+		w.clients = append(w.clients, wc)
+	}
+	graph := ContactGraph(len(w.clients), w.sc.Workload, w.eng.Stream("contacts"))
+	for i, cs := range graph {
+		w.clients[i].contacts = cs
+	}
+	return nil
+}
+
+type weighted struct {
+	name   string
+	weight float64
+}
+
+func sortedWeights(m map[string]float64) []weighted {
+	out := make([]weighted, 0, len(m))
+	for k, v := range m {
+		out = append(out, weighted{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+func pickWeighted(ws []weighted, r *rand.Rand) string {
+	total := 0.0
+	for _, x := range ws {
+		total += x.weight
+	}
+	v := r.Float64() * total
+	for _, x := range ws {
+		if v < x.weight {
+			return x.name
+		}
+		v -= x.weight
+	}
+	return ws[len(ws)-1].name
+}
+
+// expAfter draws the time to the next event of a Poisson process with rate perHour.
+func expAfter(perHour float64, r *rand.Rand) time.Duration {
+	if perHour <= 0 {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(r.ExpFloat64() / perHour * float64(time.Hour))
+}

@@ -1,0 +1,143 @@
+package sim
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/netem"
+)
+
+// pingPong calls a random peer, waits for the answer, then sleeps a random 1-20 ms and again.
+// Its callbacks are bound once, so steady state allocates nothing.
+type pingPong struct {
+	env    actor.Env
+	peers  []actor.Addr
+	tick   func()
+	onDone func(actor.Response, error)
+}
+
+func (p *pingPong) Start(env actor.Env) {
+	p.env = env
+	p.tick = p.call
+	p.onDone = p.done
+	env.After(time.Duration(env.Rand().IntN(20_000))*time.Microsecond, p.tick)
+}
+
+func (p *pingPong) call() {
+	r := p.env.Rand()
+	to := p.peers[r.IntN(len(p.peers))]
+	p.env.Call(to, actor.Request{Method: "ping", Size: 200 + r.IntN(2000)}, time.Second, p.onDone)
+}
+
+func (p *pingPong) done(actor.Response, error) {
+	p.env.After(time.Duration(1000+p.env.Rand().IntN(19_000))*time.Microsecond, p.tick)
+}
+
+func (p *pingPong) Handle(_ actor.Addr, req actor.Request, r actor.Responder) {
+	r.Respond(actor.Response{Status: 200, Size: req.Size / 2})
+}
+
+// buildPingPong makes a world of n pingPong actors, one per host.
+func buildPingPong(b *testing.B, n int, network *netem.Network) *Engine {
+	e, err := New(Config{Seed: 1, Network: network, Latency: 5 * time.Millisecond})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var picker *netem.RegionPicker
+	if network != nil {
+		if picker, err = netem.NewRegionPicker(network.Matrix(), netem.DefaultClientWeights()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	place := e.Stream("placement")
+	profiles := []netem.Profile{netem.DataCentre, netem.Broadband}
+	peers := make([]actor.Addr, 0, n)
+	for i := range n {
+		hc := HostConfig{Name: fmt.Sprintf("h%d", i)}
+		if network != nil {
+			hc.Region = network.Matrix().Name(picker.Draw(place))
+			hc.Profile = profiles[i%len(profiles)]
+		}
+		h, err := e.AddHost(hc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		peers = append(peers, actorAt(e, h, 1))
+	}
+	for i := range n {
+		if _, err := e.Spawn(HostID(i), 1, "", &pingPong{peers: peers}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// Warm up: fill the queue and the pools to their steady-state size.
+	e.RunFor(2 * time.Second)
+	return e
+}
+
+func benchEngine(b *testing.B, network *netem.Network) {
+	const actors = 10_000
+	e := buildPingPong(b, actors, network)
+	runtime.GC()
+	start := e.Stats().Events
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Step()
+	}
+	events := e.Stats().Events - start
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(e.Now().Sub(e.Epoch()).Seconds(), "virtual-s")
+}
+
+// BenchmarkEngineRaw: timer and message events between 10,000 actors on the ideal network. One
+// op is one queue entry (a callback, or a superseded timeout discarded).
+func BenchmarkEngineRaw(b *testing.B) { benchEngine(b, nil) }
+
+// BenchmarkEngineNetem: the same traffic through netem: region matrix, jittered access links,
+// bandwidth queues on both ends.
+func BenchmarkEngineNetem(b *testing.B) {
+	network, err := netem.New(netem.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchEngine(b, network)
+}
+
+// BenchmarkActorMemory reports the heap held per actor (host, actor record, streams, address
+// map entries) in a world of 10,000 hosts with one idle actor each.
+func BenchmarkActorMemory(b *testing.B) {
+	const n = 10_000
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		network, err := netem.New(netem.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		e, err := New(Config{Network: network})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for range n {
+			h, err := e.AddHost(HostConfig{Region: "eu-central-1", Profile: netem.Broadband})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := e.Spawn(h, 1, "", idle{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/actor")
+		runtime.KeepAlive(e)
+	}
+}
+
+type idle struct{}
+
+func (idle) Start(actor.Env)                                   {}
+func (idle) Handle(actor.Addr, actor.Request, actor.Responder) {}

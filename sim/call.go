@@ -1,0 +1,277 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+)
+
+// CallError is what a failed call's done receives. Test it with errors.Is against
+// actor.ErrTimeout or actor.ErrUnreachable.
+type CallError struct {
+	Method  string
+	To      actor.Addr
+	Timeout time.Duration
+	Reason  string // why, in words
+	Err     error  // actor.ErrTimeout or actor.ErrUnreachable
+}
+
+func (e *CallError) Error() string {
+	return fmt.Sprintf("sim: call %s to %v: %s: %v", e.Method, e.To, e.Reason, e.Err)
+}
+
+func (e *CallError) Unwrap() error { return e.Err }
+
+// callRec is one call, from Env.Call until its done has run and nothing in flight refers to it
+// any more. Records are pooled in chunks that never move; a *callRec is also the Responder handed
+// to the callee. Fields read on every event of a call come first, to share a cache line.
+type callRec struct {
+	flags  callFlags
+	gen    uint32
+	slot   uint32
+	caller *actorEnv
+	callee *actorEnv // nil when the call failed before reaching anyone
+	done   func(actor.Response, error)
+	from   actor.Addr // the caller's address, as the callee sees it
+	req    actor.Request
+	resp   actor.Response
+	tmo    time.Duration
+	err    error
+	// lanePos is the absolute position of the deadline in lane lane-1 (lane 0: in the heap).
+	lanePos uint64
+	lane    uint8
+}
+
+// callChunk records are allocated together, for locality and to keep pointers stable.
+const callChunk = 256
+
+type callFlags uint8
+
+const (
+	fReqInFlight   callFlags = 1 << iota // a kindRequest event is queued
+	fRespInFlight                        // a kindResponse event is queued
+	fFailPending                         // a kindFail event is queued
+	fTimeoutQueued                       // a kindTimeout event is queued
+	fDelivered                           // the callee's Handle has run: its Responder is live
+	fResponded                           // Respond has been called
+	fDone                                // done has run, or never will (the caller is gone)
+)
+
+var _ actor.Responder = (*callRec)(nil)
+
+func (e *Engine) newCall() *callRec {
+	if n := len(e.callFree); n > 0 {
+		slot := e.callFree[n-1]
+		e.callFree = e.callFree[:n-1]
+		return e.call(slot)
+	}
+	if e.ncalls >= maxSlots {
+		return nil
+	}
+	if e.ncalls%callChunk == 0 {
+		e.callChunks = append(e.callChunks, new([callChunk]callRec))
+	}
+	c := e.call(e.ncalls)
+	*c = callRec{slot: e.ncalls, gen: 1}
+	e.ncalls++
+	return c
+}
+
+func (e *Engine) call(slot uint32) *callRec { return &e.callChunks[slot/callChunk][slot%callChunk] }
+
+// release returns c to the pool once its done has run and no queued event or live Responder
+// needs it. A delivered request whose callee never answers keeps its record: the callee may
+// still answer, and the answer is then counted as late.
+func (e *Engine) release(c *callRec) {
+	const inFlight = fReqInFlight | fRespInFlight | fFailPending
+	if c.flags&fDone == 0 || c.flags&inFlight != 0 {
+		return
+	}
+	if c.flags&fDelivered != 0 && c.flags&fResponded == 0 && c.callee.alive {
+		return
+	}
+	if c.flags&fTimeoutQueued != 0 {
+		if c.lane > 0 {
+			e.cancelTimeout(c)
+		} else {
+			e.cancelled()
+		}
+	}
+	*c = callRec{slot: c.slot, gen: c.gen + 1}
+	if c.gen == 0 {
+		c.gen = 1
+	}
+	e.callFree = append(e.callFree, c.slot)
+}
+
+func discardDone(actor.Response, error) {}
+
+func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration, done func(actor.Response, error)) {
+	e := a.e
+	if !a.alive {
+		return
+	}
+	if done == nil {
+		done = discardDone
+	}
+	if timeout <= 0 {
+		timeout = e.timeout
+	}
+	c := e.newCall()
+	if c == nil {
+		return // over half a billion calls in flight; the caller's own timeout logic must cope
+	}
+	e.stats.Calls++
+	t := a.time()
+	c.caller, c.done, c.from, c.req, c.tmo = a, done, a.addr, req, timeout
+	deadline := t + int64(timeout)
+
+	callee := e.actorAt(to)
+	if callee == nil || !callee.alive {
+		// Connection refused comes back after a round trip to the host, if there is one.
+		at := t
+		if h, ok := e.byIP[to.Addr()]; ok {
+			at += e.rtt(a.host, h)
+		}
+		e.fail(c, to, min(at, deadline), "nothing listens there")
+		return
+	}
+	c.callee = callee
+	if e.net != nil && !e.net.Reachable(a.host, callee.host, unixTime(t)) {
+		e.fail(c, to, min(t+e.rtt(a.host, callee.host), deadline), "a network partition separates the hosts")
+		return
+	}
+	e.scheduleTimeout(c, deadline, int64(timeout))
+	if arrive, ok := e.transit(a.host, callee.host, req.Size, t); ok {
+		c.flags |= fReqInFlight
+		e.schedule(arrive, kindRequest, c.slot, c.gen)
+	} else {
+		e.stats.Lost++
+	}
+}
+
+func (e *Engine) fail(c *callRec, to actor.Addr, at int64, reason string) {
+	c.err = &CallError{Method: c.req.Method, To: to, Timeout: c.tmo, Reason: reason, Err: actor.ErrUnreachable}
+	c.flags |= fFailPending
+	e.schedule(at, kindFail, c.slot, c.gen)
+}
+
+func (e *Engine) rtt(from, to HostID) int64 {
+	if e.net == nil {
+		return 2 * e.latency
+	}
+	return int64(e.net.BaseRTT(from, to))
+}
+
+func (e *Engine) transit(from, to HostID, size int, t int64) (int64, bool) {
+	if e.net == nil {
+		return t + e.latency, true
+	}
+	arrive, ok := e.net.Transit(from, to, size, time.Unix(0, t), &e.hosts[from].rng.r)
+	return arrive.UnixNano(), ok
+}
+
+func (e *Engine) deliverRequest(c *callRec) {
+	c.flags &^= fReqInFlight
+	callee := c.callee
+	if !callee.alive {
+		e.release(c) // the caller times out
+		return
+	}
+	c.flags |= fDelivered
+	e.stats.Events++
+	prev := e.enter(callee)
+	callee.a.Handle(c.from, c.req, c)
+	e.current = prev
+}
+
+// Respond sends the response back through the network. Only the first call counts, and only from
+// the callee's own callbacks; a Responder must not be kept after it has been used, because its
+// record then serves another call.
+func (c *callRec) Respond(resp actor.Response) {
+	if c.flags&(fDelivered|fResponded) != fDelivered {
+		return
+	}
+	e := c.callee.e
+	if e.current != c.callee {
+		return
+	}
+	c.flags |= fResponded
+	callee := c.callee
+	if arrive, ok := e.transit(callee.host, c.caller.host, resp.Size, callee.time()); ok {
+		c.resp = resp
+		c.flags |= fRespInFlight
+		e.schedule(arrive, kindResponse, c.slot, c.gen)
+	} else {
+		e.stats.Lost++
+	}
+	e.release(c)
+}
+
+func (e *Engine) deliverResponse(c *callRec) {
+	c.flags &^= fRespInFlight
+	if c.flags&fDone != 0 {
+		e.stats.LateReplies++
+		e.release(c)
+		return
+	}
+	c.flags |= fDone
+	caller, done, resp := c.caller, c.done, c.resp
+	e.release(c)
+	if !caller.alive {
+		return
+	}
+	e.stats.Events++
+	e.stats.Responses++
+	prev := e.enter(caller)
+	done(resp, nil)
+	e.current = prev
+}
+
+// expire is a deadline from the heap.
+func (e *Engine) expire(c *callRec, gen uint32) {
+	if c.gen != gen {
+		e.stale--
+		return
+	}
+	e.timeOut(c)
+}
+
+func (e *Engine) timeOut(c *callRec) {
+	c.flags &^= fTimeoutQueued
+	if c.flags&fDone != 0 {
+		e.release(c)
+		return
+	}
+	c.flags |= fDone
+	caller, done := c.caller, c.done
+	var err error
+	if caller.alive {
+		err = &CallError{Method: c.req.Method, To: c.callee.addr, Timeout: c.tmo, Reason: fmt.Sprintf("no response within %v", c.tmo), Err: actor.ErrTimeout}
+	}
+	e.release(c)
+	if !caller.alive {
+		return
+	}
+	e.stats.Events++
+	e.stats.TimedOut++
+	prev := e.enter(caller)
+	done(actor.Response{}, err)
+	e.current = prev
+}
+
+func (e *Engine) failCall(c *callRec) {
+	c.flags &^= fFailPending
+	c.flags |= fDone
+	caller, done, err := c.caller, c.done, c.err
+	e.release(c)
+	if !caller.alive {
+		return
+	}
+	e.stats.Events++
+	e.stats.Unreachable++
+	prev := e.enter(caller)
+	done(actor.Response{}, err)
+	e.current = prev
+}

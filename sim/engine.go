@@ -1,0 +1,424 @@
+// Package sim is the deterministic simulation engine: a virtual clock, one event queue ordered by
+// (time, insertion sequence), hosts with CPU cores and network links, and actors that run on them
+// through the actor.Env seam.
+//
+// Everything runs on the caller's goroutine, one callback at a time. Time advances only from event
+// to event, and every random draw comes from a stream derived from (seed, name), so one seed gives
+// one run, byte for byte, whatever GOMAXPROCS is.
+//
+// An actor's Env is its view of the engine. Within one callback, Now starts at the event's time and
+// moves forward only through Work, which queues on the host's cores: what the actor does after
+// Work (send, reply, set a timer) happens when the work is done. Messages cross the network model
+// (package netem): a Call's request and its response each take a Transit, and Call's done runs
+// exactly once, with the response, ErrTimeout or ErrUnreachable (wrapped in a *CallError).
+//
+// The engine keeps per-event work free of allocation in steady state: events are small values in
+// a 4-ary heap, and timers and calls live in pooled records named by slot and generation.
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/netem"
+)
+
+// DefaultEpoch is where virtual time starts unless Config.Epoch says otherwise.
+var DefaultEpoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Config sets up an Engine. The zero value of a field means its default.
+type Config struct {
+	// Seed drives every random stream of the run.
+	Seed uint64
+	// Epoch is the virtual time the run starts at. Default: DefaultEpoch (2025-01-01T00:00:00Z).
+	Epoch time.Time
+	// Network is the link model messages cross. It must have no hosts yet: the engine adds one
+	// per AddHost. Nil means an ideal network where every message takes Latency.
+	Network *netem.Network
+	// Latency is the one-way delay of every message when Network is nil. Zero is a valid value:
+	// messages then arrive at the instant they are sent, after the events already due then.
+	Latency time.Duration
+	// DefaultTimeout applies to calls made with a timeout <= 0. Default: 30 s.
+	DefaultTimeout time.Duration
+	// Cores is the number of CPU cores of hosts whose HostConfig leaves it 0. Default: 1.
+	Cores int
+	// Progress, if set, is called during runs every ProgressEvents events and whenever virtual
+	// time has moved ProgressInterval past the previous call.
+	Progress func(Progress)
+	// ProgressEvents defaults to 1,000,000.
+	ProgressEvents uint64
+	// ProgressInterval defaults to one virtual second.
+	ProgressInterval time.Duration
+}
+
+// Defaults for Config.
+const (
+	DefaultTimeout          = 30 * time.Second
+	DefaultProgressEvents   = 1_000_000
+	DefaultProgressInterval = time.Second
+	maxCores                = 4096
+)
+
+// Progress is what a progress hook is told.
+type Progress struct {
+	Now     time.Time     // current virtual time
+	Elapsed time.Duration // virtual time since the epoch
+	Events  uint64        // events run so far
+}
+
+// Sink receives the events actors report with Env.Observe, with the virtual time and the
+// reporting actor's address.
+type Sink func(at time.Time, from actor.Addr, ev actor.Event)
+
+// Stats counts what the engine did.
+type Stats struct {
+	// Events is the number of callbacks run: timers, world functions, requests handled, calls
+	// completed. Cancelled timers and superseded timeouts are not counted.
+	Events uint64
+	// Calls is the number of Env.Call invocations by live actors.
+	Calls uint64
+	// Responses counts calls completed with a response.
+	Responses uint64
+	// TimedOut counts calls completed with ErrTimeout.
+	TimedOut uint64
+	// Unreachable counts calls completed with ErrUnreachable.
+	Unreachable uint64
+	// LateReplies counts responses that arrived after their call had timed out, and were dropped.
+	LateReplies uint64
+	// Lost counts requests and responses the network dropped in flight (a connection that gave
+	// up after repeated loss, or a partition that started while the call was open).
+	Lost uint64
+	// Queued is the number of entries in the event queue, cancelled ones not yet discarded
+	// included.
+	Queued int
+}
+
+// Engine runs one simulated world. It is not safe for concurrent use; all of it runs on the
+// goroutine that calls its Run methods.
+type Engine struct {
+	cfg     Config
+	net     *netem.Network
+	latency int64
+	timeout time.Duration
+
+	epoch, now int64 // unix ns
+	seq        uint64
+	q          *eventQueue
+	stale      int // queue entries known to be cancelled
+
+	timers     []timerRec
+	timerFree  []uint32
+	callChunks []*[callChunk]callRec
+	ncalls     uint32
+	callFree   []uint32
+	lanes      []lane
+
+	hosts   []hostRec
+	cores   []int64 // per host, cores[coreOff:coreOff+ncores]: unix ns at which each core is free
+	byIP    map[netip.Addr]HostID
+	nextIP  uint32
+	actors4 map[uint64]*actorEnv     // IPv4 actors by addrKey
+	actors6 map[actor.Addr]*actorEnv // the others
+
+	current *actorEnv // actor whose callback is running, nil in world functions
+	running bool
+	sinks   []Sink
+	stats   Stats
+
+	progEvents uint64
+	progAt     int64
+}
+
+// timerRec is a pending After or At callback.
+type timerRec struct {
+	f     func()
+	owner *actorEnv // nil for world functions
+	gen   uint32
+}
+
+// New creates an engine with no hosts.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Epoch.IsZero() {
+		cfg.Epoch = DefaultEpoch
+	}
+	if cfg.Epoch.Year() < 1700 || cfg.Epoch.Year() > 2200 {
+		return nil, fmt.Errorf("sim: epoch %v is outside the years 1700-2200 that virtual time can hold", cfg.Epoch)
+	}
+	if cfg.Latency < 0 {
+		return nil, fmt.Errorf("sim: negative latency %v", cfg.Latency)
+	}
+	if cfg.DefaultTimeout < 0 {
+		return nil, fmt.Errorf("sim: negative default timeout %v", cfg.DefaultTimeout)
+	}
+	if cfg.DefaultTimeout == 0 {
+		cfg.DefaultTimeout = DefaultTimeout
+	}
+	if cfg.Cores < 0 || cfg.Cores > maxCores {
+		return nil, fmt.Errorf("sim: %d cores per host; use 1 to %d", cfg.Cores, maxCores)
+	}
+	if cfg.Cores == 0 {
+		cfg.Cores = 1
+	}
+	if cfg.ProgressInterval < 0 {
+		return nil, fmt.Errorf("sim: negative progress interval %v", cfg.ProgressInterval)
+	}
+	if cfg.ProgressEvents == 0 {
+		cfg.ProgressEvents = DefaultProgressEvents
+	}
+	if cfg.ProgressInterval == 0 {
+		cfg.ProgressInterval = DefaultProgressInterval
+	}
+	if cfg.Network != nil && cfg.Network.Len() > 0 {
+		return nil, errors.New("sim: the network already has hosts; give the engine an empty one and add hosts with AddHost")
+	}
+	e := &Engine{
+		cfg:     cfg,
+		net:     cfg.Network,
+		latency: int64(cfg.Latency),
+		timeout: cfg.DefaultTimeout,
+		epoch:   cfg.Epoch.UnixNano(),
+		q:       new(eventQueue),
+		byIP:    make(map[netip.Addr]HostID),
+		actors4: make(map[uint64]*actorEnv),
+		actors6: make(map[actor.Addr]*actorEnv),
+	}
+	e.now = e.epoch
+	e.q.cur = e.now >> bucketShift
+	e.progEvents = cfg.ProgressEvents
+	e.progAt = e.now + int64(cfg.ProgressInterval)
+	return e, nil
+}
+
+// Network is the link model in use (nil for the ideal network), for scheduling partitions and
+// degradations.
+func (e *Engine) Network() *netem.Network { return e.net }
+
+// Seed is the run's seed.
+func (e *Engine) Seed() uint64 { return e.cfg.Seed }
+
+// Now is the current virtual time.
+func (e *Engine) Now() time.Time { return unixTime(e.now) }
+
+// Epoch is the virtual time the run started at.
+func (e *Engine) Epoch() time.Time { return unixTime(e.epoch) }
+
+func unixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+// Stats reports the counters so far.
+func (e *Engine) Stats() Stats {
+	s := e.stats
+	s.Queued = e.q.len()
+	return s
+}
+
+// AddSink registers a receiver of observed events. Sinks run in registration order.
+func (e *Engine) AddSink(s Sink) {
+	if s != nil {
+		e.sinks = append(e.sinks, s)
+	}
+}
+
+// At runs f at virtual time t (now, if t is in the past), outside any actor. The returned timer
+// cancels it.
+func (e *Engine) At(t time.Time, f func()) actor.Timer {
+	return e.after(nil, clampTime(t), f)
+}
+
+// AfterFunc runs f once d of virtual time has passed, outside any actor.
+func (e *Engine) AfterFunc(d time.Duration, f func()) actor.Timer {
+	return e.after(nil, e.now+int64(max(d, 0)), f)
+}
+
+func clampTime(t time.Time) int64 {
+	switch {
+	case t.Year() < 1700:
+		return math.MinInt64
+	case t.Year() > 2200:
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+func (e *Engine) after(owner *actorEnv, at int64, f func()) actor.Timer {
+	if f == nil {
+		return actor.Timer{}
+	}
+	slot, ok := e.newTimer()
+	if !ok {
+		return actor.Timer{}
+	}
+	rec := &e.timers[slot]
+	rec.f, rec.owner = f, owner
+	e.schedule(at, kindTimer, slot, rec.gen)
+	return actor.NewTimer(uint64(rec.gen)<<32|uint64(slot), e)
+}
+
+func (e *Engine) newTimer() (uint32, bool) {
+	if n := len(e.timerFree); n > 0 {
+		slot := e.timerFree[n-1]
+		e.timerFree = e.timerFree[:n-1]
+		return slot, true
+	}
+	if len(e.timers) >= maxSlots {
+		return 0, false
+	}
+	e.timers = append(e.timers, timerRec{gen: 1})
+	return uint32(len(e.timers) - 1), true
+}
+
+func (e *Engine) releaseTimer(slot uint32) {
+	rec := &e.timers[slot]
+	rec.f, rec.owner = nil, nil
+	rec.gen++
+	if rec.gen == 0 {
+		rec.gen = 1
+	}
+	e.timerFree = append(e.timerFree, slot)
+}
+
+// StopTimer implements actor.TimerStopper.
+func (e *Engine) StopTimer(id uint64) bool {
+	slot, gen := uint32(id), uint32(id>>32)
+	if int(slot) >= len(e.timers) || e.timers[slot].gen != gen || e.timers[slot].f == nil {
+		return false
+	}
+	e.releaseTimer(slot)
+	e.cancelled()
+	return true
+}
+
+// schedule queues an event; times in the past run now.
+func (e *Engine) schedule(at int64, k kind, slot, gen uint32) {
+	e.seq++
+	e.q.push(event{at: max(at, e.now), seq: e.seq, ref: slot<<kindBits | uint32(k), gen: gen})
+}
+
+// cancelled notes one more dead entry in the queue and sweeps the queue when they are many, so
+// that timers stopped and calls answered long before their deadline do not slow every push and
+// pop. The sweep keeps (time, seq) order, so it cannot change what runs when.
+func (e *Engine) cancelled() {
+	e.stale++
+	if e.stale < 1024 || e.stale < e.q.len()/2 {
+		return
+	}
+	e.q.filter(e.live)
+	e.stale = 0
+}
+
+func (e *Engine) live(ev *event) bool {
+	slot := ev.slot()
+	switch ev.kind() {
+	case kindTimer:
+		return e.timers[slot].gen == ev.gen
+	case kindLane:
+		return true
+	}
+	return e.call(slot).gen == ev.gen
+}
+
+// Step runs the next queued event (or discards it if it was cancelled). It reports false when
+// the queue is empty. Step must not be called from inside a callback.
+func (e *Engine) Step() bool {
+	if e.running || e.q.len() == 0 {
+		return false
+	}
+	e.running = true
+	e.step()
+	e.running = false
+	return true
+}
+
+// RunUntil runs every event due at or before t, then leaves the clock at t (if t is later than
+// now). It must not be called from inside a callback; there it returns at once.
+func (e *Engine) RunUntil(t time.Time) {
+	if e.running {
+		return
+	}
+	end := clampTime(t)
+	e.running = true
+	for e.q.len() > 0 && e.q.peek().at <= end {
+		e.step()
+	}
+	e.running = false
+	if end > e.now {
+		e.now = end
+	}
+}
+
+// RunFor runs for d of virtual time from now.
+func (e *Engine) RunFor(d time.Duration) {
+	e.RunUntil(unixTime(e.now + int64(max(d, 0))))
+}
+
+// Run runs until no event is left. A world with periodic timers never empties: use RunUntil.
+func (e *Engine) Run() {
+	if e.running {
+		return
+	}
+	e.running = true
+	for e.q.len() > 0 {
+		e.step()
+	}
+	e.running = false
+}
+
+func (e *Engine) step() {
+	ev := e.q.pop()
+	e.now = ev.at
+	slot := ev.slot()
+	switch ev.kind() {
+	case kindTimer:
+		e.fireTimer(slot, ev.gen)
+	case kindRequest:
+		e.deliverRequest(e.call(slot))
+	case kindResponse:
+		e.deliverResponse(e.call(slot))
+	case kindTimeout:
+		e.expire(e.call(slot), ev.gen)
+	case kindFail:
+		e.failCall(e.call(slot))
+	case kindLane:
+		e.fireLane(slot)
+	}
+	if e.cfg.Progress != nil && (e.stats.Events >= e.progEvents || e.now >= e.progAt) {
+		e.progEvents = e.stats.Events + e.cfg.ProgressEvents
+		e.progAt = e.now + int64(e.cfg.ProgressInterval)
+		e.cfg.Progress(Progress{Now: unixTime(e.now), Elapsed: time.Duration(e.now - e.epoch), Events: e.stats.Events})
+	}
+}
+
+func (e *Engine) fireTimer(slot, gen uint32) {
+	rec := &e.timers[slot]
+	if rec.gen != gen {
+		e.stale--
+		return
+	}
+	f, owner := rec.f, rec.owner
+	e.releaseTimer(slot)
+	if owner == nil {
+		e.stats.Events++
+		f()
+		return
+	}
+	if !owner.alive {
+		return
+	}
+	e.stats.Events++
+	prev := e.enter(owner)
+	f()
+	e.current = prev
+}
+
+// enter makes a the running actor, starting its clock at the event's time.
+func (e *Engine) enter(a *actorEnv) (prev *actorEnv) {
+	prev = e.current
+	if a != prev {
+		a.cursor = e.now
+	}
+	e.current = a
+	return prev
+}

@@ -1,0 +1,198 @@
+package sim
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"time"
+
+	"github.com/sessionsim/sessionsim/netem"
+)
+
+// HostID names a host of an Engine; it is also the host's id in the engine's netem.Network.
+type HostID = netem.HostID
+
+// HostConfig describes a machine. The zero value of a field means its default.
+type HostConfig struct {
+	// Name identifies the host in its random stream and in reports. Default: its IP address.
+	Name string
+	// IP is the host's address, which the peers of its actors see. Default: the next free
+	// address from 10.0.0.1 up.
+	IP netip.Addr
+	// Region is the host's region in the network's matrix. Required when the engine has a
+	// network; ignored on the ideal network.
+	Region string
+	// Profile is the host's access link (netem.DataCentre, netem.Broadband, ...). The zero
+	// profile is an ideal link. Ignored on the ideal network.
+	Profile netem.Profile
+	// Cores is the number of CPU cores that Work queues on. Default: Config.Cores.
+	Cores int
+}
+
+// hostRec is per host; a world has up to ~100,000 hosts.
+type hostRec struct {
+	name    string
+	ip      netip.Addr
+	rng     *stream // draws of the network model for messages this host sends
+	busy    int64   // CPU time charged, ns
+	coreOff uint32
+	ncores  uint32
+}
+
+// AddHost adds a machine to the world.
+func (e *Engine) AddHost(c HostConfig) (HostID, error) {
+	if c.Cores < 0 || c.Cores > maxCores {
+		return 0, fmt.Errorf("sim: host %q: %d cores; use 1 to %d", c.Name, c.Cores, maxCores)
+	}
+	if c.Cores == 0 {
+		c.Cores = e.cfg.Cores
+	}
+	if len(e.cores)+c.Cores > 1<<32-1 {
+		return 0, errors.New("sim: too many cores in the world")
+	}
+	label := c.Name
+	if label == "" {
+		label = fmt.Sprintf("#%d", len(e.hosts))
+	}
+	var region netem.Region
+	if e.net != nil {
+		if c.Region == "" {
+			return 0, fmt.Errorf("sim: host %s needs a region (one of %v)", label, e.net.Matrix().Regions())
+		}
+		var err error
+		if region, err = e.net.Matrix().Lookup(c.Region); err != nil {
+			return 0, fmt.Errorf("sim: host %s: %w", label, err)
+		}
+		if err := c.Profile.Validate(); err != nil {
+			return 0, fmt.Errorf("sim: host %s: %w", label, err)
+		}
+	}
+	ip := c.IP.Unmap()
+	if ip.IsValid() {
+		if _, used := e.byIP[ip]; used {
+			return 0, fmt.Errorf("sim: host %s: IP %v is already taken by another host", label, ip)
+		}
+	} else {
+		var err error
+		if ip, err = e.nextFreeIP(); err != nil {
+			return 0, err
+		}
+	}
+	if c.Name == "" {
+		c.Name = ip.String()
+	}
+	id := HostID(len(e.hosts))
+	if e.net != nil {
+		nid, err := e.net.AddHost(region, c.Profile)
+		if err != nil {
+			return 0, fmt.Errorf("sim: host %s: %w", c.Name, err)
+		}
+		if nid != id {
+			return 0, fmt.Errorf("sim: host %s: the network has hosts the engine did not add; add every host through the engine", c.Name)
+		}
+	}
+	e.hosts = append(e.hosts, hostRec{
+		name:    c.Name,
+		ip:      ip,
+		rng:     e.newStream(domainHost, c.Name, 0),
+		coreOff: uint32(len(e.cores)),
+		ncores:  uint32(c.Cores),
+	})
+	for range c.Cores {
+		e.cores = append(e.cores, e.now)
+	}
+	e.byIP[ip] = id
+	return id, nil
+}
+
+func (e *Engine) nextFreeIP() (netip.Addr, error) {
+	for e.nextIP < 1<<24-2 {
+		e.nextIP++
+		n := e.nextIP
+		ip := netip.AddrFrom4([4]byte{10, byte(n >> 16), byte(n >> 8), byte(n)})
+		if _, used := e.byIP[ip]; !used {
+			return ip, nil
+		}
+	}
+	return netip.Addr{}, errors.New("sim: 10.0.0.0/8 is exhausted; give hosts explicit IPs")
+}
+
+// Hosts is the number of hosts.
+func (e *Engine) Hosts() int { return len(e.hosts) }
+
+// HostIP is the address of host h (invalid for an unknown host).
+func (e *Engine) HostIP(h HostID) netip.Addr {
+	if int(h) >= len(e.hosts) {
+		return netip.Addr{}
+	}
+	return e.hosts[h].ip
+}
+
+// HostByIP finds the host with an address.
+func (e *Engine) HostByIP(ip netip.Addr) (HostID, bool) {
+	h, ok := e.byIP[ip.Unmap()]
+	return h, ok
+}
+
+// HostBusy is the CPU time charged to host h so far, summed over its cores.
+func (e *Engine) HostBusy(h HostID) time.Duration {
+	if int(h) >= len(e.hosts) {
+		return 0
+	}
+	return time.Duration(e.hosts[h].busy)
+}
+
+// work charges cost to the earliest-free core of host h for an actor whose clock reads at, and
+// returns when the work ends.
+func (e *Engine) work(h HostID, at int64, cost int64) int64 {
+	hr := &e.hosts[h]
+	cores := e.cores[hr.coreOff : hr.coreOff+hr.ncores]
+	best := 0
+	for i := 1; i < len(cores); i++ {
+		if cores[i] < cores[best] {
+			best = i
+		}
+	}
+	end := max(at, cores[best]) + cost
+	cores[best] = end
+	hr.busy += cost
+	return end
+}
+
+// Stream is a random stream for the world builder and scenarios, derived from (seed, name) and
+// independent of every actor's and host's stream.
+func (e *Engine) Stream(name string) *rand.Rand { return &e.newStream(domainWorld, name, 0).r }
+
+// Domains keep an actor, a host and a world stream of the same name apart.
+const (
+	domainActor byte = iota + 1
+	domainHost
+	domainWorld
+)
+
+// stream is a PCG generator with its rand.Rand next to it, so a draw touches one cache line.
+type stream struct {
+	r   rand.Rand
+	pcg rand.PCG
+}
+
+func (e *Engine) newStream(domain byte, name string, incarnation uint32) *stream {
+	s := new(stream)
+	e.seedStream(s, domain, name, incarnation)
+	return s
+}
+
+// seedStream derives a PCG stream from SHA-256(seed, domain, incarnation, name), so that adding
+// a stream never changes what the others draw.
+func (e *Engine) seedStream(s *stream, domain byte, name string, incarnation uint32) {
+	buf := make([]byte, 13, 13+len(name))
+	binary.LittleEndian.PutUint64(buf, e.cfg.Seed)
+	buf[8] = domain
+	binary.LittleEndian.PutUint32(buf[9:], incarnation)
+	sum := sha256.Sum256(append(buf, name...))
+	s.pcg.Seed(binary.LittleEndian.Uint64(sum[:8]), binary.LittleEndian.Uint64(sum[8:16]))
+	s.r = *rand.New(&s.pcg)
+}

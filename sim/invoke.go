@@ -1,0 +1,22 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/sessionsim/sessionsim/actor"
+)
+
+// Invoke runs f now as a callback of the actor at addr, as if one of its own timers had fired:
+// what f makes the actor do (send, set timers, observe) is attributed to it and starts at the
+// current virtual time. Scenarios use it to drive actors from outside (a user pressing send,
+// an app going to the background).
+func (e *Engine) Invoke(addr actor.Addr, f func()) error {
+	env, err := e.liveActor(addr)
+	if err != nil {
+		return fmt.Errorf("sim: invoke: %w", err)
+	}
+	prev := e.enter(env)
+	f()
+	e.current = prev
+	return nil
+}

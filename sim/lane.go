@@ -1,0 +1,149 @@
+package sim
+
+// Call deadlines are mostly cancelled: the response comes long before the timeout. Kept in the
+// event heap, each would cost a push and a pop (or a sweep) for nothing, and make every other
+// push and pop slower. But calls that share a timeout duration reach their deadlines in the order
+// they were made, so they can wait in a FIFO "lane" per duration, of which only the head has an
+// entry in the heap. That head entry carries the deadline's own (time, seq), so the order of
+// events is exactly what one heap would give. A cancelled deadline is only marked dead in its
+// lane; dead entries are dropped when they reach the head, or swept when they pile up.
+
+// maxLanes bounds the distinct timeout durations with a lane; others go to the heap.
+const maxLanes = 16
+
+type lane struct {
+	d      int64 // the timeout duration, ns
+	ring   []laneEntry
+	head   int    // ring index of the oldest entry
+	n      int    // entries in the ring
+	popped uint64 // entries removed from the front so far: absolute position of the head
+	dead   int    // entries marked dead
+	queued bool   // the head has an entry in the heap
+}
+
+type laneEntry struct {
+	at   int64
+	seq  uint64
+	slot uint32
+	gen  uint32 // 0: cancelled
+}
+
+// laneFor finds or opens the lane of a timeout duration.
+func (e *Engine) laneFor(d int64) (int, bool) {
+	for i := range e.lanes {
+		if e.lanes[i].d == d {
+			return i, true
+		}
+	}
+	if len(e.lanes) >= maxLanes {
+		return 0, false
+	}
+	e.lanes = append(e.lanes, lane{d: d, ring: make([]laneEntry, 64)})
+	return len(e.lanes) - 1, true
+}
+
+// scheduleTimeout queues c's deadline, in a lane when it can keep the lane in order.
+func (e *Engine) scheduleTimeout(c *callRec, deadline int64, d int64) {
+	c.flags |= fTimeoutQueued
+	deadline = max(deadline, e.now)
+	li, ok := e.laneFor(d)
+	if ok {
+		l := &e.lanes[li]
+		if l.n > 0 && l.ring[(l.head+l.n-1)%len(l.ring)].at > deadline {
+			ok = false // a caller whose clock ran ahead made an earlier call: keep order via the heap
+		}
+	}
+	if !ok {
+		e.schedule(deadline, kindTimeout, c.slot, c.gen)
+		return
+	}
+	l := &e.lanes[li]
+	if l.n == len(l.ring) {
+		l.grow()
+	}
+	e.seq++
+	c.lane = uint8(li + 1)
+	c.lanePos = l.popped + uint64(l.n)
+	l.ring[(l.head+l.n)%len(l.ring)] = laneEntry{at: deadline, seq: e.seq, slot: c.slot, gen: c.gen}
+	l.n++
+	if !l.queued {
+		l.queued = true
+		e.q.push(event{at: deadline, seq: e.seq, ref: uint32(li)<<kindBits | uint32(kindLane)})
+	}
+}
+
+func (l *lane) grow() {
+	ring := make([]laneEntry, 2*len(l.ring))
+	for i := range l.n {
+		ring[i] = l.ring[(l.head+i)%len(l.ring)]
+	}
+	l.ring, l.head = ring, 0
+}
+
+// cancelTimeout marks c's lane entry dead.
+func (e *Engine) cancelTimeout(c *callRec) {
+	l := &e.lanes[c.lane-1]
+	off := c.lanePos - l.popped
+	if off >= uint64(l.n) {
+		return
+	}
+	l.ring[(l.head+int(off))%len(l.ring)].gen = 0
+	l.dead++
+	if l.dead > 4096 && l.dead > l.n/2 {
+		e.sweepLane(l)
+	}
+}
+
+// sweepLane drops the dead entries of a lane in place, keeping order, and tells the live calls
+// where their entries moved. A dead head stays if the heap holds an entry for it.
+func (e *Engine) sweepLane(l *lane) {
+	size := len(l.ring)
+	w := 0
+	dead := 0
+	for i := range l.n {
+		ent := l.ring[(l.head+i)%size]
+		if ent.gen == 0 {
+			if i != 0 || !l.queued {
+				continue
+			}
+			dead = 1
+		} else {
+			e.call(ent.slot).lanePos = l.popped + uint64(w)
+		}
+		l.ring[(l.head+w)%size] = ent
+		w++
+	}
+	l.n, l.dead = w, dead
+}
+
+// fireLane runs the deadline at the head of lane li, then queues the next live head.
+func (e *Engine) fireLane(li uint32) {
+	l := &e.lanes[li]
+	l.queued = false
+	ent := l.pop()
+	if ent.gen == 0 {
+		l.dead--
+	}
+	for l.n > 0 && l.ring[l.head].gen == 0 {
+		l.pop()
+		l.dead--
+	}
+	if l.n > 0 {
+		next := &l.ring[l.head]
+		l.queued = true
+		e.q.push(event{at: next.at, seq: next.seq, ref: li<<kindBits | uint32(kindLane)})
+	}
+	if ent.gen != 0 {
+		c := e.call(ent.slot)
+		c.lane = 0
+		e.timeOut(c)
+	}
+}
+
+func (l *lane) pop() laneEntry {
+	ent := l.ring[l.head]
+	l.head = (l.head + 1) % len(l.ring)
+	l.n--
+	l.popped++
+	return ent
+}
