@@ -55,3 +55,53 @@ func BenchmarkIdleClientMemory(b *testing.B) {
 		runtime.KeepAlive(w)
 	}
 }
+
+// BenchmarkPollRound is one desktop poll round (two members, five namespaces each) through the
+// fake network: the client's signing, onion building, reply opening and parsing, plus the fake
+// nodes' peeling and answering (which the simulator charges to the nodes instead).
+func BenchmarkPollRound(b *testing.B) {
+	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
+		b.Run(mode.String(), func(b *testing.B) {
+			w := newWorld()
+			w.quiet = true
+			f := newFakeNet(b, w, 40, 8)
+			f.suite = cryptomode.New(mode, cryptomode.DefaultCosts)
+			c, _ := newTestClient(b, w, f, "alice", Desktop, func(cfg *Config) { cfg.Suite = f.suite })
+			w.runFor(10 * time.Second)
+			start := c.Stats().Polls
+			for b.Loop() {
+				w.runFor(c.cfg.Poll.Interval)
+			}
+			polls := c.Stats().Polls - start
+			if c.Stats().PollFailures > 0 {
+				b.Fatalf("%d failed polls", c.Stats().PollFailures)
+			}
+			b.ReportMetric(float64(polls)/b.Elapsed().Seconds(), "polls/s")
+		})
+	}
+}
+
+// BenchmarkSendToDelivery is one message from Send to the recipient's decrypt through the fake
+// network (both clients' work and the fake nodes').
+func BenchmarkSendToDelivery(b *testing.B) {
+	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
+		b.Run(mode.String(), func(b *testing.B) {
+			w := newWorld()
+			w.quiet = true
+			f := newFakeNet(b, w, 40, 8)
+			f.suite = cryptomode.New(mode, cryptomode.DefaultCosts)
+			set := func(cfg *Config) { cfg.Suite = f.suite }
+			alice, ea := newTestClient(b, w, f, "alice", IOS, set)
+			bob, _ := newTestClient(b, w, f, "bob", IOS, set)
+			w.runFor(10 * time.Second)
+			for b.Loop() {
+				ea.do(func() { _ = alice.Send(bob.ID(), 200) })
+				w.runFor(2 * time.Second)
+			}
+			if got, sent := bob.Stats().Received, alice.Stats().Sent; got != sent {
+				b.Fatalf("%d of %d delivered", got, sent)
+			}
+			b.ReportMetric(float64(bob.Stats().Received)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}

@@ -243,15 +243,7 @@ func (c *Client) garbage(k GarbageKind) {
 
 // --- pool -------------------------------------------------------------------------------------
 
-// installPool replaces the pool with nodes.
-func (c *Client) installPool(nodes []NodeInfo, src PoolSource) {
-	idx := make([]nodeIdx, len(nodes))
-	for k, n := range nodes {
-		idx[k] = c.rt.dir.intern(n)
-	}
-	c.installList(c.rt.dir.list(idx), src)
-}
-
+// installList replaces the pool with l.
 func (c *Client) installList(l *nodeList, src PoolSource) {
 	c.rt.pool.set(l)
 	// A fresh list starts every node and path with a clean record, as the apps do.
@@ -315,13 +307,13 @@ func (c *Client) seedRound(try int) {
 			}
 			pending--
 			if err == nil && resp.Status == 200 {
-				nodes, derr := decodeSeedResponse(bodyBytes(resp.Body))
+				l, derr := c.rt.dir.decodedList(bodyBytes(resp.Body), decodeSeedResponse)
 				switch {
 				case derr != nil:
 					c.garbage(GarbageMalformedResponse)
-				case len(nodes) > c.cfg.PoolMin:
+				case l.len() > c.cfg.PoolMin:
 					won = true
-					c.installPool(nodes, FromSeeds)
+					c.installList(l, FromSeeds)
 					c.finishBoot(OK)
 					return
 				}
@@ -407,12 +399,12 @@ func (c *Client) refreshTry(try int) {
 		c.onionRequest(t, "oxend_request", rpc, func(res onionResult) {
 			pending--
 			if res.failure == OK {
-				nodes, err := decodeServiceNodes(res.body)
+				l, err := c.serviceNodes(res.body)
 				if err != nil {
 					c.garbage(GarbageMalformedResponse)
 					failed = true
 				} else {
-					lists[k] = c.internAll(nodes)
+					lists[k] = l.sorted
 				}
 			} else {
 				failed = true
@@ -442,6 +434,15 @@ func (c *Client) refreshTry(try int) {
 			fallback()
 		})
 	}
+}
+
+// serviceNodes reads the node list of an oxend_request answer.
+func (c *Client) serviceNodes(body []byte) (*nodeList, error) {
+	result, err := serviceNodesResult(body)
+	if err != nil {
+		return nil, err
+	}
+	return c.rt.dir.decodedList(result, parseNodeStates)
 }
 
 func (c *Client) internAll(nodes []NodeInfo) []nodeIdx {

@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"encoding/binary"
+	"hash/maphash"
 	"reflect"
 	"runtime"
 	"slices"
@@ -38,11 +39,20 @@ type Directory struct {
 	lists map[string]weak.Pointer[nodeList]
 	// configs are the distinct client configurations: clients with equal settings share one.
 	configs []*Config
+	// decoded maps the digest of a node-list answer to its list: thousands of clients fetch the
+	// same answer from the seed nodes, and it is parsed once.
+	decoded map[bodyKey]weak.Pointer[nodeList]
+	seeds   [2]maphash.Seed
 }
+
+// bodyKey is a 128-bit digest of an answer body. The hash seeds differ between processes, which
+// can only change which (astronomically unlikely) collisions happen, never what a client does.
+type bodyKey [2]uint64
 
 // NewDirectory returns an empty directory.
 func NewDirectory() *Directory {
-	return &Directory{byKey: make(map[[32]byte]nodeIdx), lists: make(map[string]weak.Pointer[nodeList])}
+	return &Directory{byKey: make(map[[32]byte]nodeIdx), lists: make(map[string]weak.Pointer[nodeList]),
+		decoded: make(map[bodyKey]weak.Pointer[nodeList]), seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 }
 
 // config returns the shared copy of c (which must be complete and is never changed after).
@@ -189,6 +199,48 @@ func (d *Directory) list(idx []nodeIdx) *nodeList {
 	d.lists[k] = wp
 	runtime.AddCleanup(l, d.forget, listKey{k, wp})
 	return l
+}
+
+// decodedList returns the list of nodes in a node-list answer, parsing it with decode unless an
+// identical answer was parsed before.
+func (d *Directory) decodedList(body []byte, decode func([]byte) ([]NodeInfo, error)) (*nodeList, error) {
+	k := bodyKey{maphash.Bytes(d.seeds[0], body), maphash.Bytes(d.seeds[1], body)}
+	d.mu.RLock()
+	wp, ok := d.decoded[k]
+	d.mu.RUnlock()
+	if ok {
+		if l := wp.Value(); l != nil {
+			return l, nil
+		}
+	}
+	nodes, err := decode(body)
+	if err != nil {
+		return nil, err
+	}
+	idx := make([]nodeIdx, len(nodes))
+	for j, n := range nodes {
+		idx[j] = d.intern(n)
+	}
+	l := d.list(idx)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	wp = weak.Make(l)
+	d.decoded[k] = wp
+	runtime.AddCleanup(l, d.forgetDecoded, decodedKey{k, wp})
+	return l, nil
+}
+
+type decodedKey struct {
+	key bodyKey
+	wp  weak.Pointer[nodeList]
+}
+
+func (d *Directory) forgetDecoded(k decodedKey) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.decoded[k.key] == k.wp {
+		delete(d.decoded, k.key)
+	}
 }
 
 type listKey struct {

@@ -84,6 +84,32 @@ func TestDirectoryForgetsUnusedLists(t *testing.T) {
 	runtime.KeepAlive(keep)
 }
 
+func TestDirectoryParsesAnAnswerOnce(t *testing.T) {
+	d := NewDirectory()
+	body := []byte(`{"service_node_states":[{"public_ip":"10.0.0.1","storage_port":22021,` +
+		`"pubkey_ed25519":"0100000000000000000000000000000000000000000000000000000000000000",` +
+		`"pubkey_x25519":"0200000000000000000000000000000000000000000000000000000000000000"}]}`)
+	calls := 0
+	decode := func(b []byte) ([]NodeInfo, error) {
+		calls++
+		return parseNodeStates(b)
+	}
+	a, err := d.decodedList(body, decode)
+	require.NoError(t, err)
+	b, err := d.decodedList(slices.Clone(body), decode)
+	require.NoError(t, err)
+	assert.Same(t, a, b)
+	assert.Equal(t, 1, calls, "the second, identical answer is not parsed again")
+	assert.Equal(t, 1, a.len())
+	assert.Equal(t, netip.MustParseAddrPort("10.0.0.1:22021"), d.addr(a.ordered[0]))
+
+	_, err = d.decodedList([]byte("{"), decode)
+	assert.Error(t, err)
+	_, err = d.decodedList([]byte("{"), decode)
+	assert.Error(t, err)
+	assert.Equal(t, 3, calls, "failures are not remembered")
+}
+
 func TestListOrderIndependentOfInterning(t *testing.T) {
 	// Two directories that interned the same nodes in opposite orders give clients the same
 	// draws: picks index the list in key order.

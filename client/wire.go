@@ -259,8 +259,9 @@ func decodeSeedResponse(body []byte) ([]NodeInfo, error) {
 	return parseNodeStates(env.Result)
 }
 
-// decodeServiceNodes reads the batch answer of an oxend_request get_service_nodes.
-func decodeServiceNodes(body []byte) ([]NodeInfo, error) {
+// serviceNodesResult reads the batch answer of an oxend_request get_service_nodes and returns
+// oxend's result, {"service_node_states":[...]}.
+func serviceNodesResult(body []byte) ([]byte, error) {
 	code, sub, err := firstResult(body)
 	if err != nil {
 		return nil, err
@@ -272,7 +273,7 @@ func decodeServiceNodes(body []byte) ([]NodeInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseNodeStates(r.Result)
+	return r.Result, nil
 }
 
 // rawData is the stored form of a message: message.Build returns it base64-encoded as the store's

@@ -182,8 +182,8 @@ type OnionHop struct {
 	Role  HopRole
 	// Next is the next node's Ed25519 key (relay).
 	Next [32]byte
-	// Method and Owner are the RPC the destination ran and the account it named (zero when
-	// the method names none).
+	// Method and Owner are the RPC the destination ran and the account it named (for a batch,
+	// the first account its subrequests name; zero when none is named).
 	Method string
 	Owner  [33]byte
 	// Host and Target are the server a proxy posted to.

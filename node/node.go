@@ -58,7 +58,6 @@ type Node struct {
 	rnd      randReader
 
 	view    *view
-	addrs   map[actor.Addr][32]byte // funded nodes by storage address
 	limiter *rateLimiter
 	reach   *reachScheduler
 
@@ -91,7 +90,6 @@ func New(cfg Config, keys identity.Keys, st store.Store) (*Node, error) {
 		keys:      keys,
 		x25519:    kp,
 		st:        st,
-		addrs:     map[actor.Addr][32]byte{},
 		limiter:   newRateLimiter(cfg.RateLimit),
 		reach:     newReachScheduler(cfg.Reachability, keys.Ed25519Public),
 		transfers: map[transferKey]*transfer{},
@@ -223,12 +221,8 @@ func (n *Node) applyList(l *registry.List) {
 		return // already seen
 	}
 	old := n.view
-	cur := newView(l)
+	cur := viewOf(l)
 	n.view = cur
-	clear(n.addrs)
-	for _, p := range cur.all {
-		n.addrs[p.Addr] = p.Ed25519
-	}
 	ev := deriveEvents(old, cur, n.keys.Ed25519Public)
 	n.env.Observe(ListApplied{Height: l.Height, Nodes: len(cur.all), Swarms: cur.ring.Len(), Swarm: ev.ours})
 	prev := swarm.Unassigned
@@ -248,8 +242,10 @@ func (n *Node) applyList(l *registry.List) {
 	n.scheduleReach()
 }
 
-// cleanup is the periodic expiry sweep.
+// cleanup is the periodic expiry sweep; it also forgets rate-limit buckets that have refilled,
+// as the storage server does on the same 10 s timer.
 func (n *Node) cleanup() {
+	n.limiter.clean(n.env.Now())
 	c, err := n.st.CleanExpired(n.nowMS())
 	if err == nil && c > 0 {
 		n.env.Observe(ExpiredSwept{Messages: c})

@@ -179,7 +179,7 @@ func TestOnionFailures(t *testing.T) {
 		resp := postOnion(t, tn, 0, built.Body)
 		assert.Equal(t, 502, resp.Status)
 		for _, c := range tn.w.calls[calls:] {
-			_, isNode := tn.nodes[0].addrs[c.to]
+			_, isNode := tn.nodes[0].view.fromAddr(c.to)
 			assert.True(t, isNode || c.to == addrN(0), "a node only ever calls nodes (called %v)", c.to)
 		}
 	})

@@ -53,9 +53,22 @@ func (n *Node) onSwarmEvents(ev swarmEvents) {
 	v := n.view
 	switch {
 	case ev.dissolved:
+		// Everything goes to its new owners, the node's new swarm included; one pass finds
+		// which swarms own anything here.
+		owners := map[swarm.ID]bool{}
+		_ = n.st.EachInRange(store.FullSpace, func(m store.Message) bool {
+			if id, ok := v.ownerSwarm(m.Owner.SwarmSpace()); ok {
+				owners[id] = true
+			}
+			return true
+		})
 		for _, id := range v.ring.IDs() {
-			rng, _ := v.spaceRange(id)
-			n.pushToSwarm(id, rng, MoveDissolved)
+			if owners[id] {
+				rng, _ := v.spaceRange(id)
+				for _, p := range v.membersOf(id) {
+					n.startTransfer(p, id, rng, MoveDissolved)
+				}
+			}
 		}
 	case ev.moved, ev.joined:
 		// A node that moved keeps its data until it expires; one that joined receives.
@@ -80,7 +93,7 @@ func (n *Node) onSwarmEvents(ev swarmEvents) {
 
 // pushToSwarm pushes the messages in rng to every member of swarm id.
 func (n *Node) pushToSwarm(id swarm.ID, rng store.SpaceRange, reason MoveReason) {
-	if id == n.Swarm() || !n.hasMessagesIn(rng) {
+	if !n.hasMessagesIn(rng) {
 		return
 	}
 	for _, p := range n.view.membersOf(id) {
@@ -237,7 +250,7 @@ func (n *Node) handleData(from actor.Addr, req actor.Request, r actor.Responder)
 // fromNode reports whether from is the storage address of a funded node in the node's list:
 // the "sn." commands are refused to anyone else, as OxenMQ refuses them.
 func (n *Node) fromNode(from actor.Addr) bool {
-	_, ok := n.addrs[from]
+	_, ok := n.view.fromAddr(from)
 	return ok
 }
 

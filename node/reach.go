@@ -75,7 +75,10 @@ type reachTest struct {
 type reachScheduler struct {
 	cfg         Reachability
 	self        [32]byte
-	queue       [][32]byte // pop from the back
+	// queue is the shuffled random-test order, popped from the back: indexes into queueKeys,
+	// the (shared) key list it was drawn from, so a node holds 4 bytes per peer, not 32.
+	queue       []int32
+	queueKeys   [][32]byte
 	nextGeneral time.Time  // zero: a general test is due now
 	failing     map[[32]byte]bool
 	failQ       failingHeap
@@ -93,7 +96,8 @@ func (s *reachScheduler) interval(r *rand.Rand) time.Duration {
 
 // Due returns the tests to run at now. known reports whether a key is still a funded node
 // (active or decommissioned); all lists every funded node in a fixed order (sorted), used to
-// refill the random queue.
+// refill the random queue; the scheduler keeps that slice without copying, so it must not
+// change afterwards.
 func (s *reachScheduler) Due(now time.Time, r *rand.Rand, known func([32]byte) bool, all func() [][32]byte) []reachTest {
 	var out []reachTest
 	for s.failQ.Len() > 0 && !s.failQ[0].due.After(now) {
@@ -116,7 +120,7 @@ func (s *reachScheduler) nextRandom(now time.Time, r *rand.Rand, known func([32]
 	}
 	s.nextGeneral = now.Add(s.interval(r))
 	for len(s.queue) > 0 {
-		k := s.queue[len(s.queue)-1]
+		k := s.queueKeys[s.queue[len(s.queue)-1]]
 		s.queue = s.queue[:len(s.queue)-1]
 		if k != s.self && !s.failing[k] && known(k) {
 			return k, true
@@ -124,7 +128,11 @@ func (s *reachScheduler) nextRandom(now time.Time, r *rand.Rand, known func([32]
 	}
 	// The queue ran out: refill it with a fresh shuffle. As in the storage server, the slot
 	// that found the queue empty tests nobody; the next one starts on the new queue.
-	s.queue = append(s.queue[:0], all()...)
+	s.queueKeys = all()
+	s.queue = s.queue[:0]
+	for i := range s.queueKeys {
+		s.queue = append(s.queue, int32(i))
+	}
 	r.Shuffle(len(s.queue), func(i, j int) { s.queue[i], s.queue[j] = s.queue[j], s.queue[i] })
 	return [32]byte{}, false
 }

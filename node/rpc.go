@@ -78,15 +78,28 @@ func (n *Node) serveJSON(body []byte, via Via, done rpcDone) {
 		done("", [33]byte{}, o.status, o.body)
 		return
 	}
-	var owner [33]byte
-	if ow, ok := req.(storage.Owned); ok {
-		owner = ownerOf(ow.Owner())
-	} else if gs, ok := req.(*storage.GetSwarm); ok {
-		owner = ownerOf(gs.Pubkey)
-	}
+	owner, _ := accountOf(req)
 	n.serve(req, rpcCtx{via: via}, func(o outcome) {
 		done(req.Method(), owner, o.status, o.body)
 	})
+}
+
+// accountOf is the account a request names: its own, or for a batch the first subrequest's
+// that names one (what a destination learns about whom the request is for).
+func accountOf(req storage.Request) (store.Owner, bool) {
+	switch r := req.(type) {
+	case storage.Owned:
+		return ownerOf(r.Owner()), true
+	case *storage.GetSwarm:
+		return ownerOf(r.Pubkey), true
+	case *storage.Batch:
+		for _, s := range r.Requests {
+			if o, ok := accountOf(s); ok {
+				return o, true
+			}
+		}
+	}
+	return store.Owner{}, false
 }
 
 func ownerOf(pk storage.Pubkey) store.Owner {

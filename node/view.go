@@ -3,7 +3,9 @@ package node
 import (
 	"bytes"
 	"slices"
+	"sync"
 
+	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/node/store"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/registry"
@@ -12,9 +14,10 @@ import (
 // Peer is a service node as the service-node list describes it.
 type Peer = registry.Peer
 
-// view is a node's indexed copy of a service-node list: swarms sorted by id with their members
-// sorted by Ed25519 key, and lookups by key. It is immutable once built, so handlers can keep
-// one.
+// view is an indexed service-node list: swarms sorted by id with their members sorted by
+// Ed25519 key, and lookups by key and by address. It is immutable once built and shared by
+// every node that applies the same list (see viewOf), so that 2,000 nodes do not each hold
+// their own index of 2,000 peers.
 type view struct {
 	list   *registry.List
 	height uint64
@@ -22,21 +25,58 @@ type view struct {
 	ring   swarm.Ring
 	// members[i] are the members of ring.IDs()[i], sorted by Ed25519 key.
 	members [][]Peer
-	// all funded nodes, sorted by Ed25519 key.
-	all []Peer
+	// all funded nodes, sorted by Ed25519 key, and their keys in the same order.
+	all     []Peer
+	allKeys [][32]byte
+	// byAddr finds a funded node by its storage address.
+	byAddr map[actor.Addr]int32
 }
 
 func cmpPeer(a, b Peer) int { return bytes.Compare(a.Ed25519[:], b.Ed25519[:]) }
 
-func newView(l *registry.List) *view {
-	v := &view{list: l, height: l.Height, hash: l.BlockHash, all: l.Nodes}
-	if !slices.IsSortedFunc(v.all, cmpPeer) {
-		v.all = slices.Clone(l.Nodes)
-		slices.SortFunc(v.all, cmpPeer)
+// viewCache holds the views of the most recent lists: every node of a world applies the same
+// *registry.List, so each is indexed once. A view depends only on its list, so sharing it
+// changes no outcome.
+var viewCache struct {
+	sync.Mutex
+	views [8]*view
+	next  int
+}
+
+// viewOf returns the (shared) view of l.
+func viewOf(l *registry.List) *view {
+	viewCache.Lock()
+	defer viewCache.Unlock()
+	for _, v := range viewCache.views {
+		if v != nil && v.list == l {
+			return v
+		}
 	}
-	v.all = slices.CompactFunc(slices.Clip(v.all), func(a, b Peer) bool { return a.Ed25519 == b.Ed25519 })
+	v := newView(l)
+	viewCache.views[viewCache.next] = v
+	viewCache.next = (viewCache.next + 1) % len(viewCache.views)
+	return v
+}
+
+func newView(l *registry.List) *view {
+	v := &view{list: l, height: l.Height, hash: l.BlockHash, all: slices.Clip(l.Nodes)}
+	sorted := slices.IsSortedFunc(v.all, cmpPeer)
+	dups := false
+	for i := 1; sorted && i < len(v.all); i++ {
+		dups = dups || v.all[i].Ed25519 == v.all[i-1].Ed25519
+	}
+	if !sorted || dups {
+		// Never touch the shared list: sort and de-duplicate a copy.
+		v.all = slices.Clone(l.Nodes)
+		slices.SortStableFunc(v.all, cmpPeer)
+		v.all = slices.CompactFunc(v.all, func(a, b Peer) bool { return a.Ed25519 == b.Ed25519 })
+	}
 	var ids []swarm.ID
-	for _, p := range v.all {
+	v.allKeys = make([][32]byte, len(v.all))
+	v.byAddr = make(map[actor.Addr]int32, len(v.all))
+	for i, p := range v.all {
+		v.allKeys[i] = p.Ed25519
+		v.byAddr[p.Addr] = int32(i)
 		if p.Swarm != swarm.Unassigned {
 			ids = append(ids, p.Swarm)
 		}
@@ -71,13 +111,19 @@ func (v *view) known(ed [32]byte) bool {
 	return ok
 }
 
-// keys lists every funded node's key in sorted order.
-func (v *view) keys() [][32]byte {
-	out := make([][32]byte, len(v.all))
-	for i, p := range v.all {
-		out[i] = p.Ed25519
+// keys lists every funded node's key in sorted order; shared, do not modify.
+func (v *view) keys() [][32]byte { return v.allKeys }
+
+// fromAddr is the funded node listening at addr.
+func (v *view) fromAddr(addr actor.Addr) (Peer, bool) {
+	if v == nil {
+		return Peer{}, false
 	}
-	return out
+	i, ok := v.byAddr[addr]
+	if !ok {
+		return Peer{}, false
+	}
+	return v.all[i], true
 }
 
 // swarmOf is the swarm a node is in (Unassigned when it is not active or not listed).

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"time"
 
+	"sort"
+
+	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/results"
@@ -33,8 +36,14 @@ type Progress struct {
 // Run builds the scenario's world, runs it in virtual time and returns its summary. Everything
 // in the summary is a function of the scenario (seed included) and the binary.
 func Run(sc Scenario, opts RunOptions) (results.Summary, error) {
+	_, s, err := run(sc, opts)
+	return s, err
+}
+
+// run is Run that also hands back the world, for tests that look behind the summary.
+func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 	if err := sc.Validate(); err != nil {
-		return results.Summary{}, err
+		return nil, results.Summary{}, err
 	}
 	if opts.ReplicationSample <= 0 {
 		opts.ReplicationSample = time.Minute
@@ -56,12 +65,13 @@ func Run(sc Scenario, opts RunOptions) (results.Summary, error) {
 	}
 	w, err := buildWorld(sc, progress)
 	if err != nil {
-		return results.Summary{}, err
+		return nil, results.Summary{}, err
 	}
+	w.pinned = make([]bool, len(w.clients))
 	w.scheduleSessions()
 	w.scheduleWorkload()
 	if err := w.scheduleFaults(); err != nil {
-		return results.Summary{}, err
+		return nil, results.Summary{}, err
 	}
 	w.scheduleChurn()
 	w.scheduleSampling(opts.ReplicationSample, total)
@@ -82,7 +92,7 @@ func Run(sc Scenario, opts RunOptions) (results.Summary, error) {
 	if opts.Progress != nil {
 		opts.Progress(Progress{Phase: "done", Virtual: total, Total: total, Events: s.Engine.Events, Sent: w.col.sent, Delivered: w.col.delivered})
 	}
-	return s, nil
+	return w, s, nil
 }
 
 // scheduleSessions makes clients go offline and come back, with exponential period lengths.
@@ -95,13 +105,11 @@ func (w *world) scheduleSessions() {
 	for i, wc := range w.clients {
 		var toggle func()
 		toggle = func() {
-			wc.online = !wc.online
-			if wc.online {
-				_ = w.eng.Invoke(wc.addr, wc.c.GoOnline)
-			} else {
-				_ = w.eng.Invoke(wc.addr, wc.c.GoOffline)
+			if w.pinned[i] { // an offline fault holds this client; try again later
+				w.eng.AfterFunc(w.sessionLength(wc.online, r), toggle)
+				return
 			}
-			w.col.setOnline(i, wc.online, w.eng.Now())
+			w.setClientOnline(i, !wc.online)
 			w.eng.AfterFunc(w.sessionLength(wc.online, r), toggle)
 		}
 		w.eng.AfterFunc(w.sessionLength(wc.online, r), toggle)
@@ -162,15 +170,51 @@ func (w *world) aliveNodes() []int {
 	return out
 }
 
-// pickNodes draws count distinct running nodes (or fraction of them).
-func (w *world) pickNodes(count int, fraction float64) []int {
+// pickNodes draws count distinct running nodes (or fraction of them): at random, or for target
+// "paths" the nodes on most clients' current onion paths.
+func (w *world) pickNodes(count int, fraction float64, target string) []int {
 	alive := w.aliveNodes()
 	if count == 0 {
 		count = int(fraction*float64(len(alive)) + 0.5)
 	}
 	count = min(count, len(alive))
 	w.rng.Shuffle(len(alive), func(i, j int) { alive[i], alive[j] = alive[j], alive[i] })
+	if target == "paths" {
+		uses := map[actor.Addr]int{}
+		for _, wc := range w.clients {
+			for _, path := range wc.c.Paths() {
+				for _, hop := range path {
+					uses[hop]++
+				}
+			}
+		}
+		sort.SliceStable(alive, func(i, j int) bool { return uses[w.nodes[alive[i]].addr] > uses[w.nodes[alive[j]].addr] })
+	}
 	return alive[:count]
+}
+
+// pickClients draws count distinct clients (or fraction of them).
+func (w *world) pickClients(count int, fraction float64) []int {
+	idx := w.rng.Perm(len(w.clients))
+	if count == 0 {
+		count = int(fraction*float64(len(idx)) + 0.5)
+	}
+	return idx[:min(count, len(idx))]
+}
+
+// setClientOnline switches client i on or off now.
+func (w *world) setClientOnline(i int, online bool) {
+	wc := w.clients[i]
+	if wc.online == online {
+		return
+	}
+	wc.online = online
+	if online {
+		_ = w.eng.Invoke(wc.addr, wc.c.GoOnline)
+	} else {
+		_ = w.eng.Invoke(wc.addr, wc.c.GoOffline)
+	}
+	w.col.setOnline(i, online, w.eng.Now())
 }
 
 func (w *world) crashNode(i int) {
@@ -188,7 +232,7 @@ func (w *world) scheduleFaults() error {
 		switch f.Kind {
 		case "crash":
 			w.eng.At(at, func() {
-				for _, i := range w.pickNodes(f.Count, f.Fraction) {
+				for _, i := range w.pickNodes(f.Count, f.Fraction, f.Target) {
 					w.crashNode(i)
 				}
 			})
@@ -198,9 +242,23 @@ func (w *world) scheduleFaults() error {
 				if f.For > 0 {
 					until = at.Add(f.For)
 				}
-				for _, i := range w.pickNodes(f.Count, f.Fraction) {
+				for _, i := range w.pickNodes(f.Count, f.Fraction, f.Target) {
 					_ = w.net.Degrade(w.nodes[i].host, netem.Degradation{Start: at, End: until, Latency: f.AddedLatency, Loss: f.Loss})
 				}
+			})
+		case "offline":
+			w.eng.At(at, func() {
+				picked := w.pickClients(f.Count, f.Fraction)
+				for _, i := range picked {
+					w.pinned[i] = true
+					w.setClientOnline(i, false)
+				}
+				w.eng.AfterFunc(f.For, func() {
+					for _, i := range picked {
+						w.pinned[i] = false
+						w.setClientOnline(i, true)
+					}
+				})
 			})
 		case "partition":
 			inside := map[string]bool{}
@@ -242,7 +300,7 @@ func (w *world) scheduleChurn() {
 			if !w.eng.Now().Before(stopAt) {
 				return
 			}
-			for _, i := range w.pickNodes(1, 0) {
+			for _, i := range w.pickNodes(1, 0, "random") {
 				w.crashNode(i)
 			}
 			w.eng.AfterFunc(expAfter(ch.CrashesPerHour, r), crash)

@@ -142,10 +142,13 @@ type Fault struct {
 	At time.Duration `mapstructure:"at" yaml:"at" json:"at"`
 	// For is how long it lasts; 0 means until the end (crashes are permanent).
 	For time.Duration `mapstructure:"for" yaml:"for" json:"for"`
-	// Kind is "crash" (Count random nodes, or Fraction of them, crash), "partition" (the
-	// regions in Regions are cut off from the rest), or "degrade" (Count or Fraction of random
-	// nodes get AddedLatency and Loss).
-	Kind         string        `mapstructure:"kind" yaml:"kind" json:"kind"`
+	// Kind is "crash" (Count nodes, or Fraction of them, crash), "partition" (the regions in
+	// Regions are cut off from the rest), "degrade" (Count or Fraction of nodes get
+	// AddedLatency and Loss), or "offline" (Count or Fraction of clients go offline for For).
+	Kind string `mapstructure:"kind" yaml:"kind" json:"kind"`
+	// Target chooses the nodes of a crash or degrade: "random" (default) or "paths" (nodes
+	// that are on clients' onion paths at that moment, most used first).
+	Target       string        `mapstructure:"target" yaml:"target" json:"target"`
 	Count        int           `mapstructure:"count" yaml:"count" json:"count"`
 	Fraction     float64       `mapstructure:"fraction" yaml:"fraction" json:"fraction"`
 	Regions      []string      `mapstructure:"regions" yaml:"regions" json:"regions"`

@@ -142,7 +142,26 @@ func (s *Scenario) validateFaults() error {
 		if f.For < 0 {
 			return bad(key("for"), f.For, "must not be negative")
 		}
+		if f.Target != "" && f.Target != "random" && f.Target != "paths" {
+			return bad(key("target"), f.Target, "must be \"random\" or \"paths\"")
+		}
 		switch f.Kind {
+		case "offline":
+			if f.Count < 0 {
+				return bad(key("count"), f.Count, "must not be negative")
+			}
+			if err := fraction(key("fraction"), f.Fraction, 0, 1); err != nil {
+				return err
+			}
+			if f.Count == 0 && f.Fraction == 0 {
+				return bad(key("count"), f.Count, "set count or fraction of the clients that go offline")
+			}
+			if f.Count > s.Clients.Count {
+				return bad(key("count"), f.Count, fmt.Sprintf("more than clients.count (%d)", s.Clients.Count))
+			}
+			if f.For <= 0 {
+				return bad(key("for"), f.For, "an offline period needs a positive length")
+			}
 		case "crash", "degrade":
 			if f.Count < 0 {
 				return bad(key("count"), f.Count, "must not be negative")
@@ -169,7 +188,7 @@ func (s *Scenario) validateFaults() error {
 				return bad(key("regions"), f.Regions, "list the regions cut off from the rest")
 			}
 		default:
-			return bad(key("kind"), f.Kind, "must be \"crash\", \"partition\" or \"degrade\"")
+			return bad(key("kind"), f.Kind, "must be \"crash\", \"partition\", \"degrade\" or \"offline\"")
 		}
 	}
 	return nil

@@ -40,6 +40,7 @@ type world struct {
 	nodes    []*worldNode
 	clients  []*worldClient
 	col      *collector
+	pinned   []bool     // clients held offline by a fault
 	rng      *rand.Rand // the world's own stream: faults, churn, workload choices
 	epoch    time.Time
 	planned  int // nodes planned so far (names node-0 ... node-(planned-1))

@@ -12,24 +12,30 @@ import (
 
 // actorEnv is one incarnation of an actor at an address, and its actor.Env. A restarted actor
 // gets a new actorEnv, so callbacks owed to the old one (its timers, its calls' done) are
-// recognised and dropped.
+// recognised and dropped. The fields every event reads come first and fill one cache line.
 type actorEnv struct {
-	e      *Engine
-	a      actor.Actor
-	addr   actor.Addr
-	rng    stream
-	name   string
-	cursor int64 // this actor's clock within the running callback, unix ns
-	host   HostID
-	inc    uint32 // incarnation number at this address
-	alive  bool
+	e     *Engine
+	a     actor.Actor
+	rng   stream
+	host  HostID
+	port  uint16
+	alive bool
+
+	addr actor.Addr
+	name string
+	inc  uint32 // incarnation number at this address
 }
 
 var _ actor.Env = (*actorEnv)(nil)
 
-// time is the actor's clock: the event time moved on by Work. Outside the actor's own callbacks
-// the cursor is stale, and the engine's clock wins.
-func (a *actorEnv) time() int64 { return max(a.cursor, a.e.now) }
+// time is the actor's clock: the event's time moved on by Work within its own callback, and the
+// engine's clock otherwise.
+func (a *actorEnv) time() int64 {
+	if e := a.e; e.current == a {
+		return e.cursor
+	}
+	return a.e.now
+}
 
 func (a *actorEnv) Self() actor.Addr { return a.addr }
 func (a *actorEnv) Now() time.Time   { return unixTime(a.time()) }
@@ -46,7 +52,10 @@ func (a *actorEnv) Work(cost time.Duration) {
 	if cost <= 0 || !a.alive {
 		return
 	}
-	a.cursor = a.e.work(a.host, a.time(), int64(cost))
+	end := a.e.work(a.host, a.time(), int64(cost))
+	if a.e.current == a {
+		a.e.cursor = end
+	}
 }
 
 func (a *actorEnv) Observe(ev actor.Event) {
@@ -83,7 +92,7 @@ func (e *Engine) Spawn(h HostID, port uint16, name string, a actor.Actor) (actor
 	if name == "" {
 		name = addr.String()
 	}
-	e.start(&actorEnv{e: e, a: a, addr: addr, name: name, host: h, inc: inc})
+	e.start(&actorEnv{e: e, a: a, addr: addr, name: name, host: h, port: port, inc: inc})
 	return addr, nil
 }
 
@@ -91,9 +100,9 @@ func (e *Engine) start(env *actorEnv) {
 	e.seedStream(&env.rng, domainActor, env.name, env.inc)
 	env.alive = true
 	e.setActor(env)
-	prev := e.enter(env)
+	fr := e.enter(env)
 	env.a.Start(env)
-	e.current = prev
+	e.leave(fr)
 }
 
 // Crash kills the actor at addr without warning: its pending timers never fire, calls in flight
@@ -115,9 +124,9 @@ func (e *Engine) Stop(addr actor.Addr) error {
 		return fmt.Errorf("sim: stop: %w", err)
 	}
 	if s, ok := env.a.(actor.Stopper); ok {
-		prev := e.enter(env)
+		fr := e.enter(env)
 		s.Stop()
-		e.current = prev
+		e.leave(fr)
 	}
 	env.alive = false
 	return nil
@@ -134,7 +143,7 @@ func (e *Engine) Replace(addr actor.Addr, a actor.Actor) error {
 		return errors.New("sim: replace with a nil actor")
 	}
 	old.alive = false
-	e.start(&actorEnv{e: e, a: a, addr: addr, name: old.name, host: old.host, inc: old.inc + 1})
+	e.start(&actorEnv{e: e, a: a, addr: addr, name: old.name, host: old.host, port: old.port, inc: old.inc + 1})
 	return nil
 }
 

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
@@ -27,20 +28,23 @@ func (e *CallError) Unwrap() error { return e.Err }
 // any more. Records are pooled in chunks that never move; a *callRec is also the Responder handed
 // to the callee. Fields read on every event of a call come first, to share a cache line.
 type callRec struct {
-	flags  callFlags
-	gen    uint32
-	slot   uint32
-	caller *actorEnv
-	callee *actorEnv // nil when the call failed before reaching anyone
-	done   func(actor.Response, error)
-	from   actor.Addr // the caller's address, as the callee sees it
-	req    actor.Request
-	resp   actor.Response
-	tmo    time.Duration
-	err    error
-	// lanePos is the absolute position of the deadline in lane lane-1 (lane 0: in the heap).
-	lanePos uint64
-	lane    uint8
+	// First cache line: what every event of the call reads.
+	flags   callFlags
+	lane    uint8 // 1 + lane of the deadline; 0: the deadline is in the heap
+	gen     uint32
+	slot    uint32
+	caller  *actorEnv
+	callee  *actorEnv // nil when the call failed before reaching anyone
+	done    func(actor.Response, error)
+	tmo     time.Duration
+	lanePos uint64 // absolute position of the deadline in its lane
+	// Second: the response path.
+	from actor.Addr // the caller's address, as the callee sees it
+	resp actor.Response
+	// Third: the request path.
+	req actor.Request
+	err error
+	_   [8]byte // 192 bytes: records in a chunk stay aligned to cache lines
 }
 
 // callChunk records are allocated together, for locality and to keep pointers stable.
@@ -124,7 +128,8 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 	}
 	e.stats.Calls++
 	t := a.time()
-	c.caller, c.done, c.from, c.req, c.tmo = a, done, a.addr, req, timeout
+	c.caller, c.done, c.req, c.tmo = a, done, req, timeout
+	c.from = netip.AddrPortFrom(e.hosts[a.host].ip, a.port)
 	deadline := t + int64(timeout)
 
 	callee := e.actorAt(to)
@@ -181,9 +186,9 @@ func (e *Engine) deliverRequest(c *callRec) {
 	}
 	c.flags |= fDelivered
 	e.stats.Events++
-	prev := e.enter(callee)
+	fr := e.enter(callee)
 	callee.a.Handle(c.from, c.req, c)
-	e.current = prev
+	e.leave(fr)
 }
 
 // Respond sends the response back through the network. Only the first call counts, and only from
@@ -224,9 +229,9 @@ func (e *Engine) deliverResponse(c *callRec) {
 	}
 	e.stats.Events++
 	e.stats.Responses++
-	prev := e.enter(caller)
+	fr := e.enter(caller)
 	done(resp, nil)
-	e.current = prev
+	e.leave(fr)
 }
 
 // expire is a deadline from the heap.
@@ -256,9 +261,9 @@ func (e *Engine) timeOut(c *callRec) {
 	}
 	e.stats.Events++
 	e.stats.TimedOut++
-	prev := e.enter(caller)
+	fr := e.enter(caller)
 	done(actor.Response{}, err)
-	e.current = prev
+	e.leave(fr)
 }
 
 func (e *Engine) failCall(c *callRec) {
@@ -271,7 +276,7 @@ func (e *Engine) failCall(c *callRec) {
 	}
 	e.stats.Events++
 	e.stats.Unreachable++
-	prev := e.enter(caller)
+	fr := e.enter(caller)
 	done(actor.Response{}, err)
-	e.current = prev
+	e.leave(fr)
 }

@@ -125,6 +125,7 @@ type Engine struct {
 	actors6 map[actor.Addr]*actorEnv // the others
 
 	current *actorEnv // actor whose callback is running, nil in world functions
+	cursor  int64     // the running actor's clock: the event's time moved on by its Work
 	running bool
 	sinks   []Sink
 	stats   Stats
@@ -408,17 +409,26 @@ func (e *Engine) fireTimer(slot, gen uint32) {
 		return
 	}
 	e.stats.Events++
-	prev := e.enter(owner)
+	fr := e.enter(owner)
 	f()
-	e.current = prev
+	e.leave(fr)
 }
 
-// enter makes a the running actor, starting its clock at the event's time.
-func (e *Engine) enter(a *actorEnv) (prev *actorEnv) {
-	prev = e.current
-	if a != prev {
-		a.cursor = e.now
+// frame is what enter saves of the running callback, for leave to restore: callbacks nest when
+// a callback spawns, stops or invokes another actor.
+type frame struct {
+	a      *actorEnv
+	cursor int64
+}
+
+// enter makes a the running actor, its clock starting at the event's time.
+func (e *Engine) enter(a *actorEnv) frame {
+	fr := frame{e.current, e.cursor}
+	if a != e.current {
+		e.cursor = e.now
 	}
 	e.current = a
-	return prev
+	return fr
 }
+
+func (e *Engine) leave(fr frame) { e.current, e.cursor = fr.a, fr.cursor }

@@ -15,8 +15,8 @@ func (e *Engine) Invoke(addr actor.Addr, f func()) error {
 	if err != nil {
 		return fmt.Errorf("sim: invoke: %w", err)
 	}
-	prev := e.enter(env)
+	fr := e.enter(env)
 	f()
-	e.current = prev
+	e.leave(fr)
 	return nil
 }

@@ -310,6 +310,16 @@ func bytesField(d *pb.Decoder, f int, wt pb.WireType) ([]byte, error) {
 	return d.Bytes()
 }
 
+// optBytesField reads a bytes field whose empty value means absent, as the encoders treat it,
+// so that decoding and re-encoding give equal values.
+func optBytesField(d *pb.Decoder, f int, wt pb.WireType) ([]byte, error) {
+	b, err := bytesField(d, f, wt)
+	if len(b) == 0 {
+		return nil, err
+	}
+	return b, err
+}
+
 func unmarshalDataMessage(b []byte) (*DataMessage, error) {
 	const layer = "DataMessage"
 	m := &DataMessage{}
@@ -337,7 +347,7 @@ func unmarshalDataMessage(b []byte) (*DataMessage, error) {
 			v, err = uintField(d, f, wt)
 			m.Flags = uint32(v)
 		case dataProfileKey:
-			m.ProfileKey, err = bytesField(d, f, wt)
+			m.ProfileKey, err = optBytesField(d, f, wt)
 		case dataTimestamp:
 			m.Timestamp, err = uintField(d, f, wt)
 		case dataProfile:
@@ -406,12 +416,12 @@ func unmarshalAttachment(b []byte) (AttachmentPointer, error) {
 			raw, err = bytesField(d, f, wt)
 			a.ContentType = string(raw)
 		case attKey:
-			a.Key, err = bytesField(d, f, wt)
+			a.Key, err = optBytesField(d, f, wt)
 		case attSize:
 			v, err = uintField(d, f, wt)
 			a.Size = uint32(v)
 		case attDigest:
-			a.Digest, err = bytesField(d, f, wt)
+			a.Digest, err = optBytesField(d, f, wt)
 		case attFileName:
 			raw, err = bytesField(d, f, wt)
 			a.FileName = string(raw)

@@ -113,6 +113,7 @@ func FuzzUnmarshalContent(f *testing.F) {
 	f.Add(fullContent().Marshal())
 	f.Add([]byte{0x0a, 0x04, 0x12, 0x02, 0x12, 0x00})
 	f.Add([]byte{0x0a, 0x05, 0xaa, 0x06, 0x02, 0x0a, 0x00})
+	f.Add([]byte{0x0a, 0x02, 0x32, 0x00}) // an empty profile key, written but empty
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := UnmarshalContent(b)
 		if err != nil {

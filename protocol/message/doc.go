@@ -16,9 +16,12 @@
 //	  Envelope{type SESSION_MESSAGE (6), timestamp ms, content}
 //	    sealed box to the recipient's X25519 key (32-byte ephemeral key, 16-byte tag)
 //	      M || sender Ed25519 public key (32) || Ed25519 signature (64) over M || A || recipient X25519
-//	        M = Content protobuf, padded with 0x80 then zeros
+//	        M = Content protobuf, 0x80, zeros up to 160k - 1 bytes (see PaddedLen)
 //
-// New-group messages are stored without that framing: the Envelope (type CLOSED_GROUP_MESSAGE, source
-// the group ID) is bencoded with the author's key and signature and encrypted with
-// XChaCha20-Poly1305 under the group key.
+// New-group messages are stored without that framing: the Envelope (type CLOSED_GROUP_MESSAGE,
+// source the group ID, content the unpadded Content) is bencoded with the author's key and
+// signature and encrypted with XChaCha20-Poly1305 under the group key, for namespace 11.
+//
+// StoredSize, TextStoredSize and GroupStoredSize give the exact stored size of a message by
+// arithmetic alone, for simulations that need sizes but not bytes.
 package message

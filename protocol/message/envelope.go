@@ -95,7 +95,7 @@ func UnmarshalEnvelope(b []byte) (*Envelope, error) {
 			e.Timestamp, err = uintField(d, f, wt)
 			seenTS = true
 		case envContent:
-			e.Content, err = bytesField(d, f, wt)
+			e.Content, err = optBytesField(d, f, wt)
 		default:
 			err = d.Skip(wt)
 		}
@@ -201,7 +201,7 @@ func unmarshalWebSocketRequest(b []byte) (*WebSocketRequest, error) {
 			raw, err = bytesField(d, f, wt)
 			r.Path = string(raw)
 		case reqBody:
-			r.Body, err = bytesField(d, f, wt)
+			r.Body, err = optBytesField(d, f, wt)
 		case reqID:
 			r.ID, err = uintField(d, f, wt)
 		default:

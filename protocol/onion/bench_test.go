@@ -8,8 +8,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
-	"sync"
+	"math"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/blake2b"
 	"golang.org/x/crypto/chacha20poly1305"
@@ -17,49 +18,51 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 )
 
-// The primitives an onion layer is made of, as the real suite and this package run them.
-// Compound benchmarks compare their time with the sum of these, measured in the same run.
+// The primitives an onion layer is made of, as the real suite and this package run them. Each
+// setup returns one operation. Compound benchmarks compare their time with the sum of these,
+// measured in the same run.
 var primitives = []struct {
-	name string
-	run  func(b *testing.B)
+	name  string
+	bytes int
+	setup func(tb testing.TB) func()
 }{
-	{"X25519", func(b *testing.B) { // one scalar multiplication with parsed keys (crypto/ecdh)
-		priv, pub := ecdhPair(b, 1), ecdhPair(b, 2).PublicKey()
-		for b.Loop() {
+	{"X25519", 0, func(tb testing.TB) func() { // one scalar multiplication with parsed keys (crypto/ecdh)
+		priv, pub := ecdhPair(tb, 1), ecdhPair(tb, 2).PublicKey()
+		return func() {
 			if _, err := priv.ECDH(pub); err != nil {
-				b.Fatal(err)
+				tb.Fatal(err)
 			}
 		}
 	}},
-	{"KeyGen", func(b *testing.B) { // a private key and its public key (crypto/ecdh)
+	{"KeyGen", 0, func(tb testing.TB) func() { // a private key and its public key (crypto/ecdh)
 		sec := bytes.Repeat([]byte{3}, 32)
-		for b.Loop() {
+		return func() {
 			if _, err := ecdh.X25519().NewPrivateKey(sec); err != nil {
-				b.Fatal(err)
+				tb.Fatal(err)
 			}
 		}
 	}},
-	{"AESGCM-1KiB", func(b *testing.B) {
+	{"AESGCM-1KiB", 1024, func(tb testing.TB) func() {
 		blk, _ := aes.NewCipher(make([]byte, 32))
 		aead, _ := cipher.NewGCM(blk)
-		sealLoop(b, aead)
+		return sealOp(aead)
 	}},
-	{"XChaCha20Poly1305-1KiB", func(b *testing.B) {
+	{"XChaCha20Poly1305-1KiB", 1024, func(tb testing.TB) func() {
 		aead, _ := chacha20poly1305.NewX(make([]byte, 32))
-		sealLoop(b, aead)
+		return sealOp(aead)
 	}},
-	{"HMAC-SHA256", func(b *testing.B) { // the aes-gcm key derivation
+	{"HMAC-SHA256", 0, func(tb testing.TB) func() { // the aes-gcm key derivation
 		var s, out [32]byte
-		for b.Loop() {
+		return func() {
 			m := hmac.New(sha256.New, lokiSalt)
 			m.Write(s[:])
 			m.Sum(out[:0])
 		}
 	}},
-	{"BLAKE2b", func(b *testing.B) { // the xchacha20 key derivation over 96 bytes
+	{"BLAKE2b", 0, func(tb testing.TB) func() { // the xchacha20 key derivation over 96 bytes
 		var in [96]byte
 		var out [32]byte
-		for b.Loop() {
+		return func() {
 			h, _ := blake2b.New256(nil)
 			h.Write(in[:])
 			h.Sum(out[:0])
@@ -67,46 +70,55 @@ var primitives = []struct {
 	}},
 }
 
-func ecdhPair(b *testing.B, seed byte) *ecdh.PrivateKey {
+func ecdhPair(tb testing.TB, seed byte) *ecdh.PrivateKey {
 	k, err := ecdh.X25519().NewPrivateKey(bytes.Repeat([]byte{seed}, 32))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return k
 }
 
-func sealLoop(b *testing.B, aead cipher.AEAD) {
+func sealOp(aead cipher.AEAD) func() {
 	msg := make([]byte, 1024)
 	nonce := make([]byte, aead.NonceSize())
 	out := make([]byte, 0, len(msg)+aead.Overhead())
-	b.SetBytes(int64(len(msg)))
-	for b.Loop() {
-		out = aead.Seal(out[:0], nonce, msg, nil)
-	}
+	return func() { out = aead.Seal(out[:0], nonce, msg, nil) }
 }
 
 func BenchmarkPrimitives(b *testing.B) {
 	for _, p := range primitives {
-		b.Run(p.name, p.run)
+		b.Run(p.name, func(b *testing.B) {
+			op := p.setup(b)
+			b.SetBytes(int64(p.bytes))
+			for b.Loop() {
+				op()
+			}
+		})
 	}
 }
 
-var (
-	primitiveOnce sync.Once
-	primitiveNs   map[string]float64
-)
-
-// measuredPrimitives times every primitive once per process, so the compound benchmarks compare
-// against figures from the same run on the same machine.
-func measuredPrimitives() map[string]float64 {
-	primitiveOnce.Do(func() {
-		primitiveNs = map[string]float64{}
-		for _, p := range primitives {
-			r := testing.Benchmark(p.run)
-			primitiveNs[p.name] = float64(r.T.Nanoseconds()) / float64(r.N)
+// measuredPrimitives times every primitive (about 100 ms each, best of three rounds to shed the
+// noise of a shared machine) right before a compound benchmark, so that both are measured in the
+// same run under the same load. testing.Benchmark cannot be used from inside a benchmark: it
+// waits for the lock the running benchmark holds.
+func measuredPrimitives(tb testing.TB) map[string]float64 {
+	ns := map[string]float64{}
+	for _, p := range primitives {
+		op := p.setup(tb)
+		best := math.Inf(1)
+		for range 3 {
+			n, start := 0, time.Now()
+			for time.Since(start) < 33*time.Millisecond {
+				for range 16 {
+					op()
+				}
+				n += 16
+			}
+			best = min(best, float64(time.Since(start).Nanoseconds())/float64(n))
 		}
-	})
-	return primitiveNs
+		ns[p.name] = best
+	}
+	return ns
 }
 
 // layerPrimitives is the primitive time of one layer seal or open of n plaintext bytes, given
@@ -134,7 +146,7 @@ var benchRPC = []byte(fmt.Sprintf(`{"method":"store","params":{"data":"%s"}}`, b
 func BenchmarkBuild3Hop(b *testing.B) {
 	for _, e := range encTypes {
 		b.Run(e.String(), func(b *testing.B) {
-			ns := measuredPrimitives()
+			ns := measuredPrimitives(b)
 			s := suite(cryptomode.Real)
 			nodes := makeNodes(b, s, 1, 4)
 			p := Path{Hops: hops(nodes[:3]), EncType: e}
@@ -166,7 +178,7 @@ func BenchmarkBuild3Hop(b *testing.B) {
 func BenchmarkPeel(b *testing.B) {
 	for _, e := range encTypes {
 		b.Run(e.String(), func(b *testing.B) {
-			ns := measuredPrimitives()
+			ns := measuredPrimitives(b)
 			s := suite(cryptomode.Real)
 			nodes := makeNodes(b, s, 1, 4)
 			built, err := BuildToNode(s, seeded(1), Path{Hops: hops(nodes[:3]), EncType: e}, nodes[3].Node, benchRPC)

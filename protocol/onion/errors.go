@@ -92,7 +92,8 @@ var (
 	ErrProxyFailed       = &Error{Kind: KindProxyFailed}
 )
 
-// Status is the HTTP status the storage server answers this failure with.
+// Status is the HTTP status of this failure. For the Encrypted kinds it is the status inside the
+// sealed reply, which itself travels with 200 (see ErrorResponse).
 func (e *Error) Status() int {
 	switch e.Kind {
 	case KindTooLarge:
@@ -172,8 +173,10 @@ func NextNodeNotFound(next [32]byte) *Error {
 	return &Error{Kind: KindNextNodeNotFound, Detail: hex.EncodeToString(next[:])}
 }
 
-// SnodeNotReady is a node's answer while it cannot serve; self is its own Ed25519 key, which the
-// storage server names in the text.
+// SnodeNotReady is a node's answer, before it opens a layer, while it cannot serve; self is its
+// own Ed25519 key, which the storage server names in the text. (A destination that opened its
+// layer and then finds itself not ready answers a sealed 503 "Snode not ready" instead, with
+// SealNodeResponse.)
 func SnodeNotReady(self [32]byte) *Error {
 	return &Error{Kind: KindSnodeNotReady, Detail: hex.EncodeToString(self[:])}
 }

@@ -3,6 +3,7 @@ package onion
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -309,4 +310,22 @@ func TestBuildIsDeterministic(t *testing.T) {
 		require.NoError(t, err)
 		assert.NotEqual(t, a.Body, c.Body, "%v", m)
 	}
+}
+
+func TestErrorResponse(t *testing.T) {
+	s := suite(cryptomode.Real)
+	k := Key{EncType: AESGCM, Key: [32]byte{4}}
+	status, body, cost, err := ErrorResponse(s, k, seeded(1), NextNodeNotFound([32]byte{1}))
+	require.NoError(t, err)
+	assert.Equal(t, 502, status)
+	assert.Equal(t, "Next node not found: 01"+strings.Repeat("00", 31), string(body))
+	assert.Zero(t, cost)
+
+	status, body, cost, err = ErrorResponse(s, k, seeded(1), &Error{Kind: KindInvalidURL})
+	require.NoError(t, err)
+	assert.Equal(t, 200, status, "an encrypted failure travels as a reply")
+	assert.Positive(t, cost)
+	got, _, err := OpenNodeResponse(s.Costs(), k, ResponseFormat{}, body)
+	require.NoError(t, err)
+	assert.Equal(t, NodeResponse{Status: 400, Body: []byte("Invalid url")}, got)
 }

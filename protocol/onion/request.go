@@ -75,8 +75,8 @@ type guardJSON struct {
 	HopNo        int    `json:"hop_no,omitempty"`
 }
 
-// ParseGuardRequest parses the body posted to a guard. Failures are *Error of KindTooLarge or
-// KindBadRequest, answered 413 or 400 as the storage server does.
+// ParseGuardRequest parses the body posted to a guard; the ciphertext aliases body. Failures are
+// *Error of KindTooLarge or KindBadRequest, answered 413 or 400 as the storage server does.
 func ParseGuardRequest(body []byte) (Request, error) {
 	if len(body) > MaxBodySize {
 		return Request{}, &Error{Kind: KindTooLarge}

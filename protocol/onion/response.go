@@ -83,6 +83,21 @@ func OpenNodeResponse(c cryptomode.Costs, k Key, f ResponseFormat, reply []byte)
 	return r, cost, nil
 }
 
+// ErrorResponse is a node's answer to a failed hop, as the storage server sends it. Plain-text
+// failures travel with their own status and text. Encrypted ones (Error.Encrypted) travel like a
+// destination's reply: status 200 and, as body, {"status","body"} sealed with the layer's key
+// (Peeled.Reply, which Peel returns along with those failures) and base64-encoded.
+func ErrorResponse(s cryptomode.Suite, reply Key, rnd io.Reader, e *Error) (status int, body []byte, cost time.Duration, err error) {
+	if !e.Encrypted() {
+		return e.Status(), []byte(e.Text()), 0, nil
+	}
+	body, cost, err = SealNodeResponse(s, reply, rnd, ResponseFormat{}, NodeResponse{Status: e.Status(), Body: []byte(e.Text())})
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	return 200, body, cost, nil
+}
+
 // rederiveCost is what a destination spends deriving the reply key again from its secret and
 // the ephemeral key, as the storage server and the community servers do.
 func rederiveCost(c cryptomode.Costs, e EncType) time.Duration {

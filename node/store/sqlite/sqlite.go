@@ -93,11 +93,13 @@ var statements = map[string]string{
 	"expEither":  `UPDATE messages SET expiry = ? WHERE owner = ` + ownerID + ` AND hash = ?`,
 	"expExtend":  `UPDATE messages SET expiry = ? WHERE owner = ` + ownerID + ` AND hash = ? AND expiry < ?`,
 	"expShorten": `UPDATE messages SET expiry = ? WHERE owner = ` + ownerID + ` AND hash = ? AND expiry > ?`,
-	// Messages after last_hash (looked up once, not per row) in insertion order.
-	"retrieve": `SELECT hash, timestamp, expiry, data FROM messages
-		WHERE owner = ` + ownerID + ` AND namespace = ?
+	// Messages after last_hash (looked up once, not per row) in insertion order. The inner
+	// query sorts ids from the covering (owner, namespace, timestamp) index, so the payloads
+	// read are those returned, not the whole mailbox's.
+	"retrieve": `SELECT hash, timestamp, expiry, data FROM messages WHERE id IN (
+		SELECT id FROM messages WHERE owner = ` + ownerID + ` AND namespace = ?
 		AND id > COALESCE((SELECT id FROM messages WHERE hash = ? AND namespace = ? AND owner = ` + ownerID + `), 0)
-		ORDER BY id LIMIT ?`,
+		ORDER BY id LIMIT ?) ORDER BY id`,
 	// Bulk operations select what they touch in insertion order, then act on the same rows
 	// (RETURNING gives no order).
 	"selAll":       `SELECT namespace, hash FROM messages WHERE owner = ` + ownerID + ` ORDER BY id`,

@@ -126,26 +126,42 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
+// plan returns SQLite's query plan for q.
+func plan(t *testing.T, s *Store, q string, args ...any) []string {
+	t.Helper()
+	rows, err := s.db.Query(`EXPLAIN QUERY PLAN `+q, args...)
+	require.NoError(t, err)
+	defer rows.Close()
+	var steps []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		require.NoError(t, rows.Scan(&id, &parent, &notused, &detail))
+		steps = append(steps, detail)
+	}
+	require.NoError(t, rows.Err())
+	return steps
+}
+
+func TestRetrieveReadsOnlyReturnedRows(t *testing.T) {
+	// Sorting happens on ids from the covering index; rows (and payloads) are then read by id.
+	s := openT(t, Config{})
+	defer s.Close()
+	steps := plan(t, s, statements["retrieve"], make([]any, 8)...)
+	assert.Equal(t, "SEARCH messages USING INTEGER PRIMARY KEY (rowid=?)", steps[0], "plan: %q", steps)
+	assert.Contains(t, steps, "SEARCH messages USING COVERING INDEX messages_owner (owner=? AND namespace=?)", "plan: %q", steps)
+}
+
 func TestIterationUsesRowidRange(t *testing.T) {
 	// A page must not cost the whole owner's (or table's) rows: the plan scans the rowid range.
 	s := openT(t, Config{})
 	defer s.Close()
 	_, err := s.db.Exec(`CREATE TEMP TABLE range_owners_x (id INTEGER PRIMARY KEY)`)
 	require.NoError(t, err)
-	rows, err := s.db.Query(`EXPLAIN QUERY PLAN `+fmt.Sprintf(iterStatements["pageIn"], "temp.range_owners_x"), 0, 10)
-	require.NoError(t, err)
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		require.NoError(t, rows.Scan(&id, &parent, &notused, &detail))
-		plan = append(plan, detail)
-	}
-	require.NoError(t, rows.Err())
-	assert.Contains(t, plan[0], "SEARCH m USING INTEGER PRIMARY KEY (rowid>?)", "plan: %q", plan)
-	for _, step := range plan {
-		assert.NotContains(t, step, "TEMP B-TREE", "no sort: %q", plan)
+	steps := plan(t, s, fmt.Sprintf(iterStatements["pageIn"], "temp.range_owners_x"), 0, 10)
+	assert.Contains(t, steps[0], "SEARCH m USING INTEGER PRIMARY KEY (rowid>?)", "plan: %q", steps)
+	for _, step := range steps {
+		assert.NotContains(t, step, "TEMP B-TREE", "no sort: %q", steps)
 	}
 }
 

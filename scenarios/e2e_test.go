@@ -1,0 +1,154 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// small is the end-to-end test network: about 30 nodes and 50 clients, always online unless
+// a test says otherwise.
+func small(t *testing.T, crypto string) Scenario {
+	t.Helper()
+	s := Default()
+	s.Name = "e2e"
+	s.Crypto = crypto
+	s.Nodes.Count = 30
+	s.Clients.Count = 50
+	s.Warmup = time.Minute
+	s.Duration = 8 * time.Minute
+	s.Drain = 2 * time.Minute
+	s.Workload.Contacts = 4
+	s.Workload.MessagesPerHour = 40
+	require.NoError(t, s.Validate())
+	return s
+}
+
+func TestEndToEndNoFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	for _, crypto := range []string{"real", "modeled"} {
+		t.Run(crypto, func(t *testing.T) {
+			_, sum, err := run(small(t, crypto), RunOptions{})
+			require.NoError(t, err)
+			m := sum.Messages
+			require.Greater(t, m.Sent, uint64(150), "the workload sends")
+			assert.Zero(t, m.Pending, "everyone is online")
+			assert.GreaterOrEqual(t, sum.DeliveryRatio, 0.999, "lost: %v", m.LostByCause)
+			assert.Equal(t, m.Sent, m.Delivered+m.Lost+m.Pending+m.Undeliverable)
+			assert.GreaterOrEqual(t, sum.Replication.MinCopies, 5.0, "every stored message is on a whole swarm")
+			assert.Positive(t, sum.OnionRTTMs.P50)
+			assert.Empty(t, sum.Garbage)
+		})
+	}
+}
+
+func TestEndToEndPathNodesCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	sc := small(t, "modeled")
+	sc.Faults = []Fault{{At: 3 * time.Minute, Kind: "crash", Target: "paths", Count: 3}}
+	w, sum, err := run(sc, RunOptions{})
+	require.NoError(t, err)
+	crashed := 0
+	for _, n := range w.nodes {
+		if !n.alive {
+			crashed++
+		}
+	}
+	require.Equal(t, 3, crashed)
+	assert.Positive(t, sum.Paths.Rebuilds, "clients rebuilt paths through the crashed nodes")
+	assert.GreaterOrEqual(t, sum.DeliveryRatio, 0.99, "lost: %v", sum.Messages.LostByCause)
+}
+
+func TestEndToEndOfflineClientCatchesUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	sc := small(t, "modeled")
+	sc.Duration = 12 * time.Minute
+	sc.Faults = []Fault{{At: time.Minute, For: 10 * time.Minute, Kind: "offline", Count: 5}}
+	w, sum, err := run(sc, RunOptions{})
+	require.NoError(t, err)
+	var toOffline, deliveredToOffline int
+	for i, pinnedOnce := range offlineClients(w) {
+		if !pinnedOnce {
+			continue
+		}
+		for _, h := range w.col.order {
+			rec := w.col.messages[h]
+			sentDuringOutage := rec.sentAt.After(w.epoch.Add(sc.Warmup+time.Minute)) && rec.sentAt.Before(w.epoch.Add(sc.Warmup+11*time.Minute))
+			if rec.recipient == i && sentDuringOutage {
+				toOffline++
+				if rec.delivered {
+					deliveredToOffline++
+				}
+			}
+		}
+	}
+	require.Greater(t, toOffline, 10, "messages were sent to the clients while they were away")
+	assert.Equal(t, toOffline, deliveredToOffline, "everything sent while offline arrives after the return")
+	assert.Zero(t, sum.Messages.Pending)
+}
+
+// offlineClients reports which clients the offline fault took down: their lastOnline is the
+// fault's start.
+func offlineClients(w *world) []bool {
+	out := make([]bool, len(w.clients))
+	for i := range w.clients {
+		out[i] = !w.col.lastOnline[i].IsZero()
+	}
+	return out
+}
+
+func TestEndToEndUnknownRecipients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	sc := small(t, "modeled")
+	sc.Duration = 4 * time.Minute
+	sc.Workload.UnknownRecipientShare = 0.25
+	w, sum, err := run(sc, RunOptions{})
+	require.NoError(t, err)
+	m := sum.Messages
+	require.Positive(t, m.Undeliverable)
+	unknownStored := 0
+	for _, h := range w.col.order {
+		rec := w.col.messages[h]
+		if rec.recipient < 0 {
+			assert.False(t, rec.delivered, "a message to nobody is never delivered")
+			if rec.stored {
+				unknownStored++
+			}
+		}
+	}
+	assert.Equal(t, int(m.Undeliverable), unknownStored, "messages to unknown IDs are still stored by their swarm")
+	assert.GreaterOrEqual(t, sum.DeliveryRatio, 0.999)
+}
+
+func TestSameSeedSameSummary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	sc := small(t, "modeled")
+	sc.Nodes.Count = 20
+	sc.Clients.Count = 20
+	sc.Duration = 3 * time.Minute
+	sc.Clients.Sessions = Sessions{MeanOnline: 2 * time.Minute, MeanOffline: time.Minute}
+	encode := func(sc Scenario) []byte {
+		s, err := Run(sc, RunOptions{Version: "test"})
+		require.NoError(t, err)
+		b, err := json.Marshal(s)
+		require.NoError(t, err)
+		return b
+	}
+	first := encode(sc)
+	assert.Equal(t, string(first), string(encode(sc)), "same seed, same summary, byte for byte")
+	sc.Seed = 2
+	assert.NotEqual(t, string(first), string(encode(sc)), "another seed, another run")
+}
