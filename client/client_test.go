@@ -84,6 +84,7 @@ func TestSendIsDeliveredOnce(t *testing.T) {
 			sent := eventsOf[MessageSent](w)
 			require.Len(t, sent, 1)
 			assert.Equal(t, bob.ID(), sent[0].To)
+			assert.Equal(t, epoch0.Add(10*time.Second), sent[0].At)
 			assert.Equal(t, message.TextStoredSize(300, uint64(epoch0.Add(10*time.Second).UnixMilli())), sent[0].Size)
 			res := eventsOf[StoreResult](w)
 			require.Len(t, res, 1)

@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -96,20 +97,22 @@ func (b Backoff) Delay(fails int) (d time.Duration, ok bool) {
 	if f <= 0 {
 		f = 1
 	}
-	var x float64
+	x := float64(b.Step) * f * float64(fails)
 	if b.Geometric {
-		x = float64(b.Step)
-		for i := 0; i < fails && x < float64(b.Max); i++ {
-			x *= f
-		}
-	} else {
-		x = float64(b.Step) * f * float64(fails)
+		x = float64(b.Step) * math.Pow(f, float64(fails))
 	}
-	if b.Max > 0 && x > float64(b.Max) {
-		x = float64(b.Max)
+	limit := float64(b.Max)
+	if b.Max <= 0 {
+		limit = float64(maxDelay)
+	}
+	if !(x <= limit) { // also catches +Inf and NaN
+		x = limit
 	}
 	return time.Duration(x), true
 }
+
+// maxDelay bounds an uncapped backoff (a year: far past any run).
+const maxDelay = 365 * 24 * time.Hour
 
 // Profile is the polling behaviour of one app.
 type Profile struct {
@@ -215,8 +218,8 @@ type Config struct {
 
 	// Namespaces are the own-swarm namespaces polled. Default 0, 2, 3, 4, 5.
 	Namespaces []int16
-	// MaxSize is the retrieve max_size parameter (negative: a fraction of the server maximum).
-	// Default -5... the server default; 0 leaves it out.
+	// MaxSize is the retrieve max_size parameter (negative -k: 1/k of the server's maximum
+	// answer). Default 0: left out, so the server applies its own default (-5).
 	MaxSize int
 }
 

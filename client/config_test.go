@@ -29,6 +29,8 @@ func TestBackoffDelays(t *testing.T) {
 		{"android 2 failures: 2 x 1.2^2", android, 2, 2880 * time.Millisecond, true},
 		{"android capped at 15 s", android, 40, 15 * time.Second, true},
 		{"desktop has none", DefaultProfile(Desktop).Backoff, 3, 0, false},
+		{"uncapped geometric", Backoff{Step: time.Second, Factor: 2, Geometric: true}, 3, 8 * time.Second, true},
+		{"uncapped geometric stays finite", Backoff{Step: time.Second, Factor: 2, Geometric: true}, 60000, maxDelay, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,7 +105,10 @@ func TestSeenSetAndLastHashes(t *testing.T) {
 	s.prune(150)
 	assert.False(t, s.has("a"), "expired")
 	assert.True(t, s.has("b"))
-	assert.Equal(t, 1, s.len())
+	s.prune(400)
+	assert.True(t, s.has("b"), "the next sweep waits pruneEvery")
+	s.prune(150 + pruneEvery)
+	assert.False(t, s.has("b"))
 
 	var l lastHashes
 	assert.Equal(t, "", l.get(1, 0))

@@ -139,6 +139,14 @@ func (d *Directory) subnet(i nodeIdx) uint64 {
 	return uint64(b[0])<<40 | uint64(b[1])<<32 | uint64(b[2])<<24 | uint64(b[3])<<16 | uint64(b[4])<<8 | uint64(b[5])
 }
 
+// sortByKey orders idx by Ed25519 key: the canonical order of any node set a client draws from,
+// so that its draws do not depend on the order in which the process interned the nodes.
+func (d *Directory) sortByKey(idx []nodeIdx) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	slices.SortFunc(idx, func(a, b nodeIdx) int { return bytes.Compare(d.nodes[a].Ed25519[:], d.nodes[b].Ed25519[:]) })
+}
+
 // nodeList is an immutable, shared set of nodes.
 type nodeList struct {
 	// ordered is the canonical order (by Ed25519 key) in which random picks index the list, so
@@ -182,9 +190,7 @@ func (d *Directory) list(idx []nodeIdx) *nodeList {
 	}
 
 	ordered := slices.Clone(sorted)
-	d.mu.RLock()
-	slices.SortFunc(ordered, func(a, b nodeIdx) int { return bytes.Compare(d.nodes[a].Ed25519[:], d.nodes[b].Ed25519[:]) })
-	d.mu.RUnlock()
+	d.sortByKey(ordered)
 	l := &nodeList{ordered: ordered, sorted: sorted}
 
 	d.mu.Lock()

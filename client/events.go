@@ -15,13 +15,13 @@ const (
 	CauseStrikes       Cause = iota + 1 // the node failed cfg.NodeStrikes times
 	CauseNotFound                       // a relay answered "Next node not found" for it
 	CausePathFailures                   // the path failed cfg.PathFailures times
-	CauseGuardLeft                      // a pool refresh no longer lists the guard
+	CauseLeftPool                       // a pool refresh no longer lists the node
 	CauseNoReplacement                  // a hop was dropped and the pool had no node to replace it
 )
 
 var causeNames = [...]string{
 	CauseStrikes: "strikes", CauseNotFound: "next-node-not-found", CausePathFailures: "path-failures",
-	CauseGuardLeft: "guard-left-pool", CauseNoReplacement: "no-replacement",
+	CauseLeftPool: "left-pool", CauseNoReplacement: "no-replacement",
 }
 
 func (c Cause) String() string {
@@ -89,11 +89,13 @@ func (g GarbageKind) String() string {
 	return fmt.Sprintf("GarbageKind(%d)", uint8(g))
 }
 
-// MessageSent: Send was called (observed at that moment, so the event time is the start of the
-// end-to-end latency). Hash is the message hash the recipient will see.
+// MessageSent: Send was called. At is the moment of the call, the start of the end-to-end
+// latency (the event itself is observed once the message is encrypted, a little later). Hash is
+// the message hash the recipient will see.
 type MessageSent struct {
 	Hash string
 	To   identity.ID
+	At   time.Time
 	Body int // body bytes the user typed
 	Size int // bytes stored (base64 data)
 }

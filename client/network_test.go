@@ -3,6 +3,7 @@ package client_test
 import (
 	"fmt"
 	"net/netip"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -133,7 +134,7 @@ func (w *netWorld) delivered() map[string][]int {
 func TestNetworkDeliversEndToEnd(t *testing.T) {
 	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
 		t.Run(mode.String(), func(t *testing.T) {
-			w := newNetWorld(t, 20, []client.Platform{client.Desktop, client.IOS, client.Android}, mode)
+			w := newNetWorld(t, 12, []client.Platform{client.Desktop, client.IOS, client.Android}, mode)
 			w.e.RunFor(30 * time.Second)
 			for k, c := range w.clients {
 				require.Len(t, c.Paths(), 2, "client %d has its paths", k)
@@ -169,7 +170,7 @@ func TestNetworkDeliversEndToEnd(t *testing.T) {
 }
 
 func TestNetworkRebuildsPathAroundDeadNode(t *testing.T) {
-	w := newNetWorld(t, 20, []client.Platform{client.Desktop, client.Desktop}, cryptomode.Modeled)
+	w := newNetWorld(t, 12, []client.Platform{client.Desktop, client.Desktop}, cryptomode.Modeled)
 	w.e.RunFor(30 * time.Second)
 	paths := w.clients[0].Paths()
 	require.Len(t, paths, 2)
@@ -188,16 +189,28 @@ func TestNetworkRebuildsPathAroundDeadNode(t *testing.T) {
 	dropped := len(netEvents[client.PathDropped](w, w.addrs[0])) + int(w.clients[0].Stats().PathRebuilds)
 	assert.Positive(t, dropped, "a path was rebuilt or dropped")
 	got := w.delivered()
-	for _, s := range netEvents[client.MessageSent](w, w.addrs[0]) {
+	sent := netEvents[client.MessageSent](w, w.addrs[0])
+	require.Len(t, sent, 3)
+	for _, s := range sent {
 		assert.Equal(t, []int{1}, got[s.Hash], "every message arrived once")
 	}
-	for _, r := range netEvents[client.StoreResult](w, w.addrs[0]) {
+	stored := netEvents[client.StoreResult](w, w.addrs[0])
+	require.Len(t, stored, 3)
+	for _, r := range stored {
 		assert.Equal(t, client.OK, r.Failure)
 	}
+	var failed []client.OnionRoundTrip
+	for _, r := range netEvents[client.OnionRoundTrip](w, w.addrs[0]) {
+		if r.Failure != client.OK {
+			failed = append(failed, r)
+		}
+	}
+	t.Logf("failed onion requests: %+v", failed)
+	assert.NotEmpty(t, failed, "the dead hop made requests fail")
 }
 
 func TestNetworkOfflineClientCatchesUp(t *testing.T) {
-	w := newNetWorld(t, 20, []client.Platform{client.Android, client.IOS}, cryptomode.Modeled)
+	w := newNetWorld(t, 12, []client.Platform{client.Android, client.IOS}, cryptomode.Modeled)
 	w.e.RunFor(30 * time.Second)
 	w.do(1, w.clients[1].GoOffline)
 	for range 3 {
@@ -212,12 +225,55 @@ func TestNetworkOfflineClientCatchesUp(t *testing.T) {
 	w.do(1, w.clients[1].GoOnline)
 	w.e.RunFor(30 * time.Second)
 	got := w.delivered()
-	for _, s := range netEvents[client.MessageSent](w, w.addrs[0]) {
+	sent := netEvents[client.MessageSent](w, w.addrs[0])
+	require.Len(t, sent, 3)
+	for _, s := range sent {
 		assert.Equal(t, []int{1}, got[s.Hash])
 	}
 	for _, s := range w.events {
 		if _, ok := s.ev.(client.MessageReceived); ok {
 			assert.Less(t, s.at.Sub(back), 10*time.Second, "caught up at once")
 		}
+	}
+}
+
+// BenchmarkIdleClientOnEngine measures the heap one started, polling client takes on the real
+// engine (its state, its host and actor records, its pending timers), in modeled crypto, next
+// to 50 nodes.
+func BenchmarkIdleClientOnEngine(b *testing.B) {
+	const n = 1000
+	for b.Loop() {
+		w := newNetWorld(b, 50, nil, cryptomode.Modeled)
+		suite := cryptomode.New(cryptomode.Modeled, cryptomode.DefaultCosts)
+		dir := client.NewDirectory()
+		keys := make([]identity.Keys, n)
+		for k := range keys {
+			keys[k] = identity.Derive(netSeed, fmt.Sprintf("idle-%d", k))
+		}
+		w.e.RunFor(10 * time.Second)
+		runtime.GC()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		for k := range n {
+			h, err := w.e.AddHost(sim.HostConfig{Name: fmt.Sprintf("idle-%d", k), Region: "eu-west-1", Profile: netem.Broadband})
+			require.NoError(b, err)
+			cfg := client.DefaultConfig(client.Platform(k % 3))
+			cfg.Seeds, cfg.Directory, cfg.Suite = []actor.Addr{w.seed}, dir, suite
+			c, err := client.New(cfg, keys[k])
+			require.NoError(b, err)
+			_, err = w.e.Spawn(h, 5000, fmt.Sprintf("idle-%d", k), c)
+			require.NoError(b, err)
+			w.clients = append(w.clients, c)
+		}
+		w.events = nil
+		w.e.RunFor(30 * time.Second)
+		w.events = nil
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		for _, c := range w.clients {
+			require.Len(b, c.Paths(), 2)
+		}
+		b.ReportMetric(float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc))/n, "bytes/client")
+		runtime.KeepAlive(w)
 	}
 }

@@ -111,7 +111,7 @@ func (rt *router) pruneGuards() {
 	rt.guards = slices.DeleteFunc(rt.guards, func(g nodeIdx) bool { return !rt.pool.contains(g) })
 	for k := len(rt.paths) - 1; k >= 0; k-- {
 		if !rt.pool.contains(rt.paths[k].hops[0]) {
-			rt.dropPath(k, CauseGuardLeft)
+			rt.dropPath(k, CauseLeftPool)
 		}
 	}
 }

@@ -7,8 +7,12 @@ import "slices"
 // digests of the hash: an accidental collision (odds about n^2 / 2^65) would hide one message,
 // far below anything a run can measure, and it keeps an entry at 12 bytes.
 type seenSet struct {
-	m map[uint64]uint32 // digest -> expiry, unix seconds
+	m         map[uint64]uint32 // digest -> expiry, unix seconds
+	nextPrune uint32            // unix seconds; pruning every poll would cost O(n) per poll
 }
+
+// pruneEvery is how often expired entries are swept.
+const pruneEvery = 10 * 60
 
 // digest is FNV-1a, 64 bits.
 func digest(hash string) uint64 {
@@ -38,16 +42,19 @@ func (s *seenSet) has(hash string) bool {
 	return ok
 }
 
-// prune forgets expired entries: the swarm no longer returns those messages.
+// prune forgets expired entries (the swarm no longer returns those messages), at most once per
+// pruneEvery.
 func (s *seenSet) prune(now int64) {
+	if now < int64(s.nextPrune) {
+		return
+	}
+	s.nextPrune = clampU32(now + pruneEvery)
 	for k, exp := range s.m {
 		if int64(exp) < now {
 			delete(s.m, k)
 		}
 	}
 }
-
-func (s *seenSet) len() int { return len(s.m) }
 
 func clampU32(v int64) uint32 {
 	if v < 0 {

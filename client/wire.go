@@ -25,10 +25,9 @@ const (
 	seedEndpoint = "/json_rpc"
 )
 
-// seedRequestBody is the desktop's get_n_service_nodes call to a seed node.
-var seedRequestBody = []byte(`{"jsonrpc":"2.0","method":"get_n_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true}}}`)
-
-func seedRequest() []byte { return seedRequestBody }
+// seedRequest is the desktop's get_n_service_nodes call to a seed node. Request bodies are
+// never changed once sent, so every client shares this one.
+var seedRequest = []byte(`{"jsonrpc":"2.0","method":"get_n_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true}}}`)
 
 func pubkeyOf(id identity.ID) storage.Pubkey { return storage.Pubkey{Prefix: id[0], Key: id.Key()} }
 

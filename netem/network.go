@@ -139,7 +139,7 @@ func (q *linkQueue) admit(at, ser int64) int64 {
 type profile struct {
 	Profile
 	latency, jitter int64   // ns
-	alpha, beta     float64 // gamma shape and rate (per ns) for jittered latency
+	mu, sigma       float64 // of the log-normal latency, in log-ns
 	keep            float64 // 1 - Loss
 }
 
@@ -197,9 +197,7 @@ func (n *Network) AddHost(region Region, p Profile) (HostID, error) {
 		}
 		pr := profile{Profile: p, latency: int64(p.Latency), jitter: int64(p.Jitter), keep: 1 - p.Loss}
 		if p.Jitter > 0 {
-			mean, sd := float64(p.Latency), float64(p.Jitter)
-			pr.alpha = mean * mean / (sd * sd)
-			pr.beta = mean / (sd * sd)
+			pr.mu, pr.sigma = logNormal(float64(p.Latency), float64(p.Jitter)/float64(p.Latency))
 		}
 		pi = uint32(len(n.profiles))
 		n.profiles = append(n.profiles, pr)
@@ -297,9 +295,8 @@ func (n *Network) transit(from, to HostID, size int, t int64, r *rand.Rand) (int
 
 	prop := n.backbone(hf.region, ht.region)
 	if n.cfg.PathJitter > 0 && r != nil && prop > 0 {
-		// Gamma with mean prop and deviation PathJitter*prop: shape 1/j^2, rate 1/(j^2 prop).
-		j2 := n.cfg.PathJitter * n.cfg.PathJitter
-		prop = int64(distuv.Gamma{Alpha: 1 / j2, Beta: 1 / (j2 * float64(prop)), Src: r}.Rand())
+		mu, sigma := logNormal(float64(prop), n.cfg.PathJitter)
+		prop = int64(distuv.LogNormal{Mu: mu, Sigma: sigma, Src: r}.Rand())
 	}
 	prop += accessDelay(pf, r)
 	keep := pf.keep * pt.keep
@@ -340,7 +337,14 @@ func accessDelay(p *profile, r *rand.Rand) int64 {
 	if p.jitter == 0 || r == nil {
 		return p.latency
 	}
-	return int64(distuv.Gamma{Alpha: p.alpha, Beta: p.beta, Src: r}.Rand())
+	return int64(distuv.LogNormal{Mu: p.mu, Sigma: p.sigma, Src: r}.Rand())
+}
+
+// logNormal gives the parameters of the log-normal distribution with the given mean and
+// coefficient of variation (standard deviation / mean).
+func logNormal(mean, cv float64) (mu, sigma float64) {
+	s2 := math.Log1p(cv * cv)
+	return math.Log(mean) - s2/2, math.Sqrt(s2)
 }
 
 // serialize is the time to put size bytes on a link of rate bw, rounded up to the nanosecond.

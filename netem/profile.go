@@ -28,7 +28,7 @@ type Profile struct {
 	Name string
 	// Latency is the mean one-way delay of the access link.
 	Latency time.Duration
-	// Jitter is the standard deviation of that delay. Delays are drawn from a gamma
+	// Jitter is the standard deviation of that delay. Delays are drawn from a log-normal
 	// distribution with this mean and deviation: never negative, with the long right tail that
 	// queueing gives real links. Jitter needs a positive Latency.
 	Jitter time.Duration

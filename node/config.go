@@ -164,6 +164,7 @@ func (c Config) Fill() (Config, error) {
 	} else {
 		r, dr := &c.Reachability, d.Reachability
 		setDur(&r.Interval, dr.Interval)
+		setDur(&r.IntervalSD, dr.IntervalSD)
 		setDur(&r.MinInterval, dr.MinInterval)
 		setDur(&r.Backoff, dr.Backoff)
 		setDur(&r.BackoffMax, dr.BackoffMax)

@@ -1,9 +1,38 @@
-// Package node is the service node actor: the storage server of the Session network as an
-// actor.Actor. It answers the storage RPC (directly and as an onion destination), replicates
-// stores across its swarm and moves data when swarms change, relays onion requests, tests the
-// reachability of other nodes and reports to the service-node list, and reports what it saw as
-// events.
+// Package node is the service node actor: session-storage-server as an actor.Actor. It answers
+// the storage RPC (directly and as an onion destination), replicates recursive requests across
+// its swarm and moves data when swarms change, relays onion requests, tests the reachability of
+// other nodes and reports to the service-node list (the registry, standing in for the node's
+// oxend), and reports what it saw as events.
 //
 // The node never touches the clock, the network or randomness directly: everything comes
-// through its actor.Env, so the same code runs in the simulator and in the live drivers.
+// through its actor.Env, so the same code runs in the simulator and in the live drivers. All
+// asymmetric cryptography goes through the configured cryptomode.Suite, and its CPU cost is
+// charged with Env.Work.
+//
+// Endpoints (actor.Request.Method):
+//
+//	/storage_rpc/v1    client RPC, JSON body ([]byte); rate-limited per client IP
+//	/onion_req/v2      onion request from a client (the node is the guard)
+//	sn.onion_request   onion request from the previous node (bencoded, carries the hop number)
+//	/ping_test/v1      reachability test
+//	sn.storage_cc      a recursive request forwarded by a swarm member (*Forward)
+//	sn.data_ready      ready handshake before a push (*DataReady; 2.11)
+//	sn.data            messages pushed on a swarm change (*DataBatch)
+//	sn.list            a service-node list pushed by the registry (*registry.List)
+//
+// Node-to-node bodies are typed values (the simulator copies nothing); their Size is the wire
+// size of the storage server's encoding.
+//
+// Two storage server versions are modelled (Config.Version): "2.11" (default), which keeps
+// failed forwards for retries and pushes data on swarm changes only after a ready handshake,
+// limited to the swarm's own part of the space; and "2.8", which forwards and pushes once.
+//
+// Where the model departs from the real server, on purpose:
+//   - Pushed batches carry the namespace (2.8's serialisation drops it).
+//   - The rate limiter forgets full buckets without the real one's double counting on cleanup.
+//   - Reachability tests run on exact timers instead of a 200 ms tick, and only over HTTPS.
+//   - A retried forward is validated as of its first arrival (2.10+ accepts retries past their
+//     signature's freshness); it is refused once the message has expired.
+//   - oxend_request is answered from the node's own list, not a local oxend.
+//   - A proxied onion request can only reach the servers in Config.Servers.
 package node

@@ -208,7 +208,7 @@ func (w *fakeWorld) direct(from, to actor.Addr, req actor.Request, d time.Durati
 
 type nopActor struct{}
 
-func (nopActor) Start(actor.Env)                                {}
+func (nopActor) Start(actor.Env)                                   {}
 func (nopActor) Handle(actor.Addr, actor.Request, actor.Responder) {}
 
 func addrN(i int) actor.Addr {

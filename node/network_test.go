@@ -38,7 +38,7 @@ type simWorld struct {
 // probe is a client actor the test drives with Invoke.
 type probe struct{ env actor.Env }
 
-func (p *probe) Start(env actor.Env)                                { p.env = env }
+func (p *probe) Start(env actor.Env)                               { p.env = env }
 func (p *probe) Handle(actor.Addr, actor.Request, actor.Responder) {}
 
 const worldSeed = 42

@@ -190,6 +190,30 @@ func TestOnionFailures(t *testing.T) {
 		assert.Equal(t, 200, resp.Status, "an encrypted error travels as a 200")
 		assert.Len(t, fs.got, 1, "nothing was posted")
 	})
+	t.Run("a destination learns the account inside a batch", func(t *testing.T) {
+		st := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("batched"))
+		dest := tn.membersOf(testSwarms[1])[0]
+		built, err := onion.BuildToNode(realSuite, rnd, path(0, 4), onionNode(tn, dest), encode(&storage.Batch{Requests: []storage.Request{st}}))
+		require.NoError(t, err)
+		before := len(tn.w.events)
+		resp := postOnion(t, tn, 0, built.Body)
+		require.Equal(t, 200, resp.Status)
+		nr, _, err := onion.OpenNodeResponse(realSuite.Costs(), built.Reply, onion.ResponseFormat{}, bodyOf(resp))
+		require.NoError(t, err)
+		sub, err := storage.DecodeBatchResponse(nr.Body)
+		require.NoError(t, err)
+		require.Len(t, sub, 1)
+		assert.Equal(t, 200, sub[0].Code)
+		found := false
+		for _, ev := range tn.w.events[before:] {
+			if h, ok := ev.ev.(OnionHop); ok && h.Role == HopDestination {
+				found = true
+				assert.Equal(t, "batch", h.Method)
+				assert.Equal(t, [33]byte(ownerOf(acct.pubkey)), h.Owner)
+			}
+		}
+		assert.True(t, found)
+	})
 	t.Run("not ready", func(t *testing.T) {
 		tn2 := newTestNet(t, testSwarms[:1], 1, Config{})
 		tn2.setList(listOf(5, nil, 0))

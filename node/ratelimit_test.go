@@ -22,23 +22,23 @@ func TestRateLimiterBurstAndRefill(t *testing.T) {
 	}{
 		{"within bucket", 600, 0, 0, 0},
 		{"one over", 601, 0, 0, 1},
-		{"refill one token per period", 600, 10 * time.Millisecond, 4, 1},        // 10ms = 3 tokens
-		{"refill capped at bucket size", 600, time.Hour, 700, 100},               // full again, not more
-		{"two seconds refill everything", 600, 2 * time.Second, 600, 0},          // 300/s * 2 s
-		{"one second refills half", 600, time.Second, 400, 100},                  // 300 tokens
-		{"sub-period pause earns nothing", 600, 3 * time.Millisecond, 1, 1},      // period is 3.33ms
-		{"exactly one period earns one", 600, time.Second / 300, 2, 1},           // 1 token
-		{"long silence then burst", 0, time.Hour, 601, 1},                        // new client
-		{"drain, wait, drain again", 600, 1500 * time.Millisecond, 451, 1},       // 450 tokens
-		{"tiny burst then long pause", 1, 24 * time.Hour, 600, 0},                // refilled to 600
-		{"no pause after drain", 600, 0, 10, 10},                                 // nothing earned
-		{"pause shorter than period", 600, time.Millisecond, 1, 1},               // nothing earned
-		{"three periods", 600, 3 * (time.Second / 300), 4, 1},                    // 3 tokens
-		{"burst of 1000 at once", 1000, 0, 0, 400},                               // 600 allowed
-		{"half second refills 150", 600, 500 * time.Millisecond, 151, 1},         // 150 tokens
-		{"after refill, fractional part lost", 600, 5 * time.Millisecond, 2, 1},  // 1 token (5/3.33)
-		{"full refill then exactly bucket", 600, 2 * time.Second, 600, 0},        // 600 tokens
-		{"refill over two seconds still capped", 600, 3 * time.Second, 601, 1},   // capped at 600
+		{"refill one token per period", 600, 10 * time.Millisecond, 4, 1},       // 10ms = 3 tokens
+		{"refill capped at bucket size", 600, time.Hour, 700, 100},              // full again, not more
+		{"two seconds refill everything", 600, 2 * time.Second, 600, 0},         // 300/s * 2 s
+		{"one second refills half", 600, time.Second, 400, 100},                 // 300 tokens
+		{"sub-period pause earns nothing", 600, 3 * time.Millisecond, 1, 1},     // period is 3.33ms
+		{"exactly one period earns one", 600, time.Second / 300, 2, 1},          // 1 token
+		{"long silence then burst", 0, time.Hour, 601, 1},                       // new client
+		{"drain, wait, drain again", 600, 1500 * time.Millisecond, 451, 1},      // 450 tokens
+		{"tiny burst then long pause", 1, 24 * time.Hour, 600, 0},               // refilled to 600
+		{"no pause after drain", 600, 0, 10, 10},                                // nothing earned
+		{"pause shorter than period", 600, time.Millisecond, 1, 1},              // nothing earned
+		{"three periods", 600, 3 * (time.Second / 300), 4, 1},                   // 3 tokens
+		{"burst of 1000 at once", 1000, 0, 0, 400},                              // 600 allowed
+		{"half second refills 150", 600, 500 * time.Millisecond, 151, 1},        // 150 tokens
+		{"after refill, fractional part lost", 600, 5 * time.Millisecond, 2, 1}, // 1 token (5/3.33)
+		{"full refill then exactly bucket", 600, 2 * time.Second, 600, 0},       // 600 tokens
+		{"refill over two seconds still capped", 600, 3 * time.Second, 601, 1},  // capped at 600
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

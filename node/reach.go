@@ -11,7 +11,8 @@ import (
 type Reachability struct {
 	// Interval is the mean time between tests of random nodes. Default 10 s.
 	Interval time.Duration
-	// IntervalSD is the standard deviation of that time (normal distribution). Default 3 s.
+	// IntervalSD is the standard deviation of that time (normal distribution). Default 3 s;
+	// negative for none (tests at exact intervals).
 	IntervalSD time.Duration
 	// MinInterval bounds the drawn interval from below (the real server checks every 200 ms,
 	// so a negative draw means "at the next check"). Default 200 ms.
@@ -73,13 +74,13 @@ type reachTest struct {
 // nodes when their re-test is due. It holds no timers; the node asks it what is due and when
 // to ask next.
 type reachScheduler struct {
-	cfg         Reachability
-	self        [32]byte
+	cfg  Reachability
+	self [32]byte
 	// queue is the shuffled random-test order, popped from the back: indexes into queueKeys,
 	// the (shared) key list it was drawn from, so a node holds 4 bytes per peer, not 32.
 	queue       []int32
 	queueKeys   [][32]byte
-	nextGeneral time.Time  // zero: a general test is due now
+	nextGeneral time.Time // zero: a general test is due now
 	failing     map[[32]byte]bool
 	failQ       failingHeap
 	seq         uint64
@@ -90,7 +91,10 @@ func newReachScheduler(cfg Reachability, self [32]byte) *reachScheduler {
 }
 
 func (s *reachScheduler) interval(r *rand.Rand) time.Duration {
-	d := s.cfg.Interval + time.Duration(r.NormFloat64()*float64(s.cfg.IntervalSD))
+	d := s.cfg.Interval
+	if s.cfg.IntervalSD > 0 {
+		d += time.Duration(r.NormFloat64() * float64(s.cfg.IntervalSD))
+	}
 	return max(d, s.cfg.MinInterval)
 }
 

@@ -48,7 +48,7 @@ func TestReachSchedulerCoversEveryNode(t *testing.T) {
 
 func TestReachSchedulerFailureBackoff(t *testing.T) {
 	cfg := DefaultReachability
-	cfg.IntervalSD = 0 // exact delays
+	cfg.IntervalSD = -1 // exact delays
 	tests := []struct {
 		name    string
 		prev    int
@@ -80,7 +80,7 @@ func TestReachSchedulerFailureBackoff(t *testing.T) {
 
 func TestReachSchedulerFailingNodeLifecycle(t *testing.T) {
 	cfg := DefaultReachability
-	cfg.IntervalSD = 0
+	cfg.IntervalSD = -1
 	bad, gone := keyN(7), keyN(8)
 	s := newReachScheduler(cfg, keyN(0))
 	r := rand.New(rand.NewPCG(1, 2))

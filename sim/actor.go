@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"net/netip"
 	"time"
@@ -170,23 +171,23 @@ func (e *Engine) liveActor(addr actor.Addr) (*actorEnv, error) {
 	return env, nil
 }
 
-// actorAt finds the latest incarnation at addr. IPv4 addresses, which the engine hands out,
-// are looked up by a 48-bit integer key: hashing it is much cheaper than hashing a netip.AddrPort.
+// actorAt finds the latest incarnation at addr.
 func (e *Engine) actorAt(addr actor.Addr) *actorEnv {
 	if k, ok := addrKey(addr); ok {
-		return e.actors4[k]
+		return e.actors4.get(k)
 	}
 	return e.actors6[addr]
 }
 
 func (e *Engine) setActor(env *actorEnv) {
 	if k, ok := addrKey(env.addr); ok {
-		e.actors4[k] = env
+		e.actors4.put(k, env)
 		return
 	}
 	e.actors6[env.addr] = env
 }
 
+// addrKey packs an IPv4 address and port into 48 bits; never 0, since port 0 is refused.
 func addrKey(addr actor.Addr) (uint64, bool) {
 	ip := addr.Addr()
 	if !ip.Is4() {
@@ -194,4 +195,71 @@ func addrKey(addr actor.Addr) (uint64, bool) {
 	}
 	b := ip.As4()
 	return uint64(b[0])<<40 | uint64(b[1])<<32 | uint64(b[2])<<24 | uint64(b[3])<<16 | uint64(addr.Port()), true
+}
+
+// actorTable maps addrKeys to actors, for the IPv4 addresses the engine hands out. It is an
+// open-addressing table with keys and values side by side, so a lookup usually reads a single
+// cache line (a Go map reads its control word and its slot, typically two). Entries are never
+// removed: a crashed actor stays, to be replaced.
+type actorTable struct {
+	slots []actorSlot
+	n     int
+	shift uint
+}
+
+type actorSlot struct {
+	key uint64 // 0: empty
+	env *actorEnv
+}
+
+func (t *actorTable) index(key uint64) int {
+	return int((key * 0x9E3779B97F4A7C15) >> t.shift)
+}
+
+func (t *actorTable) get(key uint64) *actorEnv {
+	if len(t.slots) == 0 {
+		return nil
+	}
+	mask := len(t.slots) - 1
+	for i := t.index(key); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.key == key {
+			return s.env
+		}
+		if s.key == 0 {
+			return nil
+		}
+	}
+}
+
+func (t *actorTable) put(key uint64, env *actorEnv) {
+	if 2*(t.n+1) > len(t.slots) {
+		t.grow()
+	}
+	mask := len(t.slots) - 1
+	for i := t.index(key); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.key == key {
+			s.env = env
+			return
+		}
+		if s.key == 0 {
+			*s = actorSlot{key, env}
+			t.n++
+			return
+		}
+	}
+}
+
+func (t *actorTable) grow() {
+	old := t.slots
+	size := max(64, 2*len(old))
+	t.slots = make([]actorSlot, size)
+	t.shift = uint(64 - bits.TrailingZeros(uint(size)))
+	t.n = 0
+	for _, s := range old {
+		if s.key != 0 {
+			t.put(s.key, s.env)
+		}
+	}
 }

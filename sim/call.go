@@ -29,22 +29,26 @@ func (e *CallError) Unwrap() error { return e.Err }
 // to the callee. Fields read on every event of a call come first, to share a cache line.
 type callRec struct {
 	// First cache line: what every event of the call reads.
-	flags   callFlags
-	lane    uint8 // 1 + lane of the deadline; 0: the deadline is in the heap
-	gen     uint32
-	slot    uint32
-	caller  *actorEnv
-	callee  *actorEnv // nil when the call failed before reaching anyone
-	done    func(actor.Response, error)
-	tmo     time.Duration
-	lanePos uint64 // absolute position of the deadline in its lane
-	// Second: the response path.
-	from actor.Addr // the caller's address, as the callee sees it
+	flags      callFlags
+	lane       uint8 // 1 + lane of the deadline; 0: the deadline is in the heap
+	gen        uint32
+	slot       uint32
+	lanePos    uint32 // position of the deadline in its lane, modulo 2^32
+	caller     *actorEnv
+	callee     *actorEnv // nil when the call failed before reaching anyone
+	done       func(actor.Response, error)
+	tmo        time.Duration
+	reqSize    int
+	callerHost HostID
+	calleeHost HostID
+	// Second: the rest of the request.
+	from      actor.Addr // the caller's address, as the callee sees it
+	reqMethod string
+	reqBody   any
+	// Third: the response.
 	resp actor.Response
-	// Third: the request path.
-	req actor.Request
-	err error
-	_   [8]byte // 192 bytes: records in a chunk stay aligned to cache lines
+	err  error
+	_    [16]byte // 192 bytes: records in a chunk stay aligned to cache lines
 }
 
 // callChunk records are allocated together, for locality and to keep pointers stable.
@@ -128,8 +132,9 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 	}
 	e.stats.Calls++
 	t := a.time()
-	c.caller, c.done, c.req, c.tmo = a, done, req, timeout
+	c.caller, c.callerHost, c.done, c.tmo = a, a.host, done, timeout
 	c.from = netip.AddrPortFrom(e.hosts[a.host].ip, a.port)
+	c.reqMethod, c.reqBody, c.reqSize = req.Method, req.Body, req.Size
 	deadline := t + int64(timeout)
 
 	callee := e.actorAt(to)
@@ -142,7 +147,7 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 		e.fail(c, to, min(at, deadline), "nothing listens there")
 		return
 	}
-	c.callee = callee
+	c.callee, c.calleeHost = callee, callee.host
 	if e.net != nil && !e.net.Reachable(a.host, callee.host, unixTime(t)) {
 		e.fail(c, to, min(t+e.rtt(a.host, callee.host), deadline), "a network partition separates the hosts")
 		return
@@ -157,7 +162,7 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 }
 
 func (e *Engine) fail(c *callRec, to actor.Addr, at int64, reason string) {
-	c.err = &CallError{Method: c.req.Method, To: to, Timeout: c.tmo, Reason: reason, Err: actor.ErrUnreachable}
+	c.err = &CallError{Method: c.reqMethod, To: to, Timeout: c.tmo, Reason: reason, Err: actor.ErrUnreachable}
 	c.flags |= fFailPending
 	e.schedule(at, kindFail, c.slot, c.gen)
 }
@@ -187,7 +192,7 @@ func (e *Engine) deliverRequest(c *callRec) {
 	c.flags |= fDelivered
 	e.stats.Events++
 	fr := e.enter(callee)
-	callee.a.Handle(c.from, c.req, c)
+	callee.a.Handle(c.from, actor.Request{Method: c.reqMethod, Body: c.reqBody, Size: c.reqSize}, c)
 	e.leave(fr)
 }
 
@@ -204,7 +209,7 @@ func (c *callRec) Respond(resp actor.Response) {
 	}
 	c.flags |= fResponded
 	callee := c.callee
-	if arrive, ok := e.transit(callee.host, c.caller.host, resp.Size, callee.time()); ok {
+	if arrive, ok := e.transit(c.calleeHost, c.callerHost, resp.Size, callee.time()); ok {
 		c.resp = resp
 		c.flags |= fRespInFlight
 		e.schedule(arrive, kindResponse, c.slot, c.gen)
@@ -253,7 +258,7 @@ func (e *Engine) timeOut(c *callRec) {
 	caller, done := c.caller, c.done
 	var err error
 	if caller.alive {
-		err = &CallError{Method: c.req.Method, To: c.callee.addr, Timeout: c.tmo, Reason: fmt.Sprintf("no response within %v", c.tmo), Err: actor.ErrTimeout}
+		err = &CallError{Method: c.reqMethod, To: c.callee.addr, Timeout: c.tmo, Reason: fmt.Sprintf("no response within %v", c.tmo), Err: actor.ErrTimeout}
 	}
 	e.release(c)
 	if !caller.alive {

@@ -22,6 +22,7 @@ import (
 	"math"
 	"net/netip"
 	"time"
+	"unsafe"
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/netem"
@@ -116,12 +117,13 @@ type Engine struct {
 	ncalls     uint32
 	callFree   []uint32
 	lanes      []lane
+	lastLane   int
 
 	hosts   []hostRec
 	cores   []int64 // per host, cores[coreOff:coreOff+ncores]: unix ns at which each core is free
 	byIP    map[netip.Addr]HostID
 	nextIP  uint32
-	actors4 map[uint64]*actorEnv     // IPv4 actors by addrKey
+	actors4 actorTable               // IPv4 actors by addrKey
 	actors6 map[actor.Addr]*actorEnv // the others
 
 	current *actorEnv // actor whose callback is running, nil in world functions
@@ -184,11 +186,10 @@ func New(cfg Config) (*Engine, error) {
 		epoch:   cfg.Epoch.UnixNano(),
 		q:       new(eventQueue),
 		byIP:    make(map[netip.Addr]HostID),
-		actors4: make(map[uint64]*actorEnv),
 		actors6: make(map[actor.Addr]*actorEnv),
 	}
 	e.now = e.epoch
-	e.q.cur = e.now >> bucketShift
+	e.q.start(e.now)
 	e.progEvents = cfg.ProgressEvents
 	e.progAt = e.now + int64(cfg.ProgressInterval)
 	return e, nil
@@ -369,6 +370,7 @@ func (e *Engine) Run() {
 
 func (e *Engine) step() {
 	ev := e.q.pop()
+	e.prefetchAhead()
 	e.now = ev.at
 	slot := ev.slot()
 	switch ev.kind() {
@@ -389,6 +391,60 @@ func (e *Engine) step() {
 		e.progEvents = e.stats.Events + e.cfg.ProgressEvents
 		e.progAt = e.now + int64(e.cfg.ProgressInterval)
 		e.cfg.Progress(Progress{Now: unixTime(e.now), Elapsed: time.Duration(e.now - e.epoch), Events: e.stats.Events})
+	}
+}
+
+// prefetchAhead starts loading what the next events will read, while this one runs, in three
+// stages: the record of the third event from now; the actor and callback behind the second,
+// whose record the previous step asked for; and the actor object the next request is handed to.
+// A simulation of many actors is bound by memory latency, and these loads would otherwise each
+// stall the event that needs them.
+func (e *Engine) prefetchAhead() {
+	q := e.q
+	run, pos := q.run, q.pos
+	if pos+2 < len(run) {
+		e.prefetchRecord(&run[pos+2])
+	}
+	if pos+1 < len(run) {
+		ev := &run[pos+1]
+		switch ev.kind() {
+		case kindTimer:
+			rec := &e.timers[ev.slot()]
+			prefetch(unsafe.Pointer(rec.owner))
+			prefetch(*(*unsafe.Pointer)(unsafe.Pointer(&rec.f)))
+		case kindRequest:
+			prefetch(unsafe.Pointer(e.call(ev.slot()).callee))
+		case kindResponse, kindTimeout, kindFail:
+			c := e.call(ev.slot())
+			prefetch(unsafe.Pointer(c.caller))
+			prefetch(*(*unsafe.Pointer)(unsafe.Pointer(&c.done)))
+		}
+	}
+	if pos < len(run) {
+		if ev := &run[pos]; ev.kind() == kindRequest {
+			if callee := e.call(ev.slot()).callee; callee != nil {
+				// The data word of the actor interface points at the actor.
+				prefetch((*[2]unsafe.Pointer)(unsafe.Pointer(&callee.a))[1])
+			}
+		}
+	}
+}
+
+func (e *Engine) prefetchRecord(ev *event) {
+	switch ev.kind() {
+	case kindTimer:
+		if int(ev.slot()) < len(e.timers) {
+			prefetch(unsafe.Pointer(&e.timers[ev.slot()]))
+		}
+	case kindRequest:
+		c := e.call(ev.slot())
+		prefetch(unsafe.Pointer(c))
+		prefetch(unsafe.Pointer(&c.from))
+		prefetch(unsafe.Pointer(&c.resp)) // Respond writes it
+	case kindResponse, kindTimeout, kindFail:
+		c := e.call(ev.slot())
+		prefetch(unsafe.Pointer(c))
+		prefetch(unsafe.Pointer(&c.resp))
 	}
 }
 

@@ -595,19 +595,18 @@ func TestQueueOrder(t *testing.T) {
 		max  int64 // events are due up to this far after the last popped one
 	}{
 		{"within one bucket", 1 << bucketShift},
-		{"within the wheel", wheelSize << bucketShift / 2},
-		{"beyond the wheel", 50 * wheelSize << bucketShift},
+		{"within one block", blockSize << bucketShift},
+		{"within the coarse wheel", coarseSize << blockShift},
+		{"beyond the coarse wheel", 4 * coarseSize << blockShift},
 	}
 	for _, sp := range spans {
 		t.Run(sp.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, 2))
 			start := DefaultEpoch.UnixNano()
-			q := &eventQueue{cur: start >> bucketShift}
-			var want []event
+			q := &eventQueue{}
+			q.start(start)
+			var want []event // kept sorted
 			now, seq := start, uint64(0)
-			sorted := func() {
-				slices.SortFunc(want, compareEvents)
-			}
 			for i := range 20_000 {
 				seq++
 				at := now
@@ -620,9 +619,9 @@ func TestQueueOrder(t *testing.T) {
 				}
 				ev := event{at: at, seq: seq}
 				q.push(ev)
-				want = append(want, ev)
+				j, _ := slices.BinarySearchFunc(want, ev, compareEvents)
+				want = slices.Insert(want, j, ev)
 				if r.IntN(3) == 0 || i%1000 == 999 {
-					sorted()
 					if r.IntN(2) == 0 {
 						require.Equal(t, want[0], *q.peek(), "peek")
 					}
@@ -635,7 +634,6 @@ func TestQueueOrder(t *testing.T) {
 			}
 			q.filter(func(ev *event) bool { return ev.seq%2 == 0 })
 			want = slices.DeleteFunc(want, func(ev event) bool { return ev.seq%2 != 0 })
-			sorted()
 			require.Equal(t, len(want), q.len())
 			for _, w := range want {
 				require.Equal(t, w, q.pop())

@@ -6,7 +6,8 @@ package sim
 // they were made, so they can wait in a FIFO "lane" per duration, of which only the head has an
 // entry in the heap. That head entry carries the deadline's own (time, seq), so the order of
 // events is exactly what one heap would give. A cancelled deadline is only marked dead in its
-// lane; dead entries are dropped when they reach the head, or swept when they pile up.
+// lane; dead entries are dropped when they reach the head, or swept out when more than three
+// quarters of a lane is dead.
 
 // maxLanes bounds the distinct timeout durations with a lane; others go to the heap.
 const maxLanes = 16
@@ -16,7 +17,7 @@ type lane struct {
 	ring   []laneEntry
 	head   int    // ring index of the oldest entry
 	n      int    // entries in the ring
-	popped uint64 // entries removed from the front so far: absolute position of the head
+	popped uint32 // entries removed from the front so far (mod 2^32): position of the head
 	dead   int    // entries marked dead
 	queued bool   // the head has an entry in the heap
 }
@@ -30,8 +31,12 @@ type laneEntry struct {
 
 // laneFor finds or opens the lane of a timeout duration.
 func (e *Engine) laneFor(d int64) (int, bool) {
+	if i := e.lastLane; i < len(e.lanes) && e.lanes[i].d == d {
+		return i, true
+	}
 	for i := range e.lanes {
 		if e.lanes[i].d == d {
+			e.lastLane = i
 			return i, true
 		}
 	}
@@ -39,7 +44,8 @@ func (e *Engine) laneFor(d int64) (int, bool) {
 		return 0, false
 	}
 	e.lanes = append(e.lanes, lane{d: d, ring: make([]laneEntry, 64)})
-	return len(e.lanes) - 1, true
+	e.lastLane = len(e.lanes) - 1
+	return e.lastLane, true
 }
 
 // scheduleTimeout queues c's deadline, in a lane when it can keep the lane in order.
@@ -63,7 +69,7 @@ func (e *Engine) scheduleTimeout(c *callRec, deadline int64, d int64) {
 	}
 	e.seq++
 	c.lane = uint8(li + 1)
-	c.lanePos = l.popped + uint64(l.n)
+	c.lanePos = l.popped + uint32(l.n)
 	l.ring[(l.head+l.n)%len(l.ring)] = laneEntry{at: deadline, seq: e.seq, slot: c.slot, gen: c.gen}
 	l.n++
 	if !l.queued {
@@ -84,12 +90,12 @@ func (l *lane) grow() {
 func (e *Engine) cancelTimeout(c *callRec) {
 	l := &e.lanes[c.lane-1]
 	off := c.lanePos - l.popped
-	if off >= uint64(l.n) {
+	if off >= uint32(l.n) {
 		return
 	}
 	l.ring[(l.head+int(off))%len(l.ring)].gen = 0
 	l.dead++
-	if l.dead > 4096 && l.dead > l.n/2 {
+	if l.dead > 4096 && l.dead > l.n-l.n/4 {
 		e.sweepLane(l)
 	}
 }
@@ -108,7 +114,7 @@ func (e *Engine) sweepLane(l *lane) {
 			}
 			dead = 1
 		} else {
-			e.call(ent.slot).lanePos = l.popped + uint64(w)
+			e.call(ent.slot).lanePos = l.popped + uint32(w)
 		}
 		l.ring[(l.head+w)%size] = ent
 		w++

@@ -50,43 +50,64 @@ func compareEvents(a, b event) int {
 	return 0
 }
 
-// The event queue is a calendar: time is cut into buckets of 2^bucketShift ns, and a wheel holds
-// the buckets of the next wheelSize*2^bucketShift ns (67 ms) as unsorted slices. The bucket being
-// drained is sorted once and read in order; events beyond the wheel wait in a 4-ary heap until
-// their bucket comes up. Most events of a simulation are due within milliseconds, so they cost an
-// append and a share of one small sort, instead of a walk through a deep heap. The order is
-// exactly (time, seq), as with a single heap.
+// The event queue is a two-level calendar. Time is cut into buckets of 2^bucketShift ns, and
+// buckets into blocks of blockSize buckets (67 ms). The buckets of the current block sit in a
+// wheel of unsorted slices; the next 63 blocks sit in a coarse wheel, one slice per block, and
+// are spread into buckets when their block comes up; anything later waits in a 4-ary heap. The
+// bucket being drained is sorted once and read in order. Most events of a simulation are due
+// within milliseconds or seconds, so they cost an append or two and a share of a small sort,
+// instead of a walk through a deep heap. The order is exactly (time, seq), as with one heap.
 const (
 	bucketShift = 14 // 16.4 µs
-	wheelBits   = 12
-	wheelSize   = 1 << wheelBits
-	wheelMask   = wheelSize - 1
+	blockBits   = 12
+	blockSize   = 1 << blockBits // buckets per block
+	blockMask   = blockSize - 1
+	blockShift  = bucketShift + blockBits
+	coarseSize  = 64 // blocks in the coarse wheel
 )
 
 type eventQueue struct {
-	cur   int64   // bucket being drained
+	blk   int64   // current block
+	cur   int64   // bucket being drained; blk<<blockBits-1 when none of blk is yet
 	run   []event // events of buckets <= cur, sorted; run[pos:] are still queued
 	pos   int
-	wheel [wheelSize][]event // bucket b in (cur, cur+wheelSize) at wheel[b&wheelMask]
-	used  [wheelSize / 64]uint64
-	far   heap4 // buckets >= cur+wheelSize when pushed
+	fine  [blockSize][]event // buckets of block blk after cur, at b&blockMask
+	used  [blockSize / 64]uint64
+	coar  [coarseSize][]event // blocks after the current one, at blk%coarseSize
+	cused uint64
+	far   heap4 // later blocks
 	n     int
+}
+
+// start sets the queue's clock: events due before t must not be pushed.
+func (q *eventQueue) start(t int64) {
+	q.cur = t >> bucketShift
+	q.blk = q.cur >> blockBits
 }
 
 func (q *eventQueue) len() int { return q.n }
 
 func (q *eventQueue) push(ev event) {
 	q.n++
+	q.place(ev)
+}
+
+func (q *eventQueue) place(ev event) {
 	b := ev.at >> bucketShift
+	blk := b >> blockBits
 	switch {
 	case b <= q.cur:
-		// Due in the bucket being drained (or, after a jump, before it): keep run sorted.
+		// Due in the bucket being drained (or before it, after a jump): keep run sorted.
 		i, _ := slices.BinarySearchFunc(q.run[q.pos:], ev, compareEvents)
 		q.run = slices.Insert(q.run, q.pos+i, ev)
-	case b < q.cur+wheelSize:
-		w := b & wheelMask
-		q.wheel[w] = append(q.wheel[w], ev)
+	case blk == q.blk:
+		w := b & blockMask
+		q.fine[w] = append(q.fine[w], ev)
 		q.used[w/64] |= 1 << (w % 64)
+	case blk-q.blk < coarseSize:
+		w := blk % coarseSize
+		q.coar[w] = append(q.coar[w], ev)
+		q.cused |= 1 << w
 	default:
 		q.far.push(ev)
 	}
@@ -113,25 +134,74 @@ func (q *eventQueue) pop() event {
 
 // advance moves to the next bucket that holds events and sorts it into run.
 func (q *eventQueue) advance() {
-	next, ok := q.nextUsed()
+	for {
+		if b, ok := q.nextFine(); ok {
+			q.cur = b
+			w := b & blockMask
+			// Hand run's emptied array to the bucket it empties, so capacity circulates.
+			q.run, q.fine[w] = q.fine[w], q.run[:0]
+			q.pos = 0
+			q.used[w/64] &^= 1 << (w % 64)
+			sortEvents(q.run)
+			return
+		}
+		if !q.nextBlock() {
+			return
+		}
+	}
+}
+
+// nextFine finds the first non-empty bucket of the current block after cur.
+func (q *eventQueue) nextFine() (int64, bool) {
+	start := q.cur + 1 - q.blk<<blockBits
+	if start >= blockSize {
+		return 0, false
+	}
+	for i := start / 64; i < int64(len(q.used)); i++ {
+		word := q.used[i]
+		if i == start/64 {
+			word &= ^uint64(0) << (start % 64)
+		}
+		if word != 0 {
+			return q.blk<<blockBits | (i*64 + int64(bits.TrailingZeros64(word))), true
+		}
+	}
+	return 0, false
+}
+
+// nextBlock moves to the next block that holds events, spreading its events into the fine
+// wheel; false if the queue is empty.
+func (q *eventQueue) nextBlock() bool {
+	curBlk := q.blk
+	next, ok := int64(0), false
+	if q.cused != 0 {
+		// Blocks curBlk+1 .. curBlk+coarseSize-1 sit at their index mod coarseSize.
+		start := uint((curBlk + 1) % coarseSize)
+		word := bits.RotateLeft64(q.cused, -int(start))
+		next, ok = curBlk+1+int64(bits.TrailingZeros64(word)), true
+	}
 	if len(q.far) > 0 {
-		if fb := q.far[0].at >> bucketShift; !ok || fb < next {
+		if fb := q.far[0].at >> blockShift; !ok || fb < next {
 			next, ok = fb, true
 		}
 	}
 	if !ok {
-		return
+		return false
 	}
-	q.cur = next
-	w := next & wheelMask
-	// Hand run's emptied array to the wheel slot it empties, so capacity circulates.
-	q.run, q.wheel[w] = q.wheel[w], q.run[:0]
-	q.pos = 0
-	q.used[w/64] &^= 1 << (w % 64)
-	for len(q.far) > 0 && q.far[0].at>>bucketShift == next {
-		q.run = append(q.run, q.far.pop())
+	q.blk, q.cur = next, next<<blockBits-1 // nothing of the new block drained yet
+	w := next % coarseSize
+	if q.cused&(1<<w) != 0 {
+		evs := q.coar[w]
+		for _, ev := range evs {
+			q.place(ev)
+		}
+		q.coar[w] = evs[:0]
+		q.cused &^= 1 << w
 	}
-	sortEvents(q.run)
+	for len(q.far) > 0 && q.far[0].at>>blockShift == next {
+		q.place(q.far.pop())
+	}
+	return true
 }
 
 // sortEvents sorts by (at, seq). Buckets hold a few dozen events, where insertion sort with an
@@ -152,26 +222,6 @@ func sortEvents(s []event) {
 	}
 }
 
-// nextUsed finds the first non-empty wheel bucket after cur.
-func (q *eventQueue) nextUsed() (int64, bool) {
-	start := (q.cur + 1) & wheelMask
-	// Scan the words of the bitmap from start around the wheel, once.
-	for k := 0; k <= len(q.used); k++ {
-		idx := (start/64 + int64(k)) % int64(len(q.used))
-		word := q.used[idx]
-		if k == 0 {
-			word &= ^uint64(0) << (start % 64)
-		} else if k == len(q.used) {
-			word &= 1<<(start%64) - 1
-		}
-		if word != 0 {
-			w := idx*64 + int64(bits.TrailingZeros64(word))
-			return q.cur + 1 + (w-start)&wheelMask, true
-		}
-	}
-	return 0, false
-}
-
 // filter keeps the events keep approves, in order.
 func (q *eventQueue) filter(keep func(*event) bool) {
 	w := q.pos
@@ -183,12 +233,20 @@ func (q *eventQueue) filter(keep func(*event) bool) {
 	}
 	q.run = q.run[:w]
 	q.n = w - q.pos
-	for i := range q.wheel {
-		q.wheel[i] = slices.DeleteFunc(q.wheel[i], func(ev event) bool { return !keep(&ev) })
-		if len(q.wheel[i]) == 0 {
+	drop := func(ev event) bool { return !keep(&ev) }
+	for i := range q.fine {
+		q.fine[i] = slices.DeleteFunc(q.fine[i], drop)
+		if len(q.fine[i]) == 0 {
 			q.used[i/64] &^= 1 << (i % 64)
 		}
-		q.n += len(q.wheel[i])
+		q.n += len(q.fine[i])
+	}
+	for i := range q.coar {
+		q.coar[i] = slices.DeleteFunc(q.coar[i], drop)
+		if len(q.coar[i]) == 0 {
+			q.cused &^= 1 << i
+		}
+		q.n += len(q.coar[i])
 	}
 	q.far.filter(keep)
 	q.n += len(q.far)

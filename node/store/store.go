@@ -171,8 +171,8 @@ type Stats struct {
 	// Namespaces has one entry per non-empty namespace, by ascending namespace.
 	Namespaces []NamespaceCount
 	// Footprint is what holding the messages costs in bytes: for the memory store an estimate
-	// from the capacity of its tables plus the kept payloads, for SQLite the database's used
-	// pages.
+	// from the capacity of its tables plus the kept payloads (counted in full by every store
+	// that shares them), for SQLite the database's used pages.
 	Footprint int64
 }
 

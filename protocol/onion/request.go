@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 )
 
 const (
@@ -61,18 +62,18 @@ func AppendCombined(dst, blob, rest []byte) []byte {
 // {"enc_type","ephemeral_key"} (and "hop_no" when HopNo is not 0), keys sorted and without
 // spaces as the real clients write them.
 func (r Request) GuardBody() []byte {
-	meta := encodeJSON(guardJSON{
-		EncType:      r.EncType.String(),
-		EphemeralKey: hex.EncodeToString(r.EphemeralKey[:]),
-		HopNo:        r.HopNo,
-	})
-	return AppendCombined(make([]byte, 0, 4+len(r.Ciphertext)+len(meta)), r.Ciphertext, meta)
-}
-
-type guardJSON struct {
-	EncType      string `json:"enc_type"`
-	EphemeralKey string `json:"ephemeral_key"`
-	HopNo        int    `json:"hop_no,omitempty"`
+	out := make([]byte, 0, 4+len(r.Ciphertext)+128)
+	out = AppendCombined(out, r.Ciphertext, nil)
+	out = append(out, `{"enc_type":"`...)
+	out = append(out, r.EncType.String()...)
+	out = append(out, `","ephemeral_key":"`...)
+	out = hex.AppendEncode(out, r.EphemeralKey[:])
+	out = append(out, '"')
+	if r.HopNo != 0 {
+		out = append(out, `,"hop_no":`...)
+		out = strconv.AppendInt(out, int64(r.HopNo), 10)
+	}
+	return append(out, '}')
 }
 
 // ParseGuardRequest parses the body posted to a guard; the ciphertext aliases body. Failures are
@@ -85,24 +86,24 @@ func ParseGuardRequest(body []byte) (Request, error) {
 	if err != nil {
 		return Request{}, badRequest("%v", err)
 	}
-	obj, err := jsonObject(meta)
+	obj, err := parseObject(meta)
 	if err != nil {
 		return Request{}, badRequest("%v", err)
 	}
 	r := Request{Ciphertext: ct}
-	key, ok := obj["ephemeral_key"]
+	key, ok := obj.get("ephemeral_key")
 	if !ok {
 		return Request{}, badRequest(`no "ephemeral_key"`)
 	}
 	if r.EphemeralKey, err = hexKey(key); err != nil {
 		return Request{}, badRequest("ephemeral_key: %v", err)
 	}
-	if raw, ok := obj["enc_type"]; ok {
+	if raw, ok := obj.get("enc_type"); ok {
 		if r.EncType, err = encTypeField(raw); err != nil {
 			return Request{}, badRequest("enc_type: %v", err)
 		}
 	}
-	if raw, ok := obj["hop_no"]; ok {
+	if raw, ok := obj.get("hop_no"); ok {
 		if r.HopNo, err = intField(raw); err != nil {
 			return Request{}, badRequest("hop_no: %v", err)
 		}
@@ -246,62 +247,6 @@ func decodeRelay(body []byte) (Request, error) {
 		r.HopNo = 1
 	}
 	return r, nil
-}
-
-// jsonObject parses b as one JSON object, keeping the values raw. Keys match case-sensitively,
-// as in the storage server's parser (encoding/json's struct matching would not).
-func jsonObject(b []byte) (map[string]json.RawMessage, error) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(b, &obj); err != nil {
-		return nil, fmt.Errorf("json: %w", err)
-	}
-	if obj == nil {
-		return nil, errors.New("json: not an object")
-	}
-	return obj, nil
-}
-
-func stringField(raw json.RawMessage) (string, error) {
-	if len(raw) == 0 || raw[0] != '"' {
-		return "", errors.New("not a string")
-	}
-	var s string
-	err := json.Unmarshal(raw, &s)
-	return s, err
-}
-
-func hexKey(raw json.RawMessage) ([32]byte, error) {
-	var k [32]byte
-	s, err := stringField(raw)
-	if err != nil {
-		return k, err
-	}
-	if len(s) != 64 {
-		return k, fmt.Errorf("%d hex digits, want 64", len(s))
-	}
-	_, err = hex.Decode(k[:], []byte(s))
-	return k, err
-}
-
-func encTypeField(raw json.RawMessage) (EncType, error) {
-	s, err := stringField(raw)
-	if err != nil {
-		return 0, err
-	}
-	return ParseEncType(s)
-}
-
-// intField reads a JSON number as an int the way the storage server's get<int>() does: a
-// fraction is truncated; values beyond int32 are clamped.
-func intField(raw json.RawMessage) (int, error) {
-	if len(raw) == 0 || raw[0] == '"' {
-		return 0, errors.New("not a number")
-	}
-	var f float64
-	if err := json.Unmarshal(raw, &f); err != nil {
-		return 0, errors.New("not a number")
-	}
-	return int(min(max(f, math.MinInt32), math.MaxInt32)), nil
 }
 
 // encodeJSON marshals v without HTML escaping and without the trailing newline, matching the

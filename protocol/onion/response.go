@@ -61,19 +61,19 @@ func OpenNodeResponse(c cryptomode.Costs, k Key, f ResponseFormat, reply []byte)
 	if err != nil {
 		return NodeResponse{}, cost, fmt.Errorf("%w: %v", ErrBadResponse, err)
 	}
-	obj, err := jsonObject(plain)
+	obj, err := parseObject(plain)
 	if err != nil {
 		return NodeResponse{}, cost, fmt.Errorf("%w: reply %v", ErrBadResponse, err)
 	}
 	var r NodeResponse
-	raw, ok := obj["status"]
+	raw, ok := obj.get("status")
 	if !ok {
 		return NodeResponse{}, cost, fmt.Errorf(`%w: reply without "status"`, ErrBadResponse)
 	}
 	if r.Status, err = intField(raw); err != nil {
 		return NodeResponse{}, cost, fmt.Errorf(`%w: reply "status": %v`, ErrBadResponse, err)
 	}
-	if raw, ok := obj["body"]; ok {
+	if raw, ok := obj.get("body"); ok {
 		if s, err := stringField(raw); err == nil {
 			r.Body = []byte(s)
 		} else {
@@ -141,7 +141,7 @@ func DecodeV4Request(b []byte) (V4Request, error) {
 	if err != nil {
 		return V4Request{}, fmt.Errorf("v4 request: %w", err)
 	}
-	obj, err := jsonObject(meta)
+	obj, err := parseObject(meta)
 	if err != nil {
 		return V4Request{}, fmt.Errorf("v4 request: %w", err)
 	}
@@ -150,7 +150,7 @@ func DecodeV4Request(b []byte) (V4Request, error) {
 		name string
 		dst  *string
 	}{{"method", &r.Method}, {"endpoint", &r.Endpoint}} {
-		raw, ok := obj[f.name]
+		raw, ok := obj.get(f.name)
 		if !ok {
 			return V4Request{}, fmt.Errorf("v4 request without %q", f.name)
 		}
@@ -158,7 +158,7 @@ func DecodeV4Request(b []byte) (V4Request, error) {
 			return V4Request{}, fmt.Errorf("v4 request %q: %w", f.name, err)
 		}
 	}
-	if raw, ok := obj["headers"]; ok {
+	if raw, ok := obj.get("headers"); ok {
 		if r.Headers, err = headersField(raw); err != nil {
 			return V4Request{}, fmt.Errorf("v4 request headers: %w", err)
 		}
@@ -195,19 +195,19 @@ func DecodeV4Response(b []byte) (V4Response, error) {
 	if err != nil {
 		return V4Response{}, fmt.Errorf("v4 response: %w", err)
 	}
-	obj, err := jsonObject(meta)
+	obj, err := parseObject(meta)
 	if err != nil {
 		return V4Response{}, fmt.Errorf("v4 response: %w", err)
 	}
 	r := V4Response{Body: body}
-	raw, ok := obj["code"]
+	raw, ok := obj.get("code")
 	if !ok {
 		return V4Response{}, fmt.Errorf(`v4 response without "code"`)
 	}
 	if r.Code, err = intField(raw); err != nil {
 		return V4Response{}, fmt.Errorf(`v4 response "code": %w`, err)
 	}
-	if raw, ok := obj["headers"]; ok {
+	if raw, ok := obj.get("headers"); ok {
 		if r.Headers, err = headersField(raw); err != nil {
 			return V4Response{}, fmt.Errorf("v4 response headers: %w", err)
 		}
@@ -251,11 +251,11 @@ func OpenServerRequest(s cryptomode.Suite, self cryptomode.X25519KeyPair, body [
 	if err != nil {
 		return V4Request{}, Key{}, 0, badRequest("%v", err)
 	}
-	obj, err := jsonObject(meta)
+	obj, err := parseObject(meta)
 	if err != nil {
 		return V4Request{}, Key{}, 0, badRequest("%v", err)
 	}
-	raw, ok := obj["ephemeral_key"]
+	raw, ok := obj.get("ephemeral_key")
 	if !ok {
 		return V4Request{}, Key{}, 0, badRequest(`no "ephemeral_key"`)
 	}
@@ -264,7 +264,7 @@ func OpenServerRequest(s cryptomode.Suite, self cryptomode.X25519KeyPair, body [
 		return V4Request{}, Key{}, 0, badRequest("ephemeral_key: %v", err)
 	}
 	var e EncType
-	if raw, ok := obj["enc_type"]; ok {
+	if raw, ok := obj.get("enc_type"); ok {
 		if e, err = encTypeField(raw); err != nil {
 			return V4Request{}, Key{}, 0, badRequest("enc_type: %v", err)
 		}

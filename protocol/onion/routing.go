@@ -3,7 +3,6 @@ package onion
 import (
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -67,18 +66,18 @@ type Routing struct {
 // present means Deliver, else "host" means Proxy, else Forward, which needs "destination" and
 // "ephemeral_key". Every failure wraps ErrInvalidJSON.
 func ParseRouting(b []byte) (Routing, error) {
-	obj, err := jsonObject(b)
+	obj, err := parseObject(b)
 	if err != nil {
 		return Routing{}, invalidJSON("routing: %v", err)
 	}
-	if _, ok := obj["headers"]; ok {
+	if _, ok := obj.get("headers"); ok {
 		r := Routing{Action: Deliver}
-		if raw, ok := obj["json"]; ok {
+		if raw, ok := obj.get("json"); ok {
 			if r.Format.EmbedJSON, err = boolField(raw); err != nil {
 				return Routing{}, invalidJSON(`routing "json": %v`, err)
 			}
 		}
-		if raw, ok := obj["base64"]; ok {
+		if raw, ok := obj.get("base64"); ok {
 			b64, err := boolField(raw)
 			if err != nil {
 				return Routing{}, invalidJSON(`routing "base64": %v`, err)
@@ -87,24 +86,24 @@ func ParseRouting(b []byte) (Routing, error) {
 		}
 		return r, nil
 	}
-	if raw, ok := obj["host"]; ok {
+	if raw, ok := obj.get("host"); ok {
 		return parseProxyRouting(obj, raw)
 	}
 	r := Routing{Action: Forward}
-	raw, ok := obj["destination"]
+	raw, ok := obj.get("destination")
 	if !ok {
 		return Routing{}, invalidJSON(`routing has none of "headers", "host", "destination"`)
 	}
 	if r.Destination, err = hexKey(raw); err != nil {
 		return Routing{}, invalidJSON(`routing "destination": %v`, err)
 	}
-	if raw, ok = obj["ephemeral_key"]; !ok {
+	if raw, ok = obj.get("ephemeral_key"); !ok {
 		return Routing{}, invalidJSON(`routing to a node without "ephemeral_key"`)
 	}
 	if r.EphemeralKey, err = hexKey(raw); err != nil {
 		return Routing{}, invalidJSON(`routing "ephemeral_key": %v`, err)
 	}
-	if raw, ok := obj["enc_type"]; ok {
+	if raw, ok := obj.get("enc_type"); ok {
 		if r.EncType, err = encTypeField(raw); err != nil {
 			return Routing{}, invalidJSON(`routing "enc_type": %v`, err)
 		}
@@ -112,52 +111,42 @@ func ParseRouting(b []byte) (Routing, error) {
 	return r, nil
 }
 
-func parseProxyRouting(obj map[string]json.RawMessage, host json.RawMessage) (Routing, error) {
+func parseProxyRouting(obj jsonObj, host []byte) (Routing, error) {
 	r := Routing{Action: Proxy, Port: 443, Protocol: "https"}
 	var err error
 	if r.Host, err = stringField(host); err != nil {
 		return Routing{}, invalidJSON(`routing "host": %v`, err)
 	}
-	raw, ok := obj["target"]
+	raw, ok := obj.get("target")
 	if !ok {
 		return Routing{}, invalidJSON(`proxy routing without "target"`)
 	}
 	if r.Target, err = stringField(raw); err != nil {
 		return Routing{}, invalidJSON(`routing "target": %v`, err)
 	}
-	if raw, ok := obj["port"]; ok {
+	if raw, ok := obj.get("port"); ok {
 		var p uint16
 		if len(raw) == 0 || raw[0] == '"' || json.Unmarshal(raw, &p) != nil {
 			return Routing{}, invalidJSON(`routing "port" %s is not a port number`, raw)
 		}
 		r.Port = p
 	}
-	if raw, ok := obj["protocol"]; ok {
+	if raw, ok := obj.get("protocol"); ok {
 		if r.Protocol, err = stringField(raw); err != nil {
 			return Routing{}, invalidJSON(`routing "protocol": %v`, err)
 		}
 	}
 	// What the server needs is its business: the relay passes the layer on whatever these hold.
-	if raw, ok := obj["method"]; ok {
+	if raw, ok := obj.get("method"); ok {
 		r.Method, _ = stringField(raw)
 	}
-	if raw, ok := obj["ephemeral_key"]; ok {
+	if raw, ok := obj.get("ephemeral_key"); ok {
 		r.EphemeralKey, _ = hexKey(raw)
 	}
-	if raw, ok := obj["enc_type"]; ok {
+	if raw, ok := obj.get("enc_type"); ok {
 		r.EncType, _ = encTypeField(raw)
 	}
 	return r, nil
-}
-
-func boolField(raw json.RawMessage) (bool, error) {
-	switch string(raw) {
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	}
-	return false, errors.New("not a boolean")
 }
 
 // TargetAllowed reports whether a proxy target may be requested: it starts with /oxen/ or
@@ -181,12 +170,6 @@ func (r Routing) checkProxy() error {
 // The routing JSON the builder writes, fields in the sorted order the real clients' JSON library
 // emits them, so sizes match the real ones byte for byte.
 
-type forwardJSON struct {
-	Destination  string `json:"destination"`
-	EncType      string `json:"enc_type"`
-	EphemeralKey string `json:"ephemeral_key"`
-}
-
 type proxyJSON struct {
 	EncType      string `json:"enc_type"`
 	EphemeralKey string `json:"ephemeral_key"`
@@ -200,10 +183,16 @@ type proxyJSON struct {
 // deliverJSON is the control JSON of a node destination's layer.
 var deliverJSON = []byte(`{"headers":""}`)
 
+// forwardRouting is {"destination","enc_type","ephemeral_key"}. Every value is hex or an enc
+// type name, which need no escaping, so it is appended directly: every layer of every onion
+// writes one.
 func forwardRouting(next [32]byte, eph [32]byte, e EncType) []byte {
-	return encodeJSON(forwardJSON{
-		Destination:  hex.EncodeToString(next[:]),
-		EncType:      e.String(),
-		EphemeralKey: hex.EncodeToString(eph[:]),
-	})
+	out := make([]byte, 0, 180)
+	out = append(out, `{"destination":"`...)
+	out = hex.AppendEncode(out, next[:])
+	out = append(out, `","enc_type":"`...)
+	out = append(out, e.String()...)
+	out = append(out, `","ephemeral_key":"`...)
+	out = hex.AppendEncode(out, eph[:])
+	return append(out, `"}`...)
 }

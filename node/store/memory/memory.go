@@ -5,8 +5,8 @@
 // index, length, namespace), a 4-byte slot in an open-addressing hash index, an 8-byte entry in
 // an expiry heap and a 4-byte entry in its owner's per-namespace list. With Config.MetadataOnly
 // the payload bytes are dropped and only their length (and the opaque Message.Payload, when
-// given) are kept, for modeled crypto where the simulator never needs the bytes back; Retrieve
-// then returns Data == nil with DataLen set, so callers still account sizes.
+// given) are kept, for modeled crypto where the simulator never needs the bytes back; returned
+// messages then have Data == nil and DataLen set, so callers still account sizes.
 //
 // Payloads are kept without copying (Message.Data is immutable once stored), so copies of one
 // message on several simulated nodes share their bytes.
@@ -310,6 +310,8 @@ func (s *Store) sweep(killed []uint32) {
 		*r = rec{}
 		s.free = append(s.free, id)
 	}
+	// Removed records leave their heap entries behind until their expiry comes.
+	s.maybeRebuildExpiry()
 }
 
 func (s *Store) check() error {
@@ -676,7 +678,7 @@ func (s *Store) EachInRange(r store.SpaceRange, fn func(store.Message) bool) err
 // Per-entry sizes for the footprint estimate.
 const (
 	recBytes      = 64
-	ownerBytes    = 72 + 64 // ownerState plus its map entry with overhead
+	ownerBytes    = 72 + 100 // ownerState plus its map entry with the map's overhead (measured)
 	listBytes     = 32
 	oddHashBytes  = 2 * (16 + 4 + 16) // both side maps, excluding the string itself
 	sliceHdrBytes = 24

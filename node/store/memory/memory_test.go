@@ -225,6 +225,20 @@ func TestExpiryHeapStaysBounded(t *testing.T) {
 	n, err := s.CleanExpired(int64(2000 + 9_999*1000))
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
+
+	// Deleting leaves entries for expiries far ahead; they must not pile up either.
+	for round := range 5 {
+		var hs []string
+		for i := range 3000 {
+			m := storetest.Msg(o, 0, fmt.Sprint(round, "-", i), 0, 1<<50)
+			_, _, err := s.Store(m)
+			require.NoError(t, err)
+			hs = append(hs, m.Hash)
+		}
+		_, err := s.Delete(o, hs)
+		require.NoError(t, err)
+		assert.LessOrEqual(t, len(s.exp), 2*s.live+1024, "round %d", round)
+	}
 }
 
 func TestExpirySecond(t *testing.T) {
@@ -358,14 +372,16 @@ func FuzzStore(f *testing.F) {
 	})
 }
 
-// benchMessages makes n messages for owners spread over the swarm space, a few per owner as on
-// a real node, with data of the given size.
-func benchMessages(n, dataLen int) []store.Message {
+// benchMessages makes n messages for owners spread over the swarm space, eight per owner, with
+// data of the given size.
+func benchMessages(n, dataLen int) []store.Message { return benchMessagesPer(n, 8, dataLen) }
+
+func benchMessagesPer(n, perOwner, dataLen int) []store.Message {
 	out := make([]store.Message, n)
 	data := bytes.Repeat([]byte{0x42}, dataLen)
 	for i := range out {
-		o := storetest.OwnerAt(uint64(i/8)*0x9E3779B97F4A7C15, uint64(i/8))
-		// Distinct hashes without hashing the payload each time.
+		k := uint64(i / perOwner)
+		o := storetest.OwnerAt(k*0x9E3779B97F4A7C15, k)
 		out[i] = store.Message{
 			Hash: storetest.Hash(o, 0, []byte(fmt.Sprint(i))), Owner: o,
 			Timestamp: int64(i), Expiry: 1_000_000 + int64(i)*10, Data: data,
@@ -460,26 +476,30 @@ func BenchmarkCleanExpired(b *testing.B) {
 }
 
 // BenchmarkFootprint measures the heap bytes a message costs, payload excluded, at simulator
-// scale: one store of 1,000,000 messages, eight per owner.
+// scale: one store of 1,000,000 messages, with 1, 8 or 64 messages per owner.
 func BenchmarkFootprint(b *testing.B) {
 	const n = 1_000_000
-	msgs := benchMessages(n, 100)
-	for b.Loop() {
-		runtime.GC()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		s := New(Config{MetadataOnly: true})
-		if _, err := s.StoreBatch(msgs); err != nil {
-			b.Fatal(err)
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		st, err := s.Stats()
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/msg")
-		b.ReportMetric(float64(st.Footprint)/n, "estimated-B/msg")
-		runtime.KeepAlive(s)
+	for _, per := range []int{1, 8, 64} {
+		b.Run(fmt.Sprintf("perOwner=%d", per), func(b *testing.B) {
+			msgs := benchMessagesPer(n, per, 100)
+			for b.Loop() {
+				runtime.GC()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				s := New(Config{MetadataOnly: true})
+				if _, err := s.StoreBatch(msgs); err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				st, err := s.Stats()
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/msg")
+				b.ReportMetric(float64(st.Footprint)/n, "estimated-B/msg")
+				runtime.KeepAlive(s)
+			}
+		})
 	}
 }

@@ -30,16 +30,22 @@ type Config struct {
 	// BusyTimeout is how long a statement waits for a lock held by another process before
 	// failing. Default 15 s, as the real server.
 	BusyTimeout time.Duration
-	// CacheKiB is SQLite's page cache, allocated as pages are used. Default 32 MiB: the hash
-	// and owner indexes take random inserts, and a cache that holds them keeps batch inserts
-	// off the disk (the real server keeps SQLite's 2 MiB default).
-	CacheKiB int
+	// PageSize is the database page size in bytes, applied when the database is created (an
+	// existing file keeps its own). Default 8192, twice SQLite's: a message of about 1 KiB
+	// then costs half the WAL frames, and write calls, which measured about a quarter more
+	// batched inserts per second; a lone insert costs a little more.
+	PageSize int
+	// CheckpointPages is the WAL length, in pages, that triggers a checkpoint. Default 2048
+	// (16 MiB at the default page size): with SQLite's 1000, nearly every large batch ends in
+	// a checkpoint and its fsyncs.
+	CheckpointPages int
 }
 
 // Defaults of Config.
 const (
-	DefaultBusyTimeout = 15 * time.Second
-	DefaultCacheKiB    = 32 << 10
+	DefaultBusyTimeout     = 15 * time.Second
+	DefaultPageSize        = 8192
+	DefaultCheckpointPages = 2048
 )
 
 // maxCachedOwners bounds the owner id cache.
@@ -159,12 +165,22 @@ func Open(cfg Config) (*Store, error) {
 	if busy <= 0 {
 		busy = DefaultBusyTimeout
 	}
-	cache := cfg.CacheKiB
-	if cache <= 0 {
-		cache = DefaultCacheKiB
+	pageSize := cfg.PageSize
+	if pageSize == 0 {
+		pageSize = DefaultPageSize
 	}
-	// A negative cache_size is in KiB.
-	params := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=1&_synchronous=NORMAL&_pragma=cache_size(%d)", busy.Milliseconds(), -cache)
+	if pageSize < 512 || pageSize > 65536 || pageSize&(pageSize-1) != 0 {
+		return nil, fmt.Errorf("sqlite store: page size %d: use a power of two from 512 to 65536", pageSize)
+	}
+	checkpoint := cfg.CheckpointPages
+	if checkpoint <= 0 {
+		checkpoint = DefaultCheckpointPages
+	}
+	// The driver runs the _pragma list before switching to WAL, which is when the page size
+	// must be set.
+	params := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=1&_synchronous=NORMAL"+
+		"&_pragma=page_size(%d)&_pragma=wal_autocheckpoint(%d)",
+		busy.Milliseconds(), pageSize, checkpoint)
 	if path != ":memory:" {
 		params += "&_journal_mode=WAL" // in-memory databases have no WAL
 	}

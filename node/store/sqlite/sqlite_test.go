@@ -40,7 +40,8 @@ func TestSettings(t *testing.T) {
 		{"synchronous", "1"}, // NORMAL
 		{"foreign_keys", "1"},
 		{"busy_timeout", "15000"},
-		{"cache_size", "-32768"},
+		{"page_size", "8192"},
+		{"wal_autocheckpoint", "2048"},
 	}
 	for _, c := range cases {
 		var got string
@@ -116,6 +117,8 @@ func TestOpenErrors(t *testing.T) {
 		{"query in path", Config{Path: "storage.db?mode=ro"}},
 		{"uri", Config{Path: "file:storage.db"}},
 		{"missing directory", Config{Path: filepath.Join(t.TempDir(), "no", "such", "dir", "storage.db")}},
+		{"page size not a power of two", Config{PageSize: 5000}},
+		{"page size too large", Config{PageSize: 1 << 17}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,235 @@
+package client
+
+import (
+	"slices"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+)
+
+// installList replaces the pool with l.
+func (c *Client) installList(l *nodeList, src PoolSource) {
+	c.rt.pool.set(l)
+	// A fresh list starts every node and path with a clean record, as the apps do.
+	c.rt.strikes = nil
+	for k := range c.rt.paths {
+		c.rt.paths[k].fails = 0
+	}
+	c.rt.pruneGuards()
+	c.repairPaths()
+	c.installed = uint32(c.rt.pool.size())
+	c.lastRefresh = c.env.Now().UnixNano()
+	c.stats.PoolFetches++
+	c.observe(PoolRefreshed{Source: src, Size: c.rt.pool.size()})
+	c.scheduleRefresh()
+}
+
+// repairPaths replaces hops that are no longer in the pool.
+func (c *Client) repairPaths() {
+	r, now := c.env.Rand(), c.env.Now()
+	for k := 0; k < len(c.rt.paths); k++ {
+		for _, h := range c.rt.paths[k].hops[1:] {
+			if !c.rt.pool.contains(h) {
+				c.rt.dropNode(r, h, CauseLeftPool, now)
+				k = -1 // paths may have shifted; start over
+				break
+			}
+		}
+	}
+}
+
+// bootstrap fetches a pool from the seed nodes: every seed at once, the first good answer wins,
+// SeedTries rounds.
+func (c *Client) bootstrap(done func(Failure)) {
+	c.bootWaiters = append(c.bootWaiters, done)
+	if c.booting {
+		return
+	}
+	c.booting = true
+	c.seedRound(1)
+}
+
+func (c *Client) finishBoot(f Failure) {
+	c.booting = false
+	ws := c.bootWaiters
+	c.bootWaiters = nil
+	for _, w := range ws {
+		w(f)
+	}
+}
+
+func (c *Client) seedRound(try int) {
+	ep := c.epoch
+	body := seedRequest
+	won := false
+	pending := len(c.cfg.Seeds)
+	for _, s := range c.cfg.Seeds {
+		req := actor.Request{Method: seedEndpoint, Body: body, Size: len(body) + httpOverhead}
+		c.env.Call(s, req, c.cfg.SeedTimeout, func(resp actor.Response, err error) {
+			if !c.alive(ep) || won {
+				return
+			}
+			pending--
+			if err == nil && resp.Status == 200 {
+				l, derr := c.rt.dir.decodedList(bodyBytes(resp.Body), decodeSeedResponse)
+				switch {
+				case derr != nil:
+					c.garbage(GarbageMalformedResponse)
+				case l.len() > c.cfg.PoolMin:
+					won = true
+					c.installList(l, FromSeeds)
+					c.finishBoot(OK)
+					return
+				}
+			}
+			if pending > 0 {
+				return
+			}
+			if try < c.cfg.SeedTries {
+				c.env.After(c.cfg.SeedRetryDelay, func() {
+					if c.alive(ep) {
+						c.seedRound(try + 1)
+					}
+				})
+				return
+			}
+			c.observe(PoolRefreshed{Source: FromSeeds, Size: c.rt.pool.size(), Failure: FailNoPool})
+			c.finishBoot(FailNoPool)
+		})
+	}
+}
+
+// scheduleRefresh sets the periodic refresh PoolRefreshEvery after the last install.
+func (c *Client) scheduleRefresh() {
+	if c.lastRefresh == 0 {
+		return
+	}
+	c.refreshIn(time.Duration(c.lastRefresh + int64(c.cfg.PoolRefreshEvery) - c.env.Now().UnixNano()))
+}
+
+func (c *Client) refreshIn(wait time.Duration) {
+	if !c.online {
+		return
+	}
+	c.refreshTimer.Stop()
+	ep := c.epoch
+	c.refreshTimer = c.env.After(wait, func() {
+		if c.alive(ep) {
+			c.refreshPool()
+		}
+	})
+}
+
+// maybeRefreshPool refreshes a pool that drops have made small. A pool that was already small
+// when installed (a small network) is refreshed only once it has lost nodes since, or the
+// client would ask for the same short list after every request.
+func (c *Client) maybeRefreshPool() {
+	n := c.rt.pool.size()
+	if n < c.cfg.PoolRefreshBelow && n < int(c.installed) {
+		c.refreshPool()
+	}
+}
+
+// refreshPool asks three random pool nodes for the node list and installs their agreement; four
+// tries, then the seeds. A pool too small to ask from goes straight to the seeds.
+func (c *Client) refreshPool() {
+	if c.refreshing || c.booting {
+		return
+	}
+	c.refreshing = true
+	c.refreshTry(1)
+}
+
+func (c *Client) refreshTry(try int) {
+	ep := c.epoch
+	fallback := func() {
+		c.bootstrap(func(f Failure) {
+			c.refreshing = false
+			if f != OK && c.alive(ep) {
+				// Nothing was installed, so nothing rescheduled: try again next period.
+				c.refreshIn(c.cfg.PoolRefreshEvery)
+			}
+		})
+	}
+	if c.rt.pool.size() <= c.cfg.PoolMin {
+		fallback()
+		return
+	}
+	const asked = 3
+	r := c.env.Rand()
+	var targets []nodeIdx
+	for range asked {
+		n, ok := c.rt.pool.pick(r, func(i nodeIdx) bool { return slices.Contains(targets, i) })
+		if !ok {
+			break
+		}
+		targets = append(targets, n)
+	}
+	if len(targets) < asked {
+		fallback()
+		return
+	}
+	lists := make([][]nodeIdx, asked)
+	pending, failed := asked, false
+	rpc := getServiceNodesRequest()
+	for k, t := range targets {
+		c.onionRequest(t, "oxend_request", rpc, func(res onionResult) {
+			pending--
+			if res.failure == OK {
+				l, err := c.serviceNodes(res.body)
+				if err != nil {
+					c.garbage(GarbageMalformedResponse)
+					failed = true
+				} else {
+					lists[k] = l.sorted
+				}
+			} else {
+				failed = true
+			}
+			if pending > 0 || !c.alive(ep) {
+				return
+			}
+			if !failed {
+				common := agree(lists, c.cfg.PoolAgreement)
+				enough := len(common) > c.cfg.PoolMin &&
+					(c.cfg.PoolAgreement != AgreeAll || len(common) >= c.cfg.PoolAgreementMin)
+				if enough {
+					c.installList(c.rt.dir.list(common), FromSnodes)
+					c.refreshing = false
+					return
+				}
+			}
+			if try < c.cfg.SeedTries {
+				c.env.After(c.cfg.SeedRetryDelay, func() {
+					if c.alive(ep) {
+						c.refreshTry(try + 1)
+					}
+				})
+				return
+			}
+			c.observe(PoolRefreshed{Source: FromSnodes, Size: c.rt.pool.size(), Failure: FailNoPool})
+			fallback()
+		})
+	}
+}
+
+// serviceNodes reads the node list of an oxend_request answer.
+func (c *Client) serviceNodes(body []byte) (*nodeList, error) {
+	result, err := serviceNodesResult(body)
+	if err != nil {
+		return nil, err
+	}
+	return c.rt.dir.decodedList(result, parseNodeStates)
+}
+
+// internAll interns a swarm's members, in key order and without duplicates.
+func (c *Client) internAll(nodes []NodeInfo) []nodeIdx {
+	idx := make([]nodeIdx, len(nodes))
+	for k, n := range nodes {
+		idx[k] = c.rt.dir.intern(n)
+	}
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	c.rt.dir.sortByKey(idx)
+	return idx
+}

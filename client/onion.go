@@ -1,0 +1,288 @@
+package client
+
+import (
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/protocol/onion"
+)
+
+// withPaths runs done once the client has its full set of paths (OK), or could not build them.
+func (c *Client) withPaths(done func(Failure)) {
+	if len(c.rt.paths) >= c.cfg.Paths {
+		done(OK)
+		return
+	}
+	c.pathWaiters = append(c.pathWaiters, done)
+	if c.building {
+		return
+	}
+	c.building = true
+	c.buildStep(false)
+}
+
+func (c *Client) finishBuild(f Failure) {
+	c.building = false
+	ws := c.pathWaiters
+	c.pathWaiters = nil
+	for _, w := range ws {
+		w(f)
+	}
+}
+
+// buildStep advances path building: a usable pool, then enough tested guards, then the paths.
+// When the pool has too few distinct subnets it refetches from the seeds once.
+func (c *Client) buildStep(refetched bool) {
+	ep := c.epoch
+	if c.rt.pool.size() <= c.cfg.PoolMin {
+		if refetched {
+			c.finishBuild(FailNoPool)
+			return
+		}
+		c.bootstrap(func(f Failure) {
+			if !c.alive(ep) {
+				return
+			}
+			if f != OK {
+				c.finishBuild(f)
+				return
+			}
+			c.buildStep(true)
+		})
+		return
+	}
+	c.rt.pruneGuards()
+	if c.rt.guardsNeeded() > 0 {
+		c.selectGuards(func(f Failure) {
+			if !c.alive(ep) {
+				return
+			}
+			if f != OK {
+				c.finishBuild(f)
+				return
+			}
+			c.buildStep(refetched)
+		})
+		return
+	}
+	if c.rt.buildPaths(c.env.Rand(), c.env.Now()) {
+		c.finishBuild(OK)
+		return
+	}
+	if refetched {
+		c.finishBuild(FailNoPath)
+		return
+	}
+	c.bootstrap(func(f Failure) {
+		if !c.alive(ep) {
+			return
+		}
+		if f != OK {
+			c.finishBuild(f)
+			return
+		}
+		c.buildStep(true)
+	})
+}
+
+// selectGuards tests shuffled pool nodes with a direct get_swarm, as many at once as guards are
+// missing, for at most GuardTestRounds rounds.
+func (c *Client) selectGuards(done func(Failure)) {
+	ep := c.epoch
+	cands := slices.DeleteFunc(c.rt.pool.shuffled(c.env.Rand()), func(i nodeIdx) bool {
+		return slices.Contains(c.rt.guards, i)
+	})
+	round := 0
+	var next func()
+	next = func() {
+		need := c.rt.guardsNeeded()
+		if need == 0 {
+			done(OK)
+			return
+		}
+		if round >= c.cfg.GuardTestRounds || len(cands) == 0 {
+			done(FailNoPath)
+			return
+		}
+		round++
+		batch := cands[:min(need, len(cands))]
+		cands = cands[len(batch):]
+		pending := len(batch)
+		for _, g := range batch {
+			c.testGuard(g, func(ok bool) {
+				if !c.alive(ep) {
+					return
+				}
+				if ok && c.rt.guardsNeeded() > 0 && c.rt.pool.contains(g) && !slices.Contains(c.rt.guards, g) {
+					c.rt.guards = append(c.rt.guards, g)
+				}
+				pending--
+				if pending == 0 {
+					next()
+				}
+			})
+		}
+	}
+	next()
+}
+
+func (c *Client) testGuard(g nodeIdx, done func(bool)) {
+	addr := c.rt.dir.addr(g)
+	body := getSwarmRequest(c.id)
+	req := actor.Request{Method: storageEndpoint, Body: body, Size: len(body) + httpOverhead}
+	c.env.Call(addr, req, c.cfg.GuardTestTimeout, func(resp actor.Response, err error) {
+		ok := err == nil && resp.Status == 200
+		c.observe(GuardTested{Guard: addr, OK: ok})
+		done(ok)
+	})
+}
+
+// onionResult is the outcome of one onion request.
+type onionResult struct {
+	failure Failure
+	status  int    // destination status, or the relay's on a path error
+	body    []byte // destination body (plaintext)
+}
+
+// onionRequest sends rpc to dest through one of the paths and runs done with the outcome on the
+// client's loop (never when the client went offline meanwhile).
+func (c *Client) onionRequest(dest nodeIdx, method string, rpc []byte, done func(onionResult)) {
+	ep := c.epoch
+	c.withPaths(func(f Failure) {
+		if !c.alive(ep) {
+			return
+		}
+		if f != OK {
+			c.stats.OnionFailures++
+			done(onionResult{failure: f})
+			return
+		}
+		c.sendOnion(ep, dest, method, rpc, done)
+	})
+}
+
+func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, rpc []byte, done func(onionResult)) {
+	r, now := c.env.Rand(), c.env.Now()
+	c.rt.rotate(r, now)
+	k := c.rt.choosePath(r, dest)
+	if k < 0 {
+		c.stats.OnionFailures++
+		done(onionResult{failure: FailNoPath})
+		return
+	}
+	enc, _ := onion.ParseEncType(c.cfg.EncType)
+	p := onion.Path{Hops: make([]onion.Node, len(c.rt.paths[k].hops)), EncType: enc}
+	for j, h := range c.rt.paths[k].hops {
+		info := c.rt.dir.info(h)
+		p.Hops[j] = onion.Node{Ed25519: info.Ed25519, X25519: info.X25519}
+	}
+	di := c.rt.dir.info(dest)
+	built, err := onion.BuildToNode(c.cfg.Suite, randReader{r}, p, onion.Node{Ed25519: di.Ed25519, X25519: di.X25519}, rpc)
+	c.env.Work(built.Cost)
+	if err != nil {
+		// Only a bad key in a node list gets here; that node cannot be used.
+		c.stats.OnionFailures++
+		c.dropEverywhere(dest, CauseNotFound)
+		done(onionResult{failure: FailPath})
+		return
+	}
+	guard := c.rt.paths[k].hops[0]
+	guardAddr := c.rt.dir.addr(guard)
+	start := c.env.Now()
+	c.stats.OnionRequests++
+	req := actor.Request{Method: onion.GuardEndpoint, Body: built.Body, Size: len(built.Body) + httpOverhead}
+	reply := built.Reply
+	c.env.Call(guardAddr, req, c.cfg.RequestTimeout, func(resp actor.Response, err error) {
+		if !c.alive(ep) {
+			return
+		}
+		res := c.onionOutcome(guard, dest, reply, resp, err)
+		if res.failure != OK {
+			c.stats.OnionFailures++
+		}
+		c.observe(OnionRoundTrip{Method: method, Guard: guardAddr, Dest: di.Addr, RTT: c.env.Now().Sub(start),
+			Status: res.status, Failure: res.failure})
+		c.maybeRefreshPool()
+		done(res)
+	})
+}
+
+const nextNodeNotFound = "Next node not found: "
+
+// onionOutcome reads an onion answer and charges failures where the apps do: timeouts and
+// unexplained relay errors to the path, "Next node not found" to the named node, destination
+// errors (other than 400/401/403/406/421) to the destination; clock skew and 421 to nobody.
+func (c *Client) onionOutcome(guard, dest nodeIdx, reply onion.Key, resp actor.Response, err error) onionResult {
+	r, now := c.env.Rand(), c.env.Now()
+	if err != nil {
+		c.rt.pathFailed(r, c.rt.pathIndexByGuard(guard), now)
+		if errors.Is(err, actor.ErrUnreachable) {
+			return onionResult{failure: FailUnreachable}
+		}
+		return onionResult{failure: FailTimeout}
+	}
+	body := bodyBytes(resp.Body)
+	if resp.Status != 200 {
+		res := onionResult{failure: FailPath, status: resp.Status}
+		switch {
+		case resp.Status == 406 || resp.Status == 425:
+			res.failure = FailClockSkew
+		case resp.Status == 400 || resp.Status == 404:
+			// The apps take these for a broken destination rather than a bad path.
+		case c.notFound(body):
+		default:
+			c.rt.pathFailed(r, c.rt.pathIndexByGuard(guard), now)
+		}
+		return res
+	}
+	status, inner, cost, derr := openNodeResponse(c.cfg.Suite, reply, body)
+	c.env.Work(cost)
+	if derr != nil {
+		c.garbage(GarbageOnionResponse)
+		return onionResult{failure: FailBadResponse}
+	}
+	res := onionResult{status: status, body: inner}
+	switch {
+	case status == 200:
+	case status == 406 || status == 425:
+		res.failure = FailClockSkew
+	case status == 421:
+		res.failure = FailWrongSwarm
+	case status == 400 || status == 401 || status == 403 || status == 413:
+		res.failure = FailRejected
+	case c.notFound(inner):
+		res.failure = FailPath
+	default:
+		res.failure = FailRejected
+		c.rt.strike(r, dest, now)
+	}
+	return res
+}
+
+// notFound handles a "Next node not found: <ed25519 hex>" answer: that node leaves the pool, its
+// swarms and its path at once.
+func (c *Client) notFound(body []byte) bool {
+	if !strings.HasPrefix(string(body), nextNodeNotFound) {
+		return false
+	}
+	key, err := identity.ParseKey(strings.TrimSpace(string(body[len(nextNodeNotFound):])))
+	if err != nil {
+		c.garbage(GarbageMalformedResponse)
+		return true
+	}
+	if i, ok := c.rt.dir.lookup(key); ok {
+		c.dropEverywhere(i, CauseNotFound)
+	}
+	return true
+}
+
+func (c *Client) dropEverywhere(i nodeIdx, cause Cause) {
+	c.rt.dropNode(c.env.Rand(), i, cause, c.env.Now())
+	c.own.nodes = slices.DeleteFunc(c.own.nodes, func(x nodeIdx) bool { return x == i })
+	for _, e := range c.swarms {
+		e.nodes = slices.DeleteFunc(e.nodes, func(x nodeIdx) bool { return x == i })
+	}
+}

@@ -1,0 +1,181 @@
+package client
+
+import (
+	"encoding/base64"
+	"errors"
+	"slices"
+
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/message"
+)
+
+// pollRound polls the own swarm once and schedules the next round.
+func (c *Client) pollRound() {
+	if !c.online {
+		return
+	}
+	ep := c.epoch
+	c.stats.Polls++
+	c.swarmFor(c.id, func(e *swarmEntry, f Failure) {
+		if !c.alive(ep) {
+			return
+		}
+		if f != OK {
+			c.pollDone(ep, false)
+			return
+		}
+		targets := c.pollTargets(e)
+		if len(targets) == 0 {
+			c.pollDone(ep, false)
+			return
+		}
+		pending, anyOK := len(targets), false
+		for _, t := range targets {
+			c.retrieve(e, t, func(ok bool) {
+				pending--
+				anyOK = anyOK || ok
+				if !ok && t == c.poll.current {
+					c.poll.current = noNode
+				}
+				if pending == 0 {
+					c.pollDone(ep, anyOK)
+				}
+			})
+		}
+	})
+}
+
+// pollTargets picks the members to poll this round: Parallel random ones, or the phones' sticky
+// member until it failed or served SwitchAfter polls.
+func (c *Client) pollTargets(e *swarmEntry) []nodeIdx {
+	pr := c.cfg.Poll
+	if pr.Sticky {
+		cur := c.poll.current
+		valid := cur != noNode && slices.Contains(e.nodes, cur) && c.rt.pool.contains(cur)
+		if !valid || (pr.SwitchAfter > 0 && int(c.poll.count) >= pr.SwitchAfter) {
+			next, ok := c.pickMember(e, cur)
+			if !ok {
+				next, ok = c.pickMember(e)
+			}
+			if !ok {
+				return nil
+			}
+			c.poll.current, c.poll.count = next, 0
+		}
+		c.poll.count++
+		return []nodeIdx{c.poll.current}
+	}
+	var out []nodeIdx
+	for range pr.Parallel {
+		m, ok := c.pickMember(e, out...)
+		if !ok {
+			break
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func (c *Client) pollDone(ep uint32, ok bool) {
+	if !c.alive(ep) {
+		return
+	}
+	wait := c.cfg.Poll.Interval
+	if ok {
+		c.poll.fails = 0
+	} else {
+		c.stats.PollFailures++
+		c.poll.fails++
+		if d, has := c.cfg.Poll.Backoff.Delay(int(c.poll.fails)); has {
+			wait = d
+		}
+	}
+	c.poll.timer = c.env.After(wait, c.pollRound)
+}
+
+// retrieve asks member t for every polled namespace after the last hash seen from it.
+func (c *Client) retrieve(e *swarmEntry, t nodeIdx, done func(bool)) {
+	nss := c.cfg.Namespaces
+	last := make([]string, len(nss))
+	for k, ns := range nss {
+		last[k] = c.last.get(t, ns)
+	}
+	rpc, cost := retrieveRequest(c.cfg.Suite, c.keys.signing(), c.id, nss, last, c.env.Now().UnixMilli(), c.cfg.MaxSize)
+	c.env.Work(cost)
+	c.onionRequest(t, "retrieve", rpc, func(res onionResult) {
+		if res.status == 421 {
+			c.adopt421(e, t, res.body)
+			done(false)
+			return
+		}
+		if res.failure != OK {
+			done(false)
+			return
+		}
+		results, err := decodeRetrieve(res.body, len(nss))
+		if err != nil {
+			c.garbage(GarbageMalformedResponse)
+			done(false)
+			return
+		}
+		ok, moved := false, false
+		for k, rr := range results {
+			if rr.status == 421 {
+				if !moved {
+					// Every namespace names the same swarm: adopt it once.
+					c.adopt421(e, t, rr.body421)
+					moved = true
+				}
+				continue
+			}
+			if rr.status != 200 {
+				continue
+			}
+			ok = true
+			for _, m := range rr.messages {
+				c.receive(nss[k], m)
+			}
+			if n := len(rr.messages); n > 0 {
+				c.last.set(t, nss[k], rr.messages[n-1].Hash)
+			}
+		}
+		if ok {
+			c.seen.prune(c.env.Now().Unix())
+		}
+		done(ok)
+	})
+}
+
+// receive handles one retrieved message: new hashes of the inbox are opened and verified.
+func (c *Client) receive(ns int16, m retrieved) {
+	if !c.seen.add(m.Hash, m.Expiry/1000) {
+		c.stats.Duplicates++
+		return
+	}
+	if ns != 0 {
+		// Config namespaces hold libsession config dumps; the simulator has no configs to merge.
+		return
+	}
+	kp := cryptomode.X25519KeyPair{Secret: c.keys.xsec, Public: c.keys.xpub}
+	rcv, cost, err := message.Receive(c.cfg.Suite, kp, base64.StdEncoding.EncodeToString(m.Data))
+	c.env.Work(cost)
+	if err != nil {
+		c.garbage(classifyMessageError(err))
+		return
+	}
+	c.stats.Received++
+	c.observe(MessageReceived{Hash: m.Hash, From: rcv.SenderID, Namespace: ns, Size: base64.StdEncoding.EncodedLen(len(m.Data))})
+}
+
+func classifyMessageError(err error) GarbageKind {
+	var de *message.DecodeError
+	switch {
+	case errors.Is(err, message.ErrBadSignature), errors.Is(err, message.ErrBadSenderKey):
+		return GarbageBadSignature
+	case errors.Is(err, message.ErrDecrypt):
+		return GarbageUndecryptable
+	case errors.As(err, &de), errors.Is(err, message.ErrEnvelopeType), errors.Is(err, message.ErrBadPadding):
+		return GarbageMalformedMessage
+	}
+	return GarbageUndecryptable
+}

@@ -1,0 +1,163 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/protocol/message"
+)
+
+// ErrNotStarted is returned by Send before the driver started the client.
+var ErrNotStarted = errors.New("client: Send before Start: spawn the client on a driver first")
+
+// Send writes a text message of bodySize bytes to the Session ID to and returns at once. The
+// message is encrypted and framed now (charging the CPU), reported with MessageSent, and stored
+// in the recipient's swarm in the background; StoreResult reports the outcome. Call it on the
+// client's loop (sim.Engine.Invoke). A client that is offline keeps the message in its outbox
+// and stores it when it comes back online.
+func (c *Client) Send(to identity.ID, bodySize int) error {
+	return c.SendText(to, strings.Repeat("x", max(0, bodySize)))
+}
+
+// SendText is Send with the message text given.
+func (c *Client) SendText(to identity.ID, body string) error {
+	if c.env == nil {
+		return ErrNotStarted
+	}
+	if to.Prefix() != identity.PrefixSession {
+		return fmt.Errorf("client: send to %v: only Session IDs (05) take 1:1 messages", to)
+	}
+	bodySize := len(body)
+	now := c.env.Now()
+	ms := now.UnixMilli()
+	content := message.NewText(body, uint64(ms))
+	data, cost, err := message.Build(c.cfg.Suite, randReader{c.env.Rand()}, c.keys.signing(), to,
+		message.Outgoing{Content: content, SentAt: uint64(ms)})
+	c.env.Work(cost)
+	c.stats.Sent++
+	var raw []byte
+	if err == nil {
+		raw, err = rawData(data)
+	}
+	if err != nil {
+		// Only an invalid recipient key gets here: nothing can be stored.
+		c.stats.StoreFailed++
+		c.observe(MessageSent{To: to, At: now, Body: bodySize})
+		c.observe(StoreResult{To: to, Failure: FailRejected})
+		return nil
+	}
+	o := &outgoing{to: to, data: raw, ts: ms, last: noNode, hash: messageHash(to, 0, raw)}
+	c.observe(MessageSent{Hash: o.hash, To: to, At: now, Body: bodySize, Size: len(data)})
+	c.outbox = append(c.outbox, o)
+	if c.online {
+		c.attemptStore(o)
+	}
+	return nil
+}
+
+// Outbox is the number of messages not yet stored or given up.
+func (c *Client) Outbox() int { return len(c.outbox) }
+
+func (c *Client) attemptStore(o *outgoing) {
+	ep := c.epoch
+	c.swarmFor(o.to, func(e *swarmEntry, f Failure) {
+		if !c.alive(ep) {
+			return
+		}
+		if f != OK {
+			c.storeFailed(o, f)
+			return
+		}
+		var m nodeIdx
+		var ok bool
+		if o.stage421 > 0 {
+			m, ok = c.pickMember(e, o.last)
+		}
+		if !ok {
+			m, ok = c.pickMember(e)
+		}
+		if !ok {
+			c.storeFailed(o, FailNoSwarm)
+			return
+		}
+		o.last = m
+		o.attempts++
+		c.stats.StoreRequests++
+		rpc := storeRequest(o.to, o.data, o.ts, c.cfg.TTL)
+		c.onionRequest(m, "store", rpc, func(res onionResult) {
+			status, body := res.status, res.body
+			if res.failure == OK {
+				var err error
+				if status, body, err = storeOutcome(res.body); err != nil {
+					c.garbage(GarbageMalformedResponse)
+					res.failure = FailBadResponse
+				}
+			}
+			switch {
+			case status == 200:
+				c.storeDone(o, OK)
+			case status == 421:
+				c.store421(o, e, m, body)
+			case res.failure == OK:
+				c.storeFailed(o, FailRejected)
+			default:
+				c.storeFailed(o, res.failure)
+			}
+		})
+	})
+}
+
+// store421: retry at once on another member with the swarm the node named; then refresh the
+// pool and the swarm and retry; then give up.
+func (c *Client) store421(o *outgoing, e *swarmEntry, from nodeIdx, body []byte) {
+	o.stage421++
+	switch o.stage421 {
+	case 1:
+		c.adopt421(e, from, body)
+		c.attemptStore(o)
+	case 2:
+		c.setMembers(e, nil)
+		c.refreshPool()
+		ep := c.epoch
+		c.env.After(c.cfg.StoreRetryDelay, func() {
+			if c.alive(ep) {
+				c.attemptStore(o)
+			}
+		})
+	default:
+		c.storeDone(o, FailWrongSwarm)
+	}
+}
+
+func (c *Client) storeFailed(o *outgoing, f Failure) {
+	o.fails++
+	if int(o.fails) >= c.cfg.StoreAttempts {
+		c.storeDone(o, f)
+		return
+	}
+	ep := c.epoch
+	c.env.After(c.cfg.StoreRetryDelay<<(o.fails-1), func() {
+		if c.alive(ep) {
+			c.attemptStore(o)
+		}
+	})
+}
+
+func (c *Client) storeDone(o *outgoing, f Failure) {
+	c.outbox = slices.DeleteFunc(c.outbox, func(x *outgoing) bool { return x == o })
+	if f == OK {
+		c.stats.Stored++
+		// Our own store will come back if we poll a shared swarm; it is not news.
+	} else {
+		c.stats.StoreFailed++
+	}
+	var addr actor.Addr
+	if o.last != noNode {
+		addr = c.rt.dir.addr(o.last)
+	}
+	c.observe(StoreResult{Hash: o.hash, To: o.to, Failure: f, Attempts: int(o.attempts), Node: addr})
+}

@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sessionsim/sessionsim/reports"
+	"github.com/sessionsim/sessionsim/results"
+)
+
+func init() { registerCommand(newReportCmd) }
+
+func newReportCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "report DIR",
+		Short: "Print the summary of a results directory and rebuild its report.html",
+		Long: `Read a results directory written by "sessionsim run", print its summary in words, and
+write report.html again from summary.json, run.json and scenario.yaml (nothing is re-run).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := args[0]
+			s, err := results.ReadSummary(dir)
+			if err != nil {
+				return usageError(err)
+			}
+			var run *results.Run
+			if b, err := os.ReadFile(filepath.Join(dir, results.RunFile)); err == nil {
+				var r results.Run
+				if err := json.Unmarshal(b, &r); err != nil {
+					return usageError(fmt.Errorf("%s: %w", filepath.Join(dir, results.RunFile), err))
+				}
+				run = &r
+			}
+			scenarioYAML, _ := os.ReadFile(filepath.Join(dir, results.ScenarioFile))
+			var html bytes.Buffer
+			if err := reports.WriteHTML(&html, s, run, scenarioYAML); err != nil {
+				return err
+			}
+			if err := results.WriteFile(dir, results.ReportFile, html.Bytes()); err != nil {
+				return err
+			}
+			reports.WriteText(cmd.OutOrStdout(), s, run)
+			fmt.Fprintf(cmd.OutOrStdout(), "\nReport written to %s\n", filepath.Join(dir, results.ReportFile))
+			return nil
+		},
+	}
+}
