@@ -19,6 +19,7 @@ import (
 	"fmt"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/onion"
 )
@@ -95,9 +96,10 @@ type swarmEntry struct {
 
 // keyset is the key material a client uses, without the copies identity.Keys also carries.
 type keyset struct {
-	ed   [ed25519.PrivateKeySize]byte // seed || public, Go's form
-	xsec [32]byte
-	xpub [32]byte
+	ed [ed25519.PrivateKeySize]byte // seed || public, Go's form
+	// x25519 is parsed once: opening a message with a pair built by hand would redo the
+	// public-key derivation (a scalar multiplication) for every message.
+	x25519 cryptomode.X25519KeyPair
 }
 
 // signing is the Ed25519 private key; it aliases the keyset (no copy).
@@ -130,7 +132,9 @@ func New(cfg Config, keys identity.Keys) (*Client, error) {
 	}
 	cl := &Client{cfg: c.Directory.config(c), id: keys.SessionID()}
 	copy(cl.keys.ed[:], keys.Ed25519Private)
-	cl.keys.xsec, cl.keys.xpub = keys.X25519Secret, keys.X25519Public
+	if cl.keys.x25519, _, err = c.Suite.X25519FromSecret(keys.X25519Secret); err != nil {
+		return nil, fmt.Errorf("client: X25519 key: %w", err)
+	}
 	cl.rt = router{cfg: cl.cfg, dir: c.Directory}
 	cl.rt.obs = cl.observe
 	cl.own.owner = cl.id

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/message"
 )
 
@@ -156,8 +155,7 @@ func (c *Client) receive(ns int16, m retrieved) {
 		// Config namespaces hold libsession config dumps; the simulator has no configs to merge.
 		return
 	}
-	kp := cryptomode.X25519KeyPair{Secret: c.keys.xsec, Public: c.keys.xpub}
-	rcv, cost, err := message.Receive(c.cfg.Suite, kp, base64.StdEncoding.EncodeToString(m.Data))
+	rcv, cost, err := message.Receive(c.cfg.Suite, c.keys.x25519, base64.StdEncoding.EncodeToString(m.Data))
 	c.env.Work(cost)
 	if err != nil {
 		c.garbage(classifyMessageError(err))

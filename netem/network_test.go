@@ -66,7 +66,7 @@ func TestSerialize(t *testing.T) {
 func TestTransitQueues(t *testing.T) {
 	slow := Profile{Name: "slow", Uplink: 1 * Mbps, Downlink: 1 * Mbps}
 	fast := Profile{Name: "fast"}
-	const size = 125_000 // one second at 1 Mbit/s
+	const size = 125_000     // one second at 1 Mbit/s
 	prop := time.Millisecond // half the default same-region RTT
 
 	tests := []struct {
@@ -390,4 +390,26 @@ func TestTransitDownlinkOvertaking(t *testing.T) {
 	assert.Equal(t, 11*time.Millisecond, transit(t, n, near, recv, 1250, t0, nil), "arrives first, does not queue behind the far message")
 	// The link is now busy until 1.030 s + 10 ms; a message reaching it after the far one queues.
 	assert.Equal(t, 1040*time.Millisecond+10*time.Millisecond, transit(t, n, near, recv, 1250, t0.Add(100*time.Millisecond), nil))
+}
+
+func TestPathJitter(t *testing.T) {
+	n := newNet(t, Config{PathJitter: 0.1})
+	a := addHost(t, n, "a", Profile{Name: "ideal"})
+	b := addHost(t, n, "b", Profile{Name: "ideal"})
+	r := rand.New(rand.NewPCG(11, 12))
+	const samples = 100_000
+	var sum, sumSq float64
+	for i := range samples {
+		at := t0.Add(time.Duration(i) * time.Second)
+		arrive, ok := n.Transit(a, b, 100, at, r)
+		require.True(t, ok)
+		d := float64(arrive.Sub(at))
+		require.Positive(t, d)
+		sum += d
+		sumSq += d * d
+	}
+	mean := sum / samples
+	sd := math.Sqrt(sumSq/samples - mean*mean)
+	assert.InEpsilon(t, float64(50*time.Millisecond), mean, 0.01, "half of the 100 ms RTT on average")
+	assert.InEpsilon(t, float64(5*time.Millisecond), sd, 0.03, "10% deviation")
 }

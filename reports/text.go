@@ -30,6 +30,7 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 		p("  lost by cause: %s", counts(m.LostByCause))
 	}
 	p("  end-to-end latency (send -> first decrypt): %s", pct(s.EndToEndMs, "ms"))
+	p("    recipient online at send: %s", pct(s.EndToEndOnlineMs, "ms"))
 	p("")
 	p("Onion requests and paths")
 	p("  onion round trip: %s", pct(s.OnionRTTMs, "ms"))

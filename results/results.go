@@ -42,8 +42,12 @@ type Summary struct {
 	Messages      Messages `json:"messages"`
 	DeliveryRatio float64  `json:"delivery_ratio"`
 
-	EndToEndMs Percentiles `json:"end_to_end_latency_ms"`
-	OnionRTTMs Percentiles `json:"onion_rtt_ms"`
+	// EndToEndMs is send call -> first decrypt by the recipient, for every delivered message
+	// (a recipient who was offline adds its offline time); EndToEndOnlineMs only for messages
+	// whose recipient was online when they were sent.
+	EndToEndMs       Percentiles `json:"end_to_end_latency_ms"`
+	EndToEndOnlineMs Percentiles `json:"end_to_end_latency_online_ms"`
+	OnionRTTMs       Percentiles `json:"onion_rtt_ms"`
 	// OnionRTTByPlatform splits onion round trips by client platform.
 	OnionRTTByPlatform map[string]Percentiles `json:"onion_rtt_ms_by_platform,omitempty"`
 

@@ -27,6 +27,7 @@ type collector struct {
 	copies      map[string]map[int]struct{} // message hash -> nodes holding it
 
 	e2e          metrics.Histogram             // ms
+	e2eOnline    metrics.Histogram             // ms, recipient online when the message was sent
 	onion        metrics.Histogram             // ms
 	onionByPl    map[string]*metrics.Histogram // platform -> ms
 	store        results.Store
@@ -45,7 +46,8 @@ type collector struct {
 
 type messageRecord struct {
 	sentAt      time.Time
-	recipient   int // client index, -1 when no client owns the ID
+	recipient   int  // client index, -1 when no client owns the ID
+	online      bool // the recipient was online when the message was sent
 	storeFail   client.Failure
 	stored      bool
 	storeDone   bool
@@ -98,6 +100,7 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		rec := &messageRecord{sentAt: at, recipient: -1}
 		if i, ok := c.clientByID[e.To]; ok {
 			rec.recipient = i
+			rec.online = c.online[i]
 		}
 		c.messages[e.Hash] = rec
 		c.order = append(c.order, e.Hash)
@@ -125,7 +128,11 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		rec.delivered = true
 		rec.deliveredAt = at
 		c.delivered++
-		c.e2e.Add(float64(at.Sub(rec.sentAt)) / float64(time.Millisecond))
+		ms := float64(at.Sub(rec.sentAt)) / float64(time.Millisecond)
+		c.e2e.Add(ms)
+		if rec.online {
+			c.e2eOnline.Add(ms)
+		}
 	case client.OnionRoundTrip:
 		if e.Failure != client.OK {
 			return
@@ -251,6 +258,7 @@ func (c *collector) fill(s *results.Summary) {
 		s.DeliveryRatio = round6(float64(m.Delivered) / float64(denom))
 	}
 	s.EndToEndMs = percentiles(&c.e2e)
+	s.EndToEndOnlineMs = percentiles(&c.e2eOnline)
 	s.OnionRTTMs = percentiles(&c.onion)
 	s.OnionRTTByPlatform = map[string]results.Percentiles{}
 	for name, h := range c.onionByPl {

@@ -30,7 +30,7 @@ func (e *CallError) Unwrap() error { return e.Err }
 type callRec struct {
 	// First cache line: what every event of the call reads.
 	flags      callFlags
-	lane       uint8 // 1 + lane of the deadline; 0: the deadline is in the heap
+	lane       uint8 // 1 + lane of the deadline; 0: the deadline is in the event queue
 	gen        uint32
 	slot       uint32
 	lanePos    uint32 // position of the deadline in its lane, modulo 2^32
@@ -239,7 +239,7 @@ func (e *Engine) deliverResponse(c *callRec) {
 	e.leave(fr)
 }
 
-// expire is a deadline from the heap.
+// expire is a deadline from the event queue.
 func (e *Engine) expire(c *callRec, gen uint32) {
 	if c.gen != gen {
 		e.stale--

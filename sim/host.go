@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"time"
@@ -50,7 +51,7 @@ func (e *Engine) AddHost(c HostConfig) (HostID, error) {
 	if c.Cores == 0 {
 		c.Cores = e.cfg.Cores
 	}
-	if len(e.cores)+c.Cores > 1<<32-1 {
+	if int64(len(e.cores))+int64(c.Cores) > math.MaxUint32 {
 		return 0, errors.New("sim: too many cores in the world")
 	}
 	label := c.Name

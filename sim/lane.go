@@ -1,15 +1,14 @@
 package sim
 
 // Call deadlines are mostly cancelled: the response comes long before the timeout. Kept in the
-// event heap, each would cost a push and a pop (or a sweep) for nothing, and make every other
-// push and pop slower. But calls that share a timeout duration reach their deadlines in the order
-// they were made, so they can wait in a FIFO "lane" per duration, of which only the head has an
-// entry in the heap. That head entry carries the deadline's own (time, seq), so the order of
-// events is exactly what one heap would give. A cancelled deadline is only marked dead in its
-// lane; dead entries are dropped when they reach the head, or swept out when more than three
-// quarters of a lane is dead.
+// event queue, each would cost a push and a pop (or a sweep) for nothing. But calls that share a
+// timeout duration reach their deadlines in the order they were made, so they can wait in a FIFO
+// "lane" per duration, of which only the head has an entry in the event queue. That entry carries
+// the deadline's own (time, seq), so the order of events is exactly what one queue would give. A
+// cancelled deadline is only marked dead in its lane; dead entries are dropped when they reach
+// the head, or swept out when more than three quarters of a lane is dead.
 
-// maxLanes bounds the distinct timeout durations with a lane; others go to the heap.
+// maxLanes bounds the distinct timeout durations with a lane; others go to the event queue.
 const maxLanes = 16
 
 type lane struct {
@@ -19,7 +18,7 @@ type lane struct {
 	n      int    // entries in the ring
 	popped uint32 // entries removed from the front so far (mod 2^32): position of the head
 	dead   int    // entries marked dead
-	queued bool   // the head has an entry in the heap
+	queued bool   // the head has an entry in the event queue
 }
 
 type laneEntry struct {
@@ -56,7 +55,7 @@ func (e *Engine) scheduleTimeout(c *callRec, deadline int64, d int64) {
 	if ok {
 		l := &e.lanes[li]
 		if l.n > 0 && l.ring[(l.head+l.n-1)%len(l.ring)].at > deadline {
-			ok = false // a caller whose clock ran ahead made an earlier call: keep order via the heap
+			ok = false // a caller whose clock ran ahead made an earlier call: keep order via the queue
 		}
 	}
 	if !ok {
@@ -101,7 +100,7 @@ func (e *Engine) cancelTimeout(c *callRec) {
 }
 
 // sweepLane drops the dead entries of a lane in place, keeping order, and tells the live calls
-// where their entries moved. A dead head stays if the heap holds an entry for it.
+// where their entries moved. A dead head stays if the event queue holds an entry for it.
 func (e *Engine) sweepLane(l *lane) {
 	size := len(l.ring)
 	w := 0

@@ -75,7 +75,8 @@ type eventQueue struct {
 	used  [blockSize / 64]uint64
 	coar  [coarseSize][]event // blocks after the current one, at blk%coarseSize
 	cused uint64
-	far   heap4 // later blocks
+	spare [][]event // emptied coarse arrays: few blocks are in use at once
+	far   heap4     // later blocks
 	n     int
 }
 
@@ -106,6 +107,10 @@ func (q *eventQueue) place(ev event) {
 		q.used[w/64] |= 1 << (w % 64)
 	case blk-q.blk < coarseSize:
 		w := blk % coarseSize
+		if q.cused&(1<<w) == 0 && len(q.spare) > 0 {
+			q.coar[w] = q.spare[len(q.spare)-1]
+			q.spare = q.spare[:len(q.spare)-1]
+		}
 		q.coar[w] = append(q.coar[w], ev)
 		q.cused |= 1 << w
 	default:
@@ -192,11 +197,12 @@ func (q *eventQueue) nextBlock() bool {
 	w := next % coarseSize
 	if q.cused&(1<<w) != 0 {
 		evs := q.coar[w]
+		q.coar[w] = nil
+		q.cused &^= 1 << w
 		for _, ev := range evs {
 			q.place(ev)
 		}
-		q.coar[w] = evs[:0]
-		q.cused &^= 1 << w
+		q.spare = append(q.spare, evs[:0])
 	}
 	for len(q.far) > 0 && q.far[0].at>>blockShift == next {
 		q.place(q.far.pop())

@@ -1,7 +1,6 @@
 package cryptomode
 
 import (
-	"crypto/ecdh"
 	"crypto/ed25519"
 	"crypto/subtle"
 	"errors"
@@ -17,10 +16,6 @@ import (
 type X25519KeyPair struct {
 	Secret [32]byte
 	Public [32]byte
-	// key is the parsed secret of a real-mode pair. crypto/ecdh computes the public key when it
-	// parses a secret, which costs as much as the agreement itself, so pairs made by the suite
-	// keep it; a pair built by hand is parsed on each use.
-	key *ecdh.PrivateKey
 }
 
 // Suite is the set of asymmetric operations the protocol uses, in one of the two modes. Every
@@ -69,33 +64,14 @@ func (s real) NewX25519(r io.Reader) (X25519KeyPair, time.Duration, error) {
 }
 
 func (s real) X25519FromSecret(secret [32]byte) (X25519KeyPair, time.Duration, error) {
-	k, err := ecdh.X25519().NewPrivateKey(secret[:])
-	if err != nil {
-		return X25519KeyPair{}, 0, fmt.Errorf("x25519 secret: %w", err)
-	}
-	kp := X25519KeyPair{Secret: secret, key: k}
-	copy(kp.Public[:], k.PublicKey().Bytes())
-	return kp, s.c.X25519KeyGen, nil
+	return X25519KeyPair{Secret: secret, Public: x25519Base(&secret)}, s.c.X25519KeyGen, nil
 }
 
 func (s real) SharedSecret(self X25519KeyPair, peer [32]byte) ([32]byte, time.Duration, error) {
-	var out [32]byte
-	k := self.key
-	if k == nil {
-		var err error
-		if k, err = ecdh.X25519().NewPrivateKey(self.Secret[:]); err != nil {
-			return out, 0, fmt.Errorf("x25519 secret: %w", err)
-		}
-	}
-	p, err := ecdh.X25519().NewPublicKey(peer[:])
-	if err != nil {
-		return out, s.c.X25519, fmt.Errorf("x25519 peer key: %w", err)
-	}
-	sh, err := k.ECDH(p)
-	if err != nil {
+	out := x25519(&self.Secret, &peer)
+	if out == ([32]byte{}) {
 		return out, s.c.X25519, ErrLowOrderPoint
 	}
-	copy(out[:], sh)
 	return out, s.c.X25519, nil
 }
 

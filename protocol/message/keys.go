@@ -2,8 +2,6 @@ package message
 
 import (
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sessionsim/sessionsim/protocol/identity"
@@ -34,27 +32,14 @@ func sessionKey(id identity.ID) ([32]byte, error) {
 	return id.Key(), nil
 }
 
-// conversions memoizes senderX25519. Receivers convert the same few senders' keys over and
-// over, and the conversion is a real curve operation even in modeled mode, where it would
-// otherwise dominate the simulator's own CPU time. The result is a pure function of the key, so
-// the cache changes no outcome; it is bounded so that a run with unbounded distinct senders
-// cannot grow it without limit.
-var conversions struct {
-	m sync.Map // [32]byte -> [32]byte
-	n atomic.Int64
-}
-
-const maxCachedConversions = 1 << 20
-
+// senderX25519Cached is senderX25519 through identity's process-wide memo: receivers convert
+// the same few senders' keys over and over, and the conversion is a real curve operation even in
+// modeled mode. The result is a pure function of the key, so the memo changes no outcome (and
+// the charged cost stays ConversionCost).
 func senderX25519Cached(pub [32]byte) ([32]byte, error) {
-	if v, ok := conversions.m.Load(pub); ok {
-		return v.([32]byte), nil
+	x, err := identity.Ed25519ToX25519Cached(pub[:])
+	if err != nil {
+		return x, fmt.Errorf("%w: %v", ErrBadSenderKey, err)
 	}
-	x, err := senderX25519(pub)
-	if err == nil && conversions.n.Load() < maxCachedConversions {
-		if _, loaded := conversions.m.LoadOrStore(pub, x); !loaded {
-			conversions.n.Add(1)
-		}
-	}
-	return x, err
+	return x, nil
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math"
+	"runtime"
 	"testing"
 	"time"
 
@@ -98,12 +99,15 @@ func BenchmarkPrimitives(b *testing.B) {
 }
 
 // interleavedMin times the compound operation and every primitive in alternating batches of
-// about a millisecond, for a number of rounds, and keeps each one's fastest batch. On a machine
-// shared with other work, the fastest batch is the one least disturbed, and interleaving exposes
-// the compound and its primitives to the same disturbances, so their ratio is meaningful where two
-// separate wall-clock runs would not be. (testing.Benchmark cannot be used from inside a
-// benchmark: it waits for the lock the running benchmark holds.)
+// about a millisecond, for a number of rounds, and keeps each one's fastest batch. The clock is
+// the thread's CPU time where the system has one (cpuClock), so time spent descheduled on a
+// machine shared with other work does not count; the fastest batch is then the one least
+// disturbed otherwise (caches, a busy sibling core), and interleaving exposes the compound and its
+// primitives to the same disturbances. (testing.Benchmark cannot be used from inside a benchmark:
+// it waits for the lock the running benchmark holds.)
 func interleavedMin(tb testing.TB, compound func(), rounds int) (compoundNs float64, primitiveNs map[string]float64) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	type timed struct {
 		name  string
 		op    func()
@@ -118,11 +122,11 @@ func interleavedMin(tb testing.TB, compound func(), rounds int) (compoundNs floa
 		t.best = math.Inf(1)
 		t.batch = 1
 		for {
-			start := time.Now()
+			start := cpuClock()
 			for range t.batch {
 				t.op()
 			}
-			if time.Since(start) >= time.Millisecond {
+			if cpuClock()-start >= time.Millisecond {
 				break
 			}
 			t.batch *= 2
@@ -130,11 +134,11 @@ func interleavedMin(tb testing.TB, compound func(), rounds int) (compoundNs floa
 	}
 	for range rounds {
 		for _, t := range ops {
-			start := time.Now()
+			start := cpuClock()
 			for range t.batch {
 				t.op()
 			}
-			t.best = min(t.best, float64(time.Since(start).Nanoseconds())/float64(t.batch))
+			t.best = min(t.best, float64((cpuClock()-start).Nanoseconds())/float64(t.batch))
 		}
 	}
 	primitiveNs = map[string]float64{}
@@ -164,7 +168,7 @@ func reportVsPrimitives(b *testing.B, compoundNs, sum float64) {
 }
 
 // compareRounds is how many interleaved rounds a compound benchmark measures.
-const compareRounds = 25
+const compareRounds = 60
 
 // benchRPC is a 1 KiB RPC request, about a store of a short message.
 var benchRPC = []byte(fmt.Sprintf(`{"method":"store","params":{"data":"%s"}}`, bytes.Repeat([]byte("A"), 1024-38)))

@@ -2,6 +2,7 @@ package onion
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -42,6 +43,11 @@ func TestParseObject(t *testing.T) {
 		`{"k\"ey":"v\\"}`, "{\"\xdd\":0}", `{"\u0061":true,"a":false}`, `{"a":1,"a":2}`, `{"a":-1.5e3,"b":null}`,
 		"{\n\t\"headers\": \"something\"\r\n}", `{"a":"é😀"}`,
 		``, `{`, `}`, `{"a"}`, `{"a":}`, `{"a":1,}`, `[1]`, `null`, `"x"`, `1`, `{} {}`, `{"a":1}x`,
+		`{"a":01}`, `{"a":1.}`, `{"a":.5}`, `{"a":-}`, `{"a":1e}`, `{"a":+1}`, `{"a":1E+2}`, `{"a":-0.0e-0}`,
+		"{\"a\":\"\x01\"}", `{"a":"\x"}`, `{"a":"\u12G4"}`, `{"a":"\ud800"}`, `{"a":[1,]}`, `{"a":[,1]}`,
+		`{"a":{"b"}}`, `{"a":{"b":1,}}`, `{"a":tru}`, `{"a":nul}`, `{"a":[true,false,null]}`, `{a:1}`, `{'a':1}`,
+		`{"a":1}` + "\x00", "\ufeff{}", `{"a":"` + strings.Repeat("[", 20) + `"}`,
+		strings.Repeat(`{"a":`, 300) + `1` + strings.Repeat(`}`, 300),
 	} {
 		checkObjectAgainstStdlib(t, []byte(in))
 	}

@@ -31,9 +31,11 @@ func decodeHash(s string) (k [32]byte, ok bool) {
 	return k, true
 }
 
-// encodeHash writes a hash kept as 32 bytes back as its string.
+// encodeHash writes a hash kept as 32 bytes back as its string (one allocation: the string).
 func encodeHash(k *[32]byte) string {
-	return b64.EncodeToString(k[:])
+	var b [hashLen]byte
+	b64.Encode(b[:], k[:])
+	return string(b[:])
 }
 
 // The canonical hashes are indexed by an open-addressing table of record ids with linear
