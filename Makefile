@@ -20,16 +20,20 @@ run: build
 
 # Unit, property and end-to-end tests, fuzz seed corpora included; lint first.
 test: lint
-	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -timeout 20m $(PKGS)
 
+# Benchmarks report custom metrics (events/s, msgs/s, virtual-s/wall-s, bytes/client, ...).
+# Whole-scenario benchmarks run once each; SQLite batches a fixed count so the file stays small.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $$($(GO) list $(PKGS) | grep -v -e /scenarios$$ -e /node/store/sqlite$$)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 60x ./node/store/sqlite
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 30m ./scenarios
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$pkg; \
 	  done; \
 	done
 

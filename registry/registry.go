@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -379,6 +380,11 @@ type SeedNode struct {
 	mu   sync.Mutex
 	env  actor.Env
 	list *List
+	// answers keeps the answers that depend only on the list and the request (no limit, so no
+	// random selection): every client bootstraps with the same request, and a 2,000-node answer
+	// is half a megabyte to build. Cleared when the list changes. Answers are never modified
+	// after they are sent, so they are shared.
+	answers map[string][]byte
 }
 
 // NewSeedNode makes a seed node that starts with list (nil: an empty list until the first push).
@@ -402,8 +408,9 @@ func (s *SeedNode) Handle(from actor.Addr, req actor.Request, r actor.Responder)
 			return
 		}
 		s.mu.Lock()
-		if l.Height >= s.list.Height {
+		if l.Height >= s.list.Height && l != s.list {
 			s.list = l
+			clear(s.answers)
 		}
 		s.mu.Unlock()
 		r.Respond(actor.Response{Status: http.StatusOK, Size: httpResponseOverhead})
@@ -414,9 +421,22 @@ func (s *SeedNode) Handle(from actor.Addr, req actor.Request, r actor.Responder)
 			return
 		}
 		s.mu.Lock()
+		out, cached := s.answers[string(body)]
 		list := s.list
 		s.mu.Unlock()
-		out := JSONRPC(list, body, s.env.Rand())
+		if !cached {
+			out = JSONRPC(list, body, s.env.Rand())
+			if deterministicRequest(body) {
+				s.mu.Lock()
+				if s.list == list {
+					if s.answers == nil {
+						s.answers = map[string][]byte{}
+					}
+					s.answers[string(body)] = out
+				}
+				s.mu.Unlock()
+			}
+		}
 		r.Respond(actor.Response{Status: http.StatusOK, Body: out, Size: len(out) + httpResponseOverhead})
 	default:
 		respondText(r, http.StatusNotFound, "POST "+req.Method+" Not Found")
@@ -428,4 +448,17 @@ func (s *SeedNode) List() *List {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.list
+}
+
+// deterministicRequest reports whether a /json_rpc request's answer depends only on the list:
+// a valid request with no random selection (limit 0).
+func deterministicRequest(body []byte) bool {
+	var req struct {
+		Params json.RawMessage `json:"params"`
+	}
+	if json.Unmarshal(body, &req) != nil {
+		return false
+	}
+	p, err := ParseServiceNodesParams(req.Params)
+	return err == nil && p.Limit == 0
 }

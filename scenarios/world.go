@@ -135,6 +135,11 @@ func buildWorld(sc Scenario, progress func(sim.Progress)) (*world, error) {
 	return w, nil
 }
 
+// seedProfile is a seed node's link: every client's first request is the whole node list
+// (about 400 KB for 2,000 nodes) from every seed at once, so seeds are well-provisioned
+// servers (10 Gbit/s) rather than ordinary service nodes.
+var seedProfile = netem.Profile{Name: "seed", Latency: netem.DataCentre.Latency, Jitter: netem.DataCentre.Jitter, Uplink: 10 * netem.Gbps, Downlink: 10 * netem.Gbps}
+
 // buildRegistry places the registry and the seed nodes on data-centre hosts in the regions
 // that host most nodes (the real seed nodes are a handful of well-connected servers).
 func (w *world) buildRegistry(nodeWeights []netem.RegionWeight) error {
@@ -146,7 +151,7 @@ func (w *world) buildRegistry(nodeWeights []netem.RegionWeight) error {
 	}
 	w.regAddr = netip.AddrPortFrom(w.eng.HostIP(regHost), registryPort)
 	for i := range w.sc.Registry.SeedNodes {
-		h, err := w.eng.AddHost(sim.HostConfig{Name: fmt.Sprintf("seed-%d", i+1), Region: byWeight[i%len(byWeight)].Region, Profile: netem.DataCentre, Cores: 2})
+		h, err := w.eng.AddHost(sim.HostConfig{Name: fmt.Sprintf("seed-%d", i+1), Region: byWeight[i%len(byWeight)].Region, Profile: seedProfile, Cores: 2})
 		if err != nil {
 			return err
 		}
@@ -292,14 +297,18 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		}
 		online := place.Float64() < onlineShare
 		wc := &worldClient{name: name, c: c, id: c.ID(), platform: platform, online: online}
-		if wc.addr, err = w.eng.Spawn(h, clientPort, name, c); err != nil {
-			return err
-		}
-		if !online {
-			if err := w.eng.Invoke(wc.addr, c.GoOffline); err != nil {
-				return err
+		wc.addr = netip.AddrPortFrom(w.eng.HostIP(h), clientPort)
+		// Apps start at random moments of the warmup, as users open them, rather than all
+		// bootstrapping from the seed nodes in the same instant.
+		startAt := time.Duration(place.Float64() * float64(w.sc.Warmup))
+		w.eng.AfterFunc(startAt, func() {
+			if _, err := w.eng.Spawn(h, clientPort, name, c); err != nil {
+				panic(fmt.Sprintf("spawning %s: %v", name, err)) // the address was free when the host was made
 			}
-		}
+			if !wc.online {
+				_ = w.eng.Invoke(wc.addr, c.GoOffline)
+			}
+		})
 		w.col.addClient(wc.addr, wc.id, platform, online)
 		w.clients = append(w.clients, wc)
 	}

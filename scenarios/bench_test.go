@@ -1,0 +1,70 @@
+package scenarios
+
+import (
+	"runtime"
+	"testing"
+	"time"
+)
+
+// benchmarkDefault runs the default scenario in one crypto mode and reports how many virtual
+// seconds it simulates per wall second.
+func benchmarkDefault(b *testing.B, crypto string) {
+	sc, err := Load("default", LoadOptions{Sets: []string{"crypto=" + crypto}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var virtual time.Duration
+	start := time.Now()
+	for b.Loop() {
+		if _, err := Run(sc, RunOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		virtual += sc.Warmup + sc.Duration + sc.Drain
+	}
+	b.ReportMetric(virtual.Seconds()/time.Since(start).Seconds(), "virtual-s/wall-s")
+}
+
+func BenchmarkDefaultScenarioReal(b *testing.B)    { benchmarkDefault(b, "real") }
+func BenchmarkDefaultScenarioModeled(b *testing.B) { benchmarkDefault(b, "modeled") }
+
+// heapAfterWarmup builds a world, runs it through the warmup (every client bootstrapped, paths
+// built, polling) and returns the live heap.
+func heapAfterWarmup(b *testing.B, nodes, clients int) uint64 {
+	sc := Default()
+	sc.Crypto = "modeled"
+	sc.Nodes.Count = nodes
+	sc.Clients.Count = clients
+	sc.Workload.Contacts = 2
+	sc.Warmup = time.Minute
+	w, err := buildWorld(sc, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w.eng.RunFor(sc.Warmup + 30*time.Second)
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	runtime.KeepAlive(w)
+	return m.HeapAlloc
+}
+
+// BenchmarkMemoryPerClient reports the heap a started, polling client adds to a world (its
+// host and network state included), from the difference between two world sizes.
+func BenchmarkMemoryPerClient(b *testing.B) {
+	const nodes, small, large = 100, 200, 2200
+	var per float64
+	for b.Loop() {
+		per = float64(heapAfterWarmup(b, nodes, large)-heapAfterWarmup(b, nodes, small)) / (large - small)
+	}
+	b.ReportMetric(per, "bytes/client")
+}
+
+// BenchmarkMemoryPerNode reports the heap an idle service node adds (store, views, host).
+func BenchmarkMemoryPerNode(b *testing.B) {
+	const small, large = 100, 1100
+	var per float64
+	for b.Loop() {
+		per = float64(heapAfterWarmup(b, large, 10)-heapAfterWarmup(b, small, 10)) / (large - small)
+	}
+	b.ReportMetric(per, "bytes/node")
+}
