@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/ecdh"
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
@@ -27,18 +26,25 @@ var primitives = []struct {
 	bytes int
 	setup func(tb testing.TB) func()
 }{
-	{"X25519", 0, func(tb testing.TB) func() { // one scalar multiplication with parsed keys (crypto/ecdh)
-		priv, pub := ecdhPair(tb, 1), ecdhPair(tb, 2).PublicKey()
+	{"X25519", 0, func(tb testing.TB) func() { // one agreement, as the real suite runs it
+		suite := cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)
+		self, _, err := suite.X25519FromSecret([32]byte{1})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		peer, _, _ := suite.X25519FromSecret([32]byte{2})
 		return func() {
-			if _, err := priv.ECDH(pub); err != nil {
+			if _, _, err := suite.SharedSecret(self, peer.Public); err != nil {
 				tb.Fatal(err)
 			}
 		}
 	}},
-	{"KeyGen", 0, func(tb testing.TB) func() { // a private key and its public key (crypto/ecdh)
-		sec := bytes.Repeat([]byte{3}, 32)
+	{"KeyGen", 0, func(tb testing.TB) func() { // a fresh key pair, as the real suite makes it
+		suite := cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)
+		rnd := bytes.NewReader(bytes.Repeat([]byte{3}, 32))
 		return func() {
-			if _, err := ecdh.X25519().NewPrivateKey(sec); err != nil {
+			rnd.Seek(0, 0)
+			if _, _, err := suite.NewX25519(rnd); err != nil {
 				tb.Fatal(err)
 			}
 		}
@@ -69,14 +75,6 @@ var primitives = []struct {
 			h.Sum(out[:0])
 		}
 	}},
-}
-
-func ecdhPair(tb testing.TB, seed byte) *ecdh.PrivateKey {
-	k, err := ecdh.X25519().NewPrivateKey(bytes.Repeat([]byte{seed}, 32))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return k
 }
 
 func sealOp(aead cipher.AEAD) func() {
