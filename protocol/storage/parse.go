@@ -310,7 +310,7 @@ func (l loader) readAuth(a *authFields, name string) *Error {
 
 // loadSigned is the server's signed-request loader: the account must parse, a signature must be
 // present, pubkey_ed25519 is only allowed for 05 accounts and must be 64 hex or 32 raw bytes,
-// and the signature is 86 (or padded 88) base64 characters.
+// the signature is 86 (or padded 88) base64 characters, and an optional subaccount follows.
 func loadSigned(pkStr []byte, hasPk bool, a *authFields) (Pubkey, Auth, *Error) {
 	var auth Auth
 	if !hasPk {
@@ -341,6 +341,9 @@ func loadSigned(pkStr []byte, hasPk bool, a *authFields) (Pubkey, Auth, *Error) 
 	}
 	if !decodeSignature(auth.Signature[:], a.signature) {
 		return pk, auth, invalid("signature", signatureFormatMsg)
+	}
+	if err := loadSubaccount(a, &auth); err != nil {
+		return pk, auth, err
 	}
 	return pk, auth, nil
 }
@@ -461,9 +464,6 @@ func (l loader) store() (*Store, *Error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := loadSubaccount(&a, &r.Auth); err != nil {
-			return nil, err
-		}
 		r.Signed = true
 		r.SigTimestamp, r.HasSigTimestamp = ts, false
 		if hasSigTs {
@@ -543,9 +543,6 @@ func (l loader) retrieve() (*Retrieve, *Error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := loadSubaccount(&a, &r.Auth); err != nil {
-			return nil, err
-		}
 		if !hasTs {
 			return nil, missing("timestamp")
 		}
@@ -620,9 +617,6 @@ func (l loader) delete() (*Delete, *Error) {
 	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
 		return nil, err
 	}
-	if err := loadSubaccount(&a, &r.Auth); err != nil {
-		return nil, err
-	}
 	if err := hashList(msgs, hasMsgs, true); err != nil {
 		return nil, err
 	}
@@ -663,9 +657,6 @@ func (l loader) deleteAll() (*DeleteAll, *Error) {
 	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
 		return nil, err
 	}
-	if err := loadSubaccount(&a, &r.Auth); err != nil {
-		return nil, err
-	}
 	if !hasTs {
 		return nil, missing("timestamp")
 	}
@@ -687,9 +678,6 @@ func (l loader) deleteBefore() (*DeleteBefore, *Error) {
 	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
 		return nil, err
 	}
-	if err := loadSubaccount(&a, &r.Auth); err != nil {
-		return nil, err
-	}
 	if !hasBefore {
 		return nil, missing("before")
 	}
@@ -709,9 +697,6 @@ func (l loader) expireAll() (*ExpireAll, *Error) {
 		return nil, err
 	}
 	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
-		return nil, err
-	}
-	if err := loadSubaccount(&a, &r.Auth); err != nil {
 		return nil, err
 	}
 	if !hasExpiry {
@@ -753,9 +738,6 @@ func (l loader) expire() (*Expire, *Error) {
 		}
 	}
 	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
-		return nil, err
-	}
-	if err := loadSubaccount(&a, &r.Auth); err != nil {
 		return nil, err
 	}
 	if !hasExpiries {
@@ -810,9 +792,6 @@ func (l loader) getExpiries() (*GetExpiries, *Error) {
 		return nil, err
 	}
 	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
-		return nil, err
-	}
-	if err := loadSubaccount(&a, &r.Auth); err != nil {
 		return nil, err
 	}
 	if !hasTs {
