@@ -79,6 +79,15 @@ func (w *objWriter) subaccount(a *Auth) {
 	w.b64("subaccount_sig", a.Subaccount.Signature[:])
 }
 
+// signedAccount writes the account and its authentication in the order clients send them:
+// pubkey, pubkey_ed25519 (upper case when upperEd), signature, then any subaccount.
+func (w *objWriter) signedAccount(p Pubkey, a *Auth, upperEd bool) {
+	w.pubkey(p)
+	w.edKey(a, upperEd)
+	w.signature(a)
+	w.subaccount(a)
+}
+
 func (w *objWriter) strings(k string, ss []string) { w.key(k); w.b = appendStringArray(w.b, ss) }
 
 // AppendParams writes a store as the desktop does: unsigned (someone's inbox) as pubkey,
@@ -145,10 +154,7 @@ func (r *Retrieve) AppendParams(dst []byte) []byte {
 // AppendParams writes pubkey, pubkey_ed25519, signature, messages (and required when set).
 func (r *Delete) AppendParams(dst []byte) []byte {
 	w := newObj(dst)
-	w.pubkey(r.Pubkey)
-	w.edKey(&r.Auth, false)
-	w.signature(&r.Auth)
-	w.subaccount(&r.Auth)
+	w.signedAccount(r.Pubkey, &r.Auth, false)
 	w.strings("messages", r.Messages)
 	if r.Required {
 		w.boolean("required", true)
@@ -165,10 +171,7 @@ func (w *objWriter) namespaceSel(s NamespaceSel) {
 // timestamp, namespace.
 func (r *DeleteAll) AppendParams(dst []byte) []byte {
 	w := newObj(dst)
-	w.pubkey(r.Pubkey)
-	w.edKey(&r.Auth, true)
-	w.signature(&r.Auth)
-	w.subaccount(&r.Auth)
+	w.signedAccount(r.Pubkey, &r.Auth, true)
 	w.int("timestamp", r.Timestamp)
 	w.namespaceSel(r.Namespace)
 	return w.end()
@@ -177,10 +180,7 @@ func (r *DeleteAll) AppendParams(dst []byte) []byte {
 // AppendParams writes pubkey, pubkey_ed25519, signature, namespace, before.
 func (r *DeleteBefore) AppendParams(dst []byte) []byte {
 	w := newObj(dst)
-	w.pubkey(r.Pubkey)
-	w.edKey(&r.Auth, false)
-	w.signature(&r.Auth)
-	w.subaccount(&r.Auth)
+	w.signedAccount(r.Pubkey, &r.Auth, false)
 	w.namespaceSel(r.Namespace)
 	w.int("before", r.Before)
 	return w.end()
@@ -189,10 +189,7 @@ func (r *DeleteBefore) AppendParams(dst []byte) []byte {
 // AppendParams writes pubkey, pubkey_ed25519, signature, namespace, expiry.
 func (r *ExpireAll) AppendParams(dst []byte) []byte {
 	w := newObj(dst)
-	w.pubkey(r.Pubkey)
-	w.edKey(&r.Auth, false)
-	w.signature(&r.Auth)
-	w.subaccount(&r.Auth)
+	w.signedAccount(r.Pubkey, &r.Auth, false)
 	w.namespaceSel(r.Namespace)
 	w.int("expiry", r.Expiry)
 	return w.end()
@@ -202,10 +199,7 @@ func (r *ExpireAll) AppendParams(dst []byte) []byte {
 // array for per-message expiries), and shorten or extend when set.
 func (r *Expire) AppendParams(dst []byte) []byte {
 	w := newObj(dst)
-	w.pubkey(r.Pubkey)
-	w.edKey(&r.Auth, false)
-	w.signature(&r.Auth)
-	w.subaccount(&r.Auth)
+	w.signedAccount(r.Pubkey, &r.Auth, false)
 	w.strings("messages", r.Messages)
 	w.key("expiry")
 	if len(r.Expiries) == 1 {
@@ -225,10 +219,7 @@ func (r *Expire) AppendParams(dst []byte) []byte {
 // AppendParams writes pubkey, pubkey_ed25519 (upper case), signature, messages, timestamp.
 func (r *GetExpiries) AppendParams(dst []byte) []byte {
 	w := newObj(dst)
-	w.pubkey(r.Pubkey)
-	w.edKey(&r.Auth, true)
-	w.signature(&r.Auth)
-	w.subaccount(&r.Auth)
+	w.signedAccount(r.Pubkey, &r.Auth, true)
 	w.strings("messages", r.Messages)
 	w.int("timestamp", r.Timestamp)
 	return w.end()
