@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/sessionsim/sessionsim/internal/cli.Version=$(VE
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build run test bench fuzz lint clean
+.PHONY: all build run test test-browser chromium bench fuzz lint clean
 
 all: build
 
@@ -21,6 +21,16 @@ run: build
 # Unit, property and end-to-end tests, fuzz seed corpora included; lint first.
 test: lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+# The HTML report opened in a real browser (headless Chromium). `make chromium` installs
+# Debian's chromium when it is missing; .ci/run does that, so CI runs the browser test too.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+test-browser: chromium
+	SESSIONSIM_BROWSER_TEST=1 $(GO) test -count=1 -run Browser -v ./reports
 
 # Benchmarks report custom metrics (events/s, msgs/s, virtual-s/wall-s, bytes/client, ...).
 # Whole-scenario benchmarks run once each; SQLite batches a fixed count so the file stays small.

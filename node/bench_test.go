@@ -12,10 +12,11 @@ import (
 )
 
 // benchWorld is 14 nodes (two swarms of 7) and a client on the engine; reachability testing
-// and list polling are off so that only the measured requests run.
+// and list polling are off so that only the measured requests run. Uptime proofs stay on: a
+// long benchmark covers hours of virtual time, and nodes that stop proving are decommissioned.
 func benchWorld(b *testing.B, mode cryptomode.Mode) (*simWorld, account, []actor.Addr) {
 	suite := cryptomode.New(mode, cryptomode.DefaultCosts)
-	cfg := Config{Suite: suite, Reachability: Reachability{Disabled: true}, ListPoll: -1, UptimeProofInterval: -1, RateLimit: RateLimit{Disabled: true}}
+	cfg := Config{Suite: suite, Reachability: Reachability{Disabled: true}, ListPoll: -1, RateLimit: RateLimit{Disabled: true}}
 	w := newSimWorld(b, 14, cfg, registry.Config{})
 	w.e.RunFor(time.Second)
 	list := w.reg.Published()
@@ -65,7 +66,7 @@ func benchStore(b *testing.B, mode cryptomode.Mode) {
 	i := 0
 	for b.Loop() {
 		if r := w.call(b, to[i%len(to)], bodies[i%len(bodies)]); r.Status != 200 {
-			b.Fatalf("status %d", r.Status)
+			b.Fatalf("status %d after %v virtual: %s", r.Status, w.e.Now().Sub(start), bodyOf(r))
 		}
 		i++
 	}

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"image/color"
 	"io"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -35,8 +36,24 @@ type reportData struct {
 	S           results.Summary
 	Run         *results.Run
 	Scenario    string
-	Replication template.HTML
-	Latency     template.HTML
+	Replication *chart
+	Latency     *chart
+}
+
+// chart is an inline SVG drawing and its legend. The legend is HTML under the drawing, so it
+// can never cover the data, whatever the data's shape.
+type chart struct {
+	SVG    template.HTML
+	Legend []legendEntry
+}
+
+type legendEntry struct {
+	Name   string
+	Colour string // CSS hex colour
+}
+
+func (c *chart) add(name string, colour color.RGBA) {
+	c.Legend = append(c.Legend, legendEntry{Name: name, Colour: fmt.Sprintf("#%02x%02x%02x", colour.R, colour.G, colour.B)})
 }
 
 // WriteHTML writes the self-contained HTML report (inline CSS and SVG, no network access needed
@@ -57,7 +74,23 @@ func WriteHTML(w io.Writer, s results.Summary, run *results.Run, scenarioYAML []
 	return tmpl.Execute(w, d)
 }
 
-func replicationChart(tl [][3]float64) (template.HTML, error) {
+// Chart colours (matplotlib's "tab" palette, readable on white and by most colour-blind readers).
+var (
+	chartBlue   = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
+	chartOrange = color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}
+	chartGreen  = color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}
+	chartRed    = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
+)
+
+func highestMean(tl [][3]float64) float64 {
+	h := 0.0
+	for _, row := range tl {
+		h = max(h, row[2])
+	}
+	return h
+}
+
+func replicationChart(tl [][3]float64) (*chart, error) {
 	p := plot.New()
 	p.Title.Text = "Live copies per unexpired message"
 	p.X.Label.Text = "virtual time (min)"
@@ -70,50 +103,110 @@ func replicationChart(tl [][3]float64) (template.HTML, error) {
 	}
 	minLine, err := plotter.NewLine(minPts)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	minLine.Color = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
+	minLine.Color, minLine.Width = chartRed, vg.Points(2)
 	meanLine, err := plotter.NewLine(meanPts)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	meanLine.Color = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
+	meanLine.Color, meanLine.Width = chartBlue, vg.Points(2)
 	p.Add(minLine, meanLine, plotter.NewGrid())
-	p.Legend.Add("minimum", minLine)
-	p.Legend.Add("mean", meanLine)
-	p.Legend.Top = false
-	p.Y.Min = 0
-	return svgOf(p)
+	c := &chart{}
+	c.add("minimum", chartRed)
+	c.add("mean", chartBlue)
+	// Room above the mean line so it does not merge with the frame.
+	p.Y.Min, p.Y.Max = 0, math.Ceil(highestMean(tl))+1
+	c.SVG, err = svgOf(p)
+	return c, err
 }
 
-func latencyChart(s results.Summary) (template.HTML, error) {
+// latencyChart draws each latency distribution as a line over its percentiles on a log axis:
+// end-to-end latency spans seconds to the minutes an offline recipient takes to come back, and
+// a linear axis would flatten the onion round trips to nothing.
+func latencyChart(s results.Summary) (*chart, error) {
 	p := plot.New()
 	p.Title.Text = "Latency percentiles"
-	p.Y.Label.Text = "ms"
-	w := vg.Points(14)
-	group := func(q results.Percentiles) plotter.Values { return plotter.Values{q.P50, q.P90, q.P99} }
-	e2e, err := plotter.NewBarChart(group(s.EndToEndMs), w)
-	if err != nil {
-		return "", err
+	p.Y.Label.Text = "log scale"
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.TickerFunc(durationTicks)
+	p.NominalX("p50", "p90", "p99", "max")
+	series := []struct {
+		name   string
+		q      results.Percentiles
+		colour color.RGBA
+	}{
+		{"end to end", s.EndToEndMs, chartBlue},
+		{"end to end, recipient online at send", s.EndToEndOnlineMs, chartGreen},
+		{"onion round trip", s.OnionRTTMs, chartOrange},
 	}
-	e2e.Color = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
-	e2e.Offset = -w / 2
-	onion, err := plotter.NewBarChart(group(s.OnionRTTMs), w)
-	if err != nil {
-		return "", err
+	c := &chart{}
+	lowest, highest := math.Inf(1), 0.0
+	for _, sr := range series {
+		if sr.q.Count == 0 {
+			continue
+		}
+		pts := make(plotter.XYs, 0, 4)
+		for i, v := range []float64{sr.q.P50, sr.q.P90, sr.q.P99, sr.q.Max} {
+			v = max(v, 1) // a log axis has no zero; nothing here is faster than 1 ms
+			pts = append(pts, plotter.XY{X: float64(i), Y: v})
+			lowest, highest = min(lowest, v), max(highest, v)
+		}
+		line, points, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return nil, err
+		}
+		line.Color, points.Color = sr.colour, sr.colour
+		line.Width, points.Shape = vg.Points(2), draw.CircleGlyph{}
+		p.Add(line, points)
+		c.add(sr.name, sr.colour)
 	}
-	onion.Color = color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}
-	onion.Offset = w / 2
-	p.Add(e2e, onion)
-	p.Legend.Add("end to end", e2e)
-	p.Legend.Add("onion round trip", onion)
-	p.Legend.Top = true
-	p.NominalX("p50", "p90", "p99")
-	return svgOf(p)
+	p.Add(plotter.NewGrid())
+	p.Y.Min, p.Y.Max = lowest/2, highest*2
+	p.X.Min, p.X.Max = -0.3, 3.3
+	var err error
+	c.SVG, err = svgOf(p)
+	return c, err
+}
+
+// durationSteps are the round durations, in milliseconds, a latency axis may be marked at.
+var durationSteps = func() []float64 {
+	var steps []float64
+	for _, decade := range []float64{1, 10, 100} {
+		steps = append(steps, decade, 2*decade, 5*decade)
+	}
+	for _, unit := range []float64{1000, 60_000} { // seconds, then minutes
+		steps = append(steps, unit, 2*unit, 5*unit, 10*unit, 30*unit)
+	}
+	return append(steps, 3_600_000, 2*3_600_000, 6*3_600_000, 24*3_600_000)
+}()
+
+// durationTicks marks the round durations in [lo, hi], labelled in the unit a reader would say.
+func durationTicks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	for _, v := range durationSteps {
+		if v >= lo && v <= hi {
+			ticks = append(ticks, plot.Tick{Value: v, Label: durationLabel(v)})
+		}
+	}
+	return ticks
+}
+
+func durationLabel(ms float64) string {
+	switch {
+	case ms < 1000:
+		return fmt.Sprintf("%g ms", ms)
+	case ms < 60_000:
+		return fmt.Sprintf("%g s", ms/1000)
+	case ms < 3_600_000:
+		return fmt.Sprintf("%g min", ms/60_000)
+	default:
+		return fmt.Sprintf("%g h", ms/3_600_000)
+	}
 }
 
 func svgOf(p *plot.Plot) (template.HTML, error) {
-	c := vgsvg.New(16*vg.Centimeter, 9*vg.Centimeter)
+	c := vgsvg.New(24*vg.Centimeter, 10*vg.Centimeter)
 	p.Draw(draw.New(c))
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {

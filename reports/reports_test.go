@@ -16,12 +16,13 @@ func sample() results.Summary {
 	return results.Summary{
 		Schema: results.SchemaVersion, Scenario: "demo", Seed: 7, Crypto: "real", VirtualSeconds: 1380,
 		Nodes: 100, Clients: 200,
-		Messages:      results.Messages{Sent: 1000, Delivered: 990, Lost: 2, Pending: 8, LostByCause: map[string]uint64{"store_failed": 2}},
-		DeliveryRatio: 990.0 / 992,
-		EndToEndMs:    results.Percentiles{Count: 990, P50: 2100, P90: 4800, P99: 9000, Max: 12000},
-		OnionRTTMs:    results.Percentiles{Count: 50000, P50: 420, P90: 700, P99: 1300, Max: 5000},
-		Replication:   results.Replication{Samples: 10, MinCopies: 5, P1Copies: 6, MeanCopies: 7.1, Timeline: [][3]float64{{60, 5, 7}, {120, 6, 7.2}}},
-		Garbage:       map[string]uint64{"bad_signature": 1},
+		Messages:         results.Messages{Sent: 1000, Delivered: 990, Lost: 2, Pending: 8, LostByCause: map[string]uint64{"store_failed": 2}},
+		DeliveryRatio:    990.0 / 992,
+		EndToEndMs:       results.Percentiles{Count: 990, P50: 2100, P90: 4800, P99: 9000, Max: 12000},
+		EndToEndOnlineMs: results.Percentiles{Count: 700, P50: 1900, P90: 3500, P99: 6000, Max: 8000},
+		OnionRTTMs:       results.Percentiles{Count: 50000, P50: 420, P90: 700, P99: 1300, Max: 5000},
+		Replication:      results.Replication{Samples: 10, MinCopies: 5, P1Copies: 6, MeanCopies: 7.1, Timeline: [][3]float64{{60, 5, 7}, {120, 6, 7.2}}},
+		Garbage:          map[string]uint64{"bad_signature": 1},
 	}
 }
 
@@ -46,4 +47,41 @@ func TestWriteHTMLIsSelfContained(t *testing.T) {
 	for _, ref := range []string{"src=", "href=", "<link", "@import", "url("} {
 		assert.False(t, strings.Contains(out, ref), "no external resource (%s)", ref)
 	}
+}
+
+func TestDurationTicks(t *testing.T) {
+	tests := []struct {
+		name   string
+		lo, hi float64 // ms
+		want   []string
+	}{
+		{"sub-second", 150, 1200, []string{"200 ms", "500 ms", "1 s"}},
+		{"seconds to minutes", 900, 400_000, []string{"1 s", "2 s", "5 s", "10 s", "30 s", "1 min", "2 min", "5 min"}},
+		{"minutes to hours", 20 * 60_000, 3 * 3_600_000, []string{"30 min", "1 h", "2 h"}},
+		{"nothing round inside", 1100, 1900, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, tick := range durationTicks(tt.lo, tt.hi) {
+				got = append(got, tick.Label)
+				assert.True(t, tick.Value >= tt.lo && tick.Value <= tt.hi, "tick %v inside the range", tick.Value)
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestLatencyChartSkipsEmptySeries(t *testing.T) {
+	s := sample()
+	s.EndToEndOnlineMs = results.Percentiles{}
+	s.OnionRTTMs.P50 = 0 // a zero on a log axis is drawn at 1 ms, not an error
+	c, err := latencyChart(s)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range c.Legend {
+		names = append(names, e.Name)
+	}
+	assert.Equal(t, []string{"end to end", "onion round trip"}, names)
+	assert.Contains(t, string(c.SVG), "<svg")
 }
