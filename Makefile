@@ -30,7 +30,7 @@ chromium:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 test-browser: chromium
-	SESSIONSIM_BROWSER_TEST=1 $(GO) test -count=1 -run Browser -v ./reports
+	REQUIRE_BROWSER=1 $(GO) test -count=1 -run Browser -v ./reports
 
 # Benchmarks report custom metrics (events/s, msgs/s, virtual-s/wall-s, bytes/client, ...).
 # Whole-scenario benchmarks run once each; SQLite batches a fixed count so the file stays small.

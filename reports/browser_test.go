@@ -20,7 +20,7 @@ import (
 
 // browserEnv, when set to 1, makes the browser test fail instead of skip when no Chromium is
 // installed; .ci/run and `make test-browser` install Chromium and set it.
-const browserEnv = "SESSIONSIM_BROWSER_TEST"
+const browserEnv = "REQUIRE_BROWSER"
 
 // chromium finds a headless-capable Chromium, or skips (fails under browserEnv=1).
 func chromium(t *testing.T) string {
