@@ -28,6 +28,7 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"counts":  counts,
 	"pct":     pct,
 	"f1":      func(f float64) string { return fmt.Sprintf("%.1f", f) },
+	"ms":      readableMs,
 	"f2":      func(f float64) string { return fmt.Sprintf("%.2f", f) },
 }).Parse(reportTemplate))
 
@@ -190,6 +191,18 @@ func durationTicks(lo, hi float64) []plot.Tick {
 		}
 	}
 	return ticks
+}
+
+// readableMs prints a latency in the unit a reader would use, with three significant digits.
+func readableMs(ms float64) string {
+	switch {
+	case ms < 1000:
+		return fmt.Sprintf("%.0f ms", ms)
+	case ms < 60_000:
+		return fmt.Sprintf("%.3g s", ms/1000)
+	default:
+		return fmt.Sprintf("%.3g min", ms/60_000)
+	}
 }
 
 func durationLabel(ms float64) string {

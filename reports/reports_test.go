@@ -42,6 +42,8 @@ func TestWriteHTMLIsSelfContained(t *testing.T) {
 	_, err := html.Parse(strings.NewReader(out))
 	require.NoError(t, err)
 	assert.Contains(t, out, `id="delivery-ratio">99.80%`)
+	assert.Contains(t, out, "<b>1.9 s</b><span>end-to-end latency p50", "latency cards in readable units")
+	assert.Contains(t, out, "<b>420 ms</b><span>onion round trip p50")
 	assert.Equal(t, 2, strings.Count(out, "<svg"), "two inline charts")
 	assert.NotContains(t, out, "<script>", "scenario text is escaped")
 	for _, ref := range []string{"src=", "href=", "<link", "@import", "url("} {
@@ -84,4 +86,22 @@ func TestLatencyChartSkipsEmptySeries(t *testing.T) {
 	}
 	assert.Equal(t, []string{"end to end", "onion round trip"}, names)
 	assert.Contains(t, string(c.SVG), "<svg")
+}
+
+func TestReadableMs(t *testing.T) {
+	tests := []struct {
+		ms   float64
+		want string
+	}{
+		{0, "0 ms"},
+		{420.4, "420 ms"},
+		{999.4, "999 ms"},
+		{2411.5, "2.41 s"},
+		{59_000, "59 s"},
+		{90_000, "1.5 min"},
+		{1_089_142, "18.2 min"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, readableMs(tt.ms), "%v ms", tt.ms)
+	}
 }
