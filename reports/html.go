@@ -187,34 +187,24 @@ func durationTicks(lo, hi float64) []plot.Tick {
 	var ticks []plot.Tick
 	for _, v := range durationSteps {
 		if v >= lo && v <= hi {
-			ticks = append(ticks, plot.Tick{Value: v, Label: durationLabel(v)})
+			ticks = append(ticks, plot.Tick{Value: v, Label: readableMs(v)})
 		}
 	}
 	return ticks
 }
 
-// readableMs prints a latency in the unit a reader would use, with three significant digits.
+// readableMs prints a latency in the unit a reader would use, with up to three significant
+// digits; the cards and the chart ticks share it.
 func readableMs(ms float64) string {
 	switch {
 	case ms < 1000:
 		return fmt.Sprintf("%.0f ms", ms)
 	case ms < 60_000:
 		return fmt.Sprintf("%.3g s", ms/1000)
-	default:
-		return fmt.Sprintf("%.3g min", ms/60_000)
-	}
-}
-
-func durationLabel(ms float64) string {
-	switch {
-	case ms < 1000:
-		return fmt.Sprintf("%g ms", ms)
-	case ms < 60_000:
-		return fmt.Sprintf("%g s", ms/1000)
 	case ms < 3_600_000:
-		return fmt.Sprintf("%g min", ms/60_000)
+		return fmt.Sprintf("%.3g min", ms/60_000)
 	default:
-		return fmt.Sprintf("%g h", ms/3_600_000)
+		return fmt.Sprintf("%.3g h", ms/3_600_000)
 	}
 }
 

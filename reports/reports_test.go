@@ -100,6 +100,7 @@ func TestReadableMs(t *testing.T) {
 		{59_000, "59 s"},
 		{90_000, "1.5 min"},
 		{1_089_142, "18.2 min"},
+		{7_200_000, "2 h"},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, readableMs(tt.ms), "%v ms", tt.ms)
