@@ -643,67 +643,61 @@ func (l loader) readNsPubkeyAuth(a *authFields) (NamespaceSel, []byte, bool, *Er
 	return ns, pk, hasPk, nil
 }
 
+// nsSignedAt reads what delete_all, delete_before and expire_all share: a namespace, the signed
+// account and one timestamp field. The server reads keys in alphabetical order, so a field that
+// sorts before "namespace" (before, expiry) is read, and fails, first; "timestamp" is read last.
+// A missing timestamp is reported only after the signature fields have been checked.
+func (l loader) nsSignedAt(field string) (ns NamespaceSel, pk Pubkey, auth Auth, at int64, err *Error) {
+	var (
+		a     authFields
+		hasAt bool
+	)
+	first := field < "namespace"
+	if first {
+		if at, hasAt, err = l.timestamp(field); err != nil {
+			return
+		}
+	}
+	ns, pkStr, hasPk, err := l.readNsPubkeyAuth(&a)
+	if err != nil {
+		return
+	}
+	if !first {
+		if at, hasAt, err = l.timestamp(field); err != nil {
+			return
+		}
+	}
+	if pk, auth, err = loadSigned(pkStr, hasPk, &a); err != nil {
+		return
+	}
+	if !hasAt {
+		err = missing(field)
+	}
+	return
+}
+
 func (l loader) deleteAll() (*DeleteAll, *Error) {
-	var a authFields
-	r := &DeleteAll{}
-	ns, pk, hasPk, err := l.readNsPubkeyAuth(&a)
+	ns, pk, auth, ts, err := l.nsSignedAt("timestamp")
 	if err != nil {
 		return nil, err
 	}
-	ts, hasTs, err := l.timestamp("timestamp")
-	if err != nil {
-		return nil, err
-	}
-	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
-		return nil, err
-	}
-	if !hasTs {
-		return nil, missing("timestamp")
-	}
-	r.Namespace, r.Timestamp = ns, ts
-	return r, nil
+	return &DeleteAll{Pubkey: pk, Namespace: ns, Timestamp: ts, Auth: auth}, nil
 }
 
 func (l loader) deleteBefore() (*DeleteBefore, *Error) {
-	var a authFields
-	r := &DeleteBefore{}
-	before, hasBefore, err := l.timestamp("before")
+	ns, pk, auth, before, err := l.nsSignedAt("before")
 	if err != nil {
 		return nil, err
 	}
-	ns, pk, hasPk, err := l.readNsPubkeyAuth(&a)
-	if err != nil {
-		return nil, err
-	}
-	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
-		return nil, err
-	}
-	if !hasBefore {
-		return nil, missing("before")
-	}
-	r.Namespace, r.Before = ns, before
-	return r, nil
+	return &DeleteBefore{Pubkey: pk, Namespace: ns, Before: before, Auth: auth}, nil
 }
 
 func (l loader) expireAll() (*ExpireAll, *Error) {
-	var a authFields
-	r := &ExpireAll{}
-	expiry, hasExpiry, err := l.timestamp("expiry")
+	ns, pk, auth, expiry, err := l.nsSignedAt("expiry")
 	if err != nil {
 		return nil, err
 	}
-	ns, pk, hasPk, err := l.readNsPubkeyAuth(&a)
-	if err != nil {
-		return nil, err
-	}
-	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
-		return nil, err
-	}
-	if !hasExpiry {
-		return nil, missing("expiry")
-	}
-	r.Namespace, r.Expiry = ns, expiry
-	return r, nil
+	return &ExpireAll{Pubkey: pk, Namespace: ns, Expiry: expiry, Auth: auth}, nil
 }
 
 func (l loader) expire() (*Expire, *Error) {

@@ -207,6 +207,13 @@ func TestParseDeletesAndExpiries(t *testing.T) {
 		}},
 		{name: "delete_before missing", body: body("delete_before", `"pubkey":"PK","signature":"SIG"`), text: "invalid request: Required field 'before' missing"},
 		{name: "expire_all", body: body("expire_all", `"pubkey":"PK","signature":"SIG","expiry":NOW`)},
+		// Fields are checked in the server's (alphabetical) key order: before and expiry come
+		// before namespace, timestamp after it; a missing one only after the signature fields.
+		{name: "delete_before bad before and namespace", body: body("delete_before", `"pubkey":"PK","signature":"SIG","before":"x","namespace":"some"`), text: "invalid request: Invalid value given for 'before': expected integer timestamp (in milliseconds)"},
+		{name: "expire_all bad expiry and namespace", body: body("expire_all", `"pubkey":"PK","signature":"SIG","expiry":"x","namespace":"some"`), text: "invalid request: Invalid value given for 'expiry': expected integer timestamp (in milliseconds)"},
+		{name: "delete_all bad timestamp and namespace", body: body("delete_all", `"pubkey":"PK","signature":"SIG","timestamp":"x","namespace":"some"`), text: `invalid request: Invalid value given for 'namespace': expected integer or "all"`},
+		{name: "delete_all bad timestamp, no signature", body: body("delete_all", `"pubkey":"PK","timestamp":"x"`), text: "invalid request: Invalid value given for 'timestamp': expected integer timestamp (in milliseconds)"},
+		{name: "expire_all no expiry, no signature", body: body("expire_all", `"pubkey":"PK"`), text: "invalid request: Required field 'signature' missing"},
 		{name: "expire single", body: body("expire", `"pubkey":"PK","signature":"SIG","messages":["HASH"],"expiry":NOW,"extend":true`), check: func(t *testing.T, r Request) {
 			e := r.(*Expire)
 			assert.Equal(t, []int64{nowMs}, e.Expiries)
