@@ -64,7 +64,9 @@ type Signer struct {
 	Subaccount *Subaccount
 }
 
-func (s *Signer) auth(msg []byte) (Auth, time.Duration) {
+// signInto signs msg and sets dst to the signature and the account fields that go with it; it
+// returns the signing cost. Every request's Sign method is this call on its own SigMessage.
+func (s *Signer) signInto(dst *Auth, msg []byte) time.Duration {
 	var a Auth
 	sig, cost := s.Suite.Sign(s.Key, msg)
 	copy(a.Signature[:], sig)
@@ -76,7 +78,8 @@ func (s *Signer) auth(msg []byte) (Auth, time.Duration) {
 		sa := *s.Subaccount
 		a.Subaccount = &sa
 	}
-	return a, cost
+	*dst = a
+	return cost
 }
 
 // verifyOptions carries what signature verification needs beyond the request.

@@ -105,10 +105,8 @@ func (r *Store) Owner() Pubkey  { return r.Pubkey }
 func (r *Store) Sign(s *Signer) time.Duration {
 	r.SigTimestamp = r.Timestamp
 	r.HasSigTimestamp = false
-	var cost time.Duration
-	r.Auth, cost = s.auth(r.SigMessage())
 	r.Signed = true
-	return cost
+	return s.signInto(&r.Auth, r.SigMessage())
 }
 
 // Retrieve fetches messages stored after LastHash.
@@ -134,10 +132,8 @@ func (r *Retrieve) Owner() Pubkey  { return r.Pubkey }
 // Sign signs the retrieve at timestamp (ms).
 func (r *Retrieve) Sign(s *Signer, timestamp int64) time.Duration {
 	r.Timestamp = timestamp
-	var cost time.Duration
-	r.Auth, cost = s.auth(r.SigMessage())
 	r.Signed = true
-	return cost
+	return s.signInto(&r.Auth, r.SigMessage())
 }
 
 // Delete removes messages by hash from the whole swarm.
@@ -154,9 +150,7 @@ func (r *Delete) Owner() Pubkey  { return r.Pubkey }
 
 // Sign signs the delete.
 func (r *Delete) Sign(s *Signer) time.Duration {
-	var cost time.Duration
-	r.Auth, cost = s.auth(r.SigMessage())
-	return cost
+	return s.signInto(&r.Auth, r.SigMessage())
 }
 
 // DeleteAll removes every message of a namespace (or all namespaces).
@@ -173,9 +167,7 @@ func (r *DeleteAll) Owner() Pubkey  { return r.Pubkey }
 // Sign signs the request at timestamp (ms).
 func (r *DeleteAll) Sign(s *Signer, timestamp int64) time.Duration {
 	r.Timestamp = timestamp
-	var cost time.Duration
-	r.Auth, cost = s.auth(r.SigMessage())
-	return cost
+	return s.signInto(&r.Auth, r.SigMessage())
 }
 
 // DeleteBefore removes messages with a timestamp at or before Before.
@@ -191,9 +183,7 @@ func (r *DeleteBefore) Owner() Pubkey  { return r.Pubkey }
 
 // Sign signs the request.
 func (r *DeleteBefore) Sign(s *Signer) time.Duration {
-	var cost time.Duration
-	r.Auth, cost = s.auth(r.SigMessage())
-	return cost
+	return s.signInto(&r.Auth, r.SigMessage())
 }
 
 // ExpireAll shortens the expiry of every message of a namespace (or all) to Expiry.
@@ -209,9 +199,7 @@ func (r *ExpireAll) Owner() Pubkey  { return r.Pubkey }
 
 // Sign signs the request.
 func (r *ExpireAll) Sign(s *Signer) time.Duration {
-	var cost time.Duration
-	r.Auth, cost = s.auth(r.SigMessage())
-	return cost
+	return s.signInto(&r.Auth, r.SigMessage())
 }
 
 // ExpireMode restricts an expire to shortening or extending.
@@ -248,9 +236,7 @@ func (r *Expire) Owner() Pubkey  { return r.Pubkey }
 
 // Sign signs the request.
 func (r *Expire) Sign(s *Signer) time.Duration {
-	var cost time.Duration
-	r.Auth, cost = s.auth(r.SigMessage())
-	return cost
+	return s.signInto(&r.Auth, r.SigMessage())
 }
 
 // GetExpiries asks for the current expiry of messages.
@@ -267,9 +253,7 @@ func (r *GetExpiries) Owner() Pubkey  { return r.Pubkey }
 // Sign signs the request at timestamp (ms).
 func (r *GetExpiries) Sign(s *Signer, timestamp int64) time.Duration {
 	r.Timestamp = timestamp
-	var cost time.Duration
-	r.Auth, cost = s.auth(r.SigMessage())
-	return cost
+	return s.signInto(&r.Auth, r.SigMessage())
 }
 
 // GetSwarm asks which nodes form an account's swarm. Any node answers; it is not refused with 421.
