@@ -252,48 +252,55 @@ func (a *AttachmentPointer) AppendTo(b []byte) []byte {
 func UnmarshalContent(b []byte) (*Content, error) {
 	c := &Content{}
 	d := pb.NewDecoder(b)
-	for !d.Done() {
-		f, wt, err := d.Next()
-		if err != nil {
-			return nil, decodeErr("Content", err)
-		}
+	err := eachField("Content", d, func(f int, wt pb.WireType) (err error) {
+		var v uint64
 		switch f {
 		case contentDataMessage:
-			if err := d.Expect(f, wt, pb.Bytes); err != nil {
-				return nil, decodeErr("Content", err)
-			}
-			raw, err := d.Bytes()
-			if err != nil {
-				return nil, decodeErr("Content", err)
-			}
-			// A repeated non-repeated message field merges in protobuf; the clients never send
-			// it twice, so the last one wins here, which is simpler and as safe.
-			if c.DataMessage, err = unmarshalDataMessage(raw); err != nil {
-				return nil, err
+			var raw []byte
+			if raw, err = bytesField(d, f, wt); err == nil {
+				// A repeated non-repeated message field merges in protobuf; the clients never
+				// send it twice, so the last one wins here, which is simpler and as safe.
+				c.DataMessage, err = unmarshalDataMessage(raw)
 			}
 		case contentExpirationType:
-			v, err := uintField(d, f, wt)
-			if err != nil {
-				return nil, decodeErr("Content", err)
-			}
+			v, err = uintField(d, f, wt)
 			c.ExpirationType = ExpirationType(v)
 		case contentExpirationTimer:
-			v, err := uintField(d, f, wt)
-			if err != nil {
-				return nil, decodeErr("Content", err)
-			}
+			v, err = uintField(d, f, wt)
 			c.ExpirationTimer = uint32(v)
 		case contentSigTimestamp:
-			if c.SigTimestamp, err = uintField(d, f, wt); err != nil {
-				return nil, decodeErr("Content", err)
-			}
+			c.SigTimestamp, err = uintField(d, f, wt)
 		default:
-			if err := d.Skip(wt); err != nil {
-				return nil, decodeErr("Content", err)
-			}
+			err = d.Skip(wt)
 		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// eachField calls field for every field left in d, in order, and returns the first error as a
+// DecodeError of layer; a nested message's DecodeError passes through as it is, so the error
+// names the innermost layer that failed. field reads the value through d, which the caller
+// shares with it by closure: a decoder passed through the func value would escape to the heap.
+func eachField(layer string, d *pb.Decoder, field func(f int, wt pb.WireType) error) error {
+	for !d.Done() {
+		f, wt, err := d.Next()
+		if err == nil {
+			err = field(f, wt)
+		}
+		if err != nil {
+			return decodeErr(layer, err)
+		}
+	}
+	return nil
+}
+
+func stringField(d *pb.Decoder, f int, wt pb.WireType) (string, error) {
+	b, err := bytesField(d, f, wt)
+	return string(b), err
 }
 
 func uintField(d *pb.Decoder, f int, wt pb.WireType) (uint64, error) {
@@ -321,27 +328,20 @@ func optBytesField(d *pb.Decoder, f int, wt pb.WireType) ([]byte, error) {
 }
 
 func unmarshalDataMessage(b []byte) (*DataMessage, error) {
-	const layer = "DataMessage"
 	m := &DataMessage{}
 	d := pb.NewDecoder(b)
-	for !d.Done() {
-		f, wt, err := d.Next()
-		if err != nil {
-			return nil, decodeErr(layer, err)
-		}
+	err := eachField("DataMessage", d, func(f int, wt pb.WireType) (err error) {
 		var v uint64
 		var raw []byte
 		switch f {
 		case dataBody:
-			raw, err = bytesField(d, f, wt)
-			m.Body = string(raw)
+			m.Body, err = stringField(d, f, wt)
 		case dataAttachments:
 			if raw, err = bytesField(d, f, wt); err == nil {
 				var a AttachmentPointer
-				if a, err = unmarshalAttachment(raw); err != nil {
-					return nil, err
+				if a, err = unmarshalAttachment(raw); err == nil {
+					m.Attachments = append(m.Attachments, a)
 				}
-				m.Attachments = append(m.Attachments, a)
 			}
 		case dataFlags:
 			v, err = uintField(d, f, wt)
@@ -352,16 +352,15 @@ func unmarshalDataMessage(b []byte) (*DataMessage, error) {
 			m.Timestamp, err = uintField(d, f, wt)
 		case dataProfile:
 			if raw, err = bytesField(d, f, wt); err == nil {
-				if m.Profile, err = unmarshalProfile(raw); err != nil {
-					return nil, err
-				}
+				m.Profile, err = unmarshalProfile(raw)
 			}
 		default:
 			err = d.Skip(wt)
 		}
-		if err != nil {
-			return nil, decodeErr(layer, err)
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -369,27 +368,21 @@ func unmarshalDataMessage(b []byte) (*DataMessage, error) {
 func unmarshalProfile(b []byte) (*Profile, error) {
 	p := &Profile{}
 	d := pb.NewDecoder(b)
-	for !d.Done() {
-		f, wt, err := d.Next()
-		if err != nil {
-			return nil, decodeErr("LokiProfile", err)
-		}
-		var raw []byte
+	err := eachField("LokiProfile", d, func(f int, wt pb.WireType) (err error) {
 		switch f {
 		case profileDisplayName:
-			raw, err = bytesField(d, f, wt)
-			p.DisplayName = string(raw)
+			p.DisplayName, err = stringField(d, f, wt)
 		case profilePicture:
-			raw, err = bytesField(d, f, wt)
-			p.ProfilePicture = string(raw)
+			p.ProfilePicture, err = stringField(d, f, wt)
 		case profileLastUpdateSec:
 			p.LastUpdateSeconds, err = uintField(d, f, wt)
 		default:
 			err = d.Skip(wt)
 		}
-		if err != nil {
-			return nil, decodeErr("LokiProfile", err)
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -399,13 +392,8 @@ func unmarshalAttachment(b []byte) (AttachmentPointer, error) {
 	var a AttachmentPointer
 	seenID := false
 	d := pb.NewDecoder(b)
-	for !d.Done() {
-		f, wt, err := d.Next()
-		if err != nil {
-			return a, decodeErr(layer, err)
-		}
+	err := eachField(layer, d, func(f int, wt pb.WireType) (err error) {
 		var v uint64
-		var raw []byte
 		switch f {
 		case attID:
 			if err = d.Expect(f, wt, pb.Fixed64); err == nil {
@@ -413,8 +401,7 @@ func unmarshalAttachment(b []byte) (AttachmentPointer, error) {
 				seenID = true
 			}
 		case attContentType:
-			raw, err = bytesField(d, f, wt)
-			a.ContentType = string(raw)
+			a.ContentType, err = stringField(d, f, wt)
 		case attKey:
 			a.Key, err = optBytesField(d, f, wt)
 		case attSize:
@@ -423,8 +410,7 @@ func unmarshalAttachment(b []byte) (AttachmentPointer, error) {
 		case attDigest:
 			a.Digest, err = optBytesField(d, f, wt)
 		case attFileName:
-			raw, err = bytesField(d, f, wt)
-			a.FileName = string(raw)
+			a.FileName, err = stringField(d, f, wt)
 		case attFlags:
 			v, err = uintField(d, f, wt)
 			a.Flags = uint32(v)
@@ -435,17 +421,16 @@ func unmarshalAttachment(b []byte) (AttachmentPointer, error) {
 			v, err = uintField(d, f, wt)
 			a.Height = uint32(v)
 		case attCaption:
-			raw, err = bytesField(d, f, wt)
-			a.Caption = string(raw)
+			a.Caption, err = stringField(d, f, wt)
 		case attURL:
-			raw, err = bytesField(d, f, wt)
-			a.URL = string(raw)
+			a.URL, err = stringField(d, f, wt)
 		default:
 			err = d.Skip(wt)
 		}
-		if err != nil {
-			return a, decodeErr(layer, err)
-		}
+		return err
+	})
+	if err != nil {
+		return a, err
 	}
 	if !seenID {
 		return a, decodeErr(layer, fmt.Errorf("%w: deprecated_id (1)", ErrMissingField))

@@ -77,20 +77,14 @@ func UnmarshalEnvelope(b []byte) (*Envelope, error) {
 	e := &Envelope{}
 	var seenType, seenTS bool
 	d := pb.NewDecoder(b)
-	for !d.Done() {
-		f, wt, err := d.Next()
-		if err != nil {
-			return nil, decodeErr(layer, err)
-		}
+	err := eachField(layer, d, func(f int, wt pb.WireType) (err error) {
 		var v uint64
-		var raw []byte
 		switch f {
 		case envType:
 			v, err = uintField(d, f, wt)
 			e.Type, seenType = EnvelopeType(v), true
 		case envSource:
-			raw, err = bytesField(d, f, wt)
-			e.Source = string(raw)
+			e.Source, err = stringField(d, f, wt)
 		case envTimestamp:
 			e.Timestamp, err = uintField(d, f, wt)
 			seenTS = true
@@ -99,9 +93,10 @@ func UnmarshalEnvelope(b []byte) (*Envelope, error) {
 		default:
 			err = d.Skip(wt)
 		}
-		if err != nil {
-			return nil, decodeErr(layer, err)
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !seenType {
 		return nil, decodeErr(layer, fmt.Errorf("%w: type (1)", ErrMissingField))
@@ -156,11 +151,7 @@ func UnmarshalWebSocketMessage(b []byte) (*WebSocketRequest, error) {
 	var req []byte
 	seenReq := false
 	d := pb.NewDecoder(b)
-	for !d.Done() {
-		f, wt, err := d.Next()
-		if err != nil {
-			return nil, decodeErr(layer, err)
-		}
+	err := eachField(layer, d, func(f int, wt pb.WireType) (err error) {
 		switch f {
 		case wsType:
 			typ, err = uintField(d, f, wt)
@@ -170,9 +161,10 @@ func UnmarshalWebSocketMessage(b []byte) (*WebSocketRequest, error) {
 		default:
 			err = d.Skip(wt)
 		}
-		if err != nil {
-			return nil, decodeErr(layer, err)
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if typ != wsTypeRequest {
 		return nil, decodeErr(layer, fmt.Errorf("%w: type is %d, want %d (REQUEST)", ErrNotRequest, typ, wsTypeRequest))
@@ -184,22 +176,14 @@ func UnmarshalWebSocketMessage(b []byte) (*WebSocketRequest, error) {
 }
 
 func unmarshalWebSocketRequest(b []byte) (*WebSocketRequest, error) {
-	const layer = "WebSocketRequestMessage"
 	r := &WebSocketRequest{}
 	d := pb.NewDecoder(b)
-	for !d.Done() {
-		f, wt, err := d.Next()
-		if err != nil {
-			return nil, decodeErr(layer, err)
-		}
-		var raw []byte
+	err := eachField("WebSocketRequestMessage", d, func(f int, wt pb.WireType) (err error) {
 		switch f {
 		case reqVerb:
-			raw, err = bytesField(d, f, wt)
-			r.Verb = string(raw)
+			r.Verb, err = stringField(d, f, wt)
 		case reqPath:
-			raw, err = bytesField(d, f, wt)
-			r.Path = string(raw)
+			r.Path, err = stringField(d, f, wt)
 		case reqBody:
 			r.Body, err = optBytesField(d, f, wt)
 		case reqID:
@@ -207,9 +191,10 @@ func unmarshalWebSocketRequest(b []byte) (*WebSocketRequest, error) {
 		default:
 			err = d.Skip(wt)
 		}
-		if err != nil {
-			return nil, decodeErr(layer, err)
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return r, nil
 }
