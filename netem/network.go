@@ -94,15 +94,19 @@ func (c Config) withDefaults() (Config, error) {
 // Network is the link model of one simulated world. It is not safe for concurrent use: the
 // simulator drives it from its single event loop.
 type Network struct {
-	cfg      Config
-	m        *Matrix
-	sameRTT  []int64 // per region: backbone RTT inside the region, ns
-	hosts    []host
-	profiles []profile
-	profIdx  map[Profile]uint32
-	parts    []partition
-	degr     []degradation
-	stats    Stats
+	cfg     Config
+	m       *Matrix
+	oneWay  []int64 // [from*regions+to]: mean one-way backbone delay, ns
+	regions int
+	// The path jitter's log-normal shape, fixed by Config.PathJitter: half its variance and its
+	// standard deviation, in log-ns, so each message only takes the log of its own mean.
+	pathHalfS2, pathSigma float64
+	hosts                 []host
+	profiles              []profile
+	profIdx               map[Profile]uint32
+	parts                 []partition
+	degr                  []degradation
+	stats                 Stats
 }
 
 // host is what every message reads of its two ends: one cache line, so a world of ~100,000
@@ -160,14 +164,20 @@ func New(cfg Config) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Network{cfg: cfg, m: cfg.Matrix, profIdx: make(map[Profile]uint32)}
-	n.sameRTT = make([]int64, cfg.Matrix.Len())
-	for r := range n.sameRTT {
-		d := cfg.Matrix.RTT(Region(r), Region(r))
-		if d == 0 {
-			d = cfg.SameRegionRTT
+	n := &Network{cfg: cfg, m: cfg.Matrix, regions: cfg.Matrix.Len(), profIdx: make(map[Profile]uint32)}
+	n.oneWay = make([]int64, n.regions*n.regions)
+	for a := range n.regions {
+		for b := range n.regions {
+			d := cfg.Matrix.RTT(Region(a), Region(b))
+			if a == b && d == 0 {
+				d = cfg.SameRegionRTT
+			}
+			n.oneWay[a*n.regions+b] = int64(d) / 2
 		}
-		n.sameRTT[r] = int64(d)
+	}
+	if cfg.PathJitter > 0 {
+		s2 := math.Log1p(cfg.PathJitter * cfg.PathJitter)
+		n.pathHalfS2, n.pathSigma = s2/2, math.Sqrt(s2)
 	}
 	return n, nil
 }
@@ -229,12 +239,17 @@ func (n *Network) unknownHost(h HostID) error {
 	return fmt.Errorf("netem: unknown host %d: the network has %d hosts", h, len(n.hosts))
 }
 
-// backbone is the mean one-way delay between the regions of two hosts, ns.
+// backbone is the mean one-way delay between the regions of two hosts, ns: half the matrix
+// RTT, or half the same-region RTT where the matrix diagonal is empty. Regions are checked when
+// hosts are added, so the lookup needs no bounds test of its own.
 func (n *Network) backbone(a, b Region) int64 {
-	if a == b {
-		return n.sameRTT[a] / 2
-	}
-	return int64(n.m.RTT(a, b)) / 2
+	return n.oneWay[int(a)*n.regions+int(b)]
+}
+
+// baseRTT is the mean round trip between two hosts: both access links both ways and the backbone
+// both ways, ns.
+func (n *Network) baseRTT(hf, ht *host, pf, pt *profile) int64 {
+	return 2*(pf.latency+pt.latency) + n.backbone(hf.region, ht.region) + n.backbone(ht.region, hf.region)
 }
 
 // BaseRTT is the mean round-trip time between two hosts with empty queues, no loss and no
@@ -245,17 +260,22 @@ func (n *Network) BaseRTT(from, to HostID) time.Duration {
 		return 0
 	}
 	hf, ht := &n.hosts[from], &n.hosts[to]
-	pf, pt := &n.profiles[hf.prof], &n.profiles[ht.prof]
-	return time.Duration(2*(pf.latency+pt.latency) + n.backbone(hf.region, ht.region) + n.backbone(ht.region, hf.region))
+	return time.Duration(n.baseRTT(hf, ht, &n.profiles[hf.prof], &n.profiles[ht.prof]))
 }
 
 // Reachable reports whether no partition separates two hosts at time at. Unknown hosts are not
 // reachable.
 func (n *Network) Reachable(from, to HostID, at time.Time) bool {
+	return n.ReachableNs(from, to, at.UnixNano())
+}
+
+// ReachableNs is Reachable at a time in unix nanoseconds, the simulator's own clock, which
+// spares its event loop two time.Time conversions per call.
+func (n *Network) ReachableNs(from, to HostID, at int64) bool {
 	if int(from) >= len(n.hosts) || int(to) >= len(n.hosts) {
 		return false
 	}
-	return !n.partitioned(from, to, at.UnixNano())
+	return !n.partitioned(from, to, at)
 }
 
 // Transit sends a message of size bytes from one host to another, leaving at time at, and says
@@ -269,14 +289,16 @@ func (n *Network) Reachable(from, to HostID, at time.Time) bool {
 // Randomness comes from r only; a nil r draws nothing (no jitter, no loss). A message from a host
 // to itself arrives at once.
 func (n *Network) Transit(from, to HostID, size int, at time.Time, r *rand.Rand) (arrive time.Time, ok bool) {
-	t, ok := n.transit(from, to, size, at.UnixNano(), r)
+	t, ok := n.TransitNs(from, to, size, at.UnixNano(), r)
 	if !ok {
 		return time.Time{}, false
 	}
 	return time.Unix(0, t).UTC(), true
 }
 
-func (n *Network) transit(from, to HostID, size int, t int64, r *rand.Rand) (int64, bool) {
+// TransitNs is Transit with times in unix nanoseconds, the simulator's own clock, which spares
+// its event loop two time.Time conversions per message.
+func (n *Network) TransitNs(from, to HostID, size int, t int64, r *rand.Rand) (int64, bool) {
 	if int(from) >= len(n.hosts) || int(to) >= len(n.hosts) {
 		return 0, false
 	}
@@ -297,8 +319,8 @@ func (n *Network) transit(from, to HostID, size int, t int64, r *rand.Rand) (int
 
 	prop := n.backbone(hf.region, ht.region)
 	if n.cfg.PathJitter > 0 && r != nil && prop > 0 {
-		mu, sigma := logNormal(float64(prop), n.cfg.PathJitter)
-		prop = int64(distuv.LogNormal{Mu: mu, Sigma: sigma, Src: r}.Rand())
+		mu := math.Log(float64(prop)) - n.pathHalfS2
+		prop = int64(distuv.LogNormal{Mu: mu, Sigma: n.pathSigma, Src: r}.Rand())
 	}
 	prop += accessDelay(pf, r)
 	keep := pf.keep * pt.keep
@@ -322,7 +344,7 @@ func (n *Network) transit(from, to HostID, size int, t int64, r *rand.Rand) (int
 	arrive := max(downStart+serDown, upStart+serUp+prop) + accessDelay(pt, r)
 
 	if keep < 1 && r != nil {
-		delay, ok := n.retransmissions(size, 1-keep, pf, pt, hf, ht, r)
+		delay, ok := n.retransmissions(size, 1-keep, n.baseRTT(hf, ht, pf, pt), pf.jitter+pt.jitter, r)
 		if !ok {
 			n.stats.Failed++
 			return 0, false
@@ -372,7 +394,7 @@ func serialize(size int, bw Bandwidth) int64 {
 // retransmission timeouts add, or ok=false if one packet was lost FailAfterLosses times in a row.
 // Each lost packet waits one RTO, doubling with every further loss of the same packet. Lost
 // packets are found by geometric skips, so the cost is per loss, not per packet.
-func (n *Network) retransmissions(size int, loss float64, pf, pt *profile, hf, ht *host, r *rand.Rand) (int64, bool) {
+func (n *Network) retransmissions(size int, loss float64, rtt, jitter int64, r *rand.Rand) (int64, bool) {
 	packets := 1
 	if n.cfg.MSS > 0 && size > n.cfg.MSS {
 		packets = (size + n.cfg.MSS - 1) / n.cfg.MSS
@@ -382,8 +404,7 @@ func (n *Network) retransmissions(size int, loss float64, pf, pt *profile, hf, h
 	}
 	// RTO as Linux starts it: RTT + 4*RTTVAR, floored; the jitter of both access links stands in
 	// for RTTVAR.
-	rtt := 2*(pf.latency+pt.latency) + n.backbone(hf.region, ht.region) + n.backbone(ht.region, hf.region)
-	rto := min(max(int64(n.cfg.MinRTO), rtt+4*(pf.jitter+pt.jitter)), int64(maxRTO))
+	rto := min(max(int64(n.cfg.MinRTO), rtt+4*jitter), int64(maxRTO))
 	logKeep := math.Log1p(-loss)
 	var delay int64
 	for i := 0; delay < maxDelay; i++ {

@@ -148,7 +148,7 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 		return
 	}
 	c.callee, c.calleeHost = callee, callee.host
-	if e.net != nil && !e.net.Reachable(a.host, callee.host, unixTime(t)) {
+	if e.net != nil && !e.net.ReachableNs(a.host, callee.host, t) {
 		e.fail(c, to, min(t+e.rtt(a.host, callee.host), deadline), "a network partition separates the hosts")
 		return
 	}
@@ -178,8 +178,7 @@ func (e *Engine) transit(from, to HostID, size int, t int64) (int64, bool) {
 	if e.net == nil {
 		return t + e.latency, true
 	}
-	arrive, ok := e.net.Transit(from, to, size, time.Unix(0, t), &e.hosts[from].rng.r)
-	return arrive.UnixNano(), ok
+	return e.net.TransitNs(from, to, size, t, &e.hosts[from].rng.r)
 }
 
 func (e *Engine) deliverRequest(c *callRec) {
@@ -229,13 +228,19 @@ func (e *Engine) deliverResponse(c *callRec) {
 	c.flags |= fDone
 	caller, done, resp := c.caller, c.done, c.resp
 	e.release(c)
+	e.complete(caller, done, resp, nil, &e.stats.Responses)
+}
+
+// complete runs a finished call's callback in its caller, counted under outcome; a caller that
+// died meanwhile hears nothing. The record is released before: the callback may start new calls.
+func (e *Engine) complete(caller *actorEnv, done func(actor.Response, error), resp actor.Response, err error, outcome *uint64) {
 	if !caller.alive {
 		return
 	}
 	e.stats.Events++
-	e.stats.Responses++
+	*outcome++
 	fr := e.enter(caller)
-	done(resp, nil)
+	done(resp, err)
 	e.leave(fr)
 }
 
@@ -261,14 +266,7 @@ func (e *Engine) timeOut(c *callRec) {
 		err = &CallError{Method: c.reqMethod, To: c.callee.addr, Timeout: c.tmo, Reason: fmt.Sprintf("no response within %v", c.tmo), Err: actor.ErrTimeout}
 	}
 	e.release(c)
-	if !caller.alive {
-		return
-	}
-	e.stats.Events++
-	e.stats.TimedOut++
-	fr := e.enter(caller)
-	done(actor.Response{}, err)
-	e.leave(fr)
+	e.complete(caller, done, actor.Response{}, err, &e.stats.TimedOut)
 }
 
 func (e *Engine) failCall(c *callRec) {
@@ -276,12 +274,5 @@ func (e *Engine) failCall(c *callRec) {
 	c.flags |= fDone
 	caller, done, err := c.caller, c.done, c.err
 	e.release(c)
-	if !caller.alive {
-		return
-	}
-	e.stats.Events++
-	e.stats.Unreachable++
-	fr := e.enter(caller)
-	done(actor.Response{}, err)
-	e.leave(fr)
+	e.complete(caller, done, actor.Response{}, err, &e.stats.Unreachable)
 }
