@@ -83,41 +83,35 @@ var (
 	chartRed    = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
 )
 
-func highestMean(tl [][3]float64) float64 {
-	h := 0.0
-	for _, row := range tl {
-		h = max(h, row[2])
-	}
-	return h
-}
-
 func replicationChart(tl [][3]float64) (*chart, error) {
 	p := plot.New()
 	p.Title.Text = "Live copies per unexpired message"
 	p.X.Label.Text = "virtual time (min)"
 	p.Y.Label.Text = "copies"
-	minPts := make(plotter.XYs, len(tl))
-	meanPts := make(plotter.XYs, len(tl))
-	for i, row := range tl {
-		minPts[i] = plotter.XY{X: row[0] / 60, Y: row[1]}
-		meanPts[i] = plotter.XY{X: row[0] / 60, Y: row[2]}
-	}
-	minLine, err := plotter.NewLine(minPts)
-	if err != nil {
-		return nil, err
-	}
-	minLine.Color, minLine.Width = chartRed, vg.Points(2)
-	meanLine, err := plotter.NewLine(meanPts)
-	if err != nil {
-		return nil, err
-	}
-	meanLine.Color, meanLine.Width = chartBlue, vg.Points(2)
-	p.Add(minLine, meanLine, plotter.NewGrid())
 	c := &chart{}
-	c.add("minimum", chartRed)
-	c.add("mean", chartBlue)
-	// Room above the mean line so it does not merge with the frame.
-	p.Y.Min, p.Y.Max = 0, math.Ceil(highestMean(tl))+1
+	highest := 0.0
+	for _, series := range []struct {
+		name   string
+		column int // of the timeline rows: [seconds, minimum, mean]
+		colour color.RGBA
+	}{{"minimum", 1, chartRed}, {"mean", 2, chartBlue}} {
+		pts := make(plotter.XYs, len(tl))
+		for i, row := range tl {
+			pts[i] = plotter.XY{X: row[0] / 60, Y: row[series.column]}
+			highest = max(highest, row[series.column])
+		}
+		line, err := plotter.NewLine(pts)
+		if err != nil {
+			return nil, err
+		}
+		line.Color, line.Width = series.colour, vg.Points(2)
+		p.Add(line)
+		c.add(series.name, series.colour)
+	}
+	p.Add(plotter.NewGrid())
+	// Room above the highest line (the mean) so it does not merge with the frame.
+	p.Y.Min, p.Y.Max = 0, math.Ceil(highest)+1
+	var err error
 	c.SVG, err = svgOf(p)
 	return c, err
 }

@@ -6,7 +6,8 @@ package reports
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/sessionsim/sessionsim/results"
@@ -34,7 +35,7 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	p("")
 	p("Onion requests and paths")
 	p("  onion round trip: %s", pct(s.OnionRTTMs, "ms"))
-	for _, name := range sortedKeys(s.OnionRTTByPlatform) {
+	for _, name := range slices.Sorted(maps.Keys(s.OnionRTTByPlatform)) {
 		p("    %-8s %s", name, pct(s.OnionRTTByPlatform[name], "ms"))
 	}
 	p("  store requests: %d of %d succeeded (%s), %d failed", s.Store.Succeeded, s.Store.Attempts, percent(s.Store.Ratio), s.Store.Failed)
@@ -94,17 +95,8 @@ func byteSize(n uint64) string {
 
 func counts(m map[string]uint64) string {
 	parts := make([]string, 0, len(m))
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -172,12 +172,13 @@ func WriteJSON(dir, name string, v any) error {
 
 // WriteFile writes data to dir/name through a temporary file, so a reader never sees half a file.
 func WriteFile(dir, name string, data []byte) error {
+	path := filepath.Join(dir, name)
 	tmp := filepath.Join(dir, "."+name+".tmp")
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
 }
