@@ -143,11 +143,9 @@ func NewRegionPicker(m *Matrix, weights []RegionWeight) (*RegionPicker, error) {
 // Draw picks a region.
 func (p *RegionPicker) Draw(r *rand.Rand) Region {
 	x := r.Float64() * p.cum[len(p.cum)-1]
-	i := sort.SearchFloat64s(p.cum, x)
-	// SearchFloat64s finds the first cum >= x; x == cum[i] belongs to the next bucket, and
-	// zero-weight regions (cum equal to their predecessor) must never be chosen.
-	for i < len(p.cum)-1 && p.cum[i] <= x {
-		i++
-	}
+	// The first cumulative weight above x: x == cum[i] belongs to the next bucket, and a
+	// zero-weight region (cum equal to its predecessor's) is never chosen. Searching all but
+	// the last entry makes the last region the answer when no earlier one is.
+	i := sort.Search(len(p.cum)-1, func(i int) bool { return p.cum[i] > x })
 	return p.regions[i]
 }
