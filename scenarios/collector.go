@@ -26,34 +26,35 @@ type collector struct {
 	nodeIndex   map[actor.Addr]int          // node address -> index
 	copies      map[string]map[int]struct{} // message hash -> nodes holding it
 
-	e2e          metrics.Histogram             // ms
-	e2eOnline    metrics.Histogram             // ms, recipient online when the message was sent
-	onion        metrics.Histogram             // ms
-	onionByPl    map[string]*metrics.Histogram // platform -> ms
-	store        results.Store
-	paths        results.Paths
-	traffic      results.Traffic
-	garbage      map[string]uint64
-	duplicates   uint64
-	sent         uint64
-	delivered    uint64
-	network      results.NetworkInfo
-	replForwards uint64
-	repl         metrics.Histogram // live copies per message, over all samples
-	replMin      float64
-	timeline     [][3]float64
+	e2e        metrics.Histogram             // ms
+	e2eOnline  metrics.Histogram             // ms, recipient online when the message was sent
+	onion      metrics.Histogram             // ms
+	onionByPl  map[string]*metrics.Histogram // platform -> ms
+	store      results.Store
+	paths      results.Paths
+	traffic    results.Traffic // TotalBytes stays 0: the network model counts it
+	garbage    map[string]uint64
+	duplicates uint64
+	sent       uint64
+	delivered  uint64
+	network    results.NetworkInfo
+	repl       metrics.Histogram // live copies per message, over all samples
+	replMin    float64
+	timeline   [][3]float64
 }
 
 type messageRecord struct {
 	sentAt      time.Time
-	recipient   int  // client index, -1 when no client owns the ID
-	online      bool // the recipient was online when the message was sent
-	storeFail   client.Failure
-	stored      bool
+	recipient   int            // client index, -1 when no client owns the ID
+	online      bool           // the recipient was online when the message was sent
+	storeFail   client.Failure // valid when storeDone
 	storeDone   bool
 	delivered   bool
 	deliveredAt time.Time
 }
+
+// stored reports whether the sender's store of the message succeeded.
+func (r *messageRecord) stored() bool { return r.storeDone && r.storeFail == client.OK }
 
 func newCollector() *collector {
 	return &collector{
@@ -108,7 +109,6 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		c.store.Attempts += uint64(e.Attempts)
 		if rec, ok := c.messages[e.Hash]; ok && !rec.storeDone {
 			rec.storeDone = true
-			rec.stored = e.Failure == client.OK
 			rec.storeFail = e.Failure
 		}
 		if e.Failure == client.OK {
@@ -166,7 +166,7 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 	case node.SwarmDataMoved:
 		c.traffic.SwarmChangeBytes += uint64(e.Bytes)
 	case node.ReplicationSent:
-		c.replForwards++
+		c.traffic.ReplicationForwards++
 	case registry.BlockEvent:
 		c.network.Blocks++
 		c.network.ActiveNodes = e.Active
@@ -185,7 +185,7 @@ func (c *collector) sampleReplication(at time.Duration, live func(n int, hash st
 	count := 0
 	for _, h := range c.order {
 		rec := c.messages[h]
-		if !rec.stored {
+		if !rec.stored() {
 			continue
 		}
 		n := 0
@@ -242,7 +242,7 @@ func (c *collector) fill(s *results.Summary) {
 		case !rec.storeDone:
 			m.Lost++
 			m.LostByCause["store-unfinished"]++
-		case !rec.stored:
+		case !rec.stored():
 			m.Lost++
 			m.LostByCause["store-"+rec.storeFail.String()]++
 		default:
@@ -285,8 +285,8 @@ func (c *collector) fill(s *results.Summary) {
 		s.Replication.MeanCopies = round3(c.repl.Mean() - 1)
 	}
 	s.Traffic.SwarmChangeBytes = c.traffic.SwarmChangeBytes
+	s.Traffic.ReplicationForwards = c.traffic.ReplicationForwards
 	s.Network = c.network
-	s.Traffic.ReplicationForwards = c.replForwards
 }
 
 func round6(f float64) float64 { return float64(int64(f*1e6+0.5)) / 1e6 }

@@ -122,7 +122,7 @@ func TestEndToEndUnknownRecipients(t *testing.T) {
 		rec := w.col.messages[h]
 		if rec.recipient < 0 {
 			assert.False(t, rec.delivered, "a message to nobody is never delivered")
-			if rec.stored {
+			if rec.stored() {
 				unknownStored++
 			}
 		}

@@ -5,9 +5,11 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -195,12 +197,7 @@ func schemaKeys() map[string]keyKind {
 }
 
 func checkKeys(m map[string]any, prefix string, keys map[string]keyKind, label string) error {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(m)) { // sorted: the first unknown key reported is stable
 		key := prefix + k
 		kind, ok := keys[key]
 		if !ok {

@@ -2,9 +2,9 @@ package scenarios
 
 import (
 	"fmt"
-	"time"
-
+	"math/rand/v2"
 	"sort"
+	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/netem"
@@ -105,18 +105,16 @@ func (w *world) scheduleSessions() {
 	for i, wc := range w.clients {
 		var toggle func()
 		toggle = func() {
-			if w.pinned[i] { // an offline fault holds this client; try again later
-				w.eng.AfterFunc(w.sessionLength(wc.online, r), toggle)
-				return
+			if !w.pinned[i] { // a client an offline fault holds stays offline and tries again next period
+				w.setClientOnline(i, !wc.online)
 			}
-			w.setClientOnline(i, !wc.online)
 			w.eng.AfterFunc(w.sessionLength(wc.online, r), toggle)
 		}
 		w.eng.AfterFunc(w.sessionLength(wc.online, r), toggle)
 	}
 }
 
-func (w *world) sessionLength(online bool, r interface{ ExpFloat64() float64 }) time.Duration {
+func (w *world) sessionLength(online bool, r *rand.Rand) time.Duration {
 	mean := w.sc.Clients.Sessions.MeanOffline
 	if online {
 		mean = w.sc.Clients.Sessions.MeanOnline

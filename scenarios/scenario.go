@@ -5,6 +5,8 @@ package scenarios
 
 import (
 	"time"
+
+	"github.com/sessionsim/sessionsim/netem"
 )
 
 // Scenario is one run's full description. Every field has a default (see Default); the resolved
@@ -157,20 +159,20 @@ type Fault struct {
 }
 
 // DefaultNodeRegions are the default node placement weights (see the latency data's README: an
-// assumption, not a measurement).
-func DefaultNodeRegions() map[string]float64 {
-	return map[string]float64{
-		"eu-central-1": 0.40, "eu-west-1": 0.15, "us-east-1": 0.15, "us-west-2": 0.07, "us-west-1": 0.03,
-		"ap-southeast-1": 0.06, "ap-northeast-1": 0.04, "ap-northeast-2": 0.02, "ap-southeast-2": 0.05, "sa-east-1": 0.03,
-	}
-}
+// assumption, not a measurement). They are the network model's own list, so the two cannot drift.
+func DefaultNodeRegions() map[string]float64 { return weightMap(netem.DefaultNodeWeights()) }
 
-// DefaultClientRegions are the default client placement weights (an assumption).
-func DefaultClientRegions() map[string]float64 {
-	return map[string]float64{
-		"eu-central-1": 0.20, "eu-west-1": 0.15, "us-east-1": 0.20, "us-west-1": 0.05, "us-west-2": 0.05,
-		"ap-southeast-1": 0.10, "ap-northeast-1": 0.06, "ap-northeast-2": 0.04, "ap-southeast-2": 0.05, "sa-east-1": 0.10,
+// DefaultClientRegions are the default client placement weights (an assumption), from the
+// network model's list as for nodes.
+func DefaultClientRegions() map[string]float64 { return weightMap(netem.DefaultClientWeights()) }
+
+// weightMap turns the network model's weight list into the scenario's region -> weight form.
+func weightMap(ws []netem.RegionWeight) map[string]float64 {
+	m := make(map[string]float64, len(ws))
+	for _, w := range ws {
+		m[w.Region] = w.Weight
 	}
+	return m
 }
 
 // Default is the scenario every file starts from: every key a file may set has its value here.

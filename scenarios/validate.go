@@ -2,7 +2,8 @@ package scenarios
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -147,33 +148,15 @@ func (s *Scenario) validateFaults() error {
 		}
 		switch f.Kind {
 		case "offline":
-			if f.Count < 0 {
-				return bad(key("count"), f.Count, "must not be negative")
-			}
-			if err := fraction(key("fraction"), f.Fraction, 0, 1); err != nil {
+			if err := faultCount(key, f, "clients.count", s.Clients.Count, "the clients that go offline"); err != nil {
 				return err
-			}
-			if f.Count == 0 && f.Fraction == 0 {
-				return bad(key("count"), f.Count, "set count or fraction of the clients that go offline")
-			}
-			if f.Count > s.Clients.Count {
-				return bad(key("count"), f.Count, fmt.Sprintf("more than clients.count (%d)", s.Clients.Count))
 			}
 			if f.For <= 0 {
 				return bad(key("for"), f.For, "an offline period needs a positive length")
 			}
 		case "crash", "degrade":
-			if f.Count < 0 {
-				return bad(key("count"), f.Count, "must not be negative")
-			}
-			if err := fraction(key("fraction"), f.Fraction, 0, 1); err != nil {
+			if err := faultCount(key, f, "nodes.count", s.Nodes.Count, "the nodes affected"); err != nil {
 				return err
-			}
-			if f.Count == 0 && f.Fraction == 0 {
-				return bad(key("count"), f.Count, "set count or fraction of the nodes affected")
-			}
-			if f.Count > s.Nodes.Count {
-				return bad(key("count"), f.Count, fmt.Sprintf("more than nodes.count (%d)", s.Nodes.Count))
 			}
 			if f.Kind == "degrade" {
 				if f.AddedLatency < 0 {
@@ -190,6 +173,25 @@ func (s *Scenario) validateFaults() error {
 		default:
 			return bad(key("kind"), f.Kind, "must be \"crash\", \"partition\", \"degrade\" or \"offline\"")
 		}
+	}
+	return nil
+}
+
+// faultCount checks how many a fault affects, the same way for clients and for nodes: Count
+// and Fraction in range, one of them given, and Count no more than the limitKey setting
+// (limit). whom ends the message asking for a count or fraction.
+func faultCount(key func(string) string, f Fault, limitKey string, limit int, whom string) error {
+	if f.Count < 0 {
+		return bad(key("count"), f.Count, "must not be negative")
+	}
+	if err := fraction(key("fraction"), f.Fraction, 0, 1); err != nil {
+		return err
+	}
+	if f.Count == 0 && f.Fraction == 0 {
+		return bad(key("count"), f.Count, "set count or fraction of "+whom)
+	}
+	if f.Count > limit {
+		return bad(key("count"), f.Count, fmt.Sprintf("more than %s (%d)", limitKey, limit))
 	}
 	return nil
 }
@@ -232,18 +234,13 @@ func weights(key string, w map[string]float64, allowed []string) error {
 	if len(w) == 0 {
 		return bad(key, "{}", "needs at least one entry with a positive weight")
 	}
-	names := make([]string, 0, len(w))
-	for k := range w {
-		names = append(names, k)
-	}
-	sort.Strings(names)
 	sum := 0.0
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(w)) { // sorted: the first bad key reported is stable
 		v := w[k]
 		if !(v >= 0) || v > 1e9 {
 			return bad(key+"."+k, v, "weights must be non-negative numbers")
 		}
-		if allowed != nil && !contains(allowed, k) {
+		if allowed != nil && !slices.Contains(allowed, k) {
 			return bad(key+"."+k, v, "unknown name; use one of "+strings.Join(allowed, ", "))
 		}
 		sum += v
@@ -252,13 +249,4 @@ func weights(key string, w map[string]float64, allowed []string) error {
 		return bad(key, "all zero", "at least one weight must be positive")
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -65,8 +65,3 @@ func MessageSize(z SizeDist, r *rand.Rand) int {
 	v := float64(z.Median) * math.Exp(z.Sigma*r.NormFloat64())
 	return int(math.Round(math.Min(math.Max(v, float64(z.Min)), float64(z.Max))))
 }
-
-// ExpDuration draws an exponentially distributed duration with the given mean (nanoseconds).
-func ExpDuration(meanNanos int64, r *rand.Rand) int64 {
-	return int64(r.ExpFloat64() * float64(meanNanos))
-}

@@ -2,9 +2,11 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"sort"
 	"time"
 
@@ -66,20 +68,14 @@ type worldClient struct {
 	online   bool
 }
 
-// regionWeights turns a scenario weight map into the network model's ordered list, checking
-// every region against the matrix (key names the scenario key in errors).
+// regionWeights turns a scenario weight map into the network model's list, sorted by region,
+// checking every region against the matrix (key names the scenario key in errors).
 func regionWeights(m *netem.Matrix, key string, w map[string]float64) ([]netem.RegionWeight, error) {
-	names := make([]string, 0, len(w))
-	for k := range w {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	out := make([]netem.RegionWeight, 0, len(names))
-	for _, name := range names {
-		if _, err := m.Lookup(name); err != nil {
-			return nil, &Error{Key: key + "." + name, Value: w[name], Reason: fmt.Sprintf("no such region in the latency matrix %s (regions: %v)", m.Source(), m.Regions())}
+	out := sortedWeights(w)
+	for _, x := range out {
+		if _, err := m.Lookup(x.Region); err != nil {
+			return nil, &Error{Key: key + "." + x.Region, Value: x.Weight, Reason: fmt.Sprintf("no such region in the latency matrix %s (regions: %v)", m.Source(), m.Regions())}
 		}
-		out = append(out, netem.RegionWeight{Region: name, Weight: w[name]})
 	}
 	return out, nil
 }
@@ -319,33 +315,30 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 	return nil
 }
 
-type weighted struct {
-	name   string
-	weight float64
-}
-
-func sortedWeights(m map[string]float64) []weighted {
-	out := make([]weighted, 0, len(m))
-	for k, v := range m {
-		out = append(out, weighted{k, v})
+// sortedWeights lists a weight map by name, so that draws from it do not depend on map order.
+// Region is the name whether the map weights regions or platforms.
+func sortedWeights(m map[string]float64) []netem.RegionWeight {
+	out := make([]netem.RegionWeight, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, netem.RegionWeight{Region: k, Weight: m[k]})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
 }
 
-func pickWeighted(ws []weighted, r *rand.Rand) string {
+// pickWeighted draws a name from ws in proportion to its weight.
+func pickWeighted(ws []netem.RegionWeight, r *rand.Rand) string {
 	total := 0.0
 	for _, x := range ws {
-		total += x.weight
+		total += x.Weight
 	}
 	v := r.Float64() * total
 	for _, x := range ws {
-		if v < x.weight {
-			return x.name
+		if v < x.Weight {
+			return x.Region
 		}
-		v -= x.weight
+		v -= x.Weight
 	}
-	return ws[len(ws)-1].name
+	return ws[len(ws)-1].Region
 }
 
 // expAfter draws the time to the next event of a Poisson process with rate perHour.

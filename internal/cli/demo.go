@@ -6,14 +6,12 @@ import (
 	"io"
 	"math"
 	"net/netip"
-	"os"
 	"runtime"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/netem"
@@ -325,7 +323,7 @@ type demoBar struct {
 
 func newDemoBar(w io.Writer, total time.Duration) *demoBar {
 	b := &demoBar{total: total}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if isTerminal(w) {
 		b.bar = progressbar.NewOptions64(1000,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription("simulating"),

@@ -181,16 +181,19 @@ type progress struct {
 	start    time.Time
 }
 
+// isTerminal reports whether w is a terminal, where a redrawn progress bar reads well (in a
+// log or pipe it would be a stream of control characters).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 func newProgress(w io.Writer, mode string, quiet bool) *progress {
 	p := &progress{w: w, start: time.Now(), lastLine: -1}
 	if quiet || mode == "none" {
 		return p
 	}
-	isTTY := false
-	if f, ok := w.(*os.File); ok {
-		isTTY = term.IsTerminal(int(f.Fd()))
-	}
-	if mode == "bar" || (mode == "auto" && isTTY) {
+	if mode == "bar" || (mode == "auto" && isTerminal(w)) {
 		p.bar = progressbar.NewOptions64(1000,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription("simulating"),

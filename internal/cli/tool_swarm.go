@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,12 +128,7 @@ func simulateRegistrations(n, k int, seed uint64) []int {
 		}
 		st.Block(registry.BlockHash(seed, height))
 	}
-	sizes := make([]int, 0, len(st.IDs()))
-	for _, c := range st.Sizes() {
-		sizes = append(sizes, c)
-	}
-	slices.Sort(sizes)
-	return sizes
+	return slices.Sorted(maps.Values(st.Sizes()))
 }
 
 // parsePubkeyArg reads a 66-hex-character ID (any known prefix) or a bare 64-hex-character key.
