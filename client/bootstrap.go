@@ -51,11 +51,7 @@ func (c *Client) bootstrap(done func(Failure)) {
 
 func (c *Client) finishBoot(f Failure) {
 	c.booting = false
-	ws := c.bootWaiters
-	c.bootWaiters = nil
-	for _, w := range ws {
-		w(f)
-	}
+	flush(&c.bootWaiters, f)
 }
 
 func (c *Client) seedRound(try int) {

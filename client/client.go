@@ -225,6 +225,17 @@ func (c *Client) resume() {
 
 func (c *Client) alive(ep uint32) bool { return c.online && c.epoch == ep }
 
+// flush runs the waiters in *ws with f and forgets them. The list is cleared before the first
+// call, so a waiter that starts the same work again queues for a new round instead of being
+// run, or dropped, by this one.
+func flush(ws *[]func(Failure), f Failure) {
+	waiters := *ws
+	*ws = nil
+	for _, w := range waiters {
+		w(f)
+	}
+}
+
 func (c *Client) observe(ev actor.Event) {
 	if c.env != nil {
 		c.env.Observe(ev)

@@ -26,46 +26,38 @@ func (c *Client) withPaths(done func(Failure)) {
 
 func (c *Client) finishBuild(f Failure) {
 	c.building = false
-	ws := c.pathWaiters
-	c.pathWaiters = nil
-	for _, w := range ws {
-		w(f)
-	}
+	flush(&c.pathWaiters, f)
 }
 
 // buildStep advances path building: a usable pool, then enough tested guards, then the paths.
 // When the pool has too few distinct subnets it refetches from the seeds once.
 func (c *Client) buildStep(refetched bool) {
 	ep := c.epoch
+	// then continues the build after a network step, unless the client went offline meanwhile
+	// or the step failed.
+	then := func(refetch bool) func(Failure) {
+		return func(f Failure) {
+			if !c.alive(ep) {
+				return
+			}
+			if f != OK {
+				c.finishBuild(f)
+				return
+			}
+			c.buildStep(refetch)
+		}
+	}
 	if c.rt.pool.size() <= c.cfg.PoolMin {
 		if refetched {
 			c.finishBuild(FailNoPool)
 			return
 		}
-		c.bootstrap(func(f Failure) {
-			if !c.alive(ep) {
-				return
-			}
-			if f != OK {
-				c.finishBuild(f)
-				return
-			}
-			c.buildStep(true)
-		})
+		c.bootstrap(then(true))
 		return
 	}
 	c.rt.pruneGuards()
 	if c.rt.guardsNeeded() > 0 {
-		c.selectGuards(func(f Failure) {
-			if !c.alive(ep) {
-				return
-			}
-			if f != OK {
-				c.finishBuild(f)
-				return
-			}
-			c.buildStep(refetched)
-		})
+		c.selectGuards(then(refetched))
 		return
 	}
 	if c.rt.buildPaths(c.env.Rand(), c.env.Now()) {
@@ -76,16 +68,7 @@ func (c *Client) buildStep(refetched bool) {
 		c.finishBuild(FailNoPath)
 		return
 	}
-	c.bootstrap(func(f Failure) {
-		if !c.alive(ep) {
-			return
-		}
-		if f != OK {
-			c.finishBuild(f)
-			return
-		}
-		c.buildStep(true)
-	})
+	c.bootstrap(then(true))
 }
 
 // selectGuards tests shuffled pool nodes with a direct get_swarm, as many at once as guards are

@@ -122,7 +122,7 @@ func (rt *router) buildPaths(r *rand.Rand, now time.Time) bool {
 		if len(rt.paths) >= rt.cfg.Paths {
 			break
 		}
-		if slices.ContainsFunc(rt.paths, func(p path) bool { return p.hops[0] == g }) {
+		if rt.pathIndexByGuard(g) >= 0 {
 			continue
 		}
 		p := path{hops: make([]nodeIdx, 1, rt.cfg.Hops), built: now.UnixNano()}
@@ -211,7 +211,7 @@ func (rt *router) pathFailed(r *rand.Rand, k int, now time.Time) bool {
 		rt.strike(r, h, now)
 	}
 	// Strikes may have repaired the path, but it is still the path of guard g.
-	k = slices.IndexFunc(rt.paths, func(p path) bool { return p.hops[0] == g })
+	k = rt.pathIndexByGuard(g)
 	if k < 0 {
 		return true
 	}

@@ -155,7 +155,7 @@ func (c *Client) receive(ns int16, m retrieved) {
 		// Config namespaces hold libsession config dumps; the simulator has no configs to merge.
 		return
 	}
-	rcv, cost, err := message.Receive(c.cfg.Suite, c.keys.x25519, base64.StdEncoding.EncodeToString(m.Data))
+	rcv, cost, err := message.ReceiveRaw(c.cfg.Suite, c.keys.x25519, m.Data)
 	c.env.Work(cost)
 	if err != nil {
 		c.garbage(classifyMessageError(err))

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -35,14 +36,11 @@ func (c *Client) SendText(to identity.ID, body string) error {
 	now := c.env.Now()
 	ms := now.UnixMilli()
 	content := message.NewText(body, uint64(ms))
-	data, cost, err := message.Build(c.cfg.Suite, randReader{c.env.Rand()}, c.keys.signing(), to,
+	// The store request and the message hash take the bytes; the store's "data" is their base64.
+	raw, cost, err := message.BuildRaw(c.cfg.Suite, randReader{c.env.Rand()}, c.keys.signing(), to,
 		message.Outgoing{Content: content, SentAt: uint64(ms)})
 	c.env.Work(cost)
 	c.stats.Sent++
-	var raw []byte
-	if err == nil {
-		raw, err = rawData(data)
-	}
 	if err != nil {
 		// Only an invalid recipient key gets here: nothing can be stored.
 		c.stats.StoreFailed++
@@ -51,7 +49,7 @@ func (c *Client) SendText(to identity.ID, body string) error {
 		return nil
 	}
 	o := &outgoing{to: to, data: raw, ts: ms, last: noNode, hash: messageHash(to, 0, raw)}
-	c.observe(MessageSent{Hash: o.hash, To: to, At: now, Body: bodySize, Size: len(data)})
+	c.observe(MessageSent{Hash: o.hash, To: to, At: now, Body: bodySize, Size: base64.StdEncoding.EncodedLen(len(raw))})
 	c.outbox = append(c.outbox, o)
 	if c.online {
 		c.attemptStore(o)

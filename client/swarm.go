@@ -67,11 +67,7 @@ func (c *Client) fetchSwarm(e *swarmEntry, try int) {
 	ep := c.epoch
 	finish := func(f Failure) {
 		e.fetching = false
-		ws := e.waiters
-		e.waiters = nil
-		for _, w := range ws {
-			w(f)
-		}
+		flush(&e.waiters, f)
 	}
 	// The pool comes with the paths: a first lookup waits for both.
 	c.withPaths(func(f Failure) {

@@ -2,7 +2,6 @@ package client
 
 import (
 	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -71,13 +70,13 @@ func openNodeResponse(s cryptomode.Suite, k onion.Key, body []byte) (int, []byte
 	return r.Status, r.Body, cost, err
 }
 
-// subResults reads a batch answer; with n > 0 it must hold n results.
+// subResults reads a batch answer of n requests, which must hold n results.
 func subResults(body []byte, n int) ([]storage.SubResult, error) {
 	rs, err := storage.DecodeBatchResponse(body)
 	if err != nil {
 		return nil, err
 	}
-	if n > 0 && len(rs) != n {
+	if len(rs) != n {
 		return nil, fmt.Errorf("%w: %d batch results for %d requests", storage.ErrBadResponse, len(rs), n)
 	}
 	for k, r := range rs {
@@ -175,9 +174,6 @@ func decodeRetrieve(body []byte, n int) ([]nsResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(rs) != n {
-		return nil, fmt.Errorf("%w: %d batch results for %d requests", storage.ErrBadResponse, len(rs), n)
-	}
 	out := make([]nsResult, n)
 	for k, r := range rs {
 		out[k].status = r.Code
@@ -274,7 +270,3 @@ func serviceNodesResult(body []byte) ([]byte, error) {
 	}
 	return r.Result, nil
 }
-
-// rawData is the stored form of a message: message.Build returns it base64-encoded as the store's
-// "data" parameter; the store request and the message hash take the decoded bytes.
-func rawData(b64 string) ([]byte, error) { return base64.StdEncoding.DecodeString(b64) }

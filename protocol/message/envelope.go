@@ -202,17 +202,38 @@ func unmarshalWebSocketRequest(b []byte) (*WebSocketRequest, error) {
 // WrapEnvelope frames an envelope as the clients store it: WebSocketMessage{REQUEST, PUT
 // /api/v1/message, body = envelope, id 0}, then standard base64 for the store's "data".
 func WrapEnvelope(e *Envelope) string {
+	return base64.StdEncoding.EncodeToString(wrapRaw(e))
+}
+
+// wrapRaw is WrapEnvelope without the base64: the bytes the store request carries once its JSON
+// "data" is decoded, which is what the simulated client hands to storage directly.
+func wrapRaw(e *Envelope) []byte {
 	r := WebSocketRequest{Verb: RequestVerb, Path: RequestPath, Body: e.Marshal()}
-	return base64.StdEncoding.EncodeToString(MarshalWebSocketMessage(&r))
+	return MarshalWebSocketMessage(&r)
 }
 
 // UnwrapEnvelope reverses WrapEnvelope: base64, WebSocketMessage, Envelope. The verb and path are
 // not checked, as the clients do not check them either.
 func UnwrapEnvelope(data string) (*Envelope, error) {
+	raw, err := decodeStored(data)
+	if err != nil {
+		return nil, err
+	}
+	return unwrapRaw(raw)
+}
+
+// decodeStored undoes the base64 of a stored "data" value, reporting failure as a DecodeError of
+// the base64 layer.
+func decodeStored(data string) ([]byte, error) {
 	raw, err := base64.StdEncoding.DecodeString(data)
 	if err != nil {
 		return nil, decodeErr("base64", err)
 	}
+	return raw, nil
+}
+
+// unwrapRaw is UnwrapEnvelope after the base64: WebSocketMessage, Envelope. Content aliases raw.
+func unwrapRaw(raw []byte) (*Envelope, error) {
 	req, err := UnmarshalWebSocketMessage(raw)
 	if err != nil {
 		return nil, err

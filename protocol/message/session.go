@@ -2,6 +2,7 @@ package message
 
 import (
 	"crypto/ed25519"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"time"
@@ -102,12 +103,24 @@ type Outgoing struct {
 // recipient's Session ID, in an Envelope and a WebSocketMessage, base64. This is what a client
 // stores in the recipient's namespace 0.
 func Build(s cryptomode.Suite, r io.Reader, sender ed25519.PrivateKey, to identity.ID, m Outgoing) (string, time.Duration, error) {
+	raw, cost, err := BuildRaw(s, r, sender, to, m)
+	if err != nil {
+		return "", cost, err
+	}
+	return base64.StdEncoding.EncodeToString(raw), cost, nil
+}
+
+// BuildRaw is Build without the final base64: the WebSocketMessage bytes. Callers that hand the
+// message to storage as bytes (the store request and the message hash take the decoded "data")
+// use it to skip an encode and decode per message; the stored "data" is
+// base64.StdEncoding.EncodedLen(len(raw)) long.
+func BuildRaw(s cryptomode.Suite, r io.Reader, sender ed25519.PrivateKey, to identity.ID, m Outgoing) ([]byte, time.Duration, error) {
 	if m.Content == nil {
-		return "", 0, fmt.Errorf("building message to %s: no content", to)
+		return nil, 0, fmt.Errorf("building message to %s: no content", to)
 	}
 	toKey, err := sessionKey(to)
 	if err != nil {
-		return "", 0, fmt.Errorf("building message: %w", err)
+		return nil, 0, fmt.Errorf("building message: %w", err)
 	}
 	n := m.Content.EncodedLen()
 	padded := m.Content.AppendTo(make([]byte, 0, PaddedLen(n)))
@@ -115,9 +128,9 @@ func Build(s cryptomode.Suite, r io.Reader, sender ed25519.PrivateKey, to identi
 	padded = padded[:PaddedLen(n)] // the rest of a fresh buffer is already zero
 	box, cost, err := Seal(s, r, sender, toKey, padded)
 	if err != nil {
-		return "", cost, fmt.Errorf("building message to %s: %w", to, err)
+		return nil, cost, fmt.Errorf("building message to %s: %w", to, err)
 	}
-	return WrapEnvelope(&Envelope{Type: SessionMessage, Timestamp: m.SentAt, Content: box}), cost, nil
+	return wrapRaw(&Envelope{Type: SessionMessage, Timestamp: m.SentAt, Content: box}), cost, nil
 }
 
 // Received is a 1:1 message a recipient has opened.
@@ -134,7 +147,17 @@ type Received struct {
 // SESSION_MESSAGE), sealed box with the recipient's keys, signature, padding, Content. The cost
 // covers every cryptographic step, also when one fails.
 func Receive(s cryptomode.Suite, self cryptomode.X25519KeyPair, data string) (*Received, time.Duration, error) {
-	env, err := UnwrapEnvelope(data)
+	raw, err := decodeStored(data)
+	if err != nil {
+		return nil, 0, err
+	}
+	return ReceiveRaw(s, self, raw)
+}
+
+// ReceiveRaw is Receive on the stored bytes after the base64 (what storage hands out once the
+// retrieve answer's "data" is decoded), with the same errors and costs.
+func ReceiveRaw(s cryptomode.Suite, self cryptomode.X25519KeyPair, raw []byte) (*Received, time.Duration, error) {
+	env, err := unwrapRaw(raw)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -145,11 +168,11 @@ func Receive(s cryptomode.Suite, self cryptomode.X25519KeyPair, data string) (*R
 	if err != nil {
 		return nil, cost, err
 	}
-	raw, err := Unpad(o.Padded)
+	plain, err := Unpad(o.Padded)
 	if err != nil {
 		return nil, cost, fmt.Errorf("message from %s: %w", o.SenderID(), err)
 	}
-	c, err := UnmarshalContent(raw)
+	c, err := UnmarshalContent(plain)
 	if err != nil {
 		return nil, cost, fmt.Errorf("message from %s: %w", o.SenderID(), err)
 	}
