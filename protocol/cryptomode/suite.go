@@ -1,6 +1,7 @@
 package cryptomode
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/subtle"
 	"errors"
@@ -95,9 +96,15 @@ type modeled struct{ c Costs }
 func (modeled) Mode() Mode     { return Modeled }
 func (s modeled) Costs() Costs { return s.c }
 
-// modeledPublic maps a secret to its stand-in public key.
+const modeledPublicPrefix = "sessionsim-modeled-x25519-public"
+
+// modeledPublic maps a secret to its stand-in public key: the hash of a fixed prefix and the
+// secret, assembled on the stack since ephemeral keys are made for every onion layer.
 func modeledPublic(secret [32]byte) [32]byte {
-	return blake2b.Sum256(append([]byte("sessionsim-modeled-x25519-public"), secret[:]...))
+	var in [len(modeledPublicPrefix) + 32]byte
+	copy(in[:], modeledPublicPrefix)
+	copy(in[len(modeledPublicPrefix):], secret[:])
+	return blake2b.Sum256(in[:])
 }
 
 func (s modeled) NewX25519(r io.Reader) (X25519KeyPair, time.Duration, error) {
@@ -117,15 +124,16 @@ func (s modeled) X25519FromSecret(secret [32]byte) (X25519KeyPair, time.Duration
 }
 
 func (s modeled) SharedSecret(self X25519KeyPair, peer [32]byte) ([32]byte, time.Duration, error) {
+	// Hash the two public keys in byte order, so that both sides of a pair get the same value.
 	a, b := self.Public, peer
-	if subtle.ConstantTimeCompare(a[:], b[:]) == 0 && lessBytes(b[:], a[:]) {
+	if bytes.Compare(b[:], a[:]) < 0 {
 		a, b = b, a
 	}
 	h, _ := blake2b.New256([]byte("sessionsim-modeled-x25519-shared"))
 	h.Write(a[:])
 	h.Write(b[:])
 	var out [32]byte
-	copy(out[:], h.Sum(nil))
+	h.Sum(out[:0])
 	return out, s.c.X25519, nil
 }
 
@@ -147,13 +155,4 @@ func modeledSignature(pub []byte, msg []byte) []byte {
 	h.Write(pub)
 	h.Write(msg)
 	return h.Sum(nil)
-}
-
-func lessBytes(a, b []byte) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
-	}
-	return false
 }

@@ -7,19 +7,9 @@ import (
 )
 
 // The little bencoding onion requests need: the dict relays pass between hops and the lists of
-// v4 server requests and responses. Byte strings and integers only, besides the containers.
-
-func appendBString(dst []byte, s []byte) []byte {
-	dst = strconv.AppendInt(dst, int64(len(s)), 10)
-	dst = append(dst, ':')
-	return append(dst, s...)
-}
-
-func appendBInt(dst []byte, n int64) []byte {
-	dst = append(dst, 'i')
-	dst = strconv.AppendInt(dst, n, 10)
-	return append(dst, 'e')
-}
+// v4 server requests and responses. Byte strings and integers only, besides the containers;
+// values are written with the bencode package's encoders, and read here by a decoder that skips
+// what nobody asked for.
 
 // maxBencodeDepth bounds nesting when skipping values nobody asked for, so hostile input cannot
 // recurse deeply.

@@ -105,8 +105,7 @@ func NodeKey(s cryptomode.Suite, e EncType, self cryptomode.X25519KeyPair, eph [
 
 var lokiSalt = []byte("LOKI")
 
-// deriveKey turns a shared secret into the layer key. HMAC-SHA256 hashes two 64-byte blocks plus
-// the 32-byte secret and the inner digest; BLAKE2b hashes the 96 bytes of secret and keys.
+// deriveKey turns a shared secret into the layer key, at deriveCost.
 func deriveKey(c cryptomode.Costs, e EncType, shared, clientPub, nodePub *[32]byte) (Key, time.Duration) {
 	k := Key{EncType: e}
 	switch e {
@@ -116,13 +115,23 @@ func deriveKey(c cryptomode.Costs, e EncType, shared, clientPub, nodePub *[32]by
 		h.Write(clientPub[:])
 		h.Write(nodePub[:])
 		h.Sum(k.Key[:0])
-		return k, cryptomode.PerKiB(c.HashPerKiB, 96)
 	default:
 		m := hmac.New(sha256.New, lokiSalt)
 		m.Write(shared[:])
 		m.Sum(k.Key[:0])
-		return k, cryptomode.PerKiB(c.HashPerKiB, 2*64+32+32)
 	}
+	return k, deriveCost(c, e)
+}
+
+// deriveCost is the hashing that turns a shared secret into a layer key: BLAKE2b over the 96
+// bytes of secret and keys, or HMAC-SHA256 over two 64-byte blocks plus the 32-byte secret and
+// the inner digest. Both the first derivation and a destination's re-derivation for its reply
+// pay it.
+func deriveCost(c cryptomode.Costs, e EncType) time.Duration {
+	if e == XChaCha20 {
+		return cryptomode.PerKiB(c.HashPerKiB, 96)
+	}
+	return cryptomode.PerKiB(c.HashPerKiB, 2*64+32+32)
 }
 
 // Seal encrypts plaintext under k with a nonce read from rnd: nonce || ciphertext || tag. The

@@ -10,6 +10,8 @@ import (
 	"io"
 	"math"
 	"strconv"
+
+	"github.com/sessionsim/sessionsim/protocol/message/bencode"
 )
 
 const (
@@ -79,29 +81,9 @@ func (r Request) GuardBody() []byte {
 // ParseGuardRequest parses the body posted to a guard; the ciphertext aliases body. Failures are
 // *Error of KindTooLarge or KindBadRequest, answered 413 or 400 as the storage server does.
 func ParseGuardRequest(body []byte) (Request, error) {
-	if len(body) > MaxBodySize {
-		return Request{}, &Error{Kind: KindTooLarge}
-	}
-	ct, meta, err := SplitCombined(body)
+	r, obj, err := parseFramed(body)
 	if err != nil {
-		return Request{}, badRequest("%v", err)
-	}
-	obj, err := parseObject(meta)
-	if err != nil {
-		return Request{}, badRequest("%v", err)
-	}
-	r := Request{Ciphertext: ct}
-	key, ok := obj.get("ephemeral_key")
-	if !ok {
-		return Request{}, badRequest(`no "ephemeral_key"`)
-	}
-	if r.EphemeralKey, err = hexKey(key); err != nil {
-		return Request{}, badRequest("ephemeral_key: %v", err)
-	}
-	if raw, ok := obj.get("enc_type"); ok {
-		if r.EncType, err = encTypeField(raw); err != nil {
-			return Request{}, badRequest("enc_type: %v", err)
-		}
+		return Request{}, err
 	}
 	if raw, ok := obj.get("hop_no"); ok {
 		if r.HopNo, err = intField(raw); err != nil {
@@ -110,6 +92,38 @@ func ParseGuardRequest(body []byte) (Request, error) {
 		r.HopNo = max(0, r.HopNo)
 	}
 	return r, nil
+}
+
+// parseFramed reads what a guard and a v4 server both receive: the combined form (the ciphertext,
+// then a JSON object with "ephemeral_key" and an optional "enc_type"). It returns the layer, hop
+// number 0 and ciphertext aliasing body, and the object for the caller's own fields. Failures are
+// *Error of KindTooLarge or KindBadRequest.
+func parseFramed(body []byte) (Request, jsonObj, error) {
+	if len(body) > MaxBodySize {
+		return Request{}, nil, &Error{Kind: KindTooLarge}
+	}
+	ct, meta, err := SplitCombined(body)
+	if err != nil {
+		return Request{}, nil, badRequest("%v", err)
+	}
+	obj, err := parseObject(meta)
+	if err != nil {
+		return Request{}, nil, badRequest("%v", err)
+	}
+	r := Request{Ciphertext: ct}
+	key, ok := obj.get("ephemeral_key")
+	if !ok {
+		return Request{}, nil, badRequest(`no "ephemeral_key"`)
+	}
+	if r.EphemeralKey, err = hexKey(key); err != nil {
+		return Request{}, nil, badRequest("ephemeral_key: %v", err)
+	}
+	if raw, ok := obj.get("enc_type"); ok {
+		if r.EncType, err = encTypeField(raw); err != nil {
+			return Request{}, nil, badRequest("enc_type: %v", err)
+		}
+	}
+	return r, obj, nil
 }
 
 // ReadGuardRequest reads and parses a guard's request body from r. A declared contentLength over
@@ -139,14 +153,14 @@ func (r Request) RelayBody() []byte {
 	et := r.EncType.String()
 	out := make([]byte, 0, len(r.Ciphertext)+96)
 	out = append(out, 'd')
-	out = appendBString(out, []byte("data"))
-	out = appendBString(out, r.Ciphertext)
-	out = appendBString(out, []byte("enc_type"))
-	out = appendBString(out, []byte(et))
-	out = appendBString(out, []byte("ephemeral_key"))
-	out = appendBString(out, r.EphemeralKey[:])
-	out = appendBString(out, []byte("hop_no"))
-	out = appendBInt(out, int64(r.HopNo))
+	out = bencode.AppendString(out, []byte("data"))
+	out = bencode.AppendString(out, r.Ciphertext)
+	out = bencode.AppendString(out, []byte("enc_type"))
+	out = bencode.AppendString(out, []byte(et))
+	out = bencode.AppendString(out, []byte("ephemeral_key"))
+	out = bencode.AppendString(out, r.EphemeralKey[:])
+	out = bencode.AppendString(out, []byte("hop_no"))
+	out = bencode.AppendInt(out, int64(r.HopNo))
 	return append(out, 'e')
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/message/bencode"
 )
 
 // NodeResponse is a destination node's answer to an onion request, as the client reads it once
@@ -101,10 +102,7 @@ func ErrorResponse(s cryptomode.Suite, reply Key, rnd io.Reader, e *Error) (stat
 // rederiveCost is what a destination spends deriving the reply key again from its secret and
 // the ephemeral key, as the storage server and the community servers do.
 func rederiveCost(c cryptomode.Costs, e EncType) time.Duration {
-	if e == XChaCha20 {
-		return c.X25519 + cryptomode.PerKiB(c.HashPerKiB, 96)
-	}
-	return c.X25519 + cryptomode.PerKiB(c.HashPerKiB, 2*64+32+32)
+	return c.X25519 + deriveCost(c, e)
 }
 
 // V4Request is the request a v4 onion carries to a server: bencoded l<n>:<json>[<m>:<body>]e
@@ -244,32 +242,11 @@ func OpenV4Response(c cryptomode.Costs, k Key, reply []byte) (V4Response, time.D
 // reply with. Failures are *Error of KindBadRequest (framing, JSON, the v4 encoding) or
 // KindInvalidCiphertext.
 func OpenServerRequest(s cryptomode.Suite, self cryptomode.X25519KeyPair, body []byte) (V4Request, Key, time.Duration, error) {
-	if len(body) > MaxBodySize {
-		return V4Request{}, Key{}, 0, &Error{Kind: KindTooLarge}
-	}
-	blob, meta, err := SplitCombined(body)
+	layer, _, err := parseFramed(body)
 	if err != nil {
-		return V4Request{}, Key{}, 0, badRequest("%v", err)
+		return V4Request{}, Key{}, 0, err
 	}
-	obj, err := parseObject(meta)
-	if err != nil {
-		return V4Request{}, Key{}, 0, badRequest("%v", err)
-	}
-	raw, ok := obj.get("ephemeral_key")
-	if !ok {
-		return V4Request{}, Key{}, 0, badRequest(`no "ephemeral_key"`)
-	}
-	eph, err := hexKey(raw)
-	if err != nil {
-		return V4Request{}, Key{}, 0, badRequest("ephemeral_key: %v", err)
-	}
-	var e EncType
-	if raw, ok := obj.get("enc_type"); ok {
-		if e, err = encTypeField(raw); err != nil {
-			return V4Request{}, Key{}, 0, badRequest("enc_type: %v", err)
-		}
-	}
-	plain, k, cost, err := OpenLayer(s, e, self, eph, blob)
+	plain, k, cost, err := OpenLayer(s, layer.EncType, self, layer.EphemeralKey, layer.Ciphertext)
 	if err != nil {
 		return V4Request{}, Key{}, cost, err
 	}
@@ -294,9 +271,9 @@ func headersField(raw json.RawMessage) (map[string]string, error) {
 func encodeV4(meta, body []byte) []byte {
 	out := make([]byte, 0, len(meta)+len(body)+24)
 	out = append(out, 'l')
-	out = appendBString(out, meta)
+	out = bencode.AppendString(out, meta)
 	if body != nil {
-		out = appendBString(out, body)
+		out = bencode.AppendString(out, body)
 	}
 	return append(out, 'e')
 }

@@ -132,38 +132,3 @@ func verify(o verifyOptions, account Pubkey, a *Auth, msg []byte) (bool, time.Du
 	ok, c := o.suite.Verify(pk, msg, a.Signature[:])
 	return ok, cost + c
 }
-
-// KeyCache memoizes the conversion of 05 accounts' Ed25519 keys for a node that sees the same accounts again and again; it
-// saves wall-clock time only (the CPU charged for a check does not change). It holds at most
-// Capacity keys and starts afresh when full. Not safe for concurrent use: one per actor.
-type KeyCache struct {
-	Capacity int
-	m        map[[32]byte]keyCacheEntry
-}
-
-type keyCacheEntry struct {
-	x  [32]byte
-	ok bool
-}
-
-// NewKeyCache returns a cache of at most capacity keys.
-func NewKeyCache(capacity int) *KeyCache {
-	return &KeyCache{Capacity: capacity, m: make(map[[32]byte]keyCacheEntry)}
-}
-
-// Convert converts an Ed25519 key to X25519 as the server does (refusing keys outside the
-// prime-order subgroup with ErrBadEd25519), memoized.
-func (c *KeyCache) Convert(ed [32]byte) ([32]byte, error) {
-	if e, ok := c.m[ed]; ok {
-		if !e.ok {
-			return e.x, ErrBadEd25519
-		}
-		return e.x, nil
-	}
-	x, err := ed25519ToX25519(ed)
-	if len(c.m) >= c.Capacity {
-		clear(c.m)
-	}
-	c.m[ed] = keyCacheEntry{x: x, ok: err == nil}
-	return x, err
-}

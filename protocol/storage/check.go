@@ -23,12 +23,20 @@ type CheckEnv struct {
 	// hard fork 19.4. The zero value allows them.
 	NoMultiExpiry bool
 	// ConvertKey converts the Ed25519 key of a 05 account to its X25519 form. Nil converts
-	// afresh each time; a node may pass a (*KeyCache).Convert to save wall-clock time.
+	// afresh each time; a node may pass a memoizing conversion (identity.Ed25519ToX25519Cached)
+	// to save wall-clock time.
 	ConvertKey func(ed [32]byte) ([32]byte, error)
 }
 
-func (c *CheckEnv) verify(access Access, skipRevoke bool, account Pubkey, a *Auth, msg []byte) (bool, time.Duration) {
-	return verify(verifyOptions{suite: c.Suite, access: access, skipRevoke: skipRevoke, revoked: c.Revoked, convert: c.ConvertKey}, account, a, msg)
+// verified verifies a request's signature (see verify) and returns its cost, with a 401
+// carrying failText when it does not verify. Success returns a literal nil error, so that the
+// Check methods can return the result as it is.
+func (c *CheckEnv) verified(access Access, skipRevoke bool, account Pubkey, a *Auth, msg []byte, failText string) (time.Duration, error) {
+	ok, cost := verify(verifyOptions{suite: c.Suite, access: access, skipRevoke: skipRevoke, revoked: c.Revoked, convert: c.ConvertKey}, account, a, msg)
+	if !ok {
+		return cost, refuse(http.StatusUnauthorized, failText)
+	}
+	return cost, nil
 }
 
 func msTime(ms int64) time.Time { return time.UnixMilli(ms) }
@@ -70,11 +78,7 @@ func (r *Store) Check(c CheckEnv) (time.Duration, error) {
 		// Storing to an outbox replaces what is there, so it also needs delete access.
 		access |= AccessDelete
 	}
-	ok, cost := c.verify(access, false, r.Pubkey, &r.Auth, r.SigMessage())
-	if !ok {
-		return cost, refuse(http.StatusUnauthorized, "store signature verification failed")
-	}
-	return cost, nil
+	return c.verified(access, false, r.Pubkey, &r.Auth, r.SigMessage(), "store signature verification failed")
 }
 
 // Check refuses an unsigned retrieve outside the namespaces read without authentication (401),
@@ -89,21 +93,13 @@ func (r *Retrieve) Check(c CheckEnv) (time.Duration, error) {
 	if outside(r.Timestamp, c.Now, SignatureTolerance) {
 		return 0, refuse(http.StatusNotAcceptable, "retrieve timestamp too far from current time")
 	}
-	ok, cost := c.verify(AccessRead, r.Namespace.IsUnrevocable(), r.Pubkey, &r.Auth, r.SigMessage())
-	if !ok {
-		return cost, refuse(http.StatusUnauthorized, "retrieve signature verification failed")
-	}
-	return cost, nil
+	return c.verified(AccessRead, r.Namespace.IsUnrevocable(), r.Pubkey, &r.Auth, r.SigMessage(), "retrieve signature verification failed")
 }
 
 // Check verifies the delete's signature (401). Deletes carry no timestamp: a hash can only be
 // deleted once.
 func (r *Delete) Check(c CheckEnv) (time.Duration, error) {
-	ok, cost := c.verify(AccessDelete, false, r.Pubkey, &r.Auth, r.SigMessage())
-	if !ok {
-		return cost, refuse(http.StatusUnauthorized, "delete_msgs signature verification failed")
-	}
-	return cost, nil
+	return c.verified(AccessDelete, false, r.Pubkey, &r.Auth, r.SigMessage(), "delete_msgs signature verification failed")
 }
 
 func forwardTolerance(c *CheckEnv) time.Duration {
@@ -118,11 +114,7 @@ func (r *DeleteAll) Check(c CheckEnv) (time.Duration, error) {
 	if outside(r.Timestamp, c.Now, forwardTolerance(&c)) {
 		return 0, refuse(http.StatusNotAcceptable, "delete_all timestamp too far from current time")
 	}
-	ok, cost := c.verify(AccessDelete, false, r.Pubkey, &r.Auth, r.SigMessage())
-	if !ok {
-		return cost, refuse(http.StatusUnauthorized, "delete_all signature verification failed")
-	}
-	return cost, nil
+	return c.verified(AccessDelete, false, r.Pubkey, &r.Auth, r.SigMessage(), "delete_all signature verification failed")
 }
 
 // Check refuses a cut-off more than a minute in the future and a wrong signature, both with 401
@@ -131,11 +123,7 @@ func (r *DeleteBefore) Check(c CheckEnv) (time.Duration, error) {
 	if msTime(r.Before).After(c.Now.Add(time.Minute)) {
 		return 0, refuse(http.StatusUnauthorized, "delete_before timestamp too far in the future")
 	}
-	ok, cost := c.verify(AccessDelete, false, r.Pubkey, &r.Auth, r.SigMessage())
-	if !ok {
-		return cost, refuse(http.StatusUnauthorized, "delete_before signature verification failed")
-	}
-	return cost, nil
+	return c.verified(AccessDelete, false, r.Pubkey, &r.Auth, r.SigMessage(), "delete_before signature verification failed")
 }
 
 // Check refuses an expiry in the past beyond the tolerance (406) and a wrong signature (401).
@@ -143,11 +131,7 @@ func (r *ExpireAll) Check(c CheckEnv) (time.Duration, error) {
 	if msTime(r.Expiry).Before(c.Now.Add(-forwardTolerance(&c))) {
 		return 0, refuse(http.StatusNotAcceptable, "expire_all timestamp should be >= current time")
 	}
-	ok, cost := c.verify(AccessDelete, false, r.Pubkey, &r.Auth, r.SigMessage())
-	if !ok {
-		return cost, refuse(http.StatusUnauthorized, "expire_all signature verification failed")
-	}
-	return cost, nil
+	return c.verified(AccessDelete, false, r.Pubkey, &r.Auth, r.SigMessage(), "expire_all signature verification failed")
 }
 
 // Check refuses an expiry more than a minute in the past (401), per-message expiries when the
@@ -162,9 +146,9 @@ func (r *Expire) Check(c CheckEnv) (time.Duration, error) {
 	if len(r.Expiries) > 1 && c.NoMultiExpiry {
 		return 0, refuse(http.StatusForbidden, "expire: multi-expiry requests are not yet active on the network")
 	}
-	ok, cost := c.verify(AccessWrite, false, r.Pubkey, &r.Auth, r.SigMessage())
-	if !ok {
-		return cost, refuse(http.StatusUnauthorized, "expire: signature verification failed")
+	cost, err := c.verified(AccessWrite, false, r.Pubkey, &r.Auth, r.SigMessage(), "expire: signature verification failed")
+	if err != nil {
+		return cost, err
 	}
 	if sa := r.Auth.Subaccount; sa != nil && !sa.has(AccessDelete) && r.Mode == ExpireShorten {
 		return cost, refuse(http.StatusBadRequest, "expire: shorten parameter cannot be used with this subaccount token (missing delete access)")
@@ -193,11 +177,7 @@ func (r *GetExpiries) Check(c CheckEnv) (time.Duration, error) {
 	if outside(r.Timestamp, c.Now, SignatureTolerance) {
 		return 0, refuse(http.StatusNotAcceptable, "get_expiries timestamp too far from current time")
 	}
-	ok, cost := c.verify(AccessRead, false, r.Pubkey, &r.Auth, r.SigMessage())
-	if !ok {
-		return cost, refuse(http.StatusUnauthorized, "get_expiries signature verification failed")
-	}
-	return cost, nil
+	return c.verified(AccessRead, false, r.Pubkey, &r.Auth, r.SigMessage(), "get_expiries signature verification failed")
 }
 
 // Check: get_swarm needs nothing.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // Client-side decoders of the node's answers. They accept what real nodes send, including the
@@ -179,7 +178,8 @@ func decodeSwarm[T any](o jvalue, what string, result func(v jvalue) (T, bool, e
 		if len(node) != 64 {
 			return nil, "", badResponse(what, "swarm member %q is not a hex Ed25519 key", node)
 		}
-		if _, err := hex.DecodeString(node); err != nil {
+		var key [32]byte
+		if _, err := hex.Decode(key[:], m.key); err != nil {
 			return nil, "", badResponse(what, "swarm member %q is not a hex Ed25519 key", node)
 		}
 		if m.val.kind != jObject {
@@ -279,10 +279,8 @@ func decodeHashes(v jvalue, key, what string) (HashesResult, error) {
 			r.ByNamespace = append(r.ByNamespace, NSHashes{Namespace: Namespace(n), Hashes: hs})
 			r.Hashes = append(r.Hashes, hs...)
 		}
-		sortStrings(r.Hashes)
-		slices.SortFunc(r.ByNamespace, func(a, b NSHashes) int {
-			return strings.Compare(strconv.Itoa(int(a.Namespace)), strconv.Itoa(int(b.Namespace)))
-		})
+		slices.Sort(r.Hashes)
+		slices.SortFunc(r.ByNamespace, compareNSKey)
 	default:
 		return r, badResponse(what, "%q is neither a list nor an object", key)
 	}

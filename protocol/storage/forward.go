@@ -1,6 +1,10 @@
 package storage
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/sessionsim/sessionsim/protocol/message/bencode"
+)
 
 // Swarm forwarding sizes. The node that receives a store, delete or expire forwards it to every
 // other swarm member in the server's binary (bencoded) form, and each member answers its own
@@ -11,11 +15,12 @@ import "strconv"
 // only for the encoding itself; the length does not depend on it.
 type btSize int
 
+// digits is the length of n in decimal, the length of a namespace written as a dictionary key.
 func digits(n int64) int { return len(strconv.AppendInt(make([]byte, 0, 20), n, 10)) }
 
-func (s *btSize) str(n int)    { *s += btSize(digits(int64(n)) + 1 + n) }
+func (s *btSize) str(n int)    { *s += btSize(bencode.StringLen(n)) }
 func (s *btSize) key(k string) { s.str(len(k)) }
-func (s *btSize) int(n int64)  { *s += btSize(2 + digits(n)) }
+func (s *btSize) int(n int64)  { *s += btSize(bencode.IntLen(n)) }
 func (s *btSize) strField(k string, n int) {
 	s.key(k)
 	s.str(n)

@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// bencode is an independent encoder for the forwarded form: dicts with sorted keys, lists,
+// encodeBT is an independent encoder for the forwarded form: dicts with sorted keys, lists,
 // byte strings and integers.
-func bencode(v any) []byte {
+func encodeBT(v any) []byte {
 	switch v := v.(type) {
 	case map[string]any:
 		keys := make([]string, 0, len(v))
@@ -22,14 +22,14 @@ func bencode(v any) []byte {
 		slices.Sort(keys)
 		out := []byte("d")
 		for _, k := range keys {
-			out = append(out, bencode(k)...)
-			out = append(out, bencode(v[k])...)
+			out = append(out, encodeBT(k)...)
+			out = append(out, encodeBT(v[k])...)
 		}
 		return append(out, 'e')
 	case []any:
 		out := []byte("l")
 		for _, e := range v {
-			out = append(out, bencode(e)...)
+			out = append(out, encodeBT(e)...)
 		}
 		return append(out, 'e')
 	case string:
@@ -94,7 +94,7 @@ func TestForwardSize(t *testing.T) {
 		{ex, authFieldsBT(map[string]any{"expiry": []any{nowMs, nowMs + 1}, "shorten": 1, "messages": strs(ex.Messages)}, &ex.Auth, true)},
 		{ex1, authFieldsBT(map[string]any{"expiry": nowMs, "extend": 1, "messages": strs(ex1.Messages)}, &ex1.Auth, true)},
 	} {
-		assert.Equal(t, len(bencode(tc.want)), ForwardSize(tc.req), "%s", tc.req.Method())
+		assert.Equal(t, len(encodeBT(tc.want)), ForwardSize(tc.req), "%s", tc.req.Method())
 	}
 	assert.Zero(t, ForwardSize(&Info{}))
 	assert.Zero(t, ForwardSize(&Retrieve{}))
@@ -102,17 +102,17 @@ func TestForwardSize(t *testing.T) {
 
 func TestForwardedResultSizes(t *testing.T) {
 	st := &StoreResult{Hash: phHash, Expiry: nowMs, Already: true}
-	assert.Equal(t, len(bencode(map[string]any{"already": 1, "expiry": nowMs, "hash": phHash, "signature": st.Signature[:]})), ForwardedStoreResultSize(st))
+	assert.Equal(t, len(encodeBT(map[string]any{"already": 1, "expiry": nowMs, "hash": phHash, "signature": st.Signature[:]})), ForwardedStoreResultSize(st))
 	st.Already = false
-	assert.Equal(t, len(bencode(map[string]any{"expiry": nowMs, "hash": phHash, "signature": st.Signature[:]})), ForwardedStoreResultSize(st))
+	assert.Equal(t, len(encodeBT(map[string]any{"expiry": nowMs, "hash": phHash, "signature": st.Signature[:]})), ForwardedStoreResultSize(st))
 
 	one := &HashesResult{Hashes: []string{phHash, vectorHash}}
-	assert.Equal(t, len(bencode(map[string]any{"deleted": strs(one.Hashes), "signature": one.Signature[:]})), ForwardedHashesResultSize(one))
+	assert.Equal(t, len(encodeBT(map[string]any{"deleted": strs(one.Hashes), "signature": one.Signature[:]})), ForwardedHashesResultSize(one))
 	all := &HashesResult{AllNS: true, ByNamespace: []NSHashes{{Namespace: -10, Hashes: []string{phHash}}, {Namespace: 5, Hashes: []string{vectorHash, phHash}}}}
-	assert.Equal(t, len(bencode(map[string]any{"deleted": map[string]any{"-10": strs([]string{phHash}), "5": strs([]string{vectorHash, phHash})}, "signature": all.Signature[:]})), ForwardedHashesResultSize(all))
+	assert.Equal(t, len(encodeBT(map[string]any{"deleted": map[string]any{"-10": strs([]string{phHash}), "5": strs([]string{vectorHash, phHash})}, "signature": all.Signature[:]})), ForwardedHashesResultSize(all))
 
 	ex := &ExpireResult{Expiries: []int64{nowMs}, Updated: []string{phHash}, HasUnchanged: true, Unchanged: []HashExpiry{{vectorHash, nowMs + 5}}}
-	assert.Equal(t, len(bencode(map[string]any{"expiry": nowMs, "signature": ex.Signature[:], "unchanged": map[string]any{vectorHash: nowMs + 5}, "updated": strs(ex.Updated)})), ForwardedExpireResultSize(ex))
+	assert.Equal(t, len(encodeBT(map[string]any{"expiry": nowMs, "signature": ex.Signature[:], "unchanged": map[string]any{vectorHash: nowMs + 5}, "updated": strs(ex.Updated)})), ForwardedExpireResultSize(ex))
 	multi := &ExpireResult{Multi: true, Expiries: []int64{nowMs, nowMs + 1}, Updated: []string{phHash, vectorHash}}
-	assert.Equal(t, len(bencode(map[string]any{"expiry": []any{nowMs, nowMs + 1}, "signature": multi.Signature[:], "updated": strs(multi.Updated)})), ForwardedExpireResultSize(multi))
+	assert.Equal(t, len(encodeBT(map[string]any{"expiry": []any{nowMs, nowMs + 1}, "signature": multi.Signature[:], "updated": strs(multi.Updated)})), ForwardedExpireResultSize(multi))
 }

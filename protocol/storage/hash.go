@@ -3,7 +3,6 @@ package storage
 import (
 	"encoding/base64"
 	"hash"
-	"strconv"
 	"sync"
 
 	"golang.org/x/crypto/blake2b"
@@ -87,6 +86,3 @@ func decodeBase64(dst []byte, s []byte) ([]byte, error) {
 	}
 	return base64.RawStdEncoding.AppendDecode(dst, s[:n])
 }
-
-// appendDecimal appends n in decimal; signatures write every number this way.
-func appendDecimal(dst []byte, n int64) []byte { return strconv.AppendInt(dst, n, 10) }

@@ -396,8 +396,6 @@ func (p *jparser) number() error {
 // (a non-negative integer literal that fits in 64 bits), is_number_integer (unsigned or a
 // negative literal that fits in int64), with floats being neither.
 
-func (v jvalue) isNull() bool { return v.kind == jNull }
-
 // strBytes returns a string's decoded bytes; the result aliases the input when the literal has
 // no escapes.
 func (v jvalue) strBytes() []byte {
@@ -448,11 +446,6 @@ func (v jvalue) integer() (int64, intKind) {
 		return 0, notInteger
 	}
 	return -int64(u), signedInt
-}
-
-func (v jvalue) uint64() (uint64, bool) {
-	n, k := v.integer()
-	return uint64(n), k == unsignedInt
 }
 
 // member finds the last member with the given key, as a repeated key keeps its last value.

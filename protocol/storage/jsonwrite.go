@@ -73,6 +73,7 @@ func appendKey(dst []byte, key string, first bool) []byte {
 	return append(dst, '"', ':')
 }
 
+// appendInt appends n in decimal, as JSON numbers and the signature messages both write it.
 func appendInt(dst []byte, n int64) []byte { return strconv.AppendInt(dst, n, 10) }
 
 func appendBool(dst []byte, b bool) []byte {

@@ -293,19 +293,40 @@ type authFields struct {
 	hasPubkeyEd, hasSignature, hasSubaccount, hasSubaccountSig bool
 }
 
-func (l loader) readAuth(a *authFields, name string) *Error {
-	var err *Error
-	switch name {
-	case "pubkey_ed25519":
-		a.pubkeyEd, a.hasPubkeyEd, err = l.str(name)
-	case "signature":
-		a.signature, a.hasSignature, err = l.str(name)
-	case "subaccount":
-		a.subaccount, a.hasSubaccount, err = l.str(name)
-	case "subaccount_sig":
-		a.subaccountSig, a.hasSubaccountSig, err = l.str(name)
+// readAuth reads the named authentication fields in the order given, stopping at the first
+// error.
+func (l loader) readAuth(a *authFields, names ...string) *Error {
+	for _, name := range names {
+		var err *Error
+		switch name {
+		case "pubkey_ed25519":
+			a.pubkeyEd, a.hasPubkeyEd, err = l.str(name)
+		case "signature":
+			a.signature, a.hasSignature, err = l.str(name)
+		case "subaccount":
+			a.subaccount, a.hasSubaccount, err = l.str(name)
+		case "subaccount_sig":
+			a.subaccountSig, a.hasSubaccountSig, err = l.str(name)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return err
+	return nil
+}
+
+// pickPubkey applies the server's rule for the account's two spellings: exactly one of "pubkey"
+// and the legacy "pubKey" must be given.
+func pickPubkey(pk []byte, hasPk bool, alt []byte, hasAlt bool) ([]byte, *Error) {
+	switch {
+	case hasPk && hasAlt:
+		return nil, invalid("pubkey", "Cannot specify both 'pubkey' and 'pubKey'")
+	case !hasPk && !hasAlt:
+		return nil, missing("pubkey")
+	case !hasPk:
+		return alt, nil
+	}
+	return pk, nil
 }
 
 // loadSigned is the server's signed-request loader: the account must parse, a signature must be
@@ -419,10 +440,8 @@ func (l loader) store() (*Store, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range [...]string{"signature", "subaccount", "subaccount_sig"} {
-		if err := l.readAuth(&a, f); err != nil {
-			return nil, err
-		}
+	if err := l.readAuth(&a, "signature", "subaccount", "subaccount_sig"); err != nil {
+		return nil, err
 	}
 	ts, hasTs, err := l.stringified("timestamp", true)
 	if err != nil {
@@ -448,13 +467,8 @@ func (l loader) store() (*Store, *Error) {
 	} else {
 		r.Expiry = expiry
 	}
-	switch {
-	case hasPk && hasPkAlt:
-		return nil, invalid("pubkey", "Cannot specify both 'pubkey' and 'pubKey'")
-	case !hasPk && !hasPkAlt:
-		return nil, missing("pubkey")
-	case !hasPk:
-		pk = pkAlt
+	if pk, err = pickPubkey(pk, hasPk, pkAlt, hasPkAlt); err != nil {
+		return nil, err
 	}
 	if hasNs {
 		r.Namespace = ns
@@ -521,22 +535,15 @@ func (l loader) retrieve() (*Retrieve, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range [...]string{"pubkey_ed25519", "signature", "subaccount", "subaccount_sig"} {
-		if err := l.readAuth(&a, f); err != nil {
-			return nil, err
-		}
+	if err := l.readAuth(&a, "pubkey_ed25519", "signature", "subaccount", "subaccount_sig"); err != nil {
+		return nil, err
 	}
 	ts, hasTs, err := l.timestamp("timestamp")
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case hasPk && hasPkAlt:
-		return nil, invalid("pubkey", "Cannot specify both 'pubkey' and 'pubKey'")
-	case !hasPk && !hasPkAlt:
-		return nil, missing("pubkey")
-	case !hasPk:
-		pk = pkAlt
+	if pk, err = pickPubkey(pk, hasPk, pkAlt, hasPkAlt); err != nil {
+		return nil, err
 	}
 	if a.hasPubkeyEd || a.hasSignature || hasTs || (hasNs && !ns.NoAuthRetrieve()) {
 		r.Pubkey, r.Auth, err = loadSigned(pk, true, &a)
@@ -573,20 +580,22 @@ func (l loader) retrieve() (*Retrieve, *Error) {
 	return r, nil
 }
 
-// hashList checks a messages list: non-empty and, when check is set, every entry shaped like a
-// hash.
-func hashList(msgs []string, has bool, check bool) *Error {
+// requireHashes refuses a messages list that is missing or empty.
+func requireHashes(msgs []string, has bool) *Error {
 	if !has {
 		return missing("messages")
 	}
 	if len(msgs) == 0 {
 		return invalid("messages", "messages does not contain any message hashes")
 	}
-	if check {
-		for _, m := range msgs {
-			if !ValidHash(m) {
-				return invalid("messages", "invalid message hash: %s", m)
-			}
+	return nil
+}
+
+// checkHashes refuses the first entry of a messages list not shaped like a hash.
+func checkHashes(msgs []string) *Error {
+	for _, m := range msgs {
+		if !ValidHash(m) {
+			return invalid("messages", "invalid message hash: %s", m)
 		}
 	}
 	return nil
@@ -609,15 +618,16 @@ func (l loader) delete() (*Delete, *Error) {
 	if r.Required, err = l.boolean("required"); err != nil {
 		return nil, err
 	}
-	for _, f := range [...]string{"signature", "subaccount", "subaccount_sig"} {
-		if err := l.readAuth(&a, f); err != nil {
-			return nil, err
-		}
+	if err := l.readAuth(&a, "signature", "subaccount", "subaccount_sig"); err != nil {
+		return nil, err
 	}
 	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
 		return nil, err
 	}
-	if err := hashList(msgs, hasMsgs, true); err != nil {
+	if err := requireHashes(msgs, hasMsgs); err != nil {
+		return nil, err
+	}
+	if err := checkHashes(msgs); err != nil {
 		return nil, err
 	}
 	r.Messages = msgs
@@ -635,10 +645,8 @@ func (l loader) readNsPubkeyAuth(a *authFields) (NamespaceSel, []byte, bool, *Er
 	if err != nil {
 		return ns, nil, false, err
 	}
-	for _, f := range [...]string{"pubkey_ed25519", "signature", "subaccount", "subaccount_sig"} {
-		if err := l.readAuth(a, f); err != nil {
-			return ns, nil, false, err
-		}
+	if err := l.readAuth(a, "pubkey_ed25519", "signature", "subaccount", "subaccount_sig"); err != nil {
+		return ns, nil, false, err
 	}
 	return ns, pk, hasPk, nil
 }
@@ -726,10 +734,8 @@ func (l loader) expire() (*Expire, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range [...]string{"signature", "subaccount", "subaccount_sig"} {
-		if err := l.readAuth(&a, f); err != nil {
-			return nil, err
-		}
+	if err := l.readAuth(&a, "signature", "subaccount", "subaccount_sig"); err != nil {
+		return nil, err
 	}
 	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
 		return nil, err
@@ -749,16 +755,13 @@ func (l loader) expire() (*Expire, *Error) {
 	case extend:
 		r.Mode = ExpireExtend
 	}
-	if !hasMsgs {
-		return nil, missing("messages")
-	}
-	if len(msgs) == 0 {
-		return nil, invalid("messages", "messages does not contain any message hashes")
+	if err := requireHashes(msgs, hasMsgs); err != nil {
+		return nil, err
 	}
 	if len(expiries) > 1 && len(expiries) != len(msgs) {
 		return nil, invalid("expiry", "'expiry' must be a single expiry, or the same length as 'messages'")
 	}
-	if err := hashList(msgs, true, true); err != nil {
+	if err := checkHashes(msgs); err != nil {
 		return nil, err
 	}
 	r.Messages, r.Expiries = msgs, expiries
@@ -776,10 +779,8 @@ func (l loader) getExpiries() (*GetExpiries, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range [...]string{"pubkey_ed25519", "signature", "subaccount", "subaccount_sig"} {
-		if err := l.readAuth(&a, f); err != nil {
-			return nil, err
-		}
+	if err := l.readAuth(&a, "pubkey_ed25519", "signature", "subaccount", "subaccount_sig"); err != nil {
+		return nil, err
 	}
 	ts, hasTs, err := l.timestamp("timestamp")
 	if err != nil {
@@ -792,7 +793,7 @@ func (l loader) getExpiries() (*GetExpiries, *Error) {
 		return nil, missing("timestamp")
 	}
 	r.Timestamp = ts
-	if err := hashList(msgs, hasMsgs, false); err != nil {
+	if err := requireHashes(msgs, hasMsgs); err != nil {
 		return nil, err
 	}
 	r.Messages = msgs
@@ -808,13 +809,8 @@ func (l loader) getSwarm() (*GetSwarm, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case hasPk && hasPkAlt:
-		return nil, invalid("pubkey", "Cannot specify both 'pubkey' and 'pubKey'")
-	case !hasPk && !hasPkAlt:
-		return nil, missing("pubkey")
-	case !hasPk:
-		pk = pkAlt
+	if pk, err = pickPubkey(pk, hasPk, pkAlt, hasPkAlt); err != nil {
+		return nil, err
 	}
 	r := &GetSwarm{}
 	if r.Pubkey, err = loadPubkey(pk, pubkeyLenMsgSwarm); err != nil {

@@ -45,18 +45,10 @@ func ParsePubkey(s string) (Pubkey, error) {
 // Hex is the 66-character lowercase form, prefix included.
 func (p Pubkey) Hex() string {
 	var b [66]byte
-	hex.Encode(b[:], p.bytes33()[:])
-	return string(b[:])
+	return string(p.appendHex(b[:0]))
 }
 
 func (p Pubkey) String() string { return p.Hex() }
-
-func (p Pubkey) bytes33() *[33]byte {
-	var b [33]byte
-	b[0] = p.Prefix
-	copy(b[1:], p.Key[:])
-	return &b
-}
 
 func (p Pubkey) appendHex(dst []byte) []byte {
 	dst = append(dst, hexDigits[p.Prefix>>4], hexDigits[p.Prefix&0xf])

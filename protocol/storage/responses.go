@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
@@ -222,6 +223,13 @@ type NSHashes struct {
 	Hashes    []string
 }
 
+// compareNSKey orders groups as a JSON object keyed by namespace lists them: namespace keys are
+// decimal strings, ordered as strings. The digits are written on the stack, not into strings.
+func compareNSKey(a, b NSHashes) int {
+	var x, y [6]byte // len("-32768")
+	return bytes.Compare(strconv.AppendInt(x[:0], int64(a.Namespace), 10), strconv.AppendInt(y[:0], int64(b.Namespace), 10))
+}
+
 // NSHash is one affected message and its namespace, as a node's database reports it.
 type NSHash struct {
 	Namespace Namespace
@@ -309,11 +317,8 @@ func (r *HashesResult) appendHashes(w *objWriter, key string) {
 		w.b = appendStringArray(w.b, r.Hashes)
 		return
 	}
-	// Namespace keys are decimal strings, ordered as strings.
 	groups := slices.Clone(r.ByNamespace)
-	slices.SortFunc(groups, func(a, b NSHashes) int {
-		return strings.Compare(strconv.Itoa(int(a.Namespace)), strconv.Itoa(int(b.Namespace)))
-	})
+	slices.SortFunc(groups, compareNSKey)
 	w.b = append(w.b, '{')
 	for i, g := range groups {
 		if i > 0 {
@@ -429,16 +434,7 @@ func AppendExpireResponse(dst []byte, r *SwarmResponse[ExpireResult]) []byte {
 		v.b64("signature", e.Result.Signature[:])
 		if e.Result.HasUnchanged {
 			v.key("unchanged")
-			v.b = append(v.b, '{')
-			for i, u := range e.Result.Unchanged {
-				if i > 0 {
-					v.b = append(v.b, ',')
-				}
-				v.b = appendJSONString(v.b, u.Hash)
-				v.b = append(v.b, ':')
-				v.b = appendInt(v.b, u.Expiry)
-			}
-			v.b = append(v.b, '}')
+			v.b = appendHashExpiries(v.b, e.Result.Unchanged)
 		}
 		v.strings("updated", e.Result.Updated)
 		return v.end()
@@ -580,7 +576,15 @@ func (r *GetExpiriesResponse) Append(dst []byte) []byte {
 	e := slices.Clone(r.Expiries)
 	sortHashExpiries(e)
 	e = slices.CompactFunc(e, func(a, b HashExpiry) bool { return a.Hash == b.Hash })
-	dst = append(dst, `{"expiries":{`...)
+	dst = append(dst, `{"expiries":`...)
+	dst = appendHashExpiries(dst, e)
+	return append(dst, '}')
+}
+
+// appendHashExpiries writes messages' expiries as the server does, an object keyed by hash, in
+// the order given.
+func appendHashExpiries(dst []byte, e []HashExpiry) []byte {
+	dst = append(dst, '{')
 	for i, x := range e {
 		if i > 0 {
 			dst = append(dst, ',')
@@ -589,7 +593,7 @@ func (r *GetExpiriesResponse) Append(dst []byte) []byte {
 		dst = append(dst, ':')
 		dst = appendInt(dst, x.Expiry)
 	}
-	return append(dst, "}}"...)
+	return append(dst, '}')
 }
 
 // OxendResponse is the answer to oxend_request: oxend's JSON result, unchanged.
@@ -694,5 +698,3 @@ func appendBase32z(dst []byte, b []byte) []byte {
 func sortHashExpiries(e []HashExpiry) {
 	slices.SortStableFunc(e, func(a, b HashExpiry) int { return strings.Compare(a.Hash, b.Hash) })
 }
-
-func sortStrings(s []string) { slices.Sort(s) }

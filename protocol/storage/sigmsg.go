@@ -10,14 +10,14 @@ package storage
 func (r *Store) SigMessage() []byte {
 	b := append(make([]byte, 0, 32), "store"...)
 	b = r.Namespace.appendSig(b)
-	return appendDecimal(b, r.SigTimestamp)
+	return appendInt(b, r.SigTimestamp)
 }
 
 // SigMessage: "retrieve" || namespace || timestamp.
 func (r *Retrieve) SigMessage() []byte {
 	b := append(make([]byte, 0, 40), "retrieve"...)
 	b = r.Namespace.appendSig(b)
-	return appendDecimal(b, r.Timestamp)
+	return appendInt(b, r.Timestamp)
 }
 
 // SigMessage: "delete" || hash...
@@ -30,21 +30,21 @@ func (r *Delete) SigMessage() []byte {
 func (r *DeleteAll) SigMessage() []byte {
 	b := append(make([]byte, 0, 40), "delete_all"...)
 	b = r.Namespace.appendSig(b)
-	return appendDecimal(b, r.Timestamp)
+	return appendInt(b, r.Timestamp)
 }
 
 // SigMessage: "delete_before" || namespace || before.
 func (r *DeleteBefore) SigMessage() []byte {
 	b := append(make([]byte, 0, 40), "delete_before"...)
 	b = r.Namespace.appendSig(b)
-	return appendDecimal(b, r.Before)
+	return appendInt(b, r.Before)
 }
 
 // SigMessage: "expire_all" || namespace || expiry.
 func (r *ExpireAll) SigMessage() []byte {
 	b := append(make([]byte, 0, 40), "expire_all"...)
 	b = r.Namespace.appendSig(b)
-	return appendDecimal(b, r.Expiry)
+	return appendInt(b, r.Expiry)
 }
 
 // SigMessage: "expire" || ("shorten" | "extend" | "") || expiry... || hash...
@@ -52,7 +52,7 @@ func (r *Expire) SigMessage() []byte {
 	b := append(make([]byte, 0, 20+13*len(r.Expiries)+HashLen*len(r.Messages)), "expire"...)
 	b = append(b, r.Mode.sigWord()...)
 	for _, e := range r.Expiries {
-		b = appendDecimal(b, e)
+		b = appendInt(b, e)
 	}
 	return appendAll(b, r.Messages)
 }
@@ -60,7 +60,7 @@ func (r *Expire) SigMessage() []byte {
 // SigMessage: "get_expiries" || timestamp || hash...
 func (r *GetExpiries) SigMessage() []byte {
 	b := append(make([]byte, 0, 30+HashLen*len(r.Messages)), "get_expiries"...)
-	b = appendDecimal(b, r.Timestamp)
+	b = appendInt(b, r.Timestamp)
 	return appendAll(b, r.Messages)
 }
 
@@ -100,7 +100,7 @@ func ExpireAllResultSigMessage(account Pubkey, expiry int64, updated []string) [
 
 func accountNumberHashes(account Pubkey, n int64, hashes []string) []byte {
 	b := account.appendHex(make([]byte, 0, 66+20+HashLen*len(hashes)))
-	b = appendDecimal(b, n)
+	b = appendInt(b, n)
 	return appendAll(b, hashes)
 }
 
@@ -111,13 +111,13 @@ func accountNumberHashes(account Pubkey, n int64, hashes []string) []byte {
 func ExpireResultSigMessage(account Pubkey, expiries []int64, requested, updated []string, unchanged []HashExpiry) []byte {
 	b := account.appendHex(make([]byte, 0, 66+13*len(expiries)+HashLen*(len(requested)+len(updated))+56*len(unchanged)))
 	for _, e := range expiries {
-		b = appendDecimal(b, e)
+		b = appendInt(b, e)
 	}
 	b = appendAll(b, requested)
 	b = appendAll(b, updated)
 	for _, u := range unchanged {
 		b = append(b, u.Hash...)
-		b = appendDecimal(b, u.Expiry)
+		b = appendInt(b, u.Expiry)
 	}
 	return b
 }

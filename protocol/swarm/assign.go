@@ -137,16 +137,14 @@ func (a *assignment) calcChanges(seed uint64) {
 	// oxen-core would also dissolve the very last swarm and then fail on an empty swarm list;
 	// that needs fewer than 5 active nodes network-wide, which a simulation can reach, so the
 	// last swarm is kept instead.
-	if len(a.swarms) > 1 {
-		for len(a.swarms) > 1 {
-			i := slices.IndexFunc(a.swarms, func(s swarmNodes) bool { return len(s.nodes) < MinSwarmSize })
-			if i < 0 {
-				break
-			}
-			nodes := a.swarms[i].nodes
-			a.swarms = slices.Delete(a.swarms, i, i+1)
-			a.assignNodes(nodes, RedistributePercentile)
+	for len(a.swarms) > 1 {
+		i := slices.IndexFunc(a.swarms, func(s swarmNodes) bool { return len(s.nodes) < MinSwarmSize })
+		if i < 0 {
+			break
 		}
+		nodes := a.swarms[i].nodes
+		a.swarms = slices.Delete(a.swarms, i, i+1)
+		a.assignNodes(nodes, RedistributePercentile)
 	}
 }
 
@@ -217,16 +215,6 @@ func (a *assignment) takeFromPool(threshold, poolSize uint64) Key {
 	panic("swarm: excess pool index out of range") // unreachable: r < poolSize
 }
 
-func (a *assignment) excess() int {
-	total := 0
-	for _, s := range a.swarms {
-		if len(s.nodes) > ExcessBase {
-			total += len(s.nodes) - ExcessBase
-		}
-	}
-	return total
-}
-
 // createSwarmsFromExcess is create_new_swarm_from_excess: while the excess covers a new swarm
 // plus the margin of every swarm, a swarm of NewSwarmSize is drawn from the swarms above
 // ExcessBase. Nothing happens while any swarm is starving.
@@ -236,12 +224,16 @@ func (a *assignment) createSwarmsFromExcess() {
 			return
 		}
 	}
-	for a.excess() >= NewSwarmSize+IdealSwarmMargin*len(a.swarms) {
+	for {
+		// ExcessBase is MinSwarmSize, so the pool's excess is every swarm's size above it.
+		if _, excess := a.excessPool(ExcessBase); excess < uint64(NewSwarmSize+IdealSwarmMargin*len(a.swarms)) {
+			return
+		}
 		members := make([]Key, 0, NewSwarmSize)
 		for len(members) < NewSwarmSize {
 			pool, _ := a.excessPool(ExcessBase)
 			if pool == 0 {
-				// Unreachable: the loop condition leaves excess for every draw. oxen-core logs
+				// Unreachable: the check above leaves excess for every draw. oxen-core logs
 				// and gives up here; put the drawn nodes back rather than lose them.
 				for _, k := range members {
 					a.place(&a.swarms[0], k)
@@ -318,10 +310,13 @@ func NewID(existing []ID) ID {
 	return existing[best] + ID(diff)
 }
 
-func (a *assignment) newSwarmID() ID {
+func (a *assignment) newSwarmID() ID { return NewID(a.ids()) }
+
+// ids is the swarm ids, ascending.
+func (a *assignment) ids() []ID {
 	ids := make([]ID, len(a.swarms))
 	for i, s := range a.swarms {
 		ids[i] = s.id
 	}
-	return NewID(ids)
+	return ids
 }

@@ -1,7 +1,6 @@
 package swarm
 
 import (
-	"bytes"
 	"maps"
 	"slices"
 )
@@ -112,7 +111,7 @@ func (s *State) Block(blockHash [32]byte) []Move {
 			s.where[k] = to
 		}
 	}
-	slices.SortFunc(moves, func(a, b Move) int { return bytes.Compare(a.Key[:], b.Key[:]) })
+	slices.SortFunc(moves, func(a, b Move) int { return compareKeys(a.Key, b.Key) })
 	return moves
 }
 
@@ -124,13 +123,7 @@ func (s *State) SwarmOf(k Key) (ID, bool) {
 }
 
 // IDs is the swarm ids, ascending.
-func (s *State) IDs() []ID {
-	ids := make([]ID, len(s.a.swarms))
-	for i, sw := range s.a.swarms {
-		ids[i] = sw.id
-	}
-	return ids
-}
+func (s *State) IDs() []ID { return s.a.ids() }
 
 // Members is the nodes of swarm id in key order (a copy), or nil if there is no such swarm.
 func (s *State) Members(id ID) []Key {

@@ -238,7 +238,14 @@ func AppendString(b []byte, s []byte) []byte {
 }
 
 // StringLen is the encoded length of an n-byte string.
-func StringLen(n int) int { return len(strconv.Itoa(n)) + 1 + n }
+func StringLen(n int) int { return digits(int64(n)) + 1 + n }
 
 // IntLen is the encoded length of an integer.
-func IntLen(n int64) int { return len(strconv.FormatInt(n, 10)) + 2 }
+func IntLen(n int64) int { return digits(n) + 2 }
+
+// digits is the length of n in decimal. It formats into a stack buffer rather than a string
+// because sizes are computed for every message sent.
+func digits(n int64) int {
+	var b [20]byte // len("-9223372036854775808")
+	return len(strconv.AppendInt(b[:0], n, 10))
+}

@@ -3,6 +3,7 @@ package bencode
 import (
 	"bytes"
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -117,9 +118,11 @@ func TestLengths(t *testing.T) {
 	for _, n := range []int{0, 1, 9, 10, 99, 100, 12345} {
 		assert.Equal(t, len(AppendString(nil, make([]byte, n))), StringLen(n), "string of %d", n)
 	}
-	for _, n := range []int64{0, 1, -1, 10, -99, 1 << 40} {
+	for _, n := range []int64{0, 1, -1, 10, -99, 1 << 40, math.MinInt64, math.MaxInt64} {
 		assert.Equal(t, len(AppendInt(nil, n)), IntLen(n), "int %d", n)
 	}
+	// Sizes are computed for every message sent: they must not allocate.
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = StringLen(123456) + IntLen(math.MinInt64) }))
 }
 
 func FuzzDecode(f *testing.F) {
