@@ -103,26 +103,17 @@ func (n *Node) peel(from actor.Addr, in onion.Request, guard bool, r actor.Respo
 func (n *Node) relay(hop OnionHop, p onion.Peeled, r actor.Responder) {
 	next, ok := n.view.find(p.Routing.Destination)
 	if !ok {
-		e := onion.NextNodeNotFound(p.Routing.Destination)
-		hop.Status = e.Status()
-		n.env.Observe(hop)
-		respondText(r, e.Status(), e.Text())
+		n.hopError(hop, r, onion.NextNodeNotFound(p.Routing.Destination))
 		return
 	}
 	body := p.Next.RelayBody()
 	req := actor.Request{Method: MethodRelay, Body: body, Size: len(body) + mqOverhead}
 	n.env.Call(next.Addr, req, n.cfg.RelayTimeout, func(resp actor.Response, err error) {
 		if err != nil {
-			e := onion.RequestTimeout()
-			hop.Status = e.Status()
-			n.env.Observe(hop)
-			respondText(r, e.Status(), e.Text())
+			n.hopError(hop, r, onion.RequestTimeout())
 			return
 		}
-		hop.Status = resp.Status
-		n.env.Observe(hop)
-		b, _ := resp.Body.([]byte)
-		respondBytes(r, resp.Status, b)
+		n.hopReply(hop, r, resp)
 	})
 }
 
@@ -151,10 +142,7 @@ func (n *Node) sealAndRespond(r actor.Responder, p onion.Peeled, status int, bod
 func (n *Node) proxy(hop OnionHop, p onion.Peeled, r actor.Responder) {
 	to, ok := n.cfg.Servers[p.Routing.Host]
 	if !ok {
-		e := onion.ProxyFailed(false, "Could not resolve host name")
-		hop.Status = e.Status()
-		n.env.Observe(hop)
-		respondText(r, e.Status(), e.Text())
+		n.hopError(hop, r, onion.ProxyFailed(false, "Could not resolve host name"))
 		return
 	}
 	req := actor.Request{Method: p.Routing.Target, Body: p.Payload, Size: len(p.Payload) + httpRequestOverhead}
@@ -165,15 +153,25 @@ func (n *Node) proxy(hop OnionHop, p onion.Peeled, r actor.Responder) {
 			if timeout {
 				msg = "Operation timed out"
 			}
-			e := onion.ProxyFailed(timeout, msg)
-			hop.Status = e.Status()
-			n.env.Observe(hop)
-			respondText(r, e.Status(), e.Text())
+			n.hopError(hop, r, onion.ProxyFailed(timeout, msg))
 			return
 		}
-		hop.Status = resp.Status
-		n.env.Observe(hop)
-		b, _ := resp.Body.([]byte)
-		respondBytes(r, resp.Status, b)
+		n.hopReply(hop, r, resp)
 	})
+}
+
+// hopError records the hop with the status of its own failure e and answers e in plain text.
+func (n *Node) hopError(hop OnionHop, r actor.Responder, e *onion.Error) {
+	hop.Status = e.Status()
+	n.env.Observe(hop)
+	respondText(r, e.Status(), e.Text())
+}
+
+// hopReply records the hop with the status the next node or server answered and passes that
+// answer back unchanged.
+func (n *Node) hopReply(hop OnionHop, r actor.Responder, resp actor.Response) {
+	hop.Status = resp.Status
+	n.env.Observe(hop)
+	b, _ := resp.Body.([]byte)
+	respondBytes(r, resp.Status, b)
 }

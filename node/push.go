@@ -152,22 +152,25 @@ func (n *Node) handshake(t *transfer) {
 // push sends the messages of the transfer's range in batches. In v2.11 a failed batch starts
 // the transfer over with a handshake after HandshakeInterval; the receiver keeps what it got.
 func (n *Node) push(t *transfer) {
+	type batch struct {
+		msgs []store.Message
+		size int // the sum of the messages' serialized sizes
+	}
 	var (
-		batches [][]store.Message
-		cur     []store.Message
-		size    int
+		batches []batch
+		cur     batch
 	)
 	_ = n.st.EachInRange(t.key.rng, func(m store.Message) bool {
 		s := serializedSize(&m)
-		if len(cur) > 0 && size+s > n.cfg.PushBatchBytes {
+		if len(cur.msgs) > 0 && cur.size+s > n.cfg.PushBatchBytes {
 			batches = append(batches, cur)
-			cur, size = nil, 0
+			cur = batch{}
 		}
-		cur = append(cur, m)
-		size += s
+		cur.msgs = append(cur.msgs, m)
+		cur.size += s
 		return true
 	})
-	if len(cur) > 0 {
+	if len(cur.msgs) > 0 {
 		batches = append(batches, cur)
 	}
 	if len(batches) == 0 {
@@ -176,12 +179,9 @@ func (n *Node) push(t *transfer) {
 	}
 	pending, failed := len(batches), false
 	for _, b := range batches {
-		bytes := 3
-		for i := range b {
-			bytes += serializedSize(&b[i])
-		}
-		req := actor.Request{Method: MethodData, Body: &DataBatch{Messages: b}, Size: bytes + mqOverhead}
-		count := len(b)
+		bytes := 3 + b.size // the messages in a bencoded list
+		req := actor.Request{Method: MethodData, Body: &DataBatch{Messages: b.msgs}, Size: bytes + mqOverhead}
+		count := len(b.msgs)
 		n.env.Call(t.to.Addr, req, n.cfg.PushTimeout, func(resp actor.Response, err error) {
 			ok := err == nil && resp.Status == http.StatusOK
 			n.env.Observe(SwarmDataMoved{To: t.to.Ed25519, Reason: t.reason, Messages: count, Bytes: bytes, OK: ok})

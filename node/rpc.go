@@ -224,17 +224,7 @@ func (n *Node) rpcStore(r *storage.Store, ctx rpcCtx, done func(outcome)) {
 		if pending--; pending > 0 {
 			return
 		}
-		entries := append(make([]storage.SwarmEntry[storage.StoreResult], 0, 1+len(peers)), ownEntry)
-		for _, pr := range peers {
-			e := storage.SwarmEntry[storage.StoreResult]{Node: hexKey(pr.peer.Ed25519)}
-			if res, ok := pr.result.(*storage.StoreResult); ok && ok2xx(pr.status) {
-				e.Result = *res
-			} else {
-				e.Failed = failureOf(pr)
-			}
-			entries = append(entries, e)
-		}
-		resp := storage.StoreResponse{Self: ownEntry.Node, Swarm: entries, T: now, HF: storage.HF(n.cfg.Hardfork)}
+		resp := storage.StoreResponse{Self: ownEntry.Node, Swarm: swarmEntries(ownEntry, peers), T: now, HF: storage.HF(n.cfg.Hardfork)}
 		if ownEntry.Failed == nil {
 			resp.Hash = hash
 		}
@@ -277,20 +267,15 @@ func (n *Node) rpcStore(r *storage.Store, ctx rpcCtx, done func(outcome)) {
 
 func (n *Node) rpcRetrieve(r *storage.Retrieve) outcome {
 	budget := r.Budget()
-	maxCount := 0
-	if r.MaxCount > 0 {
-		maxCount = r.MaxCount
-	}
-	msgs, more, err := n.st.Retrieve(ownerOf(r.Pubkey), int16(r.Namespace), r.LastHash, int(budget.MaxSize()), maxCount)
+	msgs, more, err := n.st.Retrieve(ownerOf(r.Pubkey), int16(r.Namespace), r.LastHash, int(budget.MaxSize()), r.MaxCount)
 	if err != nil {
 		return textOutcome(http.StatusInternalServerError, "Internal Server Error. Could not retrieve messages")
 	}
 	res := storage.RetrieveResponse{T: n.nowMS(), HF: storage.HF(n.cfg.Hardfork)}
 	for i := range msgs {
 		m := &msgs[i]
-		take, cut := budget.Next(len(m.Hash), m.Len())
-		if !take {
-			more = more || cut || i < len(msgs)
+		if take, _ := budget.Next(len(m.Hash), m.Len()); !take {
+			more = true
 			break
 		}
 		data := m.Data
@@ -316,17 +301,7 @@ func recursive[T any](n *Node, req storage.Request, ctx rpcCtx, own func() (T, *
 		if pending--; pending > 0 {
 			return
 		}
-		resp := storage.SwarmResponse[T]{Self: self.Node, T: now, HF: storage.HF(n.cfg.Hardfork)}
-		resp.Swarm = append(resp.Swarm, self)
-		for _, pr := range peers {
-			e := storage.SwarmEntry[T]{Node: hexKey(pr.peer.Ed25519)}
-			if res, ok := pr.result.(*T); ok && ok2xx(pr.status) {
-				e.Result = *res
-			} else {
-				e.Failed = failureOf(pr)
-			}
-			resp.Swarm = append(resp.Swarm, e)
-		}
+		resp := storage.SwarmResponse[T]{Self: self.Node, Swarm: swarmEntries(self, peers), T: now, HF: storage.HF(n.cfg.Hardfork)}
 		done(encode(&resp))
 	}
 	if ctx.fw == nil {
@@ -355,6 +330,22 @@ func recursive[T any](n *Node, req storage.Request, ctx rpcCtx, own func() (T, *
 	reply()
 }
 
+// swarmEntries is the swarm part of a recursive answer: the node's own entry, then one per
+// member in forward order, failed unless the member answered 2xx with its typed result.
+func swarmEntries[T any](self storage.SwarmEntry[T], peers []peerResult) []storage.SwarmEntry[T] {
+	entries := append(make([]storage.SwarmEntry[T], 0, 1+len(peers)), self)
+	for _, pr := range peers {
+		e := storage.SwarmEntry[T]{Node: hexKey(pr.peer.Ed25519)}
+		if res, ok := pr.result.(*T); ok && ok2xx(pr.status) {
+			e.Result = *res
+		} else {
+			e.Failed = failureOf(pr)
+		}
+		entries = append(entries, e)
+	}
+	return entries
+}
+
 func dbFailure() *outcome {
 	o := textOutcome(http.StatusInternalServerError, "request failed")
 	return &o
@@ -369,18 +360,9 @@ func nsHashes(a []store.Affected) []storage.NSHash {
 }
 
 func (n *Node) rpcDelete(r *storage.Delete, ctx rpcCtx, done func(outcome)) {
+	// A required delete that removed nothing anywhere is a 404 (storage.DeleteStatus).
 	encode := func(resp *storage.SwarmResponse[storage.HashesResult]) outcome {
-		status := resp.Status()
-		if r.Required {
-			some := false
-			for _, e := range resp.Swarm {
-				some = some || (e.Failed == nil && len(e.Result.Hashes) > 0)
-			}
-			if !some {
-				status = http.StatusNotFound
-			}
-		}
-		return outcome{status: status, body: storage.AppendDeleteResponse(nil, resp)}
+		return outcome{status: storage.DeleteStatus(r, resp), body: storage.AppendDeleteResponse(nil, resp)}
 	}
 	recursive(n, r, ctx, func() (storage.HashesResult, *outcome) {
 		deleted, err := n.st.Delete(ownerOf(r.Pubkey), r.Messages)

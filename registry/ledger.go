@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"fmt"
 	"maps"
 	"math/bits"
@@ -283,7 +282,7 @@ func (l *Ledger) Block(now time.Time) BlockResult {
 	h := l.height
 	res := BlockResult{Height: h, Hash: l.hash}
 
-	keys := slices.SortedFunc(maps.Keys(l.nodes), func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	keys := slices.SortedFunc(maps.Keys(l.nodes), cmpKey)
 	beforeSwarm := make(map[[32]byte]swarm.ID)
 	oldIDs := l.swarms.IDs()
 	activeChanged := false
@@ -388,7 +387,7 @@ func (l *Ledger) Block(now time.Time) BlockResult {
 		l.dirty = true
 	}
 	// One event per node whose swarm differs from before the block, in key order.
-	changedKeys := slices.SortedFunc(maps.Keys(beforeSwarm), func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	changedKeys := slices.SortedFunc(maps.Keys(beforeSwarm), cmpKey)
 	for _, k := range changedKeys {
 		to, ok := l.swarms.SwarmOf(k)
 		if !ok {
@@ -471,7 +470,7 @@ func (l *Ledger) buildList() *List {
 		p.EarnedDowntimeBlocks = int64(l.credit(r, l.time) / l.cfg.BlockInterval)
 		list.Nodes = append(list.Nodes, p)
 	}
-	slices.SortFunc(list.Nodes, func(a, b Peer) int { return bytes.Compare(a.Ed25519[:], b.Ed25519[:]) })
+	slices.SortFunc(list.Nodes, func(a, b Peer) int { return cmpKey(a.Ed25519, b.Ed25519) })
 	return list
 }
 
@@ -499,7 +498,7 @@ func (l *Ledger) Nodes() []Record {
 	for _, r := range l.nodes {
 		out = append(out, *r)
 	}
-	slices.SortFunc(out, func(a, b Record) int { return bytes.Compare(a.Ed25519[:], b.Ed25519[:]) })
+	slices.SortFunc(out, func(a, b Record) int { return cmpKey(a.Ed25519, b.Ed25519) })
 	return out
 }
 

@@ -61,7 +61,11 @@ type encCache struct {
 	m  map[fieldSet]*encodedList
 }
 
-func comparePeer(p Peer, k [32]byte) int { return bytes.Compare(p.Ed25519[:], k[:]) }
+// cmpKey orders Ed25519 keys bytewise: the order of a list's nodes and of the ledger's walks
+// over its nodes, which keeps every block's results deterministic.
+func cmpKey(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) }
+
+func comparePeer(p Peer, k [32]byte) int { return cmpKey(p.Ed25519, k) }
 
 // Find returns the node with this Ed25519 key.
 func (l *List) Find(ed [32]byte) (Peer, bool) {

@@ -1,9 +1,10 @@
 package store
 
 import (
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+
+	"github.com/sessionsim/sessionsim/protocol/swarm"
 )
 
 // OwnerLen is the length of an owner in bytes: a network prefix (0x05 for Session IDs, 0x03
@@ -23,19 +24,18 @@ func (o Owner) Key() []byte { return o[1:] }
 // String is the owner in hex, prefix included.
 func (o Owner) String() string { return hex.EncodeToString(o[:]) }
 
-// SwarmSpace is the owner's position in the swarm space: the XOR of the key's four big-endian
-// 8-byte words (the prefix does not count).
+// SwarmSpace is the owner's position in the swarm space (swarm.Space of the key; the prefix
+// does not count).
 func (o Owner) SwarmSpace() uint64 {
-	return SwarmSpace(o[1:])
+	return swarm.Space([32]byte(o[1:]))
 }
 
-// SwarmSpace is the swarm space position of a 32-byte key (no prefix). Shorter keys read as
-// if zero-padded, so that no input panics.
+// SwarmSpace is the swarm space position of a 32-byte key (no prefix), as read from a
+// database. Shorter keys read as if zero-padded, so that no input panics.
 func SwarmSpace(key []byte) uint64 {
 	var k [32]byte
 	copy(k[:], key)
-	return binary.BigEndian.Uint64(k[0:]) ^ binary.BigEndian.Uint64(k[8:]) ^
-		binary.BigEndian.Uint64(k[16:]) ^ binary.BigEndian.Uint64(k[24:])
+	return swarm.Space(k)
 }
 
 // OwnerFromParts builds an owner from a prefix and a 32-byte key.

@@ -234,8 +234,6 @@ const (
 	MessageOverhead = 100
 	// RetrieveMaxSize is the most a retrieve returns, in RetrieveCost units.
 	RetrieveMaxSize = 7_800_000
-	// DefaultRetrieveFraction is the default max_size of the RPC: -5, a fifth of the maximum.
-	DefaultRetrieveFraction = -5
 )
 
 // RetrieveCost is what one message counts against a retrieve's size limit: the overhead, the
@@ -244,25 +242,22 @@ func RetrieveCost(hashLen, dataLen int) int {
 	return MessageOverhead + hashLen + dataLen*4/3
 }
 
-// RetrieveSizeLimit turns a retrieve RPC's max_count and max_size (0 when absent) into the
-// maxSize to pass to Retrieve: 0 means absent; without either limit the default is a fifth of
-// RetrieveMaxSize; a negative max_size -k means 1/k of it; and nothing exceeds it.
-func RetrieveSizeLimit(maxCount, maxSize int) int {
-	if maxCount <= 0 && maxSize == 0 {
-		maxSize = DefaultRetrieveFraction
+// UniqueHashes drops repeated hashes, keeping the first of each in order: stores walk it so
+// that results following the caller's list (Expire, GetExpiries) have each hash once. A list
+// of fewer than two hashes comes back as is.
+func UniqueHashes(hashes []string) []string {
+	if len(hashes) < 2 {
+		return hashes
 	}
-	if maxSize < 0 {
-		// A fraction too small for one byte still returns the first message, as a limit of
-		// 0 bytes does on the real server. (-maxSize overflows only for the minimum int.)
-		if k := -maxSize; k > 0 && k <= RetrieveMaxSize {
-			return RetrieveMaxSize / k
+	seen := make(map[string]struct{}, len(hashes))
+	out := make([]string, 0, len(hashes))
+	for _, h := range hashes {
+		if _, dup := seen[h]; !dup {
+			seen[h] = struct{}{}
+			out = append(out, h)
 		}
-		return 1
 	}
-	if maxSize == 0 || maxSize > RetrieveMaxSize {
-		return RetrieveMaxSize
-	}
-	return maxSize
+	return out
 }
 
 // IsPublicOutbox reports whether ns is a public outbox namespace: negative and of the form

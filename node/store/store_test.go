@@ -124,28 +124,6 @@ func TestRetrieveCost(t *testing.T) {
 	}
 }
 
-func TestRetrieveSizeLimit(t *testing.T) {
-	cases := []struct {
-		name              string
-		maxCount, maxSize int
-		want              int
-	}{
-		{"neither: a fifth", 0, 0, 1_560_000},
-		{"count only: the maximum", 10, 0, 7_800_000},
-		{"whole", 0, -1, 7_800_000},
-		{"a tenth", 0, -10, 780_000},
-		{"bytes", 0, 5000, 5000},
-		{"bytes above the maximum", 0, 9_000_000, 7_800_000},
-		{"fraction below a byte returns one message", 0, -10_000_000, 1},
-		{"minimum int", 0, -1 << 63, 1},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			assert.Equal(t, c.want, RetrieveSizeLimit(c.maxCount, c.maxSize))
-		})
-	}
-}
-
 func TestIsPublicOutbox(t *testing.T) {
 	for ns, want := range map[int16]bool{-1: true, -21: true, -981: true, -3741: true, 0: false, 1: false, -10: false, -11: false, -20: false, 21: false, -32768: false} {
 		assert.Equal(t, want, IsPublicOutbox(ns), "namespace %d", ns)

@@ -528,22 +528,6 @@ func (s *Store) DeleteBefore(owner store.Owner, sc store.Scope, before int64) ([
 	return s.deleteWhere(owner, sc, func(r *rec) bool { return r.ts > before }), nil
 }
 
-// uniq drops repeated hashes, keeping the first of each.
-func uniq(hashes []string) []string {
-	if len(hashes) < 2 {
-		return hashes
-	}
-	seen := make(map[string]struct{}, len(hashes))
-	out := make([]string, 0, len(hashes))
-	for _, h := range hashes {
-		if _, dup := seen[h]; !dup {
-			seen[h] = struct{}{}
-			out = append(out, h)
-		}
-	}
-	return out
-}
-
 // Expire implements store.Store.
 func (s *Store) Expire(owner store.Owner, hashes []string, expiry int64, mode store.ExpireMode) ([]store.HashExpiry, error) {
 	if err := s.check(); err != nil {
@@ -554,7 +538,7 @@ func (s *Store) Expire(owner store.Owner, hashes []string, expiry int64, mode st
 		return nil, nil
 	}
 	var out []store.HashExpiry
-	for _, h := range uniq(hashes) {
+	for _, h := range store.UniqueHashes(hashes) {
 		id, ok := s.lookup(h)
 		if !ok || s.recs[id].owner != oi || !mode.Applies(s.recs[id].exp, expiry) {
 			continue
@@ -594,7 +578,7 @@ func (s *Store) GetExpiries(owner store.Owner, hashes []string) ([]store.HashExp
 		return nil, nil
 	}
 	var out []store.HashExpiry
-	for _, h := range uniq(hashes) {
+	for _, h := range store.UniqueHashes(hashes) {
 		if id, ok := s.lookup(h); ok && s.recs[id].owner == oi {
 			out = append(out, store.HashExpiry{Hash: h, Expiry: s.recs[id].exp})
 		}

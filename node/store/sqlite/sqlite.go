@@ -522,22 +522,6 @@ func (s *Store) Retrieve(owner store.Owner, ns int16, lastHash string, maxSize, 
 	return out, more, nil
 }
 
-// uniq drops repeated hashes, keeping the first of each.
-func uniq(hashes []string) []string {
-	if len(hashes) < 2 {
-		return hashes
-	}
-	seen := make(map[string]struct{}, len(hashes))
-	out := make([]string, 0, len(hashes))
-	for _, h := range hashes {
-		if _, dup := seen[h]; !dup {
-			seen[h] = struct{}{}
-			out = append(out, h)
-		}
-	}
-	return out
-}
-
 // Delete implements store.Store.
 func (s *Store) Delete(owner store.Owner, hashes []string) ([]string, error) {
 	if err := s.check(); err != nil {
@@ -654,7 +638,7 @@ func (s *Store) Expire(owner store.Owner, hashes []string, expiry int64, mode st
 	err := s.tx("expire", func(tx *sql.Tx) error {
 		st := tx.Stmt(s.st[name])
 		defer st.Close()
-		for _, h := range uniq(hashes) {
+		for _, h := range store.UniqueHashes(hashes) {
 			a := []any{expiry, owner[1:], int64(owner[0]), h}
 			if mode != store.ExpireEither {
 				a = append(a, expiry)
@@ -691,7 +675,7 @@ func (s *Store) GetExpiries(owner store.Owner, hashes []string) ([]store.HashExp
 		return nil, err
 	}
 	var out []store.HashExpiry
-	for _, h := range uniq(hashes) {
+	for _, h := range store.UniqueHashes(hashes) {
 		var exp int64
 		err := s.st["getExpiry"].QueryRow(args(owner, h)...).Scan(&exp)
 		if errors.Is(err, sql.ErrNoRows) {

@@ -229,7 +229,7 @@ func BenchmarkRetrieve(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		got, _, err := s.Retrieve(o, 0, all[9].Hash, store.RetrieveSizeLimit(0, 0), 0)
+		got, _, err := s.Retrieve(o, 0, all[9].Hash, store.RetrieveMaxSize/5, 0) // the RPC's default size limit
 		if err != nil || len(got) != 10 {
 			b.Fatal(len(got), err)
 		}

@@ -6,17 +6,15 @@ package storetest
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/binary"
 	"fmt"
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/crypto/blake2b"
 
 	"github.com/sessionsim/sessionsim/node/store"
+	"github.com/sessionsim/sessionsim/protocol/storage"
 )
 
 // Options describes what the store under test keeps.
@@ -91,16 +89,9 @@ func OwnerAt(space uint64, salt uint64) store.Owner {
 	return o
 }
 
-// Hash is the real message hash: unpadded base64 of BLAKE2b-256 over the prefix, the key, the
-// namespace in decimal (nothing for 0) and the data.
+// Hash is the real message hash (storage.MessageHash) of data stored for o in namespace ns.
 func Hash(o store.Owner, ns int16, data []byte) string {
-	h, _ := blake2b.New256(nil)
-	h.Write(o[:])
-	if ns != 0 {
-		h.Write([]byte(strconv.Itoa(int(ns))))
-	}
-	h.Write(data)
-	return base64.RawStdEncoding.EncodeToString(h.Sum(nil))
+	return storage.MessageHash(storage.Pubkey{Prefix: o.Prefix(), Key: [32]byte(o.Key())}, storage.Namespace(ns), data)
 }
 
 // Msg builds a message with its real hash.
