@@ -274,8 +274,10 @@ func (n *Node) rpcRetrieve(r *storage.Retrieve) outcome {
 	res := storage.RetrieveResponse{T: n.nowMS(), HF: storage.HF(n.cfg.Hardfork)}
 	for i := range msgs {
 		m := &msgs[i]
-		if take, _ := budget.Next(len(m.Hash), m.Len()); !take {
-			more = true
+		// The budget, not the store, decides "more": for max_count -1 the server reads no rows
+		// at all and says there is nothing more, though the account has messages.
+		if take, cut := budget.Next(len(m.Hash), m.Len()); !take {
+			more = cut
 			break
 		}
 		data := m.Data

@@ -212,6 +212,8 @@ func TestRetrieveRPC(t *testing.T) {
 		{"clock skew", members[1], func(now int64) []byte { return retrieve(acct.signer, 0, "", 0, now-61_000) }, 406, nil, false},
 		{"wrong swarm", tn.membersOf(testSwarms[0])[1], func(now int64) []byte { return retrieve(acct.signer, 0, "", 0, now) }, 421, nil, false},
 		{"paged by count", members[0], func(now int64) []byte { return retrieve(acct.signer, 0, "", 2, now) }, 200, hashes[:2], true},
+		// The server's LIMIT becomes max_count+1 = 0: no rows, and nothing more to page.
+		{"max_count -1 returns nothing", members[0], func(now int64) []byte { return retrieve(acct.signer, 0, "", -1, now) }, 200, nil, false},
 		{"after last hash", members[0], func(now int64) []byte { return retrieve(acct.signer, 0, hashes[2], 0, now) }, 200, hashes[3:], false},
 		{"legacy closed group namespace needs no signature", members[0], func(now int64) []byte { return retrieve(nil, -10, "", 0, now) }, 200, nil, false},
 		{"empty namespace", members[0], func(now int64) []byte { return retrieve(acct.signer, 2, "", 0, now) }, 200, nil, false},

@@ -416,6 +416,8 @@ func TestRetrieveBudget(t *testing.T) {
 		{name: "at least one", maxSize: 10, msgs: repeatMsg(small, 3), taken: 1, more: true},
 		{name: "max_size -1 is all of it", maxSize: -1, msgs: repeatMsg(msg{HashLen, 76800}, 100), taken: 76, more: true},
 		{name: "max_size capped", maxSize: 1 << 30, msgs: repeatMsg(msg{HashLen, 76800}, 100), taken: 76, more: true},
+		{name: "max_size -10 is a tenth", maxSize: -10, msgs: repeatMsg(msg{HashLen, 76800}, 100), taken: 7, more: true},
+		{name: "a fraction below a byte still returns one", maxSize: -10_000_000, msgs: repeatMsg(small, 3), taken: 1, more: true},
 		{name: "max_count -1 returns nothing", maxCount: -1, msgs: repeatMsg(small, 3), taken: 0, more: false},
 		{name: "max_count -2 is unlimited", maxCount: -2, msgs: repeatMsg(small, 3), taken: 3, more: false},
 		{name: "empty", msgs: nil, taken: 0, more: false},
