@@ -32,15 +32,6 @@ func newTestClient(t testing.TB, w *world, f *fakeNet, name string, p Platform, 
 	return c, e
 }
 
-func receivedBy(w *world, c *Client) []MessageReceived {
-	var out []MessageReceived
-	for _, ev := range eventsOf[MessageReceived](w) {
-		_ = c
-		out = append(out, ev)
-	}
-	return out
-}
-
 func TestBootstrapBuildsGuardsAndPaths(t *testing.T) {
 	w := newWorld()
 	f := newFakeNet(t, w, 40, 8)

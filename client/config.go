@@ -296,7 +296,7 @@ func (c Config) withDefaults() (Config, error) {
 		errs = append(errs, errors.New("no seed nodes: set Config.Seeds to the seed nodes' addresses"))
 	}
 	if c.Hops < 1 || c.Hops > 15 {
-		errs = append(errs, fmt.Errorf("Hops %d: a path needs 1 to 15 hops (the real apps use 3)", c.Hops))
+		errs = append(errs, fmt.Errorf("hops %d (Config.Hops): a path needs 1 to 15 hops (the real apps use 3)", c.Hops))
 	}
 	if c.Paths > 8 {
 		errs = append(errs, fmt.Errorf("Paths %d: at most 8 paths (the real apps use 2)", c.Paths))
