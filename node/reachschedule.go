@@ -6,6 +6,9 @@ import (
 	"time"
 )
 
+// The reachability schedule: which nodes to test, and when. It is pure bookkeeping; the tests
+// themselves (timers, pings, reports) are in reachping.go.
+
 // Reachability configures how a node tests other nodes (the storage server's peer pings) and
 // reports the results to the service-node list.
 type Reachability struct {

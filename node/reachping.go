@@ -7,6 +7,9 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 )
 
+// Reachability pings: the timer that asks the schedule (reachschedule.go) what is due, the
+// pings, and the reports to the registry.
+
 // scheduleReach arms the reachability timer for the scheduler's next due time. Only an active
 // node tests others (a decommissioned one does not, as in the storage server).
 func (n *Node) scheduleReach() {
