@@ -83,7 +83,7 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 		msg  string
 	}{
 		{"no seeds", Config{}, "no seed nodes"},
-		{"hops", Config{Seeds: seed, Hops: 16}, "Hops 16"},
+		{"hops", Config{Seeds: seed, Hops: 16}, "hops 16 (Config.Hops)"},
 		{"ttl", Config{Seeds: seed, TTL: time.Second}, "TTL 1s"},
 		{"parallel", Config{Seeds: seed, Poll: Profile{Interval: time.Second, Parallel: -1}}, "Poll.Parallel"},
 		{"interval", Config{Seeds: seed, Poll: Profile{Parallel: 1, Interval: -1}}, "Poll.Interval"},
