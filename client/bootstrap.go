@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/transport"
 )
 
 // installList replaces the pool with l.
@@ -60,7 +61,7 @@ func (c *Client) seedRound(try int) {
 	won := false
 	pending := len(c.cfg.Seeds)
 	for _, s := range c.cfg.Seeds {
-		req := actor.Request{Method: seedEndpoint, Body: body, Size: len(body) + httpOverhead}
+		req := post(s, seedEndpoint, transport.JSON, body)
 		c.env.Call(s, req, c.cfg.SeedTimeout, func(resp actor.Response, err error) {
 			if !c.alive(ep) || won {
 				return

@@ -17,16 +17,14 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/onion"
+	"github.com/sessionsim/sessionsim/protocol/transport"
 )
-
-// httpOverhead approximates the bytes an HTTPS request or response adds to its body (request
-// line or status line and headers), so that Request.Size is close to the real wire size.
-const httpOverhead = 200
 
 // Stats are a client's counters.
 type Stats struct {
@@ -178,7 +176,8 @@ func (c *Client) Start(env actor.Env) {
 
 // Handle implements actor.Actor. Clients serve nothing: every request gets 404.
 func (c *Client) Handle(_ actor.Addr, _ actor.Request, r actor.Responder) {
-	r.Respond(actor.Response{Status: 404, Body: []byte("not a service node"), Size: httpOverhead + 18})
+	const text = "not a service node"
+	r.Respond(actor.Response{Status: http.StatusNotFound, Body: []byte(text), Size: transport.HTTPSResponseSize(http.StatusNotFound, transport.Text, len(text))})
 }
 
 // GoOffline closes the app: polling stops, requests in flight are abandoned and their answers

@@ -8,6 +8,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/onion"
+	"github.com/sessionsim/sessionsim/protocol/transport"
 )
 
 // withPaths runs done once the client has its full set of paths (OK), or could not build them.
@@ -115,7 +116,7 @@ func (c *Client) selectGuards(done func(Failure)) {
 func (c *Client) testGuard(g nodeIdx, done func(bool)) {
 	addr := c.rt.dir.addr(g)
 	body := getSwarmRequest(c.id)
-	req := actor.Request{Method: storageEndpoint, Body: body, Size: len(body) + httpOverhead}
+	req := post(addr, storageEndpoint, transport.JSON, body)
 	c.env.Call(addr, req, c.cfg.GuardTestTimeout, func(resp actor.Response, err error) {
 		ok := err == nil && resp.Status == 200
 		c.observe(GuardTested{Guard: addr, OK: ok})
@@ -176,7 +177,7 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, rpc []byte, d
 	guardAddr := c.rt.dir.addr(guard)
 	start := c.env.Now()
 	c.stats.OnionRequests++
-	req := actor.Request{Method: onion.GuardEndpoint, Body: built.Body, Size: len(built.Body) + httpOverhead}
+	req := post(guardAddr, onion.GuardEndpoint, transport.Binary, built.Body)
 	reply := built.Reply
 	c.env.Call(guardAddr, req, c.cfg.RequestTimeout, func(resp actor.Response, err error) {
 		if !c.alive(ep) {

@@ -9,10 +9,12 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/transport"
 )
 
 // The client's side of the wire: requests built and answers read with protocol/storage and
@@ -27,6 +29,11 @@ const (
 // seedRequest is the desktop's get_n_service_nodes call to a seed node. Request bodies are
 // never changed once sent, so every client shares this one.
 var seedRequest = []byte(`{"jsonrpc":"2.0","method":"get_n_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true}}}`)
+
+// post is an HTTPS POST of body to endpoint at to, charged its exact size on the wire.
+func post(to actor.Addr, endpoint, contentType string, body []byte) actor.Request {
+	return actor.Request{Method: endpoint, Body: body, Size: transport.HTTPSRequestSize(to, endpoint, contentType, len(body))}
+}
 
 func pubkeyOf(id identity.ID) storage.Pubkey { return storage.Pubkey{Prefix: id[0], Key: id.Key()} }
 

@@ -29,24 +29,6 @@ func benchWorld(b *testing.B, mode cryptomode.Mode) (*simWorld, account, []actor
 	return w, acct, to
 }
 
-// call sends body to node at to from the client and runs the engine until the answer.
-func (w *simWorld) call(b *testing.B, to actor.Addr, body []byte) actor.Response {
-	var (
-		resp actor.Response
-		done bool
-	)
-	_ = w.e.Invoke(w.client.env.Self(), func() {
-		w.client.env.Call(to, actor.Request{Method: MethodStorageRPC, Body: body, Size: len(body) + httpRequestOverhead}, 10*time.Second,
-			func(r actor.Response, err error) { resp, done = r, err == nil })
-	})
-	for !done && w.e.Step() {
-	}
-	if !done {
-		b.Fatal("no answer")
-	}
-	return resp
-}
-
 // BenchmarkStoreInSim measures a client's store to a 7-node swarm on the engine: parse, checks,
 // forwards to the 6 other members, their stores and signatures, and the answer.
 func BenchmarkStoreInSim(b *testing.B) {

@@ -20,8 +20,21 @@
 //	sn.data            messages pushed on a swarm change (*DataBatch)
 //	sn.list            a service-node list pushed by the registry (*registry.List)
 //
-// Node-to-node bodies are typed values (the simulator copies nothing); their Size is the wire
-// size of the storage server's encoding.
+// Every request a node sends and every answer it gives is charged its exact size on the wire,
+// computed by the protocol library: the encoded body in its transport's framing
+// (protocol/transport: HTTPS to clients and servers, OxenMQ between nodes). Bodies that are
+// bytes (client RPCs and their answers, onion layers, text refusals) are measured as they are.
+// Node-to-node bodies that travel as Go values in the simulator (shared, never copied) are
+// charged the exact length of the encoding the storage server sends for them:
+//   - *Forward (sn.storage_cc): the forwarded request, bencoded (storage.ForwardSize);
+//   - a member's answer to a forward, *storage.StoreResult, *storage.HashesResult or
+//     *storage.ExpireResult, bencoded (storage.ForwardedStoreResultSize,
+//     storage.ForwardedHashesResultSize, storage.ForwardedExpireResultSize);
+//   - *DataBatch (sn.data): the pushed messages as one bencoded list (storage.PushSize of the
+//     messages' storage.PushedMessageSize);
+//   - *DataReady (sn.data_ready): the swarm ID, 8 bytes.
+//
+// The *registry.List on sn.list is the registry's to size.
 //
 // Two storage server versions are modelled (Config.Version): "2.11" (default), which keeps
 // failed forwards for retries and pushes data on swarm changes only after a ready handshake,

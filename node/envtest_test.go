@@ -19,7 +19,7 @@ type fakeWorld struct {
 	queue   fakeQueue
 	actors  map[actor.Addr]*fakeEnv
 	events  []observed
-	calls   []fakeCall // every Call made, in order
+	calls   []fakeCall // every Call made, in order, with its answer
 }
 
 type observed struct {
@@ -31,6 +31,8 @@ type observed struct {
 type fakeCall struct {
 	from, to actor.Addr
 	req      actor.Request
+	resp     actor.Response
+	answered bool // the callee responded (resp is its answer)
 }
 
 type fakeItem struct {
@@ -160,6 +162,7 @@ func (r *fakeResponder) Respond(resp actor.Response) {
 
 func (e *fakeEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration, done func(actor.Response, error)) {
 	w := e.w
+	call := len(w.calls)
 	w.calls = append(w.calls, fakeCall{from: e.self, to: to, req: req})
 	finished := false
 	finish := func(resp actor.Response, err error) {
@@ -177,6 +180,7 @@ func (e *fakeEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration, 
 			return
 		}
 		r := &fakeResponder{done: func(resp actor.Response) {
+			w.calls[call].resp, w.calls[call].answered = resp, true
 			w.schedule(dst.cursor.Add(w.latency), func() { finish(resp, nil) })
 		}}
 		dst.run(func() { dst.a.Handle(e.self, req, r) })

@@ -110,8 +110,8 @@ func (r MoveReason) String() string {
 	return "unknown"
 }
 
-// SwarmDataMoved: one batch of messages sent to another node because swarms changed. OK is
-// whether the receiver acknowledged it.
+// SwarmDataMoved: one batch of messages sent to another node because swarms changed. Bytes is
+// the push's size on the wire; OK is whether the receiver acknowledged it.
 type SwarmDataMoved struct {
 	To       [32]byte
 	Reason   MoveReason

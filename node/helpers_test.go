@@ -85,7 +85,7 @@ var clientAddr = addrN(9000)
 // rpc posts body to node i's /storage_rpc/v1 from the test client.
 func (tn *testNet) rpc(t testing.TB, i int, body []byte) actor.Response {
 	t.Helper()
-	resp, err := tn.w.direct(clientAddr, addrN(i), actor.Request{Method: MethodStorageRPC, Body: body, Size: len(body)}, time.Minute)
+	resp, err := tn.w.direct(clientAddr, addrN(i), actorReq(MethodStorageRPC, body), time.Minute)
 	require.NoError(t, err)
 	return resp
 }

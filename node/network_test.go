@@ -17,6 +17,7 @@ import (
 	"github.com/sessionsim/sessionsim/node/store/memory"
 	"github.com/sessionsim/sessionsim/protocol/storage"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
+	"github.com/sessionsim/sessionsim/protocol/transport"
 	"github.com/sessionsim/sessionsim/registry"
 	"github.com/sessionsim/sessionsim/sim"
 )
@@ -103,7 +104,7 @@ func (w *simWorld) spawn(s registry.Spec, list *registry.List) {
 }
 
 // store posts a store for a fresh account to a random member of its swarm (as the registry
-// has it) and returns the hash; the answer must be 200.
+// has it), runs until the answer, which must be 200, and returns the hash.
 func (w *simWorld) store(i int) (string, storage.Pubkey) {
 	list := w.reg.Published()
 	acct := accountIn(w.t, list, w.randomSwarm(list), realSuite, fmt.Sprintf("user-%d", i))
@@ -117,19 +118,29 @@ func (w *simWorld) store(i int) (string, storage.Pubkey) {
 			break
 		}
 	}
-	body := encode(r)
-	status := 0
-	require.NoError(w.t, w.e.Invoke(w.client.env.Self(), func() {
-		w.client.env.Call(to, actor.Request{Method: MethodStorageRPC, Body: body, Size: len(body) + httpRequestOverhead}, 10*time.Second,
-			func(resp actor.Response, err error) {
-				if err == nil {
-					status = resp.Status
-				}
-			})
-	}))
-	w.e.RunFor(time.Second)
-	require.Equal(w.t, 200, status)
+	resp := w.call(w.t, to, encode(r))
+	require.Equal(w.t, 200, resp.Status)
 	return storage.MessageHash(r.Pubkey, r.Namespace, r.Data), acct.pubkey
+}
+
+// call sends body to the node at to from the client, as a storage RPC, and runs the engine
+// until the answer.
+func (w *simWorld) call(t testing.TB, to actor.Addr, body []byte) actor.Response {
+	t.Helper()
+	var (
+		resp actor.Response
+		err  error
+		done bool
+	)
+	req := actor.Request{Method: MethodStorageRPC, Body: body, Size: transport.HTTPSRequestSize(to, MethodStorageRPC, transport.JSON, len(body))}
+	require.NoError(t, w.e.Invoke(w.client.env.Self(), func() {
+		w.client.env.Call(to, req, 10*time.Second, func(r actor.Response, e error) { resp, err, done = r, e, true })
+	}))
+	for !done && w.e.Step() {
+	}
+	require.True(t, done, "no answer")
+	require.NoError(t, err)
+	return resp
 }
 
 func (w *simWorld) randomSwarm(l *registry.List) swarm.ID {
@@ -157,7 +168,9 @@ func TestStoreReachesSwarmWithinOneSecond(t *testing.T) {
 	w.e.RunFor(5 * time.Second)
 	list := w.reg.Published()
 	for i := range 40 {
+		start := w.e.Now()
 		hash, pk := w.store(i)
+		assert.Less(t, w.e.Now().Sub(start), time.Second, "message %d answered", i)
 		owner, _ := list.Ring().Owner(swarm.Space(pk.Key))
 		var want [][32]byte
 		for _, p := range list.Members(owner) {

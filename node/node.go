@@ -38,14 +38,6 @@ const (
 	MethodList = "sn.list"
 )
 
-// Wire overheads added to body lengths: HTTP/1.1 request and response headers for the client
-// endpoints, and OxenMQ framing between nodes.
-const (
-	httpRequestOverhead  = 220
-	httpResponseOverhead = 160
-	mqOverhead           = 48
-)
-
 // Node is a service node: one storage server with its store. It implements actor.Actor and
 // actor.Stopper; all its methods run on its actor loop.
 type Node struct {
@@ -185,7 +177,7 @@ func (n *Node) Handle(from actor.Addr, req actor.Request, r actor.Responder) {
 	case MethodRelay:
 		n.handleRelay(from, req, r)
 	case MethodPing:
-		respondText(r, http.StatusOK, "")
+		respondText(r, overHTTPS, http.StatusOK, "")
 	case MethodForward:
 		n.handleForward(from, req, r)
 	case MethodData:
@@ -195,7 +187,7 @@ func (n *Node) Handle(from actor.Addr, req actor.Request, r actor.Responder) {
 	case MethodList:
 		n.handleListPush(from, req, r)
 	default:
-		respondText(r, http.StatusNotFound, "POST "+req.Method+" Not Found")
+		respondText(r, overHTTPS, http.StatusNotFound, "POST "+req.Method+" Not Found")
 	}
 }
 
@@ -263,17 +255,6 @@ func (rr randReader) Read(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
-}
-
-// respondText answers with a plain-text body.
-func respondText(r actor.Responder, status int, text string) {
-	body := []byte(text)
-	r.Respond(actor.Response{Status: status, Body: body, Size: len(body) + httpResponseOverhead})
-}
-
-// respondBytes answers with a body.
-func respondBytes(r actor.Responder, status int, body []byte) {
-	r.Respond(actor.Response{Status: status, Body: body, Size: len(body) + httpResponseOverhead})
 }
 
 // bodyBytes is a request's body as bytes (nil when it is not bytes).

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/onion"
+	"github.com/sessionsim/sessionsim/protocol/transport"
 )
 
 // Onion requests: a guard receives a framed request from a client, relays receive bencoded
@@ -17,12 +18,12 @@ import (
 // handleGuard serves MethodOnion.
 func (n *Node) handleGuard(from actor.Addr, req actor.Request, r actor.Responder) {
 	if !n.ready() {
-		n.notReady(r)
+		n.notReady(r, true)
 		return
 	}
 	body, ok := bodyBytes(req)
 	if !ok {
-		respondText(r, http.StatusBadRequest, "Error parsing onion request: body is not bytes")
+		respondText(r, overHTTPS, http.StatusBadRequest, "Error parsing onion request: body is not bytes")
 		return
 	}
 	in, err := onion.ParseGuardRequest(body)
@@ -37,11 +38,11 @@ func (n *Node) handleGuard(from actor.Addr, req actor.Request, r actor.Responder
 func (n *Node) handleRelay(from actor.Addr, req actor.Request, r actor.Responder) {
 	body, ok := bodyBytes(req)
 	if !ok {
-		respondMQ(r, http.StatusBadRequest, "Invalid internal onion request: body is not bytes")
+		respondText(r, overMQ, http.StatusBadRequest, "Invalid internal onion request: body is not bytes")
 		return
 	}
 	if !n.fromNode(from) {
-		respondMQ(r, http.StatusForbidden, "sender is not an active service node")
+		respondText(r, overMQ, http.StatusForbidden, "sender is not an active service node")
 		return
 	}
 	in, err := onion.ParseRelayRequest(body)
@@ -50,15 +51,15 @@ func (n *Node) handleRelay(from actor.Addr, req actor.Request, r actor.Responder
 		return
 	}
 	if !n.ready() {
-		n.notReady(r)
+		n.notReady(r, false)
 		return
 	}
 	n.peel(from, in, false, r)
 }
 
-func (n *Node) notReady(r actor.Responder) {
+func (n *Node) notReady(r actor.Responder, guard bool) {
 	e := onion.SnodeNotReady(n.keys.Ed25519Public)
-	respondText(r, e.Status(), e.Text())
+	respondText(r, hopLink(guard), e.Status(), e.Text())
 }
 
 // onionFailed answers a failure in plain text and records the hop.
@@ -69,7 +70,7 @@ func (n *Node) onionFailed(from actor.Addr, hop int, guard bool, r actor.Respond
 		status, text = oe.Status(), oe.Text()
 	}
 	n.env.Observe(OnionHop{From: from.Addr(), HopNo: hop, Guard: guard, Role: HopFailed, Status: status})
-	respondText(r, status, text)
+	respondText(r, hopLink(guard), status, text)
 }
 
 func (n *Node) peel(from actor.Addr, in onion.Request, guard bool, r actor.Responder) {
@@ -79,7 +80,7 @@ func (n *Node) peel(from actor.Addr, in onion.Request, guard bool, r actor.Respo
 		var oe *onion.Error
 		if errors.As(err, &oe) && oe.Encrypted() {
 			n.env.Observe(OnionHop{From: from.Addr(), HopNo: in.HopNo, Guard: guard, Role: HopFailed, Status: oe.Status()})
-			n.sealAndRespond(r, p, oe.Status(), []byte(oe.Text()))
+			n.sealAndRespond(r, guard, p, oe.Status(), []byte(oe.Text()))
 			return
 		}
 		n.onionFailed(from, in.HopNo, guard, r, err)
@@ -107,7 +108,7 @@ func (n *Node) relay(hop OnionHop, p onion.Peeled, r actor.Responder) {
 		return
 	}
 	body := p.Next.RelayBody()
-	req := actor.Request{Method: MethodRelay, Body: body, Size: len(body) + mqOverhead}
+	req := actor.Request{Method: MethodRelay, Body: body, Size: transport.MQRequestSize(MethodRelay, len(body))}
 	n.env.Call(next.Addr, req, n.cfg.RelayTimeout, func(resp actor.Response, err error) {
 		if err != nil {
 			n.hopError(hop, r, onion.RequestTimeout())
@@ -119,22 +120,22 @@ func (n *Node) relay(hop OnionHop, p onion.Peeled, r actor.Responder) {
 
 // deliver runs the RPC inside and seals its answer to the layer's key.
 func (n *Node) deliver(hop OnionHop, p onion.Peeled, r actor.Responder) {
-	n.serveJSON(p.Payload, ViaOnion, func(method string, owner [33]byte, status int, body []byte) {
-		hop.Method, hop.Owner, hop.Status = method, owner, status
+	n.serveJSON(p.Payload, ViaOnion, func(method string, owner [33]byte, o outcome) {
+		hop.Method, hop.Owner, hop.Status = method, owner, o.status
 		n.env.Observe(hop)
-		n.sealAndRespond(r, p, status, body)
+		n.sealAndRespond(r, hop.Guard, p, o.status, o.body)
 	})
 }
 
 // sealAndRespond encrypts {"status","body"} to the layer's key; the reply itself is a 200.
-func (n *Node) sealAndRespond(r actor.Responder, p onion.Peeled, status int, body []byte) {
+func (n *Node) sealAndRespond(r actor.Responder, guard bool, p onion.Peeled, status int, body []byte) {
 	sealed, cost, err := onion.SealNodeResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, onion.NodeResponse{Status: status, Body: body})
 	n.env.Work(cost)
 	if err != nil {
-		respondText(r, http.StatusInternalServerError, "request failed")
+		respondText(r, hopLink(guard), http.StatusInternalServerError, "request failed")
 		return
 	}
-	respondBytes(r, http.StatusOK, sealed)
+	respondBytes(r, hopLink(guard), http.StatusOK, transport.Binary, sealed)
 }
 
 // proxy posts the decrypted layer to a server, but only to one the world registered: the
@@ -145,7 +146,7 @@ func (n *Node) proxy(hop OnionHop, p onion.Peeled, r actor.Responder) {
 		n.hopError(hop, r, onion.ProxyFailed(false, "Could not resolve host name"))
 		return
 	}
-	req := actor.Request{Method: p.Routing.Target, Body: p.Payload, Size: len(p.Payload) + httpRequestOverhead}
+	req := actor.Request{Method: p.Routing.Target, Body: p.Payload, Size: transport.HTTPSRequestSize(to, p.Routing.Target, transport.Binary, len(p.Payload))}
 	n.env.Call(to, req, n.cfg.ProxyTimeout, func(resp actor.Response, err error) {
 		if err != nil {
 			timeout := errors.Is(err, actor.ErrTimeout)
@@ -164,7 +165,7 @@ func (n *Node) proxy(hop OnionHop, p onion.Peeled, r actor.Responder) {
 func (n *Node) hopError(hop OnionHop, r actor.Responder, e *onion.Error) {
 	hop.Status = e.Status()
 	n.env.Observe(hop)
-	respondText(r, e.Status(), e.Text())
+	respondText(r, hopLink(hop.Guard), e.Status(), e.Text())
 }
 
 // hopReply records the hop with the status the next node or server answered and passes that
@@ -173,5 +174,9 @@ func (n *Node) hopReply(hop OnionHop, r actor.Responder, resp actor.Response) {
 	hop.Status = resp.Status
 	n.env.Observe(hop)
 	b, _ := resp.Body.([]byte)
-	respondBytes(r, resp.Status, b)
+	contentType := transport.Binary // a sealed answer
+	if resp.Status != http.StatusOK {
+		contentType = transport.Text // a later hop's own failure
+	}
+	respondBytes(r, hopLink(hop.Guard), resp.Status, contentType, b)
 }

@@ -6,7 +6,9 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/node/store"
+	"github.com/sessionsim/sessionsim/protocol/storage"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
+	"github.com/sessionsim/sessionsim/protocol/transport"
 )
 
 // Swarm changes move data: a member pushes its swarm's messages to a newcomer, every node
@@ -42,11 +44,13 @@ type transfer struct {
 	tries   int
 }
 
-// serializedSize is a message's size in the storage server's push serialization: a bencoded
-// list of pubkey, hash, timestamp, expiry and data (namespace added).
-func serializedSize(m *store.Message) int {
-	return 2 + 36 + 2*15 + 8 + 4 + len(m.Hash) + 6 + m.Len()
+// pushedSize is a message's length in the push encoding.
+func pushedSize(m *store.Message) int {
+	return storage.PushedMessageSize(len(m.Hash), storage.Namespace(m.Namespace), m.Timestamp, m.Expiry, m.Len())
 }
+
+// dataReadyLen is the length of a DataReady body on the wire: the swarm ID, 8 bytes.
+const dataReadyLen = 8
 
 // onSwarmEvents starts the pushes a list change calls for.
 func (n *Node) onSwarmEvents(ev swarmEvents) {
@@ -139,7 +143,7 @@ func (n *Node) handshake(t *transfer) {
 		return
 	}
 	t.tries++
-	req := actor.Request{Method: MethodDataReady, Body: &DataReady{Swarm: t.swarm}, Size: mqOverhead + 8}
+	req := actor.Request{Method: MethodDataReady, Body: &DataReady{Swarm: t.swarm}, Size: transport.MQRequestSize(MethodDataReady, dataReadyLen)}
 	n.env.Call(t.to.Addr, req, n.cfg.HandshakeTimeout, func(resp actor.Response, err error) {
 		if err == nil && resp.Status == http.StatusOK {
 			n.push(t)
@@ -154,14 +158,14 @@ func (n *Node) handshake(t *transfer) {
 func (n *Node) push(t *transfer) {
 	type batch struct {
 		msgs []store.Message
-		size int // the sum of the messages' serialized sizes
+		size int // the sum of the messages' pushed sizes
 	}
 	var (
 		batches []batch
 		cur     batch
 	)
 	_ = n.st.EachInRange(t.key.rng, func(m store.Message) bool {
-		s := serializedSize(&m)
+		s := pushedSize(&m)
 		if len(cur.msgs) > 0 && cur.size+s > n.cfg.PushBatchBytes {
 			batches = append(batches, cur)
 			cur = batch{}
@@ -179,12 +183,11 @@ func (n *Node) push(t *transfer) {
 	}
 	pending, failed := len(batches), false
 	for _, b := range batches {
-		bytes := 3 + b.size // the messages in a bencoded list
-		req := actor.Request{Method: MethodData, Body: &DataBatch{Messages: b.msgs}, Size: bytes + mqOverhead}
+		req := actor.Request{Method: MethodData, Body: &DataBatch{Messages: b.msgs}, Size: transport.MQRequestSize(MethodData, storage.PushSize(b.size))}
 		count := len(b.msgs)
 		n.env.Call(t.to.Addr, req, n.cfg.PushTimeout, func(resp actor.Response, err error) {
 			ok := err == nil && resp.Status == http.StatusOK
-			n.env.Observe(SwarmDataMoved{To: t.to.Ed25519, Reason: t.reason, Messages: count, Bytes: bytes, OK: ok})
+			n.env.Observe(SwarmDataMoved{To: t.to.Ed25519, Reason: t.reason, Messages: count, Bytes: req.Size, OK: ok})
 			failed = failed || !ok
 			if pending--; pending > 0 {
 				return
@@ -206,18 +209,18 @@ func (n *Node) push(t *transfer) {
 func (n *Node) handleDataReady(from actor.Addr, req actor.Request, r actor.Responder) {
 	dr, ok := req.Body.(*DataReady)
 	if !ok || dr == nil {
-		respondMQ(r, http.StatusBadRequest, "invalid data_ready request")
+		respondText(r, overMQ, http.StatusBadRequest, "invalid data_ready request")
 		return
 	}
 	if !n.fromNode(from) {
-		respondMQ(r, http.StatusForbidden, "sender is not an active service node")
+		respondText(r, overMQ, http.StatusForbidden, "sender is not an active service node")
 		return
 	}
 	if !n.ready() || n.Swarm() != dr.Swarm {
-		respondMQ(r, http.StatusServiceUnavailable, "not ready")
+		respondText(r, overMQ, http.StatusServiceUnavailable, "not ready")
 		return
 	}
-	respondMQ(r, http.StatusOK, "OK")
+	respondText(r, overMQ, http.StatusOK, "OK")
 }
 
 // handleData stores a pushed batch. Like the storage server, it takes whatever a service node
@@ -225,16 +228,16 @@ func (n *Node) handleDataReady(from actor.Addr, req actor.Request, r actor.Respo
 func (n *Node) handleData(from actor.Addr, req actor.Request, r actor.Responder) {
 	b, ok := req.Body.(*DataBatch)
 	if !ok || b == nil {
-		respondMQ(r, http.StatusBadRequest, "invalid data batch")
+		respondText(r, overMQ, http.StatusBadRequest, "invalid data batch")
 		return
 	}
 	if !n.fromNode(from) {
-		respondMQ(r, http.StatusForbidden, "sender is not an active service node")
+		respondText(r, overMQ, http.StatusForbidden, "sender is not an active service node")
 		return
 	}
 	res, err := n.st.StoreBatch(b.Messages)
 	if err != nil {
-		respondMQ(r, http.StatusInternalServerError, "failed to save batch")
+		respondText(r, overMQ, http.StatusInternalServerError, "failed to save batch")
 		return
 	}
 	for i := range b.Messages {
@@ -244,7 +247,7 @@ func (n *Node) handleData(from actor.Addr, req actor.Request, r actor.Responder)
 			New: res[i] == store.New, Source: FromSwarmPush,
 		})
 	}
-	respondMQ(r, http.StatusOK, "")
+	respondText(r, overMQ, http.StatusOK, "")
 }
 
 // fromNode reports whether from is the storage address of a funded node in the node's list:
@@ -252,10 +255,4 @@ func (n *Node) handleData(from actor.Addr, req actor.Request, r actor.Responder)
 func (n *Node) fromNode(from actor.Addr) bool {
 	_, ok := n.view.fromAddr(from)
 	return ok
-}
-
-// respondMQ answers a node-to-node command.
-func respondMQ(r actor.Responder, status int, text string) {
-	body := []byte(text)
-	r.Respond(actor.Response{Status: status, Body: body, Size: len(body) + mqOverhead})
 }

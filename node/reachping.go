@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/transport"
 )
 
 // Reachability pings: the timer that asks the schedule (reachschedule.go) what is due, the
@@ -50,7 +51,7 @@ func (n *Node) runReach() {
 
 // testReach pings p; a 200 within the timeout passes.
 func (n *Node) testReach(p Peer, previousFailures int) {
-	req := actor.Request{Method: MethodPing, Size: httpRequestOverhead}
+	req := actor.Request{Method: MethodPing, Size: transport.HTTPSRequestSize(p.Addr, MethodPing, "", 0)}
 	n.env.Call(p.Addr, req, n.cfg.Reachability.Timeout, func(resp actor.Response, err error) {
 		passed := err == nil && resp.Status == http.StatusOK
 		n.env.Observe(ReachTested{Target: p.Ed25519, Passed: passed, PreviousFailures: previousFailures})

@@ -49,14 +49,14 @@ func (n *Node) reportReach(tested [32]byte, passed bool) {
 // handleListPush takes a list the registry pushed.
 func (n *Node) handleListPush(from actor.Addr, req actor.Request, r actor.Responder) {
 	if n.hasRegistry() && from.Addr() != n.cfg.Registry.Addr() {
-		respondMQ(r, http.StatusForbidden, "lists come from the node's oxend")
+		respondText(r, overMQ, http.StatusForbidden, "lists come from the node's oxend")
 		return
 	}
 	l, ok := req.Body.(*registry.List)
 	if !ok || l == nil {
-		respondMQ(r, http.StatusBadRequest, "invalid list")
+		respondText(r, overMQ, http.StatusBadRequest, "invalid list")
 		return
 	}
 	n.applyList(l)
-	respondMQ(r, http.StatusOK, "")
+	respondText(r, overMQ, http.StatusOK, "")
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/storage"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
+	"github.com/sessionsim/sessionsim/protocol/transport"
 )
 
 // Replication of recursive requests (store, delete, delete_all, delete_before, expire,
@@ -30,8 +32,6 @@ type Forward struct {
 	Received int64
 	// Retry marks a repeated forward.
 	Retry bool
-	// Size is the request's wire size.
-	Size int
 }
 
 // peerResult is one member's answer to a forward.
@@ -80,7 +80,7 @@ func (n *Node) forward(fw *Forward, hash string, expiry int64, done func([]peerR
 }
 
 func (n *Node) sendForward(p Peer, fw *Forward, done func(peerResult)) {
-	req := actor.Request{Method: MethodForward, Body: fw, Size: fw.Size + mqOverhead}
+	req := actor.Request{Method: MethodForward, Body: fw, Size: transport.MQRequestSize(MethodForward, storage.ForwardSize(fw.Request))}
 	n.env.Call(p.Addr, req, n.cfg.ForwardTimeout, func(resp actor.Response, err error) {
 		res := peerResult{peer: p}
 		if err != nil {
@@ -134,7 +134,7 @@ func newRetryQueue(n *Node) *retryQueue { return &retryQueue{n: n} }
 func (q *retryQueue) len() int { return q.pending }
 
 func (q *retryQueue) add(p Peer, fw *Forward, hash string, expiry int64) {
-	it := &retryItem{peer: p, fw: &Forward{Request: fw.Request, Received: fw.Received, Retry: true, Size: fw.Size}, hash: hash, expiry: expiry, first: q.n.env.Now()}
+	it := &retryItem{peer: p, fw: &Forward{Request: fw.Request, Received: fw.Received, Retry: true}, hash: hash, expiry: expiry, first: q.n.env.Now()}
 	q.pending++
 	q.n.env.After(q.n.cfg.RetryFirst, func() { q.attempt(it) })
 }
@@ -196,25 +196,17 @@ func failureOf(r peerResult) *storage.Failure {
 	return &storage.Failure{BadPeerResponse: true}
 }
 
-// forwardSize estimates a forwarded request's size on the swarm link (bencoded, binary data).
-func forwardSize(req storage.Request) int {
-	if s, ok := req.(*storage.Store); ok {
-		return len(s.Data) + 230
-	}
-	return len(storage.EncodeRequest(req))
-}
-
-// resultSize estimates a member's result on the swarm link.
+// resultSize is the length of a member's encoded result to a forward.
 func resultSize(res any) int {
 	switch r := res.(type) {
 	case *storage.StoreResult:
-		return 20 + len(r.Hash) + 64 + 20
+		return storage.ForwardedStoreResultSize(r)
 	case *storage.HashesResult:
-		return 90 + (storage.HashLen+3)*len(r.Hashes) + 8*len(r.ByNamespace)
+		return storage.ForwardedHashesResultSize(r)
 	case *storage.ExpireResult:
-		return 90 + (storage.HashLen+3)*len(r.Updated) + 16*len(r.Expiries) + (storage.HashLen+20)*len(r.Unchanged)
+		return storage.ForwardedExpireResultSize(r)
 	}
-	return 64
+	panic(fmt.Sprintf("node: no encoding for a forward result of type %T", res))
 }
 
 func hexKey(k [32]byte) string { return hex.EncodeToString(k[:]) }

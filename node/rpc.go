@@ -11,6 +11,7 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/storage"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
+	"github.com/sessionsim/sessionsim/protocol/transport"
 )
 
 // The storage RPC: parse, check the account's swarm (421 with the right swarm otherwise), run
@@ -26,48 +27,57 @@ type rpcCtx struct {
 	fw *Forward
 }
 
-// outcome is the node's answer to one request: status and body for clients; for a forward,
-// the node's own typed result (result) on success.
+// outcome is the node's answer to one request: status and body for clients (JSON, or plain
+// text when text is set); for a forward, the node's own typed result (result) on success.
 type outcome struct {
 	status int
 	body   []byte
+	text   bool
 	result any
 }
 
-func textOutcome(status int, text string) outcome { return outcome{status: status, body: []byte(text)} }
+func textOutcome(status int, text string) outcome {
+	return outcome{status: status, body: []byte(text), text: true}
+}
 
 func errOutcome(err error) outcome {
 	status, text := storage.ErrorBody(err)
-	return outcome{status: status, body: text}
+	return outcome{status: status, body: text, text: true}
+}
+
+// respondOutcome answers a client's direct RPC.
+func respondOutcome(r actor.Responder, o outcome) {
+	contentType := transport.JSON
+	if o.text {
+		contentType = transport.Text
+	}
+	respondBytes(r, overHTTPS, o.status, contentType, o.body)
 }
 
 // rpcDone receives the answer to a client RPC with what the request named, for events.
-type rpcDone func(method string, owner [33]byte, status int, body []byte)
+type rpcDone func(method string, owner [33]byte, o outcome)
 
 // handleStorageRPC serves MethodStorageRPC: readiness, the per-IP rate limit, then the RPC.
 func (n *Node) handleStorageRPC(from actor.Addr, req actor.Request, r actor.Responder) {
 	if !n.ready() {
-		respondText(r, http.StatusServiceUnavailable, "Service node is not ready: not in any swarm\n")
+		respondText(r, overHTTPS, http.StatusServiceUnavailable, "Service node is not ready: not in any swarm\n")
 		return
 	}
 	if !n.limiter.Allow(from.Addr(), n.env.Now()) {
 		n.env.Observe(RateLimited{From: from.Addr()})
-		respondText(r, http.StatusTooManyRequests, "Too Many Requests\n")
+		respondText(r, overHTTPS, http.StatusTooManyRequests, "Too Many Requests\n")
 		return
 	}
 	body, ok := bodyBytes(req)
 	if !ok {
-		respondText(r, http.StatusBadRequest, "invalid json")
+		respondText(r, overHTTPS, http.StatusBadRequest, "invalid json")
 		return
 	}
 	if len(body) > storage.MaxBodySize {
-		status, text := storage.ErrorBody(storage.ErrBodyTooLarge)
-		respondBytes(r, status, text)
+		respondOutcome(r, errOutcome(storage.ErrBodyTooLarge))
 		return
 	}
-	n.serveJSON(body, ViaDirect, func(_ string, _ [33]byte, status int, out []byte) {
-		respondBytes(r, status, out)
-	})
+	n.serveJSON(body, ViaDirect, func(_ string, _ [33]byte, o outcome) { respondOutcome(r, o) })
 }
 
 // serveJSON parses and serves one RPC body.
@@ -76,12 +86,12 @@ func (n *Node) serveJSON(body []byte, via Via, done rpcDone) {
 	if err != nil {
 		o := errOutcome(err)
 		n.env.Observe(RequestServed{Method: "", Via: via, Status: o.status})
-		done("", [33]byte{}, o.status, o.body)
+		done("", [33]byte{}, o)
 		return
 	}
 	owner, _ := accountOf(req)
 	n.serve(req, rpcCtx{via: via}, func(o outcome) {
-		done(req.Method(), owner, o.status, o.body)
+		done(req.Method(), owner, o)
 	})
 }
 
@@ -232,7 +242,7 @@ func (n *Node) rpcStore(r *storage.Store, ctx rpcCtx, done func(outcome)) {
 	}
 	if ctx.fw == nil {
 		pending++
-		fw := &Forward{Request: r, Received: now, Size: forwardSize(r)}
+		fw := &Forward{Request: r, Received: now}
 		n.forward(fw, hash, r.Expiry, func(res []peerResult) {
 			peers = res
 			reply()
@@ -308,7 +318,7 @@ func recursive[T any](n *Node, req storage.Request, ctx rpcCtx, own func() (T, *
 	}
 	if ctx.fw == nil {
 		pending++
-		fw := &Forward{Request: req, Received: now, Size: forwardSize(req)}
+		fw := &Forward{Request: req, Received: now}
 		n.forward(fw, "", 0, func(res []peerResult) {
 			peers = res
 			reply()
@@ -561,27 +571,27 @@ func (n *Node) serveBatch(b *storage.Batch, ctx rpcCtx, done func(outcome)) {
 func (n *Node) handleForward(from actor.Addr, req actor.Request, r actor.Responder) {
 	fw, ok := req.Body.(*Forward)
 	if !ok || fw == nil || fw.Request == nil {
-		respondMQ(r, http.StatusBadRequest, "invalid request: received invalid forwarded non-forwardable request")
+		respondText(r, overMQ, http.StatusBadRequest, "invalid request: received invalid forwarded non-forwardable request")
 		return
 	}
 	if !n.fromNode(from) {
-		respondMQ(r, http.StatusForbidden, "sender is not an active service node")
+		respondText(r, overMQ, http.StatusForbidden, "sender is not an active service node")
 		return
 	}
 	if !n.ready() {
-		respondMQ(r, http.StatusServiceUnavailable, "Service node is not ready: not in any swarm")
+		respondText(r, overMQ, http.StatusServiceUnavailable, "Service node is not ready: not in any swarm")
 		return
 	}
 	if !forwardable(fw.Request) {
-		respondMQ(r, http.StatusBadRequest, "invalid request: received invalid forwarded non-forwardable request")
+		respondText(r, overMQ, http.StatusBadRequest, "invalid request: received invalid forwarded non-forwardable request")
 		return
 	}
 	n.serve(fw.Request, rpcCtx{via: ViaPeer, fw: fw}, func(o outcome) {
 		if o.result != nil {
-			r.Respond(actor.Response{Status: o.status, Body: o.result, Size: resultSize(o.result) + mqOverhead})
+			respond(r, overMQ, o.status, "", o.result, resultSize(o.result))
 			return
 		}
-		respondMQ(r, o.status, string(o.body))
+		respondBytes(r, overMQ, o.status, transport.Text, o.body)
 	})
 }
 

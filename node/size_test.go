@@ -1,0 +1,169 @@
+package node
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/onion"
+	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/transport"
+)
+
+// TestChargedSizesAreEncodedSizes runs every kind of message a node sends or answers in real
+// crypto and checks the size charged to the network against the length of its encoding in the
+// transport's framing. Bodies that are bytes are measured as they are; node-to-node bodies
+// that travel as Go values are measured with protocol/storage's size functions, which its own
+// tests check against an independent bencoder.
+func TestChargedSizesAreEncodedSizes(t *testing.T) {
+	serverAddr := addrN(8000)
+	tn := newTestNet(t, testSwarms, perSwarm, Config{Suite: realSuite, Servers: map[string]actor.Addr{"files.example": serverAddr}})
+	tn.w.add(serverAddr, &fileServer{})
+	home := testSwarms[1]
+	members := tn.membersOf(home)
+	acct := accountIn(t, tn.list, home, realSuite, "sizes")
+	rnd := randReader{rand.New(rand.NewPCG(3, 4))}
+
+	// Client RPCs and their forwards: store, retrieve, delete, expire, and one at the wrong
+	// swarm.
+	var hashes []string
+	for i := range 3 {
+		st := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte(fmt.Sprintf("message %d of some length", i)))
+		require.Equal(t, http.StatusOK, tn.rpc(t, members[0], encode(st)).Status)
+		hashes = append(hashes, storage.MessageHash(st.Pubkey, st.Namespace, st.Data))
+	}
+	tn.w.runFor(time.Second)
+	retrieve := &storage.Retrieve{Pubkey: acct.pubkey}
+	retrieve.Sign(acct.signer, nowMS(tn))
+	require.Equal(t, http.StatusOK, tn.rpc(t, members[1], encode(retrieve)).Status)
+	ex := &storage.Expire{Pubkey: acct.pubkey, Messages: hashes[:2], Expiries: []int64{nowMS(tn) + 60_000}, Mode: storage.ExpireShorten}
+	ex.Sign(acct.signer)
+	require.Equal(t, http.StatusOK, tn.rpc(t, members[0], encode(ex)).Status)
+	del := &storage.Delete{Pubkey: acct.pubkey, Messages: hashes[2:]}
+	del.Sign(acct.signer)
+	require.Equal(t, http.StatusOK, tn.rpc(t, members[0], encode(del)).Status)
+	require.Equal(t, http.StatusMisdirectedRequest, tn.rpc(t, tn.membersOf(testSwarms[0])[0], encode(retrieve)).Status)
+
+	// Onion requests: to a node through three hops, and to a server.
+	guard, mid, last := tn.membersOf(testSwarms[0])[0], tn.membersOf(testSwarms[0])[1], tn.membersOf(testSwarms[2])[0]
+	path := onion.Path{Hops: []onion.Node{onionNode(tn, guard), onionNode(tn, mid), onionNode(tn, last)}}
+	built, err := onion.BuildToNode(realSuite, rnd, path, onionNode(tn, members[2]), encode(retrieve))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, postOnion(t, tn, guard, built.Body).Status)
+	built, err = onion.BuildToServer(realSuite, rnd, path, onion.Server{Host: "files.example", X25519: [32]byte{9}}, onion.V4Request{Method: "GET", Endpoint: "/file/1"})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, postOnion(t, tn, guard, built.Body).Status)
+
+	// A newcomer in the swarm: the members push it the swarm's messages.
+	j := tn.joiner(t, Config{Suite: realSuite})
+	tn.setList(withNode(tn.list, Peer{Ed25519: tn.keys[j].Ed25519Public, X25519: tn.keys[j].X25519Public, Addr: addrN(j), Swarm: home}))
+	tn.w.runFor(time.Minute)
+
+	// A reachability test.
+	e := tn.w.actors[addrN(0)]
+	peer, ok := tn.nodes[0].view.find(tn.keys[1].Ed25519Public)
+	require.True(t, ok)
+	e.run(func() { tn.nodes[0].testReach(peer, 0) })
+	tn.w.runFor(time.Minute)
+
+	mqReply := func(bodyLen int) int { return transport.MQReplySize(3, bodyLen) }
+	body := func(v any) int {
+		b, ok := v.([]byte)
+		require.True(t, ok, "a %T body", v)
+		return len(b)
+	}
+	tests := []struct {
+		name  string
+		reply bool // the size checked is the answer's, not the request's
+		match func(c fakeCall) bool
+		want  func(c fakeCall) int
+	}{
+		{"client RPC answer (JSON)", true,
+			func(c fakeCall) bool {
+				return c.req.Method == MethodStorageRPC && c.resp.Status != http.StatusBadRequest
+			},
+			func(c fakeCall) int {
+				return transport.HTTPSResponseSize(c.resp.Status, transport.JSON, body(c.resp.Body))
+			}},
+		{"forward to a swarm peer", false,
+			func(c fakeCall) bool { return c.req.Method == MethodForward },
+			func(c fakeCall) int {
+				return transport.MQRequestSize(MethodForward, storage.ForwardSize(c.req.Body.(*Forward).Request))
+			}},
+		{"peer's store result", true,
+			func(c fakeCall) bool { _, ok := c.resp.Body.(*storage.StoreResult); return ok },
+			func(c fakeCall) int {
+				return mqReply(storage.ForwardedStoreResultSize(c.resp.Body.(*storage.StoreResult)))
+			}},
+		{"peer's delete result", true,
+			func(c fakeCall) bool { _, ok := c.resp.Body.(*storage.HashesResult); return ok },
+			func(c fakeCall) int {
+				return mqReply(storage.ForwardedHashesResultSize(c.resp.Body.(*storage.HashesResult)))
+			}},
+		{"peer's expire result", true,
+			func(c fakeCall) bool { _, ok := c.resp.Body.(*storage.ExpireResult); return ok },
+			func(c fakeCall) int {
+				return mqReply(storage.ForwardedExpireResultSize(c.resp.Body.(*storage.ExpireResult)))
+			}},
+		{"onion hop forward", false,
+			func(c fakeCall) bool { return c.req.Method == MethodRelay },
+			func(c fakeCall) int { return transport.MQRequestSize(MethodRelay, body(c.req.Body)) }},
+		{"onion reply to the previous hop", true,
+			func(c fakeCall) bool { return c.req.Method == MethodRelay },
+			func(c fakeCall) int { return mqReply(body(c.resp.Body)) }},
+		{"onion reply to the client", true,
+			func(c fakeCall) bool { return c.req.Method == MethodOnion },
+			func(c fakeCall) int {
+				return transport.HTTPSResponseSize(c.resp.Status, transport.Binary, body(c.resp.Body))
+			}},
+		{"proxied request to a server", false,
+			func(c fakeCall) bool { return c.to == serverAddr },
+			func(c fakeCall) int {
+				return transport.HTTPSRequestSize(serverAddr, c.req.Method, transport.Binary, body(c.req.Body))
+			}},
+		{"ready handshake", false,
+			func(c fakeCall) bool { return c.req.Method == MethodDataReady },
+			func(c fakeCall) int { return transport.MQRequestSize(MethodDataReady, 8) }},
+		{"replication push", false,
+			func(c fakeCall) bool { return c.req.Method == MethodData },
+			func(c fakeCall) int {
+				sum := 0
+				for _, m := range c.req.Body.(*DataBatch).Messages {
+					sum += storage.PushedMessageSize(len(m.Hash), storage.Namespace(m.Namespace), m.Timestamp, m.Expiry, m.Len())
+				}
+				return transport.MQRequestSize(MethodData, storage.PushSize(sum))
+			}},
+		{"push acknowledged", true,
+			func(c fakeCall) bool { return c.req.Method == MethodData },
+			func(c fakeCall) int { return mqReply(body(c.resp.Body)) }},
+		{"reachability ping", false,
+			func(c fakeCall) bool { return c.req.Method == MethodPing },
+			func(c fakeCall) int { return transport.HTTPSRequestSize(c.to, MethodPing, "", 0) }},
+		{"ping answer", true,
+			func(c fakeCall) bool { return c.req.Method == MethodPing },
+			func(c fakeCall) int { return transport.HTTPSResponseSize(c.resp.Status, transport.Text, 0) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			seen := 0
+			for _, c := range tn.w.calls {
+				if tc.reply && !c.answered || !tc.match(c) {
+					continue
+				}
+				seen++
+				got := c.req.Size
+				if tc.reply {
+					got = c.resp.Size
+				}
+				assert.Equal(t, tc.want(c), got, "%s from %v to %v", c.req.Method, c.from, c.to)
+			}
+			require.Positive(t, seen, "the run sent no %s", tc.name)
+		})
+	}
+}
