@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -86,4 +87,31 @@ func benchRetrieve(b *testing.B, mode cryptomode.Mode) {
 		i++
 	}
 	b.ReportMetric(float64(w.e.Now().Sub(start).Microseconds())/float64(i), "virtual-us/op")
+}
+
+// BenchmarkIdleNodeHeap reports the heap an idle node adds to a world on the engine (store
+// empty, list applied, timers running for a minute; its host and its registry entry included),
+// from the difference between two world sizes, so that the fixed cost of the engine and the
+// registry cancels. It is a benchmark rather than a test because the figure follows the Go
+// runtime's allocator and map growth, and nothing requires a node to stay under a given size;
+// scenarios.BenchmarkMemoryPerNode gives the whole-world figure.
+func BenchmarkIdleNodeHeap(b *testing.B) {
+	const small, large = 200, 2000
+	var per float64
+	for b.Loop() {
+		per = float64(int64(idleHeap(b, large))-int64(idleHeap(b, small))) / (large - small)
+	}
+	b.ReportMetric(per, "bytes/node")
+}
+
+// idleHeap builds a world of n idle nodes, runs it for a minute and returns the live heap.
+func idleHeap(b *testing.B, n int) uint64 {
+	cfg := Config{Suite: cryptomode.New(cryptomode.Modeled, cryptomode.DefaultCosts)}
+	w := newSimWorld(b, n, cfg, registry.Config{})
+	w.e.RunFor(time.Minute)
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	runtime.KeepAlive(w)
+	return m.HeapAlloc
 }
