@@ -50,6 +50,7 @@ type fakeNet struct {
 	intercept   func(dest *fakeNode, r storage.Request) (int, []byte, bool) // scripted RPC answers
 	garbleReply bool                                                        // the destination's reply does not decrypt
 	requests    map[string]int                                              // RPC methods seen at destinations
+	served      map[string]int                                              // times retrieves returned each message, by hash
 	moved       map[storage.Pubkey]int                                      // accounts not in their usual swarm
 }
 
@@ -61,7 +62,7 @@ func newFakeNet(t testing.TB, w *world, n, swarmSize int) *fakeNet {
 		seeds:  []actor.Addr{netip.MustParseAddrPort("198.51.100.1:443")},
 		swarms: max(1, n/swarmSize), msgs: map[string][]storage.RetrievedMessage{},
 		rnd: rand.New(rand.NewPCG(9, 9)), now: func() time.Time { return w.now },
-		requests: map[string]int{},
+		requests: map[string]int{}, served: map[string]int{},
 	}
 	for k := range n {
 		keys := identity.Derive(7, fmt.Sprintf("node-%d", k))
@@ -244,6 +245,9 @@ func (f *fakeNet) handle(n *fakeNode, r storage.Request) (int, []byte) {
 			if i := slices.IndexFunc(all, func(m storage.RetrievedMessage) bool { return m.Hash == r.LastHash }); i >= 0 {
 				start = i + 1
 			}
+		}
+		for _, m := range all[start:] {
+			f.served[m.Hash]++
 		}
 		resp := &storage.RetrieveResponse{Messages: all[start:], T: t, HF: storage.HF{19, 3}}
 		return 200, resp.Append(nil)
