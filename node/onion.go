@@ -132,7 +132,8 @@ func (n *Node) sealAndRespond(r actor.Responder, guard bool, p onion.Peeled, sta
 	sealed, cost, err := onion.SealNodeResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, onion.NodeResponse{Status: status, Body: body})
 	n.env.Work(cost)
 	if err != nil {
-		respondText(r, hopLink(guard), http.StatusInternalServerError, "request failed")
+		o := errOutcome(err)
+		respondBytes(r, hopLink(guard), o.status, transport.Text, o.body)
 		return
 	}
 	respondBytes(r, hopLink(guard), http.StatusOK, transport.Binary, sealed)

@@ -254,7 +254,7 @@ func (n *Node) rpcStore(r *storage.Store, ctx rpcCtx, done func(outcome)) {
 	if err != nil {
 		ownEntry.Failed = &storage.Failure{QueryFailure: true, Reason: err.Error()}
 		if ctx.fw != nil {
-			done(textOutcome(http.StatusInternalServerError, "request failed"))
+			done(errOutcome(err))
 			return
 		}
 		reply()
@@ -358,8 +358,10 @@ func swarmEntries[T any](self storage.SwarmEntry[T], peers []peerResult) []stora
 	return entries
 }
 
-func dbFailure() *outcome {
-	o := textOutcome(http.StatusInternalServerError, "request failed")
+// dbFailure is the answer to a failed store operation: the server hides the cause behind a 500
+// "request failed".
+func dbFailure(err error) *outcome {
+	o := errOutcome(err)
 	return &o
 }
 
@@ -379,7 +381,7 @@ func (n *Node) rpcDelete(r *storage.Delete, ctx rpcCtx, done func(outcome)) {
 	recursive(n, r, ctx, func() (storage.HashesResult, *outcome) {
 		deleted, err := n.st.Delete(ownerOf(r.Pubkey), r.Messages)
 		if err != nil {
-			return storage.HashesResult{}, dbFailure()
+			return storage.HashesResult{}, dbFailure(err)
 		}
 		res, cost := storage.NewDeleteResult(n.cfg.Suite, n.keys.Ed25519Private, r, deleted)
 		n.env.Work(cost)
@@ -391,7 +393,7 @@ func (n *Node) rpcDeleteAll(r *storage.DeleteAll, ctx rpcCtx, done func(outcome)
 	recursive(n, r, ctx, func() (storage.HashesResult, *outcome) {
 		deleted, err := n.st.DeleteAll(ownerOf(r.Pubkey), scopeOf(r.Namespace))
 		if err != nil {
-			return storage.HashesResult{}, dbFailure()
+			return storage.HashesResult{}, dbFailure(err)
 		}
 		res, cost := storage.NewDeleteAllResult(n.cfg.Suite, n.keys.Ed25519Private, r, nsHashes(deleted))
 		n.env.Work(cost)
@@ -403,7 +405,7 @@ func (n *Node) rpcDeleteBefore(r *storage.DeleteBefore, ctx rpcCtx, done func(ou
 	recursive(n, r, ctx, func() (storage.HashesResult, *outcome) {
 		deleted, err := n.st.DeleteBefore(ownerOf(r.Pubkey), scopeOf(r.Namespace), r.Before)
 		if err != nil {
-			return storage.HashesResult{}, dbFailure()
+			return storage.HashesResult{}, dbFailure(err)
 		}
 		res, cost := storage.NewDeleteBeforeResult(n.cfg.Suite, n.keys.Ed25519Private, r, nsHashes(deleted))
 		n.env.Work(cost)
@@ -419,7 +421,7 @@ func (n *Node) rpcExpireAll(r *storage.ExpireAll, ctx rpcCtx, done func(outcome)
 	recursive(n, r, ctx, func() (storage.HashesResult, *outcome) {
 		updated, err := n.st.ExpireAll(ownerOf(r.Pubkey), scopeOf(r.Namespace), r.Expiry)
 		if err != nil {
-			return storage.HashesResult{}, dbFailure()
+			return storage.HashesResult{}, dbFailure(err)
 		}
 		res, cost := storage.NewExpireAllResult(n.cfg.Suite, n.keys.Ed25519Private, r, nsHashes(updated))
 		n.env.Work(cost)
@@ -444,7 +446,7 @@ func (n *Node) rpcExpire(r *storage.Expire, ctx rpcCtx, done func(outcome)) {
 		if len(applied) == 1 {
 			u, err := n.st.Expire(owner, r.Messages, applied[0], mode)
 			if err != nil {
-				return storage.ExpireResult{}, dbFailure()
+				return storage.ExpireResult{}, dbFailure(err)
 			}
 			updated = u
 		} else {
@@ -454,7 +456,7 @@ func (n *Node) rpcExpire(r *storage.Expire, ctx rpcCtx, done func(outcome)) {
 				}
 				u, err := n.st.Expire(owner, []string{h}, applied[i], mode)
 				if err != nil {
-					return storage.ExpireResult{}, dbFailure()
+					return storage.ExpireResult{}, dbFailure(err)
 				}
 				updated = append(updated, u...)
 			}
@@ -476,7 +478,7 @@ func (n *Node) rpcExpire(r *storage.Expire, ctx rpcCtx, done func(outcome)) {
 			if len(rest) > 0 {
 				cur, err := n.st.GetExpiries(owner, rest)
 				if err != nil {
-					return storage.ExpireResult{}, dbFailure()
+					return storage.ExpireResult{}, dbFailure(err)
 				}
 				for _, c := range cur {
 					unchanged = append(unchanged, storage.HashExpiry{Hash: c.Hash, Expiry: c.Expiry})
@@ -494,7 +496,7 @@ func (n *Node) rpcExpire(r *storage.Expire, ctx rpcCtx, done func(outcome)) {
 func (n *Node) rpcGetExpiries(r *storage.GetExpiries) outcome {
 	cur, err := n.st.GetExpiries(ownerOf(r.Pubkey), r.Messages)
 	if err != nil {
-		return textOutcome(http.StatusInternalServerError, "request failed")
+		return errOutcome(err)
 	}
 	res := storage.GetExpiriesResponse{Expiries: make([]storage.HashExpiry, len(cur))}
 	for i, c := range cur {
