@@ -33,6 +33,19 @@ func newTestClient(t testing.TB, w *world, f *fakeNet, name string, p Platform, 
 	return c, e
 }
 
+// twoClients starts alice and bob on a fake network of 40 nodes in swarms of 8, with their
+// platforms and a change to alice's config (nil for none), and runs ten seconds so that both
+// have paths.
+func twoClients(t testing.TB, alicePlatform, bobPlatform Platform, aliceConfig func(*Config)) (w *world, f *fakeNet, alice *Client, ea *env, bob *Client, eb *env) {
+	t.Helper()
+	w = newWorld()
+	f = newFakeNet(t, w, 40, 8)
+	alice, ea = newTestClient(t, w, f, "alice", alicePlatform, aliceConfig)
+	bob, eb = newTestClient(t, w, f, "bob", bobPlatform, nil)
+	w.runFor(10 * time.Second)
+	return w, f, alice, ea, bob, eb
+}
+
 func TestBootstrapBuildsGuardsAndPaths(t *testing.T) {
 	w := newWorld()
 	f := newFakeNet(t, w, 40, 8)
@@ -73,11 +86,7 @@ func TestSendIsDeliveredOnce(t *testing.T) {
 	}{{Desktop, true}, {IOS, true}, {Android, false}} {
 		p := tc.platform
 		t.Run(p.String(), func(t *testing.T) {
-			w := newWorld()
-			f := newFakeNet(t, w, 40, 8)
-			alice, ea := newTestClient(t, w, f, "alice", p, nil)
-			bob, _ := newTestClient(t, w, f, "bob", p, nil)
-			w.runFor(10 * time.Second)
+			w, f, alice, ea, bob, _ := twoClients(t, p, p, nil)
 			ea.do(func() { alice.Send(bob.ID(), 300) })
 			w.runFor(30 * time.Second)
 
@@ -130,11 +139,7 @@ func TestSeedsDownFailsCleanly(t *testing.T) {
 }
 
 func TestNextNodeNotFoundDropsAndReplaces(t *testing.T) {
-	w := newWorld()
-	f := newFakeNet(t, w, 40, 8)
-	alice, ea := newTestClient(t, w, f, "alice", Desktop, nil)
-	bob, _ := newTestClient(t, w, f, "bob", Desktop, nil)
-	w.runFor(10 * time.Second)
+	w, f, alice, ea, bob, _ := twoClients(t, Desktop, Desktop, nil)
 	// Every relay claims not to know alice's second hop of her first path.
 	victim := alice.Paths()[0][1]
 	f.hideFromHop = func(_, next *fakeNode) bool { return next.info.Addr == victim }
@@ -161,11 +166,7 @@ func TestNextNodeNotFoundDropsAndReplaces(t *testing.T) {
 }
 
 func TestDeadHopTimeoutsRebuildPath(t *testing.T) {
-	w := newWorld()
-	f := newFakeNet(t, w, 40, 8)
-	alice, ea := newTestClient(t, w, f, "alice", Desktop, func(c *Config) { c.Paths = 1 })
-	bob, _ := newTestClient(t, w, f, "bob", Desktop, nil)
-	w.runFor(10 * time.Second)
+	w, f, alice, ea, bob, _ := twoClients(t, Desktop, Desktop, func(c *Config) { c.Paths = 1 })
 	path := alice.Paths()[0]
 	f.byAddr[path[2]].dead = true // the last hop dies silently: relays time out
 	ea.do(func() { alice.Send(bob.ID(), 50) })
@@ -184,11 +185,7 @@ func TestDeadHopTimeoutsRebuildPath(t *testing.T) {
 }
 
 func TestWrongSwarmIsAdopted(t *testing.T) {
-	w := newWorld()
-	f := newFakeNet(t, w, 40, 8)
-	alice, ea := newTestClient(t, w, f, "alice", Desktop, nil)
-	bob, _ := newTestClient(t, w, f, "bob", Desktop, nil)
-	w.runFor(10 * time.Second)
+	w, f, alice, ea, bob, _ := twoClients(t, Desktop, Desktop, nil)
 	ea.do(func() { alice.Send(bob.ID(), 50) })
 	w.runFor(20 * time.Second)
 	require.Len(t, eventsOf[MessageReceived](w), 1)
@@ -216,11 +213,7 @@ func TestWrongSwarmIsAdopted(t *testing.T) {
 }
 
 func TestOfflineClientCatchesUp(t *testing.T) {
-	w := newWorld()
-	f := newFakeNet(t, w, 40, 8)
-	alice, ea := newTestClient(t, w, f, "alice", Android, nil)
-	bob, eb := newTestClient(t, w, f, "bob", IOS, nil)
-	w.runFor(10 * time.Second)
+	w, f, alice, ea, bob, eb := twoClients(t, Android, IOS, nil)
 	eb.do(bob.GoOffline)
 	bobPolls := 0
 	f.intercept = func(_ *fakeNode, r storage.Request) (int, []byte, bool) {
@@ -246,11 +239,7 @@ func TestOfflineClientCatchesUp(t *testing.T) {
 }
 
 func TestSendWhileOfflineWaits(t *testing.T) {
-	w := newWorld()
-	f := newFakeNet(t, w, 40, 8)
-	alice, ea := newTestClient(t, w, f, "alice", Desktop, nil)
-	bob, _ := newTestClient(t, w, f, "bob", Desktop, nil)
-	w.runFor(10 * time.Second)
+	w, _, alice, ea, bob, _ := twoClients(t, Desktop, Desktop, nil)
 	ea.do(alice.GoOffline)
 	ea.do(func() { alice.Send(bob.ID(), 80) })
 	w.runFor(time.Minute)
@@ -415,11 +404,7 @@ func TestPoolRefreshFromSnodes(t *testing.T) {
 func TestRunsAreDeterministic(t *testing.T) {
 	run := func() []actor.Event {
 		clientIP = 0
-		w := newWorld()
-		f := newFakeNet(t, w, 40, 8)
-		alice, ea := newTestClient(t, w, f, "alice", Desktop, nil)
-		bob, _ := newTestClient(t, w, f, "bob", IOS, nil)
-		w.runFor(10 * time.Second)
+		w, _, alice, ea, bob, _ := twoClients(t, Desktop, IOS, nil)
 		for k := range 5 {
 			ea.do(func() { alice.Send(bob.ID(), 10*k) })
 			w.runFor(3 * time.Second)

@@ -465,29 +465,38 @@ func (s *Store) scopeIDs(oi uint32, sc store.Scope) []uint32 {
 	return ids
 }
 
-// Delete implements store.Store.
-func (s *Store) Delete(owner store.Owner, hashes []string) ([]string, error) {
+// withOwner runs f with owner's index in an open store; an owner the store has never seen has
+// nothing to act on, and gets f's zero result.
+func withOwner[T any](s *Store, owner store.Owner, f func(oi uint32) T) (T, error) {
+	var zero T
 	if err := s.check(); err != nil {
-		return nil, err
+		return zero, err
 	}
 	oi, ok := s.ownerOf(owner)
 	if !ok {
-		return nil, nil
+		return zero, nil
 	}
-	var out []string
-	var killed []uint32
-	for _, h := range hashes {
-		id, ok := s.lookup(h)
-		// A hash listed twice finds its record already killed.
-		if !ok || s.recs[id].owner != oi || s.recs[id].flags&flagLive == 0 {
-			continue
+	return f(oi), nil
+}
+
+// Delete implements store.Store.
+func (s *Store) Delete(owner store.Owner, hashes []string) ([]string, error) {
+	return withOwner(s, owner, func(oi uint32) []string {
+		var out []string
+		var killed []uint32
+		for _, h := range hashes {
+			id, ok := s.lookup(h)
+			// A hash listed twice finds its record already killed.
+			if !ok || s.recs[id].owner != oi || s.recs[id].flags&flagLive == 0 {
+				continue
+			}
+			s.kill(id)
+			killed = append(killed, id)
+			out = append(out, h)
 		}
-		s.kill(id)
-		killed = append(killed, id)
-		out = append(out, h)
-	}
-	s.sweep(killed)
-	return out, nil
+		s.sweep(killed)
+		return out
+	})
 }
 
 func (s *Store) deleteWhere(owner store.Owner, sc store.Scope, keep func(*rec) bool) []store.Affected {
@@ -530,60 +539,45 @@ func (s *Store) DeleteBefore(owner store.Owner, sc store.Scope, before int64) ([
 
 // Expire implements store.Store.
 func (s *Store) Expire(owner store.Owner, hashes []string, expiry int64, mode store.ExpireMode) ([]store.HashExpiry, error) {
-	if err := s.check(); err != nil {
-		return nil, err
-	}
-	oi, ok := s.ownerOf(owner)
-	if !ok {
-		return nil, nil
-	}
-	var out []store.HashExpiry
-	for _, h := range store.UniqueHashes(hashes) {
-		id, ok := s.lookup(h)
-		if !ok || s.recs[id].owner != oi || !mode.Applies(s.recs[id].exp, expiry) {
-			continue
+	return withOwner(s, owner, func(oi uint32) []store.HashExpiry {
+		var out []store.HashExpiry
+		for _, h := range store.UniqueHashes(hashes) {
+			id, ok := s.lookup(h)
+			if !ok || s.recs[id].owner != oi || !mode.Applies(s.recs[id].exp, expiry) {
+				continue
+			}
+			s.setExpiry(id, expiry)
+			out = append(out, store.HashExpiry{Hash: h, Expiry: expiry})
 		}
-		s.setExpiry(id, expiry)
-		out = append(out, store.HashExpiry{Hash: h, Expiry: expiry})
-	}
-	return out, nil
+		return out
+	})
 }
 
 // ExpireAll implements store.Store.
 func (s *Store) ExpireAll(owner store.Owner, sc store.Scope, expiry int64) ([]store.Affected, error) {
-	if err := s.check(); err != nil {
-		return nil, err
-	}
-	oi, ok := s.ownerOf(owner)
-	if !ok {
-		return nil, nil
-	}
-	var out []store.Affected
-	for _, id := range s.scopeIDs(oi, sc) {
-		if s.recs[id].exp > expiry {
-			s.setExpiry(id, expiry)
-			out = append(out, store.Affected{Namespace: s.recs[id].ns, Hash: s.hashOf(id)})
+	return withOwner(s, owner, func(oi uint32) []store.Affected {
+		var out []store.Affected
+		for _, id := range s.scopeIDs(oi, sc) {
+			if s.recs[id].exp > expiry {
+				s.setExpiry(id, expiry)
+				out = append(out, store.Affected{Namespace: s.recs[id].ns, Hash: s.hashOf(id)})
+			}
 		}
-	}
-	return out, nil
+		return out
+	})
 }
 
 // GetExpiries implements store.Store.
 func (s *Store) GetExpiries(owner store.Owner, hashes []string) ([]store.HashExpiry, error) {
-	if err := s.check(); err != nil {
-		return nil, err
-	}
-	oi, ok := s.ownerOf(owner)
-	if !ok {
-		return nil, nil
-	}
-	var out []store.HashExpiry
-	for _, h := range store.UniqueHashes(hashes) {
-		if id, ok := s.lookup(h); ok && s.recs[id].owner == oi {
-			out = append(out, store.HashExpiry{Hash: h, Expiry: s.recs[id].exp})
+	return withOwner(s, owner, func(oi uint32) []store.HashExpiry {
+		var out []store.HashExpiry
+		for _, h := range store.UniqueHashes(hashes) {
+			if id, ok := s.lookup(h); ok && s.recs[id].owner == oi {
+				out = append(out, store.HashExpiry{Hash: h, Expiry: s.recs[id].exp})
+			}
 		}
-	}
-	return out, nil
+		return out
+	})
 }
 
 // CleanExpired implements store.Store.
