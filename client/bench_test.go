@@ -56,16 +56,23 @@ func BenchmarkIdleClientMemory(b *testing.B) {
 	}
 }
 
+// benchNet is a quiet world with a fake network of 40 nodes in swarms of 8 whose nodes use
+// crypto mode.
+func benchNet(b *testing.B, mode cryptomode.Mode) (*world, *fakeNet) {
+	w := newWorld()
+	w.quiet = true
+	f := newFakeNet(b, w, 40, 8)
+	f.suite = cryptomode.New(mode, cryptomode.DefaultCosts)
+	return w, f
+}
+
 // BenchmarkPollRound is one desktop poll round (two members, five namespaces each) through the
 // fake network: the client's signing, onion building, reply opening and parsing, plus the fake
 // nodes' peeling and answering (which the simulator charges to the nodes instead).
 func BenchmarkPollRound(b *testing.B) {
 	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
 		b.Run(mode.String(), func(b *testing.B) {
-			w := newWorld()
-			w.quiet = true
-			f := newFakeNet(b, w, 40, 8)
-			f.suite = cryptomode.New(mode, cryptomode.DefaultCosts)
+			w, f := benchNet(b, mode)
 			c, _ := newTestClient(b, w, f, "alice", Desktop, func(cfg *Config) { cfg.Suite = f.suite })
 			w.runFor(10 * time.Second)
 			start := c.Stats().Polls
@@ -86,10 +93,7 @@ func BenchmarkPollRound(b *testing.B) {
 func BenchmarkSendToDelivery(b *testing.B) {
 	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
 		b.Run(mode.String(), func(b *testing.B) {
-			w := newWorld()
-			w.quiet = true
-			f := newFakeNet(b, w, 40, 8)
-			f.suite = cryptomode.New(mode, cryptomode.DefaultCosts)
+			w, f := benchNet(b, mode)
 			set := func(cfg *Config) { cfg.Suite = f.suite }
 			alice, ea := newTestClient(b, w, f, "alice", IOS, set)
 			bob, _ := newTestClient(b, w, f, "bob", IOS, set)

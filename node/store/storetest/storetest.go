@@ -136,6 +136,16 @@ func hashesOf(msgs []store.Message) []string {
 	return out
 }
 
+// sameList checks got against want, taking nil and empty as the same.
+func sameList[T any](t *testing.T, want, got []T) {
+	t.Helper()
+	if len(want) == 0 {
+		assert.Empty(t, got)
+		return
+	}
+	assert.Equal(t, want, got)
+}
+
 func affectedOf(msgs []store.Message) []store.Affected {
 	out := make([]store.Affected, len(msgs))
 	for i, m := range msgs {
@@ -479,10 +489,7 @@ func (s suite) delete(t *testing.T) {
 			mustStore(t, st, msgs...)
 			got, err := st.Delete(alice, c.hashes)
 			require.NoError(t, err)
-			assert.Equal(t, len(c.want), len(got))
-			if len(c.want) > 0 {
-				assert.Equal(t, c.want, got)
-			}
+			sameList(t, c.want, got)
 			var want []store.Message
 			for _, i := range c.remains {
 				want = append(want, msgs[i])
@@ -532,10 +539,7 @@ func (s suite) deleteAll(t *testing.T) {
 			mustStore(t, st, order...)
 			got, err := st.DeleteAll(c.owner, c.scope)
 			require.NoError(t, err)
-			assert.Equal(t, len(c.want), len(got))
-			if len(c.want) > 0 {
-				assert.Equal(t, affectedOf(c.want), got)
-			}
+			sameList(t, affectedOf(c.want), got)
 			stats, err := st.Stats()
 			require.NoError(t, err)
 			assert.Equal(t, len(order)-len(c.want), stats.Messages)
@@ -570,10 +574,7 @@ func (s suite) deleteBefore(t *testing.T) {
 			mustStore(t, st, a2...)
 			got, err := st.DeleteBefore(alice, c.scope, c.before)
 			require.NoError(t, err)
-			assert.Equal(t, len(c.want), len(got))
-			if len(c.want) > 0 {
-				assert.Equal(t, affectedOf(c.want), got)
-			}
+			sameList(t, affectedOf(c.want), got)
 			stats, err := st.Stats()
 			require.NoError(t, err)
 			assert.Equal(t, 8-len(c.want), stats.Messages)
@@ -663,10 +664,7 @@ func (s suite) expireAll(t *testing.T) {
 			mustStore(t, st, a...)
 			got, err := st.ExpireAll(alice, c.scope, c.to)
 			require.NoError(t, err)
-			assert.Equal(t, len(c.want), len(got))
-			if len(c.want) > 0 {
-				assert.Equal(t, affectedOf(c.want), got)
-			}
+			sameList(t, affectedOf(c.want), got)
 			changed := map[string]bool{}
 			for _, m := range c.want {
 				changed[m.Hash] = true
@@ -708,10 +706,7 @@ func (s suite) getExpiries(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := st.GetExpiries(alice, c.hashes)
 			require.NoError(t, err)
-			assert.Equal(t, len(c.want), len(got))
-			if len(c.want) > 0 {
-				assert.Equal(t, c.want, got)
-			}
+			sameList(t, c.want, got)
 		})
 	}
 }
