@@ -19,6 +19,7 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/registry"
+	"github.com/sessionsim/sessionsim/scenarios/placement"
 	"github.com/sessionsim/sessionsim/sim"
 )
 
@@ -61,7 +62,7 @@ func newNetWorld(t testing.TB, nodes int, platforms []client.Platform, mode cryp
 	w.reg, err = registry.New(registry.Config{Seed: netSeed, Seeds: []actor.Addr{w.seed}})
 	require.NoError(t, err)
 
-	specs, err := registry.Plan(registry.PlanConfig{Seed: netSeed, Nodes: nodes}, e.Stream("plan"))
+	specs, err := placement.Plan(placement.Config{Seed: netSeed, Nodes: nodes}, e.Stream("plan"))
 	require.NoError(t, err)
 	for _, s := range specs {
 		require.NoError(t, w.reg.Register(s.Registration))

@@ -18,6 +18,7 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/storage"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/registry"
+	"github.com/sessionsim/sessionsim/scenarios/placement"
 	"github.com/sessionsim/sessionsim/sim"
 )
 
@@ -80,15 +81,15 @@ func newSimWorld(t testing.TB, nodes int, cfg Config, rcfg registry.Config) *sim
 }
 
 // plan draws n more node registrations.
-func (w *simWorld) plan(n int) []registry.Spec {
-	specs, err := registry.Plan(registry.PlanConfig{Seed: worldSeed, Nodes: n, FirstIndex: w.planned, NamePrefix: fmt.Sprintf("node-%d-", w.planned)}, w.r)
+func (w *simWorld) plan(n int) []placement.Spec {
+	specs, err := placement.Plan(placement.Config{Seed: worldSeed, Nodes: n, FirstIndex: w.planned, NamePrefix: fmt.Sprintf("node-%d-", w.planned)}, w.r)
 	require.NoError(w.t, err)
 	w.planned += n
 	return specs
 }
 
 // spawn starts a node for s on a host of its own; list (may be nil) is given before it starts.
-func (w *simWorld) spawn(s registry.Spec, list *registry.List) {
+func (w *simWorld) spawn(s placement.Spec, list *registry.List) {
 	h, err := w.e.AddHost(sim.HostConfig{Name: s.Name, IP: s.Addr.Addr(), Region: s.Region, Profile: netem.DataCentre})
 	require.NoError(w.t, err)
 	n, err := New(w.cfg, s.Keys, memory.New(memory.Config{}))

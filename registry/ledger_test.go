@@ -14,35 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// shortConfig shrinks the hour-long thresholds to minutes so tests take few blocks.
-func shortConfig() Config {
-	return Config{
-		Seed:                 1,
-		BlockInterval:        2 * time.Minute,
-		DecommissionAfter:    10 * time.Minute,
-		UptimeProofMaxAge:    20 * time.Minute,
-		ReachFailureValidity: 5 * time.Minute,
-		InitialCredit:        30 * time.Minute,
-		MinimumCredit:        30 * time.Minute,
-		MaxCredit:            2 * time.Hour,
-		CreditPerPeriod:      time.Hour,
-		CreditPeriod:         10 * time.Hour,
-	}
-}
-
-func reg(i int) Registration {
-	k := identity.Derive(99, fmt.Sprintf("node-%d", i))
-	return Registration{
-		Name:    fmt.Sprintf("node-%d", i),
-		Ed25519: k.Ed25519Public,
-		X25519:  k.X25519Public,
-		Addr:    netip.AddrPortFrom(netip.AddrFrom4([4]byte{5, 9, byte(i >> 8), byte(i)}), 22021),
-		OMQPort: 22020,
-	}
-}
-
 func newLedger(t *testing.T, cfg Config, n int) *Ledger {
 	t.Helper()
 	l, err := NewLedger(cfg)
@@ -85,7 +56,7 @@ func eventsOf[T actor.Event](rs ...BlockResult) []T {
 func TestRegistrationAndAssignment(t *testing.T) {
 	for _, n := range []int{1, 5, 7, 14, 30, 100} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			l := newLedger(t, shortConfig(), n)
+			l := newLedger(t, ShortConfig(), n)
 			assert.Empty(t, l.List().Nodes, "nothing is listed before a block")
 			res := l.Block(t0)
 			require.True(t, res.Changed)
@@ -122,7 +93,7 @@ func TestRegistrationAndAssignment(t *testing.T) {
 }
 
 func TestRegisterErrors(t *testing.T) {
-	l := newLedger(t, shortConfig(), 1)
+	l := newLedger(t, ShortConfig(), 1)
 	assert.ErrorContains(t, l.Register(reg(0)), "already registered")
 	bad := reg(1)
 	bad.Addr = netip.AddrPort{}
@@ -210,7 +181,7 @@ func TestObligations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := shortConfig()
+			cfg := ShortConfig()
 			if tt.cfg != nil {
 				tt.cfg(&cfg)
 			}
@@ -264,7 +235,7 @@ func proofsExcept(l *Ledger, now time.Time, skip ...[32]byte) {
 }
 
 func TestDecommissionCreditAndRecommission(t *testing.T) {
-	cfg := shortConfig()
+	cfg := ShortConfig()
 	l := newLedger(t, cfg, 12)
 	victim := reg(5).Ed25519
 
@@ -311,7 +282,7 @@ func TestDecommissionCreditAndRecommission(t *testing.T) {
 }
 
 func TestDecommissionedNodeBurnsCredit(t *testing.T) {
-	cfg := shortConfig()
+	cfg := ShortConfig()
 	l := newLedger(t, cfg, 10)
 	victim := reg(7).Ed25519
 	rs := run(l, t0.Add(3*time.Hour), func(now time.Time) { proofsExcept(l, now, victim) })
@@ -355,7 +326,7 @@ func TestCreditGrowsAndCaps(t *testing.T) {
 }
 
 func TestLeave(t *testing.T) {
-	l := newLedger(t, shortConfig(), 8)
+	l := newLedger(t, ShortConfig(), 8)
 	l.Block(t0)
 	require.Len(t, l.Swarms(), 1)
 	k := reg(2).Ed25519
@@ -377,7 +348,7 @@ func TestLeave(t *testing.T) {
 }
 
 func TestSwarmForAndMembers(t *testing.T) {
-	l := newLedger(t, shortConfig(), 40)
+	l := newLedger(t, ShortConfig(), 40)
 	l.Block(t0)
 	ids := l.Swarms()
 	require.Len(t, ids, 5)
@@ -434,7 +405,7 @@ func TestLedgerChurnDeterministic(t *testing.T) {
 		regs[i] = reg(i)
 	}
 	play := func() ([]BlockResult, *Ledger) {
-		l, err := NewLedger(shortConfig())
+		l, err := NewLedger(ShortConfig())
 		require.NoError(t, err)
 		down := map[int]bool{}
 		var out []BlockResult

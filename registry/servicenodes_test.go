@@ -16,7 +16,7 @@ import (
 // testList is a list of 40 nodes, one of them decommissioned.
 func testList(t *testing.T) (*Ledger, *List) {
 	t.Helper()
-	l := newLedger(t, shortConfig(), 40)
+	l := newLedger(t, ShortConfig(), 40)
 	victim := reg(9).Ed25519
 	run(l, t0.Add(24*time.Minute), func(now time.Time) { proofsExcept(l, now, victim) })
 	rec, _ := l.Node(victim)
@@ -327,7 +327,7 @@ func FuzzJSONRPC(f *testing.F) {
 }
 
 func newLedgerForFuzz(f *testing.F) *List {
-	l, err := NewLedger(shortConfig())
+	l, err := NewLedger(ShortConfig())
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -358,7 +358,7 @@ func FuzzParseServiceNodesParams(f *testing.F) {
 }
 
 func BenchmarkSeedBootstrap2000(b *testing.B) {
-	l, err := NewLedger(shortConfig())
+	l, err := NewLedger(ShortConfig())
 	require.NoError(b, err)
 	for i := range 2000 {
 		require.NoError(b, l.Register(reg(i)))
