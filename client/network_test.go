@@ -69,10 +69,12 @@ func newNetWorld(t testing.TB, nodes int, platforms []client.Platform, mode cryp
 	}
 	list, err := w.reg.Bootstrap(e.Now())
 	require.NoError(t, err)
+	// The nodes share the world's list index and key memo, as the world builder's do.
+	nodeConf := node.Config{Suite: suite, Registry: regAddr, Views: node.NewViews(), KeyMemo: identity.NewX25519Memo()}
 	for _, s := range specs {
 		h, err := e.AddHost(sim.HostConfig{Name: s.Name, IP: s.Addr.Addr(), Region: s.Region, Profile: netem.DataCentre})
 		require.NoError(t, err)
-		n, err := node.New(node.Config{Suite: suite, Registry: regAddr}, s.Keys, memory.New(memory.Config{}))
+		n, err := node.New(nodeConf, s.Keys, memory.New(memory.Config{}))
 		require.NoError(t, err)
 		n.SetList(list)
 		_, err = e.Spawn(h, s.Addr.Port(), s.Name, n)

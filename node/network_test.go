@@ -15,6 +15,7 @@ import (
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/node/store"
 	"github.com/sessionsim/sessionsim/node/store/memory"
+	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/storage"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/registry"
@@ -59,6 +60,8 @@ func newSimWorld(t testing.TB, nodes int, cfg Config, rcfg registry.Config) *sim
 	require.NoError(t, err)
 	w.regAddr = netip.AddrPortFrom(e.HostIP(regHost), 22022)
 	w.cfg.Registry = w.regAddr
+	// The nodes share the world's list index and key memo, as the world builder's do.
+	w.cfg.Views, w.cfg.KeyMemo = NewViews(), identity.NewX25519Memo()
 
 	specs := w.plan(nodes)
 	for _, s := range specs {

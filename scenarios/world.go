@@ -172,6 +172,9 @@ func (w *world) buildRegistry(nodeWeights []netem.RegionWeight) error {
 	w.nodeConf.Version = w.sc.Nodes.StorageServer
 	w.nodeConf.Suite = w.suite
 	w.nodeConf.Registry = w.regAddr
+	// Every node of the world indexes each list and converts each account key once.
+	w.nodeConf.Views = node.NewViews()
+	w.nodeConf.KeyMemo = identity.NewX25519Memo()
 	w.nodeConf.UptimeProofInterval = min(w.nodeConf.UptimeProofInterval, w.sc.Registry.UptimeProofMaxAge/2)
 	return nil
 }
