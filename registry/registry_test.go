@@ -108,15 +108,7 @@ func newWorld(t *testing.T, n int, cfg registry.Config) *world {
 	return w
 }
 
-func eventsOf[T actor.Event](w *world) []T {
-	var out []T
-	for _, ev := range w.events {
-		if e, ok := ev.(T); ok {
-			out = append(out, e)
-		}
-	}
-	return out
-}
+func eventsOf[T actor.Event](w *world) []T { return registry.EventsOf[T](w.events) }
 
 func TestRegistryOnEngine(t *testing.T) {
 	w := newWorld(t, 30, registry.ShortConfig())

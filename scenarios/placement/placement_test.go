@@ -30,7 +30,9 @@ func TestPlanShape(t *testing.T) {
 	for i, s := range specs {
 		assert.Equal(t, "node-"+strconv.Itoa(i), s.Name)
 		assert.Equal(t, identity.Derive(3, s.Name).Ed25519Public, s.Ed25519)
-		assert.Equal(t, s.Keys.X25519Public, s.X25519)
+		x, err := identity.Ed25519ToX25519(s.Ed25519[:])
+		require.NoError(t, err)
+		assert.Equal(t, x, s.X25519, "the registered X25519 key is the Ed25519 key's")
 		ip := s.Addr.Addr()
 		require.True(t, ip.Is4())
 		assert.False(t, ip.IsPrivate() || ip.IsLoopback() || ip.IsMulticast() || ip.IsUnspecified() || ip.IsLinkLocalUnicast(), "%v", ip)
