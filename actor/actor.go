@@ -3,9 +3,26 @@
 //
 // An actor is single-threaded and never touches the clock, the network or randomness directly:
 // everything outside it comes through its Env. The in-process simulator (package sim) supplies an
-// Env with virtual time and a modelled network; the live and docker drivers supply one with the
-// wall clock and real connections. Because the actors only see this package, the same node and
-// client code runs in every mode.
+// Env with virtual time and a modelled network; a real-time driver supplies one with the wall
+// clock and real connections. Because the actors only see this package, the same node and client
+// code runs in every mode.
+//
+// # Concurrency
+//
+// One actor's callbacks (Start, Handle, Stop, and the functions passed to After and Call) never
+// run concurrently with each other, so an actor's own state needs no locks, and actors hold none.
+// The simulator runs all actors on one loop, one callback at a time. A real-time driver will give
+// each actor a mailbox goroutine of its own and run its callbacks there, one at a time; an
+// actor's Go methods that a world or a test calls from outside (a registry's Register, a
+// client's GoOffline, ...) will then have to run on that actor's goroutine too.
+//
+// Some state is shared between actors to save memory and work: an index of the service-node
+// lists, a memo of key conversions, the clients' directory of nodes. Such an object belongs to
+// the world, which makes it and hands it to the actors through their configs; none is kept in
+// package-level variables. Shared objects are not safe for concurrent use, and each one's doc
+// comment says what a real-time driver must serialise (or give each actor its own of).
+// Values that cross the seam (requests, responses, published service-node lists) are immutable
+// and may be read from any goroutine.
 package actor
 
 import (
@@ -79,7 +96,7 @@ type Event interface {
 }
 
 // Env is everything an actor may use of the outside world. All callbacks (After, Call's done,
-// Handle) run on the actor's own loop, one at a time, so actors need no locks.
+// Handle) run on the actor's own loop, one at a time (see the package comment).
 type Env interface {
 	// Self is this actor's own address.
 	Self() Addr

@@ -3,12 +3,8 @@ package client
 import (
 	"bytes"
 	"encoding/binary"
-	"hash/maphash"
 	"reflect"
-	"runtime"
 	"slices"
-	"sync"
-	"weak"
 
 	"github.com/sessionsim/sessionsim/actor"
 )
@@ -26,39 +22,69 @@ type nodeIdx uint32
 
 const noNode = ^nodeIdx(0)
 
-// Directory interns node records and node lists for all the clients of a process. A client's
-// pool is then a pointer to a shared list plus the few nodes it dropped, instead of thousands of
+// Directory interns node records and node lists for all the clients of a world. A client's pool
+// is then a pointer to a shared list plus the few nodes it dropped, instead of thousands of
 // records per client; identical lists (every client bootstrapping from the same registry state)
-// are stored once. Lists nobody references any more are collected.
+// are stored once. Sharing changes memory use only, never what a client does.
 //
-// A Directory is safe for concurrent use (the live driver runs clients on many goroutines).
+// A Directory belongs to the world: the world builder (or a test harness) makes one and hands it
+// to every client through Config.Directory. It is not safe for concurrent use: a real-time
+// driver that runs clients on goroutines of their own must serialise the clients that share
+// one, or give each client its own (a nil Config.Directory does that).
 type Directory struct {
-	mu    sync.RWMutex
 	nodes []NodeInfo
 	byKey map[[32]byte]nodeIdx
-	lists map[string]weak.Pointer[nodeList]
+	// lists finds a recent list by its members (their indices, ascending).
+	lists recentLists
+	// decoded finds the list of a recent node-list answer by its bytes: thousands of clients
+	// fetch the same answer from the seed nodes, and it is parsed once.
+	decoded recentLists
 	// configs are the distinct client configurations: clients with equal settings share one.
 	configs []*Config
-	// decoded maps the digest of a node-list answer to its list: thousands of clients fetch the
-	// same answer from the seed nodes, and it is parsed once.
-	decoded map[bodyKey]weak.Pointer[nodeList]
-	seeds   [2]maphash.Seed
 }
-
-// bodyKey is a 128-bit digest of an answer body. The hash seeds differ between processes, which
-// can only change which (astronomically unlikely) collisions happen, never what a client does.
-type bodyKey [2]uint64
 
 // NewDirectory returns an empty directory.
 func NewDirectory() *Directory {
-	return &Directory{byKey: make(map[[32]byte]nodeIdx), lists: make(map[string]weak.Pointer[nodeList]),
-		decoded: make(map[bodyKey]weak.Pointer[nodeList]), seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+	return &Directory{byKey: make(map[[32]byte]nodeIdx), lists: newRecentLists(), decoded: newRecentLists()}
+}
+
+// recentListCount is how many lists a recentLists finds: a handful of list versions circulate
+// at once (the registry's last few blocks), each as a few distinct answers.
+const recentListCount = 16
+
+// recentLists maps keys to the lists most recently stored under them, forgetting the oldest
+// key once it holds recentListCount. A forgotten list lives on with the clients that use it;
+// it is only no longer found for new ones. What it forgets depends only on the order of
+// stores, so it is the same in every run.
+type recentLists struct {
+	m    map[string]*nodeList
+	keys [recentListCount]string
+	next int
+}
+
+func newRecentLists() recentLists { return recentLists{m: make(map[string]*nodeList, recentListCount)} }
+
+func (r *recentLists) get(key []byte) (*nodeList, bool) {
+	l, ok := r.m[string(key)]
+	return l, ok
+}
+
+func (r *recentLists) put(key []byte, l *nodeList) {
+	k := string(key)
+	if _, ok := r.m[k]; ok {
+		r.m[k] = l
+		return
+	}
+	if len(r.m) == recentListCount {
+		delete(r.m, r.keys[r.next])
+	}
+	r.m[k] = l
+	r.keys[r.next] = k
+	r.next = (r.next + 1) % recentListCount
 }
 
 // config returns the shared copy of c (which must be complete and is never changed after).
 func (d *Directory) config(c Config) *Config {
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	for _, p := range d.configs {
 		if reflect.DeepEqual(*p, c) {
 			return p
@@ -70,28 +96,15 @@ func (d *Directory) config(c Config) *Config {
 }
 
 // Len is the number of distinct nodes interned.
-func (d *Directory) Len() int {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return len(d.nodes)
-}
+func (d *Directory) Len() int { return len(d.nodes) }
 
 // intern returns the index of n's Ed25519 key, recording n's latest X25519 key and address.
 func (d *Directory) intern(n NodeInfo) nodeIdx {
-	d.mu.RLock()
-	i, ok := d.byKey[n.Ed25519]
-	same := ok && d.nodes[i] == n
-	d.mu.RUnlock()
-	if same {
-		return i
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	if i, ok := d.byKey[n.Ed25519]; ok {
 		d.nodes[i] = n
 		return i
 	}
-	i = nodeIdx(len(d.nodes))
+	i := nodeIdx(len(d.nodes))
 	d.nodes = append(d.nodes, n)
 	d.byKey[n.Ed25519] = i
 	return i
@@ -99,32 +112,18 @@ func (d *Directory) intern(n NodeInfo) nodeIdx {
 
 // lookup finds an interned node by Ed25519 key.
 func (d *Directory) lookup(ed [32]byte) (nodeIdx, bool) {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
 	i, ok := d.byKey[ed]
 	return i, ok
 }
 
 // info returns the node's record.
-func (d *Directory) info(i nodeIdx) NodeInfo {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return d.nodes[i]
-}
+func (d *Directory) info(i nodeIdx) NodeInfo { return d.nodes[i] }
 
 // addr returns the node's address.
-func (d *Directory) addr(i nodeIdx) actor.Addr {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return d.nodes[i].Addr
-}
+func (d *Directory) addr(i nodeIdx) actor.Addr { return d.nodes[i].Addr }
 
 // ed returns the node's Ed25519 key.
-func (d *Directory) ed(i nodeIdx) [32]byte {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return d.nodes[i].Ed25519
-}
+func (d *Directory) ed(i nodeIdx) [32]byte { return d.nodes[i].Ed25519 }
 
 // subnet is the node's /24 (IPv4) or /48 (IPv6), the unit within which a path takes at most
 // one node: nodes of one operator often share a subnet, and a path through two of them gives
@@ -140,10 +139,8 @@ func (d *Directory) subnet(i nodeIdx) uint64 {
 }
 
 // sortByKey orders idx by Ed25519 key: the canonical order of any node set a client draws from,
-// so that its draws do not depend on the order in which the process interned the nodes.
+// so that its draws do not depend on the order in which the world interned the nodes.
 func (d *Directory) sortByKey(idx []nodeIdx) {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
 	slices.SortFunc(idx, func(a, b nodeIdx) int { return bytes.Compare(d.nodes[a].Ed25519[:], d.nodes[b].Ed25519[:]) })
 }
 
@@ -180,44 +177,21 @@ func (d *Directory) list(idx []nodeIdx) *nodeList {
 	for j, i := range sorted {
 		binary.LittleEndian.PutUint32(key[4*j:], uint32(i))
 	}
-	d.mu.RLock()
-	wp, ok := d.lists[string(key)]
-	d.mu.RUnlock()
-	if ok {
-		if l := wp.Value(); l != nil {
-			return l
-		}
+	if l, ok := d.lists.get(key); ok {
+		return l
 	}
-
 	ordered := slices.Clone(sorted)
 	d.sortByKey(ordered)
 	l := &nodeList{ordered: ordered, sorted: sorted}
-
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if wp, ok := d.lists[string(key)]; ok {
-		if old := wp.Value(); old != nil {
-			return old
-		}
-	}
-	k := string(key)
-	wp = weak.Make(l)
-	d.lists[k] = wp
-	runtime.AddCleanup(l, d.forget, listKey{k, wp})
+	d.lists.put(key, l)
 	return l
 }
 
 // decodedList returns the list of nodes in a node-list answer, parsing it with decode unless an
-// identical answer was parsed before.
+// identical answer was parsed recently. Failures are not remembered.
 func (d *Directory) decodedList(body []byte, decode func([]byte) ([]NodeInfo, error)) (*nodeList, error) {
-	k := bodyKey{maphash.Bytes(d.seeds[0], body), maphash.Bytes(d.seeds[1], body)}
-	d.mu.RLock()
-	wp, ok := d.decoded[k]
-	d.mu.RUnlock()
-	if ok {
-		if l := wp.Value(); l != nil {
-			return l, nil
-		}
+	if l, ok := d.decoded.get(body); ok {
+		return l, nil
 	}
 	nodes, err := decode(body)
 	if err != nil {
@@ -228,50 +202,6 @@ func (d *Directory) decodedList(body []byte, decode func([]byte) ([]NodeInfo, er
 		idx[j] = d.intern(n)
 	}
 	l := d.list(idx)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	wp = weak.Make(l)
-	d.decoded[k] = wp
-	runtime.AddCleanup(l, d.forgetDecoded, decodedKey{k, wp})
+	d.decoded.put(body, l)
 	return l, nil
-}
-
-type decodedKey struct {
-	key bodyKey
-	wp  weak.Pointer[nodeList]
-}
-
-func (d *Directory) forgetDecoded(k decodedKey) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.decoded[k.key] == k.wp {
-		delete(d.decoded, k.key)
-	}
-}
-
-type listKey struct {
-	key string
-	wp  weak.Pointer[nodeList]
-}
-
-// forget drops the map entry of a collected list, unless the key was re-interned since.
-func (d *Directory) forget(k listKey) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.lists[k.key] == k.wp {
-		delete(d.lists, k.key)
-	}
-}
-
-// liveLists is the number of interned lists still referenced (for tests and memory reports).
-func (d *Directory) liveLists() int {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	n := 0
-	for _, wp := range d.lists {
-		if wp.Value() != nil {
-			n++
-		}
-	}
-	return n
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/registry"
+	"github.com/sessionsim/sessionsim/scenarios/placement"
 	"github.com/sessionsim/sessionsim/sim"
 )
 
@@ -61,17 +62,19 @@ func newNetWorld(t testing.TB, nodes int, platforms []client.Platform, mode cryp
 	w.reg, err = registry.New(registry.Config{Seed: netSeed, Seeds: []actor.Addr{w.seed}})
 	require.NoError(t, err)
 
-	specs, err := registry.Plan(registry.PlanConfig{Seed: netSeed, Nodes: nodes}, e.Stream("plan"))
+	specs, err := placement.Plan(placement.Config{Seed: netSeed, Nodes: nodes}, e.Stream("plan"))
 	require.NoError(t, err)
 	for _, s := range specs {
 		require.NoError(t, w.reg.Register(s.Registration))
 	}
 	list, err := w.reg.Bootstrap(e.Now())
 	require.NoError(t, err)
+	// The nodes share the world's list index and key memo, as the world builder's do.
+	nodeConf := node.Config{Suite: suite, Registry: regAddr, Views: node.NewViews(), KeyMemo: identity.NewX25519Memo()}
 	for _, s := range specs {
 		h, err := e.AddHost(sim.HostConfig{Name: s.Name, IP: s.Addr.Addr(), Region: s.Region, Profile: netem.DataCentre})
 		require.NoError(t, err)
-		n, err := node.New(node.Config{Suite: suite, Registry: regAddr}, s.Keys, memory.New(memory.Config{}))
+		n, err := node.New(nodeConf, s.Keys, memory.New(memory.Config{}))
 		require.NoError(t, err)
 		n.SetList(list)
 		_, err = e.Spawn(h, s.Addr.Port(), s.Name, n)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -67,21 +66,23 @@ func TestDirectoryInternsNodesAndLists(t *testing.T) {
 	assert.False(t, ok)
 }
 
-func TestDirectoryForgetsUnusedLists(t *testing.T) {
+func TestDirectoryForgetsOldLists(t *testing.T) {
 	d := NewDirectory()
 	nodes := testNodes(t, d, 50, 1)
-	for k := range 20 {
-		_ = d.list(nodes[k : k+10])
+	const stored = 20 // 4 more than the directory finds
+	lists := make([]*nodeList, stored)
+	for k := range lists {
+		lists[k] = d.list(nodes[k : k+10])
 	}
-	keep := d.list(nodes[:5])
-	for range 5 {
-		runtime.GC()
+	// The 16 newest first: finding them stores nothing.
+	for k := stored - 1; k >= 4; k-- {
+		assert.Same(t, lists[k], d.list(nodes[k:k+10]), "list %d is among the 16 newest: found", k)
 	}
-	require.Eventually(t, func() bool {
-		runtime.GC()
-		return d.liveLists() == 1
-	}, 5*time.Second, 10*time.Millisecond)
-	runtime.KeepAlive(keep)
+	for k := range 4 {
+		again := d.list(nodes[k : k+10])
+		assert.NotSame(t, lists[k], again, "list %d is among the 4 oldest: forgotten", k)
+		assert.Equal(t, lists[k].ordered, again.ordered, "a forgotten list is rebuilt the same")
+	}
 }
 
 func TestDirectoryParsesAnAnswerOnce(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/identity"
 )
 
 // Strategy is how a node moves data to other swarm members: the behaviour of a storage server
@@ -98,6 +99,13 @@ type Config struct {
 	Reachability Reachability
 	// Hardfork is reported as "hf" in responses. Default [19, 3].
 	Hardfork [2]int
+
+	// Views indexes service-node lists. The nodes of a world share one (see Views); nil gives
+	// the node an index of its own.
+	Views *Views
+	// KeyMemo remembers account key conversions. The nodes of a world share one (see
+	// identity.X25519Memo); nil gives the node a memo of its own.
+	KeyMemo *identity.X25519Memo
 }
 
 // DefaultConfig is a storage server 2.11 with the real server's timings.
@@ -172,6 +180,12 @@ func (c Config) Fill() (Config, error) {
 	}
 	if c.Hardfork == ([2]int{}) {
 		c.Hardfork = d.Hardfork
+	}
+	if c.Views == nil {
+		c.Views = NewViews()
+	}
+	if c.KeyMemo == nil {
+		c.KeyMemo = identity.NewX25519Memo()
 	}
 	return c, nil
 }

@@ -15,10 +15,12 @@ import (
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/node/store"
 	"github.com/sessionsim/sessionsim/node/store/memory"
+	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/storage"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/protocol/transport"
 	"github.com/sessionsim/sessionsim/registry"
+	"github.com/sessionsim/sessionsim/scenarios/placement"
 	"github.com/sessionsim/sessionsim/sim"
 )
 
@@ -65,6 +67,8 @@ func newSeededWorld(t testing.TB, seed uint64, nodes int, cfg Config, rcfg regis
 	require.NoError(t, err)
 	w.regAddr = netip.AddrPortFrom(e.HostIP(regHost), 22022)
 	w.cfg.Registry = w.regAddr
+	// The nodes share the world's list index and key memo, as the world builder's do.
+	w.cfg.Views, w.cfg.KeyMemo = NewViews(), identity.NewX25519Memo()
 
 	specs := w.plan(nodes)
 	for _, s := range specs {
@@ -87,15 +91,15 @@ func newSeededWorld(t testing.TB, seed uint64, nodes int, cfg Config, rcfg regis
 }
 
 // plan draws n more node registrations.
-func (w *simWorld) plan(n int) []registry.Spec {
-	specs, err := registry.Plan(registry.PlanConfig{Seed: w.seed, Nodes: n, FirstIndex: w.planned, NamePrefix: fmt.Sprintf("node-%d-", w.planned)}, w.r)
+func (w *simWorld) plan(n int) []placement.Spec {
+	specs, err := placement.Plan(placement.Config{Seed: w.seed, Nodes: n, FirstIndex: w.planned, NamePrefix: fmt.Sprintf("node-%d-", w.planned)}, w.r)
 	require.NoError(w.t, err)
 	w.planned += n
 	return specs
 }
 
 // spawn starts a node for s on a host of its own; list (may be nil) is given before it starts.
-func (w *simWorld) spawn(s registry.Spec, list *registry.List) {
+func (w *simWorld) spawn(s placement.Spec, list *registry.List) {
 	h, err := w.e.AddHost(sim.HostConfig{Name: s.Name, IP: s.Addr.Addr(), Region: s.Region, Profile: netem.DataCentre})
 	require.NoError(w.t, err)
 	n, err := New(w.cfg, s.Keys, memory.New(memory.Config{}))

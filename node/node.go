@@ -213,7 +213,7 @@ func (n *Node) applyList(l *registry.List) {
 		return // already seen
 	}
 	old := n.view
-	cur := viewOf(l)
+	cur := n.cfg.Views.of(l)
 	n.view = cur
 	ev := deriveEvents(old, cur, n.keys.Ed25519Public)
 	n.env.Observe(ListApplied{Height: l.Height, Nodes: len(cur.all), Swarms: cur.ring.Len(), Swarm: ev.ours})

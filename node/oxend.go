@@ -19,7 +19,7 @@ func (n *Node) rpcOxend(r *storage.OxendRequest) outcome {
 		return textOutcome(http.StatusBadRequest, err.Error())
 	}
 	res := storage.OxendResponse{
-		Result: registry.ServiceNodes(n.view.list, p, n.env.Rand()),
+		Result: registry.ServiceNodes(n.view.entries, p, n.env.Rand()),
 		T:      n.nowMS(),
 		HF:     storage.HF(n.cfg.Hardfork),
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/node/store"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
-	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/storage"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/protocol/transport"
@@ -173,7 +172,7 @@ func (n *Node) serve(req storage.Request, ctx rpcCtx, done func(outcome)) {
 }
 
 func (n *Node) checkEnv(ctx rpcCtx) storage.CheckEnv {
-	c := storage.CheckEnv{Now: n.env.Now(), Suite: n.cfg.Suite, Forwarded: ctx.fw != nil, ConvertKey: convertKey}
+	c := storage.CheckEnv{Now: n.env.Now(), Suite: n.cfg.Suite, Forwarded: ctx.fw != nil, ConvertKey: n.cfg.KeyMemo.Convert}
 	if ctx.fw != nil && ctx.fw.Retry {
 		// A retried forward is judged as of when the swarm first received it.
 		c.Now = timeMS(ctx.fw.Received)
@@ -615,8 +614,3 @@ func forwardable(req storage.Request) bool {
 	}
 	return false
 }
-
-// convertKey is the account key conversion through identity's process-wide memo: every node of
-// a simulated world converts the same clients' keys, and the result is a pure function of the
-// key (the CPU cost charged for it does not change).
-func convertKey(ed [32]byte) ([32]byte, error) { return identity.Ed25519ToX25519Cached(ed[:]) }

@@ -3,7 +3,6 @@ package node
 import (
 	"bytes"
 	"slices"
-	"sync"
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/node/store"
@@ -15,14 +14,15 @@ import (
 type Peer = registry.Peer
 
 // view is an indexed service-node list: swarms sorted by id with their members sorted by
-// Ed25519 key, and lookups by key and by address. It is immutable once built and shared by
-// every node that applies the same list (see viewOf), so that 2,000 nodes do not each hold
-// their own index of 2,000 peers.
+// Ed25519 key, and lookups by key and by address. Its index is immutable once built; it is
+// shared by every node that applies the same list through the world's Views.
 type view struct {
-	list   *registry.List
-	height uint64
-	hash   [32]byte
-	ring   swarm.Ring
+	list *registry.List
+	// entries answers get_service_nodes from the list (it encodes lazily, on first use).
+	entries *registry.Entries
+	height  uint64
+	hash    [32]byte
+	ring    swarm.Ring
 	// members[i] are the members of ring.IDs()[i], sorted by Ed25519 key.
 	members [][]Peer
 	// all funded nodes, sorted by Ed25519 key, and their keys in the same order.
@@ -34,32 +34,38 @@ type view struct {
 
 func cmpPeer(a, b Peer) int { return bytes.Compare(a.Ed25519[:], b.Ed25519[:]) }
 
-// viewCache holds the views of the most recent lists: every node of a world applies the same
-// *registry.List, so each is indexed once. A view depends only on its list, so sharing it
-// changes no outcome.
-var viewCache struct {
-	sync.Mutex
-	views [8]*view
-	next  int
+// Views indexes the service-node lists of a world once for all of its nodes: every node applies
+// the same *registry.List, so that 2,000 nodes do not each hold an index of 2,000 peers, nor
+// encode the list's get_service_nodes answers each. It keeps the views of the most recent lists.
+// A view depends only on its list, so sharing one changes no outcome.
+//
+// A Views belongs to the world: the world builder (or a test harness) makes one and hands it to
+// every node through Config.Views. It is not safe for concurrent use: a real-time driver that
+// runs nodes on goroutines of their own must serialise the nodes that share one, or give each
+// node its own (a nil Config.Views does that).
+type Views struct {
+	recent [8]*view
+	next   int
 }
 
-// viewOf returns the (shared) view of l.
-func viewOf(l *registry.List) *view {
-	viewCache.Lock()
-	defer viewCache.Unlock()
-	for _, v := range viewCache.views {
+// NewViews returns an empty index.
+func NewViews() *Views { return &Views{} }
+
+// of returns the (shared) view of l.
+func (vs *Views) of(l *registry.List) *view {
+	for _, v := range vs.recent {
 		if v != nil && v.list == l {
 			return v
 		}
 	}
 	v := newView(l)
-	viewCache.views[viewCache.next] = v
-	viewCache.next = (viewCache.next + 1) % len(viewCache.views)
+	vs.recent[vs.next] = v
+	vs.next = (vs.next + 1) % len(vs.recent)
 	return v
 }
 
 func newView(l *registry.List) *view {
-	v := &view{list: l, height: l.Height, hash: l.BlockHash, all: slices.Clip(l.Nodes)}
+	v := &view{list: l, entries: registry.NewEntries(l), height: l.Height, hash: l.BlockHash, all: slices.Clip(l.Nodes)}
 	sorted := slices.IsSortedFunc(v.all, cmpPeer)
 	dups := false
 	for i := 1; sorted && i < len(v.all); i++ {

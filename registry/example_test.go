@@ -2,28 +2,33 @@ package registry_test
 
 import (
 	"fmt"
-	"math/rand/v2"
+	"net/netip"
 	"time"
 
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/registry"
 )
 
-// Building the service-node list of a world: plan the nodes (keys, addresses, operators),
-// register them, and make the first block before the run so every node can be given its list.
-// Then spawn the registry on the engine (it continues with a block every BlockInterval) and each
-// node at its Spec's address.
+// Building the service-node list of a world: register the nodes (the world builder plans their
+// keys, addresses and operators), and make the first block before the run so every node can be
+// given its list. Then spawn the registry on the engine (it continues with a block every
+// BlockInterval) and each node at its registered address.
 func Example() {
 	reg, err := registry.New(registry.Config{Seed: 42})
 	if err != nil {
 		panic(err)
 	}
-	specs, err := registry.Plan(registry.PlanConfig{Seed: 42, Nodes: 100}, rand.New(rand.NewPCG(42, 0)))
-	if err != nil {
-		panic(err)
-	}
-	for _, s := range specs {
-		if err := reg.Register(s.Registration); err != nil {
+	for i := range 100 {
+		name := fmt.Sprintf("node-%d", i)
+		keys := identity.Derive(42, name)
+		r := registry.Registration{
+			Name:    name,
+			Ed25519: keys.Ed25519Public,
+			X25519:  keys.X25519Public,
+			Addr:    netip.AddrPortFrom(netip.AddrFrom4([4]byte{5, 9, 0, byte(i + 1)}), 22021),
+			OMQPort: 22020,
+		}
+		if err := reg.Register(r); err != nil {
 			panic(err)
 		}
 	}

@@ -1,5 +1,65 @@
 package registry
 
-import "math/rand/v2"
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+)
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
+
+var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// ShortConfig shrinks the hour-long thresholds to minutes so tests take few blocks.
+func ShortConfig() Config {
+	return Config{
+		Seed:                 1,
+		BlockInterval:        2 * time.Minute,
+		ListDelay:            10 * time.Second,
+		DecommissionAfter:    10 * time.Minute,
+		UptimeProofMaxAge:    20 * time.Minute,
+		ReachFailureValidity: 5 * time.Minute,
+		InitialCredit:        30 * time.Minute,
+		MinimumCredit:        30 * time.Minute,
+		MaxCredit:            2 * time.Hour,
+		CreditPerPeriod:      time.Hour,
+		CreditPeriod:         10 * time.Hour,
+	}
+}
+
+// Registrations are n nodes named node-first ... with their keys from (seed, name), as the world
+// derives them, each at an address of its own.
+func Registrations(seed uint64, first, n int) []Registration {
+	out := make([]Registration, n)
+	for k := range out {
+		i := first + k
+		name := fmt.Sprintf("node-%d", i)
+		keys := identity.Derive(seed, name)
+		out[k] = Registration{
+			Name:    name,
+			Ed25519: keys.Ed25519Public,
+			X25519:  keys.X25519Public,
+			Addr:    netip.AddrPortFrom(netip.AddrFrom4([4]byte{5, 9, byte(i >> 8), byte(i)}), 22021),
+			OMQPort: 22020,
+		}
+	}
+	return out
+}
+
+// reg is node-i of the ledger tests.
+func reg(i int) Registration { return Registrations(99, i, 1)[0] }
+
+// EventsOf picks the events of type T from evs, in order.
+func EventsOf[T actor.Event](evs []actor.Event) []T {
+	var out []T
+	for _, ev := range evs {
+		if e, ok := ev.(T); ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}

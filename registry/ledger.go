@@ -445,7 +445,6 @@ func (l *Ledger) buildList() *List {
 		Time:                 l.time,
 		Hardfork:             l.cfg.Hardfork,
 		StorageServerVersion: l.cfg.StorageServerVersion,
-		enc:                  &encCache{},
 	}
 	for _, r := range l.nodes {
 		if r.State != StateActive && r.State != StateDecommissioned {

@@ -3,7 +3,6 @@ package registry
 import (
 	"bytes"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
@@ -40,7 +39,8 @@ func (p Peer) Active() bool { return p.Swarm != swarm.Unassigned }
 
 // List is one version of the service-node list: the block it belongs to and every funded node
 // (active and decommissioned), sorted by Ed25519 key. A List is immutable once published: the
-// registry hands the same *List to every node, so nobody may modify it.
+// registry hands the same *List to every node, so nobody may modify it, and it holds no hidden
+// state, so any number of goroutines may read it.
 type List struct {
 	Height    uint64
 	BlockHash [32]byte
@@ -49,16 +49,6 @@ type List struct {
 	Hardfork             [2]int
 	StorageServerVersion [3]int
 	Nodes                []Peer
-
-	// enc caches encoded get_service_nodes entries; set by the registry when it publishes the
-	// list (a List built elsewhere encodes every time). Copies of a List share it, which is
-	// right as long as nobody modifies a published list.
-	enc *encCache
-}
-
-type encCache struct {
-	mu sync.Mutex
-	m  map[fieldSet]*encodedList
 }
 
 // cmpKey orders Ed25519 keys bytewise: the order of a list's nodes and of the ledger's walks

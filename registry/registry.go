@@ -3,9 +3,8 @@ package registry
 import (
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"net/http"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
@@ -80,14 +79,16 @@ func NewListRequest(known [32]byte) actor.Request {
 // Lists are pushed, not only pulled, so that every node learns a change at the same delay
 // after the block whatever its polling phase; a pull returns the list published last.
 //
-// Its Go methods (Register, List, SwarmOf, ...) are for the world builder and tests. They are
-// safe to call from any goroutine; in the simulator, call them from world functions (engine.At)
-// or before the run, so that they happen at a defined virtual time.
+// Its Go methods (Register, List, SwarmOf, ...) are for the world builder and tests. Like its
+// callbacks they must not run concurrently with one another: in the simulator, call them from
+// world functions (engine.At) or before the run, so that they happen at a defined virtual time;
+// a real-time driver must run them on the registry's own loop.
 type Registry struct {
-	mu        sync.Mutex
 	ledger    *Ledger
 	env       actor.Env
 	published *List
+	// api serves the seed-node API from the published list.
+	api       seedAPI
 	lastBlock time.Time
 	stopped   bool
 }
@@ -104,15 +105,11 @@ func New(cfg Config) (*Registry, error) {
 // Register records a node; it becomes active at the next block (at Start, for nodes
 // registered before the run).
 func (g *Registry) Register(r Registration) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	return g.ledger.Register(r)
 }
 
 // Leave unregisters a node at the next block.
 func (g *Registry) Leave(ed [32]byte) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	return g.ledger.Leave(ed)
 }
 
@@ -120,8 +117,6 @@ func (g *Registry) Leave(ed [32]byte) error {
 // the world can hand every node its list (node.SetList) before the nodes start. Start then
 // continues from this block.
 func (g *Registry) Bootstrap(now time.Time) (*List, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	if g.ledger.Height() > 0 {
 		return nil, errors.New("registry: Bootstrap after the first block")
 	}
@@ -135,11 +130,8 @@ func (g *Registry) Bootstrap(now time.Time) (*List, error) {
 // made at the start time and its list published at once; it runs as a timer, so nodes spawned
 // at the same instant as the registry (after it) receive that list too.
 func (g *Registry) Start(env actor.Env) {
-	g.mu.Lock()
 	g.env = env
-	genesis := g.ledger.Height() == 0
-	g.mu.Unlock()
-	if genesis {
+	if g.ledger.Height() == 0 {
 		env.After(0, func() { g.block(true) })
 	} else {
 		g.scheduleBlock()
@@ -148,32 +140,23 @@ func (g *Registry) Start(env actor.Env) {
 
 // Stop ends block production (a graceful shutdown).
 func (g *Registry) Stop() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	g.stopped = true
 }
 
 func (g *Registry) scheduleBlock() {
-	g.mu.Lock()
 	next := g.lastBlock.Add(g.ledger.cfg.BlockInterval)
-	g.mu.Unlock()
 	g.env.After(next.Sub(g.env.Now()), func() { g.block(false) })
 }
 
 // block makes a block; immediate publishes its list now instead of after ListDelay.
 func (g *Registry) block(immediate bool) {
-	g.mu.Lock()
 	if g.stopped {
-		g.mu.Unlock()
 		return
 	}
 	now := g.env.Now()
 	res := g.ledger.Block(now)
 	g.lastBlock = now
 	list := g.ledger.List()
-	delay := g.ledger.cfg.ListDelay
-	g.mu.Unlock()
-
 	for _, ev := range res.Events {
 		g.env.Observe(ev)
 	}
@@ -181,7 +164,7 @@ func (g *Registry) block(immediate bool) {
 		if immediate {
 			g.publish(list)
 		} else {
-			g.env.After(delay, func() { g.publish(list) })
+			g.env.After(g.ledger.cfg.ListDelay, func() { g.publish(list) })
 		}
 	}
 	g.scheduleBlock()
@@ -190,16 +173,12 @@ func (g *Registry) block(immediate bool) {
 // publish makes list the one nodes pull, and pushes it to every node funded in it or in the
 // list before (so deregistered nodes learn they are out) and to the seed nodes.
 func (g *Registry) publish(list *List) {
-	g.mu.Lock()
 	prev := g.published
 	if prev != nil && prev.Height > list.Height {
-		g.mu.Unlock()
 		return // a later list was published already
 	}
 	g.published = list
-	seeds := slices.Clone(g.ledger.cfg.Seeds)
-	size := g.ledger.cfg.ListSize
-	g.mu.Unlock()
+	seeds := g.ledger.cfg.Seeds
 
 	targets := make([]actor.Addr, 0, len(list.Nodes)+len(seeds))
 	for _, p := range list.Nodes {
@@ -213,7 +192,7 @@ func (g *Registry) publish(list *List) {
 		}
 	}
 	targets = append(targets, seeds...)
-	req := actor.Request{Method: MethodList, Body: list, Size: size}
+	req := actor.Request{Method: MethodList, Body: list, Size: g.ledger.cfg.ListSize}
 	for _, to := range targets {
 		g.env.Call(to, req, pushTimeout, func(actor.Response, error) {})
 	}
@@ -224,63 +203,46 @@ func (g *Registry) publish(list *List) {
 func (g *Registry) Handle(from actor.Addr, req actor.Request, r actor.Responder) {
 	switch req.Method {
 	case MethodReport:
-		rep, ok := req.Body.(Report)
-		if p, isPtr := req.Body.(*Report); isPtr && p != nil {
-			rep, ok = *p, true
-		}
+		rep, ok := bodyAs[Report](req.Body)
 		if !ok {
 			respondText(r, http.StatusBadRequest, "registry/report: body must be a registry.Report")
 			return
 		}
-		g.mu.Lock()
-		err := g.ledger.Report(rep.Tester, rep.Tested, rep.Passed, g.env.Now())
-		g.mu.Unlock()
-		respondErr(r, err)
+		respondErr(r, g.ledger.Report(rep.Tester, rep.Tested, rep.Passed, g.env.Now()))
 	case MethodProof:
-		pr, ok := req.Body.(UptimeProof)
-		if p, isPtr := req.Body.(*UptimeProof); isPtr && p != nil {
-			pr, ok = *p, true
-		}
+		pr, ok := bodyAs[UptimeProof](req.Body)
 		if !ok {
 			respondText(r, http.StatusBadRequest, "registry/proof: body must be a registry.UptimeProof")
 			return
 		}
-		g.mu.Lock()
-		err := g.ledger.UptimeProof(pr.Ed25519, g.env.Now())
-		g.mu.Unlock()
-		respondErr(r, err)
+		respondErr(r, g.ledger.UptimeProof(pr.Ed25519, g.env.Now()))
 	case MethodGetList:
-		var known [32]byte
-		switch b := req.Body.(type) {
-		case ListRequest:
-			known = b.Known
-		case *ListRequest:
-			if b != nil {
-				known = b.Known
-			}
-		}
-		g.mu.Lock()
-		list, size := g.published, g.ledger.cfg.ListSize
-		g.mu.Unlock()
-		if known != ([32]byte{}) && known == list.BlockHash {
+		lr, _ := bodyAs[ListRequest](req.Body) // no ListRequest: the caller has no list
+		if lr.Known != ([32]byte{}) && lr.Known == g.published.BlockHash {
 			r.Respond(actor.Response{Status: statusNotModified, Size: httpResponseOverhead})
 			return
 		}
-		r.Respond(actor.Response{Status: http.StatusOK, Body: list, Size: size})
+		r.Respond(actor.Response{Status: http.StatusOK, Body: g.published, Size: g.ledger.cfg.ListSize})
 	case MethodJSONRPC:
-		body, ok := req.Body.([]byte)
-		if !ok {
-			respondText(r, http.StatusBadRequest, "/json_rpc: body must be JSON bytes")
-			return
-		}
-		g.mu.Lock()
-		list := g.published
-		g.mu.Unlock()
-		out := JSONRPC(list, body, g.env.Rand())
-		r.Respond(actor.Response{Status: http.StatusOK, Body: out, Size: len(out) + httpResponseOverhead})
+		g.api.setList(g.published)
+		g.api.answer(req, r, g.env.Rand())
 	default:
 		respondText(r, http.StatusNotFound, "POST "+req.Method+" Not Found")
 	}
+}
+
+// bodyAs reads a request body sent as a T or as a non-nil *T.
+func bodyAs[T any](body any) (T, bool) {
+	switch b := body.(type) {
+	case T:
+		return b, true
+	case *T:
+		if b != nil {
+			return *b, true
+		}
+	}
+	var zero T
+	return zero, false
 }
 
 func respondText(r actor.Responder, status int, msg string) {
@@ -300,71 +262,51 @@ func respondErr(r actor.Responder, err error) {
 
 // Height is the last block's height.
 func (g *Registry) Height() uint64 {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	return g.ledger.Height()
 }
 
 // List is the list of the last block that changed it (nodes receive it ListDelay later).
 func (g *Registry) List() *List {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	return g.ledger.List()
 }
 
 // Published is the list nodes have been given (or can pull) now.
 func (g *Registry) Published() *List {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	return g.published
 }
 
 // Node is a node's record.
 func (g *Registry) Node(ed [32]byte) (Record, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	return g.ledger.Node(ed)
 }
 
 // Nodes is every record (deregistered included), sorted by key.
 func (g *Registry) Nodes() []Record {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	return g.ledger.Nodes()
 }
 
 // SwarmOf is an active node's swarm.
 func (g *Registry) SwarmOf(ed [32]byte) (swarm.ID, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	return g.ledger.SwarmOf(ed)
 }
 
 // SwarmFor is the swarm that owns an account.
 func (g *Registry) SwarmFor(id identity.ID) (swarm.ID, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	return g.ledger.SwarmFor(id)
 }
 
 // Swarms is the swarm ids, ascending.
 func (g *Registry) Swarms() []swarm.ID {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	return g.ledger.Swarms()
 }
 
 // Members is a swarm's nodes in key order.
 func (g *Registry) Members(id swarm.ID) []Record {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	return g.ledger.Members(id)
 }
 
 // Credit is a node's downtime credit now.
 func (g *Registry) Credit(ed [32]byte) (time.Duration, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	var now time.Time
 	if g.env != nil {
 		now = g.env.Now()
@@ -377,14 +319,8 @@ func (g *Registry) Credit(ed [32]byte) (time.Duration, bool) {
 // SeedNode answers clients' bootstrap requests (get_n_service_nodes on /json_rpc) from the lists
 // the registry pushes to it, as the real seed nodes (oxend nodes at well-known addresses) do.
 type SeedNode struct {
-	mu   sync.Mutex
-	env  actor.Env
-	list *List
-	// answers keeps the answers that depend only on the list and the request (no limit, so no
-	// random selection): every client bootstraps with the same request, and a 2,000-node answer
-	// is half a megabyte to build. Cleared when the list changes. Answers are never modified
-	// after they are sent, so they are shared.
-	answers map[string][]byte
+	env actor.Env
+	api seedAPI
 }
 
 // NewSeedNode makes a seed node that starts with list (nil: an empty list until the first push).
@@ -392,7 +328,9 @@ func NewSeedNode(list *List) *SeedNode {
 	if list == nil {
 		list = &List{}
 	}
-	return &SeedNode{list: list}
+	s := &SeedNode{}
+	s.api.setList(list)
+	return s
 }
 
 // Start keeps the environment.
@@ -407,47 +345,64 @@ func (s *SeedNode) Handle(from actor.Addr, req actor.Request, r actor.Responder)
 			respondText(r, http.StatusBadRequest, "sn.list: body must be a *registry.List")
 			return
 		}
-		s.mu.Lock()
-		if l.Height >= s.list.Height && l != s.list {
-			s.list = l
-			clear(s.answers)
+		if l.Height >= s.api.list.Height {
+			s.api.setList(l)
 		}
-		s.mu.Unlock()
 		r.Respond(actor.Response{Status: http.StatusOK, Size: httpResponseOverhead})
 	case MethodJSONRPC:
-		body, ok := req.Body.([]byte)
-		if !ok {
-			respondText(r, http.StatusBadRequest, "/json_rpc: body must be JSON bytes")
-			return
-		}
-		s.mu.Lock()
-		out, cached := s.answers[string(body)]
-		list := s.list
-		s.mu.Unlock()
-		if !cached {
-			out = JSONRPC(list, body, s.env.Rand())
-			if deterministicRequest(body) {
-				s.mu.Lock()
-				if s.list == list {
-					if s.answers == nil {
-						s.answers = map[string][]byte{}
-					}
-					s.answers[string(body)] = out
-				}
-				s.mu.Unlock()
-			}
-		}
-		r.Respond(actor.Response{Status: http.StatusOK, Body: out, Size: len(out) + httpResponseOverhead})
+		s.api.answer(req, r, s.env.Rand())
 	default:
 		respondText(r, http.StatusNotFound, "POST "+req.Method+" Not Found")
 	}
 }
 
 // List is the list the seed node serves.
-func (s *SeedNode) List() *List {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.list
+func (s *SeedNode) List() *List { return s.api.list }
+
+// seedAPI answers /json_rpc from one list at a time, for the seed nodes and the registry.
+// Answers that depend only on the list and the request (no limit, so no random selection) are
+// kept until the list changes: every client bootstraps with the same request, and a 2,000-node
+// answer is half a megabyte to build. Answers are never modified after they are sent, so they
+// are shared.
+type seedAPI struct {
+	list *List
+	// entries serves the answers that are not kept (nil until the first).
+	entries *Entries
+	answers map[string][]byte
+}
+
+// setList makes l the list answers come from.
+func (s *seedAPI) setList(l *List) {
+	if l == s.list {
+		return
+	}
+	s.list, s.entries = l, nil
+	clear(s.answers)
+}
+
+func (s *seedAPI) answer(req actor.Request, r actor.Responder, rng *rand.Rand) {
+	body, ok := req.Body.([]byte)
+	if !ok {
+		respondText(r, http.StatusBadRequest, "/json_rpc: body must be JSON bytes")
+		return
+	}
+	out, cached := s.answers[string(body)]
+	switch {
+	case cached:
+	case deterministicRequest(body):
+		// The answer is kept whole; keeping its encoded entries as well would hold them twice.
+		out = JSONRPC(NewEntries(s.list), body, rng)
+		if s.answers == nil {
+			s.answers = map[string][]byte{}
+		}
+		s.answers[string(body)] = out
+	default:
+		if s.entries == nil {
+			s.entries = NewEntries(s.list)
+		}
+		out = JSONRPC(s.entries, body, rng)
+	}
+	r.Respond(actor.Response{Status: http.StatusOK, Body: out, Size: len(out) + httpResponseOverhead})
 }
 
 // deterministicRequest reports whether a /json_rpc request's answer depends only on the list:

@@ -3,7 +3,6 @@ package registry_test
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"testing"
 	"time"
@@ -63,7 +62,7 @@ type world struct {
 	seedAt actor.Addr
 	nodes  []*fakeNode
 	addrs  []actor.Addr
-	specs  []registry.Spec
+	regs   []registry.Registration
 	events []actor.Event
 }
 
@@ -88,16 +87,15 @@ func newWorld(t *testing.T, n int, cfg registry.Config) *world {
 	w.reg, err = registry.New(cfg)
 	require.NoError(t, err)
 
-	w.specs, err = registry.Plan(registry.PlanConfig{Seed: 7, Nodes: n}, rand.New(rand.NewPCG(7, 8)))
-	require.NoError(t, err)
-	for _, s := range w.specs {
-		require.NoError(t, w.reg.Register(s.Registration))
+	w.regs = registry.Registrations(7, 0, n)
+	for _, r := range w.regs {
+		require.NoError(t, w.reg.Register(r))
 	}
 	// The registry's address must be known before the nodes start; spawn it first but make
 	// the first block before anything runs.
 	w.regAt, err = e.Spawn(regHost, 22000, "registry", w.reg)
 	require.NoError(t, err)
-	for _, s := range w.specs {
+	for _, s := range w.regs {
 		h, err := e.AddHost(sim.HostConfig{Name: s.Name, IP: s.Addr.Addr()})
 		require.NoError(t, err)
 		fn := &fakeNode{key: s.Ed25519, registry: w.regAt}
@@ -110,31 +108,10 @@ func newWorld(t *testing.T, n int, cfg registry.Config) *world {
 	return w
 }
 
-func eventsOf[T actor.Event](w *world) []T {
-	var out []T
-	for _, ev := range w.events {
-		if e, ok := ev.(T); ok {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func shortConfig() registry.Config {
-	return registry.Config{
-		Seed:              3,
-		BlockInterval:     2 * time.Minute,
-		ListDelay:         10 * time.Second,
-		DecommissionAfter: 10 * time.Minute,
-		UptimeProofMaxAge: 20 * time.Minute,
-		InitialCredit:     30 * time.Minute,
-		MinimumCredit:     30 * time.Minute,
-		MaxCredit:         2 * time.Hour,
-	}
-}
+func eventsOf[T actor.Event](w *world) []T { return registry.EventsOf[T](w.events) }
 
 func TestRegistryOnEngine(t *testing.T) {
-	w := newWorld(t, 30, shortConfig())
+	w := newWorld(t, 30, registry.ShortConfig())
 	epoch := w.engine.Epoch()
 
 	w.engine.RunFor(time.Minute)
@@ -149,7 +126,7 @@ func TestRegistryOnEngine(t *testing.T) {
 
 	// Crash one node; the others report it failing. It misses proofs and reachability.
 	victimIdx := 4
-	victim := w.specs[victimIdx].Ed25519
+	victim := w.regs[victimIdx].Ed25519
 	victimSwarm, ok := w.reg.SwarmOf(victim)
 	require.True(t, ok)
 	crashAt := w.engine.Now()
@@ -229,7 +206,7 @@ func (w *world) ask(t *testing.T, name string, to actor.Addr, req actor.Request)
 }
 
 func TestSeedAndPull(t *testing.T) {
-	w := newWorld(t, 20, shortConfig())
+	w := newWorld(t, 20, registry.ShortConfig())
 	w.engine.RunFor(time.Second)
 
 	body := []byte(`{"jsonrpc":"2.0","id":"0","method":"get_n_service_nodes","params":{"active_only":true,"limit":12,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true}}}`)
@@ -265,18 +242,17 @@ func TestSeedAndPull(t *testing.T) {
 
 func TestRegistryDeterministic(t *testing.T) {
 	trace := func() []string {
-		w := newWorld(t, 25, shortConfig())
+		w := newWorld(t, 25, registry.ShortConfig())
 		w.engine.RunFor(2 * time.Minute)
 		require.NoError(t, w.engine.Crash(w.addrs[3]))
 		for i, n := range w.nodes {
 			if i != 3 {
-				n.suspect = w.specs[3].Ed25519
+				n.suspect = w.regs[3].Ed25519
 			}
 		}
 		// A node joins later.
-		late, err := registry.Plan(registry.PlanConfig{Seed: 7, Nodes: 1, FirstIndex: 25}, rand.New(rand.NewPCG(9, 9)))
-		require.NoError(t, err)
-		w.engine.At(w.engine.Now().Add(10*time.Minute), func() { require.NoError(t, w.reg.Register(late[0].Registration)) })
+		late := registry.Registrations(7, 25, 1)[0]
+		w.engine.At(w.engine.Now().Add(10*time.Minute), func() { require.NoError(t, w.reg.Register(late)) })
 		w.engine.RunFor(40 * time.Minute)
 		var out []string
 		for _, ev := range w.events {
@@ -294,16 +270,12 @@ func TestRegistryDeterministic(t *testing.T) {
 }
 
 func TestBootstrap(t *testing.T) {
-	reg, err := registry.New(shortConfig())
+	reg, err := registry.New(registry.ShortConfig())
 	require.NoError(t, err)
-	_, err = registry.Plan(registry.PlanConfig{Nodes: 14}, nil)
-	assert.ErrorContains(t, err, "random source")
 	e, err := sim.New(sim.Config{Seed: 1})
 	require.NoError(t, err)
-	specs, err := registry.Plan(registry.PlanConfig{Nodes: 14}, rand.New(rand.NewPCG(1, 2)))
-	require.NoError(t, err)
-	for _, s := range specs {
-		require.NoError(t, reg.Register(s.Registration))
+	for _, r := range registry.Registrations(1, 0, 14) {
+		require.NoError(t, reg.Register(r))
 	}
 	list, err := reg.Bootstrap(e.Now())
 	require.NoError(t, err)

@@ -158,25 +158,41 @@ type encodedList struct {
 	entries [][]byte
 }
 
-func (l *List) encoded(fs fieldSet) *encodedList {
-	if l.enc != nil {
-		l.enc.mu.Lock()
-		defer l.enc.mu.Unlock()
-		if e, ok := l.enc.m[fs]; ok {
-			return e
-		}
+// Entries answers get_service_nodes from one list, encoding each node's entry once per field
+// selection, the first time an answer asks for it: every client asks with the same few
+// selections, and a 2,000-node list is half a megabyte of JSON.
+//
+// An Entries is the state of whoever answers from its list: an actor, or (for the nodes, which
+// all answer from the same lists) the world's shared index of lists. It is not safe for
+// concurrent use: a real-time driver that lets actors on their own goroutines answer from one
+// Entries must serialise the calls.
+type Entries struct {
+	list  *List
+	bySet map[fieldSet]*encodedList
+}
+
+// NewEntries prepares answers from l (nil: an empty list).
+func NewEntries(l *List) *Entries {
+	if l == nil {
+		l = &List{}
 	}
-	e := &encodedList{entries: make([][]byte, len(l.Nodes))}
+	return &Entries{list: l, bySet: map[fieldSet]*encodedList{}}
+}
+
+// List is the list the answers come from.
+func (e *Entries) List() *List { return e.list }
+
+func (e *Entries) encoded(fs fieldSet) *encodedList {
+	if enc, ok := e.bySet[fs]; ok {
+		return enc
+	}
+	l := e.list
+	enc := &encodedList{entries: make([][]byte, len(l.Nodes))}
 	for i := range l.Nodes {
-		e.entries[i] = l.appendEntry(nil, &l.Nodes[i], fs)
+		enc.entries[i] = l.appendEntry(nil, &l.Nodes[i], fs)
 	}
-	if l.enc != nil {
-		if l.enc.m == nil {
-			l.enc.m = map[fieldSet]*encodedList{}
-		}
-		l.enc.m[fs] = e
-	}
-	return e
+	e.bySet[fs] = enc
+	return enc
 }
 
 func (l *List) appendEntry(b []byte, p *Peer, fs fieldSet) []byte {
@@ -244,13 +260,14 @@ func (l *List) appendEntry(b []byte, p *Peer, fs fieldSet) []byte {
 	return append(b, '}')
 }
 
-// ServiceNodes answers get_service_nodes from list l: oxend's "result" object as JSON. r shuffles
-// when a limit asks for random nodes.
-func ServiceNodes(l *List, p ServiceNodesParams, r *rand.Rand) []byte {
-	return appendServiceNodes(nil, l, p, r)
+// ServiceNodes answers get_service_nodes from e's list: oxend's "result" object as JSON. r
+// shuffles when a limit asks for random nodes.
+func ServiceNodes(e *Entries, p ServiceNodesParams, r *rand.Rand) []byte {
+	return appendServiceNodes(nil, e, p, r)
 }
 
-func appendServiceNodes(b []byte, l *List, p ServiceNodesParams, r *rand.Rand) []byte {
+func appendServiceNodes(b []byte, e *Entries, p ServiceNodesParams, r *rand.Rand) []byte {
+	l := e.list
 	sel := newSelection(p.Fields)
 	b = append(b, '{')
 	comma := false
@@ -280,7 +297,7 @@ func appendServiceNodes(b []byte, l *List, p ServiceNodesParams, r *rand.Rand) [
 	}
 	if !unchanged {
 		field("service_node_states")
-		b = l.appendStates(b, p, sel, r)
+		b = e.appendStates(b, p, sel, r)
 	}
 	if sel.wants("snode_revision") {
 		field("snode_revision")
@@ -299,8 +316,9 @@ func appendServiceNodes(b []byte, l *List, p ServiceNodesParams, r *rand.Rand) [
 	return append(b, '}')
 }
 
-func (l *List) appendStates(b []byte, p ServiceNodesParams, sel selection, r *rand.Rand) []byte {
-	enc := l.encoded(sel.fieldSet())
+func (e *Entries) appendStates(b []byte, p ServiceNodesParams, sel selection, r *rand.Rand) []byte {
+	l := e.list
+	enc := e.encoded(sel.fieldSet())
 	idx := make([]int, 0, len(l.Nodes))
 	var only map[[32]byte]bool
 	if len(p.ServiceNodePubkeys) > 0 {
@@ -356,10 +374,10 @@ const (
 	rpcInvalidParams  = -32602
 )
 
-// JSONRPC answers a JSON-RPC 2.0 request to a seed node (POST /json_rpc) from list l. Only the
-// get_service_nodes family is served; anything else is a JSON-RPC error (HTTP 200, as oxend
+// JSONRPC answers a JSON-RPC 2.0 request to a seed node (POST /json_rpc) from e's list. Only
+// the get_service_nodes family is served; anything else is a JSON-RPC error (HTTP 200, as oxend
 // answers). The reply is always valid JSON.
-func JSONRPC(l *List, body []byte, r *rand.Rand) []byte {
+func JSONRPC(e *Entries, body []byte, r *rand.Rand) []byte {
 	var req struct {
 		JSONRPC string          `json:"jsonrpc"`
 		ID      json.RawMessage `json:"id"`
@@ -388,7 +406,7 @@ func JSONRPC(l *List, body []byte, r *rand.Rand) []byte {
 	out = append(out, `{"id":`...)
 	out = append(out, id...)
 	out = append(out, `,"jsonrpc":"2.0","result":`...)
-	out = appendServiceNodes(out, l, params, r)
+	out = appendServiceNodes(out, e, params, r)
 	return append(out, '}')
 }
 

@@ -16,7 +16,7 @@ import (
 // testList is a list of 40 nodes, one of them decommissioned.
 func testList(t *testing.T) (*Ledger, *List) {
 	t.Helper()
-	l := newLedger(t, shortConfig(), 40)
+	l := newLedger(t, ShortConfig(), 40)
 	victim := reg(9).Ed25519
 	run(l, t0.Add(24*time.Minute), func(now time.Time) { proofsExcept(l, now, victim) })
 	rec, _ := l.Node(victim)
@@ -48,7 +48,7 @@ const desktopSeedRequest = `{"jsonrpc":"2.0","id":"0","method":"get_n_service_no
 
 func TestJSONRPCDesktopBootstrap(t *testing.T) {
 	_, list := testList(t)
-	out := JSONRPC(list, []byte(desktopSeedRequest), newRand(1))
+	out := JSONRPC(NewEntries(list), []byte(desktopSeedRequest), newRand(1))
 	require.True(t, json.Valid(out))
 	var env struct {
 		ID      string          `json:"id"`
@@ -80,7 +80,7 @@ func TestJSONRPCDesktopBootstrap(t *testing.T) {
 		assert.Equal(t, hex.EncodeToString(p.X25519[:]), s["pubkey_x25519"])
 	}
 	// Another draw picks other nodes.
-	out2 := JSONRPC(list, []byte(desktopSeedRequest), newRand(2))
+	out2 := JSONRPC(NewEntries(list), []byte(desktopSeedRequest), newRand(2))
 	assert.NotEqual(t, out, out2)
 }
 
@@ -102,7 +102,7 @@ func keysOfAny(m map[string]any) []string {
 
 func TestServiceNodesAllFields(t *testing.T) {
 	_, list := testList(t)
-	out := ServiceNodes(list, ServiceNodesParams{}, newRand(1))
+	out := ServiceNodes(NewEntries(list), ServiceNodesParams{}, newRand(1))
 	res, raw := decodeResult(t, out)
 	assert.ElementsMatch(t, []string{"block_hash", "hardfork", "height", "service_node_states", "snode_revision", "status", "target_height"}, keysOf(raw))
 	assert.Equal(t, hex.EncodeToString(list.BlockHash[:]), res.BlockHash)
@@ -205,26 +205,26 @@ func TestServiceNodesLimitAndFilters(t *testing.T) {
 		}
 		return out
 	}
-	inOrder := keys(ServiceNodes(list, ServiceNodesParams{Fields: []string{"pubkey_ed25519"}}, newRand(1)))
+	inOrder := keys(ServiceNodes(NewEntries(list), ServiceNodesParams{Fields: []string{"pubkey_ed25519"}}, newRand(1)))
 	require.Len(t, inOrder, 40)
 	assert.True(t, slices.IsSorted(inOrder), "limit 0 keeps key order")
 
 	for _, limit := range []int{-1, 40, 1000} {
-		got := keys(ServiceNodes(list, ServiceNodesParams{Fields: []string{"pubkey_ed25519"}, Limit: limit}, newRand(3)))
+		got := keys(ServiceNodes(NewEntries(list), ServiceNodesParams{Fields: []string{"pubkey_ed25519"}, Limit: limit}, newRand(3)))
 		assert.ElementsMatch(t, inOrder, got, "limit %d gives everyone", limit)
 		assert.NotEqual(t, inOrder, got, "limit %d shuffles", limit)
 	}
-	five := keys(ServiceNodes(list, ServiceNodesParams{Fields: []string{"pubkey_ed25519"}, Limit: 5, ActiveOnly: true}, newRand(3)))
+	five := keys(ServiceNodes(NewEntries(list), ServiceNodesParams{Fields: []string{"pubkey_ed25519"}, Limit: 5, ActiveOnly: true}, newRand(3)))
 	assert.Len(t, five, 5)
 
-	active := keys(ServiceNodes(list, ServiceNodesParams{Fields: []string{"pubkey_ed25519"}, ActiveOnly: true}, newRand(1)))
+	active := keys(ServiceNodes(NewEntries(list), ServiceNodesParams{Fields: []string{"pubkey_ed25519"}, ActiveOnly: true}, newRand(1)))
 	assert.Len(t, active, 39)
 
 	only := ServiceNodesParams{Fields: []string{"pubkey_ed25519"}, ServiceNodePubkeys: []string{inOrder[3], inOrder[7], "zz"}}
-	assert.Equal(t, []string{inOrder[3], inOrder[7]}, keys(ServiceNodes(list, only, newRand(1))))
+	assert.Equal(t, []string{inOrder[3], inOrder[7]}, keys(ServiceNodes(NewEntries(list), only, newRand(1))))
 
 	// "all" minus one field.
-	res, _ := decodeResult(t, ServiceNodes(list, ServiceNodesParams{Fields: []string{"all", "-swarm"}}, newRand(1)))
+	res, _ := decodeResult(t, ServiceNodes(NewEntries(list), ServiceNodesParams{Fields: []string{"all", "-swarm"}}, newRand(1)))
 	assert.NotContains(t, res.States[0], "swarm")
 	assert.Contains(t, res.States[0], "swarm_id")
 }
@@ -232,13 +232,13 @@ func TestServiceNodesLimitAndFilters(t *testing.T) {
 func TestServiceNodesPoll(t *testing.T) {
 	_, list := testList(t)
 	hash := hex.EncodeToString(list.BlockHash[:])
-	res, raw := decodeResult(t, ServiceNodes(list, ServiceNodesParams{PollBlockHash: hash, Fields: []string{"public_ip"}}, newRand(1)))
+	res, raw := decodeResult(t, ServiceNodes(NewEntries(list), ServiceNodesParams{PollBlockHash: hash, Fields: []string{"public_ip"}}, newRand(1)))
 	require.NotNil(t, res.Unchanged)
 	assert.True(t, *res.Unchanged)
 	assert.NotContains(t, raw, "service_node_states")
 	assert.Equal(t, hash, res.BlockHash, "a poll always carries the block hash")
 
-	res, _ = decodeResult(t, ServiceNodes(list, ServiceNodesParams{PollBlockHash: strings.Repeat("00", 32), Fields: []string{"public_ip"}}, newRand(1)))
+	res, _ = decodeResult(t, ServiceNodes(NewEntries(list), ServiceNodesParams{PollBlockHash: strings.Repeat("00", 32), Fields: []string{"public_ip"}}, newRand(1)))
 	require.NotNil(t, res.Unchanged)
 	assert.False(t, *res.Unchanged)
 	assert.Len(t, res.States, 40)
@@ -291,7 +291,7 @@ func TestJSONRPCErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := JSONRPC(list, []byte(tt.in), newRand(1))
+			out := JSONRPC(NewEntries(list), []byte(tt.in), newRand(1))
 			require.True(t, json.Valid(out), string(out))
 			var env struct {
 				ID    json.RawMessage `json:"id"`
@@ -307,7 +307,7 @@ func TestJSONRPCErrors(t *testing.T) {
 		})
 	}
 	// An empty list still answers.
-	out := JSONRPC(list, []byte(desktopSeedRequest), newRand(1))
+	out := JSONRPC(NewEntries(list), []byte(desktopSeedRequest), newRand(1))
 	assert.Contains(t, string(out), `"service_node_states":[]`)
 }
 
@@ -319,7 +319,7 @@ func FuzzJSONRPC(f *testing.F) {
 	f.Add([]byte(`nul`))
 	l := newLedgerForFuzz(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		out := JSONRPC(l, b, newRand(1))
+		out := JSONRPC(NewEntries(l), b, newRand(1))
 		if !json.Valid(out) {
 			t.Fatalf("invalid JSON answer %q to %q", out, b)
 		}
@@ -327,7 +327,7 @@ func FuzzJSONRPC(f *testing.F) {
 }
 
 func newLedgerForFuzz(f *testing.F) *List {
-	l, err := NewLedger(shortConfig())
+	l, err := NewLedger(ShortConfig())
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -350,7 +350,7 @@ func FuzzParseServiceNodesParams(f *testing.F) {
 			return
 		}
 		// Whatever parsed must be answerable.
-		out := ServiceNodes(&List{Nodes: []Peer{{Swarm: swarm.Unassigned}}}, p, newRand(1))
+		out := ServiceNodes(NewEntries(&List{Nodes: []Peer{{Swarm: swarm.Unassigned}}}), p, newRand(1))
 		if !json.Valid(out) {
 			t.Fatalf("invalid JSON for params %+v", p)
 		}
@@ -358,25 +358,26 @@ func FuzzParseServiceNodesParams(f *testing.F) {
 }
 
 func BenchmarkSeedBootstrap2000(b *testing.B) {
-	l, err := NewLedger(shortConfig())
+	l, err := NewLedger(ShortConfig())
 	require.NoError(b, err)
 	for i := range 2000 {
 		require.NoError(b, l.Register(reg(i)))
 	}
 	l.Block(t0)
-	list := l.List()
+	// One Entries for every answer, as a seed node keeps one per list.
+	entries := NewEntries(l.List())
 	r := newRand(1)
 	body := []byte(desktopSeedRequest)
 	full := []byte(`{"jsonrpc":"2.0","id":"0","method":"get_n_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true}}}`)
 	b.Run("limit20", func(b *testing.B) {
 		for b.Loop() {
-			JSONRPC(list, body, r)
+			JSONRPC(entries, body, r)
 		}
 	})
 	b.Run("all", func(b *testing.B) {
 		var n int
 		for b.Loop() {
-			n = len(JSONRPC(list, full, r))
+			n = len(JSONRPC(entries, full, r))
 		}
 		b.ReportMetric(float64(n), "bytes")
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/registry"
+	"github.com/sessionsim/sessionsim/scenarios/placement"
 	"github.com/sessionsim/sessionsim/sim"
 )
 
@@ -46,7 +47,7 @@ type world struct {
 	rng      *rand.Rand // the world's own stream: faults, churn, workload choices
 	epoch    time.Time
 	planned  int // nodes planned so far (names node-0 ... node-(planned-1))
-	plan     registry.PlanConfig
+	plan     placement.Config
 	nodeConf node.Config
 }
 
@@ -166,21 +167,24 @@ func (w *world) buildRegistry(nodeWeights []netem.RegionWeight) error {
 	if w.reg, err = registry.New(cfg); err != nil {
 		return fmt.Errorf("registry: %w", err)
 	}
-	w.plan = registry.PlanConfig{Seed: w.sc.Seed, Regions: w.sc.Nodes.Regions, LargestOperatorShare: w.sc.Nodes.LargestOperatorShare}
+	w.plan = placement.Config{Seed: w.sc.Seed, Regions: w.sc.Nodes.Regions, LargestOperatorShare: w.sc.Nodes.LargestOperatorShare}
 	w.nodeConf = node.DefaultConfig()
 	w.nodeConf.Version = w.sc.Nodes.StorageServer
 	w.nodeConf.Suite = w.suite
 	w.nodeConf.Registry = w.regAddr
+	// Every node of the world indexes each list and converts each account key once.
+	w.nodeConf.Views = node.NewViews()
+	w.nodeConf.KeyMemo = identity.NewX25519Memo()
 	w.nodeConf.UptimeProofInterval = min(w.nodeConf.UptimeProofInterval, w.sc.Registry.UptimeProofMaxAge/2)
 	return nil
 }
 
 // planNodes draws count more nodes (names continue from the ones planned before).
-func (w *world) planNodes(count int) ([]registry.Spec, error) {
+func (w *world) planNodes(count int) ([]placement.Spec, error) {
 	pc := w.plan
 	pc.Nodes = count
 	pc.FirstIndex = w.planned
-	specs, err := registry.Plan(pc, w.eng.Stream(fmt.Sprintf("plan-%d", w.planned)))
+	specs, err := placement.Plan(pc, w.eng.Stream(fmt.Sprintf("plan-%d", w.planned)))
 	if err != nil {
 		return nil, fmt.Errorf("planning nodes: %w", err)
 	}
@@ -189,7 +193,7 @@ func (w *world) planNodes(count int) ([]registry.Spec, error) {
 }
 
 // addNodeHost creates the host of a planned node and registers the node.
-func (w *world) addNodeHost(spec registry.Spec) (*worldNode, error) {
+func (w *world) addNodeHost(spec placement.Spec) (*worldNode, error) {
 	h, err := w.eng.AddHost(sim.HostConfig{Name: spec.Name, IP: spec.Addr.Addr(), Region: spec.Region, Profile: netem.DataCentre, Cores: w.sc.Nodes.Cores})
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", spec.Name, err)
@@ -201,7 +205,7 @@ func (w *world) addNodeHost(spec registry.Spec) (*worldNode, error) {
 }
 
 // spawnNode starts the node actor of a registered node, with list as its first view.
-func (w *world) spawnNode(wn *worldNode, spec registry.Spec, list *registry.List) error {
+func (w *world) spawnNode(wn *worldNode, spec placement.Spec, list *registry.List) error {
 	n, err := node.New(w.nodeConf, spec.Keys, memory.New(memory.Config{}))
 	if err != nil {
 		return fmt.Errorf("node %s: %w", spec.Name, err)

@@ -1,38 +1,37 @@
 package identity
 
-import (
-	"sync"
-	"sync/atomic"
-)
-
-// The storage server converts the `pubkey_ed25519` of every authenticated 05 request (about
-// 80 us of curve arithmetic). The conversion is a pure function, so one process-wide table
-// serves every simulated node at no cost to determinism.
-var x25519Cache struct {
-	m sync.Map // [32]byte -> [32]byte
-	n atomic.Int64
+// X25519Memo remembers Ed25519 to X25519 public key conversions. A storage server converts the
+// `pubkey_ed25519` of every authenticated 05 request (about 80 us of curve arithmetic), and in a
+// simulated world every node converts the same clients' keys over and over. The conversion is a
+// pure function, so a memo shared by all the actors of a world changes no outcome.
+//
+// An X25519Memo belongs to the world that shares it (the world builder or a test harness makes
+// one and hands it to the actors through their configs). It is not safe for concurrent use: a
+// real-time driver that runs the actors sharing it on goroutines of their own must serialise
+// calls to Convert, or give each actor its own memo.
+type X25519Memo struct {
+	m map[[32]byte][32]byte
 }
 
-// maxCachedConversions bounds the table (about 100 bytes an entry): well above the accounts of
-// the largest simulated world; past it conversions are simply not remembered.
-const maxCachedConversions = 1 << 20
+// maxMemoConversions bounds a memo (about 100 bytes an entry): well above the accounts of the
+// largest simulated world; past it conversions are simply not remembered.
+const maxMemoConversions = 1 << 20
 
-// Ed25519ToX25519Cached is Ed25519ToX25519 with a process-wide memo of successful conversions,
-// safe for concurrent use. Failures are not remembered.
-func Ed25519ToX25519Cached(pub []byte) ([32]byte, error) {
-	if len(pub) == 32 {
-		if v, ok := x25519Cache.m.Load([32]byte(pub)); ok {
-			return v.([32]byte), nil
-		}
+// NewX25519Memo returns an empty memo.
+func NewX25519Memo() *X25519Memo { return &X25519Memo{m: map[[32]byte][32]byte{}} }
+
+// Convert is Ed25519ToX25519 on ed, answered from the memo when ed was converted before.
+// Failures are not remembered.
+func (c *X25519Memo) Convert(ed [32]byte) ([32]byte, error) {
+	if x, ok := c.m[ed]; ok {
+		return x, nil
 	}
-	x, err := Ed25519ToX25519(pub)
+	x, err := Ed25519ToX25519(ed[:])
 	if err != nil {
 		return x, err
 	}
-	if x25519Cache.n.Load() < maxCachedConversions {
-		if _, loaded := x25519Cache.m.LoadOrStore([32]byte(pub), x); !loaded {
-			x25519Cache.n.Add(1)
-		}
+	if len(c.m) < maxMemoConversions {
+		c.m[ed] = x
 	}
 	return x, nil
 }

@@ -256,23 +256,27 @@ func BenchmarkEd25519ToX25519(b *testing.B) {
 	}
 }
 
-func TestEd25519ToX25519Cached(t *testing.T) {
-	k := Derive(4, "cached")
+func TestX25519Memo(t *testing.T) {
+	m := NewX25519Memo()
+	k := Derive(4, "memo")
 	for range 3 {
-		x, err := Ed25519ToX25519Cached(k.Ed25519Public[:])
+		x, err := m.Convert(k.Ed25519Public)
 		require.NoError(t, err)
 		assert.Equal(t, k.X25519Public, x)
 	}
-	_, err := Ed25519ToX25519Cached(make([]byte, 32))
+	assert.Len(t, m.m, 1, "one key, converted once")
+	_, err := m.Convert([32]byte{})
 	assert.Error(t, err)
-	_, err = Ed25519ToX25519Cached([]byte{1, 2})
-	assert.Error(t, err)
+	_, err = m.Convert([32]byte{})
+	assert.Error(t, err, "a failure is not remembered as a success")
+	assert.Len(t, m.m, 1, "failures are not remembered")
 }
 
-func BenchmarkEd25519ToX25519Cached(b *testing.B) {
+func BenchmarkX25519Memo(b *testing.B) {
+	m := NewX25519Memo()
 	k := Derive(1, "bench").Ed25519Public
 	for b.Loop() {
-		if _, err := Ed25519ToX25519Cached(k[:]); err != nil {
+		if _, err := m.Convert(k); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -83,9 +83,7 @@ func (f *benchFixture) openPrimitives() []primitive {
 		{"hsalsa20+blake2b", func() { _ = boxKey(&f.shared); _ = sealNonce(&f.eph.Public, &f.bob.X25519.Public) }},
 		{"xsalsa20poly1305-open", func() { _, _ = secretbox.Open(nil, f.box[32:], &f.nonce, &f.key) }},
 		{"ed25519-verify", func() { f.s.Verify(a, f.signed, sig) }},
-		// Receive converts through the cache; the uncached conversion, which ConversionCost
-		// charges, is in BenchmarkPrimitives.
-		{"ed25519-to-x25519-cached", func() { _, _ = senderX25519Cached(a32) }},
+		{"ed25519-to-x25519", func() { _, _ = senderX25519(a32) }},
 		{"unpad+decode", func() {
 			raw, _ := Unpad(f.padded)
 			_, _ = UnmarshalContent(raw)
@@ -163,11 +161,8 @@ func BenchmarkOpen1KiB(b *testing.B) {
 // ConversionCost on another machine.
 func BenchmarkPrimitives(b *testing.B) {
 	f := newBenchFixture(b)
-	var a32 [32]byte
-	copy(a32[:], f.alice.Ed25519.Public().(ed25519.PublicKey))
-	uncached := primitive{"ed25519-to-x25519", func() { _, _ = senderX25519(a32) }}
 	seen := map[string]bool{}
-	for _, p := range append(append(f.sealPrimitives(), f.openPrimitives()...), uncached) {
+	for _, p := range append(f.sealPrimitives(), f.openPrimitives()...) {
 		if seen[p.name] {
 			continue
 		}

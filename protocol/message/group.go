@@ -131,7 +131,7 @@ func GroupDecrypt(s cryptomode.Suite, groupKey []byte, ct []byte) (*GroupOpened,
 		return nil, cost, fmt.Errorf("decrypting group message: %w: signature by %x does not verify", ErrBadSignature, g.SenderEd25519)
 	}
 	cost += ConversionCost
-	if g.SenderX25519, err = senderX25519Cached(g.SenderEd25519); err != nil {
+	if g.SenderX25519, err = senderX25519(g.SenderEd25519); err != nil {
 		return nil, cost, fmt.Errorf("decrypting group message: %w", err)
 	}
 	return g, cost, nil

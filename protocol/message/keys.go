@@ -31,15 +31,3 @@ func sessionKey(id identity.ID) ([32]byte, error) {
 	}
 	return id.Key(), nil
 }
-
-// senderX25519Cached is senderX25519 through identity's process-wide memo: receivers convert
-// the same few senders' keys over and over, and the conversion is a real curve operation even in
-// modeled mode. The result is a pure function of the key, so the memo changes no outcome (and
-// the charged cost stays ConversionCost).
-func senderX25519Cached(pub [32]byte) ([32]byte, error) {
-	x, err := identity.Ed25519ToX25519Cached(pub[:])
-	if err != nil {
-		return x, fmt.Errorf("%w: %v", ErrBadSenderKey, err)
-	}
-	return x, nil
-}

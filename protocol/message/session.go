@@ -86,7 +86,7 @@ func Open(s cryptomode.Suite, self cryptomode.X25519KeyPair, box []byte) (*Opene
 			ErrBadSignature, o.SenderEd25519, self.Public)
 	}
 	cost += ConversionCost
-	if o.SenderX25519, err = senderX25519Cached(o.SenderEd25519); err != nil {
+	if o.SenderX25519, err = senderX25519(o.SenderEd25519); err != nil {
 		return nil, cost, fmt.Errorf("opening message: %w", err)
 	}
 	return o, cost, nil

@@ -23,7 +23,7 @@ type CheckEnv struct {
 	// hard fork 19.4. The zero value allows them.
 	NoMultiExpiry bool
 	// ConvertKey converts the Ed25519 key of a 05 account to its X25519 form. Nil converts
-	// afresh each time; a node may pass a memoizing conversion (identity.Ed25519ToX25519Cached)
+	// afresh each time; a node may pass a memoizing conversion (identity.X25519Memo.Convert)
 	// to save wall-clock time.
 	ConvertKey func(ed [32]byte) ([32]byte, error)
 }

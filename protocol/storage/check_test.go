@@ -362,7 +362,7 @@ func TestCheckCostsAreModeIndependent(t *testing.T) {
 // A memoizing conversion, as a node passes, gives the same answers and costs.
 func TestCheckCachedConversion(t *testing.T) {
 	alice, bob := newUser(t, 1), newUser(t, 2)
-	convert := func(ed [32]byte) ([32]byte, error) { return identity.Ed25519ToX25519Cached(ed[:]) }
+	convert := identity.NewX25519Memo().Convert
 	var a [32]byte
 	copy(a[:], alice.key[32:])
 	for range 2 {

@@ -1,17 +1,21 @@
-package registry
+package placement
 
 import (
 	"math"
+	"math/rand/v2"
 	"net/netip"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/registry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestPlanShape(t *testing.T) {
-	specs, err := Plan(PlanConfig{Seed: 3, Nodes: 2000}, newRand(11))
+	specs, err := Plan(Config{Seed: 3, Nodes: 2000}, newRand(11))
 	require.NoError(t, err)
 	require.Len(t, specs, 2000)
 
@@ -24,9 +28,11 @@ func TestPlanShape(t *testing.T) {
 	regions := map[string]int{}
 	defaultPort := 0
 	for i, s := range specs {
-		assert.Equal(t, "node-"+itoa(i), s.Name)
+		assert.Equal(t, "node-"+strconv.Itoa(i), s.Name)
 		assert.Equal(t, identity.Derive(3, s.Name).Ed25519Public, s.Ed25519)
-		assert.Equal(t, s.Keys.X25519Public, s.X25519)
+		x, err := identity.Ed25519ToX25519(s.Ed25519[:])
+		require.NoError(t, err)
+		assert.Equal(t, x, s.X25519, "the registered X25519 key is the Ed25519 key's")
 		ip := s.Addr.Addr()
 		require.True(t, ip.Is4())
 		assert.False(t, ip.IsPrivate() || ip.IsLoopback() || ip.IsMulticast() || ip.IsUnspecified() || ip.IsLinkLocalUnicast(), "%v", ip)
@@ -92,19 +98,8 @@ func TestPlanShape(t *testing.T) {
 	}
 }
 
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
-}
-
 func TestPlanDeterministic(t *testing.T) {
-	cfg := PlanConfig{Seed: 9, Nodes: 300, LargestOperatorShare: 0.2, Regions: map[string]float64{"a": 1, "b": 3}}
+	cfg := Config{Seed: 9, Nodes: 300, LargestOperatorShare: 0.2, Regions: map[string]float64{"a": 1, "b": 3}}
 	a, err := Plan(cfg, newRand(4))
 	require.NoError(t, err)
 	b, err := Plan(cfg, newRand(4))
@@ -122,32 +117,32 @@ func TestPlanDeterministic(t *testing.T) {
 	}
 	assert.Equal(t, 60, n)
 
-	later, err := Plan(PlanConfig{Seed: 9, Nodes: 3, FirstIndex: 300, NamePrefix: "late-"}, newRand(6))
+	later, err := Plan(Config{Seed: 9, Nodes: 3, FirstIndex: 300, NamePrefix: "late-"}, newRand(6))
 	require.NoError(t, err)
 	assert.Equal(t, "late-300", later[0].Name)
 	assert.Equal(t, "late-302", later[2].Name)
 }
 
 func TestPlanSmallAndErrors(t *testing.T) {
-	specs, err := Plan(PlanConfig{Nodes: 0}, newRand(1))
+	specs, err := Plan(Config{Nodes: 0}, newRand(1))
 	require.NoError(t, err)
 	assert.Empty(t, specs)
-	specs, err = Plan(PlanConfig{Nodes: 1}, newRand(1))
+	specs, err = Plan(Config{Nodes: 1}, newRand(1))
 	require.NoError(t, err)
 	require.Len(t, specs, 1)
 
 	tests := []struct {
 		name string
-		cfg  PlanConfig
+		cfg  Config
 		want string
 	}{
-		{"negative nodes", PlanConfig{Nodes: -1}, "Nodes"},
-		{"negative index", PlanConfig{Nodes: 1, FirstIndex: -1}, "FirstIndex"},
-		{"bad weight", PlanConfig{Nodes: 1, Regions: map[string]float64{"a": math.NaN()}}, "weight"},
-		{"zero weights", PlanConfig{Nodes: 1, Regions: map[string]float64{"a": 0}}, "positive weight"},
-		{"share above 1", PlanConfig{Nodes: 1, LargestOperatorShare: 1.5}, "LargestOperatorShare"},
-		{"negative share", PlanConfig{Nodes: 1, SubnetReuse: -0.1}, "SubnetReuse"},
-		{"exponent", PlanConfig{Nodes: 1, OperatorSizeExponent: -2}, "OperatorSizeExponent"},
+		{"negative nodes", Config{Nodes: -1}, "Nodes"},
+		{"negative index", Config{Nodes: 1, FirstIndex: -1}, "FirstIndex"},
+		{"bad weight", Config{Nodes: 1, Regions: map[string]float64{"a": math.NaN()}}, "weight"},
+		{"zero weights", Config{Nodes: 1, Regions: map[string]float64{"a": 0}}, "positive weight"},
+		{"share above 1", Config{Nodes: 1, LargestOperatorShare: 1.5}, "LargestOperatorShare"},
+		{"negative share", Config{Nodes: 1, SubnetReuse: -0.1}, "SubnetReuse"},
+		{"exponent", Config{Nodes: 1, OperatorSizeExponent: -2}, "OperatorSizeExponent"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,14 +154,16 @@ func TestPlanSmallAndErrors(t *testing.T) {
 
 // A plan registers as is.
 func TestPlanRegisters(t *testing.T) {
-	specs, err := Plan(PlanConfig{Seed: 1, Nodes: 100}, newRand(2))
+	specs, err := Plan(Config{Seed: 1, Nodes: 100}, newRand(2))
 	require.NoError(t, err)
-	l, err := NewLedger(shortConfig())
+	l, err := registry.NewLedger(registry.Config{Seed: 1})
 	require.NoError(t, err)
 	for _, s := range specs {
 		require.NoError(t, l.Register(s.Registration))
 	}
-	l.Block(t0)
+	l.Block(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	assert.Len(t, l.Swarms(), 14)
 	assert.Equal(t, 100, l.List().ActiveCount())
 }
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }

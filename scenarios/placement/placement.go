@@ -1,4 +1,8 @@
-package registry
+// Package placement plans the service nodes of a world: who runs them (one large operator, then
+// operators whose sizes follow a power law), where they are (region weights over the latency
+// matrix's regions) and at which addresses (providers' /16s and operators' /24s). It is the world
+// builder's planning; the registry only records what the plan registers.
+package placement
 
 import (
 	"errors"
@@ -11,9 +15,10 @@ import (
 
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/registry"
 )
 
-// PlanConfig describes the service nodes of a world: how many, where they are, who runs them and
+// Config describes the service nodes of a world: how many, where they are, who runs them and
 // at which addresses. Zero fields take the documented defaults.
 //
 // The shape follows what is known of the real network (about 2,000 nodes; the largest operator
@@ -22,7 +27,7 @@ import (
 // few /24s of one provider's /16, so that /24s and /16s are shared within operators and, on
 // popular providers, between them. The addresses are virtual; they only need the structure that
 // client path selection (one node per /24) and leakage measurements look at.
-type PlanConfig struct {
+type Config struct {
 	// Seed and the node names give the keys: identity.Derive(Seed, name).
 	Seed uint64
 	// Nodes is how many nodes to plan.
@@ -52,19 +57,19 @@ type PlanConfig struct {
 
 // Spec is one planned node: its registration and its keys.
 type Spec struct {
-	Registration
+	registry.Registration
 	Keys identity.Keys
 }
 
-func (c PlanConfig) fill() (PlanConfig, error) {
+func (c Config) fill() (Config, error) {
 	if c.Nodes < 0 {
-		return c, fmt.Errorf("registry plan: Nodes is %d: it must be 0 or more", c.Nodes)
+		return c, fmt.Errorf("placement: Nodes is %d: it must be 0 or more", c.Nodes)
 	}
 	if c.NamePrefix == "" {
 		c.NamePrefix = "node-"
 	}
 	if c.FirstIndex < 0 {
-		return c, fmt.Errorf("registry plan: FirstIndex is %d: it must be 0 or more", c.FirstIndex)
+		return c, fmt.Errorf("placement: FirstIndex is %d: it must be 0 or more", c.FirstIndex)
 	}
 	if c.Regions == nil {
 		c.Regions = map[string]float64{}
@@ -75,12 +80,12 @@ func (c PlanConfig) fill() (PlanConfig, error) {
 	total := 0.0
 	for name, w := range c.Regions {
 		if !(w >= 0) || math.IsInf(w, 0) {
-			return c, fmt.Errorf("registry plan: region %q has weight %v: weights must be finite and >= 0", name, w)
+			return c, fmt.Errorf("placement: region %q has weight %v: weights must be finite and >= 0", name, w)
 		}
 		total += w
 	}
 	if total <= 0 {
-		return c, errors.New("registry plan: no region has a positive weight")
+		return c, errors.New("placement: no region has a positive weight")
 	}
 	fractions := []struct {
 		name string
@@ -97,14 +102,14 @@ func (c PlanConfig) fill() (PlanConfig, error) {
 			*f.v = f.def
 		}
 		if !(*f.v > 0 && *f.v <= 1) {
-			return c, fmt.Errorf("registry plan: %s is %v: it must be in (0, 1] (0 means the default, %v)", f.name, *f.v, f.def)
+			return c, fmt.Errorf("placement: %s is %v: it must be in (0, 1] (0 means the default, %v)", f.name, *f.v, f.def)
 		}
 	}
 	if c.OperatorSizeExponent == 0 {
 		c.OperatorSizeExponent = 1.6
 	}
 	if !(c.OperatorSizeExponent > 0) || math.IsInf(c.OperatorSizeExponent, 0) {
-		return c, fmt.Errorf("registry plan: OperatorSizeExponent is %v: it must be positive", c.OperatorSizeExponent)
+		return c, fmt.Errorf("placement: OperatorSizeExponent is %v: it must be positive", c.OperatorSizeExponent)
 	}
 	if c.StoragePort == 0 {
 		c.StoragePort = 22021
@@ -116,13 +121,13 @@ func (c PlanConfig) fill() (PlanConfig, error) {
 }
 
 // Plan draws the nodes of a world from r. The same config and random stream give the same plan.
-func Plan(cfg PlanConfig, r *rand.Rand) ([]Spec, error) {
+func Plan(cfg Config, r *rand.Rand) ([]Spec, error) {
 	cfg, err := cfg.fill()
 	if err != nil {
 		return nil, err
 	}
 	if r == nil {
-		return nil, errors.New("registry plan: no random source given")
+		return nil, errors.New("placement: no random source given")
 	}
 	if cfg.Nodes == 0 {
 		return nil, nil
@@ -146,7 +151,7 @@ func Plan(cfg PlanConfig, r *rand.Rand) ([]Spec, error) {
 			name := fmt.Sprintf("%s%d", cfg.NamePrefix, cfg.FirstIndex+i)
 			keys := identity.Derive(cfg.Seed, name)
 			specs[i] = Spec{
-				Registration: Registration{
+				Registration: registry.Registration{
 					Name:     name,
 					Ed25519:  keys.Ed25519Public,
 					X25519:   keys.X25519Public,
@@ -163,7 +168,7 @@ func Plan(cfg PlanConfig, r *rand.Rand) ([]Spec, error) {
 }
 
 type planner struct {
-	cfg     PlanConfig
+	cfg     Config
 	r       *rand.Rand
 	regions []string  // sorted
 	cum     []float64 // cumulative weights
@@ -183,7 +188,7 @@ type operator struct {
 
 const blocksPerRegion = 8
 
-func newPlanner(cfg PlanConfig, r *rand.Rand) *planner {
+func newPlanner(cfg Config, r *rand.Rand) *planner {
 	p := &planner{cfg: cfg, r: r, blocks: map[string][][2]byte{}, used16: map[[2]byte]bool{}, usedIP: map[netip.Addr]bool{}}
 	for name := range cfg.Regions {
 		p.regions = append(p.regions, name)
