@@ -24,7 +24,7 @@ var reportTemplate string
 var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"percent": percent,
 	"seconds": seconds,
-	"bytes":   byteSize,
+	"bytes":   ByteSize,
 	"counts":  counts,
 	"pct":     pct,
 	"f1":      func(f float64) string { return fmt.Sprintf("%.1f", f) },

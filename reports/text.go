@@ -51,7 +51,7 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 		s.Replication.MinCopies, s.Replication.P1Copies, s.Replication.MeanCopies, s.Replication.Samples)
 	p("")
 	p("Load")
-	p("  bytes moved %s (%s on swarm changes; %d stores forwarded to swarm peers)", byteSize(s.Traffic.TotalBytes), byteSize(s.Traffic.SwarmChangeBytes), s.Traffic.ReplicationForwards)
+	p("  bytes moved %s (%s on swarm changes; %d stores forwarded to swarm peers)", ByteSize(s.Traffic.TotalBytes), ByteSize(s.Traffic.SwarmChangeBytes), s.Traffic.ReplicationForwards)
 	p("  CPU per node: mean %s busy (%s utilisation), max %s", seconds(s.CPU.MeanNodeBusySeconds), percent(s.CPU.MeanNodeUtilisation), seconds(s.CPU.MaxNodeBusySeconds))
 	p("  simulator: %d events, %d calls, %d timed out, %d late replies dropped", s.Engine.Events, s.Engine.Calls, s.Engine.CallTimeouts, s.Engine.LateReplies)
 	if len(s.Garbage) > 0 {
@@ -80,7 +80,8 @@ func seconds(s float64) string {
 	return fmt.Sprintf("%.0f ms", s*1000)
 }
 
-func byteSize(n uint64) string {
+// ByteSize prints a byte count in binary units (KiB, MiB, ...), one decimal.
+func ByteSize(n uint64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)
