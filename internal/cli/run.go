@@ -228,15 +228,21 @@ func writeResults(dir string, s results.Summary, run results.Run, scenarioYAML [
 	return nil
 }
 
-// buildCommit is the VCS revision the binary was built from, with "-dirty" when the tree had
-// changes; "" when the build recorded none (go run, go test, or a build outside a checkout).
+// buildCommit is the VCS revision the binary was built from (see commitOf); "" when the build
+// recorded none (go run, go test, a build outside a git clone, or -buildvcs=false).
 func buildCommit() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return ""
 	}
+	return commitOf(info.Settings)
+}
+
+// commitOf reads the revision from a build's VCS settings, with "-dirty" when the tree had
+// uncommitted changes.
+func commitOf(settings []debug.BuildSetting) string {
 	var rev, modified string
-	for _, kv := range info.Settings {
+	for _, kv := range settings {
 		switch kv.Key {
 		case "vcs.revision":
 			rev = kv.Value

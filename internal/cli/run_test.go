@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -183,4 +184,22 @@ func TestRunWritesResults(t *testing.T) {
 	code, stdout, _ = runCLI("report", out)
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, stdout, "delivery ratio")
+}
+
+func TestCommitOf(t *testing.T) {
+	const rev = "aae80458aa5a78b143ff435f52230c01bfb4c5df"
+	cases := []struct {
+		name     string
+		settings []debug.BuildSetting
+		want     string
+	}{
+		{"clean", []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: "false"}}, rev},
+		{"dirty", []debug.BuildSetting{{Key: "vcs.modified", Value: "true"}, {Key: "vcs.revision", Value: rev}}, rev + "-dirty"},
+		{"no vcs", []debug.BuildSetting{{Key: "-trimpath", Value: "true"}, {Key: "vcs.modified", Value: "true"}}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, commitOf(tc.settings))
+		})
+	}
 }
