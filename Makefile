@@ -11,8 +11,10 @@ BENCHTIME ?= 1s
 
 all: build
 
+# -buildvcs=auto stamps the commit (run.json's "commit") from a git clone even where GOFLAGS
+# turns stamping off; Go finds no repository in a git worktree, whose .git is a file.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sessionsim
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sessionsim
 
 # Runs the default scenario on the in-process simulator and writes runs/<name>/ with the report.
 run: build

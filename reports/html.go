@@ -22,14 +22,15 @@ import (
 var reportTemplate string
 
 var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"percent": percent,
-	"seconds": seconds,
-	"bytes":   byteSize,
-	"counts":  counts,
-	"pct":     pct,
-	"f1":      func(f float64) string { return fmt.Sprintf("%.1f", f) },
-	"ms":      readableMs,
-	"f2":      func(f float64) string { return fmt.Sprintf("%.2f", f) },
+	"percent":   percent,
+	"ratio":     ratio,
+	"seconds":   seconds,
+	"bytes":     ByteSize,
+	"counts":    counts,
+	"latencies": latencies,
+	"f1":        func(f float64) string { return fmt.Sprintf("%.1f", f) },
+	"ms":        readableMs,
+	"f2":        func(f float64) string { return fmt.Sprintf("%.2f", f) },
 }).Parse(reportTemplate))
 
 // reportData is what the template sees.

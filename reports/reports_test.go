@@ -17,21 +17,48 @@ func sample() results.Summary {
 		Schema: results.SchemaVersion, Scenario: "demo", Seed: 7, Crypto: "real", VirtualSeconds: 1380,
 		Nodes: 100, Clients: 200,
 		Messages:         results.Messages{Sent: 1000, Delivered: 990, Lost: 2, Pending: 8, LostByCause: map[string]uint64{"store_failed": 2}},
-		DeliveryRatio:    990.0 / 992,
+		DeliveryRatio:    ptr(990.0 / 992),
 		EndToEndMs:       results.Percentiles{Count: 990, P50: 2100, P90: 4800, P99: 9000, Max: 12000},
 		EndToEndOnlineMs: results.Percentiles{Count: 700, P50: 1900, P90: 3500, P99: 6000, Max: 8000},
 		OnionRTTMs:       results.Percentiles{Count: 50000, P50: 420, P90: 700, P99: 1300, Max: 5000},
 		Replication:      results.Replication{Samples: 10, MinCopies: 5, P1Copies: 6, MeanCopies: 7.1, Timeline: [][3]float64{{60, 5, 7}, {120, 6, 7.2}}},
+		Store:            results.Store{Attempts: 1003, Succeeded: 998, Failed: 2, Ratio: 0.998},
 		Garbage:          map[string]uint64{"bad_signature": 1},
 	}
 }
 
+func ptr[T any](v T) *T { return &v }
+
 func TestWriteText(t *testing.T) {
-	var buf bytes.Buffer
-	WriteText(&buf, sample(), &results.Run{WallSeconds: 12, Speedup: 115})
-	out := buf.String()
-	for _, want := range []string{"delivery ratio 99.80%", "sent 1000, delivered 990", "p50 2100 ms", "115.0x faster", "store_failed 2", "bad_signature 1"} {
-		assert.Contains(t, out, want)
+	nothingEligible := sample()
+	nothingEligible.Messages = results.Messages{Sent: 4, Pending: 3, Undeliverable: 1}
+	nothingEligible.DeliveryRatio = nil
+	cases := []struct {
+		name    string
+		s       results.Summary
+		want    []string
+		notWant []string
+	}{
+		{"full run", sample(), []string{
+			"delivery ratio: 99.80%", "sent 1000, delivered 990", "115.0x faster", "store_failed 2", "bad_signature 1",
+			"end-to-end latency (send -> first decrypt): p50 2.1 s, p90 4.8 s, p99 9 s, max 12 s (990 samples)",
+			"onion round trip: p50 420 ms, p90 700 ms, p99 1.3 s, max 5 s (50000 samples)",
+			"stores: 998 of 1000 messages stored (99.80%), 2 failed; 1003 attempts in all, retries included",
+		}, []string{"2100 ms"}},
+		{"nothing eligible", nothingEligible, []string{"delivery ratio: n/a"}, []string{"delivery ratio: 0"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			WriteText(&buf, tc.s, &results.Run{WallSeconds: 12, Speedup: 115})
+			out := buf.String()
+			for _, want := range tc.want {
+				assert.Contains(t, out, want)
+			}
+			for _, not := range tc.notWant {
+				assert.NotContains(t, out, not)
+			}
+		})
 	}
 }
 

@@ -26,19 +26,20 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	p("Messages")
 	p("  sent %d, delivered %d, lost %d, pending %d (recipient not online since), undeliverable %d (no such recipient)",
 		m.Sent, m.Delivered, m.Lost, m.Pending, m.Undeliverable)
-	p("  delivery ratio %s (delivered / (sent - pending - undeliverable))", percent(s.DeliveryRatio))
+	p("  delivery ratio: %s (delivered / (sent - pending - undeliverable))", ratio(s.DeliveryRatio))
 	if len(m.LostByCause) > 0 {
 		p("  lost by cause: %s", counts(m.LostByCause))
 	}
-	p("  end-to-end latency (send -> first decrypt): %s", pct(s.EndToEndMs, "ms"))
-	p("    recipient online at send: %s", pct(s.EndToEndOnlineMs, "ms"))
+	p("  end-to-end latency (send -> first decrypt): %s", latencies(s.EndToEndMs))
+	p("    recipient online at send: %s", latencies(s.EndToEndOnlineMs))
 	p("")
 	p("Onion requests and paths")
-	p("  onion round trip: %s", pct(s.OnionRTTMs, "ms"))
+	p("  onion round trip: %s", latencies(s.OnionRTTMs))
 	for _, name := range slices.Sorted(maps.Keys(s.OnionRTTByPlatform)) {
-		p("    %-8s %s", name, pct(s.OnionRTTByPlatform[name], "ms"))
+		p("    %-8s %s", name, latencies(s.OnionRTTByPlatform[name]))
 	}
-	p("  store requests: %d of %d succeeded (%s), %d failed", s.Store.Succeeded, s.Store.Attempts, percent(s.Store.Ratio), s.Store.Failed)
+	p("  stores: %d of %d messages stored (%s), %d failed; %d attempts in all, retries included",
+		s.Store.Succeeded, s.Store.Succeeded+s.Store.Failed, percent(s.Store.Ratio), s.Store.Failed, s.Store.Attempts)
 	p("  paths built %d, rebuilt %d", s.Paths.Built, s.Paths.Rebuilds)
 	if len(s.Paths.DroppedCause) > 0 {
 		p("  paths dropped by cause: %s", counts(s.Paths.DroppedCause))
@@ -51,7 +52,7 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 		s.Replication.MinCopies, s.Replication.P1Copies, s.Replication.MeanCopies, s.Replication.Samples)
 	p("")
 	p("Load")
-	p("  bytes moved %s (%s on swarm changes; %d stores forwarded to swarm peers)", byteSize(s.Traffic.TotalBytes), byteSize(s.Traffic.SwarmChangeBytes), s.Traffic.ReplicationForwards)
+	p("  bytes moved %s (%s on swarm changes; %d stores forwarded to swarm peers)", ByteSize(s.Traffic.TotalBytes), ByteSize(s.Traffic.SwarmChangeBytes), s.Traffic.ReplicationForwards)
 	p("  CPU per node: mean %s busy (%s utilisation), max %s", seconds(s.CPU.MeanNodeBusySeconds), percent(s.CPU.MeanNodeUtilisation), seconds(s.CPU.MaxNodeBusySeconds))
 	p("  simulator: %d events, %d calls, %d timed out, %d late replies dropped", s.Engine.Events, s.Engine.Calls, s.Engine.CallTimeouts, s.Engine.LateReplies)
 	if len(s.Garbage) > 0 {
@@ -59,14 +60,23 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	}
 }
 
-func pct(q results.Percentiles, unit string) string {
+// latencies prints percentiles of a latency in milliseconds, each in the unit a reader would use.
+func latencies(q results.Percentiles) string {
 	if q.Count == 0 {
 		return "no samples"
 	}
-	return fmt.Sprintf("p50 %.0f %s, p90 %.0f %s, p99 %.0f %s, max %.0f %s (%d samples)", q.P50, unit, q.P90, unit, q.P99, unit, q.Max, unit, q.Count)
+	return fmt.Sprintf("p50 %s, p90 %s, p99 %s, max %s (%d samples)", readableMs(q.P50), readableMs(q.P90), readableMs(q.P99), readableMs(q.Max), q.Count)
 }
 
 func percent(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
+
+// ratio is a ratio that may not exist (nil: nothing to divide) as a percentage or "n/a".
+func ratio(f *float64) string {
+	if f == nil {
+		return "n/a"
+	}
+	return percent(*f)
+}
 
 func seconds(s float64) string {
 	switch {
@@ -80,7 +90,8 @@ func seconds(s float64) string {
 	return fmt.Sprintf("%.0f ms", s*1000)
 }
 
-func byteSize(n uint64) string {
+// ByteSize prints a byte count in binary units (KiB, MiB, ...), one decimal.
+func ByteSize(n uint64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

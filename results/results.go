@@ -39,8 +39,10 @@ type Summary struct {
 	Nodes          int     `json:"nodes"`
 	Clients        int     `json:"clients"`
 
-	Messages      Messages `json:"messages"`
-	DeliveryRatio float64  `json:"delivery_ratio"`
+	Messages Messages `json:"messages"`
+	// DeliveryRatio is Delivered / (Delivered + Lost); null when no message was eligible
+	// (every one pending or undeliverable, or none sent), where a ratio would mean nothing.
+	DeliveryRatio *float64 `json:"delivery_ratio"`
 
 	// EndToEndMs is send call -> first decrypt by the recipient, for every delivered message
 	// (a recipient who was offline adds its offline time); EndToEndOnlineMs only for messages

@@ -10,13 +10,14 @@ import (
 )
 
 func TestReadSummary(t *testing.T) {
+	half := 0.5
 	cases := []struct {
 		name    string
 		prepare func(dir string)
 		wantErr string
 	}{
 		{"complete", func(dir string) {
-			require.NoError(t, WriteJSON(dir, SummaryFile, Summary{Schema: SchemaVersion, Scenario: "x", DeliveryRatio: 0.5}))
+			require.NoError(t, WriteJSON(dir, SummaryFile, Summary{Schema: SchemaVersion, Scenario: "x", DeliveryRatio: &half}))
 		}, ""},
 		{"incomplete", func(dir string) {
 			require.NoError(t, WriteJSON(dir, SummaryFile, Summary{Schema: SchemaVersion}))
@@ -42,7 +43,8 @@ func TestReadSummary(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, "x", s.Scenario)
-			assert.Equal(t, 0.5, s.DeliveryRatio)
+			require.NotNil(t, s.DeliveryRatio)
+			assert.Equal(t, 0.5, *s.DeliveryRatio)
 		})
 	}
 }

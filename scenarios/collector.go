@@ -255,7 +255,8 @@ func (c *collector) fill(s *results.Summary) {
 	}
 	s.Messages = m
 	if denom := m.Delivered + m.Lost; denom > 0 {
-		s.DeliveryRatio = round6(float64(m.Delivered) / float64(denom))
+		ratio := round6(float64(m.Delivered) / float64(denom))
+		s.DeliveryRatio = &ratio
 	}
 	s.EndToEndMs = percentiles(&c.e2e)
 	s.EndToEndOnlineMs = percentiles(&c.e2eOnline)

@@ -11,10 +11,13 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
 )
 
 //go:embed builtin/*.yaml
@@ -43,8 +46,10 @@ func BuiltinSource(name string) ([]byte, bool) {
 
 // Error is a problem with a scenario, naming where it comes from, the key and the value.
 type Error struct {
-	Source string // file name, "environment" or "--set"
-	Key    string // dotted key, e.g. nodes.count
+	// Source is where the offending value was set: "file.yaml:12" (file and line), "--set",
+	// the SESSIONSIM_* variable, or "default" for a value no layer set.
+	Source string
+	Key    string // dotted key, e.g. nodes.count or faults[0].at
 	Value  any    // the offending value, if any
 	Reason string
 }
@@ -72,10 +77,13 @@ type LoadOptions struct {
 	Environ []string
 	// Sets are "key=value" overrides from the command line.
 	Sets []string
+	// MachineMemory, when not 0, is the memory of the machine that will run the scenario: a
+	// scenario whose world is estimated (EstimateMemory) to need more is refused.
+	MachineMemory uint64
 }
 
 // Load reads a scenario by file path or built-in name, applies the layers, fills defaults and
-// validates it. Every problem is an *Error naming the key and value.
+// validates it. Every problem is an *Error naming the key, the value and where it was set.
 func Load(nameOrPath string, opts LoadOptions) (Scenario, error) {
 	src, label, err := readSource(nameOrPath)
 	if err != nil {
@@ -110,9 +118,14 @@ func Parse(src []byte, label string, opts LoadOptions) (Scenario, error) {
 	if err := v.ReadConfig(bytes.NewReader(src)); err != nil {
 		return Scenario{}, &Error{Source: label, Reason: "not valid YAML: " + err.Error()}
 	}
-	if err := checkKeys(v.AllSettings(), "", keys, label); err != nil {
+	if len(v.AllSettings()) == 0 {
+		return Scenario{}, &Error{Source: label, Reason: "the scenario file sets nothing; give at least its name (`sessionsim scenarios default` prints a complete file)"}
+	}
+	from := fileOrigins(src, label)
+	if err := checkKeys(v.AllSettings(), "", "", keys, from); err != nil {
 		return Scenario{}, err
 	}
+	var overrides []string // "key=value by source", in the order applied
 	for _, kv := range opts.Environ {
 		name, value, ok := strings.Cut(kv, "=")
 		if !ok || !strings.HasPrefix(name, EnvPrefix) {
@@ -120,9 +133,11 @@ func Parse(src []byte, label string, opts LoadOptions) (Scenario, error) {
 		}
 		key, ok := envKey(strings.TrimPrefix(name, EnvPrefix), keys)
 		if !ok {
-			return Scenario{}, &Error{Source: "environment", Key: name, Value: value, Reason: "no scenario key of that name (use SESSIONSIM_ followed by the key in capitals with _ for dots, e.g. SESSIONSIM_NODES_COUNT)"}
+			return Scenario{}, &Error{Source: "environment", Key: name, Value: value, Reason: fmt.Sprintf("no scenario key of that name; remove it (`unset %s`) or name a key in capitals with _ for dots, e.g. %sNODES_COUNT", name, EnvPrefix)}
 		}
 		v.Set(key, value)
+		from[key] = name
+		overrides = append(overrides, name+"="+value)
 	}
 	for _, kv := range opts.Sets {
 		key, value, ok := strings.Cut(kv, "=")
@@ -130,31 +145,126 @@ func Parse(src []byte, label string, opts LoadOptions) (Scenario, error) {
 		if !ok || key == "" {
 			return Scenario{}, &Error{Source: "--set", Value: kv, Reason: "expected key=value, e.g. --set nodes.count=50"}
 		}
-		if _, known := keys[key]; !known && !isMapEntry(key, keys) {
-			return Scenario{}, &Error{Source: "--set", Key: key, Value: value, Reason: "no scenario key of that name" + suggest(key, keys)}
+		if kind, known := keys[key]; (!known || kind == listKey || strings.Contains(key, "[")) && !isMapEntry(key, keys) {
+			return Scenario{}, &Error{Source: "--set", Key: key, Value: value, Reason: "no scenario key that --set can change" + suggest(key, keys)}
 		}
 		v.Set(key, value)
+		from[key] = "--set"
+		overrides = append(overrides, "--set "+key+"="+value)
 	}
 
 	s := Default()
 	err := v.UnmarshalExact(&s, func(c *mapstructure.DecoderConfig) {
 		c.ZeroFields = true // a map in the file replaces the default map instead of merging into it
 		c.DecodeHook = mapstructure.ComposeDecodeHookFunc(
-			mapstructure.StringToTimeDurationHookFunc(),
+			durationHook,
 			mapstructure.StringToSliceHookFunc(","),
 		)
 	})
 	if err != nil {
-		return Scenario{}, decodeError(label, v, err)
+		return Scenario{}, decodeError(from, v, err)
+	}
+	if _, own := from["description"]; len(overrides) > 0 && (!own || strings.HasPrefix(from["description"], label)) {
+		// The file's description was written for the file's values: say which ones changed.
+		s.Description = strings.TrimSpace(s.Description + " [overridden: " + strings.Join(overrides, ", ") + "]")
 	}
 	if err := s.Validate(); err != nil {
-		var se *Error
-		if errors.As(err, &se) && se.Source == "" {
-			se.Source = label
+		return Scenario{}, from.locate(err)
+	}
+	if opts.MachineMemory > 0 {
+		if err := s.fitsMemory(opts.MachineMemory); err != nil {
+			return Scenario{}, from.locate(err)
 		}
-		return Scenario{}, err
 	}
 	return s, nil
+}
+
+// origins records where each key's value was set: "file.yaml:12", a SESSIONSIM_* variable or
+// "--set". A key no layer set has its default.
+type origins map[string]string
+
+// of is where key was set, or where the nearest enclosing key was (a list item, a map).
+func (o origins) of(key string) string {
+	for k := key; k != ""; k = parentKey(k) {
+		if src, ok := o[k]; ok {
+			return src
+		}
+	}
+	return "default"
+}
+
+// locate fills in where the key of a scenario Error was set.
+func (o origins) locate(err error) error {
+	var se *Error
+	if errors.As(err, &se) && se.Source == "" {
+		se.Source = o.of(se.Key)
+	}
+	return err
+}
+
+// parentKey drops the last part of a key: faults[0].at -> faults[0] -> faults.
+func parentKey(key string) string {
+	if strings.HasSuffix(key, "]") {
+		if i := strings.LastIndexByte(key, '['); i >= 0 {
+			return key[:i]
+		}
+	}
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		return key[:i]
+	}
+	return ""
+}
+
+// fileOrigins maps every key of the YAML text to its "label:line".
+func fileOrigins(src []byte, label string) origins {
+	o := origins{}
+	var doc yaml.Node
+	if yaml.Unmarshal(src, &doc) != nil || len(doc.Content) == 0 {
+		return o
+	}
+	var walk func(n *yaml.Node, key string)
+	walk = func(n *yaml.Node, key string) {
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := strings.ToLower(n.Content[i].Value) // viper's keys are lower case
+				if key != "" {
+					k = key + "." + k
+				}
+				o[k] = fmt.Sprintf("%s:%d", label, n.Content[i].Line)
+				walk(n.Content[i+1], k)
+			}
+		case yaml.SequenceNode:
+			for i, item := range n.Content {
+				k := fmt.Sprintf("%s[%d]", key, i)
+				o[k] = fmt.Sprintf("%s:%d", label, item.Line)
+				walk(item, k)
+			}
+		}
+	}
+	walk(doc.Content[0], "")
+	return o
+}
+
+// durationHook reads durations as a scenario writes them, with a unit ("90s", "20m"). A bare
+// number is refused: 5 could mean seconds or minutes, and Go would read nanoseconds. A bare 0
+// is unambiguous and accepted.
+func durationHook(_, to reflect.Type, data any) (any, error) {
+	if to != durationType {
+		return data, nil
+	}
+	text := strings.TrimSpace(fmt.Sprint(data))
+	if text == "0" {
+		return time.Duration(0), nil
+	}
+	d, err := time.ParseDuration(text)
+	if err != nil {
+		if _, numErr := strconv.ParseFloat(text, 64); numErr == nil {
+			return nil, fmt.Errorf("duration %s has no unit: write it as %ss or %sm, say", text, text, text)
+		}
+		return nil, fmt.Errorf("%q is not a duration such as 90s, 20m or 1h30m", text)
+	}
+	return d, nil
 }
 
 // keyKind is what a schema key holds.
@@ -187,6 +297,7 @@ func schemaKeys() map[string]keyKind {
 				keys[key] = mapKey
 			case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
 				keys[key] = listKey
+				walk(f.Type.Elem(), key+"[].") // an item's keys, checked like any others
 			default:
 				keys[key] = leafKey
 			}
@@ -196,20 +307,39 @@ func schemaKeys() map[string]keyKind {
 	return keys
 }
 
-func checkKeys(m map[string]any, prefix string, keys map[string]keyKind, label string) error {
+// checkKeys refuses a key the schema does not have, in m and in every mapping and list item
+// below it. prefix is m's key as reported ("faults[0]."), schema its key in the schema
+// ("faults[].").
+func checkKeys(m map[string]any, prefix, schema string, keys map[string]keyKind, from origins) error {
 	for _, k := range slices.Sorted(maps.Keys(m)) { // sorted: the first unknown key reported is stable
-		key := prefix + k
-		kind, ok := keys[key]
+		key, schemaKey := prefix+k, schema+k
+		kind, ok := keys[schemaKey]
 		if !ok {
-			return &Error{Source: label, Key: key, Reason: "unknown key" + suggest(key, keys)}
+			return &Error{Source: from.of(key), Key: key, Reason: "unknown key" + suggest(schemaKey, keys)}
 		}
-		if kind == structKey {
+		switch kind {
+		case structKey:
 			sub, ok := m[k].(map[string]any)
 			if !ok {
-				return &Error{Source: label, Key: key, Value: m[k], Reason: "expected a mapping of keys"}
+				return &Error{Source: from.of(key), Key: key, Value: m[k], Reason: "expected a mapping of keys"}
 			}
-			if err := checkKeys(sub, key+".", keys, label); err != nil {
+			if err := checkKeys(sub, key+".", schemaKey+".", keys, from); err != nil {
 				return err
+			}
+		case listKey:
+			items, ok := m[k].([]any)
+			if !ok {
+				return &Error{Source: from.of(key), Key: key, Value: m[k], Reason: "expected a list"}
+			}
+			for i, item := range items {
+				itemKey := fmt.Sprintf("%s[%d]", key, i)
+				sub, ok := item.(map[string]any)
+				if !ok {
+					return &Error{Source: from.of(itemKey), Key: itemKey, Value: item, Reason: "expected a mapping of keys"}
+				}
+				if err := checkKeys(sub, itemKey+".", schemaKey+"[].", keys, from); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -224,7 +354,7 @@ func isMapEntry(key string, keys map[string]keyKind) bool {
 func envKey(name string, keys map[string]keyKind) (string, bool) {
 	want := strings.ToLower(name)
 	for k, kind := range keys {
-		if kind != structKey && strings.ReplaceAll(k, ".", "_") == want {
+		if kind != structKey && kind != listKey && !strings.Contains(k, "[") && strings.ReplaceAll(k, ".", "_") == want {
 			return k, true
 		}
 	}
@@ -250,8 +380,9 @@ func suggest(key string, keys map[string]keyKind) string {
 	return " (known keys here: " + strings.Join(near, ", ") + ")"
 }
 
-// decodeError turns the decoder's message into an Error that names the key and value.
-func decodeError(label string, v *viper.Viper, err error) error {
+// decodeError turns the decoder's message into an Error that names the key, the value and
+// where it was set.
+func decodeError(from origins, v *viper.Viper, err error) error {
 	msg := err.Error()
 	// The decoder's last line reads "'nodes.count' cannot parse value as 'int': ...": take the
 	// quoted key and what follows it.
@@ -264,7 +395,7 @@ func decodeError(label string, v *viper.Viper, err error) error {
 			key, reason = msg[1:1+j], strings.TrimSpace(msg[2+j:])
 		}
 	}
-	e := &Error{Source: label, Key: key, Reason: "bad value: " + reason}
+	e := &Error{Source: from.of(key), Key: key, Reason: "bad value: " + reason}
 	if key != "" && !strings.ContainsAny(key, "[]") && v.IsSet(key) {
 		e.Value = v.Get(key)
 	}

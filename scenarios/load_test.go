@@ -47,27 +47,48 @@ func TestParseLayers(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
+	few := []string{"clients.count=20", "workload.contacts=4"}
 	cases := []struct {
-		name    string
-		src     string
-		opts    LoadOptions
-		wantKey string
-		wantIn  string
+		name       string
+		src        string
+		opts       LoadOptions
+		wantSource string
+		wantKey    string
+		wantIn     string
 	}{
-		{"unknown top key", "name: t\nnodez: {count: 3}\n", LoadOptions{}, "nodez", "unknown key"},
-		{"unknown nested key", "name: t\nnodes: {cuont: 3}\n", LoadOptions{}, "nodes.cuont", "nodes.count"},
-		{"non-numeric", "name: t\nnodes: {count: many}\n", LoadOptions{}, "nodes.count", "many"},
-		{"bad duration", "name: t\nduration: soon\n", LoadOptions{}, "duration", "soon"},
-		{"negative duration", "name: t\ndrain: -5s\n", LoadOptions{}, "drain", "negative"},
-		{"bad crypto", "name: t\ncrypto: rot13\n", LoadOptions{}, "crypto", "rot13"},
-		{"bad platform", "name: t\nclients: {platforms: {windows-phone: 1}}\n", LoadOptions{}, "clients.platforms.windows-phone", "unknown name"},
-		{"unknown set key", "name: t\n", LoadOptions{Sets: []string{"nodes.cnt=3"}}, "nodes.cnt", "no scenario key"},
-		{"set without value", "name: t\n", LoadOptions{Sets: []string{"nodes.count"}}, "", "key=value"},
-		{"unknown env key", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_NODES_CNT=3"}}, "SESSIONSIM_NODES_CNT", "no scenario key"},
-		{"bad fault kind", "name: t\nfaults: [{at: 1m, kind: meteor}]\n", LoadOptions{}, "faults[0].kind", "meteor"},
-		{"unknown fault key", "name: t\nfaults: [{at: 1m, kind: crash, cuont: 2}]\n", LoadOptions{}, "faults[0]", "cuont"},
-		{"bad yaml", "name: [t\n", LoadOptions{}, "", "not valid YAML"},
-		{"other mode", "name: t\nmode: docker\n", LoadOptions{}, "mode", "in-process"},
+		{"unknown top key", "name: t\nnodez: {count: 3}\n", LoadOptions{}, "bad.yaml:2", "nodez", "unknown key"},
+		{"unknown nested key", "name: t\nnodes:\n  cuont: 3\n", LoadOptions{}, "bad.yaml:3", "nodes.cuont", "nodes.count"},
+		{"non-numeric", "name: t\nnodes: {count: many}\n", LoadOptions{}, "bad.yaml:2", "nodes.count", "many"},
+		{"bad duration", "name: t\nduration: soon\n", LoadOptions{}, "bad.yaml:2", "duration", "soon"},
+		{"duration without unit", "name: t\nduration: 5\n", LoadOptions{}, "bad.yaml:2", "duration", "no unit"},
+		{"duration without unit by --set", "name: t\n", LoadOptions{Sets: []string{"warmup=30"}}, "--set", "warmup", "no unit"},
+		{"duration without unit by env", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_DRAIN=7"}}, "SESSIONSIM_DRAIN", "drain", "no unit"},
+		{"negative duration", "name: t\ndrain: -5s\n", LoadOptions{}, "bad.yaml:2", "drain", "negative"},
+		{"bad crypto", "name: t\ncrypto: rot13\n", LoadOptions{}, "bad.yaml:2", "crypto", "rot13"},
+		{"bad platform", "name: t\nclients: {platforms: {windows-phone: 1}}\n", LoadOptions{}, "bad.yaml:2", "clients.platforms.windows-phone", "unknown client platform"},
+		{"unknown node region", "name: t\nnodes:\n  regions: {mars-north-1: 1}\n", LoadOptions{}, "bad.yaml:3", "nodes.regions.mars-north-1", "no such region"},
+		{"unknown client region", "name: t\n", LoadOptions{Sets: []string{"clients.regions.mars-north-1=1"}}, "--set", "clients.regions.mars-north-1", "no such region"},
+		{"unknown fault region", "name: t\nfaults:\n  - {at: 1m, kind: partition, regions: [mars-north-1]}\n", LoadOptions{}, "bad.yaml:3", "faults[0].regions[0]", "no such region"},
+		{"regions on a crash", "name: t\nfaults:\n  - {at: 1m, kind: crash, count: 1, regions: [us-east-1]}\n", LoadOptions{}, "bad.yaml:3", "faults[0].regions", "only a partition"},
+		{"fault after the end", "name: t\nfaults:\n  - {at: 23m, kind: crash, count: 1}\n", LoadOptions{}, "bad.yaml:3", "faults[0].at", "after the run ends"},
+		{"fault with count and fraction", "name: t\nfaults:\n  - {at: 1m, kind: crash, count: 2, fraction: 0.1}\n", LoadOptions{}, "bad.yaml:3", "faults[0].fraction", "not both"},
+		{"unknown set key", "name: t\n", LoadOptions{Sets: []string{"nodes.cnt=3"}}, "--set", "nodes.cnt", "no scenario key"},
+		{"set of a list", "name: t\n", LoadOptions{Sets: []string{"faults=x"}}, "--set", "faults", "no scenario key"},
+		{"set without value", "name: t\n", LoadOptions{Sets: []string{"nodes.count"}}, "--set", "", "key=value"},
+		{"unknown env key", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_NODES_CNT=3"}}, "environment", "SESSIONSIM_NODES_CNT", "unset SESSIONSIM_NODES_CNT"},
+		{"bad fault kind", "name: t\nfaults: [{at: 1m, kind: meteor}]\n", LoadOptions{}, "bad.yaml:2", "faults[0].kind", "meteor"},
+		{"unknown fault key", "name: t\nfaults:\n  - at: 1m\n    kind: crash\n    cuont: 2\n", LoadOptions{}, "bad.yaml:5", "faults[0].cuont", "unknown key (known keys here: faults[].added_latency, faults[].at, faults[].count"},
+		{"bad yaml", "name: [t\n", LoadOptions{}, "bad.yaml", "", "not valid YAML"},
+		{"empty file", "", LoadOptions{}, "bad.yaml", "", "sets nothing"},
+		{"only comments", "# nothing yet\n", LoadOptions{}, "bad.yaml", "", "sets nothing"},
+		{"other mode", "name: t\nmode: docker\n", LoadOptions{}, "bad.yaml:2", "mode", "in-process"},
+		{"live mode", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_MODE=live"}}, "SESSIONSIM_MODE", "mode", "in-process"},
+		{"too few nodes", "name: t\nnodes: {count: 10}\n", LoadOptions{Sets: few}, "bad.yaml:2", "nodes.count", "at least 11"},
+		{"one node", "name: t\n", LoadOptions{Sets: append([]string{"nodes.count=1"}, few...)}, "--set", "nodes.count", "a swarm needs 5 nodes"},
+		{"no clients", "name: t\nclients: {count: 0}\n", LoadOptions{}, "bad.yaml:2", "clients.count", "at least 1"},
+		{"default value in conflict", "name: t\nclients: {count: 5}\n", LoadOptions{}, "default", "workload.contacts", "less than clients.count (5)"},
+		{"too big for the machine", "name: t\n", LoadOptions{Sets: []string{"nodes.count=100000"}, MachineMemory: 1 << 30}, "--set", "nodes.count", "estimated 1.1 GiB"},
+		{"clients too many for the machine", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_CLIENTS_COUNT=1000000"}, MachineMemory: 2 << 30}, "SESSIONSIM_CLIENTS_COUNT", "clients.count", "more than this machine's 2.0 GiB"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,8 +96,37 @@ func TestParseErrors(t *testing.T) {
 			require.Error(t, err)
 			var se *Error
 			require.True(t, errors.As(err, &se), "error %v is a scenario Error", err)
+			assert.Equal(t, tc.wantSource, se.Source)
 			assert.Equal(t, tc.wantKey, se.Key)
 			assert.Contains(t, err.Error(), tc.wantIn)
+		})
+	}
+}
+
+func TestParseAccepts(t *testing.T) {
+	cases := []struct {
+		name  string
+		src   string
+		opts  LoadOptions
+		check func(t *testing.T, s Scenario)
+	}{
+		{"bare zero duration", "name: t\ndrain: 0\n", LoadOptions{}, func(t *testing.T, s Scenario) { assert.Zero(t, s.Drain) }},
+		{"smallest network", "name: t\nnodes: {count: 11}\n", LoadOptions{}, func(t *testing.T, s Scenario) { assert.Equal(t, 11, s.Nodes.Count) }},
+		{"world that fits", "name: t\n", LoadOptions{MachineMemory: 1 << 30}, func(t *testing.T, s Scenario) { assert.Equal(t, 100, s.Nodes.Count) }},
+		{"last moment of the run", "name: t\nfaults: [{at: 21m59s, kind: crash, fraction: 0.1}]\n", LoadOptions{}, func(t *testing.T, s Scenario) { assert.Len(t, s.Faults, 1) }},
+		{"description without overrides", "name: t\ndescription: ten nodes\n", LoadOptions{}, func(t *testing.T, s Scenario) { assert.Equal(t, "ten nodes", s.Description) }},
+		{"description names the overrides", "name: t\ndescription: ten nodes\n", LoadOptions{Environ: []string{"SESSIONSIM_SEED=4"}, Sets: []string{"nodes.count=30"}},
+			func(t *testing.T, s Scenario) {
+				assert.Equal(t, "ten nodes [overridden: SESSIONSIM_SEED=4, --set nodes.count=30]", s.Description)
+			}},
+		{"description set by --set is the user's own", "name: t\ndescription: ten nodes\n", LoadOptions{Sets: []string{"description=mine", "seed=3"}},
+			func(t *testing.T, s Scenario) { assert.Equal(t, "mine", s.Description) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Parse([]byte(tc.src), "ok.yaml", tc.opts)
+			require.NoError(t, err)
+			tc.check(t, s)
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -21,7 +22,13 @@ type RunOptions struct {
 	Progress func(Progress)
 	// ReplicationSample is how often live copies are counted. Default 1 minute.
 	ReplicationSample time.Duration
+	// Stop, when closed, ends the run early: Run checks it once per virtual second and returns
+	// what was measured until then with ErrInterrupted.
+	Stop <-chan struct{}
 }
+
+// ErrInterrupted is returned with a partial summary when RunOptions.Stop ended a run early.
+var ErrInterrupted = errors.New("run interrupted")
 
 // Progress is a run's progress, for progress bars and CI logs.
 type Progress struct {
@@ -33,8 +40,9 @@ type Progress struct {
 	Delivered uint64
 }
 
-// Run builds the scenario's world, runs it in virtual time and returns its summary. Everything
-// in the summary is a function of the scenario (seed included) and the binary.
+// Run builds the scenario's world, runs it in virtual time and returns its summary (a partial
+// one, with ErrInterrupted, when RunOptions.Stop ends it early). Everything in the summary is a
+// function of the scenario (seed included) and the binary.
 func Run(sc Scenario, opts RunOptions) (results.Summary, error) {
 	_, s, err := run(sc, opts)
 	return s, err
@@ -75,7 +83,20 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 	}
 	w.scheduleChurn()
 	w.scheduleSampling(opts.ReplicationSample, total)
-	w.eng.RunUntil(w.epoch.Add(total))
+	// The run advances one virtual second at a time so that Stop is noticed; between two
+	// RunUntil calls no event runs, so the result is the same as one call to the end.
+	var stopped error
+	for t := time.Second; ; t += time.Second {
+		t = min(t, total)
+		w.eng.RunUntil(w.epoch.Add(t))
+		if t == total {
+			break
+		}
+		if isClosed(opts.Stop) {
+			total, stopped = t, ErrInterrupted
+			break
+		}
+	}
 
 	s := results.Summary{
 		Schema:         results.SchemaVersion,
@@ -89,10 +110,20 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 	}
 	w.col.fill(&s)
 	w.fillInfrastructure(&s, total)
-	if opts.Progress != nil {
+	if opts.Progress != nil && stopped == nil {
 		opts.Progress(Progress{Phase: "done", Virtual: total, Total: total, Events: s.Engine.Events, Sent: w.col.sent, Delivered: w.col.delivered})
 	}
-	return w, s, nil
+	return w, s, stopped
+}
+
+// isClosed reports whether c is closed (a nil channel never is).
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // scheduleSessions makes clients go offline and come back, with exponential period lengths.

@@ -6,14 +6,30 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sessionsim/sessionsim/client"
+	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/protocol/swarm"
 )
 
-// Platforms are the client apps a scenario can weight.
-var Platforms = []string{"desktop", "ios", "android"}
-
 // Validate checks every value for range and consistency; the first problem is returned as an
-// *Error naming the key and value and saying what would be accepted.
+// *Error naming the key and value and saying what would be accepted. Regions are checked
+// against the scenario's latency matrix, which is read here.
 func (s *Scenario) Validate() error {
+	matrix, err := latencyMatrix(s.Network.LatencyMatrix)
+	if err != nil {
+		return bad("network.latency_matrix", s.Network.LatencyMatrix, err.Error())
+	}
+	region := func(name string) error {
+		if _, err := matrix.Lookup(name); err != nil {
+			return fmt.Errorf("no such region in the latency matrix %s (regions: %s)", matrix.Source(), strings.Join(matrix.Regions(), ", "))
+		}
+		return nil
+	}
+	platform := func(name string) error {
+		_, err := client.ParsePlatform(name)
+		return err
+	}
 	checks := []func() error{
 		func() error {
 			if strings.TrimSpace(s.Name) == "" || strings.ContainsAny(s.Name, "/\\") {
@@ -41,13 +57,14 @@ func (s *Scenario) Validate() error {
 		func() error { return nonNegative("drain", s.Drain) },
 		func() error { return nonNegative("network.same_region_rtt", s.Network.SameRegionRTT) },
 		func() error { return fraction("network.jitter", s.Network.Jitter, 0, 1) },
+		func() error { return weights("nodes.regions", s.Nodes.Regions, region) },
+		func() error { return weights("clients.platforms", s.Clients.Platforms, platform) },
 		func() error {
-			if s.Nodes.Count < 1 {
-				return bad("nodes.count", s.Nodes.Count, "must be at least 1 (5 or more for a swarm of minimum size)")
+			if least, why := s.minNodes(); s.Nodes.Count < least {
+				return bad("nodes.count", s.Nodes.Count, fmt.Sprintf("too few service nodes to deliver anything: %s, so at least %d", why, least))
 			}
 			return nil
 		},
-		func() error { return weights("nodes.regions", s.Nodes.Regions, nil) },
 		func() error {
 			if s.Nodes.StorageServer != "2.11" && s.Nodes.StorageServer != "2.8" {
 				return bad("nodes.storage_server", s.Nodes.StorageServer, "must be \"2.11\" or \"2.8\"")
@@ -74,13 +91,12 @@ func (s *Scenario) Validate() error {
 			return nil
 		},
 		func() error {
-			if s.Clients.Count < 0 {
-				return bad("clients.count", s.Clients.Count, "must not be negative")
+			if s.Clients.Count < 1 {
+				return bad("clients.count", s.Clients.Count, "must be at least 1: without clients nothing is sent or measured")
 			}
 			return nil
 		},
-		func() error { return weights("clients.regions", s.Clients.Regions, nil) },
-		func() error { return weights("clients.platforms", s.Clients.Platforms, Platforms) },
+		func() error { return weights("clients.regions", s.Clients.Regions, region) },
 		func() error { return nonNegative("clients.sessions.mean_online", s.Clients.Sessions.MeanOnline) },
 		func() error {
 			if s.Clients.Sessions.MeanOnline > 0 && s.Clients.Sessions.MeanOffline <= 0 {
@@ -124,7 +140,7 @@ func (s *Scenario) Validate() error {
 		func() error {
 			return fraction("workload.unknown_recipient_share", s.Workload.UnknownRecipientShare, 0, 1)
 		},
-		s.validateFaults,
+		func() error { return s.validateFaults(region) },
 	}
 	for _, c := range checks {
 		if err := c(); err != nil {
@@ -134,14 +150,55 @@ func (s *Scenario) Validate() error {
 	return nil
 }
 
-func (s *Scenario) validateFaults() error {
+// latencyMatrix is the region RTT matrix a scenario names: "builtin" (or nothing) is the
+// embedded one, anything else a CSV file.
+func latencyMatrix(name string) (*netem.Matrix, error) {
+	if name == "builtin" || name == "" {
+		return netem.DefaultMatrix(), nil
+	}
+	return netem.LoadMatrixFile(name)
+}
+
+// minNodes is the smallest network in which every client of the scenario can deliver: one
+// swarm of the registry's minimum size, plus the client's onion paths with every hop on a node
+// of its own outside that swarm, and more nodes than the client's pool must hold. why says so
+// in words. The numbers are the swarm assignment's and the clients' own defaults.
+func (s *Scenario) minNodes() (least int, why string) {
+	for _, name := range slices.Sorted(maps.Keys(s.Clients.Platforms)) {
+		p, err := client.ParsePlatform(name)
+		if err != nil || s.Clients.Platforms[name] <= 0 {
+			continue
+		}
+		c := client.DefaultConfig(p)
+		if n := max(swarm.MinSwarmSize+c.Paths*c.Hops, c.PoolMin+1); n > least {
+			least = n
+			why = fmt.Sprintf("a swarm needs %d nodes, a client's %d disjoint onion paths of %d hops need %d more (client defaults for %s) and its node pool must hold more than %d",
+				swarm.MinSwarmSize, c.Paths, c.Hops, c.Paths*c.Hops, name, c.PoolMin)
+		}
+	}
+	return least, why
+}
+
+func (s *Scenario) validateFaults(region func(string) error) error {
+	end := s.Duration + s.Drain
 	for i, f := range s.Faults {
 		key := func(k string) string { return fmt.Sprintf("faults[%d].%s", i, k) }
 		if f.At < 0 {
 			return bad(key("at"), f.At, "must not be negative")
 		}
+		if f.At >= end {
+			return bad(key("at"), f.At, fmt.Sprintf("starts after the run ends: faults count from the end of the warmup, and duration + drain is %v", end))
+		}
 		if f.For < 0 {
 			return bad(key("for"), f.For, "must not be negative")
+		}
+		for j, r := range f.Regions {
+			if err := region(r); err != nil {
+				return bad(fmt.Sprintf("%s[%d]", key("regions"), j), r, err.Error())
+			}
+		}
+		if len(f.Regions) > 0 && f.Kind != "partition" {
+			return bad(key("regions"), f.Regions, "only a partition fault takes regions")
 		}
 		if f.Target != "" && f.Target != "random" && f.Target != "paths" {
 			return bad(key("target"), f.Target, "must be \"random\" or \"paths\"")
@@ -170,6 +227,7 @@ func (s *Scenario) validateFaults() error {
 			if len(f.Regions) == 0 {
 				return bad(key("regions"), f.Regions, "list the regions cut off from the rest")
 			}
+
 		default:
 			return bad(key("kind"), f.Kind, "must be \"crash\", \"partition\", \"degrade\" or \"offline\"")
 		}
@@ -189,6 +247,9 @@ func faultCount(key func(string) string, f Fault, limitKey string, limit int, wh
 	}
 	if f.Count == 0 && f.Fraction == 0 {
 		return bad(key("count"), f.Count, "set count or fraction of "+whom)
+	}
+	if f.Count != 0 && f.Fraction != 0 {
+		return bad(key("fraction"), f.Fraction, fmt.Sprintf("count (%d) is set too: give count or fraction of %s, not both", f.Count, whom))
 	}
 	if f.Count > limit {
 		return bad(key("count"), f.Count, fmt.Sprintf("more than %s (%d)", limitKey, limit))
@@ -228,9 +289,9 @@ func rate(key string, v float64) error {
 	return nil
 }
 
-// weights checks a weight map: non-negative, summing to more than zero, keys from allowed when
-// given (regions are checked against the latency matrix when the world is built).
-func weights(key string, w map[string]float64, allowed []string) error {
+// weights checks a weight map: non-negative, summing to more than zero, every name accepted by
+// known (which says why not).
+func weights(key string, w map[string]float64, known func(name string) error) error {
 	if len(w) == 0 {
 		return bad(key, "{}", "needs at least one entry with a positive weight")
 	}
@@ -240,8 +301,8 @@ func weights(key string, w map[string]float64, allowed []string) error {
 		if !(v >= 0) || v > 1e9 {
 			return bad(key+"."+k, v, "weights must be non-negative numbers")
 		}
-		if allowed != nil && !slices.Contains(allowed, k) {
-			return bad(key+"."+k, v, "unknown name; use one of "+strings.Join(allowed, ", "))
+		if err := known(k); err != nil {
+			return bad(key+"."+k, v, err.Error())
 		}
 		sum += v
 	}

@@ -84,9 +84,7 @@ func regionWeights(m *netem.Matrix, key string, w map[string]float64) ([]netem.R
 func buildWorld(sc Scenario, progress func(sim.Progress)) (*world, error) {
 	w := &world{sc: sc, col: newCollector()}
 	var err error
-	if sc.Network.LatencyMatrix == "builtin" || sc.Network.LatencyMatrix == "" {
-		w.matrix = netem.DefaultMatrix()
-	} else if w.matrix, err = netem.LoadMatrixFile(sc.Network.LatencyMatrix); err != nil {
+	if w.matrix, err = latencyMatrix(sc.Network.LatencyMatrix); err != nil {
 		return nil, &Error{Key: "network.latency_matrix", Value: sc.Network.LatencyMatrix, Reason: err.Error()}
 	}
 	nodeWeights, err := regionWeights(w.matrix, "nodes.regions", sc.Nodes.Regions)
@@ -96,13 +94,6 @@ func buildWorld(sc Scenario, progress func(sim.Progress)) (*world, error) {
 	clientWeights, err := regionWeights(w.matrix, "clients.regions", sc.Clients.Regions)
 	if err != nil {
 		return nil, err
-	}
-	for i, f := range sc.Faults {
-		for _, r := range f.Regions {
-			if _, err := w.matrix.Lookup(r); err != nil {
-				return nil, &Error{Key: fmt.Sprintf("faults[%d].regions", i), Value: r, Reason: fmt.Sprintf("no such region (regions: %v)", w.matrix.Regions())}
-			}
-		}
 	}
 	mode, err := cryptomode.Parse(sc.Crypto)
 	if err != nil {
@@ -257,14 +248,11 @@ func (w *world) buildNodes() error {
 }
 
 // platformProfile is the access link of each app: desktops on broadband, phones on 4G.
-func platformProfile(p string) (client.Platform, netem.Profile) {
-	switch p {
-	case "ios":
-		return client.IOS, netem.Mobile4G
-	case "android":
-		return client.Android, netem.Mobile4G
+func platformProfile(p client.Platform) netem.Profile {
+	if p == client.Desktop {
+		return netem.Broadband
 	}
-	return client.Desktop, netem.Broadband
+	return netem.Mobile4G
 }
 
 func (w *world) buildClients(weights []netem.RegionWeight) error {
@@ -284,7 +272,11 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		name := fmt.Sprintf("client-%d", i)
 		keys := identity.Derive(w.sc.Seed, name)
 		platform := pickWeighted(platforms, place)
-		pl, profile := platformProfile(platform)
+		pl, err := client.ParsePlatform(platform)
+		if err != nil {
+			return &Error{Key: "clients.platforms." + platform, Reason: err.Error()}
+		}
+		profile := platformProfile(pl)
 		region := w.matrix.Name(picker.Draw(place))
 		h, err := w.eng.AddHost(sim.HostConfig{Name: name, Region: region, Profile: profile, Cores: 4})
 		if err != nil {

@@ -14,11 +14,11 @@ import (
 // Version is set at build time with -ldflags "-X github.com/sessionsim/sessionsim/internal/cli.Version=...".
 var Version = "dev"
 
-// Exit codes shared by every subcommand.
+// Exit codes shared by every subcommand, documented in the root command's help and README.
 const (
 	exitOK      = 0
-	exitFailure = 1 // the operation failed (bad key, tampered ciphertext, a run that failed)
-	exitUsage   = 2 // the input was wrong (bad flag, invalid scenario)
+	exitFailure = 1 // the run failed or was interrupted, or the data did not check out (a tampered ciphertext)
+	exitUsage   = 2 // the input was wrong: a bad flag or argument, an unknown command, an invalid scenario
 )
 
 // exitError carries the exit code a failure should end the process with.
@@ -41,8 +41,15 @@ func registerCommand(f func() *cobra.Command) { subcommands = append(subcommands
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "sessionsim",
-		Short:         "Simulate the Session messenger network and measure delivery, replication and privacy",
+		Use:   "sessionsim",
+		Short: "Simulate the Session messenger network and measure delivery, replication and privacy",
+		Long: `Simulate the Session messenger network and measure delivery, replication and privacy.
+
+Exit codes:
+  0  success
+  1  the run failed or was interrupted (Ctrl-C), or a tool's data did not check out
+  2  bad input or usage: an unknown command or flag, a malformed argument, or a scenario
+     refused at load (the message names the key, the value and where it was set)`,
 		Version:       Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -43,8 +46,12 @@ in-process simulator, in deterministic virtual time, and write a results directo
 resolved scenario, summary.json, run.json and report.html.
 
 Scenario keys can be overridden by SESSIONSIM_* environment variables (SESSIONSIM_NODES_COUNT=50)
-and by --set key=value, which wins. An unknown key or a bad value is an error (exit code 2)
-naming the key and the value; no results directory is written then.`,
+and by --set key=value, which wins. An unknown key or a bad value, a network too small to
+deliver or a world too large for this machine's memory is an error (exit code 2) naming the key,
+the value and where it was set; no results directory is written then.
+
+Ctrl-C stops the run at the next virtual second: what was measured until then is printed and
+written (summary.json, run.json), and the directory keeps its INCOMPLETE marker (exit code 1).`,
 		Example: `  sessionsim run
   sessionsim run large --out runs/large-1
   sessionsim run my.yaml --seed 7 --set nodes.count=300 --set crypto=modeled`,
@@ -80,15 +87,24 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 	default:
 		return usageError(fmt.Errorf("--progress %q: use auto, bar, lines or none", f.progress))
 	}
-	sc, err := scenarios.Load(name, scenarios.LoadOptions{Environ: os.Environ(), Sets: sets})
+	memory := machineMemory()
+	sc, err := scenarios.Load(name, scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: memory})
 	if err != nil {
 		return usageError(err)
 	}
-	dir := f.out
-	if dir == "" {
-		dir = filepath.Join("runs", fmt.Sprintf("%s-seed%d-%s", sc.Name, sc.Seed, time.Now().Format("20060102-150405")))
+	if f.cpuprof != "" {
+		pf, err := os.Create(f.cpuprof)
+		if err != nil {
+			return usageError(fmt.Errorf("--cpuprofile: %w", err))
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
-	if err := prepareResultsDir(dir); err != nil {
+	dir, err := prepareResultsDir(f.out, sc)
+	if err != nil {
 		return usageError(err)
 	}
 	scenarioYAML, err := sc.YAML()
@@ -101,32 +117,32 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	prog := newProgress(stderr, f.progress, f.quiet)
-	if f.cpuprof != "" {
-		pf, err := os.Create(f.cpuprof)
-		if err != nil {
-			return usageError(fmt.Errorf("--cpuprofile: %w", err))
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
-	}
-	tuneGC()
+	prog.settingUp(sc)
+	tuneGC(memory)
+	// Ctrl-C ends the run at the next virtual second; what was measured until then is kept.
+	// A second Ctrl-C, after stop, kills the process as usual.
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+	defer stop()
 	start := time.Now()
-	summary, err := scenarios.Run(sc, scenarios.RunOptions{Version: Version, Progress: prog.update})
+	summary, err := scenarios.Run(sc, scenarios.RunOptions{Version: Version, Progress: prog.update, Stop: ctx.Done()})
+	stop()
 	prog.finish()
-	if err != nil {
+	interrupted := errors.Is(err, scenarios.ErrInterrupted)
+	if err != nil && !interrupted {
 		return fmt.Errorf("running scenario %q: %w (partial results left in %s, marked %s)", sc.Name, err, dir, results.IncompleteMarker)
 	}
 	wall := time.Since(start).Seconds()
 	run := results.Run{
 		Version:     Version,
+		Commit:      buildCommit(),
 		GoVersion:   runtime.Version(),
 		WallSeconds: wall,
 		Speedup:     summary.VirtualSeconds / max(wall, 1e-9),
 		StartedAt:   start.UTC().Format(time.RFC3339),
 		Command:     "sessionsim run " + name,
+	}
+	if interrupted {
+		return keepInterrupted(stdout, dir, summary, run, sc)
 	}
 	if err := writeResults(dir, summary, run, scenarioYAML); err != nil {
 		return err
@@ -140,16 +156,56 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 	return nil
 }
 
-// prepareResultsDir creates dir, refusing one that already holds results so nothing is lost,
-// and marks it incomplete until the run has written everything.
-func prepareResultsDir(dir string) error {
-	if _, err := os.Stat(filepath.Join(dir, results.SummaryFile)); err == nil {
-		return fmt.Errorf("results directory %s already holds a run; choose another --out or remove it", dir)
+// keepInterrupted writes what an interrupted run measured, leaves the directory marked
+// incomplete, and says what is there.
+func keepInterrupted(w io.Writer, dir string, s results.Summary, run results.Run, sc scenarios.Scenario) error {
+	if err := results.WriteJSON(dir, results.SummaryFile, s); err != nil {
+		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating results directory: %w", err)
+	if err := results.WriteJSON(dir, results.RunFile, run); err != nil {
+		return err
 	}
-	return results.WriteFile(dir, results.IncompleteMarker, []byte("this run has not finished; its results are incomplete\n"))
+	total := sc.Warmup + sc.Duration + sc.Drain
+	fmt.Fprintf(w, "Interrupted after %s of %s of virtual time. What was measured until then:\n\n", time.Duration(s.VirtualSeconds*float64(time.Second)), total)
+	reports.WriteText(w, s, &run)
+	fmt.Fprintf(w, "\nKept in %s: %s (the resolved scenario), %s (partial) and %s; marked %s, so `sessionsim report` refuses it.\n",
+		dir, results.ScenarioFile, results.SummaryFile, results.RunFile, results.IncompleteMarker)
+	return &exitError{code: exitFailure, err: fmt.Errorf("scenario %q interrupted", sc.Name)}
+}
+
+// prepareResultsDir creates the results directory and marks it incomplete until the run has
+// written everything. An --out directory that already holds a run is refused, so nothing is
+// lost; without --out the directory is runs/<scenario>-seed<seed>-<time>, with -2, -3, ...
+// appended when a run started in the same second took the name.
+func prepareResultsDir(out string, sc scenarios.Scenario) (string, error) {
+	dir := out
+	if dir == "" {
+		base := filepath.Join("runs", fmt.Sprintf("%s-seed%d-%s", sc.Name, sc.Seed, time.Now().Format("20060102-150405")))
+		if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
+			return "", fmt.Errorf("creating results directory: %w", err)
+		}
+		for i := 1; ; i++ {
+			dir = base
+			if i > 1 {
+				dir = fmt.Sprintf("%s-%d", base, i)
+			}
+			err := os.Mkdir(dir, 0o755) // fails if another run made it first
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, os.ErrExist) {
+				return "", fmt.Errorf("creating results directory: %w", err)
+			}
+		}
+	} else {
+		if _, err := os.Stat(filepath.Join(dir, results.SummaryFile)); err == nil {
+			return "", fmt.Errorf("results directory %s already holds a run; choose another --out or remove it", dir)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", fmt.Errorf("creating results directory: %w", err)
+		}
+	}
+	return dir, results.WriteFile(dir, results.IncompleteMarker, []byte("this run has not finished; its results are incomplete\n"))
 }
 
 func writeResults(dir string, s results.Summary, run results.Run, scenarioYAML []byte) error {
@@ -172,13 +228,64 @@ func writeResults(dir string, s results.Summary, run results.Run, scenarioYAML [
 	return nil
 }
 
+// buildCommit is the VCS revision the binary was built from (see commitOf); "" when the build
+// recorded none (go run, go test, a build outside a git clone, or -buildvcs=false).
+func buildCommit() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	return commitOf(info.Settings)
+}
+
+// commitOf reads the revision from a build's VCS settings, with "-dirty" when the tree had
+// uncommitted changes.
+func commitOf(settings []debug.BuildSetting) string {
+	var rev, modified string
+	for _, kv := range settings {
+		switch kv.Key {
+		case "vcs.revision":
+			rev = kv.Value
+		case "vcs.modified":
+			modified = kv.Value
+		}
+	}
+	if rev != "" && modified == "true" {
+		rev += "-dirty"
+	}
+	return rev
+}
+
+// machineMemory is the machine's physical memory in bytes (MemTotal in /proc/meminfo), or 0
+// where that cannot be read.
+func machineMemory() uint64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
+}
+
 // progress draws a bar on a terminal and plain lines elsewhere (CI logs).
 type progress struct {
+	mu       sync.Mutex // the setup timer writes from its own goroutine
 	w        io.Writer
 	bar      *progressbar.ProgressBar
 	lines    bool
+	quiet    bool
 	lastLine int
 	start    time.Time
+	setup    *time.Timer // pending "setting up" notice; nil once the run has started
+	started  bool
 }
 
 // isTerminal reports whether w is a terminal, where a redrawn progress bar reads well (in a
@@ -189,8 +296,8 @@ func isTerminal(w io.Writer) bool {
 }
 
 func newProgress(w io.Writer, mode string, quiet bool) *progress {
-	p := &progress{w: w, start: time.Now(), lastLine: -1}
-	if quiet || mode == "none" {
+	p := &progress{w: w, start: time.Now(), lastLine: -1, quiet: quiet || mode == "none"}
+	if p.quiet {
 		return p
 	}
 	if mode == "bar" || (mode == "auto" && isTerminal(w)) {
@@ -199,7 +306,7 @@ func newProgress(w io.Writer, mode string, quiet bool) *progress {
 			progressbar.OptionSetDescription("simulating"),
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionShowElapsedTimeOnFinish(),
-			progressbar.OptionClearOnFinish(),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
 			progressbar.OptionThrottle(100*time.Millisecond),
 		)
 		return p
@@ -208,7 +315,40 @@ func newProgress(w io.Writer, mode string, quiet bool) *progress {
 	return p
 }
 
+// settingUpEvery is how often a world still being built is reported, after the first second.
+const settingUpEvery = 5 * time.Second
+
+// settingUp reports, when building the world takes more than a second, that it is under way
+// and for how long, until the run's first progress report.
+func (p *progress) settingUp(sc scenarios.Scenario) {
+	if p.quiet {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var tell func()
+	tell = func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.started {
+			return
+		}
+		fmt.Fprintf(p.w, "sessionsim: setting up the world: %d service nodes, %d clients, about %s of memory (%s so far)\n",
+			sc.Nodes.Count, sc.Clients.Count, reports.ByteSize(scenarios.EstimateMemory(sc)), time.Since(p.start).Round(time.Second))
+		p.setup = time.AfterFunc(settingUpEvery, tell)
+	}
+	p.setup = time.AfterFunc(time.Second, tell)
+}
+
 func (p *progress) update(pr scenarios.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.started {
+		p.started = true
+		if p.setup != nil {
+			p.setup.Stop()
+		}
+	}
 	frac := 0.0
 	if pr.Total > 0 {
 		frac = min(1, float64(pr.Virtual)/float64(pr.Total))
@@ -229,21 +369,29 @@ func (p *progress) update(pr scenarios.Progress) {
 	}
 }
 
+// finish ends the display: the bar is left at where the run got to (100% unless interrupted).
 func (p *progress) finish() {
-	if p.bar != nil {
-		_ = p.bar.Finish()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.started = true
+	if p.setup != nil {
+		p.setup.Stop()
+	}
+	if p.bar != nil && !p.bar.IsFinished() {
+		_ = p.bar.Exit() // keeps the bar where it got to; OnCompletion ends its line
 	}
 }
 
 // tuneGC trades memory for speed: a simulated world allocates short-lived request bodies at a
-// high rate while its live heap stays moderate, so collecting at 4x the live heap (instead of
-// Go's 2x) removes most collection work. A soft limit of half the machine's memory keeps
-// large worlds from growing past it. GOGC and GOMEMLIMIT in the environment win.
-func tuneGC() {
+// high rate while its live heap stays moderate, so collecting at 4x the live heap (GOGC=400
+// instead of Go's 100) removes most collection work. When the machine's memory is known, a
+// soft limit of half of it makes the collector work harder before a large world grows past
+// that. GOGC and GOMEMLIMIT in the environment win.
+func tuneGC(machine uint64) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(12 << 30)
+	if os.Getenv("GOMEMLIMIT") == "" && machine > 0 {
+		debug.SetMemoryLimit(int64(machine / 2))
 	}
 }

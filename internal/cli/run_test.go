@@ -5,7 +5,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,32 +24,136 @@ func runCLI(args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-func TestRunRefusesBadScenarios(t *testing.T) {
+func TestRunRefusesBadInput(t *testing.T) {
 	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.yaml")
-	require.NoError(t, os.WriteFile(bad, []byte("name: bad\nnodes: {count: lots}\n"), 0o644))
+	file := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+		return path
+	}
+	small := []string{"--set", "clients.count=20", "--set", "workload.contacts=4"}
 	cases := []struct {
 		name string
 		args []string
-		want string
+		env  map[string]string
+		want []string // fragments of the one error line
 	}{
-		{"bad value", []string{"run", bad}, `key "nodes.count"`},
-		{"unknown key", []string{"run", "--set", "nodes.cuont=3"}, `"nodes.cuont"`},
-		{"unknown scenario", []string{"run", "no-such-scenario"}, "built-ins"},
-		{"bad seed", []string{"run", "--seed", "-1"}, "--seed"},
-		{"bad progress", []string{"run", "--progress", "fancy"}, "--progress"},
-		{"unknown flag", []string{"run", "--nodes", "3"}, "unknown flag"},
+		{"bad value", []string{"run", file("count.yaml", "name: bad\nnodes: {count: lots}\n")}, nil, []string{"count.yaml:2", `key "nodes.count"`, "lots"}},
+		{"duration without unit", []string{"run", file("unit.yaml", "name: t\nduration: 5\n")}, nil, []string{"unit.yaml:2", `key "duration" = 5`, "no unit"}},
+		{"empty file", []string{"run", file("empty.yaml", "")}, nil, []string{"empty.yaml", "sets nothing"}},
+		{"unknown node region", []string{"run", file("region.yaml", "name: t\nnodes:\n  regions: {mars-1: 1}\n")}, nil, []string{"region.yaml:3", `"nodes.regions.mars-1"`, "no such region"}},
+		{"unknown client region", []string{"run", "--set", "clients.regions.mars-1=1"}, nil, []string{"--set", `"clients.regions.mars-1" = 1`, "no such region"}},
+		{"unknown fault region", []string{"run", file("fregion.yaml", "name: t\nfaults:\n  - {at: 1m, kind: partition, regions: [mars-1]}\n")}, nil, []string{"fregion.yaml:3", `"faults[0].regions[0]" = mars-1`, "no such region"}},
+		{"fault after the end", []string{"run", file("late.yaml", "name: t\nfaults:\n  - {at: 1h, kind: crash, count: 1}\n")}, nil, []string{"late.yaml:3", `"faults[0].at" = 1h0m0s`, "after the run ends"}},
+		{"fault count and fraction", []string{"run", file("both.yaml", "name: t\nfaults:\n  - {at: 1m, kind: crash, count: 1, fraction: 0.5}\n")}, nil, []string{"both.yaml:3", `"faults[0].fraction" = 0.5`, "not both"}},
+		{"unknown fault key", []string{"run", file("fkey.yaml", "name: t\nfaults:\n  - at: 1m\n    kind: crash\n    cuont: 1\n")}, nil, []string{"fkey.yaml:5", `"faults[0].cuont"`, "unknown key (known keys here:"}},
+		{"unknown key", []string{"run", "--set", "nodes.cuont=3"}, nil, []string{"--set", `"nodes.cuont"`}},
+		{"too few nodes", append([]string{"run", "--set", "nodes.count=9"}, small...), nil, []string{"--set", `"nodes.count" = 9`, "at least 11", "a swarm needs 5 nodes"}},
+		{"no clients", []string{"run"}, map[string]string{"SESSIONSIM_CLIENTS_COUNT": "0"}, []string{"SESSIONSIM_CLIENTS_COUNT", `"clients.count" = 0`, "at least 1"}},
+		{"more than the machine's memory", []string{"run", "--set", "nodes.count=100000000"}, nil, []string{"--set", `"nodes.count" = 100000000`, "estimated 1.0 TiB", "more than this machine's"}},
+		{"stray variable", []string{"run"}, map[string]string{"SESSIONSIM_FOO": "1"}, []string{"SESSIONSIM_FOO", "unset SESSIONSIM_FOO"}},
+		{"live mode", []string{"run", "--set", "mode=live"}, nil, []string{`"mode" = live`, "in-process simulator"}},
+		{"docker mode", []string{"run"}, map[string]string{"SESSIONSIM_MODE": "docker"}, []string{"SESSIONSIM_MODE", `"mode" = docker`}},
+		{"unknown scenario", []string{"run", "no-such-scenario"}, nil, []string{"built-ins"}},
+		{"bad seed", []string{"run", "--seed", "-1"}, nil, []string{"--seed"}},
+		{"bad progress", []string{"run", "--progress", "fancy"}, nil, []string{"--progress"}},
+		{"unknown flag", []string{"run", "--nodes", "3"}, nil, []string{"unknown flag"}},
+		{"unknown tool", []string{"tool", "swarmz"}, nil, []string{`unknown tool "swarmz"`, `did you mean "swarms"?`}},
+		{"unknown tool, far from any", []string{"tool", "nosuch"}, nil, []string{`unknown tool "nosuch"`, "did you mean"}},
+		{"tool without its flag", []string{"tool", "session-id"}, nil, []string{"--seed is required"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			out := filepath.Join(dir, tc.name)
-			code, _, stderr := runCLI(append(tc.args, "--out", out)...)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			out := filepath.Join(dir, "out", tc.name)
+			args := tc.args
+			if args[0] == "run" {
+				args = append(args, "--out", out)
+			}
+			code, stdout, stderr := runCLI(args...)
 			assert.Equal(t, exitUsage, code)
-			assert.Contains(t, stderr, tc.want)
-			_, err := os.Stat(filepath.Join(out, results.SummaryFile))
-			assert.True(t, os.IsNotExist(err), "no results directory that looks complete")
+			assert.Empty(t, stdout)
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one message: %q", stderr)
+			for _, w := range tc.want {
+				assert.Contains(t, stderr, w)
+			}
+			assert.NoDirExists(t, out, "nothing written")
 		})
 	}
+}
+
+func TestToolDataErrorExitsOne(t *testing.T) {
+	code, _, stderr := runCLI("tool", "message-open", "--recipient-seed", strings.Repeat("00", 16), "00ff")
+	assert.Equal(t, exitFailure, code, stderr)
+}
+
+func TestHelpDocumentsExitCodes(t *testing.T) {
+	code, stdout, _ := runCLI("--help")
+	require.Equal(t, exitOK, code)
+	for _, want := range []string{"Exit codes:", "0  success", "1  the run failed", "2  bad input or usage"} {
+		assert.Contains(t, stdout, want)
+	}
+}
+
+// smallRun is a run of a small network, quick enough for tests.
+var smallRun = []string{"--set", "nodes.count=12", "--set", "clients.count=6", "--set", "workload.contacts=2",
+	"--set", "warmup=30s", "--set", "drain=1m", "--set", "crypto=modeled"}
+
+func TestDefaultResultsDirectoriesDiffer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a small scenario twice")
+	}
+	t.Chdir(t.TempDir())
+	var dirs []string
+	for range 2 {
+		code, stdout, stderr := runCLI(append([]string{"run", "-q", "--set", "duration=1m"}, smallRun...)...)
+		require.Equal(t, exitOK, code, stderr)
+		dirs = append(dirs, strings.TrimSpace(stdout))
+	}
+	assert.NotEqual(t, dirs[0], dirs[1])
+	for _, d := range dirs {
+		assert.FileExists(t, filepath.Join(d, results.SummaryFile))
+	}
+}
+
+// interruptOnProgress sends the process SIGINT when the first progress line is written, as a
+// user pressing Ctrl-C during a run would.
+type interruptOnProgress struct {
+	bytes.Buffer
+	once sync.Once
+}
+
+func (w *interruptOnProgress) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("% ")) {
+		w.once.Do(func() { _ = syscall.Kill(os.Getpid(), syscall.SIGINT) })
+	}
+	return w.Buffer.Write(p)
+}
+
+func TestRunInterruptedKeepsWhatItHas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a small scenario")
+	}
+	out := filepath.Join(t.TempDir(), "r")
+	var stdout bytes.Buffer
+	stderr := &interruptOnProgress{}
+	code := Execute(append([]string{"run", "--out", out, "--progress", "lines", "--set", "duration=6h"}, smallRun...), &stdout, stderr)
+	assert.Equal(t, exitFailure, code, stderr.String())
+	assert.Contains(t, stdout.String(), "Interrupted after")
+	assert.Contains(t, stdout.String(), "marked INCOMPLETE")
+	assert.Contains(t, stderr.String(), "interrupted")
+	assert.FileExists(t, filepath.Join(out, results.IncompleteMarker))
+	assert.FileExists(t, filepath.Join(out, results.ScenarioFile))
+	assert.NoFileExists(t, filepath.Join(out, results.ReportFile))
+	b, err := os.ReadFile(filepath.Join(out, results.SummaryFile))
+	require.NoError(t, err)
+	var s results.Summary
+	require.NoError(t, json.Unmarshal(b, &s))
+	assert.Less(t, s.VirtualSeconds, (6*time.Hour + 90*time.Second).Seconds(), "stopped early")
+	_, err = results.ReadSummary(out)
+	assert.ErrorContains(t, err, "did not finish")
 }
 
 func TestRunWritesResults(t *testing.T) {
@@ -52,9 +161,7 @@ func TestRunWritesResults(t *testing.T) {
 		t.Skip("runs a small scenario")
 	}
 	out := filepath.Join(t.TempDir(), "r")
-	args := []string{"run", "--out", out, "--progress", "lines", "--seed", "3",
-		"--set", "nodes.count=12", "--set", "clients.count=6", "--set", "workload.contacts=2",
-		"--set", "duration=2m", "--set", "warmup=30s", "--set", "drain=1m", "--set", "crypto=modeled"}
+	args := append([]string{"run", "--out", out, "--progress", "lines", "--seed", "3", "--set", "duration=2m"}, smallRun...)
 	code, stdout, stderr := runCLI(args...)
 	require.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stdout, "delivery ratio")
@@ -77,4 +184,22 @@ func TestRunWritesResults(t *testing.T) {
 	code, stdout, _ = runCLI("report", out)
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, stdout, "delivery ratio")
+}
+
+func TestCommitOf(t *testing.T) {
+	const rev = "aae80458aa5a78b143ff435f52230c01bfb4c5df"
+	cases := []struct {
+		name     string
+		settings []debug.BuildSetting
+		want     string
+	}{
+		{"clean", []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: "false"}}, rev},
+		{"dirty", []debug.BuildSetting{{Key: "vcs.modified", Value: "true"}, {Key: "vcs.revision", Value: rev}}, rev + "-dirty"},
+		{"no vcs", []debug.BuildSetting{{Key: "-trimpath", Value: "true"}, {Key: "vcs.modified", Value: "true"}}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, commitOf(tc.settings))
+		})
+	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -16,8 +17,21 @@ func registerTool(f func() *cobra.Command) { toolCommands = append(toolCommands,
 func init() {
 	registerCommand(func() *cobra.Command {
 		tool := &cobra.Command{
-			Use:   "tool",
+			Use:   "tool NAME",
 			Short: "Protocol tools for debugging captured Session traffic (IDs, swarms, hashes, onion layers, messages)",
+			Long: `Protocol tools for debugging captured Session traffic (IDs, swarms, hashes, onion layers,
+messages). Each prints readable text, or one JSON object with --json.
+
+Exit codes: 0 the answer was printed; 1 the input is well-formed but the data does not check out
+(a layer or message that does not open with the key given); 2 a missing or malformed argument
+or flag, or an unknown tool name.`,
+			Args: cobra.ArbitraryArgs,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if len(args) == 0 {
+					return cmd.Help()
+				}
+				return usageError(fmt.Errorf("unknown tool %q%s; run `sessionsim tool --help` for the list", args[0], closestCommand(cmd, args[0])))
+			},
 		}
 		tool.PersistentFlags().Bool("json", false, "print one JSON object instead of readable text")
 		for _, f := range toolCommands {
@@ -56,13 +70,32 @@ func printTool(cmd *cobra.Command, fields []toolField) error {
 }
 
 // toolFailure reports a tool's failure: one line on stderr, or {"error": ...} on stdout with
-// --json; the process exits 1 either way.
+// --json. The process exits 2 when err is a usageError (a missing or malformed argument or
+// flag) and 1 otherwise (the input is well-formed but the data does not check out).
 func toolFailure(cmd *cobra.Command, err error) error {
+	code := exitFailure
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
 	if jsonOutput(cmd) {
 		_ = writeJSON(cmd.OutOrStdout(), map[string]string{"error": err.Error()})
-		return &exitError{code: exitFailure, err: errReported}
+		return &exitError{code: code, err: errReported}
 	}
-	return &exitError{code: exitFailure, err: err}
+	return &exitError{code: code, err: err}
+}
+
+// closestCommand names the subcommand of cmd closest to name, as cobra measures it (edit
+// distance, or name as a prefix), e.g. ` (did you mean "swarms"?)`.
+func closestCommand(cmd *cobra.Command, name string) string {
+	defer func(d int) { cmd.SuggestionsMinimumDistance = d }(cmd.SuggestionsMinimumDistance)
+	for d := 1; d <= len(name)+32; d++ {
+		cmd.SuggestionsMinimumDistance = d
+		if s := cmd.SuggestionsFor(name); len(s) > 0 {
+			return fmt.Sprintf(" (did you mean %q?)", s[0])
+		}
+	}
+	return ""
 }
 
 func jsonOutput(cmd *cobra.Command) bool {

@@ -37,25 +37,25 @@ func newMessageHashCmd() *cobra.Command {
 
 func messageHash(pubkey, namespace, data string, dataGiven bool) (string, error) {
 	if pubkey == "" {
-		return "", errors.New("--pubkey is required: give the account ID as 66 hex digits (05... or 03...)")
+		return "", usageError(errors.New("--pubkey is required: give the account ID as 66 hex digits (05... or 03...)"))
 	}
 	pk, err := storage.ParsePubkey(pubkey)
 	if err != nil || len(pubkey) != 66 {
-		return "", fmt.Errorf("--pubkey %q is not an account ID: give 66 hex digits with the 05/03 prefix", pubkey)
+		return "", usageError(fmt.Errorf("--pubkey %q is not an account ID: give 66 hex digits with the 05/03 prefix", pubkey))
 	}
 	ns, err := strconv.ParseInt(namespace, 10, 16)
 	if err != nil {
-		return "", fmt.Errorf("--namespace %q is not a namespace: give an integer from -32768 to 32767", namespace)
+		return "", usageError(fmt.Errorf("--namespace %q is not a namespace: give an integer from -32768 to 32767", namespace))
 	}
 	if !dataGiven {
-		return "", errors.New("--data is required: give the message data in base64 (use --data '' for an empty message)")
+		return "", usageError(errors.New("--data is required: give the message data in base64 (use --data '' for an empty message)"))
 	}
 	raw, err := base64.StdEncoding.DecodeString(data)
 	if err != nil {
 		raw, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(data, "="))
 	}
 	if err != nil {
-		return "", fmt.Errorf("--data is not standard base64: %w", err)
+		return "", usageError(fmt.Errorf("--data is not standard base64: %w", err))
 	}
 	return storage.MessageHash(pk, storage.Namespace(ns), raw), nil
 }

@@ -57,23 +57,24 @@ func TestMessageHashToolBadInput(t *testing.T) {
 		name string
 		args []string
 		want string
+		code int // 2: a missing or malformed argument; 1: data that does not check out
 	}{
-		{"no pubkey", []string{"--data", "YQ=="}, "--pubkey is required"},
-		{"short pubkey", []string{"--pubkey", "05ab", "--data", "YQ=="}, "is not an account ID"},
-		{"raw-length pubkey", []string{"--pubkey", strings.Repeat("a", 33), "--data", "YQ=="}, "is not an account ID"},
-		{"bad namespace", []string{"--pubkey", hashPubkey, "--namespace", "40000", "--data", "YQ=="}, "is not a namespace"},
-		{"no data", []string{"--pubkey", hashPubkey}, "--data is required"},
-		{"bad data", []string{"--pubkey", hashPubkey, "--data", "a!b"}, "--data is not standard base64"},
+		{"no pubkey", []string{"--data", "YQ=="}, "--pubkey is required", 2},
+		{"short pubkey", []string{"--pubkey", "05ab", "--data", "YQ=="}, "is not an account ID", 2},
+		{"raw-length pubkey", []string{"--pubkey", strings.Repeat("a", 33), "--data", "YQ=="}, "is not an account ID", 2},
+		{"bad namespace", []string{"--pubkey", hashPubkey, "--namespace", "40000", "--data", "YQ=="}, "is not a namespace", 2},
+		{"no data", []string{"--pubkey", hashPubkey}, "--data is required", 2},
+		{"bad data", []string{"--pubkey", hashPubkey, "--data", "a!b"}, "--data is not standard base64", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := runHashTool(append([]string{"tool", "message-hash"}, tc.args...)...)
-			assert.Equal(t, 1, code)
+			assert.Equal(t, tc.code, code)
 			assert.Empty(t, out)
 			assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
 			assert.Contains(t, errOut, tc.want)
 
 			code, out, errOut = runHashTool(append([]string{"tool", "message-hash", "--json"}, tc.args...)...)
-			assert.Equal(t, 1, code)
+			assert.Equal(t, tc.code, code)
 			assert.Empty(t, errOut)
 			var got map[string]string
 			require.NoError(t, json.Unmarshal([]byte(out), &got))

@@ -24,7 +24,7 @@ encodes; the apps pad it with 16 zero bytes) or a full 32-byte Ed25519 seed, in 
 		Args:    cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return toolFailure(cmd, fmt.Errorf("session-id takes no arguments (got %q): pass the seed with --seed", shortArg(args[0])))
+				return toolFailure(cmd, usageError(fmt.Errorf("session-id takes no arguments (got %q): pass the seed with --seed", shortArg(args[0]))))
 			}
 			seed, err := parseSeedHex(seedHex)
 			if err != nil {
@@ -48,14 +48,14 @@ encodes; the apps pad it with 16 zero bytes) or a full 32-byte Ed25519 seed, in 
 func parseSeedHex(s string) ([]byte, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil, errors.New("--seed is required: the seed in hex, 32 characters (16-byte recovery seed) or 64 (32-byte Ed25519 seed)")
+		return nil, usageError(errors.New("--seed is required: the seed in hex, 32 characters (16-byte recovery seed) or 64 (32-byte Ed25519 seed)"))
 	}
 	b, err := hex.DecodeString(s)
 	if err != nil {
-		return nil, fmt.Errorf("--seed %q is not hex: %w", shortArg(s), err)
+		return nil, usageError(fmt.Errorf("--seed %q is not hex: %w", shortArg(s), err))
 	}
 	if len(b) != identity.RecoverySeedSize && len(b) != identity.SeedSize {
-		return nil, fmt.Errorf("--seed is %d bytes: want 16 (recovery seed, 32 hex characters) or 32 (Ed25519 seed, 64 hex characters)", len(b))
+		return nil, usageError(fmt.Errorf("--seed is %d bytes: want 16 (recovery seed, 32 hex characters) or 32 (Ed25519 seed, 64 hex characters)", len(b)))
 	}
 	return b, nil
 }

@@ -52,25 +52,26 @@ func TestToolSessionIDFailures(t *testing.T) {
 		name string
 		args []string
 		want string
+		code int // 2: a missing or malformed argument; 1: data that does not check out
 	}{
-		{"missing", nil, "--seed is required"},
-		{"not hex", []string{"--seed", "xyz"}, "not hex"},
-		{"odd length", []string{"--seed", "abc"}, "not hex"},
-		{"wrong length", []string{"--seed", "00112233"}, "4 bytes"},
-		{"64 bytes", []string{"--seed", strings.Repeat("ab", 64)}, "64 bytes"},
-		{"positional seed", []string{"0123456789abcdef0123456789abcdef"}, "--seed"},
+		{"missing", nil, "--seed is required", 2},
+		{"not hex", []string{"--seed", "xyz"}, "not hex", 2},
+		{"odd length", []string{"--seed", "abc"}, "not hex", 2},
+		{"wrong length", []string{"--seed", "00112233"}, "4 bytes", 2},
+		{"64 bytes", []string{"--seed", strings.Repeat("ab", 64)}, "64 bytes", 2},
+		{"positional seed", []string{"0123456789abcdef0123456789abcdef"}, "--seed", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"tool", "session-id"}, tt.args...)
 			out, errOut, code := runTool(t, args...)
-			assert.Equal(t, 1, code)
+			assert.Equal(t, tt.code, code)
 			assert.Empty(t, out)
 			assert.Contains(t, errOut, tt.want)
 			assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
 
 			out, errOut, code = runTool(t, append(args, "--json")...)
-			assert.Equal(t, 1, code)
+			assert.Equal(t, tt.code, code)
 			assert.Empty(t, errOut)
 			var got map[string]string
 			require.NoError(t, json.Unmarshal([]byte(out), &got), out)

@@ -41,18 +41,18 @@ sender's Ed25519 key and the sender's Session ID, after checking the sender's si
 
 func openMessage(seedHex, ciphertextHex string) ([]toolField, error) {
 	if seedHex == "" {
-		return nil, fmt.Errorf("--recipient-seed is required: the recipient's 16- or 32-byte seed in hex")
+		return nil, usageError(fmt.Errorf("--recipient-seed is required: the recipient's 16- or 32-byte seed in hex"))
 	}
 	seed, err := hex.DecodeString(strings.TrimSpace(seedHex))
 	if err != nil {
-		return nil, fmt.Errorf("--recipient-seed is not hex: %w", err)
+		return nil, usageError(fmt.Errorf("--recipient-seed is not hex: %w", err))
 	}
 	box, err := hex.DecodeString(strings.TrimSpace(ciphertextHex))
 	if err != nil {
-		return nil, fmt.Errorf("ciphertext is not hex: %w", err)
+		return nil, usageError(fmt.Errorf("ciphertext is not hex: %w", err))
 	}
 	if len(seed) != identity.RecoverySeedSize && len(seed) != identity.SeedSize {
-		return nil, fmt.Errorf("--recipient-seed is %d bytes: want 16 (recovery seed) or 32 (Ed25519 seed)", len(seed))
+		return nil, usageError(fmt.Errorf("--recipient-seed is %d bytes: want 16 (recovery seed) or 32 (Ed25519 seed)", len(seed)))
 	}
 	keys, err := identity.FromSeed(seed)
 	if err != nil {

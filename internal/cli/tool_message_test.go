@@ -71,27 +71,28 @@ func TestToolMessageOpenFailures(t *testing.T) {
 		name string
 		args []string
 		want string
+		code int // 2: a missing or malformed argument; 1: data that does not check out
 	}{
-		{"no seed", []string{box}, "--recipient-seed is required"},
-		{"seed not hex", []string{"--recipient-seed", "xyz", box}, "not hex"},
-		{"seed wrong length", []string{"--recipient-seed", "0011", box}, "2 bytes"},
-		{"ciphertext not hex", []string{"--recipient-seed", msgBobSeed, "zz"}, "ciphertext is not hex"},
-		{"too short", []string{"--recipient-seed", msgBobSeed, "00ff"}, "too short"},
-		{"wrong recipient", []string{"--recipient-seed", msgAliceSeed, box}, "decryption failed"},
-		{"tampered", []string{"--recipient-seed", msgBobSeed, box[:10] + "ff" + box[12:]}, "decryption failed"},
-		{"unpadded", []string{"--recipient-seed", msgBobSeed, unpaddedForBob(t)}, "padding"},
+		{"no seed", []string{box}, "--recipient-seed is required", 2},
+		{"seed not hex", []string{"--recipient-seed", "xyz", box}, "not hex", 2},
+		{"seed wrong length", []string{"--recipient-seed", "0011", box}, "2 bytes", 2},
+		{"ciphertext not hex", []string{"--recipient-seed", msgBobSeed, "zz"}, "ciphertext is not hex", 2},
+		{"too short", []string{"--recipient-seed", msgBobSeed, "00ff"}, "too short", 1},
+		{"wrong recipient", []string{"--recipient-seed", msgAliceSeed, box}, "decryption failed", 1},
+		{"tampered", []string{"--recipient-seed", msgBobSeed, box[:10] + "ff" + box[12:]}, "decryption failed", 1},
+		{"unpadded", []string{"--recipient-seed", msgBobSeed, unpaddedForBob(t)}, "padding", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"tool", "message-open"}, tt.args...)
 			out, errOut, code := runTool(t, args...)
-			assert.Equal(t, 1, code)
+			assert.Equal(t, tt.code, code)
 			assert.Empty(t, out)
 			assert.Contains(t, errOut, tt.want)
 			assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
 
 			out, errOut, code = runTool(t, append(args, "--json")...)
-			assert.Equal(t, 1, code)
+			assert.Equal(t, tt.code, code)
 			assert.Empty(t, errOut)
 			var got map[string]string
 			require.NoError(t, json.Unmarshal([]byte(out), &got), out)

@@ -46,36 +46,36 @@ func newOnionOpenCmd() *cobra.Command {
 
 func openOnionLayer(secretHex, encType, ephemeralHex string, encTypeGiven bool, blobHex string) ([]toolField, error) {
 	if secretHex == "" {
-		return nil, errors.New("--node-secret is required: give the node's X25519 secret as 64 hex digits")
+		return nil, usageError(errors.New("--node-secret is required: give the node's X25519 secret as 64 hex digits"))
 	}
 	secret, err := hexKey32(secretHex)
 	if err != nil {
-		return nil, fmt.Errorf("--node-secret: %w", err)
+		return nil, usageError(fmt.Errorf("--node-secret: %w", err))
 	}
 	blob, err := hex.DecodeString(strings.TrimSpace(blobHex))
 	if err != nil {
-		return nil, fmt.Errorf("BLOB_HEX is not hex: %w", err)
+		return nil, usageError(fmt.Errorf("BLOB_HEX is not hex: %w", err))
 	}
 	s := cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)
 	node, _, err := s.X25519FromSecret(secret)
 	if err != nil {
-		return nil, fmt.Errorf("--node-secret: %w", err)
+		return nil, usageError(fmt.Errorf("--node-secret: %w", err))
 	}
 
 	var in onion.Request
 	if ephemeralHex == "" {
 		if encTypeGiven {
-			return nil, errors.New("--enc-type applies only with --ephemeral: a framed request names its enc_type in its JSON")
+			return nil, usageError(errors.New("--enc-type applies only with --ephemeral: a framed request names its enc_type in its JSON"))
 		}
 		if in, err = onion.ParseGuardRequest(blob); err != nil {
 			return nil, fmt.Errorf("BLOB_HEX is not a framed onion request (give --ephemeral for a bare layer): %w", err)
 		}
 	} else {
 		if in.EphemeralKey, err = hexKey32(ephemeralHex); err != nil {
-			return nil, fmt.Errorf("--ephemeral: %w", err)
+			return nil, usageError(fmt.Errorf("--ephemeral: %w", err))
 		}
 		if in.EncType, err = onion.ParseEncType(encType); err != nil {
-			return nil, fmt.Errorf("--enc-type: %w", err)
+			return nil, usageError(fmt.Errorf("--enc-type: %w", err))
 		}
 		in.Ciphertext = blob
 	}

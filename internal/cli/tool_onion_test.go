@@ -125,27 +125,28 @@ func TestOnionOpenToolFailures(t *testing.T) {
 		name string
 		args []string
 		want string
+		code int // 2: a missing or malformed argument; 1: data that does not check out
 	}{
-		{"no secret", []string{blob}, "--node-secret is required"},
-		{"short secret", []string{"--node-secret", "abcd", blob}, "--node-secret"},
-		{"another node's secret", []string{"--node-secret", hops[1].secret, blob}, "does not open"},
-		{"tampered", []string{"--node-secret", hops[0].secret, hex.EncodeToString(tampered)}, "Invalid ciphertext"},
-		{"not hex", []string{"--node-secret", hops[0].secret, "xyz"}, "BLOB_HEX is not hex"},
-		{"not framed", []string{"--node-secret", hops[0].secret, "0102"}, "not a framed onion request"},
-		{"enc-type without ephemeral", []string{"--node-secret", hops[0].secret, "--enc-type", "xchacha20", blob}, "--enc-type applies only with --ephemeral"},
-		{"bad ephemeral", []string{"--node-secret", hops[0].secret, "--ephemeral", "zz", blob}, "--ephemeral"},
-		{"bad enc-type", []string{"--node-secret", hops[0].secret, "--ephemeral", strings.Repeat("11", 32), "--enc-type", "aes-cbc", blob}, "--enc-type"},
-		{"bare layer with the wrong key", []string{"--node-secret", hops[0].secret, "--ephemeral", strings.Repeat("11", 32), blob}, "does not open"},
+		{"no secret", []string{blob}, "--node-secret is required", 2},
+		{"short secret", []string{"--node-secret", "abcd", blob}, "--node-secret", 2},
+		{"another node's secret", []string{"--node-secret", hops[1].secret, blob}, "does not open", 1},
+		{"tampered", []string{"--node-secret", hops[0].secret, hex.EncodeToString(tampered)}, "Invalid ciphertext", 1},
+		{"not hex", []string{"--node-secret", hops[0].secret, "xyz"}, "BLOB_HEX is not hex", 2},
+		{"not framed", []string{"--node-secret", hops[0].secret, "0102"}, "not a framed onion request", 1},
+		{"enc-type without ephemeral", []string{"--node-secret", hops[0].secret, "--enc-type", "xchacha20", blob}, "--enc-type applies only with --ephemeral", 2},
+		{"bad ephemeral", []string{"--node-secret", hops[0].secret, "--ephemeral", "zz", blob}, "--ephemeral", 2},
+		{"bad enc-type", []string{"--node-secret", hops[0].secret, "--ephemeral", strings.Repeat("11", 32), "--enc-type", "aes-cbc", blob}, "--enc-type", 2},
+		{"bare layer with the wrong key", []string{"--node-secret", hops[0].secret, "--ephemeral", strings.Repeat("11", 32), blob}, "does not open", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := runOnionTool(tc.args...)
-			assert.Equal(t, 1, code)
+			assert.Equal(t, tc.code, code)
 			assert.Empty(t, out)
 			assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
 			assert.Contains(t, errOut, tc.want)
 
 			code, out, errOut = runOnionTool(append([]string{"--json"}, tc.args...)...)
-			assert.Equal(t, 1, code)
+			assert.Equal(t, tc.code, code)
 			assert.Empty(t, errOut)
 			var got map[string]string
 			require.NoError(t, json.Unmarshal([]byte(out), &got))

@@ -31,7 +31,7 @@ of its 32-byte key (a 66-hex-character ID's prefix byte does not count).`,
 		Args:    cobra.ArbitraryArgs, // checked below, so that --json reports it as JSON
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return toolFailure(cmd, fmt.Errorf("swarm-space takes one PUBKEY argument, got %d", len(args)))
+				return toolFailure(cmd, usageError(fmt.Errorf("swarm-space takes one PUBKEY argument, got %d", len(args))))
 			}
 			key, err := parsePubkeyArg(args[0])
 			if err != nil {
@@ -55,7 +55,7 @@ with 0x): the nearest id on the ring, a tie going to the lower one.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return toolFailure(cmd, fmt.Errorf("swarm-owner takes one PUBKEY_OR_DECIMAL_SPACE argument, got %d", len(args)))
+				return toolFailure(cmd, usageError(fmt.Errorf("swarm-owner takes one PUBKEY_OR_DECIMAL_SPACE argument, got %d", len(args))))
 			}
 			ids, err := parseSwarmList(list)
 			if err != nil {
@@ -91,13 +91,13 @@ number of swarms, their sizes in ascending order and the excess (members beyond 
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return toolFailure(cmd, fmt.Errorf("swarms takes no arguments (got %q): use --nodes N", args[0]))
+				return toolFailure(cmd, usageError(fmt.Errorf("swarms takes no arguments (got %q): use --nodes N", args[0])))
 			}
 			if nodes < 1 || nodes > maxToolNodes {
-				return toolFailure(cmd, fmt.Errorf("--nodes %d: want 1 to %d", nodes, maxToolNodes))
+				return toolFailure(cmd, usageError(fmt.Errorf("--nodes %d: want 1 to %d", nodes, maxToolNodes)))
 			}
 			if perBlock < 1 {
-				return toolFailure(cmd, fmt.Errorf("--per-block %d: want at least 1", perBlock))
+				return toolFailure(cmd, usageError(fmt.Errorf("--per-block %d: want at least 1", perBlock)))
 			}
 			sizes := simulateRegistrations(nodes, perBlock, seed)
 			excess := 0
@@ -138,13 +138,17 @@ func parsePubkeyArg(s string) ([32]byte, error) {
 	case identity.IDHexSize:
 		id, err := identity.ParseID(s)
 		if err != nil {
-			return [32]byte{}, err
+			return [32]byte{}, usageError(err)
 		}
 		return id.Key(), nil
 	case 64:
-		return identity.ParseKey(s)
+		k, err := identity.ParseKey(s)
+		if err != nil {
+			return k, usageError(err)
+		}
+		return k, nil
 	}
-	return [32]byte{}, fmt.Errorf("pubkey %q is %d characters: want a 66-hex-character ID (05... or 03...) or a 64-hex-character key", shortArg(s), len(s))
+	return [32]byte{}, usageError(fmt.Errorf("pubkey %q is %d characters: want a 66-hex-character ID (05... or 03...) or a 64-hex-character key", shortArg(s), len(s)))
 }
 
 // parseSpaceArg reads a pubkey (64 or 66 hex characters) or a decimal swarm-space position; a
@@ -160,14 +164,14 @@ func parseSpaceArg(s string) (uint64, error) {
 	}
 	x, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%q is neither a pubkey (64 or 66 hex characters) nor a decimal swarm-space position (0 to 18446744073709551615)", shortArg(s))
+		return 0, usageError(fmt.Errorf("%q is neither a pubkey (64 or 66 hex characters) nor a decimal swarm-space position (0 to 18446744073709551615)", shortArg(s)))
 	}
 	return x, nil
 }
 
 func parseSwarmList(list string) ([]swarm.ID, error) {
 	if strings.TrimSpace(list) == "" {
-		return nil, errors.New("--swarms is required: comma-separated swarm ids, e.g. --swarms 100,200")
+		return nil, usageError(errors.New("--swarms is required: comma-separated swarm ids, e.g. --swarms 100,200"))
 	}
 	var ids []swarm.ID
 	for _, f := range strings.Split(list, ",") {
@@ -180,10 +184,10 @@ func parseSwarmList(list string) ([]swarm.ID, error) {
 			v, err = strconv.ParseUint(f, 10, 64)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("--swarms: %q is not a swarm id (decimal, or hex with 0x, below 2^64)", shortArg(f))
+			return nil, usageError(fmt.Errorf("--swarms: %q is not a swarm id (decimal, or hex with 0x, below 2^64)", shortArg(f)))
 		}
 		if swarm.ID(v) == swarm.Unassigned {
-			return nil, fmt.Errorf("--swarms: %d is the \"unassigned\" marker, not a swarm id", v)
+			return nil, usageError(fmt.Errorf("--swarms: %d is the \"unassigned\" marker, not a swarm id", v))
 		}
 		ids = append(ids, swarm.ID(v))
 	}

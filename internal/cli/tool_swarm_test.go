@@ -59,36 +59,37 @@ func TestToolSwarmFailures(t *testing.T) {
 		name string
 		args []string
 		want string
+		code int // 2: a missing or malformed argument; 1: data that does not check out
 	}{
-		{"space: short", []string{"swarm-space", "05abc"}, "5 characters"},
-		{"space: not hex", []string{"swarm-space", "05" + strings.Repeat("zz", 32)}, "not hex"},
-		{"space: bad prefix", []string{"swarm-space", "09" + good[2:]}, "unknown prefix"},
-		{"space: bad key hex", []string{"swarm-space", strings.Repeat("q", 64)}, "offset 0"},
-		{"owner: no swarms", []string{"swarm-owner", "5"}, "--swarms is required"},
-		{"owner: bad id", []string{"swarm-owner", "--swarms", "1,x", "5"}, `"x" is not a swarm id`},
-		{"owner: negative", []string{"swarm-owner", "--swarms", "-1", "5"}, "not a swarm id"},
-		{"owner: unassigned", []string{"swarm-owner", "--swarms", "18446744073709551615", "5"}, "unassigned"},
-		{"owner: bad space", []string{"swarm-owner", "--swarms", "1", "12ab"}, "neither a pubkey"},
-		{"owner: overflow", []string{"swarm-owner", "--swarms", "1", "18446744073709551616"}, "neither a pubkey"},
-		{"owner: bad pubkey", []string{"swarm-owner", "--swarms", "1", "00" + good[2:]}, "unknown prefix"},
-		{"swarms: no nodes", []string{"swarms"}, "--nodes 0"},
-		{"swarms: argument", []string{"swarms", "12"}, "no arguments"},
-		{"space: no argument", []string{"swarm-space"}, "one PUBKEY argument, got 0"},
-		{"owner: two arguments", []string{"swarm-owner", "--swarms", "1", "2", "3"}, "got 2"},
-		{"swarms: too many", []string{"swarms", "--nodes", "20001"}, "--nodes 20001"},
-		{"swarms: per block", []string{"swarms", "--nodes", "5", "--per-block", "0"}, "--per-block 0"},
+		{"space: short", []string{"swarm-space", "05abc"}, "5 characters", 2},
+		{"space: not hex", []string{"swarm-space", "05" + strings.Repeat("zz", 32)}, "not hex", 2},
+		{"space: bad prefix", []string{"swarm-space", "09" + good[2:]}, "unknown prefix", 2},
+		{"space: bad key hex", []string{"swarm-space", strings.Repeat("q", 64)}, "offset 0", 2},
+		{"owner: no swarms", []string{"swarm-owner", "5"}, "--swarms is required", 2},
+		{"owner: bad id", []string{"swarm-owner", "--swarms", "1,x", "5"}, `"x" is not a swarm id`, 2},
+		{"owner: negative", []string{"swarm-owner", "--swarms", "-1", "5"}, "not a swarm id", 2},
+		{"owner: unassigned", []string{"swarm-owner", "--swarms", "18446744073709551615", "5"}, "unassigned", 2},
+		{"owner: bad space", []string{"swarm-owner", "--swarms", "1", "12ab"}, "neither a pubkey", 2},
+		{"owner: overflow", []string{"swarm-owner", "--swarms", "1", "18446744073709551616"}, "neither a pubkey", 2},
+		{"owner: bad pubkey", []string{"swarm-owner", "--swarms", "1", "00" + good[2:]}, "unknown prefix", 2},
+		{"swarms: no nodes", []string{"swarms"}, "--nodes 0", 2},
+		{"swarms: argument", []string{"swarms", "12"}, "no arguments", 2},
+		{"space: no argument", []string{"swarm-space"}, "one PUBKEY argument, got 0", 2},
+		{"owner: two arguments", []string{"swarm-owner", "--swarms", "1", "2", "3"}, "got 2", 2},
+		{"swarms: too many", []string{"swarms", "--nodes", "20001"}, "--nodes 20001", 2},
+		{"swarms: per block", []string{"swarms", "--nodes", "5", "--per-block", "0"}, "--per-block 0", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"tool"}, tt.args...)
 			out, errOut, code := runTool(t, args...)
-			assert.Equal(t, 1, code)
+			assert.Equal(t, tt.code, code)
 			assert.Empty(t, out)
 			assert.Contains(t, errOut, tt.want)
 			assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
 
 			out, errOut, code = runTool(t, append(args, "--json")...)
-			assert.Equal(t, 1, code)
+			assert.Equal(t, tt.code, code)
 			assert.Empty(t, errOut)
 			var got map[string]string
 			require.NoError(t, json.Unmarshal([]byte(out), &got), out)
