@@ -155,3 +155,26 @@ func TestSameSeedSameSummary(t *testing.T) {
 	sc.Seed = 2
 	assert.NotEqual(t, string(first), string(encode(sc)), "another seed, another run")
 }
+
+// TestSmallestNetworkDelivers checks that the minimum Validate enforces is the real one: a
+// network of exactly that many nodes delivers, and one node fewer is refused.
+func TestSmallestNetworkDelivers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	s := small(t, "modeled")
+	least, _ := s.minNodes()
+	s.Nodes.Count = least
+	s.Clients.Count = 20
+	s.Duration = 4 * time.Minute
+	require.NoError(t, s.Validate())
+	_, sum, err := run(s, RunOptions{})
+	require.NoError(t, err)
+	require.Positive(t, sum.Messages.Sent)
+	assert.NotContains(t, sum.Messages.LostByCause, "store-no-swarm")
+	require.NotNil(t, sum.DeliveryRatio)
+	assert.GreaterOrEqual(t, *sum.DeliveryRatio, 0.95, "lost: %v", sum.Messages.LostByCause)
+
+	s.Nodes.Count = least - 1
+	assert.ErrorContains(t, s.Validate(), "nodes.count")
+}

@@ -83,7 +83,7 @@ func TestParseErrors(t *testing.T) {
 		{"only comments", "# nothing yet\n", LoadOptions{}, "bad.yaml", "", "sets nothing"},
 		{"other mode", "name: t\nmode: docker\n", LoadOptions{}, "bad.yaml:2", "mode", "in-process"},
 		{"live mode", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_MODE=live"}}, "SESSIONSIM_MODE", "mode", "in-process"},
-		{"too few nodes", "name: t\nnodes: {count: 10}\n", LoadOptions{Sets: few}, "bad.yaml:2", "nodes.count", "at least 11"},
+		{"too few nodes", "name: t\nnodes: {count: 8}\n", LoadOptions{Sets: few}, "bad.yaml:2", "nodes.count", "at least 9"},
 		{"one node", "name: t\n", LoadOptions{Sets: append([]string{"nodes.count=1"}, few...)}, "--set", "nodes.count", "a swarm needs 5 nodes"},
 		{"no clients", "name: t\nclients: {count: 0}\n", LoadOptions{}, "bad.yaml:2", "clients.count", "at least 1"},
 		{"default value in conflict", "name: t\nclients: {count: 5}\n", LoadOptions{}, "default", "workload.contacts", "less than clients.count (5)"},

@@ -159,10 +159,12 @@ func latencyMatrix(name string) (*netem.Matrix, error) {
 	return netem.LoadMatrixFile(name)
 }
 
-// minNodes is the smallest network in which every client of the scenario can deliver: one
-// swarm of the registry's minimum size, plus the client's onion paths with every hop on a node
-// of its own outside that swarm, and more nodes than the client's pool must hold. why says so
-// in words. The numbers are the swarm assignment's and the clients' own defaults.
+// minNodes is the smallest network in which every client of the scenario can deliver: a swarm
+// of the registry's minimum size must form, the client's onion paths need that many distinct
+// nodes (paths share no node), and the client's pool must hold more nodes than its refetch
+// threshold. Paths may run through members of the destination swarm, as the apps' do, so the
+// minimum is the largest of the three, not their sum. why says so in words. The numbers are
+// the swarm assignment's and the clients' own defaults.
 func (s *Scenario) minNodes() (least int, why string) {
 	for _, name := range slices.Sorted(maps.Keys(s.Clients.Platforms)) {
 		p, err := client.ParsePlatform(name)
@@ -170,9 +172,9 @@ func (s *Scenario) minNodes() (least int, why string) {
 			continue
 		}
 		c := client.DefaultConfig(p)
-		if n := max(swarm.MinSwarmSize+c.Paths*c.Hops, c.PoolMin+1); n > least {
+		if n := max(swarm.MinSwarmSize, c.Paths*c.Hops, c.PoolMin+1); n > least {
 			least = n
-			why = fmt.Sprintf("a swarm needs %d nodes, a client's %d disjoint onion paths of %d hops need %d more (client defaults for %s) and its node pool must hold more than %d",
+			why = fmt.Sprintf("a swarm needs %d nodes, a client's %d disjoint onion paths of %d hops need %d (client defaults for %s) and its node pool must hold more than %d",
 				swarm.MinSwarmSize, c.Paths, c.Hops, c.Paths*c.Hops, name, c.PoolMin)
 		}
 	}

@@ -48,7 +48,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"fault count and fraction", []string{"run", file("both.yaml", "name: t\nfaults:\n  - {at: 1m, kind: crash, count: 1, fraction: 0.5}\n")}, nil, []string{"both.yaml:3", `"faults[0].fraction" = 0.5`, "not both"}},
 		{"unknown fault key", []string{"run", file("fkey.yaml", "name: t\nfaults:\n  - at: 1m\n    kind: crash\n    cuont: 1\n")}, nil, []string{"fkey.yaml:5", `"faults[0].cuont"`, "unknown key (known keys here:"}},
 		{"unknown key", []string{"run", "--set", "nodes.cuont=3"}, nil, []string{"--set", `"nodes.cuont"`}},
-		{"too few nodes", append([]string{"run", "--set", "nodes.count=9"}, small...), nil, []string{"--set", `"nodes.count" = 9`, "at least 11", "a swarm needs 5 nodes"}},
+		{"too few nodes", append([]string{"run", "--set", "nodes.count=8"}, small...), nil, []string{"--set", `"nodes.count" = 8`, "at least 9", "a swarm needs 5 nodes"}},
 		{"no clients", []string{"run"}, map[string]string{"SESSIONSIM_CLIENTS_COUNT": "0"}, []string{"SESSIONSIM_CLIENTS_COUNT", `"clients.count" = 0`, "at least 1"}},
 		{"more than the machine's memory", []string{"run", "--set", "nodes.count=100000000"}, nil, []string{"--set", `"nodes.count" = 100000000`, "estimated 1.0 TiB", "more than this machine's"}},
 		{"stray variable", []string{"run"}, map[string]string{"SESSIONSIM_FOO": "1"}, []string{"SESSIONSIM_FOO", "unset SESSIONSIM_FOO"}},
