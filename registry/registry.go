@@ -10,6 +10,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
+	"github.com/sessionsim/sessionsim/protocol/transport"
 )
 
 // Endpoints of the registry and of the nodes it delivers lists to.
@@ -44,15 +45,16 @@ type ListRequest struct {
 	Known [32]byte
 }
 
-// Wire sizes: reports and proofs are small OxenMQ messages (a real uptime proof, with versions,
-// ports and a signature, is a few hundred bytes); JSON answers carry HTTP headers.
+// Wire sizes of the ledger's own traffic. The chain is not simulated, so reports, uptime proofs
+// and list pulls stand for the oxend messages that carry them and are charged a fixed size of
+// the same order (a real uptime proof, with versions, ports and a signature, is a few hundred
+// bytes). Answers over HTTPS, the seed-node API's included, are charged their exact size.
 const (
-	ReportSize           = 120
-	ProofSize            = 400
-	ListRequestSize      = 80
-	httpResponseOverhead = 160
-	pushTimeout          = 10 * time.Second
-	statusNotModified    = http.StatusNotModified
+	ReportSize        = 120
+	ProofSize         = 400
+	ListRequestSize   = 80
+	pushTimeout       = 10 * time.Second
+	statusNotModified = http.StatusNotModified
 )
 
 // NewReportRequest is the request a tester sends to report a result.
@@ -219,7 +221,7 @@ func (g *Registry) Handle(from actor.Addr, req actor.Request, r actor.Responder)
 	case MethodGetList:
 		lr, _ := bodyAs[ListRequest](req.Body) // no ListRequest: the caller has no list
 		if lr.Known != ([32]byte{}) && lr.Known == g.published.BlockHash {
-			r.Respond(actor.Response{Status: statusNotModified, Size: httpResponseOverhead})
+			respondStatus(r, statusNotModified)
 			return
 		}
 		r.Respond(actor.Response{Status: http.StatusOK, Body: g.published, Size: g.ledger.cfg.ListSize})
@@ -245,14 +247,20 @@ func bodyAs[T any](body any) (T, bool) {
 	return zero, false
 }
 
+// respondText answers with a plain-text body, charged as the HTTPS response that carries it.
 func respondText(r actor.Responder, status int, msg string) {
-	r.Respond(actor.Response{Status: status, Body: []byte(msg), Size: len(msg) + httpResponseOverhead})
+	r.Respond(actor.Response{Status: status, Body: []byte(msg), Size: transport.HTTPSResponseSize(status, transport.Text, len(msg))})
+}
+
+// respondStatus answers with a bare status and no body.
+func respondStatus(r actor.Responder, status int) {
+	r.Respond(actor.Response{Status: status, Size: transport.HTTPSResponseSize(status, "", 0)})
 }
 
 func respondErr(r actor.Responder, err error) {
 	switch {
 	case err == nil:
-		r.Respond(actor.Response{Status: http.StatusOK, Size: httpResponseOverhead})
+		respondStatus(r, http.StatusOK)
 	case errors.Is(err, errNotRegistered):
 		respondText(r, http.StatusNotFound, err.Error())
 	default:
@@ -348,7 +356,7 @@ func (s *SeedNode) Handle(from actor.Addr, req actor.Request, r actor.Responder)
 		if l.Height >= s.api.list.Height {
 			s.api.setList(l)
 		}
-		r.Respond(actor.Response{Status: http.StatusOK, Size: httpResponseOverhead})
+		respondStatus(r, http.StatusOK)
 	case MethodJSONRPC:
 		s.api.answer(req, r, s.env.Rand())
 	default:
@@ -402,7 +410,7 @@ func (s *seedAPI) answer(req actor.Request, r actor.Responder, rng *rand.Rand) {
 		}
 		out = JSONRPC(s.entries, body, rng)
 	}
-	r.Respond(actor.Response{Status: http.StatusOK, Body: out, Size: len(out) + httpResponseOverhead})
+	r.Respond(actor.Response{Status: http.StatusOK, Body: out, Size: transport.HTTPSResponseSize(http.StatusOK, transport.JSON, len(out))})
 }
 
 // deterministicRequest reports whether a /json_rpc request's answer depends only on the list:

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/transport"
 	"github.com/sessionsim/sessionsim/registry"
 	"github.com/sessionsim/sessionsim/sim"
 	"github.com/stretchr/testify/assert"
@@ -214,7 +215,7 @@ func TestSeedAndPull(t *testing.T) {
 		resp := w.ask(t, fmt.Sprint("client-", to), to, actor.Request{Method: registry.MethodJSONRPC, Body: body, Size: len(body) + 200})
 		require.Equal(t, http.StatusOK, resp.Status)
 		out := resp.Body.([]byte)
-		assert.Equal(t, len(out)+160, resp.Size)
+		assert.Equal(t, transport.HTTPSResponseSize(http.StatusOK, transport.JSON, len(out)), resp.Size, "charged as the HTTPS response that carries it")
 		var env struct {
 			Result struct {
 				States []map[string]any `json:"service_node_states"`
