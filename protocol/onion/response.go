@@ -7,8 +7,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/sessionsim/sessionsim/protocol/bencode"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
-	"github.com/sessionsim/sessionsim/protocol/message/bencode"
 )
 
 // NodeResponse is a destination node's answer to an onion request, as the client reads it once
@@ -280,23 +280,18 @@ func encodeV4(meta, body []byte) []byte {
 
 // decodeV4 reads l<n>:<json>[<m>:<body>]e; body is nil when absent.
 func decodeV4(b []byte) (meta, body []byte, err error) {
-	d := bdecoder{b}
-	if err := d.expect('l'); err != nil {
+	l, err := decodeWhole(b, bencode.List)
+	if err != nil {
 		return nil, nil, err
 	}
-	if meta, err = d.str(); err != nil {
+	if len(l.List) != 1 && len(l.List) != 2 {
+		return nil, nil, fmt.Errorf("a list of %d values, want the JSON and an optional body", len(l.List))
+	}
+	if meta, err = bencodeString(&l.List[0], "the JSON"); err != nil {
 		return nil, nil, err
 	}
-	if c, ok := d.peek(); ok && c != 'e' {
-		if body, err = d.str(); err != nil {
-			return nil, nil, err
-		}
+	if len(l.List) == 2 {
+		body, err = bencodeString(&l.List[1], "the body")
 	}
-	if err := d.expect('e'); err != nil {
-		return nil, nil, err
-	}
-	if len(d.b) != 0 {
-		return nil, nil, fmt.Errorf("%w: %d bytes after the list", errBencode, len(d.b))
-	}
-	return meta, body, nil
+	return meta, body, err
 }
