@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/sessionsim/sessionsim/protocol/bencode"
+	"github.com/sessionsim/sessionsim/protocol/wirejson"
 )
 
 const (
@@ -85,7 +86,7 @@ func ParseGuardRequest(body []byte) (Request, error) {
 	if err != nil {
 		return Request{}, err
 	}
-	if raw, ok := obj.get("hop_no"); ok {
+	if raw, ok := obj.Member("hop_no"); ok {
 		if r.HopNo, err = intField(raw); err != nil {
 			return Request{}, badRequest("hop_no: %v", err)
 		}
@@ -98,29 +99,29 @@ func ParseGuardRequest(body []byte) (Request, error) {
 // then a JSON object with "ephemeral_key" and an optional "enc_type"). It returns the layer, hop
 // number 0 and ciphertext aliasing body, and the object for the caller's own fields. Failures are
 // *Error of KindTooLarge or KindBadRequest.
-func parseFramed(body []byte) (Request, jsonObj, error) {
+func parseFramed(body []byte) (Request, wirejson.Value, error) {
 	if len(body) > MaxBodySize {
-		return Request{}, nil, &Error{Kind: KindTooLarge}
+		return Request{}, wirejson.Value{}, &Error{Kind: KindTooLarge}
 	}
 	ct, meta, err := SplitCombined(body)
 	if err != nil {
-		return Request{}, nil, badRequest("%v", err)
+		return Request{}, wirejson.Value{}, badRequest("%v", err)
 	}
 	obj, err := parseObject(meta)
 	if err != nil {
-		return Request{}, nil, badRequest("%v", err)
+		return Request{}, wirejson.Value{}, badRequest("%v", err)
 	}
 	r := Request{Ciphertext: ct}
-	key, ok := obj.get("ephemeral_key")
+	key, ok := obj.Member("ephemeral_key")
 	if !ok {
-		return Request{}, nil, badRequest(`no "ephemeral_key"`)
+		return Request{}, wirejson.Value{}, badRequest(`no "ephemeral_key"`)
 	}
 	if r.EphemeralKey, err = hexKey(key); err != nil {
-		return Request{}, nil, badRequest("ephemeral_key: %v", err)
+		return Request{}, wirejson.Value{}, badRequest("ephemeral_key: %v", err)
 	}
-	if raw, ok := obj.get("enc_type"); ok {
+	if raw, ok := obj.Member("enc_type"); ok {
 		if r.EncType, err = encTypeField(raw); err != nil {
-			return Request{}, nil, badRequest("enc_type: %v", err)
+			return Request{}, wirejson.Value{}, badRequest("enc_type: %v", err)
 		}
 	}
 	return r, obj, nil

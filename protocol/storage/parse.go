@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strconv"
+
+	"github.com/sessionsim/sessionsim/protocol/wirejson"
 )
 
 // ParseRequest reads a /storage_rpc/v1 body, {"method": ..., "params": {...}}, into a typed
@@ -12,19 +14,19 @@ import (
 // null as absent, the last of repeated keys) and refuses the rest with an *Error carrying the
 // server's status (400) and text, naming the field at fault. Unknown methods are refused too.
 func ParseRequest(body []byte) (Request, error) {
-	doc, err := parseJSON(body)
+	doc, err := wirejson.Parse(body)
 	if err != nil {
 		return nil, ErrInvalidJSON
 	}
-	m, ok := doc.member("method")
-	if doc.kind != jObject || !ok || m.kind != jString {
+	m, ok := doc.Member("method")
+	if doc.Kind != wirejson.Object || !ok || m.Kind != wirejson.String {
 		return nil, ErrNoMethod
 	}
-	p, ok := doc.member("params")
-	if !ok || p.kind != jObject {
+	p, ok := doc.Member("params")
+	if !ok || p.Kind != wirejson.Object {
 		return nil, ErrNoParams
 	}
-	r, perr := parseMethod(m.strBytes(), p)
+	r, perr := parseMethod(m.Bytes(), p)
 	if perr != nil {
 		return nil, perr
 	}
@@ -32,7 +34,7 @@ func ParseRequest(body []byte) (Request, error) {
 }
 
 // parseMethod dispatches on the method name. The returned error is a typed nil-able *Error.
-func parseMethod(method []byte, p jvalue) (Request, *Error) {
+func parseMethod(method []byte, p wirejson.Value) (Request, *Error) {
 	l := loader{p}
 	switch string(method) {
 	case MethodStore:
@@ -68,7 +70,16 @@ func parseMethod(method []byte, p jvalue) (Request, *Error) {
 }
 
 // loader reads typed fields from a params object with the server's type rules and messages.
-type loader struct{ obj jvalue }
+type loader struct{ obj wirejson.Value }
+
+// field is obj's member key, with null counting as absent, as the server's field loader reads it.
+func field(obj wirejson.Value, key string) (wirejson.Value, bool) {
+	f, ok := obj.Member(key)
+	if !ok || f.Kind == wirejson.Null {
+		return wirejson.Value{}, false
+	}
+	return f, true
+}
 
 func wrongType(name, desc string) *Error {
 	return invalid(name, "Invalid value given for '%s': expected %s", name, desc)
@@ -77,35 +88,35 @@ func wrongType(name, desc string) *Error {
 func missing(name string) *Error { return invalid(name, "Required field '%s' missing", name) }
 
 func (l loader) str(name string) ([]byte, bool, *Error) {
-	v, ok := l.obj.field(name)
+	v, ok := field(l.obj, name)
 	if !ok {
 		return nil, false, nil
 	}
-	if v.kind != jString {
+	if v.Kind != wirejson.String {
 		return nil, false, wrongType(name, "string")
 	}
-	return v.strBytes(), true, nil
+	return v.Bytes(), true, nil
 }
 
 func (l loader) boolean(name string) (bool, *Error) {
-	v, ok := l.obj.field(name)
+	v, ok := field(l.obj, name)
 	if !ok {
 		return false, nil
 	}
-	if v.kind != jTrue && v.kind != jFalse {
+	if v.Kind != wirejson.True && v.Kind != wirejson.False {
 		return false, wrongType(name, "boolean")
 	}
-	return v.kind == jTrue, nil
+	return v.Kind == wirejson.True, nil
 }
 
 // integer reads a C++ int: any integer literal, truncated to 32 bits as the server's cast does.
 func (l loader) integer(name string) (int, *Error) {
-	v, ok := l.obj.field(name)
+	v, ok := field(l.obj, name)
 	if !ok {
 		return 0, nil
 	}
-	n, k := v.integer()
-	if k == notInteger {
+	n, k := v.Integer()
+	if k == wirejson.NotInteger {
 		return 0, wrongType(name, "integer")
 	}
 	return int(int32(n)), nil
@@ -115,12 +126,12 @@ func (l loader) integer(name string) (int, *Error) {
 const minTimestamp = 1_000_000_000
 
 func (l loader) timestamp(name string) (int64, bool, *Error) {
-	v, ok := l.obj.field(name)
+	v, ok := field(l.obj, name)
 	if !ok {
 		return 0, false, nil
 	}
-	n, k := v.integer()
-	if k != unsignedInt {
+	n, k := v.Integer()
+	if k != wirejson.Unsigned {
 		return 0, false, wrongType(name, "integer timestamp (in milliseconds)")
 	}
 	if n < minTimestamp {
@@ -130,12 +141,12 @@ func (l loader) timestamp(name string) (int64, bool, *Error) {
 }
 
 func (l loader) namespace(name string) (Namespace, bool, *Error) {
-	v, ok := l.obj.field(name)
+	v, ok := field(l.obj, name)
 	if !ok {
 		return 0, false, nil
 	}
-	n, k := v.integer()
-	if k == notInteger {
+	n, k := v.Integer()
+	if k == wirejson.NotInteger {
 		return 0, false, wrongType(name, "16-bit integer")
 	}
 	if n < -32768 || n > 32767 {
@@ -145,18 +156,18 @@ func (l loader) namespace(name string) (Namespace, bool, *Error) {
 }
 
 func (l loader) namespaceSel(name string) (NamespaceSel, *Error) {
-	v, ok := l.obj.field(name)
+	v, ok := field(l.obj, name)
 	if !ok {
 		return NamespaceSel{}, nil
 	}
-	if v.kind == jString {
-		if string(v.strBytes()) == "all" {
+	if v.Kind == wirejson.String {
+		if string(v.Bytes()) == "all" {
 			return AllNamespaces, nil
 		}
 		return NamespaceSel{}, wrongType(name, `integer or "all"`)
 	}
-	n, k := v.integer()
-	if k == notInteger {
+	n, k := v.Integer()
+	if k == wirejson.NotInteger {
 		return NamespaceSel{}, wrongType(name, `integer or "all"`)
 	}
 	if n < -32768 || n > 32767 {
@@ -167,20 +178,20 @@ func (l loader) namespaceSel(name string) (NamespaceSel, *Error) {
 
 // strings reads a string array; a single string counts as a one-element array.
 func (l loader) strings(name string) ([]string, bool, *Error) {
-	v, ok := l.obj.field(name)
+	v, ok := field(l.obj, name)
 	if !ok {
 		return nil, false, nil
 	}
-	switch v.kind {
-	case jString:
-		return []string{v.str()}, true, nil
-	case jArray:
-		out := make([]string, len(v.elems))
-		for i, e := range v.elems {
-			if e.kind != jString {
+	switch v.Kind {
+	case wirejson.String:
+		return []string{v.Text()}, true, nil
+	case wirejson.Array:
+		out := make([]string, len(v.Elems))
+		for i, e := range v.Elems {
+			if e.Kind != wirejson.String {
 				return nil, false, wrongType(name, "string array")
 			}
-			out[i] = e.str()
+			out[i] = e.Text()
 		}
 		return out, true, nil
 	}
@@ -189,20 +200,20 @@ func (l loader) strings(name string) ([]string, bool, *Error) {
 
 // timestamps reads a timestamp or an array of them (no seconds check on these, as the server).
 func (l loader) timestamps(name string) ([]int64, bool, *Error) {
-	v, ok := l.obj.field(name)
+	v, ok := field(l.obj, name)
 	if !ok {
 		return nil, false, nil
 	}
-	if n, k := v.integer(); k == unsignedInt {
+	if n, k := v.Integer(); k == wirejson.Unsigned {
 		return []int64{n}, true, nil
 	}
-	if v.kind != jArray {
+	if v.Kind != wirejson.Array {
 		return nil, false, wrongType(name, "timestamp array")
 	}
-	out := make([]int64, len(v.elems))
-	for i, e := range v.elems {
-		n, k := e.integer()
-		if k != unsignedInt {
+	out := make([]int64, len(v.Elems))
+	for i, e := range v.Elems {
+		n, k := e.Integer()
+		if k != wirejson.Unsigned {
 			return nil, false, wrongType(name, "timestamp array")
 		}
 		out[i] = n
@@ -213,9 +224,9 @@ func (l loader) timestamps(name string) ([]int64, bool, *Error) {
 // stringified reads store's timestamp/ttl, which may also be a decimal string. signed selects
 // int64 (timestamp: any integer) over uint64 (ttl: non-negative only).
 func (l loader) stringified(name string, signed bool) (int64, bool, *Error) {
-	v, ok := l.obj.member(name)
-	if ok && v.kind == jString {
-		s := v.strBytes()
+	v, ok := l.obj.Member(name)
+	if ok && v.Kind == wirejson.String {
+		s := v.Bytes()
 		var n int64
 		var err error
 		if signed {
@@ -230,14 +241,14 @@ func (l loader) stringified(name string, signed bool) (int64, bool, *Error) {
 		}
 		return n, true, nil
 	}
-	if !ok || v.kind == jNull {
+	if !ok || v.Kind == wirejson.Null {
 		return 0, false, nil
 	}
-	n, k := v.integer()
-	if signed && k == notInteger {
+	n, k := v.Integer()
+	if signed && k == wirejson.NotInteger {
 		return 0, false, wrongType(name, "integer")
 	}
-	if !signed && k != unsignedInt {
+	if !signed && k != wirejson.Unsigned {
 		return 0, false, wrongType(name, "positive integer")
 	}
 	return n, true, nil
@@ -832,31 +843,31 @@ func (l loader) oxend() (*OxendRequest, *Error) {
 		return nil, invalid("endpoint", "Invalid oxend endpoint '%s'", ep)
 	}
 	r := &OxendRequest{Endpoint: string(ep)}
-	if p, ok := l.obj.field("params"); ok {
-		r.Params = append([]byte(nil), p.raw...)
+	if p, ok := field(l.obj, "params"); ok {
+		r.Params = append([]byte(nil), p.Raw...)
 	}
 	return r, nil
 }
 
 func (l loader) batch(sequence bool) (*Batch, *Error) {
-	reqs, ok := l.obj.member("requests")
-	if !ok || reqs.kind != jArray || len(reqs.elems) == 0 {
+	reqs, ok := l.obj.Member("requests")
+	if !ok || reqs.Kind != wirejson.Array || len(reqs.Elems) == 0 {
 		return nil, invalid("requests", `Invalid batch request: no valid "requests" field`)
 	}
-	if len(reqs.elems) > MaxBatch {
+	if len(reqs.Elems) > MaxBatch {
 		return nil, invalid("requests", "Invalid batch request: subrequest limit exceeded")
 	}
-	b := &Batch{Sequence: sequence, Requests: make([]Request, 0, len(reqs.elems))}
-	for _, e := range reqs.elems {
-		if e.kind != jObject {
+	b := &Batch{Sequence: sequence, Requests: make([]Request, 0, len(reqs.Elems))}
+	for _, e := range reqs.Elems {
+		if e.Kind != wirejson.Object {
 			return nil, invalid("requests", "Invalid batch request: requests must be objects")
 		}
-		m, okM := e.member("method")
-		p, okP := e.member("params")
-		if !okM || !okP || m.kind != jString || p.kind != jObject {
+		m, okM := e.Member("method")
+		p, okP := e.Member("params")
+		if !okM || !okP || m.Kind != wirejson.String || p.Kind != wirejson.Object {
 			return nil, invalid("requests", "Invalid batch request: subrequests must have method/params keys")
 		}
-		method := m.strBytes()
+		method := m.Bytes()
 		switch string(method) {
 		case MethodBatch, MethodSequence, "ifelse":
 			if string(method) != "ifelse" {

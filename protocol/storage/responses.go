@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/wirejson"
 )
 
 // Responses. Encoders write the bodies a real node writes; decoders read them on the client
@@ -644,11 +645,11 @@ func ErrorBody(err error) (int, []byte) {
 
 // Text returns the refusal text when the body is a JSON string.
 func (s SubResult) Text() (string, bool) {
-	v, err := parseJSON(s.Body)
-	if err != nil || v.kind != jString {
+	v, err := wirejson.Parse(s.Body)
+	if err != nil || v.Kind != wirejson.String {
 		return "", false
 	}
-	return v.str(), true
+	return v.Text(), true
 }
 
 // OK reports a 2xx code.
