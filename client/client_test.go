@@ -264,7 +264,7 @@ func TestGarbageIsCountedAndReportedOnce(t *testing.T) {
 	f.put(bob.ID(), 0, []byte("not a websocket message"))
 	f.put(bob.ID(), 0, []byte("still not one"))
 	// A real message for someone else: it does not open with bob's key.
-	other, _, err := message.Build(f.suite, randReader{f.rnd}, carol.Ed25519Private, carol.SessionID(),
+	other, _, err := message.Build(f.suite, actor.RandReader(f.rnd), carol.Ed25519Private, carol.SessionID(),
 		message.Outgoing{Content: message.NewText("hi", 1), SentAt: 1})
 	require.NoError(t, err)
 	raw, err := base64.StdEncoding.DecodeString(other)

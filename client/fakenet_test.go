@@ -165,7 +165,7 @@ func (f *fakeNet) onion(guard *fakeNode, body []byte) (actor.Response, bool) {
 			n, in = next, p.Next
 		case onion.Deliver:
 			status, out := f.rpc(n, p.Payload)
-			reply, _, err := onion.SealNodeResponse(f.suite, p.Reply, randReader{f.rnd}, p.Routing.Format,
+			reply, _, err := onion.SealNodeResponse(f.suite, p.Reply, actor.RandReader(f.rnd), p.Routing.Format,
 				onion.NodeResponse{Status: status, Body: out})
 			if err != nil {
 				f.t.Fatalf("sealing reply: %v", err)

@@ -164,7 +164,7 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, rpc []byte, d
 		p.Hops[j] = onion.Node{Ed25519: info.Ed25519, X25519: info.X25519}
 	}
 	di := c.rt.dir.info(dest)
-	built, err := onion.BuildToNode(c.cfg.Suite, randReader{r}, p, onion.Node{Ed25519: di.Ed25519, X25519: di.X25519}, rpc)
+	built, err := onion.BuildToNode(c.cfg.Suite, actor.RandReader(r), p, onion.Node{Ed25519: di.Ed25519, X25519: di.X25519}, rpc)
 	c.env.Work(built.Cost)
 	if err != nil {
 		// Only a bad key in a node list gets here; that node cannot be used.

@@ -81,7 +81,7 @@ func FuzzStorageRPC(f *testing.F) {
 func FuzzOnionGuard(f *testing.F) {
 	tn := fuzzNet(f)
 	acct := accountIn(f, tn.list, testSwarms[1], realSuite, "fuzz-onion")
-	rnd := randReader{rand.New(rand.NewPCG(1, 1))}
+	rnd := actor.RandReader(rand.New(rand.NewPCG(1, 1)))
 	path := onion.Path{Hops: []onion.Node{onionNode(tn, 0), onionNode(tn, 2)}}
 	for _, rpc := range [][]byte{encode(&storage.GetSwarm{Pubkey: acct.pubkey}), []byte("not json"), encode(&storage.Info{})} {
 		built, err := onion.BuildToNode(realSuite, rnd, path, onionNode(tn, 4), rpc)

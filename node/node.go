@@ -2,7 +2,7 @@ package node
 
 import (
 	"fmt"
-	"math/rand/v2"
+	"io"
 	"net/http"
 	"time"
 
@@ -47,7 +47,7 @@ type Node struct {
 	x25519   cryptomode.X25519KeyPair
 	st       store.Store
 	env      actor.Env
-	rnd      randReader
+	rnd      io.Reader
 
 	view    *view
 	limiter *rateLimiter
@@ -94,7 +94,7 @@ func New(cfg Config, keys identity.Keys, st store.Store) (*Node, error) {
 // reachability tests.
 func (n *Node) Start(env actor.Env) {
 	n.env = env
-	n.rnd = randReader{env.Rand()}
+	n.rnd = actor.RandReader(env.Rand())
 	if l := n.pending; l != nil {
 		n.pending = nil
 		n.applyList(l)
@@ -242,19 +242,6 @@ func (n *Node) cleanup() {
 	if err == nil && c > 0 {
 		n.env.Observe(ExpiredSwept{Messages: c})
 	}
-}
-
-// randReader adapts the actor's random stream to io.Reader for nonces and ephemeral keys.
-type randReader struct{ r *rand.Rand }
-
-func (rr randReader) Read(p []byte) (int, error) {
-	for i := 0; i < len(p); i += 8 {
-		v := rr.r.Uint64()
-		for j := 0; j < 8 && i+j < len(p); j++ {
-			p[i+j] = byte(v >> (8 * j))
-		}
-	}
-	return len(p), nil
 }
 
 // bodyBytes is a request's body as bytes (nil when it is not bytes).

@@ -51,7 +51,7 @@ func TestOnionStoreThroughThreeHops(t *testing.T) {
 				dest := members[0]
 
 				st := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("through the onion"))
-				rnd := randReader{rand.New(rand.NewPCG(5, 6))}
+				rnd := actor.RandReader(rand.New(rand.NewPCG(5, 6)))
 				path := onion.Path{Hops: []onion.Node{onionNode(tn, guard), onionNode(tn, mid), onionNode(tn, last)}, EncType: et}
 				built, err := onion.BuildToNode(suite, rnd, path, onionNode(tn, dest), encode(st))
 				require.NoError(t, err)
@@ -108,7 +108,7 @@ func TestOnionFailures(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, cfg)
 	fs := &fileServer{}
 	tn.w.add(serverAddr, fs)
-	rnd := randReader{rand.New(rand.NewPCG(7, 8))}
+	rnd := actor.RandReader(rand.New(rand.NewPCG(7, 8)))
 	acct := accountIn(t, tn.list, testSwarms[1], realSuite, "onion-fail")
 	rpc := encode(&storage.GetSwarm{Pubkey: acct.pubkey})
 	path := func(hops ...int) onion.Path {

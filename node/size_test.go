@@ -28,7 +28,7 @@ func TestChargedSizesAreEncodedSizes(t *testing.T) {
 	home := testSwarms[1]
 	members := tn.membersOf(home)
 	acct := accountIn(t, tn.list, home, realSuite, "sizes")
-	rnd := randReader{rand.New(rand.NewPCG(3, 4))}
+	rnd := actor.RandReader(rand.New(rand.NewPCG(3, 4)))
 
 	// Client RPCs and their forwards: store, retrieve, delete, expire, and one at the wrong
 	// swarm.

@@ -7,9 +7,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/sessionsim/sessionsim/protocol/bencode"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
-	"github.com/sessionsim/sessionsim/protocol/message/bencode"
 	"github.com/sessionsim/sessionsim/protocol/message/pb"
 	"golang.org/x/crypto/chacha20poly1305"
 )

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sessionsim/sessionsim/protocol/bencode"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
-	"github.com/sessionsim/sessionsim/protocol/message/bencode"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/chacha20poly1305"

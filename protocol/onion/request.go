@@ -11,7 +11,8 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/sessionsim/sessionsim/protocol/message/bencode"
+	"github.com/sessionsim/sessionsim/protocol/bencode"
+	"github.com/sessionsim/sessionsim/protocol/wirejson"
 )
 
 const (
@@ -85,7 +86,7 @@ func ParseGuardRequest(body []byte) (Request, error) {
 	if err != nil {
 		return Request{}, err
 	}
-	if raw, ok := obj.get("hop_no"); ok {
+	if raw, ok := obj.Member("hop_no"); ok {
 		if r.HopNo, err = intField(raw); err != nil {
 			return Request{}, badRequest("hop_no: %v", err)
 		}
@@ -98,29 +99,29 @@ func ParseGuardRequest(body []byte) (Request, error) {
 // then a JSON object with "ephemeral_key" and an optional "enc_type"). It returns the layer, hop
 // number 0 and ciphertext aliasing body, and the object for the caller's own fields. Failures are
 // *Error of KindTooLarge or KindBadRequest.
-func parseFramed(body []byte) (Request, jsonObj, error) {
+func parseFramed(body []byte) (Request, wirejson.Value, error) {
 	if len(body) > MaxBodySize {
-		return Request{}, nil, &Error{Kind: KindTooLarge}
+		return Request{}, wirejson.Value{}, &Error{Kind: KindTooLarge}
 	}
 	ct, meta, err := SplitCombined(body)
 	if err != nil {
-		return Request{}, nil, badRequest("%v", err)
+		return Request{}, wirejson.Value{}, badRequest("%v", err)
 	}
 	obj, err := parseObject(meta)
 	if err != nil {
-		return Request{}, nil, badRequest("%v", err)
+		return Request{}, wirejson.Value{}, badRequest("%v", err)
 	}
 	r := Request{Ciphertext: ct}
-	key, ok := obj.get("ephemeral_key")
+	key, ok := obj.Member("ephemeral_key")
 	if !ok {
-		return Request{}, nil, badRequest(`no "ephemeral_key"`)
+		return Request{}, wirejson.Value{}, badRequest(`no "ephemeral_key"`)
 	}
 	if r.EphemeralKey, err = hexKey(key); err != nil {
-		return Request{}, nil, badRequest("ephemeral_key: %v", err)
+		return Request{}, wirejson.Value{}, badRequest("ephemeral_key: %v", err)
 	}
-	if raw, ok := obj.get("enc_type"); ok {
+	if raw, ok := obj.Member("enc_type"); ok {
 		if r.EncType, err = encTypeField(raw); err != nil {
-			return Request{}, nil, badRequest("enc_type: %v", err)
+			return Request{}, wirejson.Value{}, badRequest("enc_type: %v", err)
 		}
 	}
 	return r, obj, nil
@@ -181,86 +182,72 @@ func ParseRelayRequest(body []byte) (Request, error) {
 	return r, nil
 }
 
+// decodeRelay reads the dict of RelayBody. Keys it does not know are skipped (they must still be
+// valid bencode), as the storage server's dict consumer does.
 func decodeRelay(body []byte) (Request, error) {
-	d := bdecoder{body}
-	if err := d.expect('d'); err != nil {
+	d, err := decodeWhole(body, bencode.Dict)
+	if err != nil {
 		return Request{}, err
 	}
-	var (
-		r                  Request
-		prev               []byte
-		haveData, haveKey  bool
-		haveHop            bool
-		errMissingData     = errors.New("required data payload not found")
-		errMissingEphemKey = errors.New("ephemeral key not found")
-	)
-	for {
-		c, ok := d.peek()
-		if !ok {
-			return Request{}, fmt.Errorf("%w: unterminated dict", errBencode)
-		}
-		if c == 'e' {
-			d.b = d.b[1:]
-			break
-		}
-		k, err := d.str()
+	var r Request
+	data, ok := d.Get("data")
+	if !ok {
+		return Request{}, errors.New("required data payload not found")
+	}
+	if r.Ciphertext, err = bencodeString(data, "data"); err != nil {
+		return Request{}, err
+	}
+	if v, ok := d.Get("enc_type"); ok {
+		s, err := bencodeString(v, "enc_type")
 		if err != nil {
 			return Request{}, err
 		}
-		if prev != nil && bytes.Compare(prev, k) >= 0 {
-			return Request{}, fmt.Errorf("%w: dict keys out of order at %q", errBencode, k)
-		}
-		prev = k
-		switch string(k) {
-		case "data":
-			if r.Ciphertext, err = d.str(); err != nil {
-				return Request{}, err
-			}
-			haveData = true
-		case "enc_type":
-			s, err := d.str()
-			if err != nil {
-				return Request{}, err
-			}
-			if r.EncType, err = ParseEncType(string(s)); err != nil {
-				return Request{}, err
-			}
-		case "ephemeral_key":
-			s, err := d.str()
-			if err != nil {
-				return Request{}, err
-			}
-			if len(s) != 32 {
-				return Request{}, fmt.Errorf("ephemeral key of %d bytes, want 32", len(s))
-			}
-			copy(r.EphemeralKey[:], s)
-			haveKey = true
-		case "hop_no":
-			n, err := d.integer()
-			if err != nil {
-				return Request{}, err
-			}
-			r.HopNo = int(min(max(n, math.MinInt32), math.MaxInt32))
-			haveHop = true
-		default:
-			if err := d.skip(0); err != nil {
-				return Request{}, err
-			}
+		if r.EncType, err = ParseEncType(string(s)); err != nil {
+			return Request{}, err
 		}
 	}
-	if len(d.b) != 0 {
-		return Request{}, fmt.Errorf("%w: %d bytes after the dict", errBencode, len(d.b))
+	key, ok := d.Get("ephemeral_key")
+	if !ok {
+		return Request{}, errors.New("ephemeral key not found")
 	}
-	if !haveData {
-		return Request{}, errMissingData
+	s, err := bencodeString(key, "ephemeral_key")
+	if err != nil {
+		return Request{}, err
 	}
-	if !haveKey {
-		return Request{}, errMissingEphemKey
+	if len(s) != len(r.EphemeralKey) {
+		return Request{}, fmt.Errorf("ephemeral key of %d bytes, want 32", len(s))
 	}
-	if !haveHop || r.HopNo < 1 {
-		r.HopNo = 1
+	copy(r.EphemeralKey[:], s)
+	r.HopNo = 1
+	if v, ok := d.Get("hop_no"); ok {
+		if v.Kind != bencode.Int {
+			return Request{}, fmt.Errorf("hop_no is a %v, want an integer", v.Kind)
+		}
+		r.HopNo = int(min(max(v.Int, 1), math.MaxInt32))
 	}
 	return r, nil
+}
+
+// decodeWhole decodes b, which must be exactly one bencoded value of the given kind.
+func decodeWhole(b []byte, want bencode.Kind) (bencode.Value, error) {
+	v, n, err := bencode.Decode(b)
+	switch {
+	case err != nil:
+		return v, err
+	case n != len(b):
+		return v, fmt.Errorf("bencode: %d bytes after the %v", len(b)-n, v.Kind)
+	case v.Kind != want:
+		return v, fmt.Errorf("bencode: a %v, want a %v", v.Kind, want)
+	}
+	return v, nil
+}
+
+// bencodeString is v's bytes when it is a string.
+func bencodeString(v *bencode.Value, what string) ([]byte, error) {
+	if v.Kind != bencode.String {
+		return nil, fmt.Errorf("%s is a %v, want a string", what, v.Kind)
+	}
+	return v.Str, nil
 }
 
 // encodeJSON marshals v without HTML escaping and without the trailing newline, matching the

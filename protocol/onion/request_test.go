@@ -185,6 +185,11 @@ func TestParseRelayRequest(t *testing.T) {
 		{"leading zero length", "d04:data2:ct13:ephemeral_key" + key + "e", Request{}, KindBadRelay},
 		{"hop not an integer", "d4:data2:ct13:ephemeral_key" + key + "6:hop_no1:2e", Request{}, KindBadRelay},
 		{"empty", "", Request{}, KindBadRelay},
+		{"data not a string", "d4:datai1e13:ephemeral_key" + key + "e", Request{}, KindBadRelay},
+		{"key not a string", "d4:data2:ct13:ephemeral_keyi1ee", Request{}, KindBadRelay},
+		// Unknown values are read by the one strict decoder, not skipped unchecked.
+		{"unknown dict keys out of order", "d1:ad1:bi1e1:ai2ee4:data2:ct13:ephemeral_key" + key + "e", Request{}, KindBadRelay},
+		{"unknown integer not canonical", "d1:ai01e4:data2:ct13:ephemeral_key" + key + "e", Request{}, KindBadRelay},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

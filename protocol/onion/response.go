@@ -1,14 +1,16 @@
 package onion
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/sessionsim/sessionsim/protocol/bencode"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
-	"github.com/sessionsim/sessionsim/protocol/message/bencode"
+	"github.com/sessionsim/sessionsim/protocol/wirejson"
 )
 
 // NodeResponse is a destination node's answer to an onion request, as the client reads it once
@@ -67,18 +69,18 @@ func OpenNodeResponse(c cryptomode.Costs, k Key, f ResponseFormat, reply []byte)
 		return NodeResponse{}, cost, fmt.Errorf("%w: reply %v", ErrBadResponse, err)
 	}
 	var r NodeResponse
-	raw, ok := obj.get("status")
+	raw, ok := obj.Member("status")
 	if !ok {
 		return NodeResponse{}, cost, fmt.Errorf(`%w: reply without "status"`, ErrBadResponse)
 	}
 	if r.Status, err = intField(raw); err != nil {
 		return NodeResponse{}, cost, fmt.Errorf(`%w: reply "status": %v`, ErrBadResponse, err)
 	}
-	if raw, ok := obj.get("body"); ok {
-		if s, err := stringField(raw); err == nil {
-			r.Body = []byte(s)
+	if raw, ok := obj.Member("body"); ok {
+		if raw.Kind == wirejson.String {
+			r.Body = bytes.Clone(raw.Bytes())
 		} else {
-			r.Body = []byte(raw)
+			r.Body = raw.Raw
 		}
 	}
 	return r, cost, nil
@@ -148,7 +150,7 @@ func DecodeV4Request(b []byte) (V4Request, error) {
 		name string
 		dst  *string
 	}{{"method", &r.Method}, {"endpoint", &r.Endpoint}} {
-		raw, ok := obj.get(f.name)
+		raw, ok := obj.Member(f.name)
 		if !ok {
 			return V4Request{}, fmt.Errorf("v4 request without %q", f.name)
 		}
@@ -156,7 +158,7 @@ func DecodeV4Request(b []byte) (V4Request, error) {
 			return V4Request{}, fmt.Errorf("v4 request %q: %w", f.name, err)
 		}
 	}
-	if raw, ok := obj.get("headers"); ok {
+	if raw, ok := obj.Member("headers"); ok {
 		if r.Headers, err = headersField(raw); err != nil {
 			return V4Request{}, fmt.Errorf("v4 request headers: %w", err)
 		}
@@ -198,14 +200,14 @@ func DecodeV4Response(b []byte) (V4Response, error) {
 		return V4Response{}, fmt.Errorf("v4 response: %w", err)
 	}
 	r := V4Response{Body: body}
-	raw, ok := obj.get("code")
+	raw, ok := obj.Member("code")
 	if !ok {
 		return V4Response{}, fmt.Errorf(`v4 response without "code"`)
 	}
 	if r.Code, err = intField(raw); err != nil {
 		return V4Response{}, fmt.Errorf(`v4 response "code": %w`, err)
 	}
-	if raw, ok := obj.get("headers"); ok {
+	if raw, ok := obj.Member("headers"); ok {
 		if r.Headers, err = headersField(raw); err != nil {
 			return V4Response{}, fmt.Errorf("v4 response headers: %w", err)
 		}
@@ -257,17 +259,6 @@ func OpenServerRequest(s cryptomode.Suite, self cryptomode.X25519KeyPair, body [
 	return req, k, cost, nil
 }
 
-func headersField(raw json.RawMessage) (map[string]string, error) {
-	if string(raw) == "null" {
-		return nil, nil
-	}
-	var h map[string]string
-	if err := json.Unmarshal(raw, &h); err != nil {
-		return nil, err
-	}
-	return h, nil
-}
-
 func encodeV4(meta, body []byte) []byte {
 	out := make([]byte, 0, len(meta)+len(body)+24)
 	out = append(out, 'l')
@@ -280,23 +271,18 @@ func encodeV4(meta, body []byte) []byte {
 
 // decodeV4 reads l<n>:<json>[<m>:<body>]e; body is nil when absent.
 func decodeV4(b []byte) (meta, body []byte, err error) {
-	d := bdecoder{b}
-	if err := d.expect('l'); err != nil {
+	l, err := decodeWhole(b, bencode.List)
+	if err != nil {
 		return nil, nil, err
 	}
-	if meta, err = d.str(); err != nil {
+	if len(l.List) != 1 && len(l.List) != 2 {
+		return nil, nil, fmt.Errorf("a list of %d values, want the JSON and an optional body", len(l.List))
+	}
+	if meta, err = bencodeString(&l.List[0], "the JSON"); err != nil {
 		return nil, nil, err
 	}
-	if c, ok := d.peek(); ok && c != 'e' {
-		if body, err = d.str(); err != nil {
-			return nil, nil, err
-		}
+	if len(l.List) == 2 {
+		body, err = bencodeString(&l.List[1], "the body")
 	}
-	if err := d.expect('e'); err != nil {
-		return nil, nil, err
-	}
-	if len(d.b) != 0 {
-		return nil, nil, fmt.Errorf("%w: %d bytes after the list", errBencode, len(d.b))
-	}
-	return meta, body, nil
+	return meta, body, err
 }

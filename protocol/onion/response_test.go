@@ -132,6 +132,7 @@ func TestDecodeV4Failures(t *testing.T) {
 		`l2:{}2:hie `,
 		`l2:{}2:hi2:hie`,
 		`l2:{}i1ee`,
+		`li1ee`,
 		`l9:{}e`,
 		list(`[1]`),
 		list(`{}`),

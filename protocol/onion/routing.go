@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/sessionsim/sessionsim/protocol/wirejson"
 )
 
 // Action is what a node does with a layer it opened.
@@ -70,14 +72,14 @@ func ParseRouting(b []byte) (Routing, error) {
 	if err != nil {
 		return Routing{}, invalidJSON("routing: %v", err)
 	}
-	if _, ok := obj.get("headers"); ok {
+	if _, ok := obj.Member("headers"); ok {
 		r := Routing{Action: Deliver}
-		if raw, ok := obj.get("json"); ok {
+		if raw, ok := obj.Member("json"); ok {
 			if r.Format.EmbedJSON, err = boolField(raw); err != nil {
 				return Routing{}, invalidJSON(`routing "json": %v`, err)
 			}
 		}
-		if raw, ok := obj.get("base64"); ok {
+		if raw, ok := obj.Member("base64"); ok {
 			b64, err := boolField(raw)
 			if err != nil {
 				return Routing{}, invalidJSON(`routing "base64": %v`, err)
@@ -86,24 +88,24 @@ func ParseRouting(b []byte) (Routing, error) {
 		}
 		return r, nil
 	}
-	if raw, ok := obj.get("host"); ok {
+	if raw, ok := obj.Member("host"); ok {
 		return parseProxyRouting(obj, raw)
 	}
 	r := Routing{Action: Forward}
-	raw, ok := obj.get("destination")
+	raw, ok := obj.Member("destination")
 	if !ok {
 		return Routing{}, invalidJSON(`routing has none of "headers", "host", "destination"`)
 	}
 	if r.Destination, err = hexKey(raw); err != nil {
 		return Routing{}, invalidJSON(`routing "destination": %v`, err)
 	}
-	if raw, ok = obj.get("ephemeral_key"); !ok {
+	if raw, ok = obj.Member("ephemeral_key"); !ok {
 		return Routing{}, invalidJSON(`routing to a node without "ephemeral_key"`)
 	}
 	if r.EphemeralKey, err = hexKey(raw); err != nil {
 		return Routing{}, invalidJSON(`routing "ephemeral_key": %v`, err)
 	}
-	if raw, ok := obj.get("enc_type"); ok {
+	if raw, ok := obj.Member("enc_type"); ok {
 		if r.EncType, err = encTypeField(raw); err != nil {
 			return Routing{}, invalidJSON(`routing "enc_type": %v`, err)
 		}
@@ -111,39 +113,39 @@ func ParseRouting(b []byte) (Routing, error) {
 	return r, nil
 }
 
-func parseProxyRouting(obj jsonObj, host []byte) (Routing, error) {
+func parseProxyRouting(obj wirejson.Value, host wirejson.Value) (Routing, error) {
 	r := Routing{Action: Proxy, Port: 443, Protocol: "https"}
 	var err error
 	if r.Host, err = stringField(host); err != nil {
 		return Routing{}, invalidJSON(`routing "host": %v`, err)
 	}
-	raw, ok := obj.get("target")
+	raw, ok := obj.Member("target")
 	if !ok {
 		return Routing{}, invalidJSON(`proxy routing without "target"`)
 	}
 	if r.Target, err = stringField(raw); err != nil {
 		return Routing{}, invalidJSON(`routing "target": %v`, err)
 	}
-	if raw, ok := obj.get("port"); ok {
+	if raw, ok := obj.Member("port"); ok {
 		var p uint16
-		if len(raw) == 0 || raw[0] == '"' || json.Unmarshal(raw, &p) != nil {
-			return Routing{}, invalidJSON(`routing "port" %s is not a port number`, raw)
+		if raw.Kind == wirejson.String || json.Unmarshal(raw.Raw, &p) != nil {
+			return Routing{}, invalidJSON(`routing "port" %s is not a port number`, raw.Raw)
 		}
 		r.Port = p
 	}
-	if raw, ok := obj.get("protocol"); ok {
+	if raw, ok := obj.Member("protocol"); ok {
 		if r.Protocol, err = stringField(raw); err != nil {
 			return Routing{}, invalidJSON(`routing "protocol": %v`, err)
 		}
 	}
 	// What the server needs is its business: the relay passes the layer on whatever these hold.
-	if raw, ok := obj.get("method"); ok {
+	if raw, ok := obj.Member("method"); ok {
 		r.Method, _ = stringField(raw)
 	}
-	if raw, ok := obj.get("ephemeral_key"); ok {
+	if raw, ok := obj.Member("ephemeral_key"); ok {
 		r.EphemeralKey, _ = hexKey(raw)
 	}
-	if raw, ok := obj.get("enc_type"); ok {
+	if raw, ok := obj.Member("enc_type"); ok {
 		r.EncType, _ = encTypeField(raw)
 	}
 	return r, nil

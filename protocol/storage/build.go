@@ -88,7 +88,10 @@ func (w *objWriter) signedAccount(p Pubkey, a *Auth, upperEd bool) {
 	w.subaccount(a)
 }
 
-func (w *objWriter) strings(k string, ss []string) { w.key(k); w.b = appendStringArray(w.b, ss) }
+func (w *objWriter) strings(k string, ss []string) {
+	w.key(k)
+	w.b = appendArray(w.b, ss, appendJSONString)
+}
 
 // AppendParams writes a store as the desktop does: unsigned (someone's inbox) as pubkey,
 // timestamp, namespace, ttl, data; signed (own config, group) as namespace, ttl, data,
@@ -205,7 +208,7 @@ func (r *Expire) AppendParams(dst []byte) []byte {
 	if len(r.Expiries) == 1 {
 		w.b = appendInt(w.b, r.Expiries[0])
 	} else {
-		w.b = appendIntArray(w.b, r.Expiries)
+		w.b = appendArray(w.b, r.Expiries, appendInt)
 	}
 	switch r.Mode {
 	case ExpireShorten:

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+
+	"github.com/sessionsim/sessionsim/protocol/wirejson"
 )
 
 // Client-side decoders of the node's answers. They accept what real nodes send, including the
@@ -19,51 +21,51 @@ func badResponse(what, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrBadResponse, what, fmt.Sprintf(format, args...))
 }
 
-func decodeObject(body []byte, what string) (jvalue, error) {
-	v, err := parseJSON(body)
+func decodeObject(body []byte, what string) (wirejson.Value, error) {
+	v, err := wirejson.Parse(body)
 	if err != nil {
 		return v, badResponse(what, "not JSON")
 	}
-	if v.kind != jObject {
+	if v.Kind != wirejson.Object {
 		return v, badResponse(what, "not a JSON object")
 	}
 	return v, nil
 }
 
-func reqInt(o jvalue, key, what string) (int64, error) {
-	v, ok := o.member(key)
+func reqInt(o wirejson.Value, key, what string) (int64, error) {
+	v, ok := o.Member(key)
 	if !ok {
 		return 0, badResponse(what, "no %q", key)
 	}
-	n, k := v.integer()
-	if k == notInteger {
+	n, k := v.Integer()
+	if k == wirejson.NotInteger {
 		return 0, badResponse(what, "%q is not an integer", key)
 	}
 	return n, nil
 }
 
-func reqString(o jvalue, key, what string) (string, error) {
-	v, ok := o.member(key)
-	if !ok || v.kind != jString {
+func reqString(o wirejson.Value, key, what string) (string, error) {
+	v, ok := o.Member(key)
+	if !ok || v.Kind != wirejson.String {
 		return "", badResponse(what, "no string %q", key)
 	}
-	return v.str(), nil
+	return v.Text(), nil
 }
 
 // flagValue reads a flag written as true/false or, after the swarm link, as an integer.
-func flagValue(v jvalue) (bool, bool) {
-	switch v.kind {
-	case jTrue:
+func flagValue(v wirejson.Value) (bool, bool) {
+	switch v.Kind {
+	case wirejson.True:
 		return true, true
-	case jFalse:
+	case wirejson.False:
 		return false, true
 	}
-	n, k := v.integer()
-	return n != 0, k != notInteger
+	n, k := v.Integer()
+	return n != 0, k != wirejson.NotInteger
 }
 
-func optFlag(o jvalue, key, what string) (bool, error) {
-	v, ok := o.member(key)
+func optFlag(o wirejson.Value, key, what string) (bool, error) {
+	v, ok := o.Member(key)
 	if !ok {
 		return false, nil
 	}
@@ -74,41 +76,41 @@ func optFlag(o jvalue, key, what string) (bool, error) {
 	return b, nil
 }
 
-func reqSignature(o jvalue, what string) ([64]byte, error) {
+func reqSignature(o wirejson.Value, what string) ([64]byte, error) {
 	var sig [64]byte
-	v, ok := o.member("signature")
-	if !ok || v.kind != jString || !decodeSignature(sig[:], v.strBytes()) {
+	v, ok := o.Member("signature")
+	if !ok || v.Kind != wirejson.String || !decodeSignature(sig[:], v.Bytes()) {
 		return sig, badResponse(what, "no base64 Ed25519 \"signature\"")
 	}
 	return sig, nil
 }
 
-func stringList(v jvalue, what, key string) ([]string, error) {
-	if v.kind != jArray {
+func stringList(v wirejson.Value, what, key string) ([]string, error) {
+	if v.Kind != wirejson.Array {
 		return nil, badResponse(what, "%q is not a list", key)
 	}
-	out := make([]string, len(v.elems))
-	for i, e := range v.elems {
-		if e.kind != jString {
+	out := make([]string, len(v.Elems))
+	for i, e := range v.Elems {
+		if e.Kind != wirejson.String {
 			return nil, badResponse(what, "%q holds a non-string", key)
 		}
-		out[i] = e.str()
+		out[i] = e.Text()
 	}
 	return out, nil
 }
 
-func readHF(o jvalue, what string) (HF, error) {
+func readHF(o wirejson.Value, what string) (HF, error) {
 	var h HF
-	v, ok := o.member("hf")
+	v, ok := o.Member("hf")
 	if !ok {
 		return h, badResponse(what, `no "hf"`)
 	}
-	if v.kind != jArray || len(v.elems) != 2 {
+	if v.Kind != wirejson.Array || len(v.Elems) != 2 {
 		return h, badResponse(what, `"hf" is not a 2-element list`)
 	}
-	for i, e := range v.elems {
-		n, k := e.integer()
-		if k == notInteger {
+	for i, e := range v.Elems {
+		n, k := e.Integer()
+		if k == wirejson.NotInteger {
 			return h, badResponse(what, `"hf" holds a non-integer`)
 		}
 		h[i] = int(n)
@@ -116,7 +118,7 @@ func readHF(o jvalue, what string) (HF, error) {
 	return h, nil
 }
 
-func readMeta(o jvalue, what string) (int64, HF, error) {
+func readMeta(o wirejson.Value, what string) (int64, HF, error) {
 	t, err := reqInt(o, "t", what)
 	if err != nil {
 		return 0, HF{}, err
@@ -125,12 +127,12 @@ func readMeta(o jvalue, what string) (int64, HF, error) {
 	return t, hf, err
 }
 
-func decodeFailure(o jvalue, what string) (*Failure, bool, error) {
+func decodeFailure(o wirejson.Value, what string) (*Failure, bool, error) {
 	f := &Failure{}
 	var err error
 	var asOne bool
-	if fv, ok := o.member("failed"); ok {
-		asOne = fv.kind != jTrue
+	if fv, ok := o.Member("failed"); ok {
+		asOne = fv.Kind != wirejson.True
 	}
 	if f.Timeout, err = optFlag(o, "timeout", what); err != nil {
 		return nil, false, err
@@ -141,13 +143,13 @@ func decodeFailure(o jvalue, what string) (*Failure, bool, error) {
 	if f.QueryFailure, err = optFlag(o, "query_failure", what); err != nil {
 		return nil, false, err
 	}
-	if v, ok := o.member("code"); ok {
-		switch v.kind {
-		case jString:
-			f.Code = v.str()
-		case jNumber:
-			n, k := v.integer()
-			if k == notInteger {
+	if v, ok := o.Member("code"); ok {
+		switch v.Kind {
+		case wirejson.String:
+			f.Code = v.Text()
+		case wirejson.Number:
+			n, k := v.Integer()
+			if k == wirejson.NotInteger {
 				return nil, false, badResponse(what, `"code" is not an integer`)
 			}
 			f.Code = strconv.FormatInt(n, 10)
@@ -155,39 +157,39 @@ func decodeFailure(o jvalue, what string) (*Failure, bool, error) {
 			return nil, false, badResponse(what, `"code" is neither string nor integer`)
 		}
 	}
-	if v, ok := o.member("reason"); ok {
-		if v.kind != jString {
+	if v, ok := o.Member("reason"); ok {
+		if v.Kind != wirejson.String {
 			return nil, false, badResponse(what, `"reason" is not a string`)
 		}
-		f.Reason = v.str()
+		f.Reason = v.Text()
 	}
 	return f, asOne, nil
 }
 
 // decodeSwarm reads the "swarm" object. result decodes a successful entry and may report that
 // it is the answering node's own; a database failure written with true is also the node's own.
-func decodeSwarm[T any](o jvalue, what string, result func(v jvalue) (T, bool, error)) ([]SwarmEntry[T], string, error) {
-	sw, ok := o.member("swarm")
-	if !ok || sw.kind != jObject {
+func decodeSwarm[T any](o wirejson.Value, what string, result func(v wirejson.Value) (T, bool, error)) ([]SwarmEntry[T], string, error) {
+	sw, ok := o.Member("swarm")
+	if !ok || sw.Kind != wirejson.Object {
 		return nil, "", badResponse(what, `no "swarm" object`)
 	}
-	entries := make([]SwarmEntry[T], 0, len(sw.members))
+	entries := make([]SwarmEntry[T], 0, len(sw.Members))
 	self := ""
-	for _, m := range sw.uniqueMembers() {
-		node := string(m.key)
+	for _, m := range sw.UniqueMembers() {
+		node := string(m.Key)
 		if len(node) != 64 {
 			return nil, "", badResponse(what, "swarm member %q is not a hex Ed25519 key", node)
 		}
 		var key [32]byte
-		if _, err := hex.Decode(key[:], m.key); err != nil {
+		if _, err := hex.Decode(key[:], m.Key); err != nil {
 			return nil, "", badResponse(what, "swarm member %q is not a hex Ed25519 key", node)
 		}
-		if m.val.kind != jObject {
+		if m.Value.Kind != wirejson.Object {
 			return nil, "", badResponse(what, "swarm member %s: not an object", node[:8])
 		}
 		e := SwarmEntry[T]{Node: node}
-		if _, failed := m.val.member("failed"); failed {
-			f, asOne, err := decodeFailure(m.val, what)
+		if _, failed := m.Value.Member("failed"); failed {
+			f, asOne, err := decodeFailure(m.Value, what)
 			if err != nil {
 				return nil, "", err
 			}
@@ -196,7 +198,7 @@ func decodeSwarm[T any](o jvalue, what string, result func(v jvalue) (T, bool, e
 				self = node
 			}
 		} else {
-			r, own, err := result(m.val)
+			r, own, err := result(m.Value)
 			if err != nil {
 				return nil, "", err
 			}
@@ -222,13 +224,13 @@ func DecodeStoreResponse(body []byte) (*StoreResponse, error) {
 	if r.T, r.HF, err = readMeta(o, what); err != nil {
 		return nil, err
 	}
-	if v, ok := o.member("hash"); ok {
-		if v.kind != jString {
+	if v, ok := o.Member("hash"); ok {
+		if v.Kind != wirejson.String {
 			return nil, badResponse(what, `"hash" is not a string`)
 		}
-		r.Hash = v.str()
+		r.Hash = v.Text()
 	}
-	r.Swarm, r.Self, err = decodeSwarm(o, what, func(v jvalue) (StoreResult, bool, error) {
+	r.Swarm, r.Self, err = decodeSwarm(o, what, func(v wirejson.Value) (StoreResult, bool, error) {
 		var s StoreResult
 		var err error
 		if s.Hash, err = reqString(v, "hash", what); err != nil {
@@ -243,7 +245,7 @@ func DecodeStoreResponse(body []byte) (*StoreResponse, error) {
 		if s.Already, err = optFlag(v, "already", what); err != nil {
 			return s, false, err
 		}
-		_, own := v.member("t")
+		_, own := v.Member("t")
 		return s, own, nil
 	})
 	if err != nil {
@@ -252,27 +254,27 @@ func DecodeStoreResponse(body []byte) (*StoreResponse, error) {
 	return r, nil
 }
 
-func decodeHashes(v jvalue, key, what string) (HashesResult, error) {
+func decodeHashes(v wirejson.Value, key, what string) (HashesResult, error) {
 	var r HashesResult
-	h, ok := v.member(key)
+	h, ok := v.Member(key)
 	if !ok {
 		return r, badResponse(what, "no %q", key)
 	}
 	var err error
-	switch h.kind {
-	case jArray:
+	switch h.Kind {
+	case wirejson.Array:
 		if r.Hashes, err = stringList(h, what, key); err != nil {
 			return r, err
 		}
-	case jObject:
+	case wirejson.Object:
 		r.AllNS = true
-		r.ByNamespace = make([]NSHashes, 0, len(h.members))
-		for _, m := range h.uniqueMembers() {
-			n, perr := strconv.ParseInt(string(m.key), 10, 16)
-			if perr != nil || strconv.FormatInt(n, 10) != string(m.key) {
-				return r, badResponse(what, "%q key %q is not a namespace", key, m.key)
+		r.ByNamespace = make([]NSHashes, 0, len(h.Members))
+		for _, m := range h.UniqueMembers() {
+			n, perr := strconv.ParseInt(string(m.Key), 10, 16)
+			if perr != nil || strconv.FormatInt(n, 10) != string(m.Key) {
+				return r, badResponse(what, "%q key %q is not a namespace", key, m.Key)
 			}
-			hs, err := stringList(m.val, what, key)
+			hs, err := stringList(m.Value, what, key)
 			if err != nil {
 				return r, err
 			}
@@ -297,7 +299,7 @@ func decodeHashesResponse(body []byte, key, what string) (*SwarmResponse[HashesR
 	if r.T, r.HF, err = readMeta(o, what); err != nil {
 		return nil, err
 	}
-	r.Swarm, r.Self, err = decodeSwarm(o, what, func(v jvalue) (HashesResult, bool, error) {
+	r.Swarm, r.Self, err = decodeSwarm(o, what, func(v wirejson.Value) (HashesResult, bool, error) {
 		h, err := decodeHashes(v, key, what)
 		return h, false, err
 	})
@@ -328,30 +330,30 @@ func DecodeExpireResponse(body []byte) (*SwarmResponse[ExpireResult], error) {
 	if r.T, r.HF, err = readMeta(o, what); err != nil {
 		return nil, err
 	}
-	r.Swarm, r.Self, err = decodeSwarm(o, what, func(v jvalue) (ExpireResult, bool, error) {
+	r.Swarm, r.Self, err = decodeSwarm(o, what, func(v wirejson.Value) (ExpireResult, bool, error) {
 		var e ExpireResult
-		ex, ok := v.member("expiry")
+		ex, ok := v.Member("expiry")
 		if !ok {
 			return e, false, badResponse(what, `no "expiry"`)
 		}
-		if ex.kind == jArray {
+		if ex.Kind == wirejson.Array {
 			e.Multi = true
-			e.Expiries = make([]int64, len(ex.elems))
-			for i, x := range ex.elems {
-				n, k := x.integer()
-				if k == notInteger {
+			e.Expiries = make([]int64, len(ex.Elems))
+			for i, x := range ex.Elems {
+				n, k := x.Integer()
+				if k == wirejson.NotInteger {
 					return e, false, badResponse(what, `"expiry" holds a non-integer`)
 				}
 				e.Expiries[i] = n
 			}
 		} else {
-			n, k := ex.integer()
-			if k == notInteger {
+			n, k := ex.Integer()
+			if k == wirejson.NotInteger {
 				return e, false, badResponse(what, `"expiry" is not an integer`)
 			}
 			e.Expiries = []int64{n}
 		}
-		up, ok := v.member("updated")
+		up, ok := v.Member("updated")
 		if !ok {
 			return e, false, badResponse(what, `no "updated"`)
 		}
@@ -359,18 +361,18 @@ func DecodeExpireResponse(body []byte) (*SwarmResponse[ExpireResult], error) {
 		if e.Updated, err = stringList(up, what, "updated"); err != nil {
 			return e, false, err
 		}
-		if un, ok := v.member("unchanged"); ok {
-			if un.kind != jObject {
+		if un, ok := v.Member("unchanged"); ok {
+			if un.Kind != wirejson.Object {
 				return e, false, badResponse(what, `"unchanged" is not an object`)
 			}
 			e.HasUnchanged = true
-			e.Unchanged = make([]HashExpiry, 0, len(un.members))
-			for _, m := range un.uniqueMembers() {
-				n, k := m.val.integer()
-				if k == notInteger {
+			e.Unchanged = make([]HashExpiry, 0, len(un.Members))
+			for _, m := range un.UniqueMembers() {
+				n, k := m.Value.Integer()
+				if k == wirejson.NotInteger {
 					return e, false, badResponse(what, `"unchanged" holds a non-integer`)
 				}
-				e.Unchanged = append(e.Unchanged, HashExpiry{Hash: string(m.key), Expiry: n})
+				e.Unchanged = append(e.Unchanged, HashExpiry{Hash: string(m.Key), Expiry: n})
 			}
 			sortHashExpiries(e.Unchanged)
 		}
@@ -397,13 +399,13 @@ func DecodeRetrieveResponse(body []byte) (*RetrieveResponse, error) {
 	if r.More, err = optFlag(o, "more", what); err != nil {
 		return nil, err
 	}
-	ms, ok := o.member("messages")
-	if !ok || ms.kind != jArray {
+	ms, ok := o.Member("messages")
+	if !ok || ms.Kind != wirejson.Array {
 		return nil, badResponse(what, `no "messages" list`)
 	}
-	r.Messages = make([]RetrievedMessage, len(ms.elems))
-	for i, m := range ms.elems {
-		if m.kind != jObject {
+	r.Messages = make([]RetrievedMessage, len(ms.Elems))
+	for i, m := range ms.Elems {
+		if m.Kind != wirejson.Object {
 			return nil, badResponse(what, "message %d is not an object", i)
 		}
 		msg := &r.Messages[i]
@@ -416,24 +418,24 @@ func DecodeRetrieveResponse(body []byte) (*RetrieveResponse, error) {
 		if msg.Expiry, err = reqInt(m, "expiration", what); err != nil {
 			return nil, err
 		}
-		d, ok := m.member("data")
-		if !ok || d.kind != jString || !isBase64(d.strBytes()) {
+		d, ok := m.Member("data")
+		if !ok || d.Kind != wirejson.String || !isBase64(d.Bytes()) {
 			return nil, badResponse(what, `message %d: no base64 "data"`, i)
 		}
-		if msg.Data, err = decodeBase64(make([]byte, 0, len(d.raw)*3/4), d.strBytes()); err != nil {
+		if msg.Data, err = decodeBase64(make([]byte, 0, len(d.Raw)*3/4), d.Bytes()); err != nil {
 			return nil, badResponse(what, `message %d: no base64 "data"`, i)
 		}
 	}
 	return r, nil
 }
 
-func hexKey(o jvalue, key, what string) ([32]byte, error) {
+func hexKey(o wirejson.Value, key, what string) ([32]byte, error) {
 	var k [32]byte
-	v, ok := o.member(key)
-	if !ok || v.kind != jString {
+	v, ok := o.Member(key)
+	if !ok || v.Kind != wirejson.String {
 		return k, badResponse(what, "no %q", key)
 	}
-	s := v.strBytes()
+	s := v.Bytes()
 	if len(s) != 64 {
 		return k, badResponse(what, "%q is not a 64-digit hex key", key)
 	}
@@ -443,17 +445,17 @@ func hexKey(o jvalue, key, what string) ([32]byte, error) {
 	return k, nil
 }
 
-func port(o jvalue, key string) (uint16, bool) {
-	v, ok := o.member(key)
+func port(o wirejson.Value, key string) (uint16, bool) {
+	v, ok := o.Member(key)
 	if !ok {
 		return 0, false
 	}
-	if v.kind == jString {
-		n, err := strconv.ParseUint(v.str(), 10, 16)
+	if v.Kind == wirejson.String {
+		n, err := strconv.ParseUint(v.Text(), 10, 16)
 		return uint16(n), err == nil
 	}
-	n, k := v.integer()
-	return uint16(n), k == unsignedInt && n <= 65535
+	n, k := v.Integer()
+	return uint16(n), k == wirejson.Unsigned && n <= 65535
 }
 
 // DecodeSwarmInfoResponse reads the answer to get_swarm, or the body of a 421. Nodes that give
@@ -475,13 +477,13 @@ func DecodeSwarmInfoResponse(body []byte) (*SwarmInfoResponse, error) {
 	if r.SwarmID, err = strconv.ParseUint(sw, 16, 64); err != nil {
 		return nil, badResponse(what, `"swarm" %q is not a hex swarm id`, sw)
 	}
-	sn, ok := o.member("snodes")
-	if !ok || sn.kind != jArray {
+	sn, ok := o.Member("snodes")
+	if !ok || sn.Kind != wirejson.Array {
 		return nil, badResponse(what, `no "snodes" list`)
 	}
-	r.Snodes = make([]SnodeInfo, len(sn.elems))
-	for i, e := range sn.elems {
-		if e.kind != jObject {
+	r.Snodes = make([]SnodeInfo, len(sn.Elems))
+	for i, e := range sn.Elems {
+		if e.Kind != wirejson.Object {
 			return nil, badResponse(what, "node %d is not an object", i)
 		}
 		s := &r.Snodes[i]
@@ -492,7 +494,7 @@ func DecodeSwarmInfoResponse(body []byte) (*SwarmInfoResponse, error) {
 			return nil, err
 		}
 		s.PubkeyLegacy = s.PubkeyEd25519
-		if _, ok := e.member("pubkey_legacy"); ok {
+		if _, ok := e.Member("pubkey_legacy"); ok {
 			if s.PubkeyLegacy, err = hexKey(e, "pubkey_legacy", what); err != nil {
 				return nil, err
 			}
@@ -526,13 +528,13 @@ func DecodeInfoResponse(body []byte) (*InfoResponse, error) {
 	if r.Timestamp, err = reqInt(o, "timestamp", what); err != nil {
 		return nil, err
 	}
-	v, ok := o.member("version")
-	if !ok || v.kind != jArray || len(v.elems) != 3 {
+	v, ok := o.Member("version")
+	if !ok || v.Kind != wirejson.Array || len(v.Elems) != 3 {
 		return nil, badResponse(what, `"version" is not a 3-element list`)
 	}
-	for i, e := range v.elems {
-		n, k := e.integer()
-		if k == notInteger {
+	for i, e := range v.Elems {
+		n, k := e.Integer()
+		if k == wirejson.NotInteger {
 			return nil, badResponse(what, `"version" holds a non-integer`)
 		}
 		r.Version[i] = int(n)
@@ -547,17 +549,17 @@ func DecodeGetExpiriesResponse(body []byte) (*GetExpiriesResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, ok := o.member("expiries")
-	if !ok || e.kind != jObject {
+	e, ok := o.Member("expiries")
+	if !ok || e.Kind != wirejson.Object {
 		return nil, badResponse(what, `no "expiries" object`)
 	}
-	r := &GetExpiriesResponse{Expiries: make([]HashExpiry, 0, len(e.members))}
-	for _, m := range e.uniqueMembers() {
-		n, k := m.val.integer()
-		if k == notInteger {
-			return nil, badResponse(what, "expiry of %q is not an integer", m.key)
+	r := &GetExpiriesResponse{Expiries: make([]HashExpiry, 0, len(e.Members))}
+	for _, m := range e.UniqueMembers() {
+		n, k := m.Value.Integer()
+		if k == wirejson.NotInteger {
+			return nil, badResponse(what, "expiry of %q is not an integer", m.Key)
 		}
-		r.Expiries = append(r.Expiries, HashExpiry{Hash: string(m.key), Expiry: n})
+		r.Expiries = append(r.Expiries, HashExpiry{Hash: string(m.Key), Expiry: n})
 	}
 	sortHashExpiries(r.Expiries)
 	return r, nil
@@ -574,11 +576,11 @@ func DecodeOxendResponse(body []byte) (*OxendResponse, error) {
 	if r.T, r.HF, err = readMeta(o, what); err != nil {
 		return nil, err
 	}
-	v, ok := o.member("result")
+	v, ok := o.Member("result")
 	if !ok {
 		return nil, badResponse(what, `no "result"`)
 	}
-	r.Result = append([]byte(nil), v.raw...)
+	r.Result = append([]byte(nil), v.Raw...)
 	return r, nil
 }
 
@@ -589,24 +591,24 @@ func DecodeBatchResponse(body []byte) ([]SubResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs, ok := o.member("results")
-	if !ok || rs.kind != jArray {
+	rs, ok := o.Member("results")
+	if !ok || rs.Kind != wirejson.Array {
 		return nil, badResponse(what, `no "results" list`)
 	}
-	out := make([]SubResult, len(rs.elems))
-	for i, e := range rs.elems {
-		if e.kind != jObject {
+	out := make([]SubResult, len(rs.Elems))
+	for i, e := range rs.Elems {
+		if e.Kind != wirejson.Object {
 			return nil, badResponse(what, "result %d is not an object", i)
 		}
 		code, err := reqInt(e, "code", what)
 		if err != nil {
 			return nil, err
 		}
-		b, ok := e.member("body")
+		b, ok := e.Member("body")
 		if !ok {
 			return nil, badResponse(what, `result %d has no "body"`, i)
 		}
-		out[i] = SubResult{Code: int(code), Body: append([]byte(nil), b.raw...)}
+		out[i] = SubResult{Code: int(code), Body: append([]byte(nil), b.Raw...)}
 	}
 	return out, nil
 }

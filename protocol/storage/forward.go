@@ -3,7 +3,7 @@ package storage
 import (
 	"strconv"
 
-	"github.com/sessionsim/sessionsim/protocol/message/bencode"
+	"github.com/sessionsim/sessionsim/protocol/bencode"
 )
 
 // Swarm forwarding sizes. The node that receives a store, delete or expire forwards it to every

@@ -2,44 +2,42 @@ package storage
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/sessionsim/sessionsim/protocol/bencode"
 )
 
-// encodeBT is an independent encoder for the forwarded form: dicts with sorted keys, lists,
-// byte strings and integers.
-func encodeBT(v any) []byte {
+// encodeBT encodes the forwarded form written as Go values (maps for dicts, slices for lists),
+// sorting dict keys as the format requires.
+func encodeBT(v any) []byte { return bencode.AppendValue(nil, btValue(v)) }
+
+func btValue(v any) bencode.Value {
 	switch v := v.(type) {
 	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
+		d := bencode.Value{Kind: bencode.Dict}
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			d.Dict = append(d.Dict, bencode.Entry{Key: []byte(k), Value: btValue(v[k])})
 		}
-		slices.Sort(keys)
-		out := []byte("d")
-		for _, k := range keys {
-			out = append(out, encodeBT(k)...)
-			out = append(out, encodeBT(v[k])...)
-		}
-		return append(out, 'e')
+		return d
 	case []any:
-		out := []byte("l")
+		l := bencode.Value{Kind: bencode.List}
 		for _, e := range v {
-			out = append(out, encodeBT(e)...)
+			l.List = append(l.List, btValue(e))
 		}
-		return append(out, 'e')
+		return l
 	case string:
-		return []byte(strconv.Itoa(len(v)) + ":" + v)
+		return bencode.Value{Kind: bencode.String, Str: []byte(v)}
 	case []byte:
-		return append([]byte(strconv.Itoa(len(v))+":"), v...)
+		return bencode.Value{Kind: bencode.String, Str: v}
 	case int64:
-		return []byte("i" + strconv.FormatInt(v, 10) + "e")
+		return bencode.Value{Kind: bencode.Int, Int: v}
 	case int:
-		return []byte("i" + strconv.Itoa(v) + "e")
+		return bencode.Value{Kind: bencode.Int, Int: int64(v)}
 	}
 	panic(fmt.Sprintf("bencode: %T", v))
 }

@@ -76,6 +76,9 @@ func appendKey(dst []byte, key string, first bool) []byte {
 // appendInt appends n in decimal, as JSON numbers and the signature messages both write it.
 func appendInt(dst []byte, n int64) []byte { return strconv.AppendInt(dst, n, 10) }
 
+// appendInteger is appendInt for an int, for the arrays of hard-fork and version numbers.
+func appendInteger(dst []byte, n int) []byte { return appendInt(dst, int64(n)) }
+
 func appendBool(dst []byte, b bool) []byte {
 	if b {
 		return append(dst, "true"...)
@@ -97,24 +100,14 @@ func appendHexString(dst []byte, b []byte) []byte {
 	return append(dst, '"')
 }
 
-func appendStringArray(dst []byte, ss []string) []byte {
+// appendArray appends xs as a JSON array, each element written by elem.
+func appendArray[T any](dst []byte, xs []T, elem func([]byte, T) []byte) []byte {
 	dst = append(dst, '[')
-	for i, s := range ss {
+	for i, x := range xs {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, s)
-	}
-	return append(dst, ']')
-}
-
-func appendIntArray(dst []byte, ns []int64) []byte {
-	dst = append(dst, '[')
-	for i, n := range ns {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendInt(dst, n)
+		dst = elem(dst, x)
 	}
 	return append(dst, ']')
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strconv"
+
+	"github.com/sessionsim/sessionsim/protocol/wirejson"
 )
 
 // ParseRequest reads a /storage_rpc/v1 body, {"method": ..., "params": {...}}, into a typed
@@ -12,19 +14,19 @@ import (
 // null as absent, the last of repeated keys) and refuses the rest with an *Error carrying the
 // server's status (400) and text, naming the field at fault. Unknown methods are refused too.
 func ParseRequest(body []byte) (Request, error) {
-	doc, err := parseJSON(body)
+	doc, err := wirejson.Parse(body)
 	if err != nil {
 		return nil, ErrInvalidJSON
 	}
-	m, ok := doc.member("method")
-	if doc.kind != jObject || !ok || m.kind != jString {
+	m, ok := doc.Member("method")
+	if doc.Kind != wirejson.Object || !ok || m.Kind != wirejson.String {
 		return nil, ErrNoMethod
 	}
-	p, ok := doc.member("params")
-	if !ok || p.kind != jObject {
+	p, ok := doc.Member("params")
+	if !ok || p.Kind != wirejson.Object {
 		return nil, ErrNoParams
 	}
-	r, perr := parseMethod(m.strBytes(), p)
+	r, perr := parseMethod(m.Bytes(), p)
 	if perr != nil {
 		return nil, perr
 	}
@@ -32,8 +34,8 @@ func ParseRequest(body []byte) (Request, error) {
 }
 
 // parseMethod dispatches on the method name. The returned error is a typed nil-able *Error.
-func parseMethod(method []byte, p jvalue) (Request, *Error) {
-	l := loader{p}
+func parseMethod(method []byte, p wirejson.Value) (Request, *Error) {
+	l := &loader{obj: p}
 	switch string(method) {
 	case MethodStore:
 		return l.store()
@@ -67,8 +69,27 @@ func parseMethod(method []byte, p jvalue) (Request, *Error) {
 	return nil, &Error{Status: http.StatusBadRequest, Text: "no method " + string(method), Field: "method"}
 }
 
-// loader reads typed fields from a params object with the server's type rules and messages.
-type loader struct{ obj jvalue }
+// loader reads typed fields from a params object with the server's type rules and messages. Like
+// bufio.Scanner it keeps its first error: once a read fails, later reads return zero values and
+// leave the error in place. A method's parser is then the list of its fields in the order the
+// server reads them, checked once, and the error it reports is the one the server reports first.
+type loader struct {
+	obj wirejson.Value
+	err *Error
+}
+
+// get is the field name, with null counting as absent as the server's field loader reads it; absent
+// too once a read has failed.
+func (l *loader) get(name string) (wirejson.Value, bool) {
+	if l.err != nil {
+		return wirejson.Value{}, false
+	}
+	v, ok := l.obj.Member(name)
+	return v, ok && v.Kind != wirejson.Null
+}
+
+// fail records a failed read; it is only called while l.err is nil.
+func (l *loader) fail(err *Error) { l.err = err }
 
 func wrongType(name, desc string) *Error {
 	return invalid(name, "Invalid value given for '%s': expected %s", name, desc)
@@ -76,146 +97,161 @@ func wrongType(name, desc string) *Error {
 
 func missing(name string) *Error { return invalid(name, "Required field '%s' missing", name) }
 
-func (l loader) str(name string) ([]byte, bool, *Error) {
-	v, ok := l.obj.field(name)
+func (l *loader) str(name string) ([]byte, bool) {
+	v, ok := l.get(name)
 	if !ok {
-		return nil, false, nil
+		return nil, false
 	}
-	if v.kind != jString {
-		return nil, false, wrongType(name, "string")
+	if v.Kind != wirejson.String {
+		l.fail(wrongType(name, "string"))
+		return nil, false
 	}
-	return v.strBytes(), true, nil
+	return v.Bytes(), true
 }
 
-func (l loader) boolean(name string) (bool, *Error) {
-	v, ok := l.obj.field(name)
+func (l *loader) boolean(name string) bool {
+	v, ok := l.get(name)
 	if !ok {
-		return false, nil
+		return false
 	}
-	if v.kind != jTrue && v.kind != jFalse {
-		return false, wrongType(name, "boolean")
+	if v.Kind != wirejson.True && v.Kind != wirejson.False {
+		l.fail(wrongType(name, "boolean"))
 	}
-	return v.kind == jTrue, nil
+	return v.Kind == wirejson.True
 }
 
 // integer reads a C++ int: any integer literal, truncated to 32 bits as the server's cast does.
-func (l loader) integer(name string) (int, *Error) {
-	v, ok := l.obj.field(name)
+func (l *loader) integer(name string) int {
+	v, ok := l.get(name)
 	if !ok {
-		return 0, nil
+		return 0
 	}
-	n, k := v.integer()
-	if k == notInteger {
-		return 0, wrongType(name, "integer")
+	n, k := v.Integer()
+	if k == wirejson.NotInteger {
+		l.fail(wrongType(name, "integer"))
 	}
-	return int(int32(n)), nil
+	return int(int32(n))
 }
 
 // minTimestamp: timestamps below a million seconds were surely given in seconds.
 const minTimestamp = 1_000_000_000
 
-func (l loader) timestamp(name string) (int64, bool, *Error) {
-	v, ok := l.obj.field(name)
+func (l *loader) timestamp(name string) (int64, bool) {
+	v, ok := l.get(name)
 	if !ok {
-		return 0, false, nil
+		return 0, false
 	}
-	n, k := v.integer()
-	if k != unsignedInt {
-		return 0, false, wrongType(name, "integer timestamp (in milliseconds)")
+	n, k := v.Integer()
+	switch {
+	case k != wirejson.Unsigned:
+		l.fail(wrongType(name, "integer timestamp (in milliseconds)"))
+	case n < minTimestamp:
+		l.fail(invalid(name, "Invalid timestamp for '%s': timestamp must be in milliseconds", name))
 	}
-	if n < minTimestamp {
-		return 0, false, invalid(name, "Invalid timestamp for '%s': timestamp must be in milliseconds", name)
-	}
-	return n, true, nil
+	return n, l.err == nil
 }
 
-func (l loader) namespace(name string) (Namespace, bool, *Error) {
-	v, ok := l.obj.field(name)
-	if !ok {
-		return 0, false, nil
+// ns16 checks that v is an integer in the 16-bit namespace range; desc names what was expected.
+func (l *loader) ns16(name string, v wirejson.Value, desc string) Namespace {
+	n, k := v.Integer()
+	switch {
+	case k == wirejson.NotInteger:
+		l.fail(wrongType(name, desc))
+	case n < -32768 || n > 32767:
+		l.fail(invalid(name, "Invalid value given for '%s': value out of range", name))
 	}
-	n, k := v.integer()
-	if k == notInteger {
-		return 0, false, wrongType(name, "16-bit integer")
-	}
-	if n < -32768 || n > 32767 {
-		return 0, false, invalid(name, "Invalid value given for '%s': value out of range", name)
-	}
-	return Namespace(n), true, nil
+	return Namespace(n)
 }
 
-func (l loader) namespaceSel(name string) (NamespaceSel, *Error) {
-	v, ok := l.obj.field(name)
+func (l *loader) namespace(name string) (Namespace, bool) {
+	v, ok := l.get(name)
 	if !ok {
-		return NamespaceSel{}, nil
+		return 0, false
 	}
-	if v.kind == jString {
-		if string(v.strBytes()) == "all" {
-			return AllNamespaces, nil
-		}
-		return NamespaceSel{}, wrongType(name, `integer or "all"`)
+	ns := l.ns16(name, v, "16-bit integer")
+	return ns, l.err == nil
+}
+
+func (l *loader) namespaceSel(name string) NamespaceSel {
+	const desc = `integer or "all"`
+	v, ok := l.get(name)
+	switch {
+	case !ok:
+		return NamespaceSel{}
+	case v.Kind != wirejson.String:
+		return OneNamespace(l.ns16(name, v, desc))
+	case string(v.Bytes()) == "all":
+		return AllNamespaces
 	}
-	n, k := v.integer()
-	if k == notInteger {
-		return NamespaceSel{}, wrongType(name, `integer or "all"`)
-	}
-	if n < -32768 || n > 32767 {
-		return NamespaceSel{}, invalid(name, "Invalid value given for '%s': value out of range", name)
-	}
-	return OneNamespace(Namespace(n)), nil
+	l.fail(wrongType(name, desc))
+	return NamespaceSel{}
 }
 
 // strings reads a string array; a single string counts as a one-element array.
-func (l loader) strings(name string) ([]string, bool, *Error) {
-	v, ok := l.obj.field(name)
+func (l *loader) strings(name string) ([]string, bool) {
+	v, ok := l.get(name)
 	if !ok {
-		return nil, false, nil
+		return nil, false
 	}
-	switch v.kind {
-	case jString:
-		return []string{v.str()}, true, nil
-	case jArray:
-		out := make([]string, len(v.elems))
-		for i, e := range v.elems {
-			if e.kind != jString {
-				return nil, false, wrongType(name, "string array")
-			}
-			out[i] = e.str()
+	if v.Kind == wirejson.String {
+		return []string{v.Text()}, true
+	}
+	out, ok := arrayOf(v, func(e wirejson.Value) (string, bool) {
+		if e.Kind != wirejson.String {
+			return "", false
 		}
-		return out, true, nil
+		return e.Text(), true
+	})
+	if !ok {
+		l.fail(wrongType(name, "string array"))
 	}
-	return nil, false, wrongType(name, "string array")
+	return out, ok
 }
 
 // timestamps reads a timestamp or an array of them (no seconds check on these, as the server).
-func (l loader) timestamps(name string) ([]int64, bool, *Error) {
-	v, ok := l.obj.field(name)
+func (l *loader) timestamps(name string) ([]int64, bool) {
+	v, ok := l.get(name)
 	if !ok {
-		return nil, false, nil
+		return nil, false
 	}
-	if n, k := v.integer(); k == unsignedInt {
-		return []int64{n}, true, nil
+	unsigned := func(e wirejson.Value) (int64, bool) {
+		n, k := e.Integer()
+		return n, k == wirejson.Unsigned
 	}
-	if v.kind != jArray {
-		return nil, false, wrongType(name, "timestamp array")
+	if n, ok := unsigned(v); ok {
+		return []int64{n}, true
 	}
-	out := make([]int64, len(v.elems))
-	for i, e := range v.elems {
-		n, k := e.integer()
-		if k != unsignedInt {
-			return nil, false, wrongType(name, "timestamp array")
+	out, ok := arrayOf(v, unsigned)
+	if !ok {
+		l.fail(wrongType(name, "timestamp array"))
+	}
+	return out, ok
+}
+
+// arrayOf reads v as an array whose every element elem accepts.
+func arrayOf[T any](v wirejson.Value, elem func(wirejson.Value) (T, bool)) ([]T, bool) {
+	if v.Kind != wirejson.Array {
+		return nil, false
+	}
+	out := make([]T, len(v.Elems))
+	for i, e := range v.Elems {
+		var ok bool
+		if out[i], ok = elem(e); !ok {
+			return nil, false
 		}
-		out[i] = n
 	}
-	return out, true, nil
+	return out, true
 }
 
 // stringified reads store's timestamp/ttl, which may also be a decimal string. signed selects
 // int64 (timestamp: any integer) over uint64 (ttl: non-negative only).
-func (l loader) stringified(name string, signed bool) (int64, bool, *Error) {
-	v, ok := l.obj.member(name)
-	if ok && v.kind == jString {
-		s := v.strBytes()
+func (l *loader) stringified(name string, signed bool) (int64, bool) {
+	v, ok := l.get(name)
+	if !ok {
+		return 0, false
+	}
+	if v.Kind == wirejson.String {
+		s := v.Bytes()
 		var n int64
 		var err error
 		if signed {
@@ -226,21 +262,18 @@ func (l loader) stringified(name string, signed bool) (int64, bool, *Error) {
 			n = int64(u)
 		}
 		if err != nil {
-			return 0, false, invalid(name, "Invalid value given for '%s': %s", name, appendJSONString(nil, string(s)))
+			l.fail(invalid(name, "Invalid value given for '%s': %s", name, appendJSONString(nil, string(s))))
 		}
-		return n, true, nil
+		return n, l.err == nil
 	}
-	if !ok || v.kind == jNull {
-		return 0, false, nil
+	n, k := v.Integer()
+	switch {
+	case signed && k == wirejson.NotInteger:
+		l.fail(wrongType(name, "integer"))
+	case !signed && k != wirejson.Unsigned:
+		l.fail(wrongType(name, "positive integer"))
 	}
-	n, k := v.integer()
-	if signed && k == notInteger {
-		return 0, false, wrongType(name, "integer")
-	}
-	if !signed && k != unsignedInt {
-		return 0, false, wrongType(name, "positive integer")
-	}
-	return n, true, nil
+	return n, l.err == nil
 }
 
 // parseDecimalInt and parseDecimalUint accept what std::from_chars accepts for the whole string:
@@ -293,26 +326,20 @@ type authFields struct {
 	hasPubkeyEd, hasSignature, hasSubaccount, hasSubaccountSig bool
 }
 
-// readAuth reads the named authentication fields in the order given, stopping at the first
-// error.
-func (l loader) readAuth(a *authFields, names ...string) *Error {
+// auth reads the named authentication fields in the order given.
+func (l *loader) auth(a *authFields, names ...string) {
 	for _, name := range names {
-		var err *Error
 		switch name {
 		case "pubkey_ed25519":
-			a.pubkeyEd, a.hasPubkeyEd, err = l.str(name)
+			a.pubkeyEd, a.hasPubkeyEd = l.str(name)
 		case "signature":
-			a.signature, a.hasSignature, err = l.str(name)
+			a.signature, a.hasSignature = l.str(name)
 		case "subaccount":
-			a.subaccount, a.hasSubaccount, err = l.str(name)
+			a.subaccount, a.hasSubaccount = l.str(name)
 		case "subaccount_sig":
-			a.subaccountSig, a.hasSubaccountSig, err = l.str(name)
-		}
-		if err != nil {
-			return err
+			a.subaccountSig, a.hasSubaccountSig = l.str(name)
 		}
 	}
-	return nil
 }
 
 // pickPubkey applies the server's rule for the account's two spellings: exactly one of "pubkey"
@@ -410,46 +437,20 @@ func loadSubaccount(a *authFields, auth *Auth) *Error {
 // The per-method loaders read fields in the order the server does (alphabetical, then the
 // method's own checks), so the first error reported is the server's.
 
-func (l loader) store() (*Store, *Error) {
+func (l *loader) store() (*Store, *Error) {
 	var a authFields
-	r := &Store{}
-	data, hasData, err := l.str("data")
-	if err != nil {
-		return nil, err
-	}
-	expiry, hasExpiry, err := l.timestamp("expiry")
-	if err != nil {
-		return nil, err
-	}
-	ns, hasNs, err := l.namespace("namespace")
-	if err != nil {
-		return nil, err
-	}
-	pkAlt, hasPkAlt, err := l.str("pubKey")
-	if err != nil {
-		return nil, err
-	}
-	pk, hasPk, err := l.str("pubkey")
-	if err != nil {
-		return nil, err
-	}
-	if err := l.readAuth(&a, "pubkey_ed25519"); err != nil {
-		return nil, err
-	}
-	sigTs, hasSigTs, err := l.timestamp("sig_timestamp")
-	if err != nil {
-		return nil, err
-	}
-	if err := l.readAuth(&a, "signature", "subaccount", "subaccount_sig"); err != nil {
-		return nil, err
-	}
-	ts, hasTs, err := l.stringified("timestamp", true)
-	if err != nil {
-		return nil, err
-	}
-	ttl, hasTTL, err := l.stringified("ttl", false)
-	if err != nil {
-		return nil, err
+	data, hasData := l.str("data")
+	expiry, hasExpiry := l.timestamp("expiry")
+	ns, hasNs := l.namespace("namespace")
+	pkAlt, hasPkAlt := l.str("pubKey")
+	pk, hasPk := l.str("pubkey")
+	l.auth(&a, "pubkey_ed25519")
+	sigTs, hasSigTs := l.timestamp("sig_timestamp")
+	l.auth(&a, "signature", "subaccount", "subaccount_sig")
+	ts, hasTs := l.stringified("timestamp", true)
+	ttl, hasTTL := l.stringified("ttl", false)
+	if l.err != nil {
+		return nil, l.err
 	}
 	if !hasTs {
 		return nil, missing("timestamp")
@@ -460,14 +461,13 @@ func (l loader) store() (*Store, *Error) {
 	case !hasExpiry && !hasTTL:
 		return nil, invalid("ttl", "Required field 'expiry' or 'ttl' missing")
 	}
-	r.Timestamp = ts
+	r := &Store{Timestamp: ts, Expiry: expiry}
 	if hasTTL {
 		r.TTL, r.HasTTL = ttl, true
 		r.Expiry = ts + ttl
-	} else {
-		r.Expiry = expiry
 	}
-	if pk, err = pickPubkey(pk, hasPk, pkAlt, hasPkAlt); err != nil {
+	pk, err := pickPubkey(pk, hasPk, pkAlt, hasPkAlt)
+	if err != nil {
 		return nil, err
 	}
 	if hasNs {
@@ -506,43 +506,23 @@ func (l loader) store() (*Store, *Error) {
 	return r, nil
 }
 
-func (l loader) retrieve() (*Retrieve, *Error) {
+func (l *loader) retrieve() (*Retrieve, *Error) {
 	var a authFields
-	r := &Retrieve{}
-	lastHashAlt, hasLastHashAlt, err := l.str("lastHash")
+	lastHashAlt, hasLastHashAlt := l.str("lastHash")
+	lastHash, hasLastHash := l.str("last_hash")
+	maxCount := l.integer("max_count")
+	maxSize := l.integer("max_size")
+	ns, hasNs := l.namespace("namespace")
+	pkAlt, hasPkAlt := l.str("pubKey")
+	pk, hasPk := l.str("pubkey")
+	l.auth(&a, "pubkey_ed25519", "signature", "subaccount", "subaccount_sig")
+	ts, hasTs := l.timestamp("timestamp")
+	if l.err != nil {
+		return nil, l.err
+	}
+	r := &Retrieve{MaxCount: maxCount, MaxSize: maxSize}
+	pk, err := pickPubkey(pk, hasPk, pkAlt, hasPkAlt)
 	if err != nil {
-		return nil, err
-	}
-	lastHash, hasLastHash, err := l.str("last_hash")
-	if err != nil {
-		return nil, err
-	}
-	if r.MaxCount, err = l.integer("max_count"); err != nil {
-		return nil, err
-	}
-	if r.MaxSize, err = l.integer("max_size"); err != nil {
-		return nil, err
-	}
-	ns, hasNs, err := l.namespace("namespace")
-	if err != nil {
-		return nil, err
-	}
-	pkAlt, hasPkAlt, err := l.str("pubKey")
-	if err != nil {
-		return nil, err
-	}
-	pk, hasPk, err := l.str("pubkey")
-	if err != nil {
-		return nil, err
-	}
-	if err := l.readAuth(&a, "pubkey_ed25519", "signature", "subaccount", "subaccount_sig"); err != nil {
-		return nil, err
-	}
-	ts, hasTs, err := l.timestamp("timestamp")
-	if err != nil {
-		return nil, err
-	}
-	if pk, err = pickPubkey(pk, hasPk, pkAlt, hasPkAlt); err != nil {
 		return nil, err
 	}
 	if a.hasPubkeyEd || a.hasSignature || hasTs || (hasNs && !ns.NoAuthRetrieve()) {
@@ -601,26 +581,18 @@ func checkHashes(msgs []string) *Error {
 	return nil
 }
 
-func (l loader) delete() (*Delete, *Error) {
+func (l *loader) delete() (*Delete, *Error) {
 	var a authFields
-	r := &Delete{}
-	msgs, hasMsgs, err := l.strings("messages")
-	if err != nil {
-		return nil, err
+	msgs, hasMsgs := l.strings("messages")
+	pk, hasPk := l.str("pubkey")
+	l.auth(&a, "pubkey_ed25519")
+	required := l.boolean("required")
+	l.auth(&a, "signature", "subaccount", "subaccount_sig")
+	if l.err != nil {
+		return nil, l.err
 	}
-	pk, hasPk, err := l.str("pubkey")
-	if err != nil {
-		return nil, err
-	}
-	if err := l.readAuth(&a, "pubkey_ed25519"); err != nil {
-		return nil, err
-	}
-	if r.Required, err = l.boolean("required"); err != nil {
-		return nil, err
-	}
-	if err := l.readAuth(&a, "signature", "subaccount", "subaccount_sig"); err != nil {
-		return nil, err
-	}
+	r := &Delete{Required: required}
+	var err *Error
 	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
 		return nil, err
 	}
@@ -634,57 +606,38 @@ func (l loader) delete() (*Delete, *Error) {
 	return r, nil
 }
 
-// readNsPubkeyAuth reads the fields delete_all, delete_before and expire_all share after their
-// leading timestamp field: namespace, pubkey, pubkey_ed25519, signature, subaccount(_sig).
-func (l loader) readNsPubkeyAuth(a *authFields) (NamespaceSel, []byte, bool, *Error) {
-	ns, err := l.namespaceSel("namespace")
-	if err != nil {
-		return ns, nil, false, err
-	}
-	pk, hasPk, err := l.str("pubkey")
-	if err != nil {
-		return ns, nil, false, err
-	}
-	if err := l.readAuth(a, "pubkey_ed25519", "signature", "subaccount", "subaccount_sig"); err != nil {
-		return ns, nil, false, err
-	}
-	return ns, pk, hasPk, nil
-}
-
 // nsSignedAt reads what delete_all, delete_before and expire_all share: a namespace, the signed
 // account and one timestamp field. The server reads keys in alphabetical order, so a field that
 // sorts before "namespace" (before, expiry) is read, and fails, first; "timestamp" is read last.
 // A missing timestamp is reported only after the signature fields have been checked.
-func (l loader) nsSignedAt(field string) (ns NamespaceSel, pk Pubkey, auth Auth, at int64, err *Error) {
+func (l *loader) nsSignedAt(name string) (ns NamespaceSel, pk Pubkey, auth Auth, at int64, err *Error) {
 	var (
 		a     authFields
 		hasAt bool
 	)
-	first := field < "namespace"
+	first := name < "namespace"
 	if first {
-		if at, hasAt, err = l.timestamp(field); err != nil {
-			return
-		}
+		at, hasAt = l.timestamp(name)
 	}
-	ns, pkStr, hasPk, err := l.readNsPubkeyAuth(&a)
-	if err != nil {
-		return
-	}
+	ns = l.namespaceSel("namespace")
+	pkStr, hasPk := l.str("pubkey")
+	l.auth(&a, "pubkey_ed25519", "signature", "subaccount", "subaccount_sig")
 	if !first {
-		if at, hasAt, err = l.timestamp(field); err != nil {
-			return
-		}
+		at, hasAt = l.timestamp(name)
+	}
+	if l.err != nil {
+		return ns, pk, auth, at, l.err
 	}
 	if pk, auth, err = loadSigned(pkStr, hasPk, &a); err != nil {
 		return
 	}
 	if !hasAt {
-		err = missing(field)
+		err = missing(name)
 	}
 	return
 }
 
-func (l loader) deleteAll() (*DeleteAll, *Error) {
+func (l *loader) deleteAll() (*DeleteAll, *Error) {
 	ns, pk, auth, ts, err := l.nsSignedAt("timestamp")
 	if err != nil {
 		return nil, err
@@ -692,7 +645,7 @@ func (l loader) deleteAll() (*DeleteAll, *Error) {
 	return &DeleteAll{Pubkey: pk, Namespace: ns, Timestamp: ts, Auth: auth}, nil
 }
 
-func (l loader) deleteBefore() (*DeleteBefore, *Error) {
+func (l *loader) deleteBefore() (*DeleteBefore, *Error) {
 	ns, pk, auth, before, err := l.nsSignedAt("before")
 	if err != nil {
 		return nil, err
@@ -700,7 +653,7 @@ func (l loader) deleteBefore() (*DeleteBefore, *Error) {
 	return &DeleteBefore{Pubkey: pk, Namespace: ns, Before: before, Auth: auth}, nil
 }
 
-func (l loader) expireAll() (*ExpireAll, *Error) {
+func (l *loader) expireAll() (*ExpireAll, *Error) {
 	ns, pk, auth, expiry, err := l.nsSignedAt("expiry")
 	if err != nil {
 		return nil, err
@@ -708,35 +661,20 @@ func (l loader) expireAll() (*ExpireAll, *Error) {
 	return &ExpireAll{Pubkey: pk, Namespace: ns, Expiry: expiry, Auth: auth}, nil
 }
 
-func (l loader) expire() (*Expire, *Error) {
+func (l *loader) expire() (*Expire, *Error) {
 	var a authFields
+	expiries, hasExpiries := l.timestamps("expiry")
+	extend := l.boolean("extend")
+	msgs, hasMsgs := l.strings("messages")
+	pk, hasPk := l.str("pubkey")
+	l.auth(&a, "pubkey_ed25519")
+	shorten := l.boolean("shorten")
+	l.auth(&a, "signature", "subaccount", "subaccount_sig")
+	if l.err != nil {
+		return nil, l.err
+	}
 	r := &Expire{}
-	expiries, hasExpiries, err := l.timestamps("expiry")
-	if err != nil {
-		return nil, err
-	}
-	extend, err := l.boolean("extend")
-	if err != nil {
-		return nil, err
-	}
-	msgs, hasMsgs, err := l.strings("messages")
-	if err != nil {
-		return nil, err
-	}
-	pk, hasPk, err := l.str("pubkey")
-	if err != nil {
-		return nil, err
-	}
-	if err := l.readAuth(&a, "pubkey_ed25519"); err != nil {
-		return nil, err
-	}
-	shorten, err := l.boolean("shorten")
-	if err != nil {
-		return nil, err
-	}
-	if err := l.readAuth(&a, "signature", "subaccount", "subaccount_sig"); err != nil {
-		return nil, err
-	}
+	var err *Error
 	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
 		return nil, err
 	}
@@ -768,24 +706,17 @@ func (l loader) expire() (*Expire, *Error) {
 	return r, nil
 }
 
-func (l loader) getExpiries() (*GetExpiries, *Error) {
+func (l *loader) getExpiries() (*GetExpiries, *Error) {
 	var a authFields
+	msgs, hasMsgs := l.strings("messages")
+	pk, hasPk := l.str("pubkey")
+	l.auth(&a, "pubkey_ed25519", "signature", "subaccount", "subaccount_sig")
+	ts, hasTs := l.timestamp("timestamp")
+	if l.err != nil {
+		return nil, l.err
+	}
 	r := &GetExpiries{}
-	msgs, hasMsgs, err := l.strings("messages")
-	if err != nil {
-		return nil, err
-	}
-	pk, hasPk, err := l.str("pubkey")
-	if err != nil {
-		return nil, err
-	}
-	if err := l.readAuth(&a, "pubkey_ed25519", "signature", "subaccount", "subaccount_sig"); err != nil {
-		return nil, err
-	}
-	ts, hasTs, err := l.timestamp("timestamp")
-	if err != nil {
-		return nil, err
-	}
+	var err *Error
 	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
 		return nil, err
 	}
@@ -800,16 +731,14 @@ func (l loader) getExpiries() (*GetExpiries, *Error) {
 	return r, nil
 }
 
-func (l loader) getSwarm() (*GetSwarm, *Error) {
-	pkAlt, hasPkAlt, err := l.str("pubKey")
-	if err != nil {
-		return nil, err
+func (l *loader) getSwarm() (*GetSwarm, *Error) {
+	pkAlt, hasPkAlt := l.str("pubKey")
+	pk, hasPk := l.str("pubkey")
+	if l.err != nil {
+		return nil, l.err
 	}
-	pk, hasPk, err := l.str("pubkey")
+	pk, err := pickPubkey(pk, hasPk, pkAlt, hasPkAlt)
 	if err != nil {
-		return nil, err
-	}
-	if pk, err = pickPubkey(pk, hasPk, pkAlt, hasPkAlt); err != nil {
 		return nil, err
 	}
 	r := &GetSwarm{}
@@ -819,10 +748,11 @@ func (l loader) getSwarm() (*GetSwarm, *Error) {
 	return r, nil
 }
 
-func (l loader) oxend() (*OxendRequest, *Error) {
-	ep, hasEp, err := l.str("endpoint")
-	if err != nil {
-		return nil, err
+func (l *loader) oxend() (*OxendRequest, *Error) {
+	ep, hasEp := l.str("endpoint")
+	params, hasParams := l.get("params")
+	if l.err != nil {
+		return nil, l.err
 	}
 	if !hasEp {
 		return nil, missing("endpoint")
@@ -832,31 +762,31 @@ func (l loader) oxend() (*OxendRequest, *Error) {
 		return nil, invalid("endpoint", "Invalid oxend endpoint '%s'", ep)
 	}
 	r := &OxendRequest{Endpoint: string(ep)}
-	if p, ok := l.obj.field("params"); ok {
-		r.Params = append([]byte(nil), p.raw...)
+	if hasParams {
+		r.Params = append([]byte(nil), params.Raw...)
 	}
 	return r, nil
 }
 
-func (l loader) batch(sequence bool) (*Batch, *Error) {
-	reqs, ok := l.obj.member("requests")
-	if !ok || reqs.kind != jArray || len(reqs.elems) == 0 {
+func (l *loader) batch(sequence bool) (*Batch, *Error) {
+	reqs, ok := l.obj.Member("requests")
+	if !ok || reqs.Kind != wirejson.Array || len(reqs.Elems) == 0 {
 		return nil, invalid("requests", `Invalid batch request: no valid "requests" field`)
 	}
-	if len(reqs.elems) > MaxBatch {
+	if len(reqs.Elems) > MaxBatch {
 		return nil, invalid("requests", "Invalid batch request: subrequest limit exceeded")
 	}
-	b := &Batch{Sequence: sequence, Requests: make([]Request, 0, len(reqs.elems))}
-	for _, e := range reqs.elems {
-		if e.kind != jObject {
+	b := &Batch{Sequence: sequence, Requests: make([]Request, 0, len(reqs.Elems))}
+	for _, e := range reqs.Elems {
+		if e.Kind != wirejson.Object {
 			return nil, invalid("requests", "Invalid batch request: requests must be objects")
 		}
-		m, okM := e.member("method")
-		p, okP := e.member("params")
-		if !okM || !okP || m.kind != jString || p.kind != jObject {
+		m, okM := e.Member("method")
+		p, okP := e.Member("params")
+		if !okM || !okP || m.Kind != wirejson.String || p.Kind != wirejson.Object {
 			return nil, invalid("requests", "Invalid batch request: subrequests must have method/params keys")
 		}
-		method := m.strBytes()
+		method := m.Bytes()
 		switch string(method) {
 		case MethodBatch, MethodSequence, "ifelse":
 			if string(method) != "ifelse" {

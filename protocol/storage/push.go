@@ -1,6 +1,6 @@
 package storage
 
-import "github.com/sessionsim/sessionsim/protocol/message/bencode"
+import "github.com/sessionsim/sessionsim/protocol/bencode"
 
 // Swarm-change pushes (sn.data): one bencoded list holding a list per message of the account
 // (33 bytes), the hash, the timestamp and expiry in ms, the data and the namespace. The

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/wirejson"
 )
 
 // Responses. Encoders write the bodies a real node writes; decoders read them on the client
@@ -149,11 +150,7 @@ func appendSwarm[T any](w *objWriter, entries []SwarmEntry[T], self string, ownT
 
 func (w *objWriter) hf(h HF) {
 	w.key("hf")
-	w.b = append(w.b, '[')
-	w.b = appendInt(w.b, int64(h[0]))
-	w.b = append(w.b, ',')
-	w.b = appendInt(w.b, int64(h[1]))
-	w.b = append(w.b, ']')
+	w.b = appendArray(w.b, h[:], appendInteger)
 }
 
 // StoreResult is one member's outcome of a store.
@@ -314,7 +311,7 @@ func NewExpireAllResult(s cryptomode.Suite, node ed25519.PrivateKey, req *Expire
 func (r *HashesResult) appendHashes(w *objWriter, key string) {
 	w.key(key)
 	if !r.AllNS {
-		w.b = appendStringArray(w.b, r.Hashes)
+		w.b = appendArray(w.b, r.Hashes, appendJSONString)
 		return
 	}
 	groups := slices.Clone(r.ByNamespace)
@@ -327,7 +324,7 @@ func (r *HashesResult) appendHashes(w *objWriter, key string) {
 		w.b = append(w.b, '"')
 		w.b = strconv.AppendInt(w.b, int64(g.Namespace), 10)
 		w.b = append(w.b, '"', ':')
-		w.b = appendStringArray(w.b, g.Hashes)
+		w.b = appendArray(w.b, g.Hashes, appendJSONString)
 	}
 	w.b = append(w.b, '}')
 }
@@ -425,7 +422,7 @@ func AppendExpireResponse(dst []byte, r *SwarmResponse[ExpireResult]) []byte {
 		v := newObj(dst)
 		v.key("expiry")
 		if e.Result.Multi {
-			v.b = appendIntArray(v.b, e.Result.Expiries)
+			v.b = appendArray(v.b, e.Result.Expiries, appendInt)
 		} else if len(e.Result.Expiries) > 0 {
 			v.b = appendInt(v.b, e.Result.Expiries[0])
 		} else {
@@ -465,20 +462,14 @@ func (r *RetrieveResponse) Append(dst []byte) []byte {
 	w := newObj(dst)
 	w.hf(r.HF)
 	w.key("messages")
-	w.b = append(w.b, '[')
-	for i := range r.Messages {
-		m := &r.Messages[i]
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
-		v := newObj(w.b)
+	w.b = appendArray(w.b, r.Messages, func(b []byte, m RetrievedMessage) []byte {
+		v := newObj(b)
 		v.b64("data", m.Data)
 		v.int("expiration", m.Expiry)
 		v.str("hash", m.Hash)
 		v.int("timestamp", m.Timestamp)
-		w.b = v.end()
-	}
-	w.b = append(w.b, ']')
+		return v.end()
+	})
 	w.boolean("more", r.More)
 	w.int("t", r.T)
 	return w.end()
@@ -513,13 +504,8 @@ func (r *SwarmInfoResponse) Append(dst []byte) []byte {
 	w := newObj(dst)
 	w.hf(r.HF)
 	w.key("snodes")
-	w.b = append(w.b, '[')
-	for i := range r.Snodes {
-		sn := &r.Snodes[i]
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
-		v := newObj(w.b)
+	w.b = appendArray(w.b, r.Snodes, func(b []byte, sn SnodeInfo) []byte {
+		v := newObj(b)
 		v.key("address")
 		v.b = append(v.b, '"')
 		v.b = appendBase32z(v.b, sn.PubkeyLegacy[:])
@@ -535,9 +521,8 @@ func (r *SwarmInfoResponse) Append(dst []byte) []byte {
 		v.b = appendHexString(v.b, sn.PubkeyLegacy[:])
 		v.key("pubkey_x25519")
 		v.b = appendHexString(v.b, sn.PubkeyX25519[:])
-		w.b = v.end()
-	}
-	w.b = append(w.b, ']')
+		return v.end()
+	})
 	w.key("swarm")
 	w.b = append(w.b, '"')
 	w.b = strconv.AppendUint(w.b, r.SwarmID, 16)
@@ -561,7 +546,7 @@ func (r *InfoResponse) Append(dst []byte) []byte {
 	w.int("t", r.T)
 	w.int("timestamp", r.Timestamp)
 	w.key("version")
-	w.b = appendIntArray(w.b, []int64{int64(r.Version[0]), int64(r.Version[1]), int64(r.Version[2])})
+	w.b = appendArray(w.b, r.Version[:], appendInteger)
 	return w.end()
 }
 
@@ -644,11 +629,11 @@ func ErrorBody(err error) (int, []byte) {
 
 // Text returns the refusal text when the body is a JSON string.
 func (s SubResult) Text() (string, bool) {
-	v, err := parseJSON(s.Body)
-	if err != nil || v.kind != jString {
+	v, err := wirejson.Parse(s.Body)
+	if err != nil || v.Kind != wirejson.String {
 		return "", false
 	}
-	return v.str(), true
+	return v.Text(), true
 }
 
 // OK reports a 2xx code.

@@ -13,23 +13,25 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/protocol/wirejson"
 )
 
 // requireSortedKeys walks a JSON document and checks that every object's keys are strictly
 // ascending byte strings, which is how the server's JSON library writes them.
 func requireSortedKeys(t *testing.T, doc []byte) {
 	t.Helper()
-	v, err := parseJSON(doc)
+	v, err := wirejson.Parse(doc)
 	require.NoError(t, err, "%s", doc)
-	var walk func(v jvalue)
-	walk = func(v jvalue) {
-		for i, m := range v.members {
+	var walk func(v wirejson.Value)
+	walk = func(v wirejson.Value) {
+		for i, m := range v.Members {
 			if i > 0 {
-				require.Less(t, string(v.members[i-1].key), string(m.key), "keys out of order in %s", v.raw)
+				require.Less(t, string(v.Members[i-1].Key), string(m.Key), "keys out of order in %s", v.Raw)
 			}
-			walk(m.val)
+			walk(m.Value)
 		}
-		for _, e := range v.elems {
+		for _, e := range v.Elems {
 			walk(e)
 		}
 	}

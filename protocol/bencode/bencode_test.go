@@ -10,30 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// encode writes a decoded value back, for round-trip checks.
-func encode(b []byte, v Value) []byte {
-	switch v.Kind {
-	case Int:
-		return AppendInt(b, v.Int)
-	case String:
-		return AppendString(b, v.Str)
-	case List:
-		b = append(b, 'l')
-		for _, x := range v.List {
-			b = encode(b, x)
-		}
-		return append(b, 'e')
-	case Dict:
-		b = append(b, 'd')
-		for _, e := range v.Dict {
-			b = AppendString(b, e.Key)
-			b = encode(b, e.Value)
-		}
-		return append(b, 'e')
-	}
-	return b
-}
-
 func TestDecodeValid(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -57,9 +33,44 @@ func TestDecodeValid(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.kind, v.Kind)
 			assert.Equal(t, tt.used, n)
-			assert.Equal(t, tt.in[:n], string(encode(nil, v)))
+			assert.Equal(t, tt.in[:n], string(AppendValue(nil, v)))
 		})
 	}
+}
+
+func str(s string) Value { return Value{Kind: String, Str: []byte(s)} }
+
+func TestRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		v    Value
+		want string
+	}{
+		{"zero", Value{Kind: Int}, "i0e"},
+		{"negative", Value{Kind: Int, Int: -7}, "i-7e"},
+		{"min int", Value{Kind: Int, Int: math.MinInt64}, "i-9223372036854775808e"},
+		{"empty string", str(""), "0:"},
+		{"binary string", str("\x00e:\xff"), "4:\x00e:\xff"},
+		{"empty list", Value{Kind: List}, "le"},
+		{"empty dict", Value{Kind: Dict}, "de"},
+		{"list", Value{Kind: List, List: []Value{{Kind: Int, Int: 1}, str("ab"), {Kind: List}}}, "li1e2:ablee"},
+		{"dict", Value{Kind: Dict, Dict: []Entry{
+			{Key: []byte(""), Value: Value{Kind: Int, Int: 1}},
+			{Key: []byte("a"), Value: Value{Kind: Dict, Dict: []Entry{{Key: []byte("x"), Value: str("y")}}}},
+			{Key: []byte("ab"), Value: Value{Kind: List, List: []Value{str("")}}},
+		}}, "d0:i1e1:ad1:x1:ye2:abl0:ee"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			enc := AppendValue([]byte("prefix"), tt.v)
+			require.Equal(t, "prefix"+tt.want, string(enc))
+			got, n, err := Decode(enc[len("prefix"):])
+			require.NoError(t, err)
+			assert.Equal(t, len(tt.want), n)
+			assert.Equal(t, tt.v, got)
+		})
+	}
+	assert.Panics(t, func() { AppendValue(nil, Value{}) }, "a value of no kind has no encoding")
 }
 
 func TestDecodeGet(t *testing.T) {
@@ -143,7 +154,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("consumed %d of %d bytes", n, len(b))
 		}
 		// The decoder accepts only canonical encodings, so re-encoding gives the same bytes.
-		if got := encode(nil, v); !bytes.Equal(got, b[:n]) {
+		if got := AppendValue(nil, v); !bytes.Equal(got, b[:n]) {
 			t.Fatalf("re-encoding %q gave %q", b[:n], got)
 		}
 	})

@@ -1,10 +1,15 @@
-// Package bencode reads and writes the bencoding ("bt" format) that new-group messages are
-// wrapped in: integers i<n>e, byte strings <len>:<bytes>, lists l...e and dictionaries d...e
-// with keys in ascending byte order.
+// Package bencode reads and writes the bencoding ("bt" format) of the Session wire formats: the
+// dict relays pass between onion hops, the lists of v4 onion requests and responses, the
+// plaintext of new-group messages and the swarm-forwarded storage requests (whose sizes are
+// computed with StringLen and IntLen). Values are integers i<n>e, byte strings <len>:<bytes>,
+// lists l...e and dictionaries d...e with keys in ascending byte order.
 //
-// The decoder is strict (canonical integers and lengths, strictly ascending unique dictionary
-// keys, bounded nesting), because readers of the format (oxenc's bt_dict_consumer) look keys up
-// by walking them in order and would silently miss keys in any other order.
+// There is one decoder, Decode, and it is strict (canonical integers and lengths, strictly
+// ascending unique dictionary keys at every level, at most MaxDepth levels of nesting), because
+// readers of the format (oxenc's bt_dict_consumer) look keys up by walking them in order and would
+// silently miss keys in any other order. Writers append to a byte slice: AppendInt and
+// AppendString for the fixed layouts the protocol writes field by field, AppendValue for a whole
+// decoded value.
 package bencode
 
 import (
@@ -221,6 +226,31 @@ func (d *decoder) str() ([]byte, error) {
 	s := d.buf[d.off : d.off+int(n) : d.off+int(n)]
 	d.off += int(n)
 	return s, nil
+}
+
+// AppendValue appends v's encoding. Dict entries are written in the order given; Decode returns
+// them in the ascending order the format requires.
+func AppendValue(b []byte, v Value) []byte {
+	switch v.Kind {
+	case Int:
+		return AppendInt(b, v.Int)
+	case String:
+		return AppendString(b, v.Str)
+	case List:
+		b = append(b, 'l')
+		for _, x := range v.List {
+			b = AppendValue(b, x)
+		}
+		return append(b, 'e')
+	case Dict:
+		b = append(b, 'd')
+		for _, e := range v.Dict {
+			b = AppendString(b, e.Key)
+			b = AppendValue(b, e.Value)
+		}
+		return append(b, 'e')
+	}
+	panic(fmt.Sprintf("bencode: appending a value of %v", v.Kind))
 }
 
 // AppendInt appends i<n>e.
