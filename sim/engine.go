@@ -15,8 +15,8 @@
 // The engine is built for worlds of ~100,000 actors, where time goes into memory latency rather
 // than arithmetic. Per-event work allocates nothing in steady state: events are 24-byte values
 // in a calendar queue (queue.go), timers and calls live in pooled records named by slot and
-// generation, call deadlines wait in per-duration FIFO lanes because most are cancelled
-// (lane.go), and the loop prefetches what the next events will touch.
+// generation, and call deadlines wait in per-duration FIFO lanes because most are cancelled
+// (lane.go).
 package sim
 
 import (
@@ -25,7 +25,6 @@ import (
 	"math"
 	"net/netip"
 	"time"
-	"unsafe"
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/netem"
@@ -373,7 +372,6 @@ func (e *Engine) Run() {
 
 func (e *Engine) step() {
 	ev := e.q.pop()
-	e.prefetchAhead()
 	e.now = ev.at
 	slot := ev.slot()
 	switch ev.kind() {
@@ -394,75 +392,6 @@ func (e *Engine) step() {
 		e.progEvents = e.stats.Events + e.cfg.ProgressEvents
 		e.progAt = e.now + int64(e.cfg.ProgressInterval)
 		e.cfg.Progress(Progress{Now: unixTime(e.now), Elapsed: time.Duration(e.now - e.epoch), Events: e.stats.Events})
-	}
-}
-
-// prefetchAhead starts loading what the next events will read, while this one runs, in three
-// stages: the record of the third event from now; the actor, callback and host behind the
-// second, whose record the previous step asked for; and, for the next one, the actor object a
-// request is handed to and the network stream of the host that will send. A simulation of many
-// actors is bound by memory latency, and these loads would otherwise each stall the event that
-// needs them.
-func (e *Engine) prefetchAhead() {
-	q := e.q
-	run, pos := q.run, q.pos
-	if pos+2 < len(run) {
-		e.prefetchRecord(&run[pos+2])
-	}
-	if pos+1 < len(run) {
-		ev := &run[pos+1]
-		switch ev.kind() {
-		case kindTimer:
-			rec := &e.timers[ev.slot()]
-			prefetch(unsafe.Pointer(rec.owner))
-			prefetch(*(*unsafe.Pointer)(unsafe.Pointer(&rec.f)))
-		case kindRequest:
-			c := e.call(ev.slot())
-			prefetch(unsafe.Pointer(c.callee))
-			if int(c.calleeHost) < len(e.hosts) {
-				prefetch(unsafe.Pointer(&e.hosts[c.calleeHost]))
-			}
-		case kindResponse, kindTimeout, kindFail:
-			c := e.call(ev.slot())
-			prefetch(unsafe.Pointer(c.caller))
-			prefetch(*(*unsafe.Pointer)(unsafe.Pointer(&c.done)))
-		}
-	}
-	if pos < len(run) {
-		switch ev := &run[pos]; ev.kind() {
-		case kindRequest:
-			c := e.call(ev.slot())
-			if callee := c.callee; callee != nil {
-				// The data word of the actor interface points at the actor.
-				prefetch((*[2]unsafe.Pointer)(unsafe.Pointer(&callee.a))[1])
-			}
-			if int(c.calleeHost) < len(e.hosts) {
-				prefetch(unsafe.Pointer(e.hosts[c.calleeHost].rng))
-			}
-		case kindTimer:
-			// A timer often sends: its actor's host record.
-			if owner := e.timers[ev.slot()].owner; owner != nil && int(owner.host) < len(e.hosts) {
-				prefetch(unsafe.Pointer(&e.hosts[owner.host]))
-			}
-		}
-	}
-}
-
-func (e *Engine) prefetchRecord(ev *event) {
-	switch ev.kind() {
-	case kindTimer:
-		if int(ev.slot()) < len(e.timers) {
-			prefetch(unsafe.Pointer(&e.timers[ev.slot()]))
-		}
-	case kindRequest:
-		c := e.call(ev.slot())
-		prefetch(unsafe.Pointer(c))
-		prefetch(unsafe.Pointer(&c.from))
-		prefetch(unsafe.Pointer(&c.resp)) // Respond writes it
-	case kindResponse, kindTimeout, kindFail:
-		c := e.call(ev.slot())
-		prefetch(unsafe.Pointer(c))
-		prefetch(unsafe.Pointer(&c.resp))
 	}
 }
 

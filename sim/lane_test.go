@@ -96,7 +96,7 @@ func TestTimeoutOrderWithWork(t *testing.T) {
 }
 
 // The records are laid out so that an event touches as few cache lines as possible; this pins
-// the layout the prefetching relies on.
+// that layout.
 func TestRecordLayout(t *testing.T) {
 	var c callRec
 	assert.Equal(t, uintptr(192), unsafe.Sizeof(c), "three cache lines")
