@@ -148,7 +148,7 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 		return
 	}
 	c.callee, c.calleeHost = callee, callee.host
-	if e.net != nil && !e.net.ReachableNs(a.host, callee.host, t) {
+	if e.net != nil && !e.net.Reachable(a.host, callee.host, t) {
 		e.fail(c, to, min(t+e.rtt(a.host, callee.host), deadline), "a network partition separates the hosts")
 		return
 	}
@@ -171,14 +171,14 @@ func (e *Engine) rtt(from, to HostID) int64 {
 	if e.net == nil {
 		return 2 * e.latency
 	}
-	return int64(e.net.BaseRTT(from, to))
+	return int64(e.net.RTT(from, to))
 }
 
 func (e *Engine) transit(from, to HostID, size int, t int64) (int64, bool) {
 	if e.net == nil {
 		return t + e.latency, true
 	}
-	return e.net.TransitNs(from, to, size, t, &e.hosts[from].rng.r)
+	return e.net.Transit(from, to, size, t, &e.hosts[from].rng.r)
 }
 
 func (e *Engine) deliverRequest(c *callRec) {

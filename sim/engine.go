@@ -8,9 +8,10 @@
 //
 // An actor's Env is its view of the engine. Within one callback, Now starts at the event's time and
 // moves forward only through Work, which queues on the host's cores: what the actor does after
-// Work (send, reply, set a timer) happens when the work is done. Messages cross the network model
-// (package netem): a Call's request and its response each take a Transit, and Call's done runs
-// exactly once, with the response, ErrTimeout or ErrUnreachable (wrapped in a *CallError).
+// Work (send, reply, set a timer) happens when the work is done. Messages cross the link model, a
+// Network the engine is given (or an ideal network of fixed latency): a Call's request and its
+// response each take a Transit, and Call's done runs exactly once, with the response, ErrTimeout
+// or ErrUnreachable (wrapped in a *CallError).
 //
 // The engine is built for worlds of ~100,000 actors, where time goes into memory latency rather
 // than arithmetic. Per-event work allocates nothing in steady state: events are 24-byte values
@@ -20,14 +21,12 @@
 package sim
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"net/netip"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
-	"github.com/sessionsim/sessionsim/netem"
 )
 
 // DefaultEpoch is where virtual time starts unless Config.Epoch says otherwise.
@@ -39,9 +38,9 @@ type Config struct {
 	Seed uint64
 	// Epoch is the virtual time the run starts at. Default: DefaultEpoch (2025-01-01T00:00:00Z).
 	Epoch time.Time
-	// Network is the link model messages cross. It must have no hosts yet: the engine adds one
-	// per AddHost. Nil means an ideal network where every message takes Latency.
-	Network *netem.Network
+	// Network is the link model messages cross; the engine adds every host to it, in AddHost.
+	// Nil means an ideal network where every message takes Latency.
+	Network Network
 	// Latency is the one-way delay of every message when Network is nil. Zero is a valid value:
 	// messages then arrive at the instant they are sent, after the events already due then.
 	Latency time.Duration
@@ -104,7 +103,7 @@ type Stats struct {
 // goroutine that calls its Run methods.
 type Engine struct {
 	cfg     Config
-	net     *netem.Network
+	net     Network
 	latency int64
 	timeout time.Duration
 
@@ -177,9 +176,6 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.ProgressInterval == 0 {
 		cfg.ProgressInterval = DefaultProgressInterval
 	}
-	if cfg.Network != nil && cfg.Network.Len() > 0 {
-		return nil, errors.New("sim: the network already has hosts; give the engine an empty one and add hosts with AddHost")
-	}
 	e := &Engine{
 		cfg:     cfg,
 		net:     cfg.Network,
@@ -196,10 +192,6 @@ func New(cfg Config) (*Engine, error) {
 	e.progAt = e.now + int64(cfg.ProgressInterval)
 	return e, nil
 }
-
-// Network is the link model in use (nil for the ideal network), for scheduling partitions and
-// degradations.
-func (e *Engine) Network() *netem.Network { return e.net }
 
 // Seed is the run's seed.
 func (e *Engine) Seed() uint64 { return e.cfg.Seed }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/sim"
 )
 
@@ -162,12 +163,13 @@ func (h *demoHistogram) quantile(q float64) time.Duration {
 }
 
 func runDemo(out, errw io.Writer, actors int, duration time.Duration, seed uint64) error {
-	network, err := netem.New(netem.Config{})
+	links, err := simlink.New(netem.Config{})
 	if err != nil {
 		return err
 	}
+	network := links.Model()
 	bar := newDemoBar(errw, duration)
-	eng, err := sim.New(sim.Config{Seed: seed, Network: network, Progress: bar.update})
+	eng, err := sim.New(sim.Config{Seed: seed, Network: links, Progress: bar.update})
 	if err != nil {
 		return err
 	}
@@ -181,7 +183,7 @@ func runDemo(out, errw io.Writer, actors int, duration time.Duration, seed uint6
 	hosts := make([]sim.HostID, actors)
 	for i := range actors {
 		regions[i] = picker.Draw(place)
-		hosts[i], err = eng.AddHost(sim.HostConfig{Name: fmt.Sprintf("host-%d", i), Region: matrix.Name(regions[i]), Profile: netem.DataCentre, Cores: 2})
+		hosts[i], err = eng.AddHost(sim.HostConfig{Name: fmt.Sprintf("host-%d", i), Link: simlink.Host{Region: matrix.Name(regions[i]), Profile: netem.DataCentre}, Cores: 2})
 		if err != nil {
 			return err
 		}
