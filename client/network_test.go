@@ -14,6 +14,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/client"
 	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/node"
 	"github.com/sessionsim/sessionsim/node/store/memory"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
@@ -45,7 +46,7 @@ const netSeed = 7
 
 func newNetWorld(t testing.TB, nodes int, platforms []client.Platform, mode cryptomode.Mode) *netWorld {
 	t.Helper()
-	network, err := netem.New(netem.Config{})
+	network, err := simlink.New(netem.Config{})
 	require.NoError(t, err)
 	e, err := sim.New(sim.Config{Seed: netSeed, Network: network})
 	require.NoError(t, err)
@@ -55,7 +56,7 @@ func newNetWorld(t testing.TB, nodes int, platforms []client.Platform, mode cryp
 	})
 	suite := cryptomode.New(mode, cryptomode.DefaultCosts)
 
-	regHost, err := e.AddHost(sim.HostConfig{Name: "registry", Region: "eu-central-1", Profile: netem.DataCentre})
+	regHost, err := e.AddHost(sim.HostConfig{Name: "registry", Link: simlink.Host{Region: "eu-central-1", Profile: netem.DataCentre}})
 	require.NoError(t, err)
 	regAddr := netip.AddrPortFrom(e.HostIP(regHost), 22022)
 	w.seed = netip.AddrPortFrom(e.HostIP(regHost), 443)
@@ -72,7 +73,7 @@ func newNetWorld(t testing.TB, nodes int, platforms []client.Platform, mode cryp
 	// The nodes share the world's list index and key memo, as the world builder's do.
 	nodeConf := node.Config{Suite: suite, Registry: regAddr, Views: node.NewViews(), KeyMemo: identity.NewX25519Memo()}
 	for _, s := range specs {
-		h, err := e.AddHost(sim.HostConfig{Name: s.Name, IP: s.Addr.Addr(), Region: s.Region, Profile: netem.DataCentre})
+		h, err := e.AddHost(sim.HostConfig{Name: s.Name, IP: s.Addr.Addr(), Link: simlink.Host{Region: s.Region, Profile: netem.DataCentre}})
 		require.NoError(t, err)
 		n, err := node.New(nodeConf, s.Keys, memory.New(memory.Config{}))
 		require.NoError(t, err)
@@ -92,7 +93,7 @@ func newNetWorld(t testing.TB, nodes int, platforms []client.Platform, mode cryp
 			profile = netem.Mobile4G
 		}
 		name := fmt.Sprintf("client-%d", k)
-		h, err := e.AddHost(sim.HostConfig{Name: name, Region: "eu-west-1", Profile: profile})
+		h, err := e.AddHost(sim.HostConfig{Name: name, Link: simlink.Host{Region: "eu-west-1", Profile: profile}})
 		require.NoError(t, err)
 		cfg := client.DefaultConfig(p)
 		cfg.Seeds, cfg.Directory, cfg.Suite = []actor.Addr{w.seed}, dir, suite
@@ -257,7 +258,7 @@ func BenchmarkIdleClientOnEngine(b *testing.B) {
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
 		for k := range n {
-			h, err := w.e.AddHost(sim.HostConfig{Name: fmt.Sprintf("idle-%d", k), Region: "eu-west-1", Profile: netem.Broadband})
+			h, err := w.e.AddHost(sim.HostConfig{Name: fmt.Sprintf("idle-%d", k), Link: simlink.Host{Region: "eu-west-1", Profile: netem.Broadband}})
 			require.NoError(b, err)
 			cfg := client.DefaultConfig(client.Platform(k % 3))
 			cfg.Seeds, cfg.Directory, cfg.Suite = []actor.Addr{w.seed}, dir, suite

@@ -40,8 +40,7 @@ type Profile struct {
 	Loss float64
 }
 
-// Default access-link profiles. These are assumptions (typical figures), not measurements; see
-// the latency data README.
+// Default access-link profiles. These are assumptions (typical figures), not measurements.
 var (
 	// DataCentre is a service node in a data centre: gigabit both ways, half a millisecond to the
 	// backbone.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/node/store"
 	"github.com/sessionsim/sessionsim/node/store/memory"
 	"github.com/sessionsim/sessionsim/protocol/identity"
@@ -54,7 +55,7 @@ func newSimWorld(t testing.TB, nodes int, cfg Config, rcfg registry.Config) *sim
 // newSeededWorld is newSimWorld with its own seed for the engine, the registry and the plan.
 func newSeededWorld(t testing.TB, seed uint64, nodes int, cfg Config, rcfg registry.Config) *simWorld {
 	t.Helper()
-	network, err := netem.New(netem.Config{})
+	network, err := simlink.New(netem.Config{})
 	require.NoError(t, err)
 	e, err := sim.New(sim.Config{Seed: seed, Network: network})
 	require.NoError(t, err)
@@ -63,7 +64,7 @@ func newSeededWorld(t testing.TB, seed uint64, nodes int, cfg Config, rcfg regis
 	require.NoError(t, err)
 	w := &simWorld{t: t, e: e, reg: reg, cfg: cfg, nodes: map[[32]byte]*Node{}, addrs: map[[32]byte]actor.Addr{}, r: e.Stream("test"), seed: seed}
 
-	regHost, err := e.AddHost(sim.HostConfig{Name: "registry", Region: "eu-central-1", Profile: netem.DataCentre})
+	regHost, err := e.AddHost(sim.HostConfig{Name: "registry", Link: simlink.Host{Region: "eu-central-1", Profile: netem.DataCentre}})
 	require.NoError(t, err)
 	w.regAddr = netip.AddrPortFrom(e.HostIP(regHost), 22022)
 	w.cfg.Registry = w.regAddr
@@ -82,7 +83,7 @@ func newSeededWorld(t testing.TB, seed uint64, nodes int, cfg Config, rcfg regis
 	_, err = e.Spawn(regHost, w.regAddr.Port(), "registry", reg)
 	require.NoError(t, err)
 
-	ch, err := e.AddHost(sim.HostConfig{Name: "client", Region: "eu-west-1", Profile: netem.Broadband})
+	ch, err := e.AddHost(sim.HostConfig{Name: "client", Link: simlink.Host{Region: "eu-west-1", Profile: netem.Broadband}})
 	require.NoError(t, err)
 	w.client = &probe{}
 	_, err = e.Spawn(ch, 40000, "client", w.client)
@@ -100,7 +101,7 @@ func (w *simWorld) plan(n int) []placement.Spec {
 
 // spawn starts a node for s on a host of its own; list (may be nil) is given before it starts.
 func (w *simWorld) spawn(s placement.Spec, list *registry.List) {
-	h, err := w.e.AddHost(sim.HostConfig{Name: s.Name, IP: s.Addr.Addr(), Region: s.Region, Profile: netem.DataCentre})
+	h, err := w.e.AddHost(sim.HostConfig{Name: s.Name, IP: s.Addr.Addr(), Link: simlink.Host{Region: s.Region, Profile: netem.DataCentre}})
 	require.NoError(w.t, err)
 	n, err := New(w.cfg, s.Keys, memory.New(memory.Config{}))
 	require.NoError(w.t, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/sim"
 )
 
@@ -97,12 +98,12 @@ func TestDegradeFaults(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := faultWorld(t, func(s *Scenario) { s.Faults = []Fault{tc.fault} })
 			// A host of its own receives the probes, so no simulated traffic queues with them.
-			sink, err := w.eng.AddHost(sim.HostConfig{Name: "probe-sink", Region: "us-east-1", Profile: netem.DataCentre, Cores: 1})
+			sink, err := w.eng.AddHost(sim.HostConfig{Name: "probe-sink", Link: simlink.Host{Region: "us-east-1", Profile: netem.DataCentre}, Cores: 1})
 			require.NoError(t, err)
 			// probe sends 100 bytes from node i at t, with a fresh random stream so that only the
 			// links' state decides the outcome.
 			probe := func(i int, at time.Time) time.Duration {
-				arrive, ok := w.net.Transit(w.nodes[i].host, sink, 100, at, rand.New(rand.NewPCG(1, 2)))
+				arrive, ok := w.net.Transit(simlink.ID(w.nodes[i].host), simlink.ID(sink), 100, at, rand.New(rand.NewPCG(1, 2)))
 				if !ok {
 					return lost
 				}
@@ -149,14 +150,15 @@ func TestPartitionFaults(t *testing.T) {
 			for _, r := range tc.fault.Regions {
 				inside[r] = true
 			}
-			var in, out []sim.HostID
+			var in, out []netem.HostID
 			for h := range w.eng.Hosts() {
-				region, err := w.net.Region(sim.HostID(h))
+				id := simlink.ID(sim.HostID(h))
+				region, err := w.net.Region(id)
 				require.NoError(t, err)
 				if inside[w.matrix.Name(region)] {
-					in = append(in, sim.HostID(h))
+					in = append(in, id)
 				} else {
-					out = append(out, sim.HostID(h))
+					out = append(out, id)
 				}
 			}
 			require.NotEmpty(t, in)

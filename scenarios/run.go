@@ -9,6 +9,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/results"
 	"github.com/sessionsim/sessionsim/sim"
@@ -272,7 +273,7 @@ func (w *world) scheduleFaults() error {
 					until = at.Add(f.For)
 				}
 				for _, i := range w.pickNodes(f.Count, f.Fraction, f.Target) {
-					_ = w.net.Degrade(w.nodes[i].host, netem.Degradation{Start: at, End: until, Latency: f.AddedLatency, Loss: f.Loss})
+					_ = w.net.Degrade(simlink.ID(w.nodes[i].host), netem.Degradation{Start: at, End: until, Latency: f.AddedLatency, Loss: f.Loss})
 				}
 			})
 		case "offline":
@@ -294,9 +295,9 @@ func (w *world) scheduleFaults() error {
 			for _, r := range f.Regions {
 				inside[r] = true
 			}
-			var a, b []sim.HostID
+			var a, b []netem.HostID
 			for h := range w.eng.Hosts() {
-				id := sim.HostID(h)
+				id := simlink.ID(sim.HostID(h))
 				region, _ := w.net.Region(id)
 				if inside[w.matrix.Name(region)] {
 					a = append(a, id)

@@ -13,6 +13,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/client"
 	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/node"
 	"github.com/sessionsim/sessionsim/node/store/memory"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
@@ -101,10 +102,12 @@ func buildWorld(sc Scenario, progress func(sim.Progress)) (*world, error) {
 	}
 	w.suite = cryptomode.New(mode, cryptomode.DefaultCosts)
 
-	if w.net, err = netem.New(netem.Config{Matrix: w.matrix, SameRegionRTT: sc.Network.SameRegionRTT, PathJitter: sc.Network.Jitter}); err != nil {
+	links, err := simlink.New(netem.Config{Matrix: w.matrix, SameRegionRTT: sc.Network.SameRegionRTT, PathJitter: sc.Network.Jitter})
+	if err != nil {
 		return nil, fmt.Errorf("network model: %w", err)
 	}
-	if w.eng, err = sim.New(sim.Config{Seed: sc.Seed, Network: w.net, Cores: sc.Nodes.Cores, Progress: progress}); err != nil {
+	w.net = links.Model()
+	if w.eng, err = sim.New(sim.Config{Seed: sc.Seed, Network: links, Cores: sc.Nodes.Cores, Progress: progress}); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	w.epoch = w.eng.Now()
@@ -133,13 +136,13 @@ var seedProfile = netem.Profile{Name: "seed", Latency: netem.DataCentre.Latency,
 func (w *world) buildRegistry(nodeWeights []netem.RegionWeight) error {
 	byWeight := append([]netem.RegionWeight(nil), nodeWeights...)
 	sort.SliceStable(byWeight, func(i, j int) bool { return byWeight[i].Weight > byWeight[j].Weight })
-	regHost, err := w.eng.AddHost(sim.HostConfig{Name: "registry", Region: byWeight[0].Region, Profile: netem.DataCentre, Cores: 4})
+	regHost, err := w.eng.AddHost(sim.HostConfig{Name: "registry", Link: simlink.Host{Region: byWeight[0].Region, Profile: netem.DataCentre}, Cores: 4})
 	if err != nil {
 		return err
 	}
 	w.regAddr = netip.AddrPortFrom(w.eng.HostIP(regHost), registryPort)
 	for i := range w.sc.Registry.SeedNodes {
-		h, err := w.eng.AddHost(sim.HostConfig{Name: fmt.Sprintf("seed-%d", i+1), Region: byWeight[i%len(byWeight)].Region, Profile: seedProfile, Cores: 2})
+		h, err := w.eng.AddHost(sim.HostConfig{Name: fmt.Sprintf("seed-%d", i+1), Link: simlink.Host{Region: byWeight[i%len(byWeight)].Region, Profile: seedProfile}, Cores: 2})
 		if err != nil {
 			return err
 		}
@@ -185,7 +188,7 @@ func (w *world) planNodes(count int) ([]placement.Spec, error) {
 
 // addNodeHost creates the host of a planned node and registers the node.
 func (w *world) addNodeHost(spec placement.Spec) (*worldNode, error) {
-	h, err := w.eng.AddHost(sim.HostConfig{Name: spec.Name, IP: spec.Addr.Addr(), Region: spec.Region, Profile: netem.DataCentre, Cores: w.sc.Nodes.Cores})
+	h, err := w.eng.AddHost(sim.HostConfig{Name: spec.Name, IP: spec.Addr.Addr(), Link: simlink.Host{Region: spec.Region, Profile: netem.DataCentre}, Cores: w.sc.Nodes.Cores})
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", spec.Name, err)
 	}
@@ -278,7 +281,7 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		}
 		profile := platformProfile(pl)
 		region := w.matrix.Name(picker.Draw(place))
-		h, err := w.eng.AddHost(sim.HostConfig{Name: name, Region: region, Profile: profile, Cores: 4})
+		h, err := w.eng.AddHost(sim.HostConfig{Name: name, Link: simlink.Host{Region: region, Profile: profile}, Cores: 4})
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package sim
+package sim_test
 
 import (
 	"fmt"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/netem/simlink"
+	"github.com/sessionsim/sessionsim/sim"
 )
 
 // pingPong calls a random peer, waits for the answer, then sleeps a random 1-20 ms and again.
@@ -40,15 +42,20 @@ func (p *pingPong) Handle(_ actor.Addr, req actor.Request, r actor.Responder) {
 	r.Respond(actor.Response{Status: 200, Size: req.Size / 2})
 }
 
-// buildPingPong makes a world of n pingPong actors, one per host.
-func buildPingPong(b *testing.B, n int, network *netem.Network) *Engine {
-	e, err := New(Config{Seed: 1, Network: network, Latency: 5 * time.Millisecond})
+// buildPingPong makes a world of n pingPong actors, one per host, on netem when network is set
+// and on the ideal network otherwise.
+func buildPingPong(b *testing.B, n int, network *simlink.Network) *sim.Engine {
+	cfg := sim.Config{Seed: 1, Latency: 5 * time.Millisecond}
+	if network != nil {
+		cfg.Network = network
+	}
+	e, err := sim.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	var picker *netem.RegionPicker
 	if network != nil {
-		if picker, err = netem.NewRegionPicker(network.Matrix(), netem.DefaultClientWeights()); err != nil {
+		if picker, err = netem.NewRegionPicker(network.Model().Matrix(), netem.DefaultClientWeights()); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -56,10 +63,9 @@ func buildPingPong(b *testing.B, n int, network *netem.Network) *Engine {
 	profiles := []netem.Profile{netem.DataCentre, netem.Broadband}
 	peers := make([]actor.Addr, 0, n)
 	for i := range n {
-		hc := HostConfig{Name: fmt.Sprintf("h%d", i)}
+		hc := sim.HostConfig{Name: fmt.Sprintf("h%d", i)}
 		if network != nil {
-			hc.Region = network.Matrix().Name(picker.Draw(place))
-			hc.Profile = profiles[i%len(profiles)]
+			hc.Link = simlink.Host{Region: network.Model().Matrix().Name(picker.Draw(place)), Profile: profiles[i%len(profiles)]}
 		}
 		h, err := e.AddHost(hc)
 		if err != nil {
@@ -68,7 +74,7 @@ func buildPingPong(b *testing.B, n int, network *netem.Network) *Engine {
 		peers = append(peers, actorAt(e, h, 1))
 	}
 	for i := range n {
-		if _, err := e.Spawn(HostID(i), 1, "", &pingPong{peers: peers}); err != nil {
+		if _, err := e.Spawn(sim.HostID(i), 1, "", &pingPong{peers: peers}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -78,7 +84,7 @@ func buildPingPong(b *testing.B, n int, network *netem.Network) *Engine {
 	return e
 }
 
-func benchEngine(b *testing.B, network *netem.Network) {
+func benchEngine(b *testing.B, network *simlink.Network) {
 	const actors = 10_000
 	e := buildPingPong(b, actors, network)
 	runtime.GC()
@@ -104,7 +110,7 @@ func BenchmarkEngineRaw(b *testing.B) { benchEngine(b, nil) }
 // BenchmarkEngineNetem: the same traffic through netem: region matrix, jittered access links,
 // bandwidth queues on both ends.
 func BenchmarkEngineNetem(b *testing.B) {
-	network, err := netem.New(netem.Config{})
+	network, err := simlink.New(netem.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -119,16 +125,16 @@ func BenchmarkActorMemory(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		network, err := netem.New(netem.Config{})
+		network, err := simlink.New(netem.Config{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		e, err := New(Config{Network: network})
+		e, err := sim.New(sim.Config{Network: network})
 		if err != nil {
 			b.Fatal(err)
 		}
 		for range n {
-			h, err := e.AddHost(HostConfig{Region: "eu-central-1", Profile: netem.Broadband})
+			h, err := e.AddHost(sim.HostConfig{Link: simlink.Host{Region: "eu-central-1", Profile: netem.Broadband}})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -148,7 +148,7 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 		return
 	}
 	c.callee, c.calleeHost = callee, callee.host
-	if e.net != nil && !e.net.ReachableNs(a.host, callee.host, t) {
+	if e.net != nil && !e.net.Reachable(a.host, callee.host, t) {
 		e.fail(c, to, min(t+e.rtt(a.host, callee.host), deadline), "a network partition separates the hosts")
 		return
 	}
@@ -171,14 +171,14 @@ func (e *Engine) rtt(from, to HostID) int64 {
 	if e.net == nil {
 		return 2 * e.latency
 	}
-	return int64(e.net.BaseRTT(from, to))
+	return int64(e.net.RTT(from, to))
 }
 
 func (e *Engine) transit(from, to HostID, size int, t int64) (int64, bool) {
 	if e.net == nil {
 		return t + e.latency, true
 	}
-	return e.net.TransitNs(from, to, size, t, &e.hosts[from].rng.r)
+	return e.net.Transit(from, to, size, t, &e.hosts[from].rng.r)
 }
 
 func (e *Engine) deliverRequest(c *callRec) {
@@ -225,15 +225,16 @@ func (e *Engine) deliverResponse(c *callRec) {
 		e.release(c)
 		return
 	}
-	c.flags |= fDone
-	caller, done, resp := c.caller, c.done, c.resp
-	e.release(c)
-	e.complete(caller, done, resp, nil, &e.stats.Responses)
+	e.complete(c, c.resp, nil, &e.stats.Responses)
 }
 
-// complete runs a finished call's callback in its caller, counted under outcome; a caller that
-// died meanwhile hears nothing. The record is released before: the callback may start new calls.
-func (e *Engine) complete(caller *actorEnv, done func(actor.Response, error), resp actor.Response, err error, outcome *uint64) {
+// complete ends call c with resp and err, counted under outcome, and runs its done in the
+// caller; a caller that died meanwhile hears nothing. The record is released first: the
+// callback may start new calls.
+func (e *Engine) complete(c *callRec, resp actor.Response, err error, outcome *uint64) {
+	c.flags |= fDone
+	caller, done := c.caller, c.done
+	e.release(c)
 	if !caller.alive {
 		return
 	}
@@ -259,20 +260,14 @@ func (e *Engine) timeOut(c *callRec) {
 		e.release(c)
 		return
 	}
-	c.flags |= fDone
-	caller, done := c.caller, c.done
 	var err error
-	if caller.alive {
+	if c.caller.alive {
 		err = &CallError{Method: c.reqMethod, To: c.callee.addr, Timeout: c.tmo, Reason: fmt.Sprintf("no response within %v", c.tmo), Err: actor.ErrTimeout}
 	}
-	e.release(c)
-	e.complete(caller, done, actor.Response{}, err, &e.stats.TimedOut)
+	e.complete(c, actor.Response{}, err, &e.stats.TimedOut)
 }
 
 func (e *Engine) failCall(c *callRec) {
 	c.flags &^= fFailPending
-	c.flags |= fDone
-	caller, done, err := c.caller, c.done, c.err
-	e.release(c)
-	e.complete(caller, done, actor.Response{}, err, &e.stats.Unreachable)
+	e.complete(c, actor.Response{}, c.err, &e.stats.Unreachable)
 }

@@ -1,4 +1,4 @@
-package sim
+package sim_test
 
 import (
 	"crypto/sha256"
@@ -14,6 +14,8 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/netem/simlink"
+	"github.com/sessionsim/sessionsim/sim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -108,10 +110,11 @@ func (c *chaos) Handle(from actor.Addr, req actor.Request, rs actor.Responder) {
 }
 
 // runChaos builds a world of 1,200 actors on 1,000 hosts and runs it for 30 virtual seconds.
-func runChaos(t *testing.T, seed uint64) (string, Stats, netem.Stats) {
-	network, err := netem.New(netem.Config{PathJitter: 0.05})
+func runChaos(t *testing.T, seed uint64) (string, sim.Stats, netem.Stats) {
+	links, err := simlink.New(netem.Config{PathJitter: 0.05})
 	require.NoError(t, err)
-	e, err := New(Config{Seed: seed, Network: network})
+	network := links.Model()
+	e, err := sim.New(sim.Config{Seed: seed, Network: links})
 	require.NoError(t, err)
 	tr := &trace{h: sha256.New()}
 	e.AddSink(func(at time.Time, from actor.Addr, ev actor.Event) {
@@ -124,13 +127,12 @@ func runChaos(t *testing.T, seed uint64) (string, Stats, netem.Stats) {
 	lossy := netem.Profile{Name: "lossy", Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, Uplink: 2 * netem.Mbps, Downlink: 8 * netem.Mbps, Loss: 0.05}
 	profiles := []netem.Profile{netem.DataCentre, netem.Broadband, netem.Mobile4G, lossy}
 	var peers []actor.Addr
-	var hosts []HostID
+	var hosts []sim.HostID
 	for i := range 1000 {
-		h, err := e.AddHost(HostConfig{
-			Name:    fmt.Sprintf("host-%d", i),
-			Region:  network.Matrix().Name(picker.Draw(place)),
-			Profile: profiles[place.IntN(len(profiles))],
-			Cores:   1 + place.IntN(4),
+		h, err := e.AddHost(sim.HostConfig{
+			Name:  fmt.Sprintf("host-%d", i),
+			Link:  simlink.Host{Region: network.Matrix().Name(picker.Draw(place)), Profile: profiles[place.IntN(len(profiles))]},
+			Cores: 1 + place.IntN(4),
 		})
 		require.NoError(t, err)
 		hosts = append(hosts, h)
@@ -144,10 +146,10 @@ func runChaos(t *testing.T, seed uint64) (string, Stats, netem.Stats) {
 	peers = append(peers, netip.MustParseAddrPort("192.0.2.7:1"), actorAt(e, hosts[1], 9))
 
 	// Faults: a partition, degradations, crashes and replacements.
-	_, err = network.Partition(e.Epoch().Add(10*time.Second), hosts[:300], hosts[300:600])
+	_, err = network.Partition(e.Epoch().Add(10*time.Second), netemIDs(hosts[:300]), netemIDs(hosts[300:600]))
 	require.NoError(t, err)
 	for _, h := range hosts[600:650] {
-		require.NoError(t, network.Degrade(h, netem.Degradation{Start: e.Epoch().Add(5 * time.Second), End: e.Epoch().Add(15 * time.Second), Latency: 80 * time.Millisecond, Loss: 0.1}))
+		require.NoError(t, network.Degrade(simlink.ID(h), netem.Degradation{Start: e.Epoch().Add(5 * time.Second), End: e.Epoch().Add(15 * time.Second), Latency: 80 * time.Millisecond, Loss: 0.1}))
 	}
 	e.AfterFunc(12*time.Second, func() {
 		for _, a := range peers[700:750] {
@@ -165,8 +167,16 @@ func runChaos(t *testing.T, seed uint64) (string, Stats, netem.Stats) {
 	return hex.EncodeToString(tr.h.Sum(nil)), e.Stats(), network.Stats()
 }
 
-func actorAt(e *Engine, h HostID, port uint16) actor.Addr {
+func actorAt(e *sim.Engine, h sim.HostID, port uint16) actor.Addr {
 	return netip.AddrPortFrom(e.HostIP(h), port)
+}
+
+func netemIDs(hosts []sim.HostID) []netem.HostID {
+	ids := make([]netem.HostID, len(hosts))
+	for i, h := range hosts {
+		ids[i] = simlink.ID(h)
+	}
+	return ids
 }
 
 func TestDeterminism(t *testing.T) {

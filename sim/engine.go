@@ -8,27 +8,25 @@
 //
 // An actor's Env is its view of the engine. Within one callback, Now starts at the event's time and
 // moves forward only through Work, which queues on the host's cores: what the actor does after
-// Work (send, reply, set a timer) happens when the work is done. Messages cross the network model
-// (package netem): a Call's request and its response each take a Transit, and Call's done runs
-// exactly once, with the response, ErrTimeout or ErrUnreachable (wrapped in a *CallError).
+// Work (send, reply, set a timer) happens when the work is done. Messages cross the link model, a
+// Network the engine is given (or an ideal network of fixed latency): a Call's request and its
+// response each take a Transit, and Call's done runs exactly once, with the response, ErrTimeout
+// or ErrUnreachable (wrapped in a *CallError).
 //
 // The engine is built for worlds of ~100,000 actors, where time goes into memory latency rather
 // than arithmetic. Per-event work allocates nothing in steady state: events are 24-byte values
 // in a calendar queue (queue.go), timers and calls live in pooled records named by slot and
-// generation, call deadlines wait in per-duration FIFO lanes because most are cancelled
-// (lane.go), and the loop prefetches what the next events will touch.
+// generation, and call deadlines wait in per-duration FIFO lanes because most are cancelled
+// (lane.go).
 package sim
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"net/netip"
 	"time"
-	"unsafe"
 
 	"github.com/sessionsim/sessionsim/actor"
-	"github.com/sessionsim/sessionsim/netem"
 )
 
 // DefaultEpoch is where virtual time starts unless Config.Epoch says otherwise.
@@ -40,9 +38,9 @@ type Config struct {
 	Seed uint64
 	// Epoch is the virtual time the run starts at. Default: DefaultEpoch (2025-01-01T00:00:00Z).
 	Epoch time.Time
-	// Network is the link model messages cross. It must have no hosts yet: the engine adds one
-	// per AddHost. Nil means an ideal network where every message takes Latency.
-	Network *netem.Network
+	// Network is the link model messages cross; the engine adds every host to it, in AddHost.
+	// Nil means an ideal network where every message takes Latency.
+	Network Network
 	// Latency is the one-way delay of every message when Network is nil. Zero is a valid value:
 	// messages then arrive at the instant they are sent, after the events already due then.
 	Latency time.Duration
@@ -105,7 +103,7 @@ type Stats struct {
 // goroutine that calls its Run methods.
 type Engine struct {
 	cfg     Config
-	net     *netem.Network
+	net     Network
 	latency int64
 	timeout time.Duration
 
@@ -178,9 +176,6 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.ProgressInterval == 0 {
 		cfg.ProgressInterval = DefaultProgressInterval
 	}
-	if cfg.Network != nil && cfg.Network.Len() > 0 {
-		return nil, errors.New("sim: the network already has hosts; give the engine an empty one and add hosts with AddHost")
-	}
 	e := &Engine{
 		cfg:     cfg,
 		net:     cfg.Network,
@@ -197,10 +192,6 @@ func New(cfg Config) (*Engine, error) {
 	e.progAt = e.now + int64(cfg.ProgressInterval)
 	return e, nil
 }
-
-// Network is the link model in use (nil for the ideal network), for scheduling partitions and
-// degradations.
-func (e *Engine) Network() *netem.Network { return e.net }
 
 // Seed is the run's seed.
 func (e *Engine) Seed() uint64 { return e.cfg.Seed }
@@ -373,7 +364,6 @@ func (e *Engine) Run() {
 
 func (e *Engine) step() {
 	ev := e.q.pop()
-	e.prefetchAhead()
 	e.now = ev.at
 	slot := ev.slot()
 	switch ev.kind() {
@@ -394,75 +384,6 @@ func (e *Engine) step() {
 		e.progEvents = e.stats.Events + e.cfg.ProgressEvents
 		e.progAt = e.now + int64(e.cfg.ProgressInterval)
 		e.cfg.Progress(Progress{Now: unixTime(e.now), Elapsed: time.Duration(e.now - e.epoch), Events: e.stats.Events})
-	}
-}
-
-// prefetchAhead starts loading what the next events will read, while this one runs, in three
-// stages: the record of the third event from now; the actor, callback and host behind the
-// second, whose record the previous step asked for; and, for the next one, the actor object a
-// request is handed to and the network stream of the host that will send. A simulation of many
-// actors is bound by memory latency, and these loads would otherwise each stall the event that
-// needs them.
-func (e *Engine) prefetchAhead() {
-	q := e.q
-	run, pos := q.run, q.pos
-	if pos+2 < len(run) {
-		e.prefetchRecord(&run[pos+2])
-	}
-	if pos+1 < len(run) {
-		ev := &run[pos+1]
-		switch ev.kind() {
-		case kindTimer:
-			rec := &e.timers[ev.slot()]
-			prefetch(unsafe.Pointer(rec.owner))
-			prefetch(*(*unsafe.Pointer)(unsafe.Pointer(&rec.f)))
-		case kindRequest:
-			c := e.call(ev.slot())
-			prefetch(unsafe.Pointer(c.callee))
-			if int(c.calleeHost) < len(e.hosts) {
-				prefetch(unsafe.Pointer(&e.hosts[c.calleeHost]))
-			}
-		case kindResponse, kindTimeout, kindFail:
-			c := e.call(ev.slot())
-			prefetch(unsafe.Pointer(c.caller))
-			prefetch(*(*unsafe.Pointer)(unsafe.Pointer(&c.done)))
-		}
-	}
-	if pos < len(run) {
-		switch ev := &run[pos]; ev.kind() {
-		case kindRequest:
-			c := e.call(ev.slot())
-			if callee := c.callee; callee != nil {
-				// The data word of the actor interface points at the actor.
-				prefetch((*[2]unsafe.Pointer)(unsafe.Pointer(&callee.a))[1])
-			}
-			if int(c.calleeHost) < len(e.hosts) {
-				prefetch(unsafe.Pointer(e.hosts[c.calleeHost].rng))
-			}
-		case kindTimer:
-			// A timer often sends: its actor's host record.
-			if owner := e.timers[ev.slot()].owner; owner != nil && int(owner.host) < len(e.hosts) {
-				prefetch(unsafe.Pointer(&e.hosts[owner.host]))
-			}
-		}
-	}
-}
-
-func (e *Engine) prefetchRecord(ev *event) {
-	switch ev.kind() {
-	case kindTimer:
-		if int(ev.slot()) < len(e.timers) {
-			prefetch(unsafe.Pointer(&e.timers[ev.slot()]))
-		}
-	case kindRequest:
-		c := e.call(ev.slot())
-		prefetch(unsafe.Pointer(c))
-		prefetch(unsafe.Pointer(&c.from))
-		prefetch(unsafe.Pointer(&c.resp)) // Respond writes it
-	case kindResponse, kindTimeout, kindFail:
-		c := e.call(ev.slot())
-		prefetch(unsafe.Pointer(c))
-		prefetch(unsafe.Pointer(&c.resp))
 	}
 }
 

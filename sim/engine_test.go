@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -9,7 +10,6 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
-	"github.com/sessionsim/sessionsim/netem"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -65,6 +65,49 @@ func spawn(t testing.TB, e *Engine, h HostID, port uint16, a actor.Actor) actor.
 
 // since is virtual time since the epoch.
 func since(e *Engine, t time.Time) time.Duration { return t.Sub(e.Epoch()) }
+
+// testNet is a link model for the engine's own tests: every message takes delay, hosts in lossy
+// lose everything they send, and from cutAt on a partition separates the two hosts of cut. rtt
+// differs from twice delay, so that a test can tell which one the engine used.
+type testNet struct {
+	delay, rtt time.Duration
+	lossy      map[HostID]bool
+	cut        [2]HostID
+	cutAt      time.Time // zero: never
+	links      []any     // HostConfig.Link of each host added
+}
+
+var _ Network = (*testNet)(nil)
+
+// errRefused is what testNet says of a host whose link is "refuse".
+var errRefused = errors.New("link refused")
+
+func (n *testNet) AddHost(id HostID, link any) error {
+	if link == "refuse" {
+		return errRefused
+	}
+	if int(id) != len(n.links) {
+		return fmt.Errorf("host %d added after %d hosts", id, len(n.links))
+	}
+	n.links = append(n.links, link)
+	return nil
+}
+
+func (n *testNet) Transit(from, to HostID, _ int, at int64, r *rand.Rand) (int64, bool) {
+	if r == nil || n.lossy[from] || !n.Reachable(from, to, at) {
+		return 0, false
+	}
+	return at + int64(n.delay), true
+}
+
+func (n *testNet) Reachable(from, to HostID, at int64) bool {
+	if n.cutAt.IsZero() || at < n.cutAt.UnixNano() {
+		return true
+	}
+	return [2]HostID{from, to} != n.cut && [2]HostID{to, from} != n.cut
+}
+
+func (n *testNet) RTT(HostID, HostID) time.Duration { return n.rtt }
 
 func TestEventOrderAndTies(t *testing.T) {
 	e := newEngine(t, Config{})
@@ -242,18 +285,16 @@ func TestCallTimeoutAndLateReply(t *testing.T) {
 }
 
 func TestCallUnreachable(t *testing.T) {
-	network, err := netem.New(netem.Config{})
-	require.NoError(t, err)
+	network := &testNet{delay: 10 * time.Millisecond, rtt: 25 * time.Millisecond}
 	e := newEngine(t, Config{Network: network})
-	a := host(t, e, HostConfig{Region: "eu-central-1"})
-	b := host(t, e, HostConfig{Region: "us-east-1"})
-	c := host(t, e, HostConfig{Region: "us-east-1"})
+	a := host(t, e, HostConfig{})
+	b := host(t, e, HostConfig{})
+	c := host(t, e, HostConfig{})
 	server := spawn(t, e, b, 1, &probe{handle: respondOK})
 	crashed := spawn(t, e, c, 1, &probe{handle: respondOK})
 	require.NoError(t, e.Crash(crashed))
-	_, err = network.Partition(e.Epoch().Add(time.Minute), []HostID{a}, []HostID{b})
-	require.NoError(t, err)
-	rtt := network.BaseRTT(a, b)
+	network.cut, network.cutAt = [2]HostID{a, b}, e.Epoch().Add(time.Minute)
+	rtt := network.rtt
 
 	tests := []struct {
 		name    string
@@ -513,27 +554,68 @@ func TestRespondRules(t *testing.T) {
 	assert.Equal(t, []int{200}, got)
 }
 
-func TestNetworkLossTimesOut(t *testing.T) {
-	network, err := netem.New(netem.Config{})
-	require.NoError(t, err)
+// Each message of a call crosses the link model once; one it loses leaves the caller to time out.
+func TestNetworkTransit(t *testing.T) {
+	tests := []struct {
+		name     string
+		lossy    map[HostID]bool // by index: 0 the caller's host, 1 the server's
+		wantErr  error
+		wantTook time.Duration
+		wantLost uint64
+	}{
+		{"request and response delivered", nil, nil, 2 * 10 * time.Millisecond, 0},
+		{"request lost", map[HostID]bool{0: true}, actor.ErrTimeout, 3 * time.Second, 1},
+		{"response lost", map[HostID]bool{1: true}, actor.ErrTimeout, 3 * time.Second, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			network := &testNet{delay: 10 * time.Millisecond, rtt: time.Millisecond, lossy: tt.lossy}
+			e := newEngine(t, Config{Network: network, Latency: time.Hour})
+			a := host(t, e, HostConfig{})
+			b := host(t, e, HostConfig{})
+			server := spawn(t, e, b, 1, &probe{handle: respondOK})
+			var gotErr error
+			var took time.Duration
+			calls := 0
+			spawn(t, e, a, 1, &probe{start: func(p *probe) {
+				p.env.Call(server, actor.Request{Size: 100}, 3*time.Second, func(_ actor.Response, err error) {
+					calls++
+					gotErr, took = err, since(e, p.env.Now())
+				})
+			}})
+			e.Run()
+			require.Equal(t, 1, calls)
+			if tt.wantErr == nil {
+				assert.NoError(t, gotErr)
+			} else {
+				assert.ErrorIs(t, gotErr, tt.wantErr, "a message the network lost looks like a timeout")
+			}
+			assert.Equal(t, tt.wantTook, took, "the network's delay, not Config.Latency")
+			assert.Equal(t, tt.wantLost, e.Stats().Lost)
+		})
+	}
+}
+
+// The link model hears of every host in order, with its link as given, and a host it refuses
+// leaves no trace in the engine.
+func TestNetworkAddHost(t *testing.T) {
+	network := &testNet{}
 	e := newEngine(t, Config{Network: network})
-	a := host(t, e, HostConfig{Region: "eu-west-1", Profile: netem.Profile{Name: "dead", Loss: 1}})
-	b := host(t, e, HostConfig{Region: "eu-west-1"})
-	server := spawn(t, e, b, 1, &probe{handle: respondOK})
-	var gotErr error
-	spawn(t, e, a, 1, &probe{start: func(p *probe) {
-		p.env.Call(server, actor.Request{Size: 100}, 3*time.Second, func(_ actor.Response, err error) { gotErr = err })
-	}})
-	e.Run()
-	assert.ErrorIs(t, gotErr, actor.ErrTimeout, "a connection that gave up looks like a timeout")
-	assert.Equal(t, uint64(1), e.Stats().Lost)
+	_, err := e.AddHost(HostConfig{Name: "x", Link: "refuse"})
+	require.ErrorIs(t, err, errRefused)
+	assert.ErrorContains(t, err, "host x")
+	first := host(t, e, HostConfig{Link: "first"})
+	second := host(t, e, HostConfig{Link: 2, IP: netip.MustParseAddr("10.9.9.9")})
+	third := host(t, e, HostConfig{})
+
+	assert.Equal(t, []any{"first", 2, nil}, network.links)
+	assert.Equal(t, []HostID{0, 1, 2}, []HostID{first, second, third})
+	assert.Equal(t, 3, e.Hosts())
+	assert.Equal(t, "10.0.0.1", e.HostIP(first).String(), "the refused host took no address")
+	assert.Equal(t, "10.0.0.2", e.HostIP(third).String())
 }
 
 func TestConfigErrors(t *testing.T) {
-	used, err := netem.New(netem.Config{})
-	require.NoError(t, err)
-	_, err = used.AddHost(0, netem.Profile{})
-	require.NoError(t, err)
 	tests := []struct {
 		name string
 		cfg  Config
@@ -543,7 +625,6 @@ func TestConfigErrors(t *testing.T) {
 		{"negative timeout", Config{DefaultTimeout: -1}, "timeout"},
 		{"too many cores", Config{Cores: 1 << 20}, "cores"},
 		{"epoch out of range", Config{Epoch: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)}, "epoch"},
-		{"network with hosts", Config{Network: used}, "already has hosts"},
 		{"negative progress interval", Config{ProgressInterval: -time.Second}, "progress"},
 	}
 	for _, tt := range tests {
@@ -556,22 +637,14 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestHostAndSpawnErrors(t *testing.T) {
-	network, err := netem.New(netem.Config{})
-	require.NoError(t, err)
-	e := newEngine(t, Config{Network: network})
-	_, err = e.AddHost(HostConfig{Name: "x"})
-	assert.ErrorContains(t, err, "needs a region")
-	_, err = e.AddHost(HostConfig{Name: "x", Region: "moon-1"})
-	assert.ErrorContains(t, err, `"moon-1"`)
-	_, err = e.AddHost(HostConfig{Name: "x", Region: "us-east-1", Cores: -1})
+	e := newEngine(t, Config{Network: &testNet{}})
+	_, err := e.AddHost(HostConfig{Name: "x", Cores: -1})
 	assert.ErrorContains(t, err, "cores")
-	_, err = e.AddHost(HostConfig{Name: "x", Region: "us-east-1", Profile: netem.Profile{Loss: 2}})
-	assert.ErrorContains(t, err, "loss")
-	h := host(t, e, HostConfig{Region: "us-east-1", IP: netip.MustParseAddr("10.0.0.2")})
-	_, err = e.AddHost(HostConfig{Region: "us-east-1", IP: netip.MustParseAddr("10.0.0.2")})
+	h := host(t, e, HostConfig{IP: netip.MustParseAddr("10.0.0.2")})
+	_, err = e.AddHost(HostConfig{IP: netip.MustParseAddr("10.0.0.2")})
 	assert.ErrorContains(t, err, "already taken")
-	auto := host(t, e, HostConfig{Region: "us-east-1"})
-	auto2 := host(t, e, HostConfig{Region: "us-east-1"})
+	auto := host(t, e, HostConfig{})
+	auto2 := host(t, e, HostConfig{})
 	assert.Equal(t, "10.0.0.1", e.HostIP(auto).String())
 	assert.Equal(t, "10.0.0.3", e.HostIP(auto2).String(), "automatic addresses skip taken ones")
 	got, ok := e.HostByIP(netip.MustParseAddr("10.0.0.3"))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/sim"
 )
 
@@ -50,9 +51,9 @@ func (p *pinger) ping() {
 
 func (p *pinger) Handle(actor.Addr, actor.Request, actor.Responder) {}
 
-// Two actors in two regions: one calls the other across the network model.
+// Two actors in two regions: one calls the other across the netem link model.
 func Example() {
-	network, err := netem.New(netem.Config{}) // the embedded AWS region matrix
+	network, err := simlink.New(netem.Config{}) // netem with the embedded AWS region matrix
 	if err != nil {
 		panic(err)
 	}
@@ -62,11 +63,11 @@ func Example() {
 	}
 	// A data-centre link without jitter, so the printed times are round.
 	dc := netem.Profile{Name: "dc", Latency: 500 * time.Microsecond, Uplink: netem.Gbps, Downlink: netem.Gbps}
-	frankfurt, err := engine.AddHost(sim.HostConfig{Name: "fra", Region: "eu-central-1", Profile: dc})
+	frankfurt, err := engine.AddHost(sim.HostConfig{Name: "fra", Link: simlink.Host{Region: "eu-central-1", Profile: dc}})
 	if err != nil {
 		panic(err)
 	}
-	virginia, err := engine.AddHost(sim.HostConfig{Name: "iad", Region: "us-east-1", Profile: dc})
+	virginia, err := engine.AddHost(sim.HostConfig{Name: "iad", Link: simlink.Host{Region: "us-east-1", Profile: dc}})
 	if err != nil {
 		panic(err)
 	}

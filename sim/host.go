@@ -9,12 +9,10 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"time"
-
-	"github.com/sessionsim/sessionsim/netem"
 )
 
-// HostID names a host of an Engine; it is also the host's id in the engine's netem.Network.
-type HostID = netem.HostID
+// HostID names a host of an Engine: hosts are numbered from 0 in the order they are added.
+type HostID uint32
 
 // HostConfig describes a machine. The zero value of a field means its default.
 type HostConfig struct {
@@ -23,12 +21,10 @@ type HostConfig struct {
 	// IP is the host's address, which the peers of its actors see. Default: the next free
 	// address from 10.0.0.1 up.
 	IP netip.Addr
-	// Region is the host's region in the network's matrix. Required when the engine has a
-	// network; ignored on the ideal network.
-	Region string
-	// Profile is the host's access link (netem.DataCentre, netem.Broadband, ...). The zero
-	// profile is an ideal link. Ignored on the ideal network.
-	Profile netem.Profile
+	// Link is where the host attaches to the link model (its region and access link, say), in
+	// the model's own terms: the engine hands it to Network.AddHost untouched. Ignored on the
+	// ideal network.
+	Link any
 	// Cores is the number of CPU cores that Work queues on. Default: Config.Cores.
 	Cores int
 }
@@ -37,7 +33,7 @@ type HostConfig struct {
 type hostRec struct {
 	name    string
 	ip      netip.Addr
-	rng     *stream // draws of the network model for messages this host sends
+	rng     *stream // draws of the link model for messages this host sends
 	busy    int64   // CPU time charged, ns
 	coreOff uint32
 	ncores  uint32
@@ -58,27 +54,14 @@ func (e *Engine) AddHost(c HostConfig) (HostID, error) {
 	if label == "" {
 		label = fmt.Sprintf("#%d", len(e.hosts))
 	}
-	var region netem.Region
-	if e.net != nil {
-		if c.Region == "" {
-			return 0, fmt.Errorf("sim: host %s needs a region (one of %v)", label, e.net.Matrix().Regions())
-		}
-		var err error
-		if region, err = e.net.Matrix().Lookup(c.Region); err != nil {
-			return 0, fmt.Errorf("sim: host %s: %w", label, err)
-		}
-		if err := c.Profile.Validate(); err != nil {
-			return 0, fmt.Errorf("sim: host %s: %w", label, err)
-		}
-	}
-	ip := c.IP.Unmap()
+	ip, next := c.IP.Unmap(), e.nextIP
 	if ip.IsValid() {
 		if _, used := e.byIP[ip]; used {
 			return 0, fmt.Errorf("sim: host %s: IP %v is already taken by another host", label, ip)
 		}
 	} else {
 		var err error
-		if ip, err = e.nextFreeIP(); err != nil {
+		if ip, next, err = e.freeIP(); err != nil {
 			return 0, err
 		}
 	}
@@ -87,14 +70,11 @@ func (e *Engine) AddHost(c HostConfig) (HostID, error) {
 	}
 	id := HostID(len(e.hosts))
 	if e.net != nil {
-		nid, err := e.net.AddHost(region, c.Profile)
-		if err != nil {
+		if err := e.net.AddHost(id, c.Link); err != nil {
 			return 0, fmt.Errorf("sim: host %s: %w", c.Name, err)
 		}
-		if nid != id {
-			return 0, fmt.Errorf("sim: host %s: the network has hosts the engine did not add; add every host through the engine", c.Name)
-		}
 	}
+	e.nextIP = next
 	e.hosts = append(e.hosts, hostRec{
 		name:    c.Name,
 		ip:      ip,
@@ -109,16 +89,16 @@ func (e *Engine) AddHost(c HostConfig) (HostID, error) {
 	return id, nil
 }
 
-func (e *Engine) nextFreeIP() (netip.Addr, error) {
-	for e.nextIP < 1<<24-2 {
-		e.nextIP++
-		n := e.nextIP
+// freeIP finds the first free address after the last one handed out, from 10.0.0.1 up, and
+// the counter to keep once the host has it: a host the link model refuses takes no address.
+func (e *Engine) freeIP() (netip.Addr, uint32, error) {
+	for n := e.nextIP + 1; n < 1<<24-1; n++ {
 		ip := netip.AddrFrom4([4]byte{10, byte(n >> 16), byte(n >> 8), byte(n)})
 		if _, used := e.byIP[ip]; !used {
-			return ip, nil
+			return ip, n, nil
 		}
 	}
-	return netip.Addr{}, errors.New("sim: 10.0.0.0/8 is exhausted; give hosts explicit IPs")
+	return netip.Addr{}, 0, errors.New("sim: 10.0.0.0/8 is exhausted; give hosts explicit IPs")
 }
 
 // Hosts is the number of hosts.

@@ -14,7 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/metrics"
 	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/sim"
 )
 
@@ -107,7 +109,7 @@ func (a *demoActor) Handle(_ actor.Addr, req actor.Request, rs actor.Responder) 
 }
 
 type demoStats struct {
-	rtt       [numClasses]demoHistogram
+	rtt       [numClasses]metrics.Histogram // µs
 	answered  int
 	timedOut  int
 	unreached int
@@ -117,7 +119,7 @@ func (s *demoStats) record(class uint8, rtt time.Duration, err error) {
 	switch {
 	case err == nil:
 		s.answered++
-		s.rtt[class].add(rtt)
+		s.rtt[class].Add(float64(rtt) / float64(time.Microsecond))
 	case errors.Is(err, actor.ErrTimeout):
 		s.timedOut++
 	default:
@@ -125,49 +127,17 @@ func (s *demoStats) record(class uint8, rtt time.Duration, err error) {
 	}
 }
 
-// demoHistogram keeps durations in buckets 1% wide, so percentiles stay within 1% whatever the
-// number of samples.
-type demoHistogram struct {
-	counts []uint64
-	n      uint64
-	max    time.Duration
-}
-
-const histBase = 1.01
-
-func (h *demoHistogram) add(d time.Duration) {
-	i := 0
-	if d > time.Microsecond {
-		i = int(math.Log(float64(d)/float64(time.Microsecond))/math.Log(histBase)) + 1
-	}
-	if i >= len(h.counts) {
-		h.counts = append(h.counts, make([]uint64, i+1-len(h.counts))...)
-	}
-	h.counts[i]++
-	h.n++
-	h.max = max(h.max, d)
-}
-
-// quantile is the upper edge of the bucket holding the q-quantile.
-func (h *demoHistogram) quantile(q float64) time.Duration {
-	want := uint64(math.Ceil(q * float64(h.n)))
-	var seen uint64
-	for i, c := range h.counts {
-		seen += c
-		if seen >= want && c > 0 {
-			return min(time.Duration(float64(time.Microsecond)*math.Pow(histBase, float64(i))), h.max)
-		}
-	}
-	return h.max
-}
+// micros turns a histogram value back into a duration.
+func micros(us float64) time.Duration { return time.Duration(us * float64(time.Microsecond)) }
 
 func runDemo(out, errw io.Writer, actors int, duration time.Duration, seed uint64) error {
-	network, err := netem.New(netem.Config{})
+	links, err := simlink.New(netem.Config{})
 	if err != nil {
 		return err
 	}
+	network := links.Model()
 	bar := newDemoBar(errw, duration)
-	eng, err := sim.New(sim.Config{Seed: seed, Network: network, Progress: bar.update})
+	eng, err := sim.New(sim.Config{Seed: seed, Network: links, Progress: bar.update})
 	if err != nil {
 		return err
 	}
@@ -181,7 +151,7 @@ func runDemo(out, errw io.Writer, actors int, duration time.Duration, seed uint6
 	hosts := make([]sim.HostID, actors)
 	for i := range actors {
 		regions[i] = picker.Draw(place)
-		hosts[i], err = eng.AddHost(sim.HostConfig{Name: fmt.Sprintf("host-%d", i), Region: matrix.Name(regions[i]), Profile: netem.DataCentre, Cores: 2})
+		hosts[i], err = eng.AddHost(sim.HostConfig{Name: fmt.Sprintf("host-%d", i), Link: simlink.Host{Region: matrix.Name(regions[i]), Profile: netem.DataCentre}, Cores: 2})
 		if err != nil {
 			return err
 		}
@@ -228,12 +198,12 @@ func runDemo(out, errw io.Writer, actors int, duration time.Duration, seed uint6
 	p.line("round-trip time of answered calls, request sent to response received (the callee works 50 µs + 20 ns per request byte):")
 	for c := range numClasses {
 		h := &stats.rtt[c]
-		if h.n == 0 {
+		if h.Count() == 0 {
 			p.line("  %-19s no calls", demoClassNames[c])
 			continue
 		}
 		p.line("  %-19s median %-9v p90 %-9v p99 %-9v max %-9v (%s calls)", demoClassNames[c],
-			demoRound(h.quantile(0.5)), demoRound(h.quantile(0.9)), demoRound(h.quantile(0.99)), demoRound(h.max), demoCount(int(h.n)))
+			demoRound(micros(h.Quantile(0.5))), demoRound(micros(h.Quantile(0.9))), demoRound(micros(h.Quantile(0.99))), demoRound(micros(h.Max())), demoCount(int(h.Count())))
 	}
 	inFlight := int(es.Calls) - stats.answered - stats.timedOut - stats.unreached
 	p.line("calls: %s answered, %s timed out, %s unreachable, %s still in flight at the end; %s late replies dropped",

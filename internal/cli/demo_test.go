@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionsim/sessionsim/actor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -76,11 +77,17 @@ func TestDemoHelpers(t *testing.T) {
 	assert.Equal(t, uint8(classSameContinent), demoRegionClass("eu-west-1", "eu-central-1"))
 	assert.Equal(t, uint8(classIntercontinental), demoRegionClass("eu-west-1", "us-east-1"))
 
-	var h demoHistogram
+	var s demoStats
 	for i := 1; i <= 1000; i++ {
-		h.add(time.Duration(i) * time.Millisecond)
+		s.record(classSameRegion, time.Duration(i)*time.Millisecond, nil)
 	}
-	assert.InEpsilon(t, float64(500*time.Millisecond), float64(h.quantile(0.5)), 0.011)
-	assert.InEpsilon(t, float64(990*time.Millisecond), float64(h.quantile(0.99)), 0.011)
-	assert.Equal(t, time.Second, h.quantile(1))
+	s.record(classSameRegion, time.Hour, actor.ErrTimeout)
+	s.record(classSameRegion, time.Hour, actor.ErrUnreachable)
+	h := &s.rtt[classSameRegion]
+	assert.Equal(t, []int{1000, 1, 1}, []int{s.answered, s.timedOut, s.unreached})
+	assert.Equal(t, uint64(1000), h.Count(), "only answered calls have a round trip")
+	assert.InEpsilon(t, float64(500*time.Millisecond), float64(micros(h.Quantile(0.5))), 0.011)
+	assert.InEpsilon(t, float64(990*time.Millisecond), float64(micros(h.Quantile(0.99))), 0.011)
+	assert.Equal(t, time.Second, micros(h.Max()))
+
 }

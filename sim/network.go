@@ -1,0 +1,33 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// Network is the link model messages cross between hosts: it says when a message arrives, or
+// that it never does. The engine owns the hosts and their numbers and tells the model of each
+// host as it is added; everything else about links (regions, rates, loss, partitions and
+// degradations over time) belongs to the model and is configured on it directly, by whoever
+// builds the world.
+//
+// The engine calls it from its event loop, one call at a time, with virtual times in unix
+// nanoseconds. For runs to repeat, a model must answer the same calls in the same order the same
+// way, drawing randomness only from the stream Transit is handed.
+type Network interface {
+	// AddHost attaches a new host. Hosts are numbered from 0 in the order the engine adds them,
+	// so id is the number of hosts added before. link is the host's HostConfig.Link, passed on
+	// untouched. An error refuses the host: the engine then adds nothing.
+	AddHost(id HostID, link any) error
+	// Transit carries a message of size bytes that leaves host from for host to at time at,
+	// and returns when it has fully arrived, or ok=false if it never arrives (lost, or cut off
+	// by a partition). r is the sending host's own random stream.
+	Transit(from, to HostID, size int, at int64, r *rand.Rand) (arrive int64, ok bool)
+	// Reachable reports whether two hosts can exchange messages at time at. A call between
+	// hosts that cannot fails with ErrUnreachable after RTT, as a refused connection would,
+	// rather than waiting for its timeout.
+	Reachable(from, to HostID, at int64) bool
+	// RTT is the mean round trip between two hosts over idle links: how long a caller takes to
+	// learn that nothing listens at an address, or that a partition is in the way.
+	RTT(from, to HostID) time.Duration
+}
