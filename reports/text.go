@@ -26,7 +26,10 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	p("Messages")
 	p("  sent %d, delivered %d, lost %d, pending %d (recipient not online since), undeliverable %d (no such recipient)",
 		m.Sent, m.Delivered, m.Lost, m.Pending, m.Undeliverable)
-	p("  delivery ratio: %s (delivered / (sent - pending - undeliverable))", ratio(s.DeliveryRatio))
+	if m.InFlight > 0 {
+		p("  in flight %d (the run was interrupted before they were delivered or lost)", m.InFlight)
+	}
+	p("  delivery ratio: %s (delivered / (sent - pending - undeliverable - in flight))", ratio(s.DeliveryRatio))
 	if len(m.LostByCause) > 0 {
 		p("  lost by cause: %s", counts(m.LostByCause))
 	}

@@ -64,7 +64,8 @@ type Summary struct {
 	Garbage map[string]uint64 `json:"garbage,omitempty"`
 }
 
-// Messages counts 1:1 messages by outcome. Delivered + Lost + Pending + Undeliverable = Sent.
+// Messages counts 1:1 messages by outcome. Delivered + Lost + Pending + Undeliverable +
+// InFlight = Sent.
 type Messages struct {
 	Sent uint64 `json:"sent"`
 	// Delivered: decrypted by the recipient.
@@ -78,6 +79,10 @@ type Messages struct {
 	Pending uint64 `json:"pending"`
 	// Undeliverable: addressed to a Session ID no client owns (stored, never read).
 	Undeliverable uint64 `json:"undeliverable"`
+	// InFlight: only in a run that was interrupted before its drain: not yet delivered, and
+	// neither refused by the network nor pending, so its outcome is unknown; left out of the
+	// delivery ratio. Absent from the summary of a run that finished.
+	InFlight uint64 `json:"in_flight,omitempty"`
 	// Duplicates: deliveries of a message already decrypted (deduplicated by the client).
 	Duplicates uint64 `json:"duplicates"`
 }

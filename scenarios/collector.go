@@ -227,8 +227,10 @@ func round3(f float64) float64 {
 	return float64(int64(f*k+0.5)) / k
 }
 
-// fill writes the message and latency part of the summary. end is the end of the run.
-func (c *collector) fill(s *results.Summary) {
+// fill writes the message and latency part of the summary. settled is false for a run that
+// was stopped before its drain: a message whose store had not finished, or that was stored
+// and not yet received, may still have arrived, so it is counted in flight rather than lost.
+func (c *collector) fill(s *results.Summary, settled bool) {
 	m := results.Messages{Sent: c.sent, Duplicates: c.duplicates, LostByCause: map[string]uint64{}}
 	for _, h := range c.order {
 		rec := c.messages[h]
@@ -239,6 +241,8 @@ func (c *collector) fill(s *results.Summary) {
 			m.Delivered++
 		case !c.online[rec.recipient] && c.lastOnline[rec.recipient].Before(rec.sentAt):
 			m.Pending++
+		case !settled && (!rec.storeDone || rec.stored()):
+			m.InFlight++
 		case !rec.storeDone:
 			m.Lost++
 			m.LostByCause["store-unfinished"]++

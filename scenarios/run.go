@@ -109,7 +109,7 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 		Nodes:          sc.Nodes.Count,
 		Clients:        sc.Clients.Count,
 	}
-	w.col.fill(&s)
+	w.col.fill(&s, stopped == nil)
 	w.fillInfrastructure(&s, total)
 	if opts.Progress != nil && stopped == nil {
 		opts.Progress(Progress{Phase: "done", Virtual: total, Total: total, Events: s.Engine.Events, Sent: w.col.sent, Delivered: w.col.delivered})
