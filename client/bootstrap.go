@@ -82,16 +82,7 @@ func (c *Client) seedRound(try int) {
 			if pending > 0 {
 				return
 			}
-			if try < c.cfg.SeedTries {
-				c.env.After(c.cfg.SeedRetryDelay, func() {
-					if c.alive(ep) {
-						c.seedRound(try + 1)
-					}
-				})
-				return
-			}
-			c.observe(PoolRefreshed{Source: FromSeeds, Size: c.rt.pool.size(), Failure: FailNoPool})
-			c.finishBoot(FailNoPool)
+			c.retryRound(ep, try, FromSeeds, c.seedRound, func() { c.finishBoot(FailNoPool) })
 		})
 	}
 }
@@ -196,16 +187,7 @@ func (c *Client) refreshTry(try int) {
 					return
 				}
 			}
-			if try < c.cfg.SeedTries {
-				c.env.After(c.cfg.SeedRetryDelay, func() {
-					if c.alive(ep) {
-						c.refreshTry(try + 1)
-					}
-				})
-				return
-			}
-			c.observe(PoolRefreshed{Source: FromSnodes, Size: c.rt.pool.size(), Failure: FailNoPool})
-			fallback()
+			c.retryRound(ep, try, FromSnodes, c.refreshTry, fallback)
 		})
 	}
 }
@@ -229,4 +211,20 @@ func (c *Client) internAll(nodes []NodeInfo) []nodeIdx {
 	idx = slices.Compact(idx)
 	c.rt.dir.sortByKey(idx)
 	return idx
+}
+
+// retryRound follows a pool round from src that got no usable list: the next round (try+1)
+// after SeedRetryDelay while rounds are left, dropped if the client went offline meanwhile;
+// after the last one, the failure is recorded and giveUp runs.
+func (c *Client) retryRound(ep uint32, try int, src PoolSource, next func(try int), giveUp func()) {
+	if try < c.cfg.SeedTries {
+		c.env.After(c.cfg.SeedRetryDelay, func() {
+			if c.alive(ep) {
+				next(try + 1)
+			}
+		})
+		return
+	}
+	c.observe(PoolRefreshed{Source: src, Size: c.rt.pool.size(), Failure: FailNoPool})
+	giveUp()
 }

@@ -103,6 +103,18 @@ func firstResult(body []byte) (int, []byte, error) {
 	return rs[0].Code, rs[0].Body, nil
 }
 
+// firstOK is the body of a batch's first result, an error naming method unless it is a 200.
+func firstOK(body []byte, method string) ([]byte, error) {
+	code, sub, err := firstResult(body)
+	if err != nil {
+		return nil, err
+	}
+	if code != 200 {
+		return nil, fmt.Errorf("%s answered %d", method, code)
+	}
+	return sub, nil
+}
+
 // swarmNodes converts a get_swarm / 421 answer.
 func swarmNodes(body []byte) ([]NodeInfo, error) {
 	r, err := storage.DecodeSwarmInfoResponse(body)
@@ -122,12 +134,9 @@ func swarmNodes(body []byte) ([]NodeInfo, error) {
 
 // decodeSwarm reads the batch answer of an onion get_swarm.
 func decodeSwarm(body []byte) ([]NodeInfo, error) {
-	code, sub, err := firstResult(body)
+	sub, err := firstOK(body, "get_swarm")
 	if err != nil {
 		return nil, err
-	}
-	if code != 200 {
-		return nil, fmt.Errorf("get_swarm answered %d", code)
 	}
 	return swarmNodes(sub)
 }
@@ -264,12 +273,9 @@ func decodeSeedResponse(body []byte) ([]NodeInfo, error) {
 // serviceNodesResult reads the batch answer of an oxend_request get_service_nodes and returns
 // oxend's result, {"service_node_states":[...]}.
 func serviceNodesResult(body []byte) ([]byte, error) {
-	code, sub, err := firstResult(body)
+	sub, err := firstOK(body, "oxend_request")
 	if err != nil {
 		return nil, err
-	}
-	if code != 200 {
-		return nil, fmt.Errorf("oxend_request answered %d", code)
 	}
 	r, err := storage.DecodeOxendResponse(sub)
 	if err != nil {

@@ -21,17 +21,9 @@ const (
 	FromSwarmPush
 )
 
-func (s Source) String() string {
-	switch s {
-	case FromClient:
-		return "client"
-	case FromReplica:
-		return "replica"
-	case FromSwarmPush:
-		return "swarm-push"
-	}
-	return "unknown"
-}
+var sourceNames = [...]string{FromClient: "client", FromReplica: "replica", FromSwarmPush: "swarm-push"}
+
+func (s Source) String() string { return enumName(s, sourceNames[:]) }
 
 // MessageStored: a message was written here, or its hash was already known (New false; the
 // expiry may have been extended).
@@ -98,17 +90,9 @@ const (
 	MoveDissolved
 )
 
-func (r MoveReason) String() string {
-	switch r {
-	case MoveNewMember:
-		return "new-member"
-	case MoveNewSwarm:
-		return "new-swarm"
-	case MoveDissolved:
-		return "dissolved"
-	}
-	return "unknown"
-}
+var moveReasonNames = [...]string{MoveNewMember: "new-member", MoveNewSwarm: "new-swarm", MoveDissolved: "dissolved"}
+
+func (r MoveReason) String() string { return enumName(r, moveReasonNames[:]) }
 
 // SwarmDataMoved: one batch of messages sent to another node because swarms changed. Bytes is
 // the push's size on the wire; OK is whether the receiver acknowledged it.
@@ -158,19 +142,9 @@ const (
 	HopFailed
 )
 
-func (r HopRole) String() string {
-	switch r {
-	case HopRelay:
-		return "relay"
-	case HopDestination:
-		return "destination"
-	case HopProxy:
-		return "proxy"
-	case HopFailed:
-		return "failed"
-	}
-	return "unknown"
-}
+var hopRoleNames = [...]string{HopRelay: "relay", HopDestination: "destination", HopProxy: "proxy", HopFailed: "failed"}
+
+func (r HopRole) String() string { return enumName(r, hopRoleNames[:]) }
 
 // OnionHop is what a node learnt from one onion request: who handed it over (the previous
 // hop's IP: a client's for a guard), its hop number, and what the layer told it. This is the
@@ -215,17 +189,9 @@ const (
 	ViaPeer
 )
 
-func (v Via) String() string {
-	switch v {
-	case ViaDirect:
-		return "direct"
-	case ViaOnion:
-		return "onion"
-	case ViaPeer:
-		return "peer"
-	}
-	return "unknown"
-}
+var viaNames = [...]string{ViaDirect: "direct", ViaOnion: "onion", ViaPeer: "peer"}
+
+func (v Via) String() string { return enumName(v, viaNames[:]) }
 
 // RequestServed: the node answered a storage RPC (every method, batch subrequests included),
 // with its status; errors are counted from these by status.
@@ -252,3 +218,12 @@ type ExpiredSwept struct {
 }
 
 func (ExpiredSwept) EventName() string { return "node.expired_swept" }
+
+// enumName is the name names gives v, or "unknown" for a value it does not name (the zero
+// value and anything past the last constant).
+func enumName[E ~uint8](v E, names []string) string {
+	if int(v) < len(names) && names[v] != "" {
+		return names[v]
+	}
+	return "unknown"
+}

@@ -207,13 +207,8 @@ func (n *Node) push(t *transfer) {
 // handleDataReady answers a ready handshake: OK when this node's list puts it in the swarm the
 // sender pushes for (so it will recognise the data as its own), 503 otherwise.
 func (n *Node) handleDataReady(from actor.Addr, req actor.Request, r actor.Responder) {
-	dr, ok := req.Body.(*DataReady)
-	if !ok || dr == nil {
-		respondText(r, overMQ, http.StatusBadRequest, "invalid data_ready request")
-		return
-	}
-	if !n.fromNode(from) {
-		respondText(r, overMQ, http.StatusForbidden, "sender is not an active service node")
+	dr, ok := peerBody[DataReady](n, from, req, r, "invalid data_ready request")
+	if !ok {
 		return
 	}
 	if !n.ready() || n.Swarm() != dr.Swarm {
@@ -226,13 +221,8 @@ func (n *Node) handleDataReady(from actor.Addr, req actor.Request, r actor.Respo
 // handleData stores a pushed batch. Like the storage server, it takes whatever a service node
 // pushes: the sender decided the data is ours.
 func (n *Node) handleData(from actor.Addr, req actor.Request, r actor.Responder) {
-	b, ok := req.Body.(*DataBatch)
-	if !ok || b == nil {
-		respondText(r, overMQ, http.StatusBadRequest, "invalid data batch")
-		return
-	}
-	if !n.fromNode(from) {
-		respondText(r, overMQ, http.StatusForbidden, "sender is not an active service node")
+	b, ok := peerBody[DataBatch](n, from, req, r, "invalid data batch")
+	if !ok {
 		return
 	}
 	res, err := n.st.StoreBatch(b.Messages)
@@ -255,4 +245,20 @@ func (n *Node) handleData(from actor.Addr, req actor.Request, r actor.Responder)
 func (n *Node) fromNode(from actor.Addr) bool {
 	_, ok := n.view.fromAddr(from)
 	return ok
+}
+
+// peerBody is the body of a request only service nodes send, a non-nil *T. It answers 400 with
+// invalid when the body is not one, 403 when the sender is not in the node's list, and reports
+// whether the request is to be served.
+func peerBody[T any](n *Node, from actor.Addr, req actor.Request, r actor.Responder, invalid string) (*T, bool) {
+	b, ok := req.Body.(*T)
+	if !ok || b == nil {
+		respondText(r, overMQ, http.StatusBadRequest, invalid)
+		return nil, false
+	}
+	if !n.fromNode(from) {
+		respondText(r, overMQ, http.StatusForbidden, "sender is not an active service node")
+		return nil, false
+	}
+	return b, true
 }

@@ -1,9 +1,11 @@
 package node
 
 import (
+	"crypto/ed25519"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/node/store"
@@ -391,25 +393,28 @@ func (n *Node) rpcDelete(r *storage.Delete, ctx rpcCtx, done func(outcome)) {
 func (n *Node) rpcDeleteAll(r *storage.DeleteAll, ctx rpcCtx, done func(outcome)) {
 	recursive(n, r, ctx, func() (storage.HashesResult, *outcome) {
 		deleted, err := n.st.DeleteAll(ownerOf(r.Pubkey), scopeOf(r.Namespace))
-		if err != nil {
-			return storage.HashesResult{}, dbFailure(err)
-		}
-		res, cost := storage.NewDeleteAllResult(n.cfg.Suite, n.keys.Ed25519Private, r, nsHashes(deleted))
-		n.env.Work(cost)
-		return res, nil
+		return signedHashes(n, r, deleted, err, storage.NewDeleteAllResult)
 	}, deleteEncoder, done)
 }
 
 func (n *Node) rpcDeleteBefore(r *storage.DeleteBefore, ctx rpcCtx, done func(outcome)) {
 	recursive(n, r, ctx, func() (storage.HashesResult, *outcome) {
 		deleted, err := n.st.DeleteBefore(ownerOf(r.Pubkey), scopeOf(r.Namespace), r.Before)
-		if err != nil {
-			return storage.HashesResult{}, dbFailure(err)
-		}
-		res, cost := storage.NewDeleteBeforeResult(n.cfg.Suite, n.keys.Ed25519Private, r, nsHashes(deleted))
-		n.env.Work(cost)
-		return res, nil
+		return signedHashes(n, r, deleted, err, storage.NewDeleteBeforeResult)
 	}, deleteEncoder, done)
+}
+
+// signedHashes is the signed answer to r listing the messages a store operation touched, or a
+// database failure when the operation failed. The signing cost is charged.
+func signedHashes[R any](n *Node, r R, touched []store.Affected, err error,
+	sign func(cryptomode.Suite, ed25519.PrivateKey, R, []storage.NSHash) (storage.HashesResult, time.Duration),
+) (storage.HashesResult, *outcome) {
+	if err != nil {
+		return storage.HashesResult{}, dbFailure(err)
+	}
+	res, cost := sign(n.cfg.Suite, n.keys.Ed25519Private, r, nsHashes(touched))
+	n.env.Work(cost)
+	return res, nil
 }
 
 func deleteEncoder(resp *storage.SwarmResponse[storage.HashesResult]) outcome {
@@ -419,12 +424,7 @@ func deleteEncoder(resp *storage.SwarmResponse[storage.HashesResult]) outcome {
 func (n *Node) rpcExpireAll(r *storage.ExpireAll, ctx rpcCtx, done func(outcome)) {
 	recursive(n, r, ctx, func() (storage.HashesResult, *outcome) {
 		updated, err := n.st.ExpireAll(ownerOf(r.Pubkey), scopeOf(r.Namespace), r.Expiry)
-		if err != nil {
-			return storage.HashesResult{}, dbFailure(err)
-		}
-		res, cost := storage.NewExpireAllResult(n.cfg.Suite, n.keys.Ed25519Private, r, nsHashes(updated))
-		n.env.Work(cost)
-		return res, nil
+		return signedHashes(n, r, updated, err, storage.NewExpireAllResult)
 	}, func(resp *storage.SwarmResponse[storage.HashesResult]) outcome {
 		return outcome{status: resp.Status(), body: storage.AppendExpireAllResponse(nil, resp)}
 	}, done)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -11,10 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// runDemoCLI runs the demo command with args.
 func runDemoCLI(args ...string) (int, string, string) {
-	var out, errw bytes.Buffer
-	code := Execute(append([]string{"demo"}, args...), &out, &errw)
-	return code, out.String(), errw.String()
+	return runCLI(append([]string{"demo"}, args...)...)
 }
 
 // measured drops the lines that depend on the wall clock or the Go heap.

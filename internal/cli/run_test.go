@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,10 +19,43 @@ import (
 	"github.com/sessionsim/sessionsim/results"
 )
 
+// runCLI executes the command line and returns the exit code, stdout and stderr.
 func runCLI(args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
 	code := Execute(args, &out, &errOut)
 	return code, out.String(), errOut.String()
+}
+
+// failingTool is a tool command line that must fail.
+type failingTool struct {
+	name string
+	args []string
+	want string // in the error, text and JSON
+	code int    // 2: a missing or malformed argument; 1: data that does not check out
+}
+
+// assertToolFailures runs cmd followed by each case's args, in text and in JSON. Text: the exit
+// code, nothing on stdout and one line on stderr containing want. JSON (--json): the exit code,
+// nothing on stderr and an {"error": ...} object on stdout containing want.
+func assertToolFailures(t *testing.T, cmd []string, tests []failingTool) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(slices.Clip(cmd), tt.args...)
+			code, out, errOut := runCLI(args...)
+			assert.Equal(t, tt.code, code)
+			assert.Empty(t, out)
+			assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
+			assert.Contains(t, errOut, tt.want)
+
+			code, out, errOut = runCLI(append(args, "--json")...)
+			assert.Equal(t, tt.code, code)
+			assert.Empty(t, errOut)
+			var got map[string]string
+			require.NoError(t, json.Unmarshal([]byte(out), &got), out)
+			assert.Contains(t, got["error"], tt.want)
+		})
+	}
 }
 
 func TestRunRefusesBadInput(t *testing.T) {

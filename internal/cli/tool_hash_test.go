@@ -1,12 +1,10 @@
-package cli_test
+package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
 
-	"github.com/sessionsim/sessionsim/internal/cli"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,62 +21,36 @@ const (
 	hashWant = "4sMyAuaZlMwww3oFvfhazfw7ASx/7TDtO+TVc8aAjHs"
 )
 
-func runHashTool(args ...string) (int, string, string) {
-	var out, errOut bytes.Buffer
-	code := cli.Execute(args, &out, &errOut)
-	return code, out.String(), errOut.String()
-}
-
 func TestMessageHashTool(t *testing.T) {
-	code, out, errOut := runHashTool("tool", "message-hash", "--pubkey", hashPubkey, "--data", hashData)
+	code, out, errOut := runCLI("tool", "message-hash", "--pubkey", hashPubkey, "--data", hashData)
 	require.Equal(t, 0, code, errOut)
 	assert.Equal(t, "hash: "+hashWant+"\n", out)
 
 	// Unpadded data and an explicit namespace 0 give the same hash.
-	code, out, _ = runHashTool("tool", "message-hash", "--pubkey", strings.ToUpper(hashPubkey), "--namespace", "0", "--data", strings.TrimRight(hashData, "="))
+	code, out, _ = runCLI("tool", "message-hash", "--pubkey", strings.ToUpper(hashPubkey), "--namespace", "0", "--data", strings.TrimRight(hashData, "="))
 	require.Equal(t, 0, code)
 	assert.Equal(t, "hash: "+hashWant+"\n", out)
 
-	code, out, _ = runHashTool("tool", "message-hash", "--json", "--pubkey", hashPubkey, "--data", hashData)
+	code, out, _ = runCLI("tool", "message-hash", "--json", "--pubkey", hashPubkey, "--data", hashData)
 	require.Equal(t, 0, code)
 	var got map[string]string
 	require.NoError(t, json.Unmarshal([]byte(out), &got))
 	assert.Equal(t, map[string]string{"hash": hashWant}, got)
 
 	// Another namespace gives another hash.
-	code, out, _ = runHashTool("tool", "message-hash", "--pubkey", hashPubkey, "--namespace", "-10", "--data", hashData)
+	code, out, _ = runCLI("tool", "message-hash", "--pubkey", hashPubkey, "--namespace", "-10", "--data", hashData)
 	require.Equal(t, 0, code)
 	assert.NotContains(t, out, hashWant)
 	assert.Len(t, strings.TrimSpace(strings.TrimPrefix(out, "hash: ")), 43)
 }
 
 func TestMessageHashToolBadInput(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		args []string
-		want string
-		code int // 2: a missing or malformed argument; 1: data that does not check out
-	}{
+	assertToolFailures(t, []string{"tool", "message-hash"}, []failingTool{
 		{"no pubkey", []string{"--data", "YQ=="}, "--pubkey is required", 2},
 		{"short pubkey", []string{"--pubkey", "05ab", "--data", "YQ=="}, "is not an account ID", 2},
 		{"raw-length pubkey", []string{"--pubkey", strings.Repeat("a", 33), "--data", "YQ=="}, "is not an account ID", 2},
 		{"bad namespace", []string{"--pubkey", hashPubkey, "--namespace", "40000", "--data", "YQ=="}, "is not a namespace", 2},
 		{"no data", []string{"--pubkey", hashPubkey}, "--data is required", 2},
 		{"bad data", []string{"--pubkey", hashPubkey, "--data", "a!b"}, "--data is not standard base64", 2},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := runHashTool(append([]string{"tool", "message-hash"}, tc.args...)...)
-			assert.Equal(t, tc.code, code)
-			assert.Empty(t, out)
-			assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
-			assert.Contains(t, errOut, tc.want)
-
-			code, out, errOut = runHashTool(append([]string{"tool", "message-hash", "--json"}, tc.args...)...)
-			assert.Equal(t, tc.code, code)
-			assert.Empty(t, errOut)
-			var got map[string]string
-			require.NoError(t, json.Unmarshal([]byte(out), &got))
-			assert.Contains(t, got["error"], tc.want)
-		})
-	}
+	})
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -9,14 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// runTool executes the command line and returns stdout, stderr and the exit code.
-func runTool(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := Execute(args, &out, &errb)
-	return out.String(), errb.String(), code
-}
 
 func TestToolSessionID(t *testing.T) {
 	tests := []struct {
@@ -31,12 +22,12 @@ func TestToolSessionID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, _, code := runTool(t, "tool", "session-id", "--seed", tt.seed)
+			code, out, _ := runCLI("tool", "session-id", "--seed", tt.seed)
 			require.Equal(t, 0, code)
 			assert.Contains(t, out, "session_id: "+tt.session+"\n")
 			assert.Contains(t, out, "ed25519_pubkey: "+tt.ed+"\n")
 
-			out, _, code = runTool(t, "tool", "session-id", "--seed", tt.seed, "--json")
+			code, out, _ = runCLI("tool", "session-id", "--seed", tt.seed, "--json")
 			require.Equal(t, 0, code)
 			var got map[string]string
 			require.NoError(t, json.Unmarshal([]byte(out), &got))
@@ -48,34 +39,12 @@ func TestToolSessionID(t *testing.T) {
 }
 
 func TestToolSessionIDFailures(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		want string
-		code int // 2: a missing or malformed argument; 1: data that does not check out
-	}{
+	assertToolFailures(t, []string{"tool", "session-id"}, []failingTool{
 		{"missing", nil, "--seed is required", 2},
 		{"not hex", []string{"--seed", "xyz"}, "not hex", 2},
 		{"odd length", []string{"--seed", "abc"}, "not hex", 2},
 		{"wrong length", []string{"--seed", "00112233"}, "4 bytes", 2},
 		{"64 bytes", []string{"--seed", strings.Repeat("ab", 64)}, "64 bytes", 2},
 		{"positional seed", []string{"0123456789abcdef0123456789abcdef"}, "--seed", 2},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"tool", "session-id"}, tt.args...)
-			out, errOut, code := runTool(t, args...)
-			assert.Equal(t, tt.code, code)
-			assert.Empty(t, out)
-			assert.Contains(t, errOut, tt.want)
-			assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
-
-			out, errOut, code = runTool(t, append(args, "--json")...)
-			assert.Equal(t, tt.code, code)
-			assert.Empty(t, errOut)
-			var got map[string]string
-			require.NoError(t, json.Unmarshal([]byte(out), &got), out)
-			assert.Contains(t, got["error"], tt.want)
-		})
-	}
+	})
 }

@@ -24,12 +24,25 @@ const (
 // sealedForBob is a sealed 1:1 message from Alice to Bob carrying content.
 func sealedForBob(t *testing.T, content []byte) string {
 	t.Helper()
+	return sealForBob(t, 1, message.Pad(content))
+}
+
+// unpaddedForBob is a correctly sealed and signed message whose content lacks the 0x80 marker.
+func unpaddedForBob(t *testing.T) string {
+	t.Helper()
+	return sealForBob(t, 2, []byte("no marker"))
+}
+
+// sealForBob seals plaintext as given from Alice to Bob, with randomness from the stream seeded
+// by stream.
+func sealForBob(t *testing.T, stream byte, plaintext []byte) string {
+	t.Helper()
 	alice, err := identity.FromSeed(mustDecodeHex(t, msgAliceSeed))
 	require.NoError(t, err)
 	bob, err := identity.FromSeed(mustDecodeHex(t, msgBobSeed))
 	require.NoError(t, err)
 	s := cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)
-	box, _, err := message.Seal(s, rand.NewChaCha8([32]byte{1}), alice.Ed25519Private, bob.X25519Public, message.Pad(content))
+	box, _, err := message.Seal(s, rand.NewChaCha8([32]byte{stream}), alice.Ed25519Private, bob.X25519Public, plaintext)
 	require.NoError(t, err)
 	return hex.EncodeToString(box)
 }
@@ -45,14 +58,14 @@ func TestToolMessageOpen(t *testing.T) {
 	content := message.NewText("hello bob", 1_712_345_678_901).Marshal()
 	box := sealedForBob(t, content)
 	for _, seed := range []string{msgBobSeed, msgBobSeed + strings.Repeat("00", 16)} {
-		out, errOut, code := runTool(t, "tool", "message-open", "--recipient-seed", seed, box)
+		code, out, errOut := runCLI("tool", "message-open", "--recipient-seed", seed, box)
 		require.Equal(t, 0, code, errOut)
 		assert.Contains(t, out, "plaintext (hex): "+hex.EncodeToString(content)+"\n")
 		assert.Contains(t, out, "hello bob")
 		assert.Contains(t, out, "sender Ed25519: "+msgAliceEd+"\n")
 		assert.Contains(t, out, "sender Session ID: "+msgAliceID+"\n")
 
-		out, _, code = runTool(t, "tool", "message-open", "--recipient-seed", seed, box, "--json")
+		code, out, _ = runCLI("tool", "message-open", "--recipient-seed", seed, box, "--json")
 		require.Equal(t, 0, code)
 		var got map[string]string
 		require.NoError(t, json.Unmarshal([]byte(out), &got))
@@ -67,12 +80,7 @@ func TestToolMessageOpen(t *testing.T) {
 
 func TestToolMessageOpenFailures(t *testing.T) {
 	box := sealedForBob(t, []byte("x"))
-	tests := []struct {
-		name string
-		args []string
-		want string
-		code int // 2: a missing or malformed argument; 1: data that does not check out
-	}{
+	assertToolFailures(t, []string{"tool", "message-open"}, []failingTool{
 		{"no seed", []string{box}, "--recipient-seed is required", 2},
 		{"seed not hex", []string{"--recipient-seed", "xyz", box}, "not hex", 2},
 		{"seed wrong length", []string{"--recipient-seed", "0011", box}, "2 bytes", 2},
@@ -81,35 +89,5 @@ func TestToolMessageOpenFailures(t *testing.T) {
 		{"wrong recipient", []string{"--recipient-seed", msgAliceSeed, box}, "decryption failed", 1},
 		{"tampered", []string{"--recipient-seed", msgBobSeed, box[:10] + "ff" + box[12:]}, "decryption failed", 1},
 		{"unpadded", []string{"--recipient-seed", msgBobSeed, unpaddedForBob(t)}, "padding", 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"tool", "message-open"}, tt.args...)
-			out, errOut, code := runTool(t, args...)
-			assert.Equal(t, tt.code, code)
-			assert.Empty(t, out)
-			assert.Contains(t, errOut, tt.want)
-			assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
-
-			out, errOut, code = runTool(t, append(args, "--json")...)
-			assert.Equal(t, tt.code, code)
-			assert.Empty(t, errOut)
-			var got map[string]string
-			require.NoError(t, json.Unmarshal([]byte(out), &got), out)
-			assert.Contains(t, got["error"], tt.want)
-		})
-	}
-}
-
-// unpaddedForBob is a correctly sealed and signed message whose content lacks the 0x80 marker.
-func unpaddedForBob(t *testing.T) string {
-	t.Helper()
-	alice, err := identity.FromSeed(mustDecodeHex(t, msgAliceSeed))
-	require.NoError(t, err)
-	bob, err := identity.FromSeed(mustDecodeHex(t, msgBobSeed))
-	require.NoError(t, err)
-	s := cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)
-	box, _, err := message.Seal(s, rand.NewChaCha8([32]byte{2}), alice.Ed25519Private, bob.X25519Public, []byte("no marker"))
-	require.NoError(t, err)
-	return hex.EncodeToString(box)
+	})
 }

@@ -1,4 +1,4 @@
-package cli_test
+package cli
 
 import (
 	"bytes"
@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sessionsim/sessionsim/internal/cli"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/stretchr/testify/assert"
@@ -46,10 +45,9 @@ func onionFixture(t *testing.T, e onion.EncType) ([]onionTestNode, onionTestNode
 	return nodes[:2], nodes[2], b.Body
 }
 
+// runOnionTool runs tool onion-open with args.
 func runOnionTool(args ...string) (int, string, string) {
-	var out, errOut bytes.Buffer
-	code := cli.Execute(append([]string{"tool", "onion-open"}, args...), &out, &errOut)
-	return code, out.String(), errOut.String()
+	return runCLI(append([]string{"tool", "onion-open"}, args...)...)
 }
 
 type onionOpenResult struct {
@@ -121,12 +119,7 @@ func TestOnionOpenToolFailures(t *testing.T) {
 	blob := hex.EncodeToString(body)
 	tampered := bytes.Clone(body)
 	tampered[20] ^= 1
-	for _, tc := range []struct {
-		name string
-		args []string
-		want string
-		code int // 2: a missing or malformed argument; 1: data that does not check out
-	}{
+	assertToolFailures(t, []string{"tool", "onion-open"}, []failingTool{
 		{"no secret", []string{blob}, "--node-secret is required", 2},
 		{"short secret", []string{"--node-secret", "abcd", blob}, "--node-secret", 2},
 		{"another node's secret", []string{"--node-secret", hops[1].secret, blob}, "does not open", 1},
@@ -137,22 +130,7 @@ func TestOnionOpenToolFailures(t *testing.T) {
 		{"bad ephemeral", []string{"--node-secret", hops[0].secret, "--ephemeral", "zz", blob}, "--ephemeral", 2},
 		{"bad enc-type", []string{"--node-secret", hops[0].secret, "--ephemeral", strings.Repeat("11", 32), "--enc-type", "aes-cbc", blob}, "--enc-type", 2},
 		{"bare layer with the wrong key", []string{"--node-secret", hops[0].secret, "--ephemeral", strings.Repeat("11", 32), blob}, "does not open", 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := runOnionTool(tc.args...)
-			assert.Equal(t, tc.code, code)
-			assert.Empty(t, out)
-			assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
-			assert.Contains(t, errOut, tc.want)
-
-			code, out, errOut = runOnionTool(append([]string{"--json"}, tc.args...)...)
-			assert.Equal(t, tc.code, code)
-			assert.Empty(t, errOut)
-			var got map[string]string
-			require.NoError(t, json.Unmarshal([]byte(out), &got))
-			assert.Contains(t, got["error"], tc.want)
-		})
-	}
+	})
 	code, _, _ := runOnionTool("--node-secret", hops[0].secret)
 	assert.Equal(t, 2, code, "BLOB_HEX is required")
 }

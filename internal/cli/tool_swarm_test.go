@@ -17,11 +17,11 @@ func TestToolSwarmSpace(t *testing.T) {
 		{"cf27da303a50ac8c4b2d43d27259505c9bcd73fc21cf2a57902c3d050730b604", "10370619079776428163"},
 	}
 	for _, tt := range tests {
-		out, _, code := runTool(t, "tool", "swarm-space", tt.in)
+		code, out, _ := runCLI("tool", "swarm-space", tt.in)
 		require.Equal(t, 0, code, out)
 		assert.Equal(t, "swarm_space: "+tt.want+"\n", out)
 
-		out, _, code = runTool(t, "tool", "swarm-space", tt.in, "--json")
+		code, out, _ = runCLI("tool", "swarm-space", tt.in, "--json")
 		require.Equal(t, 0, code)
 		assert.JSONEq(t, `{"swarm_space": `+tt.want+`}`, out)
 	}
@@ -43,10 +43,10 @@ func TestToolSwarmOwner(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.swarms+"/"+tt.x, func(t *testing.T) {
-			out, errOut, code := runTool(t, "tool", "swarm-owner", "--swarms", tt.swarms, tt.x)
+			code, out, errOut := runCLI("tool", "swarm-owner", "--swarms", tt.swarms, tt.x)
 			require.Equal(t, 0, code, errOut)
 			assert.Equal(t, "swarm_id: "+tt.want+"\n", out)
-			out, _, code = runTool(t, "tool", "swarm-owner", "--swarms", tt.swarms, tt.x, "--json")
+			code, out, _ = runCLI("tool", "swarm-owner", "--swarms", tt.swarms, tt.x, "--json")
 			require.Equal(t, 0, code)
 			assert.JSONEq(t, `{"swarm_id": `+tt.want+`}`, out)
 		})
@@ -55,12 +55,7 @@ func TestToolSwarmOwner(t *testing.T) {
 
 func TestToolSwarmFailures(t *testing.T) {
 	good := "053506f4a71324b7dd114eddbf4e311f39dde243e1f2cb97c40db1961f70ebaae8"
-	tests := []struct {
-		name string
-		args []string
-		want string
-		code int // 2: a missing or malformed argument; 1: data that does not check out
-	}{
+	assertToolFailures(t, []string{"tool"}, []failingTool{
 		{"space: short", []string{"swarm-space", "05abc"}, "5 characters", 2},
 		{"space: not hex", []string{"swarm-space", "05" + strings.Repeat("zz", 32)}, "not hex", 2},
 		{"space: bad prefix", []string{"swarm-space", "09" + good[2:]}, "unknown prefix", 2},
@@ -78,24 +73,7 @@ func TestToolSwarmFailures(t *testing.T) {
 		{"owner: two arguments", []string{"swarm-owner", "--swarms", "1", "2", "3"}, "got 2", 2},
 		{"swarms: too many", []string{"swarms", "--nodes", "20001"}, "--nodes 20001", 2},
 		{"swarms: per block", []string{"swarms", "--nodes", "5", "--per-block", "0"}, "--per-block 0", 2},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"tool"}, tt.args...)
-			out, errOut, code := runTool(t, args...)
-			assert.Equal(t, tt.code, code)
-			assert.Empty(t, out)
-			assert.Contains(t, errOut, tt.want)
-			assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
-
-			out, errOut, code = runTool(t, append(args, "--json")...)
-			assert.Equal(t, tt.code, code)
-			assert.Empty(t, errOut)
-			var got map[string]string
-			require.NoError(t, json.Unmarshal([]byte(out), &got), out)
-			assert.Contains(t, got["error"], tt.want)
-		})
-	}
+	})
 }
 
 func TestToolSwarms(t *testing.T) {
@@ -106,7 +84,7 @@ func TestToolSwarms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d by %d", tt.nodes, tt.perBlock), func(t *testing.T) {
-			out, errOut, code := runTool(t, "tool", "swarms", "--nodes", fmt.Sprint(tt.nodes),
+			code, out, errOut := runCLI("tool", "swarms", "--nodes", fmt.Sprint(tt.nodes),
 				"--per-block", fmt.Sprint(tt.perBlock), "--seed", "3", "--json")
 			require.Equal(t, 0, code, errOut)
 			var got struct {
@@ -132,7 +110,7 @@ func TestToolSwarms(t *testing.T) {
 			assert.Equal(t, excess, got.Excess)
 		})
 	}
-	out, _, code := runTool(t, "tool", "swarms", "--nodes", "20")
+	code, out, _ := runCLI("tool", "swarms", "--nodes", "20")
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, "swarms: 2\n")
 	assert.Contains(t, out, "excess: 10\n")

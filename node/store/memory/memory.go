@@ -159,15 +159,24 @@ func (s *Store) list(oi uint32, ns int16) *nsList {
 	return nil
 }
 
+// popFree takes the most recently freed slot from free; ok is false when there is none and the
+// caller grows its table instead.
+func popFree(free *[]uint32) (slot uint32, ok bool) {
+	n := len(*free)
+	if n == 0 {
+		return 0, false
+	}
+	slot = (*free)[n-1]
+	*free = (*free)[:n-1]
+	return slot, true
+}
+
 func (s *Store) ownerFor(o store.Owner) uint32 {
 	if oi, ok := s.ownerIDs[o]; ok {
 		return oi
 	}
-	var oi uint32
-	if n := len(s.freeOwners); n > 0 {
-		oi = s.freeOwners[n-1]
-		s.freeOwners = s.freeOwners[:n-1]
-	} else {
+	oi, ok := popFree(&s.freeOwners)
+	if !ok {
 		oi = uint32(len(s.owners))
 		s.owners = append(s.owners, ownerState{})
 	}
@@ -180,11 +189,8 @@ func (s *Store) insert(m *store.Message, k *[32]byte, canonical bool) {
 	if s.nextSeq >= s.seqLimit && (s.iterating == 0 || s.nextSeq == math.MaxUint32) {
 		s.renumber()
 	}
-	var id uint32
-	if n := len(s.free); n > 0 {
-		id = s.free[n-1]
-		s.free = s.free[:n-1]
-	} else {
+	id, ok := popFree(&s.free)
+	if !ok {
 		id = uint32(len(s.recs))
 		s.recs = append(s.recs, rec{})
 		if !s.cfg.MetadataOnly {
