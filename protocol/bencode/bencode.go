@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/sessionsim/sessionsim/protocol/wireerr"
 )
 
 // MaxDepth bounds the nesting of lists and dictionaries the decoder accepts.
@@ -33,19 +35,9 @@ const (
 	Dict
 )
 
-func (k Kind) String() string {
-	switch k {
-	case Int:
-		return "integer"
-	case String:
-		return "string"
-	case List:
-		return "list"
-	case Dict:
-		return "dict"
-	}
-	return fmt.Sprintf("Kind(%d)", uint8(k))
-}
+var kindNames = [...]string{Int: "integer", String: "string", List: "list", Dict: "dict"}
+
+func (k Kind) String() string { return wireerr.Name(kindNames[:], k, "Kind") }
 
 // Value is one decoded value. Str aliases the decoder's input.
 type Value struct {
@@ -72,22 +64,13 @@ func (v *Value) Get(key string) (*Value, bool) {
 	return nil, false
 }
 
-// Causes of decoding failures; test with errors.Is. They arrive wrapped in a *SyntaxError.
+// Causes of decoding failures; test with errors.Is. They arrive wrapped in a *wireerr.Error.
 var (
 	ErrTruncated = errors.New("truncated input")
 	ErrSyntax    = errors.New("invalid syntax")
 	ErrKeyOrder  = errors.New("dictionary keys not in strictly ascending order")
 	ErrDepth     = errors.New("nesting too deep")
 )
-
-// SyntaxError is a decoding failure at a byte offset.
-type SyntaxError struct {
-	Offset int
-	Err    error
-}
-
-func (e *SyntaxError) Error() string { return fmt.Sprintf("bencode at byte %d: %v", e.Offset, e.Err) }
-func (e *SyntaxError) Unwrap() error { return e.Err }
 
 // Decode reads one value from the start of b and returns it with the number of bytes it took;
 // what follows is the caller's (new-group messages are followed by zero padding).
@@ -106,7 +89,7 @@ func (d *decoder) fail(at int, err error, detail string) error {
 	if detail != "" {
 		err = fmt.Errorf("%w: %s", err, detail)
 	}
-	return &SyntaxError{Offset: at, Err: err}
+	return &wireerr.Error{Format: "bencode", Offset: at, Err: err}
 }
 
 func (d *decoder) value(depth int) (Value, error) {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/protocol/wireerr"
 )
 
 func TestDecodeValid(t *testing.T) {
@@ -119,7 +121,7 @@ func TestDecodeInvalid(t *testing.T) {
 			_, _, err := Decode([]byte(tt.in))
 			require.Error(t, err)
 			assert.ErrorIs(t, err, tt.want)
-			var se *SyntaxError
+			var se *wireerr.Error
 			assert.True(t, errors.As(err, &se))
 		})
 	}
@@ -144,9 +146,9 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, n, err := Decode(b)
 		if err != nil {
-			var se *SyntaxError
+			var se *wireerr.Error
 			if !errors.As(err, &se) {
-				t.Fatalf("error %v is not a *SyntaxError", err)
+				t.Fatalf("error %v is not a *wireerr.Error", err)
 			}
 			return
 		}

@@ -90,14 +90,8 @@ func GroupCiphertextLen(n int) int { return GroupOverhead + groupPlainLen(n) }
 
 // GroupOpened is a decrypted and verified group message.
 type GroupOpened struct {
-	Data          []byte
-	SenderEd25519 [32]byte
-	SenderX25519  [32]byte
-}
-
-// SenderID is the author's Session ID.
-func (g *GroupOpened) SenderID() identity.ID {
-	return identity.NewID(identity.PrefixSession, g.SenderX25519)
+	Data []byte
+	Sender
 }
 
 // GroupDecrypt reverses GroupEncrypt: it decrypts under the group key (ErrDecrypt on failure),

@@ -49,6 +49,11 @@ func Seal(s cryptomode.Suite, r io.Reader, sender ed25519.PrivateKey, to [32]byt
 type Opened struct {
 	// Padded is the padded Content as the sender signed it.
 	Padded []byte
+	Sender
+}
+
+// Sender is the verified author of an opened 1:1 or group message.
+type Sender struct {
 	// SenderEd25519 is the sender's Ed25519 public key.
 	SenderEd25519 [32]byte
 	// SenderX25519 is its X25519 form: the sender's Session ID without the 05 prefix.
@@ -56,8 +61,8 @@ type Opened struct {
 }
 
 // SenderID is the sender's Session ID.
-func (o *Opened) SenderID() identity.ID {
-	return identity.NewID(identity.PrefixSession, o.SenderX25519)
+func (s *Sender) SenderID() identity.ID {
+	return identity.NewID(identity.PrefixSession, s.SenderX25519)
 }
 
 // Open decrypts a sealed message with the recipient's X25519 key pair, splits M | A | SIG,

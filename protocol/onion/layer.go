@@ -78,28 +78,26 @@ type Key struct {
 // ClientKey derives the key of a layer the client encrypts with ephemeral pair eph to a node (or
 // server) whose X25519 public key is peer.
 func ClientKey(s cryptomode.Suite, e EncType, eph cryptomode.X25519KeyPair, peer [32]byte) (Key, time.Duration, error) {
-	if !e.valid() {
-		return Key{}, 0, fmt.Errorf("%w: %v", ErrBadInput, e)
-	}
-	shared, cost, err := s.SharedSecret(eph, peer)
-	if err != nil {
-		return Key{}, cost, fmt.Errorf("onion layer key: %w", err)
-	}
-	k, kc := deriveKey(s.Costs(), e, &shared, &eph.Public, &peer)
-	return k, cost + kc, nil
+	return layerKey(s, e, eph, peer, &eph.Public, &peer)
 }
 
 // NodeKey derives the key of a layer a node (or server) with key pair self receives under the
 // client's ephemeral public key eph.
 func NodeKey(s cryptomode.Suite, e EncType, self cryptomode.X25519KeyPair, eph [32]byte) (Key, time.Duration, error) {
+	return layerKey(s, e, self, eph, &eph, &self.Public)
+}
+
+// layerKey is both sides' derivation: the shared secret of own and peer, hashed with the
+// client's and the node's public keys in that order whichever side computes it.
+func layerKey(s cryptomode.Suite, e EncType, own cryptomode.X25519KeyPair, peer [32]byte, clientPub, nodePub *[32]byte) (Key, time.Duration, error) {
 	if !e.valid() {
 		return Key{}, 0, fmt.Errorf("%w: %v", ErrBadInput, e)
 	}
-	shared, cost, err := s.SharedSecret(self, eph)
+	shared, cost, err := s.SharedSecret(own, peer)
 	if err != nil {
 		return Key{}, cost, fmt.Errorf("onion layer key: %w", err)
 	}
-	k, kc := deriveKey(s.Costs(), e, &shared, &eph, &self.Public)
+	k, kc := deriveKey(s.Costs(), e, &shared, clientPub, nodePub)
 	return k, cost + kc, nil
 }
 

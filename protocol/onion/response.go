@@ -137,13 +137,9 @@ func EncodeV4Request(r V4Request) ([]byte, error) {
 
 // DecodeV4Request reads what EncodeV4Request writes; a server calls it on the opened layer.
 func DecodeV4Request(b []byte) (V4Request, error) {
-	meta, body, err := decodeV4(b)
+	obj, body, err := decodeV4Object(b, "v4 request")
 	if err != nil {
-		return V4Request{}, fmt.Errorf("v4 request: %w", err)
-	}
-	obj, err := parseObject(meta)
-	if err != nil {
-		return V4Request{}, fmt.Errorf("v4 request: %w", err)
+		return V4Request{}, err
 	}
 	r := V4Request{Body: body}
 	for _, f := range []struct {
@@ -158,10 +154,8 @@ func DecodeV4Request(b []byte) (V4Request, error) {
 			return V4Request{}, fmt.Errorf("v4 request %q: %w", f.name, err)
 		}
 	}
-	if raw, ok := obj.Member("headers"); ok {
-		if r.Headers, err = headersField(raw); err != nil {
-			return V4Request{}, fmt.Errorf("v4 request headers: %w", err)
-		}
+	if r.Headers, err = v4Headers(obj, "v4 request"); err != nil {
+		return V4Request{}, err
 	}
 	return r, nil
 }
@@ -191,13 +185,9 @@ func EncodeV4Response(r V4Response) []byte {
 
 // DecodeV4Response reads what EncodeV4Response writes.
 func DecodeV4Response(b []byte) (V4Response, error) {
-	meta, body, err := decodeV4(b)
+	obj, body, err := decodeV4Object(b, "v4 response")
 	if err != nil {
-		return V4Response{}, fmt.Errorf("v4 response: %w", err)
-	}
-	obj, err := parseObject(meta)
-	if err != nil {
-		return V4Response{}, fmt.Errorf("v4 response: %w", err)
+		return V4Response{}, err
 	}
 	r := V4Response{Body: body}
 	raw, ok := obj.Member("code")
@@ -207,10 +197,8 @@ func DecodeV4Response(b []byte) (V4Response, error) {
 	if r.Code, err = intField(raw); err != nil {
 		return V4Response{}, fmt.Errorf(`v4 response "code": %w`, err)
 	}
-	if raw, ok := obj.Member("headers"); ok {
-		if r.Headers, err = headersField(raw); err != nil {
-			return V4Response{}, fmt.Errorf("v4 response headers: %w", err)
-		}
+	if r.Headers, err = v4Headers(obj, "v4 response"); err != nil {
+		return V4Response{}, err
 	}
 	return r, nil
 }
@@ -285,4 +273,30 @@ func decodeV4(b []byte) (meta, body []byte, err error) {
 		body, err = bencodeString(&l.List[1], "the body")
 	}
 	return meta, body, err
+}
+
+// decodeV4Object reads a v4 request or response (what names it in errors) down to its JSON
+// object and its body.
+func decodeV4Object(b []byte, what string) (obj wirejson.Value, body []byte, err error) {
+	meta, body, err := decodeV4(b)
+	if err == nil {
+		obj, err = parseObject(meta)
+	}
+	if err != nil {
+		return wirejson.Value{}, nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return obj, body, nil
+}
+
+// v4Headers reads the optional "headers" of a v4 request's or response's JSON object.
+func v4Headers(obj wirejson.Value, what string) (map[string]string, error) {
+	raw, ok := obj.Member("headers")
+	if !ok {
+		return nil, nil
+	}
+	h, err := headersField(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s headers: %w", what, err)
+	}
+	return h, nil
 }

@@ -54,12 +54,16 @@ func (s *btSize) common(a *Auth, signed bool) {
 	}
 }
 
-func (s *btSize) namespaceSel(n NamespaceSel) {
-	if n.All {
+// numberNamespace is a whole signed request of delete_all, delete_before or expire_all: the
+// common fields, one number and the namespace selection.
+func (s *btSize) numberNamespace(a *Auth, key string, n int64, ns NamespaceSel) {
+	s.common(a, true)
+	s.intField(key, n)
+	if ns.All {
 		s.strField("namespace", 3)
 		return
 	}
-	s.intField("namespace", int64(n.Namespace))
+	s.intField("namespace", int64(ns.Namespace))
 }
 
 // ForwardSize is the size of the request a node forwards to each swarm peer; 0 for requests that
@@ -82,17 +86,11 @@ func ForwardSize(r Request) int {
 		s.common(&r.Auth, true)
 		s.strList("messages", r.Messages)
 	case *DeleteAll:
-		s.common(&r.Auth, true)
-		s.intField("timestamp", r.Timestamp)
-		s.namespaceSel(r.Namespace)
+		s.numberNamespace(&r.Auth, "timestamp", r.Timestamp, r.Namespace)
 	case *DeleteBefore:
-		s.common(&r.Auth, true)
-		s.intField("before", r.Before)
-		s.namespaceSel(r.Namespace)
+		s.numberNamespace(&r.Auth, "before", r.Before, r.Namespace)
 	case *ExpireAll:
-		s.common(&r.Auth, true)
-		s.intField("expiry", r.Expiry)
-		s.namespaceSel(r.Namespace)
+		s.numberNamespace(&r.Auth, "expiry", r.Expiry, r.Namespace)
 	case *Expire:
 		s.common(&r.Auth, true)
 		s.key("expiry")

@@ -14,6 +14,12 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
+// shortEscapes is the letter after the backslash for the characters JSON escapes in two bytes;
+// the other characters below 0x20 are written \u00xx.
+var shortEscapes = [utf8.RuneSelf]byte{
+	'"': '"', '\\': '\\', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't',
+}
+
 // appendJSONString appends s as a JSON string literal. Invalid UTF-8 is replaced by U+FFFD
 // rather than failing: only server-generated text reaches here.
 func appendJSONString(dst []byte, s string) []byte {
@@ -38,22 +44,9 @@ func appendJSONString(dst []byte, s string) []byte {
 			continue
 		}
 		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"':
-			dst = append(dst, '\\', '"')
-		case '\\':
-			dst = append(dst, '\\', '\\')
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
+		if e := shortEscapes[c]; e != 0 {
+			dst = append(dst, '\\', e)
+		} else {
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		}
 		i++

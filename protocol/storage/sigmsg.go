@@ -8,16 +8,12 @@ package storage
 // SigMessage returns what the client signs for a store to a namespace that needs
 // authentication: "store" || namespace || sig_timestamp.
 func (r *Store) SigMessage() []byte {
-	b := append(make([]byte, 0, 32), "store"...)
-	b = r.Namespace.appendSig(b)
-	return appendInt(b, r.SigTimestamp)
+	return methodNamespaceNumber(MethodStore, r.Namespace, r.SigTimestamp)
 }
 
 // SigMessage: "retrieve" || namespace || timestamp.
 func (r *Retrieve) SigMessage() []byte {
-	b := append(make([]byte, 0, 40), "retrieve"...)
-	b = r.Namespace.appendSig(b)
-	return appendInt(b, r.Timestamp)
+	return methodNamespaceNumber(MethodRetrieve, r.Namespace, r.Timestamp)
 }
 
 // SigMessage: "delete" || hash...
@@ -28,23 +24,24 @@ func (r *Delete) SigMessage() []byte {
 
 // SigMessage: "delete_all" || namespace || timestamp, the namespace being "all" for all of them.
 func (r *DeleteAll) SigMessage() []byte {
-	b := append(make([]byte, 0, 40), "delete_all"...)
-	b = r.Namespace.appendSig(b)
-	return appendInt(b, r.Timestamp)
+	return methodNamespaceNumber(MethodDeleteAll, r.Namespace, r.Timestamp)
 }
 
 // SigMessage: "delete_before" || namespace || before.
 func (r *DeleteBefore) SigMessage() []byte {
-	b := append(make([]byte, 0, 40), "delete_before"...)
-	b = r.Namespace.appendSig(b)
-	return appendInt(b, r.Before)
+	return methodNamespaceNumber(MethodDeleteBefore, r.Namespace, r.Before)
 }
 
 // SigMessage: "expire_all" || namespace || expiry.
 func (r *ExpireAll) SigMessage() []byte {
-	b := append(make([]byte, 0, 40), "expire_all"...)
-	b = r.Namespace.appendSig(b)
-	return appendInt(b, r.Expiry)
+	return methodNamespaceNumber(MethodExpireAll, r.Namespace, r.Expiry)
+}
+
+// methodNamespaceNumber is the shape most signature messages share: method || namespace ||
+// number, the namespace as appendSig writes it (a Namespace or a NamespaceSel).
+func methodNamespaceNumber[N interface{ appendSig([]byte) []byte }](method string, ns N, n int64) []byte {
+	b := append(make([]byte, 0, len(method)+26), method...)
+	return appendInt(ns.appendSig(b), n)
 }
 
 // SigMessage: "expire" || ("shorten" | "extend" | "") || expiry... || hash...

@@ -13,10 +13,11 @@ package wirejson
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/sessionsim/sessionsim/protocol/wireerr"
 )
 
 // MaxDepth is the deepest nesting of arrays and objects Parse accepts. No client or server of
@@ -37,23 +38,12 @@ const (
 	Object
 )
 
-func (k Kind) String() string {
-	switch k {
-	case Null:
-		return "null"
-	case False, True:
-		return "boolean"
-	case Number:
-		return "number"
-	case String:
-		return "string"
-	case Array:
-		return "array"
-	case Object:
-		return "object"
-	}
-	return fmt.Sprintf("Kind(%d)", uint8(k))
+var kindNames = [...]string{
+	Null: "null", False: "boolean", True: "boolean", Number: "number", String: "string",
+	Array: "array", Object: "object",
 }
+
+func (k Kind) String() string { return wireerr.Name(kindNames[:], k, "Kind") }
 
 // Value is one parsed value. Raw is the value's exact text (quotes included for strings) and
 // aliases Parse's input. Objects keep their Members in document order, arrays their Elems.
@@ -71,7 +61,7 @@ type Member struct {
 	Value Value
 }
 
-// Causes of parse failures; test with errors.Is. They arrive wrapped in a *SyntaxError.
+// Causes of parse failures; test with errors.Is. They arrive wrapped in a *wireerr.Error.
 var (
 	// ErrSyntax: the text is not JSON (the grammar, an unescaped control character, trailing
 	// text after the value).
@@ -83,15 +73,6 @@ var (
 	// ErrDepth: arrays and objects nest deeper than MaxDepth.
 	ErrDepth = errors.New("nesting deeper than wirejson.MaxDepth")
 )
-
-// SyntaxError is a parse failure at a byte offset.
-type SyntaxError struct {
-	Offset int
-	Err    error
-}
-
-func (e *SyntaxError) Error() string { return fmt.Sprintf("json at byte %d: %v", e.Offset, e.Err) }
-func (e *SyntaxError) Unwrap() error { return e.Err }
 
 // Parse reads a whole document: one value, optionally surrounded by whitespace.
 func Parse(data []byte) (Value, error) {
@@ -114,7 +95,9 @@ type parser struct {
 	depth int
 }
 
-func (p *parser) fail(at int, err error) error { return &SyntaxError{Offset: at, Err: err} }
+func (p *parser) fail(at int, err error) error {
+	return &wireerr.Error{Format: "json", Offset: at, Err: err}
+}
 
 func (p *parser) skipSpace() {
 	for p.pos < len(p.data) {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/protocol/wireerr"
 )
 
 // stdlibDepth is the deepest nesting encoding/json's tokenizer sees in a document it accepts.
@@ -43,7 +45,7 @@ func checkAgainstStdlib(t *testing.T, in []byte) {
 	got, err := Parse(in)
 	stdErr := json.Unmarshal(in, new(any))
 	if err != nil {
-		var se *SyntaxError
+		var se *wireerr.Error
 		require.ErrorAs(t, err, &se, "%q", in)
 		assert.True(t, se.Offset >= 0 && se.Offset <= len(in), "offset %d of %d bytes", se.Offset, len(in))
 		if stdErr != nil {
@@ -148,7 +150,7 @@ func TestParseErrors(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			_, err := Parse([]byte(tt.in))
 			require.ErrorIs(t, err, tt.want)
-			var se *SyntaxError
+			var se *wireerr.Error
 			require.ErrorAs(t, err, &se)
 			assert.Equal(t, tt.offset, se.Offset)
 		})

@@ -8,13 +8,15 @@
 // building anything, so a message's wire size can be known before it exists.
 //
 // Decoding never panics and never allocates for the payload: Bytes returns sub-slices of the
-// input. Every failure is a *Error carrying the offset and one of the sentinel causes below.
+// input. Every failure is a *wireerr.Error carrying the offset and one of the sentinel causes below.
 package pb
 
 import (
 	"errors"
 	"fmt"
 	"math/bits"
+
+	"github.com/sessionsim/sessionsim/protocol/wireerr"
 )
 
 // WireType is the low three bits of a field key.
@@ -30,23 +32,12 @@ const (
 	Fixed32    WireType = 5
 )
 
-func (w WireType) String() string {
-	switch w {
-	case Varint:
-		return "varint"
-	case Fixed64:
-		return "fixed64"
-	case Bytes:
-		return "length-delimited"
-	case StartGroup:
-		return "start-group"
-	case EndGroup:
-		return "end-group"
-	case Fixed32:
-		return "fixed32"
-	}
-	return fmt.Sprintf("wiretype(%d)", uint8(w))
+var wireTypeNames = [...]string{
+	Varint: "varint", Fixed64: "fixed64", Bytes: "length-delimited", StartGroup: "start-group",
+	EndGroup: "end-group", Fixed32: "fixed32",
 }
+
+func (w WireType) String() string { return wireerr.Name(wireTypeNames[:], w, "wiretype") }
 
 // MaxField is the largest field number protobuf allows.
 const MaxField = 1<<29 - 1
@@ -63,15 +54,6 @@ var (
 	// with a wire type that does not match its declaration.
 	ErrWireType = errors.New("unexpected wire type")
 )
-
-// Error is a decoding failure at a byte offset of the input.
-type Error struct {
-	Offset int
-	Err    error
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("protobuf at byte %d: %v", e.Offset, e.Err) }
-func (e *Error) Unwrap() error { return e.Err }
 
 // SizeVarint is the encoded length of v as a varint (1 to 10 bytes).
 func SizeVarint(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
@@ -159,7 +141,9 @@ func (d *Decoder) Done() bool { return d.off >= len(d.buf) }
 // Offset is the position of the next unread byte.
 func (d *Decoder) Offset() int { return d.off }
 
-func (d *Decoder) fail(at int, err error) error { return &Error{Offset: at, Err: err} }
+func (d *Decoder) fail(at int, err error) error {
+	return &wireerr.Error{Format: "protobuf", Offset: at, Err: err}
+}
 
 func (d *Decoder) varint() (uint64, error) {
 	start := d.off

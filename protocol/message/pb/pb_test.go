@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/protocol/wireerr"
 )
 
 func TestVarintRoundTrip(t *testing.T) {
@@ -109,8 +111,8 @@ func TestDecoderErrors(t *testing.T) {
 			err := tt.read(NewDecoder(tt.in))
 			require.Error(t, err)
 			assert.ErrorIs(t, err, tt.want)
-			var pe *Error
-			assert.True(t, errors.As(err, &pe), "error is a *pb.Error")
+			var pe *wireerr.Error
+			assert.True(t, errors.As(err, &pe), "error is a *wireerr.Error")
 		})
 	}
 }
@@ -147,9 +149,9 @@ func FuzzDecoder(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		err := walk(b, 0)
 		if err != nil {
-			var pe *Error
+			var pe *wireerr.Error
 			if !errors.As(err, &pe) || pe.Offset < 0 || pe.Offset > len(b) {
-				t.Fatalf("error %v is not a *pb.Error with an offset inside the input", err)
+				t.Fatalf("error %v is not a *wireerr.Error with an offset inside the input", err)
 			}
 		}
 	})
