@@ -64,7 +64,7 @@ func retrieveRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID,
 	reqs := make([]storage.Request, len(nss))
 	var cost time.Duration
 	for k, ns := range nss {
-		r := &storage.Retrieve{Pubkey: pubkeyOf(id), Namespace: storage.Namespace(ns), LastHash: last[k], MaxSize: maxSize}
+		r := &storage.Retrieve{SignedAccount: storage.SignedAccount{Pubkey: pubkeyOf(id)}, Namespace: storage.Namespace(ns), LastHash: last[k], MaxSize: maxSize}
 		cost += r.Sign(signer, nowMs)
 		reqs[k] = r
 	}

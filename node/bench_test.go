@@ -69,7 +69,7 @@ func benchRetrieve(b *testing.B, mode cryptomode.Mode) {
 	for i := range 20 {
 		w.call(b, to[0], encode(storage.NewStore(acct.pubkey, 0, now, time.Hour, []byte(fmt.Sprintf("%0400d", i)))))
 	}
-	r := &storage.Retrieve{Pubkey: acct.pubkey}
+	r := &storage.Retrieve{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}}
 	var body []byte
 	signedAt := time.Time{}
 	start := w.e.Now()

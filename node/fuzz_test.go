@@ -40,11 +40,11 @@ func FuzzStorageRPC(f *testing.F) {
 	st := storage.NewStore(acct.pubkey, 0, now, time.Hour, []byte("seed"))
 	signed := storage.NewStore(acct.pubkey, 2, now, time.Hour, []byte("seed2"))
 	signed.Sign(acct.signer)
-	ret := &storage.Retrieve{Pubkey: acct.pubkey}
+	ret := &storage.Retrieve{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}}
 	ret.Sign(acct.signer, now)
-	del := &storage.Delete{Pubkey: acct.pubkey, Messages: []string{storage.MessageHash(acct.pubkey, 0, []byte("seed"))}}
+	del := &storage.Delete{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{storage.MessageHash(acct.pubkey, 0, []byte("seed"))}}
 	del.Sign(acct.signer)
-	exp := &storage.Expire{Pubkey: acct.pubkey, Messages: del.Messages, Expiries: []int64{now + 60_000}, Mode: storage.ExpireExtend}
+	exp := &storage.Expire{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: del.Messages, Expiries: []int64{now + 60_000}, Mode: storage.ExpireExtend}
 	exp.Sign(acct.signer)
 	for _, r := range []storage.Request{
 		st, signed, ret, del, exp,

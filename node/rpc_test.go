@@ -192,7 +192,7 @@ func TestRetrieveRPC(t *testing.T) {
 		hashes = append(hashes, storage.MessageHash(r.Pubkey, r.Namespace, r.Data))
 	}
 	retrieve := func(signer *storage.Signer, ns storage.Namespace, last string, count int, at int64) []byte {
-		r := &storage.Retrieve{Pubkey: acct.pubkey, Namespace: ns, LastHash: last, MaxCount: count}
+		r := &storage.Retrieve{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: ns, LastHash: last, MaxCount: count}
 		if signer != nil {
 			r.Sign(signer, at)
 		}
@@ -277,13 +277,13 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 	t.Run("delete", func(t *testing.T) {
 		h1, h2 := put(0, "d1"), put(0, "d2")
 		tn.w.runFor(time.Second)
-		bad := &storage.Delete{Pubkey: acct.pubkey, Messages: []string{h1}}
+		bad := &storage.Delete{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h1}}
 		bad.Sign(stranger.signer)
 		assert.Equal(t, 401, tn.rpc(t, members[1], encode(bad)).Status)
 		assert.Equal(t, 421, tn.rpc(t, wrong, encode(bad)).Status)
 		assert.Equal(t, perSwarm, stored(tn, h1), "a refused delete deletes nothing")
 
-		r := &storage.Delete{Pubkey: acct.pubkey, Messages: []string{h1}}
+		r := &storage.Delete{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h1}}
 		r.Sign(acct.signer)
 		resp := tn.rpc(t, members[1], encode(r))
 		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
@@ -297,7 +297,7 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 		assert.Zero(t, stored(tn, h1))
 		assert.Equal(t, perSwarm, stored(tn, h2))
 
-		req := &storage.Delete{Pubkey: acct.pubkey, Messages: []string{h1}, Required: true}
+		req := &storage.Delete{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h1}, Required: true}
 		req.Sign(acct.signer)
 		assert.Equal(t, 404, tn.rpc(t, members[2], encode(req)).Status, "required and nothing deleted")
 	})
@@ -306,19 +306,19 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 		h1 := put(2, "c1")
 		h2 := put(0, "c2")
 		tn.w.runFor(time.Second)
-		r := &storage.DeleteAll{Pubkey: acct.pubkey, Namespace: storage.OneNamespace(2)}
+		r := &storage.DeleteAll{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: storage.OneNamespace(2)}
 		r.Sign(acct.signer, nowMS(tn))
 		resp := tn.rpc(t, members[2], encode(r))
 		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
 		assert.Zero(t, stored(tn, h1))
 		assert.Equal(t, perSwarm, stored(tn, h2))
 
-		skew := &storage.DeleteAll{Pubkey: acct.pubkey, Namespace: storage.AllNamespaces}
+		skew := &storage.DeleteAll{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: storage.AllNamespaces}
 		skew.Sign(acct.signer, nowMS(tn)-120_000)
 		assert.Equal(t, 406, tn.rpc(t, members[2], encode(skew)).Status)
 
 		tn.w.runFor(time.Second)
-		db := &storage.DeleteBefore{Pubkey: acct.pubkey, Namespace: storage.AllNamespaces, Before: nowMS(tn)}
+		db := &storage.DeleteBefore{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: storage.AllNamespaces, Before: nowMS(tn)}
 		db.Sign(acct.signer)
 		resp = tn.rpc(t, members[3], encode(db))
 		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
@@ -329,7 +329,7 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 		h := put(0, "e1")
 		tn.w.runFor(time.Second)
 		target := nowMS(tn) + 10*60_000
-		r := &storage.Expire{Pubkey: acct.pubkey, Messages: []string{h}, Expiries: []int64{target}, Mode: storage.ExpireShorten}
+		r := &storage.Expire{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}, Expiries: []int64{target}, Mode: storage.ExpireShorten}
 		r.Sign(acct.signer)
 		resp := tn.rpc(t, members[0], encode(r))
 		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
@@ -339,7 +339,7 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 			require.Nil(t, e.Failed)
 			assert.Equal(t, []string{h}, e.Result.Updated)
 		}
-		ge := &storage.GetExpiries{Pubkey: acct.pubkey, Messages: []string{h}}
+		ge := &storage.GetExpiries{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}}
 		ge.Sign(acct.signer, nowMS(tn))
 		resp = tn.rpc(t, members[3], encode(ge))
 		require.Equal(t, 200, resp.Status)
@@ -348,7 +348,7 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 		require.Len(t, gr.Expiries, 1)
 		assert.Equal(t, target, gr.Expiries[0].Expiry, "every member applied the expire")
 
-		ext := &storage.Expire{Pubkey: acct.pubkey, Messages: []string{h}, Expiries: []int64{target - 60_000}, Mode: storage.ExpireExtend}
+		ext := &storage.Expire{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}, Expiries: []int64{target - 60_000}, Mode: storage.ExpireExtend}
 		ext.Sign(acct.signer)
 		resp = tn.rpc(t, members[1], encode(ext))
 		require.Equal(t, 200, resp.Status)
@@ -359,11 +359,11 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 			assert.Equal(t, []storage.HashExpiry{{Hash: h, Expiry: target}}, e.Result.Unchanged)
 		}
 
-		bad := &storage.Expire{Pubkey: acct.pubkey, Messages: []string{h}, Expiries: []int64{target}}
+		bad := &storage.Expire{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}, Expiries: []int64{target}}
 		bad.Sign(stranger.signer)
 		assert.Equal(t, 401, tn.rpc(t, members[1], encode(bad)).Status)
 
-		ea := &storage.ExpireAll{Pubkey: acct.pubkey, Namespace: storage.AllNamespaces, Expiry: nowMS(tn) + 60_000}
+		ea := &storage.ExpireAll{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: storage.AllNamespaces, Expiry: nowMS(tn) + 60_000}
 		ea.Sign(acct.signer)
 		resp = tn.rpc(t, members[2], encode(ea))
 		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
@@ -480,49 +480,49 @@ func TestSignedMethodsTable(t *testing.T) {
 	}
 	methods := []method{
 		{"retrieve", func(s *storage.Signer, at int64) storage.Request {
-			r := &storage.Retrieve{Pubkey: acct.pubkey, Namespace: 3}
+			r := &storage.Retrieve{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: 3}
 			if s != nil {
 				r.Sign(s, at)
 			}
 			return r
 		}, true},
 		{"get_expiries", func(s *storage.Signer, at int64) storage.Request {
-			r := &storage.GetExpiries{Pubkey: acct.pubkey, Messages: []string{h}}
+			r := &storage.GetExpiries{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}}
 			if s != nil {
 				r.Sign(s, at)
 			}
 			return r
 		}, true},
 		{"delete_all", func(s *storage.Signer, at int64) storage.Request {
-			r := &storage.DeleteAll{Pubkey: acct.pubkey, Namespace: storage.OneNamespace(7)}
+			r := &storage.DeleteAll{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: storage.OneNamespace(7)}
 			if s != nil {
 				r.Sign(s, at)
 			}
 			return r
 		}, true},
 		{"delete", func(s *storage.Signer, _ int64) storage.Request {
-			r := &storage.Delete{Pubkey: acct.pubkey, Messages: []string{"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}
+			r := &storage.Delete{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}
 			if s != nil {
 				r.Sign(s)
 			}
 			return r
 		}, false},
 		{"delete_before", func(s *storage.Signer, at int64) storage.Request {
-			r := &storage.DeleteBefore{Pubkey: acct.pubkey, Namespace: storage.OneNamespace(7), Before: at}
+			r := &storage.DeleteBefore{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: storage.OneNamespace(7), Before: at}
 			if s != nil {
 				r.Sign(s)
 			}
 			return r
 		}, false},
 		{"expire", func(s *storage.Signer, at int64) storage.Request {
-			r := &storage.Expire{Pubkey: acct.pubkey, Messages: []string{h}, Expiries: []int64{at + 3_000_000}, Mode: storage.ExpireExtend}
+			r := &storage.Expire{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}, Expiries: []int64{at + 3_000_000}, Mode: storage.ExpireExtend}
 			if s != nil {
 				r.Sign(s)
 			}
 			return r
 		}, false},
 		{"expire_all", func(s *storage.Signer, at int64) storage.Request {
-			r := &storage.ExpireAll{Pubkey: acct.pubkey, Namespace: storage.OneNamespace(7), Expiry: at + 60_000}
+			r := &storage.ExpireAll{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: storage.OneNamespace(7), Expiry: at + 60_000}
 			if s != nil {
 				r.Sign(s)
 			}

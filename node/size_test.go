@@ -39,13 +39,13 @@ func TestChargedSizesAreEncodedSizes(t *testing.T) {
 		hashes = append(hashes, storage.MessageHash(st.Pubkey, st.Namespace, st.Data))
 	}
 	tn.w.runFor(time.Second)
-	retrieve := &storage.Retrieve{Pubkey: acct.pubkey}
+	retrieve := &storage.Retrieve{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}}
 	retrieve.Sign(acct.signer, nowMS(tn))
 	require.Equal(t, http.StatusOK, tn.rpc(t, members[1], encode(retrieve)).Status)
-	ex := &storage.Expire{Pubkey: acct.pubkey, Messages: hashes[:2], Expiries: []int64{nowMS(tn) + 60_000}, Mode: storage.ExpireShorten}
+	ex := &storage.Expire{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: hashes[:2], Expiries: []int64{nowMS(tn) + 60_000}, Mode: storage.ExpireShorten}
 	ex.Sign(acct.signer)
 	require.Equal(t, http.StatusOK, tn.rpc(t, members[0], encode(ex)).Status)
-	del := &storage.Delete{Pubkey: acct.pubkey, Messages: hashes[2:]}
+	del := &storage.Delete{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: hashes[2:]}
 	del.Sign(acct.signer)
 	require.Equal(t, http.StatusOK, tn.rpc(t, members[0], encode(del)).Status)
 	require.Equal(t, http.StatusMisdirectedRequest, tn.rpc(t, tn.membersOf(testSwarms[0])[0], encode(retrieve)).Status)

@@ -64,9 +64,10 @@ type Signer struct {
 	Subaccount *Subaccount
 }
 
-// signInto signs msg and sets dst to the signature and the account fields that go with it; it
-// returns the signing cost. Every request's Sign method is this call on its own SigMessage.
-func (s *Signer) signInto(dst *Auth, msg []byte) time.Duration {
+// sign signs msg with s and sets the request's Auth to the signature and the account fields that
+// go with it; it returns the signing cost. Every request's Sign method is this call on its own
+// SigMessage.
+func (acct *SignedAccount) sign(s *Signer, msg []byte) time.Duration {
 	var a Auth
 	sig, cost := s.Suite.Sign(s.Key, msg)
 	copy(a.Signature[:], sig)
@@ -78,7 +79,7 @@ func (s *Signer) signInto(dst *Auth, msg []byte) time.Duration {
 		sa := *s.Subaccount
 		a.Subaccount = &sa
 	}
-	*dst = a
+	acct.Auth = a
 	return cost
 }
 
@@ -95,7 +96,8 @@ type verifyOptions struct {
 // that key must convert to the account's X25519 key and is the verifying key (otherwise the
 // account key itself is); a subaccount must be unrevoked, allowed on this prefix, hold the
 // needed access and be signed by that key, and then its own key verifies the request.
-func verify(o verifyOptions, account Pubkey, a *Auth, msg []byte) (bool, time.Duration) {
+func verify(o verifyOptions, acct *SignedAccount, msg []byte) (bool, time.Duration) {
+	account, a := acct.Pubkey, &acct.Auth
 	var cost time.Duration
 	pk := account.Key[:]
 	if account.Prefix == PrefixSessionID && a.HasEd25519 {

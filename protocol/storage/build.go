@@ -81,11 +81,11 @@ func (w *objWriter) subaccount(a *Auth) {
 
 // signedAccount writes the account and its authentication in the order clients send them:
 // pubkey, pubkey_ed25519 (upper case when upperEd), signature, then any subaccount.
-func (w *objWriter) signedAccount(p Pubkey, a *Auth, upperEd bool) {
-	w.pubkey(p)
-	w.edKey(a, upperEd)
-	w.signature(a)
-	w.subaccount(a)
+func (w *objWriter) signedAccount(acct *SignedAccount, upperEd bool) {
+	w.pubkey(acct.Pubkey)
+	w.edKey(&acct.Auth, upperEd)
+	w.signature(&acct.Auth)
+	w.subaccount(&acct.Auth)
 }
 
 func (w *objWriter) strings(k string, ss []string) {
@@ -157,7 +157,7 @@ func (r *Retrieve) AppendParams(dst []byte) []byte {
 // AppendParams writes pubkey, pubkey_ed25519, signature, messages (and required when set).
 func (r *Delete) AppendParams(dst []byte) []byte {
 	w := newObj(dst)
-	w.signedAccount(r.Pubkey, &r.Auth, false)
+	w.signedAccount(&r.SignedAccount, false)
 	w.strings("messages", r.Messages)
 	if r.Required {
 		w.boolean("required", true)
@@ -174,7 +174,7 @@ func (w *objWriter) namespaceSel(s NamespaceSel) {
 // timestamp, namespace.
 func (r *DeleteAll) AppendParams(dst []byte) []byte {
 	w := newObj(dst)
-	w.signedAccount(r.Pubkey, &r.Auth, true)
+	w.signedAccount(&r.SignedAccount, true)
 	w.int("timestamp", r.Timestamp)
 	w.namespaceSel(r.Namespace)
 	return w.end()
@@ -183,7 +183,7 @@ func (r *DeleteAll) AppendParams(dst []byte) []byte {
 // AppendParams writes pubkey, pubkey_ed25519, signature, namespace, before.
 func (r *DeleteBefore) AppendParams(dst []byte) []byte {
 	w := newObj(dst)
-	w.signedAccount(r.Pubkey, &r.Auth, false)
+	w.signedAccount(&r.SignedAccount, false)
 	w.namespaceSel(r.Namespace)
 	w.int("before", r.Before)
 	return w.end()
@@ -192,7 +192,7 @@ func (r *DeleteBefore) AppendParams(dst []byte) []byte {
 // AppendParams writes pubkey, pubkey_ed25519, signature, namespace, expiry.
 func (r *ExpireAll) AppendParams(dst []byte) []byte {
 	w := newObj(dst)
-	w.signedAccount(r.Pubkey, &r.Auth, false)
+	w.signedAccount(&r.SignedAccount, false)
 	w.namespaceSel(r.Namespace)
 	w.int("expiry", r.Expiry)
 	return w.end()
@@ -202,7 +202,7 @@ func (r *ExpireAll) AppendParams(dst []byte) []byte {
 // array for per-message expiries), and shorten or extend when set.
 func (r *Expire) AppendParams(dst []byte) []byte {
 	w := newObj(dst)
-	w.signedAccount(r.Pubkey, &r.Auth, false)
+	w.signedAccount(&r.SignedAccount, false)
 	w.strings("messages", r.Messages)
 	w.key("expiry")
 	if len(r.Expiries) == 1 {
@@ -222,7 +222,7 @@ func (r *Expire) AppendParams(dst []byte) []byte {
 // AppendParams writes pubkey, pubkey_ed25519 (upper case), signature, messages, timestamp.
 func (r *GetExpiries) AppendParams(dst []byte) []byte {
 	w := newObj(dst)
-	w.signedAccount(r.Pubkey, &r.Auth, true)
+	w.signedAccount(&r.SignedAccount, true)
 	w.strings("messages", r.Messages)
 	w.int("timestamp", r.Timestamp)
 	return w.end()

@@ -22,7 +22,7 @@ func TestEncodeDesktopSignedRequests(t *testing.T) {
 	alice := newUser(t, 1)
 	s := alice.signer(realSuite())
 	idHex := alice.id.Hex()
-	r := &Retrieve{Pubkey: alice.id, Namespace: NamespaceUserProfile, MaxSize: -5}
+	r := &Retrieve{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: NamespaceUserProfile, MaxSize: -5}
 	r.Sign(s, nowMs)
 	var got map[string]any
 	require.NoError(t, json.Unmarshal(EncodeRequest(r), &got))
@@ -39,7 +39,7 @@ func TestEncodeDesktopSignedRequests(t *testing.T) {
 	raw := string(EncodeRequest(r))
 	assertOrder(t, raw, `"namespace"`, `"pubkey"`, `"pubkey_ed25519"`, `"signature"`, `"timestamp"`, `"last_hash"`, `"max_size"`)
 
-	ge := &GetExpiries{Pubkey: alice.id, Messages: []string{phHash}}
+	ge := &GetExpiries{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash}}
 	ge.Sign(s, nowMs)
 	raw = string(EncodeRequest(ge))
 	// The desktop upper-cases this key for get_expiries and delete_all.
@@ -90,33 +90,33 @@ func TestRoundTrip(t *testing.T) {
 	withSigTs := NewStore(alice.id, NamespaceContacts, nowMs, time.Hour, []byte("x"))
 	withSigTs.Sign(s)
 	withSigTs.SigTimestamp, withSigTs.HasSigTimestamp = nowMs+5, true
-	expiryStore := &Store{Pubkey: alice.id, Timestamp: nowMs, Expiry: nowMs + 20_000, Data: []byte{}, SigTimestamp: nowMs}
+	expiryStore := &Store{SignedAccount: SignedAccount{Pubkey: alice.id}, Timestamp: nowMs, Expiry: nowMs + 20_000, Data: []byte{}, SigTimestamp: nowMs}
 	memberStore := NewStore(group.id, NamespaceGroupMessages, nowMs, time.Hour, []byte("hello group"))
 	memberStore.Sign(memberSigner)
-	retrieve := &Retrieve{Pubkey: alice.id, LastHash: phHash, MaxCount: 10, MaxSize: 1000}
+	retrieve := &Retrieve{SignedAccount: SignedAccount{Pubkey: alice.id}, LastHash: phHash, MaxCount: 10, MaxSize: 1000}
 	retrieve.Sign(s, nowMs)
-	groupRetrieve := &Retrieve{Pubkey: group.id, Namespace: NamespaceGroupKeys}
+	groupRetrieve := &Retrieve{SignedAccount: SignedAccount{Pubkey: group.id}, Namespace: NamespaceGroupKeys}
 	groupRetrieve.Sign(gs, nowMs)
-	del := &Delete{Pubkey: alice.id, Messages: []string{phHash, vectorHash}, Required: true}
+	del := &Delete{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash, vectorHash}, Required: true}
 	del.Sign(s)
-	delAll := &DeleteAll{Pubkey: alice.id, Namespace: AllNamespaces}
+	delAll := &DeleteAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: AllNamespaces}
 	delAll.Sign(s, nowMs)
-	delBefore := &DeleteBefore{Pubkey: group.id, Namespace: OneNamespace(-5), Before: nowMs}
+	delBefore := &DeleteBefore{SignedAccount: SignedAccount{Pubkey: group.id}, Namespace: OneNamespace(-5), Before: nowMs}
 	delBefore.Sign(gs)
-	expAll := &ExpireAll{Pubkey: alice.id, Namespace: OneNamespace(0), Expiry: nowMs + 1}
+	expAll := &ExpireAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: OneNamespace(0), Expiry: nowMs + 1}
 	expAll.Sign(s)
-	exp := &Expire{Pubkey: alice.id, Messages: []string{phHash, vectorHash}, Expiries: []int64{nowMs + 1, nowMs + 2}, Mode: ExpireShorten}
+	exp := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash, vectorHash}, Expiries: []int64{nowMs + 1, nowMs + 2}, Mode: ExpireShorten}
 	exp.Sign(s)
-	exp1 := &Expire{Pubkey: alice.id, Messages: []string{phHash}, Expiries: []int64{nowMs + 1}}
+	exp1 := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash}, Expiries: []int64{nowMs + 1}}
 	exp1.Sign(s)
-	getExp := &GetExpiries{Pubkey: alice.id, Messages: []string{"a", "b"}}
+	getExp := &GetExpiries{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{"a", "b"}}
 	getExp.Sign(s, nowMs)
 
 	reqs := []Request{
 		NewStore(alice.id, NamespaceDefault, nowMs, 14*24*time.Hour, []byte("abc 123")),
 		signedStore, withSigTs, expiryStore, memberStore,
-		&Retrieve{Pubkey: alice.id},
-		&Retrieve{Pubkey: alice.id, Namespace: NamespaceLegacyClosedGroup},
+		&Retrieve{SignedAccount: SignedAccount{Pubkey: alice.id}},
+		&Retrieve{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: NamespaceLegacyClosedGroup},
 		retrieve, groupRetrieve, del, delAll, delBefore, expAll, exp, exp1, getExp,
 		&GetSwarm{Pubkey: alice.id}, &GetSwarm{Pubkey: group.id, Alias: true},
 		&Info{}, NewGetServiceNodes(), &OxendRequest{Endpoint: "get_service_nodes"},

@@ -31,8 +31,8 @@ type CheckEnv struct {
 // verified verifies a request's signature (see verify) and returns its cost, with a 401
 // carrying failText when it does not verify. Success returns a literal nil error, so that the
 // Check methods can return the result as it is.
-func (c *CheckEnv) verified(access Access, skipRevoke bool, account Pubkey, a *Auth, msg []byte, failText string) (time.Duration, error) {
-	ok, cost := verify(verifyOptions{suite: c.Suite, access: access, skipRevoke: skipRevoke, revoked: c.Revoked, convert: c.ConvertKey}, account, a, msg)
+func (c *CheckEnv) verified(access Access, skipRevoke bool, acct *SignedAccount, msg []byte, failText string) (time.Duration, error) {
+	ok, cost := verify(verifyOptions{suite: c.Suite, access: access, skipRevoke: skipRevoke, revoked: c.Revoked, convert: c.ConvertKey}, acct, msg)
 	if !ok {
 		return cost, refuse(http.StatusUnauthorized, failText)
 	}
@@ -78,7 +78,7 @@ func (r *Store) Check(c CheckEnv) (time.Duration, error) {
 		// Storing to an outbox replaces what is there, so it also needs delete access.
 		access |= AccessDelete
 	}
-	return c.verified(access, false, r.Pubkey, &r.Auth, r.SigMessage(), "store signature verification failed")
+	return c.verified(access, false, &r.SignedAccount, r.SigMessage(), "store signature verification failed")
 }
 
 // Check refuses an unsigned retrieve outside the namespaces read without authentication (401),
@@ -93,13 +93,13 @@ func (r *Retrieve) Check(c CheckEnv) (time.Duration, error) {
 	if outside(r.Timestamp, c.Now, SignatureTolerance) {
 		return 0, refuse(http.StatusNotAcceptable, "retrieve timestamp too far from current time")
 	}
-	return c.verified(AccessRead, r.Namespace.IsUnrevocable(), r.Pubkey, &r.Auth, r.SigMessage(), "retrieve signature verification failed")
+	return c.verified(AccessRead, r.Namespace.IsUnrevocable(), &r.SignedAccount, r.SigMessage(), "retrieve signature verification failed")
 }
 
 // Check verifies the delete's signature (401). Deletes carry no timestamp: a hash can only be
 // deleted once.
 func (r *Delete) Check(c CheckEnv) (time.Duration, error) {
-	return c.verified(AccessDelete, false, r.Pubkey, &r.Auth, r.SigMessage(), "delete_msgs signature verification failed")
+	return c.verified(AccessDelete, false, &r.SignedAccount, r.SigMessage(), "delete_msgs signature verification failed")
 }
 
 func forwardTolerance(c *CheckEnv) time.Duration {
@@ -114,7 +114,7 @@ func (r *DeleteAll) Check(c CheckEnv) (time.Duration, error) {
 	if outside(r.Timestamp, c.Now, forwardTolerance(&c)) {
 		return 0, refuse(http.StatusNotAcceptable, "delete_all timestamp too far from current time")
 	}
-	return c.verified(AccessDelete, false, r.Pubkey, &r.Auth, r.SigMessage(), "delete_all signature verification failed")
+	return c.verified(AccessDelete, false, &r.SignedAccount, r.SigMessage(), "delete_all signature verification failed")
 }
 
 // Check refuses a cut-off more than a minute in the future and a wrong signature, both with 401
@@ -123,7 +123,7 @@ func (r *DeleteBefore) Check(c CheckEnv) (time.Duration, error) {
 	if msTime(r.Before).After(c.Now.Add(time.Minute)) {
 		return 0, refuse(http.StatusUnauthorized, "delete_before timestamp too far in the future")
 	}
-	return c.verified(AccessDelete, false, r.Pubkey, &r.Auth, r.SigMessage(), "delete_before signature verification failed")
+	return c.verified(AccessDelete, false, &r.SignedAccount, r.SigMessage(), "delete_before signature verification failed")
 }
 
 // Check refuses an expiry in the past beyond the tolerance (406) and a wrong signature (401).
@@ -131,7 +131,7 @@ func (r *ExpireAll) Check(c CheckEnv) (time.Duration, error) {
 	if msTime(r.Expiry).Before(c.Now.Add(-forwardTolerance(&c))) {
 		return 0, refuse(http.StatusNotAcceptable, "expire_all timestamp should be >= current time")
 	}
-	return c.verified(AccessDelete, false, r.Pubkey, &r.Auth, r.SigMessage(), "expire_all signature verification failed")
+	return c.verified(AccessDelete, false, &r.SignedAccount, r.SigMessage(), "expire_all signature verification failed")
 }
 
 // Check refuses an expiry more than a minute in the past (401), per-message expiries when the
@@ -146,7 +146,7 @@ func (r *Expire) Check(c CheckEnv) (time.Duration, error) {
 	if len(r.Expiries) > 1 && c.NoMultiExpiry {
 		return 0, refuse(http.StatusForbidden, "expire: multi-expiry requests are not yet active on the network")
 	}
-	cost, err := c.verified(AccessWrite, false, r.Pubkey, &r.Auth, r.SigMessage(), "expire: signature verification failed")
+	cost, err := c.verified(AccessWrite, false, &r.SignedAccount, r.SigMessage(), "expire: signature verification failed")
 	if err != nil {
 		return cost, err
 	}
@@ -177,7 +177,7 @@ func (r *GetExpiries) Check(c CheckEnv) (time.Duration, error) {
 	if outside(r.Timestamp, c.Now, SignatureTolerance) {
 		return 0, refuse(http.StatusNotAcceptable, "get_expiries timestamp too far from current time")
 	}
-	return c.verified(AccessRead, false, r.Pubkey, &r.Auth, r.SigMessage(), "get_expiries signature verification failed")
+	return c.verified(AccessRead, false, &r.SignedAccount, r.SigMessage(), "get_expiries signature verification failed")
 }
 
 // Check: get_swarm needs nothing.

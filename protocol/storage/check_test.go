@@ -126,7 +126,7 @@ func TestCheckStore(t *testing.T) {
 func TestCheckRetrieve(t *testing.T) {
 	alice, bob := newUser(t, 1), newUser(t, 2)
 	sign := func(s cryptomode.Suite, ns Namespace, ts int64, by testUser) *Retrieve {
-		r := &Retrieve{Pubkey: alice.id, Namespace: ns}
+		r := &Retrieve{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: ns}
 		sg := by.signer(s)
 		sg.Account = alice.id
 		r.Sign(sg, ts)
@@ -139,7 +139,7 @@ func TestCheckRetrieve(t *testing.T) {
 			return &rawRequest{method: "retrieve", params: `{"pubkey":"` + alice.id.Hex() + `"}`}
 		}},
 		{name: "legacy group unsigned", req: func(cryptomode.Suite) Request {
-			return &Retrieve{Pubkey: alice.id, Namespace: NamespaceLegacyClosedGroup}
+			return &Retrieve{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: NamespaceLegacyClosedGroup}
 		}},
 		{name: "skewed", status: http.StatusNotAcceptable, text: "retrieve timestamp too far from current time", req: func(s cryptomode.Suite) Request {
 			return sign(s, 0, nowMs+61_000, alice)
@@ -199,20 +199,20 @@ func TestCheckGroupAndSubaccount(t *testing.T) {
 		{name: "revoked token", status: http.StatusUnauthorized, text: "retrieve signature verification failed",
 			env: func(e *CheckEnv) { e.Revoked = func(Pubkey, [SubaccountTokenLen]byte) bool { return true } },
 			req: func(s cryptomode.Suite) Request {
-				r := &Retrieve{Pubkey: group.id, Namespace: NamespaceGroupMessages}
+				r := &Retrieve{SignedAccount: SignedAccount{Pubkey: group.id}, Namespace: NamespaceGroupMessages}
 				r.Sign(memberSigner(s, token(s, AccessRead, PrefixGroup)), nowMs)
 				return r
 			}},
 		{name: "revoked token on unrevocable namespace", env: func(e *CheckEnv) { e.Revoked = func(Pubkey, [SubaccountTokenLen]byte) bool { return true } },
 			req: func(s cryptomode.Suite) Request {
-				r := &Retrieve{Pubkey: group.id, Namespace: -11}
+				r := &Retrieve{SignedAccount: SignedAccount{Pubkey: group.id}, Namespace: -11}
 				r.Sign(memberSigner(s, token(s, AccessRead, PrefixGroup)), nowMs)
 				return r
 			}},
 		{name: "token signed by someone else", status: http.StatusUnauthorized, text: "retrieve signature verification failed", req: func(s cryptomode.Suite) Request {
 			sa := token(s, AccessRead, PrefixGroup)
 			sa.Signature[0] ^= 1
-			r := &Retrieve{Pubkey: group.id, Namespace: NamespaceGroupMessages}
+			r := &Retrieve{SignedAccount: SignedAccount{Pubkey: group.id}, Namespace: NamespaceGroupMessages}
 			r.Sign(memberSigner(s, sa), nowMs)
 			return r
 		}},
@@ -222,7 +222,7 @@ func TestCheckGroupAndSubaccount(t *testing.T) {
 			return r
 		}},
 		{name: "expire shorten without delete", status: http.StatusBadRequest, text: "expire: shorten parameter cannot be used with this subaccount token (missing delete access)", req: func(s cryptomode.Suite) Request {
-			r := &Expire{Pubkey: group.id, Messages: []string{phHash}, Expiries: []int64{nowMs + 1000}, Mode: ExpireShorten}
+			r := &Expire{SignedAccount: SignedAccount{Pubkey: group.id}, Messages: []string{phHash}, Expiries: []int64{nowMs + 1000}, Mode: ExpireShorten}
 			r.Sign(memberSigner(s, token(s, AccessWrite, PrefixGroup)))
 			return r
 		}},
@@ -238,97 +238,97 @@ func TestCheckDeletesAndExpiries(t *testing.T) {
 	}
 	runCheckCases(t, []checkCase{
 		{name: "delete", req: func(s cryptomode.Suite) Request {
-			r := &Delete{Pubkey: alice.id, Messages: []string{phHash, vectorHash}}
+			r := &Delete{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash, vectorHash}}
 			r.Sign(as(s, alice))
 			return r
 		}},
 		{name: "delete by another", status: http.StatusUnauthorized, text: "delete_msgs signature verification failed", req: func(s cryptomode.Suite) Request {
-			r := &Delete{Pubkey: alice.id, Messages: []string{phHash}}
+			r := &Delete{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash}}
 			r.Sign(as(s, bob))
 			return r
 		}},
 		{name: "delete hashes reordered", status: http.StatusUnauthorized, text: "delete_msgs signature verification failed", req: func(s cryptomode.Suite) Request {
-			r := &Delete{Pubkey: alice.id, Messages: []string{phHash, vectorHash[:42] + "A"}}
+			r := &Delete{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash, vectorHash[:42] + "A"}}
 			r.Sign(as(s, alice))
 			r.Messages[0], r.Messages[1] = r.Messages[1], r.Messages[0]
 			return r
 		}},
 		{name: "delete_all all", req: func(s cryptomode.Suite) Request {
-			r := &DeleteAll{Pubkey: alice.id, Namespace: AllNamespaces}
+			r := &DeleteAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: AllNamespaces}
 			r.Sign(as(s, alice), nowMs)
 			return r
 		}},
 		{name: "delete_all skewed", status: http.StatusNotAcceptable, text: "delete_all timestamp too far from current time", req: func(s cryptomode.Suite) Request {
-			r := &DeleteAll{Pubkey: alice.id, Namespace: OneNamespace(2)}
+			r := &DeleteAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: OneNamespace(2)}
 			r.Sign(as(s, alice), nowMs-65_000)
 			return r
 		}},
 		{name: "delete_all skewed but forwarded", env: func(e *CheckEnv) { e.Forwarded = true }, req: func(s cryptomode.Suite) Request {
-			r := &DeleteAll{Pubkey: alice.id, Namespace: OneNamespace(2)}
+			r := &DeleteAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: OneNamespace(2)}
 			r.Sign(as(s, alice), nowMs-65_000)
 			return r
 		}},
 		{name: "delete_all namespace changed", status: http.StatusUnauthorized, text: "delete_all signature verification failed", req: func(s cryptomode.Suite) Request {
-			r := &DeleteAll{Pubkey: alice.id, Namespace: OneNamespace(0)}
+			r := &DeleteAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: OneNamespace(0)}
 			r.Sign(as(s, alice), nowMs)
 			r.Namespace = AllNamespaces
 			return r
 		}},
 		{name: "delete_before", req: func(s cryptomode.Suite) Request {
-			r := &DeleteBefore{Pubkey: alice.id, Before: nowMs + 59_000}
+			r := &DeleteBefore{SignedAccount: SignedAccount{Pubkey: alice.id}, Before: nowMs + 59_000}
 			r.Sign(as(s, alice))
 			return r
 		}},
 		{name: "delete_before future", status: http.StatusUnauthorized, text: "delete_before timestamp too far in the future", req: func(s cryptomode.Suite) Request {
-			r := &DeleteBefore{Pubkey: alice.id, Before: nowMs + 61_000}
+			r := &DeleteBefore{SignedAccount: SignedAccount{Pubkey: alice.id}, Before: nowMs + 61_000}
 			r.Sign(as(s, alice))
 			return r
 		}},
 		{name: "expire_all", req: func(s cryptomode.Suite) Request {
-			r := &ExpireAll{Pubkey: alice.id, Namespace: AllNamespaces, Expiry: nowMs + 3600_000}
+			r := &ExpireAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: AllNamespaces, Expiry: nowMs + 3600_000}
 			r.Sign(as(s, alice))
 			return r
 		}},
 		{name: "expire_all past", status: http.StatusNotAcceptable, text: "expire_all timestamp should be >= current time", req: func(s cryptomode.Suite) Request {
-			r := &ExpireAll{Pubkey: alice.id, Expiry: nowMs - 61_000}
+			r := &ExpireAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Expiry: nowMs - 61_000}
 			r.Sign(as(s, alice))
 			return r
 		}},
 		{name: "expire extend", req: func(s cryptomode.Suite) Request {
-			r := &Expire{Pubkey: alice.id, Messages: []string{phHash}, Expiries: []int64{nowMs + 86400_000}, Mode: ExpireExtend}
+			r := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash}, Expiries: []int64{nowMs + 86400_000}, Mode: ExpireExtend}
 			r.Sign(as(s, alice))
 			return r
 		}},
 		{name: "expire mode dropped", status: http.StatusUnauthorized, text: "expire: signature verification failed", req: func(s cryptomode.Suite) Request {
-			r := &Expire{Pubkey: alice.id, Messages: []string{phHash}, Expiries: []int64{nowMs + 86400_000}, Mode: ExpireExtend}
+			r := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash}, Expiries: []int64{nowMs + 86400_000}, Mode: ExpireExtend}
 			r.Sign(as(s, alice))
 			r.Mode = ExpireSet
 			return r
 		}},
 		{name: "expire past", status: http.StatusUnauthorized, text: "expire: timestamp should be >= current time", req: func(s cryptomode.Suite) Request {
-			r := &Expire{Pubkey: alice.id, Messages: []string{phHash}, Expiries: []int64{nowMs - 61_000}}
+			r := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash}, Expiries: []int64{nowMs - 61_000}}
 			r.Sign(as(s, alice))
 			return r
 		}},
 		{name: "expire multi refused before the fork", status: http.StatusForbidden, text: "expire: multi-expiry requests are not yet active on the network",
 			env: func(e *CheckEnv) { e.NoMultiExpiry = true },
 			req: func(s cryptomode.Suite) Request {
-				r := &Expire{Pubkey: alice.id, Messages: []string{phHash, vectorHash}, Expiries: []int64{nowMs + 1000, nowMs + 2000}}
+				r := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash, vectorHash}, Expiries: []int64{nowMs + 1000, nowMs + 2000}}
 				r.Sign(as(s, alice))
 				return r
 			}},
 		{name: "get_expiries", req: func(s cryptomode.Suite) Request {
-			r := &GetExpiries{Pubkey: alice.id, Messages: []string{phHash}}
+			r := &GetExpiries{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash}}
 			r.Sign(as(s, alice), nowMs)
 			return r
 		}},
 		{name: "get_expiries skewed", status: http.StatusNotAcceptable, text: "get_expiries timestamp too far from current time", req: func(s cryptomode.Suite) Request {
-			r := &GetExpiries{Pubkey: alice.id, Messages: []string{phHash}}
+			r := &GetExpiries{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash}}
 			r.Sign(as(s, alice), nowMs+70_000)
 			return r
 		}},
 		{name: "get_expiries wrong signer", status: http.StatusUnauthorized, text: "get_expiries signature verification failed", req: func(s cryptomode.Suite) Request {
-			r := &GetExpiries{Pubkey: alice.id, Messages: []string{phHash}}
+			r := &GetExpiries{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash}}
 			r.Sign(as(s, bob), nowMs)
 			return r
 		}},

@@ -71,13 +71,13 @@ func TestForwardSize(t *testing.T) {
 	unsigned := NewStore(alice.id, 0, nowMs, time.Hour, make([]byte, 1000))
 	signed := NewStore(alice.id, NamespaceContacts, nowMs, time.Hour, make([]byte, 12345))
 	signed.Sign(s)
-	del := &Delete{Pubkey: alice.id, Messages: []string{phHash, vectorHash}, Required: true}
+	del := &Delete{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash, vectorHash}, Required: true}
 	del.Sign(s)
-	da := &DeleteAll{Pubkey: alice.id, Namespace: AllNamespaces, Timestamp: nowMs}
-	db := &DeleteBefore{Pubkey: alice.id, Namespace: OneNamespace(-10), Before: nowMs}
-	ea := &ExpireAll{Pubkey: alice.id, Namespace: OneNamespace(0), Expiry: nowMs}
-	ex := &Expire{Pubkey: alice.id, Messages: []string{phHash, vectorHash}, Expiries: []int64{nowMs, nowMs + 1}, Mode: ExpireShorten}
-	ex1 := &Expire{Pubkey: alice.id, Messages: []string{phHash}, Expiries: []int64{nowMs}, Mode: ExpireExtend}
+	da := &DeleteAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: AllNamespaces, Timestamp: nowMs}
+	db := &DeleteBefore{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: OneNamespace(-10), Before: nowMs}
+	ea := &ExpireAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: OneNamespace(0), Expiry: nowMs}
+	ex := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash, vectorHash}, Expiries: []int64{nowMs, nowMs + 1}, Mode: ExpireShorten}
+	ex1 := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash}, Expiries: []int64{nowMs}, Mode: ExpireExtend}
 
 	for _, tc := range []struct {
 		req  Request

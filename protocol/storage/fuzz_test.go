@@ -15,18 +15,18 @@ func seedRequests(t testing.TB) [][]byte {
 	s := alice.signer(realSuite())
 	st := NewStore(alice.id, NamespaceContacts, nowMs, time.Hour, []byte("config"))
 	st.Sign(s)
-	rt := &Retrieve{Pubkey: alice.id, LastHash: phHash, MaxSize: -5}
+	rt := &Retrieve{SignedAccount: SignedAccount{Pubkey: alice.id}, LastHash: phHash, MaxSize: -5}
 	rt.Sign(s, nowMs)
-	del := &Delete{Pubkey: alice.id, Messages: []string{phHash}}
+	del := &Delete{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash}}
 	del.Sign(s)
-	da := &DeleteAll{Pubkey: alice.id, Namespace: AllNamespaces}
+	da := &DeleteAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: AllNamespaces}
 	da.Sign(s, nowMs)
-	ex := &Expire{Pubkey: alice.id, Messages: []string{phHash, vectorHash}, Expiries: []int64{nowMs, nowMs}, Mode: ExpireExtend}
+	ex := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash, vectorHash}, Expiries: []int64{nowMs, nowMs}, Mode: ExpireExtend}
 	ex.Sign(s)
 	reqs := []Request{
 		NewStore(alice.id, 0, nowMs, time.Hour, []byte("hi")), st, rt, del, da, ex,
-		&DeleteBefore{Pubkey: alice.id, Before: nowMs}, &ExpireAll{Pubkey: alice.id, Expiry: nowMs},
-		&GetExpiries{Pubkey: alice.id, Messages: []string{"x"}, Timestamp: nowMs},
+		&DeleteBefore{SignedAccount: SignedAccount{Pubkey: alice.id}, Before: nowMs}, &ExpireAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Expiry: nowMs},
+		&GetExpiries{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{"x"}, Timestamp: nowMs},
 		&GetSwarm{Pubkey: alice.id}, &Info{}, NewGetServiceNodes(),
 		&Batch{Requests: []Request{st, rt}}, &Batch{Sequence: true, Requests: []Request{&Info{}}},
 	}
@@ -119,9 +119,9 @@ func sampleHashesResponse(t testing.TB, all bool) []byte {
 	alice := newUser(t, 1)
 	var res HashesResult
 	if all {
-		res, _ = NewDeleteAllResult(realSuite(), self.key, &DeleteAll{Pubkey: alice.id, Namespace: AllNamespaces}, []NSHash{{Namespace: -10, Hash: phHash}, {Namespace: 3, Hash: vectorHash}})
+		res, _ = NewDeleteAllResult(realSuite(), self.key, &DeleteAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: AllNamespaces}, []NSHash{{Namespace: -10, Hash: phHash}, {Namespace: 3, Hash: vectorHash}})
 	} else {
-		res, _ = NewDeleteResult(realSuite(), self.key, &Delete{Pubkey: alice.id, Messages: []string{phHash}}, []string{phHash})
+		res, _ = NewDeleteResult(realSuite(), self.key, &Delete{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash}}, []string{phHash})
 	}
 	return AppendDeleteResponse(nil, &SwarmResponse[HashesResult]{Self: self.hex, Swarm: []SwarmEntry[HashesResult]{
 		{Node: self.hex, Result: res}, {Node: newNode(2).hex, Failed: &Failure{BadPeerResponse: true}},
@@ -144,7 +144,7 @@ func FuzzDecodeExpireAllResponse(f *testing.F) {
 func FuzzDecodeExpireResponse(f *testing.F) {
 	self := newNode(1)
 	alice := newUser(f, 1)
-	req := &Expire{Pubkey: alice.id, Messages: []string{phHash, vectorHash}, Expiries: []int64{nowMs}, Mode: ExpireShorten}
+	req := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash, vectorHash}, Expiries: []int64{nowMs}, Mode: ExpireShorten}
 	res, _ := NewExpireResult(realSuite(), self.key, req, []int64{nowMs}, []HashExpiry{{phHash, nowMs}}, []HashExpiry{{vectorHash, nowMs - 5}})
 	seed := AppendExpireResponse(nil, &SwarmResponse[ExpireResult]{Self: self.hex, Swarm: []SwarmEntry[ExpireResult]{{Node: self.hex, Result: res}}, T: nowMs, HF: HF{19, 4}})
 	decodeRoundTrip(f, [][]byte{seed}, DecodeExpireResponse, func(r *SwarmResponse[ExpireResult]) []byte { return AppendExpireResponse(nil, r) })

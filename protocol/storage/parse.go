@@ -359,41 +359,39 @@ func pickPubkey(pk []byte, hasPk bool, alt []byte, hasAlt bool) ([]byte, *Error)
 // loadSigned is the server's signed-request loader: the account must parse, a signature must be
 // present, pubkey_ed25519 is only allowed for 05 accounts and must be 64 hex or 32 raw bytes,
 // the signature is 86 (or padded 88) base64 characters, and an optional subaccount follows.
-func loadSigned(pkStr []byte, hasPk bool, a *authFields) (Pubkey, Auth, *Error) {
-	var auth Auth
+func loadSigned(pkStr []byte, hasPk bool, a *authFields) (SignedAccount, *Error) {
+	var acct SignedAccount
 	if !hasPk {
-		return Pubkey{}, auth, missing("pubkey")
+		return acct, missing("pubkey")
 	}
-	pk, err := loadPubkey(pkStr, pubkeyLenMsg)
-	if err != nil {
-		return pk, auth, err
+	var err *Error
+	if acct.Pubkey, err = loadPubkey(pkStr, pubkeyLenMsg); err != nil {
+		return acct, err
 	}
 	if !a.hasSignature {
-		return pk, auth, missing("signature")
+		return acct, missing("signature")
 	}
+	auth := &acct.Auth
 	if a.hasPubkeyEd {
-		if pk.Prefix != PrefixSessionID {
-			return pk, auth, invalid("pubkey_ed25519", "pubkey_ed25519 is only permitted for 05[...] pubkeys")
+		if acct.Pubkey.Prefix != PrefixSessionID {
+			return acct, invalid("pubkey_ed25519", "pubkey_ed25519 is only permitted for 05[...] pubkeys")
 		}
 		switch len(a.pubkeyEd) {
 		case 64:
 			if _, herr := hex.Decode(auth.Ed25519[:], a.pubkeyEd); herr != nil {
-				return pk, auth, invalid("pubkey_ed25519", "invalid pubkey_ed25519: value is not hex")
+				return acct, invalid("pubkey_ed25519", "invalid pubkey_ed25519: value is not hex")
 			}
 		case 32:
 			copy(auth.Ed25519[:], a.pubkeyEd)
 		default:
-			return pk, auth, invalid("pubkey_ed25519", "Invalid pubkey_ed25519: expected 64 hex char or 32 byte pubkey")
+			return acct, invalid("pubkey_ed25519", "Invalid pubkey_ed25519: expected 64 hex char or 32 byte pubkey")
 		}
 		auth.HasEd25519 = true
 	}
 	if !decodeSignature(auth.Signature[:], a.signature) {
-		return pk, auth, invalid("signature", signatureFormatMsg)
+		return acct, invalid("signature", signatureFormatMsg)
 	}
-	if err := loadSubaccount(a, &auth); err != nil {
-		return pk, auth, err
-	}
-	return pk, auth, nil
+	return acct, loadSubaccount(a, auth)
 }
 
 func decodeSignature(dst []byte, s []byte) bool {
@@ -474,7 +472,7 @@ func (l *loader) store() (*Store, *Error) {
 		r.Namespace = ns
 	}
 	if a.hasSignature {
-		r.Pubkey, r.Auth, err = loadSigned(pk, true, &a)
+		r.SignedAccount, err = loadSigned(pk, true, &a)
 		if err != nil {
 			return nil, err
 		}
@@ -526,7 +524,7 @@ func (l *loader) retrieve() (*Retrieve, *Error) {
 		return nil, err
 	}
 	if a.hasPubkeyEd || a.hasSignature || hasTs || (hasNs && !ns.NoAuthRetrieve()) {
-		r.Pubkey, r.Auth, err = loadSigned(pk, true, &a)
+		r.SignedAccount, err = loadSigned(pk, true, &a)
 		if err != nil {
 			return nil, err
 		}
@@ -593,7 +591,7 @@ func (l *loader) delete() (*Delete, *Error) {
 	}
 	r := &Delete{Required: required}
 	var err *Error
-	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
+	if r.SignedAccount, err = loadSigned(pk, hasPk, &a); err != nil {
 		return nil, err
 	}
 	if err := requireHashes(msgs, hasMsgs); err != nil {
@@ -610,7 +608,7 @@ func (l *loader) delete() (*Delete, *Error) {
 // account and one timestamp field. The server reads keys in alphabetical order, so a field that
 // sorts before "namespace" (before, expiry) is read, and fails, first; "timestamp" is read last.
 // A missing timestamp is reported only after the signature fields have been checked.
-func (l *loader) nsSignedAt(name string) (ns NamespaceSel, pk Pubkey, auth Auth, at int64, err *Error) {
+func (l *loader) nsSignedAt(name string) (ns NamespaceSel, acct SignedAccount, at int64, err *Error) {
 	var (
 		a     authFields
 		hasAt bool
@@ -626,9 +624,9 @@ func (l *loader) nsSignedAt(name string) (ns NamespaceSel, pk Pubkey, auth Auth,
 		at, hasAt = l.timestamp(name)
 	}
 	if l.err != nil {
-		return ns, pk, auth, at, l.err
+		return ns, acct, at, l.err
 	}
-	if pk, auth, err = loadSigned(pkStr, hasPk, &a); err != nil {
+	if acct, err = loadSigned(pkStr, hasPk, &a); err != nil {
 		return
 	}
 	if !hasAt {
@@ -638,27 +636,27 @@ func (l *loader) nsSignedAt(name string) (ns NamespaceSel, pk Pubkey, auth Auth,
 }
 
 func (l *loader) deleteAll() (*DeleteAll, *Error) {
-	ns, pk, auth, ts, err := l.nsSignedAt("timestamp")
+	ns, acct, ts, err := l.nsSignedAt("timestamp")
 	if err != nil {
 		return nil, err
 	}
-	return &DeleteAll{Pubkey: pk, Namespace: ns, Timestamp: ts, Auth: auth}, nil
+	return &DeleteAll{SignedAccount: acct, Namespace: ns, Timestamp: ts}, nil
 }
 
 func (l *loader) deleteBefore() (*DeleteBefore, *Error) {
-	ns, pk, auth, before, err := l.nsSignedAt("before")
+	ns, acct, before, err := l.nsSignedAt("before")
 	if err != nil {
 		return nil, err
 	}
-	return &DeleteBefore{Pubkey: pk, Namespace: ns, Before: before, Auth: auth}, nil
+	return &DeleteBefore{SignedAccount: acct, Namespace: ns, Before: before}, nil
 }
 
 func (l *loader) expireAll() (*ExpireAll, *Error) {
-	ns, pk, auth, expiry, err := l.nsSignedAt("expiry")
+	ns, acct, expiry, err := l.nsSignedAt("expiry")
 	if err != nil {
 		return nil, err
 	}
-	return &ExpireAll{Pubkey: pk, Namespace: ns, Expiry: expiry, Auth: auth}, nil
+	return &ExpireAll{SignedAccount: acct, Namespace: ns, Expiry: expiry}, nil
 }
 
 func (l *loader) expire() (*Expire, *Error) {
@@ -675,7 +673,7 @@ func (l *loader) expire() (*Expire, *Error) {
 	}
 	r := &Expire{}
 	var err *Error
-	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
+	if r.SignedAccount, err = loadSigned(pk, hasPk, &a); err != nil {
 		return nil, err
 	}
 	if !hasExpiries {
@@ -717,7 +715,7 @@ func (l *loader) getExpiries() (*GetExpiries, *Error) {
 	}
 	r := &GetExpiries{}
 	var err *Error
-	if r.Pubkey, r.Auth, err = loadSigned(pk, hasPk, &a); err != nil {
+	if r.SignedAccount, err = loadSigned(pk, hasPk, &a); err != nil {
 		return nil, err
 	}
 	if !hasTs {

@@ -71,9 +71,20 @@ const (
 	SignatureToleranceForwarded = 70 * time.Second
 )
 
+// SignedAccount is what every request that acts on one account carries: the account, and the
+// authentication that gives the right to act on it (Auth is zero on an unsigned store or
+// retrieve). Embedding it gives the request its Owner.
+type SignedAccount struct {
+	Pubkey Pubkey
+	Auth   Auth
+}
+
+// Owner is the account the request acts on.
+func (acct *SignedAccount) Owner() Pubkey { return acct.Pubkey }
+
 // Store deposits a message.
 type Store struct {
-	Pubkey    Pubkey
+	SignedAccount
 	Namespace Namespace
 	// Timestamp is the message time (ms since the epoch).
 	Timestamp int64
@@ -86,7 +97,6 @@ type Store struct {
 	// Signed: the request carries a signature (required for namespaces that are not public
 	// inboxes; ignored by the server for public inboxes).
 	Signed bool
-	Auth   Auth
 	// SigTimestamp is the signature time: `sig_timestamp` when given, else Timestamp.
 	SigTimestamp    int64
 	HasSigTimestamp bool
@@ -95,23 +105,22 @@ type Store struct {
 // NewStore is an unsigned store with a TTL, as a client sends to someone's public inbox.
 func NewStore(to Pubkey, ns Namespace, timestamp int64, ttl time.Duration, data []byte) *Store {
 	t := ttl.Milliseconds()
-	return &Store{Pubkey: to, Namespace: ns, Timestamp: timestamp, TTL: t, HasTTL: true, Expiry: timestamp + t, Data: data, SigTimestamp: timestamp}
+	return &Store{SignedAccount: SignedAccount{Pubkey: to}, Namespace: ns, Timestamp: timestamp, TTL: t, HasTTL: true, Expiry: timestamp + t, Data: data, SigTimestamp: timestamp}
 }
 
 func (r *Store) Method() string { return MethodStore }
-func (r *Store) Owner() Pubkey  { return r.Pubkey }
 
 // Sign signs the store with the request timestamp as signature time, as clients do.
 func (r *Store) Sign(s *Signer) time.Duration {
 	r.SigTimestamp = r.Timestamp
 	r.HasSigTimestamp = false
 	r.Signed = true
-	return s.signInto(&r.Auth, r.SigMessage())
+	return r.sign(s, r.SigMessage())
 }
 
 // Retrieve fetches messages stored after LastHash.
 type Retrieve struct {
-	Pubkey    Pubkey
+	SignedAccount
 	Namespace Namespace
 	// LastHash is the last hash seen from this node; "" fetches from the start.
 	LastHash string
@@ -123,83 +132,73 @@ type Retrieve struct {
 	// read without authentication).
 	Signed    bool
 	Timestamp int64
-	Auth      Auth
 }
 
 func (r *Retrieve) Method() string { return MethodRetrieve }
-func (r *Retrieve) Owner() Pubkey  { return r.Pubkey }
 
 // Sign signs the retrieve at timestamp (ms).
 func (r *Retrieve) Sign(s *Signer, timestamp int64) time.Duration {
 	r.Timestamp = timestamp
 	r.Signed = true
-	return s.signInto(&r.Auth, r.SigMessage())
+	return r.sign(s, r.SigMessage())
 }
 
 // Delete removes messages by hash from the whole swarm.
 type Delete struct {
-	Pubkey   Pubkey
+	SignedAccount
 	Messages []string
 	// Required turns "nothing deleted anywhere" into a 404.
 	Required bool
-	Auth     Auth
 }
 
 func (r *Delete) Method() string { return MethodDelete }
-func (r *Delete) Owner() Pubkey  { return r.Pubkey }
 
 // Sign signs the delete.
 func (r *Delete) Sign(s *Signer) time.Duration {
-	return s.signInto(&r.Auth, r.SigMessage())
+	return r.sign(s, r.SigMessage())
 }
 
 // DeleteAll removes every message of a namespace (or all namespaces).
 type DeleteAll struct {
-	Pubkey    Pubkey
+	SignedAccount
 	Namespace NamespaceSel
 	Timestamp int64
-	Auth      Auth
 }
 
 func (r *DeleteAll) Method() string { return MethodDeleteAll }
-func (r *DeleteAll) Owner() Pubkey  { return r.Pubkey }
 
 // Sign signs the request at timestamp (ms).
 func (r *DeleteAll) Sign(s *Signer, timestamp int64) time.Duration {
 	r.Timestamp = timestamp
-	return s.signInto(&r.Auth, r.SigMessage())
+	return r.sign(s, r.SigMessage())
 }
 
 // DeleteBefore removes messages with a timestamp at or before Before.
 type DeleteBefore struct {
-	Pubkey    Pubkey
+	SignedAccount
 	Namespace NamespaceSel
 	Before    int64
-	Auth      Auth
 }
 
 func (r *DeleteBefore) Method() string { return MethodDeleteBefore }
-func (r *DeleteBefore) Owner() Pubkey  { return r.Pubkey }
 
 // Sign signs the request.
 func (r *DeleteBefore) Sign(s *Signer) time.Duration {
-	return s.signInto(&r.Auth, r.SigMessage())
+	return r.sign(s, r.SigMessage())
 }
 
 // ExpireAll shortens the expiry of every message of a namespace (or all) to Expiry.
 type ExpireAll struct {
-	Pubkey    Pubkey
+	SignedAccount
 	Namespace NamespaceSel
 	Expiry    int64
-	Auth      Auth
 }
 
 func (r *ExpireAll) Method() string { return MethodExpireAll }
-func (r *ExpireAll) Owner() Pubkey  { return r.Pubkey }
 
 // Sign signs the request.
 func (r *ExpireAll) Sign(s *Signer) time.Duration {
-	return s.signInto(&r.Auth, r.SigMessage())
+	return r.sign(s, r.SigMessage())
 }
 
 // ExpireMode restricts an expire to shortening or extending.
@@ -224,36 +223,32 @@ func (m ExpireMode) sigWord() string {
 
 // Expire changes the expiry of messages by hash: one expiry for all, or one per message.
 type Expire struct {
-	Pubkey   Pubkey
+	SignedAccount
 	Messages []string
 	Expiries []int64
 	Mode     ExpireMode
-	Auth     Auth
 }
 
 func (r *Expire) Method() string { return MethodExpire }
-func (r *Expire) Owner() Pubkey  { return r.Pubkey }
 
 // Sign signs the request.
 func (r *Expire) Sign(s *Signer) time.Duration {
-	return s.signInto(&r.Auth, r.SigMessage())
+	return r.sign(s, r.SigMessage())
 }
 
 // GetExpiries asks for the current expiry of messages.
 type GetExpiries struct {
-	Pubkey    Pubkey
+	SignedAccount
 	Messages  []string
 	Timestamp int64
-	Auth      Auth
 }
 
 func (r *GetExpiries) Method() string { return MethodGetExpiries }
-func (r *GetExpiries) Owner() Pubkey  { return r.Pubkey }
 
 // Sign signs the request at timestamp (ms).
 func (r *GetExpiries) Sign(s *Signer, timestamp int64) time.Duration {
 	r.Timestamp = timestamp
-	return s.signInto(&r.Auth, r.SigMessage())
+	return r.sign(s, r.SigMessage())
 }
 
 // GetSwarm asks which nodes form an account's swarm. Any node answers; it is not refused with 421.

@@ -126,7 +126,7 @@ func TestDeleteResponses(t *testing.T) {
 	alice := newUser(t, 1)
 	self, peer := newNode(1), newNode(2)
 	h1, h2, h3 := phHash, vectorHash, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-	del := &Delete{Pubkey: alice.id, Messages: []string{h2, h1}}
+	del := &Delete{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{h2, h1}}
 	own, _ := NewDeleteResult(suite, self.key, del, []string{h2, h1})
 	assert.Equal(t, []string{h2, h1}, own.Hashes)
 	other, _ := NewDeleteResult(suite, peer.key, del, nil)
@@ -153,7 +153,7 @@ func TestDeleteResponses(t *testing.T) {
 
 	// delete_all over all namespaces: hashes grouped by namespace (keys as strings, in string
 	// order) and signed in total hash order.
-	da := &DeleteAll{Pubkey: alice.id, Namespace: AllNamespaces, Timestamp: nowMs}
+	da := &DeleteAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: AllNamespaces, Timestamp: nowMs}
 	all, _ := NewDeleteAllResult(suite, self.key, da, []NSHash{{Namespace: 5, Hash: h2}, {Namespace: -10, Hash: h3}, {Namespace: 5, Hash: h1}, {Namespace: 11, Hash: h3[:42] + "B"}})
 	resp = &SwarmResponse[HashesResult]{Self: self.hex, Swarm: []SwarmEntry[HashesResult]{{Node: self.hex, Result: all}}, T: nowMs, HF: HF{19, 3}}
 	out = AppendDeleteResponse(nil, resp)
@@ -168,7 +168,7 @@ func TestDeleteResponses(t *testing.T) {
 	assert.True(t, ok)
 
 	// expire_all writes "signature" before "updated".
-	ea := &ExpireAll{Pubkey: alice.id, Namespace: OneNamespace(2), Expiry: nowMs + 5}
+	ea := &ExpireAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: OneNamespace(2), Expiry: nowMs + 5}
 	upd, _ := NewExpireAllResult(suite, self.key, ea, []NSHash{{Namespace: 2, Hash: h1}})
 	out = AppendExpireAllResponse(nil, &SwarmResponse[HashesResult]{Self: self.hex, Swarm: []SwarmEntry[HashesResult]{{Node: self.hex, Result: upd}}, T: nowMs, HF: HF{19, 3}})
 	requireSortedKeys(t, out)
@@ -181,7 +181,7 @@ func TestExpireResponse(t *testing.T) {
 	suite := realSuite()
 	alice := newUser(t, 1)
 	self := newNode(1)
-	req := &Expire{Pubkey: alice.id, Messages: []string{vectorHash, phHash}, Expiries: []int64{nowMs + 60_000}, Mode: ExpireExtend}
+	req := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{vectorHash, phHash}, Expiries: []int64{nowMs + 60_000}, Mode: ExpireExtend}
 	applied, _ := req.Apply(testNow)
 	res, _ := NewExpireResult(suite, self.key, req, applied, []HashExpiry{{vectorHash, nowMs + 60_000}}, []HashExpiry{{phHash, nowMs + 90_000}})
 	out := AppendExpireResponse(nil, &SwarmResponse[ExpireResult]{Self: self.hex, Swarm: []SwarmEntry[ExpireResult]{{Node: self.hex, Result: res}}, T: nowMs, HF: HF{19, 3}})
@@ -197,7 +197,7 @@ func TestExpireResponse(t *testing.T) {
 	assert.True(t, ok)
 
 	// Per-message expiries: the applied expiries of the updated messages, as a list.
-	multi := &Expire{Pubkey: alice.id, Messages: []string{vectorHash, phHash}, Expiries: []int64{nowMs + 1, nowMs + 2}}
+	multi := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{vectorHash, phHash}, Expiries: []int64{nowMs + 1, nowMs + 2}}
 	res, _ = NewExpireResult(suite, self.key, multi, nil, []HashExpiry{{phHash, nowMs + 2}, {vectorHash, nowMs + 1}}, nil)
 	out = AppendExpireResponse(nil, &SwarmResponse[ExpireResult]{Self: self.hex, Swarm: []SwarmEntry[ExpireResult]{{Node: self.hex, Result: res}}, T: nowMs, HF: HF{19, 4}})
 	requireSortedKeys(t, out)
