@@ -37,8 +37,8 @@ func reqInt(o wirejson.Value, key, what string) (int64, error) {
 	if !ok {
 		return 0, badResponse(what, "no %q", key)
 	}
-	n, k := v.Integer()
-	if k == wirejson.NotInteger {
+	n, ok := asInt(v)
+	if !ok {
 		return 0, badResponse(what, "%q is not an integer", key)
 	}
 	return n, nil
@@ -60,8 +60,8 @@ func flagValue(v wirejson.Value) (bool, bool) {
 	case wirejson.False:
 		return false, true
 	}
-	n, k := v.Integer()
-	return n != 0, k != wirejson.NotInteger
+	n, ok := asInt(v)
+	return n != 0, ok
 }
 
 func optFlag(o wirejson.Value, key, what string) (bool, error) {
@@ -85,46 +85,79 @@ func reqSignature(o wirejson.Value, what string) ([64]byte, error) {
 	return sig, nil
 }
 
+// objectList reads o[key] as a list of objects; item names an element in errors.
+func objectList(o wirejson.Value, key, what, item string) ([]wirejson.Value, error) {
+	v, ok := o.Member(key)
+	if !ok || v.Kind != wirejson.Array {
+		return nil, badResponse(what, "no %q list", key)
+	}
+	for i, e := range v.Elems {
+		if e.Kind != wirejson.Object {
+			return nil, badResponse(what, "%s %d is not an object", item, i)
+		}
+	}
+	return v.Elems, nil
+}
+
 func stringList(v wirejson.Value, what, key string) ([]string, error) {
 	if v.Kind != wirejson.Array {
 		return nil, badResponse(what, "%q is not a list", key)
 	}
-	out := make([]string, len(v.Elems))
-	for i, e := range v.Elems {
-		if e.Kind != wirejson.String {
-			return nil, badResponse(what, "%q holds a non-string", key)
-		}
-		out[i] = e.Text()
+	out, ok := arrayOf(v, asString)
+	if !ok {
+		return nil, badResponse(what, "%q holds a non-string", key)
 	}
 	return out, nil
 }
 
-func readHF(o wirejson.Value, what string) (HF, error) {
-	var h HF
-	v, ok := o.Member("hf")
+// intTuple reads o[key] as a list of exactly len(dst) integers (a hard fork, a version) into dst.
+func intTuple(o wirejson.Value, key, what string, dst []int) error {
+	v, ok := o.Member(key)
 	if !ok {
-		return h, badResponse(what, `no "hf"`)
+		return badResponse(what, "no %q", key)
 	}
-	if v.Kind != wirejson.Array || len(v.Elems) != 2 {
-		return h, badResponse(what, `"hf" is not a 2-element list`)
+	if v.Kind != wirejson.Array || len(v.Elems) != len(dst) {
+		return badResponse(what, "%q is not a %d-element list", key, len(dst))
 	}
 	for i, e := range v.Elems {
-		n, k := e.Integer()
-		if k == wirejson.NotInteger {
-			return h, badResponse(what, `"hf" holds a non-integer`)
+		n, ok := asInt(e)
+		if !ok {
+			return badResponse(what, "%q holds a non-integer", key)
 		}
-		h[i] = int(n)
+		dst[i] = int(n)
 	}
-	return h, nil
+	return nil
 }
 
-func readMeta(o wirejson.Value, what string) (int64, HF, error) {
-	t, err := reqInt(o, "t", what)
-	if err != nil {
-		return 0, HF{}, err
+// hashExpiries reads v, o[key], as an object of expiries keyed by message hash; the result is in
+// hash order.
+func hashExpiries(v wirejson.Value, key, what string) ([]HashExpiry, error) {
+	if v.Kind != wirejson.Object {
+		return nil, badResponse(what, "%q is not an object", key)
 	}
-	hf, err := readHF(o, what)
-	return t, hf, err
+	out := make([]HashExpiry, 0, len(v.Members))
+	for _, m := range v.UniqueMembers() {
+		n, ok := asInt(m.Value)
+		if !ok {
+			return nil, badResponse(what, "%q: expiry of %q is not an integer", key, m.Key)
+		}
+		out = append(out, HashExpiry{Hash: string(m.Key), Expiry: n})
+	}
+	sortHashExpiries(out)
+	return out, nil
+}
+
+// decodeStamped reads an answer that carries the node's clock ("t") and hard fork ("hf"), as all
+// but the get_expiries and batch answers do, and sets t and hf from them.
+func decodeStamped(body []byte, what string, t *int64, hf *HF) (wirejson.Value, error) {
+	o, err := decodeObject(body, what)
+	if err != nil {
+		return o, err
+	}
+	if *t, err = reqInt(o, "t", what); err != nil {
+		return o, err
+	}
+	return o, intTuple(o, "hf", what, hf[:])
 }
 
 func decodeFailure(o wirejson.Value, what string) (*Failure, bool, error) {
@@ -148,8 +181,8 @@ func decodeFailure(o wirejson.Value, what string) (*Failure, bool, error) {
 		case wirejson.String:
 			f.Code = v.Text()
 		case wirejson.Number:
-			n, k := v.Integer()
-			if k == wirejson.NotInteger {
+			n, ok := asInt(v)
+			if !ok {
 				return nil, false, badResponse(what, `"code" is not an integer`)
 			}
 			f.Code = strconv.FormatInt(n, 10)
@@ -216,12 +249,9 @@ func decodeSwarm[T any](o wirejson.Value, what string, result func(v wirejson.Va
 // DecodeStoreResponse reads the answer to a store.
 func DecodeStoreResponse(body []byte) (*StoreResponse, error) {
 	const what = "store response"
-	o, err := decodeObject(body, what)
-	if err != nil {
-		return nil, err
-	}
 	r := &StoreResponse{}
-	if r.T, r.HF, err = readMeta(o, what); err != nil {
+	o, err := decodeStamped(body, what, &r.T, &r.HF)
+	if err != nil {
 		return nil, err
 	}
 	if v, ok := o.Member("hash"); ok {
@@ -291,12 +321,9 @@ func decodeHashes(v wirejson.Value, key, what string) (HashesResult, error) {
 }
 
 func decodeHashesResponse(body []byte, key, what string) (*SwarmResponse[HashesResult], error) {
-	o, err := decodeObject(body, what)
-	if err != nil {
-		return nil, err
-	}
 	r := &SwarmResponse[HashesResult]{}
-	if r.T, r.HF, err = readMeta(o, what); err != nil {
+	o, err := decodeStamped(body, what, &r.T, &r.HF)
+	if err != nil {
 		return nil, err
 	}
 	r.Swarm, r.Self, err = decodeSwarm(o, what, func(v wirejson.Value) (HashesResult, bool, error) {
@@ -322,12 +349,9 @@ func DecodeExpireAllResponse(body []byte) (*SwarmResponse[HashesResult], error) 
 // DecodeExpireResponse reads the answer to expire.
 func DecodeExpireResponse(body []byte) (*SwarmResponse[ExpireResult], error) {
 	const what = "expire response"
-	o, err := decodeObject(body, what)
-	if err != nil {
-		return nil, err
-	}
 	r := &SwarmResponse[ExpireResult]{}
-	if r.T, r.HF, err = readMeta(o, what); err != nil {
+	o, err := decodeStamped(body, what, &r.T, &r.HF)
+	if err != nil {
 		return nil, err
 	}
 	r.Swarm, r.Self, err = decodeSwarm(o, what, func(v wirejson.Value) (ExpireResult, bool, error) {
@@ -338,17 +362,12 @@ func DecodeExpireResponse(body []byte) (*SwarmResponse[ExpireResult], error) {
 		}
 		if ex.Kind == wirejson.Array {
 			e.Multi = true
-			e.Expiries = make([]int64, len(ex.Elems))
-			for i, x := range ex.Elems {
-				n, k := x.Integer()
-				if k == wirejson.NotInteger {
-					return e, false, badResponse(what, `"expiry" holds a non-integer`)
-				}
-				e.Expiries[i] = n
+			if e.Expiries, ok = arrayOf(ex, asInt); !ok {
+				return e, false, badResponse(what, `"expiry" holds a non-integer`)
 			}
 		} else {
-			n, k := ex.Integer()
-			if k == wirejson.NotInteger {
+			n, ok := asInt(ex)
+			if !ok {
 				return e, false, badResponse(what, `"expiry" is not an integer`)
 			}
 			e.Expiries = []int64{n}
@@ -362,19 +381,10 @@ func DecodeExpireResponse(body []byte) (*SwarmResponse[ExpireResult], error) {
 			return e, false, err
 		}
 		if un, ok := v.Member("unchanged"); ok {
-			if un.Kind != wirejson.Object {
-				return e, false, badResponse(what, `"unchanged" is not an object`)
-			}
 			e.HasUnchanged = true
-			e.Unchanged = make([]HashExpiry, 0, len(un.Members))
-			for _, m := range un.UniqueMembers() {
-				n, k := m.Value.Integer()
-				if k == wirejson.NotInteger {
-					return e, false, badResponse(what, `"unchanged" holds a non-integer`)
-				}
-				e.Unchanged = append(e.Unchanged, HashExpiry{Hash: string(m.Key), Expiry: n})
+			if e.Unchanged, err = hashExpiries(un, "unchanged", what); err != nil {
+				return e, false, err
 			}
-			sortHashExpiries(e.Unchanged)
 		}
 		e.Signature, err = reqSignature(v, what)
 		return e, false, err
@@ -388,26 +398,20 @@ func DecodeExpireResponse(body []byte) (*SwarmResponse[ExpireResult], error) {
 // DecodeRetrieveResponse reads the answer to a retrieve.
 func DecodeRetrieveResponse(body []byte) (*RetrieveResponse, error) {
 	const what = "retrieve response"
-	o, err := decodeObject(body, what)
-	if err != nil {
-		return nil, err
-	}
 	r := &RetrieveResponse{}
-	if r.T, r.HF, err = readMeta(o, what); err != nil {
+	o, err := decodeStamped(body, what, &r.T, &r.HF)
+	if err != nil {
 		return nil, err
 	}
 	if r.More, err = optFlag(o, "more", what); err != nil {
 		return nil, err
 	}
-	ms, ok := o.Member("messages")
-	if !ok || ms.Kind != wirejson.Array {
-		return nil, badResponse(what, `no "messages" list`)
+	ms, err := objectList(o, "messages", what, "message")
+	if err != nil {
+		return nil, err
 	}
-	r.Messages = make([]RetrievedMessage, len(ms.Elems))
-	for i, m := range ms.Elems {
-		if m.Kind != wirejson.Object {
-			return nil, badResponse(what, "message %d is not an object", i)
-		}
+	r.Messages = make([]RetrievedMessage, len(ms))
+	for i, m := range ms {
 		msg := &r.Messages[i]
 		if msg.Hash, err = reqString(m, "hash", what); err != nil {
 			return nil, err
@@ -462,12 +466,9 @@ func port(o wirejson.Value, key string) (uint16, bool) {
 // only the deprecated string "port" are accepted; "pubkey_legacy" and "port_omq" may be absent.
 func DecodeSwarmInfoResponse(body []byte) (*SwarmInfoResponse, error) {
 	const what = "swarm response"
-	o, err := decodeObject(body, what)
-	if err != nil {
-		return nil, err
-	}
 	r := &SwarmInfoResponse{}
-	if r.T, r.HF, err = readMeta(o, what); err != nil {
+	o, err := decodeStamped(body, what, &r.T, &r.HF)
+	if err != nil {
 		return nil, err
 	}
 	sw, err := reqString(o, "swarm", what)
@@ -477,15 +478,12 @@ func DecodeSwarmInfoResponse(body []byte) (*SwarmInfoResponse, error) {
 	if r.SwarmID, err = strconv.ParseUint(sw, 16, 64); err != nil {
 		return nil, badResponse(what, `"swarm" %q is not a hex swarm id`, sw)
 	}
-	sn, ok := o.Member("snodes")
-	if !ok || sn.Kind != wirejson.Array {
-		return nil, badResponse(what, `no "snodes" list`)
+	sn, err := objectList(o, "snodes", what, "node")
+	if err != nil {
+		return nil, err
 	}
-	r.Snodes = make([]SnodeInfo, len(sn.Elems))
-	for i, e := range sn.Elems {
-		if e.Kind != wirejson.Object {
-			return nil, badResponse(what, "node %d is not an object", i)
-		}
+	r.Snodes = make([]SnodeInfo, len(sn))
+	for i, e := range sn {
 		s := &r.Snodes[i]
 		if s.PubkeyEd25519, err = hexKey(e, "pubkey_ed25519", what); err != nil {
 			return nil, err
@@ -517,27 +515,16 @@ func DecodeSwarmInfoResponse(body []byte) (*SwarmInfoResponse, error) {
 // DecodeInfoResponse reads the answer to info.
 func DecodeInfoResponse(body []byte) (*InfoResponse, error) {
 	const what = "info response"
-	o, err := decodeObject(body, what)
-	if err != nil {
-		return nil, err
-	}
 	r := &InfoResponse{}
-	if r.T, r.HF, err = readMeta(o, what); err != nil {
+	o, err := decodeStamped(body, what, &r.T, &r.HF)
+	if err != nil {
 		return nil, err
 	}
 	if r.Timestamp, err = reqInt(o, "timestamp", what); err != nil {
 		return nil, err
 	}
-	v, ok := o.Member("version")
-	if !ok || v.Kind != wirejson.Array || len(v.Elems) != 3 {
-		return nil, badResponse(what, `"version" is not a 3-element list`)
-	}
-	for i, e := range v.Elems {
-		n, k := e.Integer()
-		if k == wirejson.NotInteger {
-			return nil, badResponse(what, `"version" holds a non-integer`)
-		}
-		r.Version[i] = int(n)
+	if err := intTuple(o, "version", what, r.Version[:]); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -550,30 +537,22 @@ func DecodeGetExpiriesResponse(body []byte) (*GetExpiriesResponse, error) {
 		return nil, err
 	}
 	e, ok := o.Member("expiries")
-	if !ok || e.Kind != wirejson.Object {
-		return nil, badResponse(what, `no "expiries" object`)
+	if !ok {
+		return nil, badResponse(what, `no "expiries"`)
 	}
-	r := &GetExpiriesResponse{Expiries: make([]HashExpiry, 0, len(e.Members))}
-	for _, m := range e.UniqueMembers() {
-		n, k := m.Value.Integer()
-		if k == wirejson.NotInteger {
-			return nil, badResponse(what, "expiry of %q is not an integer", m.Key)
-		}
-		r.Expiries = append(r.Expiries, HashExpiry{Hash: string(m.Key), Expiry: n})
+	r := &GetExpiriesResponse{}
+	if r.Expiries, err = hashExpiries(e, "expiries", what); err != nil {
+		return nil, err
 	}
-	sortHashExpiries(r.Expiries)
 	return r, nil
 }
 
 // DecodeOxendResponse reads the answer to oxend_request; Result is oxend's raw JSON.
 func DecodeOxendResponse(body []byte) (*OxendResponse, error) {
 	const what = "oxend response"
-	o, err := decodeObject(body, what)
-	if err != nil {
-		return nil, err
-	}
 	r := &OxendResponse{}
-	if r.T, r.HF, err = readMeta(o, what); err != nil {
+	o, err := decodeStamped(body, what, &r.T, &r.HF)
+	if err != nil {
 		return nil, err
 	}
 	v, ok := o.Member("result")
@@ -591,15 +570,12 @@ func DecodeBatchResponse(body []byte) ([]SubResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs, ok := o.Member("results")
-	if !ok || rs.Kind != wirejson.Array {
-		return nil, badResponse(what, `no "results" list`)
+	rs, err := objectList(o, "results", what, "result")
+	if err != nil {
+		return nil, err
 	}
-	out := make([]SubResult, len(rs.Elems))
-	for i, e := range rs.Elems {
-		if e.Kind != wirejson.Object {
-			return nil, badResponse(what, "result %d is not an object", i)
-		}
+	out := make([]SubResult, len(rs))
+	for i, e := range rs {
 		code, err := reqInt(e, "code", what)
 		if err != nil {
 			return nil, err

@@ -196,12 +196,7 @@ func (l *loader) strings(name string) ([]string, bool) {
 	if v.Kind == wirejson.String {
 		return []string{v.Text()}, true
 	}
-	out, ok := arrayOf(v, func(e wirejson.Value) (string, bool) {
-		if e.Kind != wirejson.String {
-			return "", false
-		}
-		return e.Text(), true
-	})
+	out, ok := arrayOf(v, asString)
 	if !ok {
 		l.fail(wrongType(name, "string array"))
 	}
@@ -226,6 +221,20 @@ func (l *loader) timestamps(name string) ([]int64, bool) {
 		l.fail(wrongType(name, "timestamp array"))
 	}
 	return out, ok
+}
+
+// asString and asInt read a value as a string, and as an integer of any sign, reporting whether
+// it is one; they are also arrayOf's element readers.
+func asString(v wirejson.Value) (string, bool) {
+	if v.Kind != wirejson.String {
+		return "", false
+	}
+	return v.Text(), true
+}
+
+func asInt(v wirejson.Value) (int64, bool) {
+	n, k := v.Integer()
+	return n, k != wirejson.NotInteger
 }
 
 // arrayOf reads v as an array whose every element elem accepts.
