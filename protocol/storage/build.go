@@ -41,6 +41,7 @@ func (w *objWriter) int(k string, v int64) {
 }
 func (w *objWriter) boolean(k string, v bool) { w.key(k); w.b = appendBool(w.b, v) }
 func (w *objWriter) b64(k string, v []byte)   { w.key(k); w.b = appendB64String(w.b, v) }
+func (w *objWriter) hex(k string, v []byte)   { w.key(k); w.b = appendHexString(w.b, v) }
 func (w *objWriter) pubkey(p Pubkey) {
 	w.key("pubkey")
 	w.b = append(w.b, '"')
@@ -182,19 +183,21 @@ func (r *DeleteAll) AppendParams(dst []byte) []byte {
 
 // AppendParams writes pubkey, pubkey_ed25519, signature, namespace, before.
 func (r *DeleteBefore) AppendParams(dst []byte) []byte {
-	w := newObj(dst)
-	w.signedAccount(&r.SignedAccount, false)
-	w.namespaceSel(r.Namespace)
-	w.int("before", r.Before)
-	return w.end()
+	return appendNamespaceNumber(dst, &r.SignedAccount, r.Namespace, "before", r.Before)
 }
 
 // AppendParams writes pubkey, pubkey_ed25519, signature, namespace, expiry.
 func (r *ExpireAll) AppendParams(dst []byte) []byte {
+	return appendNamespaceNumber(dst, &r.SignedAccount, r.Namespace, "expiry", r.Expiry)
+}
+
+// appendNamespaceNumber writes the params delete_before and expire_all share: the signed account,
+// the namespace selection, then one number under key.
+func appendNamespaceNumber(dst []byte, acct *SignedAccount, ns NamespaceSel, key string, n int64) []byte {
 	w := newObj(dst)
-	w.signedAccount(&r.SignedAccount, false)
-	w.namespaceSel(r.Namespace)
-	w.int("expiry", r.Expiry)
+	w.signedAccount(acct, false)
+	w.namespaceSel(ns)
+	w.int(key, n)
 	return w.end()
 }
 

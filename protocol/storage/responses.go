@@ -148,6 +148,16 @@ func appendSwarm[T any](w *objWriter, entries []SwarmEntry[T], self string, ownT
 	w.b = append(w.b, '}')
 }
 
+// objects writes k: a list of one object per item, whose members item writes.
+func objects[T any](w *objWriter, k string, items []T, item func(v *objWriter, x T)) {
+	w.key(k)
+	w.b = appendArray(w.b, items, func(b []byte, x T) []byte {
+		v := newObj(b)
+		item(&v, x)
+		return v.end()
+	})
+}
+
 func (w *objWriter) hf(h HF) {
 	w.key("hf")
 	w.b = appendArray(w.b, h[:], appendInteger)
@@ -461,14 +471,11 @@ type RetrieveResponse struct {
 func (r *RetrieveResponse) Append(dst []byte) []byte {
 	w := newObj(dst)
 	w.hf(r.HF)
-	w.key("messages")
-	w.b = appendArray(w.b, r.Messages, func(b []byte, m RetrievedMessage) []byte {
-		v := newObj(b)
+	objects(&w, "messages", r.Messages, func(v *objWriter, m RetrievedMessage) {
 		v.b64("data", m.Data)
 		v.int("expiration", m.Expiry)
 		v.str("hash", m.Hash)
 		v.int("timestamp", m.Timestamp)
-		return v.end()
 	})
 	w.boolean("more", r.More)
 	w.int("t", r.T)
@@ -503,9 +510,7 @@ type SwarmInfoResponse struct {
 func (r *SwarmInfoResponse) Append(dst []byte) []byte {
 	w := newObj(dst)
 	w.hf(r.HF)
-	w.key("snodes")
-	w.b = appendArray(w.b, r.Snodes, func(b []byte, sn SnodeInfo) []byte {
-		v := newObj(b)
+	objects(&w, "snodes", r.Snodes, func(v *objWriter, sn SnodeInfo) {
 		v.key("address")
 		v.b = append(v.b, '"')
 		v.b = appendBase32z(v.b, sn.PubkeyLegacy[:])
@@ -515,13 +520,9 @@ func (r *SwarmInfoResponse) Append(dst []byte) []byte {
 		v.int("port_https", int64(sn.PortHTTPS))
 		v.int("port_omq", int64(sn.PortOMQ))
 		v.int("port_quic", int64(sn.PortOMQ))
-		v.key("pubkey_ed25519")
-		v.b = appendHexString(v.b, sn.PubkeyEd25519[:])
-		v.key("pubkey_legacy")
-		v.b = appendHexString(v.b, sn.PubkeyLegacy[:])
-		v.key("pubkey_x25519")
-		v.b = appendHexString(v.b, sn.PubkeyX25519[:])
-		return v.end()
+		v.hex("pubkey_ed25519", sn.PubkeyEd25519[:])
+		v.hex("pubkey_legacy", sn.PubkeyLegacy[:])
+		v.hex("pubkey_x25519", sn.PubkeyX25519[:])
 	})
 	w.key("swarm")
 	w.b = append(w.b, '"')
