@@ -22,7 +22,7 @@ var testSwarms = []swarm.ID{1 << 62, 2 << 62, 3 << 62}
 
 const perSwarm = 4
 
-func nowMS(tn *testNet) int64 { return tn.w.now.UnixMilli() }
+func nowMS(tn *testNet) int64 { return tn.drv.Now().UnixMilli() }
 
 func encode(r storage.Request) []byte { return storage.EncodeRequest(r) }
 
@@ -30,7 +30,7 @@ func encode(r storage.Request) []byte { return storage.EncodeRequest(r) }
 func stored(tn *testNet, hash string) int {
 	c := 0
 	for i, n := range tn.nodes {
-		if tn.w.actors[addrN(i)] == nil {
+		if tn.drv.Actor(addrN(i)) == nil {
 			continue
 		}
 		if _, ok, _ := n.Store().Get(hash); ok {
@@ -123,7 +123,7 @@ func TestStoreRPC(t *testing.T) {
 				if tc.wantStored {
 					want = perSwarm
 				}
-				tn.w.runFor(time.Second)
+				tn.drv.RunFor(time.Second)
 				assert.Equal(t, want, stored(tn, hash), "copies of the message")
 			}
 			switch tc.wantStatus {
@@ -276,7 +276,7 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 
 	t.Run("delete", func(t *testing.T) {
 		h1, h2 := put(0, "d1"), put(0, "d2")
-		tn.w.runFor(time.Second)
+		tn.drv.RunFor(time.Second)
 		bad := &storage.Delete{Pubkey: acct.pubkey, Messages: []string{h1}}
 		bad.Sign(stranger.signer)
 		assert.Equal(t, 401, tn.rpc(t, members[1], encode(bad)).Status)
@@ -305,7 +305,7 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 	t.Run("delete_all and delete_before", func(t *testing.T) {
 		h1 := put(2, "c1")
 		h2 := put(0, "c2")
-		tn.w.runFor(time.Second)
+		tn.drv.RunFor(time.Second)
 		r := &storage.DeleteAll{Pubkey: acct.pubkey, Namespace: storage.OneNamespace(2)}
 		r.Sign(acct.signer, nowMS(tn))
 		resp := tn.rpc(t, members[2], encode(r))
@@ -317,7 +317,7 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 		skew.Sign(acct.signer, nowMS(tn)-120_000)
 		assert.Equal(t, 406, tn.rpc(t, members[2], encode(skew)).Status)
 
-		tn.w.runFor(time.Second)
+		tn.drv.RunFor(time.Second)
 		db := &storage.DeleteBefore{Pubkey: acct.pubkey, Namespace: storage.AllNamespaces, Before: nowMS(tn)}
 		db.Sign(acct.signer)
 		resp = tn.rpc(t, members[3], encode(db))
@@ -327,7 +327,7 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 
 	t.Run("expire, get_expiries, expire_all", func(t *testing.T) {
 		h := put(0, "e1")
-		tn.w.runFor(time.Second)
+		tn.drv.RunFor(time.Second)
 		target := nowMS(tn) + 10*60_000
 		r := &storage.Expire{Pubkey: acct.pubkey, Messages: []string{h}, Expiries: []int64{target}, Mode: storage.ExpireShorten}
 		r.Sign(acct.signer)
@@ -423,7 +423,7 @@ func TestBatchSequenceSwarmInfo(t *testing.T) {
 		assert.Equal(t, 413, resp.Status)
 	})
 	t.Run("unknown endpoint", func(t *testing.T) {
-		resp, err := tn.w.direct(clientAddr, addrN(members[0]), actorReq("/nope", nil), time.Minute)
+		resp, err := tn.drv.Call(clientAddr, addrN(members[0]), actorReq("/nope", nil), time.Minute)
 		require.NoError(t, err)
 		assert.Equal(t, 404, resp.Status)
 	})
@@ -438,12 +438,12 @@ func TestRateLimitPerClientIP(t *testing.T) {
 		statuses = append(statuses, tn.rpc(t, 0, body).Status)
 	}
 	assert.Equal(t, []int{200, 200, 200, 200, 200, 429, 429}, statuses)
-	resp, err := tn.w.direct(addrN(9001), addrN(0), actorReq(MethodStorageRPC, body), time.Minute)
+	resp, err := tn.drv.Call(addrN(9001), addrN(0), actorReq(MethodStorageRPC, body), time.Minute)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, resp.Status, "another IP has its own bucket")
 	limited := 0
-	for _, ev := range tn.w.events {
-		if _, ok := ev.ev.(RateLimited); ok {
+	for _, ev := range tn.drv.Events {
+		if _, ok := ev.Event.(RateLimited); ok {
 			limited++
 		}
 	}
