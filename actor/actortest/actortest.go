@@ -31,7 +31,7 @@ type Driver struct {
 	// Quiet stops recording Events and Calls, so that memory measurements see only the actors.
 	Quiet bool
 	// Events is every event an actor observed, in order.
-	Events []Observed
+	Events Log
 	// Calls is every call made, in order, with its answer.
 	Calls []Call
 
@@ -46,6 +46,15 @@ type Observed struct {
 	At    time.Time
 	From  actor.Addr
 	Event actor.Event
+}
+
+// Log is a record of observed events. Its Add is a sink for the simulator's engine too, so that
+// tests on the engine and on a Driver read events the same way.
+type Log []Observed
+
+// Add appends one event.
+func (l *Log) Add(at time.Time, from actor.Addr, ev actor.Event) {
+	*l = append(*l, Observed{At: at, From: from, Event: ev})
 }
 
 // Call is one request an actor made and, once the callee answered, its response.
@@ -182,7 +191,7 @@ func (e *Env) Work(cost time.Duration) { e.cursor = e.cursor.Add(cost) }
 
 func (e *Env) Observe(ev actor.Event) {
 	if !e.d.Quiet {
-		e.d.Events = append(e.d.Events, Observed{At: e.cursor, From: e.self, Event: ev})
+		e.d.Events.Add(e.cursor, e.self, ev)
 	}
 }
 
