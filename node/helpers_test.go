@@ -126,3 +126,11 @@ var realSuite = cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)
 func addrN(i int) actor.Addr {
 	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 22021)
 }
+
+// homeAccount is the usual set-up of a storage test: swarm testSwarms[k] as the home swarm, its
+// members, and an account named name (signing with realSuite) that the swarm owns.
+func (tn *testNet) homeAccount(t testing.TB, k int, name string) (home swarm.ID, members []int, acct account) {
+	t.Helper()
+	home = testSwarms[k]
+	return home, tn.membersOf(home), accountIn(t, tn.list, home, realSuite, name)
+}

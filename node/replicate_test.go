@@ -38,9 +38,7 @@ func TestForwardRetries(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.version, func(t *testing.T) {
 			tn := newTestNet(t, testSwarms, perSwarm, Config{Version: tc.version})
-			home := testSwarms[0]
-			members := tn.membersOf(home)
-			acct := accountIn(t, tn.list, home, realSuite, "retry")
+			_, members, acct := tn.homeAccount(t, 0, "retry")
 			down := members[3]
 			tn.drv.Crash(addrN(down))
 
@@ -84,9 +82,7 @@ func TestForwardRetries(t *testing.T) {
 
 func TestRetryGivesUpWhenPeerLeaves(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, Config{})
-	home := testSwarms[0]
-	members := tn.membersOf(home)
-	acct := accountIn(t, tn.list, home, realSuite, "leaver")
+	_, members, acct := tn.homeAccount(t, 0, "leaver")
 	down := members[2]
 	tn.drv.Crash(addrN(down))
 	r := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("x"))

@@ -42,10 +42,8 @@ func stored(tn *testNet, hash string) int {
 
 func TestStoreRPC(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, Config{})
-	home := testSwarms[1]
-	members := tn.membersOf(home)
+	home, members, acct := tn.homeAccount(t, 1, "acct")
 	other := tn.membersOf(testSwarms[0])[0]
-	acct := accountIn(t, tn.list, home, realSuite, "acct")
 	stranger := accountIn(t, tn.list, home, realSuite, "stranger")
 	require.NotEqual(t, stranger.pubkey, acct.pubkey)
 	var data []byte // distinct per case, so that hashes differ
@@ -181,9 +179,7 @@ func actorReq(method string, body []byte) actor.Request {
 
 func TestRetrieveRPC(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, Config{})
-	home := testSwarms[2]
-	members := tn.membersOf(home)
-	acct := accountIn(t, tn.list, home, realSuite, "acct")
+	home, members, acct := tn.homeAccount(t, 2, "acct")
 	stranger := accountIn(t, tn.list, testSwarms[2], realSuite, "stranger")
 	var hashes []string
 	for i := range 5 {
@@ -259,9 +255,7 @@ func TestRetrieveRPC(t *testing.T) {
 
 func TestDeleteAndExpireRPCs(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, Config{})
-	home := testSwarms[0]
-	members := tn.membersOf(home)
-	acct := accountIn(t, tn.list, home, realSuite, "acct")
+	home, members, acct := tn.homeAccount(t, 0, "acct")
 	stranger := accountIn(t, tn.list, home, realSuite, "stranger")
 	put := func(ns storage.Namespace, data string) string {
 		r := storage.NewStore(acct.pubkey, ns, nowMS(tn), time.Hour, []byte(data))
@@ -378,9 +372,7 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 
 func TestBatchSequenceSwarmInfo(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, Config{})
-	home := testSwarms[1]
-	members := tn.membersOf(home)
-	acct := accountIn(t, tn.list, home, realSuite, "acct")
+	home, members, acct := tn.homeAccount(t, 1, "acct")
 	elsewhere := accountIn(t, tn.list, testSwarms[2], realSuite, "elsewhere")
 	ok := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("b1"))
 	misrouted := storage.NewStore(elsewhere.pubkey, 0, nowMS(tn), time.Hour, []byte("b2"))
@@ -463,10 +455,8 @@ func TestNotReadyWithoutSwarm(t *testing.T) {
 // wrong swarm, and (for methods with a signature timestamp) signed too long ago.
 func TestSignedMethodsTable(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, Config{})
-	home := testSwarms[0]
-	members := tn.membersOf(home)
+	home, members, acct := tn.homeAccount(t, 0, "table")
 	wrong := tn.membersOf(testSwarms[2])[0]
-	acct := accountIn(t, tn.list, home, realSuite, "table")
 	stranger := accountIn(t, tn.list, home, realSuite, "table-stranger")
 	st := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("table"))
 	require.Equal(t, 200, tn.rpc(t, members[0], encode(st)).Status)

@@ -26,9 +26,7 @@ func TestChargedSizesAreEncodedSizes(t *testing.T) {
 	serverAddr := addrN(8000)
 	tn := newTestNet(t, testSwarms, perSwarm, Config{Suite: realSuite, Servers: map[string]actor.Addr{"files.example": serverAddr}})
 	tn.drv.Add(serverAddr, &fileServer{})
-	home := testSwarms[1]
-	members := tn.membersOf(home)
-	acct := accountIn(t, tn.list, home, realSuite, "sizes")
+	home, members, acct := tn.homeAccount(t, 1, "sizes")
 	rnd := actor.RandReader(rand.New(rand.NewPCG(3, 4)))
 
 	// Client RPCs and their forwards: store, retrieve, delete, expire, and one at the wrong
