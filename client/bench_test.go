@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionsim/sessionsim/actor/actortest"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 )
@@ -17,9 +18,9 @@ import (
 func BenchmarkIdleClientMemory(b *testing.B) {
 	const n = 500
 	for b.Loop() {
-		w := newWorld()
-		w.quiet = true
-		f := newFakeNet(b, w, 200, 8)
+		drv := newDriver()
+		drv.Quiet = true
+		f := newFakeNet(b, drv, 200, 8)
 		dir := NewDirectory()
 		keys := make([]identity.Keys, n)
 		for k := range keys {
@@ -38,11 +39,11 @@ func BenchmarkIdleClientMemory(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			e := w.env(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(k >> 16), byte(k >> 8), byte(k)}), 1), uint64(k))
-			e.do(func() { c.Start(e) })
+			e := drv.Env(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(k >> 16), byte(k >> 8), byte(k)}), 1))
+			e.Do(func() { c.Start(e) })
 			clients[k] = c
 		}
-		w.runFor(20 * time.Second)
+		drv.RunFor(20 * time.Second)
 		runtime.GC()
 		runtime.ReadMemStats(&m1)
 		for _, c := range clients {
@@ -52,18 +53,18 @@ func BenchmarkIdleClientMemory(b *testing.B) {
 		}
 		b.ReportMetric(float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc))/n, "bytes/client")
 		runtime.KeepAlive(clients)
-		runtime.KeepAlive(w)
+		runtime.KeepAlive(drv)
 	}
 }
 
-// benchNet is a quiet world with a fake network of 40 nodes in swarms of 8 whose nodes use
+// benchNet is a quiet fake driver with a fake network of 40 nodes in swarms of 8 whose nodes use
 // crypto mode.
-func benchNet(b *testing.B, mode cryptomode.Mode) (*world, *fakeNet) {
-	w := newWorld()
-	w.quiet = true
-	f := newFakeNet(b, w, 40, 8)
+func benchNet(b *testing.B, mode cryptomode.Mode) (*actortest.Driver, *fakeNet) {
+	drv := newDriver()
+	drv.Quiet = true
+	f := newFakeNet(b, drv, 40, 8)
 	f.suite = cryptomode.New(mode, cryptomode.DefaultCosts)
-	return w, f
+	return drv, f
 }
 
 // BenchmarkPollRound is one desktop poll round (two members, five namespaces each) through the
@@ -72,12 +73,12 @@ func benchNet(b *testing.B, mode cryptomode.Mode) (*world, *fakeNet) {
 func BenchmarkPollRound(b *testing.B) {
 	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
 		b.Run(mode.String(), func(b *testing.B) {
-			w, f := benchNet(b, mode)
-			c, _ := newTestClient(b, w, f, "alice", Desktop, func(cfg *Config) { cfg.Suite = f.suite })
-			w.runFor(10 * time.Second)
+			drv, f := benchNet(b, mode)
+			c, _ := newTestClient(b, drv, f, "alice", Desktop, func(cfg *Config) { cfg.Suite = f.suite })
+			drv.RunFor(10 * time.Second)
 			start := c.Stats().Polls
 			for b.Loop() {
-				w.runFor(c.cfg.Poll.Interval)
+				drv.RunFor(c.cfg.Poll.Interval)
 			}
 			polls := c.Stats().Polls - start
 			if c.Stats().PollFailures > 0 {
@@ -93,14 +94,14 @@ func BenchmarkPollRound(b *testing.B) {
 func BenchmarkSendToDelivery(b *testing.B) {
 	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
 		b.Run(mode.String(), func(b *testing.B) {
-			w, f := benchNet(b, mode)
+			drv, f := benchNet(b, mode)
 			set := func(cfg *Config) { cfg.Suite = f.suite }
-			alice, ea := newTestClient(b, w, f, "alice", IOS, set)
-			bob, _ := newTestClient(b, w, f, "bob", IOS, set)
-			w.runFor(10 * time.Second)
+			alice, ea := newTestClient(b, drv, f, "alice", IOS, set)
+			bob, _ := newTestClient(b, drv, f, "bob", IOS, set)
+			drv.RunFor(10 * time.Second)
 			for b.Loop() {
-				ea.do(func() { _ = alice.Send(bob.ID(), 200) })
-				w.runFor(2 * time.Second)
+				ea.Do(func() { _ = alice.Send(bob.ID(), 200) })
+				drv.RunFor(2 * time.Second)
 			}
 			if got, sent := bob.Stats().Received, alice.Stats().Sent; got != sent {
 				b.Fatalf("%d of %d delivered", got, sent)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/actor/actortest"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/message"
 	"github.com/sessionsim/sessionsim/protocol/storage"
@@ -18,7 +19,7 @@ import (
 
 var clientIP byte
 
-func newTestClient(t testing.TB, w *world, f *fakeNet, name string, p Platform, mod func(*Config)) (*Client, *env) {
+func newTestClient(t testing.TB, drv *actortest.Driver, f *fakeNet, name string, p Platform, mod func(*Config)) (*Client, *actortest.Env) {
 	t.Helper()
 	cfg := DefaultConfig(p)
 	cfg.Seeds = f.seeds
@@ -28,38 +29,38 @@ func newTestClient(t testing.TB, w *world, f *fakeNet, name string, p Platform, 
 	c, err := New(cfg, identity.Derive(1, name))
 	require.NoError(t, err)
 	clientIP++
-	e := w.env(netip.AddrPortFrom(netip.AddrFrom4([4]byte{203, 0, 113, clientIP}), 5000), uint64(clientIP))
-	e.do(func() { c.Start(e) })
+	e := drv.Env(netip.AddrPortFrom(netip.AddrFrom4([4]byte{203, 0, 113, clientIP}), 5000))
+	e.Do(func() { c.Start(e) })
 	return c, e
 }
 
 // twoClients starts alice and bob on a fake network of 40 nodes in swarms of 8, with their
 // platforms and a change to alice's config (nil for none), and runs ten seconds so that both
 // have paths.
-func twoClients(t testing.TB, alicePlatform, bobPlatform Platform, aliceConfig func(*Config)) (w *world, f *fakeNet, alice *Client, ea *env, bob *Client, eb *env) {
+func twoClients(t testing.TB, alicePlatform, bobPlatform Platform, aliceConfig func(*Config)) (drv *actortest.Driver, f *fakeNet, alice *Client, ea *actortest.Env, bob *Client, eb *actortest.Env) {
 	t.Helper()
-	w = newWorld()
-	f = newFakeNet(t, w, 40, 8)
-	alice, ea = newTestClient(t, w, f, "alice", alicePlatform, aliceConfig)
-	bob, eb = newTestClient(t, w, f, "bob", bobPlatform, nil)
-	w.runFor(10 * time.Second)
-	return w, f, alice, ea, bob, eb
+	drv = newDriver()
+	f = newFakeNet(t, drv, 40, 8)
+	alice, ea = newTestClient(t, drv, f, "alice", alicePlatform, aliceConfig)
+	bob, eb = newTestClient(t, drv, f, "bob", bobPlatform, nil)
+	drv.RunFor(10 * time.Second)
+	return drv, f, alice, ea, bob, eb
 }
 
 func TestBootstrapBuildsGuardsAndPaths(t *testing.T) {
-	w := newWorld()
-	f := newFakeNet(t, w, 40, 8)
-	c, _ := newTestClient(t, w, f, "alice", Desktop, nil)
-	w.runFor(30 * time.Second)
+	drv := newDriver()
+	f := newFakeNet(t, drv, 40, 8)
+	c, _ := newTestClient(t, drv, f, "alice", Desktop, nil)
+	drv.RunFor(30 * time.Second)
 
-	pools := eventsOf[PoolRefreshed](w)
+	pools := actortest.EventsOf[PoolRefreshed](drv.Events)
 	require.NotEmpty(t, pools)
 	assert.Equal(t, PoolRefreshed{Source: FromSeeds, Size: 40}, pools[0])
 	assert.Equal(t, 40, c.PoolSize())
 
-	tested := eventsOf[GuardTested](w)
+	tested := actortest.EventsOf[GuardTested](drv.Events)
 	require.Len(t, tested, 2, "two guards needed, both answer")
-	built := eventsOf[PathBuilt](w)
+	built := actortest.EventsOf[PathBuilt](drv.Events)
 	require.Len(t, built, 2)
 	for _, b := range built {
 		assert.False(t, b.Rebuild)
@@ -86,22 +87,22 @@ func TestSendIsDeliveredOnce(t *testing.T) {
 	}{{Desktop, true}, {IOS, true}, {Android, false}} {
 		p := tc.platform
 		t.Run(p.String(), func(t *testing.T) {
-			w, f, alice, ea, bob, _ := twoClients(t, p, p, nil)
-			ea.do(func() { alice.Send(bob.ID(), 300) })
-			w.runFor(30 * time.Second)
+			drv, f, alice, ea, bob, _ := twoClients(t, p, p, nil)
+			ea.Do(func() { alice.Send(bob.ID(), 300) })
+			drv.RunFor(30 * time.Second)
 
-			sent := eventsOf[MessageSent](w)
+			sent := actortest.EventsOf[MessageSent](drv.Events)
 			require.Len(t, sent, 1)
 			assert.Equal(t, bob.ID(), sent[0].To)
-			assert.Equal(t, epoch0.Add(10*time.Second), sent[0].At)
-			assert.Equal(t, message.TextStoredSize(300, uint64(epoch0.Add(10*time.Second).UnixMilli())), sent[0].Size)
-			res := eventsOf[StoreResult](w)
+			assert.Equal(t, actortest.Epoch.Add(10*time.Second), sent[0].At)
+			assert.Equal(t, message.TextStoredSize(300, uint64(actortest.Epoch.Add(10*time.Second).UnixMilli())), sent[0].Size)
+			res := actortest.EventsOf[StoreResult](drv.Events)
 			require.Len(t, res, 1)
 			assert.Equal(t, OK, res[0].Failure)
 			assert.Equal(t, sent[0].Hash, res[0].Hash)
 			assert.Equal(t, 1, res[0].Attempts)
 
-			got := eventsOf[MessageReceived](w)
+			got := actortest.EventsOf[MessageReceived](drv.Events)
 			require.Len(t, got, 1, "delivered exactly once although polled again and again")
 			assert.Equal(t, sent[0].Hash, got[0].Hash)
 			assert.Equal(t, alice.ID(), got[0].From)
@@ -115,39 +116,39 @@ func TestSendIsDeliveredOnce(t *testing.T) {
 }
 
 func TestSeedsDownFailsCleanly(t *testing.T) {
-	w := newWorld()
-	f := newFakeNet(t, w, 40, 8)
+	drv := newDriver()
+	f := newFakeNet(t, drv, 40, 8)
 	f.seedDown = true
-	alice, ea := newTestClient(t, w, f, "alice", Desktop, nil)
+	alice, ea := newTestClient(t, drv, f, "alice", Desktop, nil)
 	bob := identity.Derive(1, "bob").SessionID()
-	ea.do(func() { alice.Send(bob, 10) })
-	w.runFor(2 * time.Minute)
+	ea.Do(func() { alice.Send(bob, 10) })
+	drv.RunFor(2 * time.Minute)
 
-	failed := eventsOf[PoolRefreshed](w)
+	failed := actortest.EventsOf[PoolRefreshed](drv.Events)
 	require.NotEmpty(t, failed)
 	assert.Equal(t, FailNoPool, failed[0].Failure)
-	res := eventsOf[StoreResult](w)
+	res := actortest.EventsOf[StoreResult](drv.Events)
 	require.Len(t, res, 1)
 	assert.Equal(t, FailNoSwarm, res[0].Failure, "no pool: the swarm cannot be found")
 	assert.Zero(t, alice.PoolSize())
 
 	// The seeds come back: the next poll bootstraps and the client works.
 	f.seedDown = false
-	w.runFor(time.Minute)
+	drv.RunFor(time.Minute)
 	assert.Equal(t, 40, alice.PoolSize())
 	assert.Len(t, alice.Paths(), 2)
 }
 
 func TestNextNodeNotFoundDropsAndReplaces(t *testing.T) {
-	w, f, alice, ea, bob, _ := twoClients(t, Desktop, Desktop, nil)
+	drv, f, alice, ea, bob, _ := twoClients(t, Desktop, Desktop, nil)
 	// Every relay claims not to know alice's second hop of her first path.
 	victim := alice.Paths()[0][1]
 	f.hideFromHop = func(_, next *fakeNode) bool { return next.info.Addr == victim }
-	ea.do(func() { alice.Send(bob.ID(), 50) })
-	w.runFor(30 * time.Second)
+	ea.Do(func() { alice.Send(bob.ID(), 50) })
+	drv.RunFor(30 * time.Second)
 
 	var dropped []NodeDropped
-	for _, d := range eventsOf[NodeDropped](w) {
+	for _, d := range actortest.EventsOf[NodeDropped](drv.Events) {
 		if d.Node == victim {
 			dropped = append(dropped, d)
 		}
@@ -159,62 +160,62 @@ func TestNextNodeNotFoundDropsAndReplaces(t *testing.T) {
 		assert.Len(t, p, 3)
 	}
 	assert.Positive(t, alice.Stats().PathRebuilds)
-	res := eventsOf[StoreResult](w)
+	res := actortest.EventsOf[StoreResult](drv.Events)
 	require.Len(t, res, 1)
 	assert.Equal(t, OK, res[0].Failure)
-	assert.Len(t, eventsOf[MessageReceived](w), 1)
+	assert.Len(t, actortest.EventsOf[MessageReceived](drv.Events), 1)
 }
 
 func TestDeadHopTimeoutsRebuildPath(t *testing.T) {
-	w, f, alice, ea, bob, _ := twoClients(t, Desktop, Desktop, func(c *Config) { c.Paths = 1 })
+	drv, f, alice, ea, bob, _ := twoClients(t, Desktop, Desktop, func(c *Config) { c.Paths = 1 })
 	path := alice.Paths()[0]
 	f.byAddr[path[2]].dead = true // the last hop dies silently: relays time out
-	ea.do(func() { alice.Send(bob.ID(), 50) })
-	w.runFor(2 * time.Minute)
+	ea.Do(func() { alice.Send(bob.ID(), 50) })
+	drv.RunFor(2 * time.Minute)
 
-	res := eventsOf[StoreResult](w)
+	res := actortest.EventsOf[StoreResult](drv.Events)
 	require.Len(t, res, 1)
 	assert.Equal(t, OK, res[0].Failure, "delivered on a rebuilt path")
-	assert.Len(t, eventsOf[MessageReceived](w), 1)
+	assert.Len(t, actortest.EventsOf[MessageReceived](drv.Events), 1)
 	now := alice.Paths()
 	require.Len(t, now, 1)
 	assert.NotContains(t, now[0], path[2])
 	assert.Positive(t, alice.Stats().PathRebuilds, "the path with the dead hop was repaired or replaced")
-	assert.True(t, slices.ContainsFunc(eventsOf[NodeDropped](w), func(d NodeDropped) bool { return d.Node == path[2] }),
+	assert.True(t, slices.ContainsFunc(actortest.EventsOf[NodeDropped](drv.Events), func(d NodeDropped) bool { return d.Node == path[2] }),
 		"the dead hop left the pool")
 }
 
 func TestWrongSwarmIsAdopted(t *testing.T) {
-	w, f, alice, ea, bob, _ := twoClients(t, Desktop, Desktop, nil)
-	ea.do(func() { alice.Send(bob.ID(), 50) })
-	w.runFor(20 * time.Second)
-	require.Len(t, eventsOf[MessageReceived](w), 1)
+	drv, f, alice, ea, bob, _ := twoClients(t, Desktop, Desktop, nil)
+	ea.Do(func() { alice.Send(bob.ID(), 50) })
+	drv.RunFor(20 * time.Second)
+	require.Len(t, actortest.EventsOf[MessageReceived](drv.Events), 1)
 
 	// Bob's account moves to another swarm: its old members now answer 421 naming the new one,
 	// while alice and bob still have the old swarm cached.
 	old := f.swarmOf(pubkeyOf(bob.ID()))
 	f.moved = map[storage.Pubkey]int{pubkeyOf(bob.ID()): (old + 1) % f.swarms}
-	ea.do(func() { alice.Send(bob.ID(), 60) })
-	w.runFor(30 * time.Second)
+	ea.Do(func() { alice.Send(bob.ID(), 60) })
+	drv.RunFor(30 * time.Second)
 
-	res := eventsOf[StoreResult](w)
+	res := actortest.EventsOf[StoreResult](drv.Events)
 	require.Len(t, res, 2)
 	assert.Equal(t, OK, res[1].Failure)
 	assert.Equal(t, 2, res[1].Attempts, "a 421, then the adopted swarm")
 	var adopted int
-	for _, l := range eventsOf[SwarmLookup](w) {
+	for _, l := range actortest.EventsOf[SwarmLookup](drv.Events) {
 		if l.From421 {
 			adopted++
 			assert.Equal(t, 8, l.Members)
 		}
 	}
 	assert.GreaterOrEqual(t, adopted, 2, "alice's send and bob's polls adopted the 421's swarm")
-	assert.Len(t, eventsOf[MessageReceived](w), 2, "bob follows his swarm")
+	assert.Len(t, actortest.EventsOf[MessageReceived](drv.Events), 2, "bob follows his swarm")
 }
 
 func TestOfflineClientCatchesUp(t *testing.T) {
-	w, f, alice, ea, bob, eb := twoClients(t, Android, IOS, nil)
-	eb.do(bob.GoOffline)
+	drv, f, alice, ea, bob, eb := twoClients(t, Android, IOS, nil)
+	eb.Do(bob.GoOffline)
 	bobPolls := 0
 	f.intercept = func(_ *fakeNode, r storage.Request) (int, []byte, bool) {
 		if rr, ok := r.(*storage.Retrieve); ok && rr.Pubkey == pubkeyOf(bob.ID()) {
@@ -223,42 +224,42 @@ func TestOfflineClientCatchesUp(t *testing.T) {
 		return 0, nil, false
 	}
 	for range 3 {
-		ea.do(func() { alice.Send(bob.ID(), 80) })
+		ea.Do(func() { alice.Send(bob.ID(), 80) })
 	}
-	w.runFor(time.Minute)
-	assert.Empty(t, eventsOf[MessageReceived](w))
-	assert.Len(t, eventsOf[StoreResult](w), 3)
+	drv.RunFor(time.Minute)
+	assert.Empty(t, actortest.EventsOf[MessageReceived](drv.Events))
+	assert.Len(t, actortest.EventsOf[StoreResult](drv.Events), 3)
 	assert.Zero(t, bobPolls, "an offline client does not poll")
 
-	eb.do(bob.GoOnline)
-	w.runFor(5 * time.Second)
-	got := eventsOf[MessageReceived](w)
+	eb.Do(bob.GoOnline)
+	drv.RunFor(5 * time.Second)
+	got := actortest.EventsOf[MessageReceived](drv.Events)
 	assert.Len(t, got, 3)
 	assert.Len(t, bob.Paths(), 2, "paths rebuilt on the guards kept offline")
-	assert.Len(t, eventsOf[GuardTested](w), 4, "the guards were not tested again")
+	assert.Len(t, actortest.EventsOf[GuardTested](drv.Events), 4, "the guards were not tested again")
 }
 
 func TestSendWhileOfflineWaits(t *testing.T) {
-	w, _, alice, ea, bob, _ := twoClients(t, Desktop, Desktop, nil)
-	ea.do(alice.GoOffline)
-	ea.do(func() { alice.Send(bob.ID(), 80) })
-	w.runFor(time.Minute)
-	assert.Len(t, eventsOf[MessageSent](w), 1)
-	assert.Empty(t, eventsOf[StoreResult](w))
+	drv, _, alice, ea, bob, _ := twoClients(t, Desktop, Desktop, nil)
+	ea.Do(alice.GoOffline)
+	ea.Do(func() { alice.Send(bob.ID(), 80) })
+	drv.RunFor(time.Minute)
+	assert.Len(t, actortest.EventsOf[MessageSent](drv.Events), 1)
+	assert.Empty(t, actortest.EventsOf[StoreResult](drv.Events))
 	assert.Equal(t, 1, alice.Outbox())
-	ea.do(alice.GoOnline)
-	w.runFor(20 * time.Second)
-	require.Len(t, eventsOf[StoreResult](w), 1)
-	assert.Equal(t, OK, eventsOf[StoreResult](w)[0].Failure)
-	assert.Len(t, eventsOf[MessageReceived](w), 1)
+	ea.Do(alice.GoOnline)
+	drv.RunFor(20 * time.Second)
+	require.Len(t, actortest.EventsOf[StoreResult](drv.Events), 1)
+	assert.Equal(t, OK, actortest.EventsOf[StoreResult](drv.Events)[0].Failure)
+	assert.Len(t, actortest.EventsOf[MessageReceived](drv.Events), 1)
 }
 
 func TestGarbageIsCountedAndReportedOnce(t *testing.T) {
-	w := newWorld()
-	f := newFakeNet(t, w, 40, 8)
-	bob, _ := newTestClient(t, w, f, "bob", Desktop, nil)
+	drv := newDriver()
+	f := newFakeNet(t, drv, 40, 8)
+	bob, _ := newTestClient(t, drv, f, "bob", Desktop, nil)
 	carol := identity.Derive(1, "carol")
-	w.runFor(10 * time.Second)
+	drv.RunFor(10 * time.Second)
 
 	// Not base64-able protobuf at all.
 	f.put(bob.ID(), 0, []byte("not a websocket message"))
@@ -270,9 +271,9 @@ func TestGarbageIsCountedAndReportedOnce(t *testing.T) {
 	raw, err := base64.StdEncoding.DecodeString(other)
 	require.NoError(t, err)
 	f.put(bob.ID(), 0, raw)
-	w.runFor(20 * time.Second)
+	drv.RunFor(20 * time.Second)
 
-	g := eventsOf[GarbageReceived](w)
+	g := actortest.EventsOf[GarbageReceived](drv.Events)
 	kinds := map[GarbageKind]int{}
 	for _, e := range g {
 		kinds[e.Kind]++
@@ -284,13 +285,13 @@ func TestGarbageIsCountedAndReportedOnce(t *testing.T) {
 	// Replies that do not decrypt are garbage too; the client keeps polling.
 	f.garbleReply = true
 	polls := bob.Stats().Polls
-	w.runFor(20 * time.Second)
+	drv.RunFor(20 * time.Second)
 	assert.Positive(t, bob.Stats().Garbage[GarbageOnionResponse])
 	assert.Greater(t, bob.Stats().Polls, polls)
-	assert.Len(t, eventsOf[GarbageReceived](w), 3)
+	assert.Len(t, actortest.EventsOf[GarbageReceived](drv.Events), 3)
 	f.garbleReply = false
 	ok := bob.Stats().PollFailures
-	w.runFor(20 * time.Second)
+	drv.RunFor(20 * time.Second)
 	assert.Equal(t, ok, bob.Stats().PollFailures, "recovered")
 }
 
@@ -306,8 +307,8 @@ func TestPollSchedules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.p.String(), func(t *testing.T) {
-			w := newWorld()
-			f := newFakeNet(t, w, 40, 8)
+			drv := newDriver()
+			f := newFakeNet(t, drv, 40, 8)
 			type poll struct {
 				at   time.Time
 				node actor.Addr
@@ -315,12 +316,12 @@ func TestPollSchedules(t *testing.T) {
 			var polls []poll
 			f.intercept = func(n *fakeNode, r storage.Request) (int, []byte, bool) {
 				if rr, ok := r.(*storage.Retrieve); ok && rr.Namespace == 0 {
-					polls = append(polls, poll{w.now, n.info.Addr})
+					polls = append(polls, poll{drv.Now(), n.info.Addr})
 				}
 				return 0, nil, false
 			}
-			c, _ := newTestClient(t, w, f, "alice", tt.p, nil)
-			w.runFor(5 * time.Minute)
+			c, _ := newTestClient(t, drv, f, "alice", tt.p, nil)
+			drv.RunFor(5 * time.Minute)
 			rounds := int(c.Stats().Polls)
 			require.Greater(t, rounds, 10)
 			assert.Equal(t, rounds*tt.perRound, len(polls)+tt.perRound*int(c.Stats().PollFailures))
@@ -347,10 +348,10 @@ func TestPollSchedules(t *testing.T) {
 func TestPollBackoffWhenSwarmUnreachable(t *testing.T) {
 	for _, p := range []Platform{IOS, Android} {
 		t.Run(p.String(), func(t *testing.T) {
-			w := newWorld()
-			f := newFakeNet(t, w, 40, 8)
-			c, _ := newTestClient(t, w, f, "alice", p, nil)
-			w.runFor(10 * time.Second)
+			drv := newDriver()
+			f := newFakeNet(t, drv, 40, 8)
+			c, _ := newTestClient(t, drv, f, "alice", p, nil)
+			drv.RunFor(10 * time.Second)
 			// Every retrieve fails at the destination (500): rounds fail without path charges.
 			f.intercept = func(_ *fakeNode, r storage.Request) (int, []byte, bool) {
 				if _, ok := r.(*storage.Batch); ok {
@@ -359,7 +360,7 @@ func TestPollBackoffWhenSwarmUnreachable(t *testing.T) {
 				return 0, nil, false
 			}
 			start := c.Stats().Polls
-			w.runFor(5 * time.Minute)
+			drv.RunFor(5 * time.Minute)
 			rounds := int(c.Stats().Polls - start)
 			// Each failed round waits the backoff of its failure count (plus about a round
 			// trip): count the rounds that fit in 5 minutes.
@@ -379,17 +380,17 @@ func TestPollBackoffWhenSwarmUnreachable(t *testing.T) {
 }
 
 func TestPoolRefreshFromSnodes(t *testing.T) {
-	w := newWorld()
-	f := newFakeNet(t, w, 40, 8)
-	c, _ := newTestClient(t, w, f, "alice", Desktop, func(c *Config) {
+	drv := newDriver()
+	f := newFakeNet(t, drv, 40, 8)
+	c, _ := newTestClient(t, drv, f, "alice", Desktop, func(c *Config) {
 		c.PoolAgreementMin = 30
 		c.PoolRefreshEvery = 5 * time.Minute
 	})
-	w.runFor(10 * time.Second)
+	drv.RunFor(10 * time.Second)
 	f.nodes[5].dead = true // the next lists leave it out
-	w.runFor(5 * time.Minute)
+	drv.RunFor(5 * time.Minute)
 	var snodes []PoolRefreshed
-	for _, p := range eventsOf[PoolRefreshed](w) {
+	for _, p := range actortest.EventsOf[PoolRefreshed](drv.Events) {
 		if p.Source == FromSnodes {
 			snodes = append(snodes, p)
 		}
@@ -402,17 +403,20 @@ func TestPoolRefreshFromSnodes(t *testing.T) {
 }
 
 func TestRunsAreDeterministic(t *testing.T) {
-	run := func() []actor.Event {
+	run := func() []actortest.Observed {
 		clientIP = 0
-		w, _, alice, ea, bob, _ := twoClients(t, Desktop, IOS, nil)
+		drv, _, alice, ea, bob, _ := twoClients(t, Desktop, IOS, nil)
 		for k := range 5 {
-			ea.do(func() { alice.Send(bob.ID(), 10*k) })
-			w.runFor(3 * time.Second)
+			ea.Do(func() { alice.Send(bob.ID(), 10*k) })
+			drv.RunFor(3 * time.Second)
 		}
-		w.runFor(time.Minute)
-		return w.events
+		drv.RunFor(time.Minute)
+		return drv.Events
 	}
 	a, b := run(), run()
 	require.NotEmpty(t, a)
 	assert.Equal(t, a, b)
 }
+
+// newDriver is the fake driver of the client's unit tests: 20 ms each way to every node.
+func newDriver() *actortest.Driver { return actortest.New(20 * time.Millisecond) }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/actor/actortest"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/onion"
@@ -31,7 +32,7 @@ func (n *fakeNode) kp() cryptomode.X25519KeyPair {
 	return cryptomode.X25519KeyPair{Secret: n.keys.X25519Secret, Public: n.keys.X25519Public}
 }
 
-// fakeNet answers a world's calls as seed nodes and service nodes would.
+// fakeNet answers a fake driver's calls as seed nodes and service nodes would.
 type fakeNet struct {
 	t      testing.TB
 	suite  cryptomode.Suite
@@ -55,13 +56,13 @@ type fakeNet struct {
 }
 
 // newFakeNet builds n nodes in swarms of swarmSize, each node in its own /24, and one seed.
-func newFakeNet(t testing.TB, w *world, n, swarmSize int) *fakeNet {
+func newFakeNet(t testing.TB, drv *actortest.Driver, n, swarmSize int) *fakeNet {
 	f := &fakeNet{
 		t: t, suite: cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts),
 		byAddr: map[actor.Addr]*fakeNode{}, byEd: map[[32]byte]*fakeNode{},
 		seeds:  []actor.Addr{netip.MustParseAddrPort("198.51.100.1:443")},
 		swarms: max(1, n/swarmSize), msgs: map[string][]storage.RetrievedMessage{},
-		rnd: rand.New(rand.NewPCG(9, 9)), now: func() time.Time { return w.now },
+		rnd: rand.New(rand.NewPCG(9, 9)), now: drv.Now,
 		requests: map[string]int{}, served: map[string]int{},
 	}
 	for k := range n {
@@ -73,7 +74,7 @@ func newFakeNet(t testing.TB, w *world, n, swarmSize int) *fakeNet {
 		f.byAddr[nd.info.Addr] = nd
 		f.byEd[nd.info.Ed25519] = nd
 	}
-	w.serve = f.serve
+	drv.Serve = f.serve
 	return f
 }
 

@@ -63,13 +63,13 @@ func FuzzClientAnswers(f *testing.F) {
 	f.Add(uint16(200), []byte("AAAA"), uint8(2))
 	f.Add(uint16(421), []byte(`{"snodes":[]}`), uint8(3))
 	f.Fuzz(func(t *testing.T, status uint16, body []byte, which uint8) {
-		w := newWorld()
-		w.quiet = true
-		fn := newFakeNet(t, w, 30, 6)
+		drv := newDriver()
+		drv.Quiet = true
+		fn := newFakeNet(t, drv, 30, 6)
 		honest := fn.serve
 		calls := 0
 		// Every few calls the network answers with the fuzzer's bytes instead of the truth.
-		w.serve = func(from, to actor.Addr, req actor.Request) (actor.Response, bool) {
+		drv.Serve = func(from, to actor.Addr, req actor.Request) (actor.Response, bool) {
 			calls++
 			if which > 0 && calls%int(which%5+1) != 0 {
 				return honest(from, to, req)
@@ -80,12 +80,12 @@ func FuzzClientAnswers(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := w.env(netip.MustParseAddrPort("203.0.113.9:5000"), 1)
-		e.do(func() { c.Start(e) })
-		w.runFor(20 * time.Second)
-		e.do(func() { _ = c.Send(identity.Derive(1, "peer").SessionID(), 20) })
+		e := drv.Env(netip.MustParseAddrPort("203.0.113.9:5000"))
+		e.Do(func() { c.Start(e) })
+		drv.RunFor(20 * time.Second)
+		e.Do(func() { _ = c.Send(identity.Derive(1, "peer").SessionID(), 20) })
 		polls := c.Stats().Polls
-		w.runFor(40 * time.Second)
+		drv.RunFor(40 * time.Second)
 		if c.Stats().Polls == polls {
 			t.Fatal("the client stopped polling")
 		}

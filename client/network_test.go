@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/actor/actortest"
 	"github.com/sessionsim/sessionsim/client"
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/netem/simlink"
@@ -24,51 +25,43 @@ import (
 	"github.com/sessionsim/sessionsim/sim"
 )
 
-// netWorld is a small Session network on the real engine: the registry, one seed node, service
+// simNet is a small Session network on the real engine: the registry, one seed node, service
 // nodes and clients.
-type netWorld struct {
+type simNet struct {
 	t       testing.TB
 	e       *sim.Engine
 	reg     *registry.Registry
 	seed    actor.Addr
 	clients []*client.Client
 	addrs   []actor.Addr
-	events  []seen
-}
-
-type seen struct {
-	at   time.Time
-	from actor.Addr
-	ev   actor.Event
+	events  actortest.Log
 }
 
 const netSeed = 7
 
-func newNetWorld(t testing.TB, nodes int, platforms []client.Platform, mode cryptomode.Mode) *netWorld {
+func newSimNet(t testing.TB, nodes int, platforms []client.Platform, mode cryptomode.Mode) *simNet {
 	t.Helper()
 	network, err := simlink.New(netem.Config{})
 	require.NoError(t, err)
 	e, err := sim.New(sim.Config{Seed: netSeed, Network: network})
 	require.NoError(t, err)
-	w := &netWorld{t: t, e: e}
-	e.AddSink(func(at time.Time, from actor.Addr, ev actor.Event) {
-		w.events = append(w.events, seen{at, from, ev})
-	})
+	sn := &simNet{t: t, e: e}
+	e.AddSink(sn.events.Add)
 	suite := cryptomode.New(mode, cryptomode.DefaultCosts)
 
 	regHost, err := e.AddHost(sim.HostConfig{Name: "registry", Link: simlink.Host{Region: "eu-central-1", Profile: netem.DataCentre}})
 	require.NoError(t, err)
 	regAddr := netip.AddrPortFrom(e.HostIP(regHost), 22022)
-	w.seed = netip.AddrPortFrom(e.HostIP(regHost), 443)
-	w.reg, err = registry.New(registry.Config{Seed: netSeed, Seeds: []actor.Addr{w.seed}})
+	sn.seed = netip.AddrPortFrom(e.HostIP(regHost), 443)
+	sn.reg, err = registry.New(registry.Config{Seed: netSeed, Seeds: []actor.Addr{sn.seed}})
 	require.NoError(t, err)
 
 	specs, err := placement.Plan(placement.Config{Seed: netSeed, Nodes: nodes}, e.Stream("plan"))
 	require.NoError(t, err)
 	for _, s := range specs {
-		require.NoError(t, w.reg.Register(s.Registration))
+		require.NoError(t, sn.reg.Register(s.Registration))
 	}
-	list, err := w.reg.Bootstrap(e.Now())
+	list, err := sn.reg.Bootstrap(e.Now())
 	require.NoError(t, err)
 	// The nodes share the world's list index and key memo, as the world builder's do.
 	nodeConf := node.Config{Suite: suite, Registry: regAddr, Views: node.NewViews(), KeyMemo: identity.NewX25519Memo()}
@@ -81,9 +74,9 @@ func newNetWorld(t testing.TB, nodes int, platforms []client.Platform, mode cryp
 		_, err = e.Spawn(h, s.Addr.Port(), s.Name, n)
 		require.NoError(t, err)
 	}
-	_, err = e.Spawn(regHost, regAddr.Port(), "registry", w.reg)
+	_, err = e.Spawn(regHost, regAddr.Port(), "registry", sn.reg)
 	require.NoError(t, err)
-	_, err = e.Spawn(regHost, w.seed.Port(), "seed", registry.NewSeedNode(list))
+	_, err = e.Spawn(regHost, sn.seed.Port(), "seed", registry.NewSeedNode(list))
 	require.NoError(t, err)
 
 	dir := client.NewDirectory()
@@ -96,28 +89,28 @@ func newNetWorld(t testing.TB, nodes int, platforms []client.Platform, mode cryp
 		h, err := e.AddHost(sim.HostConfig{Name: name, Link: simlink.Host{Region: "eu-west-1", Profile: profile}})
 		require.NoError(t, err)
 		cfg := client.DefaultConfig(p)
-		cfg.Seeds, cfg.Directory, cfg.Suite = []actor.Addr{w.seed}, dir, suite
+		cfg.Seeds, cfg.Directory, cfg.Suite = []actor.Addr{sn.seed}, dir, suite
 		c, err := client.New(cfg, identity.Derive(netSeed, name))
 		require.NoError(t, err)
 		addr, err := e.Spawn(h, 5000, name, c)
 		require.NoError(t, err)
-		w.clients = append(w.clients, c)
-		w.addrs = append(w.addrs, addr)
+		sn.clients = append(sn.clients, c)
+		sn.addrs = append(sn.addrs, addr)
 	}
-	return w
+	return sn
 }
 
 // do runs f as client k (the runner's way of driving a client).
-func (w *netWorld) do(k int, f func()) { require.NoError(w.t, w.e.Invoke(w.addrs[k], f)) }
+func (sn *simNet) do(k int, f func()) { require.NoError(sn.t, sn.e.Invoke(sn.addrs[k], f)) }
 
-func (w *netWorld) send(from, to int, size int) {
-	w.do(from, func() { w.clients[from].Send(w.clients[to].ID(), size) })
+func (sn *simNet) send(from, to int, size int) {
+	sn.do(from, func() { sn.clients[from].Send(sn.clients[to].ID(), size) })
 }
 
-func netEvents[T actor.Event](w *netWorld, from actor.Addr) []T {
+func netEvents[T actor.Event](sn *simNet, from actor.Addr) []T {
 	var out []T
-	for _, s := range w.events {
-		if t, ok := s.ev.(T); ok && (from == actor.Addr{} || s.from == from) {
+	for _, s := range sn.events {
+		if t, ok := s.Event.(T); ok && (from == actor.Addr{} || s.From == from) {
 			out = append(out, t)
 		}
 	}
@@ -125,11 +118,11 @@ func netEvents[T actor.Event](w *netWorld, from actor.Addr) []T {
 }
 
 // delivered maps each received hash to the receiving client.
-func (w *netWorld) delivered() map[string][]int {
+func (sn *simNet) delivered() map[string][]int {
 	out := map[string][]int{}
-	for _, s := range w.events {
-		if r, ok := s.ev.(client.MessageReceived); ok {
-			out[r.Hash] = append(out[r.Hash], slices.Index(w.addrs, s.from))
+	for _, s := range sn.events {
+		if r, ok := s.Event.(client.MessageReceived); ok {
+			out[r.Hash] = append(out[r.Hash], slices.Index(sn.addrs, s.From))
 		}
 	}
 	return out
@@ -138,32 +131,32 @@ func (w *netWorld) delivered() map[string][]int {
 func TestNetworkDeliversEndToEnd(t *testing.T) {
 	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
 		t.Run(mode.String(), func(t *testing.T) {
-			w := newNetWorld(t, 12, []client.Platform{client.Desktop, client.IOS, client.Android}, mode)
-			w.e.RunFor(30 * time.Second)
-			for k, c := range w.clients {
+			sn := newSimNet(t, 12, []client.Platform{client.Desktop, client.IOS, client.Android}, mode)
+			sn.e.RunFor(30 * time.Second)
+			for k, c := range sn.clients {
 				require.Len(t, c.Paths(), 2, "client %d has its paths", k)
 			}
-			for k := range w.clients {
-				w.send(k, (k+1)%3, 100+k)
+			for k := range sn.clients {
+				sn.send(k, (k+1)%3, 100+k)
 			}
-			w.e.RunFor(time.Minute)
+			sn.e.RunFor(time.Minute)
 
-			sent := netEvents[client.MessageSent](w, actor.Addr{})
+			sent := netEvents[client.MessageSent](sn, actor.Addr{})
 			require.Len(t, sent, 3)
-			for _, r := range netEvents[client.StoreResult](w, actor.Addr{}) {
+			for _, r := range netEvents[client.StoreResult](sn, actor.Addr{}) {
 				assert.Equal(t, client.OK, r.Failure)
 			}
-			got := w.delivered()
+			got := sn.delivered()
 			for k, s := range sent {
 				assert.Equal(t, []int{(k + 1) % 3}, got[s.Hash], "message %d reached its recipient once", k)
 			}
-			for _, r := range netEvents[client.MessageReceived](w, actor.Addr{}) {
-				assert.Contains(t, []identity.ID{w.clients[0].ID(), w.clients[1].ID(), w.clients[2].ID()}, r.From)
+			for _, r := range netEvents[client.MessageReceived](sn, actor.Addr{}) {
+				assert.Contains(t, []identity.ID{sn.clients[0].ID(), sn.clients[1].ID(), sn.clients[2].ID()}, r.From)
 			}
-			for _, g := range netEvents[client.GarbageReceived](w, actor.Addr{}) {
+			for _, g := range netEvents[client.GarbageReceived](sn, actor.Addr{}) {
 				t.Errorf("garbage on a healthy network: %v", g.Kind)
 			}
-			rtts := netEvents[client.OnionRoundTrip](w, actor.Addr{})
+			rtts := netEvents[client.OnionRoundTrip](sn, actor.Addr{})
 			require.NotEmpty(t, rtts)
 			for _, r := range rtts {
 				assert.Equal(t, client.OK, r.Failure, "%s via %v", r.Method, r.Guard)
@@ -174,36 +167,36 @@ func TestNetworkDeliversEndToEnd(t *testing.T) {
 }
 
 func TestNetworkRebuildsPathAroundDeadNode(t *testing.T) {
-	w := newNetWorld(t, 12, []client.Platform{client.Desktop, client.Desktop}, cryptomode.Modeled)
-	w.e.RunFor(30 * time.Second)
-	paths := w.clients[0].Paths()
+	sn := newSimNet(t, 12, []client.Platform{client.Desktop, client.Desktop}, cryptomode.Modeled)
+	sn.e.RunFor(30 * time.Second)
+	paths := sn.clients[0].Paths()
 	require.Len(t, paths, 2)
 	victim := paths[0][1]
-	require.NoError(t, w.e.Crash(victim))
+	require.NoError(t, sn.e.Crash(victim))
 
 	for range 3 {
-		w.send(0, 1, 200)
-		w.e.RunFor(20 * time.Second)
+		sn.send(0, 1, 200)
+		sn.e.RunFor(20 * time.Second)
 	}
-	w.e.RunFor(time.Minute)
+	sn.e.RunFor(time.Minute)
 
-	for _, p := range w.clients[0].Paths() {
+	for _, p := range sn.clients[0].Paths() {
 		assert.NotContains(t, p, victim, "the dead node left the paths")
 	}
-	assert.Positive(t, w.clients[0].Stats().PathRebuilds, "the path through the dead node was repaired or replaced")
-	got := w.delivered()
-	sent := netEvents[client.MessageSent](w, w.addrs[0])
+	assert.Positive(t, sn.clients[0].Stats().PathRebuilds, "the path through the dead node was repaired or replaced")
+	got := sn.delivered()
+	sent := netEvents[client.MessageSent](sn, sn.addrs[0])
 	require.Len(t, sent, 3)
 	for _, s := range sent {
 		assert.Equal(t, []int{1}, got[s.Hash], "every message arrived once")
 	}
-	stored := netEvents[client.StoreResult](w, w.addrs[0])
+	stored := netEvents[client.StoreResult](sn, sn.addrs[0])
 	require.Len(t, stored, 3)
 	for _, r := range stored {
 		assert.Equal(t, client.OK, r.Failure)
 	}
 	var failed []client.OnionRoundTrip
-	for _, r := range netEvents[client.OnionRoundTrip](w, w.addrs[0]) {
+	for _, r := range netEvents[client.OnionRoundTrip](sn, sn.addrs[0]) {
 		if r.Failure != client.OK {
 			failed = append(failed, r)
 		}
@@ -213,29 +206,29 @@ func TestNetworkRebuildsPathAroundDeadNode(t *testing.T) {
 }
 
 func TestNetworkOfflineClientCatchesUp(t *testing.T) {
-	w := newNetWorld(t, 12, []client.Platform{client.Android, client.IOS}, cryptomode.Modeled)
-	w.e.RunFor(30 * time.Second)
-	w.do(1, w.clients[1].GoOffline)
+	sn := newSimNet(t, 12, []client.Platform{client.Android, client.IOS}, cryptomode.Modeled)
+	sn.e.RunFor(30 * time.Second)
+	sn.do(1, sn.clients[1].GoOffline)
 	for range 3 {
-		w.send(0, 1, 300)
-		w.e.RunFor(5 * time.Second)
+		sn.send(0, 1, 300)
+		sn.e.RunFor(5 * time.Second)
 	}
-	w.e.RunFor(time.Minute)
-	assert.Empty(t, netEvents[client.MessageReceived](w, w.addrs[1]), "nothing arrives while offline")
-	require.Len(t, netEvents[client.StoreResult](w, w.addrs[0]), 3)
+	sn.e.RunFor(time.Minute)
+	assert.Empty(t, netEvents[client.MessageReceived](sn, sn.addrs[1]), "nothing arrives while offline")
+	require.Len(t, netEvents[client.StoreResult](sn, sn.addrs[0]), 3)
 
-	back := w.e.Now()
-	w.do(1, w.clients[1].GoOnline)
-	w.e.RunFor(30 * time.Second)
-	got := w.delivered()
-	sent := netEvents[client.MessageSent](w, w.addrs[0])
+	back := sn.e.Now()
+	sn.do(1, sn.clients[1].GoOnline)
+	sn.e.RunFor(30 * time.Second)
+	got := sn.delivered()
+	sent := netEvents[client.MessageSent](sn, sn.addrs[0])
 	require.Len(t, sent, 3)
 	for _, s := range sent {
 		assert.Equal(t, []int{1}, got[s.Hash])
 	}
-	for _, s := range w.events {
-		if _, ok := s.ev.(client.MessageReceived); ok {
-			assert.Less(t, s.at.Sub(back), 10*time.Second, "caught up at once")
+	for _, s := range sn.events {
+		if _, ok := s.Event.(client.MessageReceived); ok {
+			assert.Less(t, s.At.Sub(back), 10*time.Second, "caught up at once")
 		}
 	}
 }
@@ -246,37 +239,37 @@ func TestNetworkOfflineClientCatchesUp(t *testing.T) {
 func BenchmarkIdleClientOnEngine(b *testing.B) {
 	const n = 1000
 	for b.Loop() {
-		w := newNetWorld(b, 50, nil, cryptomode.Modeled)
+		sn := newSimNet(b, 50, nil, cryptomode.Modeled)
 		suite := cryptomode.New(cryptomode.Modeled, cryptomode.DefaultCosts)
 		dir := client.NewDirectory()
 		keys := make([]identity.Keys, n)
 		for k := range keys {
 			keys[k] = identity.Derive(netSeed, fmt.Sprintf("idle-%d", k))
 		}
-		w.e.RunFor(10 * time.Second)
+		sn.e.RunFor(10 * time.Second)
 		runtime.GC()
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
 		for k := range n {
-			h, err := w.e.AddHost(sim.HostConfig{Name: fmt.Sprintf("idle-%d", k), Link: simlink.Host{Region: "eu-west-1", Profile: netem.Broadband}})
+			h, err := sn.e.AddHost(sim.HostConfig{Name: fmt.Sprintf("idle-%d", k), Link: simlink.Host{Region: "eu-west-1", Profile: netem.Broadband}})
 			require.NoError(b, err)
 			cfg := client.DefaultConfig(client.Platform(k % 3))
-			cfg.Seeds, cfg.Directory, cfg.Suite = []actor.Addr{w.seed}, dir, suite
+			cfg.Seeds, cfg.Directory, cfg.Suite = []actor.Addr{sn.seed}, dir, suite
 			c, err := client.New(cfg, keys[k])
 			require.NoError(b, err)
-			_, err = w.e.Spawn(h, 5000, fmt.Sprintf("idle-%d", k), c)
+			_, err = sn.e.Spawn(h, 5000, fmt.Sprintf("idle-%d", k), c)
 			require.NoError(b, err)
-			w.clients = append(w.clients, c)
+			sn.clients = append(sn.clients, c)
 		}
-		w.events = nil
-		w.e.RunFor(30 * time.Second)
-		w.events = nil
+		sn.events = nil
+		sn.e.RunFor(30 * time.Second)
+		sn.events = nil
 		runtime.GC()
 		runtime.ReadMemStats(&m1)
-		for _, c := range w.clients {
+		for _, c := range sn.clients {
 			require.Len(b, c.Paths(), 2)
 		}
 		b.ReportMetric(float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc))/n, "bytes/client")
-		runtime.KeepAlive(w)
+		runtime.KeepAlive(sn)
 	}
 }

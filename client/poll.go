@@ -15,14 +15,7 @@ func (c *Client) pollRound() {
 	}
 	ep := c.epoch
 	c.stats.Polls++
-	c.swarmFor(c.id, func(e *swarmEntry, f Failure) {
-		if !c.alive(ep) {
-			return
-		}
-		if f != OK {
-			c.pollDone(ep, false)
-			return
-		}
+	c.swarmFor(c.id, func(Failure) { c.pollDone(ep, false) }, func(e *swarmEntry) {
 		targets := c.pollTargets(e)
 		if len(targets) == 0 {
 			c.pollDone(ep, false)

@@ -212,14 +212,20 @@ func giveGuards(rt *router, r *rand.Rand) {
 	rt.guards = append(rt.guards[:0], sh[:rt.cfg.Paths]...)
 }
 
+// givePaths gives rt guards and builds its paths, drawing from r; the paths must build.
+func givePaths(t testing.TB, rt *router, r *rand.Rand) {
+	t.Helper()
+	giveGuards(rt, r)
+	require.True(t, rt.buildPaths(r, time.Unix(0, 0)))
+}
+
 func TestBuildPathsRespectsSubnetsAndUniqueness(t *testing.T) {
 	for seed := range uint64(30) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			// 40 nodes, 4 per /24: 10 subnets, enough for 2 paths of 2 hops + guards.
 			rt, _ := testRouter(t, 40, 4)
 			r := rand.New(rand.NewPCG(seed, 7))
-			giveGuards(rt, r)
-			require.True(t, rt.buildPaths(r, time.Unix(0, 0)))
+			givePaths(t, rt, r)
 			require.Len(t, rt.paths, 2)
 
 			var all []nodeIdx
@@ -255,8 +261,7 @@ func TestBuildPathsFailsWhenSubnetsRunOut(t *testing.T) {
 func TestChoosePathAvoidsDestination(t *testing.T) {
 	rt, _ := testRouter(t, 40, 1)
 	r := rand.New(rand.NewPCG(2, 2))
-	giveGuards(rt, r)
-	require.True(t, rt.buildPaths(r, time.Unix(0, 0)))
+	givePaths(t, rt, r)
 	dest := rt.paths[0].hops[2]
 	for range 50 {
 		assert.Equal(t, 1, rt.choosePath(r, dest))
@@ -271,8 +276,7 @@ func TestStrikesDropNodeAndRepairPath(t *testing.T) {
 	var events []actor.Event
 	rt.obs = func(ev actor.Event) { events = append(events, ev) }
 	r := rand.New(rand.NewPCG(3, 3))
-	giveGuards(rt, r)
-	require.True(t, rt.buildPaths(r, time.Unix(0, 0)))
+	givePaths(t, rt, r)
 	events = nil
 	hop := rt.paths[0].hops[1]
 	now := time.Unix(100, 0)
@@ -303,8 +307,7 @@ func TestStrikesExpire(t *testing.T) {
 func TestPathFailuresDropPathAndGuard(t *testing.T) {
 	rt, _ := testRouter(t, 40, 1)
 	r := rand.New(rand.NewPCG(4, 4))
-	giveGuards(rt, r)
-	require.True(t, rt.buildPaths(r, time.Unix(0, 0)))
+	givePaths(t, rt, r)
 	guard := rt.paths[0].hops[0]
 	now := time.Unix(10, 0)
 	assert.False(t, rt.pathFailed(r, 0, now))
@@ -321,8 +324,7 @@ func TestPathFailuresDropPathAndGuard(t *testing.T) {
 func TestDropGuardNodeDropsPath(t *testing.T) {
 	rt, _ := testRouter(t, 40, 1)
 	r := rand.New(rand.NewPCG(5, 5))
-	giveGuards(rt, r)
-	require.True(t, rt.buildPaths(r, time.Unix(0, 0)))
+	givePaths(t, rt, r)
 	g := rt.paths[1].hops[0]
 	rt.dropNode(r, g, CauseNotFound, time.Unix(1, 0))
 	assert.Len(t, rt.paths, 1)
@@ -332,8 +334,7 @@ func TestDropGuardNodeDropsPath(t *testing.T) {
 func TestPruneGuardsAfterRefresh(t *testing.T) {
 	rt, nodes := testRouter(t, 40, 1)
 	r := rand.New(rand.NewPCG(6, 6))
-	giveGuards(rt, r)
-	require.True(t, rt.buildPaths(r, time.Unix(0, 0)))
+	givePaths(t, rt, r)
 	g := rt.guards[0]
 	rest := slices.DeleteFunc(slices.Clone(nodes), func(i nodeIdx) bool { return i == g })
 	rt.pool.set(rt.dir.list(rest))
@@ -346,8 +347,7 @@ func TestRotateReplacesHopsKeepsGuard(t *testing.T) {
 	rt, _ := testRouter(t, 60, 1)
 	rt.cfg.PathRotate = 10 * time.Minute
 	r := rand.New(rand.NewPCG(7, 7))
-	giveGuards(rt, r)
-	require.True(t, rt.buildPaths(r, time.Unix(0, 0)))
+	givePaths(t, rt, r)
 	before := slices.Clone(rt.paths[0].hops)
 	rt.rotate(r, time.Unix(60, 0))
 	assert.Equal(t, before, rt.paths[0].hops, "too young to rotate")

@@ -61,15 +61,7 @@ func (c *Client) SendText(to identity.ID, body string) error {
 func (c *Client) Outbox() int { return len(c.outbox) }
 
 func (c *Client) attemptStore(o *outgoing) {
-	ep := c.epoch
-	c.swarmFor(o.to, func(e *swarmEntry, f Failure) {
-		if !c.alive(ep) {
-			return
-		}
-		if f != OK {
-			c.storeFailed(o, f)
-			return
-		}
+	c.swarmFor(o.to, func(f Failure) { c.storeFailed(o, f) }, func(e *swarmEntry) {
 		var m nodeIdx
 		var ok bool
 		if o.stage421 > 0 {

@@ -45,15 +45,26 @@ func (c *Client) liveMembers(e *swarmEntry) int {
 	return n
 }
 
-// swarmFor runs done with owner's swarm: cached, or fetched with an onion get_swarm when fewer
-// than SwarmMinMembers cached members remain in the pool.
-func (c *Client) swarmFor(owner identity.ID, done func(*swarmEntry, Failure)) {
+// swarmFor runs found with owner's swarm: cached, or fetched with an onion get_swarm when fewer
+// than SwarmMinMembers cached members remain in the pool; or failed with why there is none.
+// Neither runs if the client went offline or restarted in the meantime.
+func (c *Client) swarmFor(owner identity.ID, failed func(Failure), found func(*swarmEntry)) {
 	e := c.entry(owner)
+	ep := c.epoch
+	done := func(f Failure) {
+		switch {
+		case !c.alive(ep):
+		case f != OK:
+			failed(f)
+		default:
+			found(e)
+		}
+	}
 	if c.liveMembers(e) >= c.cfg.SwarmMinMembers {
-		done(e, OK)
+		done(OK)
 		return
 	}
-	e.waiters = append(e.waiters, func(f Failure) { done(e, f) })
+	e.waiters = append(e.waiters, done)
 	if e.fetching {
 		return
 	}

@@ -12,22 +12,22 @@ import (
 	"github.com/sessionsim/sessionsim/registry"
 )
 
-// benchWorld is 14 nodes (two swarms of 7) and a client on the engine; reachability testing
+// benchNet is 14 nodes (two swarms of 7) and a client on the engine; reachability testing
 // and list polling are off so that only the measured requests run. Uptime proofs stay on: a
 // long benchmark covers hours of virtual time, and nodes that stop proving are decommissioned.
-func benchWorld(b *testing.B, mode cryptomode.Mode) (*simWorld, account, []actor.Addr) {
+func benchNet(b *testing.B, mode cryptomode.Mode) (*simNet, account, []actor.Addr) {
 	suite := cryptomode.New(mode, cryptomode.DefaultCosts)
 	cfg := Config{Suite: suite, Reachability: Reachability{Disabled: true}, ListPoll: -1, RateLimit: RateLimit{Disabled: true}}
-	w := newSimWorld(b, 14, cfg, registry.Config{})
-	w.e.RunFor(time.Second)
-	list := w.reg.Published()
+	sn := newSimNet(b, 14, cfg, registry.Config{})
+	sn.e.RunFor(time.Second)
+	list := sn.reg.Published()
 	id := list.Ring().IDs()[0]
 	acct := accountIn(b, list, id, suite, "bench")
 	var to []actor.Addr
 	for _, p := range list.Members(id) {
 		to = append(to, p.Addr)
 	}
-	return w, acct, to
+	return sn, acct, to
 }
 
 // BenchmarkStoreInSim measures a client's store to a 7-node swarm on the engine: parse, checks,
@@ -39,21 +39,21 @@ func BenchmarkStoreInSim(b *testing.B) {
 }
 
 func benchStore(b *testing.B, mode cryptomode.Mode) {
-	w, acct, to := benchWorld(b, mode)
+	sn, acct, to := benchNet(b, mode)
 	bodies := make([][]byte, 4096)
-	now := w.e.Now().UnixMilli()
+	now := sn.e.Now().UnixMilli()
 	for i := range bodies {
 		bodies[i] = encode(storage.NewStore(acct.pubkey, 0, now, 14*24*time.Hour, []byte(fmt.Sprintf("%0400d", i))))
 	}
-	start := w.e.Now()
+	start := sn.e.Now()
 	i := 0
 	for b.Loop() {
-		if r := w.call(b, to[i%len(to)], bodies[i%len(bodies)]); r.Status != 200 {
-			b.Fatalf("status %d after %v virtual: %s", r.Status, w.e.Now().Sub(start), bodyOf(r))
+		if r := sn.call(b, to[i%len(to)], bodies[i%len(bodies)]); r.Status != 200 {
+			b.Fatalf("status %d after %v virtual: %s", r.Status, sn.e.Now().Sub(start), bodyOf(r))
 		}
 		i++
 	}
-	b.ReportMetric(float64(w.e.Now().Sub(start).Microseconds())/float64(i), "virtual-us/op")
+	b.ReportMetric(float64(sn.e.Now().Sub(start).Microseconds())/float64(i), "virtual-us/op")
 }
 
 // BenchmarkRetrieveInSim measures a signed retrieve of 20 stored messages from one member.
@@ -64,34 +64,34 @@ func BenchmarkRetrieveInSim(b *testing.B) {
 }
 
 func benchRetrieve(b *testing.B, mode cryptomode.Mode) {
-	w, acct, to := benchWorld(b, mode)
-	now := w.e.Now().UnixMilli()
+	sn, acct, to := benchNet(b, mode)
+	now := sn.e.Now().UnixMilli()
 	for i := range 20 {
-		w.call(b, to[0], encode(storage.NewStore(acct.pubkey, 0, now, time.Hour, []byte(fmt.Sprintf("%0400d", i)))))
+		sn.call(b, to[0], encode(storage.NewStore(acct.pubkey, 0, now, time.Hour, []byte(fmt.Sprintf("%0400d", i)))))
 	}
 	r := &storage.Retrieve{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}}
 	var body []byte
 	signedAt := time.Time{}
-	start := w.e.Now()
+	start := sn.e.Now()
 	i := 0
 	for b.Loop() {
-		if w.e.Now().Sub(signedAt) > 30*time.Second {
+		if sn.e.Now().Sub(signedAt) > 30*time.Second {
 			// Signatures are good for a minute of the node's clock.
-			signedAt = w.e.Now()
+			signedAt = sn.e.Now()
 			r.Sign(acct.signer, signedAt.UnixMilli())
 			body = encode(r)
 		}
-		if resp := w.call(b, to[1], body); resp.Status != 200 {
+		if resp := sn.call(b, to[1], body); resp.Status != 200 {
 			b.Fatalf("status %d: %s", resp.Status, bodyOf(resp))
 		}
 		i++
 	}
-	b.ReportMetric(float64(w.e.Now().Sub(start).Microseconds())/float64(i), "virtual-us/op")
+	b.ReportMetric(float64(sn.e.Now().Sub(start).Microseconds())/float64(i), "virtual-us/op")
 }
 
-// BenchmarkIdleNodeHeap reports the heap an idle node adds to a world on the engine (store
+// BenchmarkIdleNodeHeap reports the heap an idle node adds to a simNet (store
 // empty, list applied, timers running for a minute; its host and its registry entry included),
-// from the difference between two world sizes, so that the fixed cost of the engine and the
+// from the difference between two network sizes, so that the fixed cost of the engine and the
 // registry cancels. It is a benchmark rather than a test because the figure follows the Go
 // runtime's allocator and map growth, and nothing requires a node to stay under a given size;
 // scenarios.BenchmarkMemoryPerNode gives the whole-world figure.
@@ -104,14 +104,14 @@ func BenchmarkIdleNodeHeap(b *testing.B) {
 	b.ReportMetric(per, "bytes/node")
 }
 
-// idleHeap builds a world of n idle nodes, runs it for a minute and returns the live heap.
+// idleHeap builds a simNet of n idle nodes, runs it for a minute and returns the live heap.
 func idleHeap(b *testing.B, n int) uint64 {
 	cfg := Config{Suite: cryptomode.New(cryptomode.Modeled, cryptomode.DefaultCosts)}
-	w := newSimWorld(b, n, cfg, registry.Config{})
-	w.e.RunFor(time.Minute)
+	sn := newSimNet(b, n, cfg, registry.Config{})
+	sn.e.RunFor(time.Minute)
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	runtime.KeepAlive(w)
+	runtime.KeepAlive(sn)
 	return m.HeapAlloc
 }

@@ -61,20 +61,20 @@ func FuzzStorageRPC(f *testing.F) {
 	f.Add([]byte{})
 	members := tn.membersOf(testSwarms[0])
 	f.Fuzz(func(t *testing.T, body []byte) {
-		before := len(tn.w.events)
-		resp, err := tn.w.direct(clientAddr, addrN(members[0]), actorReq(MethodStorageRPC, body), time.Minute)
+		before := len(tn.drv.Events)
+		resp, err := tn.drv.Call(clientAddr, addrN(members[0]), actorReq(MethodStorageRPC, body), time.Minute)
 		checkAnswer(t, resp, err)
 		if _, perr := storage.ParseRequest(body); perr != nil {
 			if resp.Status != storage.StatusOf(perr) {
 				t.Fatalf("unparsable body answered %d, want %d", resp.Status, storage.StatusOf(perr))
 			}
-			for _, ev := range tn.w.events[before:] {
-				if _, stored := ev.ev.(MessageStored); stored {
+			for _, ev := range tn.drv.Events[before:] {
+				if _, stored := ev.Event.(MessageStored); stored {
 					t.Fatal("an unparsable request stored something")
 				}
 			}
 		}
-		tn.w.events = tn.w.events[:before]
+		tn.drv.Events = tn.drv.Events[:before]
 	})
 }
 
@@ -93,10 +93,10 @@ func FuzzOnionGuard(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 0, '{', '}'})
 	f.Add([]byte{255, 255, 255, 255})
 	f.Fuzz(func(t *testing.T, body []byte) {
-		before := len(tn.w.events)
-		resp, err := tn.w.direct(clientAddr, addrN(0), actorReq(MethodOnion, body), 2*time.Minute)
+		before := len(tn.drv.Events)
+		resp, err := tn.drv.Call(clientAddr, addrN(0), actorReq(MethodOnion, body), 2*time.Minute)
 		checkAnswer(t, resp, err)
-		tn.w.events = tn.w.events[:before]
+		tn.drv.Events = tn.drv.Events[:before]
 	})
 }
 
@@ -106,15 +106,15 @@ func FuzzOnionRelay(f *testing.F) {
 	f.Add([]byte("d4:data0:e"))
 	f.Add([]byte("le"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		before := len(tn.w.events)
-		resp, err := tn.w.direct(addrN(1), addrN(0), actorReq(MethodRelay, body), 2*time.Minute)
+		before := len(tn.drv.Events)
+		resp, err := tn.drv.Call(addrN(1), addrN(0), actorReq(MethodRelay, body), 2*time.Minute)
 		if err != nil {
 			t.Fatalf("no answer: %v", err)
 		}
 		if resp.Status < 100 || resp.Status > 599 {
 			t.Fatalf("status %d", resp.Status)
 		}
-		tn.w.events = tn.w.events[:before]
+		tn.drv.Events = tn.drv.Events[:before]
 	})
 }
 
@@ -129,7 +129,7 @@ func FuzzPeerBodies(f *testing.F) {
 			&DataBatch{Messages: []store.Message{{}}}, (*registry.List)(nil), &registry.List{}}
 		methods := []string{MethodForward, MethodData, MethodDataReady, MethodList, MethodPing, string(b)}
 		req := actor.Request{Method: methods[int(which)%len(methods)], Body: bodies[int(which/6)%len(bodies)]}
-		resp, err := tn.w.direct(addrN(1), addrN(0), req, time.Minute)
+		resp, err := tn.drv.Call(addrN(1), addrN(0), req, time.Minute)
 		if err != nil {
 			t.Fatalf("no answer: %v", err)
 		}

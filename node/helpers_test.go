@@ -2,12 +2,14 @@ package node
 
 import (
 	"fmt"
+	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/actor/actortest"
 	"github.com/sessionsim/sessionsim/node/store/memory"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
@@ -18,7 +20,7 @@ import (
 
 // testNet is a few swarms of nodes on the fake driver, all with the same list.
 type testNet struct {
-	w     *fakeWorld
+	drv   *actortest.Driver
 	nodes []*Node
 	keys  []identity.Keys
 	list  *registry.List
@@ -27,7 +29,7 @@ type testNet struct {
 // newTestNet builds len(swarms) swarms of perSwarm nodes each; node i listens on addrN(i).
 func newTestNet(t testing.TB, swarms []swarm.ID, perSwarm int, cfg Config) *testNet {
 	t.Helper()
-	tn := &testNet{w: newFakeWorld(), list: &registry.List{}}
+	tn := &testNet{drv: actortest.New(10 * time.Millisecond), list: &registry.List{}}
 	for s, id := range swarms {
 		for j := range perSwarm {
 			i := s*perSwarm + j
@@ -43,7 +45,7 @@ func newTestNet(t testing.TB, swarms []swarm.ID, perSwarm int, cfg Config) *test
 		n, err := New(c, k, memory.New(memory.Config{}))
 		require.NoError(t, err)
 		tn.nodes = append(tn.nodes, n)
-		tn.w.add(addrN(i), n)
+		tn.drv.Add(addrN(i), n)
 		n.SetList(tn.list)
 	}
 	return tn
@@ -53,8 +55,8 @@ func newTestNet(t testing.TB, swarms []swarm.ID, perSwarm int, cfg Config) *test
 func (tn *testNet) setList(l *registry.List) {
 	tn.list = l
 	for i, n := range tn.nodes {
-		if e := tn.w.actors[addrN(i)]; e != nil {
-			e.run(func() { n.SetList(l) })
+		if e := tn.drv.Actor(addrN(i)); e != nil {
+			e.Do(func() { n.SetList(l) })
 		}
 	}
 }
@@ -85,7 +87,7 @@ var clientAddr = addrN(9000)
 // rpc posts body to node i's /storage_rpc/v1 from the test client.
 func (tn *testNet) rpc(t testing.TB, i int, body []byte) actor.Response {
 	t.Helper()
-	resp, err := tn.w.direct(clientAddr, addrN(i), actorReq(MethodStorageRPC, body), time.Minute)
+	resp, err := tn.drv.Call(clientAddr, addrN(i), actorReq(MethodStorageRPC, body), time.Minute)
 	require.NoError(t, err)
 	return resp
 }
@@ -119,3 +121,16 @@ func accountIn(t testing.TB, l *registry.List, id swarm.ID, suite cryptomode.Sui
 }
 
 var realSuite = cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)
+
+// addrN is the address of node i; the tests' other actors take numbers from 7000 up.
+func addrN(i int) actor.Addr {
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 22021)
+}
+
+// homeAccount is the usual set-up of a storage test: swarm testSwarms[k] as the home swarm, its
+// members, and an account named name (signing with realSuite) that the swarm owns.
+func (tn *testNet) homeAccount(t testing.TB, k int, name string) (home swarm.ID, members []int, acct account) {
+	t.Helper()
+	home = testSwarms[k]
+	return home, tn.membersOf(home), accountIn(t, tn.list, home, realSuite, name)
+}

@@ -23,15 +23,15 @@ func onionNode(tn *testNet, i int) onion.Node {
 // postOnion sends a built onion to node guard from the test client.
 func postOnion(t *testing.T, tn *testNet, guard int, body []byte) actor.Response {
 	t.Helper()
-	resp, err := tn.w.direct(clientAddr, addrN(guard), actorReq(MethodOnion, body), time.Minute)
+	resp, err := tn.drv.Call(clientAddr, addrN(guard), actorReq(MethodOnion, body), time.Minute)
 	require.NoError(t, err)
 	return resp
 }
 
 func hopsSeen(tn *testNet) []OnionHop {
 	var out []OnionHop
-	for _, ev := range tn.w.events {
-		if h, ok := ev.ev.(OnionHop); ok {
+	for _, ev := range tn.drv.Events {
+		if h, ok := ev.Event.(OnionHop); ok {
 			out = append(out, h)
 		}
 	}
@@ -64,7 +64,7 @@ func TestOnionStoreThroughThreeHops(t *testing.T) {
 				sr, err := storage.DecodeStoreResponse(nr.Body)
 				require.NoError(t, err)
 				assert.Len(t, sr.Swarm, perSwarm)
-				tn.w.runFor(time.Second)
+				tn.drv.RunFor(time.Second)
 				assert.Equal(t, perSwarm, stored(tn, sr.Hash))
 
 				hops := hopsSeen(tn)
@@ -107,7 +107,7 @@ func TestOnionFailures(t *testing.T) {
 	cfg := Config{Servers: map[string]actor.Addr{"files.example": serverAddr}}
 	tn := newTestNet(t, testSwarms, perSwarm, cfg)
 	fs := &fileServer{}
-	tn.w.add(serverAddr, fs)
+	tn.drv.Add(serverAddr, fs)
 	rnd := actor.RandReader(rand.New(rand.NewPCG(7, 8)))
 	acct := accountIn(t, tn.list, testSwarms[1], realSuite, "onion-fail")
 	rpc := encode(&storage.GetSwarm{Pubkey: acct.pubkey})
@@ -131,8 +131,8 @@ func TestOnionFailures(t *testing.T) {
 		dead := 11
 		built, err := onion.BuildToNode(realSuite, rnd, path(0, dead), onionNode(tn, 2), rpc)
 		require.NoError(t, err)
-		tn.w.crash(addrN(dead))
-		defer tn.w.add(addrN(dead), tn.nodes[dead])
+		tn.drv.Crash(addrN(dead))
+		defer tn.drv.Add(addrN(dead), tn.nodes[dead])
 		resp := postOnion(t, tn, 0, built.Body)
 		assert.Equal(t, 504, resp.Status)
 		assert.Equal(t, "Request time out", string(bodyOf(resp)))
@@ -152,13 +152,13 @@ func TestOnionFailures(t *testing.T) {
 	})
 	t.Run("relay request from a non-node", func(t *testing.T) {
 		req := onion.Request{Ciphertext: []byte("x"), HopNo: 1}
-		resp, err := tn.w.direct(clientAddr, addrN(0), actorReq(MethodRelay, req.RelayBody()), time.Minute)
+		resp, err := tn.drv.Call(clientAddr, addrN(0), actorReq(MethodRelay, req.RelayBody()), time.Minute)
 		require.NoError(t, err)
 		assert.Equal(t, 403, resp.Status)
 	})
 	t.Run("hop limit", func(t *testing.T) {
 		req := onion.Request{Ciphertext: []byte("x"), HopNo: onion.MaxHops + 1}
-		resp, err := tn.w.direct(addrN(1), addrN(0), actorReq(MethodRelay, req.RelayBody()), time.Minute)
+		resp, err := tn.drv.Call(addrN(1), addrN(0), actorReq(MethodRelay, req.RelayBody()), time.Minute)
 		require.NoError(t, err)
 		assert.Equal(t, 400, resp.Status)
 		assert.Equal(t, "onion request max path length exceeded", string(bodyOf(resp)))
@@ -175,12 +175,12 @@ func TestOnionFailures(t *testing.T) {
 	t.Run("proxy to an unknown host goes nowhere", func(t *testing.T) {
 		built, err := onion.BuildToServer(realSuite, rnd, path(0, 1, 2), onion.Server{Host: "evil.example", X25519: [32]byte{9}}, onion.V4Request{Method: "GET", Endpoint: "/"})
 		require.NoError(t, err)
-		calls := len(tn.w.calls)
+		calls := len(tn.drv.Calls)
 		resp := postOnion(t, tn, 0, built.Body)
 		assert.Equal(t, 502, resp.Status)
-		for _, c := range tn.w.calls[calls:] {
-			_, isNode := tn.nodes[0].view.fromAddr(c.to)
-			assert.True(t, isNode || c.to == addrN(0), "a node only ever calls nodes (called %v)", c.to)
+		for _, c := range tn.drv.Calls[calls:] {
+			_, isNode := tn.nodes[0].view.fromAddr(c.To)
+			assert.True(t, isNode || c.To == addrN(0), "a node only ever calls nodes (called %v)", c.To)
 		}
 	})
 	t.Run("proxy target not allowed: encrypted 400", func(t *testing.T) {
@@ -195,7 +195,7 @@ func TestOnionFailures(t *testing.T) {
 		dest := tn.membersOf(testSwarms[1])[0]
 		built, err := onion.BuildToNode(realSuite, rnd, path(0, 4), onionNode(tn, dest), encode(&storage.Batch{Requests: []storage.Request{st}}))
 		require.NoError(t, err)
-		before := len(tn.w.events)
+		before := len(tn.drv.Events)
 		resp := postOnion(t, tn, 0, built.Body)
 		require.Equal(t, 200, resp.Status)
 		nr, _, err := onion.OpenNodeResponse(realSuite.Costs(), built.Reply, onion.ResponseFormat{}, bodyOf(resp))
@@ -205,8 +205,8 @@ func TestOnionFailures(t *testing.T) {
 		require.Len(t, sub, 1)
 		assert.Equal(t, 200, sub[0].Code)
 		found := false
-		for _, ev := range tn.w.events[before:] {
-			if h, ok := ev.ev.(OnionHop); ok && h.Role == HopDestination {
+		for _, ev := range tn.drv.Events[before:] {
+			if h, ok := ev.Event.(OnionHop); ok && h.Role == HopDestination {
 				found = true
 				assert.Equal(t, "batch", h.Method)
 				assert.Equal(t, [33]byte(ownerOf(acct.pubkey)), h.Owner)
@@ -219,7 +219,7 @@ func TestOnionFailures(t *testing.T) {
 		tn2.setList(listOf(5, nil, 0))
 		built, err := onion.BuildToNode(realSuite, rnd, onion.Path{Hops: []onion.Node{onionNode(tn2, 0)}}, onionNode(tn2, 0), rpc)
 		require.NoError(t, err)
-		resp, err := tn2.w.direct(clientAddr, addrN(0), actorReq(MethodOnion, built.Body), time.Minute)
+		resp, err := tn2.drv.Call(clientAddr, addrN(0), actorReq(MethodOnion, built.Body), time.Minute)
 		require.NoError(t, err)
 		assert.Equal(t, 503, resp.Status)
 	})

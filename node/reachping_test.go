@@ -44,24 +44,24 @@ func TestReachabilityTestsAndReports(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, Config{})
 	regAddr := addrN(7000)
 	reg := &fakeRegistry{list: tn.list}
-	tn.w.add(regAddr, reg)
+	tn.drv.Add(regAddr, reg)
 	// One node with testing on and a registry, among nodes that do not test.
 	tester := 0
 	cfg := Config{Registry: regAddr, UptimeProofInterval: time.Minute}
 	n, err := New(cfg, tn.keys[tester], memory.New(memory.Config{}))
 	require.NoError(t, err)
-	tn.w.crash(addrN(tester))
+	tn.drv.Crash(addrN(tester))
 	tn.nodes[tester] = n
-	tn.w.add(addrN(tester), n)
+	tn.drv.Add(addrN(tester), n)
 	dead := 5
-	tn.w.crash(addrN(dead))
+	tn.drv.Crash(addrN(dead))
 
-	tn.w.runFor(10 * time.Minute)
+	tn.drv.RunFor(10 * time.Minute)
 
 	var deadTests []ReachTested
 	tested := map[[32]byte]bool{}
-	for _, ev := range tn.w.events {
-		if rt, ok := ev.ev.(ReachTested); ok && ev.from == addrN(tester) {
+	for _, ev := range tn.drv.Events {
+		if rt, ok := ev.Event.(ReachTested); ok && ev.From == addrN(tester) {
 			tested[rt.Target] = true
 			if rt.Target == tn.keys[dead].Ed25519Public {
 				deadTests = append(deadTests, rt)
@@ -94,13 +94,13 @@ func TestListPushOnlyFromRegistry(t *testing.T) {
 	tn := newTestNet(t, testSwarms, 1, Config{})
 	n, err := New(Config{Registry: addrN(7000), ListPoll: -1, UptimeProofInterval: -1}, tn.keys[0], memory.New(memory.Config{}))
 	require.NoError(t, err)
-	tn.w.crash(addrN(0))
-	tn.w.add(addrN(0), n)
+	tn.drv.Crash(addrN(0))
+	tn.drv.Add(addrN(0), n)
 	l := listOf(9, nil)
-	resp, err := tn.w.direct(addrN(1), addrN(0), actor.Request{Method: MethodList, Body: l}, time.Minute)
+	resp, err := tn.drv.Call(addrN(1), addrN(0), actor.Request{Method: MethodList, Body: l}, time.Minute)
 	require.NoError(t, err)
 	assert.Equal(t, 403, resp.Status)
-	resp, err = tn.w.direct(addrN(7000), addrN(0), actor.Request{Method: MethodList, Body: tn.list}, time.Minute)
+	resp, err = tn.drv.Call(addrN(7000), addrN(0), actor.Request{Method: MethodList, Body: tn.list}, time.Minute)
 	require.NoError(t, err)
 	assert.Equal(t, 200, resp.Status)
 	assert.Equal(t, testSwarms[0], n.Swarm())

@@ -18,8 +18,8 @@ import (
 
 func countEvents[T any](tn *testNet) int {
 	c := 0
-	for _, ev := range tn.w.events {
-		if _, ok := ev.ev.(T); ok {
+	for _, ev := range tn.drv.Events {
+		if _, ok := ev.Event.(T); ok {
 			c++
 		}
 	}
@@ -38,11 +38,9 @@ func TestForwardRetries(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.version, func(t *testing.T) {
 			tn := newTestNet(t, testSwarms, perSwarm, Config{Version: tc.version})
-			home := testSwarms[0]
-			members := tn.membersOf(home)
-			acct := accountIn(t, tn.list, home, realSuite, "retry")
+			_, members, acct := tn.homeAccount(t, 0, "retry")
 			down := members[3]
-			tn.w.crash(addrN(down))
+			tn.drv.Crash(addrN(down))
 
 			r := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("while one is down"))
 			hash := storage.MessageHash(r.Pubkey, r.Namespace, r.Data)
@@ -68,14 +66,14 @@ func TestForwardRetries(t *testing.T) {
 
 			// The member comes back (empty store, as after a crash without its database)
 			// before the first retry (15 s) and keeps its list.
-			tn.w.runFor(5 * time.Second)
+			tn.drv.RunFor(5 * time.Second)
 			back, err := New(Config{Version: tc.version, Reachability: Reachability{Disabled: true}}, tn.keys[down], memory.New(memory.Config{}))
 			require.NoError(t, err)
 			tn.nodes[down] = back
-			tn.w.add(addrN(down), back)
+			tn.drv.Add(addrN(down), back)
 			back.SetList(tn.list)
 
-			tn.w.runFor(20 * time.Second)
+			tn.drv.RunFor(20 * time.Second)
 			assert.Equal(t, tc.wantCopies, stored(tn, hash))
 			assert.Zero(t, tn.nodes[members[0]].PendingRetries())
 		})
@@ -84,11 +82,9 @@ func TestForwardRetries(t *testing.T) {
 
 func TestRetryGivesUpWhenPeerLeaves(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, Config{})
-	home := testSwarms[0]
-	members := tn.membersOf(home)
-	acct := accountIn(t, tn.list, home, realSuite, "leaver")
+	_, members, acct := tn.homeAccount(t, 0, "leaver")
 	down := members[2]
-	tn.w.crash(addrN(down))
+	tn.drv.Crash(addrN(down))
 	r := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("x"))
 	require.Equal(t, 200, tn.rpc(t, members[0], encode(r)).Status)
 	require.Equal(t, 1, tn.nodes[members[0]].PendingRetries())
@@ -101,11 +97,11 @@ func TestRetryGivesUpWhenPeerLeaves(t *testing.T) {
 		}
 	}
 	tn.setList(l)
-	tn.w.runFor(time.Minute)
+	tn.drv.RunFor(time.Minute)
 	assert.Zero(t, tn.nodes[members[0]].PendingRetries())
 	dropped := false
-	for _, ev := range tn.w.events {
-		if d, ok := ev.ev.(ReplicationDropped); ok {
+	for _, ev := range tn.drv.Events {
+		if d, ok := ev.Event.(ReplicationDropped); ok {
 			dropped = true
 			assert.Equal(t, "peer left the swarm", d.Reason)
 		}
@@ -114,11 +110,11 @@ func TestRetryGivesUpWhenPeerLeaves(t *testing.T) {
 
 	t.Run("a retry of an expired message is dropped", func(t *testing.T) {
 		down := members[1]
-		tn.w.crash(addrN(down))
+		tn.drv.Crash(addrN(down))
 		r := storage.NewStore(acct.pubkey, 0, nowMS(tn), 12*time.Second, []byte("short-lived"))
 		require.Equal(t, 200, tn.rpc(t, members[0], encode(r)).Status)
 		require.Equal(t, 1, tn.nodes[members[0]].PendingRetries())
-		tn.w.runFor(20 * time.Second)
+		tn.drv.RunFor(20 * time.Second)
 		assert.Zero(t, tn.nodes[members[0]].PendingRetries())
 	})
 }
@@ -137,7 +133,7 @@ func storeMany(t *testing.T, tn *testNet, id swarm.ID, to, n int, tag string) []
 	return hashes
 }
 
-// joiner adds a fresh node (no list yet) to the world and returns its index.
+// joiner adds a fresh node (no list yet) to the test net and returns its index.
 func (tn *testNet) joiner(t *testing.T, cfg Config) int {
 	i := len(tn.nodes)
 	k := identity.Derive(1, fmt.Sprintf("node-%d", i))
@@ -146,7 +142,7 @@ func (tn *testNet) joiner(t *testing.T, cfg Config) int {
 	require.NoError(t, err)
 	tn.keys = append(tn.keys, k)
 	tn.nodes = append(tn.nodes, n)
-	tn.w.add(addrN(i), n)
+	tn.drv.Add(addrN(i), n)
 	return i
 }
 
@@ -184,17 +180,17 @@ func TestNewMemberReceivesSwarmData(t *testing.T) {
 			fm := store.Message{Hash: "foreign-hash", Owner: ownerOf(foreign.pubkey), Timestamp: nowMS(tn), Expiry: nowMS(tn) + 3_600_000, Data: []byte("f")}
 			_, _, err := tn.nodes[members[1]].Store().Store(fm)
 			require.NoError(t, err)
-			tn.w.runFor(time.Second)
+			tn.drv.RunFor(time.Second)
 
 			j := tn.joiner(t, cfg)
 			l := withNode(tn.list, Peer{Ed25519: tn.keys[j].Ed25519Public, X25519: tn.keys[j].X25519Public, Addr: addrN(j), Swarm: home})
 			tn.list = l
 			for i, n := range tn.nodes[:j] {
-				tn.w.actors[addrN(i)].run(func() { n.SetList(l) })
+				tn.drv.Actor(addrN(i)).Do(func() { n.SetList(l) })
 			}
-			tn.w.runFor(tc.lag)
-			tn.w.actors[addrN(j)].run(func() { tn.nodes[j].SetList(l) })
-			tn.w.runFor(time.Minute)
+			tn.drv.RunFor(tc.lag)
+			tn.drv.Actor(addrN(j)).Do(func() { tn.nodes[j].SetList(l) })
+			tn.drv.RunFor(time.Minute)
 
 			got := 0
 			for _, h := range mine {
@@ -224,7 +220,7 @@ func TestDissolvedSwarmPushesToNewOwners(t *testing.T) {
 			gone := testSwarms[1]
 			old := tn.membersOf(gone)
 			hashes := storeMany(t, tn, gone, old[0], 8, "dissolve")
-			tn.w.runFor(time.Second)
+			tn.drv.RunFor(time.Second)
 			// Swarm 2 dissolves: its members all join swarm 3, whose old members never had
 			// swarm 2's data; swarm 1 takes over part of its space too.
 			l := &registry.List{Height: 2, BlockHash: [32]byte{2}}
@@ -235,7 +231,7 @@ func TestDissolvedSwarmPushesToNewOwners(t *testing.T) {
 				l.Nodes = append(l.Nodes, p)
 			}
 			tn.setList(l)
-			tn.w.runFor(time.Minute)
+			tn.drv.RunFor(time.Minute)
 			v := newView(l)
 			for _, h := range hashes {
 				m, ok, err := tn.nodes[old[0]].Store().Get(h)
@@ -255,7 +251,7 @@ func TestNewSwarmGetsItsData(t *testing.T) {
 	tn := newTestNet(t, testSwarms[:2], 8, Config{})
 	hashes := storeMany(t, tn, testSwarms[0], tn.membersOf(testSwarms[0])[0], 12, "split")
 	hashes = append(hashes, storeMany(t, tn, testSwarms[1], tn.membersOf(testSwarms[1])[0], 12, "split2")...)
-	tn.w.runFor(time.Second)
+	tn.drv.RunFor(time.Second)
 	// A new swarm between the two takes 3 nodes from each.
 	newID := swarm.ID(uint64(testSwarms[0])/2 + uint64(testSwarms[1])/2)
 	l := &registry.List{Height: 2, BlockHash: [32]byte{2}}
@@ -268,7 +264,7 @@ func TestNewSwarmGetsItsData(t *testing.T) {
 		l.Nodes = append(l.Nodes, p)
 	}
 	tn.setList(l)
-	tn.w.runFor(time.Minute)
+	tn.drv.RunFor(time.Minute)
 	v := newView(l)
 	owned := 0
 	for _, h := range hashes {

@@ -22,7 +22,7 @@ var testSwarms = []swarm.ID{1 << 62, 2 << 62, 3 << 62}
 
 const perSwarm = 4
 
-func nowMS(tn *testNet) int64 { return tn.w.now.UnixMilli() }
+func nowMS(tn *testNet) int64 { return tn.drv.Now().UnixMilli() }
 
 func encode(r storage.Request) []byte { return storage.EncodeRequest(r) }
 
@@ -30,7 +30,7 @@ func encode(r storage.Request) []byte { return storage.EncodeRequest(r) }
 func stored(tn *testNet, hash string) int {
 	c := 0
 	for i, n := range tn.nodes {
-		if tn.w.actors[addrN(i)] == nil {
+		if tn.drv.Actor(addrN(i)) == nil {
 			continue
 		}
 		if _, ok, _ := n.Store().Get(hash); ok {
@@ -42,10 +42,8 @@ func stored(tn *testNet, hash string) int {
 
 func TestStoreRPC(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, Config{})
-	home := testSwarms[1]
-	members := tn.membersOf(home)
+	home, members, acct := tn.homeAccount(t, 1, "acct")
 	other := tn.membersOf(testSwarms[0])[0]
-	acct := accountIn(t, tn.list, home, realSuite, "acct")
 	stranger := accountIn(t, tn.list, home, realSuite, "stranger")
 	require.NotEqual(t, stranger.pubkey, acct.pubkey)
 	var data []byte // distinct per case, so that hashes differ
@@ -123,7 +121,7 @@ func TestStoreRPC(t *testing.T) {
 				if tc.wantStored {
 					want = perSwarm
 				}
-				tn.w.runFor(time.Second)
+				tn.drv.RunFor(time.Second)
 				assert.Equal(t, want, stored(tn, hash), "copies of the message")
 			}
 			switch tc.wantStatus {
@@ -181,9 +179,7 @@ func actorReq(method string, body []byte) actor.Request {
 
 func TestRetrieveRPC(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, Config{})
-	home := testSwarms[2]
-	members := tn.membersOf(home)
-	acct := accountIn(t, tn.list, home, realSuite, "acct")
+	home, members, acct := tn.homeAccount(t, 2, "acct")
 	stranger := accountIn(t, tn.list, testSwarms[2], realSuite, "stranger")
 	var hashes []string
 	for i := range 5 {
@@ -259,9 +255,7 @@ func TestRetrieveRPC(t *testing.T) {
 
 func TestDeleteAndExpireRPCs(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, Config{})
-	home := testSwarms[0]
-	members := tn.membersOf(home)
-	acct := accountIn(t, tn.list, home, realSuite, "acct")
+	home, members, acct := tn.homeAccount(t, 0, "acct")
 	stranger := accountIn(t, tn.list, home, realSuite, "stranger")
 	put := func(ns storage.Namespace, data string) string {
 		r := storage.NewStore(acct.pubkey, ns, nowMS(tn), time.Hour, []byte(data))
@@ -276,7 +270,7 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 
 	t.Run("delete", func(t *testing.T) {
 		h1, h2 := put(0, "d1"), put(0, "d2")
-		tn.w.runFor(time.Second)
+		tn.drv.RunFor(time.Second)
 		bad := &storage.Delete{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h1}}
 		bad.Sign(stranger.signer)
 		assert.Equal(t, 401, tn.rpc(t, members[1], encode(bad)).Status)
@@ -305,7 +299,7 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 	t.Run("delete_all and delete_before", func(t *testing.T) {
 		h1 := put(2, "c1")
 		h2 := put(0, "c2")
-		tn.w.runFor(time.Second)
+		tn.drv.RunFor(time.Second)
 		r := &storage.DeleteAll{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: storage.OneNamespace(2)}
 		r.Sign(acct.signer, nowMS(tn))
 		resp := tn.rpc(t, members[2], encode(r))
@@ -317,7 +311,7 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 		skew.Sign(acct.signer, nowMS(tn)-120_000)
 		assert.Equal(t, 406, tn.rpc(t, members[2], encode(skew)).Status)
 
-		tn.w.runFor(time.Second)
+		tn.drv.RunFor(time.Second)
 		db := &storage.DeleteBefore{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: storage.AllNamespaces, Before: nowMS(tn)}
 		db.Sign(acct.signer)
 		resp = tn.rpc(t, members[3], encode(db))
@@ -327,7 +321,7 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 
 	t.Run("expire, get_expiries, expire_all", func(t *testing.T) {
 		h := put(0, "e1")
-		tn.w.runFor(time.Second)
+		tn.drv.RunFor(time.Second)
 		target := nowMS(tn) + 10*60_000
 		r := &storage.Expire{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}, Expiries: []int64{target}, Mode: storage.ExpireShorten}
 		r.Sign(acct.signer)
@@ -378,9 +372,7 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 
 func TestBatchSequenceSwarmInfo(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, Config{})
-	home := testSwarms[1]
-	members := tn.membersOf(home)
-	acct := accountIn(t, tn.list, home, realSuite, "acct")
+	home, members, acct := tn.homeAccount(t, 1, "acct")
 	elsewhere := accountIn(t, tn.list, testSwarms[2], realSuite, "elsewhere")
 	ok := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("b1"))
 	misrouted := storage.NewStore(elsewhere.pubkey, 0, nowMS(tn), time.Hour, []byte("b2"))
@@ -423,7 +415,7 @@ func TestBatchSequenceSwarmInfo(t *testing.T) {
 		assert.Equal(t, 413, resp.Status)
 	})
 	t.Run("unknown endpoint", func(t *testing.T) {
-		resp, err := tn.w.direct(clientAddr, addrN(members[0]), actorReq("/nope", nil), time.Minute)
+		resp, err := tn.drv.Call(clientAddr, addrN(members[0]), actorReq("/nope", nil), time.Minute)
 		require.NoError(t, err)
 		assert.Equal(t, 404, resp.Status)
 	})
@@ -438,12 +430,12 @@ func TestRateLimitPerClientIP(t *testing.T) {
 		statuses = append(statuses, tn.rpc(t, 0, body).Status)
 	}
 	assert.Equal(t, []int{200, 200, 200, 200, 200, 429, 429}, statuses)
-	resp, err := tn.w.direct(addrN(9001), addrN(0), actorReq(MethodStorageRPC, body), time.Minute)
+	resp, err := tn.drv.Call(addrN(9001), addrN(0), actorReq(MethodStorageRPC, body), time.Minute)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, resp.Status, "another IP has its own bucket")
 	limited := 0
-	for _, ev := range tn.w.events {
-		if _, ok := ev.ev.(RateLimited); ok {
+	for _, ev := range tn.drv.Events {
+		if _, ok := ev.Event.(RateLimited); ok {
 			limited++
 		}
 	}
@@ -463,10 +455,8 @@ func TestNotReadyWithoutSwarm(t *testing.T) {
 // wrong swarm, and (for methods with a signature timestamp) signed too long ago.
 func TestSignedMethodsTable(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, Config{})
-	home := testSwarms[0]
-	members := tn.membersOf(home)
+	home, members, acct := tn.homeAccount(t, 0, "table")
 	wrong := tn.membersOf(testSwarms[2])[0]
-	acct := accountIn(t, tn.list, home, realSuite, "table")
 	stranger := accountIn(t, tn.list, home, realSuite, "table-stranger")
 	st := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("table"))
 	require.Equal(t, 200, tn.rpc(t, members[0], encode(st)).Status)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/actor/actortest"
 	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/sessionsim/sessionsim/protocol/storage"
 	"github.com/sessionsim/sessionsim/protocol/transport"
@@ -24,10 +25,8 @@ import (
 func TestChargedSizesAreEncodedSizes(t *testing.T) {
 	serverAddr := addrN(8000)
 	tn := newTestNet(t, testSwarms, perSwarm, Config{Suite: realSuite, Servers: map[string]actor.Addr{"files.example": serverAddr}})
-	tn.w.add(serverAddr, &fileServer{})
-	home := testSwarms[1]
-	members := tn.membersOf(home)
-	acct := accountIn(t, tn.list, home, realSuite, "sizes")
+	tn.drv.Add(serverAddr, &fileServer{})
+	home, members, acct := tn.homeAccount(t, 1, "sizes")
 	rnd := actor.RandReader(rand.New(rand.NewPCG(3, 4)))
 
 	// Client RPCs and their forwards: store, retrieve, delete, expire, and one at the wrong
@@ -38,7 +37,7 @@ func TestChargedSizesAreEncodedSizes(t *testing.T) {
 		require.Equal(t, http.StatusOK, tn.rpc(t, members[0], encode(st)).Status)
 		hashes = append(hashes, storage.MessageHash(st.Pubkey, st.Namespace, st.Data))
 	}
-	tn.w.runFor(time.Second)
+	tn.drv.RunFor(time.Second)
 	retrieve := &storage.Retrieve{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}}
 	retrieve.Sign(acct.signer, nowMS(tn))
 	require.Equal(t, http.StatusOK, tn.rpc(t, members[1], encode(retrieve)).Status)
@@ -63,14 +62,14 @@ func TestChargedSizesAreEncodedSizes(t *testing.T) {
 	// A newcomer in the swarm: the members push it the swarm's messages.
 	j := tn.joiner(t, Config{Suite: realSuite})
 	tn.setList(withNode(tn.list, Peer{Ed25519: tn.keys[j].Ed25519Public, X25519: tn.keys[j].X25519Public, Addr: addrN(j), Swarm: home}))
-	tn.w.runFor(time.Minute)
+	tn.drv.RunFor(time.Minute)
 
 	// A reachability test.
-	e := tn.w.actors[addrN(0)]
+	e := tn.drv.Actor(addrN(0))
 	peer, ok := tn.nodes[0].view.find(tn.keys[1].Ed25519Public)
 	require.True(t, ok)
-	e.run(func() { tn.nodes[0].testReach(peer, 0) })
-	tn.w.runFor(time.Minute)
+	e.Do(func() { tn.nodes[0].testReach(peer, 0) })
+	tn.drv.RunFor(time.Minute)
 
 	mqReply := func(bodyLen int) int { return transport.MQReplySize(3, bodyLen) }
 	body := func(v any) int {
@@ -81,87 +80,87 @@ func TestChargedSizesAreEncodedSizes(t *testing.T) {
 	tests := []struct {
 		name  string
 		reply bool // the size checked is the answer's, not the request's
-		match func(c fakeCall) bool
-		want  func(c fakeCall) int
+		match func(c actortest.Call) bool
+		want  func(c actortest.Call) int
 	}{
 		{"client RPC answer (JSON)", true,
-			func(c fakeCall) bool {
-				return c.req.Method == MethodStorageRPC && c.resp.Status != http.StatusBadRequest
+			func(c actortest.Call) bool {
+				return c.Req.Method == MethodStorageRPC && c.Resp.Status != http.StatusBadRequest
 			},
-			func(c fakeCall) int {
-				return transport.HTTPSResponseSize(c.resp.Status, transport.JSON, body(c.resp.Body))
+			func(c actortest.Call) int {
+				return transport.HTTPSResponseSize(c.Resp.Status, transport.JSON, body(c.Resp.Body))
 			}},
 		{"forward to a swarm peer", false,
-			func(c fakeCall) bool { return c.req.Method == MethodForward },
-			func(c fakeCall) int {
-				return transport.MQRequestSize(MethodForward, storage.ForwardSize(c.req.Body.(*Forward).Request))
+			func(c actortest.Call) bool { return c.Req.Method == MethodForward },
+			func(c actortest.Call) int {
+				return transport.MQRequestSize(MethodForward, storage.ForwardSize(c.Req.Body.(*Forward).Request))
 			}},
 		{"peer's store result", true,
-			func(c fakeCall) bool { _, ok := c.resp.Body.(*storage.StoreResult); return ok },
-			func(c fakeCall) int {
-				return mqReply(storage.ForwardedStoreResultSize(c.resp.Body.(*storage.StoreResult)))
+			func(c actortest.Call) bool { _, ok := c.Resp.Body.(*storage.StoreResult); return ok },
+			func(c actortest.Call) int {
+				return mqReply(storage.ForwardedStoreResultSize(c.Resp.Body.(*storage.StoreResult)))
 			}},
 		{"peer's delete result", true,
-			func(c fakeCall) bool { _, ok := c.resp.Body.(*storage.HashesResult); return ok },
-			func(c fakeCall) int {
-				return mqReply(storage.ForwardedHashesResultSize(c.resp.Body.(*storage.HashesResult)))
+			func(c actortest.Call) bool { _, ok := c.Resp.Body.(*storage.HashesResult); return ok },
+			func(c actortest.Call) int {
+				return mqReply(storage.ForwardedHashesResultSize(c.Resp.Body.(*storage.HashesResult)))
 			}},
 		{"peer's expire result", true,
-			func(c fakeCall) bool { _, ok := c.resp.Body.(*storage.ExpireResult); return ok },
-			func(c fakeCall) int {
-				return mqReply(storage.ForwardedExpireResultSize(c.resp.Body.(*storage.ExpireResult)))
+			func(c actortest.Call) bool { _, ok := c.Resp.Body.(*storage.ExpireResult); return ok },
+			func(c actortest.Call) int {
+				return mqReply(storage.ForwardedExpireResultSize(c.Resp.Body.(*storage.ExpireResult)))
 			}},
 		{"onion hop forward", false,
-			func(c fakeCall) bool { return c.req.Method == MethodRelay },
-			func(c fakeCall) int { return transport.MQRequestSize(MethodRelay, body(c.req.Body)) }},
+			func(c actortest.Call) bool { return c.Req.Method == MethodRelay },
+			func(c actortest.Call) int { return transport.MQRequestSize(MethodRelay, body(c.Req.Body)) }},
 		{"onion reply to the previous hop", true,
-			func(c fakeCall) bool { return c.req.Method == MethodRelay },
-			func(c fakeCall) int { return mqReply(body(c.resp.Body)) }},
+			func(c actortest.Call) bool { return c.Req.Method == MethodRelay },
+			func(c actortest.Call) int { return mqReply(body(c.Resp.Body)) }},
 		{"onion reply to the client", true,
-			func(c fakeCall) bool { return c.req.Method == MethodOnion },
-			func(c fakeCall) int {
-				return transport.HTTPSResponseSize(c.resp.Status, transport.Binary, body(c.resp.Body))
+			func(c actortest.Call) bool { return c.Req.Method == MethodOnion },
+			func(c actortest.Call) int {
+				return transport.HTTPSResponseSize(c.Resp.Status, transport.Binary, body(c.Resp.Body))
 			}},
 		{"proxied request to a server", false,
-			func(c fakeCall) bool { return c.to == serverAddr },
-			func(c fakeCall) int {
-				return transport.HTTPSRequestSize(serverAddr, c.req.Method, transport.Binary, body(c.req.Body))
+			func(c actortest.Call) bool { return c.To == serverAddr },
+			func(c actortest.Call) int {
+				return transport.HTTPSRequestSize(serverAddr, c.Req.Method, transport.Binary, body(c.Req.Body))
 			}},
 		{"ready handshake", false,
-			func(c fakeCall) bool { return c.req.Method == MethodDataReady },
-			func(c fakeCall) int { return transport.MQRequestSize(MethodDataReady, 8) }},
+			func(c actortest.Call) bool { return c.Req.Method == MethodDataReady },
+			func(c actortest.Call) int { return transport.MQRequestSize(MethodDataReady, 8) }},
 		{"replication push", false,
-			func(c fakeCall) bool { return c.req.Method == MethodData },
-			func(c fakeCall) int {
+			func(c actortest.Call) bool { return c.Req.Method == MethodData },
+			func(c actortest.Call) int {
 				sum := 0
-				for _, m := range c.req.Body.(*DataBatch).Messages {
+				for _, m := range c.Req.Body.(*DataBatch).Messages {
 					sum += storage.PushedMessageSize(len(m.Hash), storage.Namespace(m.Namespace), m.Timestamp, m.Expiry, m.Len())
 				}
 				return transport.MQRequestSize(MethodData, storage.PushSize(sum))
 			}},
 		{"push acknowledged", true,
-			func(c fakeCall) bool { return c.req.Method == MethodData },
-			func(c fakeCall) int { return mqReply(body(c.resp.Body)) }},
+			func(c actortest.Call) bool { return c.Req.Method == MethodData },
+			func(c actortest.Call) int { return mqReply(body(c.Resp.Body)) }},
 		{"reachability ping", false,
-			func(c fakeCall) bool { return c.req.Method == MethodPing },
-			func(c fakeCall) int { return transport.HTTPSRequestSize(c.to, MethodPing, "", 0) }},
+			func(c actortest.Call) bool { return c.Req.Method == MethodPing },
+			func(c actortest.Call) int { return transport.HTTPSRequestSize(c.To, MethodPing, "", 0) }},
 		{"ping answer", true,
-			func(c fakeCall) bool { return c.req.Method == MethodPing },
-			func(c fakeCall) int { return transport.HTTPSResponseSize(c.resp.Status, transport.Text, 0) }},
+			func(c actortest.Call) bool { return c.Req.Method == MethodPing },
+			func(c actortest.Call) int { return transport.HTTPSResponseSize(c.Resp.Status, transport.Text, 0) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			seen := 0
-			for _, c := range tn.w.calls {
-				if tc.reply && !c.answered || !tc.match(c) {
+			for _, c := range tn.drv.Calls {
+				if tc.reply && !c.Answered || !tc.match(c) {
 					continue
 				}
 				seen++
-				got := c.req.Size
+				got := c.Req.Size
 				if tc.reply {
-					got = c.resp.Size
+					got = c.Resp.Size
 				}
-				assert.Equal(t, tc.want(c), got, "%s from %v to %v", c.req.Method, c.from, c.to)
+				assert.Equal(t, tc.want(c), got, "%s from %v to %v", c.Req.Method, c.From, c.To)
 			}
 			require.Positive(t, seen, "the run sent no %s", tc.name)
 		})

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 )
 
@@ -52,14 +51,3 @@ func Registrations(seed uint64, first, n int) []Registration {
 
 // reg is node-i of the ledger tests.
 func reg(i int) Registration { return Registrations(99, i, 1)[0] }
-
-// EventsOf picks the events of type T from evs, in order.
-func EventsOf[T actor.Event](evs []actor.Event) []T {
-	var out []T
-	for _, ev := range evs {
-		if e, ok := ev.(T); ok {
-			out = append(out, e)
-		}
-	}
-	return out
-}

@@ -45,11 +45,15 @@ func run(l *Ledger, until time.Time, each func(now time.Time)) []BlockResult {
 
 // eventsOf picks the events of type T from blocks' results, in order.
 func eventsOf[T actor.Event](rs ...BlockResult) []T {
-	var evs []actor.Event
+	var out []T
 	for _, r := range rs {
-		evs = append(evs, r.Events...)
+		for _, ev := range r.Events {
+			if e, ok := ev.(T); ok {
+				out = append(out, e)
+			}
+		}
 	}
-	return EventsOf[T](evs)
+	return out
 }
 
 func TestRegistrationAndAssignment(t *testing.T) {
@@ -114,6 +118,16 @@ func TestObligations(t *testing.T) {
 	victim := reg(3).Ed25519
 	tester := reg(0).Ed25519
 	silentVictim := func(l *Ledger, now time.Time) { proofsExcept(l, now, victim) }
+	// testerReports gives every node's proofs and, after the first block, the tester's reports of
+	// the victim whenever report (given the time since the first block) says one is sent.
+	testerReports := func(report func(since time.Duration) (sent, passed bool)) func(*Ledger, time.Time) {
+		return func(l *Ledger, now time.Time) {
+			proofsExcept(l, now)
+			if sent, passed := report(now.Sub(t0)); sent && now.After(t0) {
+				require.NoError(t, l.Report(tester, victim, passed, now))
+			}
+		}
+	}
 	tests := []struct {
 		name string
 		cfg  func(*Config)
@@ -139,37 +153,21 @@ func TestObligations(t *testing.T) {
 			wantWhy:   ReasonUptimeProof,
 		},
 		{
-			name: "failing reachability for longer than the threshold",
-			feed: func(l *Ledger, now time.Time) {
-				proofsExcept(l, now)
-				if now.After(t0) {
-					require.NoError(t, l.Report(tester, victim, false, now))
-				}
-			},
+			name:      "failing reachability for longer than the threshold",
+			feed:      testerReports(func(time.Duration) (bool, bool) { return true, false }),
 			until:     14 * time.Minute, // first failure at 2 min, threshold 10 min
 			wantState: StateDecommissioned,
 			wantWhy:   ReasonUnreachable,
 		},
 		{
-			name: "a pass resets the run of failures",
-			feed: func(l *Ledger, now time.Time) {
-				proofsExcept(l, now)
-				if now.After(t0) {
-					passed := now.Sub(t0)%(8*time.Minute) == 0
-					require.NoError(t, l.Report(tester, victim, passed, now))
-				}
-			},
+			name:      "a pass resets the run of failures",
+			feed:      testerReports(func(since time.Duration) (bool, bool) { return true, since%(8*time.Minute) == 0 }),
 			until:     40 * time.Minute,
 			wantState: StateActive,
 		},
 		{
-			name: "failures that stopped long ago are stale",
-			feed: func(l *Ledger, now time.Time) {
-				proofsExcept(l, now)
-				if now.After(t0) && now.Before(t0.Add(3*time.Minute)) {
-					require.NoError(t, l.Report(tester, victim, false, now))
-				}
-			},
+			name:      "failures that stopped long ago are stale",
+			feed:      testerReports(func(since time.Duration) (bool, bool) { return since < 3*time.Minute, false }),
 			until:     40 * time.Minute,
 			wantState: StateActive,
 		},

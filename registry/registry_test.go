@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/actor/actortest"
 	"github.com/sessionsim/sessionsim/protocol/transport"
 	"github.com/sessionsim/sessionsim/registry"
 	"github.com/sessionsim/sessionsim/sim"
@@ -56,7 +57,9 @@ func (n *fakeNode) Handle(_ actor.Addr, req actor.Request, r actor.Responder) {
 	r.Respond(actor.Response{Status: http.StatusOK})
 }
 
-type world struct {
+// simNet is the registry, a seed node and fakeNodes on the real engine, with one fixed latency
+// instead of a link model.
+type simNet struct {
 	engine *sim.Engine
 	reg    *registry.Registry
 	regAt  actor.Addr
@@ -64,62 +67,60 @@ type world struct {
 	nodes  []*fakeNode
 	addrs  []actor.Addr
 	regs   []registry.Registration
-	events []actor.Event
+	events actortest.Log
 }
 
 const latency = 20 * time.Millisecond
 
-func newWorld(t *testing.T, n int, cfg registry.Config) *world {
+func newSimNet(t *testing.T, n int, cfg registry.Config) *simNet {
 	t.Helper()
 	e, err := sim.New(sim.Config{Seed: 7, Latency: latency})
 	require.NoError(t, err)
-	w := &world{engine: e}
-	e.AddSink(func(_ time.Time, _ actor.Addr, ev actor.Event) { w.events = append(w.events, ev) })
+	sn := &simNet{engine: e}
+	e.AddSink(sn.events.Add)
 
 	regHost, err := e.AddHost(sim.HostConfig{Name: "registry"})
 	require.NoError(t, err)
 	seedHost, err := e.AddHost(sim.HostConfig{Name: "seed"})
 	require.NoError(t, err)
 	seed := registry.NewSeedNode(nil)
-	w.seedAt, err = e.Spawn(seedHost, 443, "seed", seed)
+	sn.seedAt, err = e.Spawn(seedHost, 443, "seed", seed)
 	require.NoError(t, err)
 
-	cfg.Seeds = []actor.Addr{w.seedAt}
-	w.reg, err = registry.New(cfg)
+	cfg.Seeds = []actor.Addr{sn.seedAt}
+	sn.reg, err = registry.New(cfg)
 	require.NoError(t, err)
 
-	w.regs = registry.Registrations(7, 0, n)
-	for _, r := range w.regs {
-		require.NoError(t, w.reg.Register(r))
+	sn.regs = registry.Registrations(7, 0, n)
+	for _, r := range sn.regs {
+		require.NoError(t, sn.reg.Register(r))
 	}
 	// The registry's address must be known before the nodes start; spawn it first but make
 	// the first block before anything runs.
-	w.regAt, err = e.Spawn(regHost, 22000, "registry", w.reg)
+	sn.regAt, err = e.Spawn(regHost, 22000, "registry", sn.reg)
 	require.NoError(t, err)
-	for _, s := range w.regs {
+	for _, s := range sn.regs {
 		h, err := e.AddHost(sim.HostConfig{Name: s.Name, IP: s.Addr.Addr()})
 		require.NoError(t, err)
-		fn := &fakeNode{key: s.Ed25519, registry: w.regAt}
+		fn := &fakeNode{key: s.Ed25519, registry: sn.regAt}
 		addr, err := e.Spawn(h, s.Addr.Port(), s.Name, fn)
 		require.NoError(t, err)
 		require.Equal(t, s.Addr, addr)
-		w.nodes = append(w.nodes, fn)
-		w.addrs = append(w.addrs, addr)
+		sn.nodes = append(sn.nodes, fn)
+		sn.addrs = append(sn.addrs, addr)
 	}
-	return w
+	return sn
 }
 
-func eventsOf[T actor.Event](w *world) []T { return registry.EventsOf[T](w.events) }
-
 func TestRegistryOnEngine(t *testing.T) {
-	w := newWorld(t, 30, registry.ShortConfig())
-	epoch := w.engine.Epoch()
+	sn := newSimNet(t, 30, registry.ShortConfig())
+	epoch := sn.engine.Epoch()
 
-	w.engine.RunFor(time.Minute)
+	sn.engine.RunFor(time.Minute)
 	// The genesis block is made and published at once.
-	require.Equal(t, uint64(1), w.reg.Height())
-	require.Len(t, w.reg.Swarms(), 4)
-	for i, n := range w.nodes {
+	require.Equal(t, uint64(1), sn.reg.Height())
+	require.Len(t, sn.reg.Swarms(), 4)
+	for i, n := range sn.nodes {
 		require.NotEmpty(t, n.lists, "node %d got no list", i)
 		assert.Equal(t, uint64(1), n.lists[0].list.Height)
 		assert.Equal(t, epoch.Add(latency), n.lists[0].at)
@@ -127,22 +128,22 @@ func TestRegistryOnEngine(t *testing.T) {
 
 	// Crash one node; the others report it failing. It misses proofs and reachability.
 	victimIdx := 4
-	victim := w.regs[victimIdx].Ed25519
-	victimSwarm, ok := w.reg.SwarmOf(victim)
+	victim := sn.regs[victimIdx].Ed25519
+	victimSwarm, ok := sn.reg.SwarmOf(victim)
 	require.True(t, ok)
-	crashAt := w.engine.Now()
-	require.NoError(t, w.engine.Crash(w.addrs[victimIdx]))
-	for i, n := range w.nodes {
+	crashAt := sn.engine.Now()
+	require.NoError(t, sn.engine.Crash(sn.addrs[victimIdx]))
+	for i, n := range sn.nodes {
 		if i != victimIdx {
 			n.suspect = victim
 		}
 	}
-	w.engine.RunFor(30 * time.Minute)
+	sn.engine.RunFor(30 * time.Minute)
 
-	rec, ok := w.reg.Node(victim)
+	rec, ok := sn.reg.Node(victim)
 	require.True(t, ok)
 	require.Equal(t, registry.StateDecommissioned, rec.State)
-	dec := eventsOf[registry.Decommissioned](w)
+	dec := actortest.EventsOf[registry.Decommissioned](sn.events)
 	require.Len(t, dec, 1)
 	assert.Equal(t, registry.ReasonUnreachable, dec[0].Reason&registry.ReasonUnreachable)
 	decAt := rec.DecommissionedAt
@@ -152,7 +153,7 @@ func TestRegistryOnEngine(t *testing.T) {
 	assert.True(t, decAt.Before(crashAt.Add(13*time.Minute+time.Second)))
 
 	// Every live node received the list without the victim ListDelay after that block.
-	for i, n := range w.nodes {
+	for i, n := range sn.nodes {
 		if i == victimIdx {
 			continue
 		}
@@ -167,14 +168,14 @@ func TestRegistryOnEngine(t *testing.T) {
 		assert.True(t, found, "node %d never learned of the decommission", i)
 	}
 	// The victim's old swarm is whole again (or dissolved into others).
-	if members := w.reg.Members(victimSwarm); len(members) > 0 {
+	if members := sn.reg.Members(victimSwarm); len(members) > 0 {
 		assert.GreaterOrEqual(t, len(members), 5)
 	}
-	published := eventsOf[registry.ListPublished](w)
+	published := actortest.EventsOf[registry.ListPublished](sn.events)
 	require.NotEmpty(t, published)
 	assert.Equal(t, 30+1, published[0].Pushes, "30 nodes and the seed")
-	assert.NotEmpty(t, eventsOf[registry.BlockEvent](w))
-	assert.Equal(t, uint64(1+31*60/120), w.reg.Height())
+	assert.NotEmpty(t, actortest.EventsOf[registry.BlockEvent](sn.events))
+	assert.Equal(t, uint64(1+31*60/120), sn.reg.Height())
 }
 
 // client calls one endpoint once and keeps the answer.
@@ -193,26 +194,26 @@ func (c *client) Start(env actor.Env) {
 }
 func (c *client) Handle(actor.Addr, actor.Request, actor.Responder) {}
 
-func (w *world) ask(t *testing.T, name string, to actor.Addr, req actor.Request) actor.Response {
+func (sn *simNet) ask(t *testing.T, name string, to actor.Addr, req actor.Request) actor.Response {
 	t.Helper()
-	h, err := w.engine.AddHost(sim.HostConfig{Name: name})
+	h, err := sn.engine.AddHost(sim.HostConfig{Name: name})
 	require.NoError(t, err)
 	c := &client{to: to, req: req}
-	_, err = w.engine.Spawn(h, 1000, name, c)
+	_, err = sn.engine.Spawn(h, 1000, name, c)
 	require.NoError(t, err)
-	w.engine.RunFor(time.Second)
+	sn.engine.RunFor(time.Second)
 	require.True(t, c.done)
 	require.NoError(t, c.err)
 	return c.resp
 }
 
 func TestSeedAndPull(t *testing.T) {
-	w := newWorld(t, 20, registry.ShortConfig())
-	w.engine.RunFor(time.Second)
+	sn := newSimNet(t, 20, registry.ShortConfig())
+	sn.engine.RunFor(time.Second)
 
 	body := []byte(`{"jsonrpc":"2.0","id":"0","method":"get_n_service_nodes","params":{"active_only":true,"limit":12,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true}}}`)
-	for _, to := range []actor.Addr{w.seedAt, w.regAt} {
-		resp := w.ask(t, fmt.Sprint("client-", to), to, actor.Request{Method: registry.MethodJSONRPC, Body: body, Size: len(body) + 200})
+	for _, to := range []actor.Addr{sn.seedAt, sn.regAt} {
+		resp := sn.ask(t, fmt.Sprint("client-", to), to, actor.Request{Method: registry.MethodJSONRPC, Body: body, Size: len(body) + 200})
 		require.Equal(t, http.StatusOK, resp.Status)
 		out := resp.Body.([]byte)
 		assert.Equal(t, transport.HTTPSResponseSize(http.StatusOK, transport.JSON, len(out)), resp.Size, "charged as the HTTPS response that carries it")
@@ -225,39 +226,39 @@ func TestSeedAndPull(t *testing.T) {
 		assert.Len(t, env.Result.States, 12)
 	}
 
-	list := w.reg.Published()
-	resp := w.ask(t, "puller", w.regAt, registry.NewListRequest([32]byte{}))
+	list := sn.reg.Published()
+	resp := sn.ask(t, "puller", sn.regAt, registry.NewListRequest([32]byte{}))
 	require.Equal(t, http.StatusOK, resp.Status)
 	assert.Same(t, list, resp.Body.(*registry.List))
-	resp = w.ask(t, "poller", w.regAt, registry.NewListRequest(list.BlockHash))
+	resp = sn.ask(t, "poller", sn.regAt, registry.NewListRequest(list.BlockHash))
 	assert.Equal(t, http.StatusNotModified, resp.Status)
 	assert.Nil(t, resp.Body)
 
-	resp = w.ask(t, "stranger", w.regAt, registry.NewProofRequest([32]byte{9}))
+	resp = sn.ask(t, "stranger", sn.regAt, registry.NewProofRequest([32]byte{9}))
 	assert.Equal(t, http.StatusNotFound, resp.Status)
-	resp = w.ask(t, "garbage", w.regAt, actor.Request{Method: registry.MethodReport, Body: "x"})
+	resp = sn.ask(t, "garbage", sn.regAt, actor.Request{Method: registry.MethodReport, Body: "x"})
 	assert.Equal(t, http.StatusBadRequest, resp.Status)
-	resp = w.ask(t, "lost", w.regAt, actor.Request{Method: "/nope"})
+	resp = sn.ask(t, "lost", sn.regAt, actor.Request{Method: "/nope"})
 	assert.Equal(t, http.StatusNotFound, resp.Status)
 }
 
 func TestRegistryDeterministic(t *testing.T) {
 	trace := func() []string {
-		w := newWorld(t, 25, registry.ShortConfig())
-		w.engine.RunFor(2 * time.Minute)
-		require.NoError(t, w.engine.Crash(w.addrs[3]))
-		for i, n := range w.nodes {
+		sn := newSimNet(t, 25, registry.ShortConfig())
+		sn.engine.RunFor(2 * time.Minute)
+		require.NoError(t, sn.engine.Crash(sn.addrs[3]))
+		for i, n := range sn.nodes {
 			if i != 3 {
-				n.suspect = w.regs[3].Ed25519
+				n.suspect = sn.regs[3].Ed25519
 			}
 		}
 		// A node joins later.
 		late := registry.Registrations(7, 25, 1)[0]
-		w.engine.At(w.engine.Now().Add(10*time.Minute), func() { require.NoError(t, w.reg.Register(late)) })
-		w.engine.RunFor(40 * time.Minute)
+		sn.engine.At(sn.engine.Now().Add(10*time.Minute), func() { require.NoError(t, sn.reg.Register(late)) })
+		sn.engine.RunFor(40 * time.Minute)
 		var out []string
-		for _, ev := range w.events {
-			out = append(out, fmt.Sprintf("%s %+v", ev.EventName(), ev))
+		for _, o := range sn.events {
+			out = append(out, fmt.Sprintf("%s %+v", o.Event.EventName(), o))
 		}
 		return out
 	}

@@ -185,6 +185,14 @@ func (s suite) views(ms []store.Message, fromStore bool) []view {
 	return out
 }
 
+// requireSame requires that a store operation succeeded (err) and answered got, the same as the
+// reference model's want, where an empty answer equals a nil one.
+func requireSame[T any](t *testing.T, where string, want, got []T, err error) {
+	t.Helper()
+	require.NoError(t, err, where)
+	require.Equal(t, nilIfEmpty(want), nilIfEmpty(got), where)
+}
+
 func nilIfEmpty[T any](x []T) []T {
 	if len(x) == 0 {
 		return nil
@@ -281,8 +289,7 @@ func (s suite) modelRun(t *testing.T, seed uint64, ops int) {
 				want = append(want, r)
 			}
 			res, err := st.StoreBatch(batch)
-			require.NoError(t, err, where)
-			require.Equal(t, nilIfEmpty(want), nilIfEmpty(res), where)
+			requireSame(t, where, want, res, err)
 		case op < 55:
 			o := randOwner()
 			ns := namespaces[rng.IntN(len(namespaces))]
@@ -300,37 +307,29 @@ func (s suite) modelRun(t *testing.T, seed uint64, ops int) {
 		case op < 62:
 			o, hs := randOwner(), randHashes()
 			got, err := st.Delete(o, hs)
-			require.NoError(t, err, where)
-			require.Equal(t, nilIfEmpty(ref.delete(o, hs)), nilIfEmpty(got), where)
+			requireSame(t, where, ref.delete(o, hs), got, err)
 		case op < 64:
 			o, sc := randOwner(), randScope()
 			got, err := st.DeleteAll(o, sc)
-			require.NoError(t, err, where)
-			want := ref.deleteWhere(o, sc, func(store.Message) bool { return true })
-			require.Equal(t, nilIfEmpty(want), nilIfEmpty(got), where)
+			requireSame(t, where, ref.deleteWhere(o, sc, func(store.Message) bool { return true }), got, err)
 		case op < 67:
 			o, sc, before := randOwner(), randScope(), now-rng.Int64N(4000)
 			got, err := st.DeleteBefore(o, sc, before)
-			require.NoError(t, err, where)
-			want := ref.deleteWhere(o, sc, func(x store.Message) bool { return x.Timestamp <= before })
-			require.Equal(t, nilIfEmpty(want), nilIfEmpty(got), where)
+			requireSame(t, where, ref.deleteWhere(o, sc, func(x store.Message) bool { return x.Timestamp <= before }), got, err)
 		case op < 75:
 			o, hs := randOwner(), randHashes()
 			exp := now + rng.Int64N(20_000) - 1000
 			mode := store.ExpireMode(rng.IntN(3))
 			got, err := st.Expire(o, hs, exp, mode)
-			require.NoError(t, err, where)
-			require.Equal(t, nilIfEmpty(ref.expire(o, hs, exp, mode)), nilIfEmpty(got), where)
+			requireSame(t, where, ref.expire(o, hs, exp, mode), got, err)
 		case op < 78:
 			o, sc, exp := randOwner(), randScope(), now+rng.Int64N(20_000)
 			got, err := st.ExpireAll(o, sc, exp)
-			require.NoError(t, err, where)
-			require.Equal(t, nilIfEmpty(ref.expireAll(o, sc, exp)), nilIfEmpty(got), where)
+			requireSame(t, where, ref.expireAll(o, sc, exp), got, err)
 		case op < 83:
 			o, hs := randOwner(), randHashes()
 			got, err := st.GetExpiries(o, hs)
-			require.NoError(t, err, where)
-			require.Equal(t, nilIfEmpty(ref.getExpiries(o, hs)), nilIfEmpty(got), where)
+			requireSame(t, where, ref.getExpiries(o, hs), got, err)
 		case op < 91:
 			n, err := st.CleanExpired(now)
 			require.NoError(t, err, where)
