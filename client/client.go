@@ -71,6 +71,7 @@ type Client struct {
 	tick   uint32 // LRU clock of swarms
 
 	outbox []*outgoing
+	decoy  *decoy // the account of dummy polls, made at the first (Config.CoverPollsPerHour)
 	poll   pollState
 	seen   seenSet
 	last   lastHashes

@@ -253,8 +253,9 @@ type Config struct {
 	// exact request size; see padRPC. Nil, the default, pads nothing (the apps do not pad).
 	OnionPadding []int
 	// CoverPollsPerHour is the mean rate of dummy polls (a Poisson process while online): onion
-	// retrieves shaped like the client's real polls, for a random account at a random pool
-	// node, whose answers are ignored. Default 0: none, as the apps send none.
+	// retrieves shaped like the client's real polls, for a decoy account of the client's own
+	// at a random member of its swarm, whose answers are ignored (see coverPoll). Default 0:
+	// none, as the apps send none.
 	CoverPollsPerHour float64
 
 	// SwarmMinMembers refreshes a cached swarm when fewer of its members remain in the pool.

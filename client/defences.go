@@ -156,30 +156,54 @@ func (c *Client) scheduleCover() {
 	})
 }
 
+// decoy is the account a client's dummy polls read: a real key pair no one else knows, so the
+// polls are signed and answered exactly as real ones are, and tie to no user.
+type decoy struct {
+	id  identity.ID
+	key [ed25519.PrivateKeySize]byte
+}
+
 // coverPoll sends one dummy poll: a retrieve of the namespaces the client polls, shaped like its
-// real ones (a last hash where the client has one for that namespace), for a random account,
-// signed with a random key, through a path to a random pool node. The destination will mostly
-// answer 421 (the account is not in its swarm) or 401; the answer is ignored, and neither
-// charges a strike. Nothing in it names the client.
+// real ones (a last hash where the client has one for that namespace), for the client's decoy
+// account, to a random member of the decoy's swarm, through the client's paths. The decoy is
+// made at the first dummy poll and its swarm looked up and cached like a contact's, so the
+// answers are a real poll's (200 with no messages) and nothing in the request names the client.
+// The answer is ignored.
 func (c *Client) coverPoll() {
 	r := c.env.Rand()
-	dest, ok := c.rt.pool.pick(r, nil)
-	if !ok {
-		return // no pool yet: the next dummy will try again
-	}
-	var key [ed25519.PrivateKeySize]byte
-	fillRandom(r.Uint64, key[:])
-	nss := c.cfg.Namespaces
-	last := make([]string, len(nss))
-	for k, ns := range nss {
-		if slices.ContainsFunc(c.last, func(e lastHash) bool { return e.ns == ns }) {
-			var h [32]byte
-			fillRandom(r.Uint64, h[:])
-			last[k] = base64.RawStdEncoding.EncodeToString(h[:])
+	if c.decoy == nil {
+		var seed [identity.RecoverySeedSize]byte
+		fillRandom(r.Uint64, seed[:])
+		keys, err := identity.FromSeed(seed[:])
+		if err != nil {
+			return // cannot happen: every recovery seed derives keys
 		}
+		c.env.Work(c.cfg.Suite.Costs().X25519KeyGen)
+		c.decoy = &decoy{id: keys.SessionID()}
+		copy(c.decoy.key[:], keys.Ed25519Private)
 	}
-	rpc, cost := retrieveRequest(c.cfg.Suite, key[:], c.randomID(), nss, last, c.env.Now().UnixMilli(), c.cfg.MaxSize)
-	c.env.Work(cost)
-	c.stats.CoverPolls++
-	c.onionVia(dest, "retrieve", rpc, true, func(onionResult) {})
+	ep := c.epoch
+	c.swarmFor(c.decoy.id, func(e *swarmEntry, f Failure) {
+		if !c.alive(ep) || f != OK {
+			return
+		}
+		t, ok := c.pickMember(e)
+		if !ok {
+			return
+		}
+		r := c.env.Rand()
+		nss := c.cfg.Namespaces
+		last := make([]string, len(nss))
+		for k, ns := range nss {
+			if slices.ContainsFunc(c.last, func(e lastHash) bool { return e.ns == ns }) {
+				var h [32]byte
+				fillRandom(r.Uint64, h[:])
+				last[k] = base64.RawStdEncoding.EncodeToString(h[:])
+			}
+		}
+		rpc, cost := retrieveRequest(c.cfg.Suite, c.decoy.key[:], c.decoy.id, nss, last, c.env.Now().UnixMilli(), c.cfg.MaxSize)
+		c.env.Work(cost)
+		c.stats.CoverPolls++
+		c.onionVia(t, "retrieve", rpc, true, func(onionResult) {})
+	})
 }

@@ -179,6 +179,7 @@ func TestDefencesAct(t *testing.T) {
 				if ev.Cover {
 					cover++
 					assert.Equal(t, "retrieve", ev.Method)
+					assert.Equal(t, 200, ev.Status, "answered as a real poll is")
 				}
 			}
 			assert.Equal(t, n, cover)

@@ -124,7 +124,8 @@ type Clients struct {
 	// skips; "none" (empty) pads nothing, as the apps do.
 	OnionPadding Buckets `mapstructure:"onion_padding" yaml:"onion_padding" json:"onion_padding"`
 	// CoverTraffic is each online client's rate of dummy polls per hour: retrieves shaped like
-	// its real polls, for random accounts at random nodes, through its onion paths. 0: none.
+	// its real polls, for a decoy account at random members of the decoy's swarm, through its
+	// onion paths. 0: none.
 	CoverTraffic float64 `mapstructure:"cover_traffic" yaml:"cover_traffic" json:"cover_traffic"`
 }
 
