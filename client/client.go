@@ -35,6 +35,7 @@ type Stats struct {
 	Received      uint32 // messages decrypted for the first time
 	Duplicates    uint32 // messages seen again (other member, later poll)
 	Polls         uint32 // poll rounds
+	CoverPolls    uint32 // dummy polls sent (Config.CoverPollsPerHour)
 	PollFailures  uint32 // poll rounds in which no member answered
 	OnionRequests uint32
 	OnionFailures uint32
@@ -63,12 +64,14 @@ type Client struct {
 	lastRefresh  int64  // unix ns of the last pool install
 	installed    uint32 // pool size after the last install
 	refreshTimer actor.Timer
+	coverTimer   actor.Timer
 
 	own    swarmEntry
 	swarms []*swarmEntry
 	tick   uint32 // LRU clock of swarms
 
 	outbox []*outgoing
+	decoy  *decoy // the account of dummy polls, made at the first (Config.CoverPollsPerHour)
 	poll   pollState
 	seen   seenSet
 	last   lastHashes
@@ -193,6 +196,7 @@ func (c *Client) GoOffline() {
 	c.epoch++
 	c.poll.timer.Stop()
 	c.refreshTimer.Stop()
+	c.coverTimer.Stop()
 	c.rt.paths = nil
 	c.rt.initial = false // the paths built on coming back are a fresh start, not repairs
 	c.building, c.booting, c.refreshing = false, false, false
@@ -220,6 +224,7 @@ func (c *Client) resume() {
 		c.attemptStore(o)
 	}
 	c.scheduleRefresh()
+	c.scheduleCover()
 }
 
 func (c *Client) alive(ep uint32) bool { return c.online && c.epoch == ep }

@@ -77,6 +77,46 @@ func ParseAgreement(s string) (Agreement, error) {
 	return 0, fmt.Errorf("unknown pool agreement %q: use \"all\" (desktop) or \"two-of-three\" (libsession)", s)
 }
 
+// GuardTest is how a client tests a guard candidate before it trusts it with its paths. The
+// test is a direct request, so the candidate sees the client's address and whatever account the
+// request names.
+type GuardTest uint8
+
+const (
+	// GuardTestDefault is the zero value: the platform's own test (DefaultConfig).
+	GuardTestDefault GuardTest = iota
+	// GuardTestOwnID is a direct get_swarm for the client's own Session ID, as the desktop app
+	// sends: every candidate learns which address owns which ID.
+	GuardTestOwnID
+	// GuardTestRandomID is a direct get_swarm for a random Session ID drawn for each test.
+	GuardTestRandomID
+	// GuardTestPing is a direct "info" request, which names no account (libsession's handshake).
+	GuardTestPing
+)
+
+var guardTestNames = [...]string{GuardTestDefault: "platform", GuardTestOwnID: "own-id", GuardTestRandomID: "random-id", GuardTestPing: "ping"}
+
+func (g GuardTest) String() string {
+	if int(g) < len(guardTestNames) {
+		return guardTestNames[g]
+	}
+	return fmt.Sprintf("GuardTest(%d)", uint8(g))
+}
+
+// ParseGuardTest reads a guard test name as written in scenario files: "own-id", "random-id",
+// "ping", or "platform" (and "") for each platform's own.
+func ParseGuardTest(s string) (GuardTest, error) {
+	if s == "" {
+		return GuardTestDefault, nil
+	}
+	for i, n := range guardTestNames {
+		if strings.EqualFold(s, n) {
+			return GuardTest(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown guard test %q: use own-id, random-id, ping or platform", s)
+}
+
 // Backoff is the delay before the next poll after k consecutive failed polls (k >= 1):
 // Linear: Step * Factor * k; geometric: Step * Factor^k; both capped at Max. A zero Step means
 // no backoff: the normal interval applies.
@@ -186,6 +226,13 @@ type Config struct {
 	GuardTestTimeout time.Duration
 	// GuardTestRounds bounds the rounds of candidate tests of one guard selection. Default 6.
 	GuardTestRounds int
+	// GuardTest is the direct request that tests a guard candidate. Default: the platform's,
+	// which is GuardTestOwnID on all three apps as the simulator models them.
+	GuardTest GuardTest
+	// GuardLifetime retires a guard this long after it was selected (its path goes with it, the
+	// node stays in the pool) and a fresh one is tested in its place; 0 keeps a guard until it
+	// fails, as the apps do.
+	GuardLifetime time.Duration
 	// PathFailures drops a path (and its guard) at this many failures. Default 3.
 	PathFailures int
 	// NodeStrikes drops a node from the pool at this many strikes. Default 3.
@@ -201,6 +248,15 @@ type Config struct {
 	RequestTimeout time.Duration
 	// EncType is the onion layer cipher: "aes-gcm" (desktop) or "xchacha20". Default "aes-gcm".
 	EncType string
+	// OnionPadding pads the destination layer of every onion request up to the next of these
+	// sizes in bytes (ascending), so that paths and observers see a few sizes instead of the
+	// exact request size; see padRPC. Nil, the default, pads nothing (the apps do not pad).
+	OnionPadding []int
+	// CoverPollsPerHour is the mean rate of dummy polls (a Poisson process while online): onion
+	// retrieves shaped like the client's real polls, for a decoy account of the client's own
+	// at a random member of its swarm, whose answers are ignored (see coverPoll). Default 0:
+	// none, as the apps send none.
+	CoverPollsPerHour float64
 
 	// SwarmMinMembers refreshes a cached swarm when fewer of its members remain in the pool.
 	// Default 3.
@@ -240,6 +296,7 @@ func DefaultConfig(p Platform) Config {
 		Hops:             3,
 		GuardTestTimeout: 10 * time.Second,
 		GuardTestRounds:  6,
+		GuardTest:        GuardTestOwnID,
 		PathFailures:     3,
 		NodeStrikes:      3,
 		RequestTimeout:   10 * time.Second,
@@ -276,6 +333,9 @@ func (c Config) withDefaults() (Config, error) {
 	setInt(&c.Hops, d.Hops)
 	setDur(&c.GuardTestTimeout, d.GuardTestTimeout)
 	setInt(&c.GuardTestRounds, d.GuardTestRounds)
+	if c.GuardTest == GuardTestDefault {
+		c.GuardTest = d.GuardTest
+	}
 	setInt(&c.PathFailures, d.PathFailures)
 	setInt(&c.NodeStrikes, d.NodeStrikes)
 	setDur(&c.RequestTimeout, d.RequestTimeout)
@@ -315,6 +375,18 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if len(c.Namespaces) == 0 {
 		errs = append(errs, errors.New("no namespaces to poll: the inbox is namespace 0"))
+	}
+	if c.GuardTest > GuardTestPing {
+		errs = append(errs, fmt.Errorf("GuardTest %d: use GuardTestOwnID, GuardTestRandomID or GuardTestPing", c.GuardTest))
+	}
+	if c.GuardLifetime < 0 || c.PathRotate < 0 {
+		errs = append(errs, fmt.Errorf("GuardLifetime %v, PathRotate %v: must not be negative (0 turns them off)", c.GuardLifetime, c.PathRotate))
+	}
+	if err := CheckPadding(c.OnionPadding); err != nil {
+		errs = append(errs, fmt.Errorf("OnionPadding: %w", err))
+	}
+	if !(c.CoverPollsPerHour >= 0) || c.CoverPollsPerHour > MaxCoverPollsPerHour {
+		errs = append(errs, fmt.Errorf("CoverPollsPerHour %v: must be between 0 and %d", c.CoverPollsPerHour, MaxCoverPollsPerHour))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("client config: %w", err)

@@ -17,11 +17,12 @@ const (
 	CausePathFailures                   // the path failed cfg.PathFailures times
 	CauseLeftPool                       // a pool refresh no longer lists the node
 	CauseNoReplacement                  // a hop was dropped and the pool had no node to replace it
+	CauseGuardLifetime                  // the guard reached Config.GuardLifetime (the node stays in the pool)
 )
 
 var causeNames = [...]string{
 	CauseStrikes: "strikes", CauseNotFound: "next-node-not-found", CausePathFailures: "path-failures",
-	CauseLeftPool: "left-pool", CauseNoReplacement: "no-replacement",
+	CauseLeftPool: "left-pool", CauseNoReplacement: "no-replacement", CauseGuardLifetime: "guard-lifetime",
 }
 
 func (c Cause) String() string {
@@ -127,6 +128,9 @@ type OnionRoundTrip struct {
 	RTT     time.Duration
 	Status  int // the destination's status, or the relay's on a path error; 0 without an answer
 	Failure Failure
+	// Cover marks a dummy poll (Config.CoverPollsPerHour): ground truth only, nothing on the
+	// wire tells it from a real poll.
+	Cover bool
 }
 
 // PathBuilt: a path was built (Rebuild false for the first set of paths).

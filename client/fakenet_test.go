@@ -53,6 +53,7 @@ type fakeNet struct {
 	requests    map[string]int                                              // RPC methods seen at destinations
 	served      map[string]int                                              // times retrieves returned each message, by hash
 	moved       map[storage.Pubkey]int                                      // accounts not in their usual swarm
+	delivered   func(payload []byte)                                        // sees each onion request's RPC at its destination
 }
 
 // newFakeNet builds n nodes in swarms of swarmSize, each node in its own /24, and one seed.
@@ -165,6 +166,9 @@ func (f *fakeNet) onion(guard *fakeNode, body []byte) (actor.Response, bool) {
 			}
 			n, in = next, p.Next
 		case onion.Deliver:
+			if f.delivered != nil {
+				f.delivered(p.Payload)
+			}
 			status, out := f.rpc(n, p.Payload)
 			reply, _, err := onion.SealNodeResponse(f.suite, p.Reply, actor.RandReader(f.rnd), p.Routing.Format,
 				onion.NodeResponse{Status: status, Body: out})
@@ -225,6 +229,8 @@ func (f *fakeNet) handle(n *fakeNode, r storage.Request) (int, []byte) {
 		return 200, storage.AppendBatchResponse(nil, res)
 	case *storage.GetSwarm:
 		return 200, f.swarmInfo(f.swarmOf(r.Pubkey))
+	case *storage.Info:
+		return 200, (&storage.InfoResponse{Timestamp: t, T: t, HF: storage.HF{19, 3}}).Append(nil)
 	case *storage.OxendRequest:
 		return 200, (&storage.OxendResponse{Result: f.nodeStates(true), T: t, HF: storage.HF{19, 3}}).Append(nil)
 	case *storage.Store:

@@ -72,7 +72,7 @@ func (c *Client) buildStep(refetched bool) {
 	c.bootstrap(then(true))
 }
 
-// selectGuards tests shuffled pool nodes with a direct get_swarm, as many at once as guards are
+// selectGuards tests shuffled pool nodes with a direct request (Config.GuardTest), as many at once as guards are
 // missing, for at most GuardTestRounds rounds.
 func (c *Client) selectGuards(done func(Failure)) {
 	ep := c.epoch
@@ -102,6 +102,7 @@ func (c *Client) selectGuards(done func(Failure)) {
 				}
 				if ok && c.rt.guardsNeeded() > 0 && c.rt.pool.contains(g) && !slices.Contains(c.rt.guards, g) {
 					c.rt.guards = append(c.rt.guards, g)
+					c.rt.guardSelected(g, c.env.Now())
 				}
 				pending--
 				if pending == 0 {
@@ -115,8 +116,7 @@ func (c *Client) selectGuards(done func(Failure)) {
 
 func (c *Client) testGuard(g nodeIdx, done func(bool)) {
 	addr := c.rt.dir.addr(g)
-	body := getSwarmRequest(c.id)
-	req := post(addr, storageEndpoint, transport.JSON, body)
+	req := post(addr, storageEndpoint, transport.JSON, c.guardTestRequest())
 	c.env.Call(addr, req, c.cfg.GuardTestTimeout, func(resp actor.Response, err error) {
 		ok := err == nil && resp.Status == 200
 		c.observe(GuardTested{Guard: addr, OK: ok})
@@ -134,7 +134,13 @@ type onionResult struct {
 // onionRequest sends rpc to dest through one of the paths and runs done with the outcome on the
 // client's loop (never when the client went offline meanwhile).
 func (c *Client) onionRequest(dest nodeIdx, method string, rpc []byte, done func(onionResult)) {
+	c.onionVia(dest, method, rpc, false, done)
+}
+
+// onionVia is onionRequest; cover marks a dummy poll in the round-trip event.
+func (c *Client) onionVia(dest nodeIdx, method string, rpc []byte, cover bool, done func(onionResult)) {
 	ep := c.epoch
+	c.rt.retireGuards(c.env.Now())
 	c.withPaths(func(f Failure) {
 		if !c.alive(ep) {
 			return
@@ -144,11 +150,11 @@ func (c *Client) onionRequest(dest nodeIdx, method string, rpc []byte, done func
 			done(onionResult{failure: f})
 			return
 		}
-		c.sendOnion(ep, dest, method, rpc, done)
+		c.sendOnion(ep, dest, method, rpc, cover, done)
 	})
 }
 
-func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, rpc []byte, done func(onionResult)) {
+func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, rpc []byte, cover bool, done func(onionResult)) {
 	r, now := c.env.Rand(), c.env.Now()
 	c.rt.rotate(r, now)
 	k := c.rt.choosePath(r, dest)
@@ -164,6 +170,7 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, rpc []byte, d
 		p.Hops[j] = onion.Node{Ed25519: info.Ed25519, X25519: info.X25519}
 	}
 	di := c.rt.dir.info(dest)
+	rpc = padRPC(rpc, c.cfg.OnionPadding)
 	built, err := onion.BuildToNode(c.cfg.Suite, actor.RandReader(r), p, onion.Node{Ed25519: di.Ed25519, X25519: di.X25519}, rpc)
 	c.env.Work(built.Cost)
 	if err != nil {
@@ -188,7 +195,7 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, rpc []byte, d
 			c.stats.OnionFailures++
 		}
 		c.observe(OnionRoundTrip{Method: method, Guard: guardAddr, Dest: di.Addr, RTT: c.env.Now().Sub(start),
-			Status: res.status, Failure: res.failure})
+			Status: res.status, Failure: res.failure, Cover: cover})
 		c.maybeRefreshPool()
 		done(res)
 	})

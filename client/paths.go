@@ -31,7 +31,8 @@ type router struct {
 	cfg     *Config
 	dir     *Directory
 	pool    pool
-	guards  []nodeIdx // tested guards, kept while the client is offline
+	guards  []nodeIdx    // tested guards, kept while the client is offline
+	since   []guardSince // when each guard was selected; kept only when guards expire
 	paths   []path
 	strikes []strike
 	obs     func(actor.Event)

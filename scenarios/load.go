@@ -158,6 +158,7 @@ func Parse(src []byte, label string, opts LoadOptions) (Scenario, error) {
 		c.ZeroFields = true // a map in the file replaces the default map instead of merging into it
 		c.DecodeHook = mapstructure.ComposeDecodeHookFunc(
 			durationHook,
+			bucketsHook,
 			mapstructure.StringToSliceHookFunc(","),
 		)
 	})
@@ -265,6 +266,42 @@ func durationHook(_, to reflect.Type, data any) (any, error) {
 		return nil, fmt.Errorf("%q is not a duration such as 90s, 20m or 1h30m", text)
 	}
 	return d, nil
+}
+
+var bucketsType = reflect.TypeOf(Buckets(nil))
+
+// bucketsHook reads onion padding sizes: "none" (or nothing) for no padding, a list of sizes
+// in bytes, or the same list as one comma-separated string (--set and the environment).
+func bucketsHook(_, to reflect.Type, data any) (any, error) {
+	if to != bucketsType {
+		return data, nil
+	}
+	var items []any
+	switch d := data.(type) {
+	case nil:
+		return Buckets(nil), nil
+	case string:
+		text := strings.TrimSpace(d)
+		if text == "" || strings.EqualFold(text, "none") {
+			return Buckets(nil), nil
+		}
+		for _, f := range strings.Split(strings.Trim(text, "[]"), ",") {
+			items = append(items, strings.TrimSpace(f))
+		}
+	case []any:
+		items = d
+	default:
+		return nil, fmt.Errorf("%v is not \"none\" or a list of sizes in bytes such as [512, 1024, 4096]", data)
+	}
+	out := make(Buckets, 0, len(items))
+	for _, it := range items {
+		n, err := strconv.Atoi(strings.TrimSpace(fmt.Sprint(it)))
+		if err != nil {
+			return nil, fmt.Errorf("size %q is not a whole number of bytes: write \"none\" or a list such as [512, 1024, 4096]", fmt.Sprint(it))
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // keyKind is what a schema key holds.

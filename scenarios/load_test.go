@@ -92,15 +92,22 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(tc.src), "bad.yaml", tc.opts)
-			require.Error(t, err)
-			var se *Error
-			require.True(t, errors.As(err, &se), "error %v is a scenario Error", err)
-			assert.Equal(t, tc.wantSource, se.Source)
-			assert.Equal(t, tc.wantKey, se.Key)
-			assert.Contains(t, err.Error(), tc.wantIn)
+			assertParseError(t, tc.src, tc.opts, tc.wantSource, tc.wantKey, tc.wantIn)
 		})
 	}
+}
+
+// assertParseError checks that src (as "bad.yaml") with opts is refused with a scenario Error
+// naming source, key and a reason containing in.
+func assertParseError(t *testing.T, src string, opts LoadOptions, source, key, in string) {
+	t.Helper()
+	_, err := Parse([]byte(src), "bad.yaml", opts)
+	require.Error(t, err)
+	var se *Error
+	require.True(t, errors.As(err, &se), "error %v is a scenario Error", err)
+	assert.Equal(t, source, se.Source)
+	assert.Equal(t, key, se.Key)
+	assert.Contains(t, err.Error(), in)
 }
 
 func TestParseAccepts(t *testing.T) {

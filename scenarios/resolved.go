@@ -26,6 +26,9 @@ func toPlain(v reflect.Value) any {
 	if v.Type() == durationType {
 		return v.Interface().(time.Duration).String()
 	}
+	if v.Type() == bucketsType && v.Len() == 0 {
+		return "none"
+	}
 	switch v.Kind() {
 	case reflect.Struct:
 		m := map[string]any{}

@@ -102,7 +102,36 @@ type Clients struct {
 	Platforms map[string]float64 `mapstructure:"platforms" yaml:"platforms" json:"platforms"`
 	// Sessions makes clients go offline and come back.
 	Sessions Sessions `mapstructure:"sessions" yaml:"sessions" json:"sessions"`
+
+	// The defences below default to what the apps do today, so that a run can switch one on
+	// and measure what it buys (leakage) and what it costs (bytes, latency).
+
+	// GuardTest is the direct request that tests a guard candidate, for every client: "own-id"
+	// (get_swarm for the client's own Session ID, as the desktop does), "random-id" (get_swarm
+	// for a random ID), "ping" (an info request naming no account), or "platform" for each
+	// app's own (own-id on all three as the simulator models them).
+	GuardTest string `mapstructure:"guard_test" yaml:"guard_test" json:"guard_test"`
+	// GuardLifetime replaces a guard this long after it was selected; 0 keeps it until it
+	// fails, as the apps do.
+	GuardLifetime time.Duration `mapstructure:"guard_lifetime" yaml:"guard_lifetime" json:"guard_lifetime"`
+	// PathRotation rebuilds the non-guard hops of each path once it is this old; 0 keeps each
+	// app's own (none of the three rotates as the simulator models them).
+	PathRotation time.Duration `mapstructure:"path_rotation" yaml:"path_rotation" json:"path_rotation"`
+	// Paths is the number of onion paths each client keeps (the apps keep 2).
+	Paths int `mapstructure:"paths" yaml:"paths" json:"paths"`
+	// OnionPadding pads the destination layer of every onion request up to the next of these
+	// sizes in bytes (past the largest, to a multiple of it) with JSON whitespace the node
+	// skips; "none" (empty) pads nothing, as the apps do.
+	OnionPadding Buckets `mapstructure:"onion_padding" yaml:"onion_padding" json:"onion_padding"`
+	// CoverTraffic is each online client's rate of dummy polls per hour: retrieves shaped like
+	// its real polls, for a decoy account at random members of the decoy's swarm, through its
+	// onion paths. 0: none.
+	CoverTraffic float64 `mapstructure:"cover_traffic" yaml:"cover_traffic" json:"cover_traffic"`
 }
+
+// Buckets are onion padding sizes in bytes, ascending. A scenario writes them as a list
+// ([512, 1024, 4096]), as "512,1024,4096" (--set and the environment), or as "none".
+type Buckets []int
 
 // Sessions are clients' online/offline periods, exponentially distributed.
 type Sessions struct {
@@ -208,6 +237,8 @@ func Default() Scenario {
 			Count:     200,
 			Regions:   DefaultClientRegions(),
 			Platforms: map[string]float64{"desktop": 0.4, "ios": 0.3, "android": 0.3},
+			GuardTest: "platform",
+			Paths:     2,
 		},
 		Workload: Workload{
 			Graph:           "small-world",

@@ -97,6 +97,7 @@ func (s *Scenario) Validate() error {
 			return nil
 		},
 		func() error { return weights("clients.regions", s.Clients.Regions, region) },
+		func() error { return s.validateDefences() },
 		func() error { return nonNegative("clients.sessions.mean_online", s.Clients.Sessions.MeanOnline) },
 		func() error {
 			if s.Clients.Sessions.MeanOnline > 0 && s.Clients.Sessions.MeanOffline <= 0 {
@@ -172,6 +173,9 @@ func (s *Scenario) minNodes() (least int, why string) {
 			continue
 		}
 		c := client.DefaultConfig(p)
+		if s.Clients.Paths > 0 {
+			c.Paths = s.Clients.Paths
+		}
 		if n := max(swarm.MinSwarmSize, c.Paths*c.Hops, c.PoolMin+1); n > least {
 			least = n
 			why = fmt.Sprintf("a swarm needs %d nodes, a client's %d disjoint onion paths of %d hops need %d (client defaults for %s) and its node pool must hold more than %d",
@@ -179,6 +183,37 @@ func (s *Scenario) minNodes() (least int, why string) {
 		}
 	}
 	return least, why
+}
+
+// validateDefences checks the client options that are defences (Clients.GuardTest and the
+// keys after it).
+func (s *Scenario) validateDefences() error {
+	c := s.Clients
+	if _, err := client.ParseGuardTest(c.GuardTest); err != nil || c.GuardTest == "" {
+		return bad("clients.guard_test", c.GuardTest, "must be \"own-id\", \"random-id\", \"ping\" or \"platform\"")
+	}
+	if err := nonNegative("clients.guard_lifetime", c.GuardLifetime); err != nil {
+		return err
+	}
+	if c.GuardLifetime > 0 && c.GuardLifetime < time.Minute {
+		return bad("clients.guard_lifetime", c.GuardLifetime, "must be 0 (keep guards until they fail) or at least 1m: each new guard costs direct test requests")
+	}
+	if err := nonNegative("clients.path_rotation", c.PathRotation); err != nil {
+		return err
+	}
+	if c.PathRotation > 0 && c.PathRotation < 10*time.Second {
+		return bad("clients.path_rotation", c.PathRotation, "must be 0 (each app's own) or at least 10s")
+	}
+	if c.Paths < 1 || c.Paths > 8 {
+		return bad("clients.paths", c.Paths, "must be between 1 and 8 (the apps keep 2)")
+	}
+	if err := client.CheckPadding(c.OnionPadding); err != nil {
+		return bad("clients.onion_padding", c.OnionPadding, err.Error()+"; or \"none\"")
+	}
+	if !(c.CoverTraffic >= 0) || c.CoverTraffic > client.MaxCoverPollsPerHour {
+		return bad("clients.cover_traffic", c.CoverTraffic, fmt.Sprintf("must be a rate of dummy polls per hour between 0 and %d", client.MaxCoverPollsPerHour))
+	}
+	return nil
 }
 
 func (s *Scenario) validateFaults(region func(string) error) error {

@@ -250,6 +250,21 @@ func (w *world) buildNodes() error {
 	return nil
 }
 
+// applyDefences sets the client options a scenario overrides; what it leaves alone takes the
+// platform's default. The guard test was validated at load.
+func (c Clients) applyDefences(cfg *client.Config) {
+	cfg.GuardTest, _ = client.ParseGuardTest(c.GuardTest)
+	cfg.GuardLifetime = c.GuardLifetime
+	if c.PathRotation > 0 {
+		cfg.PathRotate = c.PathRotation
+	}
+	cfg.Paths = c.Paths
+	if len(c.OnionPadding) > 0 {
+		cfg.OnionPadding = c.OnionPadding
+	}
+	cfg.CoverPollsPerHour = c.CoverTraffic
+}
+
 // platformProfile is the access link of each app: desktops on broadband, phones on 4G.
 func platformProfile(p client.Platform) netem.Profile {
 	if p == client.Desktop {
@@ -286,6 +301,7 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 			return err
 		}
 		cfg := client.Config{Platform: pl, Suite: w.suite, Directory: dir, Seeds: w.seeds}
+		w.sc.Clients.applyDefences(&cfg)
 		c, err := client.New(cfg, keys)
 		if err != nil {
 			return fmt.Errorf("client %s: %w", name, err)

@@ -69,6 +69,11 @@ func BuildToNode(s cryptomode.Suite, rnd io.Reader, p Path, dest Node, rpc []byt
 	return p.wrap(s, rnd, blob, forwardRouting(dest.Ed25519, eph, p.EncType), reply, cost)
 }
 
+// NodeLayerSize is the plaintext size of a node destination's layer that BuildToNode writes
+// for an RPC request of rpcLen bytes: what the destination decrypts, before the cipher's
+// overhead. Clients that pad requests to fixed sizes pad this size.
+func NodeLayerSize(rpcLen int) int { return 4 + rpcLen + len(deliverJSON) }
+
 // BuildToServer builds a v4 onion request req to server dest over path p: the innermost layer is
 // the bencoded request encrypted to the server, and the last hop is told to POST it there.
 func BuildToServer(s cryptomode.Suite, rnd io.Reader, p Path, dest Server, req V4Request) (Built, error) {
