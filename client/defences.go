@@ -182,11 +182,7 @@ func (c *Client) coverPoll() {
 		c.decoy = &decoy{id: keys.SessionID()}
 		copy(c.decoy.key[:], keys.Ed25519Private)
 	}
-	ep := c.epoch
-	c.swarmFor(c.decoy.id, func(e *swarmEntry, f Failure) {
-		if !c.alive(ep) || f != OK {
-			return
-		}
+	c.swarmFor(c.decoy.id, func(Failure) {}, func(e *swarmEntry) {
 		t, ok := c.pickMember(e)
 		if !ok {
 			return

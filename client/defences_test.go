@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/actor/actortest"
 	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/sessionsim/sessionsim/protocol/storage"
 )
@@ -16,7 +17,7 @@ import (
 // defenceRun is what one run of TestDefencesAct saw: alice and bob both run the option under
 // test; alice sends bob one message after ten seconds.
 type defenceRun struct {
-	w          *world
+	drv        *actortest.Driver
 	alice, bob *Client
 	aliceAddr  actor.Addr
 	direct     []storage.Request // alice's direct requests to service nodes (guard tests)
@@ -28,11 +29,11 @@ type defenceRun struct {
 
 func runDefence(t *testing.T, mod func(*Config), d time.Duration) *defenceRun {
 	t.Helper()
-	w := newWorld()
-	f := newFakeNet(t, w, 40, 8)
-	r := &defenceRun{w: w, guardSizes: map[int]int{}, polls: map[bool][]int{}}
-	fake := w.serve
-	w.serve = func(from, to actor.Addr, req actor.Request) (actor.Response, bool) {
+	drv := newDriver()
+	f := newFakeNet(t, drv, 40, 8)
+	r := &defenceRun{drv: drv, guardSizes: map[int]int{}, polls: map[bool][]int{}}
+	fake := drv.Serve
+	drv.Serve = func(from, to actor.Addr, req actor.Request) (actor.Response, bool) {
 		switch {
 		case req.Method == storageEndpoint && from == r.aliceAddr:
 			parsed, err := storage.ParseRequest(bodyBytes(req.Body))
@@ -62,20 +63,20 @@ func runDefence(t *testing.T, mod func(*Config), d time.Duration) *defenceRun {
 		}
 	}
 	// Start only asks the seeds, so alice's address is known before her first guard test.
-	var ea *env
-	r.alice, ea = newTestClient(t, w, f, "alice", Desktop, mod)
-	r.aliceAddr = ea.self
-	r.bob, _ = newTestClient(t, w, f, "bob", Desktop, mod)
-	w.runFor(10 * time.Second)
-	ea.do(func() { r.alice.Send(r.bob.ID(), 300) })
-	w.runFor(d - 10*time.Second)
+	var ea *actortest.Env
+	r.alice, ea = newTestClient(t, drv, f, "alice", Desktop, mod)
+	r.aliceAddr = ea.Self()
+	r.bob, _ = newTestClient(t, drv, f, "bob", Desktop, mod)
+	drv.RunFor(10 * time.Second)
+	ea.Do(func() { r.alice.Send(r.bob.ID(), 300) })
+	drv.RunFor(d - 10*time.Second)
 	return r
 }
 
 // rebuilds counts alice's and bob's path rebuilds (PathBuilt with Rebuild set).
 func (r *defenceRun) rebuilds() int {
 	n := 0
-	for _, b := range eventsOf[PathBuilt](r.w) {
+	for _, b := range actortest.EventsOf[PathBuilt](r.drv.Events) {
 		if b.Rebuild {
 			n++
 		}
@@ -85,7 +86,7 @@ func (r *defenceRun) rebuilds() int {
 
 func (r *defenceRun) dropped(c Cause) int {
 	n := 0
-	for _, d := range eventsOf[PathDropped](r.w) {
+	for _, d := range actortest.EventsOf[PathDropped](r.drv.Events) {
 		if d.Cause == c {
 			n++
 		}
@@ -137,7 +138,7 @@ func TestDefencesAct(t *testing.T) {
 			// Two clients, two guards each, retired at 30, 60 and 90 minutes.
 			assert.Equal(t, 2*2*3, r.dropped(CauseGuardLifetime))
 			ok := 0
-			for _, g := range eventsOf[GuardTested](r.w) {
+			for _, g := range actortest.EventsOf[GuardTested](r.drv.Events) {
 				if g.OK {
 					ok++
 				}
@@ -175,7 +176,7 @@ func TestDefencesAct(t *testing.T) {
 			assert.InDelta(t, 2*120, n, 3*22, "two clients, Poisson counts (sd about 15)")
 			assert.Equal(t, n, r.foreign, "every dummy reaches a node and names an account no client owns")
 			cover := 0
-			for _, ev := range eventsOf[OnionRoundTrip](r.w) {
+			for _, ev := range actortest.EventsOf[OnionRoundTrip](r.drv.Events) {
 				if ev.Cover {
 					cover++
 					assert.Equal(t, "retrieve", ev.Method)
