@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -31,6 +32,7 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"f1":        func(f float64) string { return fmt.Sprintf("%.1f", f) },
 	"ms":        readableMs,
 	"f2":        func(f float64) string { return fmt.Sprintf("%.2f", f) },
+	"value":     func(f *float64) string { return strconv.FormatFloat(*f, 'g', -1, 64) },
 }).Parse(reportTemplate))
 
 // reportData is what the template sees.

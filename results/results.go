@@ -21,6 +21,9 @@ const (
 	ScenarioFile = "scenario.yaml"
 	RunFile      = "run.json"
 	ReportFile   = "report.html"
+	// JUnitFile holds the verdicts of a scenario's checks for CI systems; written only when the
+	// scenario has checks.
+	JUnitFile = "junit.xml"
 	// IncompleteMarker exists while a run is writing its directory, and stays if it failed, so
 	// a half-written directory never looks complete.
 	IncompleteMarker = "INCOMPLETE"
@@ -61,7 +64,37 @@ type Summary struct {
 	Network     NetworkInfo `json:"network"`
 	Engine      Engine      `json:"engine"`
 	// Garbage counts malformed or undecryptable data clients received, by kind.
-	Garbage map[string]uint64 `json:"garbage,omitempty"`
+	Garbage map[string]uint64 `json:"garbage,omitempty" figure:"counts"`
+
+	// Checks are the verdicts of the scenario's checks, in its order; absent when it has none.
+	// (The `figure` tags tell scenarios/checks what a check may name: "-" nothing here, "counts"
+	// a map of counts where a key the run never saw reads 0.)
+	Checks []CheckResult `json:"checks,omitempty" figure:"-"`
+}
+
+// CheckResult is the verdict of one check on this summary.
+type CheckResult struct {
+	// Check is the check as written, e.g. "delivery_ratio >= 0.999".
+	Check string `json:"check"`
+	// Figure is the summary path the check reads.
+	Figure string `json:"figure"`
+	// Value is the measured figure; null when the run has no such figure (a platform it did
+	// not run) or the figure is null.
+	Value  *float64 `json:"value"`
+	Passed bool     `json:"passed"`
+	// Reason says why a check failed: the measured value, or why there was none.
+	Reason string `json:"reason,omitempty"`
+}
+
+// ChecksFailed counts the checks that did not pass.
+func ChecksFailed(cs []CheckResult) int {
+	n := 0
+	for _, c := range cs {
+		if !c.Passed {
+			n++
+		}
+	}
+	return n
 }
 
 // Messages counts 1:1 messages by outcome. Delivered + Lost + Pending + Undeliverable +
@@ -73,7 +106,7 @@ type Messages struct {
 	// Lost: not delivered although the recipient was online after the message was stored, or
 	// never stored at all; LostByCause explains each.
 	Lost        uint64            `json:"lost"`
-	LostByCause map[string]uint64 `json:"lost_by_cause,omitempty"`
+	LostByCause map[string]uint64 `json:"lost_by_cause,omitempty" figure:"counts"`
 	// Pending: the recipient has not been online since the message was sent; left out of the
 	// delivery ratio.
 	Pending uint64 `json:"pending"`
@@ -120,7 +153,7 @@ type Replication struct {
 type Paths struct {
 	Built        uint64            `json:"built"`
 	Rebuilds     uint64            `json:"rebuilds"`
-	DroppedCause map[string]uint64 `json:"dropped_by_cause,omitempty"`
+	DroppedCause map[string]uint64 `json:"dropped_by_cause,omitempty" figure:"counts"`
 }
 
 // Traffic is bytes moved on the simulated wire.

@@ -88,6 +88,11 @@ func TestParseErrors(t *testing.T) {
 		{"no clients", "name: t\nclients: {count: 0}\n", LoadOptions{}, "bad.yaml:2", "clients.count", "at least 1"},
 		{"default value in conflict", "name: t\nclients: {count: 5}\n", LoadOptions{}, "default", "workload.contacts", "less than clients.count (5)"},
 		{"too big for the machine", "name: t\n", LoadOptions{Sets: []string{"nodes.count=100000"}, MachineMemory: 1 << 30}, "--set", "nodes.count", "estimated 1.1 GiB"},
+		{"check on no figure", "name: t\nchecks:\n  - delivery_ratio >= 0.9\n  - onion_rtt_ms.p95 <= 2000\n", LoadOptions{}, "bad.yaml:4", "checks[1]", `closest: onion_rtt_ms.p90, onion_rtt_ms.p99`},
+		{"check with a bad operator", "name: t\nchecks: [\"delivery_ratio > 0.9\"]\n", LoadOptions{}, "bad.yaml:2", "checks[0]", `operator ">"`},
+		{"check with a bad value", "name: t\n", LoadOptions{Sets: []string{"checks=delivery_ratio >= most"}}, "--set", "checks[0]", `value "most" is not a number`},
+		{"check between backwards", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_CHECKS=replication.min_copies between 7 and 5"}}, "SESSIONSIM_CHECKS", "checks[0]", "lower one first"},
+		{"check that is not a string", "name: t\nchecks:\n  - {delivery_ratio: 1}\n", LoadOptions{}, "bad.yaml:3", "checks[0]", "bad value"},
 		{"clients too many for the machine", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_CLIENTS_COUNT=1000000"}, MachineMemory: 2 << 30}, "SESSIONSIM_CLIENTS_COUNT", "clients.count", "more than this machine's 2.0 GiB"},
 	}
 	for _, tc := range cases {
@@ -126,6 +131,8 @@ func TestParseAccepts(t *testing.T) {
 			func(t *testing.T, s Scenario) {
 				assert.Equal(t, "ten nodes [overridden: SESSIONSIM_SEED=4, --set nodes.count=30]", s.Description)
 			}},
+		{"checks", "name: t\nchecks:\n  - delivery_ratio >= 0.999\n  - onion_rtt_ms_by_platform.ios.p50 between 1 and 900\n", LoadOptions{},
+			func(t *testing.T, s Scenario) { assert.Len(t, s.Checks, 2) }},
 		{"description set by --set is the user's own", "name: t\ndescription: ten nodes\n", LoadOptions{Sets: []string{"description=mine", "seed=3"}},
 			func(t *testing.T, s Scenario) { assert.Equal(t, "mine", s.Description) }},
 	}
@@ -155,8 +162,12 @@ func TestLoadFileAndMissing(t *testing.T) {
 func TestResolvedYAMLRoundTrips(t *testing.T) {
 	s, err := Load("default", LoadOptions{})
 	require.NoError(t, err)
-	s.Faults = []Fault{{At: time.Minute, Kind: "crash", Count: 2, Regions: []string{}}}
 	b, err := s.YAML()
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "checks", "a scenario without checks resolves as it did before checks existed")
+	s.Faults = []Fault{{At: time.Minute, Kind: "crash", Count: 2, Regions: []string{}}}
+	s.Checks = []string{"delivery_ratio >= 0.999", "replication.min_copies between 5 and 10"}
+	b, err = s.YAML()
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "duration: 20m0s")
 	again, err := Parse(b, "resolved", LoadOptions{})

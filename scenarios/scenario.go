@@ -37,6 +37,10 @@ type Scenario struct {
 	Clients  Clients  `mapstructure:"clients" yaml:"clients" json:"clients"`
 	Workload Workload `mapstructure:"workload" yaml:"workload" json:"workload"`
 	Faults   []Fault  `mapstructure:"faults" yaml:"faults" json:"faults"`
+	// Checks are assertions on the run's summary figures, such as "delivery_ratio >= 0.999"
+	// (syntax: package scenarios/checks); a run with a failing check exits 3. Left out of the
+	// resolved scenario when empty.
+	Checks []string `mapstructure:"checks" yaml:"checks,omitempty" json:"checks,omitempty"`
 }
 
 // Network is the link model.

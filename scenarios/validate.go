@@ -10,6 +10,7 @@ import (
 	"github.com/sessionsim/sessionsim/client"
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
+	"github.com/sessionsim/sessionsim/scenarios/checks"
 )
 
 // Validate checks every value for range and consistency; the first problem is returned as an
@@ -142,6 +143,7 @@ func (s *Scenario) Validate() error {
 			return fraction("workload.unknown_recipient_share", s.Workload.UnknownRecipientShare, 0, 1)
 		},
 		func() error { return s.validateFaults(region) },
+		s.validateChecks,
 	}
 	for _, c := range checks {
 		if err := c(); err != nil {
@@ -267,6 +269,16 @@ func (s *Scenario) validateFaults(region func(string) error) error {
 
 		default:
 			return bad(key("kind"), f.Kind, "must be \"crash\", \"partition\", \"degrade\" or \"offline\"")
+		}
+	}
+	return nil
+}
+
+// validateChecks refuses a check that does not parse or names no figure of the summary.
+func (s *Scenario) validateChecks() error {
+	for i, text := range s.Checks {
+		if _, err := checks.Parse(text); err != nil {
+			return bad(fmt.Sprintf("checks[%d]", i), text, err.Error())
 		}
 	}
 	return nil

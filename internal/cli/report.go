@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,7 +19,9 @@ func newReportCmd() *cobra.Command {
 		Use:   "report DIR",
 		Short: "Print the summary of a results directory and rebuild its report.html",
 		Long: `Read a results directory written by "sessionsim run", print its summary in words, and
-write report.html again from summary.json, run.json and scenario.yaml (nothing is re-run).`,
+write report.html again from summary.json, run.json and scenario.yaml (nothing is re-run). The
+checks of the run, when its scenario had any, are listed with their verdicts; the exit code is
+0 whatever they say (sessionsim check gives a verdict).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
@@ -28,13 +29,9 @@ write report.html again from summary.json, run.json and scenario.yaml (nothing i
 			if err != nil {
 				return usageError(err)
 			}
-			var run *results.Run
-			if b, err := os.ReadFile(filepath.Join(dir, results.RunFile)); err == nil {
-				var r results.Run
-				if err := json.Unmarshal(b, &r); err != nil {
-					return usageError(fmt.Errorf("%s: %w", filepath.Join(dir, results.RunFile), err))
-				}
-				run = &r
+			run, err := readRun(dir)
+			if err != nil {
+				return usageError(err)
 			}
 			scenarioYAML, _ := os.ReadFile(filepath.Join(dir, results.ScenarioFile))
 			var html bytes.Buffer

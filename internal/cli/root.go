@@ -19,6 +19,7 @@ const (
 	exitOK      = 0
 	exitFailure = 1 // the run failed or was interrupted, or the data did not check out (a tampered ciphertext)
 	exitUsage   = 2 // the input was wrong: a bad flag or argument, an unknown command, an invalid scenario
+	exitChecks  = 3 // the run (or the results checked) failed one of its checks
 )
 
 // exitError carries the exit code a failure should end the process with.
@@ -46,10 +47,13 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Simulate the Session messenger network and measure delivery, replication and privacy.
 
 Exit codes:
-  0  success
+  0  success: every check passed
   1  the run failed or was interrupted (Ctrl-C), or a tool's data did not check out
   2  bad input or usage: an unknown command or flag, a malformed argument, or a scenario
-     refused at load (the message names the key, the value and where it was set)`,
+     refused at load (the message names the key, the value and where it was set), a
+     malformed check or one naming a figure summary.json does not have
+  3  checks failed: the run finished, or the results directory was read, and at least
+     one of its checks did not hold`,
 		Version:       Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -23,6 +23,7 @@ import (
 	"github.com/sessionsim/sessionsim/reports"
 	"github.com/sessionsim/sessionsim/results"
 	"github.com/sessionsim/sessionsim/scenarios"
+	"github.com/sessionsim/sessionsim/scenarios/checks"
 )
 
 func init() { registerCommand(newRunCmd) }
@@ -49,6 +50,12 @@ Scenario keys can be overridden by SESSIONSIM_* environment variables (SESSIONSI
 and by --set key=value, which wins. An unknown key or a bad value, a network too small to
 deliver or a world too large for this machine's memory is an error (exit code 2) naming the key,
 the value and where it was set; no results directory is written then.
+
+A scenario's checks (its "checks:" list, e.g. "delivery_ratio >= 0.999") are evaluated on the
+summary when the run ends: each is printed with its measured value and verdict, recorded in
+summary.json and written to junit.xml in the results directory; any failing check makes the
+exit code 3. A malformed check, or one naming a figure summary.json does not have, is refused
+at load like any other bad key (exit code 2).
 
 Ctrl-C stops the run at the next virtual second: what was measured until then is printed and
 written (summary.json, run.json), and the directory keeps its INCOMPLETE marker (exit code 1).`,
@@ -89,6 +96,10 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 	}
 	memory := machineMemory()
 	sc, err := scenarios.Load(name, scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: memory})
+	if err != nil {
+		return usageError(err)
+	}
+	cs, err := checks.ParseAll(sc.Checks) // validated by Load: this only keeps them parsed
 	if err != nil {
 		return usageError(err)
 	}
@@ -144,16 +155,33 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 	if interrupted {
 		return keepInterrupted(stdout, dir, summary, run, sc)
 	}
+	if len(cs) > 0 {
+		summary.Checks = checks.Evaluate(cs, summary)
+	}
 	if err := writeResults(dir, summary, run, scenarioYAML); err != nil {
 		return err
 	}
 	if f.quiet {
 		fmt.Fprintln(stdout, dir)
+	} else {
+		reports.WriteText(stdout, summary, &run)
+		fmt.Fprintf(stdout, "\nResults in %s (report: %s)\n", dir, filepath.Join(dir, results.ReportFile))
+	}
+	return checksVerdict(summary.Checks, filepath.Join(dir, results.JUnitFile))
+}
+
+// checksVerdict is the error that ends a command whose checks failed (exit code 3), or nil
+// when they all passed or there were none. junit names where the verdicts were written.
+func checksVerdict(cs []results.CheckResult, junit string) error {
+	failed := results.ChecksFailed(cs)
+	if failed == 0 {
 		return nil
 	}
-	reports.WriteText(stdout, summary, &run)
-	fmt.Fprintf(stdout, "\nResults in %s (report: %s)\n", dir, filepath.Join(dir, results.ReportFile))
-	return nil
+	where := ""
+	if junit != "" {
+		where = " (verdicts in " + junit + ")"
+	}
+	return &exitError{code: exitChecks, err: fmt.Errorf("%d of %d checks failed%s", failed, len(cs), where)}
 }
 
 // keepInterrupted writes what an interrupted run measured, leaves the directory marked
@@ -215,6 +243,11 @@ func writeResults(dir string, s results.Summary, run results.Run, scenarioYAML [
 	if err := results.WriteJSON(dir, results.RunFile, run); err != nil {
 		return err
 	}
+	if len(s.Checks) > 0 {
+		if err := writeJUnit(dir, results.JUnitFile, s, &run); err != nil {
+			return err
+		}
+	}
 	var html bytes.Buffer
 	if err := reports.WriteHTML(&html, s, &run, scenarioYAML); err != nil {
 		return fmt.Errorf("writing report: %w", err)
@@ -226,6 +259,15 @@ func writeResults(dir string, s results.Summary, run results.Run, scenarioYAML [
 		return err
 	}
 	return nil
+}
+
+// writeJUnit writes the summary's checks as JUnit XML to dir/name.
+func writeJUnit(dir, name string, s results.Summary, run *results.Run) error {
+	var b bytes.Buffer
+	if err := reports.WriteJUnit(&b, s, run); err != nil {
+		return err
+	}
+	return results.WriteFile(dir, name, b.Bytes())
 }
 
 // buildCommit is the VCS revision the binary was built from (see commitOf); "" when the build

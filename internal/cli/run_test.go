@@ -126,7 +126,7 @@ func TestToolDataErrorExitsOne(t *testing.T) {
 func TestHelpDocumentsExitCodes(t *testing.T) {
 	code, stdout, _ := runCLI("--help")
 	require.Equal(t, exitOK, code)
-	for _, want := range []string{"Exit codes:", "0  success", "1  the run failed", "2  bad input or usage"} {
+	for _, want := range []string{"Exit codes:", "0  success", "1  the run failed", "2  bad input or usage", "3  checks failed"} {
 		assert.Contains(t, stdout, want)
 	}
 }
