@@ -79,21 +79,30 @@ func (c *Client) selectGuards(done func(Failure)) {
 	cands := slices.DeleteFunc(c.rt.pool.shuffled(c.env.Rand()), func(i nodeIdx) bool {
 		return slices.Contains(c.rt.guards, i)
 	})
-	round := 0
+	round, tested := 0, 0
+	finish := func(f Failure) {
+		sel := GuardSelection{Tested: tested, Failure: f}
+		for _, g := range c.rt.guards {
+			sel.Guards = append(sel.Guards, c.rt.dir.addr(g))
+		}
+		c.observe(sel)
+		done(f)
+	}
 	var next func()
 	next = func() {
 		need := c.rt.guardsNeeded()
 		if need == 0 {
-			done(OK)
+			finish(OK)
 			return
 		}
 		if round >= c.cfg.GuardTestRounds || len(cands) == 0 {
-			done(FailNoPath)
+			finish(FailNoPath)
 			return
 		}
 		round++
 		batch := cands[:min(need, len(cands))]
 		cands = cands[len(batch):]
+		tested += len(batch)
 		pending := len(batch)
 		for _, g := range batch {
 			c.testGuard(g, func(ok bool) {
@@ -119,7 +128,7 @@ func (c *Client) testGuard(g nodeIdx, done func(bool)) {
 	req := post(addr, storageEndpoint, transport.JSON, body)
 	c.env.Call(addr, req, c.cfg.GuardTestTimeout, func(resp actor.Response, err error) {
 		ok := err == nil && resp.Status == 200
-		c.observe(GuardTested{Guard: addr, OK: ok})
+		c.observe(GuardTested{Guard: addr, OK: ok, Account: c.id})
 		done(ok)
 	})
 }
@@ -132,8 +141,9 @@ type onionResult struct {
 }
 
 // onionRequest sends rpc to dest through one of the paths and runs done with the outcome on the
-// client's loop (never when the client went offline meanwhile).
-func (c *Client) onionRequest(dest nodeIdx, method string, rpc []byte, done func(onionResult)) {
+// client's loop (never when the client went offline meanwhile). account is the Session ID the
+// request is for (zero when it names none), for the OnionRoundTrip event only.
+func (c *Client) onionRequest(dest nodeIdx, method string, account identity.ID, rpc []byte, done func(onionResult)) {
 	ep := c.epoch
 	c.withPaths(func(f Failure) {
 		if !c.alive(ep) {
@@ -144,11 +154,11 @@ func (c *Client) onionRequest(dest nodeIdx, method string, rpc []byte, done func
 			done(onionResult{failure: f})
 			return
 		}
-		c.sendOnion(ep, dest, method, rpc, done)
+		c.sendOnion(ep, dest, method, account, rpc, done)
 	})
 }
 
-func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, rpc []byte, done func(onionResult)) {
+func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, account identity.ID, rpc []byte, done func(onionResult)) {
 	r, now := c.env.Rand(), c.env.Now()
 	c.rt.rotate(r, now)
 	k := c.rt.choosePath(r, dest)
@@ -175,6 +185,11 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, rpc []byte, d
 	}
 	guard := c.rt.paths[k].hops[0]
 	guardAddr := c.rt.dir.addr(guard)
+	// The path as sent: a rotation while the request is out must not change what it recorded.
+	hops := make([]actor.Addr, len(c.rt.paths[k].hops))
+	for j, h := range c.rt.paths[k].hops {
+		hops[j] = c.rt.dir.addr(h)
+	}
 	start := c.env.Now()
 	c.stats.OnionRequests++
 	req := post(guardAddr, onion.GuardEndpoint, transport.Binary, built.Body)
@@ -188,7 +203,7 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, rpc []byte, d
 			c.stats.OnionFailures++
 		}
 		c.observe(OnionRoundTrip{Method: method, Guard: guardAddr, Dest: di.Addr, RTT: c.env.Now().Sub(start),
-			Status: res.status, Failure: res.failure})
+			Status: res.status, Failure: res.failure, Path: hops, Account: account, Size: req.Size})
 		c.maybeRefreshPool()
 		done(res)
 	})
