@@ -62,6 +62,8 @@ type Summary struct {
 	Engine      Engine      `json:"engine"`
 	// Garbage counts malformed or undecryptable data clients received, by kind.
 	Garbage map[string]uint64 `json:"garbage,omitempty"`
+	// Leakage is what the scenario's adversaries learnt; absent without a leakage section.
+	Leakage *Leakage `json:"leakage,omitempty"`
 }
 
 // Messages counts 1:1 messages by outcome. Delivered + Lost + Pending + Undeliverable +
