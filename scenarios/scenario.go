@@ -37,6 +37,8 @@ type Scenario struct {
 	Clients  Clients  `mapstructure:"clients" yaml:"clients" json:"clients"`
 	Workload Workload `mapstructure:"workload" yaml:"workload" json:"workload"`
 	Faults   []Fault  `mapstructure:"faults" yaml:"faults" json:"faults"`
+	// Leakage measures what adversaries learn; without adversaries nothing is recorded.
+	Leakage Leakage `mapstructure:"leakage" yaml:"leakage,omitempty" json:"leakage,omitzero"`
 }
 
 // Network is the link model.

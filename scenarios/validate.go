@@ -141,6 +141,7 @@ func (s *Scenario) Validate() error {
 			return fraction("workload.unknown_recipient_share", s.Workload.UnknownRecipientShare, 0, 1)
 		},
 		func() error { return s.validateFaults(region) },
+		func() error { return s.validateLeakage(region) },
 	}
 	for _, c := range checks {
 		if err := c(); err != nil {
