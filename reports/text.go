@@ -61,6 +61,10 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	if len(s.Garbage) > 0 {
 		p("  garbage received by clients: %s", counts(s.Garbage))
 	}
+	if s.Leakage != nil {
+		p("")
+		writeLeakage(p, s.Leakage)
+	}
 }
 
 // latencies prints percentiles of a latency in milliseconds, each in the unit a reader would use.
