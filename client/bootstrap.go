@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/transport"
 )
 
@@ -161,7 +162,7 @@ func (c *Client) refreshTry(try int) {
 	pending, failed := asked, false
 	rpc := getServiceNodesRequest()
 	for k, t := range targets {
-		c.onionRequest(t, "oxend_request", rpc, func(res onionResult) {
+		c.onionRequest(t, "oxend_request", identity.ID{}, rpc, func(res onionResult) {
 			pending--
 			if res.failure == OK {
 				l, err := c.serviceNodes(res.body)

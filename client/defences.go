@@ -70,15 +70,17 @@ func padRPC(rpc []byte, buckets []int) []byte {
 	return out
 }
 
-// guardTestRequest is the body of the direct request that tests a guard candidate.
-func (c *Client) guardTestRequest() []byte {
+// guardTestRequest is the body of the direct request that tests a guard candidate, and the
+// Session ID it names (zero for a ping), for the GuardTested event.
+func (c *Client) guardTestRequest() (body []byte, named identity.ID) {
 	switch c.cfg.GuardTest {
 	case GuardTestRandomID:
-		return getSwarmRequest(c.randomID())
+		id := c.randomID()
+		return getSwarmRequest(id), id
 	case GuardTestPing:
-		return storage.EncodeRequest(&storage.Info{})
+		return storage.EncodeRequest(&storage.Info{}), identity.ID{}
 	}
-	return getSwarmRequest(c.id)
+	return getSwarmRequest(c.id), c.id
 }
 
 // randomID draws a Session ID no one owns (a random 32-byte key is a curve point's encoding
@@ -200,6 +202,6 @@ func (c *Client) coverPoll() {
 		rpc, cost := retrieveRequest(c.cfg.Suite, c.decoy.key[:], c.decoy.id, nss, last, c.env.Now().UnixMilli(), c.cfg.MaxSize)
 		c.env.Work(cost)
 		c.stats.CoverPolls++
-		c.onionVia(t, "retrieve", rpc, true, func(onionResult) {})
+		c.onionVia(t, "retrieve", c.decoy.id, rpc, true, func(onionResult) {})
 	})
 }

@@ -121,6 +121,7 @@ type MessageReceived struct {
 }
 
 // OnionRoundTrip: one onion request, from the guard call to the decrypted answer (or failure).
+// It is observed when the answer (or the failure) arrives: the request left RTT earlier.
 type OnionRoundTrip struct {
 	Method  string // the RPC method at the destination
 	Guard   actor.Addr
@@ -131,6 +132,13 @@ type OnionRoundTrip struct {
 	// Cover marks a dummy poll (Config.CoverPollsPerHour): ground truth only, nothing on the
 	// wire tells it from a real poll.
 	Cover bool
+	// Path is every hop, guard first, as the request was sent; Account the Session ID the
+	// request is for (the recipient of a store, the client itself for its polls, the owner of
+	// a swarm looked up; zero when it names none); Size the request's wire size at the guard.
+	// They are ground truth for leakage measurement.
+	Path    []actor.Addr
+	Account identity.ID
+	Size    int
 }
 
 // PathBuilt: a path was built (Rebuild false for the first set of paths).
@@ -140,6 +148,8 @@ type PathBuilt struct {
 	Hops         int
 	Rebuild      bool
 	Rebuilds     uint32 // paths rebuilt by this client so far
+	// Path is every hop of the new path, guard first (a rotation keeps the guard).
+	Path []actor.Addr
 }
 
 // PathDropped: a path and its guard were given up.
@@ -186,10 +196,21 @@ type SwarmLookup struct {
 	Failure Failure
 }
 
-// GuardTested: a guard candidate answered the direct get_swarm test (or not).
+// GuardTested: a guard candidate answered the direct get_swarm test (or not). Account is the
+// Session ID the test named (the client's own: the candidate learns it with the client's
+// address), zero for a test that names none.
 type GuardTested struct {
-	Guard actor.Addr
-	OK    bool
+	Guard   actor.Addr
+	OK      bool
+	Account identity.ID
+}
+
+// GuardSelection: one guard selection finished: Tested candidates were tried (in rounds of as
+// many as guards were missing) and Guards are the client's guards afterwards.
+type GuardSelection struct {
+	Tested  int
+	Guards  []actor.Addr
+	Failure Failure
 }
 
 // GarbageReceived: the first garbage of a kind this client saw (later ones are only counted; see
@@ -208,4 +229,5 @@ func (NodeDropped) EventName() string     { return "client.node_dropped" }
 func (PoolRefreshed) EventName() string   { return "client.pool_refreshed" }
 func (SwarmLookup) EventName() string     { return "client.swarm_lookup" }
 func (GuardTested) EventName() string     { return "client.guard_tested" }
+func (GuardSelection) EventName() string  { return "client.guard_selection" }
 func (GarbageReceived) EventName() string { return "client.garbage" }

@@ -79,21 +79,30 @@ func (c *Client) selectGuards(done func(Failure)) {
 	cands := slices.DeleteFunc(c.rt.pool.shuffled(c.env.Rand()), func(i nodeIdx) bool {
 		return slices.Contains(c.rt.guards, i)
 	})
-	round := 0
+	round, tested := 0, 0
+	finish := func(f Failure) {
+		sel := GuardSelection{Tested: tested, Failure: f}
+		for _, g := range c.rt.guards {
+			sel.Guards = append(sel.Guards, c.rt.dir.addr(g))
+		}
+		c.observe(sel)
+		done(f)
+	}
 	var next func()
 	next = func() {
 		need := c.rt.guardsNeeded()
 		if need == 0 {
-			done(OK)
+			finish(OK)
 			return
 		}
 		if round >= c.cfg.GuardTestRounds || len(cands) == 0 {
-			done(FailNoPath)
+			finish(FailNoPath)
 			return
 		}
 		round++
 		batch := cands[:min(need, len(cands))]
 		cands = cands[len(batch):]
+		tested += len(batch)
 		pending := len(batch)
 		for _, g := range batch {
 			c.testGuard(g, func(ok bool) {
@@ -116,10 +125,11 @@ func (c *Client) selectGuards(done func(Failure)) {
 
 func (c *Client) testGuard(g nodeIdx, done func(bool)) {
 	addr := c.rt.dir.addr(g)
-	req := post(addr, storageEndpoint, transport.JSON, c.guardTestRequest())
+	body, named := c.guardTestRequest()
+	req := post(addr, storageEndpoint, transport.JSON, body)
 	c.env.Call(addr, req, c.cfg.GuardTestTimeout, func(resp actor.Response, err error) {
 		ok := err == nil && resp.Status == 200
-		c.observe(GuardTested{Guard: addr, OK: ok})
+		c.observe(GuardTested{Guard: addr, OK: ok, Account: named})
 		done(ok)
 	})
 }
@@ -132,13 +142,14 @@ type onionResult struct {
 }
 
 // onionRequest sends rpc to dest through one of the paths and runs done with the outcome on the
-// client's loop (never when the client went offline meanwhile).
-func (c *Client) onionRequest(dest nodeIdx, method string, rpc []byte, done func(onionResult)) {
-	c.onionVia(dest, method, rpc, false, done)
+// client's loop (never when the client went offline meanwhile). account is the Session ID the
+// request is for (zero when it names none), for the OnionRoundTrip event only.
+func (c *Client) onionRequest(dest nodeIdx, method string, account identity.ID, rpc []byte, done func(onionResult)) {
+	c.onionVia(dest, method, account, rpc, false, done)
 }
 
 // onionVia is onionRequest; cover marks a dummy poll in the round-trip event.
-func (c *Client) onionVia(dest nodeIdx, method string, rpc []byte, cover bool, done func(onionResult)) {
+func (c *Client) onionVia(dest nodeIdx, method string, account identity.ID, rpc []byte, cover bool, done func(onionResult)) {
 	ep := c.epoch
 	c.rt.retireGuards(c.env.Now())
 	c.withPaths(func(f Failure) {
@@ -150,11 +161,11 @@ func (c *Client) onionVia(dest nodeIdx, method string, rpc []byte, cover bool, d
 			done(onionResult{failure: f})
 			return
 		}
-		c.sendOnion(ep, dest, method, rpc, cover, done)
+		c.sendOnion(ep, dest, method, account, rpc, cover, done)
 	})
 }
 
-func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, rpc []byte, cover bool, done func(onionResult)) {
+func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, account identity.ID, rpc []byte, cover bool, done func(onionResult)) {
 	r, now := c.env.Rand(), c.env.Now()
 	c.rt.rotate(r, now)
 	k := c.rt.choosePath(r, dest)
@@ -182,6 +193,11 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, rpc []byte, c
 	}
 	guard := c.rt.paths[k].hops[0]
 	guardAddr := c.rt.dir.addr(guard)
+	// The path as sent: a rotation while the request is out must not change what it recorded.
+	hops := make([]actor.Addr, len(c.rt.paths[k].hops))
+	for j, h := range c.rt.paths[k].hops {
+		hops[j] = c.rt.dir.addr(h)
+	}
 	start := c.env.Now()
 	c.stats.OnionRequests++
 	req := post(guardAddr, onion.GuardEndpoint, transport.Binary, built.Body)
@@ -195,7 +211,7 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, rpc []byte, c
 			c.stats.OnionFailures++
 		}
 		c.observe(OnionRoundTrip{Method: method, Guard: guardAddr, Dest: di.Addr, RTT: c.env.Now().Sub(start),
-			Status: res.status, Failure: res.failure, Cover: cover})
+			Status: res.status, Failure: res.failure, Cover: cover, Path: hops, Account: account, Size: req.Size})
 		c.maybeRefreshPool()
 		done(res)
 	})

@@ -146,7 +146,11 @@ func (rt *router) buildPaths(r *rand.Rand, now time.Time) bool {
 
 func (rt *router) builtEvent(p *path, rebuild bool) PathBuilt {
 	g := rt.dir.info(p.hops[0])
-	return PathBuilt{Guard: g.Addr, GuardEd25519: g.Ed25519, Hops: len(p.hops), Rebuild: rebuild, Rebuilds: rt.rebuilds}
+	hops := make([]actor.Addr, len(p.hops))
+	for j, h := range p.hops {
+		hops[j] = rt.dir.addr(h)
+	}
+	return PathBuilt{Guard: g.Addr, GuardEd25519: g.Ed25519, Hops: len(p.hops), Rebuild: rebuild, Rebuilds: rt.rebuilds, Path: hops}
 }
 
 // rotate replaces the non-guard hops of paths older than cfg.PathRotate.

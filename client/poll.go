@@ -94,7 +94,7 @@ func (c *Client) retrieve(e *swarmEntry, t nodeIdx, done func(bool)) {
 	}
 	rpc, cost := retrieveRequest(c.cfg.Suite, c.keys.signing(), c.id, nss, last, c.env.Now().UnixMilli(), c.cfg.MaxSize)
 	c.env.Work(cost)
-	c.onionRequest(t, "retrieve", rpc, func(res onionResult) {
+	c.onionRequest(t, "retrieve", c.id, rpc, func(res onionResult) {
 		if res.status == 421 {
 			c.adopt421(e, t, res.body)
 			done(false)

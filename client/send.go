@@ -78,7 +78,7 @@ func (c *Client) attemptStore(o *outgoing) {
 		o.attempts++
 		c.stats.StoreRequests++
 		rpc := storeRequest(o.to, o.data, o.ts, c.cfg.TTL)
-		c.onionRequest(m, "store", rpc, func(res onionResult) {
+		c.onionRequest(m, "store", o.to, rpc, func(res onionResult) {
 			status, body := res.status, res.body
 			if res.failure == OK {
 				var err error

@@ -94,7 +94,7 @@ func (c *Client) fetchSwarm(e *swarmEntry, try int) {
 			finish(FailNoSwarm)
 			return
 		}
-		c.onionRequest(dest, "get_swarm", getSwarmBatch(e.owner), func(res onionResult) {
+		c.onionRequest(dest, "get_swarm", e.owner, getSwarmBatch(e.owner), func(res onionResult) {
 			if !c.alive(ep) {
 				return
 			}

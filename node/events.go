@@ -148,7 +148,7 @@ func (r HopRole) String() string { return enumName(r, hopRoleNames[:]) }
 
 // OnionHop is what a node learnt from one onion request: who handed it over (the previous
 // hop's IP: a client's for a guard), its hop number, and what the layer told it. This is the
-// ground truth for leakage measurement.
+// ground truth for leakage measurement (package leakage); node logic never reads it.
 type OnionHop struct {
 	From  netip.Addr
 	HopNo int
@@ -156,10 +156,21 @@ type OnionHop struct {
 	Role  HopRole
 	// Next is the next node's Ed25519 key (relay).
 	Next [32]byte
+	// BytesIn is the request's wire size as it reached this node; BytesOut the size of the
+	// answer this node sent back (0 when it sent none), which is what a link observer times.
+	BytesIn, BytesOut int
 	// Method and Owner are the RPC the destination ran and the account it named (for a batch,
 	// the first account its subrequests name; zero when none is named).
 	Method string
 	Owner  [33]byte
+	// Accounts is every account the destination's request named, in request order, a batch's
+	// subrequests included (Owner is the first). Namespaces and Sizes list, per subrequest
+	// that names a namespace, its namespace and its data size (0 for a retrieve); the hashes
+	// of stored messages are in the MessageStored events the same node reports at the same
+	// moment (Source FromClient).
+	Accounts   [][33]byte
+	Namespaces []int16
+	Sizes      []int
 	// Host and Target are the server a proxy posted to.
 	Host   string
 	Target string
@@ -199,6 +210,12 @@ type RequestServed struct {
 	Method string
 	Via    Via
 	Status int
+	// From and Accounts are set for a direct request (ViaDirect) at its top level only: the
+	// address it came from and every account it named, a batch's subrequests included. They
+	// are what a node learns of whoever asks directly (a desktop guard test names the client's
+	// own Session ID); package leakage joins them over coalitions.
+	From     netip.Addr
+	Accounts [][33]byte
 }
 
 func (RequestServed) EventName() string { return "node.request" }

@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"net/http"
+	"net/netip"
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/onion"
@@ -28,10 +29,10 @@ func (n *Node) handleGuard(from actor.Addr, req actor.Request, r actor.Responder
 	}
 	in, err := onion.ParseGuardRequest(body)
 	if err != nil {
-		n.onionFailed(from, in.HopNo, true, r, err)
+		n.onionFailed(from, in.HopNo, true, req.Size, r, err)
 		return
 	}
-	n.peel(from, in, true, r)
+	n.peel(from, in, true, req.Size, r)
 }
 
 // handleRelay serves MethodRelay.
@@ -47,14 +48,14 @@ func (n *Node) handleRelay(from actor.Addr, req actor.Request, r actor.Responder
 	}
 	in, err := onion.ParseRelayRequest(body)
 	if err != nil {
-		n.onionFailed(from, in.HopNo, false, r, err)
+		n.onionFailed(from, in.HopNo, false, req.Size, r, err)
 		return
 	}
 	if !n.ready() {
 		n.notReady(r, false)
 		return
 	}
-	n.peel(from, in, false, r)
+	n.peel(from, in, false, req.Size, r)
 }
 
 func (n *Node) notReady(r actor.Responder, guard bool) {
@@ -63,30 +64,31 @@ func (n *Node) notReady(r actor.Responder, guard bool) {
 }
 
 // onionFailed answers a failure in plain text and records the hop.
-func (n *Node) onionFailed(from actor.Addr, hop int, guard bool, r actor.Responder, err error) {
+func (n *Node) onionFailed(from actor.Addr, hop int, guard bool, size int, r actor.Responder, err error) {
 	status, text := http.StatusBadRequest, err.Error()
 	var oe *onion.Error
 	if errors.As(err, &oe) {
 		status, text = oe.Status(), oe.Text()
 	}
-	n.env.Observe(OnionHop{From: from.Addr(), HopNo: hop, Guard: guard, Role: HopFailed, Status: status})
-	respondText(r, hopLink(guard), status, text)
+	out := respondText(r, hopLink(guard), status, text)
+	n.env.Observe(OnionHop{From: from.Addr(), HopNo: hop, Guard: guard, Role: HopFailed, Status: status, BytesIn: size, BytesOut: out})
 }
 
-func (n *Node) peel(from actor.Addr, in onion.Request, guard bool, r actor.Responder) {
+// peel opens one layer of a request of size bytes and acts on what it says.
+func (n *Node) peel(from actor.Addr, in onion.Request, guard bool, size int, r actor.Responder) {
 	p, err := onion.Peel(n.cfg.Suite, n.x25519, in)
 	n.env.Work(p.Cost)
 	if err != nil {
 		var oe *onion.Error
 		if errors.As(err, &oe) && oe.Encrypted() {
-			n.env.Observe(OnionHop{From: from.Addr(), HopNo: in.HopNo, Guard: guard, Role: HopFailed, Status: oe.Status()})
-			n.sealAndRespond(r, guard, p, oe.Status(), []byte(oe.Text()))
+			out := n.sealAndRespond(r, guard, p, oe.Status(), []byte(oe.Text()))
+			n.env.Observe(OnionHop{From: from.Addr(), HopNo: in.HopNo, Guard: guard, Role: HopFailed, Status: oe.Status(), BytesIn: size, BytesOut: out})
 			return
 		}
-		n.onionFailed(from, in.HopNo, guard, r, err)
+		n.onionFailed(from, in.HopNo, guard, size, r, err)
 		return
 	}
-	hop := OnionHop{From: from.Addr(), HopNo: in.HopNo, Guard: guard}
+	hop := OnionHop{From: from.Addr(), HopNo: in.HopNo, Guard: guard, BytesIn: size}
 	switch p.Routing.Action {
 	case onion.Forward:
 		hop.Role, hop.Next = HopRelay, p.Routing.Destination
@@ -120,23 +122,24 @@ func (n *Node) relay(hop OnionHop, p onion.Peeled, r actor.Responder) {
 
 // deliver runs the RPC inside and seals its answer to the layer's key.
 func (n *Node) deliver(hop OnionHop, p onion.Peeled, r actor.Responder) {
-	n.serveJSON(p.Payload, ViaOnion, func(method string, owner [33]byte, o outcome) {
-		hop.Method, hop.Owner, hop.Status = method, owner, o.status
+	n.serveJSON(p.Payload, ViaOnion, netip.Addr{}, func(method string, seen named, o outcome) {
+		hop.Method, hop.Owner, hop.Status = method, seen.owner(), o.status
+		hop.Accounts, hop.Namespaces, hop.Sizes = seen.accounts, seen.namespaces, seen.sizes
+		hop.BytesOut = n.sealAndRespond(r, hop.Guard, p, o.status, o.body)
 		n.env.Observe(hop)
-		n.sealAndRespond(r, hop.Guard, p, o.status, o.body)
 	})
 }
 
-// sealAndRespond encrypts {"status","body"} to the layer's key; the reply itself is a 200.
-func (n *Node) sealAndRespond(r actor.Responder, guard bool, p onion.Peeled, status int, body []byte) {
+// sealAndRespond encrypts {"status","body"} to the layer's key; the reply itself is a 200. It
+// returns the answer's wire size, for the hop's event.
+func (n *Node) sealAndRespond(r actor.Responder, guard bool, p onion.Peeled, status int, body []byte) int {
 	sealed, cost, err := onion.SealNodeResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, onion.NodeResponse{Status: status, Body: body})
 	n.env.Work(cost)
 	if err != nil {
 		o := errOutcome(err)
-		respondBytes(r, hopLink(guard), o.status, transport.Text, o.body)
-		return
+		return respondBytes(r, hopLink(guard), o.status, transport.Text, o.body)
 	}
-	respondBytes(r, hopLink(guard), http.StatusOK, transport.Binary, sealed)
+	return respondBytes(r, hopLink(guard), http.StatusOK, transport.Binary, sealed)
 }
 
 // proxy posts the decrypted layer to a server, but only to one the world registered: the
@@ -165,19 +168,19 @@ func (n *Node) proxy(hop OnionHop, p onion.Peeled, r actor.Responder) {
 // hopError records the hop with the status of its own failure e and answers e in plain text.
 func (n *Node) hopError(hop OnionHop, r actor.Responder, e *onion.Error) {
 	hop.Status = e.Status()
+	hop.BytesOut = respondText(r, hopLink(hop.Guard), e.Status(), e.Text())
 	n.env.Observe(hop)
-	respondText(r, hopLink(hop.Guard), e.Status(), e.Text())
 }
 
 // hopReply records the hop with the status the next node or server answered and passes that
 // answer back unchanged.
 func (n *Node) hopReply(hop OnionHop, r actor.Responder, resp actor.Response) {
-	hop.Status = resp.Status
-	n.env.Observe(hop)
 	b, _ := resp.Body.([]byte)
 	contentType := transport.Binary // a sealed answer
 	if resp.Status != http.StatusOK {
 		contentType = transport.Text // a later hop's own failure
 	}
-	respondBytes(r, hopLink(hop.Guard), resp.Status, contentType, b)
+	hop.Status = resp.Status
+	hop.BytesOut = respondBytes(r, hopLink(hop.Guard), resp.Status, contentType, b)
+	n.env.Observe(hop)
 }

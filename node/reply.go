@@ -31,21 +31,23 @@ func hopLink(guard bool) link {
 const statusLen = 3
 
 // respond answers with body, of type contentType on HTTPS. On OxenMQ the reply is two parts,
-// the status and the body; body may be a typed value whose encoding is bodyLen bytes long.
-func respond(r actor.Responder, l link, status int, contentType string, body any, bodyLen int) {
+// the status and the body; body may be a typed value whose encoding is bodyLen bytes long. It
+// returns the answer's wire size, for the events that record it.
+func respond(r actor.Responder, l link, status int, contentType string, body any, bodyLen int) int {
 	size := transport.HTTPSResponseSize(status, contentType, bodyLen)
 	if l == overMQ {
 		size = transport.MQReplySize(statusLen, bodyLen)
 	}
 	r.Respond(actor.Response{Status: status, Body: body, Size: size})
+	return size
 }
 
 // respondBytes answers with an encoded body.
-func respondBytes(r actor.Responder, l link, status int, contentType string, body []byte) {
-	respond(r, l, status, contentType, body, len(body))
+func respondBytes(r actor.Responder, l link, status int, contentType string, body []byte) int {
+	return respond(r, l, status, contentType, body, len(body))
 }
 
 // respondText answers with a plain-text body: refusals, errors and bare statuses.
-func respondText(r actor.Responder, l link, status int, text string) {
-	respondBytes(r, l, status, transport.Text, []byte(text))
+func respondText(r actor.Responder, l link, status int, text string) int {
+	return respondBytes(r, l, status, transport.Text, []byte(text))
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"crypto/ed25519"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -21,8 +22,17 @@ import (
 // destinations, batch subrequests and forwards from swarm members.
 
 // rpcCtx says how a request reached the node.
+// directSeen is the caller's address and the accounts a direct request named.
+type directSeen struct {
+	from     netip.Addr
+	accounts [][33]byte
+}
+
 type rpcCtx struct {
 	via Via
+	// direct is what the top level of a direct request reveals, for its RequestServed event;
+	// nil for subrequests and for requests that did not come directly.
+	direct *directSeen
 	// fw is the forward a swarm member sent (ViaPeer); nil for client requests, which the
 	// node forwards itself when they are recursive.
 	fw *Forward
@@ -56,7 +66,7 @@ func respondOutcome(r actor.Responder, o outcome) {
 }
 
 // rpcDone receives the answer to a client RPC with what the request named, for events.
-type rpcDone func(method string, owner [33]byte, o outcome)
+type rpcDone func(method string, seen named, o outcome)
 
 // handleStorageRPC serves MethodStorageRPC: readiness, the per-IP rate limit, then the RPC.
 func (n *Node) handleStorageRPC(from actor.Addr, req actor.Request, r actor.Responder) {
@@ -78,40 +88,73 @@ func (n *Node) handleStorageRPC(from actor.Addr, req actor.Request, r actor.Resp
 		respondOutcome(r, errOutcome(storage.ErrBodyTooLarge))
 		return
 	}
-	n.serveJSON(body, ViaDirect, func(_ string, _ [33]byte, o outcome) { respondOutcome(r, o) })
+	n.serveJSON(body, ViaDirect, from.Addr(), func(_ string, _ named, o outcome) { respondOutcome(r, o) })
 }
 
-// serveJSON parses and serves one RPC body.
-func (n *Node) serveJSON(body []byte, via Via, done rpcDone) {
+// serveJSON parses and serves one RPC body; from is the direct caller's address (zero for an
+// onion destination, whose caller is the last hop).
+func (n *Node) serveJSON(body []byte, via Via, from netip.Addr, done rpcDone) {
 	req, err := storage.ParseRequest(body)
 	if err != nil {
 		o := errOutcome(err)
-		n.env.Observe(RequestServed{Method: "", Via: via, Status: o.status})
-		done("", [33]byte{}, o)
+		n.env.Observe(RequestServed{Method: "", Via: via, Status: o.status, From: from})
+		done("", named{}, o)
 		return
 	}
-	owner, _ := accountOf(req)
-	n.serve(req, rpcCtx{via: via}, func(o outcome) {
-		done(req.Method(), owner, o)
+	seen := namedIn(req)
+	ctx := rpcCtx{via: via}
+	if via == ViaDirect {
+		ctx.direct = &directSeen{from: from, accounts: seen.accounts}
+	}
+	n.serve(req, ctx, func(o outcome) {
+		done(req.Method(), seen, o)
 	})
 }
 
-// accountOf is the account a request names: its own, or for a batch the first subrequest's
-// that names one (what a destination learns about whom the request is for).
-func accountOf(req storage.Request) (store.Owner, bool) {
-	switch r := req.(type) {
-	case storage.Owned:
-		return ownerOf(r.Owner()), true
-	case *storage.GetSwarm:
-		return ownerOf(r.Pubkey), true
-	case *storage.Batch:
-		for _, s := range r.Requests {
-			if o, ok := accountOf(s); ok {
-				return o, true
+// named is what a request tells the node that serves it about whom it is for: every account
+// it names (a batch's subrequests included, in order) and, per subrequest with a namespace,
+// that namespace and the data size (0 for a read). It feeds the events only.
+type named struct {
+	accounts   [][33]byte
+	namespaces []int16
+	sizes      []int
+}
+
+// owner is the first account named, the one events have always carried.
+func (s named) owner() [33]byte {
+	if len(s.accounts) == 0 {
+		return [33]byte{}
+	}
+	return s.accounts[0]
+}
+
+func namedIn(req storage.Request) named {
+	var s named
+	var walk func(storage.Request)
+	walk = func(req storage.Request) {
+		switch r := req.(type) {
+		case *storage.Batch:
+			for _, sub := range r.Requests {
+				walk(sub)
 			}
+			return
+		case *storage.GetSwarm:
+			s.accounts = append(s.accounts, ownerOf(r.Pubkey))
+			return
+		case storage.Owned:
+			s.accounts = append(s.accounts, ownerOf(r.Owner()))
+		}
+		switch r := req.(type) {
+		case *storage.Store:
+			s.namespaces = append(s.namespaces, int16(r.Namespace))
+			s.sizes = append(s.sizes, len(r.Data))
+		case *storage.Retrieve:
+			s.namespaces = append(s.namespaces, int16(r.Namespace))
+			s.sizes = append(s.sizes, 0)
 		}
 	}
-	return store.Owner{}, false
+	walk(req)
+	return s
 }
 
 func ownerOf(pk storage.Pubkey) store.Owner {
@@ -128,11 +171,17 @@ func scopeOf(s storage.NamespaceSel) store.Scope {
 // serve runs one request; done receives its outcome exactly once.
 func (n *Node) serve(req storage.Request, ctx rpcCtx, done func(outcome)) {
 	finish := func(o outcome) {
-		n.env.Observe(RequestServed{Method: req.Method(), Via: ctx.via, Status: o.status})
+		ev := RequestServed{Method: req.Method(), Via: ctx.via, Status: o.status}
+		if ctx.direct != nil {
+			ev.From, ev.Accounts = ctx.direct.from, ctx.direct.accounts
+		}
+		n.env.Observe(ev)
 		done(o)
 	}
 	if b, ok := req.(*storage.Batch); ok {
-		n.serveBatch(b, ctx, finish)
+		sub := ctx
+		sub.direct = nil
+		n.serveBatch(b, sub, finish)
 		return
 	}
 	if ow, ok := req.(storage.Owned); ok && !n.ownsAccount(ow.Owner()) {

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/sessionsim/sessionsim/protocol/swarm"
@@ -127,3 +128,12 @@ type ListPublished struct {
 }
 
 func (ListPublished) EventName() string { return "registry.list_published" }
+
+// SeedRequest is a client's bootstrap request (/json_rpc) at a seed node: the seed learns the
+// client's address and when it bootstrapped. Ground truth for leakage measurement.
+type SeedRequest struct {
+	From netip.Addr
+	Size int // the request's wire size
+}
+
+func (SeedRequest) EventName() string { return "registry.seed_request" }

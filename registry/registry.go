@@ -358,6 +358,7 @@ func (s *SeedNode) Handle(from actor.Addr, req actor.Request, r actor.Responder)
 		}
 		respondStatus(r, http.StatusOK)
 	case MethodJSONRPC:
+		s.env.Observe(SeedRequest{From: from.Addr(), Size: req.Size})
 		s.api.answer(req, r, s.env.Rand())
 	default:
 		respondText(r, http.StatusNotFound, "POST "+req.Method+" Not Found")

@@ -33,6 +33,12 @@ func TestWriteText(t *testing.T) {
 	nothingEligible := sample()
 	nothingEligible.Messages = results.Messages{Sent: 4, Pending: 3, Undeliverable: 1}
 	nothingEligible.DeliveryRatio = nil
+	leaky := sample()
+	leaky.Leakage = &results.Leakage{ActiveClients: 200, ClientsPerNode: 2, GuardCandidatesTestedMean: 2.5, Adversaries: []results.Adversary{
+		{Name: "random-0.1", Kind: "random", View: "node", Nodes: 10, Exposure: results.Exposure{Direct: ptr(0.2345), GuardAndDestination: ptr(0.05), FullPath: ptr(0.0)},
+			TTFC: results.TTFC{Direct: &results.Survival{MedianS: ptr(90.0)}}},
+		{Name: "eu-west-1", Kind: "region", View: "link", TimingBothEnds: ptr(0.4)},
+	}}
 	cases := []struct {
 		name    string
 		s       results.Summary
@@ -46,6 +52,9 @@ func TestWriteText(t *testing.T) {
 			"stores: 998 of 1000 messages stored (99.80%), 2 failed; 1003 attempts in all, retries included",
 		}, []string{"2100 ms"}},
 		{"nothing eligible", nothingEligible, []string{"delivery ratio: n/a"}, []string{"delivery ratio: 0"}},
+		{"no leakage section", sample(), nil, []string{"Leakage"}},
+		{"leakage", leaky, []string{"Leakage (share of 200 active clients", "guard candidates tested per client: 2.50",
+			"random-0.1", "23.45%", "5.00%", "1.5 min", "eu-west-1", "timing both ends 40.00%"}, []string{"NaN", "<nil>"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -61,6 +61,10 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	if len(s.Garbage) > 0 {
 		p("  garbage received by clients: %s", counts(s.Garbage))
 	}
+	if s.Leakage != nil {
+		p("")
+		writeLeakage(p, s.Leakage)
+	}
 	if len(s.Checks) > 0 {
 		p("")
 		WriteChecks(w, s.Checks)

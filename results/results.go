@@ -65,6 +65,8 @@ type Summary struct {
 	Engine      Engine      `json:"engine"`
 	// Garbage counts malformed or undecryptable data clients received, by kind.
 	Garbage map[string]uint64 `json:"garbage,omitempty" figure:"counts"`
+	// Leakage is what the scenario's adversaries learnt; absent without a leakage section.
+	Leakage *Leakage `json:"leakage,omitempty"`
 
 	// Checks are the verdicts of the scenario's checks, in its order; absent when it has none.
 	// (The `figure` tags tell scenarios/checks what a check may name: "-" nothing here, "counts"

@@ -169,6 +169,7 @@ func Parse(src []byte, label string, opts LoadOptions) (Scenario, error) {
 		// The file's description was written for the file's values: say which ones changed.
 		s.Description = strings.TrimSpace(s.Description + " [overridden: " + strings.Join(overrides, ", ") + "]")
 	}
+	s.fillLeakage()
 	if err := s.Validate(); err != nil {
 		return Scenario{}, from.locate(err)
 	}

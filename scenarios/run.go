@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/leakage"
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/protocol/identity"
@@ -111,6 +112,11 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 	}
 	w.col.fill(&s, stopped == nil)
 	w.fillInfrastructure(&s, total)
+	if w.leak != nil {
+		if s.Leakage, err = leakage.Analyze(w.leak, sc.Leakage.specs(), total, w.eng.Stream); err != nil {
+			return nil, results.Summary{}, fmt.Errorf("leakage: %w", err)
+		}
+	}
 	if opts.Progress != nil && stopped == nil {
 		opts.Progress(Progress{Phase: "done", Virtual: total, Total: total, Events: s.Engine.Events, Sent: w.col.sent, Delivered: w.col.delivered})
 	}

@@ -41,6 +41,8 @@ type Scenario struct {
 	// (syntax: package scenarios/checks); a run with a failing check exits 3. Left out of the
 	// resolved scenario when empty.
 	Checks []string `mapstructure:"checks" yaml:"checks,omitempty" json:"checks,omitempty"`
+	// Leakage measures what adversaries learn; without adversaries nothing is recorded.
+	Leakage Leakage `mapstructure:"leakage" yaml:"leakage,omitempty" json:"leakage,omitzero"`
 }
 
 // Network is the link model.

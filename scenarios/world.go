@@ -12,6 +12,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/client"
+	"github.com/sessionsim/sessionsim/leakage"
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/node"
@@ -50,6 +51,8 @@ type world struct {
 	planned  int // nodes planned so far (names node-0 ... node-(planned-1))
 	plan     placement.Config
 	nodeConf node.Config
+
+	leak *leakage.Recorder // nil without a leakage section: nothing recorded, nothing paid
 }
 
 type worldNode struct {
@@ -113,6 +116,9 @@ func buildWorld(sc Scenario, progress func(sim.Progress)) (*world, error) {
 	w.epoch = w.eng.Now()
 	w.rng = w.eng.Stream("world")
 
+	if len(sc.Leakage.Adversaries) > 0 {
+		w.leak = leakage.NewRecorder(leakage.NewTables(), w.epoch)
+	}
 	if err := w.buildRegistry(nodeWeights); err != nil {
 		return nil, err
 	}
@@ -123,6 +129,9 @@ func buildWorld(sc Scenario, progress func(sim.Progress)) (*world, error) {
 		return nil, err
 	}
 	w.eng.AddSink(w.col.Observe)
+	if w.leak != nil {
+		w.eng.AddSink(w.leak.Observe)
+	}
 	return w, nil
 }
 
@@ -161,7 +170,7 @@ func (w *world) buildRegistry(nodeWeights []netem.RegionWeight) error {
 	if w.reg, err = registry.New(cfg); err != nil {
 		return fmt.Errorf("registry: %w", err)
 	}
-	w.plan = placement.Config{Seed: w.sc.Seed, Regions: w.sc.Nodes.Regions, LargestOperatorShare: w.sc.Nodes.LargestOperatorShare}
+	w.plan = w.sc.placementConfig(0, 0)
 	w.nodeConf = node.DefaultConfig()
 	w.nodeConf.Version = w.sc.Nodes.StorageServer
 	w.nodeConf.Suite = w.suite
@@ -178,7 +187,7 @@ func (w *world) planNodes(count int) ([]placement.Spec, error) {
 	pc := w.plan
 	pc.Nodes = count
 	pc.FirstIndex = w.planned
-	specs, err := placement.Plan(pc, w.eng.Stream(fmt.Sprintf("plan-%d", w.planned)))
+	specs, err := placement.Plan(pc, w.eng.Stream(planStream(w.planned)))
 	if err != nil {
 		return nil, fmt.Errorf("planning nodes: %w", err)
 	}
@@ -213,6 +222,9 @@ func (w *world) spawnNode(wn *worldNode, spec placement.Spec, list *registry.Lis
 	}
 	wn.alive = true
 	w.col.addNode(wn.addr)
+	if w.leak != nil {
+		w.leak.T.AddNode(nodeInfo(spec))
+	}
 	w.nodes = append(w.nodes, wn)
 	return nil
 }
@@ -321,6 +333,9 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 			}
 		})
 		w.col.addClient(wc.addr, wc.id, platform, online)
+		if w.leak != nil {
+			w.leak.T.AddClient(leakage.ClientInfo{Name: name, Addr: wc.addr, ID: wc.id, Region: region, Platform: platform})
+		}
 		w.clients = append(w.clients, wc)
 	}
 	graph := ContactGraph(len(w.clients), w.sc.Workload, w.eng.Stream("contacts"))

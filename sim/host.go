@@ -169,11 +169,24 @@ func (e *Engine) newStream(domain byte, name string, incarnation uint32) *stream
 // seedStream derives a PCG stream from SHA-256(seed, domain, incarnation, name), so that adding
 // a stream never changes what the others draw.
 func (e *Engine) seedStream(s *stream, domain byte, name string, incarnation uint32) {
+	seedPCG(&s.pcg, e.cfg.Seed, domain, name, incarnation)
+	s.r = *rand.New(&s.pcg)
+}
+
+// WorldStream is what Engine.Stream(name) draws on an engine of this seed, for code that must
+// draw as the world builder will before any engine exists (checking a scenario against the
+// network it will plan).
+func WorldStream(seed uint64, name string) *rand.Rand {
+	pcg := new(rand.PCG)
+	seedPCG(pcg, seed, domainWorld, name, 0)
+	return rand.New(pcg)
+}
+
+func seedPCG(pcg *rand.PCG, seed uint64, domain byte, name string, incarnation uint32) {
 	buf := make([]byte, 13, 13+len(name))
-	binary.LittleEndian.PutUint64(buf, e.cfg.Seed)
+	binary.LittleEndian.PutUint64(buf, seed)
 	buf[8] = domain
 	binary.LittleEndian.PutUint32(buf[9:], incarnation)
 	sum := sha256.Sum256(append(buf, name...))
-	s.pcg.Seed(binary.LittleEndian.Uint64(sum[:8]), binary.LittleEndian.Uint64(sum[8:16]))
-	s.r = *rand.New(&s.pcg)
+	pcg.Seed(binary.LittleEndian.Uint64(sum[:8]), binary.LittleEndian.Uint64(sum[8:16]))
 }

@@ -1,0 +1,114 @@
+package leakage
+
+import (
+	"net/netip"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+)
+
+// NodeInfo is the static table row of one service node.
+type NodeInfo struct {
+	Name    string
+	Addr    actor.Addr
+	Ed25519 [32]byte
+	// Operator is the placement's operator number (0 is the largest operator).
+	Operator int
+	// Provider is the hosting provider: the /16 block the node's address is in. The placement
+	// gives each region a few providers' /16s and operators take their /24s from them, so a
+	// /16 is one provider's block.
+	Provider netip.Prefix
+	Region   string
+}
+
+// ClientInfo is the static table row of one client.
+type ClientInfo struct {
+	Name     string
+	Addr     actor.Addr
+	ID       identity.ID
+	Region   string
+	Platform string
+}
+
+// Tables are the static tables of a world, built once by the world builder: node -> operator,
+// provider, region, address; client -> address, Session ID, region, platform. Indices are the
+// order rows were added.
+type Tables struct {
+	Nodes   []NodeInfo
+	Clients []ClientInfo
+
+	nodeByIP   map[netip.Addr]int32
+	nodeByKey  map[[32]byte]int32
+	clientByIP map[netip.Addr]int32
+	clientByID map[identity.ID]int32
+}
+
+// NewTables makes empty tables.
+func NewTables() *Tables {
+	return &Tables{
+		nodeByIP: map[netip.Addr]int32{}, nodeByKey: map[[32]byte]int32{},
+		clientByIP: map[netip.Addr]int32{}, clientByID: map[identity.ID]int32{},
+	}
+}
+
+// ProviderOf is the provider block of an address: its /16.
+func ProviderOf(a netip.Addr) netip.Prefix {
+	p, _ := a.Prefix(16)
+	return p
+}
+
+// AddNode adds a node row; Provider is filled from the address when zero.
+func (t *Tables) AddNode(n NodeInfo) int {
+	if !n.Provider.IsValid() {
+		n.Provider = ProviderOf(n.Addr.Addr())
+	}
+	i := int32(len(t.Nodes))
+	t.Nodes = append(t.Nodes, n)
+	t.nodeByIP[n.Addr.Addr()] = i
+	t.nodeByKey[n.Ed25519] = i
+	return int(i)
+}
+
+// AddClient adds a client row.
+func (t *Tables) AddClient(c ClientInfo) int {
+	i := int32(len(t.Clients))
+	t.Clients = append(t.Clients, c)
+	t.clientByIP[c.Addr.Addr()] = i
+	t.clientByID[c.ID] = i
+	return int(i)
+}
+
+// NodeByIP is the node at an address, or -1.
+func (t *Tables) NodeByIP(a netip.Addr) int32 {
+	if i, ok := t.nodeByIP[a]; ok {
+		return i
+	}
+	return -1
+}
+
+// NodeByKey is the node with an Ed25519 key, or -1.
+func (t *Tables) NodeByKey(k [32]byte) int32 {
+	if i, ok := t.nodeByKey[k]; ok {
+		return i
+	}
+	return -1
+}
+
+// ClientByIP is the client at an address, or -1.
+func (t *Tables) ClientByIP(a netip.Addr) int32 {
+	if i, ok := t.clientByIP[a]; ok {
+		return i
+	}
+	return -1
+}
+
+// ClientByID is the client owning a Session ID, or -1.
+func (t *Tables) ClientByID(id identity.ID) int32 {
+	if i, ok := t.clientByID[id]; ok {
+		return i
+	}
+	return -1
+}
+
+// clientByAccount is ClientByID for an account as a node sees it (prefix byte + key).
+func (t *Tables) clientByAccount(a [33]byte) int32 { return t.ClientByID(identity.ID(a)) }

@@ -1,0 +1,139 @@
+package results
+
+// Leakage is summary.json's "leakage" section: what each adversary of the scenario's
+// leakage.adversaries learnt in the run. It is absent (nil) when the scenario has no leakage
+// section. The names of Adversaries, their name, kind, fraction, exposure (its four levels),
+// ttfc (median_s, p10_s, p90_s per level), linkability (tpr_at_fpr_1e-3 and precision per
+// window), anonymity_set (median, p10) and contact_graph (precision, recall, f1), and
+// guard_candidates_tested_mean are a contract that checks and other tools rely on.
+//
+// A value that is not measured is null, never 0: a level an adversary cannot reach by its
+// nature (a link observer decrypts nothing, so it never sees a Session ID) and the figures of
+// the correlation attack, linkability, anonymity sets and contact-graph recovery, which this
+// build does not compute yet.
+type Leakage struct {
+	Adversaries []Adversary `json:"adversaries"`
+	// GuardCandidatesTestedMean is the mean number of distinct nodes an active client tested as
+	// guard candidates (the m of 1-(1-f)^m for the direct level).
+	GuardCandidatesTestedMean float64 `json:"guard_candidates_tested_mean"`
+	// ActiveClients is the denominator of every exposure: clients that made at least one
+	// request to a service node. ActivePairs is that of pair exposure: (sender, recipient)
+	// pairs of clients with at least one store from the sender naming the recipient.
+	ActiveClients int `json:"active_clients"`
+	ActivePairs   int `json:"active_pairs"`
+	// ClientsPerNode is clients / service nodes: leakage figures depend on it, so it is said.
+	ClientsPerNode float64 `json:"clients_per_node"`
+	// Roles is the per-role view table: what each role sees and how much of it it saw.
+	Roles []RoleView `json:"roles"`
+}
+
+// Adversary is one adversary's measurements (one per fraction for kind random). Exposure,
+// TTFC and the timeline are the mean over the adversary's draws of coalitions.
+type Adversary struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	// Fraction is the share of nodes in each coalition, for kind random.
+	Fraction *float64 `json:"fraction,omitempty"`
+	// View is "node" (the coalition runs nodes and sees what they decrypt) or "link" (it
+	// watches links: addresses, times and sizes only).
+	View string `json:"view"`
+	// Draws is the number of coalitions drawn (1 for a fixed adversary); Nodes the mean
+	// number of service nodes in one (0 for a link observer).
+	Draws int     `json:"draws"`
+	Nodes float64 `json:"nodes"`
+	// Exposure is the fraction of active clients whose (IP, Session ID) pair the adversary
+	// learnt by the end of the run, per level; ExposureLow and ExposureHigh the 2.5th and
+	// 97.5th percentiles over draws.
+	Exposure     Exposure `json:"exposure"`
+	ExposureLow  Exposure `json:"exposure_low"`
+	ExposureHigh Exposure `json:"exposure_high"`
+	// PairExposure is the same for (sender IP, recipient Session ID) pairs, over ActivePairs.
+	PairExposure Exposure `json:"pair_exposure"`
+	// ExposureByPlatform splits Exposure by the client's platform.
+	ExposureByPlatform map[string]Exposure `json:"exposure_by_platform"`
+	// TTFC is the time to first compromise per level, from a Kaplan-Meier estimate over
+	// active clients (time from the client's first request to a service node; censored at
+	// the run's end).
+	TTFC TTFC `json:"ttfc"`
+	// Timeline is Exposure over the run.
+	Timeline ExposureTimeline `json:"exposure_timeline"`
+	// TimingBothEnds is, for a link observer, the fraction of active clients with at least
+	// one onion request naming their own ID whose client-guard link and last-hop-destination
+	// link it both watched: the precondition of a timing correlation. Null for node views.
+	TimingBothEnds *float64 `json:"timing_both_ends"`
+	// Linkability (per observation window: "1m", "10m", "60m"), AnonymitySet and
+	// ContactGraph come from the correlation attack: null until it is built.
+	Linkability  map[string]*Linkability `json:"linkability"`
+	AnonymitySet *AnonymitySet           `json:"anonymity_set"`
+	ContactGraph *ContactGraph           `json:"contact_graph"`
+}
+
+// Levels holds one value per exposure level; null where the level is not measured (see
+// Leakage).
+type Levels[T any] struct {
+	// Direct: a coalition node got a direct request naming the ID from the client's address.
+	Direct T `json:"direct"`
+	// GuardAndDestination: an onion request naming the ID had its guard and its destination
+	// in the coalition.
+	GuardAndDestination T `json:"guard_and_destination"`
+	// FullPath: every hop and the destination were in the coalition.
+	FullPath T `json:"full_path"`
+	// Correlation: the timing correlation attack linked them (not computed yet: null).
+	Correlation T `json:"correlation"`
+}
+
+// Exposure is a fraction of clients (or pairs) per level.
+type Exposure = Levels[*float64]
+
+// TTFC is the time to first compromise per level.
+type TTFC = Levels[*Survival]
+
+// Survival summarises a Kaplan-Meier curve S(t) = P(not compromised by t), averaged over
+// draws on a fixed time grid. A quantile the curve never reaches within the run is null.
+type Survival struct {
+	MedianS *float64 `json:"median_s"`
+	P10S    *float64 `json:"p10_s"`
+	P90S    *float64 `json:"p90_s"`
+	// CompromisedBy is 1-S(t) at 1h, 1d, 7d and 30d, for those the run is long enough for.
+	CompromisedBy map[string]float64 `json:"compromised_by,omitempty"`
+	// Curve is (t seconds, S(t)) on the grid.
+	Curve [][2]float64 `json:"curve"`
+}
+
+// ExposureTimeline is exposure (over clients active by the end) at TS seconds of the run.
+type ExposureTimeline struct {
+	TS                  []float64 `json:"t_s"`
+	Direct              []float64 `json:"direct,omitempty"`
+	GuardAndDestination []float64 `json:"guard_and_destination,omitempty"`
+	FullPath            []float64 `json:"full_path,omitempty"`
+}
+
+// Linkability is the correlation attack's result for one observation window.
+type Linkability struct {
+	TPRAtFPR1e3 *float64 `json:"tpr_at_fpr_1e-3"`
+	Precision   *float64 `json:"precision"`
+}
+
+// AnonymitySet is the effective number of candidate senders 2^H over the stores a coalition
+// sees.
+type AnonymitySet struct {
+	Median *float64 `json:"median"`
+	P10    *float64 `json:"p10"`
+}
+
+// ContactGraph is how well a coalition recovers who talks to whom.
+type ContactGraph struct {
+	Precision *float64 `json:"precision"`
+	Recall    *float64 `json:"recall"`
+	F1        *float64 `json:"f1"`
+}
+
+// RoleView is one row of the per-role view table.
+type RoleView struct {
+	// Role is guard, middle, last_hop, swarm_member, seed_node or link_observer.
+	Role string `json:"role"`
+	// Sees lists the fields the role sees.
+	Sees []string `json:"sees"`
+	// Counts is how many of each it saw over the run, summed over every node in the role.
+	Counts map[string]uint64 `json:"counts"`
+}

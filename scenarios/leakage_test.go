@@ -1,0 +1,140 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/sessionsim/sessionsim/results"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// leakageScenario is the small network with random coalitions of f = 0, 0.1, 0.3 and 1 (64
+// draws each) and one of every other kind.
+func leakageScenario(t *testing.T) Scenario {
+	t.Helper()
+	sc := small(t, "modeled")
+	sc.Name = "leakage-e2e"
+	sc.Nodes.Count = 60
+	sc.Clients.Count = 80
+	sc.Duration = 4 * time.Minute
+	sc.Drain = time.Minute
+	sc.Leakage.Adversaries = []Adversary{
+		{Kind: "random", Fractions: []float64{0, 0.1, 0.3, 1}, Draws: 64},
+		{Kind: "operator"},
+		{Kind: "provider", View: "link"},
+		{Kind: "global-timing"},
+	}
+	sc.fillLeakage()
+	require.NoError(t, sc.Validate())
+	return sc
+}
+
+func adversary(t *testing.T, l *results.Leakage, name string) results.Adversary {
+	t.Helper()
+	for _, a := range l.Adversaries {
+		if a.Name == name {
+			return a
+		}
+	}
+	require.Failf(t, "no adversary", "%s in %+v", name, l.Adversaries)
+	return results.Adversary{}
+}
+
+func TestLeakageEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	sc := leakageScenario(t)
+	w, sum, err := run(sc, RunOptions{})
+	require.NoError(t, err)
+	l := sum.Leakage
+	require.NotNil(t, l)
+	require.Equal(t, sc.Clients.Count, l.ActiveClients, "every client bootstraps within the warmup")
+	require.Positive(t, l.GuardCandidatesTestedMean)
+
+	levels := func(e results.Exposure) map[string]*float64 {
+		return map[string]*float64{"direct": e.Direct, "guard_and_destination": e.GuardAndDestination, "full_path": e.FullPath}
+	}
+	t.Run("f=0 sees nothing", func(t *testing.T) {
+		a := adversary(t, l, "random-0")
+		for name, e := range map[string]results.Exposure{"clients": a.Exposure, "pairs": a.PairExposure} {
+			for level, v := range levels(e) {
+				require.NotNil(t, v, "%s %s", name, level)
+				assert.Zero(t, *v, "%s %s", name, level)
+			}
+		}
+		assert.Nil(t, a.TTFC.Direct.MedianS, "never compromised")
+	})
+	t.Run("f=1 exposes every active client at its first request", func(t *testing.T) {
+		a := adversary(t, l, "random-1")
+		assert.Equal(t, 1.0, *a.Exposure.Direct)
+		// S(0) = 0: every client was compromised by the very request that made it active.
+		require.NotEmpty(t, a.TTFC.Direct.Curve)
+		assert.Equal(t, [2]float64{0, 0}, a.TTFC.Direct.Curve[0])
+		assert.Equal(t, 0.0, *a.TTFC.Direct.P90S)
+		assert.Positive(t, *a.Exposure.GuardAndDestination)
+		assert.Equal(t, *a.Exposure.GuardAndDestination, *a.Exposure.FullPath, "with every node, a request seen at both ends is seen everywhere")
+		assert.Equal(t, 1.0, *a.PairExposure.GuardAndDestination, "every stored pair went through the coalition")
+	})
+	t.Run("direct agrees with 1-(1-f)^m", func(t *testing.T) {
+		m := w.leak.DirectContacts()
+		for _, f := range []float64{0.1, 0.3} {
+			a := adversary(t, l, "random-"+trimFloat(f))
+			want := 0.0
+			for _, mc := range m {
+				want += 1 - math.Pow(1-f, float64(mc))
+			}
+			want /= float64(l.ActiveClients)
+			// The interval: three standard errors of the mean over the 64 draws (the draws'
+			// spread from their 95% range), plus 0.005 for drawing exactly round(f*N) nodes
+			// without replacement rather than each with probability f.
+			sd := (*a.ExposureHigh.Direct - *a.ExposureLow.Direct) / (2 * 1.96)
+			tol := 3*sd/math.Sqrt(64) + 0.005
+			assert.InDelta(t, want, *a.Exposure.Direct, tol, "f=%v: m per client %v", f, m)
+			assert.Greater(t, *a.Exposure.Direct, *a.Exposure.GuardAndDestination, "f=%v: the guard test dominates", f)
+		}
+	})
+	t.Run("link observers decrypt nothing", func(t *testing.T) {
+		for _, name := range []string{"provider", "global-timing"} {
+			a := adversary(t, l, name)
+			assert.Equal(t, "link", a.View)
+			for level, v := range levels(a.Exposure) {
+				assert.Nil(t, v, "%s %s", name, level)
+			}
+			require.NotNil(t, a.TimingBothEnds)
+		}
+		assert.Equal(t, 1.0, *adversary(t, l, "global-timing").TimingBothEnds)
+	})
+	t.Run("not yet measured is null", func(t *testing.T) {
+		a := adversary(t, l, "operator")
+		assert.Nil(t, a.Exposure.Correlation)
+		assert.Nil(t, a.AnonymitySet)
+		assert.Nil(t, a.ContactGraph)
+		assert.Contains(t, a.Linkability, "10m")
+		assert.Nil(t, a.Linkability["10m"])
+	})
+	t.Run("same seed, same leakage section", func(t *testing.T) {
+		_, again, err := run(sc, RunOptions{})
+		require.NoError(t, err)
+		a, _ := json.Marshal(l)
+		b, _ := json.Marshal(again.Leakage)
+		assert.JSONEq(t, string(a), string(b))
+		assert.Equal(t, string(a), string(b))
+	})
+}
+
+func TestNoLeakageSectionRecordsNothing(t *testing.T) {
+	sc := small(t, "modeled")
+	w, err := buildWorld(sc, nil)
+	require.NoError(t, err)
+	assert.Nil(t, w.leak, "no recorder, no sink")
+}
+
+// trimFloat writes f as the adversary names do.
+func trimFloat(f float64) string {
+	b, _ := json.Marshal(f)
+	return string(b)
+}
