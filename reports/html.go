@@ -60,6 +60,7 @@ type faultRow struct{ Kind, When, What string }
 type chart struct {
 	ID     string // of its figure element, for links and tests
 	SVG    template.HTML
+	Note   string // how to read it, under the legend
 	Legend []legendEntry
 }
 

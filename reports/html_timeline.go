@@ -64,6 +64,7 @@ func timelineCharts(s results.Summary, axis timeAxis) (messages, latency, copies
 			return nil, nil, nil, err
 		}
 		messages.ID = "chart-messages"
+		messages.Note = "Sent less delivered and lost: pending (the recipient has not been online since) or addressed to no one."
 		if len(p50) > 0 {
 			latency, err = timeChart("End-to-end latency by the time messages were sent", "log scale", axis, true,
 				[]timeSeries{{"p50", chartBlue, p50, false}, {"p99", chartOrange, p99, false}})
@@ -82,7 +83,7 @@ func timelineCharts(s results.Summary, axis timeAxis) (messages, latency, copies
 			mean = append(mean, plotter.XY{X: x, Y: c.MeanCopies})
 		}
 	}
-	series := []timeSeries{{"minimum", chartRed, lowest, false}, {"p1", chartPurple, p1, false}, {"mean", chartBlue, mean, false}}
+	series := []timeSeries{{"minimum", chartRed, lowest, false}, {"p1", chartPurple, p1, true}, {"mean", chartBlue, mean, false}}
 	if len(tl) == 0 { // rows of [seconds, minimum, mean]
 		lowest, mean = nil, nil
 		for _, row := range s.Replication.Timeline {
