@@ -100,6 +100,7 @@ func TestWriteText(t *testing.T) {
 			"delivery ratio: 99.80%", "sent 1000, delivered 990", "115.0x faster", "store_failed 2", "bad_signature 1",
 			"end-to-end latency (send -> first decrypt): p50 2.1 s, p90 4.8 s, p99 9 s, max 12 s (990 samples)",
 			"onion round trip: p50 420 ms, p90 700 ms, p99 1.3 s, max 5 s (50000 samples)",
+			"recipient on desktop: p50 1.5 s, p90 3 s, p99 6 s, max 7 s (390 samples)",
 			"stores: 998 of 1000 messages stored (99.80%), 2 failed; 1003 attempts in all, retries included",
 		}, []string{"2100 ms"}},
 		{"nothing eligible", nothingEligible, []string{"delivery ratio: n/a"}, []string{"delivery ratio: 0"}},
