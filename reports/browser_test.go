@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"image"
+	"image/color"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +47,7 @@ func runChromium(t *testing.T, bin, file string, args ...string) []byte {
 	defer cancel()
 	profile := t.TempDir() // a private profile: no state shared with other runs
 	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-		"--hide-scrollbars", "--user-data-dir=" + profile, "--window-size=1200,2400"}
+		"--hide-scrollbars", "--user-data-dir=" + profile, "--window-size=1200,4400"}
 	cmd := exec.CommandContext(ctx, bin, append(append(base, args...), "file://"+file)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -52,44 +55,88 @@ func runChromium(t *testing.T, bin, file string, args ...string) []byte {
 	return stdout.Bytes()
 }
 
-// TestReportInBrowser opens a report in a real browser: the DOM Chromium builds holds both charts
-// as SVG with their legends and the headline card, and the screenshot shows every series' colour,
-// so the inline SVG was drawn rather than shown as text or dropped.
+// TestReportInBrowser opens a report in a real browser: the DOM Chromium builds holds every
+// chart as SVG in its figure with its legend, the faults labelled on each time chart, the
+// headline cards and the scenario's parameters with those that differ from the defaults
+// marked; the screenshot shows every series', phase's and fault's colour, so the inline SVG was
+// drawn rather than shown as text or dropped.
 func TestReportInBrowser(t *testing.T) {
 	bin := chromium(t)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "report.html")
 	var buf bytes.Buffer
-	require.NoError(t, WriteHTML(&buf, sample(), &results.Run{WallSeconds: 12, Speedup: 115}, []byte("name: demo\n")))
+	require.NoError(t, WriteHTML(&buf, sample(), &results.Run{WallSeconds: 12, Speedup: 115}, []byte(sampleScenario), []byte(sampleDefaults)))
 	require.NoError(t, os.WriteFile(file, buf.Bytes(), 0o644))
 
 	dom, err := html.Parse(bytes.NewReader(runChromium(t, bin, file, "--dump-dom")))
 	require.NoError(t, err)
-	var svgs, legendEntries int
-	var ratio string
+	type figure struct {
+		svgs   int
+		legend []string
+		texts  string // of the drawing
+	}
+	figures := map[string]*figure{}
+	byID := map[string]*html.Node{}
+	var changed []string
 	for n := range dom.Descendants() {
 		if n.Type != html.ElementNode {
 			continue
 		}
-		switch n.Data {
-		case "svg":
-			svgs++
-		case "figcaption":
-			for c := range n.ChildNodes() {
-				if c.Data == "span" {
-					legendEntries++
-				}
-			}
+		if id := attr(n, "id"); id != "" {
+			byID[id] = n
 		}
-		for _, a := range n.Attr {
-			if a.Key == "id" && a.Val == "delivery-ratio" && n.FirstChild != nil {
-				ratio = n.FirstChild.Data
+		if n.Data == "tr" && attr(n, "class") == "changed" {
+			changed = append(changed, text(n.FirstChild))
+		}
+		if n.Data != "figure" {
+			continue
+		}
+		f := &figure{}
+		figures[attr(n, "id")] = f
+		for c := range n.Descendants() {
+			switch {
+			case c.Type == html.ElementNode && c.Data == "svg":
+				f.svgs++
+			case c.Type == html.ElementNode && c.Data == "text":
+				f.texts += text(c) + " "
+			case c.Type == html.ElementNode && c.Data == "span" && c.Parent.Data == "figcaption":
+				f.legend = append(f.legend, text(c))
 			}
 		}
 	}
-	assert.Equal(t, 2, svgs, "both charts are in the browser's DOM")
-	assert.Equal(t, 5, legendEntries, "three latency series and two replication series")
-	assert.Equal(t, "99.80%", ratio)
+	shaded := []string{"warmup", "drain", "fault", "crash"}
+	want := map[string][]string{
+		"chart-messages":     append(shaded, "delivered", "lost", "sent"),
+		"chart-latency-time": append(shaded, "p50", "p99"),
+		"chart-copies":       append(shaded, "minimum", "p1", "mean"),
+		"chart-latency":      {"end to end", "end to end, recipient online at send", "onion round trip"},
+		"chart-platforms":    {"android", "desktop", "ios"},
+	}
+	assert.Len(t, figures, len(want), "one figure a chart")
+	for id, legend := range want {
+		f := figures[id]
+		if !assert.NotNil(t, f, "figure %s in the browser's DOM", id) {
+			continue
+		}
+		assert.Equal(t, 1, f.svgs, "%s holds its drawing", id)
+		assert.Equal(t, legend, f.legend, "%s legend", id)
+		if slices.Contains(legend, "warmup") {
+			assert.Contains(t, f.texts, "partition", "%s labels the partition", id)
+			assert.Contains(t, f.texts, "crash", "%s labels the crash", id)
+			assert.Contains(t, f.texts, "20 min", "%s time axis in readable units", id)
+		}
+	}
+	for id, want := range map[string]string{"delivery-ratio": "99.80%", "p1-copies": "6.0"} {
+		if assert.Contains(t, byID, id) {
+			assert.Equal(t, want, text(byID[id]), id)
+		}
+	}
+	assert.Equal(t, []string{"faults[0].at", "faults[0].for", "faults[0].kind", "faults[0].regions",
+		"faults[1].at", "faults[1].count", "faults[1].kind", "faults[1].target", "name", "seed"}, changed,
+		"the parameters that differ from the defaults are marked, and only those")
+	if assert.Contains(t, byID, "faults") {
+		assert.Contains(t, text(byID["faults"]), "6 min to 11 min")
+	}
 
 	shot := filepath.Join(dir, "shot.png")
 	runChromium(t, bin, file, "--screenshot="+shot)
@@ -98,15 +145,43 @@ func TestReportInBrowser(t *testing.T) {
 	defer f.Close()
 	img, err := png.Decode(f)
 	require.NoError(t, err)
-	colours := map[string][3]uint8{
-		"replication minimum (red)":           {0xd6, 0x27, 0x28},
-		"replication mean, end to end (blue)": {0x1f, 0x77, 0xb4},
-		"end to end, online at send (green)":  {0x2c, 0xa0, 0x2c},
-		"onion round trip (orange)":           {0xff, 0x7f, 0x0e},
+	colours := map[string]color.RGBA{
+		"minimum copies, lost (red)":                   chartRed,
+		"mean copies, end to end, sent, p50 (blue)":    chartBlue,
+		"end to end online at send, delivered (green)": chartGreen,
+		"onion round trip, p99 (orange)":               chartOrange,
+		"p1 copies, android (purple)":                  chartPurple,
+		"desktop (brown)":                              chartBrown,
+		"ios (pink)":                                   chartPink,
+		"warmup shading":                               warmupShade,
+		"drain shading":                                drainShade,
+		"fault band":                                   faultShade,
+		"crash line":                                   faultLine,
 	}
 	for name, c := range colours {
-		assert.Greater(t, countNear(img, c), 50, "pixels of the %s in the screenshot", name)
+		assert.Greater(t, countNear(img, [3]uint8{c.R, c.G, c.B}), 50, "pixels of the %s in the screenshot", name)
 	}
+}
+
+// attr is the value of n's attribute key, "" when it has none.
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// text is the text below n, trimmed.
+func text(n *html.Node) string {
+	var b strings.Builder
+	for c := range n.Descendants() {
+		if c.Type == html.TextNode {
+			b.WriteString(c.Data)
+		}
+	}
+	return strings.TrimSpace(b.String())
 }
 
 // countNear counts pixels within a small distance of colour c (antialiasing shifts edges).

@@ -146,13 +146,13 @@ func TestWriteJUnit(t *testing.T) {
 
 func TestHTMLPutsChecksFirst(t *testing.T) {
 	var buf bytes.Buffer
-	require.NoError(t, WriteHTML(&buf, sample(), nil, nil))
+	require.NoError(t, WriteHTML(&buf, sample(), nil, nil, nil))
 	assert.NotContains(t, buf.String(), `id="checks"`, "no table without checks")
 
 	s := sample()
 	s.Checks = sampleChecks()
 	buf.Reset()
-	require.NoError(t, WriteHTML(&buf, s, nil, nil))
+	require.NoError(t, WriteHTML(&buf, s, nil, nil, nil))
 	out := buf.String()
 	doc, err := html.Parse(strings.NewReader(out))
 	require.NoError(t, err)

@@ -7,7 +7,9 @@ import (
 	"html/template"
 	"image/color"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 
 	"gonum.org/v1/plot"
@@ -37,45 +39,101 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 
 // reportData is what the template sees.
 type reportData struct {
-	S           results.Summary
-	Run         *results.Run
-	Scenario    string
-	Replication *chart
-	Latency     *chart
+	S        results.Summary
+	Run      *results.Run
+	Scenario string
+	// ScenarioProblem says why scenario.yaml gave no phases, faults or parameters.
+	ScenarioProblem string
+	Faults          []faultRow
+	Params          []paramRow
+	Changed         int // parameters that differ from the defaults
+
+	Messages, LatencyOverTime, Copies *chart // over virtual time
+	Latency, Platforms                *chart // percentiles
 }
+
+// faultRow is one fault in the report's list, its times on the charts' axis.
+type faultRow struct{ Kind, When, What string }
 
 // chart is an inline SVG drawing and its legend. The legend is HTML under the drawing, so it
 // can never cover the data, whatever the data's shape.
 type chart struct {
+	ID     string // of its figure element, for links and tests
 	SVG    template.HTML
+	Note   string // how to read it, under the legend
 	Legend []legendEntry
 }
 
 type legendEntry struct {
 	Name   string
 	Colour string // CSS hex colour
+	Band   bool   // an area (a phase, a fault) rather than a line
 }
 
 func (c *chart) add(name string, colour color.RGBA) {
 	c.Legend = append(c.Legend, legendEntry{Name: name, Colour: fmt.Sprintf("#%02x%02x%02x", colour.R, colour.G, colour.B)})
 }
 
+func (c *chart) addBand(name string, colour color.RGBA) {
+	c.add(name, colour)
+	c.Legend[len(c.Legend)-1].Band = true
+}
+
 // WriteHTML writes the self-contained HTML report (inline CSS and SVG, no network access needed
-// to view it). run and scenarioYAML may be empty when rebuilding from a directory that lacks them.
-func WriteHTML(w io.Writer, s results.Summary, run *results.Run, scenarioYAML []byte) error {
+// to view it). run and scenarioYAML may be empty when rebuilding from a directory that lacks
+// them. defaultsYAML is the scenario every file starts from, resolved the same way: the
+// parameters whose values differ from it are marked (none when it is empty).
+func WriteHTML(w io.Writer, s results.Summary, run *results.Run, scenarioYAML, defaultsYAML []byte) error {
 	d := reportData{S: s, Run: run, Scenario: string(scenarioYAML)}
-	var err error
-	if len(s.Replication.Timeline) > 1 {
-		if d.Replication, err = replicationChart(s.Replication.Timeline); err != nil {
-			return err
+	axis := timeAxis{total: s.VirtualSeconds}
+	if len(scenarioYAML) > 0 {
+		shape, err := parseShape(scenarioYAML)
+		if err == nil {
+			d.Params, err = paramRows(scenarioYAML, defaultsYAML)
 		}
+		if err != nil {
+			// The report still shows everything measured; the reader learns what is missing.
+			d.ScenarioProblem = fmt.Sprintf("%s could not be read (%v): the charts show no phases or faults.", results.ScenarioFile, err)
+		} else {
+			axis.shape = shape
+			d.Faults = faultRows(shape, axis.total)
+		}
+		for _, p := range d.Params {
+			if p.Changed {
+				d.Changed++
+			}
+		}
+	}
+	var err error
+	if d.Messages, d.LatencyOverTime, d.Copies, err = timelineCharts(s, axis); err != nil {
+		return err
 	}
 	if s.EndToEndMs.Count > 0 || s.OnionRTTMs.Count > 0 {
 		if d.Latency, err = latencyChart(s); err != nil {
 			return err
 		}
+		d.Latency.ID = "chart-latency"
+	}
+	if len(s.EndToEndByPlatform) > 0 && s.EndToEndMs.Count > 0 {
+		if d.Platforms, err = platformChart(s.EndToEndByPlatform); err != nil {
+			return err
+		}
 	}
 	return tmpl.Execute(w, d)
+}
+
+// faultRows lists the faults in scenario order with where they are on the charts.
+func faultRows(sh *runShape, total float64) []faultRow {
+	var rows []faultRow
+	for _, f := range sh.Faults {
+		start, end := f.span(sh.Warmup, total)
+		when := "at " + virtualTime(start)
+		if !f.instant() {
+			when = virtualTime(start) + " to " + virtualTime(end)
+		}
+		rows = append(rows, faultRow{Kind: f.Kind, When: when, What: f.What})
+	}
+	return rows
 }
 
 // Chart colours (matplotlib's "tab" palette, readable on white and by most colour-blind readers).
@@ -84,60 +142,52 @@ var (
 	chartOrange = color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}
 	chartGreen  = color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}
 	chartRed    = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
+	chartPurple = color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff}
+	chartBrown  = color.RGBA{R: 0x8c, G: 0x56, B: 0x4b, A: 0xff}
+	chartPink   = color.RGBA{R: 0xe3, G: 0x77, B: 0xc2, A: 0xff}
 )
 
-func replicationChart(tl [][3]float64) (*chart, error) {
-	p := plot.New()
-	p.Title.Text = "Live copies per unexpired message"
-	p.X.Label.Text = "virtual time (min)"
-	p.Y.Label.Text = "copies"
-	c := &chart{}
-	highest := 0.0
-	for _, series := range []struct {
-		name   string
-		column int // of the timeline rows: [seconds, minimum, mean]
-		colour color.RGBA
-	}{{"minimum", 1, chartRed}, {"mean", 2, chartBlue}} {
-		pts := make(plotter.XYs, len(tl))
-		for i, row := range tl {
-			pts[i] = plotter.XY{X: row[0] / 60, Y: row[series.column]}
-			highest = max(highest, row[series.column])
-		}
-		line, err := plotter.NewLine(pts)
-		if err != nil {
-			return nil, err
-		}
-		line.Color, line.Width = series.colour, vg.Points(2)
-		p.Add(line)
-		c.add(series.name, series.colour)
-	}
-	p.Add(plotter.NewGrid())
-	// Room above the highest line (the mean) so it does not merge with the frame.
-	p.Y.Min, p.Y.Max = 0, math.Ceil(highest)+1
-	var err error
-	c.SVG, err = svgOf(p)
-	return c, err
-}
+// palette colours series that have no colour of their own (platforms), in order.
+var palette = []color.RGBA{chartPurple, chartBrown, chartPink, chartGreen, chartOrange, chartBlue, chartRed}
 
 // latencyChart draws each latency distribution as a line over its percentiles on a log axis:
 // end-to-end latency spans seconds to the minutes an offline recipient takes to come back, and
 // a linear axis would flatten the onion round trips to nothing.
 func latencyChart(s results.Summary) (*chart, error) {
+	return percentileChart("Latency percentiles", []percentileSeries{
+		{"end to end", s.EndToEndMs, chartBlue},
+		{"end to end, recipient online at send", s.EndToEndOnlineMs, chartGreen},
+		{"onion round trip", s.OnionRTTMs, chartOrange},
+	})
+}
+
+// platformChart compares the platforms' end-to-end latency (each app polls at its own pace).
+func platformChart(byPlatform map[string]results.Percentiles) (*chart, error) {
+	var series []percentileSeries
+	for i, name := range slices.Sorted(maps.Keys(byPlatform)) {
+		series = append(series, percentileSeries{name, byPlatform[name], palette[i%len(palette)]})
+	}
+	c, err := percentileChart("End-to-end latency by the recipient's platform", series)
+	if c != nil {
+		c.ID = "chart-platforms"
+	}
+	return c, err
+}
+
+type percentileSeries struct {
+	name   string
+	q      results.Percentiles
+	colour color.RGBA
+}
+
+// percentileChart draws each series' p50, p90, p99 and max on a log axis, skipping empty ones.
+func percentileChart(title string, series []percentileSeries) (*chart, error) {
 	p := plot.New()
-	p.Title.Text = "Latency percentiles"
+	p.Title.Text = title
 	p.Y.Label.Text = "log scale"
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.TickerFunc(durationTicks)
 	p.NominalX("p50", "p90", "p99", "max")
-	series := []struct {
-		name   string
-		q      results.Percentiles
-		colour color.RGBA
-	}{
-		{"end to end", s.EndToEndMs, chartBlue},
-		{"end to end, recipient online at send", s.EndToEndOnlineMs, chartGreen},
-		{"onion round trip", s.OnionRTTMs, chartOrange},
-	}
 	c := &chart{}
 	lowest, highest := math.Inf(1), 0.0
 	for _, sr := range series {

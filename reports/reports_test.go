@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
+	"gonum.org/v1/plot"
 
 	"github.com/sessionsim/sessionsim/results"
 )
@@ -24,7 +25,63 @@ func sample() results.Summary {
 		Replication:      results.Replication{Samples: 10, MinCopies: 5, P1Copies: 6, MeanCopies: 7.1, Timeline: [][3]float64{{60, 5, 7}, {120, 6, 7.2}}},
 		Store:            results.Store{Attempts: 1003, Succeeded: 998, Failed: 2, Ratio: 0.998},
 		Garbage:          map[string]uint64{"bad_signature": 1},
+		EndToEndByPlatform: map[string]results.Percentiles{
+			"android": {Count: 300, P50: 2500, P90: 5000, P99: 9000, Max: 11000},
+			"desktop": {Count: 390, P50: 1500, P90: 3000, P99: 6000, Max: 7000},
+			"ios":     {Count: 300, P50: 3000, P90: 6000, P99: 9500, Max: 12000},
+		},
+		TimelineBucketSeconds: 60,
+		Timeline:              sampleTimeline(),
 	}
+}
+
+// sampleScenario is the resolved scenario of sample(): a partition from 6 to 11 minutes of
+// virtual time (5 after the 1-minute warmup) and a crash at 13 minutes.
+const sampleScenario = "name: demo\nseed: 7\n" + samplePhases + `faults:
+- kind: partition
+  at: 5m0s
+  for: 5m0s
+  regions: [eu-west-1]
+- kind: crash
+  at: 12m0s
+  count: 3
+  target: paths
+`
+
+// sampleDefaults are the defaults sampleScenario is compared with.
+const sampleDefaults = "name: unnamed\nseed: 1\n" + samplePhases + "faults: []\n"
+
+// samplePhases are the keys sampleScenario leaves at their defaults.
+const samplePhases = `warmup: 1m0s
+duration: 20m0s
+drain: 2m0s
+nodes:
+  count: 100
+  regions: {eu-west-1: 0.5, us-east-1: 0.5}
+`
+
+// sampleTimeline is 23 minutes of a run shaped by sampleScenario: nothing sent in the warmup
+// and drain, losses and slow deliveries during the partition.
+func sampleTimeline() []results.TimelineBucket {
+	var tl []results.TimelineBucket
+	for i := range 23 {
+		b := results.TimelineBucket{StartSeconds: float64(60 * i)}
+		if i >= 1 && i < 21 {
+			b.Sent, b.Delivered, b.E2EP50Ms, b.E2EP99Ms = 50, 50, 2000, 8000
+			if i >= 6 && i < 11 {
+				b.Delivered, b.Lost, b.E2EP50Ms, b.E2EP99Ms = 45, 5, 4000, 60_000
+			}
+			b.DeliveryRatio = ptr(float64(b.Delivered) / float64(b.Delivered+b.Lost))
+		}
+		if i >= 1 {
+			b.Copies = &results.Replication{Samples: 100, MinCopies: 5, P1Copies: 6, MeanCopies: 7}
+			if i >= 13 {
+				b.Copies.MinCopies, b.Copies.P1Copies, b.Copies.MeanCopies = 3, 4, 6.5
+			}
+		}
+		tl = append(tl, b)
+	}
+	return tl
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -49,6 +106,7 @@ func TestWriteText(t *testing.T) {
 			"delivery ratio: 99.80%", "sent 1000, delivered 990", "115.0x faster", "store_failed 2", "bad_signature 1",
 			"end-to-end latency (send -> first decrypt): p50 2.1 s, p90 4.8 s, p99 9 s, max 12 s (990 samples)",
 			"onion round trip: p50 420 ms, p90 700 ms, p99 1.3 s, max 5 s (50000 samples)",
+			"recipient on desktop: p50 1.5 s, p90 3 s, p99 6 s, max 7 s (390 samples)",
 			"stores: 998 of 1000 messages stored (99.80%), 2 failed; 1003 attempts in all, retries included",
 		}, []string{"2100 ms"}},
 		{"nothing eligible", nothingEligible, []string{"delivery ratio: n/a"}, []string{"delivery ratio: 0"}},
@@ -73,35 +131,42 @@ func TestWriteText(t *testing.T) {
 
 func TestWriteHTMLIsSelfContained(t *testing.T) {
 	var buf bytes.Buffer
-	require.NoError(t, WriteHTML(&buf, sample(), nil, []byte("name: demo\n<script>")))
+	require.NoError(t, WriteHTML(&buf, sample(), nil, []byte(sampleScenario+"description: <script>\n"), []byte(sampleDefaults)))
 	out := buf.String()
 	_, err := html.Parse(strings.NewReader(out))
 	require.NoError(t, err)
 	assert.Contains(t, out, `id="delivery-ratio">99.80%`)
 	assert.Contains(t, out, "<b>1.9 s</b><span>end-to-end latency p50", "latency cards in readable units")
 	assert.Contains(t, out, "<b>420 ms</b><span>onion round trip p50")
-	assert.Equal(t, 2, strings.Count(out, "<svg"), "two inline charts")
+	assert.Equal(t, 5, strings.Count(out, "<svg"), "five inline charts")
 	assert.NotContains(t, out, "<script>", "scenario text is escaped")
 	for _, ref := range []string{"src=", "href=", "<link", "@import", "url("} {
 		assert.False(t, strings.Contains(out, ref), "no external resource (%s)", ref)
 	}
 }
 
-func TestDurationTicks(t *testing.T) {
+// TestTicks checks the marks of the latency axes (durationTicks, milliseconds) and of the
+// virtual-time axes (timeTicks, seconds, evenly spaced from 0).
+func TestTicks(t *testing.T) {
 	tests := []struct {
 		name   string
-		lo, hi float64 // ms
+		ticker func(lo, hi float64) []plot.Tick
+		lo, hi float64
 		want   []string
 	}{
-		{"sub-second", 150, 1200, []string{"200 ms", "500 ms", "1 s"}},
-		{"seconds to minutes", 900, 400_000, []string{"1 s", "2 s", "5 s", "10 s", "30 s", "1 min", "2 min", "5 min"}},
-		{"minutes to hours", 20 * 60_000, 3 * 3_600_000, []string{"30 min", "1 h", "2 h"}},
-		{"nothing round inside", 1100, 1900, nil},
+		{"latency: sub-second", durationTicks, 150, 1200, []string{"200 ms", "500 ms", "1 s"}},
+		{"latency: seconds to minutes", durationTicks, 900, 400_000, []string{"1 s", "2 s", "5 s", "10 s", "30 s", "1 min", "2 min", "5 min"}},
+		{"latency: minutes to hours", durationTicks, 20 * 60_000, 3 * 3_600_000, []string{"30 min", "1 h", "2 h"}},
+		{"latency: nothing round inside", durationTicks, 1100, 1900, nil},
+		{"time: the default run", timeTicks, 0, 1380, []string{"0", "5 min", "10 min", "15 min", "20 min"}},
+		{"time: a short run", timeTicks, 0, 150, []string{"0", "30 s", "1 min", "1.5 min", "2 min", "2.5 min"}},
+		{"time: hours", timeTicks, 0, 4 * 3600, []string{"0", "30 min", "1 h", "1.5 h", "2 h", "2.5 h", "3 h", "3.5 h", "4 h"}},
+		{"time: not from zero", timeTicks, 61, 239, []string{"1.5 min", "2 min", "2.5 min", "3 min", "3.5 min"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, tick := range durationTicks(tt.lo, tt.hi) {
+			for _, tick := range tt.ticker(tt.lo, tt.hi) {
 				got = append(got, tick.Label)
 				assert.True(t, tick.Value >= tt.lo && tick.Value <= tt.hi, "tick %v inside the range", tick.Value)
 			}

@@ -35,6 +35,9 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	}
 	p("  end-to-end latency (send -> first decrypt): %s", latencies(s.EndToEndMs))
 	p("    recipient online at send: %s", latencies(s.EndToEndOnlineMs))
+	for _, name := range slices.Sorted(maps.Keys(s.EndToEndByPlatform)) {
+		p("    recipient on %-8s %s", name+":", latencies(s.EndToEndByPlatform[name]))
+	}
 	p("")
 	p("Onion requests and paths")
 	p("  onion round trip: %s", latencies(s.OnionRTTMs))

@@ -52,17 +52,25 @@ type Summary struct {
 	// whose recipient was online when they were sent.
 	EndToEndMs       Percentiles `json:"end_to_end_latency_ms"`
 	EndToEndOnlineMs Percentiles `json:"end_to_end_latency_online_ms"`
-	OnionRTTMs       Percentiles `json:"onion_rtt_ms"`
+	// EndToEndByPlatform splits end-to-end latency by the recipient's platform, whose polling
+	// decides most of it.
+	EndToEndByPlatform map[string]Percentiles `json:"end_to_end_latency_ms_by_platform,omitempty"`
+	OnionRTTMs         Percentiles            `json:"onion_rtt_ms"`
 	// OnionRTTByPlatform splits onion round trips by client platform.
 	OnionRTTByPlatform map[string]Percentiles `json:"onion_rtt_ms_by_platform,omitempty"`
 
 	Store       Store       `json:"store"`
 	Replication Replication `json:"replication"`
-	Paths       Paths       `json:"paths"`
-	Traffic     Traffic     `json:"traffic"`
-	CPU         CPU         `json:"cpu"`
-	Network     NetworkInfo `json:"network"`
-	Engine      Engine      `json:"engine"`
+	// TimelineBucketSeconds is the width of each Timeline bucket in virtual seconds.
+	TimelineBucketSeconds float64 `json:"timeline_bucket_s,omitempty"`
+	// Timeline is the run bucket by bucket from its start (warmup included; the last bucket
+	// may be shorter), so a report can draw delivery, latency and copies over virtual time.
+	Timeline []TimelineBucket `json:"timeline,omitempty"`
+	Paths    Paths            `json:"paths"`
+	Traffic  Traffic          `json:"traffic"`
+	CPU      CPU              `json:"cpu"`
+	Network  NetworkInfo      `json:"network"`
+	Engine   Engine           `json:"engine"`
 	// Garbage counts malformed or undecryptable data clients received, by kind.
 	Garbage map[string]uint64 `json:"garbage,omitempty" figure:"counts"`
 	// Leakage is what the scenario's adversaries learnt; absent without a leakage section.
@@ -149,6 +157,27 @@ type Replication struct {
 	MeanCopies float64 `json:"mean_copies"`
 	// Timeline is (virtual seconds, min copies, mean copies) at each sample.
 	Timeline [][3]float64 `json:"timeline,omitempty"`
+}
+
+// TimelineBucket is one interval of virtual time. Messages count in the bucket in which they
+// were sent, with their outcome at the end of the run, so a fault shows in the buckets of the
+// messages it hurt; copies are the replication samples taken after the bucket's start up to
+// and including its end.
+type TimelineBucket struct {
+	// StartSeconds is where the bucket starts, in virtual seconds from the start of the run.
+	StartSeconds float64 `json:"start_s"`
+	Sent         uint64  `json:"sent"`
+	Delivered    uint64  `json:"delivered"`
+	Lost         uint64  `json:"lost"`
+	// DeliveryRatio is Delivered / (Delivered + Lost); absent when that is 0.
+	DeliveryRatio *float64 `json:"delivery_ratio,omitempty"`
+	// E2EP50Ms and E2EP99Ms are the end-to-end latency of the messages sent in the bucket and
+	// delivered; absent when there are none.
+	E2EP50Ms float64 `json:"e2e_p50_ms,omitempty"`
+	E2EP99Ms float64 `json:"e2e_p99_ms,omitempty"`
+	// Copies are the live copies per unexpired message in the bucket's samples (its Timeline
+	// stays empty); absent when no sample found a stored message.
+	Copies *Replication `json:"copies,omitempty"`
 }
 
 // Paths counts onion path events across clients.

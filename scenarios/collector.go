@@ -25,11 +25,13 @@ type collector struct {
 	order       []string                    // message hashes in send order (deterministic iteration)
 	nodeIndex   map[actor.Addr]int          // node address -> index
 	copies      map[string]map[int]struct{} // message hash -> nodes holding it
+	epoch       time.Time                   // the start of the run, where the timeline starts
 
 	e2e        metrics.Histogram             // ms
 	e2eOnline  metrics.Histogram             // ms, recipient online when the message was sent
 	onion      metrics.Histogram             // ms
 	onionByPl  map[string]*metrics.Histogram // platform -> ms
+	e2eByPl    map[string]*metrics.Histogram // recipient's platform -> ms
 	store      results.Store
 	paths      results.Paths
 	traffic    results.Traffic // TotalBytes stays 0: the network model counts it
@@ -38,10 +40,14 @@ type collector struct {
 	sent       uint64
 	delivered  uint64
 	network    results.NetworkInfo
-	repl       metrics.Histogram // live copies per message, over all samples
-	replMin    float64
+	repl       metrics.Histogram   // live copies per message + 1, over all samples
+	replBucket []metrics.Histogram // the same, by timeline bucket of the sample
 	timeline   [][3]float64
 }
+
+// timelineBucket is the width of the summary's timeline buckets: a minute resolves a fault of a
+// few minutes and keeps a day-long run to some 1,400 buckets.
+const timelineBucket = time.Minute
 
 type messageRecord struct {
 	sentAt      time.Time
@@ -56,6 +62,11 @@ type messageRecord struct {
 // stored reports whether the sender's store of the message succeeded.
 func (r *messageRecord) stored() bool { return r.storeDone && r.storeFail == client.OK }
 
+// latencyMs is the end-to-end latency of a delivered message.
+func (r *messageRecord) latencyMs() float64 {
+	return float64(r.deliveredAt.Sub(r.sentAt)) / float64(time.Millisecond)
+}
+
 func newCollector() *collector {
 	return &collector{
 		clientIndex: map[actor.Addr]int{},
@@ -64,9 +75,9 @@ func newCollector() *collector {
 		nodeIndex:   map[actor.Addr]int{},
 		copies:      map[string]map[int]struct{}{},
 		onionByPl:   map[string]*metrics.Histogram{},
+		e2eByPl:     map[string]*metrics.Histogram{},
 		garbage:     map[string]uint64{},
 		paths:       results.Paths{DroppedCause: map[string]uint64{}},
-		replMin:     -1,
 	}
 }
 
@@ -79,6 +90,7 @@ func (c *collector) addClient(addr actor.Addr, id identity.ID, platform string, 
 	c.lastOnline = append(c.lastOnline, time.Time{})
 	if _, ok := c.onionByPl[platform]; !ok {
 		c.onionByPl[platform] = &metrics.Histogram{}
+		c.e2eByPl[platform] = &metrics.Histogram{}
 	}
 	return i
 }
@@ -128,10 +140,13 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		rec.delivered = true
 		rec.deliveredAt = at
 		c.delivered++
-		ms := float64(at.Sub(rec.sentAt)) / float64(time.Millisecond)
+		ms := rec.latencyMs()
 		c.e2e.Add(ms)
 		if rec.online {
 			c.e2eOnline.Add(ms)
+		}
+		if rec.recipient >= 0 {
+			c.e2eByPl[c.platform[rec.recipient]].Add(ms)
 		}
 	case client.OnionRoundTrip:
 		if e.Failure != client.OK {
@@ -183,6 +198,11 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 func (c *collector) sampleReplication(at time.Duration, live func(n int, hash string) bool) {
 	var minCopies, sum float64 = -1, 0
 	count := 0
+	// A sample belongs to the bucket it ends: the one at 1m0s describes the first minute.
+	b := max(int((at+timelineBucket-1)/timelineBucket)-1, 0)
+	if b >= len(c.replBucket) {
+		c.replBucket = append(c.replBucket, make([]metrics.Histogram, b+1-len(c.replBucket))...)
+	}
 	for _, h := range c.order {
 		rec := c.messages[h]
 		if !rec.stored() {
@@ -196,6 +216,7 @@ func (c *collector) sampleReplication(at time.Duration, live func(n int, hash st
 		}
 		v := float64(n)
 		c.repl.Add(v + 1) // the histogram's unit bucket starts at 1: shift by one so 0 copies stays distinct
+		c.replBucket[b].Add(v + 1)
 		if minCopies < 0 || v < minCopies {
 			minCopies = v
 		}
@@ -204,9 +225,6 @@ func (c *collector) sampleReplication(at time.Duration, live func(n int, hash st
 	}
 	if count == 0 {
 		return
-	}
-	if c.replMin < 0 || minCopies < c.replMin {
-		c.replMin = minCopies
 	}
 	c.timeline = append(c.timeline, [3]float64{at.Seconds(), minCopies, sum / float64(count)})
 }
@@ -227,48 +245,85 @@ func round3(f float64) float64 {
 	return float64(int64(f*k+0.5)) / k
 }
 
-// fill writes the message and latency part of the summary. settled is false for a run that
-// was stopped before its drain: a message whose store had not finished, or that was stored
-// and not yet received, may still have arrived, so it is counted in flight rather than lost.
+// outcome is what became of a message by the end of the run.
+type outcome int
+
+const (
+	undeliverable outcome = iota
+	delivered
+	pending
+	inFlight
+	lost
+)
+
+// outcome classifies a message as results.Messages documents it; for a lost one it also gives
+// the cause. settled is false for a run that was stopped before its drain: a message whose
+// store had not finished, or that was stored and not yet received, may still have arrived, so
+// it is in flight rather than lost.
+func (c *collector) outcome(rec *messageRecord, settled bool) (outcome, string) {
+	switch {
+	case rec.recipient < 0:
+		return undeliverable, ""
+	case rec.delivered:
+		return delivered, ""
+	case !c.online[rec.recipient] && c.lastOnline[rec.recipient].Before(rec.sentAt):
+		return pending, ""
+	case !settled && (!rec.storeDone || rec.stored()):
+		return inFlight, ""
+	case !rec.storeDone:
+		return lost, "store-unfinished"
+	case !rec.stored():
+		return lost, "store-" + rec.storeFail.String()
+	default:
+		return lost, "stored-not-received"
+	}
+}
+
+// fill writes the message, latency and timeline part of the summary (see outcome for settled).
+// s.VirtualSeconds must be set: it is how far the timeline goes.
 func (c *collector) fill(s *results.Summary, settled bool) {
 	m := results.Messages{Sent: c.sent, Duplicates: c.duplicates, LostByCause: map[string]uint64{}}
+	total := time.Duration(s.VirtualSeconds * float64(time.Second))
+	n := int((total + timelineBucket - 1) / timelineBucket)
+	buckets := make([]results.TimelineBucket, n)
+	e2e := make([]metrics.Histogram, n)
 	for _, h := range c.order {
 		rec := c.messages[h]
-		switch {
-		case rec.recipient < 0:
+		b := min(int(rec.sentAt.Sub(c.epoch)/timelineBucket), n-1)
+		if b >= 0 {
+			buckets[b].Sent++
+		}
+		switch o, cause := c.outcome(rec, settled); o {
+		case undeliverable:
 			m.Undeliverable++
-		case rec.delivered:
+		case delivered:
 			m.Delivered++
-		case !c.online[rec.recipient] && c.lastOnline[rec.recipient].Before(rec.sentAt):
+			if b >= 0 {
+				buckets[b].Delivered++
+				e2e[b].Add(rec.latencyMs())
+			}
+		case pending:
 			m.Pending++
-		case !settled && (!rec.storeDone || rec.stored()):
+		case inFlight:
 			m.InFlight++
-		case !rec.storeDone:
+		case lost:
 			m.Lost++
-			m.LostByCause["store-unfinished"]++
-		case !rec.stored():
-			m.Lost++
-			m.LostByCause["store-"+rec.storeFail.String()]++
-		default:
-			m.Lost++
-			m.LostByCause["stored-not-received"]++
+			m.LostByCause[cause]++
+			if b >= 0 {
+				buckets[b].Lost++
+			}
 		}
 	}
 	if len(m.LostByCause) == 0 {
 		m.LostByCause = nil
 	}
 	s.Messages = m
-	if denom := m.Delivered + m.Lost; denom > 0 {
-		ratio := round6(float64(m.Delivered) / float64(denom))
-		s.DeliveryRatio = &ratio
-	}
+	s.DeliveryRatio = deliveryRatio(m.Delivered, m.Lost)
 	s.EndToEndMs = percentiles(&c.e2e)
 	s.EndToEndOnlineMs = percentiles(&c.e2eOnline)
 	s.OnionRTTMs = percentiles(&c.onion)
-	s.OnionRTTByPlatform = map[string]results.Percentiles{}
-	for name, h := range c.onionByPl {
-		s.OnionRTTByPlatform[name] = percentiles(h)
-	}
+	s.OnionRTTByPlatform = byPlatform(c.onionByPl)
+	s.EndToEndByPlatform = byPlatform(c.e2eByPl)
 	s.Store = c.store
 	if done := c.store.Succeeded + c.store.Failed; done > 0 {
 		s.Store.Ratio = round6(float64(c.store.Succeeded) / float64(done))
@@ -280,18 +335,68 @@ func (c *collector) fill(s *results.Summary, settled bool) {
 	if len(c.garbage) > 0 {
 		s.Garbage = c.garbage
 	}
-	s.Replication = results.Replication{
-		Samples:  c.repl.Count(),
-		Timeline: c.timeline,
-	}
-	if c.repl.Count() > 0 {
-		s.Replication.MinCopies = c.replMin
-		s.Replication.P1Copies = math.Round(c.repl.Quantile(0.01) - 1) // copies are whole numbers
-		s.Replication.MeanCopies = round3(c.repl.Mean() - 1)
-	}
+	s.Replication = copyStats(&c.repl)
+	s.Replication.Timeline = c.timeline
 	s.Traffic.SwarmChangeBytes = c.traffic.SwarmChangeBytes
 	s.Traffic.ReplicationForwards = c.traffic.ReplicationForwards
 	s.Network = c.network
+
+	if n == 0 {
+		return
+	}
+	// A sample at the very end of the run (or of an interrupted one) ends the last bucket.
+	copies := make([]metrics.Histogram, n)
+	for i := range c.replBucket {
+		copies[min(i, n-1)].Merge(&c.replBucket[i])
+	}
+	for i := range buckets {
+		b := &buckets[i]
+		b.StartSeconds = (time.Duration(i) * timelineBucket).Seconds()
+		b.DeliveryRatio = deliveryRatio(b.Delivered, b.Lost)
+		if e2e[i].Count() > 0 {
+			b.E2EP50Ms, b.E2EP99Ms = round3(e2e[i].Quantile(0.5)), round3(e2e[i].Quantile(0.99))
+		}
+		if copies[i].Count() > 0 {
+			cs := copyStats(&copies[i])
+			b.Copies = &cs
+		}
+	}
+	s.TimelineBucketSeconds = timelineBucket.Seconds()
+	s.Timeline = buckets
+}
+
+// deliveryRatio is delivered / (delivered + lost), nil when nothing was eligible.
+func deliveryRatio(delivered, lost uint64) *float64 {
+	if delivered+lost == 0 {
+		return nil
+	}
+	r := round6(float64(delivered) / float64(delivered+lost))
+	return &r
+}
+
+// byPlatform summarises each platform's latencies; nil when there is no platform.
+func byPlatform(hs map[string]*metrics.Histogram) map[string]results.Percentiles {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make(map[string]results.Percentiles, len(hs))
+	for name, h := range hs {
+		out[name] = percentiles(h)
+	}
+	return out
+}
+
+// copyStats summarises live copies recorded shifted by one (see sampleReplication).
+func copyStats(h *metrics.Histogram) results.Replication {
+	if h.Count() == 0 {
+		return results.Replication{}
+	}
+	return results.Replication{
+		Samples:    h.Count(),
+		MinCopies:  h.Min() - 1,
+		P1Copies:   math.Round(h.Quantile(0.01) - 1), // copies are whole numbers
+		MeanCopies: round3(h.Mean() - 1),
+	}
 }
 
 func round6(f float64) float64 { return float64(int64(f*1e6+0.5)) / 1e6 }

@@ -1,8 +1,10 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/client"
+	"github.com/sessionsim/sessionsim/node"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/results"
 )
@@ -113,3 +116,98 @@ func TestCollectorClassifiesMessages(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestCollectorTimelineBuckets checks which bucket each message and replication sample lands
+// in: a message counts in the minute it was sent, whenever it arrives; a sample belongs to the
+// minute it ends; the last bucket of a run that is not a whole number of minutes is shorter and
+// takes the sample at the run's end.
+func TestCollectorTimelineBuckets(t *testing.T) {
+	epoch := time.Unix(1_700_000_000, 0)
+	alice, bob := identity.Derive(1, "alice").SessionID(), identity.Derive(1, "bob").SessionID()
+	aliceAddr := netip.MustParseAddrPort("10.0.0.1:40000")
+	bobAddr := netip.MustParseAddrPort("10.0.0.2:40000")
+	type msg struct {
+		sent, received time.Duration // received 0: never
+	}
+	cases := []struct {
+		name    string
+		total   time.Duration
+		msgs    []msg
+		samples []time.Duration // each finds every stored message on copies nodes
+		copies  int
+		want    []results.TimelineBucket
+	}{
+		{"nothing happens", 2 * time.Minute, nil, nil, 0, []results.TimelineBucket{{StartSeconds: 0}, {StartSeconds: 60}}},
+		{"a send just before a boundary, one on it", 2 * time.Minute,
+			[]msg{{59*time.Second + 999*time.Millisecond, 60 * time.Second}, {60 * time.Second, 62 * time.Second}}, nil, 0,
+			[]results.TimelineBucket{
+				{StartSeconds: 0, Sent: 1, Delivered: 1, DeliveryRatio: ptr(1.0), E2EP50Ms: 1, E2EP99Ms: 1},
+				{StartSeconds: 60, Sent: 1, Delivered: 1, DeliveryRatio: ptr(1.0), E2EP50Ms: 2000, E2EP99Ms: 2000},
+			}},
+		{"a late delivery counts where it was sent; a loss too", 3 * time.Minute,
+			[]msg{{10 * time.Second, 150 * time.Second}, {20 * time.Second, 0}}, nil, 0,
+			[]results.TimelineBucket{
+				{StartSeconds: 0, Sent: 2, Delivered: 1, Lost: 1, DeliveryRatio: ptr(0.5), E2EP50Ms: 140_000, E2EP99Ms: 140_000},
+				{StartSeconds: 60}, {StartSeconds: 120},
+			}},
+		{"a sample ends its minute; the one at the end of a short last bucket is the last's", 150 * time.Second,
+			[]msg{{time.Second, 2 * time.Second}}, []time.Duration{60 * time.Second, 61 * time.Second, 150 * time.Second}, 3,
+			[]results.TimelineBucket{
+				{StartSeconds: 0, Sent: 1, Delivered: 1, DeliveryRatio: ptr(1.0), E2EP50Ms: 1000, E2EP99Ms: 1000,
+					Copies: &results.Replication{Samples: 1, MinCopies: 3, P1Copies: 3, MeanCopies: 3}},
+				{StartSeconds: 60, Copies: &results.Replication{Samples: 1, MinCopies: 3, P1Copies: 3, MeanCopies: 3}},
+				{StartSeconds: 120, Copies: &results.Replication{Samples: 1, MinCopies: 3, P1Copies: 3, MeanCopies: 3}},
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCollector()
+			c.epoch = epoch
+			c.addClient(aliceAddr, alice, "desktop", true)
+			c.addClient(bobAddr, bob, "ios", true)
+			for n := range tc.copies {
+				c.addNode(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 0, byte(n)}), 22021))
+			}
+			type event struct {
+				at   time.Duration
+				from actor.Addr
+				ev   actor.Event
+			}
+			var evs []event
+			for i, m := range tc.msgs {
+				hash := fmt.Sprintf("h%d", i)
+				evs = append(evs, event{m.sent, aliceAddr, client.MessageSent{Hash: hash, To: bob}},
+					event{m.sent, aliceAddr, client.StoreResult{Hash: hash, To: bob, Attempts: 1, Failure: client.OK}})
+				for n := range tc.copies {
+					evs = append(evs, event{m.sent, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 0, byte(n)}), 22021), node.MessageStored{Hash: hash, New: true}})
+				}
+				if m.received > 0 {
+					evs = append(evs, event{m.received, bobAddr, client.MessageReceived{Hash: hash, From: alice}})
+				}
+			}
+			slices.SortStableFunc(evs, func(a, b event) int { return cmp.Compare(a.at, b.at) })
+			samples := tc.samples
+			for _, e := range evs {
+				for len(samples) > 0 && samples[0] <= e.at {
+					c.sampleReplication(samples[0], func(int, string) bool { return true })
+					samples = samples[1:]
+				}
+				c.Observe(epoch.Add(e.at), e.from, e.ev)
+			}
+			for _, at := range samples {
+				c.sampleReplication(at, func(int, string) bool { return true })
+			}
+			s := results.Summary{VirtualSeconds: tc.total.Seconds()}
+			c.fill(&s, true)
+			assert.Equal(t, tc.want, s.Timeline)
+			assert.Equal(t, 60.0, s.TimelineBucketSeconds)
+			var sent, delivered uint64
+			for _, b := range s.Timeline {
+				sent, delivered = sent+b.Sent, delivered+b.Delivered
+			}
+			assert.Equal(t, s.Messages.Sent, sent, "every message is in one bucket")
+			assert.Equal(t, s.Messages.Delivered, delivered)
+			assert.Equal(t, s.Messages.Delivered, s.EndToEndByPlatform["ios"].Count, "latency by the recipient's platform")
+		})
+	}
+}

@@ -27,6 +27,17 @@ func small(t *testing.T, crypto string) Scenario {
 	return s
 }
 
+// tiny is the smallest end-to-end run: 20 nodes, 20 clients, modeled crypto, 3 minutes of
+// sending between 1 minute of warmup and 2 of drain.
+func tiny(t *testing.T) Scenario {
+	t.Helper()
+	sc := small(t, "modeled")
+	sc.Nodes.Count = 20
+	sc.Clients.Count = 20
+	sc.Duration = 3 * time.Minute
+	return sc
+}
+
 func TestEndToEndNoFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
@@ -138,10 +149,7 @@ func TestSameSeedSameSummary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
-	sc := small(t, "modeled")
-	sc.Nodes.Count = 20
-	sc.Clients.Count = 20
-	sc.Duration = 3 * time.Minute
+	sc := tiny(t)
 	sc.Clients.Sessions = Sessions{MeanOnline: 2 * time.Minute, MeanOffline: time.Minute}
 	encode := func(sc Scenario) []byte {
 		s, err := Run(sc, RunOptions{Version: "test"})
@@ -177,4 +185,50 @@ func TestSmallestNetworkDelivers(t *testing.T) {
 
 	s.Nodes.Count = least - 1
 	assert.ErrorContains(t, s.Validate(), "nodes.count")
+}
+
+// TestTimelinePhases runs a short scenario and reads its timeline phase by phase: nothing is
+// sent in the warmup or the drain, the sending minutes hold every message, and once messages
+// are stored every minute has live copies to count, the drain included.
+func TestTimelinePhases(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	sc := tiny(t)
+	sum, err := Run(sc, RunOptions{})
+	require.NoError(t, err)
+	require.Len(t, sum.Timeline, 6, "1m warmup + 3m sending + 2m drain, a bucket a minute")
+	phases := []struct {
+		name       string
+		from, to   int // buckets [from, to)
+		sends      bool
+		copiesFrom int // first bucket with live copies
+	}{
+		{"warmup", 0, 1, false, 1},
+		{"sending", 1, 4, true, 1},
+		{"drain", 4, 6, false, 4},
+	}
+	var sent, delivered, lost uint64
+	for _, ph := range phases {
+		t.Run(ph.name, func(t *testing.T) {
+			for i := ph.from; i < ph.to; i++ {
+				b := sum.Timeline[i]
+				assert.Equal(t, float64(60*i), b.StartSeconds)
+				assert.Equal(t, ph.sends, b.Sent > 0, "bucket %d sent %d", i, b.Sent)
+				assert.Equal(t, i >= ph.copiesFrom, b.Copies != nil, "bucket %d copies", i)
+				if b.Copies != nil {
+					assert.GreaterOrEqual(t, b.Copies.MinCopies, sum.Replication.MinCopies)
+				}
+				sent, delivered, lost = sent+b.Sent, delivered+b.Delivered, lost+b.Lost
+			}
+		})
+	}
+	assert.Equal(t, sum.Messages.Sent, sent)
+	assert.Equal(t, sum.Messages.Delivered, delivered)
+	assert.Equal(t, sum.Messages.Lost, lost)
+	var byPlatform uint64
+	for _, q := range sum.EndToEndByPlatform {
+		byPlatform += q.Count
+	}
+	assert.Equal(t, sum.EndToEndMs.Count, byPlatform, "each delivered message under its recipient's platform")
 }

@@ -114,6 +114,7 @@ func buildWorld(sc Scenario, progress func(sim.Progress)) (*world, error) {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	w.epoch = w.eng.Now()
+	w.col.epoch = w.epoch
 	w.rng = w.eng.Stream("world")
 
 	if len(sc.Leakage.Adversaries) > 0 {

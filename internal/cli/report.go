@@ -10,6 +10,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/reports"
 	"github.com/sessionsim/sessionsim/results"
+	"github.com/sessionsim/sessionsim/scenarios"
 )
 
 func init() { registerCommand(newReportCmd) }
@@ -34,11 +35,11 @@ checks of the run, when its scenario had any, are listed with their verdicts; th
 				return usageError(err)
 			}
 			scenarioYAML, _ := os.ReadFile(filepath.Join(dir, results.ScenarioFile))
-			var html bytes.Buffer
-			if err := reports.WriteHTML(&html, s, run, scenarioYAML); err != nil {
+			html, err := htmlReport(s, run, scenarioYAML)
+			if err != nil {
 				return err
 			}
-			if err := results.WriteFile(dir, results.ReportFile, html.Bytes()); err != nil {
+			if err := results.WriteFile(dir, results.ReportFile, html); err != nil {
 				return err
 			}
 			reports.WriteText(cmd.OutOrStdout(), s, run)
@@ -46,4 +47,18 @@ checks of the run, when its scenario had any, are listed with their verdicts; th
 			return nil
 		},
 	}
+}
+
+// htmlReport builds report.html, marking the scenario keys whose values differ from the
+// defaults every scenario file starts from.
+func htmlReport(s results.Summary, run *results.Run, scenarioYAML []byte) ([]byte, error) {
+	defaults, err := scenarios.Default().YAML()
+	if err != nil {
+		return nil, err
+	}
+	var html bytes.Buffer
+	if err := reports.WriteHTML(&html, s, run, scenarioYAML, defaults); err != nil {
+		return nil, fmt.Errorf("writing report: %w", err)
+	}
+	return html.Bytes(), nil
 }

@@ -248,11 +248,11 @@ func writeResults(dir string, s results.Summary, run results.Run, scenarioYAML [
 			return err
 		}
 	}
-	var html bytes.Buffer
-	if err := reports.WriteHTML(&html, s, &run, scenarioYAML); err != nil {
-		return fmt.Errorf("writing report: %w", err)
+	html, err := htmlReport(s, &run, scenarioYAML)
+	if err != nil {
+		return err
 	}
-	if err := results.WriteFile(dir, results.ReportFile, html.Bytes()); err != nil {
+	if err := results.WriteFile(dir, results.ReportFile, html); err != nil {
 		return err
 	}
 	if err := os.Remove(filepath.Join(dir, results.IncompleteMarker)); err != nil && !errors.Is(err, os.ErrNotExist) {
