@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -117,4 +118,48 @@ func WriteSweepCSV(w io.Writer, e stats.Experiment) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// WriteCompareText prints a comparison: for each pair of arms the headline figures and every
+// figure whose verdict is not "no significant change", then the --fail-on rules.
+func WriteCompareText(w io.Writer, c stats.Comparison) error {
+	how := "unpaired (Welch): the two sides ran different seeds"
+	if len(c.Arms) > 0 && c.Arms[0].Paired {
+		how = "paired by seed"
+	}
+	fmt.Fprintf(w, "A: %s (%s of %q, seeds %s)\nB: %s (%s of %q, seeds %s)\nB - A with 95%% intervals, %s\n",
+		c.A.Path, c.A.Kind, c.A.Scenario, seedRange(c.A.Seeds), c.B.Path, c.B.Kind, c.B.Scenario, seedRange(c.B.Seeds), how)
+	for _, a := range c.Arms {
+		fmt.Fprintln(w)
+		if len(c.Arms) > 1 {
+			fmt.Fprintf(w, "%s\n", a.B)
+		}
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "figure\tA\tB\tB - A\t95% interval\tverdict")
+		quiet := 0
+		for _, f := range a.Figures {
+			if f.Verdict == stats.NoChange && !slices.Contains(headline, f.Figure) {
+				quiet++
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Figure, num(f.A.Mean), num(f.B.Mean), num(f.Diff.Mean), interval(f.Diff), f.Verdict)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if quiet > 0 {
+			fmt.Fprintf(w, "(%d more figures: no significant change)\n", quiet)
+		}
+	}
+	if len(c.Rules) > 0 {
+		fmt.Fprintln(w)
+		for _, r := range c.Rules {
+			outcome := "held"
+			if r.Broken {
+				outcome = "BROKEN: " + r.Reason
+			}
+			fmt.Fprintf(w, "--fail-on %q on %s: %s\n", r.Rule, r.Arm, outcome)
+		}
+	}
+	return nil
 }

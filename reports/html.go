@@ -57,7 +57,7 @@ type legendEntry struct {
 }
 
 func (c *chart) add(name string, colour color.RGBA) {
-	c.Legend = append(c.Legend, legendEntry{Name: name, Colour: fmt.Sprintf("#%02x%02x%02x", colour.R, colour.G, colour.B)})
+	c.Legend = append(c.Legend, legendEntry{Name: name, Colour: cssColour(colour)})
 }
 
 // WriteHTML writes the self-contained HTML report (inline CSS and SVG, no network access needed

@@ -96,12 +96,9 @@ written (summary.json, run.json), and the directory keeps its INCOMPLETE marker 
 }
 
 func runScenario(cmd *cobra.Command, name string, f runFlags) error {
-	sets := append([]string(nil), f.sets...)
-	if f.seed != "" {
-		if _, err := strconv.ParseUint(f.seed, 10, 64); err != nil {
-			return usageError(fmt.Errorf("--seed %q: must be an unsigned integer", f.seed))
-		}
-		sets = append(sets, "seed="+f.seed)
+	sets, err := withSeed(f.sets, f.seed)
+	if err != nil {
+		return usageError(err)
 	}
 	switch f.progress {
 	case "auto", "bar", "lines", "none":
@@ -450,4 +447,16 @@ func tuneGC(machine uint64) {
 	if os.Getenv("GOMEMLIMIT") == "" && machine > 0 {
 		debug.SetMemoryLimit(int64(machine / 2))
 	}
+}
+
+// withSeed adds --seed, when given, to the --set pairs as the scenario's seed.
+func withSeed(sets []string, seed string) ([]string, error) {
+	sets = append([]string(nil), sets...)
+	if seed != "" {
+		if _, err := strconv.ParseUint(seed, 10, 64); err != nil {
+			return nil, fmt.Errorf("--seed %q: must be an unsigned integer", seed)
+		}
+		sets = append(sets, "seed="+seed)
+	}
+	return sets, nil
 }

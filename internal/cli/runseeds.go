@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -40,12 +39,9 @@ func runSeeds(cmd *cobra.Command, name string, f runFlags) error {
 	if f.cpuprof != "" {
 		return usageError(errors.New("--cpuprofile profiles one run: use it without --seeds"))
 	}
-	sets := append([]string(nil), f.sets...)
-	if f.seed != "" {
-		if _, err := strconv.ParseUint(f.seed, 10, 64); err != nil {
-			return usageError(fmt.Errorf("--seed %q: must be an unsigned integer", f.seed))
-		}
-		sets = append(sets, "seed="+f.seed)
+	sets, err := withSeed(f.sets, f.seed)
+	if err != nil {
+		return usageError(err)
 	}
 	sc, err := scenarios.Load(name, scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: machineMemory()})
 	if err != nil {

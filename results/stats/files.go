@@ -98,7 +98,7 @@ func NewArm(name string, settings []Setting, t Table) Arm {
 // Figure finds a figure by its path; nil when the arm does not have it. Figures are sorted by
 // path, as Table gives them.
 func (a *Arm) Figure(name string) *Figure {
-	i, ok := slices.BinarySearchFunc(a.Figures, name, func(f Figure, n string) int { return strings.Compare(f.Figure, n) })
+	i, ok := byFigure(a.Figures, name, func(f Figure) string { return f.Figure })
 	if !ok {
 		return nil
 	}
@@ -148,4 +148,20 @@ func (e *Experiment) DiffToFirst() {
 			f.Diff, f.Verdict = &d, Verdict(d, f.Direction)
 		}
 	}
+}
+
+// Insert adds a figure to the arm in its sorted place, replacing one of the same path.
+func (a *Arm) Insert(f Figure) {
+	i, ok := byFigure(a.Figures, f.Figure, func(g Figure) string { return g.Figure })
+	if ok {
+		a.Figures[i] = f
+		return
+	}
+	a.Figures = slices.Insert(a.Figures, i, f)
+}
+
+// byFigure finds name in xs, sorted by the figure path each element names: its index (where
+// it would go, when absent) and whether it is there.
+func byFigure[T any](xs []T, name string, figure func(T) string) (int, bool) {
+	return slices.BinarySearchFunc(xs, name, func(x T, n string) int { return strings.Compare(figure(x), n) })
 }
