@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/sessionsim/sessionsim/results/stats"
@@ -154,7 +155,7 @@ func intervalChart(points []*stats.Figure, labels []string) template.HTML {
 	for t := range yTicks + 1 {
 		v := lo + (hi-lo)*float64(t)/yTicks
 		fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%.2f" y2="%.2f" stroke="#eee"/>`, padLeft, padLeft+plotW, y(v), y(v))
-		fmt.Fprintf(&b, `<text x="%g" y="%.2f" font-size="10" text-anchor="end" dominant-baseline="middle" fill="#555">%s</text>`, padLeft-4, y(v), template.HTMLEscapeString(num(&v)))
+		fmt.Fprintf(&b, `<text x="%g" y="%.2f" font-size="10" text-anchor="end" dominant-baseline="middle" fill="#555">%s</text>`, padLeft-4, y(v), strconv.FormatFloat(v, 'g', 3, 64)) // three digits fit the margin
 	}
 	var line []string
 	for i, p := range points {
