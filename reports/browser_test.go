@@ -91,13 +91,7 @@ func TestReportInBrowser(t *testing.T) {
 	assert.Equal(t, 5, legendEntries, "three latency series and two replication series")
 	assert.Equal(t, "99.80%", ratio)
 
-	shot := filepath.Join(dir, "shot.png")
-	runChromium(t, bin, file, "--screenshot="+shot)
-	f, err := os.Open(shot)
-	require.NoError(t, err)
-	defer f.Close()
-	img, err := png.Decode(f)
-	require.NoError(t, err)
+	img := screenshot(t, bin, file)
 	colours := map[string][3]uint8{
 		"replication minimum (red)":           {0xd6, 0x27, 0x28},
 		"replication mean, end to end (blue)": {0x1f, 0x77, 0xb4},
@@ -107,6 +101,19 @@ func TestReportInBrowser(t *testing.T) {
 	for name, c := range colours {
 		assert.Greater(t, countNear(img, c), 50, "pixels of the %s in the screenshot", name)
 	}
+}
+
+// screenshot is what headless Chromium shows of the file.
+func screenshot(t *testing.T, bin, file string) image.Image {
+	t.Helper()
+	shot := filepath.Join(t.TempDir(), "shot.png")
+	runChromium(t, bin, file, "--screenshot="+shot)
+	f, err := os.Open(shot)
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err)
+	return img
 }
 
 // countNear counts pixels within a small distance of colour c (antialiasing shifts edges).

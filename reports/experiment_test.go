@@ -2,7 +2,6 @@ package reports
 
 import (
 	"bytes"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,13 +79,7 @@ func TestExperimentPagesInBrowser(t *testing.T) {
 	}
 	assert.Equal(t, 2, svgs)
 	assert.Equal(t, 4, circles, "a point per arm in each chart")
-	shot := filepath.Join(dir, "shot.png")
-	runChromium(t, bin, sweepFile, "--screenshot="+shot)
-	f, err := os.Open(shot)
-	require.NoError(t, err)
-	defer f.Close()
-	img, err := png.Decode(f)
-	require.NoError(t, err)
+	img := screenshot(t, bin, sweepFile)
 	assert.Greater(t, countNear(img, [3]uint8{0x1f, 0x77, 0xb4}), 100, "blue points and interval bars drawn")
 
 	arms, err := stats.Compare(stats.Experiment{Schema: 1, Seeds: e.Seeds, Arms: e.Arms[:1]}, stats.Experiment{Schema: 1, Seeds: e.Seeds, Arms: e.Arms[1:]})
