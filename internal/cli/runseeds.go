@@ -31,6 +31,17 @@ func checkParallel(seeds, jobs int) error {
 	return nil
 }
 
+// fitJobs refuses more parallel runs than the machine's memory holds: each run builds its own
+// world, so jobs of them need jobs times one's estimate.
+func fitJobs(sc scenarios.Scenario, jobs int) error {
+	machine, one := machineMemory(), scenarios.EstimateMemory(sc)
+	if machine == 0 || one*uint64(jobs) <= machine {
+		return nil
+	}
+	return fmt.Errorf("--jobs %d: %d runs of scenario %q at once need an estimated %s (%s each), more than this machine's %s; lower --jobs to %d",
+		jobs, jobs, sc.Name, reports.ByteSize(one*uint64(jobs)), reports.ByteSize(one), reports.ByteSize(machine), max(1, machine/one))
+}
+
 // runSeeds is `run --seeds N`: N runs of the scenario, one per seed, then their aggregate.
 func runSeeds(cmd *cobra.Command, name string, f runFlags) error {
 	if err := checkParallel(f.seeds, f.jobs); err != nil {
@@ -45,6 +56,9 @@ func runSeeds(cmd *cobra.Command, name string, f runFlags) error {
 	}
 	sc, err := scenarios.Load(name, scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: machineMemory()})
 	if err != nil {
+		return usageError(err)
+	}
+	if err := fitJobs(sc, min(f.jobs, f.seeds)); err != nil {
 		return usageError(err)
 	}
 	out := f.out

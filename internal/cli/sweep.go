@@ -174,6 +174,9 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 		return err
 	}
 	arms := grid(params)
+	if err := fitJobs(base, min(f.jobs, f.seeds*len(arms))); err != nil {
+		return usageError(err)
+	}
 	// Every arm is loaded as its runs will load it, so a bad key or value is refused now, in
 	// the loader's words for --set, before anything is written.
 	for _, a := range arms {

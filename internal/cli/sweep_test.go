@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,13 @@ const childEnv = "CLI_TEST_AS_SESSIONSIM" // not SESSIONSIM_*, which names scena
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" {
 		os.Exit(Execute(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	// Without asChildren a child would run this test binary's tests again, and so on: refuse.
+	selfExecutable = func() (string, error) {
+		if os.Getenv(childEnv) != "1" {
+			return "", errors.New("this test did not call asChildren, so it may not start runs")
+		}
+		return os.Executable()
 	}
 	os.Exit(m.Run())
 }
@@ -242,6 +250,7 @@ func TestExperimentsRefuseBadInput(t *testing.T) {
 		{"sweep where a sweep is", sweep("--param", "clients.paths=1,2", "--out", otherScenario), []string{"already holds a sweep; give --resume"}, filepath.Join(otherScenario, "arm-01-clients.paths=1")},
 		{"resume a directory of other files", sweep("--param", "clients.paths=1", "--out", busy, "--resume"), []string{"holds no sweep to resume"}, filepath.Join(busy, "sweep-plan.json")},
 		{"resume without out", sweep("--param", "clients.paths=1", "--resume"), []string{"--resume needs --out"}, "runs"},
+		{"more runs at once than memory holds", sweep("--param", "clients.paths=1,2", "--seeds", "8", "--set", "clients.count=1000000", "--jobs", "16", "--out", filepath.Join(dir, "s13")), []string{"--jobs 16", "lower --jobs to"}, filepath.Join(dir, "s13")},
 		{"seeds into a used directory", []string{"run", "--seeds", "2", "--out", busy}, []string{"already holds files"}, filepath.Join(busy, "seed-1")},
 		{"seeds with a profile", []string{"run", "--seeds", "2", "--cpuprofile", filepath.Join(dir, "p"), "--out", filepath.Join(dir, "s11")}, []string{"--cpuprofile"}, filepath.Join(dir, "s11")},
 		{"seeds, bad scenario", []string{"run", "--seeds", "2", "--set", "nodes.cuont=3", "--out", filepath.Join(dir, "s12")}, []string{`"nodes.cuont"`}, filepath.Join(dir, "s12")},
