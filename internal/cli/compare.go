@@ -60,11 +60,11 @@ different grids, or a rule on a figure summary.json does not have are refused (e
 			}
 			a, err := loadExperiment(args[0])
 			if err != nil {
-				return usageError(fmt.Errorf("A: %w", err))
+				return usageError(fmt.Errorf("side A: %w", err))
 			}
 			b, err := loadExperiment(args[1])
 			if err != nil {
-				return usageError(fmt.Errorf("B: %w", err))
+				return usageError(fmt.Errorf("side B: %w", err))
 			}
 			zeroAbsentCounts(&a, &b)
 			zeroAbsentCounts(&b, &a)

@@ -48,10 +48,10 @@ type FigureComparison struct {
 // sweeps must have the same grid, and their arms are compared in order.
 func Compare(a, b Experiment) ([]ArmComparison, error) {
 	if a.Schema != b.Schema {
-		return nil, fmt.Errorf("A holds summary schema %d and B schema %d: results of different schema versions cannot be compared", a.Schema, b.Schema)
+		return nil, fmt.Errorf("side A holds summary schema %d and side B schema %d: results of different schema versions cannot be compared", a.Schema, b.Schema)
 	}
 	if len(a.Arms) != len(b.Arms) {
-		return nil, fmt.Errorf("A has %d arms and B %d: compare two single runs, two --seeds outputs, or two sweeps of the same grid", len(a.Arms), len(b.Arms))
+		return nil, fmt.Errorf("side A has %d arms and side B %d: compare two single runs, two --seeds outputs, or two sweeps of the same grid", len(a.Arms), len(b.Arms))
 	}
 	if len(a.Arms) > 1 {
 		for i := range a.Arms {
