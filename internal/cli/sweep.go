@@ -101,6 +101,9 @@ func parseParams(flags []string) ([]stats.Param, error) {
 		if !ok || key == "" || list == "" {
 			return nil, fmt.Errorf("--param %q: expected KEY=V1,V2,..., e.g. --param nodes.count=50,100", fl)
 		}
+		if key == "seed" {
+			return nil, errors.New("--param seed: every arm runs the same seeds; give the first with --seed and how many with --seeds")
+		}
 		if slices.ContainsFunc(ps, func(p stats.Param) bool { return p.Key == key }) {
 			return nil, fmt.Errorf("--param %s is given twice: list all its values in one --param", key)
 		}

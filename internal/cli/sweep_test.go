@@ -243,6 +243,7 @@ func TestExperimentsRefuseBadInput(t *testing.T) {
 		{"param without values", sweep("--param", "clients.paths", "--out", filepath.Join(dir, "s5")), []string{"expected KEY=V1,V2"}, filepath.Join(dir, "s5")},
 		{"empty value", sweep("--param", "clients.paths=1,,2", "--out", filepath.Join(dir, "s6")), []string{"an empty value"}, filepath.Join(dir, "s6")},
 		{"key twice", sweep("--param", "clients.paths=1", "--param", "clients.paths=2", "--out", filepath.Join(dir, "s7")), []string{"given twice"}, filepath.Join(dir, "s7")},
+		{"seed as a param", sweep("--param", "seed=1,2", "--out", filepath.Join(dir, "s14")), []string{"--param seed", "--seeds"}, filepath.Join(dir, "s14")},
 		{"no seeds", sweep("--param", "clients.paths=1", "--seeds", "0", "--out", filepath.Join(dir, "s8")), []string{"--seeds 0"}, filepath.Join(dir, "s8")},
 		{"no jobs", sweep("--param", "clients.paths=1", "--jobs", "0", "--out", filepath.Join(dir, "s9")), []string{"--jobs 0"}, filepath.Join(dir, "s9")},
 		{"bad seed", sweep("--param", "clients.paths=1", "--seed", "x", "--out", filepath.Join(dir, "s10")), []string{`--seed "x"`}, filepath.Join(dir, "s10")},
