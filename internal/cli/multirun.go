@@ -99,6 +99,9 @@ func (r *runner) runAll(ctx context.Context, jobs []job) ([]failedRun, error) {
 	}
 feed:
 	for _, j := range todo {
+		if ctx.Err() != nil { // stopped: a select below could still pick a waiting worker
+			break
+		}
 		select {
 		case next <- j:
 		case <-ctx.Done():

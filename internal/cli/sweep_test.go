@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -286,4 +287,19 @@ func TestProgressEstimatesTimeLeft(t *testing.T) {
 	assert.Contains(t, b.String(), "0 of 4 runs done, 2 running, 2 left; estimating the time left")
 	p.finished() // one run in 10 s: 3 more (1 running, 2 left) take about 30 s
 	assert.Regexp(t, `1 of 4 runs done, 1 running, 2 left; about 3\ds left`, b.String())
+}
+
+func TestRunAllStopsWhenInterrupted(t *testing.T) {
+	asChildren(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Ctrl-C before the first run started
+	r := runner{scenario: "default", jobs: 2, label: "sweep"}
+	failed, err := r.runAll(ctx, []job{{dir: filepath.Join(dir, "seed-1"), seed: 1}, {dir: filepath.Join(dir, "seed-2"), seed: 2}})
+	assert.Empty(t, failed)
+	var ee *exitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, exitFailure, ee.code)
+	assert.ErrorContains(t, err, "--resume continues it")
+	assert.NoDirExists(t, filepath.Join(dir, "seed-1"), "no run started")
 }
