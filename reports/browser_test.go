@@ -138,13 +138,7 @@ func TestReportInBrowser(t *testing.T) {
 		assert.Contains(t, text(byID["faults"]), "6 min to 11 min")
 	}
 
-	shot := filepath.Join(dir, "shot.png")
-	runChromium(t, bin, file, "--screenshot="+shot)
-	f, err := os.Open(shot)
-	require.NoError(t, err)
-	defer f.Close()
-	img, err := png.Decode(f)
-	require.NoError(t, err)
+	img := screenshot(t, bin, file)
 	colours := map[string]color.RGBA{
 		"minimum copies, lost (red)":                   chartRed,
 		"mean copies, end to end, sent, p50 (blue)":    chartBlue,
@@ -182,6 +176,19 @@ func text(n *html.Node) string {
 		}
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// screenshot is what headless Chromium shows of the file.
+func screenshot(t *testing.T, bin, file string) image.Image {
+	t.Helper()
+	shot := filepath.Join(t.TempDir(), "shot.png")
+	runChromium(t, bin, file, "--screenshot="+shot)
+	f, err := os.Open(shot)
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err)
+	return img
 }
 
 // countNear counts pixels within a small distance of colour c (antialiasing shifts edges).

@@ -71,7 +71,7 @@ type legendEntry struct {
 }
 
 func (c *chart) add(name string, colour color.RGBA) {
-	c.Legend = append(c.Legend, legendEntry{Name: name, Colour: fmt.Sprintf("#%02x%02x%02x", colour.R, colour.G, colour.B)})
+	c.Legend = append(c.Legend, legendEntry{Name: name, Colour: cssColour(colour)})
 }
 
 func (c *chart) addBand(name string, colour color.RGBA) {

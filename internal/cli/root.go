@@ -53,7 +53,8 @@ Exit codes:
      refused at load (the message names the key, the value and where it was set), a
      malformed check or one naming a figure summary.json does not have
   3  checks failed: the run finished, or the results directory was read, and at least
-     one of its checks did not hold`,
+     one of its checks did not hold (in any seed or arm of run --seeds and sweep), or a
+     compare --fail-on rule broke`,
 		Version:       Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,

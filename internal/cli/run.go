@@ -35,6 +35,8 @@ type runFlags struct {
 	progress string
 	quiet    bool
 	cpuprof  string
+	seeds    int // with --seeds, the number of seeds to run (runseeds.go)
+	jobs     int
 }
 
 func newRunCmd() *cobra.Command {
@@ -57,16 +59,26 @@ summary.json and written to junit.xml in the results directory; any failing chec
 exit code 3. A malformed check, or one naming a figure summary.json does not have, is refused
 at load like any other bad key (exit code 2).
 
+--seeds N runs N seeds (the scenario's seed or --seed, then the next ones), each a new
+network, client set and workload, as separate processes, --jobs at a time. Each run's results
+directory is OUT/seed-S, the same bytes a plain run with --seed S writes; OUT/aggregate.json and
+OUT/aggregate.txt give every figure's mean and 95% interval over the seeds. Each seed's checks
+are evaluated in its run; the exit code is 3 when any failed.
+
 Ctrl-C stops the run at the next virtual second: what was measured until then is printed and
 written (summary.json, run.json), and the directory keeps its INCOMPLETE marker (exit code 1).`,
 		Example: `  sessionsim run
   sessionsim run large --out runs/large-1
-  sessionsim run my.yaml --seed 7 --set nodes.count=300 --set crypto=modeled`,
+  sessionsim run my.yaml --seed 7 --set nodes.count=300 --set crypto=modeled
+  sessionsim run default --seeds 10 --jobs 2 --set crypto=modeled --out runs/ten`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := "default"
 			if len(args) == 1 {
 				name = args[0]
+			}
+			if cmd.Flags().Changed("seeds") {
+				return runSeeds(cmd, name, f)
 			}
 			return runScenario(cmd, name, f)
 		},
@@ -77,17 +89,16 @@ written (summary.json, run.json), and the directory keeps its INCOMPLETE marker 
 	fl.StringArrayVar(&f.sets, "set", nil, "override a scenario key, e.g. --set nodes.count=50 (repeatable)")
 	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, lines otherwise), bar, lines, none")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the results directory path")
+	fl.IntVar(&f.seeds, "seeds", 1, "run this many seeds (the scenario's or --seed, then the next ones) in parallel processes and aggregate them")
+	fl.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "with --seeds: how many runs at a time")
 	fl.StringVar(&f.cpuprof, "cpuprofile", "", "write a Go CPU profile of the run to this file (for performance work)")
 	return cmd
 }
 
 func runScenario(cmd *cobra.Command, name string, f runFlags) error {
-	sets := append([]string(nil), f.sets...)
-	if f.seed != "" {
-		if _, err := strconv.ParseUint(f.seed, 10, 64); err != nil {
-			return usageError(fmt.Errorf("--seed %q: must be an unsigned integer", f.seed))
-		}
-		sets = append(sets, "seed="+f.seed)
+	sets, err := withSeed(f.sets, f.seed)
+	if err != nil {
+		return usageError(err)
 	}
 	switch f.progress {
 	case "auto", "bar", "lines", "none":
@@ -436,4 +447,16 @@ func tuneGC(machine uint64) {
 	if os.Getenv("GOMEMLIMIT") == "" && machine > 0 {
 		debug.SetMemoryLimit(int64(machine / 2))
 	}
+}
+
+// withSeed adds --seed, when given, to the --set pairs as the scenario's seed.
+func withSeed(sets []string, seed string) ([]string, error) {
+	sets = append([]string(nil), sets...)
+	if seed != "" {
+		if _, err := strconv.ParseUint(seed, 10, 64); err != nil {
+			return nil, fmt.Errorf("--seed %q: must be an unsigned integer", seed)
+		}
+		sets = append(sets, "seed="+seed)
+	}
+	return sets, nil
 }

@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sessionsim/sessionsim/reports"
+	"github.com/sessionsim/sessionsim/results"
+	"github.com/sessionsim/sessionsim/results/stats"
+	"github.com/sessionsim/sessionsim/scenarios"
+)
+
+// maxSeeds bounds --seeds: far more than any study needs, few enough to list in a directory.
+const maxSeeds = 10000
+
+// checkParallel validates --seeds and --jobs.
+func checkParallel(seeds, jobs int) error {
+	if seeds < 1 || seeds > maxSeeds {
+		return fmt.Errorf("--seeds %d: give a number of seeds from 1 to %d", seeds, maxSeeds)
+	}
+	if jobs < 1 {
+		return fmt.Errorf("--jobs %d: give at least 1 run at a time", jobs)
+	}
+	return nil
+}
+
+// fitJobs refuses more parallel runs than the machine's memory holds: each run builds its own
+// world, so jobs of them need jobs times one's estimate.
+func fitJobs(sc scenarios.Scenario, jobs int) error {
+	machine, one := machineMemory(), scenarios.EstimateMemory(sc)
+	if machine == 0 || one*uint64(jobs) <= machine {
+		return nil
+	}
+	return fmt.Errorf("--jobs %d: %d runs of scenario %q at once need an estimated %s (%s each), more than this machine's %s; lower --jobs to %d",
+		jobs, jobs, sc.Name, reports.ByteSize(one*uint64(jobs)), reports.ByteSize(one), reports.ByteSize(machine), max(1, machine/one))
+}
+
+// runSeeds is `run --seeds N`: N runs of the scenario, one per seed, then their aggregate.
+func runSeeds(cmd *cobra.Command, name string, f runFlags) error {
+	if err := checkParallel(f.seeds, f.jobs); err != nil {
+		return usageError(err)
+	}
+	if f.cpuprof != "" {
+		return usageError(errors.New("--cpuprofile profiles one run: use it without --seeds"))
+	}
+	sets, err := withSeed(f.sets, f.seed)
+	if err != nil {
+		return usageError(err)
+	}
+	sc, err := scenarios.Load(name, scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: machineMemory()})
+	if err != nil {
+		return usageError(err)
+	}
+	if err := fitJobs(sc, min(f.jobs, f.seeds)); err != nil {
+		return usageError(err)
+	}
+	out := f.out
+	if out == "" {
+		out = filepath.Join("runs", fmt.Sprintf("%s-seeds%d-%s", sc.Name, f.seeds, time.Now().Format("20060102-150405")))
+	}
+	if err := newExperimentDir(out); err != nil {
+		return usageError(err)
+	}
+	seeds := seedList(sc.Seed, f.seeds)
+	jobs := make([]job, len(seeds))
+	dirs := make([]string, len(seeds))
+	for i, s := range seeds {
+		dirs[i] = seedDir(out, s)
+		jobs[i] = job{dir: dirs[i], seed: s}
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+	defer stop()
+	r := runner{scenario: name, sets: f.sets, jobs: f.jobs, label: "seeds", progress: cmd.ErrOrStderr()}
+	if f.quiet || f.progress == "none" {
+		r.progress = nil
+	}
+	failed, err := r.runAll(ctx, jobs)
+	if err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return failure(failed)
+	}
+	arm, schema, err := collectArm("seeds", nil, dirs, seeds)
+	if err != nil {
+		return err
+	}
+	e := stats.Experiment{Kind: "seeds", Schema: schema, Scenario: sc.Name, Seeds: seeds, Arms: []stats.Arm{arm}}
+	var text bytes.Buffer
+	if err := reports.WriteExperimentText(&text, e); err != nil {
+		return err
+	}
+	if err := results.WriteJSON(out, stats.AggregateFile, e); err != nil {
+		return err
+	}
+	if err := results.WriteFile(out, stats.AggregateText, text.Bytes()); err != nil {
+		return err
+	}
+	stdout := cmd.OutOrStdout()
+	if f.quiet {
+		fmt.Fprintln(stdout, out)
+	} else {
+		_, _ = stdout.Write(text.Bytes())
+		fmt.Fprintf(stdout, "\nRuns in %s/seed-*; aggregate in %s\n", out, filepath.Join(out, stats.AggregateFile))
+	}
+	return checksFailedError(e)
+}
+
+// newExperimentDir creates an experiment's directory, refusing one that holds anything, so no
+// earlier result is mixed in or lost.
+func newExperimentDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err == nil && len(entries) > 0 {
+		return fmt.Errorf("%s already holds files; choose another --out or remove it", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,194 @@
+package reports
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"image/color"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/sessionsim/sessionsim/results/stats"
+)
+
+//go:embed experiment.html.tmpl
+var experimentTemplate string
+
+var experimentTmpl = template.Must(template.New("experiment").Funcs(template.FuncMap{
+	"num":      num,
+	"interval": interval,
+	"seeds":    seedRange,
+	"join":     func(vs []string) string { return strings.Join(vs, ", ") },
+	"deref":    func(iv *stats.Interval) stats.Interval { return *iv },
+	"class": func(verdict string) string {
+		switch verdict {
+		case stats.Better, stats.Worse, stats.Changed:
+			return verdict
+		}
+		return ""
+	},
+}).Parse(experimentTemplate))
+
+// sweepPage is what the sweep template sees.
+type sweepPage struct {
+	E        stats.Experiment
+	XTitle   string
+	Headline []armFigure
+	Charts   []figureChart
+	Flat     []string // figures equal in every run: nothing to draw
+}
+
+type armFigure struct {
+	Arm string
+	F   *stats.Figure
+}
+
+type figureChart struct {
+	Figure string
+	SVG    template.HTML
+}
+
+// WriteSweepHTML writes a sweep's page: the headline figures of each arm with their paired
+// differences to the first, and every figure drawn against the swept parameters, a point per
+// arm with its 95% interval bar. One self-contained file: inline CSS and hand-made SVG.
+func WriteSweepHTML(w io.Writer, e stats.Experiment) error {
+	d := sweepPage{E: e}
+	var keys []string
+	for _, p := range e.Params {
+		keys = append(keys, p.Key)
+	}
+	d.XTitle = strings.Join(keys, ", ")
+	labels := make([]string, len(e.Arms))
+	for i, a := range e.Arms {
+		var vs []string
+		for _, s := range a.Settings {
+			vs = append(vs, s.Value)
+		}
+		labels[i] = strings.Join(vs, ", ")
+	}
+	for i := range e.Arms {
+		for _, name := range headline {
+			if f := e.Arms[i].Figure(name); f != nil {
+				d.Headline = append(d.Headline, armFigure{Arm: e.Arms[i].Name, F: f})
+			}
+		}
+	}
+	if len(e.Arms) > 0 {
+		for _, f := range e.Arms[0].Figures {
+			points := make([]*stats.Figure, len(e.Arms))
+			for i := range e.Arms {
+				points[i] = e.Arms[i].Figure(f.Figure)
+			}
+			if flat(points) {
+				d.Flat = append(d.Flat, f.Figure)
+				continue
+			}
+			d.Charts = append(d.Charts, figureChart{Figure: f.Figure, SVG: intervalChart(points, labels)})
+		}
+	}
+	return experimentTmpl.ExecuteTemplate(w, "sweep", d)
+}
+
+// flat reports whether a figure has one value in every run of every arm.
+func flat(points []*stats.Figure) bool {
+	var first *float64
+	for _, p := range points {
+		if p == nil {
+			return false
+		}
+		for _, v := range p.Values {
+			switch {
+			case v == nil:
+				return false
+			case first == nil:
+				first = v
+			case *v != *first:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Chart geometry, in SVG user units.
+const (
+	chartW, chartH            = 360.0, 210.0
+	padLeft, padRight, padTop = 64.0, 12.0, 10.0
+	padBottom                 = 46.0
+	yTicks                    = 4
+	labelChars                = 14 // an x label longer than this is cut, the full one in its title
+)
+
+// pointColour draws a sweep's points and bars, in the report's blue.
+var pointColour = cssColour(chartBlue)
+
+// intervalChart draws one figure across the arms: the mean of each as a point joined by a
+// line, its 95% interval as a bar with caps. Arms without the figure are left out.
+func intervalChart(points []*stats.Figure, labels []string) template.HTML {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, p := range points {
+		if p == nil || p.Mean == nil {
+			continue
+		}
+		lo, hi = math.Min(lo, *p.Mean), math.Max(hi, *p.Mean)
+		if p.Has() {
+			lo, hi = math.Min(lo, *p.Low), math.Max(hi, *p.High)
+		}
+	}
+	if math.IsInf(lo, 0) {
+		return ""
+	}
+	if hi == lo {
+		lo, hi = lo-math.Max(1, math.Abs(lo)*0.1), hi+math.Max(1, math.Abs(hi)*0.1)
+	}
+	pad := (hi - lo) * 0.06
+	lo, hi = lo-pad, hi+pad
+	plotW, plotH := chartW-padLeft-padRight, chartH-padTop-padBottom
+	y := func(v float64) float64 { return padTop + plotH*(hi-v)/(hi-lo) }
+	x := func(i int) float64 { return padLeft + plotW*(float64(i)+0.5)/float64(len(points)) }
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" role="img">`, chartW, chartH)
+	fmt.Fprintf(&b, `<rect x="%g" y="%g" width="%g" height="%g" fill="none" stroke="#ccc"/>`, padLeft, padTop, plotW, plotH)
+	for t := range yTicks + 1 {
+		v := lo + (hi-lo)*float64(t)/yTicks
+		fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%.2f" y2="%.2f" stroke="#eee"/>`, padLeft, padLeft+plotW, y(v), y(v))
+		fmt.Fprintf(&b, `<text x="%g" y="%.2f" font-size="10" text-anchor="end" dominant-baseline="middle" fill="#555">%s</text>`, padLeft-4, y(v), strconv.FormatFloat(v, 'g', 3, 64)) // three digits fit the margin
+	}
+	var line []string
+	for i, p := range points {
+		label := labels[i]
+		short := label
+		if len(short) > labelChars {
+			short = short[:labelChars-1] + "…"
+		}
+		fmt.Fprintf(&b, `<text x="%.2f" y="%g" font-size="10" text-anchor="middle" fill="#333"><title>%s</title>%s</text>`, x(i), padTop+plotH+14, template.HTMLEscapeString(label), template.HTMLEscapeString(short))
+		if p == nil || p.Mean == nil {
+			continue
+		}
+		if p.Has() {
+			fmt.Fprintf(&b, `<line x1="%.2f" x2="%.2f" y1="%.2f" y2="%.2f" stroke="%s" stroke-width="2"/>`, x(i), x(i), y(*p.Low), y(*p.High), pointColour)
+			for _, end := range []float64{*p.Low, *p.High} {
+				fmt.Fprintf(&b, `<line x1="%.2f" x2="%.2f" y1="%.2f" y2="%.2f" stroke="%s" stroke-width="2"/>`, x(i)-5, x(i)+5, y(end), y(end), pointColour)
+			}
+		}
+		fmt.Fprintf(&b, `<circle cx="%.2f" cy="%.2f" r="4" fill="%s"><title>%s: mean %s, 95%% %s</title></circle>`, x(i), y(*p.Mean), pointColour, template.HTMLEscapeString(label), num(p.Mean), interval(p.Interval))
+		line = append(line, fmt.Sprintf("%.2f,%.2f", x(i), y(*p.Mean)))
+	}
+	if len(line) > 1 {
+		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-opacity="0.5"/>`, strings.Join(line, " "), pointColour)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // #nosec: numbers and escaped labels only
+}
+
+// WriteCompareHTML writes a comparison's page: the --fail-on rules with their outcome, and for
+// each pair of arms every figure on both sides with the difference and verdict.
+func WriteCompareHTML(w io.Writer, c stats.Comparison) error {
+	return experimentTmpl.ExecuteTemplate(w, "compare", struct{ C stats.Comparison }{c})
+}
+
+// cssColour writes a colour as CSS hex.
+func cssColour(c color.RGBA) string { return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B) }
