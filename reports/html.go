@@ -35,6 +35,7 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"ms":        readableMs,
 	"f2":        func(f float64) string { return fmt.Sprintf("%.2f", f) },
 	"value":     func(f *float64) string { return strconv.FormatFloat(*f, 'g', -1, 64) },
+	"leakage":   leakageSection,
 }).Parse(reportTemplate))
 
 // reportData is what the template sees.

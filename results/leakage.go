@@ -112,6 +112,10 @@ type ExposureTimeline struct {
 type Linkability struct {
 	TPRAtFPR1e3 *float64 `json:"tpr_at_fpr_1e-3"`
 	Precision   *float64 `json:"precision"`
+	// ROC is the attack's receiver operating characteristic: (false-positive rate,
+	// true-positive rate) points in increasing order of the false-positive rate, for the
+	// report's ROC curve.
+	ROC [][2]float64 `json:"roc,omitempty"`
 }
 
 // AnonymitySet is the effective number of candidate senders 2^H over the stores a coalition
@@ -119,6 +123,17 @@ type Linkability struct {
 type AnonymitySet struct {
 	Median *float64 `json:"median"`
 	P10    *float64 `json:"p10"`
+	// Histogram is the distribution of 2^H over those stores, for the report: bins in
+	// increasing order of set size.
+	Histogram []SetBin `json:"histogram,omitempty"`
+}
+
+// SetBin is one bin of the anonymity-set histogram: Count stores had an effective set size
+// in [Lo, Hi).
+type SetBin struct {
+	Lo    float64 `json:"lo"`
+	Hi    float64 `json:"hi"`
+	Count uint64  `json:"count"`
 }
 
 // ContactGraph is how well a coalition recovers who talks to whom.
