@@ -30,7 +30,7 @@ func TestLeakageReportInBrowser(t *testing.T) {
 	s.EndToEndMs, s.EndToEndOnlineMs, s.OnionRTTMs = results.Percentiles{}, results.Percentiles{}, results.Percentiles{}
 	s.Leakage = syntheticLeakage()
 	var buf bytes.Buffer
-	require.NoError(t, WriteHTML(&buf, s, nil, nil))
+	require.NoError(t, WriteHTML(&buf, s, nil, nil, nil))
 	require.NoError(t, os.WriteFile(file, buf.Bytes(), 0o644))
 	// Tall enough for the whole section (the last flag of a repeated switch wins).
 	size := "--window-size=1200,9000"
@@ -98,14 +98,4 @@ func TestLeakageReportInBrowser(t *testing.T) {
 		c := adversaryColours[i]
 		assert.Greater(t, countNear(img, [3]uint8{c.R, c.G, c.B}), 1000, "pixels of %s's colour", a.Name)
 	}
-}
-
-// attr is an element's attribute, "" when it has none.
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
 }

@@ -94,8 +94,7 @@ var levels = []level{
 // adversaryColours gives each adversary one colour on every leakage chart, by its place in the
 // summary: the report's palette first, then the rest of the same "tab" palette.
 var adversaryColours = []color.RGBA{chartBlue, chartOrange, chartGreen, chartRed,
-	{R: 0x94, G: 0x67, B: 0xbd, A: 0xff}, {R: 0x8c, G: 0x56, B: 0x4b, A: 0xff},
-	{R: 0xe3, G: 0x77, B: 0xc2, A: 0xff}, {R: 0xbc, G: 0xbd, B: 0x22, A: 0xff},
+	chartPurple, chartBrown, chartPink, {R: 0xbc, G: 0xbd, B: 0x22, A: 0xff},
 	{R: 0x17, G: 0xbe, B: 0xcf, A: 0xff}}
 
 // chartGrey draws the references (chance, the median, the 1e-3 false-positive rate) so they
