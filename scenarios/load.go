@@ -80,6 +80,8 @@ type LoadOptions struct {
 	// MachineMemory, when not 0, is the memory of the machine that will run the scenario: a
 	// scenario whose world is estimated (EstimateMemory) to need more is refused.
 	MachineMemory uint64
+	// Quick shortens the scenario after every layer is applied (Scenario.Shorten).
+	Quick bool
 }
 
 // Load reads a scenario by file path or built-in name, applies the layers, fills defaults and
@@ -168,6 +170,9 @@ func Parse(src []byte, label string, opts LoadOptions) (Scenario, error) {
 	if _, own := from["description"]; len(overrides) > 0 && (!own || strings.HasPrefix(from["description"], label)) {
 		// The file's description was written for the file's values: say which ones changed.
 		s.Description = strings.TrimSpace(s.Description + " [overridden: " + strings.Join(overrides, ", ") + "]")
+	}
+	if opts.Quick {
+		s.Shorten()
 	}
 	if err := s.Validate(); err != nil {
 		return Scenario{}, from.locate(err)

@@ -35,6 +35,7 @@ type runFlags struct {
 	progress string
 	quiet    bool
 	cpuprof  string
+	quick    bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -58,10 +59,13 @@ exit code 3. A malformed check, or one naming a figure summary.json does not hav
 at load like any other bad key (exit code 2).
 
 Ctrl-C stops the run at the next virtual second: what was measured until then is printed and
-written (summary.json, run.json), and the directory keeps its INCOMPLETE marker (exit code 1).`,
+written (summary.json, run.json), and the directory keeps its INCOMPLETE marker (exit code 1).
+
+` + scenarios.QuickRules,
 		Example: `  sessionsim run
   sessionsim run large --out runs/large-1
-  sessionsim run my.yaml --seed 7 --set nodes.count=300 --set crypto=modeled`,
+  sessionsim run my.yaml --seed 7 --set nodes.count=300 --set crypto=modeled
+  sessionsim run churn --quick`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := "default"
@@ -77,6 +81,7 @@ written (summary.json, run.json), and the directory keeps its INCOMPLETE marker 
 	fl.StringArrayVar(&f.sets, "set", nil, "override a scenario key, e.g. --set nodes.count=50 (repeatable)")
 	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, lines otherwise), bar, lines, none")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the results directory path")
+	fl.BoolVar(&f.quick, "quick", false, "run the scenario shortened: a tenth of the nodes and clients, a quarter of the time, its quick.checks (see above)")
 	fl.StringVar(&f.cpuprof, "cpuprofile", "", "write a Go CPU profile of the run to this file (for performance work)")
 	return cmd
 }
@@ -95,7 +100,7 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 		return usageError(fmt.Errorf("--progress %q: use auto, bar, lines or none", f.progress))
 	}
 	memory := machineMemory()
-	sc, err := scenarios.Load(name, scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: memory})
+	sc, err := scenarios.Load(name, scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: memory, Quick: f.quick})
 	if err != nil {
 		return usageError(err)
 	}
@@ -150,7 +155,7 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 		WallSeconds: wall,
 		Speedup:     summary.VirtualSeconds / max(wall, 1e-9),
 		StartedAt:   start.UTC().Format(time.RFC3339),
-		Command:     "sessionsim run " + name,
+		Command:     "sessionsim run " + name + quickFlag(f.quick),
 	}
 	if interrupted {
 		return keepInterrupted(stdout, dir, summary, run, sc)
@@ -168,6 +173,14 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 		fmt.Fprintf(stdout, "\nResults in %s (report: %s)\n", dir, filepath.Join(dir, results.ReportFile))
 	}
 	return checksVerdict(summary.Checks, filepath.Join(dir, results.JUnitFile))
+}
+
+// quickFlag is how a quick run's command line ends, recorded in run.json.
+func quickFlag(quick bool) string {
+	if quick {
+		return " --quick"
+	}
+	return ""
 }
 
 // checksVerdict is the error that ends a command whose checks failed (exit code 3), or nil
