@@ -155,6 +155,7 @@ func TestFlashCrowd(t *testing.T) {
 		for _, c := range w.clients {
 			if c.waiting {
 				assert.False(t, w.eng.Alive(c.addr), "%s has not started", c.name)
+				assert.False(t, c.online, "%s is offline until it starts", c.name)
 				n++
 			}
 		}

@@ -70,7 +70,7 @@ type worldClient struct {
 	platform string
 	contacts []int
 	online   bool
-	waiting  bool // a flash-crowd client not started yet: nothing switches it online before its start
+	waiting  bool // a flash-crowd client not started yet: offline, and nothing switches it online before its start
 }
 
 // regionWeights turns a scenario weight map into the network model's list, sorted by region,
@@ -326,11 +326,11 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 			// A crowd client opens the app in the burst, online: that is what brought it.
 			fc := w.sc.Clients.FlashCrowd
 			startAt = w.sc.Warmup + fc.At + time.Duration(crowdStream.Float64()*float64(fc.Within))
-			wc.online, wc.waiting, online = true, true, false
+			wc.online, wc.waiting, online = false, true, false
 		}
 		w.eng.AfterFunc(startAt, func() {
 			if wc.waiting {
-				wc.waiting = false
+				wc.waiting, wc.online = false, true
 				w.col.setOnline(i, true, w.eng.Now())
 			}
 			if _, err := w.eng.Spawn(h, clientPort, name, c); err != nil {
