@@ -162,11 +162,14 @@ func TestLoadFileAndMissing(t *testing.T) {
 func TestResolvedYAMLRoundTrips(t *testing.T) {
 	s, err := Load("default", LoadOptions{})
 	require.NoError(t, err)
+	s.Checks, s.Quick = nil, Quick{}
 	b, err := s.YAML()
 	require.NoError(t, err)
 	assert.NotContains(t, string(b), "checks", "a scenario without checks resolves as it did before checks existed")
+	assert.NotContains(t, string(b), "quick")
 	s.Faults = []Fault{{At: time.Minute, Kind: "crash", Count: 2, Regions: []string{}}}
 	s.Checks = []string{"delivery_ratio >= 0.999", "replication.min_copies between 5 and 10"}
+	s.Quick.Checks = []string{"delivery_ratio >= 0.9"}
 	b, err = s.YAML()
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "duration: 20m0s")
