@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/sessionsim/sessionsim/internal/cli.Version=$(VE
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build run test test-browser chromium bench fuzz lint clean
+.PHONY: all build run test test-browser chromium bench fuzz lint clean scenarios scenarios-quick
 
 all: build
 
@@ -19,6 +19,17 @@ build:
 # Runs the default scenario on the in-process simulator and writes runs/<name>/ with the report.
 run: build
 	./$(BIN) run
+
+# The scenario library (every built-in `sessionsim scenarios` lists), each run with its checks:
+# `scenarios` at full size, `scenarios-quick` shortened with --quick and its quick checks. Every
+# scenario runs; the target then fails with exit 3 if any check failed, and stops at once on a
+# run error (1) or bad input (2). Results go to runs/<scenario>-seed<seed>-<time>/.
+scenarios scenarios-quick: build
+	@verdict=0; for s in $$(./$(BIN) scenarios | awk '{print $$1}'); do \
+	  echo "== $$s"; ./$(BIN) run $$s $(if $(filter scenarios-quick,$@),--quick) --progress none; rc=$$?; \
+	  case $$rc in 0) ;; 3) verdict=3 ;; *) exit $$rc ;; esac; \
+	done; \
+	if [ $$verdict -ne 0 ]; then echo "scenario checks failed (exit 3)"; fi; exit $$verdict
 
 # Unit, property and end-to-end tests, fuzz seed corpora included; lint first.
 test: lint

@@ -80,6 +80,8 @@ type LoadOptions struct {
 	// MachineMemory, when not 0, is the memory of the machine that will run the scenario: a
 	// scenario whose world is estimated (EstimateMemory) to need more is refused.
 	MachineMemory uint64
+	// Quick shortens the scenario after every layer is applied (Scenario.Shorten).
+	Quick bool
 }
 
 // Load reads a scenario by file path or built-in name, applies the layers, fills defaults and
@@ -136,7 +138,7 @@ func Parse(src []byte, label string, opts LoadOptions) (Scenario, error) {
 			return Scenario{}, &Error{Source: "environment", Key: name, Value: value, Reason: fmt.Sprintf("no scenario key of that name; remove it (`unset %s`) or name a key in capitals with _ for dots, e.g. %sNODES_COUNT", name, EnvPrefix)}
 		}
 		v.Set(key, value)
-		from[key] = name
+		from.set(key, name)
 		overrides = append(overrides, name+"="+value)
 	}
 	for _, kv := range opts.Sets {
@@ -149,7 +151,7 @@ func Parse(src []byte, label string, opts LoadOptions) (Scenario, error) {
 			return Scenario{}, &Error{Source: "--set", Key: key, Value: value, Reason: "no scenario key that --set can change" + suggest(key, keys)}
 		}
 		v.Set(key, value)
-		from[key] = "--set"
+		from.set(key, "--set")
 		overrides = append(overrides, "--set "+key+"="+value)
 	}
 
@@ -169,6 +171,9 @@ func Parse(src []byte, label string, opts LoadOptions) (Scenario, error) {
 		// The file's description was written for the file's values: say which ones changed.
 		s.Description = strings.TrimSpace(s.Description + " [overridden: " + strings.Join(overrides, ", ") + "]")
 	}
+	if opts.Quick {
+		s.Shorten()
+	}
 	s.fillLeakage()
 	if err := s.Validate(); err != nil {
 		return Scenario{}, from.locate(err)
@@ -184,6 +189,17 @@ func Parse(src []byte, label string, opts LoadOptions) (Scenario, error) {
 // origins records where each key's value was set: "file.yaml:12", a SESSIONSIM_* variable or
 // "--set". A key no layer set has its default.
 type origins map[string]string
+
+// set records that a layer set key: the key and everything below it (a list's items, which
+// the layer replaces) now come from src.
+func (o origins) set(key, src string) {
+	for k := range o {
+		if strings.HasPrefix(k, key+"[") || strings.HasPrefix(k, key+".") {
+			delete(o, k)
+		}
+	}
+	o[key] = src
+}
 
 // of is where key was set, or where the nearest enclosing key was (a list item, a map).
 func (o origins) of(key string) string {

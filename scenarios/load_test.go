@@ -166,17 +166,20 @@ func TestLoadFileAndMissing(t *testing.T) {
 
 	_, err = Load(filepath.Join(dir, "absent.yaml"), LoadOptions{})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "built-ins: default, large")
+	assert.Contains(t, err.Error(), "built-ins: churn, default, flash-crowd, large")
 }
 
 func TestResolvedYAMLRoundTrips(t *testing.T) {
 	s, err := Load("default", LoadOptions{})
 	require.NoError(t, err)
+	s.Checks, s.Quick = nil, Quick{}
 	b, err := s.YAML()
 	require.NoError(t, err)
 	assert.NotContains(t, string(b), "checks", "a scenario without checks resolves as it did before checks existed")
+	assert.NotContains(t, string(b), "quick")
 	s.Faults = []Fault{{At: time.Minute, Kind: "crash", Count: 2, Regions: []string{}}}
 	s.Checks = []string{"delivery_ratio >= 0.999", "replication.min_copies between 5 and 10"}
+	s.Quick.Checks = []string{"delivery_ratio >= 0.9"}
 	b, err = s.YAML()
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "duration: 20m0s")

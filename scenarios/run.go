@@ -3,7 +3,9 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"time"
 
@@ -214,6 +216,13 @@ func (w *world) pickNodes(count int, fraction float64, target string) []int {
 		count = int(fraction*float64(len(alive)) + 0.5)
 	}
 	count = min(count, len(alive))
+	if target == "largest-operator" {
+		alive = slices.DeleteFunc(alive, func(i int) bool { return w.nodes[i].operator != 0 })
+		if count == 0 {
+			count = int(fraction*float64(len(alive)) + 0.5)
+		}
+		count = min(count, len(alive))
+	}
 	w.rng.Shuffle(len(alive), func(i, j int) { alive[i], alive[j] = alive[j], alive[i] })
 	if target == "paths" {
 		uses := map[actor.Addr]int{}
@@ -238,10 +247,24 @@ func (w *world) pickClients(count int, fraction float64) []int {
 	return idx[:min(count, len(idx))]
 }
 
+// pickPhones draws count distinct iOS and Android clients (or fraction of them).
+func (w *world) pickPhones(count int, fraction float64) []int {
+	var phones []int
+	for _, i := range w.rng.Perm(len(w.clients)) {
+		if p := w.clients[i].platform; p == "ios" || p == "android" {
+			phones = append(phones, i)
+		}
+	}
+	if count == 0 {
+		count = int(fraction*float64(len(phones)) + 0.5)
+	}
+	return phones[:min(count, len(phones))]
+}
+
 // setClientOnline switches client i on or off now.
 func (w *world) setClientOnline(i int, online bool) {
 	wc := w.clients[i]
-	if wc.online == online {
+	if wc.online == online || wc.waiting {
 		return
 	}
 	wc.online = online
@@ -278,8 +301,16 @@ func (w *world) scheduleFaults() error {
 				if f.For > 0 {
 					until = at.Add(f.For)
 				}
+				d := netem.Degradation{Start: at, End: until, Latency: f.AddedLatency, Loss: f.Loss}
+				if f.Target == "phones" {
+					for _, i := range w.pickPhones(f.Count, f.Fraction) {
+						h, _ := w.eng.HostByIP(w.clients[i].addr.Addr())
+						_ = w.net.Degrade(simlink.ID(h), d)
+					}
+					return
+				}
 				for _, i := range w.pickNodes(f.Count, f.Fraction, f.Target) {
-					_ = w.net.Degrade(simlink.ID(w.nodes[i].host), netem.Degradation{Start: at, End: until, Latency: f.AddedLatency, Loss: f.Loss})
+					_ = w.net.Degrade(simlink.ID(w.nodes[i].host), d)
 				}
 			})
 		case "offline":
@@ -329,6 +360,12 @@ func (w *world) scheduleFaults() error {
 func (w *world) scheduleChurn() {
 	ch := w.sc.Nodes.Churn
 	stopAt := w.epoch.Add(w.sc.Warmup + w.sc.Duration)
+	if ch.LifetimeMedian > 0 {
+		w.lifetimes = w.eng.Stream("churn-lifetime")
+		for i := range w.nodes {
+			w.endLifetime(i, w.sc.Warmup)
+		}
+	}
 	if ch.CrashesPerHour > 0 {
 		r := w.eng.Stream("churn-crash")
 		var crash func()
@@ -351,11 +388,35 @@ func (w *world) scheduleChurn() {
 				return
 			}
 			if err := w.joinNode(); err == nil {
+				if w.lifetimes != nil {
+					w.endLifetime(len(w.nodes)-1, w.eng.Now().Sub(w.epoch))
+				}
 				w.eng.AfterFunc(expAfter(ch.JoinsPerHour, r), join)
 			}
 		}
 		w.eng.AfterFunc(w.sc.Warmup+expAfter(ch.JoinsPerHour, r), join)
 	}
+}
+
+// endLifetime crashes node i when a lifetime drawn from the world's lifetime stream, counted
+// from virtual time from, ends within the sending period.
+func (w *world) endLifetime(i int, from time.Duration) {
+	ch := w.sc.Nodes.Churn
+	end := from + paretoLifetime(ch.LifetimeMedian, ch.LifetimeShape, w.lifetimes.Float64())
+	if end >= w.sc.Warmup+w.sc.Duration {
+		return
+	}
+	w.eng.AfterFunc(end-w.eng.Now().Sub(w.epoch), func() { w.crashNode(i) })
+}
+
+// paretoLifetime is the lifetime at uniform draw u in [0, 1) of a Pareto distribution of the
+// second kind (Lomax: P(L > x) = (1 + x/scale)^-shape, the shifted Pareto that peer-to-peer
+// churn studies fit, so that short lifetimes occur too) with the given median: scale is
+// median / (2^(1/shape) - 1) and the lifetime scale * ((1-u)^(-1/shape) - 1), 1-u lying in
+// (0, 1]. Lifetimes beyond about 146 years are capped.
+func paretoLifetime(median time.Duration, shape, u float64) time.Duration {
+	scale := float64(median) / (math.Pow(2, 1/shape) - 1)
+	return time.Duration(min(scale*(math.Pow(1-u, -1/shape)-1), math.MaxInt64/2))
 }
 
 // joinNode registers and starts one new node; it learns the list from the registry.

@@ -43,6 +43,9 @@ type Scenario struct {
 	Checks []string `mapstructure:"checks" yaml:"checks,omitempty" json:"checks,omitempty"`
 	// Leakage measures what adversaries learn; without adversaries nothing is recorded.
 	Leakage Leakage `mapstructure:"leakage" yaml:"leakage,omitempty" json:"leakage,omitzero"`
+	// Quick is what changes when the scenario runs shortened (`sessionsim run --quick`, see
+	// Quick in quick.go). Left out of the resolved scenario when empty.
+	Quick Quick `mapstructure:"quick" yaml:"quick,omitempty" json:"quick,omitzero"`
 }
 
 // Network is the link model.
@@ -80,6 +83,15 @@ type Churn struct {
 	CrashesPerHour float64 `mapstructure:"crashes_per_hour" yaml:"crashes_per_hour" json:"crashes_per_hour"`
 	// JoinsPerHour is the rate at which new nodes register.
 	JoinsPerHour float64 `mapstructure:"joins_per_hour" yaml:"joins_per_hour" json:"joins_per_hour"`
+	// LifetimeMedian, when set, gives every node a lifetime after which it crashes, drawn from a
+	// Pareto distribution of the second kind (Lomax) with this median: measured peer-to-peer
+	// lifetimes are heavy-tailed (most nodes leave soon, a few stay for very long), which
+	// exponential crashes miss. A
+	// node's lifetime counts from the start of the sending period, or from its join. 0: none.
+	LifetimeMedian time.Duration `mapstructure:"lifetime_median" yaml:"lifetime_median" json:"lifetime_median"`
+	// LifetimeShape is the Pareto shape (alpha) of the lifetimes: the smaller, the heavier the
+	// tail (at 1 or less the mean is infinite).
+	LifetimeShape float64 `mapstructure:"lifetime_shape" yaml:"lifetime_shape" json:"lifetime_shape"`
 }
 
 // Registry is the service-node list's rules, shortened where a scenario is shorter than the
@@ -133,6 +145,21 @@ type Clients struct {
 	// its real polls, for a decoy account at random members of the decoy's swarm, through its
 	// onion paths. 0: none.
 	CoverTraffic float64 `mapstructure:"cover_traffic" yaml:"cover_traffic" json:"cover_traffic"`
+	// FlashCrowd holds a share of the clients back until a burst, as when a news event brings
+	// many users to the app at once.
+	FlashCrowd FlashCrowd `mapstructure:"flash_crowd" yaml:"flash_crowd" json:"flash_crowd"`
+}
+
+// FlashCrowd is a share of the clients that start (open the app for the first time in the run)
+// within a short window of the sending period instead of during the warmup. Until then they
+// are offline, so messages to them wait as they would for any offline user.
+type FlashCrowd struct {
+	// Fraction of the clients in the crowd; 0: none.
+	Fraction float64 `mapstructure:"fraction" yaml:"fraction" json:"fraction"`
+	// At is when the window opens, counted from the end of the warmup, like faults.
+	At time.Duration `mapstructure:"at" yaml:"at" json:"at"`
+	// Within is the window's length: each client of the crowd starts at a uniform moment in it.
+	Within time.Duration `mapstructure:"within" yaml:"within" json:"within"`
 }
 
 // Buckets are onion padding sizes in bytes, ascending. A scenario writes them as a list
@@ -183,8 +210,10 @@ type Fault struct {
 	// Regions are cut off from the rest), "degrade" (Count or Fraction of nodes get
 	// AddedLatency and Loss), or "offline" (Count or Fraction of clients go offline for For).
 	Kind string `mapstructure:"kind" yaml:"kind" json:"kind"`
-	// Target chooses the nodes of a crash or degrade: "random" (default) or "paths" (nodes
-	// that are on clients' onion paths at that moment, most used first).
+	// Target chooses the nodes of a crash or degrade: "random" (default), "paths" (nodes
+	// that are on clients' onion paths at that moment, most used first) or "largest-operator"
+	// (the running nodes of the operator with most nodes at the start); or, for a degrade, the
+	// clients: "phones" (iOS and Android clients, whose access links it impairs).
 	Target       string        `mapstructure:"target" yaml:"target" json:"target"`
 	Count        int           `mapstructure:"count" yaml:"count" json:"count"`
 	Fraction     float64       `mapstructure:"fraction" yaml:"fraction" json:"fraction"`
@@ -231,6 +260,7 @@ func Default() Scenario {
 			StorageServer:        "2.11",
 			Cores:                2,
 			LargestOperatorShare: 0.10,
+			Churn:                Churn{LifetimeShape: 1.5},
 		},
 		Registry: Registry{
 			BlockInterval:     2 * time.Minute,

@@ -81,6 +81,13 @@ func (s *Scenario) Validate() error {
 		func() error { return fraction("nodes.largest_operator_share", s.Nodes.LargestOperatorShare, 0, 1) },
 		func() error { return rate("nodes.churn.crashes_per_hour", s.Nodes.Churn.CrashesPerHour) },
 		func() error { return rate("nodes.churn.joins_per_hour", s.Nodes.Churn.JoinsPerHour) },
+		func() error { return nonNegative("nodes.churn.lifetime_median", s.Nodes.Churn.LifetimeMedian) },
+		func() error {
+			if s.Nodes.Churn.LifetimeMedian > 0 && (!(s.Nodes.Churn.LifetimeShape > 0) || s.Nodes.Churn.LifetimeShape > 10) {
+				return bad("nodes.churn.lifetime_shape", s.Nodes.Churn.LifetimeShape, "must be a Pareto shape above 0 and at most 10 (1.5 is typical of measured peer-to-peer lifetimes)")
+			}
+			return nil
+		},
 		func() error { return positive("registry.block_interval", s.Registry.BlockInterval) },
 		func() error { return nonNegative("registry.list_delay", s.Registry.ListDelay) },
 		func() error { return positive("registry.decommission_after", s.Registry.DecommissionAfter) },
@@ -99,6 +106,7 @@ func (s *Scenario) Validate() error {
 		},
 		func() error { return weights("clients.regions", s.Clients.Regions, region) },
 		func() error { return s.validateDefences() },
+		s.validateFlashCrowd,
 		func() error { return nonNegative("clients.sessions.mean_online", s.Clients.Sessions.MeanOnline) },
 		func() error {
 			if s.Clients.Sessions.MeanOnline > 0 && s.Clients.Sessions.MeanOffline <= 0 {
@@ -240,8 +248,14 @@ func (s *Scenario) validateFaults(region func(string) error) error {
 		if len(f.Regions) > 0 && f.Kind != "partition" {
 			return bad(key("regions"), f.Regions, "only a partition fault takes regions")
 		}
-		if f.Target != "" && f.Target != "random" && f.Target != "paths" {
-			return bad(key("target"), f.Target, "must be \"random\" or \"paths\"")
+		if f.Target != "" && f.Target != "random" && f.Target != "paths" && f.Target != "largest-operator" && f.Target != "phones" {
+			return bad(key("target"), f.Target, "must be \"random\", \"paths\", \"largest-operator\" or, for a degrade, \"phones\"")
+		}
+		if f.Target != "" && f.Kind != "crash" && f.Kind != "degrade" {
+			return bad(key("target"), f.Target, "only a crash or a degrade fault takes a target")
+		}
+		if f.Target == "phones" && f.Kind != "degrade" {
+			return bad(key("target"), f.Target, "only a degrade fault can target the phones")
 		}
 		switch f.Kind {
 		case "offline":
@@ -252,7 +266,11 @@ func (s *Scenario) validateFaults(region func(string) error) error {
 				return bad(key("for"), f.For, "an offline period needs a positive length")
 			}
 		case "crash", "degrade":
-			if err := faultCount(key, f, "nodes.count", s.Nodes.Count, "the nodes affected"); err != nil {
+			limitKey, limit, whom := "nodes.count", s.Nodes.Count, "the nodes affected"
+			if f.Target == "phones" {
+				limitKey, limit, whom = "clients.count", s.Clients.Count, "the phones affected"
+			}
+			if err := faultCount(key, f, limitKey, limit, whom); err != nil {
 				return err
 			}
 			if f.Kind == "degrade" {
@@ -269,18 +287,42 @@ func (s *Scenario) validateFaults(region func(string) error) error {
 			}
 
 		default:
-			return bad(key("kind"), f.Kind, "must be \"crash\", \"partition\", \"degrade\" or \"offline\"")
+			return bad(key("kind"), f.Kind, "must be one of "+strings.Join(FaultKinds(), ", ")+" (`sessionsim scenarios --explain` shows an example of each)")
 		}
 	}
 	return nil
 }
 
-// validateChecks refuses a check that does not parse or names no figure of the summary.
+// validateChecks refuses a check that does not parse or names no figure of the summary, in
+// the scenario's checks and in those of its quick version.
 func (s *Scenario) validateChecks() error {
-	for i, text := range s.Checks {
-		if _, err := checks.Parse(text); err != nil {
-			return bad(fmt.Sprintf("checks[%d]", i), text, err.Error())
+	for _, l := range []struct {
+		key  string
+		list []string
+	}{{"checks", s.Checks}, {"quick.checks", s.Quick.Checks}} {
+		for i, text := range l.list {
+			if _, err := checks.Parse(text); err != nil {
+				return bad(fmt.Sprintf("%s[%d]", l.key, i), text, err.Error())
+			}
 		}
+	}
+	return nil
+}
+
+// validateFlashCrowd checks that the crowd's window lies in the sending period.
+func (s *Scenario) validateFlashCrowd() error {
+	fc := s.Clients.FlashCrowd
+	if err := fraction("clients.flash_crowd.fraction", fc.Fraction, 0, 1); err != nil {
+		return err
+	}
+	if err := nonNegative("clients.flash_crowd.at", fc.At); err != nil {
+		return err
+	}
+	if err := nonNegative("clients.flash_crowd.within", fc.Within); err != nil {
+		return err
+	}
+	if fc.Fraction > 0 && fc.At+fc.Within > s.Duration {
+		return bad("clients.flash_crowd.within", fc.Within, fmt.Sprintf("the crowd must have started by the end of the sending period: at + within is %v, duration is %v", fc.At+fc.Within, s.Duration))
 	}
 	return nil
 }

@@ -34,33 +34,35 @@ const (
 // world is one scenario's network on the engine: the registry and seed nodes, the service
 // nodes, the clients, and the collector measuring them.
 type world struct {
-	sc       Scenario
-	eng      *sim.Engine
-	net      *netem.Network
-	matrix   *netem.Matrix
-	suite    cryptomode.Suite
-	reg      *registry.Registry
-	regAddr  actor.Addr
-	seeds    []actor.Addr
-	nodes    []*worldNode
-	clients  []*worldClient
-	col      *collector
-	pinned   []bool     // clients held offline by a fault
-	rng      *rand.Rand // the world's own stream: faults, churn, workload choices
-	epoch    time.Time
-	planned  int // nodes planned so far (names node-0 ... node-(planned-1))
-	plan     placement.Config
-	nodeConf node.Config
+	sc        Scenario
+	eng       *sim.Engine
+	net       *netem.Network
+	matrix    *netem.Matrix
+	suite     cryptomode.Suite
+	reg       *registry.Registry
+	regAddr   actor.Addr
+	seeds     []actor.Addr
+	nodes     []*worldNode
+	clients   []*worldClient
+	col       *collector
+	pinned    []bool     // clients held offline by a fault
+	rng       *rand.Rand // the world's own stream: faults, churn, workload choices
+	lifetimes *rand.Rand // node lifetimes (nodes.churn.lifetime_median); nil without them
+	epoch     time.Time
+	planned   int // nodes planned so far (names node-0 ... node-(planned-1))
+	plan      placement.Config
+	nodeConf  node.Config
 
 	leak *leakage.Recorder // nil without a leakage section: nothing recorded, nothing paid
 }
 
 type worldNode struct {
-	name  string
-	addr  actor.Addr
-	host  sim.HostID
-	n     *node.Node
-	alive bool
+	name     string
+	addr     actor.Addr
+	host     sim.HostID
+	n        *node.Node
+	alive    bool
+	operator int // the operator's rank at the start (0: the largest); -1 for nodes that joined later
 }
 
 type worldClient struct {
@@ -71,6 +73,7 @@ type worldClient struct {
 	platform string
 	contacts []int
 	online   bool
+	waiting  bool // a flash-crowd client not started yet: offline, and nothing switches it online before its start
 }
 
 // regionWeights turns a scenario weight map into the network model's list, sorted by region,
@@ -205,7 +208,7 @@ func (w *world) addNodeHost(spec placement.Spec) (*worldNode, error) {
 	if err := w.reg.Register(spec.Registration); err != nil {
 		return nil, fmt.Errorf("registering %s: %w", spec.Name, err)
 	}
-	return &worldNode{name: spec.Name, addr: spec.Addr, host: h}, nil
+	return &worldNode{name: spec.Name, addr: spec.Addr, host: h, operator: spec.Operator}, nil
 }
 
 // spawnNode starts the node actor of a registered node, with list as its first view.
@@ -299,6 +302,13 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 	if sessions.MeanOnline > 0 {
 		onlineShare = float64(sessions.MeanOnline) / float64(sessions.MeanOnline+sessions.MeanOffline)
 	}
+	// The crowd is drawn from a stream of its own, so a scenario without one draws as before.
+	crowd, crowdStream := map[int]bool{}, w.eng.Stream("flash-crowd")
+	if fc := w.sc.Clients.FlashCrowd; fc.Fraction > 0 {
+		for _, i := range crowdStream.Perm(w.sc.Clients.Count)[:int(fc.Fraction*float64(w.sc.Clients.Count)+0.5)] {
+			crowd[i] = true
+		}
+	}
 	for i := range w.sc.Clients.Count {
 		name := fmt.Sprintf("client-%d", i)
 		keys := identity.Derive(w.sc.Seed, name)
@@ -325,7 +335,17 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		// Apps start at random moments of the warmup, as users open them, rather than all
 		// bootstrapping from the seed nodes in the same instant.
 		startAt := time.Duration(place.Float64() * float64(w.sc.Warmup))
+		if crowd[i] {
+			// A crowd client opens the app in the burst, online: that is what brought it.
+			fc := w.sc.Clients.FlashCrowd
+			startAt = w.sc.Warmup + fc.At + time.Duration(crowdStream.Float64()*float64(fc.Within))
+			wc.online, wc.waiting, online = false, true, false
+		}
 		w.eng.AfterFunc(startAt, func() {
+			if wc.waiting {
+				wc.waiting, wc.online = false, true
+				w.col.setOnline(i, true, w.eng.Now())
+			}
 			if _, err := w.eng.Spawn(h, clientPort, name, c); err != nil {
 				panic(fmt.Sprintf("spawning %s: %v", name, err)) // the address was free when the host was made
 			}

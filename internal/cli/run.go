@@ -37,6 +37,7 @@ type runFlags struct {
 	cpuprof  string
 	seeds    int // with --seeds, the number of seeds to run (runseeds.go)
 	jobs     int
+	quick    bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -66,11 +67,14 @@ OUT/aggregate.txt give every figure's mean and 95% interval over the seeds. Each
 are evaluated in its run; the exit code is 3 when any failed.
 
 Ctrl-C stops the run at the next virtual second: what was measured until then is printed and
-written (summary.json, run.json), and the directory keeps its INCOMPLETE marker (exit code 1).`,
+written (summary.json, run.json), and the directory keeps its INCOMPLETE marker (exit code 1).
+
+` + scenarios.QuickRules,
 		Example: `  sessionsim run
   sessionsim run large --out runs/large-1
   sessionsim run my.yaml --seed 7 --set nodes.count=300 --set crypto=modeled
-  sessionsim run default --seeds 10 --jobs 2 --set crypto=modeled --out runs/ten`,
+  sessionsim run default --seeds 10 --jobs 2 --set crypto=modeled --out runs/ten
+  sessionsim run churn --quick`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := "default"
@@ -91,6 +95,7 @@ written (summary.json, run.json), and the directory keeps its INCOMPLETE marker 
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the results directory path")
 	fl.IntVar(&f.seeds, "seeds", 1, "run this many seeds (the scenario's or --seed, then the next ones) in parallel processes and aggregate them")
 	fl.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "with --seeds: how many runs at a time")
+	fl.BoolVar(&f.quick, "quick", false, "run the scenario shortened: a tenth of the nodes and clients, a quarter of the time, its quick.checks (see above)")
 	fl.StringVar(&f.cpuprof, "cpuprofile", "", "write a Go CPU profile of the run to this file (for performance work)")
 	return cmd
 }
@@ -106,7 +111,7 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 		return usageError(fmt.Errorf("--progress %q: use auto, bar, lines or none", f.progress))
 	}
 	memory := machineMemory()
-	sc, err := scenarios.Load(name, scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: memory})
+	sc, err := scenarios.Load(name, scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: memory, Quick: f.quick})
 	if err != nil {
 		return usageError(err)
 	}
@@ -161,7 +166,7 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 		WallSeconds: wall,
 		Speedup:     summary.VirtualSeconds / max(wall, 1e-9),
 		StartedAt:   start.UTC().Format(time.RFC3339),
-		Command:     "sessionsim run " + name,
+		Command:     "sessionsim run " + name + quickFlag(f.quick),
 	}
 	if interrupted {
 		return keepInterrupted(stdout, dir, summary, run, sc)
@@ -179,6 +184,14 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 		fmt.Fprintf(stdout, "\nResults in %s (report: %s)\n", dir, filepath.Join(dir, results.ReportFile))
 	}
 	return checksVerdict(summary.Checks, filepath.Join(dir, results.JUnitFile))
+}
+
+// quickFlag is how a quick run's command line ends, recorded in run.json.
+func quickFlag(quick bool) string {
+	if quick {
+		return " --quick"
+	}
+	return ""
 }
 
 // checksVerdict is the error that ends a command whose checks failed (exit code 3), or nil

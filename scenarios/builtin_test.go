@@ -1,0 +1,62 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/results"
+	"github.com/sessionsim/sessionsim/scenarios/checks"
+)
+
+// library is the scenario library of issue 11; each one encodes what should happen in checks,
+// full size and quick.
+var library = []string{"default", "churn", "region-outage", "operator-outage", "partition", "flash-crowd", "mobile-lossy", "replication"}
+
+func TestLibraryScenarios(t *testing.T) {
+	names := Builtins()
+	for _, name := range library {
+		t.Run(name, func(t *testing.T) {
+			require.Contains(t, names, name)
+			src, ok := BuiltinSource(name)
+			require.True(t, ok)
+			assert.True(t, strings.HasPrefix(string(src), "#"), "the file opens with comments saying what it is for")
+			s, err := Load(name, LoadOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, name, s.Name)
+			assert.NotEmpty(t, s.Description, "the one-line purpose `sessionsim scenarios` shows")
+			assert.NotContains(t, s.Description, "\n")
+			assert.NotEmpty(t, s.Checks, "checks encode what should happen")
+			assert.NotEmpty(t, s.Quick.Checks, "a quick run has checks of its own")
+			q, err := Load(name, LoadOptions{Quick: true})
+			require.NoError(t, err, "the quick version is a valid scenario")
+			assert.Equal(t, s.Quick.Checks, q.Checks)
+		})
+	}
+}
+
+// TestQuickSuite runs every built-in scenario with --quick and requires its quick checks to
+// pass, with modeled crypto so that the suite stays within the test budget (make
+// scenarios-quick runs the scenarios as they are).
+func TestQuickSuite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the scenario library shortened")
+	}
+	for _, name := range library {
+		if name == "large" {
+			continue // its quick version has 2,000 clients: make scenarios-quick runs it
+		}
+		t.Run(name, func(t *testing.T) {
+			sc, err := Load(name, LoadOptions{Quick: true, Sets: []string{"crypto=modeled"}})
+			require.NoError(t, err)
+			cs, err := checks.ParseAll(sc.Checks)
+			require.NoError(t, err)
+			s, err := Run(sc, RunOptions{})
+			require.NoError(t, err)
+			verdicts := checks.Evaluate(cs, s)
+			assert.Zero(t, results.ChecksFailed(verdicts), "quick checks of %s: %+v", name, verdicts)
+		})
+	}
+}

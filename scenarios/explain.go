@@ -1,0 +1,218 @@
+package scenarios
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// keyDoc is what `sessionsim scenarios --explain` says of one key. The keys come from the
+// schema (schemaKeys) and the defaults from Default, so only the meaning and the unit are
+// written here; a test fails when a key of the schema has no entry or an entry names no key.
+type keyDoc struct {
+	unit    string
+	meaning string
+}
+
+// keyDocs holds every key a scenario file may set; items of a list are written "faults[].at".
+var keyDocs = map[string]keyDoc{
+	"name":        {"text", "names the scenario in reports and the default results directory"},
+	"description": {"text", "free text shown in reports; overrides from the environment or --set are appended"},
+	"seed":        {"integer", "every random choice of the run derives from it: same seed, same binary, byte-identical summary.json"},
+	"mode":        {"sim", "the driver; this build runs only the in-process simulator"},
+	"crypto":      {"real|modeled", "real bytes everywhere, or modeled: same sizes and views, no curve operations, their CPU cost still charged"},
+	"duration":    {"duration", "virtual time during which clients send"},
+	"warmup":      {"duration", "virtual time before the first message, in which clients start, bootstrap and build paths"},
+	"drain":       {"duration", "virtual time after the sending period in which messages in flight arrive"},
+
+	"network.latency_matrix":  {"builtin|file", "region-to-region RTT matrix: the embedded AWS 2017 data or a CSV file of RTTs in ms"},
+	"network.same_region_rtt": {"duration", "RTT between two hosts of one region"},
+	"network.jitter":          {"fraction", "standard deviation added to each one-way propagation delay, as a fraction of it"},
+
+	"nodes.count":                  {"nodes", "service nodes registered at the start"},
+	"nodes.regions":                {"region: weight", "where nodes are placed, weights over the latency matrix's regions"},
+	"nodes.storage_server":         {"2.11|2.8", "replication behaviour: 2.11 (ready handshake, bounded dumps, retried forwards) or 2.8 (full pushes, no retries)"},
+	"nodes.cores":                  {"cores", "CPU cores of each node host"},
+	"nodes.largest_operator_share": {"fraction", "share of the nodes run by the largest operator (the target of largest-operator faults)"},
+	"nodes.churn.crashes_per_hour": {"per hour", "random running nodes crash (and stay down) as a Poisson process during the sending period"},
+	"nodes.churn.joins_per_hour":   {"per hour", "new nodes register as a Poisson process during the sending period"},
+	"nodes.churn.lifetime_median":  {"duration", "0, or the median of each node's lifetime, heavy-tailed (Pareto II: P(L > x) = (1 + x/scale)^-shape) (from the sending period's start or its join), after which it crashes"},
+	"nodes.churn.lifetime_shape":   {"Pareto alpha", "tail of the lifetimes: smaller is heavier (1 or less: infinite mean)"},
+
+	"registry.block_interval":       {"duration", "time between blocks (2m on the real chain)"},
+	"registry.list_delay":           {"duration", "how long after a block the nodes learn the new list"},
+	"registry.decommission_after":   {"duration", "how long a node may fail reachability tests before it is decommissioned"},
+	"registry.uptime_proof_max_age": {"duration", "how old a node's last uptime proof may be"},
+	"registry.seed_nodes":           {"count", "seed nodes answering clients' bootstrap requests (1 to 16)"},
+
+	"clients.count":                 {"clients", "the users taking part"},
+	"clients.regions":               {"region: weight", "where clients are placed"},
+	"clients.platforms":             {"platform: weight", "the app each client runs: desktop (broadband), ios and android (4G)"},
+	"clients.sessions.mean_online":  {"duration", "mean length of an online period (exponential); 0 keeps every client online"},
+	"clients.sessions.mean_offline": {"duration", "mean length of an offline period"},
+	"clients.guard_test":            {"own-id|random-id|ping|platform", "the direct request that tests a guard candidate"},
+	"clients.guard_lifetime":        {"duration", "a guard is replaced this long after its selection; 0 keeps it until it fails"},
+	"clients.path_rotation":         {"duration", "non-guard hops are rebuilt once a path is this old; 0 keeps each app's own"},
+	"clients.paths":                 {"count", "onion paths per client, each behind its own guard (1 to 8)"},
+	"clients.onion_padding":         {"bytes list|none", "pad each onion request's destination layer up to the next of these sizes"},
+	"clients.cover_traffic":         {"per hour", "dummy polls per online client for a decoy account"},
+	"clients.flash_crowd.fraction":  {"fraction", "share of the clients that start in the burst instead of the warmup; 0: no crowd"},
+	"clients.flash_crowd.at":        {"duration", "when the burst opens, from the end of the warmup"},
+	"clients.flash_crowd.within":    {"duration", "length of the burst: each crowd client starts at a uniform moment in it"},
+
+	"workload.graph":                   {"small-world|random", "who writes to whom"},
+	"workload.contacts":                {"count", "contacts per client (even for small-world)"},
+	"workload.rewire":                  {"probability", "small-world rewiring probability"},
+	"workload.messages_per_hour":       {"per hour", "each online client's mean sending rate (Poisson)"},
+	"workload.size.median":             {"bytes", "median message body size (log-normal)"},
+	"workload.size.sigma":              {"log-normal sigma", "spread of the body size"},
+	"workload.size.min":                {"bytes", "smallest body"},
+	"workload.size.max":                {"bytes", "largest body (at most 60000)"},
+	"workload.unknown_recipient_share": {"fraction", "share of messages sent to Session IDs no client owns (undeliverable)"},
+	"leakage.adversaries":              {"list", "adversaries whose view of the run is measured; none: nothing is recorded"},
+	"leakage.adversaries[].name":       {"text", "labels it in the summary; default its kind (random ones get -<fraction>)"},
+	"leakage.adversaries[].kind":       {"random|operator|provider|region|global-timing", "who observes"},
+	"leakage.adversaries[].fractions":  {"fraction list", "random: shares of the nodes in a coalition (default 0.01, 0.05, 0.10, 0.20)"},
+	"leakage.adversaries[].draws":      {"count", "random: coalitions drawn per fraction, 1 to 64 (default 16)"},
+	"leakage.adversaries[].operators":  {"count", "operator: the k largest operators together (default 1)"},
+	"leakage.adversaries[].provider":   {"rank|a.b.0.0/16", "provider: a /16 block by rank of nodes (1 = largest) or by address"},
+	"leakage.adversaries[].view":       {"seized|link", "provider: its nodes' full view, or timing and sizes on their links"},
+	"leakage.adversaries[].region":     {"region", "region: the region whose links, client access links included, are watched"},
+
+	"faults":                 {"list", "scheduled impairments; each item has the keys below (see the kinds)"},
+	"faults[].kind":          {"crash|degrade|offline|partition", "what happens"},
+	"faults[].at":            {"duration", "when it starts, from the end of the warmup"},
+	"faults[].for":           {"duration", "how long it lasts; 0 until the end (crashes are permanent)"},
+	"faults[].target":        {"random|paths|largest-operator|phones", "which nodes a crash or degrade hits (phones: a degrade of iOS and Android clients' links); empty is random"},
+	"faults[].count":         {"count", "how many nodes (or clients) it hits; give count or fraction"},
+	"faults[].fraction":      {"fraction", "the share of them it hits"},
+	"faults[].regions":       {"region list", "a partition's regions, cut off from the rest"},
+	"faults[].added_latency": {"duration", "a degrade's latency added to each message leaving or reaching the host"},
+	"faults[].loss":          {"probability", "a degrade's extra packet loss"},
+
+	"checks":       {"list of FIGURE OP VALUE", "assertions on summary.json's figures; a failing one makes the run exit 3"},
+	"quick.checks": {"list of FIGURE OP VALUE", "the checks of the shortened run (run --quick), replacing checks there"},
+}
+
+// faultDoc is a fault kind with an example item of a faults: list.
+type faultDoc struct {
+	kind, meaning, example string
+}
+
+var faultDocs = []faultDoc{
+	{"crash", "nodes stop for good: count or fraction of them, at random, on clients' paths (target: paths) or of the largest operator (target: largest-operator)",
+		"{kind: crash, at: 5m, target: largest-operator, fraction: 1}"},
+	{"degrade", "nodes' links (or, with target: phones, phones' access links) get added latency and loss, for a while or until the end",
+		"{kind: degrade, at: 0s, target: phones, fraction: 1, added_latency: 150ms, loss: 0.03}"},
+	{"offline", "count or fraction of the clients go offline for a while, then come back",
+		"{kind: offline, at: 5m, for: 2m, fraction: 0.2}"},
+	{"partition", "hosts in the listed regions (nodes and clients) are cut off from all others, healed after for",
+		"{kind: partition, at: 5m, for: 10m, regions: [eu-central-1]}"},
+}
+
+// FaultKinds lists the fault kinds a scenario may use.
+func FaultKinds() []string {
+	out := make([]string, len(faultDocs))
+	for i, f := range faultDocs {
+		out[i] = f.kind
+	}
+	return out
+}
+
+// Explain writes every scenario key with its unit, default and meaning, then every fault kind
+// with an example, for `sessionsim scenarios --explain`.
+func Explain(w io.Writer) error {
+	defaults := defaultValues()
+	keys := schemaKeys()
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tUNIT\tDEFAULT\tMEANING")
+	var long []string // defaults too wide for the table (the region weights), listed below it
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		if keys[k] == structKey {
+			continue
+		}
+		d, def := keyDocs[k], defaults[k]
+		if len(def) > 40 {
+			long = append(long, fmt.Sprintf("  %s: %s", k, def))
+			def = "(below)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k, d.unit, def, d.meaning)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(long) > 0 {
+		fmt.Fprintln(w, "\nDefaults (below):\n"+strings.Join(long, "\n"))
+	}
+	fmt.Fprintln(w, "\nDurations take a unit (90s, 20m, 1h30m); fault times count from the end of the warmup.")
+	fmt.Fprintln(w, "\nFAULT KINDS (items of faults:)")
+	for _, f := range faultDocs {
+		fmt.Fprintf(w, "  %-10s %s\n  %-10s faults: [%s]\n", f.kind, f.meaning, "", f.example)
+	}
+	fmt.Fprintln(w, "\n"+QuickRules)
+	_, err := fmt.Fprintln(w, "\nChecks: FIGURE OP VALUE with OP >=, <= or ==, or FIGURE between A and B; FIGURE is a JSON path in summary.json (README, Checks).")
+	return err
+}
+
+// defaultValues renders the default of every key as a scenario file writes it; the keys of a
+// list item take the zero item's values.
+func defaultValues() map[string]string {
+	out := map[string]string{}
+	var walk func(v reflect.Value, prefix string)
+	walk = func(v reflect.Value, prefix string) {
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			tag := f.Tag.Get("mapstructure")
+			if tag == "" {
+				continue
+			}
+			key, fv := prefix+tag, v.Field(i)
+			switch {
+			case fv.Type() != durationType && fv.Kind() == reflect.Struct:
+				walk(fv, key+".")
+			case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Struct:
+				out[key] = "none"
+				walk(reflect.New(fv.Type().Elem()).Elem(), key+"[].")
+			default:
+				out[key] = plainText(fv)
+			}
+		}
+	}
+	walk(reflect.ValueOf(Default()), "")
+	return out
+}
+
+// plainText writes one default value: durations with their unit, maps as sorted key=value
+// pairs, empty lists and text as "none" and `""`.
+func plainText(v reflect.Value) string {
+	switch {
+	case v.Type() == durationType:
+		return v.Interface().(time.Duration).String()
+	case v.Kind() == reflect.Map:
+		var parts []string
+		for _, k := range v.MapKeys() {
+			parts = append(parts, fmt.Sprintf("%v=%v", k.Interface(), v.MapIndex(k).Interface()))
+		}
+		slices.Sort(parts)
+		return strings.Join(parts, " ")
+	case v.Kind() == reflect.Slice:
+		if v.Len() == 0 {
+			return "none"
+		}
+		return fmt.Sprint(v.Interface())
+	case v.Kind() == reflect.String:
+		if v.Len() == 0 {
+			return `""`
+		}
+		return v.String()
+	case v.Kind() == reflect.Float64:
+		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
+	}
+	return fmt.Sprint(v.Interface())
+}
