@@ -17,6 +17,7 @@ const (
 	levelDirect = iota
 	levelGuardDest
 	levelFullPath
+	levelCorrelation
 	nLevels
 )
 
@@ -38,8 +39,11 @@ func Analyze(r *Recorder, specs []Spec, end time.Duration, stream func(string) *
 	if len(r.T.Nodes) > 0 {
 		out.ClientsPerNode = round6(float64(len(r.T.Clients)) / float64(len(r.T.Nodes)))
 	}
+	ob := observe(r)
+	tr := newTruthIndex(r)
+	sc := newAttackScratch(len(r.T.Clients))
 	for i := range gs {
-		out.Adversaries = append(out.Adversaries, a.evaluate(r, &gs[i], end))
+		out.Adversaries = append(out.Adversaries, a.evaluate(r, ob, tr, sc, &gs[i], end, stream))
 	}
 	return out, nil
 }
@@ -131,7 +135,7 @@ type compromise struct {
 }
 
 // evaluate measures one group.
-func (a *activity) evaluate(r *Recorder, g *group, end time.Duration) results.Adversary {
+func (a *activity) evaluate(r *Recorder, ob *observations, tr truthIndex, sc *attackScratch, g *group, end time.Duration, stream func(string) *rand.Rand) results.Adversary {
 	adv := results.Adversary{Name: g.name, Kind: g.kind, Fraction: g.fraction, View: "node", Draws: g.draws}
 	nodes := 0
 	for _, m := range g.node {
@@ -141,16 +145,23 @@ func (a *activity) evaluate(r *Recorder, g *group, end time.Duration) results.Ad
 		adv.View = "link"
 		v := a.timingBothEnds(r, g)
 		adv.TimingBothEnds = &v
+		adv.Linkability = map[string]*results.Linkability{"1m": nil, "10m": nil, "60m": nil}
 	} else {
 		adv.Nodes = round6(float64(nodes) / float64(g.draws))
-		a.nodeLevels(r, g, end, &adv)
+		k := ob.overheadFor(g)
+		withSize, timingOnly := newSizeIndex(ob, g, k, false), newSizeIndex(ob, g, k, true)
+		var corr correlated
+		adv.Linkability, corr = a.linkability(r, ob, tr, sc, g, withSize, timingOnly, end, stream)
+		a.nodeLevels(r, g, end, &adv, corr)
+		adv.AnonymitySet = a.anonymitySets(r, ob, g, withSize, sc, stream)
+		adv.ContactGraph = contactGraph(r, ob, g, withSize, sc, end)
 	}
-	adv.Linkability = map[string]*results.Linkability{"1m": nil, "10m": nil, "60m": nil}
 	return adv
 }
 
-// nodeLevels computes the three node-view levels, for clients and for pairs, into adv.
-func (a *activity) nodeLevels(r *Recorder, g *group, end time.Duration, adv *results.Adversary) {
+// nodeLevels computes the node-view levels, for clients and for pairs, into adv; the
+// correlation level comes from the attack's true links in corr.
+func (a *activity) nodeLevels(r *Recorder, g *group, end time.Duration, adv *results.Adversary, corr correlated) {
 	nc := len(r.T.Clients)
 	var seen, pairSeen [nLevels][]uint64
 	var firsts [nLevels][][]compromise
@@ -209,6 +220,17 @@ func (a *activity) nodeLevels(r *Recorder, g *group, end time.Duration, adv *res
 		}
 	}
 
+	for d, ls := range corr.clients {
+		for _, l := range ls {
+			hit(levelCorrelation, l.client, l.at, 1<<d)
+		}
+	}
+	for _, l := range corr.pairs {
+		if p, ok := a.pairs[[2]int32{l.client, l.account}]; ok {
+			pairSeen[levelCorrelation][p] |= 1 << l.draw
+		}
+	}
+
 	platforms := a.platforms(r)
 	adv.ExposureByPlatform = map[string]results.Exposure{}
 	grid := timeGrid(end)
@@ -262,6 +284,8 @@ func (a *activity) nodeLevels(r *Recorder, g *group, end time.Duration, adv *res
 			adv.Timeline.GuardAndDestination, adv.TTFC.GuardAndDestination = timeline, sv
 		case levelFullPath:
 			adv.Timeline.FullPath, adv.TTFC.FullPath = timeline, sv
+		case levelCorrelation:
+			adv.Timeline.Correlation, adv.TTFC.Correlation = timeline, sv
 		}
 	}
 }
@@ -275,6 +299,8 @@ func setLevel(e *results.Exposure, l int, v float64) {
 		e.GuardAndDestination = &v
 	case levelFullPath:
 		e.FullPath = &v
+	case levelCorrelation:
+		e.Correlation = &v
 	}
 }
 
@@ -342,11 +368,13 @@ func spread(xs []float64) (mean, lo, hi float64) {
 		mean += x
 	}
 	mean /= float64(len(s))
-	rank := func(q float64) float64 {
-		i := int(math.Ceil(q*float64(len(s)))) - 1
-		return s[min(max(i, 0), len(s)-1)]
-	}
-	return mean, rank(0.025), rank(0.975)
+	return mean, nearestRank(s, 0.025), nearestRank(s, 0.975)
+}
+
+// nearestRank is the q-quantile of sorted by the nearest-rank rule.
+func nearestRank(sorted []float64, q float64) float64 {
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
 func ratio(a, b int) float64 {

@@ -107,7 +107,8 @@ func TestAnalyzeSynthetic(t *testing.T) {
 				require.NotNil(t, v)
 				assert.Equal(t, tc.want, *v)
 			}
-			assert.Nil(t, a.Exposure.Correlation)
+			require.NotNil(t, a.Exposure.Correlation)
+			assert.Zero(t, *a.Exposure.Correlation, "no hop was recorded: the attack saw nothing to correlate")
 			if tc.atStart {
 				assert.Equal(t, 0.0, *a.TTFC.Direct.MedianS)
 				// Onion requests leave 1 s after the guard test and count when they return.

@@ -49,7 +49,9 @@ func (o *OnionRecord) Reached() bool {
 
 // HopRecord is one onion hop as its node saw it.
 type HopRecord struct {
-	At                time.Duration
+	// At is when the hop was done (its answer passed back), Arrived when the request reached
+	// the node: what a timing observer of the node sees.
+	At, Arrived       time.Duration
 	Node              int32
 	PrevNode          int32 // previous node, -1 at a guard
 	PrevClient        int32 // the client at the previous address (a guard's view), else -1
@@ -59,7 +61,10 @@ type HopRecord struct {
 	HopNo             uint8
 	Role              node.HopRole
 	Guard             bool
-	Method            uint8
+	// Store says the destination stored data: a subrequest carried a message (the method of
+	// a client's request is a batch, whatever it does).
+	Store  bool
+	Method uint8
 }
 
 // SeedRecord is a bootstrap request at a seed node.
@@ -180,7 +185,7 @@ func (r *Recorder) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		r.Direct = append(r.Direct, DirectRecord{At: t, Node: r.T.NodeByIP(from.Addr()), Client: r.T.ClientByIP(e.From),
 			Accounts: r.accountSpan(e.Accounts), Method: r.methodCode(e.Method), Status: int16(e.Status)})
 	case node.OnionHop:
-		h := HopRecord{At: t, Node: r.T.NodeByIP(from.Addr()), PrevNode: -1, PrevClient: -1, Next: -1,
+		h := HopRecord{At: t, Arrived: e.Arrived.Sub(r.epoch), Node: r.T.NodeByIP(from.Addr()), PrevNode: -1, PrevClient: -1, Next: -1,
 			BytesIn: uint32(e.BytesIn), BytesOut: uint32(e.BytesOut), HopNo: uint8(min(e.HopNo, 255)), Role: e.Role, Guard: e.Guard}
 		if e.Guard {
 			h.PrevClient = r.T.ClientByIP(e.From)
@@ -193,6 +198,7 @@ func (r *Recorder) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		if e.Role == node.HopDestination {
 			h.Accounts = r.accountSpan(e.Accounts)
 			h.Method = r.methodCode(e.Method)
+			h.Store = slices.ContainsFunc(e.Sizes, func(n int) bool { return n > 0 })
 		}
 		r.Hop = append(r.Hop, h)
 	case node.MessageStored:

@@ -36,6 +36,10 @@ type ClientInfo struct {
 type Tables struct {
 	Nodes   []NodeInfo
 	Clients []ClientInfo
+	// Contacts is the workload's contact graph (Contacts[i] lists the clients i writes to),
+	// the truth contact-graph recovery is scored against; nil means the pairs of clients that
+	// stored to each other in the run.
+	Contacts [][]int
 
 	nodeByIP   map[netip.Addr]int32
 	nodeByKey  map[[32]byte]int32

@@ -2,6 +2,7 @@ package node
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 )
@@ -150,10 +151,14 @@ func (r HopRole) String() string { return enumName(r, hopRoleNames[:]) }
 // hop's IP: a client's for a guard), its hop number, and what the layer told it. This is the
 // ground truth for leakage measurement (package leakage); node logic never reads it.
 type OnionHop struct {
-	From  netip.Addr
-	HopNo int
-	Guard bool // received on the client endpoint (/onion_req/v2)
-	Role  HopRole
+	From netip.Addr
+	// Arrived is when the request reached this node, before it opened the layer; the event
+	// itself is reported when the hop is done (its answer passed back), so a timing observer
+	// needs both.
+	Arrived time.Time
+	HopNo   int
+	Guard   bool // received on the client endpoint (/onion_req/v2)
+	Role    HopRole
 	// Next is the next node's Ed25519 key (relay).
 	Next [32]byte
 	// BytesIn is the request's wire size as it reached this node; BytesOut the size of the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/onion"
@@ -29,7 +30,7 @@ func (n *Node) handleGuard(from actor.Addr, req actor.Request, r actor.Responder
 	}
 	in, err := onion.ParseGuardRequest(body)
 	if err != nil {
-		n.onionFailed(from, in.HopNo, true, req.Size, r, err)
+		n.onionFailed(from, n.env.Now(), in.HopNo, true, req.Size, r, err)
 		return
 	}
 	n.peel(from, in, true, req.Size, r)
@@ -48,7 +49,7 @@ func (n *Node) handleRelay(from actor.Addr, req actor.Request, r actor.Responder
 	}
 	in, err := onion.ParseRelayRequest(body)
 	if err != nil {
-		n.onionFailed(from, in.HopNo, false, req.Size, r, err)
+		n.onionFailed(from, n.env.Now(), in.HopNo, false, req.Size, r, err)
 		return
 	}
 	if !n.ready() {
@@ -64,31 +65,32 @@ func (n *Node) notReady(r actor.Responder, guard bool) {
 }
 
 // onionFailed answers a failure in plain text and records the hop.
-func (n *Node) onionFailed(from actor.Addr, hop int, guard bool, size int, r actor.Responder, err error) {
+func (n *Node) onionFailed(from actor.Addr, arrived time.Time, hop int, guard bool, size int, r actor.Responder, err error) {
 	status, text := http.StatusBadRequest, err.Error()
 	var oe *onion.Error
 	if errors.As(err, &oe) {
 		status, text = oe.Status(), oe.Text()
 	}
 	out := respondText(r, hopLink(guard), status, text)
-	n.env.Observe(OnionHop{From: from.Addr(), HopNo: hop, Guard: guard, Role: HopFailed, Status: status, BytesIn: size, BytesOut: out})
+	n.env.Observe(OnionHop{From: from.Addr(), Arrived: arrived, HopNo: hop, Guard: guard, Role: HopFailed, Status: status, BytesIn: size, BytesOut: out})
 }
 
 // peel opens one layer of a request of size bytes and acts on what it says.
 func (n *Node) peel(from actor.Addr, in onion.Request, guard bool, size int, r actor.Responder) {
+	arrived := n.env.Now()
 	p, err := onion.Peel(n.cfg.Suite, n.x25519, in)
 	n.env.Work(p.Cost)
 	if err != nil {
 		var oe *onion.Error
 		if errors.As(err, &oe) && oe.Encrypted() {
 			out := n.sealAndRespond(r, guard, p, oe.Status(), []byte(oe.Text()))
-			n.env.Observe(OnionHop{From: from.Addr(), HopNo: in.HopNo, Guard: guard, Role: HopFailed, Status: oe.Status(), BytesIn: size, BytesOut: out})
+			n.env.Observe(OnionHop{From: from.Addr(), Arrived: arrived, HopNo: in.HopNo, Guard: guard, Role: HopFailed, Status: oe.Status(), BytesIn: size, BytesOut: out})
 			return
 		}
-		n.onionFailed(from, in.HopNo, guard, size, r, err)
+		n.onionFailed(from, arrived, in.HopNo, guard, size, r, err)
 		return
 	}
-	hop := OnionHop{From: from.Addr(), HopNo: in.HopNo, Guard: guard, BytesIn: size}
+	hop := OnionHop{From: from.Addr(), Arrived: arrived, HopNo: in.HopNo, Guard: guard, BytesIn: size}
 	switch p.Routing.Action {
 	case onion.Forward:
 		hop.Role, hop.Next = HopRelay, p.Routing.Destination

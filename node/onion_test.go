@@ -80,6 +80,17 @@ func TestOnionStoreThroughThreeHops(t *testing.T) {
 				assert.Equal(t, [33]byte(ownerOf(acct.pubkey)), d.Owner)
 				assert.Equal(t, addrN(last).Addr(), d.From, "the destination sees the last hop")
 				assert.Equal(t, 3, d.HopNo)
+				// A timing observer needs arrivals: the request reaches each hop after the one
+				// before it, and every hop is reported once it is done, not before it arrived.
+				require.False(t, d.Arrived.IsZero(), "the destination's arrival")
+				for _, h := range byRole[HopRelay] {
+					assert.True(t, h.Arrived.Before(d.Arrived), "hop %d arrives before the destination", h.HopNo)
+				}
+				for _, ev := range tn.drv.Events {
+					if h, ok := ev.Event.(OnionHop); ok {
+						assert.False(t, ev.At.Before(h.Arrived), "hop %d reported before it arrived", h.HopNo)
+					}
+				}
 				for _, h := range byRole[HopRelay] {
 					if h.Guard {
 						assert.Equal(t, clientAddr.Addr(), h.From, "only the guard sees the client")

@@ -514,22 +514,23 @@ func setCharts(l *results.Leakage) ([]figure, string, error) {
 		if a.AnonymitySet == nil || len(a.AnonymitySet.Histogram) == 0 {
 			continue
 		}
+		// Bins are [low, high, share of the stores] in increasing order of set size.
 		bins := a.AnonymitySet.Histogram
-		var total uint64
+		var total float64
 		for _, b := range bins {
-			total += b.Count
+			total += b[2]
 		}
 		if total == 0 {
 			continue
 		}
 		// Effective set sizes are at least 1 (one candidate); clamping keeps a log axis valid.
-		pts := plotter.XYs{{X: max(bins[0].Lo, 1), Y: 0}}
+		pts := plotter.XYs{{X: max(bins[0][0], 1), Y: 0}}
 		for _, b := range bins {
-			share := 100 * float64(b.Count) / float64(total)
-			pts = append(pts, plotter.XY{X: max(b.Lo, 1), Y: share}, plotter.XY{X: max(b.Hi, 1), Y: share})
-			lo, hi, highest = min(lo, max(b.Lo, 1)), max(hi, max(b.Hi, 1)), max(highest, share)
+			share := 100 * b[2] / total
+			pts = append(pts, plotter.XY{X: max(b[0], 1), Y: share}, plotter.XY{X: max(b[1], 1), Y: share})
+			lo, hi, highest = min(lo, max(b[0], 1)), max(hi, max(b[1], 1)), max(highest, share)
 		}
-		pts = append(pts, plotter.XY{X: max(bins[len(bins)-1].Hi, 1), Y: 0})
+		pts = append(pts, plotter.XY{X: max(bins[len(bins)-1][1], 1), Y: 0})
 		if err := addSeries(p, c, i, a.Name, pts); err != nil {
 			return nil, "", err
 		}

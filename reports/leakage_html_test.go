@@ -89,14 +89,14 @@ func syntheticLeakage() *results.Leakage {
 	}
 	for i, power := range map[int]float64{1: 0.2, 3: 0.4} {
 		l.Adversaries[i].Linkability = map[string]*results.Linkability{
-			"1m":  {TPRAtFPR1e3: ptr(math.Pow(1e-3, power+0.1)), Precision: ptr(0.3), ROC: roc(power + 0.1)},
-			"10m": {TPRAtFPR1e3: ptr(math.Pow(1e-3, power)), Precision: ptr(0.5), ROC: roc(power)},
+			"1m":  {LinkAttack: results.LinkAttack{TPRAtFPR1e3: ptr(math.Pow(1e-3, power+0.1)), Precision: ptr(0.3), ROC: roc(power + 0.1)}},
+			"10m": {LinkAttack: results.LinkAttack{TPRAtFPR1e3: ptr(math.Pow(1e-3, power)), Precision: ptr(0.5), ROC: roc(power)}},
 		}
 	}
 	l.Adversaries[1].AnonymitySet = &results.AnonymitySet{Median: ptr(12.0), P10: ptr(1.2),
-		Histogram: []results.SetBin{{Lo: 1, Hi: 2, Count: 30}, {Lo: 2, Hi: 8, Count: 50}, {Lo: 8, Hi: 64, Count: 120}, {Lo: 64, Hi: 512, Count: 40}}}
+		Histogram: [][3]float64{{1, 2, 0.125}, {2, 8, 0.2083}, {8, 64, 0.5}, {64, 512, 0.1667}}}
 	l.Adversaries[2].AnonymitySet = &results.AnonymitySet{Median: ptr(80.0), P10: ptr(9.0),
-		Histogram: []results.SetBin{{Lo: 8, Hi: 64, Count: 20}, {Lo: 64, Hi: 512, Count: 90}}}
+		Histogram: [][3]float64{{8, 64, 0.1818}, {64, 512, 0.8182}}}
 	return l
 }
 

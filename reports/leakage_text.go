@@ -11,10 +11,10 @@ import (
 func writeLeakage(p func(string, ...any), l *results.Leakage) {
 	p("Leakage (share of %d active clients whose IP and Session ID the adversary linked; %.1f clients per node)", l.ActiveClients, l.ClientsPerNode)
 	p("  guard candidates tested per client: %.2f (a test is a direct get_swarm naming the client's own Session ID: the candidate sees both)", l.GuardCandidatesTestedMean)
-	p("  %-22s %-5s %8s %12s %10s %10s %14s", "adversary", "view", "nodes", "direct", "guard+dest", "full path", "median TTFC")
+	p("  %-22s %-5s %8s %12s %10s %10s %12s %14s", "adversary", "view", "nodes", "direct", "guard+dest", "full path", "correlation", "median TTFC")
 	for _, a := range l.Adversaries {
 		if a.View == "link" {
-			p("  %-22s %-5s %8s %12s %10s %10s %14s", a.Name, a.View, "-", "-", "-", "-", "timing both ends "+optPercent(a.TimingBothEnds))
+			p("  %-22s %-5s %8s %12s %10s %10s %12s %14s", a.Name, a.View, "-", "-", "-", "-", "-", "timing both ends "+optPercent(a.TimingBothEnds))
 			continue
 		}
 		median := "n/a"
@@ -23,10 +23,13 @@ func writeLeakage(p func(string, ...any), l *results.Leakage) {
 		} else if a.TTFC.Direct != nil {
 			median = "not reached"
 		}
-		p("  %-22s %-5s %8.1f %12s %10s %10s %14s", a.Name, a.View, a.Nodes,
-			optPercent(a.Exposure.Direct), optPercent(a.Exposure.GuardAndDestination), optPercent(a.Exposure.FullPath), median)
+		p("  %-22s %-5s %8.1f %12s %10s %10s %12s %14s", a.Name, a.View, a.Nodes,
+			optPercent(a.Exposure.Direct), optPercent(a.Exposure.GuardAndDestination), optPercent(a.Exposure.FullPath), optPercent(a.Exposure.Correlation), median)
+		if l := a.Linkability["10m"]; l != nil {
+			p("  %-22s linkability (10 min): TPR %s at FPR 1e-3, precision %s (timing only: TPR %s)", "", optPercent(l.TPRAtFPR1e3), optPercent(l.Precision), optPercent(l.TimingOnly.TPRAtFPR1e3))
+		}
 	}
-	p("  (exposure is the mean over each adversary's coalitions; the median TTFC is the direct level's; the timing correlation attack is not computed yet)")
+	p("  (exposure is the mean over each adversary's coalitions; the median TTFC is the direct level's; correlation: the timing attack linked the pair)")
 }
 
 // optPercent is a fraction that may not be measured.

@@ -8,9 +8,10 @@ package results
 // guard_candidates_tested_mean are a contract that checks and other tools rely on.
 //
 // A value that is not measured is null, never 0: a level an adversary cannot reach by its
-// nature (a link observer decrypts nothing, so it never sees a Session ID) and the figures of
-// the correlation attack, linkability, anonymity sets and contact-graph recovery, which this
-// build does not compute yet.
+// nature (a link observer decrypts nothing, so it never sees a Session ID; its linkability,
+// anonymity sets and contact graph are not computed in this build), a window longer than
+// the run, and figures with nothing to measure (no true pair seen on both sides, no store
+// seen).
 type Leakage struct {
 	Adversaries []Adversary `json:"adversaries"`
 	// GuardCandidatesTestedMean is the mean number of distinct nodes an active client tested as
@@ -62,7 +63,7 @@ type Adversary struct {
 	// link it both watched: the precondition of a timing correlation. Null for node views.
 	TimingBothEnds *float64 `json:"timing_both_ends"`
 	// Linkability (per observation window: "1m", "10m", "60m"), AnonymitySet and
-	// ContactGraph come from the correlation attack: null until it is built.
+	// ContactGraph come from the correlation attack (see package leakage).
 	Linkability  map[string]*Linkability `json:"linkability"`
 	AnonymitySet *AnonymitySet           `json:"anonymity_set"`
 	ContactGraph *ContactGraph           `json:"contact_graph"`
@@ -78,7 +79,8 @@ type Levels[T any] struct {
 	GuardAndDestination T `json:"guard_and_destination"`
 	// FullPath: every hop and the destination were in the coalition.
 	FullPath T `json:"full_path"`
-	// Correlation: the timing correlation attack linked them (not computed yet: null).
+	// Correlation: the timing correlation attack linked them (a true positive at its
+	// threshold, at the end of the window in which it did).
 	Correlation T `json:"correlation"`
 }
 
@@ -106,41 +108,65 @@ type ExposureTimeline struct {
 	Direct              []float64 `json:"direct,omitempty"`
 	GuardAndDestination []float64 `json:"guard_and_destination,omitempty"`
 	FullPath            []float64 `json:"full_path,omitempty"`
+	Correlation         []float64 `json:"correlation,omitempty"`
 }
 
-// Linkability is the correlation attack's result for one observation window.
+// Linkability is the correlation attack's result for one observation window: the attack on
+// timing and size, and TimingOnly, the same with an infinite size tolerance. Null for a
+// window longer than the run.
 type Linkability struct {
+	LinkAttack
+	TimingOnly *LinkAttack `json:"timing_only"`
+}
+
+// LinkAttack is one variant of the correlation attack, pooled over the run's windows of one
+// length and over the adversary's draws.
+type LinkAttack struct {
+	// TPRAtFPR1e3 is the share of true pairs seen on both sides that the attack links at the
+	// threshold; null when no true pair was seen on both sides.
 	TPRAtFPR1e3 *float64 `json:"tpr_at_fpr_1e-3"`
-	Precision   *float64 `json:"precision"`
-	// ROC is the attack's receiver operating characteristic: (false-positive rate,
-	// true-positive rate) points in increasing order of the false-positive rate, for the
-	// report's ROC curve.
-	ROC [][2]float64 `json:"roc,omitempty"`
+	// Precision is the share of links that are true, with the false-positive rate measured on
+	// the held-out half of the negatives applied to all of them; null when nothing is linked.
+	Precision *float64 `json:"precision"`
+	// Threshold is the score at or above which a pair is linked, chosen on the other half of
+	// the negatives for a false-positive rate of at most 1e-3; null when no score qualifies.
+	Threshold *float64 `json:"threshold"`
+	// Positives and Negatives are the true and false pairs seen on both sides (summed over
+	// windows and draws), pairs scoring 0 included.
+	Positives int64 `json:"positives"`
+	Negatives int64 `json:"negatives"`
+	// ROC is the curve as [false-positive rate, true-positive rate] points over all
+	// negatives, from (0, 0) by falling threshold, at most 50 points.
+	ROC [][2]float64 `json:"roc"`
 }
 
 // AnonymitySet is the effective number of candidate senders 2^H over the stores a coalition
-// sees.
+// sees at its destinations, pooled over draws.
 type AnonymitySet struct {
 	Median *float64 `json:"median"`
 	P10    *float64 `json:"p10"`
-	// Histogram is the distribution of 2^H over those stores, for the report: bins in
-	// increasing order of set size.
-	Histogram []SetBin `json:"histogram,omitempty"`
+	// FloorMedian and FloorP10 are the same for the last-hop pseudonym's floor: the clients
+	// whose onion requests used the store's last hop in the minute before it.
+	FloorMedian *float64 `json:"floor_median"`
+	FloorP10    *float64 `json:"floor_p10"`
+	// Stores is the number of (store, draw) observations, Online the median number of
+	// clients online (a request sent in the minute before the store).
+	Stores int     `json:"stores"`
+	Online float64 `json:"online_median"`
+	// Histogram is the distribution of 2^H as [low, high, share] bins in powers of two:
+	// [1, 2), [2, 4), ...
+	Histogram [][3]float64 `json:"histogram"`
 }
 
-// SetBin is one bin of the anonymity-set histogram: Count stores had an effective set size
-// in [Lo, Hi).
-type SetBin struct {
-	Lo    float64 `json:"lo"`
-	Hi    float64 `json:"hi"`
-	Count uint64  `json:"count"`
-}
-
-// ContactGraph is how well a coalition recovers who talks to whom.
+// ContactGraph is how well a coalition recovers who talks to whom, mean over draws.
 type ContactGraph struct {
+	// Precision is null when no draw inferred an edge.
 	Precision *float64 `json:"precision"`
 	Recall    *float64 `json:"recall"`
 	F1        *float64 `json:"f1"`
+	// Edges is the true graph's edge count, Inferred the mean number of edges inferred.
+	Edges    int     `json:"edges"`
+	Inferred float64 `json:"inferred"`
 }
 
 // RoleView is one row of the per-role view table.

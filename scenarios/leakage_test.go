@@ -108,13 +108,24 @@ func TestLeakageEndToEnd(t *testing.T) {
 		}
 		assert.Equal(t, 1.0, *adversary(t, l, "global-timing").TimingBothEnds)
 	})
-	t.Run("not yet measured is null", func(t *testing.T) {
-		a := adversary(t, l, "operator")
-		assert.Nil(t, a.Exposure.Correlation)
-		assert.Nil(t, a.AnonymitySet)
-		assert.Nil(t, a.ContactGraph)
-		assert.Contains(t, a.Linkability, "10m")
-		assert.Nil(t, a.Linkability["10m"])
+	t.Run("the attack's figures", func(t *testing.T) {
+		a := adversary(t, l, "random-1")
+		require.NotNil(t, a.Exposure.Correlation)
+		assert.Positive(t, *a.Exposure.Correlation, "holding every node, the timing attack links some clients")
+		assert.LessOrEqual(t, *a.Exposure.Correlation, *a.Exposure.GuardAndDestination, "it links only what it saw at both ends")
+		lk := a.Linkability["1m"]
+		require.NotNil(t, lk)
+		require.NotNil(t, lk.TPRAtFPR1e3)
+		assert.Positive(t, *lk.TPRAtFPR1e3)
+		assert.LessOrEqual(t, len(lk.ROC), 50)
+		assert.Nil(t, a.Linkability["10m"], "the run is shorter than ten minutes")
+		require.NotNil(t, a.AnonymitySet)
+		assert.GreaterOrEqual(t, *a.AnonymitySet.P10, 1.0)
+		require.NotNil(t, a.ContactGraph)
+		assert.Positive(t, a.ContactGraph.Edges)
+		z := adversary(t, l, "random-0")
+		assert.Nil(t, z.AnonymitySet, "no store seen")
+		assert.Zero(t, *z.Exposure.Correlation)
 	})
 	t.Run("same seed, same leakage section", func(t *testing.T) {
 		_, again, err := run(sc, RunOptions{})

@@ -363,6 +363,9 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 	for i, cs := range graph {
 		w.clients[i].contacts = cs
 	}
+	if w.leak != nil {
+		w.leak.T.Contacts = graph
+	}
 	return nil
 }
 
