@@ -45,6 +45,9 @@ type Spec struct {
 	View     string
 	// Region: the region whose links are watched (kind region).
 	Region string
+	// Fraction (kind sybil): the new nodes it registers, as a share of the network's first
+	// nodes; the world builder adds them and marks them NodeInfo.Sybil = Name.
+	Fraction float64
 }
 
 // group is one adversary's coalitions, as bit masks: bit d of node[i] says node i is in draw
@@ -64,7 +67,9 @@ type group struct {
 func rankedOperators(nodes []NodeInfo) []int {
 	count := map[int]int{}
 	for _, n := range nodes {
-		count[n.Operator]++
+		if n.Sybil == "" {
+			count[n.Operator]++
+		}
 	}
 	ops := make([]int, 0, len(count))
 	for op := range count {
@@ -78,7 +83,9 @@ func rankedOperators(nodes []NodeInfo) []int {
 func rankedProviders(nodes []NodeInfo) []netip.Prefix {
 	count := map[netip.Prefix]int{}
 	for _, n := range nodes {
-		count[n.Provider]++
+		if n.Sybil == "" {
+			count[n.Provider]++
+		}
 	}
 	ps := make([]netip.Prefix, 0, len(count))
 	for p := range count {
@@ -173,7 +180,7 @@ func groups(specs []Spec, t *Tables, stream func(string) *rand.Rand) ([]group, e
 			top := ranked[:k]
 			g := group{name: name, kind: s.Kind, draws: 1, node: make([]uint64, n)}
 			for i, nd := range t.Nodes {
-				if slices.Contains(top, nd.Operator) {
+				if nd.Sybil == "" && slices.Contains(top, nd.Operator) {
 					g.node[i] = 1
 				}
 			}
@@ -203,6 +210,17 @@ func groups(specs []Spec, t *Tables, stream func(string) *rand.Rand) ([]group, e
 			for i, c := range t.Clients {
 				if s.Kind == KindGlobalTiming || c.Region == s.Region {
 					g.client[i] = 1
+				}
+			}
+			out = append(out, g)
+		case KindSybil:
+			// Its coalition is the nodes it registered, which exist only from the moment it
+			// registered them: exposure before then is zero by construction.
+			f := s.Fraction
+			g := group{name: name, kind: s.Kind, fraction: &f, draws: 1, node: make([]uint64, n)}
+			for i, nd := range t.Nodes {
+				if nd.Sybil == name {
+					g.node[i] = 1
 				}
 			}
 			out = append(out, g)

@@ -1,7 +1,8 @@
 // Package leakage measures what observers of the Session network learn: the ground truth of
 // what each role saw (recorded from the events nodes, clients and seed nodes report, which
 // their own logic never reads), adversaries made of those roles (coalitions of nodes drawn at
-// random, the largest operators, a hosting provider, a region's or every link), and the
+// random, the largest operators, a hosting provider, a region's or every link, new nodes a
+// sybil registered during the run), and the
 // metrics joined over them: exposure of each client's (IP, Session ID) pair and of (sender
 // IP, recipient ID) pairs, time to first compromise, the per-role view table, the timing
 // correlation attack, anonymity sets and contact-graph recovery.

@@ -148,3 +148,26 @@ func TestCoalitionsAreExactAndReproducible(t *testing.T) {
 	}
 	assert.Equal(t, 134, ops)
 }
+
+func TestSybilCoalitionIsItsOwnNodes(t *testing.T) {
+	s := newSynthetic(30, 1)
+	// Forty sybil nodes of one operator in a /16 of their own: more than any of the network's
+	// three operators (10 nodes each) and than its one provider block (30).
+	for i := range 40 {
+		s.r.T.AddNode(NodeInfo{Name: "s", Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{100, 0, byte(i), 1}), 22021),
+			Ed25519: [32]byte{byte(i), 0, 2}, Operator: 1 << 30, Region: "r", Sybil: "sy"})
+	}
+	specs := []Spec{{Name: "sy", Kind: KindSybil, Fraction: 0.5}, {Kind: KindOperator}, {Kind: KindProvider, Provider: "1"}}
+	gs, err := groups(specs, s.r.T, nil)
+	require.NoError(t, err)
+	require.Len(t, gs, 3)
+	for i, nd := range s.r.T.Nodes {
+		assert.Equal(t, nd.Sybil == "sy", gs[0].node[i] == 1, "node %d in the sybil coalition", i)
+		assert.False(t, nd.Sybil != "" && gs[1].node[i] != 0, "sybil node %d counted as the largest operator", i)
+		assert.False(t, nd.Sybil != "" && gs[2].node[i] != 0, "sybil node %d counted as the largest provider", i)
+	}
+	require.NotNil(t, gs[0].fraction)
+	assert.Equal(t, 0.5, *gs[0].fraction)
+	_, err = Spec{Kind: KindOperator, Operators: 4}.CheckAgainst(s.r.T.Nodes)
+	assert.Error(t, err, "the sybil operator is not one of the network's three")
+}

@@ -19,6 +19,10 @@ type NodeInfo struct {
 	// /16 is one provider's block.
 	Provider netip.Prefix
 	Region   string
+	// Sybil names the sybil adversary that registered the node, "" for the network's own
+	// nodes. Sybil nodes are that adversary's coalition and stay out of the operator and
+	// provider rankings, which describe the network the scenario planned.
+	Sybil string
 }
 
 // ClientInfo is the static table row of one client.

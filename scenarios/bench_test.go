@@ -30,17 +30,28 @@ func BenchmarkDefaultScenarioModeled(b *testing.B) { benchmarkDefault(b, "modele
 // heapAfterWarmup builds a world, runs it through the warmup (every client bootstrapped, paths
 // built, polling) and returns the live heap.
 func heapAfterWarmup(b *testing.B, nodes, clients int) uint64 {
+	return heapAfter(b, memoryWorld(nodes, clients), 30*time.Second)
+}
+
+// memoryWorld is the world the memory benchmarks measure: modeled crypto, a one-minute warmup.
+func memoryWorld(nodes, clients int) Scenario {
 	sc := Default()
 	sc.Crypto = "modeled"
 	sc.Nodes.Count = nodes
 	sc.Clients.Count = clients
 	sc.Workload.Contacts = 2
 	sc.Warmup = time.Minute
+	return sc
+}
+
+// heapAfter builds sc's world, runs it through the warmup and then for d, and returns the
+// live heap.
+func heapAfter(b *testing.B, sc Scenario, d time.Duration) uint64 {
 	w, err := buildWorld(sc, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	w.eng.RunFor(sc.Warmup + 30*time.Second)
+	w.eng.RunFor(sc.Warmup + d)
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/sessionsim/sessionsim/leakage"
 	"github.com/sessionsim/sessionsim/scenarios/placement"
@@ -15,7 +16,8 @@ type Leakage struct {
 	Adversaries []Adversary `mapstructure:"adversaries" yaml:"adversaries" json:"adversaries"`
 }
 
-// Adversary is one adversary: Kind is random, operator, provider, region or global-timing.
+// Adversary is one adversary: Kind is random, operator, provider, region, global-timing or
+// sybil.
 type Adversary struct {
 	// Name labels it in the summary; default the kind.
 	Name string `mapstructure:"name" yaml:"name" json:"name"`
@@ -33,6 +35,12 @@ type Adversary struct {
 	View     string `mapstructure:"view" yaml:"view,omitempty" json:"view,omitempty"`
 	// Region (region): the region whose links, client access links included, are watched.
 	Region string `mapstructure:"region" yaml:"region,omitempty" json:"region,omitempty"`
+	// Fraction (sybil): the new nodes it registers, as a share of nodes.count (0.1 with 2,000
+	// nodes registers 200), in (0, 1]. At: when, counted like faults' at from the end of the
+	// warmup. They are one operator's, in a /16 of their own, and reach clients only as any new
+	// node does: through the node list, pool refreshes and guard reselection.
+	Fraction float64       `mapstructure:"fraction" yaml:"fraction,omitempty" json:"fraction,omitempty"`
+	At       time.Duration `mapstructure:"at" yaml:"at,omitempty" json:"at,omitempty"`
 }
 
 // fillLeakage writes the adversaries' defaults, so the resolved scenario says them.
@@ -73,7 +81,7 @@ func (l Leakage) specs() []leakage.Spec {
 	out := make([]leakage.Spec, len(l.Adversaries))
 	for i, a := range l.Adversaries {
 		out[i] = leakage.Spec{Name: a.Name, Kind: a.Kind, Fractions: a.Fractions, Draws: a.Draws,
-			Operators: a.Operators, Provider: a.Provider, View: a.View, Region: a.Region}
+			Operators: a.Operators, Provider: a.Provider, View: a.View, Region: a.Region, Fraction: a.Fraction}
 	}
 	return out
 }
@@ -82,6 +90,7 @@ func (l Leakage) specs() []leakage.Spec {
 func (s *Scenario) validateLeakage(region func(string) error) error {
 	names := map[string]bool{}
 	var planned []leakage.NodeInfo // the network the scenario will plan, when an adversary needs it
+	sybils := 0
 	for i, a := range s.Leakage.Adversaries {
 		key := func(k string) string { return fmt.Sprintf("leakage.adversaries[%d].%s", i, k) }
 		notFor := func(k string, set bool) error {
@@ -91,11 +100,9 @@ func (s *Scenario) validateLeakage(region func(string) error) error {
 			return nil
 		}
 		switch a.Kind {
-		case leakage.KindRandom, leakage.KindOperator, leakage.KindProvider, leakage.KindRegion, leakage.KindGlobalTiming:
-		case leakage.KindSybil:
-			return bad(key("kind"), a.Kind, "not yet supported in this build (random, operator, provider, region and global-timing are)")
+		case leakage.KindRandom, leakage.KindOperator, leakage.KindProvider, leakage.KindRegion, leakage.KindGlobalTiming, leakage.KindSybil:
 		default:
-			return bad(key("kind"), a.Kind, "must be random, operator, provider, region or global-timing")
+			return bad(key("kind"), a.Kind, "must be random, operator, provider, region, global-timing or sybil")
 		}
 		name := a.Name
 		if name == "" {
@@ -112,6 +119,8 @@ func (s *Scenario) validateLeakage(region func(string) error) error {
 			notFor("provider", a.Kind != leakage.KindProvider && a.Provider != ""),
 			notFor("view", a.Kind != leakage.KindProvider && a.View != ""),
 			notFor("region", a.Kind != leakage.KindRegion && a.Region != ""),
+			notFor("fraction", a.Kind != leakage.KindSybil && a.Fraction != 0),
+			notFor("at", a.Kind != leakage.KindSybil && a.At != 0),
 		} {
 			if err != nil {
 				return err
@@ -130,6 +139,18 @@ func (s *Scenario) validateLeakage(region func(string) error) error {
 		}
 		if a.View != "" && a.View != "seized" && a.View != "link" {
 			return bad(key("view"), a.View, "must be \"seized\" (full node view) or \"link\" (timing and sizes only)")
+		}
+		if a.Kind == leakage.KindSybil {
+			if !(a.Fraction > 0 && a.Fraction <= 1) {
+				return bad(key("fraction"), a.Fraction, "must be above 0 and at most 1: the new nodes as a share of nodes.count")
+			}
+			if end := s.Duration + s.Drain; a.At < 0 || a.At >= end {
+				return bad(key("at"), a.At, fmt.Sprintf("must be within the run: from 0 (the end of the warmup, as for faults) to before duration + drain, %v", end))
+			}
+			if err := s.checkSybil(i, sybils, a); err != nil {
+				return err
+			}
+			sybils++
 		}
 		if a.Kind == leakage.KindRegion {
 			if a.Region == "" {

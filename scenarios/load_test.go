@@ -81,7 +81,12 @@ func TestParseErrors(t *testing.T) {
 		{"leakage fraction above 1", "name: t\nleakage:\n  adversaries:\n    - {kind: random, fractions: [0.1, 1.5]}\n", LoadOptions{}, "bad.yaml:4", "leakage.adversaries[0].fractions[1]", "between 0 and 1"},
 		{"leakage fraction below 0", "name: t\nleakage:\n  adversaries:\n    - {kind: random, fractions: [-0.1]}\n", LoadOptions{}, "bad.yaml:4", "leakage.adversaries[0].fractions[0]", "between 0 and 1"},
 		{"leakage unknown kind", "name: t\nleakage:\n  adversaries:\n    - {kind: alien}\n", LoadOptions{}, "bad.yaml:4", "leakage.adversaries[0].kind", "must be random, operator"},
-		{"leakage sybil not yet", "name: t\nleakage:\n  adversaries:\n    - {kind: sybil}\n", LoadOptions{}, "bad.yaml:4", "leakage.adversaries[0].kind", "not yet supported"},
+		{"leakage sybil without fraction", "name: t\nleakage:\n  adversaries:\n    - {kind: sybil, at: 1m}\n", LoadOptions{}, "bad.yaml:4", "leakage.adversaries[0].fraction", "above 0 and at most 1"},
+		{"leakage sybil fraction above 1", "name: t\nleakage:\n  adversaries:\n    - {kind: sybil, fraction: 1.5}\n", LoadOptions{}, "bad.yaml:4", "leakage.adversaries[0].fraction", "above 0 and at most 1"},
+		{"leakage sybil after the end", "name: t\nleakage:\n  adversaries:\n    - {kind: sybil, fraction: 0.1, at: 23m}\n", LoadOptions{}, "bad.yaml:4", "leakage.adversaries[0].at", "within the run"},
+		{"leakage sybil negative at", "name: t\nleakage:\n  adversaries:\n    - {kind: sybil, fraction: 0.1, at: -1m}\n", LoadOptions{}, "bad.yaml:4", "leakage.adversaries[0].at", "from 0"},
+		{"leakage fraction of another kind", "name: t\nleakage:\n  adversaries:\n    - {kind: random, fraction: 0.1}\n", LoadOptions{}, "bad.yaml:4", "leakage.adversaries[0].fraction", "does not apply"},
+		{"leakage at of another kind", "name: t\nleakage:\n  adversaries:\n    - {kind: operator, at: 1m}\n", LoadOptions{}, "bad.yaml:4", "leakage.adversaries[0].at", "does not apply"},
 		{"leakage operator rank", "name: t\nleakage:\n  adversaries:\n    - {kind: operator, operators: 5000}\n", LoadOptions{}, "bad.yaml:4", "leakage.adversaries[0].operators", "the network has"},
 		{"leakage provider rank", "name: t\nleakage:\n  adversaries:\n    - {kind: provider, provider: \"999\"}\n", LoadOptions{}, "bad.yaml:4", "leakage.adversaries[0].provider", "no provider of rank 999"},
 		{"leakage unknown provider block", "name: t\nleakage:\n  adversaries:\n    - {kind: provider, provider: 10.9.0.0/16}\n", LoadOptions{}, "bad.yaml:4", "leakage.adversaries[0].provider", "no node is in 10.9.0.0/16"},
@@ -97,6 +102,8 @@ func TestParseErrors(t *testing.T) {
 		{"one node", "name: t\n", LoadOptions{Sets: append([]string{"nodes.count=1"}, few...)}, "--set", "nodes.count", "a swarm needs 5 nodes"},
 		{"no clients", "name: t\nclients: {count: 0}\n", LoadOptions{}, "bad.yaml:2", "clients.count", "at least 1"},
 		{"default value in conflict", "name: t\nclients: {count: 5}\n", LoadOptions{}, "default", "workload.contacts", "less than clients.count (5)"},
+		{"leakage records too big for the machine", "name: t\nleakage:\n  adversaries:\n    - {kind: random}\n", LoadOptions{MachineMemory: 80 << 20}, "default", "clients.count", "MiB of leakage records"},
+		{"sybil nodes too big for the machine", "name: t\nnodes: {count: 5000}\nleakage:\n  adversaries:\n    - {kind: sybil, fraction: 1}\n", LoadOptions{MachineMemory: 160 << 20}, "bad.yaml:2", "nodes.count", "10000 nodes x"},
 		{"too big for the machine", "name: t\n", LoadOptions{Sets: []string{"nodes.count=100000"}, MachineMemory: 1 << 30}, "--set", "nodes.count", "estimated 1.1 GiB"},
 		{"check on no figure", "name: t\nchecks:\n  - delivery_ratio >= 0.9\n  - onion_rtt_ms.p95 <= 2000\n", LoadOptions{}, "bad.yaml:4", "checks[1]", `closest: onion_rtt_ms.p90, onion_rtt_ms.p99`},
 		{"check with a bad operator", "name: t\nchecks: [\"delivery_ratio > 0.9\"]\n", LoadOptions{}, "bad.yaml:2", "checks[0]", `operator ">"`},
@@ -136,6 +143,11 @@ func TestParseAccepts(t *testing.T) {
 		{"smallest network", "name: t\nnodes: {count: 11}\n", LoadOptions{}, func(t *testing.T, s Scenario) { assert.Equal(t, 11, s.Nodes.Count) }},
 		{"world that fits", "name: t\n", LoadOptions{MachineMemory: 1 << 30}, func(t *testing.T, s Scenario) { assert.Equal(t, 100, s.Nodes.Count) }},
 		{"last moment of the run", "name: t\nfaults: [{at: 21m59s, kind: crash, fraction: 0.1}]\n", LoadOptions{}, func(t *testing.T, s Scenario) { assert.Len(t, s.Faults, 1) }},
+		{"sybil at the last moment", "name: t\nleakage:\n  adversaries:\n    - {kind: sybil, fraction: 1, at: 21m59s}\n", LoadOptions{}, func(t *testing.T, s Scenario) {
+			require.Len(t, s.Leakage.Adversaries, 1)
+			assert.Equal(t, Adversary{Name: "sybil", Kind: "sybil", Fraction: 1, At: 21*time.Minute + 59*time.Second}, s.Leakage.Adversaries[0])
+			assert.Equal(t, 100, s.sybilNodes(), "f = 1 doubles the network")
+		}},
 		{"description without overrides", "name: t\ndescription: ten nodes\n", LoadOptions{}, func(t *testing.T, s Scenario) { assert.Equal(t, "ten nodes", s.Description) }},
 		{"description names the overrides", "name: t\ndescription: ten nodes\n", LoadOptions{Environ: []string{"SESSIONSIM_SEED=4"}, Sets: []string{"nodes.count=30"}},
 			func(t *testing.T, s Scenario) {

@@ -86,6 +86,9 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 		return nil, results.Summary{}, err
 	}
 	w.scheduleChurn()
+	if err := w.scheduleSybils(); err != nil {
+		return nil, results.Summary{}, err
+	}
 	w.scheduleSampling(opts.ReplicationSample, total)
 	// The run advances one virtual second at a time so that Stop is noticed; between two
 	// RunUntil calls no event runs, so the result is the same as one call to the end.

@@ -53,7 +53,8 @@ type world struct {
 	plan      placement.Config
 	nodeConf  node.Config
 
-	leak *leakage.Recorder // nil without a leakage section: nothing recorded, nothing paid
+	leak    *leakage.Recorder // nil without a leakage section: nothing recorded, nothing paid
+	sybilOf map[string]string // node name -> the sybil adversary that registers it
 }
 
 type worldNode struct {
@@ -227,7 +228,9 @@ func (w *world) spawnNode(wn *worldNode, spec placement.Spec, list *registry.Lis
 	wn.alive = true
 	w.col.addNode(wn.addr)
 	if w.leak != nil {
-		w.leak.T.AddNode(nodeInfo(spec))
+		info := nodeInfo(spec)
+		info.Sybil = w.sybilOf[spec.Name]
+		w.leak.T.AddNode(info)
 	}
 	w.nodes = append(w.nodes, wn)
 	return nil
