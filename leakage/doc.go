@@ -43,4 +43,14 @@
 // request lost on the way reached no destination). A link observer decrypts nothing and
 // never sees an ID, so its node-view levels are null; TimingBothEnds says how often it
 // watched both ends of a client's request.
+//
+// # Long horizons
+//
+// The records need not come from a full simulation. The path-selection mode of package
+// scenarios (scenario key leakage.horizon) plays months of pool refreshes, guard tests, paths,
+// node churn and swarm changes with the real client's decisions and no message bytes, drawing
+// requests at the rates Recorder.RequestRates measured in a full run, and feeds the same events
+// into a Recorder; Analyze then computes the same section. Only the first request of each
+// (path, destination, account) is played, which changes no level: a later identical request
+// sets no bit the first did not.
 package leakage
