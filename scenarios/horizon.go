@@ -27,8 +27,10 @@ import (
 // repairs paths with the real client's decisions (client.Selector, the router a Client uses).
 // Requests are not sent: each client draws them at the rates the full simulation measured
 // (leakage.Recorder.RequestRates, per platform and request class) and to the destinations a
-// client picks (a member of its own swarm for a poll, of a contact's for a store, a random pool
-// node for a lookup). What a request exposes depends only on its path, destination and
+// client picks (a member of its own swarm for a poll, of a contact's for a store). Swarm lookups
+// (a get_swarm at a random pool node) are made where the client makes them: its own at start,
+// a contact's before the first store to it; the run's lookup rates are start-up transients and
+// are reported, not extrapolated. What a request exposes depends only on its path, destination and
 // account, and only the first request of each (path, destination, account) combination can
 // compromise anyone at a level, so the mode records that first one: for a Poisson stream of
 // rate λ split evenly over n combinations, the first use of each comes Exp(λ/n) after the
@@ -402,7 +404,8 @@ func (h *horizon) observe(c *hClient, ev actor.Event) {
 }
 
 // startClient opens the app: a pool from the seed nodes, its guards and paths, the lookup of
-// its own swarm, then the periodic upkeep and the lookups drawn at the measured rates.
+// its own swarm, then the periodic upkeep and the lookup of each contact's swarm before the
+// first store to it.
 func (h *horizon) startClient(c *hClient) {
 	for _, s := range h.seeds {
 		h.record(h.now, s, registry.SeedRequest{From: c.addr.Addr()})
@@ -413,23 +416,16 @@ func (h *horizon) startClient(c *hClient) {
 		h.lookup(c, c.i)
 	}
 	h.scheduleUpkeep(c)
-	for k, cl := range []string{leakage.ClassOwnLookup, leakage.ClassContactLookup} {
-		rate := c.rates[slices.Index(leakage.Classes, cl)]
-		if rate <= 0 || (k == 1 && len(c.contacts) == 0) {
-			continue
-		}
-		var next func()
-		next = func() {
-			if c.ready {
-				who := c.i
-				if k == 1 {
-					who = int32(c.contacts[c.r.IntN(len(c.contacts))])
+	// A client looks a contact's swarm up when it first writes to it, and keeps it (a 421
+	// corrects it): the lookups of the run are this start-up, not a steady rate.
+	if rate := c.rates[slices.Index(leakage.Classes, leakage.ClassStore)]; rate > 0 {
+		for _, j := range c.contacts {
+			h.at(h.now+expAfter(rate/float64(len(c.contacts)), c.r), func() {
+				if c.ready {
+					h.lookup(c, int32(j))
 				}
-				h.lookup(c, who)
-			}
-			h.at(h.now+expAfter(rate, c.r), next)
+			})
 		}
-		h.at(h.now+expAfter(rate, c.r), next)
 	}
 }
 
