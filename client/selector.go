@@ -39,13 +39,23 @@ func NewSelector(cfg Config, r *rand.Rand, obs func(actor.Event)) (*Selector, er
 	return s, nil
 }
 
-// Install makes nodes the pool, as a bootstrap or a refresh does (see Client.installList).
-func (s *Selector) Install(nodes []NodeInfo, now time.Time) {
+// PoolList is a node list interned in a Directory, ready to be installed as pools: made once
+// per list version, it is installed by thousands of selectors without being rebuilt.
+type PoolList struct{ l *nodeList }
+
+// PoolList interns nodes as one list.
+func (d *Directory) PoolList(nodes []NodeInfo) PoolList {
 	idx := make([]nodeIdx, len(nodes))
 	for k, n := range nodes {
-		idx[k] = s.dir.intern(n)
+		idx[k] = d.intern(n)
 	}
-	s.rt.install(s.r, s.dir.list(idx), now)
+	return PoolList{l: d.list(idx)}
+}
+
+// Install makes l (from the Directory of the Selector's Config) the pool, as a bootstrap or a
+// refresh does (see Client.installList).
+func (s *Selector) Install(l PoolList, now time.Time) {
+	s.rt.install(s.r, l.l, now)
 }
 
 // PoolSize is the number of nodes in the pool.

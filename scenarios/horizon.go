@@ -155,7 +155,8 @@ type horizon struct {
 	members  map[swarm.ID][]int32
 	version  map[swarm.ID]uint64
 	versions uint64
-	active   []client.NodeInfo
+	dir      *client.Directory
+	pool     client.PoolList // the active nodes of the published list, as clients install them
 	listGen  uint32
 	test     client.GuardTest
 }
@@ -180,6 +181,7 @@ func playHorizon(w *world, rates map[string]map[string]float64) (*leakage.Record
 	h := &horizon{sc: sc, end: sc.Leakage.Horizon, tables: leakage.NewTables(), seeds: w.seeds,
 		byKey: map[[32]byte]int32{}, members: map[swarm.ID][]int32{}, version: map[swarm.ID]uint64{}}
 	h.test, _ = client.ParseGuardTest(sc.Clients.GuardTest)
+	h.dir = client.NewDirectory()
 	var err error
 	if h.ledger, err = registry.NewLedger(sc.registryConfig()); err != nil {
 		return nil, fmt.Errorf("path selection: registry: %w", err)
@@ -190,13 +192,12 @@ func playHorizon(w *world, rates map[string]map[string]float64) (*leakage.Record
 	h.block()
 	h.publish()
 
-	dir := client.NewDirectory()
 	start := h.stream("start")
 	for i, wc := range w.clients {
 		info := w.leak.T.Clients[i]
 		h.tables.AddClient(info)
 		pl, _ := client.ParsePlatform(wc.platform)
-		ccfg := client.Config{Platform: pl, Directory: dir}
+		ccfg := client.Config{Platform: pl, Directory: h.dir}
 		sc.Clients.applyDefences(&ccfg)
 		c := &hClient{i: int32(i), addr: wc.addr, id: wc.id, r: h.stream(wc.name), contacts: wc.contacts, stuck: -1, seen: map[string]bool{}}
 		prof := client.DefaultProfile(pl)
@@ -294,17 +295,18 @@ func (h *horizon) epochTime(d time.Duration) time.Time { return time.Unix(0, 0).
 func (h *horizon) publish() {
 	list := h.ledger.List()
 	h.listGen++
-	h.active = h.active[:0]
+	var active []client.NodeInfo
 	members := map[swarm.ID][]int32{}
 	for _, p := range list.Nodes {
 		if !p.Active() {
 			continue
 		}
-		h.active = append(h.active, client.NodeInfo{Ed25519: p.Ed25519, X25519: p.X25519, Addr: p.Addr})
+		active = append(active, client.NodeInfo{Ed25519: p.Ed25519, X25519: p.X25519, Addr: p.Addr})
 		if i := h.byKey[p.Ed25519]; h.nodes[i].alive {
 			members[p.Swarm] = append(members[p.Swarm], i)
 		}
 	}
+	h.pool = h.dir.PoolList(active)
 	h.ring = list.Ring().IDs()
 	h.setMembers(members)
 }
@@ -432,7 +434,7 @@ func (h *horizon) startClient(c *hClient) {
 // install refreshes c's pool from the published list and prepares its paths.
 func (h *horizon) install(c *hClient) {
 	h.advance(c, h.now)
-	c.sel.Install(h.active, h.epochTime(h.now))
+	c.sel.Install(h.pool, h.epochTime(h.now))
 	if c.listGen != h.listGen {
 		c.listGen = h.listGen
 		c.poolGen++
