@@ -11,33 +11,12 @@ import (
 
 // installList replaces the pool with l.
 func (c *Client) installList(l *nodeList, src PoolSource) {
-	c.rt.pool.set(l)
-	// A fresh list starts every node and path with a clean record, as the apps do.
-	c.rt.strikes = nil
-	for k := range c.rt.paths {
-		c.rt.paths[k].fails = 0
-	}
-	c.rt.pruneGuards()
-	c.repairPaths()
+	c.rt.install(c.env.Rand(), l, c.env.Now())
 	c.installed = uint32(c.rt.pool.size())
 	c.lastRefresh = c.env.Now().UnixNano()
 	c.stats.PoolFetches++
 	c.observe(PoolRefreshed{Source: src, Size: c.rt.pool.size()})
 	c.scheduleRefresh()
-}
-
-// repairPaths replaces hops that are no longer in the pool.
-func (c *Client) repairPaths() {
-	r, now := c.env.Rand(), c.env.Now()
-	for k := 0; k < len(c.rt.paths); k++ {
-		for _, h := range c.rt.paths[k].hops[1:] {
-			if !c.rt.pool.contains(h) {
-				c.rt.dropNode(r, h, CauseLeftPool, now)
-				k = -1 // paths may have shifted; start over
-				break
-			}
-		}
-	}
 }
 
 // bootstrap fetches a pool from the seed nodes: every seed at once, the first good answer wins,

@@ -72,16 +72,14 @@ func (c *Client) buildStep(refetched bool) {
 	c.bootstrap(then(true))
 }
 
-// selectGuards tests shuffled pool nodes with a direct request (Config.GuardTest), as many at once as guards are
-// missing, for at most GuardTestRounds rounds.
+// selectGuards tests shuffled pool nodes with a direct request (Config.GuardTest), as many at
+// once as guards are missing, for at most GuardTestRounds rounds (the router decides; see
+// guardSearch).
 func (c *Client) selectGuards(done func(Failure)) {
 	ep := c.epoch
-	cands := slices.DeleteFunc(c.rt.pool.shuffled(c.env.Rand()), func(i nodeIdx) bool {
-		return slices.Contains(c.rt.guards, i)
-	})
-	round, tested := 0, 0
+	s := c.rt.startGuardSearch(c.env.Rand())
 	finish := func(f Failure) {
-		sel := GuardSelection{Tested: tested, Failure: f}
+		sel := GuardSelection{Tested: s.tested, Failure: f}
 		for _, g := range c.rt.guards {
 			sel.Guards = append(sel.Guards, c.rt.dir.addr(g))
 		}
@@ -90,28 +88,19 @@ func (c *Client) selectGuards(done func(Failure)) {
 	}
 	var next func()
 	next = func() {
-		need := c.rt.guardsNeeded()
-		if need == 0 {
-			finish(OK)
+		batch, f, over := c.rt.nextGuardBatch(&s)
+		if over {
+			finish(f)
 			return
 		}
-		if round >= c.cfg.GuardTestRounds || len(cands) == 0 {
-			finish(FailNoPath)
-			return
-		}
-		round++
-		batch := cands[:min(need, len(cands))]
-		cands = cands[len(batch):]
-		tested += len(batch)
 		pending := len(batch)
 		for _, g := range batch {
 			c.testGuard(g, func(ok bool) {
 				if !c.alive(ep) {
 					return
 				}
-				if ok && c.rt.guardsNeeded() > 0 && c.rt.pool.contains(g) && !slices.Contains(c.rt.guards, g) {
-					c.rt.guards = append(c.rt.guards, g)
-					c.rt.guardSelected(g, c.env.Now())
+				if ok {
+					c.rt.guardPassed(g, c.env.Now())
 				}
 				pending--
 				if pending == 0 {

@@ -107,6 +107,72 @@ func (rt *router) guardsNeeded() int {
 	return max(0, rt.cfg.Paths-len(rt.guards))
 }
 
+// guardSearch is one guard selection in progress: the untested candidates (the pool in random
+// order, guards left out), the rounds run and the candidates tested so far.
+type guardSearch struct {
+	cands         []nodeIdx
+	round, tested int
+}
+
+// startGuardSearch begins a guard selection.
+func (rt *router) startGuardSearch(r *rand.Rand) guardSearch {
+	return guardSearch{cands: slices.DeleteFunc(rt.pool.shuffled(r), func(i nodeIdx) bool {
+		return slices.Contains(rt.guards, i)
+	})}
+}
+
+// nextGuardBatch is the next round of candidates to test, as many as guards are missing; over
+// is true when the selection has ended, with OK when the guards are complete and FailNoPath
+// when the rounds or the candidates ran out.
+func (rt *router) nextGuardBatch(s *guardSearch) (batch []nodeIdx, f Failure, over bool) {
+	need := rt.guardsNeeded()
+	if need == 0 {
+		return nil, OK, true
+	}
+	if s.round >= rt.cfg.GuardTestRounds || len(s.cands) == 0 {
+		return nil, FailNoPath, true
+	}
+	s.round++
+	batch = s.cands[:min(need, len(s.cands))]
+	s.cands = s.cands[len(batch):]
+	s.tested += len(batch)
+	return batch, OK, false
+}
+
+// guardPassed takes candidate g, which passed its test, as a guard if one is still missing and
+// g is still in the pool (a refresh or a drop may have come while the test was out).
+func (rt *router) guardPassed(g nodeIdx, now time.Time) {
+	if rt.guardsNeeded() > 0 && rt.pool.contains(g) && !slices.Contains(rt.guards, g) {
+		rt.guards = append(rt.guards, g)
+		rt.guardSelected(g, now)
+	}
+}
+
+// install replaces the pool with l; a fresh list starts every node and path with a clean
+// record, as the apps do, and guards and hops the list no longer has go.
+func (rt *router) install(r *rand.Rand, l *nodeList, now time.Time) {
+	rt.pool.set(l)
+	rt.strikes = nil
+	for k := range rt.paths {
+		rt.paths[k].fails = 0
+	}
+	rt.pruneGuards()
+	rt.repairPaths(r, now)
+}
+
+// repairPaths replaces hops that are no longer in the pool.
+func (rt *router) repairPaths(r *rand.Rand, now time.Time) {
+	for k := 0; k < len(rt.paths); k++ {
+		for _, h := range rt.paths[k].hops[1:] {
+			if !rt.pool.contains(h) {
+				rt.dropNode(r, h, CauseLeftPool, now)
+				k = -1 // paths may have shifted; start over
+				break
+			}
+		}
+	}
+}
+
 // pruneGuards forgets guards that left the pool (a refresh no longer lists them).
 func (rt *router) pruneGuards() {
 	rt.guards = slices.DeleteFunc(rt.guards, func(g nodeIdx) bool { return !rt.pool.contains(g) })

@@ -90,4 +90,14 @@
 // follow a matching request of c within Delta, E(c, o) = n_c * n_o * Delta / T is what
 // independence predicts, and {c, o} is inferred when N >= 2 and N > E + 3 sqrt(E); scored
 // against the workload's contact graph.
+//
+// # Long horizons
+//
+// The records need not come from a full simulation. The path-selection mode of package
+// scenarios (scenario key leakage.horizon) plays months of pool refreshes, guard tests, paths,
+// node churn and swarm changes with the real client's decisions and no message bytes, drawing
+// requests at the rates Recorder.RequestRates measured in a full run, and feeds the same events
+// into a Recorder; Analyze then computes the same section. Only the first request of each
+// (path, destination, account) is played, which changes no level: a later identical request
+// sets no bit the first did not.
 package leakage

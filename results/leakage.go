@@ -26,6 +26,17 @@ type Leakage struct {
 	ClientsPerNode float64 `json:"clients_per_node"`
 	// Roles is the per-role view table: what each role sees and how much of it it saw.
 	Roles []RoleView `json:"roles"`
+	// Mode is "path-selection" when the figures come from the path-selection mode
+	// (leakage.horizon): pool refreshes, guard selection, paths, node churn and swarm changes
+	// played over HorizonS seconds without message bytes, with each client's requests drawn
+	// at the RequestRates the full simulation measured; Note says so in words. All three are
+	// absent for the full simulation.
+	Mode     string  `json:"mode,omitempty"`
+	HorizonS float64 `json:"horizon_s,omitempty"`
+	Note     string  `json:"note,omitempty"`
+	// RequestRates are the rates the path-selection mode drew requests at: onion requests per
+	// client per hour, by platform and request class, as measured in the full simulation.
+	RequestRates map[string]map[string]float64 `json:"request_rates,omitempty"`
 }
 
 // Adversary is one adversary's measurements (one per fraction for kind random). Exposure,

@@ -14,6 +14,10 @@ import (
 type Leakage struct {
 	// Adversaries are evaluated together on the same run.
 	Adversaries []Adversary `mapstructure:"adversaries" yaml:"adversaries" json:"adversaries"`
+	// Horizon, when set, evaluates the adversaries over this much virtual time in the
+	// path-selection mode (see horizon.go) instead of over the run; 0 (the default) evaluates
+	// the full simulation.
+	Horizon time.Duration `mapstructure:"horizon" yaml:"horizon,omitempty" json:"horizon,omitempty"`
 }
 
 // Adversary is one adversary: Kind is random, operator, provider, region, global-timing or
@@ -88,6 +92,9 @@ func (l Leakage) specs() []leakage.Spec {
 
 // validateLeakage checks the adversaries; region says whether a region exists.
 func (s *Scenario) validateLeakage(region func(string) error) error {
+	if h := s.Leakage.Horizon; h < 0 || (h > 0 && len(s.Leakage.Adversaries) == 0) {
+		return bad("leakage.horizon", h, "must be a positive duration such as 90d or 720h, with leakage.adversaries to evaluate over it (0 evaluates the run itself)")
+	}
 	names := map[string]bool{}
 	var planned []leakage.NodeInfo // the network the scenario will plan, when an adversary needs it
 	sybils := 0

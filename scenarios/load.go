@@ -275,14 +275,36 @@ func durationHook(_, to reflect.Type, data any) (any, error) {
 	if text == "0" {
 		return time.Duration(0), nil
 	}
-	d, err := time.ParseDuration(text)
+	d, err := parseDays(text)
 	if err != nil {
 		if _, numErr := strconv.ParseFloat(text, 64); numErr == nil {
 			return nil, fmt.Errorf("duration %s has no unit: write it as %ss or %sm, say", text, text, text)
 		}
-		return nil, fmt.Errorf("%q is not a duration such as 90s, 20m or 1h30m", text)
+		return nil, fmt.Errorf("%q is not a duration such as 90s, 20m, 1h30m or 90d", text)
 	}
 	return d, nil
+}
+
+// parseDays is time.ParseDuration that also reads a leading number of days: "90d", "1d12h".
+// Long horizons are written in days.
+func parseDays(text string) (time.Duration, error) {
+	days, rest, ok := strings.Cut(text, "d")
+	if !ok {
+		return time.ParseDuration(text)
+	}
+	n, err := strconv.ParseFloat(days, 64)
+	if err != nil || n > 100*365 || n < -100*365 || strings.ContainsAny(days, "+eE") {
+		return 0, fmt.Errorf("bad number of days in %q", text)
+	}
+	d := time.Duration(n * float64(24*time.Hour))
+	if rest == "" {
+		return d, nil
+	}
+	r, err := time.ParseDuration(rest)
+	if err != nil || r < 0 {
+		return 0, fmt.Errorf("bad duration after the days in %q", text)
+	}
+	return d + r, nil
 }
 
 var bucketsType = reflect.TypeOf(Buckets(nil))

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
-	"github.com/sessionsim/sessionsim/leakage"
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/protocol/identity"
@@ -118,7 +117,7 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 	w.col.fill(&s, stopped == nil)
 	w.fillInfrastructure(&s, total)
 	if w.leak != nil {
-		if s.Leakage, err = leakage.Analyze(w.leak, sc.Leakage.specs(), total, w.eng.Stream); err != nil {
+		if s.Leakage, err = w.analyzeLeakage(total); err != nil {
 			return nil, results.Summary{}, fmt.Errorf("leakage: %w", err)
 		}
 	}

@@ -162,12 +162,7 @@ func (w *world) buildRegistry(nodeWeights []netem.RegionWeight) error {
 		}
 		w.seeds = append(w.seeds, netip.AddrPortFrom(w.eng.HostIP(h), seedPort))
 	}
-	cfg := registry.DefaultConfig()
-	cfg.Seed = w.sc.Seed
-	cfg.BlockInterval = w.sc.Registry.BlockInterval
-	cfg.ListDelay = w.sc.Registry.ListDelay
-	cfg.DecommissionAfter = w.sc.Registry.DecommissionAfter
-	cfg.UptimeProofMaxAge = w.sc.Registry.UptimeProofMaxAge
+	cfg := w.sc.registryConfig()
 	cfg.Seeds = w.seeds
 	if w.sc.Nodes.StorageServer == "2.8" {
 		cfg.StorageServerVersion = [3]int{2, 8, 0}
@@ -185,6 +180,17 @@ func (w *world) buildRegistry(nodeWeights []netem.RegionWeight) error {
 	w.nodeConf.KeyMemo = identity.NewX25519Memo()
 	w.nodeConf.UptimeProofInterval = min(w.nodeConf.UptimeProofInterval, w.sc.Registry.UptimeProofMaxAge/2)
 	return nil
+}
+
+// registryConfig is the ledger's rules as the scenario sets them.
+func (s Scenario) registryConfig() registry.Config {
+	cfg := registry.DefaultConfig()
+	cfg.Seed = s.Seed
+	cfg.BlockInterval = s.Registry.BlockInterval
+	cfg.ListDelay = s.Registry.ListDelay
+	cfg.DecommissionAfter = s.Registry.DecommissionAfter
+	cfg.UptimeProofMaxAge = s.Registry.UptimeProofMaxAge
+	return cfg
 }
 
 // planNodes draws count more nodes (names continue from the ones planned before).

@@ -1,0 +1,117 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/sessionsim/sessionsim/results"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseDays(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		bad  bool
+	}{
+		{in: "90d", want: 90 * 24 * time.Hour},
+		{in: "1d12h", want: 36 * time.Hour},
+		{in: "0.5d", want: 12 * time.Hour},
+		{in: "-2d", want: -48 * time.Hour},
+		{in: "90m", want: 90 * time.Minute},
+		{in: "d", bad: true},
+		{in: "1e3d", bad: true},
+		{in: "2d-1h", bad: true},
+		{in: "90 days", bad: true},
+	} {
+		got, err := parseDays(tc.in)
+		if tc.bad {
+			assert.Error(t, err, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		assert.Equal(t, tc.want, got, tc.in)
+	}
+}
+
+// TestPathSelectionAgreesWithFullSimulation plays the same hour of the same network both ways:
+// the full simulation, and the path-selection mode at the request rates that simulation
+// measured. Both face the same coalitions (their streams depend on the seed and the network
+// only), so exposure and time to first compromise must agree within their intervals.
+func TestPathSelectionAgreesWithFullSimulation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two end-to-end runs")
+	}
+	sc := Default()
+	sc.Name = "horizon-validation"
+	sc.Crypto = "modeled"
+	sc.Nodes.Count = 200
+	sc.Clients.Count = 300
+	sc.Warmup = time.Minute
+	sc.Duration = 58 * time.Minute
+	sc.Drain = time.Minute
+	sc.Leakage.Adversaries = []Adversary{{Kind: "random", Fractions: []float64{0.05, 0.2}, Draws: 32}, {Kind: "operator"}}
+	sc.fillLeakage()
+	require.NoError(t, sc.Validate())
+	w, full, err := run(sc, RunOptions{})
+	require.NoError(t, err)
+	// The mode's own step after the same run: a second full run would only repeat the first.
+	total := sc.Warmup + sc.Duration + sc.Drain
+	w.sc.Leakage.Horizon = total
+	l, err := w.analyzeLeakage(total)
+	require.NoError(t, err)
+	ps := results.Summary{Leakage: l}
+
+	require.Nil(t, full.Leakage.RequestRates, "a full simulation is not the path-selection mode")
+	assert.Empty(t, full.Leakage.Mode)
+	assert.Equal(t, "path-selection", ps.Leakage.Mode)
+	assert.Contains(t, ps.Leakage.Note, "path-selection mode")
+	assert.Equal(t, full.Leakage.ActiveClients, ps.Leakage.ActiveClients)
+	assert.InDelta(t, full.Leakage.GuardCandidatesTestedMean, ps.Leakage.GuardCandidatesTestedMean, 0.05)
+	require.Positive(t, ps.Leakage.RequestRates["desktop"]["poll"], "polls were measured")
+
+	for _, name := range []string{"random-0.05", "random-0.2", "operator"} {
+		f, p := adversary(t, full.Leakage, name), adversary(t, ps.Leakage, name)
+		levels := []struct {
+			level        string
+			f, p, lo, hi *float64
+			fSurv, pSurv *results.Survival
+		}{
+			{"direct", f.Exposure.Direct, p.Exposure.Direct, f.ExposureLow.Direct, f.ExposureHigh.Direct, f.TTFC.Direct, p.TTFC.Direct},
+			{"guard_and_destination", f.Exposure.GuardAndDestination, p.Exposure.GuardAndDestination, f.ExposureLow.GuardAndDestination, f.ExposureHigh.GuardAndDestination, f.TTFC.GuardAndDestination, p.TTFC.GuardAndDestination},
+			{"full_path", f.Exposure.FullPath, p.Exposure.FullPath, f.ExposureLow.FullPath, f.ExposureHigh.FullPath, f.TTFC.FullPath, p.TTFC.FullPath},
+		}
+		for _, l := range levels {
+			what := fmt.Sprintf("%s %s", name, l.level)
+			require.NotNil(t, l.f, what)
+			require.NotNil(t, l.p, what)
+			// The interval of the mean over the draws: three standard errors from the spread
+			// of the full simulation's draws (their 95% range), and for a fixed coalition
+			// (one draw) three binomial standard errors over the clients, plus 0.01 for the
+			// rates' Poisson approximation of the apps' fixed poll intervals.
+			n := float64(f.Draws)
+			sd := (*l.hi - *l.lo) / (2 * 1.96)
+			tol := 3*sd/math.Sqrt(n) + 3*math.Sqrt(*l.f*(1-*l.f)/float64(full.Leakage.ActiveClients)/n) + 0.01
+			assert.InDelta(t, *l.f, *l.p, tol, what)
+			// Time to first compromise: the fraction compromised by 1 h, and the curves on
+			// their common grid, within the same interval.
+			assert.InDelta(t, curveAt(l.fSurv, 1800), curveAt(l.pSurv, 1800), tol, "%s: S(30 min)", what)
+			assert.InDelta(t, curveAt(l.fSurv, 60), curveAt(l.pSurv, 60), tol, "%s: S(1 min)", what)
+		}
+	}
+}
+
+// curveAt is a survival curve's value at t seconds (the last grid point at or before t).
+func curveAt(s *results.Survival, t float64) float64 {
+	v := 1.0
+	for _, p := range s.Curve {
+		if p[0] > t {
+			break
+		}
+		v = p[1]
+	}
+	return v
+}
