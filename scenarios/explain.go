@@ -76,6 +76,7 @@ var keyDocs = map[string]keyDoc{
 	"workload.size.max":                {"bytes", "largest body (at most 60000)"},
 	"workload.unknown_recipient_share": {"fraction", "share of messages sent to Session IDs no client owns (undeliverable)"},
 	"leakage.adversaries":              {"list", "adversaries whose view of the run is measured; none: nothing is recorded"},
+	"leakage.horizon":                  {"duration", "0, or the span the path-selection mode plays (pool refreshes, guards, paths, churn; no message bytes) at the request rates the run measured"},
 	"leakage.adversaries[].name":       {"text", "labels it in the summary; default its kind (random ones get -<fraction>)"},
 	"leakage.adversaries[].kind":       {"random|operator|provider|region|global-timing|sybil", "who observes"},
 	"leakage.adversaries[].fraction":   {"fraction", "sybil: new nodes registered, as a share of nodes.count"},
