@@ -14,7 +14,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor/actortest"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/message"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 )
 
 var clientIP byte
@@ -194,7 +194,7 @@ func TestWrongSwarmIsAdopted(t *testing.T) {
 	// Bob's account moves to another swarm: its old members now answer 421 naming the new one,
 	// while alice and bob still have the old swarm cached.
 	old := f.swarmOf(pubkeyOf(bob.ID()))
-	f.moved = map[storage.Pubkey]int{pubkeyOf(bob.ID()): (old + 1) % f.swarms}
+	f.moved = map[storagerpc.Pubkey]int{pubkeyOf(bob.ID()): (old + 1) % f.swarms}
 	ea.Do(func() { alice.Send(bob.ID(), 60) })
 	drv.RunFor(30 * time.Second)
 
@@ -217,8 +217,8 @@ func TestOfflineClientCatchesUp(t *testing.T) {
 	drv, f, alice, ea, bob, eb := twoClients(t, Android, IOS, nil)
 	eb.Do(bob.GoOffline)
 	bobPolls := 0
-	f.intercept = func(_ *fakeNode, r storage.Request) (int, []byte, bool) {
-		if rr, ok := r.(*storage.Retrieve); ok && rr.Pubkey == pubkeyOf(bob.ID()) {
+	f.intercept = func(_ *fakeNode, r storagerpc.Request) (int, []byte, bool) {
+		if rr, ok := r.(*storagerpc.Retrieve); ok && rr.Pubkey == pubkeyOf(bob.ID()) {
 			bobPolls++
 		}
 		return 0, nil, false
@@ -314,8 +314,8 @@ func TestPollSchedules(t *testing.T) {
 				node actor.Addr
 			}
 			var polls []poll
-			f.intercept = func(n *fakeNode, r storage.Request) (int, []byte, bool) {
-				if rr, ok := r.(*storage.Retrieve); ok && rr.Namespace == 0 {
+			f.intercept = func(n *fakeNode, r storagerpc.Request) (int, []byte, bool) {
+				if rr, ok := r.(*storagerpc.Retrieve); ok && rr.Namespace == 0 {
 					polls = append(polls, poll{drv.Now(), n.info.Addr})
 				}
 				return 0, nil, false
@@ -353,8 +353,8 @@ func TestPollBackoffWhenSwarmUnreachable(t *testing.T) {
 			c, _ := newTestClient(t, drv, f, "alice", p, nil)
 			drv.RunFor(10 * time.Second)
 			// Every retrieve fails at the destination (500): rounds fail without path charges.
-			f.intercept = func(_ *fakeNode, r storage.Request) (int, []byte, bool) {
-				if _, ok := r.(*storage.Batch); ok {
+			f.intercept = func(_ *fakeNode, r storagerpc.Request) (int, []byte, bool) {
+				if _, ok := r.(*storagerpc.Batch); ok {
 					return 500, []byte("request failed"), true
 				}
 				return 0, nil, false

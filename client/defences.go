@@ -9,7 +9,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/onion"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 )
 
 // The client options below are defences the apps do not have (or have on some platforms only),
@@ -78,7 +78,7 @@ func (c *Client) guardTestRequest() (body []byte, named identity.ID) {
 		id := c.randomID()
 		return getSwarmRequest(id), id
 	case GuardTestPing:
-		return storage.EncodeRequest(&storage.Info{}), identity.ID{}
+		return storagerpc.EncodeRequest(&storagerpc.Info{}), identity.ID{}
 	}
 	return getSwarmRequest(c.id), c.id
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/actor/actortest"
 	"github.com/sessionsim/sessionsim/protocol/onion"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 )
 
 // defenceRun is what one run of TestDefencesAct saw: alice and bob both run the option under
@@ -20,11 +20,11 @@ type defenceRun struct {
 	drv        *actortest.Driver
 	alice, bob *Client
 	aliceAddr  actor.Addr
-	direct     []storage.Request // alice's direct requests to service nodes (guard tests)
-	guardSizes map[int]int       // onion request bodies at the guard, by size
-	layers     []int             // destination layer sizes (onion.NodeLayerSize of the RPC)
-	polls      map[bool][]int    // retrieve RPC sizes at destinations: true for real polls
-	foreign    int               // retrieves naming an account neither client owns
+	direct     []storagerpc.Request // alice's direct requests to service nodes (guard tests)
+	guardSizes map[int]int          // onion request bodies at the guard, by size
+	layers     []int                // destination layer sizes (onion.NodeLayerSize of the RPC)
+	polls      map[bool][]int       // retrieve RPC sizes at destinations: true for real polls
+	foreign    int                  // retrieves naming an account neither client owns
 }
 
 func runDefence(t *testing.T, mod func(*Config), d time.Duration) *defenceRun {
@@ -36,7 +36,7 @@ func runDefence(t *testing.T, mod func(*Config), d time.Duration) *defenceRun {
 	drv.Serve = func(from, to actor.Addr, req actor.Request) (actor.Response, bool) {
 		switch {
 		case req.Method == storageEndpoint && from == r.aliceAddr:
-			parsed, err := storage.ParseRequest(bodyBytes(req.Body))
+			parsed, err := storagerpc.ParseRequest(bodyBytes(req.Body))
 			require.NoError(t, err)
 			r.direct = append(r.direct, parsed)
 		case req.Method == onion.GuardEndpoint:
@@ -46,13 +46,13 @@ func runDefence(t *testing.T, mod func(*Config), d time.Duration) *defenceRun {
 	}
 	f.delivered = func(payload []byte) {
 		r.layers = append(r.layers, onion.NodeLayerSize(len(payload)))
-		parsed, err := storage.ParseRequest(payload)
+		parsed, err := storagerpc.ParseRequest(payload)
 		require.NoError(t, err, "a padded request still parses")
-		b, ok := parsed.(*storage.Batch)
+		b, ok := parsed.(*storagerpc.Batch)
 		if !ok || len(b.Requests) == 0 {
 			return
 		}
-		if ret, ok := b.Requests[0].(*storage.Retrieve); ok {
+		if ret, ok := b.Requests[0].(*storagerpc.Retrieve); ok {
 			switch ret.Pubkey {
 			case pubkeyOf(r.alice.ID()), pubkeyOf(r.bob.ID()):
 				r.polls[true] = append(r.polls[true], len(payload))
@@ -111,15 +111,15 @@ func TestDefencesAct(t *testing.T) {
 		}},
 		{"guard_test own-id names the own ID to every candidate", func(c *Config) { c.GuardTest = GuardTestOwnID }, time.Minute, func(t *testing.T, r *defenceRun) {
 			for _, q := range r.direct {
-				gs, ok := q.(*storage.GetSwarm)
+				gs, ok := q.(*storagerpc.GetSwarm)
 				require.True(t, ok, "a get_swarm, not %T", q)
 				assert.Equal(t, pubkeyOf(r.alice.ID()), gs.Pubkey)
 			}
 		}},
 		{"guard_test random-id never names the own ID", func(c *Config) { c.GuardTest = GuardTestRandomID }, time.Minute, func(t *testing.T, r *defenceRun) {
-			var named []storage.Pubkey
+			var named []storagerpc.Pubkey
 			for _, q := range r.direct {
-				gs, ok := q.(*storage.GetSwarm)
+				gs, ok := q.(*storagerpc.GetSwarm)
 				require.True(t, ok, "a get_swarm, not %T", q)
 				assert.NotEqual(t, pubkeyOf(r.alice.ID()), gs.Pubkey)
 				named = append(named, gs.Pubkey)
@@ -129,7 +129,7 @@ func TestDefencesAct(t *testing.T) {
 		}},
 		{"guard_test ping names no account", func(c *Config) { c.GuardTest = GuardTestPing }, time.Minute, func(t *testing.T, r *defenceRun) {
 			for _, q := range r.direct {
-				assert.IsType(t, &storage.Info{}, q)
+				assert.IsType(t, &storagerpc.Info{}, q)
 			}
 			assert.Len(t, r.alice.Paths(), 2)
 			assert.EqualValues(t, 1, r.bob.Stats().Received, "paths behind ping-tested guards deliver")
@@ -215,7 +215,7 @@ func TestPadding(t *testing.T) {
 	assert.Equal(t, rpc, padRPC(rpc, nil), "no buckets, no padding")
 	padded := padRPC(rpc, buckets)
 	assert.Equal(t, `{"method":"info","params":{}}`, string(rpc), "the original is not changed")
-	_, err := storage.ParseRequest(padded)
+	_, err := storagerpc.ParseRequest(padded)
 	assert.NoError(t, err)
 
 	for _, tc := range []struct {

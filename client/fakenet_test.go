@@ -16,7 +16,7 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/onion"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 )
 
 // fakeNode is a service node of the fake network: real keys, real onion layers, real RPC
@@ -41,19 +41,19 @@ type fakeNet struct {
 	byEd   map[[32]byte]*fakeNode
 	seeds  []actor.Addr
 	swarms int
-	msgs   map[string][]storage.RetrievedMessage // by owner hex + namespace
+	msgs   map[string][]storagerpc.RetrievedMessage // by owner hex + namespace
 	rnd    *rand.Rand
 	now    func() time.Time
 
 	// Faults, consulted per request.
 	seedDown    bool
-	hideFromHop func(relay, next *fakeNode) bool                            // the relay answers "Next node not found"
-	intercept   func(dest *fakeNode, r storage.Request) (int, []byte, bool) // scripted RPC answers
-	garbleReply bool                                                        // the destination's reply does not decrypt
-	requests    map[string]int                                              // RPC methods seen at destinations
-	served      map[string]int                                              // times retrieves returned each message, by hash
-	moved       map[storage.Pubkey]int                                      // accounts not in their usual swarm
-	delivered   func(payload []byte)                                        // sees each onion request's RPC at its destination
+	hideFromHop func(relay, next *fakeNode) bool                               // the relay answers "Next node not found"
+	intercept   func(dest *fakeNode, r storagerpc.Request) (int, []byte, bool) // scripted RPC answers
+	garbleReply bool                                                           // the destination's reply does not decrypt
+	requests    map[string]int                                                 // RPC methods seen at destinations
+	served      map[string]int                                                 // times retrieves returned each message, by hash
+	moved       map[storagerpc.Pubkey]int                                      // accounts not in their usual swarm
+	delivered   func(payload []byte)                                           // sees each onion request's RPC at its destination
 }
 
 // newFakeNet builds n nodes in swarms of swarmSize, each node in its own /24, and one seed.
@@ -62,7 +62,7 @@ func newFakeNet(t testing.TB, drv *actortest.Driver, n, swarmSize int) *fakeNet 
 		t: t, suite: cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts),
 		byAddr: map[actor.Addr]*fakeNode{}, byEd: map[[32]byte]*fakeNode{},
 		seeds:  []actor.Addr{netip.MustParseAddrPort("198.51.100.1:443")},
-		swarms: max(1, n/swarmSize), msgs: map[string][]storage.RetrievedMessage{},
+		swarms: max(1, n/swarmSize), msgs: map[string][]storagerpc.RetrievedMessage{},
 		rnd: rand.New(rand.NewPCG(9, 9)), now: drv.Now,
 		requests: map[string]int{}, served: map[string]int{},
 	}
@@ -79,7 +79,7 @@ func newFakeNet(t testing.TB, drv *actortest.Driver, n, swarmSize int) *fakeNet 
 	return f
 }
 
-func (f *fakeNet) swarmOf(id storage.Pubkey) int {
+func (f *fakeNet) swarmOf(id storagerpc.Pubkey) int {
 	if s, ok := f.moved[id]; ok {
 		return s
 	}
@@ -186,9 +186,9 @@ func (f *fakeNet) onion(guard *fakeNode, body []byte) (actor.Response, bool) {
 }
 
 func (f *fakeNet) swarmInfo(s int) []byte {
-	r := &storage.SwarmInfoResponse{SwarmID: uint64(s), T: f.now().UnixMilli(), HF: storage.HF{19, 3}}
+	r := &storagerpc.SwarmInfoResponse{SwarmID: uint64(s), T: f.now().UnixMilli(), HF: storagerpc.HF{19, 3}}
 	for _, m := range f.members(s) {
-		r.Snodes = append(r.Snodes, storage.SnodeInfo{PubkeyLegacy: m.info.Ed25519, PubkeyEd25519: m.info.Ed25519,
+		r.Snodes = append(r.Snodes, storagerpc.SnodeInfo{PubkeyLegacy: m.info.Ed25519, PubkeyEd25519: m.info.Ed25519,
 			PubkeyX25519: m.info.X25519, IP: m.info.Addr.Addr().String(), PortHTTPS: m.info.Addr.Port(), PortOMQ: 22020})
 	}
 	return r.Append(nil)
@@ -196,67 +196,67 @@ func (f *fakeNet) swarmInfo(s int) []byte {
 
 // rpc runs one RPC body at node n.
 func (f *fakeNet) rpc(n *fakeNode, body []byte) (int, []byte) {
-	r, err := storage.ParseRequest(body)
+	r, err := storagerpc.ParseRequest(body)
 	if err != nil {
-		st, txt := storage.ErrorBody(err)
+		st, txt := storagerpc.ErrorBody(err)
 		return st, txt
 	}
 	return f.handle(n, r)
 }
 
-func (f *fakeNet) handle(n *fakeNode, r storage.Request) (int, []byte) {
+func (f *fakeNet) handle(n *fakeNode, r storagerpc.Request) (int, []byte) {
 	f.requests[r.Method()]++
 	if f.intercept != nil {
 		if st, out, ok := f.intercept(n, r); ok {
 			return st, out
 		}
 	}
-	if o, ok := r.(storage.Owned); ok {
+	if o, ok := r.(storagerpc.Owned); ok {
 		if want := f.swarmOf(o.Owner()); want != n.swarm {
-			if _, isSwarm := r.(*storage.GetSwarm); !isSwarm {
+			if _, isSwarm := r.(*storagerpc.GetSwarm); !isSwarm {
 				return 421, f.swarmInfo(want)
 			}
 		}
 	}
 	t := f.now().UnixMilli()
 	switch r := r.(type) {
-	case *storage.Batch:
-		var res []storage.SubResult
+	case *storagerpc.Batch:
+		var res []storagerpc.SubResult
 		for _, s := range r.Requests {
 			st, out := f.handle(n, s)
-			res = append(res, storage.SubResult{Code: st, Body: out})
+			res = append(res, storagerpc.SubResult{Code: st, Body: out})
 		}
-		return 200, storage.AppendBatchResponse(nil, res)
-	case *storage.GetSwarm:
+		return 200, storagerpc.AppendBatchResponse(nil, res)
+	case *storagerpc.GetSwarm:
 		return 200, f.swarmInfo(f.swarmOf(r.Pubkey))
-	case *storage.Info:
-		return 200, (&storage.InfoResponse{Timestamp: t, T: t, HF: storage.HF{19, 3}}).Append(nil)
-	case *storage.OxendRequest:
-		return 200, (&storage.OxendResponse{Result: f.nodeStates(true), T: t, HF: storage.HF{19, 3}}).Append(nil)
-	case *storage.Store:
-		hash := storage.MessageHash(r.Pubkey, r.Namespace, r.Data)
+	case *storagerpc.Info:
+		return 200, (&storagerpc.InfoResponse{Timestamp: t, T: t, HF: storagerpc.HF{19, 3}}).Append(nil)
+	case *storagerpc.OxendRequest:
+		return 200, (&storagerpc.OxendResponse{Result: f.nodeStates(true), T: t, HF: storagerpc.HF{19, 3}}).Append(nil)
+	case *storagerpc.Store:
+		hash := storagerpc.MessageHash(r.Pubkey, r.Namespace, r.Data)
 		key := fmt.Sprintf("%s/%d", r.Pubkey.Hex(), r.Namespace)
-		if !slices.ContainsFunc(f.msgs[key], func(m storage.RetrievedMessage) bool { return m.Hash == hash }) {
-			f.msgs[key] = append(f.msgs[key], storage.RetrievedMessage{Hash: hash, Timestamp: r.Timestamp, Expiry: r.Expiry, Data: r.Data})
+		if !slices.ContainsFunc(f.msgs[key], func(m storagerpc.RetrievedMessage) bool { return m.Hash == hash }) {
+			f.msgs[key] = append(f.msgs[key], storagerpc.RetrievedMessage{Hash: hash, Timestamp: r.Timestamp, Expiry: r.Expiry, Data: r.Data})
 		}
-		res, _ := storage.NewStoreResult(f.suite, n.keys.Ed25519Private, hash, r.Expiry, false)
-		self := storage.NodeKeyHex(n.keys.Ed25519Public[:])
-		resp := &storage.StoreResponse{Self: self, Hash: hash, T: t, HF: storage.HF{19, 3},
-			Swarm: []storage.SwarmEntry[storage.StoreResult]{{Node: self, Result: res}}}
+		res, _ := storagerpc.NewStoreResult(f.suite, n.keys.Ed25519Private, hash, r.Expiry, false)
+		self := storagerpc.NodeKeyHex(n.keys.Ed25519Public[:])
+		resp := &storagerpc.StoreResponse{Self: self, Hash: hash, T: t, HF: storagerpc.HF{19, 3},
+			Swarm: []storagerpc.SwarmEntry[storagerpc.StoreResult]{{Node: self, Result: res}}}
 		return 200, resp.Append(nil)
-	case *storage.Retrieve:
+	case *storagerpc.Retrieve:
 		key := fmt.Sprintf("%s/%d", r.Pubkey.Hex(), r.Namespace)
 		all := f.msgs[key]
 		start := 0
 		if r.LastHash != "" {
-			if i := slices.IndexFunc(all, func(m storage.RetrievedMessage) bool { return m.Hash == r.LastHash }); i >= 0 {
+			if i := slices.IndexFunc(all, func(m storagerpc.RetrievedMessage) bool { return m.Hash == r.LastHash }); i >= 0 {
 				start = i + 1
 			}
 		}
 		for _, m := range all[start:] {
 			f.served[m.Hash]++
 		}
-		resp := &storage.RetrieveResponse{Messages: all[start:], T: t, HF: storage.HF{19, 3}}
+		resp := &storagerpc.RetrieveResponse{Messages: all[start:], T: t, HF: storagerpc.HF{19, 3}}
 		return 200, resp.Append(nil)
 	}
 	return 400, []byte("unsupported in the fake network")
@@ -265,9 +265,9 @@ func (f *fakeNet) handle(n *fakeNode, r storage.Request) (int, []byte) {
 // put stores raw data for owner as if someone had stored it.
 func (f *fakeNet) put(owner identity.ID, ns int16, data []byte) string {
 	pk := pubkeyOf(owner)
-	hash := storage.MessageHash(pk, storage.Namespace(ns), data)
+	hash := storagerpc.MessageHash(pk, storagerpc.Namespace(ns), data)
 	key := fmt.Sprintf("%s/%d", pk.Hex(), ns)
 	t := f.now().UnixMilli()
-	f.msgs[key] = append(f.msgs[key], storage.RetrievedMessage{Hash: hash, Timestamp: t, Expiry: t + 3600_000, Data: data})
+	f.msgs[key] = append(f.msgs[key], storagerpc.RetrievedMessage{Hash: hash, Timestamp: t, Expiry: t + 3600_000, Data: data})
 	return hash
 }

@@ -7,21 +7,21 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/identity"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 )
 
 // FuzzDecoders feeds arbitrary bytes to every decoder of node and seed answers: they return an
 // error or a result, never panic, and results only hold usable nodes.
 func FuzzDecoders(f *testing.F) {
-	swarm := (&storage.SwarmInfoResponse{Snodes: []storage.SnodeInfo{{IP: "1.2.3.4", PortHTTPS: 22021}}, SwarmID: 5}).Append(nil)
+	swarm := (&storagerpc.SwarmInfoResponse{Snodes: []storagerpc.SnodeInfo{{IP: "1.2.3.4", PortHTTPS: 22021}}, SwarmID: 5}).Append(nil)
 	f.Add([]byte(`{"id":"0","jsonrpc":"2.0","result":{"service_node_states":[{"public_ip":"1.2.3.4","storage_port":22021,"pubkey_ed25519":"` +
 		"aa" + string(make([]byte, 0)) + `","pubkey_x25519":""}]}}`))
 	f.Add([]byte(`{"service_node_states":[{"public_ip":"0.0.0.0","storage_port":1,"pubkey_ed25519":"00","pubkey_x25519":"00"}]}`))
-	f.Add(storage.AppendBatchResponse(nil, []storage.SubResult{{Code: 200, Body: swarm}}))
-	f.Add(storage.AppendBatchResponse(nil, []storage.SubResult{{Code: 421, Body: swarm}}))
-	f.Add(storage.AppendBatchResponse(nil, []storage.SubResult{{Code: 200, Body: (&storage.RetrieveResponse{Messages: []storage.RetrievedMessage{{Hash: "h", Data: []byte("d")}}}).Append(nil)}}))
-	f.Add(storage.AppendBatchResponse(nil, []storage.SubResult{{Code: 200, Body: (&storage.OxendResponse{Result: []byte(`{"service_node_states":[]}`)}).Append(nil)}}))
-	f.Add(storage.AppendBatchResponse(nil, []storage.SubResult{{Code: 200, Body: (&storage.StoreResponse{Hash: "h"}).Append(nil)}}))
+	f.Add(storagerpc.AppendBatchResponse(nil, []storagerpc.SubResult{{Code: 200, Body: swarm}}))
+	f.Add(storagerpc.AppendBatchResponse(nil, []storagerpc.SubResult{{Code: 421, Body: swarm}}))
+	f.Add(storagerpc.AppendBatchResponse(nil, []storagerpc.SubResult{{Code: 200, Body: (&storagerpc.RetrieveResponse{Messages: []storagerpc.RetrievedMessage{{Hash: "h", Data: []byte("d")}}}).Append(nil)}}))
+	f.Add(storagerpc.AppendBatchResponse(nil, []storagerpc.SubResult{{Code: 200, Body: (&storagerpc.OxendResponse{Result: []byte(`{"service_node_states":[]}`)}).Append(nil)}}))
+	f.Add(storagerpc.AppendBatchResponse(nil, []storagerpc.SubResult{{Code: 200, Body: (&storagerpc.StoreResponse{Hash: "h"}).Append(nil)}}))
 	f.Add(swarm)
 	f.Add([]byte(`{"results":[{"code":200,"body":"x"}]}`))
 	f.Add([]byte{})

@@ -13,11 +13,11 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/onion"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/transport"
 )
 
-// The client's side of the wire: requests built and answers read with protocol/storage and
+// The client's side of the wire: requests built and answers read with protocol/storagerpc and
 // protocol/onion, in the shapes the desktop app uses (every onion RPC inside a batch).
 
 const (
@@ -35,36 +35,38 @@ func post(to actor.Addr, endpoint, contentType string, body []byte) actor.Reques
 	return actor.Request{Method: endpoint, Body: body, Size: transport.HTTPSRequestSize(to, endpoint, contentType, len(body))}
 }
 
-func pubkeyOf(id identity.ID) storage.Pubkey { return storage.Pubkey{Prefix: id[0], Key: id.Key()} }
+func pubkeyOf(id identity.ID) storagerpc.Pubkey {
+	return storagerpc.Pubkey{Prefix: id[0], Key: id.Key()}
+}
 
-func batch(reqs ...storage.Request) []byte {
-	return storage.EncodeRequest(&storage.Batch{Requests: reqs})
+func batch(reqs ...storagerpc.Request) []byte {
+	return storagerpc.EncodeRequest(&storagerpc.Batch{Requests: reqs})
 }
 
 // getSwarmRequest is a direct get_swarm (the guard test); onion lookups wrap it in a batch.
 func getSwarmRequest(id identity.ID) []byte {
-	return storage.EncodeRequest(&storage.GetSwarm{Pubkey: pubkeyOf(id)})
+	return storagerpc.EncodeRequest(&storagerpc.GetSwarm{Pubkey: pubkeyOf(id)})
 }
 
-func getSwarmBatch(id identity.ID) []byte { return batch(&storage.GetSwarm{Pubkey: pubkeyOf(id)}) }
+func getSwarmBatch(id identity.ID) []byte { return batch(&storagerpc.GetSwarm{Pubkey: pubkeyOf(id)}) }
 
-func getServiceNodesRequest() []byte { return batch(storage.NewGetServiceNodes()) }
+func getServiceNodesRequest() []byte { return batch(storagerpc.NewGetServiceNodes()) }
 
 func storeRequest(to identity.ID, raw []byte, ts int64, ttl time.Duration) []byte {
-	return batch(storage.NewStore(pubkeyOf(to), 0, ts, ttl, raw))
+	return batch(storagerpc.NewStore(pubkeyOf(to), 0, ts, ttl, raw))
 }
 
 func messageHash(to identity.ID, ns int16, raw []byte) string {
-	return storage.MessageHash(pubkeyOf(to), storage.Namespace(ns), raw)
+	return storagerpc.MessageHash(pubkeyOf(to), storagerpc.Namespace(ns), raw)
 }
 
 // retrieveRequest is one signed retrieve per namespace, in a batch, as the desktop polls.
 func retrieveRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID, nss []int16, last []string, nowMs int64, maxSize int) ([]byte, time.Duration) {
-	signer := &storage.Signer{Suite: s, Account: pubkeyOf(id), Key: key}
-	reqs := make([]storage.Request, len(nss))
+	signer := &storagerpc.Signer{Suite: s, Account: pubkeyOf(id), Key: key}
+	reqs := make([]storagerpc.Request, len(nss))
 	var cost time.Duration
 	for k, ns := range nss {
-		r := &storage.Retrieve{SignedAccount: storage.SignedAccount{Pubkey: pubkeyOf(id)}, Namespace: storage.Namespace(ns), LastHash: last[k], MaxSize: maxSize}
+		r := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: pubkeyOf(id)}, Namespace: storagerpc.Namespace(ns), LastHash: last[k], MaxSize: maxSize}
 		cost += r.Sign(signer, nowMs)
 		reqs[k] = r
 	}
@@ -78,17 +80,17 @@ func openNodeResponse(s cryptomode.Suite, k onion.Key, body []byte) (int, []byte
 }
 
 // subResults reads a batch answer of n requests, which must hold n results.
-func subResults(body []byte, n int) ([]storage.SubResult, error) {
-	rs, err := storage.DecodeBatchResponse(body)
+func subResults(body []byte, n int) ([]storagerpc.SubResult, error) {
+	rs, err := storagerpc.DecodeBatchResponse(body)
 	if err != nil {
 		return nil, err
 	}
 	if len(rs) != n {
-		return nil, fmt.Errorf("%w: %d batch results for %d requests", storage.ErrBadResponse, len(rs), n)
+		return nil, fmt.Errorf("%w: %d batch results for %d requests", storagerpc.ErrBadResponse, len(rs), n)
 	}
 	for k, r := range rs {
 		if r.Code < 100 || r.Code > 599 {
-			return nil, fmt.Errorf("%w: batch result %d has status %d", storage.ErrBadResponse, k, r.Code)
+			return nil, fmt.Errorf("%w: batch result %d has status %d", storagerpc.ErrBadResponse, k, r.Code)
 		}
 	}
 	return rs, nil
@@ -117,7 +119,7 @@ func firstOK(body []byte, method string) ([]byte, error) {
 
 // swarmNodes converts a get_swarm / 421 answer.
 func swarmNodes(body []byte) ([]NodeInfo, error) {
-	r, err := storage.DecodeSwarmInfoResponse(body)
+	r, err := storagerpc.DecodeSwarmInfoResponse(body)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +161,7 @@ func storeOutcome(body []byte) (int, []byte, error) {
 		return 0, nil, err
 	}
 	if code == 200 {
-		r, err := storage.DecodeStoreResponse(sub)
+		r, err := storagerpc.DecodeStoreResponse(sub)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -195,7 +197,7 @@ func decodeRetrieve(body []byte, n int) ([]nsResult, error) {
 		out[k].status = r.Code
 		switch r.Code {
 		case 200:
-			rr, err := storage.DecodeRetrieveResponse(r.Body)
+			rr, err := storagerpc.DecodeRetrieveResponse(r.Body)
 			if err != nil {
 				return nil, err
 			}
@@ -277,7 +279,7 @@ func serviceNodesResult(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := storage.DecodeOxendResponse(sub)
+	r, err := storagerpc.DecodeOxendResponse(sub)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/registry"
 )
 
@@ -43,7 +43,7 @@ func benchStore(b *testing.B, mode cryptomode.Mode) {
 	bodies := make([][]byte, 4096)
 	now := sn.e.Now().UnixMilli()
 	for i := range bodies {
-		bodies[i] = encode(storage.NewStore(acct.pubkey, 0, now, 14*24*time.Hour, []byte(fmt.Sprintf("%0400d", i))))
+		bodies[i] = encode(storagerpc.NewStore(acct.pubkey, 0, now, 14*24*time.Hour, []byte(fmt.Sprintf("%0400d", i))))
 	}
 	start := sn.e.Now()
 	i := 0
@@ -67,9 +67,9 @@ func benchRetrieve(b *testing.B, mode cryptomode.Mode) {
 	sn, acct, to := benchNet(b, mode)
 	now := sn.e.Now().UnixMilli()
 	for i := range 20 {
-		sn.call(b, to[0], encode(storage.NewStore(acct.pubkey, 0, now, time.Hour, []byte(fmt.Sprintf("%0400d", i)))))
+		sn.call(b, to[0], encode(storagerpc.NewStore(acct.pubkey, 0, now, time.Hour, []byte(fmt.Sprintf("%0400d", i)))))
 	}
-	r := &storage.Retrieve{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}}
+	r := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}}
 	var body []byte
 	signedAt := time.Time{}
 	start := sn.e.Now()

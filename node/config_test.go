@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/protocol/identity"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 )
 
 func TestParseStrategy(t *testing.T) {
@@ -73,9 +73,9 @@ func TestConfigFill(t *testing.T) {
 
 func TestOxendGetServiceNodes(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, Config{})
-	resp := tn.rpc(t, 0, encode(storage.NewGetServiceNodes()))
+	resp := tn.rpc(t, 0, encode(storagerpc.NewGetServiceNodes()))
 	require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
-	res, err := storage.DecodeOxendResponse(bodyOf(resp))
+	res, err := storagerpc.DecodeOxendResponse(bodyOf(resp))
 	require.NoError(t, err)
 	var result struct {
 		States []struct {
@@ -91,6 +91,6 @@ func TestOxendGetServiceNodes(t *testing.T) {
 		assert.Equal(t, 22021, s.Port)
 	}
 
-	bad := &storage.OxendRequest{Endpoint: "get_service_nodes", Params: []byte(`{"limit":"x"}`)}
+	bad := &storagerpc.OxendRequest{Endpoint: "get_service_nodes", Params: []byte(`{"limit":"x"}`)}
 	assert.Equal(t, 400, tn.rpc(t, 0, encode(bad)).Status)
 }

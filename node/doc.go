@@ -26,12 +26,12 @@
 // bytes (client RPCs and their answers, onion layers, text refusals) are measured as they are.
 // Node-to-node bodies that travel as Go values in the simulator (shared, never copied) are
 // charged the exact length of the encoding the storage server sends for them:
-//   - *Forward (sn.storage_cc): the forwarded request, bencoded (storage.ForwardSize);
-//   - a member's answer to a forward, *storage.StoreResult, *storage.HashesResult or
-//     *storage.ExpireResult, bencoded (storage.ForwardedStoreResultSize,
-//     storage.ForwardedHashesResultSize, storage.ForwardedExpireResultSize);
-//   - *DataBatch (sn.data): the pushed messages as one bencoded list (storage.PushSize of the
-//     messages' storage.PushedMessageSize);
+//   - *Forward (sn.storage_cc): the forwarded request, bencoded (storagerpc.ForwardSize);
+//   - a member's answer to a forward, *storagerpc.StoreResult, *storagerpc.HashesResult or
+//     *storagerpc.ExpireResult, bencoded (storagerpc.ForwardedStoreResultSize,
+//     storagerpc.ForwardedHashesResultSize, storagerpc.ForwardedExpireResultSize);
+//   - *DataBatch (sn.data): the pushed messages as one bencoded list (storagerpc.PushSize of the
+//     messages' storagerpc.PushedMessageSize);
 //   - *DataReady (sn.data_ready): the swarm ID, 8 bytes.
 //
 // The *registry.List on sn.list is the registry's to size.

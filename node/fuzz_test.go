@@ -8,7 +8,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/node/store"
 	"github.com/sessionsim/sessionsim/protocol/onion"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/registry"
 )
 
@@ -37,20 +37,20 @@ func FuzzStorageRPC(f *testing.F) {
 	tn := fuzzNet(f)
 	acct := accountIn(f, tn.list, testSwarms[0], realSuite, "fuzz")
 	now := nowMS(tn)
-	st := storage.NewStore(acct.pubkey, 0, now, time.Hour, []byte("seed"))
-	signed := storage.NewStore(acct.pubkey, 2, now, time.Hour, []byte("seed2"))
+	st := storagerpc.NewStore(acct.pubkey, 0, now, time.Hour, []byte("seed"))
+	signed := storagerpc.NewStore(acct.pubkey, 2, now, time.Hour, []byte("seed2"))
 	signed.Sign(acct.signer)
-	ret := &storage.Retrieve{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}}
+	ret := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}}
 	ret.Sign(acct.signer, now)
-	del := &storage.Delete{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{storage.MessageHash(acct.pubkey, 0, []byte("seed"))}}
+	del := &storagerpc.Delete{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{storagerpc.MessageHash(acct.pubkey, 0, []byte("seed"))}}
 	del.Sign(acct.signer)
-	exp := &storage.Expire{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: del.Messages, Expiries: []int64{now + 60_000}, Mode: storage.ExpireExtend}
+	exp := &storagerpc.Expire{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: del.Messages, Expiries: []int64{now + 60_000}, Mode: storagerpc.ExpireExtend}
 	exp.Sign(acct.signer)
-	for _, r := range []storage.Request{
+	for _, r := range []storagerpc.Request{
 		st, signed, ret, del, exp,
-		&storage.GetSwarm{Pubkey: acct.pubkey}, &storage.Info{}, storage.NewGetServiceNodes(),
-		&storage.Batch{Requests: []storage.Request{st, ret, &storage.Info{}}},
-		&storage.Batch{Sequence: true, Requests: []storage.Request{signed, del}},
+		&storagerpc.GetSwarm{Pubkey: acct.pubkey}, &storagerpc.Info{}, storagerpc.NewGetServiceNodes(),
+		&storagerpc.Batch{Requests: []storagerpc.Request{st, ret, &storagerpc.Info{}}},
+		&storagerpc.Batch{Sequence: true, Requests: []storagerpc.Request{signed, del}},
 	} {
 		f.Add(encode(r))
 	}
@@ -64,9 +64,9 @@ func FuzzStorageRPC(f *testing.F) {
 		before := len(tn.drv.Events)
 		resp, err := tn.drv.Call(clientAddr, addrN(members[0]), actorReq(MethodStorageRPC, body), time.Minute)
 		checkAnswer(t, resp, err)
-		if _, perr := storage.ParseRequest(body); perr != nil {
-			if resp.Status != storage.StatusOf(perr) {
-				t.Fatalf("unparsable body answered %d, want %d", resp.Status, storage.StatusOf(perr))
+		if _, perr := storagerpc.ParseRequest(body); perr != nil {
+			if resp.Status != storagerpc.StatusOf(perr) {
+				t.Fatalf("unparsable body answered %d, want %d", resp.Status, storagerpc.StatusOf(perr))
 			}
 			for _, ev := range tn.drv.Events[before:] {
 				if _, stored := ev.Event.(MessageStored); stored {
@@ -83,7 +83,7 @@ func FuzzOnionGuard(f *testing.F) {
 	acct := accountIn(f, tn.list, testSwarms[1], realSuite, "fuzz-onion")
 	rnd := actor.RandReader(rand.New(rand.NewPCG(1, 1)))
 	path := onion.Path{Hops: []onion.Node{onionNode(tn, 0), onionNode(tn, 2)}}
-	for _, rpc := range [][]byte{encode(&storage.GetSwarm{Pubkey: acct.pubkey}), []byte("not json"), encode(&storage.Info{})} {
+	for _, rpc := range [][]byte{encode(&storagerpc.GetSwarm{Pubkey: acct.pubkey}), []byte("not json"), encode(&storagerpc.Info{})} {
 		built, err := onion.BuildToNode(realSuite, rnd, path, onionNode(tn, 4), rpc)
 		if err != nil {
 			f.Fatal(err)
@@ -125,7 +125,7 @@ func FuzzPeerBodies(f *testing.F) {
 	f.Add(uint8(0), []byte("x"))
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
 		bodies := []any{b, nil, &Forward{}, &DataBatch{}, &DataReady{}, (*Forward)(nil), (*DataBatch)(nil),
-			&Forward{Request: (*storage.Store)(nil)}, &Forward{Request: &storage.Info{}}, &Forward{Request: &storage.Store{}},
+			&Forward{Request: (*storagerpc.Store)(nil)}, &Forward{Request: &storagerpc.Info{}}, &Forward{Request: &storagerpc.Store{}},
 			&DataBatch{Messages: []store.Message{{}}}, (*registry.List)(nil), &registry.List{}}
 		methods := []string{MethodForward, MethodData, MethodDataReady, MethodList, MethodPing, string(b)}
 		req := actor.Request{Method: methods[int(which)%len(methods)], Body: bodies[int(which/6)%len(bodies)]}

@@ -13,7 +13,7 @@ import (
 	"github.com/sessionsim/sessionsim/node/store/memory"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/registry"
 )
@@ -100,8 +100,8 @@ func bodyOf(r actor.Response) []byte {
 // account is a user whose account lives in a given swarm.
 type account struct {
 	keys   identity.Keys
-	pubkey storage.Pubkey
-	signer *storage.Signer
+	pubkey storagerpc.Pubkey
+	signer *storagerpc.Signer
 }
 
 // accountIn derives users named name-0, name-1, ... until one belongs to swarm id under
@@ -111,9 +111,9 @@ func accountIn(t testing.TB, l *registry.List, id swarm.ID, suite cryptomode.Sui
 	v := newView(l)
 	for i := range 100000 {
 		k := identity.Derive(7, fmt.Sprintf("%s-%d", name, i))
-		pk := storage.Pubkey{Prefix: storage.PrefixSessionID, Key: k.X25519Public}
+		pk := storagerpc.Pubkey{Prefix: storagerpc.PrefixSessionID, Key: k.X25519Public}
 		if s, _ := v.ownerSwarm(swarm.Space(pk.Key)); s == id {
-			return account{keys: k, pubkey: pk, signer: &storage.Signer{Suite: suite, Account: pk, Key: k.Ed25519Private}}
+			return account{keys: k, pubkey: pk, signer: &storagerpc.Signer{Suite: suite, Account: pk, Key: k.Ed25519Private}}
 		}
 	}
 	t.Fatalf("no account found in swarm %d", id)

@@ -17,7 +17,7 @@ import (
 	"github.com/sessionsim/sessionsim/node/store"
 	"github.com/sessionsim/sessionsim/node/store/memory"
 	"github.com/sessionsim/sessionsim/protocol/identity"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/protocol/transport"
 	"github.com/sessionsim/sessionsim/registry"
@@ -116,10 +116,10 @@ func (sn *simNet) spawn(s placement.Spec, list *registry.List) {
 
 // store posts a store for a fresh account to a random member of its swarm (as the registry
 // has it), runs until the answer, which must be 200, and returns the hash.
-func (sn *simNet) store(i int) (string, storage.Pubkey) {
+func (sn *simNet) store(i int) (string, storagerpc.Pubkey) {
 	list := sn.reg.Published()
 	acct := accountIn(sn.t, list, sn.randomSwarm(list), realSuite, fmt.Sprintf("user-%d", i))
-	r := storage.NewStore(acct.pubkey, 0, sn.e.Now().UnixMilli(), 14*24*time.Hour, []byte(fmt.Sprintf("message %d", i)))
+	r := storagerpc.NewStore(acct.pubkey, 0, sn.e.Now().UnixMilli(), 14*24*time.Hour, []byte(fmt.Sprintf("message %d", i)))
 	owner, _ := list.Ring().Owner(swarm.Space(acct.pubkey.Key))
 	members := list.Members(owner)
 	var to actor.Addr
@@ -131,7 +131,7 @@ func (sn *simNet) store(i int) (string, storage.Pubkey) {
 	}
 	resp := sn.call(sn.t, to, encode(r))
 	require.Equal(sn.t, 200, resp.Status)
-	return storage.MessageHash(r.Pubkey, r.Namespace, r.Data), acct.pubkey
+	return storagerpc.MessageHash(r.Pubkey, r.Namespace, r.Data), acct.pubkey
 }
 
 // call sends body to the node at to from the client, as a storage RPC, and runs the engine

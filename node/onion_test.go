@@ -13,7 +13,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/onion"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 )
 
 func onionNode(tn *testNet, i int) onion.Node {
@@ -50,7 +50,7 @@ func TestOnionStoreThroughThreeHops(t *testing.T) {
 				guard, mid, last := tn.membersOf(testSwarms[0])[0], tn.membersOf(testSwarms[0])[1], tn.membersOf(testSwarms[1])[0]
 				dest := members[0]
 
-				st := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("through the onion"))
+				st := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("through the onion"))
 				rnd := actor.RandReader(rand.New(rand.NewPCG(5, 6)))
 				path := onion.Path{Hops: []onion.Node{onionNode(tn, guard), onionNode(tn, mid), onionNode(tn, last)}, EncType: et}
 				built, err := onion.BuildToNode(suite, rnd, path, onionNode(tn, dest), encode(st))
@@ -61,7 +61,7 @@ func TestOnionStoreThroughThreeHops(t *testing.T) {
 				nr, _, err := onion.OpenNodeResponse(suite.Costs(), built.Reply, onion.ResponseFormat{}, bodyOf(resp))
 				require.NoError(t, err)
 				require.Equal(t, 200, nr.Status, "%s", nr.Body)
-				sr, err := storage.DecodeStoreResponse(nr.Body)
+				sr, err := storagerpc.DecodeStoreResponse(nr.Body)
 				require.NoError(t, err)
 				assert.Len(t, sr.Swarm, perSwarm)
 				tn.drv.RunFor(time.Second)
@@ -121,7 +121,7 @@ func TestOnionFailures(t *testing.T) {
 	tn.drv.Add(serverAddr, fs)
 	rnd := actor.RandReader(rand.New(rand.NewPCG(7, 8)))
 	acct := accountIn(t, tn.list, testSwarms[1], realSuite, "onion-fail")
-	rpc := encode(&storage.GetSwarm{Pubkey: acct.pubkey})
+	rpc := encode(&storagerpc.GetSwarm{Pubkey: acct.pubkey})
 	path := func(hops ...int) onion.Path {
 		p := onion.Path{}
 		for _, h := range hops {
@@ -202,16 +202,16 @@ func TestOnionFailures(t *testing.T) {
 		assert.Len(t, fs.got, 1, "nothing was posted")
 	})
 	t.Run("a destination learns the account inside a batch", func(t *testing.T) {
-		st := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("batched"))
+		st := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("batched"))
 		dest := tn.membersOf(testSwarms[1])[0]
-		built, err := onion.BuildToNode(realSuite, rnd, path(0, 4), onionNode(tn, dest), encode(&storage.Batch{Requests: []storage.Request{st}}))
+		built, err := onion.BuildToNode(realSuite, rnd, path(0, 4), onionNode(tn, dest), encode(&storagerpc.Batch{Requests: []storagerpc.Request{st}}))
 		require.NoError(t, err)
 		before := len(tn.drv.Events)
 		resp := postOnion(t, tn, 0, built.Body)
 		require.Equal(t, 200, resp.Status)
 		nr, _, err := onion.OpenNodeResponse(realSuite.Costs(), built.Reply, onion.ResponseFormat{}, bodyOf(resp))
 		require.NoError(t, err)
-		sub, err := storage.DecodeBatchResponse(nr.Body)
+		sub, err := storagerpc.DecodeBatchResponse(nr.Body)
 		require.NoError(t, err)
 		require.Len(t, sub, 1)
 		assert.Equal(t, 200, sub[0].Code)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/node/store"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/protocol/transport"
 )
@@ -46,7 +46,7 @@ type transfer struct {
 
 // pushedSize is a message's length in the push encoding.
 func pushedSize(m *store.Message) int {
-	return storage.PushedMessageSize(len(m.Hash), storage.Namespace(m.Namespace), m.Timestamp, m.Expiry, m.Len())
+	return storagerpc.PushedMessageSize(len(m.Hash), storagerpc.Namespace(m.Namespace), m.Timestamp, m.Expiry, m.Len())
 }
 
 // dataReadyLen is the length of a DataReady body on the wire: the swarm ID, 8 bytes.
@@ -183,7 +183,7 @@ func (n *Node) push(t *transfer) {
 	}
 	pending, failed := len(batches), false
 	for _, b := range batches {
-		req := actor.Request{Method: MethodData, Body: &DataBatch{Messages: b.msgs}, Size: transport.MQRequestSize(MethodData, storage.PushSize(b.size))}
+		req := actor.Request{Method: MethodData, Body: &DataBatch{Messages: b.msgs}, Size: transport.MQRequestSize(MethodData, storagerpc.PushSize(b.size))}
 		count := len(b.msgs)
 		n.env.Call(t.to.Addr, req, n.cfg.PushTimeout, func(resp actor.Response, err error) {
 			ok := err == nil && resp.Status == http.StatusOK

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/protocol/transport"
 )
@@ -25,7 +25,7 @@ import (
 // Forward is the body of MethodForward.
 type Forward struct {
 	// Request is the client's request; shared, never modified.
-	Request storage.Request
+	Request storagerpc.Request
 	// Received is when the first member received it from the client (ms since the epoch).
 	// A retried forward is validated as of that time, so that a signature that was fresh
 	// then is still accepted.
@@ -80,7 +80,7 @@ func (n *Node) forward(fw *Forward, hash string, expiry int64, done func([]peerR
 }
 
 func (n *Node) sendForward(p Peer, fw *Forward, done func(peerResult)) {
-	req := actor.Request{Method: MethodForward, Body: fw, Size: transport.MQRequestSize(MethodForward, storage.ForwardSize(fw.Request))}
+	req := actor.Request{Method: MethodForward, Body: fw, Size: transport.MQRequestSize(MethodForward, storagerpc.ForwardSize(fw.Request))}
 	n.env.Call(p.Addr, req, n.cfg.ForwardTimeout, func(resp actor.Response, err error) {
 		res := peerResult{peer: p}
 		if err != nil {
@@ -185,26 +185,26 @@ func (q *retryQueue) attempt(it *retryItem) {
 }
 
 // failureOf is how the node reports a member whose part failed.
-func failureOf(r peerResult) *storage.Failure {
+func failureOf(r peerResult) *storagerpc.Failure {
 	switch {
 	case r.status == 0:
 		// A connection that fails is, to the OxenMQ request, a timeout too.
-		return &storage.Failure{Timeout: true}
+		return &storagerpc.Failure{Timeout: true}
 	case !ok2xx(r.status):
-		return &storage.Failure{Code: strconv.Itoa(r.status), Reason: string(r.body)}
+		return &storagerpc.Failure{Code: strconv.Itoa(r.status), Reason: string(r.body)}
 	}
-	return &storage.Failure{BadPeerResponse: true}
+	return &storagerpc.Failure{BadPeerResponse: true}
 }
 
 // resultSize is the length of a member's encoded result to a forward.
 func resultSize(res any) int {
 	switch r := res.(type) {
-	case *storage.StoreResult:
-		return storage.ForwardedStoreResultSize(r)
-	case *storage.HashesResult:
-		return storage.ForwardedHashesResultSize(r)
-	case *storage.ExpireResult:
-		return storage.ForwardedExpireResultSize(r)
+	case *storagerpc.StoreResult:
+		return storagerpc.ForwardedStoreResultSize(r)
+	case *storagerpc.HashesResult:
+		return storagerpc.ForwardedHashesResultSize(r)
+	case *storagerpc.ExpireResult:
+		return storagerpc.ForwardedExpireResultSize(r)
 	}
 	panic(fmt.Sprintf("node: no encoding for a forward result of type %T", res))
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/sessionsim/sessionsim/node/store"
 	"github.com/sessionsim/sessionsim/node/store/memory"
 	"github.com/sessionsim/sessionsim/protocol/identity"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/registry"
 )
@@ -42,11 +42,11 @@ func TestForwardRetries(t *testing.T) {
 			down := members[3]
 			tn.drv.Crash(addrN(down))
 
-			r := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("while one is down"))
-			hash := storage.MessageHash(r.Pubkey, r.Namespace, r.Data)
+			r := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("while one is down"))
+			hash := storagerpc.MessageHash(r.Pubkey, r.Namespace, r.Data)
 			resp := tn.rpc(t, members[0], encode(r))
 			require.Equal(t, 200, resp.Status)
-			res, err := storage.DecodeStoreResponse(bodyOf(resp))
+			res, err := storagerpc.DecodeStoreResponse(bodyOf(resp))
 			require.NoError(t, err)
 			failed := 0
 			for _, e := range res.Swarm {
@@ -85,7 +85,7 @@ func TestRetryGivesUpWhenPeerLeaves(t *testing.T) {
 	_, members, acct := tn.homeAccount(t, 0, "leaver")
 	down := members[2]
 	tn.drv.Crash(addrN(down))
-	r := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("x"))
+	r := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("x"))
 	require.Equal(t, 200, tn.rpc(t, members[0], encode(r)).Status)
 	require.Equal(t, 1, tn.nodes[members[0]].PendingRetries())
 
@@ -111,7 +111,7 @@ func TestRetryGivesUpWhenPeerLeaves(t *testing.T) {
 	t.Run("a retry of an expired message is dropped", func(t *testing.T) {
 		down := members[1]
 		tn.drv.Crash(addrN(down))
-		r := storage.NewStore(acct.pubkey, 0, nowMS(tn), 12*time.Second, []byte("short-lived"))
+		r := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), 12*time.Second, []byte("short-lived"))
 		require.Equal(t, 200, tn.rpc(t, members[0], encode(r)).Status)
 		require.Equal(t, 1, tn.nodes[members[0]].PendingRetries())
 		tn.drv.RunFor(20 * time.Second)
@@ -125,10 +125,10 @@ func storeMany(t *testing.T, tn *testNet, id swarm.ID, to, n int, tag string) []
 	var hashes []string
 	for i := range n {
 		acct := accountIn(t, tn.list, id, realSuite, fmt.Sprintf("%s-%d", tag, i))
-		r := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte(fmt.Sprintf("%s message %d", tag, i)))
+		r := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte(fmt.Sprintf("%s message %d", tag, i)))
 		resp := tn.rpc(t, to, encode(r))
 		require.Equal(t, 200, resp.Status)
-		hashes = append(hashes, storage.MessageHash(r.Pubkey, r.Namespace, r.Data))
+		hashes = append(hashes, storagerpc.MessageHash(r.Pubkey, r.Namespace, r.Data))
 	}
 	return hashes
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/node/store"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/protocol/transport"
 )
@@ -52,7 +52,7 @@ func textOutcome(status int, text string) outcome {
 }
 
 func errOutcome(err error) outcome {
-	status, text := storage.ErrorBody(err)
+	status, text := storagerpc.ErrorBody(err)
 	return outcome{status: status, body: text, text: true}
 }
 
@@ -84,8 +84,8 @@ func (n *Node) handleStorageRPC(from actor.Addr, req actor.Request, r actor.Resp
 		respondText(r, overHTTPS, http.StatusBadRequest, "invalid json")
 		return
 	}
-	if len(body) > storage.MaxBodySize {
-		respondOutcome(r, errOutcome(storage.ErrBodyTooLarge))
+	if len(body) > storagerpc.MaxBodySize {
+		respondOutcome(r, errOutcome(storagerpc.ErrBodyTooLarge))
 		return
 	}
 	n.serveJSON(body, ViaDirect, from.Addr(), func(_ string, _ named, o outcome) { respondOutcome(r, o) })
@@ -94,7 +94,7 @@ func (n *Node) handleStorageRPC(from actor.Addr, req actor.Request, r actor.Resp
 // serveJSON parses and serves one RPC body; from is the direct caller's address (zero for an
 // onion destination, whose caller is the last hop).
 func (n *Node) serveJSON(body []byte, via Via, from netip.Addr, done rpcDone) {
-	req, err := storage.ParseRequest(body)
+	req, err := storagerpc.ParseRequest(body)
 	if err != nil {
 		o := errOutcome(err)
 		n.env.Observe(RequestServed{Method: "", Via: via, Status: o.status, From: from})
@@ -128,27 +128,27 @@ func (s named) owner() [33]byte {
 	return s.accounts[0]
 }
 
-func namedIn(req storage.Request) named {
+func namedIn(req storagerpc.Request) named {
 	var s named
-	var walk func(storage.Request)
-	walk = func(req storage.Request) {
+	var walk func(storagerpc.Request)
+	walk = func(req storagerpc.Request) {
 		switch r := req.(type) {
-		case *storage.Batch:
+		case *storagerpc.Batch:
 			for _, sub := range r.Requests {
 				walk(sub)
 			}
 			return
-		case *storage.GetSwarm:
+		case *storagerpc.GetSwarm:
 			s.accounts = append(s.accounts, ownerOf(r.Pubkey))
 			return
-		case storage.Owned:
+		case storagerpc.Owned:
 			s.accounts = append(s.accounts, ownerOf(r.Owner()))
 		}
 		switch r := req.(type) {
-		case *storage.Store:
+		case *storagerpc.Store:
 			s.namespaces = append(s.namespaces, int16(r.Namespace))
 			s.sizes = append(s.sizes, len(r.Data))
-		case *storage.Retrieve:
+		case *storagerpc.Retrieve:
 			s.namespaces = append(s.namespaces, int16(r.Namespace))
 			s.sizes = append(s.sizes, 0)
 		}
@@ -157,19 +157,19 @@ func namedIn(req storage.Request) named {
 	return s
 }
 
-func ownerOf(pk storage.Pubkey) store.Owner {
+func ownerOf(pk storagerpc.Pubkey) store.Owner {
 	var o store.Owner
 	o[0] = pk.Prefix
 	copy(o[1:], pk.Key[:])
 	return o
 }
 
-func scopeOf(s storage.NamespaceSel) store.Scope {
+func scopeOf(s storagerpc.NamespaceSel) store.Scope {
 	return store.Scope{All: s.All, Namespace: int16(s.Namespace)}
 }
 
 // serve runs one request; done receives its outcome exactly once.
-func (n *Node) serve(req storage.Request, ctx rpcCtx, done func(outcome)) {
+func (n *Node) serve(req storagerpc.Request, ctx rpcCtx, done func(outcome)) {
 	finish := func(o outcome) {
 		ev := RequestServed{Method: req.Method(), Via: ctx.via, Status: o.status}
 		if ctx.direct != nil {
@@ -178,13 +178,13 @@ func (n *Node) serve(req storage.Request, ctx rpcCtx, done func(outcome)) {
 		n.env.Observe(ev)
 		done(o)
 	}
-	if b, ok := req.(*storage.Batch); ok {
+	if b, ok := req.(*storagerpc.Batch); ok {
 		sub := ctx
 		sub.direct = nil
 		n.serveBatch(b, sub, finish)
 		return
 	}
-	if ow, ok := req.(storage.Owned); ok && !n.ownsAccount(ow.Owner()) {
+	if ow, ok := req.(storagerpc.Owned); ok && !n.ownsAccount(ow.Owner()) {
 		finish(n.wrongSwarm(ow.Owner()))
 		return
 	}
@@ -195,35 +195,35 @@ func (n *Node) serve(req storage.Request, ctx rpcCtx, done func(outcome)) {
 		return
 	}
 	switch r := req.(type) {
-	case *storage.Store:
+	case *storagerpc.Store:
 		n.rpcStore(r, ctx, finish)
-	case *storage.Retrieve:
+	case *storagerpc.Retrieve:
 		finish(n.rpcRetrieve(r))
-	case *storage.Delete:
+	case *storagerpc.Delete:
 		n.rpcDelete(r, ctx, finish)
-	case *storage.DeleteAll:
+	case *storagerpc.DeleteAll:
 		n.rpcDeleteAll(r, ctx, finish)
-	case *storage.DeleteBefore:
+	case *storagerpc.DeleteBefore:
 		n.rpcDeleteBefore(r, ctx, finish)
-	case *storage.ExpireAll:
+	case *storagerpc.ExpireAll:
 		n.rpcExpireAll(r, ctx, finish)
-	case *storage.Expire:
+	case *storagerpc.Expire:
 		n.rpcExpire(r, ctx, finish)
-	case *storage.GetExpiries:
+	case *storagerpc.GetExpiries:
 		finish(n.rpcGetExpiries(r))
-	case *storage.GetSwarm:
+	case *storagerpc.GetSwarm:
 		finish(n.rpcGetSwarm(r))
-	case *storage.Info:
+	case *storagerpc.Info:
 		finish(n.rpcInfo())
-	case *storage.OxendRequest:
+	case *storagerpc.OxendRequest:
 		finish(n.rpcOxend(r))
 	default:
 		finish(textOutcome(http.StatusBadRequest, "no method "+req.Method()))
 	}
 }
 
-func (n *Node) checkEnv(ctx rpcCtx) storage.CheckEnv {
-	c := storage.CheckEnv{Now: n.env.Now(), Suite: n.cfg.Suite, Forwarded: ctx.fw != nil, ConvertKey: n.cfg.KeyMemo.Convert}
+func (n *Node) checkEnv(ctx rpcCtx) storagerpc.CheckEnv {
+	c := storagerpc.CheckEnv{Now: n.env.Now(), Suite: n.cfg.Suite, Forwarded: ctx.fw != nil, ConvertKey: n.cfg.KeyMemo.Convert}
 	if ctx.fw != nil && ctx.fw.Retry {
 		// A retried forward is judged as of when the swarm first received it.
 		c.Now = timeMS(ctx.fw.Received)
@@ -232,14 +232,14 @@ func (n *Node) checkEnv(ctx rpcCtx) storage.CheckEnv {
 }
 
 // ownsAccount is the storage server's is_pubkey_for_us.
-func (n *Node) ownsAccount(pk storage.Pubkey) bool {
+func (n *Node) ownsAccount(pk storagerpc.Pubkey) bool {
 	id, ok := n.view.ownerSwarm(swarm.Space(pk.Key))
 	return ok && id == n.Swarm()
 }
 
 // swarmInfo describes the swarm that owns pk (SwarmID InvalidSwarmID when there is none).
-func (n *Node) swarmInfo(pk storage.Pubkey) storage.SwarmInfoResponse {
-	res := storage.SwarmInfoResponse{SwarmID: storage.InvalidSwarmID, T: n.nowMS(), HF: storage.HF(n.cfg.Hardfork)}
+func (n *Node) swarmInfo(pk storagerpc.Pubkey) storagerpc.SwarmInfoResponse {
+	res := storagerpc.SwarmInfoResponse{SwarmID: storagerpc.InvalidSwarmID, T: n.nowMS(), HF: storagerpc.HF(n.cfg.Hardfork)}
 	id, ok := n.view.ownerSwarm(swarm.Space(pk.Key))
 	if !ok {
 		return res
@@ -251,40 +251,40 @@ func (n *Node) swarmInfo(pk storage.Pubkey) storage.SwarmInfoResponse {
 	return res
 }
 
-func snodeInfo(p Peer) storage.SnodeInfo {
+func snodeInfo(p Peer) storagerpc.SnodeInfo {
 	omq := p.OMQPort
 	if omq == 0 {
 		omq = p.Addr.Port() - 1
 	}
-	return storage.SnodeInfo{
+	return storagerpc.SnodeInfo{
 		PubkeyLegacy: p.Ed25519, PubkeyEd25519: p.Ed25519, PubkeyX25519: p.X25519,
 		IP: p.Addr.Addr().String(), PortHTTPS: p.Addr.Port(), PortOMQ: omq,
 	}
 }
 
 // wrongSwarm is the 421 answer: the members of the swarm that owns the account.
-func (n *Node) wrongSwarm(pk storage.Pubkey) outcome {
+func (n *Node) wrongSwarm(pk storagerpc.Pubkey) outcome {
 	res := n.swarmInfo(pk)
 	return outcome{status: http.StatusMisdirectedRequest, body: res.Append(nil)}
 }
 
 // rpcStore stores locally and, for a client's store, forwards to the swarm first.
-func (n *Node) rpcStore(r *storage.Store, ctx rpcCtx, done func(outcome)) {
+func (n *Node) rpcStore(r *storagerpc.Store, ctx rpcCtx, done func(outcome)) {
 	now := n.nowMS()
 	if ctx.fw != nil && r.Expiry <= now {
 		done(textOutcome(http.StatusNotAcceptable, "Timestamp error: check your clock"))
 		return
 	}
-	hash := storage.MessageHash(r.Pubkey, r.Namespace, r.Data)
+	hash := storagerpc.MessageHash(r.Pubkey, r.Namespace, r.Data)
 	n.env.Work(cryptomode.PerKiB(n.cfg.Suite.Costs().HashPerKiB, len(r.Data)))
 	var peers []peerResult
 	pending := 1
-	var ownEntry storage.SwarmEntry[storage.StoreResult]
+	var ownEntry storagerpc.SwarmEntry[storagerpc.StoreResult]
 	reply := func() {
 		if pending--; pending > 0 {
 			return
 		}
-		resp := storage.StoreResponse{Self: ownEntry.Node, Swarm: swarmEntries(ownEntry, peers), T: now, HF: storage.HF(n.cfg.Hardfork)}
+		resp := storagerpc.StoreResponse{Self: ownEntry.Node, Swarm: swarmEntries(ownEntry, peers), T: now, HF: storagerpc.HF(n.cfg.Hardfork)}
 		if ownEntry.Failed == nil {
 			resp.Hash = hash
 		}
@@ -302,7 +302,7 @@ func (n *Node) rpcStore(r *storage.Store, ctx rpcCtx, done func(outcome)) {
 	res, expiry, err := n.st.Store(msg)
 	ownEntry.Node = hexKey(n.keys.Ed25519Public)
 	if err != nil {
-		ownEntry.Failed = &storage.Failure{QueryFailure: true, Reason: err.Error()}
+		ownEntry.Failed = &storagerpc.Failure{QueryFailure: true, Reason: err.Error()}
 		if ctx.fw != nil {
 			done(errOutcome(err))
 			return
@@ -315,7 +315,7 @@ func (n *Node) rpcStore(r *storage.Store, ctx rpcCtx, done func(outcome)) {
 		src = FromReplica
 	}
 	n.env.Observe(MessageStored{Hash: hash, Owner: msg.Owner, Namespace: msg.Namespace, Size: len(r.Data), Expiry: expiry, New: res == store.New, Source: src})
-	own, cost := storage.NewStoreResult(n.cfg.Suite, n.keys.Ed25519Private, hash, expiry, res.Already())
+	own, cost := storagerpc.NewStoreResult(n.cfg.Suite, n.keys.Ed25519Private, hash, expiry, res.Already())
 	n.env.Work(cost)
 	if ctx.fw != nil {
 		done(outcome{status: http.StatusOK, result: &own})
@@ -325,13 +325,13 @@ func (n *Node) rpcStore(r *storage.Store, ctx rpcCtx, done func(outcome)) {
 	reply()
 }
 
-func (n *Node) rpcRetrieve(r *storage.Retrieve) outcome {
+func (n *Node) rpcRetrieve(r *storagerpc.Retrieve) outcome {
 	budget := r.Budget()
 	msgs, more, err := n.st.Retrieve(ownerOf(r.Pubkey), int16(r.Namespace), r.LastHash, int(budget.MaxSize()), r.MaxCount)
 	if err != nil {
 		return textOutcome(http.StatusInternalServerError, "Internal Server Error. Could not retrieve messages")
 	}
-	res := storage.RetrieveResponse{T: n.nowMS(), HF: storage.HF(n.cfg.Hardfork)}
+	res := storagerpc.RetrieveResponse{T: n.nowMS(), HF: storagerpc.HF(n.cfg.Hardfork)}
 	for i := range msgs {
 		m := &msgs[i]
 		// The budget, not the store, decides "more": for max_count -1 the server reads no rows
@@ -346,7 +346,7 @@ func (n *Node) rpcRetrieve(r *storage.Retrieve) outcome {
 			// that length so sizes stay true.
 			data = make([]byte, m.DataLen)
 		}
-		res.Messages = append(res.Messages, storage.RetrievedMessage{Hash: m.Hash, Timestamp: m.Timestamp, Expiry: m.Expiry, Data: data})
+		res.Messages = append(res.Messages, storagerpc.RetrievedMessage{Hash: m.Hash, Timestamp: m.Timestamp, Expiry: m.Expiry, Data: data})
 	}
 	res.More = more
 	return outcome{status: http.StatusOK, body: res.Append(nil)}
@@ -354,16 +354,16 @@ func (n *Node) rpcRetrieve(r *storage.Retrieve) outcome {
 
 // recursive runs the swarm part of a recursive request: forward (for a client's request),
 // apply locally with own, and gather. own returns the node's result, or an error outcome.
-func recursive[T any](n *Node, req storage.Request, ctx rpcCtx, own func() (T, *outcome), encode func(*storage.SwarmResponse[T]) outcome, done func(outcome)) {
+func recursive[T any](n *Node, req storagerpc.Request, ctx rpcCtx, own func() (T, *outcome), encode func(*storagerpc.SwarmResponse[T]) outcome, done func(outcome)) {
 	now := n.nowMS()
 	var peers []peerResult
 	pending := 1
-	var self storage.SwarmEntry[T]
+	var self storagerpc.SwarmEntry[T]
 	reply := func() {
 		if pending--; pending > 0 {
 			return
 		}
-		resp := storage.SwarmResponse[T]{Self: self.Node, Swarm: swarmEntries(self, peers), T: now, HF: storage.HF(n.cfg.Hardfork)}
+		resp := storagerpc.SwarmResponse[T]{Self: self.Node, Swarm: swarmEntries(self, peers), T: now, HF: storagerpc.HF(n.cfg.Hardfork)}
 		done(encode(&resp))
 	}
 	if ctx.fw == nil {
@@ -385,7 +385,7 @@ func recursive[T any](n *Node, req storage.Request, ctx rpcCtx, own func() (T, *
 		return
 	}
 	if fail != nil {
-		self.Failed = &storage.Failure{QueryFailure: true, Reason: string(fail.body)}
+		self.Failed = &storagerpc.Failure{QueryFailure: true, Reason: string(fail.body)}
 	} else {
 		self.Result = res
 	}
@@ -394,10 +394,10 @@ func recursive[T any](n *Node, req storage.Request, ctx rpcCtx, own func() (T, *
 
 // swarmEntries is the swarm part of a recursive answer: the node's own entry, then one per
 // member in forward order, failed unless the member answered 2xx with its typed result.
-func swarmEntries[T any](self storage.SwarmEntry[T], peers []peerResult) []storage.SwarmEntry[T] {
-	entries := append(make([]storage.SwarmEntry[T], 0, 1+len(peers)), self)
+func swarmEntries[T any](self storagerpc.SwarmEntry[T], peers []peerResult) []storagerpc.SwarmEntry[T] {
+	entries := append(make([]storagerpc.SwarmEntry[T], 0, 1+len(peers)), self)
 	for _, pr := range peers {
-		e := storage.SwarmEntry[T]{Node: hexKey(pr.peer.Ed25519)}
+		e := storagerpc.SwarmEntry[T]{Node: hexKey(pr.peer.Ed25519)}
 		if res, ok := pr.result.(*T); ok && ok2xx(pr.status) {
 			e.Result = *res
 		} else {
@@ -415,77 +415,77 @@ func dbFailure(err error) *outcome {
 	return &o
 }
 
-func nsHashes(a []store.Affected) []storage.NSHash {
-	out := make([]storage.NSHash, len(a))
+func nsHashes(a []store.Affected) []storagerpc.NSHash {
+	out := make([]storagerpc.NSHash, len(a))
 	for i, x := range a {
-		out[i] = storage.NSHash{Namespace: storage.Namespace(x.Namespace), Hash: x.Hash}
+		out[i] = storagerpc.NSHash{Namespace: storagerpc.Namespace(x.Namespace), Hash: x.Hash}
 	}
 	return out
 }
 
-func (n *Node) rpcDelete(r *storage.Delete, ctx rpcCtx, done func(outcome)) {
-	// A required delete that removed nothing anywhere is a 404 (storage.DeleteStatus).
-	encode := func(resp *storage.SwarmResponse[storage.HashesResult]) outcome {
-		return outcome{status: storage.DeleteStatus(r, resp), body: storage.AppendDeleteResponse(nil, resp)}
+func (n *Node) rpcDelete(r *storagerpc.Delete, ctx rpcCtx, done func(outcome)) {
+	// A required delete that removed nothing anywhere is a 404 (storagerpc.DeleteStatus).
+	encode := func(resp *storagerpc.SwarmResponse[storagerpc.HashesResult]) outcome {
+		return outcome{status: storagerpc.DeleteStatus(r, resp), body: storagerpc.AppendDeleteResponse(nil, resp)}
 	}
-	recursive(n, r, ctx, func() (storage.HashesResult, *outcome) {
+	recursive(n, r, ctx, func() (storagerpc.HashesResult, *outcome) {
 		deleted, err := n.st.Delete(ownerOf(r.Pubkey), r.Messages)
 		if err != nil {
-			return storage.HashesResult{}, dbFailure(err)
+			return storagerpc.HashesResult{}, dbFailure(err)
 		}
-		res, cost := storage.NewDeleteResult(n.cfg.Suite, n.keys.Ed25519Private, r, deleted)
+		res, cost := storagerpc.NewDeleteResult(n.cfg.Suite, n.keys.Ed25519Private, r, deleted)
 		n.env.Work(cost)
 		return res, nil
 	}, encode, done)
 }
 
-func (n *Node) rpcDeleteAll(r *storage.DeleteAll, ctx rpcCtx, done func(outcome)) {
-	recursive(n, r, ctx, func() (storage.HashesResult, *outcome) {
+func (n *Node) rpcDeleteAll(r *storagerpc.DeleteAll, ctx rpcCtx, done func(outcome)) {
+	recursive(n, r, ctx, func() (storagerpc.HashesResult, *outcome) {
 		deleted, err := n.st.DeleteAll(ownerOf(r.Pubkey), scopeOf(r.Namespace))
-		return signedHashes(n, r, deleted, err, storage.NewDeleteAllResult)
+		return signedHashes(n, r, deleted, err, storagerpc.NewDeleteAllResult)
 	}, deleteEncoder, done)
 }
 
-func (n *Node) rpcDeleteBefore(r *storage.DeleteBefore, ctx rpcCtx, done func(outcome)) {
-	recursive(n, r, ctx, func() (storage.HashesResult, *outcome) {
+func (n *Node) rpcDeleteBefore(r *storagerpc.DeleteBefore, ctx rpcCtx, done func(outcome)) {
+	recursive(n, r, ctx, func() (storagerpc.HashesResult, *outcome) {
 		deleted, err := n.st.DeleteBefore(ownerOf(r.Pubkey), scopeOf(r.Namespace), r.Before)
-		return signedHashes(n, r, deleted, err, storage.NewDeleteBeforeResult)
+		return signedHashes(n, r, deleted, err, storagerpc.NewDeleteBeforeResult)
 	}, deleteEncoder, done)
 }
 
 // signedHashes is the signed answer to r listing the messages a store operation touched, or a
 // database failure when the operation failed. The signing cost is charged.
 func signedHashes[R any](n *Node, r R, touched []store.Affected, err error,
-	sign func(cryptomode.Suite, ed25519.PrivateKey, R, []storage.NSHash) (storage.HashesResult, time.Duration),
-) (storage.HashesResult, *outcome) {
+	sign func(cryptomode.Suite, ed25519.PrivateKey, R, []storagerpc.NSHash) (storagerpc.HashesResult, time.Duration),
+) (storagerpc.HashesResult, *outcome) {
 	if err != nil {
-		return storage.HashesResult{}, dbFailure(err)
+		return storagerpc.HashesResult{}, dbFailure(err)
 	}
 	res, cost := sign(n.cfg.Suite, n.keys.Ed25519Private, r, nsHashes(touched))
 	n.env.Work(cost)
 	return res, nil
 }
 
-func deleteEncoder(resp *storage.SwarmResponse[storage.HashesResult]) outcome {
-	return outcome{status: resp.Status(), body: storage.AppendDeleteResponse(nil, resp)}
+func deleteEncoder(resp *storagerpc.SwarmResponse[storagerpc.HashesResult]) outcome {
+	return outcome{status: resp.Status(), body: storagerpc.AppendDeleteResponse(nil, resp)}
 }
 
-func (n *Node) rpcExpireAll(r *storage.ExpireAll, ctx rpcCtx, done func(outcome)) {
-	recursive(n, r, ctx, func() (storage.HashesResult, *outcome) {
+func (n *Node) rpcExpireAll(r *storagerpc.ExpireAll, ctx rpcCtx, done func(outcome)) {
+	recursive(n, r, ctx, func() (storagerpc.HashesResult, *outcome) {
 		updated, err := n.st.ExpireAll(ownerOf(r.Pubkey), scopeOf(r.Namespace), r.Expiry)
-		return signedHashes(n, r, updated, err, storage.NewExpireAllResult)
-	}, func(resp *storage.SwarmResponse[storage.HashesResult]) outcome {
-		return outcome{status: resp.Status(), body: storage.AppendExpireAllResponse(nil, resp)}
+		return signedHashes(n, r, updated, err, storagerpc.NewExpireAllResult)
+	}, func(resp *storagerpc.SwarmResponse[storagerpc.HashesResult]) outcome {
+		return outcome{status: resp.Status(), body: storagerpc.AppendExpireAllResponse(nil, resp)}
 	}, done)
 }
 
-func (n *Node) rpcExpire(r *storage.Expire, ctx rpcCtx, done func(outcome)) {
-	recursive(n, r, ctx, func() (storage.ExpireResult, *outcome) {
+func (n *Node) rpcExpire(r *storagerpc.Expire, ctx rpcCtx, done func(outcome)) {
+	recursive(n, r, ctx, func() (storagerpc.ExpireResult, *outcome) {
 		owner := ownerOf(r.Pubkey)
 		applied, extendOnly := r.Apply(n.env.Now())
 		mode := store.ExpireEither
 		switch {
-		case r.Mode == storage.ExpireShorten:
+		case r.Mode == storagerpc.ExpireShorten:
 			mode = store.ExpireShorten
 		case extendOnly:
 			mode = store.ExpireExtend
@@ -494,7 +494,7 @@ func (n *Node) rpcExpire(r *storage.Expire, ctx rpcCtx, done func(outcome)) {
 		if len(applied) == 1 {
 			u, err := n.st.Expire(owner, r.Messages, applied[0], mode)
 			if err != nil {
-				return storage.ExpireResult{}, dbFailure(err)
+				return storagerpc.ExpireResult{}, dbFailure(err)
 			}
 			updated = u
 		} else {
@@ -504,19 +504,19 @@ func (n *Node) rpcExpire(r *storage.Expire, ctx rpcCtx, done func(outcome)) {
 				}
 				u, err := n.st.Expire(owner, []string{h}, applied[i], mode)
 				if err != nil {
-					return storage.ExpireResult{}, dbFailure(err)
+					return storagerpc.ExpireResult{}, dbFailure(err)
 				}
 				updated = append(updated, u...)
 			}
 		}
-		upd := make([]storage.HashExpiry, len(updated))
+		upd := make([]storagerpc.HashExpiry, len(updated))
 		changed := make(map[string]bool, len(updated))
 		for i, u := range updated {
-			upd[i] = storage.HashExpiry{Hash: u.Hash, Expiry: u.Expiry}
+			upd[i] = storagerpc.HashExpiry{Hash: u.Hash, Expiry: u.Expiry}
 			changed[u.Hash] = true
 		}
-		var unchanged []storage.HashExpiry
-		if r.Mode != storage.ExpireSet {
+		var unchanged []storagerpc.HashExpiry
+		if r.Mode != storagerpc.ExpireSet {
 			var rest []string
 			for _, h := range r.Messages {
 				if !changed[h] {
@@ -526,47 +526,47 @@ func (n *Node) rpcExpire(r *storage.Expire, ctx rpcCtx, done func(outcome)) {
 			if len(rest) > 0 {
 				cur, err := n.st.GetExpiries(owner, rest)
 				if err != nil {
-					return storage.ExpireResult{}, dbFailure(err)
+					return storagerpc.ExpireResult{}, dbFailure(err)
 				}
 				for _, c := range cur {
-					unchanged = append(unchanged, storage.HashExpiry{Hash: c.Hash, Expiry: c.Expiry})
+					unchanged = append(unchanged, storagerpc.HashExpiry{Hash: c.Hash, Expiry: c.Expiry})
 				}
 			}
 		}
-		res, cost := storage.NewExpireResult(n.cfg.Suite, n.keys.Ed25519Private, r, applied, upd, unchanged)
+		res, cost := storagerpc.NewExpireResult(n.cfg.Suite, n.keys.Ed25519Private, r, applied, upd, unchanged)
 		n.env.Work(cost)
 		return res, nil
-	}, func(resp *storage.SwarmResponse[storage.ExpireResult]) outcome {
-		return outcome{status: resp.Status(), body: storage.AppendExpireResponse(nil, resp)}
+	}, func(resp *storagerpc.SwarmResponse[storagerpc.ExpireResult]) outcome {
+		return outcome{status: resp.Status(), body: storagerpc.AppendExpireResponse(nil, resp)}
 	}, done)
 }
 
-func (n *Node) rpcGetExpiries(r *storage.GetExpiries) outcome {
+func (n *Node) rpcGetExpiries(r *storagerpc.GetExpiries) outcome {
 	cur, err := n.st.GetExpiries(ownerOf(r.Pubkey), r.Messages)
 	if err != nil {
 		return errOutcome(err)
 	}
-	res := storage.GetExpiriesResponse{Expiries: make([]storage.HashExpiry, len(cur))}
+	res := storagerpc.GetExpiriesResponse{Expiries: make([]storagerpc.HashExpiry, len(cur))}
 	for i, c := range cur {
-		res.Expiries[i] = storage.HashExpiry{Hash: c.Hash, Expiry: c.Expiry}
+		res.Expiries[i] = storagerpc.HashExpiry{Hash: c.Hash, Expiry: c.Expiry}
 	}
 	return outcome{status: http.StatusOK, body: res.Append(nil)}
 }
 
-func (n *Node) rpcGetSwarm(r *storage.GetSwarm) outcome {
+func (n *Node) rpcGetSwarm(r *storagerpc.GetSwarm) outcome {
 	res := n.swarmInfo(r.Pubkey)
 	return outcome{status: http.StatusOK, body: res.Append(nil)}
 }
 
 func (n *Node) rpcInfo() outcome {
 	now := n.nowMS()
-	res := storage.InfoResponse{Version: versionOf(n.cfg.Version), Timestamp: now, T: now, HF: storage.HF(n.cfg.Hardfork)}
+	res := storagerpc.InfoResponse{Version: versionOf(n.cfg.Version), Timestamp: now, T: now, HF: storagerpc.HF(n.cfg.Hardfork)}
 	return outcome{status: http.StatusOK, body: res.Append(nil)}
 }
 
 // versionOf turns "2.11" into [2, 11, 0].
-func versionOf(v string) storage.Version {
-	var out storage.Version
+func versionOf(v string) storagerpc.Version {
+	var out storagerpc.Version
 	for i, part := range strings.SplitN(strings.TrimPrefix(v, "v"), ".", 3) {
 		out[i], _ = strconv.Atoi(part)
 	}
@@ -575,16 +575,16 @@ func versionOf(v string) storage.Version {
 
 // serveBatch runs a batch (all subrequests at once) or a sequence (one after the other,
 // stopping after the first that fails). The answer is 200 either way.
-func (n *Node) serveBatch(b *storage.Batch, ctx rpcCtx, done func(outcome)) {
-	results := make([]storage.SubResult, len(b.Requests))
+func (n *Node) serveBatch(b *storagerpc.Batch, ctx rpcCtx, done func(outcome)) {
+	results := make([]storagerpc.SubResult, len(b.Requests))
 	finish := func(k int) {
-		done(outcome{status: http.StatusOK, body: storage.AppendBatchResponse(nil, results[:k])})
+		done(outcome{status: http.StatusOK, body: storagerpc.AppendBatchResponse(nil, results[:k])})
 	}
-	sub := func(o outcome) storage.SubResult {
+	sub := func(o outcome) storagerpc.SubResult {
 		if ok2xx(o.status) {
-			return storage.SubResult{Code: o.status, Body: o.body}
+			return storagerpc.SubResult{Code: o.status, Body: o.body}
 		}
-		return storage.TextResult(o.status, string(o.body))
+		return storagerpc.TextResult(o.status, string(o.body))
 	}
 	if b.Sequence {
 		var step func(i int)
@@ -646,19 +646,19 @@ func (n *Node) handleForward(from actor.Addr, req actor.Request, r actor.Respond
 }
 
 // forwardable reports whether req is a (non-nil) request of a recursive method.
-func forwardable(req storage.Request) bool {
+func forwardable(req storagerpc.Request) bool {
 	switch r := req.(type) {
-	case *storage.Store:
+	case *storagerpc.Store:
 		return r != nil
-	case *storage.Delete:
+	case *storagerpc.Delete:
 		return r != nil
-	case *storage.DeleteAll:
+	case *storagerpc.DeleteAll:
 		return r != nil
-	case *storage.DeleteBefore:
+	case *storagerpc.DeleteBefore:
 		return r != nil
-	case *storage.Expire:
+	case *storagerpc.Expire:
 		return r != nil
-	case *storage.ExpireAll:
+	case *storagerpc.ExpireAll:
 		return r != nil
 	}
 	return false

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/actor"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/registry"
 )
@@ -24,7 +24,7 @@ const perSwarm = 4
 
 func nowMS(tn *testNet) int64 { return tn.drv.Now().UnixMilli() }
 
-func encode(r storage.Request) []byte { return storage.EncodeRequest(r) }
+func encode(r storagerpc.Request) []byte { return storagerpc.EncodeRequest(r) }
 
 // stored counts the nodes of tn whose store holds hash.
 func stored(tn *testNet, hash string) int {
@@ -52,46 +52,46 @@ func TestStoreRPC(t *testing.T) {
 	type tc struct {
 		name       string
 		to         int
-		req        func(now int64) storage.Request
+		req        func(now int64) storagerpc.Request
 		body       []byte // raw body instead of req
 		wantStatus int
 		wantText   string // substring of the refusal
 		wantStored bool
 	}
-	signed := func(ns storage.Namespace, ttl time.Duration, signer *storage.Signer, skew int64) func(int64) storage.Request {
-		return func(now int64) storage.Request {
-			r := storage.NewStore(acct.pubkey, ns, now+skew, ttl, data)
+	signed := func(ns storagerpc.Namespace, ttl time.Duration, signer *storagerpc.Signer, skew int64) func(int64) storagerpc.Request {
+		return func(now int64) storagerpc.Request {
+			r := storagerpc.NewStore(acct.pubkey, ns, now+skew, ttl, data)
 			r.Sign(signer)
 			return r
 		}
 	}
 	tests := []tc{
-		{name: "public inbox, unsigned", to: members[0], req: func(now int64) storage.Request {
-			return storage.NewStore(acct.pubkey, 0, now, 14*day, data)
+		{name: "public inbox, unsigned", to: members[0], req: func(now int64) storagerpc.Request {
+			return storagerpc.NewStore(acct.pubkey, 0, now, 14*day, data)
 		}, wantStatus: 200, wantStored: true},
-		{name: "private namespace, unsigned", to: members[1], req: func(now int64) storage.Request {
-			return storage.NewStore(acct.pubkey, 2, now, day, data)
+		{name: "private namespace, unsigned", to: members[1], req: func(now int64) storagerpc.Request {
+			return storagerpc.NewStore(acct.pubkey, 2, now, day, data)
 		}, wantStatus: 401, wantText: "signature required"},
 		{name: "private namespace, signed", to: members[1], req: signed(2, day, acct.signer, 0), wantStatus: 200, wantStored: true},
 		{name: "private namespace, bad signature", to: members[2], req: signed(3, day, stranger.signer, 0), wantStatus: 401, wantText: "verification failed"},
-		{name: "wrong swarm", to: other, req: func(now int64) storage.Request {
-			return storage.NewStore(acct.pubkey, 0, now, day, data)
+		{name: "wrong swarm", to: other, req: func(now int64) storagerpc.Request {
+			return storagerpc.NewStore(acct.pubkey, 0, now, day, data)
 		}, wantStatus: 421},
-		{name: "too large", to: members[0], req: func(now int64) storage.Request {
-			return storage.NewStore(acct.pubkey, 0, now, day, make([]byte, storage.MaxDataSize+1))
+		{name: "too large", to: members[0], req: func(now int64) storagerpc.Request {
+			return storagerpc.NewStore(acct.pubkey, 0, now, day, make([]byte, storagerpc.MaxDataSize+1))
 		}, wantStatus: 400, wantText: "exceeds maximum"},
-		{name: "TTL too short", to: members[0], req: func(now int64) storage.Request {
-			return storage.NewStore(acct.pubkey, 0, now, 5*time.Second, data)
+		{name: "TTL too short", to: members[0], req: func(now int64) storagerpc.Request {
+			return storagerpc.NewStore(acct.pubkey, 0, now, 5*time.Second, data)
 		}, wantStatus: 403, wantText: "TTL"},
-		{name: "TTL over 14 days in the public inbox", to: members[0], req: func(now int64) storage.Request {
-			return storage.NewStore(acct.pubkey, 0, now, 15*day, data)
+		{name: "TTL over 14 days in the public inbox", to: members[0], req: func(now int64) storagerpc.Request {
+			return storagerpc.NewStore(acct.pubkey, 0, now, 15*day, data)
 		}, wantStatus: 403},
 		{name: "30 days allowed in a private namespace", to: members[0], req: signed(5, 30*day, acct.signer, 0), wantStatus: 200, wantStored: true},
-		{name: "clock skew: timestamp ahead", to: members[0], req: func(now int64) storage.Request {
-			return storage.NewStore(acct.pubkey, 0, now+20_000, day, data)
+		{name: "clock skew: timestamp ahead", to: members[0], req: func(now int64) storagerpc.Request {
+			return storagerpc.NewStore(acct.pubkey, 0, now+20_000, day, data)
 		}, wantStatus: 406, wantText: "check your clock"},
-		{name: "expired", to: members[0], req: func(now int64) storage.Request {
-			return storage.NewStore(acct.pubkey, 0, now-3_600_000, 30*time.Minute, data)
+		{name: "expired", to: members[0], req: func(now int64) storagerpc.Request {
+			return storagerpc.NewStore(acct.pubkey, 0, now-3_600_000, 30*time.Minute, data)
 		}, wantStatus: 406},
 		{name: "signature timestamp skew", to: members[0], req: signed(2, day, acct.signer, -120_000), wantStatus: 406},
 		{name: "malformed json", to: members[0], body: []byte(`{"method":"store","params":`), wantStatus: 400, wantText: "invalid json"},
@@ -108,8 +108,8 @@ func TestStoreRPC(t *testing.T) {
 			if tc.req != nil {
 				r := tc.req(now)
 				body = encode(r)
-				s := r.(*storage.Store)
-				hash = storage.MessageHash(s.Pubkey, s.Namespace, s.Data)
+				s := r.(*storagerpc.Store)
+				hash = storagerpc.MessageHash(s.Pubkey, s.Namespace, s.Data)
 			}
 			resp := tn.rpc(t, tc.to, body)
 			require.Equal(t, tc.wantStatus, resp.Status, "body: %s", bodyOf(resp))
@@ -126,7 +126,7 @@ func TestStoreRPC(t *testing.T) {
 			}
 			switch tc.wantStatus {
 			case 200:
-				res, err := storage.DecodeStoreResponse(bodyOf(resp))
+				res, err := storagerpc.DecodeStoreResponse(bodyOf(resp))
 				require.NoError(t, err)
 				assert.Equal(t, hash, res.Hash)
 				assert.Len(t, res.Swarm, perSwarm, "one entry per member")
@@ -140,7 +140,7 @@ func TestStoreRPC(t *testing.T) {
 					assert.True(t, ok, "each member signs the hash")
 				}
 			case 421:
-				res, err := storage.DecodeSwarmInfoResponse(bodyOf(resp))
+				res, err := storagerpc.DecodeSwarmInfoResponse(bodyOf(resp))
 				require.NoError(t, err)
 				assert.Equal(t, uint64(home), res.SwarmID)
 				var got []int
@@ -153,12 +153,12 @@ func TestStoreRPC(t *testing.T) {
 	}
 
 	t.Run("repeat store is already there", func(t *testing.T) {
-		r := storage.NewStore(acct.pubkey, 0, nowMS(tn), day, []byte("again"))
+		r := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), day, []byte("again"))
 		first := tn.rpc(t, members[0], encode(r))
 		require.Equal(t, 200, first.Status)
 		second := tn.rpc(t, members[1], encode(r))
 		require.Equal(t, 200, second.Status)
-		res, err := storage.DecodeStoreResponse(bodyOf(second))
+		res, err := storagerpc.DecodeStoreResponse(bodyOf(second))
 		require.NoError(t, err)
 		for _, e := range res.Swarm {
 			assert.True(t, e.Result.Already, "member %s", e.Node)
@@ -183,12 +183,12 @@ func TestRetrieveRPC(t *testing.T) {
 	stranger := accountIn(t, tn.list, testSwarms[2], realSuite, "stranger")
 	var hashes []string
 	for i := range 5 {
-		r := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte(strings.Repeat("x", 100+i)))
+		r := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte(strings.Repeat("x", 100+i)))
 		require.Equal(t, 200, tn.rpc(t, members[0], encode(r)).Status)
-		hashes = append(hashes, storage.MessageHash(r.Pubkey, r.Namespace, r.Data))
+		hashes = append(hashes, storagerpc.MessageHash(r.Pubkey, r.Namespace, r.Data))
 	}
-	retrieve := func(signer *storage.Signer, ns storage.Namespace, last string, count int, at int64) []byte {
-		r := &storage.Retrieve{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: ns, LastHash: last, MaxCount: count}
+	retrieve := func(signer *storagerpc.Signer, ns storagerpc.Namespace, last string, count int, at int64) []byte {
+		r := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Namespace: ns, LastHash: last, MaxCount: count}
 		if signer != nil {
 			r.Sign(signer, at)
 		}
@@ -221,7 +221,7 @@ func TestRetrieveRPC(t *testing.T) {
 			if tc.wantStatus != 200 {
 				return
 			}
-			res, err := storage.DecodeRetrieveResponse(bodyOf(resp))
+			res, err := storagerpc.DecodeRetrieveResponse(bodyOf(resp))
 			require.NoError(t, err)
 			var got []string
 			for _, m := range res.Messages {
@@ -246,7 +246,7 @@ func TestRetrieveRPC(t *testing.T) {
 		require.True(t, held, "leavers keep their data")
 		resp := tn.rpc(t, leaver, retrieve(acct.signer, 0, "", 0, nowMS(tn)))
 		assert.Equal(t, 421, resp.Status)
-		res, err := storage.DecodeSwarmInfoResponse(bodyOf(resp))
+		res, err := storagerpc.DecodeSwarmInfoResponse(bodyOf(resp))
 		require.NoError(t, err)
 		assert.Equal(t, uint64(home), res.SwarmID)
 		assert.Len(t, res.Snodes, perSwarm-1)
@@ -257,31 +257,31 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, Config{})
 	home, members, acct := tn.homeAccount(t, 0, "acct")
 	stranger := accountIn(t, tn.list, home, realSuite, "stranger")
-	put := func(ns storage.Namespace, data string) string {
-		r := storage.NewStore(acct.pubkey, ns, nowMS(tn), time.Hour, []byte(data))
+	put := func(ns storagerpc.Namespace, data string) string {
+		r := storagerpc.NewStore(acct.pubkey, ns, nowMS(tn), time.Hour, []byte(data))
 		if !ns.IsPublicInbox() {
 			r.Sign(acct.signer)
 		}
 		resp := tn.rpc(t, members[0], encode(r))
 		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
-		return storage.MessageHash(r.Pubkey, r.Namespace, r.Data)
+		return storagerpc.MessageHash(r.Pubkey, r.Namespace, r.Data)
 	}
 	wrong := tn.membersOf(testSwarms[1])[0]
 
 	t.Run("delete", func(t *testing.T) {
 		h1, h2 := put(0, "d1"), put(0, "d2")
 		tn.drv.RunFor(time.Second)
-		bad := &storage.Delete{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h1}}
+		bad := &storagerpc.Delete{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h1}}
 		bad.Sign(stranger.signer)
 		assert.Equal(t, 401, tn.rpc(t, members[1], encode(bad)).Status)
 		assert.Equal(t, 421, tn.rpc(t, wrong, encode(bad)).Status)
 		assert.Equal(t, perSwarm, stored(tn, h1), "a refused delete deletes nothing")
 
-		r := &storage.Delete{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h1}}
+		r := &storagerpc.Delete{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h1}}
 		r.Sign(acct.signer)
 		resp := tn.rpc(t, members[1], encode(r))
 		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
-		res, err := storage.DecodeDeleteResponse(bodyOf(resp))
+		res, err := storagerpc.DecodeDeleteResponse(bodyOf(resp))
 		require.NoError(t, err)
 		require.Len(t, res.Swarm, perSwarm)
 		for _, e := range res.Swarm {
@@ -291,7 +291,7 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 		assert.Zero(t, stored(tn, h1))
 		assert.Equal(t, perSwarm, stored(tn, h2))
 
-		req := &storage.Delete{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h1}, Required: true}
+		req := &storagerpc.Delete{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h1}, Required: true}
 		req.Sign(acct.signer)
 		assert.Equal(t, 404, tn.rpc(t, members[2], encode(req)).Status, "required and nothing deleted")
 	})
@@ -300,19 +300,19 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 		h1 := put(2, "c1")
 		h2 := put(0, "c2")
 		tn.drv.RunFor(time.Second)
-		r := &storage.DeleteAll{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: storage.OneNamespace(2)}
+		r := &storagerpc.DeleteAll{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Namespace: storagerpc.OneNamespace(2)}
 		r.Sign(acct.signer, nowMS(tn))
 		resp := tn.rpc(t, members[2], encode(r))
 		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
 		assert.Zero(t, stored(tn, h1))
 		assert.Equal(t, perSwarm, stored(tn, h2))
 
-		skew := &storage.DeleteAll{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: storage.AllNamespaces}
+		skew := &storagerpc.DeleteAll{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Namespace: storagerpc.AllNamespaces}
 		skew.Sign(acct.signer, nowMS(tn)-120_000)
 		assert.Equal(t, 406, tn.rpc(t, members[2], encode(skew)).Status)
 
 		tn.drv.RunFor(time.Second)
-		db := &storage.DeleteBefore{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: storage.AllNamespaces, Before: nowMS(tn)}
+		db := &storagerpc.DeleteBefore{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Namespace: storagerpc.AllNamespaces, Before: nowMS(tn)}
 		db.Sign(acct.signer)
 		resp = tn.rpc(t, members[3], encode(db))
 		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
@@ -323,41 +323,41 @@ func TestDeleteAndExpireRPCs(t *testing.T) {
 		h := put(0, "e1")
 		tn.drv.RunFor(time.Second)
 		target := nowMS(tn) + 10*60_000
-		r := &storage.Expire{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}, Expiries: []int64{target}, Mode: storage.ExpireShorten}
+		r := &storagerpc.Expire{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}, Expiries: []int64{target}, Mode: storagerpc.ExpireShorten}
 		r.Sign(acct.signer)
 		resp := tn.rpc(t, members[0], encode(r))
 		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
-		res, err := storage.DecodeExpireResponse(bodyOf(resp))
+		res, err := storagerpc.DecodeExpireResponse(bodyOf(resp))
 		require.NoError(t, err)
 		for _, e := range res.Swarm {
 			require.Nil(t, e.Failed)
 			assert.Equal(t, []string{h}, e.Result.Updated)
 		}
-		ge := &storage.GetExpiries{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}}
+		ge := &storagerpc.GetExpiries{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}}
 		ge.Sign(acct.signer, nowMS(tn))
 		resp = tn.rpc(t, members[3], encode(ge))
 		require.Equal(t, 200, resp.Status)
-		gr, err := storage.DecodeGetExpiriesResponse(bodyOf(resp))
+		gr, err := storagerpc.DecodeGetExpiriesResponse(bodyOf(resp))
 		require.NoError(t, err)
 		require.Len(t, gr.Expiries, 1)
 		assert.Equal(t, target, gr.Expiries[0].Expiry, "every member applied the expire")
 
-		ext := &storage.Expire{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}, Expiries: []int64{target - 60_000}, Mode: storage.ExpireExtend}
+		ext := &storagerpc.Expire{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}, Expiries: []int64{target - 60_000}, Mode: storagerpc.ExpireExtend}
 		ext.Sign(acct.signer)
 		resp = tn.rpc(t, members[1], encode(ext))
 		require.Equal(t, 200, resp.Status)
-		res, err = storage.DecodeExpireResponse(bodyOf(resp))
+		res, err = storagerpc.DecodeExpireResponse(bodyOf(resp))
 		require.NoError(t, err)
 		for _, e := range res.Swarm {
 			assert.Empty(t, e.Result.Updated, "extend never shortens")
-			assert.Equal(t, []storage.HashExpiry{{Hash: h, Expiry: target}}, e.Result.Unchanged)
+			assert.Equal(t, []storagerpc.HashExpiry{{Hash: h, Expiry: target}}, e.Result.Unchanged)
 		}
 
-		bad := &storage.Expire{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}, Expiries: []int64{target}}
+		bad := &storagerpc.Expire{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}, Expiries: []int64{target}}
 		bad.Sign(stranger.signer)
 		assert.Equal(t, 401, tn.rpc(t, members[1], encode(bad)).Status)
 
-		ea := &storage.ExpireAll{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: storage.AllNamespaces, Expiry: nowMS(tn) + 60_000}
+		ea := &storagerpc.ExpireAll{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Namespace: storagerpc.AllNamespaces, Expiry: nowMS(tn) + 60_000}
 		ea.Sign(acct.signer)
 		resp = tn.rpc(t, members[2], encode(ea))
 		require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
@@ -374,44 +374,44 @@ func TestBatchSequenceSwarmInfo(t *testing.T) {
 	tn := newTestNet(t, testSwarms, perSwarm, Config{})
 	home, members, acct := tn.homeAccount(t, 1, "acct")
 	elsewhere := accountIn(t, tn.list, testSwarms[2], realSuite, "elsewhere")
-	ok := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("b1"))
-	misrouted := storage.NewStore(elsewhere.pubkey, 0, nowMS(tn), time.Hour, []byte("b2"))
-	after := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("b3"))
+	ok := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("b1"))
+	misrouted := storagerpc.NewStore(elsewhere.pubkey, 0, nowMS(tn), time.Hour, []byte("b2"))
+	after := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("b3"))
 
 	t.Run("batch runs everything", func(t *testing.T) {
-		resp := tn.rpc(t, members[0], encode(&storage.Batch{Requests: []storage.Request{ok, misrouted, after}}))
+		resp := tn.rpc(t, members[0], encode(&storagerpc.Batch{Requests: []storagerpc.Request{ok, misrouted, after}}))
 		require.Equal(t, 200, resp.Status)
-		res, err := storage.DecodeBatchResponse(bodyOf(resp))
+		res, err := storagerpc.DecodeBatchResponse(bodyOf(resp))
 		require.NoError(t, err)
 		require.Len(t, res, 3)
 		assert.Equal(t, []int{200, 421, 200}, []int{res[0].Code, res[1].Code, res[2].Code})
 	})
 	t.Run("sequence stops at the first failure", func(t *testing.T) {
-		resp := tn.rpc(t, members[0], encode(&storage.Batch{Sequence: true, Requests: []storage.Request{ok, misrouted, after}}))
+		resp := tn.rpc(t, members[0], encode(&storagerpc.Batch{Sequence: true, Requests: []storagerpc.Request{ok, misrouted, after}}))
 		require.Equal(t, 200, resp.Status)
-		res, err := storage.DecodeBatchResponse(bodyOf(resp))
+		res, err := storagerpc.DecodeBatchResponse(bodyOf(resp))
 		require.NoError(t, err)
 		require.Len(t, res, 2)
 		assert.Equal(t, 421, res[1].Code)
 	})
 	t.Run("get_swarm answers from any node", func(t *testing.T) {
-		resp := tn.rpc(t, tn.membersOf(testSwarms[0])[0], encode(&storage.GetSwarm{Pubkey: acct.pubkey}))
+		resp := tn.rpc(t, tn.membersOf(testSwarms[0])[0], encode(&storagerpc.GetSwarm{Pubkey: acct.pubkey}))
 		require.Equal(t, 200, resp.Status)
-		res, err := storage.DecodeSwarmInfoResponse(bodyOf(resp))
+		res, err := storagerpc.DecodeSwarmInfoResponse(bodyOf(resp))
 		require.NoError(t, err)
 		assert.Equal(t, uint64(home), res.SwarmID)
 		assert.Len(t, res.Snodes, perSwarm)
 	})
 	t.Run("info", func(t *testing.T) {
-		resp := tn.rpc(t, members[0], encode(&storage.Info{}))
+		resp := tn.rpc(t, members[0], encode(&storagerpc.Info{}))
 		require.Equal(t, 200, resp.Status)
-		res, err := storage.DecodeInfoResponse(bodyOf(resp))
+		res, err := storagerpc.DecodeInfoResponse(bodyOf(resp))
 		require.NoError(t, err)
-		assert.Equal(t, storage.Version{2, 11, 0}, res.Version)
+		assert.Equal(t, storagerpc.Version{2, 11, 0}, res.Version)
 		assert.InDelta(t, nowMS(tn), res.Timestamp, 50, "the node's clock, one network hop ago")
 	})
 	t.Run("body over 10 MiB", func(t *testing.T) {
-		resp := tn.rpc(t, members[0], make([]byte, storage.MaxBodySize+1))
+		resp := tn.rpc(t, members[0], make([]byte, storagerpc.MaxBodySize+1))
 		assert.Equal(t, 413, resp.Status)
 	})
 	t.Run("unknown endpoint", func(t *testing.T) {
@@ -424,7 +424,7 @@ func TestBatchSequenceSwarmInfo(t *testing.T) {
 func TestRateLimitPerClientIP(t *testing.T) {
 	cfg := Config{RateLimit: RateLimit{BucketSize: 5, Rate: 1, MaxClients: 100}}
 	tn := newTestNet(t, testSwarms[:1], 1, cfg)
-	body := encode(&storage.Info{})
+	body := encode(&storagerpc.Info{})
 	var statuses []int
 	for range 7 {
 		statuses = append(statuses, tn.rpc(t, 0, body).Status)
@@ -446,7 +446,7 @@ func TestNotReadyWithoutSwarm(t *testing.T) {
 	tn := newTestNet(t, testSwarms[:1], 1, Config{})
 	l := &registry.List{Height: 2, Nodes: []Peer{{Ed25519: tn.keys[0].Ed25519Public, Addr: addrN(0), Swarm: swarm.Unassigned}}}
 	tn.setList(l)
-	resp := tn.rpc(t, 0, encode(&storage.Info{}))
+	resp := tn.rpc(t, 0, encode(&storagerpc.Info{}))
 	assert.Equal(t, 503, resp.Status)
 }
 
@@ -458,61 +458,61 @@ func TestSignedMethodsTable(t *testing.T) {
 	home, members, acct := tn.homeAccount(t, 0, "table")
 	wrong := tn.membersOf(testSwarms[2])[0]
 	stranger := accountIn(t, tn.list, home, realSuite, "table-stranger")
-	st := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("table"))
+	st := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("table"))
 	require.Equal(t, 200, tn.rpc(t, members[0], encode(st)).Status)
-	h := storage.MessageHash(st.Pubkey, st.Namespace, st.Data)
+	h := storagerpc.MessageHash(st.Pubkey, st.Namespace, st.Data)
 
 	type method struct {
 		name string
 		// build makes the request signed by s at time at (ms); s nil leaves it unsigned.
-		build     func(s *storage.Signer, at int64) storage.Request
+		build     func(s *storagerpc.Signer, at int64) storagerpc.Request
 		timestamp bool // carries a signature timestamp checked against the clock
 	}
 	methods := []method{
-		{"retrieve", func(s *storage.Signer, at int64) storage.Request {
-			r := &storage.Retrieve{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: 3}
+		{"retrieve", func(s *storagerpc.Signer, at int64) storagerpc.Request {
+			r := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Namespace: 3}
 			if s != nil {
 				r.Sign(s, at)
 			}
 			return r
 		}, true},
-		{"get_expiries", func(s *storage.Signer, at int64) storage.Request {
-			r := &storage.GetExpiries{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}}
+		{"get_expiries", func(s *storagerpc.Signer, at int64) storagerpc.Request {
+			r := &storagerpc.GetExpiries{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}}
 			if s != nil {
 				r.Sign(s, at)
 			}
 			return r
 		}, true},
-		{"delete_all", func(s *storage.Signer, at int64) storage.Request {
-			r := &storage.DeleteAll{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: storage.OneNamespace(7)}
+		{"delete_all", func(s *storagerpc.Signer, at int64) storagerpc.Request {
+			r := &storagerpc.DeleteAll{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Namespace: storagerpc.OneNamespace(7)}
 			if s != nil {
 				r.Sign(s, at)
 			}
 			return r
 		}, true},
-		{"delete", func(s *storage.Signer, _ int64) storage.Request {
-			r := &storage.Delete{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}
+		{"delete", func(s *storagerpc.Signer, _ int64) storagerpc.Request {
+			r := &storagerpc.Delete{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}
 			if s != nil {
 				r.Sign(s)
 			}
 			return r
 		}, false},
-		{"delete_before", func(s *storage.Signer, at int64) storage.Request {
-			r := &storage.DeleteBefore{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: storage.OneNamespace(7), Before: at}
+		{"delete_before", func(s *storagerpc.Signer, at int64) storagerpc.Request {
+			r := &storagerpc.DeleteBefore{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Namespace: storagerpc.OneNamespace(7), Before: at}
 			if s != nil {
 				r.Sign(s)
 			}
 			return r
 		}, false},
-		{"expire", func(s *storage.Signer, at int64) storage.Request {
-			r := &storage.Expire{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}, Expiries: []int64{at + 3_000_000}, Mode: storage.ExpireExtend}
+		{"expire", func(s *storagerpc.Signer, at int64) storagerpc.Request {
+			r := &storagerpc.Expire{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{h}, Expiries: []int64{at + 3_000_000}, Mode: storagerpc.ExpireExtend}
 			if s != nil {
 				r.Sign(s)
 			}
 			return r
 		}, false},
-		{"expire_all", func(s *storage.Signer, at int64) storage.Request {
-			r := &storage.ExpireAll{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Namespace: storage.OneNamespace(7), Expiry: at + 60_000}
+		{"expire_all", func(s *storagerpc.Signer, at int64) storagerpc.Request {
+			r := &storagerpc.ExpireAll{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Namespace: storagerpc.OneNamespace(7), Expiry: at + 60_000}
 			if s != nil {
 				r.Sign(s)
 			}
@@ -525,7 +525,7 @@ func TestSignedMethodsTable(t *testing.T) {
 			cases := []struct {
 				name   string
 				to     int
-				req    storage.Request
+				req    storagerpc.Request
 				status int
 			}{
 				{"valid", members[1], m.build(acct.signer, now), 200},
@@ -536,7 +536,7 @@ func TestSignedMethodsTable(t *testing.T) {
 				cases = append(cases, struct {
 					name   string
 					to     int
-					req    storage.Request
+					req    storagerpc.Request
 					status int
 				}{"clock skew", members[2], m.build(acct.signer, now-5*60_000), 406})
 			}
@@ -544,7 +544,7 @@ func TestSignedMethodsTable(t *testing.T) {
 				resp := tn.rpc(t, c.to, encode(c.req))
 				assert.Equal(t, c.status, resp.Status, "%s: %s", c.name, bodyOf(resp))
 				if c.status == 421 {
-					res, err := storage.DecodeSwarmInfoResponse(bodyOf(resp))
+					res, err := storagerpc.DecodeSwarmInfoResponse(bodyOf(resp))
 					require.NoError(t, err)
 					assert.Equal(t, uint64(home), res.SwarmID)
 				}

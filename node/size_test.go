@@ -13,14 +13,14 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/actor/actortest"
 	"github.com/sessionsim/sessionsim/protocol/onion"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/transport"
 )
 
 // TestChargedSizesAreEncodedSizes runs every kind of message a node sends or answers in real
 // crypto and checks the size charged to the network against the length of its encoding in the
 // transport's framing. Bodies that are bytes are measured as they are; node-to-node bodies
-// that travel as Go values are measured with protocol/storage's size functions, which its own
+// that travel as Go values are measured with protocol/storagerpc's size functions, which its own
 // tests check against an independent bencoder.
 func TestChargedSizesAreEncodedSizes(t *testing.T) {
 	serverAddr := addrN(8000)
@@ -33,18 +33,18 @@ func TestChargedSizesAreEncodedSizes(t *testing.T) {
 	// swarm.
 	var hashes []string
 	for i := range 3 {
-		st := storage.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte(fmt.Sprintf("message %d of some length", i)))
+		st := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte(fmt.Sprintf("message %d of some length", i)))
 		require.Equal(t, http.StatusOK, tn.rpc(t, members[0], encode(st)).Status)
-		hashes = append(hashes, storage.MessageHash(st.Pubkey, st.Namespace, st.Data))
+		hashes = append(hashes, storagerpc.MessageHash(st.Pubkey, st.Namespace, st.Data))
 	}
 	tn.drv.RunFor(time.Second)
-	retrieve := &storage.Retrieve{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}}
+	retrieve := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}}
 	retrieve.Sign(acct.signer, nowMS(tn))
 	require.Equal(t, http.StatusOK, tn.rpc(t, members[1], encode(retrieve)).Status)
-	ex := &storage.Expire{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: hashes[:2], Expiries: []int64{nowMS(tn) + 60_000}, Mode: storage.ExpireShorten}
+	ex := &storagerpc.Expire{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: hashes[:2], Expiries: []int64{nowMS(tn) + 60_000}, Mode: storagerpc.ExpireShorten}
 	ex.Sign(acct.signer)
 	require.Equal(t, http.StatusOK, tn.rpc(t, members[0], encode(ex)).Status)
-	del := &storage.Delete{SignedAccount: storage.SignedAccount{Pubkey: acct.pubkey}, Messages: hashes[2:]}
+	del := &storagerpc.Delete{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: hashes[2:]}
 	del.Sign(acct.signer)
 	require.Equal(t, http.StatusOK, tn.rpc(t, members[0], encode(del)).Status)
 	require.Equal(t, http.StatusMisdirectedRequest, tn.rpc(t, tn.membersOf(testSwarms[0])[0], encode(retrieve)).Status)
@@ -93,22 +93,22 @@ func TestChargedSizesAreEncodedSizes(t *testing.T) {
 		{"forward to a swarm peer", false,
 			func(c actortest.Call) bool { return c.Req.Method == MethodForward },
 			func(c actortest.Call) int {
-				return transport.MQRequestSize(MethodForward, storage.ForwardSize(c.Req.Body.(*Forward).Request))
+				return transport.MQRequestSize(MethodForward, storagerpc.ForwardSize(c.Req.Body.(*Forward).Request))
 			}},
 		{"peer's store result", true,
-			func(c actortest.Call) bool { _, ok := c.Resp.Body.(*storage.StoreResult); return ok },
+			func(c actortest.Call) bool { _, ok := c.Resp.Body.(*storagerpc.StoreResult); return ok },
 			func(c actortest.Call) int {
-				return mqReply(storage.ForwardedStoreResultSize(c.Resp.Body.(*storage.StoreResult)))
+				return mqReply(storagerpc.ForwardedStoreResultSize(c.Resp.Body.(*storagerpc.StoreResult)))
 			}},
 		{"peer's delete result", true,
-			func(c actortest.Call) bool { _, ok := c.Resp.Body.(*storage.HashesResult); return ok },
+			func(c actortest.Call) bool { _, ok := c.Resp.Body.(*storagerpc.HashesResult); return ok },
 			func(c actortest.Call) int {
-				return mqReply(storage.ForwardedHashesResultSize(c.Resp.Body.(*storage.HashesResult)))
+				return mqReply(storagerpc.ForwardedHashesResultSize(c.Resp.Body.(*storagerpc.HashesResult)))
 			}},
 		{"peer's expire result", true,
-			func(c actortest.Call) bool { _, ok := c.Resp.Body.(*storage.ExpireResult); return ok },
+			func(c actortest.Call) bool { _, ok := c.Resp.Body.(*storagerpc.ExpireResult); return ok },
 			func(c actortest.Call) int {
-				return mqReply(storage.ForwardedExpireResultSize(c.Resp.Body.(*storage.ExpireResult)))
+				return mqReply(storagerpc.ForwardedExpireResultSize(c.Resp.Body.(*storagerpc.ExpireResult)))
 			}},
 		{"onion hop forward", false,
 			func(c actortest.Call) bool { return c.Req.Method == MethodRelay },
@@ -134,9 +134,9 @@ func TestChargedSizesAreEncodedSizes(t *testing.T) {
 			func(c actortest.Call) int {
 				sum := 0
 				for _, m := range c.Req.Body.(*DataBatch).Messages {
-					sum += storage.PushedMessageSize(len(m.Hash), storage.Namespace(m.Namespace), m.Timestamp, m.Expiry, m.Len())
+					sum += storagerpc.PushedMessageSize(len(m.Hash), storagerpc.Namespace(m.Namespace), m.Timestamp, m.Expiry, m.Len())
 				}
-				return transport.MQRequestSize(MethodData, storage.PushSize(sum))
+				return transport.MQRequestSize(MethodData, storagerpc.PushSize(sum))
 			}},
 		{"push acknowledged", true,
 			func(c actortest.Call) bool { return c.Req.Method == MethodData },

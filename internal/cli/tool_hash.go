@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/spf13/cobra"
 )
 
@@ -39,7 +39,7 @@ func messageHash(pubkey, namespace, data string, dataGiven bool) (string, error)
 	if pubkey == "" {
 		return "", usageError(errors.New("--pubkey is required: give the account ID as 66 hex digits (05... or 03...)"))
 	}
-	pk, err := storage.ParsePubkey(pubkey)
+	pk, err := storagerpc.ParsePubkey(pubkey)
 	if err != nil || len(pubkey) != 66 {
 		return "", usageError(fmt.Errorf("--pubkey %q is not an account ID: give 66 hex digits with the 05/03 prefix", pubkey))
 	}
@@ -57,5 +57,5 @@ func messageHash(pubkey, namespace, data string, dataGiven bool) (string, error)
 	if err != nil {
 		return "", usageError(fmt.Errorf("--data is not standard base64: %w", err))
 	}
-	return storage.MessageHash(pk, storage.Namespace(ns), raw), nil
+	return storagerpc.MessageHash(pk, storagerpc.Namespace(ns), raw), nil
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/node/store"
-	"github.com/sessionsim/sessionsim/protocol/storage"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 )
 
 // Options describes what the store under test keeps.
@@ -89,9 +89,9 @@ func OwnerAt(space uint64, salt uint64) store.Owner {
 	return o
 }
 
-// Hash is the real message hash (storage.MessageHash) of data stored for o in namespace ns.
+// Hash is the real message hash (storagerpc.MessageHash) of data stored for o in namespace ns.
 func Hash(o store.Owner, ns int16, data []byte) string {
-	return storage.MessageHash(storage.Pubkey{Prefix: o.Prefix(), Key: [32]byte(o.Key())}, storage.Namespace(ns), data)
+	return storagerpc.MessageHash(storagerpc.Pubkey{Prefix: o.Prefix(), Key: [32]byte(o.Key())}, storagerpc.Namespace(ns), data)
 }
 
 // Msg builds a message with its real hash.

@@ -1,4 +1,4 @@
-package storage
+package storagerpc
 
 import "github.com/sessionsim/sessionsim/protocol/bencode"
 

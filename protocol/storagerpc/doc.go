@@ -1,4 +1,4 @@
-// Package storage is the storage server's JSON RPC (POST /storage_rpc/v1, and the payload of
+// Package storagerpc is the storage server's JSON RPC (POST /storage_rpc/v1, and the payload of
 // onion requests to a node) as session-storage-server 2.8 speaks it: typed requests for every
 // client method, a parser that accepts and refuses exactly what the server does (with its
 // status codes and error texts), the messages clients sign and nodes verify, message hashes,
@@ -24,4 +24,4 @@
 // Where the real server departs from the protocol description it is followed, and the
 // departure is documented on the function concerned (for instance: a too-large message is a
 // 400, not a 413; swarm-wide answers are always 200).
-package storage
+package storagerpc

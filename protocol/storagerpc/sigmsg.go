@@ -1,4 +1,4 @@
-package storage
+package storagerpc
 
 // Signature messages. Requests are signed over ASCII concatenations (numbers in decimal, the
 // namespace written as "" for 0); service nodes sign their per-node results of swarm-wide
