@@ -90,7 +90,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"unknown key", []string{"run", "--set", "nodes.cuont=3"}, nil, []string{"--set", `"nodes.cuont"`}},
 		{"too few nodes", append([]string{"run", "--set", "nodes.count=8"}, small...), nil, []string{"--set", `"nodes.count" = 8`, "at least 9", "a swarm needs 5 nodes"}},
 		{"no clients", []string{"run"}, map[string]string{"SESSIONSIM_CLIENTS_COUNT": "0"}, []string{"SESSIONSIM_CLIENTS_COUNT", `"clients.count" = 0`, "at least 1"}},
-		{"more than the machine's memory", []string{"run", "--set", "nodes.count=100000000"}, nil, []string{"--set", `"nodes.count" = 100000000`, "estimated 1.0 TiB", "more than this machine's"}},
+		{"more than the machine's memory", []string{"run", "--set", "nodes.count=100000000"}, nil, []string{"--set", `"nodes.count" = 100000000`, "estimated 1.1 TiB", "more than this machine's"}},
 		{"stray variable", []string{"run"}, map[string]string{"SESSIONSIM_FOO": "1"}, []string{"SESSIONSIM_FOO", "unset SESSIONSIM_FOO"}},
 		{"live mode", []string{"run", "--set", "mode=live"}, nil, []string{`"mode" = live`, "in-process simulator"}},
 		{"docker mode", []string{"run"}, map[string]string{"SESSIONSIM_MODE": "docker"}, []string{"SESSIONSIM_MODE", `"mode" = docker`}},
