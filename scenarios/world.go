@@ -50,6 +50,7 @@ type world struct {
 	lifetimes *rand.Rand // node lifetimes (nodes.churn.lifetime_median); nil without them
 	epoch     time.Time
 	planned   int // nodes planned so far (names node-0 ... node-(planned-1))
+	operators int // operators planned so far (numbers 0 ... operators-1)
 	plan      placement.Config
 	nodeConf  node.Config
 
@@ -198,11 +199,15 @@ func (w *world) planNodes(count int) ([]placement.Spec, error) {
 	pc := w.plan
 	pc.Nodes = count
 	pc.FirstIndex = w.planned
+	pc.FirstOperator = w.operators
 	specs, err := placement.Plan(pc, w.eng.Stream(planStream(w.planned)))
 	if err != nil {
 		return nil, fmt.Errorf("planning nodes: %w", err)
 	}
 	w.planned += count
+	for _, sp := range specs {
+		w.operators = max(w.operators, sp.Operator+1)
+	}
 	return specs, nil
 }
 

@@ -36,6 +36,10 @@ type Config struct {
 	// (plan later arrivals with a FirstIndex past the first plan's nodes).
 	NamePrefix string
 	FirstIndex int
+	// FirstOperator numbers the plan's operators from it: a later plan (nodes that join during
+	// the run) passes the count of operators planned before, so that its nodes are run by new
+	// operators rather than counted with the first plan's largest. Default 0.
+	FirstOperator int
 	// Regions weights where nodes are (names of the latency matrix). Default
 	// netem.DefaultNodeWeights.
 	Regions map[string]float64
@@ -67,6 +71,9 @@ func (c Config) fill() (Config, error) {
 	}
 	if c.NamePrefix == "" {
 		c.NamePrefix = "node-"
+	}
+	if c.FirstOperator < 0 {
+		return c, fmt.Errorf("placement: FirstOperator is %d: it must be 0 or more", c.FirstOperator)
 	}
 	if c.FirstIndex < 0 {
 		return c, fmt.Errorf("placement: FirstIndex is %d: it must be 0 or more", c.FirstIndex)
@@ -157,7 +164,7 @@ func Plan(cfg Config, r *rand.Rand) ([]Spec, error) {
 					X25519:   keys.X25519Public,
 					Addr:     netip.AddrPortFrom(ip, o.storagePort),
 					OMQPort:  o.omqPort,
-					Operator: op,
+					Operator: cfg.FirstOperator + op,
 					Region:   region,
 				},
 				Keys: keys,
@@ -278,7 +285,7 @@ func (p *planner) newOperator(op int) *operator {
 		block:       map[string][2]byte{},
 		subnets:     map[[2]byte][]byte{},
 		extraBlocks: map[string][][2]byte{},
-		large:       op == 0,
+		large:       op == 0 && p.cfg.FirstOperator == 0,
 	}
 	if p.r.Float64() < p.cfg.CustomPortShare {
 		base := uint16(20000 + p.r.IntN(9000))

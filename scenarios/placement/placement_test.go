@@ -167,3 +167,23 @@ func TestPlanRegisters(t *testing.T) {
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
+
+// TestLaterPlanHasNewOperators: nodes planned after the first plan (joins during a run) are
+// run by operators numbered past the first plan's, so they never count with its largest.
+func TestLaterPlanHasNewOperators(t *testing.T) {
+	first, err := Plan(Config{Seed: 2, Nodes: 200}, newRand(1))
+	require.NoError(t, err)
+	next := 0
+	for _, s := range first {
+		next = max(next, s.Operator+1)
+	}
+	for _, count := range []int{1, 5} {
+		later, err := Plan(Config{Seed: 2, Nodes: count, FirstIndex: 200, FirstOperator: next}, newRand(uint64(count)))
+		require.NoError(t, err)
+		for _, s := range later {
+			assert.GreaterOrEqual(t, s.Operator, next, "%s joins under a new operator", s.Name)
+		}
+	}
+	_, err = Plan(Config{Seed: 2, Nodes: 1, FirstOperator: -1}, newRand(1))
+	assert.ErrorContains(t, err, "FirstOperator")
+}
