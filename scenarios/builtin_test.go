@@ -45,9 +45,6 @@ func TestQuickSuite(t *testing.T) {
 		t.Skip("runs the scenario library shortened")
 	}
 	for _, name := range library {
-		if name == "large" {
-			continue // its quick version has 2,000 clients: make scenarios-quick runs it
-		}
 		t.Run(name, func(t *testing.T) {
 			sc, err := Load(name, LoadOptions{Quick: true, Sets: []string{"crypto=modeled"}})
 			require.NoError(t, err)
