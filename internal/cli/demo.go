@@ -17,6 +17,7 @@ import (
 	"github.com/sessionsim/sessionsim/metrics"
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/netem/simlink"
+	"github.com/sessionsim/sessionsim/reports"
 	"github.com/sessionsim/sessionsim/sim"
 )
 
@@ -194,7 +195,7 @@ func runDemo(out, errw io.Writer, actors int, duration time.Duration, seed uint6
 	p := newDemoPrinter(out)
 	p.line("sessionsim demo: %s actors on as many data-centre hosts in %d regions, seed %d", demoCount(actors), len(classes), seed)
 	p.line("simulated %v of virtual time in %v of wall time (%.1fx real time)", duration, wall.Round(time.Millisecond), duration.Seconds()/max(wall.Seconds(), 1e-9))
-	p.line("  %s events (%s per wall-clock second), %s calls, %s on the wire", demoCount(int(es.Events)), demoCount(int(float64(es.Events)/max(wall.Seconds(), 1e-9))), demoCount(int(es.Calls)), demoBytes(ns.Bytes))
+	p.line("  %s events (%s per wall-clock second), %s calls, %s on the wire", demoCount(int(es.Events)), demoCount(int(float64(es.Events)/max(wall.Seconds(), 1e-9))), demoCount(int(es.Calls)), reports.ByteSize(ns.Bytes))
 	p.line("round-trip time of answered calls, request sent to response received (the callee works 50 µs + 20 ns per request byte):")
 	for c := range numClasses {
 		h := &stats.rtt[c]
@@ -209,7 +210,7 @@ func runDemo(out, errw io.Writer, actors int, duration time.Duration, seed uint6
 	p.line("calls: %s answered, %s timed out, %s unreachable, %s still in flight at the end; %s late replies dropped",
 		demoCount(stats.answered), demoCount(stats.timedOut), demoCount(stats.unreached), demoCount(inFlight), demoCount(int(es.LateReplies)))
 	p.line("busiest host: %.2f%% of its 2 cores busy", 100*busiest.Seconds()/(2*duration.Seconds()))
-	p.line("heap in use: %s (%s per actor)", demoBytes(before.HeapAlloc), demoBytes(before.HeapAlloc/uint64(actors)))
+	p.line("heap in use: %s (%s per actor)", reports.ByteSize(before.HeapAlloc), reports.ByteSize(before.HeapAlloc/uint64(actors)))
 	return p.err
 }
 
@@ -256,19 +257,6 @@ func demoCount(n int) string {
 		return "-" + b.String()
 	}
 	return b.String()
-}
-
-func demoBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	v, i := float64(n), 0
-	for v >= unit && i < 4 {
-		v /= unit
-		i++
-	}
-	return fmt.Sprintf("%.1f %ciB", v, "KMGT"[i-1])
 }
 
 // demoPrinter keeps the first write error, so a report is checked once at the end.

@@ -8,6 +8,8 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/reports"
 )
 
 // runDemoCLI runs the demo command with args.
@@ -69,8 +71,8 @@ func TestDemoHelpers(t *testing.T) {
 	assert.Equal(t, "1,234,567", demoCount(1234567))
 	assert.Equal(t, "999", demoCount(999))
 	assert.Equal(t, "-1,000", demoCount(-1000))
-	assert.Equal(t, "512 B", demoBytes(512))
-	assert.Equal(t, "1.5 KiB", demoBytes(1536))
+	assert.Equal(t, "512 B", reports.ByteSize(512))
+	assert.Equal(t, "1.5 KiB", reports.ByteSize(1536))
 	assert.Equal(t, uint8(classSameRegion), demoRegionClass("eu-west-1", "eu-west-1"))
 	assert.Equal(t, uint8(classSameContinent), demoRegionClass("eu-west-1", "eu-central-1"))
 	assert.Equal(t, uint8(classIntercontinental), demoRegionClass("eu-west-1", "us-east-1"))
