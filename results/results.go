@@ -254,24 +254,47 @@ func WriteFile(dir, name string, data []byte) error {
 	return nil
 }
 
+// ReadJSON decodes the JSON file at path into v, the counterpart of WriteJSON. A file that
+// cannot be read gives the os error as is (so callers can tell a missing file); one that does
+// not decode names the file.
+func ReadJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
 // ReadSummary loads dir/summary.json, refusing an incomplete directory or an unknown schema.
 func ReadSummary(dir string) (Summary, error) {
 	var s Summary
 	if _, err := os.Stat(filepath.Join(dir, IncompleteMarker)); err == nil {
 		return s, fmt.Errorf("%s: the run that wrote this directory did not finish (%s is present); run it again", dir, IncompleteMarker)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
-	if err != nil {
+	if err := ReadJSON(filepath.Join(dir, SummaryFile), &s); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return s, fmt.Errorf("%s: no %s here; is this a sessionsim results directory?", dir, SummaryFile)
 		}
 		return s, err
 	}
-	if err := json.Unmarshal(b, &s); err != nil {
-		return s, fmt.Errorf("%s: %w", filepath.Join(dir, SummaryFile), err)
-	}
 	if s.Schema != SchemaVersion {
 		return s, fmt.Errorf("%s: summary schema %d, this build reads schema %d", dir, s.Schema, SchemaVersion)
 	}
 	return s, nil
+}
+
+// ReadRun loads dir/run.json; nil when the directory has none, since a summary can be read,
+// checked and reported without it.
+func ReadRun(dir string) (*Run, error) {
+	var r Run
+	if err := ReadJSON(filepath.Join(dir, RunFile), &r); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return &r, nil
 }

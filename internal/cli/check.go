@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,7 +48,7 @@ summary.json does not have, or there is no check to evaluate.`,
 			fmt.Fprintf(out, "Scenario %q, seed %d, in %s; checks from %s\n", s.Scenario, s.Seed, dir, from)
 			reports.WriteChecks(out, s.Checks)
 			if junit != "" {
-				run, err := readRun(dir)
+				run, err := results.ReadRun(dir)
 				if err != nil {
 					return usageError(err)
 				}
@@ -88,21 +86,4 @@ func checksFor(dir, file string) (cs []checks.Check, from string, err error) {
 		return nil, from, fmt.Errorf("%s has no checks; give --checks FILE, a YAML file with a `checks:` list", from)
 	}
 	return cs, from, nil
-}
-
-// readRun reads dir/run.json; nil when the directory has none.
-func readRun(dir string) (*results.Run, error) {
-	path := filepath.Join(dir, results.RunFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var r results.Run
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &r, nil
 }

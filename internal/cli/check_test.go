@@ -17,8 +17,7 @@ import (
 // junitCounts reads the totals of a JUnit file.
 func junitCounts(t *testing.T, path string) (tests, failures int) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
+	b := readFile(t, path)
 	var doc struct {
 		Tests    int `xml:"tests,attr"`
 		Failures int `xml:"failures,attr"`
@@ -86,9 +85,7 @@ func TestRunChecksExitCodes(t *testing.T) {
 			assert.Len(t, s.Checks, tc.junit[0])
 			if tc.junit[0] == 0 {
 				assert.NoFileExists(t, filepath.Join(out, results.JUnitFile))
-				b, err := os.ReadFile(filepath.Join(out, results.SummaryFile))
-				require.NoError(t, err)
-				assert.NotContains(t, string(b), `"checks"`)
+				assert.NotContains(t, string(readFile(t, filepath.Join(out, results.SummaryFile))), `"checks"`)
 				return
 			}
 			tests, failures := junitCounts(t, filepath.Join(out, results.JUnitFile))

@@ -1,10 +1,9 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -113,12 +112,8 @@ func loadExperiment(path string) (stats.Experiment, error) {
 		}
 		return stats.Experiment{Kind: "run", Schema: s.Schema, Scenario: s.Scenario, Seeds: []uint64{s.Seed}, Arms: []stats.Arm{arm}}, nil
 	}
-	b, err := os.ReadFile(file)
-	if err != nil {
+	if err := results.ReadJSON(file, &e); err != nil {
 		return e, err
-	}
-	if err := json.Unmarshal(b, &e); err != nil {
-		return e, fmt.Errorf("%s: %w", file, err)
 	}
 	switch {
 	case e.Kind != "seeds" && e.Kind != "sweep":
@@ -137,14 +132,10 @@ func writeComparison(cmd *cobra.Command, dir string, c stats.Comparison) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	var html bytes.Buffer
-	if err := reports.WriteCompareHTML(&html, c); err != nil {
-		return err
-	}
 	if err := results.WriteJSON(dir, stats.CompareFile, c); err != nil {
 		return err
 	}
-	if err := results.WriteFile(dir, stats.CompareHTML, html.Bytes()); err != nil {
+	if err := writeRendered(dir, stats.CompareHTML, func(w io.Writer) error { return reports.WriteCompareHTML(w, c) }); err != nil {
 		return err
 	}
 	stdout := cmd.OutOrStdout()

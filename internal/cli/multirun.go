@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -114,6 +115,21 @@ feed:
 		return failed, &exitError{code: exitFailure, err: fmt.Errorf("%s interrupted: finished runs are kept; --resume continues it", r.label)}
 	}
 	return failed, nil
+}
+
+// runJobs runs the jobs as runAll does, stopping at Ctrl-C, and fails when a run failed (a
+// run whose checks failed finished: the experiment reports it).
+func (r *runner) runJobs(ctx context.Context, jobs []job) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	failed, err := r.runAll(ctx, jobs)
+	if err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return failure(failed)
+	}
+	return nil
 }
 
 // runOne runs one job; nil when the run finished (its checks passed or failed).

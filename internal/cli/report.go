@@ -30,7 +30,7 @@ checks of the run, when its scenario had any, are listed with their verdicts; th
 			if err != nil {
 				return usageError(err)
 			}
-			run, err := readRun(dir)
+			run, err := results.ReadRun(dir)
 			if err != nil {
 				return usageError(err)
 			}

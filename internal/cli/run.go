@@ -225,6 +225,12 @@ func keepInterrupted(w io.Writer, dir string, s results.Summary, run results.Run
 	return &exitError{code: exitFailure, err: fmt.Errorf("scenario %q interrupted", sc.Name)}
 }
 
+// timestampedDir is where a command writes when not given --out: runs/NAME-TIME, with TIME the
+// local time to the second, so later runs sort after earlier ones.
+func timestampedDir(name string) string {
+	return filepath.Join("runs", name+"-"+time.Now().Format("20060102-150405"))
+}
+
 // prepareResultsDir creates the results directory and marks it incomplete until the run has
 // written everything. An --out directory that already holds a run is refused, so nothing is
 // lost; without --out the directory is runs/<scenario>-seed<seed>-<time>, with -2, -3, ...
@@ -232,7 +238,7 @@ func keepInterrupted(w io.Writer, dir string, s results.Summary, run results.Run
 func prepareResultsDir(out string, sc scenarios.Scenario) (string, error) {
 	dir := out
 	if dir == "" {
-		base := filepath.Join("runs", fmt.Sprintf("%s-seed%d-%s", sc.Name, sc.Seed, time.Now().Format("20060102-150405")))
+		base := timestampedDir(fmt.Sprintf("%s-seed%d", sc.Name, sc.Seed))
 		if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
 			return "", fmt.Errorf("creating results directory: %w", err)
 		}
@@ -287,8 +293,14 @@ func writeResults(dir string, s results.Summary, run results.Run, scenarioYAML [
 
 // writeJUnit writes the summary's checks as JUnit XML to dir/name.
 func writeJUnit(dir, name string, s results.Summary, run *results.Run) error {
+	return writeRendered(dir, name, func(w io.Writer) error { return reports.WriteJUnit(w, s, run) })
+}
+
+// writeRendered writes what render gives to dir/name, rendering it whole first so that a
+// failure to render leaves no file.
+func writeRendered(dir, name string, render func(io.Writer) error) error {
 	var b bytes.Buffer
-	if err := reports.WriteJUnit(&b, s, run); err != nil {
+	if err := render(&b); err != nil {
 		return err
 	}
 	return results.WriteFile(dir, name, b.Bytes())

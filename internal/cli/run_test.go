@@ -187,12 +187,10 @@ func TestRunInterruptedKeepsWhatItHas(t *testing.T) {
 	assert.FileExists(t, filepath.Join(out, results.IncompleteMarker))
 	assert.FileExists(t, filepath.Join(out, results.ScenarioFile))
 	assert.NoFileExists(t, filepath.Join(out, results.ReportFile))
-	b, err := os.ReadFile(filepath.Join(out, results.SummaryFile))
-	require.NoError(t, err)
 	var s results.Summary
-	require.NoError(t, json.Unmarshal(b, &s))
+	require.NoError(t, results.ReadJSON(filepath.Join(out, results.SummaryFile), &s))
 	assert.Less(t, s.VirtualSeconds, (6*time.Hour + 90*time.Second).Seconds(), "stopped early")
-	_, err = results.ReadSummary(out)
+	_, err := results.ReadSummary(out)
 	assert.ErrorContains(t, err, "did not finish")
 }
 
@@ -211,9 +209,7 @@ func TestRunWritesResults(t *testing.T) {
 	}
 	assert.NoFileExists(t, filepath.Join(out, results.IncompleteMarker))
 	var s map[string]any
-	b, err := os.ReadFile(filepath.Join(out, results.SummaryFile))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, &s))
+	require.NoError(t, results.ReadJSON(filepath.Join(out, results.SummaryFile), &s))
 	assert.Contains(t, s, "delivery_ratio")
 	assert.EqualValues(t, 3, s["seed"])
 

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -63,7 +61,7 @@ func runSeeds(cmd *cobra.Command, name string, f runFlags) error {
 	}
 	out := f.out
 	if out == "" {
-		out = filepath.Join("runs", fmt.Sprintf("%s-seeds%d-%s", sc.Name, f.seeds, time.Now().Format("20060102-150405")))
+		out = timestampedDir(fmt.Sprintf("%s-seeds%d", sc.Name, f.seeds))
 	}
 	if err := newExperimentDir(out); err != nil {
 		return usageError(err)
@@ -75,18 +73,12 @@ func runSeeds(cmd *cobra.Command, name string, f runFlags) error {
 		dirs[i] = seedDir(out, s)
 		jobs[i] = job{dir: dirs[i], seed: s}
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-	defer stop()
 	r := runner{scenario: name, sets: f.sets, jobs: f.jobs, label: "seeds", progress: cmd.ErrOrStderr()}
 	if f.quiet || f.progress == "none" {
 		r.progress = nil
 	}
-	failed, err := r.runAll(ctx, jobs)
-	if err != nil {
+	if err := r.runJobs(cmd.Context(), jobs); err != nil {
 		return err
-	}
-	if len(failed) > 0 {
-		return failure(failed)
 	}
 	arm, schema, err := collectArm("seeds", nil, dirs, seeds)
 	if err != nil {

@@ -48,13 +48,10 @@ func TestRunQuick(t *testing.T) {
 		"checks: [messages.sent >= 0]\nquick: {checks: [messages.sent >= 1000000]}\n"), 0o644))
 	code, _, stderr := runCLI("run", scenario, "--quick", "--progress", "none", "--out", out)
 	assert.Equal(t, 3, code, stderr)
-	resolved, err := os.ReadFile(filepath.Join(out, results.ScenarioFile))
-	require.NoError(t, err)
+	resolved := readFile(t, filepath.Join(out, results.ScenarioFile))
 	for _, want := range []string{"count: 20\n", "duration: 2m0s", "- messages.sent >= 1000000", "[quick: 20 nodes, 30 clients, 2m0s]"} {
 		assert.Contains(t, string(resolved), want)
 	}
 	assert.False(t, strings.Contains(string(resolved), "\nquick:"), "the resolved scenario is the quick run itself")
-	run, err := os.ReadFile(filepath.Join(out, results.RunFile))
-	require.NoError(t, err)
-	assert.Contains(t, string(run), "--quick")
+	assert.Contains(t, string(readFile(t, filepath.Join(out, results.RunFile))), "--quick")
 }

@@ -7,13 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -196,7 +195,7 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 		if f.resume {
 			return usageError(errors.New("--resume needs --out, the directory of the sweep to continue"))
 		}
-		out = filepath.Join("runs", fmt.Sprintf("%s-sweep-%s", base.Name, time.Now().Format("20060102-150405")))
+		out = timestampedDir(base.Name + "-sweep")
 	}
 	if err := prepareSweepDir(out, plan, f.resume); err != nil {
 		return usageError(err)
@@ -213,18 +212,12 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 			jobs = append(jobs, job{dir: d, seed: s, sets: settingSets(a)})
 		}
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-	defer stop()
 	r := runner{scenario: name, sets: f.sets, jobs: f.jobs, label: "sweep", progress: cmd.ErrOrStderr()}
 	if f.quiet {
 		r.progress = nil
 	}
-	failed, err := r.runAll(ctx, jobs)
-	if err != nil {
+	if err := r.runJobs(cmd.Context(), jobs); err != nil {
 		return err
-	}
-	if len(failed) > 0 {
-		return failure(failed)
 	}
 	e := stats.Experiment{Kind: "sweep", Scenario: base.Name, Params: params, Seeds: plan.Seeds}
 	for i, a := range arms {
@@ -298,15 +291,8 @@ func writeSweep(dir string, e stats.Experiment) error {
 	if err := results.WriteJSON(dir, stats.SweepFile, e); err != nil {
 		return err
 	}
-	var csv, html bytes.Buffer
-	if err := reports.WriteSweepCSV(&csv, e); err != nil {
+	if err := writeRendered(dir, stats.SweepCSV, func(w io.Writer) error { return reports.WriteSweepCSV(w, e) }); err != nil {
 		return err
 	}
-	if err := results.WriteFile(dir, stats.SweepCSV, csv.Bytes()); err != nil {
-		return err
-	}
-	if err := reports.WriteSweepHTML(&html, e); err != nil {
-		return err
-	}
-	return results.WriteFile(dir, stats.SweepHTML, html.Bytes())
+	return writeRendered(dir, stats.SweepHTML, func(w io.Writer) error { return reports.WriteSweepHTML(w, e) })
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -75,7 +74,7 @@ func TestSweepEndToEnd(t *testing.T) {
 	assert.Equal(t, readFile(t, filepath.Join(first, stats.SweepCSV)), readFile(t, filepath.Join(second, stats.SweepCSV)))
 
 	var e stats.Experiment
-	require.NoError(t, json.Unmarshal(readFile(t, filepath.Join(first, stats.SweepFile)), &e))
+	require.NoError(t, results.ReadJSON(filepath.Join(first, stats.SweepFile), &e))
 	assert.Equal(t, []uint64{1, 2}, e.Seeds)
 	require.Len(t, e.Arms, 2)
 	assert.Equal(t, []stats.Setting{{Key: "clients.paths", Value: "2"}}, e.Arms[1].Settings)
@@ -131,7 +130,7 @@ func TestRunSeeds(t *testing.T) {
 		assert.FileExists(t, filepath.Join(out, s, results.JUnitFile))
 	}
 	var e stats.Experiment
-	require.NoError(t, json.Unmarshal(readFile(t, filepath.Join(out, stats.AggregateFile)), &e))
+	require.NoError(t, results.ReadJSON(filepath.Join(out, stats.AggregateFile), &e))
 	assert.Equal(t, "seeds", e.Kind)
 	assert.Equal(t, []uint64{5, 6}, e.Seeds)
 	assert.Equal(t, []uint64{5, 6}, e.Arms[0].ChecksFailed)
@@ -201,7 +200,7 @@ func TestCompareVerdicts(t *testing.T) {
 			require.Equal(t, tc.code, code, stderr)
 			assert.Contains(t, stdout, "B - A")
 			var cmp stats.Comparison
-			require.NoError(t, json.Unmarshal(readFile(t, filepath.Join(out, stats.CompareFile)), &cmp))
+			require.NoError(t, results.ReadJSON(filepath.Join(out, stats.CompareFile), &cmp))
 			require.Len(t, cmp.Arms, 1)
 			assert.Equal(t, tc.paired, cmp.Arms[0].Paired)
 			for fig, want := range tc.verdicts {
