@@ -96,11 +96,7 @@ func compareArm(a, b *Arm, paired bool) ArmComparison {
 
 // Figure finds a figure of the comparison by its path; nil when neither side has it.
 func (c *ArmComparison) Figure(name string) *FigureComparison {
-	i, ok := byFigure(c.Figures, name, func(f FigureComparison) string { return f.Figure })
-	if !ok {
-		return nil
-	}
-	return &c.Figures[i]
+	return figureNamed(c.Figures, name, func(f FigureComparison) string { return f.Figure })
 }
 
 // Rule is a --fail-on rule: FIGURE OP THRESHOLD on the difference B minus A, with OP one of

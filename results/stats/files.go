@@ -98,11 +98,7 @@ func NewArm(name string, settings []Setting, t Table) Arm {
 // Figure finds a figure by its path; nil when the arm does not have it. Figures are sorted by
 // path, as Table gives them.
 func (a *Arm) Figure(name string) *Figure {
-	i, ok := byFigure(a.Figures, name, func(f Figure) string { return f.Figure })
-	if !ok {
-		return nil
-	}
-	return &a.Figures[i]
+	return figureNamed(a.Figures, name, func(f Figure) string { return f.Figure })
 }
 
 // Difference is b minus a on one figure, paired over the seeds both have when paired is true
@@ -158,6 +154,15 @@ func (a *Arm) Insert(f Figure) {
 		return
 	}
 	a.Figures = slices.Insert(a.Figures, i, f)
+}
+
+// figureNamed is the element of xs, sorted as byFigure needs, that names the figure name; nil
+// when none does.
+func figureNamed[T any](xs []T, name string, figure func(T) string) *T {
+	if i, ok := byFigure(xs, name, figure); ok {
+		return &xs[i]
+	}
+	return nil
 }
 
 // byFigure finds name in xs, sorted by the figure path each element names: its index (where
