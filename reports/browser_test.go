@@ -6,11 +6,11 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +55,23 @@ func runChromium(t *testing.T, bin, file string, args ...string) []byte {
 	return stdout.Bytes()
 }
 
+// dumpDOM is the DOM headless Chromium builds of the file, with args such as a window size.
+func dumpDOM(t *testing.T, bin, file string, args ...string) *html.Node {
+	t.Helper()
+	return parseDOM(t, runChromium(t, bin, file, append([]string{"--dump-dom"}, args...)...))
+}
+
+// pageFile writes the page render gives to a file named name in a new temporary directory and
+// returns its path, for Chromium to open.
+func pageFile(t *testing.T, name string, render func(io.Writer) error) string {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, render(&buf))
+	file := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(file, buf.Bytes(), 0o644))
+	return file
+}
+
 // TestReportInBrowser opens a report in a real browser: the DOM Chromium builds holds every
 // chart as SVG in its figure with its legend, the faults labelled on each time chart, the
 // headline cards and the scenario's parameters with those that differ from the defaults
@@ -62,14 +79,10 @@ func runChromium(t *testing.T, bin, file string, args ...string) []byte {
 // drawn rather than shown as text or dropped.
 func TestReportInBrowser(t *testing.T) {
 	bin := chromium(t)
-	dir := t.TempDir()
-	file := filepath.Join(dir, "report.html")
-	var buf bytes.Buffer
-	require.NoError(t, WriteHTML(&buf, sample(), &results.Run{WallSeconds: 12, Speedup: 115}, []byte(sampleScenario), []byte(sampleDefaults)))
-	require.NoError(t, os.WriteFile(file, buf.Bytes(), 0o644))
-
-	dom, err := html.Parse(bytes.NewReader(runChromium(t, bin, file, "--dump-dom")))
-	require.NoError(t, err)
+	file := pageFile(t, "report.html", func(w io.Writer) error {
+		return WriteHTML(w, sample(), &results.Run{WallSeconds: 12, Speedup: 115}, []byte(sampleScenario), []byte(sampleDefaults))
+	})
+	dom := dumpDOM(t, bin, file)
 	type figure struct {
 		svgs   int
 		legend []string
@@ -95,11 +108,11 @@ func TestReportInBrowser(t *testing.T) {
 		figures[attr(n, "id")] = f
 		for c := range n.Descendants() {
 			switch {
-			case c.Type == html.ElementNode && c.Data == "svg":
+			case isElement(c, "svg"):
 				f.svgs++
-			case c.Type == html.ElementNode && c.Data == "text":
+			case isElement(c, "text"):
 				f.texts += text(c) + " "
-			case c.Type == html.ElementNode && c.Data == "span" && c.Parent.Data == "figcaption":
+			case isElement(c, "span") && c.Parent.Data == "figcaption":
 				f.legend = append(f.legend, text(c))
 			}
 		}
@@ -157,32 +170,11 @@ func TestReportInBrowser(t *testing.T) {
 	}
 }
 
-// attr is the value of n's attribute key, "" when it has none.
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-// text is the text below n, trimmed.
-func text(n *html.Node) string {
-	var b strings.Builder
-	for c := range n.Descendants() {
-		if c.Type == html.TextNode {
-			b.WriteString(c.Data)
-		}
-	}
-	return strings.TrimSpace(b.String())
-}
-
-// screenshot is what headless Chromium shows of the file.
-func screenshot(t *testing.T, bin, file string) image.Image {
+// screenshot is what headless Chromium shows of the file, with args such as a window size.
+func screenshot(t *testing.T, bin, file string, args ...string) image.Image {
 	t.Helper()
 	shot := filepath.Join(t.TempDir(), "shot.png")
-	runChromium(t, bin, file, "--screenshot="+shot)
+	runChromium(t, bin, file, append([]string{"--screenshot=" + shot}, args...)...)
 	f, err := os.Open(shot)
 	require.NoError(t, err)
 	defer f.Close()

@@ -154,21 +154,19 @@ func TestHTMLPutsChecksFirst(t *testing.T) {
 	buf.Reset()
 	require.NoError(t, WriteHTML(&buf, s, nil, nil, nil))
 	out := buf.String()
-	doc, err := html.Parse(strings.NewReader(out))
-	require.NoError(t, err)
 	var rows [][]string
-	for n := range doc.Descendants() {
-		if n.Type != html.ElementNode || n.Data != "table" || !hasAttr(n, "id", "checks") {
+	for n := range parseDOM(t, buf.Bytes()).Descendants() {
+		if !isElement(n, "table") || attr(n, "id") != "checks" {
 			continue
 		}
 		for tr := range n.Descendants() {
-			if tr.Type != html.ElementNode || tr.Data != "tr" {
+			if !isElement(tr, "tr") {
 				continue
 			}
 			var cells []string
 			for td := range tr.ChildNodes() {
 				if td.Type == html.ElementNode {
-					cells = append(cells, textOf(td))
+					cells = append(cells, text(td))
 				}
 			}
 			rows = append(rows, cells)
@@ -182,23 +180,4 @@ func TestHTMLPutsChecksFirst(t *testing.T) {
 	}, rows)
 	assert.Less(t, strings.Index(out, `id="checks"`), strings.Index(out, `class="cards"`), "the checks come first")
 	assert.Contains(t, out, `<td class="fail">FAIL</td>`)
-}
-
-func hasAttr(n *html.Node, key, val string) bool {
-	for _, a := range n.Attr {
-		if a.Key == key && a.Val == val {
-			return true
-		}
-	}
-	return false
-}
-
-func textOf(n *html.Node) string {
-	var b strings.Builder
-	for d := range n.Descendants() {
-		if d.Type == html.TextNode {
-			b.WriteString(d.Data)
-		}
-	}
-	return b.String()
 }

@@ -2,14 +2,12 @@ package reports
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/net/html"
 
 	"github.com/sessionsim/sessionsim/results/stats"
 )
@@ -60,20 +58,14 @@ func TestWriteSweepCSV(t *testing.T) {
 // compare page has a row per figure with its verdict.
 func TestExperimentPagesInBrowser(t *testing.T) {
 	bin := chromium(t)
-	dir := t.TempDir()
 	e := sampleSweep()
-	sweepFile := filepath.Join(dir, "sweep.html")
-	var buf bytes.Buffer
-	require.NoError(t, WriteSweepHTML(&buf, e))
-	require.NoError(t, os.WriteFile(sweepFile, buf.Bytes(), 0o644))
-	dom, err := html.Parse(bytes.NewReader(runChromium(t, bin, sweepFile, "--dump-dom")))
-	require.NoError(t, err)
+	sweepFile := pageFile(t, "sweep.html", func(w io.Writer) error { return WriteSweepHTML(w, e) })
 	var svgs, circles int
-	for n := range dom.Descendants() {
-		if n.Type == html.ElementNode && n.Data == "svg" {
+	for n := range dumpDOM(t, bin, sweepFile).Descendants() {
+		if isElement(n, "svg") {
 			svgs++
 		}
-		if n.Type == html.ElementNode && n.Data == "circle" {
+		if isElement(n, "circle") {
 			circles++
 		}
 	}
@@ -86,22 +78,17 @@ func TestExperimentPagesInBrowser(t *testing.T) {
 	require.NoError(t, err)
 	c := stats.Comparison{A: stats.Source{Path: "a"}, B: stats.Source{Path: "b"}, Arms: arms,
 		Rules: stats.Apply([]stats.Rule{{Text: "delivery_ratio<-0.001", Figure: "delivery_ratio", Op: "<", Threshold: -0.001}}, arms)}
-	compareFile := filepath.Join(dir, "compare.html")
-	buf.Reset()
-	require.NoError(t, WriteCompareHTML(&buf, c))
-	require.NoError(t, os.WriteFile(compareFile, buf.Bytes(), 0o644))
-	dom, err = html.Parse(bytes.NewReader(runChromium(t, bin, compareFile, "--dump-dom")))
-	require.NoError(t, err)
+	compareFile := pageFile(t, "compare.html", func(w io.Writer) error { return WriteCompareHTML(w, c) })
 	verdicts := map[string]string{}
 	var held int
-	for n := range dom.Descendants() {
-		if n.Type != html.ElementNode || n.Data != "tr" {
+	for n := range dumpDOM(t, bin, compareFile).Descendants() {
+		if !isElement(n, "tr") {
 			continue
 		}
 		var cells []string
 		for c := range n.ChildNodes() {
-			if c.Type == html.ElementNode && c.Data == "td" {
-				cells = append(cells, textOf(c))
+			if isElement(c, "td") {
+				cells = append(cells, text(c))
 			}
 		}
 		switch len(cells) {

@@ -1,16 +1,12 @@
 package reports
 
 import (
-	"bytes"
-	"image/png"
-	"os"
-	"path/filepath"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/net/html"
 
 	"github.com/sessionsim/sessionsim/results"
 )
@@ -22,52 +18,43 @@ import (
 // found comes from the Leakage section.
 func TestLeakageReportInBrowser(t *testing.T) {
 	bin := chromium(t)
-	dir := t.TempDir()
-	file := filepath.Join(dir, "report.html")
 	s := sample()
 	s.VirtualSeconds = 1200
 	s.Replication.Timeline = nil
 	s.EndToEndMs, s.EndToEndOnlineMs, s.OnionRTTMs = results.Percentiles{}, results.Percentiles{}, results.Percentiles{}
 	s.Leakage = syntheticLeakage()
-	var buf bytes.Buffer
-	require.NoError(t, WriteHTML(&buf, s, nil, nil, nil))
-	require.NoError(t, os.WriteFile(file, buf.Bytes(), 0o644))
+	file := pageFile(t, "report.html", func(w io.Writer) error { return WriteHTML(w, s, nil, nil, nil) })
 	// Tall enough for the whole section (the last flag of a repeated switch wins).
 	size := "--window-size=1200,9000"
 
-	dom, err := html.Parse(bytes.NewReader(runChromium(t, bin, file, "--dump-dom", size)))
-	require.NoError(t, err)
 	figures := map[string]int{} // figure id -> legend entries
 	rows := map[string]int{}    // table id -> rows
 	var reading int
-	for n := range dom.Descendants() {
-		if n.Type != html.ElementNode {
-			continue
-		}
+	for n := range dumpDOM(t, bin, file, size).Descendants() {
 		id := attr(n, "id")
 		switch {
-		case strings.HasPrefix(id, "leakage-") && n.Data == "div":
+		case isElement(n, "div") && strings.HasPrefix(id, "leakage-"):
 			svg, legend := 0, 0
 			for d := range n.Descendants() {
-				if d.Type == html.ElementNode && d.Data == "svg" {
+				if isElement(d, "svg") {
 					svg++
 				}
-				if d.Type == html.ElementNode && d.Data == "span" && d.Parent != nil && d.Parent.Data == "figcaption" {
+				if isElement(d, "span") && d.Parent != nil && d.Parent.Data == "figcaption" {
 					legend++
 				}
 			}
 			if assert.Equal(t, 1, svg, "one chart in %s", id) {
 				figures[id] = legend
 			}
-		case n.Data == "table" && strings.HasPrefix(id, "leakage-"):
+		case isElement(n, "table") && strings.HasPrefix(id, "leakage-"):
 			for d := range n.Descendants() {
-				if d.Type == html.ElementNode && d.Data == "tr" {
+				if isElement(d, "tr") {
 					rows[id]++
 				}
 			}
 		case id == "leakage-reading":
 			for c := range n.ChildNodes() {
-				if c.Type == html.ElementNode && c.Data == "li" {
+				if isElement(c, "li") {
 					reading++
 				}
 			}
@@ -84,13 +71,7 @@ func TestLeakageReportInBrowser(t *testing.T) {
 	assert.Equal(t, map[string]int{"leakage-adversaries": 5, "leakage-roles": 3}, rows, "a header and one row per adversary and role")
 	assert.GreaterOrEqual(t, reading, 8, "the plain-words reading")
 
-	shot := filepath.Join(dir, "shot.png")
-	runChromium(t, bin, file, "--screenshot="+shot, size)
-	f, err := os.Open(shot)
-	require.NoError(t, err)
-	defer f.Close()
-	img, err := png.Decode(f)
-	require.NoError(t, err)
+	img := screenshot(t, bin, file, size)
 	require.Equal(t, 9000, img.Bounds().Dy(), "the screenshot is as tall as asked")
 	// A colour's legend swatches cover under 800 pixels (at most nine of about 85 each); more
 	// than 1,000 means its lines were drawn.
