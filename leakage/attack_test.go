@@ -2,7 +2,6 @@ package leakage
 
 import (
 	"encoding/json"
-	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -57,8 +56,7 @@ func (s *synthetic) request(c, acc int, sent time.Duration, size int, store bool
 // run of length end.
 func analyzeAll(t *testing.T, s *synthetic, fraction float64, end time.Duration) results.Adversary {
 	t.Helper()
-	stream := func(name string) *rand.Rand { return rand.New(rand.NewPCG(3, uint64(len(name)))) }
-	l, err := Analyze(s.r, []Spec{{Kind: KindRandom, Fractions: []float64{fraction}, Draws: 1}}, end, stream)
+	l, err := Analyze(s.r, []Spec{{Kind: KindRandom, Fractions: []float64{fraction}, Draws: 1}}, end, seededStream(3))
 	require.NoError(t, err)
 	require.Len(t, l.Adversaries, 1)
 	return l.Adversaries[0]
@@ -197,8 +195,7 @@ func TestAttackIsDeterministic(t *testing.T) {
 		for c := range 12 {
 			s.request(c, (c+3)%12, 30*time.Second+time.Duration(c)*700*time.Millisecond, 2600, true)
 		}
-		stream := func(name string) *rand.Rand { return rand.New(rand.NewPCG(9, uint64(len(name)))) }
-		l, err := Analyze(s.r, []Spec{{Kind: KindRandom, Fractions: []float64{0.5}, Draws: 16}}, 2*time.Minute, stream)
+		l, err := Analyze(s.r, []Spec{{Kind: KindRandom, Fractions: []float64{0.5}, Draws: 16}}, 2*time.Minute, seededStream(9))
 		require.NoError(t, err)
 		b, err := json.Marshal(l)
 		require.NoError(t, err)

@@ -39,7 +39,7 @@ func TestKaplanMeier(t *testing.T) {
 	}
 }
 
-// synthetic is a network for the analysis for the analysis: nodes 10.0.0.x, clients 20.0.0.x, each
+// synthetic is a network for the analysis: nodes 10.0.0.x, clients 20.0.0.x, each
 // client's guard test at node c, then one onion request for its own ID through nodes c+1, c+2,
 // c+3 to node c+4.
 type synthetic struct {
@@ -60,6 +60,12 @@ func newSynthetic(nodes, clients int) *synthetic {
 	}
 	epoch := time.Unix(1_700_000_000, 0)
 	return &synthetic{r: NewRecorder(tb, epoch), epoch: epoch, clients: clients}
+}
+
+// seededStream gives Analyze its random streams by name, reproducibly: a name's stream depends
+// only on seed and the name's length.
+func seededStream(seed uint64) func(string) *rand.Rand {
+	return func(name string) *rand.Rand { return rand.New(rand.NewPCG(seed, uint64(len(name)))) }
 }
 
 func (s *synthetic) play() {
@@ -96,8 +102,7 @@ func TestAnalyzeSynthetic(t *testing.T) {
 			s := newSynthetic(20, 30)
 			s.play()
 			specs := []Spec{{Kind: KindRandom, Fractions: []float64{tc.fraction}, Draws: 8}}
-			stream := func(name string) *rand.Rand { return rand.New(rand.NewPCG(1, uint64(len(name)))) }
-			l, err := Analyze(s.r, specs, time.Hour, stream)
+			l, err := Analyze(s.r, specs, time.Hour, seededStream(1))
 			require.NoError(t, err)
 			require.Len(t, l.Adversaries, 1)
 			a := l.Adversaries[0]
@@ -122,7 +127,7 @@ func TestAnalyzeSynthetic(t *testing.T) {
 
 func TestCoalitionsAreExactAndReproducible(t *testing.T) {
 	s := newSynthetic(200, 1)
-	stream := func(name string) *rand.Rand { return rand.New(rand.NewPCG(7, uint64(len(name)))) }
+	stream := seededStream(7)
 	specs := []Spec{{Name: "r", Kind: KindRandom, Fractions: []float64{0.05, 0.2}, Draws: 64}, {Kind: KindOperator, Operators: 2}}
 	a, err := groups(specs, s.r.T, stream)
 	require.NoError(t, err)
