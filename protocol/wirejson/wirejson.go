@@ -17,6 +17,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/sessionsim/sessionsim/internal/enum"
 	"github.com/sessionsim/sessionsim/protocol/wireerr"
 )
 
@@ -38,12 +39,12 @@ const (
 	Object
 )
 
-var kindNames = [...]string{
+var kindNames = enum.Names[Kind]{Type: "Kind", Names: []string{
 	Null: "null", False: "boolean", True: "boolean", Number: "number", String: "string",
 	Array: "array", Object: "object",
-}
+}}
 
-func (k Kind) String() string { return wireerr.Name(kindNames[:], k, "Kind") }
+func (k Kind) String() string { return kindNames.Name(k) }
 
 // Value is one parsed value. Raw is the value's exact text (quotes included for strings) and
 // aliases Parse's input. Objects keep their Members in document order, arrays their Elems.
