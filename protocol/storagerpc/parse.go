@@ -114,10 +114,11 @@ func (l *loader) boolean(name string) bool {
 	if !ok {
 		return false
 	}
-	if v.Kind != wirejson.True && v.Kind != wirejson.False {
+	b, isBool := v.Bool()
+	if !isBool {
 		l.fail(wrongType(name, "boolean"))
 	}
-	return v.Kind == wirejson.True
+	return b
 }
 
 // integer reads a C++ int: any integer literal, truncated to 32 bits as the server's cast does.

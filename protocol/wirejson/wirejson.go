@@ -429,6 +429,9 @@ func (v Value) Bytes() []byte {
 // Text is Bytes as a string.
 func (v Value) Text() string { return string(v.Bytes()) }
 
+// Bool is the value of true or false; isBool is false for every other kind.
+func (v Value) Bool() (b, isBool bool) { return v.Kind == True, v.Kind == True || v.Kind == False }
+
 // IntKind classifies a number as the server's parser does: is_number_unsigned (a literal without
 // a minus sign, fraction or exponent that fits in 64 bits), is_number_integer (that, or a negative
 // literal that fits in int64); floats are neither.

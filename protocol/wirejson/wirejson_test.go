@@ -187,6 +187,29 @@ func TestInteger(t *testing.T) {
 	}
 }
 
+func TestBool(t *testing.T) {
+	tests := []struct {
+		in        string
+		b, isBool bool
+	}{
+		{`true`, true, true},
+		{`false`, false, true},
+		{`1`, false, false},
+		{`"true"`, false, false},
+		{`null`, false, false},
+		{`[true]`, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			v, err := Parse([]byte(tt.in))
+			require.NoError(t, err)
+			b, isBool := v.Bool()
+			assert.Equal(t, tt.isBool, isBool)
+			assert.Equal(t, tt.b, b)
+		})
+	}
+}
+
 func TestMembers(t *testing.T) {
 	v, err := Parse([]byte(`{"a":1,"b\u0021":"x\ny","a":2,"c":null}`))
 	require.NoError(t, err)
