@@ -178,13 +178,19 @@ func TestInteger(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			v, err := Parse([]byte(tt.in))
-			require.NoError(t, err)
-			n, k := v.Integer()
+			n, k := mustParse(t, tt.in).Integer()
 			assert.Equal(t, tt.kind, k)
 			assert.Equal(t, tt.n, n)
 		})
 	}
+}
+
+// mustParse parses in, which must be valid JSON.
+func mustParse(t *testing.T, in string) Value {
+	t.Helper()
+	v, err := Parse([]byte(in))
+	require.NoError(t, err)
+	return v
 }
 
 func TestBool(t *testing.T) {
@@ -201,9 +207,7 @@ func TestBool(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			v, err := Parse([]byte(tt.in))
-			require.NoError(t, err)
-			b, isBool := v.Bool()
+			b, isBool := mustParse(t, tt.in).Bool()
 			assert.Equal(t, tt.isBool, isBool)
 			assert.Equal(t, tt.b, b)
 		})
@@ -211,8 +215,7 @@ func TestBool(t *testing.T) {
 }
 
 func TestMembers(t *testing.T) {
-	v, err := Parse([]byte(`{"a":1,"b\u0021":"x\ny","a":2,"c":null}`))
-	require.NoError(t, err)
+	v := mustParse(t, `{"a":1,"b\u0021":"x\ny","a":2,"c":null}`)
 	a, ok := v.Member("a")
 	require.True(t, ok)
 	assert.Equal(t, "2", string(a.Raw), "a repeated key keeps its last value")
@@ -226,8 +229,7 @@ func TestMembers(t *testing.T) {
 		keys = append(keys, string(m.Key))
 	}
 	assert.Equal(t, []string{"b!", "a", "c"}, keys)
-	plain, err := Parse([]byte(`"abc"`))
-	require.NoError(t, err)
+	plain := mustParse(t, `"abc"`)
 	assert.Equal(t, &plain.Raw[1], &plain.Bytes()[0], "a string without escapes aliases the input")
 }
 
