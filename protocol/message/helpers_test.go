@@ -9,6 +9,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -62,4 +63,25 @@ func flipBit(b []byte, i int) []byte {
 	c := append([]byte(nil), b...)
 	c[i/8] ^= 1 << (i % 8)
 	return c
+}
+
+// fuzzRoundTrip fuzzes a decoder from seeds: every failure is a *DecodeError naming its layer,
+// and whatever decodes re-encodes, in size(v) bytes, to bytes that decode to an equal value.
+func fuzzRoundTrip[T any](f *testing.F, decode func([]byte) (T, error), encode func(T) []byte, size func(T) int, seeds ...[]byte) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, err := decode(b)
+		if err != nil {
+			var de *DecodeError
+			require.ErrorAs(t, err, &de)
+			return
+		}
+		out := encode(v)
+		require.Len(t, out, size(v), "the size computed without encoding")
+		again, err := decode(out)
+		require.NoError(t, err, "re-encoded value does not decode")
+		assert.Equal(t, v, again)
+	})
 }
