@@ -3,7 +3,6 @@ package message
 import (
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"testing"
 
 	"github.com/sessionsim/sessionsim/protocol/message/pb"
@@ -58,9 +57,7 @@ func TestEnvelopeDecodeErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := UnmarshalEnvelope(tt.in)
 			assert.ErrorIs(t, err, tt.want)
-			var de *DecodeError
-			require.True(t, errors.As(err, &de))
-			assert.Equal(t, "Envelope", de.Layer)
+			assert.Equal(t, "Envelope", decodeError(t, err).Layer)
 		})
 	}
 }
@@ -86,10 +83,8 @@ func TestWebSocketDecodeErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := UnwrapEnvelope(tt.data)
-			require.Error(t, err)
 			assert.ErrorIs(t, err, tt.want)
-			var de *DecodeError
-			assert.True(t, errors.As(err, &de))
+			decodeError(t, err)
 		})
 	}
 }

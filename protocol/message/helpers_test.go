@@ -17,6 +17,21 @@ var modes = []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled}
 
 func suiteFor(m cryptomode.Mode) cryptomode.Suite { return cryptomode.New(m, cryptomode.DefaultCosts) }
 
+// inEachMode runs test once in each crypto mode, as a subtest named after it, with its suite.
+func inEachMode(t *testing.T, test func(t *testing.T, s cryptomode.Suite)) {
+	for _, m := range modes {
+		t.Run(m.String(), func(t *testing.T) { test(t, suiteFor(m)) })
+	}
+}
+
+// decodeError is err as the *DecodeError every decoding failure must be.
+func decodeError(t testing.TB, err error) *DecodeError {
+	t.Helper()
+	var de *DecodeError
+	require.ErrorAs(t, err, &de)
+	return de
+}
+
 // rng is a deterministic randomness source for tests.
 func rng(seed uint64) io.Reader {
 	var s [32]byte
@@ -74,8 +89,7 @@ func fuzzRoundTrip[T any](f *testing.F, decode func([]byte) (T, error), encode f
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, err := decode(b)
 		if err != nil {
-			var de *DecodeError
-			require.ErrorAs(t, err, &de)
+			decodeError(t, err)
 			return
 		}
 		out := encode(v)
