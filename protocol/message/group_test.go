@@ -46,16 +46,23 @@ func TestGroupEncryptDecrypt(t *testing.T) {
 	}
 }
 
-func TestGroupPlaintextLayout(t *testing.T) {
-	// The plaintext is the bencoded dict of libsession's encrypt_message, then zeros.
-	s := suiteFor(cryptomode.Real)
-	alice := user(t, aliceSeed)
-	ct, _, err := GroupEncrypt(s, rng(1), groupKey, alice.Ed25519, []byte("hello"))
+// helloGroupMessage is "hello" from Alice under groupKey in real mode: the ciphertext and what
+// it decrypts to.
+func helloGroupMessage(t testing.TB) (ct, plain []byte) {
+	t.Helper()
+	ct, _, err := GroupEncrypt(suiteFor(cryptomode.Real), rng(1), groupKey, user(t, aliceSeed).Ed25519, []byte("hello"))
 	require.NoError(t, err)
 	aead, err := chacha20poly1305.NewX(groupKey)
 	require.NoError(t, err)
-	plain, err := aead.Open(nil, ct[:24], ct[24:], nil)
+	plain, err = aead.Open(nil, ct[:24], ct[24:], nil)
 	require.NoError(t, err)
+	return ct, plain
+}
+
+func TestGroupPlaintextLayout(t *testing.T) {
+	// The plaintext is the bencoded dict of libsession's encrypt_message, then zeros.
+	ct, plain := helloGroupMessage(t)
+	alice := user(t, aliceSeed)
 	a := alice.Ed25519.Public().(ed25519.PublicKey)
 	sig := ed25519.Sign(alice.Ed25519, []byte("hello")) // Ed25519 is deterministic
 	want := "d0:i1e1:a32:" + string(a) + "1:d5:hello1:s64:" + string(sig) + "e"
@@ -170,13 +177,7 @@ func TestBuildReceiveGroup(t *testing.T) {
 }
 
 func FuzzParseGroupPlaintext(f *testing.F) {
-	s := suiteFor(cryptomode.Real)
-	alice := user(f, aliceSeed)
-	ct, _, err := GroupEncrypt(s, rng(1), groupKey, alice.Ed25519, []byte("hello"))
-	require.NoError(f, err)
-	aead, _ := chacha20poly1305.NewX(groupKey)
-	plain, err := aead.Open(nil, ct[:24], ct[24:], nil)
-	require.NoError(f, err)
+	_, plain := helloGroupMessage(f)
 	f.Add(plain)
 	f.Add([]byte("d0:i1ee"))
 	f.Add([]byte("d0:i1e1:z1:xe"))
