@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/internal/enum"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 )
 
@@ -56,23 +58,19 @@ const (
 	AgreeTwoOfThree
 )
 
-func (a Agreement) String() string {
-	switch a {
-	case AgreeAll:
-		return "all"
-	case AgreeTwoOfThree:
-		return "two-of-three"
-	}
-	return fmt.Sprintf("Agreement(%d)", uint8(a))
+var agreementNames = enum.Names[Agreement]{
+	Type:    "Agreement",
+	Names:   []string{AgreeAll: "all", AgreeTwoOfThree: "two-of-three"},
+	Aliases: map[string]Agreement{"desktop": AgreeAll, "2-of-3": AgreeTwoOfThree, "libsession": AgreeTwoOfThree},
 }
 
-// ParseAgreement reads an agreement name: "all" (desktop) or "two-of-three" (libsession).
+func (a Agreement) String() string { return agreementNames.Name(a) }
+
+// ParseAgreement reads an agreement name, in any case: "all" (desktop) or "two-of-three"
+// (libsession).
 func ParseAgreement(s string) (Agreement, error) {
-	switch strings.ToLower(s) {
-	case "all", "desktop":
-		return AgreeAll, nil
-	case "two-of-three", "2-of-3", "libsession":
-		return AgreeTwoOfThree, nil
+	if a, ok := agreementNames.Parse(strings.ToLower(s)); ok {
+		return a, nil
 	}
 	return 0, fmt.Errorf("unknown pool agreement %q: use \"all\" (desktop) or \"two-of-three\" (libsession)", s)
 }
@@ -322,31 +320,27 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Directory == nil {
 		c.Directory = NewDirectory()
 	}
-	setDur(&c.SeedTimeout, d.SeedTimeout)
-	setInt(&c.SeedTries, d.SeedTries)
-	setDur(&c.SeedRetryDelay, d.SeedRetryDelay)
-	setInt(&c.PoolMin, d.PoolMin)
-	setInt(&c.PoolRefreshBelow, d.PoolRefreshBelow)
-	setDur(&c.PoolRefreshEvery, d.PoolRefreshEvery)
-	setInt(&c.PoolAgreementMin, d.PoolAgreementMin)
-	setInt(&c.Paths, d.Paths)
-	setInt(&c.Hops, d.Hops)
-	setDur(&c.GuardTestTimeout, d.GuardTestTimeout)
-	setInt(&c.GuardTestRounds, d.GuardTestRounds)
-	if c.GuardTest == GuardTestDefault {
-		c.GuardTest = d.GuardTest
-	}
-	setInt(&c.PathFailures, d.PathFailures)
-	setInt(&c.NodeStrikes, d.NodeStrikes)
-	setDur(&c.RequestTimeout, d.RequestTimeout)
-	if c.EncType == "" {
-		c.EncType = d.EncType
-	}
-	setInt(&c.SwarmMinMembers, d.SwarmMinMembers)
-	setInt(&c.SwarmCacheSize, d.SwarmCacheSize)
-	setInt(&c.StoreAttempts, d.StoreAttempts)
-	setDur(&c.StoreRetryDelay, d.StoreRetryDelay)
-	setDur(&c.TTL, d.TTL)
+	c.SeedTimeout = cmp.Or(c.SeedTimeout, d.SeedTimeout)
+	c.SeedTries = cmp.Or(c.SeedTries, d.SeedTries)
+	c.SeedRetryDelay = cmp.Or(c.SeedRetryDelay, d.SeedRetryDelay)
+	c.PoolMin = cmp.Or(c.PoolMin, d.PoolMin)
+	c.PoolRefreshBelow = cmp.Or(c.PoolRefreshBelow, d.PoolRefreshBelow)
+	c.PoolRefreshEvery = cmp.Or(c.PoolRefreshEvery, d.PoolRefreshEvery)
+	c.PoolAgreementMin = cmp.Or(c.PoolAgreementMin, d.PoolAgreementMin)
+	c.Paths = cmp.Or(c.Paths, d.Paths)
+	c.Hops = cmp.Or(c.Hops, d.Hops)
+	c.GuardTestTimeout = cmp.Or(c.GuardTestTimeout, d.GuardTestTimeout)
+	c.GuardTestRounds = cmp.Or(c.GuardTestRounds, d.GuardTestRounds)
+	c.GuardTest = cmp.Or(c.GuardTest, d.GuardTest)
+	c.PathFailures = cmp.Or(c.PathFailures, d.PathFailures)
+	c.NodeStrikes = cmp.Or(c.NodeStrikes, d.NodeStrikes)
+	c.RequestTimeout = cmp.Or(c.RequestTimeout, d.RequestTimeout)
+	c.EncType = cmp.Or(c.EncType, d.EncType)
+	c.SwarmMinMembers = cmp.Or(c.SwarmMinMembers, d.SwarmMinMembers)
+	c.SwarmCacheSize = cmp.Or(c.SwarmCacheSize, d.SwarmCacheSize)
+	c.StoreAttempts = cmp.Or(c.StoreAttempts, d.StoreAttempts)
+	c.StoreRetryDelay = cmp.Or(c.StoreRetryDelay, d.StoreRetryDelay)
+	c.TTL = cmp.Or(c.TTL, d.TTL)
 	if c.Namespaces == nil {
 		c.Namespaces = d.Namespaces
 	}
@@ -392,16 +386,4 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("client config: %w", err)
 	}
 	return c, nil
-}
-
-func setDur(p *time.Duration, d time.Duration) {
-	if *p == 0 {
-		*p = d
-	}
-}
-
-func setInt(p *int, d int) {
-	if *p == 0 {
-		*p = d
-	}
 }

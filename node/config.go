@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/internal/enum"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 )
@@ -23,24 +24,23 @@ const (
 	StrategyV28
 )
 
-func (s Strategy) String() string {
-	switch s {
-	case StrategyV211:
-		return "v2.11"
-	case StrategyV28:
-		return "v2.8"
-	}
-	return fmt.Sprintf("Strategy(%d)", uint8(s))
+var strategyNames = enum.Names[Strategy]{
+	Type:  "Strategy",
+	Names: []string{StrategyV211: "v2.11", StrategyV28: "v2.8"},
+	Aliases: map[string]Strategy{
+		"": StrategyV211, "2.11": StrategyV211,
+		"2.10": StrategyV211, "v2.10": StrategyV211, "2.12": StrategyV211, "v2.12": StrategyV211,
+		"2.8": StrategyV28,
+	},
 }
+
+func (s Strategy) String() string { return strategyNames.Name(s) }
 
 // ParseStrategy reads a storage server version as scenarios name it: "2.11" (or "v2.11",
 // "2.10", "2.12") and "2.8" (or "v2.8").
 func ParseStrategy(v string) (Strategy, error) {
-	switch v {
-	case "2.11", "v2.11", "2.10", "v2.10", "2.12", "v2.12", "":
-		return StrategyV211, nil
-	case "2.8", "v2.8":
-		return StrategyV28, nil
+	if s, ok := strategyNames.Parse(v); ok {
+		return s, nil
 	}
 	return 0, fmt.Errorf("unknown storage server version %q: use \"2.11\" (retries, ready handshake, range-limited dumps) or \"2.8\" (single pushes)", v)
 }

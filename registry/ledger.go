@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/internal/enum"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 )
@@ -27,19 +28,14 @@ const (
 	StateDeregistered
 )
 
-func (s NodeState) String() string {
-	switch s {
-	case StatePending:
-		return "pending"
-	case StateActive:
-		return "active"
-	case StateDecommissioned:
-		return "decommissioned"
-	case StateDeregistered:
-		return "deregistered"
-	}
-	return fmt.Sprintf("NodeState(%d)", uint8(s))
-}
+var nodeStateNames = enum.Names[NodeState]{Type: "NodeState", Names: []string{
+	StatePending:        "pending",
+	StateActive:         "active",
+	StateDecommissioned: "decommissioned",
+	StateDeregistered:   "deregistered",
+}}
+
+func (s NodeState) String() string { return nodeStateNames.Name(s) }
 
 // Registration is what an operator registers for a node.
 type Registration struct {

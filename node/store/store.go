@@ -18,6 +18,8 @@ package store
 import (
 	"errors"
 	"fmt"
+
+	"github.com/sessionsim/sessionsim/internal/enum"
 )
 
 // Message is one stored message.
@@ -67,17 +69,12 @@ const (
 	Exists
 )
 
-func (r StoreResult) String() string {
-	switch r {
-	case New:
-		return "new"
-	case Extended:
-		return "extended"
-	case Exists:
-		return "exists"
-	}
-	return fmt.Sprintf("StoreResult(%d)", uint8(r))
+var storeResultNames = enum.Names[StoreResult]{
+	Type:  "StoreResult",
+	Names: []string{New: "new", Extended: "extended", Exists: "exists"},
 }
+
+func (r StoreResult) String() string { return storeResultNames.Name(r) }
 
 // Already reports whether the message was stored before (the RPC's "already" flag).
 func (r StoreResult) Already() bool { return r != New }
@@ -94,17 +91,12 @@ const (
 	ExpireShorten
 )
 
-func (m ExpireMode) String() string {
-	switch m {
-	case ExpireEither:
-		return "either"
-	case ExpireExtend:
-		return "extend"
-	case ExpireShorten:
-		return "shorten"
-	}
-	return fmt.Sprintf("ExpireMode(%d)", uint8(m))
+var expireModeNames = enum.Names[ExpireMode]{
+	Type:  "ExpireMode",
+	Names: []string{ExpireEither: "either", ExpireExtend: "extend", ExpireShorten: "shorten"},
 }
+
+func (m ExpireMode) String() string { return expireModeNames.Name(m) }
 
 // Applies reports whether Expire in mode m changes a message whose expiry is cur to next. An
 // unknown mode applies to nothing.

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/sessionsim/sessionsim/internal/enum"
 	"github.com/sessionsim/sessionsim/protocol/wireerr"
 )
 
@@ -35,9 +36,9 @@ const (
 	Dict
 )
 
-var kindNames = [...]string{Int: "integer", String: "string", List: "list", Dict: "dict"}
+var kindNames = enum.Names[Kind]{Type: "Kind", Names: []string{Int: "integer", String: "string", List: "list", Dict: "dict"}}
 
-func (k Kind) String() string { return wireerr.Name(kindNames[:], k, "Kind") }
+func (k Kind) String() string { return kindNames.Name(k) }
 
 // Value is one decoded value. Str aliases the decoder's input.
 type Value struct {

@@ -9,6 +9,8 @@ package cryptomode
 import (
 	"fmt"
 	"time"
+
+	"github.com/sessionsim/sessionsim/internal/enum"
 )
 
 // Mode selects real or modeled cryptography.
@@ -21,23 +23,18 @@ const (
 	Modeled
 )
 
-func (m Mode) String() string {
-	switch m {
-	case Real:
-		return "real"
-	case Modeled:
-		return "modeled"
-	}
-	return fmt.Sprintf("Mode(%d)", uint8(m))
+var modeNames = enum.Names[Mode]{
+	Type:    "Mode",
+	Names:   []string{Real: "real", Modeled: "modeled"},
+	Aliases: map[string]Mode{"modelled": Modeled},
 }
+
+func (m Mode) String() string { return modeNames.Name(m) }
 
 // Parse reads a mode name as written in scenario files and flags.
 func Parse(s string) (Mode, error) {
-	switch s {
-	case "real":
-		return Real, nil
-	case "modeled", "modelled":
-		return Modeled, nil
+	if m, ok := modeNames.Parse(s); ok {
+		return m, nil
 	}
 	return 0, fmt.Errorf("unknown crypto mode %q: use \"real\" or \"modeled\"", s)
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+
+	"github.com/sessionsim/sessionsim/internal/enum"
 )
 
 // Prefix is the first byte of an ID, naming what kind of key follows.
@@ -20,25 +22,20 @@ const (
 	PrefixBlinded25 Prefix = 0x25
 )
 
-// Known reports whether p is one of the prefixes above.
-func (p Prefix) Known() bool {
-	switch p {
-	case PrefixGroup, PrefixSession, PrefixBlinded15, PrefixBlinded25:
-		return true
-	}
-	return false
-}
+var prefixNames = enum.Names[Prefix]{Type: "Prefix", Names: []string{
+	PrefixGroup:     "group (03)",
+	PrefixSession:   "session (05)",
+	PrefixBlinded15: "blinded (15)",
+	PrefixBlinded25: "blinded (25)",
+}}
 
+// Known reports whether p is one of the prefixes above.
+func (p Prefix) Known() bool { return prefixNames.Known(p) }
+
+// String names p with its byte in hex, the form IDs are written in, for unknown prefixes too.
 func (p Prefix) String() string {
-	switch p {
-	case PrefixGroup:
-		return "group (03)"
-	case PrefixSession:
-		return "session (05)"
-	case PrefixBlinded15:
-		return "blinded (15)"
-	case PrefixBlinded25:
-		return "blinded (25)"
+	if p.Known() {
+		return prefixNames.Name(p)
 	}
 	return fmt.Sprintf("unknown (%02x)", byte(p))
 }

@@ -53,56 +53,28 @@ type Envelope struct {
 	Content   []byte
 }
 
-// EncodedLen is the encoded length of e.
-func (e *Envelope) EncodedLen() int {
-	return pb.SizeUint(envType, uint64(e.Type)) + sizeString(envSource, e.Source) +
-		pb.SizeUint(envTimestamp, e.Timestamp) + sizeBytesOpt(envContent, e.Content)
-}
+// Type and timestamp are required, so they are always written.
+var envelopeFields = fields[Envelope]{layer: "Envelope", list: []field[Envelope]{
+	uintAlways(envType, func(e *Envelope) *EnvelopeType { return &e.Type }).require("type"),
+	optString(envSource, func(e *Envelope) *string { return &e.Source }),
+	uintAlways(envTimestamp, func(e *Envelope) *uint64 { return &e.Timestamp }).require("timestamp"),
+	optBytes(envContent, func(e *Envelope) *[]byte { return &e.Content }),
+}}
 
-// AppendTo appends the encoding of e to b. Type and timestamp are required, so they are always
-// written.
-func (e *Envelope) AppendTo(b []byte) []byte {
-	b = pb.AppendUint(b, envType, uint64(e.Type))
-	b = appendString(b, envSource, e.Source)
-	b = pb.AppendUint(b, envTimestamp, e.Timestamp)
-	return appendBytesOpt(b, envContent, e.Content)
-}
+// EncodedLen is the encoded length of e.
+func (e *Envelope) EncodedLen() int { return envelopeFields.size(e) }
+
+// AppendTo appends the encoding of e to b.
+func (e *Envelope) AppendTo(b []byte) []byte { return envelopeFields.appendTo(b, e) }
 
 // Marshal encodes e.
 func (e *Envelope) Marshal() []byte { return e.AppendTo(make([]byte, 0, e.EncodedLen())) }
 
 // UnmarshalEnvelope decodes an Envelope; type and timestamp must be present. Content aliases b.
 func UnmarshalEnvelope(b []byte) (*Envelope, error) {
-	const layer = "Envelope"
 	e := &Envelope{}
-	var seenType, seenTS bool
-	d := pb.NewDecoder(b)
-	err := eachField(layer, d, func(f int, wt pb.WireType) (err error) {
-		var v uint64
-		switch f {
-		case envType:
-			v, err = uintField(d, f, wt)
-			e.Type, seenType = EnvelopeType(v), true
-		case envSource:
-			e.Source, err = stringField(d, f, wt)
-		case envTimestamp:
-			e.Timestamp, err = uintField(d, f, wt)
-			seenTS = true
-		case envContent:
-			e.Content, err = optBytesField(d, f, wt)
-		default:
-			err = d.Skip(wt)
-		}
-		return err
-	})
-	if err != nil {
+	if err := envelopeFields.decode(b, e); err != nil {
 		return nil, err
-	}
-	if !seenType {
-		return nil, decodeErr(layer, fmt.Errorf("%w: type (1)", ErrMissingField))
-	}
-	if !seenTS {
-		return nil, decodeErr(layer, fmt.Errorf("%w: timestamp (5)", ErrMissingField))
 	}
 	return e, nil
 }
@@ -115,21 +87,20 @@ type WebSocketRequest struct {
 	ID   uint64
 }
 
+// The clients set id to 0 explicitly, and protobufjs writes explicitly set fields even when
+// zero, so id is always on the wire.
+var webSocketRequestFields = fields[WebSocketRequest]{layer: "WebSocketRequestMessage", list: []field[WebSocketRequest]{
+	optString(reqVerb, func(r *WebSocketRequest) *string { return &r.Verb }),
+	optString(reqPath, func(r *WebSocketRequest) *string { return &r.Path }),
+	optBytes(reqBody, func(r *WebSocketRequest) *[]byte { return &r.Body }),
+	uintAlways(reqID, func(r *WebSocketRequest) *uint64 { return &r.ID }),
+}}
+
 // EncodedLen is the encoded length of r.
-func (r *WebSocketRequest) EncodedLen() int {
-	// The clients set id to 0 explicitly, and protobufjs writes explicitly set fields even when
-	// zero, so id is always on the wire.
-	return sizeString(reqVerb, r.Verb) + sizeString(reqPath, r.Path) +
-		sizeBytesOpt(reqBody, r.Body) + pb.SizeUint(reqID, r.ID)
-}
+func (r *WebSocketRequest) EncodedLen() int { return webSocketRequestFields.size(r) }
 
 // AppendTo appends the encoding of r to b.
-func (r *WebSocketRequest) AppendTo(b []byte) []byte {
-	b = appendString(b, reqVerb, r.Verb)
-	b = appendString(b, reqPath, r.Path)
-	b = appendBytesOpt(b, reqBody, r.Body)
-	return pb.AppendUint(b, reqID, r.ID)
-}
+func (r *WebSocketRequest) AppendTo(b []byte) []byte { return webSocketRequestFields.appendTo(b, r) }
 
 // wsLen is the length of WebSocketMessage{type REQUEST, request r}.
 func wsLen(r *WebSocketRequest) int {
@@ -151,13 +122,18 @@ func UnmarshalWebSocketMessage(b []byte) (*WebSocketRequest, error) {
 	var req []byte
 	seenReq := false
 	d := pb.NewDecoder(b)
+	// Not a field table: the request is decoded only once the type says there is one.
 	err := eachField(layer, d, func(f int, wt pb.WireType) (err error) {
 		switch f {
 		case wsType:
-			typ, err = uintField(d, f, wt)
+			if err = d.Expect(f, wt, pb.Varint); err == nil {
+				typ, err = d.Uint()
+			}
 		case wsRequest:
-			req, err = bytesField(d, f, wt)
-			seenReq = true
+			if err = d.Expect(f, wt, pb.Bytes); err == nil {
+				req, err = d.Bytes()
+				seenReq = true
+			}
 		default:
 			err = d.Skip(wt)
 		}
@@ -172,28 +148,8 @@ func UnmarshalWebSocketMessage(b []byte) (*WebSocketRequest, error) {
 	if !seenReq {
 		return nil, decodeErr(layer, fmt.Errorf("%w: request (2) absent", ErrNotRequest))
 	}
-	return unmarshalWebSocketRequest(req)
-}
-
-func unmarshalWebSocketRequest(b []byte) (*WebSocketRequest, error) {
 	r := &WebSocketRequest{}
-	d := pb.NewDecoder(b)
-	err := eachField("WebSocketRequestMessage", d, func(f int, wt pb.WireType) (err error) {
-		switch f {
-		case reqVerb:
-			r.Verb, err = stringField(d, f, wt)
-		case reqPath:
-			r.Path, err = stringField(d, f, wt)
-		case reqBody:
-			r.Body, err = optBytesField(d, f, wt)
-		case reqID:
-			r.ID, err = uintField(d, f, wt)
-		default:
-			err = d.Skip(wt)
-		}
-		return err
-	})
-	if err != nil {
+	if err := webSocketRequestFields.decode(req, r); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -3,7 +3,6 @@ package message
 import (
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"testing"
 
 	"github.com/sessionsim/sessionsim/protocol/message/pb"
@@ -58,9 +57,7 @@ func TestEnvelopeDecodeErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := UnmarshalEnvelope(tt.in)
 			assert.ErrorIs(t, err, tt.want)
-			var de *DecodeError
-			require.True(t, errors.As(err, &de))
-			assert.Equal(t, "Envelope", de.Layer)
+			assert.Equal(t, "Envelope", decodeError(t, err).Layer)
 		})
 	}
 }
@@ -86,54 +83,24 @@ func TestWebSocketDecodeErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := UnwrapEnvelope(tt.data)
-			require.Error(t, err)
 			assert.ErrorIs(t, err, tt.want)
-			var de *DecodeError
-			assert.True(t, errors.As(err, &de))
+			decodeError(t, err)
 		})
 	}
 }
 
 func FuzzUnmarshalEnvelope(f *testing.F) {
-	f.Add((&Envelope{Type: SessionMessage, Timestamp: 1, Content: []byte{1}}).Marshal())
-	f.Add((&Envelope{Type: ClosedGroupMessage, Source: "03ab", Timestamp: 1 << 40}).Marshal())
-	f.Add([]byte{0x08, 0x06})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		e, err := UnmarshalEnvelope(b)
-		if err != nil {
-			var de *DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("error %v is not a *DecodeError", err)
-			}
-			return
-		}
-		again, err := UnmarshalEnvelope(e.Marshal())
-		require.NoError(t, err)
-		assert.Equal(t, e.Type, again.Type)
-		assert.Equal(t, e.Source, again.Source)
-		assert.Equal(t, e.Timestamp, again.Timestamp)
-		assert.Equal(t, len(e.Content), len(again.Content))
-	})
+	fuzzRoundTrip(f, UnmarshalEnvelope, (*Envelope).Marshal, (*Envelope).EncodedLen,
+		(&Envelope{Type: SessionMessage, Timestamp: 1, Content: []byte{1}}).Marshal(),
+		(&Envelope{Type: ClosedGroupMessage, Source: "03ab", Timestamp: 1 << 40}).Marshal(),
+		[]byte{0x08, 0x06},
+	)
 }
 
 func FuzzUnmarshalWebSocketMessage(f *testing.F) {
-	f.Add(MarshalWebSocketMessage(&WebSocketRequest{Verb: RequestVerb, Path: RequestPath, Body: []byte{8, 6, 0x28, 1}}))
-	f.Add(pb.AppendUint(nil, 1, 2))
-	f.Add([]byte{0x08, 0x01, 0x12, 0x00})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := UnmarshalWebSocketMessage(b)
-		if err != nil {
-			var de *DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("error %v is not a *DecodeError", err)
-			}
-			return
-		}
-		again, err := UnmarshalWebSocketMessage(MarshalWebSocketMessage(r))
-		require.NoError(t, err)
-		assert.Equal(t, r.Verb, again.Verb)
-		assert.Equal(t, r.Path, again.Path)
-		assert.Equal(t, r.ID, again.ID)
-		assert.Equal(t, len(r.Body), len(again.Body))
-	})
+	fuzzRoundTrip(f, UnmarshalWebSocketMessage, MarshalWebSocketMessage, wsLen,
+		MarshalWebSocketMessage(&WebSocketRequest{Verb: RequestVerb, Path: RequestPath, Body: []byte{8, 6, 0x28, 1}}),
+		pb.AppendUint(nil, 1, 2),
+		[]byte{0x08, 0x01, 0x12, 0x00},
+	)
 }

@@ -9,12 +9,28 @@ import (
 
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 var modes = []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled}
 
 func suiteFor(m cryptomode.Mode) cryptomode.Suite { return cryptomode.New(m, cryptomode.DefaultCosts) }
+
+// inEachMode runs test once in each crypto mode, as a subtest named after it, with its suite.
+func inEachMode(t *testing.T, test func(t *testing.T, s cryptomode.Suite)) {
+	for _, m := range modes {
+		t.Run(m.String(), func(t *testing.T) { test(t, suiteFor(m)) })
+	}
+}
+
+// decodeError is err as the *DecodeError every decoding failure must be.
+func decodeError(t testing.TB, err error) *DecodeError {
+	t.Helper()
+	var de *DecodeError
+	require.ErrorAs(t, err, &de)
+	return de
+}
 
 // rng is a deterministic randomness source for tests.
 func rng(seed uint64) io.Reader {
@@ -62,4 +78,24 @@ func flipBit(b []byte, i int) []byte {
 	c := append([]byte(nil), b...)
 	c[i/8] ^= 1 << (i % 8)
 	return c
+}
+
+// fuzzRoundTrip fuzzes a decoder from seeds: every failure is a *DecodeError naming its layer,
+// and whatever decodes re-encodes, in size(v) bytes, to bytes that decode to an equal value.
+func fuzzRoundTrip[T any](f *testing.F, decode func([]byte) (T, error), encode func(T) []byte, size func(T) int, seeds ...[]byte) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, err := decode(b)
+		if err != nil {
+			decodeError(t, err)
+			return
+		}
+		out := encode(v)
+		require.Len(t, out, size(v), "the size computed without encoding")
+		again, err := decode(out)
+		require.NoError(t, err, "re-encoded value does not decode")
+		assert.Equal(t, v, again)
+	})
 }

@@ -48,33 +48,30 @@ func TestSealBoxSameRandomnessSameBytes(t *testing.T) {
 }
 
 func TestSealBoxBothModes(t *testing.T) {
-	for _, m := range modes {
-		t.Run(m.String(), func(t *testing.T) {
-			s := suiteFor(m)
-			bob := user(t, bobSeed)
-			alice := user(t, aliceSeed)
-			msg := []byte("sealed for bob")
-			sealed, _, err := SealBox(s, rng(1), bob.X25519.Public, msg)
-			require.NoError(t, err)
-			require.Len(t, sealed, len(msg)+SealedBoxOverhead)
+	inEachMode(t, func(t *testing.T, s cryptomode.Suite) {
+		bob := user(t, bobSeed)
+		alice := user(t, aliceSeed)
+		msg := []byte("sealed for bob")
+		sealed, _, err := SealBox(s, rng(1), bob.X25519.Public, msg)
+		require.NoError(t, err)
+		require.Len(t, sealed, len(msg)+SealedBoxOverhead)
 
-			got, cost, err := OpenBox(s, bob.X25519, sealed)
-			require.NoError(t, err)
-			assert.Equal(t, msg, got)
-			assert.Positive(t, cost)
+		got, cost, err := OpenBox(s, bob.X25519, sealed)
+		require.NoError(t, err)
+		assert.Equal(t, msg, got)
+		assert.Positive(t, cost)
 
-			_, _, err = OpenBox(s, alice.X25519, sealed)
-			assert.ErrorIs(t, err, ErrDecrypt, "wrong recipient")
+		_, _, err = OpenBox(s, alice.X25519, sealed)
+		assert.ErrorIs(t, err, ErrDecrypt, "wrong recipient")
 
-			for i := 0; i < len(sealed)*8; i++ {
-				_, _, err := OpenBox(s, bob.X25519, flipBit(sealed, i))
-				require.ErrorIs(t, err, ErrDecrypt, "bit %d flipped", i)
-			}
+		for i := 0; i < len(sealed)*8; i++ {
+			_, _, err := OpenBox(s, bob.X25519, flipBit(sealed, i))
+			require.ErrorIs(t, err, ErrDecrypt, "bit %d flipped", i)
+		}
 
-			_, _, err = OpenBox(s, bob.X25519, sealed[:SealedBoxOverhead-1])
-			assert.ErrorIs(t, err, ErrTooShort)
-		})
-	}
+		_, _, err = OpenBox(s, bob.X25519, sealed[:SealedBoxOverhead-1])
+		assert.ErrorIs(t, err, ErrTooShort)
+	})
 }
 
 func FuzzOpenBox(f *testing.F) {

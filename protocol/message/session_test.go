@@ -62,28 +62,25 @@ func TestReceiveCostIsSumOfSteps(t *testing.T) {
 }
 
 func TestSealedMessageTamperingFails(t *testing.T) {
-	for _, m := range modes {
-		t.Run(m.String(), func(t *testing.T) {
-			s := suiteFor(m)
-			alice, bob := user(t, aliceSeed), user(t, bobSeed)
-			box, _, err := Seal(s, rng(5), alice.Ed25519, bob.X25519.Public, Pad(NewText("hi", 1).Marshal()))
-			require.NoError(t, err)
-			require.Len(t, box, 159+SealOverhead)
-			for i := 0; i < len(box)*8; i++ {
-				_, _, err := Open(s, bob.X25519, flipBit(box, i))
-				require.ErrorIs(t, err, ErrDecrypt, "bit %d flipped", i)
-			}
-			// The envelope's content is that box: flipping any of its bits in the stored data
-			// fails too. (The framing around it, verb, path and timestamp, is not authenticated,
-			// in the real clients either.)
-			env := &Envelope{Type: SessionMessage, Timestamp: 1, Content: box}
-			for i := 0; i < len(box)*8; i += 7 {
-				env.Content = flipBit(box, i)
-				_, _, err := Receive(s, bob.X25519, WrapEnvelope(env))
-				require.ErrorIs(t, err, ErrDecrypt, "bit %d flipped", i)
-			}
-		})
-	}
+	inEachMode(t, func(t *testing.T, s cryptomode.Suite) {
+		alice, bob := user(t, aliceSeed), user(t, bobSeed)
+		box, _, err := Seal(s, rng(5), alice.Ed25519, bob.X25519.Public, Pad(NewText("hi", 1).Marshal()))
+		require.NoError(t, err)
+		require.Len(t, box, 159+SealOverhead)
+		for i := 0; i < len(box)*8; i++ {
+			_, _, err := Open(s, bob.X25519, flipBit(box, i))
+			require.ErrorIs(t, err, ErrDecrypt, "bit %d flipped", i)
+		}
+		// The envelope's content is that box: flipping any of its bits in the stored data
+		// fails too. (The framing around it, verb, path and timestamp, is not authenticated,
+		// in the real clients either.)
+		env := &Envelope{Type: SessionMessage, Timestamp: 1, Content: box}
+		for i := 0; i < len(box)*8; i += 7 {
+			env.Content = flipBit(box, i)
+			_, _, err := Receive(s, bob.X25519, WrapEnvelope(env))
+			require.ErrorIs(t, err, ErrDecrypt, "bit %d flipped", i)
+		}
+	})
 }
 
 // sealRaw seals an arbitrary inner plaintext (M || A || SIG) as Seal does, so that tests can
@@ -97,41 +94,38 @@ func sealRaw(t *testing.T, s cryptomode.Suite, to [32]byte, m []byte, a []byte, 
 }
 
 func TestBadSignatureDetected(t *testing.T) {
-	for _, m := range modes {
-		t.Run(m.String(), func(t *testing.T) {
-			s := suiteFor(m)
-			alice, bob := user(t, aliceSeed), user(t, bobSeed)
-			carol := user(t, "ffeeddccbbaa99887766554433221100")
-			padded := Pad(NewText("hi", 1).Marshal())
-			a := alice.Ed25519.Public().(ed25519.PublicKey)
+	inEachMode(t, func(t *testing.T, s cryptomode.Suite) {
+		alice, bob := user(t, aliceSeed), user(t, bobSeed)
+		carol := user(t, "ffeeddccbbaa99887766554433221100")
+		padded := Pad(NewText("hi", 1).Marshal())
+		a := alice.Ed25519.Public().(ed25519.PublicKey)
 
-			signedFor := func(to [32]byte) []byte {
-				sig, _ := s.Sign(alice.Ed25519, append(append(append([]byte(nil), padded...), a...), to[:]...))
-				return sig
-			}
-			tests := []struct {
-				name string
-				box  []byte
-			}{
-				// Bob forwards Alice's message to Carol: the signature names Bob as recipient.
-				{"re-sealed to another recipient", sealRaw(t, s, carol.X25519.Public, padded, a, signedFor(bob.X25519.Public))},
-				{"signature zeroed", sealRaw(t, s, carol.X25519.Public, padded, a, make([]byte, 64))},
-				{"claimed sender differs", sealRaw(t, s, carol.X25519.Public, padded, bob.Ed25519.Public().(ed25519.PublicKey), signedFor(carol.X25519.Public))},
-				{"message changed", sealRaw(t, s, carol.X25519.Public, Pad(NewText("ho", 1).Marshal()), a, signedFor(carol.X25519.Public))},
-			}
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					_, _, err := Open(s, carol.X25519, tt.box)
-					require.Error(t, err)
-					assert.ErrorIs(t, err, ErrBadSignature)
-				})
-			}
-			// The control: the same construction with a right signature opens.
-			o, _, err := Open(s, carol.X25519, sealRaw(t, s, carol.X25519.Public, padded, a, signedFor(carol.X25519.Public)))
-			require.NoError(t, err)
-			assert.Equal(t, aliceID, o.SenderID().String())
-		})
-	}
+		signedFor := func(to [32]byte) []byte {
+			sig, _ := s.Sign(alice.Ed25519, append(append(append([]byte(nil), padded...), a...), to[:]...))
+			return sig
+		}
+		tests := []struct {
+			name string
+			box  []byte
+		}{
+			// Bob forwards Alice's message to Carol: the signature names Bob as recipient.
+			{"re-sealed to another recipient", sealRaw(t, s, carol.X25519.Public, padded, a, signedFor(bob.X25519.Public))},
+			{"signature zeroed", sealRaw(t, s, carol.X25519.Public, padded, a, make([]byte, 64))},
+			{"claimed sender differs", sealRaw(t, s, carol.X25519.Public, padded, bob.Ed25519.Public().(ed25519.PublicKey), signedFor(carol.X25519.Public))},
+			{"message changed", sealRaw(t, s, carol.X25519.Public, Pad(NewText("ho", 1).Marshal()), a, signedFor(carol.X25519.Public))},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				_, _, err := Open(s, carol.X25519, tt.box)
+				require.Error(t, err)
+				assert.ErrorIs(t, err, ErrBadSignature)
+			})
+		}
+		// The control: the same construction with a right signature opens.
+		o, _, err := Open(s, carol.X25519, sealRaw(t, s, carol.X25519.Public, padded, a, signedFor(carol.X25519.Public)))
+		require.NoError(t, err)
+		assert.Equal(t, aliceID, o.SenderID().String())
+	})
 }
 
 func TestOpenShortInner(t *testing.T) {
@@ -154,9 +148,7 @@ func TestReceiveRejectsOtherLayers(t *testing.T) {
 	box, _, err = Seal(s, rng(1), alice.Ed25519, bob.X25519.Public, Pad([]byte{0x0b}))
 	require.NoError(t, err)
 	_, _, err = Receive(s, bob.X25519, WrapEnvelope(&Envelope{Type: SessionMessage, Timestamp: 1, Content: box}))
-	var de *DecodeError
-	require.True(t, errors.As(err, &de), "undecodable content is a DecodeError: %v", err)
-	assert.Equal(t, "Content", de.Layer)
+	assert.Equal(t, "Content", decodeError(t, err).Layer, "undecodable content")
 
 	_, _, err = Receive(s, bob.X25519, WrapEnvelope(&Envelope{Type: ClosedGroupMessage, Timestamp: 1, Content: box}))
 	assert.ErrorIs(t, err, ErrEnvelopeType)

@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+
+	"github.com/sessionsim/sessionsim/internal/enum"
 )
 
 // Kind is a class of hop failure, each answered by the storage server with its own status and
@@ -42,7 +44,7 @@ const (
 	KindProxyFailed
 )
 
-var kindNames = [...]string{
+var kindNames = enum.Names[Kind]{Type: "Kind", Names: []string{
 	KindBadRequest:        "bad request",
 	KindBadRelay:          "bad relay request",
 	KindTooLarge:          "too large",
@@ -54,14 +56,9 @@ var kindNames = [...]string{
 	KindSnodeNotReady:     "snode not ready",
 	KindTimeout:           "timeout",
 	KindProxyFailed:       "proxy failed",
-}
+}}
 
-func (k Kind) String() string {
-	if int(k) < len(kindNames) && kindNames[k] != "" {
-		return kindNames[k]
-	}
-	return fmt.Sprintf("Kind(%d)", uint8(k))
-}
+func (k Kind) String() string { return kindNames.Name(k) }
 
 // Error is a hop failure. Status and Text are what the storage server answers; Encrypted says
 // whether it answers encrypted to the layer's key (as the destination's responses are) rather

@@ -31,9 +31,7 @@ func FuzzParseGuardRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := ParseGuardRequest(body)
 		if err != nil {
-			var oe *Error
-			require.ErrorAs(t, err, &oe)
-			assert.Contains(t, []Kind{KindBadRequest, KindTooLarge}, oe.Kind)
+			assert.Contains(t, []Kind{KindBadRequest, KindTooLarge}, hopError(t, err).Kind)
 			return
 		}
 		again, err := ParseGuardRequest(r.GuardBody())
@@ -51,9 +49,7 @@ func FuzzParseRelayRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := ParseRelayRequest(body)
 		if err != nil {
-			var oe *Error
-			require.ErrorAs(t, err, &oe)
-			assert.Contains(t, []Kind{KindBadRelay, KindTooLarge, KindTooManyHops}, oe.Kind)
+			assert.Contains(t, []Kind{KindBadRelay, KindTooLarge, KindTooManyHops}, hopError(t, err).Kind)
 			return
 		}
 		assert.GreaterOrEqual(t, r.HopNo, 1)
@@ -108,9 +104,7 @@ func FuzzPeel(f *testing.F) {
 		p, err := Peel(s, node.KP, Request{Ciphertext: sealed, EphemeralKey: eph, EncType: e, HopNo: 2})
 		assert.Equal(t, ck, p.Reply)
 		if err != nil {
-			var oe *Error
-			require.ErrorAs(t, err, &oe)
-			require.True(t, oe.Encrypted(), "a layer that opened fails only with an encrypted answer: %v", err)
+			require.True(t, hopError(t, err).Encrypted(), "a layer that opened fails only with an encrypted answer: %v", err)
 			return
 		}
 		switch p.Routing.Action {
@@ -140,8 +134,7 @@ func FuzzPeelRequest(f *testing.F) {
 		}
 		_, err = Peel(s, node.KP, in)
 		if err != nil {
-			var oe *Error
-			require.ErrorAs(t, err, &oe)
+			hopError(t, err)
 		}
 	})
 }
@@ -236,8 +229,7 @@ func FuzzOpenServerRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_, _, _, err := OpenServerRequest(s, nodes[1].KP, body)
 		if err != nil {
-			var oe *Error
-			require.ErrorAs(t, err, &oe)
+			hopError(t, err)
 		}
 	})
 }

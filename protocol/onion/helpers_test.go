@@ -25,6 +25,14 @@ func seeded(seed uint64) io.Reader {
 
 func suite(m cryptomode.Mode) cryptomode.Suite { return cryptomode.New(m, cryptomode.DefaultCosts) }
 
+// hopError is err as the *Error every failure of this package must be.
+func hopError(t testing.TB, err error) *Error {
+	t.Helper()
+	var oe *Error
+	require.ErrorAs(t, err, &oe)
+	return oe
+}
+
 func mustHex(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(s)

@@ -68,13 +68,11 @@ func intField(v wirejson.Value) (int, error) {
 }
 
 func boolField(v wirejson.Value) (bool, error) {
-	switch v.Kind {
-	case wirejson.True:
-		return true, nil
-	case wirejson.False:
-		return false, nil
+	b, ok := v.Bool()
+	if !ok {
+		return false, errors.New("not a boolean")
 	}
-	return false, errors.New("not a boolean")
+	return b, nil
 }
 
 func headersField(v wirejson.Value) (map[string]string, error) {

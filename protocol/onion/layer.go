@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/blake2b"
 	"golang.org/x/crypto/chacha20poly1305"
 
+	"github.com/sessionsim/sessionsim/internal/enum"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 )
 
@@ -33,25 +34,20 @@ const (
 // "xchacha20" or "xchacha20-poly1305". An absent enc_type means aes-gcm; callers pass "" for it.
 // The server also knows "aes-cbc", which no client sends over onion requests; it is refused.
 func ParseEncType(s string) (EncType, error) {
-	switch s {
-	case "", "aes-gcm", "gcm":
-		return AESGCM, nil
-	case "xchacha20", "xchacha20-poly1305":
-		return XChaCha20, nil
+	if e, ok := encTypeNames.Parse(s); ok {
+		return e, nil
 	}
 	return 0, fmt.Errorf("invalid encryption type %q: use \"aes-gcm\" or \"xchacha20\"", s)
 }
 
-// String is the name written in requests: "aes-gcm" or "xchacha20".
-func (e EncType) String() string {
-	switch e {
-	case AESGCM:
-		return "aes-gcm"
-	case XChaCha20:
-		return "xchacha20"
-	}
-	return fmt.Sprintf("EncType(%d)", uint8(e))
+var encTypeNames = enum.Names[EncType]{
+	Type:    "EncType",
+	Names:   []string{AESGCM: "aes-gcm", XChaCha20: "xchacha20"},
+	Aliases: map[string]EncType{"": AESGCM, "gcm": AESGCM, "xchacha20-poly1305": XChaCha20},
 }
+
+// String is the name written in requests: "aes-gcm" or "xchacha20".
+func (e EncType) String() string { return encTypeNames.Name(e) }
 
 // NonceSize is the length of the nonce that starts a sealed layer.
 func (e EncType) NonceSize() int {

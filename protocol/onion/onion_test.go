@@ -223,8 +223,7 @@ func TestPeelErrorsAnsweredEncrypted(t *testing.T) {
 			require.NoError(t, err)
 			p, err := Peel(s, nodes[0].KP, Request{Ciphertext: sealed, EphemeralKey: eph, EncType: XChaCha20})
 			require.ErrorIs(t, err, tt.want)
-			var oe *Error
-			require.ErrorAs(t, err, &oe)
+			oe := hopError(t, err)
 			require.True(t, oe.Encrypted())
 			assert.Equal(t, ck, p.Reply, "the node can answer under the layer's key")
 			assert.Positive(t, p.Cost)
@@ -257,8 +256,7 @@ func TestHopLimit(t *testing.T) {
 	require.NoError(t, err)
 	next := Request{Ciphertext: in.Ciphertext, HopNo: in.HopNo + 1}
 	_, err = ParseRelayRequest(next.RelayBody())
-	var oe *Error
-	require.ErrorAs(t, err, &oe)
+	oe := hopError(t, err)
 	assert.Equal(t, KindTooManyHops, oe.Kind)
 	assert.Equal(t, 400, oe.Status())
 }

@@ -77,9 +77,7 @@ func TestParseGuardRequest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParseGuardRequest(tt.body)
 			if tt.kind != 0 {
-				var oe *Error
-				require.ErrorAs(t, err, &oe)
-				assert.Equal(t, tt.kind, oe.Kind)
+				assert.Equal(t, tt.kind, hopError(t, err).Kind)
 				return
 			}
 			require.NoError(t, err)
@@ -195,9 +193,7 @@ func TestParseRelayRequest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParseRelayRequest([]byte(tt.body))
 			if tt.kind != 0 {
-				var oe *Error
-				require.ErrorAs(t, err, &oe)
-				assert.Equal(t, tt.kind, oe.Kind)
+				assert.Equal(t, tt.kind, hopError(t, err).Kind)
 				return
 			}
 			require.NoError(t, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sessionsim/sessionsim/internal/enum"
 	"github.com/sessionsim/sessionsim/protocol/wirejson"
 )
 
@@ -21,17 +22,12 @@ const (
 	Proxy
 )
 
-func (a Action) String() string {
-	switch a {
-	case Forward:
-		return "forward"
-	case Deliver:
-		return "deliver"
-	case Proxy:
-		return "proxy"
-	}
-	return fmt.Sprintf("Action(%d)", uint8(a))
+var actionNames = enum.Names[Action]{
+	Type:  "Action",
+	Names: []string{Forward: "forward", Deliver: "deliver", Proxy: "proxy"},
 }
+
+func (a Action) String() string { return actionNames.Name(a) }
 
 // ResponseFormat is how the destination node encodes its response, as the client asked in the
 // destination layer. The zero value is what every client uses: the body as a JSON string, the

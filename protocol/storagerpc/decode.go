@@ -17,323 +17,351 @@ import (
 // ErrBadResponse is wrapped by every decoding error.
 var ErrBadResponse = errors.New("malformed storage server response")
 
-func badResponse(what, format string, args ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrBadResponse, what, fmt.Sprintf(format, args...))
+// reader reads the fields of one answer. Like the request loader it keeps its first failure:
+// once a read fails, later reads return zero values and leave the error in place, so a decoder
+// is the list of the fields it reads, in order, checked once at the end, and the error it
+// reports is the first thing it found wrong.
+type reader struct {
+	// what names the answer in errors: "store response".
+	what string
+	err  error
 }
 
-func decodeObject(body []byte, what string) (wirejson.Value, error) {
-	v, err := wirejson.Parse(body)
-	if err != nil {
-		return v, badResponse(what, "not JSON")
+// fail records a failure unless one is recorded already.
+func (rd *reader) fail(format string, args ...any) {
+	if rd.err == nil {
+		rd.err = fmt.Errorf("%w: %s: %s", ErrBadResponse, rd.what, fmt.Sprintf(format, args...))
 	}
-	if v.Kind != wirejson.Object {
-		return v, badResponse(what, "not a JSON object")
+}
+
+// member is o[key]; absent once a read has failed.
+func (rd *reader) member(o wirejson.Value, key string) (wirejson.Value, bool) {
+	if rd.err != nil {
+		return wirejson.Value{}, false
+	}
+	return o.Member(key)
+}
+
+// decoded is v, or the zero value and the first failure when a read failed.
+func decoded[V any](v V, rd *reader) (V, error) {
+	if rd.err != nil {
+		var zero V
+		return zero, rd.err
 	}
 	return v, nil
 }
 
-func reqInt(o wirejson.Value, key, what string) (int64, error) {
-	v, ok := o.Member(key)
+func (rd *reader) object(body []byte) wirejson.Value {
+	v, err := wirejson.Parse(body)
+	switch {
+	case err != nil:
+		rd.fail("not JSON")
+	case v.Kind != wirejson.Object:
+		rd.fail("not a JSON object")
+	}
+	return v
+}
+
+func (rd *reader) int(o wirejson.Value, key string) int64 {
+	v, ok := rd.member(o, key)
 	if !ok {
-		return 0, badResponse(what, "no %q", key)
+		rd.fail("no %q", key)
+		return 0
 	}
 	n, ok := asInt(v)
 	if !ok {
-		return 0, badResponse(what, "%q is not an integer", key)
+		rd.fail("%q is not an integer", key)
 	}
-	return n, nil
+	return n
 }
 
-func reqString(o wirejson.Value, key, what string) (string, error) {
-	v, ok := o.Member(key)
+func (rd *reader) str(o wirejson.Value, key string) string {
+	v, ok := rd.member(o, key)
 	if !ok || v.Kind != wirejson.String {
-		return "", badResponse(what, "no string %q", key)
+		rd.fail("no string %q", key)
+		return ""
 	}
-	return v.Text(), nil
+	return v.Text()
+}
+
+// optStr is o[key] when it is given, which must then be a string.
+func (rd *reader) optStr(o wirejson.Value, key string) string {
+	v, ok := rd.member(o, key)
+	if !ok {
+		return ""
+	}
+	if v.Kind != wirejson.String {
+		rd.fail("%q is not a string", key)
+		return ""
+	}
+	return v.Text()
 }
 
 // flagValue reads a flag written as true/false or, after the swarm link, as an integer.
 func flagValue(v wirejson.Value) (bool, bool) {
-	switch v.Kind {
-	case wirejson.True:
-		return true, true
-	case wirejson.False:
-		return false, true
+	if b, ok := v.Bool(); ok {
+		return b, true
 	}
 	n, ok := asInt(v)
 	return n != 0, ok
 }
 
-func optFlag(o wirejson.Value, key, what string) (bool, error) {
-	v, ok := o.Member(key)
+// flag is o[key] as a flag, false when absent.
+func (rd *reader) flag(o wirejson.Value, key string) bool {
+	v, ok := rd.member(o, key)
 	if !ok {
-		return false, nil
+		return false
 	}
 	b, ok := flagValue(v)
 	if !ok {
-		return false, badResponse(what, "%q is not a flag", key)
+		rd.fail("%q is not a flag", key)
 	}
-	return b, nil
+	return b
 }
 
-func reqSignature(o wirejson.Value, what string) ([64]byte, error) {
+func (rd *reader) signature(o wirejson.Value) [64]byte {
 	var sig [64]byte
-	v, ok := o.Member("signature")
+	v, ok := rd.member(o, "signature")
 	if !ok || v.Kind != wirejson.String || !decodeSignature(sig[:], v.Bytes()) {
-		return sig, badResponse(what, "no base64 Ed25519 \"signature\"")
+		rd.fail("no base64 Ed25519 \"signature\"")
 	}
-	return sig, nil
+	return sig
 }
 
-// objectList reads o[key] as a list of objects; item names an element in errors.
-func objectList(o wirejson.Value, key, what, item string) ([]wirejson.Value, error) {
-	v, ok := o.Member(key)
+// objects reads o[key] as a list of objects; item names an element in errors.
+func (rd *reader) objects(o wirejson.Value, key, item string) []wirejson.Value {
+	v, ok := rd.member(o, key)
 	if !ok || v.Kind != wirejson.Array {
-		return nil, badResponse(what, "no %q list", key)
+		rd.fail("no %q list", key)
+		return nil
 	}
 	for i, e := range v.Elems {
 		if e.Kind != wirejson.Object {
-			return nil, badResponse(what, "%s %d is not an object", item, i)
+			rd.fail("%s %d is not an object", item, i)
+			return nil
 		}
 	}
-	return v.Elems, nil
+	return v.Elems
 }
 
-func stringList(v wirejson.Value, what, key string) ([]string, error) {
+// stringList reads v, o[key], as a list of strings.
+func (rd *reader) stringList(v wirejson.Value, key string) []string {
+	if rd.err != nil {
+		return nil
+	}
 	if v.Kind != wirejson.Array {
-		return nil, badResponse(what, "%q is not a list", key)
+		rd.fail("%q is not a list", key)
+		return nil
 	}
 	out, ok := arrayOf(v, asString)
 	if !ok {
-		return nil, badResponse(what, "%q holds a non-string", key)
+		rd.fail("%q holds a non-string", key)
 	}
-	return out, nil
+	return out
 }
 
 // intTuple reads o[key] as a list of exactly len(dst) integers (a hard fork, a version) into dst.
-func intTuple(o wirejson.Value, key, what string, dst []int) error {
-	v, ok := o.Member(key)
+func (rd *reader) intTuple(o wirejson.Value, key string, dst []int) {
+	v, ok := rd.member(o, key)
 	if !ok {
-		return badResponse(what, "no %q", key)
+		rd.fail("no %q", key)
+		return
 	}
 	if v.Kind != wirejson.Array || len(v.Elems) != len(dst) {
-		return badResponse(what, "%q is not a %d-element list", key, len(dst))
+		rd.fail("%q is not a %d-element list", key, len(dst))
+		return
 	}
 	for i, e := range v.Elems {
 		n, ok := asInt(e)
 		if !ok {
-			return badResponse(what, "%q holds a non-integer", key)
+			rd.fail("%q holds a non-integer", key)
+			return
 		}
 		dst[i] = int(n)
 	}
-	return nil
 }
 
 // hashExpiries reads v, o[key], as an object of expiries keyed by message hash; the result is in
 // hash order.
-func hashExpiries(v wirejson.Value, key, what string) ([]HashExpiry, error) {
+func (rd *reader) hashExpiries(v wirejson.Value, key string) []HashExpiry {
+	if rd.err != nil {
+		return nil
+	}
 	if v.Kind != wirejson.Object {
-		return nil, badResponse(what, "%q is not an object", key)
+		rd.fail("%q is not an object", key)
+		return nil
 	}
 	out := make([]HashExpiry, 0, len(v.Members))
 	for _, m := range v.UniqueMembers() {
 		n, ok := asInt(m.Value)
 		if !ok {
-			return nil, badResponse(what, "%q: expiry of %q is not an integer", key, m.Key)
+			rd.fail("%q: expiry of %q is not an integer", key, m.Key)
+			return nil
 		}
 		out = append(out, HashExpiry{Hash: string(m.Key), Expiry: n})
 	}
 	sortHashExpiries(out)
-	return out, nil
+	return out
 }
 
-// decodeStamped reads an answer that carries the node's clock ("t") and hard fork ("hf"), as all
+func (rd *reader) hexKey(o wirejson.Value, key string) [32]byte {
+	var k [32]byte
+	v, ok := rd.member(o, key)
+	if !ok || v.Kind != wirejson.String {
+		rd.fail("no %q", key)
+		return k
+	}
+	if s := v.Bytes(); len(s) != 64 || !decodeHex(k[:], s) {
+		rd.fail("%q is not a 64-digit hex key", key)
+	}
+	return k
+}
+
+// decodeHex decodes s, exactly 2*len(dst) hex digits, into dst.
+func decodeHex(dst, s []byte) bool {
+	if len(s) != 2*len(dst) {
+		return false
+	}
+	_, err := hex.Decode(dst, s)
+	return err == nil
+}
+
+// stamped reads an answer that carries the node's clock ("t") and hard fork ("hf"), as all
 // but the get_expiries and batch answers do, and sets t and hf from them.
-func decodeStamped(body []byte, what string, t *int64, hf *HF) (wirejson.Value, error) {
-	o, err := decodeObject(body, what)
-	if err != nil {
-		return o, err
-	}
-	if *t, err = reqInt(o, "t", what); err != nil {
-		return o, err
-	}
-	return o, intTuple(o, "hf", what, hf[:])
+func (rd *reader) stamped(body []byte, t *int64, hf *HF) wirejson.Value {
+	o := rd.object(body)
+	*t = rd.int(o, "t")
+	rd.intTuple(o, "hf", hf[:])
+	return o
 }
 
-func decodeFailure(o wirejson.Value, what string) (*Failure, bool, error) {
-	f := &Failure{}
-	var err error
-	var asOne bool
+// failure reads a member's refusal, and whether it was written as a peer's (failed: not true).
+func (rd *reader) failure(o wirejson.Value) (f *Failure, asOne bool) {
+	f = &Failure{}
 	if fv, ok := o.Member("failed"); ok {
 		asOne = fv.Kind != wirejson.True
 	}
-	if f.Timeout, err = optFlag(o, "timeout", what); err != nil {
-		return nil, false, err
-	}
-	if f.BadPeerResponse, err = optFlag(o, "bad_peer_response", what); err != nil {
-		return nil, false, err
-	}
-	if f.QueryFailure, err = optFlag(o, "query_failure", what); err != nil {
-		return nil, false, err
-	}
-	if v, ok := o.Member("code"); ok {
+	f.Timeout = rd.flag(o, "timeout")
+	f.BadPeerResponse = rd.flag(o, "bad_peer_response")
+	f.QueryFailure = rd.flag(o, "query_failure")
+	if v, ok := rd.member(o, "code"); ok {
 		switch v.Kind {
 		case wirejson.String:
 			f.Code = v.Text()
 		case wirejson.Number:
 			n, ok := asInt(v)
 			if !ok {
-				return nil, false, badResponse(what, `"code" is not an integer`)
+				rd.fail(`"code" is not an integer`)
 			}
 			f.Code = strconv.FormatInt(n, 10)
 		default:
-			return nil, false, badResponse(what, `"code" is neither string nor integer`)
+			rd.fail(`"code" is neither string nor integer`)
 		}
 	}
-	if v, ok := o.Member("reason"); ok {
-		if v.Kind != wirejson.String {
-			return nil, false, badResponse(what, `"reason" is not a string`)
-		}
-		f.Reason = v.Text()
-	}
-	return f, asOne, nil
+	f.Reason = rd.optStr(o, "reason")
+	return f, asOne
 }
 
-// decodeSwarm reads the "swarm" object. result decodes a successful entry and may report that
-// it is the answering node's own; a database failure written with true is also the node's own.
-func decodeSwarm[T any](o wirejson.Value, what string, result func(v wirejson.Value) (T, bool, error)) ([]SwarmEntry[T], string, error) {
-	sw, ok := o.Member("swarm")
+// decodeSwarm reads the "swarm" object. result reads a successful entry and may report that it
+// is the answering node's own; a database failure written with true is also the node's own.
+func decodeSwarm[T any](rd *reader, o wirejson.Value, result func(v wirejson.Value) (T, bool)) ([]SwarmEntry[T], string) {
+	sw, ok := rd.member(o, "swarm")
 	if !ok || sw.Kind != wirejson.Object {
-		return nil, "", badResponse(what, `no "swarm" object`)
+		rd.fail(`no "swarm" object`)
+		return nil, ""
 	}
 	entries := make([]SwarmEntry[T], 0, len(sw.Members))
 	self := ""
 	for _, m := range sw.UniqueMembers() {
 		node := string(m.Key)
-		if len(node) != 64 {
-			return nil, "", badResponse(what, "swarm member %q is not a hex Ed25519 key", node)
-		}
 		var key [32]byte
-		if _, err := hex.Decode(key[:], m.Key); err != nil {
-			return nil, "", badResponse(what, "swarm member %q is not a hex Ed25519 key", node)
+		if !decodeHex(key[:], m.Key) {
+			rd.fail("swarm member %q is not a hex Ed25519 key", node)
+			return nil, ""
 		}
 		if m.Value.Kind != wirejson.Object {
-			return nil, "", badResponse(what, "swarm member %s: not an object", node[:8])
+			rd.fail("swarm member %s: not an object", node[:8])
+			return nil, ""
 		}
 		e := SwarmEntry[T]{Node: node}
+		own := false
 		if _, failed := m.Value.Member("failed"); failed {
-			f, asOne, err := decodeFailure(m.Value, what)
-			if err != nil {
-				return nil, "", err
-			}
-			e.Failed = f
-			if f.QueryFailure && !asOne {
-				self = node
-			}
+			var asOne bool
+			e.Failed, asOne = rd.failure(m.Value)
+			own = e.Failed.QueryFailure && !asOne
 		} else {
-			r, own, err := result(m.Value)
-			if err != nil {
-				return nil, "", err
-			}
-			e.Result = r
-			if own {
-				self = node
-			}
+			e.Result, own = result(m.Value)
+		}
+		if rd.err != nil {
+			return nil, ""
+		}
+		if own {
+			self = node
 		}
 		entries = append(entries, e)
 	}
 	sortEntries(entries)
-	return entries, self, nil
+	return entries, self
 }
 
 // DecodeStoreResponse reads the answer to a store.
 func DecodeStoreResponse(body []byte) (*StoreResponse, error) {
-	const what = "store response"
+	rd := &reader{what: "store response"}
 	r := &StoreResponse{}
-	o, err := decodeStamped(body, what, &r.T, &r.HF)
-	if err != nil {
-		return nil, err
-	}
-	if v, ok := o.Member("hash"); ok {
-		if v.Kind != wirejson.String {
-			return nil, badResponse(what, `"hash" is not a string`)
-		}
-		r.Hash = v.Text()
-	}
-	r.Swarm, r.Self, err = decodeSwarm(o, what, func(v wirejson.Value) (StoreResult, bool, error) {
+	o := rd.stamped(body, &r.T, &r.HF)
+	r.Hash = rd.optStr(o, "hash")
+	r.Swarm, r.Self = decodeSwarm(rd, o, func(v wirejson.Value) (StoreResult, bool) {
 		var s StoreResult
-		var err error
-		if s.Hash, err = reqString(v, "hash", what); err != nil {
-			return s, false, err
-		}
-		if s.Expiry, err = reqInt(v, "expiry", what); err != nil {
-			return s, false, err
-		}
-		if s.Signature, err = reqSignature(v, what); err != nil {
-			return s, false, err
-		}
-		if s.Already, err = optFlag(v, "already", what); err != nil {
-			return s, false, err
-		}
+		s.Hash = rd.str(v, "hash")
+		s.Expiry = rd.int(v, "expiry")
+		s.Signature = rd.signature(v)
+		s.Already = rd.flag(v, "already")
 		_, own := v.Member("t")
-		return s, own, nil
+		return s, own
 	})
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
+	return decoded(r, rd)
 }
 
-func decodeHashes(v wirejson.Value, key, what string) (HashesResult, error) {
+func (rd *reader) hashes(v wirejson.Value, key string) HashesResult {
 	var r HashesResult
-	h, ok := v.Member(key)
+	h, ok := rd.member(v, key)
 	if !ok {
-		return r, badResponse(what, "no %q", key)
+		rd.fail("no %q", key)
+		return r
 	}
-	var err error
 	switch h.Kind {
 	case wirejson.Array:
-		if r.Hashes, err = stringList(h, what, key); err != nil {
-			return r, err
-		}
+		r.Hashes = rd.stringList(h, key)
 	case wirejson.Object:
 		r.AllNS = true
 		r.ByNamespace = make([]NSHashes, 0, len(h.Members))
 		for _, m := range h.UniqueMembers() {
 			n, perr := strconv.ParseInt(string(m.Key), 10, 16)
 			if perr != nil || strconv.FormatInt(n, 10) != string(m.Key) {
-				return r, badResponse(what, "%q key %q is not a namespace", key, m.Key)
+				rd.fail("%q key %q is not a namespace", key, m.Key)
+				return r
 			}
-			hs, err := stringList(m.Value, what, key)
-			if err != nil {
-				return r, err
-			}
+			hs := rd.stringList(m.Value, key)
 			r.ByNamespace = append(r.ByNamespace, NSHashes{Namespace: Namespace(n), Hashes: hs})
 			r.Hashes = append(r.Hashes, hs...)
 		}
 		slices.Sort(r.Hashes)
 		slices.SortFunc(r.ByNamespace, compareNSKey)
 	default:
-		return r, badResponse(what, "%q is neither a list nor an object", key)
+		rd.fail("%q is neither a list nor an object", key)
 	}
-	r.Signature, err = reqSignature(v, what)
-	return r, err
+	r.Signature = rd.signature(v)
+	return r
 }
 
 func decodeHashesResponse(body []byte, key, what string) (*SwarmResponse[HashesResult], error) {
+	rd := &reader{what: what}
 	r := &SwarmResponse[HashesResult]{}
-	o, err := decodeStamped(body, what, &r.T, &r.HF)
-	if err != nil {
-		return nil, err
-	}
-	r.Swarm, r.Self, err = decodeSwarm(o, what, func(v wirejson.Value) (HashesResult, bool, error) {
-		h, err := decodeHashes(v, key, what)
-		return h, false, err
+	o := rd.stamped(body, &r.T, &r.HF)
+	r.Swarm, r.Self = decodeSwarm(rd, o, func(v wirejson.Value) (HashesResult, bool) {
+		return rd.hashes(v, key), false
 	})
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
+	return decoded(r, rd)
 }
 
 // DecodeDeleteResponse reads the answer to delete, delete_all or delete_before.
@@ -348,107 +376,68 @@ func DecodeExpireAllResponse(body []byte) (*SwarmResponse[HashesResult], error) 
 
 // DecodeExpireResponse reads the answer to expire.
 func DecodeExpireResponse(body []byte) (*SwarmResponse[ExpireResult], error) {
-	const what = "expire response"
+	rd := &reader{what: "expire response"}
 	r := &SwarmResponse[ExpireResult]{}
-	o, err := decodeStamped(body, what, &r.T, &r.HF)
-	if err != nil {
-		return nil, err
-	}
-	r.Swarm, r.Self, err = decodeSwarm(o, what, func(v wirejson.Value) (ExpireResult, bool, error) {
+	o := rd.stamped(body, &r.T, &r.HF)
+	r.Swarm, r.Self = decodeSwarm(rd, o, func(v wirejson.Value) (ExpireResult, bool) {
 		var e ExpireResult
-		ex, ok := v.Member("expiry")
-		if !ok {
-			return e, false, badResponse(what, `no "expiry"`)
-		}
-		if ex.Kind == wirejson.Array {
+		ex, ok := rd.member(v, "expiry")
+		switch {
+		case !ok:
+			rd.fail(`no "expiry"`)
+		case ex.Kind == wirejson.Array:
 			e.Multi = true
 			if e.Expiries, ok = arrayOf(ex, asInt); !ok {
-				return e, false, badResponse(what, `"expiry" holds a non-integer`)
+				rd.fail(`"expiry" holds a non-integer`)
 			}
-		} else {
+		default:
 			n, ok := asInt(ex)
 			if !ok {
-				return e, false, badResponse(what, `"expiry" is not an integer`)
+				rd.fail(`"expiry" is not an integer`)
 			}
 			e.Expiries = []int64{n}
 		}
-		up, ok := v.Member("updated")
+		up, ok := rd.member(v, "updated")
 		if !ok {
-			return e, false, badResponse(what, `no "updated"`)
+			rd.fail(`no "updated"`)
 		}
-		var err error
-		if e.Updated, err = stringList(up, what, "updated"); err != nil {
-			return e, false, err
-		}
-		if un, ok := v.Member("unchanged"); ok {
+		e.Updated = rd.stringList(up, "updated")
+		if un, ok := rd.member(v, "unchanged"); ok {
 			e.HasUnchanged = true
-			if e.Unchanged, err = hashExpiries(un, "unchanged", what); err != nil {
-				return e, false, err
-			}
+			e.Unchanged = rd.hashExpiries(un, "unchanged")
 		}
-		e.Signature, err = reqSignature(v, what)
-		return e, false, err
+		e.Signature = rd.signature(v)
+		return e, false
 	})
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
+	return decoded(r, rd)
 }
 
 // DecodeRetrieveResponse reads the answer to a retrieve.
 func DecodeRetrieveResponse(body []byte) (*RetrieveResponse, error) {
-	const what = "retrieve response"
+	rd := &reader{what: "retrieve response"}
 	r := &RetrieveResponse{}
-	o, err := decodeStamped(body, what, &r.T, &r.HF)
-	if err != nil {
-		return nil, err
-	}
-	if r.More, err = optFlag(o, "more", what); err != nil {
-		return nil, err
-	}
-	ms, err := objectList(o, "messages", what, "message")
-	if err != nil {
-		return nil, err
-	}
+	o := rd.stamped(body, &r.T, &r.HF)
+	r.More = rd.flag(o, "more")
+	ms := rd.objects(o, "messages", "message")
 	r.Messages = make([]RetrievedMessage, len(ms))
 	for i, m := range ms {
 		msg := &r.Messages[i]
-		if msg.Hash, err = reqString(m, "hash", what); err != nil {
-			return nil, err
+		msg.Hash = rd.str(m, "hash")
+		msg.Timestamp = rd.int(m, "timestamp")
+		msg.Expiry = rd.int(m, "expiration")
+		d, ok := rd.member(m, "data")
+		if ok && d.Kind == wirejson.String && isBase64(d.Bytes()) {
+			var err error
+			if msg.Data, err = decodeBase64(make([]byte, 0, len(d.Raw)*3/4), d.Bytes()); err == nil {
+				continue
+			}
 		}
-		if msg.Timestamp, err = reqInt(m, "timestamp", what); err != nil {
-			return nil, err
-		}
-		if msg.Expiry, err = reqInt(m, "expiration", what); err != nil {
-			return nil, err
-		}
-		d, ok := m.Member("data")
-		if !ok || d.Kind != wirejson.String || !isBase64(d.Bytes()) {
-			return nil, badResponse(what, `message %d: no base64 "data"`, i)
-		}
-		if msg.Data, err = decodeBase64(make([]byte, 0, len(d.Raw)*3/4), d.Bytes()); err != nil {
-			return nil, badResponse(what, `message %d: no base64 "data"`, i)
-		}
+		rd.fail(`message %d: no base64 "data"`, i)
 	}
-	return r, nil
+	return decoded(r, rd)
 }
 
-func hexKey(o wirejson.Value, key, what string) ([32]byte, error) {
-	var k [32]byte
-	v, ok := o.Member(key)
-	if !ok || v.Kind != wirejson.String {
-		return k, badResponse(what, "no %q", key)
-	}
-	s := v.Bytes()
-	if len(s) != 64 {
-		return k, badResponse(what, "%q is not a 64-digit hex key", key)
-	}
-	if _, err := hex.Decode(k[:], s); err != nil {
-		return k, badResponse(what, "%q is not a 64-digit hex key", key)
-	}
-	return k, nil
-}
-
+// port is o[key] as a port number, given as an integer or, by older nodes, a string.
 func port(o wirejson.Value, key string) (uint16, bool) {
 	v, ok := o.Member(key)
 	if !ok {
@@ -465,126 +454,85 @@ func port(o wirejson.Value, key string) (uint16, bool) {
 // DecodeSwarmInfoResponse reads the answer to get_swarm, or the body of a 421. Nodes that give
 // only the deprecated string "port" are accepted; "pubkey_legacy" and "port_omq" may be absent.
 func DecodeSwarmInfoResponse(body []byte) (*SwarmInfoResponse, error) {
-	const what = "swarm response"
+	rd := &reader{what: "swarm response"}
 	r := &SwarmInfoResponse{}
-	o, err := decodeStamped(body, what, &r.T, &r.HF)
-	if err != nil {
-		return nil, err
+	o := rd.stamped(body, &r.T, &r.HF)
+	if sw := rd.str(o, "swarm"); rd.err == nil {
+		var err error
+		if r.SwarmID, err = strconv.ParseUint(sw, 16, 64); err != nil {
+			rd.fail(`"swarm" %q is not a hex swarm id`, sw)
+		}
 	}
-	sw, err := reqString(o, "swarm", what)
-	if err != nil {
-		return nil, err
-	}
-	if r.SwarmID, err = strconv.ParseUint(sw, 16, 64); err != nil {
-		return nil, badResponse(what, `"swarm" %q is not a hex swarm id`, sw)
-	}
-	sn, err := objectList(o, "snodes", what, "node")
-	if err != nil {
-		return nil, err
-	}
+	sn := rd.objects(o, "snodes", "node")
 	r.Snodes = make([]SnodeInfo, len(sn))
 	for i, e := range sn {
 		s := &r.Snodes[i]
-		if s.PubkeyEd25519, err = hexKey(e, "pubkey_ed25519", what); err != nil {
-			return nil, err
-		}
-		if s.PubkeyX25519, err = hexKey(e, "pubkey_x25519", what); err != nil {
-			return nil, err
-		}
+		s.PubkeyEd25519 = rd.hexKey(e, "pubkey_ed25519")
+		s.PubkeyX25519 = rd.hexKey(e, "pubkey_x25519")
 		s.PubkeyLegacy = s.PubkeyEd25519
-		if _, ok := e.Member("pubkey_legacy"); ok {
-			if s.PubkeyLegacy, err = hexKey(e, "pubkey_legacy", what); err != nil {
-				return nil, err
-			}
+		if _, ok := rd.member(e, "pubkey_legacy"); ok {
+			s.PubkeyLegacy = rd.hexKey(e, "pubkey_legacy")
 		}
-		if s.IP, err = reqString(e, "ip", what); err != nil {
-			return nil, err
-		}
+		s.IP = rd.str(e, "ip")
 		p, ok := port(e, "port_https")
 		if !ok {
 			if p, ok = port(e, "port"); !ok {
-				return nil, badResponse(what, "node %d has no port", i)
+				rd.fail("node %d has no port", i)
 			}
 		}
 		s.PortHTTPS = p
 		s.PortOMQ, _ = port(e, "port_omq")
 	}
-	return r, nil
+	return decoded(r, rd)
 }
 
 // DecodeInfoResponse reads the answer to info.
 func DecodeInfoResponse(body []byte) (*InfoResponse, error) {
-	const what = "info response"
+	rd := &reader{what: "info response"}
 	r := &InfoResponse{}
-	o, err := decodeStamped(body, what, &r.T, &r.HF)
-	if err != nil {
-		return nil, err
-	}
-	if r.Timestamp, err = reqInt(o, "timestamp", what); err != nil {
-		return nil, err
-	}
-	if err := intTuple(o, "version", what, r.Version[:]); err != nil {
-		return nil, err
-	}
-	return r, nil
+	o := rd.stamped(body, &r.T, &r.HF)
+	r.Timestamp = rd.int(o, "timestamp")
+	rd.intTuple(o, "version", r.Version[:])
+	return decoded(r, rd)
 }
 
 // DecodeGetExpiriesResponse reads the answer to get_expiries.
 func DecodeGetExpiriesResponse(body []byte) (*GetExpiriesResponse, error) {
-	const what = "get_expiries response"
-	o, err := decodeObject(body, what)
-	if err != nil {
-		return nil, err
-	}
-	e, ok := o.Member("expiries")
+	rd := &reader{what: "get_expiries response"}
+	o := rd.object(body)
+	e, ok := rd.member(o, "expiries")
 	if !ok {
-		return nil, badResponse(what, `no "expiries"`)
+		rd.fail(`no "expiries"`)
 	}
-	r := &GetExpiriesResponse{}
-	if r.Expiries, err = hashExpiries(e, "expiries", what); err != nil {
-		return nil, err
-	}
-	return r, nil
+	r := &GetExpiriesResponse{Expiries: rd.hashExpiries(e, "expiries")}
+	return decoded(r, rd)
 }
 
 // DecodeOxendResponse reads the answer to oxend_request; Result is oxend's raw JSON.
 func DecodeOxendResponse(body []byte) (*OxendResponse, error) {
-	const what = "oxend response"
+	rd := &reader{what: "oxend response"}
 	r := &OxendResponse{}
-	o, err := decodeStamped(body, what, &r.T, &r.HF)
-	if err != nil {
-		return nil, err
+	o := rd.stamped(body, &r.T, &r.HF)
+	if v, ok := rd.member(o, "result"); ok {
+		r.Result = append([]byte(nil), v.Raw...)
+	} else {
+		rd.fail(`no "result"`)
 	}
-	v, ok := o.Member("result")
-	if !ok {
-		return nil, badResponse(what, `no "result"`)
-	}
-	r.Result = append([]byte(nil), v.Raw...)
-	return r, nil
+	return decoded(r, rd)
 }
 
 // DecodeBatchResponse reads the answer to batch or sequence.
 func DecodeBatchResponse(body []byte) ([]SubResult, error) {
-	const what = "batch response"
-	o, err := decodeObject(body, what)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := objectList(o, "results", what, "result")
-	if err != nil {
-		return nil, err
-	}
+	rd := &reader{what: "batch response"}
+	rs := rd.objects(rd.object(body), "results", "result")
 	out := make([]SubResult, len(rs))
 	for i, e := range rs {
-		code, err := reqInt(e, "code", what)
-		if err != nil {
-			return nil, err
+		out[i].Code = int(rd.int(e, "code"))
+		if b, ok := rd.member(e, "body"); ok {
+			out[i].Body = append([]byte(nil), b.Raw...)
+		} else {
+			rd.fail(`result %d has no "body"`, i)
 		}
-		b, ok := e.Member("body")
-		if !ok {
-			return nil, badResponse(what, `result %d has no "body"`, i)
-		}
-		out[i] = SubResult{Code: int(code), Body: append([]byte(nil), b.Raw...)}
 	}
-	return out, nil
+	return decoded(out, rd)
 }

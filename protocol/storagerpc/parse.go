@@ -114,10 +114,11 @@ func (l *loader) boolean(name string) bool {
 	if !ok {
 		return false
 	}
-	if v.Kind != wirejson.True && v.Kind != wirejson.False {
+	b, isBool := v.Bool()
+	if !isBool {
 		l.fail(wrongType(name, "boolean"))
 	}
-	return v.Kind == wirejson.True
+	return b
 }
 
 // integer reads a C++ int: any integer literal, truncated to 32 bits as the server's cast does.
@@ -403,6 +404,15 @@ func loadSigned(pkStr []byte, hasPk bool, a *authFields) (SignedAccount, *Error)
 	return acct, loadSubaccount(a, auth)
 }
 
+// signed is loadSigned once every field of the request has been read: a failed read is reported
+// first, as the server reads all fields before it checks the account.
+func (l *loader) signed(pkStr []byte, hasPk bool, a *authFields) (SignedAccount, *Error) {
+	if l.err != nil {
+		return SignedAccount{}, l.err
+	}
+	return loadSigned(pkStr, hasPk, a)
+}
+
 func decodeSignature(dst []byte, s []byte) bool {
 	if !isBase64(s) || !(len(s) == 86 || (len(s) == 88 && s[86] == '=' && s[87] == '=')) {
 		return false
@@ -595,12 +605,8 @@ func (l *loader) delete() (*Delete, *Error) {
 	l.auth(&a, "pubkey_ed25519")
 	required := l.boolean("required")
 	l.auth(&a, "signature", "subaccount", "subaccount_sig")
-	if l.err != nil {
-		return nil, l.err
-	}
-	r := &Delete{Required: required}
-	var err *Error
-	if r.SignedAccount, err = loadSigned(pk, hasPk, &a); err != nil {
+	acct, err := l.signed(pk, hasPk, &a)
+	if err != nil {
 		return nil, err
 	}
 	if err := requireHashes(msgs, hasMsgs); err != nil {
@@ -609,8 +615,7 @@ func (l *loader) delete() (*Delete, *Error) {
 	if err := checkHashes(msgs); err != nil {
 		return nil, err
 	}
-	r.Messages = msgs
-	return r, nil
+	return &Delete{SignedAccount: acct, Messages: msgs, Required: required}, nil
 }
 
 // nsSignedAt reads what delete_all, delete_before and expire_all share: a namespace, the signed
@@ -632,10 +637,7 @@ func (l *loader) nsSignedAt(name string) (ns NamespaceSel, acct SignedAccount, a
 	if !first {
 		at, hasAt = l.timestamp(name)
 	}
-	if l.err != nil {
-		return ns, acct, at, l.err
-	}
-	if acct, err = loadSigned(pkStr, hasPk, &a); err != nil {
+	if acct, err = l.signed(pkStr, hasPk, &a); err != nil {
 		return
 	}
 	if !hasAt {
@@ -677,14 +679,11 @@ func (l *loader) expire() (*Expire, *Error) {
 	l.auth(&a, "pubkey_ed25519")
 	shorten := l.boolean("shorten")
 	l.auth(&a, "signature", "subaccount", "subaccount_sig")
-	if l.err != nil {
-		return nil, l.err
-	}
-	r := &Expire{}
-	var err *Error
-	if r.SignedAccount, err = loadSigned(pk, hasPk, &a); err != nil {
+	acct, err := l.signed(pk, hasPk, &a)
+	if err != nil {
 		return nil, err
 	}
+	r := &Expire{SignedAccount: acct}
 	if !hasExpiries {
 		return nil, missing("expiry")
 	}
@@ -719,23 +718,17 @@ func (l *loader) getExpiries() (*GetExpiries, *Error) {
 	pk, hasPk := l.str("pubkey")
 	l.auth(&a, "pubkey_ed25519", "signature", "subaccount", "subaccount_sig")
 	ts, hasTs := l.timestamp("timestamp")
-	if l.err != nil {
-		return nil, l.err
-	}
-	r := &GetExpiries{}
-	var err *Error
-	if r.SignedAccount, err = loadSigned(pk, hasPk, &a); err != nil {
+	acct, err := l.signed(pk, hasPk, &a)
+	if err != nil {
 		return nil, err
 	}
 	if !hasTs {
 		return nil, missing("timestamp")
 	}
-	r.Timestamp = ts
 	if err := requireHashes(msgs, hasMsgs); err != nil {
 		return nil, err
 	}
-	r.Messages = msgs
-	return r, nil
+	return &GetExpiries{SignedAccount: acct, Messages: msgs, Timestamp: ts}, nil
 }
 
 func (l *loader) getSwarm() (*GetSwarm, *Error) {

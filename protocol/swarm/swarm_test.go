@@ -3,6 +3,7 @@ package swarm
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"maps"
@@ -373,13 +374,14 @@ func (r *splitMix) next() uint64 {
 	return z ^ z>>31
 }
 
-func (r *splitMix) key() Key {
+func (r *splitMix) key() Key { return keyOf(r.next) }
+
+// keyOf is a key of four words drawn from next, each written little-endian, as the reference
+// generator writes them.
+func keyOf(next func() uint64) Key {
 	var k Key
 	for w := range 4 {
-		v := r.next()
-		for b := range 8 {
-			k[8*w+b] = byte(v >> (8 * b))
-		}
+		binary.LittleEndian.PutUint64(k[8*w:], next())
 	}
 	return k
 }
@@ -401,16 +403,7 @@ func readGolden(t *testing.T, name string) []string {
 	return lines
 }
 
-func randomKey(r *rand.Rand) Key {
-	var k Key
-	for i := range 4 {
-		v := r.Uint64()
-		for j := range 8 {
-			k[8*i+j] = byte(v >> (8 * j))
-		}
-	}
-	return k
-}
+func randomKey(r *rand.Rand) Key { return keyOf(r.Uint64) }
 
 func blockHash(r *rand.Rand) [32]byte { return randomKey(r) }
 

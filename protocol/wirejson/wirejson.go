@@ -17,6 +17,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/sessionsim/sessionsim/internal/enum"
 	"github.com/sessionsim/sessionsim/protocol/wireerr"
 )
 
@@ -38,12 +39,12 @@ const (
 	Object
 )
 
-var kindNames = [...]string{
+var kindNames = enum.Names[Kind]{Type: "Kind", Names: []string{
 	Null: "null", False: "boolean", True: "boolean", Number: "number", String: "string",
 	Array: "array", Object: "object",
-}
+}}
 
-func (k Kind) String() string { return wireerr.Name(kindNames[:], k, "Kind") }
+func (k Kind) String() string { return kindNames.Name(k) }
 
 // Value is one parsed value. Raw is the value's exact text (quotes included for strings) and
 // aliases Parse's input. Objects keep their Members in document order, arrays their Elems.
@@ -427,6 +428,9 @@ func (v Value) Bytes() []byte {
 
 // Text is Bytes as a string.
 func (v Value) Text() string { return string(v.Bytes()) }
+
+// Bool is the value of true or false; isBool is false for every other kind.
+func (v Value) Bool() (b, isBool bool) { return v.Kind == True, v.Kind == True || v.Kind == False }
 
 // IntKind classifies a number as the server's parser does: is_number_unsigned (a literal without
 // a minus sign, fraction or exponent that fits in 64 bits), is_number_integer (that, or a negative

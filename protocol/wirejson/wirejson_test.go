@@ -178,18 +178,44 @@ func TestInteger(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			v, err := Parse([]byte(tt.in))
-			require.NoError(t, err)
-			n, k := v.Integer()
+			n, k := mustParse(t, tt.in).Integer()
 			assert.Equal(t, tt.kind, k)
 			assert.Equal(t, tt.n, n)
 		})
 	}
 }
 
-func TestMembers(t *testing.T) {
-	v, err := Parse([]byte(`{"a":1,"b\u0021":"x\ny","a":2,"c":null}`))
+// mustParse parses in, which must be valid JSON.
+func mustParse(t *testing.T, in string) Value {
+	t.Helper()
+	v, err := Parse([]byte(in))
 	require.NoError(t, err)
+	return v
+}
+
+func TestBool(t *testing.T) {
+	tests := []struct {
+		in        string
+		b, isBool bool
+	}{
+		{`true`, true, true},
+		{`false`, false, true},
+		{`1`, false, false},
+		{`"true"`, false, false},
+		{`null`, false, false},
+		{`[true]`, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			b, isBool := mustParse(t, tt.in).Bool()
+			assert.Equal(t, tt.isBool, isBool)
+			assert.Equal(t, tt.b, b)
+		})
+	}
+}
+
+func TestMembers(t *testing.T) {
+	v := mustParse(t, `{"a":1,"b\u0021":"x\ny","a":2,"c":null}`)
 	a, ok := v.Member("a")
 	require.True(t, ok)
 	assert.Equal(t, "2", string(a.Raw), "a repeated key keeps its last value")
@@ -203,8 +229,7 @@ func TestMembers(t *testing.T) {
 		keys = append(keys, string(m.Key))
 	}
 	assert.Equal(t, []string{"b!", "a", "c"}, keys)
-	plain, err := Parse([]byte(`"abc"`))
-	require.NoError(t, err)
+	plain := mustParse(t, `"abc"`)
 	assert.Equal(t, &plain.Raw[1], &plain.Bytes()[0], "a string without escapes aliases the input")
 }
 

@@ -119,6 +119,14 @@ func mustStore(t *testing.T, st store.Store, msgs ...store.Message) {
 	}
 }
 
+// retrieveAfter is what st holds for o in ns after lastHash ("" for all), without limits.
+func retrieveAfter(t *testing.T, st store.Store, o store.Owner, ns int16, lastHash string) []store.Message {
+	t.Helper()
+	got, _, err := st.Retrieve(o, ns, lastHash, 0, 0)
+	require.NoError(t, err)
+	return got
+}
+
 // series makes n messages for o in ns, timestamps t0+i s, expiring in an hour.
 func series(o store.Owner, ns int16, n int, tag string) []store.Message {
 	out := make([]store.Message, n)
@@ -241,8 +249,7 @@ func (s suite) duplicates(t *testing.T) {
 			want := first
 			want.Expiry = first.Expiry + c.wantExpAt
 			s.sameMessage(t, want, got) // timestamp and data of the first copy stay
-			msgs, _, err := st.Retrieve(alice, 0, "", 0, 0)
-			require.NoError(t, err)
+			msgs := retrieveAfter(t, st, alice, 0, "")
 			assert.Len(t, msgs, 1, "a duplicate is stored once")
 		})
 	}
@@ -260,8 +267,7 @@ func (s suite) duplicates(t *testing.T) {
 		got, _, err := st.Get(m.Hash)
 		require.NoError(t, err)
 		assert.Equal(t, alice, got.Owner, "the message stays with its first owner")
-		msgs, _, err := st.Retrieve(bob, 0, "", 0, 0)
-		require.NoError(t, err)
+		msgs := retrieveAfter(t, st, bob, 0, "")
 		assert.Empty(t, msgs)
 	})
 }
@@ -333,8 +339,7 @@ func (s suite) lastHashPaging(t *testing.T) {
 		mustStore(t, st, ms...)
 		_, err := st.Delete(bob, []string{ms[1].Hash})
 		require.NoError(t, err)
-		got, _, err := st.Retrieve(bob, 0, ms[1].Hash, 0, 0)
-		require.NoError(t, err)
+		got := retrieveAfter(t, st, bob, 0, ms[1].Hash)
 		assert.Equal(t, hashesOf([]store.Message{ms[0], ms[2], ms[3]}), hashesOf(got))
 	})
 }
@@ -402,18 +407,15 @@ func (s suite) namespaces(t *testing.T) {
 		assert.False(t, more)
 		s.sameMessages(t, want, got)
 	}
-	got, _, err := st.Retrieve(alice, 4, "", 0, 0)
-	require.NoError(t, err)
+	got := retrieveAfter(t, st, alice, 4, "")
 	assert.Empty(t, got, "an unused namespace is empty")
 
 	del, err := st.DeleteAll(alice, store.InNamespace(2))
 	require.NoError(t, err)
 	assert.Equal(t, affectedOf(byNS[2]), del)
-	got, _, err = st.Retrieve(alice, 2, "", 0, 0)
-	require.NoError(t, err)
+	got = retrieveAfter(t, st, alice, 2, "")
 	assert.Empty(t, got)
-	got, _, err = st.Retrieve(alice, 3, "", 0, 0)
-	require.NoError(t, err)
+	got = retrieveAfter(t, st, alice, 3, "")
 	assert.Len(t, got, 3, "other namespaces untouched")
 }
 
@@ -434,8 +436,7 @@ func (s suite) ownersIsolated(t *testing.T) {
 		{"stranger", stranger, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, _, err := st.Retrieve(c.owner, 0, "", 0, 0)
-			require.NoError(t, err)
+			got := retrieveAfter(t, st, c.owner, 0, "")
 			s.sameMessages(t, c.want, got)
 		})
 	}
@@ -456,13 +457,11 @@ func (s suite) ownersIsolated(t *testing.T) {
 		aff, err = st.ExpireAll(stranger, store.AllNamespaces, t0)
 		require.NoError(t, err)
 		assert.Empty(t, aff)
-		got, _, err := st.Retrieve(alice, 0, "", 0, 0)
-		require.NoError(t, err)
+		got := retrieveAfter(t, st, alice, 0, "")
 		s.sameMessages(t, a, got)
 	})
 	t.Run("last hash of another owner starts at the first", func(t *testing.T) {
-		got, _, err := st.Retrieve(alice, 0, b[0].Hash, 0, 0)
-		require.NoError(t, err)
+		got := retrieveAfter(t, st, alice, 0, b[0].Hash)
 		assert.Equal(t, hashesOf(a), hashesOf(got))
 	})
 }
@@ -494,8 +493,7 @@ func (s suite) delete(t *testing.T) {
 			for _, i := range c.remains {
 				want = append(want, msgs[i])
 			}
-			left, _, err := st.Retrieve(alice, 0, "", 0, 0)
-			require.NoError(t, err)
+			left := retrieveAfter(t, st, alice, 0, "")
 			s.sameMessages(t, want, left)
 			for _, h := range c.want {
 				_, ok, err := st.Get(h)
@@ -510,8 +508,7 @@ func (s suite) delete(t *testing.T) {
 		_, err := st.Delete(alice, []string{msgs[0].Hash})
 		require.NoError(t, err)
 		mustStore(t, st, msgs[0])
-		left, _, err := st.Retrieve(alice, 0, "", 0, 0)
-		require.NoError(t, err)
+		left := retrieveAfter(t, st, alice, 0, "")
 		assert.Equal(t, hashesOf(append(append([]store.Message{}, msgs[1:]...), msgs[0])), hashesOf(left))
 	})
 }
@@ -925,8 +922,7 @@ func (s suite) publicOutbox(t *testing.T) {
 	inbox := Msg(alice, 0, "inbox", t0, t0+hour)
 	bobs := Msg(bob, -1, "bob's", t0, t0+hour)
 	mustStore(t, st, first, inbox, bobs, second)
-	got, _, err := st.Retrieve(alice, -1, "", 0, 0)
-	require.NoError(t, err)
+	got := retrieveAfter(t, st, alice, -1, "")
 	assert.Equal(t, []string{second.Hash}, hashesOf(got), "a new outbox message replaces the old")
 	again := second
 	again.Expiry += hour
@@ -944,8 +940,7 @@ func (s suite) publicOutbox(t *testing.T) {
 		keep int
 	}{{-21, 1}, {-20, 2}, {-11, 2}} {
 		mustStore(t, st, Msg(bob, c.ns, "one", t0, t0+hour), Msg(bob, c.ns, "two", t0, t0+hour))
-		got, _, err := st.Retrieve(bob, c.ns, "", 0, 0)
-		require.NoError(t, err)
+		got := retrieveAfter(t, st, bob, c.ns, "")
 		assert.Len(t, got, c.keep, "namespace %d", c.ns)
 	}
 }
@@ -963,8 +958,7 @@ func (s suite) storeBatch(t *testing.T) {
 	res, err := st.StoreBatch([]store.Message{b, aLater, bEarlier, c, a})
 	require.NoError(t, err)
 	assert.Equal(t, []store.StoreResult{store.New, store.Extended, store.Exists, store.New, store.Exists}, res)
-	got, _, err := st.Retrieve(alice, 0, "", 0, 0)
-	require.NoError(t, err)
+	got := retrieveAfter(t, st, alice, 0, "")
 	assert.Equal(t, []string{a.Hash, b.Hash}, hashesOf(got))
 	assert.Equal(t, aLater.Expiry, got[0].Expiry)
 	assert.Equal(t, b.Expiry, got[1].Expiry)
@@ -1041,11 +1035,9 @@ func (s suite) hashes(t *testing.T) {
 		assert.Equal(t, store.New, res, c.name)
 		want = append(want, m)
 	}
-	got, _, err := st.Retrieve(alice, 0, "", 0, 0)
-	require.NoError(t, err)
+	got := retrieveAfter(t, st, alice, 0, "")
 	s.sameMessages(t, want, got)
-	got, _, err = st.Retrieve(alice, 0, cases[2].hash, 0, 0)
-	require.NoError(t, err)
+	got = retrieveAfter(t, st, alice, 0, cases[2].hash)
 	assert.Equal(t, hashesOf(want[4:]), hashesOf(got), "paging after an odd hash")
 	del, err := st.Delete(alice, []string{cases[0].hash, canonical})
 	require.NoError(t, err)

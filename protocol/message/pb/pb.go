@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"math/bits"
 
+	"github.com/sessionsim/sessionsim/internal/enum"
 	"github.com/sessionsim/sessionsim/protocol/wireerr"
 )
 
@@ -32,12 +33,12 @@ const (
 	Fixed32    WireType = 5
 )
 
-var wireTypeNames = [...]string{
+var wireTypeNames = enum.Names[WireType]{Type: "wiretype", Names: []string{
 	Varint: "varint", Fixed64: "fixed64", Bytes: "length-delimited", StartGroup: "start-group",
 	EndGroup: "end-group", Fixed32: "fixed32",
-}
+}}
 
-func (w WireType) String() string { return wireerr.Name(wireTypeNames[:], w, "wiretype") }
+func (w WireType) String() string { return wireTypeNames.Name(w) }
 
 // MaxField is the largest field number protobuf allows.
 const MaxField = 1<<29 - 1
