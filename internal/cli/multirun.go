@@ -31,6 +31,7 @@ type job struct {
 type runner struct {
 	scenario string   // the SCENARIO argument, passed on as given
 	sets     []string // the user's --set pairs
+	quick    bool     // --quick: every run shortened alike
 	jobs     int
 	label    string // names the experiment in progress lines ("sweep", "seeds")
 	progress io.Writer
@@ -119,6 +120,9 @@ feed:
 // runOne runs one job; nil when the run finished (its checks passed or failed).
 func (r *runner) runOne(ctx context.Context, exe string, j job) *failedRun {
 	args := []string{"run", r.scenario, "--seed", strconv.FormatUint(j.seed, 10), "--out", j.dir, "--quiet", "--progress", "none"}
+	if r.quick {
+		args = append(args, "--quick")
+	}
 	for _, s := range append(append([]string(nil), r.sets...), j.sets...) {
 		args = append(args, "--set", s)
 	}

@@ -54,7 +54,7 @@ func runSeeds(cmd *cobra.Command, name string, f runFlags) error {
 	if err != nil {
 		return usageError(err)
 	}
-	sc, err := scenarios.Load(name, scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: machineMemory()})
+	sc, err := scenarios.Load(name, scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: machineMemory(), Quick: f.quick})
 	if err != nil {
 		return usageError(err)
 	}
@@ -77,7 +77,7 @@ func runSeeds(cmd *cobra.Command, name string, f runFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
-	r := runner{scenario: name, sets: f.sets, jobs: f.jobs, label: "seeds", progress: cmd.ErrOrStderr()}
+	r := runner{scenario: name, sets: f.sets, quick: f.quick, jobs: f.jobs, label: "seeds", progress: cmd.ErrOrStderr()}
 	if f.quiet || f.progress == "none" {
 		r.progress = nil
 	}
