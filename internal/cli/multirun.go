@@ -230,9 +230,11 @@ func (p *progressState) line(s string) {
 }
 
 // collectArm reads the runs of one arm (one directory per seed, in seed order) and summarises
-// every figure over them. schema is the summary schema version they share.
+// every figure, and every time-to-first-compromise curve, over them. schema is the summary
+// schema version they share.
 func collectArm(name string, settings []stats.Setting, dirs []string, seeds []uint64) (arm stats.Arm, schema int, err error) {
 	sums := make([]any, len(dirs))
+	leaks := make([]*results.Leakage, len(dirs))
 	var failed []uint64
 	for i, dir := range dirs {
 		s, err := results.ReadSummary(dir)
@@ -243,11 +245,12 @@ func collectArm(name string, settings []stats.Setting, dirs []string, seeds []ui
 		if results.ChecksFailed(s.Checks) > 0 {
 			failed = append(failed, seeds[i])
 		}
-		sums[i] = s
+		sums[i], leaks[i] = s, s.Leakage
 	}
 	figures, values := checks.Collect(sums)
 	arm = stats.NewArm(name, settings, stats.Table{Figures: figures, Values: values})
 	arm.ChecksFailed = failed
+	arm.Survival = stats.AverageSurvival(leaks)
 	return arm, schema, nil
 }
 
