@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"image/color"
 	"io"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionsim/sessionsim/results"
 	"github.com/sessionsim/sessionsim/results/stats"
 )
 
@@ -102,4 +104,120 @@ func TestExperimentPagesInBrowser(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{"delivery_ratio": stats.Better, "nodes": stats.NoChange, "onion_rtt_ms.p99": stats.NoChange}, verdicts)
 	assert.Equal(t, 1, held, "the rule held")
+}
+
+// sampleAggregate is `run --seeds 2` of a leakage scenario: the synthetic leakage section in
+// the first seed, and in the second the same adversaries exposing 1.2 times as many clients.
+func sampleAggregate() stats.Experiment {
+	first, second := syntheticLeakage(), syntheticLeakage()
+	for i, a := range first.Adversaries {
+		if a.View != "node" {
+			continue
+		}
+		more := func(v *float64) *float64 { return ptr(*v * 1.2) }
+		second.Adversaries[i] = nodeAdversary(a.Name, a.Kind, a.Fraction, a.Draws, a.Nodes, more(a.Exposure.Direct), more(a.Exposure.GuardAndDestination), more(a.Exposure.FullPath))
+	}
+	table := stats.Table{Figures: []string{"delivery_ratio", "leakage.active_clients"}, Values: [][]*float64{{ptr(0.99), ptr(400.0)}, {ptr(0.995), ptr(400.0)}}}
+	arm := stats.NewArm("seeds", nil, table)
+	arm.Survival = stats.AverageSurvival([]*results.Leakage{first, second})
+	return stats.Experiment{Kind: "seeds", Schema: 1, Scenario: "leakage", Seeds: []uint64{1, 2}, Arms: []stats.Arm{arm}}
+}
+
+func TestAggregatePage(t *testing.T) {
+	cases := []struct {
+		name    string
+		e       func() stats.Experiment
+		figures []string // ids of the survival charts, in page order
+		says    []string
+	}{
+		{"leakage", sampleAggregate, []string{
+			"leakage-ttfc-direct-random", "leakage-ttfc-direct-operator",
+			"leakage-ttfc-guard_and_destination-random", "leakage-ttfc-guard_and_destination-operator",
+			"leakage-ttfc-full_path-random"},
+			[]string{"Not drawn: every client stayed unexposed for the whole run at the full path level (operator).", "101 times"}},
+		{"no leakage", func() stats.Experiment {
+			e := sampleAggregate()
+			e.Arms[0].Survival = nil
+			return e
+		}, nil, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			require.NoError(t, WriteAggregateHTML(&buf, tc.e()))
+			page := buf.String()
+			dom := parseDOM(t, buf.Bytes())
+			var ids []string
+			rows := 0
+			for n := range dom.Descendants() {
+				if id := attr(n, "id"); isElement(n, "div") && strings.HasPrefix(id, "leakage-ttfc-") {
+					ids = append(ids, id)
+				}
+				if isElement(n, "tr") && n.Parent != nil && n.Parent.Parent != nil && attr(n.Parent.Parent, "id") == "figures" {
+					rows++
+				}
+			}
+			assert.Equal(t, tc.figures, ids)
+			assert.Equal(t, 1+2, rows, "a header and a row per figure")
+			for _, s := range tc.says {
+				assert.Contains(t, page, s)
+			}
+			assert.Equal(t, len(tc.figures), strings.Count(page, "<svg"))
+		})
+	}
+	var buf bytes.Buffer
+	assert.Error(t, WriteAggregateHTML(&buf, sampleSweep()), "a sweep has a page of its own")
+}
+
+// TestAggregatePageInBrowser opens the page of `run --seeds` in headless Chromium: each
+// survival chart is SVG in the DOM with its legend, and the screenshot shows each adversary's
+// line and, lighter, its interval band.
+func TestAggregatePageInBrowser(t *testing.T) {
+	bin := chromium(t)
+	file := pageFile(t, "aggregate.html", func(w io.Writer) error { return WriteAggregateHTML(w, sampleAggregate()) })
+	size := "--window-size=1200,9000" // tall enough for every chart
+	dom := dumpDOM(t, bin, file, size)
+	legends := map[string][]string{} // chart id -> legend entries
+	for n := range dom.Descendants() {
+		id := attr(n, "id")
+		if !isElement(n, "div") || !strings.HasPrefix(id, "leakage-ttfc-") {
+			continue
+		}
+		svgs := 0
+		for d := range n.Descendants() {
+			switch {
+			case isElement(d, "svg"):
+				svgs++
+			case isElement(d, "span") && d.Parent.Data == "figcaption":
+				legends[id] = append(legends[id], text(d))
+			}
+		}
+		assert.Equal(t, 1, svgs, "one chart in %s", id)
+	}
+	median := "50%: where a curve crosses it is the median"
+	assert.Equal(t, map[string][]string{
+		// The median line where a band reaches below 60%; the others are zoomed in.
+		"leakage-ttfc-direct-random":                  {"random-0.05", "random-0.2", median},
+		"leakage-ttfc-direct-operator":                {"largest-operator", median},
+		"leakage-ttfc-guard_and_destination-random":   {"random-0.05", "random-0.2", median},
+		"leakage-ttfc-guard_and_destination-operator": {"largest-operator"},
+		"leakage-ttfc-full_path-random":               {"random-0.05", "random-0.2"},
+	}, legends)
+
+	img := screenshot(t, bin, file)
+	// A band is its line's colour at bandAlpha over the white page.
+	over := func(c color.RGBA) [3]uint8 {
+		mix := func(v uint8) uint8 { return uint8(255 - (255-float64(v))*bandAlpha/255 + 0.5) }
+		return [3]uint8{mix(c.R), mix(c.G), mix(c.B)}
+	}
+	// A legend swatch is about 85 pixels and a colour is in at most three legends here: more
+	// than 1,000 means its line was drawn.
+	for i, name := range []string{"random-0.05", "random-0.2", "largest-operator"} {
+		c := adversaryColours[i]
+		assert.Greater(t, countNear(img, [3]uint8{c.R, c.G, c.B}), 1000, "pixels of %s's line", name)
+	}
+	// random-0.05's band is too narrow to count; the others cover large areas.
+	for name, c := range map[string]color.RGBA{"random-0.2": adversaryColours[1], "largest-operator": adversaryColours[2]} {
+		assert.Greater(t, countNear(img, over(c)), 20000, "pixels of %s's band", name)
+	}
 }

@@ -113,13 +113,22 @@ func styleOf(i int, l *plotter.Line) color.RGBA {
 
 // addSeries draws adversary i's line through pts and names it in the legend.
 func addSeries(p *plot.Plot, c *chart, i int, name string, pts plotter.XYs) error {
-	line, err := plotter.NewLine(pts)
+	line, err := seriesLine(c, i, name, pts)
 	if err != nil {
 		return err
 	}
-	c.add(name, styleOf(i, line))
 	p.Add(line)
 	return nil
+}
+
+// seriesLine is adversary i's line through pts, named in the legend, for the caller to draw.
+func seriesLine(c *chart, i int, name string, pts plotter.XYs) (*plotter.Line, error) {
+	line, err := plotter.NewLine(pts)
+	if err != nil {
+		return nil, err
+	}
+	c.add(name, styleOf(i, line))
+	return line, nil
 }
 
 // leakageSection builds the Leakage section of a run whose summary has one (nil otherwise).
@@ -343,67 +352,123 @@ func survivalCharts(l *results.Leakage) ([]figure, string, error) {
 	var figs []figure
 	var none []string
 	for _, lv := range levels {
-		p := plot.New()
-		p.Title.Text = "Time to first compromise, " + lv.name + " level (Kaplan-Meier)"
-		p.X.Label.Text = "time since the client's first request (log scale)"
-		p.Y.Label.Text = "% of clients not yet exposed"
-		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.TickerFunc(sparseDurationTicks)
-		c := &chart{}
-		longest, lowest, fell := 0.0, 100.0, false
+		var series []survivalSeries
 		for i, a := range l.Adversaries {
-			sv := lv.ttfc(a.TTFC)
-			if sv == nil || len(sv.Curve) == 0 {
-				continue
-			}
-			// A log axis has no zero: time zero, when a client's first request exposed it
-			// at once, is drawn at the left edge, as a drop from 100%.
-			pts := plotter.XYs{{X: survivalEdgeMs, Y: 100}}
-			for _, pt := range sv.Curve {
-				ms := max(1000*pt[0], survivalEdgeMs)
-				pts = append(pts, plotter.XY{X: ms, Y: 100 * pt[1]})
-				longest, lowest = max(longest, ms), min(lowest, 100*pt[1])
-				fell = fell || pt[1] < 1
-			}
-			if err := addSeries(p, c, i, a.Name, pts); err != nil {
-				return nil, "", err
+			if sv := lv.ttfc(a.TTFC); sv != nil && len(sv.Curve) > 0 {
+				series = append(series, survivalSeries{place: i, name: a.Name, curve: sv.Curve})
 			}
 		}
-		if len(c.Legend) == 0 {
+		if len(series) == 0 {
 			continue
 		}
-		if !fell {
-			none = append(none, "the "+lv.name+" level")
-			continue
-		}
-		p.Add(plotter.NewGrid())
-		p.Y.Min, p.Y.Max = 0, 102
-		if lowest < 60 {
-			half, err := plotter.NewLine(plotter.XYs{{X: survivalEdgeMs, Y: 50}, {X: longest, Y: 50}})
-			if err != nil {
-				return nil, "", err
-			}
-			half.Color, half.Width, half.Dashes = chartGrey, vg.Points(1), []vg.Length{vg.Points(4), vg.Points(3)}
-			p.Add(half)
-			c.add("50%: where a curve crosses it is the median", chartGrey)
-		} else {
-			// No curve comes near the median: a full axis would flatten them all at the top.
-			p.Y.Min = 10 * math.Floor((lowest-1)/10)
-			p.Y.Max = 100 + (100-p.Y.Min)/50
-			p.Title.Text += fmt.Sprintf(", axis from %.0f%%", p.Y.Min)
-		}
-		p.X.Min, p.X.Max = survivalEdgeMs, longest
-		var err error
-		if c.SVG, err = svgOf(p); err != nil {
+		c, err := survivalChart("Time to first compromise, "+lv.name+" level (Kaplan-Meier)", series, "")
+		switch {
+		case err != nil:
 			return nil, "", err
+		case c == nil:
+			none = append(none, "the "+lv.name+" level")
+		default:
+			figs = append(figs, figure{ID: "leakage-ttfc-" + lv.key, Chart: c})
 		}
-		figs = append(figs, figure{ID: "leakage-ttfc-" + lv.key, Chart: c})
 	}
-	note := ""
-	if len(none) > 0 {
-		note = "Not drawn: every client stayed unexposed for the whole run at " + joinWith(none, "and") + "."
+	return figs, unexposedNote(none), nil
+}
+
+// unexposedNote says which survival charts were not drawn because no curve fell.
+func unexposedNote(none []string) string {
+	if len(none) == 0 {
+		return ""
 	}
-	return figs, note, nil
+	return "Not drawn: every client stayed unexposed for the whole run at " + joinWith(none, "and") + "."
+}
+
+// bandAlpha is the opacity of an interval band: light enough that the lines and the other
+// bands show through it.
+const bandAlpha = 0x40
+
+// survivalSeries is one adversary's curve on a survival chart: (t seconds, S) points and, for
+// curves averaged over seeds, the 95% interval at each point as a band (low and high, nil
+// where there is none).
+type survivalSeries struct {
+	place     int // the adversary's place in the summary, which gives its colour
+	name      string
+	curve     [][2]float64
+	low, high []*float64
+}
+
+// survivalChart draws survival curves with howToRead under them; nil when no curve falls
+// below 100%, where a chart would only be a flat line.
+func survivalChart(title string, series []survivalSeries, howToRead string) (*chart, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "time since the client's first request (log scale)"
+	p.Y.Label.Text = "% of clients not yet exposed"
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = plot.TickerFunc(sparseDurationTicks)
+	c := &chart{Note: howToRead}
+	longest, lowest, fell := 0.0, 100.0, false
+	var lines []*plotter.Line // drawn over every band, so no band hides another's line
+	for _, s := range series {
+		// A log axis has no zero: time zero, when a client's first request exposed it at
+		// once, is drawn at the left edge, as a drop from 100%.
+		pts := plotter.XYs{{X: survivalEdgeMs, Y: 100}}
+		var band, upper plotter.XYs
+		for j, pt := range s.curve {
+			ms := max(1000*pt[0], survivalEdgeMs)
+			pts = append(pts, plotter.XY{X: ms, Y: 100 * pt[1]})
+			longest, lowest = max(longest, ms), min(lowest, 100*pt[1])
+			fell = fell || pt[1] < 1
+			if s.low != nil && s.low[j] != nil && s.high[j] != nil {
+				// The interval of a proportion can pass 0 or 1; S cannot.
+				lo, hi := 100*max(*s.low[j], 0), 100*min(*s.high[j], 1)
+				band, upper = append(band, plotter.XY{X: ms, Y: lo}), append(upper, plotter.XY{X: ms, Y: hi})
+				lowest = min(lowest, lo)
+			}
+		}
+		if len(band) > 1 {
+			slices.Reverse(upper)
+			poly, err := plotter.NewPolygon(append(band, upper...))
+			if err != nil {
+				return nil, err
+			}
+			line := adversaryColours[s.place%len(adversaryColours)]
+			poly.Color, poly.LineStyle.Width = color.NRGBA{R: line.R, G: line.G, B: line.B, A: bandAlpha}, 0
+			p.Add(poly)
+		}
+		line, err := seriesLine(c, s.place, s.name, pts)
+		if err != nil {
+			return nil, err
+		}
+		lines = append(lines, line)
+	}
+	if !fell {
+		return nil, nil
+	}
+	for _, l := range lines {
+		p.Add(l)
+	}
+	p.Add(plotter.NewGrid())
+	p.Y.Min, p.Y.Max = 0, 102
+	if lowest < 60 {
+		half, err := plotter.NewLine(plotter.XYs{{X: survivalEdgeMs, Y: 50}, {X: longest, Y: 50}})
+		if err != nil {
+			return nil, err
+		}
+		half.Color, half.Width, half.Dashes = chartGrey, vg.Points(1), []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(half)
+		c.add("50%: where a curve crosses it is the median", chartGrey)
+	} else {
+		// No curve comes near the median: a full axis would flatten them all at the top.
+		p.Y.Min = 10 * math.Floor((lowest-1)/10)
+		p.Y.Max = 100 + (100-p.Y.Min)/50
+		p.Title.Text += fmt.Sprintf(", axis from %.0f%%", p.Y.Min)
+	}
+	p.X.Min, p.X.Max = survivalEdgeMs, longest
+	var err error
+	if c.SVG, err = svgOf(p); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // rocCharts draws the correlation attack's ROC curve per observation window, with the

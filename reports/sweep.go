@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,7 @@ var experimentTmpl = template.Must(template.New("experiment").Funcs(template.Fun
 	"seeds":    seedRange,
 	"join":     func(vs []string) string { return strings.Join(vs, ", ") },
 	"deref":    func(iv *stats.Interval) stats.Interval { return *iv },
+	"chart":    chartHTML,
 	"class": func(verdict string) string {
 		switch verdict {
 		case stats.Better, stats.Worse, stats.Changed:
@@ -182,6 +184,100 @@ func intervalChart(points []*stats.Figure, labels []string) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) // #nosec: numbers and escaped labels only
+}
+
+// chartHTML is a chart in its figure with its legend, drawn by the run report's template so
+// that a chart looks the same on every page.
+func chartHTML(c *chart) (template.HTML, error) {
+	var b strings.Builder
+	if err := tmpl.ExecuteTemplate(&b, "chart", c); err != nil {
+		return "", err
+	}
+	return template.HTML(b.String()), nil // #nosec: the report's own template escaped it
+}
+
+// aggregatePage is what the seeds template sees.
+type aggregatePage struct {
+	E   stats.Experiment
+	Arm stats.Arm
+	// Survival is the charts of the time-to-first-compromise curves averaged over the seeds;
+	// SurvivalHow says how to read them, SurvivalNote what is not drawn and why.
+	Survival                  []figure
+	SurvivalHow, SurvivalNote string
+}
+
+// WriteAggregateHTML writes the page of `run --seeds` (one arm): the time-to-first-compromise
+// curves of every adversary averaged over the seeds with their 95% interval bands, when the
+// scenario measures leakage, and every figure's mean and 95% interval over the seeds.
+func WriteAggregateHTML(w io.Writer, e stats.Experiment) error {
+	if len(e.Arms) != 1 {
+		return fmt.Errorf("an aggregate page shows one arm; this experiment has %d", len(e.Arms))
+	}
+	d := aggregatePage{E: e, Arm: e.Arms[0]}
+	if sv := d.Arm.Survival; sv != nil {
+		var err error
+		if d.Survival, d.SurvivalNote, err = averagedSurvivalCharts(sv); err != nil {
+			return err
+		}
+		d.SurvivalHow = fmt.Sprintf("Each line is the mean over the seeds of the runs' curves, each read as a step function at %d times: 0, then evenly spaced on the log axis. The band is the 95%% interval over the seeds. A line stops where the shortest run's curve ends (clients are censored at the end of their run), so that every point averages the same runs; %s holds the rest.", stats.SurvivalGridPoints, stats.AggregateFile)
+	}
+	return experimentTmpl.ExecuteTemplate(w, "seeds", d)
+}
+
+// averagedSurvivalCharts draws the curves averaged over the seeds, one chart per level and
+// kind of adversary: the coalitions of one kind (random ones of several sizes) are the ones a
+// reader compares, and a chart of every adversary's band at once is unreadable. Each
+// adversary keeps one colour on every chart, by its first place among the curves (the order
+// of the runs' summaries).
+func averagedSurvivalCharts(sv *stats.Survival) ([]figure, string, error) {
+	var names, kinds []string
+	for _, c := range sv.Curves {
+		if !slices.Contains(names, c.Adversary) {
+			names = append(names, c.Adversary)
+		}
+		if !slices.Contains(kinds, c.Kind) {
+			kinds = append(kinds, c.Kind)
+		}
+	}
+	var figs []figure
+	var none []string
+	for _, lv := range levels {
+		for _, kind := range kinds {
+			var series []survivalSeries
+			for _, c := range sv.Curves {
+				if c.Level == lv.key && c.Kind == kind {
+					series = append(series, averagedSeries(sv.GridS, c, slices.Index(names, c.Adversary)))
+				}
+			}
+			if len(series) == 0 {
+				continue
+			}
+			c, err := survivalChart("Kaplan-Meier, "+lv.name+" level, "+kind+" adversaries", series, "")
+			switch {
+			case err != nil:
+				return nil, "", err
+			case c == nil:
+				none = append(none, "the "+lv.name+" level ("+kind+")")
+			default:
+				figs = append(figs, figure{ID: "leakage-ttfc-" + lv.key + "-" + kind, Chart: c})
+			}
+		}
+	}
+	return figs, unexposedNote(none), nil
+}
+
+// averagedSeries is a curve averaged over the seeds as a chart's series, up to the last time
+// of the grid that every run with the curve reaches.
+func averagedSeries(grid []float64, c stats.SurvivalCurve, place int) survivalSeries {
+	s := survivalSeries{place: place, name: c.Adversary}
+	for i, iv := range c.S {
+		if iv.Mean == nil || iv.N < c.S[0].N {
+			break
+		}
+		s.curve = append(s.curve, [2]float64{grid[i], *iv.Mean})
+		s.low, s.high = append(s.low, iv.Low), append(s.high, iv.High)
+	}
+	return s
 }
 
 // WriteCompareHTML writes a comparison's page: the --fail-on rules with their outcome, and for

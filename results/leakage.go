@@ -95,6 +95,18 @@ type Levels[T any] struct {
 	Correlation T `json:"correlation"`
 }
 
+// Level is one level's value with the level's name in summary.json.
+type Level[T any] struct {
+	Key   string
+	Value T
+}
+
+// All is every level with its name, in the order of the summary, for code that treats the
+// levels alike.
+func (l Levels[T]) All() []Level[T] {
+	return []Level[T]{{"direct", l.Direct}, {"guard_and_destination", l.GuardAndDestination}, {"full_path", l.FullPath}, {"correlation", l.Correlation}}
+}
+
 // Exposure is a fraction of clients (or pairs) per level.
 type Exposure = Levels[*float64]
 
@@ -111,6 +123,28 @@ type Survival struct {
 	CompromisedBy map[string]float64 `json:"compromised_by,omitempty"`
 	// Curve is (t seconds, S(t)) on the grid.
 	Curve [][2]float64 `json:"curve"`
+}
+
+// At is S at t seconds, reading the curve as a step function: the value of its last point at
+// or before t (1 before the first). Past the curve's last point the run says nothing (its
+// clients are censored there), so callers that average curves stop each one at End.
+func (s *Survival) At(t float64) float64 {
+	v := 1.0
+	for _, p := range s.Curve {
+		if p[0] > t {
+			break
+		}
+		v = p[1]
+	}
+	return v
+}
+
+// End is the time of the curve's last point in seconds, 0 for an empty curve.
+func (s *Survival) End() float64 {
+	if len(s.Curve) == 0 {
+		return 0
+	}
+	return s.Curve[len(s.Curve)-1][0]
 }
 
 // ExposureTimeline is exposure (over clients active by the end) at TS seconds of the run.

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -70,4 +71,44 @@ func TestReadRun(t *testing.T) {
 			require.NoError(t, os.Mkdir(filepath.Join(dir, RunFile), 0o755))
 		}, wantErr: RunFile},
 	})
+}
+
+func TestSurvivalAt(t *testing.T) {
+	// S drops to 0.8 at 1 s and to 0.5 at 10 s; the run ends at 100 s.
+	sv := &Survival{Curve: [][2]float64{{0, 1}, {1, 0.8}, {10, 0.5}, {100, 0.5}}}
+	cases := []struct {
+		name string
+		t    float64
+		want float64
+	}{
+		{"at zero", 0, 1},
+		{"before the first drop", 0.999, 1},
+		{"at a point, the value after the step", 1, 0.8},
+		{"between points, the earlier one", 9.99, 0.8},
+		{"at the last point", 100, 0.5},
+		{"past the end, the last value", 1000, 0.5},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, sv.At(tc.t))
+		})
+	}
+	assert.Equal(t, 100.0, sv.End())
+	assert.Equal(t, 0.0, (&Survival{}).End(), "an empty curve ends at once")
+	assert.Equal(t, 1.0, (&Survival{}).At(5), "nobody is compromised on an empty curve")
+}
+
+// TestLevelsAll checks All against summary.json: every level once, under its JSON name.
+func TestLevelsAll(t *testing.T) {
+	a, b, c, d := 1.0, 2.0, 3.0, 4.0
+	e := Exposure{Direct: &a, GuardAndDestination: &b, FullPath: &c, Correlation: &d}
+	raw, err := json.Marshal(e)
+	require.NoError(t, err)
+	var byName map[string]float64
+	require.NoError(t, json.Unmarshal(raw, &byName))
+	all := e.All()
+	require.Len(t, all, len(byName))
+	for _, lv := range all {
+		assert.Equal(t, byName[lv.Key], *lv.Value, lv.Key)
+	}
 }

@@ -98,20 +98,8 @@ func TestPathSelectionAgreesWithFullSimulation(t *testing.T) {
 			assert.InDelta(t, *l.f, *l.p, tol, what)
 			// Time to first compromise: the fraction compromised by 1 h, and the curves on
 			// their common grid, within the same interval.
-			assert.InDelta(t, curveAt(l.fSurv, 1800), curveAt(l.pSurv, 1800), tol, "%s: S(30 min)", what)
-			assert.InDelta(t, curveAt(l.fSurv, 60), curveAt(l.pSurv, 60), tol, "%s: S(1 min)", what)
+			assert.InDelta(t, l.fSurv.At(1800), l.pSurv.At(1800), tol, "%s: S(30 min)", what)
+			assert.InDelta(t, l.fSurv.At(60), l.pSurv.At(60), tol, "%s: S(1 min)", what)
 		}
 	}
-}
-
-// curveAt is a survival curve's value at t seconds (the last grid point at or before t).
-func curveAt(s *results.Survival, t float64) float64 {
-	v := 1.0
-	for _, p := range s.Curve {
-		if p[0] > t {
-			break
-		}
-		v = p[1]
-	}
-	return v
 }

@@ -32,6 +32,7 @@ type job struct {
 type runner struct {
 	scenario string   // the SCENARIO argument, passed on as given
 	sets     []string // the user's --set pairs
+	quick    bool     // --quick: every run shortened alike
 	jobs     int
 	label    string // names the experiment in progress lines ("sweep", "seeds")
 	progress io.Writer
@@ -135,6 +136,9 @@ func (r *runner) runJobs(ctx context.Context, jobs []job) error {
 // runOne runs one job; nil when the run finished (its checks passed or failed).
 func (r *runner) runOne(ctx context.Context, exe string, j job) *failedRun {
 	args := []string{"run", r.scenario, "--seed", strconv.FormatUint(j.seed, 10), "--out", j.dir, "--quiet", "--progress", "none"}
+	if r.quick {
+		args = append(args, "--quick")
+	}
 	for _, s := range append(append([]string(nil), r.sets...), j.sets...) {
 		args = append(args, "--set", s)
 	}
@@ -242,9 +246,11 @@ func (p *progressState) line(s string) {
 }
 
 // collectArm reads the runs of one arm (one directory per seed, in seed order) and summarises
-// every figure over them. schema is the summary schema version they share.
+// every figure, and every time-to-first-compromise curve, over them. schema is the summary
+// schema version they share.
 func collectArm(name string, settings []stats.Setting, dirs []string, seeds []uint64) (arm stats.Arm, schema int, err error) {
 	sums := make([]any, len(dirs))
+	leaks := make([]*results.Leakage, len(dirs))
 	var failed []uint64
 	for i, dir := range dirs {
 		s, err := results.ReadSummary(dir)
@@ -255,11 +261,12 @@ func collectArm(name string, settings []stats.Setting, dirs []string, seeds []ui
 		if results.ChecksFailed(s.Checks) > 0 {
 			failed = append(failed, seeds[i])
 		}
-		sums[i] = s
+		sums[i], leaks[i] = s, s.Leakage
 	}
 	figures, values := checks.Collect(sums)
 	arm = stats.NewArm(name, settings, stats.Table{Figures: figures, Values: values})
 	arm.ChecksFailed = failed
+	arm.Survival = stats.AverageSurvival(leaks)
 	return arm, schema, nil
 }
 

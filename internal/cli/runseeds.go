@@ -52,7 +52,7 @@ func runSeeds(cmd *cobra.Command, name string, f runFlags) error {
 	if err != nil {
 		return usageError(err)
 	}
-	sc, err := scenarios.Load(name, scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: machineMemory()})
+	sc, err := scenarios.Load(name, scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: machineMemory(), Quick: f.quick})
 	if err != nil {
 		return usageError(err)
 	}
@@ -73,7 +73,7 @@ func runSeeds(cmd *cobra.Command, name string, f runFlags) error {
 		dirs[i] = seedDir(out, s)
 		jobs[i] = job{dir: dirs[i], seed: s}
 	}
-	r := runner{scenario: name, sets: f.sets, jobs: f.jobs, label: "seeds", progress: cmd.ErrOrStderr()}
+	r := runner{scenario: name, sets: f.sets, quick: f.quick, jobs: f.jobs, label: "seeds", progress: cmd.ErrOrStderr()}
 	if f.quiet || f.progress == "none" {
 		r.progress = nil
 	}
@@ -85,8 +85,11 @@ func runSeeds(cmd *cobra.Command, name string, f runFlags) error {
 		return err
 	}
 	e := stats.Experiment{Kind: "seeds", Schema: schema, Scenario: sc.Name, Seeds: seeds, Arms: []stats.Arm{arm}}
-	var text bytes.Buffer
+	var text, page bytes.Buffer
 	if err := reports.WriteExperimentText(&text, e); err != nil {
+		return err
+	}
+	if err := reports.WriteAggregateHTML(&page, e); err != nil {
 		return err
 	}
 	if err := results.WriteJSON(out, stats.AggregateFile, e); err != nil {
@@ -95,12 +98,15 @@ func runSeeds(cmd *cobra.Command, name string, f runFlags) error {
 	if err := results.WriteFile(out, stats.AggregateText, text.Bytes()); err != nil {
 		return err
 	}
+	if err := results.WriteFile(out, stats.AggregateHTML, page.Bytes()); err != nil {
+		return err
+	}
 	stdout := cmd.OutOrStdout()
 	if f.quiet {
 		fmt.Fprintln(stdout, out)
 	} else {
 		_, _ = stdout.Write(text.Bytes())
-		fmt.Fprintf(stdout, "\nRuns in %s/seed-*; aggregate in %s\n", out, filepath.Join(out, stats.AggregateFile))
+		fmt.Fprintf(stdout, "\nRuns in %s/seed-*; aggregate in %s, charts in %s\n", out, filepath.Join(out, stats.AggregateFile), filepath.Join(out, stats.AggregateHTML))
 	}
 	return checksFailedError(e)
 }

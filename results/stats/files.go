@@ -15,9 +15,11 @@ const (
 	// CompareFile and CompareHTML are what `sessionsim compare` writes.
 	CompareFile = "compare.json"
 	CompareHTML = "compare.html"
-	// SweepHTML and AggregateText are the pages written next to SweepFile and AggregateFile.
+	// SweepHTML, AggregateText and AggregateHTML are the pages written next to SweepFile and
+	// AggregateFile.
 	SweepHTML     = "sweep.html"
 	AggregateText = "aggregate.txt"
+	AggregateHTML = "aggregate.html"
 )
 
 // Experiment is aggregate.json (Kind "seeds": one arm) and sweep.json (Kind "sweep": one arm
@@ -54,6 +56,9 @@ type Arm struct {
 	// ChecksFailed lists the seeds whose run failed one of the scenario's checks.
 	ChecksFailed []uint64 `json:"checks_failed,omitempty"`
 	Figures      []Figure `json:"figures"`
+	// Survival is the runs' time-to-first-compromise curves averaged over the seeds; absent
+	// when the scenario measures no leakage.
+	Survival *Survival `json:"survival,omitempty"`
 }
 
 // Figure is one figure of an arm over the seeds.

@@ -1,9 +1,10 @@
 // Package stats turns figures measured over several seeds into the statements an experiment
 // needs: a mean with its 95% confidence interval, the difference between two arms with its
 // interval (paired when both ran the same seeds, so common random numbers cancel), and a
-// verdict on that difference. It also holds the formats of the files that carry these
-// statistics (aggregate.json, sweep.json, compare.json), so reports can read them without
-// running anything.
+// verdict on that difference; and the runs' Kaplan-Meier survival curves averaged over the
+// seeds on one time grid, with an interval at each time. It also holds the formats of the
+// files that carry these statistics (aggregate.json, sweep.json, compare.json), so reports
+// can read them without running anything.
 //
 // Intervals use Student's t quantiles, which matter at the handful of seeds a simulation
 // study can afford: with 3 seeds the 95% interval is 4.30 standard errors wide on each side,
