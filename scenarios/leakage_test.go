@@ -110,9 +110,26 @@ func TestLeakageEndToEnd(t *testing.T) {
 			for level, v := range levels(a.Exposure) {
 				assert.Nil(t, v, "%s %s", name, level)
 			}
+			assert.Nil(t, a.Exposure.Correlation, "%s links addresses to nodes, not to Session IDs", name)
+			assert.Nil(t, a.ContactGraph, name)
 			require.NotNil(t, a.TimingBothEnds)
 		}
 		assert.Equal(t, 1.0, *adversary(t, l, "global-timing").TimingBothEnds)
+	})
+	t.Run("the link attack's figures", func(t *testing.T) {
+		a := adversary(t, l, "global-timing")
+		lk := a.Linkability["1m"]
+		require.NotNil(t, lk, "watching every link, it scores every one-minute window")
+		assert.Equal(t, "node", lk.Target)
+		assert.Nil(t, lk.TimingOnly)
+		assert.Positive(t, lk.Positives)
+		assert.Positive(t, lk.Negatives)
+		require.NotNil(t, lk.TPRAtFPR1e3)
+		require.NotNil(t, lk.Threshold)
+		assert.LessOrEqual(t, len(lk.ROC), 50)
+		assert.Nil(t, a.Linkability["10m"], "the run is shorter than ten minutes")
+		require.NotNil(t, a.AnonymitySet)
+		assert.GreaterOrEqual(t, *a.AnonymitySet.P10, 1.0)
 	})
 	t.Run("the attack's figures", func(t *testing.T) {
 		a := adversary(t, l, "random-1")
