@@ -14,9 +14,10 @@ import (
 // et al., FC 2004; see the package comment for the formula and what it links).
 
 const (
-	// linkBin is the width of the attack's count bins: about a tenth of the 3-hop transit
-	// time, so the lags tell a request's arrival from its neighbours' (see the README for the
-	// widths compared).
+	// linkBin is the width of the attack's count bins, fixed as in Levine et al.: narrow
+	// enough that the lags tell a request's arrival from its neighbours', wide enough that
+	// transit jitter keeps most of a client's arrivals at one lag (the README gives the widths
+	// compared).
 	linkBin = 50 * time.Millisecond
 	// scoreStep is what link scores are rounded to, which bounds the score histogram at one
 	// entry per step whatever the number of pairs.
@@ -24,7 +25,7 @@ const (
 	// linkClasses is the number of score classes of the link anonymity sets: class 0 for a
 	// client without a positive score, then (0, 0.1], (0.1, 0.2], ... (0.9, 1].
 	linkClasses = 11
-	// Targets of the link attack.
+	// What an attack links an address to (results.Linkability.Target).
 	targetAccount = "account"
 	targetNode    = "node"
 )
