@@ -63,6 +63,18 @@ type group struct {
 	client   []uint64
 }
 
+// watchesEntry says whether a link observer sees the link from client c to guard node n: it
+// watches the client's access link or the guard's.
+func (g *group) watchesEntry(c, n int32) bool {
+	return (c >= 0 && g.client[c] != 0) || (n >= 0 && g.node[n] != 0)
+}
+
+// watchesExit says whether a link observer sees the link from last hop `last` to destination
+// node dest: it watches either node's access link.
+func (g *group) watchesExit(last, dest int32) bool {
+	return (last >= 0 && g.node[last] != 0) || (dest >= 0 && g.node[dest] != 0)
+}
+
 // rankedOperators lists operator numbers by node count, largest first (ties: lower number).
 func rankedOperators(nodes []NodeInfo) []int {
 	count := map[int]int{}

@@ -42,8 +42,12 @@ func Analyze(r *Recorder, specs []Spec, end time.Duration, stream func(string) *
 	ob := observe(r)
 	tr := newTruthIndex(r)
 	sc := newAttackScratch(len(r.T.Clients))
+	var lsc *linkScratch
 	for i := range gs {
-		out.Adversaries = append(out.Adversaries, a.evaluate(r, ob, tr, sc, &gs[i], end, stream))
+		if gs[i].link && lsc == nil {
+			lsc = newLinkScratch(len(r.T.Clients), ob.delta)
+		}
+		out.Adversaries = append(out.Adversaries, a.evaluate(r, ob, tr, sc, lsc, &gs[i], end, stream))
 	}
 	return out, nil
 }
@@ -135,7 +139,7 @@ type compromise struct {
 }
 
 // evaluate measures one group.
-func (a *activity) evaluate(r *Recorder, ob *observations, tr truthIndex, sc *attackScratch, g *group, end time.Duration, stream func(string) *rand.Rand) results.Adversary {
+func (a *activity) evaluate(r *Recorder, ob *observations, tr truthIndex, sc *attackScratch, lsc *linkScratch, g *group, end time.Duration, stream func(string) *rand.Rand) results.Adversary {
 	adv := results.Adversary{Name: g.name, Kind: g.kind, Fraction: g.fraction, View: "node", Draws: g.draws}
 	nodes := 0
 	for _, m := range g.node {
@@ -145,7 +149,7 @@ func (a *activity) evaluate(r *Recorder, ob *observations, tr truthIndex, sc *at
 		adv.View = "link"
 		v := a.timingBothEnds(r, g)
 		adv.TimingBothEnds = &v
-		adv.Linkability = map[string]*results.Linkability{"1m": nil, "10m": nil, "60m": nil}
+		adv.Linkability, adv.AnonymitySet = a.linkLinkability(r, ob, tr, lsc, g, end, stream)
 	} else {
 		adv.Nodes = round6(float64(nodes) / float64(g.draws))
 		k := ob.overheadFor(g)
@@ -328,7 +332,6 @@ func (a *activity) platforms(r *Recorder) platformCounts {
 // timingBothEnds is, for a link observer, the fraction of active clients that sent an onion
 // request for their own ID whose client-guard and last-hop-destination links it watched.
 func (a *activity) timingBothEnds(r *Recorder, g *group) float64 {
-	watched := func(n int32) bool { return n >= 0 && g.node[n] != 0 }
 	both := make([]bool, len(r.T.Clients))
 	count := 0
 	for i := range r.Onion {
@@ -340,9 +343,7 @@ func (a *activity) timingBothEnds(r *Recorder, g *group) float64 {
 		if len(path) == 0 {
 			continue
 		}
-		entry := g.client[o.Client] != 0 || watched(path[0])
-		exit := watched(path[len(path)-1]) || watched(o.Dest)
-		if entry && exit {
+		if g.watchesEntry(o.Client, path[0]) && g.watchesExit(path[len(path)-1], o.Dest) {
 			both[o.Client] = true
 			count++
 		}

@@ -43,11 +43,7 @@ func (a *activity) anonymitySets(r *Recorder, ob *observations, g *group, ix *si
 			stores = append(stores, int32(j))
 		}
 	}
-	if len(stores) > anonymityBudget {
-		stream("leakage/anonymity/"+g.name).Shuffle(len(stores), func(x, y int) { stores[x], stores[y] = stores[y], stores[x] })
-		stores = stores[:anonymityBudget]
-		slices.Sort(stores) // back in time order, for the sweep below
-	}
+	stores = sampleStores(stores, g, stream)
 	if len(stores) == 0 {
 		return nil
 	}
@@ -92,17 +88,36 @@ func (a *activity) anonymitySets(r *Recorder, ob *observations, g *group, ix *si
 	floors := make([]float64, len(tuples))
 	ns := make([]float64, len(tuples))
 	for i, t := range tuples {
-		sizes[i] = effectiveSize(t.n, t.m, w1, w0)
+		sizes[i] = effectiveSize([]weightClass{{t.m, w1}, {t.n - t.m, w0}})
 		floors[i] = float64(t.floor)
 		ns[i] = float64(t.n)
 	}
-	as := &results.AnonymitySet{Stores: len(tuples)}
+	return setSummary(sizes, floors, ns)
+}
+
+// setSummary is the summary of the stores' effective set sizes, last-hop floors and numbers of
+// clients online.
+func setSummary(sizes, floors, online []float64) *results.AnonymitySet {
+	as := &results.AnonymitySet{Stores: len(sizes)}
 	med, p10 := quantile(sizes, 0.5), quantile(sizes, 0.1)
 	fm, fp := quantile(floors, 0.5), quantile(floors, 0.1)
 	as.Median, as.P10, as.FloorMedian, as.FloorP10 = &med, &p10, &fm, &fp
-	as.Online = quantile(ns, 0.5)
+	as.Online = quantile(online, 0.5)
 	as.Histogram = log2Histogram(sizes)
 	return as
+}
+
+// sampleStores keeps a uniform sample of anonymityBudget of the stores (indices in time order),
+// drawn from the adversary's stream, when there are more; it keeps them in time order, for the
+// sweeps over them.
+func sampleStores(stores []int32, g *group, stream func(string) *rand.Rand) []int32 {
+	if len(stores) <= anonymityBudget {
+		return stores
+	}
+	stream("leakage/anonymity/"+g.name).Shuffle(len(stores), func(x, y int) { stores[x], stores[y] = stores[y], stores[x] })
+	stores = stores[:anonymityBudget]
+	slices.Sort(stores)
+	return stores
 }
 
 // likelihoodRatio is p/q, 1 when neither happens and +Inf when only the true sender's does.
@@ -116,31 +131,38 @@ func likelihoodRatio(p, q float64) float64 {
 	return 1
 }
 
-// effectiveSize is 2^H of the posterior over n candidates of which m carry weight w1 and the
-// rest w0: an infinite weight puts all the mass on its class.
-func effectiveSize(n, m int, w1, w0 float64) float64 {
-	switch {
-	case math.IsInf(w1, 1) && m > 0:
-		return float64(m)
-	case math.IsInf(w0, 1) && n > m:
-		return float64(n - m)
+// weightClass is k candidates that carry one posterior weight w.
+type weightClass struct {
+	k int
+	w float64
+}
+
+// effectiveSize is 2^H of the posterior over candidates in classes, each candidate's
+// probability its class's weight over the total: infinite weights put all the mass on their
+// classes (a class of no candidates carries none).
+func effectiveSize(cs []weightClass) float64 {
+	n, inf := 0, 0
+	for _, c := range cs {
+		n += c.k
+		if math.IsInf(c.w, 1) {
+			inf += c.k
+		}
 	}
-	if math.IsInf(w1, 1) {
-		w1 = 0
+	if inf > 0 {
+		return float64(inf)
 	}
-	if math.IsInf(w0, 1) {
-		w0 = 0
+	z := 0.0
+	for _, c := range cs {
+		if !math.IsInf(c.w, 1) {
+			z += float64(c.k) * c.w
+		}
 	}
-	z := float64(m)*w1 + float64(n-m)*w0
 	if z <= 0 {
 		return float64(n)
 	}
 	h := 0.0
-	for _, c := range []struct {
-		k int
-		w float64
-	}{{m, w1}, {n - m, w0}} {
-		if p := c.w / z; c.k > 0 && p > 0 {
+	for _, c := range cs {
+		if p := c.w / z; c.k > 0 && p > 0 && !math.IsInf(c.w, 1) {
 			h -= float64(c.k) * p * math.Log2(p)
 		}
 	}
@@ -235,6 +257,9 @@ func (oc *onlineCounter) at(t time.Duration) int {
 	}
 	return oc.live
 }
+
+// online says whether client c is online at the time of the last call to at.
+func (oc *onlineCounter) online(c int32) bool { return oc.count[c] > 0 }
 
 func (oc *onlineCounter) viaLastHop(last int32, t time.Duration) int {
 	return oc.distinct(oc.byLast[last], t)

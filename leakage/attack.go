@@ -88,22 +88,30 @@ func newTruthIndex(r *Recorder) truthIndex {
 	return t
 }
 
-// pairs are the true pairs of a window [t0, t1): (client, account) for every onion request
-// the client sent in it naming the account (a poll its own, a store its recipient's).
-func (t truthIndex) pairs(r *Recorder, t0, t1 time.Duration) (map[[2]int32]bool, map[int32][]int32) {
-	set := map[[2]int32]bool{}
-	by := map[int32][]int32{}
+// pairs are the true pairs of a window [t0, t1): (client, target) for every onion request the
+// client sent in it, where target is what the attack links a client to: the account the
+// request names (a poll its own, a store its recipient's; namedAccount) or the node it went to
+// (destNode). Requests whose target is -1 are left out. by lists each target's clients.
+func (t truthIndex) pairs(r *Recorder, t0, t1 time.Duration, target func(*OnionRecord) int32) (set map[[2]int32]bool, by map[int32][]int32) {
+	set, by = map[[2]int32]bool{}, map[int32][]int32{}
 	j, _ := slices.BinarySearchFunc(t.sent, t0, func(i int32, x time.Duration) int { return cmp.Compare(r.Onion[i].Sent, x) })
 	for ; j < len(t.sent) && r.Onion[t.sent[j]].Sent < t1; j++ {
 		o := &r.Onion[t.sent[j]]
-		k := [2]int32{o.Client, o.Account}
+		k := [2]int32{o.Client, target(o)}
+		if k[1] < 0 {
+			continue
+		}
 		if !set[k] {
 			set[k] = true
-			by[o.Account] = append(by[o.Account], o.Client)
+			by[k[1]] = append(by[k[1]], o.Client)
 		}
 	}
 	return set, by
 }
+
+// namedAccount and destNode are the targets of truthIndex.pairs.
+func namedAccount(o *OnionRecord) int32 { return o.Account }
+func destNode(o *OnionRecord) int32     { return o.Dest }
 
 // attackScratch is per-client scratch reused across accounts, so scoring one account costs
 // its candidates, not the number of clients.
@@ -160,7 +168,7 @@ func (a *activity) attack(r *Recorder, ob *observations, tr truthIndex, g *group
 	budget := attackBudget / max(nw, 1)
 	for k := range nw {
 		t0, t1 := time.Duration(k)*w, time.Duration(k+1)*w
-		truth, sendersOf := tr.pairs(r, t0, t1)
+		truth, sendersOf := tr.pairs(r, t0, t1, namedAccount)
 		// Clients seen at a guard of the coalition in the window, per draw.
 		var seenPerDraw [64]int64
 		gi, _ := slices.BinarySearchFunc(ob.guard, t0, func(o guardObs, t time.Duration) int { return cmp.Compare(o.at, t) })
@@ -214,14 +222,7 @@ func (a *activity) attack(r *Recorder, ob *observations, tr truthIndex, g *group
 			}
 			s = e
 		}
-		rng.Shuffle(len(targets), func(x, y int) { targets[x], targets[y] = targets[y], targets[x] })
-		spent := 0
-		for ti := range targets {
-			if spent >= budget {
-				break
-			}
-			t := &targets[ti]
-			spent += len(t.obs)
+		sampled(rng, targets, budget, func(t *target) int { return len(t.obs) }, func(t *target) {
 			o := ob.dest[t.obs[0]].account
 			for _, j := range t.obs {
 				dj := &ob.dest[j]
@@ -278,11 +279,25 @@ func (a *activity) attack(r *Recorder, ob *observations, tr truthIndex, g *group
 				acc.negA += zero / 2
 				acc.negB += zero - zero/2
 			}
-		}
+		})
 		for _, c := range sc.seenL {
 			sc.seen[c] = 0
 		}
 		sc.seenL = sc.seenL[:0]
+	}
+}
+
+// sampled visits targets in an order drawn from rng until what they cost, counted as each is
+// visited, reaches budget: every target when they fit, else a uniform sample of them.
+func sampled[T any](rng *rand.Rand, targets []T, budget int, cost func(*T) int, visit func(*T)) {
+	rng.Shuffle(len(targets), func(x, y int) { targets[x], targets[y] = targets[y], targets[x] })
+	spent := 0
+	for i := range targets {
+		if spent >= budget {
+			return
+		}
+		spent += cost(&targets[i])
+		visit(&targets[i])
 	}
 }
 
@@ -382,7 +397,7 @@ func (a *activity) linkability(r *Recorder, ob *observations, tr truthIndex, sc 
 		a.attack(r, ob, tr, g, timingOnly, w.d, end, stream("leakage/attack/"+g.name+"/"+w.name+"/timing-only"), accT, sc)
 		ls, threshold := accS.result()
 		lt, _ := accT.result()
-		out[w.name] = &results.Linkability{LinkAttack: ls, TimingOnly: &lt}
+		out[w.name] = &results.Linkability{Target: targetAccount, LinkAttack: ls, TimingOnly: &lt}
 		for _, l := range accS.links {
 			if l.score >= threshold {
 				linked = append(linked, l)

@@ -24,12 +24,20 @@ const (
 // bytes at the guard, through nodes c, c+1, c+2 to c+3 (mod the node count), as the
 // client, every hop and the destination report it.
 func (s *synthetic) request(c, acc int, sent time.Duration, size int, store bool) {
+	n := len(s.r.T.Nodes)
+	s.route(c, acc, [4]int{c % n, (c + 1) % n, (c + 2) % n, (c + 3) % n}, sent, synthTransit, size, store)
+}
+
+// route plays one onion request of client c naming account acc through nodes (guard, middle,
+// last hop, destination), sent at `sent` with size bytes at the guard; the destination sees it
+// transit after the guard, and the client has its answer synthTransit + 410 ms after sending,
+// whenever the destination saw it.
+func (s *synthetic) route(c, acc int, nodes [4]int, sent, transit time.Duration, size int, store bool) {
 	tb := s.r.T
-	n := len(tb.Nodes)
-	hop := func(i int) NodeInfo { return tb.Nodes[(c+i)%n] }
+	hop := func(i int) NodeInfo { return tb.Nodes[nodes[i]] }
 	at := func(d time.Duration) time.Time { return s.epoch.Add(sent + d) }
-	arrive := []time.Duration{10 * time.Millisecond, 80 * time.Millisecond, 140 * time.Millisecond, 10*time.Millisecond + synthTransit}
-	done := arrive[3] + 400*time.Millisecond
+	arrive := []time.Duration{10 * time.Millisecond, 80 * time.Millisecond, 140 * time.Millisecond, 10*time.Millisecond + transit}
+	done := 10*time.Millisecond + synthTransit + 400*time.Millisecond
 	for i := range 3 {
 		from := tb.Clients[c].Addr.Addr()
 		if i > 0 {

@@ -5,7 +5,8 @@
 // sybil registered during the run), and the
 // metrics joined over them: exposure of each client's (IP, Session ID) pair and of (sender
 // IP, recipient ID) pairs, time to first compromise, the per-role view table, the timing
-// correlation attack, anonymity sets and contact-graph recovery.
+// correlation attacks of node coalitions and of link observers, anonymity sets and
+// contact-graph recovery.
 //
 // It reads events and never runs actors or feeds anything back into them. The world builder
 // registers a Recorder as an engine sink only when the scenario has a leakage section, so a
@@ -45,7 +46,9 @@
 // round trip after the destination saw it, and only if the destination answered it (a
 // request lost on the way reached no destination). A link observer decrypts nothing and
 // never sees an ID, so its node-view levels are null; TimingBothEnds says how often it
-// watched both ends of a client's request.
+// watched both ends of a client's request. Its correlation level is null too: its attack
+// (below) links an address to a destination node, which serves a whole swarm's accounts, never
+// to one Session ID.
 //
 // # The correlation attack
 //
@@ -76,6 +79,40 @@
 // candidate match are visited; pairs scoring 0 are counted, never listed, and beyond a
 // budget of destination observations the target accounts are a uniform sample.
 //
+// # The link observers' attack
+//
+// A link observer (kinds region and global-timing, and provider with view link) sees
+// addresses, times and sizes on the links it watches: those with an end at a node or client
+// in its scope. It decrypts nothing, so at the exit it cannot see an account, only the node a
+// request goes to, and from the public node list the swarm that node serves. Its attack is
+// the cross-correlation of counts in fixed bins (Levine et al., FC 2004). For client address
+// c, x_k counts c's onion requests reaching a guard in bin k of the window over a link it
+// watches (the client's access link or the guard's); for the link from node p into node n,
+// y_k counts the requests reaching n from p that n runs as their destination. With K bins of
+// 50 ms in the window and L = ceil(Delta / 50 ms), Delta as above,
+//
+//	S(c, n) = max over links p->n of max(0, max over l in 0..L of r_l(c, p->n))
+//	r_l     = (K Sxy - Sx Sy) / sqrt((K Sxx - Sx^2) (K Syy - Sy^2))
+//
+// where Sx and Sxx are the sums of x_k and x_k^2, Sy and Syy those of y_(k+l) and Sxy that of
+// x_k y_(k+l), over k = 0..K-1 (y runs L bins past the window's end): the Pearson correlation
+// of the client's series with the link's, delayed by l bins. Links with fewer than 3 arrivals
+// in the window are not scored. The series count onion requests only, leaving out the other
+// traffic on the same links (direct requests, responses, swarm replication, relayed onion
+// requests) that a real observer would have to filter out, so the figures are what this
+// attack achieves at best.
+//
+// It links a client address to a destination node, hence to the accounts of one swarm. True
+// pairs are (c, n) whenever c sent a request in the window to node n naming an account (a
+// poll of its own ID, whose swarm n is in; a store to a recipient, whose swarm n is in; a swarm
+// lookup at a pool node); every other pair of a client seen on the client side and a node
+// with a scored link in the window is a negative. Thresholds, halves, precision, the ROC and
+// the windows are the node coalition's, from the same code; scores are rounded to 1e-4,
+// pairs scoring 0 (a negative correlation, or no request in the L bins before any arrival) are
+// counted, never listed, and beyond the same budget of arrivals the target nodes are a
+// uniform sample. Linkability's target says what was linked: "account" for coalitions,
+// "node" here; timing_only is null, the attack being on timing alone.
+//
 // # Anonymity sets and contact graphs
 //
 // For each store a coalition sees at a destination it holds, the candidate senders are the
@@ -85,6 +122,13 @@
 // often the true sender and another online client match, measured over the coalition's
 // stores. The effective set size is 2^H (Serjantov and Danezis); the floor is the number of
 // clients whose requests used the store's last hop in that minute.
+//
+// A link observer's sets are the same with its attack's evidence: for each store it sees
+// arrive at a node its one-minute attack scored, a candidate's weight is the likelihood ratio
+// of the class of its score against that node in that window (0 for none, then (0, 0.1], ...,
+// (0.9, 1]), P(class | sender) / P(class | another online client), measured over the
+// observer's stores. A link observer has no contact graph: it links addresses to nodes, never
+// to a recipient's ID, so its contact_graph is null.
 //
 // Contact graphs are recovered by statistical disclosure: N(c, o) counts stores to o that
 // follow a matching request of c within Delta, E(c, o) = n_c * n_o * Delta / T is what

@@ -33,11 +33,22 @@ type destObs struct {
 	store   bool
 }
 
+// arrival is an onion request arriving at its destination node, once per request whatever it
+// names: what an observer of the link from its last hop sees.
+type arrival struct {
+	at     time.Duration
+	node   int32
+	prev   int32 // the last hop
+	sender int32 // ground truth, as destObs.sender
+	store  bool
+}
+
 // observations are a run's guard-side and destination-side observations, sorted by time, and
 // the network constants measured from the requests matched at both ends.
 type observations struct {
-	guard []guardObs
-	dest  []destObs
+	guard    []guardObs
+	dest     []destObs
+	arrivals []arrival
 	// delta is the 99th percentile of the 3-hop transit time (destination arrival minus guard
 	// arrival) over matched requests.
 	delta time.Duration
@@ -131,6 +142,7 @@ func observe(r *Recorder) *observations {
 		if h.Role != node.HopDestination || h.Node < 0 {
 			continue
 		}
+		ob.arrivals = append(ob.arrivals, arrival{at: h.Arrived, node: h.Node, prev: h.PrevNode, sender: sender[i], store: h.Store})
 		for _, acc := range r.Accounts(h.Accounts) {
 			if acc >= 0 {
 				ob.dest = append(ob.dest, destObs{at: h.Arrived, size: h.BytesIn, account: acc, node: h.Node, prev: h.PrevNode,
@@ -140,6 +152,7 @@ func observe(r *Recorder) *observations {
 	}
 	slices.SortStableFunc(ob.guard, func(a, b guardObs) int { return cmp.Compare(a.at, b.at) })
 	slices.SortStableFunc(ob.dest, func(a, b destObs) int { return cmp.Compare(a.at, b.at) })
+	slices.SortStableFunc(ob.arrivals, func(a, b arrival) int { return cmp.Compare(a.at, b.at) })
 	return ob
 }
 

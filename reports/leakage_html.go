@@ -179,6 +179,9 @@ func adversaryTableRow(a results.Adversary) adversaryRow {
 	}
 	if w, lk := bestLinkability(a); lk != nil {
 		row.Linkability = fmt.Sprintf("%s (%s windows)", optPercent(lk.TPRAtFPR1e3), w)
+		if lk.Target == "node" {
+			row.Linkability = fmt.Sprintf("%s (%s windows, address to destination node)", optPercent(lk.TPRAtFPR1e3), w)
+		}
 	}
 	if a.AnonymitySet != nil && a.AnonymitySet.Median != nil {
 		row.Set = fmt.Sprintf("%.1f", *a.AnonymitySet.Median)

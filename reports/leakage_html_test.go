@@ -88,9 +88,13 @@ func syntheticLeakage() *results.Leakage {
 		return pts
 	}
 	for i, power := range map[int]float64{1: 0.2, 3: 0.4} {
+		target := "account"
+		if l.Adversaries[i].View == "link" {
+			target = "node"
+		}
 		l.Adversaries[i].Linkability = map[string]*results.Linkability{
-			"1m":  {LinkAttack: results.LinkAttack{TPRAtFPR1e3: ptr(math.Pow(1e-3, power+0.1)), Precision: ptr(0.3), ROC: roc(power + 0.1)}},
-			"10m": {LinkAttack: results.LinkAttack{TPRAtFPR1e3: ptr(math.Pow(1e-3, power)), Precision: ptr(0.5), ROC: roc(power)}},
+			"1m":  {Target: target, LinkAttack: results.LinkAttack{TPRAtFPR1e3: ptr(math.Pow(1e-3, power+0.1)), Precision: ptr(0.3), ROC: roc(power + 0.1)}},
+			"10m": {Target: target, LinkAttack: results.LinkAttack{TPRAtFPR1e3: ptr(math.Pow(1e-3, power)), Precision: ptr(0.5), ROC: roc(power)}},
 		}
 	}
 	l.Adversaries[1].AnonymitySet = &results.AnonymitySet{Median: ptr(12.0), P10: ptr(1.2),
@@ -140,7 +144,7 @@ func TestLeakageReading(t *testing.T) {
 			"Exposure comes early: 18% of random-0.2's clients were exposed by their very first request to a service node, of the 36% it exposed by the end of the run.",
 			"No adversary exposed half of the clients at the direct level or the guard and destination level within the run (20.0 min of virtual time): every median time to first compromise there lies beyond it.",
 			"eu-west-1 (a region link observer) decrypts nothing and never sees a Session ID. It watched both the entry and the exit link of a request for 34% of the clients",
-			"Its correlation attack linked 6.31% of the true (sender, recipient) pairs at a false-positive rate of 1e-3 with 10m windows",
+			"Its cross-correlation attack linked 6.31% of the true (client address, destination node) pairs at a false-positive rate of 1e-3 with 10m windows",
 			"For random-0.2, the correlation attack linked 25.1% of the true (sender, recipient) pairs at a false-positive rate of 1e-3 with 10m windows, and 50% of the pairs it linked were true.",
 			"For the stores random-0.2 saw, the effective number of candidate senders had median 12.0 and 10th percentile 1.2: one store in ten was as good as attributed to its sender.",
 			"For the stores largest-operator saw, the effective number of candidate senders had median 80.0 and 10th percentile 9.0.",
@@ -242,6 +246,22 @@ func TestLeakageSection(t *testing.T) {
 			assert.Contains(t, out, "<td>guard candidate</td><td>client address, method</td><td>direct requests 800</td>")
 			assert.Contains(t, out, "bytes in 5.0 MiB, onion requests 1234", "byte counts in binary units")
 		})
+	}
+}
+
+// The adversary table says what each attack linked: a link observer's links an address to
+// a destination node, a coalition's to a Session ID.
+func TestAdversaryRowLinkability(t *testing.T) {
+	l := syntheticLeakage()
+	tests := []struct {
+		adversary int
+		want      string
+	}{
+		{1, "25.12% (10m windows)"},
+		{3, "6.31% (10m windows, address to destination node)"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, adversaryTableRow(l.Adversaries[tt.adversary]).Linkability, l.Adversaries[tt.adversary].Name)
 	}
 }
 

@@ -299,11 +299,15 @@ func observerReading(a results.Adversary) string {
 	w, lk := bestLinkability(a)
 	switch {
 	case lk != nil:
-		lead := " Its correlation attack"
-		if s == "" {
-			lead = "For " + a.Name + ", the correlation attack"
+		lead, attack, pairs := " Its", "correlation attack", "(sender, recipient)"
+		if lk.Target == "node" {
+			// A link observer links an address to the node a request went to, not to an ID.
+			attack, pairs = "cross-correlation attack", "(client address, destination node)"
 		}
-		s += fmt.Sprintf("%s linked %s of the true (sender, recipient) pairs at a false-positive rate of 1e-3 with %s windows", lead, share(*lk.TPRAtFPR1e3), w)
+		if s == "" {
+			lead = "For " + a.Name + ", the"
+		}
+		s += fmt.Sprintf("%s %s linked %s of the true %s pairs at a false-positive rate of 1e-3 with %s windows", lead, attack, share(*lk.TPRAtFPR1e3), pairs, w)
 		if lk.Precision != nil {
 			s += fmt.Sprintf(", and %s of the pairs it linked were true", share(*lk.Precision))
 		}

@@ -93,7 +93,8 @@ func TestWriteText(t *testing.T) {
 	leaky.Leakage = &results.Leakage{ActiveClients: 200, ClientsPerNode: 2, GuardCandidatesTestedMean: 2.5, Adversaries: []results.Adversary{
 		{Name: "random-0.1", Kind: "random", View: "node", Nodes: 10, Exposure: results.Exposure{Direct: ptr(0.2345), GuardAndDestination: ptr(0.05), FullPath: ptr(0.0)},
 			TTFC: results.TTFC{Direct: &results.Survival{MedianS: ptr(90.0)}}},
-		{Name: "eu-west-1", Kind: "region", View: "link", TimingBothEnds: ptr(0.4)},
+		{Name: "eu-west-1", Kind: "region", View: "link", TimingBothEnds: ptr(0.4), Linkability: map[string]*results.Linkability{
+			"10m": {Target: "node", LinkAttack: results.LinkAttack{TPRAtFPR1e3: ptr(0.25), Precision: ptr(0.9)}}}},
 	}}
 	cases := []struct {
 		name    string
@@ -111,7 +112,8 @@ func TestWriteText(t *testing.T) {
 		{"nothing eligible", nothingEligible, []string{"delivery ratio: n/a"}, []string{"delivery ratio: 0"}},
 		{"no leakage section", sample(), nil, []string{"Leakage"}},
 		{"leakage", leaky, []string{"Leakage (share of 200 active clients", "guard candidates tested per client: 2.50",
-			"random-0.1", "23.45%", "5.00%", "1.5 min", "eu-west-1", "timing both ends 40.00%"}, []string{"NaN", "<nil>"}},
+			"random-0.1", "23.45%", "5.00%", "1.5 min", "eu-west-1", "timing both ends 40.00%",
+			"linkability (10 min): TPR 25.00% at FPR 1e-3, precision 90.00% (address to destination node)"}, []string{"NaN", "<nil>", "timing only"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

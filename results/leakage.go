@@ -8,10 +8,10 @@ package results
 // guard_candidates_tested_mean are a contract that checks and other tools rely on.
 //
 // A value that is not measured is null, never 0: a level an adversary cannot reach by its
-// nature (a link observer decrypts nothing, so it never sees a Session ID; its linkability,
-// anonymity sets and contact graph are not computed in this build), a window longer than
-// the run, and figures with nothing to measure (no true pair seen on both sides, no store
-// seen).
+// nature (a link observer decrypts nothing, so it never sees a Session ID: its exposure
+// levels and contact graph are null, and its linkability links addresses to destination
+// nodes), a window longer than the run, and figures with nothing to measure (no true pair
+// seen on both sides, no store seen).
 type Leakage struct {
 	Adversaries []Adversary `json:"adversaries"`
 	// GuardCandidatesTestedMean is the mean number of distinct nodes an active client tested as
@@ -74,7 +74,8 @@ type Adversary struct {
 	// link it both watched: the precondition of a timing correlation. Null for node views.
 	TimingBothEnds *float64 `json:"timing_both_ends"`
 	// Linkability (per observation window: "1m", "10m", "60m"), AnonymitySet and
-	// ContactGraph come from the correlation attack (see package leakage).
+	// ContactGraph come from the correlation attack (see package leakage); a link observer
+	// has no contact graph.
 	Linkability  map[string]*Linkability `json:"linkability"`
 	AnonymitySet *AnonymitySet           `json:"anonymity_set"`
 	ContactGraph *ContactGraph           `json:"contact_graph"`
@@ -156,10 +157,15 @@ type ExposureTimeline struct {
 	Correlation         []float64 `json:"correlation,omitempty"`
 }
 
-// Linkability is the correlation attack's result for one observation window: the attack on
-// timing and size, and TimingOnly, the same with an infinite size tolerance. Null for a
-// window longer than the run.
+// Linkability is the correlation attack's result for one observation window: for a node
+// coalition the attack on timing and size, and TimingOnly, the same with an infinite size
+// tolerance; for a link observer its cross-correlation attack, on timing alone (TimingOnly
+// null). Null for a window longer than the run.
 type Linkability struct {
+	// Target is what the attack links a client's address to: "account" (a Session ID, for
+	// a node coalition, which sees the accounts requests name) or "node" (the destination
+	// service node, for a link observer, which decrypts nothing).
+	Target string `json:"target"`
 	LinkAttack
 	TimingOnly *LinkAttack `json:"timing_only"`
 }

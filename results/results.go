@@ -24,6 +24,9 @@ const (
 	// JUnitFile holds the verdicts of a scenario's checks for CI systems; written only when the
 	// scenario has checks.
 	JUnitFile = "junit.xml"
+	// LinkTapsFile holds every transmission on every link of the run, as gzip-compressed CSV
+	// (see leakage.LinkTapsHeader); written only when the scenario sets leakage.link_taps.
+	LinkTapsFile = "link_taps.csv.gz"
 	// IncompleteMarker exists while a run is writing its directory, and stays if it failed, so
 	// a half-written directory never looks complete.
 	IncompleteMarker = "INCOMPLETE"

@@ -47,7 +47,7 @@ func memoryWorld(nodes, clients int) Scenario {
 // heapAfter builds sc's world, runs it through the warmup and then for d, and returns the
 // live heap.
 func heapAfter(b *testing.B, sc Scenario, d time.Duration) uint64 {
-	w, err := buildWorld(sc, nil)
+	w, err := buildWorld(sc, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -77,6 +77,7 @@ var keyDocs = map[string]keyDoc{
 	"workload.unknown_recipient_share": {"fraction", "share of messages sent to Session IDs no client owns (undeliverable)"},
 	"leakage.adversaries":              {"list", "adversaries whose view of the run is measured; none: nothing is recorded"},
 	"leakage.horizon":                  {"duration", "0, or the span the path-selection mode plays (pool refreshes, guards, paths, churn; no message bytes) at the request rates the run measured"},
+	"leakage.link_taps":                {"true|false", "record every transmission on every link (hosts, times, bytes) to link_taps.csv.gz in the results directory"},
 	"leakage.adversaries[].name":       {"text", "labels it in the summary; default its kind (random ones get -<fraction>)"},
 	"leakage.adversaries[].kind":       {"random|operator|provider|region|global-timing|sybil", "who observes"},
 	"leakage.adversaries[].fraction":   {"fraction", "sybil: new nodes registered, as a share of nodes.count"},

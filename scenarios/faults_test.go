@@ -29,7 +29,7 @@ func faultWorld(t *testing.T, edit func(*Scenario)) *world {
 	sc.Network.Jitter = 0 // transit times are then a function of the link state alone
 	edit(&sc)
 	require.NoError(t, sc.Validate())
-	w, err := buildWorld(sc, nil)
+	w, err := buildWorld(sc, nil, nil)
 	require.NoError(t, err)
 	w.pinned = make([]bool, len(w.clients))
 	require.NoError(t, w.scheduleFaults())

@@ -18,6 +18,10 @@ type Leakage struct {
 	// path-selection mode (see horizon.go) instead of over the run; 0 (the default) evaluates
 	// the full simulation.
 	Horizon time.Duration `mapstructure:"horizon" yaml:"horizon,omitempty" json:"horizon,omitempty"`
+	// LinkTaps, when true, records every transmission on every link (hosts, sent and arrival
+	// times, bytes) to the results directory's link taps file (leakage.LinkTaps); off by
+	// default, when the send path pays one nil check.
+	LinkTaps bool `mapstructure:"link_taps" yaml:"link_taps,omitempty" json:"link_taps,omitempty"`
 }
 
 // Adversary is one adversary: Kind is random, operator, provider, region, global-timing or

@@ -1,11 +1,17 @@
 package scenarios
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/csv"
 	"encoding/json"
 	"math"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/sessionsim/sessionsim/leakage"
 	"github.com/sessionsim/sessionsim/results"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -104,9 +110,26 @@ func TestLeakageEndToEnd(t *testing.T) {
 			for level, v := range levels(a.Exposure) {
 				assert.Nil(t, v, "%s %s", name, level)
 			}
+			assert.Nil(t, a.Exposure.Correlation, "%s links addresses to nodes, not to Session IDs", name)
+			assert.Nil(t, a.ContactGraph, name)
 			require.NotNil(t, a.TimingBothEnds)
 		}
 		assert.Equal(t, 1.0, *adversary(t, l, "global-timing").TimingBothEnds)
+	})
+	t.Run("the link attack's figures", func(t *testing.T) {
+		a := adversary(t, l, "global-timing")
+		lk := a.Linkability["1m"]
+		require.NotNil(t, lk, "watching every link, it scores every one-minute window")
+		assert.Equal(t, "node", lk.Target)
+		assert.Nil(t, lk.TimingOnly)
+		assert.Positive(t, lk.Positives)
+		assert.Positive(t, lk.Negatives)
+		require.NotNil(t, lk.TPRAtFPR1e3)
+		require.NotNil(t, lk.Threshold)
+		assert.LessOrEqual(t, len(lk.ROC), 50)
+		assert.Nil(t, a.Linkability["10m"], "the run is shorter than ten minutes")
+		require.NotNil(t, a.AnonymitySet)
+		assert.GreaterOrEqual(t, *a.AnonymitySet.P10, 1.0)
 	})
 	t.Run("the attack's figures", func(t *testing.T) {
 		a := adversary(t, l, "random-1")
@@ -137,9 +160,61 @@ func TestLeakageEndToEnd(t *testing.T) {
 	})
 }
 
+// leakage.link_taps writes every transmission, and only that: the run's summary is the one it
+// has without taps, the file holds one line per message the network carried (delivered or
+// not), and a second run writes the same bytes.
+func TestLinkTaps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	plain := tiny(t)
+	_, without, err := run(plain, RunOptions{})
+	require.NoError(t, err)
+
+	sc := plain
+	sc.Leakage.LinkTaps = true
+	_, _, err = run(sc, RunOptions{})
+	assert.ErrorContains(t, err, "leakage.link_taps", "nowhere to write them")
+
+	var files [2]bytes.Buffer
+	for i := range files {
+		w, with, err := run(sc, RunOptions{LinkTaps: &files[i]})
+		require.NoError(t, err)
+		assert.Equal(t, without, with, "recording the links changes nothing in the run")
+		zr, err := gzip.NewReader(bytes.NewReader(files[i].Bytes()))
+		require.NoError(t, err)
+		rows, err := csv.NewReader(zr).ReadAll()
+		require.NoError(t, err)
+		require.NotEmpty(t, rows)
+		assert.Equal(t, strings.Split(leakage.LinkTapsHeader, ","), rows[0])
+		var delivered, lost, bytesDelivered uint64
+		for _, row := range rows[1:] {
+			sent, err := strconv.ParseInt(row[0], 10, 64)
+			require.NoError(t, err)
+			assert.GreaterOrEqual(t, sent, int64(0))
+			size, err := strconv.ParseUint(row[4], 10, 64)
+			require.NoError(t, err)
+			if row[1] == "" {
+				lost++
+				continue
+			}
+			arrive, err := strconv.ParseInt(row[1], 10, 64)
+			require.NoError(t, err)
+			assert.Greater(t, arrive, sent)
+			delivered++
+			bytesDelivered += size
+		}
+		st := w.net.Stats()
+		assert.Equal(t, st.Messages, delivered)
+		assert.Equal(t, st.Bytes, bytesDelivered)
+		assert.Equal(t, st.Failed+st.Blocked, lost)
+	}
+	assert.Equal(t, files[0].Bytes(), files[1].Bytes(), "same seed, same file")
+}
+
 func TestNoLeakageSectionRecordsNothing(t *testing.T) {
 	sc := small(t, "modeled")
-	w, err := buildWorld(sc, nil)
+	w, err := buildWorld(sc, nil, nil)
 	require.NoError(t, err)
 	assert.Nil(t, w.leak, "no recorder, no sink")
 }

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -28,6 +29,10 @@ type RunOptions struct {
 	// Stop, when closed, ends the run early: Run checks it once per virtual second and returns
 	// what was measured until then with ErrInterrupted.
 	Stop <-chan struct{}
+	// LinkTaps receives the link taps file (gzip-compressed CSV, see leakage.LinkTaps) of a
+	// scenario that sets leakage.link_taps, which Run refuses without it; Run does not close
+	// it. Ignored otherwise.
+	LinkTaps io.Writer
 }
 
 // ErrInterrupted is returned with a partial summary when RunOptions.Stop ended a run early.
@@ -74,7 +79,13 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 		}
 		opts.Progress(Progress{Phase: phase, Virtual: p.Elapsed, Total: total, Events: p.Events, Sent: w.col.sent, Delivered: w.col.delivered})
 	}
-	w, err := buildWorld(sc, progress)
+	var taps io.Writer
+	if sc.Leakage.LinkTaps {
+		if taps = opts.LinkTaps; taps == nil {
+			return nil, results.Summary{}, errors.New("leakage.link_taps is set but the run has nowhere to write the taps (RunOptions.LinkTaps)")
+		}
+	}
+	w, err := buildWorld(sc, progress, taps)
 	if err != nil {
 		return nil, results.Summary{}, err
 	}
@@ -101,6 +112,12 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 		if isClosed(opts.Stop) {
 			total, stopped = t, ErrInterrupted
 			break
+		}
+	}
+
+	if w.taps != nil {
+		if err := w.taps.Close(); err != nil {
+			return nil, results.Summary{}, fmt.Errorf("writing the link taps: %w", err)
 		}
 	}
 

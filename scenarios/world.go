@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -55,6 +56,7 @@ type world struct {
 	nodeConf  node.Config
 
 	leak    *leakage.Recorder // nil without a leakage section: nothing recorded, nothing paid
+	taps    *leakage.LinkTaps // nil without leakage.link_taps
 	sybilOf map[string]string // node name -> the sybil adversary that registers it
 }
 
@@ -90,7 +92,9 @@ func regionWeights(m *netem.Matrix, key string, w map[string]float64) ([]netem.R
 	return out, nil
 }
 
-func buildWorld(sc Scenario, progress func(sim.Progress)) (*world, error) {
+// buildWorld builds the scenario's world; with taps non-nil every transmission is written to
+// it (leakage.link_taps) from the first.
+func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*world, error) {
 	w := &world{sc: sc, col: newCollector()}
 	var err error
 	if w.matrix, err = latencyMatrix(sc.Network.LatencyMatrix); err != nil {
@@ -120,6 +124,13 @@ func buildWorld(sc Scenario, progress func(sim.Progress)) (*world, error) {
 	}
 	w.epoch = w.eng.Now()
 	w.col.epoch = w.epoch
+	if taps != nil {
+		w.taps = leakage.NewLinkTaps(taps, w.epoch)
+		eng := w.eng
+		links.SetTap(func(from, to sim.HostID, size int, sent, arrive int64, ok bool) {
+			w.taps.Record(eng.HostIP(from), eng.HostIP(to), size, sent, arrive, ok)
+		})
+	}
 	w.rng = w.eng.Stream("world")
 
 	if len(sc.Leakage.Adversaries) > 0 {

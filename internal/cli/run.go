@@ -47,7 +47,8 @@ func newRunCmd() *cobra.Command {
 		Short: "Run a scenario on the in-process simulator and write its results directory",
 		Long: `Run a scenario (a built-in name such as "default" or "large", or a YAML file) on the
 in-process simulator, in deterministic virtual time, and write a results directory holding the
-resolved scenario, summary.json, run.json and report.html.
+resolved scenario, summary.json, run.json and report.html (and link_taps.csv.gz when the
+scenario sets leakage.link_taps).
 
 Scenario keys can be overridden by SESSIONSIM_* environment variables (SESSIONSIM_NODES_COUNT=50)
 and by --set key=value, which wins. An unknown key or a bad value, a network too small to
@@ -151,9 +152,22 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
 	start := time.Now()
-	summary, err := scenarios.Run(sc, scenarios.RunOptions{Version: Version, Progress: prog.update, Stop: ctx.Done()})
+	opts := scenarios.RunOptions{Version: Version, Progress: prog.update, Stop: ctx.Done()}
+	var taps *os.File
+	if sc.Leakage.LinkTaps {
+		if taps, err = os.Create(filepath.Join(dir, results.LinkTapsFile)); err != nil {
+			return fmt.Errorf("link taps: %w", err)
+		}
+		opts.LinkTaps = taps
+	}
+	summary, err := scenarios.Run(sc, opts)
 	stop()
 	prog.finish()
+	if taps != nil {
+		if cerr := taps.Close(); cerr != nil && err == nil {
+			return fmt.Errorf("link taps: %w", cerr)
+		}
+	}
 	interrupted := errors.Is(err, scenarios.ErrInterrupted)
 	if err != nil && !interrupted {
 		return fmt.Errorf("running scenario %q: %w (partial results left in %s, marked %s)", sc.Name, err, dir, results.IncompleteMarker)

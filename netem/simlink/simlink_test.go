@@ -1,6 +1,7 @@
 package simlink_test
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -106,4 +107,75 @@ func TestEngineHostsAreNetworkHosts(t *testing.T) {
 func TestNewRejectsBadConfig(t *testing.T) {
 	_, err := simlink.New(netem.Config{MSS: -1})
 	assert.ErrorContains(t, err, "MSS")
+}
+
+// tapped is one message as a tap was told of it.
+type tapped struct {
+	from, to     sim.HostID
+	size         int
+	sent, arrive int64
+	ok           bool
+}
+
+// A tap is told of every message as the model carried it, lost ones included, and of nothing
+// once removed.
+func TestTapSeesEveryMessage(t *testing.T) {
+	e, links := newEngine(t)
+	lossy := netem.Profile{Name: "lossy", Latency: time.Millisecond, Loss: 1}
+	a, err := e.AddHost(sim.HostConfig{Link: simlink.Host{Region: "us-east-1"}})
+	require.NoError(t, err)
+	b, err := e.AddHost(sim.HostConfig{Link: simlink.Host{Region: "eu-central-1"}})
+	require.NoError(t, err)
+	c, err := e.AddHost(sim.HostConfig{Link: simlink.Host{Region: "eu-central-1", Profile: lossy}})
+	require.NoError(t, err)
+	var got []tapped
+	links.SetTap(func(from, to sim.HostID, size int, sent, arrive int64, ok bool) {
+		got = append(got, tapped{from, to, size, sent, arrive, ok})
+	})
+	at := e.Epoch().UnixNano()
+	r := rand.New(rand.NewPCG(1, 2))
+	tests := []struct {
+		from, to sim.HostID
+		size     int
+	}{{a, b, 100}, {b, a, 5000}, {a, c, 10}}
+	var want []tapped
+	for i, tt := range tests {
+		sent := at + int64(i)*int64(time.Second)
+		arrive, ok := links.Transit(tt.from, tt.to, tt.size, sent, r)
+		want = append(want, tapped{tt.from, tt.to, tt.size, sent, arrive, ok})
+	}
+	assert.Equal(t, want, got)
+	assert.True(t, got[0].ok && got[1].ok, "the ideal links deliver")
+	assert.False(t, got[2].ok, "a link losing every packet delivers nothing, and the tap hears of it")
+
+	links.SetTap(nil)
+	links.Transit(a, b, 1, at, r)
+	assert.Len(t, got, len(tests), "a removed tap hears nothing more")
+}
+
+// The send path allocates nothing, with or without a tap.
+func TestTransitAllocatesNothing(t *testing.T) {
+	for _, name := range []string{"no tap", "a tap"} {
+		t.Run(name, func(t *testing.T) {
+			e, links := newEngine(t)
+			a, err := e.AddHost(sim.HostConfig{Link: simlink.Host{Region: "us-east-1", Profile: netem.Broadband}})
+			require.NoError(t, err)
+			b, err := e.AddHost(sim.HostConfig{Link: simlink.Host{Region: "eu-central-1", Profile: netem.Mobile4G}})
+			require.NoError(t, err)
+			n := 0
+			if name == "a tap" {
+				links.SetTap(func(sim.HostID, sim.HostID, int, int64, int64, bool) { n++ })
+			}
+			r := rand.New(rand.NewPCG(1, 2))
+			at := e.Epoch().UnixNano()
+			allocs := testing.AllocsPerRun(1000, func() {
+				at += int64(time.Millisecond)
+				links.Transit(a, b, 1200, at, r)
+			})
+			assert.Zero(t, allocs)
+			if name == "a tap" {
+				assert.Equal(t, 1001, n, "told of every message (AllocsPerRun runs once more to warm up)")
+			}
+		})
+	}
 }
