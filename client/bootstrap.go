@@ -22,18 +22,12 @@ func (c *Client) installList(l *nodeList, src PoolSource) {
 // bootstrap fetches a pool from the seed nodes: every seed at once, the first good answer wins,
 // SeedTries rounds.
 func (c *Client) bootstrap(done func(Failure)) {
-	c.bootWaiters = append(c.bootWaiters, done)
-	if c.booting {
-		return
+	if c.booting.join(done) {
+		c.seedRound(1)
 	}
-	c.booting = true
-	c.seedRound(1)
 }
 
-func (c *Client) finishBoot(f Failure) {
-	c.booting = false
-	flush(&c.bootWaiters, f)
-}
+func (c *Client) finishBoot(f Failure) { c.booting.finish(f) }
 
 func (c *Client) seedRound(try int) {
 	ep := c.epoch
@@ -101,7 +95,7 @@ func (c *Client) maybeRefreshPool() {
 // refreshPool asks three random pool nodes for the node list and installs their agreement; four
 // tries, then the seeds. A pool too small to ask from goes straight to the seeds.
 func (c *Client) refreshPool() {
-	if c.refreshing || c.booting {
+	if c.refreshing || c.booting.running {
 		return
 	}
 	c.refreshing = true

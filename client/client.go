@@ -56,10 +56,8 @@ type Client struct {
 	online bool
 	epoch  uint32 // bumped by GoOffline: callbacks of an older epoch are dropped
 
-	building     bool
-	pathWaiters  []func(Failure)
-	booting      bool
-	bootWaiters  []func(Failure)
+	building     sharedWork // path building
+	booting      sharedWork // a pool fetch from the seeds
 	refreshing   bool
 	lastRefresh  int64  // unix ns of the last pool install
 	installed    uint32 // pool size after the last install
@@ -89,10 +87,9 @@ type pollState struct {
 // swarmEntry is a cached swarm.
 type swarmEntry struct {
 	owner    identity.ID
+	used     uint32 // next to owner, in the room its 33 bytes leave before the next word
 	nodes    []nodeIdx
-	used     uint32
-	fetching bool
-	waiters  []func(Failure)
+	fetching sharedWork // a get_swarm lookup
 }
 
 // keyset is the key material a client uses, without the copies identity.Keys also carries.
@@ -199,11 +196,10 @@ func (c *Client) GoOffline() {
 	c.coverTimer.Stop()
 	c.rt.paths = nil
 	c.rt.initial = false // the paths built on coming back are a fresh start, not repairs
-	c.building, c.booting, c.refreshing = false, false, false
-	c.pathWaiters, c.bootWaiters = nil, nil
-	c.own.fetching, c.own.waiters = false, nil
+	c.building, c.booting, c.refreshing = sharedWork{}, sharedWork{}, false
+	c.own.fetching = sharedWork{}
 	for _, e := range c.swarms {
-		e.fetching, e.waiters = false, nil
+		e.fetching = sharedWork{}
 	}
 	c.poll.current = noNode
 	c.poll.fails = 0
@@ -229,14 +225,32 @@ func (c *Client) resume() {
 
 func (c *Client) alive(ep uint32) bool { return c.online && c.epoch == ep }
 
-// flush runs the waiters in *ws with f and forgets them. The list is cleared before the first
-// call, so a waiter that starts the same work again queues for a new round instead of being
-// run, or dropped, by this one.
-func flush(ws *[]func(Failure), f Failure) {
-	waiters := *ws
-	*ws = nil
-	for _, w := range waiters {
-		w(f)
+// sharedWork is work that several callers wait for at once (building paths, fetching a pool
+// or a swarm): the first caller starts it, later ones wait for the same outcome.
+type sharedWork struct {
+	running bool
+	waiters []func(Failure)
+}
+
+// join queues done for the outcome and reports whether the caller is to start the work (it was
+// not running).
+func (w *sharedWork) join(done func(Failure)) bool {
+	w.waiters = append(w.waiters, done)
+	if w.running {
+		return false
+	}
+	w.running = true
+	return true
+}
+
+// finish ends the work with f: it runs the waiters and forgets them. The work is marked done
+// and its list cleared before the first call, so a waiter that starts the same work again
+// queues for a new run instead of being run, or dropped, by this one.
+func (w *sharedWork) finish(f Failure) {
+	waiters := w.waiters
+	*w = sharedWork{}
+	for _, done := range waiters {
+		done(f)
 	}
 }
 

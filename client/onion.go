@@ -17,18 +17,12 @@ func (c *Client) withPaths(done func(Failure)) {
 		done(OK)
 		return
 	}
-	c.pathWaiters = append(c.pathWaiters, done)
-	if c.building {
-		return
+	if c.building.join(done) {
+		c.buildStep(false)
 	}
-	c.building = true
-	c.buildStep(false)
 }
 
-func (c *Client) finishBuild(f Failure) {
-	c.building = false
-	flush(&c.pathWaiters, f)
-}
+func (c *Client) finishBuild(f Failure) { c.building.finish(f) }
 
 // buildStep advances path building: a usable pool, then enough tested guards, then the paths.
 // When the pool has too few distinct subnets it refetches from the seeds once.

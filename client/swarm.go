@@ -21,7 +21,7 @@ func (c *Client) entry(owner identity.ID) *swarmEntry {
 	if len(c.swarms) >= c.cfg.SwarmCacheSize {
 		victim := -1
 		for k, e := range c.swarms {
-			if !e.fetching && (victim < 0 || e.used < c.swarms[victim].used) {
+			if !e.fetching.running && (victim < 0 || e.used < c.swarms[victim].used) {
 				victim = k
 			}
 		}
@@ -64,22 +64,16 @@ func (c *Client) swarmFor(owner identity.ID, failed func(Failure), found func(*s
 		done(OK)
 		return
 	}
-	e.waiters = append(e.waiters, done)
-	if e.fetching {
-		return
+	if e.fetching.join(done) {
+		c.fetchSwarm(e, 1)
 	}
-	e.fetching = true
-	c.fetchSwarm(e, 1)
 }
 
 // fetchSwarm asks a random pool node for e's swarm, up to 3 nodes.
 func (c *Client) fetchSwarm(e *swarmEntry, try int) {
 	const tries = 3
 	ep := c.epoch
-	finish := func(f Failure) {
-		e.fetching = false
-		flush(&e.waiters, f)
-	}
+	finish := e.fetching.finish
 	// The pool comes with the paths: a first lookup waits for both.
 	c.withPaths(func(f Failure) {
 		if !c.alive(ep) {

@@ -19,8 +19,8 @@ func benchNet(b *testing.B, mode cryptomode.Mode) (*simNet, account, []actor.Add
 	suite := cryptomode.New(mode, cryptomode.DefaultCosts)
 	cfg := Config{Suite: suite, Reachability: Reachability{Disabled: true}, ListPoll: -1, RateLimit: RateLimit{Disabled: true}}
 	sn := newSimNet(b, 14, cfg, registry.Config{})
-	sn.e.RunFor(time.Second)
-	list := sn.reg.Published()
+	sn.Engine.RunFor(time.Second)
+	list := sn.Registry.Published()
 	id := list.Ring().IDs()[0]
 	acct := accountIn(b, list, id, suite, "bench")
 	var to []actor.Addr
@@ -41,19 +41,19 @@ func BenchmarkStoreInSim(b *testing.B) {
 func benchStore(b *testing.B, mode cryptomode.Mode) {
 	sn, acct, to := benchNet(b, mode)
 	bodies := make([][]byte, 4096)
-	now := sn.e.Now().UnixMilli()
+	now := sn.Engine.Now().UnixMilli()
 	for i := range bodies {
 		bodies[i] = encode(storagerpc.NewStore(acct.pubkey, 0, now, 14*24*time.Hour, []byte(fmt.Sprintf("%0400d", i))))
 	}
-	start := sn.e.Now()
+	start := sn.Engine.Now()
 	i := 0
 	for b.Loop() {
 		if r := sn.call(b, to[i%len(to)], bodies[i%len(bodies)]); r.Status != 200 {
-			b.Fatalf("status %d after %v virtual: %s", r.Status, sn.e.Now().Sub(start), bodyOf(r))
+			b.Fatalf("status %d after %v virtual: %s", r.Status, sn.Engine.Now().Sub(start), bodyOf(r))
 		}
 		i++
 	}
-	b.ReportMetric(float64(sn.e.Now().Sub(start).Microseconds())/float64(i), "virtual-us/op")
+	b.ReportMetric(float64(sn.Engine.Now().Sub(start).Microseconds())/float64(i), "virtual-us/op")
 }
 
 // BenchmarkRetrieveInSim measures a signed retrieve of 20 stored messages from one member.
@@ -65,19 +65,19 @@ func BenchmarkRetrieveInSim(b *testing.B) {
 
 func benchRetrieve(b *testing.B, mode cryptomode.Mode) {
 	sn, acct, to := benchNet(b, mode)
-	now := sn.e.Now().UnixMilli()
+	now := sn.Engine.Now().UnixMilli()
 	for i := range 20 {
 		sn.call(b, to[0], encode(storagerpc.NewStore(acct.pubkey, 0, now, time.Hour, []byte(fmt.Sprintf("%0400d", i)))))
 	}
 	r := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}}
 	var body []byte
 	signedAt := time.Time{}
-	start := sn.e.Now()
+	start := sn.Engine.Now()
 	i := 0
 	for b.Loop() {
-		if sn.e.Now().Sub(signedAt) > 30*time.Second {
+		if sn.Engine.Now().Sub(signedAt) > 30*time.Second {
 			// Signatures are good for a minute of the node's clock.
-			signedAt = sn.e.Now()
+			signedAt = sn.Engine.Now()
 			r.Sign(acct.signer, signedAt.UnixMilli())
 			body = encode(r)
 		}
@@ -86,7 +86,7 @@ func benchRetrieve(b *testing.B, mode cryptomode.Mode) {
 		}
 		i++
 	}
-	b.ReportMetric(float64(sn.e.Now().Sub(start).Microseconds())/float64(i), "virtual-us/op")
+	b.ReportMetric(float64(sn.Engine.Now().Sub(start).Microseconds())/float64(i), "virtual-us/op")
 }
 
 // BenchmarkIdleNodeHeap reports the heap an idle node adds to a simNet (store
@@ -108,7 +108,7 @@ func BenchmarkIdleNodeHeap(b *testing.B) {
 func idleHeap(b *testing.B, n int) uint64 {
 	cfg := Config{Suite: cryptomode.New(cryptomode.Modeled, cryptomode.DefaultCosts)}
 	sn := newSimNet(b, n, cfg, registry.Config{})
-	sn.e.RunFor(time.Minute)
+	sn.Engine.RunFor(time.Minute)
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)

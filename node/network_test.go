@@ -3,7 +3,6 @@ package node
 import (
 	"fmt"
 	"math/rand/v2"
-	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -12,8 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/actor"
-	"github.com/sessionsim/sessionsim/netem"
-	"github.com/sessionsim/sessionsim/netem/simlink"
+	"github.com/sessionsim/sessionsim/client"
 	"github.com/sessionsim/sessionsim/node/store"
 	"github.com/sessionsim/sessionsim/node/store/memory"
 	"github.com/sessionsim/sessionsim/protocol/identity"
@@ -22,22 +20,21 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/transport"
 	"github.com/sessionsim/sessionsim/registry"
 	"github.com/sessionsim/sessionsim/scenarios/placement"
+	"github.com/sessionsim/sessionsim/scenarios/simnet"
 	"github.com/sessionsim/sessionsim/sim"
 )
 
 // simNet is a network of nodes and the registry on the real engine and link model.
 type simNet struct {
+	*simnet.Net
 	t       testing.TB
-	e       *sim.Engine
-	reg     *registry.Registry
-	regAddr actor.Addr
 	cfg     Config
 	nodes   map[[32]byte]*Node
 	addrs   map[[32]byte]actor.Addr
+	hosts   map[[32]byte]sim.HostID
 	client  *probe
 	planned int
 	r       *rand.Rand
-	seed    uint64
 }
 
 // probe is a client actor the test drives with Invoke.
@@ -55,60 +52,49 @@ func newSimNet(t testing.TB, nodes int, cfg Config, rcfg registry.Config) *simNe
 // newSeededSimNet is newSimNet with its own seed for the engine, the registry and the plan.
 func newSeededSimNet(t testing.TB, seed uint64, nodes int, cfg Config, rcfg registry.Config) *simNet {
 	t.Helper()
-	network, err := simlink.New(netem.Config{})
+	net, err := simnet.New(simnet.Config{Engine: sim.Config{Seed: seed}, Registry: rcfg, Regions: []string{"eu-central-1"}})
 	require.NoError(t, err)
-	e, err := sim.New(sim.Config{Seed: seed, Network: network})
-	require.NoError(t, err)
-	rcfg.Seed = seed
-	reg, err := registry.New(rcfg)
-	require.NoError(t, err)
-	sn := &simNet{t: t, e: e, reg: reg, cfg: cfg, nodes: map[[32]byte]*Node{}, addrs: map[[32]byte]actor.Addr{}, r: e.Stream("test"), seed: seed}
-
-	regHost, err := e.AddHost(sim.HostConfig{Name: "registry", Link: simlink.Host{Region: "eu-central-1", Profile: netem.DataCentre}})
-	require.NoError(t, err)
-	sn.regAddr = netip.AddrPortFrom(e.HostIP(regHost), 22022)
-	sn.cfg.Registry = sn.regAddr
+	sn := &simNet{Net: net, t: t, cfg: cfg, nodes: map[[32]byte]*Node{}, addrs: map[[32]byte]actor.Addr{}, hosts: map[[32]byte]sim.HostID{}, r: net.Engine.Stream("test")}
+	sn.cfg.Registry = net.RegistryAddr
 	// The nodes share the world's list index and key memo, as the world builder's do.
 	sn.cfg.Views, sn.cfg.KeyMemo = NewViews(), identity.NewX25519Memo()
 
 	specs := sn.plan(nodes)
-	for _, s := range specs {
-		require.NoError(t, reg.Register(s.Registration))
-	}
-	list, err := reg.Bootstrap(e.Now())
+	list, err := sn.Registry.Bootstrap(sn.Engine.Now())
 	require.NoError(t, err)
 	for _, s := range specs {
 		sn.spawn(s, list)
 	}
-	_, err = e.Spawn(regHost, sn.regAddr.Port(), "registry", reg)
-	require.NoError(t, err)
+	require.NoError(t, net.Start(list))
 
-	ch, err := e.AddHost(sim.HostConfig{Name: "client", Link: simlink.Host{Region: "eu-west-1", Profile: netem.Broadband}})
+	h, _, err := net.AddClient("client", "eu-west-1", client.Desktop)
 	require.NoError(t, err)
 	sn.client = &probe{}
-	_, err = e.Spawn(ch, 40000, "client", sn.client)
+	_, err = sn.Engine.Spawn(h, simnet.ClientPort, "client", sn.client)
 	require.NoError(t, err)
 	return sn
 }
 
-// plan draws n more node registrations.
+// plan draws n more nodes, places their hosts and registers them.
 func (sn *simNet) plan(n int) []placement.Spec {
-	specs, err := placement.Plan(placement.Config{Seed: sn.seed, Nodes: n, FirstIndex: sn.planned, NamePrefix: fmt.Sprintf("node-%d-", sn.planned)}, sn.r)
+	specs, err := placement.Plan(placement.Config{Seed: sn.Engine.Seed(), Nodes: n, FirstIndex: sn.planned, NamePrefix: fmt.Sprintf("node-%d-", sn.planned)}, sn.r)
 	require.NoError(sn.t, err)
 	sn.planned += n
+	for _, s := range specs {
+		sn.hosts[s.Ed25519], err = sn.AddNode(s.Registration)
+		require.NoError(sn.t, err)
+	}
 	return specs
 }
 
-// spawn starts a node for s on a host of its own; list (may be nil) is given before it starts.
+// spawn starts the node of s on its host; list (may be nil) is given before it starts.
 func (sn *simNet) spawn(s placement.Spec, list *registry.List) {
-	h, err := sn.e.AddHost(sim.HostConfig{Name: s.Name, IP: s.Addr.Addr(), Link: simlink.Host{Region: s.Region, Profile: netem.DataCentre}})
-	require.NoError(sn.t, err)
 	n, err := New(sn.cfg, s.Keys, memory.New(memory.Config{}))
 	require.NoError(sn.t, err)
 	if list != nil {
 		n.SetList(list)
 	}
-	_, err = sn.e.Spawn(h, s.Addr.Port(), s.Name, n)
+	_, err = sn.Engine.Spawn(sn.hosts[s.Ed25519], s.Addr.Port(), s.Name, n)
 	require.NoError(sn.t, err)
 	sn.nodes[s.Ed25519] = n
 	sn.addrs[s.Ed25519] = s.Addr
@@ -117,14 +103,14 @@ func (sn *simNet) spawn(s placement.Spec, list *registry.List) {
 // store posts a store for a fresh account to a random member of its swarm (as the registry
 // has it), runs until the answer, which must be 200, and returns the hash.
 func (sn *simNet) store(i int) (string, storagerpc.Pubkey) {
-	list := sn.reg.Published()
+	list := sn.Registry.Published()
 	acct := accountIn(sn.t, list, sn.randomSwarm(list), realSuite, fmt.Sprintf("user-%d", i))
-	r := storagerpc.NewStore(acct.pubkey, 0, sn.e.Now().UnixMilli(), 14*24*time.Hour, []byte(fmt.Sprintf("message %d", i)))
+	r := storagerpc.NewStore(acct.pubkey, 0, sn.Engine.Now().UnixMilli(), 14*24*time.Hour, []byte(fmt.Sprintf("message %d", i)))
 	owner, _ := list.Ring().Owner(swarm.Space(acct.pubkey.Key))
 	members := list.Members(owner)
 	var to actor.Addr
 	for _, k := range sn.r.Perm(len(members)) {
-		if sn.e.Alive(members[k].Addr) {
+		if sn.Engine.Alive(members[k].Addr) {
 			to = members[k].Addr
 			break
 		}
@@ -144,10 +130,10 @@ func (sn *simNet) call(t testing.TB, to actor.Addr, body []byte) actor.Response 
 		done bool
 	)
 	req := actor.Request{Method: MethodStorageRPC, Body: body, Size: transport.HTTPSRequestSize(to, MethodStorageRPC, transport.JSON, len(body))}
-	require.NoError(t, sn.e.Invoke(sn.client.env.Self(), func() {
+	require.NoError(t, sn.Engine.Invoke(sn.client.env.Self(), func() {
 		sn.client.env.Call(to, req, 10*time.Second, func(r actor.Response, e error) { resp, err, done = r, e, true })
 	}))
-	for !done && sn.e.Step() {
+	for !done && sn.Engine.Step() {
 	}
 	require.True(t, done, "no answer")
 	require.NoError(t, err)
@@ -163,7 +149,7 @@ func (sn *simNet) randomSwarm(l *registry.List) swarm.ID {
 func (sn *simNet) holders(hash string) [][32]byte {
 	var out [][32]byte
 	for k, n := range sn.nodes {
-		if !sn.e.Alive(sn.addrs[k]) {
+		if !sn.Engine.Alive(sn.addrs[k]) {
 			continue
 		}
 		if _, ok, _ := n.Store().Get(hash); ok {
@@ -176,12 +162,12 @@ func (sn *simNet) holders(hash string) [][32]byte {
 
 func TestStoreReachesSwarmWithinOneSecond(t *testing.T) {
 	sn := newSimNet(t, 30, Config{}, registry.Config{})
-	sn.e.RunFor(5 * time.Second)
-	list := sn.reg.Published()
+	sn.Engine.RunFor(5 * time.Second)
+	list := sn.Registry.Published()
 	for i := range 40 {
-		start := sn.e.Now()
+		start := sn.Engine.Now()
 		hash, pk := sn.store(i)
-		assert.Less(t, sn.e.Now().Sub(start), time.Second, "message %d answered", i)
+		assert.Less(t, sn.Engine.Now().Sub(start), time.Second, "message %d answered", i)
 		owner, _ := list.Ring().Owner(swarm.Space(pk.Key))
 		var want [][32]byte
 		for _, p := range list.Members(owner) {
@@ -209,12 +195,12 @@ func churnRun(t *testing.T, seed uint64, version string) churnResult {
 	rcfg := registry.Config{DecommissionAfter: 6 * time.Minute, UptimeProofMaxAge: 10 * time.Minute}
 	sn := newSeededSimNet(t, seed, 30, cfg, rcfg)
 	var res churnResult
-	sn.e.AddSink(func(_ time.Time, _ actor.Addr, ev actor.Event) {
+	sn.Engine.AddSink(func(_ time.Time, _ actor.Addr, ev actor.Event) {
 		if m, ok := ev.(SwarmDataMoved); ok && m.OK {
 			res.moved++
 		}
 	})
-	sn.e.RunFor(5 * time.Second)
+	sn.Engine.RunFor(5 * time.Second)
 	var hashes []string
 	for i := range 60 {
 		h, _ := sn.store(i)
@@ -222,7 +208,7 @@ func churnRun(t *testing.T, seed uint64, version string) churnResult {
 	}
 
 	// The smallest swarm of at least 7 loses two members.
-	list := sn.reg.Published()
+	list := sn.Registry.Published()
 	var victim swarm.ID
 	for _, id := range list.Ring().IDs() {
 		if n := len(list.Members(id)); n >= 7 && (victim == 0 || n < len(list.Members(victim))) {
@@ -233,22 +219,19 @@ func churnRun(t *testing.T, seed uint64, version string) churnResult {
 	members := list.Members(victim)
 	dead := [][32]byte{members[1].Ed25519, members[4].Ed25519}
 	for _, k := range dead {
-		require.NoError(t, sn.e.Crash(sn.addrs[k]))
+		require.NoError(t, sn.Engine.Crash(sn.addrs[k]))
 	}
 	// Operators register four new nodes, and start their storage servers a few minutes
 	// later, once the registry has already put them in swarms: members that push at once
 	// find nobody there.
 	newcomers := sn.plan(4)
-	for _, s := range newcomers {
-		require.NoError(t, sn.reg.Register(s.Registration))
-	}
-	startAt := sn.e.Now().Add(4 * time.Minute)
+	startAt := sn.Engine.Now().Add(4 * time.Minute)
 	// Keep storing during the churn, then wait until both dead nodes are decommissioned and a
 	// few more blocks have passed.
-	deadline := sn.e.Now().Add(40 * time.Minute)
+	deadline := sn.Engine.Now().Add(40 * time.Minute)
 	settledAt := time.Time{}
-	for i := 60; sn.e.Now().Before(deadline); i++ {
-		if newcomers != nil && !sn.e.Now().Before(startAt) {
+	for i := 60; sn.Engine.Now().Before(deadline); i++ {
+		if newcomers != nil && !sn.Engine.Now().Before(startAt) {
 			for _, s := range newcomers {
 				sn.spawn(s, nil)
 			}
@@ -258,23 +241,23 @@ func churnRun(t *testing.T, seed uint64, version string) churnResult {
 			h, _ := sn.store(i)
 			hashes = append(hashes, h)
 		}
-		sn.e.RunFor(10 * time.Second)
+		sn.Engine.RunFor(10 * time.Second)
 		if settledAt.IsZero() {
 			gone := 0
 			for _, k := range dead {
-				if r, ok := sn.reg.Node(k); ok && r.State != registry.StateActive {
+				if r, ok := sn.Registry.Node(k); ok && r.State != registry.StateActive {
 					gone++
 				}
 			}
 			if gone == len(dead) {
-				settledAt = sn.e.Now()
+				settledAt = sn.Engine.Now()
 				deadline = settledAt.Add(5 * time.Minute)
 			}
 		}
 	}
 	res.decommission = !settledAt.IsZero()
 
-	final := sn.reg.Published()
+	final := sn.Registry.Published()
 	ring := final.Ring()
 	res.messages, res.minCopies = len(hashes), 1<<30
 	for _, h := range hashes {
@@ -286,7 +269,7 @@ func churnRun(t *testing.T, seed uint64, version string) churnResult {
 		m, _ := sn.anyCopy(h)
 		owner, _ := ring.Owner(m.Owner.SwarmSpace())
 		for _, p := range final.Members(owner) {
-			if !sn.e.Alive(p.Addr) {
+			if !sn.Engine.Alive(p.Addr) {
 				continue
 			}
 			if _, ok := slices.BinarySearchFunc(holders, p.Ed25519, func(a, b [32]byte) int {

@@ -167,28 +167,31 @@ func (n *Node) ready() bool { return n.Swarm() != swarm.Unassigned }
 // now is the current time in ms since the epoch, as the RPC uses it.
 func (n *Node) nowMS() int64 { return n.env.Now().UnixMilli() }
 
+// endpoints are the methods that serve each endpoint.
+var endpoints = map[string]func(n *Node, from actor.Addr, req actor.Request, r actor.Responder){
+	MethodStorageRPC: (*Node).handleStorageRPC,
+	MethodOnion:      (*Node).handleGuard,
+	MethodRelay:      (*Node).handleRelay,
+	MethodPing:       (*Node).handlePing,
+	MethodForward:    (*Node).handleForward,
+	MethodData:       (*Node).handleData,
+	MethodDataReady:  (*Node).handleDataReady,
+	MethodList:       (*Node).handleListPush,
+}
+
 // Handle dispatches a request by endpoint.
 func (n *Node) Handle(from actor.Addr, req actor.Request, r actor.Responder) {
-	switch req.Method {
-	case MethodStorageRPC:
-		n.handleStorageRPC(from, req, r)
-	case MethodOnion:
-		n.handleGuard(from, req, r)
-	case MethodRelay:
-		n.handleRelay(from, req, r)
-	case MethodPing:
-		respondText(r, overHTTPS, http.StatusOK, "")
-	case MethodForward:
-		n.handleForward(from, req, r)
-	case MethodData:
-		n.handleData(from, req, r)
-	case MethodDataReady:
-		n.handleDataReady(from, req, r)
-	case MethodList:
-		n.handleListPush(from, req, r)
-	default:
+	serve, ok := endpoints[req.Method]
+	if !ok {
 		respondText(r, overHTTPS, http.StatusNotFound, "POST "+req.Method+" Not Found")
+		return
 	}
+	serve(n, from, req, r)
+}
+
+// handlePing serves MethodPing: an empty 200 is the reachability test passed.
+func (n *Node) handlePing(_ actor.Addr, _ actor.Request, r actor.Responder) {
+	respondText(r, overHTTPS, http.StatusOK, "")
 }
 
 // SetList applies a service-node list directly (the world builder and tests; in a running

@@ -647,19 +647,12 @@ func (n *Node) handleForward(from actor.Addr, req actor.Request, r actor.Respond
 
 // forwardable reports whether req is a (non-nil) request of a recursive method.
 func forwardable(req storagerpc.Request) bool {
-	switch r := req.(type) {
-	case *storagerpc.Store:
-		return r != nil
-	case *storagerpc.Delete:
-		return r != nil
-	case *storagerpc.DeleteAll:
-		return r != nil
-	case *storagerpc.DeleteBefore:
-		return r != nil
-	case *storagerpc.Expire:
-		return r != nil
-	case *storagerpc.ExpireAll:
-		return r != nil
-	}
-	return false
+	return isNonNil[storagerpc.Store](req) || isNonNil[storagerpc.Delete](req) || isNonNil[storagerpc.DeleteAll](req) ||
+		isNonNil[storagerpc.DeleteBefore](req) || isNonNil[storagerpc.Expire](req) || isNonNil[storagerpc.ExpireAll](req)
+}
+
+// isNonNil reports whether v is a non-nil *T.
+func isNonNil[T any](v any) bool {
+	p, ok := v.(*T)
+	return ok && p != nil
 }

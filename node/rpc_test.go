@@ -450,6 +450,61 @@ func TestNotReadyWithoutSwarm(t *testing.T) {
 	assert.Equal(t, 503, resp.Status)
 }
 
+// TestEndpoints sends every endpoint a request with no body from the test client: each is
+// served (the ping passes; the others refuse the body or the sender), and an unknown one is not
+// found.
+func TestEndpoints(t *testing.T) {
+	tests := []struct {
+		method string
+		status int
+		text   string
+	}{
+		{MethodStorageRPC, http.StatusBadRequest, "invalid json"},
+		{MethodOnion, http.StatusBadRequest, "body is not bytes"},
+		{MethodRelay, http.StatusBadRequest, "body is not bytes"},
+		{MethodPing, http.StatusOK, ""},
+		{MethodForward, http.StatusBadRequest, "non-forwardable"},
+		{MethodData, http.StatusBadRequest, "invalid data batch"},
+		{MethodDataReady, http.StatusBadRequest, "invalid data_ready request"},
+		{MethodList, http.StatusForbidden, "oxend"},
+		{"/nowhere", http.StatusNotFound, "POST /nowhere Not Found"},
+	}
+	tn := newTestNet(t, testSwarms[:1], 1, Config{Registry: addrN(7000)})
+	for _, tc := range tests {
+		t.Run(tc.method, func(t *testing.T) {
+			resp, err := tn.drv.Call(clientAddr, addrN(0), actor.Request{Method: tc.method}, time.Minute)
+			require.NoError(t, err)
+			assert.Equal(t, tc.status, resp.Status, "%s", bodyOf(resp))
+			assert.Contains(t, string(bodyOf(resp)), tc.text)
+		})
+	}
+}
+
+func TestForwardable(t *testing.T) {
+	tests := []struct {
+		name string
+		req  storagerpc.Request
+		want bool
+	}{
+		{"store", &storagerpc.Store{}, true},
+		{"delete", &storagerpc.Delete{}, true},
+		{"delete_all", &storagerpc.DeleteAll{}, true},
+		{"delete_before", &storagerpc.DeleteBefore{}, true},
+		{"expire", &storagerpc.Expire{}, true},
+		{"expire_all", &storagerpc.ExpireAll{}, true},
+		{"nil store", (*storagerpc.Store)(nil), false},
+		{"nil expire_all", (*storagerpc.ExpireAll)(nil), false},
+		{"retrieve", &storagerpc.Retrieve{}, false},
+		{"info", &storagerpc.Info{}, false},
+		{"no request", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, forwardable(tc.req))
+		})
+	}
+}
+
 // TestSignedMethodsTable runs every signed account method through the same cases: valid,
 // unsigned (the parser refuses it, naming the field), signed by someone else, sent to the
 // wrong swarm, and (for methods with a signature timestamp) signed too long ago.

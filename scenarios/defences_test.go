@@ -46,14 +46,7 @@ func TestDefenceKeysParse(t *testing.T) {
 }
 
 func TestDefenceKeyErrors(t *testing.T) {
-	cases := []struct {
-		name       string
-		src        string
-		opts       LoadOptions
-		wantSource string
-		wantKey    string
-		wantIn     string
-	}{
+	checkParseErrors(t, []parseError{
 		{"unknown guard test", "name: t\nclients:\n  guard_test: handshake\n", LoadOptions{}, "bad.yaml:3", "clients.guard_test", `"own-id", "random-id", "ping" or "platform"`},
 		{"empty guard test", "name: t\n", LoadOptions{Sets: []string{"clients.guard_test="}}, "--set", "clients.guard_test", "platform"},
 		{"negative guard lifetime", "name: t\nclients: {guard_lifetime: -1h}\n", LoadOptions{}, "bad.yaml:2", "clients.guard_lifetime", "negative"},
@@ -69,12 +62,7 @@ func TestDefenceKeyErrors(t *testing.T) {
 		{"padding a word", "name: t\n", LoadOptions{Sets: []string{"clients.onion_padding=some"}}, "--set", "clients.onion_padding", "not a whole number"},
 		{"negative cover traffic", "name: t\nclients: {cover_traffic: -1}\n", LoadOptions{}, "bad.yaml:2", "clients.cover_traffic", "dummy polls per hour"},
 		{"cover traffic too fast", "name: t\n", LoadOptions{Sets: []string{"clients.cover_traffic=1e5"}}, "--set", "clients.cover_traffic", "between 0 and 3600"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			assertParseError(t, tc.src, tc.opts, tc.wantSource, tc.wantKey, tc.wantIn)
-		})
-	}
+	})
 }
 
 func TestDefenceKeysRoundTrip(t *testing.T) {

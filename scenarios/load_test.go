@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -48,14 +47,7 @@ func TestParseLayers(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	few := []string{"clients.count=20", "workload.contacts=4"}
-	cases := []struct {
-		name       string
-		src        string
-		opts       LoadOptions
-		wantSource string
-		wantKey    string
-		wantIn     string
-	}{
+	checkParseErrors(t, []parseError{
 		{"unknown top key", "name: t\nnodez: {count: 3}\n", LoadOptions{}, "bad.yaml:2", "nodez", "unknown key"},
 		{"unknown nested key", "name: t\nnodes:\n  cuont: 3\n", LoadOptions{}, "bad.yaml:3", "nodes.cuont", "nodes.count"},
 		{"non-numeric", "name: t\nnodes: {count: many}\n", LoadOptions{}, "bad.yaml:2", "nodes.count", "many"},
@@ -114,25 +106,33 @@ func TestParseErrors(t *testing.T) {
 		{"check between backwards", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_CHECKS=replication.min_copies between 7 and 5"}}, "SESSIONSIM_CHECKS", "checks[0]", "lower one first"},
 		{"check that is not a string", "name: t\nchecks:\n  - {delivery_ratio: 1}\n", LoadOptions{}, "bad.yaml:3", "checks[0]", "bad value"},
 		{"clients too many for the machine", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_CLIENTS_COUNT=1000000"}, MachineMemory: 2 << 30}, "SESSIONSIM_CLIENTS_COUNT", "clients.count", "more than this machine's 2.0 GiB"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			assertParseError(t, tc.src, tc.opts, tc.wantSource, tc.wantKey, tc.wantIn)
-		})
-	}
+	})
 }
 
-// assertParseError checks that src (as "bad.yaml") with opts is refused with a scenario Error
-// naming source, key and a reason containing in.
-func assertParseError(t *testing.T, src string, opts LoadOptions, source, key, in string) {
+// parseError is a scenario file that Parse, reading it as "bad.yaml" with opts, must refuse
+// with a scenario Error naming wantSource and wantKey, whose text contains wantIn.
+type parseError struct {
+	name       string
+	src        string
+	opts       LoadOptions
+	wantSource string
+	wantKey    string
+	wantIn     string
+}
+
+// checkParseErrors runs each case as a subtest.
+func checkParseErrors(t *testing.T, cases []parseError) {
 	t.Helper()
-	_, err := Parse([]byte(src), "bad.yaml", opts)
-	require.Error(t, err)
-	var se *Error
-	require.True(t, errors.As(err, &se), "error %v is a scenario Error", err)
-	assert.Equal(t, source, se.Source)
-	assert.Equal(t, key, se.Key)
-	assert.Contains(t, err.Error(), in)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.src), "bad.yaml", tc.opts)
+			var se *Error
+			require.ErrorAs(t, err, &se, "a scenario Error")
+			assert.Equal(t, tc.wantSource, se.Source)
+			assert.Equal(t, tc.wantKey, se.Key)
+			assert.ErrorContains(t, err, tc.wantIn)
+		})
+	}
 }
 
 func TestParseAccepts(t *testing.T) {

@@ -386,35 +386,39 @@ func (w *world) scheduleChurn() {
 		}
 	}
 	if ch.CrashesPerHour > 0 {
-		r := w.eng.Stream("churn-crash")
-		var crash func()
-		crash = func() {
-			if !w.eng.Now().Before(stopAt) {
-				return
-			}
+		w.poisson("churn-crash", ch.CrashesPerHour, stopAt, func() bool {
 			for _, i := range w.pickNodes(1, 0, "random") {
 				w.crashNode(i)
 			}
-			w.eng.AfterFunc(expAfter(ch.CrashesPerHour, r), crash)
-		}
-		w.eng.AfterFunc(w.sc.Warmup+expAfter(ch.CrashesPerHour, r), crash)
+			return true
+		})
 	}
 	if ch.JoinsPerHour > 0 {
-		r := w.eng.Stream("churn-join")
-		var join func()
-		join = func() {
-			if !w.eng.Now().Before(stopAt) {
-				return
+		w.poisson("churn-join", ch.JoinsPerHour, stopAt, func() bool {
+			if err := w.joinNode(); err != nil {
+				return false
 			}
-			if err := w.joinNode(); err == nil {
-				if w.lifetimes != nil {
-					w.endLifetime(len(w.nodes)-1, w.eng.Now().Sub(w.epoch))
-				}
-				w.eng.AfterFunc(expAfter(ch.JoinsPerHour, r), join)
+			if w.lifetimes != nil {
+				w.endLifetime(len(w.nodes)-1, w.eng.Now().Sub(w.epoch))
 			}
-		}
-		w.eng.AfterFunc(w.sc.Warmup+expAfter(ch.JoinsPerHour, r), join)
+			return true
+		})
 	}
+}
+
+// poisson runs event at the times of a Poisson process with rate perHour, drawn from the
+// world stream of that name, from the start of the sending period until stopAt or until event
+// returns false.
+func (w *world) poisson(stream string, perHour float64, stopAt time.Time, event func() bool) {
+	r := w.eng.Stream(stream)
+	var next func()
+	next = func() {
+		if !w.eng.Now().Before(stopAt) || !event() {
+			return
+		}
+		w.eng.AfterFunc(expAfter(perHour, r), next)
+	}
+	w.eng.AfterFunc(w.sc.Warmup+expAfter(perHour, r), next)
 }
 
 // endLifetime crashes node i when a lifetime drawn from the world's lifetime stream, counted

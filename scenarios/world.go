@@ -6,7 +6,6 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
-	"net/netip"
 	"slices"
 	"sort"
 	"time"
@@ -15,33 +14,26 @@ import (
 	"github.com/sessionsim/sessionsim/client"
 	"github.com/sessionsim/sessionsim/leakage"
 	"github.com/sessionsim/sessionsim/netem"
-	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/node"
 	"github.com/sessionsim/sessionsim/node/store/memory"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/registry"
 	"github.com/sessionsim/sessionsim/scenarios/placement"
+	"github.com/sessionsim/sessionsim/scenarios/simnet"
 	"github.com/sessionsim/sessionsim/sim"
-)
-
-// Ports the world uses for actors that are not service nodes (whose ports come from the plan).
-const (
-	registryPort = 22022
-	seedPort     = 443
-	clientPort   = 40000
 )
 
 // world is one scenario's network on the engine: the registry and seed nodes, the service
 // nodes, the clients, and the collector measuring them.
 type world struct {
 	sc        Scenario
+	sn        *simnet.Net // the laid-out network; eng, net, reg and seeds are its parts
 	eng       *sim.Engine
 	net       *netem.Network
 	matrix    *netem.Matrix
 	suite     cryptomode.Suite
 	reg       *registry.Registry
-	regAddr   actor.Addr
 	seeds     []actor.Addr
 	nodes     []*worldNode
 	clients   []*worldClient
@@ -114,20 +106,15 @@ func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*worl
 	}
 	w.suite = cryptomode.New(mode, cryptomode.DefaultCosts)
 
-	links, err := simlink.New(netem.Config{Matrix: w.matrix, SameRegionRTT: sc.Network.SameRegionRTT, PathJitter: sc.Network.Jitter})
-	if err != nil {
-		return nil, fmt.Errorf("network model: %w", err)
-	}
-	w.net = links.Model()
-	if w.eng, err = sim.New(sim.Config{Seed: sc.Seed, Network: links, Cores: sc.Nodes.Cores, Progress: progress}); err != nil {
-		return nil, fmt.Errorf("engine: %w", err)
+	if err := w.buildNet(nodeWeights, progress); err != nil {
+		return nil, err
 	}
 	w.epoch = w.eng.Now()
 	w.col.epoch = w.epoch
 	if taps != nil {
 		w.taps = leakage.NewLinkTaps(taps, w.epoch)
 		eng := w.eng
-		links.SetTap(func(from, to sim.HostID, size int, sent, arrive int64, ok bool) {
+		w.sn.SetTap(func(from, to sim.HostID, size int, sent, arrive int64, ok bool) {
 			w.taps.Record(eng.HostIP(from), eng.HostIP(to), size, sent, arrive, ok)
 		})
 	}
@@ -135,9 +122,6 @@ func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*worl
 
 	if len(sc.Leakage.Adversaries) > 0 {
 		w.leak = leakage.NewRecorder(leakage.NewTables(), w.epoch)
-	}
-	if err := w.buildRegistry(nodeWeights); err != nil {
-		return nil, err
 	}
 	if err := w.buildNodes(); err != nil {
 		return nil, err
@@ -152,45 +136,32 @@ func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*worl
 	return w, nil
 }
 
-// seedProfile is a seed node's link: every client's first request is the whole node list
-// (about 400 KB for 2,000 nodes) from every seed at once, so seeds are well-provisioned
-// servers (10 Gbit/s) rather than ordinary service nodes.
-var seedProfile = netem.Profile{Name: "seed", Latency: netem.DataCentre.Latency, Jitter: netem.DataCentre.Jitter, Uplink: 10 * netem.Gbps, Downlink: 10 * netem.Gbps}
-
-// buildRegistry places the registry and the seed nodes on data-centre hosts in the regions
-// that host most nodes (the real seed nodes are a handful of well-connected servers).
-func (w *world) buildRegistry(nodeWeights []netem.RegionWeight) error {
+// buildNet lays out the engine and the link model, and places the registry and the seed nodes
+// on hosts in the regions that host most nodes (the real seed nodes are a handful of
+// well-connected servers).
+func (w *world) buildNet(nodeWeights []netem.RegionWeight, progress func(sim.Progress)) error {
+	sc := w.sc
 	byWeight := append([]netem.RegionWeight(nil), nodeWeights...)
 	sort.SliceStable(byWeight, func(i, j int) bool { return byWeight[i].Weight > byWeight[j].Weight })
-	regHost, err := w.eng.AddHost(sim.HostConfig{Name: "registry", Link: simlink.Host{Region: byWeight[0].Region, Profile: netem.DataCentre}, Cores: 4})
+	regions := make([]string, len(byWeight))
+	for i, x := range byWeight {
+		regions[i] = x.Region
+	}
+	reg := sc.registryConfig()
+	if sc.Nodes.StorageServer == "2.8" {
+		reg.StorageServerVersion = [3]int{2, 8, 0}
+	}
+	net, err := simnet.New(simnet.Config{
+		Engine:    sim.Config{Seed: sc.Seed, Cores: sc.Nodes.Cores, Progress: progress},
+		Links:     netem.Config{Matrix: w.matrix, SameRegionRTT: sc.Network.SameRegionRTT, PathJitter: sc.Network.Jitter},
+		Registry:  reg,
+		Regions:   regions,
+		SeedNodes: sc.Registry.SeedNodes,
+	})
 	if err != nil {
 		return err
 	}
-	w.regAddr = netip.AddrPortFrom(w.eng.HostIP(regHost), registryPort)
-	for i := range w.sc.Registry.SeedNodes {
-		h, err := w.eng.AddHost(sim.HostConfig{Name: fmt.Sprintf("seed-%d", i+1), Link: simlink.Host{Region: byWeight[i%len(byWeight)].Region, Profile: seedProfile}, Cores: 2})
-		if err != nil {
-			return err
-		}
-		w.seeds = append(w.seeds, netip.AddrPortFrom(w.eng.HostIP(h), seedPort))
-	}
-	cfg := w.sc.registryConfig()
-	cfg.Seeds = w.seeds
-	if w.sc.Nodes.StorageServer == "2.8" {
-		cfg.StorageServerVersion = [3]int{2, 8, 0}
-	}
-	if w.reg, err = registry.New(cfg); err != nil {
-		return fmt.Errorf("registry: %w", err)
-	}
-	w.plan = w.sc.placementConfig(0, 0)
-	w.nodeConf = node.DefaultConfig()
-	w.nodeConf.Version = w.sc.Nodes.StorageServer
-	w.nodeConf.Suite = w.suite
-	w.nodeConf.Registry = w.regAddr
-	// Every node of the world indexes each list and converts each account key once.
-	w.nodeConf.Views = node.NewViews()
-	w.nodeConf.KeyMemo = identity.NewX25519Memo()
-	w.nodeConf.UptimeProofInterval = min(w.nodeConf.UptimeProofInterval, w.sc.Registry.UptimeProofMaxAge/2)
+	w.sn, w.eng, w.net, w.reg, w.seeds = net, net.Engine, net.Links, net.Registry, net.Seeds
 	return nil
 }
 
@@ -224,12 +195,9 @@ func (w *world) planNodes(count int) ([]placement.Spec, error) {
 
 // addNodeHost creates the host of a planned node and registers the node.
 func (w *world) addNodeHost(spec placement.Spec) (*worldNode, error) {
-	h, err := w.eng.AddHost(sim.HostConfig{Name: spec.Name, IP: spec.Addr.Addr(), Link: simlink.Host{Region: spec.Region, Profile: netem.DataCentre}, Cores: w.sc.Nodes.Cores})
+	h, err := w.sn.AddNode(spec.Registration)
 	if err != nil {
-		return nil, fmt.Errorf("node %s: %w", spec.Name, err)
-	}
-	if err := w.reg.Register(spec.Registration); err != nil {
-		return nil, fmt.Errorf("registering %s: %w", spec.Name, err)
+		return nil, err
 	}
 	return &worldNode{name: spec.Name, addr: spec.Addr, host: h, operator: spec.Operator}, nil
 }
@@ -259,6 +227,15 @@ func (w *world) spawnNode(wn *worldNode, spec placement.Spec, list *registry.Lis
 }
 
 func (w *world) buildNodes() error {
+	w.plan = w.sc.placementConfig(0, 0)
+	w.nodeConf = node.DefaultConfig()
+	w.nodeConf.Version = w.sc.Nodes.StorageServer
+	w.nodeConf.Suite = w.suite
+	w.nodeConf.Registry = w.sn.RegistryAddr
+	// Every node of the world indexes each list and converts each account key once.
+	w.nodeConf.Views = node.NewViews()
+	w.nodeConf.KeyMemo = identity.NewX25519Memo()
+	w.nodeConf.UptimeProofInterval = min(w.nodeConf.UptimeProofInterval, w.sc.Registry.UptimeProofMaxAge/2)
 	specs, err := w.planNodes(w.sc.Nodes.Count)
 	if err != nil {
 		return err
@@ -278,17 +255,7 @@ func (w *world) buildNodes() error {
 			return err
 		}
 	}
-	regHost, _ := w.eng.HostByIP(w.regAddr.Addr())
-	if _, err := w.eng.Spawn(regHost, registryPort, "registry", w.reg); err != nil {
-		return err
-	}
-	for i, addr := range w.seeds {
-		h, _ := w.eng.HostByIP(addr.Addr())
-		if _, err := w.eng.Spawn(h, seedPort, fmt.Sprintf("seed-%d", i+1), registry.NewSeedNode(list)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return w.sn.Start(list)
 }
 
 // applyDefences sets the client options a scenario overrides; what it leaves alone takes the
@@ -304,14 +271,6 @@ func (c Clients) applyDefences(cfg *client.Config) {
 		cfg.OnionPadding = c.OnionPadding
 	}
 	cfg.CoverPollsPerHour = c.CoverTraffic
-}
-
-// platformProfile is the access link of each app: desktops on broadband, phones on 4G.
-func platformProfile(p client.Platform) netem.Profile {
-	if p == client.Desktop {
-		return netem.Broadband
-	}
-	return netem.Mobile4G
 }
 
 func (w *world) buildClients(weights []netem.RegionWeight) error {
@@ -342,9 +301,8 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		if err != nil {
 			return &Error{Key: "clients.platforms." + platform, Reason: err.Error()}
 		}
-		profile := platformProfile(pl)
 		region := w.matrix.Name(picker.Draw(place))
-		h, err := w.eng.AddHost(sim.HostConfig{Name: name, Link: simlink.Host{Region: region, Profile: profile}, Cores: 4})
+		h, addr, err := w.sn.AddClient(name, region, pl)
 		if err != nil {
 			return err
 		}
@@ -355,8 +313,7 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 			return fmt.Errorf("client %s: %w", name, err)
 		}
 		online := place.Float64() < onlineShare
-		wc := &worldClient{name: name, c: c, id: c.ID(), platform: platform, online: online}
-		wc.addr = netip.AddrPortFrom(w.eng.HostIP(h), clientPort)
+		wc := &worldClient{name: name, addr: addr, c: c, id: c.ID(), platform: platform, online: online}
 		// Apps start at random moments of the warmup, as users open them, rather than all
 		// bootstrapping from the seed nodes in the same instant.
 		startAt := time.Duration(place.Float64() * float64(w.sc.Warmup))
@@ -371,7 +328,7 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 				wc.waiting, wc.online = false, true
 				w.col.setOnline(i, true, w.eng.Now())
 			}
-			if _, err := w.eng.Spawn(h, clientPort, name, c); err != nil {
+			if _, err := w.eng.Spawn(h, simnet.ClientPort, name, c); err != nil {
 				panic(fmt.Sprintf("spawning %s: %v", name, err)) // the address was free when the host was made
 			}
 			if !wc.online {

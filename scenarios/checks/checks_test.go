@@ -40,6 +40,19 @@ var leakSchema = SchemaOf(leakSummary{})
 
 func ptr[T any](v T) *T { return &v }
 
+// wantNoError checks err against the error a case wants: one whose text contains want, or
+// none when want is empty. It reports whether no error was wanted, so that the case goes on to
+// check the result.
+func wantNoError(t *testing.T, err error, want string) bool {
+	t.Helper()
+	if want != "" {
+		assert.ErrorContains(t, err, want)
+		return false
+	}
+	require.NoError(t, err)
+	return true
+}
+
 func leakSample() leakSummary {
 	s := leakSummary{DeliveryRatio: ptr(0.75), Timeline: [][3]float64{{60, 5, 7}, {120, 6, 7.5}}}
 	s.Leakage.Adversaries = []adversary{{Name: "random-0.05", Nodes: 100}, {Name: "operator", Nodes: 200}}
@@ -95,12 +108,9 @@ func TestParse(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.text, func(t *testing.T) {
 			c, err := Parse(tc.text)
-			if tc.wantErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tc.wantErr)
+			if !wantNoError(t, err, tc.wantErr) {
 				return
 			}
-			require.NoError(t, err)
 			assert.Equal(t, strings.TrimSpace(tc.text), c.Text)
 			assert.Equal(t, tc.figure, c.Figure.String())
 			assert.Equal(t, tc.op, c.Op)
@@ -138,12 +148,9 @@ func TestParsePath(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.path, func(t *testing.T) {
 			p, err := ParsePath(tc.path)
-			if tc.wantErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tc.wantErr)
+			if !wantNoError(t, err, tc.wantErr) {
 				return
 			}
-			require.NoError(t, err)
 			assert.Equal(t, tc.steps, p.steps)
 			assert.Equal(t, tc.path, p.String())
 		})
@@ -205,13 +212,7 @@ func TestValidateShape(t *testing.T) {
 		t.Run(tc.path, func(t *testing.T) {
 			p, err := ParsePath(tc.path)
 			require.NoError(t, err)
-			err = leakSchema.Validate(p)
-			if tc.wantErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tc.wantErr)
-				return
-			}
-			assert.NoError(t, err)
+			wantNoError(t, leakSchema.Validate(p), tc.wantErr)
 		})
 	}
 }
@@ -246,12 +247,9 @@ func TestLookup(t *testing.T) {
 			require.NoError(t, leakSchema.Validate(p))
 			for _, v := range []any{s, &s} {
 				got, err := Lookup(v, p)
-				if tc.wantErr != "" {
-					require.Error(t, err)
-					assert.Contains(t, err.Error(), tc.wantErr)
+				if !wantNoError(t, err, tc.wantErr) {
 					continue
 				}
-				require.NoError(t, err)
 				assert.Equal(t, tc.want, got)
 			}
 		})
@@ -338,14 +336,11 @@ func TestFromYAML(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cs, err := FromYAML([]byte(tc.src), "t.yaml", tc.strict)
-			if tc.wantErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tc.wantErr)
+			if !wantNoError(t, err, tc.wantErr) {
 				var ce *Error
 				assert.ErrorAs(t, err, &ce)
 				return
 			}
-			require.NoError(t, err)
 			assert.Len(t, cs, tc.want)
 		})
 	}
