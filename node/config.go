@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -144,23 +145,18 @@ func (c Config) Fill() (Config, error) {
 	if c.Suite == nil {
 		c.Suite = d.Suite
 	}
-	setDur := func(p *time.Duration, def time.Duration) {
-		if *p == 0 {
-			*p = def
-		}
-	}
-	setDur(&c.ListPoll, d.ListPoll)
-	setDur(&c.UptimeProofInterval, d.UptimeProofInterval)
-	setDur(&c.ForwardTimeout, d.ForwardTimeout)
-	setDur(&c.RetryFirst, d.RetryFirst)
-	setDur(&c.RetryEvery, d.RetryEvery)
-	setDur(&c.RetryMaxAge, d.RetryMaxAge)
-	setDur(&c.HandshakeInterval, d.HandshakeInterval)
-	setDur(&c.HandshakeTimeout, d.HandshakeTimeout)
-	setDur(&c.PushTimeout, d.PushTimeout)
-	setDur(&c.CleanupInterval, d.CleanupInterval)
-	setDur(&c.RelayTimeout, d.RelayTimeout)
-	setDur(&c.ProxyTimeout, d.ProxyTimeout)
+	c.ListPoll = cmp.Or(c.ListPoll, d.ListPoll)
+	c.UptimeProofInterval = cmp.Or(c.UptimeProofInterval, d.UptimeProofInterval)
+	c.ForwardTimeout = cmp.Or(c.ForwardTimeout, d.ForwardTimeout)
+	c.RetryFirst = cmp.Or(c.RetryFirst, d.RetryFirst)
+	c.RetryEvery = cmp.Or(c.RetryEvery, d.RetryEvery)
+	c.RetryMaxAge = cmp.Or(c.RetryMaxAge, d.RetryMaxAge)
+	c.HandshakeInterval = cmp.Or(c.HandshakeInterval, d.HandshakeInterval)
+	c.HandshakeTimeout = cmp.Or(c.HandshakeTimeout, d.HandshakeTimeout)
+	c.PushTimeout = cmp.Or(c.PushTimeout, d.PushTimeout)
+	c.CleanupInterval = cmp.Or(c.CleanupInterval, d.CleanupInterval)
+	c.RelayTimeout = cmp.Or(c.RelayTimeout, d.RelayTimeout)
+	c.ProxyTimeout = cmp.Or(c.ProxyTimeout, d.ProxyTimeout)
 	if c.PushBatchBytes <= 0 {
 		c.PushBatchBytes = d.PushBatchBytes
 	}
@@ -171,12 +167,12 @@ func (c Config) Fill() (Config, error) {
 		c.Reachability = d.Reachability
 	} else {
 		r, dr := &c.Reachability, d.Reachability
-		setDur(&r.Interval, dr.Interval)
-		setDur(&r.IntervalSD, dr.IntervalSD)
-		setDur(&r.MinInterval, dr.MinInterval)
-		setDur(&r.Backoff, dr.Backoff)
-		setDur(&r.BackoffMax, dr.BackoffMax)
-		setDur(&r.Timeout, dr.Timeout)
+		r.Interval = cmp.Or(r.Interval, dr.Interval)
+		r.IntervalSD = cmp.Or(r.IntervalSD, dr.IntervalSD)
+		r.MinInterval = cmp.Or(r.MinInterval, dr.MinInterval)
+		r.Backoff = cmp.Or(r.Backoff, dr.Backoff)
+		r.BackoffMax = cmp.Or(r.BackoffMax, dr.BackoffMax)
+		r.Timeout = cmp.Or(r.Timeout, dr.Timeout)
 	}
 	if c.Hardfork == ([2]int{}) {
 		c.Hardfork = d.Hardfork
