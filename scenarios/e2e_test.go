@@ -149,19 +149,31 @@ func TestSameSeedSameSummary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
-	sc := tiny(t)
-	sc.Clients.Sessions = Sessions{MeanOnline: 2 * time.Minute, MeanOffline: time.Minute}
-	encode := func(sc Scenario) []byte {
-		s, err := Run(sc, RunOptions{Version: "test"})
-		require.NoError(t, err)
-		b, err := json.Marshal(s)
-		require.NoError(t, err)
-		return b
+	cases := []struct {
+		name string
+		edit func(*Workload)
+	}{
+		{"uniform", func(*Workload) {}},
+		{"heavy-tailed with replies", func(w *Workload) { w.Activity, w.ReplyProbability = "heavy-tailed", 0.5 }},
 	}
-	first := encode(sc)
-	assert.Equal(t, string(first), string(encode(sc)), "same seed, same summary, byte for byte")
-	sc.Seed = 2
-	assert.NotEqual(t, string(first), string(encode(sc)), "another seed, another run")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := tiny(t)
+			sc.Clients.Sessions = Sessions{MeanOnline: 2 * time.Minute, MeanOffline: time.Minute}
+			tc.edit(&sc.Workload)
+			encode := func(sc Scenario) []byte {
+				s, err := Run(sc, RunOptions{Version: "test"})
+				require.NoError(t, err)
+				b, err := json.Marshal(s)
+				require.NoError(t, err)
+				return b
+			}
+			first := encode(sc)
+			assert.Equal(t, string(first), string(encode(sc)), "same seed, same summary, byte for byte")
+			sc.Seed = 2
+			assert.NotEqual(t, string(first), string(encode(sc)), "another seed, another run")
+		})
+	}
 }
 
 // TestSmallestNetworkDelivers checks that the minimum Validate enforces is the real one: a

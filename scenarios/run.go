@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/client"
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/protocol/identity"
@@ -182,16 +183,24 @@ func (w *world) sessionLength(online bool, r *rand.Rand) time.Duration {
 }
 
 // scheduleWorkload makes every client send to its contacts as a Poisson process while online,
-// from the end of the warmup to the start of the drain.
+// at its rate of ActivityRates, from the end of the warmup to the start of the drain; with
+// replies, clients answer what they receive (answerMessages).
 func (w *world) scheduleWorkload() {
 	wl := w.sc.Workload
 	start, stop := w.sc.Warmup, w.sc.Warmup+w.sc.Duration
 	stopAt := w.epoch.Add(stop)
-	for _, wc := range w.clients {
+	streams := make([]*rand.Rand, len(w.clients))
+	for i, wc := range w.clients {
+		streams[i] = w.eng.Stream("workload/" + wc.name)
+	}
+	rates := ActivityRates(wl, streams)
+	for i, wc := range w.clients {
 		if len(wc.contacts) == 0 {
 			continue
 		}
-		r := w.eng.Stream("workload/" + wc.name)
+		r := streams[i]
+		// Conversations start at the rate replies leave to them (see Workload.MessagesPerHour).
+		perHour := rates[i] * (1 - wl.ReplyProbability)
 		var send func()
 		send = func() {
 			if !w.eng.Now().Before(stopAt) {
@@ -207,12 +216,64 @@ func (w *world) scheduleWorkload() {
 				size := MessageSize(wl.Size, r)
 				_ = w.eng.Invoke(wc.addr, func() { wc.c.Send(to, size) })
 			}
-			w.eng.AfterFunc(expAfter(wl.MessagesPerHour, r), send)
+			w.eng.AfterFunc(expAfter(perHour, r), send)
 		}
-		first := start + expAfter(wl.MessagesPerHour, r)
+		first := start + expAfter(perHour, r)
 		if first < stop {
 			w.eng.AfterFunc(first, send)
 		}
+	}
+	if wl.ReplyProbability > 0 {
+		w.eng.AddSink(w.answerMessages(stopAt))
+	}
+}
+
+// answerMessages is the sink through which clients reply: a client that decrypts a 1:1 message
+// from another client answers it with probability Workload.ReplyProbability, after a
+// ReplyDelay, if it is online then and the sending period has not ended. It reads the
+// client's MessageReceived, which is what the app shows its user, and only the user answers:
+// the client logic itself never sees observations. Each client draws from its own reply
+// stream, so replies leave the spontaneous traffic's draws as they were. The client opens each
+// message once (its seen set), so each is answered at most once.
+func (w *world) answerMessages(stopAt time.Time) sim.Sink {
+	wl := w.sc.Workload
+	streams := make([]*rand.Rand, len(w.clients))
+	return func(at time.Time, from actor.Addr, ev actor.Event) {
+		e, ok := ev.(client.MessageReceived)
+		if !ok || e.Namespace != 0 {
+			return
+		}
+		i, ok := w.col.clientIndex[from]
+		if !ok {
+			return
+		}
+		j, ok := w.col.clientByID[e.From]
+		if !ok || i == j {
+			return // a message from outside the run's clients, or the client's own copy
+		}
+		if streams[i] == nil {
+			streams[i] = w.eng.Stream("reply/" + w.clients[i].name)
+		}
+		r := streams[i]
+		answer := r.Float64() < wl.ReplyProbability
+		answerAt := at.Add(ReplyDelay(wl.ReplyDelay, r))
+		size := MessageSize(wl.Size, r)
+		if !answerAt.Before(stopAt) {
+			return
+		}
+		w.replies.due++
+		if !answer {
+			return
+		}
+		w.eng.At(answerAt, func() {
+			wc := w.clients[i]
+			if !wc.online {
+				return
+			}
+			w.replies.sent++
+			to := w.clients[j].id
+			_ = w.eng.Invoke(wc.addr, func() { wc.c.Send(to, size) })
+		})
 	}
 }
 

@@ -131,6 +131,7 @@ func (s *Scenario) Validate() error {
 		},
 		func() error { return fraction("workload.rewire", s.Workload.Rewire, 0, 1) },
 		func() error { return rate("workload.messages_per_hour", s.Workload.MessagesPerHour) },
+		s.validateActivity,
 		func() error {
 			z := s.Workload.Size
 			switch {
@@ -223,6 +224,32 @@ func (s *Scenario) validateDefences() error {
 	}
 	if !(c.CoverTraffic >= 0) || c.CoverTraffic > client.MaxCoverPollsPerHour {
 		return bad("clients.cover_traffic", c.CoverTraffic, fmt.Sprintf("must be a rate of dummy polls per hour between 0 and %d", client.MaxCoverPollsPerHour))
+	}
+	return nil
+}
+
+// validateActivity checks how sending rates differ between clients and how they reply.
+func (s *Scenario) validateActivity() error {
+	wl := s.Workload
+	if wl.Activity != "uniform" && wl.Activity != "heavy-tailed" {
+		return bad("workload.activity", wl.Activity, "must be \"uniform\" or \"heavy-tailed\"")
+	}
+	if !(wl.ActivityTop15Share >= topActive && wl.ActivityTop15Share <= 0.95) {
+		return bad("workload.activity_top15_share", wl.ActivityTop15Share, "must be between 0.15 (every client alike) and 0.95: the share of the messages the most active 15% of clients send")
+	}
+	if !(wl.ReplyProbability >= 0 && wl.ReplyProbability < 1) {
+		return bad("workload.reply_probability", wl.ReplyProbability, "must be at least 0 and below 1: conversations start at messages_per_hour x (1 - reply_probability)")
+	}
+	z := wl.ReplyDelay
+	switch {
+	case z.Min < 0:
+		return bad("workload.reply_delay.min", z.Min, "must not be negative")
+	case z.Max < z.Min:
+		return bad("workload.reply_delay.max", z.Max, "must be at least workload.reply_delay.min")
+	case z.Median < z.Min || z.Median > z.Max:
+		return bad("workload.reply_delay.median", z.Median, "must lie between workload.reply_delay.min and workload.reply_delay.max")
+	case !(z.Sigma >= 0 && z.Sigma <= 5):
+		return bad("workload.reply_delay.sigma", z.Sigma, "must be between 0 and 5")
 	}
 	return nil
 }

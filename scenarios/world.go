@@ -50,6 +50,12 @@ type world struct {
 	leak    *leakage.Recorder // nil without a leakage section: nothing recorded, nothing paid
 	taps    *leakage.LinkTaps // nil without leakage.link_taps
 	sybilOf map[string]string // node name -> the sybil adversary that registers it
+
+	// replies counts what answerMessages did, so that a run's reply rate can be measured.
+	replies struct {
+		due  uint64 // messages clients received early enough to answer within the sending period
+		sent uint64 // replies sent (a client offline when its answer is due sends none)
+	}
 }
 
 type worldNode struct {
