@@ -95,7 +95,7 @@ func TestSendIsDeliveredOnce(t *testing.T) {
 			require.Len(t, sent, 1)
 			assert.Equal(t, bob.ID(), sent[0].To)
 			assert.Equal(t, actortest.Epoch.Add(10*time.Second), sent[0].At)
-			assert.Equal(t, message.TextStoredSize(300, uint64(actortest.Epoch.Add(10*time.Second).UnixMilli())), sent[0].Size)
+			assert.Equal(t, message.TextStoredSize(message.Libsession, 300, uint64(actortest.Epoch.Add(10*time.Second).UnixMilli())), sent[0].Size)
 			res := actortest.EventsOf[StoreResult](drv.Events)
 			require.Len(t, res, 1)
 			assert.Equal(t, OK, res[0].Failure)
@@ -111,6 +111,25 @@ func TestSendIsDeliveredOnce(t *testing.T) {
 			assert.Equal(t, tc.servedAgain, served > 1, "served %d times", served)
 			assert.Equal(t, uint32(served-1), bob.Stats().Duplicates, "every repeat is counted as a duplicate and dropped")
 			assert.Zero(t, alice.Outbox())
+		})
+	}
+}
+
+// A client sends in its configured encoding, and a client of the other generation opens it.
+func TestEncodingsInterop(t *testing.T) {
+	for _, enc := range []message.Encoding{message.Libsession, message.Legacy} {
+		t.Run(enc.String(), func(t *testing.T) {
+			drv, _, alice, ea, bob, _ := twoClients(t, Desktop, Desktop, func(c *Config) { c.Encoding = enc })
+			ea.Do(func() { alice.Send(bob.ID(), 300) })
+			drv.RunFor(30 * time.Second)
+
+			sent := actortest.EventsOf[MessageSent](drv.Events)
+			require.Len(t, sent, 1)
+			assert.Equal(t, message.TextStoredSize(enc, 300, uint64(sent[0].At.UnixMilli())), sent[0].Size)
+			got := actortest.EventsOf[MessageReceived](drv.Events)
+			require.Len(t, got, 1)
+			assert.Equal(t, sent[0].Hash, got[0].Hash)
+			assert.Equal(t, alice.ID(), got[0].From)
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/internal/enum"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/message"
 )
 
 // Platform is the app whose network behaviour a client follows. The apps share the protocol but
@@ -269,6 +270,10 @@ type Config struct {
 	StoreRetryDelay time.Duration
 	// TTL is the lifetime of a 1:1 message. Default 14 days.
 	TTL time.Duration
+	// Encoding frames and pads the 1:1 messages the client sends. The zero value is
+	// message.Libsession, what all three 2026 apps send; message.Legacy is the 2024 apps'.
+	// Received messages open in either.
+	Encoding message.Encoding
 
 	// Namespaces are the own-swarm namespaces polled. Default 0, 2, 3, 4, 5.
 	Namespaces []int16
@@ -369,6 +374,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if len(c.Namespaces) == 0 {
 		errs = append(errs, errors.New("no namespaces to poll: the inbox is namespace 0"))
+	}
+	if c.Encoding > message.Legacy {
+		errs = append(errs, fmt.Errorf("message encoding %v (Config.Encoding): use message.Libsession or message.Legacy", c.Encoding))
 	}
 	if c.GuardTest > GuardTestPing {
 		errs = append(errs, fmt.Errorf("GuardTest %d: use GuardTestOwnID, GuardTestRandomID or GuardTestPing", c.GuardTest))

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/message"
 )
 
 func TestBackoffDelays(t *testing.T) {
@@ -76,6 +77,7 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 	assert.Equal(t, 2, c.Paths)
 	assert.Equal(t, 3, c.Hops)
 	assert.Equal(t, []int16{0, 2, 3, 4, 5}, c.Namespaces)
+	assert.Equal(t, message.Libsession, c.Encoding)
 
 	tests := []struct {
 		name string
@@ -87,6 +89,7 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 		{"ttl", Config{Seeds: seed, TTL: time.Second}, "TTL 1s"},
 		{"parallel", Config{Seeds: seed, Poll: Profile{Interval: time.Second, Parallel: -1}}, "Poll.Parallel"},
 		{"interval", Config{Seeds: seed, Poll: Profile{Parallel: 1, Interval: -1}}, "Poll.Interval"},
+		{"encoding", Config{Seeds: seed, Encoding: message.Legacy + 1}, "message encoding Encoding(2) (Config.Encoding)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,7 +38,7 @@ func (c *Client) SendText(to identity.ID, body string) error {
 	content := message.NewText(body, uint64(ms))
 	// The store request and the message hash take the bytes; the store's "data" is their base64.
 	raw, cost, err := message.BuildRaw(c.cfg.Suite, actor.RandReader(c.env.Rand()), c.keys.signing(), to,
-		message.Outgoing{Content: content, SentAt: uint64(ms)})
+		message.Outgoing{Content: content, SentAt: uint64(ms), Encoding: c.cfg.Encoding})
 	c.env.Work(cost)
 	c.stats.Sent++
 	if err != nil {

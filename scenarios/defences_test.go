@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/client"
+	"github.com/sessionsim/sessionsim/protocol/message"
 )
 
 func TestDefenceKeysParse(t *testing.T) {
@@ -28,6 +29,8 @@ func TestDefenceKeysParse(t *testing.T) {
 		{"padding by the environment", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_CLIENTS_ONION_PADDING=[256, 768]"}},
 			func(c *Clients) { c.OnionPadding = Buckets{256, 768} }},
 		{"padding none", "name: t\nclients: {onion_padding: none}\n", LoadOptions{}, func(*Clients) {}},
+		{"legacy encoding", "name: t\nclients: {encoding: legacy}\n", LoadOptions{}, func(c *Clients) { c.Encoding = "legacy" }},
+		{"encoding by --set", "name: t\n", LoadOptions{Sets: []string{"clients.encoding=libsession"}}, func(c *Clients) { c.Encoding = "libsession" }},
 		{"--set none over a file's list", "name: t\nclients: {onion_padding: [512]}\n", LoadOptions{Sets: []string{"clients.onion_padding=none"}}, func(*Clients) {}},
 	}
 	for _, tc := range cases {
@@ -47,6 +50,8 @@ func TestDefenceKeysParse(t *testing.T) {
 
 func TestDefenceKeyErrors(t *testing.T) {
 	checkParseErrors(t, []parseError{
+		{"unknown encoding", "name: t\nclients:\n  encoding: signal\n", LoadOptions{}, "bad.yaml:3", "clients.encoding", `"libsession", "legacy" or "platform"`},
+		{"empty encoding", "name: t\n", LoadOptions{Sets: []string{"clients.encoding="}}, "--set", "clients.encoding", "platform"},
 		{"unknown guard test", "name: t\nclients:\n  guard_test: handshake\n", LoadOptions{}, "bad.yaml:3", "clients.guard_test", `"own-id", "random-id", "ping" or "platform"`},
 		{"empty guard test", "name: t\n", LoadOptions{Sets: []string{"clients.guard_test="}}, "--set", "clients.guard_test", "platform"},
 		{"negative guard lifetime", "name: t\nclients: {guard_lifetime: -1h}\n", LoadOptions{}, "bad.yaml:2", "clients.guard_lifetime", "negative"},
@@ -102,4 +107,24 @@ func TestApplyDefences(t *testing.T) {
 	c.applyDefences(&cfg)
 	assert.Equal(t, client.Config{GuardTest: client.GuardTestRandomID, GuardLifetime: time.Hour, PathRotate: 10 * time.Minute,
 		Paths: 3, OnionPadding: []int{512}, CoverPollsPerHour: 6}, cfg)
+}
+
+func TestApplyEncoding(t *testing.T) {
+	// "platform" keeps what the client's profile set; a name overrides it.
+	tests := []struct {
+		key           string
+		profile, want message.Encoding
+	}{
+		{"platform", message.Libsession, message.Libsession},
+		{"platform", message.Legacy, message.Legacy},
+		{"legacy", message.Libsession, message.Legacy},
+		{"libsession", message.Legacy, message.Libsession},
+	}
+	for _, tt := range tests {
+		c := Default().Clients
+		c.Encoding = tt.key
+		cfg := client.Config{Encoding: tt.profile}
+		c.applyDefences(&cfg)
+		assert.Equal(t, tt.want, cfg.Encoding, "%s over %v", tt.key, tt.profile)
+	}
 }

@@ -56,6 +56,7 @@ var keyDocs = map[string]keyDoc{
 	"clients.platforms":             {"platform: weight", "the app each client runs: desktop (broadband), ios and android (4G)"},
 	"clients.sessions.mean_online":  {"duration", "mean length of an online period (exponential); 0 keeps every client online"},
 	"clients.sessions.mean_offline": {"duration", "mean length of an offline period"},
+	"clients.encoding":              {"libsession|legacy|platform", "how 1:1 messages are framed and padded: the 2026 apps' or the 2024 apps'"},
 	"clients.guard_test":            {"own-id|random-id|ping|platform", "the direct request that tests a guard candidate"},
 	"clients.guard_lifetime":        {"duration", "a guard is replaced this long after its selection; 0 keeps it until it fails"},
 	"clients.path_rotation":         {"duration", "non-guard hops are rebuilt once a path is this old; 0 keeps each app's own"},

@@ -120,6 +120,10 @@ type Clients struct {
 	Platforms map[string]float64 `mapstructure:"platforms" yaml:"platforms" json:"platforms"`
 	// Sessions makes clients go offline and come back.
 	Sessions Sessions `mapstructure:"sessions" yaml:"sessions" json:"sessions"`
+	// Encoding is how every client frames and pads its 1:1 messages: "libsession" (what the
+	// 2026 apps send), "legacy" (the 2024 apps'), or "platform" for each client's own
+	// (libsession on all three). Either opens the other's messages.
+	Encoding string `mapstructure:"encoding" yaml:"encoding" json:"encoding"`
 
 	// The defences below default to what the apps do today, so that a run can switch one on
 	// and measure what it buys (leakage) and what it costs (bytes, latency).
@@ -295,6 +299,7 @@ func Default() Scenario {
 			Count:     200,
 			Regions:   DefaultClientRegions(),
 			Platforms: map[string]float64{"desktop": 0.4, "ios": 0.3, "android": 0.3},
+			Encoding:  "platform",
 			GuardTest: "platform",
 			Paths:     2,
 		},

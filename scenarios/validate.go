@@ -9,6 +9,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/client"
 	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/protocol/message"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/scenarios/checks"
 )
@@ -105,6 +106,12 @@ func (s *Scenario) Validate() error {
 			return nil
 		},
 		func() error { return weights("clients.regions", s.Clients.Regions, region) },
+		func() error {
+			if _, _, err := parseEncoding(s.Clients.Encoding); err != nil {
+				return bad("clients.encoding", s.Clients.Encoding, "must be \"libsession\", \"legacy\" or \"platform\"")
+			}
+			return nil
+		},
 		func() error { return s.validateDefences() },
 		s.validateFlashCrowd,
 		func() error { return nonNegative("clients.sessions.mean_online", s.Clients.Sessions.MeanOnline) },
@@ -195,6 +202,15 @@ func (s *Scenario) minNodes() (least int, why string) {
 		}
 	}
 	return least, why
+}
+
+// parseEncoding reads clients.encoding: own is true for "platform", each client's own.
+func parseEncoding(s string) (enc message.Encoding, own bool, err error) {
+	if s == "platform" {
+		return 0, true, nil
+	}
+	enc, err = message.ParseEncoding(s)
+	return enc, false, err
 }
 
 // validateDefences checks the client options that are defences (Clients.GuardTest and the

@@ -265,8 +265,11 @@ func (w *world) buildNodes() error {
 }
 
 // applyDefences sets the client options a scenario overrides; what it leaves alone takes the
-// platform's default. The guard test was validated at load.
+// platform's default. The encoding and the guard test were validated at load.
 func (c Clients) applyDefences(cfg *client.Config) {
+	if enc, own, _ := parseEncoding(c.Encoding); !own {
+		cfg.Encoding = enc
+	}
 	cfg.GuardTest, _ = client.ParseGuardTest(c.GuardTest)
 	cfg.GuardLifetime = c.GuardLifetime
 	if c.PathRotation > 0 {

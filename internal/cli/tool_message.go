@@ -23,8 +23,13 @@ func newMessageOpenCmd() *cobra.Command {
 content, without the Envelope or WebSocketMessage around it. The recipient's seed is 16 bytes
 (the recovery phrase's) or 32 bytes (a full Ed25519 seed), in hex.
 
-Prints the unpadded plaintext (the Content protobuf) in hex and as text where printable, the
-sender's Ed25519 key and the sender's Session ID, after checking the sender's signature.`,
+Prints, after checking the sender's signature, the sender's Ed25519 key and Session ID and the
+plaintext without its padding (what the apps decode as the Content protobuf) in hex and as text
+where printable. Two lines then report the two checks the apps make separately, each with its
+own error: "padding" (0x80 then zeros; which encoding's length: libsession's multiple of 160 or
+the 2024 apps' one byte less) and "content" (whether the plaintext decodes as a Content). The
+apps open a message whose padding is missing or malformed, so a padding error alone does not
+make the message unreadable; the tool still exits 0 once the sender is verified.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			seedHex, _ := cmd.Flags().GetString("recipient-seed")
@@ -67,16 +72,51 @@ func openMessage(seedHex, ciphertextHex string) ([]toolField, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (recipient %s)", err, keys.SessionID())
 	}
-	plain, err := message.Unpad(opened.Padded)
-	if err != nil {
-		return nil, fmt.Errorf("message from %s: %w", opened.SenderID(), err)
-	}
-	return []toolField{
-		{Key: "plaintext_hex", Label: "plaintext (hex)", Value: hex.EncodeToString(plain)},
-		{Key: "plaintext", Label: "plaintext", Value: printable(plain)},
+	plain, padErr := message.Unpad(opened.Padded)
+	fields := []toolField{
 		{Key: "sender_ed25519", Label: "sender Ed25519", Value: hex.EncodeToString(opened.SenderEd25519[:])},
 		{Key: "sender_session_id", Label: "sender Session ID", Value: opened.SenderID().String()},
-	}, nil
+		{Key: "plaintext_hex", Label: "plaintext (hex)", Value: hex.EncodeToString(plain)},
+		{Key: "plaintext", Label: "plaintext", Value: printable(plain)},
+	}
+	if padErr != nil {
+		fields = append(fields, toolField{Key: "padding_error", Label: "padding error", Value: padErr.Error()})
+	} else {
+		fields = append(fields, toolField{Key: "padding", Value: describePadding(len(plain), len(opened.Padded))})
+	}
+	if c, err := message.UnmarshalContent(plain); err != nil {
+		fields = append(fields, toolField{Key: "content_error", Label: "content error", Value: err.Error()})
+	} else {
+		fields = append(fields, toolField{Key: "content", Value: describeContent(c)})
+	}
+	return fields, nil
+}
+
+// describePadding says how n bytes of content were padded to total bytes, and whose rule that
+// length follows.
+func describePadding(n, total int) string {
+	whose := "neither encoding's length (libsession pads to a multiple of 160, the 2024 apps to one byte less)"
+	if enc, ok := message.PaddedBy(total); ok && total == enc.PaddedLen(n) {
+		whose = enc.String() + " encoding"
+	} else if ok {
+		whose = fmt.Sprintf("%s encoding's length, though it pads %d bytes of content to %d", enc, n, enc.PaddedLen(n))
+	}
+	return fmt.Sprintf("0x80 and %d zeros after %d bytes of content, %d bytes in all: %s", total-n-1, n, total, whose)
+}
+
+// describeContent names what a decoded Content carries.
+func describeContent(c *message.Content) string {
+	var parts []string
+	if dm := c.DataMessage; dm != nil {
+		parts = append(parts, fmt.Sprintf("data message with a %d-byte body", len(dm.Body)))
+	}
+	if c.SigTimestamp != 0 {
+		parts = append(parts, fmt.Sprintf("sigTimestamp %d", c.SigTimestamp))
+	}
+	if len(parts) == 0 {
+		return "a Content with no data message"
+	}
+	return "a Content: " + strings.Join(parts, ", ")
 }
 
 // printable shows bytes as text: printable UTF-8 stays, everything else (protobuf keys and

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/registry"
 )
@@ -24,11 +25,20 @@ func init() {
 func newSwarmSpaceCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "swarm-space PUBKEY",
-		Short: "Print where a Session ID or public key lies in the swarm space",
+		Short: "Print where an account (any one-byte prefix) or public key lies in the swarm space",
 		Long: `Print the swarm space position of an account: the XOR of the four big-endian 64-bit words
-of its 32-byte key (a 66-hex-character ID's prefix byte does not count).`,
-		Example: `  sessionsim tool swarm-space 053506f4a71324b7dd114eddbf4e311f39dde243e1f2cb97c40db1961f70ebaae8`,
-		Args:    cobra.ArbitraryArgs, // checked below, so that --json reports it as JSON
+of the 32 bytes after its one-byte prefix, as the storage server computes it
+(session-storage-server oxenss/common/pubkey.cpp, pubkey_to_swarm_space of user_pubkey::raw()).
+
+PUBKEY is 66 hex characters (the prefix byte and the key) or a bare 64-hex-character key. The
+server takes any prefix byte and hashes only the key, so this tool does too. Real clients store
+under two: 05 (a Session ID: X25519 key) and 03 (a group: Ed25519 key). libsession-util names
+further prefixes (include/session/util.hpp SessionIDPrefix) that identify users in communities
+and never own a swarm: 15 (community-blinded), 25 (version-blinded), 07 (unblinded); 00 is the
+testnet's Session ID.`,
+		Example: `  sessionsim tool swarm-space 053506f4a71324b7dd114eddbf4e311f39dde243e1f2cb97c40db1961f70ebaae8
+  sessionsim tool swarm-space 033506f4a71324b7dd114eddbf4e311f39dde243e1f2cb97c40db1961f70ebaae8`,
+		Args: cobra.ArbitraryArgs, // checked below, so that --json reports it as JSON
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return toolFailure(cmd, usageError(fmt.Errorf("swarm-space takes one PUBKEY argument, got %d", len(args))))
@@ -131,16 +141,17 @@ func simulateRegistrations(n, k int, seed uint64) []int {
 	return slices.Sorted(maps.Values(st.Sizes()))
 }
 
-// parsePubkeyArg reads a 66-hex-character ID (any known prefix) or a bare 64-hex-character key.
+// parsePubkeyArg reads a 66-hex-character account with any prefix byte, as the storage server
+// does, or a bare 64-hex-character key.
 func parsePubkeyArg(s string) ([32]byte, error) {
 	s = strings.TrimSpace(s)
 	switch len(s) {
 	case identity.IDHexSize:
-		id, err := identity.ParseID(s)
+		pk, err := storagerpc.ParsePubkey(s)
 		if err != nil {
 			return [32]byte{}, usageError(err)
 		}
-		return id.Key(), nil
+		return pk.Key, nil
 	case 64:
 		k, err := identity.ParseKey(s)
 		if err != nil {
@@ -148,7 +159,7 @@ func parsePubkeyArg(s string) ([32]byte, error) {
 		}
 		return k, nil
 	}
-	return [32]byte{}, usageError(fmt.Errorf("pubkey %q is %d characters: want a 66-hex-character ID (05... or 03...) or a 64-hex-character key", shortArg(s), len(s)))
+	return [32]byte{}, usageError(fmt.Errorf("pubkey %q is %d characters: want a 66-hex-character account (a prefix byte such as 05 or 03, then the key) or a 64-hex-character key", shortArg(s), len(s)))
 }
 
 // parseSpaceArg reads a pubkey (64 or 66 hex characters) or a decimal swarm-space position; a

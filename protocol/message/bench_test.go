@@ -32,7 +32,7 @@ func newBenchFixture(b *testing.B) *benchFixture {
 	f := &benchFixture{s: suiteFor(cryptomode.Real)}
 	f.alice, f.bob = user(b, aliceSeed), user(b, bobSeed)
 	f.content = NewText(strings.Repeat("k", 1024), 1_712_345_678_901)
-	f.padded = Pad(f.content.Marshal())
+	f.padded = Libsession.Pad(f.content.Marshal())
 	a := f.alice.Ed25519.Public().(ed25519.PublicKey)
 	f.signed = append(append(append([]byte(nil), f.padded...), a...), f.bob.X25519.Public[:]...)
 	sig, _ := f.s.Sign(f.alice.Ed25519, f.signed)
@@ -48,7 +48,7 @@ func newBenchFixture(b *testing.B) *benchFixture {
 	f.nonce = sealNonce(&f.eph.Public, &f.bob.X25519.Public)
 	f.box = append(f.eph.Public[:], secretbox.Seal(nil, f.inner, &f.nonce, &f.key)...)
 	f.envelope = &Envelope{Type: SessionMessage, Timestamp: 1_712_345_678_901, Content: f.box}
-	f.data = WrapEnvelope(f.envelope)
+	f.data = WrapEnvelope(Legacy, f.envelope)
 	return f
 }
 
@@ -61,13 +61,13 @@ type primitive struct {
 func (f *benchFixture) sealPrimitives() []primitive {
 	r := rng(2)
 	return []primitive{
-		{"encode+pad", func() { _ = Pad(f.content.Marshal()) }},
+		{"encode+pad", func() { _ = Libsession.Pad(f.content.Marshal()) }},
 		{"ed25519-sign", func() { f.s.Sign(f.alice.Ed25519, f.signed) }},
 		{"x25519-keygen", func() { _, _, _ = f.s.NewX25519(r) }},
 		{"x25519", func() { _, _, _ = f.s.SharedSecret(f.eph, f.bob.X25519.Public) }},
 		{"hsalsa20+blake2b", func() { _ = boxKey(&f.shared); _ = sealNonce(&f.eph.Public, &f.bob.X25519.Public) }},
 		{"xsalsa20poly1305-seal", func() { _ = secretbox.Seal(nil, f.inner, &f.nonce, &f.key) }},
-		{"frame+base64", func() { _ = WrapEnvelope(f.envelope) }},
+		{"frame+base64", func() { _ = WrapEnvelope(Legacy, f.envelope) }},
 	}
 }
 
@@ -226,6 +226,6 @@ func BenchmarkAttachment(b *testing.B) {
 
 func BenchmarkTextStoredSize(b *testing.B) {
 	for b.Loop() {
-		_ = TextStoredSize(1024, 1_712_345_678_901)
+		_ = TextStoredSize(Libsession, 1024, 1_712_345_678_901)
 	}
 }

@@ -20,10 +20,12 @@ const (
 )
 
 const (
-	envType      = 1
-	envSource    = 2
-	envTimestamp = 5
-	envContent   = 8
+	envType         = 1
+	envSource       = 2
+	envTimestamp    = 5
+	envSourceDevice = 7
+	envContent      = 8
+	envProSig       = 11
 
 	wsType    = 1
 	wsRequest = 2
@@ -37,11 +39,24 @@ const (
 	wsTypeRequest = 1
 )
 
-// The request line the clients put around every 1:1 envelope, a leftover of Signal's websocket
-// API that nothing reads any more but every client still writes and expects.
+// The request line the 2024 apps put around every 1:1 envelope, a leftover of Signal's websocket
+// API that nothing reads any more. libsession-util's encode_for_1o1 (src/session_protocol.cpp)
+// writes the fields empty instead ("Required but unused"), and no decoder looks at them.
 const (
 	RequestVerb = "PUT"
 	RequestPath = "/api/v1/message"
+)
+
+// What libsession-util's encode_for_1o1 (src/session_protocol.cpp) puts in the Envelope besides
+// type, timestamp and content.
+const (
+	// LibsessionSourceDevice is the Envelope's sourcedevice, "1 as per session-ios
+	// MessageWrapper.swift".
+	LibsessionSourceDevice = 1
+	// ProSigLen is the length of the Envelope's proSig: an Ed25519 signature by the sender's
+	// Session Pro key, or a decoy of the same form when the sender has none. libsession's
+	// decode_envelope refuses a proSig of any other length and accepts none at all.
+	ProSigLen = 64
 )
 
 // Envelope carries an encrypted Content with its type and sending time.
@@ -50,7 +65,12 @@ type Envelope struct {
 	// Source is set only on group messages: the group's ID in hex.
 	Source    string
 	Timestamp uint64 // ms
-	Content   []byte
+	// SourceDevice is 1 in what libsession encodes and absent (0) in the 2024 desktop's.
+	SourceDevice uint32
+	Content      []byte
+	// ProSig is the sender's Session Pro signature over Content, or a decoy (ProSigLen bytes)
+	// in libsession's encoding; absent in the 2024 apps'.
+	ProSig []byte
 }
 
 // Type and timestamp are required, so they are always written.
@@ -58,7 +78,9 @@ var envelopeFields = fields[Envelope]{layer: "Envelope", list: []field[Envelope]
 	uintAlways(envType, func(e *Envelope) *EnvelopeType { return &e.Type }).require("type"),
 	optString(envSource, func(e *Envelope) *string { return &e.Source }),
 	uintAlways(envTimestamp, func(e *Envelope) *uint64 { return &e.Timestamp }).require("timestamp"),
+	optUint(envSourceDevice, func(e *Envelope) *uint32 { return &e.SourceDevice }),
 	optBytes(envContent, func(e *Envelope) *[]byte { return &e.Content }),
+	optBytes(envProSig, func(e *Envelope) *[]byte { return &e.ProSig }),
 }}
 
 // EncodedLen is the encoded length of e.
@@ -87,11 +109,11 @@ type WebSocketRequest struct {
 	ID   uint64
 }
 
-// The clients set id to 0 explicitly, and protobufjs writes explicitly set fields even when
-// zero, so id is always on the wire.
+// The clients set verb, path and id explicitly (libsession to "", "" and 0), and protobufjs and
+// proto2 C++ write explicitly set fields even when empty, so all three are always on the wire.
 var webSocketRequestFields = fields[WebSocketRequest]{layer: "WebSocketRequestMessage", list: []field[WebSocketRequest]{
-	optString(reqVerb, func(r *WebSocketRequest) *string { return &r.Verb }),
-	optString(reqPath, func(r *WebSocketRequest) *string { return &r.Path }),
+	stringAlways(reqVerb, func(r *WebSocketRequest) *string { return &r.Verb }),
+	stringAlways(reqPath, func(r *WebSocketRequest) *string { return &r.Path }),
 	optBytes(reqBody, func(r *WebSocketRequest) *[]byte { return &r.Body }),
 	uintAlways(reqID, func(r *WebSocketRequest) *uint64 { return &r.ID }),
 }}
@@ -155,17 +177,26 @@ func UnmarshalWebSocketMessage(b []byte) (*WebSocketRequest, error) {
 	return r, nil
 }
 
-// WrapEnvelope frames an envelope as the clients store it: WebSocketMessage{REQUEST, PUT
-// /api/v1/message, body = envelope, id 0}, then standard base64 for the store's "data".
-func WrapEnvelope(e *Envelope) string {
-	return base64.StdEncoding.EncodeToString(wrapRaw(e))
+// WrapEnvelope frames an envelope as clients using encoding enc store it:
+// WebSocketMessage{REQUEST, request line, body = envelope, id 0}, then standard base64 for the
+// store's "data".
+func WrapEnvelope(enc Encoding, e *Envelope) string {
+	return base64.StdEncoding.EncodeToString(wrapRaw(enc, e))
 }
 
 // wrapRaw is WrapEnvelope without the base64: the bytes the store request carries once its JSON
 // "data" is decoded, which is what the simulated client hands to storage directly.
-func wrapRaw(e *Envelope) []byte {
-	r := WebSocketRequest{Verb: RequestVerb, Path: RequestPath, Body: e.Marshal()}
+func wrapRaw(enc Encoding, e *Envelope) []byte {
+	r := enc.request(e.Marshal())
 	return MarshalWebSocketMessage(&r)
+}
+
+// request is the WebSocketRequestMessage around an envelope in encoding e.
+func (e Encoding) request(body []byte) WebSocketRequest {
+	if e == Legacy {
+		return WebSocketRequest{Verb: RequestVerb, Path: RequestPath, Body: body}
+	}
+	return WebSocketRequest{Body: body}
 }
 
 // UnwrapEnvelope reverses WrapEnvelope: base64, WebSocketMessage, Envelope. The verb and path are

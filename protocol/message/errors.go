@@ -16,6 +16,9 @@ var (
 	// ErrEnvelopeType: the Envelope's type is not the one the caller opens (SESSION_MESSAGE for
 	// 1:1 messages, CLOSED_GROUP_MESSAGE for groups).
 	ErrEnvelopeType = errors.New("unexpected envelope type")
+	// ErrEnvelopeField: an Envelope field has a length the receiving clients refuse (a 1:1
+	// proSig not of 64 bytes, a source neither empty nor a Session ID).
+	ErrEnvelopeField = errors.New("malformed envelope field")
 	// ErrBadPadding: the padded plaintext does not end with 0x80 followed by zeros.
 	ErrBadPadding = errors.New("malformed message padding")
 	// ErrTooShort: a ciphertext or plaintext is shorter than its fixed overhead.

@@ -140,6 +140,14 @@ func optString[M any](num int, at func(*M) *string) field[M] {
 	}
 }
 
+// stringAlways is a string field written even when empty (fields the clients set explicitly).
+func stringAlways[M any](num int, at func(*M) *string) field[M] {
+	f := optString(num, at)
+	f.size = func(m *M) int { return pb.SizeBytes(num, len(*at(m))) }
+	f.append = func(b []byte, m *M) []byte { return pb.AppendString(b, num, *at(m)) }
+	return f
+}
+
 // optBytes is a bytes field written when non-empty; decoded, it aliases the input.
 func optBytes[M any](num int, at func(*M) *[]byte) field[M] {
 	return field[M]{

@@ -15,6 +15,8 @@ import (
 
 var modes = []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled}
 
+var encodings = []Encoding{Libsession, Legacy}
+
 func suiteFor(m cryptomode.Mode) cryptomode.Suite { return cryptomode.New(m, cryptomode.DefaultCosts) }
 
 // inEachMode runs test once in each crypto mode, as a subtest named after it, with its suite.

@@ -50,7 +50,7 @@ func TestOpenRejectsUnusableSenderKey(t *testing.T) {
 	var bad [32]byte
 	bad[0] = 1
 	priv := ed25519.PrivateKey(append(make([]byte, 32), bad[:]...))
-	box, _, err := Seal(s, rng(1), priv, bob.X25519.Public, Pad([]byte("x")))
+	box, _, err := Seal(s, rng(1), priv, bob.X25519.Public, Libsession.Pad([]byte("x")))
 	require.NoError(t, err)
 	_, _, err = Open(s, bob.X25519, box)
 	assert.ErrorIs(t, err, ErrBadSenderKey)

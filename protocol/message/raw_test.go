@@ -44,9 +44,9 @@ func TestRawVariantsMatchBase64Ones(t *testing.T) {
 			"message":       raw,
 			"garbage":       []byte("not a websocket message"),
 			"empty":         nil,
-			"group type":    wrapRaw(&Envelope{Type: ClosedGroupMessage, Timestamp: 1, Content: []byte{1}}),
+			"group type":    wrapRaw(Legacy, &Envelope{Type: ClosedGroupMessage, Timestamp: 1, Content: []byte{1}}),
 			"flipped bit":   flipBit(raw, 8*(len(raw)-1)),
-			"short content": wrapRaw(&Envelope{Type: SessionMessage, Timestamp: 1, Content: []byte{1}}),
+			"short content": wrapRaw(Legacy, &Envelope{Type: SessionMessage, Timestamp: 1, Content: []byte{1}}),
 		}
 		for name, x := range inputs {
 			for _, self := range []testUser{bob, alice} {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"filippo.io/edwards25519"
+
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 )
@@ -102,6 +104,9 @@ type Outgoing struct {
 	Content *Content
 	// SentAt is the envelope timestamp (ms): the network-adjusted sending time.
 	SentAt uint64
+	// Encoding is the sending app's framing; the zero value is libsession's, as the 2026 apps
+	// send.
+	Encoding Encoding
 }
 
 // Build makes the stored form of a 1:1 message: Content, padded, sealed from sender to the
@@ -127,15 +132,54 @@ func BuildRaw(s cryptomode.Suite, r io.Reader, sender ed25519.PrivateKey, to ide
 	if err != nil {
 		return nil, 0, fmt.Errorf("building message: %w", err)
 	}
+	enc := m.Encoding
 	n := m.Content.EncodedLen()
-	padded := m.Content.AppendTo(make([]byte, 0, PaddedLen(n)))
-	padded = append(padded, 0x80)
-	padded = padded[:PaddedLen(n)] // the rest of a fresh buffer is already zero
+	padded := m.Content.AppendTo(make([]byte, 0, enc.PaddedLen(n)))
+	padded = append(padded, paddingMarker)
+	padded = padded[:enc.PaddedLen(n)] // the rest of a fresh buffer is already zero
 	box, cost, err := Seal(s, r, sender, toKey, padded)
 	if err != nil {
 		return nil, cost, fmt.Errorf("building message to %s: %w", to, err)
 	}
-	return wrapRaw(&Envelope{Type: SessionMessage, Timestamp: m.SentAt, Content: box}), cost, nil
+	env := &Envelope{Type: SessionMessage, Timestamp: m.SentAt, Content: box}
+	if enc == Libsession {
+		env.SourceDevice = LibsessionSourceDevice
+		sig, c, err := decoyProSig(s, r)
+		cost += c
+		if err != nil {
+			return nil, cost, fmt.Errorf("building message to %s: %w", to, err)
+		}
+		env.ProSig = sig
+	}
+	return wrapRaw(enc, env), cost, nil
+}
+
+// decoyProSig is the proSig libsession's encode_for_1o1 attaches when the sender has no Session
+// Pro key: R || S with R = r·B for a random scalar r and S another random scalar, a validly
+// encoded Ed25519 signature that verifies against nothing, so that Pro and non-Pro envelopes
+// look alike. It reads 128 bytes from r in both crypto modes; modeled mode takes R from the
+// random bytes instead of multiplying, and both charge one signature, whose cost is the same
+// fixed-base multiplication.
+func decoyProSig(s cryptomode.Suite, r io.Reader) ([]byte, time.Duration, error) {
+	var wide [128]byte
+	if _, err := io.ReadFull(r, wide[:]); err != nil {
+		return nil, 0, fmt.Errorf("decoy pro signature: %w", err)
+	}
+	sig := make([]byte, 0, ProSigLen)
+	if s.Mode() == cryptomode.Real {
+		rs, err := edwards25519.NewScalar().SetUniformBytes(wide[:64])
+		if err != nil {
+			return nil, 0, fmt.Errorf("decoy pro signature: %w", err)
+		}
+		sig = append(sig, new(edwards25519.Point).ScalarBaseMult(rs).Bytes()...)
+	} else {
+		sig = append(sig, wide[:32]...)
+	}
+	ss, err := edwards25519.NewScalar().SetUniformBytes(wide[64:])
+	if err != nil {
+		return nil, 0, fmt.Errorf("decoy pro signature: %w", err)
+	}
+	return append(sig, ss.Bytes()...), s.Costs().Ed25519Sign, nil
 }
 
 // Received is a 1:1 message a recipient has opened.
@@ -148,9 +192,14 @@ type Received struct {
 	SentAt uint64
 }
 
-// Receive opens the stored form of a 1:1 message: base64, WebSocketMessage, Envelope (type
-// SESSION_MESSAGE), sealed box with the recipient's keys, signature, padding, Content. The cost
-// covers every cryptographic step, also when one fails.
+// Receive opens the stored form of a 1:1 message in either encoding: base64, WebSocketMessage,
+// Envelope (type SESSION_MESSAGE), sealed box with the recipient's keys, signature, padding,
+// Content. The cost covers every cryptographic step, also when one fails.
+//
+// It accepts what libsession-util's decode_envelope (src/session_protocol.cpp) accepts: an
+// Envelope without sourcedevice or proSig (the 2024 apps'), a proSig only of ProSigLen bytes, a
+// source only empty or a 66-character ID, and a plaintext whose padding is missing or malformed
+// (see Unpad), as long as what precedes it decodes as a Content.
 func Receive(s cryptomode.Suite, self cryptomode.X25519KeyPair, data string) (*Received, time.Duration, error) {
 	raw, err := decodeStored(data)
 	if err != nil {
@@ -169,17 +218,31 @@ func ReceiveRaw(s cryptomode.Suite, self cryptomode.X25519KeyPair, raw []byte) (
 	if env.Type != SessionMessage {
 		return nil, 0, decodeErr("Envelope", fmt.Errorf("%w: %d, want %d (SESSION_MESSAGE)", ErrEnvelopeType, env.Type, SessionMessage))
 	}
+	if err := checkEnvelope1o1(env); err != nil {
+		return nil, 0, err
+	}
 	o, cost, err := Open(s, self, env.Content)
 	if err != nil {
 		return nil, cost, err
 	}
-	plain, err := Unpad(o.Padded)
-	if err != nil {
-		return nil, cost, fmt.Errorf("message from %s: %w", o.SenderID(), err)
-	}
+	// A padding error is only reported by tools: the clients decode what precedes it.
+	plain, _ := Unpad(o.Padded)
 	c, err := UnmarshalContent(plain)
 	if err != nil {
 		return nil, cost, fmt.Errorf("message from %s: %w", o.SenderID(), err)
 	}
 	return &Received{Content: c, SenderID: o.SenderID(), SenderEd25519: o.SenderEd25519, SentAt: env.Timestamp}, cost, nil
+}
+
+// checkEnvelope1o1 refuses the 1:1 envelope fields libsession's decode_envelope refuses: a
+// proSig that is not ProSigLen bytes, and a source that is neither empty (the 2024 phones
+// wrote it empty) nor a 66-character Session ID.
+func checkEnvelope1o1(env *Envelope) error {
+	if n := len(env.ProSig); n != 0 && n != ProSigLen {
+		return decodeErr("Envelope", fmt.Errorf("%w: proSig (11) has %d bytes, want %d", ErrEnvelopeField, n, ProSigLen))
+	}
+	if n := len(env.Source); n != 0 && n != identity.IDHexSize {
+		return decodeErr("Envelope", fmt.Errorf("%w: source (2) has %d characters, want 0 or %d", ErrEnvelopeField, n, identity.IDHexSize))
+	}
+	return nil
 }

@@ -35,10 +35,12 @@ func TestTextStoredSizeMatchesBuilds(t *testing.T) {
 		for _, ts := range timestamps {
 			for _, n := range lengths {
 				c := NewText(strings.Repeat("a", n), ts)
-				data, _, err := Build(s, rng(uint64(n)), alice.Ed25519, bob.ID, Outgoing{Content: c, SentAt: ts})
-				require.NoError(t, err)
-				require.Equal(t, len(data), TextStoredSize(n, ts), "%v: body %d, timestamp %d", m, n, ts)
-				require.Equal(t, len(data), StoredSize(c, ts))
+				for _, enc := range encodings {
+					data, _, err := Build(s, rng(uint64(n)), alice.Ed25519, bob.ID, Outgoing{Content: c, SentAt: ts, Encoding: enc})
+					require.NoError(t, err)
+					require.Equal(t, len(data), TextStoredSize(enc, n, ts), "%v %v: body %d, timestamp %d", m, enc, n, ts)
+					require.Equal(t, len(data), StoredSize(enc, c, ts))
+				}
 			}
 		}
 	}
@@ -48,25 +50,41 @@ func TestStoredSizeOtherContent(t *testing.T) {
 	s := suiteFor(modes[0])
 	alice, bob := user(t, aliceSeed), user(t, bobSeed)
 	for _, c := range []*Content{{}, fullContent(), {DataMessage: &DataMessage{Timestamp: 99, Body: "legacy"}}} {
-		data, _, err := Build(s, rng(1), alice.Ed25519, bob.ID, Outgoing{Content: c, SentAt: 1_712_345_678_901})
-		require.NoError(t, err)
-		assert.Equal(t, len(data), StoredSize(c, 1_712_345_678_901))
+		for _, enc := range encodings {
+			data, _, err := Build(s, rng(1), alice.Ed25519, bob.ID, Outgoing{Content: c, SentAt: 1_712_345_678_901, Encoding: enc})
+			require.NoError(t, err)
+			assert.Equal(t, len(data), StoredSize(enc, c, 1_712_345_678_901), "%v", enc)
+		}
 	}
 }
 
 func TestTextStoredSizeValues(t *testing.T) {
-	// Worked by hand for a 10-byte body sent at a 2024 time (6-byte varint):
-	//   Content: dataMessage 2+(2+10) + sigTimestamp 1+6 = 21 bytes, padded to 159;
-	//   sealed: 159 + 32 key + 64 signature + 48 box = 303;
+	// Worked by hand for a 10-byte body sent at a 2024 time (6-byte varint). Content:
+	// dataMessage 2+(2+10) + sigTimestamp 1+6 = 21 bytes.
+	//
+	// Legacy: padded to 159; sealed: 159 + 32 key + 64 signature + 48 box = 303;
 	//   Envelope: type 2 + timestamp 7 + content 1+2+303 = 314;
 	//   request: verb 5 + path 17 + body 1+2+314 + id 2 = 341;
 	//   WebSocketMessage: type 2 + request 1+2+341 = 346; base64: 4*ceil(346/3) = 464.
-	const ts = 1_712_345_678_901
-	assert.Equal(t, 464, TextStoredSize(10, ts))
+	// Libsession: padded to 160; sealed 304;
+	//   Envelope: type 2 + timestamp 7 + sourcedevice 2 + content 1+2+304 + proSig 1+1+64 = 384;
+	//   request: empty verb 2 + empty path 2 + body 1+2+384 + id 2 = 393;
+	//   WebSocketMessage: 2 + 1+2+393 = 398; base64: 4*ceil(398/3) = 532.
 	// The first padding block holds Content up to 158 bytes: a body of 145 gives
 	// (1+2+145) + 3 + 7 = 158. One byte more moves to the next block: the WebSocketMessage grows
-	// by 160 to 506 bytes, 4*ceil(506/3) = 676 in base64.
-	assert.Equal(t, 464, TextStoredSize(0, ts), "same padding block")
-	assert.Equal(t, 464, TextStoredSize(145, ts), "same padding block")
-	assert.Equal(t, 676, TextStoredSize(146, ts), "next padding block")
+	// by 160 to 506 bytes (legacy, 676 in base64) or 558 (libsession, 744).
+	const ts = 1_712_345_678_901
+	tests := []struct {
+		enc                             Encoding
+		body10, body0, body145, body146 int
+	}{
+		{Legacy, 464, 464, 464, 676},
+		{Libsession, 532, 532, 532, 744},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.body10, TextStoredSize(tt.enc, 10, ts), "%v", tt.enc)
+		assert.Equal(t, tt.body0, TextStoredSize(tt.enc, 0, ts), "%v: same padding block", tt.enc)
+		assert.Equal(t, tt.body145, TextStoredSize(tt.enc, 145, ts), "%v: same padding block", tt.enc)
+		assert.Equal(t, tt.body146, TextStoredSize(tt.enc, 146, ts), "%v: next padding block", tt.enc)
+	}
 }
