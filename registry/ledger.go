@@ -364,8 +364,8 @@ func (l *Ledger) earned(up time.Duration) time.Duration {
 // deregistration, recommission) the obligations quorum decided in the last block are applied,
 // or with ObligationsPooled every funded node registered before this block is judged at once;
 // new registrations become active; if the active set changed the swarms are reassigned with
-// the block hash; and in the quorum mode the block's quorum is drawn and the one
-// ReorgSafetyBlocks deep decides.
+// the block hash; and in the quorum mode the block's quorum is drawn and the one drawn
+// ReorgSafetyBlocks + 1 blocks before decides.
 func (l *Ledger) Block(now time.Time) BlockResult {
 	l.height++
 	l.hash = BlockHash(l.cfg.Seed, l.height)

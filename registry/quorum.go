@@ -9,9 +9,9 @@ import (
 
 // The obligations quorum, as oxen-core runs it (ObligationsQuorum): every block draws, from its
 // hash, QuorumSize active nodes as validators and max(MinNodesToTest, N/NthOfNetworkToTest) of
-// the other funded nodes as workers. When the block is ReorgSafetyBlocks deep, each validator
-// whose machine is up tests each worker with its own view (the uptime proofs every oxend
-// receives, and the reachability reports of its own storage server) and votes; MinVotes
+// the other funded nodes as workers. When ReorgSafetyBlocks + 1 blocks have followed it, each
+// validator whose machine is up tests each worker with its own view (the uptime proofs every
+// oxend receives, and the reachability reports of its own storage server) and votes; MinVotes
 // matching votes make a state change, which the next block applies.
 const (
 	// QuorumSize is the number of validators of an obligations quorum
@@ -26,8 +26,9 @@ const (
 	// NthOfNetworkToTest: above MinNodesToTest x this many nodes, a quorum tests one in this
 	// many (STATE_CHANGE_NTH_OF_THE_NETWORK_TO_TEST, cryptonote_core/service_node_rules.h).
 	NthOfNetworkToTest = 100
-	// ReorgSafetyBlocks is how deep a quorum's block must be before its validators vote
-	// (REORG_SAFETY_BUFFER_BLOCKS_POST_HF12 = 4 x 2 + 3, cryptonote_core/service_node_rules.h).
+	// ReorgSafetyBlocks is how many blocks must follow a quorum's block, beyond the one that
+	// triggers the vote, before its validators vote (REORG_SAFETY_BUFFER_BLOCKS_POST_HF12 =
+	// 4 x 2 + 3, cryptonote_core/service_node_rules.h).
 	// quorum_cop::process_quorums (cryptonote_core/service_node_quorum_cop.cpp) votes on the
 	// quorum of height q when block q + ReorgSafetyBlocks + 1 arrives; the state change
 	// transaction the votes make enters the block after, ReorgSafetyBlocks + 2 blocks after q.
@@ -182,9 +183,8 @@ func canApply(r *Record, c stateChange) bool {
 }
 
 // runQuorums draws the quorum of the block just made, at height h (keys: every node's, sorted),
-// and lets the quorum that is
-// now ReorgSafetyBlocks deep decide; its decisions wait for the next block. Quorums older than
-// that are forgotten.
+// and lets the quorum drawn ReorgSafetyBlocks + 1 blocks before decide; its decisions wait for
+// the next block. Quorums older than that are forgotten.
 func (l *Ledger) runQuorums(h uint64, keys [][32]byte, now time.Time) {
 	var active, decommissioned [][32]byte
 	for _, k := range keys {
