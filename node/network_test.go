@@ -192,7 +192,8 @@ type churnResult struct {
 
 func churnRun(t *testing.T, seed uint64, version string) churnResult {
 	cfg := Config{Version: version, UptimeProofInterval: 2 * time.Minute}
-	rcfg := registry.Config{DecommissionAfter: 6 * time.Minute, UptimeProofMaxAge: 10 * time.Minute}
+	// The pooled reports decide at once, so that the swarms re-form within the run.
+	rcfg := registry.Config{DecommissionAfter: 6 * time.Minute, UptimeProofMaxAge: 10 * time.Minute, Obligations: registry.ObligationsPooled}
 	sn := newSeededSimNet(t, seed, 30, cfg, rcfg)
 	var res churnResult
 	sn.Engine.AddSink(func(_ time.Time, _ actor.Addr, ev actor.Event) {

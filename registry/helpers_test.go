@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/sessionsim/sessionsim/protocol/identity"
@@ -13,10 +14,13 @@ func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x
 
 var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// ShortConfig shrinks the hour-long thresholds to minutes so tests take few blocks.
+// ShortConfig shrinks the hour-long thresholds to minutes so tests take few blocks, and judges
+// by the pooled reports, so that each obligation rule acts in the block it first applies; the
+// quorum's own tests use QuorumConfig.
 func ShortConfig() Config {
 	return Config{
 		Seed:                 1,
+		Obligations:          ObligationsPooled,
 		BlockInterval:        2 * time.Minute,
 		ListDelay:            10 * time.Second,
 		DecommissionAfter:    10 * time.Minute,
@@ -28,6 +32,36 @@ func ShortConfig() Config {
 		CreditPerPeriod:      time.Hour,
 		CreditPeriod:         10 * time.Hour,
 	}
+}
+
+// QuorumConfig is ShortConfig with the obligations quorum deciding.
+func QuorumConfig() Config {
+	c := ShortConfig()
+	c.Obligations = ObligationsQuorum
+	return c
+}
+
+// DecidedAt is the block in which, by the model of the obligations quorum, a decision about
+// victim is applied: the block after the first vote block H >= from (up to last) whose quorum,
+// H - ReorgSafetyBlocks - 1, was drawn after height after (the victim's last state change),
+// tests victim, and has MinVotes validators that canVote at H. 0: no such block.
+func DecidedAt(quorums map[uint64]Quorum, last uint64, victim [32]byte, from, after uint64, canVote func(h uint64, v [32]byte) bool) uint64 {
+	for h := max(from, ReorgSafetyBlocks+2); h <= last; h++ {
+		q, ok := quorums[h-ReorgSafetyBlocks-1]
+		if !ok || q.Height <= after || !slices.Contains(q.Workers, victim) {
+			continue
+		}
+		voters := 0
+		for _, v := range q.Validators {
+			if canVote(h, v) {
+				voters++
+			}
+		}
+		if voters >= MinVotes {
+			return h + 1
+		}
+	}
+	return 0
 }
 
 // Registrations are n nodes named node-first ... with their keys from (seed, name), as the world

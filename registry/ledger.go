@@ -51,8 +51,9 @@ type Registration struct {
 	Region   string
 }
 
-// ReachStats are the reachability reports about one node, as oxend keeps them: when it last
-// passed, when it last failed, and when the current run of failures began (zero: never).
+// ReachStats are reachability reports about one node, as an oxend keeps those of its storage
+// server: when the node last passed, when it last failed, and when the current run of failures
+// began (zero: never).
 type ReachStats struct {
 	LastReachable, FirstUnreachable, LastUnreachable time.Time
 }
@@ -77,9 +78,14 @@ type Record struct {
 	// LastProof is the last uptime proof (reset by a decommission); EffectiveProof is set on
 	// recommission so the node is not judged on a stale proof at once.
 	LastProof, EffectiveProof time.Time
-	Reach                     ReachStats
+	// Reach is the reports of every tester about the node pooled, as if one oxend received them
+	// all: what ObligationsPooled judges by. In the quorum mode each validator judges by its own
+	// storage server's reports instead.
+	Reach ReachStats
 	// Leaving: the operator unregistered the node; it leaves at the next block.
 	Leaving bool
+	// Halted: the node's machine stopped (Halt), its oxend with it, so it casts no more votes.
+	Halted bool
 }
 
 // BlockResult is what one block did.
@@ -106,6 +112,15 @@ type Ledger struct {
 	list   *List
 	// dirty: something the list shows changed since the last list was made.
 	dirty bool
+	// views are the validators' own reachability records (quorum mode): views[tested][tester]
+	// is the run of failures tester's storage server is reporting about tested. A pass deletes
+	// the record, since a node whose last test passed and a node never tested vote alike, so
+	// only failing pairs take memory.
+	views map[[32]byte]map[[32]byte]ReachStats
+	// quorums are the obligations quorums drawn and not yet voted on, by height.
+	quorums map[uint64]Quorum
+	// pending are the state changes the last block's quorum decided; this block applies them.
+	pending map[[32]byte]stateChange
 }
 
 // NewLedger makes an empty ledger with the config's defaults filled in.
@@ -114,7 +129,8 @@ func NewLedger(cfg Config) (*Ledger, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Ledger{cfg: cfg, nodes: map[[32]byte]*Record{}}
+	l := &Ledger{cfg: cfg, nodes: map[[32]byte]*Record{},
+		views: map[[32]byte]map[[32]byte]ReachStats{}, quorums: map[uint64]Quorum{}}
 	l.list = l.buildList()
 	return l, nil
 }
@@ -142,44 +158,88 @@ func (l *Ledger) Register(r Registration) error {
 	return nil
 }
 
-// Leave unregisters a node: it is deregistered at the next block.
-func (l *Ledger) Leave(ed [32]byte) error {
+// registered is the record of a node that is registered and not deregistered; what names the
+// call in the error otherwise.
+func (l *Ledger) registered(ed [32]byte, what string) (*Record, error) {
 	r, ok := l.nodes[ed]
 	if !ok || r.State == StateDeregistered {
-		return fmt.Errorf("registry: node %x: %w", ed[:4], errNotRegistered)
+		return nil, fmt.Errorf("registry: %s %x: %w", what, ed[:4], errNotRegistered)
+	}
+	return r, nil
+}
+
+// Leave unregisters a node: it is deregistered at the next block.
+func (l *Ledger) Leave(ed [32]byte) error {
+	r, err := l.registered(ed, "node")
+	if err != nil {
+		return err
 	}
 	r.Leaving = true
 	return nil
 }
 
-// Report records one reachability test of tested by tester. A pass clears the run of failures;
-// a failure starts one (or extends it). Reports about or from nodes that are not registered are
-// refused.
+// Report records one reachability test of tested by tester, in the pooled record and in the
+// tester's own. A pass clears the run of failures; a failure starts one (or extends it). Reports
+// about or from nodes that are not registered are refused.
 func (l *Ledger) Report(tester, tested [32]byte, passed bool, now time.Time) error {
-	if t, ok := l.nodes[tester]; !ok || t.State == StateDeregistered {
-		return fmt.Errorf("registry: report from %x: %w", tester[:4], errNotRegistered)
+	if _, err := l.registered(tester, "report from"); err != nil {
+		return err
 	}
-	r, ok := l.nodes[tested]
-	if !ok || r.State == StateDeregistered {
-		return fmt.Errorf("registry: report about %x: %w", tested[:4], errNotRegistered)
+	r, err := l.registered(tested, "report about")
+	if err != nil {
+		return err
 	}
+	r.Reach = r.Reach.record(passed, now)
+	if l.cfg.Obligations != ObligationsQuorum {
+		return nil
+	}
+	own := l.views[tested]
 	if passed {
-		r.Reach.LastReachable = now
-		r.Reach.FirstUnreachable = time.Time{}
+		delete(own, tester)
+		if len(own) == 0 {
+			delete(l.views, tested)
+		}
+		return nil
+	}
+	if own == nil {
+		own = map[[32]byte]ReachStats{}
+		l.views[tested] = own
+	}
+	own[tester] = own[tester].record(false, now)
+	return nil
+}
+
+// record is s with one more test result.
+func (s ReachStats) record(passed bool, now time.Time) ReachStats {
+	if passed {
+		s.LastReachable = now
+		s.FirstUnreachable = time.Time{}
 	} else {
-		r.Reach.LastUnreachable = now
-		if r.Reach.FirstUnreachable.IsZero() {
-			r.Reach.FirstUnreachable = now
+		s.LastUnreachable = now
+		if s.FirstUnreachable.IsZero() {
+			s.FirstUnreachable = now
 		}
 	}
+	return s
+}
+
+// Halt records that a node's machine stopped: its oxend, on the same machine, casts no more
+// votes. The node's storage server and uptime proofs stop with the machine; the registry learns
+// of those only by their absence.
+func (l *Ledger) Halt(ed [32]byte) error {
+	r, err := l.registered(ed, "halt of")
+	if err != nil {
+		return err
+	}
+	r.Halted = true
 	return nil
 }
 
 // UptimeProof records a node's uptime proof.
 func (l *Ledger) UptimeProof(ed [32]byte, now time.Time) error {
-	r, ok := l.nodes[ed]
-	if !ok || r.State == StateDeregistered {
-		return fmt.Errorf("registry: uptime proof from %x: %w", ed[:4], errNotRegistered)
+	r, err := l.registered(ed, "uptime proof from")
+	if err != nil {
+		return err
 	}
 	r.LastProof = now
 	return nil
@@ -207,8 +267,12 @@ func (l *Ledger) unreachableFor(s ReachStats, d time.Duration, now time.Time) bo
 	return !s.FirstUnreachable.After(now.Add(-d))
 }
 
-// failing returns why a node fails its obligations at now (0: it passes).
-func (l *Ledger) failing(r *Record, now time.Time) Reason {
+// failing is oxen-core's obligations check (quorum_cop::check_service_node,
+// cryptonote_core/service_node_quorum_cop.cpp) of r at now by an oxend whose reachability
+// reports about r are reach: why it fails (0: it passes). The uptime proofs are the same for
+// every oxend. Of the other checks, the simulated oxends take part in no checkpoint, pulse or
+// timesync quorum and run no lokinet, so those pass.
+func (l *Ledger) failing(r *Record, reach ReachStats, now time.Time) Reason {
 	var why Reason
 	last := r.LastProof
 	if r.EffectiveProof.After(last) {
@@ -217,10 +281,35 @@ func (l *Ledger) failing(r *Record, now time.Time) Reason {
 	if last.IsZero() || now.Sub(last) > l.cfg.UptimeProofMaxAge {
 		why |= ReasonUptimeProof
 	}
-	if l.unreachableFor(r.Reach, l.cfg.DecommissionAfter, now) {
+	if l.unreachableFor(reach, l.cfg.DecommissionAfter, now) {
 		why |= ReasonUnreachable
 	}
 	return why
+}
+
+// judge is what the obligation rules make of r at now, for an oxend whose reachability reports
+// about r are reach and which reckons credit at creditAt (change false: nothing), as
+// quorum_cop::process_quorums votes (cryptonote_core/service_node_quorum_cop.cpp): a passing
+// decommissioned node comes back (to StateActive); a failing active node goes out, decommissioned
+// if its credit reaches MinimumCredit, else deregistered; a failing decommissioned node is left
+// alone while it has credit and deregistered once it has none.
+func (l *Ledger) judge(r *Record, reach ReachStats, now, creditAt time.Time) (to NodeState, why Reason, change bool) {
+	why = l.failing(r, reach, now)
+	credit := l.credit(r, creditAt)
+	switch {
+	case why == 0 && r.State == StateDecommissioned:
+		return StateActive, 0, true
+	case why == 0:
+		return 0, 0, false
+	case r.State == StateDecommissioned && credit >= 0:
+		return 0, 0, false
+	case r.State == StateDecommissioned:
+		return StateDeregistered, why | ReasonCreditExhausted, true
+	case credit >= l.cfg.MinimumCredit:
+		return StateDecommissioned, why, true
+	default:
+		return StateDeregistered, why, true
+	}
 }
 
 // Credit is a node's downtime credit at now: the banked credit plus what it earned while active
@@ -267,10 +356,12 @@ func (l *Ledger) earned(up time.Duration) time.Duration {
 	return time.Duration(q)
 }
 
-// Block makes the next block at now: unregistered nodes leave, every funded node registered
-// before this block is judged on its obligations (decommission, deregistration,
-// recommission), new registrations become active, and if the active set changed the swarms are
-// reassigned with the block hash.
+// Block makes the next block at now: unregistered nodes leave; the state changes (decommission,
+// deregistration, recommission) the obligations quorum decided in the last block are applied,
+// or with ObligationsPooled every funded node registered before this block is judged at once;
+// new registrations become active; if the active set changed the swarms are reassigned with
+// the block hash; and in the quorum mode the block's quorum is drawn and the one drawn
+// ReorgSafetyBlocks + 1 blocks before decides.
 func (l *Ledger) Block(now time.Time) BlockResult {
 	l.height++
 	l.hash = BlockHash(l.cfg.Seed, l.height)
@@ -297,47 +388,46 @@ func (l *Ledger) Block(now time.Time) BlockResult {
 		r.Swarm = swarm.Unassigned
 	}
 
+	deregister := func(k [32]byte, r *Record, why Reason) {
+		leave(r)
+		r.State, r.StateHeight, r.Leaving = StateDeregistered, h, false
+		delete(l.views, k)
+		l.dirty = true
+		nodeEvents = append(nodeEvents, Deregistered{Node: k, Reason: why, Height: h})
+	}
+	// The state changes the last block's quorum decided; the pooled mode judges here instead.
+	decided := l.pending
+	l.pending = nil
 	for _, k := range keys {
 		r := l.nodes[k]
 		switch {
 		case r.State == StateDeregistered || r.State == StatePending:
 			continue
 		case r.Leaving:
-			leave(r)
-			r.State, r.StateHeight, r.Leaving = StateDeregistered, h, false
-			l.dirty = true
-			nodeEvents = append(nodeEvents, Deregistered{Node: k, Reason: ReasonLeft, Height: h})
+			deregister(k, r, ReasonLeft)
 			continue
 		}
-		why := l.failing(r, now)
-		switch r.State {
-		case StateActive:
-			if why == 0 {
-				continue
-			}
+		var to NodeState
+		var why Reason
+		if l.cfg.Obligations == ObligationsPooled {
+			to, why, _ = l.judge(r, r.Reach, now, now)
+		} else if c, ok := decided[k]; ok && canApply(r, c) {
+			to, why = c.to, c.why
+		}
+		switch to {
+		case StateDeregistered:
+			deregister(k, r, why)
+		case StateDecommissioned:
 			credit := l.credit(r, now)
 			leave(r)
 			l.dirty = true
-			if credit >= l.cfg.MinimumCredit {
-				r.State, r.StateHeight = StateDecommissioned, h
-				r.DecommissionedAt = now
-				r.DecommissionCount++
-				// As oxend does, forget the proofs: the node must prove itself again.
-				r.LastProof, r.EffectiveProof = time.Time{}, time.Time{}
-				nodeEvents = append(nodeEvents, Decommissioned{Node: k, Reason: why, Credit: credit, Height: h})
-			} else {
-				r.State, r.StateHeight = StateDeregistered, h
-				nodeEvents = append(nodeEvents, Deregistered{Node: k, Reason: why, Height: h})
-			}
-		case StateDecommissioned:
-			if why != 0 {
-				if l.credit(r, now) < 0 {
-					r.State, r.StateHeight = StateDeregistered, h
-					l.dirty = true
-					nodeEvents = append(nodeEvents, Deregistered{Node: k, Reason: why | ReasonCreditExhausted, Height: h})
-				}
-				continue
-			}
+			r.State, r.StateHeight = StateDecommissioned, h
+			r.DecommissionedAt = now
+			r.DecommissionCount++
+			// As oxend does, forget the proofs: the node must prove itself again.
+			r.LastProof, r.EffectiveProof = time.Time{}, time.Time{}
+			nodeEvents = append(nodeEvents, Decommissioned{Node: k, Reason: why, Credit: credit, Height: h})
+		case StateActive:
 			atDecomm := l.credit(r, r.DecommissionedAt)
 			down := now.Sub(r.DecommissionedAt)
 			r.RecommissionCredit = max(0, atDecomm-RecommissionPenalty*down)
@@ -411,6 +501,9 @@ func (l *Ledger) Block(now time.Time) BlockResult {
 		l.list = l.buildList()
 		l.dirty = false
 		res.Changed = true
+	}
+	if l.cfg.Obligations == ObligationsQuorum {
+		l.runQuorums(h, keys, now)
 	}
 	active, decomm := l.counts()
 	res.Events = append(res.Events, BlockEvent{Height: h, Hash: l.hash, Active: active, Decommissioned: decomm,

@@ -377,8 +377,15 @@ func TestSwarmForAndMembers(t *testing.T) {
 }
 
 // Over many blocks of random joins, crashes (silence), recoveries and departures, the ledger's
-// invariants hold, and two ledgers fed the same inputs agree byte for byte.
+// invariants hold, and two ledgers fed the same inputs agree byte for byte, whichever way
+// failing nodes are found.
 func TestLedgerChurnDeterministic(t *testing.T) {
+	for _, cfg := range []Config{ShortConfig(), QuorumConfig()} {
+		t.Run(string(cfg.Obligations), func(t *testing.T) { ledgerChurn(t, cfg) })
+	}
+}
+
+func ledgerChurn(t *testing.T, cfg Config) {
 	type step struct {
 		join, crash, recover, leave []int
 	}
@@ -408,7 +415,7 @@ func TestLedgerChurnDeterministic(t *testing.T) {
 		regs[i] = reg(i)
 	}
 	play := func() ([]BlockResult, *Ledger) {
-		l, err := NewLedger(ShortConfig())
+		l, err := NewLedger(cfg)
 		require.NoError(t, err)
 		down := map[int]bool{}
 		var out []BlockResult
@@ -474,6 +481,8 @@ func TestConfigFill(t *testing.T) {
 	assert.ErrorContains(t, err, "exceeds MaxCredit")
 	_, err = Config{ListSize: -1}.Fill()
 	assert.ErrorContains(t, err, "ListSize")
+	_, err = Config{Obligations: "vibes"}.Fill()
+	assert.ErrorContains(t, err, `Obligations "vibes"`)
 	_, err = Config{Seeds: []actor.Addr{{}}}.Fill()
 	assert.ErrorContains(t, err, "Seeds[0]")
 }

@@ -115,6 +115,11 @@ func (g *Registry) Leave(ed [32]byte) error {
 	return g.ledger.Leave(ed)
 }
 
+// Halt records that a node's machine stopped, its oxend with it: it casts no more votes.
+func (g *Registry) Halt(ed [32]byte) error {
+	return g.ledger.Halt(ed)
+}
+
 // Bootstrap makes the first block at now, before the run, and publishes its list at once, so
 // the world can hand every node its list (node.SetList) before the nodes start. Start then
 // continues from this block.
@@ -311,6 +316,11 @@ func (g *Registry) Swarms() []swarm.ID {
 // Members is a swarm's nodes in key order.
 func (g *Registry) Members(id swarm.ID) []Record {
 	return g.ledger.Members(id)
+}
+
+// Quorum is the obligations quorum of block height, from its block until its validators vote.
+func (g *Registry) Quorum(height uint64) (Quorum, bool) {
+	return g.ledger.Quorum(height)
 }
 
 // Credit is a node's downtime credit now.

@@ -178,6 +178,57 @@ func TestRegistryOnEngine(t *testing.T) {
 	assert.Equal(t, uint64(1+31*60/120), sn.reg.Height())
 }
 
+// On the engine, with the reports and proofs arriving over the network, the obligations quorum
+// decommissions a crashed node in the block after the first quorum that tests it once its
+// validators see it fail, and not before.
+func TestRegistryQuorumOnEngine(t *testing.T) {
+	cfg := registry.QuorumConfig()
+	sn := newSimNet(t, 30, cfg)
+	epoch := sn.engine.Epoch()
+	sn.engine.RunFor(time.Minute)
+	quorums := map[uint64]registry.Quorum{}
+	keep := func() {
+		q, ok := sn.reg.Quorum(sn.reg.Height())
+		require.True(t, ok)
+		quorums[q.Height] = q
+	}
+	keep()
+
+	victimIdx := 4
+	victim := sn.regs[victimIdx].Ed25519
+	require.NoError(t, sn.engine.Crash(sn.addrs[victimIdx]))
+	require.NoError(t, sn.reg.Halt(victim))
+	for i, n := range sn.nodes {
+		if i != victimIdx {
+			n.suspect = victim
+		}
+	}
+	var decAt uint64
+	for sn.reg.Height() < 40 {
+		sn.engine.RunFor(cfg.BlockInterval)
+		keep()
+		rec, _ := sn.reg.Node(victim)
+		_, inSwarm := sn.reg.SwarmOf(victim)
+		if rec.State == registry.StateActive {
+			require.True(t, inSwarm, "block %d: in its swarm until voted out", sn.reg.Height())
+		} else if decAt == 0 {
+			decAt = sn.reg.Height()
+		}
+	}
+	// Every node reports each minute: the first failure of the victim arrives just after 2 min,
+	// so it is unreachable for DecommissionAfter (10 min) in every live validator's view from
+	// the block at 14 min, height 8.
+	want := registry.DecidedAt(quorums, sn.reg.Height(), victim, 8, 1, func(_ uint64, v [32]byte) bool { return v != victim })
+	require.NotZero(t, want)
+	assert.Equal(t, want, decAt)
+	dec := actortest.EventsOf[registry.Decommissioned](sn.events)
+	require.Len(t, dec, 1)
+	assert.Equal(t, want, dec[0].Height)
+	assert.NotZero(t, dec[0].Reason&registry.ReasonUnreachable)
+	rec, _ := sn.reg.Node(victim)
+	assert.Equal(t, epoch.Add(time.Duration(want-1)*cfg.BlockInterval), rec.DecommissionedAt)
+}
+
 // client calls one endpoint once and keeps the answer.
 type client struct {
 	to   actor.Addr

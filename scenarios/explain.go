@@ -49,6 +49,7 @@ var keyDocs = map[string]keyDoc{
 	"registry.list_delay":           {"duration", "how long after a block the nodes learn the new list"},
 	"registry.decommission_after":   {"duration", "how long a node may fail reachability tests before it is decommissioned"},
 	"registry.uptime_proof_max_age": {"duration", "how old a node's last uptime proof may be"},
+	"registry.obligations":          {"quorum|pooled", "how failing nodes are found: quorum (oxen-core's: each block 10 validators test max(50, N/100) other nodes, each with its own view, and 7 matching votes decide, so a dead node keeps its swarm N/max(50, N/100) blocks on average) or pooled (every node judged each block by all testers' reports, out at once)"},
 	"registry.seed_nodes":           {"count", "seed nodes answering clients' bootstrap requests (1 to 16)"},
 
 	"clients.count":                 {"clients", "the users taking part"},

@@ -255,7 +255,9 @@ func (h *horizon) join(count int) error {
 
 // block makes a ledger block: running nodes prove their uptime (as often as the nodes of the
 // full simulation do) and a running node reports each crashed one unreachable, as the nodes'
-// reachability tests would.
+// reachability tests would. That is one oxend's view: it decides in the pooled mode, while the
+// obligations quorum votes a crashed node out once its proofs are too old for every validator
+// (on thousands of nodes, before most storage servers have tested it).
 func (h *horizon) block() {
 	now := h.epochTime(h.now)
 	every := min(time.Hour, h.sc.Registry.UptimeProofMaxAge/2)
@@ -365,6 +367,8 @@ func (h *horizon) scheduleChurn() {
 func (h *horizon) crash(i int32) {
 	h.nodes[i].alive = false
 	key := h.nodes[i].spec.Ed25519
+	// Its oxend, on the same machine, votes no more.
+	_ = h.ledger.Halt(key)
 	for _, c := range h.clients {
 		if c.ready && c.sel.InPool(key) {
 			h.advance(c, h.now)

@@ -57,6 +57,7 @@ func TestParseErrors(t *testing.T) {
 		{"duration without unit by env", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_DRAIN=7"}}, "SESSIONSIM_DRAIN", "drain", "no unit"},
 		{"negative duration", "name: t\ndrain: -5s\n", LoadOptions{}, "bad.yaml:2", "drain", "negative"},
 		{"bad crypto", "name: t\ncrypto: rot13\n", LoadOptions{}, "bad.yaml:2", "crypto", "rot13"},
+		{"bad obligations", "name: t\nregistry: {obligations: vibes}\n", LoadOptions{}, "bad.yaml:2", "registry.obligations", `must be "quorum" or "pooled"`},
 		{"bad platform", "name: t\nclients: {platforms: {windows-phone: 1}}\n", LoadOptions{}, "bad.yaml:2", "clients.platforms.windows-phone", "unknown client platform"},
 		{"unknown node region", "name: t\nnodes:\n  regions: {mars-north-1: 1}\n", LoadOptions{}, "bad.yaml:3", "nodes.regions.mars-north-1", "no such region"},
 		{"unknown client region", "name: t\n", LoadOptions{Sets: []string{"clients.regions.mars-north-1=1"}}, "--set", "clients.regions.mars-north-1", "no such region"},

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/registry"
 )
 
 // Scenario is one run's full description. Every field has a default (see Default); the resolved
@@ -106,6 +107,11 @@ type Registry struct {
 	DecommissionAfter time.Duration `mapstructure:"decommission_after" yaml:"decommission_after" json:"decommission_after"`
 	// UptimeProofMaxAge is how old a node's last uptime proof may be (2h05m on the real network).
 	UptimeProofMaxAge time.Duration `mapstructure:"uptime_proof_max_age" yaml:"uptime_proof_max_age" json:"uptime_proof_max_age"`
+	// Obligations is how failing nodes are found: "quorum", oxen-core's obligations quorum (a
+	// dead node stays in its swarm until a quorum that tests it votes it out), or "pooled",
+	// every node judged in every block by all testers' reports (out at the first block it
+	// fails).
+	Obligations string `mapstructure:"obligations" yaml:"obligations" json:"obligations"`
 	// SeedNodes is how many seed nodes answer clients' bootstrap requests.
 	SeedNodes int `mapstructure:"seed_nodes" yaml:"seed_nodes" json:"seed_nodes"`
 }
@@ -293,6 +299,7 @@ func Default() Scenario {
 			ListDelay:         10 * time.Second,
 			DecommissionAfter: 65 * time.Minute,
 			UptimeProofMaxAge: 125 * time.Minute,
+			Obligations:       string(registry.ObligationsQuorum),
 			SeedNodes:         3,
 		},
 		Clients: Clients{

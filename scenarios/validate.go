@@ -11,6 +11,7 @@ import (
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/protocol/message"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
+	"github.com/sessionsim/sessionsim/registry"
 	"github.com/sessionsim/sessionsim/scenarios/checks"
 )
 
@@ -93,6 +94,13 @@ func (s *Scenario) Validate() error {
 		func() error { return nonNegative("registry.list_delay", s.Registry.ListDelay) },
 		func() error { return positive("registry.decommission_after", s.Registry.DecommissionAfter) },
 		func() error { return positive("registry.uptime_proof_max_age", s.Registry.UptimeProofMaxAge) },
+		func() error {
+			switch registry.Obligations(s.Registry.Obligations) {
+			case registry.ObligationsQuorum, registry.ObligationsPooled:
+				return nil
+			}
+			return bad("registry.obligations", s.Registry.Obligations, "must be \"quorum\" or \"pooled\"")
+		},
 		func() error {
 			if s.Registry.SeedNodes < 1 || s.Registry.SeedNodes > 16 {
 				return bad("registry.seed_nodes", s.Registry.SeedNodes, "must be between 1 and 16")

@@ -179,6 +179,7 @@ func (s Scenario) registryConfig() registry.Config {
 	cfg.ListDelay = s.Registry.ListDelay
 	cfg.DecommissionAfter = s.Registry.DecommissionAfter
 	cfg.UptimeProofMaxAge = s.Registry.UptimeProofMaxAge
+	cfg.Obligations = registry.Obligations(s.Registry.Obligations)
 	return cfg
 }
 

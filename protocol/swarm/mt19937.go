@@ -79,3 +79,83 @@ func (g *MT19937_64) Uniform(n uint64) uint64 {
 		}
 	}
 }
+
+// SeedSequence resets the generator to the state std::mt19937_64 takes when seeded from a
+// std::seed_seq of words: oxen-core seeds its quorum draws that way since HF16 (quorum_rng in
+// service_node_list.cpp), with the quorum type and the block hash's 32-bit words.
+func (g *MT19937_64) SeedSequence(words []uint32) {
+	var x [2 * mtN]uint32
+	seedSeqGenerate(words, x[:])
+	zero := true
+	for i := range g.mt {
+		g.mt[i] = uint64(x[2*i]) | uint64(x[2*i+1])<<32
+		if i == 0 {
+			zero = g.mt[0]&mtUpperMask == 0
+		} else if g.mt[i] != 0 {
+			zero = false
+		}
+	}
+	if zero {
+		// The standard's guard against the one state the twister cannot leave.
+		g.mt[0] = 1 << 63
+	}
+	g.idx = mtN
+}
+
+// seedSeqGenerate fills out as std::seed_seq::generate does from the sequence v ([rand.util.seedseq]
+// of the C++ standard); all arithmetic is modulo 2^32.
+func seedSeqGenerate(v, out []uint32) {
+	n := len(out)
+	if n == 0 {
+		return
+	}
+	for i := range out {
+		out[i] = 0x8b8b8b8b
+	}
+	s := len(v)
+	var t int
+	switch {
+	case n >= 623:
+		t = 11
+	case n >= 68:
+		t = 7
+	case n >= 39:
+		t = 5
+	case n >= 7:
+		t = 3
+	default:
+		t = (n - 1) / 2
+	}
+	p := (n - t) / 2
+	q := p + t
+	m := max(s+1, n)
+	mix := func(x uint32) uint32 { return x ^ x>>27 }
+	for k := range m {
+		r1 := 1664525 * mix(out[k%n]^out[(k+p)%n]^out[(k+n-1)%n])
+		r2 := r1 + uint32(k%n)
+		switch {
+		case k == 0:
+			r2 = r1 + uint32(s)
+		case k <= s:
+			r2 += v[k-1]
+		}
+		out[(k+p)%n] += r1
+		out[(k+q)%n] += r2
+		out[k%n] = r2
+	}
+	for k := m; k < m+n; k++ {
+		r3 := 1566083941 * mix(out[k%n]+out[(k+p)%n]+out[(k+n-1)%n])
+		r4 := r3 - uint32(k%n)
+		out[(k+p)%n] ^= r3
+		out[(k+q)%n] ^= r4
+		out[k%n] = r4
+	}
+}
+
+// Shuffle permutes n elements as oxen-core's tools::shuffle_portable (common/random.h) does: for
+// each i from 1, element i is swapped with one drawn by Uniform from [0, i].
+func (g *MT19937_64) Shuffle(n int, swap func(i, j int)) {
+	for i := 1; i < n; i++ {
+		swap(i, int(g.Uniform(uint64(i+1))))
+	}
+}

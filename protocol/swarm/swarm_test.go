@@ -194,6 +194,48 @@ func TestMT19937AgainstLibstdcxx(t *testing.T) {
 	}
 }
 
+// Seeding from a seed sequence and the portable shuffle, as oxen-core draws its quorums, against
+// libstdc++'s std::seed_seq and std::mt19937_64 (testdata/cxxref.cpp seedseq).
+func TestSeedSequenceAndShuffleAgainstLibstdcxx(t *testing.T) {
+	var words []uint32
+	checked := 0
+	for _, line := range readGolden(t, "cxx_seedseq.golden") {
+		var c, n int
+		if strings.HasPrefix(line, "seedseq ") {
+			var want [3]uint64
+			_, err := fmt.Sscanf(line, "seedseq %d %d %d %d %d", &c, &n, &want[0], &want[1], &want[2])
+			require.NoError(t, err, line)
+			r := splitMix{s: uint64(100 + c)}
+			words = make([]uint32, n)
+			for i := range words {
+				words[i] = uint32(r.next())
+			}
+			var g MT19937_64
+			g.SeedSequence(words)
+			assert.Equal(t, want, [3]uint64{g.Uint64(), g.Uint64(), g.Uint64()}, line)
+			checked++
+			continue
+		}
+		var want uint64
+		_, err := fmt.Sscanf(line, "shuffle %d %d %x", &c, &n, &want)
+		require.NoError(t, err, line)
+		var g MT19937_64
+		g.SeedSequence(words)
+		v := make([]uint64, n)
+		for i := range v {
+			v[i] = uint64(i)
+		}
+		g.Shuffle(n, func(i, j int) { v[i], v[j] = v[j], v[i] })
+		f := fnv{h: 1469598103934665603}
+		for _, x := range v {
+			f.u64(x)
+		}
+		assert.Equal(t, want, f.h, line)
+		checked++
+	}
+	assert.Equal(t, 36, checked)
+}
+
 func TestSortMatchesLibstdcxx(t *testing.T) {
 	r := splitMix{s: 1}
 	for _, line := range readGolden(t, "cxx_sort.golden") {

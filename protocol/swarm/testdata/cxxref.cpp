@@ -8,6 +8,7 @@
 //   /tmp/cxxref sort   > testdata/cxx_sort.golden
 //   /tmp/cxxref mt     > testdata/cxx_mt.golden
 //   /tmp/cxxref assign > testdata/cxx_assign.golden
+//   /tmp/cxxref seedseq > testdata/cxx_seedseq.golden
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -199,6 +200,34 @@ static void run_mt() {
     }
 }
 
+// Seeding from a std::seed_seq, as oxen-core seeds its quorum draws since HF16, and its portable
+// shuffle (tools::shuffle_portable in common/random.h): for word lists of several lengths, the
+// first outputs, then the FNV hash of 0..n-1 shuffled by a generator seeded the same way.
+static void run_seedseq() {
+    const size_t lens[] = {0, 1, 2, 9, 40, 700};
+    const size_t ns[] = {1, 2, 3, 10, 500};
+    for (size_t c = 0; c < sizeof lens / sizeof lens[0]; c++) {
+        SplitMix r{100 + c};
+        std::vector<uint32_t> words(lens[c]);
+        for (auto& w : words) w = uint32_t(r.next());
+        std::seed_seq seq(words.begin(), words.end());
+        std::mt19937_64 g(seq);
+        u64 a = g(), b = g(), d = g();
+        std::printf("seedseq %zu %zu %llu %llu %llu\n", c, lens[c], (unsigned long long)a,
+                    (unsigned long long)b, (unsigned long long)d);
+        for (size_t n : ns) {
+            std::seed_seq seq2(words.begin(), words.end());
+            std::mt19937_64 h(seq2);
+            std::vector<u64> v(n);
+            for (size_t i = 0; i < n; i++) v[i] = i;
+            for (size_t i = 1; i < n; i++) std::swap(v[i], v[uniform(h, i + 1)]);
+            Fnv f;
+            for (u64 x : v) f.u(x);
+            std::printf("shuffle %zu %zu %016llx\n", c, n, (unsigned long long)f.h);
+        }
+    }
+}
+
 struct Scenario {
     const char* name;
     u64 seed;
@@ -280,6 +309,7 @@ int main(int argc, char** argv) {
     if (mode == "sort") run_sort();
     else if (mode == "mt") run_mt();
     else if (mode == "assign") run_assign();
-    else { std::fprintf(stderr, "usage: cxxref sort|mt|assign\n"); return 2; }
+    else if (mode == "seedseq") run_seedseq();
+    else { std::fprintf(stderr, "usage: cxxref sort|mt|assign|seedseq\n"); return 2; }
     return 0;
 }
