@@ -124,6 +124,8 @@ func buildWorld(sc Scenario, progress func(sim.Progress)) (*world, error) {
 
 	if len(sc.Leakage.Adversaries) > 0 {
 		w.leak = leakage.NewRecorder(leakage.NewTables(), w.epoch)
+		// Over a horizon the run gives only the request rates (see analyzeLeakage).
+		w.leak.RequestsOnly = sc.Leakage.Horizon > 0
 	}
 	if err := w.buildRegistry(nodeWeights); err != nil {
 		return nil, err
