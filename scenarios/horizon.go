@@ -83,14 +83,16 @@ type hNode struct {
 }
 
 // hCombo is one (path, destination, account) combination a client's requests may take, at
-// rate per hour; key is its comboKey.
+// rate per hour.
 type hCombo struct {
-	path    int
-	dest    int32
-	account int32
-	rate    float64
-	key     string
+	path int
+	key  comboKey
+	rate float64
 }
+
+// comboKey names a (path, destination, account) combination of a client: the path by its
+// number in the client's hClient.pathIDs.
+type comboKey struct{ path, dest, account int32 }
 
 // hClient is a client of the horizon.
 type hClient struct {
@@ -104,13 +106,15 @@ type hClient struct {
 	sticky   bool
 	stuck    int32 // the sticky member, -1 for none
 	paths    [][]int32
-	onPath   []int32       // the nodes of paths, ascending: where horizon.users files c
-	last     time.Duration // the first uses before last are recorded
+	pathID   []int32          // of each of paths, in pathIDs
+	pathIDs  map[string]int32 // every path c had (its nodes, 4 bytes each) -> its number
+	onPath   []int32          // the nodes of paths, ascending: where horizon.users files c
+	last     time.Duration    // the first uses before last are recorded
 	started  bool
 	ready    bool
 	sig      uint64
 	combos   []hCombo
-	seen     map[string]bool
+	seen     map[comboKey]bool
 	poolGen  uint32
 	listGen  uint32 // the list of the last install
 }
@@ -255,7 +259,8 @@ func newHorizon(w *world, rates map[string]map[string]float64) (*horizon, error)
 		pl, _ := client.ParsePlatform(wc.platform)
 		ccfg := client.Config{Platform: pl, Directory: h.dir}
 		sc.Clients.applyDefences(&ccfg)
-		c := &hClient{i: int32(i), addr: wc.addr, id: wc.id, r: h.stream(wc.name), contacts: wc.contacts, stuck: -1, seen: map[string]bool{}}
+		c := &hClient{i: int32(i), addr: wc.addr, id: wc.id, r: h.stream(wc.name), contacts: wc.contacts, stuck: -1,
+			pathIDs: map[string]int32{}, seen: map[comboKey]bool{}}
 		prof := client.DefaultProfile(pl)
 		c.sticky = prof.Sticky && prof.SwitchAfter == 0
 		for k, cl := range leakage.Classes {
@@ -614,11 +619,11 @@ func (h *horizon) lookup(c *hClient, who int32) {
 	if k < 0 {
 		return
 	}
-	h.use(c, h.now, k, h.byKey[dest], who, "get_swarm", comboKey(c.paths[k], h.byKey[dest], who))
+	h.use(c, h.now, k, comboKey{c.pathID[k], h.byKey[dest], who}, "get_swarm")
 }
 
-// use records the first request of the (path, destination, account) combination named key.
-func (h *horizon) use(c *hClient, at time.Duration, k int, dest, account int32, method, key string) {
+// use records the first request of the combination key, whose path is c.paths[k].
+func (h *horizon) use(c *hClient, at time.Duration, k int, key comboKey, method string) {
 	if c.seen[key] {
 		return
 	}
@@ -627,8 +632,8 @@ func (h *horizon) use(c *hClient, at time.Duration, k int, dest, account int32, 
 	for j, n := range c.paths[k] {
 		path[j] = h.nodes[n].spec.Addr
 	}
-	h.record(at, c.addr, client.OnionRoundTrip{Method: method, Guard: path[0], Dest: h.nodes[dest].spec.Addr,
-		Path: path, Account: h.clients[account].id})
+	h.record(at, c.addr, client.OnionRoundTrip{Method: method, Guard: path[0], Dest: h.nodes[key.dest].spec.Addr,
+		Path: path, Account: h.clients[key.account].id})
 }
 
 // index files c under the nodes of its paths in users.
@@ -676,7 +681,7 @@ func (h *horizon) refresh(c *hClient) {
 		return
 	}
 	keys := c.sel.Paths()
-	c.paths = c.paths[:0]
+	c.paths, c.pathID = c.paths[:0], c.pathID[:0]
 	sig := uint64(c.poolGen) * 0x9e3779b97f4a7c15
 	for _, p := range keys {
 		var ix []int32
@@ -685,6 +690,7 @@ func (h *horizon) refresh(c *hClient) {
 			sig = sig*1099511628211 ^ uint64(h.byKey[k])
 		}
 		c.paths = append(c.paths, ix)
+		c.pathID = append(c.pathID, internPath(c, ix))
 	}
 	h.index(c)
 	for _, who := range append([]int{int(c.i)}, c.contacts...) {
@@ -710,8 +716,8 @@ func (h *horizon) refresh(c *hClient) {
 					continue
 				}
 				// A combination used already can expose nobody again: it is not drawn.
-				if key := comboKey(p, m, who); !c.seen[key] {
-					c.combos = append(c.combos, hCombo{path: k, dest: m, account: who, rate: rate / float64(len(members)*avoid), key: key})
+				if key := (comboKey{c.pathID[k], m, who}); !c.seen[key] {
+					c.combos = append(c.combos, hCombo{path: k, key: key, rate: rate / float64(len(members)*avoid)})
 				}
 			}
 		}
@@ -745,21 +751,27 @@ func (h *horizon) advance(c *hClient, t time.Duration) {
 				return false
 			}
 			method := "retrieve"
-			if cb.account != c.i {
+			if cb.key.account != c.i {
 				method = "store"
 			}
-			h.use(c, u, cb.path, cb.dest, cb.account, method, cb.key)
+			h.use(c, u, cb.path, cb.key, method)
 			return true
 		})
 	}
 	c.last = max(c.last, t)
 }
 
-// comboKey names a (path, destination, account) combination.
-func comboKey(path []int32, dest, account int32) string {
-	b := make([]byte, 0, 4*(len(path)+2))
-	for _, x := range append(slices.Clone(path), dest, account) {
+// internPath is the number of path (node indices) among those c had, new ones numbered in
+// order.
+func internPath(c *hClient, path []int32) int32 {
+	b := make([]byte, 0, 4*len(path))
+	for _, x := range path {
 		b = append(b, byte(x), byte(x>>8), byte(x>>16), byte(x>>24))
 	}
-	return string(b)
+	id, ok := c.pathIDs[string(b)]
+	if !ok {
+		id = int32(len(c.pathIDs))
+		c.pathIDs[string(b)] = id
+	}
+	return id
 }
