@@ -179,7 +179,7 @@ type horizon struct {
 	version  map[swarm.ID]uint64
 	versions uint64
 	// watchers are, per swarm of watchRing, the clients whose own or a contact's account it
-	// holds (of the first watched clients): the clients a change of its members concerns.
+	// holds: those a change of its members concerns. watched is how many clients were indexed.
 	watchers  map[swarm.ID][]int32
 	watchRing []swarm.ID
 	watched   int
