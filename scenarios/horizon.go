@@ -79,6 +79,7 @@ type hNode struct {
 	spec  placement.Spec
 	alive bool
 	down  time.Duration // when it crashed, if it did
+	gone  bool          // crashed and deregistered
 	proof time.Time
 }
 
@@ -340,8 +341,13 @@ func (h *horizon) block() {
 	}
 	if tester >= 0 {
 		for _, n := range h.nodes {
-			if !n.alive {
-				_ = h.ledger.Report(h.nodes[tester].spec.Ed25519, n.spec.Ed25519, false, now)
+			if n.alive || n.gone {
+				continue
+			}
+			if h.ledger.Report(h.nodes[tester].spec.Ed25519, n.spec.Ed25519, false, now) != nil {
+				// The ledger takes no report about a deregistered node, and it never comes back.
+				r, _ := h.ledger.Node(n.spec.Ed25519)
+				n.gone = r.State == registry.StateDeregistered
 			}
 		}
 	}
