@@ -206,7 +206,7 @@ func (a *activity) nodeLevels(r *Recorder, g *group, end time.Duration, adv *res
 		if o.Client < 0 || !o.Reached() {
 			continue
 		}
-		path := r.Hops(o.Path)
+		path := r.Hops(o.Path())
 		if len(path) == 0 {
 			continue
 		}
@@ -339,7 +339,7 @@ func (a *activity) timingBothEnds(r *Recorder, g *group) float64 {
 		if o.Client < 0 || o.Account != o.Client || !o.Reached() || both[o.Client] {
 			continue
 		}
-		path := r.Hops(o.Path)
+		path := r.Hops(o.Path())
 		if len(path) == 0 {
 			continue
 		}
@@ -401,12 +401,12 @@ func viewTable(r *Recorder) []results.RoleView {
 	for _, h := range r.Hop {
 		var c *counter
 		switch {
-		case h.Guard:
+		case h.Guard():
 			c = guard
-			c.distinct[h.PrevClient] = true
-		case h.Role == node.HopDestination:
+			c.distinct[h.PrevClient()] = true
+		case h.Role() == node.HopDestination:
 			c = dest
-			for _, acc := range r.Accounts(h.Accounts) {
+			for _, acc := range r.Accounts(h.Accounts()) {
 				c.accounts++
 				c.distinctAcc[acc] = true
 			}
@@ -414,8 +414,8 @@ func viewTable(r *Recorder) []results.RoleView {
 			c = middle
 		default:
 			c = last
-			if h.Next >= 0 {
-				c.distinct[h.Next] = true
+			if h.Next() >= 0 {
+				c.distinct[h.Next()] = true
 			}
 		}
 		c.requests++

@@ -214,7 +214,7 @@ func newOnlineCounter(r *Recorder) *onlineCounter {
 			continue
 		}
 		oc.sent = append(oc.sent, int32(i))
-		if p := r.Hops(o.Path); len(p) > 0 {
+		if p := r.Hops(o.Path()); len(p) > 0 {
 			oc.byLast[p[len(p)-1]] = append(oc.byLast[p[len(p)-1]], int32(i))
 		}
 	}

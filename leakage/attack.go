@@ -168,6 +168,18 @@ func (a *activity) attack(r *Recorder, ob *observations, tr truthIndex, g *group
 	budget := attackBudget / max(nw, 1)
 	for k := range nw {
 		t0, t1 := time.Duration(k)*w, time.Duration(k+1)*w
+		// The coalition's destination observations in the window (the records of the
+		// path-selection mode have none): without any, the window scores nothing.
+		di, _ := slices.BinarySearchFunc(ob.dest, t0, func(o destObs, t time.Duration) int { return cmp.Compare(o.at, t) })
+		var idx []int32
+		for ; di < len(ob.dest) && ob.dest[di].at < t1; di++ {
+			if g.node[ob.dest[di].node] != 0 {
+				idx = append(idx, int32(di))
+			}
+		}
+		if len(idx) == 0 {
+			continue
+		}
 		truth, sendersOf := tr.pairs(r, t0, t1, namedAccount)
 		// Clients seen at a guard of the coalition in the window, per draw.
 		var seenPerDraw [64]int64
@@ -184,14 +196,6 @@ func (a *activity) attack(r *Recorder, ob *observations, tr truthIndex, g *group
 		for _, c := range sc.seenL {
 			for m := sc.seen[c]; m != 0; m &= m - 1 {
 				seenPerDraw[bits.TrailingZeros64(m)]++
-			}
-		}
-		// Destination observations in the window, by account.
-		di, _ := slices.BinarySearchFunc(ob.dest, t0, func(o destObs, t time.Duration) int { return cmp.Compare(o.at, t) })
-		var idx []int32
-		for ; di < len(ob.dest) && ob.dest[di].at < t1; di++ {
-			if g.node[ob.dest[di].node] != 0 {
-				idx = append(idx, int32(di))
 			}
 		}
 		slices.SortStableFunc(idx, func(x, y int32) int { return cmp.Compare(ob.dest[x].account, ob.dest[y].account) })

@@ -10,7 +10,8 @@
 //
 // It reads events and never runs actors or feeds anything back into them. The world builder
 // registers a Recorder as an engine sink only when the scenario has a leakage section, so a
-// run without one pays nothing.
+// run without one pays nothing; a run evaluated over a long horizon keeps only its onion
+// requests (Recorder.RequestsOnly), whose rates are all that mode takes from it.
 //
 // # Records
 //
@@ -19,7 +20,9 @@
 // on them without another run. Times are offsets from the run's start; nodes and clients are
 // indices into Tables (-1 where the address or account belongs to nobody the tables know);
 // lists of accounts and hops are spans into shared pools, read with Recorder.Accounts and
-// Recorder.Hops:
+// Recorder.Hops. Times stay exact nanoseconds, since the timing attack compares them to the
+// nanosecond; the records made for every request (OnionRecord, and about four HopRecords) pack
+// their other fields into 40 bytes each, read through methods:
 //
 //   - DirectRecord: a direct storage RPC at a node (source address, method, every account).
 //   - OnionRecord: one onion request as its client sent it (path, destination, method,

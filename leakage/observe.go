@@ -78,12 +78,12 @@ func observe(r *Recorder) *observations {
 	for i := range r.Hop {
 		h := &r.Hop[i]
 		switch {
-		case h.Guard && h.PrevClient >= 0 && h.Node >= 0:
-			k := [2]int32{h.Node, h.PrevClient}
+		case h.Guard() && h.PrevClient() >= 0 && h.Node >= 0:
+			k := [2]int32{h.Node, h.PrevClient()}
 			guards[k] = append(guards[k], int32(i))
-			ob.guard = append(ob.guard, guardObs{at: h.Arrived, size: h.BytesIn, client: h.PrevClient, node: h.Node})
-		case h.Role == node.HopDestination && h.Node >= 0:
-			k := [2]int32{h.Node, h.PrevNode}
+			ob.guard = append(ob.guard, guardObs{at: h.Arrived, size: h.BytesIn, client: h.PrevClient(), node: h.Node})
+		case h.Role() == node.HopDestination && h.Node >= 0:
+			k := [2]int32{h.Node, h.PrevNode()}
 			dests[k] = append(dests[k], int32(i))
 		}
 	}
@@ -111,7 +111,7 @@ func observe(r *Recorder) *observations {
 	var transit []time.Duration
 	for i := range r.Onion {
 		o := &r.Onion[i]
-		path := r.Hops(o.Path)
+		path := r.Hops(o.Path())
 		if o.Client < 0 || !o.Reached() || len(path) == 0 || o.Dest < 0 {
 			continue
 		}
@@ -121,7 +121,7 @@ func observe(r *Recorder) *observations {
 		}
 		gh := &r.Hop[g]
 		d := first(dests[[2]int32{o.Dest, path[len(path)-1]}], gh.Arrived, o.Done, func(h int32) bool {
-			return o.Account < 0 || slices.Contains(r.Accounts(r.Hop[h].Accounts), o.Account)
+			return o.Account < 0 || slices.Contains(r.Accounts(r.Hop[h].Accounts()), o.Account)
 		})
 		if d < 0 {
 			continue
@@ -139,14 +139,14 @@ func observe(r *Recorder) *observations {
 	}
 	for i := range r.Hop {
 		h := &r.Hop[i]
-		if h.Role != node.HopDestination || h.Node < 0 {
+		if h.Role() != node.HopDestination || h.Node < 0 {
 			continue
 		}
-		ob.arrivals = append(ob.arrivals, arrival{at: h.Arrived, node: h.Node, prev: h.PrevNode, sender: sender[i], store: h.Store})
-		for _, acc := range r.Accounts(h.Accounts) {
+		ob.arrivals = append(ob.arrivals, arrival{at: h.Arrived, node: h.Node, prev: h.PrevNode(), sender: sender[i], store: h.Store()})
+		for _, acc := range r.Accounts(h.Accounts()) {
 			if acc >= 0 {
-				ob.dest = append(ob.dest, destObs{at: h.Arrived, size: h.BytesIn, account: acc, node: h.Node, prev: h.PrevNode,
-					sender: sender[i], store: h.Store})
+				ob.dest = append(ob.dest, destObs{at: h.Arrived, size: h.BytesIn, account: acc, node: h.Node, prev: h.PrevNode(),
+					sender: sender[i], store: h.Store()})
 			}
 		}
 	}

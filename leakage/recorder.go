@@ -26,17 +26,22 @@ type DirectRecord struct {
 	Status   int16
 }
 
-// OnionRecord is one onion request as its client sent it.
+// OnionRecord is one onion request as its client sent it. It is 40 bytes, and there is one
+// for every request of a run: the path's span is packed (Path).
 type OnionRecord struct {
 	Sent, Done time.Duration // the guard call, and the answer or failure
 	Client     int32
-	Path       Span  // node indices of the hops, guard first (Recorder.Hops)
 	Dest       int32 // destination node
 	Account    int32 // client owning the account the request is for, -1 for none or nobody's
 	Size       uint32
+	pathOff    uint32
+	pathN      uint8
 	Method     uint8
 	Failure    client.Failure
 }
+
+// Path is the span of the request's hops, node indices guard first (Recorder.Hops).
+func (o *OnionRecord) Path() Span { return Span{Off: o.pathOff, N: uint32(o.pathN)} }
 
 // Reached reports whether the destination ran the request (it answered, even with an error).
 func (o *OnionRecord) Reached() bool {
@@ -47,24 +52,72 @@ func (o *OnionRecord) Reached() bool {
 	return false
 }
 
-// HopRecord is one onion hop as its node saw it.
+// HopRecord is one onion hop as its node saw it. There are about four for every request of a
+// run, so it is packed into 40 bytes: the previous hop (a node, or at a guard a client) and
+// the relay's next node or the destination's accounts share a field each, and the role and
+// flags a byte; the methods read them.
 type HopRecord struct {
 	// At is when the hop was done (its answer passed back), Arrived when the request reached
 	// the node: what a timing observer of the node sees.
 	At, Arrived       time.Duration
 	Node              int32
-	PrevNode          int32 // previous node, -1 at a guard
-	PrevClient        int32 // the client at the previous address (a guard's view), else -1
-	Next              int32 // next node of a relay, else -1
+	prev              int32 // PrevClient at a guard, else PrevNode
+	link              int32 // Next of a relay; at the destination, the first of its Accounts
 	BytesIn, BytesOut uint32
-	Accounts          Span // at the destination: client indices of every distinct account named
 	HopNo             uint8
-	Role              node.HopRole
-	Guard             bool
-	// Store says the destination stored data: a subrequest carried a message (the method of
-	// a client's request is a batch, whatever it does).
-	Store  bool
-	Method uint8
+	Method            uint8
+	kind              uint8 // the role, and the hopGuard and hopStore bits
+	accounts          uint8 // how many Accounts: a request names at most storagerpc.MaxBatch
+}
+
+const (
+	hopRoleMask = 1<<hopRoleBits - 1
+	hopRoleBits = 3
+	hopGuard    = 1 << hopRoleBits
+	hopStore    = 1 << (hopRoleBits + 1)
+)
+
+// Role is what the node did with the request.
+func (h *HopRecord) Role() node.HopRole { return node.HopRole(h.kind & hopRoleMask) }
+
+// Guard says the node got the request from a client, as its guard.
+func (h *HopRecord) Guard() bool { return h.kind&hopGuard != 0 }
+
+// Store says the destination stored data: a subrequest carried a message (the method of a
+// client's request is a batch, whatever it does).
+func (h *HopRecord) Store() bool { return h.kind&hopStore != 0 }
+
+// PrevNode is the previous node, -1 at a guard.
+func (h *HopRecord) PrevNode() int32 {
+	if h.Guard() {
+		return -1
+	}
+	return h.prev
+}
+
+// PrevClient is the client at the previous address (a guard's view), else -1.
+func (h *HopRecord) PrevClient() int32 {
+	if h.Guard() {
+		return h.prev
+	}
+	return -1
+}
+
+// Next is the next node of a relay, else -1.
+func (h *HopRecord) Next() int32 {
+	if h.Role() == node.HopRelay {
+		return h.link
+	}
+	return -1
+}
+
+// Accounts is, at the destination, the span of client indices of every distinct account named
+// (Recorder.Accounts); empty elsewhere.
+func (h *HopRecord) Accounts() Span {
+	if h.Role() == node.HopDestination {
+		return Span{Off: uint32(h.link), N: uint32(h.accounts)}
+	}
+	return Span{}
 }
 
 // SeedRecord is a bootstrap request at a seed node.
@@ -115,6 +168,10 @@ type Recorder struct {
 	Stored     []StoredRecord
 	Paths      []PathRecord
 	GuardTests []GuardTestRecord
+
+	// RequestsOnly keeps the onion requests (Onion) and nothing else: all that RequestRates
+	// reads, for a run whose leakage is evaluated over a horizon in the path-selection mode.
+	RequestsOnly bool
 
 	accounts []int32
 	hops     []int32
@@ -177,6 +234,9 @@ func (r *Recorder) pathSpan(p []actor.Addr) Span {
 // Observe is the engine sink.
 func (r *Recorder) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 	t := at.Sub(r.epoch)
+	if _, ok := ev.(client.OnionRoundTrip); r.RequestsOnly && !ok {
+		return
+	}
 	switch e := ev.(type) {
 	case node.RequestServed:
 		if e.Via != node.ViaDirect || !e.From.IsValid() {
@@ -185,20 +245,24 @@ func (r *Recorder) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		r.Direct = append(r.Direct, DirectRecord{At: t, Node: r.T.NodeByIP(from.Addr()), Client: r.T.ClientByIP(e.From),
 			Accounts: r.accountSpan(e.Accounts), Method: r.methodCode(e.Method), Status: int16(e.Status)})
 	case node.OnionHop:
-		h := HopRecord{At: t, Arrived: e.Arrived.Sub(r.epoch), Node: r.T.NodeByIP(from.Addr()), PrevNode: -1, PrevClient: -1, Next: -1,
-			BytesIn: uint32(e.BytesIn), BytesOut: uint32(e.BytesOut), HopNo: uint8(min(e.HopNo, 255)), Role: e.Role, Guard: e.Guard}
+		h := HopRecord{At: t, Arrived: e.Arrived.Sub(r.epoch), Node: r.T.NodeByIP(from.Addr()), link: -1,
+			BytesIn: uint32(e.BytesIn), BytesOut: uint32(e.BytesOut), HopNo: uint8(min(e.HopNo, 255)), kind: uint8(e.Role) & hopRoleMask}
 		if e.Guard {
-			h.PrevClient = r.T.ClientByIP(e.From)
+			h.kind |= hopGuard
+			h.prev = r.T.ClientByIP(e.From)
 		} else {
-			h.PrevNode = r.T.NodeByIP(e.From)
+			h.prev = r.T.NodeByIP(e.From)
 		}
-		if e.Role == node.HopRelay {
-			h.Next = r.T.NodeByKey(e.Next)
-		}
-		if e.Role == node.HopDestination {
-			h.Accounts = r.accountSpan(e.Accounts)
+		switch e.Role {
+		case node.HopRelay:
+			h.link = r.T.NodeByKey(e.Next)
+		case node.HopDestination:
+			s := r.accountSpan(e.Accounts)
+			h.link, h.accounts = int32(s.Off), uint8(s.N)
 			h.Method = r.methodCode(e.Method)
-			h.Store = slices.ContainsFunc(e.Sizes, func(n int) bool { return n > 0 })
+			if slices.ContainsFunc(e.Sizes, func(n int) bool { return n > 0 }) {
+				h.kind |= hopStore
+			}
 		}
 		r.Hop = append(r.Hop, h)
 	case node.MessageStored:
@@ -219,7 +283,8 @@ func (r *Recorder) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		r.Seed = append(r.Seed, SeedRecord{At: t, Seed: s, Client: r.T.ClientByIP(e.From)})
 	case client.OnionRoundTrip:
 		c := r.T.ClientByIP(from.Addr())
-		r.Onion = append(r.Onion, OnionRecord{Sent: t - e.RTT, Done: t, Client: c, Path: r.pathSpan(e.Path),
+		p := r.pathSpan(e.Path)
+		r.Onion = append(r.Onion, OnionRecord{Sent: t - e.RTT, Done: t, Client: c, pathOff: p.Off, pathN: uint8(p.N),
 			Dest: r.T.NodeByIP(e.Dest.Addr()), Account: r.T.ClientByID(e.Account), Size: uint32(e.Size),
 			Method: r.methodCode(e.Method), Failure: e.Failure})
 	case client.PathBuilt:

@@ -108,6 +108,9 @@ type Ledger struct {
 	hash   [32]byte
 	time   time.Time
 	nodes  map[[32]byte]*Record
+	// keys are the keys of nodes in key order, kept as nodes register so that a block, which
+	// visits every node in that order, does not sort them again.
+	keys   [][32]byte
 	swarms swarm.State
 	list   *List
 	// dirty: something the list shows changed since the last list was made.
@@ -153,6 +156,10 @@ func (l *Ledger) Register(r Registration) error {
 			return fmt.Errorf("registry: node %q: %w", r.Name, err)
 		}
 		r.X25519 = x
+	}
+	if _, ok := l.nodes[r.Ed25519]; !ok {
+		i, _ := slices.BinarySearchFunc(l.keys, r.Ed25519, cmpKey)
+		l.keys = slices.Insert(l.keys, i, r.Ed25519)
 	}
 	l.nodes[r.Ed25519] = &Record{Registration: r, State: StatePending, Swarm: swarm.Unassigned}
 	return nil
@@ -369,7 +376,7 @@ func (l *Ledger) Block(now time.Time) BlockResult {
 	h := l.height
 	res := BlockResult{Height: h, Hash: l.hash}
 
-	keys := slices.SortedFunc(maps.Keys(l.nodes), cmpKey)
+	keys := l.keys
 	beforeSwarm := make(map[[32]byte]swarm.ID)
 	oldIDs := l.swarms.IDs()
 	activeChanged := false

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -35,11 +36,18 @@ import (
 // compromise anyone at a level, so the mode records that first one: for a Poisson stream of
 // rate λ split evenly over n combinations, the first use of each comes Exp(λ/n) after the
 // state began, memorylessly. The records are the leakage package's own, fed through the same
-// Recorder, and Analyze turns them into the same summary section.
+// Recorder as soon as no earlier one can come (in time order, not held to the end of the
+// horizon), and Analyze turns them into the same summary section.
+//
+// A crash touches only the clients with the node on a path (an index kept as paths change), and
+// a swarm's change only the clients whose own or contacts' accounts it holds, so node churn
+// costs in proportion to the clients it concerns, not to all of them.
 //
 // Assumptions, and what the mode does not model: requests always succeed and reach their
-// destination; a node that crashes is dropped by every client at once (the full simulation
-// takes a few failed requests); a client's cached swarms follow the published list at once (a
+// destination; a node that crashes is dropped at once by the clients with it on a path (the
+// full simulation takes a few failed requests), and by any other client when it would first
+// use it: its guard test fails, a path built through it loses it, a lookup drawn at it goes to
+// another node; a client's cached swarms follow the published list at once (a
 // 421 would correct them within a poll); clients stay online (sessions are folded into the
 // measured rates, which are per client-hour); dummy polls and requests that name no account
 // are not drawn (they expose nobody); timing, sizes and link observers' views are not played,
@@ -48,7 +56,7 @@ const pathSelectionNote = "path-selection mode: pool refreshes, guard selection 
 
 // analyzeLeakage is the leakage section of a run of length total: the run's own records, or
 // with leakage.horizon those of the path-selection mode played at the request rates the run
-// measured between the warmup and the drain.
+// measured between the warmup and the drain (all that such a run records: see buildWorld).
 func (w *world) analyzeLeakage(total time.Duration) (*results.Leakage, error) {
 	if w.sc.Leakage.Horizon <= 0 {
 		return leakage.Analyze(w.leak, w.sc.Leakage.specs(), total, w.eng.Stream)
@@ -70,17 +78,22 @@ func (w *world) analyzeLeakage(total time.Duration) (*results.Leakage, error) {
 type hNode struct {
 	spec  placement.Spec
 	alive bool
+	down  time.Duration // when it crashed, if it did
+	gone  bool          // crashed and deregistered
 	proof time.Time
 }
 
 // hCombo is one (path, destination, account) combination a client's requests may take, at
 // rate per hour.
 type hCombo struct {
-	path    int
-	dest    int32
-	account int32
-	rate    float64
+	path int
+	key  comboKey
+	rate float64
 }
+
+// comboKey names a (path, destination, account) combination of a client: the path by its
+// number in the client's hClient.pathIDs.
+type comboKey struct{ path, dest, account int32 }
 
 // hClient is a client of the horizon.
 type hClient struct {
@@ -94,11 +107,15 @@ type hClient struct {
 	sticky   bool
 	stuck    int32 // the sticky member, -1 for none
 	paths    [][]int32
-	last     time.Duration
+	pathID   []int32          // of each of paths, in pathIDs
+	pathIDs  map[string]int32 // every path c had (its nodes, 4 bytes each) -> its number
+	onPath   []int32          // the nodes of paths, ascending: where horizon.users files c
+	last     time.Duration    // the first uses before last are recorded
+	started  bool
 	ready    bool
 	sig      uint64
 	combos   []hCombo
-	seen     map[string]bool
+	seen     map[comboKey]bool
 	poolGen  uint32
 	listGen  uint32 // the list of the last install
 }
@@ -125,8 +142,9 @@ func (q *hQueue) Pop() any {
 	return e
 }
 
-// hRecord is an event for the recorder, kept until the horizon ends so that the recorder gets
-// every event in time order (clients record the first uses of a state when it ends).
+// hRecord is an event for the recorder, held until no event before it can come: clients record
+// the first uses of a state when it ends, so events are made out of time order, and the
+// recorder takes them in time order.
 type hRecord struct {
 	at   time.Duration
 	seq  uint64
@@ -141,11 +159,17 @@ type horizon struct {
 	now     time.Duration
 	seq     uint64
 	queue   hQueue
-	records []hRecord
+	pending []hRecord // made, not yet recorded
+	rec     *leakage.Recorder
+	epoch   time.Time
 	tables  *leakage.Tables
 	ledger  *registry.Ledger
 	seeds   []actor.Addr
 	nodes   []*hNode
+	dead    int // nodes crashed so far
+	// users are, per node, the clients with the node on a path (indexed when the clients'
+	// paths change), so that a crash touches only them.
+	users   [][]int32
 	byKey   map[[32]byte]int32
 	clients []*hClient
 	planned int
@@ -155,10 +179,15 @@ type horizon struct {
 	members  map[swarm.ID][]int32
 	version  map[swarm.ID]uint64
 	versions uint64
-	dir      *client.Directory
-	pool     client.PoolList // the active nodes of the published list, as clients install them
-	listGen  uint32
-	test     client.GuardTest
+	// watchers are, per swarm of watchRing, the clients whose own or a contact's account it
+	// holds: those a change of its members concerns. watched is how many clients were indexed.
+	watchers  map[swarm.ID][]int32
+	watchRing []swarm.ID
+	watched   int
+	dir       *client.Directory
+	pool      client.PoolList // the active nodes of the published list, as clients install them
+	listGen   uint32
+	test      client.GuardTest
 }
 
 func (h *horizon) at(t time.Duration, f func()) {
@@ -168,7 +197,28 @@ func (h *horizon) at(t time.Duration, f func()) {
 
 func (h *horizon) record(at time.Duration, from actor.Addr, ev actor.Event) {
 	h.seq++
-	h.records = append(h.records, hRecord{at: at, seq: h.seq, from: from, ev: ev})
+	h.pending = append(h.pending, hRecord{at: at, seq: h.seq, from: from, ev: ev})
+}
+
+// flushEvery is how often (in virtual time) the events no later one can precede are recorded.
+const flushEvery = time.Hour
+
+// flush hands the recorder, in (time, sequence) order, the pending events made before every
+// event still to come: those before until, and before each started client's last (what it
+// records next comes after).
+func (h *horizon) flush(until time.Duration) {
+	for _, c := range h.clients {
+		if c.started {
+			until = min(until, c.last)
+		}
+	}
+	slices.SortFunc(h.pending, func(a, b hRecord) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.seq, b.seq)) })
+	n := 0
+	for ; n < len(h.pending) && h.pending[n].at < until; n++ {
+		r := &h.pending[n]
+		h.rec.Observe(h.epoch.Add(r.at), r.from, r.ev)
+	}
+	h.pending = slices.Delete(h.pending, 0, n)
 }
 
 func (h *horizon) stream(name string) *rand.Rand { return sim.WorldStream(h.sc.Seed, "horizon/"+name) }
@@ -177,9 +227,20 @@ func (h *horizon) stream(name string) *rand.Rand { return sim.WorldStream(h.sc.S
 // at rates (per platform, per class, per client-hour), over the clients, contact graph and
 // seed nodes of the world w, and returns the recorder of what it played.
 func playHorizon(w *world, rates map[string]map[string]float64) (*leakage.Recorder, error) {
+	h, err := newHorizon(w, rates)
+	if err != nil {
+		return nil, err
+	}
+	return h.play(), nil
+}
+
+// newHorizon sets up the playback of playHorizon: the network at its start, every client
+// scheduled to start within the warmup, blocks and churn scheduled.
+func newHorizon(w *world, rates map[string]map[string]float64) (*horizon, error) {
 	sc := w.sc
-	h := &horizon{sc: sc, end: sc.Leakage.Horizon, tables: leakage.NewTables(), seeds: w.seeds,
+	h := &horizon{sc: sc, end: sc.Leakage.Horizon, tables: leakage.NewTables(), seeds: w.seeds, epoch: w.epoch,
 		byKey: map[[32]byte]int32{}, members: map[swarm.ID][]int32{}, version: map[swarm.ID]uint64{}}
+	h.rec = leakage.NewRecorder(h.tables, w.epoch)
 	h.test, _ = client.ParseGuardTest(sc.Clients.GuardTest)
 	h.dir = client.NewDirectory()
 	var err error
@@ -199,7 +260,8 @@ func playHorizon(w *world, rates map[string]map[string]float64) (*leakage.Record
 		pl, _ := client.ParsePlatform(wc.platform)
 		ccfg := client.Config{Platform: pl, Directory: h.dir}
 		sc.Clients.applyDefences(&ccfg)
-		c := &hClient{i: int32(i), addr: wc.addr, id: wc.id, r: h.stream(wc.name), contacts: wc.contacts, stuck: -1, seen: map[string]bool{}}
+		c := &hClient{i: int32(i), addr: wc.addr, id: wc.id, r: h.stream(wc.name), contacts: wc.contacts, stuck: -1,
+			pathIDs: map[string]int32{}, seen: map[comboKey]bool{}}
 		prof := client.DefaultProfile(pl)
 		c.sticky = prof.Sticky && prof.SwitchAfter == 0
 		for k, cl := range leakage.Classes {
@@ -213,7 +275,12 @@ func playHorizon(w *world, rates map[string]map[string]float64) (*leakage.Record
 	}
 	h.at(sc.Registry.BlockInterval, h.blockStep)
 	h.scheduleChurn()
+	return h, nil
+}
 
+// play runs the horizon to its end and returns the recorder of what it played.
+func (h *horizon) play() *leakage.Recorder {
+	nextFlush := flushEvery
 	for h.queue.Len() > 0 {
 		e := heap.Pop(&h.queue).(hEvent)
 		if e.at >= h.end {
@@ -221,17 +288,17 @@ func playHorizon(w *world, rates map[string]map[string]float64) (*leakage.Record
 		}
 		h.now = e.at
 		e.f()
+		if h.now >= nextFlush {
+			h.flush(h.now)
+			nextFlush = h.now + flushEvery
+		}
 	}
 	h.now = h.end
 	for _, c := range h.clients {
 		h.advance(c, h.end)
 	}
-	slices.SortFunc(h.records, func(a, b hRecord) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.seq, b.seq)) })
-	rec := leakage.NewRecorder(h.tables, w.epoch)
-	for _, r := range h.records {
-		rec.Observe(w.epoch.Add(r.at), r.from, r.ev)
-	}
-	return rec, nil
+	h.flush(math.MaxInt64)
+	return h.rec
 }
 
 // join plans, registers and starts count more nodes (named as the world names them, from the
@@ -248,6 +315,7 @@ func (h *horizon) join(count int) error {
 		}
 		h.byKey[sp.Ed25519] = int32(len(h.nodes))
 		h.nodes = append(h.nodes, &hNode{spec: sp, alive: true})
+		h.users = append(h.users, nil)
 		h.tables.AddNode(nodeInfo(sp))
 	}
 	return nil
@@ -275,8 +343,13 @@ func (h *horizon) block() {
 	}
 	if tester >= 0 {
 		for _, n := range h.nodes {
-			if !n.alive {
-				_ = h.ledger.Report(h.nodes[tester].spec.Ed25519, n.spec.Ed25519, false, now)
+			if n.alive || n.gone {
+				continue
+			}
+			if h.ledger.Report(h.nodes[tester].spec.Ed25519, n.spec.Ed25519, false, now) != nil {
+				// The ledger takes no report about a deregistered node, and it never comes back.
+				r, _ := h.ledger.Node(n.spec.Ed25519)
+				n.gone = r.State == registry.StateDeregistered
 			}
 		}
 	}
@@ -314,21 +387,51 @@ func (h *horizon) publish() {
 }
 
 // setMembers installs the swarms' running members, bumping the version of each that changed,
-// and refreshes the clients.
+// and refreshes the clients that read a changed swarm.
 func (h *horizon) setMembers(members map[swarm.ID][]int32) {
+	var changed []swarm.ID
 	for _, id := range h.ring {
 		if !slices.Equal(h.members[id], members[id]) {
 			h.versions++
 			h.version[id] = h.versions
+			changed = append(changed, id)
 		}
 	}
 	h.members = members
-	for _, c := range h.clients {
-		if c.ready {
+	for _, i := range h.watching(changed) {
+		if c := h.clients[i]; c.ready {
 			h.advance(c, h.now)
 			h.refresh(c)
 		}
 	}
+}
+
+// watching lists, ascending, the clients whose own or a contact's swarm is one of ids; every
+// client when the ring changed (the swarm that holds an account may then change) or clients
+// were added since the index was made.
+func (h *horizon) watching(ids []swarm.ID) []int32 {
+	if !slices.Equal(h.watchRing, h.ring) || h.watched != len(h.clients) {
+		h.watchRing, h.watched = h.ring, len(h.clients)
+		h.watchers = map[swarm.ID][]int32{}
+		all := make([]int32, len(h.clients))
+		for _, c := range h.clients {
+			all[c.i] = c.i
+			for _, who := range append([]int{int(c.i)}, c.contacts...) {
+				if id, ok := swarm.Owner(h.ring, swarm.SpaceOf(h.clients[who].id)); ok {
+					if l := h.watchers[id]; len(l) == 0 || l[len(l)-1] != c.i {
+						h.watchers[id] = append(l, c.i)
+					}
+				}
+			}
+		}
+		return all
+	}
+	var out []int32
+	for _, id := range ids {
+		out = append(out, h.watchers[id]...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // scheduleChurn runs the scenario's crash and join processes over the horizon.
@@ -363,14 +466,17 @@ func (h *horizon) scheduleChurn() {
 	}
 }
 
-// crash stops node i: it answers nothing from now on; clients drop it, swarms lose it.
+// crash stops node i: it answers nothing from now on; the clients with it on a path drop it
+// (their next requests through it would fail), swarms lose it. Other clients keep it in their
+// pool until they would first use it (see prepare and lookup) or a refresh no longer lists it.
 func (h *horizon) crash(i int32) {
-	h.nodes[i].alive = false
+	h.nodes[i].alive, h.nodes[i].down = false, h.now
+	h.dead++
 	key := h.nodes[i].spec.Ed25519
 	// Its oxend, on the same machine, votes no more.
 	_ = h.ledger.Halt(key)
-	for _, c := range h.clients {
-		if c.ready && c.sel.InPool(key) {
+	for _, ci := range slices.Sorted(slices.Values(h.users[i])) {
+		if c := h.clients[ci]; c.ready {
 			h.advance(c, h.now)
 			c.sel.NodeDown(key, h.epochTime(h.now))
 			c.poolGen++
@@ -416,7 +522,7 @@ func (h *horizon) startClient(c *hClient) {
 	for _, s := range h.seeds {
 		h.record(h.now, s, registry.SeedRequest{From: c.addr.Addr()})
 	}
-	c.last = h.now
+	c.last, c.started = h.now, true
 	h.install(c)
 	if c.ready {
 		h.lookup(c, c.i)
@@ -445,21 +551,41 @@ func (h *horizon) install(c *hClient) {
 	}
 	// Crashed nodes the list still has come back into the pool; those on a path fail its next
 	// requests and go again.
+	h.dropDead(c)
+	h.prepare(c)
+}
+
+// prepare runs the client's path upkeep and moves it to its new state. A crashed node still
+// in the pool fails its guard test, and a path built through it loses it at its first request,
+// so the upkeep is run until no path has one.
+func (h *horizon) prepare(c *hClient) {
+	alive := func(n client.NodeInfo) bool { return h.nodes[h.byKey[n.Ed25519]].alive }
+	for {
+		c.ready = c.sel.Prepare(h.epochTime(h.now), alive)
+		if !h.dropDead(c) {
+			break
+		}
+	}
+	h.refresh(c)
+}
+
+// dropDead drops the crashed nodes on c's paths, as the first requests through them would, and
+// reports whether there were any.
+func (h *horizon) dropDead(c *hClient) bool {
+	if h.dead == 0 {
+		return false
+	}
+	dropped := false
 	for _, p := range c.sel.Paths() {
 		for _, k := range p {
 			if !h.nodes[h.byKey[k]].alive {
 				c.sel.NodeDown(k, h.epochTime(h.now))
 				c.poolGen++
+				dropped = true
 			}
 		}
 	}
-	h.prepare(c)
-}
-
-// prepare runs the client's path upkeep and moves it to its new state.
-func (h *horizon) prepare(c *hClient) {
-	c.ready = c.sel.Prepare(h.epochTime(h.now), func(n client.NodeInfo) bool { return h.nodes[h.byKey[n.Ed25519]].alive })
-	h.refresh(c)
+	return dropped
 }
 
 // scheduleUpkeep runs the client's pool refresh every PoolRefreshEvery and, between, its path
@@ -487,22 +613,27 @@ func (h *horizon) scheduleUpkeep(c *hClient) {
 	h.at(h.now+step, tick)
 }
 
-// lookup records a get_swarm for who's account at a random pool node, now.
+// lookup records a get_swarm for who's account at a random pool node, now. A crashed node
+// drawn does not answer: the client drops it and draws again.
 func (h *horizon) lookup(c *hClient, who int32) {
 	dest, ok := c.sel.PickPool()
-	if !ok || !h.nodes[h.byKey[dest]].alive {
+	for ok && !h.nodes[h.byKey[dest]].alive {
+		c.sel.NodeDown(dest, h.epochTime(h.now))
+		c.poolGen++
+		dest, ok = c.sel.PickPool()
+	}
+	if !ok {
 		return
 	}
 	k := c.sel.ChoosePath(dest)
 	if k < 0 {
 		return
 	}
-	h.use(c, h.now, k, h.byKey[dest], who, "get_swarm")
+	h.use(c, h.now, k, comboKey{c.pathID[k], h.byKey[dest], who}, "get_swarm")
 }
 
-// use records the first request of a (path, destination, account) combination.
-func (h *horizon) use(c *hClient, at time.Duration, k int, dest, account int32, method string) {
-	key := comboKey(c.paths[k], dest, account)
+// use records the first request of the combination key, whose path is c.paths[k].
+func (h *horizon) use(c *hClient, at time.Duration, k int, key comboKey, method string) {
 	if c.seen[key] {
 		return
 	}
@@ -511,8 +642,29 @@ func (h *horizon) use(c *hClient, at time.Duration, k int, dest, account int32, 
 	for j, n := range c.paths[k] {
 		path[j] = h.nodes[n].spec.Addr
 	}
-	h.record(at, c.addr, client.OnionRoundTrip{Method: method, Guard: path[0], Dest: h.nodes[dest].spec.Addr,
-		Path: path, Account: h.clients[account].id})
+	h.record(at, c.addr, client.OnionRoundTrip{Method: method, Guard: path[0], Dest: h.nodes[key.dest].spec.Addr,
+		Path: path, Account: h.clients[key.account].id})
+}
+
+// index files c under the nodes of its paths in users.
+func (h *horizon) index(c *hClient) {
+	var on []int32
+	for _, p := range c.paths {
+		on = append(on, p...)
+	}
+	slices.Sort(on)
+	on = slices.Compact(on)
+	for _, n := range c.onPath {
+		if _, found := slices.BinarySearch(on, n); !found {
+			h.users[n] = slices.DeleteFunc(h.users[n], func(x int32) bool { return x == c.i })
+		}
+	}
+	for _, n := range on {
+		if _, found := slices.BinarySearch(c.onPath, n); !found {
+			h.users[n] = append(h.users[n], c.i)
+		}
+	}
+	c.onPath = on
 }
 
 // reach is the running members of who's swarm in c's pool, in key order, at most 16 (what
@@ -539,7 +691,7 @@ func (h *horizon) refresh(c *hClient) {
 		return
 	}
 	keys := c.sel.Paths()
-	c.paths = c.paths[:0]
+	c.paths, c.pathID = c.paths[:0], c.pathID[:0]
 	sig := uint64(c.poolGen) * 0x9e3779b97f4a7c15
 	for _, p := range keys {
 		var ix []int32
@@ -548,7 +700,9 @@ func (h *horizon) refresh(c *hClient) {
 			sig = sig*1099511628211 ^ uint64(h.byKey[k])
 		}
 		c.paths = append(c.paths, ix)
+		c.pathID = append(c.pathID, internPath(c, ix))
 	}
+	h.index(c)
 	for _, who := range append([]int{int(c.i)}, c.contacts...) {
 		if id, ok := swarm.Owner(h.ring, swarm.SpaceOf(h.clients[who].id)); ok {
 			sig = sig*1099511628211 ^ uint64(id) ^ h.version[id]<<1
@@ -568,8 +722,12 @@ func (h *horizon) refresh(c *hClient) {
 				}
 			}
 			for k, p := range c.paths {
-				if !slices.Contains(p, m) {
-					c.combos = append(c.combos, hCombo{path: k, dest: m, account: who, rate: rate / float64(len(members)*avoid)})
+				if slices.Contains(p, m) {
+					continue
+				}
+				// A combination used already can expose nobody again: it is not drawn.
+				if key := (comboKey{c.pathID[k], m, who}); !c.seen[key] {
+					c.combos = append(c.combos, hCombo{path: k, key: key, rate: rate / float64(len(members)*avoid)})
 				}
 			}
 		}
@@ -593,31 +751,37 @@ func (h *horizon) refresh(c *hClient) {
 
 // advance records the first uses, between c.last and t, of the combinations c's requests
 // could take in its current state: for a Poisson stream, the first use of a combination of
-// rate λ comes Exp(λ) after the state began.
+// rate λ comes Exp(λ) after the state began. A combination used is dropped (one a lookup used
+// meanwhile records nothing when drawn: use knows it).
 func (h *horizon) advance(c *hClient, t time.Duration) {
 	if c.ready && t > c.last {
-		for _, cb := range c.combos {
-			u := c.last + time.Duration(c.r.ExpFloat64()/cb.rate*float64(time.Hour))
-			if u < t {
-				method := "retrieve"
-				if cb.account != c.i {
-					method = "store"
-				}
-				h.use(c, u, cb.path, cb.dest, cb.account, method)
-			}
-		}
 		c.combos = slices.DeleteFunc(c.combos, func(cb hCombo) bool {
-			return c.seen[comboKey(c.paths[cb.path], cb.dest, cb.account)]
+			u := c.last + time.Duration(c.r.ExpFloat64()/cb.rate*float64(time.Hour))
+			if u >= t {
+				return false
+			}
+			method := "retrieve"
+			if cb.key.account != c.i {
+				method = "store"
+			}
+			h.use(c, u, cb.path, cb.key, method)
+			return true
 		})
 	}
 	c.last = max(c.last, t)
 }
 
-// comboKey names a (path, destination, account) combination.
-func comboKey(path []int32, dest, account int32) string {
-	b := make([]byte, 0, 4*(len(path)+2))
-	for _, x := range append(slices.Clone(path), dest, account) {
+// internPath is the number of path (node indices) among those c had, new ones numbered in
+// order.
+func internPath(c *hClient, path []int32) int32 {
+	b := make([]byte, 0, 4*len(path))
+	for _, x := range path {
 		b = append(b, byte(x), byte(x>>8), byte(x>>16), byte(x>>24))
 	}
-	return string(b)
+	id, ok := c.pathIDs[string(b)]
+	if !ok {
+		id = int32(len(c.pathIDs))
+		c.pathIDs[string(b)] = id
+	}
+	return id
 }

@@ -1,11 +1,14 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/sessionsim/sessionsim/leakage"
 	"github.com/sessionsim/sessionsim/results"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -101,5 +104,89 @@ func TestPathSelectionAgreesWithFullSimulation(t *testing.T) {
 			assert.InDelta(t, l.fSurv.At(1800), l.pSurv.At(1800), tol, "%s: S(30 min)", what)
 			assert.InDelta(t, l.fSurv.At(60), l.pSurv.At(60), tol, "%s: S(1 min)", what)
 		}
+	}
+}
+
+// TestHorizonChurn plays three days of a small network in the path-selection mode under node
+// churn: the recorder gets the records in time order, nothing is recorded at or through a node
+// after it crashed, and no client that is ready keeps a crashed node on a path.
+func TestHorizonChurn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("an end-to-end run")
+	}
+	sc := memoryWorld(40, 80)
+	sc.Duration, sc.Drain = 2*time.Minute, 30*time.Second
+	sc.Leakage.Adversaries = []Adversary{{Kind: "random", Fractions: []float64{0.2}, Draws: 4}}
+	sc.fillLeakage()
+	require.NoError(t, sc.Validate())
+	w, _, err := run(sc, RunOptions{})
+	require.NoError(t, err)
+	rates := w.leak.RequestRates(sc.Warmup, sc.Warmup+sc.Duration)
+
+	for _, tc := range []struct {
+		name               string
+		crashes, joins     float64
+		rotation           time.Duration
+		wantCrashedAtLeast int
+	}{
+		{name: "no churn"},
+		{name: "crashes", crashes: 0.5, wantCrashedAtLeast: 10},
+		{name: "crashes and joins, paths rotating", crashes: 1, joins: 1, rotation: 30 * time.Minute, wantCrashedAtLeast: 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w.sc.Nodes.Churn.CrashesPerHour, w.sc.Nodes.Churn.JoinsPerHour = tc.crashes, tc.joins
+			w.sc.Clients.PathRotation = tc.rotation
+			w.sc.Leakage.Horizon = 3 * 24 * time.Hour
+			h, err := newHorizon(w, rates)
+			require.NoError(t, err)
+			rec := h.play()
+
+			crashed := 0
+			for _, n := range h.nodes {
+				if !n.alive {
+					crashed++
+				}
+			}
+			assert.GreaterOrEqual(t, crashed, tc.wantCrashedAtLeast)
+			if tc.crashes == 0 {
+				assert.Zero(t, crashed)
+			}
+			if tc.joins > 0 {
+				assert.Greater(t, len(h.nodes), sc.Nodes.Count, "nodes joined")
+			}
+			require.NotEmpty(t, rec.Onion)
+
+			byTime := func(a, b time.Duration) int { return cmp.Compare(a, b) }
+			assert.True(t, slices.IsSortedFunc(rec.Onion, func(a, b leakage.OnionRecord) int { return byTime(a.Sent, b.Sent) }), "requests in time order")
+			assert.True(t, slices.IsSortedFunc(rec.GuardTests, func(a, b leakage.GuardTestRecord) int { return byTime(a.At, b.At) }), "guard tests in time order")
+			assert.True(t, slices.IsSortedFunc(rec.Direct, func(a, b leakage.DirectRecord) int { return byTime(a.At, b.At) }), "direct requests in time order")
+			assert.True(t, slices.IsSortedFunc(rec.Paths, func(a, b leakage.PathRecord) int { return byTime(a.At, b.At) }), "paths in time order")
+
+			// up says whether node n was running at t.
+			up := func(n int32, t time.Duration) bool { return h.nodes[n].alive || t < h.nodes[n].down }
+			for _, o := range rec.Onion {
+				for _, n := range append(slices.Clone(rec.Hops(o.Path())), o.Dest) {
+					require.True(t, up(n, o.Sent), "a request at %v through node %d, which crashed at %v: %s from client %d through %v to %d", o.Sent, n, h.nodes[n].down, rec.Method(o.Method), o.Client, rec.Hops(o.Path()), o.Dest)
+				}
+			}
+			for _, d := range rec.Direct {
+				require.True(t, up(d.Node, d.At), "a direct request at %v to node %d, which crashed at %v", d.At, d.Node, h.nodes[d.Node].down)
+			}
+			for _, g := range rec.GuardTests {
+				if g.OK {
+					require.True(t, up(g.Node, g.At), "node %d passed a guard test at %v, after it crashed at %v", g.Node, g.At, h.nodes[g.Node].down)
+				}
+			}
+			for _, c := range h.clients {
+				if !c.ready {
+					continue
+				}
+				for _, p := range c.sel.Paths() {
+					for _, k := range p {
+						assert.True(t, h.nodes[h.byKey[k]].alive, "client %d ends with a crashed node on a path", c.i)
+					}
+				}
+			}
+		})
 	}
 }

@@ -128,6 +128,8 @@ func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*worl
 
 	if len(sc.Leakage.Adversaries) > 0 {
 		w.leak = leakage.NewRecorder(leakage.NewTables(), w.epoch)
+		// Over a horizon the run gives only the request rates (see analyzeLeakage).
+		w.leak.RequestsOnly = sc.Leakage.Horizon > 0
 	}
 	if err := w.buildNodes(); err != nil {
 		return nil, err
