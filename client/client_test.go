@@ -96,13 +96,7 @@ func TestSendIsDeliveredOnce(t *testing.T) {
 		servedAgain bool
 	}{{"desktop-2026", true}, {"ios-2026", true}, {"android-2026", true}, {"android-2024", false}} {
 		t.Run(tc.profile, func(t *testing.T) {
-			var np NetProfile
-			for _, p := range []Platform{Desktop, IOS, Android} {
-				if got, err := ParseNetProfile(p, tc.profile); err == nil {
-					np = got
-				}
-			}
-			require.Equal(t, tc.profile, np.Name)
+			np := profileNamed(t, tc.profile)
 			drv := newDriver()
 			f := newFakeNet(t, drv, 40, 8)
 			alice, ea := newTestClient(t, drv, f, "alice", np.Platform, useProfile(np))
