@@ -14,17 +14,16 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/message"
 )
 
-// Platform is the app whose network behaviour a client follows. The apps share the protocol but
-// poll, back off and pick snodes differently.
+// Platform is the app a client runs. The apps share the protocol but poll, back off, keep their
+// pool and paths differently: each release's behaviour is a NetProfile of its platform.
 type Platform uint8
 
 const (
-	// Desktop polls 2 random swarm members every 5 s and merges their answers.
+	// Desktop is session-desktop.
 	Desktop Platform = iota
-	// IOS polls one member every 1.5 s, backs off linearly on failure and switches members every
-	// 6 polls.
+	// IOS is session-ios, on libsession-util's network since 2025.
 	IOS
-	// Android polls one member every 2 s and backs off geometrically on failure.
+	// Android is session-android.
 	Android
 )
 

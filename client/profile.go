@@ -19,8 +19,6 @@ type NetProfile struct {
 	Name string
 	// Platform is the app the profile belongs to; only its clients may take it.
 	Platform Platform
-	// About says in a line what the profile models, for `scenarios --explain` and errors.
-	About string
 
 	Poll          Profile
 	Pool          PoolRules
@@ -97,12 +95,13 @@ const (
 	iosBackoffStep   = 250 * time.Millisecond
 	iosBackoffFactor = 1.2
 	iosBackoffMax    = 15 * time.Second
-	// iosPoolMin and iosPoolRefresh: libsession-util src/network.cpp, min_snode_pool_count (12)
-	// and snode_cache_expiration_duration (2 h).
-	iosPoolMin     = 12 - 1
-	iosPoolRefresh = 2 * time.Hour
-	// iosPathRotate and iosGuardLifetime: libsession-util src/network.cpp rebuilds paths after
-	// 10 min and keeps its edge nodes (guards) cached for 10 days.
+	// iosPoolMin, iosPoolRefresh, iosPathRotate and iosGuardLifetime: libsession-util
+	// include/session/network/network_config.hpp: cache_min_size 12 (a pool of 11 or fewer is
+	// fetched again), cache_expiration 2 h, refreshed from cache_num_nodes_to_use_for_refresh 3
+	// nodes keeping those in cache_min_num_refresh_presence_to_include_node 2 lists,
+	// onionreq_path_rotation_frequency 10 min, onionreq_edge_node_cache_duration (guards) 10 days.
+	iosPoolMin       = 12 - 1
+	iosPoolRefresh   = 2 * time.Hour
 	iosPathRotate    = 10 * time.Minute
 	iosGuardLifetime = 10 * 24 * time.Hour
 )
@@ -114,7 +113,6 @@ var desktopPool = PoolRules{Min: desktopPoolMin, RefreshEvery: desktopPoolRefres
 var profiles = []NetProfile{
 	{
 		Name: "desktop-2026", Platform: Desktop,
-		About:     "session-desktop 2026: 2 members every 5 s, pool > 8 refreshed hourly with 3-node consensus",
 		Poll:      Profile{Interval: desktopPollInterval, Parallel: desktopPollParallel},
 		Pool:      desktopPool,
 		GuardTest: GuardTestOwnID,
@@ -122,7 +120,6 @@ var profiles = []NetProfile{
 	},
 	{
 		Name: "android-2026", Platform: Android,
-		About: "session-android 2026: a different member every 2 s, backoff 2 s + min(10 s, 2 s x (k-1)), paths rotated every 10 min, pool >= 12 refreshed every 2 h, 2 of 3",
 		Poll: Profile{Interval: androidPollInterval, Parallel: 1, Cycle: true,
 			Backoff: Backoff{Step: androidPollInterval, Factor: 1, Max: androidBackoffMax, Skip: 1, Add: androidPollInterval}},
 		Pool:          PoolRules{Min: androidPoolMin, RefreshEvery: androidPoolRefresh, Agreement: AgreeTwoOfThree},
@@ -134,7 +131,6 @@ var profiles = []NetProfile{
 	},
 	{
 		Name: "ios-2026", Platform: IOS,
-		About: "session-ios 2026 on libsession's network: one member every 1.5 s (6 then switch), paths rotated every 10 min, guards kept 10 days and tested by ping, xchacha20 layers",
 		Poll: Profile{Interval: iosPollInterval, Parallel: 1, SwitchAfter: iosSwitchAfter, Sticky: true,
 			Backoff: Backoff{Step: iosBackoffStep, Factor: iosBackoffFactor, Max: iosBackoffMax - iosPollInterval, Add: iosPollInterval}},
 		Pool:          PoolRules{Min: iosPoolMin, RefreshEvery: iosPoolRefresh, Agreement: AgreeTwoOfThree},
@@ -145,7 +141,6 @@ var profiles = []NetProfile{
 	},
 	{
 		Name: "android-2024", Platform: Android,
-		About: "session-android 2024: one member every 2 s until it fails, backoff min(15 s, 2 s x 1.2^k), no rotation, desktop pool rules, the 2024 1:1 encoding",
 		Poll: Profile{Interval: androidPollInterval, Parallel: 1, Sticky: true,
 			Backoff: Backoff{Step: android2024BackoffStep, Factor: android2024BackoffFactor, Max: android2024BackoffMax, Geometric: true}},
 		Pool:      desktopPool,

@@ -199,7 +199,7 @@ func TestProfileRotationAsObserved(t *testing.T) {
 		rotate  time.Duration // 0: the profile keeps its paths
 	}{
 		{"android-2026", 10 * time.Minute}, // PathManager.kt
-		{"ios-2026", 10 * time.Minute},     // libsession-util network.cpp
+		{"ios-2026", 10 * time.Minute},     // libsession-util network_config.hpp
 		{"desktop-2026", 0},
 		{"android-2024", 0},
 	}
