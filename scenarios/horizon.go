@@ -92,7 +92,10 @@ type hClient struct {
 	rates    [4]float64 // per class, in leakage.Classes order
 	contacts []int
 	sticky   bool
-	stuck    int32 // the sticky member, -1 for none
+	test     client.GuardTest // how its profile (or the scenario) tests guard candidates
+	refresh  time.Duration    // the profile's pool refresh period
+	step     time.Duration    // between upkeeps: the refresh, or a shorter rotation or guard lifetime
+	stuck    int32            // the sticky member, -1 for none
 	paths    [][]int32
 	last     time.Duration
 	ready    bool
@@ -158,7 +161,6 @@ type horizon struct {
 	dir      *client.Directory
 	pool     client.PoolList // the active nodes of the published list, as clients install them
 	listGen  uint32
-	test     client.GuardTest
 }
 
 func (h *horizon) at(t time.Duration, f func()) {
@@ -180,7 +182,6 @@ func playHorizon(w *world, rates map[string]map[string]float64) (*leakage.Record
 	sc := w.sc
 	h := &horizon{sc: sc, end: sc.Leakage.Horizon, tables: leakage.NewTables(), seeds: w.seeds,
 		byKey: map[[32]byte]int32{}, members: map[swarm.ID][]int32{}, version: map[swarm.ID]uint64{}}
-	h.test, _ = client.ParseGuardTest(sc.Clients.GuardTest)
 	h.dir = client.NewDirectory()
 	var err error
 	if h.ledger, err = registry.NewLedger(sc.registryConfig()); err != nil {
@@ -197,11 +198,22 @@ func playHorizon(w *world, rates map[string]map[string]float64) (*leakage.Record
 		info := w.leak.T.Clients[i]
 		h.tables.AddClient(info)
 		pl, _ := client.ParsePlatform(wc.platform)
-		ccfg := client.Config{Platform: pl, Directory: h.dir}
+		np, err := sc.Clients.profile(pl)
+		if err != nil {
+			return nil, &Error{Key: "clients.profiles." + wc.platform, Reason: err.Error()}
+		}
+		ccfg := np.Config()
+		ccfg.Directory = h.dir
 		sc.Clients.applyDefences(&ccfg)
 		c := &hClient{i: int32(i), addr: wc.addr, id: wc.id, r: h.stream(wc.name), contacts: wc.contacts, stuck: -1, seen: map[string]bool{}}
-		prof := client.DefaultProfile(pl)
-		c.sticky = prof.Sticky && prof.SwitchAfter == 0
+		c.sticky = ccfg.Poll.Sticky && ccfg.Poll.SwitchAfter == 0
+		c.test = ccfg.GuardTest
+		c.refresh, c.step = ccfg.PoolRefreshEvery, ccfg.PoolRefreshEvery
+		for _, d := range []time.Duration{ccfg.PathRotate, ccfg.GuardLifetime} {
+			if d > 0 {
+				c.step = min(c.step, d)
+			}
+		}
 		for k, cl := range leakage.Classes {
 			c.rates[k] = rates[wc.platform][cl]
 		}
@@ -387,7 +399,7 @@ func (h *horizon) observe(c *hClient, ev actor.Event) {
 	case client.GuardTested:
 		var accounts [][33]byte
 		method := "get_swarm"
-		switch h.test {
+		switch c.test {
 		case client.GuardTestPing:
 			method = "info"
 		case client.GuardTestRandomID:
@@ -459,15 +471,9 @@ func (h *horizon) prepare(c *hClient) {
 }
 
 // scheduleUpkeep runs the client's pool refresh every PoolRefreshEvery and, between, its path
-// rotation and guard retirement when the scenario turns them on.
+// rotation and guard retirement when its profile or the scenario turns them on.
 func (h *horizon) scheduleUpkeep(c *hClient) {
-	refresh := client.DefaultConfig(client.Desktop).PoolRefreshEvery
-	step := refresh
-	for _, d := range []time.Duration{h.sc.Clients.PathRotation, h.sc.Clients.GuardLifetime} {
-		if d > 0 {
-			step = min(step, d)
-		}
-	}
+	refresh, step := c.refresh, c.step
 	nextRefresh := h.now + refresh
 	var tick func()
 	tick = func() {
