@@ -80,8 +80,9 @@ type Client struct {
 type pollState struct {
 	timer   actor.Timer
 	fails   uint16
-	count   uint16  // polls of current
-	current nodeIdx // the phones' sticky member
+	count   uint16    // polls of current
+	current nodeIdx   // the phones' sticky member
+	used    []nodeIdx // members polled in this cycle (Profile.Cycle)
 }
 
 // swarmEntry is a cached swarm.

@@ -76,18 +76,32 @@ func TestBootstrapBuildsGuardsAndPaths(t *testing.T) {
 	assert.Zero(t, c.Stats().OnionFailures)
 }
 
+// useProfile makes newTestClient's client run profile np.
+func useProfile(np NetProfile) func(*Config) {
+	return func(c *Config) {
+		seeds := c.Seeds
+		*c = np.Config()
+		c.Seeds = seeds
+	}
+}
+
 func TestSendIsDeliveredOnce(t *testing.T) {
 	for _, tc := range []struct {
-		platform Platform
-		// servedAgain: the platform's polling fetches the message more than once, so that
+		profile string
+		// servedAgain: the profile's polling fetches the message more than once, so that
 		// only the client's deduplication keeps it to one delivery. Desktop polls two
-		// members at once and iOS switches members after six polls (the new one has no last
-		// hash from it); Android stays on one member, whose last hash hides the message.
+		// members at once, iOS switches members after six polls and Android 2026 a different
+		// member each poll (the new one has no last hash from it); Android 2024 stays on one
+		// member, whose last hash hides the message.
 		servedAgain bool
-	}{{Desktop, true}, {IOS, true}, {Android, false}} {
-		p := tc.platform
-		t.Run(p.String(), func(t *testing.T) {
-			drv, f, alice, ea, bob, _ := twoClients(t, p, p, nil)
+	}{{"desktop-2026", true}, {"ios-2026", true}, {"android-2026", true}, {"android-2024", false}} {
+		t.Run(tc.profile, func(t *testing.T) {
+			np := profileNamed(t, tc.profile)
+			drv := newDriver()
+			f := newFakeNet(t, drv, 40, 8)
+			alice, ea := newTestClient(t, drv, f, "alice", np.Platform, useProfile(np))
+			bob, _ := newTestClient(t, drv, f, "bob", np.Platform, useProfile(np))
+			drv.RunFor(10 * time.Second)
 			ea.Do(func() { alice.Send(bob.ID(), 300) })
 			drv.RunFor(30 * time.Second)
 
@@ -95,7 +109,7 @@ func TestSendIsDeliveredOnce(t *testing.T) {
 			require.Len(t, sent, 1)
 			assert.Equal(t, bob.ID(), sent[0].To)
 			assert.Equal(t, actortest.Epoch.Add(10*time.Second), sent[0].At)
-			assert.Equal(t, message.TextStoredSize(message.Libsession, 300, uint64(actortest.Epoch.Add(10*time.Second).UnixMilli())), sent[0].Size)
+			assert.Equal(t, message.TextStoredSize(np.Encoding, 300, uint64(actortest.Epoch.Add(10*time.Second).UnixMilli())), sent[0].Size)
 			res := actortest.EventsOf[StoreResult](drv.Events)
 			require.Len(t, res, 1)
 			assert.Equal(t, OK, res[0].Failure)

@@ -14,17 +14,16 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/message"
 )
 
-// Platform is the app whose network behaviour a client follows. The apps share the protocol but
-// poll, back off and pick snodes differently.
+// Platform is the app a client runs. The apps share the protocol but poll, back off, keep their
+// pool and paths differently: each release's behaviour is a NetProfile of its platform.
 type Platform uint8
 
 const (
-	// Desktop polls 2 random swarm members every 5 s and merges their answers.
+	// Desktop is session-desktop.
 	Desktop Platform = iota
-	// IOS polls one member every 1.5 s, backs off linearly on failure and switches members every
-	// 6 polls.
+	// IOS is session-ios, on libsession-util's network since 2025.
 	IOS
-	// Android polls one member every 2 s and backs off geometrically on failure.
+	// Android is session-android.
 	Android
 )
 
@@ -116,14 +115,19 @@ func ParseGuardTest(s string) (GuardTest, error) {
 	return 0, fmt.Errorf("unknown guard test %q: use own-id, random-id, ping or platform", s)
 }
 
-// Backoff is the delay before the next poll after k consecutive failed polls (k >= 1):
-// Linear: Step * Factor * k; geometric: Step * Factor^k; both capped at Max. A zero Step means
-// no backoff: the normal interval applies.
+// Backoff is the delay before the next poll after k consecutive failed polls (k >= 1), with
+// n = k - Skip (at least 0): linear: Step * Factor * n; geometric: Step * Factor^n; either capped
+// at Max, then Add added (the apps that count from their normal interval). A zero Step means no
+// backoff: the normal interval applies.
 type Backoff struct {
 	Step      time.Duration
 	Factor    float64
 	Max       time.Duration
 	Geometric bool
+	// Skip failures count for nothing: Android 2026 waits its normal 2 s after the first.
+	Skip int
+	// Add is added after the cap.
+	Add time.Duration
 }
 
 // Delay is the wait after fails consecutive failures; ok is false when the normal interval
@@ -136,9 +140,10 @@ func (b Backoff) Delay(fails int) (d time.Duration, ok bool) {
 	if f <= 0 {
 		f = 1
 	}
-	x := float64(b.Step) * f * float64(fails)
+	n := float64(max(fails-b.Skip, 0))
+	x := float64(b.Step) * f * n
 	if b.Geometric {
-		x = float64(b.Step) * math.Pow(f, float64(fails))
+		x = float64(b.Step) * math.Pow(f, n)
 	}
 	limit := float64(b.Max)
 	if b.Max <= 0 {
@@ -147,7 +152,7 @@ func (b Backoff) Delay(fails int) (d time.Duration, ok bool) {
 	if !(x <= limit) { // also catches +Inf and NaN
 		x = limit
 	}
-	return time.Duration(x), true
+	return time.Duration(x) + b.Add, true
 }
 
 // maxDelay bounds an uncapped backoff (a year: far past any run).
@@ -163,30 +168,24 @@ type Profile struct {
 	// SwitchAfter makes the poller move to another swarm member after this many polls of the
 	// same one (iOS 6); 0 picks a fresh random member every round.
 	SwitchAfter int
-	// Sticky keeps polling the same member until it fails or SwitchAfter is reached (the phones);
-	// desktop draws new members every round.
+	// Sticky keeps polling the same member until it fails or SwitchAfter is reached (iOS, the
+	// 2024 Android app); desktop draws new members every round.
 	Sticky bool
+	// Cycle polls each member of the swarm once, in random order, before any member again
+	// (Android 2026): every poll goes to a different member.
+	Cycle bool
 	// Backoff applies after failed rounds.
 	Backoff Backoff
 }
 
-// DefaultProfile is the polling profile of platform p, as protocol.md describes the apps.
-func DefaultProfile(p Platform) Profile {
-	switch p {
-	case IOS:
-		return Profile{Interval: 1500 * time.Millisecond, Parallel: 1, SwitchAfter: 6, Sticky: true,
-			Backoff: Backoff{Step: 250 * time.Millisecond, Factor: 1.2, Max: 15 * time.Second}}
-	case Android:
-		return Profile{Interval: 2 * time.Second, Parallel: 1, Sticky: true,
-			Backoff: Backoff{Step: 2 * time.Second, Factor: 1.2, Max: 15 * time.Second, Geometric: true}}
-	}
-	return Profile{Interval: 5 * time.Second, Parallel: 2}
-}
+// DefaultProfile is the polling profile of platform p's current app.
+func DefaultProfile(p Platform) Profile { return DefaultNetProfile(p).Poll }
 
-// Config is one client's settings. Start from DefaultConfig and change what a scenario needs;
-// every field documents its default.
+// Config is one client's settings. Start from DefaultConfig (or a NetProfile's Config) and
+// change what a scenario needs; every field documents its default, and the fields a NetProfile
+// sets say so: their default is the platform's current app (DefaultNetProfile).
 type Config struct {
-	// Platform selects the polling profile when Poll is zero. Default Desktop.
+	// Platform is the app; its current profile fills the zero fields. Default Desktop.
 	Platform Platform
 	// Poll is the polling behaviour; the zero value means DefaultProfile(Platform).
 	Poll Profile
@@ -206,13 +205,13 @@ type Config struct {
 	SeedRetryDelay time.Duration
 
 	// PoolMin: a pool of PoolMin nodes or fewer is unusable and is fetched from seeds again.
-	// Default 8 (the pool must hold more than 8).
+	// Set by the profile (desktop 8: the pool must hold more than 8; the 2026 phones 11).
 	PoolMin int
 	// PoolRefreshBelow triggers a refresh from pool nodes when the pool is smaller. Default 16.
 	PoolRefreshBelow int
-	// PoolRefreshEvery is the periodic refresh. Default 1 h.
+	// PoolRefreshEvery is the periodic refresh. Set by the profile (desktop 1 h, phones 2 h).
 	PoolRefreshEvery time.Duration
-	// PoolAgreement combines the three lists of a refresh. Default AgreeAll.
+	// PoolAgreement combines the three lists of a refresh. Set by the profile (zero: AgreeAll).
 	PoolAgreement Agreement
 	// PoolAgreementMin is the least number of nodes an AgreeAll refresh must keep. Default 24.
 	PoolAgreementMin int
@@ -225,19 +224,19 @@ type Config struct {
 	GuardTestTimeout time.Duration
 	// GuardTestRounds bounds the rounds of candidate tests of one guard selection. Default 6.
 	GuardTestRounds int
-	// GuardTest is the direct request that tests a guard candidate. Default: the platform's,
-	// which is GuardTestOwnID on all three apps as the simulator models them.
+	// GuardTest is the direct request that tests a guard candidate. Set by the profile (own-id
+	// on desktop and Android, ping on iOS).
 	GuardTest GuardTest
 	// GuardLifetime retires a guard this long after it was selected (its path goes with it, the
 	// node stays in the pool) and a fresh one is tested in its place; 0 keeps a guard until it
-	// fails, as the apps do.
+	// fails. Set by the profile (10 days on iOS, 0 elsewhere).
 	GuardLifetime time.Duration
 	// PathFailures drops a path (and its guard) at this many failures. Default 3.
 	PathFailures int
 	// NodeStrikes drops a node from the pool at this many strikes. Default 3.
 	NodeStrikes int
-	// PathRotate rebuilds the non-guard hops of every path this often; 0 never (desktop).
-	// Newer libsession rotates every 10 min.
+	// PathRotate rebuilds the non-guard hops of every path this often; 0 never. Set by the
+	// profile (10 min on the 2026 phones, 0 on desktop).
 	PathRotate time.Duration
 	// StrikeExpiry forgets strikes older than this; 0 never (desktop). Newer libsession: 48 h.
 	StrikeExpiry time.Duration
@@ -245,7 +244,8 @@ type Config struct {
 	// RequestTimeout bounds each onion request, from the guard call to the decrypted answer.
 	// Default 10 s.
 	RequestTimeout time.Duration
-	// EncType is the onion layer cipher: "aes-gcm" (desktop) or "xchacha20". Default "aes-gcm".
+	// EncType is the onion layer cipher: "aes-gcm" or "xchacha20". Set by the profile
+	// (xchacha20 on iOS).
 	EncType string
 	// OnionPadding pads the destination layer of every onion request up to the next of these
 	// sizes in bytes (ascending), so that paths and observers see a few sizes instead of the
@@ -277,33 +277,42 @@ type Config struct {
 
 	// Namespaces are the own-swarm namespaces polled. Default 0, 2, 3, 4, 5.
 	Namespaces []int16
-	// MaxSize is the retrieve max_size parameter (negative -k: 1/k of the server's maximum
-	// answer). Default 0: left out, so the server applies its own default (-5).
+	// MaxSize is the retrieve max_size parameter of namespace 0 (negative -k: 1/k of the
+	// server's maximum answer). Default 0: left out, so the server applies its own default (-5).
 	MaxSize int
+	// ConfigMaxSize is the max_size of the config namespaces (every one but 0); 0 leaves it out.
+	ConfigMaxSize int
 }
 
-// DefaultConfig is the configuration of a client on platform p; Seeds must still be set.
-func DefaultConfig(p Platform) Config {
+// maxSizeOf is the retrieve max_size of namespace ns: MaxSize for the inbox, ConfigMaxSize for
+// the config namespaces.
+func (c *Config) maxSizeOf(ns int16) int {
+	if ns == 0 {
+		return c.MaxSize
+	}
+	return c.ConfigMaxSize
+}
+
+// DefaultConfig is the configuration of a client on platform p running its current app
+// (DefaultNetProfile); Seeds must still be set.
+func DefaultConfig(p Platform) Config { return DefaultNetProfile(p).Config() }
+
+// baseConfig holds the settings no profile changes; NetProfile.Config sets the rest.
+func baseConfig(p Platform) Config {
 	return Config{
 		Platform:         p,
-		Poll:             DefaultProfile(p),
 		SeedTimeout:      5 * time.Second,
 		SeedTries:        4,
 		SeedRetryDelay:   time.Second,
-		PoolMin:          8,
 		PoolRefreshBelow: 16,
-		PoolRefreshEvery: time.Hour,
-		PoolAgreement:    AgreeAll,
 		PoolAgreementMin: 24,
 		Paths:            2,
 		Hops:             3,
 		GuardTestTimeout: 10 * time.Second,
 		GuardTestRounds:  6,
-		GuardTest:        GuardTestOwnID,
 		PathFailures:     3,
 		NodeStrikes:      3,
 		RequestTimeout:   10 * time.Second,
-		EncType:          "aes-gcm",
 		SwarmMinMembers:  3,
 		SwarmCacheSize:   64,
 		StoreAttempts:    3,
@@ -362,6 +371,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Poll.Parallel < 1 {
 		errs = append(errs, fmt.Errorf("Poll.Parallel %d: poll at least one swarm member", c.Poll.Parallel))
+	}
+	if c.Poll.Cycle && c.Poll.Sticky {
+		errs = append(errs, errors.New("Poll.Cycle and Poll.Sticky: a poller either cycles through the swarm or stays on one member"))
+	}
+	if c.Poll.Backoff.Skip < 0 || c.Poll.Backoff.Add < 0 {
+		errs = append(errs, fmt.Errorf("Poll.Backoff Skip %d, Add %v: must not be negative", c.Poll.Backoff.Skip, c.Poll.Backoff.Add))
 	}
 	if c.Poll.Interval <= 0 {
 		errs = append(errs, fmt.Errorf("Poll.Interval %v: must be positive", c.Poll.Interval))

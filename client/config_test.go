@@ -15,6 +15,7 @@ import (
 func TestBackoffDelays(t *testing.T) {
 	ios := DefaultProfile(IOS).Backoff
 	android := DefaultProfile(Android).Backoff
+	android2024 := must(ParseNetProfile(Android, "android-2024")).Poll.Backoff
 	tests := []struct {
 		name  string
 		b     Backoff
@@ -23,12 +24,16 @@ func TestBackoffDelays(t *testing.T) {
 		ok    bool
 	}{
 		{"no failure", ios, 0, 0, false},
-		{"ios 1 failure: 0.25 x 1.2 x 1", ios, 1, 300 * time.Millisecond, true},
-		{"ios 10 failures: 0.25 x 1.2 x 10", ios, 10, 3 * time.Second, true},
+		{"ios 1 failure: 1.5 + 0.25 x 1 x 1.2", ios, 1, 1800 * time.Millisecond, true},
+		{"ios 10 failures: 1.5 + 0.25 x 10 x 1.2", ios, 10, 4500 * time.Millisecond, true},
 		{"ios capped at 15 s", ios, 100, 15 * time.Second, true},
-		{"android 1 failure: 2 x 1.2", android, 1, 2400 * time.Millisecond, true},
-		{"android 2 failures: 2 x 1.2^2", android, 2, 2880 * time.Millisecond, true},
-		{"android capped at 15 s", android, 40, 15 * time.Second, true},
+		{"android 1 failure: 2 + 2 x 0", android, 1, 2 * time.Second, true},
+		{"android 2 failures: 2 + 2 x 1", android, 2, 4 * time.Second, true},
+		{"android 5 failures: 2 + 2 x 4", android, 5, 10 * time.Second, true},
+		{"android capped at 2 + 10 s", android, 40, 12 * time.Second, true},
+		{"android-2024 1 failure: 2 x 1.2", android2024, 1, 2400 * time.Millisecond, true},
+		{"android-2024 2 failures: 2 x 1.2^2", android2024, 2, 2880 * time.Millisecond, true},
+		{"android-2024 capped at 15 s", android2024, 40, 15 * time.Second, true},
 		{"desktop has none", DefaultProfile(Desktop).Backoff, 3, 0, false},
 		{"uncapped geometric", Backoff{Step: time.Second, Factor: 2, Geometric: true}, 3, 8 * time.Second, true},
 		{"uncapped geometric stays finite", Backoff{Step: time.Second, Factor: 2, Geometric: true}, 60000, maxDelay, true},
@@ -48,6 +53,7 @@ func TestProfiles(t *testing.T) {
 	assert.Equal(t, 1500*time.Millisecond, DefaultProfile(IOS).Interval)
 	assert.Equal(t, 6, DefaultProfile(IOS).SwitchAfter)
 	assert.Equal(t, 2*time.Second, DefaultProfile(Android).Interval)
+	assert.True(t, DefaultProfile(Android).Cycle, "Android 2026 polls a different member each time")
 }
 
 func TestParseNames(t *testing.T) {
@@ -65,6 +71,38 @@ func TestParseNames(t *testing.T) {
 	}
 	_, err = ParseAgreement("most")
 	assert.Error(t, err)
+}
+
+func TestParseNetProfile(t *testing.T) {
+	tests := []struct {
+		platform Platform
+		name     string
+		want     string // profile name, or "" when refused
+		msg      string
+	}{
+		{Desktop, "", "desktop-2026", ""},
+		{IOS, "platform", "ios-2026", ""},
+		{Android, "ANDROID-2024", "android-2024", ""},
+		{Android, "android-2026", "android-2026", ""},
+		{Android, "ios-2026", "", `network profile "ios-2026" is the ios app's, not android's: use android-2026, android-2024`},
+		{Desktop, "desktop-1999", "", `unknown network profile "desktop-1999" for desktop: use desktop-2026`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.platform.String()+"/"+tt.name, func(t *testing.T) {
+			np, err := ParseNetProfile(tt.platform, tt.name)
+			if tt.want == "" {
+				assert.EqualError(t, err, tt.msg)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, np.Name)
+			assert.Equal(t, tt.platform, np.Platform)
+		})
+	}
+	for _, p := range []Platform{Desktop, IOS, Android} {
+		assert.Equal(t, ProfileNames(p)[0], DefaultNetProfile(p).Name, "the current app comes first")
+		assert.Equal(t, DefaultNetProfile(p).Config(), DefaultConfig(p))
+	}
 }
 
 func TestConfigDefaultsAndValidation(t *testing.T) {
@@ -90,6 +128,8 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 		{"parallel", Config{Seeds: seed, Poll: Profile{Interval: time.Second, Parallel: -1}}, "Poll.Parallel"},
 		{"interval", Config{Seeds: seed, Poll: Profile{Parallel: 1, Interval: -1}}, "Poll.Interval"},
 		{"encoding", Config{Seeds: seed, Encoding: message.Legacy + 1}, "message encoding Encoding(2) (Config.Encoding)"},
+		{"cycle and sticky", Config{Seeds: seed, Poll: Profile{Interval: time.Second, Parallel: 1, Cycle: true, Sticky: true}}, "Poll.Cycle and Poll.Sticky"},
+		{"negative skip", Config{Seeds: seed, Poll: Profile{Interval: time.Second, Parallel: 1, Backoff: Backoff{Step: time.Second, Skip: -1}}}, "Skip -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -254,8 +254,8 @@ func TestParseGuardTest(t *testing.T) {
 			assert.Equal(t, g, must(ParseGuardTest(g.String())), "String round-trips")
 		}
 	}
-	for _, p := range []Platform{Desktop, IOS, Android} {
-		assert.Equal(t, GuardTestOwnID, DefaultConfig(p).GuardTest, "every app tests guards with its own ID today (%v)", p)
+	for p, want := range map[Platform]GuardTest{Desktop: GuardTestOwnID, Android: GuardTestOwnID, IOS: GuardTestPing} {
+		assert.Equal(t, want, DefaultConfig(p).GuardTest, "libsession (iOS) tests guards naming no account, the others with their own ID (%v)", p)
 	}
 }
 

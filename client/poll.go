@@ -37,10 +37,22 @@ func (c *Client) pollRound() {
 	})
 }
 
-// pollTargets picks the members to poll this round: Parallel random ones, or the phones' sticky
-// member until it failed or served SwitchAfter polls.
+// pollTargets picks the members to poll this round: Parallel random ones, the next of a cycle
+// through the swarm, or a sticky member until it failed or served SwitchAfter polls.
 func (c *Client) pollTargets(e *swarmEntry) []nodeIdx {
 	pr := c.cfg.Poll
+	if pr.Cycle {
+		m, ok := c.pickMember(e, c.poll.used...)
+		if !ok {
+			// Every member had its turn: start a new cycle, which may begin with the last one.
+			c.poll.used = c.poll.used[:0]
+			if m, ok = c.pickMember(e); !ok {
+				return nil
+			}
+		}
+		c.poll.used = append(c.poll.used, m)
+		return []nodeIdx{m}
+	}
 	if pr.Sticky {
 		cur := c.poll.current
 		valid := cur != noNode && slices.Contains(e.nodes, cur) && c.rt.pool.contains(cur)
@@ -92,7 +104,7 @@ func (c *Client) retrieve(e *swarmEntry, t nodeIdx, done func(bool)) {
 	for k, ns := range nss {
 		last[k] = c.last.get(t, ns)
 	}
-	rpc, cost := retrieveRequest(c.cfg.Suite, c.keys.signing(), c.id, nss, last, c.env.Now().UnixMilli(), c.cfg.MaxSize)
+	rpc, cost := retrieveRequest(c.cfg.Suite, c.keys.signing(), c.id, nss, last, c.env.Now().UnixMilli(), c.cfg.maxSizeOf)
 	c.env.Work(cost)
 	c.onionRequest(t, "retrieve", c.id, rpc, func(res onionResult) {
 		if res.status == 421 {

@@ -60,13 +60,14 @@ func messageHash(to identity.ID, ns int16, raw []byte) string {
 	return storagerpc.MessageHash(pubkeyOf(to), storagerpc.Namespace(ns), raw)
 }
 
-// retrieveRequest is one signed retrieve per namespace, in a batch, as the desktop polls.
-func retrieveRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID, nss []int16, last []string, nowMs int64, maxSize int) ([]byte, time.Duration) {
+// retrieveRequest is one signed retrieve per namespace, in a batch, as the desktop polls;
+// maxSize gives each namespace's max_size (0 leaves it out).
+func retrieveRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID, nss []int16, last []string, nowMs int64, maxSize func(ns int16) int) ([]byte, time.Duration) {
 	signer := &storagerpc.Signer{Suite: s, Account: pubkeyOf(id), Key: key}
 	reqs := make([]storagerpc.Request, len(nss))
 	var cost time.Duration
 	for k, ns := range nss {
-		r := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: pubkeyOf(id)}, Namespace: storagerpc.Namespace(ns), LastHash: last[k], MaxSize: maxSize}
+		r := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: pubkeyOf(id)}, Namespace: storagerpc.Namespace(ns), LastHash: last[k], MaxSize: maxSize(ns)}
 		cost += r.Sign(signer, nowMs)
 		reqs[k] = r
 	}

@@ -10,7 +10,7 @@ import (
 // (IP, Session ID) pair it learnt at each level, and the median time to first compromise.
 func writeLeakage(p func(string, ...any), l *results.Leakage) {
 	p("Leakage (share of %d active clients whose IP and Session ID the adversary linked; %.1f clients per node)", l.ActiveClients, l.ClientsPerNode)
-	p("  guard candidates tested per client: %.2f (a test is a direct get_swarm naming the client's own Session ID: the candidate sees both)", l.GuardCandidatesTestedMean)
+	p("  guard candidates tested per client: %.2f (a desktop or Android test is a direct get_swarm naming the client's own Session ID, so the candidate sees both; iOS's ping names none)", l.GuardCandidatesTestedMean)
 	p("  %-22s %-5s %8s %12s %10s %10s %12s %14s", "adversary", "view", "nodes", "direct", "guard+dest", "full path", "correlation", "median TTFC")
 	for _, a := range l.Adversaries {
 		if a.View == "link" {

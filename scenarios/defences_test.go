@@ -88,25 +88,24 @@ func TestDefenceKeysRoundTrip(t *testing.T) {
 }
 
 func TestApplyDefences(t *testing.T) {
-	// The defaults leave every client as its platform has it.
+	// The defaults leave every client as its profile has it.
 	for _, p := range []client.Platform{client.Desktop, client.IOS, client.Android} {
-		cfg := client.Config{Platform: p}
-		Default().Clients.applyDefences(&cfg)
 		d := client.DefaultConfig(p)
-		assert.Equal(t, client.GuardTestDefault, cfg.GuardTest, "the platform's own guard test")
-		assert.Equal(t, d.PathRotate, cfg.PathRotate)
-		assert.Equal(t, d.Paths, cfg.Paths)
-		assert.Zero(t, cfg.GuardLifetime)
-		assert.Nil(t, cfg.OnionPadding)
-		assert.Zero(t, cfg.CoverPollsPerHour)
+		cfg := d
+		Default().Clients.applyDefences(&cfg)
+		assert.Equal(t, d, cfg, "the defaults override nothing (%v)", p)
 	}
+	// What a scenario sets overrides the profile's, the iOS one's 10-day guards and 10-minute
+	// rotation included.
 	c := Default().Clients
-	c.GuardTest, c.GuardLifetime, c.PathRotation, c.Paths = "random-id", time.Hour, 10*time.Minute, 3
+	c.GuardTest, c.GuardLifetime, c.PathRotation, c.Paths = "random-id", time.Hour, 20*time.Minute, 3
 	c.OnionPadding, c.CoverTraffic = Buckets{512}, 6
-	var cfg client.Config
+	cfg := client.DefaultConfig(client.IOS)
+	want := cfg
+	want.GuardTest, want.GuardLifetime, want.PathRotate, want.Paths = client.GuardTestRandomID, time.Hour, 20*time.Minute, 3
+	want.OnionPadding, want.CoverPollsPerHour = []int{512}, 6
 	c.applyDefences(&cfg)
-	assert.Equal(t, client.Config{GuardTest: client.GuardTestRandomID, GuardLifetime: time.Hour, PathRotate: 10 * time.Minute,
-		Paths: 3, OnionPadding: []int{512}, CoverPollsPerHour: 6}, cfg)
+	assert.Equal(t, want, cfg)
 }
 
 func TestApplyEncoding(t *testing.T) {

@@ -105,7 +105,10 @@ type hClient struct {
 	rates    [4]float64 // per class, in leakage.Classes order
 	contacts []int
 	sticky   bool
-	stuck    int32 // the sticky member, -1 for none
+	test     client.GuardTest // how its profile (or the scenario) tests guard candidates
+	refresh  time.Duration    // the profile's pool refresh period
+	step     time.Duration    // between upkeeps: the refresh, or a shorter rotation or guard lifetime
+	stuck    int32            // the sticky member, -1 for none
 	paths    [][]int32
 	pathID   []int32          // of each of paths, in pathIDs
 	pathIDs  map[string]int32 // every path c had (its nodes, 4 bytes each) -> its number
@@ -187,7 +190,6 @@ type horizon struct {
 	dir       *client.Directory
 	pool      client.PoolList // the active nodes of the published list, as clients install them
 	listGen   uint32
-	test      client.GuardTest
 }
 
 func (h *horizon) at(t time.Duration, f func()) {
@@ -241,7 +243,6 @@ func newHorizon(w *world, rates map[string]map[string]float64) (*horizon, error)
 	h := &horizon{sc: sc, end: sc.Leakage.Horizon, tables: leakage.NewTables(), seeds: w.seeds, epoch: w.epoch,
 		byKey: map[[32]byte]int32{}, members: map[swarm.ID][]int32{}, version: map[swarm.ID]uint64{}}
 	h.rec = leakage.NewRecorder(h.tables, w.epoch)
-	h.test, _ = client.ParseGuardTest(sc.Clients.GuardTest)
 	h.dir = client.NewDirectory()
 	var err error
 	if h.ledger, err = registry.NewLedger(sc.registryConfig()); err != nil {
@@ -258,7 +259,12 @@ func newHorizon(w *world, rates map[string]map[string]float64) (*horizon, error)
 		info := w.leak.T.Clients[i]
 		h.tables.AddClient(info)
 		pl, _ := client.ParsePlatform(wc.platform)
-		ccfg := client.Config{Platform: pl, Directory: h.dir}
+		np, err := sc.Clients.profile(pl)
+		if err != nil {
+			return nil, &Error{Key: "clients.profiles." + wc.platform, Reason: err.Error()}
+		}
+		ccfg := np.Config()
+		ccfg.Directory = h.dir
 		sc.Clients.applyDefences(&ccfg)
 		c := &hClient{i: int32(i), addr: wc.addr, id: wc.id, r: h.stream(wc.name), contacts: wc.contacts, stuck: -1,
 			pathIDs: map[string]int32{}, seen: map[comboKey]bool{}}
@@ -497,7 +503,7 @@ func (h *horizon) observe(c *hClient, ev actor.Event) {
 	case client.GuardTested:
 		var accounts [][33]byte
 		method := "get_swarm"
-		switch h.test {
+		switch c.test {
 		case client.GuardTestPing:
 			method = "info"
 		case client.GuardTestRandomID:
@@ -589,15 +595,9 @@ func (h *horizon) dropDead(c *hClient) bool {
 }
 
 // scheduleUpkeep runs the client's pool refresh every PoolRefreshEvery and, between, its path
-// rotation and guard retirement when the scenario turns them on.
+// rotation and guard retirement when its profile or the scenario turns them on.
 func (h *horizon) scheduleUpkeep(c *hClient) {
-	refresh := client.DefaultConfig(client.Desktop).PoolRefreshEvery
-	step := refresh
-	for _, d := range []time.Duration{h.sc.Clients.PathRotation, h.sc.Clients.GuardLifetime} {
-		if d > 0 {
-			step = min(step, d)
-		}
-	}
+	refresh, step := c.refresh, c.step
 	nextRefresh := h.now + refresh
 	var tick func()
 	tick = func() {

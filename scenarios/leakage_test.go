@@ -27,6 +27,9 @@ func leakageScenario(t *testing.T) Scenario {
 	sc.Clients.Count = 80
 	sc.Duration = 4 * time.Minute
 	sc.Drain = time.Minute
+	// Every client tests its guards with its own ID (iOS's profile pings instead), so that a
+	// coalition learns each client at its first guard test: the premise of the checks below.
+	sc.Clients.GuardTest = "own-id"
 	sc.Leakage.Adversaries = []Adversary{
 		{Kind: "random", Fractions: []float64{0, 0.1, 0.3, 1}, Draws: 64},
 		{Kind: "operator"},

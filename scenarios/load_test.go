@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/client"
 )
 
 func TestBuiltinsLoadAndValidate(t *testing.T) {
@@ -59,6 +61,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad crypto", "name: t\ncrypto: rot13\n", LoadOptions{}, "bad.yaml:2", "crypto", "rot13"},
 		{"bad obligations", "name: t\nregistry: {obligations: vibes}\n", LoadOptions{}, "bad.yaml:2", "registry.obligations", `must be "quorum" or "pooled"`},
 		{"bad platform", "name: t\nclients: {platforms: {windows-phone: 1}}\n", LoadOptions{}, "bad.yaml:2", "clients.platforms.windows-phone", "unknown client platform"},
+		{"unknown profile", "name: t\n", LoadOptions{Sets: []string{"clients.profiles.android=android-1999"}}, "--set", "clients.profiles.android", `unknown network profile "android-1999"`},
+		{"another platform's profile", "name: t\nclients:\n  profiles: {desktop: ios-2026}\n", LoadOptions{}, "bad.yaml:3", "clients.profiles.desktop", "the ios app's, not desktop's"},
+		{"profile of no platform", "name: t\nclients:\n  profiles: {symbian: desktop-2026}\n", LoadOptions{}, "bad.yaml:3", "clients.profiles.symbian", "unknown client platform"},
 		{"unknown node region", "name: t\nnodes:\n  regions: {mars-north-1: 1}\n", LoadOptions{}, "bad.yaml:3", "nodes.regions.mars-north-1", "no such region"},
 		{"unknown client region", "name: t\n", LoadOptions{Sets: []string{"clients.regions.mars-north-1=1"}}, "--set", "clients.regions.mars-north-1", "no such region"},
 		{"unknown fault region", "name: t\nfaults:\n  - {at: 1m, kind: partition, regions: [mars-north-1]}\n", LoadOptions{}, "bad.yaml:3", "faults[0].regions[0]", "no such region"},
@@ -104,7 +109,8 @@ func TestParseErrors(t *testing.T) {
 		{"only comments", "# nothing yet\n", LoadOptions{}, "bad.yaml", "", "sets nothing"},
 		{"other mode", "name: t\nmode: docker\n", LoadOptions{}, "bad.yaml:2", "mode", "in-process"},
 		{"live mode", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_MODE=live"}}, "SESSIONSIM_MODE", "mode", "in-process"},
-		{"too few nodes", "name: t\nnodes: {count: 8}\n", LoadOptions{Sets: few}, "bad.yaml:2", "nodes.count", "at least 9"},
+		{"too few nodes", "name: t\nnodes: {count: 11}\n", LoadOptions{Sets: few}, "bad.yaml:2", "nodes.count", "(profile android-2026) and its node pool must hold more than 11, so at least 12"},
+		{"too few nodes for desktops", "name: t\nnodes: {count: 8}\nclients: {platforms: {desktop: 1}}\n", LoadOptions{Sets: few}, "bad.yaml:2", "nodes.count", "(profile desktop-2026) and its node pool must hold more than 8, so at least 9"},
 		{"one node", "name: t\n", LoadOptions{Sets: append([]string{"nodes.count=1"}, few...)}, "--set", "nodes.count", "a swarm needs 5 nodes"},
 		{"no clients", "name: t\nclients: {count: 0}\n", LoadOptions{}, "bad.yaml:2", "clients.count", "at least 1"},
 		{"default value in conflict", "name: t\nclients: {count: 5}\n", LoadOptions{}, "default", "workload.contacts", "less than clients.count (5)"},
@@ -154,7 +160,17 @@ func TestParseAccepts(t *testing.T) {
 		check func(t *testing.T, s Scenario)
 	}{
 		{"bare zero duration", "name: t\ndrain: 0\n", LoadOptions{}, func(t *testing.T, s Scenario) { assert.Zero(t, s.Drain) }},
-		{"smallest network", "name: t\nnodes: {count: 11}\n", LoadOptions{}, func(t *testing.T, s Scenario) { assert.Equal(t, 11, s.Nodes.Count) }},
+		{"smallest network", "name: t\nnodes: {count: 12}\n", LoadOptions{}, func(t *testing.T, s Scenario) { assert.Equal(t, 12, s.Nodes.Count) }},
+		{"smallest network of desktops", "name: t\nnodes: {count: 9}\nclients: {platforms: {desktop: 1}}\n", LoadOptions{}, func(t *testing.T, s Scenario) { assert.Equal(t, 9, s.Nodes.Count) }},
+		{"android clients on the 2024 app", "name: t\n", LoadOptions{Sets: []string{"clients.profiles.android=android-2024"}}, func(t *testing.T, s Scenario) {
+			// A map set by key replaces the default map; the platforms left out run their
+			// current app.
+			for p, want := range map[client.Platform]string{client.Android: "android-2024", client.Desktop: "desktop-2026", client.IOS: "ios-2026"} {
+				np, err := s.Clients.profile(p)
+				require.NoError(t, err)
+				assert.Equal(t, want, np.Name)
+			}
+		}},
 		{"world that fits", "name: t\n", LoadOptions{MachineMemory: 1 << 30}, func(t *testing.T, s Scenario) { assert.Equal(t, 100, s.Nodes.Count) }},
 		{"last moment of the run", "name: t\nfaults: [{at: 21m59s, kind: crash, fraction: 0.1}]\n", LoadOptions{}, func(t *testing.T, s Scenario) { assert.Len(t, s.Faults, 1) }},
 		{"sybil at the last moment", "name: t\nleakage:\n  adversaries:\n    - {kind: sybil, fraction: 1, at: 21m59s}\n", LoadOptions{}, func(t *testing.T, s Scenario) {

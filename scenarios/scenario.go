@@ -124,6 +124,11 @@ type Clients struct {
 	Regions map[string]float64 `mapstructure:"regions" yaml:"regions" json:"regions"`
 	// Platforms weights the app each client runs: desktop, ios, android.
 	Platforms map[string]float64 `mapstructure:"platforms" yaml:"platforms" json:"platforms"`
+	// Profiles names the network profile of each platform's clients (client.NetProfile): how
+	// they poll, keep their pool, test guards and rotate paths. A platform left out runs its
+	// current app ("desktop-2026", "ios-2026", "android-2026"); "android-2024" is the older
+	// Android app.
+	Profiles map[string]string `mapstructure:"profiles" yaml:"profiles" json:"profiles"`
 	// Sessions makes clients go offline and come back.
 	Sessions Sessions `mapstructure:"sessions" yaml:"sessions" json:"sessions"`
 	// Encoding is how every client frames and pads its 1:1 messages: "libsession" (what the
@@ -136,14 +141,14 @@ type Clients struct {
 
 	// GuardTest is the direct request that tests a guard candidate, for every client: "own-id"
 	// (get_swarm for the client's own Session ID, as the desktop does), "random-id" (get_swarm
-	// for a random ID), "ping" (an info request naming no account), or "platform" for each
-	// app's own (own-id on all three as the simulator models them).
+	// for a random ID), "ping" (an info request naming no account, as libsession does), or
+	// "platform" for each client's profile's own.
 	GuardTest string `mapstructure:"guard_test" yaml:"guard_test" json:"guard_test"`
-	// GuardLifetime replaces a guard this long after it was selected; 0 keeps it until it
-	// fails, as the apps do.
+	// GuardLifetime replaces a guard this long after it was selected; 0 keeps each profile's
+	// own (10 days on iOS, until it fails on the others).
 	GuardLifetime time.Duration `mapstructure:"guard_lifetime" yaml:"guard_lifetime" json:"guard_lifetime"`
 	// PathRotation rebuilds the non-guard hops of each path once it is this old; 0 keeps each
-	// app's own (none of the three rotates as the simulator models them).
+	// profile's own (10 min on the 2026 phones, none on desktop).
 	PathRotation time.Duration `mapstructure:"path_rotation" yaml:"path_rotation" json:"path_rotation"`
 	// Paths is the number of onion paths each client keeps (the apps keep 2).
 	Paths int `mapstructure:"paths" yaml:"paths" json:"paths"`
@@ -306,6 +311,7 @@ func Default() Scenario {
 			Count:     200,
 			Regions:   DefaultClientRegions(),
 			Platforms: map[string]float64{"desktop": 0.4, "ios": 0.3, "android": 0.3},
+			Profiles:  map[string]string{"desktop": "desktop-2026", "ios": "ios-2026", "android": "android-2026"},
 			Encoding:  "platform",
 			GuardTest: "platform",
 			Paths:     2,

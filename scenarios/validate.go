@@ -62,6 +62,7 @@ func (s *Scenario) Validate() error {
 		func() error { return fraction("network.jitter", s.Network.Jitter, 0, 1) },
 		func() error { return weights("nodes.regions", s.Nodes.Regions, region) },
 		func() error { return weights("clients.platforms", s.Clients.Platforms, platform) },
+		s.validateProfiles,
 		func() error {
 			if least, why := s.minNodes(); s.Nodes.Count < least {
 				return bad("nodes.count", s.Nodes.Count, fmt.Sprintf("too few service nodes to deliver anything: %s, so at least %d", why, least))
@@ -199,17 +200,42 @@ func (s *Scenario) minNodes() (least int, why string) {
 		if err != nil || s.Clients.Platforms[name] <= 0 {
 			continue
 		}
-		c := client.DefaultConfig(p)
+		np, err := s.Clients.profile(p)
+		if err != nil {
+			continue
+		}
+		c := np.Config()
 		if s.Clients.Paths > 0 {
 			c.Paths = s.Clients.Paths
 		}
 		if n := max(swarm.MinSwarmSize, c.Paths*c.Hops, c.PoolMin+1); n > least {
 			least = n
-			why = fmt.Sprintf("a swarm needs %d nodes, a client's %d disjoint onion paths of %d hops need %d (client defaults for %s) and its node pool must hold more than %d",
-				swarm.MinSwarmSize, c.Paths, c.Hops, c.Paths*c.Hops, name, c.PoolMin)
+			why = fmt.Sprintf("a swarm needs %d nodes, a client's %d disjoint onion paths of %d hops need %d (profile %s) and its node pool must hold more than %d",
+				swarm.MinSwarmSize, c.Paths, c.Hops, c.Paths*c.Hops, np.Name, c.PoolMin)
 		}
 	}
 	return least, why
+}
+
+// validateProfiles checks clients.profiles: each key a platform, each value one of its
+// profiles.
+func (s *Scenario) validateProfiles() error {
+	for _, name := range slices.Sorted(maps.Keys(s.Clients.Profiles)) {
+		key := "clients.profiles." + name
+		p, err := client.ParsePlatform(name)
+		if err != nil {
+			return bad(key, s.Clients.Profiles[name], err.Error())
+		}
+		if _, err := client.ParseNetProfile(p, s.Clients.Profiles[name]); err != nil {
+			return bad(key, s.Clients.Profiles[name], err.Error())
+		}
+	}
+	return nil
+}
+
+// profile is the network profile the clients of platform p run (validated at load).
+func (c Clients) profile(p client.Platform) (client.NetProfile, error) {
+	return client.ParseNetProfile(p, c.Profiles[p.String()])
 }
 
 // parseEncoding reads clients.encoding: own is true for "platform", each client's own.
@@ -232,7 +258,7 @@ func (s *Scenario) validateDefences() error {
 		return err
 	}
 	if c.GuardLifetime > 0 && c.GuardLifetime < time.Minute {
-		return bad("clients.guard_lifetime", c.GuardLifetime, "must be 0 (keep guards until they fail) or at least 1m: each new guard costs direct test requests")
+		return bad("clients.guard_lifetime", c.GuardLifetime, "must be 0 (each profile's own) or at least 1m: each new guard costs direct test requests")
 	}
 	if err := nonNegative("clients.path_rotation", c.PathRotation); err != nil {
 		return err

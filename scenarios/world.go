@@ -267,14 +267,19 @@ func (w *world) buildNodes() error {
 	return w.sn.Start(list)
 }
 
-// applyDefences sets the client options a scenario overrides; what it leaves alone takes the
-// platform's default. The encoding and the guard test were validated at load.
+// applyDefences sets the client options a scenario overrides on top of the client's network
+// profile; what it leaves alone keeps the profile's. The encoding and the guard test were
+// validated at load.
 func (c Clients) applyDefences(cfg *client.Config) {
 	if enc, own, _ := parseEncoding(c.Encoding); !own {
 		cfg.Encoding = enc
 	}
-	cfg.GuardTest, _ = client.ParseGuardTest(c.GuardTest)
-	cfg.GuardLifetime = c.GuardLifetime
+	if g, _ := client.ParseGuardTest(c.GuardTest); g != client.GuardTestDefault {
+		cfg.GuardTest = g
+	}
+	if c.GuardLifetime > 0 {
+		cfg.GuardLifetime = c.GuardLifetime
+	}
 	if c.PathRotation > 0 {
 		cfg.PathRotate = c.PathRotation
 	}
@@ -318,7 +323,12 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		if err != nil {
 			return err
 		}
-		cfg := client.Config{Platform: pl, Suite: w.suite, Directory: dir, Seeds: w.seeds}
+		np, err := w.sc.Clients.profile(pl)
+		if err != nil {
+			return &Error{Key: "clients.profiles." + platform, Reason: err.Error()}
+		}
+		cfg := np.Config()
+		cfg.Suite, cfg.Directory, cfg.Seeds = w.suite, dir, w.seeds
 		w.sc.Clients.applyDefences(&cfg)
 		c, err := client.New(cfg, keys)
 		if err != nil {

@@ -88,7 +88,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"leakage unknown provider", []string{"run", file("lprov.yaml", "name: t\nleakage:\n  adversaries:\n    - {kind: provider, provider: 10.9.0.0/16}\n")}, nil, []string{"lprov.yaml:4", `"leakage.adversaries[0].provider" = 10.9.0.0/16`}},
 		{"leakage unknown region", []string{"run", file("lreg.yaml", "name: t\nleakage:\n  adversaries:\n    - {kind: region, region: mars-1}\n")}, nil, []string{"lreg.yaml:4", `"leakage.adversaries[0].region" = mars-1`, "no such region"}},
 		{"unknown key", []string{"run", "--set", "nodes.cuont=3"}, nil, []string{"--set", `"nodes.cuont"`}},
-		{"too few nodes", append([]string{"run", "--set", "nodes.count=8"}, small...), nil, []string{"--set", `"nodes.count" = 8`, "at least 9", "a swarm needs 5 nodes"}},
+		{"too few nodes", append([]string{"run", "--set", "nodes.count=11"}, small...), nil, []string{"--set", `"nodes.count" = 11`, "at least 12", "a swarm needs 5 nodes", "(profile android-2026)"}},
 		{"no clients", []string{"run"}, map[string]string{"SESSIONSIM_CLIENTS_COUNT": "0"}, []string{"SESSIONSIM_CLIENTS_COUNT", `"clients.count" = 0`, "at least 1"}},
 		{"more than the machine's memory", []string{"run", "--set", "nodes.count=100000000"}, nil, []string{"--set", `"nodes.count" = 100000000`, "estimated 1.1 TiB", "more than this machine's"}},
 		{"stray variable", []string{"run"}, map[string]string{"SESSIONSIM_FOO": "1"}, []string{"SESSIONSIM_FOO", "unset SESSIONSIM_FOO"}},

@@ -1,0 +1,203 @@
+package client
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sessionsim/sessionsim/protocol/message"
+)
+
+// NetProfile is the network behaviour of one app release: how it polls, keeps its node pool,
+// tests guards, rotates paths and encrypts onion layers. A client takes the profile of its
+// platform's current app unless a scenario names an older one, so a run can measure what a
+// release changed. Every behaviour constant is defined once below, next to the source file it
+// comes from.
+type NetProfile struct {
+	// Name is how scenarios select the profile ("android-2024").
+	Name string
+	// Platform is the app the profile belongs to; only its clients may take it.
+	Platform Platform
+
+	Poll          Profile
+	Pool          PoolRules
+	GuardTest     GuardTest
+	GuardLifetime time.Duration
+	PathRotate    time.Duration
+	EncType       string
+	Encoding      message.Encoding
+	MaxSize       int
+	ConfigMaxSize int
+}
+
+// PoolRules are how an app keeps its node pool (the Config fields of the same names).
+type PoolRules struct {
+	Min          int
+	RefreshEvery time.Duration
+	Agreement    Agreement
+}
+
+// Desktop (session-desktop, 2026).
+const (
+	// desktopPollInterval and desktopPollParallel: ts/session/apis/snode_api/swarmPolling.ts
+	// polls the own swarm every 5 s from 2 random members and merges their answers.
+	desktopPollInterval = 5 * time.Second
+	desktopPollParallel = 2
+	// desktopPoolMin: ts/session/apis/snode_api/snodePool.ts, minSnodePoolCount; the pool must
+	// hold more than this many nodes or is fetched from the seeds again.
+	desktopPoolMin = 8
+	// desktopPoolRefresh: ts/session/apis/snode_api/snodePool.ts refreshes the pool hourly.
+	desktopPoolRefresh = time.Hour
+)
+
+// Android (session-android, 2026).
+const (
+	// androidPollInterval and androidBackoffMax: app/src/main/java/org/session/libsession/
+	// messaging/sending_receiving/pollers/BasePoller.kt, successfulPollIntervalSeconds (2) and
+	// maxRetryIntervalSeconds (10): after k failures the next poll waits 2 s + min(10 s, 2 s x (k-1)).
+	androidPollInterval = 2 * time.Second
+	androidBackoffMax   = 10 * time.Second
+	// androidMaxSize and androidConfigMaxSize: .../pollers/Poller.kt retrieves namespace 0 with
+	// max_size -2 and each config namespace with -8.
+	androidMaxSize       = -2
+	androidConfigMaxSize = -8
+	// androidPathRotate: app/src/main/java/org/session/libsession/network/onion/PathManager.kt,
+	// PATH_ROTATE_INTERVAL_MS.
+	androidPathRotate = 10 * time.Minute
+	// androidPoolMin and androidPoolRefresh: app/src/main/java/org/session/libsession/network/
+	// snode/SnodeDirectory.kt, MINIMUM_SNODE_POOL_COUNT (12: a pool of 11 or fewer is fetched
+	// from a seed again) and POOL_REFRESH_INTERVAL_MS (2 h); its refresh asks 3 nodes and keeps
+	// those at least 2 list (AgreeTwoOfThree).
+	androidPoolMin     = 12 - 1
+	androidPoolRefresh = 2 * time.Hour
+)
+
+// Android before 2025 (session-android 1.x, 2021-2024).
+const (
+	// android2024BackoffStep, android2024BackoffFactor and android2024BackoffMax:
+	// app/src/main/java/org/session/libsession/messaging/sending_receiving/pollers/Poller.kt of
+	// the 2024 app waited min(15 s, 2 s x 1.2^k) after k failures and stayed on one swarm member
+	// until it failed.
+	android2024BackoffStep   = 2 * time.Second
+	android2024BackoffFactor = 1.2
+	android2024BackoffMax    = 15 * time.Second
+)
+
+// iOS (session-ios, 2026, on libsession-util's network).
+const (
+	// iosPollInterval, iosSwitchAfter and the backoff: session-ios SessionMessagingKit/Sending &
+	// Receiving/Pollers/CurrentUserPoller.swift polls every 1.5 s, moves to another member after
+	// 6 polls of one or at its first failure, and after k failures waits
+	// min(15 s, 1.5 s + 0.25 s x k x 1.2).
+	iosPollInterval  = 1500 * time.Millisecond
+	iosSwitchAfter   = 6
+	iosBackoffStep   = 250 * time.Millisecond
+	iosBackoffFactor = 1.2
+	iosBackoffMax    = 15 * time.Second
+	// iosPoolMin, iosPoolRefresh, iosPathRotate and iosGuardLifetime: libsession-util
+	// include/session/network/network_config.hpp: cache_min_size 12 (a pool of 11 or fewer is
+	// fetched again), cache_expiration 2 h, refreshed from cache_num_nodes_to_use_for_refresh 3
+	// nodes keeping those in cache_min_num_refresh_presence_to_include_node 2 lists,
+	// onionreq_path_rotation_frequency 10 min, onionreq_edge_node_cache_duration (guards) 10 days.
+	iosPoolMin       = 12 - 1
+	iosPoolRefresh   = 2 * time.Hour
+	iosPathRotate    = 10 * time.Minute
+	iosGuardLifetime = 10 * 24 * time.Hour
+)
+
+// desktopPool are session-desktop's pool rules, which the 2024 Android app shared.
+var desktopPool = PoolRules{Min: desktopPoolMin, RefreshEvery: desktopPoolRefresh, Agreement: AgreeAll}
+
+// profiles are the named profiles, the current app of each platform first.
+var profiles = []NetProfile{
+	{
+		Name: "desktop-2026", Platform: Desktop,
+		Poll:      Profile{Interval: desktopPollInterval, Parallel: desktopPollParallel},
+		Pool:      desktopPool,
+		GuardTest: GuardTestOwnID,
+		EncType:   "aes-gcm",
+	},
+	{
+		Name: "android-2026", Platform: Android,
+		Poll: Profile{Interval: androidPollInterval, Parallel: 1, Cycle: true,
+			Backoff: Backoff{Step: androidPollInterval, Factor: 1, Max: androidBackoffMax, Skip: 1, Add: androidPollInterval}},
+		Pool:          PoolRules{Min: androidPoolMin, RefreshEvery: androidPoolRefresh, Agreement: AgreeTwoOfThree},
+		GuardTest:     GuardTestOwnID,
+		PathRotate:    androidPathRotate,
+		EncType:       "aes-gcm",
+		MaxSize:       androidMaxSize,
+		ConfigMaxSize: androidConfigMaxSize,
+	},
+	{
+		Name: "ios-2026", Platform: IOS,
+		Poll: Profile{Interval: iosPollInterval, Parallel: 1, SwitchAfter: iosSwitchAfter, Sticky: true,
+			Backoff: Backoff{Step: iosBackoffStep, Factor: iosBackoffFactor, Max: iosBackoffMax - iosPollInterval, Add: iosPollInterval}},
+		Pool:          PoolRules{Min: iosPoolMin, RefreshEvery: iosPoolRefresh, Agreement: AgreeTwoOfThree},
+		GuardTest:     GuardTestPing,
+		GuardLifetime: iosGuardLifetime,
+		PathRotate:    iosPathRotate,
+		EncType:       "xchacha20",
+	},
+	{
+		Name: "android-2024", Platform: Android,
+		Poll: Profile{Interval: androidPollInterval, Parallel: 1, Sticky: true,
+			Backoff: Backoff{Step: android2024BackoffStep, Factor: android2024BackoffFactor, Max: android2024BackoffMax, Geometric: true}},
+		Pool:      desktopPool,
+		GuardTest: GuardTestOwnID,
+		EncType:   "aes-gcm",
+		Encoding:  message.Legacy,
+	},
+}
+
+// DefaultNetProfile is the profile of platform p's current app.
+func DefaultNetProfile(p Platform) NetProfile {
+	for _, np := range profiles {
+		if np.Platform == p {
+			return np
+		}
+	}
+	return profiles[0]
+}
+
+// ProfileNames lists the named profiles of platform p, its current app first.
+func ProfileNames(p Platform) []string {
+	var out []string
+	for _, np := range profiles {
+		if np.Platform == p {
+			out = append(out, np.Name)
+		}
+	}
+	return out
+}
+
+// ParseNetProfile reads a profile name for a client of platform p, in any case; "" and
+// "platform" give the platform's current app.
+func ParseNetProfile(p Platform, name string) (NetProfile, error) {
+	if name == "" || strings.EqualFold(name, "platform") {
+		return DefaultNetProfile(p), nil
+	}
+	i := slices.IndexFunc(profiles, func(np NetProfile) bool { return strings.EqualFold(np.Name, name) })
+	if i < 0 {
+		return NetProfile{}, fmt.Errorf("unknown network profile %q for %v: use %s", name, p, strings.Join(ProfileNames(p), ", "))
+	}
+	if profiles[i].Platform != p {
+		return NetProfile{}, fmt.Errorf("network profile %q is the %v app's, not %v's: use %s", name, profiles[i].Platform, p, strings.Join(ProfileNames(p), ", "))
+	}
+	return profiles[i], nil
+}
+
+// Config is the configuration of a client running this profile; Seeds must still be set.
+func (np NetProfile) Config() Config {
+	c := baseConfig(np.Platform)
+	c.Poll = np.Poll
+	c.PoolMin, c.PoolRefreshEvery, c.PoolAgreement = np.Pool.Min, np.Pool.RefreshEvery, np.Pool.Agreement
+	c.GuardTest = np.GuardTest
+	c.GuardLifetime = np.GuardLifetime
+	c.PathRotate = np.PathRotate
+	c.EncType = np.EncType
+	c.Encoding = np.Encoding
+	c.MaxSize = np.MaxSize
+	c.ConfigMaxSize = np.ConfigMaxSize
+	return c
+}
