@@ -135,7 +135,7 @@ func (c *Client) refreshTry(try int) {
 	pending, failed := asked, false
 	rpc := getServiceNodesRequest()
 	for k, t := range targets {
-		c.onionRequest(t, "oxend_request", identity.ID{}, rpc, func(res onionResult) {
+		c.onionRequest(t, "oxend_request", nil, identity.ID{}, rpc, func(res onionResult) {
 			pending--
 			if res.failure == OK {
 				l, err := c.serviceNodes(res.body)

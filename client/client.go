@@ -22,6 +22,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/protocol/message"
 	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/sessionsim/sessionsim/protocol/transport"
 )
@@ -69,11 +70,14 @@ type Client struct {
 	tick   uint32 // LRU clock of swarms
 
 	outbox []*outgoing
-	decoy  *decoy // the account of dummy polls, made at the first (Config.CoverPollsPerHour)
-	poll   pollState
-	seen   seenSet
-	last   lastHashes
-	stats  Stats
+	// syncCopies are the hashes of our own sync copies not yet retrieved: our polls bring them
+	// back, and the apps file them as sent messages, not as news.
+	syncCopies map[string]struct{}
+	decoy      *decoy // the account of dummy polls, made at the first (Config.CoverPollsPerHour)
+	poll       pollState
+	seen       seenSet
+	last       lastHashes
+	stats      Stats
 }
 
 // pollState is the poller's state between rounds.
@@ -107,6 +111,8 @@ func (k *keyset) signing() ed25519.PrivateKey { return k.ed[:] }
 // outgoing is a message being stored.
 type outgoing struct {
 	to       identity.ID
+	msg      message.Outgoing // what was encrypted, for the sync copy; nil Content for a sync copy
+	sync     bool             // the sync copy of a sent message, stored in the sender's own swarm
 	hash     string
 	data     []byte // the stored bytes (the store's "data", decoded)
 	ts       int64  // ms: message and store timestamp

@@ -453,3 +453,55 @@ func TestRunsAreDeterministic(t *testing.T) {
 
 // newDriver is the fake driver of the client's unit tests: 20 ms each way to every node.
 func newDriver() *actortest.Driver { return actortest.New(20 * time.Millisecond) }
+
+// TestSyncCopies checks that each message stored for another account is followed by one store
+// of a copy in the sender's own swarm, on every platform, and that the sender's polls do not
+// report its copies as received messages.
+func TestSyncCopies(t *testing.T) {
+	cases := []struct {
+		name     string
+		platform Platform
+		sends    int
+		failAll  bool // every store to bob's swarm is refused
+	}{
+		{"desktop", Desktop, 3, false},
+		{"android", Android, 2, false},
+		{"ios", IOS, 1, false},
+		{"no copy of a message that was not stored", Desktop, 2, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			drv, f, alice, ea, bob, _ := twoClients(t, tc.platform, Desktop, nil)
+			ownStores := 0
+			f.intercept = func(_ *fakeNode, r storagerpc.Request) (int, []byte, bool) {
+				s, ok := r.(*storagerpc.Store)
+				switch {
+				case !ok:
+				case s.Pubkey == pubkeyOf(alice.ID()):
+					ownStores++
+				case tc.failAll:
+					return 400, []byte("refused"), true
+				}
+				return 0, nil, false
+			}
+			for range tc.sends {
+				ea.Do(func() { alice.Send(bob.ID(), 80) })
+			}
+			drv.RunFor(time.Minute)
+			copies := actortest.EventsOf[SyncCopyStored](drv.Events)
+			if tc.failAll {
+				assert.Empty(t, copies)
+				assert.Zero(t, ownStores)
+				return
+			}
+			require.Len(t, copies, tc.sends)
+			for _, c := range copies {
+				assert.Equal(t, OK, c.Failure)
+			}
+			assert.Equal(t, tc.sends, ownStores, "one store in alice's own swarm per message")
+			// Alice polls her own swarm and gets her copies back: were they news, this would be
+			// twice the sends.
+			assert.Len(t, actortest.EventsOf[MessageReceived](drv.Events), tc.sends, "bob's receipts only")
+		})
+	}
+}

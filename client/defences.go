@@ -70,17 +70,18 @@ func padRPC(rpc []byte, buckets []int) []byte {
 	return out
 }
 
-// guardTestRequest is the body of the direct request that tests a guard candidate, and the
-// Session ID it names (zero for a ping), for the GuardTested event.
-func (c *Client) guardTestRequest() (body []byte, named identity.ID) {
+// guardTestRequest is the method and body of the direct request that tests a guard candidate,
+// and the Session ID it names (zero for a ping), for the GuardTested event.
+func (c *Client) guardTestRequest() (method string, body []byte, named identity.ID) {
 	switch c.cfg.GuardTest {
 	case GuardTestRandomID:
 		id := c.randomID()
-		return getSwarmRequest(id), id
+		return storagerpc.MethodGetSwarm, getSwarmRequest(id), id
 	case GuardTestPing:
-		return storagerpc.EncodeRequest(&storagerpc.Info{}), identity.ID{}
+		info := &storagerpc.Info{}
+		return info.Method(), storagerpc.EncodeRequest(info), identity.ID{}
 	}
-	return getSwarmRequest(c.id), c.id
+	return storagerpc.MethodGetSwarm, getSwarmRequest(c.id), c.id
 }
 
 // randomID draws a Session ID no one owns (a random 32-byte key is a curve point's encoding
@@ -202,6 +203,6 @@ func (c *Client) coverPoll() {
 		rpc, cost := retrieveRequest(c.cfg.Suite, c.decoy.key[:], c.decoy.id, nss, last, c.env.Now().UnixMilli(), c.cfg.maxSizeOf)
 		c.env.Work(cost)
 		c.stats.CoverPolls++
-		c.onionVia(t, "retrieve", c.decoy.id, rpc, true, func(onionResult) {})
+		c.onionVia(t, "retrieve", nss, c.decoy.id, rpc, true, func(onionResult) {})
 	})
 }

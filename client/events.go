@@ -120,15 +120,27 @@ type MessageReceived struct {
 	Size      int
 }
 
+// SyncCopyStored: the sync copy of a sent message reached the client's own swarm (Failure OK),
+// or was given up.
+type SyncCopyStored struct {
+	Hash     string
+	Failure  Failure
+	Attempts int
+	Node     actor.Addr // the own-swarm member of the last attempt
+}
+
 // OnionRoundTrip: one onion request, from the guard call to the decrypted answer (or failure).
 // It is observed when the answer (or the failure) arrives: the request left RTT earlier.
 type OnionRoundTrip struct {
-	Method  string // the RPC method at the destination
-	Guard   actor.Addr
-	Dest    actor.Addr
-	RTT     time.Duration
-	Status  int // the destination's status, or the relay's on a path error; 0 without an answer
-	Failure Failure
+	Method string // the RPC method at the destination
+	// Namespaces lists, per subrequest that names a namespace, its namespace (a poll's
+	// retrieves, a store's namespace); empty for a request that names none.
+	Namespaces []int16
+	Guard      actor.Addr
+	Dest       actor.Addr
+	RTT        time.Duration
+	Status     int // the destination's status, or the relay's on a path error; 0 without an answer
+	Failure    Failure
 	// Cover marks a dummy poll (Config.CoverPollsPerHour): ground truth only, nothing on the
 	// wire tells it from a real poll.
 	Cover bool
@@ -198,11 +210,13 @@ type SwarmLookup struct {
 
 // GuardTested: a guard candidate answered the direct get_swarm test (or not). Account is the
 // Session ID the test named (the client's own: the candidate learns it with the client's
-// address), zero for a test that names none.
+// address), zero for a test that names none. Method is the RPC the direct test sent, empty
+// when the test sent none (a candidate judged from the node list).
 type GuardTested struct {
 	Guard   actor.Addr
 	OK      bool
 	Account identity.ID
+	Method  string
 }
 
 // GuardSelection: one guard selection finished: Tested candidates were tried (in rounds of as
@@ -223,6 +237,7 @@ func (MessageSent) EventName() string     { return "client.message_sent" }
 func (StoreResult) EventName() string     { return "client.store_result" }
 func (MessageReceived) EventName() string { return "client.message_received" }
 func (OnionRoundTrip) EventName() string  { return "client.onion_rtt" }
+func (SyncCopyStored) EventName() string  { return "client.sync_copy_stored" }
 func (PathBuilt) EventName() string       { return "client.path_built" }
 func (PathDropped) EventName() string     { return "client.path_dropped" }
 func (NodeDropped) EventName() string     { return "client.node_dropped" }

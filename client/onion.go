@@ -108,11 +108,11 @@ func (c *Client) selectGuards(done func(Failure)) {
 
 func (c *Client) testGuard(g nodeIdx, done func(bool)) {
 	addr := c.rt.dir.addr(g)
-	body, named := c.guardTestRequest()
+	method, body, named := c.guardTestRequest()
 	req := post(addr, storageEndpoint, transport.JSON, body)
 	c.env.Call(addr, req, c.cfg.GuardTestTimeout, func(resp actor.Response, err error) {
 		ok := err == nil && resp.Status == 200
-		c.observe(GuardTested{Guard: addr, OK: ok, Account: named})
+		c.observe(GuardTested{Guard: addr, OK: ok, Account: named, Method: method})
 		done(ok)
 	})
 }
@@ -126,13 +126,14 @@ type onionResult struct {
 
 // onionRequest sends rpc to dest through one of the paths and runs done with the outcome on the
 // client's loop (never when the client went offline meanwhile). account is the Session ID the
-// request is for (zero when it names none), for the OnionRoundTrip event only.
-func (c *Client) onionRequest(dest nodeIdx, method string, account identity.ID, rpc []byte, done func(onionResult)) {
-	c.onionVia(dest, method, account, rpc, false, done)
+// request is for (zero when it names none) and nss the namespaces its subrequests name, for the
+// OnionRoundTrip event only.
+func (c *Client) onionRequest(dest nodeIdx, method string, nss []int16, account identity.ID, rpc []byte, done func(onionResult)) {
+	c.onionVia(dest, method, nss, account, rpc, false, done)
 }
 
 // onionVia is onionRequest; cover marks a dummy poll in the round-trip event.
-func (c *Client) onionVia(dest nodeIdx, method string, account identity.ID, rpc []byte, cover bool, done func(onionResult)) {
+func (c *Client) onionVia(dest nodeIdx, method string, nss []int16, account identity.ID, rpc []byte, cover bool, done func(onionResult)) {
 	ep := c.epoch
 	c.rt.retireGuards(c.env.Now())
 	c.withPaths(func(f Failure) {
@@ -144,11 +145,11 @@ func (c *Client) onionVia(dest nodeIdx, method string, account identity.ID, rpc 
 			done(onionResult{failure: f})
 			return
 		}
-		c.sendOnion(ep, dest, method, account, rpc, cover, done)
+		c.sendOnion(ep, dest, method, nss, account, rpc, cover, done)
 	})
 }
 
-func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, account identity.ID, rpc []byte, cover bool, done func(onionResult)) {
+func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, account identity.ID, rpc []byte, cover bool, done func(onionResult)) {
 	r, now := c.env.Rand(), c.env.Now()
 	c.rt.rotate(r, now)
 	k := c.rt.choosePath(r, dest)
@@ -193,7 +194,7 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, account ident
 		if res.failure != OK {
 			c.stats.OnionFailures++
 		}
-		c.observe(OnionRoundTrip{Method: method, Guard: guardAddr, Dest: di.Addr, RTT: c.env.Now().Sub(start),
+		c.observe(OnionRoundTrip{Method: method, Namespaces: nss, Guard: guardAddr, Dest: di.Addr, RTT: c.env.Now().Sub(start),
 			Status: res.status, Failure: res.failure, Cover: cover, Path: hops, Account: account, Size: req.Size})
 		c.maybeRefreshPool()
 		done(res)

@@ -106,7 +106,7 @@ func (c *Client) retrieve(e *swarmEntry, t nodeIdx, done func(bool)) {
 	}
 	rpc, cost := retrieveRequest(c.cfg.Suite, c.keys.signing(), c.id, nss, last, c.env.Now().UnixMilli(), c.cfg.maxSizeOf)
 	c.env.Work(cost)
-	c.onionRequest(t, "retrieve", c.id, rpc, func(res onionResult) {
+	c.onionRequest(t, "retrieve", nss, c.id, rpc, func(res onionResult) {
 		if res.status == 421 {
 			c.adopt421(e, t, res.body)
 			done(false)
@@ -164,6 +164,11 @@ func (c *Client) receive(ns int16, m retrieved) {
 	c.env.Work(cost)
 	if err != nil {
 		c.garbage(classifyMessageError(err))
+		return
+	}
+	if _, own := c.syncCopies[m.Hash]; own {
+		// Opened like any message, filed as one we sent.
+		delete(c.syncCopies, m.Hash)
 		return
 	}
 	c.stats.Received++

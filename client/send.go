@@ -37,8 +37,8 @@ func (c *Client) SendText(to identity.ID, body string) error {
 	ms := now.UnixMilli()
 	content := message.NewText(body, uint64(ms))
 	// The store request and the message hash take the bytes; the store's "data" is their base64.
-	raw, cost, err := message.BuildRaw(c.cfg.Suite, actor.RandReader(c.env.Rand()), c.keys.signing(), to,
-		message.Outgoing{Content: content, SentAt: uint64(ms), Encoding: c.cfg.Encoding})
+	out := message.Outgoing{Content: content, SentAt: uint64(ms), Encoding: c.cfg.Encoding}
+	raw, cost, err := message.BuildRaw(c.cfg.Suite, actor.RandReader(c.env.Rand()), c.keys.signing(), to, out)
 	c.env.Work(cost)
 	c.stats.Sent++
 	if err != nil {
@@ -48,7 +48,7 @@ func (c *Client) SendText(to identity.ID, body string) error {
 		c.observe(StoreResult{To: to, Failure: FailRejected})
 		return nil
 	}
-	o := &outgoing{to: to, data: raw, ts: ms, last: noNode, hash: messageHash(to, 0, raw)}
+	o := &outgoing{to: to, msg: out, data: raw, ts: ms, last: noNode, hash: messageHash(to, contentNamespace, raw)}
 	c.observe(MessageSent{Hash: o.hash, To: to, At: now, Body: bodySize, Size: base64.StdEncoding.EncodedLen(len(raw))})
 	c.outbox = append(c.outbox, o)
 	if c.online {
@@ -78,7 +78,7 @@ func (c *Client) attemptStore(o *outgoing) {
 		o.attempts++
 		c.stats.StoreRequests++
 		rpc := storeRequest(o.to, o.data, o.ts, c.cfg.TTL)
-		c.onionRequest(m, "store", o.to, rpc, func(res onionResult) {
+		c.onionRequest(m, "store", storeNamespaces, o.to, rpc, func(res onionResult) {
 			status, body := res.status, res.body
 			if res.failure == OK {
 				var err error
@@ -137,17 +137,49 @@ func (c *Client) storeFailed(o *outgoing, f Failure) {
 	})
 }
 
+// storeSyncCopy stores a copy of a message stored for another account in the client's own
+// swarm, so the account's other devices see what it sent. All three apps do it after a
+// successful 1:1 send: session-desktop ts/session/sending/MessageSentHandler.ts
+// (handleSwarmMessageSentSuccess), session-android app/src/main/java/org/session/libsession/
+// messaging/sending_receiving/MessageSender.kt (isSyncMessage), session-ios
+// SessionMessagingKit/Sending & Receiving/MessageSender.swift (scheduleSyncMessageIfNeeded).
+// The copy is the same Content encrypted to the client's own key (the apps add the recipient
+// as syncTarget, which the simulated Content does not carry).
+func (c *Client) storeSyncCopy(sent *outgoing) {
+	raw, cost, err := message.BuildRaw(c.cfg.Suite, actor.RandReader(c.env.Rand()), c.keys.signing(), c.id, sent.msg)
+	c.env.Work(cost)
+	if err != nil {
+		// Our own key is valid: nothing gets here but a broken build.
+		c.observe(SyncCopyStored{Failure: FailRejected})
+		return
+	}
+	o := &outgoing{to: c.id, sync: true, data: raw, ts: sent.ts, last: noNode, hash: messageHash(c.id, contentNamespace, raw)}
+	if c.syncCopies == nil {
+		c.syncCopies = map[string]struct{}{}
+	}
+	c.syncCopies[o.hash] = struct{}{}
+	c.outbox = append(c.outbox, o)
+	c.attemptStore(o)
+}
+
 func (c *Client) storeDone(o *outgoing, f Failure) {
 	c.outbox = slices.DeleteFunc(c.outbox, func(x *outgoing) bool { return x == o })
+	var addr actor.Addr
+	if o.last != noNode {
+		addr = c.rt.dir.addr(o.last)
+	}
+	if o.sync {
+		c.observe(SyncCopyStored{Hash: o.hash, Failure: f, Attempts: int(o.attempts), Node: addr})
+		return
+	}
+	if f == OK && o.to != c.id {
+		defer c.storeSyncCopy(o)
+	}
 	if f == OK {
 		c.stats.Stored++
 		// Our own store will come back if we poll a shared swarm; it is not news.
 	} else {
 		c.stats.StoreFailed++
-	}
-	var addr actor.Addr
-	if o.last != noNode {
-		addr = c.rt.dir.addr(o.last)
 	}
 	c.observe(StoreResult{Hash: o.hash, To: o.to, Failure: f, Attempts: int(o.attempts), Node: addr})
 }

@@ -88,7 +88,7 @@ func (c *Client) fetchSwarm(e *swarmEntry, try int) {
 			finish(FailNoSwarm)
 			return
 		}
-		c.onionRequest(dest, "get_swarm", e.owner, getSwarmBatch(e.owner), func(res onionResult) {
+		c.onionRequest(dest, "get_swarm", nil, e.owner, getSwarmBatch(e.owner), func(res onionResult) {
 			if !c.alive(ep) {
 				return
 			}

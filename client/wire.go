@@ -52,8 +52,14 @@ func getSwarmBatch(id identity.ID) []byte { return batch(&storagerpc.GetSwarm{Pu
 
 func getServiceNodesRequest() []byte { return batch(storagerpc.NewGetServiceNodes()) }
 
+// contentNamespace is where 1:1 messages are stored (the default namespace).
+const contentNamespace int16 = 0
+
+// storeNamespaces is what a store of a 1:1 message names, for the OnionRoundTrip event.
+var storeNamespaces = []int16{contentNamespace}
+
 func storeRequest(to identity.ID, raw []byte, ts int64, ttl time.Duration) []byte {
-	return batch(storagerpc.NewStore(pubkeyOf(to), 0, ts, ttl, raw))
+	return batch(storagerpc.NewStore(pubkeyOf(to), storagerpc.Namespace(contentNamespace), ts, ttl, raw))
 }
 
 func messageHash(to identity.ID, ns int16, raw []byte) string {

@@ -17,10 +17,13 @@ const (
 	ClassStore = "store"
 	// ClassContactLookup is a get_swarm for a contact's account at a random pool node.
 	ClassContactLookup = "contact_lookup"
+	// ClassSyncCopy is a store for the client's own account (the sync copy of a message it
+	// sent) at a random member of its swarm, wherever its polls go.
+	ClassSyncCopy = "sync_copy"
 )
 
 // Classes lists the request classes in a fixed order.
-var Classes = []string{ClassPoll, ClassOwnLookup, ClassStore, ClassContactLookup}
+var Classes = []string{ClassPoll, ClassOwnLookup, ClassStore, ClassContactLookup, ClassSyncCopy}
 
 // classOf is the class of an onion request, "" for one no class covers.
 func (r *Recorder) classOf(o *OnionRecord) string {
@@ -42,6 +45,7 @@ func (r *Recorder) classOf(o *OnionRecord) string {
 		if !own {
 			return ClassStore
 		}
+		return ClassSyncCopy
 	}
 	return ""
 }

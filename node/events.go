@@ -43,8 +43,11 @@ func (MessageStored) EventName() string { return "node.message_stored" }
 // ReplicationSent: a recursive request (a store, delete, expire ...) was forwarded to a swarm
 // member. Attempt is 0 for the first forward, then 1, 2, ... for retries.
 type ReplicationSent struct {
-	Method  string
-	Hash    string // the message hash, for stores
+	Method string
+	Hash   string // the message hash, for stores
+	// Owner is the account the request acts on (zero for one that names none), so that a sink
+	// can charge the forward to the client whose request caused it.
+	Owner   [33]byte
 	Peer    [32]byte
 	Attempt int
 }

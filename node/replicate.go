@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/node/store"
 	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/protocol/transport"
@@ -32,6 +33,14 @@ type Forward struct {
 	Received int64
 	// Retry marks a repeated forward.
 	Retry bool
+}
+
+// requestOwner is the account req acts on, zero when it names none.
+func requestOwner(req storagerpc.Request) store.Owner {
+	if ow, ok := req.(storagerpc.Owned); ok {
+		return ownerOf(ow.Owner())
+	}
+	return store.Owner{}
 }
 
 // peerResult is one member's answer to a forward.
@@ -59,9 +68,9 @@ func (n *Node) forward(fw *Forward, hash string, expiry int64, done func([]peerR
 		done(results)
 		return
 	}
-	method := fw.Request.Method()
+	method, owner := fw.Request.Method(), requestOwner(fw.Request)
 	for i, p := range peers {
-		n.env.Observe(ReplicationSent{Method: method, Hash: hash, Peer: p.Ed25519})
+		n.env.Observe(ReplicationSent{Method: method, Hash: hash, Owner: owner, Peer: p.Ed25519})
 		n.sendForward(p, fw, func(res peerResult) {
 			results[i] = res
 			retry := n.strategy == StrategyV211 && retryable(res)
@@ -166,7 +175,7 @@ func (q *retryQueue) attempt(it *retryItem) {
 	}
 	it.attempt++
 	method := it.fw.Request.Method()
-	n.env.Observe(ReplicationSent{Method: method, Hash: it.hash, Peer: it.peer.Ed25519, Attempt: it.attempt})
+	n.env.Observe(ReplicationSent{Method: method, Hash: it.hash, Owner: requestOwner(it.fw.Request), Peer: it.peer.Ed25519, Attempt: it.attempt})
 	n.sendForward(it.peer, it.fw, func(res peerResult) {
 		again := retryable(res)
 		n.env.Observe(ReplicationDone{

@@ -30,6 +30,7 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"seconds":   seconds,
 	"bytes":     ByteSize,
 	"counts":    counts,
+	"mix":       requestMix,
 	"latencies": latencies,
 	"f1":        func(f float64) string { return fmt.Sprintf("%.1f", f) },
 	"ms":        readableMs,

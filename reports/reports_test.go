@@ -96,12 +96,26 @@ func TestWriteText(t *testing.T) {
 		{Name: "eu-west-1", Kind: "region", View: "link", TimingBothEnds: ptr(0.4), Linkability: map[string]*results.Linkability{
 			"10m": {Target: "node", LinkAttack: results.LinkAttack{TPRAtFPR1e3: ptr(0.25), Precision: ptr(0.9)}}}},
 	}}
+	mix := sample()
+	mix.RPCByMethod = map[string]map[string]map[string]uint64{
+		"android": {"retrieve": {"10": 1, "2": 4, "0": 4}, "get_swarm": {results.NoNamespace: 3}},
+	}
+	mix.Traffic.ForwardsByCause = map[string]uint64{"store": 8, results.ForwardSwarmChange: 2}
+	mix.Traffic.ForwardsByPlatform = map[string]map[string]uint64{"android": {"store": 8}}
+	mix.Store.SyncCopies, mix.Store.SyncCopiesFailed = 7, 1
 	cases := []struct {
 		name    string
 		s       results.Summary
 		want    []string
 		notWant []string
 	}{
+		{"request mix", mix, []string{
+			"android  get_swarm 3; retrieve 9 (0: 4, 2: 4, 10: 1)",
+			"node-to-node forwards by cause: store 8, swarm-change 2",
+			"caused by android  store 8",
+			"sync copies in senders' own swarms: 7 stored, 1 failed",
+		}, []string{"none"}},
+		{"no request mix", sample(), nil, []string{"requests clients sent", "forwards by cause"}},
 		{"full run", sample(), []string{
 			"delivery ratio: 99.80%", "sent 1000, delivered 990", "115.0x faster", "store_failed 2", "bad_signature 1",
 			"end-to-end latency (send -> first decrypt): p50 2.1 s, p90 4.8 s, p99 9 s, max 12 s (990 samples)",

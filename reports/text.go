@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sessionsim/sessionsim/results"
@@ -46,6 +47,7 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	}
 	p("  stores: %d of %d messages stored (%s), %d failed; %d attempts in all, retries included",
 		s.Store.Succeeded, s.Store.Succeeded+s.Store.Failed, percent(s.Store.Ratio), s.Store.Failed, s.Store.Attempts)
+	p("  sync copies in senders' own swarms: %d stored, %d failed", s.Store.SyncCopies, s.Store.SyncCopiesFailed)
 	p("  paths built %d, rebuilt %d", s.Paths.Built, s.Paths.Rebuilds)
 	if len(s.Paths.DroppedCause) > 0 {
 		p("  paths dropped by cause: %s", counts(s.Paths.DroppedCause))
@@ -58,7 +60,19 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 		s.Replication.MinCopies, s.Replication.P1Copies, s.Replication.MeanCopies, s.Replication.Samples)
 	p("")
 	p("Load")
-	p("  bytes moved %s (%s on swarm changes; %d stores forwarded to swarm peers)", ByteSize(s.Traffic.TotalBytes), ByteSize(s.Traffic.SwarmChangeBytes), s.Traffic.ReplicationForwards)
+	p("  bytes moved %s (%s on swarm changes; %d requests forwarded to swarm peers)", ByteSize(s.Traffic.TotalBytes), ByteSize(s.Traffic.SwarmChangeBytes), s.Traffic.ReplicationForwards)
+	if len(s.RPCByMethod) > 0 {
+		p("  requests clients sent, by method (by namespace):")
+		for _, name := range slices.Sorted(maps.Keys(s.RPCByMethod)) {
+			p("    %-8s %s", name, requestMix(s.RPCByMethod[name]))
+		}
+	}
+	if len(s.Traffic.ForwardsByCause) > 0 {
+		p("  node-to-node forwards by cause: %s", counts(s.Traffic.ForwardsByCause))
+		for _, name := range slices.Sorted(maps.Keys(s.Traffic.ForwardsByPlatform)) {
+			p("    caused by %-8s %s", name, counts(s.Traffic.ForwardsByPlatform[name]))
+		}
+	}
 	p("  CPU per node: mean %s busy (%s utilisation), max %s", seconds(s.CPU.MeanNodeBusySeconds), percent(s.CPU.MeanNodeUtilisation), seconds(s.CPU.MaxNodeBusySeconds))
 	p("  simulator: %d events, %d calls, %d timed out, %d late replies dropped", s.Engine.Events, s.Engine.Calls, s.Engine.CallTimeouts, s.Engine.LateReplies)
 	if len(s.Garbage) > 0 {
@@ -116,6 +130,37 @@ func ByteSize(n uint64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// requestMix prints one platform's requests: each method's total, then its namespaces in
+// numeric order when it names any.
+func requestMix(byMethod map[string]map[string]uint64) string {
+	parts := make([]string, 0, len(byMethod))
+	for _, method := range slices.Sorted(maps.Keys(byMethod)) {
+		byNS := byMethod[method]
+		var total uint64
+		for _, n := range byNS {
+			total += n
+		}
+		part := fmt.Sprintf("%s %d", method, total)
+		if _, none := byNS[results.NoNamespace]; !none || len(byNS) > 1 {
+			nss := slices.SortedFunc(maps.Keys(byNS), func(a, b string) int {
+				x, errA := strconv.Atoi(a)
+				y, errB := strconv.Atoi(b)
+				if errA != nil || errB != nil {
+					return strings.Compare(a, b)
+				}
+				return x - y
+			})
+			ns := make([]string, len(nss))
+			for k, name := range nss {
+				ns[k] = fmt.Sprintf("%s: %d", name, byNS[name])
+			}
+			part += " (" + strings.Join(ns, ", ") + ")"
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func counts(m map[string]uint64) string {

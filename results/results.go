@@ -70,10 +70,15 @@ type Summary struct {
 	// may be shorter), so a report can draw delivery, latency and copies over virtual time.
 	Timeline []TimelineBucket `json:"timeline,omitempty"`
 	Paths    Paths            `json:"paths"`
-	Traffic  Traffic          `json:"traffic"`
-	CPU      CPU              `json:"cpu"`
-	Network  NetworkInfo      `json:"network"`
-	Engine   Engine           `json:"engine"`
+	// RPCByMethod is the request mix clients sent: platform -> method -> namespace -> requests.
+	// A batch counts once per subrequest (a poll of five namespaces is five retrieves); a
+	// request that names no namespace is under NoNamespace. Onion requests count when their
+	// answer or failure arrives, direct guard tests when they are answered or time out.
+	RPCByMethod map[string]map[string]map[string]uint64 `json:"rpc_by_method,omitempty"`
+	Traffic     Traffic                                 `json:"traffic"`
+	CPU         CPU                                     `json:"cpu"`
+	Network     NetworkInfo                             `json:"network"`
+	Engine      Engine                                  `json:"engine"`
 	// Garbage counts malformed or undecryptable data clients received, by kind.
 	Garbage map[string]uint64 `json:"garbage,omitempty" figure:"counts"`
 	// Leakage is what the scenario's adversaries learnt; absent without a leakage section.
@@ -150,6 +155,11 @@ type Store struct {
 	Succeeded uint64  `json:"succeeded"`
 	Failed    uint64  `json:"failed"`
 	Ratio     float64 `json:"success_ratio"`
+	// SyncCopies counts the sync copies senders stored in their own swarm after a successful
+	// send (one per stored message to another account), SyncCopiesFailed those given up. They
+	// are not in the figures above, which are the messages themselves.
+	SyncCopies       uint64 `json:"sync_copies"`
+	SyncCopiesFailed uint64 `json:"sync_copies_failed"`
 }
 
 // Replication is the number of live copies per unexpired message, sampled over the run.
@@ -193,9 +203,24 @@ type Paths struct {
 // Traffic is bytes moved on the simulated wire.
 type Traffic struct {
 	TotalBytes          uint64 `json:"total_bytes"`
-	ReplicationForwards uint64 `json:"replication_forwards"` // stores forwarded to swarm peers
+	ReplicationForwards uint64 `json:"replication_forwards"` // recursive requests forwarded to swarm peers
 	SwarmChangeBytes    uint64 `json:"swarm_change_bytes"`
+	// ForwardsByCause counts node-to-node forwards by what caused them: a recursive client
+	// request by its method ("store" is store replication, "expire" the expiry a poll
+	// extends; retries included), and ForwardSwarmChange for each batch pushed when swarms
+	// changed.
+	ForwardsByCause map[string]uint64 `json:"forwards_by_cause,omitempty" figure:"counts"`
+	// ForwardsByPlatform is ForwardsByCause for the recursive forwards, by the platform of the
+	// client whose request caused them (a store's sender, the account owner otherwise); swarm
+	// changes belong to no client and are not here.
+	ForwardsByPlatform map[string]map[string]uint64 `json:"forwards_by_platform,omitempty"`
 }
+
+// ForwardSwarmChange is the ForwardsByCause key of data pushed when swarms changed.
+const ForwardSwarmChange = "swarm-change"
+
+// NoNamespace is the RPCByMethod key of requests that name no namespace.
+const NoNamespace = "none"
 
 // CPU is the virtual CPU busy time of node hosts.
 type CPU struct {

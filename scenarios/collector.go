@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
@@ -34,8 +35,10 @@ type collector struct {
 	e2eByPl    map[string]*metrics.Histogram // recipient's platform -> ms
 	store      results.Store
 	paths      results.Paths
-	traffic    results.Traffic // TotalBytes stays 0: the network model counts it
+	traffic    results.Traffic // TotalBytes stays 0: the network model counts it; maps set in fill
 	garbage    map[string]uint64
+	rpc        map[string]map[string]map[string]uint64 // platform -> method -> namespace -> requests
+	fwdByPl    map[string]map[string]uint64            // platform -> cause -> forwards
 	duplicates uint64
 	sent       uint64
 	delivered  uint64
@@ -51,6 +54,7 @@ const timelineBucket = time.Minute
 
 type messageRecord struct {
 	sentAt      time.Time
+	sender      int            // client index, -1 when the sender is no client
 	recipient   int            // client index, -1 when no client owns the ID
 	online      bool           // the recipient was online when the message was sent
 	storeFail   client.Failure // valid when storeDone
@@ -77,6 +81,9 @@ func newCollector() *collector {
 		onionByPl:   map[string]*metrics.Histogram{},
 		e2eByPl:     map[string]*metrics.Histogram{},
 		garbage:     map[string]uint64{},
+		rpc:         map[string]map[string]map[string]uint64{},
+		fwdByPl:     map[string]map[string]uint64{},
+		traffic:     results.Traffic{ForwardsByCause: map[string]uint64{}},
 		paths:       results.Paths{DroppedCause: map[string]uint64{}},
 	}
 }
@@ -110,7 +117,10 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 	switch e := ev.(type) {
 	case client.MessageSent:
 		c.sent++
-		rec := &messageRecord{sentAt: at, recipient: -1}
+		rec := &messageRecord{sentAt: at, sender: -1, recipient: -1}
+		if i, ok := c.clientIndex[from]; ok {
+			rec.sender = i
+		}
 		if i, ok := c.clientByID[e.To]; ok {
 			rec.recipient = i
 			rec.online = c.online[i]
@@ -127,6 +137,12 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 			c.store.Succeeded++
 		} else {
 			c.store.Failed++
+		}
+	case client.SyncCopyStored:
+		if e.Failure == client.OK {
+			c.store.SyncCopies++
+		} else {
+			c.store.SyncCopiesFailed++
 		}
 	case client.MessageReceived:
 		rec, ok := c.messages[e.Hash]
@@ -149,13 +165,21 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 			c.e2eByPl[c.platform[rec.recipient]].Add(ms)
 		}
 	case client.OnionRoundTrip:
+		i, isClient := c.clientIndex[from]
+		if isClient {
+			c.countRPC(i, e.Method, e.Namespaces)
+		}
 		if e.Failure != client.OK {
 			return
 		}
 		ms := float64(e.RTT) / float64(time.Millisecond)
 		c.onion.Add(ms)
-		if i, ok := c.clientIndex[from]; ok {
+		if isClient {
 			c.onionByPl[c.platform[i]].Add(ms)
+		}
+	case client.GuardTested:
+		if i, ok := c.clientIndex[from]; ok && e.Method != "" {
+			c.countRPC(i, e.Method, nil)
 		}
 	case client.PathBuilt:
 		c.paths.Built++
@@ -180,8 +204,18 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		}
 	case node.SwarmDataMoved:
 		c.traffic.SwarmChangeBytes += uint64(e.Bytes)
+		c.traffic.ForwardsByCause[results.ForwardSwarmChange]++
 	case node.ReplicationSent:
 		c.traffic.ReplicationForwards++
+		c.traffic.ForwardsByCause[e.Method]++
+		if i := c.causedBy(e); i >= 0 {
+			pl := c.fwdByPl[c.platform[i]]
+			if pl == nil {
+				pl = map[string]uint64{}
+				c.fwdByPl[c.platform[i]] = pl
+			}
+			pl[e.Method]++
+		}
 	case registry.BlockEvent:
 		c.network.Blocks++
 		c.network.ActiveNodes = e.Active
@@ -191,6 +225,42 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 	case registry.Deregistered:
 		c.network.Deregistrations++
 	}
+}
+
+// countRPC counts one request client i sent: once per namespace it names, once when it names none.
+func (c *collector) countRPC(i int, method string, nss []int16) {
+	pl := c.rpc[c.platform[i]]
+	if pl == nil {
+		pl = map[string]map[string]uint64{}
+		c.rpc[c.platform[i]] = pl
+	}
+	byNS := pl[method]
+	if byNS == nil {
+		byNS = map[string]uint64{}
+		pl[method] = byNS
+	}
+	if len(nss) == 0 {
+		byNS[results.NoNamespace]++
+		return
+	}
+	for _, ns := range nss {
+		byNS[strconv.Itoa(int(ns))]++
+	}
+}
+
+// causedBy is the client whose request a forward carries, -1 when none: a sent message's sender
+// (its owner is the recipient), the account owner for anything else (a client's own polls,
+// expiries and stores to its own swarm).
+func (c *collector) causedBy(e node.ReplicationSent) int {
+	if e.Hash != "" {
+		if rec, ok := c.messages[e.Hash]; ok {
+			return rec.sender
+		}
+	}
+	if i, ok := c.clientByID[identity.ID(e.Owner)]; ok {
+		return i
+	}
+	return -1
 }
 
 // sampleReplication counts live copies of every stored message: live reports whether node n is
@@ -339,6 +409,15 @@ func (c *collector) fill(s *results.Summary, settled bool) {
 	s.Replication.Timeline = c.timeline
 	s.Traffic.SwarmChangeBytes = c.traffic.SwarmChangeBytes
 	s.Traffic.ReplicationForwards = c.traffic.ReplicationForwards
+	if len(c.traffic.ForwardsByCause) > 0 {
+		s.Traffic.ForwardsByCause = c.traffic.ForwardsByCause
+	}
+	if len(c.fwdByPl) > 0 {
+		s.Traffic.ForwardsByPlatform = c.fwdByPl
+	}
+	if len(c.rpc) > 0 {
+		s.RPCByMethod = c.rpc
+	}
 	s.Network = c.network
 
 	if n == 0 {

@@ -211,3 +211,69 @@ func TestCollectorTimelineBuckets(t *testing.T) {
 		})
 	}
 }
+
+// TestCollectorRequestMix checks how the collector counts requests and forwards: per
+// subrequest namespace, under the sender's platform, forwards by cause and by the client whose
+// request caused them.
+func TestCollectorRequestMix(t *testing.T) {
+	alice, bob := identity.Derive(1, "alice").SessionID(), identity.Derive(1, "bob").SessionID()
+	aliceAddr := netip.MustParseAddrPort("10.0.0.1:40000")
+	bobAddr := netip.MustParseAddrPort("10.0.0.2:40000")
+	nodeAddr := netip.MustParseAddrPort("10.1.0.1:22000")
+	type step struct {
+		from  actor.Addr
+		event actor.Event
+	}
+	cases := []struct {
+		name      string
+		steps     []step
+		wantRPC   map[string]map[string]map[string]uint64
+		wantCause map[string]uint64
+		wantByPl  map[string]map[string]uint64
+	}{
+		{name: "a poll counts once per namespace, failed or not", steps: []step{
+			{aliceAddr, client.OnionRoundTrip{Method: "retrieve", Namespaces: []int16{0, 2, 5}}},
+			{aliceAddr, client.OnionRoundTrip{Method: "retrieve", Namespaces: []int16{0, 2, 5}, Failure: client.FailTimeout}},
+		}, wantRPC: map[string]map[string]map[string]uint64{"desktop": {"retrieve": {"0": 2, "2": 2, "5": 2}}}},
+		{name: "requests naming no namespace, by platform", steps: []step{
+			{aliceAddr, client.OnionRoundTrip{Method: "get_swarm"}},
+			{bobAddr, client.OnionRoundTrip{Method: "store", Namespaces: []int16{0}}},
+			{bobAddr, client.GuardTested{Method: "info", OK: true}},
+		}, wantRPC: map[string]map[string]map[string]uint64{
+			"desktop": {"get_swarm": {results.NoNamespace: 1}},
+			"ios":     {"store": {"0": 1}, "info": {results.NoNamespace: 1}},
+		}},
+		{name: "a guard judged without a request is no request", steps: []step{
+			{aliceAddr, client.GuardTested{OK: true}},
+		}},
+		{name: "a sent message's forwards are its sender's; others the owner's", steps: []step{
+			{aliceAddr, client.MessageSent{Hash: "h1", To: bob}},
+			{nodeAddr, node.ReplicationSent{Method: "store", Hash: "h1", Owner: bob}},
+			{nodeAddr, node.ReplicationSent{Method: "store", Hash: "h1", Owner: bob, Attempt: 1}},
+			{nodeAddr, node.ReplicationSent{Method: "expire", Owner: bob}},
+			{nodeAddr, node.ReplicationSent{Method: "store", Hash: "h2", Owner: alice}},
+			{nodeAddr, node.SwarmDataMoved{Messages: 3, Bytes: 900}},
+		}, wantRPC: nil,
+			wantCause: map[string]uint64{"store": 3, "expire": 1, results.ForwardSwarmChange: 1},
+			wantByPl:  map[string]map[string]uint64{"desktop": {"store": 3}, "ios": {"expire": 1}}},
+		{name: "a forward for no client's account is by cause only", steps: []step{
+			{nodeAddr, node.ReplicationSent{Method: "delete", Owner: identity.Derive(1, "nobody").SessionID()}},
+		}, wantCause: map[string]uint64{"delete": 1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCollector()
+			c.addClient(aliceAddr, alice, "desktop", true)
+			c.addClient(bobAddr, bob, "ios", true)
+			c.addNode(nodeAddr)
+			for k, st := range tc.steps {
+				c.Observe(time.Unix(1_700_000_000+int64(k), 0), st.from, st.event)
+			}
+			var s results.Summary
+			c.fill(&s, true)
+			assert.Equal(t, tc.wantRPC, s.RPCByMethod)
+			assert.Equal(t, tc.wantCause, s.Traffic.ForwardsByCause)
+			assert.Equal(t, tc.wantByPl, s.Traffic.ForwardsByPlatform)
+		})
+	}
+}

@@ -244,3 +244,33 @@ func TestTimelinePhases(t *testing.T) {
 	}
 	assert.Equal(t, sum.EndToEndMs.Count, byPlatform, "each delivered message under its recipient's platform")
 }
+
+// TestRequestMixAndSyncCopies checks on a small run that the summary shows a sync copy for
+// every message stored (everyone is online, so every copy is stored before the drain ends),
+// that each poll counts once per namespace, and that the forwards charged to platforms add up
+// to the store forwards.
+func TestRequestMixAndSyncCopies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	_, sum, err := run(tiny(t), RunOptions{})
+	require.NoError(t, err)
+	require.Positive(t, sum.Store.Succeeded, "the workload sends")
+	assert.Equal(t, sum.Store.Succeeded, sum.Store.SyncCopies, "one sync copy per stored message")
+	assert.Zero(t, sum.Store.SyncCopiesFailed)
+
+	var stores, byPlatform uint64
+	require.NotEmpty(t, sum.RPCByMethod)
+	for platform, methods := range sum.RPCByMethod {
+		stores += methods["store"]["0"]
+		polls := methods["retrieve"]["0"]
+		assert.Positive(t, polls, platform)
+		for _, ns := range []string{"2", "3", "4", "5"} {
+			assert.Equal(t, polls, methods["retrieve"][ns], "%s: a poll asks every namespace", platform)
+		}
+		byPlatform += sum.Traffic.ForwardsByPlatform[platform]["store"]
+	}
+	// An attempt that found no path sent nothing; each stored message or copy sent one at least.
+	assert.GreaterOrEqual(t, stores, sum.Store.Succeeded+sum.Store.SyncCopies, "messages and their copies are store requests")
+	assert.Equal(t, sum.Traffic.ForwardsByCause["store"], byPlatform, "every store forward is charged to a sender")
+}

@@ -102,7 +102,7 @@ type hClient struct {
 	id       identity.ID
 	sel      *client.Selector
 	r        *rand.Rand
-	rates    [4]float64 // per class, in leakage.Classes order
+	rates    [5]float64 // per class, in leakage.Classes order
 	contacts []int
 	sticky   bool
 	test     client.GuardTest // how its profile (or the scenario) tests guard candidates
@@ -741,6 +741,9 @@ func (h *horizon) refresh(c *hClient) {
 	}
 	if r := c.rates[0]; r > 0 {
 		add(c.i, own, r)
+	}
+	if r := c.rates[4]; r > 0 {
+		add(c.i, h.reach(c, c.i), r) // sync copies go to any member, however the client polls
 	}
 	if r := c.rates[2]; r > 0 && len(c.contacts) > 0 {
 		for _, j := range c.contacts {

@@ -169,7 +169,8 @@ func TestSchemaFigures(t *testing.T) {
 
 	figures := Summary.Figures()
 	for _, want := range []string{"delivery_ratio", "onion_rtt_ms.p99", "replication.min_copies", "onion_rtt_ms_by_platform.<key>.p50",
-		"messages.lost_by_cause.<key>", "messages.in_flight", "engine.events", "replication.timeline[<i>][<i>]"} {
+		"messages.lost_by_cause.<key>", "messages.in_flight", "rpc_by_method.<key>.<key>.<key>",
+		"traffic.forwards_by_cause.<key>", "traffic.forwards_by_platform.<key>.<key>", "engine.events", "replication.timeline[<i>][<i>]"} {
 		assert.Contains(t, figures, want)
 	}
 	for _, f := range figures {
@@ -269,6 +270,13 @@ func TestEvaluate(t *testing.T) {
 			"ios": {P50: 700},
 		},
 		Messages: results.Messages{Lost: 2, LostByCause: map[string]uint64{"timeout": 2}},
+		RPCByMethod: map[string]map[string]map[string]uint64{
+			"desktop": {"retrieve": {"0": 40, "5": 40}, "get_swarm": {results.NoNamespace: 3}},
+		},
+		Traffic: results.Traffic{
+			ForwardsByCause:    map[string]uint64{"store": 12},
+			ForwardsByPlatform: map[string]map[string]uint64{"ios": {"store": 12}},
+		},
 	}
 	cases := []struct {
 		check      string
@@ -289,6 +297,12 @@ func TestEvaluate(t *testing.T) {
 		{"onion_rtt_ms_by_platform.android.p50 <= 800", false, nil, `onion_rtt_ms_by_platform has no "android" in this run (it has: ios)`},
 		{"messages.lost_by_cause.timeout <= 1", false, ptr(2.0), "measured 2"},
 		{"paths.dropped_by_cause.timeout == 0", true, ptr(0.0), ""},
+		{"rpc_by_method.desktop.retrieve.5 == 40", true, ptr(40.0), ""},
+		{"rpc_by_method.desktop.get_swarm.none <= 2", false, ptr(3.0), "measured 3"},
+		{"rpc_by_method.desktop.store.0 >= 1", false, nil, `rpc_by_method.desktop has no "store" in this run (it has: get_swarm, retrieve)`},
+		{"traffic.forwards_by_cause.store == 12", true, ptr(12.0), ""},
+		{"traffic.forwards_by_cause.expire == 0", true, ptr(0.0), ""},
+		{"traffic.forwards_by_platform.ios.store >= 12", true, ptr(12.0), ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.check, func(t *testing.T) {
