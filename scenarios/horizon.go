@@ -268,8 +268,14 @@ func newHorizon(w *world, rates map[string]map[string]float64) (*horizon, error)
 		sc.Clients.applyDefences(&ccfg)
 		c := &hClient{i: int32(i), addr: wc.addr, id: wc.id, r: h.stream(wc.name), contacts: wc.contacts, stuck: -1,
 			pathIDs: map[string]int32{}, seen: map[comboKey]bool{}}
-		prof := client.DefaultProfile(pl)
-		c.sticky = prof.Sticky && prof.SwitchAfter == 0
+		c.sticky = ccfg.Poll.Sticky && ccfg.Poll.SwitchAfter == 0
+		c.test = ccfg.GuardTest
+		c.refresh, c.step = ccfg.PoolRefreshEvery, ccfg.PoolRefreshEvery
+		for _, d := range []time.Duration{ccfg.PathRotate, ccfg.GuardLifetime} {
+			if d > 0 {
+				c.step = min(c.step, d)
+			}
+		}
 		for k, cl := range leakage.Classes {
 			c.rates[k] = rates[wc.platform][cl]
 		}
