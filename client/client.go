@@ -70,9 +70,6 @@ type Client struct {
 	tick   uint32 // LRU clock of swarms
 
 	outbox []*outgoing
-	// syncCopies are the hashes of our own sync copies not yet retrieved: our polls bring them
-	// back, and the apps file them as sent messages, not as news.
-	syncCopies map[string]struct{}
 	decoy      *decoy // the account of dummy polls, made at the first (Config.CoverPollsPerHour)
 	poll       pollState
 	seen       seenSet

@@ -166,9 +166,9 @@ func (c *Client) receive(ns int16, m retrieved) {
 		c.garbage(classifyMessageError(err))
 		return
 	}
-	if _, own := c.syncCopies[m.Hash]; own {
-		// Opened like any message, filed as one we sent.
-		delete(c.syncCopies, m.Hash)
+	if rcv.SenderID == c.id {
+		// A sync copy of our own (clients never write to themselves otherwise): opened like
+		// any message, filed as one we sent.
 		return
 	}
 	c.stats.Received++

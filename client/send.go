@@ -154,10 +154,6 @@ func (c *Client) storeSyncCopy(sent *outgoing) {
 		return
 	}
 	o := &outgoing{to: c.id, sync: true, data: raw, ts: sent.ts, last: noNode, hash: messageHash(c.id, contentNamespace, raw)}
-	if c.syncCopies == nil {
-		c.syncCopies = map[string]struct{}{}
-	}
-	c.syncCopies[o.hash] = struct{}{}
 	c.outbox = append(c.outbox, o)
 	c.attemptStore(o)
 }
