@@ -70,11 +70,11 @@ type Client struct {
 	tick   uint32 // LRU clock of swarms
 
 	outbox []*outgoing
-	decoy      *decoy // the account of dummy polls, made at the first (Config.CoverPollsPerHour)
-	poll       pollState
-	seen       seenSet
-	last       lastHashes
-	stats      Stats
+	decoy  *decoy // the account of dummy polls, made at the first (Config.CoverPollsPerHour)
+	poll   pollState
+	seen   seenSet
+	last   lastHashes
+	stats  Stats
 }
 
 // pollState is the poller's state between rounds.
