@@ -262,12 +262,13 @@ func (w *world) answerMessages(stopAt time.Time) sim.Sink {
 			return
 		}
 		w.replies.due++
-		if !answer {
-			return
-		}
 		w.eng.At(answerAt, func() {
 			wc := w.clients[i]
 			if !wc.online {
+				return
+			}
+			w.replies.online++
+			if !answer {
 				return
 			}
 			w.replies.sent++

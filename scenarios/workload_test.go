@@ -145,9 +145,10 @@ func TestReplyDelayClipped(t *testing.T) {
 }
 
 // TestRepliesInARun measures replies in small runs: of the messages clients received early
-// enough to answer within the sending period, the share answered is the reply probability when
-// clients stay online, and less by the chance of having gone offline when the answer is due
-// otherwise; conversations start at the rate the replies leave them.
+// enough to answer within the sending period, those whose recipient is online when the answer
+// is due are answered with the reply probability, and the others never; the share online then
+// is 1 when clients stay online and the two-state chain's closed form otherwise; conversations
+// start at the rate the replies leave them.
 func TestRepliesInARun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end runs")
@@ -167,11 +168,15 @@ func TestRepliesInARun(t *testing.T) {
 		p        float64
 		perHour  float64 // enough that several hundred messages are due an answer
 		sessions Sessions
-		want     float64 // replies sent / messages due an answer
+		online   float64 // messages whose recipient is online when the answer is due / messages due an answer
+		tol      float64
 	}{
-		{"few replies", 0.3, 120, Sessions{}, 0.3},
-		{"most answered", 0.7, 120, Sessions{}, 0.7},
-		{"online half the time", 0.7, 360, halfOnline, 0.7 * stillOnline},
+		{"few replies", 0.3, 120, Sessions{}, 1, 0},
+		{"most answered", 0.7, 120, Sessions{}, 1, 0},
+		// A client back online receives its backlog at once, and heavy-tailed senders write to
+		// few contacts, so the online-when-due outcomes come in clusters: over seeds 1-8 the
+		// share ranged 0.59-0.80 around a mean of 0.678 (closed form 0.684).
+		{"online half the time", 0.7, 360, halfOnline, stillOnline, 0.15},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -185,11 +190,13 @@ func TestRepliesInARun(t *testing.T) {
 			w, sum, err := run(sc, RunOptions{})
 			require.NoError(t, err)
 			require.Greater(t, w.replies.due, uint64(500), "enough messages to measure the rate")
-			got := float64(w.replies.sent) / float64(w.replies.due)
+			online := float64(w.replies.online) / float64(w.replies.due)
+			answered := float64(w.replies.sent) / float64(w.replies.online)
 			started := sum.Messages.Sent - w.replies.sent
-			t.Logf("p %.2f: %d of %d answered (%.3f, want %.3f); %d conversations started, %d messages without replies",
-				tc.p, w.replies.sent, w.replies.due, got, tc.want, started, plain.Messages.Sent)
-			assert.InDelta(t, tc.want, got, 0.05)
+			t.Logf("p %.2f: %d of %d due online when due (%.3f, want %.3f), %d of them answered (%.3f); %d conversations started, %d messages without replies",
+				tc.p, w.replies.online, w.replies.due, online, tc.online, w.replies.sent, answered, started, plain.Messages.Sent)
+			assert.InDelta(t, tc.online, online, tc.tol, "recipients online when the answer is due")
+			assert.InDelta(t, tc.p, answered, 0.05, "those online answer with the reply probability, the others never")
 			assert.InEpsilon(t, (1-tc.p)*float64(plain.Messages.Sent), float64(started), 0.1,
 				"conversations start at messages_per_hour x (1 - reply_probability)")
 		})

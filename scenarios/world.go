@@ -53,8 +53,9 @@ type world struct {
 
 	// replies counts what answerMessages did, so that a run's reply rate can be measured.
 	replies struct {
-		due  uint64 // messages clients received early enough to answer within the sending period
-		sent uint64 // replies sent (a client offline when its answer is due sends none)
+		due    uint64 // messages clients received early enough to answer within the sending period
+		online uint64 // of those, the ones whose recipient was online when the answer was due
+		sent   uint64 // replies sent (a client offline when its answer is due sends none)
 	}
 }
 
