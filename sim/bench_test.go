@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/internal/cputime"
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/sim"
@@ -90,11 +91,11 @@ func benchEngine(b *testing.B, network *simlink.Network) {
 	runtime.GC()
 	start := e.Stats().Events
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Used()
 	for b.Loop() {
 		e.Step()
 	}
-	cpu := cpuTime() - cpu0
+	cpu := cputime.Used() - cpu0
 	events := e.Stats().Events - start
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 	if cpu > 0 {

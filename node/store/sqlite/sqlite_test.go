@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionsim/sessionsim/internal/cputime"
 	"github.com/sessionsim/sessionsim/node/store"
 	"github.com/sessionsim/sessionsim/node/store/storetest"
 )
@@ -194,7 +193,7 @@ func BenchmarkStoreBatch(b *testing.B) {
 			pool := batch(20_000, 0)
 			next := 0
 			stored := 0
-			cpu0 := cpuTime(b)
+			cpu0 := cputime.Used()
 			for b.Loop() {
 				if next+size > len(pool) {
 					b.StopTimer()
@@ -211,7 +210,7 @@ func BenchmarkStoreBatch(b *testing.B) {
 			b.ReportMetric(float64(stored)/b.Elapsed().Seconds(), "msgs/s")
 			// The machine may be shared: CPU time is the figure that does not depend on
 			// what else runs (it includes regenerating pools, so it errs low).
-			b.ReportMetric(float64(stored)/(cpuTime(b)-cpu0).Seconds(), "msgs/cpu-s")
+			b.ReportMetric(float64(stored)/(cputime.Used()-cpu0).Seconds(), "msgs/cpu-s")
 		})
 	}
 }
@@ -236,11 +235,3 @@ func BenchmarkRetrieve(b *testing.B) {
 	}
 }
 
-// cpuTime is the CPU time (user and system) this process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}

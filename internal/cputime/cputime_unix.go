@@ -1,15 +1,15 @@
 //go:build unix
 
-package sim_test
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime is the CPU time this process has used; on a shared machine it separates the engine's
-// speed from the time other processes took.
-func cpuTime() time.Duration {
+// Used is the CPU time, user and system, this process has used so far; 0 where the system
+// cannot say.
+func Used() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
