@@ -1,0 +1,23 @@
+// Package testkit holds the assertions the project's table tests share, so that a case's
+// expectation is checked the same way in every package.
+package testkit
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// WantNoError checks err against the error a table case wants: one whose text contains want,
+// or none when want is "" (and then stops the test on an error). It reports whether the case
+// wants success, so that the caller checks the result only then.
+func WantNoError(t testing.TB, err error, want string) bool {
+	t.Helper()
+	if want != "" {
+		assert.ErrorContains(t, err, want)
+		return false
+	}
+	require.NoError(t, err)
+	return true
+}
