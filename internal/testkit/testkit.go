@@ -3,6 +3,7 @@
 package testkit
 
 import (
+	"encoding/hex"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -20,4 +21,12 @@ func WantNoError(t testing.TB, err error, want string) bool {
 	}
 	require.NoError(t, err)
 	return true
+}
+
+// Hex is the bytes hex string s spells, for test vectors; a bad s stops the test.
+func Hex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	require.NoError(t, err)
+	return b
 }

@@ -46,3 +46,26 @@ func TestWantNoError(t *testing.T) {
 		})
 	}
 }
+
+func TestHex(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []byte
+		stopped bool
+	}{
+		{"00ff10", []byte{0, 0xff, 0x10}, false},
+		{"", []byte{}, false},
+		{"0g", nil, true},
+		{"abc", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			r := &recorder{TB: t}
+			got := Hex(r, tt.in)
+			assert.Equal(t, tt.stopped, r.stopped, "stopped")
+			if !tt.stopped {
+				assert.Equal(t, tt.want, got)
+			}
+		})
+	}
+}
