@@ -3,6 +3,7 @@ package registry
 import (
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -66,7 +67,7 @@ func TestJSONRPCDesktopBootstrap(t *testing.T) {
 	require.Len(t, res.States, 20)
 	seen := map[string]bool{}
 	for _, s := range res.States {
-		assert.ElementsMatch(t, []string{"public_ip", "pubkey_ed25519", "pubkey_x25519", "storage_port"}, keysOfAny(s))
+		assert.ElementsMatch(t, []string{"public_ip", "pubkey_ed25519", "pubkey_x25519", "storage_port"}, keysOf(s))
 		ed := s["pubkey_ed25519"].(string)
 		assert.False(t, seen[ed], "no node twice")
 		seen[ed] = true
@@ -85,21 +86,8 @@ func TestJSONRPCDesktopBootstrap(t *testing.T) {
 	assert.NotEqual(t, out, out2)
 }
 
-func keysOf(m map[string]json.RawMessage) []string {
-	var k []string
-	for n := range m {
-		k = append(k, n)
-	}
-	return k
-}
-
-func keysOfAny(m map[string]any) []string {
-	var k []string
-	for n := range m {
-		k = append(k, n)
-	}
-	return k
-}
+// keysOf lists m's keys, in no order (the callers compare them as sets).
+func keysOf[V any](m map[string]V) []string { return slices.Collect(maps.Keys(m)) }
 
 func TestServiceNodesAllFields(t *testing.T) {
 	_, list := testList(t)
