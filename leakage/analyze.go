@@ -378,7 +378,8 @@ func nearestRank(sorted []float64, q float64) float64 {
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
-func ratio(a, b int) float64 {
+// ratio is a/b, or 0 when b is 0 (a share of nothing is none).
+func ratio[N int | int64](a, b N) float64 {
 	if b == 0 {
 		return 0
 	}

@@ -338,17 +338,17 @@ func (acc *roc) result() (results.LinkAttack, float64) {
 			threshold, tp = s, cumPos
 			fpB += c.negB
 		}
-		roc = append(roc, [2]float64{round6(ratio64(cumNeg, nA+nB)), round6(ratio64(cumPos, acc.pos))})
+		roc = append(roc, [2]float64{round6(ratio(cumNeg, nA+nB)), round6(ratio(cumPos, acc.pos))})
 	}
 	if acc.pos > 0 {
 		roc = append(roc, [2]float64{1, 1})
-		v := round6(ratio64(tp, acc.pos))
+		v := round6(ratio(tp, acc.pos))
 		out.TPRAtFPR1e3 = &v
 	}
 	if !math.IsInf(threshold, 1) {
 		t := round6(threshold)
 		out.Threshold = &t
-		fp := ratio64(fpB, nB) * float64(nA+nB)
+		fp := ratio(fpB, nB) * float64(nA+nB)
 		if tp > 0 || fp > 0 {
 			p := round6(float64(tp) / (float64(tp) + fp))
 			out.Precision = &p
@@ -356,13 +356,6 @@ func (acc *roc) result() (results.LinkAttack, float64) {
 	}
 	out.ROC = thinROC(roc)
 	return out, threshold
-}
-
-func ratio64(a, b int64) float64 {
-	if b == 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
 }
 
 // thinROC keeps at most rocPoints points, evenly spaced in index but always the first and

@@ -87,32 +87,20 @@ func (t *Tables) AddClient(c ClientInfo) int {
 }
 
 // NodeByIP is the node at an address, or -1.
-func (t *Tables) NodeByIP(a netip.Addr) int32 {
-	if i, ok := t.nodeByIP[a]; ok {
-		return i
-	}
-	return -1
-}
+func (t *Tables) NodeByIP(a netip.Addr) int32 { return indexOr(t.nodeByIP, a) }
 
 // NodeByKey is the node with an Ed25519 key, or -1.
-func (t *Tables) NodeByKey(k [32]byte) int32 {
-	if i, ok := t.nodeByKey[k]; ok {
-		return i
-	}
-	return -1
-}
+func (t *Tables) NodeByKey(k [32]byte) int32 { return indexOr(t.nodeByKey, k) }
 
 // ClientByIP is the client at an address, or -1.
-func (t *Tables) ClientByIP(a netip.Addr) int32 {
-	if i, ok := t.clientByIP[a]; ok {
-		return i
-	}
-	return -1
-}
+func (t *Tables) ClientByIP(a netip.Addr) int32 { return indexOr(t.clientByIP, a) }
 
 // ClientByID is the client owning a Session ID, or -1.
-func (t *Tables) ClientByID(id identity.ID) int32 {
-	if i, ok := t.clientByID[id]; ok {
+func (t *Tables) ClientByID(id identity.ID) int32 { return indexOr(t.clientByID, id) }
+
+// indexOr is the index m holds for k, or -1.
+func indexOr[K comparable](m map[K]int32, k K) int32 {
+	if i, ok := m[k]; ok {
 		return i
 	}
 	return -1

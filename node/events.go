@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/sessionsim/sessionsim/internal/enum"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 )
 
@@ -22,9 +23,9 @@ const (
 	FromSwarmPush
 )
 
-var sourceNames = [...]string{FromClient: "client", FromReplica: "replica", FromSwarmPush: "swarm-push"}
+var sourceNames = enum.Names[Source]{Type: "Source", Names: []string{FromClient: "client", FromReplica: "replica", FromSwarmPush: "swarm-push"}}
 
-func (s Source) String() string { return enumName(s, sourceNames[:]) }
+func (s Source) String() string { return sourceNames.Name(s) }
 
 // MessageStored: a message was written here, or its hash was already known (New false; the
 // expiry may have been extended).
@@ -94,9 +95,9 @@ const (
 	MoveDissolved
 )
 
-var moveReasonNames = [...]string{MoveNewMember: "new-member", MoveNewSwarm: "new-swarm", MoveDissolved: "dissolved"}
+var moveReasonNames = enum.Names[MoveReason]{Type: "MoveReason", Names: []string{MoveNewMember: "new-member", MoveNewSwarm: "new-swarm", MoveDissolved: "dissolved"}}
 
-func (r MoveReason) String() string { return enumName(r, moveReasonNames[:]) }
+func (r MoveReason) String() string { return moveReasonNames.Name(r) }
 
 // SwarmDataMoved: one batch of messages sent to another node because swarms changed. Bytes is
 // the push's size on the wire; OK is whether the receiver acknowledged it.
@@ -146,9 +147,9 @@ const (
 	HopFailed
 )
 
-var hopRoleNames = [...]string{HopRelay: "relay", HopDestination: "destination", HopProxy: "proxy", HopFailed: "failed"}
+var hopRoleNames = enum.Names[HopRole]{Type: "HopRole", Names: []string{HopRelay: "relay", HopDestination: "destination", HopProxy: "proxy", HopFailed: "failed"}}
 
-func (r HopRole) String() string { return enumName(r, hopRoleNames[:]) }
+func (r HopRole) String() string { return hopRoleNames.Name(r) }
 
 // OnionHop is what a node learnt from one onion request: who handed it over (the previous
 // hop's IP: a client's for a guard), its hop number, and what the layer told it. This is the
@@ -208,9 +209,9 @@ const (
 	ViaPeer
 )
 
-var viaNames = [...]string{ViaDirect: "direct", ViaOnion: "onion", ViaPeer: "peer"}
+var viaNames = enum.Names[Via]{Type: "Via", Names: []string{ViaDirect: "direct", ViaOnion: "onion", ViaPeer: "peer"}}
 
-func (v Via) String() string { return enumName(v, viaNames[:]) }
+func (v Via) String() string { return viaNames.Name(v) }
 
 // RequestServed: the node answered a storage RPC (every method, batch subrequests included),
 // with its status; errors are counted from these by status.
@@ -243,12 +244,3 @@ type ExpiredSwept struct {
 }
 
 func (ExpiredSwept) EventName() string { return "node.expired_swept" }
-
-// enumName is the name names gives v, or "unknown" for a value it does not name (the zero
-// value and anything past the last constant).
-func enumName[E ~uint8](v E, names []string) string {
-	if int(v) < len(names) && names[v] != "" {
-		return names[v]
-	}
-	return "unknown"
-}

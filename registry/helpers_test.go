@@ -14,24 +14,21 @@ func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x
 
 var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// ShortConfig shrinks the hour-long thresholds to minutes so tests take few blocks, and judges
-// by the pooled reports, so that each obligation rule acts in the block it first applies; the
-// quorum's own tests use QuorumConfig.
+// ShortConfig is the real network's rules (DefaultConfig) with the hour-long thresholds shrunk
+// to minutes so tests take few blocks, judged by the pooled reports so that each obligation
+// rule acts in the block it first applies; the quorum's own tests use QuorumConfig.
 func ShortConfig() Config {
-	return Config{
-		Seed:                 1,
-		Obligations:          ObligationsPooled,
-		BlockInterval:        2 * time.Minute,
-		ListDelay:            10 * time.Second,
-		DecommissionAfter:    10 * time.Minute,
-		UptimeProofMaxAge:    20 * time.Minute,
-		ReachFailureValidity: 5 * time.Minute,
-		InitialCredit:        30 * time.Minute,
-		MinimumCredit:        30 * time.Minute,
-		MaxCredit:            2 * time.Hour,
-		CreditPerPeriod:      time.Hour,
-		CreditPeriod:         10 * time.Hour,
-	}
+	c := DefaultConfig()
+	c.Seed = 1
+	c.Obligations = ObligationsPooled
+	c.DecommissionAfter = 10 * time.Minute
+	c.UptimeProofMaxAge = 20 * time.Minute
+	c.InitialCredit = 30 * time.Minute
+	c.MinimumCredit = 30 * time.Minute
+	c.MaxCredit = 2 * time.Hour
+	c.CreditPerPeriod = time.Hour
+	c.CreditPeriod = 10 * time.Hour
+	return c
 }
 
 // QuorumConfig is ShortConfig with the obligations quorum deciding.

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"bytes"
-	_ "embed"
 	"fmt"
 	"html/template"
 	"image/color"
@@ -10,7 +9,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -20,24 +18,6 @@ import (
 
 	"github.com/sessionsim/sessionsim/results"
 )
-
-//go:embed report.html.tmpl
-var reportTemplate string
-
-var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"percent":   percent,
-	"ratio":     ratio,
-	"seconds":   seconds,
-	"bytes":     ByteSize,
-	"counts":    counts,
-	"mix":       requestMix,
-	"latencies": latencies,
-	"f1":        func(f float64) string { return fmt.Sprintf("%.1f", f) },
-	"ms":        readableMs,
-	"f2":        func(f float64) string { return fmt.Sprintf("%.2f", f) },
-	"value":     func(f *float64) string { return strconv.FormatFloat(*f, 'g', -1, 64) },
-	"leakage":   leakageSection,
-}).Parse(reportTemplate))
 
 // reportData is what the template sees.
 type reportData struct {
@@ -121,7 +101,7 @@ func WriteHTML(w io.Writer, s results.Summary, run *results.Run, scenarioYAML, d
 			return err
 		}
 	}
-	return tmpl.Execute(w, d)
+	return pages.ExecuteTemplate(w, "report", d)
 }
 
 // faultRows lists the faults in scenario order with where they are on the charts.

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionsim/sessionsim/internal/testkit"
 	"github.com/sessionsim/sessionsim/results"
 )
 
@@ -34,11 +35,9 @@ func TestParseShape(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseShape([]byte(tt.yaml))
-			if tt.wantErr != "" {
-				assert.ErrorContains(t, err, tt.wantErr)
+			if !testkit.WantNoError(t, err, tt.wantErr) {
 				return
 			}
-			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 		})
 	}

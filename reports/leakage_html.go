@@ -1,9 +1,7 @@
 package reports
 
 import (
-	_ "embed"
 	"fmt"
-	"html/template"
 	"image/color"
 	"maps"
 	"math"
@@ -17,13 +15,6 @@ import (
 
 	"github.com/sessionsim/sessionsim/results"
 )
-
-//go:embed leakage.html.tmpl
-var leakageTemplate string
-
-// The Leakage section is a template of its own in the report's set, so the report's page only
-// names it.
-var _ = template.Must(tmpl.New("leakage").Parse(leakageTemplate))
 
 // leakageView is what the report's Leakage section shows.
 type leakageView struct {

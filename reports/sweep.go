@@ -1,7 +1,6 @@
 package reports
 
 import (
-	_ "embed"
 	"fmt"
 	"html/template"
 	"image/color"
@@ -13,25 +12,6 @@ import (
 
 	"github.com/sessionsim/sessionsim/results/stats"
 )
-
-//go:embed experiment.html.tmpl
-var experimentTemplate string
-
-var experimentTmpl = template.Must(template.New("experiment").Funcs(template.FuncMap{
-	"num":      num,
-	"interval": interval,
-	"seeds":    seedRange,
-	"join":     func(vs []string) string { return strings.Join(vs, ", ") },
-	"deref":    func(iv *stats.Interval) stats.Interval { return *iv },
-	"chart":    chartHTML,
-	"class": func(verdict string) string {
-		switch verdict {
-		case stats.Better, stats.Worse, stats.Changed:
-			return verdict
-		}
-		return ""
-	},
-}).Parse(experimentTemplate))
 
 // sweepPage is what the sweep template sees.
 type sweepPage struct {
@@ -90,7 +70,7 @@ func WriteSweepHTML(w io.Writer, e stats.Experiment) error {
 			d.Charts = append(d.Charts, figureChart{Figure: f.Figure, SVG: intervalChart(points, labels)})
 		}
 	}
-	return experimentTmpl.ExecuteTemplate(w, "sweep", d)
+	return pages.ExecuteTemplate(w, "sweep", d)
 }
 
 // flat reports whether a figure has one value in every run of every arm.
@@ -186,16 +166,6 @@ func intervalChart(points []*stats.Figure, labels []string) template.HTML {
 	return template.HTML(b.String()) // #nosec: numbers and escaped labels only
 }
 
-// chartHTML is a chart in its figure with its legend, drawn by the run report's template so
-// that a chart looks the same on every page.
-func chartHTML(c *chart) (template.HTML, error) {
-	var b strings.Builder
-	if err := tmpl.ExecuteTemplate(&b, "chart", c); err != nil {
-		return "", err
-	}
-	return template.HTML(b.String()), nil // #nosec: the report's own template escaped it
-}
-
 // aggregatePage is what the seeds template sees.
 type aggregatePage struct {
 	E   stats.Experiment
@@ -221,7 +191,7 @@ func WriteAggregateHTML(w io.Writer, e stats.Experiment) error {
 		}
 		d.SurvivalHow = fmt.Sprintf("Each line is the mean over the seeds of the runs' curves, each read as a step function at %d times: 0, then evenly spaced on the log axis. The band is the 95%% interval over the seeds. A line stops where the shortest run's curve ends (clients are censored at the end of their run), so that every point averages the same runs; %s holds the rest.", stats.SurvivalGridPoints, stats.AggregateFile)
 	}
-	return experimentTmpl.ExecuteTemplate(w, "seeds", d)
+	return pages.ExecuteTemplate(w, "seeds", d)
 }
 
 // averagedSurvivalCharts draws the curves averaged over the seeds, one chart per level and
@@ -283,7 +253,7 @@ func averagedSeries(grid []float64, c stats.SurvivalCurve, place int) survivalSe
 // WriteCompareHTML writes a comparison's page: the --fail-on rules with their outcome, and for
 // each pair of arms every figure on both sides with the difference and verdict.
 func WriteCompareHTML(w io.Writer, c stats.Comparison) error {
-	return experimentTmpl.ExecuteTemplate(w, "compare", struct{ C stats.Comparison }{c})
+	return pages.ExecuteTemplate(w, "compare", struct{ C stats.Comparison }{c})
 }
 
 // cssColour writes a colour as CSS hex.

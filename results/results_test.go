@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/internal/testkit"
 )
 
 // readCase is a results directory as prepare leaves it and what reading it gives: want, or an
@@ -27,11 +29,9 @@ func testRead[T any](t *testing.T, read func(dir string) (T, error), cases []rea
 			dir := t.TempDir()
 			tc.prepare(t, dir)
 			got, err := read(dir)
-			if tc.wantErr != "" {
-				assert.ErrorContains(t, err, tc.wantErr)
+			if !testkit.WantNoError(t, err, tc.wantErr) {
 				return
 			}
-			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
 		})
 	}

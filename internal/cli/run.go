@@ -28,16 +28,20 @@ import (
 
 func init() { registerCommand(newRunCmd) }
 
+// scenarioFlags are the flags of run and sweep that change the scenario every run loads.
+type scenarioFlags struct {
+	sets []string
+	seed string
+}
+
 type runFlags struct {
-	out      string
-	seed     string
-	sets     []string
-	progress string
-	quiet    bool
-	cpuprof  string
-	seeds    int // with --seeds, the number of seeds to run (runseeds.go)
-	jobs     int
-	quick    bool
+	scenarioFlags
+	batchFlags // with --seeds (runseeds.go)
+	out        string
+	progress   string
+	quiet      bool
+	cpuprof    string
+	quick      bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -102,7 +106,7 @@ written (summary.json, run.json), and the directory keeps its INCOMPLETE marker 
 }
 
 func runScenario(cmd *cobra.Command, name string, f runFlags) error {
-	sets, err := withSeed(f.sets, f.seed)
+	load, err := f.loadOptions(f.quick)
 	if err != nil {
 		return usageError(err)
 	}
@@ -111,8 +115,7 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 	default:
 		return usageError(fmt.Errorf("--progress %q: use auto, bar, lines or none", f.progress))
 	}
-	memory := machineMemory()
-	sc, err := scenarios.Load(name, scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: memory, Quick: f.quick})
+	sc, err := scenarios.Load(name, load)
 	if err != nil {
 		return usageError(err)
 	}
@@ -146,7 +149,7 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	prog := newProgress(stderr, f.progress, f.quiet)
 	prog.settingUp(sc)
-	tuneGC(memory)
+	tuneGC(load.MachineMemory)
 	// Ctrl-C ends the run at the next virtual second; what was measured until then is kept.
 	// A second Ctrl-C, after stop, kills the process as usual.
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
@@ -488,14 +491,16 @@ func tuneGC(machine uint64) {
 	}
 }
 
-// withSeed adds --seed, when given, to the --set pairs as the scenario's seed.
-func withSeed(sets []string, seed string) ([]string, error) {
-	sets = append([]string(nil), sets...)
-	if seed != "" {
-		if _, err := strconv.ParseUint(seed, 10, 64); err != nil {
-			return nil, fmt.Errorf("--seed %q: must be an unsigned integer", seed)
+// loadOptions are what the scenario's loader takes from the command line and the machine: the
+// --set pairs with --seed, when given, added as the scenario's seed, the environment and the
+// machine's memory.
+func (f scenarioFlags) loadOptions(quick bool) (scenarios.LoadOptions, error) {
+	sets := append([]string(nil), f.sets...)
+	if f.seed != "" {
+		if _, err := strconv.ParseUint(f.seed, 10, 64); err != nil {
+			return scenarios.LoadOptions{}, fmt.Errorf("--seed %q: must be an unsigned integer", f.seed)
 		}
-		sets = append(sets, "seed="+seed)
+		sets = append(sets, "seed="+f.seed)
 	}
-	return sets, nil
+	return scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: machineMemory(), Quick: quick}, nil
 }

@@ -18,13 +18,20 @@ import (
 // maxSeeds bounds --seeds: far more than any study needs, few enough to list in a directory.
 const maxSeeds = 10000
 
-// checkParallel validates --seeds and --jobs.
-func checkParallel(seeds, jobs int) error {
-	if seeds < 1 || seeds > maxSeeds {
-		return fmt.Errorf("--seeds %d: give a number of seeds from 1 to %d", seeds, maxSeeds)
+// batchFlags are the flags of run --seeds and sweep that say how many runs there are and how
+// many go at a time.
+type batchFlags struct {
+	seeds int // runs per arm, one seed each
+	jobs  int
+}
+
+// check refuses counts no batch can run.
+func (f batchFlags) check() error {
+	if f.seeds < 1 || f.seeds > maxSeeds {
+		return fmt.Errorf("--seeds %d: give a number of seeds from 1 to %d", f.seeds, maxSeeds)
 	}
-	if jobs < 1 {
-		return fmt.Errorf("--jobs %d: give at least 1 run at a time", jobs)
+	if f.jobs < 1 {
+		return fmt.Errorf("--jobs %d: give at least 1 run at a time", f.jobs)
 	}
 	return nil
 }
@@ -42,17 +49,17 @@ func fitJobs(sc scenarios.Scenario, jobs int) error {
 
 // runSeeds is `run --seeds N`: N runs of the scenario, one per seed, then their aggregate.
 func runSeeds(cmd *cobra.Command, name string, f runFlags) error {
-	if err := checkParallel(f.seeds, f.jobs); err != nil {
+	if err := f.check(); err != nil {
 		return usageError(err)
 	}
 	if f.cpuprof != "" {
 		return usageError(errors.New("--cpuprofile profiles one run: use it without --seeds"))
 	}
-	sets, err := withSeed(f.sets, f.seed)
+	opts, err := f.loadOptions(f.quick)
 	if err != nil {
 		return usageError(err)
 	}
-	sc, err := scenarios.Load(name, scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: machineMemory(), Quick: f.quick})
+	sc, err := scenarios.Load(name, opts)
 	if err != nil {
 		return usageError(err)
 	}

@@ -25,11 +25,9 @@ import (
 func init() { registerCommand(newSweepCmd) }
 
 type sweepFlags struct {
+	scenarioFlags
+	batchFlags
 	params []string
-	sets   []string
-	seed   string
-	seeds  int
-	jobs   int
 	out    string
 	resume bool
 	quiet  bool
@@ -155,18 +153,17 @@ func settingSets(settings []stats.Setting) []string {
 }
 
 func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
-	if err := checkParallel(f.seeds, f.jobs); err != nil {
+	if err := f.check(); err != nil {
 		return usageError(err)
 	}
 	params, err := parseParams(f.params)
 	if err != nil {
 		return usageError(err)
 	}
-	sets, err := withSeed(f.sets, f.seed)
+	opts, err := f.loadOptions(false)
 	if err != nil {
 		return usageError(err)
 	}
-	opts := scenarios.LoadOptions{Environ: os.Environ(), Sets: sets, MachineMemory: machineMemory()}
 	base, err := scenarios.Load(name, opts)
 	if err != nil {
 		return usageError(err)
@@ -183,7 +180,7 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 	// the loader's words for --set, before anything is written.
 	for _, a := range arms {
 		armOpts := opts
-		armOpts.Sets = append(slices.Clip(sets), settingSets(a)...)
+		armOpts.Sets = append(slices.Clip(opts.Sets), settingSets(a)...)
 		if _, err := scenarios.Load(name, armOpts); err != nil {
 			return usageError(fmt.Errorf("--param %s: %w", strings.Join(settingSets(a), " "), err))
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/protocol/wireerr"
 )
 
 func init() { registerTool(newSessionIDCmd) }
@@ -24,7 +25,7 @@ encodes; the apps pad it with 16 zero bytes) or a full 32-byte Ed25519 seed, in 
 		Args:    cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return toolFailure(cmd, usageError(fmt.Errorf("session-id takes no arguments (got %q): pass the seed with --seed", shortArg(args[0]))))
+				return toolFailure(cmd, usageError(fmt.Errorf("session-id takes no arguments (got %q): pass the seed with --seed", wireerr.Excerpt(args[0]))))
 			}
 			seed, err := parseSeedHex(seedHex)
 			if err != nil {
@@ -52,18 +53,10 @@ func parseSeedHex(s string) ([]byte, error) {
 	}
 	b, err := hex.DecodeString(s)
 	if err != nil {
-		return nil, usageError(fmt.Errorf("--seed %q is not hex: %w", shortArg(s), err))
+		return nil, usageError(fmt.Errorf("--seed %q is not hex: %w", wireerr.Excerpt(s), err))
 	}
 	if len(b) != identity.RecoverySeedSize && len(b) != identity.SeedSize {
 		return nil, usageError(fmt.Errorf("--seed is %d bytes: want 16 (recovery seed, 32 hex characters) or 32 (Ed25519 seed, 64 hex characters)", len(b)))
 	}
 	return b, nil
-}
-
-// shortArg keeps error lines readable when someone pastes something long.
-func shortArg(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
 }

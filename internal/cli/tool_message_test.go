@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sessionsim/sessionsim/internal/testkit"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/message"
@@ -32,21 +33,14 @@ func sealedForBob(t *testing.T, enc message.Encoding, content []byte) string {
 // by stream.
 func sealForBob(t *testing.T, stream byte, plaintext []byte) string {
 	t.Helper()
-	alice, err := identity.FromSeed(mustDecodeHex(t, msgAliceSeed))
+	alice, err := identity.FromSeed(testkit.Hex(t, msgAliceSeed))
 	require.NoError(t, err)
-	bob, err := identity.FromSeed(mustDecodeHex(t, msgBobSeed))
+	bob, err := identity.FromSeed(testkit.Hex(t, msgBobSeed))
 	require.NoError(t, err)
 	s := cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)
 	box, _, err := message.Seal(s, rand.NewChaCha8([32]byte{stream}), alice.Ed25519Private, bob.X25519Public, plaintext)
 	require.NoError(t, err)
 	return hex.EncodeToString(box)
-}
-
-func mustDecodeHex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	require.NoError(t, err)
-	return b
 }
 
 func TestToolMessageOpen(t *testing.T) {

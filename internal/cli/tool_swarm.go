@@ -13,6 +13,7 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
+	"github.com/sessionsim/sessionsim/protocol/wireerr"
 	"github.com/sessionsim/sessionsim/registry"
 )
 
@@ -159,7 +160,7 @@ func parsePubkeyArg(s string) ([32]byte, error) {
 		}
 		return k, nil
 	}
-	return [32]byte{}, usageError(fmt.Errorf("pubkey %q is %d characters: want a 66-hex-character account (a prefix byte such as 05 or 03, then the key) or a 64-hex-character key", shortArg(s), len(s)))
+	return [32]byte{}, usageError(fmt.Errorf("pubkey %q is %d characters: want a 66-hex-character account (a prefix byte such as 05 or 03, then the key) or a 64-hex-character key", wireerr.Excerpt(s), len(s)))
 }
 
 // parseSpaceArg reads a pubkey (64 or 66 hex characters) or a decimal swarm-space position; a
@@ -175,7 +176,7 @@ func parseSpaceArg(s string) (uint64, error) {
 	}
 	x, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
-		return 0, usageError(fmt.Errorf("%q is neither a pubkey (64 or 66 hex characters) nor a decimal swarm-space position (0 to 18446744073709551615)", shortArg(s)))
+		return 0, usageError(fmt.Errorf("%q is neither a pubkey (64 or 66 hex characters) nor a decimal swarm-space position (0 to 18446744073709551615)", wireerr.Excerpt(s)))
 	}
 	return x, nil
 }
@@ -195,7 +196,7 @@ func parseSwarmList(list string) ([]swarm.ID, error) {
 			v, err = strconv.ParseUint(f, 10, 64)
 		}
 		if err != nil {
-			return nil, usageError(fmt.Errorf("--swarms: %q is not a swarm id (decimal, or hex with 0x, below 2^64)", shortArg(f)))
+			return nil, usageError(fmt.Errorf("--swarms: %q is not a swarm id (decimal, or hex with 0x, below 2^64)", wireerr.Excerpt(f)))
 		}
 		if swarm.ID(v) == swarm.Unassigned {
 			return nil, usageError(fmt.Errorf("--swarms: %d is the \"unassigned\" marker, not a swarm id", v))

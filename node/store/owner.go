@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/sessionsim/sessionsim/protocol/swarm"
+	"github.com/sessionsim/sessionsim/protocol/wireerr"
 )
 
 // OwnerLen is the length of an owner in bytes: a network prefix (0x05 for Session IDs, 0x03
@@ -53,21 +54,12 @@ func OwnerFromParts(prefix byte, key []byte) (Owner, error) {
 func ParseOwner(s string) (Owner, error) {
 	var o Owner
 	if len(s) != 2*OwnerLen {
-		return o, fmt.Errorf("owner %q has %d characters, want %d hex characters (prefix byte and 32-byte key)", clip(s), len(s), 2*OwnerLen)
+		return o, fmt.Errorf("owner %q has %d characters, want %d hex characters (prefix byte and 32-byte key)", wireerr.Excerpt(s), len(s), 2*OwnerLen)
 	}
 	if _, err := hex.Decode(o[:], []byte(s)); err != nil {
-		return Owner{}, fmt.Errorf("owner %q is not hex: %w", clip(s), err)
+		return Owner{}, fmt.Errorf("owner %q is not hex: %w", wireerr.Excerpt(s), err)
 	}
 	return o, nil
-}
-
-// clip shortens untrusted input quoted in an error.
-func clip(s string) string {
-	const n = 80
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }
 
 // SpaceRange is an arc of the swarm space: the positions x with Lo < x <= Hi, going up from Lo

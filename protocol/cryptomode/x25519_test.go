@@ -2,12 +2,13 @@ package cryptomode
 
 import (
 	"crypto/ecdh"
-	"encoding/hex"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/internal/testkit"
 )
 
 // The hand-written ladder and fixed-base path must agree with crypto/ecdh on every input.
@@ -35,17 +36,10 @@ func TestX25519MatchesCryptoECDH(t *testing.T) {
 
 // RFC 7748 section 5.2, first test vector.
 func TestX25519RFC7748Vector(t *testing.T) {
-	scalar := [32]byte(mustHex(t, "a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4"))
-	u := [32]byte(mustHex(t, "e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c"))
-	want := [32]byte(mustHex(t, "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552"))
+	scalar := [32]byte(testkit.Hex(t, "a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4"))
+	u := [32]byte(testkit.Hex(t, "e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c"))
+	want := [32]byte(testkit.Hex(t, "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552"))
 	assert.Equal(t, want, x25519(&scalar, &u))
-}
-
-func mustHex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	require.NoError(t, err)
-	return b
 }
 
 func TestSharedSecretRefusesLowOrderPoints(t *testing.T) {

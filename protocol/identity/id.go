@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sessionsim/sessionsim/internal/enum"
+	"github.com/sessionsim/sessionsim/protocol/wireerr"
 )
 
 // Prefix is the first byte of an ID, naming what kind of key follows.
@@ -111,20 +112,20 @@ func (e *ParseError) Unwrap() error { return e.Err }
 func ParseID(s string) (ID, error) {
 	var id ID
 	if len(s) != IDHexSize {
-		return id, &ParseError{Input: shorten(s), Err: ErrIDLength,
+		return id, &ParseError{Input: wireerr.Excerpt(s), Err: ErrIDLength,
 			What: fmt.Sprintf("%d characters, want %d (1 prefix byte + 32 key bytes in hex)", len(s), IDHexSize)}
 	}
 	for i := 0; i < len(s); i++ {
 		if !isHex(s[i]) {
-			return id, &ParseError{Input: shorten(s), Err: ErrIDHex,
+			return id, &ParseError{Input: wireerr.Excerpt(s), Err: ErrIDHex,
 				What: fmt.Sprintf("character %q at offset %d", s[i], i)}
 		}
 	}
 	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
-		return ID{}, &ParseError{Input: shorten(s), Err: ErrIDHex, What: err.Error()}
+		return ID{}, &ParseError{Input: wireerr.Excerpt(s), Err: ErrIDHex, What: err.Error()}
 	}
 	if !id.Prefix().Known() {
-		return ID{}, &ParseError{Input: shorten(s), Err: ErrIDPrefix,
+		return ID{}, &ParseError{Input: wireerr.Excerpt(s), Err: ErrIDPrefix,
 			What: fmt.Sprintf("prefix %02x, want 05 (Session), 03 (group), 15 or 25 (blinded)", id[0])}
 	}
 	return id, nil
@@ -135,11 +136,11 @@ func ParseID(s string) (ID, error) {
 func ParseKey(s string) ([32]byte, error) {
 	var k [32]byte
 	if len(s) != 64 {
-		return k, fmt.Errorf("identity: key %q is %d hex characters, want 64: %w", shorten(s), len(s), ErrIDLength)
+		return k, fmt.Errorf("identity: key %q is %d hex characters, want 64: %w", wireerr.Excerpt(s), len(s), ErrIDLength)
 	}
 	for i := 0; i < len(s); i++ {
 		if !isHex(s[i]) {
-			return k, fmt.Errorf("identity: key %q has %q at offset %d: %w", shorten(s), s[i], i, ErrIDHex)
+			return k, fmt.Errorf("identity: key %q has %q at offset %d: %w", wireerr.Excerpt(s), s[i], i, ErrIDHex)
 		}
 	}
 	_, err := hex.Decode(k[:], []byte(s))
@@ -148,12 +149,4 @@ func ParseKey(s string) ([32]byte, error) {
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func shorten(s string) string {
-	const max = 80
-	if len(s) > max {
-		return s[:max] + "..."
-	}
-	return s
 }

@@ -12,14 +12,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-func mustHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	require.NoError(t, err)
-	return b
-}
+	"github.com/sessionsim/sessionsim/internal/testkit"
+)
 
 func TestFromSeedVectors(t *testing.T) {
 	tests := []struct {
@@ -37,7 +32,7 @@ func TestFromSeedVectors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k, err := FromSeed(mustHex(t, tt.seed))
+			k, err := FromSeed(testkit.Hex(t, tt.seed))
 			require.NoError(t, err)
 			assert.Equal(t, tt.edPub, hex.EncodeToString(k.Ed25519Public[:]))
 			assert.Equal(t, tt.sessionID, k.SessionID().String())
@@ -48,7 +43,7 @@ func TestFromSeedVectors(t *testing.T) {
 }
 
 func TestFromSeedSecretKeyForm(t *testing.T) {
-	k, err := FromSeed(mustHex(t, "00112233445566778899aabbccddeeff"))
+	k, err := FromSeed(testkit.Hex(t, "00112233445566778899aabbccddeeff"))
 	require.NoError(t, err)
 	k64, err := FromSeed(k.Ed25519Private)
 	require.NoError(t, err)
@@ -108,7 +103,7 @@ func TestGroupID(t *testing.T) {
 func TestEd25519ToX25519Rejects(t *testing.T) {
 	identityPoint := append([]byte{1}, make([]byte, 31)...)
 	// A point of order 8 (from the Ed25519 torsion subgroup).
-	order8 := mustHex(t, "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")
+	order8 := testkit.Hex(t, "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")
 	valid := Derive(3, "x").Ed25519Public
 	// valid + a torsion point: on the curve, not small order, but outside the prime-order subgroup.
 	mixed := addPoints(t, valid[:], order8)
@@ -121,7 +116,7 @@ func TestEd25519ToX25519Rejects(t *testing.T) {
 		{"long", append(valid[:], 0), "33 bytes"},
 		{"identity", identityPoint, "small-order"},
 		{"order 8", order8, "small-order"},
-		{"not a point", mustHex(t, "0200000000000000000000000000000000000000000000000000000000000000"), "not a curve point"},
+		{"not a point", testkit.Hex(t, "0200000000000000000000000000000000000000000000000000000000000000"), "not a curve point"},
 		{"torsion component", mixed, "torsion"},
 	}
 	for _, tt := range tests {

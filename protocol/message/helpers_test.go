@@ -2,11 +2,11 @@ package message
 
 import (
 	"crypto/ed25519"
-	"encoding/hex"
 	"io"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/sessionsim/sessionsim/internal/testkit"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/stretchr/testify/assert"
@@ -42,13 +42,6 @@ func rng(seed uint64) io.Reader {
 	return rand.NewChaCha8(s)
 }
 
-func mustHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	require.NoError(t, err)
-	return b
-}
-
 // The two identities of protocol.md's vectors.
 const (
 	aliceSeed = "0123456789abcdef0123456789abcdef"
@@ -68,7 +61,7 @@ type testUser struct {
 // modes, so the real suite completes the X25519 pair.
 func user(t testing.TB, seedHex string) testUser {
 	t.Helper()
-	k, err := identity.FromSeed(mustHex(t, seedHex))
+	k, err := identity.FromSeed(testkit.Hex(t, seedHex))
 	require.NoError(t, err)
 	kp, _, err := suiteFor(cryptomode.Real).X25519FromSecret(k.X25519Secret)
 	require.NoError(t, err)

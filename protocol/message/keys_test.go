@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"testing"
 
+	"github.com/sessionsim/sessionsim/internal/testkit"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,7 +15,7 @@ func TestUserKeysMatchBothSuites(t *testing.T) {
 	// complete the same pair from the secret, so modeled receivers open real senders' messages.
 	for _, m := range modes {
 		for _, tt := range []struct{ seed, id string }{{aliceSeed, aliceID}, {bobSeed, bobID}} {
-			k, err := identity.FromSeed(mustHex(t, tt.seed))
+			k, err := identity.FromSeed(testkit.Hex(t, tt.seed))
 			require.NoError(t, err)
 			kp, _, err := suiteFor(m).X25519FromSecret(k.X25519Secret)
 			require.NoError(t, err)

@@ -1,13 +1,13 @@
 package onion
 
 import (
-	"encoding/hex"
 	"io"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionsim/sessionsim/internal/testkit"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 )
 
@@ -33,17 +33,10 @@ func hopError(t testing.TB, err error) *Error {
 	return oe
 }
 
-func mustHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	require.NoError(t, err)
-	return b
-}
-
 func key32(t testing.TB, s string) [32]byte {
 	t.Helper()
 	var k [32]byte
-	b := mustHex(t, s)
+	b := testkit.Hex(t, s)
 	require.Len(t, b, 32)
 	copy(k[:], b)
 	return k

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionsim/sessionsim/internal/testkit"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 )
 
@@ -42,7 +43,7 @@ func TestLayerVectors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pt, _, cost, err := OpenLayer(s, tt.enc, node, A, mustHex(t, tt.sealed))
+			pt, _, cost, err := OpenLayer(s, tt.enc, node, A, testkit.Hex(t, tt.sealed))
 			assert.Positive(t, cost)
 			if !tt.ok {
 				assert.ErrorIs(t, err, ErrInvalidCiphertext)
@@ -83,7 +84,7 @@ func TestGuardVectors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.enc.String(), func(t *testing.T) {
-			in, err := ParseGuardRequest(mustHex(t, tt.body))
+			in, err := ParseGuardRequest(testkit.Hex(t, tt.body))
 			require.NoError(t, err)
 			assert.Equal(t, tt.enc, in.EncType)
 			assert.Equal(t, A, in.EphemeralKey)

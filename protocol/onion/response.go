@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -60,21 +61,23 @@ func OpenNodeResponse(c cryptomode.Costs, k Key, f ResponseFormat, reply []byte)
 			}
 		}
 	}
-	plain, cost, err := k.Open(c, sealed)
-	if err != nil {
-		return NodeResponse{}, cost, fmt.Errorf("%w: %v", ErrBadResponse, err)
-	}
+	return openReply(c, k, sealed, decodeNodeReply)
+}
+
+// decodeNodeReply reads an opened destination reply, {"status": N, "body": ...}; a body given
+// as a JSON string is its text, anything else its raw JSON.
+func decodeNodeReply(plain []byte) (NodeResponse, error) {
 	obj, err := parseObject(plain)
 	if err != nil {
-		return NodeResponse{}, cost, fmt.Errorf("%w: reply %v", ErrBadResponse, err)
+		return NodeResponse{}, fmt.Errorf("reply %v", err)
 	}
 	var r NodeResponse
 	raw, ok := obj.Member("status")
 	if !ok {
-		return NodeResponse{}, cost, fmt.Errorf(`%w: reply without "status"`, ErrBadResponse)
+		return NodeResponse{}, errors.New(`reply without "status"`)
 	}
 	if r.Status, err = intField(raw); err != nil {
-		return NodeResponse{}, cost, fmt.Errorf(`%w: reply "status": %v`, ErrBadResponse, err)
+		return NodeResponse{}, fmt.Errorf(`reply "status": %v`, err)
 	}
 	if raw, ok := obj.Member("body"); ok {
 		if raw.Kind == wirejson.String {
@@ -82,6 +85,21 @@ func OpenNodeResponse(c cryptomode.Costs, k Key, f ResponseFormat, reply []byte)
 		} else {
 			r.Body = raw.Raw
 		}
+	}
+	return r, nil
+}
+
+// openReply opens a sealed reply with the key its request was built with and decodes the
+// plaintext; every failure wraps ErrBadResponse.
+func openReply[R any](c cryptomode.Costs, k Key, sealed []byte, decode func([]byte) (R, error)) (R, time.Duration, error) {
+	var zero R
+	plain, cost, err := k.Open(c, sealed)
+	if err != nil {
+		return zero, cost, fmt.Errorf("%w: %v", ErrBadResponse, err)
+	}
+	r, err := decode(plain)
+	if err != nil {
+		return zero, cost, fmt.Errorf("%w: %v", ErrBadResponse, err)
 	}
 	return r, cost, nil
 }
@@ -215,15 +233,7 @@ func SealV4Response(s cryptomode.Suite, k Key, rnd io.Reader, r V4Response) ([]b
 
 // OpenV4Response opens a server's reply with Built.Reply. Failures wrap ErrBadResponse.
 func OpenV4Response(c cryptomode.Costs, k Key, reply []byte) (V4Response, time.Duration, error) {
-	plain, cost, err := k.Open(c, reply)
-	if err != nil {
-		return V4Response{}, cost, fmt.Errorf("%w: %v", ErrBadResponse, err)
-	}
-	r, err := DecodeV4Response(plain)
-	if err != nil {
-		return V4Response{}, cost, fmt.Errorf("%w: %v", ErrBadResponse, err)
-	}
-	return r, cost, nil
+	return openReply(c, k, reply, DecodeV4Response)
 }
 
 // OpenServerRequest is the server's side of a v4 onion request: body is what the last hop

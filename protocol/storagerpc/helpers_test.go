@@ -3,12 +3,12 @@ package storagerpc
 import (
 	"crypto/ed25519"
 	"encoding/base64"
-	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
 
 	"filippo.io/edwards25519"
+	"github.com/sessionsim/sessionsim/internal/testkit"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/stretchr/testify/require"
 )
@@ -82,13 +82,6 @@ func body(method, params string) []byte {
 	return []byte(`{"method":"` + method + `","params":{` + r.Replace(params) + `}}`)
 }
 
-func mustHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	require.NoError(t, err)
-	return b
-}
-
 // addTorsion adds the point of order 2, (0, -1), to an Ed25519 public key: the result has the
 // same X25519 form modulo torsion but is outside the prime-order subgroup.
 func addTorsion(t testing.TB, pk [32]byte) [32]byte {
@@ -96,7 +89,7 @@ func addTorsion(t testing.TB, pk [32]byte) [32]byte {
 	p, err := new(edwards25519.Point).SetBytes(pk[:])
 	require.NoError(t, err)
 	var minusOne [32]byte
-	copy(minusOne[:], mustHex(t, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"))
+	copy(minusOne[:], testkit.Hex(t, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"))
 	tp, err := new(edwards25519.Point).SetBytes(minusOne[:])
 	require.NoError(t, err)
 	var out [32]byte

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/internal/testkit"
 )
 
 type parseCase struct {
@@ -271,7 +273,7 @@ func TestParsePubkey(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, PrefixSessionID, pk.Prefix)
 	assert.Equal(t, phPK, pk.Hex())
-	raw := string(mustHex(t, phPK))
+	raw := string(testkit.Hex(t, phPK))
 	pk2, err := ParsePubkey(raw)
 	require.NoError(t, err)
 	assert.Equal(t, pk, pk2)
@@ -290,7 +292,7 @@ func TestKeyConversion(t *testing.T) {
 		{"5ea34e72bb044654a6a23675690ef5ffaaf1656b02f93fb76655f9cbdbe89876", "05aa654f00fc39fc69fd0db829410ca38177d7732a8d2f0934ab3872ac56d5aa74"},
 	} {
 		var ed [32]byte
-		copy(ed[:], mustHex(t, v.ed))
+		copy(ed[:], testkit.Hex(t, v.ed))
 		x, err := ed25519ToX25519(ed)
 		require.NoError(t, err)
 		assert.Equal(t, v.id, Pubkey{Prefix: PrefixSessionID, Key: x}.Hex())
@@ -304,7 +306,7 @@ func TestKeyConversion(t *testing.T) {
 	_, err = ed25519ToX25519(notAPoint(t))
 	assert.ErrorIs(t, err, ErrBadEd25519)
 	var torsioned [32]byte
-	copy(torsioned[:], mustHex(t, "4cb76fdc6d32278e3f83dbf608360ecc6b65727934b85d2fb86862ff98c46ab7"))
+	copy(torsioned[:], testkit.Hex(t, "4cb76fdc6d32278e3f83dbf608360ecc6b65727934b85d2fb86862ff98c46ab7"))
 	_, err = ed25519ToX25519(addTorsion(t, torsioned))
 	assert.ErrorIs(t, err, ErrBadEd25519)
 }

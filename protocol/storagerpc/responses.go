@@ -163,6 +163,21 @@ func (w *objWriter) hf(h HF) {
 	w.b = appendArray(w.b, h[:], appendInteger)
 }
 
+// newStamped starts an answer framed as most of the server's are: "hf" first, then the answer's
+// own members (keys that sort between "hf" and "t", as the server's JSON keys are sorted), then
+// the node's clock "t", which endStamped writes.
+func newStamped(dst []byte, hf HF) objWriter {
+	w := newObj(dst)
+	w.hf(hf)
+	return w
+}
+
+// endStamped writes the node's clock "t" and closes an answer newStamped began.
+func (w *objWriter) endStamped(t int64) []byte {
+	w.int("t", t)
+	return w.end()
+}
+
 // StoreResult is one member's outcome of a store.
 type StoreResult struct {
 	Hash string
@@ -220,8 +235,7 @@ func (r *StoreResponse) Append(dst []byte) []byte {
 		}
 		return v.end()
 	})
-	w.int("t", r.T)
-	return w.end()
+	return w.endStamped(r.T)
 }
 
 // NSHashes is the hashes affected in one namespace.
@@ -364,8 +378,7 @@ func AppendExpireAllResponse(dst []byte, r *SwarmResponse[HashesResult]) []byte 
 }
 
 func appendHashesResponse(dst []byte, r *SwarmResponse[HashesResult], key string) []byte {
-	w := newObj(dst)
-	w.hf(r.HF)
+	w := newStamped(dst, r.HF)
 	appendSwarm(&w, r.Swarm, r.Self, nil, func(dst []byte, e *SwarmEntry[HashesResult], _ bool, _ *int64) []byte {
 		v := newObj(dst)
 		if key == "deleted" {
@@ -377,8 +390,7 @@ func appendHashesResponse(dst []byte, r *SwarmResponse[HashesResult], key string
 		}
 		return v.end()
 	})
-	w.int("t", r.T)
-	return w.end()
+	return w.endStamped(r.T)
 }
 
 // ExpireResult is one member's outcome of an expire.
@@ -426,8 +438,7 @@ func NewExpireResult(s cryptomode.Suite, node ed25519.PrivateKey, req *Expire, a
 
 // AppendExpireResponse writes the answer to an expire.
 func AppendExpireResponse(dst []byte, r *SwarmResponse[ExpireResult]) []byte {
-	w := newObj(dst)
-	w.hf(r.HF)
+	w := newStamped(dst, r.HF)
 	appendSwarm(&w, r.Swarm, r.Self, nil, func(dst []byte, e *SwarmEntry[ExpireResult], _ bool, _ *int64) []byte {
 		v := newObj(dst)
 		v.key("expiry")
@@ -446,8 +457,7 @@ func AppendExpireResponse(dst []byte, r *SwarmResponse[ExpireResult]) []byte {
 		v.strings("updated", e.Result.Updated)
 		return v.end()
 	})
-	w.int("t", r.T)
-	return w.end()
+	return w.endStamped(r.T)
 }
 
 // RetrievedMessage is one message of a retrieve answer.
@@ -469,8 +479,7 @@ type RetrieveResponse struct {
 
 // Append writes the retrieve answer.
 func (r *RetrieveResponse) Append(dst []byte) []byte {
-	w := newObj(dst)
-	w.hf(r.HF)
+	w := newStamped(dst, r.HF)
 	objects(&w, "messages", r.Messages, func(v *objWriter, m RetrievedMessage) {
 		v.b64("data", m.Data)
 		v.int("expiration", m.Expiry)
@@ -478,8 +487,7 @@ func (r *RetrieveResponse) Append(dst []byte) []byte {
 		v.int("timestamp", m.Timestamp)
 	})
 	w.boolean("more", r.More)
-	w.int("t", r.T)
-	return w.end()
+	return w.endStamped(r.T)
 }
 
 // SnodeInfo is a service node as get_swarm and 421 answers describe it.
@@ -508,8 +516,7 @@ type SwarmInfoResponse struct {
 // Append writes the answer. Each node also carries the deprecated "address" (base32z of the
 // legacy key + ".snode") and string "port", and "port_omq"/"port_quic" (the same port).
 func (r *SwarmInfoResponse) Append(dst []byte) []byte {
-	w := newObj(dst)
-	w.hf(r.HF)
+	w := newStamped(dst, r.HF)
 	objects(&w, "snodes", r.Snodes, func(v *objWriter, sn SnodeInfo) {
 		v.key("address")
 		v.b = append(v.b, '"')
@@ -528,8 +535,7 @@ func (r *SwarmInfoResponse) Append(dst []byte) []byte {
 	w.b = append(w.b, '"')
 	w.b = strconv.AppendUint(w.b, r.SwarmID, 16)
 	w.b = append(w.b, '"')
-	w.int("t", r.T)
-	return w.end()
+	return w.endStamped(r.T)
 }
 
 // InfoResponse is the answer to info.
@@ -540,7 +546,7 @@ type InfoResponse struct {
 	HF        HF
 }
 
-// Append writes the info answer.
+// Append writes the info answer; its "t" is not last, as "timestamp" and "version" sort after it.
 func (r *InfoResponse) Append(dst []byte) []byte {
 	w := newObj(dst)
 	w.hf(r.HF)
@@ -591,12 +597,10 @@ type OxendResponse struct {
 
 // Append writes the answer. Result must be valid JSON.
 func (r *OxendResponse) Append(dst []byte) []byte {
-	w := newObj(dst)
-	w.hf(r.HF)
+	w := newStamped(dst, r.HF)
 	w.key("result")
 	w.b = append(w.b, r.Result...)
-	w.int("t", r.T)
-	return w.end()
+	return w.endStamped(r.T)
 }
 
 // SubResult is one subrequest's outcome in a batch or sequence answer. Body is raw JSON: the

@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/internal/testkit"
 )
 
 func TestCompareRefuses(t *testing.T) {
@@ -31,11 +33,7 @@ func TestCompareRefuses(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Compare(tc.a, tc.b)
-			if tc.want == "" {
-				assert.NoError(t, err)
-				return
-			}
-			assert.ErrorContains(t, err, tc.want)
+			testkit.WantNoError(t, err, tc.want)
 		})
 	}
 }
@@ -62,11 +60,9 @@ func TestRules(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.text, func(t *testing.T) {
 			r, err := ParseRule(tc.text)
-			if tc.wantErr != "" {
-				assert.ErrorContains(t, err, tc.wantErr)
+			if !testkit.WantNoError(t, err, tc.wantErr) {
 				return
 			}
-			require.NoError(t, err)
 			assert.Equal(t, tc.figure, r.Figure)
 			assert.Equal(t, tc.op, r.Op)
 			assert.Equal(t, tc.threshold, r.Threshold)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionsim/sessionsim/internal/testkit"
 	"github.com/sessionsim/sessionsim/results"
 )
 
@@ -39,19 +40,6 @@ type leakSummary struct {
 var leakSchema = SchemaOf(leakSummary{})
 
 func ptr[T any](v T) *T { return &v }
-
-// wantNoError checks err against the error a case wants: one whose text contains want, or
-// none when want is empty. It reports whether no error was wanted, so that the case goes on to
-// check the result.
-func wantNoError(t *testing.T, err error, want string) bool {
-	t.Helper()
-	if want != "" {
-		assert.ErrorContains(t, err, want)
-		return false
-	}
-	require.NoError(t, err)
-	return true
-}
 
 func leakSample() leakSummary {
 	s := leakSummary{DeliveryRatio: ptr(0.75), Timeline: [][3]float64{{60, 5, 7}, {120, 6, 7.5}}}
@@ -108,7 +96,7 @@ func TestParse(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.text, func(t *testing.T) {
 			c, err := Parse(tc.text)
-			if !wantNoError(t, err, tc.wantErr) {
+			if !testkit.WantNoError(t, err, tc.wantErr) {
 				return
 			}
 			assert.Equal(t, strings.TrimSpace(tc.text), c.Text)
@@ -148,7 +136,7 @@ func TestParsePath(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.path, func(t *testing.T) {
 			p, err := ParsePath(tc.path)
-			if !wantNoError(t, err, tc.wantErr) {
+			if !testkit.WantNoError(t, err, tc.wantErr) {
 				return
 			}
 			assert.Equal(t, tc.steps, p.steps)
@@ -213,7 +201,7 @@ func TestValidateShape(t *testing.T) {
 		t.Run(tc.path, func(t *testing.T) {
 			p, err := ParsePath(tc.path)
 			require.NoError(t, err)
-			wantNoError(t, leakSchema.Validate(p), tc.wantErr)
+			testkit.WantNoError(t, leakSchema.Validate(p), tc.wantErr)
 		})
 	}
 }
@@ -248,7 +236,7 @@ func TestLookup(t *testing.T) {
 			require.NoError(t, leakSchema.Validate(p))
 			for _, v := range []any{s, &s} {
 				got, err := Lookup(v, p)
-				if !wantNoError(t, err, tc.wantErr) {
+				if !testkit.WantNoError(t, err, tc.wantErr) {
 					continue
 				}
 				assert.Equal(t, tc.want, got)
@@ -350,7 +338,7 @@ func TestFromYAML(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cs, err := FromYAML([]byte(tc.src), "t.yaml", tc.strict)
-			if !wantNoError(t, err, tc.wantErr) {
+			if !testkit.WantNoError(t, err, tc.wantErr) {
 				var ce *Error
 				assert.ErrorAs(t, err, &ce)
 				return

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -75,6 +76,14 @@ func (s suite) open(t *testing.T) store.Store {
 	st := s.newStore(t)
 	require.NotNil(t, st)
 	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// holding opens a store that holds msgs, stored in order, each new to it.
+func (s suite) holding(t *testing.T, msgs ...store.Message) store.Store {
+	t.Helper()
+	st := s.open(t)
+	mustStore(t, st, msgs...)
 	return st
 }
 
@@ -289,11 +298,9 @@ func (s suite) insertionOrder(t *testing.T) {
 }
 
 func (s suite) lastHashPaging(t *testing.T) {
-	st := s.open(t)
 	msgs := series(alice, 0, 10, "page")
 	other := series(alice, 2, 3, "other-ns")
-	mustStore(t, st, msgs...)
-	mustStore(t, st, other...)
+	st := s.holding(t, slices.Concat(msgs, other)...)
 	cases := []struct {
 		name     string
 		lastHash string
@@ -334,9 +341,8 @@ func (s suite) lastHashPaging(t *testing.T) {
 		}
 	})
 	t.Run("last hash deleted meanwhile restarts", func(t *testing.T) {
-		st := s.open(t)
 		ms := series(bob, 0, 4, "gone")
-		mustStore(t, st, ms...)
+		st := s.holding(t, ms...)
 		_, err := st.Delete(bob, []string{ms[1].Hash})
 		require.NoError(t, err)
 		got := retrieveAfter(t, st, bob, 0, ms[1].Hash)
@@ -420,11 +426,9 @@ func (s suite) namespaces(t *testing.T) {
 }
 
 func (s suite) ownersIsolated(t *testing.T) {
-	st := s.open(t)
 	a := series(alice, 0, 3, "alice")
 	b := series(bob, 0, 2, "bob")
-	mustStore(t, st, a...)
-	mustStore(t, st, b...)
+	st := s.holding(t, slices.Concat(a, b)...)
 	stranger := OwnerAt(100, 99) // same swarm position as alice, different key
 	for _, c := range []struct {
 		name  string
@@ -484,8 +488,7 @@ func (s suite) delete(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st := s.open(t)
-			mustStore(t, st, msgs...)
+			st := s.holding(t, msgs...)
 			got, err := st.Delete(alice, c.hashes)
 			require.NoError(t, err)
 			sameList(t, c.want, got)
@@ -503,8 +506,7 @@ func (s suite) delete(t *testing.T) {
 		})
 	}
 	t.Run("stored again after delete is new and last", func(t *testing.T) {
-		st := s.open(t)
-		mustStore(t, st, msgs...)
+		st := s.holding(t, msgs...)
 		_, err := st.Delete(alice, []string{msgs[0].Hash})
 		require.NoError(t, err)
 		mustStore(t, st, msgs[0])
@@ -532,8 +534,7 @@ func (s suite) deleteAll(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st := s.open(t)
-			mustStore(t, st, order...)
+			st := s.holding(t, order...)
 			got, err := st.DeleteAll(c.owner, c.scope)
 			require.NoError(t, err)
 			sameList(t, affectedOf(c.want), got)
@@ -566,9 +567,7 @@ func (s suite) deleteBefore(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st := s.open(t)
-			mustStore(t, st, a0...)
-			mustStore(t, st, a2...)
+			st := s.holding(t, slices.Concat(a0, a2)...)
 			got, err := st.DeleteBefore(alice, c.scope, c.before)
 			require.NoError(t, err)
 			sameList(t, affectedOf(c.want), got)
@@ -657,8 +656,7 @@ func (s suite) expireAll(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st := s.open(t)
-			mustStore(t, st, a...)
+			st := s.holding(t, a...)
 			got, err := st.ExpireAll(alice, c.scope, c.to)
 			require.NoError(t, err)
 			sameList(t, affectedOf(c.want), got)
@@ -733,8 +731,7 @@ func (s suite) cleanExpired(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st := s.open(t)
-			mustStore(t, st, ms...)
+			st := s.holding(t, ms...)
 			n, err := st.CleanExpired(c.now)
 			require.NoError(t, err)
 			assert.Equal(t, len(c.gone), n)
@@ -1024,8 +1021,7 @@ func (s suite) hashes(t *testing.T) {
 		{"with newline", canonical[:20] + "\n" + canonical[21:]},
 		{"binary", "\x00\xff\x01"},
 	}
-	st := s.open(t)
-	mustStore(t, st, Msg(alice, 0, "canon", t0, t0+hour))
+	st := s.holding(t, Msg(alice, 0, "canon", t0, t0+hour))
 	var want []store.Message
 	want = append(want, Msg(alice, 0, "canon", t0, t0+hour))
 	for i, c := range cases {
