@@ -34,7 +34,7 @@ func (c *Client) SendText(to identity.ID, body string) error {
 	}
 	bodySize := len(body)
 	now := c.env.Now()
-	ms := now.UnixMilli()
+	ms := c.netNowMS()
 	content := message.NewText(body, uint64(ms))
 	// The store request and the message hash take the bytes; the store's "data" is their base64.
 	out := message.Outgoing{Content: content, SentAt: uint64(ms), Encoding: c.cfg.Encoding}
@@ -77,7 +77,7 @@ func (c *Client) attemptStore(o *outgoing) {
 		o.last = m
 		o.attempts++
 		c.stats.StoreRequests++
-		rpc := storeRequest(o.to, o.data, o.ts, c.cfg.TTL)
+		rpc := storeRequest(o.to, o.data, c.netNowMS(), c.cfg.TTL)
 		c.onionRequest(m, "store", storeNamespaces, o.to, rpc, func(res onionResult) {
 			status, body := res.status, res.body
 			if res.failure == OK {
