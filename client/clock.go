@@ -25,8 +25,9 @@ type NetTime struct {
 	// at the answer minus "t"). 1 keeps only the latest.
 	Samples int
 	// Resync: the app learns only by asking ResyncNodes random pool nodes for "info" through
-	// its paths, at start and after a 406, at most once per ResyncEvery after a success, and
-	// takes the median of their times, each corrected by half its round trip.
+	// its paths, at start and after a 406 (then retrying the request when it worked), at most
+	// once per ResyncEvery after a success, and takes the median of their times, each
+	// corrected by half its round trip.
 	Resync      bool
 	ResyncNodes int
 	ResyncEvery time.Duration
@@ -208,16 +209,36 @@ func (c *Client) readClock(res onionResult, method string, skew time.Duration) o
 	if refused.Status406+refused.Status425 > 0 {
 		refused.Method, refused.Skew = method, skew
 		c.observe(refused)
-		if c.cfg.NetTime.Resync {
-			c.resyncClock(nil)
-		}
 	}
 	return res
 }
 
+// afterClockSkew answers a clock-skew refusal as the app does. Android (NetTime.Resync)
+// resyncs, joining a resync under way, and retries the request at once when the resync went
+// through (SnodeApiErrorManager.kt), or fails it when it did not or was not made (within
+// ResyncEvery of the last success); afterClockSkew then reports true, having taken the answer
+// over. The other apps fail the request as any refusal: false, the caller carries on.
+func (c *Client) afterClockSkew(res onionResult, retry, fail func()) bool {
+	if res.failure != FailClockSkew || !c.cfg.NetTime.Resync {
+		return false
+	}
+	ep := c.epoch
+	c.resyncClock(func(ok bool) {
+		switch {
+		case !c.alive(ep):
+		case ok:
+			retry()
+		default:
+			fail()
+		}
+	})
+	return true
+}
+
 // resyncClock asks NetTime.ResyncNodes random pool nodes for their time through the client's
 // paths and takes the median (NetTime.Resync); done, when not nil, learns whether it worked.
-// A resync within ResyncEvery of the last success is not made (false).
+// A call while a resync is under way waits for it; a resync within ResyncEvery of the last
+// success is not made (false).
 func (c *Client) resyncClock(done func(bool)) {
 	nt := c.cfg.NetTime
 	finish := func(f Failure) {

@@ -18,8 +18,9 @@ import (
 // in parallel with its first poll, which the resync may not beat (one refusal at most).
 // Reopened, the app has forgotten the offset and its cached swarm needs no lookup: its first
 // polls are refused with 406 on the side its clock is off, until an answer teaches it the time
-// again (Android: the resync the refusal starts; the others: the first answer carrying "t",
-// here the get_swarm of a new contact); then messages flow both ways.
+// again (Android: the resync the refusal starts, after which it retries the poll, so no poll
+// round fails; the others: the first answer carrying "t", here the get_swarm of a new
+// contact); then messages flow both ways.
 func TestClockFarOff(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -43,12 +44,18 @@ func TestClockFarOff(t *testing.T) {
 			assert.LessOrEqual(t, len(netEvents[client.ClockRejected](sn, sn.addrs[0])), tc.firstStart, "at its first start the app learns the time before it signs")
 			assert.Empty(t, netEvents[client.ClockRejected](sn, sn.addrs[1]), "a correct clock is never refused")
 
+			failuresBefore := sn.clients[0].Stats().PollFailures
 			sn.do(0, sn.clients[0].GoOffline)
 			sn.Engine.RunFor(10 * time.Second)
 			sn.do(0, sn.clients[0].GoOnline)
 			sn.Engine.RunFor(time.Minute)
 			rejected := netEvents[client.ClockRejected](sn, sn.addrs[0])
 			require.NotEmpty(t, rejected, "the reopened app signs with its own clock")
+			if failed := sn.clients[0].Stats().PollFailures - failuresBefore; tc.platform == client.Android {
+				assert.Zero(t, failed, "Android retries a refused poll once it resynced")
+			} else {
+				assert.Positive(t, failed, "the other apps fail a refused poll")
+			}
 			for _, r := range rejected {
 				assert.Equal(t, tc.offset > 0, r.Skew > 0, "refused on the side the clock is off: %+v", r)
 				assert.InDelta(t, tc.offset.Seconds(), r.Skew.Seconds(), 5, "the skew is the clock's own error: %+v", r)

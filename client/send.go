@@ -79,6 +79,9 @@ func (c *Client) attemptStore(o *outgoing) {
 		c.stats.StoreRequests++
 		rpc := storeRequest(o.to, o.data, c.netNowMS(), c.cfg.TTL)
 		c.onionRequest(m, "store", storeNamespaces, o.to, rpc, func(res onionResult) {
+			if c.afterClockSkew(res, func() { c.attemptStore(o) }, func() { c.storeFailed(o, res.failure) }) {
+				return
+			}
 			status, body := res.status, res.body
 			if res.failure == OK {
 				var err error
