@@ -103,14 +103,13 @@ func clocks(c results.Clocks) string {
 	if c.ClientsRejected == 0 {
 		return out
 	}
-	out += fmt.Sprintf(" from %d clients, %d too old, %d too new; refused for %s, %d clients still at the end",
-		c.ClientsRejected, c.RejectedTooOld, c.RejectedTooNew, latencies(c.RecoveryMs), c.ClientsUnrecovered)
 	parts := make([]string, 0, len(c.ByPlatform))
 	for _, name := range slices.Sorted(maps.Keys(c.ByPlatform)) {
 		r := c.ByPlatform[name]
 		parts = append(parts, fmt.Sprintf("%s %d/%d", name, r.RejectedTooOld, r.RejectedTooNew))
 	}
-	return out + " (old/new: " + strings.Join(parts, ", ") + ")"
+	return out + fmt.Sprintf(" from %d clients, %d too old, %d too new (old/new: %s); spells until one was accepted again: %s; %d clients still refused at the end",
+		c.ClientsRejected, c.RejectedTooOld, c.RejectedTooNew, strings.Join(parts, ", "), latencies(c.RecoveryMs), c.ClientsUnrecovered)
 }
 
 func percent(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
