@@ -113,7 +113,6 @@ type outgoing struct {
 	sync     bool             // the sync copy of a sent message, stored in the sender's own swarm
 	hash     string
 	data     []byte // the stored bytes (the store's "data", decoded)
-	ts       int64  // ms: the message's timestamp (each store attempt stamps its own time)
 	fails    uint8
 	stage421 uint8
 	attempts uint8

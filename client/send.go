@@ -48,7 +48,7 @@ func (c *Client) SendText(to identity.ID, body string) error {
 		c.observe(StoreResult{To: to, Failure: FailRejected})
 		return nil
 	}
-	o := &outgoing{to: to, msg: out, data: raw, ts: ms, last: noNode, hash: messageHash(to, contentNamespace, raw)}
+	o := &outgoing{to: to, msg: out, data: raw, last: noNode, hash: messageHash(to, contentNamespace, raw)}
 	c.observe(MessageSent{Hash: o.hash, To: to, At: now, Body: bodySize, Size: base64.StdEncoding.EncodedLen(len(raw))})
 	c.outbox = append(c.outbox, o)
 	if c.online {
@@ -156,7 +156,7 @@ func (c *Client) storeSyncCopy(sent *outgoing) {
 		c.observe(SyncCopyStored{Failure: FailRejected})
 		return
 	}
-	o := &outgoing{to: c.id, sync: true, data: raw, ts: sent.ts, last: noNode, hash: messageHash(c.id, contentNamespace, raw)}
+	o := &outgoing{to: c.id, sync: true, data: raw, last: noNode, hash: messageHash(c.id, contentNamespace, raw)}
 	c.outbox = append(c.outbox, o)
 	c.attemptStore(o)
 }
