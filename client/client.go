@@ -75,6 +75,7 @@ type Client struct {
 	seen   seenSet
 	last   lastHashes
 	stats  Stats
+	clock  clockState
 }
 
 // pollState is the poller's state between rounds.
@@ -112,7 +113,6 @@ type outgoing struct {
 	sync     bool             // the sync copy of a sent message, stored in the sender's own swarm
 	hash     string
 	data     []byte // the stored bytes (the store's "data", decoded)
-	ts       int64  // ms: message and store timestamp
 	fails    uint8
 	stage421 uint8
 	attempts uint8
@@ -201,6 +201,9 @@ func (c *Client) GoOffline() {
 	c.rt.paths = nil
 	c.rt.initial = false // the paths built on coming back are a fresh start, not repairs
 	c.building, c.booting, c.refreshing = sharedWork{}, sharedWork{}, false
+	// The network time lives in memory only (desktop NetworkTime.ts, Android SnodeClock.kt): a
+	// reopened app learns it again.
+	c.clock = clockState{}
 	c.own.fetching = sharedWork{}
 	for _, e := range c.swarms {
 		e.fetching = sharedWork{}
@@ -219,6 +222,9 @@ func (c *Client) GoOnline() {
 }
 
 func (c *Client) resume() {
+	if c.cfg.NetTime.Resync {
+		c.resyncClock(nil) // Android's SnodeClock syncs as the app starts (clock.go)
+	}
 	c.pollRound()
 	for _, o := range c.outbox {
 		c.attemptStore(o)

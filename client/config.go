@@ -275,6 +275,13 @@ type Config struct {
 	// Received messages open in either.
 	Encoding message.Encoding
 
+	// ClockOffset is how far the device's clock is from the true time (the nodes' clocks):
+	// positive ahead, negative behind. Default 0. See clock.go.
+	ClockOffset time.Duration
+	// NetTime is how the app learns the network time from the nodes. Set by the profile; the
+	// zero value means the platform's current app's.
+	NetTime NetTime
+
 	// Namespaces are the own-swarm namespaces polled. Default 0, 2, 3, 4, 5.
 	Namespaces []int16
 	// MaxSize is the retrieve max_size parameter of namespace 0 (negative -k: 1/k of the
@@ -358,6 +365,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Namespaces == nil {
 		c.Namespaces = d.Namespaces
 	}
+	if c.NetTime == (NetTime{}) {
+		c.NetTime = d.NetTime
+	}
 
 	var errs []error
 	if len(c.Seeds) == 0 {
@@ -404,6 +414,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if !(c.CoverPollsPerHour >= 0) || c.CoverPollsPerHour > MaxCoverPollsPerHour {
 		errs = append(errs, fmt.Errorf("CoverPollsPerHour %v: must be between 0 and %d", c.CoverPollsPerHour, MaxCoverPollsPerHour))
+	}
+	if nt := c.NetTime; nt.Samples < 0 || (nt.Resync && (nt.ResyncNodes < 1 || nt.ResyncTimeout <= 0 || nt.ResyncEvery < 0)) || (!nt.Resync && nt.Samples == 0) {
+		errs = append(errs, fmt.Errorf("NetTime %+v: learn from Samples > 0 answers, or Resync from ResyncNodes >= 1 nodes within a positive ResyncTimeout", nt))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("client config: %w", err)

@@ -200,7 +200,7 @@ func (c *Client) coverPoll() {
 				last[k] = base64.RawStdEncoding.EncodeToString(h[:])
 			}
 		}
-		rpc, cost := retrieveRequest(c.cfg.Suite, c.decoy.key[:], c.decoy.id, nss, last, c.env.Now().UnixMilli(), c.cfg.maxSizeOf)
+		rpc, cost := retrieveRequest(c.cfg.Suite, c.decoy.key[:], c.decoy.id, nss, last, c.netNowMS(), c.cfg.maxSizeOf)
 		c.env.Work(cost)
 		c.stats.CoverPolls++
 		c.onionVia(t, "retrieve", nss, c.decoy.id, rpc, true, func(onionResult) {})

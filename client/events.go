@@ -153,6 +153,17 @@ type OnionRoundTrip struct {
 	Size    int
 }
 
+// ClockRejected: a destination refused sub-requests of one onion request with 406 (Status406 of
+// them) or 425 (Status425), which the apps take for a clock out of sync. Skew is how far the
+// client's network time was from the nodes' clocks when it sent the request (negative:
+// behind), ground truth only.
+type ClockRejected struct {
+	Method    string
+	Skew      time.Duration
+	Status406 int
+	Status425 int
+}
+
 // PathBuilt: a path was built (Rebuild false for the first set of paths).
 type PathBuilt struct {
 	Guard        actor.Addr
@@ -246,3 +257,4 @@ func (SwarmLookup) EventName() string     { return "client.swarm_lookup" }
 func (GuardTested) EventName() string     { return "client.guard_tested" }
 func (GuardSelection) EventName() string  { return "client.guard_selection" }
 func (GarbageReceived) EventName() string { return "client.garbage" }
+func (ClockRejected) EventName() string   { return "client.clock_rejected" }

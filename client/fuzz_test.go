@@ -24,6 +24,7 @@ func FuzzDecoders(f *testing.F) {
 	f.Add(storagerpc.AppendBatchResponse(nil, []storagerpc.SubResult{{Code: 200, Body: (&storagerpc.StoreResponse{Hash: "h"}).Append(nil)}}))
 	f.Add(swarm)
 	f.Add([]byte(`{"results":[{"code":200,"body":"x"}]}`))
+	f.Add([]byte(`{"results":[{"code":406,"body":"retrieve timestamp too far from current time"},{"code":200,"body":{"t":1700000000000}}]}`))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		check := func(nodes []NodeInfo, err error) {
@@ -51,6 +52,18 @@ func FuzzDecoders(f *testing.F) {
 			if rs, err := decodeRetrieve(body, n); err == nil && len(rs) != n {
 				t.Fatalf("%d results for %d namespaces", len(rs), n)
 			}
+		}
+		stamps, refused := answerClock(body)
+		for _, s := range stamps {
+			if s <= minStamp {
+				t.Fatalf("stamp %d before 2021 kept", s)
+			}
+		}
+		if refused.Status406 < 0 || refused.Status425 < 0 || len(stamps)+refused.Status406+refused.Status425 > len(body) {
+			t.Fatalf("impossible counts: %d stamps, %+v", len(stamps), refused)
+		}
+		if s, ok := stampOf(body); ok != (s > minStamp) {
+			t.Fatalf("stampOf %d, %v", s, ok)
 		}
 	})
 }

@@ -69,12 +69,15 @@ func newSimNet(t testing.TB, nodes int, platforms []client.Platform, mode crypto
 	return sn
 }
 
-// spawnClient starts a client running app p in eu-west-1.
-func (sn *simNet) spawnClient(name string, p client.Platform, dir *client.Directory, suite cryptomode.Suite) {
+// spawnClient starts a client running app p in eu-west-1; mods change its configuration.
+func (sn *simNet) spawnClient(name string, p client.Platform, dir *client.Directory, suite cryptomode.Suite, mods ...func(*client.Config)) {
 	h, addr, err := sn.AddClient(name, "eu-west-1", p)
 	require.NoError(sn.t, err)
 	cfg := client.DefaultConfig(p)
 	cfg.Seeds, cfg.Directory, cfg.Suite = sn.Seeds, dir, suite
+	for _, mod := range mods {
+		mod(&cfg)
+	}
 	c, err := client.New(cfg, identity.Derive(netSeed, name))
 	require.NoError(sn.t, err)
 	_, err = sn.Engine.Spawn(h, simnet.ClientPort, name, c)

@@ -182,7 +182,7 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 	for j, h := range c.rt.paths[k].hops {
 		hops[j] = c.rt.dir.addr(h)
 	}
-	start := c.env.Now()
+	start, skew := c.env.Now(), c.clockError()
 	c.stats.OnionRequests++
 	req := post(guardAddr, onion.GuardEndpoint, transport.Binary, built.Body)
 	reply := built.Reply
@@ -190,7 +190,7 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 		if !c.alive(ep) {
 			return
 		}
-		res := c.onionOutcome(guard, dest, reply, resp, err)
+		res := c.readClock(c.onionOutcome(guard, dest, reply, resp, err), method, skew)
 		if res.failure != OK {
 			c.stats.OnionFailures++
 		}

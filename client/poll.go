@@ -104,9 +104,12 @@ func (c *Client) retrieve(e *swarmEntry, t nodeIdx, done func(bool)) {
 	for k, ns := range nss {
 		last[k] = c.last.get(t, ns)
 	}
-	rpc, cost := retrieveRequest(c.cfg.Suite, c.keys.signing(), c.id, nss, last, c.env.Now().UnixMilli(), c.cfg.maxSizeOf)
+	rpc, cost := retrieveRequest(c.cfg.Suite, c.keys.signing(), c.id, nss, last, c.netNowMS(), c.cfg.maxSizeOf)
 	c.env.Work(cost)
 	c.onionRequest(t, "retrieve", nss, c.id, rpc, func(res onionResult) {
+		if c.afterClockSkew(res, func() { c.retrieve(e, t, done) }, func() { done(false) }) {
+			return
+		}
 		if res.status == 421 {
 			c.adopt421(e, t, res.body)
 			done(false)

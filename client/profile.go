@@ -29,6 +29,7 @@ type NetProfile struct {
 	Encoding      message.Encoding
 	MaxSize       int
 	ConfigMaxSize int
+	NetTime       NetTime
 }
 
 // PoolRules are how an app keeps its node pool (the Config fields of the same names).
@@ -117,6 +118,7 @@ var profiles = []NetProfile{
 		Pool:      desktopPool,
 		GuardTest: GuardTestOwnID,
 		EncType:   "aes-gcm",
+		NetTime:   NetTime{Samples: desktopTimeSamples},
 	},
 	{
 		Name: "android-2026", Platform: Android,
@@ -128,6 +130,7 @@ var profiles = []NetProfile{
 		EncType:       "aes-gcm",
 		MaxSize:       androidMaxSize,
 		ConfigMaxSize: androidConfigMaxSize,
+		NetTime:       NetTime{Resync: true, ResyncNodes: androidResyncNodes, ResyncEvery: androidResyncEvery, ResyncTimeout: androidResyncTimeout},
 	},
 	{
 		Name: "ios-2026", Platform: IOS,
@@ -138,6 +141,7 @@ var profiles = []NetProfile{
 		GuardLifetime: iosGuardLifetime,
 		PathRotate:    iosPathRotate,
 		EncType:       "xchacha20",
+		NetTime:       NetTime{Samples: iosTimeSamples},
 	},
 	{
 		Name: "android-2024", Platform: Android,
@@ -147,6 +151,7 @@ var profiles = []NetProfile{
 		GuardTest: GuardTestOwnID,
 		EncType:   "aes-gcm",
 		Encoding:  message.Legacy,
+		NetTime:   NetTime{Samples: android2024TimeSamples},
 	},
 }
 
@@ -199,5 +204,6 @@ func (np NetProfile) Config() Config {
 	c.Encoding = np.Encoding
 	c.MaxSize = np.MaxSize
 	c.ConfigMaxSize = np.ConfigMaxSize
+	c.NetTime = np.NetTime
 	return c
 }

@@ -34,7 +34,7 @@ func (c *Client) SendText(to identity.ID, body string) error {
 	}
 	bodySize := len(body)
 	now := c.env.Now()
-	ms := now.UnixMilli()
+	ms := c.netNowMS()
 	content := message.NewText(body, uint64(ms))
 	// The store request and the message hash take the bytes; the store's "data" is their base64.
 	out := message.Outgoing{Content: content, SentAt: uint64(ms), Encoding: c.cfg.Encoding}
@@ -48,7 +48,7 @@ func (c *Client) SendText(to identity.ID, body string) error {
 		c.observe(StoreResult{To: to, Failure: FailRejected})
 		return nil
 	}
-	o := &outgoing{to: to, msg: out, data: raw, ts: ms, last: noNode, hash: messageHash(to, contentNamespace, raw)}
+	o := &outgoing{to: to, msg: out, data: raw, last: noNode, hash: messageHash(to, contentNamespace, raw)}
 	c.observe(MessageSent{Hash: o.hash, To: to, At: now, Body: bodySize, Size: base64.StdEncoding.EncodedLen(len(raw))})
 	c.outbox = append(c.outbox, o)
 	if c.online {
@@ -77,8 +77,11 @@ func (c *Client) attemptStore(o *outgoing) {
 		o.last = m
 		o.attempts++
 		c.stats.StoreRequests++
-		rpc := storeRequest(o.to, o.data, o.ts, c.cfg.TTL)
+		rpc := storeRequest(o.to, o.data, c.netNowMS(), c.cfg.TTL)
 		c.onionRequest(m, "store", storeNamespaces, o.to, rpc, func(res onionResult) {
+			if c.afterClockSkew(res, func() { c.attemptStore(o) }, func() { c.storeFailed(o, res.failure) }) {
+				return
+			}
 			status, body := res.status, res.body
 			if res.failure == OK {
 				var err error
@@ -153,7 +156,7 @@ func (c *Client) storeSyncCopy(sent *outgoing) {
 		c.observe(SyncCopyStored{Failure: FailRejected})
 		return
 	}
-	o := &outgoing{to: c.id, sync: true, data: raw, ts: sent.ts, last: noNode, hash: messageHash(c.id, contentNamespace, raw)}
+	o := &outgoing{to: c.id, sync: true, data: raw, last: noNode, hash: messageHash(c.id, contentNamespace, raw)}
 	c.outbox = append(c.outbox, o)
 	c.attemptStore(o)
 }

@@ -31,6 +31,7 @@ var pages = func() *template.Template {
 		"bytes":     ByteSize,
 		"counts":    counts,
 		"mix":       requestMix,
+		"clocks":    clocks,
 		"latencies": latencies,
 		"f1":        func(f float64) string { return fmt.Sprintf("%.1f", f) },
 		"ms":        readableMs,

@@ -67,6 +67,7 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 			p("    %-8s %s", name, requestMix(s.RPCByMethod[name]))
 		}
 	}
+	p("  client clocks: %s", clocks(s.Clocks))
 	if len(s.Traffic.ForwardsByCause) > 0 {
 		p("  node-to-node forwards by cause: %s", counts(s.Traffic.ForwardsByCause))
 		for _, name := range slices.Sorted(maps.Keys(s.Traffic.ForwardsByPlatform)) {
@@ -94,6 +95,21 @@ func latencies(q results.Percentiles) string {
 		return "no samples"
 	}
 	return fmt.Sprintf("p50 %s, p90 %s, p99 %s, max %s (%d samples)", readableMs(q.P50), readableMs(q.P90), readableMs(q.P99), readableMs(q.Max), q.Count)
+}
+
+// clocks says how far clients' clocks were off and what nodes refused for it.
+func clocks(c results.Clocks) string {
+	out := fmt.Sprintf("off by %s; %d requests refused (406: %d, 425: %d)", latencies(c.OffsetAbsMs), c.Status406+c.Status425, c.Status406, c.Status425)
+	if c.ClientsRejected == 0 {
+		return out
+	}
+	parts := make([]string, 0, len(c.ByPlatform))
+	for _, name := range slices.Sorted(maps.Keys(c.ByPlatform)) {
+		r := c.ByPlatform[name]
+		parts = append(parts, fmt.Sprintf("%s %d/%d", name, r.RejectedTooOld, r.RejectedTooNew))
+	}
+	return out + fmt.Sprintf(" from %d clients, %d too old, %d too new (old/new: %s); spells until one was accepted again: %s; %d clients still refused at the end",
+		c.ClientsRejected, c.RejectedTooOld, c.RejectedTooNew, strings.Join(parts, ", "), latencies(c.RecoveryMs), c.ClientsUnrecovered)
 }
 
 func percent(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }

@@ -76,9 +76,11 @@ type Summary struct {
 	// answer or failure arrives, direct guard tests when they are answered or time out.
 	RPCByMethod map[string]map[string]map[string]uint64 `json:"rpc_by_method,omitempty"`
 	Traffic     Traffic                                 `json:"traffic"`
-	CPU         CPU                                     `json:"cpu"`
-	Network     NetworkInfo                             `json:"network"`
-	Engine      Engine                                  `json:"engine"`
+	// Clocks is how far clients' clocks were off and how often nodes refused them for it.
+	Clocks  Clocks      `json:"clocks"`
+	CPU     CPU         `json:"cpu"`
+	Network NetworkInfo `json:"network"`
+	Engine  Engine      `json:"engine"`
 	// Garbage counts malformed or undecryptable data clients received, by kind.
 	Garbage map[string]uint64 `json:"garbage,omitempty" figure:"counts"`
 	// Leakage is what the scenario's adversaries learnt; absent without a leakage section.
@@ -325,4 +327,36 @@ func ReadRun(dir string) (*Run, error) {
 		return nil, err
 	}
 	return &r, nil
+}
+
+// Clocks is how far clients' device clocks were from the nodes' and what it cost: storage
+// servers refuse a signature timestamp more than 60 s from their clock, and a store timestamp
+// more than 10 s ahead, with 406 (their only answer to a bad clock; 425 comes from other
+// servers, so it stays 0 here). Each refused sub-request counts once.
+type Clocks struct {
+	// OffsetAbsMs is the spread of the clients' device clock errors, |offset| in ms, one value
+	// per client (the scenario's clients.clock).
+	OffsetAbsMs Percentiles `json:"offset_abs_ms"`
+	// Status406 and Status425 count the refusals by status.
+	Status406 uint64 `json:"status_406"`
+	Status425 uint64 `json:"status_425"`
+	// RejectedTooOld and RejectedTooNew split the refusals by the side the client's clock (as
+	// corrected by what it had learnt) was off when it sent the request: behind or ahead.
+	RejectedTooOld uint64 `json:"rejected_too_old"`
+	RejectedTooNew uint64 `json:"rejected_too_new"`
+	// ClientsRejected is how many clients had at least one request refused.
+	ClientsRejected uint64 `json:"clients_rejected"`
+	// RecoveryMs is how long clients stayed refused: from a client's first refusal to its next
+	// accepted retrieve or store, once per such spell. ClientsUnrecovered counts the clients
+	// still in a spell when the run ended.
+	RecoveryMs         Percentiles `json:"recovery_ms"`
+	ClientsUnrecovered uint64      `json:"clients_unrecovered"`
+	// ByPlatform splits the refusals by the client's platform; absent without refusals.
+	ByPlatform map[string]ClockRejections `json:"by_platform,omitempty"`
+}
+
+// ClockRejections are the refusals of one platform's clients, by side.
+type ClockRejections struct {
+	RejectedTooOld uint64 `json:"rejected_too_old"`
+	RejectedTooNew uint64 `json:"rejected_too_new"`
 }

@@ -46,6 +46,7 @@ type collector struct {
 	repl       metrics.Histogram   // live copies per message + 1, over all samples
 	replBucket []metrics.Histogram // the same, by timeline bucket of the sample
 	timeline   [][3]float64
+	clocks     clockTally
 }
 
 // timelineBucket is the width of the summary's timeline buckets: a minute resolves a fault of a
@@ -172,6 +173,9 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		if e.Failure != client.OK {
 			return
 		}
+		if isClient {
+			c.clocks.accepted(i, at, e.Method)
+		}
 		ms := float64(e.RTT) / float64(time.Millisecond)
 		c.onion.Add(ms)
 		if isClient {
@@ -190,6 +194,10 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		c.paths.DroppedCause[e.Cause.String()]++
 	case client.GarbageReceived:
 		c.garbage[e.Kind.String()]++
+	case client.ClockRejected:
+		if i, ok := c.clientIndex[from]; ok {
+			c.clocks.refusal(i, c.platform[i], at, e)
+		}
 	case node.MessageStored:
 		if !e.New {
 			return
@@ -419,6 +427,7 @@ func (c *collector) fill(s *results.Summary, settled bool) {
 		s.RPCByMethod = c.rpc
 	}
 	s.Network = c.network
+	c.clocks.fill(s)
 
 	if n == 0 {
 		return

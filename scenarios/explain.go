@@ -68,6 +68,10 @@ var keyDocs = map[string]keyDoc{
 	"clients.flash_crowd.fraction":  {"fraction", "share of the clients that start in the burst instead of the warmup; 0: no crowd"},
 	"clients.flash_crowd.at":        {"duration", "when the burst opens, from the end of the warmup"},
 	"clients.flash_crowd.within":    {"duration", "length of the burst: each crowd client starts at a uniform moment in it"},
+	"clients.clock.distribution":    {"none|normal|uniform", "how the clients' device clock errors are drawn (the nodes' clocks are the true time)"},
+	"clients.clock.spread":          {"duration", "normal: the errors' standard deviation; uniform: their half-width"},
+	"clients.clock.far_share":       {"fraction", "share of the clients whose clock is far_offset off instead, ahead or behind alike (OpenSignal 2013: 3.5% of Android clocks over an hour out); 0: none"},
+	"clients.clock.far_offset":      {"duration", "how far off the far clocks are (nodes refuse a signature more than 60s off, a store more than 10s ahead)"},
 
 	"workload.graph":                   {"small-world|random", "who writes to whom"},
 	"workload.contacts":                {"count", "contacts per client (even for small-world)"},

@@ -163,6 +163,27 @@ type Clients struct {
 	// FlashCrowd holds a share of the clients back until a burst, as when a news event brings
 	// many users to the app at once.
 	FlashCrowd FlashCrowd `mapstructure:"flash_crowd" yaml:"flash_crowd" json:"flash_crowd"`
+	// Clock is how far the clients' device clocks are from the true time (see Clock).
+	Clock Clock `mapstructure:"clock" yaml:"clock" json:"clock"`
+}
+
+// Clock draws each client's device clock error. The nodes' clocks are the true time. The
+// default is a normal spread of 2 s and no far-off clocks: phones and PCs set their clocks by
+// NTP or the carrier, and OpenSignal's June 2013 measurement of a million Android speed tests
+// (opensignal.com/reports/timestamps) found clocks concentrated within seconds of its server's,
+// but 3.5% over an hour out (time-zone edge cases, manual changes to cheat games): set
+// far_share 0.035 and far_offset 1h to model that tail.
+type Clock struct {
+	// Distribution is "none" (every clock exact), "normal" (Spread is the standard deviation)
+	// or "uniform" (errors uniform in [-Spread, Spread]).
+	Distribution string `mapstructure:"distribution" yaml:"distribution" json:"distribution"`
+	// Spread is the distribution's width (see Distribution).
+	Spread time.Duration `mapstructure:"spread" yaml:"spread" json:"spread"`
+	// FarShare is the share of clients whose clock is FarOffset off instead, ahead or behind
+	// with equal chance (plus the spread); 0: none.
+	FarShare float64 `mapstructure:"far_share" yaml:"far_share" json:"far_share"`
+	// FarOffset is how far off those clocks are.
+	FarOffset time.Duration `mapstructure:"far_offset" yaml:"far_offset" json:"far_offset"`
 }
 
 // FlashCrowd is a share of the clients that start (open the app for the first time in the run)
@@ -315,6 +336,7 @@ func Default() Scenario {
 			Encoding:  "platform",
 			GuardTest: "platform",
 			Paths:     2,
+			Clock:     Clock{Distribution: ClockNormal, Spread: 2 * time.Second, FarOffset: time.Hour},
 		},
 		Workload: Workload{
 			Graph:           "small-world",

@@ -123,6 +123,7 @@ func (s *Scenario) Validate() error {
 		},
 		func() error { return s.validateDefences() },
 		s.validateFlashCrowd,
+		s.validateClock,
 		func() error { return nonNegative("clients.sessions.mean_online", s.Clients.Sessions.MeanOnline) },
 		func() error {
 			if s.Clients.Sessions.MeanOnline > 0 && s.Clients.Sessions.MeanOffline <= 0 {

@@ -306,6 +306,8 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 	}
 	// The crowd is drawn from a stream of its own, so a scenario without one draws as before.
 	crowd, crowdStream := map[int]bool{}, w.eng.Stream("flash-crowd")
+	// Clocks too, so that the other draws stay as they were.
+	clocks := w.eng.Stream("clock")
 	if fc := w.sc.Clients.FlashCrowd; fc.Fraction > 0 {
 		for _, i := range crowdStream.Perm(w.sc.Clients.Count)[:int(fc.Fraction*float64(w.sc.Clients.Count)+0.5)] {
 			crowd[i] = true
@@ -331,6 +333,8 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		cfg := np.Config()
 		cfg.Suite, cfg.Directory, cfg.Seeds = w.suite, dir, w.seeds
 		w.sc.Clients.applyDefences(&cfg)
+		cfg.ClockOffset = w.sc.Clients.Clock.draw(clocks)
+		w.col.clocks.client(cfg.ClockOffset)
 		c, err := client.New(cfg, keys)
 		if err != nil {
 			return fmt.Errorf("client %s: %w", name, err)

@@ -93,6 +93,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"more than the machine's memory", []string{"run", "--set", "nodes.count=100000000"}, nil, []string{"--set", `"nodes.count" = 100000000`, "estimated 1.1 TiB", "more than this machine's"}},
 		{"stray variable", []string{"run"}, map[string]string{"SESSIONSIM_FOO": "1"}, []string{"SESSIONSIM_FOO", "unset SESSIONSIM_FOO"}},
 		{"live mode", []string{"run", "--set", "mode=live"}, nil, []string{`"mode" = live`, "in-process simulator"}},
+		{"unknown clock distribution", []string{"run", "--set", "clients.clock.distribution=gaussian"}, nil, []string{"--set", `"clients.clock.distribution" = gaussian`, "unknown clock distribution: use none, normal, uniform"}},
 		{"docker mode", []string{"run"}, map[string]string{"SESSIONSIM_MODE": "docker"}, []string{"SESSIONSIM_MODE", `"mode" = docker`}},
 		{"unknown scenario", []string{"run", "no-such-scenario"}, nil, []string{"built-ins"}},
 		{"bad seed", []string{"run", "--seed", "-1"}, nil, []string{"--seed"}},
