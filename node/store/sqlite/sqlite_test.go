@@ -234,4 +234,3 @@ func BenchmarkRetrieve(b *testing.B) {
 		}
 	}
 }
-
