@@ -31,7 +31,7 @@ func leakageBenchScale(b *testing.B) float64 {
 // default fractions of 16 draws each, back to back in every iteration so that both arms see
 // the same machine load. The target is a ratio of at most 1.3. The full size:
 //
-//	SESSIONSIM_BENCH_LEAKAGE_SCALE=1 go test -run '^$' -bench LeakageOverhead -benchtime 1x -timeout 60m ./scenarios
+//	SESSIONSIM_BENCH_LEAKAGE_SCALE=1 go test -run '^$' -bench LeakageOverhead -benchtime 1x -timeout 120m ./scenarios
 //
 // (-benchtime 3x for three alternations; the ratios are of the summed wall and CPU times).
 func BenchmarkLeakageOverhead(b *testing.B) {
