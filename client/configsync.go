@@ -75,7 +75,7 @@ func configBit(ns storagerpc.Namespace) configBits {
 // configState is the client's view of its config messages.
 type configState struct {
 	hash     [len(configNamespaces)]string // the current message of each namespace, "" before the first
-	old      []string                      // superseded messages, deleted by the next push
+	old      []string                      // superseded messages a delete failed to remove
 	dirty    configBits                    // changed since their last push
 	inflight configBits                    // being pushed
 	contacts []identity.ID                 // the accounts the user has a 1:1 conversation with
@@ -194,7 +194,15 @@ func (c *Client) pushConfigs() {
 		msgs = append(msgs, configMsg{ns: ns, data: data, hash: storagerpc.MessageHash(pubkeyOf(c.id), ns, data)})
 		nss = append(nss, int16(ns))
 	}
-	old := s.old
+	// A config that changes makes its current message obsolete (libsession-util
+	// src/config/base.cpp: its hash joins _old_hashes, which push() hands over for deletion),
+	// so the push deletes what it replaces, and any left over from a delete that failed.
+	old := slices.Clone(s.old)
+	for k, ns := range configNamespaces {
+		if s.inflight&configBit(ns) != 0 && s.hash[k] != "" && !slices.Contains(old, s.hash[k]) {
+			old = append(old, s.hash[k])
+		}
+	}
 	ep := c.epoch
 	finish := func(ev ConfigPushed) {
 		if !c.alive(ep) {
@@ -250,25 +258,24 @@ func (c *Client) readConfigPush(e *swarmEntry, m nodeIdx, body []byte, msgs []co
 	return nil
 }
 
-// configPushDone records a push's outcome: stored configs become current (the message they
-// replace is deleted by the next push), the others are pending again, and the next push is
-// queued if any change is pending.
+// configPushDone records a push's outcome: stored configs become current, the others are
+// pending again, the messages a failed delete left are kept for the next push's, and the next
+// push is queued if any change is pending.
 func (c *Client) configPushDone(msgs []configMsg, old []string, ev ConfigPushed) {
 	s := &c.cfgs
-	if len(old) > 0 && ev.Sent && !ev.DeleteFailed {
-		s.old = s.old[len(old):]
-	}
 	for _, m := range msgs {
 		k := m.ns - storagerpc.NamespaceUserProfile
 		if slices.Contains(ev.Stored, int16(m.ns)) {
-			if s.hash[k] != "" {
-				s.old = append(s.old, s.hash[k])
-			}
 			s.hash[k] = m.hash
 			continue
 		}
 		ev.Failed = append(ev.Failed, int16(m.ns))
 		s.dirty |= configBit(m.ns)
+	}
+	s.old = nil
+	if ev.DeleteFailed {
+		// A message still current is listed again when its replacement goes out.
+		s.old = slices.DeleteFunc(old, func(h string) bool { return slices.Contains(s.hash[:], h) })
 	}
 	s.inflight = 0
 	c.observe(ev)
