@@ -175,7 +175,7 @@ type configMsg struct {
 }
 
 // pushConfigs stores every changed config in the own swarm: one sequence of signed stores, with
-// a delete of the messages the last push superseded, to one member.
+// a delete of the messages they replace, to one member.
 func (c *Client) pushConfigs() {
 	s := &c.cfgs
 	if s.dirty == 0 {
@@ -220,7 +220,10 @@ func (c *Client) pushConfigs() {
 		c.env.Work(cost)
 		c.onionRequest(m, "store", nss, c.id, rpc, func(res onionResult) {
 			ev := ConfigPushed{Sent: res.sent, Deleted: len(old), DeleteFailed: len(old) > 0}
-			if res.failure == OK || res.status == 421 {
+			switch {
+			case res.status == 421:
+				c.adopt421(e, m, res.body)
+			case res.failure == OK:
 				if err := c.readConfigPush(e, m, res.body, msgs, len(old) > 0, &ev); err != nil {
 					c.garbage(GarbageMalformedResponse)
 				}
@@ -231,7 +234,7 @@ func (c *Client) pushConfigs() {
 }
 
 // readConfigPush reads the answer to a config push into ev: which stores succeeded, and whether
-// the delete did (ev.Deleted is zeroed when it did not). A 421 adopts the swarm it names.
+// the delete did not (ev.DeleteFailed). A 421 result adopts the swarm it names.
 func (c *Client) readConfigPush(e *swarmEntry, m nodeIdx, body []byte, msgs []configMsg, withDelete bool, ev *ConfigPushed) error {
 	rs, err := storagerpc.DecodeBatchResponse(body)
 	if err != nil {

@@ -306,3 +306,68 @@ func TestStoreRetry(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigPushRetried checks that a config store a node refuses goes out again a sync
+// interval later, and that the messages a refused delete named are deleted by the next push.
+func TestConfigPushRetried(t *testing.T) {
+	cases := []struct {
+		name      string
+		refuse    string // the subrequest the node refuses once
+		wantTries int    // pushes of the profile
+	}{
+		{"a refused store", "store", 2},
+		{"a refused delete", "delete", 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			drv := newDriver()
+			f := newFakeNet(t, drv, 40, 8)
+			refused := false
+			var alice *Client
+			f.intercept = func(_ *fakeNode, r storagerpc.Request) (int, []byte, bool) {
+				if refused || alice == nil || r.Method() != tc.refuse {
+					return 0, nil, false
+				}
+				if s, ok := r.(*storagerpc.Store); ok && s.Pubkey != pubkeyOf(alice.ID()) {
+					return 0, nil, false
+				}
+				refused = true
+				return 500, []byte(`"request failed"`), true
+			}
+			alice, ea := newTestClient(t, drv, f, "alice", Desktop, nil)
+			drv.RunFor(10 * time.Second)
+			// Conversations 10 s apart: each push replaces, and deletes, the one before; a
+			// refused delete is sent again with the next push.
+			for _, name := range []string{"bob", "carol", "dave"} {
+				ea.Do(func() { alice.Send(identity.Derive(1, name).SessionID(), 40) })
+				drv.RunFor(10 * time.Second)
+			}
+			drv.RunFor(20 * time.Second)
+			require.True(t, refused)
+
+			pushes, at := pushesOf(drv.Events, ea)
+			tries := 0
+			for k, p := range pushes {
+				if slices.Contains(p.Stored, 2) || slices.Contains(p.Failed, 2) {
+					tries++
+				}
+				if len(p.Failed) > 0 {
+					require.Greater(t, len(pushes), k+1)
+					assert.GreaterOrEqual(t, at[k+1].Sub(at[k]), configSyncEvery, "retried after the interval")
+				}
+			}
+			assert.Equal(t, tc.wantTries, tries)
+			// In the end the swarm holds exactly the current config messages.
+			for k, ns := range configNamespaces {
+				held := f.msgs[pubkeyOf(alice.ID()).Hex()+"/"+strconv.Itoa(int(ns))]
+				if alice.cfgs.hash[k] == "" {
+					assert.Empty(t, held)
+					continue
+				}
+				require.Len(t, held, 1, "namespace %d", ns)
+				assert.Equal(t, alice.cfgs.hash[k], held[0].Hash)
+			}
+			assert.Empty(t, alice.cfgs.old)
+		})
+	}
+}
