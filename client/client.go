@@ -24,6 +24,7 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/message"
 	"github.com/sessionsim/sessionsim/protocol/onion"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/transport"
 )
 
@@ -70,6 +71,7 @@ type Client struct {
 	tick   uint32 // LRU clock of swarms
 
 	outbox []*outgoing
+	cfgs   configState
 	decoy  *decoy // the account of dummy polls, made at the first (Config.CoverPollsPerHour)
 	poll   pollState
 	seen   seenSet
@@ -175,6 +177,10 @@ func (c *Client) Paths() [][]actor.Addr {
 func (c *Client) Start(env actor.Env) {
 	c.env = env
 	c.online = true
+	if c.cfgs.hash[0] == "" {
+		// The app opens with the user's profile set (at account creation), a config to push.
+		c.cfgs.dirty |= configBit(storagerpc.NamespaceUserProfile)
+	}
 	c.resume()
 }
 
@@ -198,6 +204,7 @@ func (c *Client) GoOffline() {
 	c.poll.timer.Stop()
 	c.refreshTimer.Stop()
 	c.coverTimer.Stop()
+	c.stopConfigSync()
 	c.rt.paths = nil
 	c.rt.initial = false // the paths built on coming back are a fresh start, not repairs
 	c.building, c.booting, c.refreshing = sharedWork{}, sharedWork{}, false
@@ -231,6 +238,7 @@ func (c *Client) resume() {
 	}
 	c.scheduleRefresh()
 	c.scheduleCover()
+	c.queueConfigPush()
 }
 
 func (c *Client) alive(ep uint32) bool { return c.online && c.epoch == ep }

@@ -12,6 +12,7 @@ import (
 	"github.com/sessionsim/sessionsim/internal/enum"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/message"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 )
 
 // Platform is the app a client runs. The apps share the protocol but poll, back off, keep their
@@ -264,12 +265,15 @@ type Config struct {
 	// Default 64.
 	SwarmCacheSize int
 
-	// StoreAttempts is how many times a message store is tried. Default 3.
-	StoreAttempts int
-	// StoreRetryDelay is the wait before the second attempt; each later wait doubles. Default 1 s.
-	StoreRetryDelay time.Duration
-	// TTL is the lifetime of a 1:1 message. Default 14 days.
+	// StoreRetry is how a message store is sent and tried again. Set by the profile (desktop:
+	// 3 attempts 100 ms apart, each a one-store sequence; the phones: 3 attempts, 1 s then
+	// doubling, in a batch).
+	StoreRetry StoreRetry
+	// TTL is the lifetime of a 1:1 message and of its sync copy. Default contentTTL (14 days).
 	TTL time.Duration
+	// ConfigExpiry is the expire each poll carries for the client's config messages. Set by
+	// the profile.
+	ConfigExpiry ConfigExpiry
 	// Encoding frames and pads the 1:1 messages the client sends. The zero value is
 	// message.Libsession, what all three 2026 apps send; message.Legacy is the 2024 apps'.
 	// Received messages open in either.
@@ -322,9 +326,7 @@ func baseConfig(p Platform) Config {
 		RequestTimeout:   10 * time.Second,
 		SwarmMinMembers:  3,
 		SwarmCacheSize:   64,
-		StoreAttempts:    3,
-		StoreRetryDelay:  time.Second,
-		TTL:              14 * 24 * time.Hour,
+		TTL:              contentTTL,
 		Namespaces:       []int16{0, 2, 3, 4, 5},
 	}
 }
@@ -359,8 +361,12 @@ func (c Config) withDefaults() (Config, error) {
 	c.EncType = cmp.Or(c.EncType, d.EncType)
 	c.SwarmMinMembers = cmp.Or(c.SwarmMinMembers, d.SwarmMinMembers)
 	c.SwarmCacheSize = cmp.Or(c.SwarmCacheSize, d.SwarmCacheSize)
-	c.StoreAttempts = cmp.Or(c.StoreAttempts, d.StoreAttempts)
-	c.StoreRetryDelay = cmp.Or(c.StoreRetryDelay, d.StoreRetryDelay)
+	if c.StoreRetry == (StoreRetry{}) {
+		c.StoreRetry = d.StoreRetry
+	}
+	if c.ConfigExpiry == (ConfigExpiry{}) {
+		c.ConfigExpiry = d.ConfigExpiry
+	}
 	c.TTL = cmp.Or(c.TTL, d.TTL)
 	if c.Namespaces == nil {
 		c.Namespaces = d.Namespaces
@@ -394,8 +400,14 @@ func (c Config) withDefaults() (Config, error) {
 	if c.PoolAgreement > AgreeTwoOfThree {
 		errs = append(errs, fmt.Errorf("PoolAgreement %d: use AgreeAll or AgreeTwoOfThree", c.PoolAgreement))
 	}
-	if c.TTL < 10*time.Second || c.TTL > 14*24*time.Hour {
+	if c.TTL < storagerpc.TTLMin || c.TTL > storagerpc.TTLMax {
 		errs = append(errs, fmt.Errorf("TTL %v: the public inbox accepts 10 s to 14 days", c.TTL))
+	}
+	if c.StoreRetry.Attempts < 1 || c.StoreRetry.Delay < 0 {
+		errs = append(errs, fmt.Errorf("StoreRetry attempts %d, delay %v: try at least once, never wait a negative time", c.StoreRetry.Attempts, c.StoreRetry.Delay))
+	}
+	if c.ConfigExpiry.Extend <= 0 || c.ConfigExpiry.Extend > storagerpc.TTLMaxPrivate || c.ConfigExpiry.Mode > storagerpc.ExpireExtend {
+		errs = append(errs, fmt.Errorf("ConfigExpiry extend %v, mode %d: extend by up to 30 days (a config message's longest life), mode set, shorten or extend", c.ConfigExpiry.Extend, c.ConfigExpiry.Mode))
 	}
 	if len(c.Namespaces) == 0 {
 		errs = append(errs, errors.New("no namespaces to poll: the inbox is namespace 0"))

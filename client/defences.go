@@ -200,7 +200,16 @@ func (c *Client) coverPoll() {
 				last[k] = base64.RawStdEncoding.EncodeToString(h[:])
 			}
 		}
-		rpc, cost := retrieveRequest(c.cfg.Suite, c.decoy.key[:], c.decoy.id, nss, last, c.netNowMS(), c.cfg.maxSizeOf)
+		// The real polls carry an expire of the client's config messages: so does the dummy,
+		// for as many made-up hashes, so that both are the same size.
+		exp := c.configExpire()
+		exp.hashes = slices.Clone(exp.hashes)
+		for k := range exp.hashes {
+			var h [32]byte
+			fillRandom(r.Uint64, h[:])
+			exp.hashes[k] = base64.RawStdEncoding.EncodeToString(h[:])
+		}
+		rpc, cost := retrieveRequest(c.cfg.Suite, c.decoy.key[:], c.decoy.id, nss, last, c.netNowMS(), c.cfg.maxSizeOf, exp)
 		c.env.Work(cost)
 		c.stats.CoverPolls++
 		c.onionVia(t, "retrieve", nss, c.decoy.id, rpc, true, func(onionResult) {})

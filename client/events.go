@@ -129,6 +129,33 @@ type SyncCopyStored struct {
 	Node     actor.Addr // the own-swarm member of the last attempt
 }
 
+// ConfigPushed: the client stored its changed config messages in its own swarm (a sequence of
+// signed stores, TTL configTTL, with a delete of the messages they supersede), or tried to.
+// Stored and Failed list the config namespaces whose store succeeded or did not; Sizes the
+// stored data of each namespace in Stored (bytes, before base64); Deleted the hashes the delete
+// named (0 without one) and DeleteFailed whether it did not succeed; Sent whether the request
+// left the client.
+type ConfigPushed struct {
+	Stored       []int16
+	Sizes        []int
+	Failed       []int16
+	Deleted      int
+	DeleteFailed bool
+	Sent         bool
+}
+
+// ConfigExpiryResult: a poll carried an expire of the client's Hashes config messages (ConfigExpiry).
+// Sent is whether the poll left the client; Status is the expire's own status in the answer (0
+// without one), Members the swarm members whose part succeeded and Updated the (member, hash)
+// expiries those members report changed.
+type ConfigExpiryResult struct {
+	Hashes  int
+	Sent    bool
+	Status  int
+	Members int
+	Updated int
+}
+
 // OnionRoundTrip: one onion request, from the guard call to the decrypted answer (or failure).
 // It is observed when the answer (or the failure) arrives: the request left RTT earlier.
 type OnionRoundTrip struct {
@@ -244,17 +271,19 @@ type GarbageReceived struct {
 	Kind GarbageKind
 }
 
-func (MessageSent) EventName() string     { return "client.message_sent" }
-func (StoreResult) EventName() string     { return "client.store_result" }
-func (MessageReceived) EventName() string { return "client.message_received" }
-func (OnionRoundTrip) EventName() string  { return "client.onion_rtt" }
-func (SyncCopyStored) EventName() string  { return "client.sync_copy_stored" }
-func (PathBuilt) EventName() string       { return "client.path_built" }
-func (PathDropped) EventName() string     { return "client.path_dropped" }
-func (NodeDropped) EventName() string     { return "client.node_dropped" }
-func (PoolRefreshed) EventName() string   { return "client.pool_refreshed" }
-func (SwarmLookup) EventName() string     { return "client.swarm_lookup" }
-func (GuardTested) EventName() string     { return "client.guard_tested" }
-func (GuardSelection) EventName() string  { return "client.guard_selection" }
-func (GarbageReceived) EventName() string { return "client.garbage" }
-func (ClockRejected) EventName() string   { return "client.clock_rejected" }
+func (MessageSent) EventName() string        { return "client.message_sent" }
+func (StoreResult) EventName() string        { return "client.store_result" }
+func (MessageReceived) EventName() string    { return "client.message_received" }
+func (OnionRoundTrip) EventName() string     { return "client.onion_rtt" }
+func (SyncCopyStored) EventName() string     { return "client.sync_copy_stored" }
+func (ConfigPushed) EventName() string       { return "client.config_pushed" }
+func (ConfigExpiryResult) EventName() string { return "client.config_expiry" }
+func (PathBuilt) EventName() string          { return "client.path_built" }
+func (PathDropped) EventName() string        { return "client.path_dropped" }
+func (NodeDropped) EventName() string        { return "client.node_dropped" }
+func (PoolRefreshed) EventName() string      { return "client.pool_refreshed" }
+func (SwarmLookup) EventName() string        { return "client.swarm_lookup" }
+func (GuardTested) EventName() string        { return "client.guard_tested" }
+func (GuardSelection) EventName() string     { return "client.guard_selection" }
+func (GarbageReceived) EventName() string    { return "client.garbage" }
+func (ClockRejected) EventName() string      { return "client.clock_rejected" }

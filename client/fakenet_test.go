@@ -225,6 +225,9 @@ func (f *fakeNet) handle(n *fakeNode, r storagerpc.Request) (int, []byte) {
 		for _, s := range r.Requests {
 			st, out := f.handle(n, s)
 			res = append(res, storagerpc.SubResult{Code: st, Body: out})
+			if r.Sequence && st != 200 {
+				break
+			}
 		}
 		return 200, storagerpc.AppendBatchResponse(nil, res)
 	case *storagerpc.GetSwarm:
@@ -244,6 +247,42 @@ func (f *fakeNet) handle(n *fakeNode, r storagerpc.Request) (int, []byte) {
 		resp := &storagerpc.StoreResponse{Self: self, Hash: hash, T: t, HF: storagerpc.HF{19, 3},
 			Swarm: []storagerpc.SwarmEntry[storagerpc.StoreResult]{{Node: self, Result: res}}}
 		return 200, resp.Append(nil)
+	case *storagerpc.Expire:
+		var updated []string
+		for key, ms := range f.msgs {
+			if !strings.HasPrefix(key, r.Pubkey.Hex()+"/") {
+				continue
+			}
+			for i := range ms {
+				if slices.Contains(r.Messages, ms[i].Hash) && (r.Mode != storagerpc.ExpireExtend || r.Expiries[0] > ms[i].Expiry) {
+					ms[i].Expiry = r.Expiries[0]
+					updated = append(updated, ms[i].Hash)
+				}
+			}
+		}
+		slices.Sort(updated)
+		self := storagerpc.NodeKeyHex(n.keys.Ed25519Public[:])
+		resp := &storagerpc.SwarmResponse[storagerpc.ExpireResult]{Self: self, T: t, HF: storagerpc.HF{19, 3},
+			Swarm: []storagerpc.SwarmEntry[storagerpc.ExpireResult]{{Node: self, Result: storagerpc.ExpireResult{Expiries: r.Expiries, Updated: updated}}}}
+		return 200, storagerpc.AppendExpireResponse(nil, resp)
+	case *storagerpc.Delete:
+		var deleted []string
+		for key, ms := range f.msgs {
+			if strings.HasPrefix(key, r.Pubkey.Hex()+"/") {
+				f.msgs[key] = slices.DeleteFunc(ms, func(m storagerpc.RetrievedMessage) bool {
+					gone := slices.Contains(r.Messages, m.Hash)
+					if gone {
+						deleted = append(deleted, m.Hash)
+					}
+					return gone
+				})
+			}
+		}
+		slices.Sort(deleted)
+		self := storagerpc.NodeKeyHex(n.keys.Ed25519Public[:])
+		resp := &storagerpc.SwarmResponse[storagerpc.HashesResult]{Self: self, T: t, HF: storagerpc.HF{19, 3},
+			Swarm: []storagerpc.SwarmEntry[storagerpc.HashesResult]{{Node: self, Result: storagerpc.HashesResult{Hashes: deleted}}}}
+		return 200, storagerpc.AppendDeleteResponse(nil, resp)
 	case *storagerpc.Retrieve:
 		key := fmt.Sprintf("%s/%d", r.Pubkey.Hex(), r.Namespace)
 		all := f.msgs[key]

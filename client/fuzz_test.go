@@ -23,6 +23,10 @@ func FuzzDecoders(f *testing.F) {
 	f.Add(storagerpc.AppendBatchResponse(nil, []storagerpc.SubResult{{Code: 200, Body: (&storagerpc.OxendResponse{Result: []byte(`{"service_node_states":[]}`)}).Append(nil)}}))
 	f.Add(storagerpc.AppendBatchResponse(nil, []storagerpc.SubResult{{Code: 200, Body: (&storagerpc.StoreResponse{Hash: "h"}).Append(nil)}}))
 	f.Add(swarm)
+	expired := (&storagerpc.SwarmResponse[storagerpc.ExpireResult]{Self: "aa", Swarm: []storagerpc.SwarmEntry[storagerpc.ExpireResult]{
+		{Node: "aa", Result: storagerpc.ExpireResult{Expiries: []int64{5}, Updated: []string{"h"}}}, {Node: "bb", Failed: &storagerpc.Failure{Timeout: true}}}})
+	f.Add(storagerpc.AppendBatchResponse(nil, []storagerpc.SubResult{{Code: 200, Body: storagerpc.AppendExpireResponse(nil, expired)},
+		{Code: 200, Body: (&storagerpc.RetrieveResponse{}).Append(nil)}}))
 	f.Add([]byte(`{"results":[{"code":200,"body":"x"}]}`))
 	f.Add([]byte(`{"results":[{"code":406,"body":"retrieve timestamp too far from current time"},{"code":200,"body":{"t":1700000000000}}]}`))
 	f.Add([]byte{})
@@ -49,8 +53,14 @@ func FuzzDecoders(f *testing.F) {
 			t.Fatal("store outcome without a code")
 		}
 		for _, n := range []int{0, 1, 5} {
-			if rs, err := decodeRetrieve(body, n); err == nil && len(rs) != n {
-				t.Fatalf("%d results for %d namespaces", len(rs), n)
+			for _, exp := range []pollExpire{{}, {hashes: []string{"h"}}, {hashes: []string{"h"}, first: true}} {
+				rs, eo, err := decodeRetrieve(body, n, exp)
+				if err == nil && len(rs) != n {
+					t.Fatalf("%d results for %d namespaces", len(rs), n)
+				}
+				if err == nil && (eo.members < 0 || eo.updated < 0 || (len(exp.hashes) > 0 && eo.status == 0)) {
+					t.Fatalf("expire outcome %+v", eo)
+				}
 			}
 		}
 		stamps, refused := answerClock(body)

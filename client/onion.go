@@ -122,6 +122,7 @@ type onionResult struct {
 	failure Failure
 	status  int    // destination status, or the relay's on a path error
 	body    []byte // destination body (plaintext)
+	sent    bool   // the request left for its guard (OnionRoundTrip was observed)
 }
 
 // onionRequest sends rpc to dest through one of the paths and runs done with the outcome on the
@@ -191,6 +192,7 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 			return
 		}
 		res := c.readClock(c.onionOutcome(guard, dest, reply, resp, err), method, skew)
+		res.sent = true
 		if res.failure != OK {
 			c.stats.OnionFailures++
 		}

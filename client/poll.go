@@ -104,9 +104,16 @@ func (c *Client) retrieve(e *swarmEntry, t nodeIdx, done func(bool)) {
 	for k, ns := range nss {
 		last[k] = c.last.get(t, ns)
 	}
-	rpc, cost := retrieveRequest(c.cfg.Suite, c.keys.signing(), c.id, nss, last, c.netNowMS(), c.cfg.maxSizeOf)
+	exp := c.configExpire()
+	rpc, cost := retrieveRequest(c.cfg.Suite, c.keys.signing(), c.id, nss, last, c.netNowMS(), c.cfg.maxSizeOf, exp)
 	c.env.Work(cost)
 	c.onionRequest(t, "retrieve", nss, c.id, rpc, func(res onionResult) {
+		var eo expireOutcome
+		if len(exp.hashes) > 0 {
+			defer func() {
+				c.observe(ConfigExpiryResult{Hashes: len(exp.hashes), Sent: res.sent, Status: eo.status, Members: eo.members, Updated: eo.updated})
+			}()
+		}
 		if c.afterClockSkew(res, func() { c.retrieve(e, t, done) }, func() { done(false) }) {
 			return
 		}
@@ -119,8 +126,9 @@ func (c *Client) retrieve(e *swarmEntry, t nodeIdx, done func(bool)) {
 			done(false)
 			return
 		}
-		results, err := decodeRetrieve(res.body, len(nss))
-		if err != nil {
+		var results []nsResult
+		var err error
+		if results, eo, err = decodeRetrieve(res.body, len(nss), exp); err != nil {
 			c.garbage(GarbageMalformedResponse)
 			done(false)
 			return
@@ -175,6 +183,9 @@ func (c *Client) receive(ns int16, m retrieved) {
 		return
 	}
 	c.stats.Received++
+	// The app shows the message, which marks its conversation read (and starts it, for a
+	// first message from someone).
+	c.noteConversation(rcv.SenderID, true)
 	c.observe(MessageReceived{Hash: m.Hash, From: rcv.SenderID, Namespace: ns, Size: base64.StdEncoding.EncodedLen(len(m.Data))})
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/protocol/message"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 )
 
 // NetProfile is the network behaviour of one app release: how it polls, keeps its node pool,
@@ -30,6 +31,29 @@ type NetProfile struct {
 	MaxSize       int
 	ConfigMaxSize int
 	NetTime       NetTime
+	StoreRetry    StoreRetry
+	ConfigExpiry  ConfigExpiry
+}
+
+// StoreRetry is how an app sends a message store and tries it again: up to Attempts tries, the
+// first retry Delay after a failure, each later one Delay again or, Doubling, twice the last.
+// Every try picks a swarm member afresh. Sequence sends the store as a one-request `sequence`
+// instead of a `batch` (the same request and answer on the wire but for the method name).
+type StoreRetry struct {
+	Attempts int
+	Delay    time.Duration
+	Doubling bool
+	Sequence bool
+}
+
+// ConfigExpiry is the `expire` an app adds to each poll for the hashes of its current config
+// messages: their expiry moves to now + Extend, in Mode (ExpireSet replaces it whatever it
+// was, ExpireExtend only moves it later). First puts it before the retrieves in the poll's
+// batch; otherwise it comes after them.
+type ConfigExpiry struct {
+	Extend time.Duration
+	Mode   storagerpc.ExpireMode
+	First  bool
 }
 
 // PoolRules are how an app keeps its node pool (the Config fields of the same names).
@@ -50,6 +74,15 @@ const (
 	desktopPoolMin = 8
 	// desktopPoolRefresh: ts/session/apis/snode_api/snodePool.ts refreshes the pool hourly.
 	desktopPoolRefresh = time.Hour
+	// desktopStoreAttempts and desktopStoreRetryDelay: ts/session/sending/MessageSender.ts,
+	// sendSingleMessage: attempts 3, retryMinTimeout 100 ms with pRetry factor 1 (no growth),
+	// each attempt a `sequence` to a member drawn afresh, 10 s timeout (Config.RequestTimeout).
+	desktopStoreAttempts   = 3
+	desktopStoreRetryDelay = 100 * time.Millisecond
+	// desktopConfigExtend: ts/session/apis/snode_api/retrieveRequest.ts, buildRetrieveRequest
+	// appends to every poll of the own swarm an expire of the config hashes to now +
+	// TTL_DEFAULT.CONFIG_MESSAGE, with neither extend nor shorten (shortenOrExtend '').
+	desktopConfigExtend = configTTL
 )
 
 // Android (session-android, 2026).
@@ -72,6 +105,9 @@ const (
 	// those at least 2 list (AgreeTwoOfThree).
 	androidPoolMin     = 12 - 1
 	androidPoolRefresh = 2 * time.Hour
+	// androidConfigExtend: .../pollers/Poller.kt adds buildAuthenticatedAlterTtlBatchRequest
+	// for the current config hashes after the retrieves, newExpiry now + 14 days, extend = true.
+	androidConfigExtend = 14 * 24 * time.Hour
 )
 
 // Android before 2025 (session-android 1.x, 2021-2024).
@@ -105,20 +141,39 @@ const (
 	iosPoolRefresh   = 2 * time.Hour
 	iosPathRotate    = 10 * time.Minute
 	iosGuardLifetime = 10 * 24 * time.Hour
+	// iosConfigExtend: session-ios SessionNetworkingKit/StorageServer/StorageServerAPI.swift
+	// puts prepareUpdateExpiryRequest for the refreshing config hashes first in each poll,
+	// updatedExpiryMs now + 30 days, extendOnly.
+	iosConfigExtend = 30 * 24 * time.Hour
+)
+
+// The phones' store retry: the simulator's long-standing rule (3 attempts, 1 s then doubling,
+// in a batch), kept until their senders are modelled from their source as the desktop's is.
+const (
+	phoneStoreAttempts   = 3
+	phoneStoreRetryDelay = time.Second
 )
 
 // desktopPool are session-desktop's pool rules, which the 2024 Android app shared.
 var desktopPool = PoolRules{Min: desktopPoolMin, RefreshEvery: desktopPoolRefresh, Agreement: AgreeAll}
 
+// phoneStoreRetry is the phones' store retry (both releases of each).
+var phoneStoreRetry = StoreRetry{Attempts: phoneStoreAttempts, Delay: phoneStoreRetryDelay, Doubling: true}
+
+// androidConfigExpiry is the config expire of both Android releases.
+var androidConfigExpiry = ConfigExpiry{Extend: androidConfigExtend, Mode: storagerpc.ExpireExtend}
+
 // profiles are the named profiles, the current app of each platform first.
 var profiles = []NetProfile{
 	{
 		Name: "desktop-2026", Platform: Desktop,
-		Poll:      Profile{Interval: desktopPollInterval, Parallel: desktopPollParallel},
-		Pool:      desktopPool,
-		GuardTest: GuardTestOwnID,
-		EncType:   "aes-gcm",
-		NetTime:   NetTime{Samples: desktopTimeSamples},
+		Poll:         Profile{Interval: desktopPollInterval, Parallel: desktopPollParallel},
+		Pool:         desktopPool,
+		GuardTest:    GuardTestOwnID,
+		EncType:      "aes-gcm",
+		StoreRetry:   StoreRetry{Attempts: desktopStoreAttempts, Delay: desktopStoreRetryDelay, Sequence: true},
+		ConfigExpiry: ConfigExpiry{Extend: desktopConfigExtend, Mode: storagerpc.ExpireSet},
+		NetTime:      NetTime{Samples: desktopTimeSamples},
 	},
 	{
 		Name: "android-2026", Platform: Android,
@@ -130,6 +185,8 @@ var profiles = []NetProfile{
 		EncType:       "aes-gcm",
 		MaxSize:       androidMaxSize,
 		ConfigMaxSize: androidConfigMaxSize,
+		StoreRetry:    phoneStoreRetry,
+		ConfigExpiry:  androidConfigExpiry,
 		NetTime:       NetTime{Resync: true, ResyncNodes: androidResyncNodes, ResyncEvery: androidResyncEvery, ResyncTimeout: androidResyncTimeout},
 	},
 	{
@@ -141,17 +198,21 @@ var profiles = []NetProfile{
 		GuardLifetime: iosGuardLifetime,
 		PathRotate:    iosPathRotate,
 		EncType:       "xchacha20",
+		StoreRetry:    phoneStoreRetry,
+		ConfigExpiry:  ConfigExpiry{Extend: iosConfigExtend, Mode: storagerpc.ExpireExtend, First: true},
 		NetTime:       NetTime{Samples: iosTimeSamples},
 	},
 	{
 		Name: "android-2024", Platform: Android,
 		Poll: Profile{Interval: androidPollInterval, Parallel: 1, Sticky: true,
 			Backoff: Backoff{Step: android2024BackoffStep, Factor: android2024BackoffFactor, Max: android2024BackoffMax, Geometric: true}},
-		Pool:      desktopPool,
-		GuardTest: GuardTestOwnID,
-		EncType:   "aes-gcm",
-		Encoding:  message.Legacy,
-		NetTime:   NetTime{Samples: android2024TimeSamples},
+		Pool:         desktopPool,
+		GuardTest:    GuardTestOwnID,
+		EncType:      "aes-gcm",
+		Encoding:     message.Legacy,
+		StoreRetry:   phoneStoreRetry,
+		ConfigExpiry: androidConfigExpiry,
+		NetTime:      NetTime{Samples: android2024TimeSamples},
 	},
 }
 
@@ -204,6 +265,8 @@ func (np NetProfile) Config() Config {
 	c.Encoding = np.Encoding
 	c.MaxSize = np.MaxSize
 	c.ConfigMaxSize = np.ConfigMaxSize
+	c.StoreRetry = np.StoreRetry
+	c.ConfigExpiry = np.ConfigExpiry
 	c.NetTime = np.NetTime
 	return c
 }

@@ -49,6 +49,7 @@ func (c *Client) SendText(to identity.ID, body string) error {
 		return nil
 	}
 	o := &outgoing{to: to, msg: out, data: raw, last: noNode, hash: messageHash(to, contentNamespace, raw)}
+	c.noteConversation(to, false)
 	c.observe(MessageSent{Hash: o.hash, To: to, At: now, Body: bodySize, Size: base64.StdEncoding.EncodedLen(len(raw))})
 	c.outbox = append(c.outbox, o)
 	if c.online {
@@ -77,7 +78,7 @@ func (c *Client) attemptStore(o *outgoing) {
 		o.last = m
 		o.attempts++
 		c.stats.StoreRequests++
-		rpc := storeRequest(o.to, o.data, c.netNowMS(), c.cfg.TTL)
+		rpc := storeRequest(o.to, o.data, c.netNowMS(), c.cfg.TTL, c.cfg.StoreRetry.Sequence)
 		c.onionRequest(m, "store", storeNamespaces, o.to, rpc, func(res onionResult) {
 			if c.afterClockSkew(res, func() { c.attemptStore(o) }, func() { c.storeFailed(o, res.failure) }) {
 				return
@@ -116,7 +117,7 @@ func (c *Client) store421(o *outgoing, e *swarmEntry, from nodeIdx, body []byte)
 		c.setMembers(e, nil)
 		c.refreshPool()
 		ep := c.epoch
-		c.env.After(c.cfg.StoreRetryDelay, func() {
+		c.env.After(c.cfg.StoreRetry.Delay, func() {
 			if c.alive(ep) {
 				c.attemptStore(o)
 			}
@@ -128,12 +129,17 @@ func (c *Client) store421(o *outgoing, e *swarmEntry, from nodeIdx, body []byte)
 
 func (c *Client) storeFailed(o *outgoing, f Failure) {
 	o.fails++
-	if int(o.fails) >= c.cfg.StoreAttempts {
+	sr := c.cfg.StoreRetry
+	if int(o.fails) >= sr.Attempts {
 		c.storeDone(o, f)
 		return
 	}
+	wait := sr.Delay
+	if sr.Doubling {
+		wait <<= o.fails - 1
+	}
 	ep := c.epoch
-	c.env.After(c.cfg.StoreRetryDelay<<(o.fails-1), func() {
+	c.env.After(wait, func() {
 		if c.alive(ep) {
 			c.attemptStore(o)
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
@@ -58,26 +59,81 @@ const contentNamespace int16 = 0
 // storeNamespaces is what a store of a 1:1 message names, for the OnionRoundTrip event.
 var storeNamespaces = []int16{contentNamespace}
 
-func storeRequest(to identity.ID, raw []byte, ts int64, ttl time.Duration) []byte {
-	return batch(storagerpc.NewStore(pubkeyOf(to), storagerpc.Namespace(contentNamespace), ts, ttl, raw))
+// storeRequest is an unsigned store of a 1:1 message (or sync copy) in a one-request batch, or
+// sequence when the app sends it so (StoreRetry.Sequence).
+func storeRequest(to identity.ID, raw []byte, ts int64, ttl time.Duration, sequence bool) []byte {
+	return storagerpc.EncodeRequest(&storagerpc.Batch{Sequence: sequence, Requests: []storagerpc.Request{
+		storagerpc.NewStore(pubkeyOf(to), storagerpc.Namespace(contentNamespace), ts, ttl, raw)}})
 }
 
 func messageHash(to identity.ID, ns int16, raw []byte) string {
 	return storagerpc.MessageHash(pubkeyOf(to), storagerpc.Namespace(ns), raw)
 }
 
-// retrieveRequest is one signed retrieve per namespace, in a batch, as the desktop polls;
-// maxSize gives each namespace's max_size (0 leaves it out).
-func retrieveRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID, nss []int16, last []string, nowMs int64, maxSize func(ns int16) int) ([]byte, time.Duration) {
+// configPushRequest is a config push as the desktop sends it (UserSyncJob): a sequence of one
+// signed store per config message, TTL configTTL, then a signed delete of the superseded
+// messages when there are any.
+func configPushRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID, msgs []configMsg, old []string, nowMs int64) ([]byte, time.Duration) {
 	signer := &storagerpc.Signer{Suite: s, Account: pubkeyOf(id), Key: key}
-	reqs := make([]storagerpc.Request, len(nss))
+	reqs := make([]storagerpc.Request, 0, len(msgs)+1)
 	var cost time.Duration
+	for _, m := range msgs {
+		st := storagerpc.NewStore(pubkeyOf(id), m.ns, nowMs, configTTL, m.data)
+		cost += st.Sign(signer)
+		reqs = append(reqs, st)
+	}
+	if len(old) > 0 {
+		d := &storagerpc.Delete{SignedAccount: storagerpc.SignedAccount{Pubkey: pubkeyOf(id)}, Messages: old}
+		cost += d.Sign(signer)
+		reqs = append(reqs, d)
+	}
+	return storagerpc.EncodeRequest(&storagerpc.Batch{Sequence: true, Requests: reqs}), cost
+}
+
+// pollExpire is the expire a poll carries for the account's config messages (ConfigExpiry).
+type pollExpire struct {
+	hashes []string
+	expiry int64 // ms
+	mode   storagerpc.ExpireMode
+	first  bool // before the retrieves
+}
+
+// retrieveRequest is one signed retrieve per namespace, in a batch, as the apps poll, with the
+// signed expire of exp when it has hashes, before or after the retrieves (the apps differ);
+// maxSize gives each namespace's max_size (0 leaves it out).
+func retrieveRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID, nss []int16, last []string, nowMs int64, maxSize func(ns int16) int, exp pollExpire) ([]byte, time.Duration) {
+	signer := &storagerpc.Signer{Suite: s, Account: pubkeyOf(id), Key: key}
+	reqs := make([]storagerpc.Request, 0, len(nss)+1)
+	var cost time.Duration
+	var ex *storagerpc.Expire
+	if len(exp.hashes) > 0 {
+		ex = &storagerpc.Expire{SignedAccount: storagerpc.SignedAccount{Pubkey: pubkeyOf(id)}, Messages: exp.hashes, Expiries: []int64{exp.expiry}, Mode: exp.mode}
+		cost += ex.Sign(signer)
+	}
+	if ex != nil && exp.first {
+		reqs = append(reqs, ex)
+	}
 	for k, ns := range nss {
 		r := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: pubkeyOf(id)}, Namespace: storagerpc.Namespace(ns), LastHash: last[k], MaxSize: maxSize(ns)}
 		cost += r.Sign(signer, nowMs)
-		reqs[k] = r
+		reqs = append(reqs, r)
+	}
+	if ex != nil && !exp.first {
+		reqs = append(reqs, ex)
 	}
 	return batch(reqs...), cost
+}
+
+// at is where the expire's result is in the poll's answer, -1 without an expire; the retrieves'
+// results start at the first index that is not it.
+func (exp pollExpire) at(n int) int {
+	switch {
+	case len(exp.hashes) == 0:
+		return -1
+	case exp.first:
+		return 0
+	}
+	return n
 }
 
 // openNodeResponse opens a destination's onion reply.
@@ -167,16 +223,50 @@ func storeOutcome(body []byte) (int, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if code == 200 {
-		r, err := storagerpc.DecodeStoreResponse(sub)
-		if err != nil {
-			return 0, nil, err
-		}
-		if r.AllFailed() {
-			return 500, sub, nil
+	code, err = storeCode(code, sub)
+	return code, sub, err
+}
+
+// storeCode is a store sub-result's code, 500 when the node answered 200 but no member stored.
+func storeCode(code int, sub []byte) (int, error) {
+	if code != 200 {
+		return code, nil
+	}
+	r, err := storagerpc.DecodeStoreResponse(sub)
+	if err != nil {
+		return 0, err
+	}
+	if r.AllFailed() {
+		return 500, nil
+	}
+	return code, nil
+}
+
+// expireOutcome is what a poll's expire achieved: the members whose part succeeded and the
+// (member, hash) expiries they report changed.
+type expireOutcome struct {
+	status  int
+	members int
+	updated int
+}
+
+// decodeExpire reads an expire sub-result.
+func decodeExpire(r storagerpc.SubResult) (expireOutcome, error) {
+	out := expireOutcome{status: r.Code}
+	if r.Code != 200 {
+		return out, nil
+	}
+	resp, err := storagerpc.DecodeExpireResponse(r.Body)
+	if err != nil {
+		return out, err
+	}
+	for _, e := range resp.Swarm {
+		if e.Failed == nil {
+			out.members++
+			out.updated += len(e.Result.Updated)
 		}
 	}
-	return code, sub, nil
+	return out, nil
 }
 
 // retrieved is one message of a retrieve answer.
@@ -193,13 +283,31 @@ type nsResult struct {
 	body421  []byte
 }
 
-// decodeRetrieve reads the batch answer of a poll of n namespaces.
-func decodeRetrieve(body []byte, n int) ([]nsResult, error) {
-	rs, err := subResults(body, n)
-	if err != nil {
-		return nil, err
+// decodeRetrieve reads the batch answer of a poll of n namespaces and the expire exp added.
+func decodeRetrieve(body []byte, n int, exp pollExpire) ([]nsResult, expireOutcome, error) {
+	at := exp.at(n)
+	total := n
+	if at >= 0 {
+		total++
 	}
-	out := make([]nsResult, n)
+	rs, err := subResults(body, total)
+	if err != nil {
+		return nil, expireOutcome{}, err
+	}
+	var eo expireOutcome
+	if at >= 0 {
+		if eo, err = decodeExpire(rs[at]); err != nil {
+			return nil, eo, err
+		}
+		rs = slices.Delete(rs, at, at+1)
+	}
+	out, err := decodeRetrieves(rs)
+	return out, eo, err
+}
+
+// decodeRetrieves reads the retrieves' results of a poll.
+func decodeRetrieves(rs []storagerpc.SubResult) ([]nsResult, error) {
+	out := make([]nsResult, len(rs))
 	for k, r := range rs {
 		out[k].status = r.Code
 		switch r.Code {

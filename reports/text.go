@@ -48,6 +48,12 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	p("  stores: %d of %d messages stored (%s), %d failed; %d attempts in all, retries included",
 		s.Store.Succeeded, s.Store.Succeeded+s.Store.Failed, percent(s.Store.Ratio), s.Store.Failed, s.Store.Attempts)
 	p("  sync copies in senders' own swarms: %d stored, %d failed", s.Store.SyncCopies, s.Store.SyncCopiesFailed)
+	configNS := ""
+	if len(s.Store.ConfigByNamespace) > 0 {
+		configNS = " (by namespace: " + counts(s.Store.ConfigByNamespace) + ")"
+	}
+	p("  config messages in own swarms: %d stored, %d failed%s", s.Store.ConfigMessages, s.Store.ConfigMessagesFailed, configNS)
+	p("  config expiry kept alive: %d expires in polls, %d expiries changed on swarm members", s.Traffic.ExpireRequests, s.Traffic.ConfigExpiryUpdates)
 	p("  paths built %d, rebuilt %d", s.Paths.Built, s.Paths.Rebuilds)
 	if len(s.Paths.DroppedCause) > 0 {
 		p("  paths dropped by cause: %s", counts(s.Paths.DroppedCause))

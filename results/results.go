@@ -162,6 +162,13 @@ type Store struct {
 	// are not in the figures above, which are the messages themselves.
 	SyncCopies       uint64 `json:"sync_copies"`
 	SyncCopiesFailed uint64 `json:"sync_copies_failed"`
+	// ConfigMessages counts the config messages clients stored in their own swarm (namespaces
+	// 2-5, TTL 30 days; one per config in each push that succeeded), ConfigMessagesFailed those
+	// a push did not store (they go out again with the next push), ConfigByNamespace the stored
+	// ones by namespace.
+	ConfigMessages       uint64            `json:"config_messages"`
+	ConfigMessagesFailed uint64            `json:"config_messages_failed"`
+	ConfigByNamespace    map[string]uint64 `json:"config_by_namespace,omitempty" figure:"counts"`
 }
 
 // Replication is the number of live copies per unexpired message, sampled over the run.
@@ -216,6 +223,12 @@ type Traffic struct {
 	// client whose request caused them (a store's sender, the account owner otherwise); swarm
 	// changes belong to no client and are not here.
 	ForwardsByPlatform map[string]map[string]uint64 `json:"forwards_by_platform,omitempty"`
+	// ExpireRequests counts the expires clients' polls carried to keep their config messages
+	// alive (one per poll request sent once the client has a config stored); the nodes forward
+	// each to every other swarm member (ForwardsByCause "expire"). ConfigExpiryUpdates counts
+	// the (member, message) expiries the answers report changed.
+	ExpireRequests      uint64 `json:"expire_requests"`
+	ConfigExpiryUpdates uint64 `json:"config_expiry_updates"`
 }
 
 // ForwardSwarmChange is the ForwardsByCause key of data pushed when swarms changed.

@@ -37,6 +37,7 @@ type collector struct {
 	paths      results.Paths
 	traffic    results.Traffic // TotalBytes stays 0: the network model counts it; maps set in fill
 	garbage    map[string]uint64
+	configByNS map[string]uint64                       // results.Store.ConfigByNamespace
 	rpc        map[string]map[string]map[string]uint64 // platform -> method -> namespace -> requests
 	fwdByPl    map[string]map[string]uint64            // platform -> cause -> forwards
 	duplicates uint64
@@ -82,6 +83,7 @@ func newCollector() *collector {
 		onionByPl:   map[string]*metrics.Histogram{},
 		e2eByPl:     map[string]*metrics.Histogram{},
 		garbage:     map[string]uint64{},
+		configByNS:  map[string]uint64{},
 		rpc:         map[string]map[string]map[string]uint64{},
 		fwdByPl:     map[string]map[string]uint64{},
 		traffic:     results.Traffic{ForwardsByCause: map[string]uint64{}},
@@ -144,6 +146,25 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 			c.store.SyncCopies++
 		} else {
 			c.store.SyncCopiesFailed++
+		}
+	case client.ConfigPushed:
+		c.store.ConfigMessages += uint64(len(e.Stored))
+		c.store.ConfigMessagesFailed += uint64(len(e.Failed))
+		for _, ns := range e.Stored {
+			c.configByNS[strconv.Itoa(int(ns))]++
+		}
+		if i, ok := c.clientIndex[from]; ok && e.Sent && e.Deleted > 0 {
+			// The push's stores are in its OnionRoundTrip; its delete names no namespace.
+			c.countRPC(i, "delete", nil)
+		}
+	case client.ConfigExpiryResult:
+		if !e.Sent {
+			return
+		}
+		c.traffic.ExpireRequests++
+		c.traffic.ConfigExpiryUpdates += uint64(e.Updated)
+		if i, ok := c.clientIndex[from]; ok {
+			c.countRPC(i, "expire", nil)
 		}
 	case client.MessageReceived:
 		rec, ok := c.messages[e.Hash]
@@ -403,6 +424,9 @@ func (c *collector) fill(s *results.Summary, settled bool) {
 	s.OnionRTTByPlatform = byPlatform(c.onionByPl)
 	s.EndToEndByPlatform = byPlatform(c.e2eByPl)
 	s.Store = c.store
+	if len(c.configByNS) > 0 {
+		s.Store.ConfigByNamespace = c.configByNS
+	}
 	if done := c.store.Succeeded + c.store.Failed; done > 0 {
 		s.Store.Ratio = round6(float64(c.store.Succeeded) / float64(done))
 	}
@@ -417,6 +441,8 @@ func (c *collector) fill(s *results.Summary, settled bool) {
 	s.Replication.Timeline = c.timeline
 	s.Traffic.SwarmChangeBytes = c.traffic.SwarmChangeBytes
 	s.Traffic.ReplicationForwards = c.traffic.ReplicationForwards
+	s.Traffic.ExpireRequests = c.traffic.ExpireRequests
+	s.Traffic.ConfigExpiryUpdates = c.traffic.ConfigExpiryUpdates
 	if len(c.traffic.ForwardsByCause) > 0 {
 		s.Traffic.ForwardsByCause = c.traffic.ForwardsByCause
 	}

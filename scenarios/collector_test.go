@@ -277,3 +277,49 @@ func TestCollectorRequestMix(t *testing.T) {
 		})
 	}
 }
+
+// TestCollectorConfigTraffic checks how the collector counts config pushes and the expires
+// polls carry: stored configs by namespace, the push's delete and each expire sent in the
+// request mix, the expiries the nodes report moved, and nothing for a request never sent.
+func TestCollectorConfigTraffic(t *testing.T) {
+	alice := identity.Derive(1, "alice").SessionID()
+	aliceAddr := netip.MustParseAddrPort("10.0.0.1:40000")
+	cases := []struct {
+		name                 string
+		events               []actor.Event
+		wantStored, wantFail uint64
+		wantByNS             map[string]uint64
+		wantExpires, wantUpd uint64
+		wantRPC              map[string]map[string]map[string]uint64
+	}{
+		{name: "pushes by namespace, a delete only when sent", events: []actor.Event{
+			client.ConfigPushed{Stored: []int16{2}, Sizes: []int{256}, Sent: true},
+			client.ConfigPushed{Stored: []int16{3, 4}, Sizes: []int{256, 256}, Deleted: 2, Sent: true},
+			client.ConfigPushed{Failed: []int16{3}, Deleted: 1, DeleteFailed: true},
+		}, wantStored: 3, wantFail: 1, wantByNS: map[string]uint64{"2": 1, "3": 1, "4": 1},
+			wantRPC: map[string]map[string]map[string]uint64{"desktop": {"delete": {results.NoNamespace: 1}}}},
+		{name: "expires sent, with the expiries moved", events: []actor.Event{
+			client.ConfigExpiryResult{Hashes: 3, Sent: true, Status: 200, Members: 7, Updated: 21},
+			client.ConfigExpiryResult{Hashes: 3, Sent: true, Status: 200, Members: 6},
+			client.ConfigExpiryResult{Hashes: 3},
+		}, wantExpires: 2, wantUpd: 21,
+			wantRPC: map[string]map[string]map[string]uint64{"desktop": {"expire": {results.NoNamespace: 2}}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCollector()
+			c.addClient(aliceAddr, alice, "desktop", true)
+			for k, ev := range tc.events {
+				c.Observe(time.Unix(1_700_000_000+int64(k), 0), aliceAddr, ev)
+			}
+			var s results.Summary
+			c.fill(&s, true)
+			assert.Equal(t, tc.wantStored, s.Store.ConfigMessages)
+			assert.Equal(t, tc.wantFail, s.Store.ConfigMessagesFailed)
+			assert.Equal(t, tc.wantByNS, s.Store.ConfigByNamespace)
+			assert.Equal(t, tc.wantExpires, s.Traffic.ExpireRequests)
+			assert.Equal(t, tc.wantUpd, s.Traffic.ConfigExpiryUpdates)
+			assert.Equal(t, tc.wantRPC, s.RPCByMethod)
+		})
+	}
+}

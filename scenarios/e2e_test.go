@@ -7,6 +7,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/node/store"
+	"github.com/sessionsim/sessionsim/results"
 )
 
 // small is the end-to-end test network: about 30 nodes and 50 clients, always online unless
@@ -273,4 +276,64 @@ func TestRequestMixAndSyncCopies(t *testing.T) {
 	// An attempt that found no path sent nothing; each stored message or copy sent one at least.
 	assert.GreaterOrEqual(t, stores, sum.Store.Succeeded+sum.Store.SyncCopies, "messages and their copies are store requests")
 	assert.Equal(t, sum.Traffic.ForwardsByCause["store"], byPlatform, "every store forward is charged to a sender")
+}
+
+// TestConfigTrafficAndExpiry checks on a small run that clients store config messages in their
+// own swarm, that every poll's expire reaches every member of the poller's swarm (the forwards
+// expected from the run's own expires and swarm sizes), that the nodes report expiries moved
+// and hold config messages whose expiry is past the 30 days they were stored with, and that
+// the TTLs the nodes hold are each kind's.
+func TestConfigTrafficAndExpiry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	w, sum, err := run(tiny(t), RunOptions{})
+	require.NoError(t, err)
+
+	st := sum.Store
+	var byNS uint64
+	for _, n := range st.ConfigByNamespace {
+		byNS += n
+	}
+	assert.Equal(t, st.ConfigMessages, byNS)
+	for _, ns := range []string{"2", "3", "4"} {
+		assert.Positive(t, st.ConfigByNamespace[ns], "namespace %s: profile, contacts, conversations", ns)
+	}
+	assert.Zero(t, st.ConfigByNamespace["5"], "no groups or communities: the user groups config never changes")
+
+	tr := sum.Traffic
+	require.Positive(t, tr.ExpireRequests)
+	var expires uint64
+	for platform, methods := range sum.RPCByMethod {
+		e := methods["expire"][results.NoNamespace]
+		assert.Positive(t, e, platform)
+		assert.LessOrEqual(t, e, methods["retrieve"]["0"], "%s: at most one expire per poll", platform)
+		expires += e
+	}
+	assert.Equal(t, tr.ExpireRequests, expires, "each expire sent is in the request mix")
+	require.Positive(t, sum.Network.Swarms)
+	peers := float64(sum.Network.ActiveNodes)/float64(sum.Network.Swarms) - 1
+	assert.InEpsilon(t, float64(tr.ExpireRequests)*peers, float64(tr.ForwardsByCause["expire"]), 0.2,
+		"each expire forwarded to the other members of a swarm of %.1f peers", peers)
+	assert.Positive(t, tr.ConfigExpiryUpdates, "the desktop's and iOS's expires move expiries")
+
+	configNS := map[int16]bool{}
+	extended := 0
+	for _, wn := range w.nodes {
+		require.NoError(t, wn.n.Store().EachInRange(store.FullSpace, func(m store.Message) bool {
+			life := time.Duration(m.Expiry-m.Timestamp) * time.Millisecond
+			if m.Namespace == 0 {
+				assert.Equal(t, 14*24*time.Hour, life, "1:1 messages and sync copies")
+				return true
+			}
+			assert.GreaterOrEqual(t, life, 30*24*time.Hour, "config messages, namespace %d", m.Namespace)
+			if life > 30*24*time.Hour {
+				extended++
+			}
+			configNS[m.Namespace] = true
+			return true
+		}))
+	}
+	assert.Positive(t, extended, "config messages kept alive past the 30 days they were stored with")
+	assert.Equal(t, map[int16]bool{2: true, 3: true, 4: true}, configNS, "config messages in namespaces 2, 3 and 4")
 }
