@@ -227,3 +227,28 @@ func trimFloat(f float64) string {
 	b, _ := json.Marshal(f)
 	return string(b)
 }
+
+// TestLeakageChangesNothingItObserves runs the leakage scenario with and without its leakage
+// section: recording what each role sees must not change what happens, so every figure of the
+// summary but the leakage section itself is the same.
+func TestLeakageChangesNothingItObserves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end runs")
+	}
+	with := leakageScenario(t)
+	without := with
+	without.Leakage = Leakage{}
+	require.NoError(t, without.Validate())
+	summaries := make([][]byte, 2)
+	for k, sc := range []Scenario{with, without} {
+		_, sum, err := run(sc, RunOptions{})
+		require.NoError(t, err)
+		if k == 0 {
+			require.NotNil(t, sum.Leakage, "the section was recorded")
+		}
+		sum.Leakage = nil
+		summaries[k], err = json.Marshal(sum)
+		require.NoError(t, err)
+	}
+	assert.JSONEq(t, string(summaries[1]), string(summaries[0]))
+}

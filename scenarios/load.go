@@ -148,6 +148,9 @@ func Parse(src []byte, label string, opts LoadOptions) (Scenario, error) {
 			return Scenario{}, &Error{Source: "--set", Value: kv, Reason: "expected key=value, e.g. --set nodes.count=50"}
 		}
 		if kind, known := keys[key]; (!known || kind == listKey || strings.Contains(key, "[")) && !isMapEntry(key, keys) {
+			if known && kind == listKey {
+				return Scenario{}, &Error{Source: "--set", Key: key, Value: value, Reason: "a list of entries, which --set cannot give: write it in a scenario file (`sessionsim scenarios NAME > my.yaml` prints one to edit) and run that"}
+			}
 			return Scenario{}, &Error{Source: "--set", Key: key, Value: value, Reason: "no scenario key that --set can change" + suggest(key, keys)}
 		}
 		v.Set(key, value)

@@ -71,7 +71,7 @@ func TestParseErrors(t *testing.T) {
 		{"fault after the end", "name: t\nfaults:\n  - {at: 23m, kind: crash, count: 1}\n", LoadOptions{}, "bad.yaml:3", "faults[0].at", "after the run ends"},
 		{"fault with count and fraction", "name: t\nfaults:\n  - {at: 1m, kind: crash, count: 2, fraction: 0.1}\n", LoadOptions{}, "bad.yaml:3", "faults[0].fraction", "not both"},
 		{"unknown set key", "name: t\n", LoadOptions{Sets: []string{"nodes.cnt=3"}}, "--set", "nodes.cnt", "no scenario key"},
-		{"set of a list", "name: t\n", LoadOptions{Sets: []string{"faults=x"}}, "--set", "faults", "no scenario key"},
+		{"set of a list", "name: t\n", LoadOptions{Sets: []string{"faults=x"}}, "--set", "faults", "write it in a scenario file"},
 		{"set without value", "name: t\n", LoadOptions{Sets: []string{"nodes.count"}}, "--set", "", "key=value"},
 		{"unknown env key", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_NODES_CNT=3"}}, "environment", "SESSIONSIM_NODES_CNT", "unset SESSIONSIM_NODES_CNT"},
 		{"bad fault kind", "name: t\nfaults: [{at: 1m, kind: meteor}]\n", LoadOptions{}, "bad.yaml:2", "faults[0].kind", "meteor"},
