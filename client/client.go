@@ -61,6 +61,8 @@ type Client struct {
 	booting      sharedWork // a pool fetch from the seeds
 	refreshing   bool
 	lastRefresh  int64  // unix ns of the last pool install
+	started      int64  // unix ns of the latest Start or GoOnline (Config.PoolRefreshFromStart)
+	ownFetched   int64  // unix ns of the latest lookup of the own swarm (Config.OwnSwarmRefresh); 0 at each start
 	installed    uint32 // pool size after the last install
 	refreshTimer actor.Timer
 	coverTimer   actor.Timer
@@ -219,6 +221,8 @@ func (c *Client) GoOnline() {
 }
 
 func (c *Client) resume() {
+	c.started = c.env.Now().UnixNano()
+	c.ownFetched = 0
 	c.pollRound()
 	for _, o := range c.outbox {
 		c.attemptStore(o)

@@ -268,8 +268,9 @@ func TestOfflineClientCatchesUp(t *testing.T) {
 	drv.RunFor(5 * time.Second)
 	got := actortest.EventsOf[MessageReceived](drv.Events)
 	assert.Len(t, got, 3)
-	assert.Len(t, bob.Paths(), 2, "paths rebuilt on the guards kept offline")
-	assert.Len(t, actortest.EventsOf[GuardTested](drv.Events), 4, "the guards were not tested again")
+	ac, bc := DefaultConfig(Android), DefaultConfig(IOS)
+	assert.Len(t, bob.Paths(), bc.Paths+bc.FilePaths, "paths rebuilt on the guards kept offline")
+	assert.Len(t, actortest.EventsOf[GuardTested](drv.Events), ac.Paths+bc.Paths+bc.FilePaths, "the guards were not tested again")
 }
 
 func TestSendWhileOfflineWaits(t *testing.T) {

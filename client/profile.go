@@ -29,13 +29,25 @@ type NetProfile struct {
 	Encoding      message.Encoding
 	MaxSize       int
 	ConfigMaxSize int
+
+	// FreshGuardsOnDrop, Strike421 and OwnSwarmRefresh are the desktop's recovery (the Config
+	// fields of the same names).
+	FreshGuardsOnDrop bool
+	Strike421         bool
+	OwnSwarmRefresh   time.Duration
+	// FilePaths and LocalSwarms are libsession's network on iOS (the Config fields).
+	FilePaths   int
+	LocalSwarms bool
 }
 
-// PoolRules are how an app keeps its node pool (the Config fields of the same names).
+// PoolRules are how an app keeps its node pool (the Config fields PoolMin, PoolRefreshEvery,
+// PoolAgreement, PoolRefreshFirst and PoolRefreshFromStart).
 type PoolRules struct {
 	Min          int
 	RefreshEvery time.Duration
 	Agreement    Agreement
+	First        time.Duration
+	FromStart    bool
 }
 
 // Desktop (session-desktop, 2026).
@@ -47,9 +59,26 @@ const (
 	// desktopPoolMin: ts/session/apis/snode_api/snodePool.ts, minSnodePoolCount; the pool must
 	// hold more than this many nodes or is fetched from the seeds again.
 	desktopPoolMin = 8
-	// desktopPoolRefresh: ts/session/apis/snode_api/snodePool.ts refreshes the pool hourly.
-	desktopPoolRefresh = time.Hour
+	// desktopPoolRefresh, desktopPoolFirst and desktopOwnSwarmRefresh:
+	// ts/components/leftpane/ActionsPanel.tsx, from the moment the app's main window opens,
+	// calls forceRefreshRandomSnodePool (snodePool.ts) once after 5 min and then, with
+	// getFreshSwarmFor of the own Session ID, every hour; ts/state/startup.ts fetches the own
+	// swarm fresh when the app starts, before polling begins.
+	desktopPoolRefresh     = time.Hour
+	desktopPoolFirst       = 5 * time.Minute
+	desktopOwnSwarmRefresh = time.Hour
 )
+
+// The desktop's recovery from a dropped path (session-desktop, 2026), which the profile turns
+// on with FreshGuardsOnDrop and Strike421: ts/session/onions/onionPath.ts,
+// dropPathStartingWithGuardNode, drops the guard of a path that failed
+// pathFailureThreshold (3) times from the pool and its guard list, and
+// buildNewOnionPathsOneAtATime then finds fewer guards than desiredGuardCount (2,
+// ts/session/onions/onionPathConstants.ts): selectGuardNodes tests a fresh pair drawn from the
+// whole shuffled pool (the surviving guard may be drawn again) and every path is rebuilt on
+// them. ts/session/apis/snode_api/onions.ts, handle421InvalidSwarm, adopts the swarm a 421
+// names and then calls incrementBadSnodeCountOrDrop on the node that sent it: a strike,
+// 3 of which (snodeFailureThreshold) drop it.
 
 // Android (session-android, 2026).
 const (
@@ -104,19 +133,39 @@ const (
 	iosPoolRefresh   = 2 * time.Hour
 	iosPathRotate    = 10 * time.Minute
 	iosGuardLifetime = 10 * 24 * time.Hour
+	// iosFilePaths: the same network_config.hpp, onionreq_min_path_counts: 2 paths of
+	// PathCategory::standard and 2 of PathCategory::file (uploads and downloads to the file
+	// server), all pre-built (onionreq_disable_pre_build_paths false) and each behind its own
+	// edge node (guard); the client keeps them like the standard ones.
+	iosFilePaths = 2
 )
 
-// desktopPool are session-desktop's pool rules, which the 2024 Android app shared.
-var desktopPool = PoolRules{Min: desktopPoolMin, RefreshEvery: desktopPoolRefresh, Agreement: AgreeAll}
+// iosLocalSwarms: libsession-util's snode pool refresh (src/network/snode_pool.cpp) asks for
+// each node's swarm_id along with its keys and address, and the swarm of an account is the
+// pool's nodes whose swarm_id owns the account's swarm space: libsession computes it and
+// sends no get_swarm.
+const iosLocalSwarms = true
+
+// legacyPool are the pool rules session-desktop had before its refresh at 5 min, which the 2024
+// Android app shared: more than 8 nodes, refreshed hourly, 3 lists agreeing on all nodes.
+var legacyPool = PoolRules{Min: desktopPoolMin, RefreshEvery: desktopPoolRefresh, Agreement: AgreeAll}
+
+// desktopPool adds the desktop's refresh 5 min after start, its hourly refresh counted from
+// start rather than from the last install.
+var desktopPool = PoolRules{Min: desktopPoolMin, RefreshEvery: desktopPoolRefresh, Agreement: AgreeAll,
+	First: desktopPoolFirst, FromStart: true}
 
 // profiles are the named profiles, the current app of each platform first.
 var profiles = []NetProfile{
 	{
 		Name: "desktop-2026", Platform: Desktop,
-		Poll:      Profile{Interval: desktopPollInterval, Parallel: desktopPollParallel},
-		Pool:      desktopPool,
-		GuardTest: GuardTestOwnID,
-		EncType:   "aes-gcm",
+		Poll:              Profile{Interval: desktopPollInterval, Parallel: desktopPollParallel},
+		Pool:              desktopPool,
+		GuardTest:         GuardTestOwnID,
+		EncType:           "aes-gcm",
+		FreshGuardsOnDrop: true,
+		Strike421:         true,
+		OwnSwarmRefresh:   desktopOwnSwarmRefresh,
 	},
 	{
 		Name: "android-2026", Platform: Android,
@@ -138,12 +187,14 @@ var profiles = []NetProfile{
 		GuardLifetime: iosGuardLifetime,
 		PathRotate:    iosPathRotate,
 		EncType:       "xchacha20",
+		FilePaths:     iosFilePaths,
+		LocalSwarms:   iosLocalSwarms,
 	},
 	{
 		Name: "android-2024", Platform: Android,
 		Poll: Profile{Interval: androidPollInterval, Parallel: 1, Sticky: true,
 			Backoff: Backoff{Step: android2024BackoffStep, Factor: android2024BackoffFactor, Max: android2024BackoffMax, Geometric: true}},
-		Pool:      desktopPool,
+		Pool:      legacyPool,
 		GuardTest: GuardTestOwnID,
 		EncType:   "aes-gcm",
 		Encoding:  message.Legacy,
@@ -192,6 +243,7 @@ func (np NetProfile) Config() Config {
 	c := baseConfig(np.Platform)
 	c.Poll = np.Poll
 	c.PoolMin, c.PoolRefreshEvery, c.PoolAgreement = np.Pool.Min, np.Pool.RefreshEvery, np.Pool.Agreement
+	c.PoolRefreshFirst, c.PoolRefreshFromStart = np.Pool.First, np.Pool.FromStart
 	c.GuardTest = np.GuardTest
 	c.GuardLifetime = np.GuardLifetime
 	c.PathRotate = np.PathRotate
@@ -199,5 +251,7 @@ func (np NetProfile) Config() Config {
 	c.Encoding = np.Encoding
 	c.MaxSize = np.MaxSize
 	c.ConfigMaxSize = np.ConfigMaxSize
+	c.FreshGuardsOnDrop, c.Strike421, c.OwnSwarmRefresh = np.FreshGuardsOnDrop, np.Strike421, np.OwnSwarmRefresh
+	c.FilePaths, c.LocalSwarms = np.FilePaths, np.LocalSwarms
 	return c
 }

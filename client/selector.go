@@ -62,7 +62,7 @@ func (s *Selector) Install(l PoolList, now time.Time) {
 func (s *Selector) PoolSize() int { return s.rt.pool.size() }
 
 // Ready reports whether the client has its full set of paths.
-func (s *Selector) Ready() bool { return len(s.rt.paths) >= s.rt.cfg.Paths }
+func (s *Selector) Ready() bool { return len(s.rt.paths) >= s.rt.wantPaths() }
 
 // Prepare does what a Client does before an onion request: retire expired guards, select and
 // test guards while some are missing (passes says whether a candidate would pass its direct
