@@ -191,6 +191,13 @@ func (c *Client) Handle(_ actor.Addr, _ actor.Request, r actor.Responder) {
 // back online (as the apps' pending-message cache does); their attempts so far still count.
 // Guards, pool, swarm cache, last hashes and seen hashes are kept, as the apps keep them on disk;
 // paths live in memory only and are rebuilt on the saved guards.
+//
+// For the phones an online period is the app in the foreground and GoOffline is the app going
+// to the background (or being closed): session-android polls only in the foreground
+// (pollers/BasePoller.kt; see profile.go) and in the background waits for push notifications,
+// which the simulator does not have, so a backgrounded phone sends nothing, as an offline one.
+// A scenario's online/offline sessions (clients.sessions) are therefore foreground/background
+// periods for iOS and Android clients, and app open/closed periods for desktop ones.
 func (c *Client) GoOffline() {
 	if !c.online {
 		return

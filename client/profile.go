@@ -102,6 +102,13 @@ const (
 	androidPoolRefresh = 2 * time.Hour
 )
 
+// Android polls its own swarm only in the foreground: BasePoller.kt (above) waits before every
+// poll until ProcessLifecycleOwner reports the app RESUMED (in the foreground) and the network
+// up; in the background the app relies on push notifications. The simulator has no push server
+// yet, so a phone's online period is its foreground and its offline period its background (see
+// Client.GoOffline): no distinct background state is modelled, and none is needed while a
+// backgrounded phone sends nothing.
+
 // Android before 2025 (session-android 1.x, 2021-2024).
 const (
 	// android2024BackoffStep, android2024BackoffFactor and android2024BackoffMax:

@@ -106,6 +106,7 @@ type hClient struct {
 	contacts []int
 	sticky   bool
 	test     client.GuardTest // how its profile (or the scenario) tests guard candidates
+	local    bool             // its profile computes swarms from the pool (no get_swarm)
 	refresh  time.Duration    // the profile's pool refresh period
 	step     time.Duration    // between upkeeps: the refresh, or a shorter rotation or guard lifetime
 	stuck    int32            // the sticky member, -1 for none
@@ -270,6 +271,7 @@ func newHorizon(w *world, rates map[string]map[string]float64) (*horizon, error)
 			pathIDs: map[string]int32{}, seen: map[comboKey]bool{}}
 		c.sticky = ccfg.Poll.Sticky && ccfg.Poll.SwitchAfter == 0
 		c.test = ccfg.GuardTest
+		c.local = ccfg.LocalSwarms
 		c.refresh, c.step = ccfg.PoolRefreshEvery, ccfg.PoolRefreshEvery
 		for _, d := range []time.Duration{ccfg.PathRotate, ccfg.GuardLifetime} {
 			if d > 0 {
@@ -620,8 +622,12 @@ func (h *horizon) scheduleUpkeep(c *hClient) {
 }
 
 // lookup records a get_swarm for who's account at a random pool node, now. A crashed node
-// drawn does not answer: the client drops it and draws again.
+// drawn does not answer: the client drops it and draws again. A client that computes swarms
+// from its pool (client.Config.LocalSwarms) sends none.
 func (h *horizon) lookup(c *hClient, who int32) {
+	if c.local {
+		return
+	}
 	dest, ok := c.sel.PickPool()
 	for ok && !h.nodes[h.byKey[dest]].alive {
 		c.sel.NodeDown(dest, h.epochTime(h.now))
