@@ -95,12 +95,17 @@ func (c *Client) swarmFor(owner identity.ID, failed func(Failure), found func(*s
 }
 
 // ownSwarmDue reports whether e is the own swarm and Config.OwnSwarmRefresh wants it fetched
-// afresh: at the app's start, then once the last lookup is that old.
+// afresh: at the app's start, then once a multiple of the period since the start has passed
+// since the last lookup (the desktop's hourly timer; the lookup goes with the next poll).
 func (c *Client) ownSwarmDue(e *swarmEntry) bool {
 	if e != &c.own || c.cfg.OwnSwarmRefresh <= 0 {
 		return false
 	}
-	return c.ownFetched == 0 || c.env.Now().UnixNano()-c.ownFetched >= int64(c.cfg.OwnSwarmRefresh)
+	if c.ownFetched == 0 {
+		return true
+	}
+	every := int64(c.cfg.OwnSwarmRefresh)
+	return (c.env.Now().UnixNano()-c.started)/every > (c.ownFetched-c.started)/every
 }
 
 // localSwarm computes e's swarm from the pool (Config.LocalSwarms): the pool's nodes whose
