@@ -122,8 +122,13 @@ func (c *Client) refreshTry(try int) {
 		c.bootstrap(func(f Failure) {
 			c.refreshing = false
 			if f != OK && c.alive(ep) {
-				// Nothing was installed, so nothing rescheduled: try again next period.
-				c.refreshIn(c.cfg.PoolRefreshEvery)
+				// Nothing was installed, so nothing rescheduled: try again next period (the
+				// next tick of a timer counted from start).
+				if c.cfg.PoolRefreshFromStart {
+					c.scheduleRefresh()
+				} else {
+					c.refreshIn(c.cfg.PoolRefreshEvery)
+				}
 			}
 		})
 	}

@@ -162,7 +162,8 @@ func (c *Client) Stats() Stats {
 // PoolSize is the number of nodes in the client's snode pool.
 func (c *Client) PoolSize() int { return c.rt.pool.size() }
 
-// Paths returns the client's current paths as node addresses, guard first.
+// Paths returns the client's current paths as node addresses, guard first: every path it keeps,
+// its file paths (Config.FilePaths) too.
 func (c *Client) Paths() [][]actor.Addr {
 	out := make([][]actor.Addr, len(c.rt.paths))
 	for k, p := range c.rt.paths {

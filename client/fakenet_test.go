@@ -109,12 +109,18 @@ func (f *fakeNet) members(s int) []*fakeNode {
 	return out
 }
 
-func (f *fakeNet) nodeStates(alive bool) []byte {
+func (f *fakeNet) nodeStates(alive bool) []byte { return f.listOf(alive, nil) }
+
+// nodeStatesWithout is the list of live nodes without omit, as a node whose list has not
+// caught up (or disagrees) would answer.
+func (f *fakeNet) nodeStatesWithout(omit ...*fakeNode) []byte { return f.listOf(true, omit) }
+
+func (f *fakeNet) listOf(alive bool, omit []*fakeNode) []byte {
 	var b strings.Builder
 	b.WriteString(`{"service_node_states":[`)
 	first := true
 	for _, n := range f.nodes {
-		if alive && n.dead {
+		if (alive && n.dead) || slices.Contains(omit, n) {
 			continue
 		}
 		if !first {

@@ -149,16 +149,11 @@ func TestPoolAgreementAsObserved(t *testing.T) {
 				omit := f.nodes[4*answers : 4*answers+4]
 				answers++
 				for _, n := range f.nodes {
-					n.dead = slices.Contains(omit, n)
-					if !n.dead {
+					if !slices.Contains(omit, n) {
 						listed[n.info.Addr.String()]++
 					}
 				}
-				out := (&storagerpc.OxendResponse{Result: f.nodeStates(true)}).Append(nil)
-				for _, n := range omit {
-					n.dead = false
-				}
-				return 200, out, true
+				return 200, (&storagerpc.OxendResponse{Result: f.nodeStatesWithout(omit...)}).Append(nil), true
 			}
 			from := len(drv.Events)
 			first := np.Pool.RefreshEvery
