@@ -108,6 +108,7 @@ type hClient struct {
 	test     client.GuardTest // how its profile (or the scenario) tests guard candidates
 	local    bool             // its profile computes swarms from the pool (no get_swarm)
 	refresh  time.Duration    // the profile's pool refresh period
+	first    time.Duration    // the profile's one refresh after start (0: none)
 	step     time.Duration    // between upkeeps: the refresh, or a shorter rotation or guard lifetime
 	stuck    int32            // the sticky member, -1 for none
 	paths    [][]int32
@@ -273,6 +274,7 @@ func newHorizon(w *world, rates map[string]map[string]float64) (*horizon, error)
 		c.test = ccfg.GuardTest
 		c.local = ccfg.LocalSwarms
 		c.refresh, c.step = ccfg.PoolRefreshEvery, ccfg.PoolRefreshEvery
+		c.first = ccfg.PoolRefreshFirst
 		for _, d := range []time.Duration{ccfg.PathRotate, ccfg.GuardLifetime} {
 			if d > 0 {
 				c.step = min(c.step, d)
@@ -602,9 +604,13 @@ func (h *horizon) dropDead(c *hClient) bool {
 	return dropped
 }
 
-// scheduleUpkeep runs the client's pool refresh every PoolRefreshEvery and, between, its path
-// rotation and guard retirement when its profile or the scenario turns them on.
+// scheduleUpkeep runs the client's pool refresh every PoolRefreshEvery (and once
+// PoolRefreshFirst after start, the desktop's) and, between, its path rotation and guard
+// retirement when its profile or the scenario turns them on.
 func (h *horizon) scheduleUpkeep(c *hClient) {
+	if c.first > 0 && c.first < c.refresh {
+		h.at(h.now+c.first, func() { h.install(c) })
+	}
 	refresh, step := c.refresh, c.step
 	nextRefresh := h.now + refresh
 	var tick func()
