@@ -118,10 +118,11 @@ type guardSearch struct {
 	round, tested int
 }
 
-// startGuardSearch begins a guard selection.
+// startGuardSearch begins a guard selection. Candidates are neither guards nor hops of a
+// path: a path never shares a node with another (the apps exclude every node of their paths).
 func (rt *router) startGuardSearch(r *rand.Rand) guardSearch {
 	return guardSearch{cands: slices.DeleteFunc(rt.pool.shuffled(r), func(i nodeIdx) bool {
-		return slices.Contains(rt.guards, i)
+		return slices.Contains(rt.guards, i) || rt.inPaths(i)
 	})}
 }
 
@@ -143,10 +144,11 @@ func (rt *router) nextGuardBatch(s *guardSearch) (batch []nodeIdx, f Failure, ov
 	return batch, OK, false
 }
 
-// guardPassed takes candidate g, which passed its test, as a guard if one is still missing and
-// g is still in the pool (a refresh or a drop may have come while the test was out).
+// guardPassed takes candidate g, which passed its test, as a guard if one is still missing, g
+// is still in the pool and no path took it as a hop meanwhile (a refresh, a drop or a repair may
+// have come while the test was out).
 func (rt *router) guardPassed(g nodeIdx, now time.Time) {
-	if rt.guardsNeeded() > 0 && rt.pool.contains(g) && !slices.Contains(rt.guards, g) {
+	if rt.guardsNeeded() > 0 && rt.pool.contains(g) && !slices.Contains(rt.guards, g) && !rt.inPaths(g) {
 		rt.guards = append(rt.guards, g)
 		rt.guardSelected(g, now)
 	}
