@@ -16,6 +16,7 @@ func (c *Client) installList(l *nodeList, src PoolSource) {
 	c.lastRefresh = c.env.Now().UnixNano()
 	c.stats.PoolFetches++
 	c.observe(PoolRefreshed{Source: src, Size: c.rt.pool.size()})
+	c.recomputeSwarms()
 	c.scheduleRefresh()
 }
 
@@ -31,7 +32,7 @@ func (c *Client) finishBoot(f Failure) { c.booting.finish(f) }
 
 func (c *Client) seedRound(try int) {
 	ep := c.epoch
-	body := seedRequest
+	body := c.seedRequest()
 	won := false
 	pending := len(c.cfg.Seeds)
 	for _, s := range c.cfg.Seeds {
@@ -61,12 +62,25 @@ func (c *Client) seedRound(try int) {
 	}
 }
 
-// scheduleRefresh sets the periodic refresh PoolRefreshEvery after the last install.
+// scheduleRefresh sets the next periodic refresh: PoolRefreshEvery after the last install or,
+// with PoolRefreshFromStart, at the next multiple of PoolRefreshEvery since the app started,
+// PoolRefreshFirst after the start coming first.
 func (c *Client) scheduleRefresh() {
-	if c.lastRefresh == 0 {
+	now := c.env.Now().UnixNano()
+	if !c.cfg.PoolRefreshFromStart {
+		if c.lastRefresh == 0 {
+			return
+		}
+		c.refreshIn(time.Duration(c.lastRefresh + int64(c.cfg.PoolRefreshEvery) - now))
 		return
 	}
-	c.refreshIn(time.Duration(c.lastRefresh + int64(c.cfg.PoolRefreshEvery) - c.env.Now().UnixNano()))
+	since := now - c.started
+	if first := int64(c.cfg.PoolRefreshFirst); first > 0 && since < first {
+		c.refreshIn(time.Duration(first - since))
+		return
+	}
+	every := int64(c.cfg.PoolRefreshEvery)
+	c.refreshIn(time.Duration((since/every+1)*every - since))
 }
 
 func (c *Client) refreshIn(wait time.Duration) {
@@ -108,8 +122,13 @@ func (c *Client) refreshTry(try int) {
 		c.bootstrap(func(f Failure) {
 			c.refreshing = false
 			if f != OK && c.alive(ep) {
-				// Nothing was installed, so nothing rescheduled: try again next period.
-				c.refreshIn(c.cfg.PoolRefreshEvery)
+				// Nothing was installed, so nothing rescheduled: try again next period (the
+				// next tick of a timer counted from start).
+				if c.cfg.PoolRefreshFromStart {
+					c.scheduleRefresh()
+				} else {
+					c.refreshIn(c.cfg.PoolRefreshEvery)
+				}
 			}
 		})
 	}
@@ -131,9 +150,9 @@ func (c *Client) refreshTry(try int) {
 		fallback()
 		return
 	}
-	lists := make([][]nodeIdx, asked)
+	lists := make([]*nodeList, asked)
 	pending, failed := asked, false
-	rpc := getServiceNodesRequest()
+	rpc := getServiceNodesRequest(c.cfg.LocalSwarms)
 	for k, t := range targets {
 		c.onionRequest(t, "oxend_request", nil, identity.ID{}, rpc, func(res onionResult) {
 			pending--
@@ -143,7 +162,7 @@ func (c *Client) refreshTry(try int) {
 					c.garbage(GarbageMalformedResponse)
 					failed = true
 				} else {
-					lists[k] = l.sorted
+					lists[k] = l
 				}
 			} else {
 				failed = true
@@ -152,11 +171,15 @@ func (c *Client) refreshTry(try int) {
 				return
 			}
 			if !failed {
-				common := agree(lists, c.cfg.PoolAgreement)
+				sorted := make([][]nodeIdx, asked)
+				for k, l := range lists {
+					sorted[k] = l.sorted
+				}
+				common := agree(sorted, c.cfg.PoolAgreement)
 				enough := len(common) > c.cfg.PoolMin &&
 					(c.cfg.PoolAgreement != AgreeAll || len(common) >= c.cfg.PoolAgreementMin)
 				if enough {
-					c.installList(c.rt.dir.list(common), FromSnodes)
+					c.installList(c.rt.dir.merged(common, lists), FromSnodes)
 					c.refreshing = false
 					return
 				}

@@ -62,6 +62,8 @@ type Client struct {
 	booting      sharedWork // a pool fetch from the seeds
 	refreshing   bool
 	lastRefresh  int64  // unix ns of the last pool install
+	started      int64  // unix ns of the latest Start or GoOnline (Config.PoolRefreshFromStart)
+	ownFetched   int64  // unix ns of the latest lookup of the own swarm (Config.OwnSwarmRefresh); 0 at each start
 	installed    uint32 // pool size after the last install
 	refreshTimer actor.Timer
 	coverTimer   actor.Timer
@@ -162,7 +164,8 @@ func (c *Client) Stats() Stats {
 // PoolSize is the number of nodes in the client's snode pool.
 func (c *Client) PoolSize() int { return c.rt.pool.size() }
 
-// Paths returns the client's current paths as node addresses, guard first.
+// Paths returns the client's current paths as node addresses, guard first: every path it keeps,
+// its file paths (Config.FilePaths) too.
 func (c *Client) Paths() [][]actor.Addr {
 	out := make([][]actor.Addr, len(c.rt.paths))
 	for k, p := range c.rt.paths {
@@ -195,6 +198,13 @@ func (c *Client) Handle(_ actor.Addr, _ actor.Request, r actor.Responder) {
 // back online (as the apps' pending-message cache does); their attempts so far still count.
 // Guards, pool, swarm cache, last hashes and seen hashes are kept, as the apps keep them on disk;
 // paths live in memory only and are rebuilt on the saved guards.
+//
+// For the phones an online period is the app in the foreground and GoOffline is the app going
+// to the background (or being closed): session-android polls only in the foreground
+// (pollers/BasePoller.kt; see profile.go) and in the background waits for push notifications,
+// which the simulator does not have, so a backgrounded phone sends nothing, as an offline one.
+// A scenario's online/offline sessions (clients.sessions) are therefore foreground/background
+// periods for iOS and Android clients, and app open/closed periods for desktop ones.
 func (c *Client) GoOffline() {
 	if !c.online {
 		return
@@ -232,6 +242,8 @@ func (c *Client) resume() {
 	if c.cfg.NetTime.Resync {
 		c.resyncClock(nil) // Android's SnodeClock syncs as the app starts (clock.go)
 	}
+	c.started = c.env.Now().UnixNano()
+	c.ownFetched = 0
 	c.pollRound()
 	for _, o := range c.outbox {
 		c.attemptStore(o)

@@ -216,9 +216,26 @@ type Config struct {
 	PoolAgreement Agreement
 	// PoolAgreementMin is the least number of nodes an AgreeAll refresh must keep. Default 24.
 	PoolAgreementMin int
+	// PoolRefreshFirst refreshes the pool once this long after the app starts (each Start and
+	// GoOnline); 0 never. Set by the profile (desktop 5 min, 0 elsewhere).
+	PoolRefreshFirst time.Duration
+	// PoolRefreshFromStart counts the periodic refresh from the app's start (every
+	// PoolRefreshEvery after it, whatever was installed meanwhile, as a timer of the desktop's
+	// window does) instead of from the last install (libsession's cache expiry). Set by the
+	// profile (desktop true).
+	PoolRefreshFromStart bool
 
-	// Paths is how many onion paths the client keeps. Default 2.
+	// Paths is how many onion paths the client keeps for its requests. Default 2.
 	Paths int
+	// FilePaths is how many more paths the client builds and keeps, each behind its own guard,
+	// for the file server: they are built, tested, rotated and repaired like the others, but no
+	// request of the simulator uses them (it has no file server yet). Set by the profile (iOS 2,
+	// 0 elsewhere).
+	FilePaths int
+	// FreshGuardsOnDrop: when a path is dropped, the other guards are given up too (they stay
+	// in the pool) and a fresh set is tested, every path rebuilt on it, as the desktop does.
+	// Set by the profile (desktop true).
+	FreshGuardsOnDrop bool
 	// Hops is the length of each path, guard included. Default 3.
 	Hops int
 	// GuardTestTimeout bounds the direct get_swarm that tests a guard candidate. Default 10 s.
@@ -264,6 +281,17 @@ type Config struct {
 	// SwarmCacheSize bounds the cached swarms of other users (least recently used go first).
 	// Default 64.
 	SwarmCacheSize int
+	// LocalSwarms computes swarms from the swarm_id of the pool's nodes (asked for in every
+	// node-list request) instead of asking a node with get_swarm; each pool install computes the
+	// cached swarms again. Set by the profile (iOS true).
+	LocalSwarms bool
+	// OwnSwarmRefresh fetches the own swarm afresh when the app starts and again once the last
+	// fetch is this old; 0 fetches it only when too few cached members remain. Set by the
+	// profile (desktop 1 h).
+	OwnSwarmRefresh time.Duration
+	// Strike421 charges a strike to a node that answers 421 (wrong swarm), after adopting the
+	// swarm it names, as the desktop does. Set by the profile (desktop true).
+	Strike421 bool
 
 	// StoreRetry is how a message store is sent and tried again. Set by the profile (desktop:
 	// 3 attempts 100 ms apart, each a one-store sequence; the phones: 3 attempts, 1 s then
@@ -384,6 +412,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Paths > 8 {
 		errs = append(errs, fmt.Errorf("Paths %d: at most 8 paths (the real apps use 2)", c.Paths))
+	}
+	if c.FilePaths < 0 || c.FilePaths > 8 {
+		errs = append(errs, fmt.Errorf("FilePaths %d: 0 to 8 file paths (iOS keeps 2)", c.FilePaths))
+	}
+	if c.PoolRefreshFirst < 0 || c.OwnSwarmRefresh < 0 {
+		errs = append(errs, fmt.Errorf("PoolRefreshFirst %v, OwnSwarmRefresh %v: must not be negative (0 turns them off)", c.PoolRefreshFirst, c.OwnSwarmRefresh))
 	}
 	if c.Poll.Parallel < 1 {
 		errs = append(errs, fmt.Errorf("Poll.Parallel %d: poll at least one swarm member", c.Poll.Parallel))

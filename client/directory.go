@@ -2,11 +2,13 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"reflect"
 	"slices"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/swarm"
 )
 
 // NodeInfo is what a client knows of a service node: its keys and where to reach it.
@@ -14,6 +16,12 @@ type NodeInfo struct {
 	Ed25519 [32]byte
 	X25519  [32]byte
 	Addr    actor.Addr
+
+	// swarm is the node's swarm_id as a node list gave it (hasSwarm: the list carried one).
+	// It belongs to that list, not to the node's record: a Directory's records never hold it,
+	// so clients sharing records never see each other's swarm ids.
+	swarm    swarm.ID
+	hasSwarm bool
 }
 
 // nodeIdx names a node interned in a Directory. Indices are only names: no decision ever depends
@@ -100,6 +108,7 @@ func (d *Directory) Len() int { return len(d.nodes) }
 
 // intern returns the index of n's Ed25519 key, recording n's latest X25519 key and address.
 func (d *Directory) intern(n NodeInfo) nodeIdx {
+	n.swarm, n.hasSwarm = 0, false
 	if i, ok := d.byKey[n.Ed25519]; ok {
 		d.nodes[i] = n
 		return i
@@ -151,6 +160,9 @@ type nodeList struct {
 	ordered []nodeIdx
 	// sorted holds the same indices ascending, for membership tests.
 	sorted []nodeIdx
+	// swarms are the swarm ids the list gave, in the order of sorted; nil when it gave none
+	// (Config.LocalSwarms).
+	swarms []swarm.ID
 }
 
 func (l *nodeList) len() int {
@@ -169,22 +181,75 @@ func (l *nodeList) has(i nodeIdx) bool {
 }
 
 // list interns the set of nodes idx (any order, duplicates ignored) and returns the shared list.
-func (d *Directory) list(idx []nodeIdx) *nodeList {
-	sorted := slices.Clone(idx)
-	slices.Sort(sorted)
-	sorted = slices.Compact(sorted)
-	key := make([]byte, 4*len(sorted))
-	for j, i := range sorted {
-		binary.LittleEndian.PutUint32(key[4*j:], uint32(i))
+func (d *Directory) list(idx []nodeIdx) *nodeList { return d.listWithSwarms(idx, nil) }
+
+// listWithSwarms is list for nodes that come with their swarm ids (swarms[j] is idx[j]'s; nil
+// for none). A node listed twice keeps its first swarm id.
+func (d *Directory) listWithSwarms(idx []nodeIdx, swarms []swarm.ID) *nodeList {
+	order := make([]int, len(idx))
+	for j := range order {
+		order[j] = j
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(idx[a], idx[b]) })
+	order = slices.CompactFunc(order, func(a, b int) bool { return idx[a] == idx[b] })
+	sorted := make([]nodeIdx, len(order))
+	var ids []swarm.ID
+	if swarms != nil {
+		ids = make([]swarm.ID, len(order))
+	}
+	key := make([]byte, 0, 12*len(order))
+	for j, o := range order {
+		sorted[j] = idx[o]
+		key = binary.LittleEndian.AppendUint32(key, uint32(idx[o]))
+		if ids != nil {
+			ids[j] = swarms[o]
+			key = binary.LittleEndian.AppendUint64(key, uint64(swarms[o]))
+		}
+	}
+	if ids != nil {
+		// A list with swarm ids is never the list of the same nodes without them.
+		key = append(key, 's')
 	}
 	if l, ok := d.lists.get(key); ok {
 		return l
 	}
 	ordered := slices.Clone(sorted)
 	d.sortByKey(ordered)
-	l := &nodeList{ordered: ordered, sorted: sorted}
+	l := &nodeList{ordered: ordered, sorted: sorted, swarms: ids}
 	d.lists.put(key, l)
 	return l
+}
+
+// swarmOf is the swarm id the list gave node i; false when it gave none.
+func (l *nodeList) swarmOf(i nodeIdx) (swarm.ID, bool) {
+	if l == nil || l.swarms == nil {
+		return 0, false
+	}
+	k, ok := slices.BinarySearch(l.sorted, i)
+	if !ok {
+		return 0, false
+	}
+	return l.swarms[k], true
+}
+
+// merged interns the nodes common (a pool refresh's agreement) with the swarm id the first of
+// from that lists each node gave it; without swarm ids in every one of from, none.
+func (d *Directory) merged(common []nodeIdx, from []*nodeList) *nodeList {
+	for _, l := range from {
+		if l.swarms == nil {
+			return d.list(common)
+		}
+	}
+	ids := make([]swarm.ID, len(common))
+	for j, i := range common {
+		for _, l := range from {
+			if id, ok := l.swarmOf(i); ok {
+				ids[j] = id
+				break
+			}
+		}
+	}
+	return d.listWithSwarms(common, ids)
 }
 
 // decodedList returns the list of nodes in a node-list answer, parsing it with decode unless an
@@ -198,10 +263,17 @@ func (d *Directory) decodedList(body []byte, decode func([]byte) ([]NodeInfo, er
 		return nil, err
 	}
 	idx := make([]nodeIdx, len(nodes))
+	var swarms []swarm.ID
+	if len(nodes) > 0 && !slices.ContainsFunc(nodes, func(n NodeInfo) bool { return !n.hasSwarm }) {
+		swarms = make([]swarm.ID, len(nodes))
+	}
 	for j, n := range nodes {
+		if swarms != nil {
+			swarms[j] = n.swarm
+		}
 		idx[j] = d.intern(n)
 	}
-	l := d.list(idx)
+	l := d.listWithSwarms(idx, swarms)
 	d.decoded.put(body, l)
 	return l, nil
 }

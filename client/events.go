@@ -18,11 +18,13 @@ const (
 	CauseLeftPool                       // a pool refresh no longer lists the node
 	CauseNoReplacement                  // a hop was dropped and the pool had no node to replace it
 	CauseGuardLifetime                  // the guard reached Config.GuardLifetime (the node stays in the pool)
+	CauseFreshGuards                    // another path was dropped and Config.FreshGuardsOnDrop gave up every guard (the node stays in the pool)
 )
 
 var causeNames = [...]string{
 	CauseStrikes: "strikes", CauseNotFound: "next-node-not-found", CausePathFailures: "path-failures",
 	CauseLeftPool: "left-pool", CauseNoReplacement: "no-replacement", CauseGuardLifetime: "guard-lifetime",
+	CauseFreshGuards: "fresh-guards",
 }
 
 func (c Cause) String() string {
@@ -200,6 +202,8 @@ type PathBuilt struct {
 	Rebuilds     uint32 // paths rebuilt by this client so far
 	// Path is every hop of the new path, guard first (a rotation keeps the guard).
 	Path []actor.Addr
+	// File marks a file path (Config.FilePaths), which no request uses.
+	File bool
 }
 
 // PathDropped: a path and its guard were given up.
@@ -238,11 +242,13 @@ type PoolRefreshed struct {
 	Failure Failure
 }
 
-// SwarmLookup: a swarm was fetched with get_swarm or adopted from a 421 answer.
+// SwarmLookup: a swarm was fetched with get_swarm, adopted from a 421 answer, or computed from
+// the pool's swarm ids (Local, Config.LocalSwarms: no request was sent).
 type SwarmLookup struct {
 	Owner   identity.ID
 	Members int
 	From421 bool
+	Local   bool
 	Failure Failure
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/sessionsim/sessionsim/protocol/storagerpc"
+	"github.com/sessionsim/sessionsim/protocol/swarm"
 )
 
 // fakeNode is a service node of the fake network: real keys, real onion layers, real RPC
@@ -79,11 +81,22 @@ func newFakeNet(t testing.TB, drv *actortest.Driver, n, swarmSize int) *fakeNet 
 	return f
 }
 
+// swarmID is swarm s's id: the swarms spread evenly over the swarm space.
+func (f *fakeNet) swarmID(s int) swarm.ID {
+	return swarm.ID(uint64(s) * (math.MaxUint64 / uint64(f.swarms)))
+}
+
+// swarmOf is the swarm that owns id by the storage server's rule (unless a test moved it).
 func (f *fakeNet) swarmOf(id storagerpc.Pubkey) int {
 	if s, ok := f.moved[id]; ok {
 		return s
 	}
-	return int(id.Key[0]) % f.swarms
+	ids := make([]swarm.ID, f.swarms)
+	for s := range ids {
+		ids[s] = f.swarmID(s)
+	}
+	owner, _ := swarm.Owner(ids, swarm.Space(id.Key))
+	return slices.Index(ids, owner)
 }
 
 func (f *fakeNet) members(s int) []*fakeNode {
@@ -96,20 +109,26 @@ func (f *fakeNet) members(s int) []*fakeNode {
 	return out
 }
 
-func (f *fakeNet) nodeStates(alive bool) []byte {
+func (f *fakeNet) nodeStates(alive bool) []byte { return f.listOf(alive, nil) }
+
+// nodeStatesWithout is the list of live nodes without omit, as a node whose list has not
+// caught up (or disagrees) would answer.
+func (f *fakeNet) nodeStatesWithout(omit ...*fakeNode) []byte { return f.listOf(true, omit) }
+
+func (f *fakeNet) listOf(alive bool, omit []*fakeNode) []byte {
 	var b strings.Builder
 	b.WriteString(`{"service_node_states":[`)
 	first := true
 	for _, n := range f.nodes {
-		if alive && n.dead {
+		if (alive && n.dead) || slices.Contains(omit, n) {
 			continue
 		}
 		if !first {
 			b.WriteByte(',')
 		}
 		first = false
-		fmt.Fprintf(&b, `{"public_ip":%q,"storage_port":%d,"pubkey_ed25519":%q,"pubkey_x25519":%q}`,
-			n.info.Addr.Addr().String(), n.info.Addr.Port(), hex.EncodeToString(n.info.Ed25519[:]), hex.EncodeToString(n.info.X25519[:]))
+		fmt.Fprintf(&b, `{"public_ip":%q,"storage_port":%d,"pubkey_ed25519":%q,"pubkey_x25519":%q,"swarm_id":%d}`,
+			n.info.Addr.Addr().String(), n.info.Addr.Port(), hex.EncodeToString(n.info.Ed25519[:]), hex.EncodeToString(n.info.X25519[:]), uint64(f.swarmID(n.swarm)))
 	}
 	b.WriteString(`]}`)
 	return []byte(b.String())
@@ -186,7 +205,7 @@ func (f *fakeNet) onion(guard *fakeNode, body []byte) (actor.Response, bool) {
 }
 
 func (f *fakeNet) swarmInfo(s int) []byte {
-	r := &storagerpc.SwarmInfoResponse{SwarmID: uint64(s), T: f.now().UnixMilli(), HF: storagerpc.HF{19, 3}}
+	r := &storagerpc.SwarmInfoResponse{SwarmID: uint64(f.swarmID(s)), T: f.now().UnixMilli(), HF: storagerpc.HF{19, 3}}
 	for _, m := range f.members(s) {
 		r.Snodes = append(r.Snodes, storagerpc.SnodeInfo{PubkeyLegacy: m.info.Ed25519, PubkeyEd25519: m.info.Ed25519,
 			PubkeyX25519: m.info.X25519, IP: m.info.Addr.Addr().String(), PortHTTPS: m.info.Addr.Port(), PortOMQ: 22020})

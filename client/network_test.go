@@ -117,10 +117,12 @@ func (sn *simNet) delivered() map[string][]int {
 func TestNetworkDeliversEndToEnd(t *testing.T) {
 	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
 		t.Run(mode.String(), func(t *testing.T) {
-			sn := newSimNet(t, 12, []client.Platform{client.Desktop, client.IOS, client.Android}, mode)
+			platforms := []client.Platform{client.Desktop, client.IOS, client.Android}
+			sn := newSimNet(t, 12, platforms, mode)
 			sn.Engine.RunFor(30 * time.Second)
 			for k, c := range sn.clients {
-				require.Len(t, c.Paths(), 2, "client %d has its paths", k)
+				cfg := client.DefaultConfig(platforms[k])
+				require.Len(t, c.Paths(), cfg.Paths+cfg.FilePaths, "client %d has its paths", k)
 			}
 			for k := range sn.clients {
 				sn.send(k, (k+1)%3, 100+k)

@@ -13,7 +13,7 @@ import (
 
 // withPaths runs done once the client has its full set of paths (OK), or could not build them.
 func (c *Client) withPaths(done func(Failure)) {
-	if len(c.rt.paths) >= c.cfg.Paths {
+	if len(c.rt.paths) >= c.rt.wantPaths() {
 		done(OK)
 		return
 	}

@@ -12,6 +12,7 @@ import (
 type path struct {
 	hops  []nodeIdx
 	fails uint8
+	file  bool  // a file path (Config.FilePaths): kept, never chosen for a request
 	built int64 // unix nanoseconds, for rotation
 }
 
@@ -102,9 +103,12 @@ func (rt *router) fillPath(r *rand.Rand, p *path, skipPath int) bool {
 	return true
 }
 
+// wantPaths is the full set of paths: those for requests and the file paths.
+func (rt *router) wantPaths() int { return rt.cfg.Paths + rt.cfg.FilePaths }
+
 // guardsNeeded is how many more tested guards the client needs for a full set of paths.
 func (rt *router) guardsNeeded() int {
-	return max(0, rt.cfg.Paths-len(rt.guards))
+	return max(0, rt.wantPaths()-len(rt.guards))
 }
 
 // guardSearch is one guard selection in progress: the untested candidates (the pool in random
@@ -114,10 +118,11 @@ type guardSearch struct {
 	round, tested int
 }
 
-// startGuardSearch begins a guard selection.
+// startGuardSearch begins a guard selection. Candidates are neither guards nor hops of a
+// path: a path never shares a node with another (the apps exclude every node of their paths).
 func (rt *router) startGuardSearch(r *rand.Rand) guardSearch {
 	return guardSearch{cands: slices.DeleteFunc(rt.pool.shuffled(r), func(i nodeIdx) bool {
-		return slices.Contains(rt.guards, i)
+		return slices.Contains(rt.guards, i) || rt.inPaths(i)
 	})}
 }
 
@@ -139,10 +144,11 @@ func (rt *router) nextGuardBatch(s *guardSearch) (batch []nodeIdx, f Failure, ov
 	return batch, OK, false
 }
 
-// guardPassed takes candidate g, which passed its test, as a guard if one is still missing and
-// g is still in the pool (a refresh or a drop may have come while the test was out).
+// guardPassed takes candidate g, which passed its test, as a guard if one is still missing, g
+// is still in the pool and no path took it as a hop meanwhile (a refresh, a drop or a repair may
+// have come while the test was out).
 func (rt *router) guardPassed(g nodeIdx, now time.Time) {
-	if rt.guardsNeeded() > 0 && rt.pool.contains(g) && !slices.Contains(rt.guards, g) {
+	if rt.guardsNeeded() > 0 && rt.pool.contains(g) && !slices.Contains(rt.guards, g) && !rt.inPaths(g) {
 		rt.guards = append(rt.guards, g)
 		rt.guardSelected(g, now)
 	}
@@ -177,7 +183,8 @@ func (rt *router) repairPaths(r *rand.Rand, now time.Time) {
 func (rt *router) pruneGuards() {
 	rt.guards = slices.DeleteFunc(rt.guards, func(g nodeIdx) bool { return !rt.pool.contains(g) })
 	for k := len(rt.paths) - 1; k >= 0; k-- {
-		if !rt.pool.contains(rt.paths[k].hops[0]) {
+		// A drop may take every path with it (FreshGuardsOnDrop).
+		if k < len(rt.paths) && !rt.pool.contains(rt.paths[k].hops[0]) {
 			rt.dropPath(k, CauseLeftPool)
 		}
 	}
@@ -186,13 +193,15 @@ func (rt *router) pruneGuards() {
 // buildPaths gives every guard without a path one; it reports whether all paths exist now.
 func (rt *router) buildPaths(r *rand.Rand, now time.Time) bool {
 	for _, g := range rt.guards {
-		if len(rt.paths) >= rt.cfg.Paths {
+		if len(rt.paths) >= rt.wantPaths() {
 			break
 		}
 		if rt.pathIndexByGuard(g) >= 0 {
 			continue
 		}
-		p := path{hops: make([]nodeIdx, 1, rt.cfg.Hops), built: now.UnixNano()}
+		// Request paths come first: a file path is built only when they are complete.
+		std := len(rt.paths) - rt.filePaths()
+		p := path{hops: make([]nodeIdx, 1, rt.cfg.Hops), built: now.UnixNano(), file: std >= rt.cfg.Paths}
 		p.hops[0] = g
 		if !rt.fillPath(r, &p, -1) {
 			return false
@@ -203,11 +212,22 @@ func (rt *router) buildPaths(r *rand.Rand, now time.Time) bool {
 		}
 		rt.observe(rt.builtEvent(&p, rt.initial))
 	}
-	if len(rt.paths) >= rt.cfg.Paths {
+	if len(rt.paths) >= rt.wantPaths() {
 		rt.initial = true
 		return true
 	}
 	return false
+}
+
+// filePaths counts the file paths.
+func (rt *router) filePaths() int {
+	n := 0
+	for k := range rt.paths {
+		if rt.paths[k].file {
+			n++
+		}
+	}
+	return n
 }
 
 func (rt *router) builtEvent(p *path, rebuild bool) PathBuilt {
@@ -216,7 +236,7 @@ func (rt *router) builtEvent(p *path, rebuild bool) PathBuilt {
 	for j, h := range p.hops {
 		hops[j] = rt.dir.addr(h)
 	}
-	return PathBuilt{Guard: g.Addr, GuardEd25519: g.Ed25519, Hops: len(p.hops), Rebuild: rebuild, Rebuilds: rt.rebuilds, Path: hops}
+	return PathBuilt{Guard: g.Addr, GuardEd25519: g.Ed25519, Hops: len(p.hops), Rebuild: rebuild, Rebuilds: rt.rebuilds, Path: hops, File: p.file}
 }
 
 // rotate replaces the non-guard hops of paths older than cfg.PathRotate.
@@ -242,13 +262,13 @@ func (rt *router) rotate(r *rand.Rand, now time.Time) {
 	}
 }
 
-// choosePath picks a random path that does not contain avoid (a request's destination must not
-// also be one of its hops). -1 if none qualifies.
+// choosePath picks a random request path (not a file path) that does not contain avoid (a
+// request's destination must not also be one of its hops). -1 if none qualifies.
 func (rt *router) choosePath(r *rand.Rand, avoid nodeIdx) int {
 	var ok [8]int
 	n := 0
 	for k := range rt.paths {
-		if !rt.paths[k].has(avoid) {
+		if !rt.paths[k].file && !rt.paths[k].has(avoid) && n < len(ok) {
 			ok[n] = k
 			n++
 		}
@@ -260,7 +280,9 @@ func (rt *router) choosePath(r *rand.Rand, avoid nodeIdx) int {
 }
 
 // dropPath removes path k and its guard (from the guards and the pool, as the apps do: a guard
-// that failed its path three times is not trusted again).
+// that failed its path three times is not trusted again). With FreshGuardsOnDrop every other
+// guard is given up with its path too (the nodes stay in the pool), so the next request tests
+// a fresh set of guards and builds every path on them.
 func (rt *router) dropPath(k int, cause Cause) {
 	g := rt.paths[k].hops[0]
 	info := rt.dir.info(g)
@@ -269,6 +291,15 @@ func (rt *router) dropPath(k int, cause Cause) {
 	rt.pool.remove(g)
 	rt.clearStrikes(g)
 	rt.observe(PathDropped{Guard: info.Addr, GuardEd25519: info.Ed25519, Cause: cause})
+	if !rt.cfg.FreshGuardsOnDrop {
+		return
+	}
+	for _, p := range rt.paths {
+		gi := rt.dir.info(p.hops[0])
+		rt.observe(PathDropped{Guard: gi.Addr, GuardEd25519: gi.Ed25519, Cause: CauseFreshGuards})
+	}
+	rt.paths = rt.paths[:0]
+	rt.guards = rt.guards[:0]
 }
 
 // pathFailed charges a failure to path k: every non-guard hop gets a strike and the path one

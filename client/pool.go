@@ -3,6 +3,8 @@ package client
 import (
 	"math/rand/v2"
 	"slices"
+
+	"github.com/sessionsim/sessionsim/protocol/swarm"
 )
 
 // pool is a client's snode pool: a shared list minus the nodes this client dropped.
@@ -91,6 +93,33 @@ func (p *pool) shuffled(r *rand.Rand) []nodeIdx {
 	}
 	r.Shuffle(len(out), func(a, b int) { out[a], out[b] = out[b], out[a] })
 	return out
+}
+
+// swarmOf lists the pool's nodes in the swarm that owns swarm-space position x among the
+// swarm ids of the pool's nodes (protocol/swarm's owner rule, the storage server's), or false
+// when the pool's list carries no swarm ids or no node has a swarm.
+func (p *pool) swarmOf(x uint64) ([]nodeIdx, bool) {
+	if p.list == nil || p.list.swarms == nil {
+		return nil, false
+	}
+	var ids []swarm.ID
+	for k, i := range p.list.sorted {
+		if p.contains(i) {
+			ids = append(ids, p.list.swarms[k])
+		}
+	}
+	ring := swarm.NewRing(ids)
+	owner, ok := swarm.Owner(ring.IDs(), x)
+	if !ok {
+		return nil, false
+	}
+	var out []nodeIdx
+	for k, i := range p.list.sorted {
+		if p.list.swarms[k] == owner && p.contains(i) {
+			out = append(out, i)
+		}
+	}
+	return out, true
 }
 
 // agree combines the node lists of a pool refresh: the nodes in all lists (AgreeAll) or in at

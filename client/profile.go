@@ -33,6 +33,15 @@ type NetProfile struct {
 	NetTime       NetTime
 	StoreRetry    StoreRetry
 	ConfigExpiry  ConfigExpiry
+
+	// FreshGuardsOnDrop, Strike421 and OwnSwarmRefresh are the desktop's recovery (the Config
+	// fields of the same names).
+	FreshGuardsOnDrop bool
+	Strike421         bool
+	OwnSwarmRefresh   time.Duration
+	// FilePaths and LocalSwarms are libsession's network on iOS (the Config fields).
+	FilePaths   int
+	LocalSwarms bool
 }
 
 // StoreRetry is how an app sends a message store and tries it again: up to Attempts tries, the
@@ -56,11 +65,14 @@ type ConfigExpiry struct {
 	First  bool
 }
 
-// PoolRules are how an app keeps its node pool (the Config fields of the same names).
+// PoolRules are how an app keeps its node pool (the Config fields PoolMin, PoolRefreshEvery,
+// PoolAgreement, PoolRefreshFirst and PoolRefreshFromStart).
 type PoolRules struct {
 	Min          int
 	RefreshEvery time.Duration
 	Agreement    Agreement
+	First        time.Duration
+	FromStart    bool
 }
 
 // Desktop (session-desktop, 2026).
@@ -72,8 +84,14 @@ const (
 	// desktopPoolMin: ts/session/apis/snode_api/snodePool.ts, minSnodePoolCount; the pool must
 	// hold more than this many nodes or is fetched from the seeds again.
 	desktopPoolMin = 8
-	// desktopPoolRefresh: ts/session/apis/snode_api/snodePool.ts refreshes the pool hourly.
-	desktopPoolRefresh = time.Hour
+	// desktopPoolRefresh, desktopPoolFirst and desktopOwnSwarmRefresh:
+	// ts/components/leftpane/ActionsPanel.tsx, from the moment the app's main window opens,
+	// calls forceRefreshRandomSnodePool (snodePool.ts) once after 5 min and then, with
+	// getFreshSwarmFor of the own Session ID, every hour; ts/state/startup.ts fetches the own
+	// swarm fresh when the app starts, before polling begins.
+	desktopPoolRefresh     = time.Hour
+	desktopPoolFirst       = 5 * time.Minute
+	desktopOwnSwarmRefresh = time.Hour
 	// desktopStoreAttempts and desktopStoreRetryDelay: ts/session/sending/MessageSender.ts,
 	// sendSingleMessage: attempts 3, retryMinTimeout 100 ms with pRetry factor 1 (no growth),
 	// each attempt a `sequence` to a member drawn afresh, 10 s timeout (Config.RequestTimeout).
@@ -84,6 +102,17 @@ const (
 	// TTL_DEFAULT.CONFIG_MESSAGE, with neither extend nor shorten (shortenOrExtend '').
 	desktopConfigExtend = configTTL
 )
+
+// The desktop's recovery from a dropped path (session-desktop, 2026), which the profile turns
+// on with FreshGuardsOnDrop and Strike421: ts/session/onions/onionPath.ts,
+// dropPathStartingWithGuardNode, drops the guard of a path that failed
+// pathFailureThreshold (3) times from the pool and its guard list, and
+// buildNewOnionPathsOneAtATime then finds fewer guards than desiredGuardCount (2,
+// ts/session/onions/onionPathConstants.ts): selectGuardNodes tests a fresh pair drawn from the
+// whole shuffled pool (the surviving guard may be drawn again) and every path is rebuilt on
+// them. ts/session/apis/snode_api/onions.ts, handle421InvalidSwarm, adopts the swarm a 421
+// names and then calls incrementBadSnodeCountOrDrop on the node that sent it: a strike,
+// 3 of which (snodeFailureThreshold) drop it.
 
 // Android (session-android, 2026).
 const (
@@ -109,6 +138,13 @@ const (
 	// for the current config hashes after the retrieves, newExpiry now + 14 days, extend = true.
 	androidConfigExtend = 14 * 24 * time.Hour
 )
+
+// Android polls its own swarm only in the foreground: BasePoller.kt (above) waits before every
+// poll until ProcessLifecycleOwner reports the app RESUMED (in the foreground) and the network
+// up; in the background the app relies on push notifications. The simulator has no push server
+// yet, so a phone's online period is its foreground and its offline period its background (see
+// Client.GoOffline): no distinct background state is modelled, and none is needed while a
+// backgrounded phone sends nothing.
 
 // Android before 2025 (session-android 1.x, 2021-2024).
 const (
@@ -141,6 +177,11 @@ const (
 	iosPoolRefresh   = 2 * time.Hour
 	iosPathRotate    = 10 * time.Minute
 	iosGuardLifetime = 10 * 24 * time.Hour
+	// iosFilePaths: the same network_config.hpp, onionreq_min_path_counts: 2 paths of
+	// PathCategory::standard and 2 of PathCategory::file (uploads and downloads to the file
+	// server), all pre-built (onionreq_disable_pre_build_paths false) and each behind its own
+	// edge node (guard); the client keeps them like the standard ones.
+	iosFilePaths = 2
 	// iosConfigExtend: session-ios SessionNetworkingKit/StorageServer/StorageServerAPI.swift
 	// puts prepareUpdateExpiryRequest for the refreshing config hashes first in each poll,
 	// updatedExpiryMs now + 30 days, extendOnly.
@@ -154,8 +195,20 @@ const (
 	phoneStoreRetryDelay = time.Second
 )
 
-// desktopPool are session-desktop's pool rules, which the 2024 Android app shared.
-var desktopPool = PoolRules{Min: desktopPoolMin, RefreshEvery: desktopPoolRefresh, Agreement: AgreeAll}
+// iosLocalSwarms: libsession-util's snode pool refresh (src/network/snode_pool.cpp) asks for
+// each node's swarm_id along with its keys and address, and the swarm of an account is the
+// pool's nodes whose swarm_id owns the account's swarm space: libsession computes it and
+// sends no get_swarm.
+const iosLocalSwarms = true
+
+// legacyPool are the pool rules session-desktop had before its refresh at 5 min, which the 2024
+// Android app shared: more than 8 nodes, refreshed hourly, 3 lists agreeing on all nodes.
+var legacyPool = PoolRules{Min: desktopPoolMin, RefreshEvery: desktopPoolRefresh, Agreement: AgreeAll}
+
+// desktopPool adds the desktop's refresh 5 min after start, its hourly refresh counted from
+// start rather than from the last install.
+var desktopPool = PoolRules{Min: desktopPoolMin, RefreshEvery: desktopPoolRefresh, Agreement: AgreeAll,
+	First: desktopPoolFirst, FromStart: true}
 
 // phoneStoreRetry is the phones' store retry (both releases of each).
 var phoneStoreRetry = StoreRetry{Attempts: phoneStoreAttempts, Delay: phoneStoreRetryDelay, Doubling: true}
@@ -167,13 +220,16 @@ var androidConfigExpiry = ConfigExpiry{Extend: androidConfigExtend, Mode: storag
 var profiles = []NetProfile{
 	{
 		Name: "desktop-2026", Platform: Desktop,
-		Poll:         Profile{Interval: desktopPollInterval, Parallel: desktopPollParallel},
-		Pool:         desktopPool,
-		GuardTest:    GuardTestOwnID,
-		EncType:      "aes-gcm",
-		StoreRetry:   StoreRetry{Attempts: desktopStoreAttempts, Delay: desktopStoreRetryDelay, Sequence: true},
-		ConfigExpiry: ConfigExpiry{Extend: desktopConfigExtend, Mode: storagerpc.ExpireSet},
-		NetTime:      NetTime{Samples: desktopTimeSamples},
+		Poll:              Profile{Interval: desktopPollInterval, Parallel: desktopPollParallel},
+		Pool:              desktopPool,
+		GuardTest:         GuardTestOwnID,
+		EncType:           "aes-gcm",
+		FreshGuardsOnDrop: true,
+		Strike421:         true,
+		OwnSwarmRefresh:   desktopOwnSwarmRefresh,
+		StoreRetry:        StoreRetry{Attempts: desktopStoreAttempts, Delay: desktopStoreRetryDelay, Sequence: true},
+		ConfigExpiry:      ConfigExpiry{Extend: desktopConfigExtend, Mode: storagerpc.ExpireSet},
+		NetTime:           NetTime{Samples: desktopTimeSamples},
 	},
 	{
 		Name: "android-2026", Platform: Android,
@@ -198,6 +254,8 @@ var profiles = []NetProfile{
 		GuardLifetime: iosGuardLifetime,
 		PathRotate:    iosPathRotate,
 		EncType:       "xchacha20",
+		FilePaths:     iosFilePaths,
+		LocalSwarms:   iosLocalSwarms,
 		StoreRetry:    phoneStoreRetry,
 		ConfigExpiry:  ConfigExpiry{Extend: iosConfigExtend, Mode: storagerpc.ExpireExtend, First: true},
 		NetTime:       NetTime{Samples: iosTimeSamples},
@@ -206,7 +264,7 @@ var profiles = []NetProfile{
 		Name: "android-2024", Platform: Android,
 		Poll: Profile{Interval: androidPollInterval, Parallel: 1, Sticky: true,
 			Backoff: Backoff{Step: android2024BackoffStep, Factor: android2024BackoffFactor, Max: android2024BackoffMax, Geometric: true}},
-		Pool:         desktopPool,
+		Pool:         legacyPool,
 		GuardTest:    GuardTestOwnID,
 		EncType:      "aes-gcm",
 		Encoding:     message.Legacy,
@@ -258,6 +316,7 @@ func (np NetProfile) Config() Config {
 	c := baseConfig(np.Platform)
 	c.Poll = np.Poll
 	c.PoolMin, c.PoolRefreshEvery, c.PoolAgreement = np.Pool.Min, np.Pool.RefreshEvery, np.Pool.Agreement
+	c.PoolRefreshFirst, c.PoolRefreshFromStart = np.Pool.First, np.Pool.FromStart
 	c.GuardTest = np.GuardTest
 	c.GuardLifetime = np.GuardLifetime
 	c.PathRotate = np.PathRotate
@@ -268,5 +327,7 @@ func (np NetProfile) Config() Config {
 	c.StoreRetry = np.StoreRetry
 	c.ConfigExpiry = np.ConfigExpiry
 	c.NetTime = np.NetTime
+	c.FreshGuardsOnDrop, c.Strike421, c.OwnSwarmRefresh = np.FreshGuardsOnDrop, np.Strike421, np.OwnSwarmRefresh
+	c.FilePaths, c.LocalSwarms = np.FilePaths, np.LocalSwarms
 	return c
 }

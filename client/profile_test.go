@@ -205,7 +205,8 @@ func TestProfileRotationAsObserved(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.profile, func(t *testing.T) {
-			_, _, events := runProfile(t, tt.profile, 25*time.Minute, false)
+			np, _, events := runProfile(t, tt.profile, 25*time.Minute, false)
+			n := np.Config().Paths + np.FilePaths
 			var first time.Time
 			var rotations []time.Time
 			for _, o := range events {
@@ -221,13 +222,13 @@ func TestProfileRotationAsObserved(t *testing.T) {
 				assert.Empty(t, rotations)
 				return
 			}
-			// Both paths are rotated at the first request after each period; the phones send
-			// one at least every 2 s, so each pair comes within 5 s (a poll and its round
-			// trips) of the period's end, counted from the previous pair.
-			require.Len(t, rotations, 4, "two rotations of both paths in 25 minutes")
+			// Every path (the file paths too) is rotated at the first request after each
+			// period; the phones send one at least every 2 s, so each set comes within 5 s (a
+			// poll and its round trips) of the period's end, counted from the previous set.
+			require.Len(t, rotations, 2*n, "two rotations of every path in 25 minutes")
 			prev := first
-			for k := 0; k < len(rotations); k += 2 {
-				for _, at := range rotations[k : k+2] {
+			for k := 0; k < len(rotations); k += n {
+				for _, at := range rotations[k : k+n] {
 					assert.GreaterOrEqual(t, at.Sub(prev), tt.rotate, "rotation %d", k)
 					assert.Less(t, at.Sub(prev), tt.rotate+5*time.Second, "rotation %d", k)
 				}

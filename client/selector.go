@@ -62,7 +62,7 @@ func (s *Selector) Install(l PoolList, now time.Time) {
 func (s *Selector) PoolSize() int { return s.rt.pool.size() }
 
 // Ready reports whether the client has its full set of paths.
-func (s *Selector) Ready() bool { return len(s.rt.paths) >= s.rt.cfg.Paths }
+func (s *Selector) Ready() bool { return len(s.rt.paths) >= s.rt.wantPaths() }
 
 // Prepare does what a Client does before an onion request: retire expired guards, select and
 // test guards while some are missing (passes says whether a candidate would pass its direct
@@ -120,14 +120,20 @@ func (s *Selector) Offline() {
 	s.rt.initial = false
 }
 
-// Paths are the current paths, guard first, as node keys.
+// Paths are the current paths requests take, guard first, as node keys: the file paths
+// (Config.FilePaths), which carry none, are left out, and ChoosePath numbers paths as this
+// list does.
 func (s *Selector) Paths() [][][32]byte {
-	out := make([][][32]byte, len(s.rt.paths))
-	for k, p := range s.rt.paths {
-		out[k] = make([][32]byte, len(p.hops))
-		for j, h := range p.hops {
-			out[k][j] = s.dir.ed(h)
+	var out [][][32]byte
+	for _, p := range s.rt.paths {
+		if p.file {
+			continue
 		}
+		keys := make([][32]byte, len(p.hops))
+		for j, h := range p.hops {
+			keys[j] = s.dir.ed(h)
+		}
+		out = append(out, keys)
 	}
 	return out
 }
@@ -147,23 +153,33 @@ func (s *Selector) PickPool() ([32]byte, bool) {
 	return s.dir.ed(i), true
 }
 
-// ChoosePath picks the path a request to dest takes, as a Client does: -1 if every path has
-// dest as a hop.
+// ChoosePath picks the path a request to dest takes, as a Client does, numbered as in Paths:
+// -1 if every path has dest as a hop.
 func (s *Selector) ChoosePath(dest [32]byte) int {
 	i, ok := s.dir.lookup(dest)
 	if !ok {
 		i = noNode
 	}
-	return s.rt.choosePath(s.r, i)
+	k := s.rt.choosePath(s.r, i)
+	if k < 0 {
+		return k
+	}
+	n := 0
+	for _, p := range s.rt.paths[:k] {
+		if !p.file {
+			n++
+		}
+	}
+	return n
 }
 
-// PathsAvoiding counts the paths that do not have dest as a hop: a request to dest takes one
-// of them, each with the same probability.
+// PathsAvoiding counts the request paths (as in Paths) that do not have dest as a hop: a
+// request to dest takes one of them, each with the same probability.
 func (s *Selector) PathsAvoiding(dest [32]byte) int {
 	i, ok := s.dir.lookup(dest)
 	n := 0
 	for k := range s.rt.paths {
-		if !ok || !s.rt.paths[k].has(i) {
+		if !s.rt.paths[k].file && (!ok || !s.rt.paths[k].has(i)) {
 			n++
 		}
 	}

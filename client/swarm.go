@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/protocol/swarm"
 )
 
 // entry is owner's cache entry, made (evicting the least recently used) if needed.
@@ -60,12 +61,77 @@ func (c *Client) swarmFor(owner identity.ID, failed func(Failure), found func(*s
 			found(e)
 		}
 	}
-	if c.liveMembers(e) >= c.cfg.SwarmMinMembers {
+	if c.cfg.LocalSwarms {
+		if c.liveMembers(e) >= c.cfg.SwarmMinMembers {
+			done(OK)
+			return
+		}
+		// The pool comes with the paths: a first computation waits for both.
+		c.withPaths(func(f Failure) {
+			if !c.alive(ep) {
+				return
+			}
+			if f == OK {
+				c.localSwarm(e)
+			}
+			if c.liveMembers(e) == 0 {
+				done(FailNoSwarm)
+				return
+			}
+			done(OK)
+		})
+		return
+	}
+	if c.liveMembers(e) >= c.cfg.SwarmMinMembers && !c.ownSwarmDue(e) {
 		done(OK)
 		return
 	}
 	if e.fetching.join(done) {
+		if e == &c.own {
+			c.ownFetched = c.env.Now().UnixNano()
+		}
 		c.fetchSwarm(e, 1)
+	}
+}
+
+// ownSwarmDue reports whether e is the own swarm and Config.OwnSwarmRefresh wants it fetched
+// afresh: at the app's start, then once a multiple of the period since the start has passed
+// since the last lookup (the desktop's hourly timer; the lookup goes with the next poll).
+func (c *Client) ownSwarmDue(e *swarmEntry) bool {
+	if e != &c.own || c.cfg.OwnSwarmRefresh <= 0 {
+		return false
+	}
+	if c.ownFetched == 0 {
+		return true
+	}
+	every := int64(c.cfg.OwnSwarmRefresh)
+	return (c.env.Now().UnixNano()-c.started)/every > (c.ownFetched-c.started)/every
+}
+
+// localSwarm computes e's swarm from the pool (Config.LocalSwarms): the pool's nodes whose
+// swarm_id is the swarm that owns the account's swarm space among the pool's swarm ids.
+// Without the pool's swarm ids (a list that did not carry them) it leaves e as it is.
+func (c *Client) localSwarm(e *swarmEntry) {
+	nodes, ok := c.rt.pool.swarmOf(swarm.SpaceOf(e.owner))
+	if !ok {
+		return
+	}
+	c.rt.dir.sortByKey(nodes)
+	c.setMembers(e, nodes)
+	c.observe(SwarmLookup{Owner: e.owner, Members: len(e.nodes), Local: true})
+}
+
+// recomputeSwarms computes every cached swarm again from a newly installed pool
+// (Config.LocalSwarms), as libsession does from its refreshed node cache.
+func (c *Client) recomputeSwarms() {
+	if !c.cfg.LocalSwarms {
+		return
+	}
+	if c.own.nodes != nil {
+		c.localSwarm(&c.own)
+	}
+	for _, e := range c.swarms {
+		c.localSwarm(e)
 	}
 }
 
@@ -144,13 +210,17 @@ func (c *Client) pickMember(e *swarmEntry, excl ...nodeIdx) (nodeIdx, bool) {
 }
 
 // adopt421 reads a 421 answer: the node's view of the right swarm replaces the cache; without
-// one, the node that answered leaves the cached swarm.
+// one, the node that answered leaves the cached swarm. With Config.Strike421 the node that
+// answered gets a strike either way.
 func (c *Client) adopt421(e *swarmEntry, from nodeIdx, body []byte) {
 	nodes, err := decode421(body)
 	if err == nil && len(nodes) > 0 {
 		c.setMembers(e, c.internAll(nodes))
 		c.observe(SwarmLookup{Owner: e.owner, Members: len(e.nodes), From421: true})
-		return
+	} else {
+		c.setMembers(e, slices.DeleteFunc(e.nodes, func(x nodeIdx) bool { return x == from }))
 	}
-	c.setMembers(e, slices.DeleteFunc(e.nodes, func(x nodeIdx) bool { return x == from }))
+	if c.cfg.Strike421 {
+		c.rt.strike(c.env.Rand(), from, c.env.Now())
+	}
 }

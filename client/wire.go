@@ -15,6 +15,7 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/sessionsim/sessionsim/protocol/storagerpc"
+	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/protocol/transport"
 )
 
@@ -30,6 +31,24 @@ const (
 // seedRequest is the desktop's get_n_service_nodes call to a seed node. Request bodies are
 // never changed once sent, so every client shares this one.
 var seedRequest = []byte(`{"jsonrpc":"2.0","method":"get_n_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true}}}`)
+
+// seedRequestSwarms is seedRequest asking for each node's swarm_id too, as libsession-util's
+// snode pool (src/network/snode_pool.cpp) does to compute swarms locally (Config.LocalSwarms).
+// libsession asks for no X25519 key (it derives it from the Ed25519 one); the simulator's
+// clients read it from the list, so the request keeps asking for it.
+var seedRequestSwarms = []byte(`{"jsonrpc":"2.0","method":"get_n_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true,"swarm_id":true}}}`)
+
+// seedRequest is the client's bootstrap request.
+func (c *Client) seedRequest() []byte {
+	if c.cfg.LocalSwarms {
+		return seedRequestSwarms
+	}
+	return seedRequest
+}
+
+// serviceNodesSwarmParams are the get_service_nodes parameters of a pool refresh that asks for
+// swarm ids (see seedRequestSwarms).
+const serviceNodesSwarmParams = `{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true,"swarm_id":true}}`
 
 // post is an HTTPS POST of body to endpoint at to, charged its exact size on the wire.
 func post(to actor.Addr, endpoint, contentType string, body []byte) actor.Request {
@@ -51,7 +70,13 @@ func getSwarmRequest(id identity.ID) []byte {
 
 func getSwarmBatch(id identity.ID) []byte { return batch(&storagerpc.GetSwarm{Pubkey: pubkeyOf(id)}) }
 
-func getServiceNodesRequest() []byte { return batch(storagerpc.NewGetServiceNodes()) }
+// getServiceNodesRequest is a pool refresh's oxend_request; swarms asks for swarm ids too.
+func getServiceNodesRequest(swarms bool) []byte {
+	if swarms {
+		return batch(&storagerpc.OxendRequest{Endpoint: "get_service_nodes", Params: []byte(serviceNodesSwarmParams)})
+	}
+	return batch(storagerpc.NewGetServiceNodes())
+}
 
 // contentNamespace is where 1:1 messages are stored (the default namespace).
 const contentNamespace int16 = 0
@@ -332,10 +357,11 @@ func decodeRetrieves(rs []storagerpc.SubResult) ([]nsResult, error) {
 // servers' oxend_request get_service_nodes return it.
 type nodeStates struct {
 	States []struct {
-		PublicIP    string `json:"public_ip"`
-		StoragePort uint16 `json:"storage_port"`
-		Ed25519     string `json:"pubkey_ed25519"`
-		X25519      string `json:"pubkey_x25519"`
+		PublicIP    string  `json:"public_ip"`
+		StoragePort uint16  `json:"storage_port"`
+		Ed25519     string  `json:"pubkey_ed25519"`
+		X25519      string  `json:"pubkey_x25519"`
+		SwarmID     *uint64 `json:"swarm_id"`
 	} `json:"service_node_states"`
 }
 
@@ -368,6 +394,9 @@ func parseNodeStates(raw []byte) ([]NodeInfo, error) {
 			continue
 		}
 		n.Addr = netip.AddrPortFrom(ip, s.StoragePort)
+		if s.SwarmID != nil {
+			n.swarm, n.hasSwarm = swarm.ID(*s.SwarmID), true
+		}
 		out = append(out, n)
 	}
 	return out, nil

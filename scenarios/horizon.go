@@ -106,7 +106,9 @@ type hClient struct {
 	contacts []int
 	sticky   bool
 	test     client.GuardTest // how its profile (or the scenario) tests guard candidates
+	local    bool             // its profile computes swarms from the pool (no get_swarm)
 	refresh  time.Duration    // the profile's pool refresh period
+	first    time.Duration    // the profile's one refresh after start (0: none)
 	step     time.Duration    // between upkeeps: the refresh, or a shorter rotation or guard lifetime
 	stuck    int32            // the sticky member, -1 for none
 	paths    [][]int32
@@ -270,7 +272,9 @@ func newHorizon(w *world, rates map[string]map[string]float64) (*horizon, error)
 			pathIDs: map[string]int32{}, seen: map[comboKey]bool{}}
 		c.sticky = ccfg.Poll.Sticky && ccfg.Poll.SwitchAfter == 0
 		c.test = ccfg.GuardTest
+		c.local = ccfg.LocalSwarms
 		c.refresh, c.step = ccfg.PoolRefreshEvery, ccfg.PoolRefreshEvery
+		c.first = ccfg.PoolRefreshFirst
 		for _, d := range []time.Duration{ccfg.PathRotate, ccfg.GuardLifetime} {
 			if d > 0 {
 				c.step = min(c.step, d)
@@ -600,9 +604,13 @@ func (h *horizon) dropDead(c *hClient) bool {
 	return dropped
 }
 
-// scheduleUpkeep runs the client's pool refresh every PoolRefreshEvery and, between, its path
-// rotation and guard retirement when its profile or the scenario turns them on.
+// scheduleUpkeep runs the client's pool refresh every PoolRefreshEvery (and once
+// PoolRefreshFirst after start, the desktop's) and, between, its path rotation and guard
+// retirement when its profile or the scenario turns them on.
 func (h *horizon) scheduleUpkeep(c *hClient) {
+	if c.first > 0 && c.first < c.refresh {
+		h.at(h.now+c.first, func() { h.install(c) })
+	}
 	refresh, step := c.refresh, c.step
 	nextRefresh := h.now + refresh
 	var tick func()
@@ -620,8 +628,12 @@ func (h *horizon) scheduleUpkeep(c *hClient) {
 }
 
 // lookup records a get_swarm for who's account at a random pool node, now. A crashed node
-// drawn does not answer: the client drops it and draws again.
+// drawn does not answer: the client drops it and draws again. A client that computes swarms
+// from its pool (client.Config.LocalSwarms) sends none.
 func (h *horizon) lookup(c *hClient, who int32) {
+	if c.local {
+		return
+	}
 	dest, ok := c.sel.PickPool()
 	for ok && !h.nodes[h.byKey[dest]].alive {
 		c.sel.NodeDown(dest, h.epochTime(h.now))

@@ -10,8 +10,8 @@ import (
 )
 
 // TestSybilEntersThroughPoolRefresh registers sybil nodes a minute into the sending period of
-// a small network that runs past the clients' hourly pool refresh, with guards replaced every
-// 5 minutes so that refreshed pools turn into guard tests.
+// a small network that runs past the desktop clients' pool refreshes (5 min after start, then
+// hourly), with guards replaced every 5 minutes so that refreshed pools turn into guard tests.
 func TestSybilEntersThroughPoolRefresh(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
@@ -53,9 +53,10 @@ func TestSybilEntersThroughPoolRefresh(t *testing.T) {
 		assert.Zero(t, tl.FullPath[k], "full_path at %vs", ts)
 	}
 	require.Positive(t, before, "the timeline has points before they registered")
-	// Clients installed their pools in the warmup and refresh them an hour later: until then
+	// Clients installed their pools in the warmup; the desktop refreshes its own 5 min after
+	// it started (then hourly), the phones theirs 2 h after install: until the first refresh
 	// only a client whose pool shrank can have met a sybil.
-	refresh := client.DefaultConfig(client.Desktop).PoolRefreshEvery
+	refresh := client.DefaultConfig(client.Desktop).PoolRefreshFirst
 	beforeRefresh := 0.0
 	for k, ts := range tl.TS {
 		if time.Duration(ts*float64(time.Second)) < refresh {

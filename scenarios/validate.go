@@ -209,10 +209,11 @@ func (s *Scenario) minNodes() (least int, why string) {
 		if s.Clients.Paths > 0 {
 			c.Paths = s.Clients.Paths
 		}
-		if n := max(swarm.MinSwarmSize, c.Paths*c.Hops, c.PoolMin+1); n > least {
+		paths := c.Paths + c.FilePaths // file paths (iOS) take their own nodes too
+		if n := max(swarm.MinSwarmSize, paths*c.Hops, c.PoolMin+1); n > least {
 			least = n
 			why = fmt.Sprintf("a swarm needs %d nodes, a client's %d disjoint onion paths of %d hops need %d (profile %s) and its node pool must hold more than %d",
-				swarm.MinSwarmSize, c.Paths, c.Hops, c.Paths*c.Hops, np.Name, c.PoolMin)
+				swarm.MinSwarmSize, paths, c.Hops, paths*c.Hops, np.Name, c.PoolMin)
 		}
 	}
 	return least, why
