@@ -1,10 +1,10 @@
 package client
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/internal/enum"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 )
 
@@ -21,18 +21,13 @@ const (
 	CauseFreshGuards                    // another path was dropped and Config.FreshGuardsOnDrop gave up every guard (the node stays in the pool)
 )
 
-var causeNames = [...]string{
+var causeNames = enum.Names[Cause]{Type: "Cause", Names: []string{
 	CauseStrikes: "strikes", CauseNotFound: "next-node-not-found", CausePathFailures: "path-failures",
 	CauseLeftPool: "left-pool", CauseNoReplacement: "no-replacement", CauseGuardLifetime: "guard-lifetime",
 	CauseFreshGuards: "fresh-guards",
-}
+}}
 
-func (c Cause) String() string {
-	if int(c) < len(causeNames) && causeNames[c] != "" {
-		return causeNames[c]
-	}
-	return fmt.Sprintf("Cause(%d)", uint8(c))
-}
+func (c Cause) String() string { return causeNames.Name(c) }
 
 // Failure says why a request or an operation failed; 0 is success.
 type Failure uint8
@@ -52,19 +47,14 @@ const (
 	FailOffline             // the client went offline while the request was out
 )
 
-var failureNames = [...]string{
+var failureNames = enum.Names[Failure]{Type: "Failure", Names: []string{
 	OK: "ok", FailTimeout: "timeout", FailUnreachable: "unreachable", FailPath: "path-error",
 	FailNoPath: "no-path", FailNoPool: "no-pool", FailNoSwarm: "no-swarm", FailWrongSwarm: "wrong-swarm",
 	FailRejected: "rejected", FailClockSkew: "clock-skew", FailBadResponse: "bad-response",
 	FailOffline: "offline",
-}
+}}
 
-func (f Failure) String() string {
-	if int(f) < len(failureNames) {
-		return failureNames[f]
-	}
-	return fmt.Sprintf("Failure(%d)", uint8(f))
-}
+func (f Failure) String() string { return failureNames.Name(f) }
 
 // GarbageKind classifies data a client could not use. Garbage is counted and reported once per
 // kind (GarbageReceived); the client carries on.
@@ -79,18 +69,13 @@ const (
 	garbageKinds
 )
 
-var garbageNames = [...]string{
+var garbageNames = enum.Names[GarbageKind]{Type: "GarbageKind", Names: []string{
 	GarbageMalformedResponse: "malformed-response", GarbageOnionResponse: "onion-response",
 	GarbageMalformedMessage: "malformed-message", GarbageUndecryptable: "undecryptable",
 	GarbageBadSignature: "bad-signature",
-}
+}}
 
-func (g GarbageKind) String() string {
-	if g < garbageKinds {
-		return garbageNames[g]
-	}
-	return fmt.Sprintf("GarbageKind(%d)", uint8(g))
-}
+func (g GarbageKind) String() string { return garbageNames.Name(g) }
 
 // MessageSent: Send was called. At is the moment of the call, the start of the end-to-end
 // latency (the event itself is observed once the message is encrypted, a little later). Hash is
@@ -228,12 +213,9 @@ const (
 	FromSnodes
 )
 
-func (s PoolSource) String() string {
-	if s == FromSnodes {
-		return "snodes"
-	}
-	return "seeds"
-}
+var poolSourceNames = enum.Names[PoolSource]{Type: "PoolSource", Names: []string{FromSeeds: "seeds", FromSnodes: "snodes"}}
+
+func (s PoolSource) String() string { return poolSourceNames.Name(s) }
 
 // PoolRefreshed: the snode pool was fetched (or the attempt failed).
 type PoolRefreshed struct {

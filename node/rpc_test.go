@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/internal/testkit"
 	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/registry"
@@ -135,7 +135,7 @@ func TestStoreRPC(t *testing.T) {
 					require.Nil(t, e.Failed, "member %s failed", e.Node)
 					assert.Equal(t, hash, e.Result.Hash)
 					var ed [32]byte
-					copy(ed[:], mustHex(t, e.Node))
+					copy(ed[:], testkit.Hex(t, e.Node))
 					ok, _ := realSuite.Verify(ed[:], []byte(hash), e.Result.Signature[:])
 					assert.True(t, ok, "each member signs the hash")
 				}
@@ -164,13 +164,6 @@ func TestStoreRPC(t *testing.T) {
 			assert.True(t, e.Result.Already, "member %s", e.Node)
 		}
 	})
-}
-
-func mustHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	require.NoError(t, err)
-	return b
 }
 
 func actorReq(method string, body []byte) actor.Request {
