@@ -84,8 +84,9 @@ func TestParseNetProfile(t *testing.T) {
 		{IOS, "platform", "ios-2026", ""},
 		{Android, "ANDROID-2024", "android-2024", ""},
 		{Android, "android-2026", "android-2026", ""},
-		{Android, "ios-2026", "", `network profile "ios-2026" is the ios app's, not android's: use android-2026, android-2024`},
-		{Desktop, "desktop-1999", "", `unknown network profile "desktop-1999" for desktop: use desktop-2026`},
+		{IOS, "Legacy-Encoding", "legacy-encoding", ""},
+		{Android, "ios-2026", "", `network profile "ios-2026" is the ios app's, not android's: use android-2026, android-2024, legacy-encoding`},
+		{Desktop, "desktop-1999", "", `unknown network profile "desktop-1999" for desktop: use desktop-2026, legacy-encoding`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.platform.String()+"/"+tt.name, func(t *testing.T) {
@@ -102,6 +103,11 @@ func TestParseNetProfile(t *testing.T) {
 	for _, p := range []Platform{Desktop, IOS, Android} {
 		assert.Equal(t, ProfileNames(p)[0], DefaultNetProfile(p).Name, "the current app comes first")
 		assert.Equal(t, DefaultNetProfile(p).Config(), DefaultConfig(p))
+		legacy, err := ParseNetProfile(p, LegacyEncoding)
+		require.NoError(t, err)
+		want := DefaultConfig(p)
+		want.Encoding = message.Legacy
+		assert.Equal(t, want, legacy.Config(), "%v: the current app but for its encoding", p)
 	}
 }
 

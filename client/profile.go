@@ -284,7 +284,12 @@ func DefaultNetProfile(p Platform) NetProfile {
 	return profiles[0]
 }
 
-// ProfileNames lists the named profiles of platform p, its current app first.
+// LegacyEncoding names, for every platform, its current app sending the 2024 1:1 encoding
+// (message.Legacy), so that a run can measure what the encoding alone changed.
+const LegacyEncoding = "legacy-encoding"
+
+// ProfileNames lists the named profiles of platform p, its current app first and
+// LegacyEncoding last.
 func ProfileNames(p Platform) []string {
 	var out []string
 	for _, np := range profiles {
@@ -292,14 +297,19 @@ func ProfileNames(p Platform) []string {
 			out = append(out, np.Name)
 		}
 	}
-	return out
+	return append(out, LegacyEncoding)
 }
 
 // ParseNetProfile reads a profile name for a client of platform p, in any case; "" and
-// "platform" give the platform's current app.
+// "platform" give the platform's current app, LegacyEncoding the same with the 2024 encoding.
 func ParseNetProfile(p Platform, name string) (NetProfile, error) {
 	if name == "" || strings.EqualFold(name, "platform") {
 		return DefaultNetProfile(p), nil
+	}
+	if strings.EqualFold(name, LegacyEncoding) {
+		np := DefaultNetProfile(p)
+		np.Name, np.Encoding = LegacyEncoding, message.Legacy
+		return np, nil
 	}
 	i := slices.IndexFunc(profiles, func(np NetProfile) bool { return strings.EqualFold(np.Name, name) })
 	if i < 0 {

@@ -55,7 +55,7 @@ var keyDocs = map[string]keyDoc{
 	"clients.count":                 {"clients", "the users taking part"},
 	"clients.regions":               {"region: weight", "where clients are placed"},
 	"clients.platforms":             {"platform: weight", "the app each client runs: desktop (broadband), ios and android (4G)"},
-	"clients.profiles":              {"platform: profile", "the network profile each platform's clients run: desktop-2026, ios-2026, android-2026 (the default) or android-2024"},
+	"clients.profiles":              {"platform: profile", "the network profile each platform's clients run: desktop-2026, ios-2026, android-2026 (the default), android-2024, or legacy-encoding (the current app with the 2024 1:1 encoding)"},
 	"clients.sessions.mean_online":  {"duration", "mean length of an online period (exponential); 0 keeps every client online"},
 	"clients.sessions.mean_offline": {"duration", "mean length of an offline period"},
 	"clients.encoding":              {"libsession|legacy|platform", "how 1:1 messages are framed and padded: the 2026 apps' or the 2024 apps'"},

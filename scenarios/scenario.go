@@ -127,7 +127,7 @@ type Clients struct {
 	// Profiles names the network profile of each platform's clients (client.NetProfile): how
 	// they poll, keep their pool, test guards and rotate paths. A platform left out runs its
 	// current app ("desktop-2026", "ios-2026", "android-2026"); "android-2024" is the older
-	// Android app.
+	// Android app, and "legacy-encoding" any platform's current app with the 2024 1:1 encoding.
 	Profiles map[string]string `mapstructure:"profiles" yaml:"profiles" json:"profiles"`
 	// Sessions makes clients go offline and come back.
 	Sessions Sessions `mapstructure:"sessions" yaml:"sessions" json:"sessions"`
