@@ -60,7 +60,7 @@ func TestDefenceKeyErrors(t *testing.T) {
 		{"path rotation too short", "name: t\n", LoadOptions{Sets: []string{"clients.path_rotation=1s"}}, "--set", "clients.path_rotation", "at least 10s"},
 		{"no paths", "name: t\nclients: {paths: 0}\n", LoadOptions{}, "bad.yaml:2", "clients.paths", "between 1 and 8"},
 		{"too many paths", "name: t\n", LoadOptions{Sets: []string{"clients.paths=9"}}, "--set", "clients.paths", "between 1 and 8"},
-		{"paths the network cannot hold", "name: t\nnodes: {count: 11}\nclients: {paths: 4}\n", LoadOptions{}, "bad.yaml:2", "nodes.count", "at least 12"},
+		{"paths the network cannot hold", "name: t\nnodes: {count: 11}\nclients: {paths: 4}\n", LoadOptions{}, "bad.yaml:2", "nodes.count", "6 disjoint onion paths of 3 hops need 18 (profile ios-2026)"},
 		{"padding not ascending", "name: t\nclients:\n  onion_padding: [1024, 512]\n", LoadOptions{}, "bad.yaml:3", "clients.onion_padding", "ascending"},
 		{"padding zero", "name: t\n", LoadOptions{Sets: []string{"clients.onion_padding=0,512"}}, "--set", "clients.onion_padding", "between 1 and"},
 		{"padding not a number", "name: t\nclients: {onion_padding: [1k]}\n", LoadOptions{}, "bad.yaml:2", "clients.onion_padding", `"1k" is not a whole number`},
