@@ -83,7 +83,6 @@ type clockState struct {
 	next    int
 	// offset is the correction in use: network time = device clock - offset.
 	offset time.Duration
-	learnt bool
 	// synced is when the last resync succeeded (NetTime.Resync); resyncing joins callers of a
 	// resync under way.
 	synced    time.Time
@@ -129,7 +128,6 @@ func (c *Client) learnTime(stamps []int64) {
 	}
 	// The mean in whole ms, rounded down as the desktop's Math.floor does.
 	st.offset = time.Duration(floorDiv(sum.Milliseconds(), int64(len(st.offsets)))) * time.Millisecond
-	st.learnt = true
 }
 
 func floorDiv(a, b int64) int64 {
@@ -140,9 +138,10 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// answerClock reads a batch answer for what matters to the clock: the "t" of each sub-answer
-// that has one, and the clock-skew refusals (406 and 425) among the sub-answers.
-func answerClock(body []byte) (stamps []int64, refused ClockRejected) {
+// answerClock reads a batch answer for what matters to the clock: the clock-skew refusals (406
+// and 425) among the sub-answers and, with stamps, the "t" of each sub-answer that has one (a
+// profile that does not learn from answers skips parsing every body for it).
+func answerClock(body []byte, stamps bool) (ts []int64, refused ClockRejected) {
 	rs, err := storagerpc.DecodeBatchResponse(body)
 	if err != nil {
 		return nil, refused
@@ -156,11 +155,14 @@ func answerClock(body []byte) (stamps []int64, refused ClockRejected) {
 			refused.Status425++
 			continue
 		}
+		if !stamps {
+			continue
+		}
 		if t, ok := stampOf(r.Body); ok {
-			stamps = append(stamps, t)
+			ts = append(ts, t)
 		}
 	}
-	return stamps, refused
+	return ts, refused
 }
 
 // stampOf is the "t" of a JSON answer body; text bodies (refusals) have none. The desktop takes
@@ -192,7 +194,7 @@ func (c *Client) readClock(res onionResult, method string, skew time.Duration) o
 	switch {
 	case res.failure == OK && res.status == http.StatusOK:
 		var stamps []int64
-		stamps, refused = answerClock(res.body)
+		stamps, refused = answerClock(res.body, c.cfg.NetTime.Samples > 0)
 		c.learnTime(stamps)
 		if refused.Status406+refused.Status425 > 0 {
 			res.failure = FailClockSkew
@@ -311,7 +313,6 @@ func (c *Client) resyncClock(done func(bool)) {
 				slices.SortFunc(candidates, func(a, b time.Time) int { return a.Compare(b) })
 				median := candidates[len(candidates)/2]
 				st.offset = c.deviceNow().Sub(median).Truncate(time.Millisecond)
-				st.learnt = true
 				st.synced = c.env.Now()
 				end(OK)
 			})
