@@ -84,8 +84,9 @@ type MessageSent struct {
 	Hash string
 	To   identity.ID
 	At   time.Time
-	Body int // body bytes the user typed
-	Size int // bytes stored (base64 data)
+	Body int  // body bytes the user typed
+	Size int  // bytes stored (base64 data)
+	Kind Kind // what the message carries (text unless the sender said otherwise)
 }
 
 // StoreResult: the message was stored (at least one swarm member accepted it) or every attempt
@@ -151,10 +152,13 @@ type OnionRoundTrip struct {
 	// retrieves, a store's namespace); empty for a request that names none.
 	Namespaces []int16
 	Guard      actor.Addr
-	Dest       actor.Addr
-	RTT        time.Duration
-	Status     int // the destination's status, or the relay's on a path error; 0 without an answer
-	Failure    Failure
+	Dest       actor.Addr // the destination node; zero for a server
+	// Server is the host name of the destination server (file, push or community server) of a
+	// v4 request; empty for a node.
+	Server  string
+	RTT     time.Duration
+	Status  int // the destination's status, or the relay's on a path error; 0 without an answer
+	Failure Failure
 	// Cover marks a dummy poll (Config.CoverPollsPerHour): ground truth only, nothing on the
 	// wire tells it from a real poll.
 	Cover bool

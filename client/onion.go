@@ -205,19 +205,19 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 
 const nextNodeNotFound = "Next node not found: "
 
-// onionOutcome reads an onion answer and charges failures where the apps do: timeouts and
-// unexplained relay errors to the path, "Next node not found" to the named node, destination
-// errors (other than 400/401/403/406/421) to the destination; clock skew and 421 to nobody.
-func (c *Client) onionOutcome(guard, dest nodeIdx, reply onion.Key, resp actor.Response, err error) onionResult {
+// pathOutcome reads what came back from the guard before the destination's sealed answer is
+// opened: a timeout, an unreachable guard or a relay's plain-text error is the result (answered
+// false), charged where the apps charge it; a 200 hands back its body to open (answered true).
+func (c *Client) pathOutcome(guard nodeIdx, resp actor.Response, err error) (res onionResult, body []byte, answered bool) {
 	r, now := c.env.Rand(), c.env.Now()
 	if err != nil {
 		c.rt.pathFailed(r, c.rt.pathIndexByGuard(guard), now)
 		if errors.Is(err, actor.ErrUnreachable) {
-			return onionResult{failure: FailUnreachable}
+			return onionResult{failure: FailUnreachable}, nil, false
 		}
-		return onionResult{failure: FailTimeout}
+		return onionResult{failure: FailTimeout}, nil, false
 	}
-	body := bodyBytes(resp.Body)
+	body = bodyBytes(resp.Body)
 	if resp.Status != 200 {
 		res := onionResult{failure: FailPath, status: resp.Status}
 		switch {
@@ -229,15 +229,27 @@ func (c *Client) onionOutcome(guard, dest nodeIdx, reply onion.Key, resp actor.R
 		default:
 			c.rt.pathFailed(r, c.rt.pathIndexByGuard(guard), now)
 		}
+		return res, nil, false
+	}
+	return onionResult{}, body, true
+}
+
+// onionOutcome reads an onion answer and charges failures where the apps do: timeouts and
+// unexplained relay errors to the path, "Next node not found" to the named node, destination
+// errors (other than 400/401/403/406/421) to the destination; clock skew and 421 to nobody.
+func (c *Client) onionOutcome(guard, dest nodeIdx, reply onion.Key, resp actor.Response, err error) onionResult {
+	res, body, answered := c.pathOutcome(guard, resp, err)
+	if !answered {
 		return res
 	}
+	r, now := c.env.Rand(), c.env.Now()
 	status, inner, cost, derr := openNodeResponse(c.cfg.Suite, reply, body)
 	c.env.Work(cost)
 	if derr != nil {
 		c.garbage(GarbageOnionResponse)
 		return onionResult{failure: FailBadResponse}
 	}
-	res := onionResult{status: status, body: inner}
+	res = onionResult{status: status, body: inner}
 	switch {
 	case status == 200:
 	case status == 406 || status == 425:

@@ -265,10 +265,16 @@ func (rt *router) rotate(r *rand.Rand, now time.Time) {
 // choosePath picks a random request path (not a file path) that does not contain avoid (a
 // request's destination must not also be one of its hops). -1 if none qualifies.
 func (rt *router) choosePath(r *rand.Rand, avoid nodeIdx) int {
+	return rt.choosePathOf(r, avoid, false)
+}
+
+// choosePathOf is choosePath among the file paths (Config.FilePaths) when file is set, and
+// among the request paths otherwise.
+func (rt *router) choosePathOf(r *rand.Rand, avoid nodeIdx, file bool) int {
 	var ok [8]int
 	n := 0
 	for k := range rt.paths {
-		if !rt.paths[k].file && !rt.paths[k].has(avoid) && n < len(ok) {
+		if rt.paths[k].file == file && !rt.paths[k].has(avoid) && n < len(ok) {
 			ok[n] = k
 			n++
 		}

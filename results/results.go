@@ -49,6 +49,9 @@ type Summary struct {
 	// DeliveryRatio is Delivered / (Delivered + Lost); null when no message was eligible
 	// (every one pending or undeliverable, or none sent), where a ratio would mean nothing.
 	DeliveryRatio *float64 `json:"delivery_ratio"`
+	// MessagesByKind splits Messages by what they carry (text, group, voice, photo, file), each
+	// with its delivery ratio and end-to-end latency; only the kinds the run sent.
+	MessagesByKind map[string]KindMessages `json:"messages_by_kind,omitempty"`
 
 	// EndToEndMs is send call -> first decrypt by the recipient, for every delivered message
 	// (a recipient who was offline adds its offline time); EndToEndOnlineMs only for messages
@@ -138,6 +141,15 @@ type Messages struct {
 	InFlight uint64 `json:"in_flight,omitempty"`
 	// Duplicates: deliveries of a message already decrypted (deduplicated by the client).
 	Duplicates uint64 `json:"duplicates"`
+}
+
+// KindMessages is Messages for the messages of one kind (Summary.MessagesByKind).
+type KindMessages struct {
+	Messages
+	// DeliveryRatio is Delivered / (Delivered + Lost) of this kind; null when none was eligible.
+	DeliveryRatio *float64 `json:"delivery_ratio"`
+	// EndToEndMs is the end-to-end latency of this kind's delivered messages.
+	EndToEndMs Percentiles `json:"end_to_end_latency_ms"`
 }
 
 // Percentiles summarises a distribution.

@@ -56,6 +56,7 @@ const timelineBucket = time.Minute
 
 type messageRecord struct {
 	sentAt      time.Time
+	kind        client.Kind
 	sender      int            // client index, -1 when the sender is no client
 	recipient   int            // client index, -1 when no client owns the ID
 	online      bool           // the recipient was online when the message was sent
@@ -120,7 +121,7 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 	switch e := ev.(type) {
 	case client.MessageSent:
 		c.sent++
-		rec := &messageRecord{sentAt: at, sender: -1, recipient: -1}
+		rec := &messageRecord{sentAt: at, kind: e.Kind, sender: -1, recipient: -1}
 		if i, ok := c.clientIndex[from]; ok {
 			rec.sender = i
 		}
@@ -386,13 +387,16 @@ func (c *collector) fill(s *results.Summary, settled bool) {
 	n := int((total + timelineBucket - 1) / timelineBucket)
 	buckets := make([]results.TimelineBucket, n)
 	e2e := make([]metrics.Histogram, n)
+	var byKind kindTally
 	for _, h := range c.order {
 		rec := c.messages[h]
 		b := min(int(rec.sentAt.Sub(c.epoch)/timelineBucket), n-1)
 		if b >= 0 {
 			buckets[b].Sent++
 		}
-		switch o, cause := c.outcome(rec, settled); o {
+		o, cause := c.outcome(rec, settled)
+		byKind.add(rec, o, cause)
+		switch o {
 		case undeliverable:
 			m.Undeliverable++
 		case delivered:
@@ -418,6 +422,7 @@ func (c *collector) fill(s *results.Summary, settled bool) {
 	}
 	s.Messages = m
 	s.DeliveryRatio = deliveryRatio(m.Delivered, m.Lost)
+	s.MessagesByKind = byKind.fill()
 	s.EndToEndMs = percentiles(&c.e2e)
 	s.EndToEndOnlineMs = percentiles(&c.e2eOnline)
 	s.OnionRTTMs = percentiles(&c.onion)

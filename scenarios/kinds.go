@@ -1,0 +1,59 @@
+package scenarios
+
+import (
+	"github.com/sessionsim/sessionsim/client"
+	"github.com/sessionsim/sessionsim/metrics"
+	"github.com/sessionsim/sessionsim/results"
+)
+
+// kindTally splits the messages' outcomes and latencies by what they carry (client.Kind).
+type kindTally struct {
+	m   [len(kindOrder)]results.Messages
+	e2e [len(kindOrder)]metrics.Histogram
+}
+
+// kindOrder is every kind, so that the tally is an array rather than a map.
+var kindOrder = [...]client.Kind{client.KindText, client.KindGroup, client.KindVoice, client.KindPhoto, client.KindFile}
+
+// add counts one message of the run with its outcome (and cause, when lost).
+func (t *kindTally) add(rec *messageRecord, o outcome, cause string) {
+	k := int(rec.kind)
+	if k >= len(t.m) {
+		return
+	}
+	m := &t.m[k]
+	m.Sent++
+	switch o {
+	case undeliverable:
+		m.Undeliverable++
+	case delivered:
+		m.Delivered++
+		t.e2e[k].Add(rec.latencyMs())
+	case pending:
+		m.Pending++
+	case inFlight:
+		m.InFlight++
+	case lost:
+		m.Lost++
+		if m.LostByCause == nil {
+			m.LostByCause = map[string]uint64{}
+		}
+		m.LostByCause[cause]++
+	}
+}
+
+// fill is the summary's messages_by_kind: every kind that was sent at least once.
+func (t *kindTally) fill() map[string]results.KindMessages {
+	out := map[string]results.KindMessages{}
+	for k, kind := range kindOrder {
+		m := t.m[k]
+		if m.Sent == 0 {
+			continue
+		}
+		out[kind.String()] = results.KindMessages{Messages: m, DeliveryRatio: deliveryRatio(m.Delivered, m.Lost), EndToEndMs: percentiles(&t.e2e[k])}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
