@@ -37,6 +37,7 @@ type world struct {
 	seeds     []actor.Addr
 	nodes     []*worldNode
 	clients   []*worldClient
+	servers   []*worldServer // file, push and community servers (buildServers)
 	col       *collector
 	pinned    []bool     // clients held offline by a fault
 	rng       *rand.Rand // the world's own stream: faults, churn, workload choices
@@ -133,6 +134,9 @@ func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*worl
 		w.leak.RequestsOnly = sc.Leakage.Horizon > 0
 	}
 	if err := w.buildNodes(); err != nil {
+		return nil, err
+	}
+	if err := w.buildServers(); err != nil {
 		return nil, err
 	}
 	if err := w.buildClients(clientWeights); err != nil {
@@ -245,6 +249,7 @@ func (w *world) buildNodes() error {
 	// Every node of the world indexes each list and converts each account key once.
 	w.nodeConf.Views = node.NewViews()
 	w.nodeConf.KeyMemo = identity.NewX25519Memo()
+	w.nodeConf.Servers = map[string]actor.Addr{} // filled by buildServers
 	w.nodeConf.UptimeProofInterval = min(w.nodeConf.UptimeProofInterval, w.sc.Registry.UptimeProofMaxAge/2)
 	specs, err := w.planNodes(w.sc.Nodes.Count)
 	if err != nil {

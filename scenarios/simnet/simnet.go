@@ -148,6 +148,20 @@ func (n *Net) AddClient(name, region string, p client.Platform) (sim.HostID, act
 	return h, netip.AddrPortFrom(n.Engine.HostIP(h), ClientPort), nil
 }
 
+// ServerPort is where servers (file, push and community servers) listen: HTTPS.
+const ServerPort = 443
+
+// AddServer places the host of a server (file server, push server, community server) on a
+// data-centre link in region, with cores CPU cores. The server is the caller's to spawn on the
+// host, at ServerPort.
+func (n *Net) AddServer(name, region string, cores int) (sim.HostID, actor.Addr, error) {
+	h, err := n.Engine.AddHost(sim.HostConfig{Name: name, Link: simlink.Host{Region: region, Profile: netem.DataCentre}, Cores: cores})
+	if err != nil {
+		return 0, actor.Addr{}, err
+	}
+	return h, netip.AddrPortFrom(n.Engine.HostIP(h), ServerPort), nil
+}
+
 // Start spawns the registry and the seed nodes; the seed nodes serve list to clients until the
 // registry publishes the next.
 func (n *Net) Start(list *registry.List) error {

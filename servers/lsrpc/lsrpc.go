@@ -15,6 +15,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/sessionsim/sessionsim/protocol/transport"
 )
@@ -39,6 +40,22 @@ type Served struct {
 
 // EventName implements actor.Event.
 func (Served) EventName() string { return "lsrpc.served" }
+
+// Learned is observed when a server learns something about an account from what it serves:
+// the push server when a device subscribes an account or when a node tells it of a new message
+// for one, a community server when a signed request names a (blinded) ID, the file server never
+// (a file names nobody). Device is the push token or other handle that ties the account to one
+// device, empty when the server learns none; What says what was learnt ("subscribed",
+// "message", "request"). It is ground truth for leakage measurement, never read by actors.
+type Learned struct {
+	Role    string
+	Account identity.ID
+	Device  string
+	What    string
+}
+
+// EventName implements actor.Event.
+func (Learned) EventName() string { return "lsrpc.learned" }
 
 // Server is a v4 destination: its role, keys and the crypto suite it answers with.
 type Server struct {
