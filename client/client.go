@@ -80,6 +80,7 @@ type Client struct {
 	last   lastHashes
 	stats  Stats
 	clock  clockState
+	groups []*groupView // the groups the client is a member of (group.go)
 }
 
 // pollState is the poller's state between rounds.
@@ -121,6 +122,10 @@ type outgoing struct {
 	stage421 uint8
 	attempts uint8
 	last     nodeIdx
+	// group is set for a store in a group's swarm (a message, or the admin's key message with
+	// keys set); nil for 1:1 messages and sync copies, which stay as they were.
+	group *groupView
+	keys  bool
 }
 
 // New makes a client with keys on the settings of cfg (zero fields take their defaults). It
@@ -227,6 +232,7 @@ func (c *Client) GoOffline() {
 	}
 	c.poll.current = noNode
 	c.poll.fails = 0
+	c.stopGroupPolls()
 }
 
 // GoOnline reopens the app: it catches up from its swarm at once and sends its outbox.
@@ -245,6 +251,7 @@ func (c *Client) resume() {
 	c.started = c.env.Now().UnixNano()
 	c.ownFetched = 0
 	c.pollRound()
+	c.startGroupPolls()
 	for _, o := range c.outbox {
 		c.attemptStore(o)
 	}
