@@ -33,6 +33,8 @@ var pages = func() *template.Template {
 		"mix":       requestMix,
 		"clocks":    clocks,
 		"latencies": latencies,
+		"kindRows":  kindRows,
+		"sizeRows":  groupSizeRows,
 		"f1":        func(f float64) string { return fmt.Sprintf("%.1f", f) },
 		"ms":        readableMs,
 		"f2":        func(f float64) string { return fmt.Sprintf("%.2f", f) },

@@ -39,6 +39,7 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	for _, name := range slices.Sorted(maps.Keys(s.EndToEndByPlatform)) {
 		p("    recipient on %-8s %s", name+":", latencies(s.EndToEndByPlatform[name]))
 	}
+	writeKindsAndGroups(p, s)
 	p("")
 	p("Onion requests and paths")
 	p("  onion round trip: %s", latencies(s.OnionRTTMs))

@@ -140,11 +140,15 @@ type groupRecord struct {
 	got    []int64
 }
 
-// received records client i decrypting the message at t; false when it had already (or is no
-// recipient).
+// received records client i decrypting the message at t; false when it had already. A client
+// that is no recipient (a member removed since, which still held the key the sender used) is
+// not counted.
 func (gr *groupRecord) received(i int, t time.Time) bool {
 	k := slices.Index(gr.recips, int32(i))
-	if k < 0 || gr.got[k] != 0 {
+	switch {
+	case k < 0:
+		return true
+	case gr.got[k] != 0:
 		return false
 	}
 	gr.got[k] = t.UnixNano()
