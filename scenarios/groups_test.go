@@ -3,6 +3,7 @@ package scenarios
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -11,6 +12,9 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/client"
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/results"
 )
 
 // TestGroupsBuiltinWorld: the groups scenario's world has groups up to the apps' limit, a few
@@ -167,4 +171,74 @@ func TestGroupRemovalEndToEnd(t *testing.T) {
 	assert.Positive(t, after, "the group went on sending")
 	assert.Equal(t, uint64(0), w.col.groups.removals-w.col.groups.rotations)
 	assert.Equal(t, uint64(1), w.col.groups.rotations)
+}
+
+// TestCollectorGroupOutcomes: a group message is delivered when every other member decrypted
+// it, its latency the last member's; lost when a member online since never did; pending when
+// that member has been offline since before it was sent; a second decrypt is a duplicate.
+func TestCollectorGroupOutcomes(t *testing.T) {
+	const hash = "g1"
+	epoch := time.Unix(1_700_000_000, 0)
+	names := []string{"alice", "bob", "carol"}
+	type step struct {
+		at   int
+		who  int // 1 bob, 2 carol
+		what string
+	}
+	cases := []struct {
+		name        string
+		carolOnline bool
+		steps       []step
+		want        results.Messages
+		wantMs      float64
+	}{
+		{"every member decrypted", true, []step{{2, 1, "recv"}, {5, 2, "recv"}}, results.Messages{Sent: 1, Delivered: 1}, 5000},
+		{"twice is a duplicate", true, []step{{2, 1, "recv"}, {3, 1, "recv"}, {4, 2, "recv"}}, results.Messages{Sent: 1, Delivered: 1, Duplicates: 1}, 4000},
+		{"a member online never decrypted", true, []step{{2, 1, "recv"}}, results.Messages{Sent: 1, Lost: 1, LostByCause: map[string]uint64{"stored-not-received": 1}}, 0},
+		{"a member offline since before", false, []step{{2, 1, "recv"}}, results.Messages{Sent: 1, Pending: 1}, 0},
+		{"a member went offline after", true, []step{{1, 2, "offline"}, {2, 1, "recv"}}, results.Messages{Sent: 1, Lost: 1, LostByCause: map[string]uint64{"stored-not-received": 1}}, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCollector()
+			c.epoch = epoch
+			var addrs []actor.Addr
+			var ids []identity.ID
+			for i, n := range names {
+				addrs = append(addrs, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i + 1)}), 1))
+				ids = append(ids, identity.Derive(1, n).SessionID())
+				c.addClient(addrs[i], ids[i], "desktop", i != 2 || tc.carolOnline)
+			}
+			g, err := client.NewGroup(cryptomode.New(cryptomode.Modeled, cryptomode.DefaultCosts), identity.Derive(1, "group"), ids[0])
+			require.NoError(t, err)
+			require.NoError(t, g.Add(ids[1]))
+			require.NoError(t, g.Add(ids[2]))
+			c.groups.addGroup(g)
+			c.Observe(epoch, addrs[0], client.MessageSent{Hash: hash, To: g.ID(), Kind: client.KindGroup})
+			c.Observe(epoch.Add(time.Second), addrs[0], client.StoreResult{Hash: hash, To: g.ID(), Attempts: 1})
+			for _, st := range tc.steps {
+				at := epoch.Add(time.Duration(st.at) * time.Second)
+				switch st.what {
+				case "recv":
+					c.Observe(at, addrs[st.who], client.MessageReceived{Hash: hash, From: ids[0], Namespace: 11})
+				case "offline":
+					c.setOnline(st.who, false, at)
+				}
+			}
+			s := results.Summary{VirtualSeconds: 60}
+			c.fill(&s, true)
+			assert.Equal(t, tc.want, s.Messages)
+			require.Contains(t, s.MessagesByKind, "group")
+			require.Contains(t, s.MessagesByGroupSize, "2-10")
+			perSize := tc.want
+			perSize.Duplicates = 0 // counted in the totals only, as for messages_by_kind
+			assert.Equal(t, perSize, s.MessagesByGroupSize["2-10"].Messages)
+			if tc.wantMs > 0 {
+				assert.Equal(t, tc.wantMs, s.MessagesByKind["group"].EndToEndMs.Max, "the last member's latency")
+			}
+			require.NotNil(t, s.Groups)
+			assert.Equal(t, 1, s.Groups.Count)
+			assert.EqualValues(t, 3, s.Groups.MembersMean)
+		})
+	}
 }
