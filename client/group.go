@@ -44,8 +44,8 @@ var (
 	groupKeyNamespaces     = []int16{groupKeysNS}
 )
 
-// MaxGroupSize is the most members a group may have: libsession-util
-// include/session/config/groups/members.hpp and the apps refuse more than 100.
+// MaxGroupSize is the most members a group may have: session-desktop ts/session/constants.ts,
+// VALIDATION.CLOSED_GROUP_SIZE_LIMIT (100); the phones keep the same limit.
 const MaxGroupSize = 100
 
 // groupKeyHash keys the derivation of each generation's encryption key from the group seed.

@@ -317,7 +317,7 @@ func (s *Scenario) validateGroups() error {
 	case z.Min < 2:
 		return bad("workload.groups.size.min", z.Min, "must be at least 2 members (the creator and one more)")
 	case z.Max > client.MaxGroupSize:
-		return bad("workload.groups.size.max", z.Max, fmt.Sprintf("group sizes above the real maximum (%d) are refused: the apps and libsession cap a group at %d members", client.MaxGroupSize, client.MaxGroupSize))
+		return bad("workload.groups.size.max", z.Max, fmt.Sprintf("group sizes above the real maximum (%d) are refused: the apps cap a group at %d members", client.MaxGroupSize, client.MaxGroupSize))
 	case z.Max < z.Min:
 		return bad("workload.groups.size.max", z.Max, "must be at least workload.groups.size.min")
 	case z.Median < z.Min || z.Median > z.Max:
