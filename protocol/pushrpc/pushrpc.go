@@ -135,7 +135,9 @@ func (s *Subscribe) json() subscribeJSON {
 // ErrRequest is a request the server refuses as BadInput.
 var ErrRequest = errors.New("invalid push request")
 
-func bad(format string, a ...any) error { return fmt.Errorf("%w: "+format, append([]any{ErrRequest}, a...)...) }
+func bad(format string, a ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrRequest}, a...)...)
+}
 
 // fromHexOrB64 reads n bytes given as hex or base64 (padded or not), as the server accepts.
 func fromHexOrB64(s string, dst []byte) bool {
