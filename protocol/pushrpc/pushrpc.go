@@ -436,6 +436,18 @@ func Open(sealed []byte, key [32]byte) (Payload, error) {
 	return p, nil
 }
 
+// MethodWake is the push service's delivery to a phone (outside the Session network: Apple's
+// and Google's own connection to the device).
+const MethodWake = "push.wake"
+
+// Wake is the body of MethodWake: the sealed payload the notification's "enc_payload" carries
+// (in base64, inside the JSON of Notification, which gives the delivery its size), and the
+// service that delivered it.
+type Wake struct {
+	Service string
+	Sealed  []byte
+}
+
 // Notification is what the push service delivers to the phone: the JSON message with the
 // sealed payload in base64 (apns.py: the "aps" alert block, "spns" version and
 // "enc_payload"; firebase.py: a data message of "enc_payload" and "spns").

@@ -12,8 +12,8 @@
 // per device (hivemind.cpp on_message_notification: a filter of blake2b(service, token, hash)
 // kept for two rotations of FilterLifetime) and hands one notification per device to the push
 // service, which delivers it to the phone after NotifyDelay. That last leg is outside the
-// Session network: it is a call straight to the phone's address with method MethodWake and the
-// notification's JSON (pushrpc.Notification) as body, the device found through Config.Devices,
+// Session network: it is a call straight to the phone's address with method pushrpc.MethodWake and the
+// notification (pushrpc.Wake, sized as the JSON pushrpc.Notification) as body, the device found through Config.Devices,
 // standing in for Apple's and Google's own knowledge of the device token.
 //
 // What the server learns is observed as lsrpc.Learned ("subscribed" at each subscription,
@@ -44,17 +44,6 @@ import (
 
 // Role is the server's role in events.
 const Role = "push"
-
-// MethodWake is how the push service's delivery reaches a phone.
-const MethodWake = "push.wake"
-
-// Wake is the body of MethodWake: the push service's message, whose "enc_payload" carries the
-// sealed payload (pushrpc.Seal). Sealed is that payload as bytes, so that the phone need not
-// parse the JSON the simulator sizes it by; Service is "apns" or "firebase".
-type Wake struct {
-	Service string
-	Sealed  []byte
-}
 
 // Delay is the push service's delivery delay: log-normal with this median and sigma, clipped
 // to [Min, Max]. Neither Apple nor Google publish it; the scenario chooses.
@@ -546,7 +535,7 @@ func (s *Server) push(d *device, n *storagerpc.Notification) {
 		return
 	}
 	note := pushrpc.Notification(d.service, sealed)
-	req := actor.Request{Method: MethodWake, Body: &Wake{Service: d.service, Sealed: sealed}, Size: transport.HTTPSRequestSize(to, "/"+d.service, transport.JSON, len(note))}
+	req := actor.Request{Method: pushrpc.MethodWake, Body: &pushrpc.Wake{Service: d.service, Sealed: sealed}, Size: transport.HTTPSRequestSize(to, "/"+d.service, transport.JSON, len(note))}
 	account := n.Account.ID()
 	delay := s.cfg.NotifyDelay.draw(s.env.Rand())
 	s.env.After(delay, func() {

@@ -40,11 +40,11 @@ var (
 )
 
 // phone records the wakes it gets.
-type phone struct{ wakes []*Wake }
+type phone struct{ wakes []*pushrpc.Wake }
 
 func (p *phone) Start(actor.Env) {}
 func (p *phone) Handle(_ actor.Addr, req actor.Request, r actor.Responder) {
-	if w, ok := req.Body.(*Wake); ok && req.Method == MethodWake {
+	if w, ok := req.Body.(*pushrpc.Wake); ok && req.Method == pushrpc.MethodWake {
 		p.wakes = append(p.wakes, w)
 	}
 	r.Respond(actor.Response{Status: http.StatusOK})
