@@ -17,8 +17,8 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/sessionsim/sessionsim/protocol/pushrpc"
 	"github.com/sessionsim/sessionsim/protocol/transport"
-	"github.com/sessionsim/sessionsim/servers/pushserver"
 	"github.com/sessionsim/sessionsim/scenarios/simnet"
+	"github.com/sessionsim/sessionsim/servers/pushserver"
 )
 
 // addPushServer runs a push server in the network, reachable by the nodes as "push", which
