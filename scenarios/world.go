@@ -38,6 +38,7 @@ type world struct {
 	nodes     []*worldNode
 	clients   []*worldClient
 	servers   []*worldServer // file, push and community servers (buildServers)
+	push      *pushWorld     // the push server, nil without one (servers.push)
 	col       *collector
 	pinned    []bool     // clients held offline by a fault
 	rng       *rand.Rand // the world's own stream: faults, churn, workload choices
@@ -338,6 +339,7 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		cfg := np.Config()
 		cfg.Suite, cfg.Directory, cfg.Seeds = w.suite, dir, w.seeds
 		w.sc.Clients.applyDefences(&cfg)
+		w.configurePush(&cfg, name, platform, addr)
 		cfg.ClockOffset = w.sc.Clients.Clock.draw(clocks)
 		w.col.clocks.client(cfg.ClockOffset)
 		c, err := client.New(cfg, keys)
