@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/client"
+	"github.com/sessionsim/sessionsim/results"
 )
 
 // TestPushWakesBackgroundPhones: with a push server, phones in the background receive what is
@@ -67,4 +69,26 @@ func TestPushWakesBackgroundPhones(t *testing.T) {
 	assert.LessOrEqual(t, p.WakeLatencyMs.Max, float64(sc.Servers.Push.NotifyDelay.Max+time.Second)/float64(time.Millisecond),
 		"store to wake-up within the push service's longest delay and the network's")
 	assert.Empty(t, p.Failures)
+}
+
+// TestPushSameSeedSameSummary: a run with push notifications is as reproducible as any.
+func TestPushSameSeedSameSummary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	sc := tiny(t)
+	sc.Clients.Sessions = Sessions{MeanOnline: 2 * time.Minute, MeanOffline: time.Minute}
+	sc.Servers.Push.Enabled = true
+	encode := func(sc Scenario) ([]byte, *results.Push) {
+		s, err := Run(sc, RunOptions{Version: "test"})
+		require.NoError(t, err)
+		b, err := json.Marshal(s)
+		require.NoError(t, err)
+		return b, s.Push
+	}
+	first, p := encode(sc)
+	require.NotNil(t, p)
+	assert.Positive(t, p.Wakeups)
+	again, _ := encode(sc)
+	assert.Equal(t, string(first), string(again), "same seed, same summary, byte for byte")
 }
