@@ -14,11 +14,13 @@ type Subscribed struct {
 // EventName implements actor.Event.
 func (Subscribed) EventName() string { return "push.subscribed" }
 
-// MonitorSent: a monitor.messages request for Account went to Node; Size is its wire size.
+// MonitorSent: a monitor.messages request went to Node with the subscriptions of Accounts
+// accounts (Subscriptions in all); Size is its wire size.
 type MonitorSent struct {
-	Account identity.ID
-	Node    [32]byte
-	Size    int
+	Node          [32]byte
+	Accounts      int
+	Subscriptions int
+	Size          int
 }
 
 // EventName implements actor.Event.

@@ -7,7 +7,10 @@
 // like a node does, computes each subscribed account's swarm, and subscribes to every member of
 // it with monitor.messages (spns/hive/snode.cpp: one connection per node, each account sent to
 // each member of its swarm), renewing each 45 to 55 minutes later (RESUBSCRIBE_MIN/MAX), before
-// the storage server's 65-minute lifetime runs out, and at once on a member that joins the swarm.
+// the storage server's 65-minute lifetime runs out. As HiveMind does, the subscriptions due at a
+// node go in one request: a check every SubsInterval sends the renewals due, and new
+// subscriptions (a new device, a member that joined the swarm) go out at the next fast check,
+// 100 ms later (subs_slow and subs_fast in hivemind.cpp).
 // Each member announces each new message (notify.message); the server drops the copies by hash
 // per device (hivemind.cpp on_message_notification: a filter of blake2b(service, token, hash)
 // kept for two rotations of FilterLifetime) and hands one notification per device to the push
@@ -77,6 +80,9 @@ type Config struct {
 	// RenewMin and RenewMax bound the uniform delay before a node subscription is renewed
 	// (spns/hive/snode.hpp RESUBSCRIBE_MIN, RESUBSCRIBE_MAX). Defaults 45 and 55 min.
 	RenewMin, RenewMax time.Duration
+	// SubsInterval is how often due renewals are sent (hivemind.cpp subs_slow; the configured
+	// interval is not in the public source: the default of 10 s is an assumption).
+	SubsInterval time.Duration
 	// MonitorTimeout bounds a monitor.messages request (OxenMQ's default request timeout, 15 s).
 	MonitorTimeout time.Duration
 	// WakeTimeout bounds the push service's delivery attempt to the phone. Default 30 s.
@@ -97,6 +103,7 @@ func DefaultConfig() Config {
 		NotifyDelay:    Delay{Median: 500 * time.Millisecond, Sigma: 0.8, Min: 100 * time.Millisecond, Max: 30 * time.Second},
 		RenewMin:       45 * time.Minute,
 		RenewMax:       55 * time.Minute,
+		SubsInterval:   10 * time.Second,
 		MonitorTimeout: 15 * time.Second,
 		WakeTimeout:    30 * time.Second,
 		FilterLifetime: 10 * time.Minute,
@@ -115,6 +122,7 @@ func (c Config) fill() Config {
 	c.RenewMin = cmp.Or(c.RenewMin, d.RenewMin)
 	c.RenewMax = max(cmp.Or(c.RenewMax, d.RenewMax), c.RenewMin)
 	c.MonitorTimeout = cmp.Or(c.MonitorTimeout, d.MonitorTimeout)
+	c.SubsInterval = cmp.Or(c.SubsInterval, d.SubsInterval)
 	c.WakeTimeout = cmp.Or(c.WakeTimeout, d.WakeTimeout)
 	c.FilterLifetime = cmp.Or(c.FilterLifetime, d.FilterLifetime)
 	if c.KeyMemo == nil {
@@ -132,9 +140,12 @@ type device struct {
 
 // member is one swarm member the server subscribes an account to.
 type member struct {
-	peer  registry.Peer
-	renew actor.Timer
+	peer registry.Peer
+	next time.Time // when the subscription is sent again; zero: at the next fast check
 }
+
+// fastCheck is how soon new subscriptions go out (hivemind.cpp subs_fast).
+const fastCheck = 100 * time.Millisecond
 
 // account is a monitored account.
 type account struct {
@@ -153,6 +164,8 @@ type Server struct {
 	list *registry.List
 
 	accounts map[[33]byte]*account
+	order    [][33]byte // the accounts' keys, sorted: the order checks walk them in
+	fastDue  bool       // a fast check is scheduled
 	// filter and older are the duplicate filter's current and previous generations.
 	filter, older map[filterKey]struct{}
 	rotateAt      time.Time
@@ -191,6 +204,12 @@ func (s *Server) Stats() Stats { return s.stats }
 func (s *Server) Start(env actor.Env) {
 	s.env = env
 	s.rotateAt = env.Now().Add(s.cfg.FilterLifetime)
+	var slow func()
+	slow = func() {
+		s.check(false)
+		env.After(s.cfg.SubsInterval, slow)
+	}
+	env.After(s.cfg.SubsInterval, slow)
 	if !s.cfg.Registry.IsValid() {
 		return
 	}
@@ -282,6 +301,8 @@ func (s *Server) subscribe(body []byte) pushrpc.Result {
 	if a == nil {
 		a = &account{key: key, pk: sub.Account, swarm: swarm.Unassigned}
 		s.accounts[key] = a
+		i, _ := slices.BinarySearchFunc(s.order, key, func(x, k [33]byte) int { return bytes.Compare(x[:], k[:]) })
+		s.order = slices.Insert(s.order, i, key)
 	}
 	s.stats.Subscriptions++
 	s.env.Observe(lsrpc.Learned{Role: Role, Account: sub.Account.ID(), Device: sub.Token, What: "subscribed"})
@@ -370,12 +391,7 @@ func (s *Server) applyList(l *registry.List) {
 		return
 	}
 	s.list = l
-	keys := make([][33]byte, 0, len(s.accounts))
-	for k := range s.accounts {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b [33]byte) int { return bytes.Compare(a[:], b[:]) })
-	for _, k := range keys {
+	for _, k := range s.order {
 		s.place(s.accounts[k])
 	}
 }
@@ -396,8 +412,6 @@ func (s *Server) place(a *account) {
 	for _, m := range a.members {
 		if slices.ContainsFunc(peers, func(p registry.Peer) bool { return p.Ed25519 == m.peer.Ed25519 }) {
 			kept = append(kept, m)
-		} else {
-			m.renew.Stop()
 		}
 	}
 	a.members = kept
@@ -407,52 +421,98 @@ func (s *Server) place(a *account) {
 			a.members[i].peer = p // the node may have moved
 			continue
 		}
-		m := &member{peer: p}
-		a.members = append(a.members, m)
-		s.monitor(a, m)
+		a.members = append(a.members, &member{peer: p})
+		s.soon()
 	}
 	slices.SortFunc(a.members, func(x, y *member) int { return bytes.Compare(x.peer.Ed25519[:], y.peer.Ed25519[:]) })
 }
 
-// monitorAll subscribes a on every member now (a new or changed subscription).
+// monitorAll sends a's subscriptions to every member at the next fast check (a new or
+// changed subscription).
 func (s *Server) monitorAll(a *account) {
 	for _, m := range a.members {
-		s.monitor(a, m)
+		m.next = time.Time{}
+	}
+	s.soon()
+}
+
+// soon schedules a fast check unless one is due.
+func (s *Server) soon() {
+	if s.fastDue {
+		return
+	}
+	s.fastDue = true
+	s.env.After(fastCheck, func() {
+		s.fastDue = false
+		s.check(true)
+	})
+}
+
+// nodeBatch is what one check sends to one node.
+type nodeBatch struct {
+	peer     registry.Peer
+	monitors []storagerpc.Monitor
+	accounts int
+}
+
+// check sends every subscription due, one request per node: all those due at this check (fast:
+// only the new ones). Each one sent is due again 45 to 55 minutes later.
+func (s *Server) check(fast bool) {
+	now := s.env.Now()
+	batches := map[[32]byte]*nodeBatch{}
+	var nodes [][32]byte
+	r := s.env.Rand()
+	span := int64(s.cfg.RenewMax - s.cfg.RenewMin)
+	for _, k := range s.order {
+		a := s.accounts[k]
+		if len(a.devices) == 0 {
+			continue // every device unsubscribed: the node subscriptions lapse
+		}
+		var subs []storagerpc.Monitor
+		for _, m := range a.members {
+			if fast && !m.next.IsZero() || m.next.After(now) {
+				continue
+			}
+			if subs == nil {
+				subs = distinctMonitors(a.devices)
+			}
+			b := batches[m.peer.Ed25519]
+			if b == nil {
+				b = &nodeBatch{peer: m.peer}
+				batches[m.peer.Ed25519] = b
+				nodes = append(nodes, m.peer.Ed25519)
+			}
+			b.monitors = append(b.monitors, subs...)
+			b.accounts++
+			wait := s.cfg.RenewMin
+			if span > 0 {
+				wait += time.Duration(r.Int64N(span + 1))
+			}
+			m.next = now.Add(wait)
+		}
+	}
+	slices.SortFunc(nodes, func(x, y [32]byte) int { return bytes.Compare(x[:], y[:]) })
+	for _, n := range nodes {
+		s.sendMonitor(batches[n])
 	}
 }
 
-// monitor sends a's subscriptions to member m and schedules the renewal.
-func (s *Server) monitor(a *account, m *member) {
-	m.renew.Stop()
-	if len(a.devices) == 0 {
-		return // every device unsubscribed: the node subscriptions lapse
-	}
-	subs := distinctMonitors(a.devices)
-	body := storagerpc.AppendMonitorList(nil, subs)
+// sendMonitor sends one node its batch of subscriptions.
+func (s *Server) sendMonitor(b *nodeBatch) {
+	body := storagerpc.AppendMonitorList(nil, b.monitors)
 	req := actor.Request{Method: storagerpc.CommandMonitor, Body: body, Size: transport.MQRequestSize(storagerpc.CommandMonitor, len(body))}
 	s.stats.MonitorRequests++
-	s.env.Observe(MonitorSent{Account: a.pk.ID(), Node: m.peer.Ed25519, Size: req.Size})
-	s.env.Call(m.peer.Addr, req, s.cfg.MonitorTimeout, func(resp actor.Response, err error) {
+	s.env.Observe(MonitorSent{Node: b.peer.Ed25519, Accounts: b.accounts, Subscriptions: len(b.monitors), Size: req.Size})
+	s.env.Call(b.peer.Addr, req, s.cfg.MonitorTimeout, func(resp actor.Response, err error) {
 		switch {
 		case err != nil:
 			s.fail(CauseMonitorTimeout)
 		case resp.Status != http.StatusOK:
 			s.fail(CauseMonitorRefused)
 		default:
-			if b, _ := resp.Body.([]byte); bytes.Contains(b, []byte("errcode")) {
+			if body, _ := resp.Body.([]byte); bytes.Contains(body, []byte("errcode")) {
 				s.fail(CauseMonitorRefused)
 			}
-		}
-	})
-	r := s.env.Rand()
-	span := int64(s.cfg.RenewMax - s.cfg.RenewMin)
-	wait := s.cfg.RenewMin
-	if span > 0 {
-		wait += time.Duration(r.Int64N(span + 1))
-	}
-	m.renew = s.env.After(wait, func() {
-		if slices.Contains(a.members, m) {
-			s.monitor(a, m)
 		}
 	})
 }

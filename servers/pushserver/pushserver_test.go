@@ -242,3 +242,24 @@ func TestPushServerRefusals(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int{CauseBadRequest: 2, CauseBadNotice: 1}, causes)
 }
+
+func TestPushServerBatchesPerNode(t *testing.T) {
+	w := newWorld(t, 5)
+	require.True(t, w.subscribe(t, w.signer, "phone-token").Added)
+	other := identity.Derive(1, "second user")
+	second := &storagerpc.Signer{Suite: suite, Account: storagerpc.PubkeyFromID(other.SessionID()), Key: other.Ed25519Private}
+	require.True(t, w.subscribe(t, second, "second-token").Added)
+	w.drv.RunFor(2 * time.Hour)
+	// Both accounts live in the one swarm: each node holds both, and its renewals came in
+	// requests that carry every subscription due at the node at that check.
+	assert.Equal(t, []int{2, 2, 2, 2, 2}, w.monitored())
+	perNode := map[[32]byte]int{}
+	for _, m := range actortest.EventsOf[MonitorSent](w.drv.Events) {
+		assert.Equal(t, m.Accounts, m.Subscriptions, "one subscription per account (one device each)")
+		perNode[m.Node] += m.Accounts
+	}
+	require.Len(t, perNode, 5)
+	for _, n := range perNode {
+		assert.GreaterOrEqual(t, n, 2*(1+2), "each account subscribed and renewed at least twice in two hours")
+	}
+}
