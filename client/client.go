@@ -24,6 +24,7 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/message"
 	"github.com/sessionsim/sessionsim/protocol/onion"
+	"github.com/sessionsim/sessionsim/protocol/pushrpc"
 	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/transport"
 )
@@ -81,6 +82,7 @@ type Client struct {
 	stats  Stats
 	clock  clockState
 	groups []*groupView // the groups the client is a member of (group.go)
+	push   pushState
 }
 
 // pollState is the poller's state between rounds.
@@ -192,8 +194,14 @@ func (c *Client) Start(env actor.Env) {
 	c.resume()
 }
 
-// Handle implements actor.Actor. Clients serve nothing: every request gets 404.
-func (c *Client) Handle(_ actor.Addr, _ actor.Request, r actor.Responder) {
+// Handle implements actor.Actor. Clients serve nothing but the push service's wake-ups
+// (push.go), which reach a phone whether its app is in the foreground or not: every other
+// request gets 404.
+func (c *Client) Handle(_ actor.Addr, req actor.Request, r actor.Responder) {
+	if req.Method == pushrpc.MethodWake {
+		c.handleWake(req, r)
+		return
+	}
 	const text = "not a service node"
 	r.Respond(actor.Response{Status: http.StatusNotFound, Body: []byte(text), Size: transport.HTTPSResponseSize(http.StatusNotFound, transport.Text, len(text))})
 }
@@ -206,8 +214,9 @@ func (c *Client) Handle(_ actor.Addr, _ actor.Request, r actor.Responder) {
 //
 // For the phones an online period is the app in the foreground and GoOffline is the app going
 // to the background (or being closed): session-android polls only in the foreground
-// (pollers/BasePoller.kt; see profile.go) and in the background waits for push notifications,
-// which the simulator does not have, so a backgrounded phone sends nothing, as an offline one.
+// (pollers/BasePoller.kt; see profile.go) and in the background waits for push notifications:
+// a backgrounded phone sends nothing, as an offline one, until a push notification wakes it for
+// one poll (push.go; only when the scenario runs a push server).
 // A scenario's online/offline sessions (clients.sessions) are therefore foreground/background
 // periods for iOS and Android clients, and app open/closed periods for desktop ones.
 func (c *Client) GoOffline() {
@@ -217,6 +226,8 @@ func (c *Client) GoOffline() {
 	c.online = false
 	c.epoch++
 	c.poll.timer.Stop()
+	c.push.timer.Stop()
+	c.push.bg, c.push.again = false, false
 	c.refreshTimer.Stop()
 	c.coverTimer.Stop()
 	c.stopConfigSync()
@@ -237,6 +248,10 @@ func (c *Client) GoOffline() {
 
 // GoOnline reopens the app: it catches up from its swarm at once and sends its outbox.
 func (c *Client) GoOnline() {
+	if c.push.bg {
+		// Woken in the background for a poll: the app comes to the foreground afresh.
+		c.GoOffline()
+	}
 	if c.online || c.env == nil {
 		return
 	}
@@ -258,6 +273,7 @@ func (c *Client) resume() {
 	c.scheduleRefresh()
 	c.scheduleCover()
 	c.queueConfigPush()
+	c.maybeRegisterPush()
 }
 
 func (c *Client) alive(ep uint32) bool { return c.online && c.epoch == ep }

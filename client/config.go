@@ -12,6 +12,8 @@ import (
 	"github.com/sessionsim/sessionsim/internal/enum"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/message"
+	"github.com/sessionsim/sessionsim/protocol/onion"
+	"github.com/sessionsim/sessionsim/protocol/pushrpc"
 	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 )
 
@@ -324,6 +326,20 @@ type Config struct {
 	MaxSize int
 	// ConfigMaxSize is the max_size of the config namespaces (every one but 0); 0 leaves it out.
 	ConfigMaxSize int
+
+	// PushEnabled registers the account for push notifications (push.go) when PushServer is
+	// set. Default (DefaultConfig) true on iOS and Android, false on desktop.
+	PushEnabled bool
+	// PushServer is the push server; no Host (the default) means there is none to register with.
+	PushServer onion.Server
+	// PushService is the push service the phone registers through: "apns" (default on iOS) or
+	// "firebase" (default elsewhere).
+	PushService string
+	// PushToken is the device token the push service knows the phone by.
+	PushToken string
+	// PushRenew is how long a registration lasts before the app registers again (when it opens
+	// or, if it stays open, then). Default 12 h (session-android TokenManager).
+	PushRenew time.Duration
 }
 
 // maxSizeOf is the retrieve max_size of namespace ns: MaxSize for the inbox, ConfigMaxSize for
@@ -359,7 +375,18 @@ func baseConfig(p Platform) Config {
 		SwarmCacheSize:   64,
 		TTL:              contentTTL,
 		Namespaces:       []int16{0, 2, 3, 4, 5},
+		PushEnabled:      p != Desktop,
+		PushService:      pushService(p),
+		PushRenew:        12 * time.Hour,
 	}
+}
+
+// pushService is the push service of platform p's app.
+func pushService(p Platform) string {
+	if p == IOS {
+		return pushrpc.ServiceAPNs
+	}
+	return pushrpc.ServiceFirebase
 }
 
 // withDefaults fills zero fields from DefaultConfig(c.Platform) and checks the rest.
@@ -402,6 +429,8 @@ func (c Config) withDefaults() (Config, error) {
 		c.ConfigExpiry = d.ConfigExpiry
 	}
 	c.TTL = cmp.Or(c.TTL, d.TTL)
+	c.PushService = cmp.Or(c.PushService, d.PushService)
+	c.PushRenew = cmp.Or(c.PushRenew, d.PushRenew)
 	if c.Namespaces == nil {
 		c.Namespaces = d.Namespaces
 	}

@@ -106,6 +106,8 @@ type MessageReceived struct {
 	From      identity.ID
 	Namespace int16
 	Size      int
+	// Background: decrypted in a poll a push notification woke the phone for (push.go).
+	Background bool
 }
 
 // SyncCopyStored: the sync copy of a sent message reached the client's own swarm (Failure OK),

@@ -30,6 +30,8 @@ type simNet struct {
 	clients []*client.Client
 	addrs   []actor.Addr
 	events  actortest.Log
+	// servers is the nodes' table of servers (node.Config.Servers), which a test may add to.
+	servers map[string]actor.Addr
 }
 
 const netSeed = 7
@@ -38,7 +40,7 @@ func newSimNet(t testing.TB, nodes int, platforms []client.Platform, mode crypto
 	t.Helper()
 	net, err := simnet.New(simnet.Config{Engine: sim.Config{Seed: netSeed}, Regions: []string{"eu-central-1"}, SeedNodes: 1})
 	require.NoError(t, err)
-	sn := &simNet{Net: net, t: t}
+	sn := &simNet{Net: net, t: t, servers: map[string]actor.Addr{}}
 	sn.Engine.AddSink(sn.events.Add)
 	suite := cryptomode.New(mode, cryptomode.DefaultCosts)
 
@@ -52,7 +54,7 @@ func newSimNet(t testing.TB, nodes int, platforms []client.Platform, mode crypto
 	list, err := net.Registry.Bootstrap(sn.Engine.Now())
 	require.NoError(t, err)
 	// The nodes share the world's list index and key memo, as the world builder's do.
-	nodeConf := node.Config{Suite: suite, Registry: net.RegistryAddr, Views: node.NewViews(), KeyMemo: identity.NewX25519Memo()}
+	nodeConf := node.Config{Suite: suite, Registry: net.RegistryAddr, Views: node.NewViews(), KeyMemo: identity.NewX25519Memo(), Servers: sn.servers}
 	for i, s := range specs {
 		n, err := node.New(nodeConf, s.Keys, memory.New(memory.Config{}))
 		require.NoError(t, err)

@@ -94,6 +94,10 @@ func (c *Client) pollDone(ep uint32, ok bool) {
 			wait = d
 		}
 	}
+	if c.push.bg {
+		c.backgroundPollDone()
+		return
+	}
 	c.poll.timer = c.env.After(wait, c.pollRound)
 }
 
@@ -186,7 +190,7 @@ func (c *Client) receive(ns int16, m retrieved) {
 	// The app shows the message, which marks its conversation read (and starts it, for a
 	// first message from someone).
 	c.noteConversation(rcv.SenderID, true)
-	c.observe(MessageReceived{Hash: m.Hash, From: rcv.SenderID, Namespace: ns, Size: base64.StdEncoding.EncodedLen(len(m.Data))})
+	c.observe(MessageReceived{Hash: m.Hash, From: rcv.SenderID, Namespace: ns, Size: base64.StdEncoding.EncodedLen(len(m.Data)), Background: c.push.bg})
 }
 
 func classifyMessageError(err error) GarbageKind {

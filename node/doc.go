@@ -19,6 +19,8 @@
 //	sn.data_ready      ready handshake before a push (*DataReady; 2.11)
 //	sn.data            messages pushed on a swarm change (*DataBatch)
 //	sn.list            a service-node list pushed by the registry (*registry.List)
+//	monitor.messages   push-notification subscriptions from the push server ([]byte, bencoded;
+//	                   see monitor.go), which then gets a notify.message for each new message
 //
 // Every request a node sends and every answer it gives is charged its exact size on the wire,
 // computed by the protocol library: the encoded body in its transport's framing

@@ -41,6 +41,27 @@ type MessageStored struct {
 
 func (MessageStored) EventName() string { return "node.message_stored" }
 
+// MonitorServed: a push server's monitor.messages request was answered: how many of its
+// subscriptions were accepted (new or renewed) and refused. From is the subscriber.
+type MonitorServed struct {
+	From     netip.Addr
+	Accepted int
+	Refused  int
+}
+
+func (MonitorServed) EventName() string { return "node.monitor_served" }
+
+// NotifySent: the node announced a newly stored message to a subscriber (notify.message);
+// Size is the notice's wire size.
+type NotifySent struct {
+	Hash  string
+	Owner [33]byte
+	To    netip.Addr
+	Size  int
+}
+
+func (NotifySent) EventName() string { return "node.notify_sent" }
+
 // ReplicationSent: a recursive request (a store, delete, expire ...) was forwarded to a swarm
 // member. Attempt is 0 for the first forward, then 1, 2, ... for retries.
 type ReplicationSent struct {

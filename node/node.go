@@ -60,6 +60,7 @@ type Node struct {
 	reachAt    time.Time
 	retries    *retryQueue
 	transfers  map[transferKey]*transfer
+	monitors   map[store.Owner][]*monitorSub // push subscriptions by account (monitor.go)
 	stopped    bool
 }
 
@@ -177,6 +178,7 @@ var endpoints = map[string]func(n *Node, from actor.Addr, req actor.Request, r a
 	MethodData:       (*Node).handleData,
 	MethodDataReady:  (*Node).handleDataReady,
 	MethodList:       (*Node).handleListPush,
+	MethodMonitor:    (*Node).handleMonitor,
 }
 
 // Handle dispatches a request by endpoint.
@@ -241,6 +243,7 @@ func (n *Node) applyList(l *registry.List) {
 // as the storage server does on the same 10 s timer.
 func (n *Node) cleanup() {
 	n.limiter.clean(n.env.Now())
+	n.pruneMonitors()
 	c, err := n.st.CleanExpired(n.nowMS())
 	if err == nil && c > 0 {
 		n.env.Observe(ExpiredSwept{Messages: c})

@@ -315,6 +315,10 @@ func (n *Node) rpcStore(r *storagerpc.Store, ctx rpcCtx, done func(outcome)) {
 		src = FromReplica
 	}
 	n.env.Observe(MessageStored{Hash: hash, Owner: msg.Owner, Namespace: msg.Namespace, Size: len(r.Data), Expiry: expiry, New: res == store.New, Source: src})
+	if res == store.New {
+		msg.Expiry = expiry
+		n.sendNotifies(&msg)
+	}
 	own, cost := storagerpc.NewStoreResult(n.cfg.Suite, n.keys.Ed25519Private, hash, expiry, res.Already())
 	n.env.Work(cost)
 	if ctx.fw != nil {

@@ -251,3 +251,26 @@ func TestReadableMs(t *testing.T) {
 		assert.Equal(t, tt.want, readableMs(tt.ms), "%v ms", tt.ms)
 	}
 }
+
+func TestPushSection(t *testing.T) {
+	s := sample()
+	var text, page bytes.Buffer
+	WriteText(&text, s, nil)
+	require.NoError(t, WriteHTML(&page, s, nil, []byte(sampleScenario), []byte(sampleDefaults)))
+	assert.NotContains(t, text.String(), "wake-up", "no push section without a push server")
+	assert.NotContains(t, page.String(), "<h2>Push</h2>")
+
+	s.Push = &results.Push{Subscriptions: 12, MonitorRequests: 60, Notifications: 30, Wakeups: 29,
+		WakeLatencyMs:       results.Percentiles{Count: 29, P50: 650, P90: 1600, P99: 3100, Max: 5400},
+		DeliveryAfterWakeMs: results.Percentiles{Count: 7, P50: 1400, P90: 2500, P99: 3500, Max: 3600},
+		Failures:            map[string]uint64{"wake-failed": 1}}
+	text.Reset()
+	page.Reset()
+	WriteText(&text, s, nil)
+	require.NoError(t, WriteHTML(&page, s, nil, []byte(sampleScenario), []byte(sampleDefaults)))
+	assert.Contains(t, text.String(), "Push\n  subscriptions accepted 12; monitor requests to nodes 60\n  notifications 30, wake-ups 29\n")
+	assert.Contains(t, text.String(), "store to wake-up: p50 650 ms, p90 1.6 s, p99 3.1 s, max 5.4 s (29 samples)")
+	assert.Contains(t, text.String(), "failures: wake-failed 1")
+	assert.Contains(t, page.String(), "<h2>Push</h2>")
+	assert.Contains(t, page.String(), "30 / 29")
+}

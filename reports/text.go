@@ -86,6 +86,10 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	if len(s.Garbage) > 0 {
 		p("  garbage received by clients: %s", counts(s.Garbage))
 	}
+	if s.Push != nil {
+		p("")
+		writePush(p, s.Push)
+	}
 	if s.Leakage != nil {
 		p("")
 		writeLeakage(p, s.Leakage)
@@ -192,4 +196,16 @@ func counts(m map[string]uint64) string {
 		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// writePush prints the push section.
+func writePush(p func(string, ...any), s *results.Push) {
+	p("Push")
+	p("  subscriptions accepted %d; monitor requests to nodes %d", s.Subscriptions, s.MonitorRequests)
+	p("  notifications %d, wake-ups %d", s.Notifications, s.Wakeups)
+	p("  store to wake-up: %s", latencies(s.WakeLatencyMs))
+	p("  store to decrypted after a wake-up: %s", latencies(s.DeliveryAfterWakeMs))
+	if len(s.Failures) > 0 {
+		p("  failures: %s", counts(s.Failures))
+	}
 }

@@ -94,6 +94,9 @@ type Summary struct {
 	Garbage map[string]uint64 `json:"garbage,omitempty" figure:"counts"`
 	// Leakage is what the scenario's adversaries learnt; absent without a leakage section.
 	Leakage *Leakage `json:"leakage,omitempty"`
+	// Push is the push-notification server's work and the phones' wake-ups; absent when the
+	// scenario runs no push server.
+	Push *Push `json:"push,omitempty"`
 
 	// Checks are the verdicts of the scenario's checks, in its order; absent when it has none.
 	// (The `figure` tags tell scenarios/checks what a check may name: "-" nothing here, "counts"
@@ -421,4 +424,26 @@ type Clocks struct {
 type ClockRejections struct {
 	RejectedTooOld uint64 `json:"rejected_too_old"`
 	RejectedTooNew uint64 `json:"rejected_too_new"`
+}
+
+// Push is what push notifications did in a run (servers.push).
+type Push struct {
+	// Subscriptions counts registrations the push server accepted (new and renewed).
+	Subscriptions uint64 `json:"subscriptions"`
+	// MonitorRequests counts monitor.messages requests the push server sent to nodes.
+	MonitorRequests uint64 `json:"monitor_requests"`
+	// Notifications counts notifications the push server handed to a push service, one per
+	// device and message (the swarm members' duplicate notices dropped).
+	Notifications uint64 `json:"notifications"`
+	// Wakeups counts notifications that reached a phone.
+	Wakeups uint64 `json:"wakeups"`
+	// WakeLatencyMs is from a message's first store at a node to the wake-up at the phone.
+	WakeLatencyMs Percentiles `json:"wake_latency_ms"`
+	// DeliveryAfterWakeMs is from a message's first store at a node to its decryption in a
+	// poll a wake-up started (a phone in the background).
+	DeliveryAfterWakeMs Percentiles `json:"delivery_after_wake_ms"`
+	// Failures counts what did not work, by cause: the push server's (bad-request,
+	// bad-signature, monitor-timeout, monitor-refused, bad-notice, unknown-device, wake-failed)
+	// and the phones' registrations that failed ("subscribe-" and the client failure).
+	Failures map[string]uint64 `json:"failures" figure:"counts"`
 }

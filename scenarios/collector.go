@@ -50,6 +50,7 @@ type collector struct {
 	timeline   [][3]float64
 	clocks     clockTally
 	groups     groupTally // group chats (groups.go)
+	push       *pushTally // nil without a push server (servers.push)
 }
 
 // timelineBucket is the width of the summary's timeline buckets: a minute resolves a fault of a
@@ -122,6 +123,9 @@ func (c *collector) setOnline(i int, online bool, t time.Time) {
 
 // Observe is the engine's sink for every event.
 func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
+	if c.push != nil {
+		c.push.observe(at, ev)
+	}
 	switch e := ev.(type) {
 	case client.MessageSent:
 		c.sent++
@@ -408,6 +412,9 @@ func missing(rec *messageRecord, settled bool) (outcome, string) {
 // fill writes the message, latency and timeline part of the summary (see outcome for settled).
 // s.VirtualSeconds must be set: it is how far the timeline goes.
 func (c *collector) fill(s *results.Summary, settled bool) {
+	if c.push != nil {
+		c.push.fill(s)
+	}
 	m := results.Messages{Sent: c.sent, Duplicates: c.duplicates, LostByCause: map[string]uint64{}}
 	total := time.Duration(s.VirtualSeconds * float64(time.Second))
 	n := int((total + timelineBucket - 1) / timelineBucket)

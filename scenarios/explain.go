@@ -111,6 +111,15 @@ var keyDocs = map[string]keyDoc{
 	"leakage.adversaries[].view":        {"seized|link", "provider: its nodes' full view, or timing and sizes on their links"},
 	"leakage.adversaries[].region":      {"region", "region: the region whose links, client access links included, are watched"},
 
+	"servers.push.enabled":             {"true|false", "run the push-notification server: phones register when their app opens and, in the background, are woken through it to poll (default false)"},
+	"servers.push.region":              {"region", "where the push server runs (an assumption)"},
+	"servers.push.cores":               {"cores", "CPU cores of the push server's host"},
+	"servers.push.notify_delay.median": {"duration", "median delivery delay of the push services (APNs, Firebase) from the server to the phone (log-normal; an assumption, unpublished)"},
+	"servers.push.notify_delay.sigma":  {"log-normal sigma", "spread of the push services' delay"},
+	"servers.push.notify_delay.min":    {"duration", "shortest push service delay"},
+	"servers.push.notify_delay.max":    {"duration", "longest push service delay"},
+	"servers.push.platforms":           {"list of ios|android", "the apps that register for push notifications (the desktop app registers none)"},
+
 	"faults":                 {"list", "scheduled impairments; each item has the keys below (see the kinds)"},
 	"faults[].kind":          {"crash|degrade|offline|partition", "what happens"},
 	"faults[].at":            {"duration", "when it starts, from the end of the warmup"},

@@ -39,6 +39,7 @@ type world struct {
 	clients   []*worldClient
 	servers   []*worldServer // file, push and community servers (buildServers)
 	groups    []*worldGroup  // group chats (buildGroups)
+	push      *pushWorld     // the push server, nil without one (servers.push)
 	col       *collector
 	pinned    []bool     // clients held offline by a fault
 	rng       *rand.Rand // the world's own stream: faults, churn, workload choices
@@ -342,6 +343,7 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		cfg := np.Config()
 		cfg.Suite, cfg.Directory, cfg.Seeds = w.suite, dir, w.seeds
 		w.sc.Clients.applyDefences(&cfg)
+		w.configurePush(&cfg, name, platform, addr)
 		cfg.ClockOffset = w.sc.Clients.Clock.draw(clocks)
 		w.col.clocks.client(cfg.ClockOffset)
 		c, err := client.New(cfg, keys)

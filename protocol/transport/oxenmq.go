@@ -21,6 +21,17 @@ func MQRequestSize(command string, parts ...int) int {
 	return n
 }
 
+// MQCommandSize is the bytes on the wire of an OxenMQ command sent without expecting a reply
+// (OxenMQ's send, as a node's notify.message to the push server): the parts [command, data...],
+// no reply tag.
+func MQCommandSize(command string, parts ...int) int {
+	n := curveFrame(len(command))
+	for _, p := range parts {
+		n += curveFrame(p)
+	}
+	return n
+}
+
 // MQReplySize is the bytes on the wire of the reply to an OxenMQ request, with data parts of
 // the given lengths.
 func MQReplySize(parts ...int) int { return MQRequestSize(replyCommand, parts...) }

@@ -125,10 +125,13 @@ func TestMQSizes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			req := [][]byte{[]byte(tc.command), tag}
 			reply := [][]byte{[]byte("REPLY"), tag}
+			cmd := [][]byte{[]byte(tc.command)}
 			for _, n := range tc.parts {
 				req = append(req, make([]byte, n))
 				reply = append(reply, make([]byte, n))
+				cmd = append(cmd, make([]byte, n))
 			}
+			assert.Equal(t, len(zmtpMessage(cmd...)), MQCommandSize(tc.command, tc.parts...))
 			assert.Equal(t, len(zmtpMessage(req...)), MQRequestSize(tc.command, tc.parts...))
 			assert.Equal(t, len(zmtpMessage(reply...)), MQReplySize(tc.parts...))
 		})

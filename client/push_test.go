@@ -1,0 +1,175 @@
+package client_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/client"
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/protocol/onion"
+	"github.com/sessionsim/sessionsim/protocol/pushrpc"
+	"github.com/sessionsim/sessionsim/protocol/transport"
+	"github.com/sessionsim/sessionsim/scenarios/simnet"
+	"github.com/sessionsim/sessionsim/servers/pushserver"
+)
+
+// addPushServer runs a push server in the network, reachable by the nodes as "push", which
+// delivers wake-ups to the clients whose tokens are in devices.
+func (sn *simNet) addPushServer(suite cryptomode.Suite, delay pushserver.Delay, devices map[string]actor.Addr) (*pushserver.Server, onion.Server) {
+	sn.t.Helper()
+	h, addr, err := sn.AddServer("push", "eu-central-1", 2)
+	require.NoError(sn.t, err)
+	keys := identity.Derive(netSeed, "push")
+	kp, _, err := suite.X25519FromSecret(keys.X25519Secret)
+	require.NoError(sn.t, err)
+	srv := pushserver.New(pushserver.Config{Suite: suite, Registry: sn.RegistryAddr, NotifyDelay: delay,
+		Devices: func(_, token string) (actor.Addr, bool) { a, ok := devices[token]; return a, ok }}, kp)
+	_, err = sn.Engine.Spawn(h, simnet.ServerPort, "push", srv)
+	require.NoError(sn.t, err)
+	sn.servers["push"] = addr
+	return srv, onion.Server{Host: "push", X25519: keys.X25519Public}
+}
+
+// TestNetworkPushWakesBackgroundPhone: phones in the background (GoOffline) receive through
+// push. Each message reaches each phone once, in a poll the wake-up started, the wake-up comes
+// within the push service's configured delay of the server's first notice, and the poll within
+// one onion poll round (at worst a guard test and a request, each to its timeout) of the wake-up.
+func TestNetworkPushWakesBackgroundPhone(t *testing.T) {
+	suite := cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)
+	sn := newSimNet(t, 12, []client.Platform{client.Desktop}, cryptomode.Real)
+	delay := pushserver.Delay{Median: 2 * time.Second, Sigma: 0.5, Min: time.Second, Max: 5 * time.Second}
+	devices := map[string]actor.Addr{}
+	srv, dest := sn.addPushServer(suite, delay, devices)
+	dir := client.NewDirectory()
+	phones := []client.Platform{client.IOS, client.Android}
+	for k, p := range phones {
+		token := fmt.Sprintf("token-%d", k)
+		sn.spawnClient(fmt.Sprintf("phone-%d", k), p, dir, suite, func(c *client.Config) {
+			c.PushServer, c.PushToken = dest, token
+		})
+		devices[token] = sn.addrs[len(sn.addrs)-1]
+	}
+	sn.Engine.RunFor(30 * time.Second)
+	subs := netEvents[client.PushSubscribed](sn, actor.Addr{})
+	require.Len(t, subs, 2, "both phones registered, the desktop did not")
+	for _, s := range subs {
+		assert.True(t, s.OK, "%+v", s)
+	}
+	assert.Equal(t, 2, srv.Stats().Subscriptions)
+
+	for k := range phones {
+		sn.do(1+k, sn.clients[1+k].GoOffline)
+	}
+	for range 3 {
+		for k := range phones {
+			sn.send(0, 1+k, 150)
+		}
+		sn.Engine.RunFor(20 * time.Second)
+	}
+	sn.Engine.RunFor(time.Minute)
+
+	sent := netEvents[client.MessageSent](sn, sn.addrs[0])
+	require.Len(t, sent, 6)
+	at := func(ev func(actor.Event) bool, from actor.Addr) []time.Time {
+		var out []time.Time
+		for _, o := range sn.events {
+			if ev(o.Event) && (from == actor.Addr{} || o.From == from) {
+				out = append(out, o.At)
+			}
+		}
+		return out
+	}
+	for _, s := range sent {
+		k := slices.Index(sn.clients, clientOf(sn, s.To))
+		require.Positive(t, k)
+		phone := sn.addrs[k]
+		notified := at(func(e actor.Event) bool { n, ok := e.(pushserver.Notified); return ok && n.Hash == s.Hash }, actor.Addr{})
+		woken := at(func(e actor.Event) bool { w, ok := e.(client.PushWoken); return ok && w.Hash == s.Hash && w.Background }, phone)
+		got := at(func(e actor.Event) bool { r, ok := e.(client.MessageReceived); return ok && r.Hash == s.Hash }, phone)
+		require.Len(t, notified, 1, "the server forwarded message %s once", s.Hash)
+		require.Len(t, woken, 1, "the phone was woken once for it")
+		require.Len(t, got, 1, "the phone decrypted it once")
+		wait := woken[0].Sub(notified[0])
+		assert.GreaterOrEqual(t, wait, delay.Min, "no wake-up before the push service's least delay")
+		assert.LessOrEqual(t, wait, delay.Max+time.Second, "the wake-up within the push service's delay (and the last link)")
+		cfg := client.DefaultConfig(phones[k-1])
+		assert.LessOrEqual(t, got[0].Sub(woken[0]), cfg.GuardTestTimeout+cfg.RequestTimeout, "decrypted within one poll round of the wake-up")
+	}
+	for _, r := range netEvents[client.MessageReceived](sn, actor.Addr{}) {
+		assert.True(t, r.Background, "every message reached a backgrounded phone through push")
+	}
+	for k := range phones {
+		assert.False(t, sn.clients[1+k].Online(), "phone %d went back to sleep", k)
+	}
+	st := srv.Stats()
+	assert.Equal(t, 6, st.Notifications)
+	assert.Equal(t, 6, st.Wakeups)
+	assert.Greater(t, st.Notices, st.Notifications, "every swarm member announced each message")
+}
+
+// TestClientRefusesOtherCalls: a client answers the push service and nothing else.
+func TestClientRefusesOtherCalls(t *testing.T) {
+	sn := newSimNet(t, 12, []client.Platform{client.IOS}, cryptomode.Modeled)
+	sn.Engine.RunFor(5 * time.Second)
+	h, _, err := sn.AddClient("prober", "eu-west-1", client.Desktop)
+	require.NoError(t, err)
+	p := &prober{}
+	_, err = sn.Engine.Spawn(h, simnet.ClientPort, "prober", p)
+	require.NoError(t, err)
+	var statuses []int
+	for _, m := range []string{"/storage_rpc/v1", pushrpc.MethodWake} {
+		require.NoError(t, sn.Engine.Invoke(p.env.Self(), func() {
+			p.env.Call(sn.addrs[0], actor.Request{Method: m, Body: []byte("x"), Size: transport.HTTPSRequestSize(sn.addrs[0], m, transport.JSON, 1)}, time.Minute, func(r actor.Response, _ error) {
+				statuses = append(statuses, r.Status)
+			})
+		}))
+		sn.Engine.RunFor(time.Second)
+	}
+	assert.Equal(t, []int{http.StatusNotFound, http.StatusOK}, statuses)
+}
+
+type prober struct{ env actor.Env }
+
+func (p *prober) Start(env actor.Env)                               { p.env = env }
+func (p *prober) Handle(actor.Addr, actor.Request, actor.Responder) {}
+
+func clientOf(sn *simNet, id identity.ID) *client.Client {
+	for _, c := range sn.clients {
+		if c.ID() == id {
+			return c
+		}
+	}
+	return nil
+}
+
+// TestNetworkPushRenews: a phone registers when it opens and again each PushRenew while open;
+// reopening before then does not register again.
+func TestNetworkPushRenews(t *testing.T) {
+	suite := cryptomode.New(cryptomode.Modeled, cryptomode.DefaultCosts)
+	sn := newSimNet(t, 12, nil, cryptomode.Modeled)
+	_, dest := sn.addPushServer(suite, pushserver.Delay{}, map[string]actor.Addr{})
+	renew := 10 * time.Minute
+	sn.spawnClient("phone", client.Android, client.NewDirectory(), suite, func(c *client.Config) {
+		c.PushServer, c.PushToken, c.PushRenew = dest, "token", renew
+	})
+	sn.Engine.RunFor(renew/2 + time.Minute)
+	require.Len(t, netEvents[client.PushSubscribed](sn, actor.Addr{}), 1)
+	sn.do(0, sn.clients[0].GoOffline)
+	sn.do(0, sn.clients[0].GoOnline)
+	sn.Engine.RunFor(time.Minute)
+	assert.Len(t, netEvents[client.PushSubscribed](sn, actor.Addr{}), 1, "reopened within the registration's life")
+	sn.Engine.RunFor(2 * renew)
+	subs := netEvents[client.PushSubscribed](sn, actor.Addr{})
+	assert.Len(t, subs, 3, "registered at the start and at each renewal")
+	for _, s := range subs {
+		assert.True(t, s.OK)
+	}
+}
