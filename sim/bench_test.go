@@ -218,6 +218,9 @@ type hEvent struct {
 	gen uint32 // a timer's generation: a stopped timer's entry is stale
 }
 
+// hRef packs a slot and an event kind into hEvent.ref.
+func hRef(slot, kind uint32) uint32 { return slot<<2 | kind }
+
 const (
 	hTimerEv = iota
 	hRequestEv
@@ -352,7 +355,7 @@ func (a *hEnv) After(d time.Duration, f func()) actor.Timer {
 	}
 	t := &w.timers[slot]
 	t.f = f
-	w.push(hEvent{at: w.now + int64(max(d, 0)), ref: slot<<2 | hTimerEv, gen: t.gen})
+	w.push(hEvent{at: w.now + int64(max(d, 0)), ref: hRef(slot, hTimerEv), gen: t.gen})
 	return actor.NewTimer(uint64(t.gen)<<32|uint64(slot), w)
 }
 
@@ -366,15 +369,15 @@ func (a *hEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration, don
 		w.calls = append(w.calls, c)
 	}
 	c.caller, c.callee, c.req, c.done = a, w.byAddr[to], req, done
-	w.push(hEvent{at: w.now + int64(timeout), ref: c.slot<<2 | hTimeoutEv})
+	w.push(hEvent{at: w.now + int64(timeout), ref: hRef(c.slot, hTimeoutEv)})
 	c.inFlight = true
-	w.push(hEvent{at: w.now + w.latency, ref: c.slot<<2 | hRequestEv})
+	w.push(hEvent{at: w.now + w.latency, ref: hRef(c.slot, hRequestEv)})
 }
 
 // Respond sends the answer back (pingPong answers at once, from Handle).
 func (c *hCall) Respond(resp actor.Response) {
 	c.resp = resp
-	c.w.push(hEvent{at: c.w.now + c.w.latency, ref: c.slot<<2 | hResponseEv})
+	c.w.push(hEvent{at: c.w.now + c.w.latency, ref: hRef(c.slot, hResponseEv)})
 }
 
 func (w *heapWorld) before(a, b *hEvent) bool {
