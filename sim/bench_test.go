@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/internal/cputime"
 	"github.com/sessionsim/sessionsim/netem"
@@ -47,7 +50,7 @@ func (p *pingPong) Handle(_ actor.Addr, req actor.Request, r actor.Responder) {
 
 // buildPingPong makes a world of n pingPong actors, one per host, on netem when network is set
 // and on the ideal network otherwise.
-func buildPingPong(b *testing.B, n int, network *simlink.Network) *sim.Engine {
+func buildPingPong(b testing.TB, n int, network *simlink.Network) *sim.Engine {
 	cfg := sim.Config{Seed: 1, Latency: 5 * time.Millisecond}
 	if network != nil {
 		cfg.Network = network
@@ -190,6 +193,25 @@ func BenchmarkEngine100k(b *testing.B) {
 		b.ReportMetric(rate(eEvents, eCPU)/rate(hEvents, hCPU), "speedup-cpu")
 	}
 	b.ReportMetric(rate(eEvents, eWall)/rate(hEvents, hWall), "speedup")
+}
+
+// TestHeapBaselineRunsTheSameWorkload checks that BenchmarkEngine100k compares like with like:
+// on the same pingPong actors, the baseline runs as many events per virtual second as the
+// engine, counted the same way (its own draws differ, so the counts agree within a percent).
+func TestHeapBaselineRunsTheSameWorkload(t *testing.T) {
+	const actors = 2000
+	e := buildPingPong(t, actors, nil)
+	h := newHeapWorld(1, actors, 5*time.Millisecond, func(peers []actor.Addr) actor.Actor { return &pingPong{peers: peers} })
+	h.runFor(1500 * time.Millisecond)
+	n0, m0 := e.Stats().Events, h.events
+	e.RunFor(2 * time.Second)
+	h.runFor(2 * time.Second)
+	engine, heap := float64(e.Stats().Events-n0), float64(h.events-m0)
+	// Each actor's cycle is a 5 ms request, a 5 ms response and a 1-20 ms pause: 3 events in
+	// 20.5 ms on average.
+	require.InEpsilon(t, actors*2*3/0.0205, engine, 0.02, "the engine's rate")
+	assert.InEpsilon(t, engine, heap, 0.01, "the same events per virtual second")
+	assert.Zero(t, e.Stats().TimedOut, "no call outlasts its second")
 }
 
 // heapWorld is the baseline of BenchmarkEngine100k: the simplest engine that is still a fair
