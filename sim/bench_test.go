@@ -161,13 +161,13 @@ func (idle) Start(actor.Env)                                   {}
 func (idle) Handle(actor.Addr, actor.Request, actor.Responder) {}
 
 // BenchmarkEngine100k runs the pingPong workload at 100,000 actors on the engine and on
-// heapWorld, the same workload on a plain typed binary heap, in alternating slices of 10 ms of
+// heapWorld, the same workload on a plain typed binary heap, in alternating slices of 2 ms of
 // virtual time, so that both see the same machine load. One op is one slice on each. Both count
 // events as Stats().Events does: one per callback run (timer, request handled, call completed).
 // speedup is the engine's events/s over the heap's.
 func BenchmarkEngine100k(b *testing.B) {
 	const actors = 100_000
-	const slice = 10 * time.Millisecond
+	const slice = 2 * time.Millisecond
 	e := buildPingPong(b, actors, nil)
 	h := newHeapWorld(1, actors, 5*time.Millisecond, func(peers []actor.Addr) actor.Actor { return &pingPong{peers: peers} })
 	h.runFor(1500 * time.Millisecond)
