@@ -71,8 +71,10 @@ directory is OUT/seed-S, the same bytes a plain run with --seed S writes; OUT/ag
 OUT/aggregate.txt give every figure's mean and 95% interval over the seeds. Each seed's checks
 are evaluated in its run; the exit code is 3 when any failed.
 
-Ctrl-C stops the run at the next virtual second: what was measured until then is printed and
-written (summary.json, run.json), and the directory keeps its INCOMPLETE marker (exit code 1).
+Progress (--progress) shows the virtual time reached, the events per second of wall time and an
+estimate of the wall time left, at the pace so far. Ctrl-C stops the run at the next virtual
+second: what was measured until then is printed and written (summary.json, with "incomplete":
+true, and run.json), and the directory keeps its INCOMPLETE marker (exit code 1).
 
 ` + scenarios.QuickRules,
 		Example: `  sessionsim run
