@@ -40,6 +40,9 @@ type Summary struct {
 	Seed     uint64 `json:"seed"`
 	Crypto   string `json:"crypto"`
 	Version  string `json:"version"`
+	// Incomplete: the run was stopped (Ctrl-C) before its end; the figures cover only the
+	// virtual time it ran. Absent from the summary of a run that finished.
+	Incomplete bool `json:"incomplete,omitempty" figure:"-"`
 
 	VirtualSeconds float64 `json:"virtual_seconds"`
 	Nodes          int     `json:"nodes"`

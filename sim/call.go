@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
@@ -133,7 +132,7 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 	e.stats.Calls++
 	t := a.time()
 	c.caller, c.callerHost, c.done, c.tmo = a, a.host, done, timeout
-	c.from = netip.AddrPortFrom(e.hosts[a.host].ip, a.port)
+	c.from = a.addr // the host's IP and the actor's port, without a read of the host's record
 	c.reqMethod, c.reqBody, c.reqSize = req.Method, req.Body, req.Size
 	deadline := t + int64(timeout)
 

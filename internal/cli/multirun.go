@@ -135,14 +135,7 @@ func (r *runner) runJobs(ctx context.Context, jobs []job) error {
 
 // runOne runs one job; nil when the run finished (its checks passed or failed).
 func (r *runner) runOne(ctx context.Context, exe string, j job) *failedRun {
-	args := []string{"run", r.scenario, "--seed", strconv.FormatUint(j.seed, 10), "--out", j.dir, "--quiet", "--progress", "none"}
-	if r.quick {
-		args = append(args, "--quick")
-	}
-	for _, s := range append(append([]string(nil), r.sets...), j.sets...) {
-		args = append(args, "--set", s)
-	}
-	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd := exec.CommandContext(ctx, exe, r.args(j)...)
 	// Stopped like a run at a terminal (Ctrl-C): it writes what it has and marks it incomplete.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = time.Minute
@@ -161,6 +154,18 @@ func (r *runner) runOne(ctx context.Context, exe string, j job) *failedRun {
 		return nil
 	}
 	return &failedRun{dir: j.dir, code: code, tail: strings.TrimSpace(stderr.String())}
+}
+
+// args is the command line of a job's run, after the program's name: a plain `sessionsim run`.
+func (r *runner) args(j job) []string {
+	args := []string{"run", r.scenario, "--seed", strconv.FormatUint(j.seed, 10), "--out", j.dir, "--quiet", "--progress", "none"}
+	if r.quick {
+		args = append(args, "--quick")
+	}
+	for _, s := range append(append([]string(nil), r.sets...), j.sets...) {
+		args = append(args, "--set", s)
+	}
+	return args
 }
 
 // failure is the error for runs that failed, naming each with the end of what it said.

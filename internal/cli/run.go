@@ -71,8 +71,10 @@ directory is OUT/seed-S, the same bytes a plain run with --seed S writes; OUT/ag
 OUT/aggregate.txt give every figure's mean and 95% interval over the seeds. Each seed's checks
 are evaluated in its run; the exit code is 3 when any failed.
 
-Ctrl-C stops the run at the next virtual second: what was measured until then is printed and
-written (summary.json, run.json), and the directory keeps its INCOMPLETE marker (exit code 1).
+Progress (--progress) shows the virtual time reached, the events per second of wall time and an
+estimate of the wall time left, at the pace so far. Ctrl-C stops the run at the next virtual
+second: what was measured until then is printed and written (summary.json, with "incomplete":
+true, and run.json), and the directory keeps its INCOMPLETE marker (exit code 1).
 
 ` + scenarios.QuickRules,
 		Example: `  sessionsim run
@@ -228,6 +230,7 @@ func checksVerdict(cs []results.CheckResult, junit string) error {
 // keepInterrupted writes what an interrupted run measured, leaves the directory marked
 // incomplete, and says what is there.
 func keepInterrupted(w io.Writer, dir string, s results.Summary, run results.Run, sc scenarios.Scenario) error {
+	s.Incomplete = true
 	if err := results.WriteJSON(dir, results.SummaryFile, s); err != nil {
 		return err
 	}
@@ -381,6 +384,46 @@ type progress struct {
 	start    time.Time
 	setup    *time.Timer // pending "setting up" notice; nil once the run has started
 	started  bool
+	rate     rateMeter
+	lastAt   time.Time // when the last line was written
+}
+
+// linesEvery is the longest a long run goes without a progress line, between its 10% steps.
+const linesEvery = 30 * time.Second
+
+// rateMeter turns progress reports into events per second of wall time and an estimate of the
+// wall time left. It measures from the first report, so building the world does not count, and
+// assumes the rest of the run goes at the pace of the run so far.
+type rateMeter struct {
+	wall0    time.Time
+	events0  uint64
+	virtual0 time.Duration
+	set      bool
+}
+
+// observe records a report at wall time now and returns the events per second so far and the
+// time left; ok is false until there is enough to say (a first report, no virtual time passed).
+func (m *rateMeter) observe(now time.Time, pr scenarios.Progress) (eventsPerSec float64, left time.Duration, ok bool) {
+	if !m.set {
+		m.wall0, m.events0, m.virtual0, m.set = now, pr.Events, pr.Virtual, true
+		return 0, 0, false
+	}
+	wall := now.Sub(m.wall0)
+	virtual := pr.Virtual - m.virtual0
+	if wall <= 0 || virtual <= 0 {
+		return 0, 0, false
+	}
+	eventsPerSec = float64(pr.Events-m.events0) / wall.Seconds()
+	left = time.Duration(float64(wall) * float64(max(pr.Total-pr.Virtual, 0)) / float64(virtual))
+	return eventsPerSec, left, true
+}
+
+// rateText is the events per second and time left of a progress line, or "" before they are known.
+func rateText(eventsPerSec float64, left time.Duration, ok bool) string {
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf(", %.0f events/s, about %s left", eventsPerSec, left.Round(time.Second))
 }
 
 // isTerminal reports whether w is a terminal, where a redrawn progress bar reads well (in a
@@ -448,19 +491,21 @@ func (p *progress) update(pr scenarios.Progress) {
 	if pr.Total > 0 {
 		frac = min(1, float64(pr.Virtual)/float64(pr.Total))
 	}
+	now := time.Now()
+	rates := rateText(p.rate.observe(now, pr))
 	switch {
 	case p.bar != nil:
-		p.bar.Describe(fmt.Sprintf("%-8s virtual %s/%s, %d msgs sent, %d delivered", pr.Phase, pr.Virtual.Truncate(time.Second), pr.Total, pr.Sent, pr.Delivered))
+		p.bar.Describe(fmt.Sprintf("%-8s virtual %s/%s, %d msgs sent, %d delivered%s", pr.Phase, pr.Virtual.Truncate(time.Second), pr.Total, pr.Sent, pr.Delivered, rates))
 		_ = p.bar.Set64(int64(frac * 1000))
 	case p.lines:
 		step := int(frac * 10)
-		if step == p.lastLine {
+		if step == p.lastLine && now.Sub(p.lastAt) < linesEvery {
 			return
 		}
-		p.lastLine = step
+		p.lastLine, p.lastAt = step, now
 		wall := time.Since(p.start).Seconds()
-		fmt.Fprintf(p.w, "sessionsim: %3d%% %-8s virtual %s of %s, %d events, %d messages sent, %d delivered, %.1fx real time\n",
-			step*10, pr.Phase, pr.Virtual.Truncate(time.Second), pr.Total, pr.Events, pr.Sent, pr.Delivered, pr.Virtual.Seconds()/max(wall, 1e-9))
+		fmt.Fprintf(p.w, "sessionsim: %3d%% %-8s virtual %s of %s, %d events, %d messages sent, %d delivered, %.1fx real time%s\n",
+			int(frac*100), pr.Phase, pr.Virtual.Truncate(time.Second), pr.Total, pr.Events, pr.Sent, pr.Delivered, pr.Virtual.Seconds()/max(wall, 1e-9), rates)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/results"
+	"github.com/sessionsim/sessionsim/scenarios"
 )
 
 // runCLI executes the command line and returns the exit code, stdout and stderr.
@@ -191,6 +192,7 @@ func TestRunInterruptedKeepsWhatItHas(t *testing.T) {
 	var s results.Summary
 	require.NoError(t, results.ReadJSON(filepath.Join(out, results.SummaryFile), &s))
 	assert.Less(t, s.VirtualSeconds, (6*time.Hour + 90*time.Second).Seconds(), "stopped early")
+	assert.True(t, s.Incomplete, "the summary says it is incomplete")
 	_, err := results.ReadSummary(out)
 	assert.ErrorContains(t, err, "did not finish")
 }
@@ -212,6 +214,7 @@ func TestRunWritesResults(t *testing.T) {
 	var s map[string]any
 	require.NoError(t, results.ReadJSON(filepath.Join(out, results.SummaryFile), &s))
 	assert.Contains(t, s, "delivery_ratio")
+	assert.NotContains(t, s, "incomplete", "a finished run is not marked incomplete")
 	assert.EqualValues(t, 3, s["seed"])
 
 	code, _, stderr = runCLI(args...)
@@ -237,6 +240,55 @@ func TestCommitOf(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, commitOf(tc.settings))
+		})
+	}
+}
+
+func TestProgressLinesShowRateAndTimeLeft(t *testing.T) {
+	var out bytes.Buffer
+	p := newProgress(&out, "lines", false)
+	p.start = time.Now()
+	total := time.Hour
+	p.update(scenarios.Progress{Phase: "warmup", Virtual: 0, Total: total, Events: 0})
+	first := out.String()
+	assert.Contains(t, first, "  0% warmup")
+	assert.NotContains(t, first, "events/s", "one report gives no rate yet")
+
+	// Pretend the first report came 10 s ago: 6 virtual minutes (10%) and 2M events since.
+	p.rate.wall0 = p.rate.wall0.Add(-10 * time.Second)
+	p.update(scenarios.Progress{Phase: "sending", Virtual: 6 * time.Minute, Total: total, Events: 2_000_000})
+	second := strings.TrimPrefix(out.String(), first)
+	assert.Contains(t, second, " 10% sending  virtual 6m0s of 1h0m0s")
+	assert.Regexp(t, `, (199\d\d\d|200000) events/s, about 1m30s left`, second, "90 percent left at 10 s per 10 percent")
+
+	// Within the same 10% step and 30 s: no new line.
+	p.update(scenarios.Progress{Phase: "sending", Virtual: 7 * time.Minute, Total: total, Events: 2_100_000})
+	assert.Equal(t, first+second, out.String())
+}
+
+func TestRateMeter(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name      string
+		wall      time.Duration
+		pr        scenarios.Progress
+		ok        bool
+		perSecond float64
+		left      time.Duration
+	}{
+		{"no wall time yet", 0, scenarios.Progress{Virtual: time.Minute, Total: time.Hour, Events: 10}, false, 0, 0},
+		{"no virtual time yet", time.Second, scenarios.Progress{Virtual: 0, Total: time.Hour, Events: 10}, false, 0, 0},
+		{"a quarter in 20 s", 20 * time.Second, scenarios.Progress{Virtual: 15 * time.Minute, Total: time.Hour, Events: 4_000_000}, true, 200_000, time.Minute},
+		{"at the end", time.Minute, scenarios.Progress{Virtual: time.Hour, Total: time.Hour, Events: 60}, true, 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var m rateMeter
+			_, _, ok := m.observe(t0, scenarios.Progress{Total: tc.pr.Total})
+			require.False(t, ok, "a first report sets the origin")
+			perSecond, left, ok := m.observe(t0.Add(tc.wall), tc.pr)
+			require.Equal(t, tc.ok, ok)
+			assert.InDelta(t, tc.perSecond, perSecond, 1e-6)
+			assert.Equal(t, tc.left, left)
 		})
 	}
 }

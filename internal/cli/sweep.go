@@ -27,10 +27,12 @@ func init() { registerCommand(newSweepCmd) }
 type sweepFlags struct {
 	scenarioFlags
 	batchFlags
-	params []string
-	out    string
-	resume bool
-	quiet  bool
+	params  []string
+	out     string
+	resume  bool
+	quiet   bool
+	emit    string
+	collect string
 }
 
 func newSweepCmd() *cobra.Command {
@@ -54,12 +56,31 @@ A --param key and its values are checked like --set (an unknown key or a value t
 parse is refused before anything runs, exit 2). A value that itself holds commas cannot be
 swept. --resume continues an interrupted sweep in DIR: finished runs are kept, the others
 run again; a DIR from another scenario or another grid is refused (exit 2). Runs that failed
-their checks make the exit code 3.`,
+their checks make the exit code 3.
+
+--emit k8s runs nothing here: it checks the grid as above and writes DIR/sweep-plan.json and
+DIR/` + k8sJobFile + `, a Kubernetes Indexed Job with one pod per arm and seed, each a plain
+"sessionsim run" writing to /results/ARM-seed-S on a shared volume. Copy the volume's
+directories into DIR and "sessionsim sweep --collect DIR" writes the same sweep.json, sweep.csv
+and sweep.html a local sweep would.`,
 		Example: `  sessionsim sweep default --param nodes.storage_server=2.8,2.11 --seeds 5 --set crypto=modeled --out runs/replication
   sessionsim sweep my.yaml --param clients.paths=1,2,4 --param clients.guard_test=own-id,ping --seeds 3 --jobs 2 --out runs/paths
-  sessionsim sweep my.yaml --param clients.paths=1,2,4 --seeds 3 --out runs/paths --resume`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return runSweep(cmd, args[0], f) },
+  sessionsim sweep my.yaml --param clients.paths=1,2,4 --seeds 3 --out runs/paths --resume
+  sessionsim sweep default --param clients.paths=1,2 --seeds 5 --out runs/paths --emit k8s
+  sessionsim sweep --collect runs/paths`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.collect != "" {
+				if len(args) > 0 || len(f.params) > 0 || f.emit != "" || f.resume || f.out != "" {
+					return usageError(errors.New("--collect DIR takes no scenario, --param, --emit, --resume or --out: it merges the runs in DIR, as planned by --emit k8s"))
+				}
+				return collectSweep(cmd, f.collect, f.quiet)
+			}
+			if len(args) != 1 {
+				return usageError(errors.New("sweep needs a SCENARIO (a built-in name or a YAML file), or --collect DIR"))
+			}
+			return runSweep(cmd, args[0], f)
+		},
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.params, "param", nil, "a key to sweep and its values, KEY=V1,V2,... (repeatable: the grid is every combination)")
@@ -70,6 +91,8 @@ their checks make the exit code 3.`,
 	fl.StringVar(&f.out, "out", "", "the sweep directory (default runs/<scenario>-sweep-<time>)")
 	fl.BoolVar(&f.resume, "resume", false, "continue an interrupted sweep in --out, keeping its finished runs")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the sweep directory path, and no progress")
+	fl.StringVar(&f.emit, "emit", "", "instead of running, write the sweep for another engine to run: k8s (a Kubernetes Indexed Job, "+k8sJobFile+" in --out)")
+	fl.StringVar(&f.collect, "collect", "", "merge the runs of a sweep planned by --emit k8s, copied into this directory, into its sweep.json")
 	return cmd
 }
 
@@ -156,6 +179,12 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 	if err := f.check(); err != nil {
 		return usageError(err)
 	}
+	switch {
+	case f.emit != "" && f.emit != "k8s":
+		return usageError(fmt.Errorf("--emit %q: the one engine sweeps can be handed to is k8s (Kubernetes)", f.emit))
+	case f.emit != "" && f.resume:
+		return usageError(errors.New("--emit k8s writes a new sweep; --resume continues one run here"))
+	}
 	params, err := parseParams(f.params)
 	if err != nil {
 		return usageError(err)
@@ -173,17 +202,22 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 		return err
 	}
 	arms := grid(params)
-	if err := fitJobs(base, min(f.jobs, f.seeds*len(arms))); err != nil {
-		return usageError(err)
+	if f.emit == "" { // pods get their own machines: this one's memory is no limit for them
+		if err := fitJobs(base, min(f.jobs, f.seeds*len(arms))); err != nil {
+			return usageError(err)
+		}
 	}
 	// Every arm is loaded as its runs will load it, so a bad key or value is refused now, in
 	// the loader's words for --set, before anything is written.
+	var memory uint64 // the most any arm's run needs
 	for _, a := range arms {
 		armOpts := opts
 		armOpts.Sets = append(slices.Clip(opts.Sets), settingSets(a)...)
-		if _, err := scenarios.Load(name, armOpts); err != nil {
+		sc, err := scenarios.Load(name, armOpts)
+		if err != nil {
 			return usageError(fmt.Errorf("--param %s: %w", strings.Join(settingSets(a), " "), err))
 		}
+		memory = max(memory, scenarios.EstimateMemory(sc))
 	}
 	sum := sha256.Sum256(baseYAML)
 	plan := sweepPlan{Scenario: base.Name, ScenarioSHA256: hex.EncodeToString(sum[:]), Params: params, Seeds: seedList(base.Seed, f.seeds)}
@@ -198,25 +232,43 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 		return usageError(err)
 	}
 
+	names := armNames(arms)
+	r := runner{scenario: name, sets: f.sets, jobs: f.jobs, label: "sweep", progress: cmd.ErrOrStderr()}
+	if f.emit == "k8s" {
+		return emitK8s(cmd.OutOrStdout(), out, r, plan, names, arms, memory, f.quiet)
+	}
 	var jobs []job
 	armDirs := make([][]string, len(arms))
-	names := make([]string, len(arms))
 	for i, a := range arms {
-		names[i] = armName(i, len(arms), a)
 		for _, s := range plan.Seeds {
 			d := seedDir(filepath.Join(out, names[i]), s)
 			armDirs[i] = append(armDirs[i], d)
 			jobs = append(jobs, job{dir: d, seed: s, sets: settingSets(a)})
 		}
 	}
-	r := runner{scenario: name, sets: f.sets, jobs: f.jobs, label: "sweep", progress: cmd.ErrOrStderr()}
 	if f.quiet {
 		r.progress = nil
 	}
 	if err := r.runJobs(cmd.Context(), jobs); err != nil {
 		return err
 	}
-	e := stats.Experiment{Kind: "sweep", Scenario: base.Name, Params: params, Seeds: plan.Seeds}
+	return mergeSweep(cmd.OutOrStdout(), out, plan, names, arms, armDirs, f.quiet)
+}
+
+// armNames names the arms of a grid, in order.
+func armNames(arms [][]stats.Setting) []string {
+	names := make([]string, len(arms))
+	for i, a := range arms {
+		names[i] = armName(i, len(arms), a)
+	}
+	return names
+}
+
+// mergeSweep reads the finished runs of every arm (armDirs[i] holds arm i's, one per seed of the
+// plan), compares each arm with the first, writes sweep.json, sweep.csv and sweep.html in out
+// and reports them. A local sweep and a collected one (--collect) both end here.
+func mergeSweep(stdout io.Writer, out string, plan sweepPlan, names []string, arms [][]stats.Setting, armDirs [][]string, quiet bool) error {
+	e := stats.Experiment{Kind: "sweep", Scenario: plan.Scenario, Params: plan.Params, Seeds: plan.Seeds}
 	for i, a := range arms {
 		arm, schema, err := collectArm(names[i], a, armDirs[i], plan.Seeds)
 		if err != nil {
@@ -229,8 +281,7 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 	if err := writeSweep(out, e); err != nil {
 		return err
 	}
-	stdout := cmd.OutOrStdout()
-	if f.quiet {
+	if quiet {
 		fmt.Fprintln(stdout, out)
 	} else {
 		if err := reports.WriteExperimentText(stdout, e); err != nil {
