@@ -37,7 +37,9 @@ type Scenario struct {
 	Registry Registry `mapstructure:"registry" yaml:"registry" json:"registry"`
 	Clients  Clients  `mapstructure:"clients" yaml:"clients" json:"clients"`
 	Workload Workload `mapstructure:"workload" yaml:"workload" json:"workload"`
-	Faults   []Fault  `mapstructure:"faults" yaml:"faults" json:"faults"`
+	// Servers are the servers besides the service nodes (community servers).
+	Servers Servers `mapstructure:"servers" yaml:"servers" json:"servers"`
+	Faults  []Fault `mapstructure:"faults" yaml:"faults" json:"faults"`
 	// Checks are assertions on the run's summary figures, such as "delivery_ratio >= 0.999"
 	// (syntax: package scenarios/checks); a run with a failing check exits 3. Left out of the
 	// resolved scenario when empty.
@@ -352,5 +354,6 @@ func Default() Scenario {
 			ActivityTop15Share: 0.8,
 			ReplyDelay:         DelayDist{Median: 30 * time.Second, Sigma: 1.0, Min: 2 * time.Second, Max: 10 * time.Minute},
 		},
+		Servers: Servers{Communities: defaultCommunities()},
 	}
 }

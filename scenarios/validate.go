@@ -171,6 +171,7 @@ func (s *Scenario) Validate() error {
 		func() error { return s.validateFaults(region) },
 		s.validateChecks,
 		func() error { return s.validateLeakage(region) },
+		func() error { return s.validateCommunities(region) },
 	}
 	for _, c := range checks {
 		if err := c(); err != nil {

@@ -27,26 +27,27 @@ import (
 // world is one scenario's network on the engine: the registry and seed nodes, the service
 // nodes, the clients, and the collector measuring them.
 type world struct {
-	sc        Scenario
-	sn        *simnet.Net // the laid-out network; eng, net, reg and seeds are its parts
-	eng       *sim.Engine
-	net       *netem.Network
-	matrix    *netem.Matrix
-	suite     cryptomode.Suite
-	reg       *registry.Registry
-	seeds     []actor.Addr
-	nodes     []*worldNode
-	clients   []*worldClient
-	servers   []*worldServer // file, push and community servers (buildServers)
-	col       *collector
-	pinned    []bool     // clients held offline by a fault
-	rng       *rand.Rand // the world's own stream: faults, churn, workload choices
-	lifetimes *rand.Rand // node lifetimes (nodes.churn.lifetime_median); nil without them
-	epoch     time.Time
-	planned   int // nodes planned so far (names node-0 ... node-(planned-1))
-	operators int // operators planned so far (numbers 0 ... operators-1)
-	plan      placement.Config
-	nodeConf  node.Config
+	sc          Scenario
+	sn          *simnet.Net // the laid-out network; eng, net, reg and seeds are its parts
+	eng         *sim.Engine
+	net         *netem.Network
+	matrix      *netem.Matrix
+	suite       cryptomode.Suite
+	reg         *registry.Registry
+	seeds       []actor.Addr
+	nodes       []*worldNode
+	clients     []*worldClient
+	servers     []*worldServer     // file, push and community servers (buildServers)
+	communities []*communityServer // servers.communities, also in servers
+	col         *collector
+	pinned      []bool     // clients held offline by a fault
+	rng         *rand.Rand // the world's own stream: faults, churn, workload choices
+	lifetimes   *rand.Rand // node lifetimes (nodes.churn.lifetime_median); nil without them
+	epoch       time.Time
+	planned     int // nodes planned so far (names node-0 ... node-(planned-1))
+	operators   int // operators planned so far (numbers 0 ... operators-1)
+	plan        placement.Config
+	nodeConf    node.Config
 
 	leak    *leakage.Recorder // nil without a leakage section: nothing recorded, nothing paid
 	taps    *leakage.LinkTaps // nil without leakage.link_taps
@@ -313,6 +314,8 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 	crowd, crowdStream := map[int]bool{}, w.eng.Stream("flash-crowd")
 	// Clocks too, so that the other draws stay as they were.
 	clocks := w.eng.Stream("clock")
+	// Community memberships too.
+	joins := w.eng.Stream("communities")
 	if fc := w.sc.Clients.FlashCrowd; fc.Fraction > 0 {
 		for _, i := range crowdStream.Perm(w.sc.Clients.Count)[:int(fc.Fraction*float64(w.sc.Clients.Count)+0.5)] {
 			crowd[i] = true
@@ -339,6 +342,7 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		cfg.Suite, cfg.Directory, cfg.Seeds = w.suite, dir, w.seeds
 		w.sc.Clients.applyDefences(&cfg)
 		cfg.ClockOffset = w.sc.Clients.Clock.draw(clocks)
+		cfg.Communities = w.communitiesOf(joins)
 		w.col.clocks.client(cfg.ClockOffset)
 		c, err := client.New(cfg, keys)
 		if err != nil {
