@@ -48,6 +48,8 @@ type Spec struct {
 	// Fraction (kind sybil): the new nodes it registers, as a share of the network's first
 	// nodes; the world builder adds them and marks them NodeInfo.Sybil = Name.
 	Fraction float64
+	// Servers (kind server): the roles of the servers it runs ("file", "push", "community").
+	Servers []string
 }
 
 // group is one adversary's coalitions, as bit masks: bit d of node[i] says node i is in draw
@@ -61,6 +63,7 @@ type group struct {
 	draws    int
 	node     []uint64
 	client   []uint64
+	servers  []string // kind server: the roles it runs
 }
 
 // watchesEntry says whether a link observer sees the link from client c to guard node n: it
@@ -236,6 +239,11 @@ func groups(specs []Spec, t *Tables, stream func(string) *rand.Rand) ([]group, e
 				}
 			}
 			out = append(out, g)
+		case KindServer:
+			if err := CheckServers(s.Servers); err != nil {
+				return nil, fmt.Errorf("adversary %s: %w", name, err)
+			}
+			out = append(out, group{name: name, kind: s.Kind, draws: 1, node: make([]uint64, n), servers: slices.Clone(s.Servers)})
 		default:
 			return nil, fmt.Errorf("adversary %s: kind %q is not supported", name, s.Kind)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/client"
 	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/protocol/sogs"
 	"github.com/sessionsim/sessionsim/results"
 	"github.com/sessionsim/sessionsim/servers/community"
 	"github.com/sessionsim/sessionsim/servers/lsrpc"
@@ -161,4 +162,14 @@ func (t *communityTally) observe(ev actor.Event) {
 func (t *communityTally) summary(servers, rooms int) *results.Communities {
 	return &results.Communities{Servers: servers, Rooms: rooms, Polls: t.polls, PollFailures: t.failures,
 		MessagesRead: t.read, BytesIn: t.bytesIn, BytesOut: t.bytesOut}
+}
+
+// blindedAliases tells the leakage tables the blinded IDs of client ci (keys) towards the
+// community servers it joined, so that what a server learns from them is tied to the account,
+// as anyone who knows the Session ID can tie it.
+func (w *world) blindedAliases(ci int, keys identity.Keys, joined []client.Community) {
+	for _, cm := range joined {
+		b, _ := sogs.Blind15(w.suite.Costs(), keys.Seed[:], cm.Server.X25519)
+		w.leak.T.AddAlias(b.ID, ci)
+	}
 }

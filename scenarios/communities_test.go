@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/results"
 )
 
 // communityScenario is the tiny run with two community servers, every client in a room or more,
@@ -65,4 +67,53 @@ func TestCommunitiesOffByDefault(t *testing.T) {
 	_, sum, err := run(tiny(t), RunOptions{Version: "test"})
 	require.NoError(t, err)
 	assert.Nil(t, sum.Communities)
+}
+
+// TestCommunityServerAdversary: a community server as the adversary learns the accounts of the
+// clients in its rooms (through their blinded IDs), sees only proxying nodes' addresses, and
+// appears in the view table; the file and push servers this run has not have no rows.
+func TestCommunityServerAdversary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	sc := tiny(t)
+	sc.Servers.Communities.Count = 1
+	sc.Servers.Communities.Rooms = 4
+	sc.Servers.Communities.JoinedShare = 0.5
+	sc.Leakage.Adversaries = []Adversary{{Name: "sogs", Kind: "server", Servers: []string{"community"}}, {Name: "push", Kind: "server", Servers: []string{"push"}}}
+	sc.fillLeakage()
+	require.NoError(t, sc.Validate())
+	w, sum, err := run(sc, RunOptions{Version: "test"})
+	require.NoError(t, err)
+	require.NotNil(t, sum.Leakage)
+	joined := 0
+	for _, c := range w.clients {
+		if c.c.Stats().CommunityPolls > 0 {
+			joined++
+		}
+	}
+	require.Positive(t, joined)
+
+	sogs := adversary(t, sum.Leakage, "sogs")
+	assert.Equal(t, "server", sogs.View)
+	require.NotNil(t, sogs.Server)
+	assert.InDelta(t, float64(joined)/float64(sum.Leakage.ActiveClients), sogs.Server.Accounts, 1e-6, "every polling member's account, no other")
+	assert.Zero(t, sogs.Server.AccountsWithDevice)
+	assert.Zero(t, sogs.Server.RecipientsTimed, "a community server learns nothing of 1:1 messages")
+	// Every poll that got an answer reached the server; a failed one may have too (its answer
+	// lost on the way back).
+	assert.GreaterOrEqual(t, sogs.Server.Requests, sum.Communities.Polls-sum.Communities.PollFailures)
+	assert.LessOrEqual(t, sogs.Server.Requests, sum.Communities.Polls)
+	assert.Positive(t, sogs.Server.ProxyAddresses)
+	assert.Nil(t, sogs.Exposure.Direct)
+	push := adversary(t, sum.Leakage, "push")
+	assert.Equal(t, results.ServerLearned{Roles: []string{"push"}}, *push.Server, "no push server in this run: it learns nothing")
+
+	var roles []string
+	for _, r := range sum.Leakage.Roles {
+		roles = append(roles, r.Role)
+	}
+	assert.Contains(t, roles, "community_server")
+	assert.NotContains(t, roles, "push_server")
+	assert.NotContains(t, roles, "file_server")
 }

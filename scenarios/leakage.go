@@ -49,6 +49,9 @@ type Adversary struct {
 	// node does: through the node list, pool refreshes and guard reselection.
 	Fraction float64       `mapstructure:"fraction" yaml:"fraction,omitempty" json:"fraction,omitempty"`
 	At       time.Duration `mapstructure:"at" yaml:"at,omitempty" json:"at,omitempty"`
+	// Servers (server): the roles of the servers it runs: file, push, community (all
+	// community servers together).
+	Servers []string `mapstructure:"servers" yaml:"servers,omitempty" json:"servers,omitempty"`
 }
 
 // fillLeakage writes the adversaries' defaults, so the resolved scenario says them.
@@ -89,7 +92,7 @@ func (l Leakage) specs() []leakage.Spec {
 	out := make([]leakage.Spec, len(l.Adversaries))
 	for i, a := range l.Adversaries {
 		out[i] = leakage.Spec{Name: a.Name, Kind: a.Kind, Fractions: a.Fractions, Draws: a.Draws,
-			Operators: a.Operators, Provider: a.Provider, View: a.View, Region: a.Region, Fraction: a.Fraction}
+			Operators: a.Operators, Provider: a.Provider, View: a.View, Region: a.Region, Fraction: a.Fraction, Servers: a.Servers}
 	}
 	return out
 }
@@ -111,9 +114,9 @@ func (s *Scenario) validateLeakage(region func(string) error) error {
 			return nil
 		}
 		switch a.Kind {
-		case leakage.KindRandom, leakage.KindOperator, leakage.KindProvider, leakage.KindRegion, leakage.KindGlobalTiming, leakage.KindSybil:
+		case leakage.KindRandom, leakage.KindOperator, leakage.KindProvider, leakage.KindRegion, leakage.KindGlobalTiming, leakage.KindSybil, leakage.KindServer:
 		default:
-			return bad(key("kind"), a.Kind, "must be random, operator, provider, region, global-timing or sybil")
+			return bad(key("kind"), a.Kind, "must be random, operator, provider, region, global-timing, sybil or server")
 		}
 		name := a.Name
 		if name == "" {
@@ -132,6 +135,7 @@ func (s *Scenario) validateLeakage(region func(string) error) error {
 			notFor("region", a.Kind != leakage.KindRegion && a.Region != ""),
 			notFor("fraction", a.Kind != leakage.KindSybil && a.Fraction != 0),
 			notFor("at", a.Kind != leakage.KindSybil && a.At != 0),
+			notFor("servers", a.Kind != leakage.KindServer && len(a.Servers) > 0),
 		} {
 			if err != nil {
 				return err
@@ -162,6 +166,11 @@ func (s *Scenario) validateLeakage(region func(string) error) error {
 				return err
 			}
 			sybils++
+		}
+		if a.Kind == leakage.KindServer {
+			if err := leakage.CheckServers(a.Servers); err != nil {
+				return bad(key("servers"), a.Servers, err.Error())
+			}
 		}
 		if a.Kind == leakage.KindRegion {
 			if a.Region == "" {

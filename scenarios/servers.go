@@ -45,6 +45,9 @@ func (w *world) addServer(role, name, hostName, region string, cores int, newAct
 		return nil, err
 	}
 	w.nodeConf.Servers[hostName] = addr
+	if w.leak != nil {
+		w.leak.T.AddServerRole(role)
+	}
 	s := &worldServer{role: role, name: name, addr: addr, host: h, keys: keys, a: a, up: true,
 		dest: onion.Server{Host: hostName, X25519: keys.X25519Public}}
 	w.servers = append(w.servers, s)

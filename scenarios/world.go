@@ -373,7 +373,8 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		})
 		w.col.addClient(wc.addr, wc.id, platform, online)
 		if w.leak != nil {
-			w.leak.T.AddClient(leakage.ClientInfo{Name: name, Addr: wc.addr, ID: wc.id, Region: region, Platform: platform})
+			ci := w.leak.T.AddClient(leakage.ClientInfo{Name: name, Addr: wc.addr, ID: wc.id, Region: region, Platform: platform})
+			w.blindedAliases(ci, keys, cfg.Communities)
 		}
 		w.clients = append(w.clients, wc)
 	}
