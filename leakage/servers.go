@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/sessionsim/sessionsim/results"
 )
@@ -104,16 +105,7 @@ func CheckServers(roles []string) error {
 	return nil
 }
 
-func joinRoles() string {
-	out := ""
-	for i, r := range ServerRoles {
-		if i > 0 {
-			out += ", "
-		}
-		out += r
-	}
-	return out
-}
+func joinRoles() string { return strings.Join(ServerRoles, ", ") }
 
 // evaluateServer measures a server adversary: its servers never see a client's address, so the
 // (IP, Session ID) exposure levels are null; what it learns is accounts (community members
