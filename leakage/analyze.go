@@ -141,7 +141,7 @@ type compromise struct {
 // evaluate measures one group.
 func (a *activity) evaluate(r *Recorder, ob *observations, tr truthIndex, sc *attackScratch, lsc *linkScratch, g *group, end time.Duration, stream func(string) *rand.Rand) results.Adversary {
 	if g.kind == KindServer {
-		return a.evaluateServer(r, g)
+		return a.evaluateServer(r, ob, g)
 	}
 	adv := results.Adversary{Name: g.name, Kind: g.kind, Fraction: g.fraction, View: "node", Draws: g.draws}
 	nodes := 0

@@ -157,7 +157,13 @@
 // learn who sent them: a notification names the recipient only, and the sender's store
 // reached a swarm node, not the server. Its recipients_timed is the share of active pairs
 // whose recipient's message times it learnt, the recipient half of a pair that only a
-// coalition holding the senders' guards could complete by timing.
+// coalition holding the senders' guards can complete by timing. With fractions, the server
+// adversary is joined with random node coalitions and does: for recipient o notified at times
+// N_o (at least 3) and client c seen at the coalition's guards, S(c, o) is the share of N_o
+// preceded within lag by a request of c reaching a coalition guard, lag being Delta plus the
+// 99th percentile of the store-to-notification time; (c, o) is linked when c alone scores 1.
+// pairs_linked is the share of active pairs so linked truly, pairs_linked_precision the share
+// of links that were true.
 //
 // # Long horizons
 //

@@ -3,8 +3,11 @@ package leakage
 import (
 	"cmp"
 	"fmt"
+	"math"
+	"math/bits"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sessionsim/sessionsim/results"
 )
@@ -114,8 +117,13 @@ func joinRoles() string { return strings.Join(ServerRoles, ", ") }
 // the time, never the sender (a push notification names only the recipient's account; a
 // community server sees only the proxying node): RecipientsTimed is the share of active pairs
 // whose recipient's message times it learnt.
-func (a *activity) evaluateServer(r *Recorder, g *group) results.Adversary {
-	adv := results.Adversary{Name: g.name, Kind: g.kind, View: "server", Draws: 1}
+func (a *activity) evaluateServer(r *Recorder, ob *observations, g *group) results.Adversary {
+	adv := results.Adversary{Name: g.name, Kind: g.kind, Fraction: g.fraction, View: "server", Draws: g.draws}
+	nodes := 0
+	for _, m := range g.node {
+		nodes += bits.OnesCount64(m)
+	}
+	adv.Nodes = round6(float64(nodes) / float64(g.draws))
 	in := func(role string) bool { return slices.Contains(g.servers, role) }
 	c := serverCounts(r, in)
 	timed := map[int32]bool{}
@@ -144,5 +152,116 @@ func (a *activity) evaluateServer(r *Recorder, g *group) results.Adversary {
 		Roles: slices.Clone(g.servers), Requests: c.requests, ProxyAddresses: len(c.proxies), Notifications: c.notifications,
 		Accounts: activeLearned(c.accounts), AccountsWithDevice: activeLearned(c.devices), RecipientsTimed: round6(ratio(pairs, len(a.pairOf))),
 	}
+	if nodes > 0 && in("push") {
+		adv.Server.PairsLinked, adv.Server.PairsLinkedPrecision = a.pushJoin(r, ob, g)
+	}
 	return adv
+}
+
+// notification is a push notification for a recipient.
+type notification struct {
+	at      time.Duration
+	account int32
+}
+
+// pushJoin joins the push server's "who receives when" with the senders' side that the
+// coalition's guards see, as the correlation attack joins guards and destinations. For each
+// draw, each recipient o notified at least 3 times (N_o) and each client c that reached a
+// coalition guard,
+//
+//	S(c, o) = (1/|N_o|) * #{n in N_o : some request of c reached a coalition guard in [n - lag, n]}
+//
+// with lag the network's 3-hop transit (Delta, as the attack's) plus the 99th percentile of
+// the time from a store reaching the recipient's swarm to the notification (which the
+// server's owner measures by messaging its own accounts). (c, o) is linked when S is 1 and
+// no other client scores 1 for o: a unique perfect match, which needs no threshold. It
+// returns the share of active pairs linked truly (mean over draws) and the precision of all
+// links (null when none was made).
+func (a *activity) pushJoin(r *Recorder, ob *observations, g *group) (linked, precision *float64) {
+	message := r.methodCodeIfKnown("message")
+	var notes []notification
+	for _, l := range r.Learned {
+		if l.What == message && l.Client >= 0 && r.Role(l.Role) == "push" {
+			notes = append(notes, notification{at: l.At, account: l.Client})
+		}
+	}
+	lag := ob.delta + notifyLag(ob, notes)
+	byAccount := map[int32][]time.Duration{}
+	var accounts []int32
+	for _, n := range notes {
+		if _, ok := byAccount[n.account]; !ok {
+			accounts = append(accounts, n.account)
+		}
+		byAccount[n.account] = append(byAccount[n.account], n.at)
+	}
+	slices.Sort(accounts)
+	var truePairs, links int
+	for d := range g.draws {
+		bit := uint64(1) << d
+		for _, o := range accounts {
+			times := byAccount[o]
+			if len(times) < 3 {
+				continue
+			}
+			hits := map[int32]int{}
+			for _, n := range times {
+				seen := map[int32]bool{}
+				j, _ := slices.BinarySearchFunc(ob.guard, n-lag, func(x guardObs, t time.Duration) int { return cmp.Compare(x.at, t) })
+				for ; j < len(ob.guard) && ob.guard[j].at <= n; j++ {
+					x := ob.guard[j]
+					if g.node[x.node]&bit != 0 && !seen[x.client] {
+						seen[x.client] = true
+						hits[x.client]++
+					}
+				}
+			}
+			var perfect []int32
+			for c, h := range hits {
+				if h == len(times) {
+					perfect = append(perfect, c)
+				}
+			}
+			if len(perfect) != 1 {
+				continue
+			}
+			links++
+			if _, ok := a.pairs[[2]int32{perfect[0], o}]; ok {
+				truePairs++
+			}
+		}
+	}
+	l := round6(ratio(truePairs, len(a.pairOf)*g.draws))
+	linked = &l
+	if links > 0 {
+		p := round6(ratio(truePairs, links))
+		precision = &p
+	}
+	return linked, precision
+}
+
+// notifyLag is the 99th percentile of the time from a store for an account reaching a node
+// of its swarm to the account's next notification, over the notifications that followed a
+// store; 0 when none did.
+func notifyLag(ob *observations, notes []notification) time.Duration {
+	last := map[int32]time.Duration{} // account -> latest store arrival so far
+	var lags []time.Duration
+	i := 0
+	sorted := slices.Clone(notes)
+	slices.SortStableFunc(sorted, func(a, b notification) int { return cmp.Compare(a.at, b.at) })
+	for _, n := range sorted {
+		for ; i < len(ob.dest) && ob.dest[i].at <= n.at; i++ {
+			if d := ob.dest[i]; d.store {
+				last[d.account] = d.at
+			}
+		}
+		if t, ok := last[n.account]; ok {
+			lags = append(lags, n.at-t)
+			delete(last, n.account)
+		}
+	}
+	if len(lags) == 0 {
+		return 0
+	}
+	slices.Sort(lags)
+	return lags[min(len(lags)-1, int(math.Ceil(0.99*float64(len(lags))))-1)]
 }

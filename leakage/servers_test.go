@@ -139,3 +139,43 @@ func TestServerAdversary(t *testing.T) {
 	_, err = Analyze(s.r, []Spec{{Name: "x", Kind: KindServer}}, time.Minute, seededStream(1))
 	assert.ErrorContains(t, err, "name the roles")
 }
+
+// TestPushJoinLinksPairs: a push server joined with a coalition holding every guard links a
+// sender to its recipient when each of the recipient's notifications follows one of the
+// sender's requests, and only that sender's; a client that matched once is not linked, nor a
+// recipient two clients match every time.
+func TestPushJoinLinksPairs(t *testing.T) {
+	s := newSynthetic(8, 6)
+	s.play()
+	s.r.T.AddServerRole("push")
+	notify := func(at time.Duration, c int) {
+		s.r.Observe(s.epoch.Add(at), s.r.T.Nodes[0].Addr, lsrpc.Learned{Role: "push", Account: s.r.T.Clients[c].ID, What: "message"})
+	}
+	for _, at := range []time.Duration{100 * time.Second, 200 * time.Second, 300 * time.Second} {
+		s.request(0, 1, at, 700, true)
+		notify(at+synthTransit+time.Second, 1)
+	}
+	s.request(2, 2, 100*time.Second+50*time.Millisecond, 500, false) // near the first notification only
+	for _, at := range []time.Duration{150 * time.Second, 250 * time.Second, 350 * time.Second} {
+		s.request(4, 3, at, 700, true)
+		s.request(5, 5, at+20*time.Millisecond, 500, false) // another client matches every time: no unique match
+		notify(at+synthTransit+time.Second, 3)
+	}
+	specs := []Spec{
+		{Name: "push", Kind: KindServer, Servers: []string{"push"}, Fractions: []float64{0, 1}, Draws: 1},
+		{Name: "alone", Kind: KindServer, Servers: []string{"push"}},
+	}
+	l, err := Analyze(s.r, specs, 10*time.Minute, seededStream(1))
+	require.NoError(t, err)
+	require.Len(t, l.Adversaries, 3)
+	require.Equal(t, 2, l.ActivePairs)
+	none, all, alone := l.Adversaries[0].Server, l.Adversaries[1].Server, l.Adversaries[2].Server
+	assert.Nil(t, none.PairsLinked, "a coalition of no node joins nothing")
+	assert.Nil(t, alone.PairsLinked, "the server alone learns no sender")
+	require.NotNil(t, all.PairsLinked)
+	assert.Equal(t, 1.0, *l.Adversaries[1].Fraction)
+	assert.Equal(t, 8.0, l.Adversaries[1].Nodes)
+	assert.InDelta(t, 0.5, *all.PairsLinked, 1e-6, "(0, 1) linked, (4, 3) not")
+	require.NotNil(t, all.PairsLinkedPrecision)
+	assert.Equal(t, 1.0, *all.PairsLinkedPrecision)
+}

@@ -241,6 +241,12 @@ type ServerLearned struct {
 	// share of active pairs whose recipient's message times it learnt (who receives when).
 	Notifications   uint64  `json:"notifications"`
 	RecipientsTimed float64 `json:"recipients_timed"`
+	// PairsLinked is, for a push server joined with node coalitions (fractions), the share of
+	// active pairs its timing join linked (sender address to recipient account; see package
+	// leakage, pushJoin), mean over draws; PairsLinkedPrecision the share of its links that were
+	// true. Null without coalitions or without the push role.
+	PairsLinked          *float64 `json:"pairs_linked"`
+	PairsLinkedPrecision *float64 `json:"pairs_linked_precision"`
 }
 
 // RoleView is one row of the per-role view table.

@@ -50,7 +50,9 @@ type Adversary struct {
 	Fraction float64       `mapstructure:"fraction" yaml:"fraction,omitempty" json:"fraction,omitempty"`
 	At       time.Duration `mapstructure:"at" yaml:"at,omitempty" json:"at,omitempty"`
 	// Servers (server): the roles of the servers it runs: file, push, community (all
-	// community servers together).
+	// community servers together). With Fractions (and Draws), its servers are joined with
+	// random coalitions of those shares of the nodes, one adversary per fraction: the push
+	// server's notification times against the coalition's guards (leakage.pushJoin).
 	Servers []string `mapstructure:"servers" yaml:"servers,omitempty" json:"servers,omitempty"`
 }
 
@@ -70,6 +72,10 @@ func (s *Scenario) fillLeakage() {
 				a.Fractions = slices.Clone(leakage.DefaultFractions)
 			}
 			if a.Draws == 0 {
+				a.Draws = leakage.DefaultDraws
+			}
+		case leakage.KindServer:
+			if len(a.Fractions) > 0 && a.Draws == 0 {
 				a.Draws = leakage.DefaultDraws
 			}
 		case leakage.KindOperator:
@@ -127,8 +133,8 @@ func (s *Scenario) validateLeakage(region func(string) error) error {
 		}
 		names[name] = true
 		for _, err := range []error{
-			notFor("fractions", a.Kind != leakage.KindRandom && len(a.Fractions) > 0),
-			notFor("draws", a.Kind != leakage.KindRandom && a.Draws != 0),
+			notFor("fractions", a.Kind != leakage.KindRandom && a.Kind != leakage.KindServer && len(a.Fractions) > 0),
+			notFor("draws", a.Kind != leakage.KindRandom && (a.Kind != leakage.KindServer || len(a.Fractions) == 0) && a.Draws != 0),
 			notFor("operators", a.Kind != leakage.KindOperator && a.Operators != 0),
 			notFor("provider", a.Kind != leakage.KindProvider && a.Provider != ""),
 			notFor("view", a.Kind != leakage.KindProvider && a.View != ""),
