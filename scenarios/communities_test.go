@@ -80,7 +80,8 @@ func TestCommunityServerAdversary(t *testing.T) {
 	sc.Servers.Communities.Count = 1
 	sc.Servers.Communities.Rooms = 4
 	sc.Servers.Communities.JoinedShare = 0.5
-	sc.Leakage.Adversaries = []Adversary{{Name: "sogs", Kind: "server", Servers: []string{"community"}}, {Name: "push", Kind: "server", Servers: []string{"push"}}}
+	sc.Leakage.Adversaries = []Adversary{{Name: "sogs", Kind: "server", Servers: []string{"community"}}, {Name: "push", Kind: "server", Servers: []string{"push"}},
+		{Name: "joined", Kind: "server", Servers: []string{"community", "push"}, Fractions: []float64{0.5}}}
 	sc.fillLeakage()
 	require.NoError(t, sc.Validate())
 	w, sum, err := run(sc, RunOptions{Version: "test"})
@@ -108,6 +109,14 @@ func TestCommunityServerAdversary(t *testing.T) {
 	assert.Nil(t, sogs.Exposure.Direct)
 	push := adversary(t, sum.Leakage, "push")
 	assert.Equal(t, results.ServerLearned{Roles: []string{"push"}}, *push.Server, "no push server in this run: it learns nothing")
+
+	joinedAdv := adversary(t, sum.Leakage, "joined-0.5")
+	assert.Equal(t, 16, joinedAdv.Draws, "the default draws")
+	assert.InDelta(t, 10, joinedAdv.Nodes, 1e-9, "half of the 20 nodes")
+	require.NotNil(t, joinedAdv.Server.PairsLinked)
+	assert.Zero(t, *joinedAdv.Server.PairsLinked, "no push server, no notification to join")
+	assert.Nil(t, joinedAdv.Server.PairsLinkedPrecision)
+	assert.Equal(t, sogs.Server.Accounts, joinedAdv.Server.Accounts)
 
 	var roles []string
 	for _, r := range sum.Leakage.Roles {
