@@ -111,7 +111,17 @@ func (w *world) communitiesOf(r *rand.Rand) []client.Community {
 	}
 	total := len(w.communities) * c.Rooms
 	n := min(total, 1+poissonCount(c.RoomsPerClient-1, r))
-	picked := r.Perm(total)[:n]
+	// Floyd's sampling: n distinct rooms in O(n) draws, however many rooms there are.
+	seen := make(map[int]bool, n)
+	picked := make([]int, 0, n)
+	for j := total - n; j < total; j++ {
+		k := r.IntN(j + 1)
+		if seen[k] {
+			k = j
+		}
+		seen[k] = true
+		picked = append(picked, k)
+	}
 	slices.Sort(picked)
 	var out []client.Community
 	for _, k := range picked {

@@ -35,8 +35,9 @@ func TestCommunitiesEndToEnd(t *testing.T) {
 	require.NotNil(t, cm)
 	assert.Equal(t, 2, cm.Servers)
 	assert.Equal(t, 10, cm.Rooms)
-	// 20 clients online about 2/3 of 6 minutes, each polling its servers every 3 to 10 s.
-	assert.Greater(t, cm.Polls, uint64(20*60))
+	// 20 clients online about 2/3 of 6 minutes, each polling one or two servers every 3 to
+	// 10 s: well over 30 polls a client.
+	assert.Greater(t, cm.Polls, uint64(20*30))
 	assert.Positive(t, cm.MessagesRead)
 	assert.Less(t, cm.PollFailures, cm.Polls/10, "polls fail only with their paths")
 	assert.Greater(t, cm.BytesIn, cm.Polls*500, "a signed batch is more than 500 bytes")
@@ -101,10 +102,9 @@ func TestCommunityServerAdversary(t *testing.T) {
 	assert.InDelta(t, float64(joined)/float64(sum.Leakage.ActiveClients), sogs.Server.Accounts, 1e-6, "every polling member's account, no other")
 	assert.Zero(t, sogs.Server.AccountsWithDevice)
 	assert.Zero(t, sogs.Server.RecipientsTimed, "a community server learns nothing of 1:1 messages")
-	// Every poll that got an answer reached the server; a failed one may have too (its answer
-	// lost on the way back).
+	// Every poll that got an answer reached the server; so may a failed one (its answer lost
+	// on the way back) and one whose client went offline before the answer (it counts no poll).
 	assert.GreaterOrEqual(t, sogs.Server.Requests, sum.Communities.Polls-sum.Communities.PollFailures)
-	assert.LessOrEqual(t, sogs.Server.Requests, sum.Communities.Polls)
 	assert.Positive(t, sogs.Server.ProxyAddresses)
 	assert.Nil(t, sogs.Exposure.Direct)
 	push := adversary(t, sum.Leakage, "push")

@@ -8,6 +8,9 @@
 // server draws at start, one of which posts each message, at exponential intervals (a Poisson
 // process of MessagesPerHour), with a body of log-normal size padded as the apps pad content.
 // Simulated clients only read: they are the background traffic of people in communities.
+//
+// Not modelled: nonce reuse (session-pysogs refuses a nonce it has seen from the same key),
+// room permissions, uploads, reactions beyond their empty lists, and the blinded inbox.
 package community
 
 import (
@@ -212,6 +215,9 @@ func (s *Server) answer(req onion.V4Request) onion.V4Response {
 	}
 	s.stats.Polls++
 	body := sogs.BatchResponse(out)
+	// Writing the JSON is charged as hashing its bytes: a pass over them, as the messages'
+	// JSON is kept ready (pysogs reads rows from SQLite and serialises them, a cost not
+	// measured here).
 	s.env.Work(cryptomode.PerKiB(s.cfg.Suite.Costs().HashPerKiB, len(body)))
 	return lsrpc.JSON(http.StatusOK, body)
 }
