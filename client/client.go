@@ -44,7 +44,12 @@ type Stats struct {
 	OnionFailures uint32
 	PathRebuilds  uint32
 	PoolFetches   uint32 // pools installed (from seeds or snodes)
-	Garbage       [garbageKinds]uint32
+	// CommunityPolls, CommunityPollFailures and CommunityMessages: community server polls,
+	// those that failed, and the room messages they brought (Config.Communities).
+	CommunityPolls        uint32
+	CommunityPollFailures uint32
+	CommunityMessages     uint32
+	Garbage               [garbageKinds]uint32
 }
 
 // Client is one Session user's app. Create it with New, hand it to a driver (which calls Start),
@@ -83,6 +88,8 @@ type Client struct {
 	clock  clockState
 	groups []*groupView // the groups the client is a member of (group.go)
 	push   pushState
+
+	communities []*communityPoller // Config.Communities, made at the first start
 }
 
 // pollState is the poller's state between rounds.
@@ -231,6 +238,7 @@ func (c *Client) GoOffline() {
 	c.refreshTimer.Stop()
 	c.coverTimer.Stop()
 	c.stopConfigSync()
+	c.stopCommunities()
 	c.rt.paths = nil
 	c.rt.initial = false // the paths built on coming back are a fresh start, not repairs
 	c.building, c.booting, c.refreshing = sharedWork{}, sharedWork{}, false
@@ -274,6 +282,7 @@ func (c *Client) resume() {
 	c.scheduleCover()
 	c.queueConfigPush()
 	c.maybeRegisterPush()
+	c.startCommunities()
 }
 
 func (c *Client) alive(ep uint32) bool { return c.online && c.epoch == ep }

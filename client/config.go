@@ -230,6 +230,13 @@ type Config struct {
 	// profile (desktop true).
 	PoolRefreshFromStart bool
 
+	// Communities are the community servers the user joined, with their rooms; each server is
+	// polled every CommunityPoll while the client is online. None by default.
+	Communities []Community
+	// CommunityPoll is the interval between a community server's polls. Set by the profile
+	// (desktop 10 s, iOS 3 s, Android 4 s).
+	CommunityPoll time.Duration
+
 	// Paths is how many onion paths the client keeps for its requests. Default 2.
 	Paths int
 	// FilePaths is how many more paths the client builds and keeps, each behind its own guard,
@@ -422,6 +429,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.EncType = cmp.Or(c.EncType, d.EncType)
 	c.SwarmMinMembers = cmp.Or(c.SwarmMinMembers, d.SwarmMinMembers)
 	c.SwarmCacheSize = cmp.Or(c.SwarmCacheSize, d.SwarmCacheSize)
+	c.CommunityPoll = cmp.Or(c.CommunityPoll, d.CommunityPoll)
 	if c.StoreRetry == (StoreRetry{}) {
 		c.StoreRetry = d.StoreRetry
 	}

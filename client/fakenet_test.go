@@ -56,6 +56,7 @@ type fakeNet struct {
 	served      map[string]int                                                 // times retrieves returned each message, by hash
 	moved       map[storagerpc.Pubkey]int                                      // accounts not in their usual swarm
 	delivered   func(payload []byte)                                           // sees each onion request's RPC at its destination
+	proxy       func(last *fakeNode, payload []byte) actor.Response            // answers a request the last hop proxies to a server
 }
 
 // newFakeNet builds n nodes in swarms of swarmSize, each node in its own /24, and one seed.
@@ -198,8 +199,13 @@ func (f *fakeNet) onion(guard *fakeNode, body []byte) (actor.Response, bool) {
 				reply = bytes.Repeat([]byte("A"), len(reply))
 			}
 			return actor.Response{Status: 200, Body: reply, Size: len(reply)}, true
+		case onion.Proxy:
+			if f.proxy == nil {
+				return plain(502, "no server")
+			}
+			return f.proxy(n, p.Payload), true
 		default:
-			return plain(400, "unexpected proxy")
+			return plain(400, "unexpected action")
 		}
 	}
 }

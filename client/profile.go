@@ -43,6 +43,9 @@ type NetProfile struct {
 	// FilePaths and LocalSwarms are libsession's network on iOS (the Config fields).
 	FilePaths   int
 	LocalSwarms bool
+	// CommunityPoll is how often the app polls each community server it joined (the Config
+	// field).
+	CommunityPoll time.Duration
 }
 
 // StoreRetry is how an app sends a message store and tries it again: up to Attempts tries, the
@@ -259,6 +262,19 @@ const (
 // sends no get_swarm.
 const iosLocalSwarms = true
 
+// The community pollers' intervals, one batched poll per server each time:
+//   - desktop: ts/session/apis/open_group_api/opengroupV2/OpenGroupServerPoller.ts,
+//     pollForEverythingInterval DURATION.SECONDS * 10;
+//   - iOS: SessionMessagingKit/Sending & Receiving/Pollers/CommunityPoller.swift,
+//     minPollInterval 3 s (its backoff on failures is not modelled);
+//   - Android: libsession/.../pollers/OpenGroupPoller.kt, POLL_INTERVAL_MILLS 4000, only while
+//     the app is visible (as all its polling).
+const (
+	desktopCommunityPoll = 10 * time.Second
+	iosCommunityPoll     = 3 * time.Second
+	androidCommunityPoll = 4 * time.Second
+)
+
 // legacyPool are the pool rules session-desktop had before its refresh at 5 min, which the 2024
 // Android app shared: more than 8 nodes, refreshed hourly, 3 lists agreeing on all nodes.
 var legacyPool = PoolRules{Min: desktopPoolMin, RefreshEvery: desktopPoolRefresh, Agreement: AgreeAll}
@@ -289,6 +305,7 @@ var profiles = []NetProfile{
 		StoreRetry:        StoreRetry{Attempts: desktopStoreAttempts, Delay: desktopStoreRetryDelay, Sequence: true},
 		ConfigExpiry:      ConfigExpiry{Extend: desktopConfigExtend, Mode: storagerpc.ExpireSet},
 		NetTime:           NetTime{Samples: desktopTimeSamples},
+		CommunityPoll:     desktopCommunityPoll,
 	},
 	{
 		Name: "android-2026", Platform: Android,
@@ -304,6 +321,7 @@ var profiles = []NetProfile{
 		StoreRetry:    phoneStoreRetry,
 		ConfigExpiry:  androidConfigExpiry,
 		NetTime:       NetTime{Resync: true, ResyncNodes: androidResyncNodes, ResyncEvery: androidResyncEvery, ResyncTimeout: androidResyncTimeout},
+		CommunityPoll: androidCommunityPoll,
 	},
 	{
 		Name: "ios-2026", Platform: IOS,
@@ -320,6 +338,7 @@ var profiles = []NetProfile{
 		StoreRetry:    phoneStoreRetry,
 		ConfigExpiry:  ConfigExpiry{Extend: iosConfigExtend, Mode: storagerpc.ExpireExtend, First: true},
 		NetTime:       NetTime{Samples: iosTimeSamples},
+		CommunityPoll: iosCommunityPoll,
 	},
 	{
 		Name: "android-2024", Platform: Android,
@@ -327,14 +346,15 @@ var profiles = []NetProfile{
 			Backoff: Backoff{Step: android2024BackoffStep, Factor: android2024BackoffFactor, Max: android2024BackoffMax, Geometric: true}},
 		// The 2024 app predates 03 groups; its clients poll groups as the current app does,
 		// so that a run mixing releases still has groups.
-		GroupPoll:    androidGroupPoll,
-		Pool:         legacyPool,
-		GuardTest:    GuardTestOwnID,
-		EncType:      "aes-gcm",
-		Encoding:     message.Legacy,
-		StoreRetry:   phoneStoreRetry,
-		ConfigExpiry: androidConfigExpiry,
-		NetTime:      NetTime{Samples: android2024TimeSamples},
+		GroupPoll:     androidGroupPoll,
+		Pool:          legacyPool,
+		GuardTest:     GuardTestOwnID,
+		EncType:       "aes-gcm",
+		Encoding:      message.Legacy,
+		StoreRetry:    phoneStoreRetry,
+		ConfigExpiry:  androidConfigExpiry,
+		NetTime:       NetTime{Samples: android2024TimeSamples},
+		CommunityPoll: androidCommunityPoll,
 	},
 }
 
@@ -404,5 +424,6 @@ func (np NetProfile) Config() Config {
 	c.NetTime = np.NetTime
 	c.FreshGuardsOnDrop, c.Strike421, c.OwnSwarmRefresh = np.FreshGuardsOnDrop, np.Strike421, np.OwnSwarmRefresh
 	c.FilePaths, c.LocalSwarms = np.FilePaths, np.LocalSwarms
+	c.CommunityPoll = np.CommunityPoll
 	return c
 }

@@ -48,6 +48,8 @@ type Spec struct {
 	// Fraction (kind sybil): the new nodes it registers, as a share of the network's first
 	// nodes; the world builder adds them and marks them NodeInfo.Sybil = Name.
 	Fraction float64
+	// Servers (kind server): the roles of the servers it runs ("file", "push", "community").
+	Servers []string
 }
 
 // group is one adversary's coalitions, as bit masks: bit d of node[i] says node i is in draw
@@ -61,6 +63,7 @@ type group struct {
 	draws    int
 	node     []uint64
 	client   []uint64
+	servers  []string // kind server: the roles it runs
 }
 
 // watchesEntry says whether a link observer sees the link from client c to guard node n: it
@@ -166,22 +169,8 @@ func groups(specs []Spec, t *Tables, stream func(string) *rand.Rand) ([]group, e
 				draws = DefaultDraws
 			}
 			for _, f := range fr {
-				g := group{name: fmt.Sprintf("%s-%g", name, f), kind: s.Kind, fraction: &f, draws: draws, node: make([]uint64, n)}
-				r := stream(fmt.Sprintf("leakage/%s/%g", name, f))
-				k := int(math.Round(f * float64(n)))
-				idx := make([]int, n)
-				for d := range draws {
-					for i := range idx {
-						idx[i] = i
-					}
-					// A partial Fisher-Yates shuffle: the first k are a uniform k-subset.
-					for i := range k {
-						j := i + r.IntN(n-i)
-						idx[i], idx[j] = idx[j], idx[i]
-						g.node[idx[i]] |= 1 << d
-					}
-				}
-				out = append(out, g)
+				out = append(out, group{name: fmt.Sprintf("%s-%g", name, f), kind: s.Kind, fraction: &f, draws: draws,
+					node: randomCoalitions(name, f, draws, n, stream)})
 			}
 		case KindOperator:
 			k := max(s.Operators, 1)
@@ -236,9 +225,44 @@ func groups(specs []Spec, t *Tables, stream func(string) *rand.Rand) ([]group, e
 				}
 			}
 			out = append(out, g)
+		case KindServer:
+			if err := CheckServers(s.Servers); err != nil {
+				return nil, fmt.Errorf("adversary %s: %w", name, err)
+			}
+			if len(s.Fractions) == 0 {
+				out = append(out, group{name: name, kind: s.Kind, draws: 1, node: make([]uint64, n), servers: slices.Clone(s.Servers)})
+				continue
+			}
+			// Its servers joined with random coalitions of nodes (pushJoin).
+			draws := cmp.Or(s.Draws, DefaultDraws)
+			for _, f := range s.Fractions {
+				out = append(out, group{name: fmt.Sprintf("%s-%g", name, f), kind: s.Kind, fraction: &f, draws: draws,
+					node: randomCoalitions(name, f, draws, n, stream), servers: slices.Clone(s.Servers)})
+			}
 		default:
 			return nil, fmt.Errorf("adversary %s: kind %q is not supported", name, s.Kind)
 		}
 	}
 	return out, nil
+}
+
+// randomCoalitions draws an adversary's coalitions of a fraction f of n nodes, draws of them,
+// as bit masks per node, from the stream of its own the name and fraction give.
+func randomCoalitions(name string, f float64, draws, n int, stream func(string) *rand.Rand) []uint64 {
+	node := make([]uint64, n)
+	r := stream(fmt.Sprintf("leakage/%s/%g", name, f))
+	k := int(math.Round(f * float64(n)))
+	idx := make([]int, n)
+	for d := range draws {
+		for i := range idx {
+			idx[i] = i
+		}
+		// A partial Fisher-Yates shuffle: the first k are a uniform k-subset.
+		for i := range k {
+			j := i + r.IntN(n-i)
+			idx[i], idx[j] = idx[j], idx[i]
+			node[idx[i]] |= 1 << d
+		}
+	}
+	return node
 }

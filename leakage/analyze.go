@@ -140,6 +140,9 @@ type compromise struct {
 
 // evaluate measures one group.
 func (a *activity) evaluate(r *Recorder, ob *observations, tr truthIndex, sc *attackScratch, lsc *linkScratch, g *group, end time.Duration, stream func(string) *rand.Rand) results.Adversary {
+	if g.kind == KindServer {
+		return a.evaluateServer(r, ob, g)
+	}
 	adv := results.Adversary{Name: g.name, Kind: g.kind, Fraction: g.fraction, View: "node", Draws: g.draws}
 	nodes := 0
 	for _, m := range g.node {
@@ -445,7 +448,7 @@ func viewTable(r *Recorder) []results.RoleView {
 		}
 	}
 	hops := uint64(len(r.Hop))
-	return []results.RoleView{
+	return append([]results.RoleView{
 		{Role: "guard", Sees: []string{"client address", "time", "request and response sizes", "next hop"},
 			Counts: map[string]uint64{"onion_requests": guard.requests, "client_addresses": uint64(len(guard.distinct)), "bytes_in": guard.bytesIn, "bytes_out": guard.bytesOut}},
 		{Role: "guard_candidate", Sees: []string{"client address", "method", "every account named (desktop: the client's own Session ID)"},
@@ -460,5 +463,5 @@ func viewTable(r *Recorder) []results.RoleView {
 			Counts: map[string]uint64{"requests": seed.requests, "client_addresses": uint64(len(seed.distinct))}},
 		{Role: "link_observer", Sees: []string{"addresses", "times", "sizes (nothing decrypted)"},
 			Counts: map[string]uint64{"transfers": 2 * (hops + uint64(len(r.Direct)) + uint64(len(r.Seed))), "bytes": guard.bytesIn + guard.bytesOut + middle.bytesIn + middle.bytesOut + last.bytesIn + last.bytesOut + dest.bytesIn + dest.bytesOut}},
-	}
+	}, serverRows(r)...)
 }

@@ -138,6 +138,33 @@
 // independence predicts, and {c, o} is inferred when N >= 2 and N > E + 3 sqrt(E); scored
 // against the workload's contact graph.
 //
+// # Servers
+//
+// The file server, the push server and community servers are destinations of onion requests
+// to servers (v4, proxied by the path's last hop). Each reports lsrpc.Served for every request
+// (the proxying node's address, the endpoint, sizes) and lsrpc.Learned when it learns of an
+// account: a push subscription (account and device), a notification of a new message for an
+// account, a community request signed with a blinded ID. A blinded ID is tied to its account
+// (Tables.AddAlias) because anyone who knows a Session ID derives its blinded ID towards a
+// server from public keys alone. The view table has a row per server role the world has
+// (file_server, push_server, community_server), zero when it saw nothing, none when the world
+// has no such server.
+//
+// An adversary of kind server runs the servers of the roles it names. It never sees a client's
+// address (only the last hop's), so its (IP, Session ID) exposure levels are null. It learns
+// accounts (community members, push subscribers), accounts tied to devices (push), and at the
+// push server who receives when: the times at which each recipient gets messages. It cannot
+// learn who sent them: a notification names the recipient only, and the sender's store
+// reached a swarm node, not the server. Its recipients_timed is the share of active pairs
+// whose recipient's message times it learnt, the recipient half of a pair that only a
+// coalition holding the senders' guards can complete by timing. With fractions, the server
+// adversary is joined with random node coalitions and does: for recipient o notified at times
+// N_o (at least 3) and client c seen at the coalition's guards, S(c, o) is the share of N_o
+// preceded within lag by a request of c reaching a coalition guard, lag being Delta plus the
+// 99th percentile of the store-to-notification time; (c, o) is linked when c alone scores 1.
+// pairs_linked is the share of active pairs so linked truly, pairs_linked_precision the share
+// of links that were true.
+//
 // # Long horizons
 //
 // The records need not come from a full simulation. The path-selection mode of package

@@ -8,6 +8,7 @@ import (
 	"github.com/sessionsim/sessionsim/client"
 	"github.com/sessionsim/sessionsim/node"
 	"github.com/sessionsim/sessionsim/registry"
+	"github.com/sessionsim/sessionsim/servers/lsrpc"
 )
 
 // Span is a run of entries in one of the Recorder's pools.
@@ -156,6 +157,26 @@ type GuardTestRecord struct {
 	OK      bool
 }
 
+// ServedRecord is one request a server received (lsrpc.Served): what the server saw of it.
+type ServedRecord struct {
+	At       time.Duration
+	Role     uint8 // code of the server's role (Recorder.Role)
+	From     int32 // the node that proxied it (the last hop), -1 for an address no node has
+	Endpoint uint8 // code of the endpoint (Recorder.Method)
+	Code     int16
+	BytesIn  uint32
+	BytesOut uint32
+}
+
+// LearnedRecord is something a server learnt about an account (lsrpc.Learned).
+type LearnedRecord struct {
+	At     time.Duration
+	Role   uint8
+	Client int32 // the client owning the account (a Session ID or one of its blinded IDs), -1 for nobody's
+	Device int32 // the device handle, numbered in order of first sight; -1 for none
+	What   uint8 // code of what was learnt (Recorder.Method): "subscribed", "message", "request"
+}
+
 // Recorder is the engine sink that keeps the leakage ground truth (see the package comment).
 type Recorder struct {
 	T     *Tables
@@ -168,6 +189,8 @@ type Recorder struct {
 	Stored     []StoredRecord
 	Paths      []PathRecord
 	GuardTests []GuardTestRecord
+	Served     []ServedRecord
+	Learned    []LearnedRecord
 
 	// RequestsOnly keeps the onion requests (Onion) and nothing else: all that RequestRates
 	// reads, for a run whose leakage is evaluated over a horizon in the path-selection mode.
@@ -180,6 +203,8 @@ type Recorder struct {
 	hashes   []string
 	hash     map[string]int32
 	seeds    map[actor.Addr]int32
+	roles    []string
+	devices  map[string]int32
 }
 
 // NewRecorder records events of a run that started at epoch against the tables t, which the
@@ -193,6 +218,32 @@ func (r *Recorder) Accounts(s Span) []int32 { return r.accounts[s.Off : s.Off+s.
 
 // Hops lists the node indices of a span of hops.
 func (r *Recorder) Hops(s Span) []int32 { return r.hops[s.Off : s.Off+s.N] }
+
+// Role is the name of a server role code.
+func (r *Recorder) Role(code uint8) string { return r.roles[code] }
+
+func (r *Recorder) roleCode(role string) uint8 {
+	if i := slices.Index(r.roles, role); i >= 0 {
+		return uint8(i)
+	}
+	r.roles = append(r.roles, role)
+	return uint8(len(r.roles) - 1)
+}
+
+func (r *Recorder) deviceIndex(d string) int32 {
+	if d == "" {
+		return -1
+	}
+	if r.devices == nil {
+		r.devices = map[string]int32{}
+	}
+	i, ok := r.devices[d]
+	if !ok {
+		i = int32(len(r.devices))
+		r.devices[d] = i
+	}
+	return i
+}
 
 // Method is the name of a method code.
 func (r *Recorder) Method(code uint8) string { return r.methods[code] }
@@ -287,6 +338,12 @@ func (r *Recorder) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		r.Onion = append(r.Onion, OnionRecord{Sent: t - e.RTT, Done: t, Client: c, pathOff: p.Off, pathN: uint8(p.N),
 			Dest: r.T.NodeByIP(e.Dest.Addr()), Account: r.T.ClientByID(e.Account), Size: uint32(e.Size),
 			Method: r.methodCode(e.Method), Failure: e.Failure})
+	case lsrpc.Served:
+		r.Served = append(r.Served, ServedRecord{At: t, Role: r.roleCode(e.Role), From: r.T.NodeByIP(e.From),
+			Endpoint: r.methodCode(e.Endpoint), Code: int16(e.Code), BytesIn: uint32(e.BytesIn), BytesOut: uint32(e.BytesOut)})
+	case lsrpc.Learned:
+		r.Learned = append(r.Learned, LearnedRecord{At: t, Role: r.roleCode(e.Role), Client: r.T.ClientByAnyID(e.Account),
+			Device: r.deviceIndex(e.Device), What: r.methodCode(e.What)})
 	case client.PathBuilt:
 		r.Paths = append(r.Paths, PathRecord{At: t, Client: r.T.ClientByIP(from.Addr()), Path: r.pathSpan(e.Path), Rebuild: e.Rebuild})
 	case client.GuardTested:

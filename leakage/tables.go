@@ -2,6 +2,7 @@ package leakage
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/identity"
@@ -45,17 +46,22 @@ type Tables struct {
 	// stored to each other in the run.
 	Contacts [][]int
 
+	// ServerRoles are the roles of the world's servers ("file", "push", "community"), each
+	// once, in the order added: the view table has a row for each, zero when it saw nothing.
+	ServerRoles []string
+
 	nodeByIP   map[netip.Addr]int32
 	nodeByKey  map[[32]byte]int32
 	clientByIP map[netip.Addr]int32
 	clientByID map[identity.ID]int32
+	aliasByID  map[identity.ID]int32 // other IDs of a client: its blinded IDs towards community servers
 }
 
 // NewTables makes empty tables.
 func NewTables() *Tables {
 	return &Tables{
 		nodeByIP: map[netip.Addr]int32{}, nodeByKey: map[[32]byte]int32{},
-		clientByIP: map[netip.Addr]int32{}, clientByID: map[identity.ID]int32{},
+		clientByIP: map[netip.Addr]int32{}, clientByID: map[identity.ID]int32{}, aliasByID: map[identity.ID]int32{},
 	}
 }
 
@@ -84,6 +90,26 @@ func (t *Tables) AddClient(c ClientInfo) int {
 	t.clientByIP[c.Addr.Addr()] = i
 	t.clientByID[c.ID] = i
 	return int(i)
+}
+
+// AddServerRole notes that the world has a server of role.
+func (t *Tables) AddServerRole(role string) {
+	if !slices.Contains(t.ServerRoles, role) {
+		t.ServerRoles = append(t.ServerRoles, role)
+	}
+}
+
+// AddAlias records that id (a blinded ID) belongs to client: whoever knows the client's
+// Session ID can derive it (15-blinding needs only the public key and the server's key), so a
+// server that learns it learns the account.
+func (t *Tables) AddAlias(id identity.ID, client int) { t.aliasByID[id] = int32(client) }
+
+// ClientByAnyID is the client owning id, a Session ID or an alias, or -1.
+func (t *Tables) ClientByAnyID(id identity.ID) int32 {
+	if c := t.ClientByID(id); c >= 0 {
+		return c
+	}
+	return indexOr(t.aliasByID, id)
 }
 
 // NodeByIP is the node at an address, or -1.

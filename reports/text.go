@@ -90,6 +90,12 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 		p("")
 		writePush(p, s.Push)
 	}
+	if c := s.Communities; c != nil {
+		p("")
+		p("Communities")
+		p("  %d servers, %d rooms: %d polls (%d failed), %d room messages read", c.Servers, c.Rooms, c.Polls, c.PollFailures, c.MessagesRead)
+		p("  the servers received %s and answered %s", ByteSize(c.BytesIn), ByteSize(c.BytesOut))
+	}
 	if s.Leakage != nil {
 		p("")
 		writeLeakage(p, s.Leakage)

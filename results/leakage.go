@@ -79,6 +79,8 @@ type Adversary struct {
 	Linkability  map[string]*Linkability `json:"linkability"`
 	AnonymitySet *AnonymitySet           `json:"anonymity_set"`
 	ContactGraph *ContactGraph           `json:"contact_graph"`
+	// Server is what a server adversary learnt; absent for the other kinds.
+	Server *ServerLearned `json:"server,omitempty"`
 }
 
 // Levels holds one value per exposure level; null where the level is not measured (see
@@ -220,9 +222,38 @@ type ContactGraph struct {
 	Inferred float64 `json:"inferred"`
 }
 
+// ServerLearned is what a server adversary (kind server) learnt: its servers see no client
+// address, only the node that proxied each request, so its exposure levels are null; it learns
+// accounts, devices and, at the push server, when accounts get messages, never who sent them.
+type ServerLearned struct {
+	// Roles are the server roles it runs.
+	Roles []string `json:"roles"`
+	// Requests is how many requests its servers served; ProxyAddresses how many distinct
+	// nodes proxied them (the only addresses it sees).
+	Requests       uint64 `json:"requests"`
+	ProxyAddresses int    `json:"proxy_addresses"`
+	// Accounts is the share of active clients whose account it learnt (a community member's
+	// blinded ID, which anyone knowing the Session ID can derive; a push subscription);
+	// AccountsWithDevice the share it tied to a device (push subscriptions).
+	Accounts           float64 `json:"accounts"`
+	AccountsWithDevice float64 `json:"accounts_with_device"`
+	// Notifications is how many new messages its push server was told of; RecipientsTimed the
+	// share of active pairs whose recipient's message times it learnt (who receives when).
+	Notifications   uint64  `json:"notifications"`
+	RecipientsTimed float64 `json:"recipients_timed"`
+	// PairsLinked is, for a push server joined with node coalitions (fractions), the share of
+	// active pairs its timing join linked (sender address to recipient account; see package
+	// leakage, pushJoin), mean over draws; PairsLinkedPrecision the share of its links that were
+	// true. Null without coalitions or without the push role.
+	PairsLinked          *float64 `json:"pairs_linked"`
+	PairsLinkedPrecision *float64 `json:"pairs_linked_precision"`
+}
+
 // RoleView is one row of the per-role view table.
 type RoleView struct {
-	// Role is guard, middle, last_hop, swarm_member, seed_node or link_observer.
+	// Role is guard, guard_candidate, middle, last_hop, swarm_member, seed_node,
+	// link_observer, or for each server the world has, file_server, push_server or
+	// community_server.
 	Role string `json:"role"`
 	// Sees lists the fields the role sees.
 	Sees []string `json:"sees"`

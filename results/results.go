@@ -100,11 +100,26 @@ type Summary struct {
 	// Push is the push-notification server's work and the phones' wake-ups; absent when the
 	// scenario runs no push server.
 	Push *Push `json:"push,omitempty"`
+	// Communities is the community servers' traffic; absent when the run has none.
+	Communities *Communities `json:"communities,omitempty"`
 
 	// Checks are the verdicts of the scenario's checks, in its order; absent when it has none.
 	// (The `figure` tags tell scenarios/checks what a check may name: "-" nothing here, "counts"
 	// a map of counts where a key the run never saw reads 0.)
 	Checks []CheckResult `json:"checks,omitempty" figure:"-"`
+}
+
+// Communities is what the clients' community pollers did (servers.communities): the servers
+// and rooms, the polls and how many failed, the room messages they brought, and the bytes the
+// servers received and answered (the proxied requests' wire sizes).
+type Communities struct {
+	Servers      int    `json:"servers"`
+	Rooms        int    `json:"rooms"`
+	Polls        uint64 `json:"polls"`
+	PollFailures uint64 `json:"poll_failures"`
+	MessagesRead uint64 `json:"messages_read"`
+	BytesIn      uint64 `json:"bytes_in"`
+	BytesOut     uint64 `json:"bytes_out"`
 }
 
 // CheckResult is the verdict of one check on this summary.

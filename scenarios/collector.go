@@ -12,11 +12,13 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/registry"
 	"github.com/sessionsim/sessionsim/results"
+	"github.com/sessionsim/sessionsim/servers/lsrpc"
 )
 
 // collector turns the events actors observe into the run's measurements. It is the simulator's
 // ground truth: it sees every client's sends and decrypts and every node's stores.
 type collector struct {
+	communities communityTally              // servers.communities' polls and server traffic
 	clientIndex map[actor.Addr]int          // client address -> index
 	clientByID  map[identity.ID]int         // Session ID -> client index
 	platform    []string                    // client index -> platform
@@ -127,6 +129,8 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		c.push.observe(at, ev)
 	}
 	switch e := ev.(type) {
+	case client.CommunityPolled, lsrpc.Served:
+		c.communities.observe(ev)
 	case client.MessageSent:
 		c.sent++
 		rec := &messageRecord{sentAt: at, kind: e.Kind, sender: -1, recipient: -1}

@@ -49,6 +49,11 @@ type Adversary struct {
 	// node does: through the node list, pool refreshes and guard reselection.
 	Fraction float64       `mapstructure:"fraction" yaml:"fraction,omitempty" json:"fraction,omitempty"`
 	At       time.Duration `mapstructure:"at" yaml:"at,omitempty" json:"at,omitempty"`
+	// Servers (server): the roles of the servers it runs: file, push, community (all
+	// community servers together). With Fractions (and Draws), its servers are joined with
+	// random coalitions of those shares of the nodes, one adversary per fraction: the push
+	// server's notification times against the coalition's guards (leakage.pushJoin).
+	Servers []string `mapstructure:"servers" yaml:"servers,omitempty" json:"servers,omitempty"`
 }
 
 // fillLeakage writes the adversaries' defaults, so the resolved scenario says them.
@@ -67,6 +72,10 @@ func (s *Scenario) fillLeakage() {
 				a.Fractions = slices.Clone(leakage.DefaultFractions)
 			}
 			if a.Draws == 0 {
+				a.Draws = leakage.DefaultDraws
+			}
+		case leakage.KindServer:
+			if len(a.Fractions) > 0 && a.Draws == 0 {
 				a.Draws = leakage.DefaultDraws
 			}
 		case leakage.KindOperator:
@@ -89,7 +98,7 @@ func (l Leakage) specs() []leakage.Spec {
 	out := make([]leakage.Spec, len(l.Adversaries))
 	for i, a := range l.Adversaries {
 		out[i] = leakage.Spec{Name: a.Name, Kind: a.Kind, Fractions: a.Fractions, Draws: a.Draws,
-			Operators: a.Operators, Provider: a.Provider, View: a.View, Region: a.Region, Fraction: a.Fraction}
+			Operators: a.Operators, Provider: a.Provider, View: a.View, Region: a.Region, Fraction: a.Fraction, Servers: a.Servers}
 	}
 	return out
 }
@@ -111,9 +120,9 @@ func (s *Scenario) validateLeakage(region func(string) error) error {
 			return nil
 		}
 		switch a.Kind {
-		case leakage.KindRandom, leakage.KindOperator, leakage.KindProvider, leakage.KindRegion, leakage.KindGlobalTiming, leakage.KindSybil:
+		case leakage.KindRandom, leakage.KindOperator, leakage.KindProvider, leakage.KindRegion, leakage.KindGlobalTiming, leakage.KindSybil, leakage.KindServer:
 		default:
-			return bad(key("kind"), a.Kind, "must be random, operator, provider, region, global-timing or sybil")
+			return bad(key("kind"), a.Kind, "must be random, operator, provider, region, global-timing, sybil or server")
 		}
 		name := a.Name
 		if name == "" {
@@ -124,14 +133,15 @@ func (s *Scenario) validateLeakage(region func(string) error) error {
 		}
 		names[name] = true
 		for _, err := range []error{
-			notFor("fractions", a.Kind != leakage.KindRandom && len(a.Fractions) > 0),
-			notFor("draws", a.Kind != leakage.KindRandom && a.Draws != 0),
+			notFor("fractions", a.Kind != leakage.KindRandom && a.Kind != leakage.KindServer && len(a.Fractions) > 0),
+			notFor("draws", a.Kind != leakage.KindRandom && (a.Kind != leakage.KindServer || len(a.Fractions) == 0) && a.Draws != 0),
 			notFor("operators", a.Kind != leakage.KindOperator && a.Operators != 0),
 			notFor("provider", a.Kind != leakage.KindProvider && a.Provider != ""),
 			notFor("view", a.Kind != leakage.KindProvider && a.View != ""),
 			notFor("region", a.Kind != leakage.KindRegion && a.Region != ""),
 			notFor("fraction", a.Kind != leakage.KindSybil && a.Fraction != 0),
 			notFor("at", a.Kind != leakage.KindSybil && a.At != 0),
+			notFor("servers", a.Kind != leakage.KindServer && len(a.Servers) > 0),
 		} {
 			if err != nil {
 				return err
@@ -162,6 +172,11 @@ func (s *Scenario) validateLeakage(region func(string) error) error {
 				return err
 			}
 			sybils++
+		}
+		if a.Kind == leakage.KindServer {
+			if err := leakage.CheckServers(a.Servers); err != nil {
+				return bad(key("servers"), a.Servers, err.Error())
+			}
 		}
 		if a.Kind == leakage.KindRegion {
 			if a.Region == "" {

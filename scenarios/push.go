@@ -18,12 +18,6 @@ import (
 	"github.com/sessionsim/sessionsim/servers/pushserver"
 )
 
-// Servers are the servers of the network besides the service nodes.
-type Servers struct {
-	// Push is the push-notification server (servers.push).
-	Push PushServer `mapstructure:"push" yaml:"push" json:"push"`
-}
-
 // PushServer is the push-notification server and the phones that use it.
 type PushServer struct {
 	// Enabled runs the server; the phones of Platforms register with it when their app opens

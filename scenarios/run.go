@@ -135,6 +135,9 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 	}
 	w.col.fill(&s, stopped == nil)
 	w.fillInfrastructure(&s, total)
+	if cm := sc.Servers.Communities; cm.Count > 0 {
+		s.Communities = w.col.communities.summary(cm.Count, cm.Count*cm.Rooms)
+	}
 	if w.leak != nil {
 		if s.Leakage, err = w.analyzeLeakage(total); err != nil {
 			return nil, results.Summary{}, fmt.Errorf("leakage: %w", err)

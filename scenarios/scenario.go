@@ -38,7 +38,7 @@ type Scenario struct {
 	Clients  Clients  `mapstructure:"clients" yaml:"clients" json:"clients"`
 	Workload Workload `mapstructure:"workload" yaml:"workload" json:"workload"`
 	Faults   []Fault  `mapstructure:"faults" yaml:"faults" json:"faults"`
-	// Servers are the servers besides the service nodes (the push server).
+	// Servers are the servers besides the service nodes: the push server, community servers.
 	Servers Servers `mapstructure:"servers" yaml:"servers" json:"servers"`
 	// Checks are assertions on the run's summary figures, such as "delivery_ratio >= 0.999"
 	// (syntax: package scenarios/checks); a run with a failing check exits 3. Left out of the
@@ -376,6 +376,6 @@ func Default() Scenario {
 			// No groups unless a scenario asks for them.
 			Groups: Groups{Size: SizeDist{Median: 8, Sigma: 1.0, Min: 2, Max: 100}, MessagesPerHour: 6, Overlap: 0.5},
 		},
-		Servers: Servers{Push: DefaultPushServer()},
+		Servers: Servers{Push: DefaultPushServer(), Communities: defaultCommunities()},
 	}
 }

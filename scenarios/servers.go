@@ -10,6 +10,14 @@ import (
 	"github.com/sessionsim/sessionsim/sim"
 )
 
+// Servers are the servers of a scenario besides the service nodes.
+type Servers struct {
+	// Push is the push-notification server (servers.push).
+	Push PushServer `mapstructure:"push" yaml:"push" json:"push"`
+	// Communities are community servers (servers.communities).
+	Communities Communities `mapstructure:"communities" yaml:"communities" json:"communities"`
+}
+
 // worldServer is a server of the world that is not a service node: the file server, the push
 // server, a community server. Clients reach it by its host name through onion requests, which
 // the last hop proxies to it; the nodes know the name (node.Config.Servers).
@@ -45,6 +53,9 @@ func (w *world) addServer(role, name, hostName, region string, cores int, newAct
 		return nil, err
 	}
 	w.nodeConf.Servers[hostName] = addr
+	if w.leak != nil {
+		w.leak.T.AddServerRole(role)
+	}
 	s := &worldServer{role: role, name: name, addr: addr, host: h, keys: keys, a: a, up: true,
 		dest: onion.Server{Host: hostName, X25519: keys.X25519Public}}
 	w.servers = append(w.servers, s)
@@ -54,5 +65,10 @@ func (w *world) addServer(role, name, hostName, region string, cores int, newAct
 // buildServers adds the scenario's servers, after the nodes and before the clients, who are
 // configured with the servers' addresses (onion.Server).
 func (w *world) buildServers() error {
+	if w.sc.Servers.Communities.Count > 0 {
+		if err := w.buildCommunities(); err != nil {
+			return err
+		}
+	}
 	return w.buildPush()
 }

@@ -173,6 +173,7 @@ func (s *Scenario) Validate() error {
 		s.validateChecks,
 		func() error { return s.validateLeakage(region) },
 		func() error { return s.validatePush(region) },
+		func() error { return s.validateCommunities(region) },
 	}
 	for _, c := range checks {
 		if err := c(); err != nil {

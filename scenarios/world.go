@@ -50,6 +50,8 @@ type world struct {
 	plan      placement.Config
 	nodeConf  node.Config
 
+	communities []*communityServer // servers.communities, also in servers
+
 	leak    *leakage.Recorder // nil without a leakage section: nothing recorded, nothing paid
 	taps    *leakage.LinkTaps // nil without leakage.link_taps
 	sybilOf map[string]string // node name -> the sybil adversary that registers it
@@ -318,6 +320,8 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 	crowd, crowdStream := map[int]bool{}, w.eng.Stream("flash-crowd")
 	// Clocks too, so that the other draws stay as they were.
 	clocks := w.eng.Stream("clock")
+	// Community memberships too.
+	joins := w.eng.Stream("communities")
 	if fc := w.sc.Clients.FlashCrowd; fc.Fraction > 0 {
 		for _, i := range crowdStream.Perm(w.sc.Clients.Count)[:int(fc.Fraction*float64(w.sc.Clients.Count)+0.5)] {
 			crowd[i] = true
@@ -345,6 +349,7 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		w.sc.Clients.applyDefences(&cfg)
 		w.configurePush(&cfg, name, platform, addr)
 		cfg.ClockOffset = w.sc.Clients.Clock.draw(clocks)
+		cfg.Communities = w.communitiesOf(joins)
 		w.col.clocks.client(cfg.ClockOffset)
 		c, err := client.New(cfg, keys)
 		if err != nil {
@@ -375,7 +380,8 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		})
 		w.col.addClient(wc.addr, wc.id, platform, online)
 		if w.leak != nil {
-			w.leak.T.AddClient(leakage.ClientInfo{Name: name, Addr: wc.addr, ID: wc.id, Region: region, Platform: platform})
+			ci := w.leak.T.AddClient(leakage.ClientInfo{Name: name, Addr: wc.addr, ID: wc.id, Region: region, Platform: platform})
+			w.blindedAliases(ci, keys, cfg.Communities)
 		}
 		w.clients = append(w.clients, wc)
 	}
