@@ -73,6 +73,11 @@ type Client struct {
 	tick   uint32 // LRU clock of swarms
 
 	outbox []*outgoing
+	// uploads and fetches are the attachments on their way to and from the file server;
+	// uploadSeq numbers the uploads given up (AttachmentUploaded).
+	uploads   []*upload
+	fetches   []*fetch
+	uploadSeq uint32
 	cfgs   configState
 	decoy  *decoy // the account of dummy polls, made at the first (Config.CoverPollsPerHour)
 	poll   pollState
@@ -248,6 +253,7 @@ func (c *Client) resume() {
 	for _, o := range c.outbox {
 		c.attemptStore(o)
 	}
+	c.resumeAttachments()
 	c.scheduleRefresh()
 	c.scheduleCover()
 	c.queueConfigPush()

@@ -30,6 +30,9 @@ type simNet struct {
 	clients []*client.Client
 	addrs   []actor.Addr
 	events  actortest.Log
+	dir     *client.Directory
+	suite   cryptomode.Suite
+	servers map[string]actor.Addr // the nodes' table of servers (node.Config.Servers)
 }
 
 const netSeed = 7
@@ -52,7 +55,8 @@ func newSimNet(t testing.TB, nodes int, platforms []client.Platform, mode crypto
 	list, err := net.Registry.Bootstrap(sn.Engine.Now())
 	require.NoError(t, err)
 	// The nodes share the world's list index and key memo, as the world builder's do.
-	nodeConf := node.Config{Suite: suite, Registry: net.RegistryAddr, Views: node.NewViews(), KeyMemo: identity.NewX25519Memo()}
+	sn.servers, sn.suite = map[string]actor.Addr{}, suite
+	nodeConf := node.Config{Suite: suite, Registry: net.RegistryAddr, Views: node.NewViews(), KeyMemo: identity.NewX25519Memo(), Servers: sn.servers}
 	for i, s := range specs {
 		n, err := node.New(nodeConf, s.Keys, memory.New(memory.Config{}))
 		require.NoError(t, err)
@@ -63,6 +67,7 @@ func newSimNet(t testing.TB, nodes int, platforms []client.Platform, mode crypto
 	require.NoError(t, net.Start(list))
 
 	dir := client.NewDirectory()
+	sn.dir = dir
 	for k, p := range platforms {
 		sn.spawnClient(fmt.Sprintf("client-%d", k), p, dir, suite)
 	}
