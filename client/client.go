@@ -78,13 +78,13 @@ type Client struct {
 	uploads   []*upload
 	fetches   []*fetch
 	uploadSeq uint32
-	cfgs   configState
-	decoy  *decoy // the account of dummy polls, made at the first (Config.CoverPollsPerHour)
-	poll   pollState
-	seen   seenSet
-	last   lastHashes
-	stats  Stats
-	clock  clockState
+	cfgs      configState
+	decoy     *decoy // the account of dummy polls, made at the first (Config.CoverPollsPerHour)
+	poll      pollState
+	seen      seenSet
+	last      lastHashes
+	stats     Stats
+	clock     clockState
 }
 
 // pollState is the poller's state between rounds.
