@@ -84,10 +84,11 @@ func kindOf(contentType string) Kind {
 	return KindFile
 }
 
-// AttachmentUploaded: an attachment was uploaded (Failure OK, FileID its id on the server) or
-// every attempt failed, in which case no message is sent and Hash is a name of the failed send
-// that no stored message has (the MessageSent before it carries the same).
+// AttachmentUploaded: an attachment was uploaded (Failure OK, FileID its id on the server) and
+// the message Hash that carries it sent, or every attempt failed and no message was sent.
+// Ref is the name MessageSent gave the send (its Hash), before the message existed.
 type AttachmentUploaded struct {
+	Ref      string
 	Hash     string
 	To       identity.ID
 	Kind     Kind
@@ -112,6 +113,7 @@ func (AttachmentFetched) EventName() string  { return "client.attachment_fetched
 
 // upload is an attachment on its way to the file server.
 type upload struct {
+	ref   string // MessageSent.Hash
 	to    identity.ID
 	kind  Kind
 	at    time.Time // the send call
@@ -135,10 +137,11 @@ var ErrNoFileServer = errors.New("client: SendAttachment without a file server: 
 
 // SendAttachment sends a message carrying an attachment of kind and size bytes to the Session
 // ID to and returns at once. The file is encrypted now (charging the CPU) and uploaded in the
-// background; once uploaded, the message with its pointer is sent like SendText's (MessageSent
-// then carries At, the moment of this call). An upload that fails after every retry sends
-// nothing: MessageSent and AttachmentUploaded report it with the failure. Offline, the upload
-// waits for the client to come back, as the message outbox does.
+// background; once uploaded, the message with its pointer is stored like SendText's.
+// MessageSent is observed now, its Hash a name of the send (the message does not exist yet);
+// AttachmentUploaded ties that name to the message's hash, or reports the upload given up after
+// every retry, in which case no message is sent. Offline, the upload waits for the client to
+// come back, as the message outbox does.
 func (c *Client) SendAttachment(to identity.ID, kind Kind, size int) error {
 	switch {
 	case c.env == nil:
@@ -166,7 +169,10 @@ func (c *Client) SendAttachment(to identity.ID, kind Kind, size int) error {
 	}
 	c.env.Work(cost)
 	c.stats.Sent++
-	u := &upload{to: to, kind: kind, at: c.env.Now(), enc: enc, size: message.EncryptedAttachmentSize(size)}
+	c.uploadSeq++
+	ref := "attachment/" + c.id.String() + "/" + strconv.FormatUint(uint64(c.uploadSeq), 10)
+	u := &upload{ref: ref, to: to, kind: kind, at: c.env.Now(), enc: enc, size: message.EncryptedAttachmentSize(size)}
+	c.observe(MessageSent{Hash: ref, To: to, At: u.at, Body: size, Kind: kind})
 	c.uploads = append(c.uploads, u)
 	if c.online {
 		c.attemptUpload(u)
@@ -219,11 +225,8 @@ func (c *Client) retryAttachment(fails *uint8, again, giveUp func()) {
 
 func (c *Client) uploadFailed(u *upload, f Failure) {
 	c.uploads = slices.DeleteFunc(c.uploads, func(x *upload) bool { return x == u })
-	c.uploadSeq++
-	name := "upload-failed/" + c.id.String() + "/" + strconv.FormatUint(uint64(c.uploadSeq), 10)
 	c.stats.StoreFailed++
-	c.observe(MessageSent{Hash: name, To: u.to, At: u.at, Body: u.enc.Size, Kind: u.kind})
-	c.observe(AttachmentUploaded{Hash: name, To: u.to, Kind: u.kind, Size: u.size, Failure: f, Attempts: int(u.tries)})
+	c.observe(AttachmentUploaded{Ref: u.ref, To: u.to, Kind: u.kind, Size: u.size, Failure: f, Attempts: int(u.tries)})
 }
 
 func (c *Client) uploadDone(u *upload, id string) {
@@ -237,8 +240,13 @@ func (c *Client) uploadDone(u *upload, id string) {
 	ptr := u.enc.Pointer(n, fileserver.FileURL(scheme, fs.Host, id), contentTypes[u.kind])
 	ms := uint64(c.netNowMS())
 	content := &message.Content{DataMessage: &message.DataMessage{Attachments: []message.AttachmentPointer{ptr}}, SigTimestamp: ms}
-	hash := c.sendContent(u.to, content, u.at, u.enc.Size, u.kind)
-	c.observe(AttachmentUploaded{Hash: hash, To: u.to, Kind: u.kind, Size: u.size, FileID: id, Attempts: int(u.tries)})
+	hash := c.sendContent(u.to, content, u.at, u.enc.Size, u.kind, false)
+	if hash == "" {
+		// An invalid recipient key: the message could not be built (sendContent reported it).
+		c.observe(AttachmentUploaded{Ref: u.ref, To: u.to, Kind: u.kind, Size: u.size, FileID: id, Failure: FailRejected, Attempts: int(u.tries)})
+		return
+	}
+	c.observe(AttachmentUploaded{Ref: u.ref, Hash: hash, To: u.to, Kind: u.kind, Size: u.size, FileID: id, Attempts: int(u.tries)})
 }
 
 // resumeAttachments restarts the uploads and downloads an app going offline interrupted.

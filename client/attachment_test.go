@@ -66,14 +66,21 @@ func TestNetworkAttachmentRoundTrip(t *testing.T) {
 			require.Len(t, up, 3)
 			sent := netEvents[client.MessageSent](sn, actor.Addr{})
 			require.Len(t, sent, 3)
-			byHash := map[string]client.MessageSent{}
+			byRef := map[string]client.MessageSent{}
 			for _, s := range sent {
-				byHash[s.Hash] = s
+				byRef[s.Hash] = s
 			}
+			byHash := map[string]client.MessageSent{}
 			for _, u := range up {
 				require.Equal(t, client.OK, u.Failure)
-				assert.Equal(t, message.EncryptedAttachmentSize(byHash[u.Hash].Body), u.Size, "the upload is the padded, encrypted file")
-				assert.Equal(t, u.Kind, byHash[u.Hash].Kind)
+				require.NotEmpty(t, u.Hash)
+				byHash[u.Hash] = byRef[u.Ref]
+				assert.Equal(t, message.EncryptedAttachmentSize(byRef[u.Ref].Body), u.Size, "the upload is the padded, encrypted file")
+				assert.Equal(t, u.Kind, byRef[u.Ref].Kind)
+			}
+			for _, r := range netEvents[client.StoreResult](sn, actor.Addr{}) {
+				assert.Contains(t, byHash, r.Hash, "the stored message is the one AttachmentUploaded names")
+				assert.Equal(t, client.OK, r.Failure)
 			}
 			fetched := netEvents[client.AttachmentFetched](sn, actor.Addr{})
 			require.Len(t, fetched, 3)
@@ -120,7 +127,8 @@ func TestNetworkAttachmentUploadFails(t *testing.T) {
 	assert.Empty(t, netEvents[client.StoreResult](sn, actor.Addr{}), "no message was stored")
 	sent := netEvents[client.MessageSent](sn, actor.Addr{})
 	require.Len(t, sent, 1)
-	assert.Equal(t, up[0].Hash, sent[0].Hash)
+	assert.Equal(t, up[0].Ref, sent[0].Hash)
+	assert.Empty(t, up[0].Hash)
 }
 
 func TestSendAttachmentRefuses(t *testing.T) {

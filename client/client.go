@@ -74,7 +74,7 @@ type Client struct {
 
 	outbox []*outgoing
 	// uploads and fetches are the attachments on their way to and from the file server;
-	// uploadSeq numbers the uploads given up (AttachmentUploaded).
+	// uploadSeq numbers the attachment sends (their MessageSent names).
 	uploads   []*upload
 	fetches   []*fetch
 	uploadSeq uint32

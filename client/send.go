@@ -35,14 +35,14 @@ func (c *Client) SendText(to identity.ID, body string) error {
 	}
 	content := message.NewText(body, uint64(c.netNowMS()))
 	c.stats.Sent++
-	c.sendContent(to, content, c.env.Now(), len(body), KindText)
+	c.sendContent(to, content, c.env.Now(), len(body), KindText, true)
 	return nil
 }
 
-// sendContent encrypts content for to, reports MessageSent (at is the send call, bodySize what
-// the user typed or attached) and stores it, now if online; it returns the message hash (empty
-// when nothing could be built).
-func (c *Client) sendContent(to identity.ID, content *message.Content, at time.Time, bodySize int, kind Kind) string {
+// sendContent encrypts content for to, reports MessageSent when sent is set (at is the send
+// call, bodySize what the user typed or attached) and stores it, now if online; it returns the
+// message hash (empty when nothing could be built).
+func (c *Client) sendContent(to identity.ID, content *message.Content, at time.Time, bodySize int, kind Kind, sent bool) string {
 	// The store request and the message hash take the bytes; the store's "data" is their base64.
 	out := message.Outgoing{Content: content, SentAt: content.SigTimestamp, Encoding: c.cfg.Encoding}
 	raw, cost, err := message.BuildRaw(c.cfg.Suite, actor.RandReader(c.env.Rand()), c.keys.signing(), to, out)
@@ -50,13 +50,17 @@ func (c *Client) sendContent(to identity.ID, content *message.Content, at time.T
 	if err != nil {
 		// Only an invalid recipient key gets here: nothing can be stored.
 		c.stats.StoreFailed++
-		c.observe(MessageSent{To: to, At: at, Body: bodySize, Kind: kind})
+		if sent {
+			c.observe(MessageSent{To: to, At: at, Body: bodySize, Kind: kind})
+		}
 		c.observe(StoreResult{To: to, Failure: FailRejected})
 		return ""
 	}
 	o := &outgoing{to: to, msg: out, data: raw, last: noNode, hash: messageHash(to, contentNamespace, raw)}
 	c.noteConversation(to, false)
-	c.observe(MessageSent{Hash: o.hash, To: to, At: at, Body: bodySize, Size: base64.StdEncoding.EncodedLen(len(raw)), Kind: kind})
+	if sent {
+		c.observe(MessageSent{Hash: o.hash, To: to, At: at, Body: bodySize, Size: base64.StdEncoding.EncodedLen(len(raw)), Kind: kind})
+	}
 	c.outbox = append(c.outbox, o)
 	if c.online {
 		c.attemptStore(o)

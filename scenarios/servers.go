@@ -54,5 +54,10 @@ func (w *world) addServer(role, name, hostName, region string, cores int, newAct
 // buildServers adds the scenario's servers, after the nodes and before the clients, who are
 // configured with the servers' addresses (onion.Server).
 func (w *world) buildServers() error {
+	if w.sc.needsFileServer() {
+		if err := w.addFileServer(); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -38,6 +38,10 @@ type world struct {
 	nodes     []*worldNode
 	clients   []*worldClient
 	servers   []*worldServer // file, push and community servers (buildServers)
+	// fileServer is the file server among servers; nil when the scenario needs none.
+	fileServer *worldServer
+	// attachStreams are the clients' streams of attachment draws, made at their first message.
+	attachStreams []*rand.Rand
 	col       *collector
 	pinned    []bool     // clients held offline by a fault
 	rng       *rand.Rand // the world's own stream: faults, churn, workload choices
@@ -338,6 +342,7 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		cfg := np.Config()
 		cfg.Suite, cfg.Directory, cfg.Seeds = w.suite, dir, w.seeds
 		w.sc.Clients.applyDefences(&cfg)
+		w.attachmentConfig(&cfg)
 		cfg.ClockOffset = w.sc.Clients.Clock.draw(clocks)
 		w.col.clocks.client(cfg.ClockOffset)
 		c, err := client.New(cfg, keys)
