@@ -477,7 +477,7 @@ func (c Config) withDefaults() (Config, error) {
 		errs = append(errs, fmt.Errorf("NetTime %+v: learn from Samples > 0 answers, or Resync from ResyncNodes >= 1 nodes within a positive ResyncTimeout", nt))
 	}
 	if a := c.Attachments; a.Attempts < 1 || a.Attempts > 255 || a.Delay < 0 || a.MaxDelay < a.Delay || a.OpenDelay.Median < 0 || a.OpenDelay.Sigma < 0 || a.OpenDelay.Max < a.OpenDelay.Min {
-		errs = append(errs, fmt.Errorf("Attachments %+v: 1 to 255 attempts, MaxDelay at least Delay, an open delay with Max at least Min and nothing negative", a))
+		errs = append(errs, fmt.Errorf("Config.Attachments %+v: 1 to 255 attempts, MaxDelay at least Delay, an open delay with Max at least Min and nothing negative", a))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("client config: %w", err)
