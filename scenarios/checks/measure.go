@@ -38,7 +38,7 @@ func measure(v reflect.Value, prefix string, depth int, out *[]string) {
 	switch v.Kind() {
 	case reflect.Struct:
 		for _, f := range figureFields(v.Type()) {
-			measure(v.Field(f.index), join(prefix, f.name), depth+1, out)
+			measure(v.FieldByIndex(f.index), join(prefix, f.name), depth+1, out)
 		}
 	case reflect.Map:
 		if v.Type().Key().Kind() != reflect.String {
@@ -54,10 +54,10 @@ func measure(v reflect.Value, prefix string, depth int, out *[]string) {
 				return
 			}
 			f, ok := fieldNamed(e.Type(), "name")
-			if !ok || e.Field(f.index).Kind() != reflect.String {
+			if !ok || e.FieldByIndex(f.index).Kind() != reflect.String {
 				return
 			}
-			measure(e, prefix+"[name="+e.Field(f.index).String()+"]", depth+1, out)
+			measure(e, prefix+"[name="+e.FieldByIndex(f.index).String()+"]", depth+1, out)
 		}
 	default:
 		if isNumber(v.Type()) {

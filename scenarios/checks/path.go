@@ -165,10 +165,12 @@ func join(prefix, name string) string {
 	return prefix + "." + name
 }
 
-// field is a struct field as summary.json names it.
+// field is a struct field as summary.json names it. index is its reflect.Value.FieldByIndex
+// path: a field of an embedded struct, which JSON writes among the outer struct's own (as
+// results.KindMessages embeds results.Messages), is reached through it.
 type field struct {
 	name   string
-	index  int
+	index  []int
 	typ    reflect.Type
 	counts bool // a map whose absent keys count 0
 }
@@ -185,10 +187,17 @@ func figureFields(t reflect.Type) []field {
 		if name == "-" {
 			continue
 		}
+		if name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct {
+			for _, inner := range figureFields(f.Type) {
+				inner.index = append([]int{i}, inner.index...)
+				out = append(out, inner)
+			}
+			continue
+		}
 		if name == "" {
 			name = f.Name
 		}
-		out = append(out, field{name: name, index: i, typ: f.Type, counts: f.Tag.Get("figure") == "counts"})
+		out = append(out, field{name: name, index: []int{i}, typ: f.Type, counts: f.Tag.Get("figure") == "counts"})
 	}
 	return out
 }
@@ -360,7 +369,7 @@ func Lookup(summary any, p Path) (*float64, error) {
 			if st.kind != keyStep || !ok {
 				return nil, fmt.Errorf("no figure %q in the summary", p.text)
 			}
-			v, shape, counts = v.Field(f.index), join(shape, st.key), f.counts
+			v, shape, counts = v.FieldByIndex(f.index), join(shape, st.key), f.counts
 		case reflect.Map:
 			if st.kind != keyStep || v.Type().Key().Kind() != reflect.String {
 				return nil, fmt.Errorf("%s is keyed by name: write %s.NAME", shape, shape)
@@ -416,7 +425,7 @@ func element(list reflect.Value, st step, shape string) (reflect.Value, error) {
 			if !ok {
 				break
 			}
-			got := scalarText(reflect.Indirect(e.Field(f.index)))
+			got := scalarText(reflect.Indirect(e.FieldByIndex(f.index)))
 			if got == st.value {
 				return list.Index(i), nil
 			}
