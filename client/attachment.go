@@ -34,6 +34,10 @@ type AttachmentConfig struct {
 	Attempts int
 	Delay    time.Duration
 	MaxDelay time.Duration
+	// Timeout bounds each upload or download request, from the guard call to the decrypted
+	// answer: 60 s, an assumption (the apps give file transfers more time than the 10 s of a
+	// storage request, since a file of megabytes crosses a phone's uplink first).
+	Timeout time.Duration
 	// OpenDelay, when its Median is set, delays each download by a clipped log-normal draw,
 	// as long as the user takes to open the conversation (the apps download attachments when
 	// the message is shown); zero downloads at once.
@@ -58,7 +62,7 @@ func (d DelayDist) draw(r interface{ NormFloat64() float64 }) time.Duration {
 }
 
 func defaultAttachmentConfig() AttachmentConfig {
-	return AttachmentConfig{Attempts: 20, Delay: 500 * time.Millisecond, MaxDelay: 150 * time.Second}
+	return AttachmentConfig{Attempts: 20, Delay: 500 * time.Millisecond, MaxDelay: 150 * time.Second, Timeout: time.Minute}
 }
 
 // wait is the pause before retry number fails (1 for the first retry).
@@ -193,7 +197,7 @@ func (c *Client) attemptUpload(u *upload) {
 		body = make([]byte, u.size) // modeled: only the size matters
 	}
 	u.tries++
-	c.serverRequest(c.cfg.FileServer, "file.upload", uploadRequest(body), true, func(res serverResult) {
+	c.serverRequestWithin(c.cfg.FileServer, "file.upload", uploadRequest(body), true, c.cfg.Attachments.Timeout, func(res serverResult) {
 		if res.failure == OK {
 			id, err := fileserver.ParseUploadResponse(res.resp.Body)
 			if err == nil {
@@ -287,7 +291,7 @@ func (c *Client) attemptFetch(f *fetch) {
 	}
 	f.tries++
 	req := onion.V4Request{Method: "GET", Endpoint: "/file/" + id}
-	c.serverRequest(c.cfg.FileServer, "file.download", req, true, func(res serverResult) {
+	c.serverRequestWithin(c.cfg.FileServer, "file.download", req, true, c.cfg.Attachments.Timeout, func(res serverResult) {
 		if res.failure == OK {
 			if c.openAttachment(f, res.resp.Body) {
 				c.fetchDone(f, OK, len(res.resp.Body))

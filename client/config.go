@@ -408,6 +408,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.Attachments.Attempts = cmp.Or(c.Attachments.Attempts, d.Attachments.Attempts)
 	c.Attachments.Delay = cmp.Or(c.Attachments.Delay, d.Attachments.Delay)
 	c.Attachments.MaxDelay = cmp.Or(c.Attachments.MaxDelay, d.Attachments.MaxDelay)
+	c.Attachments.Timeout = cmp.Or(c.Attachments.Timeout, d.Attachments.Timeout)
 	if c.Namespaces == nil {
 		c.Namespaces = d.Namespaces
 	}
@@ -476,7 +477,7 @@ func (c Config) withDefaults() (Config, error) {
 	if nt := c.NetTime; nt.Samples < 0 || (nt.Resync && (nt.ResyncNodes < 1 || nt.ResyncTimeout <= 0 || nt.ResyncEvery < 0)) || (!nt.Resync && nt.Samples == 0) {
 		errs = append(errs, fmt.Errorf("NetTime %+v: learn from Samples > 0 answers, or Resync from ResyncNodes >= 1 nodes within a positive ResyncTimeout", nt))
 	}
-	if a := c.Attachments; a.Attempts < 1 || a.Attempts > 255 || a.Delay < 0 || a.MaxDelay < a.Delay || a.OpenDelay.Median < 0 || a.OpenDelay.Sigma < 0 || a.OpenDelay.Max < a.OpenDelay.Min {
+	if a := c.Attachments; a.Attempts < 1 || a.Attempts > 255 || a.Timeout <= 0 || a.Delay < 0 || a.MaxDelay < a.Delay || a.OpenDelay.Median < 0 || a.OpenDelay.Sigma < 0 || a.OpenDelay.Max < a.OpenDelay.Min {
 		errs = append(errs, fmt.Errorf("Config.Attachments %+v: 1 to 255 attempts, MaxDelay at least Delay, an open delay with Max at least Min and nothing negative", a))
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -158,6 +158,9 @@ func TestSameSeedSameSummary(t *testing.T) {
 	}{
 		{"uniform", func(*Workload) {}},
 		{"heavy-tailed with replies", func(w *Workload) { w.Activity, w.ReplyProbability = "heavy-tailed", 0.5 }},
+		{"attachments on open", func(w *Workload) {
+			w.Attachments.Share, w.Attachments.Download, w.ReplyProbability = 0.5, DownloadOnOpen, 0.3
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
