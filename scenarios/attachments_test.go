@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/client"
+	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/netem/simlink"
+	"github.com/sessionsim/sessionsim/sim"
 )
 
 // attachmentScenario is a small world in which every message carries an attachment.
@@ -100,4 +104,40 @@ func TestFileServerCrashLossCauses(t *testing.T) {
 		byKind += k.Lost
 	}
 	assert.Equal(t, s.Messages.Lost, byKind, "the losses are the attachment kinds'")
+}
+
+// A fault on the file server places it even without attachments; a crash stops it for its
+// length and restarts it, and a degrade impairs its link for its length.
+func TestFileServerFaults(t *testing.T) {
+	t.Run("crash and restart", func(t *testing.T) {
+		w := faultWorld(t, func(s *Scenario) {
+			s.Faults = []Fault{{At: time.Minute, For: 2 * time.Minute, Kind: "crash", Target: faultTargetFileServer}}
+		})
+		require.NotNil(t, w.fileServer, "a fault on it places the file server")
+		runTo(w, time.Minute-time.Second)
+		assert.True(t, w.eng.Alive(w.fileServer.addr))
+		runTo(w, time.Minute+time.Second)
+		assert.False(t, w.eng.Alive(w.fileServer.addr), "down during the crash")
+		runTo(w, 3*time.Minute+time.Second)
+		assert.True(t, w.eng.Alive(w.fileServer.addr), "restarted after for")
+	})
+	t.Run("degrade", func(t *testing.T) {
+		w := faultWorld(t, func(s *Scenario) {
+			s.Faults = []Fault{{At: time.Minute, For: 2 * time.Minute, Kind: "degrade", Target: faultTargetFileServer, Loss: 1}}
+		})
+		sink, err := w.eng.AddHost(sim.HostConfig{Name: "probe-sink", Link: simlink.Host{Region: "us-east-1", Profile: netem.DataCentre}, Cores: 1})
+		require.NoError(t, err)
+		reaches := func(offset time.Duration) bool {
+			at := runTo(w, offset)
+			_, ok := w.net.Transit(simlink.ID(w.fileServer.host), simlink.ID(sink), 100, at, rand.New(rand.NewPCG(1, 2)))
+			return ok
+		}
+		assert.True(t, reaches(time.Minute-time.Second))
+		assert.False(t, reaches(time.Minute+time.Second), "all its traffic is lost during the degrade")
+		assert.True(t, reaches(3*time.Minute+time.Second), "and flows again after it")
+	})
+	t.Run("none without attachments or faults", func(t *testing.T) {
+		w := faultWorld(t, func(*Scenario) {})
+		assert.Nil(t, w.fileServer)
+	})
 }
