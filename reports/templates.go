@@ -32,6 +32,7 @@ var pages = func() *template.Template {
 		"counts":    counts,
 		"mix":       requestMix,
 		"clocks":    clocks,
+		"kind":      kindLine,
 		"latencies": latencies,
 		"f1":        func(f float64) string { return fmt.Sprintf("%.1f", f) },
 		"ms":        readableMs,
