@@ -73,18 +73,19 @@ type Client struct {
 	tick   uint32 // LRU clock of swarms
 
 	outbox []*outgoing
+	cfgs   configState
+	decoy  *decoy // the account of dummy polls, made at the first (Config.CoverPollsPerHour)
+	poll   pollState
+	seen   seenSet
+	last   lastHashes
+	stats  Stats
+	clock  clockState
+
 	// uploads and fetches are the attachments on their way to and from the file server;
 	// uploadSeq numbers the attachment sends (their MessageSent names).
 	uploads   []*upload
 	fetches   []*fetch
 	uploadSeq uint32
-	cfgs      configState
-	decoy     *decoy // the account of dummy polls, made at the first (Config.CoverPollsPerHour)
-	poll      pollState
-	seen      seenSet
-	last      lastHashes
-	stats     Stats
-	clock     clockState
 }
 
 // pollState is the poller's state between rounds.

@@ -27,30 +27,31 @@ import (
 // world is one scenario's network on the engine: the registry and seed nodes, the service
 // nodes, the clients, and the collector measuring them.
 type world struct {
-	sc      Scenario
-	sn      *simnet.Net // the laid-out network; eng, net, reg and seeds are its parts
-	eng     *sim.Engine
-	net     *netem.Network
-	matrix  *netem.Matrix
-	suite   cryptomode.Suite
-	reg     *registry.Registry
-	seeds   []actor.Addr
-	nodes   []*worldNode
-	clients []*worldClient
-	servers []*worldServer // file, push and community servers (buildServers)
+	sc        Scenario
+	sn        *simnet.Net // the laid-out network; eng, net, reg and seeds are its parts
+	eng       *sim.Engine
+	net       *netem.Network
+	matrix    *netem.Matrix
+	suite     cryptomode.Suite
+	reg       *registry.Registry
+	seeds     []actor.Addr
+	nodes     []*worldNode
+	clients   []*worldClient
+	servers   []*worldServer // file, push and community servers (buildServers)
+	col       *collector
+	pinned    []bool     // clients held offline by a fault
+	rng       *rand.Rand // the world's own stream: faults, churn, workload choices
+	lifetimes *rand.Rand // node lifetimes (nodes.churn.lifetime_median); nil without them
+	epoch     time.Time
+	planned   int // nodes planned so far (names node-0 ... node-(planned-1))
+	operators int // operators planned so far (numbers 0 ... operators-1)
+	plan      placement.Config
+	nodeConf  node.Config
+
 	// fileServer is the file server among servers; nil when the scenario needs none.
 	fileServer *worldServer
 	// attachStreams are the clients' streams of attachment draws, made at their first message.
 	attachStreams []*rand.Rand
-	col           *collector
-	pinned        []bool     // clients held offline by a fault
-	rng           *rand.Rand // the world's own stream: faults, churn, workload choices
-	lifetimes     *rand.Rand // node lifetimes (nodes.churn.lifetime_median); nil without them
-	epoch         time.Time
-	planned       int // nodes planned so far (names node-0 ... node-(planned-1))
-	operators     int // operators planned so far (numbers 0 ... operators-1)
-	plan          placement.Config
-	nodeConf      node.Config
 
 	leak    *leakage.Recorder // nil without a leakage section: nothing recorded, nothing paid
 	taps    *leakage.LinkTaps // nil without leakage.link_taps
