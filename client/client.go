@@ -86,6 +86,7 @@ type Client struct {
 	uploads   []*upload
 	fetches   []*fetch
 	uploadSeq uint32
+	groups    []*groupView // the groups the client is a member of (group.go)
 }
 
 // pollState is the poller's state between rounds.
@@ -127,6 +128,10 @@ type outgoing struct {
 	stage421 uint8
 	attempts uint8
 	last     nodeIdx
+	// group is set for a store in a group's swarm (a message, or the admin's key message with
+	// keys set); nil for 1:1 messages and sync copies, which stay as they were.
+	group *groupView
+	keys  bool
 }
 
 // New makes a client with keys on the settings of cfg (zero fields take their defaults). It
@@ -233,6 +238,7 @@ func (c *Client) GoOffline() {
 	}
 	c.poll.current = noNode
 	c.poll.fails = 0
+	c.stopGroupPolls()
 }
 
 // GoOnline reopens the app: it catches up from its swarm at once and sends its outbox.
@@ -251,6 +257,7 @@ func (c *Client) resume() {
 	c.started = c.env.Now().UnixNano()
 	c.ownFetched = 0
 	c.pollRound()
+	c.startGroupPolls()
 	for _, o := range c.outbox {
 		c.attemptStore(o)
 	}

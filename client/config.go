@@ -191,6 +191,9 @@ type Config struct {
 	Platform Platform
 	// Poll is the polling behaviour; the zero value means DefaultProfile(Platform).
 	Poll Profile
+	// GroupPoll is how often each group's swarm is polled; the zero value means the platform's
+	// current app's.
+	GroupPoll GroupPoll
 	// Suite does every X25519 and Ed25519 operation; nil means real crypto with DefaultCosts.
 	Suite cryptomode.Suite
 	// Directory interns node records so that many clients share them; nil gives the client a
@@ -373,6 +376,9 @@ func (c Config) withDefaults() (Config, error) {
 	d := DefaultConfig(c.Platform)
 	if c.Poll == (Profile{}) {
 		c.Poll = d.Poll
+	}
+	if c.GroupPoll == (GroupPoll{}) {
+		c.GroupPoll = d.GroupPoll
 	}
 	if c.Suite == nil {
 		c.Suite = cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)

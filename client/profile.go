@@ -22,6 +22,7 @@ type NetProfile struct {
 	Platform Platform
 
 	Poll          Profile
+	GroupPoll     GroupPoll
 	Pool          PoolRules
 	GuardTest     GuardTest
 	GuardLifetime time.Duration
@@ -188,6 +189,63 @@ const (
 	iosConfigExtend = 30 * 24 * time.Hour
 )
 
+// How each app polls the swarm of a group (03) it is a member of: namespaces 11 (messages), 12
+// (keys), 13 (info) and 14 (members), libsession-util include/session/config/namespaces.hpp
+// (GroupMessages, GroupKeys, GroupInfo, GroupMembers).
+const (
+	// desktopGroupActive...: session-desktop ts/session/apis/snode_api/swarmPolling.ts,
+	// getPollingTimeout: a group active in the last 2 days is polled every 5 s, one active in
+	// the last week every 60 s, any other every 120 s.
+	desktopGroupActive       = 5 * time.Second
+	desktopGroupActiveWithin = 2 * 24 * time.Hour
+	desktopGroupRecent       = 60 * time.Second
+	desktopGroupRecentWithin = 7 * 24 * time.Hour
+	desktopGroupIdle         = 120 * time.Second
+	// iosGroupMin, iosGroupMax and iosGroupRamp: session-ios SessionMessagingKit/Sending &
+	// Receiving/Pollers/GroupPoller.swift, minPollInterval 3 s and maxPollInterval 30 s; the
+	// next poll waits min + (max - min) x t / 12 h, t the time since the group's last message
+	// capped at 12 h.
+	iosGroupMin  = 3 * time.Second
+	iosGroupMax  = 30 * time.Second
+	iosGroupRamp = 12 * time.Hour
+	// androidGroupInterval: session-android app/src/main/java/org/session/libsession/messaging/
+	// sending_receiving/pollers/ClosedGroupPoller.kt, POLL_INTERVAL 3 s whatever the group's
+	// activity (in the foreground, as every Android poller).
+	androidGroupInterval = 3 * time.Second
+)
+
+// GroupPoll is how often an app polls each group's swarm, from the time since the group was
+// last active (a message sent or received). With Ramp set the interval grows linearly from Min
+// to Max over Ramp (iOS); otherwise it is Active within ActiveWithin, Recent within
+// RecentWithin and Idle after (the desktop; Android has Idle only).
+type GroupPoll struct {
+	Active, Recent, Idle       time.Duration
+	ActiveWithin, RecentWithin time.Duration
+	Min, Max, Ramp             time.Duration
+}
+
+// Interval is the wait before the next poll of a group last active since ago.
+func (p GroupPoll) Interval(since time.Duration) time.Duration {
+	since = max(since, 0)
+	if p.Ramp > 0 {
+		return p.Min + time.Duration(float64(p.Max-p.Min)*float64(min(since, p.Ramp))/float64(p.Ramp))
+	}
+	switch {
+	case since < p.ActiveWithin:
+		return p.Active
+	case since < p.RecentWithin:
+		return p.Recent
+	}
+	return p.Idle
+}
+
+var (
+	desktopGroupPoll = GroupPoll{Active: desktopGroupActive, ActiveWithin: desktopGroupActiveWithin,
+		Recent: desktopGroupRecent, RecentWithin: desktopGroupRecentWithin, Idle: desktopGroupIdle}
+	iosGroupPoll     = GroupPoll{Min: iosGroupMin, Max: iosGroupMax, Ramp: iosGroupRamp}
+	androidGroupPoll = GroupPoll{Idle: androidGroupInterval}
+)
+
 // The phones' store retry: the simulator's long-standing rule (3 attempts, 1 s then doubling,
 // in a batch), kept until their senders are modelled from their source as the desktop's is.
 const (
@@ -221,6 +279,7 @@ var profiles = []NetProfile{
 	{
 		Name: "desktop-2026", Platform: Desktop,
 		Poll:              Profile{Interval: desktopPollInterval, Parallel: desktopPollParallel},
+		GroupPoll:         desktopGroupPoll,
 		Pool:              desktopPool,
 		GuardTest:         GuardTestOwnID,
 		EncType:           "aes-gcm",
@@ -235,6 +294,7 @@ var profiles = []NetProfile{
 		Name: "android-2026", Platform: Android,
 		Poll: Profile{Interval: androidPollInterval, Parallel: 1, Cycle: true,
 			Backoff: Backoff{Step: androidPollInterval, Factor: 1, Max: androidBackoffMax, Skip: 1, Add: androidPollInterval}},
+		GroupPoll:     androidGroupPoll,
 		Pool:          PoolRules{Min: androidPoolMin, RefreshEvery: androidPoolRefresh, Agreement: AgreeTwoOfThree},
 		GuardTest:     GuardTestOwnID,
 		PathRotate:    androidPathRotate,
@@ -249,6 +309,7 @@ var profiles = []NetProfile{
 		Name: "ios-2026", Platform: IOS,
 		Poll: Profile{Interval: iosPollInterval, Parallel: 1, SwitchAfter: iosSwitchAfter, Sticky: true,
 			Backoff: Backoff{Step: iosBackoffStep, Factor: iosBackoffFactor, Max: iosBackoffMax - iosPollInterval, Add: iosPollInterval}},
+		GroupPoll:     iosGroupPoll,
 		Pool:          PoolRules{Min: iosPoolMin, RefreshEvery: iosPoolRefresh, Agreement: AgreeTwoOfThree},
 		GuardTest:     GuardTestPing,
 		GuardLifetime: iosGuardLifetime,
@@ -264,6 +325,9 @@ var profiles = []NetProfile{
 		Name: "android-2024", Platform: Android,
 		Poll: Profile{Interval: androidPollInterval, Parallel: 1, Sticky: true,
 			Backoff: Backoff{Step: android2024BackoffStep, Factor: android2024BackoffFactor, Max: android2024BackoffMax, Geometric: true}},
+		// The 2024 app predates 03 groups; its clients poll groups as the current app does,
+		// so that a run mixing releases still has groups.
+		GroupPoll:    androidGroupPoll,
 		Pool:         legacyPool,
 		GuardTest:    GuardTestOwnID,
 		EncType:      "aes-gcm",
@@ -325,6 +389,7 @@ func ParseNetProfile(p Platform, name string) (NetProfile, error) {
 func (np NetProfile) Config() Config {
 	c := baseConfig(np.Platform)
 	c.Poll = np.Poll
+	c.GroupPoll = np.GroupPoll
 	c.PoolMin, c.PoolRefreshEvery, c.PoolAgreement = np.Pool.Min, np.Pool.RefreshEvery, np.Pool.Agreement
 	c.PoolRefreshFirst, c.PoolRefreshFromStart = np.Pool.First, np.Pool.FromStart
 	c.GuardTest = np.GuardTest

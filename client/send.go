@@ -88,8 +88,8 @@ func (c *Client) attemptStore(o *outgoing) {
 		o.last = m
 		o.attempts++
 		c.stats.StoreRequests++
-		rpc := storeRequest(o.to, o.data, c.netNowMS(), c.cfg.TTL, c.cfg.StoreRetry.Sequence)
-		c.onionRequest(m, "store", storeNamespaces, o.to, rpc, func(res onionResult) {
+		rpc, nss := c.storeRPC(o)
+		c.onionRequest(m, "store", nss, o.to, rpc, func(res onionResult) {
 			if c.afterClockSkew(res, func() { c.attemptStore(o) }, func() { c.storeFailed(o, res.failure) }) {
 				return
 			}
@@ -113,6 +113,15 @@ func (c *Client) attemptStore(o *outgoing) {
 			}
 		})
 	})
+}
+
+// storeRPC is the store request of o and the namespaces it names: an unsigned store in the
+// recipient's namespace 0, or a signed store in a group's swarm.
+func (c *Client) storeRPC(o *outgoing) ([]byte, []int16) {
+	if o.group != nil {
+		return c.groupStoreRequest(o), o.group.storeNamespaces(o.keys)
+	}
+	return storeRequest(o.to, o.data, c.netNowMS(), c.cfg.TTL, c.cfg.StoreRetry.Sequence), storeNamespaces
 }
 
 // store421: retry at once on another member with the swarm the node named; then refresh the
@@ -187,7 +196,11 @@ func (c *Client) storeDone(o *outgoing, f Failure) {
 		c.observe(SyncCopyStored{Hash: o.hash, Failure: f, Attempts: int(o.attempts), Node: addr})
 		return
 	}
-	if f == OK && o.to != c.id {
+	if o.keys {
+		c.rekeyDone(o, f)
+		return
+	}
+	if f == OK && o.to != c.id && o.group == nil {
 		defer c.storeSyncCopy(o)
 	}
 	if f == OK {

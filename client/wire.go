@@ -138,15 +138,24 @@ func retrieveRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID,
 	if ex != nil && exp.first {
 		reqs = append(reqs, ex)
 	}
-	for k, ns := range nss {
-		r := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: pubkeyOf(id)}, Namespace: storagerpc.Namespace(ns), LastHash: last[k], MaxSize: maxSize(ns)}
-		cost += r.Sign(signer, nowMs)
-		reqs = append(reqs, r)
-	}
+	reqs, c := appendRetrieves(reqs, signer, nss, last, nowMs, maxSize)
+	cost += c
 	if ex != nil && !exp.first {
 		reqs = append(reqs, ex)
 	}
 	return batch(reqs...), cost
+}
+
+// appendRetrieves appends one retrieve per namespace of the signer's account, after last[k]
+// in namespace nss[k], each signed at nowMs, and returns the signing cost.
+func appendRetrieves(reqs []storagerpc.Request, signer *storagerpc.Signer, nss []int16, last []string, nowMs int64, maxSize func(ns int16) int) ([]storagerpc.Request, time.Duration) {
+	var cost time.Duration
+	for k, ns := range nss {
+		r := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: signer.Account}, Namespace: storagerpc.Namespace(ns), LastHash: last[k], MaxSize: maxSize(ns)}
+		cost += r.Sign(signer, nowMs)
+		reqs = append(reqs, r)
+	}
+	return reqs, cost
 }
 
 // at is where the expire's result is in the poll's answer, -1 without an expire; the retrieves'

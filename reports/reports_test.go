@@ -103,12 +103,30 @@ func TestWriteText(t *testing.T) {
 	mix.Traffic.ForwardsByCause = map[string]uint64{"store": 8, results.ForwardSwarmChange: 2}
 	mix.Traffic.ForwardsByPlatform = map[string]map[string]uint64{"android": {"store": 8}}
 	mix.Store.SyncCopies, mix.Store.SyncCopiesFailed = 7, 1
+	groups := sample()
+	groups.MessagesByKind = map[string]results.KindMessages{
+		"group": {Messages: results.Messages{Sent: 10, Delivered: 9, Lost: 1}, DeliveryRatio: ptr(0.9)},
+		"text":  {Messages: results.Messages{Sent: 990, Delivered: 981}, DeliveryRatio: ptr(1.0)},
+	}
+	groups.MessagesByGroupSize = map[string]results.KindMessages{
+		"51-100": {Messages: results.Messages{Sent: 4, Delivered: 4}, DeliveryRatio: ptr(1.0)},
+		"2-10":   {Messages: results.Messages{Sent: 6, Delivered: 5, Lost: 1}, DeliveryRatio: ptr(5.0 / 6)},
+	}
+	groups.Groups = &results.Groups{Count: 3, MembersMean: 40.5, Removals: 2, KeyRotations: 2, Polls: 900}
 	cases := []struct {
 		name    string
 		s       results.Summary
 		want    []string
 		notWant []string
 	}{
+		{"groups", groups, []string{
+			"    text   sent 990, delivered 981, lost 0, pending 0; delivery ratio 100.00%",
+			"    group  sent 10, delivered 9, lost 1, pending 0; delivery ratio 90.00%",
+			"3 groups of 40.5 members on average; 2 members removed, 2 key rotations stored; 900 group polls",
+			"    2-10 members:   sent 6, delivered 5, lost 1",
+			"    51-100 members: sent 4, delivered 4",
+		}, nil},
+		{"no groups", sample(), nil, []string{"Groups", "by kind"}},
 		{"request mix", mix, []string{
 			"android  get_swarm 3; retrieve 9 (0: 4, 2: 4, 10: 1)",
 			"node-to-node forwards by cause: store 8, swarm-change 2",
@@ -154,6 +172,18 @@ func TestWriteHTMLIsSelfContained(t *testing.T) {
 	assert.Contains(t, out, "<b>420 ms</b><span>onion round trip p50")
 	assert.Equal(t, 5, strings.Count(out, "<svg"), "five inline charts")
 	assert.NotContains(t, out, "<script>", "scenario text is escaped")
+	assert.NotContains(t, out, "Messages by kind", "no kinds in the sample")
+
+	groups := sample()
+	groups.MessagesByKind = map[string]results.KindMessages{"group": {Messages: results.Messages{Sent: 3, Delivered: 3}, DeliveryRatio: ptr(1.0)}}
+	groups.MessagesByGroupSize = map[string]results.KindMessages{"11-25": {Messages: results.Messages{Sent: 3, Delivered: 3}, DeliveryRatio: ptr(1.0)}}
+	groups.Groups = &results.Groups{Count: 1, MembersMean: 12}
+	buf.Reset()
+	require.NoError(t, WriteHTML(&buf, groups, nil, nil, nil))
+	parseDOM(t, buf.Bytes())
+	assert.Contains(t, buf.String(), "<h2>Messages by kind</h2>")
+	assert.Contains(t, buf.String(), "<h2>Groups</h2>")
+	assert.Contains(t, buf.String(), "<th>11-25 members</th><td>3</td>")
 	for _, ref := range []string{"src=", "href=", "<link", "@import", "url("} {
 		assert.False(t, strings.Contains(out, ref), "no external resource (%s)", ref)
 	}

@@ -39,11 +39,7 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	for _, name := range slices.Sorted(maps.Keys(s.EndToEndByPlatform)) {
 		p("    recipient on %-8s %s", name+":", latencies(s.EndToEndByPlatform[name]))
 	}
-	if len(s.MessagesByKind) > 1 || s.FileServer != nil {
-		for _, name := range slices.Sorted(maps.Keys(s.MessagesByKind)) {
-			p("  %-6s %s", name+":", kindLine(s.MessagesByKind[name]))
-		}
-	}
+	writeKindsAndGroups(p, s)
 	p("")
 	p("Onion requests and paths")
 	p("  onion round trip: %s", latencies(s.OnionRTTMs))
@@ -107,15 +103,6 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 		p("")
 		WriteChecks(w, s.Checks)
 	}
-}
-
-// kindLine is one kind's messages: outcomes, delivery ratio, causes of loss and latency.
-func kindLine(k results.KindMessages) string {
-	line := fmt.Sprintf("sent %d, delivered %d, lost %d, pending %d, delivery ratio %s", k.Sent, k.Delivered, k.Lost, k.Pending, ratio(k.DeliveryRatio))
-	if len(k.LostByCause) > 0 {
-		line += " (lost: " + counts(k.LostByCause) + ")"
-	}
-	return line + "; end-to-end " + latencies(k.EndToEndMs)
 }
 
 // latencies prints percentiles of a latency in milliseconds, each in the unit a reader would use.

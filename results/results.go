@@ -54,6 +54,12 @@ type Summary struct {
 	MessagesByKind map[string]KindMessages `json:"messages_by_kind,omitempty"`
 	// FileServer is the file server's load, when the run placed one.
 	FileServer *FileServer `json:"file_server,omitempty"`
+	// MessagesByGroupSize splits the group messages by the group's size when they were sent
+	// (GroupSizeBuckets); a group message is delivered when every member at send time that is
+	// still a member decrypted it. Groups summarises the run's group chats. Both are absent
+	// without groups.
+	MessagesByGroupSize map[string]KindMessages `json:"messages_by_group_size,omitempty"`
+	Groups              *Groups                 `json:"groups,omitempty"`
 
 	// EndToEndMs is send call -> first decrypt by the recipient, for every delivered message
 	// (a recipient who was offline adds its offline time); EndToEndOnlineMs only for messages
@@ -168,6 +174,37 @@ type KindMessages struct {
 	DeliveryRatio *float64 `json:"delivery_ratio"`
 	// EndToEndMs is the end-to-end latency of this kind's delivered messages.
 	EndToEndMs Percentiles `json:"end_to_end_latency_ms"`
+}
+
+// GroupSizeBuckets name the group sizes of Summary.MessagesByGroupSize, smallest first; each
+// bucket holds the sizes up to its upper bound.
+var GroupSizeBuckets = [...]struct {
+	Name string
+	Max  int
+}{{"2-10", 10}, {"11-25", 25}, {"26-50", 50}, {"51-100", 100}}
+
+// GroupSizeBucket is the index in GroupSizeBuckets of the bucket of a group of n members.
+func GroupSizeBucket(n int) int {
+	for k, b := range GroupSizeBuckets {
+		if n <= b.Max {
+			return k
+		}
+	}
+	return len(GroupSizeBuckets) - 1
+}
+
+// Groups summarises the run's group chats.
+type Groups struct {
+	// Count is the number of groups, MembersMean their mean size when the run started.
+	Count       int     `json:"count"`
+	MembersMean float64 `json:"members_mean"`
+	// Removals counts members removed by a group's admin; KeyRotations the key messages of
+	// those removals stored in the group's swarm (a removal whose store failed rotated nothing
+	// the members could learn).
+	Removals     uint64 `json:"removals"`
+	KeyRotations uint64 `json:"key_rotations"`
+	// Polls counts the group polls clients sent (a retrieve of a group's namespaces).
+	Polls uint64 `json:"polls"`
 }
 
 // Percentiles summarises a distribution.

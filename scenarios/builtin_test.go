@@ -13,7 +13,7 @@ import (
 
 // library is the scenario library of issue 11; each one encodes what should happen in checks,
 // full size and quick.
-var library = []string{"default", "large", "churn", "region-outage", "operator-outage", "partition", "flash-crowd", "mobile-lossy", "replication", "leakage"}
+var library = []string{"default", "large", "churn", "region-outage", "operator-outage", "partition", "flash-crowd", "mobile-lossy", "replication", "leakage", "groups"}
 
 func TestLibraryScenarios(t *testing.T) {
 	names := Builtins()

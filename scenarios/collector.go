@@ -20,6 +20,7 @@ type collector struct {
 	clientIndex map[actor.Addr]int          // client address -> index
 	clientByID  map[identity.ID]int         // Session ID -> client index
 	platform    []string                    // client index -> platform
+	ids         []identity.ID               // client index -> Session ID
 	online      []bool                      // client index -> online now
 	lastOnline  []time.Time                 // client index -> last moment online (valid when !online)
 	messages    map[string]*messageRecord   // message hash -> record
@@ -48,6 +49,7 @@ type collector struct {
 	replBucket []metrics.Histogram // the same, by timeline bucket of the sample
 	timeline   [][3]float64
 	clocks     clockTally
+	groups     groupTally // group chats (groups.go)
 	files      fileTally
 }
 
@@ -65,6 +67,7 @@ type messageRecord struct {
 	storeDone   bool
 	delivered   bool
 	deliveredAt time.Time
+	group       *groupRecord    // a group message's recipients (groups.go); nil for 1:1 messages
 	orderIdx    int             // where the record is in collector.order
 	attach      attachmentState // for attachment kinds
 }
@@ -100,6 +103,7 @@ func (c *collector) addClient(addr actor.Addr, id identity.ID, platform string, 
 	c.clientIndex[addr] = i
 	c.clientByID[id] = i
 	c.platform = append(c.platform, platform)
+	c.ids = append(c.ids, id)
 	c.online = append(c.online, online)
 	c.lastOnline = append(c.lastOnline, time.Time{})
 	if _, ok := c.onionByPl[platform]; !ok {
@@ -131,7 +135,9 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		if i, ok := c.clientIndex[from]; ok {
 			rec.sender = i
 		}
-		if i, ok := c.clientByID[e.To]; ok {
+		if e.Kind == client.KindGroup {
+			rec.group = c.groups.record(c, rec.sender, e.To)
+		} else if i, ok := c.clientByID[e.To]; ok {
 			rec.recipient = i
 			rec.online = c.online[i]
 		}
@@ -178,6 +184,12 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		if !ok {
 			return
 		}
+		if rec.group != nil {
+			if !rec.group.received(c.clientIndex[from], at) {
+				c.duplicates++
+			}
+			return
+		}
 		if rec.kind.Attachment() {
 			// Delivered once the attachment is fetched (AttachmentFetched).
 			if rec.attach.received {
@@ -195,6 +207,7 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		i, isClient := c.clientIndex[from]
 		if isClient {
 			c.countRPC(i, e.Method, e.Namespaces)
+			c.groups.poll(e)
 		}
 		if e.Failure != client.OK {
 			return
@@ -218,6 +231,8 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		}
 	case client.PathDropped:
 		c.paths.DroppedCause[e.Cause.String()]++
+	case client.GroupRekeyed:
+		c.groups.rekeyed(e)
 	case client.GarbageReceived:
 		c.garbage[e.Kind.String()]++
 	case client.ClockRejected:
@@ -380,6 +395,9 @@ const (
 // store had not finished, or that was stored and not yet received, may still have arrived, so
 // it is in flight rather than lost.
 func (c *collector) outcome(rec *messageRecord, settled bool) (outcome, string) {
+	if rec.group != nil {
+		return c.groupOutcome(rec, settled)
+	}
 	switch {
 	case rec.recipient < 0:
 		return undeliverable, ""
@@ -391,6 +409,14 @@ func (c *collector) outcome(rec *messageRecord, settled bool) (outcome, string) 
 		return pending, ""
 	case rec.kind.Attachment() && rec.attach.decides():
 		return attachmentOutcome(&rec.attach, settled)
+	}
+	return missing(rec, settled)
+}
+
+// missing classifies a message some recipient that was online after it was sent never
+// received: in flight for an unsettled run, else lost with its cause.
+func missing(rec *messageRecord, settled bool) (outcome, string) {
+	switch {
 	case !settled && (!rec.storeDone || rec.stored()):
 		return inFlight, ""
 	case !rec.storeDone:
@@ -419,6 +445,7 @@ func (c *collector) fill(s *results.Summary, settled bool) {
 		}
 		o, cause := c.outcome(rec, settled)
 		byKind.add(rec, o, cause)
+		c.groups.add(rec, o, cause)
 		switch o {
 		case undeliverable:
 			m.Undeliverable++
@@ -446,6 +473,7 @@ func (c *collector) fill(s *results.Summary, settled bool) {
 	s.Messages = m
 	s.DeliveryRatio = deliveryRatio(m.Delivered, m.Lost)
 	s.MessagesByKind = byKind.fill()
+	c.groups.fill(s)
 	s.EndToEndMs = percentiles(&c.e2e)
 	s.EndToEndOnlineMs = percentiles(&c.e2eOnline)
 	s.OnionRTTMs = percentiles(&c.onion)

@@ -21,14 +21,19 @@ func (t *kindTally) add(rec *messageRecord, o outcome, cause string) {
 	if k >= len(t.m) {
 		return
 	}
-	m := &t.m[k]
+	countOutcome(&t.m[k], &t.e2e[k], rec, o, cause)
+}
+
+// countOutcome counts rec with outcome o (and cause, when lost) in m, its latency in e2e when
+// it was delivered.
+func countOutcome(m *results.Messages, e2e *metrics.Histogram, rec *messageRecord, o outcome, cause string) {
 	m.Sent++
 	switch o {
 	case undeliverable:
 		m.Undeliverable++
 	case delivered:
 		m.Delivered++
-		t.e2e[k].Add(rec.latencyMs())
+		e2e.Add(rec.latencyMs())
 	case pending:
 		m.Pending++
 	case inFlight:
@@ -50,10 +55,16 @@ func (t *kindTally) fill() map[string]results.KindMessages {
 		if m.Sent == 0 {
 			continue
 		}
-		out[kind.String()] = results.KindMessages{Messages: m, DeliveryRatio: deliveryRatio(m.Delivered, m.Lost), EndToEndMs: percentiles(&t.e2e[k])}
+		out[kind.String()] = kindMessages(m, &t.e2e[k])
 	}
 	if len(out) == 0 {
 		return nil
 	}
 	return out
+}
+
+// kindMessages is the summary form of a share of the messages: m, its delivery ratio and the
+// latencies e2e of its delivered messages.
+func kindMessages(m results.Messages, e2e *metrics.Histogram) results.KindMessages {
+	return results.KindMessages{Messages: m, DeliveryRatio: deliveryRatio(m.Delivered, m.Lost), EndToEndMs: percentiles(e2e)}
 }

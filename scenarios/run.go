@@ -93,6 +93,7 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 	w.pinned = make([]bool, len(w.clients))
 	w.scheduleSessions()
 	w.scheduleWorkload()
+	w.scheduleGroups()
 	if err := w.scheduleFaults(); err != nil {
 		return nil, results.Summary{}, err
 	}

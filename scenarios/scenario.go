@@ -245,6 +245,26 @@ type Workload struct {
 	// Attachments makes a share of the messages carry a voice clip, photo or file, uploaded to
 	// the file server (see Attachments).
 	Attachments Attachments `mapstructure:"attachments" yaml:"attachments" json:"attachments"`
+	// Groups are the group chats (03 groups) clients are members of.
+	Groups Groups `mapstructure:"groups" yaml:"groups" json:"groups"`
+}
+
+// Groups are the world's group chats: how many, how large, how busy, who is in them.
+type Groups struct {
+	// PerClient is the mean number of groups a client is in; 0 makes no groups.
+	PerClient float64 `mapstructure:"per_client" yaml:"per_client" json:"per_client"`
+	// Size is the number of members of a group (its creator included), log-normally
+	// distributed; at most 100, the apps' limit.
+	Size SizeDist `mapstructure:"size" yaml:"size" json:"size"`
+	// MessagesPerHour is each group's sending rate (Poisson), each message from a random member
+	// online at that moment (none is sent when no member is online).
+	MessagesPerHour float64 `mapstructure:"messages_per_hour" yaml:"messages_per_hour" json:"messages_per_hour"`
+	// Overlap is the share of a group's members drawn from its creator's contacts in the
+	// contact graph (as far as there are enough); the rest are drawn at random.
+	Overlap float64 `mapstructure:"overlap" yaml:"overlap" json:"overlap"`
+	// RemovalsPerHour is each group's rate (Poisson) at which its admin removes a random
+	// member, rotating the group key; the admin must be online, and a group keeps two members.
+	RemovalsPerHour float64 `mapstructure:"removals_per_hour" yaml:"removals_per_hour" json:"removals_per_hour"`
 }
 
 // SizeDist is a log-normal body size, clipped to [Min, Max].
@@ -358,6 +378,8 @@ func Default() Scenario {
 			ActivityTop15Share: 0.8,
 			ReplyDelay:         DelayDist{Median: 30 * time.Second, Sigma: 1.0, Min: 2 * time.Second, Max: 10 * time.Minute},
 			Attachments:        defaultAttachments(),
+			// No groups unless a scenario asks for them.
+			Groups: Groups{Size: SizeDist{Median: 8, Sigma: 1.0, Min: 2, Max: 100}, MessagesPerHour: 6, Overlap: 0.5},
 		},
 		Servers: defaultServers(),
 	}

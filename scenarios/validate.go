@@ -169,6 +169,7 @@ func (s *Scenario) Validate() error {
 			return fraction("workload.unknown_recipient_share", s.Workload.UnknownRecipientShare, 0, 1)
 		},
 		func() error { return s.validateAttachments(region) },
+		s.validateGroups,
 		func() error { return s.validateFaults(region) },
 		s.validateChecks,
 		func() error { return s.validateLeakage(region) },
@@ -305,6 +306,35 @@ func (s *Scenario) validateActivity() error {
 		return bad("workload.reply_delay.sigma", z.Sigma, "must be between 0 and 5")
 	}
 	return nil
+}
+
+// validateGroups checks the group chats (workload.groups).
+func (s *Scenario) validateGroups() error {
+	g := s.Workload.Groups
+	z := g.Size
+	switch {
+	case !(g.PerClient >= 0) || g.PerClient > 100:
+		return bad("workload.groups.per_client", g.PerClient, "must be between 0 (no groups) and 100: the mean number of groups a client is in")
+	case z.Min < 2:
+		return bad("workload.groups.size.min", z.Min, "must be at least 2 members (the creator and one more)")
+	case z.Max > client.MaxGroupSize:
+		return bad("workload.groups.size.max", z.Max, fmt.Sprintf("group sizes above the real maximum (%d) are refused: the apps cap a group at %d members", client.MaxGroupSize, client.MaxGroupSize))
+	case z.Max < z.Min:
+		return bad("workload.groups.size.max", z.Max, "must be at least workload.groups.size.min")
+	case z.Median < z.Min || z.Median > z.Max:
+		return bad("workload.groups.size.median", z.Median, "must lie between workload.groups.size.min and workload.groups.size.max")
+	case !(z.Sigma >= 0 && z.Sigma <= 5):
+		return bad("workload.groups.size.sigma", z.Sigma, "must be between 0 and 5")
+	case g.PerClient > 0 && z.Min > s.Clients.Count:
+		return bad("workload.groups.size.min", z.Min, fmt.Sprintf("must be at most clients.count (%d): a group's members are distinct clients", s.Clients.Count))
+	}
+	if err := rate("workload.groups.messages_per_hour", g.MessagesPerHour); err != nil {
+		return err
+	}
+	if err := fraction("workload.groups.overlap", g.Overlap, 0, 1); err != nil {
+		return err
+	}
+	return rate("workload.groups.removals_per_hour", g.RemovalsPerHour)
 }
 
 func (s *Scenario) validateFaults(region func(string) error) error {

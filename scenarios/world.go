@@ -38,6 +38,7 @@ type world struct {
 	nodes     []*worldNode
 	clients   []*worldClient
 	servers   []*worldServer // file, push and community servers (buildServers)
+	groups    []*worldGroup  // group chats (buildGroups)
 	col       *collector
 	pinned    []bool     // clients held offline by a fault
 	rng       *rand.Rand // the world's own stream: faults, churn, workload choices
@@ -145,6 +146,9 @@ func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*worl
 		return nil, err
 	}
 	if err := w.buildClients(clientWeights); err != nil {
+		return nil, err
+	}
+	if err := w.buildGroups(); err != nil {
 		return nil, err
 	}
 	w.eng.AddSink(w.col.Observe)

@@ -200,18 +200,27 @@ func dictString(v *bencode.Value, key, what string, size int) ([]byte, error) {
 // Envelope{CLOSED_GROUP_MESSAGE, source = group ID, timestamp, content = unpadded Content},
 // encrypted with GroupEncrypt, base64. It goes to the group's swarm, namespace 11.
 func BuildGroup(s cryptomode.Suite, r io.Reader, groupKey []byte, group identity.ID, sender ed25519.PrivateKey, m Outgoing) (string, time.Duration, error) {
+	ct, cost, err := BuildGroupRaw(s, r, groupKey, group, sender, m)
+	if err != nil {
+		return "", cost, err
+	}
+	return base64.StdEncoding.EncodeToString(ct), cost, nil
+}
+
+// BuildGroupRaw is BuildGroup without the base64: the bytes a store request carries.
+func BuildGroupRaw(s cryptomode.Suite, r io.Reader, groupKey []byte, group identity.ID, sender ed25519.PrivateKey, m Outgoing) ([]byte, time.Duration, error) {
 	if m.Content == nil {
-		return "", 0, fmt.Errorf("building group message for %s: no content", group)
+		return nil, 0, fmt.Errorf("building group message for %s: no content", group)
 	}
 	if group.Prefix() != identity.PrefixGroup {
-		return "", 0, fmt.Errorf("building group message: %w: %s is a %v ID, want a group ID (03)", ErrBadKey, group, group.Prefix())
+		return nil, 0, fmt.Errorf("building group message: %w: %s is a %v ID, want a group ID (03)", ErrBadKey, group, group.Prefix())
 	}
 	env := Envelope{Type: ClosedGroupMessage, Source: group.String(), Timestamp: m.SentAt, Content: m.Content.Marshal()}
 	ct, cost, err := GroupEncrypt(s, r, groupKey, sender, env.Marshal())
 	if err != nil {
-		return "", cost, fmt.Errorf("building group message for %s: %w", group, err)
+		return nil, cost, fmt.Errorf("building group message for %s: %w", group, err)
 	}
-	return base64.StdEncoding.EncodeToString(ct), cost, nil
+	return ct, cost, nil
 }
 
 // GroupStoredSize is len(data) of BuildGroup's result, by arithmetic alone.
@@ -231,6 +240,11 @@ func ReceiveGroup(s cryptomode.Suite, groupKey []byte, data string) (*Received, 
 	if err != nil {
 		return nil, 0, decodeErr("base64", err)
 	}
+	return ReceiveGroupRaw(s, groupKey, ct)
+}
+
+// ReceiveGroupRaw is ReceiveGroup of the decoded bytes.
+func ReceiveGroupRaw(s cryptomode.Suite, groupKey []byte, ct []byte) (*Received, time.Duration, error) {
 	g, cost, err := GroupDecrypt(s, groupKey, ct)
 	if err != nil {
 		return nil, cost, err

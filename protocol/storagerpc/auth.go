@@ -134,3 +134,16 @@ func verify(o verifyOptions, acct *SignedAccount, msg []byte) (bool, time.Durati
 	ok, c := o.suite.Verify(pk, msg, a.Signature[:])
 	return ok, cost + c
 }
+
+// SignSubaccount issues the token granting member (an Ed25519 public key) access to the group
+// whose Ed25519 key is groupKey, signed with that key, as the group's admin hands each member
+// one (libsession-util src/config/groups/keys.cpp, Keys::swarm_make_subaccount). libsession
+// puts a blinded form of the member's key in the token and signs requests with the matching
+// blinded key, so the nodes never see the member's own key; here the token carries the key
+// the member signs with, which has the same size and takes the same verifications.
+func SignSubaccount(s cryptomode.Suite, groupKey ed25519.PrivateKey, access Access, member [32]byte) (*Subaccount, time.Duration) {
+	sa := &Subaccount{Token: NewSubaccountToken(PrefixGroup, access, member)}
+	sig, cost := s.Sign(groupKey, sa.Token[:])
+	copy(sa.Signature[:], sig)
+	return sa, cost
+}

@@ -23,8 +23,9 @@ func seedRequests(t testing.TB) [][]byte {
 	da.Sign(s, nowMs)
 	ex := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash, vectorHash}, Expiries: []int64{nowMs, nowMs}, Mode: ExpireExtend}
 	ex.Sign(s)
+	gr := groupRetrieve(realSuite(), NamespaceGroupKeys)
 	reqs := []Request{
-		NewStore(alice.id, 0, nowMs, time.Hour, []byte("hi")), st, rt, del, da, ex,
+		NewStore(alice.id, 0, nowMs, time.Hour, []byte("hi")), st, rt, del, da, ex, gr,
 		&DeleteBefore{SignedAccount: SignedAccount{Pubkey: alice.id}, Before: nowMs}, &ExpireAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Expiry: nowMs},
 		&GetExpiries{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{"x"}, Timestamp: nowMs},
 		&GetSwarm{Pubkey: alice.id}, &Info{}, NewGetServiceNodes(),

@@ -265,6 +265,13 @@ func TestEvaluate(t *testing.T) {
 			ForwardsByCause:    map[string]uint64{"store": 12},
 			ForwardsByPlatform: map[string]map[string]uint64{"ios": {"store": 12}},
 		},
+		MessagesByKind: map[string]results.KindMessages{
+			"group": {Messages: results.Messages{Sent: 40, Delivered: 39, Lost: 1}, DeliveryRatio: ptr(0.975)},
+		},
+		MessagesByGroupSize: map[string]results.KindMessages{
+			"51-100": {Messages: results.Messages{Sent: 3, Delivered: 3}, DeliveryRatio: ptr(1.0)},
+		},
+		Groups: &results.Groups{Count: 4, KeyRotations: 2},
 	}
 	cases := []struct {
 		check      string
@@ -291,6 +298,15 @@ func TestEvaluate(t *testing.T) {
 		{"traffic.forwards_by_cause.store == 12", true, ptr(12.0), ""},
 		{"traffic.forwards_by_cause.expire == 0", true, ptr(0.0), ""},
 		{"traffic.forwards_by_platform.ios.store >= 12", true, ptr(12.0), ""},
+		{"messages_by_kind.group.delivery_ratio >= 0.99", false, ptr(0.975), "measured 0.975"},
+		{"messages_by_kind.group.delivery_ratio >= 0.97", true, ptr(0.975), ""},
+		{"messages_by_kind.group.sent == 40", true, ptr(40.0), ""}, // Messages is embedded, as the JSON flattens it
+		{"messages_by_kind.group.lost <= 0", false, ptr(1.0), "measured 1"},
+		{"messages_by_kind.group.end_to_end_latency_ms.p99 <= 60000", true, ptr(0.0), ""},
+		{"messages_by_kind.voice.sent >= 1", false, nil, `messages_by_kind has no "voice" in this run (it has: group)`},
+		{"messages_by_group_size.51-100.delivery_ratio >= 0.99", true, ptr(1.0), ""},
+		{"groups.key_rotations >= 1", true, ptr(2.0), ""},
+		{"groups.count == 4", true, ptr(4.0), ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.check, func(t *testing.T) {

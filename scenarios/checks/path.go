@@ -165,17 +165,17 @@ func join(prefix, name string) string {
 	return prefix + "." + name
 }
 
-// field is a struct field as summary.json names it. index is its reflect.Value.FieldByIndex
-// path: a field of an embedded struct, which JSON writes among the outer struct's own (as
-// results.KindMessages embeds results.Messages), is reached through it.
+// field is a struct field as summary.json names it.
 type field struct {
 	name   string
-	index  []int
+	index  []int // for reflect.Value.FieldByIndex: an embedded struct's fields are its own
 	typ    reflect.Type
 	counts bool // a map whose absent keys count 0
 }
 
 // figureFields are the exported fields of a struct by their JSON names, in declaration order.
+// The fields of an embedded struct without a JSON name come in its place, as encoding/json
+// writes them (KindMessages embeds Messages).
 func figureFields(t reflect.Type) []field {
 	var out []field
 	for i := range t.NumField() {
@@ -188,9 +188,9 @@ func figureFields(t reflect.Type) []field {
 			continue
 		}
 		if name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct {
-			for _, inner := range figureFields(f.Type) {
-				inner.index = append([]int{i}, inner.index...)
-				out = append(out, inner)
+			for _, sub := range figureFields(f.Type) {
+				sub.index = append([]int{i}, sub.index...)
+				out = append(out, sub)
 			}
 			continue
 		}
