@@ -90,6 +90,12 @@ type Client struct {
 	push   pushState
 
 	communities []*communityPoller // Config.Communities, made at the first start
+
+	// uploads and fetches are the attachments on their way to and from the file server;
+	// uploadSeq numbers the attachment sends (their MessageSent names).
+	uploads   []*upload
+	fetches   []*fetch
+	uploadSeq uint32
 }
 
 // pollState is the poller's state between rounds.
@@ -278,6 +284,7 @@ func (c *Client) resume() {
 	for _, o := range c.outbox {
 		c.attemptStore(o)
 	}
+	c.resumeAttachments()
 	c.scheduleRefresh()
 	c.scheduleCover()
 	c.queueConfigPush()

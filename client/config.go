@@ -326,6 +326,13 @@ type Config struct {
 	// zero value means the platform's current app's.
 	NetTime NetTime
 
+	// FileServer is the file server attachments go to (its host name, as the nodes know it,
+	// and its X25519 key); zero: SendAttachment refuses. The world sets it.
+	FileServer onion.Server
+	// Attachments is how attachments are uploaded and downloaded (retries, the recipient's
+	// open delay). Default defaultAttachmentConfig: Android's job retries, downloads at once.
+	Attachments AttachmentConfig
+
 	// Namespaces are the own-swarm namespaces polled. Default 0, 2, 3, 4, 5.
 	Namespaces []int16
 	// MaxSize is the retrieve max_size parameter of namespace 0 (negative -k: 1/k of the
@@ -385,6 +392,7 @@ func baseConfig(p Platform) Config {
 		PushEnabled:      p != Desktop,
 		PushService:      pushService(p),
 		PushRenew:        12 * time.Hour,
+		Attachments:      defaultAttachmentConfig(),
 	}
 }
 
@@ -439,6 +447,10 @@ func (c Config) withDefaults() (Config, error) {
 	c.TTL = cmp.Or(c.TTL, d.TTL)
 	c.PushService = cmp.Or(c.PushService, d.PushService)
 	c.PushRenew = cmp.Or(c.PushRenew, d.PushRenew)
+	c.Attachments.Attempts = cmp.Or(c.Attachments.Attempts, d.Attachments.Attempts)
+	c.Attachments.Delay = cmp.Or(c.Attachments.Delay, d.Attachments.Delay)
+	c.Attachments.MaxDelay = cmp.Or(c.Attachments.MaxDelay, d.Attachments.MaxDelay)
+	c.Attachments.Timeout = cmp.Or(c.Attachments.Timeout, d.Attachments.Timeout)
 	if c.Namespaces == nil {
 		c.Namespaces = d.Namespaces
 	}
@@ -506,6 +518,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if nt := c.NetTime; nt.Samples < 0 || (nt.Resync && (nt.ResyncNodes < 1 || nt.ResyncTimeout <= 0 || nt.ResyncEvery < 0)) || (!nt.Resync && nt.Samples == 0) {
 		errs = append(errs, fmt.Errorf("NetTime %+v: learn from Samples > 0 answers, or Resync from ResyncNodes >= 1 nodes within a positive ResyncTimeout", nt))
+	}
+	if a := c.Attachments; a.Attempts < 1 || a.Attempts > 255 || a.Timeout <= 0 || a.Delay < 0 || a.MaxDelay < a.Delay || a.OpenDelay.Median < 0 || a.OpenDelay.Sigma < 0 || a.OpenDelay.Max < a.OpenDelay.Min {
+		errs = append(errs, fmt.Errorf("Config.Attachments %+v: 1 to 255 attempts, MaxDelay at least Delay, an open delay with Max at least Min and nothing negative", a))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("client config: %w", err)

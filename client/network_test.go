@@ -30,8 +30,9 @@ type simNet struct {
 	clients []*client.Client
 	addrs   []actor.Addr
 	events  actortest.Log
-	// servers is the nodes' table of servers (node.Config.Servers), which a test may add to.
-	servers map[string]actor.Addr
+	dir     *client.Directory
+	suite   cryptomode.Suite
+	servers map[string]actor.Addr // the nodes' table of servers (node.Config.Servers)
 }
 
 const netSeed = 7
@@ -54,6 +55,7 @@ func newSimNet(t testing.TB, nodes int, platforms []client.Platform, mode crypto
 	list, err := net.Registry.Bootstrap(sn.Engine.Now())
 	require.NoError(t, err)
 	// The nodes share the world's list index and key memo, as the world builder's do.
+	sn.servers, sn.suite = map[string]actor.Addr{}, suite
 	nodeConf := node.Config{Suite: suite, Registry: net.RegistryAddr, Views: node.NewViews(), KeyMemo: identity.NewX25519Memo(), Servers: sn.servers}
 	for i, s := range specs {
 		n, err := node.New(nodeConf, s.Keys, memory.New(memory.Config{}))
@@ -65,6 +67,7 @@ func newSimNet(t testing.TB, nodes int, platforms []client.Platform, mode crypto
 	require.NoError(t, net.Start(list))
 
 	dir := client.NewDirectory()
+	sn.dir = dir
 	for k, p := range platforms {
 		sn.spawnClient(fmt.Sprintf("client-%d", k), p, dir, suite)
 	}

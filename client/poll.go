@@ -191,6 +191,9 @@ func (c *Client) receive(ns int16, m retrieved) {
 	// first message from someone).
 	c.noteConversation(rcv.SenderID, true)
 	c.observe(MessageReceived{Hash: m.Hash, From: rcv.SenderID, Namespace: ns, Size: base64.StdEncoding.EncodedLen(len(m.Data)), Background: c.push.bg})
+	if dm := rcv.Content.DataMessage; dm != nil && len(dm.Attachments) > 0 {
+		c.fetchAttachments(m.Hash, dm.Attachments)
+	}
 }
 
 func classifyMessageError(err error) GarbageKind {

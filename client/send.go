@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/identity"
@@ -32,30 +33,39 @@ func (c *Client) SendText(to identity.ID, body string) error {
 	if to.Prefix() != identity.PrefixSession {
 		return fmt.Errorf("client: send to %v: only Session IDs (05) take 1:1 messages", to)
 	}
-	bodySize := len(body)
-	now := c.env.Now()
-	ms := c.netNowMS()
-	content := message.NewText(body, uint64(ms))
+	content := message.NewText(body, uint64(c.netNowMS()))
+	c.stats.Sent++
+	c.sendContent(to, content, c.env.Now(), len(body), KindText, true)
+	return nil
+}
+
+// sendContent encrypts content for to, reports MessageSent when sent is set (at is the send
+// call, bodySize what the user typed or attached) and stores it, now if online; it returns the
+// message hash (empty when nothing could be built).
+func (c *Client) sendContent(to identity.ID, content *message.Content, at time.Time, bodySize int, kind Kind, sent bool) string {
 	// The store request and the message hash take the bytes; the store's "data" is their base64.
-	out := message.Outgoing{Content: content, SentAt: uint64(ms), Encoding: c.cfg.Encoding}
+	out := message.Outgoing{Content: content, SentAt: content.SigTimestamp, Encoding: c.cfg.Encoding}
 	raw, cost, err := message.BuildRaw(c.cfg.Suite, actor.RandReader(c.env.Rand()), c.keys.signing(), to, out)
 	c.env.Work(cost)
-	c.stats.Sent++
 	if err != nil {
 		// Only an invalid recipient key gets here: nothing can be stored.
 		c.stats.StoreFailed++
-		c.observe(MessageSent{To: to, At: now, Body: bodySize})
+		if sent {
+			c.observe(MessageSent{To: to, At: at, Body: bodySize, Kind: kind})
+		}
 		c.observe(StoreResult{To: to, Failure: FailRejected})
-		return nil
+		return ""
 	}
 	o := &outgoing{to: to, msg: out, data: raw, last: noNode, hash: messageHash(to, contentNamespace, raw)}
 	c.noteConversation(to, false)
-	c.observe(MessageSent{Hash: o.hash, To: to, At: now, Body: bodySize, Size: base64.StdEncoding.EncodedLen(len(raw))})
+	if sent {
+		c.observe(MessageSent{Hash: o.hash, To: to, At: at, Body: bodySize, Size: base64.StdEncoding.EncodedLen(len(raw)), Kind: kind})
+	}
 	c.outbox = append(c.outbox, o)
 	if c.online {
 		c.attemptStore(o)
 	}
-	return nil
+	return o.hash
 }
 
 // Outbox is the number of messages not yet stored or given up.

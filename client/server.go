@@ -1,6 +1,8 @@
 package client
 
 import (
+	"time"
+
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/sessionsim/sessionsim/protocol/transport"
@@ -20,7 +22,14 @@ type serverResult struct {
 // when the client went offline meanwhile). label names the request in the OnionRoundTrip event
 // and the run's request mix (such as "file.upload"); file sends it over a file path
 // (Config.FilePaths) when the client keeps any, as iOS does for attachments.
+//
+//lint:ignore U1000 the entry point of requests to servers at the RPC timeout (push, community servers); attachments take serverRequestWithin
 func (c *Client) serverRequest(dest onion.Server, label string, req onion.V4Request, file bool, done func(serverResult)) {
+	c.serverRequestWithin(dest, label, req, file, c.cfg.RequestTimeout, done)
+}
+
+// serverRequestWithin is serverRequest with its own timeout (attachments take longer than an RPC).
+func (c *Client) serverRequestWithin(dest onion.Server, label string, req onion.V4Request, file bool, timeout time.Duration, done func(serverResult)) {
 	ep := c.epoch
 	c.rt.retireGuards(c.env.Now())
 	c.withPaths(func(f Failure) {
@@ -32,11 +41,11 @@ func (c *Client) serverRequest(dest onion.Server, label string, req onion.V4Requ
 			done(serverResult{failure: f})
 			return
 		}
-		c.sendToServer(ep, dest, label, req, file && c.cfg.FilePaths > 0, done)
+		c.sendToServer(ep, dest, label, req, file && c.cfg.FilePaths > 0, timeout, done)
 	})
 }
 
-func (c *Client) sendToServer(ep uint32, dest onion.Server, label string, req onion.V4Request, file bool, done func(serverResult)) {
+func (c *Client) sendToServer(ep uint32, dest onion.Server, label string, req onion.V4Request, file bool, timeout time.Duration, done func(serverResult)) {
 	r, now := c.env.Rand(), c.env.Now()
 	c.rt.rotate(r, now)
 	k := c.rt.choosePathOf(r, noNode, file)
@@ -67,7 +76,7 @@ func (c *Client) sendToServer(ep uint32, dest onion.Server, label string, req on
 	c.stats.OnionRequests++
 	post := post(guardAddr, onion.GuardEndpoint, transport.Binary, built.Body)
 	reply := built.Reply
-	c.env.Call(guardAddr, post, c.cfg.RequestTimeout, func(resp actor.Response, err error) {
+	c.env.Call(guardAddr, post, timeout, func(resp actor.Response, err error) {
 		if !c.alive(ep) {
 			return
 		}

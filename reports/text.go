@@ -65,6 +65,15 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 		s.Network.ActiveNodes, s.Network.Swarms, s.Network.Blocks, s.Network.Decommissions, s.Network.Deregistrations)
 	p("  live copies per unexpired message: min %.0f, p1 %.0f, mean %.2f (%d samples)",
 		s.Replication.MinCopies, s.Replication.P1Copies, s.Replication.MeanCopies, s.Replication.Samples)
+	if fs := s.FileServer; fs != nil {
+		p("")
+		p("File server")
+		p("  uploads %d (%s), downloads %d (%s)", fs.Uploads, ByteSize(fs.UploadBytes), fs.Downloads, ByteSize(fs.DownloadBytes))
+		p("  most files held %d, expired %d", fs.StoredFilesPeak, fs.Expired)
+		if len(fs.Failures) > 0 {
+			p("  refused by cause: %s", counts(fs.Failures))
+		}
+	}
 	p("")
 	p("Load")
 	p("  bytes moved %s (%s on swarm changes; %d requests forwarded to swarm peers)", ByteSize(s.Traffic.TotalBytes), ByteSize(s.Traffic.SwarmChangeBytes), s.Traffic.ReplicationForwards)

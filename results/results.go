@@ -55,6 +55,8 @@ type Summary struct {
 	// MessagesByKind splits Messages by what they carry (text, group, voice, photo, file), each
 	// with its delivery ratio and end-to-end latency; only the kinds the run sent.
 	MessagesByKind map[string]KindMessages `json:"messages_by_kind,omitempty"`
+	// FileServer is the file server's load, when the run placed one.
+	FileServer *FileServer `json:"file_server,omitempty"`
 	// MessagesByGroupSize splits the group messages by the group's size when they were sent
 	// (GroupSizeBuckets); a group message is delivered when every member at send time that is
 	// still a member decrypted it. Groups summarises the run's group chats. Both are absent
@@ -168,6 +170,22 @@ type Messages struct {
 	InFlight uint64 `json:"in_flight,omitempty"`
 	// Duplicates: deliveries of a message already decrypted (deduplicated by the client).
 	Duplicates uint64 `json:"duplicates"`
+}
+
+// FileServer is what the file server did (Summary.FileServer): uploads stored and downloads
+// served with their bytes (the encrypted, padded files), the most files it held at once, the
+// files its expiry sweeps deleted, and the requests it refused, by cause: "bad-request" (did
+// not open or decode, or a bad X-FS-TTL), "not-found" (no such file), "too-large" (an upload
+// over the limit, or empty), "method" (a method the endpoint does not take), "no-id" (no free
+// file id), or the status code.
+type FileServer struct {
+	Uploads         uint64            `json:"uploads"`
+	Downloads       uint64            `json:"downloads"`
+	UploadBytes     uint64            `json:"upload_bytes"`
+	DownloadBytes   uint64            `json:"download_bytes"`
+	StoredFilesPeak uint64            `json:"stored_files_peak"`
+	Expired         uint64            `json:"expired"`
+	Failures        map[string]uint64 `json:"failures,omitempty"`
 }
 
 // KindMessages is Messages for the messages of one kind (Summary.MessagesByKind).

@@ -53,6 +53,7 @@ type collector struct {
 	clocks     clockTally
 	groups     groupTally // group chats (groups.go)
 	push       *pushTally // nil without a push server (servers.push)
+	files      fileTally
 }
 
 // timelineBucket is the width of the summary's timeline buckets: a minute resolves a fault of a
@@ -69,7 +70,9 @@ type messageRecord struct {
 	storeDone   bool
 	delivered   bool
 	deliveredAt time.Time
-	group       *groupRecord // a group message's recipients (groups.go); nil for 1:1 messages
+	group       *groupRecord    // a group message's recipients (groups.go); nil for 1:1 messages
+	orderIdx    int             // where the record is in collector.order
+	attach      attachmentState // for attachment kinds
 }
 
 // stored reports whether the sender's store of the message succeeded.
@@ -128,12 +131,15 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 	if c.push != nil {
 		c.push.observe(at, ev)
 	}
+	if c.observeFiles(at, ev) {
+		return
+	}
 	switch e := ev.(type) {
 	case client.CommunityPolled, lsrpc.Served:
 		c.communities.observe(ev)
 	case client.MessageSent:
 		c.sent++
-		rec := &messageRecord{sentAt: at, kind: e.Kind, sender: -1, recipient: -1}
+		rec := &messageRecord{sentAt: at, kind: e.Kind, sender: -1, recipient: -1, orderIdx: len(c.order)}
 		if i, ok := c.clientIndex[from]; ok {
 			rec.sender = i
 		}
@@ -192,21 +198,19 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 			}
 			return
 		}
+		if rec.kind.Attachment() {
+			// Delivered once the attachment is fetched (AttachmentFetched).
+			if rec.attach.received {
+				c.duplicates++
+			}
+			rec.attach.received = true
+			return
+		}
 		if rec.delivered {
 			c.duplicates++
 			return
 		}
-		rec.delivered = true
-		rec.deliveredAt = at
-		c.delivered++
-		ms := rec.latencyMs()
-		c.e2e.Add(ms)
-		if rec.online {
-			c.e2eOnline.Add(ms)
-		}
-		if rec.recipient >= 0 {
-			c.e2eByPl[c.platform[rec.recipient]].Add(ms)
-		}
+		c.deliver(rec, at)
 	case client.OnionRoundTrip:
 		i, isClient := c.clientIndex[from]
 		if isClient {
@@ -277,6 +281,21 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		c.network.Decommissions++
 	case registry.Deregistered:
 		c.network.Deregistrations++
+	}
+}
+
+// deliver records the delivery of rec at at.
+func (c *collector) deliver(rec *messageRecord, at time.Time) {
+	rec.delivered = true
+	rec.deliveredAt = at
+	c.delivered++
+	ms := rec.latencyMs()
+	c.e2e.Add(ms)
+	if rec.online {
+		c.e2eOnline.Add(ms)
+	}
+	if rec.recipient >= 0 {
+		c.e2eByPl[c.platform[rec.recipient]].Add(ms)
 	}
 }
 
@@ -392,8 +411,12 @@ func (c *collector) outcome(rec *messageRecord, settled bool) (outcome, string) 
 		return undeliverable, ""
 	case rec.delivered:
 		return delivered, ""
+	case rec.kind.Attachment() && rec.attach.failed():
+		return attachmentOutcome(&rec.attach, settled)
 	case !c.online[rec.recipient] && c.lastOnline[rec.recipient].Before(rec.sentAt):
 		return pending, ""
+	case rec.kind.Attachment() && rec.attach.decides():
+		return attachmentOutcome(&rec.attach, settled)
 	}
 	return missing(rec, settled)
 }
@@ -498,6 +521,7 @@ func (c *collector) fill(s *results.Summary, settled bool) {
 	}
 	s.Network = c.network
 	c.clocks.fill(s)
+	c.fillFiles(s)
 
 	if n == 0 {
 		return

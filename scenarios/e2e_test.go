@@ -158,6 +158,9 @@ func TestSameSeedSameSummary(t *testing.T) {
 	}{
 		{"uniform", func(*Workload) {}},
 		{"heavy-tailed with replies", func(w *Workload) { w.Activity, w.ReplyProbability = "heavy-tailed", 0.5 }},
+		{"attachments on open", func(w *Workload) {
+			w.Attachments.Share, w.Attachments.Download, w.ReplyProbability = 0.5, DownloadOnOpen, 0.3
+		}},
 		{"groups with removals", func(w *Workload) {
 			w.Groups = Groups{PerClient: 2, Size: SizeDist{Median: 6, Sigma: 1, Min: 2, Max: 20}, MessagesPerHour: 30, Overlap: 0.5, RemovalsPerHour: 6}
 		}},

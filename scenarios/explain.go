@@ -133,7 +133,7 @@ var keyDocs = map[string]keyDoc{
 	"faults[].kind":          {"crash|degrade|offline|partition", "what happens"},
 	"faults[].at":            {"duration", "when it starts, from the end of the warmup"},
 	"faults[].for":           {"duration", "how long it lasts; 0 until the end (crashes are permanent)"},
-	"faults[].target":        {"random|paths|largest-operator|phones", "which nodes a crash or degrade hits (phones: a degrade of iOS and Android clients' links); empty is random"},
+	"faults[].target":        {"random|paths|largest-operator|phones|file-server", "which nodes a crash or degrade hits (phones: a degrade of iOS and Android clients' links; file-server: the file server, a crash restarting it with its files after for); empty is random"},
 	"faults[].count":         {"count", "how many nodes (or clients) it hits; give count or fraction"},
 	"faults[].fraction":      {"fraction", "the share of them it hits"},
 	"faults[].regions":       {"region list", "a partition's regions, cut off from the rest"},
@@ -142,6 +142,32 @@ var keyDocs = map[string]keyDoc{
 
 	"checks":       {"list of FIGURE OP VALUE", "assertions on summary.json's figures; a failing one makes the run exit 3"},
 	"quick.checks": {"list of FIGURE OP VALUE", "the checks of the shortened run (run --quick), replacing checks there"},
+
+	"workload.attachments.share":                   {"fraction", "share of the messages sent (replies included) that carry an attachment, uploaded to the file server first; 0: none, and no file server"},
+	"workload.attachments.download":                {"immediately|on-open", "when the recipient downloads: as soon as the message arrives, or when the user opens the conversation (open_delay later)"},
+	"workload.attachments.open_delay.median":       {"duration", "median time from a message's arrival to the user opening its conversation (log-normal), for on-open downloads"},
+	"workload.attachments.open_delay.sigma":        {"log-normal sigma", "spread of the open delays"},
+	"workload.attachments.open_delay.min":          {"duration", "shortest open delay"},
+	"workload.attachments.open_delay.max":          {"duration", "longest open delay"},
+	"workload.attachments.kinds.voice.weight":      {"weight", "how often an attachment is one of the voice clips"},
+	"workload.attachments.kinds.voice.size.median": {"bytes", "median size of voice clips (log-normal), before padding and encryption"},
+	"workload.attachments.kinds.voice.size.sigma":  {"log-normal sigma", "spread of the sizes of voice clips"},
+	"workload.attachments.kinds.voice.size.min":    {"bytes", "smallest of the voice clips"},
+	"workload.attachments.kinds.voice.size.max":    {"bytes", "largest of the voice clips: at most 9828080, whose padded, encrypted upload fits the file server's 10,000,000 bytes"},
+	"workload.attachments.kinds.photo.weight":      {"weight", "how often an attachment is one of the photos"},
+	"workload.attachments.kinds.photo.size.median": {"bytes", "median size of photos (log-normal), before padding and encryption"},
+	"workload.attachments.kinds.photo.size.sigma":  {"log-normal sigma", "spread of the sizes of photos"},
+	"workload.attachments.kinds.photo.size.min":    {"bytes", "smallest of the photos"},
+	"workload.attachments.kinds.photo.size.max":    {"bytes", "largest of the photos: at most 9828080, whose padded, encrypted upload fits the file server's 10,000,000 bytes"},
+	"workload.attachments.kinds.file.weight":       {"weight", "how often an attachment is one of the other files"},
+	"workload.attachments.kinds.file.size.median":  {"bytes", "median size of other files (log-normal), before padding and encryption"},
+	"workload.attachments.kinds.file.size.sigma":   {"log-normal sigma", "spread of the sizes of other files"},
+	"workload.attachments.kinds.file.size.min":     {"bytes", "smallest of the other files"},
+	"workload.attachments.kinds.file.size.max":     {"bytes", "largest of the other files: at most 9828080, whose padded, encrypted upload fits the file server's 10,000,000 bytes"},
+
+	"servers.file_server.region": {"region", "where the file server's host is (placed only with attachments or a fault on it)"},
+	"servers.file_server.cores":  {"cores", "CPU cores of the file server's host"},
+	"servers.file_server.ttl":    {"duration", "how long the file server keeps a file after its upload (3 weeks on the real one)"},
 }
 
 // faultDoc is a fault kind with an example item of a faults: list.
@@ -150,7 +176,7 @@ type faultDoc struct {
 }
 
 var faultDocs = []faultDoc{
-	{"crash", "nodes stop for good: count or fraction of them, at random, on clients' paths (target: paths) or of the largest operator (target: largest-operator)",
+	{"crash", "nodes stop for good: count or fraction of them, at random, on clients' paths (target: paths) or of the largest operator (target: largest-operator); target: file-server stops the file server, restarted with its files after for",
 		"{kind: crash, at: 5m, target: largest-operator, fraction: 1}"},
 	{"degrade", "nodes' links (or, with target: phones, phones' access links) get added latency and loss, for a while or until the end",
 		"{kind: degrade, at: 0s, target: phones, fraction: 1, added_latency: 150ms, loss: 0.03}"},

@@ -218,7 +218,7 @@ func (w *world) scheduleWorkload() {
 					to = w.clients[wc.contacts[r.IntN(len(wc.contacts))]].id
 				}
 				size := MessageSize(wl.Size, r)
-				_ = w.eng.Invoke(wc.addr, func() { wc.c.Send(to, size) })
+				w.sendMessage(i, to, size)
 			}
 			w.eng.AfterFunc(expAfter(perHour, r), send)
 		}
@@ -276,10 +276,32 @@ func (w *world) answerMessages(stopAt time.Time) sim.Sink {
 				return
 			}
 			w.replies.sent++
-			to := w.clients[j].id
-			_ = w.eng.Invoke(wc.addr, func() { wc.c.Send(to, size) })
+			w.sendMessage(i, w.clients[j].id, size)
 		})
 	}
+}
+
+// sendMessage has client i send to to: with the share of workload.attachments an attachment
+// drawn from the client's own attachment stream (so that a workload without attachments draws
+// as before), otherwise a text of size bytes.
+func (w *world) sendMessage(i int, to identity.ID, size int) {
+	wc := w.clients[i]
+	a := &w.sc.Workload.Attachments
+	if a.Share > 0 {
+		if w.attachStreams == nil {
+			w.attachStreams = make([]*rand.Rand, len(w.clients))
+		}
+		if w.attachStreams[i] == nil {
+			w.attachStreams[i] = w.eng.Stream("attachments/" + wc.name)
+		}
+		r := w.attachStreams[i]
+		if r.Float64() < a.Share {
+			kind, n := a.draw(r)
+			_ = w.eng.Invoke(wc.addr, func() { _ = wc.c.SendAttachment(to, kind, n) })
+			return
+		}
+	}
+	_ = w.eng.Invoke(wc.addr, func() { wc.c.Send(to, size) })
 }
 
 // aliveNodes lists the indices of running nodes, in order.
@@ -377,6 +399,10 @@ func (w *world) scheduleFaults() error {
 		at := w.epoch.Add(w.sc.Warmup + f.At)
 		switch f.Kind {
 		case "crash":
+			if f.Target == faultTargetFileServer {
+				w.eng.At(at, func() { w.crashFileServer(f.For) })
+				continue
+			}
 			w.eng.At(at, func() {
 				for _, i := range w.pickNodes(f.Count, f.Fraction, f.Target) {
 					w.crashNode(i)
@@ -389,6 +415,12 @@ func (w *world) scheduleFaults() error {
 					until = at.Add(f.For)
 				}
 				d := netem.Degradation{Start: at, End: until, Latency: f.AddedLatency, Loss: f.Loss}
+				if f.Target == faultTargetFileServer {
+					if w.fileServer != nil {
+						_ = w.net.Degrade(simlink.ID(w.fileServer.host), d)
+					}
+					return
+				}
 				if f.Target == "phones" {
 					for _, i := range w.pickPhones(f.Count, f.Fraction) {
 						h, _ := w.eng.HostByIP(w.clients[i].addr.Addr())

@@ -38,7 +38,8 @@ type Scenario struct {
 	Clients  Clients  `mapstructure:"clients" yaml:"clients" json:"clients"`
 	Workload Workload `mapstructure:"workload" yaml:"workload" json:"workload"`
 	Faults   []Fault  `mapstructure:"faults" yaml:"faults" json:"faults"`
-	// Servers are the servers besides the service nodes: the push server, community servers.
+	// Servers are the servers besides the service nodes: the file server, the push server,
+	// community servers.
 	Servers Servers `mapstructure:"servers" yaml:"servers" json:"servers"`
 	// Checks are assertions on the run's summary figures, such as "delivery_ratio >= 0.999"
 	// (syntax: package scenarios/checks); a run with a failing check exits 3. Left out of the
@@ -242,6 +243,9 @@ type Workload struct {
 	// UnknownRecipientShare is the fraction of messages sent to Session IDs no client owns
 	// (counted as undeliverable, never as delivered).
 	UnknownRecipientShare float64 `mapstructure:"unknown_recipient_share" yaml:"unknown_recipient_share" json:"unknown_recipient_share"`
+	// Attachments makes a share of the messages carry a voice clip, photo or file, uploaded to
+	// the file server (see Attachments).
+	Attachments Attachments `mapstructure:"attachments" yaml:"attachments" json:"attachments"`
 	// Groups are the group chats (03 groups) clients are members of.
 	Groups Groups `mapstructure:"groups" yaml:"groups" json:"groups"`
 }
@@ -293,7 +297,8 @@ type Fault struct {
 	// Target chooses the nodes of a crash or degrade: "random" (default), "paths" (nodes
 	// that are on clients' onion paths at that moment, most used first) or "largest-operator"
 	// (the running nodes of the operator with most nodes at the start); or, for a degrade, the
-	// clients: "phones" (iOS and Android clients, whose access links it impairs).
+	// clients: "phones" (iOS and Android clients, whose access links it impairs); or
+	// "file-server" (a crash stops it, and restarts it with its files after For when set).
 	Target       string        `mapstructure:"target" yaml:"target" json:"target"`
 	Count        int           `mapstructure:"count" yaml:"count" json:"count"`
 	Fraction     float64       `mapstructure:"fraction" yaml:"fraction" json:"fraction"`
@@ -373,9 +378,10 @@ func Default() Scenario {
 			Activity:           "uniform",
 			ActivityTop15Share: 0.8,
 			ReplyDelay:         DelayDist{Median: 30 * time.Second, Sigma: 1.0, Min: 2 * time.Second, Max: 10 * time.Minute},
+			Attachments:        defaultAttachments(),
 			// No groups unless a scenario asks for them.
 			Groups: Groups{Size: SizeDist{Median: 8, Sigma: 1.0, Min: 2, Max: 100}, MessagesPerHour: 6, Overlap: 0.5},
 		},
-		Servers: Servers{Push: DefaultPushServer(), Communities: defaultCommunities()},
+		Servers: defaultServers(),
 	}
 }

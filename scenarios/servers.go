@@ -12,6 +12,9 @@ import (
 
 // Servers are the servers of a scenario besides the service nodes.
 type Servers struct {
+	// FileServer is the file server (servers.file_server), placed when attachments are sent
+	// or a fault targets it.
+	FileServer FileServerSpec `mapstructure:"file_server" yaml:"file_server" json:"file_server"`
 	// Push is the push-notification server (servers.push).
 	Push PushServer `mapstructure:"push" yaml:"push" json:"push"`
 	// Communities are community servers (servers.communities).
@@ -65,6 +68,11 @@ func (w *world) addServer(role, name, hostName, region string, cores int, newAct
 // buildServers adds the scenario's servers, after the nodes and before the clients, who are
 // configured with the servers' addresses (onion.Server).
 func (w *world) buildServers() error {
+	if w.sc.needsFileServer() {
+		if err := w.addFileServer(); err != nil {
+			return err
+		}
+	}
 	if w.sc.Servers.Communities.Count > 0 {
 		if err := w.buildCommunities(); err != nil {
 			return err

@@ -168,6 +168,7 @@ func (s *Scenario) Validate() error {
 		func() error {
 			return fraction("workload.unknown_recipient_share", s.Workload.UnknownRecipientShare, 0, 1)
 		},
+		func() error { return s.validateAttachments(region) },
 		s.validateGroups,
 		func() error { return s.validateFaults(region) },
 		s.validateChecks,
@@ -359,8 +360,8 @@ func (s *Scenario) validateFaults(region func(string) error) error {
 		if len(f.Regions) > 0 && f.Kind != "partition" {
 			return bad(key("regions"), f.Regions, "only a partition fault takes regions")
 		}
-		if f.Target != "" && f.Target != "random" && f.Target != "paths" && f.Target != "largest-operator" && f.Target != "phones" {
-			return bad(key("target"), f.Target, "must be \"random\", \"paths\", \"largest-operator\" or, for a degrade, \"phones\"")
+		if f.Target != "" && f.Target != "random" && f.Target != "paths" && f.Target != "largest-operator" && f.Target != "phones" && f.Target != faultTargetFileServer {
+			return bad(key("target"), f.Target, "must be \"random\", \"paths\", \"largest-operator\", \"file-server\" or, for a degrade, \"phones\"")
 		}
 		if f.Target != "" && f.Kind != "crash" && f.Kind != "degrade" {
 			return bad(key("target"), f.Target, "only a crash or a degrade fault takes a target")
@@ -377,6 +378,17 @@ func (s *Scenario) validateFaults(region func(string) error) error {
 				return bad(key("for"), f.For, "an offline period needs a positive length")
 			}
 		case "crash", "degrade":
+			if f.Target == faultTargetFileServer {
+				if f.Count != 0 || f.Fraction != 0 {
+					return bad(key("count"), f.Count, "a fault on the file server takes no count or fraction: there is one")
+				}
+				if f.Kind == "degrade" {
+					if err := s.validateDegrade(key, f); err != nil {
+						return err
+					}
+				}
+				break
+			}
 			limitKey, limit, whom := "nodes.count", s.Nodes.Count, "the nodes affected"
 			if f.Target == "phones" {
 				limitKey, limit, whom = "clients.count", s.Clients.Count, "the phones affected"
@@ -385,10 +397,7 @@ func (s *Scenario) validateFaults(region func(string) error) error {
 				return err
 			}
 			if f.Kind == "degrade" {
-				if f.AddedLatency < 0 {
-					return bad(key("added_latency"), f.AddedLatency, "must not be negative")
-				}
-				if err := fraction(key("loss"), f.Loss, 0, 1); err != nil {
+				if err := s.validateDegrade(key, f); err != nil {
 					return err
 				}
 			}
@@ -402,6 +411,14 @@ func (s *Scenario) validateFaults(region func(string) error) error {
 		}
 	}
 	return nil
+}
+
+// validateDegrade checks a degrade fault's impairment.
+func (s *Scenario) validateDegrade(key func(string) string, f Fault) error {
+	if f.AddedLatency < 0 {
+		return bad(key("added_latency"), f.AddedLatency, "must not be negative")
+	}
+	return fraction(key("loss"), f.Loss, 0, 1)
 }
 
 // validateChecks refuses a check that does not parse or names no figure of the summary, in

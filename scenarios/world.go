@@ -51,6 +51,10 @@ type world struct {
 	nodeConf  node.Config
 
 	communities []*communityServer // servers.communities, also in servers
+	// fileServer is the file server among servers; nil when the scenario needs none.
+	fileServer *worldServer
+	// attachStreams are the clients' streams of attachment draws, made at their first message.
+	attachStreams []*rand.Rand
 
 	leak    *leakage.Recorder // nil without a leakage section: nothing recorded, nothing paid
 	taps    *leakage.LinkTaps // nil without leakage.link_taps
@@ -348,6 +352,7 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		cfg.Suite, cfg.Directory, cfg.Seeds = w.suite, dir, w.seeds
 		w.sc.Clients.applyDefences(&cfg)
 		w.configurePush(&cfg, name, platform, addr)
+		w.attachmentConfig(&cfg)
 		cfg.ClockOffset = w.sc.Clients.Clock.draw(clocks)
 		cfg.Communities = w.communitiesOf(joins)
 		w.col.clocks.client(cfg.ClockOffset)

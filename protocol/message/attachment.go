@@ -153,3 +153,24 @@ func DecryptAttachment(c cryptomode.Costs, data, key, digest []byte, size int) (
 	}
 	return plain, cost, nil
 }
+
+// AttachmentCost is the CPU time of encrypting or decrypting an upload of n bytes (see
+// EncryptedAttachmentSize), what EncryptAttachment and DecryptAttachment charge.
+func AttachmentCost(c cryptomode.Costs, n int) time.Duration { return attachmentCost(c, n) }
+
+// ModeledAttachment is EncryptAttachment's size-only twin for modeled crypto: a fresh key and
+// digest read from r, no ciphertext (an upload of EncryptedAttachmentSize(size) bytes whose
+// content nobody reads), and the cost the real encryption would charge.
+func ModeledAttachment(c cryptomode.Costs, r io.Reader, size int) (*EncryptedAttachment, time.Duration, error) {
+	if size > MaxAttachmentSize {
+		return nil, 0, fmt.Errorf("encrypting attachment: %d bytes is over the file server's limit of %d", size, MaxAttachmentSize)
+	}
+	e := &EncryptedAttachment{Size: size}
+	if _, err := io.ReadFull(r, e.Key[:]); err != nil {
+		return nil, 0, fmt.Errorf("encrypting attachment: reading key: %w", err)
+	}
+	if _, err := io.ReadFull(r, e.Digest[:]); err != nil {
+		return nil, 0, fmt.Errorf("encrypting attachment: reading digest: %w", err)
+	}
+	return e, attachmentCost(c, EncryptedAttachmentSize(size)), nil
+}

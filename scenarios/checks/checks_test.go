@@ -372,3 +372,27 @@ func TestFromYAML(t *testing.T) {
 	_, err = ReadFile(filepath.Join(t.TempDir(), "absent.yaml"))
 	assert.ErrorContains(t, err, "absent.yaml")
 }
+
+// A figure of an embedded struct is named as summary.json writes it, among the outer struct's
+// own: messages_by_kind.<kind>.delivered, not .Messages.delivered.
+func TestEmbeddedFigures(t *testing.T) {
+	s := results.Summary{
+		MessagesByKind: map[string]results.KindMessages{"photo": {Messages: results.Messages{Sent: 5, Delivered: 4, Lost: 1, LostByCause: map[string]uint64{"upload-timeout": 1}}}},
+		FileServer:     &results.FileServer{Uploads: 3},
+	}
+	for _, tc := range []struct {
+		check string
+		pass  bool
+	}{
+		{"messages_by_kind.photo.delivered == 4", true},
+		{"messages_by_kind.photo.lost_by_cause.upload-timeout == 1", true},
+		{"messages_by_kind.photo.lost_by_cause.download-timeout == 0", true},
+		{"file_server.uploads >= 4", false},
+	} {
+		c, err := Parse(tc.check)
+		require.NoError(t, err, tc.check)
+		assert.Equal(t, tc.pass, c.Evaluate(s).Passed, tc.check)
+	}
+	_, err := Parse("messages_by_kind.photo.Messages.delivered >= 1")
+	assert.Error(t, err, "the embedded struct is no level of the path")
+}
