@@ -206,14 +206,18 @@ func (t *groupTally) rekeyed(e client.GroupRekeyed) {
 }
 
 // groupOutcome classifies a group message by its recipients that are still members at the end
-// (a member removed since is no longer owed it), applying the 1:1 rules to each: delivered when
-// all decrypted it (its latency is the last one's), lost (or in flight) when one that was
-// online after it was sent did not, pending when the others are all offline since before it
-// was sent, undeliverable when no recipient is left.
+// (a member removed since is no longer owed it), applying the 1:1 rules to each. A member
+// offline since before the message was sent is waiting, as a 1:1 recipient would be pending,
+// and is left out: the message is lost (or in flight) when a member that was online after it
+// was sent did not decrypt it, delivered when every other member did (its latency is the last
+// one's), pending when every member is waiting, undeliverable when no recipient is left. In a
+// group of 50 whose members come and go, some member is nearly always away: counting the
+// message pending until the last of them returned would leave almost every group message out
+// of the delivery ratio.
 func (c *collector) groupOutcome(rec *messageRecord, settled bool) (outcome, string) {
 	gr := rec.group
 	var last int64
-	owed, waiting, missed := 0, false, false
+	owed, waiting, missed := 0, 0, false
 	for k, i := range gr.recips {
 		if !gr.g.IsMember(c.ids[i]) {
 			continue
@@ -223,7 +227,7 @@ func (c *collector) groupOutcome(rec *messageRecord, settled bool) (outcome, str
 		case gr.got[k] != 0:
 			last = max(last, gr.got[k])
 		case !c.online[i] && c.lastOnline[i].Before(rec.sentAt):
-			waiting = true
+			waiting++
 		default:
 			missed = true
 		}
@@ -233,7 +237,7 @@ func (c *collector) groupOutcome(rec *messageRecord, settled bool) (outcome, str
 		return undeliverable, ""
 	case missed:
 		return missing(rec, settled)
-	case waiting:
+	case waiting == owed:
 		return pending, ""
 	}
 	if !rec.delivered {
