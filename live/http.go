@@ -160,7 +160,9 @@ func (e *env) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	select {
 	case resp = <-rs.ch:
 	case <-r.Context().Done():
-		return // the caller gave up
+		// The caller gave up. Close the connection rather than let net/http answer an empty
+		// 200 that no actor gave.
+		panic(http.ErrAbortHandler)
 	case <-e.dead:
 		panic(http.ErrAbortHandler)
 	}
