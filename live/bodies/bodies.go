@@ -56,17 +56,25 @@ func Codec() *live.Codec {
 	c := live.NewCodec()
 	live.RegisterParams(c, KindForward, encodeForward, decodeForward)
 	live.Register(c, KindStoreResult,
-		func(r *storagerpc.StoreResult) ([]byte, error) { return storagerpc.AppendForwardedStoreResult(nil, r), nil },
+		func(r *storagerpc.StoreResult) ([]byte, error) {
+			return storagerpc.AppendForwardedStoreResult(nil, r), nil
+		},
 		storagerpc.DecodeForwardedStoreResult)
 	live.Register(c, KindHashesResult,
-		func(r *storagerpc.HashesResult) ([]byte, error) { return storagerpc.AppendForwardedHashesResult(nil, r), nil },
+		func(r *storagerpc.HashesResult) ([]byte, error) {
+			return storagerpc.AppendForwardedHashesResult(nil, r), nil
+		},
 		storagerpc.DecodeForwardedHashesResult)
 	live.Register(c, KindExpireResult,
-		func(r *storagerpc.ExpireResult) ([]byte, error) { return storagerpc.AppendForwardedExpireResult(nil, r), nil },
+		func(r *storagerpc.ExpireResult) ([]byte, error) {
+			return storagerpc.AppendForwardedExpireResult(nil, r), nil
+		},
 		storagerpc.DecodeForwardedExpireResult)
 	live.Register(c, KindData, EncodeDataBatch, DecodeDataBatch)
 	live.Register(c, KindDataReady,
-		func(d *node.DataReady) ([]byte, error) { return binary.BigEndian.AppendUint64(nil, uint64(d.Swarm)), nil },
+		func(d *node.DataReady) ([]byte, error) {
+			return binary.BigEndian.AppendUint64(nil, uint64(d.Swarm)), nil
+		},
 		func(b []byte) (*node.DataReady, error) {
 			if len(b) != dataReadyLen {
 				return nil, fmt.Errorf("a data_ready body is %d bytes, got %d", dataReadyLen, len(b))
