@@ -159,7 +159,6 @@ func (d *Driver) Spawn(addr actor.Addr, name string, a actor.Actor) error {
 	d.mu.Lock()
 	d.actors[addr] = e
 	d.mu.Unlock()
-	e.mb.post(func() { a.Start(e) })
 	return nil
 }
 

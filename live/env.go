@@ -45,13 +45,15 @@ func (d *Driver) newEnv(addr actor.Addr, name string, a actor.Actor) (*env, erro
 	ctx, cancel := context.WithCancel(d.ctx)
 	e := &env{d: d, a: a, addr: addr, name: name, rng: rand.New(rand.NewChaCha8(seed)), ctx: ctx, cancel: cancel,
 		dead: make(chan struct{}), timers: map[uint64]*time.Timer{}}
-	if err := e.listen(); err != nil {
-		cancel()
-		return nil, err
-	}
 	e.client = e.newClient()
 	e.alive.Store(true)
+	// Start is queued before the listener opens, so that it runs before any request.
 	e.mb = newMailbox()
+	e.mb.post(func() { a.Start(e) })
+	if err := e.listen(); err != nil {
+		e.kill()
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -62,7 +64,9 @@ func (e *env) kill() {
 		close(e.dead)
 		e.cancel()
 		e.mb.close()
-		_ = e.srv.Close()
+		if e.srv != nil {
+			_ = e.srv.Close()
+		}
 		e.client.CloseIdleConnections()
 		e.mu.Lock()
 		for id, t := range e.timers {
