@@ -2,6 +2,8 @@ package live
 
 import (
 	"context"
+	"net"
+	"net/netip"
 	"errors"
 	"fmt"
 	"sync"
@@ -26,6 +28,9 @@ type Config struct {
 	SpinWork bool
 	// Codec encodes the bodies that are Go values (default NewCodec(): bytes only).
 	Codec *Codec
+	// WrapConn, if set, wraps every connection an actor dials or accepts, with the actor's own
+	// address as local: the link model's hook (linkconn.Model.Wrap).
+	WrapConn func(c net.Conn, local, remote netip.Addr) net.Conn
 }
 
 func (c Config) withDefaults() Config {

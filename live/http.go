@@ -93,6 +93,9 @@ func (e *env) listen() error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.New(io.Discard, "", 0), // a peer's broken handshake is not news
 	}
+	if wrap := e.d.cfg.WrapConn; wrap != nil {
+		ln = wrappedListener{ln, wrap}
+	}
 	go func() { _ = e.srv.ServeTLS(ln, "", "") }()
 	return nil
 }
@@ -100,8 +103,22 @@ func (e *env) listen() error {
 func (e *env) newClient() *http.Client {
 	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: e.addr.Addr().AsSlice()}, KeepAlive: 30 * time.Second}
 	n := e.d.cfg.MaxConnsPerPeer
+	dial := dialer.DialContext
+	if wrap := e.d.cfg.WrapConn; wrap != nil {
+		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			remote, perr := netip.ParseAddrPort(c.RemoteAddr().String())
+			if perr != nil {
+				return c, nil
+			}
+			return wrap(c, e.addr.Addr(), remote.Addr()), nil
+		}
+	}
 	return &http.Client{Transport: &http.Transport{
-		DialContext: dialer.DialContext,
+		DialContext: dial,
 		// The apps do not check a service node's certificate (it is self-signed); the onion
 		// layers inside authenticate the node.
 		TLSClientConfig:     &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}},
@@ -111,6 +128,25 @@ func (e *env) newClient() *http.Client {
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}}
+}
+
+// wrappedListener applies Config.WrapConn to the connections it accepts.
+type wrappedListener struct {
+	net.Listener
+	wrap func(c net.Conn, local, remote netip.Addr) net.Conn
+}
+
+func (l wrappedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	local, err1 := netip.ParseAddrPort(c.LocalAddr().String())
+	remote, err2 := netip.ParseAddrPort(c.RemoteAddr().String())
+	if err1 != nil || err2 != nil {
+		return c, nil
+	}
+	return l.wrap(c, local.Addr(), remote.Addr()), nil
 }
 
 // responder hands an actor's single response to the HTTP handler waiting for it.
