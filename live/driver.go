@@ -2,10 +2,10 @@ package live
 
 import (
 	"context"
-	"net"
-	"net/netip"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"

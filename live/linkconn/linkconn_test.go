@@ -29,7 +29,7 @@ type caller struct {
 	done chan error
 }
 
-func (c *caller) Start(env actor.Env) { c.env = env }
+func (c *caller) Start(env actor.Env)                               { c.env = env }
 func (c *caller) Handle(actor.Addr, actor.Request, actor.Responder) {}
 func (c *caller) call() {
 	c.env.Call(c.to, actor.Request{Method: "/x", Body: []byte("ping")}, 5*time.Second, func(_ actor.Response, err error) { c.done <- err })
