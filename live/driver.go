@@ -28,8 +28,14 @@ type Config struct {
 	SpinWork bool
 	// Codec encodes the bodies that are Go values (default NewCodec(): bytes only).
 	Codec *Codec
+	// Translate lets actors live at any addresses (the world's, as placed for the simulator):
+	// each gets a loopback address of its own to bind and dial from, and the driver translates
+	// in both directions, so actors only ever see world addresses. Without it, actors must be
+	// spawned at loopback addresses (127.x.y.z).
+	Translate bool
 	// WrapConn, if set, wraps every connection an actor dials or accepts, with the actor's own
-	// address as local: the link model's hook (linkconn.Model.Wrap).
+	// address as local: the link model's hook (linkconn.Model.Wrap). Both addresses are world
+	// addresses (see Translate).
 	WrapConn func(c net.Conn, local, remote netip.Addr) net.Conn
 }
 
@@ -70,6 +76,8 @@ type Driver struct {
 	world sync.Mutex // held by sinks, world timers and Do (see the package comment)
 	sinks []Sink
 
+	addrs *addrTable // nil unless Config.Translate
+
 	mu     sync.Mutex
 	actors map[actor.Addr]*env
 	timers map[uint64]*time.Timer
@@ -82,7 +90,17 @@ type Driver struct {
 // New starts a driver.
 func New(cfg Config) *Driver {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Driver{cfg: cfg.withDefaults(), ctx: ctx, cancel: cancel, actors: map[actor.Addr]*env{}, timers: map[uint64]*time.Timer{}}
+	d := &Driver{cfg: cfg.withDefaults(), ctx: ctx, cancel: cancel, actors: map[actor.Addr]*env{}, timers: map[uint64]*time.Timer{}}
+	if cfg.Translate {
+		d.addrs = newAddrTable()
+	}
+	return d
+}
+
+// SocketAddr is where the actor at world address addr has its socket (addr itself without
+// Config.Translate).
+func (d *Driver) SocketAddr(addr actor.Addr) actor.Addr {
+	return netip.AddrPortFrom(d.addrs.real(addr.Addr()), addr.Port())
 }
 
 // Now is the wall clock.
@@ -138,7 +156,8 @@ func (d *Driver) StopTimer(id uint64) bool {
 	return ok
 }
 
-// Spawn starts actor a listening at addr (a loopback address, 127.x.y.z) and runs its Start on
+// Spawn starts actor a listening at addr (a loopback address, 127.x.y.z, unless
+// Config.Translate) and runs its Start on
 // its own goroutine. name is for errors and logs. Spawning where an actor was crashed or
 // stopped starts a new incarnation there.
 func (d *Driver) Spawn(addr actor.Addr, name string, a actor.Actor) error {

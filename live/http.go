@@ -82,7 +82,7 @@ func (e *env) listen() error {
 	if err != nil {
 		return fmt.Errorf("live: certificate for %s: %w", e.name, err)
 	}
-	ln, err := net.Listen("tcp", e.addr.String())
+	ln, err := net.Listen("tcp", e.d.SocketAddr(e.addr).String())
 	if err != nil {
 		return fmt.Errorf("live: %s cannot listen at %v: %w (is it a loopback address, 127.x.y.z?)", e.name, e.addr, err)
 	}
@@ -94,14 +94,14 @@ func (e *env) listen() error {
 		ErrorLog:          log.New(io.Discard, "", 0), // a peer's broken handshake is not news
 	}
 	if wrap := e.d.cfg.WrapConn; wrap != nil {
-		ln = wrappedListener{ln, wrap}
+		ln = wrappedListener{ln, wrap, e.d.addrs}
 	}
 	go func() { _ = e.srv.ServeTLS(ln, "", "") }()
 	return nil
 }
 
 func (e *env) newClient() *http.Client {
-	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: e.addr.Addr().AsSlice()}, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: e.d.addrs.real(e.addr.Addr()).AsSlice()}, KeepAlive: 30 * time.Second}
 	n := e.d.cfg.MaxConnsPerPeer
 	dial := dialer.DialContext
 	if wrap := e.d.cfg.WrapConn; wrap != nil {
@@ -114,7 +114,7 @@ func (e *env) newClient() *http.Client {
 			if perr != nil {
 				return c, nil
 			}
-			return wrap(c, e.addr.Addr(), remote.Addr()), nil
+			return wrap(c, e.addr.Addr(), e.d.addrs.virtual(remote.Addr().Unmap())), nil
 		}
 	}
 	return &http.Client{Transport: &http.Transport{
@@ -133,7 +133,8 @@ func (e *env) newClient() *http.Client {
 // wrappedListener applies Config.WrapConn to the connections it accepts.
 type wrappedListener struct {
 	net.Listener
-	wrap func(c net.Conn, local, remote netip.Addr) net.Conn
+	wrap  func(c net.Conn, local, remote netip.Addr) net.Conn
+	addrs *addrTable
 }
 
 func (l wrappedListener) Accept() (net.Conn, error) {
@@ -146,7 +147,7 @@ func (l wrappedListener) Accept() (net.Conn, error) {
 	if err1 != nil || err2 != nil {
 		return c, nil
 	}
-	return l.wrap(c, local.Addr(), remote.Addr()), nil
+	return l.wrap(c, l.addrs.virtual(local.Addr().Unmap()), l.addrs.virtual(remote.Addr().Unmap())), nil
 }
 
 // responder hands an actor's single response to the HTTP handler waiting for it.
@@ -173,7 +174,7 @@ func (e *env) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	from, err := callerAddr(r)
+	from, err := callerAddr(r, e.d.addrs)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -220,8 +221,9 @@ func (e *env) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out)
 }
 
-// callerAddr is the caller's IP (the connection's source address) and listening port.
-func callerAddr(r *http.Request) (actor.Addr, error) {
+// callerAddr is the caller's world IP (from the connection's source address) and listening
+// port.
+func callerAddr(r *http.Request, addrs *addrTable) (actor.Addr, error) {
 	src, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return actor.Addr{}, fmt.Errorf("live: source address %q: %w", r.RemoteAddr, err)
@@ -231,9 +233,9 @@ func callerAddr(r *http.Request) (actor.Addr, error) {
 		if err != nil {
 			return actor.Addr{}, fmt.Errorf("live: header %s: %q is not a port", hdrPort, p)
 		}
-		return netip.AddrPortFrom(src.Addr().Unmap(), uint16(port)), nil
+		return netip.AddrPortFrom(addrs.virtual(src.Addr().Unmap()), uint16(port)), nil
 	}
-	return netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), nil
+	return netip.AddrPortFrom(addrs.virtual(src.Addr().Unmap()), src.Port()), nil
 }
 
 // CallError is what a failed call's done receives. Test it with errors.Is against
@@ -291,7 +293,7 @@ func (e *env) roundTrip(to actor.Addr, req actor.Request, k string, body []byte,
 		e.d.unreachable.Add(1)
 		return actor.Response{}, &CallError{Method: req.Method, To: to, Timeout: timeout, Reason: reason + ": " + err.Error(), Err: actor.ErrUnreachable}
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+to.String()+pathOf(req.Method), bytes.NewReader(body))
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+e.d.SocketAddr(to).String()+pathOf(req.Method), bytes.NewReader(body))
 	if err != nil {
 		return fail("bad request", err)
 	}

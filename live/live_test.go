@@ -284,3 +284,16 @@ func TestWorkSpins(t *testing.T) {
 	}}))
 	assert.GreaterOrEqual(t, <-took, 20*time.Millisecond)
 }
+
+func TestTranslatedAddresses(t *testing.T) {
+	d := newDriver(t, Config{Translate: true})
+	seen := make(chan actor.Addr, 1)
+	a, b := addr("203.0.113.7:22021"), addr("198.51.100.9:443")
+	require.NoError(t, d.Spawn(b, "b", echo(seen)))
+	assert.True(t, d.SocketAddr(b).Addr().IsLoopback(), "the socket is on loopback")
+	o := callOnce(t, d, a, b, actor.Request{Method: "/x"}, time.Second)
+	require.NoError(t, o.err)
+	assert.Equal(t, a, <-seen, "the callee sees the caller's world address")
+	o = callOnce(t, d, addr("203.0.113.8:22021"), addr("198.51.100.10:443"), actor.Request{Method: "/x"}, time.Second)
+	assert.True(t, errors.Is(o.err, actor.ErrUnreachable), "nothing at that world address: got %v", o.err)
+}

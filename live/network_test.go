@@ -28,12 +28,13 @@ func TestRealActorsDeliverAMessage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a small network in real time")
 	}
-	d := live.New(live.Config{Codec: bodies.Codec()})
+	// World addresses, as the simulator places them; the driver binds loopback ones.
+	d := live.New(live.Config{Codec: bodies.Codec(), Translate: true})
 	defer d.Close()
 	suite := cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)
 
-	regAddr := netip.MustParseAddrPort("127.78.0.1:22022")
-	seeds := []actor.Addr{netip.MustParseAddrPort("127.78.0.2:4443")}
+	regAddr := netip.MustParseAddrPort("198.51.100.1:22022")
+	seeds := []actor.Addr{netip.MustParseAddrPort("198.51.100.2:443")}
 	rc := registry.DefaultConfig()
 	rc.Seeds = seeds
 	reg, err := registry.New(rc)
@@ -46,7 +47,7 @@ func TestRealActorsDeliverAMessage(t *testing.T) {
 		name := fmt.Sprintf("node-%d", i)
 		keys[i] = identity.Derive(1, name)
 		// Each node in a /24 of its own: clients build paths across distinct subnets.
-		addrs[i] = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 78, byte(10 + i), 1}), 22021)
+		addrs[i] = netip.AddrPortFrom(netip.AddrFrom4([4]byte{203, 0, byte(10 + i), 1}), 22021)
 		require.NoError(t, reg.Register(registry.Registration{Name: name, Ed25519: keys[i].Ed25519Public, X25519: keys[i].X25519Public, Addr: addrs[i], OMQPort: 22020, Region: "eu-central-1"}))
 	}
 	list, err := reg.Bootstrap(time.Now())
@@ -87,7 +88,7 @@ func TestRealActorsDeliverAMessage(t *testing.T) {
 		c, err := client.New(cfg, identity.Derive(1, fmt.Sprintf("client-%d", i)))
 		require.NoError(t, err)
 		clients[i] = c
-		caddrs[i] = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 78, 2, byte(i + 1)}), 40000)
+		caddrs[i] = netip.AddrPortFrom(netip.AddrFrom4([4]byte{100, 64, 2, byte(i + 1)}), 40000)
 		require.NoError(t, d.Spawn(caddrs[i], fmt.Sprintf("client-%d", i), c))
 	}
 	to := clients[1].ID()
