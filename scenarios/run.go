@@ -100,11 +100,16 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 	if err := w.scheduleSybils(); err != nil {
 		return nil, results.Summary{}, err
 	}
-	w.scheduleSampling(opts.ReplicationSample, total)
+	var stopped error
+	if w.live != nil {
+		w.scheduleLiveSampling(opts.ReplicationSample, total)
+		total, stopped = w.runLive(total, opts.Stop, progress)
+	} else {
+		w.scheduleSampling(opts.ReplicationSample, total)
+	}
 	// The run advances one virtual second at a time so that Stop is noticed; between two
 	// RunUntil calls no event runs, so the result is the same as one call to the end.
-	var stopped error
-	for t := time.Second; ; t += time.Second {
+	for t := time.Second; w.live == nil; t += time.Second {
 		t = min(t, total)
 		w.eng.RunUntil(w.epoch.Add(t))
 		if t == total {
@@ -168,9 +173,9 @@ func (w *world) scheduleSessions() {
 			if !w.pinned[i] { // a client an offline fault holds stays offline and tries again next period
 				w.setClientOnline(i, !wc.online)
 			}
-			w.eng.AfterFunc(w.sessionLength(wc.online, r), toggle)
+			w.drv.AfterFunc(w.sessionLength(wc.online, r), toggle)
 		}
-		w.eng.AfterFunc(w.sessionLength(wc.online, r), toggle)
+		w.drv.AfterFunc(w.sessionLength(wc.online, r), toggle)
 	}
 }
 
@@ -203,7 +208,7 @@ func (w *world) scheduleWorkload() {
 		perHour := rates[i] * (1 - wl.ReplyProbability)
 		var send func()
 		send = func() {
-			if !w.eng.Now().Before(stopAt) {
+			if !w.drv.Now().Before(stopAt) {
 				return
 			}
 			if wc.online {
@@ -214,17 +219,17 @@ func (w *world) scheduleWorkload() {
 					to = w.clients[wc.contacts[r.IntN(len(wc.contacts))]].id
 				}
 				size := MessageSize(wl.Size, r)
-				_ = w.eng.Invoke(wc.addr, func() { wc.c.Send(to, size) })
+				_ = w.drv.Invoke(wc.addr, func() { wc.c.Send(to, size) })
 			}
-			w.eng.AfterFunc(expAfter(perHour, r), send)
+			w.drv.AfterFunc(expAfter(perHour, r), send)
 		}
 		first := start + expAfter(perHour, r)
 		if first < stop {
-			w.eng.AfterFunc(first, send)
+			w.drv.AfterFunc(first, send)
 		}
 	}
 	if wl.ReplyProbability > 0 {
-		w.eng.AddSink(w.answerMessages(stopAt))
+		w.drv.AddSink(w.answerMessages(stopAt))
 	}
 }
 
@@ -262,7 +267,7 @@ func (w *world) answerMessages(stopAt time.Time) sim.Sink {
 			return
 		}
 		w.replies.due++
-		w.eng.At(answerAt, func() {
+		w.drv.At(answerAt, func() {
 			wc := w.clients[i]
 			if !wc.online {
 				return
@@ -273,7 +278,7 @@ func (w *world) answerMessages(stopAt time.Time) sim.Sink {
 			}
 			w.replies.sent++
 			to := w.clients[j].id
-			_ = w.eng.Invoke(wc.addr, func() { wc.c.Send(to, size) })
+			_ = w.drv.Invoke(wc.addr, func() { wc.c.Send(to, size) })
 		})
 	}
 }
@@ -350,11 +355,11 @@ func (w *world) setClientOnline(i int, online bool) {
 	}
 	wc.online = online
 	if online {
-		_ = w.eng.Invoke(wc.addr, wc.c.GoOnline)
+		_ = w.drv.Invoke(wc.addr, wc.c.GoOnline)
 	} else {
-		_ = w.eng.Invoke(wc.addr, wc.c.GoOffline)
+		_ = w.drv.Invoke(wc.addr, wc.c.GoOffline)
 	}
-	w.col.setOnline(i, online, w.eng.Now())
+	w.col.setOnline(i, online, w.drv.Now())
 }
 
 func (w *world) crashNode(i int) {
@@ -362,9 +367,9 @@ func (w *world) crashNode(i int) {
 	if !n.alive {
 		return
 	}
-	_ = w.eng.Crash(n.addr)
+	_ = w.drv.Crash(n.addr)
 	// The node's oxend runs on the same machine: it casts no more quorum votes.
-	_ = w.reg.Halt(n.n.Ed25519())
+	w.haltInRegistry(n.n.Ed25519())
 	n.alive = false
 }
 
@@ -373,13 +378,13 @@ func (w *world) scheduleFaults() error {
 		at := w.epoch.Add(w.sc.Warmup + f.At)
 		switch f.Kind {
 		case "crash":
-			w.eng.At(at, func() {
+			w.drv.At(at, func() {
 				for _, i := range w.pickNodes(f.Count, f.Fraction, f.Target) {
 					w.crashNode(i)
 				}
 			})
 		case "degrade":
-			w.eng.At(at, func() {
+			w.drv.At(at, func() {
 				until := time.Time{}
 				if f.For > 0 {
 					until = at.Add(f.For)
@@ -397,13 +402,13 @@ func (w *world) scheduleFaults() error {
 				}
 			})
 		case "offline":
-			w.eng.At(at, func() {
+			w.drv.At(at, func() {
 				picked := w.pickClients(f.Count, f.Fraction)
 				for _, i := range picked {
 					w.pinned[i] = true
 					w.setClientOnline(i, false)
 				}
-				w.eng.AfterFunc(f.For, func() {
+				w.drv.AfterFunc(f.For, func() {
 					for _, i := range picked {
 						w.pinned[i] = false
 						w.setClientOnline(i, true)
@@ -463,7 +468,7 @@ func (w *world) scheduleChurn() {
 				return false
 			}
 			if w.lifetimes != nil {
-				w.endLifetime(len(w.nodes)-1, w.eng.Now().Sub(w.epoch))
+				w.endLifetime(len(w.nodes)-1, w.drv.Now().Sub(w.epoch))
 			}
 			return true
 		})
@@ -477,12 +482,12 @@ func (w *world) poisson(stream string, perHour float64, stopAt time.Time, event 
 	r := w.eng.Stream(stream)
 	var next func()
 	next = func() {
-		if !w.eng.Now().Before(stopAt) || !event() {
+		if !w.drv.Now().Before(stopAt) || !event() {
 			return
 		}
-		w.eng.AfterFunc(expAfter(perHour, r), next)
+		w.drv.AfterFunc(expAfter(perHour, r), next)
 	}
-	w.eng.AfterFunc(w.sc.Warmup+expAfter(perHour, r), next)
+	w.drv.AfterFunc(w.sc.Warmup+expAfter(perHour, r), next)
 }
 
 // endLifetime crashes node i when a lifetime drawn from the world's lifetime stream, counted
@@ -493,7 +498,7 @@ func (w *world) endLifetime(i int, from time.Duration) {
 	if end >= w.sc.Warmup+w.sc.Duration {
 		return
 	}
-	w.eng.AfterFunc(end-w.eng.Now().Sub(w.epoch), func() { w.crashNode(i) })
+	w.drv.AfterFunc(end-w.drv.Now().Sub(w.epoch), func() { w.crashNode(i) })
 }
 
 // paretoLifetime is the lifetime at uniform draw u in [0, 1) of a Pareto distribution of the
@@ -531,12 +536,16 @@ func (w *world) scheduleSampling(every, total time.Duration) {
 	}
 	for t := every; t <= total; t += every {
 		at := t
-		w.eng.AfterFunc(at, func() { w.col.sampleReplication(at, live) })
+		w.drv.AfterFunc(at, func() { w.col.sampleReplication(at, live) })
 	}
 }
 
 // fillInfrastructure writes the engine, registry and CPU parts of the summary.
 func (w *world) fillInfrastructure(s *results.Summary, total time.Duration) {
+	if w.live != nil {
+		w.fillLiveInfrastructure(s)
+		return
+	}
 	st := w.eng.Stats()
 	s.Engine = results.Engine{Events: st.Events, Calls: st.Calls, CallTimeouts: st.TimedOut, LateReplies: st.LateReplies}
 	var busySum, busyMax float64
