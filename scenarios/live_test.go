@@ -18,7 +18,7 @@ func TestLiveModeRunsAWorld(t *testing.T) {
 	}
 	sc := Default()
 	sc.Mode = "live"
-	sc.Nodes.Count, sc.Clients.Count = 12, 6
+	sc.Nodes.Count, sc.Clients.Count, sc.Workload.Contacts = 12, 6, 3
 	sc.Clients.Platforms = map[string]float64{"desktop": 1}
 	sc.Warmup, sc.Duration, sc.Drain = 10*time.Second, 15*time.Second, 5*time.Second
 	sc.Workload.MessagesPerHour = 600
