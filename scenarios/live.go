@@ -9,6 +9,9 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/live"
 	"github.com/sessionsim/sessionsim/live/bodies"
+	"github.com/sessionsim/sessionsim/live/linkconn"
+	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/registry"
 	"github.com/sessionsim/sessionsim/results"
 	"github.com/sessionsim/sessionsim/scenarios/placement"
@@ -32,31 +35,112 @@ type driver interface {
 var _ driver = (*sim.Engine)(nil)
 
 // liveDriver runs the world's actors on live.Driver at the addresses the engine placed them,
-// each bound to a loopback address of its own (live.Config.Translate).
+// each bound to a loopback address of its own (live.Config.Translate), with the world's link
+// model applied to every connection (linkconn).
+//
+// Nothing runs until start: the world adds hosts to the link model while it is built, which
+// must not overlap connections using it, so spawns and world timers wait in pending (the
+// timers keep their due times).
 type liveDriver struct {
 	*live.Driver
-	eng *sim.Engine
+	eng   *sim.Engine
+	model *linkconn.Model
+
+	mu      sync.Mutex
+	started bool
+	pending []func() error
 }
 
-func newLiveDriver(eng *sim.Engine) *liveDriver {
-	return &liveDriver{Driver: live.New(live.Config{Codec: bodies.Codec(), Translate: true}), eng: eng}
+// later queues f for start; false once started (then the caller runs it now).
+func (d *liveDriver) later(f func() error) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.started {
+		return false
+	}
+	d.pending = append(d.pending, f)
+	return true
+}
+
+// start runs what was queued, in order, and everything from now on at once.
+func (d *liveDriver) start() error {
+	d.mu.Lock()
+	d.started = true
+	pending := d.pending
+	d.pending = nil
+	d.mu.Unlock()
+	for _, f := range pending {
+		if err := f(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AfterFunc runs f under the world lock once after has passed from now.
+func (d *liveDriver) AfterFunc(after time.Duration, f func()) actor.Timer {
+	due := time.Now().Add(after)
+	if d.later(func() error { d.Driver.AfterFunc(time.Until(due), f); return nil }) {
+		return actor.Timer{} // the world never stops its timers
+	}
+	return d.Driver.AfterFunc(after, f)
+}
+
+// Invoke queues f on the actor at addr (after start, if the world is still being built).
+func (d *liveDriver) Invoke(addr actor.Addr, f func()) error {
+	if d.later(func() error { _ = d.Driver.Invoke(addr, f); return nil }) {
+		return nil
+	}
+	return d.Driver.Invoke(addr, f)
+}
+
+func newLiveDriver(eng *sim.Engine, links *netem.Network) *liveDriver {
+	model := linkconn.NewModel(links)
+	return &liveDriver{Driver: live.New(live.Config{Codec: bodies.Codec(), Translate: true, WrapConn: model.Wrap}), eng: eng, model: model}
 }
 
 func (d *liveDriver) Spawn(h sim.HostID, port uint16, name string, a actor.Actor) (actor.Addr, error) {
 	addr := netip.AddrPortFrom(d.eng.HostIP(h), port)
-	return addr, d.Driver.Spawn(addr, name, a)
+	return addr, d.spawnAt(addr, name, a)
+}
+
+// spawnAt spawns a at addr, whose host the engine placed, and tells the link model the host.
+func (d *liveDriver) spawnAt(addr actor.Addr, name string, a actor.Actor) error {
+	if d.later(func() error { return d.spawnNow(addr, name, a) }) {
+		return nil
+	}
+	return d.spawnNow(addr, name, a)
+}
+
+func (d *liveDriver) spawnNow(addr actor.Addr, name string, a actor.Actor) error {
+	h, ok := d.eng.HostByIP(addr.Addr())
+	if !ok {
+		return fmt.Errorf("live: no host at %v", addr.Addr())
+	}
+	d.model.AddAddr(addr.Addr(), simlink.ID(h))
+	return d.Driver.Spawn(addr, name, a)
+}
+
+// links runs f with the link model: directly in sim mode, under the model's lock in live mode,
+// where connections use it concurrently.
+func (w *world) links(f func(n *netem.Network)) {
+	if w.live == nil {
+		f(w.net)
+		return
+	}
+	w.live.model.Do(f)
 }
 
 // At runs f at wall-clock time t, under the world lock.
 func (d *liveDriver) At(t time.Time, f func()) actor.Timer {
-	return d.Driver.AfterFunc(time.Until(t), f)
+	return d.AfterFunc(time.Until(t), f)
 }
 
 func (d *liveDriver) AddSink(s sim.Sink) { d.Driver.AddSink(live.Sink(s)) }
 
-// validateLive refuses what live mode cannot do yet, naming the key: everything that needs the
-// engine's link model (latency, loss, partitions, link taps), world functions that read an
-// actor's state from outside its goroutine, and bodies that are not bytes.
+// validateLive refuses what live mode cannot do yet, naming the key: leakage (the engine's
+// views and link taps), world functions that read an actor's state from outside its goroutine,
+// and bodies that are not bytes.
 func (s Scenario) validateLive() error {
 	if s.Crypto != "real" {
 		return bad("crypto", s.Crypto, "live mode sends real bytes: a message under crypto=modeled has none; use crypto=real")
@@ -64,8 +148,6 @@ func (s Scenario) validateLive() error {
 	for i, f := range s.Faults {
 		key := fmt.Sprintf("faults[%d]", i)
 		switch {
-		case f.Kind == "degrade" || f.Kind == "partition":
-			return bad(key+".kind", f.Kind, "live mode does not apply the link model to its sockets yet (latency, loss and partitions); run this fault with mode=sim")
 		case f.Target == "paths":
 			return bad(key+".target", f.Target, "live mode cannot read the clients' paths from outside them yet; use target random or largest-operator")
 		}
@@ -82,11 +164,11 @@ func (s Scenario) validateLive() error {
 // startLive spawns the registry, the seed nodes and the first nodes on the live driver, the
 // registry first so that the nodes' first reports find it.
 func (w *world) startLive(specs []placement.Spec, hosts []*worldNode, list *registry.List) error {
-	if err := w.live.Driver.Spawn(w.sn.RegistryAddr, "registry", w.reg); err != nil {
+	if err := w.live.spawnAt(w.sn.RegistryAddr, "registry", w.reg); err != nil {
 		return err
 	}
 	for i, addr := range w.seeds {
-		if err := w.live.Driver.Spawn(addr, fmt.Sprintf("seed-%d", i+1), registry.NewSeedNode(list)); err != nil {
+		if err := w.live.spawnAt(addr, fmt.Sprintf("seed-%d", i+1), registry.NewSeedNode(list)); err != nil {
 			return err
 		}
 	}
@@ -157,6 +239,9 @@ func (w *world) scheduleLiveSampling(every, total time.Duration) {
 // world ran and ErrInterrupted when stop ended it.
 func (w *world) runLive(total time.Duration, stop <-chan struct{}, progress func(sim.Progress)) (time.Duration, error) {
 	defer w.live.Close()
+	if err := w.live.start(); err != nil {
+		return 0, fmt.Errorf("starting the live world: %w", err)
+	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -173,9 +258,11 @@ func (w *world) runLive(total time.Duration, stop <-chan struct{}, progress func
 	}
 }
 
-// fillLiveInfrastructure writes the driver's counts; CPU and bytes are the engine's models and
-// are not measured in live mode (zero).
+// fillLiveInfrastructure writes the driver's counts and the bytes the link model carried (every
+// write on every connection, TLS and HTTP included); CPU is the engine's model and is not
+// measured in live mode (zero).
 func (w *world) fillLiveInfrastructure(s *results.Summary) {
 	st := w.live.Stats()
 	s.Engine = results.Engine{Events: st.Handled + st.Responses + st.TimedOut + st.Unreachable, Calls: st.Calls, CallTimeouts: st.TimedOut}
+	w.links(func(n *netem.Network) { s.Traffic.TotalBytes = n.Stats().Bytes })
 }

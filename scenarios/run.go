@@ -393,12 +393,13 @@ func (w *world) scheduleFaults() error {
 				if f.Target == "phones" {
 					for _, i := range w.pickPhones(f.Count, f.Fraction) {
 						h, _ := w.eng.HostByIP(w.clients[i].addr.Addr())
-						_ = w.net.Degrade(simlink.ID(h), d)
+						w.links(func(n *netem.Network) { _ = n.Degrade(simlink.ID(h), d) })
 					}
 					return
 				}
 				for _, i := range w.pickNodes(f.Count, f.Fraction, f.Target) {
-					_ = w.net.Degrade(simlink.ID(w.nodes[i].host), d)
+					h := w.nodes[i].host
+					w.links(func(n *netem.Network) { _ = n.Degrade(simlink.ID(h), d) })
 				}
 			})
 		case "offline":
@@ -430,14 +431,15 @@ func (w *world) scheduleFaults() error {
 					b = append(b, id)
 				}
 			}
-			pid, err := w.net.Partition(at, a, b)
+			var err error
+			w.links(func(n *netem.Network) {
+				var pid netem.PartitionID
+				if pid, err = n.Partition(at, a, b); err == nil && f.For > 0 {
+					err = n.Heal(pid, at.Add(f.For))
+				}
+			})
 			if err != nil {
 				return fmt.Errorf("partition fault: %w", err)
-			}
-			if f.For > 0 {
-				if err := w.net.Heal(pid, at.Add(f.For)); err != nil {
-					return fmt.Errorf("partition fault: %w", err)
-				}
 			}
 		}
 	}

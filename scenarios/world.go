@@ -121,7 +121,7 @@ func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*worl
 	}
 	w.drv, w.epoch = w.eng, w.eng.Now()
 	if sc.Mode == "live" {
-		w.live = newLiveDriver(w.eng)
+		w.live = newLiveDriver(w.eng, w.net)
 		w.drv, w.epoch = w.live, w.live.Now()
 	}
 	w.col.epoch = w.epoch
