@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/sessionsim/sessionsim/internal/cli.Version=$(VE
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build run test test-browser chromium bench fuzz lint clean scenarios scenarios-quick
+.PHONY: all build run test test-live test-browser chromium bench fuzz lint clean scenarios scenarios-quick
 
 all: build
 
@@ -34,6 +34,12 @@ scenarios scenarios-quick: build
 # Unit, property and end-to-end tests, fuzz seed corpora included; lint first.
 test: lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+# The live driver under the race detector, and a small world run live (real sockets, real time,
+# about half a minute).
+test-live:
+	$(GO) test -count=1 -race -timeout 20m ./live/...
+	SESSIONSIM_TEST_LIVE=1 $(GO) test -count=1 -race -run TestLiveMode -timeout 20m ./scenarios
 
 # The HTML report opened in a real browser (headless Chromium). `make chromium` installs
 # Debian's chromium when it is missing; .ci/run does that, so CI runs the browser test too.

@@ -242,13 +242,13 @@ func (w *world) crashFileServer(forDur time.Duration) {
 	if fs == nil || !fs.up {
 		return
 	}
-	_ = w.eng.Crash(fs.addr)
+	_ = w.drv.Crash(fs.addr)
 	fs.up = false
 	if forDur <= 0 {
 		return
 	}
-	w.eng.AfterFunc(forDur, func() {
-		if _, err := w.eng.Spawn(fs.host, simnet.ServerPort, fs.name, fs.a); err != nil {
+	w.drv.AfterFunc(forDur, func() {
+		if _, err := w.drv.Spawn(fs.host, simnet.ServerPort, fs.name, fs.a); err != nil {
 			panic(fmt.Sprintf("restarting %s: %v", fs.name, err)) // its address is free: it crashed
 		}
 		fs.up = true

@@ -25,7 +25,7 @@ var keyDocs = map[string]keyDoc{
 	"name":        {"text", "names the scenario in reports and the default results directory"},
 	"description": {"text", "free text shown in reports; overrides from the environment or --set are appended"},
 	"seed":        {"integer", "every random choice of the run derives from it: same seed, same binary, byte-identical summary.json"},
-	"mode":        {"sim", "the driver; this build runs only the in-process simulator"},
+	"mode":        {"sim", "the driver: sim (in-process, virtual time) or live (the same actors on real loopback sockets, in real time)"},
 	"crypto":      {"real|modeled", "real bytes everywhere, or modeled: same sizes and views, no curve operations, their CPU cost still charged"},
 	"duration":    {"duration", "virtual time during which clients send"},
 	"warmup":      {"duration", "virtual time before the first message, in which clients start, bootstrap and build paths"},

@@ -99,7 +99,7 @@ func (w *world) scheduleGroups() {
 			}
 			wc := w.clients[online[r.IntN(len(online))]]
 			size := MessageSize(w.sc.Workload.Size, r)
-			_ = w.eng.Invoke(wc.addr, func() { _ = wc.c.SendGroup(wg.g, size) })
+			_ = w.drv.Invoke(wc.addr, func() { _ = wc.c.SendGroup(wg.g, size) })
 			return true
 		})
 		if gs.RemovalsPerHour <= 0 {
@@ -113,7 +113,7 @@ func (w *world) scheduleGroups() {
 				return true
 			}
 			victim := w.clients[others[rr.IntN(len(others))]].id
-			_ = w.eng.Invoke(admin.addr, func() { _ = admin.c.RemoveGroupMember(wg.g, victim) })
+			_ = w.drv.Invoke(admin.addr, func() { _ = admin.c.RemoveGroupMember(wg.g, victim) })
 			return true
 		})
 	}

@@ -101,11 +101,16 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 	if err := w.scheduleSybils(); err != nil {
 		return nil, results.Summary{}, err
 	}
-	w.scheduleSampling(opts.ReplicationSample, total)
+	var stopped error
+	if w.live != nil {
+		w.scheduleLiveSampling(opts.ReplicationSample, total)
+		total, stopped = w.runLive(total, opts.Stop, progress)
+	} else {
+		w.scheduleSampling(opts.ReplicationSample, total)
+	}
 	// The run advances one virtual second at a time so that Stop is noticed; between two
 	// RunUntil calls no event runs, so the result is the same as one call to the end.
-	var stopped error
-	for t := time.Second; ; t += time.Second {
+	for t := time.Second; w.live == nil; t += time.Second {
 		t = min(t, total)
 		w.eng.RunUntil(w.epoch.Add(t))
 		if t == total {
@@ -172,9 +177,9 @@ func (w *world) scheduleSessions() {
 			if !w.pinned[i] { // a client an offline fault holds stays offline and tries again next period
 				w.setClientOnline(i, !wc.online)
 			}
-			w.eng.AfterFunc(w.sessionLength(wc.online, r), toggle)
+			w.drv.AfterFunc(w.sessionLength(wc.online, r), toggle)
 		}
-		w.eng.AfterFunc(w.sessionLength(wc.online, r), toggle)
+		w.drv.AfterFunc(w.sessionLength(wc.online, r), toggle)
 	}
 }
 
@@ -207,7 +212,7 @@ func (w *world) scheduleWorkload() {
 		perHour := rates[i] * (1 - wl.ReplyProbability)
 		var send func()
 		send = func() {
-			if !w.eng.Now().Before(stopAt) {
+			if !w.drv.Now().Before(stopAt) {
 				return
 			}
 			if wc.online {
@@ -220,15 +225,15 @@ func (w *world) scheduleWorkload() {
 				size := MessageSize(wl.Size, r)
 				w.sendMessage(i, to, size)
 			}
-			w.eng.AfterFunc(expAfter(perHour, r), send)
+			w.drv.AfterFunc(expAfter(perHour, r), send)
 		}
 		first := start + expAfter(perHour, r)
 		if first < stop {
-			w.eng.AfterFunc(first, send)
+			w.drv.AfterFunc(first, send)
 		}
 	}
 	if wl.ReplyProbability > 0 {
-		w.eng.AddSink(w.answerMessages(stopAt))
+		w.drv.AddSink(w.answerMessages(stopAt))
 	}
 }
 
@@ -266,7 +271,7 @@ func (w *world) answerMessages(stopAt time.Time) sim.Sink {
 			return
 		}
 		w.replies.due++
-		w.eng.At(answerAt, func() {
+		w.drv.At(answerAt, func() {
 			wc := w.clients[i]
 			if !wc.online {
 				return
@@ -297,11 +302,11 @@ func (w *world) sendMessage(i int, to identity.ID, size int) {
 		r := w.attachStreams[i]
 		if r.Float64() < a.Share {
 			kind, n := a.draw(r)
-			_ = w.eng.Invoke(wc.addr, func() { _ = wc.c.SendAttachment(to, kind, n) })
+			_ = w.drv.Invoke(wc.addr, func() { _ = wc.c.SendAttachment(to, kind, n) })
 			return
 		}
 	}
-	_ = w.eng.Invoke(wc.addr, func() { wc.c.Send(to, size) })
+	_ = w.drv.Invoke(wc.addr, func() { wc.c.Send(to, size) })
 }
 
 // aliveNodes lists the indices of running nodes, in order.
@@ -376,11 +381,11 @@ func (w *world) setClientOnline(i int, online bool) {
 	}
 	wc.online = online
 	if online {
-		_ = w.eng.Invoke(wc.addr, wc.c.GoOnline)
+		_ = w.drv.Invoke(wc.addr, wc.c.GoOnline)
 	} else {
-		_ = w.eng.Invoke(wc.addr, wc.c.GoOffline)
+		_ = w.drv.Invoke(wc.addr, wc.c.GoOffline)
 	}
-	w.col.setOnline(i, online, w.eng.Now())
+	w.col.setOnline(i, online, w.drv.Now())
 }
 
 func (w *world) crashNode(i int) {
@@ -388,9 +393,9 @@ func (w *world) crashNode(i int) {
 	if !n.alive {
 		return
 	}
-	_ = w.eng.Crash(n.addr)
+	_ = w.drv.Crash(n.addr)
 	// The node's oxend runs on the same machine: it casts no more quorum votes.
-	_ = w.reg.Halt(n.n.Ed25519())
+	w.haltInRegistry(n.n.Ed25519())
 	n.alive = false
 }
 
@@ -400,16 +405,16 @@ func (w *world) scheduleFaults() error {
 		switch f.Kind {
 		case "crash":
 			if f.Target == faultTargetFileServer {
-				w.eng.At(at, func() { w.crashFileServer(f.For) })
+				w.drv.At(at, func() { w.crashFileServer(f.For) })
 				continue
 			}
-			w.eng.At(at, func() {
+			w.drv.At(at, func() {
 				for _, i := range w.pickNodes(f.Count, f.Fraction, f.Target) {
 					w.crashNode(i)
 				}
 			})
 		case "degrade":
-			w.eng.At(at, func() {
+			w.drv.At(at, func() {
 				until := time.Time{}
 				if f.For > 0 {
 					until = at.Add(f.For)
@@ -424,22 +429,23 @@ func (w *world) scheduleFaults() error {
 				if f.Target == "phones" {
 					for _, i := range w.pickPhones(f.Count, f.Fraction) {
 						h, _ := w.eng.HostByIP(w.clients[i].addr.Addr())
-						_ = w.net.Degrade(simlink.ID(h), d)
+						w.links(func(n *netem.Network) { _ = n.Degrade(simlink.ID(h), d) })
 					}
 					return
 				}
 				for _, i := range w.pickNodes(f.Count, f.Fraction, f.Target) {
-					_ = w.net.Degrade(simlink.ID(w.nodes[i].host), d)
+					h := w.nodes[i].host
+					w.links(func(n *netem.Network) { _ = n.Degrade(simlink.ID(h), d) })
 				}
 			})
 		case "offline":
-			w.eng.At(at, func() {
+			w.drv.At(at, func() {
 				picked := w.pickClients(f.Count, f.Fraction)
 				for _, i := range picked {
 					w.pinned[i] = true
 					w.setClientOnline(i, false)
 				}
-				w.eng.AfterFunc(f.For, func() {
+				w.drv.AfterFunc(f.For, func() {
 					for _, i := range picked {
 						w.pinned[i] = false
 						w.setClientOnline(i, true)
@@ -461,14 +467,15 @@ func (w *world) scheduleFaults() error {
 					b = append(b, id)
 				}
 			}
-			pid, err := w.net.Partition(at, a, b)
+			var err error
+			w.links(func(n *netem.Network) {
+				var pid netem.PartitionID
+				if pid, err = n.Partition(at, a, b); err == nil && f.For > 0 {
+					err = n.Heal(pid, at.Add(f.For))
+				}
+			})
 			if err != nil {
 				return fmt.Errorf("partition fault: %w", err)
-			}
-			if f.For > 0 {
-				if err := w.net.Heal(pid, at.Add(f.For)); err != nil {
-					return fmt.Errorf("partition fault: %w", err)
-				}
 			}
 		}
 	}
@@ -499,7 +506,7 @@ func (w *world) scheduleChurn() {
 				return false
 			}
 			if w.lifetimes != nil {
-				w.endLifetime(len(w.nodes)-1, w.eng.Now().Sub(w.epoch))
+				w.endLifetime(len(w.nodes)-1, w.drv.Now().Sub(w.epoch))
 			}
 			return true
 		})
@@ -513,12 +520,12 @@ func (w *world) poisson(stream string, perHour float64, stopAt time.Time, event 
 	r := w.eng.Stream(stream)
 	var next func()
 	next = func() {
-		if !w.eng.Now().Before(stopAt) || !event() {
+		if !w.drv.Now().Before(stopAt) || !event() {
 			return
 		}
-		w.eng.AfterFunc(expAfter(perHour, r), next)
+		w.drv.AfterFunc(expAfter(perHour, r), next)
 	}
-	w.eng.AfterFunc(w.sc.Warmup+expAfter(perHour, r), next)
+	w.drv.AfterFunc(w.sc.Warmup+expAfter(perHour, r), next)
 }
 
 // endLifetime crashes node i when a lifetime drawn from the world's lifetime stream, counted
@@ -529,7 +536,7 @@ func (w *world) endLifetime(i int, from time.Duration) {
 	if end >= w.sc.Warmup+w.sc.Duration {
 		return
 	}
-	w.eng.AfterFunc(end-w.eng.Now().Sub(w.epoch), func() { w.crashNode(i) })
+	w.drv.AfterFunc(end-w.drv.Now().Sub(w.epoch), func() { w.crashNode(i) })
 }
 
 // paretoLifetime is the lifetime at uniform draw u in [0, 1) of a Pareto distribution of the
@@ -567,12 +574,16 @@ func (w *world) scheduleSampling(every, total time.Duration) {
 	}
 	for t := every; t <= total; t += every {
 		at := t
-		w.eng.AfterFunc(at, func() { w.col.sampleReplication(at, live) })
+		w.drv.AfterFunc(at, func() { w.col.sampleReplication(at, live) })
 	}
 }
 
 // fillInfrastructure writes the engine, registry and CPU parts of the summary.
 func (w *world) fillInfrastructure(s *results.Summary, total time.Duration) {
+	if w.live != nil {
+		w.fillLiveInfrastructure(s)
+		return
+	}
 	st := w.eng.Stats()
 	s.Engine = results.Engine{Events: st.Events, Calls: st.Calls, CallTimeouts: st.TimedOut, LateReplies: st.LateReplies}
 	var busySum, busyMax float64

@@ -52,7 +52,7 @@ func (w *world) addServer(role, name, hostName, region string, cores int, newAct
 	if err != nil {
 		return nil, fmt.Errorf("%s server %s: %w", role, name, err)
 	}
-	if _, err := w.eng.Spawn(h, simnet.ServerPort, name, a); err != nil {
+	if _, err := w.drv.Spawn(h, simnet.ServerPort, name, a); err != nil {
 		return nil, err
 	}
 	w.nodeConf.Servers[hostName] = addr

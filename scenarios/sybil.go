@@ -87,7 +87,7 @@ func (w *world) scheduleSybils() error {
 			specs[j].Operator = sybilOperatorBase + i
 			w.sybilOf[specs[j].Name] = a.Name
 		}
-		w.eng.AfterFunc(w.sc.Warmup+a.At, func() {
+		w.drv.AfterFunc(w.sc.Warmup+a.At, func() {
 			for _, sp := range specs {
 				wn, err := w.addNodeHost(sp)
 				if err == nil {

@@ -44,10 +44,12 @@ func (s *Scenario) Validate() error {
 			switch s.Mode {
 			case "sim":
 				return nil
-			case "live", "docker":
-				return bad("mode", s.Mode, "this build runs only the in-process simulator; mode \"sim\" is available")
+			case "live":
+				return s.validateLive()
+			case "docker":
+				return bad("mode", s.Mode, "this build runs the in-process simulator and live mode (real sockets on loopback); docker mode is not built yet")
 			}
-			return bad("mode", s.Mode, "must be \"sim\"")
+			return bad("mode", s.Mode, "must be \"sim\" or \"live\"")
 		},
 		func() error {
 			if s.Crypto != "real" && s.Crypto != "modeled" {

@@ -30,6 +30,8 @@ type world struct {
 	sc        Scenario
 	sn        *simnet.Net // the laid-out network; eng, net, reg and seeds are its parts
 	eng       *sim.Engine
+	drv       driver      // runs the actors: eng, or live in live mode
+	live      *liveDriver // nil in sim mode
 	net       *netem.Network
 	matrix    *netem.Matrix
 	suite     cryptomode.Suite
@@ -125,7 +127,11 @@ func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*worl
 	if err := w.buildNet(nodeWeights, progress); err != nil {
 		return nil, err
 	}
-	w.epoch = w.eng.Now()
+	w.drv, w.epoch = w.eng, w.eng.Now()
+	if sc.Mode == "live" {
+		w.live = newLiveDriver(w.eng, w.net)
+		w.drv, w.epoch = w.live, w.live.Now()
+	}
 	w.col.epoch = w.epoch
 	if taps != nil {
 		w.taps = leakage.NewLinkTaps(taps, w.epoch)
@@ -153,9 +159,9 @@ func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*worl
 	if err := w.buildGroups(); err != nil {
 		return nil, err
 	}
-	w.eng.AddSink(w.col.Observe)
+	w.drv.AddSink(w.col.Observe)
 	if w.leak != nil {
-		w.eng.AddSink(w.leak.Observe)
+		w.drv.AddSink(w.leak.Observe)
 	}
 	return w, nil
 }
@@ -229,7 +235,12 @@ func (w *world) addNodeHost(spec placement.Spec) (*worldNode, error) {
 
 // spawnNode starts the node actor of a registered node, with list as its first view.
 func (w *world) spawnNode(wn *worldNode, spec placement.Spec, list *registry.List) error {
-	n, err := node.New(w.nodeConf, spec.Keys, memory.New(memory.Config{}))
+	cfg := w.nodeConf
+	if w.live != nil {
+		// The shared memos are not safe across goroutines: each node keeps its own.
+		cfg.Views, cfg.KeyMemo = node.NewViews(), identity.NewX25519Memo()
+	}
+	n, err := node.New(cfg, spec.Keys, memory.New(memory.Config{}))
 	if err != nil {
 		return fmt.Errorf("node %s: %w", spec.Name, err)
 	}
@@ -237,7 +248,7 @@ func (w *world) spawnNode(wn *worldNode, spec placement.Spec, list *registry.Lis
 		n.SetList(list)
 	}
 	wn.n = n
-	if _, err := w.eng.Spawn(wn.host, spec.Addr.Port(), spec.Name, n); err != nil {
+	if _, err := w.drv.Spawn(wn.host, spec.Addr.Port(), spec.Name, n); err != nil {
 		return err
 	}
 	wn.alive = true
@@ -275,6 +286,9 @@ func (w *world) buildNodes() error {
 	list, err := w.reg.Bootstrap(w.epoch)
 	if err != nil {
 		return err
+	}
+	if w.live != nil {
+		return w.startLive(specs, hosts, list)
 	}
 	for i, spec := range specs {
 		if err := w.spawnNode(hosts[i], spec, list); err != nil {
@@ -350,6 +364,9 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		}
 		cfg := np.Config()
 		cfg.Suite, cfg.Directory, cfg.Seeds = w.suite, dir, w.seeds
+		if w.live != nil {
+			cfg.Directory = client.NewDirectory() // not safe across goroutines: one per client
+		}
 		w.sc.Clients.applyDefences(&cfg)
 		w.configurePush(&cfg, name, platform, addr)
 		w.attachmentConfig(&cfg)
@@ -371,16 +388,16 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 			startAt = w.sc.Warmup + fc.At + time.Duration(crowdStream.Float64()*float64(fc.Within))
 			wc.online, wc.waiting, online = false, true, false
 		}
-		w.eng.AfterFunc(startAt, func() {
+		w.drv.AfterFunc(startAt, func() {
 			if wc.waiting {
 				wc.waiting, wc.online = false, true
-				w.col.setOnline(i, true, w.eng.Now())
+				w.col.setOnline(i, true, w.drv.Now())
 			}
-			if _, err := w.eng.Spawn(h, simnet.ClientPort, name, c); err != nil {
+			if _, err := w.drv.Spawn(h, simnet.ClientPort, name, c); err != nil {
 				panic(fmt.Sprintf("spawning %s: %v", name, err)) // the address was free when the host was made
 			}
 			if !wc.online {
-				_ = w.eng.Invoke(wc.addr, c.GoOffline)
+				_ = w.drv.Invoke(wc.addr, c.GoOffline)
 			}
 		})
 		w.col.addClient(wc.addr, wc.id, platform, online)

@@ -93,7 +93,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"no clients", []string{"run"}, map[string]string{"SESSIONSIM_CLIENTS_COUNT": "0"}, []string{"SESSIONSIM_CLIENTS_COUNT", `"clients.count" = 0`, "at least 1"}},
 		{"more than the machine's memory", []string{"run", "--set", "nodes.count=100000000"}, nil, []string{"--set", `"nodes.count" = 100000000`, "estimated 1.1 TiB", "more than this machine's"}},
 		{"stray variable", []string{"run"}, map[string]string{"SESSIONSIM_FOO": "1"}, []string{"SESSIONSIM_FOO", "unset SESSIONSIM_FOO"}},
-		{"live mode", []string{"run", "--set", "mode=live"}, nil, []string{`"mode" = live`, "in-process simulator"}},
+		{"live mode with modeled crypto", []string{"run", "--set", "mode=live", "--set", "crypto=modeled"}, nil, []string{`"crypto" = modeled`, "use crypto=real"}},
 		{"unknown clock distribution", []string{"run", "--set", "clients.clock.distribution=gaussian"}, nil, []string{"--set", `"clients.clock.distribution" = gaussian`, "unknown clock distribution: use none, normal, uniform"}},
 		{"docker mode", []string{"run"}, map[string]string{"SESSIONSIM_MODE": "docker"}, []string{"SESSIONSIM_MODE", `"mode" = docker`}},
 		{"unknown scenario", []string{"run", "no-such-scenario"}, nil, []string{"built-ins"}},

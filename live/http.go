@@ -1,0 +1,335 @@
+package live
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+)
+
+// Headers the driver adds to every request and response. They carry what the actors pass
+// beside the body in the seam (see the package comment); the body itself is the real bytes.
+const (
+	hdrKind   = "X-Sessionsim-Body"   // the body's kind (Codec)
+	hdrSize   = "X-Sessionsim-Size"   // the size the sender's actor gave (actor.Request.Size)
+	hdrPort   = "X-Sessionsim-Port"   // the caller's listening port
+	hdrStatus = "X-Sessionsim-Status" // a status HTTP cannot carry (outside 100-999)
+)
+
+// pathOf is the URL path of a method: endpoints that are HTTP paths ("/storage_rpc/v1") keep
+// theirs, node-to-node methods ("sn.storage_cc", OxenMQ commands in the real network) go under
+// /_/.
+func pathOf(method string) string {
+	if strings.HasPrefix(method, "/") && !strings.HasPrefix(method, "/_/") {
+		return method
+	}
+	return "/_/" + method
+}
+
+func methodOf(path string) string {
+	if m, ok := strings.CutPrefix(path, "/_/"); ok {
+		return m
+	}
+	return path
+}
+
+// selfSigned makes a certificate for ip, valid for a year, as a storage server makes its own.
+func selfSigned(ip netip.Addr, name string) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(now.UnixNano()),
+		Subject:      pkix.Name{CommonName: name},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(365 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses:  []net.IP{ip.AsSlice()},
+	}
+	der, err := x509.CreateCertificate(crand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
+// http11 turns HTTP/2 off: the storage server speaks HTTP/1.1.
+var http11 = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+
+func (e *env) listen() error {
+	cert, err := selfSigned(e.addr.Addr(), e.name)
+	if err != nil {
+		return fmt.Errorf("live: certificate for %s: %w", e.name, err)
+	}
+	ln, err := net.Listen("tcp", e.d.SocketAddr(e.addr).String())
+	if err != nil {
+		return fmt.Errorf("live: %s cannot listen at %v: %w (is it a loopback address, 127.x.y.z?)", e.name, e.addr, err)
+	}
+	e.srv = &http.Server{
+		Handler:           e,
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}},
+		TLSNextProto:      http11,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0), // a peer's broken handshake is not news
+	}
+	if wrap := e.d.cfg.WrapConn; wrap != nil {
+		ln = wrappedListener{ln, wrap, e.d.addrs}
+	}
+	go func() { _ = e.srv.ServeTLS(ln, "", "") }()
+	return nil
+}
+
+func (e *env) newClient() *http.Client {
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: e.d.addrs.real(e.addr.Addr()).AsSlice()}, KeepAlive: 30 * time.Second}
+	n := e.d.cfg.MaxConnsPerPeer
+	dial := dialer.DialContext
+	if wrap := e.d.cfg.WrapConn; wrap != nil {
+		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			remote, perr := netip.ParseAddrPort(c.RemoteAddr().String())
+			if perr != nil {
+				return c, nil
+			}
+			return wrap(c, e.addr.Addr(), e.d.addrs.virtual(remote.Addr().Unmap())), nil
+		}
+	}
+	return &http.Client{Transport: &http.Transport{
+		DialContext: dial,
+		// The apps do not check a service node's certificate (it is self-signed); the onion
+		// layers inside authenticate the node.
+		TLSClientConfig:     &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}},
+		TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{},
+		MaxConnsPerHost:     n,
+		MaxIdleConnsPerHost: n,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}}
+}
+
+// wrappedListener applies Config.WrapConn to the connections it accepts.
+type wrappedListener struct {
+	net.Listener
+	wrap  func(c net.Conn, local, remote netip.Addr) net.Conn
+	addrs *addrTable
+}
+
+func (l wrappedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	local, err1 := netip.ParseAddrPort(c.LocalAddr().String())
+	remote, err2 := netip.ParseAddrPort(c.RemoteAddr().String())
+	if err1 != nil || err2 != nil {
+		return c, nil
+	}
+	return l.wrap(c, l.addrs.virtual(local.Addr().Unmap()), l.addrs.virtual(remote.Addr().Unmap())), nil
+}
+
+// responder hands an actor's single response to the HTTP handler waiting for it.
+type responder struct {
+	used atomic.Bool
+	ch   chan actor.Response
+}
+
+func (r *responder) Respond(resp actor.Response) {
+	if r.used.CompareAndSwap(false, true) {
+		r.ch <- resp
+	}
+}
+
+// ServeHTTP delivers one request to the actor and writes its response.
+func (e *env) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, e.d.cfg.MaxBody))
+	if err != nil {
+		http.Error(w, "request body too large or cut short", http.StatusRequestEntityTooLarge)
+		return
+	}
+	val, err := e.d.cfg.Codec.Decode(r.Header.Get(hdrKind), body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	from, err := callerAddr(r, e.d.addrs)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	size := len(body)
+	if s, err := strconv.Atoi(r.Header.Get(hdrSize)); err == nil && s >= 0 {
+		size = s
+	}
+	req := actor.Request{Method: methodOf(r.URL.Path), Body: val, Size: size}
+	rs := &responder{ch: make(chan actor.Response, 1)}
+	if !e.mb.post(func() {
+		if e.alive.Load() {
+			e.d.handled.Add(1)
+			e.a.Handle(from, req, rs)
+		}
+	}) {
+		panic(http.ErrAbortHandler) // the actor died: the connection closes, as a killed process's would
+	}
+	var resp actor.Response
+	select {
+	case resp = <-rs.ch:
+	case <-r.Context().Done():
+		// The caller gave up. Close the connection rather than let net/http answer an empty
+		// 200 that no actor gave.
+		panic(http.ErrAbortHandler)
+	case <-e.dead:
+		panic(http.ErrAbortHandler)
+	}
+	k, out, err := e.d.cfg.Codec.Encode(resp.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set(hdrKind, k)
+	h.Set(hdrSize, strconv.Itoa(resp.Size))
+	h.Set("Content-Length", strconv.Itoa(len(out)))
+	status := resp.Status
+	if status < 100 || status > 999 {
+		h.Set(hdrStatus, strconv.Itoa(status))
+		status = http.StatusInternalServerError
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(out)
+}
+
+// callerAddr is the caller's world IP (from the connection's source address) and listening
+// port.
+func callerAddr(r *http.Request, addrs *addrTable) (actor.Addr, error) {
+	src, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return actor.Addr{}, fmt.Errorf("live: source address %q: %w", r.RemoteAddr, err)
+	}
+	if p := r.Header.Get(hdrPort); p != "" {
+		port, err := strconv.ParseUint(p, 10, 16)
+		if err != nil {
+			return actor.Addr{}, fmt.Errorf("live: header %s: %q is not a port", hdrPort, p)
+		}
+		return netip.AddrPortFrom(addrs.virtual(src.Addr().Unmap()), uint16(port)), nil
+	}
+	return netip.AddrPortFrom(addrs.virtual(src.Addr().Unmap()), src.Port()), nil
+}
+
+// CallError is what a failed call's done receives. Test it with errors.Is against
+// actor.ErrTimeout or actor.ErrUnreachable.
+type CallError struct {
+	Method  string
+	To      actor.Addr
+	Timeout time.Duration
+	Reason  string // why, in words
+	Err     error  // actor.ErrTimeout or actor.ErrUnreachable
+}
+
+func (e *CallError) Error() string {
+	return fmt.Sprintf("live: call %s to %v: %s: %v", e.Method, e.To, e.Reason, e.Err)
+}
+
+func (e *CallError) Unwrap() error { return e.Err }
+
+func (e *env) Call(to actor.Addr, req actor.Request, timeout time.Duration, done func(actor.Response, error)) {
+	if !e.alive.Load() {
+		return
+	}
+	if timeout <= 0 {
+		timeout = e.d.cfg.Timeout
+	}
+	e.d.calls.Add(1)
+	finish := func(resp actor.Response, err error) {
+		e.mb.post(func() {
+			if e.alive.Load() && done != nil {
+				done(resp, err)
+			}
+		})
+	}
+	k, body, err := e.d.cfg.Codec.Encode(req.Body)
+	if err != nil {
+		e.d.unreachable.Add(1)
+		finish(actor.Response{}, &CallError{Method: req.Method, To: to, Timeout: timeout, Reason: err.Error(), Err: actor.ErrUnreachable})
+		return
+	}
+	go func() {
+		resp, err := e.roundTrip(to, req, k, body, timeout)
+		finish(resp, err)
+	}()
+}
+
+// roundTrip runs one call on a network goroutine.
+func (e *env) roundTrip(to actor.Addr, req actor.Request, k string, body []byte, timeout time.Duration) (actor.Response, error) {
+	ctx, cancel := context.WithTimeout(e.ctx, timeout)
+	defer cancel()
+	fail := func(reason string, err error) (actor.Response, error) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			e.d.timedOut.Add(1)
+			return actor.Response{}, &CallError{Method: req.Method, To: to, Timeout: timeout, Reason: fmt.Sprintf("no response within %v", timeout), Err: actor.ErrTimeout}
+		}
+		e.d.unreachable.Add(1)
+		return actor.Response{}, &CallError{Method: req.Method, To: to, Timeout: timeout, Reason: reason + ": " + err.Error(), Err: actor.ErrUnreachable}
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+e.d.SocketAddr(to).String()+pathOf(req.Method), bytes.NewReader(body))
+	if err != nil {
+		return fail("bad request", err)
+	}
+	hr.Header.Set(hdrKind, k)
+	hr.Header.Set(hdrSize, strconv.Itoa(req.Size))
+	hr.Header.Set(hdrPort, strconv.Itoa(int(e.addr.Port())))
+	hr.Header.Set("Content-Type", "application/octet-stream")
+	hresp, err := e.client.Do(hr)
+	if err != nil {
+		return fail("connection failed", err)
+	}
+	defer hresp.Body.Close()
+	out, err := io.ReadAll(io.LimitReader(hresp.Body, e.d.cfg.MaxBody))
+	if err != nil {
+		return fail("response cut short", err)
+	}
+	status := hresp.StatusCode
+	if s := hresp.Header.Get(hdrStatus); s != "" {
+		if v, err := strconv.Atoi(s); err == nil {
+			status = v
+		}
+	}
+	kind := hresp.Header.Get(hdrKind)
+	if kind == "" {
+		// Not from a driver's actor (a proxy, or the server refusing before the actor saw it):
+		// the text is the body.
+		kind = KindBytes
+	}
+	val, err := e.d.cfg.Codec.Decode(kind, out)
+	if err != nil {
+		return fail("undecodable response", err)
+	}
+	size := len(out)
+	if s, err := strconv.Atoi(hresp.Header.Get(hdrSize)); err == nil && s >= 0 {
+		size = s
+	}
+	e.d.responses.Add(1)
+	return actor.Response{Status: status, Body: val, Size: size}, nil
+}

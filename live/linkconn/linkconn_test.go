@@ -1,0 +1,89 @@
+package linkconn_test
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/live"
+	"github.com/sessionsim/sessionsim/live/linkconn"
+	"github.com/sessionsim/sessionsim/netem"
+)
+
+type echo struct{}
+
+func (echo) Start(actor.Env) {}
+func (echo) Handle(_ actor.Addr, req actor.Request, r actor.Responder) {
+	r.Respond(actor.Response{Status: 200, Body: req.Body})
+}
+
+type caller struct {
+	self actor.Addr
+	to   actor.Addr
+	env  actor.Env
+	done chan error
+}
+
+func (c *caller) Start(env actor.Env)                               { c.env = env }
+func (c *caller) Handle(actor.Addr, actor.Request, actor.Responder) {}
+func (c *caller) call() {
+	c.env.Call(c.to, actor.Request{Method: "/x", Body: []byte("ping")}, 5*time.Second, func(_ actor.Response, err error) { c.done <- err })
+}
+
+// setup runs a caller and an echo on two hosts of the model, in two regions.
+func setup(t *testing.T) (*live.Driver, *linkconn.Model, *caller, [2]netem.HostID) {
+	n, err := netem.New(netem.Config{})
+	require.NoError(t, err)
+	m := n.Matrix()
+	east, err := m.Lookup("us-east-1")
+	require.NoError(t, err)
+	west, err := m.Lookup("us-west-1")
+	require.NoError(t, err)
+	ha, err := n.AddHost(east, netem.DataCentre)
+	require.NoError(t, err)
+	hb, err := n.AddHost(west, netem.DataCentre)
+	require.NoError(t, err)
+	model := linkconn.NewModel(n)
+	a, b := netip.MustParseAddrPort("127.79.0.1:22021"), netip.MustParseAddrPort("127.79.0.2:22021")
+	model.AddAddr(a.Addr(), ha)
+	model.AddAddr(b.Addr(), hb)
+	d := live.New(live.Config{WrapConn: model.Wrap})
+	t.Cleanup(d.Close)
+	require.NoError(t, d.Spawn(b, "echo", echo{}))
+	c := &caller{self: a, to: b, done: make(chan error, 1)}
+	require.NoError(t, d.Spawn(a, "caller", c))
+	return d, model, c, [2]netem.HostID{ha, hb}
+}
+
+func TestCallsTakeTheModelsRoundTrip(t *testing.T) {
+	d, model, c, h := setup(t)
+	var rtt time.Duration
+	model.Do(func(n *netem.Network) { rtt = n.BaseRTT(h[0], h[1]) })
+	require.Greater(t, rtt, 20*time.Millisecond, "two US regions are tens of ms apart")
+	for range 3 {
+		start := time.Now()
+		require.NoError(t, d.Invoke(c.self, c.call))
+		require.NoError(t, <-c.done)
+		// A lower bound only: the request and the answer each take at least half the RTT.
+		assert.GreaterOrEqual(t, time.Since(start), rtt)
+	}
+}
+
+func TestPartitionBreaksTheConnection(t *testing.T) {
+	d, model, c, h := setup(t)
+	require.NoError(t, d.Invoke(c.self, c.call))
+	require.NoError(t, <-c.done)
+	model.Do(func(n *netem.Network) {
+		_, err := n.Partition(time.Now().Add(-time.Second), []netem.HostID{h[0]}, []netem.HostID{h[1]})
+		require.NoError(t, err)
+	})
+	require.NoError(t, d.Invoke(c.self, c.call))
+	err := <-c.done
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, actor.ErrUnreachable) || errors.Is(err, actor.ErrTimeout), "got %v", err)
+}

@@ -1,0 +1,276 @@
+package scenarios
+
+import (
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/live"
+	"github.com/sessionsim/sessionsim/live/bodies"
+	"github.com/sessionsim/sessionsim/live/linkconn"
+	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/netem/simlink"
+	"github.com/sessionsim/sessionsim/registry"
+	"github.com/sessionsim/sessionsim/results"
+	"github.com/sessionsim/sessionsim/scenarios/placement"
+	"github.com/sessionsim/sessionsim/sim"
+)
+
+// driver is what the world asks of whatever runs its actors: the simulator's engine (virtual
+// time) or the live driver (real time, real sockets). The world is laid out on the engine in
+// both modes (hosts, addresses, the link model, the random streams); only the actors' running
+// goes through here.
+type driver interface {
+	Spawn(h sim.HostID, port uint16, name string, a actor.Actor) (actor.Addr, error)
+	AfterFunc(d time.Duration, f func()) actor.Timer
+	At(t time.Time, f func()) actor.Timer
+	Now() time.Time
+	Invoke(addr actor.Addr, f func()) error
+	Crash(addr actor.Addr) error
+	AddSink(s sim.Sink)
+}
+
+var _ driver = (*sim.Engine)(nil)
+
+// liveDriver runs the world's actors on live.Driver at the addresses the engine placed them,
+// each bound to a loopback address of its own (live.Config.Translate), with the world's link
+// model applied to every connection (linkconn).
+//
+// Nothing runs until start: the world adds hosts to the link model while it is built, which
+// must not overlap connections using it, so spawns and world timers wait in pending (the
+// timers keep their due times).
+type liveDriver struct {
+	*live.Driver
+	eng   *sim.Engine
+	model *linkconn.Model
+
+	mu      sync.Mutex
+	started bool
+	pending []func() error
+}
+
+// later queues f for start; false once started (then the caller runs it now).
+func (d *liveDriver) later(f func() error) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.started {
+		return false
+	}
+	d.pending = append(d.pending, f)
+	return true
+}
+
+// start runs what was queued, in order, and everything from now on at once.
+func (d *liveDriver) start() error {
+	d.mu.Lock()
+	d.started = true
+	pending := d.pending
+	d.pending = nil
+	d.mu.Unlock()
+	for _, f := range pending {
+		if err := f(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AfterFunc runs f under the world lock once after has passed from now.
+func (d *liveDriver) AfterFunc(after time.Duration, f func()) actor.Timer {
+	due := time.Now().Add(after)
+	if d.later(func() error { d.Driver.AfterFunc(time.Until(due), f); return nil }) {
+		return actor.Timer{} // the world never stops its timers
+	}
+	return d.Driver.AfterFunc(after, f)
+}
+
+// Invoke queues f on the actor at addr (after start, if the world is still being built).
+func (d *liveDriver) Invoke(addr actor.Addr, f func()) error {
+	if d.later(func() error { _ = d.Driver.Invoke(addr, f); return nil }) {
+		return nil
+	}
+	return d.Driver.Invoke(addr, f)
+}
+
+func newLiveDriver(eng *sim.Engine, links *netem.Network) *liveDriver {
+	model := linkconn.NewModel(links)
+	return &liveDriver{Driver: live.New(live.Config{Codec: bodies.Codec(), Translate: true, WrapConn: model.Wrap}), eng: eng, model: model}
+}
+
+func (d *liveDriver) Spawn(h sim.HostID, port uint16, name string, a actor.Actor) (actor.Addr, error) {
+	addr := netip.AddrPortFrom(d.eng.HostIP(h), port)
+	return addr, d.spawnAt(addr, name, a)
+}
+
+// spawnAt spawns a at addr, whose host the engine placed, and tells the link model the host.
+func (d *liveDriver) spawnAt(addr actor.Addr, name string, a actor.Actor) error {
+	if d.later(func() error { return d.spawnNow(addr, name, a) }) {
+		return nil
+	}
+	return d.spawnNow(addr, name, a)
+}
+
+func (d *liveDriver) spawnNow(addr actor.Addr, name string, a actor.Actor) error {
+	h, ok := d.eng.HostByIP(addr.Addr())
+	if !ok {
+		return fmt.Errorf("live: no host at %v", addr.Addr())
+	}
+	d.model.AddAddr(addr.Addr(), simlink.ID(h))
+	return d.Driver.Spawn(addr, name, a)
+}
+
+// links runs f with the link model: directly in sim mode, under the model's lock in live mode,
+// where connections use it concurrently.
+func (w *world) links(f func(n *netem.Network)) {
+	if w.live == nil {
+		f(w.net)
+		return
+	}
+	w.live.model.Do(f)
+}
+
+// At runs f at wall-clock time t, under the world lock.
+func (d *liveDriver) At(t time.Time, f func()) actor.Timer {
+	return d.AfterFunc(time.Until(t), f)
+}
+
+func (d *liveDriver) AddSink(s sim.Sink) { d.Driver.AddSink(live.Sink(s)) }
+
+// validateLive refuses what live mode cannot do yet, naming the key: leakage (the engine's
+// views and link taps), world functions that read an actor's state from outside its goroutine,
+// and bodies that are not bytes.
+func (s Scenario) validateLive() error {
+	if s.Crypto != "real" {
+		return bad("crypto", s.Crypto, "live mode sends real bytes: a message under crypto=modeled has none; use crypto=real")
+	}
+	for i, f := range s.Faults {
+		key := fmt.Sprintf("faults[%d]", i)
+		switch {
+		case f.Target == "paths":
+			return bad(key+".target", f.Target, "live mode cannot read the clients' paths from outside them yet; use target random or largest-operator")
+		}
+	}
+	if s.Nodes.Churn.JoinsPerHour > 0 {
+		return bad("nodes.churn.joins_per_hour", s.Nodes.Churn.JoinsPerHour, "live mode cannot register nodes with the running registry yet; set it to 0")
+	}
+	if s.Workload.Groups.PerClient > 0 {
+		// Each group's members share one client.Group (membership and key history), which
+		// nothing guards across the members' goroutines.
+		return bad("workload.groups.per_client", s.Workload.Groups.PerClient, "live mode cannot share a group's state between its members' goroutines yet; set it to 0")
+	}
+	if s.Servers.Push.Enabled {
+		return bad("servers.push.enabled", true, "live mode cannot send the push service's wake-up (a Go value in the simulator) over a socket yet; set it to false")
+	}
+	if s.Leakage.LinkTaps || s.Leakage.Horizon > 0 || len(s.Leakage.Adversaries) > 0 {
+		return bad("leakage", "set", "live mode does not measure leakage yet (it needs the engine's link model and views); remove the leakage section")
+	}
+	return nil
+}
+
+// startLive spawns the registry, the seed nodes and the first nodes on the live driver, the
+// registry first so that the nodes' first reports find it.
+func (w *world) startLive(specs []placement.Spec, hosts []*worldNode, list *registry.List) error {
+	if err := w.live.spawnAt(w.sn.RegistryAddr, "registry", w.reg); err != nil {
+		return err
+	}
+	for i, addr := range w.seeds {
+		if err := w.live.spawnAt(addr, fmt.Sprintf("seed-%d", i+1), registry.NewSeedNode(list)); err != nil {
+			return err
+		}
+	}
+	for i, spec := range specs {
+		if err := w.spawnNode(hosts[i], spec, list); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// haltInRegistry tells the registry that a node's machine is down; in live mode on the
+// registry's own goroutine.
+func (w *world) haltInRegistry(ed [32]byte) {
+	if w.live == nil {
+		_ = w.reg.Halt(ed)
+		return
+	}
+	_ = w.live.Invoke(w.sn.RegistryAddr, func() { _ = w.reg.Halt(ed) })
+}
+
+// liveProbeLead is how long before a replication sample the nodes are asked, on their own
+// goroutines, which of the messages they should hold they still have.
+const liveProbeLead = 2 * time.Second
+
+// scheduleLiveSampling is scheduleSampling for live mode: a node's store may only be read on
+// the node's goroutine, so each sample is preceded by a probe of every running node.
+func (w *world) scheduleLiveSampling(every, total time.Duration) {
+	for t := every; t <= total; t += every {
+		at := t
+		var mu sync.Mutex
+		held := map[int]map[string]bool{}
+		w.drv.AfterFunc(max(at-liveProbeLead, 0), func() {
+			want := map[int][]string{}
+			for h, nodes := range w.col.copies {
+				for n := range nodes {
+					want[n] = append(want[n], h)
+				}
+			}
+			for n, hashes := range want {
+				wn := w.nodes[n]
+				if !wn.alive {
+					continue
+				}
+				_ = w.drv.Invoke(wn.addr, func() {
+					got := map[string]bool{}
+					for _, h := range hashes {
+						if _, ok, err := wn.n.Store().Get(h); ok && err == nil {
+							got[h] = true
+						}
+					}
+					mu.Lock()
+					held[n] = got
+					mu.Unlock()
+				})
+			}
+		})
+		w.drv.AfterFunc(at, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			w.col.sampleReplication(at, func(n int, hash string) bool { return w.nodes[n].alive && held[n][hash] })
+		})
+	}
+}
+
+// runLive lets the live world run for total of wall-clock time from its epoch, reporting
+// progress each second, until stop closes; it then stops every actor. It returns how long the
+// world ran and ErrInterrupted when stop ended it.
+func (w *world) runLive(total time.Duration, stop <-chan struct{}, progress func(sim.Progress)) (time.Duration, error) {
+	defer w.live.Close()
+	if err := w.live.start(); err != nil {
+		return 0, fmt.Errorf("starting the live world: %w", err)
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return min(time.Since(w.epoch), total), ErrInterrupted
+		case now := <-tick.C:
+			elapsed := min(now.Sub(w.epoch), total)
+			w.live.Do(func() { progress(sim.Progress{Elapsed: elapsed, Events: w.live.Stats().Handled}) })
+			if elapsed >= total {
+				return total, nil
+			}
+		}
+	}
+}
+
+// fillLiveInfrastructure writes the driver's counts and the bytes the link model carried (every
+// write on every connection, TLS and HTTP included); CPU is the engine's model and is not
+// measured in live mode (zero).
+func (w *world) fillLiveInfrastructure(s *results.Summary) {
+	st := w.live.Stats()
+	s.Engine = results.Engine{Events: st.Handled + st.Responses + st.TimedOut + st.Unreachable, Calls: st.Calls, CallTimeouts: st.TimedOut}
+	w.links(func(n *netem.Network) { s.Traffic.TotalBytes = n.Stats().Bytes })
+}
