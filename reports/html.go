@@ -94,7 +94,9 @@ func WriteHTML(w io.Writer, s results.Summary, run *results.Run, scenarioYAML, d
 		if d.Latency, err = latencyChart(s); err != nil {
 			return err
 		}
-		d.Latency.ID = "chart-latency"
+		if d.Latency != nil {
+			d.Latency.ID = "chart-latency"
+		}
 	}
 	if len(s.EndToEndByPlatform) > 0 && s.EndToEndMs.Count > 0 {
 		if d.Platforms, err = platformChart(s.EndToEndByPlatform); err != nil {
@@ -190,6 +192,11 @@ func percentileChart(title string, series []percentileSeries) (*chart, error) {
 		line.Width, points.Shape = vg.Points(2), draw.CircleGlyph{}
 		p.Add(line, points)
 		c.add(sr.name, sr.colour)
+	}
+	if highest == 0 {
+		// Every series is empty (a platform table whose messages were all group messages,
+		// which have no one recipient platform): no chart rather than an axis from +Inf.
+		return nil, nil
 	}
 	p.Add(plotter.NewGrid())
 	p.Y.Min, p.Y.Max = lowest/2, highest*2

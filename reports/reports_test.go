@@ -274,3 +274,16 @@ func TestPushSection(t *testing.T) {
 	assert.Contains(t, page.String(), "<h2>Push</h2>")
 	assert.Contains(t, page.String(), "30 / 29")
 }
+
+func TestPlatformChartWithoutData(t *testing.T) {
+	// Group messages count in the end-to-end latency but have no one recipient platform: every
+	// platform's series can be empty while the run's latency is not.
+	c, err := platformChart(map[string]results.Percentiles{"desktop": {}, "ios": {}})
+	require.NoError(t, err)
+	assert.Nil(t, c, "no chart rather than an axis without data")
+
+	s := sample()
+	s.EndToEndByPlatform = map[string]results.Percentiles{"desktop": {}}
+	var buf bytes.Buffer
+	require.NoError(t, WriteHTML(&buf, s, nil, nil, nil), "a report whose platform latencies are all empty")
+}

@@ -68,7 +68,10 @@ func (c *collector) observeFiles(at time.Time, ev any) bool {
 		c.files.s.Expired += uint64(e.Count)
 		c.files.stored -= min(c.files.stored, uint64(e.Count))
 	case lsrpc.Served:
-		if e.Role != fileserver.Role || e.Code == http.StatusOK {
+		if e.Role != fileserver.Role {
+			return false // another server's: the community tally counts those
+		}
+		if e.Code == http.StatusOK {
 			return true
 		}
 		if c.files.s.Failures == nil {
