@@ -203,6 +203,9 @@ func (c *Client) Start(env actor.Env) {
 	if c.cfgs.hash[0] == "" {
 		// The app opens with the user's profile set (at account creation), a config to push.
 		c.cfgs.dirty |= configBit(storagerpc.NamespaceUserProfile)
+		if c.roomsJoined() > 0 {
+			c.groupsChanged() // the rooms joined before the app first opened
+		}
 	}
 	c.resume()
 }

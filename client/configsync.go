@@ -46,20 +46,26 @@ const (
 // signature every config carries (src/config.cpp); profileBytes a display name, avatar URL and
 // key (src/config/user_profile.cpp); contactBytes a contact's 33-byte ID with name, approval
 // flags and creation time (src/config/contacts.cpp); convoBytes a 1:1 conversation's ID, last
-// read time and unread flag (src/config/convo_info_volatile.cpp).
+// read time and unread flag (src/config/convo_info_volatile.cpp); groupEntryBytes a 03
+// group's entry in the user groups config, its 33-byte ID with the 64-byte admin secret or
+// 100-byte member auth data, name, join time, priority and notification settings, and
+// communityEntryBytes a room's, the server URL, room token, 32-byte server key and priority
+// (src/config/user_groups.cpp). Each group and room also has a conversation entry.
 const (
 	configEncryptOverhead = 40
 	configBaseBytes       = 150
 	profileBytes          = 100
 	contactBytes          = 90
 	convoBytes            = 60
+	groupEntryBytes       = 200
+	communityEntryBytes   = 110
 )
 
 // configNamespaces are the user's config namespaces, as protocol/storagerpc/namespace.go numbers
 // them (libsession-util include/session/config/namespaces.hpp): UserProfile 2, Contacts 3,
-// ConvoInfoVolatile 4, UserGroups 5. The simulator has no groups or communities, so the user
-// groups config stays empty and, as libsession pushes only configs that changed, is never
-// stored.
+// ConvoInfoVolatile 4, UserGroups 5. The user groups config lists the client's 03 groups and
+// community rooms; a client in none never stores it, as libsession pushes only configs that
+// changed.
 var configNamespaces = [...]storagerpc.Namespace{
 	storagerpc.NamespaceUserProfile, storagerpc.NamespaceContacts,
 	storagerpc.NamespaceConvoInfoVolatile, storagerpc.NamespaceUserGroups,
@@ -109,7 +115,9 @@ func (c *Client) configSize(ns storagerpc.Namespace) int {
 	case storagerpc.NamespaceContacts:
 		plain += contactBytes * len(c.cfgs.contacts)
 	case storagerpc.NamespaceConvoInfoVolatile:
-		plain += convoBytes * len(c.cfgs.contacts)
+		plain += convoBytes * (len(c.cfgs.contacts) + c.groupsJoined() + c.roomsJoined())
+	case storagerpc.NamespaceUserGroups:
+		plain += groupEntryBytes*c.groupsJoined() + communityEntryBytes*c.roomsJoined()
 	}
 	return paddedConfigSize(plain)
 }
@@ -127,6 +135,38 @@ func (c *Client) noteConversation(id identity.ID, read bool) {
 		changed |= configBit(storagerpc.NamespaceConvoInfoVolatile)
 	}
 	c.configChanged(changed)
+}
+
+// groupsJoined is the number of 03 groups the user groups config lists: those the client is
+// still in.
+func (c *Client) groupsJoined() int {
+	n := 0
+	for _, v := range c.groups {
+		if !v.kicked {
+			n++
+		}
+	}
+	return n
+}
+
+// roomsJoined is the number of community rooms the user groups config lists.
+func (c *Client) roomsJoined() int {
+	n := 0
+	for _, cm := range c.cfg.Communities {
+		n += len(cm.Rooms)
+	}
+	return n
+}
+
+// groupsChanged records a change to the groups and rooms the client is in: the user groups
+// config and the conversation config list them. Before the app first opens it only marks them.
+func (c *Client) groupsChanged() {
+	b := configBit(storagerpc.NamespaceUserGroups) | configBit(storagerpc.NamespaceConvoInfoVolatile)
+	if c.env == nil {
+		c.cfgs.dirty |= b
+		return
+	}
+	c.configChanged(b)
 }
 
 // configChanged marks configs changed and queues a push.

@@ -371,3 +371,25 @@ func TestConfigPushRetried(t *testing.T) {
 		})
 	}
 }
+
+// TestUserGroupsConfig checks the user groups config: a client in community rooms pushes it
+// (and a conversation entry per room) when the app first opens, sized by its entries; a client
+// in none never stores it.
+func TestUserGroupsConfig(t *testing.T) {
+	rooms := func(c *Config) {
+		c.Communities = []Community{{Rooms: []string{"a", "b", "c"}}}
+		c.CommunityPoll = 0 // no server in the fake network: only the config is looked at
+	}
+	drv, _, alice, ea, bob, eb := twoClients(t, Desktop, Desktop, rooms)
+	drv.RunFor(10 * time.Second)
+	pa, _ := pushesOf(drv.Events, ea)
+	require.NotEmpty(t, pa)
+	assert.Equal(t, []int16{2, 4, 5}, pa[0].Stored, "profile, conversations and user groups at first open")
+	assert.Equal(t, paddedConfigSize(configBaseBytes+3*communityEntryBytes), alice.configSize(storagerpc.NamespaceUserGroups))
+	assert.Equal(t, paddedConfigSize(configBaseBytes+3*convoBytes), alice.configSize(storagerpc.NamespaceConvoInfoVolatile))
+
+	pb, _ := pushesOf(drv.Events, eb)
+	require.NotEmpty(t, pb)
+	assert.Equal(t, []int16{2}, pb[0].Stored, "no rooms, no groups: no user groups config")
+	assert.Equal(t, 0, bob.roomsJoined()+bob.groupsJoined())
+}

@@ -220,6 +220,7 @@ func (c *Client) JoinGroup(g *Group) error {
 	tok, _ := storagerpc.SignSubaccount(c.cfg.Suite, g.sk, storagerpc.AccessRead|storagerpc.AccessWrite, ed)
 	v := &groupView{g: g, token: tok, from: g.gen, gen: g.gen}
 	c.groups = append(c.groups, v)
+	c.groupsChanged()
 	if c.online {
 		v.active = c.env.Now().UnixNano()
 		c.pollGroup(v)
@@ -474,6 +475,7 @@ func (c *Client) receiveGroupKeys(v *groupView, m retrieved) {
 	case errors.Is(err, message.ErrNotInKeys):
 		v.kicked = true
 		v.timer.Stop()
+		c.groupsChanged()
 	case err != nil:
 		c.garbage(classifyMessageError(err))
 	case string(key) != string(v.g.key(gen)):
@@ -505,6 +507,7 @@ func (c *Client) receiveGroupMessage(v *groupView, m retrieved) {
 		return // our own message, back from the group's swarm
 	}
 	c.stats.Received++
+	c.configChanged(configBit(storagerpc.NamespaceConvoInfoVolatile)) // read at once: the app is open
 	c.observe(MessageReceived{Hash: m.Hash, From: rcv.SenderID, Namespace: groupMessagesNS, Size: base64.StdEncoding.EncodedLen(len(m.Data))})
 }
 
