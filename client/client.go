@@ -240,7 +240,7 @@ func (c *Client) GoOffline() {
 	c.epoch++
 	c.poll.timer.Stop()
 	c.push.timer.Stop()
-	c.push.bg, c.push.again = false, false
+	c.push.bg, c.push.again, c.push.againFor = false, false, nil
 	c.refreshTimer.Stop()
 	c.coverTimer.Stop()
 	c.stopConfigSync()

@@ -183,6 +183,7 @@ type groupView struct {
 	// given on joining and those it opened in key messages since.
 	from, gen int64
 	kicked    bool  // a key message left the member out: it stops polling
+	pushed    bool  // the phone registered the group with the push server
 	active    int64 // unix ns of the group's last message sent or received (poll cadence)
 	timer     actor.Timer
 	last      lastHashes
@@ -220,9 +221,12 @@ func (c *Client) JoinGroup(g *Group) error {
 	tok, _ := storagerpc.SignSubaccount(c.cfg.Suite, g.sk, storagerpc.AccessRead|storagerpc.AccessWrite, ed)
 	v := &groupView{g: g, token: tok, from: g.gen, gen: g.gen}
 	c.groups = append(c.groups, v)
-	if c.online {
+	if c.online && !c.push.bg {
 		v.active = c.env.Now().UnixNano()
 		c.pollGroup(v)
+		if c.pushActive() {
+			c.registerGroupPush(v) // joined while the app is open: register it now
+		}
 	}
 	return nil
 }
@@ -369,6 +373,10 @@ func (c *Client) pollGroup(v *groupView) {
 			return
 		}
 		wait := c.cfg.GroupPoll.Interval(c.env.Now().Sub(time.Unix(0, v.active)))
+		if c.push.bg {
+			c.backgroundPollDone() // woken for this group: one poll, then back to sleep
+			return
+		}
 		v.timer = c.env.After(wait, func() {
 			if c.alive(ep) {
 				c.pollGroup(v)
@@ -474,6 +482,7 @@ func (c *Client) receiveGroupKeys(v *groupView, m retrieved) {
 	case errors.Is(err, message.ErrNotInKeys):
 		v.kicked = true
 		v.timer.Stop()
+		c.unregisterGroupPush(v)
 	case err != nil:
 		c.garbage(classifyMessageError(err))
 	case string(key) != string(v.g.key(gen)):
@@ -505,7 +514,7 @@ func (c *Client) receiveGroupMessage(v *groupView, m retrieved) {
 		return // our own message, back from the group's swarm
 	}
 	c.stats.Received++
-	c.observe(MessageReceived{Hash: m.Hash, From: rcv.SenderID, Namespace: groupMessagesNS, Size: base64.StdEncoding.EncodedLen(len(m.Data))})
+	c.observe(MessageReceived{Hash: m.Hash, From: rcv.SenderID, Namespace: groupMessagesNS, Size: base64.StdEncoding.EncodedLen(len(m.Data)), Background: c.push.bg})
 }
 
 // InGroup reports whether the client still takes part in g (it joined and no key message left

@@ -471,6 +471,9 @@ type Push struct {
 	// Notifications counts notifications the push server handed to a push service, one per
 	// device and message (the swarm members' duplicate notices dropped).
 	Notifications uint64 `json:"notifications"`
+	// GroupNotifications counts those of them for group messages (a group's namespace 11,
+	// one per member device subscribed to the group).
+	GroupNotifications uint64 `json:"group_notifications"`
 	// Wakeups counts notifications that reached a phone.
 	Wakeups uint64 `json:"wakeups"`
 	// WakeLatencyMs is from a message's first store at a node to the wake-up at the phone.
