@@ -41,9 +41,9 @@ import (
 type PushSubscribed struct {
 	Group       identity.ID
 	Unsubscribe bool
-	OK      bool
-	Failure Failure // why it failed: a path or network failure, or FailRejected
-	Code    int     // the server's result code when it answered (pushrpc.Code)
+	OK          bool
+	Failure     Failure // why it failed: a path or network failure, or FailRejected
+	Code        int     // the server's result code when it answered (pushrpc.Code)
 }
 
 // EventName implements actor.Event.
