@@ -141,6 +141,8 @@ type outgoing struct {
 	// keys set); nil for 1:1 messages and sync copies, which stay as they were.
 	group *groupView
 	keys  bool
+
+	added identity.ID // for a key supplement (keys set): the member it was issued for
 }
 
 // New makes a client with keys on the settings of cfg (zero fields take their defaults). It

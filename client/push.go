@@ -89,8 +89,11 @@ func (c *Client) maybeRegisterPush() {
 		c.registerPush()
 	} else {
 		for _, v := range c.groups {
-			if v.kicked {
+			switch {
+			case v.kicked:
 				c.unregisterGroupPush(v) // removed while the app was away
+			case !v.pushed:
+				c.registerGroupPush(v) // added while the app was away
 			}
 		}
 	}

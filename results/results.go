@@ -226,6 +226,9 @@ type Groups struct {
 	KeyRotations uint64 `json:"key_rotations"`
 	// Polls counts the group polls clients sent (a retrieve of a group's namespaces).
 	Polls uint64 `json:"polls"`
+	// Additions counts members added by a group's admin whose key supplement was stored in
+	// the group's swarm.
+	Additions uint64 `json:"additions"`
 }
 
 // Percentiles summarises a distribution.
