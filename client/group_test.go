@@ -167,7 +167,9 @@ func TestNetworkGroupAddition(t *testing.T) {
 	var sendErr error
 	sn.do(added, func() { sendErr = newbie.SendGroup(g, 10) })
 	assert.Error(t, sendErr, "no key before the supplement")
-	sn.do(0, func() { assert.Error(t, sn.clients[0].AddGroupMember(g, sn.clients[2].ID()), "a removed member is not added again") })
+	sn.do(0, func() {
+		assert.Error(t, sn.clients[0].AddGroupMember(g, sn.clients[2].ID()), "a removed member is not added again")
+	})
 	sn.Engine.RunFor(20 * time.Second)
 
 	ev := netEvents[client.GroupMemberAdded](sn, actor.Addr{})

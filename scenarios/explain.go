@@ -99,6 +99,7 @@ var keyDocs = map[string]keyDoc{
 	"workload.groups.removals_per_hour": {"per hour", "each group's rate of member removals by its admin, each rotating the group key"},
 
 	"workload.groups.additions_per_hour": {"per hour", "each group's rate of member additions by its admin (a client never in it, drawn as the members were; none once the group has 100), each handing the new member the group's keys in a key supplement"},
+
 	"leakage.adversaries":               {"list", "adversaries whose view of the run is measured; none: nothing is recorded"},
 	"leakage.horizon":                   {"duration", "0, or the span the path-selection mode plays (pool refreshes, guards, paths, churn; no message bytes) at the request rates the run measured"},
 	"leakage.link_taps":                 {"true|false", "record every transmission on every link (hosts, times, bytes) to link_taps.csv.gz in the results directory"},
