@@ -97,9 +97,6 @@ var keyDocs = map[string]keyDoc{
 	"workload.groups.messages_per_hour": {"per hour", "each group's sending rate (Poisson), each message from a random member online then"},
 	"workload.groups.overlap":           {"fraction", "share of a group's members drawn from its creator's contacts; the rest at random"},
 	"workload.groups.removals_per_hour": {"per hour", "each group's rate of member removals by its admin, each rotating the group key"},
-
-	"workload.groups.additions_per_hour": {"per hour", "each group's rate of member additions by its admin (a client never in it, drawn as the members were; none once the group has 100), each handing the new member the group's keys in a key supplement"},
-
 	"leakage.adversaries":               {"list", "adversaries whose view of the run is measured; none: nothing is recorded"},
 	"leakage.horizon":                   {"duration", "0, or the span the path-selection mode plays (pool refreshes, guards, paths, churn; no message bytes) at the request rates the run measured"},
 	"leakage.link_taps":                 {"true|false", "record every transmission on every link (hosts, times, bytes) to link_taps.csv.gz in the results directory"},
@@ -123,6 +120,8 @@ var keyDocs = map[string]keyDoc{
 	"leakage.adversaries[].servers":    {"role list", "server: the servers it runs, of file, push and community (all community servers)"},
 	"leakage.adversaries[].fractions":  {"fraction list", "random: shares of the nodes in a coalition (default 0.01, 0.05, 0.10, 0.20); server: the node coalitions its servers are joined with (none by default)"},
 	"leakage.adversaries[].draws":      {"count", "random, and server with fractions: coalitions drawn per fraction, 1 to 64 (default 16)"},
+
+	"workload.groups.additions_per_hour": {"per hour", "each group's rate of member additions by its admin (a client never in it, drawn as the members were; none once the group has 100), each handing the new member the group's keys in a key supplement"},
 
 	"servers.communities.count":             {"servers", "community servers (SOGS) polled by the clients in their rooms; 0: none"},
 	"servers.communities.rooms":             {"rooms", "rooms on each community server"},
