@@ -486,6 +486,7 @@ type Push struct {
 	DeliveryAfterWakeMs Percentiles `json:"delivery_after_wake_ms"`
 	// Failures counts what did not work, by cause: the push server's (bad-request,
 	// bad-signature, monitor-timeout, monitor-refused, bad-notice, unknown-device, wake-failed)
-	// and the phones' registrations that failed ("subscribe-" and the client failure).
+	// and the phones' registrations that failed ("subscribe-" and the client failure; a
+	// group's removal "unsubscribe-").
 	Failures map[string]uint64 `json:"failures" figure:"counts"`
 }

@@ -179,7 +179,11 @@ func (t *pushTally) observe(at time.Time, ev actor.Event) {
 	case pushserver.Failed:
 		t.sum.Failures[e.Cause]++
 	case client.PushSubscribed:
-		if !e.OK {
+		switch {
+		case e.OK:
+		case e.Unsubscribe:
+			t.sum.Failures["unsubscribe-"+e.Failure.String()]++
+		default:
 			t.sum.Failures["subscribe-"+e.Failure.String()]++
 		}
 	case client.PushWoken:
