@@ -466,14 +466,19 @@ func (c *Client) pollGroup(v *groupView) {
 	v.timer.Stop()
 	ep := c.epoch
 	done := func() {
-		if !c.alive(ep) || v.kicked {
+		if !c.alive(ep) {
+			return
+		}
+		if c.push.bg {
+			// Woken for this group: one poll, then back to sleep (also when the poll told
+			// the member it was removed).
+			c.backgroundPollDone()
+			return
+		}
+		if v.kicked {
 			return
 		}
 		wait := c.cfg.GroupPoll.Interval(c.env.Now().Sub(time.Unix(0, v.active)))
-		if c.push.bg {
-			c.backgroundPollDone() // woken for this group: one poll, then back to sleep
-			return
-		}
 		v.timer = c.env.After(wait, func() {
 			if c.alive(ep) {
 				c.pollGroup(v)

@@ -238,11 +238,14 @@ func (c *Client) handleWake(req actor.Request, r actor.Responder) {
 
 // wakePoll is a background poll of the own swarm (v nil) or of group v's.
 func (c *Client) wakePoll(v *groupView) {
-	if v == nil {
+	switch {
+	case v == nil:
 		c.pollRound()
-		return
+	case v.kicked:
+		c.backgroundPollDone() // removed since the wake-up came: nothing to poll
+	default:
+		c.pollGroup(v)
 	}
-	c.pollGroup(v)
 }
 
 // backgroundPollDone ends a background poll: once more for each wake-up that came meanwhile,

@@ -273,6 +273,18 @@ func TestNetworkPushWakesGroupMember(t *testing.T) {
 	assert.Len(t, received(1, h), 1)
 	assert.Empty(t, woken(2, h), "the removed phone is no longer woken for the group")
 	assert.Empty(t, received(2, h))
+
+	// Phone 1 is removed while in the background: the next group message wakes it, its poll
+	// brings the key message that leaves it out, it unsubscribes and sleeps again.
+	sn.do(0, func() { require.NoError(t, sn.clients[0].RemoveGroupMember(g, sn.clients[1].ID())) })
+	sn.Engine.RunFor(20 * time.Second)
+	h = sendGroup()
+	assert.Len(t, woken(1, h), 1, "still subscribed: woken once more")
+	assert.Empty(t, received(1, h), "but it holds no key for the message")
+	assert.False(t, sn.clients[1].InGroup(g))
+	assert.False(t, sn.clients[1].Online(), "back to sleep after the poll that removed it")
+	h = sendGroup()
+	assert.Empty(t, woken(1, h), "unsubscribed in that poll")
 	for _, gb := range netEvents[client.GarbageReceived](sn, actor.Addr{}) {
 		t.Errorf("garbage: %v", gb.Kind)
 	}
