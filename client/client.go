@@ -141,6 +141,8 @@ type outgoing struct {
 	// keys set); nil for 1:1 messages and sync copies, which stay as they were.
 	group *groupView
 	keys  bool
+
+	added identity.ID // for a key supplement (keys set): the member it was issued for
 }
 
 // New makes a client with keys on the settings of cfg (zero fields take their defaults). It
@@ -243,7 +245,7 @@ func (c *Client) GoOffline() {
 	c.epoch++
 	c.poll.timer.Stop()
 	c.push.timer.Stop()
-	c.push.bg, c.push.again = false, false
+	c.push.bg, c.push.again, c.push.againFor = false, false, nil
 	c.refreshTimer.Stop()
 	c.coverTimer.Stop()
 	c.stopConfigSync()

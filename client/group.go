@@ -59,6 +59,9 @@ type Group struct {
 	x     cryptomode.X25519KeyPair // the X25519 form of the group's key (key messages)
 	admin identity.ID
 	gen   int64 // the current key generation
+	// issued is each generation's issue time (ms, the admin's network clock), as the key
+	// supplements list it; 0 until the admin first hands the key out.
+	issued []int64
 	// members in the order they joined; removed ones stay with the generation that left them out.
 	members []groupMember
 }
@@ -104,6 +107,10 @@ func (g *Group) Add(id identity.ID) error {
 	g.members = append(g.members, groupMember{id: id})
 	return nil
 }
+
+// WasMember reports whether id is or was a member (a removed member is not added again: its
+// view stays removed).
+func (g *Group) WasMember(id identity.ID) bool { return g.index(id) >= 0 }
 
 // IsMember reports whether id is a member now.
 func (g *Group) IsMember(id identity.ID) bool {
@@ -162,6 +169,22 @@ func (g *Group) remove(member identity.ID) (int64, error) {
 	return g.gen, nil
 }
 
+// genKeys are every key generation the group has had, oldest first, as an admin's
+// supplement hands them to a new member; a generation's unknown issue time becomes nowMs.
+func (g *Group) genKeys(nowMs int64) []message.GroupGenKey {
+	for len(g.issued) <= int(g.gen) {
+		g.issued = append(g.issued, 0)
+	}
+	out := make([]message.GroupGenKey, 0, g.gen+1)
+	for gen := range g.gen + 1 {
+		if g.issued[gen] == 0 {
+			g.issued[gen] = nowMs
+		}
+		out = append(out, message.GroupGenKey{Generation: gen, Key: g.key(gen), IssuedMs: g.issued[gen]})
+	}
+	return out
+}
+
 // memberKeys are the X25519 keys (the Session IDs' keys) of the current members.
 func (g *Group) memberKeys() [][32]byte {
 	var out [][32]byte
@@ -180,9 +203,11 @@ type groupView struct {
 	// admin hands it over with the invitation.
 	token *storagerpc.Subaccount
 	// from and gen are the oldest and newest key generations the member holds: those it was
-	// given on joining and those it opened in key messages since.
+	// given on joining and those it opened in key messages since. A member added by an admin
+	// holds none (gen -1) until it opens the admin's key supplement.
 	from, gen int64
 	kicked    bool  // a key message left the member out: it stops polling
+	pushed    bool  // the phone registered the group with the push server
 	active    int64 // unix ns of the group's last message sent or received (poll cadence)
 	timer     actor.Timer
 	last      lastHashes
@@ -195,6 +220,19 @@ func (v *groupView) storeNamespaces(keys bool) []int16 {
 	}
 	return groupMessageNamespaces
 }
+
+// GroupMemberAdded: the group's admin added a member and stored the key supplement that gives
+// it the group's keys in the group's swarm (Failure OK), or gave it up.
+type GroupMemberAdded struct {
+	Group   identity.ID
+	Member  identity.ID
+	Members int // the group's size with the new member
+	Size    int // the supplement's bytes (before base64)
+	Failure Failure
+}
+
+// EventName implements actor.Event.
+func (GroupMemberAdded) EventName() string { return "client.group_member_added" }
 
 // GroupRekeyed: the group's admin removed a member and stored the key message of the new
 // generation for the remaining members in the group's swarm (Failure OK), or gave it up.
@@ -221,10 +259,28 @@ func (c *Client) JoinGroup(g *Group) error {
 	v := &groupView{g: g, token: tok, from: g.gen, gen: g.gen}
 	c.groups = append(c.groups, v)
 	c.groupsChanged()
-	if c.online {
+	if c.online && !c.push.bg {
 		v.active = c.env.Now().UnixNano()
 		c.pollGroup(v)
+		if c.pushActive() {
+			c.registerGroupPush(v) // joined while the app is open: register it now
+		}
 	}
+	return nil
+}
+
+// JoinGroupInvited makes the client a member of g that an admin has just added: it polls the
+// group's swarm but holds no key until it opens the admin's key supplement there (the admin
+// hands the subaccount token over in its invitation). g must list the client.
+func (c *Client) JoinGroupInvited(g *Group) error {
+	if c.view(g) != nil {
+		return nil
+	}
+	if err := c.JoinGroup(g); err != nil {
+		return err
+	}
+	v := c.view(g)
+	v.gen = -1
 	return nil
 }
 
@@ -249,6 +305,9 @@ func (c *Client) SendGroup(g *Group, bodySize int) error {
 	v := c.view(g)
 	if v == nil || v.kicked || !g.IsMember(c.id) {
 		return fmt.Errorf("client: send to group %s: %s is not a member", g.id, c.id)
+	}
+	if v.gen < 0 {
+		return fmt.Errorf("client: send to group %s: %s has no key yet (its key supplement has not come)", g.id, c.id)
 	}
 	now := c.env.Now()
 	ms := c.netNowMS()
@@ -290,6 +349,7 @@ func (c *Client) RemoveGroupMember(g *Group, member identity.ID) error {
 	if err != nil {
 		return err
 	}
+	g.genKeys(c.netNowMS()) // the new generation's issue time
 	data, cost, err := message.BuildGroupKeys(c.cfg.Suite, actor.RandReader(c.env.Rand()), g.sk, g.x, gen, g.key(gen), g.memberKeys())
 	c.env.Work(cost)
 	if err != nil {
@@ -307,10 +367,51 @@ func (c *Client) RemoveGroupMember(g *Group, member identity.ID) error {
 	return nil
 }
 
+// AddGroupMember is the admin adding member to g (libsession's order: the member goes in the
+// member list, then the admin issues a key supplement for it): the supplement carrying every
+// key generation the group has had, encrypted for the new member, is stored in the group's
+// keys namespace; the new member learns the keys by polling it (JoinGroupInvited). No new key is
+// issued: a rekey is only for a removal. GroupMemberAdded reports the store.
+func (c *Client) AddGroupMember(g *Group, member identity.ID) error {
+	if c.env == nil {
+		return ErrNotStarted
+	}
+	if g.admin != c.id {
+		return fmt.Errorf("client: %s is not the admin of group %s", c.id, g.id)
+	}
+	v := c.view(g)
+	if v == nil {
+		return fmt.Errorf("client: the admin of group %s has not joined it", g.id)
+	}
+	if g.WasMember(member) {
+		return fmt.Errorf("client: %s is or was a member of group %s", member, g.id)
+	}
+	if err := g.Add(member); err != nil {
+		return err
+	}
+	data, cost, err := message.BuildGroupKeySupplement(c.cfg.Suite, actor.RandReader(c.env.Rand()), g.sk, g.x, g.genKeys(c.netNowMS()), [][32]byte{member.Key()})
+	c.env.Work(cost)
+	if err != nil {
+		c.observe(GroupMemberAdded{Group: g.id, Member: member, Members: g.Size(), Failure: FailRejected})
+		return nil
+	}
+	v.active = c.env.Now().UnixNano()
+	o := &outgoing{to: g.id, group: v, keys: true, added: member, data: data, last: noNode, hash: messageHash(g.id, groupKeysNS, data)}
+	c.outbox = append(c.outbox, o)
+	if c.online {
+		c.attemptStore(o)
+	}
+	return nil
+}
+
 // rekeyDone reports a key message's store.
 func (c *Client) rekeyDone(o *outgoing, f Failure) {
 	// The admin's own poll will bring the key message back; it is not news.
 	c.seen.add(o.hash, c.env.Now().Add(configTTL).Unix())
+	if o.added != (identity.ID{}) {
+		c.observe(GroupMemberAdded{Group: o.to, Member: o.added, Members: o.group.g.Size(), Size: len(o.data), Failure: f})
+		return
+	}
 	ev := GroupRekeyed{Group: o.to, Size: len(o.data), Failure: f}
 	if m, err := message.ParseGroupKeys(o.data); err == nil {
 		ev.Generation = m.Generation
@@ -366,7 +467,16 @@ func (c *Client) pollGroup(v *groupView) {
 	v.timer.Stop()
 	ep := c.epoch
 	done := func() {
-		if !c.alive(ep) || v.kicked {
+		if !c.alive(ep) {
+			return
+		}
+		if c.push.bg {
+			// Woken for this group: one poll, then back to sleep (also when the poll told
+			// the member it was removed).
+			c.backgroundPollDone()
+			return
+		}
+		if v.kicked {
 			return
 		}
 		wait := c.cfg.GroupPoll.Interval(c.env.Now().Sub(time.Unix(0, v.active)))
@@ -418,7 +528,9 @@ func (c *Client) retrieveGroup(e *swarmEntry, v *groupView, t nodeIdx, done func
 		// Keys first, as libsession loads them before decrypting the messages of the same poll.
 		for _, k := range []int{1, 0, 2, 3} {
 			rr := results[k]
-			if rr.status != 200 {
+			if rr.status != 200 || k == 0 && v.gen < 0 {
+				// A new member without keys yet leaves the messages for a poll after its
+				// key supplement has come.
 				continue
 			}
 			for _, m := range rr.messages {
@@ -461,13 +573,19 @@ func (c *Client) receiveGroup(v *groupView, ns int16, m retrieved) {
 // receiveGroupKeys opens a key message: a newer generation that holds an entry for the member
 // gives it the new key; one that leaves it out tells it it was removed.
 func (c *Client) receiveGroupKeys(v *groupView, m retrieved) {
+	if message.IsGroupKeySupplement(m.Data) {
+		c.receiveGroupSupplement(v, m)
+		return
+	}
 	km, err := message.ParseGroupKeys(m.Data)
 	if err != nil {
 		c.garbage(GarbageMalformedMessage)
 		return
 	}
-	if km.Generation <= v.gen {
-		return // a generation the member already holds (or one from before it joined)
+	if km.Generation <= max(v.gen, v.from) {
+		// A generation the member already holds, or one issued before it joined (an added
+		// member, which gets those keys from its supplement, is in none of them).
+		return
 	}
 	gen, key, cost, err := message.OpenGroupKeys(c.cfg.Suite, m.Data, v.g.edPub, v.g.x.Public, c.keys.x25519)
 	c.env.Work(cost)
@@ -476,6 +594,7 @@ func (c *Client) receiveGroupKeys(v *groupView, m retrieved) {
 		v.kicked = true
 		v.timer.Stop()
 		c.groupsChanged()
+		c.unregisterGroupPush(v)
 	case err != nil:
 		c.garbage(classifyMessageError(err))
 	case string(key) != string(v.g.key(gen)):
@@ -483,6 +602,31 @@ func (c *Client) receiveGroupKeys(v *groupView, m retrieved) {
 	default:
 		v.gen = gen
 	}
+}
+
+// receiveGroupSupplement opens a key supplement: every member tries its entries (libsession
+// loads each keys message it polls); the new member it is for takes the keys it lists.
+func (c *Client) receiveGroupSupplement(v *groupView, m retrieved) {
+	keys, cost, err := message.OpenGroupKeySupplement(c.cfg.Suite, m.Data, v.g.edPub, v.g.x.Public, c.keys.x25519)
+	c.env.Work(cost)
+	switch {
+	case errors.Is(err, message.ErrNotInKeys):
+		return // for another member
+	case err != nil:
+		c.garbage(classifyMessageError(err))
+		return
+	}
+	for _, k := range keys {
+		if string(k.Key) != string(v.g.key(k.Generation)) {
+			c.garbage(GarbageUndecryptable)
+			return
+		}
+	}
+	if v.gen < 0 {
+		v.from = keys[0].Generation
+	}
+	v.from = min(v.from, keys[0].Generation)
+	v.gen = max(v.gen, keys[len(keys)-1].Generation)
 }
 
 // receiveGroupMessage decrypts a group message with the newest key the member holds, then the
@@ -507,8 +651,10 @@ func (c *Client) receiveGroupMessage(v *groupView, m retrieved) {
 		return // our own message, back from the group's swarm
 	}
 	c.stats.Received++
-	c.configChanged(configBit(storagerpc.NamespaceConvoInfoVolatile)) // read at once: the app is open
-	c.observe(MessageReceived{Hash: m.Hash, From: rcv.SenderID, Namespace: groupMessagesNS, Size: base64.StdEncoding.EncodedLen(len(m.Data))})
+	if !c.push.bg {
+		c.configChanged(configBit(storagerpc.NamespaceConvoInfoVolatile)) // read at once: the app is open
+	}
+	c.observe(MessageReceived{Hash: m.Hash, From: rcv.SenderID, Namespace: groupMessagesNS, Size: base64.StdEncoding.EncodedLen(len(m.Data)), Background: c.push.bg})
 }
 
 // InGroup reports whether the client still takes part in g (it joined and no key message left

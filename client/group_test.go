@@ -135,3 +135,64 @@ func TestNetworkGroupRemoval(t *testing.T) {
 		t.Errorf("garbage: %v", gb.Kind)
 	}
 }
+
+// TestNetworkGroupAddition: the admin adds a member, storing a key supplement of the exact size
+// libsession's carries (every key generation the group had, for the one new member); the new
+// member holds no key until it opens the supplement, then decrypts the messages sent after it
+// joined, and the group's key generation stays as it was (no rekey on an addition).
+func TestNetworkGroupAddition(t *testing.T) {
+	platforms := []client.Platform{client.Desktop, client.IOS, client.Android, client.Desktop}
+	suite := cryptomode.New(cryptomode.Modeled, cryptomode.DefaultCosts)
+	sn := newSimNet(t, 12, platforms, cryptomode.Modeled)
+	g, err := client.NewGroup(suite, identity.Derive(netSeed, "group"), sn.clients[0].ID())
+	require.NoError(t, err)
+	for _, c := range sn.clients[1:3] {
+		require.NoError(t, g.Add(c.ID()))
+	}
+	for k, c := range sn.clients[:3] {
+		sn.do(k, func() { require.NoError(t, c.JoinGroup(g)) })
+	}
+	sn.Engine.RunFor(30 * time.Second)
+	// A removal first, so that the supplement carries two generations.
+	sn.do(0, func() { require.NoError(t, sn.clients[0].RemoveGroupMember(g, sn.clients[2].ID())) })
+	sn.Engine.RunFor(20 * time.Second)
+	require.EqualValues(t, 1, g.Generation())
+
+	const added = 3
+	newbie := sn.clients[added]
+	var addErr error
+	sn.do(0, func() { addErr = sn.clients[0].AddGroupMember(g, newbie.ID()) })
+	require.NoError(t, addErr)
+	sn.do(added, func() { require.NoError(t, newbie.JoinGroupInvited(g)) })
+	var sendErr error
+	sn.do(added, func() { sendErr = newbie.SendGroup(g, 10) })
+	assert.Error(t, sendErr, "no key before the supplement")
+	sn.do(0, func() {
+		assert.Error(t, sn.clients[0].AddGroupMember(g, sn.clients[2].ID()), "a removed member is not added again")
+	})
+	sn.Engine.RunFor(20 * time.Second)
+
+	ev := netEvents[client.GroupMemberAdded](sn, actor.Addr{})
+	require.Len(t, ev, 1)
+	assert.Equal(t, client.OK, ev[0].Failure)
+	assert.Equal(t, newbie.ID(), ev[0].Member)
+	assert.Equal(t, 3, ev[0].Members)
+	keys := []message.GroupGenKey{{Generation: 0, Key: make([]byte, 32), IssuedMs: 1e12}, {Generation: 1, Key: make([]byte, 32), IssuedMs: 1e12}}
+	assert.Equal(t, message.GroupKeySupplementSize(keys, 1), ev[0].Size, "two generations for one member")
+	assert.EqualValues(t, 1, g.Generation(), "an addition issues no new key")
+	assert.Len(t, netEvents[client.GroupRekeyed](sn, actor.Addr{}), 1, "only the removal's rekey")
+
+	before := len(netEvents[client.MessageSent](sn, actor.Addr{}))
+	sn.do(1, func() { require.NoError(t, sn.clients[1].SendGroup(g, 40)) })
+	sn.do(added, func() { require.NoError(t, newbie.SendGroup(g, 40)) })
+	sn.Engine.RunFor(30 * time.Second)
+	sent := netEvents[client.MessageSent](sn, actor.Addr{})[before:]
+	require.Len(t, sent, 2)
+	got := sn.delivered()
+	assert.Contains(t, got[sent[0].Hash], added, "the new member decrypted the message sent after it joined")
+	assert.Contains(t, got[sent[1].Hash], 0, "the admin decrypted the new member's message")
+	assert.Contains(t, got[sent[1].Hash], 1)
+	for _, gb := range netEvents[client.GarbageReceived](sn, actor.Addr{}) {
+		t.Errorf("garbage: %v", gb.Kind)
+	}
+}

@@ -2,10 +2,12 @@ package client
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/sessionsim/sessionsim/protocol/pushrpc"
 	"github.com/sessionsim/sessionsim/protocol/storagerpc"
@@ -25,11 +27,23 @@ import (
 // notification service extension and Android's push handler fetch the new messages), then
 // sleeps again. Messages decrypted in such a poll are reported with MessageReceived.Background.
 
+// Groups: the phone registers each group it is in as well (session-android
+// PushRegistrationHandler registers every 03 group it belongs to; libsession's group push
+// subscription is the same /subscribe for the group's 03 ID, signed by the member under its
+// subaccount token: spns/register.py "subaccount" and "subaccount_sig"), for the group's
+// messages namespace. A group message then wakes a backgrounded phone, which polls that group's
+// swarm once. A member that learns it was removed unsubscribes the group (at once when it can,
+// else the next time the app opens), after which the server no longer wakes it for the group.
+
 // PushSubscribed: the phone's registration with the push server was answered (OK) or failed.
+// Group is the group's ID for a group's registration (or removal, Unsubscribe), zero for the
+// own account.
 type PushSubscribed struct {
-	OK      bool
-	Failure Failure // why it failed: a path or network failure, or FailRejected
-	Code    int     // the server's result code when it answered (pushrpc.Code)
+	Group       identity.ID
+	Unsubscribe bool
+	OK          bool
+	Failure     Failure // why it failed: a path or network failure, or FailRejected
+	Code        int     // the server's result code when it answered (pushrpc.Code)
 }
 
 // EventName implements actor.Event.
@@ -39,6 +53,7 @@ func (PushSubscribed) EventName() string { return "client.push_subscribed" }
 // the message's timestamp (the sender's clock, as the payload gives it) to the wake-up.
 type PushWoken struct {
 	Hash       string
+	Group      bool // the message is a group's (namespace 11 of the group's swarm)
 	Delay      time.Duration
 	Background bool // the app was in the background and polls for the message
 }
@@ -54,6 +69,9 @@ type pushState struct {
 	timer      actor.Timer
 	bg         bool // a background poll runs (the app was woken in the background)
 	again      bool // another wake-up came during it: poll once more before sleeping
+	// againFor are the groups whose wake-ups came during a background poll: each is polled
+	// once more before the app sleeps (again is the own swarm's).
+	againFor []*groupView
 }
 
 // pushActive reports whether the client registers for push notifications.
@@ -69,6 +87,15 @@ func (c *Client) maybeRegisterPush() {
 	due := c.push.registered.IsZero() || now.Sub(c.push.registered) >= c.cfg.PushRenew
 	if due {
 		c.registerPush()
+	} else {
+		for _, v := range c.groups {
+			switch {
+			case v.kicked:
+				c.unregisterGroupPush(v) // removed while the app was away
+			case !v.pushed:
+				c.registerGroupPush(v) // added while the app was away
+			}
+		}
 	}
 	c.push.timer.Stop()
 	wait := c.cfg.PushRenew
@@ -78,22 +105,79 @@ func (c *Client) maybeRegisterPush() {
 	c.push.timer = c.env.After(wait, c.maybeRegisterPush)
 }
 
-// registerPush sends /subscribe for the own account.
+// registerPush sends /subscribe for the own account and for each group the client is in, and
+// /unsubscribe for each group it was removed from and had registered.
 func (c *Client) registerPush() {
 	if !c.push.keyed {
 		_, _ = actor.RandReader(c.env.Rand()).Read(c.push.encKey[:])
 		c.push.keyed = true
 	}
+	signer := &storagerpc.Signer{Suite: c.cfg.Suite, Account: storagerpc.PubkeyFromID(c.id), Key: c.keys.signing()}
+	c.pushSubscribe(signer, []storagerpc.Namespace{0}, func(ev PushSubscribed) {
+		if ev.OK {
+			c.push.registered = c.env.Now()
+		}
+	})
+	for _, v := range c.groups {
+		if v.kicked {
+			c.unregisterGroupPush(v)
+		} else {
+			c.registerGroupPush(v)
+		}
+	}
+}
+
+// registerGroupPush subscribes group v's messages namespace, signed under the member's token.
+func (c *Client) registerGroupPush(v *groupView) {
+	c.pushSubscribe(c.groupSigner(v), []storagerpc.Namespace{storagerpc.Namespace(groupMessagesNS)}, func(ev PushSubscribed) {
+		v.pushed = v.pushed || ev.OK
+	})
+}
+
+// unregisterGroupPush removes group v's subscription when the phone had one.
+func (c *Client) unregisterGroupPush(v *groupView) {
+	if !v.pushed || !c.pushActive() || !c.online {
+		return
+	}
+	var sub pushrpc.Subscribe
+	sub.Service, sub.Token = c.cfg.PushService, c.cfg.PushToken
+	c.env.Work(sub.SignUnsubscribe(c.groupSigner(v), c.netNow().Unix()))
+	req := onion.V4Request{Method: http.MethodPost, Endpoint: pushrpc.EndpointUnsubscribe,
+		Headers: map[string]string{"Content-Type": transport.JSON}, Body: pushrpc.AppendUnsubscribe(nil, &sub)}
+	c.pushRequest(req, PushSubscribed{Group: v.g.id, Unsubscribe: true}, func(ev PushSubscribed) {
+		v.pushed = v.pushed && !ev.OK
+	})
+}
+
+// groupSigner signs for group v's account with the member's key under its token.
+func (c *Client) groupSigner(v *groupView) *storagerpc.Signer {
+	return &storagerpc.Signer{Suite: c.cfg.Suite, Account: pubkeyOf(v.g.id), Key: c.keys.signing(), Subaccount: v.token}
+}
+
+// pushSubscribe sends one /subscribe for signer's account and namespaces; then reports it.
+func (c *Client) pushSubscribe(signer *storagerpc.Signer, nss []storagerpc.Namespace, then func(PushSubscribed)) {
 	sub := pushrpc.Subscribe{
-		Namespaces: []storagerpc.Namespace{0}, Data: true,
+		Namespaces: nss, Data: true,
 		Service: c.cfg.PushService, Token: c.cfg.PushToken, EncKey: c.push.encKey,
 	}
-	signer := &storagerpc.Signer{Suite: c.cfg.Suite, Account: storagerpc.PubkeyFromID(c.id), Key: c.keys.signing()}
 	c.env.Work(sub.Sign(signer, c.netNow().Unix()))
 	req := onion.V4Request{Method: http.MethodPost, Endpoint: pushrpc.EndpointSubscribe,
 		Headers: map[string]string{"Content-Type": transport.JSON}, Body: pushrpc.AppendSubscribe(nil, &sub)}
-	c.serverRequest(c.cfg.PushServer, "push.subscribe", req, false, func(res serverResult) {
-		ev := PushSubscribed{Failure: res.failure}
+	ev := PushSubscribed{}
+	if signer.Account.Prefix == storagerpc.PrefixGroup {
+		ev.Group = signer.Account.ID()
+	}
+	c.pushRequest(req, ev, then)
+}
+
+// pushRequest sends req to the push server and reports the answer as ev (then sees it first).
+func (c *Client) pushRequest(req onion.V4Request, ev PushSubscribed, then func(PushSubscribed)) {
+	label := "push.subscribe"
+	if ev.Unsubscribe {
+		label = "push.unsubscribe"
+	}
+	c.serverRequest(c.cfg.PushServer, label, req, false, func(res serverResult) {
+		ev.Failure = res.failure
 		if res.failure == OK {
 			r, err := pushrpc.ParseResult(res.resp.Body)
 			switch {
@@ -104,9 +188,9 @@ func (c *Client) registerPush() {
 				ev.Failure, ev.Code = FailRejected, int(r.Code)
 			default:
 				ev.OK = true
-				c.push.registered = c.env.Now()
 			}
 		}
+		then(ev)
 		c.observe(ev)
 	})
 }
@@ -125,27 +209,58 @@ func (c *Client) handleWake(req actor.Request, r actor.Responder) {
 		c.garbage(GarbageUndecryptable)
 		return
 	}
+	// A group's notification names the group's account: the phone polls that group's swarm.
+	var v *groupView
+	if p.Account.Prefix == storagerpc.PrefixGroup {
+		id := p.Account.ID()
+		k := slices.IndexFunc(c.groups, func(v *groupView) bool { return v.g.id == id })
+		if k < 0 || c.groups[k].kicked {
+			return // a group the phone left: nothing to show
+		}
+		v = c.groups[k]
+	}
 	background := !c.online || c.push.bg
-	c.observe(PushWoken{Hash: p.Hash, Delay: c.deviceNow().Sub(time.UnixMilli(p.Timestamp)), Background: background})
+	c.observe(PushWoken{Hash: p.Hash, Group: v != nil, Delay: c.deviceNow().Sub(time.UnixMilli(p.Timestamp)), Background: background})
 	switch {
 	case !background:
 		// In the foreground the app polls anyway.
-	case c.push.bg:
+	case c.push.bg && v == nil:
 		c.push.again = true
+	case c.push.bg:
+		if !slices.Contains(c.push.againFor, v) {
+			c.push.againFor = append(c.push.againFor, v)
+		}
 	default:
 		c.push.bg, c.online = true, true
-		c.pollRound()
+		c.wakePoll(v)
 	}
 }
 
-// backgroundPollDone ends a background poll: once more if another wake-up came meanwhile, else
-// the app sleeps again as it was (paths and in-memory state go, as when it went to the
+// wakePoll is a background poll of the own swarm (v nil) or of group v's.
+func (c *Client) wakePoll(v *groupView) {
+	switch {
+	case v == nil:
+		c.pollRound()
+	case v.kicked:
+		c.backgroundPollDone() // removed since the wake-up came: nothing to poll
+	default:
+		c.pollGroup(v)
+	}
+}
+
+// backgroundPollDone ends a background poll: once more for each wake-up that came meanwhile,
+// else the app sleeps again as it was (paths and in-memory state go, as when it went to the
 // background).
 func (c *Client) backgroundPollDone() {
-	if c.push.again {
+	switch {
+	case c.push.again:
 		c.push.again = false
 		c.pollRound()
-		return
+	case len(c.push.againFor) > 0:
+		v := c.push.againFor[0]
+		c.push.againFor = c.push.againFor[1:]
+		c.wakePoll(v)
+	default:
+		c.GoOffline()
 	}
-	c.GoOffline()
 }

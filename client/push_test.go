@@ -173,3 +173,119 @@ func TestNetworkPushRenews(t *testing.T) {
 		assert.True(t, s.OK)
 	}
 }
+
+// TestNetworkPushWakesGroupMember: phones register their group with the push server (signed
+// under their subaccount token, verified for real), and a group message wakes a backgrounded
+// member, which polls the group's swarm once and decrypts it. A member removed while its app
+// is open unsubscribes the group and is no longer woken for it; the other still is.
+func TestNetworkPushWakesGroupMember(t *testing.T) {
+	suite := cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)
+	sn := newSimNet(t, 12, []client.Platform{client.Desktop}, cryptomode.Real)
+	delay := pushserver.Delay{Median: time.Second, Sigma: 0.3, Min: 500 * time.Millisecond, Max: 3 * time.Second}
+	devices := map[string]actor.Addr{}
+	srv, dest := sn.addPushServer(suite, delay, devices)
+	dir := client.NewDirectory()
+	for k, p := range []client.Platform{client.IOS, client.Android} {
+		token := fmt.Sprintf("token-%d", k)
+		sn.spawnClient(fmt.Sprintf("phone-%d", k), p, dir, suite, func(c *client.Config) {
+			c.PushServer, c.PushToken = dest, token
+		})
+		devices[token] = sn.addrs[len(sn.addrs)-1]
+	}
+	g, err := client.NewGroup(suite, identity.Derive(netSeed, "group"), sn.clients[0].ID())
+	require.NoError(t, err)
+	for _, c := range sn.clients[1:] {
+		require.NoError(t, g.Add(c.ID()))
+	}
+	for k, c := range sn.clients {
+		sn.do(k, func() { require.NoError(t, c.JoinGroup(g)) })
+	}
+	sn.Engine.RunFor(30 * time.Second)
+	var groupSubs int
+	for _, s := range netEvents[client.PushSubscribed](sn, actor.Addr{}) {
+		require.True(t, s.OK, "%+v", s)
+		if s.Group == g.ID() {
+			groupSubs++
+		}
+	}
+	assert.Equal(t, 2, groupSubs, "each phone registered the group")
+	assert.Equal(t, 4, srv.Stats().Subscriptions, "two accounts and two group registrations")
+
+	sendGroup := func() string {
+		before := len(netEvents[client.MessageSent](sn, sn.addrs[0]))
+		sn.do(0, func() { require.NoError(t, sn.clients[0].SendGroup(g, 60)) })
+		sn.Engine.RunFor(40 * time.Second)
+		sent := netEvents[client.MessageSent](sn, sn.addrs[0])[before:]
+		require.Len(t, sent, 1)
+		return sent[0].Hash
+	}
+	woken := func(k int, hash string) []client.PushWoken {
+		var out []client.PushWoken
+		for _, w := range netEvents[client.PushWoken](sn, sn.addrs[k]) {
+			if w.Hash == hash {
+				out = append(out, w)
+			}
+		}
+		return out
+	}
+	received := func(k int, hash string) []client.MessageReceived {
+		var out []client.MessageReceived
+		for _, r := range netEvents[client.MessageReceived](sn, sn.addrs[k]) {
+			if r.Hash == hash {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+
+	for k := 1; k <= 2; k++ {
+		sn.do(k, sn.clients[k].GoOffline)
+	}
+	h := sendGroup()
+	for k := 1; k <= 2; k++ {
+		w, r := woken(k, h), received(k, h)
+		require.Len(t, w, 1, "phone %d woken once for the group message", k)
+		assert.True(t, w[0].Group && w[0].Background, "%+v", w[0])
+		require.Len(t, r, 1, "phone %d decrypted it once", k)
+		assert.True(t, r[0].Background, "in the poll the wake-up started")
+		assert.False(t, sn.clients[k].Online(), "phone %d went back to sleep", k)
+	}
+
+	// Phone 2 is removed while its app is open: it learns so from the key message and
+	// unsubscribes the group.
+	sn.do(2, sn.clients[2].GoOnline)
+	sn.Engine.RunFor(10 * time.Second)
+	sn.do(0, func() { require.NoError(t, sn.clients[0].RemoveGroupMember(g, sn.clients[2].ID())) })
+	sn.Engine.RunFor(40 * time.Second)
+	require.False(t, sn.clients[2].InGroup(g))
+	var unsubs []client.PushSubscribed
+	for _, s := range netEvents[client.PushSubscribed](sn, sn.addrs[2]) {
+		if s.Unsubscribe {
+			unsubs = append(unsubs, s)
+		}
+	}
+	require.Len(t, unsubs, 1)
+	assert.True(t, unsubs[0].OK && unsubs[0].Group == g.ID(), "%+v", unsubs[0])
+
+	sn.do(2, sn.clients[2].GoOffline)
+	h = sendGroup()
+	assert.Len(t, woken(1, h), 1, "the remaining phone is still woken")
+	assert.Len(t, received(1, h), 1)
+	assert.Empty(t, woken(2, h), "the removed phone is no longer woken for the group")
+	assert.Empty(t, received(2, h))
+
+	// Phone 1 is removed while in the background: the next group message wakes it, its poll
+	// brings the key message that leaves it out, it unsubscribes and sleeps again.
+	sn.do(0, func() { require.NoError(t, sn.clients[0].RemoveGroupMember(g, sn.clients[1].ID())) })
+	sn.Engine.RunFor(20 * time.Second)
+	h = sendGroup()
+	assert.Len(t, woken(1, h), 1, "still subscribed: woken once more")
+	assert.Empty(t, received(1, h), "but it holds no key for the message")
+	assert.False(t, sn.clients[1].InGroup(g))
+	assert.False(t, sn.clients[1].Online(), "back to sleep after the poll that removed it")
+	h = sendGroup()
+	assert.Empty(t, woken(1, h), "unsubscribed in that poll")
+	for _, gb := range netEvents[client.GarbageReceived](sn, actor.Addr{}) {
+		t.Errorf("garbage: %v", gb.Kind)
+	}
+}

@@ -226,6 +226,9 @@ type Groups struct {
 	KeyRotations uint64 `json:"key_rotations"`
 	// Polls counts the group polls clients sent (a retrieve of a group's namespaces).
 	Polls uint64 `json:"polls"`
+	// Additions counts members added by a group's admin whose key supplement was stored in
+	// the group's swarm.
+	Additions uint64 `json:"additions"`
 }
 
 // Percentiles summarises a distribution.
@@ -471,6 +474,9 @@ type Push struct {
 	// Notifications counts notifications the push server handed to a push service, one per
 	// device and message (the swarm members' duplicate notices dropped).
 	Notifications uint64 `json:"notifications"`
+	// GroupNotifications counts those of them for group messages (a group's namespace 11,
+	// one per member device subscribed to the group).
+	GroupNotifications uint64 `json:"group_notifications"`
 	// Wakeups counts notifications that reached a phone.
 	Wakeups uint64 `json:"wakeups"`
 	// WakeLatencyMs is from a message's first store at a node to the wake-up at the phone.
@@ -480,6 +486,7 @@ type Push struct {
 	DeliveryAfterWakeMs Percentiles `json:"delivery_after_wake_ms"`
 	// Failures counts what did not work, by cause: the push server's (bad-request,
 	// bad-signature, monitor-timeout, monitor-refused, bad-notice, unknown-device, wake-failed)
-	// and the phones' registrations that failed ("subscribe-" and the client failure).
+	// and the phones' registrations that failed ("subscribe-" and the client failure; a
+	// group's removal "unsubscribe-").
 	Failures map[string]uint64 `json:"failures" figure:"counts"`
 }

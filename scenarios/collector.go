@@ -241,6 +241,8 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 		c.paths.DroppedCause[e.Cause.String()]++
 	case client.GroupRekeyed:
 		c.groups.rekeyed(e)
+	case client.GroupMemberAdded:
+		c.groups.added(e)
 	case client.GarbageReceived:
 		c.garbage[e.Kind.String()]++
 	case client.ClockRejected:

@@ -121,6 +121,8 @@ var keyDocs = map[string]keyDoc{
 	"leakage.adversaries[].fractions":  {"fraction list", "random: shares of the nodes in a coalition (default 0.01, 0.05, 0.10, 0.20); server: the node coalitions its servers are joined with (none by default)"},
 	"leakage.adversaries[].draws":      {"count", "random, and server with fractions: coalitions drawn per fraction, 1 to 64 (default 16)"},
 
+	"workload.groups.additions_per_hour": {"per hour", "each group's rate of member additions by its admin (a client never in it, drawn as the members were; none once the group has 100), each handing the new member the group's keys in a key supplement"},
+
 	"servers.communities.count":             {"servers", "community servers (SOGS) polled by the clients in their rooms; 0: none"},
 	"servers.communities.rooms":             {"rooms", "rooms on each community server"},
 	"servers.communities.region":            {"region", "where the community servers are hosted"},

@@ -102,6 +102,13 @@ func (w *world) scheduleGroups() {
 			_ = w.drv.Invoke(wc.addr, func() { _ = wc.c.SendGroup(wg.g, size) })
 			return true
 		})
+		if gs.AdditionsPerHour > 0 {
+			ra := w.eng.Stream(fmt.Sprintf("group-additions/%d", k))
+			w.poisson(fmt.Sprintf("group-addition-times/%d", k), gs.AdditionsPerHour, stopAt, func() bool {
+				w.addGroupMember(wg, ra)
+				return true
+			})
+		}
 		if gs.RemovalsPerHour <= 0 {
 			continue
 		}
@@ -117,6 +124,51 @@ func (w *world) scheduleGroups() {
 			return true
 		})
 	}
+}
+
+// addGroupMember has the group's admin, when online and the group not full, add a client that
+// never was a member: one of the admin's contacts with probability workload.groups.overlap
+// (as far as any is left), else one drawn at random. The new member joins at once, without a
+// key until it opens the admin's key supplement (the invitation and the supplement go out
+// together); it returns the new member's index, or -1 when nobody was added.
+func (w *world) addGroupMember(wg *worldGroup, r *rand.Rand) int {
+	admin := w.clients[wg.admin]
+	if !admin.online || wg.g.Size() >= client.MaxGroupSize {
+		return -1
+	}
+	fresh := func(i int) bool { return !wg.g.WasMember(w.clients[i].id) }
+	pick := -1
+	if r.Float64() < w.sc.Workload.Groups.Overlap {
+		var cands []int
+		for _, c := range admin.contacts {
+			if fresh(c) {
+				cands = append(cands, c)
+			}
+		}
+		if len(cands) > 0 {
+			pick = cands[r.IntN(len(cands))]
+		}
+	}
+	if pick < 0 {
+		var cands []int
+		for i := range w.clients {
+			if fresh(i) {
+				cands = append(cands, i)
+			}
+		}
+		if len(cands) == 0 {
+			return -1
+		}
+		pick = cands[r.IntN(len(cands))]
+	}
+	m := w.clients[pick]
+	var err error
+	_ = w.drv.Invoke(admin.addr, func() { err = admin.c.AddGroupMember(wg.g, m.id) })
+	if err != nil {
+		return -1
+	}
+	_ = w.drv.Invoke(m.addr, func() { _ = m.c.JoinGroupInvited(wg.g) })
+	return pick
 }
 
 // groupMembers are the client indices of the group's current members for which keep holds, in
@@ -160,6 +212,7 @@ type groupTally struct {
 	byID                       map[identity.ID]*client.Group
 	count, members             int
 	removals, rotations, polls uint64
+	additions                  uint64
 	bySize                     [len(results.GroupSizeBuckets)]results.Messages
 	e2e                        [len(results.GroupSizeBuckets)]metrics.Histogram
 	sent                       bool
@@ -195,6 +248,12 @@ func (t *groupTally) record(c *collector, sender int, id identity.ID) *groupReco
 func (t *groupTally) poll(e client.OnionRoundTrip) {
 	if e.Method == "retrieve" && len(e.Namespaces) > 0 && e.Namespaces[0] == int16(11) {
 		t.polls++
+	}
+}
+
+func (t *groupTally) added(e client.GroupMemberAdded) {
+	if e.Failure == client.OK {
+		t.additions++
 	}
 }
 
@@ -263,7 +322,7 @@ func (t *groupTally) fill(s *results.Summary) {
 		return
 	}
 	s.Groups = &results.Groups{Count: t.count, MembersMean: round3(float64(t.members) / float64(t.count)),
-		Removals: t.removals, KeyRotations: t.rotations, Polls: t.polls}
+		Removals: t.removals, KeyRotations: t.rotations, Polls: t.polls, Additions: t.additions}
 	if !t.sent {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -242,4 +243,105 @@ func TestCollectorGroupOutcomes(t *testing.T) {
 			assert.EqualValues(t, 3, s.Groups.MembersMean)
 		})
 	}
+}
+
+// TestCollectorGroupAddedMember: a member added after a message was sent is not owed it (its
+// decrypting the group's history is not counted), and is owed every message sent after.
+func TestCollectorGroupAddedMember(t *testing.T) {
+	epoch := time.Unix(1_700_000_000, 0)
+	for _, daveGets := range []bool{true, false} {
+		c := newCollector()
+		c.epoch = epoch
+		var addrs []actor.Addr
+		var ids []identity.ID
+		for i, n := range []string{"alice", "bob", "dave"} {
+			addrs = append(addrs, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i + 1)}), 1))
+			ids = append(ids, identity.Derive(1, n).SessionID())
+			c.addClient(addrs[i], ids[i], "desktop", true)
+		}
+		g, err := client.NewGroup(cryptomode.New(cryptomode.Modeled, cryptomode.DefaultCosts), identity.Derive(1, "group"), ids[0])
+		require.NoError(t, err)
+		require.NoError(t, g.Add(ids[1]))
+		c.groups.addGroup(g)
+		send := func(hash string, at time.Time) {
+			c.Observe(at, addrs[0], client.MessageSent{Hash: hash, To: g.ID(), Kind: client.KindGroup})
+			c.Observe(at.Add(time.Second), addrs[0], client.StoreResult{Hash: hash, To: g.ID(), Attempts: 1})
+		}
+		recv := func(who int, hash string, at time.Time) {
+			c.Observe(at, addrs[who], client.MessageReceived{Hash: hash, From: ids[0], Namespace: 11})
+		}
+		send("before", epoch)
+		require.NoError(t, g.Add(ids[2]))
+		c.Observe(epoch.Add(2*time.Second), addrs[0], client.GroupMemberAdded{Group: g.ID(), Member: ids[2], Members: 3, Size: 300})
+		send("after", epoch.Add(3*time.Second))
+		recv(1, "before", epoch.Add(4*time.Second))
+		recv(1, "after", epoch.Add(5*time.Second))
+		recv(2, "before", epoch.Add(6*time.Second)) // history: not owed
+		if daveGets {
+			recv(2, "after", epoch.Add(7*time.Second))
+		}
+		assert.Equal(t, []int32{1}, c.messages["before"].group.recips, "dave was not a member when it was sent")
+		assert.Equal(t, []int32{1, 2}, c.messages["after"].group.recips)
+		s := results.Summary{VirtualSeconds: 60}
+		c.fill(&s, true)
+		if daveGets {
+			assert.Equal(t, results.Messages{Sent: 2, Delivered: 2}, s.Messages)
+			assert.Equal(t, 7000.0-3000, s.MessagesByKind["group"].EndToEndMs.Max, "the later message waited for dave")
+		} else {
+			assert.Equal(t, results.Messages{Sent: 2, Delivered: 1, Lost: 1, LostByCause: map[string]uint64{"stored-not-received": 1}}, s.Messages)
+		}
+		require.NotNil(t, s.Groups)
+		assert.EqualValues(t, 1, s.Groups.Additions)
+	}
+}
+
+// TestGroupAdditionEndToEnd: an admin adds a member mid-run (the world's draw); the new member
+// opens the key supplement and decrypts every message sent after it joined, and is no recipient
+// of those sent before.
+func TestGroupAdditionEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	sc := tiny(t)
+	sc.Clients.Count = 30
+	sc.Workload.MessagesPerHour = 2
+	sc.Workload.Groups = Groups{PerClient: 10.0 / 30, Size: SizeDist{Median: 10, Min: 10, Max: 10}, MessagesPerHour: 120, Overlap: 0.5}
+	require.NoError(t, sc.Validate())
+	w, err := buildWorld(sc, nil, nil)
+	require.NoError(t, err)
+	require.Len(t, w.groups, 1)
+	wg := w.groups[0]
+	w.pinned = make([]bool, len(w.clients))
+	w.scheduleSessions()
+	w.scheduleWorkload()
+	w.scheduleGroups()
+	addAt := sc.Warmup + sc.Duration/2
+	added := -1
+	w.eng.AfterFunc(addAt, func() { added = w.addGroupMember(wg, rand.New(rand.NewPCG(1, 2))) })
+	w.eng.RunUntil(w.epoch.Add(sc.Warmup + sc.Duration + sc.Drain))
+	require.GreaterOrEqual(t, added, 0, "the admin was online and the group not full")
+	require.Equal(t, 11, wg.g.Size())
+	assert.True(t, w.clients[added].c.InGroup(wg.g))
+	assert.EqualValues(t, 1, w.col.groups.additions)
+	before, after := 0, 0
+	for _, h := range w.col.order {
+		rec := w.col.messages[h]
+		if rec.group == nil {
+			continue
+		}
+		o, _ := w.col.outcome(rec, true)
+		assert.Equal(t, delivered, o, "message sent at %v", rec.sentAt.Sub(w.epoch))
+		k := slices.Index(rec.group.recips, int32(added))
+		switch {
+		case rec.sentAt.Before(w.epoch.Add(addAt)):
+			assert.Less(t, k, 0, "not a recipient before it was added")
+			before++
+		case rec.sender != added:
+			require.GreaterOrEqual(t, k, 0, "a recipient once added")
+			assert.NotZero(t, rec.group.got[k], "the new member decrypted the message sent at %v", rec.sentAt.Sub(w.epoch))
+			after++
+		}
+	}
+	assert.Positive(t, before)
+	assert.Positive(t, after)
 }

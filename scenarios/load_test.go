@@ -138,6 +138,8 @@ func TestParseErrors(t *testing.T) {
 		{"negative groups per client", "name: t\n", LoadOptions{Sets: []string{"workload.groups.per_client=-1"}}, "--set", "workload.groups.per_client", "between 0 (no groups) and 100"},
 		{"group overlap above 1", "name: t\nworkload:\n  groups: {overlap: 1.5}\n", LoadOptions{}, "bad.yaml:3", "workload.groups.overlap", "between 0 and 1"},
 		{"negative group rate", "name: t\nworkload:\n  groups: {messages_per_hour: -3}\n", LoadOptions{}, "bad.yaml:3", "workload.groups.messages_per_hour", "rate between 0"},
+		{"negative addition rate", "name: t\nworkload:\n  groups: {additions_per_hour: -2}\n", LoadOptions{}, "bad.yaml:3", "workload.groups.additions_per_hour", "rate between 0"},
+		{"addition rate by --set", "name: t\n", LoadOptions{Sets: []string{"workload.groups.additions_per_hour=2e7"}}, "--set", "workload.groups.additions_per_hour", "rate between 0"},
 		{"negative removal rate", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_WORKLOAD_GROUPS_REMOVALS_PER_HOUR=-1"}}, "SESSIONSIM_WORKLOAD_GROUPS_REMOVALS_PER_HOUR", "workload.groups.removals_per_hour", "rate between 0"},
 		{"groups larger than the world", "name: t\nclients: {count: 10}\nworkload:\n  contacts: 4\n  groups: {per_client: 1, size: {min: 20, median: 20}}\n", LoadOptions{}, "bad.yaml:5", "workload.groups.size.min", "at most clients.count (10)"},
 		{"bad yaml", "name: [t\n", LoadOptions{}, "bad.yaml", "", "not valid YAML"},

@@ -13,6 +13,7 @@ import (
 	"github.com/sessionsim/sessionsim/metrics"
 	"github.com/sessionsim/sessionsim/node"
 	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/results"
 	"github.com/sessionsim/sessionsim/servers/lsrpc"
 	"github.com/sessionsim/sessionsim/servers/pushserver"
@@ -159,7 +160,7 @@ func newPushTally() *pushTally {
 func (t *pushTally) observe(at time.Time, ev actor.Event) {
 	switch e := ev.(type) {
 	case node.MessageStored:
-		if e.New && e.Namespace == 0 {
+		if e.New && (e.Namespace == 0 || e.Namespace == int16(storagerpc.NamespaceGroupMessages)) {
 			if _, ok := t.firstStored[e.Hash]; !ok {
 				t.firstStored[e.Hash] = at
 			}
@@ -171,11 +172,18 @@ func (t *pushTally) observe(at time.Time, ev actor.Event) {
 	case lsrpc.Learned:
 		if e.Role == pushserver.Role && e.What == "message" {
 			t.sum.Notifications++
+			if e.Account.Prefix() == identity.PrefixGroup {
+				t.sum.GroupNotifications++
+			}
 		}
 	case pushserver.Failed:
 		t.sum.Failures[e.Cause]++
 	case client.PushSubscribed:
-		if !e.OK {
+		switch {
+		case e.OK:
+		case e.Unsubscribe:
+			t.sum.Failures["unsubscribe-"+e.Failure.String()]++
+		default:
 			t.sum.Failures["subscribe-"+e.Failure.String()]++
 		}
 	case client.PushWoken:

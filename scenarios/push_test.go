@@ -92,3 +92,60 @@ func TestPushSameSeedSameSummary(t *testing.T) {
 	again, _ := encode(sc)
 	assert.Equal(t, string(first), string(again), "same seed, same summary, byte for byte")
 }
+
+// TestPushServerLeakageJoin: with push on, a push server adversary sees its phones' accounts
+// tied to their devices and which of them get messages when; joined with node coalitions it
+// links senders to recipients by timing, at a precision in [0, 1] when it links any pair. The
+// view table's push_server row counts the same subscriptions and notifications.
+func TestPushServerLeakageJoin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	sc := small(t, "modeled")
+	sc.Duration = 6 * time.Minute
+	sc.Servers.Push.Enabled = true
+	sc.Faults = []Fault{{At: time.Minute, For: 4 * time.Minute, Kind: "offline", Count: 16}}
+	sc.Leakage.Adversaries = []Adversary{{Name: "push", Kind: "server", Servers: []string{"push"}},
+		{Name: "joined", Kind: "server", Servers: []string{"push"}, Fractions: []float64{0.2, 0.5}, Draws: 4}}
+	sc.fillLeakage()
+	require.NoError(t, sc.Validate())
+	_, sum, err := run(sc, RunOptions{Version: "test"})
+	require.NoError(t, err)
+	require.NotNil(t, sum.Push)
+	require.Positive(t, sum.Push.Notifications, "phones in the background were notified")
+	require.NotNil(t, sum.Leakage)
+
+	var row *results.RoleView
+	for k := range sum.Leakage.Roles {
+		if sum.Leakage.Roles[k].Role == "push_server" {
+			row = &sum.Leakage.Roles[k]
+		}
+	}
+	require.NotNil(t, row, "the world has a push server: the view table has its row")
+	assert.Positive(t, row.Counts["accounts_with_device"])
+	assert.Positive(t, row.Counts["accounts_learned"])
+	assert.Equal(t, sum.Push.Notifications, row.Counts["notifications"], "each notification the server handed on")
+	assert.Positive(t, row.Counts["requests"], "subscriptions through onion requests")
+
+	push := adversary(t, sum.Leakage, "push")
+	require.NotNil(t, push.Server)
+	assert.Positive(t, push.Server.AccountsWithDevice)
+	assert.Positive(t, push.Server.RecipientsTimed)
+	assert.Equal(t, sum.Push.Notifications, push.Server.Notifications)
+	assert.Nil(t, push.Server.PairsLinked, "no coalition to join with")
+	for _, f := range []string{"joined-0.2", "joined-0.5"} {
+		j := adversary(t, sum.Leakage, f)
+		require.NotNil(t, j.Server, f)
+		require.NotNil(t, j.Server.PairsLinked, "%s: the join was computed", f)
+		assert.GreaterOrEqual(t, *j.Server.PairsLinked, 0.0)
+		assert.LessOrEqual(t, *j.Server.PairsLinked, 1.0)
+		if *j.Server.PairsLinked > 0 {
+			require.NotNil(t, j.Server.PairsLinkedPrecision, "%s: links made, a precision", f)
+		}
+		if p := j.Server.PairsLinkedPrecision; p != nil {
+			assert.GreaterOrEqual(t, *p, 0.0)
+			assert.LessOrEqual(t, *p, 1.0)
+		}
+		t.Logf("%s: pairs linked %v, precision %v", f, *j.Server.PairsLinked, j.Server.PairsLinkedPrecision)
+	}
+}

@@ -266,6 +266,12 @@ type Groups struct {
 	// RemovalsPerHour is each group's rate (Poisson) at which its admin removes a random
 	// member, rotating the group key; the admin must be online, and a group keeps two members.
 	RemovalsPerHour float64 `mapstructure:"removals_per_hour" yaml:"removals_per_hour" json:"removals_per_hour"`
+
+	// AdditionsPerHour is each group's rate (Poisson) at which its admin adds a client that
+	// never was a member, drawn as the members were (from the admin's contacts with
+	// probability Overlap, else at random); the admin must be online, and a full group (100)
+	// adds nobody. The new member gets the group's keys in a key supplement, without a rekey.
+	AdditionsPerHour float64 `mapstructure:"additions_per_hour" yaml:"additions_per_hour" json:"additions_per_hour"`
 }
 
 // SizeDist is a log-normal body size, clipped to [Min, Max].

@@ -338,7 +338,10 @@ func (s *Scenario) validateGroups() error {
 	if err := fraction("workload.groups.overlap", g.Overlap, 0, 1); err != nil {
 		return err
 	}
-	return rate("workload.groups.removals_per_hour", g.RemovalsPerHour)
+	if err := rate("workload.groups.removals_per_hour", g.RemovalsPerHour); err != nil {
+		return err
+	}
+	return rate("workload.groups.additions_per_hour", g.AdditionsPerHour)
 }
 
 func (s *Scenario) validateFaults(region func(string) error) error {

@@ -73,6 +73,10 @@ type Subscribe struct {
 	Service    string
 	Token      string // service_info.token
 	EncKey     [32]byte
+	// Subaccount is a group member's token (03 accounts): the member signs with the key the
+	// token names, and the token is signed by the group (spns/register.py "subaccount" and
+	// "subaccount_sig").
+	Subaccount *storagerpc.Subaccount
 }
 
 // Sign signs s for signer's account at ts (seconds): the same text as a monitor.messages
@@ -82,15 +86,15 @@ func (s *Subscribe) Sign(signer *storagerpc.Signer, ts int64) time.Duration {
 	m.Data, m.Namespaces = s.Data, s.Namespaces
 	cost := m.Sign(signer, ts)
 	s.Account, s.SigTS, s.Signature = m.Account, ts, m.Signature
-	s.Ed25519 = m.Ed25519
+	s.Ed25519, s.Subaccount = m.Ed25519, m.Subaccount
 	return cost
 }
 
 // Monitor is the storage-server subscription the request carries.
 func (s *Subscribe) Monitor() storagerpc.Monitor {
 	return storagerpc.Monitor{
-		Account: s.Account, Ed25519: s.Ed25519, HasEd25519: s.Account.Prefix == storagerpc.PrefixSessionID,
-		Data: s.Data, Namespaces: s.Namespaces, Timestamp: s.SigTS, Signature: s.Signature,
+		Account: s.Account, Ed25519: s.Ed25519, HasEd25519: s.Account.Prefix == storagerpc.PrefixSessionID && s.Subaccount == nil,
+		Subaccount: s.Subaccount, Data: s.Data, Namespaces: s.Namespaces, Timestamp: s.SigTS, Signature: s.Signature,
 	}
 }
 
@@ -101,6 +105,8 @@ type serviceInfo struct {
 type subscribeJSON struct {
 	Pubkey      string       `json:"pubkey"`
 	Ed25519     string       `json:"session_ed25519,omitempty"`
+	Subaccount  string       `json:"subaccount,omitempty"`
+	SubSig      string       `json:"subaccount_sig,omitempty"`
 	Namespaces  []int16      `json:"namespaces"`
 	Data        bool         `json:"data"`
 	SigTS       int64        `json:"sig_ts"`
@@ -123,8 +129,11 @@ func (s *Subscribe) json() subscribeJSON {
 		Pubkey: s.Account.Hex(), SigTS: s.SigTS, Signature: hex.EncodeToString(s.Signature[:]),
 		Service: s.Service, ServiceInfo: &serviceInfo{Token: s.Token}, Data: s.Data,
 	}
-	if s.Account.Prefix == storagerpc.PrefixSessionID {
+	if s.Account.Prefix == storagerpc.PrefixSessionID && s.Subaccount == nil {
 		j.Ed25519 = hex.EncodeToString(s.Ed25519[:])
+	}
+	if sa := s.Subaccount; sa != nil {
+		j.Subaccount, j.SubSig = hex.EncodeToString(sa.Token[:]), hex.EncodeToString(sa.Signature[:])
 	}
 	for _, n := range s.Namespaces {
 		j.Namespaces = append(j.Namespaces, int16(n))
@@ -161,7 +170,14 @@ func parseCommon(j *subscribeJSON, s *Subscribe) error {
 		return bad("pubkey: %v", err)
 	}
 	s.Account = pk
-	if pk.Prefix == storagerpc.PrefixSessionID && !fromHexOrB64(j.Ed25519, s.Ed25519[:]) {
+	if j.Subaccount != "" || j.SubSig != "" {
+		sa := &storagerpc.Subaccount{}
+		if !fromHexOrB64(j.Subaccount, sa.Token[:]) || !fromHexOrB64(j.SubSig, sa.Signature[:]) {
+			return bad("subaccount must be %d bytes and subaccount_sig 64 bytes", storagerpc.SubaccountTokenLen)
+		}
+		s.Subaccount = sa
+	}
+	if pk.Prefix == storagerpc.PrefixSessionID && s.Subaccount == nil && !fromHexOrB64(j.Ed25519, s.Ed25519[:]) {
 		return bad("session_ed25519 missing or not 32 bytes")
 	}
 	if !fromHexOrB64(j.Signature, s.Signature[:]) {
@@ -215,9 +231,15 @@ func UnsubscribeSigMessage(account storagerpc.Pubkey, ts int64) []byte {
 }
 
 // SignUnsubscribe turns s into an /unsubscribe for signer's account at ts and returns the cost.
+// A group member signs with its own key under its subaccount token.
 func (s *Subscribe) SignUnsubscribe(signer *storagerpc.Signer, ts int64) time.Duration {
 	s.Account, s.SigTS = signer.Account, ts
 	copy(s.Ed25519[:], signer.Key[32:])
+	s.Subaccount = nil
+	if signer.Subaccount != nil {
+		sa := *signer.Subaccount
+		s.Subaccount = &sa
+	}
 	sig, cost := signer.Suite.Sign(signer.Key, UnsubscribeSigMessage(s.Account, ts))
 	copy(s.Signature[:], sig)
 	return cost
@@ -230,12 +252,14 @@ func AppendUnsubscribe(b []byte, s *Subscribe) []byte {
 	type unsub struct {
 		Pubkey      string       `json:"pubkey"`
 		Ed25519     string       `json:"session_ed25519,omitempty"`
+		Subaccount  string       `json:"subaccount,omitempty"`
+		SubSig      string       `json:"subaccount_sig,omitempty"`
 		SigTS       int64        `json:"sig_ts"`
 		Signature   string       `json:"signature"`
 		Service     string       `json:"service"`
 		ServiceInfo *serviceInfo `json:"service_info"`
 	}
-	out, _ := json.Marshal(unsub{j.Pubkey, j.Ed25519, j.SigTS, j.Signature, j.Service, j.ServiceInfo})
+	out, _ := json.Marshal(unsub{j.Pubkey, j.Ed25519, j.Subaccount, j.SubSig, j.SigTS, j.Signature, j.Service, j.ServiceInfo})
 	return append(b, out...)
 }
 

@@ -124,9 +124,54 @@ func TestPayloadSealOpen(t *testing.T) {
 	}
 }
 
+// testGroupSubscribe is a group member's subscription of the group's messages namespace.
+func testGroupSubscribe(t testing.TB) Subscribe {
+	suite := cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)
+	g := identity.Derive(1, "group")
+	member := identity.Derive(1, "phone")
+	tok, _ := storagerpc.SignSubaccount(suite, ed25519.PrivateKey(g.Ed25519Private), storagerpc.AccessRead|storagerpc.AccessWrite, member.Ed25519Public)
+	signer := &storagerpc.Signer{Suite: suite, Account: storagerpc.Pubkey{Prefix: storagerpc.PrefixGroup, Key: g.Ed25519Public},
+		Key: ed25519.PrivateKey(member.Ed25519Private), Subaccount: tok}
+	s := Subscribe{Namespaces: []storagerpc.Namespace{storagerpc.NamespaceGroupMessages}, Data: true, Service: ServiceFirebase, Token: "tok"}
+	s.Sign(signer, 1_700_000_000)
+	return s
+}
+
+// TestGroupSubscribeRoundTrip: a group's subscription carries the member's subaccount token and
+// signature instead of session_ed25519, with the exact body the server reads back, and the
+// monitor it forwards verifies as a storage server checks it.
+func TestGroupSubscribeRoundTrip(t *testing.T) {
+	s := testGroupSubscribe(t)
+	body := AppendSubscribe(nil, &s)
+	assert.Contains(t, string(body), `"pubkey":"03`)
+	assert.Contains(t, string(body), `"subaccount":"03`)
+	assert.NotContains(t, string(body), "session_ed25519")
+	// 36-byte token and 64-byte signature in hex, with their keys, on top of a 05 body's fields
+	// less session_ed25519 (64 hex digits and its key).
+	one := testSubscribe(t)
+	one.Service, one.Token, one.Namespaces = s.Service, s.Token, s.Namespaces
+	assert.Equal(t, len(AppendSubscribe(nil, &one))-len(`,"session_ed25519":""`)-64+len(`,"subaccount":"","subaccount_sig":""`)+72+128, len(body))
+	got, err := ParseSubscribe(body)
+	require.NoError(t, err)
+	assert.Equal(t, s, got)
+	m := got.Monitor()
+	require.False(t, m.HasEd25519)
+	_, merr := m.Check(storagerpc.CheckEnv{Now: timeOf(1_700_000_000), Suite: testSigner(t).Suite})
+	require.Nil(t, merr)
+	m.Signature[0] ^= 1
+	_, merr = m.Verify(testSigner(t).Suite)
+	require.NotNil(t, merr, "a forged signature fails")
+
+	_, err = ParseSubscribe(bytes.Replace(body, []byte(`"subaccount_sig":"`), []byte(`"subaccount_sig":"00`), 1))
+	assert.ErrorIs(t, err, ErrRequest, "a subaccount signature of the wrong size")
+}
+
 func FuzzParseSubscribe(f *testing.F) {
 	s := testSubscribe(f)
 	f.Add(AppendSubscribe(nil, &s))
+	gs := testGroupSubscribe(f)
+	f.Add(AppendSubscribe(nil, &gs))
+	f.Add(AppendUnsubscribe(nil, &gs))
 	f.Add(AppendUnsubscribe(nil, &s))
 	f.Add([]byte(`{"pubkey":1}`))
 	f.Fuzz(func(t *testing.T, body []byte) {

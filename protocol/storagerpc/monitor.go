@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/protocol/bencode"
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 )
 
 // Push-notification subscriptions between the push server and the storage server, over OxenMQ
@@ -325,6 +326,15 @@ func (m *Monitor) Check(c CheckEnv) (time.Duration, *MonitorError) {
 		}
 		m.Account = Pubkey{Prefix: PrefixSessionID, Key: x}
 	}
+	vc, err := m.Verify(c.Suite)
+	return cost + vc, err
+}
+
+// Verify checks m's signature: by the account's key, or, with a subaccount, the token (read
+// access, signed by the account) and then the signature by the key the token names. The push
+// server runs the same checks on a subscription before passing it on. It returns the cost.
+func (m *Monitor) Verify(suite cryptomode.Suite) (time.Duration, *MonitorError) {
+	var cost time.Duration
 	pk := m.Account.Key[:]
 	if m.HasEd25519 {
 		pk = m.Ed25519[:]
@@ -334,14 +344,14 @@ func (m *Monitor) Check(c CheckEnv) (time.Duration, *MonitorError) {
 		if sa.prefix() != m.Account.Prefix && !sa.has(AccessAnyPrefix) || !sa.has(AccessRead) {
 			return cost, &MonitorError{Code: MonitorBadSig, Text: "Subaccount verification failed: token not valid for reading this account"}
 		}
-		ok, vc := c.Suite.Verify(pk, sa.Token[:], sa.Signature[:])
+		ok, vc := suite.Verify(pk, sa.Token[:], sa.Signature[:])
 		cost += vc
 		if !ok {
 			return cost, &MonitorError{Code: MonitorBadSig, Text: "Subaccount verification failed: bad token signature"}
 		}
 		pk = sa.key()
 	}
-	ok, vc := c.Suite.Verify(pk, m.SigMessage(), m.Signature[:])
+	ok, vc := suite.Verify(pk, m.SigMessage(), m.Signature[:])
 	cost += vc
 	if !ok {
 		return cost, &MonitorError{Code: MonitorBadSig, Text: "Signature verification failed"}

@@ -260,7 +260,7 @@ func (s *Server) checkSubscriber(sub *pushrpc.Subscribe, maxAge, maxAhead time.D
 	if ts.Before(now.Add(-maxAge)) || ts.After(now.Add(maxAhead)) {
 		return &pushrpc.Result{Code: pushrpc.Error, Message: "Invalid signature: sig_ts is too far from current time"}
 	}
-	if sub.Account.Prefix == storagerpc.PrefixSessionID {
+	if sub.Account.Prefix == storagerpc.PrefixSessionID && sub.Subaccount == nil {
 		s.env.Work(s.cfg.Suite.Costs().X25519)
 		x, err := s.cfg.KeyMemo.Convert(sub.Ed25519)
 		if err != nil || x != sub.Account.Key {
@@ -285,14 +285,13 @@ func (s *Server) subscribe(body []byte) pushrpc.Result {
 		s.fail(CauseBadRequest)
 		return pushrpc.Result{Code: pushrpc.ServiceNotAvailable, Message: sub.Service + " notification service not currently available"}
 	}
+	// A group member's subscription carries its subaccount token: the token must be the
+	// group's and the signature the member's (spns/hive/subscription.cpp verifies as the
+	// storage server does).
 	m := sub.Monitor()
-	verifyKey := m.Ed25519[:]
-	if !m.HasEd25519 {
-		verifyKey = m.Account.Key[:]
-	}
-	ok, cost := s.cfg.Suite.Verify(verifyKey, m.SigMessage(), m.Signature[:])
+	cost, bad := m.Verify(s.cfg.Suite)
 	s.env.Work(cost)
-	if !ok {
+	if bad != nil {
 		s.fail(CauseBadSignature)
 		return pushrpc.Result{Code: pushrpc.Error, Message: "Subscription: signature validation failed"}
 	}
@@ -340,7 +339,7 @@ func (s *Server) unsubscribe(body []byte) pushrpc.Result {
 		s.fail(CauseBadRequest)
 		return *bad
 	}
-	ok, cost := s.cfg.Suite.Verify(sub.Ed25519[:], pushrpc.UnsubscribeSigMessage(sub.Account, sub.SigTS), sub.Signature[:])
+	ok, cost := s.verifyUnsubscribe(&sub)
 	s.env.Work(cost)
 	if !ok {
 		s.fail(CauseBadSignature)
@@ -359,6 +358,26 @@ func (s *Server) unsubscribe(body []byte) pushrpc.Result {
 		msg = "Device unsubscribed from push notifications"
 	}
 	return pushrpc.Result{Removed: removed, Message: msg}
+}
+
+// verifyUnsubscribe checks an /unsubscribe's signature: by session_ed25519 for a 05 account,
+// by the subaccount's key under a token the group signed for a group member, else by the
+// account's own key.
+func (s *Server) verifyUnsubscribe(sub *pushrpc.Subscribe) (bool, time.Duration) {
+	msg := pushrpc.UnsubscribeSigMessage(sub.Account, sub.SigTS)
+	sa := sub.Subaccount
+	switch {
+	case sa != nil:
+		ok, cost := s.cfg.Suite.Verify(sub.Account.Key[:], sa.Token[:], sa.Signature[:])
+		if !ok {
+			return false, cost
+		}
+		ok2, c2 := s.cfg.Suite.Verify(sa.Token[4:], msg, sub.Signature[:])
+		return ok2, cost + c2
+	case sub.Account.Prefix == storagerpc.PrefixSessionID:
+		return s.cfg.Suite.Verify(sub.Ed25519[:], msg, sub.Signature[:])
+	}
+	return s.cfg.Suite.Verify(sub.Account.Key[:], msg, sub.Signature[:])
 }
 
 func rawKey(p storagerpc.Pubkey) [33]byte {

@@ -263,3 +263,54 @@ func TestPushServerBatchesPerNode(t *testing.T) {
 		assert.GreaterOrEqual(t, n, 2*(1+2), "each account subscribed and renewed at least twice in two hours")
 	}
 }
+
+// TestPushServerGroupSubscriptions: a group member subscribes the group (its 03 account) under
+// its subaccount token; a token the group did not sign is refused as a bad signature; the
+// member unsubscribes under the same token, and a forged unsubscription removes nothing.
+func TestPushServerGroupSubscriptions(t *testing.T) {
+	w := newWorld(t, 5)
+	g := identity.Derive(1, "group")
+	member := identity.Derive(1, "member")
+	groupPK := storagerpc.PubkeyFromID(g.GroupID())
+	signerWith := func(tokenKey []byte) *storagerpc.Signer {
+		tok, _ := storagerpc.SignSubaccount(suite, tokenKey, storagerpc.AccessRead|storagerpc.AccessWrite, member.Ed25519Public)
+		return &storagerpc.Signer{Suite: suite, Account: groupPK, Key: member.Ed25519Private, Subaccount: tok}
+	}
+	sub := func(s *storagerpc.Signer) pushrpc.Result {
+		x := pushrpc.Subscribe{Namespaces: []storagerpc.Namespace{storagerpc.NamespaceGroupMessages}, Data: true, Service: pushrpc.ServiceFirebase, Token: "member-token"}
+		x.Sign(s, w.drv.Now().Unix())
+		status, resp := w.v4(t, onion.V4Request{Method: "POST", Endpoint: pushrpc.EndpointSubscribe, Body: pushrpc.AppendSubscribe(nil, &x)})
+		require.Equal(t, http.StatusOK, status)
+		r, err := pushrpc.ParseResult(resp.Body)
+		require.NoError(t, err)
+		return r
+	}
+	unsub := func(s *storagerpc.Signer) pushrpc.Result {
+		var x pushrpc.Subscribe
+		x.Service, x.Token = pushrpc.ServiceFirebase, "member-token"
+		x.SignUnsubscribe(s, w.drv.Now().Unix())
+		status, resp := w.v4(t, onion.V4Request{Method: "POST", Endpoint: pushrpc.EndpointUnsubscribe, Body: pushrpc.AppendUnsubscribe(nil, &x)})
+		require.Equal(t, http.StatusOK, status)
+		r, err := pushrpc.ParseResult(resp.Body)
+		require.NoError(t, err)
+		return r
+	}
+	forged := signerWith(identity.Derive(1, "mallory").Ed25519Private)
+	assert.Equal(t, pushrpc.Error, sub(forged).Code, "a token the group did not sign")
+	r := sub(signerWith(g.Ed25519Private))
+	require.Equal(t, pushrpc.OK, r.Code, r.Message)
+	assert.True(t, r.Added)
+	w.drv.RunFor(time.Second)
+	assert.Equal(t, []int{1, 1, 1, 1, 1}, w.monitored(), "every member of the group's swarm monitors it")
+	learned := actortest.EventsOf[lsrpc.Learned](w.drv.Events)
+	require.Len(t, learned, 1)
+	assert.Equal(t, g.GroupID(), learned[0].Account)
+
+	assert.False(t, unsub(forged).Removed, "a forged unsubscription removes nothing")
+	assert.True(t, unsub(signerWith(g.Ed25519Private)).Removed)
+	causes := map[string]int{}
+	for _, f := range actortest.EventsOf[Failed](w.drv.Events) {
+		causes[f.Cause]++
+	}
+	assert.Equal(t, map[string]int{CauseBadSignature: 2}, causes)
+}
