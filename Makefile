@@ -35,11 +35,12 @@ scenarios scenarios-quick: build
 test: lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
-# The live driver under the race detector, and a small world run live (real sockets, real time,
-# about half a minute).
+# The live driver under the race detector, a small world run live (real sockets, real time,
+# about half a minute), and the crash test of sessionsim node processes five times over.
 test-live:
 	$(GO) test -count=1 -race -timeout 20m ./live/...
 	SESSIONSIM_TEST_LIVE=1 $(GO) test -count=1 -race -run TestLiveMode -timeout 20m ./scenarios
+	$(GO) test -count=5 -run TestCrashSafety -timeout 20m ./live/proc
 
 # The HTML report opened in a real browser (headless Chromium). `make chromium` installs
 # Debian's chromium when it is missing; .ci/run does that, so CI runs the browser test too.
