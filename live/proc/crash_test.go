@@ -1,11 +1,6 @@
 package proc_test
 
 import (
-	"bytes"
-	crand "crypto/rand"
-	"crypto/tls"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -13,14 +8,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sessionsim/sessionsim/protocol/storagerpc"
+	"github.com/sessionsim/sessionsim/live/storeburst"
 )
 
 // buildBinary builds sessionsim into dir, as a user's `go build` would.
@@ -132,22 +126,6 @@ func (c *cluster) waitHealthy(i int) {
 	}, 30*time.Second, 100*time.Millisecond, "%s never became healthy", c.ip(i))
 }
 
-// hashes is every hash in the store of the node at i.
-func (c *cluster) hashes(i int) map[string]bool {
-	c.t.Helper()
-	resp, err := adminClient.Get(c.adminURL(i) + "/hashes")
-	require.NoError(c.t, err)
-	defer resp.Body.Close()
-	require.Equal(c.t, http.StatusOK, resp.StatusCode)
-	var out struct{ Hashes []string }
-	require.NoError(c.t, json.NewDecoder(resp.Body).Decode(&out))
-	set := map[string]bool{}
-	for _, h := range out.Hashes {
-		set[h] = true
-	}
-	return set
-}
-
 // startNetwork starts the registry (at .1) and nodes at .11, .12, ... and waits until every
 // node serves.
 func (c *cluster) startNetwork(nodes int) {
@@ -175,11 +153,8 @@ func TestCrashSafety(t *testing.T) {
 		t.Skip("builds the binary and runs five processes")
 	}
 	const (
-		nodes   = 4
-		victim  = 1 // node n1
-		stores  = 400
-		workers = 8
-		killAt  = stores / 3
+		nodes  = 4
+		victim = 1 // node n1
 	)
 	begin := time.Now()
 	c := newCluster(t)
@@ -187,89 +162,28 @@ func TestCrashSafety(t *testing.T) {
 	c.startNetwork(nodes)
 	t.Logf("network up at %v", time.Since(begin).Round(time.Millisecond))
 
-	httpc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, MaxConnsPerHost: workers}}
-	var (
-		sent   atomic.Int64
-		mu     sync.Mutex
-		acked  = map[string]int{} // hash -> node that answered 200
-		status = map[int]int{}
-	)
-	killed := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				k := int(sent.Add(1))
-				if k > stores {
-					return
-				}
-				if k == killAt {
-					c.kill(fmt.Sprintf("n%d", victim))
-					close(killed)
-				}
-				// Half the stores go to the victim, so that many are answered by it just
-				// before it dies.
-				to := victim
-				if k%2 == 0 {
-					to = (w + k) % nodes
-				}
-				var pkb [33]byte
-				pkb[0] = 0x05
-				_, _ = crand.Read(pkb[1:])
-				pk, err := storagerpc.ParsePubkey(hex.EncodeToString(pkb[:]))
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				data := make([]byte, 200+k%800)
-				_, _ = crand.Read(data)
-				req := storagerpc.NewStore(pk, storagerpc.NamespaceDefault, time.Now().UnixMilli(), 24*time.Hour, data)
-				resp, err := httpc.Post(c.storageURL(11+to), "application/json", bytes.NewReader(storagerpc.EncodeRequest(req)))
-				code := 0
-				if err == nil {
-					code = resp.StatusCode
-					_ = resp.Body.Close()
-				}
-				mu.Lock()
-				status[code]++
-				if code == http.StatusOK {
-					acked[storagerpc.MessageHash(pk, storagerpc.NamespaceDefault, data)] = to
-				}
-				mu.Unlock()
-			}
-		}()
+	urls := make([]string, nodes)
+	for i := range nodes {
+		urls[i] = c.storageURL(11 + i)
 	}
-	wg.Wait()
-	<-killed
-	t.Logf("burst over at %v; answers by status (0: no answer): %v", time.Since(begin).Round(time.Millisecond), status)
+	res, err := storeburst.Run(storeburst.Config{URLs: urls, Victim: victim, Stores: 400, Workers: 8, KillAt: 400 / 3,
+		Kill: func() { c.kill(fmt.Sprintf("n%d", victim)) }})
+	require.NoError(t, err)
+	t.Logf("burst over at %v; answers by status (0: no answer): %v", time.Since(begin).Round(time.Millisecond), res.Status)
 
 	c.restart(fmt.Sprintf("n%d", victim))
 	c.waitHealthy(11 + victim)
 	t.Logf("restarted at %v", time.Since(begin).Round(time.Millisecond))
 	held := make([]map[string]bool, nodes)
 	for i := range nodes {
-		held[i] = c.hashes(11 + i)
+		held[i], err = storeburst.Hashes(c.adminURL(11 + i))
+		require.NoError(t, err)
 	}
-	byVictim, victimKept := 0, 0
-	for h, to := range acked {
-		found := false
-		for i := range nodes {
-			found = found || held[i][h]
-		}
-		assert.True(t, found, "store %s answered 200 by n%d is on no node", h, to)
-		if to == victim {
-			byVictim++
-			if held[victim][h] {
-				victimKept++
-			}
-		}
-	}
-	t.Logf("%d stores answered 200 (%d by the killed node, %d of those in its database after restart)", len(acked), byVictim, victimKept)
-	require.NotZero(t, byVictim, "the burst must reach the killed node before it dies")
+	v := storeburst.Check(res.Acked, held, victim)
+	t.Logf("%d stores answered 200 (%d by the killed node, %d of those in its database after restart)", len(res.Acked), v.ByVictim, v.VictimKept)
+	assert.Empty(t, v.Lost, "stores answered 200 that no node holds")
+	require.NotZero(t, v.ByVictim, "the burst must reach the killed node before it dies")
 	// The node answers 200 only after its own store committed the message (WAL, synchronous
 	// NORMAL survives a killed process), so whatever it acknowledged is in its database.
-	assert.Equal(t, byVictim, victimKept, "stores the killed node acknowledged but lost from its own database")
+	assert.Equal(t, v.ByVictim, v.VictimKept, "stores the killed node acknowledged but lost from its own database")
 }
