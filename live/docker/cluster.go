@@ -13,9 +13,11 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ory/dockertest/v3"
@@ -346,3 +348,25 @@ func (c *Cluster) Close() error {
 
 // ErrTooMany is returned when the engine's machine cannot hold the containers a run asks for.
 var ErrTooMany = errors.New("docker: more containers than the machine can hold")
+
+// CloseOnInterrupt removes the run when the harness gets SIGINT or SIGTERM (Ctrl-C), then ends
+// the harness with exit status 130, so that an interrupted run leaves nothing behind. Call the
+// function it returns once the run is closed normally.
+func (c *Cluster) CloseOnInterrupt() (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			c.log.Warn("interrupted: removing the run's containers, network and image", "signal", sig.String())
+			_ = c.Close()
+			os.Exit(130)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
+}

@@ -79,7 +79,9 @@ func TestDockerCrashSafety(t *testing.T) {
 	c, err := Start(pool, Config{Binary: bin, Nodes: nodes, Seed: 5, BlockInterval: 10 * time.Second, ListPoll: time.Second})
 	if c != nil {
 		run := c.Run()
+		stop := c.CloseOnInterrupt()
 		t.Cleanup(func() {
+			stop()
 			assert.NoError(t, c.Close())
 			left, err := Count(pool, run)
 			assert.NoError(t, err)
@@ -95,7 +97,7 @@ func TestDockerCrashSafety(t *testing.T) {
 		urls[i] = "https://" + m.Addr.String() + "/storage_rpc/v1"
 	}
 	const victim = 3
-	res, err := storeburst.Run(storeburst.Config{URLs: urls, Victim: victim, Stores: 300, Workers: 8, KillAt: 150,
+	res, err := storeburst.Run(storeburst.Config{URLs: urls, Victim: victim, Stores: 300, Workers: 8, KillAt: 200,
 		Kill: func() { assert.NoError(t, c.Kill(NodeName(victim))) }})
 	require.NoError(t, err)
 	t.Logf("burst: answers by status (0: no answer): %v", res.Status)

@@ -1,13 +1,16 @@
 package proc_test
 
 import (
+	"crypto/tls"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -99,7 +102,10 @@ func (c *cluster) kill(name string) {
 	c.mu.Lock()
 	p := c.procs[name]
 	c.mu.Unlock()
-	require.NoError(c.t, p.cmd.Process.Kill())
+	// Called from a sender's goroutine: Error, not FailNow.
+	if err := p.cmd.Process.Kill(); err != nil {
+		c.t.Errorf("killing %s: %v", name, err)
+	}
 	<-p.done
 }
 
@@ -162,6 +168,17 @@ func TestCrashSafety(t *testing.T) {
 	c.startNetwork(nodes)
 	t.Logf("network up at %v", time.Since(begin).Round(time.Millisecond))
 
+	// Garbage over HTTPS is answered with an error, and the node keeps serving.
+	insecure := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	for _, body := range []string{"", "{", `{"method":"store","params":{"pubkey":"zz"}}`, "\x00\xff garbage"} {
+		resp, err := insecure.Post(c.storageURL(11), "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		assert.GreaterOrEqual(t, resp.StatusCode, 400, "body %q", body)
+		assert.Less(t, resp.StatusCode, 500, "body %q", body)
+	}
+	c.waitHealthy(11)
+
 	urls := make([]string, nodes)
 	for i := range nodes {
 		urls[i] = c.storageURL(11 + i)
@@ -186,4 +203,14 @@ func TestCrashSafety(t *testing.T) {
 	// The node answers 200 only after its own store committed the message (WAL, synchronous
 	// NORMAL survives a killed process), so whatever it acknowledged is in its database.
 	assert.Equal(t, v.ByVictim, v.VictimKept, "stores the killed node acknowledged but lost from its own database")
+
+	// SIGWINCH (dockertest's stop signal) stops a node gracefully: exit status 0.
+	p := c.procs["n0"]
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGWINCH))
+	select {
+	case <-p.done:
+		assert.Equal(t, 0, p.cmd.ProcessState.ExitCode())
+	case <-time.After(10 * time.Second):
+		t.Error("n0 did not stop within 10s of SIGWINCH")
+	}
 }
