@@ -50,6 +50,9 @@ const neighPerContainer = 4
 // needs more than they allow (to n*4, n*16 and n*32). Without the permission (not root) it
 // logs the sysctl command to run and goes on.
 func RaiseNeighbourTable(n int, log *slog.Logger) {
+	if n <= 32 {
+		return // the kernel's defaults hold (see neighPerContainer)
+	}
 	want := []int{n * neighPerContainer, n * neighPerContainer * 4, n * neighPerContainer * 8}
 	for i, w := range want {
 		path := neighSysctl + strconv.Itoa(i+1)

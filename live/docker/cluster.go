@@ -74,12 +74,16 @@ const Registry = "registry"
 func NodeName(i int) string { return fmt.Sprintf("n%d", i) }
 
 // Start builds the image, makes the network and starts the registry and the nodes, waiting
-// until each serves. On any failure it removes what it made.
+// until each serves. It refuses a run the engine's machine cannot hold (ErrTooMany) and raises
+// the kernel's neighbour table for a large one. On any failure it removes what it made.
 func Start(pool *dockertest.Pool, cfg Config) (c *Cluster, err error) {
 	if cfg.Nodes < 1 || cfg.Nodes > MaxNodes {
 		return nil, fmt.Errorf("docker: %d nodes: a run's network holds 1 to %d", cfg.Nodes, MaxNodes)
 	}
 	if err := CheckStatic(cfg.Binary); err != nil {
+		return nil, err
+	}
+	if err := CheckCapacity(pool, cfg.Nodes+1); err != nil {
 		return nil, err
 	}
 	var id [4]byte
@@ -96,6 +100,7 @@ func Start(pool *dockertest.Pool, cfg Config) (c *Cluster, err error) {
 			c = nil
 		}
 	}()
+	RaiseNeighbourTable(cfg.Nodes+1, c.log)
 	if err := c.build(); err != nil {
 		return c, err
 	}
