@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/sessionsim/sessionsim/internal/cli.Version=$(VE
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build run test test-live test-browser chromium bench fuzz lint clean scenarios scenarios-quick
+.PHONY: all build run test test-live test-docker test-browser chromium bench fuzz lint clean scenarios scenarios-quick
 
 all: build
 
@@ -35,11 +35,19 @@ scenarios scenarios-quick: build
 test: lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
-# The live driver under the race detector, and a small world run live (real sockets, real time,
-# about half a minute).
+# The live driver under the race detector, a small world run live (real sockets, real time,
+# about half a minute), and the crash test of sessionsim node processes five times over.
 test-live:
 	$(GO) test -count=1 -race -timeout 20m ./live/...
 	SESSIONSIM_TEST_LIVE=1 $(GO) test -count=1 -race -run TestLiveMode -timeout 20m ./scenarios
+	$(GO) test -count=5 -run TestCrashSafety -timeout 20m ./live/proc
+
+# Docker mode's test: the registry and 12 nodes in containers built FROM scratch around the
+# static binary, a store burst with one container killed and restarted, a pause and the fault
+# switch; it checks that no container, network or image of the run is left. CGO_ENABLED=0
+# builds the test and the binary it puts in the image from the same cache.
+test-docker:
+	CGO_ENABLED=0 SESSIONSIM_TEST_DOCKER=1 $(GO) test -count=1 -run TestDocker -timeout 10m -v ./live/docker
 
 # The HTML report opened in a real browser (headless Chromium). `make chromium` installs
 # Debian's chromium when it is missing; .ci/run does that, so CI runs the browser test too.

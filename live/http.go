@@ -169,7 +169,13 @@ func (e *env) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "request body too large or cut short", http.StatusRequestEntityTooLarge)
 		return
 	}
-	val, err := e.d.cfg.Codec.Decode(r.Header.Get(hdrKind), body)
+	kind := r.Header.Get(hdrKind)
+	if kind == "" && len(body) > 0 {
+		// Not from a driver's actor: a real client (curl, an app) posting JSON or an onion
+		// request. Its body is the bytes, as a storage server takes them.
+		kind = KindBytes
+	}
+	val, err := e.d.cfg.Codec.Decode(kind, body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

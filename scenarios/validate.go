@@ -47,7 +47,7 @@ func (s *Scenario) Validate() error {
 			case "live":
 				return s.validateLive()
 			case "docker":
-				return bad("mode", s.Mode, "this build runs the in-process simulator and live mode (real sockets on loopback); docker mode is not built yet")
+				return bad("mode", s.Mode, "this build runs a scenario in-process or live (real sockets on loopback); docker mode runs nodes and the registry in containers (make test-docker) but cannot run a whole scenario yet: use mode sim or live")
 			}
 			return bad("mode", s.Mode, "must be \"sim\" or \"live\"")
 		},

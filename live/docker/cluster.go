@@ -1,0 +1,377 @@
+package docker
+
+import (
+	"bytes"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ory/dockertest/v3"
+	dc "github.com/ory/dockertest/v3/docker"
+
+	"github.com/sessionsim/sessionsim/live/proc"
+)
+
+// Ports every container uses on its own address.
+const (
+	ServicePort = 22021 // HTTPS: storage RPC, onion, node-to-node, the registry's API
+	AdminPort   = 9000  // plain HTTP: the admin endpoint
+	// MaxNodes is what one run's /24 network holds (nodes from .10, the registry at .2).
+	MaxNodes = 240
+	// dataDir is where a node keeps its database in its container.
+	dataDir = "/data"
+)
+
+// Config sets up a Cluster.
+type Config struct {
+	// Binary is the static sessionsim executable the image is built around.
+	Binary string
+	// Nodes is how many service nodes run (1 to MaxNodes).
+	Nodes int
+	// Seed derives the nodes' keys and the swarms.
+	Seed uint64
+	// BlockInterval is the registry's block interval (0: the network's 2m).
+	BlockInterval time.Duration
+	// ListPoll is how often nodes ask the registry for its list (0: the node's default).
+	ListPoll time.Duration
+	// Log receives what the cluster does (default slog.Default()).
+	Log *slog.Logger
+}
+
+// Cluster is one run's registry and nodes in containers. Close removes everything it made.
+type Cluster struct {
+	pool   *dockertest.Pool
+	cfg    Config
+	log    *slog.Logger
+	run    string
+	image  string
+	netID  string
+	prefix netip.Prefix
+	nodes  []proc.Member
+
+	mu  sync.Mutex
+	ids map[string]string // container name -> id
+}
+
+// Registry is the registry's container name; node i's is NodeName(i).
+const Registry = "registry"
+
+// NodeName is node i's name, in the roster and as a container (prefixed by the run).
+func NodeName(i int) string { return fmt.Sprintf("n%d", i) }
+
+// Start builds the image, makes the network and starts the registry and the nodes, waiting
+// until each serves. It refuses a run the engine's machine cannot hold (ErrTooMany) and raises
+// the kernel's neighbour table for a large one. On any failure it removes what it made.
+func Start(pool *dockertest.Pool, cfg Config) (c *Cluster, err error) {
+	if cfg.Nodes < 1 || cfg.Nodes > MaxNodes {
+		return nil, fmt.Errorf("docker: %d nodes: a run's network holds 1 to %d", cfg.Nodes, MaxNodes)
+	}
+	if err := CheckStatic(cfg.Binary); err != nil {
+		return nil, err
+	}
+	if err := CheckCapacity(pool, cfg.Nodes+1); err != nil {
+		return nil, err
+	}
+	var id [4]byte
+	_, _ = crand.Read(id[:])
+	run := hex.EncodeToString(id[:])
+	c = &Cluster{pool: pool, cfg: cfg, log: cfg.Log, run: run, image: "sessionsim-run:" + run, ids: map[string]string{}}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	c.log = c.log.With("run", run)
+	defer func() {
+		if err != nil {
+			_ = c.Close()
+			c = nil
+		}
+	}()
+	RaiseNeighbourTable(cfg.Nodes+1, c.log)
+	if err := c.build(); err != nil {
+		return c, err
+	}
+	if err := c.network(); err != nil {
+		return c, err
+	}
+	for i := range cfg.Nodes {
+		c.nodes = append(c.nodes, proc.Member{Name: NodeName(i), Addr: netip.AddrPortFrom(addrIn(c.prefix, 10+i), ServicePort)})
+	}
+	if err := c.start(Registry, c.registryArgs(), addrIn(c.prefix, 2)); err != nil {
+		return c, err
+	}
+	if err := c.waitHealthy(addrIn(c.prefix, 2)); err != nil {
+		return c, fmt.Errorf("docker: the registry did not come up: %w", err)
+	}
+	for i, m := range c.nodes {
+		if err := c.start(m.Name, c.nodeArgs(i), m.Addr.Addr()); err != nil {
+			return c, err
+		}
+	}
+	for _, m := range c.nodes {
+		if err := c.waitHealthy(m.Addr.Addr()); err != nil {
+			return c, fmt.Errorf("docker: node %s did not come up: %w", m.Name, err)
+		}
+	}
+	c.log.Info("docker cluster up", "nodes", cfg.Nodes, "network", c.prefix.String())
+	return c, nil
+}
+
+// Run is the run's label value.
+func (c *Cluster) Run() string { return c.run }
+
+// Nodes is the roster: names and addresses.
+func (c *Cluster) Nodes() []proc.Member { return c.nodes }
+
+// RegistryAddr is the registry's HTTPS address.
+func (c *Cluster) RegistryAddr() netip.AddrPort {
+	return netip.AddrPortFrom(addrIn(c.prefix, 2), ServicePort)
+}
+
+// AdminURL is the admin endpoint of the container at ip.
+func AdminURL(ip netip.Addr) string { return "http://" + netip.AddrPortFrom(ip, AdminPort).String() }
+
+func (c *Cluster) labels() map[string]string {
+	return map[string]string{LabelRun: c.run, LabelPID: strconv.Itoa(os.Getpid())}
+}
+
+func (c *Cluster) build() error {
+	ctx, err := buildContext(c.cfg.Binary)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	begin := time.Now()
+	if err := c.pool.Client.BuildImage(dc.BuildImageOptions{Name: c.image, InputStream: ctx, OutputStream: &out,
+		Labels: c.labels(), RmTmpContainer: true, ForceRmTmpContainer: true}); err != nil {
+		return fmt.Errorf("docker: building the image: %w: %s", err, lastLines(out.String()))
+	}
+	// The image must exist before a container is made of it: dockertest would try to pull a
+	// tag it cannot find.
+	if _, err := c.pool.Client.InspectImage(c.image); err != nil {
+		return fmt.Errorf("docker: the image %s was not built: %w: %s", c.image, err, lastLines(out.String()))
+	}
+	c.log.Info("image built", "image", c.image, "took", time.Since(begin).Round(time.Millisecond))
+	return nil
+}
+
+func lastLines(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-5):], "\n")
+}
+
+// network makes the run's bridge network on a /24 of 10.0.0.0/8 drawn at random, drawing again
+// when the engine says it overlaps one in use.
+func (c *Cluster) network() error {
+	var err error
+	for range 8 {
+		c.prefix = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(128 + rand.IntN(120)), byte(rand.IntN(256)), 0}), 24)
+		var n *dockertest.Network
+		n, err = c.pool.CreateNetwork("sessionsim-"+c.run, func(o *dc.CreateNetworkOptions) {
+			o.Driver, o.Labels, o.CheckDuplicate = "bridge", c.labels(), true
+			o.IPAM = &dc.IPAMOptions{Config: []dc.IPAMConfig{{Subnet: c.prefix.String(), Gateway: addrIn(c.prefix, 1).String()}}}
+		})
+		if err == nil {
+			c.netID = n.Network.ID
+			return nil
+		}
+	}
+	return fmt.Errorf("docker: creating the run's network: %w", err)
+}
+
+func (c *Cluster) registryArgs() []string {
+	args := []string{"registry", "--listen", c.RegistryAddr().String(), "--admin", netip.AddrPortFrom(addrIn(c.prefix, 2), AdminPort).String(),
+		"--seed", strconv.FormatUint(c.cfg.Seed, 10), "--block-interval", c.cfg.BlockInterval.String()}
+	for _, m := range c.nodes {
+		args = append(args, "--node", m.Name+"="+m.Addr.String())
+	}
+	return args
+}
+
+func (c *Cluster) nodeArgs(i int) []string {
+	m := c.nodes[i]
+	return []string{"node", "--name", m.Name, "--listen", m.Addr.String(), "--registry", c.RegistryAddr().String(),
+		"--db", dataDir + "/node.db", "--admin", netip.AddrPortFrom(m.Addr.Addr(), AdminPort).String(),
+		"--seed", strconv.FormatUint(c.cfg.Seed, 10), "--list-poll", c.cfg.ListPoll.String()}
+}
+
+// start creates and starts a container at ip. The container is made through the pool's client
+// rather than RunWithOptions, which cannot give an address on a network; no port is published
+// (the harness reaches the containers on the bridge).
+func (c *Cluster) start(name string, args []string, ip netip.Addr) error {
+	cname := "sessionsim-" + c.run + "-" + name
+	ct, err := c.pool.Client.CreateContainer(dc.CreateContainerOptions{
+		Name:       cname,
+		Config:     &dc.Config{Image: c.image, Cmd: args, Labels: c.labels(), StopSignal: "SIGTERM"},
+		HostConfig: &dc.HostConfig{NetworkMode: c.netID, RestartPolicy: dc.NeverRestart()},
+		NetworkingConfig: &dc.NetworkingConfig{EndpointsConfig: map[string]*dc.EndpointConfig{
+			c.netID: {IPAMConfig: &dc.EndpointIPAMConfig{IPv4Address: ip.String()}},
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("docker: creating container %s: %w", cname, err)
+	}
+	c.mu.Lock()
+	c.ids[name] = ct.ID
+	c.mu.Unlock()
+	if err := c.pool.Client.StartContainer(ct.ID, nil); err != nil {
+		return fmt.Errorf("docker: starting container %s: %w", cname, err)
+	}
+	return nil
+}
+
+func (c *Cluster) id(name string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id, ok := c.ids[name]
+	if !ok {
+		return "", fmt.Errorf("docker: no container %s in this run", name)
+	}
+	return id, nil
+}
+
+var adminClient = &http.Client{Timeout: 2 * time.Second}
+
+// waitHealthy waits until the admin endpoint at ip answers 200 on /health (a minute at most).
+func (c *Cluster) waitHealthy(ip netip.Addr) error {
+	deadline := time.Now().Add(time.Minute)
+	var last error
+	for time.Now().Before(deadline) {
+		resp, err := adminClient.Get(AdminURL(ip) + "/health")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("/health answered %s", resp.Status)
+		}
+		last = err
+		time.Sleep(100 * time.Millisecond)
+	}
+	return last
+}
+
+// Kill sends SIGKILL to a container (a crash: no graceful stop).
+func (c *Cluster) Kill(name string) error {
+	id, err := c.id(name)
+	if err != nil {
+		return err
+	}
+	c.log.Info("kill", "container", name)
+	if err := c.pool.Client.KillContainer(dc.KillContainerOptions{ID: id, Signal: dc.SIGKILL}); err != nil {
+		return err
+	}
+	// Wait until the engine sees it stopped, so that a restart does not race the kill.
+	_, err = c.pool.Client.WaitContainer(id)
+	return err
+}
+
+// Restart starts a stopped container again: same address, same database, and waits until it
+// serves.
+func (c *Cluster) Restart(name string) error {
+	id, err := c.id(name)
+	if err != nil {
+		return err
+	}
+	c.log.Info("restart", "container", name)
+	if err := c.pool.Client.StartContainer(id, nil); err != nil {
+		return err
+	}
+	ct, err := c.pool.Client.InspectContainer(id)
+	if err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(ct.NetworkSettings.Networks[firstKey(ct.NetworkSettings.Networks)].IPAddress)
+	if err != nil {
+		return fmt.Errorf("docker: %s has no address after restart: %w", name, err)
+	}
+	return c.waitHealthy(ip)
+}
+
+func firstKey[V any](m map[string]V) string {
+	for k := range m {
+		return k
+	}
+	return ""
+}
+
+// Pause freezes a container (a hang: its sockets stay open, nothing answers).
+func (c *Cluster) Pause(name string) error {
+	id, err := c.id(name)
+	if err != nil {
+		return err
+	}
+	return c.pool.Client.PauseContainer(id)
+}
+
+// Unpause lets a paused container run again.
+func (c *Cluster) Unpause(name string) error {
+	id, err := c.id(name)
+	if err != nil {
+		return err
+	}
+	return c.pool.Client.UnpauseContainer(id)
+}
+
+// SetFaults replaces the link table of the container at ip (partition, added latency).
+func SetFaults(ip netip.Addr, s proc.FaultState) error {
+	body, _ := json.Marshal(s)
+	resp, err := adminClient.Post(AdminURL(ip)+"/fault", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("docker: fault switch of %v: %s: %s", ip, resp.Status, b)
+	}
+	return nil
+}
+
+// Close removes the run's containers, network and image.
+func (c *Cluster) Close() error {
+	o, err := remove(c.pool, c.run, func(map[string]string) bool { return false })
+	c.log.Info("docker run removed", "containers", o.Containers, "networks", o.Networks, "images", o.Images)
+	if err != nil {
+		return fmt.Errorf("docker: removing run %s: %w", c.run, err)
+	}
+	return nil
+}
+
+// ErrTooMany is returned when the engine's machine cannot hold the containers a run asks for.
+var ErrTooMany = errors.New("docker: more containers than the machine can hold")
+
+// CloseOnInterrupt removes the run when the harness gets SIGINT or SIGTERM (Ctrl-C), then ends
+// the harness with exit status 130, so that an interrupted run leaves nothing behind. Call the
+// function it returns once the run is closed normally.
+func (c *Cluster) CloseOnInterrupt() (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			c.log.Warn("interrupted: removing the run's containers, network and image", "signal", sig.String())
+			_ = c.Close()
+			os.Exit(130)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
+}

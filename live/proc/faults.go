@@ -1,0 +1,153 @@
+package proc
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Faults is the in-binary link table of a process: the peers it is cut off from and the
+// latency it adds to what it writes. Every connection the actor dials or accepts is wrapped
+// (live.Config.WrapConn), so a partition holds whatever the network between the processes is
+// (loopback or a Docker bridge), without packet-filter rules.
+type Faults struct {
+	mu      sync.Mutex
+	cutAll  bool
+	cut     map[netip.Addr]bool
+	latency time.Duration
+	// counters of LinkStats
+	wrapped, refused, delayed, dropped uint64
+}
+
+// FaultState is the link table as the admin endpoint shows and takes it (JSON).
+type FaultState struct {
+	// Partition lists the peers' IPs the process is cut off from; "*" cuts it off from all.
+	Partition []string `json:"partition"`
+	// LatencyMS is added, one way, to every write the process makes.
+	LatencyMS float64 `json:"latency_ms"`
+}
+
+// LinkStats counts what the fault switch did.
+type LinkStats struct {
+	Connections uint64 `json:"connections"`
+	Refused     uint64 `json:"refused"`
+	Delayed     uint64 `json:"delayed_writes"`
+	Dropped     uint64 `json:"dropped_connections"`
+}
+
+// NewFaults is a link table with no faults.
+func NewFaults() *Faults { return &Faults{cut: map[netip.Addr]bool{}} }
+
+// Set replaces the link table; a bad IP or a negative latency changes nothing.
+func (f *Faults) Set(s FaultState) error {
+	if s.LatencyMS < 0 {
+		return errors.New("latency_ms: must be 0 or more")
+	}
+	cut := map[netip.Addr]bool{}
+	all := false
+	for _, p := range s.Partition {
+		if p == "*" {
+			all = true
+			continue
+		}
+		ip, err := netip.ParseAddr(p)
+		if err != nil {
+			return errors.New("partition: " + p + " is not an IP address (or \"*\" for every peer)")
+		}
+		cut[ip.Unmap()] = true
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cutAll, f.cut, f.latency = all, cut, time.Duration(s.LatencyMS*float64(time.Millisecond))
+	return nil
+}
+
+// State is the current link table, peers sorted.
+func (f *Faults) State() FaultState {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := FaultState{Partition: []string{}, LatencyMS: float64(f.latency) / float64(time.Millisecond)}
+	if f.cutAll {
+		s.Partition = append(s.Partition, "*")
+	}
+	for ip := range f.cut {
+		s.Partition = append(s.Partition, ip.String())
+	}
+	slices.Sort(s.Partition)
+	return s
+}
+
+// Stats counts connections wrapped, refused and writes delayed.
+func (f *Faults) Stats() LinkStats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return LinkStats{Connections: f.wrapped, Refused: f.refused, Delayed: f.delayed, Dropped: f.dropped}
+}
+
+func (f *Faults) rule(remote netip.Addr) (cut bool, latency time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cutAll || f.cut[remote.Unmap()], f.latency
+}
+
+func (f *Faults) count(c *uint64) {
+	f.mu.Lock()
+	*c++
+	f.mu.Unlock()
+}
+
+// errCut is what a connection to a peer across a partition returns.
+var errCut = errors.New("proc: the link to this peer is cut (admin fault switch)")
+
+// Wrap is the live driver's WrapConn hook: a connection across a partition fails at once (the
+// peer sees a reset, as behind a packet filter that rejects), and every write waits out the
+// added latency. A rule set while a connection is open applies to its next read or write.
+func (f *Faults) Wrap(c net.Conn, _, remote netip.Addr) net.Conn {
+	f.count(&f.wrapped)
+	if cut, _ := f.rule(remote); cut {
+		f.count(&f.refused)
+		_ = c.Close()
+	}
+	return &faultConn{Conn: c, f: f, remote: remote}
+}
+
+type faultConn struct {
+	net.Conn
+	f      *Faults
+	remote netip.Addr
+	once   sync.Once
+}
+
+func (c *faultConn) check() (time.Duration, error) {
+	cut, latency := c.f.rule(c.remote)
+	if cut {
+		c.once.Do(func() {
+			c.f.count(&c.f.dropped)
+			_ = c.Conn.Close()
+		})
+		return 0, errCut
+	}
+	return latency, nil
+}
+
+func (c *faultConn) Read(b []byte) (int, error) {
+	if _, err := c.check(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *faultConn) Write(b []byte) (int, error) {
+	latency, err := c.check()
+	if err != nil {
+		return 0, err
+	}
+	if latency > 0 {
+		c.f.count(&c.f.delayed)
+		time.Sleep(latency)
+	}
+	return c.Conn.Write(b)
+}

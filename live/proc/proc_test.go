@@ -1,0 +1,142 @@
+package proc
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseMember(t *testing.T) {
+	tests := []struct {
+		in, err string
+		want    Member
+	}{
+		{in: "n1=127.70.0.1:22021", want: Member{Name: "n1", Addr: netip.MustParseAddrPort("127.70.0.1:22021")}},
+		{in: "n1", err: "name=ip:port"},
+		{in: "=127.0.0.1:1", err: "name=ip:port"},
+		{in: "n1=127.0.0.1", err: "not ip:port"},
+		{in: "n1=127.0.0.1:0", err: "port other than 0"},
+		{in: "n1=[::1]:22021", err: "IPv4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseMember(tt.in)
+			if tt.err != "" {
+				require.ErrorContains(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestMemberKeysMatchRegistration(t *testing.T) {
+	m := Member{Name: "n7", Addr: netip.MustParseAddrPort("127.70.0.7:22021")}
+	r := m.Registration(3, 2)
+	assert.Equal(t, m.Keys(3).Ed25519Public, r.Ed25519)
+	assert.NotEqual(t, m.Keys(4).Ed25519Public, r.Ed25519, "the seed must change the keys")
+	assert.Equal(t, m.Addr, r.Addr)
+}
+
+func TestFaultsSetAndState(t *testing.T) {
+	f := NewFaults()
+	require.NoError(t, f.Set(FaultState{Partition: []string{"127.0.0.9", "*", "127.0.0.2"}, LatencyMS: 5}))
+	assert.Equal(t, FaultState{Partition: []string{"*", "127.0.0.2", "127.0.0.9"}, LatencyMS: 5}, f.State())
+	assert.Error(t, f.Set(FaultState{LatencyMS: -1}))
+	assert.ErrorContains(t, f.Set(FaultState{Partition: []string{"nope"}}), "not an IP")
+	assert.Equal(t, 5.0, f.State().LatencyMS, "a refused change keeps the table")
+}
+
+// TestFaultsCutConnections: a partitioned peer's connection fails on its next read or write,
+// in both directions, and lifting the partition lets new connections through.
+func TestFaultsCutConnections(t *testing.T) {
+	f := NewFaults()
+	a, b := net.Pipe()
+	defer b.Close()
+	peer := netip.MustParseAddr("127.0.0.2")
+	c := f.Wrap(a, netip.MustParseAddr("127.0.0.1"), peer)
+	go func() { buf := make([]byte, 3); _, _ = b.Read(buf) }()
+	_, err := c.Write([]byte("abc"))
+	require.NoError(t, err)
+	require.NoError(t, f.Set(FaultState{Partition: []string{"127.0.0.2"}}))
+	_, err = c.Write([]byte("abc"))
+	assert.ErrorIs(t, err, errCut)
+	_, err = c.Read(make([]byte, 1))
+	assert.ErrorIs(t, err, errCut)
+	assert.Equal(t, uint64(1), f.Stats().Dropped)
+	require.NoError(t, f.Set(FaultState{}))
+	a2, b2 := net.Pipe()
+	defer b2.Close()
+	c2 := f.Wrap(a2, netip.MustParseAddr("127.0.0.1"), peer)
+	go func() { buf := make([]byte, 1); _, _ = b2.Read(buf) }()
+	_, err = c2.Write([]byte("x"))
+	assert.NoError(t, err)
+}
+
+func TestAdminFaultEndpoint(t *testing.T) {
+	a := &admin{faults: NewFaults(), log: discardLog()}
+	srv := httptest.NewServer(a.handler())
+	defer srv.Close()
+	tests := []struct {
+		body   string
+		status int
+	}{
+		{`{"partition":["127.0.0.3"],"latency_ms":2}`, http.StatusOK},
+		{`{"partition":["x"]}`, http.StatusBadRequest},
+		{`{"bogus":1}`, http.StatusBadRequest},
+		{`not json`, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		resp, err := http.Post(srv.URL+"/fault", "application/json", bytes.NewBufferString(tt.body))
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		assert.Equal(t, tt.status, resp.StatusCode, tt.body)
+	}
+	resp, err := http.Get(srv.URL + "/links")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var got struct{ Faults FaultState }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+	assert.Equal(t, FaultState{Partition: []string{"127.0.0.3"}, LatencyMS: 2}, got.Faults)
+}
+
+// FuzzParseMember: any input parses or is refused with an error, never a panic, and a member
+// parsed prints back to what parses to the same member.
+func FuzzParseMember(f *testing.F) {
+	for _, s := range []string{"n1=127.0.0.1:22021", "=", "a=b=c", "n=1.2.3.4:0", "n=[::1]:1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseMember(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseMember(m.Name + "=" + m.Addr.String())
+		require.NoError(t, err)
+		assert.Equal(t, m, again)
+	})
+}
+
+// FuzzFaultBody: the /fault decoder answers 200 or 400 to any body, never a panic.
+func FuzzFaultBody(f *testing.F) {
+	for _, s := range []string{`{"partition":["*"]}`, `{"latency_ms":-1}`, `{}`, `[`, `{"partition":[1]}`} {
+		f.Add([]byte(s))
+	}
+	h := (&admin{faults: NewFaults(), log: discardLog()}).handler()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/fault", bytes.NewReader(body)))
+		assert.Contains(t, []int{http.StatusOK, http.StatusBadRequest}, rec.Code)
+	})
+}
+
+func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
