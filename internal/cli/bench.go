@@ -92,5 +92,3 @@ func benchTable(w io.Writer, pts []onionbench.Point) error {
 	}
 	return tw.Flush()
 }
-
-
