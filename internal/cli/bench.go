@@ -53,6 +53,9 @@ the floor; what is above 1 is what TLS, HTTP and the sockets and goroutines add.
 			if err != nil {
 				return usageError(fmt.Errorf("--enc-type: %w", err))
 			}
+			if requests < 1 {
+				return usageError(fmt.Errorf("--requests %d: give at least one request per point", requests))
+			}
 			cfg := onionbench.Config{Sizes: sizes, Latencies: latencies, Requests: requests, EncType: enc}
 			if err := onionbench.Validate(cfg); err != nil {
 				return usageError(err)

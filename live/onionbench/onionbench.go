@@ -63,8 +63,9 @@ type Config struct {
 	EncType onion.EncType
 	// Timeout bounds one request (default 30 s).
 	Timeout time.Duration
-	// Base is the first loopback address used (default 127.91.0.1); each latency takes the
-	// next /24, so that worlds never share a socket.
+	// Base is the first loopback address used; each latency takes the next /24, so that
+	// worlds never share a socket. Default: a random 127.x.y.1 with x from 100 to 199, so
+	// that runs at the same time on one machine hardly ever meet.
 	Base netip.Addr
 }
 
@@ -85,7 +86,9 @@ func (c Config) withDefaults() (Config, error) {
 		c.Timeout = 30 * time.Second
 	}
 	if !c.Base.IsValid() {
-		c.Base = netip.MustParseAddr("127.91.0.1")
+		var r [2]byte
+		_, _ = crand.Read(r[:])
+		c.Base = netip.AddrFrom4([4]byte{127, 100 + r[0]%100, r[1] % byte(256-len(c.Latencies)), 1})
 	}
 	if c.EncType == 0 {
 		c.EncType = onion.AESGCM
@@ -105,6 +108,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if !c.Base.Is4() || !c.Base.IsLoopback() {
 		return c, fmt.Errorf("base address %v: give a loopback address, 127.x.y.z", c.Base)
+	}
+	if len(c.Latencies) > 32 || int(c.Base.As4()[2])+len(c.Latencies) > 256 || c.Base.As4()[3] > 250 {
+		return c, fmt.Errorf("base address %v and %d latencies: each latency takes a /24 from the base on, and at most 32", c.Base, len(c.Latencies))
 	}
 	return c, nil
 }
