@@ -69,12 +69,7 @@ the floor; what is above 1 is what TLS, HTTP and the sockets and goroutines add.
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(pts)
-			}
-			return benchTable(cmd.OutOrStdout(), pts)
+			return printJSONOrTable(cmd.OutOrStdout(), asJSON, pts, func(w io.Writer) error { return benchTable(w, pts) })
 		},
 	}
 	cmd.Flags().IntSliceVar(&sizes, "sizes", onionbench.DefaultSizes, "RPC payload sizes in bytes")
@@ -83,6 +78,16 @@ the floor; what is above 1 is what TLS, HTTP and the sockets and goroutines add.
 	cmd.Flags().StringVar(&encType, "enc-type", "aes-gcm", "onion layer cipher: aes-gcm or xchacha20")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the points as JSON")
 	return cmd
+}
+
+// printJSONOrTable prints v as indented JSON when asJSON is set, else as table prints it.
+func printJSONOrTable(w io.Writer, asJSON bool, v any, table func(io.Writer) error) error {
+	if !asJSON {
+		return table(w)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // benchTable prints the points as an aligned table.

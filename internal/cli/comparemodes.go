@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -66,12 +65,7 @@ drain). --set overrides its keys, as for run.`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(c)
-			}
-			return modesTable(cmd.OutOrStdout(), c)
+			return printJSONOrTable(cmd.OutOrStdout(), asJSON, c, func(w io.Writer) error { return modesTable(w, c) })
 		},
 	}
 	cmd.Flags().StringVar(&f.seed, "seed", "", "override the scenario's seed (an unsigned integer)")
