@@ -34,6 +34,10 @@ type RunOptions struct {
 	// scenario that sets leakage.link_taps, which Run refuses without it; Run does not close
 	// it. Ignored otherwise.
 	LinkTaps io.Writer
+	// Sink, if set, receives every event the actors observe, beside the collector (on the
+	// engine's loop in sim mode, one at a time under the live driver's world lock in live
+	// mode). It must not block.
+	Sink sim.Sink
 }
 
 // ErrInterrupted is returned with a partial summary when RunOptions.Stop ended a run early.
@@ -89,6 +93,9 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 	w, err := buildWorld(sc, progress, taps)
 	if err != nil {
 		return nil, results.Summary{}, err
+	}
+	if opts.Sink != nil {
+		w.drv.AddSink(opts.Sink)
 	}
 	w.pinned = make([]bool, len(w.clients))
 	w.scheduleSessions()

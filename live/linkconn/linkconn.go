@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"time"
 
@@ -33,6 +34,15 @@ var ErrLinkFailed = errors.New("linkconn: the link model dropped the connection"
 // Model is a netem.Network shared by every connection of a run, with the hosts' addresses.
 // netem.Network is not safe for concurrent use: Model serialises it.
 type Model struct {
+	// Spin is how much of each wait is spent yielding (runtime.Gosched) until the exact
+	// moment rather than asleep on a timer, whose wake-up the Go runtime may round up to the
+	// next millisecond (it sleeps in epoll_wait, which counts milliseconds). Zero, the default,
+	// sleeps only: a message may then arrive up to about a millisecond late. A millisecond of
+	// spin makes arrivals exact for a busy CPU while a message waits its last millisecond, so
+	// it suits a benchmark of a few connections, not a world of thousands. Set it before the
+	// first Wrap.
+	Spin time.Duration
+
 	mu    sync.Mutex
 	net   *netem.Network
 	rng   *rand.Rand
@@ -170,9 +180,12 @@ func (c *Conn) pump() {
 		}
 		next := c.queue[0]
 		c.mu.Unlock()
-		if wait := time.Until(next.at); wait > 0 {
-			timer.Reset(wait)
+		if sleep := time.Until(next.at) - c.m.Spin; sleep > 0 {
+			timer.Reset(sleep)
 			<-timer.C
+		}
+		for c.m.Spin > 0 && time.Now().Before(next.at) {
+			runtime.Gosched()
 		}
 		if _, err := c.Conn.Write(next.data); err != nil {
 			c.mu.Lock()

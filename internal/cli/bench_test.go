@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/live/onionbench"
+)
+
+func TestBenchOnionRefusesBadInput(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"tiny payload", []string{"--sizes", "1"}, "payload size 1"},
+		{"negative latency", []string{"--latencies", "-1ms"}, "link latency"},
+		{"no requests", []string{"--requests", "0"}, "requests"},
+		{"cipher", []string{"--enc-type", "rot13"}, "--enc-type"},
+		{"not a size", []string{"--sizes", "big"}, "sizes"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(append([]string{"bench", "onion"}, tt.args...)...)
+			assert.Equal(t, exitUsage, code, stderr)
+			assert.Contains(t, stderr, tt.want)
+		})
+	}
+}
+
+func TestBenchOnionPrintsJSONAndTable(t *testing.T) {
+	code, stdout, stderr := runCLI("bench", "onion", "--sizes", "100", "--latencies", "0", "--requests", "3", "--json")
+	require.Equal(t, exitOK, code, stderr)
+	var pts []onionbench.Point
+	require.NoError(t, json.Unmarshal([]byte(stdout), &pts))
+	require.Len(t, pts, 1)
+	assert.Equal(t, 100, pts[0].PayloadBytes)
+	assert.Positive(t, pts[0].P50MS)
+	assert.Positive(t, pts[0].RatioP50)
+
+	code, stdout, stderr = runCLI("bench", "onion", "--sizes", "100", "--latencies", "0", "--requests", "3")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "p50/floor")
+}
+
+func TestCompareModesRefusesWhatLiveModeRefuses(t *testing.T) {
+	code, _, stderr := runCLI("compare-modes", "--set", "crypto=modeled")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `"crypto"`)
+	code, _, stderr = runCLI("compare-modes", "--set", "nodes.count=zero")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "nodes.count")
+}
