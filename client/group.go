@@ -335,15 +335,9 @@ func (c *Client) SendGroup(g *Group, bodySize int) error {
 // generation, whose key message (encrypted for each remaining member) the admin stores in the
 // group's keys namespace; members learn the key by polling it. GroupRekeyed reports the store.
 func (c *Client) RemoveGroupMember(g *Group, member identity.ID) error {
-	if c.env == nil {
-		return ErrNotStarted
-	}
-	if g.admin != c.id {
-		return fmt.Errorf("client: %s is not the admin of group %s", c.id, g.id)
-	}
-	v := c.view(g)
-	if v == nil {
-		return fmt.Errorf("client: the admin of group %s has not joined it", g.id)
+	v, err := c.adminView(g)
+	if err != nil {
+		return err
 	}
 	gen, err := g.remove(member)
 	if err != nil {
@@ -358,13 +352,34 @@ func (c *Client) RemoveGroupMember(g *Group, member identity.ID) error {
 	}
 	// The admin encrypts with the new key at once (libsession's pending key).
 	v.gen = gen
+	c.storeGroupKeys(v, identity.ID{}, data)
+	return nil
+}
+
+// adminView is the admin's view of g, for changing its members.
+func (c *Client) adminView(g *Group) (*groupView, error) {
+	if c.env == nil {
+		return nil, ErrNotStarted
+	}
+	if g.admin != c.id {
+		return nil, fmt.Errorf("client: %s is not the admin of group %s", c.id, g.id)
+	}
+	v := c.view(g)
+	if v == nil {
+		return nil, fmt.Errorf("client: the admin of group %s has not joined it", g.id)
+	}
+	return v, nil
+}
+
+// storeGroupKeys stores a key message (a rekey, or the supplement for added when it is set) in
+// the group's keys namespace, as 1:1 messages are stored.
+func (c *Client) storeGroupKeys(v *groupView, added identity.ID, data []byte) {
 	v.active = c.env.Now().UnixNano()
-	o := &outgoing{to: g.id, group: v, keys: true, data: data, last: noNode, hash: messageHash(g.id, groupKeysNS, data)}
+	o := &outgoing{to: v.g.id, group: v, keys: true, added: added, data: data, last: noNode, hash: messageHash(v.g.id, groupKeysNS, data)}
 	c.outbox = append(c.outbox, o)
 	if c.online {
 		c.attemptStore(o)
 	}
-	return nil
 }
 
 // AddGroupMember is the admin adding member to g (libsession's order: the member goes in the
@@ -373,15 +388,9 @@ func (c *Client) RemoveGroupMember(g *Group, member identity.ID) error {
 // keys namespace; the new member learns the keys by polling it (JoinGroupInvited). No new key is
 // issued: a rekey is only for a removal. GroupMemberAdded reports the store.
 func (c *Client) AddGroupMember(g *Group, member identity.ID) error {
-	if c.env == nil {
-		return ErrNotStarted
-	}
-	if g.admin != c.id {
-		return fmt.Errorf("client: %s is not the admin of group %s", c.id, g.id)
-	}
-	v := c.view(g)
-	if v == nil {
-		return fmt.Errorf("client: the admin of group %s has not joined it", g.id)
+	v, err := c.adminView(g)
+	if err != nil {
+		return err
 	}
 	if g.WasMember(member) {
 		return fmt.Errorf("client: %s is or was a member of group %s", member, g.id)
@@ -395,12 +404,7 @@ func (c *Client) AddGroupMember(g *Group, member identity.ID) error {
 		c.observe(GroupMemberAdded{Group: g.id, Member: member, Members: g.Size(), Failure: FailRejected})
 		return nil
 	}
-	v.active = c.env.Now().UnixNano()
-	o := &outgoing{to: g.id, group: v, keys: true, added: member, data: data, last: noNode, hash: messageHash(g.id, groupKeysNS, data)}
-	c.outbox = append(c.outbox, o)
-	if c.online {
-		c.attemptStore(o)
-	}
+	c.storeGroupKeys(v, member, data)
 	return nil
 }
 

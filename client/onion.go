@@ -133,8 +133,10 @@ func (c *Client) onionRequest(dest nodeIdx, method string, nss []int16, account 
 	c.onionVia(dest, method, nss, account, rpc, false, done)
 }
 
-// onionVia is onionRequest; cover marks a dummy poll in the round-trip event.
-func (c *Client) onionVia(dest nodeIdx, method string, nss []int16, account identity.ID, rpc []byte, cover bool, done func(onionResult)) {
+// whenPaths runs send once the client has its paths, with the epoch it started in, or failed
+// with why they could not be built (counted as a failed onion request); neither runs when the
+// client went offline meanwhile.
+func (c *Client) whenPaths(failed func(Failure), send func(ep uint32)) {
 	ep := c.epoch
 	c.rt.retireGuards(c.env.Now())
 	c.withPaths(func(f Failure) {
@@ -143,9 +145,16 @@ func (c *Client) onionVia(dest nodeIdx, method string, nss []int16, account iden
 		}
 		if f != OK {
 			c.stats.OnionFailures++
-			done(onionResult{failure: f})
+			failed(f)
 			return
 		}
+		send(ep)
+	})
+}
+
+// onionVia is onionRequest; cover marks a dummy poll in the round-trip event.
+func (c *Client) onionVia(dest nodeIdx, method string, nss []int16, account identity.ID, rpc []byte, cover bool, done func(onionResult)) {
+	c.whenPaths(func(f Failure) { done(onionResult{failure: f}) }, func(ep uint32) {
 		c.sendOnion(ep, dest, method, nss, account, rpc, cover, done)
 	})
 }

@@ -22,25 +22,13 @@ type serverResult struct {
 // when the client went offline meanwhile). label names the request in the OnionRoundTrip event
 // and the run's request mix (such as "file.upload"); file sends it over a file path
 // (Config.FilePaths) when the client keeps any, as iOS does for attachments.
-//
-//lint:ignore U1000 the entry point of requests to servers at the RPC timeout (push, community servers); attachments take serverRequestWithin
 func (c *Client) serverRequest(dest onion.Server, label string, req onion.V4Request, file bool, done func(serverResult)) {
 	c.serverRequestWithin(dest, label, req, file, c.cfg.RequestTimeout, done)
 }
 
 // serverRequestWithin is serverRequest with its own timeout (attachments take longer than an RPC).
 func (c *Client) serverRequestWithin(dest onion.Server, label string, req onion.V4Request, file bool, timeout time.Duration, done func(serverResult)) {
-	ep := c.epoch
-	c.rt.retireGuards(c.env.Now())
-	c.withPaths(func(f Failure) {
-		if !c.alive(ep) {
-			return
-		}
-		if f != OK {
-			c.stats.OnionFailures++
-			done(serverResult{failure: f})
-			return
-		}
+	c.whenPaths(func(f Failure) { done(serverResult{failure: f}) }, func(ep uint32) {
 		c.sendToServer(ep, dest, label, req, file && c.cfg.FilePaths > 0, timeout, done)
 	})
 }

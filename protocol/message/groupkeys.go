@@ -147,24 +147,34 @@ type GroupKeysMessage struct {
 	Signature  []byte
 }
 
-// ParseGroupKeys decodes a key message without verifying or decrypting anything.
-func ParseGroupKeys(data []byte) (*GroupKeysMessage, error) {
+// decodeKeysDict reads what a key message and a key supplement share: one bencoded dict with a
+// nonce ("#") and a generation ("G"). what names the message in errors.
+func decodeKeysDict(data []byte, what string) (bencode.Value, []byte, int64, error) {
 	v, n, err := bencode.Decode(data)
 	if err != nil {
-		return nil, decodeErr("bencode", err)
+		return v, nil, 0, decodeErr("bencode", err)
 	}
 	if n != len(data) || v.Kind != bencode.Dict {
-		return nil, decodeErr("bencode", fmt.Errorf("%w: group keys must be one dict", ErrMissingField))
+		return v, nil, 0, decodeErr("bencode", fmt.Errorf("%w: %s must be one dict", ErrMissingField, what))
 	}
-	m := &GroupKeysMessage{}
-	if m.Nonce, err = dictString(&v, "#", "nonce", groupKeysNonce); err != nil {
-		return nil, err
+	nonce, err := dictString(&v, "#", "nonce", groupKeysNonce)
+	if err != nil {
+		return v, nil, 0, err
 	}
 	g, ok := v.Get("G")
 	if !ok || g.Kind != bencode.Int || g.Int < 0 {
-		return nil, decodeErr("bencode", fmt.Errorf("%w: generation (\"G\") must be a non-negative integer", ErrMissingField))
+		return v, nil, 0, decodeErr("bencode", fmt.Errorf("%w: generation (\"G\") must be a non-negative integer", ErrMissingField))
 	}
-	m.Generation = g.Int
+	return v, nonce, g.Int, nil
+}
+
+// ParseGroupKeys decodes a key message without verifying or decrypting anything.
+func ParseGroupKeys(data []byte) (*GroupKeysMessage, error) {
+	v, nonce, gen, err := decodeKeysDict(data, "group keys")
+	if err != nil {
+		return nil, err
+	}
+	m := &GroupKeysMessage{Nonce: nonce, Generation: gen}
 	if m.Admin, err = dictString(&v, "K", "admin key", GroupKeyEntrySize); err != nil {
 		return nil, err
 	}

@@ -137,22 +137,11 @@ type GroupKeySupplement struct {
 
 // ParseGroupKeySupplement decodes a supplemental key message without verifying or decrypting.
 func ParseGroupKeySupplement(data []byte) (*GroupKeySupplement, error) {
-	v, n, err := bencode.Decode(data)
+	v, nonce, gen, err := decodeKeysDict(data, "a key supplement")
 	if err != nil {
-		return nil, decodeErr("bencode", err)
-	}
-	if n != len(data) || v.Kind != bencode.Dict {
-		return nil, decodeErr("bencode", fmt.Errorf("%w: a key supplement must be one dict", ErrMissingField))
-	}
-	m := &GroupKeySupplement{}
-	if m.Nonce, err = dictString(&v, "#", "nonce", groupKeysNonce); err != nil {
 		return nil, err
 	}
-	g, ok := v.Get("G")
-	if !ok || g.Kind != bencode.Int || g.Int < 0 {
-		return nil, decodeErr("bencode", fmt.Errorf("%w: generation (\"G\") must be a non-negative integer", ErrMissingField))
-	}
-	m.Generation = g.Int
+	m := &GroupKeySupplement{Nonce: nonce, Generation: gen}
 	p, ok := v.Get("+")
 	if !ok || p.Kind != bencode.List {
 		return nil, decodeErr("bencode", fmt.Errorf("%w: member keys (\"+\") must be a list", ErrMissingField))

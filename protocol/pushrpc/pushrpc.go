@@ -198,14 +198,8 @@ func parseCommon(j *subscribeJSON, s *Subscribe) error {
 // server requires.
 func ParseSubscribe(body []byte) (Subscribe, error) {
 	var s Subscribe
-	if len(body) > MaxBody {
-		return s, bad("request too large")
-	}
-	var j subscribeJSON
-	if err := json.Unmarshal(body, &j); err != nil {
-		return s, bad("Invalid JSON")
-	}
-	if err := parseCommon(&j, &s); err != nil {
+	j, err := decodeRequest(body, &s)
+	if err != nil {
 		return s, err
 	}
 	if len(j.Namespaces) == 0 {
@@ -266,14 +260,21 @@ func AppendUnsubscribe(b []byte, s *Subscribe) []byte {
 // ParseUnsubscribe reads an /unsubscribe body.
 func ParseUnsubscribe(body []byte) (Subscribe, error) {
 	var s Subscribe
+	_, err := decodeRequest(body, &s)
+	return s, err
+}
+
+// decodeRequest reads what /subscribe and /unsubscribe share into s and returns the JSON for
+// what only /subscribe has.
+func decodeRequest(body []byte, s *Subscribe) (*subscribeJSON, error) {
 	if len(body) > MaxBody {
-		return s, bad("request too large")
+		return nil, bad("request too large")
 	}
 	var j subscribeJSON
 	if err := json.Unmarshal(body, &j); err != nil {
-		return s, bad("Invalid JSON")
+		return nil, bad("Invalid JSON")
 	}
-	return s, parseCommon(&j, &s)
+	return &j, parseCommon(&j, s)
 }
 
 // Result is the server's answer: Code OK with what happened, or an error code and message.
