@@ -1,10 +1,12 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,6 +58,11 @@ var dockerPreflight = func() error {
 // would have to reach (file server, communities). Last, it asks the Docker engine.
 func (s Scenario) validateDocker() error {
 	if err := s.validateLive(); err != nil {
+		// The clients run on the live driver as in live mode, so its limits are docker mode's.
+		var e *Error
+		if errors.As(err, &e) {
+			e.Reason = strings.Replace(e.Reason, "live mode", "docker mode", 1)
+		}
 		return err
 	}
 	if len(s.Faults) > 0 {
