@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -98,16 +99,19 @@ func fixedHex(dst []byte, field, s string) error {
 }
 
 // eventBuffer is how many lines a slow reader of GET /events may lag before lines are dropped
-// for it (counted in the stream's last line); the node never waits for a reader.
+// for it (counted, and logged when it leaves); the node never waits for a reader.
 const eventBuffer = 4096
 
 // eventHub fans the node's events out to the readers of GET /events.
 type eventHub struct {
+	log  *slog.Logger
 	mu   sync.Mutex
 	subs map[chan EventLine]*uint64 // reader -> lines dropped for it
 }
 
-func newEventHub() *eventHub { return &eventHub{subs: map[chan EventLine]*uint64{}} }
+func newEventHub(log *slog.Logger) *eventHub {
+	return &eventHub{log: log, subs: map[chan EventLine]*uint64{}}
+}
 
 // sink publishes the events the stream carries; it is the driver's sink (any goroutine).
 func (h *eventHub) sink(at time.Time, _ actor.Addr, ev actor.Event) {
@@ -142,7 +146,11 @@ func (h *eventHub) subscribe() (chan EventLine, func() uint64) {
 // serve streams the events as JSON lines, flushed as they come, until the reader leaves.
 func (h *eventHub) serve(w http.ResponseWriter, r *http.Request) {
 	ch, done := h.subscribe()
-	defer done()
+	defer func() {
+		if dropped := done(); dropped > 0 {
+			h.log.Warn("an event reader fell behind: lines dropped for it", "dropped", dropped, "reader", r.RemoteAddr)
+		}
+	}()
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
 	fl, _ := w.(http.Flusher)

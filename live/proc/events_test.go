@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -77,7 +78,7 @@ func FuzzParseEventLine(f *testing.F) {
 }
 
 func TestEventsEndpointStreams(t *testing.T) {
-	hub := newEventHub()
+	hub := newEventHub(slog.New(slog.DiscardHandler))
 	a := &admin{events: hub}
 	srv := httptest.NewServer(a.handler())
 	defer srv.Close()

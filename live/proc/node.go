@@ -68,7 +68,7 @@ func RunNode(ctx context.Context, cfg NodeConfig) error {
 	drv := live.New(live.Config{Codec: bodies.Codec(), WrapConn: faults.Wrap})
 	defer drv.Close()
 	drv.AddSink(eventLogger(log))
-	events := newEventHub()
+	events := newEventHub(log)
 	drv.AddSink(events.sink)
 	addr := cfg.Member.Addr
 	adm := &admin{log: log, drv: drv, addr: addr, name: cfg.Member.Name, faults: faults, events: events,
