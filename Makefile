@@ -50,7 +50,7 @@ test-live:
 # switch; it checks that no container, network or image of the run is left. CGO_ENABLED=0
 # builds the test and the binary it puts in the image from the same cache.
 test-docker:
-	CGO_ENABLED=0 SESSIONSIM_TEST_DOCKER=1 $(GO) test -count=1 -run TestDocker -timeout 10m -v ./live/docker
+	CGO_ENABLED=0 SESSIONSIM_TEST_DOCKER=1 $(GO) test -count=1 -run TestDocker -timeout 15m -v ./live/docker ./scenarios
 
 # The HTML report opened in a real browser (headless Chromium). `make chromium` installs
 # Debian's chromium when it is missing; .ci/run does that, so CI runs the browser test too.

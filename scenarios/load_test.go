@@ -145,7 +145,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad yaml", "name: [t\n", LoadOptions{}, "bad.yaml", "", "not valid YAML"},
 		{"empty file", "", LoadOptions{}, "bad.yaml", "", "sets nothing"},
 		{"only comments", "# nothing yet\n", LoadOptions{}, "bad.yaml", "", "sets nothing"},
-		{"other mode", "name: t\nmode: docker\n", LoadOptions{}, "bad.yaml:2", "mode", "cannot run a whole scenario yet"},
+		{"other mode", "name: t\nmode: cloud\n", LoadOptions{}, "bad.yaml:2", "mode", `must be "sim", "live" or "docker"`},
 		{"live mode with modeled crypto", "name: t\ncrypto: modeled\n", LoadOptions{Environ: []string{"SESSIONSIM_MODE=live"}}, "bad.yaml:2", "crypto", "use crypto=real"},
 		{"live mode with joins", "name: t\nnodes:\n  churn: {joins_per_hour: 2}\n", LoadOptions{Sets: []string{"mode=live"}}, "bad.yaml:3", "nodes.churn.joins_per_hour", "cannot register nodes"},
 		{"live mode with groups", "name: t\nmode: live\nworkload:\n  groups: {per_client: 1}\n", LoadOptions{}, "bad.yaml:4", "workload.groups.per_client", "set it to 0"},

@@ -94,6 +94,7 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 	if err != nil {
 		return nil, results.Summary{}, err
 	}
+	defer w.closeDocker()
 	if opts.Sink != nil {
 		w.drv.AddSink(opts.Sink)
 	}
@@ -109,9 +110,15 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 		return nil, results.Summary{}, err
 	}
 	var stopped error
-	if w.live != nil {
+	if w.docker != nil {
+		w.scheduleDockerSampling(opts.ReplicationSample, total)
+		w.followDocker()
+	} else if w.live != nil {
 		w.scheduleLiveSampling(opts.ReplicationSample, total)
+	}
+	if w.live != nil {
 		total, stopped = w.runLive(total, opts.Stop, progress)
+		w.stopFollowing()
 	} else {
 		w.scheduleSampling(opts.ReplicationSample, total)
 	}

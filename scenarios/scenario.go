@@ -19,7 +19,8 @@ type Scenario struct {
 	Description string `mapstructure:"description" yaml:"description" json:"description"`
 	// Seed makes the run reproducible: same seed, same binary, byte-identical summary.json.
 	Seed uint64 `mapstructure:"seed" yaml:"seed" json:"seed"`
-	// Mode is the driver: "sim" (in-process, virtual time) or "live" (real sockets, real time).
+	// Mode is the driver: "sim" (in-process, virtual time), "live" (real sockets, real time) or
+	// "docker" (the registry and nodes in containers, the clients on the live driver).
 	Mode string `mapstructure:"mode" yaml:"mode" json:"mode"`
 	// Crypto is "real" (every byte as on the real network) or "modeled" (same sizes and views,
 	// no curve operations, their CPU cost charged): modeled is what makes 100,000 clients fit.

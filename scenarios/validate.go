@@ -47,9 +47,9 @@ func (s *Scenario) Validate() error {
 			case "live":
 				return s.validateLive()
 			case "docker":
-				return bad("mode", s.Mode, "this build runs a scenario in-process or live (real sockets on loopback); docker mode runs nodes and the registry in containers (make test-docker) but cannot run a whole scenario yet: use mode sim or live")
+				return s.validateDocker()
 			}
-			return bad("mode", s.Mode, "must be \"sim\" or \"live\"")
+			return bad("mode", s.Mode, "must be \"sim\", \"live\" or \"docker\"")
 		},
 		func() error {
 			if s.Crypto != "real" && s.Crypto != "modeled" {

@@ -30,8 +30,9 @@ type world struct {
 	sc        Scenario
 	sn        *simnet.Net // the laid-out network; eng, net, reg and seeds are its parts
 	eng       *sim.Engine
-	drv       driver      // runs the actors: eng, or live in live mode
-	live      *liveDriver // nil in sim mode
+	drv       driver       // runs the actors: eng, or live in live mode
+	live      *liveDriver  // nil in sim mode
+	docker    *dockerWorld // nil unless docker mode (then live is its driver)
 	net       *netem.Network
 	matrix    *netem.Matrix
 	suite     cryptomode.Suite
@@ -107,6 +108,12 @@ func regionWeights(m *netem.Matrix, key string, w map[string]float64) ([]netem.R
 func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*world, error) {
 	w := &world{sc: sc, col: newCollector()}
 	var err error
+	built := false
+	defer func() {
+		if !built {
+			w.closeDocker() // a world that failed halfway leaves no container behind
+		}
+	}()
 	if w.matrix, err = latencyMatrix(sc.Network.LatencyMatrix); err != nil {
 		return nil, &Error{Key: "network.latency_matrix", Value: sc.Network.LatencyMatrix, Reason: err.Error()}
 	}
@@ -163,6 +170,7 @@ func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*worl
 	if w.leak != nil {
 		w.drv.AddSink(w.leak.Observe)
 	}
+	built = true
 	return w, nil
 }
 
@@ -273,6 +281,9 @@ func (w *world) buildNodes() error {
 	w.nodeConf.KeyMemo = identity.NewX25519Memo()
 	w.nodeConf.Servers = map[string]actor.Addr{} // filled by buildServers
 	w.nodeConf.UptimeProofInterval = min(w.nodeConf.UptimeProofInterval, w.sc.Registry.UptimeProofMaxAge/2)
+	if w.sc.Mode == "docker" {
+		return w.startDocker()
+	}
 	specs, err := w.planNodes(w.sc.Nodes.Count)
 	if err != nil {
 		return err

@@ -30,8 +30,10 @@ import (
 const (
 	ServicePort = 22021 // HTTPS: storage RPC, onion, node-to-node, the registry's API
 	AdminPort   = 9000  // plain HTTP: the admin endpoint
-	// MaxNodes is what one run's /24 network holds (nodes from .10, the registry at .2).
-	MaxNodes = 240
+	// MaxNodes is what one run's /16 network holds: node i at .(i+1).10, a /24 of its own,
+	// because the apps take at most one node per /24 into their paths (client/paths.go); the
+	// registry at .0.2, the harness at the gateway .0.1.
+	MaxNodes = 254
 	// dataDir is where a node keeps its database in its container.
 	dataDir = "/data"
 )
@@ -108,7 +110,7 @@ func Start(pool *dockertest.Pool, cfg Config) (c *Cluster, err error) {
 		return c, err
 	}
 	for i := range cfg.Nodes {
-		c.nodes = append(c.nodes, proc.Member{Name: NodeName(i), Addr: netip.AddrPortFrom(addrIn(c.prefix, 10+i), ServicePort)})
+		c.nodes = append(c.nodes, proc.Member{Name: NodeName(i), Addr: netip.AddrPortFrom(nodeAddr(c.prefix, i), ServicePort)})
 	}
 	if err := c.start(Registry, c.registryArgs(), addrIn(c.prefix, 2)); err != nil {
 		return c, err
@@ -173,12 +175,15 @@ func lastLines(s string) string {
 	return strings.Join(lines[max(0, len(lines)-5):], "\n")
 }
 
-// network makes the run's bridge network on a /24 of 10.0.0.0/8 drawn at random, drawing again
+// nodeAddr is node i's address in the run's network prefix (see MaxNodes).
+func nodeAddr(prefix netip.Prefix, i int) netip.Addr { return addrIn(prefix, (i+1)*256+10) }
+
+// network makes the run's bridge network on a /16 of 10.128.0.0/9 drawn at random, drawing again
 // when the engine says it overlaps one in use.
 func (c *Cluster) network() error {
 	var err error
 	for range 8 {
-		c.prefix = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(128 + rand.IntN(120)), byte(rand.IntN(256)), 0}), 24)
+		c.prefix = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(128 + rand.IntN(120)), 0, 0}), 16)
 		var n *dockertest.Network
 		n, err = c.pool.CreateNetwork("sessionsim-"+c.run, func(o *dc.CreateNetworkOptions) {
 			o.Driver, o.Labels, o.CheckDuplicate = "bridge", c.labels(), true

@@ -41,6 +41,10 @@ func TestAddrIn(t *testing.T) {
 	p := netip.MustParsePrefix("10.200.7.0/24")
 	assert.Equal(t, netip.MustParseAddr("10.200.7.2"), addrIn(p, 2))
 	assert.Equal(t, netip.MustParseAddr("10.200.8.4"), addrIn(p, 260))
+	// Every node in a /24 of its own: a path takes at most one node per /24.
+	q := netip.MustParsePrefix("10.130.0.0/16")
+	assert.Equal(t, netip.MustParseAddr("10.130.1.10"), nodeAddr(q, 0))
+	assert.Equal(t, netip.MustParseAddr("10.130.254.10"), nodeAddr(q, MaxNodes-1))
 }
 
 func TestCheckStaticRefusesDynamic(t *testing.T) {

@@ -24,6 +24,7 @@ const actorTimeout = 5 * time.Second
 //	GET  /links   the link table (FaultState) and its counters
 //	POST /fault   replaces the link table with the FaultState in the body
 //	GET  /hashes  every message hash in a node's store
+//	GET  /events  a node's events as JSON lines (EventLine), streamed until the reader leaves
 //
 // Whatever reads the actor's state runs on the actor's goroutine (live.Driver.Invoke).
 type admin struct {
@@ -36,6 +37,8 @@ type admin struct {
 	ready  func() bool
 	stats  func() any
 	hashes func() ([]string, error)
+	// events is nil for the registry.
+	events *eventHub
 }
 
 // onActor runs f on the actor's goroutine and waits for it.
@@ -117,6 +120,9 @@ func (a *admin) handler() http.Handler {
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"hashes": hs})
 		})
+	}
+	if a.events != nil {
+		mux.HandleFunc("GET /events", a.events.serve)
 	}
 	return mux
 }

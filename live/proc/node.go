@@ -68,8 +68,10 @@ func RunNode(ctx context.Context, cfg NodeConfig) error {
 	drv := live.New(live.Config{Codec: bodies.Codec(), WrapConn: faults.Wrap})
 	defer drv.Close()
 	drv.AddSink(eventLogger(log))
+	events := newEventHub(log)
+	drv.AddSink(events.sink)
 	addr := cfg.Member.Addr
-	adm := &admin{log: log, drv: drv, addr: addr, name: cfg.Member.Name, faults: faults,
+	adm := &admin{log: log, drv: drv, addr: addr, name: cfg.Member.Name, faults: faults, events: events,
 		ready: func() bool { return n.Swarm() != swarm.Unassigned },
 		stats: func() any { return nodeStats(n) },
 		hashes: func() ([]string, error) {

@@ -1,0 +1,90 @@
+package docker
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/live/proc"
+)
+
+// EventSink receives a node's events with the node's address, as the simulator's sinks do.
+type EventSink func(at time.Time, from actor.Addr, ev actor.Event)
+
+// followRetry is how long a follower waits before reading a node's stream again after it
+// ended (the node was killed, paused or is restarting).
+const followRetry = 500 * time.Millisecond
+
+// streamClient has no timeout: a stream lasts as long as the run.
+var streamClient = &http.Client{}
+
+// FollowEvents reads the event stream (GET /events, proc.EventLine) of the admin endpoint at
+// url and hands each event to sink with from as its source, reading again whenever the stream
+// ends, until ctx ends. Lines it cannot read are logged and skipped. Events a node observes
+// while no stream is open (while it restarts) are not seen.
+func FollowEvents(ctx context.Context, url string, from actor.Addr, sink EventSink, log *slog.Logger) {
+	for ctx.Err() == nil {
+		if err := followOnce(ctx, url, from, sink, log); err != nil && ctx.Err() == nil {
+			log.Debug("event stream ended", "node", from.String(), "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(followRetry):
+		}
+	}
+}
+
+func followOnce(ctx context.Context, url string, from actor.Addr, sink EventSink, log *slog.Logger) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/events", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := streamClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /events: %s", resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		at, ev, err := proc.ParseEventLine(sc.Bytes())
+		if err != nil {
+			log.Warn("skipping an event line", "node", from.String(), "err", err)
+			continue
+		}
+		sink(at, from, ev)
+	}
+	return sc.Err()
+}
+
+// FollowNodes follows every node's event stream (FollowEvents) until the returned stop is
+// called; stop waits for the followers to end.
+func (c *Cluster) FollowNodes(sink EventSink) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, m := range c.nodes {
+		wg.Add(1)
+		go func(m proc.Member) {
+			defer wg.Done()
+			FollowEvents(ctx, AdminURL(m.Addr.Addr()), m.Addr, sink, c.log)
+		}(m)
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
+
+// Gateway is the address of the harness's machine on the run's network: actors running in the
+// harness (docker mode's clients) bind and dial from it, so that the nodes can reach them and
+// see them as distinct ports of one host.
+func (c *Cluster) Gateway() netip.Addr { return addrIn(c.prefix, 1) }
