@@ -244,22 +244,6 @@ func callerAddr(r *http.Request, addrs *addrTable) (actor.Addr, error) {
 	return netip.AddrPortFrom(addrs.virtual(src.Addr().Unmap()), src.Port()), nil
 }
 
-// CallError is what a failed call's done receives. Test it with errors.Is against
-// actor.ErrTimeout or actor.ErrUnreachable.
-type CallError struct {
-	Method  string
-	To      actor.Addr
-	Timeout time.Duration
-	Reason  string // why, in words
-	Err     error  // actor.ErrTimeout or actor.ErrUnreachable
-}
-
-func (e *CallError) Error() string {
-	return fmt.Sprintf("live: call %s to %v: %s: %v", e.Method, e.To, e.Reason, e.Err)
-}
-
-func (e *CallError) Unwrap() error { return e.Err }
-
 func (e *env) Call(to actor.Addr, req actor.Request, timeout time.Duration, done func(actor.Response, error)) {
 	if !e.alive.Load() {
 		return
@@ -278,7 +262,7 @@ func (e *env) Call(to actor.Addr, req actor.Request, timeout time.Duration, done
 	k, body, err := e.d.cfg.Codec.Encode(req.Body)
 	if err != nil {
 		e.d.unreachable.Add(1)
-		finish(actor.Response{}, &CallError{Method: req.Method, To: to, Timeout: timeout, Reason: err.Error(), Err: actor.ErrUnreachable})
+		finish(actor.Response{}, &actor.CallError{Driver: "live", Method: req.Method, To: to, Timeout: timeout, Reason: err.Error(), Err: actor.ErrUnreachable})
 		return
 	}
 	go func() {
@@ -294,10 +278,10 @@ func (e *env) roundTrip(to actor.Addr, req actor.Request, k string, body []byte,
 	fail := func(reason string, err error) (actor.Response, error) {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			e.d.timedOut.Add(1)
-			return actor.Response{}, &CallError{Method: req.Method, To: to, Timeout: timeout, Reason: fmt.Sprintf("no response within %v", timeout), Err: actor.ErrTimeout}
+			return actor.Response{}, &actor.CallError{Driver: "live", Method: req.Method, To: to, Timeout: timeout, Reason: fmt.Sprintf("no response within %v", timeout), Err: actor.ErrTimeout}
 		}
 		e.d.unreachable.Add(1)
-		return actor.Response{}, &CallError{Method: req.Method, To: to, Timeout: timeout, Reason: reason + ": " + err.Error(), Err: actor.ErrUnreachable}
+		return actor.Response{}, &actor.CallError{Driver: "live", Method: req.Method, To: to, Timeout: timeout, Reason: reason + ": " + err.Error(), Err: actor.ErrUnreachable}
 	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+e.d.SocketAddr(to).String()+pathOf(req.Method), bytes.NewReader(body))
 	if err != nil {

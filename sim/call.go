@@ -7,22 +7,6 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 )
 
-// CallError is what a failed call's done receives. Test it with errors.Is against
-// actor.ErrTimeout or actor.ErrUnreachable.
-type CallError struct {
-	Method  string
-	To      actor.Addr
-	Timeout time.Duration
-	Reason  string // why, in words
-	Err     error  // actor.ErrTimeout or actor.ErrUnreachable
-}
-
-func (e *CallError) Error() string {
-	return fmt.Sprintf("sim: call %s to %v: %s: %v", e.Method, e.To, e.Reason, e.Err)
-}
-
-func (e *CallError) Unwrap() error { return e.Err }
-
 // callRec is one call, from Env.Call until its done has run and nothing in flight refers to it
 // any more. Records are pooled in chunks that never move; a *callRec is also the Responder handed
 // to the callee. Fields read on every event of a call come first, to share a cache line.
@@ -161,7 +145,7 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 }
 
 func (e *Engine) fail(c *callRec, to actor.Addr, at int64, reason string) {
-	c.err = &CallError{Method: c.reqMethod, To: to, Timeout: c.tmo, Reason: reason, Err: actor.ErrUnreachable}
+	c.err = &actor.CallError{Driver: "sim", Method: c.reqMethod, To: to, Timeout: c.tmo, Reason: reason, Err: actor.ErrUnreachable}
 	c.flags |= fFailPending
 	e.schedule(at, kindFail, c.slot, c.gen)
 }
@@ -261,7 +245,7 @@ func (e *Engine) timeOut(c *callRec) {
 	}
 	var err error
 	if c.caller.alive {
-		err = &CallError{Method: c.reqMethod, To: c.callee.addr, Timeout: c.tmo, Reason: fmt.Sprintf("no response within %v", c.tmo), Err: actor.ErrTimeout}
+		err = &actor.CallError{Driver: "sim", Method: c.reqMethod, To: c.callee.addr, Timeout: c.tmo, Reason: fmt.Sprintf("no response within %v", c.tmo), Err: actor.ErrTimeout}
 	}
 	e.complete(c, actor.Response{}, err, &e.stats.TimedOut)
 }

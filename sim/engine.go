@@ -11,7 +11,7 @@
 // Work (send, reply, set a timer) happens when the work is done. Messages cross the link model, a
 // Network the engine is given (or an ideal network of fixed latency): a Call's request and its
 // response each take a Transit, and Call's done runs exactly once, with the response, ErrTimeout
-// or ErrUnreachable (wrapped in a *CallError).
+// or ErrUnreachable (wrapped in an *actor.CallError).
 //
 // The engine is built for worlds of ~100,000 actors, where time goes into memory latency rather
 // than arithmetic. Per-event work allocates nothing in steady state: events are 24-byte values

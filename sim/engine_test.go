@@ -268,7 +268,7 @@ func TestCallTimeoutAndLateReply(t *testing.T) {
 				return
 			}
 			require.ErrorIs(t, gotErr, tt.wantErr)
-			var ce *CallError
+			var ce *actor.CallError
 			require.ErrorAs(t, gotErr, &ce)
 			assert.Equal(t, "slow", ce.Method)
 			assert.Equal(t, server, ce.To)
