@@ -17,7 +17,8 @@ const (
 	KindVoice             // a voice clip: a message carrying an attachment on the file server
 	KindPhoto             // a photo attachment
 	KindFile              // any other file attachment
-	kinds
+	// NumKinds is the number of kinds: a table indexed by Kind has this length.
+	NumKinds
 )
 
 var kindNames = enum.Names[Kind]{Type: "Kind", Names: []string{
@@ -28,15 +29,6 @@ func (k Kind) String() string { return kindNames.Name(k) }
 
 // Attachment reports whether messages of kind k carry an attachment.
 func (k Kind) Attachment() bool { return k == KindVoice || k == KindPhoto || k == KindFile }
-
-// Kinds lists every kind, in order.
-func Kinds() []Kind {
-	out := make([]Kind, kinds)
-	for i := range out {
-		out[i] = Kind(i)
-	}
-	return out
-}
 
 // ParseKind reads a kind name as scenario files and summaries write it.
 func ParseKind(s string) (Kind, error) {

@@ -8,12 +8,9 @@ import (
 
 // kindTally splits the messages' outcomes and latencies by what they carry (client.Kind).
 type kindTally struct {
-	m   [len(kindOrder)]results.Messages
-	e2e [len(kindOrder)]metrics.Histogram
+	m   [client.NumKinds]results.Messages
+	e2e [client.NumKinds]metrics.Histogram
 }
-
-// kindOrder is every kind, so that the tally is an array rather than a map.
-var kindOrder = [...]client.Kind{client.KindText, client.KindGroup, client.KindVoice, client.KindPhoto, client.KindFile}
 
 // add counts one message of the run with its outcome (and cause, when lost).
 func (t *kindTally) add(rec *messageRecord, o outcome, cause string) {
@@ -50,12 +47,11 @@ func countOutcome(m *results.Messages, e2e *metrics.Histogram, rec *messageRecor
 // fill is the summary's messages_by_kind: every kind that was sent at least once.
 func (t *kindTally) fill() map[string]results.KindMessages {
 	out := map[string]results.KindMessages{}
-	for k, kind := range kindOrder {
-		m := t.m[k]
+	for k, m := range t.m {
 		if m.Sent == 0 {
 			continue
 		}
-		out[kind.String()] = kindMessages(m, &t.e2e[k])
+		out[client.Kind(k).String()] = kindMessages(m, &t.e2e[k])
 	}
 	if len(out) == 0 {
 		return nil
