@@ -19,40 +19,40 @@ import (
 type Attachments struct {
 	// Share of the messages clients send (conversations and replies) that carry an attachment;
 	// 0: none, and no file server is placed.
-	Share float64 `mapstructure:"share" yaml:"share" json:"share"`
+	Share float64 `yaml:"share"`
 	// Kinds weights the kinds and gives each its size distribution.
-	Kinds AttachmentKinds `mapstructure:"kinds" yaml:"kinds" json:"kinds"`
+	Kinds AttachmentKinds `yaml:"kinds"`
 	// Download is when a recipient downloads: "immediately" (as soon as the message is
 	// opened) or "on-open" (when the user opens the conversation, OpenDelay later).
-	Download string `mapstructure:"download" yaml:"download" json:"download"`
+	Download string `yaml:"download"`
 	// OpenDelay is the time from receiving the message to opening its conversation, for
 	// on-open downloads.
-	OpenDelay DelayDist `mapstructure:"open_delay" yaml:"open_delay" json:"open_delay"`
+	OpenDelay DelayDist `yaml:"open_delay"`
 }
 
 // AttachmentKinds are the attachment kinds a workload sends.
 type AttachmentKinds struct {
-	Voice AttachmentKind `mapstructure:"voice" yaml:"voice" json:"voice"`
-	Photo AttachmentKind `mapstructure:"photo" yaml:"photo" json:"photo"`
-	File  AttachmentKind `mapstructure:"file" yaml:"file" json:"file"`
+	Voice AttachmentKind `yaml:"voice"`
+	Photo AttachmentKind `yaml:"photo"`
+	File  AttachmentKind `yaml:"file"`
 }
 
 // AttachmentKind is one kind's weight among the attachments and its size (the file before
 // padding and encryption), log-normal.
 type AttachmentKind struct {
-	Weight float64  `mapstructure:"weight" yaml:"weight" json:"weight"`
-	Size   SizeDist `mapstructure:"size" yaml:"size" json:"size"`
+	Weight float64  `yaml:"weight"`
+	Size   SizeDist `yaml:"size"`
 }
 
 // FileServerSpec places the file server (placed only when attachments are sent, or a fault
 // targets it).
 type FileServerSpec struct {
 	// Region is where its host is.
-	Region string `mapstructure:"region" yaml:"region" json:"region"`
+	Region string `yaml:"region"`
 	// Cores is the CPU cores of its host.
-	Cores int `mapstructure:"cores" yaml:"cores" json:"cores"`
+	Cores int `yaml:"cores"`
 	// TTL is how long it keeps a file (3 weeks on the real server).
-	TTL time.Duration `mapstructure:"ttl" yaml:"ttl" json:"ttl"`
+	TTL time.Duration `yaml:"ttl"`
 }
 
 // Attachment download modes.
