@@ -149,14 +149,11 @@ func (s *Scenario) validateAttachments(region func(string) error) error {
 			return bad(key+".weight", k.spec.Weight, "must not be negative")
 		case z.Min < 1:
 			return bad(key+".size.min", z.Min, "must be at least 1 byte")
-		case z.Max < z.Min:
-			return bad(key+".size.max", z.Max, "must be at least "+key+".size.min")
 		case z.Max > limit || message.EncryptedAttachmentSize(z.Max) > limit:
 			return bad(key+".size.max", z.Max, fmt.Sprintf("the file server takes uploads of at most %d bytes, and a file is padded and encrypted before upload: at most %d bytes fit", limit, maxAttachment))
-		case z.Median < z.Min || z.Median > z.Max:
-			return bad(key+".size.median", z.Median, "must lie between "+key+".size.min and "+key+".size.max")
-		case z.Sigma < 0 || z.Sigma > 5:
-			return bad(key+".size.sigma", z.Sigma, "must be between 0 and 5")
+		}
+		if err := z.check(key + ".size"); err != nil {
+			return err
 		}
 		total += k.spec.Weight
 	}
@@ -166,16 +163,8 @@ func (s *Scenario) validateAttachments(region func(string) error) error {
 	if a.Download != DownloadImmediately && a.Download != DownloadOnOpen {
 		return bad("workload.attachments.download", a.Download, `must be "immediately" or "on-open"`)
 	}
-	z := a.OpenDelay
-	switch {
-	case z.Min < 0:
-		return bad("workload.attachments.open_delay.min", z.Min, "must not be negative")
-	case z.Max < z.Min:
-		return bad("workload.attachments.open_delay.max", z.Max, "must be at least workload.attachments.open_delay.min")
-	case z.Median < z.Min || z.Median > z.Max:
-		return bad("workload.attachments.open_delay.median", z.Median, "must lie between workload.attachments.open_delay.min and workload.attachments.open_delay.max")
-	case z.Sigma < 0 || z.Sigma > 5:
-		return bad("workload.attachments.open_delay.sigma", z.Sigma, "must be between 0 and 5")
+	if err := a.OpenDelay.check("workload.attachments.open_delay"); err != nil {
+		return err
 	}
 	fs := s.Servers.FileServer
 	if err := region(fs.Region); err != nil {
