@@ -94,16 +94,7 @@ func BuildGroupKeySupplement(s cryptomode.Suite, r io.Reader, groupSK ed25519.Pr
 	out = bencode.AppendString(out, nonce[:])
 	out = bencode.AppendString(out, []byte("+"))
 	out = append(out, 'l')
-	for _, m := range members {
-		shared, c, err := s.SharedSecret(groupX, m)
-		cost += c
-		if err != nil {
-			continue // libsession skips a member whose agreement fails
-		}
-		aead, _ := chacha20poly1305.NewX(groupMemberKey(shared, groupX.Public, m))
-		cost += cryptomode.PerKiB(s.Costs().XChaChaPerKiB, len(plain))
-		out = bencode.AppendString(out, aead.Seal(nil, nonce[:], plain, nil))
-	}
+	out, cost = appendMemberEntries(out, s, groupX, members, nonce[:], plain)
 	out = append(out, 'e')
 	out = bencode.AppendString(out, []byte("G"))
 	out = bencode.AppendInt(out, keys[len(keys)-1].Generation)
