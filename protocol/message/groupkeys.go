@@ -142,12 +142,17 @@ func BuildGroupKeys(s cryptomode.Suite, r io.Reader, groupSK ed25519.PrivateKey,
 		out = bencode.AppendString(out, junk)
 	}
 	out = append(out, 'e')
-	sig, c := s.Sign(groupSK, out)
-	cost += c
+	out, c = appendSignature(out, s, groupSK)
+	return out, cost + c, nil
+}
+
+// appendSignature ends a key message: its "~", the group's signature of every byte before it,
+// and the dictionary's end.
+func appendSignature(out []byte, s cryptomode.Suite, groupSK ed25519.PrivateKey) ([]byte, time.Duration) {
+	sig, cost := s.Sign(groupSK, out)
 	out = bencode.AppendString(out, []byte("~"))
 	out = bencode.AppendString(out, sig)
-	out = append(out, 'e')
-	return out, cost, nil
+	return append(out, 'e'), cost
 }
 
 // GroupKeysMessage is a decoded key message.

@@ -98,12 +98,8 @@ func BuildGroupKeySupplement(s cryptomode.Suite, r io.Reader, groupSK ed25519.Pr
 	out = append(out, 'e')
 	out = bencode.AppendString(out, []byte("G"))
 	out = bencode.AppendInt(out, keys[len(keys)-1].Generation)
-	sig, c := s.Sign(groupSK, out)
-	cost += c
-	out = bencode.AppendString(out, []byte("~"))
-	out = bencode.AppendString(out, sig)
-	out = append(out, 'e')
-	return out, cost, nil
+	out, c := appendSignature(out, s, groupSK)
+	return out, cost + c, nil
 }
 
 // IsGroupKeySupplement reports whether a keys-namespace message is a supplement (it has a "+"
