@@ -12,7 +12,7 @@ type Quick struct {
 	// of the time sends a few hundred messages, so a full run's thresholds (a p99, a 0.999
 	// ratio) would be noise there: a quick run states what it can measure. Without them a
 	// quick run keeps the scenario's checks.
-	Checks []string `mapstructure:"checks" yaml:"checks,omitempty" json:"checks,omitempty"`
+	Checks []string `yaml:"checks,omitempty"`
 }
 
 // The quick scaling, documented in `sessionsim run --help` and the README: counts are divided
