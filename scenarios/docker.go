@@ -15,6 +15,7 @@ import (
 	"github.com/sessionsim/sessionsim/live/bodies"
 	"github.com/sessionsim/sessionsim/live/docker"
 	"github.com/sessionsim/sessionsim/live/linkconn"
+	"github.com/sessionsim/sessionsim/live/proc"
 	"github.com/sessionsim/sessionsim/live/storeburst"
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/sim"
@@ -54,8 +55,9 @@ var dockerPreflight = func() error {
 }
 
 // validateDocker refuses what docker mode cannot do, naming the key: everything live mode
-// refuses, and whatever needs the world to act on a node (faults, churn) or a server the nodes
-// would have to reach (file server, communities). Last, it asks the Docker engine.
+// refuses, the faults the containers cannot take (a degrade's loss, the phones' links, the
+// file server), a server the nodes would have to reach (file server, communities) and, for a
+// partition, a packet filter this process cannot change. Last, it asks the Docker engine.
 func (s Scenario) validateDocker() error {
 	if err := s.validateLive(); err != nil {
 		// The clients run on the live driver as in live mode, so its limits are docker mode's.
@@ -65,15 +67,17 @@ func (s Scenario) validateDocker() error {
 		}
 		return err
 	}
-	if len(s.Faults) > 0 {
-		return bad("faults", len(s.Faults), "docker mode cannot apply a scenario's faults to the containers yet; remove the faults section")
-	}
-	ch := s.Nodes.Churn
-	if ch.CrashesPerHour > 0 {
-		return bad("nodes.churn.crashes_per_hour", ch.CrashesPerHour, "docker mode cannot crash nodes on a schedule yet; set it to 0")
-	}
-	if ch.LifetimeMedian > 0 {
-		return bad("nodes.churn.lifetime_median", ch.LifetimeMedian, "docker mode cannot end nodes' lifetimes yet; set it to 0")
+	partition := false
+	for i, f := range s.Faults {
+		key := fmt.Sprintf("faults[%d]", i)
+		switch {
+		case f.Target == "phones" || f.Target == faultTargetFileServer:
+			return bad(key+".target", f.Target, "docker mode applies faults to the nodes' containers and the clients' sessions only: no link model between this process's clients and the nodes, no file server; use target random or largest-operator")
+		case f.Kind == "degrade" && f.Loss > 0:
+			return bad(key+".loss", f.Loss, "docker mode degrades a node by the latency its fault switch adds, without loss; set loss to 0")
+		case f.Kind == "partition":
+			partition = true
+		}
 	}
 	if s.Workload.Attachments.Share > 0 {
 		return bad("workload.attachments.share", s.Workload.Attachments.Share, "docker mode runs no file server the nodes could reach yet; set it to 0")
@@ -87,8 +91,17 @@ func (s Scenario) validateDocker() error {
 	if err := dockerPreflight(); err != nil {
 		return bad("mode", s.Mode, err.Error())
 	}
+	if partition {
+		if err := dockerFilterPreflight(); err != nil {
+			return bad("faults", "partition", err.Error())
+		}
+	}
 	return nil
 }
+
+// dockerFilterPreflight refuses a partition when the packet filter cannot be changed; a
+// variable for the same reason as dockerPreflight.
+var dockerFilterPreflight = docker.CheckFilter
 
 // dockerDriver is the live driver for docker mode: the clients are laid out at world
 // addresses like in live mode, but their sockets are ports of the run network's gateway
@@ -171,6 +184,15 @@ type dockerWorld struct {
 	drv        *dockerDriver
 	cluster    *docker.Cluster
 	stopFollow func()
+	log        *slog.Logger
+	// regions are the nodes' regions as placed for the simulator (partitions cut by them).
+	regions []string
+	// latency is what each node's fault switch adds while degrades last (they add up).
+	latency []time.Duration
+	// partitions numbers the run's partitions.
+	partitions int
+	// kills are the crashes still under way, waited for before the containers are removed.
+	kills sync.WaitGroup
 }
 
 // startDocker sweeps what earlier crashed runs left, starts the registry and the scenario's
@@ -193,18 +215,97 @@ func (w *world) startDocker() error {
 	if err != nil {
 		return err
 	}
-	w.docker = &dockerWorld{cluster: c, drv: newDockerDriver(w.eng, w.net, c.Gateway())}
+	w.docker = &dockerWorld{cluster: c, drv: newDockerDriver(w.eng, w.net, c.Gateway()), log: log, latency: make([]time.Duration, w.sc.Nodes.Count)}
 	w.live, w.drv = w.docker.drv.liveDriver, w.docker.drv
+	// The nodes are placed as for the simulator, for what the faults pick them by: node i of
+	// the containers has the region and operator of the world's node i.
+	specs, err := w.planNodes(w.sc.Nodes.Count)
+	if err != nil {
+		return err
+	}
 	// The run starts once the containers serve.
 	w.epoch = w.live.Now()
 	w.col.epoch = w.epoch
 	w.seeds = []actor.Addr{c.RegistryAddr()}
-	for _, m := range c.Nodes() {
-		wn := &worldNode{name: m.Name, addr: m.Addr, alive: true}
+	for i, m := range c.Nodes() {
+		wn := &worldNode{name: m.Name, addr: m.Addr, alive: true, operator: specs[i].Operator}
 		w.col.addNode(wn.addr)
 		w.nodes = append(w.nodes, wn)
+		w.docker.regions = append(w.docker.regions, specs[i].Region)
 	}
 	return nil
+}
+
+// crashDockerNode kills node i's container (SIGKILL: the node stays down, as a crashed node
+// does in the simulator) and tells the registry its machine is down. The kill runs on a
+// goroutine of its own: the engine's answer takes a while, and the world lock is held here.
+func (w *world) crashDockerNode(i int) {
+	d, name := w.docker, w.nodes[i].name
+	d.kills.Add(1)
+	go func() {
+		defer d.kills.Done()
+		if err := d.cluster.Kill(name); err != nil {
+			d.log.Warn("crash fault: killing a node's container", "node", name, "err", err)
+			return
+		}
+		if err := d.cluster.Halt(name); err != nil {
+			d.log.Warn("crash fault: telling the registry", "node", name, "err", err)
+		}
+	}()
+}
+
+// degradeDockerNodes adds a degrade's latency to the nodes' fault switches for its duration.
+// The switch delays what a node writes, so it adds twice the latency: every round trip
+// through the node then grows by twice the latency, as the simulator's degrade makes it (the
+// latency on the message reaching the node and on the one leaving it).
+func (w *world) degradeDockerNodes(nodes []int, f Fault) {
+	d := w.docker
+	set := func(add time.Duration) {
+		for _, i := range nodes {
+			d.latency[i] += add
+			st := proc.FaultState{LatencyMS: float64(2*d.latency[i]) / float64(time.Millisecond)}
+			if err := docker.SetFaults(w.nodes[i].addr.Addr(), st); err != nil {
+				d.log.Warn("degrade fault: a node's fault switch", "node", w.nodes[i].name, "err", err)
+			}
+		}
+	}
+	set(f.AddedLatency)
+	if f.For > 0 {
+		w.drv.AfterFunc(f.For, func() { set(-f.AddedLatency) })
+	}
+}
+
+// partitionDocker cuts the nodes in the fault's regions off from the others from at, for its
+// duration, by packet-filter rules between their containers.
+func (w *world) partitionDocker(at time.Time, f Fault) {
+	d := w.docker
+	inside := map[string]bool{}
+	for _, r := range f.Regions {
+		inside[r] = true
+	}
+	var a, b []netip.Addr
+	for i, wn := range w.nodes {
+		if inside[d.regions[i]] {
+			a = append(a, wn.addr.Addr())
+		} else {
+			b = append(b, wn.addr.Addr())
+		}
+	}
+	id := d.partitions
+	d.partitions++
+	w.drv.At(at, func() {
+		if err := d.cluster.Partition(id, a, b); err != nil {
+			d.log.Error("partition fault", "err", err)
+			return
+		}
+		if f.For > 0 {
+			w.drv.AfterFunc(f.For, func() {
+				if err := d.cluster.Heal(id); err != nil {
+					d.log.Error("healing a partition", "err", err)
+				}
+			})
+		}
+	})
 }
 
 // followDocker feeds the nodes' events to the sinks, under the world lock as the clients'.
@@ -237,6 +338,7 @@ func (w *world) closeDocker() {
 		return
 	}
 	w.stopFollowing()
+	w.docker.kills.Wait()
 	if err := w.docker.cluster.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "docker mode:", err)
 	}

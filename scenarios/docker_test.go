@@ -52,10 +52,11 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 // TestDockerModeRefusals: docker mode refuses, at load, what it cannot run, and a machine
 // whose engine does not answer.
 func TestDockerModeRefusals(t *testing.T) {
-	engine := errors.New("no engine here")
-	saved := dockerPreflight
-	t.Cleanup(func() { dockerPreflight = saved })
+	engine, filter := errors.New("no engine here"), errors.New("no packet filter here")
+	saved, savedFilter := dockerPreflight, dockerFilterPreflight
+	t.Cleanup(func() { dockerPreflight, dockerFilterPreflight = saved, savedFilter })
 	dockerPreflight = func() error { return engine }
+	dockerFilterPreflight = func() error { return filter }
 	base := func() Scenario {
 		sc := Default()
 		sc.Mode, sc.Crypto = "docker", "real"
@@ -70,9 +71,12 @@ func TestDockerModeRefusals(t *testing.T) {
 	}{
 		{"no engine", func(*Scenario) {}, "mode"},
 		{"modeled crypto", func(s *Scenario) { s.Crypto = "modeled" }, "crypto"},
-		{"faults", func(s *Scenario) { s.Faults = []Fault{{Target: "random"}} }, "faults"},
-		{"crashes", func(s *Scenario) { s.Nodes.Churn.CrashesPerHour = 1 }, "nodes.churn.crashes_per_hour"},
-		{"lifetimes", func(s *Scenario) { s.Nodes.Churn.LifetimeMedian = time.Hour }, "nodes.churn.lifetime_median"},
+		{"paths", func(s *Scenario) { s.Faults = []Fault{{Kind: "crash", Target: "paths", Count: 1}} }, "faults[0].target"},
+		{"phones", func(s *Scenario) {
+			s.Faults = []Fault{{Kind: "crash", Count: 1}, {Kind: "degrade", Target: "phones", Fraction: 0.5, AddedLatency: time.Second}}
+		}, "faults[1].target"},
+		{"file server", func(s *Scenario) { s.Faults = []Fault{{Kind: "crash", Target: "file-server"}} }, "faults[0].target"},
+		{"loss", func(s *Scenario) { s.Faults = []Fault{{Kind: "degrade", Count: 1, Loss: 0.1}} }, "faults[0].loss"},
 		{"attachments", func(s *Scenario) { s.Workload.Attachments.Share = 0.1 }, "workload.attachments.share"},
 		{"communities", func(s *Scenario) { s.Servers.Communities.Count = 1 }, "servers.communities.count"},
 		{"too many nodes", func(s *Scenario) { s.Nodes.Count = docker.MaxNodes + 1 }, "nodes.count"},
@@ -88,4 +92,19 @@ func TestDockerModeRefusals(t *testing.T) {
 	}
 	dockerPreflight = func() error { return nil }
 	assert.NoError(t, base().validateDocker())
+	// What docker mode applies to the containers: crashes and churn (kill), degrades
+	// (the nodes' fault switch), clients offline, and partitions where the packet filter can
+	// be changed.
+	applied := base()
+	applied.Nodes.Churn.CrashesPerHour, applied.Nodes.Churn.LifetimeMedian = 1, time.Hour
+	applied.Faults = []Fault{{Kind: "crash", Target: "largest-operator", Count: 1}, {Kind: "degrade", Count: 2, AddedLatency: time.Second},
+		{Kind: "offline", Fraction: 0.1, For: time.Minute}}
+	assert.NoError(t, applied.validateDocker())
+	applied.Faults = append(applied.Faults, Fault{Kind: "partition", Regions: []string{"eu-west-1"}})
+	var e *Error
+	require.ErrorAs(t, applied.validateDocker(), &e, "a partition needs the packet filter")
+	assert.Equal(t, "faults", e.Key)
+	assert.ErrorContains(t, e, "no packet filter here")
+	dockerFilterPreflight = func() error { return nil }
+	assert.NoError(t, applied.validateDocker())
 }

@@ -333,15 +333,26 @@ func (c *Cluster) Unpause(name string) error {
 
 // SetFaults replaces the link table of the container at ip (partition, added latency).
 func SetFaults(ip netip.Addr, s proc.FaultState) error {
-	body, _ := json.Marshal(s)
-	resp, err := adminClient.Post(AdminURL(ip)+"/fault", "application/json", bytes.NewReader(body))
+	return postAdmin(ip, "/fault", s)
+}
+
+// Halt tells the registry that a node's machine is down (after Kill: its oxend casts no more
+// quorum votes), as the simulator's world tells its registry.
+func (c *Cluster) Halt(name string) error {
+	return postAdmin(addrIn(c.prefix, 2), "/halt", map[string]string{"node": name})
+}
+
+// postAdmin posts v as JSON to path on the admin endpoint of the container at ip.
+func postAdmin(ip netip.Addr, path string, v any) error {
+	body, _ := json.Marshal(v)
+	resp, err := adminClient.Post(AdminURL(ip)+path, "application/json", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("docker: fault switch of %v: %s: %s", ip, resp.Status, b)
+		return fmt.Errorf("docker: POST %s of %v: %s: %s", path, ip, resp.Status, b)
 	}
 	return nil
 }
@@ -349,7 +360,7 @@ func SetFaults(ip netip.Addr, s proc.FaultState) error {
 // Close removes the run's containers, network and image.
 func (c *Cluster) Close() error {
 	o, err := remove(c.pool, c.run, func(map[string]string) bool { return false })
-	c.log.Info("docker run removed", "containers", o.Containers, "networks", o.Networks, "images", o.Images)
+	c.log.Info("docker run removed", "containers", o.Containers, "networks", o.Networks, "images", o.Images, "rules", o.Rules)
 	if err != nil {
 		return fmt.Errorf("docker: removing run %s: %w", c.run, err)
 	}

@@ -8,10 +8,11 @@
 // (LabelPID): Close removes all of them, and Sweep removes those of earlier runs whose harness
 // died (dockertest's Expire is only a goroutine in the harness process, so nothing else would).
 //
-// Faults are applied for real: a crash is SIGKILL and a restart of the same container (same
-// address, same database in the container's layer), a hang is docker pause, and a partition or
-// added latency is the node's own link table (the admin endpoint's POST /fault, applied by a
-// net.Conn wrapper in the binary on both ends), which needs no packet-filter rules on the host.
+// Faults are applied for real: a crash is SIGKILL (and a restart of the same container: same
+// address, same database in the container's layer), a hang is docker pause, a partition is
+// packet-filter rules in the engine machine's DOCKER-USER chain (filter.go), labelled and
+// swept like the containers, and added latency is the node's own link table (the admin
+// endpoint's POST /fault, applied by a net.Conn wrapper in the binary).
 package docker
 
 import (
@@ -106,8 +107,9 @@ func runFilter(run string) map[string][]string {
 	return map[string][]string{"label": {LabelRun + "=" + run}}
 }
 
-// Objects counts what a run (every run, when run is empty) has on the engine.
-type Objects struct{ Containers, Networks, Images int }
+// Objects counts what a run (every run, when run is empty) has on the engine and in the packet
+// filter of its machine.
+type Objects struct{ Containers, Networks, Images, Rules int }
 
 // Count lists a run's containers, networks and images.
 func Count(pool *dockertest.Pool, run string) (Objects, error) {
@@ -124,7 +126,13 @@ func Count(pool *dockertest.Pool, run string) (Objects, error) {
 	if err != nil {
 		return o, err
 	}
-	return Objects{Containers: len(cs), Networks: len(ns), Images: len(is)}, nil
+	rules := 0
+	for _, r := range listRules() {
+		if run == "" || r.run == run {
+			rules++
+		}
+	}
+	return Objects{Containers: len(cs), Networks: len(ns), Images: len(is), Rules: rules}, nil
 }
 
 func labelValue(run string) string {
@@ -134,11 +142,16 @@ func labelValue(run string) string {
 	return LabelRun + "=" + run
 }
 
-// remove deletes a run's containers, then its networks, then its images; keep decides, from
-// an object's labels, whether to leave it.
+// remove deletes a run's packet-filter rules, containers, then its networks, then its images;
+// keep decides, from an object's labels, whether to leave it.
 func remove(pool *dockertest.Pool, run string, keep func(map[string]string) bool) (Objects, error) {
 	var o Objects
 	var errs []error
+	n, err := removeRules(func(r string, pid int, _ int) bool {
+		return (run == "" || r == run) && !keep(map[string]string{LabelRun: r, LabelPID: strconv.Itoa(pid)})
+	})
+	o.Rules = n
+	errs = append(errs, err)
 	cs, err := pool.Client.ListContainers(dc.ListContainersOptions{All: true, Filters: runFilter(run)})
 	errs = append(errs, err)
 	for _, c := range cs {

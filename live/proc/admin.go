@@ -25,6 +25,8 @@ const actorTimeout = 5 * time.Second
 //	POST /fault   replaces the link table with the FaultState in the body
 //	GET  /hashes  every message hash in a node's store
 //	GET  /events  a node's events as JSON lines (EventLine), streamed until the reader leaves
+//	POST /halt    the registry: {"node":"name"}, the node's machine is down (its oxend votes
+//	              no more), as the simulator tells its registry when a node crashes
 //
 // Whatever reads the actor's state runs on the actor's goroutine (live.Driver.Invoke).
 type admin struct {
@@ -39,6 +41,8 @@ type admin struct {
 	hashes func() ([]string, error)
 	// events is nil for the registry.
 	events *eventHub
+	// halt runs on the actor's goroutine; nil for a node.
+	halt func(node string) error
 }
 
 // onActor runs f on the actor's goroutine and waits for it.
@@ -123,6 +127,29 @@ func (a *admin) handler() http.Handler {
 	}
 	if a.events != nil {
 		mux.HandleFunc("GET /events", a.events.serve)
+	}
+	if a.halt != nil {
+		mux.HandleFunc("POST /halt", func(w http.ResponseWriter, r *http.Request) {
+			var body struct {
+				Node string `json:"node"`
+			}
+			dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&body); err != nil || body.Node == "" {
+				writeJSON(w, http.StatusBadRequest, map[string]any{"error": `body: send {"node":"name"}`})
+				return
+			}
+			var err error
+			if e := a.onActor(func() { err = a.halt(body.Node) }); e != nil {
+				err = e
+			}
+			if err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+				return
+			}
+			a.log.Info("node halted", "node", body.Node)
+			writeJSON(w, http.StatusOK, map[string]any{"halted": body.Node})
+		})
 	}
 	return mux
 }

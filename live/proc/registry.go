@@ -42,7 +42,9 @@ func RunRegistry(ctx context.Context, cfg RegistryConfig) error {
 		return err
 	}
 	seen := map[netip.AddrPort]string{}
+	keys := map[string][32]byte{}
 	for i, m := range cfg.Nodes {
+		keys[m.Name] = m.Keys(cfg.Seed).Ed25519Public
 		if other, dup := seen[m.Addr]; dup {
 			return fmt.Errorf("registry: nodes %s and %s both at %v: give each node an address of its own", other, m.Name, m.Addr)
 		}
@@ -59,6 +61,13 @@ func RunRegistry(ctx context.Context, cfg RegistryConfig) error {
 		ready: func() bool { return reg.Height() > 0 },
 		stats: func() any {
 			return map[string]any{"height": reg.Height(), "nodes": len(reg.Nodes()), "swarms": len(reg.Swarms()), "published_nodes": len(reg.Published().Nodes)}
+		},
+		halt: func(name string) error {
+			ed, ok := keys[name]
+			if !ok {
+				return fmt.Errorf("no node %q in the roster", name)
+			}
+			return reg.Halt(ed)
 		},
 	}
 	if err := drv.Spawn(cfg.Listen, "registry", reg); err != nil {
