@@ -185,8 +185,6 @@ type dockerWorld struct {
 	cluster    *docker.Cluster
 	stopFollow func()
 	log        *slog.Logger
-	// regions are the nodes' regions as placed for the simulator (partitions cut by them).
-	regions []string
 	// latency is what each node's fault switch adds while degrades last (they add up).
 	latency []time.Duration
 	// partitions numbers the run's partitions.
@@ -228,10 +226,9 @@ func (w *world) startDocker() error {
 	w.col.epoch = w.epoch
 	w.seeds = []actor.Addr{c.RegistryAddr()}
 	for i, m := range c.Nodes() {
-		wn := &worldNode{name: m.Name, addr: m.Addr, alive: true, operator: specs[i].Operator}
+		wn := &worldNode{name: m.Name, addr: m.Addr, alive: true, operator: specs[i].Operator, region: specs[i].Region}
 		w.col.addNode(wn.addr)
 		w.nodes = append(w.nodes, wn)
-		w.docker.regions = append(w.docker.regions, specs[i].Region)
 	}
 	return nil
 }
@@ -284,8 +281,8 @@ func (w *world) partitionDocker(at time.Time, f Fault) {
 		inside[r] = true
 	}
 	var a, b []netip.Addr
-	for i, wn := range w.nodes {
-		if inside[d.regions[i]] {
+	for _, wn := range w.nodes {
+		if inside[wn.region] {
 			a = append(a, wn.addr.Addr())
 		} else {
 			b = append(b, wn.addr.Addr())

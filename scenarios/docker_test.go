@@ -5,18 +5,26 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/live/docker"
+	"github.com/sessionsim/sessionsim/node"
 )
 
 // TestDockerModeRunsAWorld runs a tiny world in docker mode (make test-docker): the registry
-// and 12 nodes in containers, 6 desktop clients in the test process, a minute of messages.
-// Messages must arrive, and nothing labelled as a run may be left on the engine afterwards.
+// and 12 nodes in containers, 6 desktop clients in the test process, a minute of messages,
+// with a node crash and a partition applied to the containers. Messages must arrive, the
+// faults must show in the nodes' own events (the killed node observes nothing more, no
+// message crosses the partition while it lasts, though messages cross the same cut before and
+// after it), and nothing labelled as a run may be left on the engine or in the packet filter
+// afterwards.
 func TestDockerModeRunsAWorld(t *testing.T) {
 	if os.Getenv("SESSIONSIM_TEST_DOCKER") == "" {
 		t.Skip("set SESSIONSIM_TEST_DOCKER=1 to run a world in containers")
@@ -36,17 +44,99 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	sc.Clients.Platforms = map[string]float64{"desktop": 1}
 	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, false, 0
 	sc.Warmup, sc.Duration, sc.Drain = 15*time.Second, time.Minute, 10*time.Second
-	sc.Workload.MessagesPerHour = 600
-	w, s, err := run(sc, RunOptions{ReplicationSample: 20 * time.Second})
+	sc.Workload.MessagesPerHour = 1200
+	crash := Fault{Kind: "crash", At: 10 * time.Second, Count: 1}
+	cut := Fault{Kind: "partition", At: 20 * time.Second, For: 30 * time.Second, Regions: []string{"eu-central-1", "eu-west-1"}}
+	sc.Faults = []Fault{crash, cut}
+
+	var mu sync.Mutex
+	var stored []storedAt
+	sink := func(at time.Time, from actor.Addr, ev actor.Event) {
+		if e, ok := ev.(node.MessageStored); ok {
+			mu.Lock()
+			stored = append(stored, storedAt{at: at, node: from, hash: e.Hash, source: e.Source})
+			mu.Unlock()
+		}
+	}
+	w, s, err := run(sc, RunOptions{ReplicationSample: 20 * time.Second, Sink: sink})
 	require.NoError(t, err)
 	assert.Nil(t, w.docker, "the run removed its containers")
 	assert.Positive(t, s.Messages.Sent, "clients sent messages")
 	assert.Positive(t, s.Messages.Delivered, "and some arrived through the nodes in containers")
 	assert.Positive(t, s.Traffic.ReplicationForwards, "the nodes' events reached the collector")
 
+	mu.Lock()
+	defer mu.Unlock()
+	// The crash: one node killed, which observes nothing after the kill (allowing the engine
+	// a few seconds to stop it) but did before.
+	killAt := w.epoch.Add(sc.Warmup + crash.At)
+	var dead []actor.Addr
+	inside := map[actor.Addr]bool{}
+	for _, wn := range w.nodes {
+		if !wn.alive {
+			dead = append(dead, wn.addr)
+		}
+		inside[wn.addr] = slices.Contains(cut.Regions, wn.region)
+	}
+	require.Len(t, dead, 1, "the crash fault killed one node")
+	var before, after int
+	for _, e := range stored {
+		if e.node == dead[0] {
+			if e.at.Before(killAt.Add(3 * time.Second)) {
+				before++
+			} else {
+				after++
+			}
+		}
+	}
+	assert.Positive(t, before, "the killed node stored messages before the crash")
+	assert.Zero(t, after, "the killed node stores nothing after it")
+
+	// The partition: a message a client stored on one side while the cut lasts has no copy
+	// on the other side until it heals; before and after, copies cross the same cut.
+	from, to := w.epoch.Add(sc.Warmup+cut.At), w.epoch.Add(sc.Warmup+cut.At+cut.For)
+	first := map[string]storedAt{}
+	for _, e := range stored {
+		if e.source == node.FromClient {
+			if f, ok := first[e.hash]; !ok || e.at.Before(f.at) {
+				first[e.hash] = e
+			}
+		}
+	}
+	var during, crossedDuring, crossedOutside int
+	for _, e := range stored {
+		f, ok := first[e.hash]
+		if !ok || e.source != node.FromReplica || inside[e.node] == inside[f.node] {
+			continue
+		}
+		// A copy on the other side of the cut from the client's store.
+		if f.at.After(from.Add(time.Second)) && f.at.Before(to.Add(-time.Second)) && e.at.Before(to.Add(-time.Second)) {
+			crossedDuring++
+		} else if f.at.Before(from) || f.at.After(to) {
+			crossedOutside++
+		}
+	}
+	for _, f := range first {
+		if f.at.After(from.Add(time.Second)) && f.at.Before(to.Add(-time.Second)) {
+			during++
+		}
+	}
+	t.Logf("messages stored by clients during the partition: %d; copies across the cut: %d during it, %d outside it", during, crossedDuring, crossedOutside)
+	require.Positive(t, during, "clients stored messages while the partition lasted")
+	assert.Positive(t, crossedOutside, "copies cross the cut when there is no partition")
+	assert.Zero(t, crossedDuring, "no copy crosses the partition while it lasts")
+
 	o, err := docker.Count(pool, "")
 	require.NoError(t, err)
 	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
+}
+
+// storedAt is a node's node.MessageStored, as the docker test keeps it.
+type storedAt struct {
+	at     time.Time
+	node   actor.Addr
+	hash   string
+	source node.Source
 }
 
 // TestDockerModeRefusals: docker mode refuses, at load, what it cannot run, and a machine
