@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/sessionsim/sessionsim/live/proc"
 	"github.com/sessionsim/sessionsim/live/storeburst"
 	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/results"
 	"github.com/sessionsim/sessionsim/sim"
 )
 
@@ -121,10 +123,11 @@ type dockerDriver struct {
 // (32768 up), so that the clients' own outgoing connections do not take them.
 const firstClientPort = 20000
 
-func newDockerDriver(eng *sim.Engine, links *netem.Network, gateway netip.Addr) *dockerDriver {
+// newDockerDriver wraps the clients' connections with wrap (which counts their bytes).
+func newDockerDriver(eng *sim.Engine, links *netem.Network, gateway netip.Addr, wrap func(c net.Conn, local, remote netip.Addr) net.Conn) *dockerDriver {
 	// No link model on the clients' connections yet (model only holds the world's network):
 	// the latency between the harness and the containers is the bridge's.
-	ld := &liveDriver{Driver: live.New(live.Config{Codec: bodies.Codec()}), eng: eng, model: linkconn.NewModel(links)}
+	ld := &liveDriver{Driver: live.New(live.Config{Codec: bodies.Codec(), WrapConn: wrap}), eng: eng, model: linkconn.NewModel(links)}
 	return &dockerDriver{liveDriver: ld, gateway: gateway, toSocket: map[actor.Addr]actor.Addr{}, toWorld: map[actor.Addr]actor.Addr{}, nextPort: firstClientPort}
 }
 
@@ -191,6 +194,12 @@ type dockerWorld struct {
 	partitions int
 	// kills are the crashes still under way, waited for before the containers are removed.
 	kills sync.WaitGroup
+	// usage is what each node's process reported of its work, read last before its kill
+	// (guarded by usageMu: the kills run on goroutines of their own).
+	usageMu sync.Mutex
+	usage   []docker.Usage
+	// clientLinks counts the bytes the clients write (a fault switch without faults).
+	clientLinks *proc.Faults
 }
 
 // startDocker sweeps what earlier crashed runs left, starts the registry and the scenario's
@@ -213,7 +222,9 @@ func (w *world) startDocker() error {
 	if err != nil {
 		return err
 	}
-	w.docker = &dockerWorld{cluster: c, drv: newDockerDriver(w.eng, w.net, c.Gateway()), log: log, latency: make([]time.Duration, w.sc.Nodes.Count)}
+	clientLinks := proc.NewFaults()
+	w.docker = &dockerWorld{cluster: c, drv: newDockerDriver(w.eng, w.net, c.Gateway(), clientLinks.Wrap), log: log,
+		latency: make([]time.Duration, w.sc.Nodes.Count), usage: make([]docker.Usage, w.sc.Nodes.Count), clientLinks: clientLinks}
 	w.live, w.drv = w.docker.drv.liveDriver, w.docker.drv
 	// The nodes are placed as for the simulator, for what the faults pick them by: node i of
 	// the containers has the region and operator of the world's node i.
@@ -237,10 +248,11 @@ func (w *world) startDocker() error {
 // does in the simulator) and tells the registry its machine is down. The kill runs on a
 // goroutine of its own: the engine's answer takes a while, and the world lock is held here.
 func (w *world) crashDockerNode(i int) {
-	d, name := w.docker, w.nodes[i].name
+	d, name, ip := w.docker, w.nodes[i].name, w.nodes[i].addr.Addr()
 	d.kills.Add(1)
 	go func() {
 		defer d.kills.Done()
+		d.readUsage(i, ip)
 		if err := d.cluster.Kill(name); err != nil {
 			d.log.Warn("crash fault: killing a node's container", "node", name, "err", err)
 			return
@@ -370,5 +382,49 @@ func (w *world) scheduleDockerSampling(every, total time.Duration) {
 			defer mu.Unlock()
 			w.col.sampleReplication(at, func(n int, hash string) bool { return held[n][hash] })
 		})
+	}
+}
+
+// readUsage keeps what node i's process reports of its work (an unanswered read keeps the
+// last one).
+func (d *dockerWorld) readUsage(i int, ip netip.Addr) {
+	u, err := docker.ReadUsage(ip)
+	if err != nil {
+		return
+	}
+	d.usageMu.Lock()
+	d.usage[i] = u
+	d.usageMu.Unlock()
+}
+
+// fillDockerInfrastructure writes what the processes measured of themselves: the bytes written
+// on every service connection (the clients', the nodes', the registry's: TLS and HTTP
+// included, as live mode counts them) and the nodes' CPU time (the process's, user and system:
+// cryptography, TLS, HTTP and the Go runtime, where the simulator charges the modelled cost of
+// the node's work). A node killed by a fault counts what it reported just before.
+func (w *world) fillDockerInfrastructure(s *results.Summary, total time.Duration) {
+	d := w.docker
+	d.kills.Wait()
+	var wg sync.WaitGroup
+	for i, wn := range w.nodes {
+		if wn.alive {
+			wg.Add(1)
+			go func() { defer wg.Done(); d.readUsage(i, wn.addr.Addr()) }()
+		}
+	}
+	reg, _ := docker.ReadUsage(d.cluster.RegistryIP())
+	wg.Wait()
+	bytes := reg.Bytes + d.clientLinks.Stats().Bytes
+	var busySum, busyMax float64
+	for _, u := range d.usage {
+		bytes += u.Bytes
+		busySum += u.CPU.Seconds()
+		busyMax = max(busyMax, u.CPU.Seconds())
+	}
+	s.Traffic.TotalBytes = bytes
+	if n := len(d.usage); n > 0 && total > 0 {
+		mean := busySum / float64(n)
+		s.CPU = results.CPU{MeanNodeBusySeconds: round6(mean), MaxNodeBusySeconds: round6(busyMax),
+			MeanNodeUtilisation: round6(mean / (total.Seconds() * float64(w.sc.Nodes.Cores)))}
 	}
 }

@@ -45,6 +45,7 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, false, 0
 	sc.Warmup, sc.Duration, sc.Drain = 15*time.Second, time.Minute, 10*time.Second
 	sc.Workload.MessagesPerHour = 1200
+	sc.Registry.BlockInterval = 20 * time.Second // blocks within the run's minute and a half
 	crash := Fault{Kind: "crash", At: 10 * time.Second, Count: 1}
 	cut := Fault{Kind: "partition", At: 20 * time.Second, For: 30 * time.Second, Regions: []string{"eu-central-1", "eu-west-1"}}
 	sc.Faults = []Fault{crash, cut}
@@ -64,6 +65,12 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	assert.Positive(t, s.Messages.Sent, "clients sent messages")
 	assert.Positive(t, s.Messages.Delivered, "and some arrived through the nodes in containers")
 	assert.Positive(t, s.Traffic.ReplicationForwards, "the nodes' events reached the collector")
+	t.Logf("sent %d, delivered %d; %d blocks, %d active nodes; %d bytes written; node CPU mean %.2f s, max %.2f s",
+		s.Messages.Sent, s.Messages.Delivered, s.Network.Blocks, s.Network.ActiveNodes, s.Traffic.TotalBytes, s.CPU.MeanNodeBusySeconds, s.CPU.MaxNodeBusySeconds)
+	assert.Positive(t, s.Network.Blocks, "and the registry's")
+	assert.Positive(t, s.Network.ActiveNodes)
+	assert.Positive(t, s.Traffic.TotalBytes, "the processes count the bytes they write")
+	assert.Positive(t, s.CPU.MeanNodeBusySeconds, "and the CPU time they use")
 
 	mu.Lock()
 	defer mu.Unlock()

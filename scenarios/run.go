@@ -609,6 +609,9 @@ func (w *world) scheduleSampling(every, total time.Duration) {
 func (w *world) fillInfrastructure(s *results.Summary, total time.Duration) {
 	if w.live != nil {
 		w.fillLiveInfrastructure(s)
+		if w.docker != nil {
+			w.fillDockerInfrastructure(s, total)
+		}
 		return
 	}
 	st := w.eng.Stats()

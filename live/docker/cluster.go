@@ -339,8 +339,39 @@ func SetFaults(ip netip.Addr, s proc.FaultState) error {
 // Halt tells the registry that a node's machine is down (after Kill: its oxend casts no more
 // quorum votes), as the simulator's world tells its registry.
 func (c *Cluster) Halt(name string) error {
-	return postAdmin(addrIn(c.prefix, 2), "/halt", map[string]string{"node": name})
+	return postAdmin(c.RegistryIP(), "/halt", map[string]string{"node": name})
 }
+
+// Usage is what a container's process reports of its own work (GET /stats).
+type Usage struct {
+	// Bytes is every byte it wrote on its service connections (TLS and HTTP included).
+	Bytes uint64
+	// CPU is its CPU time, user and system.
+	CPU time.Duration
+}
+
+// ReadUsage asks the process in the container at ip for its Usage.
+func ReadUsage(ip netip.Addr) (Usage, error) {
+	resp, err := adminClient.Get(AdminURL(ip) + "/stats")
+	if err != nil {
+		return Usage{}, err
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Links      proc.LinkStats `json:"links"`
+		CPUSeconds float64        `json:"cpu_seconds"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		return Usage{}, fmt.Errorf("docker: GET /stats of %v: %s", ip, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return Usage{}, fmt.Errorf("docker: GET /stats of %v: %w", ip, err)
+	}
+	return Usage{Bytes: st.Links.Bytes, CPU: time.Duration(st.CPUSeconds * float64(time.Second))}, nil
+}
+
+// RegistryIP is the registry container's address.
+func (c *Cluster) RegistryIP() netip.Addr { return addrIn(c.prefix, 2) }
 
 // postAdmin posts v as JSON to path on the admin endpoint of the container at ip.
 func postAdmin(ip netip.Addr, path string, v any) error {

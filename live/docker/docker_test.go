@@ -126,10 +126,27 @@ func TestDockerCrashSafety(t *testing.T) {
 	_, err = storeburst.Hashes(AdminURL(hung))
 	assert.NoError(t, err)
 
-	// Partition through the fault switch: node 0 cut off from every peer refuses their
-	// connections, and takes them again once the rule is lifted.
-	require.NoError(t, SetFaults(members[0].Addr.Addr(), proc.FaultState{Partition: []string{"*"}}))
+	// Added latency through the fault switch, set and lifted.
+	require.NoError(t, SetFaults(members[0].Addr.Addr(), proc.FaultState{LatencyMS: 20}))
 	require.NoError(t, SetFaults(members[0].Addr.Addr(), proc.FaultState{}))
+
+	// A partition: node 0 against the others, a rule each way per pair, labelled with the
+	// run, gone once healed (what it does to the traffic: TestDockerModeRunsAWorld).
+	others := make([]netip.Addr, 0, nodes-1)
+	for _, m := range members[1:] {
+		others = append(others, m.Addr.Addr())
+	}
+	require.NoError(t, CheckFilter())
+	require.NoError(t, c.Partition(0, []netip.Addr{members[0].Addr.Addr()}, others))
+	o, err := Count(pool, c.Run())
+	require.NoError(t, err)
+	assert.Equal(t, 2*(nodes-1), o.Rules)
+	require.NoError(t, c.Heal(0))
+	o, err = Count(pool, c.Run())
+	require.NoError(t, err)
+	assert.Zero(t, o.Rules)
+	// One left in place for Close to remove (checked by the cleanup).
+	require.NoError(t, c.Partition(1, []netip.Addr{members[0].Addr.Addr()}, others[:1]))
 }
 
 func TestConnectWithoutEngine(t *testing.T) {

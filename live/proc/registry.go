@@ -57,7 +57,9 @@ func RunRegistry(ctx context.Context, cfg RegistryConfig) error {
 	drv := live.New(live.Config{Codec: bodies.Codec(), WrapConn: faults.Wrap})
 	defer drv.Close()
 	drv.AddSink(eventLogger(log))
-	adm := &admin{log: log, drv: drv, addr: cfg.Listen, name: "registry", faults: faults,
+	events := newEventHub(log)
+	drv.AddSink(events.sink)
+	adm := &admin{log: log, drv: drv, addr: cfg.Listen, name: "registry", faults: faults, events: events,
 		ready: func() bool { return reg.Height() > 0 },
 		stats: func() any {
 			return map[string]any{"height": reg.Height(), "nodes": len(reg.Nodes()), "swarms": len(reg.Swarms()), "published_nodes": len(reg.Published().Nodes)}
