@@ -28,8 +28,11 @@ import (
 // (live/docker), at their container addresses; the clients run in this process on the live
 // driver, bound to the run network's gateway address (one port each), so that the nodes can
 // reach them. The nodes' events the collector reads (node.MessageStored,
-// node.ReplicationSent, node.SwarmDataMoved) come over each node's GET /events and go to the
-// same sinks as the clients' events, under the world lock.
+// node.ReplicationSent, node.SwarmDataMoved) and the registry's (blocks, decommissions,
+// deregistrations) come over each process's GET /events and go to the same sinks as the
+// clients' events, under the world lock. The scenario's faults are applied to the
+// containers: crash = kill, degrade = the node's fault switch, partition = packet-filter
+// rules (live/docker).
 
 // BinaryEnv names the static sessionsim executable the containers run; without it the running
 // executable is used (which must then be static: make build).
