@@ -19,6 +19,7 @@ import (
 	"github.com/sessionsim/sessionsim/live/proc"
 	"github.com/sessionsim/sessionsim/live/storeburst"
 	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/results"
 	"github.com/sessionsim/sessionsim/sim"
 )
@@ -26,8 +27,10 @@ import (
 // Docker mode: the registry (also the clients' seed node) and every service node run as
 // `sessionsim registry` / `sessionsim node` processes in containers of their own
 // (live/docker), at their container addresses; the clients run in this process on the live
-// driver, bound to the run network's gateway address (one port each), so that the nodes can
-// reach them. The nodes' events the collector reads (node.MessageStored,
+// driver, each bound to an address of its own on the run's network (added to the network's
+// interface on this machine), so that the nodes can reach them, and the world's link model
+// shapes their connections to the nodes in both directions on this side (linkconn's
+// WrapDuplex: the nodes shape nothing). The nodes' events the collector reads (node.MessageStored,
 // node.ReplicationSent, node.SwarmDataMoved) and the registry's (blocks, decommissions,
 // deregistrations) come over each process's GET /events and go to the same sinks as the
 // clients' events, under the world lock. The scenario's faults are applied to the
@@ -60,9 +63,10 @@ var dockerPreflight = func() error {
 }
 
 // validateDocker refuses what docker mode cannot do, naming the key: everything live mode
-// refuses, the faults the containers cannot take (a degrade's loss, the phones' links, the
-// file server), a server the nodes would have to reach (file server, communities) and, for a
-// partition, a packet filter this process cannot change. Last, it asks the Docker engine.
+// refuses, the faults the containers cannot take (a node degrade's loss, the file server), a
+// server the nodes would have to reach (file server, communities), more nodes or clients than
+// the run's network has addresses for and, for a partition, a packet filter this process
+// cannot change. Last, it asks the Docker engine.
 func (s Scenario) validateDocker() error {
 	if err := s.validateLive(); err != nil {
 		// The clients run on the live driver as in live mode, so its limits are docker mode's.
@@ -76,9 +80,9 @@ func (s Scenario) validateDocker() error {
 	for i, f := range s.Faults {
 		key := fmt.Sprintf("faults[%d]", i)
 		switch {
-		case f.Target == "phones" || f.Target == faultTargetFileServer:
-			return bad(key+".target", f.Target, "docker mode applies faults to the nodes' containers and the clients' sessions only: no link model between this process's clients and the nodes, no file server; use target random or largest-operator")
-		case f.Kind == "degrade" && f.Loss > 0:
+		case f.Target == faultTargetFileServer:
+			return bad(key+".target", f.Target, "docker mode runs no file server yet; use target random or largest-operator")
+		case f.Kind == "degrade" && f.Target != "phones" && f.Loss > 0:
 			return bad(key+".loss", f.Loss, "docker mode degrades a node by the latency its fault switch adds, without loss; set loss to 0")
 		case f.Kind == "partition":
 			partition = true
@@ -92,6 +96,9 @@ func (s Scenario) validateDocker() error {
 	}
 	if s.Nodes.Count > docker.MaxNodes {
 		return bad("nodes.count", s.Nodes.Count, fmt.Sprintf("docker mode puts a run's nodes on one /24 network: at most %d", docker.MaxNodes))
+	}
+	if s.Clients.Count > docker.MaxClients {
+		return bad("clients.count", s.Clients.Count, fmt.Sprintf("docker mode gives each client an address of its own on the run's network: at most %d", docker.MaxClients))
 	}
 	if err := dockerPreflight(); err != nil {
 		return bad("mode", s.Mode, err.Error())
@@ -109,11 +116,15 @@ func (s Scenario) validateDocker() error {
 var dockerFilterPreflight = docker.CheckFilter
 
 // dockerDriver is the live driver for docker mode: the clients are laid out at world
-// addresses like in live mode, but their sockets are ports of the run network's gateway
-// address; it translates between the two (the nodes are at their real addresses in both).
+// addresses like in live mode, but their sockets are at their addresses on the run's network
+// (or, where those could not be added, ports of its gateway address); it translates between
+// the two (the nodes are at their real addresses in both).
 type dockerDriver struct {
 	*liveDriver
 	gateway netip.Addr
+	// clientAddrs are the clients' addresses on the run's network, in spawn order; none when
+	// they could not be added (the clients then share the gateway, out of the link model).
+	clientAddrs []netip.Addr
 
 	mu       sync.Mutex
 	sinks    []sim.Sink // the nodes' events go here too (followDocker)
@@ -126,12 +137,15 @@ type dockerDriver struct {
 // (32768 up), so that the clients' own outgoing connections do not take them.
 const firstClientPort = 20000
 
-// newDockerDriver wraps the clients' connections with wrap (which counts their bytes).
-func newDockerDriver(eng *sim.Engine, links *netem.Network, gateway netip.Addr, wrap func(c net.Conn, local, remote netip.Addr) net.Conn) *dockerDriver {
-	// No link model on the clients' connections yet (model only holds the world's network):
-	// the latency between the harness and the containers is the bridge's.
-	ld := &liveDriver{Driver: live.New(live.Config{Codec: bodies.Codec(), WrapConn: wrap}), eng: eng, model: linkconn.NewModel(links)}
-	return &dockerDriver{liveDriver: ld, gateway: gateway, toSocket: map[actor.Addr]actor.Addr{}, toWorld: map[actor.Addr]actor.Addr{}, nextPort: firstClientPort}
+// newDockerDriver shapes the clients' connections with the world's link model, both ways, and
+// counts their bytes with counter.
+func newDockerDriver(eng *sim.Engine, links *netem.Network, gateway netip.Addr, clientAddrs []netip.Addr, counter *proc.Faults) *dockerDriver {
+	model := linkconn.NewModel(links)
+	wrap := func(c net.Conn, local, remote netip.Addr) net.Conn {
+		return counter.Wrap(model.WrapDuplex(c, local, remote), local, remote)
+	}
+	ld := &liveDriver{Driver: live.New(live.Config{Codec: bodies.Codec(), WrapConn: wrap}), eng: eng, model: model}
+	return &dockerDriver{liveDriver: ld, gateway: gateway, clientAddrs: clientAddrs, toSocket: map[actor.Addr]actor.Addr{}, toWorld: map[actor.Addr]actor.Addr{}, nextPort: firstClientPort}
 }
 
 func (d *dockerDriver) socket(a actor.Addr) actor.Addr {
@@ -152,14 +166,20 @@ func (d *dockerDriver) world(s actor.Addr) actor.Addr {
 	return s
 }
 
-// Spawn spawns a client at its world address h:port, on a gateway port of its own.
+// Spawn spawns a client at its world address h:port, on its address on the run's network
+// (host h of the link model), or on a gateway port of its own.
 func (d *dockerDriver) Spawn(h sim.HostID, port uint16, name string, a actor.Actor) (actor.Addr, error) {
 	addr := netip.AddrPortFrom(d.eng.HostIP(h), port)
 	d.mu.Lock()
 	sock, ok := d.toSocket[addr]
 	if !ok {
-		sock = netip.AddrPortFrom(d.gateway, d.nextPort)
-		d.nextPort++
+		if k := len(d.toSocket); k < len(d.clientAddrs) {
+			sock = netip.AddrPortFrom(d.clientAddrs[k], port)
+			d.model.AddAddr(sock.Addr(), simlink.ID(h))
+		} else {
+			sock = netip.AddrPortFrom(d.gateway, d.nextPort)
+			d.nextPort++
+		}
 		d.toSocket[addr], d.toWorld[sock] = sock, addr
 	}
 	d.mu.Unlock()
@@ -225,8 +245,12 @@ func (w *world) startDocker() error {
 	if err != nil {
 		return err
 	}
+	clientAddrs, err := c.AddClientAddrs(w.sc.Clients.Count)
+	if err != nil {
+		log.Warn("the clients share the gateway's address, out of the link model", "err", err)
+	}
 	clientLinks := proc.NewFaults()
-	w.docker = &dockerWorld{cluster: c, drv: newDockerDriver(w.eng, w.net, c.Gateway(), clientLinks.Wrap), log: log,
+	w.docker = &dockerWorld{cluster: c, drv: newDockerDriver(w.eng, w.net, c.Gateway(), clientAddrs, clientLinks), log: log,
 		latency: make([]time.Duration, w.sc.Nodes.Count), usage: make([]docker.Usage, w.sc.Nodes.Count), clientLinks: clientLinks}
 	w.live, w.drv = w.docker.drv.liveDriver, w.docker.drv
 	// The nodes are placed as for the simulator, for what the faults pick them by: node i of
@@ -240,7 +264,13 @@ func (w *world) startDocker() error {
 	w.col.epoch = w.epoch
 	w.seeds = []actor.Addr{c.RegistryAddr()}
 	for i, m := range c.Nodes() {
-		wn := &worldNode{name: m.Name, addr: m.Addr, alive: true, operator: specs[i].Operator, region: specs[i].Region}
+		// A host of the link model (the world's registry, unused here, records the node).
+		h, err := w.sn.AddNode(specs[i].Registration)
+		if err != nil {
+			return err
+		}
+		w.docker.drv.model.AddAddr(m.Addr.Addr(), simlink.ID(h))
+		wn := &worldNode{name: m.Name, addr: m.Addr, host: h, alive: true, operator: specs[i].Operator, region: specs[i].Region}
 		w.col.addNode(wn.addr)
 		w.nodes = append(w.nodes, wn)
 	}
@@ -288,7 +318,8 @@ func (w *world) degradeDockerNodes(nodes []int, f Fault) {
 }
 
 // partitionDocker cuts the nodes in the fault's regions off from the others from at, for its
-// duration, by packet-filter rules between their containers.
+// duration, by packet-filter rules between their containers. (The clients' connections to
+// the nodes are cut by the link model, as in live mode.)
 func (w *world) partitionDocker(at time.Time, f Fault) {
 	d := w.docker
 	inside := map[string]bool{}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/live/docker"
+	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/node"
 )
 
@@ -47,7 +48,7 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	sc.Workload.MessagesPerHour = 1200
 	sc.Registry.BlockInterval = 20 * time.Second // blocks within the run's minute and a half
 	crash := Fault{Kind: "crash", At: 10 * time.Second, Count: 1}
-	cut := Fault{Kind: "partition", At: 20 * time.Second, For: 30 * time.Second, Regions: []string{"eu-central-1", "eu-west-1"}}
+	cut := Fault{Kind: "partition", At: 15 * time.Second, For: 40 * time.Second, Regions: []string{"eu-central-1", "eu-west-1"}}
 	sc.Faults = []Fault{crash, cut}
 
 	var mu sync.Mutex
@@ -71,6 +72,11 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	assert.Positive(t, s.Network.ActiveNodes)
 	assert.Positive(t, s.Traffic.TotalBytes, "the processes count the bytes they write")
 	assert.Positive(t, s.CPU.MeanNodeBusySeconds, "and the CPU time they use")
+
+	var shaped uint64
+	w.links(func(n *netem.Network) { shaped = n.Stats().Bytes })
+	t.Logf("onion round trip p50 %.0f ms, p99 %.0f ms; %d bytes through the link model", s.OnionRTTMs.P50, s.OnionRTTMs.P99, shaped)
+	assert.Positive(t, shaped, "the clients' connections to the nodes go through the link model")
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -169,14 +175,12 @@ func TestDockerModeRefusals(t *testing.T) {
 		{"no engine", func(*Scenario) {}, "mode"},
 		{"modeled crypto", func(s *Scenario) { s.Crypto = "modeled" }, "crypto"},
 		{"paths", func(s *Scenario) { s.Faults = []Fault{{Kind: "crash", Target: "paths", Count: 1}} }, "faults[0].target"},
-		{"phones", func(s *Scenario) {
-			s.Faults = []Fault{{Kind: "crash", Count: 1}, {Kind: "degrade", Target: "phones", Fraction: 0.5, AddedLatency: time.Second}}
-		}, "faults[1].target"},
 		{"file server", func(s *Scenario) { s.Faults = []Fault{{Kind: "crash", Target: "file-server"}} }, "faults[0].target"},
 		{"loss", func(s *Scenario) { s.Faults = []Fault{{Kind: "degrade", Count: 1, Loss: 0.1}} }, "faults[0].loss"},
 		{"attachments", func(s *Scenario) { s.Workload.Attachments.Share = 0.1 }, "workload.attachments.share"},
 		{"communities", func(s *Scenario) { s.Servers.Communities.Count = 1 }, "servers.communities.count"},
 		{"too many nodes", func(s *Scenario) { s.Nodes.Count = docker.MaxNodes + 1 }, "nodes.count"},
+		{"too many clients", func(s *Scenario) { s.Clients.Count = docker.MaxClients + 1 }, "clients.count"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,13 +193,13 @@ func TestDockerModeRefusals(t *testing.T) {
 	}
 	dockerPreflight = func() error { return nil }
 	assert.NoError(t, base().validateDocker())
-	// What docker mode applies to the containers: crashes and churn (kill), degrades
-	// (the nodes' fault switch), clients offline, and partitions where the packet filter can
-	// be changed.
+	// What docker mode applies: crashes and churn (kill), degrades (the nodes' fault switch;
+	// the phones' links in the link model, loss included), clients offline, and partitions
+	// where the packet filter can be changed.
 	applied := base()
 	applied.Nodes.Churn.CrashesPerHour, applied.Nodes.Churn.LifetimeMedian = 1, time.Hour
 	applied.Faults = []Fault{{Kind: "crash", Target: "largest-operator", Count: 1}, {Kind: "degrade", Count: 2, AddedLatency: time.Second},
-		{Kind: "offline", Fraction: 0.1, For: time.Minute}}
+		{Kind: "degrade", Target: "phones", Fraction: 0.5, AddedLatency: time.Second, Loss: 0.05}, {Kind: "offline", Fraction: 0.1, For: time.Minute}}
 	assert.NoError(t, applied.validateDocker())
 	applied.Faults = append(applied.Faults, Fault{Kind: "partition", Regions: []string{"eu-west-1"}})
 	var e *Error

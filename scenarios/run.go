@@ -478,7 +478,6 @@ func (w *world) scheduleFaults() error {
 		case "partition":
 			if w.docker != nil {
 				w.partitionDocker(at, f)
-				continue
 			}
 			inside := map[string]bool{}
 			for _, r := range f.Regions {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -187,6 +188,8 @@ func (c *Cluster) network() error {
 		var n *dockertest.Network
 		n, err = c.pool.CreateNetwork("sessionsim-"+c.run, func(o *dc.CreateNetworkOptions) {
 			o.Driver, o.Labels, o.CheckDuplicate = "bridge", c.labels(), true
+			// Named, so that the clients' addresses can be added to it (AddClientAddrs).
+			o.Options = map[string]any{"com.docker.network.bridge.name": c.bridge()}
 			o.IPAM = &dc.IPAMOptions{Config: []dc.IPAMConfig{{Subnet: c.prefix.String(), Gateway: addrIn(c.prefix, 1).String()}}}
 		})
 		if err == nil {
@@ -195,6 +198,44 @@ func (c *Cluster) network() error {
 		}
 	}
 	return fmt.Errorf("docker: creating the run's network: %w", err)
+}
+
+// bridge is the name of the run network's interface on the engine's machine (at most 15
+// characters, as Linux allows).
+func (c *Cluster) bridge() string { return "ssim-" + c.run }
+
+// MaxClients is how many client addresses a run's network has (ClientAddr).
+const MaxClients = MaxNodes * clientsPerBlock
+
+// clientsPerBlock is how many clients share a node's /24 (.11 to .250, the node at .10).
+const clientsPerBlock = 240
+
+// ClientAddr is client k's address in the run's network: in the /24s of the nodes, after them.
+func (c *Cluster) ClientAddr(k int) netip.Addr {
+	return addrIn(c.prefix, (k/clientsPerBlock+1)*256+11+k%clientsPerBlock)
+}
+
+// AddClientAddrs gives the engine machine's end of the run network the addresses of n clients
+// (ClientAddr), so that actors running in the harness (docker mode's clients) each have an
+// address of their own on the network, which the nodes reach and tell apart as they would on
+// the real network. They go with the network's interface when the run is removed. It needs
+// root and the ip command on the engine's machine (a local engine).
+func (c *Cluster) AddClientAddrs(n int) ([]netip.Addr, error) {
+	if n > MaxClients {
+		return nil, fmt.Errorf("docker: %d clients: a run's network holds %d", n, MaxClients)
+	}
+	var batch strings.Builder
+	addrs := make([]netip.Addr, n)
+	for k := range addrs {
+		addrs[k] = c.ClientAddr(k)
+		fmt.Fprintf(&batch, "address add %s/32 dev %s\n", addrs[k], c.bridge())
+	}
+	cmd := exec.Command("ip", "-batch", "-")
+	cmd.Stdin = strings.NewReader(batch.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("docker: adding the clients' addresses to %s: %w: %s", c.bridge(), err, lastLines(string(out)))
+	}
+	return addrs, nil
 }
 
 func (c *Cluster) registryArgs() []string {

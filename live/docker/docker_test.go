@@ -45,6 +45,11 @@ func TestAddrIn(t *testing.T) {
 	q := netip.MustParsePrefix("10.130.0.0/16")
 	assert.Equal(t, netip.MustParseAddr("10.130.1.10"), nodeAddr(q, 0))
 	assert.Equal(t, netip.MustParseAddr("10.130.254.10"), nodeAddr(q, MaxNodes-1))
+	// The clients after the node in each /24.
+	c := &Cluster{prefix: q}
+	for k, want := range map[int]string{0: "10.130.1.11", 239: "10.130.1.250", 240: "10.130.2.11", MaxClients - 1: "10.130.254.250"} {
+		assert.Equal(t, netip.MustParseAddr(want), c.ClientAddr(k), "client %d", k)
+	}
 }
 
 func TestCheckStaticRefusesDynamic(t *testing.T) {
