@@ -71,9 +71,21 @@ func TestDockerCrashSafety(t *testing.T) {
 	}
 	pool, err := Connect()
 	require.NoError(t, err)
+	// A partition rule left by a harness that died (a process that has exited) is swept like
+	// its containers.
+	require.NoError(t, CheckFilter())
+	gone := exec.Command("true")
+	require.NoError(t, gone.Run())
+	ips := []netip.Addr{netip.MustParseAddr("10.255.1.10"), netip.MustParseAddr("10.255.2.10")}
+	_, err = iptables(partitionRules("-I", "stale000", gone.Process.Pid, 0, ips[:1], ips[1:]), "--noflush")
+	require.NoError(t, err)
 	swept, err := Sweep(pool)
 	require.NoError(t, err)
 	t.Logf("swept from earlier runs: %+v", swept)
+	assert.GreaterOrEqual(t, swept.Rules, 2, "the dead harness's rules")
+	left, err := Count(pool, "stale000")
+	require.NoError(t, err)
+	assert.Zero(t, left.Rules)
 
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "sessionsim")
