@@ -138,7 +138,7 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 	e.scheduleTimeout(c, deadline, int64(timeout))
 	if arrive, ok := e.transit(a.host, callee.host, req.Size, t); ok {
 		c.flags |= fReqInFlight
-		e.schedule(arrive, kindRequest, c.slot, c.gen)
+		e.schedule(arrive, kindRequest, c.slot, c.gen, c.callerHost)
 	} else {
 		e.stats.Lost++
 	}
@@ -147,7 +147,7 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 func (e *Engine) fail(c *callRec, to actor.Addr, at int64, reason string) {
 	c.err = &actor.CallError{Driver: "sim", Method: c.reqMethod, To: to, Timeout: c.tmo, Reason: reason, Err: actor.ErrUnreachable}
 	c.flags |= fFailPending
-	e.schedule(at, kindFail, c.slot, c.gen)
+	e.schedule(at, kindFail, c.slot, c.gen, c.callerHost)
 }
 
 func (e *Engine) rtt(from, to HostID) int64 {
@@ -194,7 +194,7 @@ func (c *callRec) Respond(resp actor.Response) {
 	if arrive, ok := e.transit(c.calleeHost, c.callerHost, resp.Size, callee.time()); ok {
 		c.resp = resp
 		c.flags |= fRespInFlight
-		e.schedule(arrive, kindResponse, c.slot, c.gen)
+		e.schedule(arrive, kindResponse, c.slot, c.gen, c.calleeHost)
 	} else {
 		e.stats.Lost++
 	}

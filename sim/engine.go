@@ -1,5 +1,5 @@
 // Package sim is the deterministic simulation engine: a virtual clock, one event queue ordered by
-// (time, insertion sequence), hosts with CPU cores and network links, and actors that run on them
+// (time, origin host, the origin's own count of events), hosts with CPU cores and network links, and actors that run on them
 // through the actor.Env seam.
 //
 // Everything runs on the caller's goroutine, one callback at a time. Time advances only from event
@@ -108,7 +108,7 @@ type Engine struct {
 	timeout time.Duration
 
 	epoch, now int64 // unix ns
-	seq        uint64
+	worldSeq   uint64 // events scheduled by world functions so far: their keys' counter
 	q          *eventQueue
 	stale      int // queue entries known to be cancelled
 
@@ -249,7 +249,11 @@ func (e *Engine) after(owner *actorEnv, at int64, f func()) actor.Timer {
 	}
 	rec := &e.timers[slot]
 	rec.f, rec.owner = f, owner
-	e.schedule(at, kindTimer, slot, rec.gen)
+	origin := worldOrigin
+	if owner != nil {
+		origin = owner.host
+	}
+	e.schedule(at, kindTimer, slot, rec.gen, origin)
 	return actor.NewTimer(uint64(rec.gen)<<32|uint64(slot), e)
 }
 
@@ -287,10 +291,34 @@ func (e *Engine) StopTimer(id uint64) bool {
 	return true
 }
 
-// schedule queues an event; times in the past run now.
-func (e *Engine) schedule(at int64, k kind, slot, gen uint32) {
-	e.seq++
-	e.q.push(event{at: max(at, e.now), seq: e.seq, ref: slot<<kindBits | uint32(k), gen: gen})
+// schedule queues an event made on behalf of origin (a host, or worldOrigin); times in the
+// past run now.
+func (e *Engine) schedule(at int64, k kind, slot, gen uint32, origin HostID) {
+	e.q.push(event{at: max(at, e.now), seq: e.key(origin), ref: slot<<kindBits | uint32(k), gen: gen})
+}
+
+// worldOrigin stands for world functions where an event's origin host is asked for.
+const worldOrigin = ^HostID(0)
+
+// originBits is the room a key leaves for an origin's own count of events; the host number
+// takes the rest, which bounds the hosts of a world to 2^(64-originBits) - 2.
+const (
+	originBits = 40
+	maxHosts   = 1<<(64-originBits) - 2
+)
+
+// key is the tie-break of the next event origin schedules: (origin + 1, the origin's own count),
+// world functions first. It depends only on what the origin itself has done, never on the order
+// in which other hosts' events ran, so the order of events is the same whichever hosts share a
+// queue: the property that lets hosts run on several workers with one result.
+func (e *Engine) key(origin HostID) uint64 {
+	if origin == worldOrigin {
+		e.worldSeq++
+		return e.worldSeq
+	}
+	hr := &e.hosts[origin]
+	hr.sent++
+	return uint64(origin+1)<<originBits | hr.sent
 }
 
 // cancelled notes one more dead entry in the queue and sweeps the queue when they are many, so

@@ -28,7 +28,7 @@ const maxSlots = 1 << (32 - kindBits)
 // cancelled timer or a finished call leaves its queue entry behind, to be skipped).
 type event struct {
 	at  int64  // unix ns
-	seq uint64 // insertion order: breaks ties in time the same way every run
+	seq uint64 // the origin's key (Engine.key): breaks ties in time the same way every run
 	ref uint32 // slot<<kindBits | kind
 	gen uint32
 }
