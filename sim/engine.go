@@ -107,7 +107,7 @@ type Engine struct {
 	latency int64
 	timeout time.Duration
 
-	epoch, now int64 // unix ns
+	epoch, now int64  // unix ns
 	worldSeq   uint64 // events scheduled by world functions so far: their keys' counter
 	q          *eventQueue
 	stale      int // queue entries known to be cancelled
