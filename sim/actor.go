@@ -64,6 +64,10 @@ func (a *actorEnv) Observe(ev actor.Event) {
 		return
 	}
 	at := unixTime(a.time())
+	if e := a.e; e.par != nil {
+		e.seen = append(e.seen, sighting{tag: e.last, at: at, from: a.addr, ev: ev})
+		return
+	}
 	for _, s := range a.e.sinks {
 		s(at, a.addr, ev)
 	}
@@ -93,7 +97,7 @@ func (e *Engine) Spawn(h HostID, port uint16, name string, a actor.Actor) (actor
 	if name == "" {
 		name = addr.String()
 	}
-	e.start(&actorEnv{e: e, a: a, addr: addr, name: name, host: h, port: port, inc: inc})
+	e.start(&actorEnv{e: e.workerOf(h), a: a, addr: addr, name: name, host: h, port: port, inc: inc})
 	return addr, nil
 }
 
@@ -101,9 +105,10 @@ func (e *Engine) start(env *actorEnv) {
 	e.seedStream(&env.rng, domainActor, env.name, env.inc)
 	env.alive = true
 	e.setActor(env)
-	fr := e.enter(env)
+	e.share()
+	fr := env.e.enter(env)
 	env.a.Start(env)
-	e.leave(fr)
+	env.e.leave(fr)
 }
 
 // Crash kills the actor at addr without warning: its pending timers never fire, calls in flight
@@ -125,9 +130,9 @@ func (e *Engine) Stop(addr actor.Addr) error {
 		return fmt.Errorf("sim: stop: %w", err)
 	}
 	if s, ok := env.a.(actor.Stopper); ok {
-		fr := e.enter(env)
+		fr := env.e.enter(env)
 		s.Stop()
-		e.leave(fr)
+		env.e.leave(fr)
 	}
 	env.alive = false
 	return nil
@@ -144,7 +149,7 @@ func (e *Engine) Replace(addr actor.Addr, a actor.Actor) error {
 		return errors.New("sim: replace with a nil actor")
 	}
 	old.alive = false
-	e.start(&actorEnv{e: e, a: a, addr: addr, name: old.name, host: old.host, port: old.port, inc: old.inc + 1})
+	e.start(&actorEnv{e: old.e, a: a, addr: addr, name: old.name, host: old.host, port: old.port, inc: old.inc + 1})
 	return nil
 }
 

@@ -55,6 +55,11 @@ type Config struct {
 	ProgressEvents uint64
 	// ProgressInterval defaults to one virtual second.
 	ProgressInterval time.Duration
+	// Workers is the number of workers (goroutines, one per core) the hosts are spread over;
+	// 0 or 1 means one. More need a network with a minimum latency between hosts; without one
+	// the engine runs on one worker and Workers says why. The result is the same for every
+	// number of workers; with more than one, Progress is called between windows.
+	Workers int
 }
 
 // Defaults for Config.
@@ -135,6 +140,17 @@ type Engine struct {
 
 	progEvents uint64
 	progAt     int64
+
+	// Several workers (parallel.go). The engine the world talks to is their coordinator: it
+	// keeps the world functions' queue and the tables of hosts and actors, and each worker an
+	// Engine of its own for its hosts' events.
+	par         *parallel
+	coordinator bool
+	oneWorker   string     // why one worker runs although more were asked for
+	shard       uint32     // a worker's number
+	last        event      // a worker's latest event, in key order: the tag of what it sends
+	outbox      []parcel   // a worker's messages of the current window
+	seen        []sighting // a worker's observations of the current window
 }
 
 // timerRec is a pending After or At callback.
@@ -167,6 +183,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Cores == 0 {
 		cfg.Cores = 1
 	}
+	if cfg.Workers < 0 {
+		return nil, fmt.Errorf("sim: %d workers; use 1 or more", cfg.Workers)
+	}
 	if cfg.ProgressInterval < 0 {
 		return nil, fmt.Errorf("sim: negative progress interval %v", cfg.ProgressInterval)
 	}
@@ -190,6 +209,7 @@ func New(cfg Config) (*Engine, error) {
 	e.q.start(e.now)
 	e.progEvents = cfg.ProgressEvents
 	e.progAt = e.now + int64(cfg.ProgressInterval)
+	e.setUpWorkers(cfg.Workers)
 	return e, nil
 }
 
@@ -205,9 +225,23 @@ func (e *Engine) Epoch() time.Time { return unixTime(e.epoch) }
 func unixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 
 // Stats reports the counters so far.
+// With several workers Queued counts each worker's lanes once.
 func (e *Engine) Stats() Stats {
 	s := e.stats
 	s.Queued = e.q.len()
+	if e.coordinator {
+		for _, w := range e.par.workers {
+			ws := w.stats
+			s.Events += ws.Events
+			s.Calls += ws.Calls
+			s.Responses += ws.Responses
+			s.TimedOut += ws.TimedOut
+			s.Unreachable += ws.Unreachable
+			s.LateReplies += ws.LateReplies
+			s.Lost += ws.Lost
+			s.Queued += w.q.len()
+		}
+	}
 	return s
 }
 
@@ -215,6 +249,7 @@ func (e *Engine) Stats() Stats {
 func (e *Engine) AddSink(s Sink) {
 	if s != nil {
 		e.sinks = append(e.sinks, s)
+		e.share()
 	}
 }
 
@@ -294,7 +329,12 @@ func (e *Engine) StopTimer(id uint64) bool {
 // schedule queues an event made on behalf of origin (a host, or worldOrigin); times in the
 // past run now.
 func (e *Engine) schedule(at int64, k kind, slot, gen uint32, origin HostID) {
-	e.q.push(event{at: max(at, e.now), seq: e.key(origin), ref: slot<<kindBits | uint32(k), gen: gen})
+	e.push(at, e.key(origin), k, slot, gen)
+}
+
+// push queues an event whose key is taken.
+func (e *Engine) push(at int64, seq uint64, k kind, slot, gen uint32) {
+	e.q.push(event{at: max(at, e.now), seq: seq, ref: slot<<kindBits | uint32(k), gen: gen})
 }
 
 // worldOrigin stands for world functions where an event's origin host is asked for.
@@ -338,16 +378,30 @@ func (e *Engine) live(ev *event) bool {
 	switch ev.kind() {
 	case kindTimer:
 		return e.timers[slot].gen == ev.gen
-	case kindLane:
+	case kindLane, kindLate:
 		return true
 	}
 	return e.call(slot).gen == ev.gen
 }
 
 // Step runs the next queued event (or discards it if it was cancelled). It reports false when
-// the queue is empty. Step must not be called from inside a callback.
+// the queue is empty. Step must not be called from inside a callback. With several workers it
+// runs every event of the earliest instant any host or world function has one.
 func (e *Engine) Step() bool {
-	if e.running || e.q.len() == 0 {
+	if e.running {
+		return false
+	}
+	if e.coordinator {
+		t, ok := e.nextWorkerEvent()
+		if e.q.len() > 0 && (!ok || e.q.peek().at < t) {
+			t, ok = e.q.peek().at, true
+		}
+		if ok {
+			e.RunUntil(unixTime(t))
+		}
+		return ok
+	}
+	if e.q.len() == 0 {
 		return false
 	}
 	e.running = true
@@ -364,12 +418,21 @@ func (e *Engine) RunUntil(t time.Time) {
 	}
 	end := clampTime(t)
 	e.running = true
-	for e.q.len() > 0 && e.q.peek().at <= end {
-		e.step()
+	if e.coordinator {
+		e.runParallel(end)
+	} else {
+		for e.q.len() > 0 && e.q.peek().at <= end {
+			e.step()
+		}
 	}
 	e.running = false
 	if end > e.now {
 		e.now = end
+	}
+	if e.coordinator {
+		for _, w := range e.par.workers {
+			w.now = e.now
+		}
 	}
 }
 
@@ -383,6 +446,10 @@ func (e *Engine) Run() {
 	if e.running {
 		return
 	}
+	if e.coordinator {
+		e.RunUntil(unixTime(math.MaxInt64))
+		return
+	}
 	e.running = true
 	for e.q.len() > 0 {
 		e.step()
@@ -393,6 +460,16 @@ func (e *Engine) Run() {
 func (e *Engine) step() {
 	ev := e.q.pop()
 	e.now = ev.at
+	e.dispatch(ev)
+	if e.cfg.Progress != nil && (e.stats.Events >= e.progEvents || e.now >= e.progAt) {
+		e.progEvents = e.stats.Events + e.cfg.ProgressEvents
+		e.progAt = e.now + int64(e.cfg.ProgressInterval)
+		e.cfg.Progress(Progress{Now: unixTime(e.now), Elapsed: time.Duration(e.now - e.epoch), Events: e.stats.Events})
+	}
+}
+
+// dispatch runs one event popped from the queue, at its time.
+func (e *Engine) dispatch(ev event) {
 	slot := ev.slot()
 	switch ev.kind() {
 	case kindTimer:
@@ -407,11 +484,8 @@ func (e *Engine) step() {
 		e.failCall(e.call(slot))
 	case kindLane:
 		e.fireLane(slot)
-	}
-	if e.cfg.Progress != nil && (e.stats.Events >= e.progEvents || e.now >= e.progAt) {
-		e.progEvents = e.stats.Events + e.cfg.ProgressEvents
-		e.progAt = e.now + int64(e.cfg.ProgressInterval)
-		e.cfg.Progress(Progress{Now: unixTime(e.now), Elapsed: time.Duration(e.now - e.epoch), Events: e.stats.Events})
+	case kindLate:
+		e.stats.LateReplies++
 	}
 }
 

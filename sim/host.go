@@ -90,6 +90,7 @@ func (e *Engine) AddHost(c HostConfig) (HostID, error) {
 		e.cores = append(e.cores, e.now)
 	}
 	e.byIP[ip] = id
+	e.share()
 	return id, nil
 }
 

@@ -15,8 +15,8 @@ func (e *Engine) Invoke(addr actor.Addr, f func()) error {
 	if err != nil {
 		return fmt.Errorf("sim: invoke: %w", err)
 	}
-	fr := e.enter(env)
+	fr := env.e.enter(env)
 	f()
-	e.leave(fr)
+	env.e.leave(fr)
 	return nil
 }

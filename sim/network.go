@@ -33,7 +33,9 @@ type Network interface {
 
 	// MinLatency is a lower bound of every Transit between two different hosts: how far in
 	// virtual time hosts on different workers may run apart (Config.Workers). 0 means none is
-	// known, and the engine then runs on one worker.
+	// known, and the engine then runs on one worker. A model that gives one must deliver a
+	// message from a host to itself at once (Land returns leg.Sent): the sender's worker queues
+	// it without waiting for Land.
 	MinLatency() time.Duration
 	// Depart and Land are Transit in two halves, for an engine on several workers: Transit(...)
 	// is Land(Depart(...)), with the same draws from r in the same order. Depart is the sender's

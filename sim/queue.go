@@ -15,6 +15,7 @@ const (
 	kindTimeout              // a call's deadline
 	kindFail                 // a call fails before its deadline (nothing listens, partition)
 	kindLane                 // the head of a lane of deadlines; ref names the lane
+	kindLate                 // a response to a call whose record is gone arrives (workers only)
 
 	kindBits = 3
 	kindMask = 1<<kindBits - 1
