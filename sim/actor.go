@@ -25,6 +25,7 @@ type actorEnv struct {
 	addr actor.Addr
 	name string
 	inc  uint32 // incarnation number at this address
+	keys uint64 // the key of the last event it scheduled (Engine.key)
 }
 
 var _ actor.Env = (*actorEnv)(nil)
@@ -97,11 +98,18 @@ func (e *Engine) Spawn(h HostID, port uint16, name string, a actor.Actor) (actor
 	if name == "" {
 		name = addr.String()
 	}
-	e.start(&actorEnv{e: e.workerOf(h), a: a, addr: addr, name: name, host: h, port: port, inc: inc})
+	if err := e.start(&actorEnv{e: e.workerOf(h), a: a, addr: addr, name: name, host: h, port: port, inc: inc}); err != nil {
+		return actor.Addr{}, err
+	}
 	return addr, nil
 }
 
-func (e *Engine) start(env *actorEnv) {
+func (e *Engine) start(env *actorEnv) error {
+	if e.started >= maxActors {
+		return fmt.Errorf("sim: a run starts at most %d actors", maxActors)
+	}
+	e.started++
+	env.keys = e.started << originBits
 	e.seedStream(&env.rng, domainActor, env.name, env.inc)
 	env.alive = true
 	e.setActor(env)
@@ -109,6 +117,7 @@ func (e *Engine) start(env *actorEnv) {
 	fr := env.e.enter(env)
 	env.a.Start(env)
 	env.e.leave(fr)
+	return nil
 }
 
 // Crash kills the actor at addr without warning: its pending timers never fire, calls in flight
@@ -149,8 +158,7 @@ func (e *Engine) Replace(addr actor.Addr, a actor.Actor) error {
 		return errors.New("sim: replace with a nil actor")
 	}
 	old.alive = false
-	e.start(&actorEnv{e: old.e, a: a, addr: addr, name: old.name, host: old.host, port: old.port, inc: old.inc + 1})
-	return nil
+	return e.start(&actorEnv{e: old.e, a: a, addr: addr, name: old.name, host: old.host, port: old.port, inc: old.inc + 1})
 }
 
 // Alive reports whether an actor runs at addr.

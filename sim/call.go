@@ -141,7 +141,7 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 	e.scheduleTimeout(c, deadline, int64(timeout))
 	// The request's key is taken whether or not it arrives: workers learn that only when it
 	// lands, and the sender's count must not depend on when that is.
-	seq := e.key(c.callerHost)
+	seq := e.key(a)
 	if e.par != nil {
 		e.sendRequest(c, t, seq)
 		return
@@ -157,7 +157,7 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 func (e *Engine) fail(c *callRec, to actor.Addr, at int64, reason string) {
 	c.err = &actor.CallError{Driver: "sim", Method: c.reqMethod, To: to, Timeout: c.tmo, Reason: reason, Err: actor.ErrUnreachable}
 	c.flags |= fFailPending
-	e.schedule(at, kindFail, c.slot, c.gen, c.callerHost)
+	e.schedule(at, kindFail, c.slot, c.gen, c.caller)
 }
 
 func (e *Engine) rtt(from, to HostID) int64 {
@@ -201,7 +201,7 @@ func (c *callRec) Respond(resp actor.Response) {
 	}
 	c.flags |= fResponded
 	callee := c.callee
-	seq := e.key(c.calleeHost) // taken whether or not it arrives, as a request's
+	seq := e.key(callee) // taken whether or not it arrives, as a request's
 	if e.par != nil {
 		e.sendResponse(c, resp, callee.time(), seq)
 	} else if arrive, ok := e.transit(c.calleeHost, c.callerHost, resp.Size, callee.time()); ok {

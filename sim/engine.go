@@ -114,6 +114,7 @@ type Engine struct {
 
 	epoch, now int64  // unix ns
 	worldSeq   uint64 // events scheduled by world functions so far: their keys' counter
+	started    uint64 // actors started so far, incarnations included: their numbers in keys
 	q          *eventQueue
 	stale      int // queue entries known to be cancelled
 
@@ -284,11 +285,7 @@ func (e *Engine) after(owner *actorEnv, at int64, f func()) actor.Timer {
 	}
 	rec := &e.timers[slot]
 	rec.f, rec.owner = f, owner
-	origin := worldOrigin
-	if owner != nil {
-		origin = owner.host
-	}
-	e.schedule(at, kindTimer, slot, rec.gen, origin)
+	e.schedule(at, kindTimer, slot, rec.gen, owner)
 	return actor.NewTimer(uint64(rec.gen)<<32|uint64(slot), e)
 }
 
@@ -326,9 +323,9 @@ func (e *Engine) StopTimer(id uint64) bool {
 	return true
 }
 
-// schedule queues an event made on behalf of origin (a host, or worldOrigin); times in the
-// past run now.
-func (e *Engine) schedule(at int64, k kind, slot, gen uint32, origin HostID) {
+// schedule queues an event made on behalf of origin (an actor, or nil for a world function);
+// times in the past run now.
+func (e *Engine) schedule(at int64, k kind, slot, gen uint32, origin *actorEnv) {
 	e.push(at, e.key(origin), k, slot, gen)
 }
 
@@ -337,28 +334,27 @@ func (e *Engine) push(at int64, seq uint64, k kind, slot, gen uint32) {
 	e.q.push(event{at: max(at, e.now), seq: seq, ref: slot<<kindBits | uint32(k), gen: gen})
 }
 
-// worldOrigin stands for world functions where an event's origin host is asked for.
-const worldOrigin = ^HostID(0)
-
-// originBits is the room a key leaves for an origin's own count of events; the host number
-// takes the rest, which bounds the hosts of a world to 2^(64-originBits) - 2.
+// originBits is the room a key leaves for its origin's own count of events; the origin's number
+// takes the rest, which bounds the actors a run may start (incarnations included) to
+// 2^(64-originBits) - 1.
 const (
 	originBits = 40
-	maxHosts   = 1<<(64-originBits) - 2
+	maxActors  = 1<<(64-originBits) - 1
 )
 
-// key is the tie-break of the next event origin schedules: (origin + 1, the origin's own count),
-// world functions first. It depends only on what the origin itself has done, never on the order
-// in which other hosts' events ran, so the order of events is the same whichever hosts share a
-// queue: the property that lets hosts run on several workers with one result.
-func (e *Engine) key(origin HostID) uint64 {
-	if origin == worldOrigin {
+// key is the tie-break of the next event origin schedules: (the actor's number, counted from 1
+// in the order actors were started, and its own count of events), world functions (nil, number
+// 0) first. It depends only on what the origin itself has done, never on the order in which
+// other actors' events ran, so the order of events is the same whichever hosts share a queue:
+// the property that lets hosts run on several workers with one result. The count lives in the
+// actor's own record, which the event touches anyway.
+func (e *Engine) key(origin *actorEnv) uint64 {
+	if origin == nil {
 		e.worldSeq++
 		return e.worldSeq
 	}
-	hr := &e.hosts[origin]
-	hr.sent++
-	return uint64(origin+1)<<originBits | hr.sent
+	origin.keys++
+	return origin.keys
 }
 
 // cancelled notes one more dead entry in the queue and sweeps the queue when they are many, so

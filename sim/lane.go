@@ -51,7 +51,7 @@ func (e *Engine) laneFor(d int64) (int, bool) {
 func (e *Engine) scheduleTimeout(c *callRec, deadline int64, d int64) {
 	c.flags |= fTimeoutQueued
 	deadline = max(deadline, e.now)
-	seq := e.key(c.callerHost)
+	seq := e.key(c.caller)
 	li, ok := e.laneFor(d)
 	if ok {
 		l := &e.lanes[li]
