@@ -1,10 +1,20 @@
-// Package sim is the deterministic simulation engine: a virtual clock, one event queue ordered by
-// (time, origin host, the origin's own count of events), hosts with CPU cores and network links, and actors that run on them
-// through the actor.Env seam.
+// Package sim is the deterministic simulation engine: a virtual clock, an event queue ordered by
+// (time, key), hosts with CPU cores and network links, and actors that run on them through the
+// actor.Env seam.
 //
-// Everything runs on the caller's goroutine, one callback at a time. Time advances only from event
-// to event, and every random draw comes from a stream derived from (seed, name), so one seed gives
-// one run, byte for byte, whatever GOMAXPROCS is.
+// Callbacks run one at a time per host. Time advances only from event to event, and every random
+// draw comes from a stream derived from (seed, name), so one seed gives one run, byte for byte,
+// whatever GOMAXPROCS is. An event's key is (the number of the actor that scheduled it, that
+// actor's own count of events), world functions first: it breaks ties in time by what the
+// scheduling actor itself did, never by how other actors' events happened to interleave.
+//
+// That is what lets one world run on several workers (Config.Workers) with the result of one:
+// hosts are partitioned, host h to worker h mod N, each worker with its own queue; from the
+// earliest pending event T, every worker runs its hosts' events before T + the network's
+// MinLatency (a window) in parallel, since no message can cross from another host sooner; what
+// they send to other hosts and what actors observe is handed over at the window's end, merged
+// in the order one worker would have produced it; world functions run alone between windows
+// (parallel.go). On one worker everything runs on the caller's goroutine.
 //
 // An actor's Env is its view of the engine. Within one callback, Now starts at the event's time and
 // moves forward only through Work, which queues on the host's cores: what the actor does after
@@ -57,8 +67,12 @@ type Config struct {
 	ProgressInterval time.Duration
 	// Workers is the number of workers (goroutines, one per core) the hosts are spread over;
 	// 0 or 1 means one. More need a network with a minimum latency between hosts; without one
-	// the engine runs on one worker and Workers says why. The result is the same for every
-	// number of workers; with more than one, Progress is called between windows.
+	// the engine runs on one worker and Engine.Workers says why. The result is the same for
+	// every number of workers, provided that actors on different hosts share nothing they
+	// change, and that actor callbacks leave the engine's own methods (At, AfterFunc, Spawn,
+	// Crash, ...) to world functions. With more than one, sinks and Progress are called at the
+	// end of each window (in the one-worker order, with each event's own time), when the
+	// engine's clock has moved on to the window's end.
 	Workers int
 }
 
@@ -104,8 +118,9 @@ type Stats struct {
 	Queued int
 }
 
-// Engine runs one simulated world. It is not safe for concurrent use; all of it runs on the
-// goroutine that calls its Run methods.
+// Engine runs one simulated world. It is not safe for concurrent use: the world calls it from one
+// goroutine, and with several workers it runs their goroutines only inside its Run methods, and
+// calls the world's functions, sinks and progress hook from the goroutine that called them.
 type Engine struct {
 	cfg     Config
 	net     Network
