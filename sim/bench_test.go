@@ -132,7 +132,8 @@ func BenchmarkEngineNetem(b *testing.B) {
 // alternating slices of 20 ms of virtual time so that both see the same machine load (one op is
 // a slice on each), on the ideal network (5 ms latency: windows of 5 ms) and on netem (the
 // matrix's shortest one-way delay, 1 ms, is the window). speedup is events/s on two workers over
-// events/s on one; both runs produce the same events.
+// events/s on one; both runs produce the same events. events/cpu-s counts the CPU time of the
+// whole process (both workers) while each engine runs.
 func BenchmarkWorkers(b *testing.B) {
 	for _, withNetem := range []bool{false, true} {
 		name := "ideal"
@@ -153,13 +154,14 @@ func BenchmarkWorkers(b *testing.B) {
 				engines[i] = buildPingPongOn(b, actors, network, i+1)
 			}
 			runtime.GC()
-			var wall [2]time.Duration
+			var wall, cpu [2]time.Duration
 			var events [2]uint64
 			for b.Loop() {
 				for i, e := range engines {
-					n0, w0 := e.Stats().Events, time.Now()
+					n0, w0, c0 := e.Stats().Events, time.Now(), cputime.Used()
 					e.RunFor(slice)
 					wall[i] += time.Since(w0)
+					cpu[i] += cputime.Used() - c0
 					events[i] += e.Stats().Events - n0
 				}
 			}
@@ -170,6 +172,11 @@ func BenchmarkWorkers(b *testing.B) {
 			b.ReportMetric(rate(0), "events/s-1worker")
 			b.ReportMetric(rate(1), "events/s-2workers")
 			b.ReportMetric(rate(1)/rate(0), "speedup")
+			// What the second worker costs in CPU: the handover and the waits at each window.
+			if cpu[0] > 0 && cpu[1] > 0 {
+				b.ReportMetric(float64(events[0])/cpu[0].Seconds(), "events/cpu-s-1worker")
+				b.ReportMetric(float64(events[1])/cpu[1].Seconds(), "events/cpu-s-2workers")
+			}
 		})
 	}
 }

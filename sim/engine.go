@@ -167,6 +167,7 @@ type Engine struct {
 	last        event      // a worker's latest event, in key order: the tag of what it sends
 	outbox      []parcel   // a worker's messages of the current window
 	seen        []sighting // a worker's observations of the current window
+	panicked    any        // what a worker's callback panicked with, for the coordinator
 }
 
 // timerRec is a pending After or At callback.
@@ -293,6 +294,9 @@ func clampTime(t time.Time) int64 {
 func (e *Engine) after(owner *actorEnv, at int64, f func()) actor.Timer {
 	if f == nil {
 		return actor.Timer{}
+	}
+	if owner == nil && e.par != nil && e.par.inWindow {
+		panic("sim: At or AfterFunc called from an actor's callback while workers run; with several workers only world functions and sinks may schedule world functions")
 	}
 	slot, ok := e.newTimer()
 	if !ok {

@@ -29,6 +29,8 @@ import (
 type parallel struct {
 	workers   []*Engine // worker i runs the hosts h with h mod len(workers) == i
 	lookahead int64     // the network's minimum latency: the length of a window, ns
+	inWindow  bool      // the workers are running a window
+	ranUntil  int64     // the end of the last window run: world functions cannot come before
 }
 
 // parcel is a message between two hosts (or to a host itself, then only for the network's
@@ -165,6 +167,16 @@ func (e *Engine) runWindow(end int64) {
 	}
 }
 
+// runGuarded is runWindow on a worker's own goroutine: a panic there is kept for the
+// coordinator to raise again.
+func (e *Engine) runGuarded(end int64, wg *sync.WaitGroup) {
+	defer func() {
+		e.panicked = recover()
+		wg.Done()
+	}()
+	e.runWindow(end)
+}
+
 // runParallel is RunUntil(end) of a coordinator: windows for the workers, world functions
 // between them.
 func (e *Engine) runParallel(end int64) {
@@ -175,8 +187,7 @@ func (e *Engine) runParallel(end int64) {
 		starts[i] = make(chan int64)
 		go func(w *Engine, start chan int64) {
 			for until := range start {
-				w.runWindow(until)
-				wg.Done()
+				w.runGuarded(until, &wg)
 			}
 		}(p.workers[i], starts[i])
 	}
@@ -195,6 +206,11 @@ func (e *Engine) runParallel(end int64) {
 			return
 		}
 		if world {
+			if t < p.ranUntil {
+				panic(fmt.Sprintf("sim: a world function is due at %v, inside a window the workers have run (to %v): "+
+					"with several workers, a sink or world function must not schedule one sooner than the network's MinLatency",
+					unixTime(t), unixTime(p.ranUntil)))
+			}
 			// At one instant world functions come first: their keys are the smallest.
 			ev := e.q.pop()
 			e.now = t
@@ -213,11 +229,20 @@ func (e *Engine) runParallel(end int64) {
 			until = end + 1
 		}
 		wg.Add(len(p.workers) - 1)
+		p.inWindow = true
 		for i := 1; i < len(p.workers); i++ {
 			starts[i] <- until
 		}
 		p.workers[0].runWindow(until)
 		wg.Wait()
+		p.inWindow = false
+		p.ranUntil = until
+		for _, w := range p.workers {
+			if r := w.panicked; r != nil {
+				w.panicked = nil
+				panic(r) // on the goroutine that called Run, as on one worker
+			}
+		}
 		e.now = max(e.now, t)
 		e.handOver()
 		e.report()

@@ -218,3 +218,50 @@ func TestWorkersNeedAMinimumLatency(t *testing.T) {
 	n, _ = e.Workers()
 	assert.Equal(t, 1, n, "path jitter can shorten any path")
 }
+
+// TestWorkersRefuseWhatTheyCannotOrder: a world function that would fall inside a window the
+// workers have run, or one scheduled from an actor's callback while they run, stops the run
+// with a message rather than giving another result than one worker would.
+func TestWorkersRefuseWhatTheyCannotOrder(t *testing.T) {
+	build := func(t *testing.T, a actor.Actor) *sim.Engine {
+		e, err := sim.New(sim.Config{Seed: 1, Latency: 5 * time.Millisecond, Workers: 2})
+		require.NoError(t, err)
+		for i := range 2 {
+			h, err := e.AddHost(sim.HostConfig{})
+			require.NoError(t, err)
+			_, err = e.Spawn(h, 1, fmt.Sprintf("a%d", i), a)
+			require.NoError(t, err)
+		}
+		return e
+	}
+	t.Run("a sink acting at once", func(t *testing.T) {
+		e := build(t, &observer{})
+		e.AddSink(func(at time.Time, _ actor.Addr, _ actor.Event) { e.At(at, func() {}) })
+		assert.Contains(t, fmt.Sprint(panicOf(func() { e.RunFor(time.Second) })), "inside a window the workers have run")
+	})
+	t.Run("an actor scheduling a world function", func(t *testing.T) {
+		var e *sim.Engine
+		e = build(t, &observer{world: func() { e.AfterFunc(time.Second, func() {}) }})
+		assert.Contains(t, fmt.Sprint(panicOf(func() { e.RunFor(time.Second) })), "called from an actor's callback while workers run")
+	})
+}
+
+// observer observes one event 10 ms after it starts, and calls world then if set.
+type observer struct{ world func() }
+
+func (o *observer) Start(env actor.Env) {
+	env.After(10*time.Millisecond, func() {
+		env.Observe(heard{"tick", 1})
+		if o.world != nil {
+			o.world()
+		}
+	})
+}
+
+func (o *observer) Handle(actor.Addr, actor.Request, actor.Responder) {}
+
+func panicOf(f func()) (v any) {
+	defer func() { v = recover() }()
+	f()
+	return nil
+}
