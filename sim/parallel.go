@@ -36,16 +36,21 @@ type parallel struct {
 // parcel is a message between two hosts (or to a host itself, then only for the network's
 // accounting), kept by the sending worker until the window ends.
 type parcel struct {
-	tag     event   // the latest event its worker had run when it was sent
-	seq     uint64  // the message's own event key
-	leg     Leg     // its way through the network
-	kind    kind    // kindRequest or kindResponse
-	landed  bool    // to the sender's own host: already queued; Land only counts it
-	worker  uint32  // a response's: the worker holding the caller's record
-	slot    uint32  // a response's: that record and its generation
-	gen     uint32  //
-	request callRec // a request's: the caller's record as it was sent
-	resp    actor.Response
+	tag    event  // the latest event its worker had run when it was sent
+	seq    uint64 // the message's own event key
+	leg    Leg    // its way through the network
+	kind   kind   // kindRequest or kindResponse
+	landed bool   // to the sender's own host: already queued; Land only counts it
+	worker uint32 // the worker holding the caller's record
+	slot   uint32 // the caller's record and its generation
+	gen    uint32
+	size   int // the request's or response's Size
+	body   any // and its Body
+	// A request's: its ends, timeout and method, as they were sent.
+	caller, callee *actorEnv
+	tmo            time.Duration
+	method         string
+	status         int // a response's Status
 }
 
 // sighting is an observation kept by a worker until the window ends.
@@ -135,7 +140,8 @@ func (e *Engine) sendRequest(c *callRec, t int64, seq uint64) {
 	}
 	// The callee's worker answers through a record of its own (a proxy): the caller's record
 	// stays with the caller's worker, and hears of the response when it is handed over.
-	e.outbox = append(e.outbox, parcel{tag: e.last, seq: seq, leg: leg, kind: kindRequest, request: *c})
+	e.outbox = append(e.outbox, parcel{tag: e.last, seq: seq, leg: leg, kind: kindRequest, worker: e.shard, slot: c.slot, gen: c.gen,
+		size: c.reqSize, body: c.reqBody, caller: c.caller, callee: c.callee, tmo: c.tmo, method: c.reqMethod})
 }
 
 // sendResponse sends the response to call c from a worker.
@@ -152,7 +158,7 @@ func (e *Engine) sendResponse(c *callRec, resp actor.Response, t int64, seq uint
 		return
 	}
 	e.outbox = append(e.outbox, parcel{tag: e.last, seq: seq, leg: leg, kind: kindResponse,
-		worker: c.peer, slot: c.peerSlot, gen: c.peerGen, resp: resp})
+		worker: c.peer, slot: c.peerSlot, gen: c.peerGen, size: resp.Size, body: resp.Body, status: resp.Status})
 }
 
 // runWindow runs a worker's events due before end.
@@ -318,22 +324,21 @@ func (e *Engine) deliver(from *Engine, m *parcel) {
 		return
 	}
 	if m.kind == kindRequest {
-		r := &m.request
-		w := e.workerOf(r.calleeHost)
+		w := e.workerOf(m.callee.host)
 		c := w.newCall()
 		if c == nil {
 			return // as Call: over half a billion calls open; the caller times out
 		}
 		c.flags = fProxy | fDone | fReqInFlight
-		c.caller, c.callerHost, c.callee, c.calleeHost, c.tmo = r.caller, r.callerHost, r.callee, r.calleeHost, r.tmo
-		c.from, c.reqMethod, c.reqBody, c.reqSize = r.from, r.reqMethod, r.reqBody, r.reqSize
-		c.peer, c.peerSlot, c.peerGen = from.shard, r.slot, r.gen
+		c.caller, c.callerHost, c.callee, c.calleeHost, c.tmo = m.caller, m.caller.host, m.callee, m.callee.host, m.tmo
+		c.from, c.reqMethod, c.reqBody, c.reqSize = m.caller.addr, m.method, m.body, m.size
+		c.peer, c.peerSlot, c.peerGen = m.worker, m.slot, m.gen
 		w.push(arrive, m.seq, kindRequest, c.slot, c.gen)
 		return
 	}
 	w := e.par.workers[m.worker]
 	if c := w.call(m.slot); c.gen == m.gen {
-		c.resp = m.resp
+		c.resp = actor.Response{Status: m.status, Body: m.body, Size: m.size}
 		c.flags |= fRespInFlight
 		w.push(arrive, m.seq, kindResponse, c.slot, c.gen)
 		return
