@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -30,7 +31,7 @@ type parallel struct {
 	workers   []*Engine // worker i runs the hosts h with h mod len(workers) == i
 	lookahead int64     // the network's minimum latency: the length of a window, ns
 	inWindow  bool      // the workers are running a window
-	ranUntil  int64     // the end of the last window run: world functions cannot come before
+	ranTo     int64     // the last instant of the last window run: world functions cannot come before
 }
 
 // parcel is a message between two hosts (or to a host itself, then only for the network's
@@ -161,9 +162,9 @@ func (e *Engine) sendResponse(c *callRec, resp actor.Response, t int64, seq uint
 		worker: c.peer, slot: c.peerSlot, gen: c.peerGen, size: resp.Size, body: resp.Body, status: resp.Status})
 }
 
-// runWindow runs a worker's events due before end.
-func (e *Engine) runWindow(end int64) {
-	for e.q.len() > 0 && e.q.peek().at < end {
+// runWindow runs a worker's events due at or before last.
+func (e *Engine) runWindow(last int64) {
+	for e.q.len() > 0 && e.q.peek().at <= last {
 		ev := e.q.pop()
 		if before(&e.last, &ev) {
 			e.last = ev
@@ -175,12 +176,12 @@ func (e *Engine) runWindow(end int64) {
 
 // runGuarded is runWindow on a worker's own goroutine: a panic there is kept for the
 // coordinator to raise again.
-func (e *Engine) runGuarded(end int64, wg *sync.WaitGroup) {
+func (e *Engine) runGuarded(last int64, wg *sync.WaitGroup) {
 	defer func() {
 		e.panicked = recover()
 		wg.Done()
 	}()
-	e.runWindow(end)
+	e.runWindow(last)
 }
 
 // runParallel is RunUntil(end) of a coordinator: windows for the workers, world functions
@@ -192,8 +193,8 @@ func (e *Engine) runParallel(end int64) {
 	for i := 1; i < len(p.workers); i++ {
 		starts[i] = make(chan int64)
 		go func(w *Engine, start chan int64) {
-			for until := range start {
-				w.runGuarded(until, &wg)
+			for last := range start {
+				w.runGuarded(last, &wg)
 			}
 		}(p.workers[i], starts[i])
 	}
@@ -212,10 +213,10 @@ func (e *Engine) runParallel(end int64) {
 			return
 		}
 		if world {
-			if t < p.ranUntil {
+			if t <= p.ranTo {
 				panic(fmt.Sprintf("sim: a world function is due at %v, inside a window the workers have run (to %v): "+
 					"with several workers, a sink or world function must not schedule one sooner than the network's MinLatency",
-					unixTime(t), unixTime(p.ranUntil)))
+					unixTime(t), unixTime(p.ranTo)))
 			}
 			// At one instant world functions come first: their keys are the smallest.
 			ev := e.q.pop()
@@ -227,22 +228,24 @@ func (e *Engine) runParallel(end int64) {
 			e.handOver()
 			continue
 		}
-		until := t + p.lookahead
-		if e.q.len() > 0 {
-			until = min(until, e.q.peek().at)
+		// The window runs from t to last, both included: up to the earliest instant a message
+		// sent in it could arrive, the next world function or the end of the run.
+		last := end
+		if t <= math.MaxInt64-p.lookahead {
+			last = min(last, t+p.lookahead-1)
 		}
-		if end < until {
-			until = end + 1
+		if e.q.len() > 0 {
+			last = min(last, e.q.peek().at-1)
 		}
 		wg.Add(len(p.workers) - 1)
 		p.inWindow = true
 		for i := 1; i < len(p.workers); i++ {
-			starts[i] <- until
+			starts[i] <- last
 		}
-		p.workers[0].runWindow(until)
+		p.workers[0].runWindow(last)
 		wg.Wait()
 		p.inWindow = false
-		p.ranUntil = until
+		p.ranTo = last
 		for _, w := range p.workers {
 			if r := w.panicked; r != nil {
 				w.panicked = nil

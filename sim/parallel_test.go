@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"hash"
+	"math"
 	"net/netip"
 	"testing"
 	"time"
@@ -265,3 +266,41 @@ func panicOf(f func()) (v any) {
 	f()
 	return nil
 }
+
+// TestWorkersRunToTheEndOfTime: Run on several workers reaches events at the last instant
+// virtual time holds, where a window's end would overflow.
+func TestWorkersRunToTheEndOfTime(t *testing.T) {
+	e, err := sim.New(sim.Config{Latency: time.Millisecond, Workers: 2})
+	require.NoError(t, err)
+	var ran []string
+	var actors []*sleeper
+	var addrs []actor.Addr
+	for range 2 {
+		h, err := e.AddHost(sim.HostConfig{})
+		require.NoError(t, err)
+		s := &sleeper{}
+		addr, err := e.Spawn(h, 1, "", s)
+		require.NoError(t, err)
+		actors, addrs = append(actors, s), append(addrs, addr)
+	}
+	e.At(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), func() {
+		ran = append(ran, "world, clamped to the end of time")
+		for i, s := range actors {
+			require.NoError(t, e.Invoke(addrs[i], func() { s.env.After(0, func() { s.woke = s.env.Now() }) }))
+		}
+	})
+	e.Run()
+	assert.Equal(t, []string{"world, clamped to the end of time"}, ran)
+	for _, s := range actors { // each on its own worker, at the last instant
+		assert.Equal(t, time.Unix(0, math.MaxInt64).UTC(), s.woke)
+	}
+}
+
+// sleeper does nothing by itself; woke is when a timer set from outside fired.
+type sleeper struct {
+	env  actor.Env
+	woke time.Time
+}
+
+func (s *sleeper) Start(env actor.Env)                               { s.env = env }
+func (s *sleeper) Handle(actor.Addr, actor.Request, actor.Responder) {}
