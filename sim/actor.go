@@ -78,6 +78,7 @@ func (a *actorEnv) Observe(ev actor.Event) {
 // stream (default: the address). Spawning at an address whose actor crashed starts a new
 // incarnation there, with a stream of its own.
 func (e *Engine) Spawn(h HostID, port uint16, name string, a actor.Actor) (actor.Addr, error) {
+	e.worldOnly("Spawn")
 	if int(h) >= len(e.hosts) {
 		return actor.Addr{}, fmt.Errorf("sim: spawn on unknown host %d: the world has %d hosts", h, len(e.hosts))
 	}
@@ -123,6 +124,7 @@ func (e *Engine) start(env *actorEnv) error {
 // Crash kills the actor at addr without warning: its pending timers never fire, calls in flight
 // to it time out at their callers, and calls it made never call back.
 func (e *Engine) Crash(addr actor.Addr) error {
+	e.worldOnly("Crash")
 	env, err := e.liveActor(addr)
 	if err != nil {
 		return fmt.Errorf("sim: crash: %w", err)
@@ -134,6 +136,7 @@ func (e *Engine) Crash(addr actor.Addr) error {
 // Stop shuts the actor at addr down gracefully: its Stop runs first (as a callback of the actor,
 // so it may still reply or send), then it is gone as after Crash.
 func (e *Engine) Stop(addr actor.Addr) error {
+	e.worldOnly("Stop")
 	env, err := e.liveActor(addr)
 	if err != nil {
 		return fmt.Errorf("sim: stop: %w", err)
@@ -150,6 +153,7 @@ func (e *Engine) Stop(addr actor.Addr) error {
 // Replace crashes the actor at addr if it still runs and starts a in its place, on the same host
 // and with the same name; the new incarnation draws from a new random stream.
 func (e *Engine) Replace(addr actor.Addr, a actor.Actor) error {
+	e.worldOnly("Replace")
 	old := e.actorAt(addr)
 	if old == nil {
 		return fmt.Errorf("sim: replace at %v: no actor was ever spawned there", addr)

@@ -41,6 +41,7 @@ type hostRec struct {
 
 // AddHost adds a machine to the world.
 func (e *Engine) AddHost(c HostConfig) (HostID, error) {
+	e.worldOnly("AddHost")
 	if c.Cores < 0 || c.Cores > maxCores {
 		return 0, fmt.Errorf("sim: host %q: %d cores; use 1 to %d", c.Name, c.Cores, maxCores)
 	}

@@ -11,6 +11,7 @@ import (
 // current virtual time. Scenarios use it to drive actors from outside (a user pressing send,
 // an app going to the background).
 func (e *Engine) Invoke(addr actor.Addr, f func()) error {
+	e.worldOnly("Invoke")
 	env, err := e.liveActor(addr)
 	if err != nil {
 		return fmt.Errorf("sim: invoke: %w", err)

@@ -31,6 +31,7 @@ type parallel struct {
 	workers   []*Engine // worker i runs the hosts h with h mod len(workers) == i
 	lookahead int64     // the network's minimum latency: the length of a window, ns
 	inWindow  bool      // the workers are running a window
+	handing   bool      // the coordinator is handing a window's messages and observations over
 	ranTo     int64     // the last instant of the last window run: world functions cannot come before
 }
 
@@ -274,6 +275,8 @@ func (e *Engine) nextWorkerEvent() (int64, bool) {
 // handOver delivers what the workers sent and observed, in the one-worker order.
 func (e *Engine) handOver() {
 	ws := e.par.workers
+	e.par.handing = true
+	defer func() { e.par.handing = false }()
 	mergeByTag(ws, func(w *Engine) int { return len(w.outbox) }, func(w *Engine, i int) *event { return &w.outbox[i].tag },
 		func(w *Engine, i int) { e.deliver(w, &w.outbox[i]) })
 	mergeByTag(ws, func(w *Engine) int { return len(w.seen) }, func(w *Engine, i int) *event { return &w.seen[i].tag },
@@ -348,6 +351,15 @@ func (e *Engine) deliver(from *Engine, m *parcel) {
 	}
 	// The call has timed out and its record serves another: the response is late.
 	w.push(arrive, m.seq, kindLate, 0, 0)
+}
+
+// worldOnly stops a run on several workers where what (Spawn, Crash, Invoke, ...) is called
+// from an actor's callback or a sink: there it would act at another point of the one-worker
+// order than it does on one worker. World functions may call it.
+func (e *Engine) worldOnly(what string) {
+	if p := e.par; p != nil && (p.inWindow || p.handing) {
+		panic("sim: " + what + " called from an actor's callback or a sink while workers run; with several workers only world functions may")
+	}
 }
 
 // report calls the progress hook of a coordinator after a window if it is due.

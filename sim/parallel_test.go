@@ -304,3 +304,19 @@ type sleeper struct {
 
 func (s *sleeper) Start(env actor.Env)                               { s.env = env }
 func (s *sleeper) Handle(actor.Addr, actor.Request, actor.Responder) {}
+
+// TestWorkersKeepActorsToWorldFunctions: a sink that drives an actor stops the run.
+func TestWorkersKeepActorsToWorldFunctions(t *testing.T) {
+	e, err := sim.New(sim.Config{Latency: time.Millisecond, Workers: 2})
+	require.NoError(t, err)
+	var addrs []actor.Addr
+	for range 2 {
+		h, err := e.AddHost(sim.HostConfig{})
+		require.NoError(t, err)
+		addr, err := e.Spawn(h, 1, "", &observer{})
+		require.NoError(t, err)
+		addrs = append(addrs, addr)
+	}
+	e.AddSink(func(time.Time, actor.Addr, actor.Event) { _ = e.Invoke(addrs[1], func() {}) })
+	assert.Contains(t, fmt.Sprint(panicOf(func() { e.RunFor(time.Second) })), "Invoke called from an actor's callback or a sink")
+}
