@@ -49,7 +49,7 @@ const (
 	fDelivered                           // the callee's Handle has run: its Responder is live
 	fResponded                           // Respond has been called
 	fDone                                // done has run, or never will (the caller is gone)
-	fProxy                               // the callee's side of a call between two workers' hosts
+	fProxy                               // the callee's side of a call between two hosts, on several workers
 )
 
 var _ actor.Responder = (*callRec)(nil)
