@@ -98,7 +98,8 @@ func (d *Directory) config(c Config) *Config {
 			return p
 		}
 	}
-	p := &c
+	p := new(Config) // copied only here, so that a config found costs no allocation
+	*p = c
 	d.configs = append(d.configs, p)
 	return p
 }
