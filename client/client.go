@@ -175,7 +175,7 @@ func New(cfg Config, keys identity.Keys) (*Client, error) {
 	// world of 100,000 clients holds a handful.
 	own := c
 	own.ClockOffset, own.PushToken, own.Communities = 0, "", nil
-	cl := &Client{cfg: c.Directory.config(own), id: keys.SessionID()}
+	cl := &Client{cfg: c.Directory.configs.Of(own), id: keys.SessionID()}
 	cl.clock.device, cl.push.token = c.ClockOffset, c.PushToken
 	cl.communities = communityPollers(c.Communities)
 	copy(cl.keys.ed[:], keys.Ed25519Private)
