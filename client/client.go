@@ -170,12 +170,7 @@ func New(cfg Config, keys identity.Keys) (*Client, error) {
 	if len(keys.Ed25519Private) != ed25519.PrivateKeySize {
 		return nil, errors.New("client: keys have no Ed25519 private key: derive them with identity.FromSeed or identity.Derive")
 	}
-	// What differs from client to client (its clock, its push token, the communities it
-	// joined) stays on the client, so that clients with equal settings share one Config: a
-	// world of 100,000 clients holds a handful.
-	own := c
-	own.ClockOffset, own.PushToken, own.Communities = 0, "", nil
-	cl := &Client{cfg: c.Directory.configs.Of(own), id: keys.SessionID()}
+	cl := &Client{cfg: c.Directory.configs.Of(c.shareable()), id: keys.SessionID()}
 	cl.clock.device, cl.push.token = c.ClockOffset, c.PushToken
 	cl.communities = communityPollers(c.Communities)
 	copy(cl.keys.ed[:], keys.Ed25519Private)
@@ -187,6 +182,14 @@ func New(cfg Config, keys identity.Keys) (*Client, error) {
 	cl.own.owner = cl.id
 	cl.poll.current = noNode
 	return cl, nil
+}
+
+// shareable is c without what differs from client to client (its clock, its push token, the
+// communities it joined), which the client keeps itself, so that clients with equal settings
+// share one Config: a world of 100,000 clients holds a handful.
+func (c Config) shareable() Config {
+	c.ClockOffset, c.PushToken, c.Communities = 0, "", nil
+	return c
 }
 
 // ID is the client's Session ID.
