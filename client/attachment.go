@@ -173,11 +173,12 @@ func (c *Client) SendAttachment(to identity.ID, kind Kind, size int) error {
 	}
 	c.env.Work(cost)
 	c.stats.Sent++
-	c.uploadSeq++
-	ref := "attachment/" + c.id.String() + "/" + strconv.FormatUint(uint64(c.uploadSeq), 10)
+	att := c.attachments()
+	att.seq++
+	ref := "attachment/" + c.id.String() + "/" + strconv.FormatUint(uint64(att.seq), 10)
 	u := &upload{ref: ref, to: to, kind: kind, at: c.env.Now(), enc: enc, size: message.EncryptedAttachmentSize(size)}
 	c.observe(MessageSent{Hash: ref, To: to, At: u.at, Body: size, Kind: kind})
-	c.uploads = append(c.uploads, u)
+	att.uploads = append(att.uploads, u)
 	if c.online {
 		c.attemptUpload(u)
 	}
@@ -228,13 +229,13 @@ func (c *Client) retryAttachment(fails *uint8, again, giveUp func()) {
 }
 
 func (c *Client) uploadFailed(u *upload, f Failure) {
-	c.uploads = slices.DeleteFunc(c.uploads, func(x *upload) bool { return x == u })
+	c.att.uploads = slices.DeleteFunc(c.att.uploads, func(x *upload) bool { return x == u })
 	c.stats.StoreFailed++
 	c.observe(AttachmentUploaded{Ref: u.ref, To: u.to, Kind: u.kind, Size: u.size, Failure: f, Attempts: int(u.tries)})
 }
 
 func (c *Client) uploadDone(u *upload, id string) {
-	c.uploads = slices.DeleteFunc(c.uploads, func(x *upload) bool { return x == u })
+	c.att.uploads = slices.DeleteFunc(c.att.uploads, func(x *upload) bool { return x == u })
 	n, _ := fileserver.ParseID(id) // checked by ParseUploadResponse
 	fs := c.cfg.FileServer
 	scheme := fs.Protocol
@@ -255,10 +256,13 @@ func (c *Client) uploadDone(u *upload, id string) {
 
 // resumeAttachments restarts the uploads and downloads an app going offline interrupted.
 func (c *Client) resumeAttachments() {
-	for _, u := range c.uploads {
+	if c.att == nil {
+		return
+	}
+	for _, u := range c.att.uploads {
 		c.attemptUpload(u)
 	}
-	for _, f := range c.fetches {
+	for _, f := range c.att.fetches {
 		c.scheduleFetch(f)
 	}
 }
@@ -267,7 +271,8 @@ func (c *Client) resumeAttachments() {
 func (c *Client) fetchAttachments(hash string, ptrs []message.AttachmentPointer) {
 	for _, p := range ptrs {
 		f := &fetch{hash: hash, ptr: p, due: c.env.Now().Add(c.cfg.Attachments.OpenDelay.draw(c.env.Rand()))}
-		c.fetches = append(c.fetches, f)
+		att := c.attachments()
+		att.fetches = append(att.fetches, f)
 		c.scheduleFetch(f)
 	}
 }
@@ -317,6 +322,6 @@ func (c *Client) openAttachment(f *fetch, data []byte) bool {
 }
 
 func (c *Client) fetchDone(f *fetch, fail Failure, size int) {
-	c.fetches = slices.DeleteFunc(c.fetches, func(x *fetch) bool { return x == f })
+	c.att.fetches = slices.DeleteFunc(c.att.fetches, func(x *fetch) bool { return x == f })
 	c.observe(AttachmentFetched{Hash: f.hash, Kind: kindOf(f.ptr.ContentType), Size: size, Failure: fail, Attempts: int(f.tries)})
 }

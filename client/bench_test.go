@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/actor/actortest"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
@@ -47,14 +48,38 @@ func BenchmarkIdleClientMemory(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&m1)
 		for _, c := range clients {
-			if len(c.Paths()) != 2 {
-				b.Fatalf("client without paths: %v", c.Paths())
+			if len(c.Paths()) != c.rt.wantPaths() {
+				b.Fatalf("client with %d of its %d paths: %v", len(c.Paths()), c.rt.wantPaths(), c.Paths())
 			}
 		}
 		b.ReportMetric(float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc))/n, "bytes/client")
 		runtime.KeepAlive(clients)
 		runtime.KeepAlive(drv)
 	}
+}
+
+// BenchmarkNewClient is the cost of making one client in a world of 4,000 that differ in their
+// own settings (push token, clock offset), with one shared Directory as the world builder makes
+// them: it must not grow with the number of clients made before (ns/client).
+func BenchmarkNewClient(b *testing.B) {
+	const world = 4000
+	suite := cryptomode.New(cryptomode.Modeled, cryptomode.DefaultCosts)
+	keys := identity.Derive(3, "c")
+	seeds := []actor.Addr{netip.MustParseAddrPort("198.51.100.1:443")}
+	made := 0
+	for b.Loop() {
+		dir := NewDirectory()
+		for k := range world {
+			cfg := DefaultConfig(Platform(k % 3))
+			cfg.Seeds, cfg.Directory, cfg.Suite = seeds, dir, suite
+			cfg.PushToken, cfg.ClockOffset = fmt.Sprintf("token-%d", k), time.Duration(k)*time.Millisecond
+			if _, err := New(cfg, keys); err != nil {
+				b.Fatal(err)
+			}
+		}
+		made += world
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(made), "ns/client")
 }
 
 // benchNet is a quiet fake driver with a fake network of 40 nodes in swarms of 8 whose nodes use

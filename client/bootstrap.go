@@ -109,7 +109,7 @@ func (c *Client) maybeRefreshPool() {
 // refreshPool asks three random pool nodes for the node list and installs their agreement; four
 // tries, then the seeds. A pool too small to ask from goes straight to the seeds.
 func (c *Client) refreshPool() {
-	if c.refreshing || c.booting.running {
+	if c.refreshing || c.booting.running() {
 		return
 	}
 	c.refreshing = true

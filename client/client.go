@@ -61,22 +61,23 @@ type Client struct {
 	env  actor.Env
 	rt   router
 
-	online bool
-	epoch  uint32 // bumped by GoOffline: callbacks of an older epoch are dropped
+	// Small fields are grouped so that none leaves padding: a world holds 100,000 clients.
+	online     bool
+	refreshing bool
+	epoch      uint32 // bumped by GoOffline: callbacks of an older epoch are dropped
 
 	building     sharedWork // path building
 	booting      sharedWork // a pool fetch from the seeds
-	refreshing   bool
-	lastRefresh  int64  // unix ns of the last pool install
-	started      int64  // unix ns of the latest Start or GoOnline (Config.PoolRefreshFromStart)
-	ownFetched   int64  // unix ns of the latest lookup of the own swarm (Config.OwnSwarmRefresh); 0 at each start
-	installed    uint32 // pool size after the last install
+	lastRefresh  int64      // unix ns of the last pool install
+	started      int64      // unix ns of the latest Start or GoOnline (Config.PoolRefreshFromStart)
+	ownFetched   int64      // unix ns of the latest lookup of the own swarm (Config.OwnSwarmRefresh); 0 at each start
+	installed    uint32     // pool size after the last install
+	tick         uint32     // LRU clock of swarms
 	refreshTimer actor.Timer
 	coverTimer   actor.Timer
 
 	own    swarmEntry
 	swarms []*swarmEntry
-	tick   uint32 // LRU clock of swarms
 
 	outbox []*outgoing
 	cfgs   configState
@@ -89,13 +90,24 @@ type Client struct {
 	groups []*groupView // the groups the client is a member of (group.go)
 	push   pushState
 
-	communities []*communityPoller // Config.Communities, made at the first start
+	communities []*communityPoller // Config.Communities
+	att         *attachments       // made at the first attachment sent or received
+}
 
-	// uploads and fetches are the attachments on their way to and from the file server;
-	// uploadSeq numbers the attachment sends (their MessageSent names).
-	uploads   []*upload
-	fetches   []*fetch
-	uploadSeq uint32
+// attachments are the attachments on their way to and from the file server; seq numbers the
+// attachment sends (their MessageSent names).
+type attachments struct {
+	uploads []*upload
+	fetches []*fetch
+	seq     uint32
+}
+
+// attachments returns the client's attachments, making them at the first.
+func (c *Client) attachments() *attachments {
+	if c.att == nil {
+		c.att = &attachments{}
+	}
+	return c.att
 }
 
 // pollState is the poller's state between rounds.
@@ -158,7 +170,9 @@ func New(cfg Config, keys identity.Keys) (*Client, error) {
 	if len(keys.Ed25519Private) != ed25519.PrivateKeySize {
 		return nil, errors.New("client: keys have no Ed25519 private key: derive them with identity.FromSeed or identity.Derive")
 	}
-	cl := &Client{cfg: c.Directory.config(c), id: keys.SessionID()}
+	cl := &Client{cfg: c.Directory.configs.Of(c.shareable()), id: keys.SessionID()}
+	cl.clock.device, cl.push.token = c.ClockOffset, c.PushToken
+	cl.communities = communityPollers(c.Communities)
 	copy(cl.keys.ed[:], keys.Ed25519Private)
 	if cl.keys.x25519, _, err = c.Suite.X25519FromSecret(keys.X25519Secret); err != nil {
 		return nil, fmt.Errorf("client: X25519 key: %w", err)
@@ -168,6 +182,14 @@ func New(cfg Config, keys identity.Keys) (*Client, error) {
 	cl.own.owner = cl.id
 	cl.poll.current = noNode
 	return cl, nil
+}
+
+// shareable is c without what differs from client to client (its clock, its push token, the
+// communities it joined), which the client keeps itself, so that clients with equal settings
+// share one Config: a world of 100,000 clients holds a handful.
+func (c Config) shareable() Config {
+	c.ClockOffset, c.PushToken, c.Communities = 0, "", nil
+	return c
 }
 
 // ID is the client's Session ID.
@@ -254,8 +276,8 @@ func (c *Client) GoOffline() {
 	c.rt.initial = false // the paths built on coming back are a fresh start, not repairs
 	c.building, c.booting, c.refreshing = sharedWork{}, sharedWork{}, false
 	// The network time lives in memory only (desktop NetworkTime.ts, Android SnodeClock.kt): a
-	// reopened app learns it again.
-	c.clock = clockState{}
+	// reopened app learns it again; the device's own clock stays as it is.
+	c.clock = clockState{device: c.clock.device}
 	c.own.fetching = sharedWork{}
 	for _, e := range c.swarms {
 		e.fetching = sharedWork{}
@@ -301,19 +323,23 @@ func (c *Client) alive(ep uint32) bool { return c.online && c.epoch == ep }
 
 // sharedWork is work that several callers wait for at once (building paths, fetching a pool
 // or a swarm): the first caller starts it, later ones wait for the same outcome.
+// It is one pointer, nil while no work runs, because a client holds several and is idle most of
+// the time.
 type sharedWork struct {
-	running bool
-	waiters []func(Failure)
+	waiters *[]func(Failure)
 }
+
+// running reports whether the work is under way.
+func (w *sharedWork) running() bool { return w.waiters != nil }
 
 // join queues done for the outcome and reports whether the caller is to start the work (it was
 // not running).
 func (w *sharedWork) join(done func(Failure)) bool {
-	w.waiters = append(w.waiters, done)
-	if w.running {
+	if w.waiters != nil {
+		*w.waiters = append(*w.waiters, done)
 		return false
 	}
-	w.running = true
+	w.waiters = &[]func(Failure){done}
 	return true
 }
 
@@ -323,7 +349,10 @@ func (w *sharedWork) join(done func(Failure)) bool {
 func (w *sharedWork) finish(f Failure) {
 	waiters := w.waiters
 	*w = sharedWork{}
-	for _, done := range waiters {
+	if waiters == nil {
+		return
+	}
+	for _, done := range *waiters {
 		done(f)
 	}
 }

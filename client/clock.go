@@ -85,12 +85,14 @@ type clockState struct {
 	offset time.Duration
 	// synced is when the last resync succeeded (NetTime.Resync); resyncing joins callers of a
 	// resync under way.
-	synced    time.Time
+	synced    int64 // unix ns; 0 before the first
 	resyncing sharedWork
+	// device is the device clock's error, Config.ClockOffset.
+	device time.Duration
 }
 
 // deviceNow is the client's own clock.
-func (c *Client) deviceNow() time.Time { return c.env.Now().Add(c.cfg.ClockOffset) }
+func (c *Client) deviceNow() time.Time { return c.env.Now().Add(c.clock.device) }
 
 // netNow is the client's network time: its device clock corrected by what it learnt.
 func (c *Client) netNow() time.Time { return c.deviceNow().Add(-c.clock.offset) }
@@ -249,7 +251,7 @@ func (c *Client) resyncClock(done func(bool)) {
 		}
 	}
 	st := &c.clock
-	if !st.resyncing.running && !st.synced.IsZero() && c.env.Now().Sub(st.synced) < nt.ResyncEvery {
+	if !st.resyncing.running() && st.synced != 0 && c.env.Now().UnixNano()-st.synced < int64(nt.ResyncEvery) {
 		finish(FailRejected)
 		return
 	}
@@ -313,7 +315,7 @@ func (c *Client) resyncClock(done func(bool)) {
 				slices.SortFunc(candidates, func(a, b time.Time) int { return a.Compare(b) })
 				median := candidates[len(candidates)/2]
 				st.offset = c.deviceNow().Sub(median).Truncate(time.Millisecond)
-				st.synced = c.env.Now()
+				st.synced = c.env.Now().UnixNano()
 				end(OK)
 			})
 		}

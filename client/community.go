@@ -37,20 +37,25 @@ type communityPoller struct {
 	busy    bool
 }
 
+// communityPollers makes a poller per server joined (Config.Communities), each room read from
+// its start.
+func communityPollers(joined []Community) []*communityPoller {
+	var out []*communityPoller
+	for _, cm := range joined {
+		p := &communityPoller{cfg: cm}
+		for _, t := range cm.Rooms {
+			p.rooms = append(p.rooms, sogs.RoomCursor{Token: t})
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // startCommunities starts a poller per server, each at a random phase of the interval (the apps
 // start them as the app opens; the phase keeps clients that open together from polling in step).
 func (c *Client) startCommunities() {
-	if c.cfg.CommunityPoll <= 0 || len(c.cfg.Communities) == 0 {
+	if c.cfg.CommunityPoll <= 0 || len(c.communities) == 0 {
 		return
-	}
-	if c.communities == nil {
-		for _, cm := range c.cfg.Communities {
-			p := &communityPoller{cfg: cm}
-			for _, t := range cm.Rooms {
-				p.rooms = append(p.rooms, sogs.RoomCursor{Token: t})
-			}
-			c.communities = append(c.communities, p)
-		}
 	}
 	ep := c.epoch
 	for _, p := range c.communities {

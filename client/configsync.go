@@ -84,10 +84,10 @@ type configState struct {
 	old      []string                      // superseded messages a delete failed to remove
 	dirty    configBits                    // changed since their last push
 	inflight configBits                    // being pushed
-	contacts []identity.ID                 // the accounts the user has a 1:1 conversation with
-	timer    actor.Timer
 	queued   bool
-	last     time.Time // when the last push started; zero before the first
+	contacts []identity.ID // the accounts the user has a 1:1 conversation with
+	timer    actor.Timer
+	last     int64 // unix ns when the last push started; 0 before the first
 }
 
 // paddedConfigSize is the stored size of a config message whose serialized config is plain
@@ -152,8 +152,8 @@ func (c *Client) groupsJoined() int {
 // roomsJoined is the number of community rooms the user groups config lists.
 func (c *Client) roomsJoined() int {
 	n := 0
-	for _, cm := range c.cfg.Communities {
-		n += len(cm.Rooms)
+	for _, p := range c.communities {
+		n += len(p.cfg.Rooms)
 	}
 	return n
 }
@@ -182,8 +182,8 @@ func (c *Client) queueConfigPush() {
 		return
 	}
 	wait := configSyncDelay
-	if !s.last.IsZero() {
-		if since := c.env.Now().Sub(s.last); since < configSyncEvery {
+	if s.last != 0 {
+		if since := time.Duration(c.env.Now().UnixNano() - s.last); since < configSyncEvery {
 			wait = max(configSyncEvery-since, configSyncMinWait)
 		}
 	}
@@ -222,7 +222,7 @@ func (c *Client) pushConfigs() {
 		return
 	}
 	now := c.env.Now()
-	s.last, s.inflight, s.dirty = now, s.dirty, 0
+	s.last, s.inflight, s.dirty = now.UnixNano(), s.dirty, 0
 	var msgs []configMsg
 	nss := make([]int16, 0, len(configNamespaces))
 	for _, ns := range configNamespaces {

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
-	"reflect"
 	"slices"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/internal/intern"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 )
 
@@ -48,7 +48,7 @@ type Directory struct {
 	// fetch the same answer from the seed nodes, and it is parsed once.
 	decoded recentLists
 	// configs are the distinct client configurations: clients with equal settings share one.
-	configs []*Config
+	configs intern.Pool[Config]
 }
 
 // NewDirectory returns an empty directory.
@@ -89,18 +89,6 @@ func (r *recentLists) put(key []byte, l *nodeList) {
 	r.m[k] = l
 	r.keys[r.next] = k
 	r.next = (r.next + 1) % recentListCount
-}
-
-// config returns the shared copy of c (which must be complete and is never changed after).
-func (d *Directory) config(c Config) *Config {
-	for _, p := range d.configs {
-		if reflect.DeepEqual(*p, c) {
-			return p
-		}
-	}
-	p := &c
-	d.configs = append(d.configs, p)
-	return p
 }
 
 // Len is the number of distinct nodes interned.

@@ -195,7 +195,9 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 	start, skew := c.env.Now(), c.clockError()
 	c.stats.OnionRequests++
 	req := post(guardAddr, onion.GuardEndpoint, transport.Binary, built.Body)
-	reply := built.Reply
+	// The callback keeps the size only: a driver may hold it until the timeout, and the body
+	// is the largest thing an idle client would otherwise keep.
+	reply, size := built.Reply, req.Size
 	c.env.Call(guardAddr, req, c.cfg.RequestTimeout, func(resp actor.Response, err error) {
 		if !c.alive(ep) {
 			return
@@ -206,7 +208,7 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 			c.stats.OnionFailures++
 		}
 		c.observe(OnionRoundTrip{Method: method, Namespaces: nss, Guard: guardAddr, Dest: di.Addr, RTT: c.env.Now().Sub(start),
-			Status: res.status, Failure: res.failure, Cover: cover, Path: hops, Account: account, Size: req.Size})
+			Status: res.status, Failure: res.failure, Cover: cover, Path: hops, Account: account, Size: size})
 		c.maybeRefreshPool()
 		done(res)
 	})

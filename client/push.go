@@ -65,13 +65,15 @@ func (PushWoken) EventName() string { return "client.push_woken" }
 type pushState struct {
 	encKey     [32]byte
 	keyed      bool
-	registered time.Time // last successful registration
+	bg         bool  // a background poll runs (the app was woken in the background)
+	again      bool  // another wake-up came during it: poll once more before sleeping
+	registered int64 // unix ns of the last successful registration; 0 before the first
 	timer      actor.Timer
-	bg         bool // a background poll runs (the app was woken in the background)
-	again      bool // another wake-up came during it: poll once more before sleeping
 	// againFor are the groups whose wake-ups came during a background poll: each is polled
 	// once more before the app sleeps (again is the own swarm's).
 	againFor []*groupView
+	// token is the device token, Config.PushToken.
+	token string
 }
 
 // pushActive reports whether the client registers for push notifications.
@@ -84,7 +86,8 @@ func (c *Client) maybeRegisterPush() {
 		return
 	}
 	now := c.env.Now()
-	due := c.push.registered.IsZero() || now.Sub(c.push.registered) >= c.cfg.PushRenew
+	since := time.Duration(now.UnixNano() - c.push.registered)
+	due := c.push.registered == 0 || since >= c.cfg.PushRenew
 	if due {
 		c.registerPush()
 	} else {
@@ -100,7 +103,7 @@ func (c *Client) maybeRegisterPush() {
 	c.push.timer.Stop()
 	wait := c.cfg.PushRenew
 	if !due {
-		wait -= now.Sub(c.push.registered)
+		wait -= since
 	}
 	c.push.timer = c.env.After(wait, c.maybeRegisterPush)
 }
@@ -115,7 +118,7 @@ func (c *Client) registerPush() {
 	signer := &storagerpc.Signer{Suite: c.cfg.Suite, Account: storagerpc.PubkeyFromID(c.id), Key: c.keys.signing()}
 	c.pushSubscribe(signer, []storagerpc.Namespace{0}, func(ev PushSubscribed) {
 		if ev.OK {
-			c.push.registered = c.env.Now()
+			c.push.registered = c.env.Now().UnixNano()
 		}
 	})
 	for _, v := range c.groups {
@@ -140,7 +143,7 @@ func (c *Client) unregisterGroupPush(v *groupView) {
 		return
 	}
 	var sub pushrpc.Subscribe
-	sub.Service, sub.Token = c.cfg.PushService, c.cfg.PushToken
+	sub.Service, sub.Token = c.cfg.PushService, c.push.token
 	c.env.Work(sub.SignUnsubscribe(c.groupSigner(v), c.netNow().Unix()))
 	req := onion.V4Request{Method: http.MethodPost, Endpoint: pushrpc.EndpointUnsubscribe,
 		Headers: map[string]string{"Content-Type": transport.JSON}, Body: pushrpc.AppendUnsubscribe(nil, &sub)}
@@ -158,7 +161,7 @@ func (c *Client) groupSigner(v *groupView) *storagerpc.Signer {
 func (c *Client) pushSubscribe(signer *storagerpc.Signer, nss []storagerpc.Namespace, then func(PushSubscribed)) {
 	sub := pushrpc.Subscribe{
 		Namespaces: nss, Data: true,
-		Service: c.cfg.PushService, Token: c.cfg.PushToken, EncKey: c.push.encKey,
+		Service: c.cfg.PushService, Token: c.push.token, EncKey: c.push.encKey,
 	}
 	c.env.Work(sub.Sign(signer, c.netNow().Unix()))
 	req := onion.V4Request{Method: http.MethodPost, Endpoint: pushrpc.EndpointSubscribe,

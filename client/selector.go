@@ -35,7 +35,7 @@ func NewSelector(cfg Config, r *rand.Rand, obs func(actor.Event)) (*Selector, er
 		return nil, err
 	}
 	s := &Selector{r: r, dir: c.Directory}
-	s.rt = router{cfg: c.Directory.config(c), dir: c.Directory, obs: obs}
+	s.rt = router{cfg: c.Directory.configs.Of(c.shareable()), dir: c.Directory, obs: obs}
 	return s, nil
 }
 

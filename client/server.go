@@ -63,7 +63,7 @@ func (c *Client) sendToServer(ep uint32, dest onion.Server, label string, req on
 	start := c.env.Now()
 	c.stats.OnionRequests++
 	post := post(guardAddr, onion.GuardEndpoint, transport.Binary, built.Body)
-	reply := built.Reply
+	reply, size := built.Reply, post.Size // not the body: see sendOnion
 	c.env.Call(guardAddr, post, timeout, func(resp actor.Response, err error) {
 		if !c.alive(ep) {
 			return
@@ -73,7 +73,7 @@ func (c *Client) sendToServer(ep uint32, dest onion.Server, label string, req on
 			c.stats.OnionFailures++
 		}
 		c.observe(OnionRoundTrip{Method: label, Server: dest.Host, Guard: guardAddr, RTT: c.env.Now().Sub(start),
-			Status: res.status, Failure: res.failure, Path: hops, Size: post.Size})
+			Status: res.status, Failure: res.failure, Path: hops, Size: size})
 		c.maybeRefreshPool()
 		done(res)
 	})

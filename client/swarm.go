@@ -22,7 +22,7 @@ func (c *Client) entry(owner identity.ID) *swarmEntry {
 	if len(c.swarms) >= c.cfg.SwarmCacheSize {
 		victim := -1
 		for k, e := range c.swarms {
-			if !e.fetching.running && (victim < 0 || e.used < c.swarms[victim].used) {
+			if !e.fetching.running() && (victim < 0 || e.used < c.swarms[victim].used) {
 				victim = k
 			}
 		}

@@ -41,7 +41,7 @@ const (
 // Node is a service node: one storage server with its store. It implements actor.Actor and
 // actor.Stopper; all its methods run on its actor loop.
 type Node struct {
-	cfg      Config
+	cfg      *Config // shared by the nodes with equal settings (Views.configs)
 	strategy Strategy
 	keys     identity.Keys
 	x25519   cryptomode.X25519KeyPair
@@ -77,15 +77,15 @@ func New(cfg Config, keys identity.Keys, st store.Store) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node %x: X25519 key: %w", keys.Ed25519Public[:4], err)
 	}
+	shared := cfg.Views.configs.Of(cfg)
 	n := &Node{
-		cfg:       cfg,
-		strategy:  cfg.Strategy(),
-		keys:      keys,
-		x25519:    kp,
-		st:        st,
-		limiter:   newRateLimiter(cfg.RateLimit),
-		reach:     newReachScheduler(cfg.Reachability, keys.Ed25519Public),
-		transfers: map[transferKey]*transfer{},
+		cfg:      shared,
+		strategy: cfg.Strategy(),
+		keys:     keys,
+		x25519:   kp,
+		st:       st,
+		limiter:  newRateLimiter(cfg.RateLimit),
+		reach:    newReachScheduler(&shared.Reachability, keys.Ed25519Public),
 	}
 	n.retries = newRetryQueue(n)
 	return n, nil

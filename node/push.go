@@ -124,6 +124,9 @@ func (n *Node) startTransfer(to Peer, id swarm.ID, rng store.SpaceRange, reason 
 		n.push(t)
 		return
 	}
+	if n.transfers == nil {
+		n.transfers = map[transferKey]*transfer{} // made at the first push: most nodes never push
+	}
 	n.transfers[k] = t
 	n.handshake(t)
 }

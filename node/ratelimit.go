@@ -40,7 +40,7 @@ type rateLimiter struct {
 }
 
 func newRateLimiter(cfg RateLimit) *rateLimiter {
-	rl := &rateLimiter{cfg: cfg, buckets: make(map[netip.Addr]bucket)}
+	rl := &rateLimiter{cfg: cfg} // buckets: made with the first client
 	if cfg.Rate > 0 {
 		rl.period = time.Second / time.Duration(cfg.Rate)
 		rl.fill = rl.period * time.Duration(cfg.BucketSize)
@@ -85,6 +85,9 @@ func (rl *rateLimiter) Allow(ip netip.Addr, now time.Time) bool {
 		if len(rl.buckets) >= rl.cfg.MaxClients {
 			return false
 		}
+	}
+	if rl.buckets == nil {
+		rl.buckets = make(map[netip.Addr]bucket)
 	}
 	rl.buckets[ip] = bucket{tokens: int32(rl.cfg.BucketSize - 1), last: now}
 	return true

@@ -68,11 +68,12 @@ type reachTest struct {
 // nodes when their re-test is due. It holds no timers; the node asks it what is due and when
 // to ask next.
 type reachScheduler struct {
-	cfg  Reachability
+	cfg  *Reachability // the node's (shared) configuration
 	self [32]byte
 	// queue is the shuffled random-test order, popped from the back: indexes into queueKeys,
-	// the (shared) key list it was drawn from, so a node holds 4 bytes per peer, not 32.
-	queue       []int32
+	// the (shared) key list it was drawn from, packed, so a node holds 11 bits per peer of a
+	// 2,000-node network, not 32 bytes.
+	queue       packedInts
 	queueKeys   [][32]byte
 	nextGeneral time.Time // zero: a general test is due now
 	failing     map[[32]byte]bool
@@ -80,8 +81,8 @@ type reachScheduler struct {
 	seq         uint64
 }
 
-func newReachScheduler(cfg Reachability, self [32]byte) *reachScheduler {
-	return &reachScheduler{cfg: cfg, self: self, failing: make(map[[32]byte]bool)}
+func newReachScheduler(cfg *Reachability, self [32]byte) *reachScheduler {
+	return &reachScheduler{cfg: cfg, self: self}
 }
 
 func (s *reachScheduler) interval(r *rand.Rand) time.Duration {
@@ -117,9 +118,9 @@ func (s *reachScheduler) nextRandom(now time.Time, r *rand.Rand, known func([32]
 		return [32]byte{}, false
 	}
 	s.nextGeneral = now.Add(s.interval(r))
-	for len(s.queue) > 0 {
-		k := s.queueKeys[s.queue[len(s.queue)-1]]
-		s.queue = s.queue[:len(s.queue)-1]
+	for n := s.queue.len(); n > 0; n = s.queue.len() {
+		k := s.queueKeys[s.queue.get(n-1)]
+		s.queue.truncate(n - 1)
 		if k != s.self && !s.failing[k] && known(k) {
 			return k, true
 		}
@@ -127,11 +128,16 @@ func (s *reachScheduler) nextRandom(now time.Time, r *rand.Rand, known func([32]
 	// The queue ran out: refill it with a fresh shuffle. As in the storage server, the slot
 	// that found the queue empty tests nobody; the next one starts on the new queue.
 	s.queueKeys = all()
-	s.queue = s.queue[:0]
-	for i := range s.queueKeys {
-		s.queue = append(s.queue, int32(i))
+	n := len(s.queueKeys)
+	s.queue.reset(n, n)
+	for i := range n {
+		s.queue.set(i, i)
 	}
-	r.Shuffle(len(s.queue), func(i, j int) { s.queue[i], s.queue[j] = s.queue[j], s.queue[i] })
+	r.Shuffle(n, func(i, j int) {
+		vi, vj := s.queue.get(i), s.queue.get(j)
+		s.queue.set(i, vj)
+		s.queue.set(j, vi)
+	})
 	return [32]byte{}, false
 }
 
@@ -155,6 +161,9 @@ func (s *reachScheduler) Result(key [32]byte, passed bool, previousFailures int,
 	}
 	in := time.Duration(previousFailures)*s.cfg.Backoff + s.interval(r)
 	in = min(in, s.cfg.BackoffMax)
+	if s.failing == nil {
+		s.failing = make(map[[32]byte]bool) // made at the first failure: most nodes see none
+	}
 	s.failing[key] = true
 	s.seq++
 	s.failQ.Push(failingEntry{key: key, due: now.Add(in), failures: previousFailures + 1, seq: s.seq})

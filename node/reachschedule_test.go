@@ -22,7 +22,7 @@ func TestReachSchedulerCoversEveryNode(t *testing.T) {
 		all[i] = keyN(i)
 	}
 	known := func([32]byte) bool { return true }
-	s := newReachScheduler(DefaultReachability, all[0])
+	s := newReachScheduler(&DefaultReachability, all[0])
 	r := rand.New(rand.NewPCG(1, 2))
 	counts := map[[32]byte]int{}
 	now := t0
@@ -62,7 +62,7 @@ func TestReachSchedulerFailureBackoff(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			bad := keyN(7)
-			s := newReachScheduler(cfg, keyN(0))
+			s := newReachScheduler(&cfg, keyN(0))
 			r := rand.New(rand.NewPCG(1, 2))
 			s.nextGeneral = t0.Add(time.Hour) // keep random tests out of the way
 			s.Result(bad, false, tc.prev, t0, r)
@@ -82,7 +82,7 @@ func TestReachSchedulerFailingNodeLifecycle(t *testing.T) {
 	cfg := DefaultReachability
 	cfg.IntervalSD = -1
 	bad, gone := keyN(7), keyN(8)
-	s := newReachScheduler(cfg, keyN(0))
+	s := newReachScheduler(&cfg, keyN(0))
 	r := rand.New(rand.NewPCG(1, 2))
 	s.nextGeneral = t0.Add(time.Hour)
 	s.Result(bad, false, 0, t0, r)
@@ -104,9 +104,9 @@ func TestReachSchedulerFailingNodeLifecycle(t *testing.T) {
 func TestReachSchedulerSkipsFailingInRandomQueue(t *testing.T) {
 	cfg := DefaultReachability
 	all := [][32]byte{keyN(0), keyN(1), keyN(2)}
-	s := newReachScheduler(cfg, keyN(0))
+	s := newReachScheduler(&cfg, keyN(0))
 	r := rand.New(rand.NewPCG(3, 4))
-	s.failing[keyN(1)] = true
+	s.failing = map[[32]byte]bool{keyN(1): true}
 	known := func([32]byte) bool { return true }
 	now := t0
 	for range 30 {

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/internal/intern"
 	"github.com/sessionsim/sessionsim/node/store"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/registry"
@@ -46,6 +47,8 @@ func cmpPeer(a, b Peer) int { return bytes.Compare(a.Ed25519[:], b.Ed25519[:]) }
 type Views struct {
 	recent [8]*view
 	next   int
+	// configs are the distinct node configurations: nodes with equal settings share one.
+	configs intern.Pool[Config]
 }
 
 // NewViews returns an empty index.

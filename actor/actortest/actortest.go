@@ -76,7 +76,7 @@ func (d *Driver) Now() time.Time { return d.now }
 // Env returns a new Env at addr that receives no calls (calls to addr go to Serve): for an actor
 // the test starts and drives itself through Env.Do. Its random stream depends only on addr.
 func (d *Driver) Env(addr actor.Addr) *Env {
-	return &Env{d: d, self: addr, rng: rand.New(rand.NewPCG(addrSeed(addr), 0)), cursor: d.now, pending: map[uint64]bool{}}
+	return &Env{d: d, self: addr, rng: rand.New(rand.NewPCG(addrSeed(addr), 0)), cursor: d.now, pending: map[uint64]time.Time{}}
 }
 
 // Add places a at addr, where calls to addr reach it, and starts it.
@@ -168,8 +168,8 @@ type Env struct {
 	self    actor.Addr
 	a       actor.Actor // nil for an Env made with Driver.Env
 	rng     *rand.Rand
-	cursor  time.Time       // Now within a callback, moved by Work
-	pending map[uint64]bool // timers neither fired nor stopped
+	cursor  time.Time            // Now within a callback, moved by Work
+	pending map[uint64]time.Time // when each timer neither fired nor stopped is due
 	dead    bool
 }
 
@@ -196,22 +196,27 @@ func (e *Env) Observe(ev actor.Event) {
 }
 
 // StopTimer implements actor.TimerStopper.
+// A stopped timer leaves the queue at once, so that its callback is not kept until it was due.
 func (e *Env) StopTimer(id uint64) bool {
-	if !e.pending[id] {
+	at, ok := e.pending[id]
+	if !ok {
 		return false
 	}
 	delete(e.pending, id)
+	e.d.queue.remove(at, id)
 	return true
 }
 
 func (e *Env) After(d time.Duration, f func()) actor.Timer {
 	var id uint64
-	id = e.d.schedule(e.cursor.Add(max(d, 0)), func() {
-		if e.StopTimer(id) {
+	at := e.cursor.Add(max(d, 0))
+	id = e.d.schedule(at, func() {
+		if _, ok := e.pending[id]; ok {
+			delete(e.pending, id)
 			e.Do(f)
 		}
 	})
-	e.pending[id] = true
+	e.pending[id] = at
 	return actor.NewTimer(id, e)
 }
 
@@ -222,14 +227,20 @@ func (e *Env) Call(to actor.Addr, req actor.Request, timeout time.Duration, done
 		call = len(d.Calls)
 		d.Calls = append(d.Calls, Call{From: e.self, To: to, Req: req})
 	}
-	finished := false
+	deadline := e.cursor.Add(timeout)
+	var tmo uint64
 	finish := func(resp actor.Response, err error) {
-		if !finished {
-			finished = true
-			e.Do(func() { done(resp, err) })
+		if done == nil {
+			return
 		}
+		f := done
+		done = nil
+		// An answered call's timeout goes, as the simulator's does: queued until the deadline it
+		// would keep the caller's callback, and what that holds, alive.
+		d.queue.remove(deadline, tmo)
+		e.Do(func() { f(resp, err) })
 	}
-	d.schedule(e.cursor.Add(timeout), func() { finish(actor.Response{}, actor.ErrTimeout) })
+	tmo = d.schedule(deadline, func() { finish(actor.Response{}, actor.ErrTimeout) })
 	d.schedule(e.cursor.Add(d.Latency), func() {
 		answer := func(at time.Time, resp actor.Response) {
 			if call >= 0 {
@@ -280,14 +291,24 @@ type item struct {
 // latest first, so that the next item to run is the last one.
 type queue []item
 
+// latestFirst orders the queue: by time, then by sequence, both descending.
+func latestFirst(e, t item) int {
+	if c := t.at.Compare(e.at); c != 0 {
+		return c
+	}
+	return cmp.Compare(t.seq, e.seq)
+}
+
 func (q *queue) push(it item) {
-	i, _ := slices.BinarySearchFunc(*q, it, func(e, t item) int {
-		if c := t.at.Compare(e.at); c != 0 {
-			return c
-		}
-		return cmp.Compare(t.seq, e.seq)
-	})
+	i, _ := slices.BinarySearchFunc(*q, it, latestFirst)
 	*q = slices.Insert(*q, i, it)
+}
+
+// remove drops the item scheduled at at as seq, if it is still queued.
+func (q *queue) remove(at time.Time, seq uint64) {
+	if i, ok := slices.BinarySearchFunc(*q, item{at: at, seq: seq}, latestFirst); ok {
+		*q = slices.Delete(*q, i, i+1)
+	}
 }
 
 // due reports whether an item is due at or before t.

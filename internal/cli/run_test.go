@@ -91,7 +91,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"unknown key", []string{"run", "--set", "nodes.cuont=3"}, nil, []string{"--set", `"nodes.cuont"`}},
 		{"too few nodes", append([]string{"run", "--set", "nodes.count=11"}, small...), nil, []string{"--set", `"nodes.count" = 11`, "at least 12", "a swarm needs 5 nodes", "(profile android-2026)"}},
 		{"no clients", []string{"run"}, map[string]string{"SESSIONSIM_CLIENTS_COUNT": "0"}, []string{"SESSIONSIM_CLIENTS_COUNT", `"clients.count" = 0`, "at least 1"}},
-		{"more than the machine's memory", []string{"run", "--set", "nodes.count=100000000"}, nil, []string{"--set", `"nodes.count" = 100000000`, "estimated 1.1 TiB", "more than this machine's"}},
+		{"more than the machine's memory", []string{"run", "--set", "nodes.count=100000000"}, nil, []string{"--set", `"nodes.count" = 100000000`, "estimated 793.6 GiB", "more than this machine's"}},
 		{"stray variable", []string{"run"}, map[string]string{"SESSIONSIM_FOO": "1"}, []string{"SESSIONSIM_FOO", "unset SESSIONSIM_FOO"}},
 		{"live mode with modeled crypto", []string{"run", "--set", "mode=live", "--set", "crypto=modeled"}, nil, []string{`"crypto" = modeled`, "use crypto=real"}},
 		{"unknown clock distribution", []string{"run", "--set", "clients.clock.distribution=gaussian"}, nil, []string{"--set", `"clients.clock.distribution" = gaussian`, "unknown clock distribution: use none, normal, uniform"}},

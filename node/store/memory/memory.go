@@ -88,16 +88,10 @@ type Store struct {
 // seqSoftLimit leaves room for messages stored while an iteration postpones renumbering.
 const seqSoftLimit = math.MaxUint32 - 1<<24
 
-// New returns an empty store.
+// New returns an empty store. Its maps are made when first written: an idle node's store holds
+// none.
 func New(cfg Config) *Store {
-	return &Store{
-		cfg:      cfg,
-		oddIDs:   map[string]uint32{},
-		oddNames: map[uint32]string{},
-		ownerIDs: map[store.Owner]uint32{},
-		nsCounts: map[int16]int{},
-		seqLimit: seqSoftLimit,
-	}
+	return &Store{cfg: cfg, seqLimit: seqSoftLimit}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -181,6 +175,9 @@ func (s *Store) ownerFor(o store.Owner) uint32 {
 		s.owners = append(s.owners, ownerState{})
 	}
 	s.owners[oi] = ownerState{key: o, space: o.SwarmSpace()}
+	if s.ownerIDs == nil {
+		s.ownerIDs = map[store.Owner]uint32{}
+	}
 	s.ownerIDs[o] = oi
 	return oi
 }
@@ -210,6 +207,9 @@ func (s *Store) insert(m *store.Message, k *[32]byte, canonical bool) {
 		s.indexAdd(id)
 	} else {
 		r.flags |= flagOddHash
+		if s.oddIDs == nil {
+			s.oddIDs, s.oddNames = map[string]uint32{}, map[uint32]string{}
+		}
 		s.oddIDs[m.Hash] = id
 		s.oddNames[id] = m.Hash
 	}
@@ -232,6 +232,9 @@ func (s *Store) insert(m *store.Message, k *[32]byte, canonical bool) {
 	s.exp.push(expiryEntry(m.Expiry, id))
 	s.live++
 	s.dataBytes += int64(n)
+	if s.nsCounts == nil {
+		s.nsCounts = map[int16]int{}
+	}
 	s.nsCounts[m.Namespace]++
 }
 
