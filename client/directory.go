@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"reflect"
 	"slices"
+	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
@@ -47,13 +48,24 @@ type Directory struct {
 	// decoded finds the list of a recent node-list answer by its bytes: thousands of clients
 	// fetch the same answer from the seed nodes, and it is parsed once.
 	decoded recentLists
-	// configs are the distinct client configurations: clients with equal settings share one.
-	configs []*Config
+	// configs are the distinct client configurations, by the fields that tell most of them
+	// apart: clients with equal settings share one. Without the index every new client was
+	// compared with every distinct configuration before it, quadratic in a large world (each
+	// phone's push token, each device's clock offset makes its configuration distinct).
+	configs map[configKey][]*Config
+}
+
+// configKey holds the fields of a Config that differ from client to client; equal
+// configurations have equal keys.
+type configKey struct {
+	platform    Platform
+	clockOffset time.Duration
+	pushToken   string
 }
 
 // NewDirectory returns an empty directory.
 func NewDirectory() *Directory {
-	return &Directory{byKey: make(map[[32]byte]nodeIdx), lists: newRecentLists(), decoded: newRecentLists()}
+	return &Directory{byKey: make(map[[32]byte]nodeIdx), lists: newRecentLists(), decoded: newRecentLists(), configs: make(map[configKey][]*Config)}
 }
 
 // recentListCount is how many lists a recentLists finds: a handful of list versions circulate
@@ -93,13 +105,14 @@ func (r *recentLists) put(key []byte, l *nodeList) {
 
 // config returns the shared copy of c (which must be complete and is never changed after).
 func (d *Directory) config(c Config) *Config {
-	for _, p := range d.configs {
+	key := configKey{platform: c.Platform, clockOffset: c.ClockOffset, pushToken: c.PushToken}
+	for _, p := range d.configs[key] {
 		if reflect.DeepEqual(*p, c) {
 			return p
 		}
 	}
 	p := &c
-	d.configs = append(d.configs, p)
+	d.configs[key] = append(d.configs[key], p)
 	return p
 }
 
