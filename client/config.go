@@ -30,23 +30,17 @@ const (
 	Android
 )
 
-var platformNames = [...]string{Desktop: "desktop", IOS: "ios", Android: "android"}
-
-func (p Platform) String() string {
-	if int(p) < len(platformNames) {
-		return platformNames[p]
-	}
-	return fmt.Sprintf("Platform(%d)", uint8(p))
+var platformNames = enum.Names[Platform]{
+	Type:     "Platform",
+	Names:    []string{Desktop: "desktop", IOS: "ios", Android: "android"},
+	FoldCase: true,
 }
 
-// ParsePlatform reads a platform name as written in scenario files.
+func (p Platform) String() string { return platformNames.Name(p) }
+
+// ParsePlatform reads a platform name as written in scenario files, in any case.
 func ParsePlatform(s string) (Platform, error) {
-	for i, n := range platformNames {
-		if strings.EqualFold(s, n) {
-			return Platform(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown client platform %q: use desktop, ios or android", s)
+	return platformNames.Read(s, "client platform", "")
 }
 
 // Agreement is how a pool refresh combines the node lists of three pool nodes.
@@ -62,9 +56,10 @@ const (
 )
 
 var agreementNames = enum.Names[Agreement]{
-	Type:    "Agreement",
-	Names:   []string{AgreeAll: "all", AgreeTwoOfThree: "two-of-three"},
-	Aliases: map[string]Agreement{"desktop": AgreeAll, "2-of-3": AgreeTwoOfThree, "libsession": AgreeTwoOfThree},
+	Type:     "Agreement",
+	Names:    []string{AgreeAll: "all", AgreeTwoOfThree: "two-of-three"},
+	Aliases:  map[string]Agreement{"desktop": AgreeAll, "2-of-3": AgreeTwoOfThree, "libsession": AgreeTwoOfThree},
+	FoldCase: true,
 }
 
 func (a Agreement) String() string { return agreementNames.Name(a) }
@@ -72,10 +67,7 @@ func (a Agreement) String() string { return agreementNames.Name(a) }
 // ParseAgreement reads an agreement name, in any case: "all" (desktop) or "two-of-three"
 // (libsession).
 func ParseAgreement(s string) (Agreement, error) {
-	if a, ok := agreementNames.Parse(strings.ToLower(s)); ok {
-		return a, nil
-	}
-	return 0, fmt.Errorf("unknown pool agreement %q: use \"all\" (desktop) or \"two-of-three\" (libsession)", s)
+	return agreementNames.Read(s, "pool agreement", `"all" (desktop) or "two-of-three" (libsession)`)
 }
 
 // GuardTest is how a client tests a guard candidate before it trusts it with its paths. The

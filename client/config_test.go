@@ -62,8 +62,11 @@ func TestParseNames(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, p, got)
 	}
-	_, err := ParsePlatform("blackberry")
-	assert.ErrorContains(t, err, "desktop, ios or android")
+	got, err := ParsePlatform("iOS")
+	require.NoError(t, err, "any case")
+	assert.Equal(t, IOS, got)
+	_, err = ParsePlatform("blackberry")
+	assert.ErrorContains(t, err, `use "desktop", "ios" or "android"`)
 	for _, a := range []Agreement{AgreeAll, AgreeTwoOfThree} {
 		got, err := ParseAgreement(a.String())
 		require.NoError(t, err)

@@ -1,11 +1,6 @@
 package client
 
-import (
-	"fmt"
-	"strings"
-
-	"github.com/sessionsim/sessionsim/internal/enum"
-)
+import "github.com/sessionsim/sessionsim/internal/enum"
 
 // Kind is what a message carries, for measurement: delivery and latency are reported per kind
 // (MessageSent.Kind). The zero value is a 1:1 text message.
@@ -23,7 +18,7 @@ const (
 
 var kindNames = enum.Names[Kind]{Type: "Kind", Names: []string{
 	KindText: "text", KindGroup: "group", KindVoice: "voice", KindPhoto: "photo", KindFile: "file",
-}}
+}, FoldCase: true}
 
 func (k Kind) String() string { return kindNames.Name(k) }
 
@@ -32,8 +27,5 @@ func (k Kind) Attachment() bool { return k == KindVoice || k == KindPhoto || k =
 
 // ParseKind reads a kind name as scenario files and summaries write it.
 func ParseKind(s string) (Kind, error) {
-	if k, ok := kindNames.Parse(strings.ToLower(s)); ok {
-		return k, nil
-	}
-	return 0, fmt.Errorf("unknown message kind %q: use text, group, voice, photo or file", s)
+	return kindNames.Read(s, "message kind", "")
 }

@@ -80,8 +80,7 @@ type Driver struct {
 
 	mu     sync.Mutex
 	actors map[actor.Addr]*env
-	timers map[uint64]*time.Timer
-	nextID atomic.Uint64
+	timers timerSet // the world timers (AfterFunc)
 
 	calls, responses, timedOut, unreachable, handled atomic.Uint64
 	closed                                           atomic.Bool
@@ -90,7 +89,7 @@ type Driver struct {
 // New starts a driver.
 func New(cfg Config) *Driver {
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &Driver{cfg: cfg.withDefaults(), ctx: ctx, cancel: cancel, actors: map[actor.Addr]*env{}, timers: map[uint64]*time.Timer{}}
+	d := &Driver{cfg: cfg.withDefaults(), ctx: ctx, cancel: cancel, actors: map[actor.Addr]*env{}}
 	if cfg.Translate {
 		d.addrs = newAddrTable()
 	}
@@ -129,15 +128,8 @@ func (d *Driver) Do(f func()) {
 
 // AfterFunc runs f under the world lock once d has passed, outside any actor.
 func (d *Driver) AfterFunc(after time.Duration, f func()) actor.Timer {
-	id := d.nextID.Add(1)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.timers[id] = time.AfterFunc(max(after, 0), func() {
-		d.mu.Lock()
-		_, ok := d.timers[id]
-		delete(d.timers, id)
-		d.mu.Unlock()
-		if ok && !d.closed.Load() {
+	id := d.timers.after(after, func(id uint64) {
+		if d.timers.take(id) && !d.closed.Load() {
 			d.Do(f)
 		}
 	})
@@ -145,16 +137,7 @@ func (d *Driver) AfterFunc(after time.Duration, f func()) actor.Timer {
 }
 
 // StopTimer cancels a world timer (actor.TimerStopper).
-func (d *Driver) StopTimer(id uint64) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t, ok := d.timers[id]
-	if ok {
-		t.Stop()
-		delete(d.timers, id)
-	}
-	return ok
-}
+func (d *Driver) StopTimer(id uint64) bool { return d.timers.stop(id) }
 
 // Spawn starts actor a listening at addr (a loopback address, 127.x.y.z, unless
 // Config.Translate) and runs its Start on
@@ -262,11 +245,8 @@ func (d *Driver) Close() {
 	for _, e := range d.actors {
 		envs = append(envs, e)
 	}
-	for id, t := range d.timers {
-		t.Stop()
-		delete(d.timers, id)
-	}
 	d.mu.Unlock()
+	d.timers.stopAll()
 	for _, e := range envs {
 		e.kill()
 	}

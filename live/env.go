@@ -29,9 +29,7 @@ type env struct {
 	client   *http.Client
 	dead     chan struct{} // closed when the actor dies
 
-	mu     sync.Mutex
-	timers map[uint64]*time.Timer
-	nextID uint64
+	timers timerSet
 	killed sync.Once
 }
 
@@ -44,7 +42,7 @@ func (d *Driver) newEnv(addr actor.Addr, name string, a actor.Actor) (*env, erro
 	}
 	ctx, cancel := context.WithCancel(d.ctx)
 	e := &env{d: d, a: a, addr: addr, name: name, rng: rand.New(rand.NewChaCha8(seed)), ctx: ctx, cancel: cancel,
-		dead: make(chan struct{}), timers: map[uint64]*time.Timer{}}
+		dead: make(chan struct{})}
 	e.client = e.newClient()
 	e.alive.Store(true)
 	// Start is queued before the listener opens, so that it runs before any request.
@@ -68,12 +66,7 @@ func (e *env) kill() {
 			_ = e.srv.Close()
 		}
 		e.client.CloseIdleConnections()
-		e.mu.Lock()
-		for id, t := range e.timers {
-			t.Stop()
-			delete(e.timers, id)
-		}
-		e.mu.Unlock()
+		e.timers.stopAll()
 	})
 }
 
@@ -100,14 +93,10 @@ func (e *env) After(d time.Duration, f func()) actor.Timer {
 	if !e.alive.Load() {
 		return actor.Timer{}
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.nextID++
-	id := e.nextID
-	e.timers[id] = time.AfterFunc(max(d, 0), func() {
+	id := e.timers.after(d, func(id uint64) {
 		e.mb.post(func() {
 			// Taken on the actor's goroutine, so a Stop that returned true is never undone.
-			if e.take(id) && e.alive.Load() {
+			if e.timers.take(id) && e.alive.Load() {
 				f()
 			}
 		})
@@ -115,22 +104,5 @@ func (e *env) After(d time.Duration, f func()) actor.Timer {
 	return actor.NewTimer(id, e)
 }
 
-func (e *env) take(id uint64) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	_, ok := e.timers[id]
-	delete(e.timers, id)
-	return ok
-}
-
 // StopTimer cancels one of the actor's timers (actor.TimerStopper).
-func (e *env) StopTimer(id uint64) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	t, ok := e.timers[id]
-	if ok {
-		t.Stop()
-		delete(e.timers, id)
-	}
-	return ok
-}
+func (e *env) StopTimer(id uint64) bool { return e.timers.stop(id) }

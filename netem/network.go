@@ -14,6 +14,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -299,20 +300,53 @@ func (n *Network) Transit(from, to HostID, size int, at time.Time, r *rand.Rand)
 // TransitNs is Transit with times in unix nanoseconds, the simulator's own clock, which spares
 // its event loop two time.Time conversions per message.
 func (n *Network) TransitNs(from, to HostID, size int, t int64, r *rand.Rand) (int64, bool) {
-	if int(from) >= len(n.hosts) || int(to) >= len(n.hosts) {
-		return 0, false
-	}
-	if size < 0 {
-		size = 0
-	}
-	if from == to {
-		n.stats.Messages++
-		n.stats.Bytes += uint64(size)
-		return t, true
-	}
-	if len(n.parts) > 0 && n.partitioned(from, to, t) {
-		n.stats.Blocked++
-		return 0, false
+	leg := n.Depart(from, to, size, t, r)
+	return n.Land(&leg)
+}
+
+// Leg is a message between its two halves: Depart has taken it through the sender's side, Land
+// will take it through the receiver's downlink.
+type Leg struct {
+	From, To HostID
+	Size     int
+	Sent     int64  // unix ns at which it left
+	Reach    int64  // when it reaches the receiver's downlink queue
+	Ser      int64  // how long it occupies that downlink
+	Floor    int64  // the earliest it can have fully arrived: off the uplink and propagated
+	Post     int64  // what comes after the downlink: the receiver's access delay, retransmissions
+	Retrans  uint64 // packet losses recovered, or counted before the connection gave up
+	Fate     Fate
+}
+
+// Fate is where Depart left a message.
+type Fate uint8
+
+// Fates of a Leg.
+const (
+	OnWay   Fate = iota // on its way: Land admits it to the downlink
+	ToSelf              // to its own host: arrives at once
+	Blocked             // a partition separates the hosts
+	Failed              // a packet was lost too often; it still took its place on the downlink
+	Unknown             // a host is unknown
+)
+
+// Depart is Transit's first half, the sender's side: its uplink queue, the propagation and access
+// delays, degradations and the loss draws, all from r in the order Transit draws them. It
+// touches no state but the sender's uplink, so the departures of different senders may run
+// concurrently; the receiver's downlink and the counters wait for Land, which must see the legs
+// of each receiver in the order the messages were sent.
+func (n *Network) Depart(from, to HostID, size int, t int64, r *rand.Rand) Leg {
+	leg := Leg{From: from, To: to, Size: max(size, 0), Sent: t}
+	switch {
+	case int(from) >= len(n.hosts) || int(to) >= len(n.hosts):
+		leg.Fate = Unknown
+		return leg
+	case from == to:
+		leg.Fate = ToSelf
+		return leg
+	case len(n.parts) > 0 && n.partitioned(from, to, t):
+		leg.Fate = Blocked
+		return leg
 	}
 	hf, ht := &n.hosts[from], &n.hosts[to]
 	pf, pt := &n.profiles[hf.prof], &n.profiles[ht.prof]
@@ -337,23 +371,58 @@ func (n *Network) TransitNs(from, to HostID, size int, t int64, r *rand.Rand) (i
 	// downlink is busy only for its own serialization, and the last bit cannot arrive before it
 	// has left the uplink and propagated. The receiver's access delay comes after its downlink
 	// queue, so its jitter does not hold up other messages in that queue.
-	serUp := serialize(size, pf.Uplink)
+	serUp := serialize(leg.Size, pf.Uplink)
 	upStart := hf.up.admit(t, serUp)
-	serDown := serialize(size, pt.Downlink)
-	downStart := ht.down.admit(upStart+prop, serDown)
-	arrive := max(downStart+serDown, upStart+serUp+prop) + accessDelay(pt, r)
+	leg.Reach, leg.Ser = upStart+prop, serialize(leg.Size, pt.Downlink)
+	leg.Floor = upStart + serUp + prop
+	leg.Post = accessDelay(pt, r)
 
 	if keep < 1 && r != nil {
-		delay, ok := n.retransmissions(size, 1-keep, n.baseRTT(hf, ht, pf, pt), pf.jitter+pt.jitter, r)
+		delay, retrans, ok := n.retransmissions(leg.Size, 1-keep, n.baseRTT(hf, ht, pf, pt), pf.jitter+pt.jitter, r)
+		leg.Retrans = retrans
 		if !ok {
-			n.stats.Failed++
-			return 0, false
+			leg.Fate = Failed
+			return leg
 		}
-		arrive += delay
+		leg.Post += delay
+	}
+	return leg
+}
+
+// Land is Transit's second half, the receiver's side: the leg takes its place in the receiver's
+// downlink queue and is counted. It says when the message has fully arrived, or false if it
+// never does.
+func (n *Network) Land(leg *Leg) (int64, bool) {
+	n.stats.Retransmits += leg.Retrans
+	switch leg.Fate {
+	case Unknown:
+		return 0, false
+	case ToSelf:
+		n.stats.Messages++
+		n.stats.Bytes += uint64(leg.Size)
+		return leg.Sent, true
+	case Blocked:
+		n.stats.Blocked++
+		return 0, false
+	}
+	downStart := n.hosts[leg.To].down.admit(leg.Reach, leg.Ser)
+	if leg.Fate == Failed {
+		n.stats.Failed++
+		return 0, false
 	}
 	n.stats.Messages++
-	n.stats.Bytes += uint64(size)
-	return arrive, true
+	n.stats.Bytes += uint64(leg.Size)
+	return max(downStart+leg.Ser, leg.Floor) + leg.Post, true
+}
+
+// MinLatency is a lower bound of the time any message between two different hosts takes: the
+// shortest one-way backbone delay of the matrix, or 0 when path jitter can shorten it.
+// Access links, queues, degradations and losses only add to it.
+func (n *Network) MinLatency() time.Duration {
+	if n.cfg.PathJitter > 0 || len(n.oneWay) == 0 {
+		return 0
+	}
+	return time.Duration(slices.Min(n.oneWay))
 }
 
 // accessDelay draws one one-way access-link delay.
@@ -391,22 +460,22 @@ func serialize(size int, bw Bandwidth) int64 {
 }
 
 // retransmissions draws the losses of a message's packets and returns the total time the
-// retransmission timeouts add, or ok=false if one packet was lost FailAfterLosses times in a row.
+// retransmission timeouts add and the losses recovered, or ok=false if one packet was lost
+// FailAfterLosses times in a row (with the losses recovered before it).
 // Each lost packet waits one RTO, doubling with every further loss of the same packet. Lost
 // packets are found by geometric skips, so the cost is per loss, not per packet.
-func (n *Network) retransmissions(size int, loss float64, rtt, jitter int64, r *rand.Rand) (int64, bool) {
+func (n *Network) retransmissions(size int, loss float64, rtt, jitter int64, r *rand.Rand) (delay int64, retrans uint64, ok bool) {
 	packets := 1
 	if n.cfg.MSS > 0 && size > n.cfg.MSS {
 		packets = (size + n.cfg.MSS - 1) / n.cfg.MSS
 	}
 	if loss >= 1 {
-		return 0, false
+		return 0, 0, false
 	}
 	// RTO as Linux starts it: RTT + 4*RTTVAR, floored; the jitter of both access links stands in
 	// for RTTVAR.
 	rto := min(max(int64(n.cfg.MinRTO), rtt+4*jitter), int64(maxRTO))
 	logKeep := math.Log1p(-loss)
-	var delay int64
 	for i := 0; delay < maxDelay; i++ {
 		// Packets before the next first-transmission loss: geometric with success 1-loss.
 		skip := math.Floor(math.Log(1-r.Float64()) / logKeep)
@@ -419,12 +488,12 @@ func (n *Network) retransmissions(size int, loss float64, rtt, jitter int64, r *
 			k++
 		}
 		if k >= n.cfg.FailAfterLosses {
-			return 0, false
+			return 0, retrans, false
 		}
-		n.stats.Retransmits += uint64(k)
+		retrans += uint64(k)
 		for j := range k {
 			delay += min(rto<<j, int64(maxRTO))
 		}
 	}
-	return min(delay, maxDelay), true
+	return min(delay, maxDelay), retrans, true
 }

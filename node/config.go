@@ -2,7 +2,6 @@ package node
 
 import (
 	"cmp"
-	"fmt"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
@@ -40,10 +39,7 @@ func (s Strategy) String() string { return strategyNames.Name(s) }
 // ParseStrategy reads a storage server version as scenarios name it: "2.11" (or "v2.11",
 // "2.10", "2.12") and "2.8" (or "v2.8").
 func ParseStrategy(v string) (Strategy, error) {
-	if s, ok := strategyNames.Parse(v); ok {
-		return s, nil
-	}
-	return 0, fmt.Errorf("unknown storage server version %q: use \"2.11\" (retries, ready handshake, range-limited dumps) or \"2.8\" (single pushes)", v)
+	return strategyNames.Read(v, "storage server version", `"2.11" (retries, ready handshake, range-limited dumps) or "2.8" (single pushes)`)
 }
 
 // Config is a node's configuration. The zero value of each field means its default (see

@@ -1,9 +1,10 @@
 package node
 
 import (
-	"container/heap"
 	"math/rand/v2"
 	"time"
+
+	"github.com/sessionsim/sessionsim/internal/minheap"
 )
 
 // The reachability schedule: which nodes to test, and when. It is pure bookkeeping; the tests
@@ -48,22 +49,12 @@ type failingEntry struct {
 	seq      uint64 // insertion order, so equal due times pop the same way every run
 }
 
-type failingHeap []failingEntry
-
-func (h failingHeap) Len() int { return len(h) }
-func (h failingHeap) Less(i, j int) bool {
-	if !h[i].due.Equal(h[j].due) {
-		return h[i].due.Before(h[j].due)
+// Before orders the re-tests by due time, then insertion.
+func (e failingEntry) Before(o failingEntry) bool {
+	if !e.due.Equal(o.due) {
+		return e.due.Before(o.due)
 	}
-	return h[i].seq < h[j].seq
-}
-func (h failingHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *failingHeap) Push(x any)   { *h = append(*h, x.(failingEntry)) }
-func (h *failingHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+	return e.seq < o.seq
 }
 
 // reachTest is one test to run: the node and how many times it failed in a row before.
@@ -85,7 +76,7 @@ type reachScheduler struct {
 	queueKeys   [][32]byte
 	nextGeneral time.Time // zero: a general test is due now
 	failing     map[[32]byte]bool
-	failQ       failingHeap
+	failQ       minheap.Heap[failingEntry]
 	seq         uint64
 }
 
@@ -107,8 +98,8 @@ func (s *reachScheduler) interval(r *rand.Rand) time.Duration {
 // change afterwards.
 func (s *reachScheduler) Due(now time.Time, r *rand.Rand, known func([32]byte) bool, all func() [][32]byte) []reachTest {
 	var out []reachTest
-	for s.failQ.Len() > 0 && !s.failQ[0].due.After(now) {
-		e := heap.Pop(&s.failQ).(failingEntry)
+	for s.failQ.Len() > 0 && !s.failQ.Min().due.After(now) {
+		e := s.failQ.Pop()
 		if known(e.key) {
 			out = append(out, reachTest{Key: e.key, PreviousFailures: e.failures})
 		} else {
@@ -147,8 +138,8 @@ func (s *reachScheduler) nextRandom(now time.Time, r *rand.Rand, known func([32]
 // Next is when Due should be asked again.
 func (s *reachScheduler) Next() time.Time {
 	next := s.nextGeneral
-	if s.failQ.Len() > 0 && (next.IsZero() || s.failQ[0].due.Before(next)) {
-		next = s.failQ[0].due
+	if s.failQ.Len() > 0 && (next.IsZero() || s.failQ.Min().due.Before(next)) {
+		next = s.failQ.Min().due
 	}
 	return next
 }
@@ -166,7 +157,7 @@ func (s *reachScheduler) Result(key [32]byte, passed bool, previousFailures int,
 	in = min(in, s.cfg.BackoffMax)
 	s.failing[key] = true
 	s.seq++
-	heap.Push(&s.failQ, failingEntry{key: key, due: now.Add(in), failures: previousFailures + 1, seq: s.seq})
+	s.failQ.Push(failingEntry{key: key, due: now.Add(in), failures: previousFailures + 1, seq: s.seq})
 }
 
 // Failing reports whether key is currently in the failing set.

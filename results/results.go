@@ -363,6 +363,10 @@ type Run struct {
 	Speedup   float64 `json:"speedup"`
 	StartedAt string  `json:"started_at"`
 	Command   string  `json:"command"`
+	// Workers is how many workers the engine ran the world on (--workers), and WorkersNote,
+	// when that is fewer than were asked for, why.
+	Workers     int    `json:"workers,omitempty"`
+	WorkersNote string `json:"workers_note,omitempty"`
 }
 
 // WriteJSON writes v as indented JSON to dir/name, creating or replacing the file.

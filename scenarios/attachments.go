@@ -19,40 +19,40 @@ import (
 type Attachments struct {
 	// Share of the messages clients send (conversations and replies) that carry an attachment;
 	// 0: none, and no file server is placed.
-	Share float64 `mapstructure:"share" yaml:"share" json:"share"`
+	Share float64 `yaml:"share"`
 	// Kinds weights the kinds and gives each its size distribution.
-	Kinds AttachmentKinds `mapstructure:"kinds" yaml:"kinds" json:"kinds"`
+	Kinds AttachmentKinds `yaml:"kinds"`
 	// Download is when a recipient downloads: "immediately" (as soon as the message is
 	// opened) or "on-open" (when the user opens the conversation, OpenDelay later).
-	Download string `mapstructure:"download" yaml:"download" json:"download"`
+	Download string `yaml:"download"`
 	// OpenDelay is the time from receiving the message to opening its conversation, for
 	// on-open downloads.
-	OpenDelay DelayDist `mapstructure:"open_delay" yaml:"open_delay" json:"open_delay"`
+	OpenDelay DelayDist `yaml:"open_delay"`
 }
 
 // AttachmentKinds are the attachment kinds a workload sends.
 type AttachmentKinds struct {
-	Voice AttachmentKind `mapstructure:"voice" yaml:"voice" json:"voice"`
-	Photo AttachmentKind `mapstructure:"photo" yaml:"photo" json:"photo"`
-	File  AttachmentKind `mapstructure:"file" yaml:"file" json:"file"`
+	Voice AttachmentKind `yaml:"voice"`
+	Photo AttachmentKind `yaml:"photo"`
+	File  AttachmentKind `yaml:"file"`
 }
 
 // AttachmentKind is one kind's weight among the attachments and its size (the file before
 // padding and encryption), log-normal.
 type AttachmentKind struct {
-	Weight float64  `mapstructure:"weight" yaml:"weight" json:"weight"`
-	Size   SizeDist `mapstructure:"size" yaml:"size" json:"size"`
+	Weight float64  `yaml:"weight"`
+	Size   SizeDist `yaml:"size"`
 }
 
 // FileServerSpec places the file server (placed only when attachments are sent, or a fault
 // targets it).
 type FileServerSpec struct {
 	// Region is where its host is.
-	Region string `mapstructure:"region" yaml:"region" json:"region"`
+	Region string `yaml:"region"`
 	// Cores is the CPU cores of its host.
-	Cores int `mapstructure:"cores" yaml:"cores" json:"cores"`
+	Cores int `yaml:"cores"`
 	// TTL is how long it keeps a file (3 weeks on the real server).
-	TTL time.Duration `mapstructure:"ttl" yaml:"ttl" json:"ttl"`
+	TTL time.Duration `yaml:"ttl"`
 }
 
 // Attachment download modes.
@@ -149,14 +149,11 @@ func (s *Scenario) validateAttachments(region func(string) error) error {
 			return bad(key+".weight", k.spec.Weight, "must not be negative")
 		case z.Min < 1:
 			return bad(key+".size.min", z.Min, "must be at least 1 byte")
-		case z.Max < z.Min:
-			return bad(key+".size.max", z.Max, "must be at least "+key+".size.min")
 		case z.Max > limit || message.EncryptedAttachmentSize(z.Max) > limit:
 			return bad(key+".size.max", z.Max, fmt.Sprintf("the file server takes uploads of at most %d bytes, and a file is padded and encrypted before upload: at most %d bytes fit", limit, maxAttachment))
-		case z.Median < z.Min || z.Median > z.Max:
-			return bad(key+".size.median", z.Median, "must lie between "+key+".size.min and "+key+".size.max")
-		case z.Sigma < 0 || z.Sigma > 5:
-			return bad(key+".size.sigma", z.Sigma, "must be between 0 and 5")
+		}
+		if err := z.check(key + ".size"); err != nil {
+			return err
 		}
 		total += k.spec.Weight
 	}
@@ -166,16 +163,8 @@ func (s *Scenario) validateAttachments(region func(string) error) error {
 	if a.Download != DownloadImmediately && a.Download != DownloadOnOpen {
 		return bad("workload.attachments.download", a.Download, `must be "immediately" or "on-open"`)
 	}
-	z := a.OpenDelay
-	switch {
-	case z.Min < 0:
-		return bad("workload.attachments.open_delay.min", z.Min, "must not be negative")
-	case z.Max < z.Min:
-		return bad("workload.attachments.open_delay.max", z.Max, "must be at least workload.attachments.open_delay.min")
-	case z.Median < z.Min || z.Median > z.Max:
-		return bad("workload.attachments.open_delay.median", z.Median, "must lie between workload.attachments.open_delay.min and workload.attachments.open_delay.max")
-	case z.Sigma < 0 || z.Sigma > 5:
-		return bad("workload.attachments.open_delay.sigma", z.Sigma, "must be between 0 and 5")
+	if err := a.OpenDelay.check("workload.attachments.open_delay"); err != nil {
+		return err
 	}
 	fs := s.Servers.FileServer
 	if err := region(fs.Region); err != nil {

@@ -444,7 +444,8 @@ func (c *collector) fill(s *results.Summary, settled bool) {
 	if c.push != nil {
 		c.push.fill(s)
 	}
-	m := results.Messages{Sent: c.sent, Duplicates: c.duplicates, LostByCause: map[string]uint64{}}
+	// Every message sent is in c.order, once per MessageSent: counting them counts c.sent.
+	m := results.Messages{Duplicates: c.duplicates}
 	total := time.Duration(s.VirtualSeconds * float64(time.Second))
 	n := int((total + timelineBucket - 1) / timelineBucket)
 	buckets := make([]results.TimelineBucket, n)
@@ -452,36 +453,22 @@ func (c *collector) fill(s *results.Summary, settled bool) {
 	var byKind kindTally
 	for _, h := range c.order {
 		rec := c.messages[h]
-		b := min(int(rec.sentAt.Sub(c.epoch)/timelineBucket), n-1)
-		if b >= 0 {
-			buckets[b].Sent++
-		}
 		o, cause := c.outcome(rec, settled)
 		byKind.add(rec, o, cause)
 		c.groups.add(rec, o, cause)
-		switch o {
-		case undeliverable:
-			m.Undeliverable++
-		case delivered:
-			m.Delivered++
-			if b >= 0 {
-				buckets[b].Delivered++
-				e2e[b].Add(rec.latencyMs())
-			}
-		case pending:
-			m.Pending++
-		case inFlight:
-			m.InFlight++
-		case lost:
-			m.Lost++
-			m.LostByCause[cause]++
-			if b >= 0 {
-				buckets[b].Lost++
-			}
+		b := min(int(rec.sentAt.Sub(c.epoch)/timelineBucket), n-1)
+		if b < 0 {
+			countOutcome(&m, nil, rec, o, cause)
+			continue
 		}
-	}
-	if len(m.LostByCause) == 0 {
-		m.LostByCause = nil
+		countOutcome(&m, &e2e[b], rec, o, cause)
+		buckets[b].Sent++
+		switch o {
+		case delivered:
+			buckets[b].Delivered++
+		case lost:
+			buckets[b].Lost++
+		}
 	}
 	s.Messages = m
 	s.DeliveryRatio = deliveryRatio(m.Delivered, m.Lost)

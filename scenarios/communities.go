@@ -20,20 +20,20 @@ import (
 // Poisson process, bodies sized as workload.size); simulated clients read them and post none.
 type Communities struct {
 	// Count is the number of community servers; 0 (the default) has none.
-	Count int `mapstructure:"count" yaml:"count" json:"count"`
+	Count int `yaml:"count"`
 	// Rooms is each server's number of rooms.
-	Rooms int `mapstructure:"rooms" yaml:"rooms" json:"rooms"`
+	Rooms int `yaml:"rooms"`
 	// Region hosts the servers.
-	Region string `mapstructure:"region" yaml:"region" json:"region"`
+	Region string `yaml:"region"`
 	// Cores of each server's host.
-	Cores int `mapstructure:"cores" yaml:"cores" json:"cores"`
+	Cores int `yaml:"cores"`
 	// JoinedShare is the share of clients in at least one room.
-	JoinedShare float64 `mapstructure:"joined_share" yaml:"joined_share" json:"joined_share"`
+	JoinedShare float64 `yaml:"joined_share"`
 	// RoomsPerClient is the mean number of rooms a joined client is in: 1 + Poisson(mean - 1),
 	// at most every room, drawn uniformly over all rooms of all servers.
-	RoomsPerClient float64 `mapstructure:"rooms_per_client" yaml:"rooms_per_client" json:"rooms_per_client"`
+	RoomsPerClient float64 `yaml:"rooms_per_client"`
 	// MessagesPerHour is each room's posting rate by its simulated members.
-	MessagesPerHour float64 `mapstructure:"messages_per_hour" yaml:"messages_per_hour" json:"messages_per_hour"`
+	MessagesPerHour float64 `yaml:"messages_per_hour"`
 }
 
 // defaultCommunities: off; the other values are what a scenario turning them on gets.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"strings"
@@ -15,18 +16,26 @@ import (
 	"github.com/sessionsim/sessionsim/live/bodies"
 	"github.com/sessionsim/sessionsim/live/docker"
 	"github.com/sessionsim/sessionsim/live/linkconn"
+	"github.com/sessionsim/sessionsim/live/proc"
 	"github.com/sessionsim/sessionsim/live/storeburst"
 	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/netem/simlink"
+	"github.com/sessionsim/sessionsim/results"
 	"github.com/sessionsim/sessionsim/sim"
 )
 
 // Docker mode: the registry (also the clients' seed node) and every service node run as
 // `sessionsim registry` / `sessionsim node` processes in containers of their own
 // (live/docker), at their container addresses; the clients run in this process on the live
-// driver, bound to the run network's gateway address (one port each), so that the nodes can
-// reach them. The nodes' events the collector reads (node.MessageStored,
-// node.ReplicationSent, node.SwarmDataMoved) come over each node's GET /events and go to the
-// same sinks as the clients' events, under the world lock.
+// driver, each bound to an address of its own on the run's network (added to the network's
+// interface on this machine), so that the nodes can reach them, and the world's link model
+// shapes their connections to the nodes in both directions on this side (linkconn's
+// WrapDuplex: the nodes shape nothing). The nodes' events the collector reads (node.MessageStored,
+// node.ReplicationSent, node.SwarmDataMoved) and the registry's (blocks, decommissions,
+// deregistrations) come over each process's GET /events and go to the same sinks as the
+// clients' events, under the world lock. The scenario's faults are applied to the
+// containers: crash = kill, degrade = the node's fault switch, partition = packet-filter
+// rules (live/docker).
 
 // BinaryEnv names the static sessionsim executable the containers run; without it the running
 // executable is used (which must then be static: make build).
@@ -54,8 +63,10 @@ var dockerPreflight = func() error {
 }
 
 // validateDocker refuses what docker mode cannot do, naming the key: everything live mode
-// refuses, and whatever needs the world to act on a node (faults, churn) or a server the nodes
-// would have to reach (file server, communities). Last, it asks the Docker engine.
+// refuses, the faults the containers cannot take (a node degrade's loss, the file server), a
+// server the nodes would have to reach (file server, communities), more nodes or clients than
+// the run's network has addresses for and, for a partition, a packet filter this process
+// cannot change. Last, it asks the Docker engine.
 func (s Scenario) validateDocker() error {
 	if err := s.validateLive(); err != nil {
 		// The clients run on the live driver as in live mode, so its limits are docker mode's.
@@ -65,15 +76,17 @@ func (s Scenario) validateDocker() error {
 		}
 		return err
 	}
-	if len(s.Faults) > 0 {
-		return bad("faults", len(s.Faults), "docker mode cannot apply a scenario's faults to the containers yet; remove the faults section")
-	}
-	ch := s.Nodes.Churn
-	if ch.CrashesPerHour > 0 {
-		return bad("nodes.churn.crashes_per_hour", ch.CrashesPerHour, "docker mode cannot crash nodes on a schedule yet; set it to 0")
-	}
-	if ch.LifetimeMedian > 0 {
-		return bad("nodes.churn.lifetime_median", ch.LifetimeMedian, "docker mode cannot end nodes' lifetimes yet; set it to 0")
+	partition := false
+	for i, f := range s.Faults {
+		key := fmt.Sprintf("faults[%d]", i)
+		switch {
+		case f.Target == faultTargetFileServer:
+			return bad(key+".target", f.Target, "docker mode runs no file server yet; use target random or largest-operator")
+		case f.Kind == "degrade" && f.Target != "phones" && f.Loss > 0:
+			return bad(key+".loss", f.Loss, "docker mode degrades a node by the latency its fault switch adds, without loss; set loss to 0")
+		case f.Kind == "partition":
+			partition = true
+		}
 	}
 	if s.Workload.Attachments.Share > 0 {
 		return bad("workload.attachments.share", s.Workload.Attachments.Share, "docker mode runs no file server the nodes could reach yet; set it to 0")
@@ -84,18 +97,34 @@ func (s Scenario) validateDocker() error {
 	if s.Nodes.Count > docker.MaxNodes {
 		return bad("nodes.count", s.Nodes.Count, fmt.Sprintf("docker mode puts a run's nodes on one /24 network: at most %d", docker.MaxNodes))
 	}
+	if s.Clients.Count > docker.MaxClients {
+		return bad("clients.count", s.Clients.Count, fmt.Sprintf("docker mode gives each client an address of its own on the run's network: at most %d", docker.MaxClients))
+	}
 	if err := dockerPreflight(); err != nil {
 		return bad("mode", s.Mode, err.Error())
+	}
+	if partition {
+		if err := dockerFilterPreflight(); err != nil {
+			return bad("faults", "partition", err.Error())
+		}
 	}
 	return nil
 }
 
+// dockerFilterPreflight refuses a partition when the packet filter cannot be changed; a
+// variable for the same reason as dockerPreflight.
+var dockerFilterPreflight = docker.CheckFilter
+
 // dockerDriver is the live driver for docker mode: the clients are laid out at world
-// addresses like in live mode, but their sockets are ports of the run network's gateway
-// address; it translates between the two (the nodes are at their real addresses in both).
+// addresses like in live mode, but their sockets are at their addresses on the run's network
+// (or, where those could not be added, ports of its gateway address); it translates between
+// the two (the nodes are at their real addresses in both).
 type dockerDriver struct {
 	*liveDriver
 	gateway netip.Addr
+	// clientAddrs are the clients' addresses on the run's network, in spawn order; none when
+	// they could not be added (the clients then share the gateway, out of the link model).
+	clientAddrs []netip.Addr
 
 	mu       sync.Mutex
 	sinks    []sim.Sink // the nodes' events go here too (followDocker)
@@ -108,11 +137,15 @@ type dockerDriver struct {
 // (32768 up), so that the clients' own outgoing connections do not take them.
 const firstClientPort = 20000
 
-func newDockerDriver(eng *sim.Engine, links *netem.Network, gateway netip.Addr) *dockerDriver {
-	// No link model on the clients' connections yet (model only holds the world's network):
-	// the latency between the harness and the containers is the bridge's.
-	ld := &liveDriver{Driver: live.New(live.Config{Codec: bodies.Codec()}), eng: eng, model: linkconn.NewModel(links)}
-	return &dockerDriver{liveDriver: ld, gateway: gateway, toSocket: map[actor.Addr]actor.Addr{}, toWorld: map[actor.Addr]actor.Addr{}, nextPort: firstClientPort}
+// newDockerDriver shapes the clients' connections with the world's link model, both ways, and
+// counts their bytes with counter.
+func newDockerDriver(eng *sim.Engine, links *netem.Network, gateway netip.Addr, clientAddrs []netip.Addr, counter *proc.Faults) *dockerDriver {
+	model := linkconn.NewModel(links)
+	wrap := func(c net.Conn, local, remote netip.Addr) net.Conn {
+		return counter.Wrap(model.WrapDuplex(c, local, remote), local, remote)
+	}
+	ld := &liveDriver{Driver: live.New(live.Config{Codec: bodies.Codec(), WrapConn: wrap}), eng: eng, model: model}
+	return &dockerDriver{liveDriver: ld, gateway: gateway, clientAddrs: clientAddrs, toSocket: map[actor.Addr]actor.Addr{}, toWorld: map[actor.Addr]actor.Addr{}, nextPort: firstClientPort}
 }
 
 func (d *dockerDriver) socket(a actor.Addr) actor.Addr {
@@ -133,14 +166,20 @@ func (d *dockerDriver) world(s actor.Addr) actor.Addr {
 	return s
 }
 
-// Spawn spawns a client at its world address h:port, on a gateway port of its own.
+// Spawn spawns a client at its world address h:port, on its address on the run's network
+// (host h of the link model), or on a gateway port of its own.
 func (d *dockerDriver) Spawn(h sim.HostID, port uint16, name string, a actor.Actor) (actor.Addr, error) {
 	addr := netip.AddrPortFrom(d.eng.HostIP(h), port)
 	d.mu.Lock()
 	sock, ok := d.toSocket[addr]
 	if !ok {
-		sock = netip.AddrPortFrom(d.gateway, d.nextPort)
-		d.nextPort++
+		if k := len(d.toSocket); k < len(d.clientAddrs) {
+			sock = netip.AddrPortFrom(d.clientAddrs[k], port)
+			d.model.AddAddr(sock.Addr(), simlink.ID(h))
+		} else {
+			sock = netip.AddrPortFrom(d.gateway, d.nextPort)
+			d.nextPort++
+		}
 		d.toSocket[addr], d.toWorld[sock] = sock, addr
 	}
 	d.mu.Unlock()
@@ -171,6 +210,19 @@ type dockerWorld struct {
 	drv        *dockerDriver
 	cluster    *docker.Cluster
 	stopFollow func()
+	log        *slog.Logger
+	// latency is what each node's fault switch adds while degrades last (they add up).
+	latency []time.Duration
+	// partitions numbers the run's partitions.
+	partitions int
+	// kills are the crashes still under way, waited for before the containers are removed.
+	kills sync.WaitGroup
+	// usage is what each node's process reported of its work, read last before its kill
+	// (guarded by usageMu: the kills run on goroutines of their own).
+	usageMu sync.Mutex
+	usage   []docker.Usage
+	// clientLinks counts the bytes the clients write (a fault switch without faults).
+	clientLinks *proc.Faults
 }
 
 // startDocker sweeps what earlier crashed runs left, starts the registry and the scenario's
@@ -193,18 +245,110 @@ func (w *world) startDocker() error {
 	if err != nil {
 		return err
 	}
-	w.docker = &dockerWorld{cluster: c, drv: newDockerDriver(w.eng, w.net, c.Gateway())}
+	clientAddrs, err := c.AddClientAddrs(w.sc.Clients.Count)
+	if err != nil {
+		log.Warn("the clients share the gateway's address, out of the link model", "err", err)
+	}
+	clientLinks := proc.NewFaults()
+	w.docker = &dockerWorld{cluster: c, drv: newDockerDriver(w.eng, w.net, c.Gateway(), clientAddrs, clientLinks), log: log,
+		latency: make([]time.Duration, w.sc.Nodes.Count), usage: make([]docker.Usage, w.sc.Nodes.Count), clientLinks: clientLinks}
 	w.live, w.drv = w.docker.drv.liveDriver, w.docker.drv
+	// The nodes are placed as for the simulator, for what the faults pick them by: node i of
+	// the containers has the region and operator of the world's node i.
+	specs, err := w.planNodes(w.sc.Nodes.Count)
+	if err != nil {
+		return err
+	}
 	// The run starts once the containers serve.
 	w.epoch = w.live.Now()
 	w.col.epoch = w.epoch
 	w.seeds = []actor.Addr{c.RegistryAddr()}
-	for _, m := range c.Nodes() {
-		wn := &worldNode{name: m.Name, addr: m.Addr, alive: true}
+	for i, m := range c.Nodes() {
+		// A host of the link model (the world's registry, unused here, records the node).
+		h, err := w.sn.AddNode(specs[i].Registration)
+		if err != nil {
+			return err
+		}
+		w.docker.drv.model.AddAddr(m.Addr.Addr(), simlink.ID(h))
+		wn := &worldNode{name: m.Name, addr: m.Addr, host: h, alive: true, operator: specs[i].Operator, region: specs[i].Region}
 		w.col.addNode(wn.addr)
 		w.nodes = append(w.nodes, wn)
 	}
 	return nil
+}
+
+// crashDockerNode kills node i's container (SIGKILL: the node stays down, as a crashed node
+// does in the simulator) and tells the registry its machine is down. The kill runs on a
+// goroutine of its own: the engine's answer takes a while, and the world lock is held here.
+func (w *world) crashDockerNode(i int) {
+	d, name, ip := w.docker, w.nodes[i].name, w.nodes[i].addr.Addr()
+	d.kills.Add(1)
+	go func() {
+		defer d.kills.Done()
+		d.readUsage(i, ip)
+		if err := d.cluster.Kill(name); err != nil {
+			d.log.Warn("crash fault: killing a node's container", "node", name, "err", err)
+			return
+		}
+		if err := d.cluster.Halt(name); err != nil {
+			d.log.Warn("crash fault: telling the registry", "node", name, "err", err)
+		}
+	}()
+}
+
+// degradeDockerNodes adds a degrade's latency to the nodes' fault switches for its duration.
+// The switch delays what a node writes, so it adds twice the latency: every round trip
+// through the node then grows by twice the latency, as the simulator's degrade makes it (the
+// latency on the message reaching the node and on the one leaving it).
+func (w *world) degradeDockerNodes(nodes []int, f Fault) {
+	d := w.docker
+	set := func(add time.Duration) {
+		for _, i := range nodes {
+			d.latency[i] += add
+			st := proc.FaultState{LatencyMS: float64(2*d.latency[i]) / float64(time.Millisecond)}
+			if err := docker.SetFaults(w.nodes[i].addr.Addr(), st); err != nil {
+				d.log.Warn("degrade fault: a node's fault switch", "node", w.nodes[i].name, "err", err)
+			}
+		}
+	}
+	set(f.AddedLatency)
+	if f.For > 0 {
+		w.drv.AfterFunc(f.For, func() { set(-f.AddedLatency) })
+	}
+}
+
+// partitionDocker cuts the nodes in the fault's regions off from the others from at, for its
+// duration, by packet-filter rules between their containers. (The clients' connections to
+// the nodes are cut by the link model, as in live mode.)
+func (w *world) partitionDocker(at time.Time, f Fault) {
+	d := w.docker
+	inside := map[string]bool{}
+	for _, r := range f.Regions {
+		inside[r] = true
+	}
+	var a, b []netip.Addr
+	for _, wn := range w.nodes {
+		if inside[wn.region] {
+			a = append(a, wn.addr.Addr())
+		} else {
+			b = append(b, wn.addr.Addr())
+		}
+	}
+	id := d.partitions
+	d.partitions++
+	w.drv.At(at, func() {
+		if err := d.cluster.Partition(id, a, b); err != nil {
+			d.log.Error("partition fault", "err", err)
+			return
+		}
+		if f.For > 0 {
+			w.drv.AfterFunc(f.For, func() {
+				if err := d.cluster.Heal(id); err != nil {
+					d.log.Error("healing a partition", "err", err)
+				}
+			})
+		}
+	})
 }
 
 // followDocker feeds the nodes' events to the sinks, under the world lock as the clients'.
@@ -237,6 +381,7 @@ func (w *world) closeDocker() {
 		return
 	}
 	w.stopFollowing()
+	w.docker.kills.Wait()
 	if err := w.docker.cluster.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "docker mode:", err)
 	}
@@ -271,5 +416,49 @@ func (w *world) scheduleDockerSampling(every, total time.Duration) {
 			defer mu.Unlock()
 			w.col.sampleReplication(at, func(n int, hash string) bool { return held[n][hash] })
 		})
+	}
+}
+
+// readUsage keeps what node i's process reports of its work (an unanswered read keeps the
+// last one).
+func (d *dockerWorld) readUsage(i int, ip netip.Addr) {
+	u, err := docker.ReadUsage(ip)
+	if err != nil {
+		return
+	}
+	d.usageMu.Lock()
+	d.usage[i] = u
+	d.usageMu.Unlock()
+}
+
+// fillDockerInfrastructure writes what the processes measured of themselves: the bytes written
+// on every service connection (the clients', the nodes', the registry's: TLS and HTTP
+// included, as live mode counts them) and the nodes' CPU time (the process's, user and system:
+// cryptography, TLS, HTTP and the Go runtime, where the simulator charges the modelled cost of
+// the node's work). A node killed by a fault counts what it reported just before.
+func (w *world) fillDockerInfrastructure(s *results.Summary, total time.Duration) {
+	d := w.docker
+	d.kills.Wait()
+	var wg sync.WaitGroup
+	for i, wn := range w.nodes {
+		if wn.alive {
+			wg.Add(1)
+			go func() { defer wg.Done(); d.readUsage(i, wn.addr.Addr()) }()
+		}
+	}
+	reg, _ := docker.ReadUsage(d.cluster.RegistryIP())
+	wg.Wait()
+	bytes := reg.Bytes + d.clientLinks.Stats().Bytes
+	var busySum, busyMax float64
+	for _, u := range d.usage {
+		bytes += u.Bytes
+		busySum += u.CPU.Seconds()
+		busyMax = max(busyMax, u.CPU.Seconds())
+	}
+	s.Traffic.TotalBytes = bytes
+	if n := len(d.usage); n > 0 && total > 0 {
+		mean := busySum / float64(n)
+		s.CPU = results.CPU{MeanNodeBusySeconds: round6(mean), MaxNodeBusySeconds: round6(busyMax),
+			MeanNodeUtilisation: round6(mean / (total.Seconds() * float64(w.sc.Nodes.Cores)))}
 	}
 }

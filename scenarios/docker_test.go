@@ -5,18 +5,27 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/live/docker"
+	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/node"
 )
 
 // TestDockerModeRunsAWorld runs a tiny world in docker mode (make test-docker): the registry
-// and 12 nodes in containers, 6 desktop clients in the test process, a minute of messages.
-// Messages must arrive, and nothing labelled as a run may be left on the engine afterwards.
+// and 12 nodes in containers, 6 desktop clients in the test process, a minute of messages,
+// with a node crash and a partition applied to the containers. Messages must arrive, the
+// faults must show in the nodes' own events (the killed node observes nothing more, no
+// message crosses the partition while it lasts, though messages cross the same cut before and
+// after it), and nothing labelled as a run may be left on the engine or in the packet filter
+// afterwards.
 func TestDockerModeRunsAWorld(t *testing.T) {
 	if os.Getenv("SESSIONSIM_TEST_DOCKER") == "" {
 		t.Skip("set SESSIONSIM_TEST_DOCKER=1 to run a world in containers")
@@ -36,26 +45,122 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	sc.Clients.Platforms = map[string]float64{"desktop": 1}
 	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, false, 0
 	sc.Warmup, sc.Duration, sc.Drain = 15*time.Second, time.Minute, 10*time.Second
-	sc.Workload.MessagesPerHour = 600
-	w, s, err := run(sc, RunOptions{ReplicationSample: 20 * time.Second})
+	sc.Workload.MessagesPerHour = 1200
+	sc.Registry.BlockInterval = 20 * time.Second // blocks within the run's minute and a half
+	crash := Fault{Kind: "crash", At: 10 * time.Second, Count: 1}
+	cut := Fault{Kind: "partition", At: 15 * time.Second, For: 40 * time.Second, Regions: []string{"eu-central-1", "eu-west-1"}}
+	sc.Faults = []Fault{crash, cut}
+
+	var mu sync.Mutex
+	var stored []storedAt
+	sink := func(at time.Time, from actor.Addr, ev actor.Event) {
+		if e, ok := ev.(node.MessageStored); ok {
+			mu.Lock()
+			stored = append(stored, storedAt{at: at, node: from, hash: e.Hash, source: e.Source})
+			mu.Unlock()
+		}
+	}
+	w, s, err := run(sc, RunOptions{ReplicationSample: 20 * time.Second, Sink: sink})
 	require.NoError(t, err)
 	assert.Nil(t, w.docker, "the run removed its containers")
 	assert.Positive(t, s.Messages.Sent, "clients sent messages")
 	assert.Positive(t, s.Messages.Delivered, "and some arrived through the nodes in containers")
 	assert.Positive(t, s.Traffic.ReplicationForwards, "the nodes' events reached the collector")
+	t.Logf("sent %d, delivered %d; %d blocks, %d active nodes; %d bytes written; node CPU mean %.2f s, max %.2f s",
+		s.Messages.Sent, s.Messages.Delivered, s.Network.Blocks, s.Network.ActiveNodes, s.Traffic.TotalBytes, s.CPU.MeanNodeBusySeconds, s.CPU.MaxNodeBusySeconds)
+	assert.Positive(t, s.Network.Blocks, "and the registry's")
+	assert.Positive(t, s.Network.ActiveNodes)
+	assert.Positive(t, s.Traffic.TotalBytes, "the processes count the bytes they write")
+	assert.Positive(t, s.CPU.MeanNodeBusySeconds, "and the CPU time they use")
 
-	o, err := docker.Count(pool, "")
+	var shaped uint64
+	w.links(func(n *netem.Network) { shaped = n.Stats().Bytes })
+	t.Logf("onion round trip p50 %.0f ms, p99 %.0f ms; %d bytes through the link model", s.OnionRTTMs.P50, s.OnionRTTMs.P99, shaped)
+	assert.Positive(t, shaped, "the clients' connections to the nodes go through the link model")
+
+	mu.Lock()
+	defer mu.Unlock()
+	// The crash: one node killed, which observes nothing after the kill (allowing the engine
+	// a few seconds to stop it) but did before.
+	killAt := w.epoch.Add(sc.Warmup + crash.At)
+	var dead []actor.Addr
+	inside := map[actor.Addr]bool{}
+	for _, wn := range w.nodes {
+		if !wn.alive {
+			dead = append(dead, wn.addr)
+		}
+		inside[wn.addr] = slices.Contains(cut.Regions, wn.region)
+	}
+	require.Len(t, dead, 1, "the crash fault killed one node")
+	var before, after int
+	for _, e := range stored {
+		if e.node == dead[0] {
+			if e.at.Before(killAt.Add(3 * time.Second)) {
+				before++
+			} else {
+				after++
+			}
+		}
+	}
+	assert.Positive(t, before, "the killed node stored messages before the crash")
+	assert.Zero(t, after, "the killed node stores nothing after it")
+
+	// The partition: a message a client stored on one side while the cut lasts has no copy
+	// on the other side until it heals; before and after, copies cross the same cut.
+	from, to := w.epoch.Add(sc.Warmup+cut.At), w.epoch.Add(sc.Warmup+cut.At+cut.For)
+	first := map[string]storedAt{}
+	for _, e := range stored {
+		if e.source == node.FromClient {
+			if f, ok := first[e.hash]; !ok || e.at.Before(f.at) {
+				first[e.hash] = e
+			}
+		}
+	}
+	var during, crossedDuring, crossedOutside int
+	for _, e := range stored {
+		f, ok := first[e.hash]
+		if !ok || e.source != node.FromReplica || inside[e.node] == inside[f.node] {
+			continue
+		}
+		// A copy on the other side of the cut from the client's store.
+		if f.at.After(from.Add(time.Second)) && f.at.Before(to.Add(-time.Second)) && e.at.Before(to.Add(-time.Second)) {
+			crossedDuring++
+		} else if f.at.Before(from) || f.at.After(to) {
+			crossedOutside++
+		}
+	}
+	for _, f := range first {
+		if f.at.After(from.Add(time.Second)) && f.at.Before(to.Add(-time.Second)) {
+			during++
+		}
+	}
+	t.Logf("messages stored by clients during the partition: %d; copies across the cut: %d during it, %d outside it", during, crossedDuring, crossedOutside)
+	require.Positive(t, during, "clients stored messages while the partition lasted")
+	assert.Positive(t, crossedOutside, "copies cross the cut when there is no partition")
+	assert.Zero(t, crossedDuring, "no copy crosses the partition while it lasts")
+
+	// This process's runs only: the other docker test may run beside this one.
+	o, err := docker.CountOwn(pool)
 	require.NoError(t, err)
 	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
+}
+
+// storedAt is a node's node.MessageStored, as the docker test keeps it.
+type storedAt struct {
+	at     time.Time
+	node   actor.Addr
+	hash   string
+	source node.Source
 }
 
 // TestDockerModeRefusals: docker mode refuses, at load, what it cannot run, and a machine
 // whose engine does not answer.
 func TestDockerModeRefusals(t *testing.T) {
-	engine := errors.New("no engine here")
-	saved := dockerPreflight
-	t.Cleanup(func() { dockerPreflight = saved })
+	engine, filter := errors.New("no engine here"), errors.New("no packet filter here")
+	saved, savedFilter := dockerPreflight, dockerFilterPreflight
+	t.Cleanup(func() { dockerPreflight, dockerFilterPreflight = saved, savedFilter })
 	dockerPreflight = func() error { return engine }
+	dockerFilterPreflight = func() error { return filter }
 	base := func() Scenario {
 		sc := Default()
 		sc.Mode, sc.Crypto = "docker", "real"
@@ -70,12 +175,13 @@ func TestDockerModeRefusals(t *testing.T) {
 	}{
 		{"no engine", func(*Scenario) {}, "mode"},
 		{"modeled crypto", func(s *Scenario) { s.Crypto = "modeled" }, "crypto"},
-		{"faults", func(s *Scenario) { s.Faults = []Fault{{Target: "random"}} }, "faults"},
-		{"crashes", func(s *Scenario) { s.Nodes.Churn.CrashesPerHour = 1 }, "nodes.churn.crashes_per_hour"},
-		{"lifetimes", func(s *Scenario) { s.Nodes.Churn.LifetimeMedian = time.Hour }, "nodes.churn.lifetime_median"},
+		{"paths", func(s *Scenario) { s.Faults = []Fault{{Kind: "crash", Target: "paths", Count: 1}} }, "faults[0].target"},
+		{"file server", func(s *Scenario) { s.Faults = []Fault{{Kind: "crash", Target: "file-server"}} }, "faults[0].target"},
+		{"loss", func(s *Scenario) { s.Faults = []Fault{{Kind: "degrade", Count: 1, Loss: 0.1}} }, "faults[0].loss"},
 		{"attachments", func(s *Scenario) { s.Workload.Attachments.Share = 0.1 }, "workload.attachments.share"},
 		{"communities", func(s *Scenario) { s.Servers.Communities.Count = 1 }, "servers.communities.count"},
 		{"too many nodes", func(s *Scenario) { s.Nodes.Count = docker.MaxNodes + 1 }, "nodes.count"},
+		{"too many clients", func(s *Scenario) { s.Clients.Count = docker.MaxClients + 1 }, "clients.count"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,4 +194,19 @@ func TestDockerModeRefusals(t *testing.T) {
 	}
 	dockerPreflight = func() error { return nil }
 	assert.NoError(t, base().validateDocker())
+	// What docker mode applies: crashes and churn (kill), degrades (the nodes' fault switch;
+	// the phones' links in the link model, loss included), clients offline, and partitions
+	// where the packet filter can be changed.
+	applied := base()
+	applied.Nodes.Churn.CrashesPerHour, applied.Nodes.Churn.LifetimeMedian = 1, time.Hour
+	applied.Faults = []Fault{{Kind: "crash", Target: "largest-operator", Count: 1}, {Kind: "degrade", Count: 2, AddedLatency: time.Second},
+		{Kind: "degrade", Target: "phones", Fraction: 0.5, AddedLatency: time.Second, Loss: 0.05}, {Kind: "offline", Fraction: 0.1, For: time.Minute}}
+	assert.NoError(t, applied.validateDocker())
+	applied.Faults = append(applied.Faults, Fault{Kind: "partition", Regions: []string{"eu-west-1"}})
+	var e *Error
+	require.ErrorAs(t, applied.validateDocker(), &e, "a partition needs the packet filter")
+	assert.Equal(t, "faults", e.Key)
+	assert.ErrorContains(t, e, "no packet filter here")
+	dockerFilterPreflight = func() error { return nil }
+	assert.NoError(t, applied.validateDocker())
 }

@@ -242,7 +242,7 @@ func defaultValues() map[string]string {
 	walk = func(v reflect.Value, prefix string) {
 		for i := range v.NumField() {
 			f := v.Type().Field(i)
-			tag := f.Tag.Get("mapstructure")
+			tag, _ := scenarioKey(f)
 			if tag == "" {
 				continue
 			}

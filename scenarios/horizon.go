@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"cmp"
-	"container/heap"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/client"
+	"github.com/sessionsim/sessionsim/internal/minheap"
 	"github.com/sessionsim/sessionsim/leakage"
 	"github.com/sessionsim/sessionsim/node"
 	"github.com/sessionsim/sessionsim/protocol/identity"
@@ -132,20 +132,8 @@ type hEvent struct {
 	f   func()
 }
 
-type hQueue []hEvent
-
-func (q hQueue) Len() int { return len(q) }
-func (q hQueue) Less(i, j int) bool {
-	return q[i].at < q[j].at || (q[i].at == q[j].at && q[i].seq < q[j].seq)
-}
-func (q hQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *hQueue) Push(x any)   { *q = append(*q, x.(hEvent)) }
-func (q *hQueue) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return e
-}
+// Before orders the steps by time, then scheduling order.
+func (e hEvent) Before(o hEvent) bool { return e.at < o.at || (e.at == o.at && e.seq < o.seq) }
 
 // hRecord is an event for the recorder, held until no event before it can come: clients record
 // the first uses of a state when it ends, so events are made out of time order, and the
@@ -163,7 +151,7 @@ type horizon struct {
 	end     time.Duration
 	now     time.Duration
 	seq     uint64
-	queue   hQueue
+	queue   minheap.Heap[hEvent]
 	pending []hRecord // made, not yet recorded
 	rec     *leakage.Recorder
 	epoch   time.Time
@@ -196,7 +184,7 @@ type horizon struct {
 
 func (h *horizon) at(t time.Duration, f func()) {
 	h.seq++
-	heap.Push(&h.queue, hEvent{at: t, seq: h.seq, f: f})
+	h.queue.Push(hEvent{at: t, seq: h.seq, f: f})
 }
 
 func (h *horizon) record(at time.Duration, from actor.Addr, ev actor.Event) {
@@ -298,7 +286,7 @@ func newHorizon(w *world, rates map[string]map[string]float64) (*horizon, error)
 func (h *horizon) play() *leakage.Recorder {
 	nextFlush := flushEvery
 	for h.queue.Len() > 0 {
-		e := heap.Pop(&h.queue).(hEvent)
+		e := h.queue.Pop()
 		if e.at >= h.end {
 			break
 		}

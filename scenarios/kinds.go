@@ -22,7 +22,7 @@ func (t *kindTally) add(rec *messageRecord, o outcome, cause string) {
 }
 
 // countOutcome counts rec with outcome o (and cause, when lost) in m, its latency in e2e when
-// it was delivered.
+// it was delivered and e2e is not nil.
 func countOutcome(m *results.Messages, e2e *metrics.Histogram, rec *messageRecord, o outcome, cause string) {
 	m.Sent++
 	switch o {
@@ -30,7 +30,9 @@ func countOutcome(m *results.Messages, e2e *metrics.Histogram, rec *messageRecor
 		m.Undeliverable++
 	case delivered:
 		m.Delivered++
-		e2e.Add(rec.latencyMs())
+		if e2e != nil {
+			e2e.Add(rec.latencyMs())
+		}
 	case pending:
 		m.Pending++
 	case inFlight:

@@ -13,47 +13,47 @@ import (
 // Leakage is the scenario's leakage section (see package leakage and the README).
 type Leakage struct {
 	// Adversaries are evaluated together on the same run.
-	Adversaries []Adversary `mapstructure:"adversaries" yaml:"adversaries" json:"adversaries"`
+	Adversaries []Adversary `yaml:"adversaries"`
 	// Horizon, when set, evaluates the adversaries over this much virtual time in the
 	// path-selection mode (see horizon.go) instead of over the run; 0 (the default) evaluates
 	// the full simulation.
-	Horizon time.Duration `mapstructure:"horizon" yaml:"horizon,omitempty" json:"horizon,omitempty"`
+	Horizon time.Duration `yaml:"horizon,omitempty"`
 	// LinkTaps, when true, records every transmission on every link (hosts, sent and arrival
 	// times, bytes) to the results directory's link taps file (leakage.LinkTaps); off by
 	// default, when the send path pays one nil check.
-	LinkTaps bool `mapstructure:"link_taps" yaml:"link_taps,omitempty" json:"link_taps,omitempty"`
+	LinkTaps bool `yaml:"link_taps,omitempty"`
 }
 
 // Adversary is one adversary: Kind is random, operator, provider, region, global-timing or
 // sybil.
 type Adversary struct {
 	// Name labels it in the summary; default the kind.
-	Name string `mapstructure:"name" yaml:"name" json:"name"`
-	Kind string `mapstructure:"kind" yaml:"kind" json:"kind"`
+	Name string `yaml:"name"`
+	Kind string `yaml:"kind"`
 	// Fractions (random): the shares of nodes in a coalition; default 0.01, 0.05, 0.10, 0.20.
-	Fractions []float64 `mapstructure:"fractions" yaml:"fractions,omitempty" json:"fractions,omitempty"`
+	Fractions []float64 `yaml:"fractions,omitempty"`
 	// Draws (random): coalitions drawn per fraction, 1 to 64; default 16.
-	Draws int `mapstructure:"draws" yaml:"draws,omitempty" json:"draws,omitempty"`
+	Draws int `yaml:"draws,omitempty"`
 	// Operators (operator): the k largest operators together; default 1.
-	Operators int `mapstructure:"operators" yaml:"operators,omitempty" json:"operators,omitempty"`
+	Operators int `yaml:"operators,omitempty"`
 	// Provider (provider): a rank ("1" is the /16 block with most nodes) or a block such as
 	// "51.15.0.0/16"; default "1". View: "seized" (its nodes' full view; default) or "link"
 	// (timing and sizes on its nodes' links).
-	Provider string `mapstructure:"provider" yaml:"provider,omitempty" json:"provider,omitempty"`
-	View     string `mapstructure:"view" yaml:"view,omitempty" json:"view,omitempty"`
+	Provider string `yaml:"provider,omitempty"`
+	View     string `yaml:"view,omitempty"`
 	// Region (region): the region whose links, client access links included, are watched.
-	Region string `mapstructure:"region" yaml:"region,omitempty" json:"region,omitempty"`
+	Region string `yaml:"region,omitempty"`
 	// Fraction (sybil): the new nodes it registers, as a share of nodes.count (0.1 with 2,000
 	// nodes registers 200), in (0, 1]. At: when, counted like faults' at from the end of the
 	// warmup. They are one operator's, in a /16 of their own, and reach clients only as any new
 	// node does: through the node list, pool refreshes and guard reselection.
-	Fraction float64       `mapstructure:"fraction" yaml:"fraction,omitempty" json:"fraction,omitempty"`
-	At       time.Duration `mapstructure:"at" yaml:"at,omitempty" json:"at,omitempty"`
+	Fraction float64       `yaml:"fraction,omitempty"`
+	At       time.Duration `yaml:"at,omitempty"`
 	// Servers (server): the roles of the servers it runs: file, push, community (all
 	// community servers together). With Fractions (and Draws), its servers are joined with
 	// random coalitions of those shares of the nodes, one adversary per fraction: the push
 	// server's notification times against the coalition's guards (leakage.pushJoin).
-	Servers []string `mapstructure:"servers" yaml:"servers,omitempty" json:"servers,omitempty"`
+	Servers []string `yaml:"servers,omitempty"`
 }
 
 // fillLeakage writes the adversaries' defaults, so the resolved scenario says them.

@@ -160,6 +160,7 @@ func Parse(src []byte, label string, opts LoadOptions) (Scenario, error) {
 
 	s := Default()
 	err := v.UnmarshalExact(&s, func(c *mapstructure.DecoderConfig) {
+		c.TagName = keyTag
 		c.ZeroFields = true // a map in the file replaces the default map instead of merging into it
 		c.DecodeHook = mapstructure.ComposeDecodeHookFunc(
 			durationHook,
@@ -356,6 +357,18 @@ const (
 	listKey // a list of structs (faults): its items are checked by the decoder
 )
 
+// keyTag is the struct tag that names a scenario key as a scenario file writes it, with
+// ",omitempty" on a key the resolved scenario leaves out while it is empty. The decoder, the
+// key list, explain and the resolved scenario all read it, so each key is spelled once.
+const keyTag = "yaml"
+
+// scenarioKey is the key field f holds ("" when it holds none) and whether the resolved
+// scenario leaves it out while it is empty.
+func scenarioKey(f reflect.StructField) (key string, omitEmpty bool) {
+	key, opts, _ := strings.Cut(f.Tag.Get(keyTag), ",")
+	return key, opts == "omitempty"
+}
+
 // schemaKeys lists every dotted key of the Scenario schema.
 func schemaKeys() map[string]keyKind {
 	keys := map[string]keyKind{}
@@ -363,7 +376,7 @@ func schemaKeys() map[string]keyKind {
 	walk = func(t reflect.Type, prefix string) {
 		for i := range t.NumField() {
 			f := t.Field(i)
-			tag := f.Tag.Get("mapstructure")
+			tag, _ := scenarioKey(f)
 			if tag == "" {
 				continue
 			}

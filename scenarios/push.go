@@ -23,18 +23,18 @@ import (
 type PushServer struct {
 	// Enabled runs the server; the phones of Platforms register with it when their app opens
 	// and are woken through it in the background. Default false.
-	Enabled bool `mapstructure:"enabled" yaml:"enabled" json:"enabled"`
+	Enabled bool `yaml:"enabled"`
 	// Region is where the server runs (an assumption: the operator does not publish it).
-	Region string `mapstructure:"region" yaml:"region" json:"region"`
+	Region string `yaml:"region"`
 	// Cores is the server host's CPU cores.
-	Cores int `mapstructure:"cores" yaml:"cores" json:"cores"`
+	Cores int `yaml:"cores"`
 	// NotifyDelay is the push service's delivery delay (APNs, Firebase), from the server's
 	// hand-off to the phone. Neither service publishes it: the default (median 500 ms, sigma
 	// 0.8, 100 ms to 30 s) is an assumption to vary.
-	NotifyDelay DelayDist `mapstructure:"notify_delay" yaml:"notify_delay" json:"notify_delay"`
+	NotifyDelay DelayDist `yaml:"notify_delay"`
 	// Platforms are the apps that register for push notifications: ios and android (the
 	// desktop app registers none).
-	Platforms []string `mapstructure:"platforms" yaml:"platforms" json:"platforms"`
+	Platforms []string `yaml:"platforms"`
 }
 
 // DefaultPushServer is the push server of the defaults: off.

@@ -12,13 +12,13 @@ type Quick struct {
 	// of the time sends a few hundred messages, so a full run's thresholds (a p99, a 0.999
 	// ratio) would be noise there: a quick run states what it can measure. Without them a
 	// quick run keeps the scenario's checks.
-	Checks []string `mapstructure:"checks" yaml:"checks,omitempty" json:"checks,omitempty"`
+	Checks []string `yaml:"checks,omitempty"`
 	// Clients, when set, is the client count of a quick run in place of a tenth of the
 	// scenario's: a tenth of a world of 100,000 clients is still no quick run.
-	Clients int `mapstructure:"clients" yaml:"clients,omitempty" json:"clients,omitempty"`
+	Clients int `yaml:"clients,omitempty"`
 	// Duration, when set, is the duration of a quick run in place of a quarter of the
 	// scenario's, for the same reason.
-	Duration time.Duration `mapstructure:"duration" yaml:"duration,omitempty" json:"duration,omitempty"`
+	Duration time.Duration `yaml:"duration,omitempty"`
 }
 
 // The quick scaling, documented in `sessionsim run --help` and the README: counts are divided

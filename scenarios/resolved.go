@@ -3,7 +3,6 @@ package scenarios
 import (
 	"fmt"
 	"reflect"
-	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -35,8 +34,8 @@ func toPlain(v reflect.Value) any {
 		m := map[string]any{}
 		for i := range v.NumField() {
 			f := v.Type().Field(i)
-			tag := f.Tag.Get("mapstructure")
-			if strings.HasSuffix(f.Tag.Get("yaml"), ",omitempty") && v.Field(i).IsZero() {
+			tag, omitEmpty := scenarioKey(f)
+			if omitEmpty && v.Field(i).IsZero() {
 				continue // checks: a scenario without them resolves as it did before they existed
 			}
 			if tag != "" {

@@ -407,6 +407,11 @@ func (w *world) crashNode(i int) {
 	if !n.alive {
 		return
 	}
+	if w.docker != nil {
+		w.crashDockerNode(i)
+		n.alive = false
+		return
+	}
 	_ = w.drv.Crash(n.addr)
 	// The node's oxend runs on the same machine: it casts no more quorum votes.
 	w.haltInRegistry(n.n.Ed25519())
@@ -447,6 +452,10 @@ func (w *world) scheduleFaults() error {
 					}
 					return
 				}
+				if w.docker != nil {
+					w.degradeDockerNodes(w.pickNodes(f.Count, f.Fraction, f.Target), f)
+					return
+				}
 				for _, i := range w.pickNodes(f.Count, f.Fraction, f.Target) {
 					h := w.nodes[i].host
 					w.links(func(n *netem.Network) { _ = n.Degrade(simlink.ID(h), d) })
@@ -467,6 +476,9 @@ func (w *world) scheduleFaults() error {
 				})
 			})
 		case "partition":
+			if w.docker != nil {
+				w.partitionDocker(at, f)
+			}
 			inside := map[string]bool{}
 			for _, r := range f.Regions {
 				inside[r] = true
@@ -596,6 +608,9 @@ func (w *world) scheduleSampling(every, total time.Duration) {
 func (w *world) fillInfrastructure(s *results.Summary, total time.Duration) {
 	if w.live != nil {
 		w.fillLiveInfrastructure(s)
+		if w.docker != nil {
+			w.fillDockerInfrastructure(s, total)
+		}
 		return
 	}
 	st := w.eng.Stats()

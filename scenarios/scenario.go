@@ -14,131 +14,131 @@ import (
 // scenario, with every default filled in, is written into the results directory.
 type Scenario struct {
 	// Name identifies the scenario in reports and in the default results directory name.
-	Name string `mapstructure:"name" yaml:"name" json:"name"`
+	Name string `yaml:"name"`
 	// Description is free text shown in reports.
-	Description string `mapstructure:"description" yaml:"description" json:"description"`
+	Description string `yaml:"description"`
 	// Seed makes the run reproducible: same seed, same binary, byte-identical summary.json.
-	Seed uint64 `mapstructure:"seed" yaml:"seed" json:"seed"`
+	Seed uint64 `yaml:"seed"`
 	// Mode is the driver: "sim" (in-process, virtual time), "live" (real sockets, real time) or
 	// "docker" (the registry and nodes in containers, the clients on the live driver).
-	Mode string `mapstructure:"mode" yaml:"mode" json:"mode"`
+	Mode string `yaml:"mode"`
 	// Crypto is "real" (every byte as on the real network) or "modeled" (same sizes and views,
 	// no curve operations, their CPU cost charged): modeled is what makes 100,000 clients fit.
-	Crypto string `mapstructure:"crypto" yaml:"crypto" json:"crypto"`
+	Crypto string `yaml:"crypto"`
 	// Duration is the virtual time during which clients send.
-	Duration time.Duration `mapstructure:"duration" yaml:"duration" json:"duration"`
+	Duration time.Duration `yaml:"duration"`
 	// Warmup is virtual time before the first message, for clients to bootstrap and build paths.
-	Warmup time.Duration `mapstructure:"warmup" yaml:"warmup" json:"warmup"`
+	Warmup time.Duration `yaml:"warmup"`
 	// Drain is virtual time after Duration in which nothing new is sent, so messages in flight
 	// arrive; messages whose recipient was not online since they were sent are reported pending.
-	Drain time.Duration `mapstructure:"drain" yaml:"drain" json:"drain"`
+	Drain time.Duration `yaml:"drain"`
 
-	Network  Network  `mapstructure:"network" yaml:"network" json:"network"`
-	Nodes    Nodes    `mapstructure:"nodes" yaml:"nodes" json:"nodes"`
-	Registry Registry `mapstructure:"registry" yaml:"registry" json:"registry"`
-	Clients  Clients  `mapstructure:"clients" yaml:"clients" json:"clients"`
-	Workload Workload `mapstructure:"workload" yaml:"workload" json:"workload"`
-	Faults   []Fault  `mapstructure:"faults" yaml:"faults" json:"faults"`
+	Network  Network  `yaml:"network"`
+	Nodes    Nodes    `yaml:"nodes"`
+	Registry Registry `yaml:"registry"`
+	Clients  Clients  `yaml:"clients"`
+	Workload Workload `yaml:"workload"`
+	Faults   []Fault  `yaml:"faults"`
 	// Servers are the servers besides the service nodes: the file server, the push server,
 	// community servers.
-	Servers Servers `mapstructure:"servers" yaml:"servers" json:"servers"`
+	Servers Servers `yaml:"servers"`
 	// Checks are assertions on the run's summary figures, such as "delivery_ratio >= 0.999"
 	// (syntax: package scenarios/checks); a run with a failing check exits 3. Left out of the
 	// resolved scenario when empty.
-	Checks []string `mapstructure:"checks" yaml:"checks,omitempty" json:"checks,omitempty"`
+	Checks []string `yaml:"checks,omitempty"`
 	// Leakage measures what adversaries learn; without adversaries nothing is recorded.
-	Leakage Leakage `mapstructure:"leakage" yaml:"leakage,omitempty" json:"leakage,omitzero"`
+	Leakage Leakage `yaml:"leakage,omitempty"`
 	// Quick is what changes when the scenario runs shortened (`sessionsim run --quick`, see
 	// Quick in quick.go). Left out of the resolved scenario when empty.
-	Quick Quick `mapstructure:"quick" yaml:"quick,omitempty" json:"quick,omitzero"`
+	Quick Quick `yaml:"quick,omitempty"`
 }
 
 // Network is the link model.
 type Network struct {
 	// LatencyMatrix is a CSV of region-to-region RTTs in ms; "builtin" is the embedded
 	// aws-2017 matrix.
-	LatencyMatrix string `mapstructure:"latency_matrix" yaml:"latency_matrix" json:"latency_matrix"`
+	LatencyMatrix string `yaml:"latency_matrix"`
 	// SameRegionRTT is the RTT between two hosts of one region (the matrix diagonal).
-	SameRegionRTT time.Duration `mapstructure:"same_region_rtt" yaml:"same_region_rtt" json:"same_region_rtt"`
+	SameRegionRTT time.Duration `yaml:"same_region_rtt"`
 	// Jitter is the standard deviation added to each one-way propagation delay, as a fraction of it.
-	Jitter float64 `mapstructure:"jitter" yaml:"jitter" json:"jitter"`
+	Jitter float64 `yaml:"jitter"`
 }
 
 // Nodes are the service nodes.
 type Nodes struct {
 	// Count is how many service nodes are registered at the start.
-	Count int `mapstructure:"count" yaml:"count" json:"count"`
+	Count int `yaml:"count"`
 	// Regions weights where nodes are placed (an assumption: the public figures only say "about
 	// 2,000 nodes in 39 countries", many on large European hosts).
-	Regions map[string]float64 `mapstructure:"regions" yaml:"regions" json:"regions"`
+	Regions map[string]float64 `yaml:"regions"`
 	// StorageServer selects the replication behaviour: "2.11" (ready handshake, bounded dumps,
 	// retried forwards) or "2.8" (full pushes, no retries).
-	StorageServer string `mapstructure:"storage_server" yaml:"storage_server" json:"storage_server"`
+	StorageServer string `yaml:"storage_server"`
 	// Cores is the CPU cores of each node host.
-	Cores int `mapstructure:"cores" yaml:"cores" json:"cores"`
+	Cores int `yaml:"cores"`
 	// LargestOperatorShare is the fraction of nodes run by the largest operator.
-	LargestOperatorShare float64 `mapstructure:"largest_operator_share" yaml:"largest_operator_share" json:"largest_operator_share"`
+	LargestOperatorShare float64 `yaml:"largest_operator_share"`
 	// Churn makes nodes fail and join during the run.
-	Churn Churn `mapstructure:"churn" yaml:"churn" json:"churn"`
+	Churn Churn `yaml:"churn"`
 }
 
 // Churn is random node failure and arrival, as Poisson processes over the whole network.
 type Churn struct {
 	// CrashesPerHour is the rate at which random active nodes crash (and stay down).
-	CrashesPerHour float64 `mapstructure:"crashes_per_hour" yaml:"crashes_per_hour" json:"crashes_per_hour"`
+	CrashesPerHour float64 `yaml:"crashes_per_hour"`
 	// JoinsPerHour is the rate at which new nodes register.
-	JoinsPerHour float64 `mapstructure:"joins_per_hour" yaml:"joins_per_hour" json:"joins_per_hour"`
+	JoinsPerHour float64 `yaml:"joins_per_hour"`
 	// LifetimeMedian, when set, gives every node a lifetime after which it crashes, drawn from a
 	// Pareto distribution of the second kind (Lomax) with this median: measured peer-to-peer
 	// lifetimes are heavy-tailed (most nodes leave soon, a few stay for very long), which
 	// exponential crashes miss. A
 	// node's lifetime counts from the start of the sending period, or from its join. 0: none.
-	LifetimeMedian time.Duration `mapstructure:"lifetime_median" yaml:"lifetime_median" json:"lifetime_median"`
+	LifetimeMedian time.Duration `yaml:"lifetime_median"`
 	// LifetimeShape is the Pareto shape (alpha) of the lifetimes: the smaller, the heavier the
 	// tail (at 1 or less the mean is infinite).
-	LifetimeShape float64 `mapstructure:"lifetime_shape" yaml:"lifetime_shape" json:"lifetime_shape"`
+	LifetimeShape float64 `yaml:"lifetime_shape"`
 }
 
 // Registry is the service-node list's rules, shortened where a scenario is shorter than the
 // real thresholds.
 type Registry struct {
 	// BlockInterval is the time between blocks (2 minutes on the real chain).
-	BlockInterval time.Duration `mapstructure:"block_interval" yaml:"block_interval" json:"block_interval"`
+	BlockInterval time.Duration `yaml:"block_interval"`
 	// ListDelay is how long after a block the nodes learn the new list.
-	ListDelay time.Duration `mapstructure:"list_delay" yaml:"list_delay" json:"list_delay"`
+	ListDelay time.Duration `yaml:"list_delay"`
 	// DecommissionAfter is how long a node may fail reachability tests before it is
 	// decommissioned (1h05m on the real network).
-	DecommissionAfter time.Duration `mapstructure:"decommission_after" yaml:"decommission_after" json:"decommission_after"`
+	DecommissionAfter time.Duration `yaml:"decommission_after"`
 	// UptimeProofMaxAge is how old a node's last uptime proof may be (2h05m on the real network).
-	UptimeProofMaxAge time.Duration `mapstructure:"uptime_proof_max_age" yaml:"uptime_proof_max_age" json:"uptime_proof_max_age"`
+	UptimeProofMaxAge time.Duration `yaml:"uptime_proof_max_age"`
 	// Obligations is how failing nodes are found: "quorum", oxen-core's obligations quorum (a
 	// dead node stays in its swarm until a quorum that tests it votes it out), or "pooled",
 	// every node judged in every block by all testers' reports (out at the first block it
 	// fails).
-	Obligations string `mapstructure:"obligations" yaml:"obligations" json:"obligations"`
+	Obligations string `yaml:"obligations"`
 	// SeedNodes is how many seed nodes answer clients' bootstrap requests.
-	SeedNodes int `mapstructure:"seed_nodes" yaml:"seed_nodes" json:"seed_nodes"`
+	SeedNodes int `yaml:"seed_nodes"`
 }
 
 // Clients are the simulated users.
 type Clients struct {
 	// Count is how many clients (users) take part.
-	Count int `mapstructure:"count" yaml:"count" json:"count"`
+	Count int `yaml:"count"`
 	// Regions weights where clients are placed.
-	Regions map[string]float64 `mapstructure:"regions" yaml:"regions" json:"regions"`
+	Regions map[string]float64 `yaml:"regions"`
 	// Platforms weights the app each client runs: desktop, ios, android.
-	Platforms map[string]float64 `mapstructure:"platforms" yaml:"platforms" json:"platforms"`
+	Platforms map[string]float64 `yaml:"platforms"`
 	// Profiles names the network profile of each platform's clients (client.NetProfile): how
 	// they poll, keep their pool, test guards and rotate paths. A platform left out runs its
 	// current app ("desktop-2026", "ios-2026", "android-2026"); "android-2024" is the older
 	// Android app, and "legacy-encoding" any platform's current app with the 2024 1:1 encoding.
-	Profiles map[string]string `mapstructure:"profiles" yaml:"profiles" json:"profiles"`
+	Profiles map[string]string `yaml:"profiles"`
 	// Sessions makes clients go offline and come back.
-	Sessions Sessions `mapstructure:"sessions" yaml:"sessions" json:"sessions"`
+	Sessions Sessions `yaml:"sessions"`
 	// Encoding is how every client frames and pads its 1:1 messages: "libsession" (what the
 	// 2026 apps send), "legacy" (the 2024 apps'), or "platform" for each client's own
 	// (libsession on all three). Either opens the other's messages.
-	Encoding string `mapstructure:"encoding" yaml:"encoding" json:"encoding"`
+	Encoding string `yaml:"encoding"`
 
 	// The defences below default to what the apps do today, so that a run can switch one on
 	// and measure what it buys (leakage) and what it costs (bytes, latency).
@@ -147,28 +147,28 @@ type Clients struct {
 	// (get_swarm for the client's own Session ID, as the desktop does), "random-id" (get_swarm
 	// for a random ID), "ping" (an info request naming no account, as libsession does), or
 	// "platform" for each client's profile's own.
-	GuardTest string `mapstructure:"guard_test" yaml:"guard_test" json:"guard_test"`
+	GuardTest string `yaml:"guard_test"`
 	// GuardLifetime replaces a guard this long after it was selected; 0 keeps each profile's
 	// own (10 days on iOS, until it fails on the others).
-	GuardLifetime time.Duration `mapstructure:"guard_lifetime" yaml:"guard_lifetime" json:"guard_lifetime"`
+	GuardLifetime time.Duration `yaml:"guard_lifetime"`
 	// PathRotation rebuilds the non-guard hops of each path once it is this old; 0 keeps each
 	// profile's own (10 min on the 2026 phones, none on desktop).
-	PathRotation time.Duration `mapstructure:"path_rotation" yaml:"path_rotation" json:"path_rotation"`
+	PathRotation time.Duration `yaml:"path_rotation"`
 	// Paths is the number of onion paths each client keeps (the apps keep 2).
-	Paths int `mapstructure:"paths" yaml:"paths" json:"paths"`
+	Paths int `yaml:"paths"`
 	// OnionPadding pads the destination layer of every onion request up to the next of these
 	// sizes in bytes (past the largest, to a multiple of it) with JSON whitespace the node
 	// skips; "none" (empty) pads nothing, as the apps do.
-	OnionPadding Buckets `mapstructure:"onion_padding" yaml:"onion_padding" json:"onion_padding"`
+	OnionPadding Buckets `yaml:"onion_padding"`
 	// CoverTraffic is each online client's rate of dummy polls per hour: retrieves shaped like
 	// its real polls, for a decoy account at random members of the decoy's swarm, through its
 	// onion paths. 0: none.
-	CoverTraffic float64 `mapstructure:"cover_traffic" yaml:"cover_traffic" json:"cover_traffic"`
+	CoverTraffic float64 `yaml:"cover_traffic"`
 	// FlashCrowd holds a share of the clients back until a burst, as when a news event brings
 	// many users to the app at once.
-	FlashCrowd FlashCrowd `mapstructure:"flash_crowd" yaml:"flash_crowd" json:"flash_crowd"`
+	FlashCrowd FlashCrowd `yaml:"flash_crowd"`
 	// Clock is how far the clients' device clocks are from the true time (see Clock).
-	Clock Clock `mapstructure:"clock" yaml:"clock" json:"clock"`
+	Clock Clock `yaml:"clock"`
 }
 
 // Clock draws each client's device clock error. The nodes' clocks are the true time. The
@@ -180,14 +180,14 @@ type Clients struct {
 type Clock struct {
 	// Distribution is "none" (every clock exact), "normal" (Spread is the standard deviation)
 	// or "uniform" (errors uniform in [-Spread, Spread]).
-	Distribution string `mapstructure:"distribution" yaml:"distribution" json:"distribution"`
+	Distribution string `yaml:"distribution"`
 	// Spread is the distribution's width (see Distribution).
-	Spread time.Duration `mapstructure:"spread" yaml:"spread" json:"spread"`
+	Spread time.Duration `yaml:"spread"`
 	// FarShare is the share of clients whose clock is FarOffset off instead, ahead or behind
 	// with equal chance (plus the spread); 0: none.
-	FarShare float64 `mapstructure:"far_share" yaml:"far_share" json:"far_share"`
+	FarShare float64 `yaml:"far_share"`
 	// FarOffset is how far off those clocks are.
-	FarOffset time.Duration `mapstructure:"far_offset" yaml:"far_offset" json:"far_offset"`
+	FarOffset time.Duration `yaml:"far_offset"`
 }
 
 // FlashCrowd is a share of the clients that start (open the app for the first time in the run)
@@ -195,11 +195,11 @@ type Clock struct {
 // are offline, so messages to them wait as they would for any offline user.
 type FlashCrowd struct {
 	// Fraction of the clients in the crowd; 0: none.
-	Fraction float64 `mapstructure:"fraction" yaml:"fraction" json:"fraction"`
+	Fraction float64 `yaml:"fraction"`
 	// At is when the window opens, counted from the end of the warmup, like faults.
-	At time.Duration `mapstructure:"at" yaml:"at" json:"at"`
+	At time.Duration `yaml:"at"`
 	// Within is the window's length: each client of the crowd starts at a uniform moment in it.
-	Within time.Duration `mapstructure:"within" yaml:"within" json:"within"`
+	Within time.Duration `yaml:"within"`
 }
 
 // Buckets are onion padding sizes in bytes, ascending. A scenario writes them as a list
@@ -209,109 +209,109 @@ type Buckets []int
 // Sessions are clients' online/offline periods, exponentially distributed.
 type Sessions struct {
 	// MeanOnline is the mean length of an online period; 0 keeps every client online.
-	MeanOnline time.Duration `mapstructure:"mean_online" yaml:"mean_online" json:"mean_online"`
+	MeanOnline time.Duration `yaml:"mean_online"`
 	// MeanOffline is the mean length of an offline period.
-	MeanOffline time.Duration `mapstructure:"mean_offline" yaml:"mean_offline" json:"mean_offline"`
+	MeanOffline time.Duration `yaml:"mean_offline"`
 }
 
 // Workload is who writes to whom, how often and how much.
 type Workload struct {
 	// Graph is the conversation graph: "small-world" (Watts-Strogatz ring with rewiring) or
 	// "random" (each client picks contacts uniformly).
-	Graph string `mapstructure:"graph" yaml:"graph" json:"graph"`
+	Graph string `yaml:"graph"`
 	// Contacts is each client's number of contacts (even, for the small-world ring).
-	Contacts int `mapstructure:"contacts" yaml:"contacts" json:"contacts"`
+	Contacts int `yaml:"contacts"`
 	// Rewire is the small-world rewiring probability.
-	Rewire float64 `mapstructure:"rewire" yaml:"rewire" json:"rewire"`
+	Rewire float64 `yaml:"rewire"`
 	// MessagesPerHour is each online client's mean sending rate (Poisson), replies included:
 	// conversations start at MessagesPerHour x (1 - ReplyProbability), so that replies, when all
 	// are sent, make up the rest and the load stays that of a workload without them.
-	MessagesPerHour float64 `mapstructure:"messages_per_hour" yaml:"messages_per_hour" json:"messages_per_hour"`
+	MessagesPerHour float64 `yaml:"messages_per_hour"`
 	// Activity is how sending rates differ between clients: "uniform" (each at MessagesPerHour)
 	// or "heavy-tailed" (log-normal per-client rates with that mean; see ActivityRates).
-	Activity string `mapstructure:"activity" yaml:"activity" json:"activity"`
+	Activity string `yaml:"activity"`
 	// ActivityTop15Share is, for heavy-tailed activity, the expected share of the messages that
 	// the most active 15% of clients send (over 0.8 on one storage server in October 2023).
-	ActivityTop15Share float64 `mapstructure:"activity_top15_share" yaml:"activity_top15_share" json:"activity_top15_share"`
+	ActivityTop15Share float64 `yaml:"activity_top15_share"`
 	// ReplyProbability is the chance that a client answers a message it receives, so that
 	// conversations go both ways; a reply may be answered in turn.
-	ReplyProbability float64 `mapstructure:"reply_probability" yaml:"reply_probability" json:"reply_probability"`
+	ReplyProbability float64 `yaml:"reply_probability"`
 	// ReplyDelay is the time from receiving a message to sending the reply, log-normally
 	// distributed; a client offline by then does not reply.
-	ReplyDelay DelayDist `mapstructure:"reply_delay" yaml:"reply_delay" json:"reply_delay"`
+	ReplyDelay DelayDist `yaml:"reply_delay"`
 	// Size is the message body size in bytes, log-normally distributed.
-	Size SizeDist `mapstructure:"size" yaml:"size" json:"size"`
+	Size SizeDist `yaml:"size"`
 	// UnknownRecipientShare is the fraction of messages sent to Session IDs no client owns
 	// (counted as undeliverable, never as delivered).
-	UnknownRecipientShare float64 `mapstructure:"unknown_recipient_share" yaml:"unknown_recipient_share" json:"unknown_recipient_share"`
+	UnknownRecipientShare float64 `yaml:"unknown_recipient_share"`
 	// Attachments makes a share of the messages carry a voice clip, photo or file, uploaded to
 	// the file server (see Attachments).
-	Attachments Attachments `mapstructure:"attachments" yaml:"attachments" json:"attachments"`
+	Attachments Attachments `yaml:"attachments"`
 	// Groups are the group chats (03 groups) clients are members of.
-	Groups Groups `mapstructure:"groups" yaml:"groups" json:"groups"`
+	Groups Groups `yaml:"groups"`
 }
 
 // Groups are the world's group chats: how many, how large, how busy, who is in them.
 type Groups struct {
 	// PerClient is the mean number of groups a client is in; 0 makes no groups.
-	PerClient float64 `mapstructure:"per_client" yaml:"per_client" json:"per_client"`
+	PerClient float64 `yaml:"per_client"`
 	// Size is the number of members of a group (its creator included), log-normally
 	// distributed; at most 100, the apps' limit.
-	Size SizeDist `mapstructure:"size" yaml:"size" json:"size"`
+	Size SizeDist `yaml:"size"`
 	// MessagesPerHour is each group's sending rate (Poisson), each message from a random member
 	// online at that moment (none is sent when no member is online).
-	MessagesPerHour float64 `mapstructure:"messages_per_hour" yaml:"messages_per_hour" json:"messages_per_hour"`
+	MessagesPerHour float64 `yaml:"messages_per_hour"`
 	// Overlap is the share of a group's members drawn from its creator's contacts in the
 	// contact graph (as far as there are enough); the rest are drawn at random.
-	Overlap float64 `mapstructure:"overlap" yaml:"overlap" json:"overlap"`
+	Overlap float64 `yaml:"overlap"`
 	// RemovalsPerHour is each group's rate (Poisson) at which its admin removes a random
 	// member, rotating the group key; the admin must be online, and a group keeps two members.
-	RemovalsPerHour float64 `mapstructure:"removals_per_hour" yaml:"removals_per_hour" json:"removals_per_hour"`
+	RemovalsPerHour float64 `yaml:"removals_per_hour"`
 
 	// AdditionsPerHour is each group's rate (Poisson) at which its admin adds a client that
 	// never was a member, drawn as the members were (from the admin's contacts with
 	// probability Overlap, else at random); the admin must be online, and a full group (100)
 	// adds nobody. The new member gets the group's keys in a key supplement, without a rekey.
-	AdditionsPerHour float64 `mapstructure:"additions_per_hour" yaml:"additions_per_hour" json:"additions_per_hour"`
+	AdditionsPerHour float64 `yaml:"additions_per_hour"`
 }
 
 // SizeDist is a log-normal body size, clipped to [Min, Max].
 type SizeDist struct {
-	Median int     `mapstructure:"median" yaml:"median" json:"median"`
-	Sigma  float64 `mapstructure:"sigma" yaml:"sigma" json:"sigma"`
-	Min    int     `mapstructure:"min" yaml:"min" json:"min"`
-	Max    int     `mapstructure:"max" yaml:"max" json:"max"`
+	Median int     `yaml:"median"`
+	Sigma  float64 `yaml:"sigma"`
+	Min    int     `yaml:"min"`
+	Max    int     `yaml:"max"`
 }
 
 // DelayDist is a log-normal duration, clipped to [Min, Max].
 type DelayDist struct {
-	Median time.Duration `mapstructure:"median" yaml:"median" json:"median"`
-	Sigma  float64       `mapstructure:"sigma" yaml:"sigma" json:"sigma"`
-	Min    time.Duration `mapstructure:"min" yaml:"min" json:"min"`
-	Max    time.Duration `mapstructure:"max" yaml:"max" json:"max"`
+	Median time.Duration `yaml:"median"`
+	Sigma  float64       `yaml:"sigma"`
+	Min    time.Duration `yaml:"min"`
+	Max    time.Duration `yaml:"max"`
 }
 
 // Fault is one scheduled impairment.
 type Fault struct {
 	// At is when the fault starts, in virtual time from the start of the run.
-	At time.Duration `mapstructure:"at" yaml:"at" json:"at"`
+	At time.Duration `yaml:"at"`
 	// For is how long it lasts; 0 means until the end (crashes are permanent).
-	For time.Duration `mapstructure:"for" yaml:"for" json:"for"`
+	For time.Duration `yaml:"for"`
 	// Kind is "crash" (Count nodes, or Fraction of them, crash), "partition" (the regions in
 	// Regions are cut off from the rest), "degrade" (Count or Fraction of nodes get
 	// AddedLatency and Loss), or "offline" (Count or Fraction of clients go offline for For).
-	Kind string `mapstructure:"kind" yaml:"kind" json:"kind"`
+	Kind string `yaml:"kind"`
 	// Target chooses the nodes of a crash or degrade: "random" (default), "paths" (nodes
 	// that are on clients' onion paths at that moment, most used first) or "largest-operator"
 	// (the running nodes of the operator with most nodes at the start); or, for a degrade, the
 	// clients: "phones" (iOS and Android clients, whose access links it impairs); or
 	// "file-server" (a crash stops it, and restarts it with its files after For when set).
-	Target       string        `mapstructure:"target" yaml:"target" json:"target"`
-	Count        int           `mapstructure:"count" yaml:"count" json:"count"`
-	Fraction     float64       `mapstructure:"fraction" yaml:"fraction" json:"fraction"`
-	Regions      []string      `mapstructure:"regions" yaml:"regions" json:"regions"`
-	AddedLatency time.Duration `mapstructure:"added_latency" yaml:"added_latency" json:"added_latency"`
-	Loss         float64       `mapstructure:"loss" yaml:"loss" json:"loss"`
+	Target       string        `yaml:"target"`
+	Count        int           `yaml:"count"`
+	Fraction     float64       `yaml:"fraction"`
+	Regions      []string      `yaml:"regions"`
+	AddedLatency time.Duration `yaml:"added_latency"`
+	Loss         float64       `yaml:"loss"`
 }
 
 // DefaultNodeRegions are the default node placement weights (see the latency data's README: an

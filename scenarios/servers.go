@@ -14,11 +14,11 @@ import (
 type Servers struct {
 	// FileServer is the file server (servers.file_server), placed when attachments are sent
 	// or a fault targets it.
-	FileServer FileServerSpec `mapstructure:"file_server" yaml:"file_server" json:"file_server"`
+	FileServer FileServerSpec `yaml:"file_server"`
 	// Push is the push-notification server (servers.push).
-	Push PushServer `mapstructure:"push" yaml:"push" json:"push"`
+	Push PushServer `yaml:"push"`
 	// Communities are community servers (servers.communities).
-	Communities Communities `mapstructure:"communities" yaml:"communities" json:"communities"`
+	Communities Communities `yaml:"communities"`
 }
 
 // worldServer is a server of the world that is not a service node: the file server, the push

@@ -163,16 +163,10 @@ func (s *Scenario) Validate() error {
 			switch {
 			case z.Min < 1:
 				return bad("workload.size.min", z.Min, "must be at least 1 byte")
-			case z.Max < z.Min:
-				return bad("workload.size.max", z.Max, "must be at least workload.size.min")
 			case z.Max > 60000:
 				return bad("workload.size.max", z.Max, "must be at most 60000 bytes (a stored message holds at most 76,800 bytes after encryption and base64)")
-			case z.Median < z.Min || z.Median > z.Max:
-				return bad("workload.size.median", z.Median, "must lie between workload.size.min and workload.size.max")
-			case z.Sigma < 0 || z.Sigma > 5:
-				return bad("workload.size.sigma", z.Sigma, "must be between 0 and 5")
 			}
-			return nil
+			return z.check("workload.size")
 		},
 		func() error {
 			return fraction("workload.unknown_recipient_share", s.Workload.UnknownRecipientShare, 0, 1)
@@ -305,18 +299,7 @@ func (s *Scenario) validateActivity() error {
 	if !(wl.ReplyProbability >= 0 && wl.ReplyProbability < 1) {
 		return bad("workload.reply_probability", wl.ReplyProbability, "must be at least 0 and below 1: conversations start at messages_per_hour x (1 - reply_probability)")
 	}
-	z := wl.ReplyDelay
-	switch {
-	case z.Min < 0:
-		return bad("workload.reply_delay.min", z.Min, "must not be negative")
-	case z.Max < z.Min:
-		return bad("workload.reply_delay.max", z.Max, "must be at least workload.reply_delay.min")
-	case z.Median < z.Min || z.Median > z.Max:
-		return bad("workload.reply_delay.median", z.Median, "must lie between workload.reply_delay.min and workload.reply_delay.max")
-	case !(z.Sigma >= 0 && z.Sigma <= 5):
-		return bad("workload.reply_delay.sigma", z.Sigma, "must be between 0 and 5")
-	}
-	return nil
+	return wl.ReplyDelay.check("workload.reply_delay")
 }
 
 // validateGroups checks the group chats (workload.groups).
@@ -330,14 +313,11 @@ func (s *Scenario) validateGroups() error {
 		return bad("workload.groups.size.min", z.Min, "must be at least 2 members (the creator and one more)")
 	case z.Max > client.MaxGroupSize:
 		return bad("workload.groups.size.max", z.Max, fmt.Sprintf("group sizes above the real maximum (%d) are refused: the apps cap a group at %d members", client.MaxGroupSize, client.MaxGroupSize))
-	case z.Max < z.Min:
-		return bad("workload.groups.size.max", z.Max, "must be at least workload.groups.size.min")
-	case z.Median < z.Min || z.Median > z.Max:
-		return bad("workload.groups.size.median", z.Median, "must lie between workload.groups.size.min and workload.groups.size.max")
-	case !(z.Sigma >= 0 && z.Sigma <= 5):
-		return bad("workload.groups.size.sigma", z.Sigma, "must be between 0 and 5")
 	case g.PerClient > 0 && z.Min > s.Clients.Count:
 		return bad("workload.groups.size.min", z.Min, fmt.Sprintf("must be at most clients.count (%d): a group's members are distinct clients", s.Clients.Count))
+	}
+	if err := z.check("workload.groups.size"); err != nil {
+		return err
 	}
 	if err := rate("workload.groups.messages_per_hour", g.MessagesPerHour); err != nil {
 		return err
@@ -487,6 +467,31 @@ func faultCount(key func(string) string, f Fault, limitKey string, limit int, wh
 		return bad(key("count"), f.Count, fmt.Sprintf("more than %s (%d)", limitKey, limit))
 	}
 	return nil
+}
+
+// spread checks what every clipped log-normal distribution at key (such as workload.size) must
+// satisfy once its caller has checked the bounds of its own min and max: max at least min, the
+// median between them, and a sigma of 0 to 5.
+func spread[T int | time.Duration](key string, median T, sigma float64, lo, hi T) error {
+	switch {
+	case hi < lo:
+		return bad(key+".max", hi, "must be at least "+key+".min")
+	case median < lo || median > hi:
+		return bad(key+".median", median, "must lie between "+key+".min and "+key+".max")
+	case !(sigma >= 0 && sigma <= 5):
+		return bad(key+".sigma", sigma, "must be between 0 and 5")
+	}
+	return nil
+}
+
+func (z SizeDist) check(key string) error { return spread(key, z.Median, z.Sigma, z.Min, z.Max) }
+
+// check refuses a negative min, and then what spread refuses.
+func (z DelayDist) check(key string) error {
+	if err := nonNegative(key+".min", z.Min); err != nil {
+		return err
+	}
+	return spread(key, z.Median, z.Sigma, z.Min, z.Max)
 }
 
 func bad(key string, value any, reason string) error {

@@ -77,7 +77,8 @@ type worldNode struct {
 	host     sim.HostID
 	n        *node.Node
 	alive    bool
-	operator int // the operator's rank at the start (0: the largest); -1 for nodes that joined later
+	operator int    // the operator's rank at the start (0: the largest); -1 for nodes that joined later
+	region   string // where it was placed (docker mode's partitions pick nodes by it)
 }
 
 type worldClient struct {
@@ -238,7 +239,7 @@ func (w *world) addNodeHost(spec placement.Spec) (*worldNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &worldNode{name: spec.Name, addr: spec.Addr, host: h, operator: spec.Operator}, nil
+	return &worldNode{name: spec.Name, addr: spec.Addr, host: h, operator: spec.Operator, region: spec.Region}, nil
 }
 
 // spawnNode starts the node actor of a registered node, with list as its first view.

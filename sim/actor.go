@@ -25,6 +25,7 @@ type actorEnv struct {
 	addr actor.Addr
 	name string
 	inc  uint32 // incarnation number at this address
+	keys uint64 // the key of the last event it scheduled (Engine.key)
 }
 
 var _ actor.Env = (*actorEnv)(nil)
@@ -64,6 +65,10 @@ func (a *actorEnv) Observe(ev actor.Event) {
 		return
 	}
 	at := unixTime(a.time())
+	if e := a.e; e.par != nil {
+		e.seen = append(e.seen, sighting{tag: e.last, at: at, from: a.addr, ev: ev})
+		return
+	}
 	for _, s := range a.e.sinks {
 		s(at, a.addr, ev)
 	}
@@ -73,6 +78,7 @@ func (a *actorEnv) Observe(ev actor.Event) {
 // stream (default: the address). Spawning at an address whose actor crashed starts a new
 // incarnation there, with a stream of its own.
 func (e *Engine) Spawn(h HostID, port uint16, name string, a actor.Actor) (actor.Addr, error) {
+	e.worldOnly("Spawn")
 	if int(h) >= len(e.hosts) {
 		return actor.Addr{}, fmt.Errorf("sim: spawn on unknown host %d: the world has %d hosts", h, len(e.hosts))
 	}
@@ -93,22 +99,32 @@ func (e *Engine) Spawn(h HostID, port uint16, name string, a actor.Actor) (actor
 	if name == "" {
 		name = addr.String()
 	}
-	e.start(&actorEnv{e: e, a: a, addr: addr, name: name, host: h, port: port, inc: inc})
+	if err := e.start(&actorEnv{e: e.workerOf(h), a: a, addr: addr, name: name, host: h, port: port, inc: inc}); err != nil {
+		return actor.Addr{}, err
+	}
 	return addr, nil
 }
 
-func (e *Engine) start(env *actorEnv) {
+func (e *Engine) start(env *actorEnv) error {
+	if e.started >= maxActors {
+		return fmt.Errorf("sim: a run starts at most %d actors", maxActors)
+	}
+	e.started++
+	env.keys = e.started << originBits
 	e.seedStream(&env.rng, domainActor, env.name, env.inc)
 	env.alive = true
 	e.setActor(env)
-	fr := e.enter(env)
+	e.share()
+	fr := env.e.enter(env)
 	env.a.Start(env)
-	e.leave(fr)
+	env.e.leave(fr)
+	return nil
 }
 
 // Crash kills the actor at addr without warning: its pending timers never fire, calls in flight
 // to it time out at their callers, and calls it made never call back.
 func (e *Engine) Crash(addr actor.Addr) error {
+	e.worldOnly("Crash")
 	env, err := e.liveActor(addr)
 	if err != nil {
 		return fmt.Errorf("sim: crash: %w", err)
@@ -120,14 +136,15 @@ func (e *Engine) Crash(addr actor.Addr) error {
 // Stop shuts the actor at addr down gracefully: its Stop runs first (as a callback of the actor,
 // so it may still reply or send), then it is gone as after Crash.
 func (e *Engine) Stop(addr actor.Addr) error {
+	e.worldOnly("Stop")
 	env, err := e.liveActor(addr)
 	if err != nil {
 		return fmt.Errorf("sim: stop: %w", err)
 	}
 	if s, ok := env.a.(actor.Stopper); ok {
-		fr := e.enter(env)
+		fr := env.e.enter(env)
 		s.Stop()
-		e.leave(fr)
+		env.e.leave(fr)
 	}
 	env.alive = false
 	return nil
@@ -136,6 +153,7 @@ func (e *Engine) Stop(addr actor.Addr) error {
 // Replace crashes the actor at addr if it still runs and starts a in its place, on the same host
 // and with the same name; the new incarnation draws from a new random stream.
 func (e *Engine) Replace(addr actor.Addr, a actor.Actor) error {
+	e.worldOnly("Replace")
 	old := e.actorAt(addr)
 	if old == nil {
 		return fmt.Errorf("sim: replace at %v: no actor was ever spawned there", addr)
@@ -144,8 +162,7 @@ func (e *Engine) Replace(addr actor.Addr, a actor.Actor) error {
 		return errors.New("sim: replace with a nil actor")
 	}
 	old.alive = false
-	e.start(&actorEnv{e: e, a: a, addr: addr, name: old.name, host: old.host, port: old.port, inc: old.inc + 1})
-	return nil
+	return e.start(&actorEnv{e: old.e, a: a, addr: addr, name: old.name, host: old.host, port: old.port, inc: old.inc + 1})
 }
 
 // Alive reports whether an actor runs at addr.

@@ -51,7 +51,12 @@ func (p *pingPong) Handle(_ actor.Addr, req actor.Request, r actor.Responder) {
 // buildPingPong makes a world of n pingPong actors, one per host, on netem when network is set
 // and on the ideal network otherwise.
 func buildPingPong(b testing.TB, n int, network *simlink.Network) *sim.Engine {
-	cfg := sim.Config{Seed: 1, Latency: 5 * time.Millisecond}
+	return buildPingPongOn(b, n, network, 1)
+}
+
+// buildPingPongOn is buildPingPong on a number of workers.
+func buildPingPongOn(b testing.TB, n int, network *simlink.Network, workers int) *sim.Engine {
+	cfg := sim.Config{Seed: 1, Latency: 5 * time.Millisecond, Workers: workers}
 	if network != nil {
 		cfg.Network = network
 	}
@@ -121,6 +126,59 @@ func BenchmarkEngineNetem(b *testing.B) {
 		b.Fatal(err)
 	}
 	benchEngine(b, network)
+}
+
+// BenchmarkWorkers runs the pingPong workload at 10,000 actors on one worker and on two, in
+// alternating slices of 20 ms of virtual time so that both see the same machine load (one op is
+// a slice on each), on the ideal network (5 ms latency: windows of 5 ms) and on netem (the
+// matrix's shortest one-way delay, 1 ms, is the window). speedup is events/s on two workers over
+// events/s on one; both runs produce the same events. events/cpu-s counts the CPU time of the
+// whole process (both workers) while each engine runs.
+func BenchmarkWorkers(b *testing.B) {
+	for _, withNetem := range []bool{false, true} {
+		name := "ideal"
+		if withNetem {
+			name = "netem"
+		}
+		b.Run(name, func(b *testing.B) {
+			const actors, slice = 10_000, 20 * time.Millisecond
+			var engines [2]*sim.Engine
+			for i := range engines {
+				var network *simlink.Network
+				if withNetem {
+					var err error
+					if network, err = simlink.New(netem.Config{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				engines[i] = buildPingPongOn(b, actors, network, i+1)
+			}
+			runtime.GC()
+			var wall, cpu [2]time.Duration
+			var events [2]uint64
+			for b.Loop() {
+				for i, e := range engines {
+					n0, w0, c0 := e.Stats().Events, time.Now(), cputime.Used()
+					e.RunFor(slice)
+					wall[i] += time.Since(w0)
+					cpu[i] += cputime.Used() - c0
+					events[i] += e.Stats().Events - n0
+				}
+			}
+			if events[0] != events[1] {
+				b.Fatalf("one worker ran %d events, two ran %d", events[0], events[1])
+			}
+			rate := func(i int) float64 { return float64(events[i]) / max(wall[i].Seconds(), 1e-9) }
+			b.ReportMetric(rate(0), "events/s-1worker")
+			b.ReportMetric(rate(1), "events/s-2workers")
+			b.ReportMetric(rate(1)/rate(0), "speedup")
+			// What the second worker costs in CPU: the handover and the waits at each window.
+			if cpu[0] > 0 && cpu[1] > 0 {
+				b.ReportMetric(float64(events[0])/cpu[0].Seconds(), "events/cpu-s-1worker")
+				b.ReportMetric(float64(events[1])/cpu[1].Seconds(), "events/cpu-s-2workers")
+			}
+		})
+	}
 }
 
 // BenchmarkActorMemory reports the heap held per actor (host, actor record, streams, address

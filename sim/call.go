@@ -31,7 +31,9 @@ type callRec struct {
 	// Third: the response.
 	resp actor.Response
 	err  error
-	_    [16]byte // 192 bytes: records in a chunk stay aligned to cache lines
+	// A proxy's caller record: its worker, slot and generation.
+	peer, peerSlot, peerGen uint32
+	_                       [4]byte // 192 bytes: records in a chunk stay aligned to cache lines
 }
 
 // callChunk records are allocated together, for locality and to keep pointers stable.
@@ -47,6 +49,7 @@ const (
 	fDelivered                           // the callee's Handle has run: its Responder is live
 	fResponded                           // Respond has been called
 	fDone                                // done has run, or never will (the caller is gone)
+	fProxy                               // the callee's side of a call between two hosts, on several workers
 )
 
 var _ actor.Responder = (*callRec)(nil)
@@ -136,9 +139,16 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 		return
 	}
 	e.scheduleTimeout(c, deadline, int64(timeout))
+	// The request's key is taken whether or not it arrives: workers learn that only when it
+	// lands, and the sender's count must not depend on when that is.
+	seq := e.key(a)
+	if e.par != nil {
+		e.sendRequest(c, t, seq)
+		return
+	}
 	if arrive, ok := e.transit(a.host, callee.host, req.Size, t); ok {
 		c.flags |= fReqInFlight
-		e.schedule(arrive, kindRequest, c.slot, c.gen)
+		e.push(arrive, seq, kindRequest, c.slot, c.gen)
 	} else {
 		e.stats.Lost++
 	}
@@ -147,7 +157,7 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 func (e *Engine) fail(c *callRec, to actor.Addr, at int64, reason string) {
 	c.err = &actor.CallError{Driver: "sim", Method: c.reqMethod, To: to, Timeout: c.tmo, Reason: reason, Err: actor.ErrUnreachable}
 	c.flags |= fFailPending
-	e.schedule(at, kindFail, c.slot, c.gen)
+	e.schedule(at, kindFail, c.slot, c.gen, c.caller)
 }
 
 func (e *Engine) rtt(from, to HostID) int64 {
@@ -191,10 +201,13 @@ func (c *callRec) Respond(resp actor.Response) {
 	}
 	c.flags |= fResponded
 	callee := c.callee
-	if arrive, ok := e.transit(c.calleeHost, c.callerHost, resp.Size, callee.time()); ok {
+	seq := e.key(callee) // taken whether or not it arrives, as a request's
+	if e.par != nil {
+		e.sendResponse(c, resp, callee.time(), seq)
+	} else if arrive, ok := e.transit(c.calleeHost, c.callerHost, resp.Size, callee.time()); ok {
 		c.resp = resp
 		c.flags |= fRespInFlight
-		e.schedule(arrive, kindResponse, c.slot, c.gen)
+		e.push(arrive, seq, kindResponse, c.slot, c.gen)
 	} else {
 		e.stats.Lost++
 	}

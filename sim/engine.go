@@ -1,10 +1,20 @@
-// Package sim is the deterministic simulation engine: a virtual clock, one event queue ordered by
-// (time, insertion sequence), hosts with CPU cores and network links, and actors that run on them
-// through the actor.Env seam.
+// Package sim is the deterministic simulation engine: a virtual clock, an event queue ordered by
+// (time, key), hosts with CPU cores and network links, and actors that run on them through the
+// actor.Env seam.
 //
-// Everything runs on the caller's goroutine, one callback at a time. Time advances only from event
-// to event, and every random draw comes from a stream derived from (seed, name), so one seed gives
-// one run, byte for byte, whatever GOMAXPROCS is.
+// Callbacks run one at a time per host. Time advances only from event to event, and every random
+// draw comes from a stream derived from (seed, name), so one seed gives one run, byte for byte,
+// whatever GOMAXPROCS is. An event's key is (the number of the actor that scheduled it, that
+// actor's own count of events), world functions first: it breaks ties in time by what the
+// scheduling actor itself did, never by how other actors' events happened to interleave.
+//
+// That is what lets one world run on several workers (Config.Workers) with the result of one:
+// hosts are partitioned, host h to worker h mod N, each worker with its own queue; from the
+// earliest pending event T, every worker runs its hosts' events before T + the network's
+// MinLatency (a window) in parallel, since no message can cross from another host sooner; what
+// they send to other hosts and what actors observe is handed over at the window's end, merged
+// in the order one worker would have produced it; world functions run alone between windows
+// (parallel.go). On one worker everything runs on the caller's goroutine.
 //
 // An actor's Env is its view of the engine. Within one callback, Now starts at the event's time and
 // moves forward only through Work, which queues on the host's cores: what the actor does after
@@ -55,6 +65,15 @@ type Config struct {
 	ProgressEvents uint64
 	// ProgressInterval defaults to one virtual second.
 	ProgressInterval time.Duration
+	// Workers is the number of workers (goroutines, one per core) the hosts are spread over;
+	// 0 or 1 means one. More need a network with a minimum latency between hosts; without one
+	// the engine runs on one worker and Engine.Workers says why. The result is the same for
+	// every number of workers, provided that actors on different hosts share nothing they
+	// change, and that actor callbacks leave the engine's own methods (At, AfterFunc, Spawn,
+	// Crash, ...) to world functions. With more than one, sinks and Progress are called at the
+	// end of each window (in the one-worker order, with each event's own time), when the
+	// engine's clock has moved on to the window's end.
+	Workers int
 }
 
 // Defaults for Config.
@@ -99,16 +118,18 @@ type Stats struct {
 	Queued int
 }
 
-// Engine runs one simulated world. It is not safe for concurrent use; all of it runs on the
-// goroutine that calls its Run methods.
+// Engine runs one simulated world. It is not safe for concurrent use: the world calls it from one
+// goroutine, and with several workers it runs their goroutines only inside its Run methods, and
+// calls the world's functions, sinks and progress hook from the goroutine that called them.
 type Engine struct {
 	cfg     Config
 	net     Network
 	latency int64
 	timeout time.Duration
 
-	epoch, now int64 // unix ns
-	seq        uint64
+	epoch, now int64  // unix ns
+	worldSeq   uint64 // events scheduled by world functions so far: their keys' counter
+	started    uint64 // actors started so far, incarnations included: their numbers in keys
 	q          *eventQueue
 	stale      int // queue entries known to be cancelled
 
@@ -135,6 +156,18 @@ type Engine struct {
 
 	progEvents uint64
 	progAt     int64
+
+	// Several workers (parallel.go). The engine the world talks to is their coordinator: it
+	// keeps the world functions' queue and the tables of hosts and actors, and each worker an
+	// Engine of its own for its hosts' events.
+	par         *parallel
+	coordinator bool
+	oneWorker   string     // why one worker runs although more were asked for
+	shard       uint32     // a worker's number
+	last        event      // a worker's latest event, in key order: the tag of what it sends
+	outbox      []parcel   // a worker's messages of the current window
+	seen        []sighting // a worker's observations of the current window
+	panicked    any        // what a worker's callback panicked with, for the coordinator
 }
 
 // timerRec is a pending After or At callback.
@@ -167,6 +200,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Cores == 0 {
 		cfg.Cores = 1
 	}
+	if cfg.Workers < 0 {
+		return nil, fmt.Errorf("sim: %d workers; use 1 or more", cfg.Workers)
+	}
 	if cfg.ProgressInterval < 0 {
 		return nil, fmt.Errorf("sim: negative progress interval %v", cfg.ProgressInterval)
 	}
@@ -190,6 +226,7 @@ func New(cfg Config) (*Engine, error) {
 	e.q.start(e.now)
 	e.progEvents = cfg.ProgressEvents
 	e.progAt = e.now + int64(cfg.ProgressInterval)
+	e.setUpWorkers(cfg.Workers)
 	return e, nil
 }
 
@@ -205,9 +242,23 @@ func (e *Engine) Epoch() time.Time { return unixTime(e.epoch) }
 func unixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 
 // Stats reports the counters so far.
+// With several workers Queued counts each worker's lanes once.
 func (e *Engine) Stats() Stats {
 	s := e.stats
 	s.Queued = e.q.len()
+	if e.coordinator {
+		for _, w := range e.par.workers {
+			ws := w.stats
+			s.Events += ws.Events
+			s.Calls += ws.Calls
+			s.Responses += ws.Responses
+			s.TimedOut += ws.TimedOut
+			s.Unreachable += ws.Unreachable
+			s.LateReplies += ws.LateReplies
+			s.Lost += ws.Lost
+			s.Queued += w.q.len()
+		}
+	}
 	return s
 }
 
@@ -215,6 +266,7 @@ func (e *Engine) Stats() Stats {
 func (e *Engine) AddSink(s Sink) {
 	if s != nil {
 		e.sinks = append(e.sinks, s)
+		e.share()
 	}
 }
 
@@ -243,13 +295,16 @@ func (e *Engine) after(owner *actorEnv, at int64, f func()) actor.Timer {
 	if f == nil {
 		return actor.Timer{}
 	}
+	if owner == nil && e.par != nil && e.par.inWindow {
+		panic("sim: At or AfterFunc called from an actor's callback while workers run; with several workers only world functions and sinks may schedule world functions")
+	}
 	slot, ok := e.newTimer()
 	if !ok {
 		return actor.Timer{}
 	}
 	rec := &e.timers[slot]
 	rec.f, rec.owner = f, owner
-	e.schedule(at, kindTimer, slot, rec.gen)
+	e.schedule(at, kindTimer, slot, rec.gen, owner)
 	return actor.NewTimer(uint64(rec.gen)<<32|uint64(slot), e)
 }
 
@@ -287,10 +342,38 @@ func (e *Engine) StopTimer(id uint64) bool {
 	return true
 }
 
-// schedule queues an event; times in the past run now.
-func (e *Engine) schedule(at int64, k kind, slot, gen uint32) {
-	e.seq++
-	e.q.push(event{at: max(at, e.now), seq: e.seq, ref: slot<<kindBits | uint32(k), gen: gen})
+// schedule queues an event made on behalf of origin (an actor, or nil for a world function);
+// times in the past run now.
+func (e *Engine) schedule(at int64, k kind, slot, gen uint32, origin *actorEnv) {
+	e.push(at, e.key(origin), k, slot, gen)
+}
+
+// push queues an event whose key is taken.
+func (e *Engine) push(at int64, seq uint64, k kind, slot, gen uint32) {
+	e.q.push(event{at: max(at, e.now), seq: seq, ref: slot<<kindBits | uint32(k), gen: gen})
+}
+
+// originBits is the room a key leaves for its origin's own count of events; the origin's number
+// takes the rest, which bounds the actors a run may start (incarnations included) to
+// 2^(64-originBits) - 1.
+const (
+	originBits = 40
+	maxActors  = 1<<(64-originBits) - 1
+)
+
+// key is the tie-break of the next event origin schedules: (the actor's number, counted from 1
+// in the order actors were started, and its own count of events), world functions (nil, number
+// 0) first. It depends only on what the origin itself has done, never on the order in which
+// other actors' events ran, so the order of events is the same whichever hosts share a queue:
+// the property that lets hosts run on several workers with one result. The count lives in the
+// actor's own record, which the event touches anyway.
+func (e *Engine) key(origin *actorEnv) uint64 {
+	if origin == nil {
+		e.worldSeq++
+		return e.worldSeq
+	}
+	origin.keys++
+	return origin.keys
 }
 
 // cancelled notes one more dead entry in the queue and sweeps the queue when they are many, so
@@ -310,16 +393,30 @@ func (e *Engine) live(ev *event) bool {
 	switch ev.kind() {
 	case kindTimer:
 		return e.timers[slot].gen == ev.gen
-	case kindLane:
+	case kindLane, kindLate:
 		return true
 	}
 	return e.call(slot).gen == ev.gen
 }
 
 // Step runs the next queued event (or discards it if it was cancelled). It reports false when
-// the queue is empty. Step must not be called from inside a callback.
+// the queue is empty. Step must not be called from inside a callback. With several workers it
+// runs every event of the earliest instant any host or world function has one.
 func (e *Engine) Step() bool {
-	if e.running || e.q.len() == 0 {
+	if e.running {
+		return false
+	}
+	if e.coordinator {
+		t, ok := e.nextWorkerEvent()
+		if e.q.len() > 0 && (!ok || e.q.peek().at < t) {
+			t, ok = e.q.peek().at, true
+		}
+		if ok {
+			e.RunUntil(unixTime(t))
+		}
+		return ok
+	}
+	if e.q.len() == 0 {
 		return false
 	}
 	e.running = true
@@ -336,12 +433,21 @@ func (e *Engine) RunUntil(t time.Time) {
 	}
 	end := clampTime(t)
 	e.running = true
-	for e.q.len() > 0 && e.q.peek().at <= end {
-		e.step()
+	if e.coordinator {
+		e.runParallel(end)
+	} else {
+		for e.q.len() > 0 && e.q.peek().at <= end {
+			e.step()
+		}
 	}
 	e.running = false
 	if end > e.now {
 		e.now = end
+	}
+	if e.coordinator {
+		for _, w := range e.par.workers {
+			w.now = e.now
+		}
 	}
 }
 
@@ -355,6 +461,10 @@ func (e *Engine) Run() {
 	if e.running {
 		return
 	}
+	if e.coordinator {
+		e.RunUntil(unixTime(math.MaxInt64))
+		return
+	}
 	e.running = true
 	for e.q.len() > 0 {
 		e.step()
@@ -365,6 +475,16 @@ func (e *Engine) Run() {
 func (e *Engine) step() {
 	ev := e.q.pop()
 	e.now = ev.at
+	e.dispatch(ev)
+	if e.cfg.Progress != nil && (e.stats.Events >= e.progEvents || e.now >= e.progAt) {
+		e.progEvents = e.stats.Events + e.cfg.ProgressEvents
+		e.progAt = e.now + int64(e.cfg.ProgressInterval)
+		e.cfg.Progress(Progress{Now: unixTime(e.now), Elapsed: time.Duration(e.now - e.epoch), Events: e.stats.Events})
+	}
+}
+
+// dispatch runs one event popped from the queue, at its time.
+func (e *Engine) dispatch(ev event) {
 	slot := ev.slot()
 	switch ev.kind() {
 	case kindTimer:
@@ -379,11 +499,8 @@ func (e *Engine) step() {
 		e.failCall(e.call(slot))
 	case kindLane:
 		e.fireLane(slot)
-	}
-	if e.cfg.Progress != nil && (e.stats.Events >= e.progEvents || e.now >= e.progAt) {
-		e.progEvents = e.stats.Events + e.cfg.ProgressEvents
-		e.progAt = e.now + int64(e.cfg.ProgressInterval)
-		e.cfg.Progress(Progress{Now: unixTime(e.now), Elapsed: time.Duration(e.now - e.epoch), Events: e.stats.Events})
+	case kindLate:
+		e.stats.LateReplies++
 	}
 }
 

@@ -109,6 +109,22 @@ func (n *testNet) Reachable(from, to HostID, at int64) bool {
 
 func (n *testNet) RTT(HostID, HostID) time.Duration { return n.rtt }
 
+// MinLatency is none: this model delays a message to its own host too, which workers cannot
+// wait for.
+func (n *testNet) MinLatency() time.Duration { return 0 }
+
+// Depart takes the whole Transit: this model keeps no per-receiver state for Land.
+func (n *testNet) Depart(from, to HostID, size int, at int64, r *rand.Rand) Leg {
+	arrive, ok := n.Transit(from, to, size, at, r)
+	leg := Leg{From: from, To: to, Size: size, Sent: at, Model: [6]int64{arrive}}
+	if ok {
+		leg.Model[1] = 1
+	}
+	return leg
+}
+
+func (n *testNet) Land(leg *Leg) (int64, bool) { return leg.Model[0], leg.Model[1] == 1 }
+
 func TestEventOrderAndTies(t *testing.T) {
 	e := newEngine(t, Config{})
 	var got []string

@@ -41,6 +41,7 @@ type hostRec struct {
 
 // AddHost adds a machine to the world.
 func (e *Engine) AddHost(c HostConfig) (HostID, error) {
+	e.worldOnly("AddHost")
 	if c.Cores < 0 || c.Cores > maxCores {
 		return 0, fmt.Errorf("sim: host %q: %d cores; use 1 to %d", c.Name, c.Cores, maxCores)
 	}
@@ -86,6 +87,7 @@ func (e *Engine) AddHost(c HostConfig) (HostID, error) {
 		e.cores = append(e.cores, e.now)
 	}
 	e.byIP[ip] = id
+	e.share()
 	return id, nil
 }
 

@@ -11,12 +11,13 @@ import (
 // current virtual time. Scenarios use it to drive actors from outside (a user pressing send,
 // an app going to the background).
 func (e *Engine) Invoke(addr actor.Addr, f func()) error {
+	e.worldOnly("Invoke")
 	env, err := e.liveActor(addr)
 	if err != nil {
 		return fmt.Errorf("sim: invoke: %w", err)
 	}
-	fr := e.enter(env)
+	fr := env.e.enter(env)
 	f()
-	e.leave(fr)
+	env.e.leave(fr)
 	return nil
 }

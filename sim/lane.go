@@ -51,29 +51,32 @@ func (e *Engine) laneFor(d int64) (int, bool) {
 func (e *Engine) scheduleTimeout(c *callRec, deadline int64, d int64) {
 	c.flags |= fTimeoutQueued
 	deadline = max(deadline, e.now)
+	seq := e.key(c.caller)
 	li, ok := e.laneFor(d)
 	if ok {
 		l := &e.lanes[li]
-		if l.n > 0 && l.ring[(l.head+l.n-1)%len(l.ring)].at > deadline {
-			ok = false // a caller whose clock ran ahead made an earlier call: keep order via the queue
+		if l.n > 0 {
+			last := &l.ring[(l.head+l.n-1)%len(l.ring)]
+			// A caller whose clock ran ahead made an earlier call, or a host numbered higher made
+			// a call due at the same instant: keep order via the queue.
+			ok = last.at < deadline || (last.at == deadline && last.seq < seq)
 		}
 	}
 	if !ok {
-		e.schedule(deadline, kindTimeout, c.slot, c.gen)
+		e.q.push(event{at: deadline, seq: seq, ref: c.slot<<kindBits | uint32(kindTimeout), gen: c.gen})
 		return
 	}
 	l := &e.lanes[li]
 	if l.n == len(l.ring) {
 		l.grow()
 	}
-	e.seq++
 	c.lane = uint8(li + 1)
 	c.lanePos = l.popped + uint32(l.n)
-	l.ring[(l.head+l.n)%len(l.ring)] = laneEntry{at: deadline, seq: e.seq, slot: c.slot, gen: c.gen}
+	l.ring[(l.head+l.n)%len(l.ring)] = laneEntry{at: deadline, seq: seq, slot: c.slot, gen: c.gen}
 	l.n++
 	if !l.queued {
 		l.queued = true
-		e.q.push(event{at: deadline, seq: e.seq, ref: uint32(li)<<kindBits | uint32(kindLane)})
+		e.q.push(event{at: deadline, seq: seq, ref: uint32(li)<<kindBits | uint32(kindLane)})
 	}
 }
 

@@ -30,4 +30,26 @@ type Network interface {
 	// RTT is the mean round trip between two hosts over idle links: how long a caller takes to
 	// learn that nothing listens at an address, or that a partition is in the way.
 	RTT(from, to HostID) time.Duration
+
+	// MinLatency is a lower bound of every Transit between two different hosts: how far in
+	// virtual time hosts on different workers may run apart (Config.Workers). 0 means none is
+	// known, and the engine then runs on one worker. A model that gives one must deliver a
+	// message from a host to itself at once (Land returns leg.Sent): the sender's worker queues
+	// it without waiting for Land.
+	MinLatency() time.Duration
+	// Depart and Land are Transit in two halves, for an engine on several workers: Transit(...)
+	// is Land(Depart(...)), with the same draws from r in the same order. Depart is the sender's
+	// side and may run concurrently for senders on different workers. Land is the receiver's
+	// side and the model's accounting; it is called one leg at a time, in the order a one-worker
+	// engine would have called Transit.
+	Depart(from, to HostID, size int, at int64, r *rand.Rand) Leg
+	Land(leg *Leg) (arrive int64, ok bool)
+}
+
+// Leg is a message between Network.Depart and Network.Land.
+type Leg struct {
+	From, To HostID
+	Size     int
+	Sent     int64    // unix ns at which it left
+	Model    [6]int64 // the model's own state between the two halves
 }

@@ -15,6 +15,7 @@ const (
 	kindTimeout              // a call's deadline
 	kindFail                 // a call fails before its deadline (nothing listens, partition)
 	kindLane                 // the head of a lane of deadlines; ref names the lane
+	kindLate                 // a response to a call whose record is gone arrives (workers only)
 
 	kindBits = 3
 	kindMask = 1<<kindBits - 1
@@ -28,7 +29,7 @@ const maxSlots = 1 << (32 - kindBits)
 // cancelled timer or a finished call leaves its queue entry behind, to be skipped).
 type event struct {
 	at  int64  // unix ns
-	seq uint64 // insertion order: breaks ties in time the same way every run
+	seq uint64 // the origin's key (Engine.key): breaks ties in time the same way every run
 	ref uint32 // slot<<kindBits | kind
 	gen uint32
 }

@@ -34,6 +34,7 @@ type runner struct {
 	sets     []string // the user's --set pairs
 	quick    bool     // --quick: every run shortened alike
 	jobs     int
+	workers  int    // --workers of each run; 0: the runs' default
 	label    string // names the experiment in progress lines ("sweep", "seeds")
 	progress io.Writer
 }
@@ -161,6 +162,9 @@ func (r *runner) args(j job) []string {
 	args := []string{"run", r.scenario, "--seed", strconv.FormatUint(j.seed, 10), "--out", j.dir, "--quiet", "--progress", "none"}
 	if r.quick {
 		args = append(args, "--quick")
+	}
+	if r.workers > 0 {
+		args = append(args, "--workers", strconv.Itoa(r.workers))
 	}
 	for _, s := range append(append([]string(nil), r.sets...), j.sets...) {
 		args = append(args, "--set", s)

@@ -44,6 +44,26 @@ type runFlags struct {
 	quick      bool
 }
 
+// workersUsage is the help of --workers, on run and sweep.
+const workersUsage = "run each world on this many workers (cores), with the same results for every number; a world that cannot says so and runs on fewer (run.json's workers and workers_note)"
+
+// changedWorkers is the --workers to pass on to each run of a batch: the one given, or 0 to
+// leave each run its default.
+func changedWorkers(cmd *cobra.Command, n int) int {
+	if cmd.Flags().Changed("workers") {
+		return n
+	}
+	return 0
+}
+
+// checkWorkers refuses a --workers no engine can run on.
+func checkWorkers(n int) error {
+	if n < 1 {
+		return fmt.Errorf("--workers %d: give at least 1 worker (the default is this machine's %d cores)", n, runtime.NumCPU())
+	}
+	return nil
+}
+
 func newRunCmd() *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
@@ -104,6 +124,7 @@ true, and run.json), and the directory keeps its INCOMPLETE marker (exit code 1)
 	fl.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "with --seeds: how many runs at a time")
 	fl.BoolVar(&f.quick, "quick", false, "run the scenario shortened: a tenth of the nodes and clients, a quarter of the time, its quick.checks (see above)")
 	fl.StringVar(&f.cpuprof, "cpuprofile", "", "write a Go CPU profile of the run to this file (for performance work)")
+	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), workersUsage)
 	return cmd
 }
 
@@ -116,6 +137,9 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 	case "auto", "bar", "lines", "none":
 	default:
 		return usageError(fmt.Errorf("--progress %q: use auto, bar, lines or none", f.progress))
+	}
+	if err := checkWorkers(f.workers); err != nil {
+		return usageError(err)
 	}
 	sc, err := scenarios.Load(name, load)
 	if err != nil {
@@ -149,6 +173,10 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 	}
 
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	workers, workersNote := scenarios.Workers(f.workers)
+	if workers < f.workers && !f.quiet {
+		fmt.Fprintf(stderr, "workers: %d of %d (%s)\n", workers, f.workers, workersNote)
+	}
 	prog := newProgress(stderr, f.progress, f.quiet)
 	prog.settingUp(sc)
 	tuneGC(load.MachineMemory)
@@ -186,6 +214,8 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 		Speedup:     summary.VirtualSeconds / max(wall, 1e-9),
 		StartedAt:   start.UTC().Format(time.RFC3339),
 		Command:     "sessionsim run " + name + quickFlag(f.quick),
+		Workers:     workers,
+		WorkersNote: workersNote,
 	}
 	if interrupted {
 		return keepInterrupted(stdout, dir, summary, run, sc)

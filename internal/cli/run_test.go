@@ -101,6 +101,10 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"unknown scenario", []string{"run", "no-such-scenario"}, nil, []string{"built-ins"}},
 		{"bad seed", []string{"run", "--seed", "-1"}, nil, []string{"--seed"}},
 		{"bad progress", []string{"run", "--progress", "fancy"}, nil, []string{"--progress"}},
+		{"no workers", []string{"run", "--workers", "0"}, nil, []string{"--workers 0", "at least 1 worker"}},
+		{"negative workers", []string{"run", "--workers", "-2"}, nil, []string{"--workers -2", "at least 1 worker"}},
+		{"seeds on no workers", []string{"run", "--seeds", "2", "--workers", "0"}, nil, []string{"--workers 0"}},
+		{"sweep on no workers", []string{"sweep", "default", "--param", "nodes.count=10,20", "--workers", "0"}, nil, []string{"--workers 0"}},
 		{"unknown flag", []string{"run", "--nodes", "3"}, nil, []string{"unknown flag"}},
 		{"unknown tool", []string{"tool", "swarmz"}, nil, []string{`unknown tool "swarmz"`, `did you mean "swarms"?`}},
 		{"unknown tool, far from any", []string{"tool", "nosuch"}, nil, []string{`unknown tool "nosuch"`, "did you mean"}},
@@ -205,10 +209,16 @@ func TestRunWritesResults(t *testing.T) {
 		t.Skip("runs a small scenario")
 	}
 	out := filepath.Join(t.TempDir(), "r")
-	args := append([]string{"run", "--out", out, "--progress", "lines", "--seed", "3", "--set", "duration=2m", "--set", "checks="}, smallRun...)
+	args := append([]string{"run", "--out", out, "--progress", "lines", "--seed", "3", "--set", "duration=2m", "--set", "checks=", "--workers", "4"}, smallRun...)
 	code, stdout, stderr := runCLI(args...)
 	require.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stdout, "delivery ratio")
+	// The world cannot run on several workers yet: it says so, and on how many it ran.
+	assert.Contains(t, stderr, "workers: 1 of 4 (the world's shared state is not partitioned")
+	var run results.Run
+	require.NoError(t, results.ReadJSON(filepath.Join(out, results.RunFile), &run))
+	assert.Equal(t, 1, run.Workers)
+	assert.Contains(t, run.WorkersNote, "not partitioned")
 	assert.Contains(t, stderr, "100%", "progress lines end at 100%")
 	for _, f := range []string{results.SummaryFile, results.RunFile, results.ScenarioFile, results.ReportFile} {
 		assert.FileExists(t, filepath.Join(out, f))

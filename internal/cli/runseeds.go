@@ -21,12 +21,16 @@ const maxSeeds = 10000
 // batchFlags are the flags of run --seeds and sweep that say how many runs there are and how
 // many go at a time.
 type batchFlags struct {
-	seeds int // runs per arm, one seed each
-	jobs  int
+	seeds   int // runs per arm, one seed each
+	jobs    int
+	workers int // --workers of each run
 }
 
 // check refuses counts no batch can run.
 func (f batchFlags) check() error {
+	if err := checkWorkers(f.workers); err != nil {
+		return err
+	}
 	if f.seeds < 1 || f.seeds > maxSeeds {
 		return fmt.Errorf("--seeds %d: give a number of seeds from 1 to %d", f.seeds, maxSeeds)
 	}
@@ -80,7 +84,7 @@ func runSeeds(cmd *cobra.Command, name string, f runFlags) error {
 		dirs[i] = seedDir(out, s)
 		jobs[i] = job{dir: dirs[i], seed: s}
 	}
-	r := runner{scenario: name, sets: f.sets, quick: f.quick, jobs: f.jobs, label: "seeds", progress: cmd.ErrOrStderr()}
+	r := runner{scenario: name, sets: f.sets, quick: f.quick, jobs: f.jobs, workers: changedWorkers(cmd, f.workers), label: "seeds", progress: cmd.ErrOrStderr()}
 	if f.quiet || f.progress == "none" {
 		r.progress = nil
 	}

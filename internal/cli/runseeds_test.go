@@ -82,3 +82,19 @@ func survivalOf(t results.TTFC, key string) *results.Survival {
 	}
 	return nil
 }
+
+// TestRunnerPassesWorkersOn: each run of a batch gets the --workers the batch was given, and
+// its own default when none was.
+func TestRunnerPassesWorkersOn(t *testing.T) {
+	cases := []struct {
+		workers int
+		want    string
+	}{
+		{0, "run default --seed 5 --out d --quiet --progress none"},
+		{3, "run default --seed 5 --out d --quiet --progress none --workers 3"},
+	}
+	for _, tc := range cases {
+		r := runner{scenario: "default", workers: tc.workers}
+		assert.Equal(t, tc.want, strings.Join(r.args(job{dir: "d", seed: 5}), " "))
+	}
+}

@@ -3,7 +3,10 @@
 // and its Parse read the same names instead of two switches that must be kept in step.
 package enum
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Names is the table of one enumeration V.
 type Names[V ~uint8] struct {
@@ -15,6 +18,8 @@ type Names[V ~uint8] struct {
 	// Aliases are further spellings Parse accepts (older names, other clients' names, "" for a
 	// default); String never prints them.
 	Aliases map[string]V
+	// FoldCase makes Parse read s in any case; the table then holds lower-case names.
+	FoldCase bool
 }
 
 // Name is v's name, or "Type(v)" when the table has none.
@@ -28,9 +33,12 @@ func (n Names[V]) Name(v V) string {
 // Known reports whether the table names v.
 func (n Names[V]) Known(v V) bool { return int(v) < len(n.Names) && n.Names[v] != "" }
 
-// Parse is the value named or aliased s, matched exactly; callers that accept other cases fold s
-// first. ok is false when nothing is spelled s.
+// Parse is the value named or aliased s, matched exactly unless the table folds case. ok is false
+// when nothing is spelled s.
 func (n Names[V]) Parse(s string) (v V, ok bool) {
+	if n.FoldCase {
+		s = strings.ToLower(s)
+	}
 	for i, name := range n.Names {
 		if name != "" && name == s {
 			return V(i), true
@@ -38,4 +46,31 @@ func (n Names[V]) Parse(s string) (v V, ok bool) {
 	}
 	v, ok = n.Aliases[s]
 	return v, ok
+}
+
+// Read is the value Parse finds for s, or an error that names the enumeration as its reader knows
+// it (what: "crypto mode") and says what to write instead (use, or the table's names when use is
+// ""), so that every enumeration refuses a bad name in the same words.
+func (n Names[V]) Read(s, what, use string) (V, error) {
+	if v, ok := n.Parse(s); ok {
+		return v, nil
+	}
+	if use == "" {
+		use = n.choices()
+	}
+	return 0, fmt.Errorf("unknown %s %q: use %s", what, s, use)
+}
+
+// choices lists the table's names quoted, as `"a", "b" or "c"`.
+func (n Names[V]) choices() string {
+	var quoted []string
+	for _, name := range n.Names {
+		if name != "" {
+			quoted = append(quoted, fmt.Sprintf("%q", name))
+		}
+	}
+	if len(quoted) < 2 {
+		return strings.Join(quoted, "")
+	}
+	return strings.Join(quoted[:len(quoted)-1], ", ") + " or " + quoted[len(quoted)-1]
 }

@@ -82,3 +82,35 @@ func TestRoundTrip(t *testing.T) {
 		assert.Equal(t, v, got)
 	}
 }
+
+func TestRead(t *testing.T) {
+	folded := colors
+	folded.FoldCase = true
+	tests := []struct {
+		name    string
+		names   Names[color]
+		in, use string
+		want    color
+		wantErr string
+	}{
+		{"name", colors, "red", "", red, ""},
+		{"alias", colors, "crimson", "", red, ""},
+		{"names listed", colors, "mauve", "", 0, `unknown color name "mauve": use "red" or "green"`},
+		{"hint given", colors, "mauve", "a primary colour", 0, `unknown color name "mauve": use a primary colour`},
+		{"case matters", colors, "RED", "", 0, `unknown color name "RED"`},
+		{"case folded", folded, "RED", "", red, ""},
+		{"one name", Names[color]{Type: "color", Names: []string{red: "red"}}, "x", "", 0, `use "red"`},
+		{"three names", Names[color]{Type: "color", Names: []string{red: "red", green: "green", blue: "blue"}}, "x", "", 0, `use "red", "green" or "blue"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.names.Read(tt.in, "color name", tt.use)
+			if tt.wantErr != "" {
+				assert.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			assert.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}

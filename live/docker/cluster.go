@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -187,6 +188,8 @@ func (c *Cluster) network() error {
 		var n *dockertest.Network
 		n, err = c.pool.CreateNetwork("sessionsim-"+c.run, func(o *dc.CreateNetworkOptions) {
 			o.Driver, o.Labels, o.CheckDuplicate = "bridge", c.labels(), true
+			// Named, so that the clients' addresses can be added to it (AddClientAddrs).
+			o.Options = map[string]any{"com.docker.network.bridge.name": c.bridge()}
 			o.IPAM = &dc.IPAMOptions{Config: []dc.IPAMConfig{{Subnet: c.prefix.String(), Gateway: addrIn(c.prefix, 1).String()}}}
 		})
 		if err == nil {
@@ -195,6 +198,44 @@ func (c *Cluster) network() error {
 		}
 	}
 	return fmt.Errorf("docker: creating the run's network: %w", err)
+}
+
+// bridge is the name of the run network's interface on the engine's machine (at most 15
+// characters, as Linux allows).
+func (c *Cluster) bridge() string { return "ssim-" + c.run }
+
+// MaxClients is how many client addresses a run's network has (ClientAddr).
+const MaxClients = MaxNodes * clientsPerBlock
+
+// clientsPerBlock is how many clients share a node's /24 (.11 to .250, the node at .10).
+const clientsPerBlock = 240
+
+// ClientAddr is client k's address in the run's network: in the /24s of the nodes, after them.
+func (c *Cluster) ClientAddr(k int) netip.Addr {
+	return addrIn(c.prefix, (k/clientsPerBlock+1)*256+11+k%clientsPerBlock)
+}
+
+// AddClientAddrs gives the engine machine's end of the run network the addresses of n clients
+// (ClientAddr), so that actors running in the harness (docker mode's clients) each have an
+// address of their own on the network, which the nodes reach and tell apart as they would on
+// the real network. They go with the network's interface when the run is removed. It needs
+// root and the ip command on the engine's machine (a local engine).
+func (c *Cluster) AddClientAddrs(n int) ([]netip.Addr, error) {
+	if n > MaxClients {
+		return nil, fmt.Errorf("docker: %d clients: a run's network holds %d", n, MaxClients)
+	}
+	var batch strings.Builder
+	addrs := make([]netip.Addr, n)
+	for k := range addrs {
+		addrs[k] = c.ClientAddr(k)
+		fmt.Fprintf(&batch, "address add %s/32 dev %s\n", addrs[k], c.bridge())
+	}
+	cmd := exec.Command("ip", "-batch", "-")
+	cmd.Stdin = strings.NewReader(batch.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("docker: adding the clients' addresses to %s: %w: %s", c.bridge(), err, lastLines(string(out)))
+	}
+	return addrs, nil
 }
 
 func (c *Cluster) registryArgs() []string {
@@ -333,15 +374,57 @@ func (c *Cluster) Unpause(name string) error {
 
 // SetFaults replaces the link table of the container at ip (partition, added latency).
 func SetFaults(ip netip.Addr, s proc.FaultState) error {
-	body, _ := json.Marshal(s)
-	resp, err := adminClient.Post(AdminURL(ip)+"/fault", "application/json", bytes.NewReader(body))
+	return postAdmin(ip, "/fault", s)
+}
+
+// Halt tells the registry that a node's machine is down (after Kill: its oxend casts no more
+// quorum votes), as the simulator's world tells its registry.
+func (c *Cluster) Halt(name string) error {
+	return postAdmin(c.RegistryIP(), "/halt", map[string]string{"node": name})
+}
+
+// Usage is what a container's process reports of its own work (GET /stats).
+type Usage struct {
+	// Bytes is every byte it wrote on its service connections (TLS and HTTP included).
+	Bytes uint64
+	// CPU is its CPU time, user and system.
+	CPU time.Duration
+}
+
+// ReadUsage asks the process in the container at ip for its Usage.
+func ReadUsage(ip netip.Addr) (Usage, error) {
+	resp, err := adminClient.Get(AdminURL(ip) + "/stats")
+	if err != nil {
+		return Usage{}, err
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Links      proc.LinkStats `json:"links"`
+		CPUSeconds float64        `json:"cpu_seconds"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		return Usage{}, fmt.Errorf("docker: GET /stats of %v: %s", ip, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return Usage{}, fmt.Errorf("docker: GET /stats of %v: %w", ip, err)
+	}
+	return Usage{Bytes: st.Links.Bytes, CPU: time.Duration(st.CPUSeconds * float64(time.Second))}, nil
+}
+
+// RegistryIP is the registry container's address.
+func (c *Cluster) RegistryIP() netip.Addr { return addrIn(c.prefix, 2) }
+
+// postAdmin posts v as JSON to path on the admin endpoint of the container at ip.
+func postAdmin(ip netip.Addr, path string, v any) error {
+	body, _ := json.Marshal(v)
+	resp, err := adminClient.Post(AdminURL(ip)+path, "application/json", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("docker: fault switch of %v: %s: %s", ip, resp.Status, b)
+		return fmt.Errorf("docker: POST %s of %v: %s: %s", path, ip, resp.Status, b)
 	}
 	return nil
 }
@@ -349,7 +432,7 @@ func SetFaults(ip netip.Addr, s proc.FaultState) error {
 // Close removes the run's containers, network and image.
 func (c *Cluster) Close() error {
 	o, err := remove(c.pool, c.run, func(map[string]string) bool { return false })
-	c.log.Info("docker run removed", "containers", o.Containers, "networks", o.Networks, "images", o.Images)
+	c.log.Info("docker run removed", "containers", o.Containers, "networks", o.Networks, "images", o.Images, "rules", o.Rules)
 	if err != nil {
 		return fmt.Errorf("docker: removing run %s: %w", c.run, err)
 	}

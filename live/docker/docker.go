@@ -8,10 +8,11 @@
 // (LabelPID): Close removes all of them, and Sweep removes those of earlier runs whose harness
 // died (dockertest's Expire is only a goroutine in the harness process, so nothing else would).
 //
-// Faults are applied for real: a crash is SIGKILL and a restart of the same container (same
-// address, same database in the container's layer), a hang is docker pause, and a partition or
-// added latency is the node's own link table (the admin endpoint's POST /fault, applied by a
-// net.Conn wrapper in the binary on both ends), which needs no packet-filter rules on the host.
+// Faults are applied for real: a crash is SIGKILL (and a restart of the same container: same
+// address, same database in the container's layer), a hang is docker pause, a partition is
+// packet-filter rules in the engine machine's DOCKER-USER chain (filter.go), labelled and
+// swept like the containers, and added latency is the node's own link table (the admin
+// endpoint's POST /fault, applied by a net.Conn wrapper in the binary).
 package docker
 
 import (
@@ -100,31 +101,48 @@ func buildContext(binary string) (io.Reader, error) {
 
 // runFilter selects a run's objects by label (every run's when run is empty).
 func runFilter(run string) map[string][]string {
-	if run == "" {
-		return map[string][]string{"label": {LabelRun}}
-	}
-	return map[string][]string{"label": {LabelRun + "=" + run}}
+	return map[string][]string{"label": {labelValue(run)}}
 }
 
-// Objects counts what a run (every run, when run is empty) has on the engine.
-type Objects struct{ Containers, Networks, Images int }
+// Objects counts what a run (every run, when run is empty) has on the engine and in the packet
+// filter of its machine.
+type Objects struct{ Containers, Networks, Images, Rules int }
 
-// Count lists a run's containers, networks and images.
+// Count lists a run's containers, networks, images and packet-filter rules.
 func Count(pool *dockertest.Pool, run string) (Objects, error) {
+	return count(pool, labelValue(run), func(r filterRule) bool { return run == "" || r.run == run })
+}
+
+// CountOwn lists the objects of every run this process made: what a test that no longer
+// knows its run checks, while other processes' runs may be under way beside it.
+func CountOwn(pool *dockertest.Pool) (Objects, error) {
+	pid := os.Getpid()
+	return count(pool, LabelPID+"="+strconv.Itoa(pid), func(r filterRule) bool { return r.pid == pid })
+}
+
+// count lists the objects carrying label (key or key=value) and the rules mine selects.
+func count(pool *dockertest.Pool, label string, mine func(filterRule) bool) (Objects, error) {
 	var o Objects
-	cs, err := pool.Client.ListContainers(dc.ListContainersOptions{All: true, Filters: runFilter(run)})
+	filter := map[string][]string{"label": {label}}
+	cs, err := pool.Client.ListContainers(dc.ListContainersOptions{All: true, Filters: filter})
 	if err != nil {
 		return o, err
 	}
-	ns, err := pool.Client.FilteredListNetworks(dc.NetworkFilterOpts{"label": {labelValue(run): true}})
+	ns, err := pool.Client.FilteredListNetworks(dc.NetworkFilterOpts{"label": {label: true}})
 	if err != nil {
 		return o, err
 	}
-	is, err := pool.Client.ListImages(dc.ListImagesOptions{Filters: runFilter(run)})
+	is, err := pool.Client.ListImages(dc.ListImagesOptions{Filters: filter})
 	if err != nil {
 		return o, err
 	}
-	return Objects{Containers: len(cs), Networks: len(ns), Images: len(is)}, nil
+	rules := 0
+	for _, r := range listRules() {
+		if mine(r) {
+			rules++
+		}
+	}
+	return Objects{Containers: len(cs), Networks: len(ns), Images: len(is), Rules: rules}, nil
 }
 
 func labelValue(run string) string {
@@ -134,11 +152,16 @@ func labelValue(run string) string {
 	return LabelRun + "=" + run
 }
 
-// remove deletes a run's containers, then its networks, then its images; keep decides, from
-// an object's labels, whether to leave it.
+// remove deletes a run's packet-filter rules, containers, then its networks, then its images;
+// keep decides, from an object's labels, whether to leave it.
 func remove(pool *dockertest.Pool, run string, keep func(map[string]string) bool) (Objects, error) {
 	var o Objects
 	var errs []error
+	n, err := removeRules(func(r string, pid int, _ int) bool {
+		return (run == "" || r == run) && !keep(map[string]string{LabelRun: r, LabelPID: strconv.Itoa(pid)})
+	})
+	o.Rules = n
+	errs = append(errs, err)
 	cs, err := pool.Client.ListContainers(dc.ListContainersOptions{All: true, Filters: runFilter(run)})
 	errs = append(errs, err)
 	for _, c := range cs {

@@ -45,6 +45,11 @@ func TestAddrIn(t *testing.T) {
 	q := netip.MustParsePrefix("10.130.0.0/16")
 	assert.Equal(t, netip.MustParseAddr("10.130.1.10"), nodeAddr(q, 0))
 	assert.Equal(t, netip.MustParseAddr("10.130.254.10"), nodeAddr(q, MaxNodes-1))
+	// The clients after the node in each /24.
+	c := &Cluster{prefix: q}
+	for k, want := range map[int]string{0: "10.130.1.11", 239: "10.130.1.250", 240: "10.130.2.11", MaxClients - 1: "10.130.254.250"} {
+		assert.Equal(t, netip.MustParseAddr(want), c.ClientAddr(k), "client %d", k)
+	}
 }
 
 func TestCheckStaticRefusesDynamic(t *testing.T) {
@@ -66,9 +71,21 @@ func TestDockerCrashSafety(t *testing.T) {
 	}
 	pool, err := Connect()
 	require.NoError(t, err)
+	// A partition rule left by a harness that died (a process that has exited) is swept like
+	// its containers.
+	require.NoError(t, CheckFilter())
+	gone := exec.Command("true")
+	require.NoError(t, gone.Run())
+	ips := []netip.Addr{netip.MustParseAddr("10.255.1.10"), netip.MustParseAddr("10.255.2.10")}
+	_, err = iptables(partitionRules("-I", "stale000", gone.Process.Pid, 0, ips[:1], ips[1:]), "--noflush")
+	require.NoError(t, err)
 	swept, err := Sweep(pool)
 	require.NoError(t, err)
 	t.Logf("swept from earlier runs: %+v", swept)
+	assert.GreaterOrEqual(t, swept.Rules, 2, "the dead harness's rules")
+	left, err := Count(pool, "stale000")
+	require.NoError(t, err)
+	assert.Zero(t, left.Rules)
 
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "sessionsim")
@@ -126,10 +143,27 @@ func TestDockerCrashSafety(t *testing.T) {
 	_, err = storeburst.Hashes(AdminURL(hung))
 	assert.NoError(t, err)
 
-	// Partition through the fault switch: node 0 cut off from every peer refuses their
-	// connections, and takes them again once the rule is lifted.
-	require.NoError(t, SetFaults(members[0].Addr.Addr(), proc.FaultState{Partition: []string{"*"}}))
+	// Added latency through the fault switch, set and lifted.
+	require.NoError(t, SetFaults(members[0].Addr.Addr(), proc.FaultState{LatencyMS: 20}))
 	require.NoError(t, SetFaults(members[0].Addr.Addr(), proc.FaultState{}))
+
+	// A partition: node 0 against the others, a rule each way per pair, labelled with the
+	// run, gone once healed (what it does to the traffic: TestDockerModeRunsAWorld).
+	others := make([]netip.Addr, 0, nodes-1)
+	for _, m := range members[1:] {
+		others = append(others, m.Addr.Addr())
+	}
+	require.NoError(t, CheckFilter())
+	require.NoError(t, c.Partition(0, []netip.Addr{members[0].Addr.Addr()}, others))
+	o, err := Count(pool, c.Run())
+	require.NoError(t, err)
+	assert.Equal(t, 2*(nodes-1), o.Rules)
+	require.NoError(t, c.Heal(0))
+	o, err = Count(pool, c.Run())
+	require.NoError(t, err)
+	assert.Zero(t, o.Rules)
+	// One left in place for Close to remove (checked by the cleanup).
+	require.NoError(t, c.Partition(1, []netip.Addr{members[0].Addr.Addr()}, others[:1]))
 }
 
 func TestConnectWithoutEngine(t *testing.T) {

@@ -66,12 +66,14 @@ func followOnce(ctx context.Context, url string, from actor.Addr, sink EventSink
 	return sc.Err()
 }
 
-// FollowNodes follows every node's event stream (FollowEvents) until the returned stop is
-// called; stop waits for the followers to end.
+// FollowNodes follows the event streams (FollowEvents) of every node and of the registry
+// (blocks, decommissions, deregistrations) until the returned stop is called; stop waits for
+// the followers to end. The registry's events before the call (the blocks while the nodes
+// came up) are not seen.
 func (c *Cluster) FollowNodes(sink EventSink) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	for _, m := range c.nodes {
+	for _, m := range append([]proc.Member{{Name: Registry, Addr: c.RegistryAddr()}}, c.nodes...) {
 		wg.Add(1)
 		go func(m proc.Member) {
 			defer wg.Done()

@@ -125,3 +125,56 @@ func TestSpinNeverDeliversEarly(t *testing.T) {
 		assert.Less(t, took, oneWay+100*time.Millisecond, "and the wrapper does not hold a message far beyond it")
 	}
 }
+
+// TestDuplexShapesBothWays: a connection wrapped with WrapDuplex on one side only (the other
+// side shapes nothing, as a node in a container) takes the model's one-way delay in each
+// direction: a write reaches the peer no earlier than the model says, and so does the peer's
+// answer reach the reader, a large one read in many pieces included (the pieces do not each
+// wait the delay again).
+func TestDuplexShapesBothWays(t *testing.T) {
+	n, err := netem.New(netem.Config{})
+	require.NoError(t, err)
+	region, err := n.Matrix().Lookup("us-east-1")
+	require.NoError(t, err)
+	p := netem.Profile{Name: "fixed", Latency: 10 * time.Millisecond}
+	ha, err := n.AddHost(region, p)
+	require.NoError(t, err)
+	hb, err := n.AddHost(region, p)
+	require.NoError(t, err)
+	oneWay := n.BaseRTT(ha, hb) / 2
+	model := linkconn.NewModel(n)
+	a, b := netip.MustParseAddr("127.79.2.1"), netip.MustParseAddr("127.79.2.2")
+	model.AddAddr(a, ha)
+	model.AddAddr(b, hb)
+	local, remote := net.Pipe()
+	c := model.WrapDuplex(local, a, b)
+	defer c.Close()
+	defer remote.Close()
+	tests := []struct {
+		name string
+		size int
+	}{
+		{"small", 5},
+		{"large", 200 << 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := make([]byte, tt.size)
+			start := time.Now()
+			go func() { _, _ = remote.Write(msg) }()
+			_, err := io.ReadFull(c, make([]byte, tt.size))
+			require.NoError(t, err)
+			took := time.Since(start)
+			assert.GreaterOrEqual(t, took, oneWay, "the peer's bytes wait the one-way delay")
+			assert.Less(t, took, 2*oneWay+200*time.Millisecond, "once, not once per piece")
+
+			start = time.Now()
+			_, err = c.Write([]byte("hello"))
+			require.NoError(t, err)
+			_, err = io.ReadFull(remote, make([]byte, 5))
+			require.NoError(t, err)
+			assert.GreaterOrEqual(t, time.Since(start), oneWay, "and what this side writes too")
+		})
+	}
+	assert.Equal(t, local, model.WrapDuplex(local, a, netip.MustParseAddr("127.79.2.3")), "an address the model does not know leaves the connection bare")
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/internal/cputime"
 	"github.com/sessionsim/sessionsim/live"
 )
 
@@ -20,11 +21,15 @@ const actorTimeout = 5 * time.Second
 // admin is the plain-HTTP endpoint a harness drives a process with:
 //
 //	GET  /health  200 once the actor serves (a node: once its list puts it in a swarm), else 503
-//	GET  /stats   the driver's counters, the link table's and the actor's own figures
+//	GET  /stats   the driver's counters, the link table's (bytes written included), the
+//	              actor's own figures and the process's CPU time
 //	GET  /links   the link table (FaultState) and its counters
 //	POST /fault   replaces the link table with the FaultState in the body
 //	GET  /hashes  every message hash in a node's store
-//	GET  /events  a node's events as JSON lines (EventLine), streamed until the reader leaves
+//	GET  /events  the events a harness's collector reads (EventLine), as JSON lines streamed
+//	              until the reader leaves
+//	POST /halt    the registry: {"node":"name"}, the node's machine is down (its oxend votes
+//	              no more), as the simulator tells its registry when a node crashes
 //
 // Whatever reads the actor's state runs on the actor's goroutine (live.Driver.Invoke).
 type admin struct {
@@ -37,8 +42,9 @@ type admin struct {
 	ready  func() bool
 	stats  func() any
 	hashes func() ([]string, error)
-	// events is nil for the registry.
 	events *eventHub
+	// halt runs on the actor's goroutine; nil for a node.
+	halt func(node string) error
 }
 
 // onActor runs f on the actor's goroutine and waits for it.
@@ -87,6 +93,8 @@ func (a *admin) handler() http.Handler {
 			"driver": map[string]uint64{"calls": st.Calls, "responses": st.Responses, "timed_out": st.TimedOut,
 				"unreachable": st.Unreachable, "handled": st.Handled},
 			"links": a.faults.Stats(), "actor": own,
+			// The process's CPU time, user and system: what docker mode reports per node.
+			"cpu_seconds": cputime.Used().Seconds(),
 		})
 	})
 	mux.HandleFunc("GET /links", func(w http.ResponseWriter, _ *http.Request) {
@@ -123,6 +131,29 @@ func (a *admin) handler() http.Handler {
 	}
 	if a.events != nil {
 		mux.HandleFunc("GET /events", a.events.serve)
+	}
+	if a.halt != nil {
+		mux.HandleFunc("POST /halt", func(w http.ResponseWriter, r *http.Request) {
+			var body struct {
+				Node string `json:"node"`
+			}
+			dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&body); err != nil || body.Node == "" {
+				writeJSON(w, http.StatusBadRequest, map[string]any{"error": `body: send {"node":"name"}`})
+				return
+			}
+			var err error
+			if e := a.onActor(func() { err = a.halt(body.Node) }); e != nil {
+				err = e
+			}
+			if err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+				return
+			}
+			a.log.Info("node halted", "node", body.Node)
+			writeJSON(w, http.StatusOK, map[string]any{"halted": body.Node})
+		})
 	}
 	return mux
 }

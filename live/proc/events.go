@@ -11,13 +11,15 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/node"
+	"github.com/sessionsim/sessionsim/registry"
 )
 
-// EventLine is one event a node process observed, as a JSON line of GET /events: what a
-// harness in another process (docker mode) feeds its collector. Only the node events the
-// collector and the summary read are sent: node.MessageStored (live copies, replication),
-// node.ReplicationSent (forwards by method) and node.SwarmDataMoved (swarm-change traffic).
-// Keys are hex; enums are their numbers.
+// EventLine is one event a node or registry process observed, as a JSON line of GET
+// /events: what a harness in another process (docker mode) feeds its collector. Only the
+// events the collector and the summary read are sent: node.MessageStored (live copies,
+// replication), node.ReplicationSent (forwards by method) and node.SwarmDataMoved
+// (swarm-change traffic) from a node; registry.BlockEvent, registry.Decommissioned and
+// registry.Deregistered from the registry. Keys and hashes are hex; enums are their numbers.
 type EventLine struct {
 	At        time.Time `json:"at"`
 	Event     string    `json:"event"`
@@ -35,6 +37,14 @@ type EventLine struct {
 	Messages  int       `json:"messages,omitempty"`
 	Bytes     int       `json:"bytes,omitempty"`
 	OK        bool      `json:"ok,omitempty"`
+	// The registry's events.
+	Node           string        `json:"node,omitempty"`
+	Height         uint64        `json:"height,omitempty"`
+	Active         int           `json:"active,omitempty"`
+	Decommissioned int           `json:"decommissioned,omitempty"`
+	Swarms         int           `json:"swarms,omitempty"`
+	Changed        bool          `json:"changed,omitempty"`
+	Credit         time.Duration `json:"credit,omitempty"`
 }
 
 // NewEventLine is ev as a line; false for an event the stream does not carry.
@@ -47,6 +57,12 @@ func NewEventLine(at time.Time, ev actor.Event) (EventLine, bool) {
 		l.Method, l.Hash, l.Owner, l.Peer, l.Attempt = e.Method, e.Hash, hex.EncodeToString(e.Owner[:]), hex.EncodeToString(e.Peer[:]), e.Attempt
 	case node.SwarmDataMoved:
 		l.Peer, l.Reason, l.Messages, l.Bytes, l.OK = hex.EncodeToString(e.To[:]), uint8(e.Reason), e.Messages, e.Bytes, e.OK
+	case registry.BlockEvent:
+		l.Height, l.Hash, l.Active, l.Decommissioned, l.Swarms, l.Changed = e.Height, hex.EncodeToString(e.Hash[:]), e.Active, e.Decommissioned, e.Swarms, e.Changed
+	case registry.Decommissioned:
+		l.Node, l.Reason, l.Credit, l.Height = hex.EncodeToString(e.Node[:]), uint8(e.Reason), e.Credit, e.Height
+	case registry.Deregistered:
+		l.Node, l.Reason, l.Height = hex.EncodeToString(e.Node[:]), uint8(e.Reason), e.Height
 	default:
 		return EventLine{}, false
 	}
@@ -78,6 +94,24 @@ func ParseEventLine(b []byte) (time.Time, actor.Event, error) {
 	case node.SwarmDataMoved{}.EventName():
 		e := node.SwarmDataMoved{Reason: node.MoveReason(l.Reason), Messages: l.Messages, Bytes: l.Bytes, OK: l.OK}
 		if err := fixedHex(e.To[:], "peer", l.Peer); err != nil {
+			return time.Time{}, nil, err
+		}
+		return l.At, e, nil
+	case registry.BlockEvent{}.EventName():
+		e := registry.BlockEvent{Height: l.Height, Active: l.Active, Decommissioned: l.Decommissioned, Swarms: l.Swarms, Changed: l.Changed}
+		if err := fixedHex(e.Hash[:], "hash", l.Hash); err != nil {
+			return time.Time{}, nil, err
+		}
+		return l.At, e, nil
+	case registry.Decommissioned{}.EventName():
+		e := registry.Decommissioned{Reason: registry.Reason(l.Reason), Credit: l.Credit, Height: l.Height}
+		if err := fixedHex(e.Node[:], "node", l.Node); err != nil {
+			return time.Time{}, nil, err
+		}
+		return l.At, e, nil
+	case registry.Deregistered{}.EventName():
+		e := registry.Deregistered{Reason: registry.Reason(l.Reason), Height: l.Height}
+		if err := fixedHex(e.Node[:], "node", l.Node); err != nil {
 			return time.Time{}, nil, err
 		}
 		return l.At, e, nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/node"
+	"github.com/sessionsim/sessionsim/registry"
 )
 
 func TestEventLineRoundTrip(t *testing.T) {
@@ -28,6 +29,9 @@ func TestEventLineRoundTrip(t *testing.T) {
 		node.MessageStored{Hash: "h2", Source: node.FromReplica},
 		node.ReplicationSent{Method: "store", Hash: "h3", Owner: owner, Peer: peer, Attempt: 2},
 		node.SwarmDataMoved{To: peer, Reason: node.MoveNewSwarm, Messages: 3, Bytes: 4000, OK: true},
+		registry.BlockEvent{Height: 12, Hash: peer, Active: 11, Decommissioned: 1, Swarms: 2, Changed: true},
+		registry.Decommissioned{Node: peer, Reason: 3, Credit: 2 * time.Hour, Height: 14},
+		registry.Deregistered{Node: peer, Reason: 1, Height: 15},
 	}
 	for _, ev := range tests {
 		t.Run(ev.EventName(), func(t *testing.T) {
@@ -51,6 +55,9 @@ func TestParseEventLineRefuses(t *testing.T) {
 		`{"event":"node.message_stored","owner":"zz"}`,
 		`{"event":"node.replication_sent","peer":"0102"}`,
 		`{"event":"node.swarm_data_moved","peer":"00"}`,
+		`{"event":"registry.block","hash":"xyz"}`,
+		`{"event":"registry.decommissioned","node":"0102"}`,
+		`{"event":"registry.deregistered","node":"zz"}`,
 	} {
 		_, _, err := ParseEventLine([]byte(line))
 		assert.Error(t, err, "%q", line)

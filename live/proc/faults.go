@@ -19,7 +19,7 @@ type Faults struct {
 	cut     map[netip.Addr]bool
 	latency time.Duration
 	// counters of LinkStats
-	wrapped, refused, delayed, dropped uint64
+	wrapped, refused, delayed, dropped, written uint64
 }
 
 // FaultState is the link table as the admin endpoint shows and takes it (JSON).
@@ -36,6 +36,9 @@ type LinkStats struct {
 	Refused     uint64 `json:"refused"`
 	Delayed     uint64 `json:"delayed_writes"`
 	Dropped     uint64 `json:"dropped_connections"`
+	// Bytes is every byte written on the wrapped connections (TLS and HTTP included), as the
+	// link model of live mode counts them.
+	Bytes uint64 `json:"bytes_written"`
 }
 
 // NewFaults is a link table with no faults.
@@ -80,11 +83,11 @@ func (f *Faults) State() FaultState {
 	return s
 }
 
-// Stats counts connections wrapped, refused and writes delayed.
+// Stats counts connections wrapped, refused, writes delayed and bytes written.
 func (f *Faults) Stats() LinkStats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return LinkStats{Connections: f.wrapped, Refused: f.refused, Delayed: f.delayed, Dropped: f.dropped}
+	return LinkStats{Connections: f.wrapped, Refused: f.refused, Delayed: f.delayed, Dropped: f.dropped, Bytes: f.written}
 }
 
 func (f *Faults) rule(remote netip.Addr) (cut bool, latency time.Duration) {
@@ -149,5 +152,9 @@ func (c *faultConn) Write(b []byte) (int, error) {
 		c.f.count(&c.f.delayed)
 		time.Sleep(latency)
 	}
-	return c.Conn.Write(b)
+	n, err := c.Conn.Write(b)
+	c.f.mu.Lock()
+	c.f.written += uint64(n)
+	c.f.mu.Unlock()
+	return n, err
 }

@@ -3,6 +3,8 @@ package proc
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,6 +14,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/live"
 )
 
 func TestParseMember(t *testing.T) {
@@ -107,6 +112,61 @@ func TestAdminFaultEndpoint(t *testing.T) {
 	var got struct{ Faults FaultState }
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
 	assert.Equal(t, FaultState{Partition: []string{"127.0.0.3"}, LatencyMS: 2}, got.Faults)
+}
+
+// idle is an actor that does nothing: the admin endpoint needs one to run on.
+type idle struct{}
+
+func (idle) Start(actor.Env)                                   {}
+func (idle) Handle(actor.Addr, actor.Request, actor.Responder) {}
+
+func TestAdminHaltEndpoint(t *testing.T) {
+	drv := live.New(live.Config{})
+	t.Cleanup(drv.Close)
+	addr := netip.MustParseAddrPort("127.79.9.1:22021")
+	require.NoError(t, drv.Spawn(addr, "registry", idle{}))
+	var halted []string
+	a := &admin{log: discardLog(), drv: drv, addr: addr, name: "registry", faults: NewFaults(),
+		halt: func(name string) error {
+			if name != "n1" {
+				return errors.New("no node " + name)
+			}
+			halted = append(halted, name)
+			return nil
+		}}
+	srv := httptest.NewServer(a.handler())
+	defer srv.Close()
+	tests := []struct {
+		body   string
+		status int
+	}{
+		{`{"node":"n1"}`, http.StatusOK},
+		{`{"node":"n9"}`, http.StatusBadRequest},
+		{`{}`, http.StatusBadRequest},
+		{`{"node":"n1","x":1}`, http.StatusBadRequest},
+		{`junk`, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		resp, err := http.Post(srv.URL+"/halt", "application/json", bytes.NewBufferString(tt.body))
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		assert.Equal(t, tt.status, resp.StatusCode, tt.body)
+	}
+	assert.Equal(t, []string{"n1"}, halted, "halted once, on the actor's goroutine")
+}
+
+func TestFaultsCountBytesWritten(t *testing.T) {
+	f := NewFaults()
+	local, remote := net.Pipe()
+	defer remote.Close()
+	c := f.Wrap(local, netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.2"))
+	defer c.Close()
+	go func() { _, _ = io.Copy(io.Discard, remote) }()
+	for _, msg := range []string{"hello", "", "world!"} {
+		_, err := c.Write([]byte(msg))
+		require.NoError(t, err)
+	}
+	assert.Equal(t, uint64(11), f.Stats().Bytes)
 }
 
 // FuzzParseMember: any input parses or is refused with an error, never a panic, and a member

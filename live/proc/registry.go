@@ -42,7 +42,9 @@ func RunRegistry(ctx context.Context, cfg RegistryConfig) error {
 		return err
 	}
 	seen := map[netip.AddrPort]string{}
+	keys := map[string][32]byte{}
 	for i, m := range cfg.Nodes {
+		keys[m.Name] = m.Keys(cfg.Seed).Ed25519Public
 		if other, dup := seen[m.Addr]; dup {
 			return fmt.Errorf("registry: nodes %s and %s both at %v: give each node an address of its own", other, m.Name, m.Addr)
 		}
@@ -55,10 +57,19 @@ func RunRegistry(ctx context.Context, cfg RegistryConfig) error {
 	drv := live.New(live.Config{Codec: bodies.Codec(), WrapConn: faults.Wrap})
 	defer drv.Close()
 	drv.AddSink(eventLogger(log))
-	adm := &admin{log: log, drv: drv, addr: cfg.Listen, name: "registry", faults: faults,
+	events := newEventHub(log)
+	drv.AddSink(events.sink)
+	adm := &admin{log: log, drv: drv, addr: cfg.Listen, name: "registry", faults: faults, events: events,
 		ready: func() bool { return reg.Height() > 0 },
 		stats: func() any {
 			return map[string]any{"height": reg.Height(), "nodes": len(reg.Nodes()), "swarms": len(reg.Swarms()), "published_nodes": len(reg.Published().Nodes)}
+		},
+		halt: func(name string) error {
+			ed, ok := keys[name]
+			if !ok {
+				return fmt.Errorf("no node %q in the roster", name)
+			}
+			return reg.Halt(ed)
 		},
 	}
 	if err := drv.Spawn(cfg.Listen, "registry", reg); err != nil {

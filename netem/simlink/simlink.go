@@ -86,6 +86,27 @@ func (l *Network) Transit(from, to sim.HostID, size int, at int64, r *rand.Rand)
 	return arrive, ok
 }
 
+// Depart implements sim.Network.
+func (l *Network) Depart(from, to sim.HostID, size int, at int64, r *rand.Rand) sim.Leg {
+	leg := l.net.Depart(ID(from), ID(to), size, at, r)
+	return sim.Leg{From: from, To: to, Size: leg.Size, Sent: at, Model: [6]int64{
+		leg.Reach, leg.Ser, leg.Floor, leg.Post, int64(leg.Retrans), int64(leg.Fate)}}
+}
+
+// Land implements sim.Network; the tap hears of the message here, when its arrival is known.
+func (l *Network) Land(leg *sim.Leg) (int64, bool) {
+	m := &leg.Model
+	arrive, ok := l.net.Land(&netem.Leg{From: ID(leg.From), To: ID(leg.To), Size: leg.Size, Sent: leg.Sent,
+		Reach: m[0], Ser: m[1], Floor: m[2], Post: m[3], Retrans: uint64(m[4]), Fate: netem.Fate(m[5])})
+	if l.tap != nil {
+		l.tap(leg.From, leg.To, leg.Size, leg.Sent, arrive, ok)
+	}
+	return arrive, ok
+}
+
+// MinLatency implements sim.Network.
+func (l *Network) MinLatency() time.Duration { return l.net.MinLatency() }
+
 // Reachable implements sim.Network.
 func (l *Network) Reachable(from, to sim.HostID, at int64) bool {
 	return l.net.ReachableNs(ID(from), ID(to), at)

@@ -246,9 +246,14 @@ func AppendInt(b []byte, n int64) []byte {
 
 // AppendString appends <len>:<s>.
 func AppendString(b []byte, s []byte) []byte {
-	b = strconv.AppendInt(b, int64(len(s)), 10)
-	b = append(b, ':')
-	return append(b, s...)
+	return append(AppendStringHeader(b, len(s)), s...)
+}
+
+// AppendStringHeader appends the <n>: that starts an n-byte string, for a caller that writes
+// the string's bytes itself (a sealed box written in place).
+func AppendStringHeader(b []byte, n int) []byte {
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, ':')
 }
 
 // StringLen is the encoded length of an n-byte string.

@@ -7,7 +7,6 @@
 package cryptomode
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/sessionsim/sessionsim/internal/enum"
@@ -33,10 +32,7 @@ func (m Mode) String() string { return modeNames.Name(m) }
 
 // Parse reads a mode name as written in scenario files and flags.
 func Parse(s string) (Mode, error) {
-	if m, ok := modeNames.Parse(s); ok {
-		return m, nil
-	}
-	return 0, fmt.Errorf("unknown crypto mode %q: use \"real\" or \"modeled\"", s)
+	return modeNames.Read(s, "crypto mode", "")
 }
 
 // Costs is the CPU time of each primitive on one core. Compound operations (an onion layer, a

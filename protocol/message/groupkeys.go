@@ -73,6 +73,26 @@ func groupMemberKey(shared, groupX, memberX [32]byte) []byte {
 	return h.Sum(nil)
 }
 
+// appendMemberEntries appends to a key message's member list, for each member, plain sealed
+// with XChaCha20-Poly1305 under the member's key (groupMemberKey) and nonce, as a bencoded
+// string. A member whose agreement fails is skipped, as libsession does. It returns the cost of
+// the agreements and encryptions.
+func appendMemberEntries(out []byte, s cryptomode.Suite, groupX cryptomode.X25519KeyPair, members [][32]byte, nonce, plain []byte) ([]byte, time.Duration) {
+	var cost time.Duration
+	for _, m := range members {
+		shared, c, err := s.SharedSecret(groupX, m)
+		cost += c
+		if err != nil {
+			continue
+		}
+		aead, _ := chacha20poly1305.NewX(groupMemberKey(shared, groupX.Public, m))
+		cost += cryptomode.PerKiB(s.Costs().XChaChaPerKiB, len(plain))
+		out = bencode.AppendStringHeader(out, len(plain)+aead.Overhead())
+		out = aead.Seal(out, nonce, plain, nil)
+	}
+	return out, cost
+}
+
 // groupAdminKey is the admins' key: BLAKE2b-256 keyed "SessionGroupKeyAdminKey" of the seed.
 func groupAdminKey(groupSK ed25519.PrivateKey) []byte {
 	h, _ := blake2b.New256(groupAdminKeyHash)
@@ -108,19 +128,12 @@ func BuildGroupKeys(s cryptomode.Suite, r io.Reader, groupSK ed25519.PrivateKey,
 	out = bencode.AppendString(out, []byte("G"))
 	out = bencode.AppendInt(out, gen)
 	out = bencode.AppendString(out, []byte("K"))
-	out = append(out, "48:"...)
+	out = bencode.AppendStringHeader(out, GroupKeyEntrySize)
 	out = seal(out, groupAdminKey(groupSK))
 	out = bencode.AppendString(out, []byte("k"))
 	out = append(out, 'l')
-	for _, m := range members {
-		shared, c, err := s.SharedSecret(groupX, m)
-		cost += c
-		if err != nil {
-			continue // libsession skips a member whose agreement fails
-		}
-		out = append(out, "48:"...)
-		out = seal(out, groupMemberKey(shared, groupX.Public, m))
-	}
+	out, c := appendMemberEntries(out, s, groupX, members, nonce[:], key)
+	cost += c
 	junk := make([]byte, GroupKeyEntrySize)
 	for n := len(members); n < groupKeysEntries(len(members)); n++ {
 		if _, err := io.ReadFull(r, junk); err != nil {
@@ -129,12 +142,17 @@ func BuildGroupKeys(s cryptomode.Suite, r io.Reader, groupSK ed25519.PrivateKey,
 		out = bencode.AppendString(out, junk)
 	}
 	out = append(out, 'e')
-	sig, c := s.Sign(groupSK, out)
-	cost += c
+	out, c = appendSignature(out, s, groupSK)
+	return out, cost + c, nil
+}
+
+// appendSignature ends a key message: its "~", the group's signature of every byte before it,
+// and the dictionary's end.
+func appendSignature(out []byte, s cryptomode.Suite, groupSK ed25519.PrivateKey) ([]byte, time.Duration) {
+	sig, cost := s.Sign(groupSK, out)
 	out = bencode.AppendString(out, []byte("~"))
 	out = bencode.AppendString(out, sig)
-	out = append(out, 'e')
-	return out, cost, nil
+	return append(out, 'e'), cost
 }
 
 // GroupKeysMessage is a decoded key message.

@@ -94,25 +94,12 @@ func BuildGroupKeySupplement(s cryptomode.Suite, r io.Reader, groupSK ed25519.Pr
 	out = bencode.AppendString(out, nonce[:])
 	out = bencode.AppendString(out, []byte("+"))
 	out = append(out, 'l')
-	for _, m := range members {
-		shared, c, err := s.SharedSecret(groupX, m)
-		cost += c
-		if err != nil {
-			continue // libsession skips a member whose agreement fails
-		}
-		aead, _ := chacha20poly1305.NewX(groupMemberKey(shared, groupX.Public, m))
-		cost += cryptomode.PerKiB(s.Costs().XChaChaPerKiB, len(plain))
-		out = bencode.AppendString(out, aead.Seal(nil, nonce[:], plain, nil))
-	}
+	out, cost = appendMemberEntries(out, s, groupX, members, nonce[:], plain)
 	out = append(out, 'e')
 	out = bencode.AppendString(out, []byte("G"))
 	out = bencode.AppendInt(out, keys[len(keys)-1].Generation)
-	sig, c := s.Sign(groupSK, out)
-	cost += c
-	out = bencode.AppendString(out, []byte("~"))
-	out = bencode.AppendString(out, sig)
-	out = append(out, 'e')
-	return out, cost, nil
+	out, c := appendSignature(out, s, groupSK)
+	return out, cost + c, nil
 }
 
 // IsGroupKeySupplement reports whether a keys-namespace message is a supplement (it has a "+"

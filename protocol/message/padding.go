@@ -41,10 +41,7 @@ func (e Encoding) String() string { return encodingNames.Name(e) }
 
 // ParseEncoding reads an encoding name as written in scenario files: "libsession" or "legacy".
 func ParseEncoding(s string) (Encoding, error) {
-	if e, ok := encodingNames.Parse(s); ok {
-		return e, nil
-	}
-	return 0, fmt.Errorf("unknown message encoding %q: use \"libsession\" or \"legacy\"", s)
+	return encodingNames.Read(s, "message encoding", "")
 }
 
 // PaddedLen is the length of an n-byte Content after e.Pad.

@@ -34,10 +34,7 @@ const (
 // "xchacha20" or "xchacha20-poly1305". An absent enc_type means aes-gcm; callers pass "" for it.
 // The server also knows "aes-cbc", which no client sends over onion requests; it is refused.
 func ParseEncType(s string) (EncType, error) {
-	if e, ok := encTypeNames.Parse(s); ok {
-		return e, nil
-	}
-	return 0, fmt.Errorf("invalid encryption type %q: use \"aes-gcm\" or \"xchacha20\"", s)
+	return encTypeNames.Read(s, "encryption type", "")
 }
 
 var encTypeNames = enum.Names[EncType]{

@@ -65,7 +65,11 @@ func (d *btDict) common(acct *SignedAccount, signed bool) {
 	}
 }
 
-func (d *btDict) namespaceSel(ns NamespaceSel) {
+// numberNamespace is a whole signed request of delete_all, delete_before or expire_all: the
+// common fields, one number and the namespace selection (btSize.numberNamespace's encoding).
+func (d *btDict) numberNamespace(acct *SignedAccount, key string, n int64, ns NamespaceSel) {
+	d.common(acct, true)
+	d.int(key, n)
 	if ns.All {
 		d.str("namespace", []byte("all"))
 		return
@@ -94,17 +98,11 @@ func AppendForward(dst []byte, r Request) ([]byte, error) {
 		d.common(&r.SignedAccount, true)
 		d.val("messages", btStrings(r.Messages))
 	case *DeleteAll:
-		d.common(&r.SignedAccount, true)
-		d.int("timestamp", r.Timestamp)
-		d.namespaceSel(r.Namespace)
+		d.numberNamespace(&r.SignedAccount, "timestamp", r.Timestamp, r.Namespace)
 	case *DeleteBefore:
-		d.common(&r.SignedAccount, true)
-		d.int("before", r.Before)
-		d.namespaceSel(r.Namespace)
+		d.numberNamespace(&r.SignedAccount, "before", r.Before, r.Namespace)
 	case *ExpireAll:
-		d.common(&r.SignedAccount, true)
-		d.int("expiry", r.Expiry)
-		d.namespaceSel(r.Namespace)
+		d.numberNamespace(&r.SignedAccount, "expiry", r.Expiry, r.Namespace)
 	case *Expire:
 		d.common(&r.SignedAccount, true)
 		if len(r.Expiries) == 1 {
@@ -211,19 +209,23 @@ func (rd *btReader) namespace(k string) Namespace {
 	return Namespace(n)
 }
 
-func (rd *btReader) namespaceSel() NamespaceSel {
+// numberNamespace reads what btDict.numberNamespace writes into acct, and returns the number
+// and the namespace selection.
+func (rd *btReader) numberNamespace(acct *SignedAccount, key string) (int64, NamespaceSel) {
+	rd.common(acct, true)
+	n := rd.int(key)
 	v, ok := rd.d.Get("namespace")
 	if !ok {
 		rd.fail(`missing "namespace"`)
-		return NamespaceSel{}
+		return n, NamespaceSel{}
 	}
 	if v.Kind == bencode.String {
 		if string(v.Str) != "all" {
 			rd.fail(`"namespace" %q is neither a number nor "all"`, v.Str)
 		}
-		return AllNamespaces
+		return n, AllNamespaces
 	}
-	return OneNamespace(rd.namespace("namespace"))
+	return n, OneNamespace(rd.namespace("namespace"))
 }
 
 func (rd *btReader) common(acct *SignedAccount, signed bool) {
@@ -287,21 +289,15 @@ func DecodeForward(method string, b []byte) (Request, error) {
 		r = x
 	case MethodDeleteAll:
 		x := &DeleteAll{}
-		rd.common(&x.SignedAccount, true)
-		x.Timestamp = rd.int("timestamp")
-		x.Namespace = rd.namespaceSel()
+		x.Timestamp, x.Namespace = rd.numberNamespace(&x.SignedAccount, "timestamp")
 		r = x
 	case MethodDeleteBefore:
 		x := &DeleteBefore{}
-		rd.common(&x.SignedAccount, true)
-		x.Before = rd.int("before")
-		x.Namespace = rd.namespaceSel()
+		x.Before, x.Namespace = rd.numberNamespace(&x.SignedAccount, "before")
 		r = x
 	case MethodExpireAll:
 		x := &ExpireAll{}
-		rd.common(&x.SignedAccount, true)
-		x.Expiry = rd.int("expiry")
-		x.Namespace = rd.namespaceSel()
+		x.Expiry, x.Namespace = rd.numberNamespace(&x.SignedAccount, "expiry")
 		r = x
 	case MethodExpire:
 		x := &Expire{}

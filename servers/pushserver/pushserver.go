@@ -277,15 +277,27 @@ func (s *Server) checkSubscriber(sub *pushrpc.Subscribe, maxAge, maxAhead time.D
 	return nil
 }
 
+// readSubscriber is how subscribe and unsubscribe begin: the body read with parse, then its
+// signature time and key checked (checkSubscriber). A refusal is counted as a bad request and
+// is the answer to send.
+func (s *Server) readSubscriber(body []byte, parse func([]byte) (pushrpc.Subscribe, error), maxAge, maxAhead time.Duration) (pushrpc.Subscribe, *pushrpc.Result) {
+	sub, err := parse(body)
+	var bad *pushrpc.Result
+	if err != nil {
+		bad = &pushrpc.Result{Code: pushrpc.BadInput, Message: err.Error()}
+	} else {
+		bad = s.checkSubscriber(&sub, maxAge, maxAhead)
+	}
+	if bad != nil {
+		s.fail(CauseBadRequest)
+	}
+	return sub, bad
+}
+
 // subscribe adds or renews a device's subscription.
 func (s *Server) subscribe(body []byte) pushrpc.Result {
-	sub, err := pushrpc.ParseSubscribe(body)
-	if err != nil {
-		s.fail(CauseBadRequest)
-		return pushrpc.Result{Code: pushrpc.BadInput, Message: err.Error()}
-	}
-	if bad := s.checkSubscriber(&sub, pushrpc.SubscribeMaxAge, pushrpc.SubscribeMaxAhead); bad != nil {
-		s.fail(CauseBadRequest)
+	sub, bad := s.readSubscriber(body, pushrpc.ParseSubscribe, pushrpc.SubscribeMaxAge, pushrpc.SubscribeMaxAhead)
+	if bad != nil {
 		return *bad
 	}
 	if sub.Service != pushrpc.ServiceAPNs && sub.Service != pushrpc.ServiceFirebase {
@@ -296,9 +308,9 @@ func (s *Server) subscribe(body []byte) pushrpc.Result {
 	// group's and the signature the member's (spns/hive/subscription.cpp verifies as the
 	// storage server does).
 	m := sub.Monitor()
-	cost, bad := m.Verify(s.cfg.Suite)
+	cost, refused := m.Verify(s.cfg.Suite)
 	s.env.Work(cost)
-	if bad != nil {
+	if refused != nil {
 		s.fail(CauseBadSignature)
 		return pushrpc.Result{Code: pushrpc.Error, Message: "Subscription: signature validation failed"}
 	}
@@ -336,13 +348,8 @@ func (s *Server) subscribe(body []byte) pushrpc.Result {
 // unsubscribe removes a device's subscription. As the real server, the node subscriptions stay
 // until they lapse; only the device stops being notified.
 func (s *Server) unsubscribe(body []byte) pushrpc.Result {
-	sub, err := pushrpc.ParseUnsubscribe(body)
-	if err != nil {
-		s.fail(CauseBadRequest)
-		return pushrpc.Result{Code: pushrpc.BadInput, Message: err.Error()}
-	}
-	if bad := s.checkSubscriber(&sub, pushrpc.UnsubscribeGrace, pushrpc.UnsubscribeGrace); bad != nil {
-		s.fail(CauseBadRequest)
+	sub, bad := s.readSubscriber(body, pushrpc.ParseUnsubscribe, pushrpc.UnsubscribeGrace, pushrpc.UnsubscribeGrace)
+	if bad != nil {
 		return *bad
 	}
 	ok, cost := s.verifyUnsubscribe(&sub)

@@ -135,7 +135,13 @@ func (w *world) subscribe(t *testing.T, sign *storagerpc.Signer, token string) p
 	s := pushrpc.Subscribe{Namespaces: []storagerpc.Namespace{0}, Data: true, Service: pushrpc.ServiceAPNs, Token: token}
 	s.EncKey[0] = 42
 	s.Sign(sign, w.drv.Now().Unix())
-	status, resp := w.v4(t, onion.V4Request{Method: "POST", Endpoint: pushrpc.EndpointSubscribe, Body: pushrpc.AppendSubscribe(nil, &s)})
+	return w.call(t, pushrpc.EndpointSubscribe, pushrpc.AppendSubscribe(nil, &s))
+}
+
+// call posts body to the push server's endpoint through the onion hop and reads its result.
+func (w *world) call(t *testing.T, endpoint string, body []byte) pushrpc.Result {
+	t.Helper()
+	status, resp := w.v4(t, onion.V4Request{Method: "POST", Endpoint: endpoint, Body: body})
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, http.StatusOK, resp.Code)
 	r, err := pushrpc.ParseResult(resp.Body)
@@ -215,11 +221,7 @@ func TestPushServerRefusals(t *testing.T) {
 	resp := w.post(t, []byte("garbage"))
 	assert.Equal(t, http.StatusBadRequest, resp.Status)
 
-	status, v4 := w.v4(t, onion.V4Request{Method: "POST", Endpoint: pushrpc.EndpointSubscribe, Body: []byte("{not json")})
-	require.Equal(t, http.StatusOK, status)
-	r, err := pushrpc.ParseResult(v4.Body)
-	require.NoError(t, err)
-	assert.Equal(t, pushrpc.BadInput, r.Code)
+	assert.Equal(t, pushrpc.BadInput, w.call(t, pushrpc.EndpointSubscribe, []byte("{not json")).Code)
 
 	// A signature by another key for this account.
 	mallory := identity.Derive(1, "mallory")
@@ -227,12 +229,12 @@ func TestPushServerRefusals(t *testing.T) {
 	forged.Key = mallory.Ed25519Private
 	assert.Equal(t, pushrpc.BadInput, w.subscribe(t, &forged, "phone-token").Code, "session_ed25519 of another key")
 
-	status, v4 = w.v4(t, onion.V4Request{Method: "GET", Endpoint: "/nothing"})
+	status, v4 := w.v4(t, onion.V4Request{Method: "GET", Endpoint: "/nothing"})
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, http.StatusNotFound, v4.Code)
 
 	// A malformed notice is dropped.
-	_, err = w.drv.Call(addr(0), serverAddr, actor.Request{Method: storagerpc.CommandNotify, Body: []byte("li1ee")}, time.Minute)
+	_, err := w.drv.Call(addr(0), serverAddr, actor.Request{Method: storagerpc.CommandNotify, Body: []byte("li1ee")}, time.Minute)
 	require.NoError(t, err)
 
 	assert.True(t, w.subscribe(t, w.signer, "phone-token").Added, "still serving")
@@ -279,21 +281,13 @@ func TestPushServerGroupSubscriptions(t *testing.T) {
 	sub := func(s *storagerpc.Signer) pushrpc.Result {
 		x := pushrpc.Subscribe{Namespaces: []storagerpc.Namespace{storagerpc.NamespaceGroupMessages}, Data: true, Service: pushrpc.ServiceFirebase, Token: "member-token"}
 		x.Sign(s, w.drv.Now().Unix())
-		status, resp := w.v4(t, onion.V4Request{Method: "POST", Endpoint: pushrpc.EndpointSubscribe, Body: pushrpc.AppendSubscribe(nil, &x)})
-		require.Equal(t, http.StatusOK, status)
-		r, err := pushrpc.ParseResult(resp.Body)
-		require.NoError(t, err)
-		return r
+		return w.call(t, pushrpc.EndpointSubscribe, pushrpc.AppendSubscribe(nil, &x))
 	}
 	unsub := func(s *storagerpc.Signer) pushrpc.Result {
 		var x pushrpc.Subscribe
 		x.Service, x.Token = pushrpc.ServiceFirebase, "member-token"
 		x.SignUnsubscribe(s, w.drv.Now().Unix())
-		status, resp := w.v4(t, onion.V4Request{Method: "POST", Endpoint: pushrpc.EndpointUnsubscribe, Body: pushrpc.AppendUnsubscribe(nil, &x)})
-		require.Equal(t, http.StatusOK, status)
-		r, err := pushrpc.ParseResult(resp.Body)
-		require.NoError(t, err)
-		return r
+		return w.call(t, pushrpc.EndpointUnsubscribe, pushrpc.AppendUnsubscribe(nil, &x))
 	}
 	forged := signerWith(identity.Derive(1, "mallory").Ed25519Private)
 	assert.Equal(t, pushrpc.Error, sub(forged).Code, "a token the group did not sign")

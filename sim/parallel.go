@@ -1,0 +1,376 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/sessionsim/sessionsim/actor"
+)
+
+// Running one world on several workers (Config.Workers) is conservative in virtual time. Hosts
+// are partitioned, host h to worker h mod N, each worker with its own queue, timers, calls and
+// lanes. No message between two hosts arrives sooner than the network's MinLatency L after it
+// left, so from the earliest pending event T every worker can run its own hosts' events before
+// T+L (a window) without waiting for the others: nothing another host does inside the window can
+// reach its hosts before the window ends. Messages between hosts and observations are kept per
+// worker and handed over at the window's end, merged into the order one worker would have
+// produced them in. World functions (At, AfterFunc) run alone, between windows.
+//
+// The merge order is what makes the result the same for every N. Each event has a key that only
+// its origin host determines (Engine.key), so every host runs its own events in the same order
+// whichever worker runs it, and what an event sends or observes is tagged with its key: merging
+// the workers' records by tag, each worker's in its own order, gives back the one-worker order.
+// A worker's tag is the largest key it has run so far, not the running event's own: an event
+// scheduled for the very instant it was made can sort before the event that made it (a smaller
+// origin host), and then runs right after its maker with the maker's place in the order.
+
+// parallel is what the engine the world talks to (the coordinator) and its workers share.
+type parallel struct {
+	workers   []*Engine // worker i runs the hosts h with h mod len(workers) == i
+	lookahead int64     // the network's minimum latency: the length of a window, ns
+	inWindow  bool      // the workers are running a window
+	handing   bool      // the coordinator is handing a window's messages and observations over
+	ranTo     int64     // the last instant of the last window run: world functions cannot come before
+}
+
+// parcel is a message between two hosts (or to a host itself, then only for the network's
+// accounting), kept by the sending worker until the window ends.
+type parcel struct {
+	tag    event  // the latest event its worker had run when it was sent
+	seq    uint64 // the message's own event key
+	leg    Leg    // its way through the network
+	kind   kind   // kindRequest or kindResponse
+	landed bool   // to the sender's own host: already queued; Land only counts it
+	worker uint32 // the worker holding the caller's record
+	slot   uint32 // the caller's record and its generation
+	gen    uint32
+	size   int // the request's or response's Size
+	body   any // and its Body
+	// A request's: its ends, timeout and method, as they were sent.
+	caller, callee *actorEnv
+	tmo            time.Duration
+	method         string
+	status         int // a response's Status
+}
+
+// sighting is an observation kept by a worker until the window ends.
+type sighting struct {
+	tag  event
+	at   time.Time
+	from actor.Addr
+	ev   actor.Event
+}
+
+// setUpWorkers makes n workers for a coordinator whose Config asks for them, or explains why it
+// runs on one.
+func (e *Engine) setUpWorkers(n int) {
+	if n <= 1 {
+		return
+	}
+	var l time.Duration
+	if e.net == nil {
+		l = time.Duration(e.latency)
+	} else {
+		l = e.net.MinLatency()
+	}
+	if l <= 0 {
+		e.oneWorker = fmt.Sprintf("the network gives no minimum latency between hosts (%v), so hosts cannot run apart in virtual time", l)
+		return
+	}
+	p := &parallel{lookahead: int64(l)}
+	for i := range n {
+		w := &Engine{cfg: e.cfg, net: e.net, latency: e.latency, timeout: e.timeout, epoch: e.epoch, now: e.now,
+			q: new(eventQueue), byIP: e.byIP, actors6: e.actors6, par: p, shard: uint32(i)}
+		w.cfg.Progress = nil
+		w.q.start(w.now)
+		p.workers = append(p.workers, w)
+	}
+	e.par = p
+	e.coordinator = true
+}
+
+// Workers is the number of workers the engine runs its hosts on, and when it is one although
+// more were asked for, why.
+func (e *Engine) Workers() (int, string) {
+	if e.par == nil {
+		return 1, e.oneWorker
+	}
+	return len(e.par.workers), ""
+}
+
+// workerOf is the engine that runs host h: the engine itself on one worker.
+func (e *Engine) workerOf(h HostID) *Engine {
+	if e.par == nil {
+		return e
+	}
+	return e.par.workers[int(h)%len(e.par.workers)]
+}
+
+// share hands the coordinator's tables of hosts and actors to its workers, after the world
+// changed them: workers read them, and write only their own hosts' entries.
+func (e *Engine) share() {
+	if !e.coordinator {
+		return
+	}
+	for _, w := range e.par.workers {
+		w.hosts, w.cores, w.actors4, w.sinks = e.hosts, e.cores, e.actors4, e.sinks
+	}
+}
+
+// depart starts a message on its way from a worker: the leg, and when a message to the sender's
+// own host arrives (which it does without waiting for the window to end).
+func (e *Engine) depart(from, to HostID, size int, t int64) (Leg, int64) {
+	if e.net == nil {
+		return Leg{From: from, To: to, Size: size, Sent: t}, t + e.latency
+	}
+	// A model with a minimum latency delivers a message to its own host at once (MinLatency).
+	return e.net.Depart(from, to, size, t, &e.hosts[from].rng.r), t
+}
+
+// sendRequest sends call c's request from a worker.
+func (e *Engine) sendRequest(c *callRec, t int64, seq uint64) {
+	leg, arrive := e.depart(c.callerHost, c.calleeHost, c.reqSize, t)
+	if c.callerHost == c.calleeHost {
+		c.flags |= fReqInFlight
+		e.push(arrive, seq, kindRequest, c.slot, c.gen)
+		if e.net != nil {
+			e.outbox = append(e.outbox, parcel{tag: e.last, leg: leg, landed: true})
+		}
+		return
+	}
+	// The callee's worker answers through a record of its own (a proxy): the caller's record
+	// stays with the caller's worker, and hears of the response when it is handed over.
+	e.outbox = append(e.outbox, parcel{tag: e.last, seq: seq, leg: leg, kind: kindRequest, worker: e.shard, slot: c.slot, gen: c.gen,
+		size: c.reqSize, body: c.reqBody, caller: c.caller, callee: c.callee, tmo: c.tmo, method: c.reqMethod})
+}
+
+// sendResponse sends the response to call c from a worker.
+func (e *Engine) sendResponse(c *callRec, resp actor.Response, t int64, seq uint64) {
+	leg, arrive := e.depart(c.calleeHost, c.callerHost, resp.Size, t)
+	if c.flags&fProxy == 0 {
+		// Only calls within one host have no proxy.
+		c.resp = resp
+		c.flags |= fRespInFlight
+		e.push(arrive, seq, kindResponse, c.slot, c.gen)
+		if e.net != nil {
+			e.outbox = append(e.outbox, parcel{tag: e.last, leg: leg, landed: true})
+		}
+		return
+	}
+	e.outbox = append(e.outbox, parcel{tag: e.last, seq: seq, leg: leg, kind: kindResponse,
+		worker: c.peer, slot: c.peerSlot, gen: c.peerGen, size: resp.Size, body: resp.Body, status: resp.Status})
+}
+
+// runWindow runs a worker's events due at or before last.
+func (e *Engine) runWindow(last int64) {
+	for e.q.len() > 0 && e.q.peek().at <= last {
+		ev := e.q.pop()
+		if before(&e.last, &ev) {
+			e.last = ev
+		}
+		e.now = ev.at
+		e.dispatch(ev)
+	}
+}
+
+// runGuarded is runWindow on a worker's own goroutine: a panic there is kept for the
+// coordinator to raise again.
+func (e *Engine) runGuarded(last int64, wg *sync.WaitGroup) {
+	defer func() {
+		e.panicked = recover()
+		wg.Done()
+	}()
+	e.runWindow(last)
+}
+
+// runParallel is RunUntil(end) of a coordinator: windows for the workers, world functions
+// between them.
+func (e *Engine) runParallel(end int64) {
+	p := e.par
+	var wg sync.WaitGroup
+	starts := make([]chan int64, len(p.workers))
+	for i := 1; i < len(p.workers); i++ {
+		starts[i] = make(chan int64)
+		go func(w *Engine, start chan int64) {
+			for last := range start {
+				w.runGuarded(last, &wg)
+			}
+		}(p.workers[i], starts[i])
+	}
+	defer func() {
+		for _, c := range starts[1:] {
+			close(c)
+		}
+	}()
+	for {
+		t, ok := e.nextWorkerEvent()
+		world := e.q.len() > 0 && (!ok || e.q.peek().at <= t)
+		if world {
+			t, ok = e.q.peek().at, true
+		}
+		if !ok || t > end {
+			return
+		}
+		if world {
+			if t <= p.ranTo {
+				panic(fmt.Sprintf("sim: a world function is due at %v, inside a window the workers have run (to %v): "+
+					"with several workers, a sink or world function must not schedule one sooner than the network's MinLatency",
+					unixTime(t), unixTime(p.ranTo)))
+			}
+			// At one instant world functions come first: their keys are the smallest.
+			ev := e.q.pop()
+			e.now = t
+			for _, w := range p.workers {
+				w.now, w.last = t, ev
+			}
+			e.dispatch(ev)
+			e.handOver()
+			continue
+		}
+		// The window runs from t to last, both included: up to the earliest instant a message
+		// sent in it could arrive, the next world function or the end of the run.
+		last := end
+		if t <= math.MaxInt64-p.lookahead {
+			last = min(last, t+p.lookahead-1)
+		}
+		if e.q.len() > 0 {
+			last = min(last, e.q.peek().at-1)
+		}
+		wg.Add(len(p.workers) - 1)
+		p.inWindow = true
+		for i := 1; i < len(p.workers); i++ {
+			starts[i] <- last
+		}
+		p.workers[0].runWindow(last)
+		wg.Wait()
+		p.inWindow = false
+		p.ranTo = last
+		for _, w := range p.workers {
+			if r := w.panicked; r != nil {
+				w.panicked = nil
+				panic(r) // on the goroutine that called Run, as on one worker
+			}
+		}
+		e.now = max(e.now, t)
+		e.handOver()
+		e.report()
+	}
+}
+
+// nextWorkerEvent is the time of the earliest event of any worker.
+func (e *Engine) nextWorkerEvent() (int64, bool) {
+	t, ok := int64(0), false
+	for _, w := range e.par.workers {
+		if w.q.len() > 0 {
+			if at := w.q.peek().at; !ok || at < t {
+				t, ok = at, true
+			}
+		}
+	}
+	return t, ok
+}
+
+// handOver delivers what the workers sent and observed, in the one-worker order.
+func (e *Engine) handOver() {
+	ws := e.par.workers
+	e.par.handing = true
+	defer func() { e.par.handing = false }()
+	mergeByTag(ws, func(w *Engine) int { return len(w.outbox) }, func(w *Engine, i int) *event { return &w.outbox[i].tag },
+		func(w *Engine, i int) { e.deliver(w, &w.outbox[i]) })
+	mergeByTag(ws, func(w *Engine) int { return len(w.seen) }, func(w *Engine, i int) *event { return &w.seen[i].tag },
+		func(w *Engine, i int) {
+			s := &w.seen[i]
+			for _, sink := range e.sinks {
+				sink(s.at, s.from, s.ev)
+			}
+		})
+	for _, w := range ws {
+		clear(w.outbox)
+		clear(w.seen)
+		w.outbox, w.seen = w.outbox[:0], w.seen[:0]
+	}
+}
+
+// mergeByTag visits the records of every worker, each worker's in its own order, the workers'
+// interleaved by tag. Tags of different workers never tie: keys are unique.
+func mergeByTag(ws []*Engine, n func(*Engine) int, tag func(*Engine, int) *event, visit func(*Engine, int)) {
+	pos := make([]int, len(ws))
+	for {
+		best := -1
+		for i, w := range ws {
+			if pos[i] < n(w) && (best < 0 || before(tag(w, pos[i]), tag(ws[best], pos[best]))) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return
+		}
+		visit(ws[best], pos[best])
+		pos[best]++
+	}
+}
+
+// deliver lands one message sent by worker from and queues its arrival.
+func (e *Engine) deliver(from *Engine, m *parcel) {
+	arrive, ok := m.leg.Sent+e.latency, true
+	if e.net != nil {
+		arrive, ok = e.net.Land(&m.leg)
+	}
+	if m.landed {
+		return
+	}
+	if ok && arrive < m.leg.Sent+e.par.lookahead {
+		panic(fmt.Sprintf("sim: a message from host %d to %d took %v, less than the network's MinLatency %v",
+			m.leg.From, m.leg.To, time.Duration(arrive-m.leg.Sent), time.Duration(e.par.lookahead)))
+	}
+	if !ok {
+		from.stats.Lost++
+		return
+	}
+	if m.kind == kindRequest {
+		w := e.workerOf(m.callee.host)
+		c := w.newCall()
+		if c == nil {
+			return // as Call: over half a billion calls open; the caller times out
+		}
+		c.flags = fProxy | fDone | fReqInFlight
+		c.caller, c.callerHost, c.callee, c.calleeHost, c.tmo = m.caller, m.caller.host, m.callee, m.callee.host, m.tmo
+		c.from, c.reqMethod, c.reqBody, c.reqSize = m.caller.addr, m.method, m.body, m.size
+		c.peer, c.peerSlot, c.peerGen = m.worker, m.slot, m.gen
+		w.push(arrive, m.seq, kindRequest, c.slot, c.gen)
+		return
+	}
+	w := e.par.workers[m.worker]
+	if c := w.call(m.slot); c.gen == m.gen {
+		c.resp = actor.Response{Status: m.status, Body: m.body, Size: m.size}
+		c.flags |= fRespInFlight
+		w.push(arrive, m.seq, kindResponse, c.slot, c.gen)
+		return
+	}
+	// The call has timed out and its record serves another: the response is late.
+	w.push(arrive, m.seq, kindLate, 0, 0)
+}
+
+// worldOnly stops a run on several workers where what (Spawn, Crash, Invoke, ...) is called
+// from an actor's callback or a sink: there it would act at another point of the one-worker
+// order than it does on one worker. World functions may call it.
+func (e *Engine) worldOnly(what string) {
+	if p := e.par; p != nil && (p.inWindow || p.handing) {
+		panic("sim: " + what + " called from an actor's callback or a sink while workers run; with several workers only world functions may")
+	}
+}
+
+// report calls the progress hook of a coordinator after a window if it is due.
+func (e *Engine) report() {
+	if e.cfg.Progress == nil {
+		return
+	}
+	s := e.Stats()
+	if s.Events >= e.progEvents || e.now >= e.progAt {
+		e.progEvents = s.Events + e.cfg.ProgressEvents
+		e.progAt = e.now + int64(e.cfg.ProgressInterval)
+		e.cfg.Progress(Progress{Now: unixTime(e.now), Elapsed: time.Duration(e.now - e.epoch), Events: s.Events})
+	}
+}
