@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/sessionsim/sessionsim/internal/cli.Version=$(VE
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build run test test-live test-docker test-browser chromium bench fuzz lint clean scenarios scenarios-quick
+.PHONY: all build run test test-live test-docker test-browser chromium bench bench-full fuzz lint clean scenarios scenarios-quick
 
 all: build
 
@@ -68,6 +68,13 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $$($(GO) list $(PKGS) | grep -v -e /scenarios$$ -e /node/store/sqlite$$)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 60x ./node/store/sqlite
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 30m ./scenarios
+
+# The full scenario (2,000 nodes, 100,000 clients, one virtual hour) as a benchmark:
+# FULL_SHARE is the share of its clients, FULL_DURATION a shorter virtual duration (empty: 1h).
+FULL_SHARE ?= 1
+FULL_DURATION ?=
+bench-full:
+	SESSIONSIM_BENCH_FULL=$(FULL_SHARE) SESSIONSIM_BENCH_FULL_DURATION=$(FULL_DURATION) $(GO) test -run '^$$' -bench FullScenario -benchtime 1x -timeout 600m ./scenarios
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:

@@ -125,3 +125,22 @@ func TestDeriveEvents(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkViewFind looks nodes up by key in a 2,000-node list, as every forwarded request
+// does for the node's own swarm.
+func BenchmarkViewFind(b *testing.B) {
+	const n = 2000
+	swarms := map[swarm.ID][]int{}
+	for i := range n {
+		id := swarm.ID(i / 7 * 1000)
+		swarms[id] = append(swarms[id], i)
+	}
+	v := newView(listOf(1, swarms))
+	i := 0
+	for b.Loop() {
+		if _, ok := v.find(keyN(i % n)); !ok {
+			b.Fatal("a listed node not found")
+		}
+		i += 7919 // a prime stride: lookups spread over the list
+	}
+}

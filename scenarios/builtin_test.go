@@ -3,6 +3,7 @@ package scenarios
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,7 +14,7 @@ import (
 
 // library is the scenario library of issue 11; each one encodes what should happen in checks,
 // full size and quick.
-var library = []string{"default", "large", "churn", "region-outage", "operator-outage", "partition", "flash-crowd", "mobile-lossy", "replication", "leakage", "groups"}
+var library = []string{"default", "large", "churn", "region-outage", "operator-outage", "partition", "flash-crowd", "mobile-lossy", "replication", "leakage", "groups", "full"}
 
 func TestLibraryScenarios(t *testing.T) {
 	names := Builtins()
@@ -56,4 +57,18 @@ func TestQuickSuite(t *testing.T) {
 			assert.Zero(t, results.ChecksFailed(verdicts), "quick checks of %s: %+v", name, verdicts)
 		})
 	}
+}
+
+// TestFullFitsReferenceMachine: the full scenario is not refused by the memory estimate on the
+// reference machine (24 GiB), and its quick version stays small enough for the quick suite.
+func TestFullFitsReferenceMachine(t *testing.T) {
+	s, err := Load("full", LoadOptions{MachineMemory: 24 << 30})
+	require.NoError(t, err)
+	assert.Equal(t, 2000, s.Nodes.Count)
+	assert.Equal(t, 100_000, s.Clients.Count)
+	q, err := Load("full", LoadOptions{Quick: true, MachineMemory: 24 << 30})
+	require.NoError(t, err)
+	assert.Equal(t, 200, q.Nodes.Count)
+	assert.Equal(t, 1000, q.Clients.Count)
+	assert.Equal(t, 3*time.Minute, q.Duration)
 }

@@ -142,8 +142,10 @@ var keyDocs = map[string]keyDoc{
 	"faults[].added_latency": {"duration", "a degrade's latency added to each message leaving or reaching the host"},
 	"faults[].loss":          {"probability", "a degrade's extra packet loss"},
 
-	"checks":       {"list of FIGURE OP VALUE", "assertions on summary.json's figures; a failing one makes the run exit 3"},
-	"quick.checks": {"list of FIGURE OP VALUE", "the checks of the shortened run (run --quick), replacing checks there"},
+	"checks":         {"list of FIGURE OP VALUE", "assertions on summary.json's figures; a failing one makes the run exit 3"},
+	"quick.checks":   {"list of FIGURE OP VALUE", "the checks of the shortened run (run --quick), replacing checks there"},
+	"quick.clients":  {"count", "the client count of the shortened run, when below a tenth of clients.count (0: a tenth)"},
+	"quick.duration": {"duration", "the duration of the shortened run, when below a quarter of duration (0: a quarter)"},
 
 	"workload.attachments.share":                   {"fraction", "share of the messages sent (replies included) that carry an attachment, uploaded to the file server first; 0: none, and no file server"},
 	"workload.attachments.download":                {"immediately|on-open", "when the recipient downloads: as soon as the message arrives, or when the user opens the conversation (open_delay later)"},

@@ -15,15 +15,25 @@ import (
 // clients) so that `make bench` stays short; 1 is the full large scenario (2,000 nodes,
 // 20,000 clients, 5 minutes or more of wall time per run).
 func leakageBenchScale(b *testing.B) float64 {
-	v := os.Getenv("SESSIONSIM_BENCH_LEAKAGE_SCALE")
+	if f, ok := benchShare(b, "SESSIONSIM_BENCH_LEAKAGE_SCALE", "nodes and clients of the large scenario"); ok {
+		return f
+	}
+	return 0.02
+}
+
+// benchShare reads the environment variable name as a share in (0, 1] of what is named; false
+// when it is unset.
+func benchShare(b *testing.B, name, of string) (float64, bool) {
+	b.Helper()
+	v := os.Getenv(name)
 	if v == "" {
-		return 0.02
+		return 0, false
 	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || !(f > 0 && f <= 1) {
-		b.Fatalf("SESSIONSIM_BENCH_LEAKAGE_SCALE=%q: want a share of the large scenario in (0, 1]", v)
+		b.Fatalf("%s=%q: want a share of the %s in (0, 1]", name, v, of)
 	}
-	return f
+	return f, true
 }
 
 // BenchmarkLeakageOverhead measures what recording and computing leakage costs: the large

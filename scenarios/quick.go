@@ -13,6 +13,12 @@ type Quick struct {
 	// ratio) would be noise there: a quick run states what it can measure. Without them a
 	// quick run keeps the scenario's checks.
 	Checks []string `yaml:"checks,omitempty"`
+	// Clients, when set, is the client count of a quick run in place of a tenth of the
+	// scenario's: a tenth of a world of 100,000 clients is still no quick run.
+	Clients int `yaml:"clients,omitempty"`
+	// Duration, when set, is the duration of a quick run in place of a quarter of the
+	// scenario's, for the same reason.
+	Duration time.Duration `yaml:"duration,omitempty"`
 }
 
 // The quick scaling, documented in `sessionsim run --help` and the README: counts are divided
@@ -40,7 +46,8 @@ within, the clients' session lengths and the node lifetimes; node crash and join
 are multiplied by 0.4 (a tenth of the nodes, four times faster), so the same share of the
 network churns; workload.contacts is cut below the client count. Rates per client and all other
 keys are kept. The scenario's quick.checks replace its checks (it keeps its checks when it
-has none). --set and SESSIONSIM_* apply before the scaling.`
+has none); its quick.clients and quick.duration, when set, replace the scaled client count and
+duration. --set and SESSIONSIM_* apply before the scaling.`
 
 // Shorten scales the scenario down for a quick run (see QuickRules) and puts its quick checks
 // in place of its checks. The result carries no quick block, so its resolved form runs the
@@ -53,8 +60,14 @@ func (s *Scenario) Shorten() {
 	least, _ := s.minNodes()
 	s.Nodes.Count = count(s.Nodes.Count, max(quickMinNodes, least))
 	s.Clients.Count = count(s.Clients.Count, quickMinClients)
+	if s.Quick.Clients > 0 {
+		s.Clients.Count = min(s.Clients.Count, s.Quick.Clients)
+	}
 	s.Workload.Contacts = max(1, min(s.Workload.Contacts, s.Clients.Count-1))
 	s.Duration = span(s.Duration, quickMinDuration)
+	if s.Quick.Duration > 0 {
+		s.Duration = min(s.Duration, s.Quick.Duration)
+	}
 	s.Warmup = span(s.Warmup, quickMinWarmup)
 	s.Drain = span(s.Drain, quickMinDrain)
 	for i := range s.Faults {

@@ -61,6 +61,13 @@ func TestShorten(t *testing.T) {
 		}, func(s *Scenario) { s.Checks = []string{"delivery_ratio >= 0.9"} }},
 		{"no quick checks keeps the checks", func(s *Scenario) { s.Checks = []string{"messages.lost == 0"} },
 			func(s *Scenario) { s.Checks = []string{"messages.lost == 0"} }},
+		{"quick clients and duration below the scaled ones replace them", func(s *Scenario) {
+			s.Quick.Clients, s.Quick.Duration = 150, 3*time.Minute
+			s.Clients.Count = 5000
+		}, func(s *Scenario) { s.Clients.Count, s.Duration = 150, 3*time.Minute }},
+		{"quick clients and duration above the scaled ones change nothing", func(s *Scenario) {
+			s.Quick.Clients, s.Quick.Duration = 1000, time.Hour
+		}, func(*Scenario) {}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -220,6 +227,8 @@ func TestLibraryFaultValidation(t *testing.T) {
 		{"crowd past the end", "clients: {flash_crowd: {fraction: 0.3, at: 19m, within: 2m}}", "clients.flash_crowd.within", "end of the sending period"},
 		{"crowd fraction", "clients: {flash_crowd: {fraction: 1.5}}", "clients.flash_crowd.fraction", "between 0 and 1"},
 		{"quick check on no figure", "quick: {checks: [delivery_rate >= 1]}", "quick.checks[0]", "delivery_ratio"},
+		{"negative quick clients", "quick: {clients: -5}", "quick.clients", "negative"},
+		{"negative quick duration", "quick: {duration: -1m}", "quick.duration", "negative"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -60,6 +60,13 @@ func (s *Scenario) Validate() error {
 		func() error { return positive("duration", s.Duration) },
 		func() error { return nonNegative("warmup", s.Warmup) },
 		func() error { return nonNegative("drain", s.Drain) },
+		func() error { return nonNegative("quick.duration", s.Quick.Duration) },
+		func() error {
+			if s.Quick.Clients < 0 {
+				return bad("quick.clients", s.Quick.Clients, "must not be negative (0: a tenth of clients.count)")
+			}
+			return nil
+		},
 		func() error { return nonNegative("network.same_region_rtt", s.Network.SameRegionRTT) },
 		func() error { return fraction("network.jitter", s.Network.Jitter, 0, 1) },
 		func() error { return weights("nodes.regions", s.Nodes.Regions, region) },

@@ -164,8 +164,15 @@ type Server struct {
 	list *registry.List
 
 	accounts map[[33]byte]*account
-	order    [][33]byte // the accounts' keys, sorted: the order checks walk them in
-	fastDue  bool       // a fast check is scheduled
+	// order holds the accounts' keys, sorted: the order checks walk them in. A new account's
+	// key waits in added until a walk needs it (inserting each into the sorted list at once
+	// cost time quadratic in the accounts).
+	order, added [][33]byte
+	// fresh are the accounts with members whose subscriptions go at the next fast check, which
+	// walks only them: walking every account at each fast check cost, over the many new
+	// subscriptions of a large world's start, time quadratic in the accounts.
+	fresh   [][33]byte
+	fastDue bool // a fast check is scheduled
 	// filter and older are the duplicate filter's current and previous generations.
 	filter, older map[filterKey]struct{}
 	rotateAt      time.Time
@@ -312,8 +319,7 @@ func (s *Server) subscribe(body []byte) pushrpc.Result {
 	if a == nil {
 		a = &account{key: key, pk: sub.Account, swarm: swarm.Unassigned}
 		s.accounts[key] = a
-		i, _ := slices.BinarySearchFunc(s.order, key, func(x, k [33]byte) int { return bytes.Compare(x[:], k[:]) })
-		s.order = slices.Insert(s.order, i, key)
+		s.added = append(s.added, key)
 	}
 	s.stats.Subscriptions++
 	s.env.Observe(lsrpc.Learned{Role: Role, Account: sub.Account.ID(), Device: sub.Token, What: "subscribed"})
@@ -417,7 +423,7 @@ func (s *Server) applyList(l *registry.List) {
 		return
 	}
 	s.list = l
-	for _, k := range s.order {
+	for _, k := range s.sortedOrder() {
 		s.place(s.accounts[k])
 	}
 }
@@ -448,7 +454,7 @@ func (s *Server) place(a *account) {
 			continue
 		}
 		a.members = append(a.members, &member{peer: p})
-		s.soon()
+		s.soon(a)
 	}
 	slices.SortFunc(a.members, func(x, y *member) int { return bytes.Compare(x.peer.Ed25519[:], y.peer.Ed25519[:]) })
 }
@@ -459,11 +465,12 @@ func (s *Server) monitorAll(a *account) {
 	for _, m := range a.members {
 		m.next = time.Time{}
 	}
-	s.soon()
+	s.soon(a)
 }
 
-// soon schedules a fast check unless one is due.
-func (s *Server) soon() {
+// soon schedules a fast check unless one is due, which sends a's new subscriptions.
+func (s *Server) soon(a *account) {
+	s.fresh = append(s.fresh, a.key)
 	if s.fastDue {
 		return
 	}
@@ -472,6 +479,31 @@ func (s *Server) soon() {
 		s.fastDue = false
 		s.check(true)
 	})
+}
+
+// compareKeys orders account keys.
+func compareKeys(x, y [33]byte) int { return bytes.Compare(x[:], y[:]) }
+
+// sortedOrder merges the keys of the accounts added since into order and returns it.
+func (s *Server) sortedOrder() [][33]byte {
+	if len(s.added) == 0 {
+		return s.order
+	}
+	slices.SortFunc(s.added, compareKeys)
+	merged := make([][33]byte, 0, len(s.order)+len(s.added))
+	i, j := 0, 0
+	for i < len(s.order) && j < len(s.added) {
+		if compareKeys(s.order[i], s.added[j]) < 0 {
+			merged = append(merged, s.order[i])
+			i++
+		} else {
+			merged = append(merged, s.added[j])
+			j++
+		}
+	}
+	s.order = append(append(merged, s.order[i:]...), s.added[j:]...)
+	s.added = nil
+	return s.order
 }
 
 // nodeBatch is what one check sends to one node.
@@ -489,7 +521,16 @@ func (s *Server) check(fast bool) {
 	var nodes [][32]byte
 	r := s.env.Rand()
 	span := int64(s.cfg.RenewMax - s.cfg.RenewMin)
-	for _, k := range s.order {
+	// A fast check sends only subscriptions never sent (next zero), which only the fresh
+	// accounts have; walking them in key order, as every account is walked otherwise, draws
+	// the same renewal times for the same members.
+	walk := s.sortedOrder()
+	if fast {
+		slices.SortFunc(s.fresh, compareKeys)
+		walk = slices.Compact(s.fresh)
+	}
+	s.fresh = nil
+	for _, k := range walk {
 		a := s.accounts[k]
 		if len(a.devices) == 0 {
 			continue // every device unsubscribed: the node subscriptions lapse
