@@ -22,8 +22,9 @@ run: build
 
 # The scenario library (every built-in `sessionsim scenarios` lists), each run with its checks:
 # `scenarios` at full size (all but `full`, which takes hours here: `make bench-full`),
-# `scenarios-quick` shortened with --quick and its quick checks. Every scenario runs; the target then fails with exit 3 if any check failed, and stops at once on a
-# run error (1) or bad input (2). Results go to runs/<scenario>-seed<seed>-<time>/.
+# `scenarios-quick` shortened with --quick and its quick checks. Every scenario runs; the target
+# then fails with exit 3 if any check failed, and stops at once on a run error (1) or bad
+# input (2). Results go to runs/<scenario>-seed<seed>-<time>/.
 scenarios scenarios-quick: build
 	@verdict=0; for s in $$(./$(BIN) scenarios | awk '{print $$1}'); do \
 	  if [ $@ = scenarios ] && [ $$s = full ]; then echo "== full: left out at full size (hours on this machine; see make bench-full)"; continue; fi; \
