@@ -75,6 +75,12 @@ func (s Scenario) validateDocker() error {
 	if ch.LifetimeMedian > 0 {
 		return bad("nodes.churn.lifetime_median", ch.LifetimeMedian, "docker mode cannot end nodes' lifetimes yet; set it to 0")
 	}
+	if s.Servers.Push.Enabled {
+		return bad("servers.push.enabled", true, "docker mode runs no push server the nodes could reach yet; set it to false")
+	}
+	if s.Workload.Groups.PerClient > 0 {
+		return bad("workload.groups.per_client", s.Workload.Groups.PerClient, "docker mode has not been run with group chats yet; set it to 0")
+	}
 	if s.Workload.Attachments.Share > 0 {
 		return bad("workload.attachments.share", s.Workload.Attachments.Share, "docker mode runs no file server the nodes could reach yet; set it to 0")
 	}

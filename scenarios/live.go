@@ -140,7 +140,8 @@ func (d *liveDriver) AddSink(s sim.Sink) { d.Driver.AddSink(live.Sink(s)) }
 
 // validateLive refuses what live mode cannot do yet, naming the key: leakage (the engine's
 // views and link taps), world functions that read an actor's state from outside its goroutine,
-// and bodies that are not bytes.
+// and bodies that are not bytes. Group chats run (client.Group is safe for concurrent use),
+// and so do push notifications (live/bodies encodes the wake-up as the notification).
 func (s Scenario) validateLive() error {
 	if s.Crypto != "real" {
 		return bad("crypto", s.Crypto, "live mode sends real bytes: a message under crypto=modeled has none; use crypto=real")
@@ -154,14 +155,6 @@ func (s Scenario) validateLive() error {
 	}
 	if s.Nodes.Churn.JoinsPerHour > 0 {
 		return bad("nodes.churn.joins_per_hour", s.Nodes.Churn.JoinsPerHour, "live mode cannot register nodes with the running registry yet; set it to 0")
-	}
-	if s.Workload.Groups.PerClient > 0 {
-		// Each group's members share one client.Group (membership and key history), which
-		// nothing guards across the members' goroutines.
-		return bad("workload.groups.per_client", s.Workload.Groups.PerClient, "live mode cannot share a group's state between its members' goroutines yet; set it to 0")
-	}
-	if s.Servers.Push.Enabled {
-		return bad("servers.push.enabled", true, "live mode cannot send the push service's wake-up (a Go value in the simulator) over a socket yet; set it to false")
 	}
 	if s.Leakage.LinkTaps || s.Leakage.Horizon > 0 || len(s.Leakage.Adversaries) > 0 {
 		return bad("leakage", "set", "live mode does not measure leakage yet (it needs the engine's link model and views); remove the leakage section")
