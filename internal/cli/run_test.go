@@ -95,7 +95,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"stray variable", []string{"run"}, map[string]string{"SESSIONSIM_FOO": "1"}, []string{"SESSIONSIM_FOO", "unset SESSIONSIM_FOO"}},
 		{"live mode with modeled crypto", []string{"run", "--set", "mode=live", "--set", "crypto=modeled"}, nil, []string{`"crypto" = modeled`, "use crypto=real"}},
 		{"unknown clock distribution", []string{"run", "--set", "clients.clock.distribution=gaussian"}, nil, []string{"--set", `"clients.clock.distribution" = gaussian`, "unknown clock distribution: use none, normal, uniform"}},
-		{"docker mode with a group chat", []string{"run"}, map[string]string{"SESSIONSIM_MODE": "docker"}, []string{`"workload.groups.per_client" = 1`, "docker mode cannot share"}},
+		{"docker mode with a group chat", []string{"run"}, map[string]string{"SESSIONSIM_MODE": "docker"}, []string{`"workload.groups.per_client" = 1`, "docker mode cannot run group chats"}},
 		{"docker mode without an engine", []string{"run", "--set", "workload.groups.per_client=0", "--set", "servers.push.enabled=false", "--set", "workload.attachments.share=0"},
 			map[string]string{"SESSIONSIM_MODE": "docker", "DOCKER_HOST": "unix:///nonexistent/docker.sock"}, []string{"SESSIONSIM_MODE", `"mode" = docker`, "needs a Docker engine"}},
 		{"unknown scenario", []string{"run", "no-such-scenario"}, nil, []string{"built-ins"}},
