@@ -62,6 +62,13 @@ func (d *liveDriver) later(f func() error) bool {
 	return true
 }
 
+// running reports whether start has run: from then on the actors run on their goroutines.
+func (d *liveDriver) running() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.started
+}
+
 // start runs what was queued, in order, and everything from now on at once.
 func (d *liveDriver) start() error {
 	d.mu.Lock()
@@ -153,9 +160,6 @@ func (s Scenario) validateLive() error {
 			return bad(key+".target", f.Target, "live mode cannot read the clients' paths from outside them yet; use target random or largest-operator")
 		}
 	}
-	if s.Nodes.Churn.JoinsPerHour > 0 {
-		return bad("nodes.churn.joins_per_hour", s.Nodes.Churn.JoinsPerHour, "live mode cannot register nodes with the running registry yet; set it to 0")
-	}
 	if s.Leakage.LinkTaps || s.Leakage.Horizon > 0 || len(s.Leakage.Adversaries) > 0 {
 		return bad("leakage", "set", "live mode does not measure leakage yet (it needs the engine's link model and views); remove the leakage section")
 	}
@@ -181,6 +185,23 @@ func (w *world) startLive(specs []placement.Spec, hosts []*worldNode, list *regi
 	return nil
 }
 
+// addLiveNodeHost places the host of a node joining the running live world and registers it:
+// the host under the link model's lock, which the connections take, and the registration on
+// the registry's goroutine. The registration is queued before the node is spawned, so the
+// registry has it before anything the node sends.
+func (w *world) addLiveNodeHost(r registry.Registration) (sim.HostID, error) {
+	var h sim.HostID
+	var err error
+	w.links(func(*netem.Network) { h, err = w.sn.AddNodeHost(r) })
+	if err != nil {
+		return 0, err
+	}
+	// The planner gives every joining node a name, keys and an address of its own, which the
+	// registry accepts; a refusal would leave the node unlisted, as an operator's failed
+	// registration does.
+	return h, w.live.Invoke(w.sn.RegistryAddr, func() { _ = w.reg.Register(r) })
+}
+
 // haltInRegistry tells the registry that a node's machine is down; in live mode on the
 // registry's own goroutine.
 func (w *world) haltInRegistry(ed [32]byte) {
@@ -202,7 +223,13 @@ func (w *world) scheduleLiveSampling(every, total time.Duration) {
 		at := t
 		var mu sync.Mutex
 		held := map[int]map[string]bool{}
+		probed := map[string]bool{} // the messages stored when the nodes were asked
 		w.drv.AfterFunc(max(at-liveProbeLead, 0), func() {
+			for _, h := range w.col.order {
+				if w.col.messages[h].stored() {
+					probed[h] = true
+				}
+			}
 			want := map[int][]string{}
 			for h, nodes := range w.col.copies {
 				for n := range nodes {
@@ -230,7 +257,7 @@ func (w *world) scheduleLiveSampling(every, total time.Duration) {
 		w.drv.AfterFunc(at, func() {
 			mu.Lock()
 			defer mu.Unlock()
-			w.col.sampleReplication(at, func(n int, hash string) bool { return w.nodes[n].alive && held[n][hash] })
+			w.col.sampleReplicationOf(at, probed, func(n int, hash string) bool { return w.nodes[n].alive && held[n][hash] })
 		})
 	}
 }

@@ -23,18 +23,22 @@ func smallLiveWorld(t *testing.T, clients int) Scenario {
 }
 
 // TestLiveModeRunsAWorld runs a small world in live mode: every actor on real loopback sockets
-// in real time. It takes about half a minute, so it runs only with SESSIONSIM_TEST_LIVE=1
+// in real time, nodes joining while it runs. It takes about half a minute, so it runs only with SESSIONSIM_TEST_LIVE=1
 // (make test-live).
 func TestLiveModeRunsAWorld(t *testing.T) {
 	sc := smallLiveWorld(t, 6)
 	sc.Clients.Platforms = map[string]float64{"desktop": 1}
 	sc.Warmup, sc.Duration, sc.Drain = 10*time.Second, 15*time.Second, 5*time.Second
 	sc.Workload.MessagesPerHour = 600
+	// Nodes join the running world (about 6 in the 15 s), and blocks list them quickly.
+	sc.Nodes.Churn.JoinsPerHour, sc.Registry.BlockInterval = 1440, 5*time.Second
 	s, err := Run(sc, RunOptions{ReplicationSample: 10 * time.Second})
 	require.NoError(t, err)
+	t.Logf("sent %d delivered %d; %d active nodes in %d swarms after %d blocks", s.Messages.Sent, s.Messages.Delivered, s.Network.ActiveNodes, s.Network.Swarms, s.Network.Blocks)
 	assert.Positive(t, s.Engine.Calls)
 	assert.Positive(t, s.Messages.Sent, "clients sent messages")
 	assert.Positive(t, s.Messages.Delivered, "and some arrived over real sockets")
+	assert.Greater(t, s.Network.ActiveNodes, 12, "joining nodes registered with the running registry and were listed")
 }
 
 // TestLiveModeAcceptsTheDefaultScenario: the default scenario's group chats, attachments and

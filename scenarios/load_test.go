@@ -147,7 +147,6 @@ func TestParseErrors(t *testing.T) {
 		{"only comments", "# nothing yet\n", LoadOptions{}, "bad.yaml", "", "sets nothing"},
 		{"other mode", "name: t\nmode: cloud\n", LoadOptions{}, "bad.yaml:2", "mode", `must be "sim", "live" or "docker"`},
 		{"live mode with modeled crypto", "name: t\ncrypto: modeled\n", LoadOptions{Environ: []string{"SESSIONSIM_MODE=live"}}, "bad.yaml:2", "crypto", "use crypto=real"},
-		{"live mode with joins", "name: t\nnodes:\n  churn: {joins_per_hour: 2}\n", LoadOptions{Sets: []string{"mode=live"}}, "bad.yaml:3", "nodes.churn.joins_per_hour", "cannot register nodes"},
 		{"live mode with a crash on paths", "name: t\nmode: live\nfaults:\n  - {kind: crash, at: 1m, count: 1, target: paths}\n", LoadOptions{}, "bad.yaml:4", "faults[0].target", "clients' paths"},
 		{"too few nodes", "name: t\nnodes: {count: 11}\n", LoadOptions{Sets: few}, "bad.yaml:2", "nodes.count", "(profile android-2026) and its node pool must hold more than 11, so at least 12"},
 		{"too few nodes for desktops", "name: t\nnodes: {count: 8}\nclients: {platforms: {desktop: 1}}\n", LoadOptions{Sets: few}, "bad.yaml:2", "nodes.count", "(profile desktop-2026) and its node pool must hold more than 8, so at least 9"},
