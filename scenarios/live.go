@@ -45,6 +45,7 @@ type liveDriver struct {
 	*live.Driver
 	eng   *sim.Engine
 	model *linkconn.Model
+	paths pathProbe
 
 	mu      sync.Mutex
 	started bool
@@ -146,19 +147,11 @@ func (d *liveDriver) At(t time.Time, f func()) actor.Timer {
 func (d *liveDriver) AddSink(s sim.Sink) { d.Driver.AddSink(live.Sink(s)) }
 
 // validateLive refuses what live mode cannot do yet, naming the key: leakage (the engine's
-// views and link taps), world functions that read an actor's state from outside its goroutine,
-// and bodies that are not bytes. Group chats run (client.Group is safe for concurrent use),
+// views and link taps) and bodies that are not bytes. Group chats run (client.Group is safe for concurrent use),
 // and so do push notifications (live/bodies encodes the wake-up as the notification).
 func (s Scenario) validateLive() error {
 	if s.Crypto != "real" {
 		return bad("crypto", s.Crypto, "live mode sends real bytes: a message under crypto=modeled has none; use crypto=real")
-	}
-	for i, f := range s.Faults {
-		key := fmt.Sprintf("faults[%d]", i)
-		switch {
-		case f.Target == "paths":
-			return bad(key+".target", f.Target, "live mode cannot read the clients' paths from outside them yet; use target random or largest-operator")
-		}
 	}
 	if s.Leakage.LinkTaps || s.Leakage.Horizon > 0 || len(s.Leakage.Adversaries) > 0 {
 		return bad("leakage", "set", "live mode does not measure leakage yet (it needs the engine's link model and views); remove the leakage section")
@@ -200,6 +193,42 @@ func (w *world) addLiveNodeHost(r registry.Registration) (sim.HostID, error) {
 	// registry accepts; a refusal would leave the node unlisted, as an operator's failed
 	// registration does.
 	return h, w.live.Invoke(w.sn.RegistryAddr, func() { _ = w.reg.Register(r) })
+}
+
+// pathProbe is what the clients told of their onion paths when last asked, for a fault that
+// targets the nodes on most paths: a client's paths are its own goroutine's to read.
+type pathProbe struct {
+	mu       sync.Mutex
+	byClient map[int][][]actor.Addr
+}
+
+// snapshot is the paths of clients 0 to n-1 as last told (none for a client not asked yet).
+func (p *pathProbe) snapshot(n int) [][][]actor.Addr {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([][][]actor.Addr, n)
+	for i := range out {
+		out[i] = p.byClient[i]
+	}
+	return out
+}
+
+// probeLivePaths asks every client, on its own goroutine, for its current paths; a fault on
+// target paths is scheduled liveProbeLead after it and reads the answers (a client that has
+// not answered by then counts no paths).
+func (w *world) probeLivePaths() {
+	p := &w.live.paths
+	for i, wc := range w.clients {
+		_ = w.drv.Invoke(wc.addr, func() {
+			paths := wc.c.Paths()
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if p.byClient == nil {
+				p.byClient = map[int][][]actor.Addr{}
+			}
+			p.byClient[i] = paths
+		})
+	}
 }
 
 // haltInRegistry tells the registry that a node's machine is down; in live mode on the

@@ -23,7 +23,7 @@ func smallLiveWorld(t *testing.T, clients int) Scenario {
 }
 
 // TestLiveModeRunsAWorld runs a small world in live mode: every actor on real loopback sockets
-// in real time, nodes joining while it runs. It takes about half a minute, so it runs only with SESSIONSIM_TEST_LIVE=1
+// in real time, nodes joining while it runs and two on the clients' paths crashing. It takes about half a minute, so it runs only with SESSIONSIM_TEST_LIVE=1
 // (make test-live).
 func TestLiveModeRunsAWorld(t *testing.T) {
 	sc := smallLiveWorld(t, 6)
@@ -32,6 +32,9 @@ func TestLiveModeRunsAWorld(t *testing.T) {
 	sc.Workload.MessagesPerHour = 600
 	// Nodes join the running world (about 6 in the 15 s), and blocks list them quickly.
 	sc.Nodes.Churn.JoinsPerHour, sc.Registry.BlockInterval = 1440, 5*time.Second
+	// Two of the nodes on most clients' paths crash: the clients are asked for their paths on
+	// their own goroutines first.
+	sc.Faults = []Fault{{Kind: "crash", At: 5 * time.Second, Count: 2, Target: "paths"}}
 	s, err := Run(sc, RunOptions{ReplicationSample: 10 * time.Second})
 	require.NoError(t, err)
 	t.Logf("sent %d delivered %d; %d active nodes in %d swarms after %d blocks", s.Messages.Sent, s.Messages.Delivered, s.Network.ActiveNodes, s.Network.Swarms, s.Network.Blocks)

@@ -147,7 +147,6 @@ func TestParseErrors(t *testing.T) {
 		{"only comments", "# nothing yet\n", LoadOptions{}, "bad.yaml", "", "sets nothing"},
 		{"other mode", "name: t\nmode: cloud\n", LoadOptions{}, "bad.yaml:2", "mode", `must be "sim", "live" or "docker"`},
 		{"live mode with modeled crypto", "name: t\ncrypto: modeled\n", LoadOptions{Environ: []string{"SESSIONSIM_MODE=live"}}, "bad.yaml:2", "crypto", "use crypto=real"},
-		{"live mode with a crash on paths", "name: t\nmode: live\nfaults:\n  - {kind: crash, at: 1m, count: 1, target: paths}\n", LoadOptions{}, "bad.yaml:4", "faults[0].target", "clients' paths"},
 		{"too few nodes", "name: t\nnodes: {count: 11}\n", LoadOptions{Sets: few}, "bad.yaml:2", "nodes.count", "(profile android-2026) and its node pool must hold more than 11, so at least 12"},
 		{"too few nodes for desktops", "name: t\nnodes: {count: 8}\nclients: {platforms: {desktop: 1}}\n", LoadOptions{Sets: few}, "bad.yaml:2", "nodes.count", "(profile desktop-2026) and its node pool must hold more than 8, so at least 9"},
 		{"one node", "name: t\n", LoadOptions{Sets: append([]string{"nodes.count=1"}, few...)}, "--set", "nodes.count", "a swarm needs 5 nodes"},
