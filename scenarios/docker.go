@@ -54,8 +54,8 @@ var dockerPreflight = func() error {
 }
 
 // validateDocker refuses what docker mode cannot do, naming the key: everything live mode
-// refuses, group chats, and whatever needs the world to act on a node (faults, churn) or a
-// server the nodes would have to reach (file server, push server, communities). Last, it asks the Docker engine.
+// refuses, and whatever needs the world to act on a node (faults, churn) or a server the nodes
+// would have to reach (file server, push server, communities). Last, it asks the Docker engine.
 func (s Scenario) validateDocker() error {
 	if err := s.validateLive(); err != nil {
 		// The clients run on the live driver as in live mode, so its limits are docker mode's.
@@ -74,9 +74,6 @@ func (s Scenario) validateDocker() error {
 	}
 	if ch.LifetimeMedian > 0 {
 		return bad("nodes.churn.lifetime_median", ch.LifetimeMedian, "docker mode cannot end nodes' lifetimes yet; set it to 0")
-	}
-	if s.Workload.Groups.PerClient > 0 {
-		return bad("workload.groups.per_client", s.Workload.Groups.PerClient, "docker mode cannot run group chats yet (they run in live mode; docker mode has not been tried with them); set it to 0")
 	}
 	if s.Servers.Push.Enabled {
 		return bad("servers.push.enabled", true, "docker mode runs no push server the nodes could reach yet; set it to false")

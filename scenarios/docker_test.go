@@ -59,7 +59,7 @@ func TestDockerModeRefusals(t *testing.T) {
 	base := func() Scenario {
 		sc := Default()
 		sc.Mode, sc.Crypto = "docker", "real"
-		sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, false, 0
+		sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = false, 0
 		sc.Servers.Communities.Count = 0
 		return sc
 	}
@@ -74,7 +74,6 @@ func TestDockerModeRefusals(t *testing.T) {
 		{"crashes", func(s *Scenario) { s.Nodes.Churn.CrashesPerHour = 1 }, "nodes.churn.crashes_per_hour"},
 		{"lifetimes", func(s *Scenario) { s.Nodes.Churn.LifetimeMedian = time.Hour }, "nodes.churn.lifetime_median"},
 		{"push", func(s *Scenario) { s.Servers.Push.Enabled = true }, "servers.push.enabled"},
-		{"groups", func(s *Scenario) { s.Workload.Groups.PerClient = 1 }, "workload.groups.per_client"},
 		{"attachments", func(s *Scenario) { s.Workload.Attachments.Share = 0.1 }, "workload.attachments.share"},
 		{"communities", func(s *Scenario) { s.Servers.Communities.Count = 1 }, "servers.communities.count"},
 		{"too many nodes", func(s *Scenario) { s.Nodes.Count = docker.MaxNodes + 1 }, "nodes.count"},
