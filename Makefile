@@ -37,8 +37,9 @@ scenarios scenarios-quick: build
 test: lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
-# The live driver under the race detector, a small world run live (real sockets, real time,
-# about half a minute), the same world of 20 nodes and 50 clients in sim and live mode compared
+# The live driver under the race detector, two small worlds run live under it (real sockets,
+# real time, about a minute and a half: nodes joining and crashing on paths; group chats whose
+# admins add and remove members, push wake-ups and attachments), the same world of 20 nodes and 50 clients in sim and live mode compared
 # over 5 minutes (without the race detector, which would slow the live side down), and the
 # crash test of sessionsim node processes five times over.
 test-live:

@@ -20,7 +20,9 @@
 // lists, a memo of key conversions, the clients' directory of nodes. Such an object belongs to
 // the world, which makes it and hands it to the actors through their configs; none is kept in
 // package-level variables. Shared objects are not safe for concurrent use, and each one's doc
-// comment says what a real-time driver must serialise (or give each actor its own of).
+// comment says what a real-time driver must serialise (or give each actor its own of); the one
+// that actors change while others read it (a group chat's state, client.Group) guards itself
+// with a lock instead.
 // Values that cross the seam (requests, responses, published service-node lists) are immutable
 // and may be read from any goroutine.
 package actor

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
@@ -29,6 +30,12 @@ import (
 // owns and every member references, as node records are shared through a Directory: a client
 // in many groups holds only its own view of each (groupView: the generation it has, its token,
 // its poll timer and last hashes).
+//
+// A Group is the one shared object that actors change while they run (the admin adds and
+// removes members), and that other actors (the members) and the world read meanwhile. Under a
+// real-time driver these run on goroutines of their own, so its changing state is guarded by a
+// lock its methods take, and only for the moment they read or write it: they call nothing
+// while holding it. The simulator takes the uncontended lock and behaves exactly as without.
 
 // Namespaces of a group's swarm (libsession-util include/session/config/namespaces.hpp).
 const (
@@ -51,14 +58,18 @@ const MaxGroupSize = 100
 // groupKeyHash keys the derivation of each generation's encryption key from the group seed.
 var groupKeyHash = []byte("sessionsim group encryption key")
 
-// Group is a group chat's shared state, owned by the world (see the comment above).
+// Group is a group chat's shared state, owned by the world (see the comment above). It is safe
+// for concurrent use.
 type Group struct {
+	// Fixed when the group is made: read without the lock.
 	id    identity.ID
 	sk    ed25519.PrivateKey
 	edPub [32]byte
 	x     cryptomode.X25519KeyPair // the X25519 form of the group's key (key messages)
 	admin identity.ID
-	gen   int64 // the current key generation
+
+	mu  sync.Mutex // guards what follows
+	gen int64      // the current key generation
 	// issued is each generation's issue time (ms, the admin's network clock), as the key
 	// supplements list it; 0 until the admin first hands the key out.
 	issued []int64
@@ -93,15 +104,21 @@ func (g *Group) ID() identity.ID { return g.id }
 func (g *Group) Admin() identity.ID { return g.admin }
 
 // Generation is the current key generation (0 until the first removal).
-func (g *Group) Generation() int64 { return g.gen }
+func (g *Group) Generation() int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.gen
+}
 
 // Add makes id a member. Adding gives the new member the current key (libsession hands it over
 // in a supplemental key message); it does not rotate the key.
 func (g *Group) Add(id identity.ID) error {
-	if g.IsMember(id) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.isMember(id) {
 		return fmt.Errorf("client: %s is already a member of group %s", id, g.id)
 	}
-	if g.Size() >= MaxGroupSize {
+	if g.size() >= MaxGroupSize {
 		return fmt.Errorf("client: group %s is full (%d members, the most a group may have)", g.id, MaxGroupSize)
 	}
 	g.members = append(g.members, groupMember{id: id})
@@ -110,20 +127,33 @@ func (g *Group) Add(id identity.ID) error {
 
 // WasMember reports whether id is or was a member (a removed member is not added again: its
 // view stays removed).
-func (g *Group) WasMember(id identity.ID) bool { return g.index(id) >= 0 }
+func (g *Group) WasMember(id identity.ID) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.index(id) >= 0
+}
 
 // IsMember reports whether id is a member now.
 func (g *Group) IsMember(id identity.ID) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.isMember(id)
+}
+
+func (g *Group) isMember(id identity.ID) bool {
 	k := g.index(id)
 	return k >= 0 && g.members[k].removed == 0
 }
 
+// index is id's place in members, -1 if it never was one; the caller holds the lock.
 func (g *Group) index(id identity.ID) int {
 	return slices.IndexFunc(g.members, func(m groupMember) bool { return m.id == id })
 }
 
 // Members lists the current members, in the order they joined.
 func (g *Group) Members() []identity.ID {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	out := make([]identity.ID, 0, len(g.members))
 	for _, m := range g.members {
 		if m.removed == 0 {
@@ -135,6 +165,12 @@ func (g *Group) Members() []identity.ID {
 
 // Size is the number of current members.
 func (g *Group) Size() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.size()
+}
+
+func (g *Group) size() int {
 	n := 0
 	for _, m := range g.members {
 		if m.removed == 0 {
@@ -157,6 +193,8 @@ func (g *Group) key(gen int64) []byte {
 
 // remove leaves member out of a new key generation and returns it.
 func (g *Group) remove(member identity.ID) (int64, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	k := g.index(member)
 	if k < 0 || g.members[k].removed != 0 {
 		return 0, fmt.Errorf("client: %s is not a member of group %s", member, g.id)
@@ -172,6 +210,8 @@ func (g *Group) remove(member identity.ID) (int64, error) {
 // genKeys are every key generation the group has had, oldest first, as an admin's
 // supplement hands them to a new member; a generation's unknown issue time becomes nowMs.
 func (g *Group) genKeys(nowMs int64) []message.GroupGenKey {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	for len(g.issued) <= int(g.gen) {
 		g.issued = append(g.issued, 0)
 	}
@@ -187,6 +227,8 @@ func (g *Group) genKeys(nowMs int64) []message.GroupGenKey {
 
 // memberKeys are the X25519 keys (the Session IDs' keys) of the current members.
 func (g *Group) memberKeys() [][32]byte {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	var out [][32]byte
 	for _, m := range g.members {
 		if m.removed == 0 {
@@ -194,6 +236,18 @@ func (g *Group) memberKeys() [][32]byte {
 		}
 	}
 	return out
+}
+
+// removedBy is the member that key generation gen left out, if any.
+func (g *Group) removedBy(gen int64) (identity.ID, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, m := range g.members {
+		if m.removed == gen && gen > 0 {
+			return m.id, true
+		}
+	}
+	return identity.ID{}, false
 }
 
 // groupView is one member's view of a group.
@@ -256,7 +310,8 @@ func (c *Client) JoinGroup(g *Group) error {
 	var ed [32]byte
 	copy(ed[:], c.keys.ed[32:])
 	tok, _ := storagerpc.SignSubaccount(c.cfg.Suite, g.sk, storagerpc.AccessRead|storagerpc.AccessWrite, ed)
-	v := &groupView{g: g, token: tok, from: g.gen, gen: g.gen}
+	gen := g.Generation()
+	v := &groupView{g: g, token: tok, from: gen, gen: gen}
 	c.groups = append(c.groups, v)
 	c.groupsChanged()
 	if c.online && !c.push.bg {
@@ -420,10 +475,8 @@ func (c *Client) rekeyDone(o *outgoing, f Failure) {
 	if m, err := message.ParseGroupKeys(o.data); err == nil {
 		ev.Generation = m.Generation
 	}
-	for _, x := range o.group.g.members {
-		if x.removed == ev.Generation && ev.Generation > 0 {
-			ev.Removed = x.id
-		}
+	if id, ok := o.group.g.removedBy(ev.Generation); ok {
+		ev.Removed = id
 	}
 	c.observe(ev)
 }

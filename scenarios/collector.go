@@ -340,6 +340,12 @@ func (c *collector) causedBy(e node.ReplicationSent) int {
 // sampleReplication counts live copies of every stored message: live reports whether node n is
 // up and still holds hash (a crashed node's copies do not count).
 func (c *collector) sampleReplication(at time.Duration, live func(n int, hash string) bool) {
+	c.sampleReplicationOf(at, nil, live)
+}
+
+// sampleReplicationOf is sampleReplication over the messages of probed only (all when nil):
+// where the nodes were asked ahead of the sample, a message stored since was not asked about.
+func (c *collector) sampleReplicationOf(at time.Duration, probed map[string]bool, live func(n int, hash string) bool) {
 	var minCopies, sum float64 = -1, 0
 	count := 0
 	// A sample belongs to the bucket it ends: the one at 1m0s describes the first minute.
@@ -349,7 +355,7 @@ func (c *collector) sampleReplication(at time.Duration, live func(n int, hash st
 	}
 	for _, h := range c.order {
 		rec := c.messages[h]
-		if !rec.stored() {
+		if !rec.stored() || probed != nil && !probed[h] {
 			continue
 		}
 		n := 0

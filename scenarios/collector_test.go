@@ -323,3 +323,35 @@ func TestCollectorConfigTraffic(t *testing.T) {
 		})
 	}
 }
+
+// TestSampleReplicationOfProbed: a sample over the probed messages leaves out one stored after
+// the probe (it would count no copies, as no node was asked about it), and counts the others.
+func TestSampleReplicationOfProbed(t *testing.T) {
+	epoch := time.Unix(1_700_000_000, 0)
+	alice, bob := identity.Derive(1, "alice").SessionID(), identity.Derive(1, "bob").SessionID()
+	aliceAddr := netip.MustParseAddrPort("10.0.0.1:40000")
+	nodeAddr := netip.MustParseAddrPort("10.1.0.1:22021")
+	for _, tc := range []struct {
+		name    string
+		probed  map[string]bool
+		wantMin float64
+	}{
+		{"every message", nil, 0},
+		{"the probed one", map[string]bool{"old": true}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCollector()
+			c.epoch = epoch
+			c.addClient(aliceAddr, alice, "desktop", true)
+			c.addNode(nodeAddr)
+			for _, h := range []string{"old", "new"} {
+				c.Observe(epoch, aliceAddr, client.MessageSent{Hash: h, To: bob})
+				c.Observe(epoch, aliceAddr, client.StoreResult{Hash: h, To: bob, Attempts: 1, Failure: client.OK})
+				c.Observe(epoch, nodeAddr, node.MessageStored{Hash: h, New: true})
+			}
+			c.sampleReplicationOf(time.Minute, tc.probed, func(_ int, h string) bool { return h == "old" })
+			require.Len(t, c.timeline, 1)
+			assert.Equal(t, tc.wantMin, c.timeline[0][1], "min copies")
+		})
+	}
+}

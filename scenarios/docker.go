@@ -64,9 +64,9 @@ var dockerPreflight = func() error {
 
 // validateDocker refuses what docker mode cannot do, naming the key: everything live mode
 // refuses, the faults the containers cannot take (a node degrade's loss, the file server), a
-// server the nodes would have to reach (file server, communities), more nodes or clients than
-// the run's network has addresses for and, for a partition, a packet filter this process
-// cannot change. Last, it asks the Docker engine.
+// server the nodes would have to reach (file server, push server, communities), more nodes or
+// clients than the run's network has addresses for and, for a partition, a packet filter this
+// process cannot change. Last, it asks the Docker engine.
 func (s Scenario) validateDocker() error {
 	if err := s.validateLive(); err != nil {
 		// The clients run on the live driver as in live mode, so its limits are docker mode's.
@@ -87,6 +87,9 @@ func (s Scenario) validateDocker() error {
 		case f.Kind == "partition":
 			partition = true
 		}
+	}
+	if s.Servers.Push.Enabled {
+		return bad("servers.push.enabled", true, "docker mode runs no push server the nodes could reach yet; set it to false")
 	}
 	if s.Workload.Attachments.Share > 0 {
 		return bad("workload.attachments.share", s.Workload.Attachments.Share, "docker mode runs no file server the nodes could reach yet; set it to 0")

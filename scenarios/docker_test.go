@@ -164,7 +164,7 @@ func TestDockerModeRefusals(t *testing.T) {
 	base := func() Scenario {
 		sc := Default()
 		sc.Mode, sc.Crypto = "docker", "real"
-		sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, false, 0
+		sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = false, 0
 		sc.Servers.Communities.Count = 0
 		return sc
 	}
@@ -175,9 +175,9 @@ func TestDockerModeRefusals(t *testing.T) {
 	}{
 		{"no engine", func(*Scenario) {}, "mode"},
 		{"modeled crypto", func(s *Scenario) { s.Crypto = "modeled" }, "crypto"},
-		{"paths", func(s *Scenario) { s.Faults = []Fault{{Kind: "crash", Target: "paths", Count: 1}} }, "faults[0].target"},
 		{"file server", func(s *Scenario) { s.Faults = []Fault{{Kind: "crash", Target: "file-server"}} }, "faults[0].target"},
 		{"loss", func(s *Scenario) { s.Faults = []Fault{{Kind: "degrade", Count: 1, Loss: 0.1}} }, "faults[0].loss"},
+		{"push", func(s *Scenario) { s.Servers.Push.Enabled = true }, "servers.push.enabled"},
 		{"attachments", func(s *Scenario) { s.Workload.Attachments.Share = 0.1 }, "workload.attachments.share"},
 		{"communities", func(s *Scenario) { s.Servers.Communities.Count = 1 }, "servers.communities.count"},
 		{"too many nodes", func(s *Scenario) { s.Nodes.Count = docker.MaxNodes + 1 }, "nodes.count"},

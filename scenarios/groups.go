@@ -130,7 +130,7 @@ func (w *world) scheduleGroups() {
 // never was a member: one of the admin's contacts with probability workload.groups.overlap
 // (as far as any is left), else one drawn at random. The new member joins at once, without a
 // key until it opens the admin's key supplement (the invitation and the supplement go out
-// together); it returns the new member's index, or -1 when nobody was added.
+// together); it returns the new member's index, or -1 when nobody was picked.
 func (w *world) addGroupMember(wg *worldGroup, r *rand.Rand) int {
 	admin := w.clients[wg.admin]
 	if !admin.online || wg.g.Size() >= client.MaxGroupSize {
@@ -162,12 +162,14 @@ func (w *world) addGroupMember(wg *worldGroup, r *rand.Rand) int {
 		pick = cands[r.IntN(len(cands))]
 	}
 	m := w.clients[pick]
-	var err error
-	_ = w.drv.Invoke(admin.addr, func() { err = admin.c.AddGroupMember(wg.g, m.id) })
-	if err != nil {
-		return -1
-	}
-	_ = w.drv.Invoke(m.addr, func() { _ = m.c.JoinGroupInvited(wg.g) })
+	// The member joins once the admin has added it: in live mode the admin's callback runs
+	// later, on its own goroutine, so the join is queued from there (the simulator runs both
+	// at once, in this order).
+	_ = w.drv.Invoke(admin.addr, func() {
+		if admin.c.AddGroupMember(wg.g, m.id) == nil {
+			_ = w.drv.Invoke(m.addr, func() { _ = m.c.JoinGroupInvited(wg.g) })
+		}
+	})
 	return pick
 }
 

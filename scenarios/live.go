@@ -45,6 +45,7 @@ type liveDriver struct {
 	*live.Driver
 	eng   *sim.Engine
 	model *linkconn.Model
+	paths pathProbe
 
 	mu      sync.Mutex
 	started bool
@@ -60,6 +61,13 @@ func (d *liveDriver) later(f func() error) bool {
 	}
 	d.pending = append(d.pending, f)
 	return true
+}
+
+// running reports whether start has run: from then on the actors run on their goroutines.
+func (d *liveDriver) running() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.started
 }
 
 // start runs what was queued, in order, and everything from now on at once.
@@ -139,29 +147,11 @@ func (d *liveDriver) At(t time.Time, f func()) actor.Timer {
 func (d *liveDriver) AddSink(s sim.Sink) { d.Driver.AddSink(live.Sink(s)) }
 
 // validateLive refuses what live mode cannot do yet, naming the key: leakage (the engine's
-// views and link taps), world functions that read an actor's state from outside its goroutine,
-// and bodies that are not bytes.
+// views and link taps) and bodies that are not bytes. Group chats run (client.Group is safe for concurrent use),
+// and so do push notifications (live/bodies encodes the wake-up as the notification).
 func (s Scenario) validateLive() error {
 	if s.Crypto != "real" {
 		return bad("crypto", s.Crypto, "live mode sends real bytes: a message under crypto=modeled has none; use crypto=real")
-	}
-	for i, f := range s.Faults {
-		key := fmt.Sprintf("faults[%d]", i)
-		switch {
-		case f.Target == "paths":
-			return bad(key+".target", f.Target, "live mode cannot read the clients' paths from outside them yet; use target random or largest-operator")
-		}
-	}
-	if s.Nodes.Churn.JoinsPerHour > 0 {
-		return bad("nodes.churn.joins_per_hour", s.Nodes.Churn.JoinsPerHour, "live mode cannot register nodes with the running registry yet; set it to 0")
-	}
-	if s.Workload.Groups.PerClient > 0 {
-		// Each group's members share one client.Group (membership and key history), which
-		// nothing guards across the members' goroutines.
-		return bad("workload.groups.per_client", s.Workload.Groups.PerClient, "live mode cannot share a group's state between its members' goroutines yet; set it to 0")
-	}
-	if s.Servers.Push.Enabled {
-		return bad("servers.push.enabled", true, "live mode cannot send the push service's wake-up (a Go value in the simulator) over a socket yet; set it to false")
 	}
 	if s.Leakage.LinkTaps || s.Leakage.Horizon > 0 || len(s.Leakage.Adversaries) > 0 {
 		return bad("leakage", "set", "live mode does not measure leakage yet (it needs the engine's link model and views); remove the leakage section")
@@ -188,6 +178,59 @@ func (w *world) startLive(specs []placement.Spec, hosts []*worldNode, list *regi
 	return nil
 }
 
+// addLiveNodeHost places the host of a node joining the running live world and registers it:
+// the host under the link model's lock, which the connections take, and the registration on
+// the registry's goroutine. The registration is queued before the node is spawned, so the
+// registry has it before anything the node sends.
+func (w *world) addLiveNodeHost(r registry.Registration) (sim.HostID, error) {
+	var h sim.HostID
+	var err error
+	w.links(func(*netem.Network) { h, err = w.sn.AddNodeHost(r) })
+	if err != nil {
+		return 0, err
+	}
+	// The planner gives every joining node a name, keys and an address of its own, which the
+	// registry accepts; a refusal would leave the node unlisted, as an operator's failed
+	// registration does.
+	return h, w.live.Invoke(w.sn.RegistryAddr, func() { _ = w.reg.Register(r) })
+}
+
+// pathProbe is what the clients told of their onion paths when last asked, for a fault that
+// targets the nodes on most paths: a client's paths are its own goroutine's to read.
+type pathProbe struct {
+	mu       sync.Mutex
+	byClient map[int][][]actor.Addr
+}
+
+// snapshot is the paths of clients 0 to n-1 as last told (none for a client not asked yet).
+func (p *pathProbe) snapshot(n int) [][][]actor.Addr {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([][][]actor.Addr, n)
+	for i := range out {
+		out[i] = p.byClient[i]
+	}
+	return out
+}
+
+// probeLivePaths asks every client, on its own goroutine, for its current paths; a fault on
+// target paths is scheduled liveProbeLead after it and reads the answers (a client that has
+// not answered by then counts no paths).
+func (w *world) probeLivePaths() {
+	p := &w.live.paths
+	for i, wc := range w.clients {
+		_ = w.drv.Invoke(wc.addr, func() {
+			paths := wc.c.Paths()
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if p.byClient == nil {
+				p.byClient = map[int][][]actor.Addr{}
+			}
+			p.byClient[i] = paths
+		})
+	}
+}
+
 // haltInRegistry tells the registry that a node's machine is down; in live mode on the
 // registry's own goroutine.
 func (w *world) haltInRegistry(ed [32]byte) {
@@ -209,7 +252,13 @@ func (w *world) scheduleLiveSampling(every, total time.Duration) {
 		at := t
 		var mu sync.Mutex
 		held := map[int]map[string]bool{}
+		probed := map[string]bool{} // the messages stored when the nodes were asked
 		w.drv.AfterFunc(max(at-liveProbeLead, 0), func() {
+			for _, h := range w.col.order {
+				if w.col.messages[h].stored() {
+					probed[h] = true
+				}
+			}
 			want := map[int][]string{}
 			for h, nodes := range w.col.copies {
 				for n := range nodes {
@@ -237,7 +286,7 @@ func (w *world) scheduleLiveSampling(every, total time.Duration) {
 		w.drv.AfterFunc(at, func() {
 			mu.Lock()
 			defer mu.Unlock()
-			w.col.sampleReplication(at, func(n int, hash string) bool { return w.nodes[n].alive && held[n][hash] })
+			w.col.sampleReplicationOf(at, probed, func(n int, hash string) bool { return w.nodes[n].alive && held[n][hash] })
 		})
 	}
 }

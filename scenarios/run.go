@@ -352,8 +352,8 @@ func (w *world) pickNodes(count int, fraction float64, target string) []int {
 	w.rng.Shuffle(len(alive), func(i, j int) { alive[i], alive[j] = alive[j], alive[i] })
 	if target == "paths" {
 		uses := map[actor.Addr]int{}
-		for _, wc := range w.clients {
-			for _, path := range wc.c.Paths() {
+		for _, paths := range w.clientPaths() {
+			for _, path := range paths {
 				for _, hop := range path {
 					uses[hop]++
 				}
@@ -362,6 +362,19 @@ func (w *world) pickNodes(count int, fraction float64, target string) []int {
 		sort.SliceStable(alive, func(i, j int) bool { return uses[w.nodes[alive[i]].addr] > uses[w.nodes[alive[j]].addr] })
 	}
 	return alive[:count]
+}
+
+// clientPaths is every client's current onion paths, in client order; in live mode, as the
+// clients told them when last asked (probeLivePaths).
+func (w *world) clientPaths() [][][]actor.Addr {
+	if w.live != nil {
+		return w.live.paths.snapshot(len(w.clients))
+	}
+	out := make([][][]actor.Addr, len(w.clients))
+	for i, wc := range w.clients {
+		out[i] = wc.c.Paths()
+	}
+	return out
 }
 
 // pickClients draws count distinct clients (or fraction of them).
@@ -421,6 +434,9 @@ func (w *world) crashNode(i int) {
 func (w *world) scheduleFaults() error {
 	for _, f := range w.sc.Faults {
 		at := w.epoch.Add(w.sc.Warmup + f.At)
+		if f.Target == "paths" && w.live != nil {
+			w.drv.At(at.Add(-liveProbeLead), w.probeLivePaths)
+		}
 		switch f.Kind {
 		case "crash":
 			if f.Target == faultTargetFileServer {
@@ -441,7 +457,8 @@ func (w *world) scheduleFaults() error {
 				d := netem.Degradation{Start: at, End: until, Latency: f.AddedLatency, Loss: f.Loss}
 				if f.Target == faultTargetFileServer {
 					if w.fileServer != nil {
-						_ = w.net.Degrade(simlink.ID(w.fileServer.host), d)
+						h := w.fileServer.host
+						w.links(func(n *netem.Network) { _ = n.Degrade(simlink.ID(h), d) })
 					}
 					return
 				}

@@ -235,7 +235,11 @@ func (w *world) planNodes(count int) ([]placement.Spec, error) {
 
 // addNodeHost creates the host of a planned node and registers the node.
 func (w *world) addNodeHost(spec placement.Spec) (*worldNode, error) {
-	h, err := w.sn.AddNode(spec.Registration)
+	add := w.sn.AddNode
+	if w.live != nil && w.live.running() {
+		add = w.addLiveNodeHost // a node joining a running live world
+	}
+	h, err := add(spec.Registration)
 	if err != nil {
 		return nil, err
 	}

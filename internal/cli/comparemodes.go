@@ -31,7 +31,7 @@ two distributions with its 5% critical value for the sample sizes. The modes are
 to agree exactly: live mode pays for real TLS, HTTP and goroutines.
 
 Without SCENARIO the world is the default scenario at 20 nodes and 50 clients, crypto real, no
-groups and no push (which live mode refuses), 5 minutes long (1 minute warmup, 3 sending, 1
+groups and no push (the comparison is of 1:1 messages and onion round trips), 5 minutes long (1 minute warmup, 3 sending, 1
 drain). --set overrides its keys, as for run.`,
 		Example: `  sessionsim compare-modes
   sessionsim compare-modes --set warmup=15s --set duration=30s --set drain=15s --json`,

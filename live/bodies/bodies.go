@@ -10,6 +10,9 @@
 //     exactly storagerpc.Forwarded*ResultSize long;
 //   - sn.data pushes (*node.DataBatch): storagerpc.AppendPush, exactly PushSize long;
 //   - sn.data_ready (*node.DataReady): the swarm ID, 8 bytes big-endian;
+//   - the push service's wake-up of a phone (*pushrpc.Wake): the notification as APNs or
+//     Firebase delivers it (pushrpc.Notification: JSON with the sealed payload in base64),
+//     exactly the body the simulator charges;
 //   - the registry's messages, standing for oxend traffic the simulator does not model byte by
 //     byte (registry.Report, registry.UptimeProof, registry.ListRequest, *registry.List): JSON
 //     (encoding/json of the Go value: keys as arrays of numbers, times in RFC 3339). Their
@@ -30,6 +33,7 @@ import (
 	"github.com/sessionsim/sessionsim/live"
 	"github.com/sessionsim/sessionsim/node"
 	"github.com/sessionsim/sessionsim/node/store"
+	"github.com/sessionsim/sessionsim/protocol/pushrpc"
 	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/registry"
@@ -43,6 +47,7 @@ const (
 	KindExpireResult  = "sn.forward.expire_result"
 	KindData          = "sn.data"
 	KindDataReady     = "sn.data_ready"
+	KindWake          = "push.wake"
 	KindReport        = "registry.report"
 	KindProof         = "registry.uptime_proof"
 	KindListRequest   = "registry.list_request"
@@ -81,6 +86,10 @@ func Codec() *live.Codec {
 			}
 			return &node.DataReady{Swarm: swarm.ID(binary.BigEndian.Uint64(b))}, nil
 		})
+	live.Register(c, KindWake, encodeWake, func(b []byte) (*pushrpc.Wake, error) {
+		w, err := pushrpc.ParseNotification(b)
+		return &w, err
+	})
 	registerJSON[registry.Report](c, KindReport)
 	registerJSON[registry.UptimeProof](c, KindProof)
 	registerJSON[registry.ListRequest](c, KindListRequest)
@@ -96,6 +105,15 @@ func registerJSON[T any](c *live.Codec, name string) {
 			err := json.Unmarshal(b, &v)
 			return v, err
 		})
+}
+
+// encodeWake is the notification the push service delivers; a service other than the two the
+// server forwards to has no message shape to read back.
+func encodeWake(w *pushrpc.Wake) ([]byte, error) {
+	if w.Service != pushrpc.ServiceAPNs && w.Service != pushrpc.ServiceFirebase {
+		return nil, fmt.Errorf("a wake-up through service %q: want %s or %s", w.Service, pushrpc.ServiceAPNs, pushrpc.ServiceFirebase)
+	}
+	return pushrpc.Notification(w.Service, w.Sealed), nil
 }
 
 func encodeForward(fw *node.Forward) (string, []byte, error) {

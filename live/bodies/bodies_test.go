@@ -10,6 +10,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/node"
 	"github.com/sessionsim/sessionsim/node/store"
+	"github.com/sessionsim/sessionsim/protocol/pushrpc"
 	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/registry"
@@ -31,6 +32,8 @@ func sampleBodies() []any {
 		&storagerpc.ExpireResult{Expiries: []int64{now}, Updated: []string{"h1"}},
 		&node.DataBatch{Messages: []store.Message{{Hash: "h1", Owner: ow, Namespace: -10, Timestamp: now, Expiry: now + 1, Data: []byte("x"), DataLen: 1}}},
 		&node.DataReady{Swarm: swarm.ID(0xfedcba9876543210)},
+		&pushrpc.Wake{Service: pushrpc.ServiceAPNs, Sealed: []byte("sealed payload")},
+		&pushrpc.Wake{Service: pushrpc.ServiceFirebase, Sealed: []byte{0, 1, 2}},
 		registry.Report{Tester: [32]byte{1}, Tested: [32]byte{2}, Passed: true},
 		registry.UptimeProof{Ed25519: [32]byte{3}},
 		registry.ListRequest{Known: [32]byte{4}},
@@ -58,6 +61,8 @@ func chargedSize(v any) int {
 		return storagerpc.PushSize(sum)
 	case *node.DataReady:
 		return 8
+	case *pushrpc.Wake:
+		return len(pushrpc.Notification(v.Service, v.Sealed))
 	}
 	return -1
 }
@@ -95,6 +100,10 @@ func TestRefusals(t *testing.T) {
 	}
 	_, err = c.Decode(KindDataReady, []byte{1, 2})
 	assert.ErrorContains(t, err, "8 bytes")
+	_, _, err = c.Encode(&pushrpc.Wake{Service: "mpns"})
+	assert.ErrorContains(t, err, "want apns or firebase")
+	_, err = c.Decode(KindWake, []byte(`{"spns":1}`))
+	assert.ErrorIs(t, err, pushrpc.ErrNotification)
 	_, err = c.Decode(KindList+";x", []byte("{}"))
 	assert.ErrorContains(t, err, "no parameters")
 }

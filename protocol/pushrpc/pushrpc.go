@@ -483,3 +483,42 @@ func Notification(service string, sealed []byte) []byte {
 	}
 	return []byte(`{"data":{"enc_payload":"` + enc + `","spns":"1"}}`)
 }
+
+// ErrNotification is a push notification that is not one the server sends.
+var ErrNotification = errors.New("malformed push notification")
+
+// ParseNotification reads a notification as Notification writes it, as the phone's push
+// handler receives it: the service follows from its shape (an APNs message has the "aps" block
+// and enc_payload at the top, a Firebase data message enc_payload under "data"), and the sealed
+// payload is the base64 of enc_payload.
+func ParseNotification(b []byte) (Wake, error) {
+	var j struct {
+		APS        *json.RawMessage `json:"aps"`
+		EncPayload *string          `json:"enc_payload"`
+		Data       *struct {
+			EncPayload *string `json:"enc_payload"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b, &j); err != nil {
+		return Wake{}, fmt.Errorf("%w: %v", ErrNotification, err)
+	}
+	var w Wake
+	var enc *string
+	switch {
+	case j.APS != nil && j.Data == nil:
+		w.Service, enc = ServiceAPNs, j.EncPayload
+	case j.Data != nil && j.APS == nil && j.EncPayload == nil:
+		w.Service, enc = ServiceFirebase, j.Data.EncPayload
+	default:
+		return Wake{}, fmt.Errorf("%w: neither an APNs message (aps) nor a Firebase data message (data)", ErrNotification)
+	}
+	if enc == nil {
+		return Wake{}, fmt.Errorf("%w: no enc_payload", ErrNotification)
+	}
+	sealed, err := base64.StdEncoding.DecodeString(*enc)
+	if err != nil {
+		return Wake{}, fmt.Errorf("%w: enc_payload is not base64", ErrNotification)
+	}
+	w.Sealed = sealed
+	return w, nil
+}

@@ -202,4 +202,53 @@ func FuzzOpen(f *testing.F) {
 	})
 }
 
+// A notification reads back as the wake-up it was made from, for either service; anything else
+// is refused.
+func TestNotificationRoundTrip(t *testing.T) {
+	sealed := bytes.Repeat([]byte{0xfe, 0x01}, 200)
+	for _, tc := range []struct {
+		name string
+		body []byte
+		want Wake
+		err  string
+	}{
+		{"apns", Notification(ServiceAPNs, sealed), Wake{Service: ServiceAPNs, Sealed: sealed}, ""},
+		{"firebase", Notification(ServiceFirebase, sealed), Wake{Service: ServiceFirebase, Sealed: sealed}, ""},
+		{"not json", []byte("{"), Wake{}, "unexpected end"},
+		{"neither", []byte(`{"enc_payload":"AA=="}`), Wake{}, "neither an APNs"},
+		{"both", []byte(`{"aps":{},"data":{"enc_payload":"AA=="}}`), Wake{}, "neither an APNs"},
+		{"no payload", []byte(`{"aps":{},"spns":1}`), Wake{}, "no enc_payload"},
+		{"firebase payload at the top", []byte(`{"data":{},"enc_payload":"AA=="}`), Wake{}, "neither an APNs"},
+		{"not base64", []byte(`{"data":{"enc_payload":"*"}}`), Wake{}, "not base64"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseNotification(tc.body)
+			if tc.err != "" {
+				require.ErrorIs(t, err, ErrNotification)
+				assert.Contains(t, err.Error(), tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func FuzzParseNotification(f *testing.F) {
+	f.Add(Notification(ServiceAPNs, []byte("sealed")))
+	f.Add(Notification(ServiceFirebase, []byte{}))
+	f.Add([]byte(`{"aps":null,"enc_payload":""}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		w, err := ParseNotification(b)
+		if err != nil {
+			require.ErrorIs(t, err, ErrNotification)
+			return
+		}
+		again, err := ParseNotification(Notification(w.Service, w.Sealed))
+		require.NoError(t, err)
+		assert.Equal(t, w.Service, again.Service)
+		assert.Equal(t, string(w.Sealed), string(again.Sealed))
+	})
+}
+
 func timeOf(sec int64) time.Time { return time.Unix(sec, 0) }

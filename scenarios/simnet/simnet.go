@@ -123,13 +123,24 @@ func New(cfg Config) (*Net, error) {
 // seedName names seed node i (and its host); seed nodes are numbered from 1.
 func seedName(i int) string { return fmt.Sprintf("seed-%d", i+1) }
 
+// AddNodeHost places the host of a node, at its registration's address on a data-centre link
+// in its region, without registering it: for a driver on which the registry's state may only
+// be touched on the registry's own goroutine.
+func (n *Net) AddNodeHost(r registry.Registration) (sim.HostID, error) {
+	h, err := n.Engine.AddHost(sim.HostConfig{Name: r.Name, IP: r.Addr.Addr(), Link: simlink.Host{Region: r.Region, Profile: netem.DataCentre}})
+	if err != nil {
+		return 0, fmt.Errorf("node %s: %w", r.Name, err)
+	}
+	return h, nil
+}
+
 // AddNode places the host of a node, at its registration's address on a data-centre link in
 // its region, and registers the node. The node is the caller's to spawn on the host, at its
 // address's port.
 func (n *Net) AddNode(r registry.Registration) (sim.HostID, error) {
-	h, err := n.Engine.AddHost(sim.HostConfig{Name: r.Name, IP: r.Addr.Addr(), Link: simlink.Host{Region: r.Region, Profile: netem.DataCentre}})
+	h, err := n.AddNodeHost(r)
 	if err != nil {
-		return 0, fmt.Errorf("node %s: %w", r.Name, err)
+		return 0, err
 	}
 	if err := n.Registry.Register(r); err != nil {
 		return 0, fmt.Errorf("registering %s: %w", r.Name, err)
