@@ -63,8 +63,8 @@ var dockerPreflight = func() error {
 }
 
 // validateDocker refuses what docker mode cannot do, naming the key: everything live mode
-// refuses, the faults the containers cannot take (a node degrade's loss, the file server), a
-// server the nodes would have to reach (file server, push server, communities), more nodes or
+// refuses, the faults the containers cannot take (a node degrade's loss, the file server),
+// joining nodes, a server the nodes would have to reach (file server, push server, communities), more nodes or
 // clients than the run's network has addresses for and, for a partition, a packet filter this
 // process cannot change. Last, it asks the Docker engine.
 func (s Scenario) validateDocker() error {
@@ -90,6 +90,10 @@ func (s Scenario) validateDocker() error {
 	}
 	if s.Servers.Push.Enabled {
 		return bad("servers.push.enabled", true, "docker mode runs no push server the nodes could reach yet; set it to false")
+	}
+	if s.Nodes.Churn.JoinsPerHour > 0 {
+		// A joining node would start in this process, not in a container of the run's network.
+		return bad("nodes.churn.joins_per_hour", s.Nodes.Churn.JoinsPerHour, "docker mode cannot start a joining node's container yet; set it to 0")
 	}
 	if s.Workload.Attachments.Share > 0 {
 		return bad("workload.attachments.share", s.Workload.Attachments.Share, "docker mode runs no file server the nodes could reach yet; set it to 0")

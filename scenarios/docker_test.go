@@ -178,6 +178,7 @@ func TestDockerModeRefusals(t *testing.T) {
 		{"file server", func(s *Scenario) { s.Faults = []Fault{{Kind: "crash", Target: "file-server"}} }, "faults[0].target"},
 		{"loss", func(s *Scenario) { s.Faults = []Fault{{Kind: "degrade", Count: 1, Loss: 0.1}} }, "faults[0].loss"},
 		{"push", func(s *Scenario) { s.Servers.Push.Enabled = true }, "servers.push.enabled"},
+		{"joins", func(s *Scenario) { s.Nodes.Churn.JoinsPerHour = 1 }, "nodes.churn.joins_per_hour"},
 		{"attachments", func(s *Scenario) { s.Workload.Attachments.Share = 0.1 }, "workload.attachments.share"},
 		{"communities", func(s *Scenario) { s.Servers.Communities.Count = 1 }, "servers.communities.count"},
 		{"too many nodes", func(s *Scenario) { s.Nodes.Count = docker.MaxNodes + 1 }, "nodes.count"},
