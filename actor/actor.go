@@ -21,8 +21,9 @@
 // the world, which makes it and hands it to the actors through their configs; none is kept in
 // package-level variables. Shared objects are not safe for concurrent use, and each one's doc
 // comment says what a real-time driver must serialise (or give each actor its own of); the one
-// that actors change while others read it (a group chat's state, client.Group) guards itself
-// with a lock instead.
+// that actors change while others read it (a group chat's state, client.Group) takes a lock
+// that the real-time driver's world hands it (client.Group.Guard). None of node, client and
+// registry holds a mutex of its own.
 // Values that cross the seam (requests, responses, published service-node lists) are immutable
 // and may be read from any goroutine.
 package actor

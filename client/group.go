@@ -33,9 +33,10 @@ import (
 //
 // A Group is the one shared object that actors change while they run (the admin adds and
 // removes members), and that other actors (the members) and the world read meanwhile. Under a
-// real-time driver these run on goroutines of their own, so its changing state is guarded by a
-// lock its methods take, and only for the moment they read or write it: they call nothing
-// while holding it. The simulator takes the uncontended lock and behaves exactly as without.
+// real-time driver these run on goroutines of their own, so that driver's world hands the
+// group a lock (Guard), which its methods take only for the moment they read or write the
+// changing state: they call nothing while holding it. In the simulator, where one callback
+// runs at a time, a group has no lock.
 
 // Namespaces of a group's swarm (libsession-util include/session/config/namespaces.hpp).
 const (
@@ -59,7 +60,7 @@ const MaxGroupSize = 100
 var groupKeyHash = []byte("sessionsim group encryption key")
 
 // Group is a group chat's shared state, owned by the world (see the comment above). It is safe
-// for concurrent use.
+// for concurrent use once guarded (Guard).
 type Group struct {
 	// Fixed when the group is made: read without the lock.
 	id    identity.ID
@@ -68,8 +69,8 @@ type Group struct {
 	x     cryptomode.X25519KeyPair // the X25519 form of the group's key (key messages)
 	admin identity.ID
 
-	mu  sync.Mutex // guards what follows
-	gen int64      // the current key generation
+	guard sync.Locker // nil, or what guards what follows (Guard)
+	gen   int64       // the current key generation
 	// issued is each generation's issue time (ms, the admin's network clock), as the key
 	// supplements list it; 0 until the admin first hands the key out.
 	issued []int64
@@ -97,6 +98,21 @@ func NewGroup(s cryptomode.Suite, keys identity.Keys, admin identity.ID) (*Group
 	return g, nil
 }
 
+// Guard has l guard the group's changing state, for a driver that runs its members and admin
+// on goroutines of their own; call it before the group is shared.
+func (g *Group) Guard(l sync.Locker) { g.guard = l }
+
+// lock takes the guard, if any, and returns what releases it.
+func (g *Group) lock() (unlock func()) {
+	if g.guard == nil {
+		return noUnlock
+	}
+	g.guard.Lock()
+	return g.guard.Unlock
+}
+
+func noUnlock() {}
+
 // ID is the group's ID (03 + its Ed25519 public key).
 func (g *Group) ID() identity.ID { return g.id }
 
@@ -105,16 +121,14 @@ func (g *Group) Admin() identity.ID { return g.admin }
 
 // Generation is the current key generation (0 until the first removal).
 func (g *Group) Generation() int64 {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	defer g.lock()()
 	return g.gen
 }
 
 // Add makes id a member. Adding gives the new member the current key (libsession hands it over
 // in a supplemental key message); it does not rotate the key.
 func (g *Group) Add(id identity.ID) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	defer g.lock()()
 	if g.isMember(id) {
 		return fmt.Errorf("client: %s is already a member of group %s", id, g.id)
 	}
@@ -128,15 +142,13 @@ func (g *Group) Add(id identity.ID) error {
 // WasMember reports whether id is or was a member (a removed member is not added again: its
 // view stays removed).
 func (g *Group) WasMember(id identity.ID) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	defer g.lock()()
 	return g.index(id) >= 0
 }
 
 // IsMember reports whether id is a member now.
 func (g *Group) IsMember(id identity.ID) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	defer g.lock()()
 	return g.isMember(id)
 }
 
@@ -152,8 +164,7 @@ func (g *Group) index(id identity.ID) int {
 
 // Members lists the current members, in the order they joined.
 func (g *Group) Members() []identity.ID {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	defer g.lock()()
 	out := make([]identity.ID, 0, len(g.members))
 	for _, m := range g.members {
 		if m.removed == 0 {
@@ -165,8 +176,7 @@ func (g *Group) Members() []identity.ID {
 
 // Size is the number of current members.
 func (g *Group) Size() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	defer g.lock()()
 	return g.size()
 }
 
@@ -193,8 +203,7 @@ func (g *Group) key(gen int64) []byte {
 
 // remove leaves member out of a new key generation and returns it.
 func (g *Group) remove(member identity.ID) (int64, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	defer g.lock()()
 	k := g.index(member)
 	if k < 0 || g.members[k].removed != 0 {
 		return 0, fmt.Errorf("client: %s is not a member of group %s", member, g.id)
@@ -210,8 +219,7 @@ func (g *Group) remove(member identity.ID) (int64, error) {
 // genKeys are every key generation the group has had, oldest first, as an admin's
 // supplement hands them to a new member; a generation's unknown issue time becomes nowMs.
 func (g *Group) genKeys(nowMs int64) []message.GroupGenKey {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	defer g.lock()()
 	for len(g.issued) <= int(g.gen) {
 		g.issued = append(g.issued, 0)
 	}
@@ -227,8 +235,7 @@ func (g *Group) genKeys(nowMs int64) []message.GroupGenKey {
 
 // memberKeys are the X25519 keys (the Session IDs' keys) of the current members.
 func (g *Group) memberKeys() [][32]byte {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	defer g.lock()()
 	var out [][32]byte
 	for _, m := range g.members {
 		if m.removed == 0 {
@@ -240,8 +247,7 @@ func (g *Group) memberKeys() [][32]byte {
 
 // removedBy is the member that key generation gen left out, if any.
 func (g *Group) removedBy(gen int64) (identity.ID, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	defer g.lock()()
 	for _, m := range g.members {
 		if m.removed == gen && gen > 0 {
 			return m.id, true

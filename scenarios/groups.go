@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/sessionsim/sessionsim/client"
@@ -43,6 +44,10 @@ func (w *world) buildGroups() error {
 		g, err := client.NewGroup(w.suite, keys, w.clients[creator].id)
 		if err != nil {
 			return err
+		}
+		if w.live != nil {
+			// The members and the admin run on goroutines of their own.
+			g.Guard(new(sync.Mutex))
 		}
 		for _, m := range members[1:] {
 			if err := g.Add(w.clients[m].id); err != nil {
