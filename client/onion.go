@@ -2,6 +2,7 @@ package client
 
 import (
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/sessionsim/sessionsim/protocol/transport"
+	"github.com/sessionsim/sessionsim/protocol/wiremode"
 )
 
 // withPaths runs done once the client has its full set of paths (OK), or could not build them.
@@ -176,7 +178,7 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 	}
 	di := c.rt.dir.info(dest)
 	rpc = padRPC(rpc, c.cfg.OnionPadding)
-	built, err := onion.BuildToNode(c.cfg.Suite, actor.RandReader(r), p, onion.Node{Ed25519: di.Ed25519, X25519: di.X25519}, rpc)
+	built, err := c.buildToNode(r, p, onion.Node{Ed25519: di.Ed25519, X25519: di.X25519}, rpc)
 	c.env.Work(built.Cost)
 	if err != nil {
 		// Only a bad key in a node list gets here; that node cannot be used.
@@ -194,7 +196,8 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 	}
 	start, skew := c.env.Now(), c.clockError()
 	c.stats.OnionRequests++
-	req := post(guardAddr, onion.GuardEndpoint, transport.Binary, built.Body)
+	body, bodyLen := built.Wire()
+	req := actor.Request{Method: onion.GuardEndpoint, Body: body, Size: transport.HTTPSRequestSize(guardAddr, onion.GuardEndpoint, transport.Binary, bodyLen)}
 	reply := built.Reply
 	c.env.Call(guardAddr, req, c.cfg.RequestTimeout, func(resp actor.Response, err error) {
 		if !c.alive(ep) {
@@ -212,12 +215,21 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 	})
 }
 
+// buildToNode builds an onion request to a node in the client's wire form.
+func (c *Client) buildToNode(r *rand.Rand, p onion.Path, dest onion.Node, rpc []byte) (onion.Built, error) {
+	if c.cfg.Wire == wiremode.Structural {
+		return onion.BuildToNodeStructural(c.cfg.Suite.Costs(), actor.RandReader(r), p, dest, rpc)
+	}
+	return onion.BuildToNode(c.cfg.Suite, actor.RandReader(r), p, dest, rpc)
+}
+
 const nextNodeNotFound = "Next node not found: "
 
 // pathOutcome reads what came back from the guard before the destination's sealed answer is
 // opened: a timeout, an unreachable guard or a relay's plain-text error is the result (answered
-// false), charged where the apps charge it; a 200 hands back its body to open (answered true).
-func (c *Client) pathOutcome(guard nodeIdx, resp actor.Response, err error) (res onionResult, body []byte, answered bool) {
+// false), charged where the apps charge it; a 200 hands back its answer to open (answered true):
+// bytes, or an *onion.Reply in structural form.
+func (c *Client) pathOutcome(guard nodeIdx, resp actor.Response, err error) (res onionResult, answer any, answered bool) {
 	r, now := c.env.Rand(), c.env.Now()
 	if err != nil {
 		c.rt.pathFailed(r, c.rt.pathIndexByGuard(guard), now)
@@ -226,8 +238,8 @@ func (c *Client) pathOutcome(guard nodeIdx, resp actor.Response, err error) (res
 		}
 		return onionResult{failure: FailTimeout}, nil, false
 	}
-	body = bodyBytes(resp.Body)
 	if resp.Status != 200 {
+		body := bodyBytes(resp.Body)
 		res := onionResult{failure: FailPath, status: resp.Status}
 		switch {
 		case resp.Status == 406 || resp.Status == 425:
@@ -240,19 +252,19 @@ func (c *Client) pathOutcome(guard nodeIdx, resp actor.Response, err error) (res
 		}
 		return res, nil, false
 	}
-	return onionResult{}, body, true
+	return onionResult{}, resp.Body, true
 }
 
 // onionOutcome reads an onion answer and charges failures where the apps do: timeouts and
 // unexplained relay errors to the path, "Next node not found" to the named node, destination
 // errors (other than 400/401/403/406/421) to the destination; clock skew and 421 to nobody.
 func (c *Client) onionOutcome(guard, dest nodeIdx, reply onion.Key, resp actor.Response, err error) onionResult {
-	res, body, answered := c.pathOutcome(guard, resp, err)
+	res, answer, answered := c.pathOutcome(guard, resp, err)
 	if !answered {
 		return res
 	}
 	r, now := c.env.Rand(), c.env.Now()
-	status, inner, cost, derr := openNodeResponse(c.cfg.Suite, reply, body)
+	status, inner, cost, derr := openNodeResponse(c.cfg.Suite, reply, answer)
 	c.env.Work(cost)
 	if derr != nil {
 		c.garbage(GarbageOnionResponse)

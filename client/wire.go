@@ -170,9 +170,16 @@ func (exp pollExpire) at(n int) int {
 	return n
 }
 
-// openNodeResponse opens a destination's onion reply.
-func openNodeResponse(s cryptomode.Suite, k onion.Key, body []byte) (int, []byte, time.Duration, error) {
-	r, cost, err := onion.OpenNodeResponse(s.Costs(), k, onion.ResponseFormat{}, body)
+// openNodeResponse opens a destination's onion reply, bytes or structural.
+func openNodeResponse(s cryptomode.Suite, k onion.Key, answer any) (int, []byte, time.Duration, error) {
+	var r onion.NodeResponse
+	var cost time.Duration
+	var err error
+	if rep, ok := answer.(*onion.Reply); ok {
+		r, cost, err = onion.OpenStructuralResponse(s.Costs(), k, rep)
+	} else {
+		r, cost, err = onion.OpenNodeResponse(s.Costs(), k, onion.ResponseFormat{}, bodyBytes(answer))
+	}
 	return r.Status, r.Body, cost, err
 }
 

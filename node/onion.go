@@ -23,12 +23,17 @@ func (n *Node) handleGuard(from actor.Addr, req actor.Request, r actor.Responder
 		n.notReady(r, true)
 		return
 	}
-	body, ok := bodyBytes(req)
-	if !ok {
+	var in onion.Request
+	var err error
+	switch body := req.Body.(type) {
+	case []byte:
+		in, err = onion.ParseGuardRequest(body)
+	case *onion.Request:
+		in, err = onion.CheckGuardRequest(body)
+	default:
 		respondText(r, overHTTPS, http.StatusBadRequest, "Error parsing onion request: body is not bytes")
 		return
 	}
-	in, err := onion.ParseGuardRequest(body)
 	if err != nil {
 		n.onionFailed(from, n.env.Now(), in.HopNo, true, req.Size, r, err)
 		return
@@ -38,8 +43,13 @@ func (n *Node) handleGuard(from actor.Addr, req actor.Request, r actor.Responder
 
 // handleRelay serves MethodRelay.
 func (n *Node) handleRelay(from actor.Addr, req actor.Request, r actor.Responder) {
-	body, ok := bodyBytes(req)
-	if !ok {
+	var parse func() (onion.Request, error)
+	switch body := req.Body.(type) {
+	case []byte:
+		parse = func() (onion.Request, error) { return onion.ParseRelayRequest(body) }
+	case *onion.Request:
+		parse = func() (onion.Request, error) { return onion.CheckRelayRequest(body) }
+	default:
 		respondText(r, overMQ, http.StatusBadRequest, "Invalid internal onion request: body is not bytes")
 		return
 	}
@@ -47,7 +57,7 @@ func (n *Node) handleRelay(from actor.Addr, req actor.Request, r actor.Responder
 		respondText(r, overMQ, http.StatusForbidden, "sender is not an active service node")
 		return
 	}
-	in, err := onion.ParseRelayRequest(body)
+	in, err := parse()
 	if err != nil {
 		n.onionFailed(from, n.env.Now(), in.HopNo, false, req.Size, r, err)
 		return
@@ -111,8 +121,8 @@ func (n *Node) relay(hop OnionHop, p onion.Peeled, r actor.Responder) {
 		n.hopError(hop, r, onion.NextNodeNotFound(p.Routing.Destination))
 		return
 	}
-	body := p.Next.RelayBody()
-	req := actor.Request{Method: MethodRelay, Body: body, Size: transport.MQRequestSize(MethodRelay, len(body))}
+	body, bodyLen := p.Next.Wire()
+	req := actor.Request{Method: MethodRelay, Body: body, Size: transport.MQRequestSize(MethodRelay, bodyLen)}
 	n.env.Call(next.Addr, req, n.cfg.RelayTimeout, func(resp actor.Response, err error) {
 		if err != nil {
 			n.hopError(hop, r, onion.RequestTimeout())
@@ -135,6 +145,15 @@ func (n *Node) deliver(hop OnionHop, p onion.Peeled, r actor.Responder) {
 // sealAndRespond encrypts {"status","body"} to the layer's key; the reply itself is a 200. It
 // returns the answer's wire size, for the hop's event.
 func (n *Node) sealAndRespond(r actor.Responder, guard bool, p onion.Peeled, status int, body []byte) int {
+	if p.Structural {
+		rep, cost, err := onion.SealStructuralResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, onion.NodeResponse{Status: status, Body: body})
+		n.env.Work(cost)
+		if err != nil {
+			o := errOutcome(err)
+			return respondBytes(r, hopLink(guard), o.status, transport.Text, o.body)
+		}
+		return respond(r, hopLink(guard), http.StatusOK, transport.Binary, rep, rep.WireLen())
+	}
 	sealed, cost, err := onion.SealNodeResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, onion.NodeResponse{Status: status, Body: body})
 	n.env.Work(cost)
 	if err != nil {
@@ -177,12 +196,16 @@ func (n *Node) hopError(hop OnionHop, r actor.Responder, e *onion.Error) {
 // hopReply records the hop with the status the next node or server answered and passes that
 // answer back unchanged.
 func (n *Node) hopReply(hop OnionHop, r actor.Responder, resp actor.Response) {
-	b, _ := resp.Body.([]byte)
 	contentType := transport.Binary // a sealed answer
 	if resp.Status != http.StatusOK {
 		contentType = transport.Text // a later hop's own failure
 	}
 	hop.Status = resp.Status
-	hop.BytesOut = respondBytes(r, hopLink(hop.Guard), resp.Status, contentType, b)
+	if rep, ok := resp.Body.(*onion.Reply); ok {
+		hop.BytesOut = respond(r, hopLink(hop.Guard), resp.Status, contentType, rep, rep.WireLen())
+	} else {
+		b, _ := resp.Body.([]byte)
+		hop.BytesOut = respondBytes(r, hopLink(hop.Guard), resp.Status, contentType, b)
+	}
 	n.env.Observe(hop)
 }
