@@ -523,7 +523,7 @@ func (c *Client) retrieveGroup(e *swarmEntry, v *groupView, t nodeIdx, done func
 			done()
 			return
 		}
-		results, _, err := decodeRetrieve(res.body, len(groupNamespaces), pollExpire{})
+		results, _, err := decodeRetrieve(res.answer(), len(groupNamespaces), pollExpire{})
 		if err != nil {
 			c.garbage(GarbageMalformedResponse)
 			done()

@@ -9,6 +9,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/onion"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/transport"
 	"github.com/sessionsim/sessionsim/protocol/wiremode"
 )
@@ -124,8 +125,15 @@ type onionResult struct {
 	failure Failure
 	status  int    // destination status, or the relay's on a path error
 	body    []byte // destination body (plaintext)
-	sent    bool   // the request left for its guard (OnionRoundTrip was observed)
+	// batch is body's batch results as values when the answer came in structural form with
+	// them (see batchAnswer); nil otherwise.
+	batch []storagerpc.SubResult
+	sent  bool // the request left for its guard (OnionRoundTrip was observed)
 }
+
+// answer is the body of the destination's answer, with its batch results as values when they
+// came with it.
+func (res onionResult) answer() batchAnswer { return batchAnswer{body: res.body, results: res.batch} }
 
 // onionRequest sends rpc to dest through one of the paths and runs done with the outcome on the
 // client's loop (never when the client went offline meanwhile). account is the Session ID the
@@ -264,13 +272,14 @@ func (c *Client) onionOutcome(guard, dest nodeIdx, reply onion.Key, resp actor.R
 		return res
 	}
 	r, now := c.env.Rand(), c.env.Now()
-	status, inner, cost, derr := openNodeResponse(c.cfg.Suite, reply, answer)
+	opened, cost, derr := openNodeResponse(c.cfg.Suite, reply, answer)
 	c.env.Work(cost)
 	if derr != nil {
 		c.garbage(GarbageOnionResponse)
 		return onionResult{failure: FailBadResponse}
 	}
-	res = onionResult{status: status, body: inner}
+	status := opened.Status
+	res = onionResult{status: status, body: opened.Body, batch: opened.batch}
 	switch {
 	case status == 200:
 	case status == 406 || status == 425:
@@ -279,7 +288,7 @@ func (c *Client) onionOutcome(guard, dest nodeIdx, reply onion.Key, resp actor.R
 		res.failure = FailWrongSwarm
 	case status == 400 || status == 401 || status == 403 || status == 413:
 		res.failure = FailRejected
-	case c.notFound(inner):
+	case c.notFound(opened.Body):
 		res.failure = FailPath
 	default:
 		res.failure = FailRejected

@@ -96,7 +96,7 @@ func (c *Client) attemptStore(o *outgoing) {
 			status, body := res.status, res.body
 			if res.failure == OK {
 				var err error
-				if status, body, err = storeOutcome(res.body); err != nil {
+				if status, body, err = storeOutcome(res.answer()); err != nil {
 					c.garbage(GarbageMalformedResponse)
 					res.failure = FailBadResponse
 				}

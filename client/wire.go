@@ -170,22 +170,47 @@ func (exp pollExpire) at(n int) int {
 	return n
 }
 
+// openedResponse is a destination's opened onion reply: status, body, and the body's batch
+// results as values when the reply carried them (structural form).
+type openedResponse struct {
+	onion.NodeResponse
+	batch []storagerpc.SubResult
+}
+
 // openNodeResponse opens a destination's onion reply, bytes or structural.
-func openNodeResponse(s cryptomode.Suite, k onion.Key, answer any) (int, []byte, time.Duration, error) {
-	var r onion.NodeResponse
-	var cost time.Duration
-	var err error
-	if rep, ok := answer.(*onion.Reply); ok {
-		r, cost, err = onion.OpenStructuralResponse(s.Costs(), k, rep)
-	} else {
-		r, cost, err = onion.OpenNodeResponse(s.Costs(), k, onion.ResponseFormat{}, bodyBytes(answer))
+func openNodeResponse(s cryptomode.Suite, k onion.Key, answer any) (openedResponse, time.Duration, error) {
+	rep, ok := answer.(*onion.Reply)
+	if !ok {
+		r, cost, err := onion.OpenNodeResponse(s.Costs(), k, onion.ResponseFormat{}, bodyBytes(answer))
+		return openedResponse{NodeResponse: r}, cost, err
 	}
-	return r.Status, r.Body, cost, err
+	r, cost, err := onion.OpenStructuralResponse(s.Costs(), k, rep)
+	out := openedResponse{NodeResponse: r}
+	if err == nil {
+		out.batch, _ = rep.Decoded.([]storagerpc.SubResult)
+	}
+	return out, cost, err
+}
+
+// batchAnswer is a destination's answer to a batch: its body, and its results when the node
+// sent them as values too (structural form), which are what decoding the body gives
+// (storagerpc.AppendBatchResponse and DecodeBatchResponse round-trip) without parsing it.
+type batchAnswer struct {
+	body    []byte
+	results []storagerpc.SubResult
+}
+
+// decode is the answer's batch results, a slice the caller may change.
+func (a batchAnswer) decode() ([]storagerpc.SubResult, error) {
+	if a.results != nil {
+		return slices.Clone(a.results), nil
+	}
+	return storagerpc.DecodeBatchResponse(a.body)
 }
 
 // subResults reads a batch answer of n requests, which must hold n results.
-func subResults(body []byte, n int) ([]storagerpc.SubResult, error) {
-	rs, err := storagerpc.DecodeBatchResponse(body)
+func subResults(a batchAnswer, n int) ([]storagerpc.SubResult, error) {
+	rs, err := a.decode()
 	if err != nil {
 		return nil, err
 	}
@@ -201,8 +226,8 @@ func subResults(body []byte, n int) ([]storagerpc.SubResult, error) {
 }
 
 // firstResult is the single sub-result of a one-request batch: its code and body.
-func firstResult(body []byte) (int, []byte, error) {
-	rs, err := subResults(body, 1)
+func firstResult(a batchAnswer) (int, []byte, error) {
+	rs, err := subResults(a, 1)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -210,8 +235,8 @@ func firstResult(body []byte) (int, []byte, error) {
 }
 
 // firstOK is the body of a batch's first result, an error naming method unless it is a 200.
-func firstOK(body []byte, method string) ([]byte, error) {
-	code, sub, err := firstResult(body)
+func firstOK(a batchAnswer, method string) ([]byte, error) {
+	code, sub, err := firstResult(a)
 	if err != nil {
 		return nil, err
 	}
@@ -239,8 +264,8 @@ func swarmNodes(body []byte) ([]NodeInfo, error) {
 }
 
 // decodeSwarm reads the batch answer of an onion get_swarm.
-func decodeSwarm(body []byte) ([]NodeInfo, error) {
-	sub, err := firstOK(body, "get_swarm")
+func decodeSwarm(a batchAnswer) ([]NodeInfo, error) {
+	sub, err := firstOK(a, "get_swarm")
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +274,7 @@ func decodeSwarm(body []byte) ([]NodeInfo, error) {
 
 // decode421 reads the swarm a 421 names (the 421 body, or a batch whose first result is one).
 func decode421(body []byte) ([]NodeInfo, error) {
-	if code, sub, err := firstResult(body); err == nil {
+	if code, sub, err := firstResult(batchAnswer{body: body}); err == nil {
 		if code != 421 {
 			return nil, fmt.Errorf("not a 421 answer (%d)", code)
 		}
@@ -259,8 +284,8 @@ func decode421(body []byte) ([]NodeInfo, error) {
 }
 
 // storeOutcome reads a store batch answer: the store's code and, for 421, its body.
-func storeOutcome(body []byte) (int, []byte, error) {
-	code, sub, err := firstResult(body)
+func storeOutcome(a batchAnswer) (int, []byte, error) {
+	code, sub, err := firstResult(a)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -325,13 +350,13 @@ type nsResult struct {
 }
 
 // decodeRetrieve reads the batch answer of a poll of n namespaces and the expire exp added.
-func decodeRetrieve(body []byte, n int, exp pollExpire) ([]nsResult, expireOutcome, error) {
+func decodeRetrieve(a batchAnswer, n int, exp pollExpire) ([]nsResult, expireOutcome, error) {
 	at := exp.at(n)
 	total := n
 	if at >= 0 {
 		total++
 	}
-	rs, err := subResults(body, total)
+	rs, err := subResults(a, total)
 	if err != nil {
 		return nil, expireOutcome{}, err
 	}
@@ -434,8 +459,8 @@ func decodeSeedResponse(body []byte) ([]NodeInfo, error) {
 
 // serviceNodesResult reads the batch answer of an oxend_request get_service_nodes and returns
 // oxend's result, {"service_node_states":[...]}.
-func serviceNodesResult(body []byte) ([]byte, error) {
-	sub, err := firstOK(body, "oxend_request")
+func serviceNodesResult(a batchAnswer) ([]byte, error) {
+	sub, err := firstOK(a, "oxend_request")
 	if err != nil {
 		return nil, err
 	}

@@ -93,7 +93,7 @@ func (n *Node) peel(from actor.Addr, in onion.Request, guard bool, size int, r a
 	if err != nil {
 		var oe *onion.Error
 		if errors.As(err, &oe) && oe.Encrypted() {
-			out := n.sealAndRespond(r, guard, p, oe.Status(), []byte(oe.Text()))
+			out := n.sealAndRespond(r, guard, p, textOutcome(oe.Status(), oe.Text()))
 			n.env.Observe(OnionHop{From: from.Addr(), Arrived: arrived, HopNo: in.HopNo, Guard: guard, Role: HopFailed, Status: oe.Status(), BytesIn: size, BytesOut: out})
 			return
 		}
@@ -137,16 +137,22 @@ func (n *Node) deliver(hop OnionHop, p onion.Peeled, r actor.Responder) {
 	n.serveJSON(p.Payload, ViaOnion, netip.Addr{}, func(method string, seen named, o outcome) {
 		hop.Method, hop.Owner, hop.Status = method, seen.owner(), o.status
 		hop.Accounts, hop.Namespaces, hop.Sizes = seen.accounts, seen.namespaces, seen.sizes
-		hop.BytesOut = n.sealAndRespond(r, hop.Guard, p, o.status, o.body)
+		hop.BytesOut = n.sealAndRespond(r, hop.Guard, p, o)
 		n.env.Observe(hop)
 	})
 }
 
-// sealAndRespond encrypts {"status","body"} to the layer's key; the reply itself is a 200. It
+// sealAndRespond encrypts the outcome's {"status","body"} to the layer's key; the reply itself is a 200. It
 // returns the answer's wire size, for the hop's event.
-func (n *Node) sealAndRespond(r actor.Responder, guard bool, p onion.Peeled, status int, body []byte) int {
+func (n *Node) sealAndRespond(r actor.Responder, guard bool, p onion.Peeled, o outcome) int {
+	status, body := o.status, o.body
 	if p.Structural {
-		rep, cost, err := onion.SealStructuralResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, onion.NodeResponse{Status: status, Body: body})
+		// A batch's results go along as values, so the client need not parse them again.
+		var decoded any
+		if o.results != nil {
+			decoded = o.results
+		}
+		rep, cost, err := onion.SealStructuralResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, onion.NodeResponse{Status: status, Body: body}, decoded)
 		n.env.Work(cost)
 		if err != nil {
 			o := errOutcome(err)

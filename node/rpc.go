@@ -39,12 +39,14 @@ type rpcCtx struct {
 }
 
 // outcome is the node's answer to one request: status and body for clients (JSON, or plain
-// text when text is set); for a forward, the node's own typed result (result) on success.
+// text when text is set); for a forward, the node's own typed result (result) on success; for a
+// batch, its results as values too (results), which an answer in structural form carries.
 type outcome struct {
-	status int
-	body   []byte
-	text   bool
-	result any
+	status  int
+	body    []byte
+	text    bool
+	result  any
+	results []storagerpc.SubResult
 }
 
 func textOutcome(status int, text string) outcome {
@@ -582,7 +584,7 @@ func versionOf(v string) storagerpc.Version {
 func (n *Node) serveBatch(b *storagerpc.Batch, ctx rpcCtx, done func(outcome)) {
 	results := make([]storagerpc.SubResult, len(b.Requests))
 	finish := func(k int) {
-		done(outcome{status: http.StatusOK, body: storagerpc.AppendBatchResponse(nil, results[:k])})
+		done(outcome{status: http.StatusOK, body: storagerpc.AppendBatchResponse(nil, results[:k]), results: results[:k:k]})
 	}
 	sub := func(o outcome) storagerpc.SubResult {
 		if ok2xx(o.status) {

@@ -193,6 +193,10 @@ func peelStructural(c cryptomode.Costs, self cryptomode.X25519KeyPair, in Reques
 type Reply struct {
 	// Response is what the client reads once the reply is open.
 	Response NodeResponse
+	// Decoded is Response.Body as values, when the destination built the body from values it
+	// passes along (a storage RPC batch's results), so that the client need not parse the body;
+	// nil otherwise. The destination vouches that parsing the body gives these values.
+	Decoded  any
 	encType  EncType
 	plainLen int // the {"body","status"} JSON
 	wireLen  int // sealed, and base64-encoded unless raw
@@ -202,11 +206,12 @@ type Reply struct {
 func (r *Reply) WireLen() int { return r.wireLen }
 
 // SealStructuralResponse is SealNodeResponse in structural form: the same nonce drawn from rnd,
-// the same cost, the same length, nothing sealed. The lengths are computed: the JSON string's
+// the same cost, the same length, nothing sealed; decoded is the body as values (Reply.Decoded),
+// kept only when the client reads the body unchanged. The lengths are computed: the JSON string's
 // escaping is counted as encoding/json escapes (jsonStringLen), which the tests hold to
 // encodeJSON; a body asked for as embedded JSON (which no client asks for) or not valid UTF-8
 // is encoded once and read back.
-func SealStructuralResponse(s cryptomode.Suite, k Key, rnd io.Reader, f ResponseFormat, r NodeResponse) (*Reply, time.Duration, error) {
+func SealStructuralResponse(s cryptomode.Suite, k Key, rnd io.Reader, f ResponseFormat, r NodeResponse, decoded any) (*Reply, time.Duration, error) {
 	if !k.EncType.valid() {
 		return nil, 0, fmt.Errorf("onion: sealing the response: %w: unknown enc type %v", ErrBadInput, k.EncType)
 	}
@@ -226,6 +231,7 @@ func SealStructuralResponse(s cryptomode.Suite, k Key, rnd io.Reader, f Response
 		rep.plainLen, rep.Response = len(plain), dec
 	} else {
 		rep.plainLen = len(`{"body":`) + jsonStringLen(r.Body) + len(`,"status":`) + intLen(r.Status) + len(`}`)
+		rep.Decoded = decoded
 	}
 	rep.wireLen = rep.plainLen + k.EncType.Overhead()
 	if !f.Raw {

@@ -107,7 +107,7 @@ func TestStructuralMatchesModeledBytes(t *testing.T) {
 									nb, ns := &callLog{r: seeded(3)}, &callLog{r: seeded(3)}
 									sealed, cb, err := SealNodeResponse(s, pb.Reply, nb, f, r)
 									require.NoError(t, err)
-									rep, cs, err := SealStructuralResponse(s, ps.Reply, ns, f, r)
+									rep, cs, err := SealStructuralResponse(s, ps.Reply, ns, f, r, nil)
 									require.NoError(t, err)
 									what := fmt.Sprintf("%s %+v %d", body.name, f, status)
 									assert.Equal(t, nb.calls, ns.calls, "%s: the nonce's draw", what)
