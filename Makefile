@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/sessionsim/sessionsim/internal/cli.Version=$(VE
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build run test test-live test-docker test-browser chromium bench fuzz lint clean scenarios scenarios-quick
+.PHONY: all build run test test-structural test-live test-docker test-browser chromium bench fuzz lint clean scenarios scenarios-quick
 
 all: build
 
@@ -34,6 +34,14 @@ scenarios scenarios-quick: build
 # Unit, property and end-to-end tests, fuzz seed corpora included; lint first.
 test: lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+# wire=structural against wire=bytes (modeled crypto) at full size: the default scenario whole,
+# the large world's 2,000 nodes under churn and every kind of fault (4,000 clients, 5 virtual
+# minutes), and the leakage scenario's 2,000 nodes (1,000 clients, 10 virtual minutes); each
+# pair of summaries must be byte-identical apart from the wire field. `make test` runs the same
+# comparison shortened.
+test-structural:
+	SESSIONSIM_TEST_STRUCTURAL=full $(GO) test -count=1 -run TestStructuralSameSummary -timeout 240m -v ./scenarios
 
 # The live driver under the race detector, a small world run live (real sockets, real time,
 # about half a minute), the same world of 20 nodes and 50 clients in sim and live mode compared

@@ -139,7 +139,7 @@ func (res onionResult) answer() batchAnswer { return batchAnswer{body: res.body,
 // client's loop (never when the client went offline meanwhile). account is the Session ID the
 // request is for (zero when it names none) and nss the namespaces its subrequests name, for the
 // OnionRoundTrip event only.
-func (c *Client) onionRequest(dest nodeIdx, method string, nss []int16, account identity.ID, rpc []byte, done func(onionResult)) {
+func (c *Client) onionRequest(dest nodeIdx, method string, nss []int16, account identity.ID, rpc rpcRequest, done func(onionResult)) {
 	c.onionVia(dest, method, nss, account, rpc, false, done)
 }
 
@@ -163,13 +163,13 @@ func (c *Client) whenPaths(failed func(Failure), send func(ep uint32)) {
 }
 
 // onionVia is onionRequest; cover marks a dummy poll in the round-trip event.
-func (c *Client) onionVia(dest nodeIdx, method string, nss []int16, account identity.ID, rpc []byte, cover bool, done func(onionResult)) {
+func (c *Client) onionVia(dest nodeIdx, method string, nss []int16, account identity.ID, rpc rpcRequest, cover bool, done func(onionResult)) {
 	c.whenPaths(func(f Failure) { done(onionResult{failure: f}) }, func(ep uint32) {
 		c.sendOnion(ep, dest, method, nss, account, rpc, cover, done)
 	})
 }
 
-func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, account identity.ID, rpc []byte, cover bool, done func(onionResult)) {
+func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, account identity.ID, rpc rpcRequest, cover bool, done func(onionResult)) {
 	r, now := c.env.Rand(), c.env.Now()
 	c.rt.rotate(r, now)
 	k := c.rt.choosePath(r, dest)
@@ -185,7 +185,6 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 		p.Hops[j] = onion.Node{Ed25519: info.Ed25519, X25519: info.X25519}
 	}
 	di := c.rt.dir.info(dest)
-	rpc = padRPC(rpc, c.cfg.OnionPadding)
 	built, err := c.buildToNode(r, p, onion.Node{Ed25519: di.Ed25519, X25519: di.X25519}, rpc)
 	c.env.Work(built.Cost)
 	if err != nil {
@@ -223,12 +222,14 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 	})
 }
 
-// buildToNode builds an onion request to a node in the client's wire form.
-func (c *Client) buildToNode(r *rand.Rand, p onion.Path, dest onion.Node, rpc []byte) (onion.Built, error) {
+// buildToNode builds an onion request to a node in the client's wire form, its RPC padded as
+// Config.OnionPadding asks.
+func (c *Client) buildToNode(r *rand.Rand, p onion.Path, dest onion.Node, rpc rpcRequest) (onion.Built, error) {
+	body := padRPC(rpc.body, c.cfg.OnionPadding)
 	if c.cfg.Wire == wiremode.Structural {
-		return onion.BuildToNodeStructural(c.cfg.Suite.Costs(), actor.RandReader(r), p, dest, rpc)
+		return onion.BuildToNodeStructural(c.cfg.Suite.Costs(), actor.RandReader(r), p, dest, body, rpc.req)
 	}
-	return onion.BuildToNode(c.cfg.Suite, actor.RandReader(r), p, dest, rpc)
+	return onion.BuildToNode(c.cfg.Suite, actor.RandReader(r), p, dest, body)
 }
 
 const nextNodeNotFound = "Next node not found: "

@@ -117,7 +117,7 @@ func (c *Client) attemptStore(o *outgoing) {
 
 // storeRPC is the store request of o and the namespaces it names: an unsigned store in the
 // recipient's namespace 0, or a signed store in a group's swarm.
-func (c *Client) storeRPC(o *outgoing) ([]byte, []int16) {
+func (c *Client) storeRPC(o *outgoing) (rpcRequest, []int16) {
 	if o.group != nil {
 		return c.groupStoreRequest(o), o.group.storeNamespaces(o.keys)
 	}

@@ -59,8 +59,20 @@ func pubkeyOf(id identity.ID) storagerpc.Pubkey {
 	return storagerpc.Pubkey{Prefix: id[0], Key: id.Key()}
 }
 
-func batch(reqs ...storagerpc.Request) []byte {
-	return storagerpc.EncodeRequest(&storagerpc.Batch{Requests: reqs})
+// rpcRequest is a storage RPC request for an onion: its JSON, and the request as values, which
+// the destination takes in place of parsing the JSON when the onion travels in structural form
+// (storagerpc.ParseRequest gives back what EncodeRequest encoded).
+type rpcRequest struct {
+	body []byte
+	req  storagerpc.Request
+}
+
+func encodeRPC(req storagerpc.Request) rpcRequest {
+	return rpcRequest{body: storagerpc.EncodeRequest(req), req: req}
+}
+
+func batch(reqs ...storagerpc.Request) rpcRequest {
+	return encodeRPC(&storagerpc.Batch{Requests: reqs})
 }
 
 // getSwarmRequest is a direct get_swarm (the guard test); onion lookups wrap it in a batch.
@@ -68,10 +80,12 @@ func getSwarmRequest(id identity.ID) []byte {
 	return storagerpc.EncodeRequest(&storagerpc.GetSwarm{Pubkey: pubkeyOf(id)})
 }
 
-func getSwarmBatch(id identity.ID) []byte { return batch(&storagerpc.GetSwarm{Pubkey: pubkeyOf(id)}) }
+func getSwarmBatch(id identity.ID) rpcRequest {
+	return batch(&storagerpc.GetSwarm{Pubkey: pubkeyOf(id)})
+}
 
 // getServiceNodesRequest is a pool refresh's oxend_request; swarms asks for swarm ids too.
-func getServiceNodesRequest(swarms bool) []byte {
+func getServiceNodesRequest(swarms bool) rpcRequest {
 	if swarms {
 		return batch(&storagerpc.OxendRequest{Endpoint: "get_service_nodes", Params: []byte(serviceNodesSwarmParams)})
 	}
@@ -86,8 +100,8 @@ var storeNamespaces = []int16{contentNamespace}
 
 // storeRequest is an unsigned store of a 1:1 message (or sync copy) in a one-request batch, or
 // sequence when the app sends it so (StoreRetry.Sequence).
-func storeRequest(to identity.ID, raw []byte, ts int64, ttl time.Duration, sequence bool) []byte {
-	return storagerpc.EncodeRequest(&storagerpc.Batch{Sequence: sequence, Requests: []storagerpc.Request{
+func storeRequest(to identity.ID, raw []byte, ts int64, ttl time.Duration, sequence bool) rpcRequest {
+	return encodeRPC(&storagerpc.Batch{Sequence: sequence, Requests: []storagerpc.Request{
 		storagerpc.NewStore(pubkeyOf(to), storagerpc.Namespace(contentNamespace), ts, ttl, raw)}})
 }
 
@@ -98,7 +112,7 @@ func messageHash(to identity.ID, ns int16, raw []byte) string {
 // configPushRequest is a config push as the desktop sends it (UserSyncJob): a sequence of one
 // signed store per config message, TTL configTTL, then a signed delete of the superseded
 // messages when there are any.
-func configPushRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID, msgs []configMsg, old []string, nowMs int64) ([]byte, time.Duration) {
+func configPushRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID, msgs []configMsg, old []string, nowMs int64) (rpcRequest, time.Duration) {
 	signer := &storagerpc.Signer{Suite: s, Account: pubkeyOf(id), Key: key}
 	reqs := make([]storagerpc.Request, 0, len(msgs)+1)
 	var cost time.Duration
@@ -112,7 +126,7 @@ func configPushRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.I
 		cost += d.Sign(signer)
 		reqs = append(reqs, d)
 	}
-	return storagerpc.EncodeRequest(&storagerpc.Batch{Sequence: true, Requests: reqs}), cost
+	return encodeRPC(&storagerpc.Batch{Sequence: true, Requests: reqs}), cost
 }
 
 // pollExpire is the expire a poll carries for the account's config messages (ConfigExpiry).
@@ -126,7 +140,7 @@ type pollExpire struct {
 // retrieveRequest is one signed retrieve per namespace, in a batch, as the apps poll, with the
 // signed expire of exp when it has hashes, before or after the retrieves (the apps differ);
 // maxSize gives each namespace's max_size (0 leaves it out).
-func retrieveRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID, nss []int16, last []string, nowMs int64, maxSize func(ns int16) int, exp pollExpire) ([]byte, time.Duration) {
+func retrieveRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID, nss []int16, last []string, nowMs int64, maxSize func(ns int16) int, exp pollExpire) (rpcRequest, time.Duration) {
 	signer := &storagerpc.Signer{Suite: s, Account: pubkeyOf(id), Key: key}
 	reqs := make([]storagerpc.Request, 0, len(nss)+1)
 	var cost time.Duration

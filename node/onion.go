@@ -134,7 +134,7 @@ func (n *Node) relay(hop OnionHop, p onion.Peeled, r actor.Responder) {
 
 // deliver runs the RPC inside and seals its answer to the layer's key.
 func (n *Node) deliver(hop OnionHop, p onion.Peeled, r actor.Responder) {
-	n.serveJSON(p.Payload, ViaOnion, netip.Addr{}, func(method string, seen named, o outcome) {
+	n.serveJSON(p.Payload, p.Decoded, ViaOnion, netip.Addr{}, func(method string, seen named, o outcome) {
 		hop.Method, hop.Owner, hop.Status = method, seen.owner(), o.status
 		hop.Accounts, hop.Namespaces, hop.Sizes = seen.accounts, seen.namespaces, seen.sizes
 		hop.BytesOut = n.sealAndRespond(r, hop.Guard, p, o)

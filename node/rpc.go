@@ -90,18 +90,22 @@ func (n *Node) handleStorageRPC(from actor.Addr, req actor.Request, r actor.Resp
 		respondOutcome(r, errOutcome(storagerpc.ErrBodyTooLarge))
 		return
 	}
-	n.serveJSON(body, ViaDirect, from.Addr(), func(_ string, _ named, o outcome) { respondOutcome(r, o) })
+	n.serveJSON(body, nil, ViaDirect, from.Addr(), func(_ string, _ named, o outcome) { respondOutcome(r, o) })
 }
 
 // serveJSON parses and serves one RPC body; from is the direct caller's address (zero for an
-// onion destination, whose caller is the last hop).
-func (n *Node) serveJSON(body []byte, via Via, from netip.Addr, done rpcDone) {
-	req, err := storagerpc.ParseRequest(body)
-	if err != nil {
-		o := errOutcome(err)
-		n.env.Observe(RequestServed{Method: "", Via: via, Status: o.status, From: from})
-		done("", named{}, o)
-		return
+// onion destination, whose caller is the last hop). decoded, when not nil, is the body as
+// values (a structural onion's, see onion.Layer.Decoded), served without parsing the body.
+func (n *Node) serveJSON(body []byte, decoded any, via Via, from netip.Addr, done rpcDone) {
+	req, ok := decoded.(storagerpc.Request)
+	if !ok {
+		var err error
+		if req, err = storagerpc.ParseRequest(body); err != nil {
+			o := errOutcome(err)
+			n.env.Observe(RequestServed{Method: "", Via: via, Status: o.status, From: from})
+			done("", named{}, o)
+			return
+		}
 	}
 	seen := namedIn(req)
 	ctx := rpcCtx{via: via}

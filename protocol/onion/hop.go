@@ -27,6 +27,8 @@ type Peeled struct {
 	// Structural: the layer came in structural form, and the answer goes back in it
 	// (SealStructuralResponse).
 	Structural bool
+	// Decoded is Payload as values, when a structural layer carried them (Layer.Decoded).
+	Decoded any
 }
 
 // Peel opens the layer in in with the node's key pair self and classifies it. A layer that does

@@ -35,6 +35,10 @@ type Layer struct {
 	Inner *Layer
 	// Payload is the RPC request (Deliver).
 	Payload []byte
+	// Decoded is Payload as values when the client passes them along (a storage RPC request),
+	// so that the destination need not parse Payload; nil otherwise. The client vouches that
+	// parsing Payload gives these values.
+	Decoded any
 }
 
 // SealedLen is the length of the layer's ciphertext: nonce, encrypted plaintext, tag.
@@ -139,15 +143,16 @@ func layerBuildCost(c cryptomode.Costs, e EncType, plainLen int) time.Duration {
 }
 
 // BuildToNodeStructural is BuildToNode in structural form: the guard's request (Built.Value)
-// holds the layers as values. It draws from rnd exactly what BuildToNode draws and charges
+// holds the layers as values, and the destination's the RPC request as values too (decoded,
+// Layer.Decoded) when the caller has them. It draws from rnd exactly what BuildToNode draws and charges
 // exactly what it charges under modeled crypto; the request's length (Built.Wire) is that of
 // BuildToNode's body.
-func BuildToNodeStructural(c cryptomode.Costs, rnd io.Reader, p Path, dest Node, rpc []byte) (Built, error) {
+func BuildToNodeStructural(c cryptomode.Costs, rnd io.Reader, p Path, dest Node, rpc []byte, decoded any) (Built, error) {
 	if err := p.check(len(p.Hops)); err != nil {
 		return Built{}, err
 	}
 	e := p.EncType
-	l := &Layer{To: dest.X25519, EncType: e, PlainLen: NodeLayerSize(len(rpc)), Routing: Routing{Action: Deliver}, Payload: rpc}
+	l := &Layer{To: dest.X25519, EncType: e, PlainLen: NodeLayerSize(len(rpc)), Routing: Routing{Action: Deliver}, Payload: rpc, Decoded: decoded}
 	if err := drawLayerRandomness(rnd, e); err != nil {
 		return Built{}, fmt.Errorf("onion: destination layer: %w", err)
 	}
@@ -180,7 +185,7 @@ func peelStructural(c cryptomode.Costs, self cryptomode.X25519KeyPair, in Reques
 	p := Peeled{Routing: l.Routing, Reply: Key{EncType: e}, Cost: cost, Structural: true}
 	switch l.Routing.Action {
 	case Deliver:
-		p.Payload = l.Payload
+		p.Payload, p.Decoded = l.Payload, l.Decoded
 	case Forward:
 		p.Next = Request{Layer: l.Inner, EncType: l.Routing.EncType, HopNo: in.HopNo + 1}
 	default:

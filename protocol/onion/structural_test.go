@@ -56,7 +56,7 @@ func TestStructuralMatchesModeledBytes(t *testing.T) {
 						rb, rs := &callLog{r: seeded(9)}, &callLog{r: seeded(9)}
 						b, err := BuildToNode(s, rb, p, dest.Node, rpc)
 						require.NoError(t, err)
-						st, err := BuildToNodeStructural(s.Costs(), rs, p, dest.Node, rpc)
+						st, err := BuildToNodeStructural(s.Costs(), rs, p, dest.Node, rpc, nil)
 						require.NoError(t, err)
 						assert.Equal(t, rb.calls, rs.calls, "the same draws")
 						assert.Equal(t, b.Cost, st.Cost, "the client's building cost")
