@@ -47,26 +47,29 @@ func withChurnAndFaults(load func(t *testing.T) Scenario) func(t *testing.T) Sce
 // of wire=bytes under modeled crypto (the leakage section included), apart from the wire field
 // itself, on the default scenario, on a scenario under churn and faults, and on the leakage
 // scenario, shortened to fit the test budget. SESSIONSIM_TEST_STRUCTURAL=full runs them at the
-// sizes of `make test-structural` (the default scenario whole, 2,000 nodes under churn and
-// faults, the leakage scenario's 2,000 nodes).
+// sizes of `make test-structural` (the default scenario whole; 2,000 nodes and 2,000 clients
+// under churn and faults; the leakage scenario's 2,000 nodes and its adversaries, with 600
+// clients for 5 minutes).
 func TestStructuralSameSummary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end runs")
 	}
 	cases := []structuralCase{
 		{"default", loadModeled("default", true)},
-		{"churn and faults", withChurnAndFaults(loadModeled("large", true, "clients.count=400"))},
+		{"churn-and-faults", withChurnAndFaults(loadModeled("large", true, "clients.count=400"))},
 		{"leakage", loadModeled("leakage", true, "clients.count=200", "duration=3m")},
 	}
 	if os.Getenv("SESSIONSIM_TEST_STRUCTURAL") == "full" {
 		cases = []structuralCase{
 			{"default", loadModeled("default", false)},
-			{"2,000 nodes, churn and faults", withChurnAndFaults(loadModeled("large", false, "clients.count=4000", "duration=5m"))},
-			{"leakage", loadModeled("leakage", false, "clients.count=1000", "duration=10m")},
+			{"churn-and-faults", withChurnAndFaults(loadModeled("large", false, "clients.count=2000", "duration=4m"))},
+			{"leakage", loadModeled("leakage", false, "clients.count=600", "duration=5m")},
 		}
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			// The runs share nothing: on a machine with cores to spare they go side by side.
+			t.Parallel()
 			sc := tc.load(t)
 			require.Equal(t, "bytes", sc.Wire, "the default form")
 			want := summaryWithoutWire(t, sc)
