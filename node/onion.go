@@ -28,7 +28,7 @@ func (n *Node) handleGuard(from actor.Addr, req actor.Request, r actor.Responder
 	switch body := req.Body.(type) {
 	case []byte:
 		in, err = onion.ParseGuardRequest(body)
-	case *onion.Request:
+	case *onion.Request: // structural form
 		in, err = onion.CheckGuardRequest(body)
 	default:
 		respondText(r, overHTTPS, http.StatusBadRequest, "Error parsing onion request: body is not bytes")
@@ -43,13 +43,9 @@ func (n *Node) handleGuard(from actor.Addr, req actor.Request, r actor.Responder
 
 // handleRelay serves MethodRelay.
 func (n *Node) handleRelay(from actor.Addr, req actor.Request, r actor.Responder) {
-	var parse func() (onion.Request, error)
-	switch body := req.Body.(type) {
-	case []byte:
-		parse = func() (onion.Request, error) { return onion.ParseRelayRequest(body) }
-	case *onion.Request:
-		parse = func() (onion.Request, error) { return onion.CheckRelayRequest(body) }
-	default:
+	raw, isBytes := req.Body.([]byte)
+	value, isValue := req.Body.(*onion.Request) // structural form
+	if !isBytes && !isValue {
 		respondText(r, overMQ, http.StatusBadRequest, "Invalid internal onion request: body is not bytes")
 		return
 	}
@@ -57,7 +53,13 @@ func (n *Node) handleRelay(from actor.Addr, req actor.Request, r actor.Responder
 		respondText(r, overMQ, http.StatusForbidden, "sender is not an active service node")
 		return
 	}
-	in, err := parse()
+	var in onion.Request
+	var err error
+	if isValue {
+		in, err = onion.CheckRelayRequest(value)
+	} else {
+		in, err = onion.ParseRelayRequest(raw)
+	}
 	if err != nil {
 		n.onionFailed(from, n.env.Now(), in.HopNo, false, req.Size, r, err)
 		return
@@ -142,31 +144,36 @@ func (n *Node) deliver(hop OnionHop, p onion.Peeled, r actor.Responder) {
 	})
 }
 
-// sealAndRespond encrypts the outcome's {"status","body"} to the layer's key; the reply itself is a 200. It
-// returns the answer's wire size, for the hop's event.
+// sealAndRespond answers with the outcome's {"status","body"} sealed to the layer's key; the
+// reply itself is a 200. It returns the answer's wire size, for the hop's event.
 func (n *Node) sealAndRespond(r actor.Responder, guard bool, p onion.Peeled, o outcome) int {
-	status, body := o.status, o.body
+	reply, replyLen, cost, err := n.seal(p, o)
+	n.env.Work(cost)
+	if err != nil {
+		eo := errOutcome(err)
+		return respondBytes(r, hopLink(guard), eo.status, transport.Text, eo.body)
+	}
+	return respond(r, hopLink(guard), http.StatusOK, transport.Binary, reply, replyLen)
+}
+
+// seal is the destination's reply and its length: the sealed bytes, or in structural form the
+// reply as values, carrying a batch's results as values too so that the client need not parse
+// them.
+func (n *Node) seal(p onion.Peeled, o outcome) (any, int, time.Duration, error) {
+	resp := onion.NodeResponse{Status: o.status, Body: o.body}
 	if p.Structural {
-		// A batch's results go along as values, so the client need not parse them again.
 		var decoded any
 		if o.results != nil {
 			decoded = o.results
 		}
-		rep, cost, err := onion.SealStructuralResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, onion.NodeResponse{Status: status, Body: body}, decoded)
-		n.env.Work(cost)
+		rep, cost, err := onion.SealStructuralResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, resp, decoded)
 		if err != nil {
-			o := errOutcome(err)
-			return respondBytes(r, hopLink(guard), o.status, transport.Text, o.body)
+			return nil, 0, cost, err
 		}
-		return respond(r, hopLink(guard), http.StatusOK, transport.Binary, rep, rep.WireLen())
+		return rep, rep.WireLen(), cost, nil
 	}
-	sealed, cost, err := onion.SealNodeResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, onion.NodeResponse{Status: status, Body: body})
-	n.env.Work(cost)
-	if err != nil {
-		o := errOutcome(err)
-		return respondBytes(r, hopLink(guard), o.status, transport.Text, o.body)
-	}
-	return respondBytes(r, hopLink(guard), http.StatusOK, transport.Binary, sealed)
+	sealed, cost, err := onion.SealNodeResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, resp)
+	return sealed, len(sealed), cost, err
 }
 
 // proxy posts the decrypted layer to a server, but only to one the world registered: the
