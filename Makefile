@@ -36,10 +36,10 @@ test: lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
 # wire=structural against wire=bytes (modeled crypto) at full size, side by side: the default
-# scenario whole, the large world's 2,000 nodes under churn and every kind of fault (2,000
-# clients, 4 virtual minutes), and the leakage scenario's 2,000 nodes and adversaries (600
-# clients, 5 virtual minutes); each pair of summaries must be byte-identical apart from the
-# wire field. `make test` runs the same comparison shortened.
+# scenario whole, the large world's 2,000 nodes under churn and every kind of fault (1,000
+# clients, 3 virtual minutes of sending), and the leakage scenario's 2,000 nodes and adversaries
+# (400 clients, 3 minutes); each pair of summaries must be byte-identical apart from the wire
+# field. `make test` runs the same comparison shortened.
 test-structural:
 	SESSIONSIM_TEST_STRUCTURAL=full $(GO) test -count=1 -run TestStructuralSameSummary -timeout 240m -v ./scenarios
 

@@ -47,9 +47,9 @@ func withChurnAndFaults(load func(t *testing.T) Scenario) func(t *testing.T) Sce
 // of wire=bytes under modeled crypto (the leakage section included), apart from the wire field
 // itself, on the default scenario, on a scenario under churn and faults, and on the leakage
 // scenario, shortened to fit the test budget. SESSIONSIM_TEST_STRUCTURAL=full runs them at the
-// sizes of `make test-structural` (the default scenario whole; 2,000 nodes and 2,000 clients
-// under churn and faults; the leakage scenario's 2,000 nodes and its adversaries, with 600
-// clients for 5 minutes).
+// sizes of `make test-structural` (the default scenario whole; 2,000 nodes and 1,000 clients
+// under churn and faults; the leakage scenario's 2,000 nodes and its adversaries, with 400
+// clients for 3 minutes).
 func TestStructuralSameSummary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end runs")
@@ -62,8 +62,8 @@ func TestStructuralSameSummary(t *testing.T) {
 	if os.Getenv("SESSIONSIM_TEST_STRUCTURAL") == "full" {
 		cases = []structuralCase{
 			{"default", loadModeled("default", false)},
-			{"churn-and-faults", withChurnAndFaults(loadModeled("large", false, "clients.count=2000", "duration=4m"))},
-			{"leakage", loadModeled("leakage", false, "clients.count=600", "duration=5m")},
+			{"churn-and-faults", withChurnAndFaults(loadModeled("large", false, "clients.count=1000", "duration=3m"))},
+			{"leakage", loadModeled("leakage", false, "clients.count=400", "duration=3m", "warmup=1m", "drain=1m")},
 		}
 	}
 	for _, tc := range cases {
