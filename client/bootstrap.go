@@ -157,7 +157,7 @@ func (c *Client) refreshTry(try int) {
 		c.onionRequest(t, "oxend_request", nil, identity.ID{}, rpc, func(res onionResult) {
 			pending--
 			if res.failure == OK {
-				l, err := c.serviceNodes(res.body)
+				l, err := c.serviceNodes(res.answer())
 				if err != nil {
 					c.garbage(GarbageMalformedResponse)
 					failed = true
@@ -190,8 +190,8 @@ func (c *Client) refreshTry(try int) {
 }
 
 // serviceNodes reads the node list of an oxend_request answer.
-func (c *Client) serviceNodes(body []byte) (*nodeList, error) {
-	result, err := serviceNodesResult(body)
+func (c *Client) serviceNodes(a batchAnswer) (*nodeList, error) {
+	result, err := serviceNodesResult(a)
 	if err != nil {
 		return nil, err
 	}

@@ -143,8 +143,8 @@ func floorDiv(a, b int64) int64 {
 // answerClock reads a batch answer for what matters to the clock: the clock-skew refusals (406
 // and 425) among the sub-answers and, with stamps, the "t" of each sub-answer that has one (a
 // profile that does not learn from answers skips parsing every body for it).
-func answerClock(body []byte, stamps bool) (ts []int64, refused ClockRejected) {
-	rs, err := storagerpc.DecodeBatchResponse(body)
+func answerClock(a batchAnswer, stamps bool) (ts []int64, refused ClockRejected) {
+	rs, err := a.decode()
 	if err != nil {
 		return nil, refused
 	}
@@ -196,7 +196,7 @@ func (c *Client) readClock(res onionResult, method string, skew time.Duration) o
 	switch {
 	case res.failure == OK && res.status == http.StatusOK:
 		var stamps []int64
-		stamps, refused = answerClock(res.body, c.cfg.NetTime.Samples > 0)
+		stamps, refused = answerClock(res.answer(), c.cfg.NetTime.Samples > 0)
 		c.learnTime(stamps)
 		if refused.Status406+refused.Status425 > 0 {
 			res.failure = FailClockSkew
@@ -324,4 +324,4 @@ func (c *Client) resyncClock(done func(bool)) {
 
 // infoRequest is the "info" request of a clock resync; request bodies are never changed once
 // sent, so every client shares it.
-var infoRequest = storagerpc.EncodeRequest(&storagerpc.Info{})
+var infoRequest = encodeRPC(&storagerpc.Info{})

@@ -28,7 +28,7 @@ func TestAnswerClock(t *testing.T) {
 		{"not JSON", `Timestamp error: check your clock`, nil, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			stamps, refused := answerClock([]byte(tc.body), true)
+			stamps, refused := answerClock(batchAnswer{body: []byte(tc.body)}, true)
 			assert.Equal(t, tc.stamps, stamps)
 			assert.Equal(t, tc.status406, refused.Status406)
 			assert.Equal(t, tc.status425, refused.Status425)

@@ -15,6 +15,7 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/sessionsim/sessionsim/protocol/pushrpc"
 	"github.com/sessionsim/sessionsim/protocol/storagerpc"
+	"github.com/sessionsim/sessionsim/protocol/wiremode"
 )
 
 // Platform is the app a client runs. The apps share the protocol but poll, back off, keep their
@@ -189,6 +190,10 @@ type Config struct {
 	GroupPoll GroupPoll
 	// Suite does every X25519 and Ed25519 operation; nil means real crypto with DefaultCosts.
 	Suite cryptomode.Suite
+	// Wire is the form of the client's onion requests to nodes: the real bytes (the default) or
+	// structural values with their exact sizes (wiremode.Structural, with a modeled Suite
+	// only), which the nodes answer in the same form.
+	Wire wiremode.Mode
 	// Directory interns node records so that many clients share them; nil gives the client a
 	// private one. Sharing changes memory use only, never behaviour.
 	Directory *Directory
@@ -407,6 +412,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Suite == nil {
 		c.Suite = cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)
+	}
+	if c.Wire == wiremode.Structural && c.Suite.Mode() != cryptomode.Modeled {
+		return c, fmt.Errorf("client: structural wire form with %v crypto: it makes no bytes for real crypto to work on; use modeled crypto", c.Suite.Mode())
 	}
 	if c.Directory == nil {
 		c.Directory = NewDirectory()

@@ -43,18 +43,18 @@ func FuzzDecoders(f *testing.F) {
 		}
 		check(decodeSeedResponse(body))
 		check(parseNodeStates(body))
-		if result, err := serviceNodesResult(body); err == nil {
+		if result, err := serviceNodesResult(batchAnswer{body: body}); err == nil {
 			check(parseNodeStates(result))
 		}
-		check(decodeSwarm(body))
+		check(decodeSwarm(batchAnswer{body: body}))
 		check(decode421(body))
 		check(swarmNodes(body))
-		if code, _, err := storeOutcome(body); err == nil && code == 0 {
+		if code, _, err := storeOutcome(batchAnswer{body: body}); err == nil && code == 0 {
 			t.Fatal("store outcome without a code")
 		}
 		for _, n := range []int{0, 1, 5} {
 			for _, exp := range []pollExpire{{}, {hashes: []string{"h"}}, {hashes: []string{"h"}, first: true}} {
-				rs, eo, err := decodeRetrieve(body, n, exp)
+				rs, eo, err := decodeRetrieve(batchAnswer{body: body}, n, exp)
 				if err == nil && len(rs) != n {
 					t.Fatalf("%d results for %d namespaces", len(rs), n)
 				}
@@ -63,7 +63,7 @@ func FuzzDecoders(f *testing.F) {
 				}
 			}
 		}
-		stamps, refused := answerClock(body, true)
+		stamps, refused := answerClock(batchAnswer{body: body}, true)
 		for _, s := range stamps {
 			if s <= minStamp {
 				t.Fatalf("stamp %d before 2021 kept", s)

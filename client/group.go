@@ -489,7 +489,7 @@ func (c *Client) rekeyDone(o *outgoing, f Failure) {
 
 // groupStoreRequest is a store of o in its group's swarm: a message in namespace 11 signed
 // under the member's token, or a key message in namespace 12 signed with the group's key.
-func (c *Client) groupStoreRequest(o *outgoing) []byte {
+func (c *Client) groupStoreRequest(o *outgoing) rpcRequest {
 	v := o.group
 	signer := &storagerpc.Signer{Suite: c.cfg.Suite, Account: pubkeyOf(v.g.id), Key: c.keys.signing(), Subaccount: v.token}
 	ns, ttl := groupMessagesNS, c.cfg.TTL
@@ -499,7 +499,7 @@ func (c *Client) groupStoreRequest(o *outgoing) []byte {
 	}
 	st := storagerpc.NewStore(pubkeyOf(v.g.id), storagerpc.Namespace(ns), c.netNowMS(), ttl, o.data)
 	c.env.Work(st.Sign(signer))
-	return storagerpc.EncodeRequest(&storagerpc.Batch{Sequence: c.cfg.StoreRetry.Sequence, Requests: []storagerpc.Request{st}})
+	return encodeRPC(&storagerpc.Batch{Sequence: c.cfg.StoreRetry.Sequence, Requests: []storagerpc.Request{st}})
 }
 
 // startGroupPolls starts polling every group the client is still in (on start and on coming
@@ -582,7 +582,7 @@ func (c *Client) retrieveGroup(e *swarmEntry, v *groupView, t nodeIdx, done func
 			done()
 			return
 		}
-		results, _, err := decodeRetrieve(res.body, len(groupNamespaces), pollExpire{})
+		results, _, err := decodeRetrieve(res.answer(), len(groupNamespaces), pollExpire{})
 		if err != nil {
 			c.garbage(GarbageMalformedResponse)
 			done()

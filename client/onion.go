@@ -2,13 +2,16 @@ package client
 
 import (
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"strings"
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/onion"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/transport"
+	"github.com/sessionsim/sessionsim/protocol/wiremode"
 )
 
 // withPaths runs done once the client has its full set of paths (OK), or could not build them.
@@ -122,14 +125,21 @@ type onionResult struct {
 	failure Failure
 	status  int    // destination status, or the relay's on a path error
 	body    []byte // destination body (plaintext)
-	sent    bool   // the request left for its guard (OnionRoundTrip was observed)
+	// batch is body's batch results as values when the answer came in structural form with
+	// them (see batchAnswer); nil otherwise.
+	batch []storagerpc.SubResult
+	sent  bool // the request left for its guard (OnionRoundTrip was observed)
 }
+
+// answer is the body of the destination's answer, with its batch results as values when they
+// came with it.
+func (res onionResult) answer() batchAnswer { return batchAnswer{body: res.body, results: res.batch} }
 
 // onionRequest sends rpc to dest through one of the paths and runs done with the outcome on the
 // client's loop (never when the client went offline meanwhile). account is the Session ID the
 // request is for (zero when it names none) and nss the namespaces its subrequests name, for the
 // OnionRoundTrip event only.
-func (c *Client) onionRequest(dest nodeIdx, method string, nss []int16, account identity.ID, rpc []byte, done func(onionResult)) {
+func (c *Client) onionRequest(dest nodeIdx, method string, nss []int16, account identity.ID, rpc rpcRequest, done func(onionResult)) {
 	c.onionVia(dest, method, nss, account, rpc, false, done)
 }
 
@@ -153,13 +163,13 @@ func (c *Client) whenPaths(failed func(Failure), send func(ep uint32)) {
 }
 
 // onionVia is onionRequest; cover marks a dummy poll in the round-trip event.
-func (c *Client) onionVia(dest nodeIdx, method string, nss []int16, account identity.ID, rpc []byte, cover bool, done func(onionResult)) {
+func (c *Client) onionVia(dest nodeIdx, method string, nss []int16, account identity.ID, rpc rpcRequest, cover bool, done func(onionResult)) {
 	c.whenPaths(func(f Failure) { done(onionResult{failure: f}) }, func(ep uint32) {
 		c.sendOnion(ep, dest, method, nss, account, rpc, cover, done)
 	})
 }
 
-func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, account identity.ID, rpc []byte, cover bool, done func(onionResult)) {
+func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, account identity.ID, rpc rpcRequest, cover bool, done func(onionResult)) {
 	r, now := c.env.Rand(), c.env.Now()
 	c.rt.rotate(r, now)
 	k := c.rt.choosePath(r, dest)
@@ -175,8 +185,7 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 		p.Hops[j] = onion.Node{Ed25519: info.Ed25519, X25519: info.X25519}
 	}
 	di := c.rt.dir.info(dest)
-	rpc = padRPC(rpc, c.cfg.OnionPadding)
-	built, err := onion.BuildToNode(c.cfg.Suite, actor.RandReader(r), p, onion.Node{Ed25519: di.Ed25519, X25519: di.X25519}, rpc)
+	built, err := c.buildToNode(r, p, onion.Node{Ed25519: di.Ed25519, X25519: di.X25519}, rpc)
 	c.env.Work(built.Cost)
 	if err != nil {
 		// Only a bad key in a node list gets here; that node cannot be used.
@@ -194,7 +203,8 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 	}
 	start, skew := c.env.Now(), c.clockError()
 	c.stats.OnionRequests++
-	req := post(guardAddr, onion.GuardEndpoint, transport.Binary, built.Body)
+	body, bodyLen := built.Wire()
+	req := actor.Request{Method: onion.GuardEndpoint, Body: body, Size: transport.HTTPSRequestSize(guardAddr, onion.GuardEndpoint, transport.Binary, bodyLen)}
 	// The callback keeps the size only: a driver may hold it until the timeout, and the body
 	// is the largest thing an idle client would otherwise keep.
 	reply, size := built.Reply, req.Size
@@ -214,12 +224,23 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 	})
 }
 
+// buildToNode builds an onion request to a node in the client's wire form, its RPC padded as
+// Config.OnionPadding asks.
+func (c *Client) buildToNode(r *rand.Rand, p onion.Path, dest onion.Node, rpc rpcRequest) (onion.Built, error) {
+	body := padRPC(rpc.body, c.cfg.OnionPadding)
+	if c.cfg.Wire == wiremode.Structural {
+		return onion.BuildToNodeStructural(c.cfg.Suite.Costs(), actor.RandReader(r), p, dest, body, rpc.req)
+	}
+	return onion.BuildToNode(c.cfg.Suite, actor.RandReader(r), p, dest, body)
+}
+
 const nextNodeNotFound = "Next node not found: "
 
 // pathOutcome reads what came back from the guard before the destination's sealed answer is
 // opened: a timeout, an unreachable guard or a relay's plain-text error is the result (answered
-// false), charged where the apps charge it; a 200 hands back its body to open (answered true).
-func (c *Client) pathOutcome(guard nodeIdx, resp actor.Response, err error) (res onionResult, body []byte, answered bool) {
+// false), charged where the apps charge it; a 200 hands back its answer to open (answered true):
+// bytes, or an *onion.Reply in structural form.
+func (c *Client) pathOutcome(guard nodeIdx, resp actor.Response, err error) (res onionResult, answer any, answered bool) {
 	r, now := c.env.Rand(), c.env.Now()
 	if err != nil {
 		c.rt.pathFailed(r, c.rt.pathIndexByGuard(guard), now)
@@ -228,8 +249,8 @@ func (c *Client) pathOutcome(guard nodeIdx, resp actor.Response, err error) (res
 		}
 		return onionResult{failure: FailTimeout}, nil, false
 	}
-	body = bodyBytes(resp.Body)
 	if resp.Status != 200 {
+		body := bodyBytes(resp.Body)
 		res := onionResult{failure: FailPath, status: resp.Status}
 		switch {
 		case resp.Status == 406 || resp.Status == 425:
@@ -242,25 +263,26 @@ func (c *Client) pathOutcome(guard nodeIdx, resp actor.Response, err error) (res
 		}
 		return res, nil, false
 	}
-	return onionResult{}, body, true
+	return onionResult{}, resp.Body, true
 }
 
 // onionOutcome reads an onion answer and charges failures where the apps do: timeouts and
 // unexplained relay errors to the path, "Next node not found" to the named node, destination
 // errors (other than 400/401/403/406/421) to the destination; clock skew and 421 to nobody.
 func (c *Client) onionOutcome(guard, dest nodeIdx, reply onion.Key, resp actor.Response, err error) onionResult {
-	res, body, answered := c.pathOutcome(guard, resp, err)
+	res, answer, answered := c.pathOutcome(guard, resp, err)
 	if !answered {
 		return res
 	}
 	r, now := c.env.Rand(), c.env.Now()
-	status, inner, cost, derr := openNodeResponse(c.cfg.Suite, reply, body)
+	opened, cost, derr := openNodeResponse(c.cfg.Suite, reply, answer)
 	c.env.Work(cost)
 	if derr != nil {
 		c.garbage(GarbageOnionResponse)
 		return onionResult{failure: FailBadResponse}
 	}
-	res = onionResult{status: status, body: inner}
+	status := opened.Status
+	res = onionResult{status: status, body: opened.Body, batch: opened.batch}
 	switch {
 	case status == 200:
 	case status == 406 || status == 425:
@@ -269,7 +291,7 @@ func (c *Client) onionOutcome(guard, dest nodeIdx, reply onion.Key, resp actor.R
 		res.failure = FailWrongSwarm
 	case status == 400 || status == 401 || status == 403 || status == 413:
 		res.failure = FailRejected
-	case c.notFound(inner):
+	case c.notFound(opened.Body):
 		res.failure = FailPath
 	default:
 		res.failure = FailRejected

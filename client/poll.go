@@ -132,7 +132,7 @@ func (c *Client) retrieve(e *swarmEntry, t nodeIdx, done func(bool)) {
 		}
 		var results []nsResult
 		var err error
-		if results, eo, err = decodeRetrieve(res.body, len(nss), exp); err != nil {
+		if results, eo, err = decodeRetrieve(res.answer(), len(nss), exp); err != nil {
 			c.garbage(GarbageMalformedResponse)
 			done(false)
 			return

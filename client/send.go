@@ -96,7 +96,7 @@ func (c *Client) attemptStore(o *outgoing) {
 			status, body := res.status, res.body
 			if res.failure == OK {
 				var err error
-				if status, body, err = storeOutcome(res.body); err != nil {
+				if status, body, err = storeOutcome(res.answer()); err != nil {
 					c.garbage(GarbageMalformedResponse)
 					res.failure = FailBadResponse
 				}
@@ -117,7 +117,7 @@ func (c *Client) attemptStore(o *outgoing) {
 
 // storeRPC is the store request of o and the namespaces it names: an unsigned store in the
 // recipient's namespace 0, or a signed store in a group's swarm.
-func (c *Client) storeRPC(o *outgoing) ([]byte, []int16) {
+func (c *Client) storeRPC(o *outgoing) (rpcRequest, []int16) {
 	if o.group != nil {
 		return c.groupStoreRequest(o), o.group.storeNamespaces(o.keys)
 	}

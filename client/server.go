@@ -82,11 +82,11 @@ func (c *Client) sendToServer(ep uint32, dest onion.Server, label string, req on
 // serverOutcome reads a server's answer. Path errors are charged as for a node; a server's
 // refusal is FailRejected and charged to nobody (a server is not in the pool to strike).
 func (c *Client) serverOutcome(guard nodeIdx, reply onion.Key, resp actor.Response, err error) serverResult {
-	res, body, answered := c.pathOutcome(guard, resp, err)
+	res, answer, answered := c.pathOutcome(guard, resp, err)
 	if !answered {
 		return serverResult{failure: res.failure, status: res.status}
 	}
-	v4, cost, derr := onion.OpenV4Response(c.cfg.Suite.Costs(), reply, body)
+	v4, cost, derr := onion.OpenV4Response(c.cfg.Suite.Costs(), reply, bodyBytes(answer))
 	c.env.Work(cost)
 	if derr != nil {
 		c.garbage(GarbageOnionResponse)

@@ -159,7 +159,7 @@ func (c *Client) fetchSwarm(e *swarmEntry, try int) {
 				return
 			}
 			if res.failure == OK {
-				nodes, err := decodeSwarm(res.body)
+				nodes, err := decodeSwarm(res.answer())
 				if err == nil && len(nodes) > 0 {
 					c.setMembers(e, c.internAll(nodes))
 					c.observe(SwarmLookup{Owner: e.owner, Members: len(e.nodes)})

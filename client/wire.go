@@ -59,8 +59,20 @@ func pubkeyOf(id identity.ID) storagerpc.Pubkey {
 	return storagerpc.Pubkey{Prefix: id[0], Key: id.Key()}
 }
 
-func batch(reqs ...storagerpc.Request) []byte {
-	return storagerpc.EncodeRequest(&storagerpc.Batch{Requests: reqs})
+// rpcRequest is a storage RPC request for an onion: its JSON, and the request as values, which
+// the destination takes in place of parsing the JSON when the onion travels in structural form
+// (storagerpc.ParseRequest gives back what EncodeRequest encoded).
+type rpcRequest struct {
+	body []byte
+	req  storagerpc.Request
+}
+
+func encodeRPC(req storagerpc.Request) rpcRequest {
+	return rpcRequest{body: storagerpc.EncodeRequest(req), req: req}
+}
+
+func batch(reqs ...storagerpc.Request) rpcRequest {
+	return encodeRPC(&storagerpc.Batch{Requests: reqs})
 }
 
 // getSwarmRequest is a direct get_swarm (the guard test); onion lookups wrap it in a batch.
@@ -68,10 +80,12 @@ func getSwarmRequest(id identity.ID) []byte {
 	return storagerpc.EncodeRequest(&storagerpc.GetSwarm{Pubkey: pubkeyOf(id)})
 }
 
-func getSwarmBatch(id identity.ID) []byte { return batch(&storagerpc.GetSwarm{Pubkey: pubkeyOf(id)}) }
+func getSwarmBatch(id identity.ID) rpcRequest {
+	return batch(&storagerpc.GetSwarm{Pubkey: pubkeyOf(id)})
+}
 
 // getServiceNodesRequest is a pool refresh's oxend_request; swarms asks for swarm ids too.
-func getServiceNodesRequest(swarms bool) []byte {
+func getServiceNodesRequest(swarms bool) rpcRequest {
 	if swarms {
 		return batch(&storagerpc.OxendRequest{Endpoint: "get_service_nodes", Params: []byte(serviceNodesSwarmParams)})
 	}
@@ -86,8 +100,8 @@ var storeNamespaces = []int16{contentNamespace}
 
 // storeRequest is an unsigned store of a 1:1 message (or sync copy) in a one-request batch, or
 // sequence when the app sends it so (StoreRetry.Sequence).
-func storeRequest(to identity.ID, raw []byte, ts int64, ttl time.Duration, sequence bool) []byte {
-	return storagerpc.EncodeRequest(&storagerpc.Batch{Sequence: sequence, Requests: []storagerpc.Request{
+func storeRequest(to identity.ID, raw []byte, ts int64, ttl time.Duration, sequence bool) rpcRequest {
+	return encodeRPC(&storagerpc.Batch{Sequence: sequence, Requests: []storagerpc.Request{
 		storagerpc.NewStore(pubkeyOf(to), storagerpc.Namespace(contentNamespace), ts, ttl, raw)}})
 }
 
@@ -98,7 +112,7 @@ func messageHash(to identity.ID, ns int16, raw []byte) string {
 // configPushRequest is a config push as the desktop sends it (UserSyncJob): a sequence of one
 // signed store per config message, TTL configTTL, then a signed delete of the superseded
 // messages when there are any.
-func configPushRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID, msgs []configMsg, old []string, nowMs int64) ([]byte, time.Duration) {
+func configPushRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID, msgs []configMsg, old []string, nowMs int64) (rpcRequest, time.Duration) {
 	signer := &storagerpc.Signer{Suite: s, Account: pubkeyOf(id), Key: key}
 	reqs := make([]storagerpc.Request, 0, len(msgs)+1)
 	var cost time.Duration
@@ -112,7 +126,7 @@ func configPushRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.I
 		cost += d.Sign(signer)
 		reqs = append(reqs, d)
 	}
-	return storagerpc.EncodeRequest(&storagerpc.Batch{Sequence: true, Requests: reqs}), cost
+	return encodeRPC(&storagerpc.Batch{Sequence: true, Requests: reqs}), cost
 }
 
 // pollExpire is the expire a poll carries for the account's config messages (ConfigExpiry).
@@ -126,7 +140,7 @@ type pollExpire struct {
 // retrieveRequest is one signed retrieve per namespace, in a batch, as the apps poll, with the
 // signed expire of exp when it has hashes, before or after the retrieves (the apps differ);
 // maxSize gives each namespace's max_size (0 leaves it out).
-func retrieveRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID, nss []int16, last []string, nowMs int64, maxSize func(ns int16) int, exp pollExpire) ([]byte, time.Duration) {
+func retrieveRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID, nss []int16, last []string, nowMs int64, maxSize func(ns int16) int, exp pollExpire) (rpcRequest, time.Duration) {
 	signer := &storagerpc.Signer{Suite: s, Account: pubkeyOf(id), Key: key}
 	reqs := make([]storagerpc.Request, 0, len(nss)+1)
 	var cost time.Duration
@@ -170,15 +184,47 @@ func (exp pollExpire) at(n int) int {
 	return n
 }
 
-// openNodeResponse opens a destination's onion reply.
-func openNodeResponse(s cryptomode.Suite, k onion.Key, body []byte) (int, []byte, time.Duration, error) {
-	r, cost, err := onion.OpenNodeResponse(s.Costs(), k, onion.ResponseFormat{}, body)
-	return r.Status, r.Body, cost, err
+// openedResponse is a destination's opened onion reply: status, body, and the body's batch
+// results as values when the reply carried them (structural form).
+type openedResponse struct {
+	onion.NodeResponse
+	batch []storagerpc.SubResult
+}
+
+// openNodeResponse opens a destination's onion reply, bytes or structural.
+func openNodeResponse(s cryptomode.Suite, k onion.Key, answer any) (openedResponse, time.Duration, error) {
+	rep, ok := answer.(*onion.Reply)
+	if !ok {
+		r, cost, err := onion.OpenNodeResponse(s.Costs(), k, onion.ResponseFormat{}, bodyBytes(answer))
+		return openedResponse{NodeResponse: r}, cost, err
+	}
+	r, cost, err := onion.OpenStructuralResponse(s.Costs(), k, rep)
+	out := openedResponse{NodeResponse: r}
+	if err == nil {
+		out.batch, _ = rep.Decoded.([]storagerpc.SubResult)
+	}
+	return out, cost, err
+}
+
+// batchAnswer is a destination's answer to a batch: its body, and its results when the node
+// sent them as values too (structural form), which are what decoding the body gives
+// (storagerpc.AppendBatchResponse and DecodeBatchResponse round-trip) without parsing it.
+type batchAnswer struct {
+	body    []byte
+	results []storagerpc.SubResult
+}
+
+// decode is the answer's batch results, a slice the caller may change.
+func (a batchAnswer) decode() ([]storagerpc.SubResult, error) {
+	if a.results != nil {
+		return slices.Clone(a.results), nil
+	}
+	return storagerpc.DecodeBatchResponse(a.body)
 }
 
 // subResults reads a batch answer of n requests, which must hold n results.
-func subResults(body []byte, n int) ([]storagerpc.SubResult, error) {
-	rs, err := storagerpc.DecodeBatchResponse(body)
+func subResults(a batchAnswer, n int) ([]storagerpc.SubResult, error) {
+	rs, err := a.decode()
 	if err != nil {
 		return nil, err
 	}
@@ -194,8 +240,8 @@ func subResults(body []byte, n int) ([]storagerpc.SubResult, error) {
 }
 
 // firstResult is the single sub-result of a one-request batch: its code and body.
-func firstResult(body []byte) (int, []byte, error) {
-	rs, err := subResults(body, 1)
+func firstResult(a batchAnswer) (int, []byte, error) {
+	rs, err := subResults(a, 1)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -203,8 +249,8 @@ func firstResult(body []byte) (int, []byte, error) {
 }
 
 // firstOK is the body of a batch's first result, an error naming method unless it is a 200.
-func firstOK(body []byte, method string) ([]byte, error) {
-	code, sub, err := firstResult(body)
+func firstOK(a batchAnswer, method string) ([]byte, error) {
+	code, sub, err := firstResult(a)
 	if err != nil {
 		return nil, err
 	}
@@ -232,8 +278,8 @@ func swarmNodes(body []byte) ([]NodeInfo, error) {
 }
 
 // decodeSwarm reads the batch answer of an onion get_swarm.
-func decodeSwarm(body []byte) ([]NodeInfo, error) {
-	sub, err := firstOK(body, "get_swarm")
+func decodeSwarm(a batchAnswer) ([]NodeInfo, error) {
+	sub, err := firstOK(a, "get_swarm")
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +288,7 @@ func decodeSwarm(body []byte) ([]NodeInfo, error) {
 
 // decode421 reads the swarm a 421 names (the 421 body, or a batch whose first result is one).
 func decode421(body []byte) ([]NodeInfo, error) {
-	if code, sub, err := firstResult(body); err == nil {
+	if code, sub, err := firstResult(batchAnswer{body: body}); err == nil {
 		if code != 421 {
 			return nil, fmt.Errorf("not a 421 answer (%d)", code)
 		}
@@ -252,8 +298,8 @@ func decode421(body []byte) ([]NodeInfo, error) {
 }
 
 // storeOutcome reads a store batch answer: the store's code and, for 421, its body.
-func storeOutcome(body []byte) (int, []byte, error) {
-	code, sub, err := firstResult(body)
+func storeOutcome(a batchAnswer) (int, []byte, error) {
+	code, sub, err := firstResult(a)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -318,13 +364,13 @@ type nsResult struct {
 }
 
 // decodeRetrieve reads the batch answer of a poll of n namespaces and the expire exp added.
-func decodeRetrieve(body []byte, n int, exp pollExpire) ([]nsResult, expireOutcome, error) {
+func decodeRetrieve(a batchAnswer, n int, exp pollExpire) ([]nsResult, expireOutcome, error) {
 	at := exp.at(n)
 	total := n
 	if at >= 0 {
 		total++
 	}
-	rs, err := subResults(body, total)
+	rs, err := subResults(a, total)
 	if err != nil {
 		return nil, expireOutcome{}, err
 	}
@@ -427,8 +473,8 @@ func decodeSeedResponse(body []byte) ([]NodeInfo, error) {
 
 // serviceNodesResult reads the batch answer of an oxend_request get_service_nodes and returns
 // oxend's result, {"service_node_states":[...]}.
-func serviceNodesResult(body []byte) ([]byte, error) {
-	sub, err := firstOK(body, "oxend_request")
+func serviceNodesResult(a batchAnswer) ([]byte, error) {
+	sub, err := firstOK(a, "oxend_request")
 	if err != nil {
 		return nil, err
 	}

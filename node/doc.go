@@ -36,6 +36,11 @@
 //     messages' storagerpc.PushedMessageSize);
 //   - *DataReady (sn.data_ready): the swarm ID, 8 bytes.
 //
+// Onion requests in structural form (wiremode.Structural, sent by clients configured so) arrive
+// as *onion.Request values on /onion_req/v2 and sn.onion_request, charged the lengths of the
+// bodies they stand for (onion.Request.GuardBodyLen, RelayBodyLen); the node answers them with
+// an *onion.Reply of the sealed reply's length (onion.Reply.WireLen).
+//
 // The *registry.List on sn.list is the registry's to size.
 //
 // Two storage server versions are modelled (Config.Version): "2.11" (default), which keeps

@@ -23,12 +23,17 @@ func (n *Node) handleGuard(from actor.Addr, req actor.Request, r actor.Responder
 		n.notReady(r, true)
 		return
 	}
-	body, ok := bodyBytes(req)
-	if !ok {
+	var in onion.Request
+	var err error
+	switch body := req.Body.(type) {
+	case []byte:
+		in, err = onion.ParseGuardRequest(body)
+	case *onion.Request: // structural form
+		in, err = onion.CheckGuardRequest(body)
+	default:
 		respondText(r, overHTTPS, http.StatusBadRequest, "Error parsing onion request: body is not bytes")
 		return
 	}
-	in, err := onion.ParseGuardRequest(body)
 	if err != nil {
 		n.onionFailed(from, n.env.Now(), in.HopNo, true, req.Size, r, err)
 		return
@@ -38,8 +43,9 @@ func (n *Node) handleGuard(from actor.Addr, req actor.Request, r actor.Responder
 
 // handleRelay serves MethodRelay.
 func (n *Node) handleRelay(from actor.Addr, req actor.Request, r actor.Responder) {
-	body, ok := bodyBytes(req)
-	if !ok {
+	raw, isBytes := req.Body.([]byte)
+	value, isValue := req.Body.(*onion.Request) // structural form
+	if !isBytes && !isValue {
 		respondText(r, overMQ, http.StatusBadRequest, "Invalid internal onion request: body is not bytes")
 		return
 	}
@@ -47,7 +53,13 @@ func (n *Node) handleRelay(from actor.Addr, req actor.Request, r actor.Responder
 		respondText(r, overMQ, http.StatusForbidden, "sender is not an active service node")
 		return
 	}
-	in, err := onion.ParseRelayRequest(body)
+	var in onion.Request
+	var err error
+	if isValue {
+		in, err = onion.CheckRelayRequest(value)
+	} else {
+		in, err = onion.ParseRelayRequest(raw)
+	}
 	if err != nil {
 		n.onionFailed(from, n.env.Now(), in.HopNo, false, req.Size, r, err)
 		return
@@ -83,7 +95,7 @@ func (n *Node) peel(from actor.Addr, in onion.Request, guard bool, size int, r a
 	if err != nil {
 		var oe *onion.Error
 		if errors.As(err, &oe) && oe.Encrypted() {
-			out := n.sealAndRespond(r, guard, p, oe.Status(), []byte(oe.Text()))
+			out := n.sealAndRespond(r, guard, p, textOutcome(oe.Status(), oe.Text()))
 			n.env.Observe(OnionHop{From: from.Addr(), Arrived: arrived, HopNo: in.HopNo, Guard: guard, Role: HopFailed, Status: oe.Status(), BytesIn: size, BytesOut: out})
 			return
 		}
@@ -111,8 +123,8 @@ func (n *Node) relay(hop OnionHop, p onion.Peeled, r actor.Responder) {
 		n.hopError(hop, r, onion.NextNodeNotFound(p.Routing.Destination))
 		return
 	}
-	body := p.Next.RelayBody()
-	req := actor.Request{Method: MethodRelay, Body: body, Size: transport.MQRequestSize(MethodRelay, len(body))}
+	body, bodyLen := p.Next.Wire()
+	req := actor.Request{Method: MethodRelay, Body: body, Size: transport.MQRequestSize(MethodRelay, bodyLen)}
 	n.env.Call(next.Addr, req, n.cfg.RelayTimeout, func(resp actor.Response, err error) {
 		if err != nil {
 			n.hopError(hop, r, onion.RequestTimeout())
@@ -124,24 +136,44 @@ func (n *Node) relay(hop OnionHop, p onion.Peeled, r actor.Responder) {
 
 // deliver runs the RPC inside and seals its answer to the layer's key.
 func (n *Node) deliver(hop OnionHop, p onion.Peeled, r actor.Responder) {
-	n.serveJSON(p.Payload, ViaOnion, netip.Addr{}, func(method string, seen named, o outcome) {
+	n.serveJSON(p.Payload, p.Decoded, ViaOnion, netip.Addr{}, func(method string, seen named, o outcome) {
 		hop.Method, hop.Owner, hop.Status = method, seen.owner(), o.status
 		hop.Accounts, hop.Namespaces, hop.Sizes = seen.accounts, seen.namespaces, seen.sizes
-		hop.BytesOut = n.sealAndRespond(r, hop.Guard, p, o.status, o.body)
+		hop.BytesOut = n.sealAndRespond(r, hop.Guard, p, o)
 		n.env.Observe(hop)
 	})
 }
 
-// sealAndRespond encrypts {"status","body"} to the layer's key; the reply itself is a 200. It
-// returns the answer's wire size, for the hop's event.
-func (n *Node) sealAndRespond(r actor.Responder, guard bool, p onion.Peeled, status int, body []byte) int {
-	sealed, cost, err := onion.SealNodeResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, onion.NodeResponse{Status: status, Body: body})
+// sealAndRespond answers with the outcome's {"status","body"} sealed to the layer's key; the
+// reply itself is a 200. It returns the answer's wire size, for the hop's event.
+func (n *Node) sealAndRespond(r actor.Responder, guard bool, p onion.Peeled, o outcome) int {
+	reply, replyLen, cost, err := n.seal(p, o)
 	n.env.Work(cost)
 	if err != nil {
-		o := errOutcome(err)
-		return respondBytes(r, hopLink(guard), o.status, transport.Text, o.body)
+		eo := errOutcome(err)
+		return respondBytes(r, hopLink(guard), eo.status, transport.Text, eo.body)
 	}
-	return respondBytes(r, hopLink(guard), http.StatusOK, transport.Binary, sealed)
+	return respond(r, hopLink(guard), http.StatusOK, transport.Binary, reply, replyLen)
+}
+
+// seal is the destination's reply and its length: the sealed bytes, or in structural form the
+// reply as values, carrying a batch's results as values too so that the client need not parse
+// them.
+func (n *Node) seal(p onion.Peeled, o outcome) (any, int, time.Duration, error) {
+	resp := onion.NodeResponse{Status: o.status, Body: o.body}
+	if p.Structural {
+		var decoded any
+		if o.results != nil {
+			decoded = o.results
+		}
+		rep, cost, err := onion.SealStructuralResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, resp, decoded)
+		if err != nil {
+			return nil, 0, cost, err
+		}
+		return rep, rep.WireLen(), cost, nil
+	}
+	sealed, cost, err := onion.SealNodeResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, resp)
+	return sealed, len(sealed), cost, err
 }
 
 // proxy posts the decrypted layer to a server, but only to one the world registered: the
@@ -177,12 +209,16 @@ func (n *Node) hopError(hop OnionHop, r actor.Responder, e *onion.Error) {
 // hopReply records the hop with the status the next node or server answered and passes that
 // answer back unchanged.
 func (n *Node) hopReply(hop OnionHop, r actor.Responder, resp actor.Response) {
-	b, _ := resp.Body.([]byte)
 	contentType := transport.Binary // a sealed answer
 	if resp.Status != http.StatusOK {
 		contentType = transport.Text // a later hop's own failure
 	}
 	hop.Status = resp.Status
-	hop.BytesOut = respondBytes(r, hopLink(hop.Guard), resp.Status, contentType, b)
+	if rep, ok := resp.Body.(*onion.Reply); ok {
+		hop.BytesOut = respond(r, hopLink(hop.Guard), resp.Status, contentType, rep, rep.WireLen())
+	} else {
+		b, _ := resp.Body.([]byte)
+		hop.BytesOut = respondBytes(r, hopLink(hop.Guard), resp.Status, contentType, b)
+	}
 	n.env.Observe(hop)
 }

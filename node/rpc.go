@@ -39,12 +39,14 @@ type rpcCtx struct {
 }
 
 // outcome is the node's answer to one request: status and body for clients (JSON, or plain
-// text when text is set); for a forward, the node's own typed result (result) on success.
+// text when text is set); for a forward, the node's own typed result (result) on success; for a
+// batch, its results as values too (results), which an answer in structural form carries.
 type outcome struct {
-	status int
-	body   []byte
-	text   bool
-	result any
+	status  int
+	body    []byte
+	text    bool
+	result  any
+	results []storagerpc.SubResult
 }
 
 func textOutcome(status int, text string) outcome {
@@ -88,18 +90,22 @@ func (n *Node) handleStorageRPC(from actor.Addr, req actor.Request, r actor.Resp
 		respondOutcome(r, errOutcome(storagerpc.ErrBodyTooLarge))
 		return
 	}
-	n.serveJSON(body, ViaDirect, from.Addr(), func(_ string, _ named, o outcome) { respondOutcome(r, o) })
+	n.serveJSON(body, nil, ViaDirect, from.Addr(), func(_ string, _ named, o outcome) { respondOutcome(r, o) })
 }
 
 // serveJSON parses and serves one RPC body; from is the direct caller's address (zero for an
-// onion destination, whose caller is the last hop).
-func (n *Node) serveJSON(body []byte, via Via, from netip.Addr, done rpcDone) {
-	req, err := storagerpc.ParseRequest(body)
-	if err != nil {
-		o := errOutcome(err)
-		n.env.Observe(RequestServed{Method: "", Via: via, Status: o.status, From: from})
-		done("", named{}, o)
-		return
+// onion destination, whose caller is the last hop). decoded, when not nil, is the body as
+// values (a structural onion's, see onion.Layer.Decoded), served without parsing the body.
+func (n *Node) serveJSON(body []byte, decoded any, via Via, from netip.Addr, done rpcDone) {
+	req, ok := decoded.(storagerpc.Request)
+	if !ok {
+		var err error
+		if req, err = storagerpc.ParseRequest(body); err != nil {
+			o := errOutcome(err)
+			n.env.Observe(RequestServed{Method: "", Via: via, Status: o.status, From: from})
+			done("", named{}, o)
+			return
+		}
 	}
 	seen := namedIn(req)
 	ctx := rpcCtx{via: via}
@@ -582,7 +588,7 @@ func versionOf(v string) storagerpc.Version {
 func (n *Node) serveBatch(b *storagerpc.Batch, ctx rpcCtx, done func(outcome)) {
 	results := make([]storagerpc.SubResult, len(b.Requests))
 	finish := func(k int) {
-		done(outcome{status: http.StatusOK, body: storagerpc.AppendBatchResponse(nil, results[:k])})
+		done(outcome{status: http.StatusOK, body: storagerpc.AppendBatchResponse(nil, results[:k]), results: results[:k:k]})
 	}
 	sub := func(o outcome) storagerpc.SubResult {
 		if ok2xx(o.status) {

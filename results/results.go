@@ -39,7 +39,10 @@ type Summary struct {
 	Scenario string `json:"scenario"`
 	Seed     uint64 `json:"seed"`
 	Crypto   string `json:"crypto"`
-	Version  string `json:"version"`
+	// Wire is the form requests took between actors ("bytes" or "structural"); the two give
+	// the same figures, so it is reported beside crypto but is not itself a result.
+	Wire    string `json:"wire"`
+	Version string `json:"version"`
 	// Incomplete: the run was stopped (Ctrl-C) before its end; the figures cover only the
 	// virtual time it ran. Absent from the summary of a run that finished.
 	Incomplete bool `json:"incomplete,omitempty" figure:"-"`

@@ -27,6 +27,7 @@ var keyDocs = map[string]keyDoc{
 	"seed":        {"integer", "every random choice of the run derives from it: same seed, same binary, byte-identical summary.json"},
 	"mode":        {"sim", "the driver: sim (in-process, virtual time) or live (the same actors on real loopback sockets, in real time)"},
 	"crypto":      {"real|modeled", "real bytes everywhere, or modeled: same sizes and views, no curve operations, their CPU cost still charged"},
+	"wire":        {"bytes|structural", "bytes: requests as the real wire's bytes; structural (needs crypto=modeled and mode=sim): onion requests and answers as values with their exact sizes, the same CPU charges and observations, so the same summary as bytes, faster"},
 	"duration":    {"duration", "virtual time during which clients send"},
 	"warmup":      {"duration", "virtual time before the first message, in which clients start, bootstrap and build paths"},
 	"drain":       {"duration", "virtual time after the sending period in which messages in flight arrive"},

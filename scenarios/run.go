@@ -147,6 +147,7 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 		Scenario:       sc.Name,
 		Seed:           sc.Seed,
 		Crypto:         sc.Crypto,
+		Wire:           sc.Wire,
 		Version:        opts.Version,
 		VirtualSeconds: total.Seconds(),
 		Nodes:          sc.Nodes.Count,

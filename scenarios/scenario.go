@@ -25,6 +25,11 @@ type Scenario struct {
 	// Crypto is "real" (every byte as on the real network) or "modeled" (same sizes and views,
 	// no curve operations, their CPU cost charged): modeled is what makes 100,000 clients fit.
 	Crypto string `yaml:"crypto"`
+	// Wire is "bytes" (every request and answer as the real wire's bytes) or "structural"
+	// (onion requests and their answers as values carrying their exact sizes, with the same CPU
+	// charges and observations: the same summary as crypto=modeled, faster). Structural needs
+	// crypto=modeled and the sim driver.
+	Wire string `yaml:"wire"`
 	// Duration is the virtual time during which clients send.
 	Duration time.Duration `yaml:"duration"`
 	// Warmup is virtual time before the first message, for clients to bootstrap and build paths.
@@ -338,6 +343,7 @@ func Default() Scenario {
 		Seed:     1,
 		Mode:     "sim",
 		Crypto:   "real",
+		Wire:     "bytes",
 		Duration: 20 * time.Minute,
 		Warmup:   1 * time.Minute,
 		Drain:    2 * time.Minute,

@@ -11,6 +11,7 @@ import (
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/protocol/message"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
+	"github.com/sessionsim/sessionsim/protocol/wiremode"
 	"github.com/sessionsim/sessionsim/registry"
 	"github.com/sessionsim/sessionsim/scenarios/checks"
 )
@@ -57,6 +58,7 @@ func (s *Scenario) Validate() error {
 			}
 			return nil
 		},
+		s.validateWire,
 		func() error { return positive("duration", s.Duration) },
 		func() error { return nonNegative("warmup", s.Warmup) },
 		func() error { return nonNegative("drain", s.Drain) },
@@ -545,6 +547,22 @@ func weights(key string, w map[string]float64, known func(name string) error) er
 	}
 	if sum <= 0 {
 		return bad(key, "all zero", "at least one weight must be positive")
+	}
+	return nil
+}
+
+// validateWire checks the wire key: structural form makes no bytes, so it cannot go with real
+// crypto, whose point is the real bytes (live and docker modes, which send bytes over sockets,
+// need real crypto).
+func (s *Scenario) validateWire() error {
+	m, err := wiremode.Parse(s.Wire)
+	switch {
+	case err != nil:
+		return bad("wire", s.Wire, "must be \"bytes\" or \"structural\"")
+	case m == wiremode.Bytes:
+		return nil
+	case s.Crypto != "modeled":
+		return bad("wire", s.Wire, fmt.Sprintf("structural form makes no bytes, and crypto=%s exists to make and check them: set crypto=modeled, or wire=bytes", s.Crypto))
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/sessionsim/sessionsim/node/store/memory"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/protocol/wiremode"
 	"github.com/sessionsim/sessionsim/registry"
 	"github.com/sessionsim/sessionsim/scenarios/placement"
 	"github.com/sessionsim/sessionsim/scenarios/simnet"
@@ -36,6 +37,7 @@ type world struct {
 	net       *netem.Network
 	matrix    *netem.Matrix
 	suite     cryptomode.Suite
+	wire      wiremode.Mode
 	reg       *registry.Registry
 	seeds     []actor.Addr
 	nodes     []*worldNode
@@ -131,6 +133,9 @@ func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*worl
 		return nil, &Error{Key: "crypto", Value: sc.Crypto, Reason: err.Error()}
 	}
 	w.suite = cryptomode.New(mode, cryptomode.DefaultCosts)
+	if w.wire, err = wiremode.Parse(sc.Wire); err != nil {
+		return nil, &Error{Key: "wire", Value: sc.Wire, Reason: err.Error()}
+	}
 
 	if err := w.buildNet(nodeWeights, progress); err != nil {
 		return nil, err
@@ -379,7 +384,7 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 			return &Error{Key: "clients.profiles." + platform, Reason: err.Error()}
 		}
 		cfg := np.Config()
-		cfg.Suite, cfg.Directory, cfg.Seeds = w.suite, dir, w.seeds
+		cfg.Suite, cfg.Wire, cfg.Directory, cfg.Seeds = w.suite, w.wire, dir, w.seeds
 		if w.live != nil {
 			cfg.Directory = client.NewDirectory() // not safe across goroutines: one per client
 		}

@@ -48,11 +48,23 @@ type Server struct {
 type Built struct {
 	// Body is the guard's request body, for a POST to GuardEndpoint on Path.Hops[0].
 	Body []byte
+	// Value is the guard's request in structural form, in place of Body
+	// (BuildToNodeStructural).
+	Value *Request
 	// Reply is the destination layer's key, which opens the one response.
 	Reply Key
 	// Cost is the client's CPU time for building: every layer's key generation, key agreement,
 	// key derivation and encryption.
 	Cost time.Duration
+}
+
+// Wire is what the guard's request carries as its body and that body's length: Body, or Value
+// with the length Body would have.
+func (b Built) Wire() (body any, n int) {
+	if b.Value != nil {
+		return b.Value, b.Value.GuardBodyLen()
+	}
+	return b.Body, len(b.Body)
 }
 
 // BuildToNode builds an onion request for the RPC request rpc (the JSON {"method","params"}) to

@@ -24,6 +24,11 @@ type Peeled struct {
 	Payload []byte
 	// Cost is the node's CPU time: key agreement, key derivation, decryption.
 	Cost time.Duration
+	// Structural: the layer came in structural form, and the answer goes back in it
+	// (SealStructuralResponse).
+	Structural bool
+	// Decoded is Payload as values, when a structural layer carried them (Layer.Decoded).
+	Decoded any
 }
 
 // Peel opens the layer in in with the node's key pair self and classifies it. A layer that does
@@ -36,6 +41,9 @@ type Peeled struct {
 // (ParseRelayRequest); readiness and next-node lookup are the caller's (SnodeNotReady,
 // NextNodeNotFound).
 func Peel(s cryptomode.Suite, self cryptomode.X25519KeyPair, in Request) (Peeled, error) {
+	if in.Structural() {
+		return peelStructural(s.Costs(), self, in)
+	}
 	plain, key, cost, err := OpenLayer(s, in.EncType, self, in.EphemeralKey, in.Ciphertext)
 	if err != nil {
 		return Peeled{Cost: cost}, err

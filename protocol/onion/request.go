@@ -33,7 +33,9 @@ const (
 // A client posts it to the guard framed (GuardBody); a node passes it to the next hop bencoded
 // (RelayBody), which is how the storage server carries the hop number.
 type Request struct {
-	Ciphertext   []byte
+	Ciphertext []byte
+	// Layer is the layer in structural form, in place of Ciphertext (see Layer).
+	Layer        *Layer
 	EphemeralKey [32]byte
 	EncType      EncType
 	// HopNo is the receiving node's hop number: 0 at the guard (or the start the client asked

@@ -34,11 +34,7 @@ type nodeReplyJSON struct {
 // destination layer's key k and, unless f.Raw, base64-encoded. The cost includes a key agreement
 // because the storage server derives the key again for the reply rather than keeping it.
 func SealNodeResponse(s cryptomode.Suite, k Key, rnd io.Reader, f ResponseFormat, r NodeResponse) ([]byte, time.Duration, error) {
-	var body any = string(r.Body)
-	if f.EmbedJSON && json.Valid(r.Body) {
-		body = json.RawMessage(r.Body)
-	}
-	sealed, cost, err := k.Seal(s.Costs(), rnd, encodeJSON(nodeReplyJSON{Body: body, Status: r.Status}))
+	sealed, cost, err := k.Seal(s.Costs(), rnd, encodeJSON(nodeReplyJSON{Body: replyBody(f, r.Body), Status: r.Status}))
 	if err != nil {
 		return nil, 0, fmt.Errorf("onion: sealing the response: %w", err)
 	}
@@ -47,6 +43,15 @@ func SealNodeResponse(s cryptomode.Suite, k Key, rnd io.Reader, f ResponseFormat
 		return sealed, cost, nil
 	}
 	return base64.StdEncoding.AppendEncode(nil, sealed), cost, nil
+}
+
+// replyBody is the "body" of a destination's reply: a JSON string, or the JSON itself when the
+// client asked for it embedded and it is JSON.
+func replyBody(f ResponseFormat, body []byte) any {
+	if f.EmbedJSON && json.Valid(body) {
+		return json.RawMessage(body)
+	}
+	return string(body)
 }
 
 // OpenNodeResponse opens a destination node's reply with the key the builder returned
