@@ -15,11 +15,8 @@ import (
 // that many bytes from remote arrive, so that both directions are shaped on this side. c is
 // returned unchanged when either address is not a host of the model.
 func (m *Model) WrapDuplex(c net.Conn, local, remote netip.Addr) net.Conn {
-	m.mu.Lock()
-	from, ok1 := m.hosts[local.Unmap()]
-	to, ok2 := m.hosts[remote.Unmap()]
-	m.mu.Unlock()
-	if !ok1 || !ok2 {
+	from, to, ok := m.pair(local, remote)
+	if !ok {
 		return c
 	}
 	r := &reader{src: c, m: m, from: to, to: from, wake: make(chan struct{}, 1)}

@@ -77,14 +77,20 @@ func (m *Model) transit(from, to netem.HostID, size int, at time.Time) (time.Tim
 	return m.net.Transit(from, to, size, at, m.rng)
 }
 
+// pair finds the model's hosts of local and remote; ok is false unless both are hosts.
+func (m *Model) pair(local, remote netip.Addr) (from, to netem.HostID, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	from, ok1 := m.hosts[local.Unmap()]
+	to, ok2 := m.hosts[remote.Unmap()]
+	return from, to, ok1 && ok2
+}
+
 // Wrap shapes what local writes on c to remote; c is returned unchanged when either address
 // is not a host of the model.
 func (m *Model) Wrap(c net.Conn, local, remote netip.Addr) net.Conn {
-	m.mu.Lock()
-	from, ok1 := m.hosts[local.Unmap()]
-	to, ok2 := m.hosts[remote.Unmap()]
-	m.mu.Unlock()
-	if !ok1 || !ok2 {
+	from, to, ok := m.pair(local, remote)
+	if !ok {
 		return c
 	}
 	return newConn(c, m, from, to)
