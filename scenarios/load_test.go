@@ -254,7 +254,7 @@ func TestLoadFileAndMissing(t *testing.T) {
 
 	_, err = Load(filepath.Join(dir, "absent.yaml"), LoadOptions{})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "built-ins: churn, default, flash-crowd, groups, large")
+	assert.Contains(t, err.Error(), "built-ins: churn, default, flash-crowd, full, groups, large")
 }
 
 func TestResolvedYAMLRoundTrips(t *testing.T) {
