@@ -175,11 +175,8 @@ func TestDockerModeRefusals(t *testing.T) {
 	}{
 		{"no engine", func(*Scenario) {}, "mode"},
 		{"modeled crypto", func(s *Scenario) { s.Crypto = "modeled" }, "crypto"},
-		{"file server", func(s *Scenario) { s.Faults = []Fault{{Kind: "crash", Target: "file-server"}} }, "faults[0].target"},
 		{"loss", func(s *Scenario) { s.Faults = []Fault{{Kind: "degrade", Count: 1, Loss: 0.1}} }, "faults[0].loss"},
-		{"push", func(s *Scenario) { s.Servers.Push.Enabled = true }, "servers.push.enabled"},
 		{"joins", func(s *Scenario) { s.Nodes.Churn.JoinsPerHour = 1 }, "nodes.churn.joins_per_hour"},
-		{"attachments", func(s *Scenario) { s.Workload.Attachments.Share = 0.1 }, "workload.attachments.share"},
 		{"communities", func(s *Scenario) { s.Servers.Communities.Count = 1 }, "servers.communities.count"},
 		{"too many nodes", func(s *Scenario) { s.Nodes.Count = docker.MaxNodes + 1 }, "nodes.count"},
 		{"too many clients", func(s *Scenario) { s.Clients.Count = docker.MaxClients + 1 }, "clients.count"},
@@ -196,12 +193,15 @@ func TestDockerModeRefusals(t *testing.T) {
 	dockerPreflight = func() error { return nil }
 	assert.NoError(t, base().validateDocker())
 	// What docker mode applies: crashes and churn (kill), degrades (the nodes' fault switch;
-	// the phones' links in the link model, loss included), clients offline, and partitions
-	// where the packet filter can be changed.
+	// the phones' and the file server's links in the link model, loss included), the file
+	// server's crash, clients offline, and partitions where the packet filter can be changed;
+	// the push server and the file server run in the harness, where the nodes reach them.
 	applied := base()
+	applied.Servers.Push.Enabled, applied.Workload.Attachments.Share = true, 0.1
 	applied.Nodes.Churn.CrashesPerHour, applied.Nodes.Churn.LifetimeMedian = 1, time.Hour
 	applied.Faults = []Fault{{Kind: "crash", Target: "largest-operator", Count: 1}, {Kind: "degrade", Count: 2, AddedLatency: time.Second},
-		{Kind: "degrade", Target: "phones", Fraction: 0.5, AddedLatency: time.Second, Loss: 0.05}, {Kind: "offline", Fraction: 0.1, For: time.Minute}}
+		{Kind: "degrade", Target: "phones", Fraction: 0.5, AddedLatency: time.Second, Loss: 0.05}, {Kind: "offline", Fraction: 0.1, For: time.Minute},
+		{Kind: "crash", Target: "file-server", For: time.Minute}, {Kind: "degrade", Target: "file-server", AddedLatency: time.Second, Loss: 0.05}}
 	assert.NoError(t, applied.validateDocker())
 	applied.Faults = append(applied.Faults, Fault{Kind: "partition", Regions: []string{"eu-west-1"}})
 	var e *Error

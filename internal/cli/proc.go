@@ -61,6 +61,7 @@ func newNodeCmd() *cobra.Command {
 		pf                    procFlags
 		name, listen, reg, db string
 		listPoll              time.Duration
+		servers               []string
 	)
 	cmd := &cobra.Command{
 		Use:   "node",
@@ -100,6 +101,14 @@ with) and logs JSON lines (log/slog) on stderr. The admin endpoint (--admin) ser
 			if err != nil {
 				return err
 			}
+			serverAddrs := map[string]netip.AddrPort{}
+			for _, s := range servers {
+				host, ap, err := proc.ParseServer(s)
+				if err != nil {
+					return usageError(fmt.Errorf("--server: %w", err))
+				}
+				serverAddrs[host] = ap
+			}
 			log, err := pf.logger(cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -107,7 +116,7 @@ with) and logs JSON lines (log/slog) on stderr. The admin endpoint (--admin) ser
 			ctx, stop := untilStopped(cmd.Context())
 			defer stop()
 			return proc.RunNode(ctx, proc.NodeConfig{Member: proc.Member{Name: name, Addr: addr}, Seed: pf.seed, Registry: regAddr,
-				DB: db, Admin: pf.admin, ListPoll: listPoll, Log: log})
+				DB: db, Admin: pf.admin, ListPoll: listPoll, Servers: serverAddrs, Log: log})
 		},
 	}
 	pf.add(cmd)
@@ -117,6 +126,7 @@ with) and logs JSON lines (log/slog) on stderr. The admin endpoint (--admin) ser
 	fl.StringVar(&reg, "registry", "", "the registry's address (ip:port)")
 	fl.StringVar(&db, "db", "", "SQLite database file of the node's messages")
 	fl.DurationVar(&listPoll, "list-poll", 0, "how often the node asks the registry for a new list (0: the node's default, 30s)")
+	fl.StringArrayVar(&servers, "server", nil, "a server the node proxies onion requests to, as host=ip:port (repeat the flag, one per server)")
 	return cmd
 }
 
