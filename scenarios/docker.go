@@ -224,6 +224,8 @@ type dockerWorld struct {
 	log        *slog.Logger
 	// latency is what each node's fault switch adds while degrades last (they add up).
 	latency []time.Duration
+	// links are each node's one-way latencies to the other nodes, in ms by IP (linkNodes).
+	links []map[string]float64
 	// partitions numbers the run's partitions.
 	partitions int
 	// kills are the crashes still under way, waited for before the containers are removed.
@@ -295,7 +297,40 @@ func (w *world) startDocker() error {
 		w.col.addNode(wn.addr)
 		w.nodes = append(w.nodes, wn)
 	}
+	return w.docker.linkNodes(w)
+}
+
+// linkNodes gives each node's process the world's link table for its links to the other nodes
+// (its fault switch's peer latencies: half the link model's base round trip each way), so that
+// node-to-node connections pay the model's latency as in live mode, where the link model
+// shapes them; the clients' and servers' links are shaped on this side (WrapDuplex).
+func (d *dockerWorld) linkNodes(w *world) error {
+	d.links = make([]map[string]float64, len(w.nodes))
+	w.links(func(n *netem.Network) {
+		for i, a := range w.nodes {
+			d.links[i] = make(map[string]float64, len(w.nodes)-1)
+			for j, b := range w.nodes {
+				if i != j {
+					rtt := n.BaseRTT(simlink.ID(a.host), simlink.ID(b.host))
+					d.links[i][b.addr.Addr().String()] = float64(rtt) / 2 / float64(time.Millisecond)
+				}
+			}
+		}
+	})
+	for i, wn := range w.nodes {
+		if err := docker.SetFaults(wn.addr.Addr(), d.faultState(i)); err != nil {
+			return fmt.Errorf("docker mode: giving node %s its link table: %w", wn.name, err)
+		}
+	}
 	return nil
+}
+
+// faultState is node i's link table: its links to the other nodes and the latency its degrades
+// add. The switch delays what a node writes, so a degrade adds twice its latency: every round
+// trip through the node then grows by twice the latency, as the simulator's degrade makes it
+// (the latency on the message reaching the node and on the one leaving it).
+func (d *dockerWorld) faultState(i int) proc.FaultState {
+	return proc.FaultState{LatencyMS: float64(2*d.latency[i]) / float64(time.Millisecond), PeerLatencyMS: d.links[i]}
 }
 
 // dockerServers are the host names of the servers the harness runs for the nodes to reach:
@@ -346,17 +381,14 @@ func (w *world) crashDockerNode(i int) {
 	}()
 }
 
-// degradeDockerNodes adds a degrade's latency to the nodes' fault switches for its duration.
-// The switch delays what a node writes, so it adds twice the latency: every round trip
-// through the node then grows by twice the latency, as the simulator's degrade makes it (the
-// latency on the message reaching the node and on the one leaving it).
+// degradeDockerNodes adds a degrade's latency to the nodes' fault switches for its duration
+// (faultState).
 func (w *world) degradeDockerNodes(nodes []int, f Fault) {
 	d := w.docker
 	set := func(add time.Duration) {
 		for _, i := range nodes {
 			d.latency[i] += add
-			st := proc.FaultState{LatencyMS: float64(2*d.latency[i]) / float64(time.Millisecond)}
-			if err := docker.SetFaults(w.nodes[i].addr.Addr(), st); err != nil {
+			if err := docker.SetFaults(w.nodes[i].addr.Addr(), d.faultState(i)); err != nil {
 				d.log.Warn("degrade fault: a node's fault switch", "node", w.nodes[i].name, "err", err)
 			}
 		}

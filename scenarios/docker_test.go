@@ -20,8 +20,10 @@ import (
 )
 
 // TestDockerModeRunsAWorld runs a tiny world in docker mode (make test-docker): the registry
-// and 12 nodes in containers, 6 desktop clients in the test process, a minute of messages,
-// with a node crash and a partition applied to the containers. Messages must arrive, the
+// and 12 nodes in containers, 6 iOS clients, the push server and the file server in the test
+// process, a minute of messages, with a node crash and a partition applied to the containers
+// and half the phones away. Messages must arrive, the push server must wake phones away and
+// the file server serve uploads and downloads (both reached through the nodes), the
 // faults must show in the nodes' own events (the killed node observes nothing more, no
 // message crosses the partition while it lasts, though messages cross the same cut before and
 // after it), and nothing labelled as a run may be left on the engine or in the packet filter
@@ -42,14 +44,18 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	sc := Default()
 	sc.Mode = "docker"
 	sc.Nodes.Count, sc.Clients.Count, sc.Workload.Contacts = 12, 6, 3
-	sc.Clients.Platforms = map[string]float64{"desktop": 1}
-	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, false, 0
+	// Phones, half of them away for most of the run, so that the push server in this process
+	// wakes them through the nodes in the containers; attachments go through the nodes to the
+	// file server in this process.
+	sc.Clients.Platforms = map[string]float64{"ios": 1}
+	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, true, 0.3
 	sc.Warmup, sc.Duration, sc.Drain = 15*time.Second, time.Minute, 10*time.Second
 	sc.Workload.MessagesPerHour = 1200
 	sc.Registry.BlockInterval = 20 * time.Second // blocks within the run's minute and a half
 	crash := Fault{Kind: "crash", At: 10 * time.Second, Count: 1}
 	cut := Fault{Kind: "partition", At: 15 * time.Second, For: 40 * time.Second, Regions: []string{"eu-central-1", "eu-west-1"}}
-	sc.Faults = []Fault{crash, cut}
+	away := Fault{Kind: "offline", At: 5 * time.Second, For: 45 * time.Second, Count: 3}
+	sc.Faults = []Fault{crash, cut, away}
 
 	var mu sync.Mutex
 	var stored []storedAt
@@ -72,6 +78,14 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	assert.Positive(t, s.Network.ActiveNodes)
 	assert.Positive(t, s.Traffic.TotalBytes, "the processes count the bytes they write")
 	assert.Positive(t, s.CPU.MeanNodeBusySeconds, "and the CPU time they use")
+	require.NotNil(t, s.Push)
+	require.NotNil(t, s.FileServer)
+	t.Logf("push: %d subscriptions, %d monitor requests, %d notifications, %d wake-ups; file server: %d uploads, %d downloads",
+		s.Push.Subscriptions, s.Push.MonitorRequests, s.Push.Notifications, s.Push.Wakeups, s.FileServer.Uploads, s.FileServer.Downloads)
+	assert.Positive(t, s.Push.MonitorRequests, "the push server subscribed on the nodes")
+	assert.Positive(t, s.Push.Wakeups, "the nodes notified the push server, which woke phones away")
+	assert.Positive(t, s.FileServer.Uploads, "the nodes proxied uploads to the file server")
+	assert.Positive(t, s.FileServer.Downloads, "and downloads")
 
 	var shaped uint64
 	w.links(func(n *netem.Network) { shaped = n.Stats().Bytes })

@@ -18,6 +18,9 @@ type Faults struct {
 	cutAll  bool
 	cut     map[netip.Addr]bool
 	latency time.Duration
+	// peers is the one-way latency of the link to each peer (the world's link table),
+	// added to what latency adds.
+	peers map[netip.Addr]time.Duration
 	// counters of LinkStats
 	wrapped, refused, delayed, dropped, written uint64
 }
@@ -28,6 +31,9 @@ type FaultState struct {
 	Partition []string `json:"partition"`
 	// LatencyMS is added, one way, to every write the process makes.
 	LatencyMS float64 `json:"latency_ms"`
+	// PeerLatencyMS is the link table: the one-way latency added to every write to a peer,
+	// by the peer's IP (a harness gives a node its links to the other nodes this way).
+	PeerLatencyMS map[string]float64 `json:"peer_latency_ms,omitempty"`
 }
 
 // LinkStats counts what the fault switch did.
@@ -62,9 +68,23 @@ func (f *Faults) Set(s FaultState) error {
 		}
 		cut[ip.Unmap()] = true
 	}
+	var peers map[netip.Addr]time.Duration
+	for p, ms := range s.PeerLatencyMS {
+		ip, err := netip.ParseAddr(p)
+		if err != nil {
+			return errors.New("peer_latency_ms: " + p + " is not an IP address")
+		}
+		if ms < 0 {
+			return errors.New("peer_latency_ms: " + p + ": must be 0 or more")
+		}
+		if peers == nil {
+			peers = map[netip.Addr]time.Duration{}
+		}
+		peers[ip.Unmap()] = time.Duration(ms * float64(time.Millisecond))
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.cutAll, f.cut, f.latency = all, cut, time.Duration(s.LatencyMS*float64(time.Millisecond))
+	f.cutAll, f.cut, f.latency, f.peers = all, cut, time.Duration(s.LatencyMS*float64(time.Millisecond)), peers
 	return nil
 }
 
@@ -80,6 +100,12 @@ func (f *Faults) State() FaultState {
 		s.Partition = append(s.Partition, ip.String())
 	}
 	slices.Sort(s.Partition)
+	for ip, d := range f.peers {
+		if s.PeerLatencyMS == nil {
+			s.PeerLatencyMS = map[string]float64{}
+		}
+		s.PeerLatencyMS[ip.String()] = float64(d) / float64(time.Millisecond)
+	}
 	return s
 }
 
@@ -93,7 +119,7 @@ func (f *Faults) Stats() LinkStats {
 func (f *Faults) rule(remote netip.Addr) (cut bool, latency time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.cutAll || f.cut[remote.Unmap()], f.latency
+	return f.cutAll || f.cut[remote.Unmap()], f.latency + f.peers[remote.Unmap()]
 }
 
 func (f *Faults) count(c *uint64) {
