@@ -71,14 +71,17 @@ endpoints over HTTPS with a self-signed certificate on --listen, its messages in
 database --db (kept across restarts), reachability tests and replication to its swarm peers
 over real connections. Its keys come from --seed and --name, as the registry's roster derives
 them (sessionsim registry --node name=ip:port): a node restarted with the same name, address
-and database is the same service node.
+and database is the same service node. --server gives the host names of the servers (file
+server, push server) it proxies onion requests to, and their addresses.
 
 It stops gracefully on SIGTERM, SIGINT and SIGWINCH (the signal dockertest stops containers
 with) and logs JSON lines (log/slog) on stderr. The admin endpoint (--admin) serves:
   GET  /health   200 once the node's list puts it in a swarm, 503 before
   GET  /stats    calls, responses, timeouts, the store's message count, swarm, list height
   GET  /links    the link table: partitioned peers, added latency, and what they did
-  POST /fault    set the link table: {"partition":["127.70.0.2"] or ["*"],"latency_ms":20}
+  POST /fault    set the link table: {"partition":["127.70.0.2"] or ["*"],"latency_ms":20,
+                 "peer_latency_ms":{"127.70.2.1":40}} (latency_ms on every write, a peer's on
+                 writes to that peer)
   GET  /hashes   every message hash in the store`,
 		Example: `  sessionsim registry --listen 127.70.0.1:22021 --node n1=127.70.1.1:22021 --node n2=127.70.1.2:22021 &
   sessionsim node --name n1 --listen 127.70.1.1:22021 --registry 127.70.0.1:22021 --db /tmp/n1.db --admin 127.70.1.1:9001`,
