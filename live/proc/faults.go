@@ -148,7 +148,17 @@ type faultConn struct {
 	f      *Faults
 	remote netip.Addr
 	once   sync.Once
+
+	// The pacing of writes (Write): when the last write returned, and when it would have been
+	// made without the added latency.
+	mu         sync.Mutex
+	lastReturn time.Time
+	lastSent   time.Time
 }
+
+// backToBack is how soon after the last write returned a write counts as the next piece of
+// the same burst (a TLS record after the one before, a body after its headers).
+const backToBack = time.Millisecond
 
 func (c *faultConn) check() (time.Duration, error) {
 	cut, latency := c.f.rule(c.remote)
@@ -176,11 +186,27 @@ func (c *faultConn) Write(b []byte) (int, error) {
 	}
 	if latency > 0 {
 		c.f.count(&c.f.delayed)
-		time.Sleep(latency)
+		c.pace(latency)
 	}
 	n, err := c.Conn.Write(b)
 	c.f.mu.Lock()
 	c.f.written += uint64(n)
 	c.f.mu.Unlock()
 	return n, err
+}
+
+// pace waits until latency has passed since the write would have been made: a burst of writes
+// (a message in several TLS records) pays the latency once, as on a link with that latency,
+// rather than once per write, since each write after the first would have followed the one
+// before at once had the first not waited.
+func (c *faultConn) pace(latency time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	sent := now
+	if since := now.Sub(c.lastReturn); since < backToBack {
+		sent = c.lastSent.Add(since)
+	}
+	time.Sleep(time.Until(sent.Add(latency)))
+	c.lastSent, c.lastReturn = sent, time.Now()
 }

@@ -197,6 +197,32 @@ func TestFaultsCountBytesWritten(t *testing.T) {
 	assert.Equal(t, uint64(11), f.Stats().Bytes)
 }
 
+// TestFaultsPaceBursts: the added latency delays a burst of writes (a message in several
+// records) once, not once per write, and a write after a pause pays it again.
+func TestFaultsPaceBursts(t *testing.T) {
+	const latency = 50 * time.Millisecond
+	f := NewFaults()
+	require.NoError(t, f.Set(FaultState{LatencyMS: float64(latency / time.Millisecond)}))
+	local, remote := net.Pipe()
+	defer remote.Close()
+	c := f.Wrap(local, netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.2"))
+	defer c.Close()
+	go func() { _, _ = io.Copy(io.Discard, remote) }()
+	burst := func() time.Duration {
+		begin := time.Now()
+		for range 10 {
+			_, err := c.Write([]byte("record"))
+			require.NoError(t, err)
+		}
+		return time.Since(begin)
+	}
+	first := burst()
+	assert.GreaterOrEqual(t, first, latency, "the burst waits out the latency")
+	assert.Less(t, first, 5*latency, "once, not once per write (10 writes would take %v)", 10*latency)
+	time.Sleep(10 * time.Millisecond)
+	assert.GreaterOrEqual(t, burst(), latency, "a write after a pause waits again")
+}
+
 // FuzzParseMember: any input parses or is refused with an error, never a panic, and a member
 // parsed prints back to what parses to the same member.
 func FuzzParseMember(f *testing.F) {
