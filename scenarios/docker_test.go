@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ory/dockertest/v3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -22,56 +23,30 @@ import (
 )
 
 // TestDockerModeRunsAWorld runs a tiny world in docker mode (make test-docker): the registry
-// and 12 nodes in containers, 6 iOS clients, the push server and the file server in the test
-// process, a minute of messages, with a node crash and a partition applied to the containers
-// and half the phones away. Messages must arrive, the push server must wake phones away and
-// the file server serve uploads and downloads (both reached through the nodes), the
+// and 12 nodes in containers, 6 desktop clients in the test process, a minute of messages,
+// with a node crash and a partition applied to the containers. Messages must arrive, the
 // faults must show in the nodes' own events (the killed node observes nothing more, no
 // message crosses the partition while it lasts, though messages cross the same cut before and
 // after it), and nothing labelled as a run may be left on the engine or in the packet filter
 // afterwards.
 func TestDockerModeRunsAWorld(t *testing.T) {
-	if os.Getenv("SESSIONSIM_TEST_DOCKER") == "" {
-		t.Skip("set SESSIONSIM_TEST_DOCKER=1 to run a world in containers")
-	}
-	pool, err := docker.Connect()
-	require.NoError(t, err)
-	bin := filepath.Join(t.TempDir(), "sessionsim")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/sessionsim")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	t.Setenv(BinaryEnv, bin)
-
-	sc := Default()
-	sc.Mode = "docker"
-	sc.Nodes.Count, sc.Clients.Count, sc.Workload.Contacts = 12, 6, 3
-	// Phones, half of them away for most of the run, so that the push server in this process
-	// wakes them through the nodes in the containers; attachments go through the nodes to the
-	// file server in this process.
-	sc.Clients.Platforms = map[string]float64{"ios": 1}
-	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, true, 0.3
+	pool, sc := dockerTestWorld(t)
+	sc.Clients.Platforms = map[string]float64{"desktop": 1}
+	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, false, 0
 	sc.Warmup, sc.Duration, sc.Drain = 15*time.Second, time.Minute, 10*time.Second
 	sc.Workload.MessagesPerHour = 1200
 	sc.Registry.BlockInterval = 20 * time.Second // blocks within the run's minute and a half
 	crash := Fault{Kind: "crash", At: 10 * time.Second, Count: 1}
 	cut := Fault{Kind: "partition", At: 15 * time.Second, For: 40 * time.Second, Regions: []string{"eu-central-1", "eu-west-1"}}
-	away := Fault{Kind: "offline", At: 5 * time.Second, For: 45 * time.Second, Count: 3}
-	sc.Faults = []Fault{crash, cut, away}
+	sc.Faults = []Fault{crash, cut}
 
 	var mu sync.Mutex
 	var stored []storedAt
-	uploads := map[string]int{} // the clients' upload round trips by status and failure
 	sink := func(at time.Time, from actor.Addr, ev actor.Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch e := ev.(type) {
-		case node.MessageStored:
+		if e, ok := ev.(node.MessageStored); ok {
+			mu.Lock()
 			stored = append(stored, storedAt{at: at, node: from, hash: e.Hash, source: e.Source})
-		case client.OnionRoundTrip:
-			if e.Method == "file.upload" {
-				uploads[fmt.Sprintf("%d %v", e.Status, e.Failure)]++
-			}
+			mu.Unlock()
 		}
 	}
 	w, s, err := run(sc, RunOptions{ReplicationSample: 20 * time.Second, Sink: sink})
@@ -86,17 +61,6 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	assert.Positive(t, s.Network.ActiveNodes)
 	assert.Positive(t, s.Traffic.TotalBytes, "the processes count the bytes they write")
 	assert.Positive(t, s.CPU.MeanNodeBusySeconds, "and the CPU time they use")
-	require.NotNil(t, s.Push)
-	require.NotNil(t, s.FileServer)
-	t.Logf("push: %d subscriptions, %d monitor requests, %d notifications, %d wake-ups; file server: %d uploads, %d downloads",
-		s.Push.Subscriptions, s.Push.MonitorRequests, s.Push.Notifications, s.Push.Wakeups, s.FileServer.Uploads, s.FileServer.Downloads)
-	assert.Positive(t, s.Push.MonitorRequests, "the push server subscribed on the nodes")
-	assert.Positive(t, s.Push.Wakeups, "the nodes notified the push server, which woke phones away")
-	assert.Positive(t, s.FileServer.Uploads, "the nodes proxied uploads to the file server")
-	assert.Positive(t, s.FileServer.Downloads, "and the recipients' downloads")
-	mu.Lock()
-	t.Logf("the clients' upload round trips by status and failure: %v", uploads)
-	mu.Unlock()
 
 	var shaped uint64
 	w.links(func(n *netem.Network) { shaped = n.Stats().Bytes })
@@ -168,6 +132,70 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	o, err := docker.CountOwn(pool)
 	require.NoError(t, err)
 	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
+}
+
+// TestDockerModeRunsServers runs the push server and the file server in the test process
+// beside 12 nodes in containers (make test-docker): 6 iOS clients, half of them away for
+// 20 s, send messages, a third with an attachment. The push server must subscribe on the
+// nodes and wake phones away when the nodes notify it, and the file server must serve uploads
+// and downloads, both reached through the nodes' proxying; nothing labelled may be left.
+func TestDockerModeRunsServers(t *testing.T) {
+	pool, sc := dockerTestWorld(t)
+	sc.Clients.Platforms = map[string]float64{"ios": 1}
+	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, true, 0.3
+	sc.Warmup, sc.Duration, sc.Drain = 15*time.Second, 45*time.Second, 15*time.Second
+	sc.Workload.MessagesPerHour = 1200
+	sc.Faults = []Fault{{Kind: "offline", At: 5 * time.Second, For: 20 * time.Second, Count: 3}}
+
+	var mu sync.Mutex
+	uploads := map[string]int{} // the clients' upload round trips by status and failure
+	sink := func(_ time.Time, _ actor.Addr, ev actor.Event) {
+		if e, ok := ev.(client.OnionRoundTrip); ok && e.Method == "file.upload" {
+			mu.Lock()
+			uploads[fmt.Sprintf("%d %v", e.Status, e.Failure)]++
+			mu.Unlock()
+		}
+	}
+	w, s, err := run(sc, RunOptions{Sink: sink})
+	require.NoError(t, err)
+	assert.Nil(t, w.docker, "the run removed its containers")
+	require.NotNil(t, s.Push)
+	require.NotNil(t, s.FileServer)
+	mu.Lock()
+	t.Logf("sent %d, delivered %d; push: %d subscriptions, %d monitor requests, %d notifications, %d wake-ups; file server: %d uploads, %d downloads; upload round trips by status and failure: %v",
+		s.Messages.Sent, s.Messages.Delivered, s.Push.Subscriptions, s.Push.MonitorRequests, s.Push.Notifications, s.Push.Wakeups,
+		s.FileServer.Uploads, s.FileServer.Downloads, uploads)
+	mu.Unlock()
+	assert.Positive(t, s.Push.MonitorRequests, "the push server subscribed on the nodes")
+	assert.Positive(t, s.Push.Wakeups, "the nodes notified the push server, which woke phones away")
+	assert.Positive(t, s.FileServer.Uploads, "the nodes proxied uploads to the file server")
+	assert.Positive(t, s.FileServer.Downloads, "and the recipients' downloads")
+
+	o, err := docker.CountOwn(pool)
+	require.NoError(t, err)
+	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
+}
+
+// dockerTestWorld skips the test without SESSIONSIM_TEST_DOCKER, builds the static binary the
+// containers run, and gives the engine and a docker-mode world of 12 nodes and 6 clients with
+// 3 contacts each.
+func dockerTestWorld(t *testing.T) (*dockertest.Pool, Scenario) {
+	t.Helper()
+	if os.Getenv("SESSIONSIM_TEST_DOCKER") == "" {
+		t.Skip("set SESSIONSIM_TEST_DOCKER=1 to run a world in containers")
+	}
+	pool, err := docker.Connect()
+	require.NoError(t, err)
+	bin := filepath.Join(t.TempDir(), "sessionsim")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/sessionsim")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	t.Setenv(BinaryEnv, bin)
+	sc := Default()
+	sc.Mode = "docker"
+	sc.Nodes.Count, sc.Clients.Count, sc.Workload.Contacts = 12, 6, 3
+	return pool, sc
 }
 
 // storedAt is a node's node.MessageStored, as the docker test keeps it.
