@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,14 @@ import (
 // clients' events, under the world lock. The scenario's faults are applied to the
 // containers: crash = kill, degrade = the node's fault switch, partition = packet-filter
 // rules (live/docker).
+//
+// The file server and the push server run in this process too, on the live driver, each at an
+// address of its own on the run's network (docker.Cluster.ServerAddr), which the nodes are
+// told at start by host name (node --server), as a real node resolves it: the nodes proxy
+// onion requests and send notify.message there, and the push server subscribes on the nodes
+// with monitor.messages and asks the registry's container for the list. Their connections
+// are shaped by the link model like the clients', so file-server faults act on them as in
+// live mode.
 
 // BinaryEnv names the static sessionsim executable the containers run; without it the running
 // executable is used (which must then be static: make build).
@@ -63,8 +72,8 @@ var dockerPreflight = func() error {
 }
 
 // validateDocker refuses what docker mode cannot do, naming the key: everything live mode
-// refuses, the faults the containers cannot take (a node degrade's loss, the file server),
-// joining nodes, a server the nodes would have to reach (file server, push server, communities), more nodes or
+// refuses, the faults the containers cannot take (a node degrade's loss), joining nodes,
+// community servers, more nodes or
 // clients than the run's network has addresses for and, for a partition, a packet filter this
 // process cannot change. Last, it asks the Docker engine.
 func (s Scenario) validateDocker() error {
@@ -80,23 +89,15 @@ func (s Scenario) validateDocker() error {
 	for i, f := range s.Faults {
 		key := fmt.Sprintf("faults[%d]", i)
 		switch {
-		case f.Target == faultTargetFileServer:
-			return bad(key+".target", f.Target, "docker mode runs no file server yet; use target random or largest-operator")
-		case f.Kind == "degrade" && f.Target != "phones" && f.Loss > 0:
+		case f.Kind == "degrade" && f.Target != "phones" && f.Target != faultTargetFileServer && f.Loss > 0:
 			return bad(key+".loss", f.Loss, "docker mode degrades a node by the latency its fault switch adds, without loss; set loss to 0")
 		case f.Kind == "partition":
 			partition = true
 		}
 	}
-	if s.Servers.Push.Enabled {
-		return bad("servers.push.enabled", true, "docker mode runs no push server the nodes could reach yet; set it to false")
-	}
 	if s.Nodes.Churn.JoinsPerHour > 0 {
 		// A joining node would start in this process, not in a container of the run's network.
 		return bad("nodes.churn.joins_per_hour", s.Nodes.Churn.JoinsPerHour, "docker mode cannot start a joining node's container yet; set it to 0")
-	}
-	if s.Workload.Attachments.Share > 0 {
-		return bad("workload.attachments.share", s.Workload.Attachments.Share, "docker mode runs no file server the nodes could reach yet; set it to 0")
 	}
 	if s.Servers.Communities.Count > 0 {
 		return bad("servers.communities.count", s.Servers.Communities.Count, "docker mode runs no community server the nodes could reach yet; set it to 0")
@@ -138,6 +139,8 @@ type dockerDriver struct {
 	toSocket map[actor.Addr]actor.Addr
 	toWorld  map[actor.Addr]actor.Addr
 	nextPort uint16
+	// clients counts the client addresses taken (the servers have theirs: placeServer).
+	clients int
 }
 
 // firstClientPort is the gateway port of the first client: below Linux's ephemeral range
@@ -180,7 +183,8 @@ func (d *dockerDriver) Spawn(h sim.HostID, port uint16, name string, a actor.Act
 	d.mu.Lock()
 	sock, ok := d.toSocket[addr]
 	if !ok {
-		if k := len(d.toSocket); k < len(d.clientAddrs) {
+		if k := d.clients; k < len(d.clientAddrs) {
+			d.clients++
 			sock = netip.AddrPortFrom(d.clientAddrs[k], port)
 			d.model.AddAddr(sock.Addr(), simlink.ID(h))
 		} else {
@@ -220,6 +224,8 @@ type dockerWorld struct {
 	log        *slog.Logger
 	// latency is what each node's fault switch adds while degrades last (they add up).
 	latency []time.Duration
+	// links are each node's one-way latencies to the other nodes, in ms by IP (linkNodes).
+	links []map[string]float64
 	// partitions numbers the run's partitions.
 	partitions int
 	// kills are the crashes still under way, waited for before the containers are removed.
@@ -230,6 +236,8 @@ type dockerWorld struct {
 	usage   []docker.Usage
 	// clientLinks counts the bytes the clients write (a fault switch without faults).
 	clientLinks *proc.Faults
+	// servers are the host names of the servers the nodes were told of, in the cluster's order.
+	servers []string
 }
 
 // startDocker sweeps what earlier crashed runs left, starts the registry and the scenario's
@@ -248,17 +256,25 @@ func (w *world) startDocker() error {
 		return err
 	}
 	c, err := docker.Start(pool, docker.Config{Binary: bin, Nodes: w.sc.Nodes.Count, Seed: w.sc.Seed,
-		BlockInterval: w.sc.Registry.BlockInterval, Log: log})
+		BlockInterval: w.sc.Registry.BlockInterval, Servers: w.sc.dockerServers(), Log: log})
 	if err != nil {
 		return err
 	}
+	// The push server asks the registry's container for the list (buildPush).
+	w.nodeConf.Registry = c.RegistryAddr()
 	clientAddrs, err := c.AddClientAddrs(w.sc.Clients.Count)
 	if err != nil {
+		if len(w.sc.dockerServers()) > 0 {
+			// The nodes could not reach the servers at the addresses they were told.
+			_ = c.Close()
+			return fmt.Errorf("docker mode: the servers need addresses of their own on the run's network: %w", err)
+		}
 		log.Warn("the clients share the gateway's address, out of the link model", "err", err)
 	}
 	clientLinks := proc.NewFaults()
 	w.docker = &dockerWorld{cluster: c, drv: newDockerDriver(w.eng, w.net, c.Gateway(), clientAddrs, clientLinks), log: log,
-		latency: make([]time.Duration, w.sc.Nodes.Count), usage: make([]docker.Usage, w.sc.Nodes.Count), clientLinks: clientLinks}
+		latency: make([]time.Duration, w.sc.Nodes.Count), usage: make([]docker.Usage, w.sc.Nodes.Count), clientLinks: clientLinks,
+		servers: w.sc.dockerServers()}
 	w.live, w.drv = w.docker.drv.liveDriver, w.docker.drv
 	// The nodes are placed as for the simulator, for what the faults pick them by: node i of
 	// the containers has the region and operator of the world's node i.
@@ -281,6 +297,68 @@ func (w *world) startDocker() error {
 		w.col.addNode(wn.addr)
 		w.nodes = append(w.nodes, wn)
 	}
+	return w.docker.linkNodes(w)
+}
+
+// linkNodes gives each node's process the world's link table for its links to the other nodes
+// (its fault switch's peer latencies: half the link model's base round trip each way), so that
+// node-to-node connections pay the model's latency as in live mode, where the link model
+// shapes them; the clients' and servers' links are shaped on this side (WrapDuplex).
+func (d *dockerWorld) linkNodes(w *world) error {
+	d.links = make([]map[string]float64, len(w.nodes))
+	w.links(func(n *netem.Network) {
+		for i, a := range w.nodes {
+			d.links[i] = make(map[string]float64, len(w.nodes)-1)
+			for j, b := range w.nodes {
+				if i != j {
+					rtt := n.BaseRTT(simlink.ID(a.host), simlink.ID(b.host))
+					d.links[i][b.addr.Addr().String()] = float64(rtt) / 2 / float64(time.Millisecond)
+				}
+			}
+		}
+	})
+	for i, wn := range w.nodes {
+		if err := docker.SetFaults(wn.addr.Addr(), d.faultState(i)); err != nil {
+			return fmt.Errorf("docker mode: giving node %s its link table: %w", wn.name, err)
+		}
+	}
+	return nil
+}
+
+// faultState is node i's link table: its links to the other nodes and the latency its degrades
+// add. The switch delays what a node writes, so a degrade adds twice its latency: every round
+// trip through the node then grows by twice the latency, as the simulator's degrade makes it
+// (the latency on the message reaching the node and on the one leaving it).
+func (d *dockerWorld) faultState(i int) proc.FaultState {
+	return proc.FaultState{LatencyMS: float64(2*d.latency[i]) / float64(time.Millisecond), PeerLatencyMS: d.links[i]}
+}
+
+// dockerServers are the host names of the servers the harness runs for the nodes to reach:
+// the file server and the push server, when the scenario has them.
+func (s *Scenario) dockerServers() []string {
+	var hosts []string
+	if s.needsFileServer() {
+		hosts = append(hosts, fileServerHost)
+	}
+	if s.Servers.Push.Enabled {
+		hosts = append(hosts, pushServerHost)
+	}
+	return hosts
+}
+
+// placeServer puts the server at world address addr (host h) on its address on the run's
+// network, the one the nodes were told for hostName (docker.Config.Servers), in the link model
+// as host h.
+func (d *dockerWorld) placeServer(h sim.HostID, addr actor.Addr, hostName string) error {
+	i := slices.Index(d.servers, hostName)
+	if i < 0 {
+		return fmt.Errorf("docker mode: the nodes were told of no server %s", hostName)
+	}
+	sock := d.cluster.ServerAddr(i)
+	d.drv.mu.Lock()
+	d.drv.toSocket[addr], d.drv.toWorld[sock] = sock, addr
+	d.drv.mu.Unlock()
+	d.drv.model.AddAddr(sock.Addr(), simlink.ID(h))
 	return nil
 }
 
@@ -303,17 +381,14 @@ func (w *world) crashDockerNode(i int) {
 	}()
 }
 
-// degradeDockerNodes adds a degrade's latency to the nodes' fault switches for its duration.
-// The switch delays what a node writes, so it adds twice the latency: every round trip
-// through the node then grows by twice the latency, as the simulator's degrade makes it (the
-// latency on the message reaching the node and on the one leaving it).
+// degradeDockerNodes adds a degrade's latency to the nodes' fault switches for its duration
+// (faultState).
 func (w *world) degradeDockerNodes(nodes []int, f Fault) {
 	d := w.docker
 	set := func(add time.Duration) {
 		for _, i := range nodes {
 			d.latency[i] += add
-			st := proc.FaultState{LatencyMS: float64(2*d.latency[i]) / float64(time.Millisecond)}
-			if err := docker.SetFaults(w.nodes[i].addr.Addr(), st); err != nil {
+			if err := docker.SetFaults(w.nodes[i].addr.Addr(), d.faultState(i)); err != nil {
 				d.log.Warn("degrade fault: a node's fault switch", "node", w.nodes[i].name, "err", err)
 			}
 		}

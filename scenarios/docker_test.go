@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ory/dockertest/v3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/client"
 	"github.com/sessionsim/sessionsim/live/docker"
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/node"
@@ -27,21 +30,7 @@ import (
 // after it), and nothing labelled as a run may be left on the engine or in the packet filter
 // afterwards.
 func TestDockerModeRunsAWorld(t *testing.T) {
-	if os.Getenv("SESSIONSIM_TEST_DOCKER") == "" {
-		t.Skip("set SESSIONSIM_TEST_DOCKER=1 to run a world in containers")
-	}
-	pool, err := docker.Connect()
-	require.NoError(t, err)
-	bin := filepath.Join(t.TempDir(), "sessionsim")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/sessionsim")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	t.Setenv(BinaryEnv, bin)
-
-	sc := Default()
-	sc.Mode = "docker"
-	sc.Nodes.Count, sc.Clients.Count, sc.Workload.Contacts = 12, 6, 3
+	pool, sc := dockerTestWorld(t)
 	sc.Clients.Platforms = map[string]float64{"desktop": 1}
 	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, false, 0
 	sc.Warmup, sc.Duration, sc.Drain = 15*time.Second, time.Minute, 10*time.Second
@@ -145,6 +134,70 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
 }
 
+// TestDockerModeRunsServers runs the push server and the file server in the test process
+// beside 12 nodes in containers (make test-docker): 6 iOS clients, half of them away for
+// 20 s, send messages, a third with an attachment. The push server must subscribe on the
+// nodes and wake phones away when the nodes notify it, and the file server must serve uploads
+// and downloads, both reached through the nodes' proxying; nothing labelled may be left.
+func TestDockerModeRunsServers(t *testing.T) {
+	pool, sc := dockerTestWorld(t)
+	sc.Clients.Platforms = map[string]float64{"ios": 1}
+	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, true, 0.3
+	sc.Warmup, sc.Duration, sc.Drain = 15*time.Second, 45*time.Second, 15*time.Second
+	sc.Workload.MessagesPerHour = 1200
+	sc.Faults = []Fault{{Kind: "offline", At: 5 * time.Second, For: 20 * time.Second, Count: 3}}
+
+	var mu sync.Mutex
+	uploads := map[string]int{} // the clients' upload round trips by status and failure
+	sink := func(_ time.Time, _ actor.Addr, ev actor.Event) {
+		if e, ok := ev.(client.OnionRoundTrip); ok && e.Method == "file.upload" {
+			mu.Lock()
+			uploads[fmt.Sprintf("%d %v", e.Status, e.Failure)]++
+			mu.Unlock()
+		}
+	}
+	w, s, err := run(sc, RunOptions{Sink: sink})
+	require.NoError(t, err)
+	assert.Nil(t, w.docker, "the run removed its containers")
+	require.NotNil(t, s.Push)
+	require.NotNil(t, s.FileServer)
+	mu.Lock()
+	t.Logf("sent %d, delivered %d; push: %d subscriptions, %d monitor requests, %d notifications, %d wake-ups; file server: %d uploads, %d downloads; upload round trips by status and failure: %v",
+		s.Messages.Sent, s.Messages.Delivered, s.Push.Subscriptions, s.Push.MonitorRequests, s.Push.Notifications, s.Push.Wakeups,
+		s.FileServer.Uploads, s.FileServer.Downloads, uploads)
+	mu.Unlock()
+	assert.Positive(t, s.Push.MonitorRequests, "the push server subscribed on the nodes")
+	assert.Positive(t, s.Push.Wakeups, "the nodes notified the push server, which woke phones away")
+	assert.Positive(t, s.FileServer.Uploads, "the nodes proxied uploads to the file server")
+	assert.Positive(t, s.FileServer.Downloads, "and the recipients' downloads")
+
+	o, err := docker.CountOwn(pool)
+	require.NoError(t, err)
+	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
+}
+
+// dockerTestWorld skips the test without SESSIONSIM_TEST_DOCKER, builds the static binary the
+// containers run, and gives the engine and a docker-mode world of 12 nodes and 6 clients with
+// 3 contacts each.
+func dockerTestWorld(t *testing.T) (*dockertest.Pool, Scenario) {
+	t.Helper()
+	if os.Getenv("SESSIONSIM_TEST_DOCKER") == "" {
+		t.Skip("set SESSIONSIM_TEST_DOCKER=1 to run a world in containers")
+	}
+	pool, err := docker.Connect()
+	require.NoError(t, err)
+	bin := filepath.Join(t.TempDir(), "sessionsim")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/sessionsim")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	t.Setenv(BinaryEnv, bin)
+	sc := Default()
+	sc.Mode = "docker"
+	sc.Nodes.Count, sc.Clients.Count, sc.Workload.Contacts = 12, 6, 3
+	return pool, sc
+}
+
 // storedAt is a node's node.MessageStored, as the docker test keeps it.
 type storedAt struct {
 	at     time.Time
@@ -175,11 +228,8 @@ func TestDockerModeRefusals(t *testing.T) {
 	}{
 		{"no engine", func(*Scenario) {}, "mode"},
 		{"modeled crypto", func(s *Scenario) { s.Crypto = "modeled" }, "crypto"},
-		{"file server", func(s *Scenario) { s.Faults = []Fault{{Kind: "crash", Target: "file-server"}} }, "faults[0].target"},
 		{"loss", func(s *Scenario) { s.Faults = []Fault{{Kind: "degrade", Count: 1, Loss: 0.1}} }, "faults[0].loss"},
-		{"push", func(s *Scenario) { s.Servers.Push.Enabled = true }, "servers.push.enabled"},
 		{"joins", func(s *Scenario) { s.Nodes.Churn.JoinsPerHour = 1 }, "nodes.churn.joins_per_hour"},
-		{"attachments", func(s *Scenario) { s.Workload.Attachments.Share = 0.1 }, "workload.attachments.share"},
 		{"communities", func(s *Scenario) { s.Servers.Communities.Count = 1 }, "servers.communities.count"},
 		{"too many nodes", func(s *Scenario) { s.Nodes.Count = docker.MaxNodes + 1 }, "nodes.count"},
 		{"too many clients", func(s *Scenario) { s.Clients.Count = docker.MaxClients + 1 }, "clients.count"},
@@ -196,12 +246,15 @@ func TestDockerModeRefusals(t *testing.T) {
 	dockerPreflight = func() error { return nil }
 	assert.NoError(t, base().validateDocker())
 	// What docker mode applies: crashes and churn (kill), degrades (the nodes' fault switch;
-	// the phones' links in the link model, loss included), clients offline, and partitions
-	// where the packet filter can be changed.
+	// the phones' and the file server's links in the link model, loss included), the file
+	// server's crash, clients offline, and partitions where the packet filter can be changed;
+	// the push server and the file server run in the harness, where the nodes reach them.
 	applied := base()
+	applied.Servers.Push.Enabled, applied.Workload.Attachments.Share = true, 0.1
 	applied.Nodes.Churn.CrashesPerHour, applied.Nodes.Churn.LifetimeMedian = 1, time.Hour
 	applied.Faults = []Fault{{Kind: "crash", Target: "largest-operator", Count: 1}, {Kind: "degrade", Count: 2, AddedLatency: time.Second},
-		{Kind: "degrade", Target: "phones", Fraction: 0.5, AddedLatency: time.Second, Loss: 0.05}, {Kind: "offline", Fraction: 0.1, For: time.Minute}}
+		{Kind: "degrade", Target: "phones", Fraction: 0.5, AddedLatency: time.Second, Loss: 0.05}, {Kind: "offline", Fraction: 0.1, For: time.Minute},
+		{Kind: "crash", Target: "file-server", For: time.Minute}, {Kind: "degrade", Target: "file-server", AddedLatency: time.Second, Loss: 0.05}}
 	assert.NoError(t, applied.validateDocker())
 	applied.Faults = append(applied.Faults, Fault{Kind: "partition", Regions: []string{"eu-west-1"}})
 	var e *Error

@@ -98,6 +98,9 @@ type pushWorld struct {
 	devices map[string]actor.Addr // token -> phone
 }
 
+// pushServerHost is the real push server's host name, which the nodes resolve to its host.
+const pushServerHost = "push.getsession.org"
+
 // buildPush adds the push server when servers.push.enabled.
 func (w *world) buildPush() error {
 	p := w.sc.Servers.Push
@@ -105,17 +108,24 @@ func (w *world) buildPush() error {
 		return nil
 	}
 	pw := &pushWorld{devices: map[string]actor.Addr{}}
+	// The push service reaches a phone where it listens: in docker mode, its address on the
+	// run's network rather than its world address.
+	socket := func(a actor.Addr) actor.Addr { return a }
+	if w.docker != nil {
+		socket = w.docker.drv.socket
+	}
 	cfg := pushserver.Config{
-		Suite:    w.suite,
-		Registry: w.sn.RegistryAddr,
+		Suite: w.suite,
+		// The world's registry: in docker mode, the registry's container.
+		Registry: w.nodeConf.Registry,
 		NotifyDelay: pushserver.Delay{
 			Median: p.NotifyDelay.Median, Sigma: p.NotifyDelay.Sigma, Min: p.NotifyDelay.Min, Max: p.NotifyDelay.Max,
 		},
-		Devices:  func(_, token string) (actor.Addr, bool) { a, ok := pw.devices[token]; return a, ok },
+		Devices:  func(_, token string) (actor.Addr, bool) { a, ok := pw.devices[token]; return socket(a), ok },
 		KeyMemo:  w.nodeConf.KeyMemo,
 		ListPoll: w.nodeConf.ListPoll,
 	}
-	srv, err := w.addServer(pushserver.Role, "push", "push.getsession.org", p.Region, p.Cores, func(k identity.Keys) (actor.Actor, error) {
+	srv, err := w.addServer(pushserver.Role, "push", pushServerHost, p.Region, p.Cores, func(k identity.Keys) (actor.Actor, error) {
 		kp, _, err := w.suite.X25519FromSecret(k.X25519Secret)
 		if err != nil {
 			return nil, err

@@ -52,6 +52,11 @@ func (w *world) addServer(role, name, hostName, region string, cores int, newAct
 	if err != nil {
 		return nil, fmt.Errorf("%s server %s: %w", role, name, err)
 	}
+	if w.docker != nil {
+		if err := w.docker.placeServer(h, addr, hostName); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := w.drv.Spawn(h, simnet.ServerPort, name, a); err != nil {
 		return nil, err
 	}

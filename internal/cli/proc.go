@@ -61,6 +61,7 @@ func newNodeCmd() *cobra.Command {
 		pf                    procFlags
 		name, listen, reg, db string
 		listPoll              time.Duration
+		servers               []string
 	)
 	cmd := &cobra.Command{
 		Use:   "node",
@@ -70,14 +71,17 @@ endpoints over HTTPS with a self-signed certificate on --listen, its messages in
 database --db (kept across restarts), reachability tests and replication to its swarm peers
 over real connections. Its keys come from --seed and --name, as the registry's roster derives
 them (sessionsim registry --node name=ip:port): a node restarted with the same name, address
-and database is the same service node.
+and database is the same service node. --server gives the host names of the servers (file
+server, push server) it proxies onion requests to, and their addresses.
 
 It stops gracefully on SIGTERM, SIGINT and SIGWINCH (the signal dockertest stops containers
 with) and logs JSON lines (log/slog) on stderr. The admin endpoint (--admin) serves:
   GET  /health   200 once the node's list puts it in a swarm, 503 before
   GET  /stats    calls, responses, timeouts, the store's message count, swarm, list height
   GET  /links    the link table: partitioned peers, added latency, and what they did
-  POST /fault    set the link table: {"partition":["127.70.0.2"] or ["*"],"latency_ms":20}
+  POST /fault    set the link table: {"partition":["127.70.0.2"] or ["*"],"latency_ms":20,
+                 "peer_latency_ms":{"127.70.2.1":40}} (latency_ms on every write, a peer's on
+                 writes to that peer)
   GET  /hashes   every message hash in the store`,
 		Example: `  sessionsim registry --listen 127.70.0.1:22021 --node n1=127.70.1.1:22021 --node n2=127.70.1.2:22021 &
   sessionsim node --name n1 --listen 127.70.1.1:22021 --registry 127.70.0.1:22021 --db /tmp/n1.db --admin 127.70.1.1:9001`,
@@ -100,6 +104,14 @@ with) and logs JSON lines (log/slog) on stderr. The admin endpoint (--admin) ser
 			if err != nil {
 				return err
 			}
+			serverAddrs := map[string]netip.AddrPort{}
+			for _, s := range servers {
+				host, ap, err := proc.ParseServer(s)
+				if err != nil {
+					return usageError(fmt.Errorf("--server: %w", err))
+				}
+				serverAddrs[host] = ap
+			}
 			log, err := pf.logger(cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -107,7 +119,7 @@ with) and logs JSON lines (log/slog) on stderr. The admin endpoint (--admin) ser
 			ctx, stop := untilStopped(cmd.Context())
 			defer stop()
 			return proc.RunNode(ctx, proc.NodeConfig{Member: proc.Member{Name: name, Addr: addr}, Seed: pf.seed, Registry: regAddr,
-				DB: db, Admin: pf.admin, ListPoll: listPoll, Log: log})
+				DB: db, Admin: pf.admin, ListPoll: listPoll, Servers: serverAddrs, Log: log})
 		},
 	}
 	pf.add(cmd)
@@ -117,6 +129,7 @@ with) and logs JSON lines (log/slog) on stderr. The admin endpoint (--admin) ser
 	fl.StringVar(&reg, "registry", "", "the registry's address (ip:port)")
 	fl.StringVar(&db, "db", "", "SQLite database file of the node's messages")
 	fl.DurationVar(&listPoll, "list-poll", 0, "how often the node asks the registry for a new list (0: the node's default, 30s)")
+	fl.StringArrayVar(&servers, "server", nil, "a server the node proxies onion requests to, as host=ip:port (repeat the flag, one per server)")
 	return cmd
 }
 

@@ -33,8 +33,10 @@ const (
 	AdminPort   = 9000  // plain HTTP: the admin endpoint
 	// MaxNodes is what one run's /16 network holds: node i at .(i+1).10, a /24 of its own,
 	// because the apps take at most one node per /24 into their paths (client/paths.go); the
-	// registry at .0.2, the harness at the gateway .0.1.
+	// registry at .0.2, the harness at the gateway .0.1, the harness's servers from .0.3.
 	MaxNodes = 254
+	// MaxServers is how many servers the harness can run on the network (ServerAddr).
+	MaxServers = 200
 	// dataDir is where a node keeps its database in its container.
 	dataDir = "/data"
 )
@@ -51,6 +53,10 @@ type Config struct {
 	BlockInterval time.Duration
 	// ListPoll is how often nodes ask the registry for its list (0: the node's default).
 	ListPoll time.Duration
+	// Servers are the host names of the servers the harness runs (file server, push server)
+	// that the nodes proxy onion requests to: server i is at ServerAddr(i), which the nodes
+	// are told at start (node --server), as a real node resolves the name.
+	Servers []string
 	// Log receives what the cluster does (default slog.Default()).
 	Log *slog.Logger
 }
@@ -82,6 +88,9 @@ func NodeName(i int) string { return fmt.Sprintf("n%d", i) }
 func Start(pool *dockertest.Pool, cfg Config) (c *Cluster, err error) {
 	if cfg.Nodes < 1 || cfg.Nodes > MaxNodes {
 		return nil, fmt.Errorf("docker: %d nodes: a run's network holds 1 to %d", cfg.Nodes, MaxNodes)
+	}
+	if len(cfg.Servers) > MaxServers {
+		return nil, fmt.Errorf("docker: %d servers: a run's network holds at most %d", len(cfg.Servers), MaxServers)
 	}
 	if err := CheckStatic(cfg.Binary); err != nil {
 		return nil, err
@@ -215,11 +224,17 @@ func (c *Cluster) ClientAddr(k int) netip.Addr {
 	return addrIn(c.prefix, (k/clientsPerBlock+1)*256+11+k%clientsPerBlock)
 }
 
+// ServerAddr is where the harness runs server i of Config.Servers on the run's network.
+func (c *Cluster) ServerAddr(i int) netip.AddrPort {
+	return netip.AddrPortFrom(addrIn(c.prefix, 3+i), ServicePort)
+}
+
 // AddClientAddrs gives the engine machine's end of the run network the addresses of n clients
-// (ClientAddr), so that actors running in the harness (docker mode's clients) each have an
-// address of their own on the network, which the nodes reach and tell apart as they would on
-// the real network. They go with the network's interface when the run is removed. It needs
-// root and the ip command on the engine's machine (a local engine).
+// (ClientAddr) and of the servers (ServerAddr), so that actors running in the harness (docker
+// mode's clients and servers) each have an address of their own on the network, which the
+// nodes reach and tell apart as they would on the real network. They go with the network's
+// interface when the run is removed. It needs root and the ip command on the engine's machine
+// (a local engine).
 func (c *Cluster) AddClientAddrs(n int) ([]netip.Addr, error) {
 	if n > MaxClients {
 		return nil, fmt.Errorf("docker: %d clients: a run's network holds %d", n, MaxClients)
@@ -229,6 +244,9 @@ func (c *Cluster) AddClientAddrs(n int) ([]netip.Addr, error) {
 	for k := range addrs {
 		addrs[k] = c.ClientAddr(k)
 		fmt.Fprintf(&batch, "address add %s/32 dev %s\n", addrs[k], c.bridge())
+	}
+	for i := range c.cfg.Servers {
+		fmt.Fprintf(&batch, "address add %s/32 dev %s\n", c.ServerAddr(i).Addr(), c.bridge())
 	}
 	cmd := exec.Command("ip", "-batch", "-")
 	cmd.Stdin = strings.NewReader(batch.String())
@@ -249,9 +267,13 @@ func (c *Cluster) registryArgs() []string {
 
 func (c *Cluster) nodeArgs(i int) []string {
 	m := c.nodes[i]
-	return []string{"node", "--name", m.Name, "--listen", m.Addr.String(), "--registry", c.RegistryAddr().String(),
+	args := []string{"node", "--name", m.Name, "--listen", m.Addr.String(), "--registry", c.RegistryAddr().String(),
 		"--db", dataDir + "/node.db", "--admin", netip.AddrPortFrom(m.Addr.Addr(), AdminPort).String(),
 		"--seed", strconv.FormatUint(c.cfg.Seed, 10), "--list-poll", c.cfg.ListPoll.String()}
+	for k, host := range c.cfg.Servers {
+		args = append(args, "--server", host+"="+c.ServerAddr(k).String())
+	}
+	return args
 }
 
 // start creates and starts a container at ip. The container is made through the pool's client

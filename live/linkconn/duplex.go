@@ -3,6 +3,7 @@ package linkconn
 import (
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"time"
 
@@ -31,6 +32,19 @@ type duplexConn struct {
 
 func (c *duplexConn) Read(b []byte) (int, error) { return c.r.read(b) }
 
+// SetReadDeadline bounds Read, not the pump's reads of the socket: net/http sets a deadline in
+// the past to stop its background read between requests and then clears it, and the socket's
+// timeout would end the pump, and with it the connection, for good.
+func (c *duplexConn) SetReadDeadline(t time.Time) error {
+	c.r.setDeadline(t)
+	return nil
+}
+
+func (c *duplexConn) SetDeadline(t time.Time) error {
+	c.r.setDeadline(t)
+	return c.Conn.SetWriteDeadline(t)
+}
+
 // reader reads from the socket as soon as bytes come and hands them to Read at the arrival
 // time the model gives them, counted from when they came off the socket: the bytes of one
 // message, read in several pieces, all wait the same propagation delay, not one per piece.
@@ -44,6 +58,15 @@ type reader struct {
 	queue []chunk
 	last  time.Time
 	err   error // the socket's error or ErrLinkFailed, returned once the queue is read
+	// deadline bounds Read (SetReadDeadline); zero: none.
+	deadline time.Time
+}
+
+func (r *reader) setDeadline(t time.Time) {
+	r.mu.Lock()
+	r.deadline = t
+	r.mu.Unlock()
+	r.signal()
 }
 
 // readChunk is how much the pump reads at a time.
@@ -92,21 +115,23 @@ func (r *reader) signal() {
 	}
 }
 
-// read returns what has arrived, waiting for the first chunk's arrival time.
+// read returns what has arrived, waiting for the first chunk's arrival time, or fails with
+// os.ErrDeadlineExceeded once the deadline has passed (what is queued stays for the next read).
 func (r *reader) read(b []byte) (int, error) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		r.mu.Lock()
+		deadline := r.deadline
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			r.mu.Unlock()
+			return 0, os.ErrDeadlineExceeded
+		}
 		if len(r.queue) > 0 {
 			next := r.queue[0]
 			if wait := time.Until(next.at); wait > 0 {
 				r.mu.Unlock()
-				timer.Reset(wait)
-				select {
-				case <-timer.C:
-				case <-r.wake:
-				}
+				r.wait(timer, wait, deadline)
 				continue
 			}
 			n := copy(b, next.data)
@@ -123,6 +148,18 @@ func (r *reader) read(b []byte) (int, error) {
 			return 0, err
 		}
 		r.mu.Unlock()
-		<-r.wake
+		r.wait(timer, time.Hour, deadline)
+	}
+}
+
+// wait waits for d, the deadline (if set) or the pump's signal, whichever comes first.
+func (r *reader) wait(timer *time.Timer, d time.Duration, deadline time.Time) {
+	if !deadline.IsZero() {
+		d = min(d, time.Until(deadline))
+	}
+	timer.Reset(max(d, 0))
+	select {
+	case <-timer.C:
+	case <-r.wake:
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -177,4 +178,44 @@ func TestDuplexShapesBothWays(t *testing.T) {
 		})
 	}
 	assert.Equal(t, local, model.WrapDuplex(local, a, netip.MustParseAddr("127.79.2.3")), "an address the model does not know leaves the connection bare")
+}
+
+// TestDuplexReadDeadline: a read deadline in the past stops a pending Read (as net/http stops
+// its background read between requests), and once cleared the connection reads on: the
+// deadline does not reach the socket the pump reads.
+func TestDuplexReadDeadline(t *testing.T) {
+	n, err := netem.New(netem.Config{})
+	require.NoError(t, err)
+	region, err := n.Matrix().Lookup("us-east-1")
+	require.NoError(t, err)
+	p := netem.Profile{Name: "fixed", Latency: time.Millisecond}
+	ha, err := n.AddHost(region, p)
+	require.NoError(t, err)
+	hb, err := n.AddHost(region, p)
+	require.NoError(t, err)
+	model := linkconn.NewModel(n)
+	a, b := netip.MustParseAddr("127.79.3.1"), netip.MustParseAddr("127.79.3.2")
+	model.AddAddr(a, ha)
+	model.AddAddr(b, hb)
+	local, remote := net.Pipe()
+	c := model.WrapDuplex(local, a, b)
+	defer c.Close()
+	defer remote.Close()
+
+	stopped := make(chan error, 1)
+	go func() { _, err := c.Read(make([]byte, 1)); stopped <- err }()
+	time.Sleep(20 * time.Millisecond)
+	require.NoError(t, c.SetReadDeadline(time.Unix(1, 0)))
+	select {
+	case err := <-stopped:
+		assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	case <-time.After(5 * time.Second):
+		t.Fatal("a deadline in the past did not stop the pending Read")
+	}
+	require.NoError(t, c.SetReadDeadline(time.Time{}))
+	go func() { _, _ = remote.Write([]byte("next request")) }()
+	got := make([]byte, len("next request"))
+	_, err = io.ReadFull(c, got)
+	require.NoError(t, err, "the connection reads on once the deadline is cleared")
+	assert.Equal(t, "next request", string(got))
 }

@@ -105,14 +105,14 @@ func (a *admin) handler() http.Handler {
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&s); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body: " + err.Error() + `; send {"partition":["ip",...] or ["*"],"latency_ms":n}`})
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body: " + err.Error() + `; send {"partition":["ip",...] or ["*"],"latency_ms":n,"peer_latency_ms":{"ip":n,...}}`})
 			return
 		}
 		if err := a.faults.Set(s); err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
 			return
 		}
-		a.log.Info("fault switch", "partition", s.Partition, "latency_ms", s.LatencyMS)
+		a.log.Info("fault switch", "partition", s.Partition, "latency_ms", s.LatencyMS, "peers", len(s.PeerLatencyMS))
 		writeJSON(w, http.StatusOK, a.faults.State())
 	})
 	if a.hashes != nil {

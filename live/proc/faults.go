@@ -18,6 +18,9 @@ type Faults struct {
 	cutAll  bool
 	cut     map[netip.Addr]bool
 	latency time.Duration
+	// peers is the one-way latency of the link to each peer (the world's link table),
+	// added to what latency adds.
+	peers map[netip.Addr]time.Duration
 	// counters of LinkStats
 	wrapped, refused, delayed, dropped, written uint64
 }
@@ -28,6 +31,9 @@ type FaultState struct {
 	Partition []string `json:"partition"`
 	// LatencyMS is added, one way, to every write the process makes.
 	LatencyMS float64 `json:"latency_ms"`
+	// PeerLatencyMS is the link table: the one-way latency added to every write to a peer,
+	// by the peer's IP (a harness gives a node its links to the other nodes this way).
+	PeerLatencyMS map[string]float64 `json:"peer_latency_ms,omitempty"`
 }
 
 // LinkStats counts what the fault switch did.
@@ -62,9 +68,23 @@ func (f *Faults) Set(s FaultState) error {
 		}
 		cut[ip.Unmap()] = true
 	}
+	var peers map[netip.Addr]time.Duration
+	for p, ms := range s.PeerLatencyMS {
+		ip, err := netip.ParseAddr(p)
+		if err != nil {
+			return errors.New("peer_latency_ms: " + p + " is not an IP address")
+		}
+		if ms < 0 {
+			return errors.New("peer_latency_ms: " + p + ": must be 0 or more")
+		}
+		if peers == nil {
+			peers = map[netip.Addr]time.Duration{}
+		}
+		peers[ip.Unmap()] = time.Duration(ms * float64(time.Millisecond))
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.cutAll, f.cut, f.latency = all, cut, time.Duration(s.LatencyMS*float64(time.Millisecond))
+	f.cutAll, f.cut, f.latency, f.peers = all, cut, time.Duration(s.LatencyMS*float64(time.Millisecond)), peers
 	return nil
 }
 
@@ -80,6 +100,12 @@ func (f *Faults) State() FaultState {
 		s.Partition = append(s.Partition, ip.String())
 	}
 	slices.Sort(s.Partition)
+	for ip, d := range f.peers {
+		if s.PeerLatencyMS == nil {
+			s.PeerLatencyMS = map[string]float64{}
+		}
+		s.PeerLatencyMS[ip.String()] = float64(d) / float64(time.Millisecond)
+	}
 	return s
 }
 
@@ -93,7 +119,7 @@ func (f *Faults) Stats() LinkStats {
 func (f *Faults) rule(remote netip.Addr) (cut bool, latency time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.cutAll || f.cut[remote.Unmap()], f.latency
+	return f.cutAll || f.cut[remote.Unmap()], f.latency + f.peers[remote.Unmap()]
 }
 
 func (f *Faults) count(c *uint64) {
@@ -122,7 +148,17 @@ type faultConn struct {
 	f      *Faults
 	remote netip.Addr
 	once   sync.Once
+
+	// The pacing of writes (Write): when the last write returned, and when it would have been
+	// made without the added latency.
+	mu         sync.Mutex
+	lastReturn time.Time
+	lastSent   time.Time
 }
+
+// backToBack is how soon after the last write returned a write counts as the next piece of
+// the same burst (a TLS record after the one before, a body after its headers).
+const backToBack = time.Millisecond
 
 func (c *faultConn) check() (time.Duration, error) {
 	cut, latency := c.f.rule(c.remote)
@@ -150,11 +186,27 @@ func (c *faultConn) Write(b []byte) (int, error) {
 	}
 	if latency > 0 {
 		c.f.count(&c.f.delayed)
-		time.Sleep(latency)
+		c.pace(latency)
 	}
 	n, err := c.Conn.Write(b)
 	c.f.mu.Lock()
 	c.f.written += uint64(n)
 	c.f.mu.Unlock()
 	return n, err
+}
+
+// pace waits until latency has passed since the write would have been made: a burst of writes
+// (a message in several TLS records) pays the latency once, as on a link with that latency,
+// rather than once per write, since each write after the first would have followed the one
+// before at once had the first not waited.
+func (c *faultConn) pace(latency time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	sent := now
+	if since := now.Sub(c.lastReturn); since < backToBack {
+		sent = c.lastSent.Add(since)
+	}
+	time.Sleep(time.Until(sent.Add(latency)))
+	c.lastSent, c.lastReturn = sent, time.Now()
 }

@@ -32,6 +32,9 @@ type NodeConfig struct {
 	Admin string
 	// ListPoll is how often the node asks the registry for a new list (default the node's 30 s).
 	ListPoll time.Duration
+	// Servers are the servers (file server, push server) the node proxies onion requests to,
+	// by host name, as the real node resolves them.
+	Servers map[string]netip.AddrPort
 	// Log receives the structured log (default slog.Default()).
 	Log *slog.Logger
 }
@@ -59,6 +62,10 @@ func RunNode(ctx context.Context, cfg NodeConfig) error {
 	ncfg.Registry = cfg.Registry
 	if cfg.ListPoll > 0 {
 		ncfg.ListPoll = cfg.ListPoll
+	}
+	ncfg.Servers = map[string]actor.Addr{}
+	for host, addr := range cfg.Servers {
+		ncfg.Servers[host] = addr
 	}
 	n, err := node.New(ncfg, cfg.Member.Keys(cfg.Seed), st)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,6 +60,33 @@ func TestFaultsSetAndState(t *testing.T) {
 	assert.Error(t, f.Set(FaultState{LatencyMS: -1}))
 	assert.ErrorContains(t, f.Set(FaultState{Partition: []string{"nope"}}), "not an IP")
 	assert.Equal(t, 5.0, f.State().LatencyMS, "a refused change keeps the table")
+}
+
+// TestFaultsPeerLatency: the link table's latency to a peer adds to the switch's, for that
+// peer only; a bad entry changes nothing.
+func TestFaultsPeerLatency(t *testing.T) {
+	f := NewFaults()
+	table := FaultState{Partition: []string{}, LatencyMS: 1, PeerLatencyMS: map[string]float64{"10.1.1.10": 20, "10.1.2.10": 0.5}}
+	require.NoError(t, f.Set(table))
+	assert.Equal(t, table, f.State())
+	tests := []struct {
+		peer string
+		want time.Duration
+	}{
+		{"10.1.1.10", 21 * time.Millisecond},
+		{"10.1.2.10", 1500 * time.Microsecond},
+		{"10.1.3.10", time.Millisecond},
+	}
+	for _, tt := range tests {
+		_, got := f.rule(netip.MustParseAddr(tt.peer))
+		assert.Equal(t, tt.want, got, tt.peer)
+	}
+	assert.ErrorContains(t, f.Set(FaultState{PeerLatencyMS: map[string]float64{"nope": 1}}), "not an IP")
+	assert.ErrorContains(t, f.Set(FaultState{PeerLatencyMS: map[string]float64{"10.1.1.10": -1}}), "0 or more")
+	assert.Equal(t, table, f.State(), "a refused change keeps the table")
+	require.NoError(t, f.Set(FaultState{}))
+	_, got := f.rule(netip.MustParseAddr("10.1.1.10"))
+	assert.Zero(t, got, "a new table replaces the links")
 }
 
 // TestFaultsCutConnections: a partitioned peer's connection fails on its next read or write,
@@ -167,6 +195,32 @@ func TestFaultsCountBytesWritten(t *testing.T) {
 		require.NoError(t, err)
 	}
 	assert.Equal(t, uint64(11), f.Stats().Bytes)
+}
+
+// TestFaultsPaceBursts: the added latency delays a burst of writes (a message in several
+// records) once, not once per write, and a write after a pause pays it again.
+func TestFaultsPaceBursts(t *testing.T) {
+	const latency = 50 * time.Millisecond
+	f := NewFaults()
+	require.NoError(t, f.Set(FaultState{LatencyMS: float64(latency / time.Millisecond)}))
+	local, remote := net.Pipe()
+	defer remote.Close()
+	c := f.Wrap(local, netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.2"))
+	defer c.Close()
+	go func() { _, _ = io.Copy(io.Discard, remote) }()
+	burst := func() time.Duration {
+		begin := time.Now()
+		for range 10 {
+			_, err := c.Write([]byte("record"))
+			require.NoError(t, err)
+		}
+		return time.Since(begin)
+	}
+	first := burst()
+	assert.GreaterOrEqual(t, first, latency, "the burst waits out the latency")
+	assert.Less(t, first, 5*latency, "once, not once per write (10 writes would take %v)", 10*latency)
+	time.Sleep(10 * time.Millisecond)
+	assert.GreaterOrEqual(t, burst(), latency, "a write after a pause waits again")
 }
 
 // FuzzParseMember: any input parses or is refused with an error, never a panic, and a member

@@ -18,15 +18,27 @@ type Member struct {
 
 // ParseMember reads "name=ip:port".
 func ParseMember(s string) (Member, error) {
+	name, ap, err := parseNamedAddr("node", s, "node-1=127.70.0.1:22021")
+	return Member{Name: name, Addr: ap}, err
+}
+
+// ParseServer reads a server's "host=ip:port" (a host name the node proxies onion requests
+// to, and the address it resolves to).
+func ParseServer(s string) (host string, addr netip.AddrPort, err error) {
+	return parseNamedAddr("server", s, "filev2.getsession.org=127.70.0.3:443")
+}
+
+// parseNamedAddr reads "name=ip:port" for what (named in errors, with an example).
+func parseNamedAddr(what, s, example string) (string, netip.AddrPort, error) {
 	name, addr, ok := strings.Cut(s, "=")
 	if !ok || name == "" {
-		return Member{}, fmt.Errorf("node %q: write name=ip:port, e.g. node-1=127.70.0.1:22021", s)
+		return "", netip.AddrPort{}, fmt.Errorf("%s %q: write name=ip:port, e.g. %s", what, s, example)
 	}
 	ap, err := ParseAddr(addr)
 	if err != nil {
-		return Member{}, fmt.Errorf("node %q: %w", s, err)
+		return "", netip.AddrPort{}, fmt.Errorf("%s %q: %w", what, s, err)
 	}
-	return Member{Name: name, Addr: ap}, nil
+	return name, ap, nil
 }
 
 // ParseAddr reads "ip:port" with an IPv4 address and a port other than 0.
