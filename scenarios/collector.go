@@ -343,6 +343,18 @@ func (c *collector) sampleReplication(at time.Duration, live func(n int, hash st
 	c.sampleReplicationOf(at, nil, live)
 }
 
+// storedNow is the set of messages stored so far: what a sample of live or docker mode, whose
+// nodes are asked ahead of it, may count (one stored after the nodes were asked is not).
+func (c *collector) storedNow() map[string]bool {
+	stored := map[string]bool{}
+	for _, h := range c.order {
+		if c.messages[h].stored() {
+			stored[h] = true
+		}
+	}
+	return stored
+}
+
 // sampleReplicationOf is sampleReplication over the messages of probed only (all when nil):
 // where the nodes were asked ahead of the sample, a message stored since was not asked about.
 func (c *collector) sampleReplicationOf(at time.Duration, probed map[string]bool, live func(n int, hash string) bool) {

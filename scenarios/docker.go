@@ -480,7 +480,12 @@ func (w *world) scheduleDockerSampling(every, total time.Duration) {
 		at := t
 		var mu sync.Mutex
 		held := map[int]map[string]bool{}
+		var probed map[string]bool // the messages stored when the nodes were asked
 		w.drv.AfterFunc(max(at-dockerProbeLead, 0), func() {
+			stored := w.col.storedNow()
+			mu.Lock()
+			probed = stored
+			mu.Unlock()
 			for n, wn := range w.nodes {
 				go func() {
 					hs, err := storeburst.Hashes(docker.AdminURL(wn.addr.Addr()))
@@ -496,7 +501,7 @@ func (w *world) scheduleDockerSampling(every, total time.Duration) {
 		w.drv.AfterFunc(at, func() {
 			mu.Lock()
 			defer mu.Unlock()
-			w.col.sampleReplication(at, func(n int, hash string) bool { return held[n][hash] })
+			w.col.sampleReplicationOf(at, probed, func(n int, hash string) bool { return held[n][hash] })
 		})
 	}
 }

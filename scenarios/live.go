@@ -252,13 +252,12 @@ func (w *world) scheduleLiveSampling(every, total time.Duration) {
 		at := t
 		var mu sync.Mutex
 		held := map[int]map[string]bool{}
-		probed := map[string]bool{} // the messages stored when the nodes were asked
+		var probed map[string]bool // the messages stored when the nodes were asked
 		w.drv.AfterFunc(max(at-liveProbeLead, 0), func() {
-			for _, h := range w.col.order {
-				if w.col.messages[h].stored() {
-					probed[h] = true
-				}
-			}
+			stored := w.col.storedNow()
+			mu.Lock()
+			probed = stored
+			mu.Unlock()
 			want := map[int][]string{}
 			for h, nodes := range w.col.copies {
 				for n := range nodes {
