@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
@@ -69,8 +68,8 @@ type Group struct {
 	x     cryptomode.X25519KeyPair // the X25519 form of the group's key (key messages)
 	admin identity.ID
 
-	guard sync.Locker // nil, or what guards what follows (Guard)
-	gen   int64       // the current key generation
+	guard Locker // nil, or what guards what follows (Guard)
+	gen   int64  // the current key generation
 	// issued is each generation's issue time (ms, the admin's network clock), as the key
 	// supplements list it; 0 until the admin first hands the key out.
 	issued []int64
@@ -100,7 +99,14 @@ func NewGroup(s cryptomode.Suite, keys identity.Keys, admin identity.ID) (*Group
 
 // Guard has l guard the group's changing state, for a driver that runs its members and admin
 // on goroutines of their own; call it before the group is shared.
-func (g *Group) Guard(l sync.Locker) { g.guard = l }
+func (g *Group) Guard(l Locker) { g.guard = l }
+
+// Locker is what a driver that runs actors concurrently hands a Group to guard it with (a
+// *sync.Mutex, made by the world: the client package keeps none).
+type Locker interface {
+	Lock()
+	Unlock()
+}
 
 // lock takes the guard, if any, and returns what releases it.
 func (g *Group) lock() (unlock func()) {

@@ -470,40 +470,21 @@ func (w *world) closeDocker() {
 	w.docker = nil
 }
 
-// dockerProbeLead is how long before a replication sample the nodes' stores are listed.
-const dockerProbeLead = 2 * time.Second
-
 // scheduleDockerSampling is scheduleSampling for docker mode: the stores are in the
 // containers, listed over each node's admin endpoint (GET /hashes) before each sample.
 func (w *world) scheduleDockerSampling(every, total time.Duration) {
-	for t := every; t <= total; t += every {
-		at := t
-		var mu sync.Mutex
-		held := map[int]map[string]bool{}
-		var probed map[string]bool // the messages stored when the nodes were asked
-		w.drv.AfterFunc(max(at-dockerProbeLead, 0), func() {
-			stored := w.col.storedNow()
-			mu.Lock()
-			probed = stored
-			mu.Unlock()
-			for n, wn := range w.nodes {
-				go func() {
-					hs, err := storeburst.Hashes(docker.AdminURL(wn.addr.Addr()))
-					if err != nil {
-						return // a node that does not answer holds nothing we can count
-					}
-					mu.Lock()
-					held[n] = hs
-					mu.Unlock()
-				}()
-			}
-		})
-		w.drv.AfterFunc(at, func() {
-			mu.Lock()
-			defer mu.Unlock()
-			w.col.sampleReplicationOf(at, probed, func(n int, hash string) bool { return held[n][hash] })
-		})
+	ask := func(report func(n int, held map[string]bool)) {
+		for n, wn := range w.nodes {
+			go func() {
+				hs, err := storeburst.Hashes(docker.AdminURL(wn.addr.Addr()))
+				if err != nil {
+					return // a node that does not answer holds nothing we can count
+				}
+				report(n, hs)
+			}()
+		}
 	}
+	w.scheduleProbedSampling(every, total, ask, func(int) bool { return true })
 }
 
 // readUsage keeps what node i's process reports of its work (an unanswered read keeps the

@@ -248,44 +248,58 @@ const liveProbeLead = 2 * time.Second
 // scheduleLiveSampling is scheduleSampling for live mode: a node's store may only be read on
 // the node's goroutine, so each sample is preceded by a probe of every running node.
 func (w *world) scheduleLiveSampling(every, total time.Duration) {
+	ask := func(report func(n int, held map[string]bool)) {
+		want := map[int][]string{}
+		for h, nodes := range w.col.copies {
+			for n := range nodes {
+				want[n] = append(want[n], h)
+			}
+		}
+		for n, hashes := range want {
+			wn := w.nodes[n]
+			if !wn.alive {
+				continue
+			}
+			_ = w.drv.Invoke(wn.addr, func() {
+				got := map[string]bool{}
+				for _, h := range hashes {
+					if _, ok, err := wn.n.Store().Get(h); ok && err == nil {
+						got[h] = true
+					}
+				}
+				report(n, got)
+			})
+		}
+	}
+	w.scheduleProbedSampling(every, total, ask, func(n int) bool { return w.nodes[n].alive })
+}
+
+// scheduleProbedSampling is scheduleSampling where the nodes' stores cannot be read at the
+// sample's instant (live and docker mode): liveProbeLead before each sample, ask asks every
+// node which messages it holds and each answer is reported (from any goroutine); the sample
+// counts the messages stored when the nodes were asked, each held by the nodes that said so
+// and are alive.
+func (w *world) scheduleProbedSampling(every, total time.Duration, ask func(report func(n int, held map[string]bool)), alive func(n int) bool) {
 	for t := every; t <= total; t += every {
 		at := t
 		var mu sync.Mutex
 		held := map[int]map[string]bool{}
-		var probed map[string]bool // the messages stored when the nodes were asked
+		var probed map[string]bool
 		w.drv.AfterFunc(max(at-liveProbeLead, 0), func() {
 			stored := w.col.storedNow()
 			mu.Lock()
 			probed = stored
 			mu.Unlock()
-			want := map[int][]string{}
-			for h, nodes := range w.col.copies {
-				for n := range nodes {
-					want[n] = append(want[n], h)
-				}
-			}
-			for n, hashes := range want {
-				wn := w.nodes[n]
-				if !wn.alive {
-					continue
-				}
-				_ = w.drv.Invoke(wn.addr, func() {
-					got := map[string]bool{}
-					for _, h := range hashes {
-						if _, ok, err := wn.n.Store().Get(h); ok && err == nil {
-							got[h] = true
-						}
-					}
-					mu.Lock()
-					held[n] = got
-					mu.Unlock()
-				})
-			}
+			ask(func(n int, h map[string]bool) {
+				mu.Lock()
+				held[n] = h
+				mu.Unlock()
+			})
 		})
 		w.drv.AfterFunc(at, func() {
 			mu.Lock()
 			defer mu.Unlock()
-			w.col.sampleReplicationOf(at, probed, func(n int, hash string) bool { return w.nodes[n].alive && held[n][hash] })
+			w.col.sampleReplicationOf(at, probed, func(n int, hash string) bool { return alive(n) && held[n][hash] })
 		})
 	}
 }
