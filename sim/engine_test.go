@@ -731,3 +731,63 @@ func TestQueueOrder(t *testing.T) {
 		})
 	}
 }
+
+// bucketEvents is n events due within one bucket, as a world of many actors fills one: times
+// on a grid of grid ns (pingPong's timers and latency are whole microseconds, so many events
+// tie in time) and keys of random actors.
+func bucketEvents(r *rand.Rand, n int, grid int64) []event {
+	evs := make([]event, n)
+	for i := range evs {
+		evs[i] = event{at: r.Int64N(1<<bucketShift) / grid * grid, seq: r.Uint64N(1<<20)<<originBits | r.Uint64N(1<<10)}
+	}
+	return evs
+}
+
+func TestSortEvents(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 3, 24, 25, 26, 100, 240, 1000, 5000} {
+		for _, grid := range []int64{1, 1000, 1 << bucketShift} {
+			t.Run(fmt.Sprintf("%d events on a %d ns grid", n, grid), func(t *testing.T) {
+				inputs := map[string][]event{"random": bucketEvents(r, n, grid)}
+				sorted := slices.Clone(inputs["random"])
+				slices.SortFunc(sorted, compareEvents)
+				inputs["sorted"] = slices.Clone(sorted)
+				inputs["reversed"] = slices.Clone(sorted)
+				slices.Reverse(inputs["reversed"])
+				for name, in := range inputs {
+					got := slices.Clone(in)
+					sortEvents(got)
+					require.Equal(t, sorted, got, name)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkSortEvents sorts buckets as full as at 100,000 pingPong actors (240 events, times
+// on a microsecond grid) with sortEvents and with slices.SortFunc.
+func BenchmarkSortEvents(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	buckets := make([][]event, 64)
+	for i := range buckets {
+		buckets[i] = bucketEvents(r, 240, 1000)
+	}
+	s := make([]event, 240)
+	for _, bm := range []struct {
+		name string
+		sort func([]event)
+	}{
+		{"sortEvents", sortEvents},
+		{"slices.SortFunc", func(s []event) { slices.SortFunc(s, compareEvents) }},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				copy(s, buckets[i%len(buckets)])
+				bm.sort(s)
+				i++
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(i*len(s)), "ns/event")
+		})
+	}
+}

@@ -211,12 +211,32 @@ func (q *eventQueue) nextBlock() bool {
 	return true
 }
 
-// sortEvents sorts by (at, seq). Buckets hold a few dozen events, where insertion sort with an
-// inlined comparison beats a general sort by a wide margin.
+// sortEvents sorts by (at, seq). A bucket holds a few dozen events at 10,000 actors and a few
+// hundred at 100,000, many of them due at the same instant, so the order rests on seq as much as
+// on time. A quicksort with the comparison inlined, ending in insertion sort, takes about half
+// the time of slices.SortFunc there, whose comparison is a call taking both events by value.
 func sortEvents(s []event) {
-	if len(s) > 48 {
-		slices.SortFunc(s, compareEvents)
-		return
+	quickSortEvents(s, 2*bits.Len(uint(len(s))))
+}
+
+// quickSortEvents sorts s, handing over to slices.SortFunc once depth splits have not brought
+// the parts below insertion sort's size (a run of bad pivots), which bounds the time by n log n.
+func quickSortEvents(s []event, depth int) {
+	for len(s) > 24 {
+		if depth == 0 {
+			slices.SortFunc(s, compareEvents)
+			return
+		}
+		depth--
+		p := partitionEvents(s)
+		// Recurse into the smaller side and loop on the larger: the stack stays logarithmic.
+		if p < len(s)-p {
+			quickSortEvents(s[:p], depth)
+			s = s[p+1:]
+		} else {
+			quickSortEvents(s[p+1:], depth)
+			s = s[:p]
+		}
 	}
 	for i := 1; i < len(s); i++ {
 		ev := s[i]
@@ -227,6 +247,37 @@ func sortEvents(s []event) {
 		}
 		s[j] = ev
 	}
+}
+
+// partitionEvents splits s (at least 3 events) around the median of its first, middle and last
+// events, and returns the pivot's final index: events before it come earlier, after it later.
+// The smallest and largest of the three bound both scans, so neither checks for s's ends.
+func partitionEvents(s []event) int {
+	n, m := len(s), len(s)/2
+	if before(&s[m], &s[0]) {
+		s[0], s[m] = s[m], s[0]
+	}
+	if before(&s[n-1], &s[m]) {
+		s[m], s[n-1] = s[n-1], s[m]
+		if before(&s[m], &s[0]) {
+			s[0], s[m] = s[m], s[0]
+		}
+	}
+	s[1], s[m] = s[m], s[1]
+	pivot := s[1]
+	i, j := 1, n-1
+	for {
+		for i++; before(&s[i], &pivot); i++ {
+		}
+		for j--; before(&pivot, &s[j]); j-- {
+		}
+		if i >= j {
+			break
+		}
+		s[i], s[j] = s[j], s[i]
+	}
+	s[1], s[j] = s[j], s[1]
+	return j
 }
 
 // filter keeps the events keep approves, in order.
