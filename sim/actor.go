@@ -20,7 +20,7 @@ type actorEnv struct {
 	rng   stream
 	host  HostID
 	port  uint16
-	alive bool
+	alive bool // set only through Engine.setAlive: the address table keeps a copy for callers
 
 	addr actor.Addr
 	name string
@@ -112,8 +112,8 @@ func (e *Engine) start(env *actorEnv) error {
 	e.started++
 	env.keys = e.started << originBits
 	e.seedStream(&env.rng, domainActor, env.name, env.inc)
-	env.alive = true
 	e.setActor(env)
+	e.setAlive(env, true)
 	e.share()
 	fr := env.e.enter(env)
 	env.a.Start(env)
@@ -129,7 +129,7 @@ func (e *Engine) Crash(addr actor.Addr) error {
 	if err != nil {
 		return fmt.Errorf("sim: crash: %w", err)
 	}
-	env.alive = false
+	e.setAlive(env, false)
 	return nil
 }
 
@@ -146,7 +146,7 @@ func (e *Engine) Stop(addr actor.Addr) error {
 		s.Stop()
 		env.e.leave(fr)
 	}
-	env.alive = false
+	e.setAlive(env, false)
 	return nil
 }
 
@@ -161,7 +161,7 @@ func (e *Engine) Replace(addr actor.Addr, a actor.Actor) error {
 	if a == nil {
 		return errors.New("sim: replace with a nil actor")
 	}
-	old.alive = false
+	e.setAlive(old, false)
 	return e.start(&actorEnv{e: old.e, a: a, addr: addr, name: old.name, host: old.host, port: old.port, inc: old.inc + 1})
 }
 
@@ -191,9 +191,37 @@ func (e *Engine) liveActor(addr actor.Addr) (*actorEnv, error) {
 // actorAt finds the latest incarnation at addr.
 func (e *Engine) actorAt(addr actor.Addr) *actorEnv {
 	if k, ok := addrKey(addr); ok {
-		return e.actors4.get(k)
+		if s := e.actors4.get(k); s != nil {
+			return s.env
+		}
+		return nil
 	}
 	return e.actors6[addr]
+}
+
+// callee finds the actor a call to addr reaches, if one runs there, and its host. For IPv4
+// addresses the table answers without reading the actor's record: a call's first event touches
+// the callee's record anyway, and in a world of 100,000 actors reading it twice, at the call
+// and 5 ms later at the delivery, costs two cache misses instead of one.
+func (e *Engine) callee(addr actor.Addr) (*actorEnv, HostID, bool) {
+	if k, ok := addrKey(addr); ok {
+		if s := e.actors4.get(k); s != nil {
+			return s.env, s.host, s.alive
+		}
+		return nil, 0, false
+	}
+	if env := e.actors6[addr]; env != nil && env.alive {
+		return env, env.host, true
+	}
+	return nil, 0, false
+}
+
+// setAlive starts or ends env's life, in its record and in the address table's copy.
+func (e *Engine) setAlive(env *actorEnv, alive bool) {
+	env.alive = alive
+	if k, ok := addrKey(env.addr); ok {
+		e.actors4.setAlive(k, env, alive)
+	}
 }
 
 func (e *Engine) setActor(env *actorEnv) {
@@ -225,27 +253,34 @@ type actorTable struct {
 }
 
 type actorSlot struct {
-	key uint64 // 0: empty
-	env *actorEnv
+	key   uint64 // 0: empty
+	env   *actorEnv
+	host  HostID // env.host
+	alive bool   // env.alive (Engine.setAlive keeps them equal)
 }
 
 func (t *actorTable) index(key uint64) int {
 	return int((key * 0x9E3779B97F4A7C15) >> t.shift)
 }
 
-func (t *actorTable) get(key uint64) *actorEnv {
+// get finds key's slot: an empty one if key has none, nil if the table is empty.
+func (t *actorTable) get(key uint64) *actorSlot {
 	if len(t.slots) == 0 {
 		return nil
 	}
 	mask := len(t.slots) - 1
 	for i := t.index(key); ; i = (i + 1) & mask {
 		s := &t.slots[i]
-		if s.key == key {
-			return s.env
+		if s.key == key || s.key == 0 {
+			return s
 		}
-		if s.key == 0 {
-			return nil
-		}
+	}
+}
+
+// setAlive copies env's life into key's slot, if env is the actor there.
+func (t *actorTable) setAlive(key uint64, env *actorEnv, alive bool) {
+	if s := t.get(key); s != nil && s.env == env {
+		s.alive = alive
 	}
 }
 
@@ -257,11 +292,11 @@ func (t *actorTable) put(key uint64, env *actorEnv) {
 	for i := t.index(key); ; i = (i + 1) & mask {
 		s := &t.slots[i]
 		if s.key == key {
-			s.env = env
+			*s = actorSlot{key, env, env.host, env.alive}
 			return
 		}
 		if s.key == 0 {
-			*s = actorSlot{key, env}
+			*s = actorSlot{key, env, env.host, env.alive}
 			t.n++
 			return
 		}

@@ -123,8 +123,8 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 	c.reqMethod, c.reqBody, c.reqSize = req.Method, req.Body, req.Size
 	deadline := t + int64(timeout)
 
-	callee := e.actorAt(to)
-	if callee == nil || !callee.alive {
+	callee, calleeHost, alive := e.callee(to)
+	if !alive {
 		// Connection refused comes back after a round trip to the host, if there is one.
 		at := t
 		if h, ok := e.byIP[to.Addr()]; ok {
@@ -133,9 +133,9 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 		e.fail(c, to, min(at, deadline), "nothing listens there")
 		return
 	}
-	c.callee, c.calleeHost = callee, callee.host
-	if e.net != nil && !e.net.Reachable(a.host, callee.host, t) {
-		e.fail(c, to, min(t+e.rtt(a.host, callee.host), deadline), "a network partition separates the hosts")
+	c.callee, c.calleeHost = callee, calleeHost
+	if e.net != nil && !e.net.Reachable(a.host, calleeHost, t) {
+		e.fail(c, to, min(t+e.rtt(a.host, calleeHost), deadline), "a network partition separates the hosts")
 		return
 	}
 	e.scheduleTimeout(c, deadline, int64(timeout))
@@ -146,7 +146,7 @@ func (a *actorEnv) Call(to actor.Addr, req actor.Request, timeout time.Duration,
 		e.sendRequest(c, t, seq)
 		return
 	}
-	if arrive, ok := e.transit(a.host, callee.host, req.Size, t); ok {
+	if arrive, ok := e.transit(a.host, calleeHost, req.Size, t); ok {
 		c.flags |= fReqInFlight
 		e.push(arrive, seq, kindRequest, c.slot, c.gen)
 	} else {

@@ -443,6 +443,54 @@ func TestCrash(t *testing.T) {
 	assert.False(t, victimDone || victimTimer, "a dead actor's Env does nothing")
 }
 
+// TestCallsSeeLifeAndDeath follows an address through its actors' lives: a call made while no
+// actor runs there fails as unreachable, one made while one runs is answered. Calls learn that
+// from the address table's copy of each actor's life, which must follow the actor's own.
+func TestCallsSeeLifeAndDeath(t *testing.T) {
+	for _, ip := range []string{"10.1.0.1", "fd00::1"} {
+		t.Run(ip, func(t *testing.T) {
+			e := newEngine(t, Config{Latency: time.Millisecond})
+			h := host(t, e, HostConfig{IP: netip.MustParseAddr(ip)})
+			caller := &probe{}
+			spawn(t, e, host(t, e, HostConfig{}), 1, caller)
+			addr := netip.AddrPortFrom(netip.MustParseAddr(ip), 7)
+			mk := func() *probe { return &probe{handle: respondOK} }
+			steps := []struct {
+				name  string
+				do    func() error
+				alive bool
+			}{
+				{"spawn", func() error { _, err := e.Spawn(h, 7, "", mk()); return err }, true},
+				{"crash", func() error { return e.Crash(addr) }, false},
+				{"spawn again", func() error { _, err := e.Spawn(h, 7, "", mk()); return err }, true},
+				{"stop", func() error { return e.Stop(addr) }, false},
+				{"replace a stopped actor", func() error { return e.Replace(addr, mk()) }, true},
+				{"replace a running one", func() error { return e.Replace(addr, mk()) }, true},
+				{"crash the replacement", func() error { return e.Crash(addr) }, false},
+			}
+			for _, st := range steps {
+				require.NoError(t, st.do(), st.name)
+				callee, calleeHost, alive := e.callee(addr)
+				require.Equal(t, st.alive, alive, st.name)
+				if alive {
+					assert.Same(t, e.actorAt(addr), callee, st.name)
+					assert.Equal(t, h, calleeHost, st.name)
+				}
+				var got error = errors.New("not called")
+				require.NoError(t, e.Invoke(caller.env.Self(), func() {
+					caller.env.Call(addr, actor.Request{}, time.Second, func(_ actor.Response, err error) { got = err })
+				}))
+				e.Run()
+				if st.alive {
+					assert.NoError(t, got, st.name)
+				} else {
+					assert.ErrorIs(t, got, actor.ErrUnreachable, st.name)
+				}
+			}
+		})
+	}
+}
+
 func TestStopAndReplace(t *testing.T) {
 	e := newEngine(t, Config{Latency: time.Millisecond})
 	h := host(t, e, HostConfig{})
