@@ -18,12 +18,14 @@ import (
 // btDict builds a dictionary; encode sorts its keys, as bencode requires.
 type btDict []bencode.Entry
 
-func (d *btDict) str(k string, v []byte) {
+func (d *btDict) bytesField(k string, v []byte) {
 	*d = append(*d, bencode.Entry{Key: []byte(k), Value: bencode.Value{Kind: bencode.String, Str: v}})
 }
-func (d *btDict) int(k string, v int64) {
+func (d *btDict) intField(k string, v int64) {
 	*d = append(*d, bencode.Entry{Key: []byte(k), Value: bencode.Value{Kind: bencode.Int, Int: v}})
 }
+func (d *btDict) stringsField(k string, ss []string) { d.val(k, btStrings(ss)) }
+func (d *btDict) intsField(k string, ns []int64)     { d.val(k, btInts(ns)) }
 func (d *btDict) val(k string, v bencode.Value) {
 	*d = append(*d, bencode.Entry{Key: []byte(k), Value: v})
 }
@@ -49,75 +51,28 @@ func btInts(ns []int64) bencode.Value {
 	return v
 }
 
-func (d *btDict) common(acct *SignedAccount, signed bool) {
+func (d *btDict) account(acct *SignedAccount, signed bool) {
 	pk := append([]byte{acct.Pubkey.Prefix}, acct.Pubkey.Key[:]...)
-	d.str("pubkey", pk)
+	d.bytesField("pubkey", pk)
 	a := &acct.Auth
 	if signed {
-		d.str("signature", a.Signature[:])
+		d.bytesField("signature", a.Signature[:])
 	}
 	if a.HasEd25519 {
-		d.str("pubkey_ed25519", a.Ed25519[:])
+		d.bytesField("pubkey_ed25519", a.Ed25519[:])
 	}
 	if a.Subaccount != nil {
-		d.str("subaccount", a.Subaccount.Token[:])
-		d.str("subaccount_sig", a.Subaccount.Signature[:])
+		d.bytesField("subaccount", a.Subaccount.Token[:])
+		d.bytesField("subaccount_sig", a.Subaccount.Signature[:])
 	}
 }
 
-// numberNamespace is a whole signed request of delete_all, delete_before or expire_all: the
-// common fields, one number and the namespace selection (btSize.numberNamespace's encoding).
-func (d *btDict) numberNamespace(acct *SignedAccount, key string, n int64, ns NamespaceSel) {
-	d.common(acct, true)
-	d.int(key, n)
-	if ns.All {
-		d.str("namespace", []byte("all"))
-		return
-	}
-	d.int("namespace", int64(ns.Namespace))
-}
-
-// AppendForward appends the bencoded request a node forwards to its swarm peers (the method
-// travels beside it, as its own OxenMQ message part). It fails for requests that are not
-// forwarded.
+// AppendForward appends the bencoded request a node forwards to its swarm peers (writeForward;
+// the method travels beside it, as its own OxenMQ message part). It fails for requests that are
+// not forwarded.
 func AppendForward(dst []byte, r Request) ([]byte, error) {
 	var d btDict
-	switch r := r.(type) {
-	case *Store:
-		d.common(&r.SignedAccount, r.Signed)
-		d.int("timestamp", r.Timestamp)
-		d.int("expiry", r.Expiry)
-		d.str("data", r.Data)
-		if r.Signed {
-			d.int("sig_timestamp", r.SigTimestamp)
-		}
-		if r.Namespace != 0 {
-			d.int("namespace", int64(r.Namespace))
-		}
-	case *Delete:
-		d.common(&r.SignedAccount, true)
-		d.val("messages", btStrings(r.Messages))
-	case *DeleteAll:
-		d.numberNamespace(&r.SignedAccount, "timestamp", r.Timestamp, r.Namespace)
-	case *DeleteBefore:
-		d.numberNamespace(&r.SignedAccount, "before", r.Before, r.Namespace)
-	case *ExpireAll:
-		d.numberNamespace(&r.SignedAccount, "expiry", r.Expiry, r.Namespace)
-	case *Expire:
-		d.common(&r.SignedAccount, true)
-		if len(r.Expiries) == 1 {
-			d.int("expiry", r.Expiries[0])
-		} else {
-			d.val("expiry", btInts(r.Expiries))
-		}
-		switch r.Mode {
-		case ExpireShorten:
-			d.int("shorten", 1)
-		case ExpireExtend:
-			d.int("extend", 1)
-		}
-		d.val("messages", btStrings(r.Messages))
-	default:
+	if !writeForward(&d, r) {
 		return dst, fmt.Errorf("storagerpc: a %T is not forwarded to swarm peers", r)
 	}
 	return bencode.AppendValue(dst, d.value()), nil
@@ -209,7 +164,7 @@ func (rd *btReader) namespace(k string) Namespace {
 	return Namespace(n)
 }
 
-// numberNamespace reads what btDict.numberNamespace writes into acct, and returns the number
+// numberNamespace reads what writeNumberNamespace writes into acct, and returns the number
 // and the namespace selection.
 func (rd *btReader) numberNamespace(acct *SignedAccount, key string) (int64, NamespaceSel) {
 	rd.common(acct, true)
@@ -351,11 +306,11 @@ func (rd *btReader) intsOrInt(k string) []int64 {
 func AppendForwardedStoreResult(dst []byte, r *StoreResult) []byte {
 	var d btDict
 	if r.Already {
-		d.int("already", 1)
+		d.intField("already", 1)
 	}
-	d.int("expiry", r.Expiry)
-	d.str("hash", []byte(r.Hash))
-	d.str("signature", r.Signature[:])
+	d.intField("expiry", r.Expiry)
+	d.bytesField("hash", []byte(r.Hash))
+	d.bytesField("signature", r.Signature[:])
 	return bencode.AppendValue(dst, d.value())
 }
 
@@ -388,9 +343,9 @@ func AppendForwardedHashesResult(dst []byte, r *HashesResult) []byte {
 		}
 		d.val("deleted", byNS.value())
 	} else {
-		d.val("deleted", btStrings(r.Hashes))
+		d.stringsField("deleted", r.Hashes)
 	}
-	d.str("signature", r.Signature[:])
+	d.bytesField("signature", r.Signature[:])
 	return bencode.AppendValue(dst, d.value())
 }
 
@@ -437,21 +392,21 @@ func AppendForwardedExpireResult(dst []byte, r *ExpireResult) []byte {
 	var d btDict
 	switch {
 	case r.Multi:
-		d.val("expiry", btInts(r.Expiries))
+		d.intsField("expiry", r.Expiries)
 	case len(r.Expiries) > 0:
-		d.int("expiry", r.Expiries[0])
+		d.intField("expiry", r.Expiries[0])
 	default:
-		d.int("expiry", 0)
+		d.intField("expiry", 0)
 	}
-	d.str("signature", r.Signature[:])
+	d.bytesField("signature", r.Signature[:])
 	if r.HasUnchanged {
 		var un btDict
 		for _, u := range r.Unchanged {
-			un.int(u.Hash, u.Expiry)
+			un.intField(u.Hash, u.Expiry)
 		}
 		d.val("unchanged", un.value())
 	}
-	d.val("updated", btStrings(r.Updated))
+	d.stringsField("updated", r.Updated)
 	return bencode.AppendValue(dst, d.value())
 }
 
