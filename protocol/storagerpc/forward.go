@@ -15,9 +15,6 @@ import (
 // only for the encoding itself; the length does not depend on it.
 type btSize int
 
-// digits is the length of n in decimal, the length of a namespace written as a dictionary key.
-func digits(n int64) int { return len(strconv.AppendInt(make([]byte, 0, 20), n, 10)) }
-
 func (s *btSize) str(n int)    { *s += btSize(bencode.StringLen(n)) }
 func (s *btSize) key(k string) { s.str(len(k)) }
 func (s *btSize) int(n int64)  { *s += btSize(bencode.IntLen(n)) }
@@ -30,6 +27,12 @@ func (s *btSize) intField(k string, n int64) {
 	s.int(n)
 }
 func (s *btSize) bytesField(k string, b []byte) { s.strField(k, len(b)) }
+func (s *btSize) textField(k, v string)         { s.strField(k, len(v)) }
+func (s *btSize) dictField(k string, fill func(forwardFields)) {
+	s.key(k)
+	*s += 2
+	fill(s)
+}
 func (s *btSize) stringsField(k string, ss []string) {
 	s.key(k)
 	*s += 2
@@ -63,7 +66,7 @@ func (s *btSize) account(acct *SignedAccount, signed bool) {
 	}
 }
 
-// forwardFields is what a forwarded request is written to: btSize counts its bytes (all the
+// forwardFields is what a forwarded request or a peer's answer to it is written to: btSize counts its bytes (all the
 // simulator needs), btDict builds the dictionary (forwardwire.go). Both take the fields from
 // writeForward, so the size charged and the bytes sent cannot drift apart.
 type forwardFields interface {
@@ -72,6 +75,9 @@ type forwardFields interface {
 	bytesField(k string, b []byte)
 	stringsField(k string, ss []string)
 	intsField(k string, ns []int64)
+	textField(k, v string)
+	// dictField writes a dictionary under k whose fields fill writes.
+	dictField(k string, fill func(forwardFields))
 }
 
 // writeForward writes the fields of the request a node forwards to each swarm peer; false for
@@ -144,65 +150,72 @@ func ForwardSize(r Request) int {
 	return int(s)
 }
 
+// writeStoreResult writes the fields of a peer's answer to a forwarded store.
+func writeStoreResult(w forwardFields, r *StoreResult) {
+	if r.Already {
+		w.intField("already", 1)
+	}
+	w.intField("expiry", r.Expiry)
+	w.textField("hash", r.Hash)
+	w.bytesField("signature", r.Signature[:])
+}
+
+// writeHashesResult writes the fields of a peer's answer to a forwarded delete, delete_all,
+// delete_before or expire_all (under "deleted"; expire_all's "updated" has the same length, and
+// the method beside it says which).
+func writeHashesResult(w forwardFields, r *HashesResult) {
+	if r.AllNS {
+		w.dictField("deleted", func(byNS forwardFields) {
+			for _, g := range r.ByNamespace {
+				byNS.stringsField(strconv.FormatInt(int64(g.Namespace), 10), g.Hashes)
+			}
+		})
+	} else {
+		w.stringsField("deleted", r.Hashes)
+	}
+	w.bytesField("signature", r.Signature[:])
+}
+
+// writeExpireResult writes the fields of a peer's answer to a forwarded expire.
+func writeExpireResult(w forwardFields, r *ExpireResult) {
+	switch {
+	case r.Multi:
+		w.intsField("expiry", r.Expiries)
+	case len(r.Expiries) > 0:
+		w.intField("expiry", r.Expiries[0])
+	default:
+		w.intField("expiry", 0)
+	}
+	w.bytesField("signature", r.Signature[:])
+	if r.HasUnchanged {
+		w.dictField("unchanged", func(un forwardFields) {
+			for _, u := range r.Unchanged {
+				un.intField(u.Hash, u.Expiry)
+			}
+		})
+	}
+	w.stringsField("updated", r.Updated)
+}
+
+// resultSize is the size of the dictionary write writes.
+func resultSize(write func(forwardFields)) int {
+	s := btSize(2)
+	write(&s)
+	return int(s)
+}
+
 // ForwardedStoreResultSize is the size of a peer's answer to a forwarded store.
 func ForwardedStoreResultSize(r *StoreResult) int {
-	s := btSize(2)
-	if r.Already {
-		s.intField("already", 1)
-	}
-	s.intField("expiry", r.Expiry)
-	s.strField("hash", len(r.Hash))
-	s.strField("signature", 64)
-	return int(s)
+	return resultSize(func(w forwardFields) { writeStoreResult(w, r) })
 }
 
 // ForwardedHashesResultSize is the size of a peer's answer to a forwarded delete, delete_all,
 // delete_before or expire_all.
 func ForwardedHashesResultSize(r *HashesResult) int {
-	s := btSize(2)
-	s.key("deleted") // "updated" for expire_all: the same length
-	if r.AllNS {
-		s += 2
-		for _, g := range r.ByNamespace {
-			s.str(digits(int64(g.Namespace)))
-			s += 2
-			for _, h := range g.Hashes {
-				s.str(len(h))
-			}
-		}
-	} else {
-		s += 2
-		for _, h := range r.Hashes {
-			s.str(len(h))
-		}
-	}
-	s.strField("signature", 64)
-	return int(s)
+	return resultSize(func(w forwardFields) { writeHashesResult(w, r) })
 }
 
 // ForwardedExpireResultSize is the size of a peer's answer to a forwarded expire.
 func ForwardedExpireResultSize(r *ExpireResult) int {
-	s := btSize(2)
-	s.key("expiry")
-	if r.Multi {
-		s += 2
-		for _, e := range r.Expiries {
-			s.int(e)
-		}
-	} else if len(r.Expiries) > 0 {
-		s.int(r.Expiries[0])
-	} else {
-		s.int(0)
-	}
-	s.strField("signature", 64)
-	if r.HasUnchanged {
-		s.key("unchanged")
-		s += 2
-		for _, u := range r.Unchanged {
-			s.str(len(u.Hash))
-			s.int(u.Expiry)
-		}
-	}
-	s.stringsField("updated", r.Updated)
-	return int(s)
+	return resultSize(func(w forwardFields) { writeExpireResult(w, r) })
 }

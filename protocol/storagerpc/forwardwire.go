@@ -26,6 +26,12 @@ func (d *btDict) intField(k string, v int64) {
 }
 func (d *btDict) stringsField(k string, ss []string) { d.val(k, btStrings(ss)) }
 func (d *btDict) intsField(k string, ns []int64)     { d.val(k, btInts(ns)) }
+func (d *btDict) textField(k, v string)              { d.bytesField(k, []byte(v)) }
+func (d *btDict) dictField(k string, fill func(forwardFields)) {
+	var sub btDict
+	fill(&sub)
+	d.val(k, sub.value())
+}
 func (d *btDict) val(k string, v bencode.Value) {
 	*d = append(*d, bencode.Entry{Key: []byte(k), Value: v})
 }
@@ -302,16 +308,16 @@ func (rd *btReader) intsOrInt(k string) []int64 {
 	return nil
 }
 
+// appendResult appends the dictionary write writes.
+func appendResult(dst []byte, write func(forwardFields)) []byte {
+	var d btDict
+	write(&d)
+	return bencode.AppendValue(dst, d.value())
+}
+
 // AppendForwardedStoreResult appends a peer's answer to a forwarded store.
 func AppendForwardedStoreResult(dst []byte, r *StoreResult) []byte {
-	var d btDict
-	if r.Already {
-		d.intField("already", 1)
-	}
-	d.intField("expiry", r.Expiry)
-	d.bytesField("hash", []byte(r.Hash))
-	d.bytesField("signature", r.Signature[:])
-	return bencode.AppendValue(dst, d.value())
+	return appendResult(dst, func(w forwardFields) { writeStoreResult(w, r) })
 }
 
 // DecodeForwardedStoreResult reads what AppendForwardedStoreResult wrote.
@@ -332,21 +338,9 @@ func DecodeForwardedStoreResult(b []byte) (*StoreResult, error) {
 }
 
 // AppendForwardedHashesResult appends a peer's answer to a forwarded delete, delete_all,
-// delete_before or expire_all (under "deleted"; expire_all's "updated" has the same length, and
-// the method beside it says which).
+// delete_before or expire_all (writeHashesResult).
 func AppendForwardedHashesResult(dst []byte, r *HashesResult) []byte {
-	var d btDict
-	if r.AllNS {
-		var byNS btDict
-		for _, g := range r.ByNamespace {
-			byNS.val(fmt.Sprint(int64(g.Namespace)), btStrings(g.Hashes))
-		}
-		d.val("deleted", byNS.value())
-	} else {
-		d.stringsField("deleted", r.Hashes)
-	}
-	d.bytesField("signature", r.Signature[:])
-	return bencode.AppendValue(dst, d.value())
+	return appendResult(dst, func(w forwardFields) { writeHashesResult(w, r) })
 }
 
 // DecodeForwardedHashesResult reads what AppendForwardedHashesResult wrote. Groups of an
@@ -389,25 +383,7 @@ func DecodeForwardedHashesResult(b []byte) (*HashesResult, error) {
 
 // AppendForwardedExpireResult appends a peer's answer to a forwarded expire.
 func AppendForwardedExpireResult(dst []byte, r *ExpireResult) []byte {
-	var d btDict
-	switch {
-	case r.Multi:
-		d.intsField("expiry", r.Expiries)
-	case len(r.Expiries) > 0:
-		d.intField("expiry", r.Expiries[0])
-	default:
-		d.intField("expiry", 0)
-	}
-	d.bytesField("signature", r.Signature[:])
-	if r.HasUnchanged {
-		var un btDict
-		for _, u := range r.Unchanged {
-			un.intField(u.Hash, u.Expiry)
-		}
-		d.val("unchanged", un.value())
-	}
-	d.stringsField("updated", r.Updated)
-	return bencode.AppendValue(dst, d.value())
+	return appendResult(dst, func(w forwardFields) { writeExpireResult(w, r) })
 }
 
 // DecodeForwardedExpireResult reads what AppendForwardedExpireResult wrote. Unchanged entries
