@@ -315,6 +315,21 @@ func appendResult(dst []byte, write func(forwardFields)) []byte {
 	return bencode.AppendValue(dst, d.value())
 }
 
+// decodeResult reads b, one bencoded dictionary, into a new T with read; its errors name what
+// was read.
+func decodeResult[T any](b []byte, what string, read func(rd *btReader, r *T)) (*T, error) {
+	rd, err := decodeDict(b)
+	if err == nil {
+		r := new(T)
+		read(&rd, r)
+		if rd.err == nil {
+			return r, nil
+		}
+		err = rd.err
+	}
+	return nil, fmt.Errorf("storagerpc: forwarded %s: %w", what, err)
+}
+
 // AppendForwardedStoreResult appends a peer's answer to a forwarded store.
 func AppendForwardedStoreResult(dst []byte, r *StoreResult) []byte {
 	return appendResult(dst, func(w forwardFields) { writeStoreResult(w, r) })
@@ -322,19 +337,12 @@ func AppendForwardedStoreResult(dst []byte, r *StoreResult) []byte {
 
 // DecodeForwardedStoreResult reads what AppendForwardedStoreResult wrote.
 func DecodeForwardedStoreResult(b []byte) (*StoreResult, error) {
-	rd, err := decodeDict(b)
-	if err != nil {
-		return nil, fmt.Errorf("storagerpc: forwarded store result: %w", err)
-	}
-	r := &StoreResult{}
-	_, r.Already = rd.optInt("already")
-	r.Expiry = rd.int("expiry")
-	r.Hash = string(rd.bytes("hash"))
-	rd.fixed("signature", r.Signature[:], true)
-	if rd.err != nil {
-		return nil, fmt.Errorf("storagerpc: forwarded store result: %w", rd.err)
-	}
-	return r, nil
+	return decodeResult(b, "store result", func(rd *btReader, r *StoreResult) {
+		_, r.Already = rd.optInt("already")
+		r.Expiry = rd.int("expiry")
+		r.Hash = string(rd.bytes("hash"))
+		rd.fixed("signature", r.Signature[:], true)
+	})
 }
 
 // AppendForwardedHashesResult appends a peer's answer to a forwarded delete, delete_all,
@@ -346,39 +354,32 @@ func AppendForwardedHashesResult(dst []byte, r *HashesResult) []byte {
 // DecodeForwardedHashesResult reads what AppendForwardedHashesResult wrote. Groups of an
 // all-namespace result come back in the encoding's key order.
 func DecodeForwardedHashesResult(b []byte) (*HashesResult, error) {
-	rd, err := decodeDict(b)
-	if err != nil {
-		return nil, fmt.Errorf("storagerpc: forwarded hashes result: %w", err)
-	}
-	r := &HashesResult{}
-	v, ok := rd.d.Get("deleted")
-	switch {
-	case !ok:
-		rd.fail(`missing "deleted"`)
-	case v.Kind == bencode.Dict:
-		r.AllNS = true
-		for _, e := range v.Dict {
-			sub := btReader{d: bencode.Value{Kind: bencode.Dict, Dict: []bencode.Entry{e}}}
-			var ns int64
-			if _, err := fmt.Sscan(string(e.Key), &ns); err != nil || fmt.Sprint(ns) != string(e.Key) || ns < -32768 || ns > 32767 {
-				rd.fail("namespace key %q is not a namespace", e.Key)
-				break
+	return decodeResult(b, "hashes result", func(rd *btReader, r *HashesResult) {
+		v, ok := rd.d.Get("deleted")
+		switch {
+		case !ok:
+			rd.fail(`missing "deleted"`)
+		case v.Kind == bencode.Dict:
+			r.AllNS = true
+			for _, e := range v.Dict {
+				sub := btReader{d: bencode.Value{Kind: bencode.Dict, Dict: []bencode.Entry{e}}}
+				var ns int64
+				if _, err := fmt.Sscan(string(e.Key), &ns); err != nil || fmt.Sprint(ns) != string(e.Key) || ns < -32768 || ns > 32767 {
+					rd.fail("namespace key %q is not a namespace", e.Key)
+					break
+				}
+				hs := sub.strings(string(e.Key))
+				if sub.err != nil {
+					rd.fail("%v", sub.err)
+					break
+				}
+				r.ByNamespace = append(r.ByNamespace, NSHashes{Namespace: Namespace(ns), Hashes: hs})
 			}
-			hs := sub.strings(string(e.Key))
-			if sub.err != nil {
-				rd.fail("%v", sub.err)
-				break
-			}
-			r.ByNamespace = append(r.ByNamespace, NSHashes{Namespace: Namespace(ns), Hashes: hs})
+		default:
+			r.Hashes = rd.strings("deleted")
 		}
-	default:
-		r.Hashes = rd.strings("deleted")
-	}
-	rd.fixed("signature", r.Signature[:], true)
-	if rd.err != nil {
-		return nil, fmt.Errorf("storagerpc: forwarded hashes result: %w", rd.err)
-	}
-	return r, nil
+		rd.fixed("signature", r.Signature[:], true)
+	})
 }
 
 // AppendForwardedExpireResult appends a peer's answer to a forwarded expire.
@@ -389,33 +390,26 @@ func AppendForwardedExpireResult(dst []byte, r *ExpireResult) []byte {
 // DecodeForwardedExpireResult reads what AppendForwardedExpireResult wrote. Unchanged entries
 // come back in hash order.
 func DecodeForwardedExpireResult(b []byte) (*ExpireResult, error) {
-	rd, err := decodeDict(b)
-	if err != nil {
-		return nil, fmt.Errorf("storagerpc: forwarded expire result: %w", err)
-	}
-	r := &ExpireResult{}
-	if v, ok := rd.d.Get("expiry"); ok && v.Kind == bencode.List {
-		r.Multi = true
-		r.Expiries = btIntList(&rd, v)
-	} else {
-		r.Expiries = []int64{rd.int("expiry")}
-	}
-	rd.fixed("signature", r.Signature[:], true)
-	if v := rd.get("unchanged", bencode.Dict, false); v != nil {
-		r.HasUnchanged = true
-		for _, e := range v.Dict {
-			if e.Value.Kind != bencode.Int {
-				rd.fail("unchanged %q is a %v, want an integer", e.Key, e.Value.Kind)
-				break
-			}
-			r.Unchanged = append(r.Unchanged, HashExpiry{Hash: string(e.Key), Expiry: e.Value.Int})
+	return decodeResult(b, "expire result", func(rd *btReader, r *ExpireResult) {
+		if v, ok := rd.d.Get("expiry"); ok && v.Kind == bencode.List {
+			r.Multi = true
+			r.Expiries = btIntList(rd, v)
+		} else {
+			r.Expiries = []int64{rd.int("expiry")}
 		}
-	}
-	r.Updated = rd.strings("updated")
-	if rd.err != nil {
-		return nil, fmt.Errorf("storagerpc: forwarded expire result: %w", rd.err)
-	}
-	return r, nil
+		rd.fixed("signature", r.Signature[:], true)
+		if v := rd.get("unchanged", bencode.Dict, false); v != nil {
+			r.HasUnchanged = true
+			for _, e := range v.Dict {
+				if e.Value.Kind != bencode.Int {
+					rd.fail("unchanged %q is a %v, want an integer", e.Key, e.Value.Kind)
+					break
+				}
+				r.Unchanged = append(r.Unchanged, HashExpiry{Hash: string(e.Key), Expiry: e.Value.Int})
+			}
+		}
+		r.Updated = rd.strings("updated")
+	})
 }
 
 func btIntList(rd *btReader, v *bencode.Value) []int64 {
