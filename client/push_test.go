@@ -220,22 +220,10 @@ func TestNetworkPushWakesGroupMember(t *testing.T) {
 		return sent[0].Hash
 	}
 	woken := func(k int, hash string) []client.PushWoken {
-		var out []client.PushWoken
-		for _, w := range netEvents[client.PushWoken](sn, sn.addrs[k]) {
-			if w.Hash == hash {
-				out = append(out, w)
-			}
-		}
-		return out
+		return slices.DeleteFunc(netEvents[client.PushWoken](sn, sn.addrs[k]), func(w client.PushWoken) bool { return w.Hash != hash })
 	}
 	received := func(k int, hash string) []client.MessageReceived {
-		var out []client.MessageReceived
-		for _, r := range netEvents[client.MessageReceived](sn, sn.addrs[k]) {
-			if r.Hash == hash {
-				out = append(out, r)
-			}
-		}
-		return out
+		return slices.DeleteFunc(netEvents[client.MessageReceived](sn, sn.addrs[k]), func(r client.MessageReceived) bool { return r.Hash != hash })
 	}
 
 	for k := 1; k <= 2; k++ {
