@@ -13,6 +13,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/internal/cputime"
 	"github.com/sessionsim/sessionsim/live"
+	"github.com/sessionsim/sessionsim/live/bodies"
 )
 
 // actorTimeout bounds how long an admin request waits for the actor's goroutine.
@@ -45,6 +46,18 @@ type admin struct {
 	events *eventHub
 	// halt runs on the actor's goroutine; nil for a node.
 	halt func(node string) error
+}
+
+// newAdmin makes the driver a process's one actor, name at addr, runs on, with the link table
+// POST /fault sets and the events GET /events streams, and the admin that serves them. The
+// caller sets what the actor answers (ready, stats, and hashes or halt) and closes a.drv.
+func newAdmin(log *slog.Logger, addr actor.Addr, name string) *admin {
+	faults := NewFaults()
+	drv := live.New(live.Config{Codec: bodies.Codec(), WrapConn: faults.Wrap})
+	drv.AddSink(eventLogger(log))
+	events := newEventHub(log)
+	drv.AddSink(events.sink)
+	return &admin{log: log, drv: drv, addr: addr, name: name, faults: faults, events: events}
 }
 
 // onActor runs f on the actor's goroutine and waits for it.
