@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -139,4 +140,47 @@ func TestCrashRestart(t *testing.T) {
 		assert.False(t, r.Halted, "its oxend votes again")
 		assert.False(t, r.LastProof.Before(restartAt), "its uptime proofs resume")
 	}
+}
+
+// TestLiveModeHangsAndRestarts runs a small world in live mode (make test-live) with two nodes
+// hung for 8 s and one crashed and restarted after 8 s: a hung node observes nothing while it
+// is frozen, and at the end every node runs again and the registry counts all of them up.
+func TestLiveModeHangsAndRestarts(t *testing.T) {
+	sc := smallLiveWorld(t, 4)
+	sc.Clients.Platforms = map[string]float64{"desktop": 1}
+	sc.Warmup, sc.Duration, sc.Drain = 10*time.Second, 20*time.Second, 3*time.Second
+	sc.Workload.MessagesPerHour = 600
+	crash := Fault{Kind: "crash", At: 3 * time.Second, For: 8 * time.Second, Count: 1}
+	hang := Fault{Kind: "hang", At: 4 * time.Second, For: 8 * time.Second, Count: 2}
+	sc.Faults = []Fault{crash, hang}
+	var mu sync.Mutex
+	seen := map[actor.Addr][]time.Time{}
+	sink := func(at time.Time, from actor.Addr, _ actor.Event) {
+		mu.Lock()
+		seen[from] = append(seen[from], at)
+		mu.Unlock()
+	}
+	w, s, err := run(sc, RunOptions{ReplicationSample: 10 * time.Second, Sink: sink})
+	require.NoError(t, err)
+	assert.Positive(t, s.Messages.Delivered, "messages arrived")
+	from, to := w.epoch.Add(sc.Warmup+hang.At+time.Second), w.epoch.Add(sc.Warmup+hang.At+hang.For-time.Second)
+	hung := 0
+	mu.Lock()
+	defer mu.Unlock()
+	for _, wn := range w.nodes {
+		assert.True(t, wn.alive, "%s runs at the end", wn.name)
+		assert.False(t, wn.hung, "%s is not hung at the end", wn.name)
+		r, ok := w.reg.Node(wn.n.Ed25519())
+		require.True(t, ok)
+		assert.False(t, r.Halted, "the registry counts %s up", wn.name)
+		if wn.hangs == 0 {
+			continue
+		}
+		hung++
+		assert.NotEmpty(t, seen[wn.addr], "%s observes events when it runs", wn.name)
+		for _, at := range seen[wn.addr] {
+			assert.False(t, at.After(from) && at.Before(to), "%s observed something at %v while hung", wn.name, at)
+		}
+	}
+	assert.Equal(t, hang.Count, hung)
 }
