@@ -58,12 +58,15 @@ func RunRegistry(ctx context.Context, cfg RegistryConfig) error {
 	adm.stats = func() any {
 		return map[string]any{"height": reg.Height(), "nodes": len(reg.Nodes()), "swarms": len(reg.Swarms()), "published_nodes": len(reg.Published().Nodes)}
 	}
-	adm.halt = func(name string) error {
+	adm.halt = func(name string, down bool) error {
 		ed, ok := keys[name]
 		if !ok {
 			return fmt.Errorf("no node %q in the roster", name)
 		}
-		return reg.Halt(ed)
+		if down {
+			return reg.Halt(ed)
+		}
+		return reg.Unhalt(ed)
 	}
 	if err := drv.Spawn(cfg.Listen, "registry", reg); err != nil {
 		return err
