@@ -219,3 +219,57 @@ func TestDuplexReadDeadline(t *testing.T) {
 	require.NoError(t, err, "the connection reads on once the deadline is cleared")
 	assert.Equal(t, "next request", string(got))
 }
+
+// TestTapSeesEveryWrite: the tap is told of every write as the model shapes it (hosts, size,
+// when it was written, when it arrives), the peer reads it no earlier than that arrival, and
+// SetTap(nil) stops the reports.
+func TestTapSeesEveryWrite(t *testing.T) {
+	n, err := netem.New(netem.Config{})
+	require.NoError(t, err)
+	region, err := n.Matrix().Lookup("us-east-1")
+	require.NoError(t, err)
+	p := netem.Profile{Name: "fixed", Latency: 5 * time.Millisecond}
+	ha, err := n.AddHost(region, p)
+	require.NoError(t, err)
+	hb, err := n.AddHost(region, p)
+	require.NoError(t, err)
+	oneWay := n.BaseRTT(ha, hb) / 2
+	model := linkconn.NewModel(n)
+	a, b := netip.MustParseAddr("127.79.4.1"), netip.MustParseAddr("127.79.4.2")
+	model.AddAddr(a, ha)
+	model.AddAddr(b, hb)
+	type tapped struct {
+		from, to     netem.HostID
+		size         int
+		sent, arrive int64
+		ok           bool
+	}
+	var got []tapped // the tap runs under the model's lock, on the writer's goroutine here
+	model.SetTap(func(from, to netem.HostID, size int, sent, arrive int64, ok bool) {
+		got = append(got, tapped{from, to, size, sent, arrive, ok})
+	})
+	local, remote := net.Pipe()
+	c := model.Wrap(local, a, b)
+	defer c.Close()
+	defer remote.Close()
+	for i, size := range []int{5, 100, 1000} {
+		before := time.Now().UnixNano()
+		_, err := c.Write(make([]byte, size))
+		require.NoError(t, err)
+		_, err = io.ReadFull(remote, make([]byte, size))
+		require.NoError(t, err)
+		read := time.Now().UnixNano()
+		require.Len(t, got, i+1)
+		g := got[i]
+		assert.Equal(t, tapped{from: ha, to: hb, size: size, ok: true}, tapped{from: g.from, to: g.to, size: g.size, ok: g.ok})
+		assert.GreaterOrEqual(t, g.sent, before, "sent when written")
+		assert.GreaterOrEqual(t, g.arrive-g.sent, int64(oneWay), "arrives after the model's one-way delay")
+		assert.GreaterOrEqual(t, read, g.arrive, "and the peer reads it no earlier")
+	}
+	model.SetTap(nil)
+	_, err = c.Write([]byte("quiet"))
+	require.NoError(t, err)
+	_, err = io.ReadFull(remote, make([]byte, 5))
+	require.NoError(t, err)
+	assert.Len(t, got, 3, "no report once the tap is removed")
+}
