@@ -161,3 +161,43 @@ func deref(v *float64) float64 {
 	}
 	return *v
 }
+
+// TestLiveModeRefusals: live mode refuses, at load, only a message without bytes; every
+// adversary kind, the link taps and a horizon load.
+func TestLiveModeRefusals(t *testing.T) {
+	base := func() Scenario {
+		sc := Default()
+		sc.Mode = "live"
+		return sc
+	}
+	tests := []struct {
+		name string
+		edit func(*Scenario)
+		key  string // "" when live mode accepts it
+	}{
+		{"modeled crypto", func(s *Scenario) { s.Crypto = "modeled" }, "crypto"},
+		{"every adversary kind and the link taps", func(s *Scenario) {
+			s.Leakage = Leakage{LinkTaps: true, Adversaries: []Adversary{{Kind: "random"}, {Kind: "operator"}, {Kind: "provider", View: "link"},
+				{Kind: "provider", Name: "seized"}, {Kind: "region", Region: "eu-west-1"}, {Kind: "global-timing"},
+				{Kind: "sybil", Fraction: 0.1, At: time.Minute}, {Kind: "server", Servers: []string{"push", "file"}}}}
+		}, ""},
+		{"a horizon", func(s *Scenario) {
+			s.Leakage = Leakage{Horizon: 30 * 24 * time.Hour, Adversaries: []Adversary{{Kind: "random"}}}
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc := base()
+			tt.edit(&sc)
+			sc.fillLeakage()
+			err := sc.Validate()
+			if tt.key == "" {
+				assert.NoError(t, err)
+				return
+			}
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, tt.key, e.Key)
+		})
+	}
+}
