@@ -608,6 +608,12 @@ func (r *OxendResponse) Append(dst []byte) []byte {
 type SubResult struct {
 	Code int
 	Body []byte
+	// Value is the answer Body was written from, when the answering side kept it (a batch
+	// answered in structural form), such as the *RetrieveResponse whose Append is Body, so
+	// that the reader need not parse Body: parsing gives the same answer (a swarm answer's
+	// entries in the body's node order). Nil when not kept; it never travels on the wire, and
+	// a reader that does not know its type parses Body.
+	Value any
 }
 
 // TextResult is a refused subrequest: the status and the refusal text as a JSON string.
