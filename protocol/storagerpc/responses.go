@@ -3,6 +3,7 @@ package storagerpc
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -479,7 +480,13 @@ type RetrieveResponse struct {
 
 // Append writes the retrieve answer.
 func (r *RetrieveResponse) Append(dst []byte) []byte {
-	w := newStamped(dst, r.HF)
+	// Grown once for the messages' data (base64) and their other fields, which are most of
+	// the answer.
+	n := 64
+	for i := range r.Messages {
+		n += base64.StdEncoding.EncodedLen(len(r.Messages[i].Data)) + len(r.Messages[i].Hash) + 80
+	}
+	w := newStamped(slices.Grow(dst, n), r.HF)
 	objects(&w, "messages", r.Messages, func(v *objWriter, m RetrievedMessage) {
 		v.b64("data", m.Data)
 		v.int("expiration", m.Expiry)
@@ -653,6 +660,12 @@ func (s SubResult) OK() bool { return s.Code >= 200 && s.Code <= 299 }
 // AppendBatchResponse writes {"results":[{"body":...,"code":...},...]}. A sequence's results
 // end at the first one that is not OK; the answer itself is 200 either way.
 func AppendBatchResponse(dst []byte, results []SubResult) []byte {
+	// Grown once: the bodies are most of the answer, and an answer is written per batch.
+	n := len(`{"results":[]}`)
+	for _, r := range results {
+		n += len(`{"body":,"code":000},`) + len(r.Body)
+	}
+	dst = slices.Grow(dst, n)
 	dst = append(dst, `{"results":[`...)
 	for i, r := range results {
 		if i > 0 {
