@@ -439,7 +439,19 @@ func NewExpireResult(s cryptomode.Suite, node ed25519.PrivateKey, req *Expire, a
 
 // AppendExpireResponse writes the answer to an expire.
 func AppendExpireResponse(dst []byte, r *SwarmResponse[ExpireResult]) []byte {
-	w := newStamped(dst, r.HF)
+	// Grown once, for the members' keys, signatures and hashes (every poll's expire answer).
+	n := 64
+	for i := range r.Swarm {
+		e := &r.Swarm[i].Result
+		n += 200 + 20*len(e.Expiries)
+		for _, h := range e.Updated {
+			n += len(h) + 3
+		}
+		for _, u := range e.Unchanged {
+			n += len(u.Hash) + 20
+		}
+	}
+	w := newStamped(slices.Grow(dst, n), r.HF)
 	appendSwarm(&w, r.Swarm, r.Self, nil, func(dst []byte, e *SwarmEntry[ExpireResult], _ bool, _ *int64) []byte {
 		v := newObj(dst)
 		v.key("expiry")
