@@ -61,7 +61,8 @@ func (c *Client) sendContent(to identity.ID, content *message.Content, at time.T
 	if sent {
 		c.observe(MessageSent{Hash: o.hash, To: to, At: at, Body: bodySize, Size: base64.StdEncoding.EncodedLen(len(raw)), Kind: kind})
 	}
-	c.more().outbox = append(c.more().outbox, o)
+	x := c.more()
+	x.outbox = append(x.outbox, o)
 	if c.online {
 		c.attemptStore(o)
 	}
@@ -182,7 +183,8 @@ func (c *Client) storeSyncCopy(sent *outgoing) {
 		return
 	}
 	o := &outgoing{to: c.ID(), sync: true, data: raw, last: noNode, hash: messageHash(c.ID(), contentNamespace, raw)}
-	c.more().outbox = append(c.more().outbox, o)
+	x := c.more()
+	x.outbox = append(x.outbox, o)
 	c.attemptStore(o)
 }
 
