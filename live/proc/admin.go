@@ -30,6 +30,8 @@ const actorTimeout = 5 * time.Second
 //	              until the reader leaves
 //	POST /halt    the registry: {"node":"name"}, the node's machine is down (its oxend votes
 //	              no more), as the simulator tells its registry when a node crashes
+//	POST /register  the registry: {"node":"name=ip:port"}, a node joining the running
+//	              network, registered as the roster's are (--node)
 //
 // Whatever reads the actor's state runs on the actor's goroutine (live.Driver.Invoke).
 type admin struct {
@@ -43,8 +45,9 @@ type admin struct {
 	stats  func() any
 	hashes func() ([]string, error)
 	events *eventHub
-	// halt runs on the actor's goroutine; nil for a node.
-	halt func(node string) error
+	// halt and register run on the actor's goroutine; nil for a node.
+	halt     func(node string) error
+	register func(m Member) error
 }
 
 // onActor runs f on the actor's goroutine and waits for it.
@@ -153,6 +156,31 @@ func (a *admin) handler() http.Handler {
 			}
 			a.log.Info("node halted", "node", body.Node)
 			writeJSON(w, http.StatusOK, map[string]any{"halted": body.Node})
+		})
+	}
+	if a.register != nil {
+		mux.HandleFunc("POST /register", func(w http.ResponseWriter, r *http.Request) {
+			var body struct {
+				Node string `json:"node"`
+			}
+			dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&body); err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]any{"error": `body: send {"node":"name=ip:port"}`})
+				return
+			}
+			m, err := ParseMember(body.Node)
+			if err == nil {
+				if e := a.onActor(func() { err = a.register(m) }); e != nil {
+					err = e
+				}
+			}
+			if err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+				return
+			}
+			a.log.Info("node registered", "node", m.Name, "addr", m.Addr.String())
+			writeJSON(w, http.StatusOK, map[string]any{"registered": m.Name})
 		})
 	}
 	return mux
