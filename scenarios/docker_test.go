@@ -228,10 +228,9 @@ func TestDockerModeRefusals(t *testing.T) {
 	}{
 		{"no engine", func(*Scenario) {}, "mode"},
 		{"modeled crypto", func(s *Scenario) { s.Crypto = "modeled" }, "crypto"},
-		{"loss", func(s *Scenario) { s.Faults = []Fault{{Kind: "degrade", Count: 1, Loss: 0.1}} }, "faults[0].loss"},
-		{"joins", func(s *Scenario) { s.Nodes.Churn.JoinsPerHour = 1 }, "nodes.churn.joins_per_hour"},
-		{"communities", func(s *Scenario) { s.Servers.Communities.Count = 1 }, "servers.communities.count"},
 		{"too many nodes", func(s *Scenario) { s.Nodes.Count = docker.MaxNodes + 1 }, "nodes.count"},
+		{"too many joining", func(s *Scenario) { s.Nodes.Count, s.Nodes.Churn.JoinsPerHour = docker.MaxNodes-2, 3600 }, "nodes.churn.joins_per_hour"},
+		{"too many servers", func(s *Scenario) { s.Servers.Communities.Count = docker.MaxServers + 1 }, "servers.communities.count"},
 		{"too many clients", func(s *Scenario) { s.Clients.Count = docker.MaxClients + 1 }, "clients.count"},
 	}
 	for _, tt := range tests {
@@ -245,14 +244,15 @@ func TestDockerModeRefusals(t *testing.T) {
 	}
 	dockerPreflight = func() error { return nil }
 	assert.NoError(t, base().validateDocker())
-	// What docker mode applies: crashes and churn (kill), degrades (the nodes' fault switch;
-	// the phones' and the file server's links in the link model, loss included), the file
-	// server's crash, clients offline, and partitions where the packet filter can be changed;
-	// the push server and the file server run in the harness, where the nodes reach them.
+	// What docker mode applies: crashes and churn (kill), joins (containers reserved at
+	// start), degrades (the link model and the nodes' link tables; the phones' and the file
+	// server's links in the link model, loss included), the file server's crash, clients
+	// offline, and partitions where the packet filter can be changed; the push server, the
+	// file server and the community servers run in the harness, where the nodes reach them.
 	applied := base()
-	applied.Servers.Push.Enabled, applied.Workload.Attachments.Share = true, 0.1
-	applied.Nodes.Churn.CrashesPerHour, applied.Nodes.Churn.LifetimeMedian = 1, time.Hour
-	applied.Faults = []Fault{{Kind: "crash", Target: "largest-operator", Count: 1}, {Kind: "degrade", Count: 2, AddedLatency: time.Second},
+	applied.Servers.Push.Enabled, applied.Workload.Attachments.Share, applied.Servers.Communities.Count = true, 0.1, 3
+	applied.Nodes.Churn.CrashesPerHour, applied.Nodes.Churn.LifetimeMedian, applied.Nodes.Churn.JoinsPerHour = 1, time.Hour, 60
+	applied.Faults = []Fault{{Kind: "crash", Target: "largest-operator", Count: 1}, {Kind: "degrade", Count: 2, AddedLatency: time.Second, Loss: 0.1},
 		{Kind: "degrade", Target: "phones", Fraction: 0.5, AddedLatency: time.Second, Loss: 0.05}, {Kind: "offline", Fraction: 0.1, For: time.Minute},
 		{Kind: "crash", Target: "file-server", For: time.Minute}, {Kind: "degrade", Target: "file-server", AddedLatency: time.Second, Loss: 0.05}}
 	assert.NoError(t, applied.validateDocker())
