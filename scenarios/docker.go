@@ -229,6 +229,9 @@ type dockerWorld struct {
 	hosts    []proc.LinkHost
 	ips      []netip.Addr
 	degrades [][]netem.Degradation
+	// starting are the joining nodes whose containers do not answer yet: they get their
+	// table once they do.
+	starting map[int]bool
 	// partitions numbers the run's partitions.
 	partitions int
 	// kills are the crashes still under way, waited for before the containers are removed;
@@ -362,7 +365,7 @@ func (d *dockerWorld) pushTables(w *world) error {
 	var first error
 	slots := make(chan struct{}, tablePosts)
 	for i, wn := range w.nodes {
-		if !wn.alive {
+		if !wn.alive || d.starting[i] {
 			continue
 		}
 		st := d.faultState(i)
@@ -501,11 +504,16 @@ func (w *world) joinDockerNode(spec placement.Spec) error {
 	d.usageMu.Lock()
 	d.usage = append(d.usage, docker.Usage{})
 	d.usageMu.Unlock()
+	if d.starting == nil {
+		d.starting = map[int]bool{}
+	}
+	d.starting[i] = true
 	d.joins.Add(1)
 	go func() {
 		defer d.joins.Done()
 		err := d.cluster.StartNode(m)
 		w.live.Do(func() {
+			delete(d.starting, i)
 			switch {
 			case err != nil:
 				d.log.Warn("a joining node's container", "node", m.Name, "err", err)

@@ -108,7 +108,7 @@ func (a *admin) handler() http.Handler {
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&s); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body: " + err.Error() + `; send {"partition":["ip",...] or ["*"],"latency_ms":n,"peer_latency_ms":{"ip":n,...}}`})
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body: " + err.Error() + `; send {"partition":["ip",...] or ["*"],"latency_ms":n,"peer_latency_ms":{"ip":n,...},"links":{...}}`})
 			return
 		}
 		if err := a.faults.Set(s); err != nil {
