@@ -190,7 +190,7 @@ func TestDockerModeRunsJoinsAndCommunities(t *testing.T) {
 	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, false, 0
 	sc.Warmup, sc.Duration, sc.Drain = 15*time.Second, time.Minute, 15*time.Second
 	sc.Workload.MessagesPerHour = 1200
-	sc.Registry.BlockInterval = 10 * time.Second // the joined nodes are listed within the run
+	sc.Registry.BlockInterval = 10 * time.Second  // the joined nodes are listed within the run
 	sc.Nodes.Churn.JoinsPerHour, sc.Seed = 150, 5 // joins 30, 33, 47 and 53 s from the start
 	sc.Servers.Communities.Count, sc.Servers.Communities.Rooms, sc.Servers.Communities.JoinedShare = 1, 3, 1
 	sc.Servers.Communities.RoomsPerClient, sc.Servers.Communities.MessagesPerHour = 2, 600
