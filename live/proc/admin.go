@@ -136,54 +136,44 @@ func (a *admin) handler() http.Handler {
 		mux.HandleFunc("GET /events", a.events.serve)
 	}
 	if a.halt != nil {
-		mux.HandleFunc("POST /halt", func(w http.ResponseWriter, r *http.Request) {
-			var body struct {
-				Node string `json:"node"`
-			}
-			dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&body); err != nil || body.Node == "" {
-				writeJSON(w, http.StatusBadRequest, map[string]any{"error": `body: send {"node":"name"}`})
-				return
-			}
-			var err error
-			if e := a.onActor(func() { err = a.halt(body.Node) }); e != nil {
-				err = e
-			}
-			if err != nil {
-				writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
-				return
-			}
-			a.log.Info("node halted", "node", body.Node)
-			writeJSON(w, http.StatusOK, map[string]any{"halted": body.Node})
-		})
+		a.handleNode(mux, "/halt", "name", "halted", a.halt)
 	}
 	if a.register != nil {
-		mux.HandleFunc("POST /register", func(w http.ResponseWriter, r *http.Request) {
-			var body struct {
-				Node string `json:"node"`
-			}
-			dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&body); err != nil {
-				writeJSON(w, http.StatusBadRequest, map[string]any{"error": `body: send {"node":"name=ip:port"}`})
-				return
-			}
-			m, err := ParseMember(body.Node)
-			if err == nil {
-				if e := a.onActor(func() { err = a.register(m) }); e != nil {
-					err = e
-				}
-			}
+		a.handleNode(mux, "/register", "name=ip:port", "registered", func(node string) error {
+			m, err := ParseMember(node)
 			if err != nil {
-				writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
-				return
+				return err
 			}
-			a.log.Info("node registered", "node", m.Name, "addr", m.Addr.String())
-			writeJSON(w, http.StatusOK, map[string]any{"registered": m.Name})
+			return a.register(m)
 		})
 	}
 	return mux
+}
+
+// handleNode serves POST path, whose body names a node ({"node":"<example>"}): do runs with it
+// on the actor's goroutine, and the answer says the node was done (or why not).
+func (a *admin) handleNode(mux *http.ServeMux, path, example, done string, do func(node string) error) {
+	mux.HandleFunc("POST "+path, func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Node string `json:"node"`
+		}
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil || body.Node == "" {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": `body: send {"node":"` + example + `"}`})
+			return
+		}
+		var err error
+		if e := a.onActor(func() { err = do(body.Node) }); e != nil {
+			err = e
+		}
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+			return
+		}
+		a.log.Info("node "+done, "node", body.Node)
+		writeJSON(w, http.StatusOK, map[string]any{done: body.Node})
+	})
 }
 
 // serveAdmin listens on addr (empty: no admin endpoint) and serves until ctx ends.
