@@ -234,9 +234,10 @@ type dockerWorld struct {
 	starting map[int]bool
 	// partitions numbers the run's partitions.
 	partitions int
-	// kills are the crashes still under way, waited for before the containers are removed;
-	// joins the joining nodes' containers still starting.
-	kills, joins sync.WaitGroup
+	// kills are the faults' and joins' engine calls still under way (onNode), waited for
+	// before the containers are removed.
+	kills sync.WaitGroup
+	ops   dockerNodeOps
 	// usage is what each node's process reported of its work, read last before its kill
 	// (guarded by usageMu: the kills run on goroutines of their own).
 	usageMu sync.Mutex
@@ -365,8 +366,8 @@ func (d *dockerWorld) pushTables(w *world) error {
 	var first error
 	slots := make(chan struct{}, tablePosts)
 	for i, wn := range w.nodes {
-		if !wn.alive || d.starting[i] {
-			continue
+		if !wn.alive || wn.hung || d.starting[i] {
+			continue // it gets its table once it answers (giveTable)
 		}
 		st := d.faultState(i)
 		wg.Add(1)
@@ -384,6 +385,18 @@ func (d *dockerWorld) pushTables(w *world) error {
 	}
 	wg.Wait()
 	return first
+}
+
+// giveTable posts node i its link table, under the world lock: a process restarted or run
+// again after a hang, whose table is missing or stale. It runs on a goroutine of the node's
+// operations (onNode), not under the world lock.
+func (w *world) giveTable(i int) {
+	d := w.docker
+	w.live.Do(func() {
+		if err := docker.SetFaults(w.nodes[i].addr.Addr(), d.faultState(i)); err != nil {
+			d.log.Warn("a node's link table", "node", w.nodes[i].name, "err", err)
+		}
+	})
 }
 
 // dockerJoins is how many nodes join the run (nodes.churn.joins_per_hour): docker mode reserves
@@ -428,14 +441,12 @@ func (d *dockerWorld) placeServer(h sim.HostID, addr actor.Addr, hostName string
 	return nil
 }
 
-// crashDockerNode kills node i's container (SIGKILL: the node stays down, as a crashed node
-// does in the simulator) and tells the registry its machine is down. The kill runs on a
-// goroutine of its own: the engine's answer takes a while, and the world lock is held here.
+// crashDockerNode kills node i's container (SIGKILL: the node stays down unless the fault
+// restarts it, restartDockerNode) and tells the registry its machine is down, after the node's
+// earlier operations (onNode).
 func (w *world) crashDockerNode(i int) {
 	d, name, ip := w.docker, w.nodes[i].name, w.nodes[i].addr.Addr()
-	d.kills.Add(1)
-	go func() {
-		defer d.kills.Done()
+	d.onNode(i, func() {
 		d.readUsage(i, ip)
 		if err := d.cluster.Kill(name); err != nil {
 			d.log.Warn("crash fault: killing a node's container", "node", name, "err", err)
@@ -444,7 +455,7 @@ func (w *world) crashDockerNode(i int) {
 		if err := d.cluster.Halt(name); err != nil {
 			d.log.Warn("crash fault: telling the registry", "node", name, "err", err)
 		}
-	}()
+	})
 }
 
 // degradeDockerNodes adds a degrade's latency and loss to the degraded nodes' hosts in every
@@ -476,9 +487,9 @@ func (w *world) degradeDockerNodes(nodes []int, f Fault) {
 
 // joinDockerNode starts a node joining the run: the next container of the ones reserved for
 // joins (docker.Cluster.AddNode), at the world's next node's place (region, operator, its
-// host in the link model), registered with the registry's container. The container starts on
-// a goroutine of its own, as a kill does (the world lock is held here); once it answers, every
-// node gets the link table with it.
+// host in the link model), registered with the registry's container. The container starts
+// among the node's operations (onNode: a fault on it waits for the start), as a kill does (the
+// world lock is held here); once it answers, every node gets the link table with it.
 func (w *world) joinDockerNode(spec placement.Spec) error {
 	d := w.docker
 	m, err := d.cluster.AddNode()
@@ -508,25 +519,20 @@ func (w *world) joinDockerNode(spec placement.Spec) error {
 		d.starting = map[int]bool{}
 	}
 	d.starting[i] = true
-	d.joins.Add(1)
-	go func() {
-		defer d.joins.Done()
+	d.onNode(i, func() {
 		err := d.cluster.StartNode(m)
 		w.live.Do(func() {
 			delete(d.starting, i)
-			switch {
-			case err != nil:
+			if err != nil {
 				d.log.Warn("a joining node's container", "node", m.Name, "err", err)
 				wn.alive = false
-			case !wn.alive:
-				w.crashDockerNode(i) // a crash fault picked it while it started
-			default:
-				if err := d.pushTables(w); err != nil {
-					d.log.Warn("a joining node: the nodes' link tables", "node", m.Name, "err", err)
-				}
+				return
+			}
+			if err := d.pushTables(w); err != nil {
+				d.log.Warn("a joining node: the nodes' link tables", "node", m.Name, "err", err)
 			}
 		})
-	}()
+	})
 	return nil
 }
 
@@ -594,7 +600,6 @@ func (w *world) closeDocker() {
 		return
 	}
 	w.stopFollowing()
-	w.docker.joins.Wait()
 	w.docker.kills.Wait()
 	if err := w.docker.cluster.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "docker mode:", err)
@@ -638,7 +643,6 @@ func (d *dockerWorld) readUsage(i int, ip netip.Addr) {
 // the node's work). A node killed by a fault counts what it reported just before.
 func (w *world) fillDockerInfrastructure(s *results.Summary, total time.Duration) {
 	d := w.docker
-	d.joins.Wait()
 	d.kills.Wait()
 	var wg sync.WaitGroup
 	for i, wn := range w.nodes {
@@ -651,7 +655,8 @@ func (w *world) fillDockerInfrastructure(s *results.Summary, total time.Duration
 	wg.Wait()
 	bytes := reg.Bytes + d.clientLinks.Stats().Bytes
 	var busySum, busyMax float64
-	for _, u := range d.usage {
+	for i := range d.usage {
+		u := d.usageOf(i)
 		bytes += u.Bytes
 		busySum += u.CPU.Seconds()
 		busyMax = max(busyMax, u.CPU.Seconds())
