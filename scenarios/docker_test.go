@@ -292,6 +292,9 @@ func TestDockerModeRefusals(t *testing.T) {
 		{"too many joining", func(s *Scenario) { s.Nodes.Count, s.Nodes.Churn.JoinsPerHour = docker.MaxNodes-2, 3600 }, "nodes.churn.joins_per_hour"},
 		{"too many servers", func(s *Scenario) { s.Servers.Communities.Count = docker.MaxServers + 1 }, "servers.communities.count"},
 		{"too many clients", func(s *Scenario) { s.Clients.Count = docker.MaxClients + 1 }, "clients.count"},
+		// The nodes' onion hops and direct requests stay in their containers.
+		{"leakage adversaries", func(s *Scenario) { s.Leakage.Adversaries = []Adversary{{Kind: "random"}} }, "leakage"},
+		{"link taps", func(s *Scenario) { s.Leakage.LinkTaps = true }, "leakage"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
