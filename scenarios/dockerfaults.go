@@ -65,6 +65,7 @@ func (w *world) unpauseDockerNode(i int) {
 			d.log.Warn("hang fault: unpausing a node's container", "node", name, "err", err)
 			return
 		}
+		w.giveTable(i) // the tables changed while it was frozen: a degrade, a node that joined
 		if err := d.cluster.Unhalt(name); err != nil {
 			d.log.Warn("hang fault: telling the registry", "node", name, "err", err)
 		}
@@ -90,6 +91,7 @@ func (w *world) restartDockerNode(i int) {
 			d.log.Warn("crash fault: restarting a node's container", "node", name, "err", err)
 			return
 		}
+		w.giveTable(i) // a new process starts without its link table
 		if err := d.cluster.Unhalt(name); err != nil {
 			d.log.Warn("crash fault: telling the registry", "node", name, "err", err)
 		}

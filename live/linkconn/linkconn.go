@@ -86,9 +86,21 @@ func (m *Model) Do(f func(n *netem.Network)) {
 	f(m.net)
 }
 
+// SetNetwork replaces the model's network, for a link table replaced while connections are
+// open: they go on with the new one, so every host must keep its HostID in it (add the hosts
+// in the same order, new ones after). A nil network lets every message through at once.
+func (m *Model) SetNetwork(n *netem.Network) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.net = n
+}
+
 func (m *Model) transit(from, to netem.HostID, size int, at time.Time) (time.Time, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.net == nil {
+		return at, true
+	}
 	arrive, ok := m.net.Transit(from, to, size, at, m.rng)
 	if m.tap != nil {
 		var ns int64 // none for a message lost for good

@@ -33,6 +33,8 @@ const actorTimeout = 5 * time.Second
 //	              no more), as the simulator tells its registry when a node crashes or hangs
 //	POST /unhalt  the registry: {"node":"name"}, the node's machine runs again (a restart, a
 //	              hang that ended): its oxend votes again
+//	POST /register  the registry: {"node":"name=ip:port"}, a node joining the running
+//	              network, registered as the roster's are (--node)
 //
 // Whatever reads the actor's state runs on the actor's goroutine (live.Driver.Invoke).
 type admin struct {
@@ -49,6 +51,9 @@ type admin struct {
 	// halt marks a node's machine down (or up again, !down) on the actor's goroutine; nil for
 	// a node.
 	halt func(node string, down bool) error
+	// register registers a node joining the running network on the actor's goroutine; nil
+	// for a node.
+	register func(m Member) error
 }
 
 // newAdmin makes the driver a process's one actor, name at addr, runs on, with the link table
@@ -121,7 +126,7 @@ func (a *admin) handler() http.Handler {
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&s); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body: " + err.Error() + `; send {"partition":["ip",...] or ["*"],"latency_ms":n,"peer_latency_ms":{"ip":n,...}}`})
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body: " + err.Error() + `; send {"partition":["ip",...] or ["*"],"latency_ms":n,"peer_latency_ms":{"ip":n,...},"links":{...}}`})
 			return
 		}
 		if err := a.faults.Set(s); err != nil {
@@ -149,15 +154,24 @@ func (a *admin) handler() http.Handler {
 		mux.HandleFunc("GET /events", a.events.serve)
 	}
 	if a.halt != nil {
-		mux.HandleFunc("POST /halt", a.nodeSwitch("halted", func(node string) error { return a.halt(node, true) }))
-		mux.HandleFunc("POST /unhalt", a.nodeSwitch("unhalted", func(node string) error { return a.halt(node, false) }))
+		mux.HandleFunc("POST /halt", a.nodeSwitch("halted", "name", func(node string) error { return a.halt(node, true) }))
+		mux.HandleFunc("POST /unhalt", a.nodeSwitch("unhalted", "name", func(node string) error { return a.halt(node, false) }))
+	}
+	if a.register != nil {
+		mux.HandleFunc("POST /register", a.nodeSwitch("registered", "name=ip:port", func(node string) error {
+			m, err := ParseMember(node)
+			if err != nil {
+				return err
+			}
+			return a.register(m)
+		}))
 	}
 	return mux
 }
 
-// nodeSwitch serves a POST of {"node":"name"} that runs f on the actor's goroutine and answers
-// {what: name}.
-func (a *admin) nodeSwitch(what string, f func(node string) error) http.HandlerFunc {
+// nodeSwitch serves a POST of {"node":"<example>"} that runs f on the actor's goroutine and
+// answers {what: node}.
+func (a *admin) nodeSwitch(what, example string, f func(node string) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Node string `json:"node"`
@@ -165,7 +179,7 @@ func (a *admin) nodeSwitch(what string, f func(node string) error) http.HandlerF
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&body); err != nil || body.Node == "" {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": `body: send {"node":"name"}`})
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": `body: send {"node":"` + example + `"}`})
 			return
 		}
 		var err error

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -259,3 +260,50 @@ func FuzzFaultBody(f *testing.F) {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestRegistryRegistersJoiningNodes: the registry's POST /register adds a node joining the
+// running network to its list of registrations, once, at an address of its own; bad bodies are
+// refused.
+func TestRegistryRegistersJoiningNodes(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	admin := "127.79.9.3:9000"
+	go func() {
+		done <- RunRegistry(ctx, RegistryConfig{Listen: netip.MustParseAddrPort("127.79.9.3:22021"), Seed: 1,
+			Nodes: []Member{{Name: "n0", Addr: netip.MustParseAddrPort("127.79.9.4:22021")}}, Admin: admin, Log: discardLog()})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	nodes := func() float64 {
+		resp, err := http.Get("http://" + admin + "/stats")
+		if err != nil {
+			return -1
+		}
+		defer resp.Body.Close()
+		var st struct {
+			Actor struct {
+				Nodes float64 `json:"nodes"`
+			} `json:"actor"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&st)
+		return st.Actor.Nodes
+	}
+	require.Eventually(t, func() bool { return nodes() == 1 }, 10*time.Second, 20*time.Millisecond)
+	tests := []struct {
+		body   string
+		status int
+	}{
+		{`{"node":"n1=127.79.9.5:22021"}`, http.StatusOK},
+		{`{"node":"n1=127.79.9.6:22021"}`, http.StatusBadRequest}, // registered already
+		{`{"node":"n2=127.79.9.4:22021"}`, http.StatusBadRequest}, // n0's address
+		{`{"node":"n2"}`, http.StatusBadRequest},                  // no address
+		{`{"node":"n2=127.79.9.6:22021","x":1}`, http.StatusBadRequest},
+		{`junk`, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		resp, err := http.Post("http://"+admin+"/register", "application/json", bytes.NewBufferString(tt.body))
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		assert.Equal(t, tt.status, resp.StatusCode, tt.body)
+	}
+	assert.Equal(t, 2.0, nodes(), "n1 registered once")
+}

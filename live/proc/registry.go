@@ -68,6 +68,21 @@ func RunRegistry(ctx context.Context, cfg RegistryConfig) error {
 		}
 		return reg.Unhalt(ed)
 	}
+	// A node joining the running network: registered as the roster's are, with the next
+	// operator number, listed from the next block.
+	adm.register = func(m Member) error {
+		if _, dup := keys[m.Name]; dup {
+			return fmt.Errorf("node %s is already in the roster", m.Name)
+		}
+		if other, dup := seen[m.Addr]; dup {
+			return fmt.Errorf("node %s is at %v already: give node %s an address of its own", other, m.Addr, m.Name)
+		}
+		if err := reg.Register(m.Registration(cfg.Seed, len(keys))); err != nil {
+			return err
+		}
+		keys[m.Name], seen[m.Addr] = m.Keys(cfg.Seed).Ed25519Public, m.Name
+		return nil
+	}
 	if err := drv.Spawn(cfg.Listen, "registry", reg); err != nil {
 		return err
 	}
