@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -203,4 +204,39 @@ func (m *Matrix) RTT(a, b Region) time.Duration {
 		return 0
 	}
 	return m.rtt[int(a)*n+int(b)]
+}
+
+// NewMatrix builds a matrix from region names and their RTTs, rtt[a][b] from region a to b,
+// with the checks ParseMatrix makes of a file: for a matrix that travels as values (a process
+// handed the world's link model). source names it in errors and reports.
+func NewMatrix(source string, names []string, rtt [][]time.Duration) (*Matrix, error) {
+	switch {
+	case len(names) == 0:
+		return nil, fmt.Errorf("netem: latency matrix %s: no regions", source)
+	case len(names) > maxRegions:
+		return nil, fmt.Errorf("netem: latency matrix %s: %d regions; at most %d are supported", source, len(names), maxRegions)
+	case len(rtt) != len(names):
+		return nil, fmt.Errorf("netem: latency matrix %s: %d rows for %d regions", source, len(rtt), len(names))
+	}
+	m := &Matrix{source: source, names: slices.Clone(names), index: make(map[string]Region, len(names)),
+		rtt: make([]time.Duration, 0, len(names)*len(names))}
+	for i, name := range names {
+		if name == "" {
+			return nil, fmt.Errorf("netem: latency matrix %s: region %d has no name", source, i)
+		}
+		if _, dup := m.index[name]; dup {
+			return nil, fmt.Errorf("netem: latency matrix %s: region %q appears twice", source, name)
+		}
+		m.index[name] = Region(i)
+		if len(rtt[i]) != len(names) {
+			return nil, fmt.Errorf("netem: latency matrix %s: row %q has %d RTTs for %d regions", source, name, len(rtt[i]), len(names))
+		}
+		for j, d := range rtt[i] {
+			if d < 0 || d > maxRTT {
+				return nil, fmt.Errorf("netem: latency matrix %s: RTT %s -> %s: %v is not in [0, %v]", source, name, names[j], d, maxRTT)
+			}
+		}
+		m.rtt = append(m.rtt, rtt[i]...)
+	}
+	return m, nil
 }

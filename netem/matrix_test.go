@@ -144,3 +144,46 @@ func FuzzParseMatrix(f *testing.F) {
 		}
 	})
 }
+
+// TestNewMatrix: a matrix built from values equals the one parsed from the same values, and
+// bad values are refused as a file's are.
+func TestNewMatrix(t *testing.T) {
+	d := DefaultMatrix()
+	names := d.Regions()
+	rtt := make([][]time.Duration, len(names))
+	for a := range names {
+		for b := range names {
+			rtt[a] = append(rtt[a], d.RTT(Region(a), Region(b)))
+		}
+	}
+	m, err := NewMatrix("values", names, rtt)
+	require.NoError(t, err)
+	assert.Equal(t, "values", m.Source())
+	assert.Equal(t, names, m.Regions())
+	for a := range names {
+		for b := range names {
+			assert.Equal(t, d.RTT(Region(a), Region(b)), m.RTT(Region(a), Region(b)))
+		}
+	}
+	ms := time.Millisecond
+	tests := []struct {
+		name  string
+		names []string
+		rtt   [][]time.Duration
+		want  string
+	}{
+		{"none", nil, nil, "no regions"},
+		{"rows", []string{"a", "b"}, [][]time.Duration{{0, ms}}, "1 rows for 2 regions"},
+		{"ragged", []string{"a", "b"}, [][]time.Duration{{0, ms}, {ms}}, `row "b" has 1 RTTs`},
+		{"twice", []string{"a", "a"}, [][]time.Duration{{0, ms}, {ms, 0}}, "appears twice"},
+		{"unnamed", []string{""}, [][]time.Duration{{0}}, "has no name"},
+		{"negative", []string{"a", "b"}, [][]time.Duration{{0, -ms}, {ms, 0}}, "a -> b"},
+		{"too long", []string{"a"}, [][]time.Duration{{2 * time.Hour}}, "is not in"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewMatrix("bad", tt.names, tt.rtt)
+			assert.ErrorContains(t, err, tt.want)
+		})
+	}
+}

@@ -73,6 +73,12 @@ type communityServer struct {
 	rooms []string
 }
 
+// communityName is community server i's name and host name.
+func communityName(i int) (name, host string) {
+	name = fmt.Sprintf("community-%d", i)
+	return name, name + ".example"
+}
+
 // buildCommunities adds the community servers, named community-<i>, host
 // community-<i>.example.
 func (w *world) buildCommunities() error {
@@ -82,9 +88,9 @@ func (w *world) buildCommunities() error {
 		rooms[j] = fmt.Sprintf("room-%d", j)
 	}
 	for i := range c.Count {
-		name := fmt.Sprintf("community-%d", i)
+		name, host := communityName(i)
 		var srv *community.Server
-		ws, err := w.addServer(community.Role, name, name+".example", c.Region, c.Cores, func(k identity.Keys) (actor.Actor, error) {
+		ws, err := w.addServer(community.Role, name, host, c.Region, c.Cores, func(k identity.Keys) (actor.Actor, error) {
 			srv = community.New(community.Config{Suite: w.suite, Keys: k, Rooms: rooms, MessagesPerHour: c.MessagesPerHour,
 				SizeMedian: w.sc.Workload.Size.Median, SizeSigma: w.sc.Workload.Size.Sigma})
 			return srv, nil

@@ -22,6 +22,7 @@ import (
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/netem/simlink"
 	"github.com/sessionsim/sessionsim/results"
+	"github.com/sessionsim/sessionsim/scenarios/placement"
 	"github.com/sessionsim/sessionsim/sim"
 )
 
@@ -35,16 +36,19 @@ import (
 // node.ReplicationSent, node.SwarmDataMoved) and the registry's (blocks, decommissions,
 // deregistrations) come over each process's GET /events and go to the same sinks as the
 // clients' events, under the world lock. The scenario's faults are applied to the
-// containers: crash = kill, degrade = the node's fault switch, partition = packet-filter
-// rules (live/docker).
+// containers: crash = kill, degrade = the world's link model (the clients' links) and every
+// node's link table (the nodes' links to each other), partition = packet-filter rules
+// (live/docker). A node joining the run (nodes.churn.joins_per_hour) gets a container of its
+// own on the run's network, reserved at start (docker.Config.Joins), registered with the
+// registry's container.
 //
-// The file server and the push server run in this process too, on the live driver, each at an
-// address of its own on the run's network (docker.Cluster.ServerAddr), which the nodes are
-// told at start by host name (node --server), as a real node resolves it: the nodes proxy
-// onion requests and send notify.message there, and the push server subscribes on the nodes
-// with monitor.messages and asks the registry's container for the list. Their connections
-// are shaped by the link model like the clients', so file-server faults act on them as in
-// live mode.
+// The file server, the push server and the community servers run in this process too, on the
+// live driver, each at an address of its own on the run's network (docker.Cluster.ServerAddr),
+// which the nodes are told at start by host name (node --server), as a real node resolves it:
+// the nodes proxy onion requests and send notify.message there, and the push server
+// subscribes on the nodes with monitor.messages and asks the registry's container for the
+// list. Their connections are shaped by the link model like the clients', so file-server
+// faults act on them as in live mode.
 
 // BinaryEnv names the static sessionsim executable the containers run; without it the running
 // executable is used (which must then be static: make build).
@@ -72,10 +76,10 @@ var dockerPreflight = func() error {
 }
 
 // validateDocker refuses what docker mode cannot do, naming the key: everything live mode
-// refuses, the faults the containers cannot take (a node degrade's loss), joining nodes,
-// community servers, more nodes or
-// clients than the run's network has addresses for and, for a partition, a packet filter this
-// process cannot change. Last, it asks the Docker engine.
+// refuses, the leakage section (the nodes' events it needs stay in their containers), more
+// nodes (those joining included), servers or clients than the run's network has addresses for
+// and, for a partition, a packet filter this process cannot change. Last, it asks the Docker
+// engine.
 func (s Scenario) validateDocker() error {
 	if err := s.validateLive(); err != nil {
 		// The clients run on the live driver as in live mode, so its limits are docker mode's.
@@ -85,25 +89,24 @@ func (s Scenario) validateDocker() error {
 		}
 		return err
 	}
+	if s.Leakage.LinkTaps || s.Leakage.Horizon > 0 || len(s.Leakage.Adversaries) > 0 {
+		return bad("leakage", "set", "docker mode does not measure leakage yet: the nodes run in containers whose event stream carries what the collector reads (stores, replication), not the onion hops and direct requests the leakage records are made of; remove the leakage section, or run it with mode=live")
+	}
 	partition := false
-	for i, f := range s.Faults {
-		key := fmt.Sprintf("faults[%d]", i)
-		switch {
-		case f.Kind == "degrade" && f.Target != "phones" && f.Target != faultTargetFileServer && f.Loss > 0:
-			return bad(key+".loss", f.Loss, "docker mode degrades a node by the latency its fault switch adds, without loss; set loss to 0")
-		case f.Kind == "partition":
+	for _, f := range s.Faults {
+		if f.Kind == "partition" {
 			partition = true
 		}
 	}
-	if s.Nodes.Churn.JoinsPerHour > 0 {
-		// A joining node would start in this process, not in a container of the run's network.
-		return bad("nodes.churn.joins_per_hour", s.Nodes.Churn.JoinsPerHour, "docker mode cannot start a joining node's container yet; set it to 0")
-	}
-	if s.Servers.Communities.Count > 0 {
-		return bad("servers.communities.count", s.Servers.Communities.Count, "docker mode runs no community server the nodes could reach yet; set it to 0")
-	}
 	if s.Nodes.Count > docker.MaxNodes {
 		return bad("nodes.count", s.Nodes.Count, fmt.Sprintf("docker mode puts a run's nodes on one /24 network: at most %d", docker.MaxNodes))
+	}
+	if joins := s.dockerJoins(); s.Nodes.Count+joins > docker.MaxNodes {
+		return bad("nodes.churn.joins_per_hour", s.Nodes.Churn.JoinsPerHour, fmt.Sprintf("%d nodes join the run's %d: docker mode's network holds at most %d nodes; lower the rate, nodes.count or the duration",
+			joins, s.Nodes.Count, docker.MaxNodes))
+	}
+	if n := len(s.dockerServers()); n > docker.MaxServers {
+		return bad("servers.communities.count", s.Servers.Communities.Count, fmt.Sprintf("docker mode gives each server an address of its own on the run's network: at most %d servers in all (%d asked)", docker.MaxServers, n))
 	}
 	if s.Clients.Count > docker.MaxClients {
 		return bad("clients.count", s.Clients.Count, fmt.Sprintf("docker mode gives each client an address of its own on the run's network: at most %d", docker.MaxClients))
@@ -222,14 +225,23 @@ type dockerWorld struct {
 	cluster    *docker.Cluster
 	stopFollow func()
 	log        *slog.Logger
-	// latency is what each node's fault switch adds while degrades last (they add up).
-	latency []time.Duration
-	// links are each node's one-way latencies to the other nodes, in ms by IP (linkNodes).
-	links []map[string]float64
+	// table is the world's link model as every node's link table has it (matrix and
+	// settings), hosts each node's host in it, ips its address and degrades the degradations
+	// in force on it (linkNodes, faultState), by the world's node index; grown by the nodes
+	// that join.
+	table    proc.LinkTable
+	hosts    []proc.LinkHost
+	ips      []netip.Addr
+	degrades [][]netem.Degradation
+	// starting are the joining nodes whose containers do not answer yet: they get their
+	// table once they do.
+	starting map[int]bool
 	// partitions numbers the run's partitions.
 	partitions int
-	// kills are the crashes still under way, waited for before the containers are removed.
+	// kills are the faults' and joins' engine calls still under way (onNode), waited for
+	// before the containers are removed.
 	kills sync.WaitGroup
+	ops   dockerNodeOps
 	// usage is what each node's process reported of its work, read last before its kill
 	// (guarded by usageMu: the kills run on goroutines of their own).
 	usageMu sync.Mutex
@@ -255,7 +267,7 @@ func (w *world) startDocker() error {
 	if err != nil {
 		return err
 	}
-	c, err := docker.Start(pool, docker.Config{Binary: bin, Nodes: w.sc.Nodes.Count, Seed: w.sc.Seed,
+	c, err := docker.Start(pool, docker.Config{Binary: bin, Nodes: w.sc.Nodes.Count, Joins: w.sc.dockerJoins(), Seed: w.sc.Seed,
 		BlockInterval: w.sc.Registry.BlockInterval, Servers: w.sc.dockerServers(), Log: log})
 	if err != nil {
 		return err
@@ -273,7 +285,7 @@ func (w *world) startDocker() error {
 	}
 	clientLinks := proc.NewFaults()
 	w.docker = &dockerWorld{cluster: c, drv: newDockerDriver(w.eng, w.net, c.Gateway(), clientAddrs, clientLinks), log: log,
-		latency: make([]time.Duration, w.sc.Nodes.Count), usage: make([]docker.Usage, w.sc.Nodes.Count), clientLinks: clientLinks,
+		degrades: make([][]netem.Degradation, w.sc.Nodes.Count), usage: make([]docker.Usage, w.sc.Nodes.Count), clientLinks: clientLinks,
 		servers: w.sc.dockerServers()}
 	w.live, w.drv = w.docker.drv.liveDriver, w.docker.drv
 	// The nodes are placed as for the simulator, for what the faults pick them by: node i of
@@ -301,40 +313,107 @@ func (w *world) startDocker() error {
 }
 
 // linkNodes gives each node's process the world's link table for its links to the other nodes
-// (its fault switch's peer latencies: half the link model's base round trip each way), so that
-// node-to-node connections pay the model's latency as in live mode, where the link model
-// shapes them; the clients' and servers' links are shaped on this side (WrapDuplex).
+// (proc.LinkTable: the matrix and the network's settings, every node's region and access link),
+// so that node-to-node connections pay the model's latency, jitter, bandwidth queues and loss
+// as in live mode, where the link model shapes them; the clients' and servers' links are shaped
+// on this side (WrapDuplex).
 func (d *dockerWorld) linkNodes(w *world) error {
-	d.links = make([]map[string]float64, len(w.nodes))
+	var err error
 	w.links(func(n *netem.Network) {
-		for i, a := range w.nodes {
-			d.links[i] = make(map[string]float64, len(w.nodes)-1)
-			for j, b := range w.nodes {
-				if i != j {
-					rtt := n.BaseRTT(simlink.ID(a.host), simlink.ID(b.host))
-					d.links[i][b.addr.Addr().String()] = float64(rtt) / 2 / float64(time.Millisecond)
-				}
+		d.table = proc.NewLinkTable(n)
+		d.hosts, d.ips = make([]proc.LinkHost, len(w.nodes)), make([]netip.Addr, len(w.nodes))
+		for i, wn := range w.nodes {
+			d.ips[i] = wn.addr.Addr()
+			if d.hosts[i], err = proc.HostLink(n, simlink.ID(wn.host)); err != nil {
+				return
 			}
 		}
 	})
-	for i, wn := range w.nodes {
-		if err := docker.SetFaults(wn.addr.Addr(), d.faultState(i)); err != nil {
-			return fmt.Errorf("docker mode: giving node %s its link table: %w", wn.name, err)
-		}
+	if err != nil {
+		return fmt.Errorf("docker mode: the nodes' link table: %w", err)
+	}
+	if bad := d.pushTables(w); bad != nil {
+		return fmt.Errorf("docker mode: giving the nodes their link table: %w", bad)
 	}
 	return nil
 }
 
-// faultState is node i's link table: its links to the other nodes and the latency its degrades
-// add. The switch delays what a node writes, so a degrade adds twice its latency: every round
-// trip through the node then grows by twice the latency, as the simulator's degrade makes it
-// (the latency on the message reaching the node and on the one leaving it).
+// faultState is node i's link table: every node's host (its own among them) with the
+// degradations in force on it, so that what the node writes to a peer waits as the world's
+// model says for a message between the two hosts (a degraded peer's latency and loss
+// included, and its own), and what it reads from a peer was shaped so by the peer.
 func (d *dockerWorld) faultState(i int) proc.FaultState {
-	return proc.FaultState{LatencyMS: float64(2*d.latency[i]) / float64(time.Millisecond), PeerLatencyMS: d.links[i]}
+	t := d.table
+	t.Hosts = make(map[string]proc.LinkHost, len(d.hosts))
+	for j, h := range d.hosts {
+		keep := 1.0
+		for _, g := range d.degrades[j] {
+			h.DegradeLatencyMS += float64(g.Latency) / float64(time.Millisecond)
+			keep *= 1 - g.Loss
+		}
+		h.DegradeLoss = 1 - keep
+		t.Hosts[d.ips[j].String()] = h
+	}
+	t.Self = d.ips[i].String()
+	return proc.FaultState{Links: &t}
+}
+
+// tablePosts bounds the link tables posted at once.
+const tablePosts = 8
+
+// pushTables posts every running node its link table (faultState), a few at a time, and
+// returns the first failure. It runs under the world lock once the run has started, so that a
+// table computed before a degrade cannot overwrite the one after it.
+func (d *dockerWorld) pushTables(w *world) error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	slots := make(chan struct{}, tablePosts)
+	for i, wn := range w.nodes {
+		if !wn.alive || wn.hung || d.starting[i] {
+			continue // it gets its table once it answers (giveTable)
+		}
+		st := d.faultState(i)
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if err := docker.SetFaults(wn.addr.Addr(), st); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = fmt.Errorf("node %s: %w", wn.name, err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// giveTable posts node i its link table, under the world lock: a process restarted or run
+// again after a hang, whose table is missing or stale. It runs on a goroutine of the node's
+// operations (onNode), not under the world lock.
+func (w *world) giveTable(i int) {
+	d := w.docker
+	w.live.Do(func() {
+		if err := docker.SetFaults(w.nodes[i].addr.Addr(), d.faultState(i)); err != nil {
+			d.log.Warn("a node's link table", "node", w.nodes[i].name, "err", err)
+		}
+	})
+}
+
+// dockerJoins is how many nodes join the run (nodes.churn.joins_per_hour): docker mode reserves
+// a container and an address for each.
+func (s *Scenario) dockerJoins() int {
+	if s.Nodes.Churn.JoinsPerHour <= 0 {
+		return 0
+	}
+	return len(s.churnArrivals(joinStream, s.Nodes.Churn.JoinsPerHour))
 }
 
 // dockerServers are the host names of the servers the harness runs for the nodes to reach:
-// the file server and the push server, when the scenario has them.
+// the file server, the push server and the community servers, when the scenario has them.
 func (s *Scenario) dockerServers() []string {
 	var hosts []string
 	if s.needsFileServer() {
@@ -342,6 +421,10 @@ func (s *Scenario) dockerServers() []string {
 	}
 	if s.Servers.Push.Enabled {
 		hosts = append(hosts, pushServerHost)
+	}
+	for i := range s.Servers.Communities.Count {
+		_, host := communityName(i)
+		hosts = append(hosts, host)
 	}
 	return hosts
 }
@@ -362,14 +445,12 @@ func (d *dockerWorld) placeServer(h sim.HostID, addr actor.Addr, hostName string
 	return nil
 }
 
-// crashDockerNode kills node i's container (SIGKILL: the node stays down, as a crashed node
-// does in the simulator) and tells the registry its machine is down. The kill runs on a
-// goroutine of its own: the engine's answer takes a while, and the world lock is held here.
+// crashDockerNode kills node i's container (SIGKILL: the node stays down unless the fault
+// restarts it, restartDockerNode) and tells the registry its machine is down, after the node's
+// earlier operations (onNode).
 func (w *world) crashDockerNode(i int) {
 	d, name, ip := w.docker, w.nodes[i].name, w.nodes[i].addr.Addr()
-	d.kills.Add(1)
-	go func() {
-		defer d.kills.Done()
+	d.onNode(i, func() {
 		d.readUsage(i, ip)
 		if err := d.cluster.Kill(name); err != nil {
 			d.log.Warn("crash fault: killing a node's container", "node", name, "err", err)
@@ -378,25 +459,85 @@ func (w *world) crashDockerNode(i int) {
 		if err := d.cluster.Halt(name); err != nil {
 			d.log.Warn("crash fault: telling the registry", "node", name, "err", err)
 		}
-	}()
+	})
 }
 
-// degradeDockerNodes adds a degrade's latency to the nodes' fault switches for its duration
-// (faultState).
+// degradeDockerNodes adds a degrade's latency and loss to the degraded nodes' hosts in every
+// node's link table for its duration (faultState), so that the nodes' links to and from them
+// pay it, as the world's model makes the clients' links pay it.
 func (w *world) degradeDockerNodes(nodes []int, f Fault) {
 	d := w.docker
-	set := func(add time.Duration) {
-		for _, i := range nodes {
-			d.latency[i] += add
-			if err := docker.SetFaults(w.nodes[i].addr.Addr(), d.faultState(i)); err != nil {
-				d.log.Warn("degrade fault: a node's fault switch", "node", w.nodes[i].name, "err", err)
-			}
+	g := netem.Degradation{Latency: f.AddedLatency, Loss: f.Loss}
+	push := func() {
+		if err := d.pushTables(w); err != nil {
+			d.log.Warn("degrade fault: the nodes' link tables", "err", err)
 		}
 	}
-	set(f.AddedLatency)
-	if f.For > 0 {
-		w.drv.AfterFunc(f.For, func() { set(-f.AddedLatency) })
+	for _, i := range nodes {
+		d.degrades[i] = append(d.degrades[i], g)
 	}
+	push()
+	if f.For > 0 {
+		w.drv.AfterFunc(f.For, func() {
+			for _, i := range nodes {
+				if k := slices.Index(d.degrades[i], g); k >= 0 {
+					d.degrades[i] = slices.Delete(d.degrades[i], k, k+1)
+				}
+			}
+			push()
+		})
+	}
+}
+
+// joinDockerNode starts a node joining the run: the next container of the ones reserved for
+// joins (docker.Cluster.AddNode), at the world's next node's place (region, operator, its
+// host in the link model), registered with the registry's container. The container starts
+// among the node's operations (onNode: a fault on it waits for the start), as a kill does (the
+// world lock is held here); once it answers, every node gets the link table with it.
+func (w *world) joinDockerNode(spec placement.Spec) error {
+	d := w.docker
+	m, err := d.cluster.AddNode()
+	if err != nil {
+		return err
+	}
+	var h sim.HostID
+	var host proc.LinkHost
+	w.links(func(n *netem.Network) {
+		if h, err = w.sn.AddNodeHost(spec.Registration); err == nil {
+			host, err = proc.HostLink(n, simlink.ID(h))
+		}
+	})
+	if err != nil {
+		return err
+	}
+	d.drv.model.AddAddr(m.Addr.Addr(), simlink.ID(h))
+	wn := &worldNode{name: m.Name, addr: m.Addr, host: h, alive: true, operator: spec.Operator, region: spec.Region}
+	w.col.addNode(wn.addr)
+	w.nodes = append(w.nodes, wn)
+	i := len(w.nodes) - 1
+	d.hosts, d.ips, d.degrades = append(d.hosts, host), append(d.ips, m.Addr.Addr()), append(d.degrades, nil)
+	d.usageMu.Lock()
+	d.usage = append(d.usage, docker.Usage{})
+	d.usageMu.Unlock()
+	if d.starting == nil {
+		d.starting = map[int]bool{}
+	}
+	d.starting[i] = true
+	d.onNode(i, func() {
+		err := d.cluster.StartNode(m)
+		w.live.Do(func() {
+			delete(d.starting, i)
+			if err != nil {
+				d.log.Warn("a joining node's container", "node", m.Name, "err", err)
+				wn.alive = false
+				return
+			}
+			if err := d.pushTables(w); err != nil {
+				d.log.Warn("a joining node: the nodes' link tables", "node", m.Name, "err", err)
+			}
+		})
+	})
+	return nil
 }
 
 // partitionDocker cuts the nodes in the fault's regions off from the others from at, for its
@@ -518,7 +659,8 @@ func (w *world) fillDockerInfrastructure(s *results.Summary, total time.Duration
 	wg.Wait()
 	bytes := reg.Bytes + d.clientLinks.Stats().Bytes
 	var busySum, busyMax float64
-	for _, u := range d.usage {
+	for i := range d.usage {
+		u := d.usageOf(i)
 		bytes += u.Bytes
 		busySum += u.CPU.Seconds()
 		busyMax = max(busyMax, u.CPU.Seconds())

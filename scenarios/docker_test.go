@@ -176,6 +176,66 @@ func TestDockerModeRunsServers(t *testing.T) {
 	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
 }
 
+// TestDockerModeRunsJoinsAndCommunities runs nodes joining the network and a community server
+// in docker mode (make test-docker): 10 nodes in containers and the ones the join process
+// starts, each in a container of its own, 6 desktop clients in rooms of a community server
+// running in the test process, and two nodes degraded with latency and loss. The joined
+// nodes must store messages (they were listed, put in a swarm and reached by their peers),
+// the clients' community polls must come back through the nodes' proxying, and nothing
+// labelled may be left.
+func TestDockerModeRunsJoinsAndCommunities(t *testing.T) {
+	pool, sc := dockerTestWorld(t)
+	sc.Nodes.Count = 10
+	sc.Clients.Platforms = map[string]float64{"desktop": 1}
+	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, false, 0
+	sc.Warmup, sc.Duration, sc.Drain = 15*time.Second, time.Minute, 15*time.Second
+	sc.Workload.MessagesPerHour = 1200
+	sc.Registry.BlockInterval = 10 * time.Second  // the joined nodes are listed within the run
+	sc.Nodes.Churn.JoinsPerHour, sc.Seed = 150, 5 // joins 30, 33, 47 and 53 s from the start
+	sc.Servers.Communities.Count, sc.Servers.Communities.Rooms, sc.Servers.Communities.JoinedShare = 1, 3, 1
+	sc.Servers.Communities.RoomsPerClient, sc.Servers.Communities.MessagesPerHour = 2, 600
+	sc.Faults = []Fault{{Kind: "degrade", At: 5 * time.Second, For: 30 * time.Second, Count: 2, AddedLatency: 50 * time.Millisecond, Loss: 0.02}}
+	joins := sc.dockerJoins()
+	require.GreaterOrEqual(t, joins, 2, "the seed's join process starts a few nodes within the minute")
+
+	var mu sync.Mutex
+	storedBy := map[actor.Addr]int{}
+	sink := func(_ time.Time, from actor.Addr, ev actor.Event) {
+		if _, ok := ev.(node.MessageStored); ok {
+			mu.Lock()
+			storedBy[from]++
+			mu.Unlock()
+		}
+	}
+	w, s, err := run(sc, RunOptions{ReplicationSample: 20 * time.Second, Sink: sink})
+	require.NoError(t, err)
+	assert.Nil(t, w.docker, "the run removed its containers")
+	require.Len(t, w.nodes, sc.Nodes.Count+joins, "a node joined at each of the join process's times")
+	mu.Lock()
+	var joinedStored []int
+	for _, wn := range w.nodes[sc.Nodes.Count:] {
+		joinedStored = append(joinedStored, storedBy[wn.addr])
+	}
+	mu.Unlock()
+	require.NotNil(t, s.Communities)
+	t.Logf("sent %d, delivered %d; %d blocks, %d active nodes; messages stored by the %d joined nodes: %v; community polls %d (%d failed), %d room messages read; onion p50 %.0f ms",
+		s.Messages.Sent, s.Messages.Delivered, s.Network.Blocks, s.Network.ActiveNodes, joins, joinedStored,
+		s.Communities.Polls, s.Communities.PollFailures, s.Communities.MessagesRead, s.OnionRTTMs.P50)
+	assert.Positive(t, s.Messages.Delivered)
+	stored := 0
+	for _, n := range joinedStored {
+		stored += n
+	}
+	assert.Positive(t, stored, "the joined nodes' containers stored messages")
+	assert.Positive(t, s.Communities.Polls, "the clients polled the community server")
+	assert.Less(t, s.Communities.PollFailures, s.Communities.Polls, "and polls came back through the nodes")
+	assert.Positive(t, s.Communities.MessagesRead, "with the rooms' messages")
+
+	o, err := docker.CountOwn(pool)
+	require.NoError(t, err)
+	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
+}
+
 // dockerTestWorld skips the test without SESSIONSIM_TEST_DOCKER, builds the static binary the
 // containers run, and gives the engine and a docker-mode world of 12 nodes and 6 clients with
 // 3 contacts each.
@@ -228,11 +288,13 @@ func TestDockerModeRefusals(t *testing.T) {
 	}{
 		{"no engine", func(*Scenario) {}, "mode"},
 		{"modeled crypto", func(s *Scenario) { s.Crypto = "modeled" }, "crypto"},
-		{"loss", func(s *Scenario) { s.Faults = []Fault{{Kind: "degrade", Count: 1, Loss: 0.1}} }, "faults[0].loss"},
-		{"joins", func(s *Scenario) { s.Nodes.Churn.JoinsPerHour = 1 }, "nodes.churn.joins_per_hour"},
-		{"communities", func(s *Scenario) { s.Servers.Communities.Count = 1 }, "servers.communities.count"},
 		{"too many nodes", func(s *Scenario) { s.Nodes.Count = docker.MaxNodes + 1 }, "nodes.count"},
+		{"too many joining", func(s *Scenario) { s.Nodes.Count, s.Nodes.Churn.JoinsPerHour = docker.MaxNodes-2, 3600 }, "nodes.churn.joins_per_hour"},
+		{"too many servers", func(s *Scenario) { s.Servers.Communities.Count = docker.MaxServers + 1 }, "servers.communities.count"},
 		{"too many clients", func(s *Scenario) { s.Clients.Count = docker.MaxClients + 1 }, "clients.count"},
+		// The nodes' onion hops and direct requests stay in their containers.
+		{"leakage adversaries", func(s *Scenario) { s.Leakage.Adversaries = []Adversary{{Kind: "random"}} }, "leakage"},
+		{"link taps", func(s *Scenario) { s.Leakage.LinkTaps = true }, "leakage"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -245,14 +307,15 @@ func TestDockerModeRefusals(t *testing.T) {
 	}
 	dockerPreflight = func() error { return nil }
 	assert.NoError(t, base().validateDocker())
-	// What docker mode applies: crashes and churn (kill), degrades (the nodes' fault switch;
-	// the phones' and the file server's links in the link model, loss included), the file
-	// server's crash, clients offline, and partitions where the packet filter can be changed;
-	// the push server and the file server run in the harness, where the nodes reach them.
+	// What docker mode applies: crashes and churn (kill), joins (containers reserved at
+	// start), degrades (the link model and the nodes' link tables; the phones' and the file
+	// server's links in the link model, loss included), the file server's crash, clients
+	// offline, and partitions where the packet filter can be changed; the push server, the
+	// file server and the community servers run in the harness, where the nodes reach them.
 	applied := base()
-	applied.Servers.Push.Enabled, applied.Workload.Attachments.Share = true, 0.1
-	applied.Nodes.Churn.CrashesPerHour, applied.Nodes.Churn.LifetimeMedian = 1, time.Hour
-	applied.Faults = []Fault{{Kind: "crash", Target: "largest-operator", Count: 1}, {Kind: "degrade", Count: 2, AddedLatency: time.Second},
+	applied.Servers.Push.Enabled, applied.Workload.Attachments.Share, applied.Servers.Communities.Count = true, 0.1, 3
+	applied.Nodes.Churn.CrashesPerHour, applied.Nodes.Churn.LifetimeMedian, applied.Nodes.Churn.JoinsPerHour = 1, time.Hour, 60
+	applied.Faults = []Fault{{Kind: "crash", Target: "largest-operator", Count: 1}, {Kind: "degrade", Count: 2, AddedLatency: time.Second, Loss: 0.1},
 		{Kind: "degrade", Target: "phones", Fraction: 0.5, AddedLatency: time.Second, Loss: 0.05}, {Kind: "offline", Fraction: 0.1, For: time.Minute},
 		{Kind: "crash", Target: "file-server", For: time.Minute}, {Kind: "degrade", Target: "file-server", AddedLatency: time.Second, Loss: 0.05}}
 	assert.NoError(t, applied.validateDocker())

@@ -192,13 +192,7 @@ func TestPartitionFaults(t *testing.T) {
 // churnTimes replays the churn process of stream name: the moments (from the epoch) at which
 // the world's churn acts, as scheduleChurn draws them.
 func churnTimes(w *world, name string, perHour float64) []time.Duration {
-	r := w.eng.Stream(name) // the same (seed, name) gives the same stream
-	stop := w.sc.Warmup + w.sc.Duration
-	var out []time.Duration
-	for t := w.sc.Warmup + expAfter(perHour, r); t < stop; t += expAfter(perHour, r) {
-		out = append(out, t)
-	}
-	return out
+	return w.sc.churnArrivals(name, perHour)
 }
 
 func TestChurn(t *testing.T) {

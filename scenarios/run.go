@@ -421,7 +421,12 @@ func (w *world) crashNode(i int) {
 	if !n.alive {
 		return
 	}
+	hung := n.hung
+	n.hung = false // a hung node dies as it is
 	if w.docker != nil {
+		if hung {
+			w.unpauseDockerNode(i) // the engine kills running containers: it runs for the moment the kill takes
+		}
 		w.crashDockerNode(i)
 		n.alive = false
 		return
@@ -447,6 +452,15 @@ func (w *world) scheduleFaults() error {
 			w.drv.At(at, func() {
 				for _, i := range w.pickNodes(f.Count, f.Fraction, f.Target) {
 					w.crashNode(i)
+					if f.For > 0 {
+						w.restartNodeAfter(i, f.For)
+					}
+				}
+			})
+		case "hang":
+			w.drv.At(at, func() {
+				for _, i := range w.pickNodes(f.Count, f.Fraction, f.Target) {
+					w.hangNode(i, f.For)
 				}
 			})
 		case "degrade":
@@ -470,13 +484,15 @@ func (w *world) scheduleFaults() error {
 					}
 					return
 				}
-				if w.docker != nil {
-					w.degradeDockerNodes(w.pickNodes(f.Count, f.Fraction, f.Target), f)
-					return
-				}
-				for _, i := range w.pickNodes(f.Count, f.Fraction, f.Target) {
+				picked := w.pickNodes(f.Count, f.Fraction, f.Target)
+				for _, i := range picked {
 					h := w.nodes[i].host
 					w.links(func(n *netem.Network) { _ = n.Degrade(simlink.ID(h), d) })
+				}
+				if w.docker != nil {
+					// The world's model shapes the clients' links to the nodes; the nodes
+					// shape their links to each other with their own tables.
+					w.degradeDockerNodes(picked, f)
 				}
 			})
 		case "offline":
@@ -545,7 +561,7 @@ func (w *world) scheduleChurn() {
 		})
 	}
 	if ch.JoinsPerHour > 0 {
-		w.poisson("churn-join", ch.JoinsPerHour, stopAt, func() bool {
+		w.poisson(joinStream, ch.JoinsPerHour, stopAt, func() bool {
 			if err := w.joinNode(); err != nil {
 				return false
 			}
@@ -555,6 +571,22 @@ func (w *world) scheduleChurn() {
 			return true
 		})
 	}
+}
+
+// joinStream is the world stream the nodes' join process draws from.
+const joinStream = "churn-join"
+
+// churnArrivals are the moments (from the epoch) at which the churn process of stream acts, as
+// poisson draws them when every event succeeds: a scenario knows its joins before its world is
+// built (docker mode starts a container for each).
+func (s Scenario) churnArrivals(stream string, perHour float64) []time.Duration {
+	r := sim.WorldStream(s.Seed, stream)
+	stop := s.Warmup + s.Duration
+	var out []time.Duration
+	for t := s.Warmup + expAfter(perHour, r); t < stop; t += expAfter(perHour, r) {
+		out = append(out, t)
+	}
+	return out
 }
 
 // poisson runs event at the times of a Poisson process with rate perHour, drawn from the
@@ -598,6 +630,9 @@ func (w *world) joinNode() error {
 	specs, err := w.planNodes(1)
 	if err != nil {
 		return err
+	}
+	if w.docker != nil {
+		return w.joinDockerNode(specs[0])
 	}
 	wn, err := w.addNodeHost(specs[0])
 	if err != nil {

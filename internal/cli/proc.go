@@ -81,7 +81,9 @@ with) and logs JSON lines (log/slog) on stderr. The admin endpoint (--admin) ser
   GET  /links    the link table: partitioned peers, added latency, and what they did
   POST /fault    set the link table: {"partition":["127.70.0.2"] or ["*"],"latency_ms":20,
                  "peer_latency_ms":{"127.70.2.1":40}} (latency_ms on every write, a peer's on
-                 writes to that peer)
+                 writes to that peer), and "links": the world's link model on the links to the
+                 peers (region matrix and settings, every host's region, access link and
+                 degradation; what the node writes to a peer waits as the model says)
   GET  /hashes   every message hash in the store`,
 		Example: `  sessionsim registry --listen 127.70.0.1:22021 --node n1=127.70.1.1:22021 --node n2=127.70.1.2:22021 &
   sessionsim node --name n1 --listen 127.70.1.1:22021 --registry 127.70.0.1:22021 --db /tmp/n1.db --admin 127.70.1.1:9001`,
@@ -151,7 +153,9 @@ HTTPS on --listen. The roster (--node name=ip:port, one per node) is registered 
 first block; each node's keys derive from --seed and its name, as sessionsim node derives them.
 
 It stops gracefully on SIGTERM, SIGINT and SIGWINCH, logs JSON lines on stderr, and serves the
-same admin endpoint as a node (--admin; /stats shows the height, nodes and swarms).`,
+same admin endpoint as a node (--admin; /stats shows the height, nodes and swarms), and
+POST /register {"node":"name=ip:port"}: a node joining the running network, registered as the
+roster's are and listed from the next block.`,
 		Example: `  sessionsim registry --listen 127.70.0.1:22021 --node n1=127.70.1.1:22021 --node n2=127.70.1.2:22021 --admin 127.70.0.1:9000`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

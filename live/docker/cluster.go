@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,8 +46,11 @@ const (
 type Config struct {
 	// Binary is the static sessionsim executable the image is built around.
 	Binary string
-	// Nodes is how many service nodes run (1 to MaxNodes).
+	// Nodes is how many service nodes run from the start (1 to MaxNodes).
 	Nodes int
+	// Joins is how many nodes may join the running network (AddNode), counted with Nodes
+	// against MaxNodes and the machine's capacity.
+	Joins int
 	// Seed derives the nodes' keys and the swarms.
 	Seed uint64
 	// BlockInterval is the registry's block interval (0: the network's 2m).
@@ -74,6 +78,9 @@ type Cluster struct {
 
 	mu  sync.Mutex
 	ids map[string]string // container name -> id
+	// follow is what FollowNodes follows the streams with, for the nodes that join later
+	// (nil until it is called).
+	follow *follower
 }
 
 // Registry is the registry's container name; node i's is NodeName(i).
@@ -86,8 +93,8 @@ func NodeName(i int) string { return fmt.Sprintf("n%d", i) }
 // until each serves. It refuses a run the engine's machine cannot hold (ErrTooMany) and raises
 // the kernel's neighbour table for a large one. On any failure it removes what it made.
 func Start(pool *dockertest.Pool, cfg Config) (c *Cluster, err error) {
-	if cfg.Nodes < 1 || cfg.Nodes > MaxNodes {
-		return nil, fmt.Errorf("docker: %d nodes: a run's network holds 1 to %d", cfg.Nodes, MaxNodes)
+	if cfg.Nodes < 1 || cfg.Joins < 0 || cfg.Nodes+cfg.Joins > MaxNodes {
+		return nil, fmt.Errorf("docker: %d nodes and %d joining: a run's network holds 1 to %d", cfg.Nodes, cfg.Joins, MaxNodes)
 	}
 	if len(cfg.Servers) > MaxServers {
 		return nil, fmt.Errorf("docker: %d servers: a run's network holds at most %d", len(cfg.Servers), MaxServers)
@@ -95,7 +102,7 @@ func Start(pool *dockertest.Pool, cfg Config) (c *Cluster, err error) {
 	if err := CheckStatic(cfg.Binary); err != nil {
 		return nil, err
 	}
-	if err := CheckCapacity(pool, cfg.Nodes+1); err != nil {
+	if err := CheckCapacity(pool, cfg.Nodes+cfg.Joins+1); err != nil {
 		return nil, err
 	}
 	var id [4]byte
@@ -112,7 +119,7 @@ func Start(pool *dockertest.Pool, cfg Config) (c *Cluster, err error) {
 			c = nil
 		}
 	}()
-	RaiseNeighbourTable(cfg.Nodes+1, c.log)
+	RaiseNeighbourTable(cfg.Nodes+cfg.Joins+1, c.log)
 	if err := c.build(); err != nil {
 		return c, err
 	}
@@ -128,8 +135,8 @@ func Start(pool *dockertest.Pool, cfg Config) (c *Cluster, err error) {
 	if err := c.waitHealthy(addrIn(c.prefix, 2)); err != nil {
 		return c, fmt.Errorf("docker: the registry did not come up: %w", err)
 	}
-	for i, m := range c.nodes {
-		if err := c.start(m.Name, c.nodeArgs(i), m.Addr.Addr()); err != nil {
+	for _, m := range c.nodes {
+		if err := c.start(m.Name, c.nodeArgs(m), m.Addr.Addr()); err != nil {
 			return c, err
 		}
 	}
@@ -145,8 +152,12 @@ func Start(pool *dockertest.Pool, cfg Config) (c *Cluster, err error) {
 // Run is the run's label value.
 func (c *Cluster) Run() string { return c.run }
 
-// Nodes is the roster: names and addresses.
-func (c *Cluster) Nodes() []proc.Member { return c.nodes }
+// Nodes is the roster: names and addresses, the nodes that joined (AddNode) after the first.
+func (c *Cluster) Nodes() []proc.Member {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.nodes)
+}
 
 // RegistryAddr is the registry's HTTPS address.
 func (c *Cluster) RegistryAddr() netip.AddrPort {
@@ -265,8 +276,7 @@ func (c *Cluster) registryArgs() []string {
 	return args
 }
 
-func (c *Cluster) nodeArgs(i int) []string {
-	m := c.nodes[i]
+func (c *Cluster) nodeArgs(m proc.Member) []string {
 	args := []string{"node", "--name", m.Name, "--listen", m.Addr.String(), "--registry", c.RegistryAddr().String(),
 		"--db", dataDir + "/node.db", "--admin", netip.AddrPortFrom(m.Addr.Addr(), AdminPort).String(),
 		"--seed", strconv.FormatUint(c.cfg.Seed, 10), "--list-poll", c.cfg.ListPoll.String()}
@@ -405,6 +415,12 @@ func (c *Cluster) Halt(name string) error {
 	return postAdmin(c.RegistryIP(), "/halt", map[string]string{"node": name})
 }
 
+// Unhalt tells the registry that a node's machine runs again (after Restart or Unpause): its
+// oxend votes again.
+func (c *Cluster) Unhalt(name string) error {
+	return postAdmin(c.RegistryIP(), "/unhalt", map[string]string{"node": name})
+}
+
 // Usage is what a container's process reports of its own work (GET /stats).
 type Usage struct {
 	// Bytes is every byte it wrote on its service connections (TLS and HTTP included).
@@ -484,4 +500,55 @@ func (c *Cluster) CloseOnInterrupt() (stop func()) {
 		signal.Stop(ch)
 		close(done)
 	}
+}
+
+// AddNode is a node joining the running network: the next name and address of the roster (at
+// most Config.Joins of them), for StartNode.
+func (c *Cluster) AddNode() (proc.Member, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := len(c.nodes)
+	if i >= c.cfg.Nodes+c.cfg.Joins {
+		return proc.Member{}, fmt.Errorf("docker: node %d would join a run started for %d nodes and %d joining", i, c.cfg.Nodes, c.cfg.Joins)
+	}
+	m := proc.Member{Name: NodeName(i), Addr: netip.AddrPortFrom(nodeAddr(c.prefix, i), ServicePort)}
+	c.nodes = append(c.nodes, m)
+	return m, nil
+}
+
+// StartNode registers a node AddNode gave with the registry's container (POST /register: it is
+// listed from the next block, as a joining node is), starts its container, as Start starts the
+// first ones, and follows its events if FollowNodes follows the others. It returns once the
+// node's admin endpoint answers, before the node is in a swarm (that waits for the registry's
+// next block).
+func (c *Cluster) StartNode(m proc.Member) error {
+	if err := postAdmin(c.RegistryIP(), "/register", map[string]string{"node": m.Name + "=" + m.Addr.String()}); err != nil {
+		return fmt.Errorf("docker: registering node %s: %w", m.Name, err)
+	}
+	if err := c.start(m.Name, c.nodeArgs(m), m.Addr.Addr()); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.follow != nil {
+		// Under the lock: the follower's stop, which clears c.follow first, waits for it.
+		c.follow.add(m, c.log)
+	}
+	c.mu.Unlock()
+	return c.waitAnswers(m.Addr.Addr())
+}
+
+// waitAnswers waits until the admin endpoint at ip answers at all (a minute at most): a node
+// answers 503 on /health until it is in a swarm.
+func (c *Cluster) waitAnswers(ip netip.Addr) error {
+	deadline := time.Now().Add(time.Minute)
+	var err error
+	for time.Now().Before(deadline) {
+		var resp *http.Response
+		if resp, err = adminClient.Get(AdminURL(ip) + "/health"); err == nil {
+			_ = resp.Body.Close()
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("docker: %v did not answer: %w", ip, err)
 }

@@ -11,8 +11,10 @@
 // Faults are applied for real: a crash is SIGKILL (and a restart of the same container: same
 // address, same database in the container's layer), a hang is docker pause, a partition is
 // packet-filter rules in the engine machine's DOCKER-USER chain (filter.go), labelled and
-// swept like the containers, and added latency is the node's own link table (the admin
-// endpoint's POST /fault, applied by a net.Conn wrapper in the binary).
+// swept like the containers, and added latency and the world's link model between the nodes
+// are the node's own link table (the admin endpoint's POST /fault, applied by a net.Conn
+// wrapper in the binary). Nodes joining a running network get containers reserved at start
+// (Config.Joins, AddNode, StartNode).
 package docker
 
 import (

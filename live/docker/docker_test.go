@@ -52,6 +52,24 @@ func TestAddrIn(t *testing.T) {
 	}
 }
 
+// TestAddNodeReserved: the joining nodes take the next names and /24s of the run, up to the
+// number reserved at start, and a start whose nodes and joins exceed the network is refused
+// before anything is made.
+func TestAddNodeReserved(t *testing.T) {
+	q := netip.MustParsePrefix("10.130.0.0/16")
+	c := &Cluster{prefix: q, cfg: Config{Nodes: 2, Joins: 2}, nodes: []proc.Member{{Name: "n0"}, {Name: "n1"}}}
+	for i, want := range []string{"10.130.3.10", "10.130.4.10"} {
+		m, err := c.AddNode()
+		require.NoError(t, err)
+		assert.Equal(t, proc.Member{Name: NodeName(2 + i), Addr: netip.AddrPortFrom(netip.MustParseAddr(want), ServicePort)}, m)
+	}
+	_, err := c.AddNode()
+	assert.ErrorContains(t, err, "2 joining")
+	assert.Len(t, c.Nodes(), 4)
+	_, err = Start(nil, Config{Nodes: MaxNodes - 1, Joins: 2})
+	assert.ErrorContains(t, err, "a run's network holds 1 to 254")
+}
+
 func TestCheckStaticRefusesDynamic(t *testing.T) {
 	// The test binary itself is dynamic when built with cgo; a text file is no executable.
 	txt := filepath.Join(t.TempDir(), "x")

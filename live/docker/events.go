@@ -66,24 +66,43 @@ func followOnce(ctx context.Context, url string, from actor.Addr, sink EventSink
 	return sc.Err()
 }
 
-// FollowNodes follows the event streams (FollowEvents) of every node and of the registry
-// (blocks, decommissions, deregistrations) until the returned stop is called; stop waits for
-// the followers to end. The registry's events before the call (the blocks while the nodes
-// came up) are not seen.
+// FollowNodes follows the event streams (FollowEvents) of every node, those that join later
+// (StartNode) included, and of the registry (blocks, decommissions, deregistrations) until the
+// returned stop is called; stop waits for the followers to end. The registry's events before
+// the call (the blocks while the nodes came up) are not seen.
 func (c *Cluster) FollowNodes(sink EventSink) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for _, m := range append([]proc.Member{{Name: Registry, Addr: c.RegistryAddr()}}, c.nodes...) {
-		wg.Add(1)
-		go func(m proc.Member) {
-			defer wg.Done()
-			FollowEvents(ctx, AdminURL(m.Addr.Addr()), m.Addr, sink, c.log)
-		}(m)
+	f := &follower{ctx: ctx, sink: sink}
+	c.mu.Lock()
+	c.follow = f
+	members := append([]proc.Member{{Name: Registry, Addr: c.RegistryAddr()}}, c.nodes...)
+	c.mu.Unlock()
+	for _, m := range members {
+		f.add(m, c.log)
 	}
 	return func() {
+		c.mu.Lock()
+		c.follow = nil
+		c.mu.Unlock()
 		cancel()
-		wg.Wait()
+		f.wg.Wait()
 	}
+}
+
+// follower is what FollowNodes follows the streams with.
+type follower struct {
+	ctx  context.Context
+	sink EventSink
+	wg   sync.WaitGroup
+}
+
+// add follows m's stream until the follower's context ends.
+func (f *follower) add(m proc.Member, log *slog.Logger) {
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		FollowEvents(f.ctx, AdminURL(m.Addr.Addr()), m.Addr, f.sink, log)
+	}()
 }
 
 // Gateway is the address of the harness's machine on the run's network: actors running in the

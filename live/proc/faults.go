@@ -7,12 +7,16 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/sessionsim/sessionsim/live/linkconn"
+	"github.com/sessionsim/sessionsim/netem"
 )
 
-// Faults is the in-binary link table of a process: the peers it is cut off from and the
-// latency it adds to what it writes. Every connection the actor dials or accepts is wrapped
-// (live.Config.WrapConn), so a partition holds whatever the network between the processes is
-// (loopback or a Docker bridge), without packet-filter rules.
+// Faults is the in-binary link table of a process: the peers it is cut off from, the latency
+// it adds to what it writes, and the world's link model on its links to its peers. Every
+// connection the actor dials or accepts is wrapped (live.Config.WrapConn), so a partition
+// holds whatever the network between the processes is (loopback or a Docker bridge), without
+// packet-filter rules.
 type Faults struct {
 	mu      sync.Mutex
 	cutAll  bool
@@ -21,6 +25,12 @@ type Faults struct {
 	// peers is the one-way latency of the link to each peer (the world's link table),
 	// added to what latency adds.
 	peers map[netip.Addr]time.Duration
+	// links is the link model on the links to the peers of the table (LinkTable), hosts is
+	// its hosts' addresses in HostID order (kept across tables: open connections keep their
+	// hosts) and table the table it was built from (nil: none, nothing shaped).
+	links *linkconn.Model
+	hosts []netip.Addr
+	table *LinkTable
 	// counters of LinkStats
 	wrapped, refused, delayed, dropped, written uint64
 }
@@ -34,6 +44,10 @@ type FaultState struct {
 	// PeerLatencyMS is the link table: the one-way latency added to every write to a peer,
 	// by the peer's IP (a harness gives a node its links to the other nodes this way).
 	PeerLatencyMS map[string]float64 `json:"peer_latency_ms,omitempty"`
+	// Links is the world's link model on the links to the peers (LinkTable): what the process
+	// writes to a peer of the table waits as the model says, before what latency_ms and
+	// peer_latency_ms add.
+	Links *LinkTable `json:"links,omitempty"`
 }
 
 // LinkStats counts what the fault switch did.
@@ -48,7 +62,7 @@ type LinkStats struct {
 }
 
 // NewFaults is a link table with no faults.
-func NewFaults() *Faults { return &Faults{cut: map[netip.Addr]bool{}} }
+func NewFaults() *Faults { return &Faults{cut: map[netip.Addr]bool{}, links: linkconn.NewModel(nil)} }
 
 // Set replaces the link table; a bad IP or a negative latency changes nothing.
 func (f *Faults) Set(s FaultState) error {
@@ -84,7 +98,21 @@ func (f *Faults) Set(s FaultState) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.cutAll, f.cut, f.latency, f.peers = all, cut, time.Duration(s.LatencyMS*float64(time.Millisecond)), peers
+	var built linkNet
+	if s.Links != nil {
+		var err error
+		if built, err = s.Links.build(f.hosts); err != nil {
+			return err
+		}
+		for id, ip := range built.order[len(f.hosts):] {
+			f.links.AddAddr(ip, netem.HostID(len(f.hosts)+id))
+		}
+		f.hosts = built.order
+	}
+	// Set is the only writer of the model's network, under f.mu: two tables set at once cannot
+	// leave the hosts of one with the network of the other.
+	f.links.SetNetwork(built.net)
+	f.cutAll, f.cut, f.latency, f.peers, f.table = all, cut, time.Duration(s.LatencyMS*float64(time.Millisecond)), peers, s.Links
 	return nil
 }
 
@@ -106,6 +134,7 @@ func (f *Faults) State() FaultState {
 		}
 		s.PeerLatencyMS[ip.String()] = float64(d) / float64(time.Millisecond)
 	}
+	s.Links = f.table
 	return s
 }
 
@@ -132,10 +161,13 @@ func (f *Faults) count(c *uint64) {
 var errCut = errors.New("proc: the link to this peer is cut (admin fault switch)")
 
 // Wrap is the live driver's WrapConn hook: a connection across a partition fails at once (the
-// peer sees a reset, as behind a packet filter that rejects), and every write waits out the
-// added latency. A rule set while a connection is open applies to its next read or write.
-func (f *Faults) Wrap(c net.Conn, _, remote netip.Addr) net.Conn {
+// peer sees a reset, as behind a packet filter that rejects), every write waits out the added
+// latency, and what is written to a peer of the link table then waits as the link model says
+// (linkconn). A rule set while a connection is open applies to its next read or write, and a
+// new link table to its next write.
+func (f *Faults) Wrap(c net.Conn, local, remote netip.Addr) net.Conn {
 	f.count(&f.wrapped)
+	c = f.links.Wrap(c, local, remote)
 	if cut, _ := f.rule(remote); cut {
 		f.count(&f.refused)
 		_ = c.Close()

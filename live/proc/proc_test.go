@@ -2,8 +2,10 @@ package proc
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -153,34 +155,38 @@ func TestAdminHaltEndpoint(t *testing.T) {
 	t.Cleanup(drv.Close)
 	addr := netip.MustParseAddrPort("127.79.9.1:22021")
 	require.NoError(t, drv.Spawn(addr, "registry", idle{}))
-	var halted []string
+	var switched []string
 	a := &admin{log: discardLog(), drv: drv, addr: addr, name: "registry", faults: NewFaults(),
-		halt: func(name string) error {
+		halt: func(name string, down bool) error {
 			if name != "n1" {
 				return errors.New("no node " + name)
 			}
-			halted = append(halted, name)
+			switched = append(switched, fmt.Sprintf("%s down=%v", name, down))
 			return nil
 		}}
 	srv := httptest.NewServer(a.handler())
 	defer srv.Close()
 	tests := []struct {
+		path   string
 		body   string
 		status int
 	}{
-		{`{"node":"n1"}`, http.StatusOK},
-		{`{"node":"n9"}`, http.StatusBadRequest},
-		{`{}`, http.StatusBadRequest},
-		{`{"node":"n1","x":1}`, http.StatusBadRequest},
-		{`junk`, http.StatusBadRequest},
+		{"/halt", `{"node":"n1"}`, http.StatusOK},
+		{"/halt", `{"node":"n9"}`, http.StatusBadRequest},
+		{"/halt", `{}`, http.StatusBadRequest},
+		{"/halt", `{"node":"n1","x":1}`, http.StatusBadRequest},
+		{"/halt", `junk`, http.StatusBadRequest},
+		{"/unhalt", `{"node":"n1"}`, http.StatusOK},
+		{"/unhalt", `{"node":"n9"}`, http.StatusBadRequest},
+		{"/unhalt", `junk`, http.StatusBadRequest},
 	}
 	for _, tt := range tests {
-		resp, err := http.Post(srv.URL+"/halt", "application/json", bytes.NewBufferString(tt.body))
+		resp, err := http.Post(srv.URL+tt.path, "application/json", bytes.NewBufferString(tt.body))
 		require.NoError(t, err)
 		_ = resp.Body.Close()
-		assert.Equal(t, tt.status, resp.StatusCode, tt.body)
+		assert.Equal(t, tt.status, resp.StatusCode, "%s %s", tt.path, tt.body)
 	}
-	assert.Equal(t, []string{"n1"}, halted, "halted once, on the actor's goroutine")
+	assert.Equal(t, []string{"n1 down=true", "n1 down=false"}, switched, "switched once each way, on the actor's goroutine")
 }
 
 func TestFaultsCountBytesWritten(t *testing.T) {
@@ -254,3 +260,50 @@ func FuzzFaultBody(f *testing.F) {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestRegistryRegistersJoiningNodes: the registry's POST /register adds a node joining the
+// running network to its list of registrations, once, at an address of its own; bad bodies are
+// refused.
+func TestRegistryRegistersJoiningNodes(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	admin := "127.79.9.3:9000"
+	go func() {
+		done <- RunRegistry(ctx, RegistryConfig{Listen: netip.MustParseAddrPort("127.79.9.3:22021"), Seed: 1,
+			Nodes: []Member{{Name: "n0", Addr: netip.MustParseAddrPort("127.79.9.4:22021")}}, Admin: admin, Log: discardLog()})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	nodes := func() float64 {
+		resp, err := http.Get("http://" + admin + "/stats")
+		if err != nil {
+			return -1
+		}
+		defer resp.Body.Close()
+		var st struct {
+			Actor struct {
+				Nodes float64 `json:"nodes"`
+			} `json:"actor"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&st)
+		return st.Actor.Nodes
+	}
+	require.Eventually(t, func() bool { return nodes() == 1 }, 10*time.Second, 20*time.Millisecond)
+	tests := []struct {
+		body   string
+		status int
+	}{
+		{`{"node":"n1=127.79.9.5:22021"}`, http.StatusOK},
+		{`{"node":"n1=127.79.9.6:22021"}`, http.StatusBadRequest}, // registered already
+		{`{"node":"n2=127.79.9.4:22021"}`, http.StatusBadRequest}, // n0's address
+		{`{"node":"n2"}`, http.StatusBadRequest},                  // no address
+		{`{"node":"n2=127.79.9.6:22021","x":1}`, http.StatusBadRequest},
+		{`junk`, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		resp, err := http.Post("http://"+admin+"/register", "application/json", bytes.NewBufferString(tt.body))
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		assert.Equal(t, tt.status, resp.StatusCode, tt.body)
+	}
+	assert.Equal(t, 2.0, nodes(), "n1 registered once")
+}
