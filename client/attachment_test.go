@@ -15,7 +15,6 @@ import (
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/message"
 	"github.com/sessionsim/sessionsim/protocol/onion"
-	"github.com/sessionsim/sessionsim/scenarios/simnet"
 	"github.com/sessionsim/sessionsim/servers/fileserver"
 	"github.com/sessionsim/sessionsim/servers/lsrpc"
 )
@@ -25,16 +24,12 @@ const fileHost = "filev2.getsession.org"
 // addFileServer places a file server in the network, known to every node, and returns how
 // clients address it.
 func (sn *simNet) addFileServer() (onion.Server, *fileserver.Server, actor.Addr) {
-	h, addr, err := sn.AddServer("file-server", "eu-central-1", 2)
-	require.NoError(sn.t, err)
-	keys := identity.Derive(netSeed, "file-server")
-	kp, _, err := sn.suite.X25519FromSecret(keys.X25519Secret)
-	require.NoError(sn.t, err)
-	fs := fileserver.New(fileserver.Config{Suite: sn.suite, Keys: kp, KeepBytes: sn.suite.Mode() == cryptomode.Real})
-	_, err = sn.Engine.Spawn(h, simnet.ServerPort, "file-server", fs)
-	require.NoError(sn.t, err)
-	sn.servers[fileHost] = addr
-	return onion.Server{Host: fileHost, X25519: kp.Public}, fs, addr
+	var fs *fileserver.Server
+	addr, dest := sn.addServer("file-server", fileHost, func(kp cryptomode.X25519KeyPair) actor.Actor {
+		fs = fileserver.New(fileserver.Config{Suite: sn.suite, Keys: kp, KeepBytes: sn.suite.Mode() == cryptomode.Real})
+		return fs
+	})
+	return dest, fs, addr
 }
 
 // attachmentNet is a network with a file server and one client of each platform that knows it.

@@ -17,6 +17,7 @@ import (
 	"github.com/sessionsim/sessionsim/node/store/memory"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/sessionsim/sessionsim/scenarios/placement"
 	"github.com/sessionsim/sessionsim/scenarios/simnet"
 	"github.com/sessionsim/sessionsim/sim"
@@ -89,6 +90,22 @@ func (sn *simNet) spawnClient(name string, p client.Platform, dir *client.Direct
 	require.NoError(sn.t, err)
 	sn.clients = append(sn.clients, c)
 	sn.addrs = append(sn.addrs, addr)
+}
+
+// addServer places a server on its own host in eu-central-1, known to every node as host, with
+// keys derived from name like every actor's; newActor makes it with its X25519 key pair. It
+// returns the server's address and how clients address it.
+func (sn *simNet) addServer(name, host string, newActor func(kp cryptomode.X25519KeyPair) actor.Actor) (actor.Addr, onion.Server) {
+	sn.t.Helper()
+	h, addr, err := sn.AddServer(name, "eu-central-1", 2)
+	require.NoError(sn.t, err)
+	keys := identity.Derive(netSeed, name)
+	kp, _, err := sn.suite.X25519FromSecret(keys.X25519Secret)
+	require.NoError(sn.t, err)
+	_, err = sn.Engine.Spawn(h, simnet.ServerPort, name, newActor(kp))
+	require.NoError(sn.t, err)
+	sn.servers[host] = addr
+	return addr, onion.Server{Host: host, X25519: kp.Public}
 }
 
 // do runs f as client k (the runner's way of driving a client).

@@ -169,6 +169,21 @@ func (c *Client) onionVia(dest nodeIdx, method string, nss []int16, account iden
 	})
 }
 
+// pathOf is path k as a request goes out on it: its hops' keys, to build the onion, and their
+// addresses as sent (a rotation while the request is out must not change what it recorded).
+func (c *Client) pathOf(k int) (onion.Path, []actor.Addr) {
+	enc, _ := onion.ParseEncType(c.cfg.EncType)
+	hops := c.rt.paths[k].hops
+	p := onion.Path{Hops: make([]onion.Node, len(hops)), EncType: enc}
+	addrs := make([]actor.Addr, len(hops))
+	for j, h := range hops {
+		info := c.rt.dir.info(h)
+		p.Hops[j] = onion.Node{Ed25519: info.Ed25519, X25519: info.X25519}
+		addrs[j] = info.Addr
+	}
+	return p, addrs
+}
+
 func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, account identity.ID, rpc rpcRequest, cover bool, done func(onionResult)) {
 	r, now := c.env.Rand(), c.env.Now()
 	c.rt.rotate(r, now)
@@ -178,12 +193,7 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 		done(onionResult{failure: FailNoPath})
 		return
 	}
-	enc, _ := onion.ParseEncType(c.cfg.EncType)
-	p := onion.Path{Hops: make([]onion.Node, len(c.rt.paths[k].hops)), EncType: enc}
-	for j, h := range c.rt.paths[k].hops {
-		info := c.rt.dir.info(h)
-		p.Hops[j] = onion.Node{Ed25519: info.Ed25519, X25519: info.X25519}
-	}
+	p, hops := c.pathOf(k)
 	di := c.rt.dir.info(dest)
 	built, err := c.buildToNode(r, p, onion.Node{Ed25519: di.Ed25519, X25519: di.X25519}, rpc)
 	c.env.Work(built.Cost)
@@ -195,12 +205,7 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 		return
 	}
 	guard := c.rt.paths[k].hops[0]
-	guardAddr := c.rt.dir.addr(guard)
-	// The path as sent: a rotation while the request is out must not change what it recorded.
-	hops := make([]actor.Addr, len(c.rt.paths[k].hops))
-	for j, h := range c.rt.paths[k].hops {
-		hops[j] = c.rt.dir.addr(h)
-	}
+	guardAddr := hops[0]
 	start, skew := c.env.Now(), c.clockError()
 	c.stats.OnionRequests++
 	body, bodyLen := built.Wire()

@@ -23,19 +23,14 @@ import (
 
 // addPushServer runs a push server in the network, reachable by the nodes as "push", which
 // delivers wake-ups to the clients whose tokens are in devices.
-func (sn *simNet) addPushServer(suite cryptomode.Suite, delay pushserver.Delay, devices map[string]actor.Addr) (*pushserver.Server, onion.Server) {
-	sn.t.Helper()
-	h, addr, err := sn.AddServer("push", "eu-central-1", 2)
-	require.NoError(sn.t, err)
-	keys := identity.Derive(netSeed, "push")
-	kp, _, err := suite.X25519FromSecret(keys.X25519Secret)
-	require.NoError(sn.t, err)
-	srv := pushserver.New(pushserver.Config{Suite: suite, Registry: sn.RegistryAddr, NotifyDelay: delay,
-		Devices: func(_, token string) (actor.Addr, bool) { a, ok := devices[token]; return a, ok }}, kp)
-	_, err = sn.Engine.Spawn(h, simnet.ServerPort, "push", srv)
-	require.NoError(sn.t, err)
-	sn.servers["push"] = addr
-	return srv, onion.Server{Host: "push", X25519: keys.X25519Public}
+func (sn *simNet) addPushServer(delay pushserver.Delay, devices map[string]actor.Addr) (*pushserver.Server, onion.Server) {
+	var srv *pushserver.Server
+	_, dest := sn.addServer("push", "push", func(kp cryptomode.X25519KeyPair) actor.Actor {
+		srv = pushserver.New(pushserver.Config{Suite: sn.suite, Registry: sn.RegistryAddr, NotifyDelay: delay,
+			Devices: func(_, token string) (actor.Addr, bool) { a, ok := devices[token]; return a, ok }}, kp)
+		return srv
+	})
+	return srv, dest
 }
 
 // TestNetworkPushWakesBackgroundPhone: phones in the background (GoOffline) receive through
@@ -47,7 +42,7 @@ func TestNetworkPushWakesBackgroundPhone(t *testing.T) {
 	sn := newSimNet(t, 12, []client.Platform{client.Desktop}, cryptomode.Real)
 	delay := pushserver.Delay{Median: 2 * time.Second, Sigma: 0.5, Min: time.Second, Max: 5 * time.Second}
 	devices := map[string]actor.Addr{}
-	srv, dest := sn.addPushServer(suite, delay, devices)
+	srv, dest := sn.addPushServer(delay, devices)
 	dir := client.NewDirectory()
 	phones := []client.Platform{client.IOS, client.Android}
 	for k, p := range phones {
@@ -155,7 +150,7 @@ func clientOf(sn *simNet, id identity.ID) *client.Client {
 func TestNetworkPushRenews(t *testing.T) {
 	suite := cryptomode.New(cryptomode.Modeled, cryptomode.DefaultCosts)
 	sn := newSimNet(t, 12, nil, cryptomode.Modeled)
-	_, dest := sn.addPushServer(suite, pushserver.Delay{}, map[string]actor.Addr{})
+	_, dest := sn.addPushServer(pushserver.Delay{}, map[string]actor.Addr{})
 	renew := 10 * time.Minute
 	sn.spawnClient("phone", client.Android, client.NewDirectory(), suite, func(c *client.Config) {
 		c.PushServer, c.PushToken, c.PushRenew = dest, "token", renew
@@ -183,7 +178,7 @@ func TestNetworkPushWakesGroupMember(t *testing.T) {
 	sn := newSimNet(t, 12, []client.Platform{client.Desktop}, cryptomode.Real)
 	delay := pushserver.Delay{Median: time.Second, Sigma: 0.3, Min: 500 * time.Millisecond, Max: 3 * time.Second}
 	devices := map[string]actor.Addr{}
-	srv, dest := sn.addPushServer(suite, delay, devices)
+	srv, dest := sn.addPushServer(delay, devices)
 	dir := client.NewDirectory()
 	for k, p := range []client.Platform{client.IOS, client.Android} {
 		token := fmt.Sprintf("token-%d", k)
@@ -220,22 +215,10 @@ func TestNetworkPushWakesGroupMember(t *testing.T) {
 		return sent[0].Hash
 	}
 	woken := func(k int, hash string) []client.PushWoken {
-		var out []client.PushWoken
-		for _, w := range netEvents[client.PushWoken](sn, sn.addrs[k]) {
-			if w.Hash == hash {
-				out = append(out, w)
-			}
-		}
-		return out
+		return slices.DeleteFunc(netEvents[client.PushWoken](sn, sn.addrs[k]), func(w client.PushWoken) bool { return w.Hash != hash })
 	}
 	received := func(k int, hash string) []client.MessageReceived {
-		var out []client.MessageReceived
-		for _, r := range netEvents[client.MessageReceived](sn, sn.addrs[k]) {
-			if r.Hash == hash {
-				out = append(out, r)
-			}
-		}
-		return out
+		return slices.DeleteFunc(netEvents[client.MessageReceived](sn, sn.addrs[k]), func(r client.MessageReceived) bool { return r.Hash != hash })
 	}
 
 	for k := 1; k <= 2; k++ {

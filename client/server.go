@@ -42,14 +42,7 @@ func (c *Client) sendToServer(ep uint32, dest onion.Server, label string, req on
 		done(serverResult{failure: FailNoPath})
 		return
 	}
-	enc, _ := onion.ParseEncType(c.cfg.EncType)
-	p := onion.Path{Hops: make([]onion.Node, len(c.rt.paths[k].hops)), EncType: enc}
-	hops := make([]actor.Addr, len(c.rt.paths[k].hops))
-	for j, h := range c.rt.paths[k].hops {
-		info := c.rt.dir.info(h)
-		p.Hops[j] = onion.Node{Ed25519: info.Ed25519, X25519: info.X25519}
-		hops[j] = info.Addr
-	}
+	p, hops := c.pathOf(k)
 	built, err := onion.BuildToServer(c.cfg.Suite, actor.RandReader(r), p, dest, req)
 	c.env.Work(built.Cost)
 	if err != nil {

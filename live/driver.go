@@ -212,6 +212,41 @@ func (d *Driver) Crash(addr actor.Addr) error {
 	return nil
 }
 
+// Pause freezes the actor at addr, as SIGSTOP freezes a process: its sockets stay open and
+// accept, but nothing it would run does (requests to it, its timers, the outcomes of its calls
+// queue in its mailbox), so its callers time out; Resume runs what queued, in order. Pausing a
+// paused actor is refused.
+func (d *Driver) Pause(addr actor.Addr) error {
+	e, err := d.liveEnv(addr)
+	if err != nil {
+		return fmt.Errorf("live: pause: %w", err)
+	}
+	if e.paused.Swap(true) {
+		return fmt.Errorf("live: pause: the actor at %v is paused already", addr)
+	}
+	e.mb.setPaused(true)
+	return nil
+}
+
+// Resume lets the paused actor at addr run again: what it missed while paused runs now.
+func (d *Driver) Resume(addr actor.Addr) error {
+	e, err := d.liveEnv(addr)
+	if err != nil {
+		return fmt.Errorf("live: resume: %w", err)
+	}
+	if !e.paused.Swap(false) {
+		return fmt.Errorf("live: resume: the actor at %v is not paused", addr)
+	}
+	e.mb.setPaused(false)
+	return nil
+}
+
+// Paused reports whether the actor at addr runs but is paused.
+func (d *Driver) Paused(addr actor.Addr) bool {
+	e, err := d.liveEnv(addr)
+	return err == nil && e.paused.Load()
+}
+
 // Stop shuts the actor at addr down gracefully: its Stop runs on its goroutine (it may still
 // reply or send), then it is gone as after Crash. Stop returns at once; Alive is false from now.
 func (d *Driver) Stop(addr actor.Addr) error {
@@ -220,6 +255,9 @@ func (d *Driver) Stop(addr actor.Addr) error {
 		return fmt.Errorf("live: stop: %w", err)
 	}
 	e.stopping.Store(true)
+	if e.paused.Swap(false) {
+		e.mb.setPaused(false) // a frozen process takes its signal once it runs again
+	}
 	e.mb.post(func() {
 		if s, ok := e.a.(actor.Stopper); ok {
 			s.Stop()

@@ -23,6 +23,7 @@ type env struct {
 
 	alive    atomic.Bool
 	stopping atomic.Bool
+	paused   atomic.Bool     // Driver.Pause
 	ctx      context.Context // cancelled when the actor dies: its calls in flight end
 	cancel   context.CancelFunc
 	srv      *http.Server

@@ -297,3 +297,60 @@ func TestTranslatedAddresses(t *testing.T) {
 	o = callOnce(t, d, addr("203.0.113.8:22021"), addr("198.51.100.10:443"), actor.Request{Method: "/x"}, time.Second)
 	assert.True(t, errors.Is(o.err, actor.ErrUnreachable), "nothing at that world address: got %v", o.err)
 }
+
+// TestPauseFreezesTheActor: a paused actor answers nothing (its caller times out) and its
+// timers wait; on resume the late timer fires, the queued request is handled, and it serves.
+func TestPauseFreezesTheActor(t *testing.T) {
+	d := newDriver(t, Config{})
+	b := addr("127.77.12.2:22021")
+	started, fired := make(chan struct{}), make(chan time.Time, 1)
+	var handled atomic.Int32
+	require.NoError(t, d.Spawn(b, "b", &fnActor{
+		start: func(env actor.Env) {
+			env.After(300*time.Millisecond, func() { fired <- time.Now() })
+			close(started)
+		},
+		handle: func(_ actor.Addr, req actor.Request, r actor.Responder) {
+			handled.Add(1)
+			r.Respond(actor.Response{Status: 200, Body: req.Body})
+		},
+	}))
+	<-started
+	require.NoError(t, d.Pause(b))
+	assert.ErrorContains(t, d.Pause(b), "paused already")
+	assert.True(t, d.Paused(b))
+	assert.True(t, d.Alive(b), "a paused actor still runs")
+
+	o := callOnce(t, d, addr("127.77.12.1:22021"), b, actor.Request{Method: "/x"}, 500*time.Millisecond)
+	assert.True(t, errors.Is(o.err, actor.ErrTimeout), "a hung peer times out: got %v", o.err)
+	assert.Zero(t, handled.Load(), "nothing is handled while paused")
+	select {
+	case <-fired:
+		t.Fatal("a paused actor's timer fired")
+	default:
+	}
+
+	resumed := time.Now()
+	require.NoError(t, d.Resume(b))
+	assert.ErrorContains(t, d.Resume(b), "not paused")
+	select {
+	case at := <-fired:
+		assert.Less(t, at.Sub(resumed), 200*time.Millisecond, "the late timer fires on resume")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the timer never fired after resume")
+	}
+	o = callOnce(t, d, addr("127.77.12.3:22021"), b, actor.Request{Method: "/x"}, time.Second)
+	require.NoError(t, o.err, "it serves again")
+	assert.Equal(t, int32(2), handled.Load(), "the request queued while paused was handled too")
+
+	stopped := make(chan struct{})
+	require.NoError(t, d.Spawn(addr("127.77.12.4:22021"), "c", &fnActor{stop: func() { close(stopped) }}))
+	require.NoError(t, d.Pause(addr("127.77.12.4:22021")))
+	require.NoError(t, d.Stop(addr("127.77.12.4:22021")))
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a paused actor never ran its Stop")
+	}
+	assert.ErrorContains(t, d.Pause(addr("127.77.12.9:22021")), "no actor runs")
+}

@@ -10,6 +10,7 @@ type mailbox struct {
 	q      []func()
 	wake   chan struct{} // capacity 1: a pending wake-up
 	closed bool
+	paused bool          // the queue fills but nothing runs: a frozen process (Driver.Pause)
 	done   chan struct{} // closed when the goroutine has exited
 }
 
@@ -47,6 +48,18 @@ func (m *mailbox) close() {
 	}
 }
 
+// setPaused stops running callbacks after the one running, if any, or starts again with what
+// queued up meanwhile, in order.
+func (m *mailbox) setPaused(paused bool) {
+	m.mu.Lock()
+	m.paused = paused
+	m.mu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
 func (m *mailbox) run() {
 	defer close(m.done)
 	for {
@@ -55,7 +68,7 @@ func (m *mailbox) run() {
 			m.mu.Unlock()
 			return
 		}
-		if len(m.q) == 0 {
+		if len(m.q) == 0 || m.paused {
 			m.mu.Unlock()
 			<-m.wake
 			continue

@@ -242,6 +242,17 @@ func (l *Ledger) Halt(ed [32]byte) error {
 	return nil
 }
 
+// Unhalt records that a halted node's machine runs again (a restart after a crash, a hang that
+// ended): its oxend votes again. Its uptime proofs resume as its storage server sends them.
+func (l *Ledger) Unhalt(ed [32]byte) error {
+	r, err := l.registered(ed, "unhalt of")
+	if err != nil {
+		return err
+	}
+	r.Halted = false
+	return nil
+}
+
 // UptimeProof records a node's uptime proof.
 func (l *Ledger) UptimeProof(ed [32]byte, now time.Time) error {
 	r, err := l.registered(ed, "uptime proof from")

@@ -135,8 +135,9 @@ func TestQuorumVotes(t *testing.T) {
 	tests := []struct {
 		name    string
 		cfg     func(*Config)
-		failing int // validators whose storage servers report the victim failing
-		halted  int // of those, how many are down
+		failing int  // validators whose storage servers report the victim failing
+		halted  int  // of those, how many are down
+		back    bool // the halted come back up (Unhalt) before the vote
 		silent  bool
 		want    NodeState // 0: no decision
 		wantWhy Reason
@@ -145,6 +146,7 @@ func TestQuorumVotes(t *testing.T) {
 		{name: "7 of 10", failing: 7, want: StateDecommissioned, wantWhy: ReasonUnreachable},
 		{name: "6 of 10 do not decide", failing: 6},
 		{name: "7, one of them down", failing: 7, halted: 1},
+		{name: "7, one of them down and back up", failing: 7, halted: 1, back: true, want: StateDecommissioned, wantWhy: ReasonUnreachable},
 		{name: "none, and the node proves", failing: 0},
 		{name: "a stale proof is every voter's", silent: true, want: StateDecommissioned, wantWhy: ReasonUptimeProof},
 		{
@@ -168,6 +170,9 @@ func TestQuorumVotes(t *testing.T) {
 				}
 				if i < tt.halted {
 					require.NoError(t, l.Halt(v))
+					if tt.back {
+						require.NoError(t, l.Unhalt(v))
+					}
 				}
 			}
 			if tt.silent {

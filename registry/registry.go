@@ -120,6 +120,11 @@ func (g *Registry) Halt(ed [32]byte) error {
 	return g.ledger.Halt(ed)
 }
 
+// Unhalt records that a halted node's machine runs again: its oxend votes again.
+func (g *Registry) Unhalt(ed [32]byte) error {
+	return g.ledger.Unhalt(ed)
+}
+
 // Bootstrap makes the first block at now, before the run, and publishes its list at once, so
 // the world can hand every node its list (node.SetList) before the nodes start. Start then
 // continues from this block.

@@ -25,9 +25,9 @@ type faultMark struct {
 	What string
 }
 
-// instant reports whether the fault is a moment rather than a period: a crash is permanent
-// and happens at once, whatever its `for`.
-func (f faultMark) instant() bool { return f.Kind == "crash" }
+// instant reports whether the fault is a moment rather than a period: a crash without `for`
+// is permanent and happens at once; one with `for` is the period until the restart.
+func (f faultMark) instant() bool { return f.Kind == "crash" && f.For == 0 }
 
 // span is where the fault is on the charts' axis, in virtual seconds from the start
 // of the run; End is the run's end for a fault that lasts until then.

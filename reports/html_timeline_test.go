@@ -46,15 +46,19 @@ func TestParseShape(t *testing.T) {
 func TestFaultRows(t *testing.T) {
 	sh := &runShape{Warmup: time.Minute, Faults: []faultMark{
 		{Kind: "partition", At: 5 * time.Minute, For: 5 * time.Minute},
-		{Kind: "degrade", At: 10 * time.Minute},                     // until the end
-		{Kind: "offline", At: 20 * time.Minute, For: time.Hour},     // cut at the end
-		{Kind: "crash", At: 90 * time.Second, For: 5 * time.Minute}, // a crash is a moment
+		{Kind: "degrade", At: 10 * time.Minute},                    // until the end
+		{Kind: "offline", At: 20 * time.Minute, For: time.Hour},    // cut at the end
+		{Kind: "crash", At: 90 * time.Second},                      // a crash for good is a moment
+		{Kind: "crash", At: 3 * time.Minute, For: 2 * time.Minute}, // until the restart
+		{Kind: "hang", At: 4 * time.Minute, For: time.Minute},
 	}}
 	assert.Equal(t, []faultRow{
 		{Kind: "partition", When: "6 min to 11 min"},
 		{Kind: "degrade", When: "11 min to 23 min"},
 		{Kind: "offline", When: "21 min to 23 min"},
 		{Kind: "crash", When: "at 2.5 min"},
+		{Kind: "crash", When: "4 min to 6 min"},
+		{Kind: "hang", When: "5 min to 6 min"},
 	}, faultRows(sh, 1380))
 }
 

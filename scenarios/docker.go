@@ -228,8 +228,10 @@ type dockerWorld struct {
 	links []map[string]float64
 	// partitions numbers the run's partitions.
 	partitions int
-	// kills are the crashes still under way, waited for before the containers are removed.
+	// kills are the faults' engine calls still under way (onNode), waited for before the
+	// containers are removed.
 	kills sync.WaitGroup
+	ops   dockerNodeOps
 	// usage is what each node's process reported of its work, read last before its kill
 	// (guarded by usageMu: the kills run on goroutines of their own).
 	usageMu sync.Mutex
@@ -362,14 +364,12 @@ func (d *dockerWorld) placeServer(h sim.HostID, addr actor.Addr, hostName string
 	return nil
 }
 
-// crashDockerNode kills node i's container (SIGKILL: the node stays down, as a crashed node
-// does in the simulator) and tells the registry its machine is down. The kill runs on a
-// goroutine of its own: the engine's answer takes a while, and the world lock is held here.
+// crashDockerNode kills node i's container (SIGKILL: the node stays down unless the fault
+// restarts it, restartDockerNode) and tells the registry its machine is down, after the node's
+// earlier operations (onNode).
 func (w *world) crashDockerNode(i int) {
 	d, name, ip := w.docker, w.nodes[i].name, w.nodes[i].addr.Addr()
-	d.kills.Add(1)
-	go func() {
-		defer d.kills.Done()
+	d.onNode(i, func() {
 		d.readUsage(i, ip)
 		if err := d.cluster.Kill(name); err != nil {
 			d.log.Warn("crash fault: killing a node's container", "node", name, "err", err)
@@ -378,7 +378,7 @@ func (w *world) crashDockerNode(i int) {
 		if err := d.cluster.Halt(name); err != nil {
 			d.log.Warn("crash fault: telling the registry", "node", name, "err", err)
 		}
-	}()
+	})
 }
 
 // degradeDockerNodes adds a degrade's latency to the nodes' fault switches for its duration
@@ -518,7 +518,8 @@ func (w *world) fillDockerInfrastructure(s *results.Summary, total time.Duration
 	wg.Wait()
 	bytes := reg.Bytes + d.clientLinks.Stats().Bytes
 	var busySum, busyMax float64
-	for _, u := range d.usage {
+	for i := range d.usage {
+		u := d.usageOf(i)
 		bytes += u.Bytes
 		busySum += u.CPU.Seconds()
 		busyMax = max(busyMax, u.CPU.Seconds())

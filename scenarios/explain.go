@@ -133,10 +133,10 @@ var keyDocs = map[string]keyDoc{
 	"servers.communities.messages_per_hour": {"per hour", "messages posted in each room by its members the server simulates (Poisson); clients read them"},
 
 	"faults":                 {"list", "scheduled impairments; each item has the keys below (see the kinds)"},
-	"faults[].kind":          {"crash|degrade|offline|partition", "what happens"},
+	"faults[].kind":          {"crash|hang|degrade|offline|partition", "what happens"},
 	"faults[].at":            {"duration", "when it starts, from the end of the warmup"},
-	"faults[].for":           {"duration", "how long it lasts; 0 until the end (crashes are permanent)"},
-	"faults[].target":        {"random|paths|largest-operator|phones|file-server", "which nodes a crash or degrade hits (phones: a degrade of iOS and Android clients' links; file-server: the file server, a crash restarting it with its files after for); empty is random"},
+	"faults[].for":           {"duration", "how long it lasts; 0 until the end (a crash with for > 0 restarts the nodes after it)"},
+	"faults[].target":        {"random|paths|largest-operator|phones|file-server", "which nodes a crash, hang or degrade hits (phones: a degrade of iOS and Android clients' links; file-server: the file server, a crash restarting it with its files after for); empty is random"},
 	"faults[].count":         {"count", "how many nodes (or clients) it hits; give count or fraction"},
 	"faults[].fraction":      {"fraction", "the share of them it hits"},
 	"faults[].regions":       {"region list", "a partition's regions, cut off from the rest"},
@@ -181,8 +181,10 @@ type faultDoc struct {
 }
 
 var faultDocs = []faultDoc{
-	{"crash", "nodes stop for good: count or fraction of them, at random, on clients' paths (target: paths) or of the largest operator (target: largest-operator); target: file-server stops the file server, restarted with its files after for",
+	{"crash", "nodes are killed: count or fraction of them, at random, on clients' paths (target: paths) or of the largest operator (target: largest-operator); for > 0 restarts them that much later with the same identity, address and stored messages (for 0: down for good); target: file-server stops the file server, restarted with its files after for",
 		"{kind: crash, at: 5m, target: largest-operator, fraction: 1}"},
+	{"hang", "nodes freeze as a stopped process (docker mode: a paused container) for a while or until the end, picked as for a crash: they keep their state and connections but answer nothing (requests to them time out), their timers wait and their oxend casts no votes; on resume they carry on",
+		"{kind: hang, at: 5m, for: 2m, target: paths, count: 3}"},
 	{"degrade", "nodes' links (or, with target: phones, phones' access links) get added latency and loss, for a while or until the end",
 		"{kind: degrade, at: 0s, target: phones, fraction: 1, added_latency: 150ms, loss: 0.03}"},
 	{"offline", "count or fraction of the clients go offline for a while, then come back",

@@ -231,14 +231,9 @@ func (w *world) probeLivePaths() {
 	}
 }
 
-// haltInRegistry tells the registry that a node's machine is down; in live mode on the
-// registry's own goroutine.
+// haltInRegistry tells the registry that a node's machine is down (inRegistry).
 func (w *world) haltInRegistry(ed [32]byte) {
-	if w.live == nil {
-		_ = w.reg.Halt(ed)
-		return
-	}
-	_ = w.live.Invoke(w.sn.RegistryAddr, func() { _ = w.reg.Halt(ed) })
+	w.inRegistry(func(r *registry.Registry) { _ = r.Halt(ed) })
 }
 
 // liveProbeLead is how long before a replication sample the nodes are asked, on their own

@@ -201,7 +201,7 @@ func TestExplainCoversEveryKey(t *testing.T) {
 }
 
 func TestFaultKindExamples(t *testing.T) {
-	require.Equal(t, FaultKinds(), []string{"crash", "degrade", "offline", "partition"})
+	require.Equal(t, FaultKinds(), []string{"crash", "hang", "degrade", "offline", "partition"})
 	for _, f := range faultDocs {
 		t.Run(f.kind, func(t *testing.T) {
 			src := "name: example\nfaults: [" + f.example + "]\n"
@@ -212,7 +212,7 @@ func TestFaultKindExamples(t *testing.T) {
 	}
 	_, err := Parse([]byte("name: t\nfaults: [{kind: flood, at: 1m, count: 1}]\n"), "t.yaml", LoadOptions{})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "crash, degrade, offline, partition")
+	assert.Contains(t, err.Error(), "crash, hang, degrade, offline, partition")
 }
 
 func TestLibraryFaultValidation(t *testing.T) {
@@ -220,7 +220,7 @@ func TestLibraryFaultValidation(t *testing.T) {
 		name, src, key, reason string
 	}{
 		{"phones only degrade", "faults: [{kind: crash, at: 1m, target: phones, count: 1}]", "faults[0].target", "only a degrade"},
-		{"target only crash or degrade", "faults: [{kind: offline, at: 1m, for: 1m, target: paths, count: 1}]", "faults[0].target", "only a crash or a degrade"},
+		{"target only crash or degrade", "faults: [{kind: offline, at: 1m, for: 1m, target: paths, count: 1}]", "faults[0].target", "only a crash, hang or degrade"},
 		{"phones counted among clients", "faults: [{kind: degrade, at: 1m, target: phones, count: 300}]", "faults[0].count", "clients.count"},
 		{"lifetime shape", "nodes: {churn: {lifetime_median: 1h, lifetime_shape: 0}}", "nodes.churn.lifetime_shape", "Pareto"},
 		{"negative lifetime", "nodes: {churn: {lifetime_median: -1m}}", "nodes.churn.lifetime_median", "negative"},

@@ -433,7 +433,12 @@ func (w *world) crashNode(i int) {
 	if !n.alive {
 		return
 	}
+	hung := n.hung
+	n.hung = false // a hung node dies as it is
 	if w.docker != nil {
+		if hung {
+			w.unpauseDockerNode(i) // the engine kills running containers: it runs for the moment the kill takes
+		}
 		w.crashDockerNode(i)
 		n.alive = false
 		return
@@ -459,6 +464,15 @@ func (w *world) scheduleFaults() error {
 			w.drv.At(at, func() {
 				for _, i := range w.pickNodes(f.Count, f.Fraction, f.Target) {
 					w.crashNode(i)
+					if f.For > 0 {
+						w.restartNodeAfter(i, f.For)
+					}
+				}
+			})
+		case "hang":
+			w.drv.At(at, func() {
+				for _, i := range w.pickNodes(f.Count, f.Fraction, f.Target) {
+					w.hangNode(i, f.For)
 				}
 			})
 		case "degrade":

@@ -300,13 +300,19 @@ type DelayDist struct {
 type Fault struct {
 	// At is when the fault starts, in virtual time from the start of the run.
 	At time.Duration `yaml:"at"`
-	// For is how long it lasts; 0 means until the end (crashes are permanent).
+	// For is how long it lasts; 0 means until the end. A crash with For > 0 restarts its nodes
+	// For later (same identity, address and stored messages: a crash loses memory, not disk);
+	// with 0 they stay down.
 	For time.Duration `yaml:"for"`
-	// Kind is "crash" (Count nodes, or Fraction of them, crash), "partition" (the regions in
-	// Regions are cut off from the rest), "degrade" (Count or Fraction of nodes get
-	// AddedLatency and Loss), or "offline" (Count or Fraction of clients go offline for For).
+	// Kind is "crash" (Count nodes, or Fraction of them, are killed), "hang" (Count or Fraction
+	// of nodes freeze as a stopped process: they keep their state and connections but answer
+	// nothing, so requests to them time out at their callers, their timers wait and their
+	// oxend casts no votes; when For ends they carry on, late timers firing and queued
+	// requests served), "partition" (the regions in Regions are cut off from the rest),
+	// "degrade" (Count or Fraction of nodes get AddedLatency and Loss), or "offline" (Count or
+	// Fraction of clients go offline for For).
 	Kind string `yaml:"kind"`
-	// Target chooses the nodes of a crash or degrade: "random" (default), "paths" (nodes
+	// Target chooses the nodes of a crash, hang or degrade: "random" (default), "paths" (nodes
 	// that are on clients' onion paths at that moment, most used first) or "largest-operator"
 	// (the running nodes of the operator with most nodes at the start); or, for a degrade, the
 	// clients: "phones" (iOS and Android clients, whose access links it impairs); or

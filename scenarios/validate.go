@@ -357,8 +357,11 @@ func (s *Scenario) validateFaults(region func(string) error) error {
 		if f.Target != "" && f.Target != "random" && f.Target != "paths" && f.Target != "largest-operator" && f.Target != "phones" && f.Target != faultTargetFileServer {
 			return bad(key("target"), f.Target, "must be \"random\", \"paths\", \"largest-operator\", \"file-server\" or, for a degrade, \"phones\"")
 		}
-		if f.Target != "" && f.Kind != "crash" && f.Kind != "degrade" {
-			return bad(key("target"), f.Target, "only a crash or a degrade fault takes a target")
+		if f.Target != "" && f.Kind != "crash" && f.Kind != "hang" && f.Kind != "degrade" {
+			return bad(key("target"), f.Target, "only a crash, hang or degrade fault takes a target")
+		}
+		if f.Target == faultTargetFileServer && f.Kind == "hang" {
+			return bad(key("target"), f.Target, "a hang freezes nodes; the file server can crash (restarted after for) or be degraded")
 		}
 		if f.Target == "phones" && f.Kind != "degrade" {
 			return bad(key("target"), f.Target, "only a degrade fault can target the phones")
@@ -371,7 +374,7 @@ func (s *Scenario) validateFaults(region func(string) error) error {
 			if f.For <= 0 {
 				return bad(key("for"), f.For, "an offline period needs a positive length")
 			}
-		case "crash", "degrade":
+		case "crash", "hang", "degrade":
 			if f.Target == faultTargetFileServer {
 				if f.Count != 0 || f.Fraction != 0 {
 					return bad(key("count"), f.Count, "a fault on the file server takes no count or fraction: there is one")

@@ -15,6 +15,7 @@ import (
 	"github.com/sessionsim/sessionsim/leakage"
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/node"
+	"github.com/sessionsim/sessionsim/node/store"
 	"github.com/sessionsim/sessionsim/node/store/memory"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
@@ -83,6 +84,9 @@ type worldNode struct {
 	alive    bool
 	operator int    // the operator's rank at the start (0: the largest); -1 for nodes that joined later
 	region   string // where it was placed (docker mode's partitions pick nodes by it)
+	keys     identity.Keys
+	hung     bool // frozen by a hang fault (hang.go): alive, answering nothing
+	hangs    int  // hang faults that froze it so far
 }
 
 type worldClient struct {
@@ -261,22 +265,14 @@ func (w *world) addNodeHost(spec placement.Spec) (*worldNode, error) {
 
 // spawnNode starts the node actor of a registered node, with list as its first view.
 func (w *world) spawnNode(wn *worldNode, spec placement.Spec, list *registry.List) error {
-	cfg := w.nodeConf
-	if w.live != nil {
-		// The shared memos are not safe across goroutines: each node keeps its own.
-		cfg.Views, cfg.KeyMemo = node.NewViews(), identity.NewX25519Memo()
-	} else {
-		c := w.cachesOf(wn.host)
-		cfg.Views, cfg.KeyMemo = c.views, c.keys
-	}
-	n, err := node.New(cfg, spec.Keys, memory.New(memory.Config{}))
+	n, err := w.newNode(spec.Name, wn.host, spec.Keys, memory.New(memory.Config{}))
 	if err != nil {
-		return fmt.Errorf("node %s: %w", spec.Name, err)
+		return err
 	}
 	if list != nil {
 		n.SetList(list)
 	}
-	wn.n = n
+	wn.n, wn.keys = n, spec.Keys
 	if _, err := w.drv.Spawn(wn.host, spec.Addr.Port(), spec.Name, n); err != nil {
 		return err
 	}
@@ -289,6 +285,24 @@ func (w *world) spawnNode(wn *worldNode, spec placement.Spec, list *registry.Lis
 	}
 	w.nodes = append(w.nodes, wn)
 	return nil
+}
+
+// newNode makes a node of the world's configuration for host h over a store: a new node's
+// empty one, or the one a crashed node left (a restart).
+func (w *world) newNode(name string, h sim.HostID, keys identity.Keys, st store.Store) (*node.Node, error) {
+	cfg := w.nodeConf
+	if w.live != nil {
+		// The shared memos are not safe across goroutines: each node keeps its own.
+		cfg.Views, cfg.KeyMemo = node.NewViews(), identity.NewX25519Memo()
+	} else {
+		c := w.cachesOf(h)
+		cfg.Views, cfg.KeyMemo = c.views, c.keys
+	}
+	n, err := node.New(cfg, keys, st)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", name, err)
+	}
+	return n, nil
 }
 
 func (w *world) buildNodes() error {

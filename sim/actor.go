@@ -15,12 +15,13 @@ import (
 // gets a new actorEnv, so callbacks owed to the old one (its timers, its calls' done) are
 // recognised and dropped. The fields every event reads come first and fill one cache line.
 type actorEnv struct {
-	e     *Engine
-	a     actor.Actor
-	rng   stream
-	host  HostID
-	port  uint16
-	alive bool
+	e      *Engine
+	a      actor.Actor
+	rng    stream
+	host   HostID
+	port   uint16
+	alive  bool
+	paused bool // frozen (pause.go): its events wait in its engine's held
 
 	addr actor.Addr
 	name string
@@ -122,7 +123,8 @@ func (e *Engine) start(env *actorEnv) error {
 }
 
 // Crash kills the actor at addr without warning: its pending timers never fire, calls in flight
-// to it time out at their callers, and calls it made never call back.
+// to it time out at their callers, and calls it made never call back. A paused actor dies as it
+// is.
 func (e *Engine) Crash(addr actor.Addr) error {
 	e.worldOnly("Crash")
 	env, err := e.liveActor(addr)
@@ -130,6 +132,9 @@ func (e *Engine) Crash(addr actor.Addr) error {
 		return fmt.Errorf("sim: crash: %w", err)
 	}
 	env.alive = false
+	if env.paused {
+		env.thaw()
+	}
 	return nil
 }
 
@@ -140,6 +145,9 @@ func (e *Engine) Stop(addr actor.Addr) error {
 	env, err := e.liveActor(addr)
 	if err != nil {
 		return fmt.Errorf("sim: stop: %w", err)
+	}
+	if env.paused {
+		env.thaw() // a frozen process takes its signal once it runs again
 	}
 	if s, ok := env.a.(actor.Stopper); ok {
 		fr := env.e.enter(env)
@@ -162,6 +170,9 @@ func (e *Engine) Replace(addr actor.Addr, a actor.Actor) error {
 		return errors.New("sim: replace with a nil actor")
 	}
 	old.alive = false
+	if old.paused {
+		old.thaw()
+	}
 	return e.start(&actorEnv{e: old.e, a: a, addr: addr, name: old.name, host: old.host, port: old.port, inc: old.inc + 1})
 }
 

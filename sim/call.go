@@ -175,8 +175,12 @@ func (e *Engine) transit(from, to HostID, size int, t int64) (int64, bool) {
 }
 
 func (e *Engine) deliverRequest(c *callRec) {
-	c.flags &^= fReqInFlight
 	callee := c.callee
+	if callee.paused {
+		callee.hold(kindRequest, c.slot, c.gen)
+		return
+	}
+	c.flags &^= fReqInFlight
 	if !callee.alive {
 		e.release(c) // the caller times out
 		return
@@ -215,6 +219,10 @@ func (c *callRec) Respond(resp actor.Response) {
 }
 
 func (e *Engine) deliverResponse(c *callRec) {
+	if c.flags&fDone == 0 && c.caller.paused {
+		c.caller.hold(kindResponse, c.slot, c.gen)
+		return
+	}
 	c.flags &^= fRespInFlight
 	if c.flags&fDone != 0 {
 		e.stats.LateReplies++
@@ -251,6 +259,10 @@ func (e *Engine) expire(c *callRec, gen uint32) {
 }
 
 func (e *Engine) timeOut(c *callRec) {
+	if c.flags&fDone == 0 && c.caller.paused {
+		c.caller.hold(kindTimeout, c.slot, c.gen) // from a lane too: lane is 0 by now
+		return
+	}
 	c.flags &^= fTimeoutQueued
 	if c.flags&fDone != 0 {
 		e.release(c)
@@ -264,6 +276,10 @@ func (e *Engine) timeOut(c *callRec) {
 }
 
 func (e *Engine) failCall(c *callRec) {
+	if c.caller.paused {
+		c.caller.hold(kindFail, c.slot, c.gen)
+		return
+	}
 	c.flags &^= fFailPending
 	e.complete(c, actor.Response{}, c.err, &e.stats.Unreachable)
 }

@@ -148,6 +148,8 @@ type Engine struct {
 	actors4 actorTable               // IPv4 actors by addrKey
 	actors6 map[actor.Addr]*actorEnv // the others
 
+	held map[*actorEnv][]event // the events of paused actors, until they resume (pause.go)
+
 	current *actorEnv // actor whose callback is running, nil in world functions
 	cursor  int64     // the running actor's clock: the event's time moved on by its Work
 	running bool
@@ -511,6 +513,10 @@ func (e *Engine) fireTimer(slot, gen uint32) {
 		return
 	}
 	f, owner := rec.f, rec.owner
+	if owner != nil && owner.paused {
+		owner.hold(kindTimer, slot, gen)
+		return
+	}
 	e.releaseTimer(slot)
 	if owner == nil {
 		e.stats.Events++

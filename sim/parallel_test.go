@@ -134,7 +134,22 @@ func runChatter(t *testing.T, workers, hosts int, virtual time.Duration) run {
 	}
 	_, err = links.Model().Partition(e.Epoch().Add(virtual/2), west, east)
 	require.NoError(t, err)
-	// World functions between windows: actors crash, come back, and are driven from outside.
+	// World functions between windows: actors hang and resume (some die hung), crash, come back,
+	// and are driven from outside.
+	e.AfterFunc(virtual/5, func() {
+		for i := 3; i < hosts; i += 5 {
+			require.NoError(t, e.Pause(peers[i]))
+			require.NoError(t, e.Invoke(peers[i], func() {}))
+		}
+	})
+	e.AfterFunc(virtual/4, func() { require.NoError(t, e.Crash(peers[13])) })
+	e.AfterFunc(virtual/2, func() {
+		for i := 3; i < hosts; i += 5 {
+			if e.Paused(peers[i]) { // not those that crashed
+				require.NoError(t, e.Resume(peers[i]))
+			}
+		}
+	})
 	e.AfterFunc(virtual/3, func() {
 		for i := 0; i < hosts; i += 7 {
 			require.NoError(t, e.Crash(peers[i]))

@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -38,7 +37,7 @@ func sealForBob(t *testing.T, stream byte, plaintext []byte) string {
 	bob, err := identity.FromSeed(testkit.Hex(t, msgBobSeed))
 	require.NoError(t, err)
 	s := cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)
-	box, _, err := message.Seal(s, rand.NewChaCha8([32]byte{stream}), alice.Ed25519Private, bob.X25519Public, plaintext)
+	box, _, err := message.Seal(s, testkit.Seeded(uint64(stream)), alice.Ed25519Private, bob.X25519Public, plaintext)
 	require.NoError(t, err)
 	return hex.EncodeToString(box)
 }

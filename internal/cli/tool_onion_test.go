@@ -5,10 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"github.com/sessionsim/sessionsim/internal/testkit"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/stretchr/testify/assert"
@@ -26,7 +26,7 @@ type onionTestNode struct {
 func onionFixture(t *testing.T, e onion.EncType) ([]onionTestNode, onionTestNode, []byte) {
 	t.Helper()
 	s := cryptomode.New(cryptomode.Real, cryptomode.DefaultCosts)
-	r := rand.NewChaCha8([32]byte{42})
+	r := testkit.Seeded(42)
 	nodes := make([]onionTestNode, 3)
 	for i := range nodes {
 		var sec [32]byte

@@ -1,9 +1,12 @@
 // Package testkit holds the assertions the project's table tests share, so that a case's
-// expectation is checked the same way in every package.
+// expectation is checked the same way in every package, and the seeded randomness their
+// fixtures draw keys and ciphertexts from.
 package testkit
 
 import (
 	"encoding/hex"
+	"io"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -29,4 +32,14 @@ func Hex(t testing.TB, s string) []byte {
 	b, err := hex.DecodeString(s)
 	require.NoError(t, err)
 	return b
+}
+
+// Seeded is a deterministic randomness stream, as the simulator hands the protocol code: the
+// same seed gives the same bytes, so the keys and ciphertexts a test draws from it are fixed.
+func Seeded(seed uint64) io.Reader {
+	var s [32]byte
+	for i := range 8 {
+		s[i] = byte(seed >> (8 * i))
+	}
+	return rand.NewChaCha8(s)
 }

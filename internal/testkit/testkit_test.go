@@ -2,9 +2,11 @@ package testkit
 
 import (
 	"errors"
+	"io"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // recorder is a testing.TB that records failures instead of reporting them, so that the test
@@ -67,5 +69,18 @@ func TestHex(t *testing.T) {
 				assert.Equal(t, tt.want, got)
 			}
 		})
+	}
+}
+
+func TestSeeded(t *testing.T) {
+	read := func(seed uint64) []byte {
+		b := make([]byte, 32)
+		_, err := io.ReadFull(Seeded(seed), b)
+		require.NoError(t, err)
+		return b
+	}
+	assert.Equal(t, read(7), read(7), "one seed, one stream")
+	for _, other := range []uint64{0, 8, 7 + 1<<8, 7 + 1<<40, 7 + 1<<56} {
+		assert.NotEqual(t, read(7), read(other), "seed %#x: every byte of the seed counts", other)
 	}
 }

@@ -405,6 +405,12 @@ func (c *Cluster) Halt(name string) error {
 	return postAdmin(c.RegistryIP(), "/halt", map[string]string{"node": name})
 }
 
+// Unhalt tells the registry that a node's machine runs again (after Restart or Unpause): its
+// oxend votes again.
+func (c *Cluster) Unhalt(name string) error {
+	return postAdmin(c.RegistryIP(), "/unhalt", map[string]string{"node": name})
+}
+
 // Usage is what a container's process reports of its own work (GET /stats).
 type Usage struct {
 	// Bytes is every byte it wrote on its service connections (TLS and HTTP included).

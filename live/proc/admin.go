@@ -13,6 +13,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/internal/cputime"
 	"github.com/sessionsim/sessionsim/live"
+	"github.com/sessionsim/sessionsim/live/bodies"
 )
 
 // actorTimeout bounds how long an admin request waits for the actor's goroutine.
@@ -29,7 +30,9 @@ const actorTimeout = 5 * time.Second
 //	GET  /events  the events a harness's collector reads (EventLine), as JSON lines streamed
 //	              until the reader leaves
 //	POST /halt    the registry: {"node":"name"}, the node's machine is down (its oxend votes
-//	              no more), as the simulator tells its registry when a node crashes
+//	              no more), as the simulator tells its registry when a node crashes or hangs
+//	POST /unhalt  the registry: {"node":"name"}, the node's machine runs again (a restart, a
+//	              hang that ended): its oxend votes again
 //
 // Whatever reads the actor's state runs on the actor's goroutine (live.Driver.Invoke).
 type admin struct {
@@ -43,8 +46,21 @@ type admin struct {
 	stats  func() any
 	hashes func() ([]string, error)
 	events *eventHub
-	// halt runs on the actor's goroutine; nil for a node.
-	halt func(node string) error
+	// halt marks a node's machine down (or up again, !down) on the actor's goroutine; nil for
+	// a node.
+	halt func(node string, down bool) error
+}
+
+// newAdmin makes the driver a process's one actor, name at addr, runs on, with the link table
+// POST /fault sets and the events GET /events streams, and the admin that serves them. The
+// caller sets what the actor answers (ready, stats, and hashes or halt) and closes a.drv.
+func newAdmin(log *slog.Logger, addr actor.Addr, name string) *admin {
+	faults := NewFaults()
+	drv := live.New(live.Config{Codec: bodies.Codec(), WrapConn: faults.Wrap})
+	drv.AddSink(eventLogger(log))
+	events := newEventHub(log)
+	drv.AddSink(events.sink)
+	return &admin{log: log, drv: drv, addr: addr, name: name, faults: faults, events: events}
 }
 
 // onActor runs f on the actor's goroutine and waits for it.
@@ -133,29 +149,36 @@ func (a *admin) handler() http.Handler {
 		mux.HandleFunc("GET /events", a.events.serve)
 	}
 	if a.halt != nil {
-		mux.HandleFunc("POST /halt", func(w http.ResponseWriter, r *http.Request) {
-			var body struct {
-				Node string `json:"node"`
-			}
-			dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&body); err != nil || body.Node == "" {
-				writeJSON(w, http.StatusBadRequest, map[string]any{"error": `body: send {"node":"name"}`})
-				return
-			}
-			var err error
-			if e := a.onActor(func() { err = a.halt(body.Node) }); e != nil {
-				err = e
-			}
-			if err != nil {
-				writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
-				return
-			}
-			a.log.Info("node halted", "node", body.Node)
-			writeJSON(w, http.StatusOK, map[string]any{"halted": body.Node})
-		})
+		mux.HandleFunc("POST /halt", a.nodeSwitch("halted", func(node string) error { return a.halt(node, true) }))
+		mux.HandleFunc("POST /unhalt", a.nodeSwitch("unhalted", func(node string) error { return a.halt(node, false) }))
 	}
 	return mux
+}
+
+// nodeSwitch serves a POST of {"node":"name"} that runs f on the actor's goroutine and answers
+// {what: name}.
+func (a *admin) nodeSwitch(what string, f func(node string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Node string `json:"node"`
+		}
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil || body.Node == "" {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": `body: send {"node":"name"}`})
+			return
+		}
+		var err error
+		if e := a.onActor(func() { err = f(body.Node) }); e != nil {
+			err = e
+		}
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+			return
+		}
+		a.log.Info("node "+what, "node", body.Node)
+		writeJSON(w, http.StatusOK, map[string]any{what: body.Node})
+	}
 }
 
 // serveAdmin listens on addr (empty: no admin endpoint) and serves until ctx ends.

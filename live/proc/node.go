@@ -10,7 +10,6 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/live"
-	"github.com/sessionsim/sessionsim/live/bodies"
 	"github.com/sessionsim/sessionsim/node"
 	"github.com/sessionsim/sessionsim/node/store"
 	"github.com/sessionsim/sessionsim/node/store/sqlite"
@@ -71,21 +70,16 @@ func RunNode(ctx context.Context, cfg NodeConfig) error {
 	if err != nil {
 		return err
 	}
-	faults := NewFaults()
-	drv := live.New(live.Config{Codec: bodies.Codec(), WrapConn: faults.Wrap})
-	defer drv.Close()
-	drv.AddSink(eventLogger(log))
-	events := newEventHub(log)
-	drv.AddSink(events.sink)
 	addr := cfg.Member.Addr
-	adm := &admin{log: log, drv: drv, addr: addr, name: cfg.Member.Name, faults: faults, events: events,
-		ready: func() bool { return n.Swarm() != swarm.Unassigned },
-		stats: func() any { return nodeStats(n) },
-		hashes: func() ([]string, error) {
-			var hs []string
-			err := n.Store().EachInRange(store.FullSpace, func(m store.Message) bool { hs = append(hs, m.Hash); return true })
-			return hs, err
-		},
+	adm := newAdmin(log, addr, cfg.Member.Name)
+	drv := adm.drv
+	defer drv.Close()
+	adm.ready = func() bool { return n.Swarm() != swarm.Unassigned }
+	adm.stats = func() any { return nodeStats(n) }
+	adm.hashes = func() ([]string, error) {
+		var hs []string
+		err := n.Store().EachInRange(store.FullSpace, func(m store.Message) bool { hs = append(hs, m.Hash); return true })
+		return hs, err
 	}
 	if err := drv.Spawn(addr, cfg.Member.Name, n); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -153,34 +154,38 @@ func TestAdminHaltEndpoint(t *testing.T) {
 	t.Cleanup(drv.Close)
 	addr := netip.MustParseAddrPort("127.79.9.1:22021")
 	require.NoError(t, drv.Spawn(addr, "registry", idle{}))
-	var halted []string
+	var switched []string
 	a := &admin{log: discardLog(), drv: drv, addr: addr, name: "registry", faults: NewFaults(),
-		halt: func(name string) error {
+		halt: func(name string, down bool) error {
 			if name != "n1" {
 				return errors.New("no node " + name)
 			}
-			halted = append(halted, name)
+			switched = append(switched, fmt.Sprintf("%s down=%v", name, down))
 			return nil
 		}}
 	srv := httptest.NewServer(a.handler())
 	defer srv.Close()
 	tests := []struct {
+		path   string
 		body   string
 		status int
 	}{
-		{`{"node":"n1"}`, http.StatusOK},
-		{`{"node":"n9"}`, http.StatusBadRequest},
-		{`{}`, http.StatusBadRequest},
-		{`{"node":"n1","x":1}`, http.StatusBadRequest},
-		{`junk`, http.StatusBadRequest},
+		{"/halt", `{"node":"n1"}`, http.StatusOK},
+		{"/halt", `{"node":"n9"}`, http.StatusBadRequest},
+		{"/halt", `{}`, http.StatusBadRequest},
+		{"/halt", `{"node":"n1","x":1}`, http.StatusBadRequest},
+		{"/halt", `junk`, http.StatusBadRequest},
+		{"/unhalt", `{"node":"n1"}`, http.StatusOK},
+		{"/unhalt", `{"node":"n9"}`, http.StatusBadRequest},
+		{"/unhalt", `junk`, http.StatusBadRequest},
 	}
 	for _, tt := range tests {
-		resp, err := http.Post(srv.URL+"/halt", "application/json", bytes.NewBufferString(tt.body))
+		resp, err := http.Post(srv.URL+tt.path, "application/json", bytes.NewBufferString(tt.body))
 		require.NoError(t, err)
 		_ = resp.Body.Close()
-		assert.Equal(t, tt.status, resp.StatusCode, tt.body)
+		assert.Equal(t, tt.status, resp.StatusCode, "%s %s", tt.path, tt.body)
 	}
-	assert.Equal(t, []string{"n1"}, halted, "halted once, on the actor's goroutine")
+	assert.Equal(t, []string{"n1 down=true", "n1 down=false"}, switched, "switched once each way, on the actor's goroutine")
 }
 
 func TestFaultsCountBytesWritten(t *testing.T) {

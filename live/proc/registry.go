@@ -7,8 +7,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/sessionsim/sessionsim/live"
-	"github.com/sessionsim/sessionsim/live/bodies"
 	"github.com/sessionsim/sessionsim/registry"
 )
 
@@ -53,24 +51,22 @@ func RunRegistry(ctx context.Context, cfg RegistryConfig) error {
 			return fmt.Errorf("registry: node %s: %w", m.Name, err)
 		}
 	}
-	faults := NewFaults()
-	drv := live.New(live.Config{Codec: bodies.Codec(), WrapConn: faults.Wrap})
+	adm := newAdmin(log, cfg.Listen, "registry")
+	drv := adm.drv
 	defer drv.Close()
-	drv.AddSink(eventLogger(log))
-	events := newEventHub(log)
-	drv.AddSink(events.sink)
-	adm := &admin{log: log, drv: drv, addr: cfg.Listen, name: "registry", faults: faults, events: events,
-		ready: func() bool { return reg.Height() > 0 },
-		stats: func() any {
-			return map[string]any{"height": reg.Height(), "nodes": len(reg.Nodes()), "swarms": len(reg.Swarms()), "published_nodes": len(reg.Published().Nodes)}
-		},
-		halt: func(name string) error {
-			ed, ok := keys[name]
-			if !ok {
-				return fmt.Errorf("no node %q in the roster", name)
-			}
+	adm.ready = func() bool { return reg.Height() > 0 }
+	adm.stats = func() any {
+		return map[string]any{"height": reg.Height(), "nodes": len(reg.Nodes()), "swarms": len(reg.Swarms()), "published_nodes": len(reg.Published().Nodes)}
+	}
+	adm.halt = func(name string, down bool) error {
+		ed, ok := keys[name]
+		if !ok {
+			return fmt.Errorf("no node %q in the roster", name)
+		}
+		if down {
 			return reg.Halt(ed)
-		},
+		}
+		return reg.Unhalt(ed)
 	}
 	if err := drv.Spawn(cfg.Listen, "registry", reg); err != nil {
 		return err

@@ -3,7 +3,6 @@ package message
 import (
 	"crypto/ed25519"
 	"io"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/sessionsim/sessionsim/internal/testkit"
@@ -34,13 +33,8 @@ func decodeError(t testing.TB, err error) *DecodeError {
 	return de
 }
 
-// rng is a deterministic randomness source for tests.
-func rng(seed uint64) io.Reader {
-	var s [32]byte
-	s[0] = byte(seed)
-	s[1] = byte(seed >> 8)
-	return rand.NewChaCha8(s)
-}
+// rng is testkit.Seeded, the stream the protocol tests draw from.
+func rng(seed uint64) io.Reader { return testkit.Seeded(seed) }
 
 // The two identities of protocol.md's vectors.
 const (

@@ -2,7 +2,6 @@ package onion
 
 import (
 	"io"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -14,14 +13,8 @@ import (
 var modes = []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled}
 var encTypes = []EncType{AESGCM, XChaCha20}
 
-// seeded is a deterministic randomness stream, as the simulator hands the protocol code.
-func seeded(seed uint64) io.Reader {
-	var s [32]byte
-	for i := range 8 {
-		s[i] = byte(seed >> (8 * i))
-	}
-	return rand.NewChaCha8(s)
-}
+// seeded is testkit.Seeded, the stream the protocol tests draw from.
+func seeded(seed uint64) io.Reader { return testkit.Seeded(seed) }
 
 func suite(m cryptomode.Mode) cryptomode.Suite { return cryptomode.New(m, cryptomode.DefaultCosts) }
 

@@ -15,9 +15,6 @@ import (
 // only for the encoding itself; the length does not depend on it.
 type btSize int
 
-// digits is the length of n in decimal, the length of a namespace written as a dictionary key.
-func digits(n int64) int { return len(strconv.AppendInt(make([]byte, 0, 20), n, 10)) }
-
 func (s *btSize) str(n int)    { *s += btSize(bencode.StringLen(n)) }
 func (s *btSize) key(k string) { s.str(len(k)) }
 func (s *btSize) int(n int64)  { *s += btSize(bencode.IntLen(n)) }
@@ -29,19 +26,34 @@ func (s *btSize) intField(k string, n int64) {
 	s.key(k)
 	s.int(n)
 }
-func (s *btSize) strList(k string, ss []string) {
+func (s *btSize) bytesField(k string, b []byte) { s.strField(k, len(b)) }
+func (s *btSize) textField(k, v string)         { s.strField(k, len(v)) }
+func (s *btSize) dictField(k string, fill func(forwardFields)) {
+	s.key(k)
+	*s += 2
+	fill(s)
+}
+func (s *btSize) stringsField(k string, ss []string) {
 	s.key(k)
 	*s += 2
 	for _, x := range ss {
 		s.str(len(x))
 	}
 }
+func (s *btSize) intsField(k string, ns []int64) {
+	s.key(k)
+	*s += 2
+	for _, n := range ns {
+		s.int(n)
+	}
+}
 
-// common is what every forwarded request carries: the account (33 raw bytes), the signature,
+// account is what every forwarded request carries: the account (33 raw bytes), the signature,
 // pubkey_ed25519 and a subaccount when present. The dictionary's own "d" and "e" are added here.
-func (s *btSize) common(a *Auth, signed bool) {
+func (s *btSize) account(acct *SignedAccount, signed bool) {
 	*s += 2
 	s.strField("pubkey", 33)
+	a := &acct.Auth
 	if signed {
 		s.strField("signature", 64)
 	}
@@ -54,126 +66,156 @@ func (s *btSize) common(a *Auth, signed bool) {
 	}
 }
 
-// numberNamespace is a whole signed request of delete_all, delete_before or expire_all: the
-// common fields, one number and the namespace selection.
-func (s *btSize) numberNamespace(a *Auth, key string, n int64, ns NamespaceSel) {
-	s.common(a, true)
-	s.intField(key, n)
-	if ns.All {
-		s.strField("namespace", 3)
-		return
-	}
-	s.intField("namespace", int64(ns.Namespace))
+// forwardFields is what a forwarded request or a peer's answer to it is written to: btSize counts its bytes (all the
+// simulator needs), btDict builds the dictionary (forwardwire.go). Both take the fields from
+// writeForward, so the size charged and the bytes sent cannot drift apart.
+type forwardFields interface {
+	account(acct *SignedAccount, signed bool)
+	intField(k string, n int64)
+	bytesField(k string, b []byte)
+	stringsField(k string, ss []string)
+	intsField(k string, ns []int64)
+	textField(k, v string)
+	// dictField writes a dictionary under k whose fields fill writes.
+	dictField(k string, fill func(forwardFields))
 }
 
-// ForwardSize is the size of the request a node forwards to each swarm peer; 0 for requests that
-// are not forwarded. (delete's "required" and the TTL are not forwarded: the expiry is.)
-func ForwardSize(r Request) int {
-	var s btSize
+// writeForward writes the fields of the request a node forwards to each swarm peer; false for
+// requests that are not forwarded. (delete's "required" and the TTL are not forwarded: the
+// expiry is.)
+func writeForward(w forwardFields, r Request) bool {
 	switch r := r.(type) {
 	case *Store:
-		s.common(&r.Auth, r.Signed)
-		s.intField("timestamp", r.Timestamp)
-		s.intField("expiry", r.Expiry)
-		s.strField("data", len(r.Data))
+		w.account(&r.SignedAccount, r.Signed)
+		w.intField("timestamp", r.Timestamp)
+		w.intField("expiry", r.Expiry)
+		w.bytesField("data", r.Data)
 		if r.Signed {
-			s.intField("sig_timestamp", r.SigTimestamp)
+			w.intField("sig_timestamp", r.SigTimestamp)
 		}
 		if r.Namespace != 0 {
-			s.intField("namespace", int64(r.Namespace))
+			w.intField("namespace", int64(r.Namespace))
 		}
 	case *Delete:
-		s.common(&r.Auth, true)
-		s.strList("messages", r.Messages)
+		w.account(&r.SignedAccount, true)
+		w.stringsField("messages", r.Messages)
 	case *DeleteAll:
-		s.numberNamespace(&r.Auth, "timestamp", r.Timestamp, r.Namespace)
+		writeNumberNamespace(w, &r.SignedAccount, "timestamp", r.Timestamp, r.Namespace)
 	case *DeleteBefore:
-		s.numberNamespace(&r.Auth, "before", r.Before, r.Namespace)
+		writeNumberNamespace(w, &r.SignedAccount, "before", r.Before, r.Namespace)
 	case *ExpireAll:
-		s.numberNamespace(&r.Auth, "expiry", r.Expiry, r.Namespace)
+		writeNumberNamespace(w, &r.SignedAccount, "expiry", r.Expiry, r.Namespace)
 	case *Expire:
-		s.common(&r.Auth, true)
-		s.key("expiry")
+		w.account(&r.SignedAccount, true)
 		if len(r.Expiries) == 1 {
-			s.int(r.Expiries[0])
+			w.intField("expiry", r.Expiries[0])
 		} else {
-			s += 2
-			for _, e := range r.Expiries {
-				s.int(e)
-			}
+			w.intsField("expiry", r.Expiries)
 		}
 		switch r.Mode {
 		case ExpireShorten:
-			s.intField("shorten", 1)
+			w.intField("shorten", 1)
 		case ExpireExtend:
-			s.intField("extend", 1)
+			w.intField("extend", 1)
 		}
-		s.strList("messages", r.Messages)
+		w.stringsField("messages", r.Messages)
 	default:
+		return false
+	}
+	return true
+}
+
+// allNamespaces is how a selection of every namespace is written.
+var allNamespaces = []byte("all")
+
+// writeNumberNamespace writes a whole signed request of delete_all, delete_before or
+// expire_all: the account fields, one number and the namespace selection.
+func writeNumberNamespace(w forwardFields, acct *SignedAccount, key string, n int64, ns NamespaceSel) {
+	w.account(acct, true)
+	w.intField(key, n)
+	if ns.All {
+		w.bytesField("namespace", allNamespaces)
+		return
+	}
+	w.intField("namespace", int64(ns.Namespace))
+}
+
+// ForwardSize is the size of the request a node forwards to each swarm peer (writeForward); 0
+// for requests that are not forwarded.
+func ForwardSize(r Request) int {
+	var s btSize
+	if !writeForward(&s, r) {
 		return 0
 	}
 	return int(s)
 }
 
+// writeStoreResult writes the fields of a peer's answer to a forwarded store.
+func writeStoreResult(w forwardFields, r *StoreResult) {
+	if r.Already {
+		w.intField("already", 1)
+	}
+	w.intField("expiry", r.Expiry)
+	w.textField("hash", r.Hash)
+	w.bytesField("signature", r.Signature[:])
+}
+
+// writeHashesResult writes the fields of a peer's answer to a forwarded delete, delete_all,
+// delete_before or expire_all (under "deleted"; expire_all's "updated" has the same length, and
+// the method beside it says which).
+func writeHashesResult(w forwardFields, r *HashesResult) {
+	if r.AllNS {
+		w.dictField("deleted", func(byNS forwardFields) {
+			for _, g := range r.ByNamespace {
+				byNS.stringsField(strconv.FormatInt(int64(g.Namespace), 10), g.Hashes)
+			}
+		})
+	} else {
+		w.stringsField("deleted", r.Hashes)
+	}
+	w.bytesField("signature", r.Signature[:])
+}
+
+// writeExpireResult writes the fields of a peer's answer to a forwarded expire.
+func writeExpireResult(w forwardFields, r *ExpireResult) {
+	switch {
+	case r.Multi:
+		w.intsField("expiry", r.Expiries)
+	case len(r.Expiries) > 0:
+		w.intField("expiry", r.Expiries[0])
+	default:
+		w.intField("expiry", 0)
+	}
+	w.bytesField("signature", r.Signature[:])
+	if r.HasUnchanged {
+		w.dictField("unchanged", func(un forwardFields) {
+			for _, u := range r.Unchanged {
+				un.intField(u.Hash, u.Expiry)
+			}
+		})
+	}
+	w.stringsField("updated", r.Updated)
+}
+
+// resultSize is the size of the dictionary write writes.
+func resultSize(write func(forwardFields)) int {
+	s := btSize(2)
+	write(&s)
+	return int(s)
+}
+
 // ForwardedStoreResultSize is the size of a peer's answer to a forwarded store.
 func ForwardedStoreResultSize(r *StoreResult) int {
-	s := btSize(2)
-	if r.Already {
-		s.intField("already", 1)
-	}
-	s.intField("expiry", r.Expiry)
-	s.strField("hash", len(r.Hash))
-	s.strField("signature", 64)
-	return int(s)
+	return resultSize(func(w forwardFields) { writeStoreResult(w, r) })
 }
 
 // ForwardedHashesResultSize is the size of a peer's answer to a forwarded delete, delete_all,
 // delete_before or expire_all.
 func ForwardedHashesResultSize(r *HashesResult) int {
-	s := btSize(2)
-	s.key("deleted") // "updated" for expire_all: the same length
-	if r.AllNS {
-		s += 2
-		for _, g := range r.ByNamespace {
-			s.str(digits(int64(g.Namespace)))
-			s += 2
-			for _, h := range g.Hashes {
-				s.str(len(h))
-			}
-		}
-	} else {
-		s += 2
-		for _, h := range r.Hashes {
-			s.str(len(h))
-		}
-	}
-	s.strField("signature", 64)
-	return int(s)
+	return resultSize(func(w forwardFields) { writeHashesResult(w, r) })
 }
 
 // ForwardedExpireResultSize is the size of a peer's answer to a forwarded expire.
 func ForwardedExpireResultSize(r *ExpireResult) int {
-	s := btSize(2)
-	s.key("expiry")
-	if r.Multi {
-		s += 2
-		for _, e := range r.Expiries {
-			s.int(e)
-		}
-	} else if len(r.Expiries) > 0 {
-		s.int(r.Expiries[0])
-	} else {
-		s.int(0)
-	}
-	s.strField("signature", 64)
-	if r.HasUnchanged {
-		s.key("unchanged")
-		s += 2
-		for _, u := range r.Unchanged {
-			s.str(len(u.Hash))
-			s.int(u.Expiry)
-		}
-	}
-	s.strList("updated", r.Updated)
-	return int(s)
+	return resultSize(func(w forwardFields) { writeExpireResult(w, r) })
 }

@@ -18,11 +18,19 @@ import (
 // btDict builds a dictionary; encode sorts its keys, as bencode requires.
 type btDict []bencode.Entry
 
-func (d *btDict) str(k string, v []byte) {
+func (d *btDict) bytesField(k string, v []byte) {
 	*d = append(*d, bencode.Entry{Key: []byte(k), Value: bencode.Value{Kind: bencode.String, Str: v}})
 }
-func (d *btDict) int(k string, v int64) {
+func (d *btDict) intField(k string, v int64) {
 	*d = append(*d, bencode.Entry{Key: []byte(k), Value: bencode.Value{Kind: bencode.Int, Int: v}})
+}
+func (d *btDict) stringsField(k string, ss []string) { d.val(k, btStrings(ss)) }
+func (d *btDict) intsField(k string, ns []int64)     { d.val(k, btInts(ns)) }
+func (d *btDict) textField(k, v string)              { d.bytesField(k, []byte(v)) }
+func (d *btDict) dictField(k string, fill func(forwardFields)) {
+	var sub btDict
+	fill(&sub)
+	d.val(k, sub.value())
 }
 func (d *btDict) val(k string, v bencode.Value) {
 	*d = append(*d, bencode.Entry{Key: []byte(k), Value: v})
@@ -49,75 +57,28 @@ func btInts(ns []int64) bencode.Value {
 	return v
 }
 
-func (d *btDict) common(acct *SignedAccount, signed bool) {
+func (d *btDict) account(acct *SignedAccount, signed bool) {
 	pk := append([]byte{acct.Pubkey.Prefix}, acct.Pubkey.Key[:]...)
-	d.str("pubkey", pk)
+	d.bytesField("pubkey", pk)
 	a := &acct.Auth
 	if signed {
-		d.str("signature", a.Signature[:])
+		d.bytesField("signature", a.Signature[:])
 	}
 	if a.HasEd25519 {
-		d.str("pubkey_ed25519", a.Ed25519[:])
+		d.bytesField("pubkey_ed25519", a.Ed25519[:])
 	}
 	if a.Subaccount != nil {
-		d.str("subaccount", a.Subaccount.Token[:])
-		d.str("subaccount_sig", a.Subaccount.Signature[:])
+		d.bytesField("subaccount", a.Subaccount.Token[:])
+		d.bytesField("subaccount_sig", a.Subaccount.Signature[:])
 	}
 }
 
-// numberNamespace is a whole signed request of delete_all, delete_before or expire_all: the
-// common fields, one number and the namespace selection (btSize.numberNamespace's encoding).
-func (d *btDict) numberNamespace(acct *SignedAccount, key string, n int64, ns NamespaceSel) {
-	d.common(acct, true)
-	d.int(key, n)
-	if ns.All {
-		d.str("namespace", []byte("all"))
-		return
-	}
-	d.int("namespace", int64(ns.Namespace))
-}
-
-// AppendForward appends the bencoded request a node forwards to its swarm peers (the method
-// travels beside it, as its own OxenMQ message part). It fails for requests that are not
-// forwarded.
+// AppendForward appends the bencoded request a node forwards to its swarm peers (writeForward;
+// the method travels beside it, as its own OxenMQ message part). It fails for requests that are
+// not forwarded.
 func AppendForward(dst []byte, r Request) ([]byte, error) {
 	var d btDict
-	switch r := r.(type) {
-	case *Store:
-		d.common(&r.SignedAccount, r.Signed)
-		d.int("timestamp", r.Timestamp)
-		d.int("expiry", r.Expiry)
-		d.str("data", r.Data)
-		if r.Signed {
-			d.int("sig_timestamp", r.SigTimestamp)
-		}
-		if r.Namespace != 0 {
-			d.int("namespace", int64(r.Namespace))
-		}
-	case *Delete:
-		d.common(&r.SignedAccount, true)
-		d.val("messages", btStrings(r.Messages))
-	case *DeleteAll:
-		d.numberNamespace(&r.SignedAccount, "timestamp", r.Timestamp, r.Namespace)
-	case *DeleteBefore:
-		d.numberNamespace(&r.SignedAccount, "before", r.Before, r.Namespace)
-	case *ExpireAll:
-		d.numberNamespace(&r.SignedAccount, "expiry", r.Expiry, r.Namespace)
-	case *Expire:
-		d.common(&r.SignedAccount, true)
-		if len(r.Expiries) == 1 {
-			d.int("expiry", r.Expiries[0])
-		} else {
-			d.val("expiry", btInts(r.Expiries))
-		}
-		switch r.Mode {
-		case ExpireShorten:
-			d.int("shorten", 1)
-		case ExpireExtend:
-			d.int("extend", 1)
-		}
-		d.val("messages", btStrings(r.Messages))
-	default:
+	if !writeForward(&d, r) {
 		return dst, fmt.Errorf("storagerpc: a %T is not forwarded to swarm peers", r)
 	}
 	return bencode.AppendValue(dst, d.value()), nil
@@ -209,7 +170,7 @@ func (rd *btReader) namespace(k string) Namespace {
 	return Namespace(n)
 }
 
-// numberNamespace reads what btDict.numberNamespace writes into acct, and returns the number
+// numberNamespace reads what writeNumberNamespace writes into acct, and returns the number
 // and the namespace selection.
 func (rd *btReader) numberNamespace(acct *SignedAccount, key string) (int64, NamespaceSel) {
 	rd.common(acct, true)
@@ -347,144 +308,108 @@ func (rd *btReader) intsOrInt(k string) []int64 {
 	return nil
 }
 
+// appendResult appends the dictionary write writes.
+func appendResult(dst []byte, write func(forwardFields)) []byte {
+	var d btDict
+	write(&d)
+	return bencode.AppendValue(dst, d.value())
+}
+
+// decodeResult reads b, one bencoded dictionary, into a new T with read; its errors name what
+// was read.
+func decodeResult[T any](b []byte, what string, read func(rd *btReader, r *T)) (*T, error) {
+	rd, err := decodeDict(b)
+	if err == nil {
+		r := new(T)
+		read(&rd, r)
+		if rd.err == nil {
+			return r, nil
+		}
+		err = rd.err
+	}
+	return nil, fmt.Errorf("storagerpc: forwarded %s: %w", what, err)
+}
+
 // AppendForwardedStoreResult appends a peer's answer to a forwarded store.
 func AppendForwardedStoreResult(dst []byte, r *StoreResult) []byte {
-	var d btDict
-	if r.Already {
-		d.int("already", 1)
-	}
-	d.int("expiry", r.Expiry)
-	d.str("hash", []byte(r.Hash))
-	d.str("signature", r.Signature[:])
-	return bencode.AppendValue(dst, d.value())
+	return appendResult(dst, func(w forwardFields) { writeStoreResult(w, r) })
 }
 
 // DecodeForwardedStoreResult reads what AppendForwardedStoreResult wrote.
 func DecodeForwardedStoreResult(b []byte) (*StoreResult, error) {
-	rd, err := decodeDict(b)
-	if err != nil {
-		return nil, fmt.Errorf("storagerpc: forwarded store result: %w", err)
-	}
-	r := &StoreResult{}
-	_, r.Already = rd.optInt("already")
-	r.Expiry = rd.int("expiry")
-	r.Hash = string(rd.bytes("hash"))
-	rd.fixed("signature", r.Signature[:], true)
-	if rd.err != nil {
-		return nil, fmt.Errorf("storagerpc: forwarded store result: %w", rd.err)
-	}
-	return r, nil
+	return decodeResult(b, "store result", func(rd *btReader, r *StoreResult) {
+		_, r.Already = rd.optInt("already")
+		r.Expiry = rd.int("expiry")
+		r.Hash = string(rd.bytes("hash"))
+		rd.fixed("signature", r.Signature[:], true)
+	})
 }
 
 // AppendForwardedHashesResult appends a peer's answer to a forwarded delete, delete_all,
-// delete_before or expire_all (under "deleted"; expire_all's "updated" has the same length, and
-// the method beside it says which).
+// delete_before or expire_all (writeHashesResult).
 func AppendForwardedHashesResult(dst []byte, r *HashesResult) []byte {
-	var d btDict
-	if r.AllNS {
-		var byNS btDict
-		for _, g := range r.ByNamespace {
-			byNS.val(fmt.Sprint(int64(g.Namespace)), btStrings(g.Hashes))
-		}
-		d.val("deleted", byNS.value())
-	} else {
-		d.val("deleted", btStrings(r.Hashes))
-	}
-	d.str("signature", r.Signature[:])
-	return bencode.AppendValue(dst, d.value())
+	return appendResult(dst, func(w forwardFields) { writeHashesResult(w, r) })
 }
 
 // DecodeForwardedHashesResult reads what AppendForwardedHashesResult wrote. Groups of an
 // all-namespace result come back in the encoding's key order.
 func DecodeForwardedHashesResult(b []byte) (*HashesResult, error) {
-	rd, err := decodeDict(b)
-	if err != nil {
-		return nil, fmt.Errorf("storagerpc: forwarded hashes result: %w", err)
-	}
-	r := &HashesResult{}
-	v, ok := rd.d.Get("deleted")
-	switch {
-	case !ok:
-		rd.fail(`missing "deleted"`)
-	case v.Kind == bencode.Dict:
-		r.AllNS = true
-		for _, e := range v.Dict {
-			sub := btReader{d: bencode.Value{Kind: bencode.Dict, Dict: []bencode.Entry{e}}}
-			var ns int64
-			if _, err := fmt.Sscan(string(e.Key), &ns); err != nil || fmt.Sprint(ns) != string(e.Key) || ns < -32768 || ns > 32767 {
-				rd.fail("namespace key %q is not a namespace", e.Key)
-				break
+	return decodeResult(b, "hashes result", func(rd *btReader, r *HashesResult) {
+		v, ok := rd.d.Get("deleted")
+		switch {
+		case !ok:
+			rd.fail(`missing "deleted"`)
+		case v.Kind == bencode.Dict:
+			r.AllNS = true
+			for _, e := range v.Dict {
+				sub := btReader{d: bencode.Value{Kind: bencode.Dict, Dict: []bencode.Entry{e}}}
+				var ns int64
+				if _, err := fmt.Sscan(string(e.Key), &ns); err != nil || fmt.Sprint(ns) != string(e.Key) || ns < -32768 || ns > 32767 {
+					rd.fail("namespace key %q is not a namespace", e.Key)
+					break
+				}
+				hs := sub.strings(string(e.Key))
+				if sub.err != nil {
+					rd.fail("%v", sub.err)
+					break
+				}
+				r.ByNamespace = append(r.ByNamespace, NSHashes{Namespace: Namespace(ns), Hashes: hs})
 			}
-			hs := sub.strings(string(e.Key))
-			if sub.err != nil {
-				rd.fail("%v", sub.err)
-				break
-			}
-			r.ByNamespace = append(r.ByNamespace, NSHashes{Namespace: Namespace(ns), Hashes: hs})
+		default:
+			r.Hashes = rd.strings("deleted")
 		}
-	default:
-		r.Hashes = rd.strings("deleted")
-	}
-	rd.fixed("signature", r.Signature[:], true)
-	if rd.err != nil {
-		return nil, fmt.Errorf("storagerpc: forwarded hashes result: %w", rd.err)
-	}
-	return r, nil
+		rd.fixed("signature", r.Signature[:], true)
+	})
 }
 
 // AppendForwardedExpireResult appends a peer's answer to a forwarded expire.
 func AppendForwardedExpireResult(dst []byte, r *ExpireResult) []byte {
-	var d btDict
-	switch {
-	case r.Multi:
-		d.val("expiry", btInts(r.Expiries))
-	case len(r.Expiries) > 0:
-		d.int("expiry", r.Expiries[0])
-	default:
-		d.int("expiry", 0)
-	}
-	d.str("signature", r.Signature[:])
-	if r.HasUnchanged {
-		var un btDict
-		for _, u := range r.Unchanged {
-			un.int(u.Hash, u.Expiry)
-		}
-		d.val("unchanged", un.value())
-	}
-	d.val("updated", btStrings(r.Updated))
-	return bencode.AppendValue(dst, d.value())
+	return appendResult(dst, func(w forwardFields) { writeExpireResult(w, r) })
 }
 
 // DecodeForwardedExpireResult reads what AppendForwardedExpireResult wrote. Unchanged entries
 // come back in hash order.
 func DecodeForwardedExpireResult(b []byte) (*ExpireResult, error) {
-	rd, err := decodeDict(b)
-	if err != nil {
-		return nil, fmt.Errorf("storagerpc: forwarded expire result: %w", err)
-	}
-	r := &ExpireResult{}
-	if v, ok := rd.d.Get("expiry"); ok && v.Kind == bencode.List {
-		r.Multi = true
-		r.Expiries = btIntList(&rd, v)
-	} else {
-		r.Expiries = []int64{rd.int("expiry")}
-	}
-	rd.fixed("signature", r.Signature[:], true)
-	if v := rd.get("unchanged", bencode.Dict, false); v != nil {
-		r.HasUnchanged = true
-		for _, e := range v.Dict {
-			if e.Value.Kind != bencode.Int {
-				rd.fail("unchanged %q is a %v, want an integer", e.Key, e.Value.Kind)
-				break
-			}
-			r.Unchanged = append(r.Unchanged, HashExpiry{Hash: string(e.Key), Expiry: e.Value.Int})
+	return decodeResult(b, "expire result", func(rd *btReader, r *ExpireResult) {
+		if v, ok := rd.d.Get("expiry"); ok && v.Kind == bencode.List {
+			r.Multi = true
+			r.Expiries = btIntList(rd, v)
+		} else {
+			r.Expiries = []int64{rd.int("expiry")}
 		}
-	}
-	r.Updated = rd.strings("updated")
-	if rd.err != nil {
-		return nil, fmt.Errorf("storagerpc: forwarded expire result: %w", rd.err)
-	}
-	return r, nil
+		rd.fixed("signature", r.Signature[:], true)
+		if v := rd.get("unchanged", bencode.Dict, false); v != nil {
+			r.HasUnchanged = true
+			for _, e := range v.Dict {
+				if e.Value.Kind != bencode.Int {
+					rd.fail("unchanged %q is a %v, want an integer", e.Key, e.Value.Kind)
+					break
+				}
+				r.Unchanged = append(r.Unchanged, HashExpiry{Hash: string(e.Key), Expiry: e.Value.Int})
+			}
+		}
+		r.Updated = rd.strings("updated")
+	})
 }
 
 func btIntList(rd *btReader, v *bencode.Value) []int64 {

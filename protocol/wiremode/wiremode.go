@@ -8,11 +8,7 @@
 // produce and check the real bytes, which structural form never makes.
 package wiremode
 
-import (
-	"fmt"
-
-	"github.com/sessionsim/sessionsim/internal/enum"
-)
+import "github.com/sessionsim/sessionsim/internal/enum"
 
 // Mode selects the form requests take.
 type Mode uint8
@@ -33,8 +29,5 @@ func (m Mode) String() string { return modeNames.Name(m) }
 
 // Parse reads a mode name as written in scenario files and flags.
 func Parse(s string) (Mode, error) {
-	if m, ok := modeNames.Parse(s); ok {
-		return m, nil
-	}
-	return 0, fmt.Errorf("unknown wire mode %q: use \"bytes\" or \"structural\"", s)
+	return modeNames.Read(s, "wire mode", "")
 }
