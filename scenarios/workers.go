@@ -25,8 +25,9 @@ import (
 //     time and state that world functions change, and the only one that acts, answerMessages,
 //     does so through a world function at a time computed from the event's own time, at least
 //     the network's minimum latency later (so outside the window the event ran in).
-//   - Faults, churn, sybil joins, the workload and the replication samples are world
-//     functions; nodes and clients that join later get their host's worker's caches.
+//   - Faults (hangs pause nodes through the engine, crashes restart them), churn, sybil joins,
+//     the workload and the replication samples are world functions; nodes that join or
+//     restart get their host's worker's caches.
 //
 // Live and docker mode run their actors in real time on goroutines of their own, not on the
 // engine's workers: they use one, and say so.

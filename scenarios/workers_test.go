@@ -13,7 +13,8 @@ import (
 // busyWorld is the tiny run with everything that acts across hosts or between windows: sessions
 // and a flash crowd, replies, unknown recipients, attachments, groups with additions and
 // removals, community servers, the push server, node churn (crashes, joins, lifetimes), every
-// kind of fault, sybil nodes joining and the leakage recorder with link taps.
+// kind of fault (crashes with restarts and hangs too), sybil nodes joining and the leakage
+// recorder with link taps.
 func busyWorld(t *testing.T) Scenario {
 	t.Helper()
 	sc := tiny(t)
@@ -31,6 +32,8 @@ func busyWorld(t *testing.T) Scenario {
 	sc.Nodes.Churn = Churn{CrashesPerHour: 30, JoinsPerHour: 30, LifetimeMedian: 20 * time.Minute, LifetimeShape: 1.2}
 	sc.Faults = []Fault{
 		{At: 20 * time.Second, Kind: "crash", Count: 2, Target: "paths"},
+		{At: 30 * time.Second, For: 40 * time.Second, Kind: "crash", Count: 1}, // and restart
+		{At: 50 * time.Second, For: 30 * time.Second, Kind: "hang", Count: 2},
 		{At: 40 * time.Second, For: time.Minute, Kind: "degrade", Fraction: 0.2, Loss: 0.3, AddedLatency: 50 * time.Millisecond},
 		{At: time.Minute, For: time.Minute, Kind: "offline", Fraction: 0.3},
 		{At: 90 * time.Second, For: 40 * time.Second, Kind: "partition", Regions: []string{"us-east-1"}},
