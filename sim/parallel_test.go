@@ -162,7 +162,7 @@ func runChatter(t *testing.T, workers, hosts int, virtual time.Duration) run {
 		// Actors of every worker driven from one world function, in an order that is not the
 		// workers': what they send and observe keeps the order of the calls.
 		for i := hosts - 1; i > 0; i -= 3 {
-			if i%7 != 0 { // not replaced
+			if i%7 != 0 && i != 13 { // not replaced, nor crashed for good
 				require.NoError(t, e.Invoke(peers[i], chatters[i].call))
 			}
 		}
