@@ -45,15 +45,18 @@ test: lint
 test-structural:
 	SESSIONSIM_TEST_STRUCTURAL=full $(GO) test -count=1 -run TestStructuralSameSummary -timeout 240m -v ./scenarios
 
-# The live driver under the race detector, two small worlds run live under it (real sockets,
-# real time, about a minute and a half: nodes joining and crashing on paths; group chats whose
-# admins add and remove members, push wake-ups and attachments), the same world of 20 nodes
-# and 50 clients in sim and live mode compared over 5 minutes (without the race detector, which would slow the live side down), and the
+# The live driver under the race detector, three small worlds run live under it (real sockets,
+# real time, about two minutes: nodes joining and crashing on paths; group chats whose
+# admins add and remove members, push wake-ups and attachments; a leakage section with sybil
+# nodes joining and the link taps), the same world of 20 nodes
+# and 50 clients in sim and live mode compared over 5 minutes and a world of 20 nodes and 40
+# clients whose leakage figures are checked over 70 s (both without the race detector, which would slow the live side down), and the
 # crash test of sessionsim node processes five times over.
 test-live:
 	$(GO) test -count=1 -race -timeout 20m ./live/...
 	SESSIONSIM_TEST_LIVE=1 $(GO) test -count=1 -race -run TestLiveMode -timeout 20m ./scenarios
 	SESSIONSIM_TEST_LIVE=1 $(GO) test -count=1 -run TestSimAndLiveAgree -v -timeout 20m ./scenarios
+	SESSIONSIM_TEST_LIVE=1 $(GO) test -count=1 -run TestLiveLeakageFigures -v -timeout 20m ./scenarios
 	$(GO) test -count=5 -run TestCrashSafety -timeout 20m ./live/proc
 
 # Docker mode's test: the registry and 12 nodes in containers built FROM scratch around the

@@ -160,11 +160,32 @@ func answerClock(a batchAnswer, stamps bool) (ts []int64, refused ClockRejected)
 		if !stamps {
 			continue
 		}
-		if t, ok := stampOf(r.Body); ok {
+		if t, ok := resultStamp(r); ok {
 			ts = append(ts, t)
 		}
 	}
 	return ts, refused
+}
+
+// resultStamp is stampOf(r.Body), read from the answer r.Value holds when the node kept it
+// (the answers every poll and send get, whose bodies always carry their "t"), so that a
+// structural answer's bodies are not parsed for it.
+func resultStamp(r storagerpc.SubResult) (int64, bool) {
+	var t int64
+	switch v := r.Value.(type) {
+	case *storagerpc.RetrieveResponse:
+		t = v.T
+	case *storagerpc.SwarmResponse[storagerpc.ExpireResult]:
+		t = v.T
+	case *storagerpc.StoreResponse:
+		t = v.T
+	default:
+		return stampOf(r.Body)
+	}
+	if t <= minStamp {
+		return 0, false
+	}
+	return t, true
 }
 
 // stampOf is the "t" of a JSON answer body; text bodies (refusals) have none. The desktop takes

@@ -2,6 +2,7 @@ package client
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/protocol/identity"
+	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 )
 
 func TestAnswerClock(t *testing.T) {
@@ -32,6 +34,46 @@ func TestAnswerClock(t *testing.T) {
 			assert.Equal(t, tc.stamps, stamps)
 			assert.Equal(t, tc.status406, refused.Status406)
 			assert.Equal(t, tc.status425, refused.Status425)
+		})
+	}
+}
+
+// An answer the node kept as values gives the clock and the store's code what parsing its body
+// gives, stamps below the apps' floor included.
+func TestResultValuesReadAsTheirBodies(t *testing.T) {
+	const now = int64(1_735_689_600_000)
+	aa, bb := strings.Repeat("aa", 32), strings.Repeat("bb", 32)
+	ok := storagerpc.SwarmEntry[storagerpc.StoreResult]{Node: aa, Result: storagerpc.StoreResult{Hash: "h", Expiry: now}}
+	failed := storagerpc.SwarmEntry[storagerpc.StoreResult]{Node: bb, Failed: &storagerpc.Failure{Timeout: true}}
+	expire := storagerpc.SwarmEntry[storagerpc.ExpireResult]{Node: aa, Result: storagerpc.ExpireResult{Expiries: []int64{now}, Updated: []string{"h"}}}
+	for _, tc := range []struct {
+		name  string
+		value any
+		body  []byte
+	}{
+		{"retrieve", &storagerpc.RetrieveResponse{T: now}, (&storagerpc.RetrieveResponse{T: now}).Append(nil)},
+		{"retrieve before 2021", &storagerpc.RetrieveResponse{T: 5}, (&storagerpc.RetrieveResponse{T: 5}).Append(nil)},
+		{"expire", &storagerpc.SwarmResponse[storagerpc.ExpireResult]{Self: aa, Swarm: []storagerpc.SwarmEntry[storagerpc.ExpireResult]{expire}, T: now},
+			storagerpc.AppendExpireResponse(nil, &storagerpc.SwarmResponse[storagerpc.ExpireResult]{Self: aa, Swarm: []storagerpc.SwarmEntry[storagerpc.ExpireResult]{expire}, T: now})},
+		{"store", &storagerpc.StoreResponse{Self: aa, Hash: "h", Swarm: []storagerpc.SwarmEntry[storagerpc.StoreResult]{ok, failed}, T: now},
+			(&storagerpc.StoreResponse{Self: aa, Hash: "h", Swarm: []storagerpc.SwarmEntry[storagerpc.StoreResult]{ok, failed}, T: now}).Append(nil)},
+		{"store, every member failed", &storagerpc.StoreResponse{Self: bb, Swarm: []storagerpc.SwarmEntry[storagerpc.StoreResult]{failed}, T: now},
+			(&storagerpc.StoreResponse{Self: bb, Swarm: []storagerpc.SwarmEntry[storagerpc.StoreResult]{failed}, T: now}).Append(nil)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kept := storagerpc.SubResult{Code: 200, Body: tc.body, Value: tc.value}
+			parsed := storagerpc.SubResult{Code: 200, Body: tc.body}
+			wantT, wantOK := stampOf(tc.body)
+			gotT, gotOK := resultStamp(kept)
+			assert.Equal(t, wantOK, gotOK)
+			assert.Equal(t, wantT, gotT)
+			if _, isStore := tc.value.(*storagerpc.StoreResponse); isStore {
+				want, err := storeCode(parsed)
+				require.NoError(t, err)
+				got, err := storeCode(kept)
+				require.NoError(t, err)
+				assert.Equal(t, want, got)
+			}
 		})
 	}
 }

@@ -288,7 +288,7 @@ func (c *Client) readConfigPush(e *swarmEntry, m nodeIdx, body []byte, msgs []co
 			// A sequence stops at its first failure.
 			break
 		}
-		code, err := storeCode(rs[k].Code, rs[k].Body)
+		code, err := storeCode(rs[k])
 		if err != nil {
 			return err
 		}

@@ -299,27 +299,30 @@ func decode421(body []byte) ([]NodeInfo, error) {
 
 // storeOutcome reads a store batch answer: the store's code and, for 421, its body.
 func storeOutcome(a batchAnswer) (int, []byte, error) {
-	code, sub, err := firstResult(a)
+	rs, err := subResults(a, 1)
 	if err != nil {
 		return 0, nil, err
 	}
-	code, err = storeCode(code, sub)
-	return code, sub, err
+	code, err := storeCode(rs[0])
+	return code, rs[0].Body, err
 }
 
 // storeCode is a store sub-result's code, 500 when the node answered 200 but no member stored.
-func storeCode(code int, sub []byte) (int, error) {
-	if code != 200 {
-		return code, nil
+func storeCode(sub storagerpc.SubResult) (int, error) {
+	if sub.Code != 200 {
+		return sub.Code, nil
 	}
-	r, err := storagerpc.DecodeStoreResponse(sub)
-	if err != nil {
-		return 0, err
+	r, ok := sub.Value.(*storagerpc.StoreResponse)
+	if !ok {
+		var err error
+		if r, err = storagerpc.DecodeStoreResponse(sub.Body); err != nil {
+			return 0, err
+		}
 	}
 	if r.AllFailed() {
 		return 500, nil
 	}
-	return code, nil
+	return sub.Code, nil
 }
 
 // expireOutcome is what a poll's expire achieved: the members whose part succeeded and the
@@ -336,9 +339,12 @@ func decodeExpire(r storagerpc.SubResult) (expireOutcome, error) {
 	if r.Code != 200 {
 		return out, nil
 	}
-	resp, err := storagerpc.DecodeExpireResponse(r.Body)
-	if err != nil {
-		return out, err
+	resp, ok := r.Value.(*storagerpc.SwarmResponse[storagerpc.ExpireResult])
+	if !ok {
+		var err error
+		if resp, err = storagerpc.DecodeExpireResponse(r.Body); err != nil {
+			return out, err
+		}
 	}
 	for _, e := range resp.Swarm {
 		if e.Failed == nil {
@@ -392,9 +398,12 @@ func decodeRetrieves(rs []storagerpc.SubResult) ([]nsResult, error) {
 		out[k].status = r.Code
 		switch r.Code {
 		case 200:
-			rr, err := storagerpc.DecodeRetrieveResponse(r.Body)
-			if err != nil {
-				return nil, err
+			rr, ok := r.Value.(*storagerpc.RetrieveResponse)
+			if !ok {
+				var err error
+				if rr, err = storagerpc.DecodeRetrieveResponse(r.Body); err != nil {
+					return nil, err
+				}
 			}
 			ms := make([]retrieved, len(rr.Messages))
 			for j, m := range rr.Messages {

@@ -15,9 +15,10 @@
 //
 // # Records
 //
-// A Recorder keeps compact records, in the order the events arrived (virtual time order), so
-// later analyses (the timing correlation attack, anonymity sets, contact graphs) can be built
-// on them without another run. Times are offsets from the run's start; nodes and clients are
+// A Recorder keeps compact records, in the order the events arrived (virtual time order; a live
+// run's sinks get them in the order of the driver's world lock, which Recorder.SortByTime puts
+// back in time order before the analysis), so later analyses (the timing correlation attack,
+// anonymity sets, contact graphs) can be built on them without another run. Times are offsets from the run's start; nodes and clients are
 // indices into Tables (-1 where the address or account belongs to nobody the tables know);
 // lists of accounts and hops are spans into shared pools, read with Recorder.Accounts and
 // Recorder.Hops. Times stay exact nanoseconds, since the timing attack compares them to the

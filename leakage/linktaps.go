@@ -13,14 +13,17 @@ import (
 // the times in nanoseconds from the run's start, the addresses as the hosts have them, the
 // size in bytes; arrive_ns is empty for a message that never arrived. Lines are in the order
 // the engine sent the messages, which is not strictly by sent_ns: a reply leaves when its
-// host's CPU work is done, which the engine knows before that moment comes.
+// host's CPU work is done, which the engine knows before that moment comes. In live mode a
+// line is one write on a connection as the link model shaped it (TLS records with their HTTP
+// framing, handshakes included), in the order the model took them.
 const LinkTapsHeader = "sent_ns,arrive_ns,from,to,bytes"
 
 // LinkTaps writes every transmission on every link of a run as a line of gzip-compressed
 // CSV (scenario key leakage.link_taps): what an observer of every link would have, for
 // attacks the summary does not compute. Record allocates nothing, so a run pays the encoding
-// and the compression and no garbage. It is not safe for concurrent use; the engine's single
-// event loop calls it in order, so the file is as deterministic as the run.
+// and the compression and no garbage. It is not safe for concurrent use: the engine's single
+// event loop calls it in order, so the file is as deterministic as the run; in live mode the
+// link model calls it under its lock, once for each write on a connection.
 type LinkTaps struct {
 	epoch int64
 	zw    *gzip.Writer

@@ -1,6 +1,7 @@
 package leakage
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -349,5 +350,30 @@ func (r *Recorder) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 	case client.GuardTested:
 		r.GuardTests = append(r.GuardTests, GuardTestRecord{At: t, Client: r.T.ClientByIP(from.Addr()), Node: r.T.NodeByIP(e.Guard.Addr()),
 			Account: r.T.ClientByID(e.Account), OK: e.OK})
+	}
+}
+
+// SortByTime puts each kind of record in time order (onion requests by Done), keeping the order
+// of records at the same time: the order the analyses take them in. The simulator's engine
+// hands events to its sinks in that order already. The live driver hands them over in the
+// order the actors' goroutines took its world lock, which can be a few microseconds off the
+// times they were stamped with.
+func (r *Recorder) SortByTime() {
+	byTime(r.Direct, func(x *DirectRecord) time.Duration { return x.At })
+	byTime(r.Onion, func(x *OnionRecord) time.Duration { return x.Done })
+	byTime(r.Hop, func(x *HopRecord) time.Duration { return x.At })
+	byTime(r.Seed, func(x *SeedRecord) time.Duration { return x.At })
+	byTime(r.Stored, func(x *StoredRecord) time.Duration { return x.At })
+	byTime(r.Paths, func(x *PathRecord) time.Duration { return x.At })
+	byTime(r.GuardTests, func(x *GuardTestRecord) time.Duration { return x.At })
+	byTime(r.Served, func(x *ServedRecord) time.Duration { return x.At })
+	byTime(r.Learned, func(x *LearnedRecord) time.Duration { return x.At })
+}
+
+// byTime sorts s stably by at, unless it is sorted already.
+func byTime[T any](s []T, at func(*T) time.Duration) {
+	c := func(a, b T) int { return cmp.Compare(at(&a), at(&b)) }
+	if !slices.IsSortedFunc(s, c) {
+		slices.SortStableFunc(s, c)
 	}
 }

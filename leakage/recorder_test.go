@@ -95,3 +95,41 @@ func TestPackedRecordsReadBack(t *testing.T) {
 	require.Equal(t, uintptr(40), unsafe.Sizeof(HopRecord{}))
 	require.Equal(t, uintptr(40), unsafe.Sizeof(OnionRecord{}))
 }
+
+// TestSortByTime: records observed a little out of order (as live mode's sinks may get them)
+// come out in time order, those at the same time in the order observed, and each keeps its
+// own spans of accounts and hops.
+func TestSortByTime(t *testing.T) {
+	s := newSynthetic(8, 3)
+	tb := s.r.T
+	at := func(ms int) time.Time { return s.epoch.Add(time.Duration(ms) * time.Millisecond) }
+	dest := func(hop, c int) node.OnionHop {
+		return node.OnionHop{From: tb.Nodes[5].Addr.Addr(), Arrived: s.epoch, HopNo: hop, Role: node.HopDestination,
+			Method: "retrieve", Accounts: [][33]byte{[33]byte(tb.Clients[c].ID)}, Sizes: []int{0}}
+	}
+	s.r.Observe(at(30), tb.Nodes[6].Addr, dest(1, 0))
+	s.r.Observe(at(10), tb.Nodes[6].Addr, dest(2, 1))
+	s.r.Observe(at(20), tb.Nodes[6].Addr, dest(3, 2))
+	s.r.Observe(at(10), tb.Nodes[6].Addr, dest(4, 0))
+	trip := func(ms int, guard int) {
+		s.r.Observe(at(ms), tb.Clients[0].Addr, client.OnionRoundTrip{Path: []actor.Addr{tb.Nodes[guard].Addr, tb.Nodes[7].Addr},
+			Dest: tb.Nodes[7].Addr, RTT: time.Millisecond, Method: "retrieve"})
+	}
+	trip(50, 1)
+	trip(40, 2)
+	s.r.SortByTime()
+
+	var hops []uint8
+	var owners []int32
+	for i := range s.r.Hop {
+		h := &s.r.Hop[i]
+		hops = append(hops, h.HopNo)
+		owners = append(owners, s.r.Accounts(h.Accounts())...)
+	}
+	assert.Equal(t, []uint8{2, 4, 3, 1}, hops, "by time, ties as observed")
+	assert.Equal(t, []int32{1, 0, 2, 0}, owners, "each hop keeps its accounts")
+	require.Len(t, s.r.Onion, 2)
+	assert.Equal(t, 40*time.Millisecond, s.r.Onion[0].Done)
+	assert.Equal(t, []int32{2, 7}, s.r.Hops(s.r.Onion[0].Path()), "and its path")
+	assert.Equal(t, []int32{1, 7}, s.r.Hops(s.r.Onion[1].Path()))
+}

@@ -40,13 +40,16 @@ type rpcCtx struct {
 
 // outcome is the node's answer to one request: status and body for clients (JSON, or plain
 // text when text is set); for a forward, the node's own typed result (result) on success; for a
-// batch, its results as values too (results), which an answer in structural form carries.
+// batch, its results as values too (results), which an answer in structural form carries;
+// value is body as values (what decoding body gives) for the answers clients read most, which
+// a batch's results carry so that a structural answer's reader need not parse them.
 type outcome struct {
 	status  int
 	body    []byte
 	text    bool
 	result  any
 	results []storagerpc.SubResult
+	value   any
 }
 
 func textOutcome(status int, text string) outcome {
@@ -294,7 +297,7 @@ func (n *Node) rpcStore(r *storagerpc.Store, ctx rpcCtx, done func(outcome)) {
 		if ownEntry.Failed == nil {
 			resp.Hash = hash
 		}
-		done(outcome{status: resp.Status(), body: resp.Append(nil)})
+		done(outcome{status: resp.Status(), body: resp.Append(nil), value: &resp})
 	}
 	if ctx.fw == nil {
 		pending++
@@ -359,7 +362,7 @@ func (n *Node) rpcRetrieve(r *storagerpc.Retrieve) outcome {
 		res.Messages = append(res.Messages, storagerpc.RetrievedMessage{Hash: m.Hash, Timestamp: m.Timestamp, Expiry: m.Expiry, Data: data})
 	}
 	res.More = more
-	return outcome{status: http.StatusOK, body: res.Append(nil)}
+	return outcome{status: http.StatusOK, body: res.Append(nil), value: &res}
 }
 
 // recursive runs the swarm part of a recursive request: forward (for a client's request),
@@ -547,7 +550,7 @@ func (n *Node) rpcExpire(r *storagerpc.Expire, ctx rpcCtx, done func(outcome)) {
 		n.env.Work(cost)
 		return res, nil
 	}, func(resp *storagerpc.SwarmResponse[storagerpc.ExpireResult]) outcome {
-		return outcome{status: resp.Status(), body: storagerpc.AppendExpireResponse(nil, resp)}
+		return outcome{status: resp.Status(), body: storagerpc.AppendExpireResponse(nil, resp), value: resp}
 	}, done)
 }
 
@@ -592,7 +595,7 @@ func (n *Node) serveBatch(b *storagerpc.Batch, ctx rpcCtx, done func(outcome)) {
 	}
 	sub := func(o outcome) storagerpc.SubResult {
 		if ok2xx(o.status) {
-			return storagerpc.SubResult{Code: o.status, Body: o.body}
+			return storagerpc.SubResult{Code: o.status, Body: o.body, Value: o.value}
 		}
 		return storagerpc.TextResult(o.status, string(o.body))
 	}

@@ -622,3 +622,64 @@ func unsigned(t *testing.T, body []byte) []byte {
 	require.NoError(t, err)
 	return out
 }
+
+// A batch's retrieve, expire and store results carry the answers their JSON was written from (what a
+// structural answer hands the client in place of the JSON): writing the value gives the JSON
+// byte for byte, and parsing the JSON gives what the client reads from the value. Other
+// results carry none and are parsed.
+func TestBatchResultValuesMatchTheirJSON(t *testing.T) {
+	tn := newTestNet(t, testSwarms, perSwarm, Config{})
+	_, members, acct := tn.homeAccount(t, 1, "acct")
+	st := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("kept \"as\" values"))
+	require.Equal(t, 200, tn.rpc(t, members[0], encode(st)).Status)
+	hash := storagerpc.MessageHash(st.Pubkey, st.Namespace, st.Data)
+	tn.drv.RunFor(time.Second)
+
+	rt := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}}
+	rt.Sign(acct.signer, nowMS(tn))
+	ex := &storagerpc.Expire{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{hash}, Expiries: []int64{nowMS(tn) + 30*60_000}, Mode: storagerpc.ExpireShorten}
+	ex.Sign(acct.signer)
+	st2 := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("another"))
+	body := encode(&storagerpc.Batch{Requests: []storagerpc.Request{rt, ex, &storagerpc.Info{}, st2}})
+
+	n := tn.nodes[members[1]]
+	var got *outcome
+	tn.drv.Actor(addrN(members[1])).Do(func() {
+		n.serveJSON(body, nil, ViaDirect, clientAddr.Addr(), func(_ string, _ named, o outcome) { got = &o })
+	})
+	tn.drv.RunFor(time.Minute)
+	require.NotNil(t, got)
+	require.Len(t, got.results, 4)
+
+	rv, ok := got.results[0].Value.(*storagerpc.RetrieveResponse)
+	require.True(t, ok, "a retrieve result carries its answer")
+	assert.Equal(t, got.results[0].Body, rv.Append(nil))
+	rr, err := storagerpc.DecodeRetrieveResponse(got.results[0].Body)
+	require.NoError(t, err)
+	require.Len(t, rr.Messages, 1)
+	assert.Equal(t, rr, rv)
+
+	ev, ok := got.results[1].Value.(*storagerpc.SwarmResponse[storagerpc.ExpireResult])
+	require.True(t, ok, "an expire result carries its answer")
+	assert.Equal(t, got.results[1].Body, storagerpc.AppendExpireResponse(nil, ev))
+	er, err := storagerpc.DecodeExpireResponse(got.results[1].Body)
+	require.NoError(t, err)
+	// The JSON keeps the swarm in node order and empty lists as empty: compare what each
+	// member answered.
+	byNode := func(r *storagerpc.SwarmResponse[storagerpc.ExpireResult]) map[string][]string {
+		m := map[string][]string{}
+		for _, e := range r.Swarm {
+			require.Nil(t, e.Failed)
+			m[e.Node] = e.Result.Updated
+		}
+		return m
+	}
+	require.Len(t, er.Swarm, perSwarm)
+	assert.Equal(t, byNode(er), byNode(ev))
+
+	assert.Nil(t, got.results[2].Value, "an info answer is parsed")
+
+	sv, ok := got.results[3].Value.(*storagerpc.StoreResponse)
+	require.True(t, ok, "a store result carries its answer")
+	assert.Equal(t, got.results[3].Body, sv.Append(nil))
+}

@@ -72,7 +72,8 @@ var dockerPreflight = func() error {
 }
 
 // validateDocker refuses what docker mode cannot do, naming the key: everything live mode
-// refuses, the faults the containers cannot take (a node degrade's loss), joining nodes,
+// refuses, the leakage section (the nodes' events it needs stay in their containers), the
+// faults the containers cannot take (a node degrade's loss), joining nodes,
 // community servers, more nodes or
 // clients than the run's network has addresses for and, for a partition, a packet filter this
 // process cannot change. Last, it asks the Docker engine.
@@ -84,6 +85,9 @@ func (s Scenario) validateDocker() error {
 			e.Reason = strings.Replace(e.Reason, "live mode", "docker mode", 1)
 		}
 		return err
+	}
+	if s.Leakage.LinkTaps || s.Leakage.Horizon > 0 || len(s.Leakage.Adversaries) > 0 {
+		return bad("leakage", "set", "docker mode does not measure leakage yet: the nodes run in containers whose event stream carries what the collector reads (stores, replication), not the onion hops and direct requests the leakage records are made of; remove the leakage section, or run it with mode=live")
 	}
 	partition := false
 	for i, f := range s.Faults {

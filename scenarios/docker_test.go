@@ -233,6 +233,9 @@ func TestDockerModeRefusals(t *testing.T) {
 		{"communities", func(s *Scenario) { s.Servers.Communities.Count = 1 }, "servers.communities.count"},
 		{"too many nodes", func(s *Scenario) { s.Nodes.Count = docker.MaxNodes + 1 }, "nodes.count"},
 		{"too many clients", func(s *Scenario) { s.Clients.Count = docker.MaxClients + 1 }, "clients.count"},
+		// The nodes' onion hops and direct requests stay in their containers.
+		{"leakage adversaries", func(s *Scenario) { s.Leakage.Adversaries = []Adversary{{Kind: "random"}} }, "leakage"},
+		{"link taps", func(s *Scenario) { s.Leakage.LinkTaps = true }, "leakage"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

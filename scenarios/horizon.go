@@ -58,6 +58,9 @@ const pathSelectionNote = "path-selection mode: pool refreshes, guard selection 
 // with leakage.horizon those of the path-selection mode played at the request rates the run
 // measured between the warmup and the drain (all that such a run records: see buildWorld).
 func (w *world) analyzeLeakage(total time.Duration) (*results.Leakage, error) {
+	if w.live != nil {
+		w.leak.SortByTime() // live sinks get events in the order of the world lock (see SortByTime)
+	}
 	if w.sc.Leakage.Horizon <= 0 {
 		return leakage.Analyze(w.leak, w.sc.Leakage.specs(), total, w.eng.Stream)
 	}

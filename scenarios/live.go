@@ -146,17 +146,25 @@ func (d *liveDriver) At(t time.Time, f func()) actor.Timer {
 
 func (d *liveDriver) AddSink(s sim.Sink) { d.Driver.AddSink(live.Sink(s)) }
 
-// validateLive refuses what live mode cannot do yet, naming the key: leakage (the engine's
-// views and link taps) and bodies that are not bytes. Group chats run (client.Group is safe for concurrent use),
-// and so do push notifications (live/bodies encodes the wake-up as the notification).
+// validateLive refuses what live mode cannot do, naming the key: bodies that are not bytes.
+// Group chats run (client.Group is safe for concurrent use), and so do push notifications
+// (live/bodies encodes the wake-up as the notification). The leakage section is measured as in
+// the simulator: the recorder is a sink like the collector, fed under the world lock; sybil
+// nodes join the running world as churn's joins do; the link taps come from the link model
+// (liveTap); a horizon is played after the run at the request rates it measured.
 func (s Scenario) validateLive() error {
 	if s.Crypto != "real" {
 		return bad("crypto", s.Crypto, "live mode sends real bytes: a message under crypto=modeled has none; use crypto=real")
 	}
-	if s.Leakage.LinkTaps || s.Leakage.Horizon > 0 || len(s.Leakage.Adversaries) > 0 {
-		return bad("leakage", "set", "live mode does not measure leakage yet (it needs the engine's link model and views); remove the leakage section")
-	}
 	return nil
+}
+
+// liveTap writes a transmission the live link model shaped to the link taps file: one write on
+// a connection (a TLS record with its HTTP framing, a handshake's included), when it was written
+// and when the model has it reach the peer's socket. The model calls it under its lock, which
+// also guards the engine's hosts against a node joining (addLiveNodeHost): one at a time.
+func (w *world) liveTap(from, to netem.HostID, size int, sent, arrive int64, ok bool) {
+	w.taps.Record(w.eng.HostIP(sim.HostID(from)), w.eng.HostIP(sim.HostID(to)), size, sent, arrive, ok)
 }
 
 // startLive spawns the registry, the seed nodes and the first nodes on the live driver, the
@@ -303,6 +311,10 @@ func (w *world) scheduleProbedSampling(every, total time.Duration, ask func(repo
 // progress each second, until stop closes; it then stops every actor. It returns how long the
 // world ran and ErrInterrupted when stop ended it.
 func (w *world) runLive(total time.Duration, stop <-chan struct{}, progress func(sim.Progress)) (time.Duration, error) {
+	if w.taps != nil {
+		// Deferred first, so it runs after Close: no write reaches the taps once run closes them.
+		defer w.live.model.SetTap(nil)
+	}
 	defer w.live.Close()
 	if err := w.live.start(); err != nil {
 		return 0, fmt.Errorf("starting the live world: %w", err)

@@ -58,7 +58,7 @@ type ModeComparison struct {
 
 // CompareModes runs sc in sim mode, then in live mode (real sockets, real time: it takes the
 // scenario's warmup, duration and drain of wall-clock time), and compares them. sc must be
-// acceptable in both modes (crypto real, no leakage: see validateLive).
+// acceptable in both modes (crypto real: see validateLive).
 // starting, if set, is told the mode about to run.
 func CompareModes(sc Scenario, opts RunOptions, starting func(mode string)) (ModeComparison, error) {
 	var c ModeComparison

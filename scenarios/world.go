@@ -161,9 +161,14 @@ func buildWorldOn(sc Scenario, workers int, progress func(sim.Progress), taps io
 	if taps != nil {
 		w.taps = leakage.NewLinkTaps(taps, w.epoch)
 		eng := w.eng
-		w.sn.SetTap(func(from, to sim.HostID, size int, sent, arrive int64, ok bool) {
-			w.taps.Record(eng.HostIP(from), eng.HostIP(to), size, sent, arrive, ok)
-		})
+		if w.live != nil {
+			// Every write on every connection, as the link model shapes it (see liveTap).
+			w.live.model.SetTap(w.liveTap)
+		} else {
+			w.sn.SetTap(func(from, to sim.HostID, size int, sent, arrive int64, ok bool) {
+				w.taps.Record(eng.HostIP(from), eng.HostIP(to), size, sent, arrive, ok)
+			})
+		}
 	}
 	w.rng = w.eng.Stream("world")
 

@@ -47,6 +47,21 @@ type Model struct {
 	net   *netem.Network
 	rng   *rand.Rand
 	hosts map[netip.Addr]netem.HostID
+	tap   Tap
+}
+
+// Tap is told of every message the model shapes, as it is written: its hosts, its size, when
+// it was written and, if ok, when the model has it arrive (unix ns), which is when the
+// connection hands it to the peer's socket. It runs under the model's lock, so taps come one at
+// a time, in the order the model decided them.
+type Tap func(from, to netem.HostID, size int, sent, arrive int64, ok bool)
+
+// SetTap makes the model tell t of every message from now on; nil, the default, stops it. Once
+// SetTap(nil) has returned, the previous tap is not called again.
+func (m *Model) SetTap(t Tap) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tap = t
 }
 
 // NewModel shapes connections with n. Jitter and loss draw from a stream seeded from
@@ -74,7 +89,15 @@ func (m *Model) Do(f func(n *netem.Network)) {
 func (m *Model) transit(from, to netem.HostID, size int, at time.Time) (time.Time, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.net.Transit(from, to, size, at, m.rng)
+	arrive, ok := m.net.Transit(from, to, size, at, m.rng)
+	if m.tap != nil {
+		var ns int64 // none for a message lost for good
+		if ok {
+			ns = arrive.UnixNano()
+		}
+		m.tap(from, to, size, at.UnixNano(), ns, ok)
+	}
+	return arrive, ok
 }
 
 // pair finds the model's hosts of local and remote; ok is false unless both are hosts.

@@ -91,25 +91,32 @@ func TestPartitionBreaksTheConnection(t *testing.T) {
 	assert.True(t, errors.Is(err, actor.ErrUnreachable) || errors.Is(err, actor.ErrTimeout), "got %v", err)
 }
 
-// TestSpinNeverDeliversEarly writes through a model of two hosts 11 ms apart one way (5 ms
-// access links without jitter, 1 ms of backbone) with Spin on: every message arrives no earlier
-// than the model says, spinning or not.
-func TestSpinNeverDeliversEarly(t *testing.T) {
+// fixedPair is a model of two hosts in one region with access links of latency each and no
+// jitter, at addresses a and b, and the model's one-way delay between them.
+func fixedPair(t *testing.T, latency time.Duration, a, b netip.Addr) (*linkconn.Model, [2]netem.HostID, time.Duration) {
+	t.Helper()
 	n, err := netem.New(netem.Config{})
 	require.NoError(t, err)
 	region, err := n.Matrix().Lookup("us-east-1")
 	require.NoError(t, err)
-	p := netem.Profile{Name: "fixed", Latency: 5 * time.Millisecond}
+	p := netem.Profile{Name: "fixed", Latency: latency}
 	ha, err := n.AddHost(region, p)
 	require.NoError(t, err)
 	hb, err := n.AddHost(region, p)
 	require.NoError(t, err)
-	oneWay := n.BaseRTT(ha, hb) / 2
 	model := linkconn.NewModel(n)
-	model.Spin = time.Millisecond
-	a, b := netip.MustParseAddr("127.79.1.1"), netip.MustParseAddr("127.79.1.2")
 	model.AddAddr(a, ha)
 	model.AddAddr(b, hb)
+	return model, [2]netem.HostID{ha, hb}, n.BaseRTT(ha, hb) / 2
+}
+
+// TestSpinNeverDeliversEarly writes through a model of two hosts 11 ms apart one way (5 ms
+// access links without jitter, 1 ms of backbone) with Spin on: every message arrives no earlier
+// than the model says, spinning or not.
+func TestSpinNeverDeliversEarly(t *testing.T) {
+	a, b := netip.MustParseAddr("127.79.1.1"), netip.MustParseAddr("127.79.1.2")
+	model, _, oneWay := fixedPair(t, 5*time.Millisecond, a, b)
+	model.Spin = time.Millisecond
 	local, remote := net.Pipe()
 	c := model.Wrap(local, a, b)
 	defer c.Close()
@@ -133,20 +140,8 @@ func TestSpinNeverDeliversEarly(t *testing.T) {
 // answer reach the reader, a large one read in many pieces included (the pieces do not each
 // wait the delay again).
 func TestDuplexShapesBothWays(t *testing.T) {
-	n, err := netem.New(netem.Config{})
-	require.NoError(t, err)
-	region, err := n.Matrix().Lookup("us-east-1")
-	require.NoError(t, err)
-	p := netem.Profile{Name: "fixed", Latency: 10 * time.Millisecond}
-	ha, err := n.AddHost(region, p)
-	require.NoError(t, err)
-	hb, err := n.AddHost(region, p)
-	require.NoError(t, err)
-	oneWay := n.BaseRTT(ha, hb) / 2
-	model := linkconn.NewModel(n)
 	a, b := netip.MustParseAddr("127.79.2.1"), netip.MustParseAddr("127.79.2.2")
-	model.AddAddr(a, ha)
-	model.AddAddr(b, hb)
+	model, _, oneWay := fixedPair(t, 10*time.Millisecond, a, b)
 	local, remote := net.Pipe()
 	c := model.WrapDuplex(local, a, b)
 	defer c.Close()
@@ -184,19 +179,8 @@ func TestDuplexShapesBothWays(t *testing.T) {
 // its background read between requests), and once cleared the connection reads on: the
 // deadline does not reach the socket the pump reads.
 func TestDuplexReadDeadline(t *testing.T) {
-	n, err := netem.New(netem.Config{})
-	require.NoError(t, err)
-	region, err := n.Matrix().Lookup("us-east-1")
-	require.NoError(t, err)
-	p := netem.Profile{Name: "fixed", Latency: time.Millisecond}
-	ha, err := n.AddHost(region, p)
-	require.NoError(t, err)
-	hb, err := n.AddHost(region, p)
-	require.NoError(t, err)
-	model := linkconn.NewModel(n)
 	a, b := netip.MustParseAddr("127.79.3.1"), netip.MustParseAddr("127.79.3.2")
-	model.AddAddr(a, ha)
-	model.AddAddr(b, hb)
+	model, _, _ := fixedPair(t, time.Millisecond, a, b)
 	local, remote := net.Pipe()
 	c := model.WrapDuplex(local, a, b)
 	defer c.Close()
@@ -215,7 +199,50 @@ func TestDuplexReadDeadline(t *testing.T) {
 	require.NoError(t, c.SetReadDeadline(time.Time{}))
 	go func() { _, _ = remote.Write([]byte("next request")) }()
 	got := make([]byte, len("next request"))
-	_, err = io.ReadFull(c, got)
+	_, err := io.ReadFull(c, got)
 	require.NoError(t, err, "the connection reads on once the deadline is cleared")
 	assert.Equal(t, "next request", string(got))
+}
+
+// TestTapSeesEveryWrite: the tap is told of every write as the model shapes it (hosts, size,
+// when it was written, when it arrives), the peer reads it no earlier than that arrival, and
+// SetTap(nil) stops the reports.
+func TestTapSeesEveryWrite(t *testing.T) {
+	a, b := netip.MustParseAddr("127.79.4.1"), netip.MustParseAddr("127.79.4.2")
+	model, h, oneWay := fixedPair(t, 5*time.Millisecond, a, b)
+	ha, hb := h[0], h[1]
+	type tapped struct {
+		from, to     netem.HostID
+		size         int
+		sent, arrive int64
+		ok           bool
+	}
+	var got []tapped // the tap runs under the model's lock, on the writer's goroutine here
+	model.SetTap(func(from, to netem.HostID, size int, sent, arrive int64, ok bool) {
+		got = append(got, tapped{from, to, size, sent, arrive, ok})
+	})
+	local, remote := net.Pipe()
+	c := model.Wrap(local, a, b)
+	defer c.Close()
+	defer remote.Close()
+	for i, size := range []int{5, 100, 1000} {
+		before := time.Now().UnixNano()
+		_, err := c.Write(make([]byte, size))
+		require.NoError(t, err)
+		_, err = io.ReadFull(remote, make([]byte, size))
+		require.NoError(t, err)
+		read := time.Now().UnixNano()
+		require.Len(t, got, i+1)
+		g := got[i]
+		assert.Equal(t, tapped{from: ha, to: hb, size: size, ok: true}, tapped{from: g.from, to: g.to, size: g.size, ok: g.ok})
+		assert.GreaterOrEqual(t, g.sent, before, "sent when written")
+		assert.GreaterOrEqual(t, g.arrive-g.sent, int64(oneWay), "arrives after the model's one-way delay")
+		assert.GreaterOrEqual(t, read, g.arrive, "and the peer reads it no earlier")
+	}
+	model.SetTap(nil)
+	_, err := c.Write([]byte("quiet"))
+	require.NoError(t, err)
+	_, err = io.ReadFull(remote, make([]byte, 5))
+	require.NoError(t, err)
+	assert.Len(t, got, 3, "no report once the tap is removed")
 }

@@ -6,7 +6,9 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/blake2b"
@@ -129,16 +131,19 @@ func (s modeled) SharedSecret(self X25519KeyPair, peer [32]byte) ([32]byte, time
 	if bytes.Compare(b[:], a[:]) < 0 {
 		a, b = b, a
 	}
-	h, _ := blake2b.New256([]byte("sessionsim-modeled-x25519-shared"))
-	h.Write(a[:])
-	h.Write(b[:])
 	var out [32]byte
-	h.Sum(out[:0])
+	modeledShared.sum(out[:0], a[:], b[:])
 	return out, s.c.X25519, nil
 }
 
 func (s modeled) Sign(priv ed25519.PrivateKey, msg []byte) ([]byte, time.Duration) {
-	return modeledSignature(priv.Public().(ed25519.PublicKey), msg), s.c.Ed25519Sign
+	var pub []byte
+	if len(priv) == ed25519.PrivateKeySize {
+		pub = priv[ed25519.SeedSize:] // what Public copies out
+	} else {
+		pub = priv.Public().(ed25519.PublicKey)
+	}
+	return modeledSignature(pub, msg), s.c.Ed25519Sign
 }
 
 func (s modeled) Verify(pub []byte, msg, sig []byte) (bool, time.Duration) {
@@ -151,8 +156,39 @@ func (s modeled) Verify(pub []byte, msg, sig []byte) (bool, time.Duration) {
 // modeledSignature is 64 bytes that depend on the signer's public key and the whole message, so
 // a changed message or a different signer fails verification as a real signature would.
 func modeledSignature(pub []byte, msg []byte) []byte {
-	h, _ := blake2b.New512([]byte("sessionsim-modeled-ed25519"))
-	h.Write(pub)
-	h.Write(msg)
-	return h.Sum(nil)
+	return modeledSigner.sum(make([]byte, 0, ed25519.SignatureSize), pub, msg)
+}
+
+// The keyed hashes modeled crypto stands on, each with its own key.
+var (
+	modeledSigner = newKeyedHash(blake2b.Size, "sessionsim-modeled-ed25519")
+	modeledShared = newKeyedHash(blake2b.Size256, "sessionsim-modeled-x25519-shared")
+)
+
+// keyedHash hands out keyed BLAKE2b states of one size and key: a modeled run hashes at every
+// signature, verification and key agreement, and a fresh state is a few hundred bytes to
+// allocate and clear each time. A pool, since suites are shared by the workers of a world.
+type keyedHash struct{ pool sync.Pool }
+
+func newKeyedHash(size int, key string) *keyedHash {
+	k := &keyedHash{}
+	k.pool.New = func() any {
+		h, err := blake2b.New(size, []byte(key))
+		if err != nil {
+			panic(fmt.Sprintf("cryptomode: keyed BLAKE2b-%d: %v", size*8, err))
+		}
+		return h
+	}
+	return k
+}
+
+// sum appends the keyed hash of a then b to dst.
+func (k *keyedHash) sum(dst, a, b []byte) []byte {
+	h := k.pool.Get().(hash.Hash)
+	h.Write(a)
+	h.Write(b)
+	dst = h.Sum(dst)
+	h.Reset()
+	k.pool.Put(h)
+	return dst
 }

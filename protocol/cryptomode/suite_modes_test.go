@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/blake2b"
 )
 
 func hex32(t *testing.T, s string) [32]byte {
@@ -147,4 +148,38 @@ func TestParseModeAndPerKiB(t *testing.T) {
 	assert.Equal(t, time.Duration(1), PerKiB(time.Microsecond, 1), "rounds up")
 	assert.Equal(t, 260*time.Nanosecond, PerKiB(260*time.Nanosecond, 1024))
 	assert.Equal(t, 2*time.Microsecond, PerKiB(time.Microsecond, 2048))
+}
+
+// Modeled signatures and shared secrets are the keyed BLAKE2b of their inputs whether the state
+// is fresh or handed on from an earlier call, so pooling the states changes no byte a run sees.
+func TestModeledHashesAreTheKeyedHashOfTheirInputs(t *testing.T) {
+	s := New(Modeled, DefaultCosts)
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
+	pub := priv.Public().(ed25519.PublicKey)
+	self := X25519KeyPair{Secret: [32]byte{1}, Public: [32]byte{2}}
+	for _, msg := range [][]byte{nil, []byte("short"), bytes.Repeat([]byte("long "), 100)} {
+		h, err := blake2b.New512([]byte("sessionsim-modeled-ed25519"))
+		require.NoError(t, err)
+		h.Write(pub)
+		h.Write(msg)
+		for range 3 {
+			sig, _ := s.Sign(priv, msg)
+			assert.Equal(t, h.Sum(nil), sig)
+		}
+	}
+	for _, peer := range [][32]byte{{3}, {0}, {0xff}} {
+		a, b := self.Public, peer
+		if bytes.Compare(b[:], a[:]) < 0 {
+			a, b = b, a
+		}
+		h, err := blake2b.New256([]byte("sessionsim-modeled-x25519-shared"))
+		require.NoError(t, err)
+		h.Write(a[:])
+		h.Write(b[:])
+		for range 3 {
+			shared, _, err := s.SharedSecret(self, peer)
+			require.NoError(t, err)
+			assert.Equal(t, h.Sum(nil), shared[:])
+		}
+	}
 }

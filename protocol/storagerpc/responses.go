@@ -3,6 +3,7 @@ package storagerpc
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -438,7 +439,19 @@ func NewExpireResult(s cryptomode.Suite, node ed25519.PrivateKey, req *Expire, a
 
 // AppendExpireResponse writes the answer to an expire.
 func AppendExpireResponse(dst []byte, r *SwarmResponse[ExpireResult]) []byte {
-	w := newStamped(dst, r.HF)
+	// Grown once, for the members' keys, signatures and hashes (every poll's expire answer).
+	n := 64
+	for i := range r.Swarm {
+		e := &r.Swarm[i].Result
+		n += 200 + 20*len(e.Expiries)
+		for _, h := range e.Updated {
+			n += len(h) + 3
+		}
+		for _, u := range e.Unchanged {
+			n += len(u.Hash) + 20
+		}
+	}
+	w := newStamped(slices.Grow(dst, n), r.HF)
 	appendSwarm(&w, r.Swarm, r.Self, nil, func(dst []byte, e *SwarmEntry[ExpireResult], _ bool, _ *int64) []byte {
 		v := newObj(dst)
 		v.key("expiry")
@@ -479,7 +492,13 @@ type RetrieveResponse struct {
 
 // Append writes the retrieve answer.
 func (r *RetrieveResponse) Append(dst []byte) []byte {
-	w := newStamped(dst, r.HF)
+	// Grown once for the messages' data (base64) and their other fields, which are most of
+	// the answer.
+	n := 64
+	for i := range r.Messages {
+		n += base64.StdEncoding.EncodedLen(len(r.Messages[i].Data)) + len(r.Messages[i].Hash) + 80
+	}
+	w := newStamped(slices.Grow(dst, n), r.HF)
 	objects(&w, "messages", r.Messages, func(v *objWriter, m RetrievedMessage) {
 		v.b64("data", m.Data)
 		v.int("expiration", m.Expiry)
@@ -608,6 +627,12 @@ func (r *OxendResponse) Append(dst []byte) []byte {
 type SubResult struct {
 	Code int
 	Body []byte
+	// Value is the answer Body was written from, when the answering side kept it (a batch
+	// answered in structural form), such as the *RetrieveResponse whose Append is Body, so
+	// that the reader need not parse Body: parsing gives the same answer (a swarm answer's
+	// entries in the body's node order). Nil when not kept; it never travels on the wire, and
+	// a reader that does not know its type parses Body.
+	Value any
 }
 
 // TextResult is a refused subrequest: the status and the refusal text as a JSON string.
@@ -647,6 +672,12 @@ func (s SubResult) OK() bool { return s.Code >= 200 && s.Code <= 299 }
 // AppendBatchResponse writes {"results":[{"body":...,"code":...},...]}. A sequence's results
 // end at the first one that is not OK; the answer itself is 200 either way.
 func AppendBatchResponse(dst []byte, results []SubResult) []byte {
+	// Grown once: the bodies are most of the answer, and an answer is written per batch.
+	n := len(`{"results":[]}`)
+	for _, r := range results {
+		n += len(`{"body":,"code":000},`) + len(r.Body)
+	}
+	dst = slices.Grow(dst, n)
 	dst = append(dst, `{"results":[`...)
 	for i, r := range results {
 		if i > 0 {
