@@ -175,7 +175,7 @@ func (c *Client) SendAttachment(to identity.ID, kind Kind, size int) error {
 	c.stats.Sent++
 	att := c.attachments()
 	att.seq++
-	ref := "attachment/" + c.id.String() + "/" + strconv.FormatUint(uint64(att.seq), 10)
+	ref := "attachment/" + c.ID().String() + "/" + strconv.FormatUint(uint64(att.seq), 10)
 	u := &upload{ref: ref, to: to, kind: kind, at: c.env.Now(), enc: enc, size: message.EncryptedAttachmentSize(size)}
 	c.observe(MessageSent{Hash: ref, To: to, At: u.at, Body: size, Kind: kind})
 	att.uploads = append(att.uploads, u)
@@ -229,13 +229,13 @@ func (c *Client) retryAttachment(fails *uint8, again, giveUp func()) {
 }
 
 func (c *Client) uploadFailed(u *upload, f Failure) {
-	c.att.uploads = slices.DeleteFunc(c.att.uploads, func(x *upload) bool { return x == u })
+	c.x.att.uploads = slices.DeleteFunc(c.x.att.uploads, func(x *upload) bool { return x == u })
 	c.stats.StoreFailed++
 	c.observe(AttachmentUploaded{Ref: u.ref, To: u.to, Kind: u.kind, Size: u.size, Failure: f, Attempts: int(u.tries)})
 }
 
 func (c *Client) uploadDone(u *upload, id string) {
-	c.att.uploads = slices.DeleteFunc(c.att.uploads, func(x *upload) bool { return x == u })
+	c.x.att.uploads = slices.DeleteFunc(c.x.att.uploads, func(x *upload) bool { return x == u })
 	n, _ := fileserver.ParseID(id) // checked by ParseUploadResponse
 	fs := c.cfg.FileServer
 	scheme := fs.Protocol
@@ -256,13 +256,13 @@ func (c *Client) uploadDone(u *upload, id string) {
 
 // resumeAttachments restarts the uploads and downloads an app going offline interrupted.
 func (c *Client) resumeAttachments() {
-	if c.att == nil {
+	if c.x == nil {
 		return
 	}
-	for _, u := range c.att.uploads {
+	for _, u := range c.x.att.uploads {
 		c.attemptUpload(u)
 	}
-	for _, f := range c.att.fetches {
+	for _, f := range c.x.att.fetches {
 		c.scheduleFetch(f)
 	}
 }
@@ -322,6 +322,6 @@ func (c *Client) openAttachment(f *fetch, data []byte) bool {
 }
 
 func (c *Client) fetchDone(f *fetch, fail Failure, size int) {
-	c.att.fetches = slices.DeleteFunc(c.att.fetches, func(x *fetch) bool { return x == f })
+	c.x.att.fetches = slices.DeleteFunc(c.x.att.fetches, func(x *fetch) bool { return x == f })
 	c.observe(AttachmentFetched{Hash: f.hash, Kind: kindOf(f.ptr.ContentType), Size: size, Failure: fail, Attempts: int(f.tries)})
 }

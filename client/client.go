@@ -57,13 +57,14 @@ type Stats struct {
 type Client struct {
 	cfg  *Config
 	keys keyset
-	id   identity.ID
 	env  actor.Env
 	rt   router
 
 	// Small fields are grouped so that none leaves padding: a world holds 100,000 clients.
 	online     bool
 	refreshing bool
+	bg         bool   // a background poll runs: a push notification woke the app (push.go)
+	wakeAgain  bool   // another wake-up for the own swarm came during it: poll once more before sleeping
 	epoch      uint32 // bumped by GoOffline: callbacks of an older epoch are dropped
 
 	building     sharedWork // path building
@@ -72,26 +73,80 @@ type Client struct {
 	started      int64      // unix ns of the latest Start or GoOnline (Config.PoolRefreshFromStart)
 	ownFetched   int64      // unix ns of the latest lookup of the own swarm (Config.OwnSwarmRefresh); 0 at each start
 	installed    uint32     // pool size after the last install
-	tick         uint32     // LRU clock of swarms
 	refreshTimer actor.Timer
-	coverTimer   actor.Timer
 
-	own    swarmEntry
-	swarms []*swarmEntry
+	own   swarmEntry // the own swarm; its owner is the client's Session ID
+	cfgs  configState
+	poll  pollState
+	seen  seenSet
+	last  lastHashes
+	stats counters
+	clock clockState
+	x     *extras // made at first use (more)
+}
 
-	outbox []*outgoing
-	cfgs   configState
-	decoy  *decoy // the account of dummy polls, made at the first (Config.CoverPollsPerHour)
-	poll   pollState
-	seen   seenSet
-	last   lastHashes
-	stats  Stats
-	clock  clockState
-	groups []*groupView // the groups the client is a member of (group.go)
-	push   pushState
+// counters are the Stats a client keeps in itself; Stats adds those kept with what they count
+// (path rebuilds in the router, dummy and community polls in the extras).
+type counters struct {
+	Sent, Stored, StoreFailed, StoreRequests, Received, Duplicates uint32
+	Polls, PollFailures, OnionRequests, OnionFailures, PoolFetches uint32
+	Garbage                                                        [garbageKinds]uint32
+}
 
+// extras is what a client keeps only once it does something beyond polling its own swarm: 1:1
+// messages, contacts, groups, communities, attachments, push notifications, dummy polls. A
+// client that does none of these carries one nil pointer in their place (about 300 bytes), in a
+// world that may hold 100,000 clients.
+type extras struct {
+	swarms      []*swarmEntry      // the cached swarms of other accounts (swarm.go)
+	tick        uint32             // LRU clock of swarms
+	outbox      []*outgoing        // messages being stored (send.go, group.go)
+	contacts    []identity.ID      // the accounts the user has a 1:1 conversation with (configsync.go)
+	groups      []*groupView       // the groups the client is a member of (group.go)
 	communities []*communityPoller // Config.Communities
-	att         *attachments       // made at the first attachment sent or received
+	push        pushState
+	att         attachments
+	coverTimer  actor.Timer // the next dummy poll (Config.CoverPollsPerHour)
+	decoy       *decoy      // the account of dummy polls, made at the first
+
+	coverPolls, communityPolls, communityPollFailures, communityMessages uint32 // for Stats
+}
+
+// more returns the client's extras, making them at the first use.
+func (c *Client) more() *extras {
+	if c.x == nil {
+		c.x = &extras{}
+	}
+	return c.x
+}
+
+// extra reads one of the client's extras: a client without them has none (the zero value).
+func extra[T any](c *Client, field func(*extras) T) T {
+	if c.x == nil {
+		var none T
+		return none
+	}
+	return field(c.x)
+}
+
+func (c *Client) swarmCache() []*swarmEntry {
+	return extra(c, func(x *extras) []*swarmEntry { return x.swarms })
+}
+
+func (c *Client) outbox() []*outgoing {
+	return extra(c, func(x *extras) []*outgoing { return x.outbox })
+}
+
+func (c *Client) contacts() []identity.ID {
+	return extra(c, func(x *extras) []identity.ID { return x.contacts })
+}
+
+func (c *Client) groupViews() []*groupView {
+	return extra(c, func(x *extras) []*groupView { return x.groups })
+}
+
+func (c *Client) communityPollers() []*communityPoller {
+	return extra(c, func(x *extras) []*communityPoller { return x.communities })
 }
 
 // attachments are the attachments on their way to and from the file server; seq numbers the
@@ -102,13 +157,8 @@ type attachments struct {
 	seq     uint32
 }
 
-// attachments returns the client's attachments, making them at the first.
-func (c *Client) attachments() *attachments {
-	if c.att == nil {
-		c.att = &attachments{}
-	}
-	return c.att
-}
+// attachments returns the client's attachments, making its extras at the first.
+func (c *Client) attachments() *attachments { return &c.more().att }
 
 // pollState is the poller's state between rounds.
 type pollState struct {
@@ -127,16 +177,21 @@ type swarmEntry struct {
 	fetching sharedWork // a get_swarm lookup
 }
 
-// keyset is the key material a client uses, without the copies identity.Keys also carries.
+// keyset is the key material a client keeps: the Ed25519 key, from whose seed the X25519 secret
+// derives (identity.X25519SecretFromSeed), without the copies identity.Keys also carries.
 type keyset struct {
 	ed [ed25519.PrivateKeySize]byte // seed || public, Go's form
-	// x25519 is parsed once: opening a message with a pair built by hand would redo the
-	// public-key derivation (a scalar multiplication) for every message.
-	x25519 cryptomode.X25519KeyPair
 }
 
 // signing is the Ed25519 private key; it aliases the keyset (no copy).
 func (k *keyset) signing() ed25519.PrivateKey { return k.ed[:] }
+
+// x25519 is the client's X25519 pair, made from the keys it keeps: the secret is one SHA-512 of
+// the seed away, and the public key is the Session ID's, so no scalar multiplication is redone
+// for the messages it opens.
+func (c *Client) x25519() cryptomode.X25519KeyPair {
+	return cryptomode.X25519KeyPair{Secret: identity.X25519SecretFromSeed([32]byte(c.keys.ed[:32])), Public: c.ID().Key()}
+}
 
 // outgoing is a message being stored.
 type outgoing struct {
@@ -170,16 +225,27 @@ func New(cfg Config, keys identity.Keys) (*Client, error) {
 	if len(keys.Ed25519Private) != ed25519.PrivateKeySize {
 		return nil, errors.New("client: keys have no Ed25519 private key: derive them with identity.FromSeed or identity.Derive")
 	}
-	cl := &Client{cfg: c.Directory.configs.Of(c.shareable()), id: keys.SessionID()}
-	cl.clock.device, cl.push.token = c.ClockOffset, c.PushToken
-	cl.communities = communityPollers(c.Communities)
+	cl := &Client{cfg: c.Directory.configs.Of(c.shareable())}
+	cl.own.owner = keys.SessionID()
+	cl.clock.device = c.ClockOffset
+	if c.PushToken != "" {
+		cl.more().push.token = c.PushToken
+	}
+	if len(c.Communities) > 0 {
+		cl.more().communities = communityPollers(c.Communities)
+	}
 	copy(cl.keys.ed[:], keys.Ed25519Private)
-	if cl.keys.x25519, _, err = c.Suite.X25519FromSecret(keys.X25519Secret); err != nil {
+	// The X25519 pair is not kept but made again from the Ed25519 seed and the Session ID when
+	// a message is opened (x25519), so both must be the ones these keys derive.
+	x, _, err := c.Suite.X25519FromSecret(keys.X25519Secret)
+	if err != nil {
 		return nil, fmt.Errorf("client: X25519 key: %w", err)
+	}
+	if x.Public != keys.X25519Public || x.Secret != identity.X25519SecretFromSeed([32]byte(keys.Ed25519Private[:32])) {
+		return nil, errors.New("client: keys' X25519 key is not their Ed25519 key's: derive them with identity.FromSeed or identity.Derive")
 	}
 	cl.rt = router{cfg: cl.cfg, dir: c.Directory}
 	cl.rt.obs = cl.observe
-	cl.own.owner = cl.id
 	cl.poll.current = noNode
 	return cl, nil
 }
@@ -193,15 +259,22 @@ func (c Config) shareable() Config {
 }
 
 // ID is the client's Session ID.
-func (c *Client) ID() identity.ID { return c.id }
+func (c *Client) ID() identity.ID { return c.own.owner }
 
 // Online reports whether the client is running (started and not offline).
 func (c *Client) Online() bool { return c.online }
 
 // Stats returns the client's counters.
 func (c *Client) Stats() Stats {
-	s := c.stats
-	s.PathRebuilds = c.rt.rebuilds
+	n := &c.stats
+	s := Stats{Sent: n.Sent, Stored: n.Stored, StoreFailed: n.StoreFailed, StoreRequests: n.StoreRequests,
+		Received: n.Received, Duplicates: n.Duplicates, Polls: n.Polls, PollFailures: n.PollFailures,
+		OnionRequests: n.OnionRequests, OnionFailures: n.OnionFailures, PathRebuilds: c.rt.rebuilds,
+		PoolFetches: n.PoolFetches, Garbage: n.Garbage}
+	if x := c.x; x != nil {
+		s.CoverPolls, s.CommunityPolls, s.CommunityPollFailures, s.CommunityMessages =
+			x.coverPolls, x.communityPolls, x.communityPollFailures, x.communityMessages
+	}
 	return s
 }
 
@@ -266,10 +339,13 @@ func (c *Client) GoOffline() {
 	c.online = false
 	c.epoch++
 	c.poll.timer.Stop()
-	c.push.timer.Stop()
-	c.push.bg, c.push.again, c.push.againFor = false, false, nil
+	c.bg, c.wakeAgain = false, false
+	if x := c.x; x != nil {
+		x.push.timer.Stop()
+		x.push.againFor = nil
+		x.coverTimer.Stop()
+	}
 	c.refreshTimer.Stop()
-	c.coverTimer.Stop()
 	c.stopConfigSync()
 	c.stopCommunities()
 	c.rt.paths = nil
@@ -279,7 +355,7 @@ func (c *Client) GoOffline() {
 	// reopened app learns it again; the device's own clock stays as it is.
 	c.clock = clockState{device: c.clock.device}
 	c.own.fetching = sharedWork{}
-	for _, e := range c.swarms {
+	for _, e := range c.swarmCache() {
 		e.fetching = sharedWork{}
 	}
 	c.poll.current = noNode
@@ -289,7 +365,7 @@ func (c *Client) GoOffline() {
 
 // GoOnline reopens the app: it catches up from its swarm at once and sends its outbox.
 func (c *Client) GoOnline() {
-	if c.push.bg {
+	if c.bg {
 		// Woken in the background for a poll: the app comes to the foreground afresh.
 		c.GoOffline()
 	}
@@ -308,7 +384,7 @@ func (c *Client) resume() {
 	c.ownFetched = 0
 	c.pollRound()
 	c.startGroupPolls()
-	for _, o := range c.outbox {
+	for _, o := range c.outbox() {
 		c.attemptStore(o)
 	}
 	c.resumeAttachments()

@@ -78,9 +78,8 @@ const (
 
 // clockState is what a client learnt about the network time.
 type clockState struct {
-	// offsets are the last offsets learnt from answers (NetTime.Samples), oldest overwritten.
+	// offsets are the last offsets learnt from answers (NetTime.Samples), oldest first.
 	offsets []time.Duration
-	next    int
 	// offset is the correction in use: network time = device clock - offset.
 	offset time.Duration
 	// synced is when the last resync succeeded (NetTime.Resync); resyncing joins callers of a
@@ -117,12 +116,12 @@ func (c *Client) learnTime(stamps []int64) {
 	dev := c.deviceNow()
 	for _, t := range stamps {
 		off := dev.Sub(time.UnixMilli(t))
-		if len(st.offsets) < n {
-			st.offsets = append(st.offsets, off)
-		} else {
-			st.offsets[st.next] = off
+		if len(st.offsets) == n {
+			// The oldest goes; the mean below does not depend on the order kept.
+			copy(st.offsets, st.offsets[1:])
+			st.offsets = st.offsets[:n-1]
 		}
-		st.next = (st.next + 1) % n
+		st.offsets = append(st.offsets, off)
 	}
 	var sum time.Duration
 	for _, o := range st.offsets {

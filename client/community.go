@@ -54,11 +54,11 @@ func communityPollers(joined []Community) []*communityPoller {
 // startCommunities starts a poller per server, each at a random phase of the interval (the apps
 // start them as the app opens; the phase keeps clients that open together from polling in step).
 func (c *Client) startCommunities() {
-	if c.cfg.CommunityPoll <= 0 || len(c.communities) == 0 {
+	if c.cfg.CommunityPoll <= 0 || len(c.communityPollers()) == 0 {
 		return
 	}
 	ep := c.epoch
-	for _, p := range c.communities {
+	for _, p := range c.communityPollers() {
 		p.busy = false
 		c.scheduleCommunityPoll(ep, p, time.Duration(c.env.Rand().Int64N(int64(c.cfg.CommunityPoll))))
 	}
@@ -66,7 +66,7 @@ func (c *Client) startCommunities() {
 
 // stopCommunities stops every poller (the app closed or went to the background).
 func (c *Client) stopCommunities() {
-	for _, p := range c.communities {
+	for _, p := range c.communityPollers() {
 		p.timer.Stop()
 	}
 }
@@ -116,10 +116,11 @@ func (c *Client) pollCommunity(ep uint32, p *communityPoller) {
 				}
 			}
 		}
-		c.stats.CommunityPolls++
-		c.stats.CommunityMessages += uint32(ev.New)
+		x := c.more()
+		x.communityPolls++
+		x.communityMessages += uint32(ev.New)
 		if ev.Failure != OK {
-			c.stats.CommunityPollFailures++
+			x.communityPollFailures++
 		}
 		c.observe(ev)
 		c.scheduleCommunityPoll(ep, p, c.cfg.CommunityPoll)

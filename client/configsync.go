@@ -85,7 +85,6 @@ type configState struct {
 	dirty    configBits                    // changed since their last push
 	inflight configBits                    // being pushed
 	queued   bool
-	contacts []identity.ID // the accounts the user has a 1:1 conversation with
 	timer    actor.Timer
 	last     int64 // unix ns when the last push started; 0 before the first
 }
@@ -113,9 +112,9 @@ func (c *Client) configSize(ns storagerpc.Namespace) int {
 	case storagerpc.NamespaceUserProfile:
 		plain += profileBytes
 	case storagerpc.NamespaceContacts:
-		plain += contactBytes * len(c.cfgs.contacts)
+		plain += contactBytes * len(c.contacts())
 	case storagerpc.NamespaceConvoInfoVolatile:
-		plain += convoBytes * (len(c.cfgs.contacts) + c.groupsJoined() + c.roomsJoined())
+		plain += convoBytes * (len(c.contacts()) + c.groupsJoined() + c.roomsJoined())
 	case storagerpc.NamespaceUserGroups:
 		plain += groupEntryBytes*c.groupsJoined() + communityEntryBytes*c.roomsJoined()
 	}
@@ -127,8 +126,9 @@ func (c *Client) configSize(ns storagerpc.Namespace) int {
 // open) moves the conversation's last-read time.
 func (c *Client) noteConversation(id identity.ID, read bool) {
 	var changed configBits
-	if !slices.Contains(c.cfgs.contacts, id) {
-		c.cfgs.contacts = append(c.cfgs.contacts, id)
+	if !slices.Contains(c.contacts(), id) {
+		x := c.more()
+		x.contacts = append(x.contacts, id)
 		changed |= configBit(storagerpc.NamespaceContacts) | configBit(storagerpc.NamespaceConvoInfoVolatile)
 	}
 	if read {
@@ -141,7 +141,7 @@ func (c *Client) noteConversation(id identity.ID, read bool) {
 // still in.
 func (c *Client) groupsJoined() int {
 	n := 0
-	for _, v := range c.groups {
+	for _, v := range c.groupViews() {
 		if !v.kicked {
 			n++
 		}
@@ -152,7 +152,7 @@ func (c *Client) groupsJoined() int {
 // roomsJoined is the number of community rooms the user groups config lists.
 func (c *Client) roomsJoined() int {
 	n := 0
-	for _, p := range c.communities {
+	for _, p := range c.communityPollers() {
 		n += len(p.cfg.Rooms)
 	}
 	return n
@@ -231,7 +231,7 @@ func (c *Client) pushConfigs() {
 		}
 		data := make([]byte, c.configSize(ns))
 		fillRandom(c.env.Rand().Uint64, data)
-		msgs = append(msgs, configMsg{ns: ns, data: data, hash: storagerpc.MessageHash(pubkeyOf(c.id), ns, data)})
+		msgs = append(msgs, configMsg{ns: ns, data: data, hash: storagerpc.MessageHash(pubkeyOf(c.ID()), ns, data)})
 		nss = append(nss, int16(ns))
 	}
 	// A config that changes makes its current message obsolete (libsession-util
@@ -250,15 +250,15 @@ func (c *Client) pushConfigs() {
 		}
 		c.configPushDone(msgs, old, ev)
 	}
-	c.swarmFor(c.id, func(Failure) { finish(ConfigPushed{DeleteFailed: len(old) > 0}) }, func(e *swarmEntry) {
+	c.swarmFor(c.ID(), func(Failure) { finish(ConfigPushed{DeleteFailed: len(old) > 0}) }, func(e *swarmEntry) {
 		m, ok := c.pickMember(e)
 		if !ok {
 			finish(ConfigPushed{DeleteFailed: len(old) > 0})
 			return
 		}
-		rpc, cost := configPushRequest(c.cfg.Suite, c.keys.signing(), c.id, msgs, old, c.netNowMS())
+		rpc, cost := configPushRequest(c.cfg.Suite, c.keys.signing(), c.ID(), msgs, old, c.netNowMS())
 		c.env.Work(cost)
-		c.onionRequest(m, "store", nss, c.id, rpc, func(res onionResult) {
+		c.onionRequest(m, "store", nss, c.ID(), rpc, func(res onionResult) {
 			ev := ConfigPushed{Sent: res.sent, Deleted: len(old), DeleteFailed: len(old) > 0}
 			switch {
 			case res.status == 421:

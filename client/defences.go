@@ -81,7 +81,7 @@ func (c *Client) guardTestRequest() (method string, body []byte, named identity.
 		info := &storagerpc.Info{}
 		return info.Method(), storagerpc.EncodeRequest(info), identity.ID{}
 	}
-	return storagerpc.MethodGetSwarm, getSwarmRequest(c.id), c.id
+	return storagerpc.MethodGetSwarm, getSwarmRequest(c.ID()), c.ID()
 }
 
 // randomID draws a Session ID no one owns (a random 32-byte key is a curve point's encoding
@@ -113,19 +113,22 @@ func (rt *router) guardSelected(g nodeIdx, now time.Time) {
 	if rt.cfg.GuardLifetime <= 0 {
 		return
 	}
-	rt.since = slices.DeleteFunc(rt.since, func(s guardSince) bool { return s.node == g || !slices.Contains(rt.guards, s.node) })
-	rt.since = append(rt.since, guardSince{node: g, at: now.UnixNano()})
+	if rt.since == nil {
+		rt.since = new([]guardSince)
+	}
+	since := slices.DeleteFunc(*rt.since, func(s guardSince) bool { return s.node == g || !slices.Contains(rt.guards, s.node) })
+	*rt.since = append(since, guardSince{node: g, at: now.UnixNano()})
 }
 
 // retireGuards gives up the guards selected GuardLifetime or longer ago, with their paths; the
 // nodes stay in the pool (they did not fail). The next onion request selects and tests new
 // guards. It reports whether any guard was retired.
 func (rt *router) retireGuards(now time.Time) bool {
-	if rt.cfg.GuardLifetime <= 0 {
+	if rt.cfg.GuardLifetime <= 0 || rt.since == nil {
 		return false
 	}
 	retired := false
-	for _, s := range slices.Clone(rt.since) {
+	for _, s := range slices.Clone(*rt.since) {
 		if !slices.Contains(rt.guards, s.node) || now.UnixNano()-s.at < int64(rt.cfg.GuardLifetime) {
 			continue
 		}
@@ -137,7 +140,7 @@ func (rt *router) retireGuards(now time.Time) bool {
 		rt.observe(PathDropped{Guard: info.Addr, GuardEd25519: info.Ed25519, Cause: CauseGuardLifetime})
 		retired = true
 	}
-	rt.since = slices.DeleteFunc(rt.since, func(s guardSince) bool { return !slices.Contains(rt.guards, s.node) })
+	*rt.since = slices.DeleteFunc(*rt.since, func(s guardSince) bool { return !slices.Contains(rt.guards, s.node) })
 	return retired
 }
 
@@ -150,7 +153,7 @@ func (c *Client) scheduleCover() {
 	ep := c.epoch
 	mean := float64(time.Hour) / c.cfg.CoverPollsPerHour
 	wait := time.Duration(c.env.Rand().ExpFloat64() * mean)
-	c.coverTimer = c.env.After(wait, func() {
+	c.more().coverTimer = c.env.After(wait, func() {
 		if !c.alive(ep) {
 			return
 		}
@@ -174,7 +177,8 @@ type decoy struct {
 // The answer is ignored.
 func (c *Client) coverPoll() {
 	r := c.env.Rand()
-	if c.decoy == nil {
+	x := c.more()
+	if x.decoy == nil {
 		var seed [identity.RecoverySeedSize]byte
 		fillRandom(r.Uint64, seed[:])
 		keys, err := identity.FromSeed(seed[:])
@@ -182,10 +186,10 @@ func (c *Client) coverPoll() {
 			return // cannot happen: every recovery seed derives keys
 		}
 		c.env.Work(c.cfg.Suite.Costs().X25519KeyGen)
-		c.decoy = &decoy{id: keys.SessionID()}
-		copy(c.decoy.key[:], keys.Ed25519Private)
+		x.decoy = &decoy{id: keys.SessionID()}
+		copy(x.decoy.key[:], keys.Ed25519Private)
 	}
-	c.swarmFor(c.decoy.id, func(Failure) {}, func(e *swarmEntry) {
+	c.swarmFor(x.decoy.id, func(Failure) {}, func(e *swarmEntry) {
 		t, ok := c.pickMember(e)
 		if !ok {
 			return
@@ -209,9 +213,9 @@ func (c *Client) coverPoll() {
 			fillRandom(r.Uint64, h[:])
 			exp.hashes[k] = base64.RawStdEncoding.EncodeToString(h[:])
 		}
-		rpc, cost := retrieveRequest(c.cfg.Suite, c.decoy.key[:], c.decoy.id, nss, last, c.netNowMS(), c.cfg.maxSizeOf, exp)
+		rpc, cost := retrieveRequest(c.cfg.Suite, x.decoy.key[:], x.decoy.id, nss, last, c.netNowMS(), c.cfg.maxSizeOf, exp)
 		c.env.Work(cost)
-		c.stats.CoverPolls++
-		c.onionVia(t, "retrieve", nss, c.decoy.id, rpc, true, func(onionResult) {})
+		x.coverPolls++
+		c.onionVia(t, "retrieve", nss, x.decoy.id, rpc, true, func(onionResult) {})
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"hash/maphash"
 	"slices"
 
 	"github.com/sessionsim/sessionsim/actor"
@@ -65,21 +66,42 @@ const recentListCount = 16
 // key once it holds recentListCount. A forgotten list lives on with the clients that use it;
 // it is only no longer found for new ones. What it forgets depends only on the order of
 // stores, so it is the same in every run.
+//
+// A key is kept as a 128-bit digest, not as its bytes: the keys are whole node-list answers, 0.5
+// KB per node, and a copy of each would cost every node of a world that much again. Two keys
+// with one digest (odds about 2^-128 per pair, far below anything a run can measure) would find
+// the other's list. The digest's seeds differ from process to process, but nothing depends on
+// its value, only on equality.
 type recentLists struct {
-	m    map[string]*nodeList
-	keys [recentListCount]string
+	m    map[listDigest]*nodeList
+	keys [recentListCount]listDigest
 	next int
 }
 
-func newRecentLists() recentLists { return recentLists{m: make(map[string]*nodeList, recentListCount)} }
+// listDigest identifies a key: two independent 64-bit hashes of its bytes, and its length.
+type listDigest struct {
+	a, b uint64
+	n    int
+}
+
+// listSeeds are the seeds of the two hashes of a listDigest.
+var listSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+func digestOf(key []byte) listDigest {
+	return listDigest{a: maphash.Bytes(listSeeds[0], key), b: maphash.Bytes(listSeeds[1], key), n: len(key)}
+}
+
+func newRecentLists() recentLists {
+	return recentLists{m: make(map[listDigest]*nodeList, recentListCount)}
+}
 
 func (r *recentLists) get(key []byte) (*nodeList, bool) {
-	l, ok := r.m[string(key)]
+	l, ok := r.m[digestOf(key)]
 	return l, ok
 }
 
 func (r *recentLists) put(key []byte, l *nodeList) {
-	k := string(key)
+	k := digestOf(key)
 	if _, ok := r.m[k]; ok {
 		r.m[k] = l
 		return

@@ -313,8 +313,8 @@ type GroupRekeyed struct {
 // JoinGroup makes the client a member of g, which must list it. Call it before the driver
 // starts the client or on its loop; the client polls the group's swarm while online.
 func (c *Client) JoinGroup(g *Group) error {
-	if !g.IsMember(c.id) {
-		return fmt.Errorf("client: %s is not a member of group %s: add it first", c.id, g.id)
+	if !g.IsMember(c.ID()) {
+		return fmt.Errorf("client: %s is not a member of group %s: add it first", c.ID(), g.id)
 	}
 	if c.view(g) != nil {
 		return nil
@@ -324,9 +324,10 @@ func (c *Client) JoinGroup(g *Group) error {
 	tok, _ := storagerpc.SignSubaccount(c.cfg.Suite, g.sk, storagerpc.AccessRead|storagerpc.AccessWrite, ed)
 	gen := g.Generation()
 	v := &groupView{g: g, token: tok, from: gen, gen: gen}
-	c.groups = append(c.groups, v)
+	x := c.more()
+	x.groups = append(x.groups, v)
 	c.groupsChanged()
-	if c.online && !c.push.bg {
+	if c.online && !c.bg {
 		v.active = c.env.Now().UnixNano()
 		c.pollGroup(v)
 		if c.pushActive() {
@@ -352,7 +353,7 @@ func (c *Client) JoinGroupInvited(g *Group) error {
 }
 
 func (c *Client) view(g *Group) *groupView {
-	for _, v := range c.groups {
+	for _, v := range c.groupViews() {
 		if v.g == g {
 			return v
 		}
@@ -370,11 +371,11 @@ func (c *Client) SendGroup(g *Group, bodySize int) error {
 		return ErrNotStarted
 	}
 	v := c.view(g)
-	if v == nil || v.kicked || !g.IsMember(c.id) {
-		return fmt.Errorf("client: send to group %s: %s is not a member", g.id, c.id)
+	if v == nil || v.kicked || !g.IsMember(c.ID()) {
+		return fmt.Errorf("client: send to group %s: %s is not a member", g.id, c.ID())
 	}
 	if v.gen < 0 {
-		return fmt.Errorf("client: send to group %s: %s has no key yet (its key supplement has not come)", g.id, c.id)
+		return fmt.Errorf("client: send to group %s: %s has no key yet (its key supplement has not come)", g.id, c.ID())
 	}
 	now := c.env.Now()
 	ms := c.netNowMS()
@@ -391,7 +392,8 @@ func (c *Client) SendGroup(g *Group, bodySize int) error {
 	v.active = now.UnixNano()
 	o := &outgoing{to: g.id, group: v, data: raw, last: noNode, hash: messageHash(g.id, groupMessagesNS, raw)}
 	c.observe(MessageSent{Hash: o.hash, To: g.id, At: now, Body: bodySize, Size: base64.StdEncoding.EncodedLen(len(raw)), Kind: KindGroup})
-	c.outbox = append(c.outbox, o)
+	x := c.more()
+	x.outbox = append(x.outbox, o)
 	if c.online {
 		c.attemptStore(o)
 	}
@@ -428,8 +430,8 @@ func (c *Client) adminView(g *Group) (*groupView, error) {
 	if c.env == nil {
 		return nil, ErrNotStarted
 	}
-	if g.admin != c.id {
-		return nil, fmt.Errorf("client: %s is not the admin of group %s", c.id, g.id)
+	if g.admin != c.ID() {
+		return nil, fmt.Errorf("client: %s is not the admin of group %s", c.ID(), g.id)
 	}
 	v := c.view(g)
 	if v == nil {
@@ -443,7 +445,8 @@ func (c *Client) adminView(g *Group) (*groupView, error) {
 func (c *Client) storeGroupKeys(v *groupView, added identity.ID, data []byte) {
 	v.active = c.env.Now().UnixNano()
 	o := &outgoing{to: v.g.id, group: v, keys: true, added: added, data: data, last: noNode, hash: messageHash(v.g.id, groupKeysNS, data)}
-	c.outbox = append(c.outbox, o)
+	x := c.more()
+	x.outbox = append(x.outbox, o)
 	if c.online {
 		c.attemptStore(o)
 	}
@@ -512,7 +515,7 @@ func (c *Client) groupStoreRequest(o *outgoing) rpcRequest {
 // back online).
 func (c *Client) startGroupPolls() {
 	now := c.env.Now().UnixNano()
-	for _, v := range c.groups {
+	for _, v := range c.groupViews() {
 		if v.active == 0 {
 			// Joined before the app first opened: the group was created just now.
 			v.active = now
@@ -522,7 +525,7 @@ func (c *Client) startGroupPolls() {
 }
 
 func (c *Client) stopGroupPolls() {
-	for _, v := range c.groups {
+	for _, v := range c.groupViews() {
 		v.timer.Stop()
 	}
 }
@@ -539,7 +542,7 @@ func (c *Client) pollGroup(v *groupView) {
 		if !c.alive(ep) {
 			return
 		}
-		if c.push.bg {
+		if c.bg {
 			// Woken for this group: one poll, then back to sleep (also when the poll told
 			// the member it was removed).
 			c.backgroundPollDone()
@@ -656,7 +659,7 @@ func (c *Client) receiveGroupKeys(v *groupView, m retrieved) {
 		// member, which gets those keys from its supplement, is in none of them).
 		return
 	}
-	gen, key, cost, err := message.OpenGroupKeys(c.cfg.Suite, m.Data, v.g.edPub, v.g.x.Public, c.keys.x25519)
+	gen, key, cost, err := message.OpenGroupKeys(c.cfg.Suite, m.Data, v.g.edPub, v.g.x.Public, c.x25519())
 	c.env.Work(cost)
 	switch {
 	case errors.Is(err, message.ErrNotInKeys):
@@ -676,7 +679,7 @@ func (c *Client) receiveGroupKeys(v *groupView, m retrieved) {
 // receiveGroupSupplement opens a key supplement: every member tries its entries (libsession
 // loads each keys message it polls); the new member it is for takes the keys it lists.
 func (c *Client) receiveGroupSupplement(v *groupView, m retrieved) {
-	keys, cost, err := message.OpenGroupKeySupplement(c.cfg.Suite, m.Data, v.g.edPub, v.g.x.Public, c.keys.x25519)
+	keys, cost, err := message.OpenGroupKeySupplement(c.cfg.Suite, m.Data, v.g.edPub, v.g.x.Public, c.x25519())
 	c.env.Work(cost)
 	switch {
 	case errors.Is(err, message.ErrNotInKeys):
@@ -716,14 +719,14 @@ func (c *Client) receiveGroupMessage(v *groupView, m retrieved) {
 		return
 	}
 	v.active = c.env.Now().UnixNano()
-	if rcv.SenderID == c.id {
+	if rcv.SenderID == c.ID() {
 		return // our own message, back from the group's swarm
 	}
 	c.stats.Received++
-	if !c.push.bg {
+	if !c.bg {
 		c.configChanged(configBit(storagerpc.NamespaceConvoInfoVolatile)) // read at once: the app is open
 	}
-	c.observe(MessageReceived{Hash: m.Hash, From: rcv.SenderID, Namespace: groupMessagesNS, Size: base64.StdEncoding.EncodedLen(len(m.Data)), Background: c.push.bg})
+	c.observe(MessageReceived{Hash: m.Hash, From: rcv.SenderID, Namespace: groupMessagesNS, Size: base64.StdEncoding.EncodedLen(len(m.Data)), Background: c.bg})
 }
 
 // InGroup reports whether the client still takes part in g (it joined and no key message left

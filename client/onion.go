@@ -325,7 +325,7 @@ func (c *Client) notFound(body []byte) bool {
 func (c *Client) dropEverywhere(i nodeIdx, cause Cause) {
 	c.rt.dropNode(c.env.Rand(), i, cause, c.env.Now())
 	c.own.nodes = slices.DeleteFunc(c.own.nodes, func(x nodeIdx) bool { return x == i })
-	for _, e := range c.swarms {
+	for _, e := range c.swarmCache() {
 		e.nodes = slices.DeleteFunc(e.nodes, func(x nodeIdx) bool { return x == i })
 	}
 }

@@ -32,8 +32,8 @@ type router struct {
 	cfg     *Config
 	dir     *Directory
 	pool    pool
-	guards  []nodeIdx    // tested guards, kept while the client is offline
-	since   []guardSince // when each guard was selected; kept only when guards expire
+	guards  []nodeIdx     // tested guards, kept while the client is offline
+	since   *[]guardSince // when each guard was selected; made only when guards expire (GuardLifetime)
 	paths   []path
 	strikes []strike
 	obs     func(actor.Event)
@@ -205,6 +205,9 @@ func (rt *router) buildPaths(r *rand.Rand, now time.Time) bool {
 		p.hops[0] = g
 		if !rt.fillPath(r, &p, -1) {
 			return false
+		}
+		if rt.paths == nil {
+			rt.paths = make([]path, 0, rt.wantPaths()) // the full set at once, not doubling up to it
 		}
 		rt.paths = append(rt.paths, p)
 		if rt.initial {

@@ -15,7 +15,7 @@ func (c *Client) pollRound() {
 	}
 	ep := c.epoch
 	c.stats.Polls++
-	c.swarmFor(c.id, func(Failure) { c.pollDone(ep, false) }, func(e *swarmEntry) {
+	c.swarmFor(c.ID(), func(Failure) { c.pollDone(ep, false) }, func(e *swarmEntry) {
 		targets := c.pollTargets(e)
 		if len(targets) == 0 {
 			c.pollDone(ep, false)
@@ -94,7 +94,7 @@ func (c *Client) pollDone(ep uint32, ok bool) {
 			wait = d
 		}
 	}
-	if c.push.bg {
+	if c.bg {
 		c.backgroundPollDone()
 		return
 	}
@@ -109,9 +109,9 @@ func (c *Client) retrieve(e *swarmEntry, t nodeIdx, done func(bool)) {
 		last[k] = c.last.get(t, ns)
 	}
 	exp := c.configExpire()
-	rpc, cost := retrieveRequest(c.cfg.Suite, c.keys.signing(), c.id, nss, last, c.netNowMS(), c.cfg.maxSizeOf, exp)
+	rpc, cost := retrieveRequest(c.cfg.Suite, c.keys.signing(), c.ID(), nss, last, c.netNowMS(), c.cfg.maxSizeOf, exp)
 	c.env.Work(cost)
-	c.onionRequest(t, "retrieve", nss, c.id, rpc, func(res onionResult) {
+	c.onionRequest(t, "retrieve", nss, c.ID(), rpc, func(res onionResult) {
 		var eo expireOutcome
 		if len(exp.hashes) > 0 {
 			defer func() {
@@ -155,7 +155,11 @@ func (c *Client) retrieve(e *swarmEntry, t nodeIdx, done func(bool)) {
 				c.receive(nss[k], m)
 			}
 			if n := len(rr.messages); n > 0 {
-				c.last.set(t, nss[k], rr.messages[n-1].Hash)
+				hash := rr.messages[n-1].Hash
+				if i := slices.Index(c.cfgs.hash[:], hash); i >= 0 {
+					hash = c.cfgs.hash[i] // a config message of the client's own: its hash is held already
+				}
+				c.last.set(t, nss[k], hash)
 			}
 		}
 		if ok {
@@ -175,13 +179,13 @@ func (c *Client) receive(ns int16, m retrieved) {
 		// Config namespaces hold libsession config dumps; the simulator has no configs to merge.
 		return
 	}
-	rcv, cost, err := message.ReceiveRaw(c.cfg.Suite, c.keys.x25519, m.Data)
+	rcv, cost, err := message.ReceiveRaw(c.cfg.Suite, c.x25519(), m.Data)
 	c.env.Work(cost)
 	if err != nil {
 		c.garbage(classifyMessageError(err))
 		return
 	}
-	if rcv.SenderID == c.id {
+	if rcv.SenderID == c.ID() {
 		// A sync copy of our own (clients never write to themselves otherwise): opened like
 		// any message, filed as one we sent.
 		return
@@ -190,7 +194,7 @@ func (c *Client) receive(ns int16, m retrieved) {
 	// The app shows the message, which marks its conversation read (and starts it, for a
 	// first message from someone).
 	c.noteConversation(rcv.SenderID, true)
-	c.observe(MessageReceived{Hash: m.Hash, From: rcv.SenderID, Namespace: ns, Size: base64.StdEncoding.EncodedLen(len(m.Data)), Background: c.push.bg})
+	c.observe(MessageReceived{Hash: m.Hash, From: rcv.SenderID, Namespace: ns, Size: base64.StdEncoding.EncodedLen(len(m.Data)), Background: c.bg})
 	if dm := rcv.Content.DataMessage; dm != nil && len(dm.Attachments) > 0 {
 		c.fetchAttachments(m.Hash, dm.Attachments)
 	}

@@ -65,12 +65,10 @@ func (PushWoken) EventName() string { return "client.push_woken" }
 type pushState struct {
 	encKey     [32]byte
 	keyed      bool
-	bg         bool  // a background poll runs (the app was woken in the background)
-	again      bool  // another wake-up came during it: poll once more before sleeping
 	registered int64 // unix ns of the last successful registration; 0 before the first
 	timer      actor.Timer
 	// againFor are the groups whose wake-ups came during a background poll: each is polled
-	// once more before the app sleeps (again is the own swarm's).
+	// once more before the app sleeps (Client.wakeAgain is the own swarm's).
 	againFor []*groupView
 	// token is the device token, Config.PushToken.
 	token string
@@ -82,16 +80,17 @@ func (c *Client) pushActive() bool { return c.cfg.PushEnabled && c.cfg.PushServe
 // maybeRegisterPush registers when the app opens unless a registration younger than PushRenew
 // exists, and schedules the next registration.
 func (c *Client) maybeRegisterPush() {
-	if !c.pushActive() || c.push.bg {
+	if !c.pushActive() || c.bg {
 		return
 	}
+	ps := &c.more().push
 	now := c.env.Now()
-	since := time.Duration(now.UnixNano() - c.push.registered)
-	due := c.push.registered == 0 || since >= c.cfg.PushRenew
+	since := time.Duration(now.UnixNano() - ps.registered)
+	due := ps.registered == 0 || since >= c.cfg.PushRenew
 	if due {
 		c.registerPush()
 	} else {
-		for _, v := range c.groups {
+		for _, v := range c.groupViews() {
 			switch {
 			case v.kicked:
 				c.unregisterGroupPush(v) // removed while the app was away
@@ -100,28 +99,29 @@ func (c *Client) maybeRegisterPush() {
 			}
 		}
 	}
-	c.push.timer.Stop()
+	ps.timer.Stop()
 	wait := c.cfg.PushRenew
 	if !due {
 		wait -= since
 	}
-	c.push.timer = c.env.After(wait, c.maybeRegisterPush)
+	ps.timer = c.env.After(wait, c.maybeRegisterPush)
 }
 
 // registerPush sends /subscribe for the own account and for each group the client is in, and
 // /unsubscribe for each group it was removed from and had registered.
 func (c *Client) registerPush() {
-	if !c.push.keyed {
-		_, _ = actor.RandReader(c.env.Rand()).Read(c.push.encKey[:])
-		c.push.keyed = true
+	ps := &c.more().push
+	if !ps.keyed {
+		_, _ = actor.RandReader(c.env.Rand()).Read(ps.encKey[:])
+		ps.keyed = true
 	}
-	signer := &storagerpc.Signer{Suite: c.cfg.Suite, Account: storagerpc.PubkeyFromID(c.id), Key: c.keys.signing()}
+	signer := &storagerpc.Signer{Suite: c.cfg.Suite, Account: storagerpc.PubkeyFromID(c.ID()), Key: c.keys.signing()}
 	c.pushSubscribe(signer, []storagerpc.Namespace{0}, func(ev PushSubscribed) {
 		if ev.OK {
-			c.push.registered = c.env.Now().UnixNano()
+			ps.registered = c.env.Now().UnixNano()
 		}
 	})
-	for _, v := range c.groups {
+	for _, v := range c.groupViews() {
 		if v.kicked {
 			c.unregisterGroupPush(v)
 		} else {
@@ -143,7 +143,7 @@ func (c *Client) unregisterGroupPush(v *groupView) {
 		return
 	}
 	var sub pushrpc.Subscribe
-	sub.Service, sub.Token = c.cfg.PushService, c.push.token
+	sub.Service, sub.Token = c.cfg.PushService, c.more().push.token
 	c.env.Work(sub.SignUnsubscribe(c.groupSigner(v), c.netNow().Unix()))
 	req := onion.V4Request{Method: http.MethodPost, Endpoint: pushrpc.EndpointUnsubscribe,
 		Headers: map[string]string{"Content-Type": transport.JSON}, Body: pushrpc.AppendUnsubscribe(nil, &sub)}
@@ -161,7 +161,7 @@ func (c *Client) groupSigner(v *groupView) *storagerpc.Signer {
 func (c *Client) pushSubscribe(signer *storagerpc.Signer, nss []storagerpc.Namespace, then func(PushSubscribed)) {
 	sub := pushrpc.Subscribe{
 		Namespaces: nss, Data: true,
-		Service: c.cfg.PushService, Token: c.push.token, EncKey: c.push.encKey,
+		Service: c.cfg.PushService, Token: c.more().push.token, EncKey: c.more().push.encKey,
 	}
 	c.env.Work(sub.Sign(signer, c.netNow().Unix()))
 	req := onion.V4Request{Method: http.MethodPost, Endpoint: pushrpc.EndpointSubscribe,
@@ -203,11 +203,12 @@ func (c *Client) pushRequest(req onion.V4Request, ev PushSubscribed, then func(P
 func (c *Client) handleWake(req actor.Request, r actor.Responder) {
 	r.Respond(actor.Response{Status: http.StatusOK, Size: transport.HTTPSResponseSize(http.StatusOK, transport.Text, 0)})
 	w, ok := req.Body.(*pushrpc.Wake)
-	if !ok || c.env == nil || !c.push.keyed {
+	if !ok || c.env == nil || c.x == nil || !c.x.push.keyed {
 		return
 	}
+	ps := &c.x.push
 	c.env.Work(cryptomode.PerKiB(c.cfg.Suite.Costs().XChaChaPerKiB, len(w.Sealed)))
-	p, err := pushrpc.Open(w.Sealed, c.push.encKey)
+	p, err := pushrpc.Open(w.Sealed, ps.encKey)
 	if err != nil {
 		c.garbage(GarbageUndecryptable)
 		return
@@ -216,25 +217,26 @@ func (c *Client) handleWake(req actor.Request, r actor.Responder) {
 	var v *groupView
 	if p.Account.Prefix == storagerpc.PrefixGroup {
 		id := p.Account.ID()
-		k := slices.IndexFunc(c.groups, func(v *groupView) bool { return v.g.id == id })
-		if k < 0 || c.groups[k].kicked {
+		groups := c.groupViews()
+		k := slices.IndexFunc(groups, func(v *groupView) bool { return v.g.id == id })
+		if k < 0 || groups[k].kicked {
 			return // a group the phone left: nothing to show
 		}
-		v = c.groups[k]
+		v = groups[k]
 	}
-	background := !c.online || c.push.bg
+	background := !c.online || c.bg
 	c.observe(PushWoken{Hash: p.Hash, Group: v != nil, Delay: c.deviceNow().Sub(time.UnixMilli(p.Timestamp)), Background: background})
 	switch {
 	case !background:
 		// In the foreground the app polls anyway.
-	case c.push.bg && v == nil:
-		c.push.again = true
-	case c.push.bg:
-		if !slices.Contains(c.push.againFor, v) {
-			c.push.againFor = append(c.push.againFor, v)
+	case c.bg && v == nil:
+		c.wakeAgain = true
+	case c.bg:
+		if !slices.Contains(ps.againFor, v) {
+			ps.againFor = append(ps.againFor, v)
 		}
 	default:
-		c.push.bg, c.online = true, true
+		c.bg, c.online = true, true
 		c.wakePoll(v)
 	}
 }
@@ -256,12 +258,12 @@ func (c *Client) wakePoll(v *groupView) {
 // background).
 func (c *Client) backgroundPollDone() {
 	switch {
-	case c.push.again:
-		c.push.again = false
+	case c.wakeAgain:
+		c.wakeAgain = false
 		c.pollRound()
-	case len(c.push.againFor) > 0:
-		v := c.push.againFor[0]
-		c.push.againFor = c.push.againFor[1:]
+	case c.x != nil && len(c.x.push.againFor) > 0:
+		v := c.x.push.againFor[0]
+		c.x.push.againFor = c.x.push.againFor[1:]
 		c.wakePoll(v)
 	default:
 		c.GoOffline()

@@ -61,7 +61,8 @@ func (c *Client) sendContent(to identity.ID, content *message.Content, at time.T
 	if sent {
 		c.observe(MessageSent{Hash: o.hash, To: to, At: at, Body: bodySize, Size: base64.StdEncoding.EncodedLen(len(raw)), Kind: kind})
 	}
-	c.outbox = append(c.outbox, o)
+	x := c.more()
+	x.outbox = append(x.outbox, o)
 	if c.online {
 		c.attemptStore(o)
 	}
@@ -69,7 +70,7 @@ func (c *Client) sendContent(to identity.ID, content *message.Content, at time.T
 }
 
 // Outbox is the number of messages not yet stored or given up.
-func (c *Client) Outbox() int { return len(c.outbox) }
+func (c *Client) Outbox() int { return len(c.outbox()) }
 
 func (c *Client) attemptStore(o *outgoing) {
 	c.swarmFor(o.to, func(f Failure) { c.storeFailed(o, f) }, func(e *swarmEntry) {
@@ -174,20 +175,21 @@ func (c *Client) storeFailed(o *outgoing, f Failure) {
 // The copy is the same Content encrypted to the client's own key (the apps add the recipient
 // as syncTarget, which the simulated Content does not carry).
 func (c *Client) storeSyncCopy(sent *outgoing) {
-	raw, cost, err := message.BuildRaw(c.cfg.Suite, actor.RandReader(c.env.Rand()), c.keys.signing(), c.id, sent.msg)
+	raw, cost, err := message.BuildRaw(c.cfg.Suite, actor.RandReader(c.env.Rand()), c.keys.signing(), c.ID(), sent.msg)
 	c.env.Work(cost)
 	if err != nil {
 		// Our own key is valid: nothing gets here but a broken build.
 		c.observe(SyncCopyStored{Failure: FailRejected})
 		return
 	}
-	o := &outgoing{to: c.id, sync: true, data: raw, last: noNode, hash: messageHash(c.id, contentNamespace, raw)}
-	c.outbox = append(c.outbox, o)
+	o := &outgoing{to: c.ID(), sync: true, data: raw, last: noNode, hash: messageHash(c.ID(), contentNamespace, raw)}
+	x := c.more()
+	x.outbox = append(x.outbox, o)
 	c.attemptStore(o)
 }
 
 func (c *Client) storeDone(o *outgoing, f Failure) {
-	c.outbox = slices.DeleteFunc(c.outbox, func(x *outgoing) bool { return x == o })
+	c.x.outbox = slices.DeleteFunc(c.x.outbox, func(x *outgoing) bool { return x == o })
 	var addr actor.Addr
 	if o.last != noNode {
 		addr = c.rt.dir.addr(o.last)
@@ -200,7 +202,7 @@ func (c *Client) storeDone(o *outgoing, f Failure) {
 		c.rekeyDone(o, f)
 		return
 	}
-	if f == OK && o.to != c.id && o.group == nil {
+	if f == OK && o.to != c.ID() && o.group == nil {
 		defer c.storeSyncCopy(o)
 	}
 	if f == OK {

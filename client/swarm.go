@@ -9,29 +9,30 @@ import (
 
 // entry is owner's cache entry, made (evicting the least recently used) if needed.
 func (c *Client) entry(owner identity.ID) *swarmEntry {
-	if owner == c.id {
+	if owner == c.ID() {
 		return &c.own
 	}
-	c.tick++
-	for _, e := range c.swarms {
+	x := c.more()
+	x.tick++
+	for _, e := range x.swarms {
 		if e.owner == owner {
-			e.used = c.tick
+			e.used = x.tick
 			return e
 		}
 	}
-	if len(c.swarms) >= c.cfg.SwarmCacheSize {
+	if len(x.swarms) >= c.cfg.SwarmCacheSize {
 		victim := -1
-		for k, e := range c.swarms {
-			if !e.fetching.running() && (victim < 0 || e.used < c.swarms[victim].used) {
+		for k, e := range x.swarms {
+			if !e.fetching.running() && (victim < 0 || e.used < x.swarms[victim].used) {
 				victim = k
 			}
 		}
 		if victim >= 0 {
-			c.swarms = slices.Delete(c.swarms, victim, victim+1)
+			x.swarms = slices.Delete(x.swarms, victim, victim+1)
 		}
 	}
-	e := &swarmEntry{owner: owner, used: c.tick}
-	c.swarms = append(c.swarms, e)
+	e := &swarmEntry{owner: owner, used: x.tick}
+	x.swarms = append(x.swarms, e)
 	return e
 }
 
@@ -130,7 +131,7 @@ func (c *Client) recomputeSwarms() {
 	if c.own.nodes != nil {
 		c.localSwarm(&c.own)
 	}
-	for _, e := range c.swarms {
+	for _, e := range c.swarmCache() {
 		c.localSwarm(e)
 	}
 }

@@ -1,6 +1,8 @@
 package node
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"net/http"
@@ -43,11 +45,15 @@ const (
 type Node struct {
 	cfg      *Config // shared by the nodes with equal settings (Views.configs)
 	strategy Strategy
-	keys     identity.Keys
-	x25519   cryptomode.X25519KeyPair
-	st       store.Store
-	env      actor.Env
-	rnd      io.Reader
+	stopped  bool
+	// ed is the Ed25519 key (seed || public, Go's form): the node's identity and signing key.
+	// The node keeps it and its X25519 pair rather than identity.Keys, which holds the private
+	// key a second time, on the heap.
+	ed     [ed25519.PrivateKeySize]byte
+	x25519 cryptomode.X25519KeyPair
+	st     store.Store
+	env    actor.Env
+	rnd    io.Reader
 
 	view    *view
 	limiter *rateLimiter
@@ -57,11 +63,10 @@ type Node struct {
 	pending *registry.List
 
 	reachTimer actor.Timer
-	reachAt    time.Time
+	reachAt    int64 // unix ns of the armed reachability wake-up; 0 when none is armed
 	retries    *retryQueue
 	transfers  map[transferKey]*transfer
 	monitors   map[store.Owner][]*monitorSub // push subscriptions by account (monitor.go)
-	stopped    bool
 }
 
 // New makes a node with keys (its Ed25519 identity and X25519 onion key) and store st.
@@ -73,6 +78,9 @@ func New(cfg Config, keys identity.Keys, st store.Store) (*Node, error) {
 	if st == nil {
 		return nil, fmt.Errorf("node %x: no store given", keys.Ed25519Public[:4])
 	}
+	if len(keys.Ed25519Private) != ed25519.PrivateKeySize || !bytes.Equal(keys.Ed25519Private[32:], keys.Ed25519Public[:]) {
+		return nil, fmt.Errorf("node %x: keys have no Ed25519 private key of their public key: derive them with identity.FromSeed or identity.Derive", keys.Ed25519Public[:4])
+	}
 	kp, _, err := cfg.Suite.X25519FromSecret(keys.X25519Secret)
 	if err != nil {
 		return nil, fmt.Errorf("node %x: X25519 key: %w", keys.Ed25519Public[:4], err)
@@ -81,15 +89,18 @@ func New(cfg Config, keys identity.Keys, st store.Store) (*Node, error) {
 	n := &Node{
 		cfg:      shared,
 		strategy: cfg.Strategy(),
-		keys:     keys,
 		x25519:   kp,
 		st:       st,
 		limiter:  newRateLimiter(cfg.RateLimit),
 		reach:    newReachScheduler(&shared.Reachability, keys.Ed25519Public),
 	}
+	copy(n.ed[:], keys.Ed25519Private)
 	n.retries = newRetryQueue(n)
 	return n, nil
 }
+
+// signing is the node's Ed25519 private key; it aliases the node's copy.
+func (n *Node) signing() ed25519.PrivateKey { return n.ed[:] }
 
 // Start brings the node up: timers for the expiry sweep, list polling, uptime proofs and
 // reachability tests.
@@ -134,7 +145,7 @@ func (n *Node) every(d time.Duration, f func()) {
 }
 
 // Ed25519 is the node's identity key.
-func (n *Node) Ed25519() [32]byte { return n.keys.Ed25519Public }
+func (n *Node) Ed25519() [32]byte { return [32]byte(n.ed[32:]) }
 
 // Store is the node's message store (for tests and the world's measurements).
 func (n *Node) Store() store.Store { return n.st }
@@ -144,7 +155,7 @@ func (n *Node) Swarm() swarm.ID {
 	if n.view == nil {
 		return swarm.Unassigned
 	}
-	return n.view.swarmOf(n.keys.Ed25519Public)
+	return n.view.swarmOf(n.Ed25519())
 }
 
 // ListHeight is the height of the list the node uses (0 before it has one).
@@ -220,11 +231,11 @@ func (n *Node) applyList(l *registry.List) {
 	old := n.view
 	cur := n.cfg.Views.of(l)
 	n.view = cur
-	ev := deriveEvents(old, cur, n.keys.Ed25519Public)
+	ev := deriveEvents(old, cur, n.Ed25519())
 	n.env.Observe(ListApplied{Height: l.Height, Nodes: len(cur.all), Swarms: cur.ring.Len(), Swarm: ev.ours})
 	prev := swarm.Unassigned
 	if old != nil {
-		prev = old.swarmOf(n.keys.Ed25519Public)
+		prev = old.swarmOf(n.Ed25519())
 	}
 	if prev != ev.ours || len(ev.newMembers) > 0 || len(ev.newSwarms) > 0 {
 		n.env.Observe(SwarmChanged{

@@ -72,7 +72,7 @@ func (n *Node) handleRelay(from actor.Addr, req actor.Request, r actor.Responder
 }
 
 func (n *Node) notReady(r actor.Responder, guard bool) {
-	e := onion.SnodeNotReady(n.keys.Ed25519Public)
+	e := onion.SnodeNotReady(n.Ed25519())
 	respondText(r, hopLink(guard), e.Status(), e.Text())
 }
 

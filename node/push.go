@@ -112,7 +112,7 @@ func (n *Node) hasMessagesIn(rng store.SpaceRange) bool {
 }
 
 func (n *Node) startTransfer(to Peer, id swarm.ID, rng store.SpaceRange, reason MoveReason) {
-	if to.Ed25519 == n.keys.Ed25519Public {
+	if to.Ed25519 == n.Ed25519() {
 		return
 	}
 	k := transferKey{to: to.Ed25519, rng: rng}

@@ -2,7 +2,6 @@ package node
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/transport"
@@ -22,13 +21,13 @@ func (n *Node) scheduleReach() {
 	if at.Before(now) {
 		at = now
 	}
-	if !n.reachAt.IsZero() && !n.reachAt.After(at) {
+	if n.reachAt != 0 && n.reachAt <= at.UnixNano() {
 		return // an earlier (or equal) wake-up is already armed
 	}
 	n.reachTimer.Stop()
-	n.reachAt = at
+	n.reachAt = at.UnixNano()
 	n.reachTimer = n.env.After(at.Sub(now), func() {
-		n.reachAt = time.Time{}
+		n.reachAt = 0
 		n.runReach()
 	})
 }

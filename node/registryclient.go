@@ -35,7 +35,7 @@ func (n *Node) pollList() {
 
 // sendUptimeProof tells the registry the node is up.
 func (n *Node) sendUptimeProof() {
-	n.env.Call(n.cfg.Registry, registry.NewProofRequest(n.keys.Ed25519Public), registryTimeout, func(actor.Response, error) {})
+	n.env.Call(n.cfg.Registry, registry.NewProofRequest(n.Ed25519()), registryTimeout, func(actor.Response, error) {})
 }
 
 // reportReach reports one reachability test (admin.report_peer_status).
@@ -43,7 +43,7 @@ func (n *Node) reportReach(tested [32]byte, passed bool) {
 	if !n.hasRegistry() {
 		return
 	}
-	n.env.Call(n.cfg.Registry, registry.NewReportRequest(n.keys.Ed25519Public, tested, passed), registryTimeout, func(actor.Response, error) {})
+	n.env.Call(n.cfg.Registry, registry.NewReportRequest(n.Ed25519(), tested, passed), registryTimeout, func(actor.Response, error) {})
 }
 
 // handleListPush takes a list the registry pushed.

@@ -58,7 +58,7 @@ func (n *Node) forward(fw *Forward, hash string, expiry int64, done func([]peerR
 	members := n.view.membersOf(n.Swarm())
 	var peers []Peer
 	for _, p := range members {
-		if p.Ed25519 != n.keys.Ed25519Public {
+		if p.Ed25519 != n.Ed25519() {
 			peers = append(peers, p)
 		}
 	}

@@ -309,7 +309,7 @@ func (n *Node) rpcStore(r *storagerpc.Store, ctx rpcCtx, done func(outcome)) {
 	}
 	msg := store.Message{Hash: hash, Owner: ownerOf(r.Pubkey), Namespace: int16(r.Namespace), Timestamp: r.Timestamp, Expiry: r.Expiry, Data: r.Data}
 	res, expiry, err := n.st.Store(msg)
-	ownEntry.Node = hexKey(n.keys.Ed25519Public)
+	ownEntry.Node = hexKey(n.Ed25519())
 	if err != nil {
 		ownEntry.Failed = &storagerpc.Failure{QueryFailure: true, Reason: err.Error()}
 		if ctx.fw != nil {
@@ -328,7 +328,7 @@ func (n *Node) rpcStore(r *storagerpc.Store, ctx rpcCtx, done func(outcome)) {
 		msg.Expiry = expiry
 		n.sendNotifies(&msg)
 	}
-	own, cost := storagerpc.NewStoreResult(n.cfg.Suite, n.keys.Ed25519Private, hash, expiry, res.Already())
+	own, cost := storagerpc.NewStoreResult(n.cfg.Suite, n.signing(), hash, expiry, res.Already())
 	n.env.Work(cost)
 	if ctx.fw != nil {
 		done(outcome{status: http.StatusOK, result: &own})
@@ -387,7 +387,7 @@ func recursive[T any](n *Node, req storagerpc.Request, ctx rpcCtx, own func() (T
 			reply()
 		})
 	}
-	self.Node = hexKey(n.keys.Ed25519Public)
+	self.Node = hexKey(n.Ed25519())
 	res, fail := own()
 	if ctx.fw != nil {
 		if fail != nil {
@@ -446,7 +446,7 @@ func (n *Node) rpcDelete(r *storagerpc.Delete, ctx rpcCtx, done func(outcome)) {
 		if err != nil {
 			return storagerpc.HashesResult{}, dbFailure(err)
 		}
-		res, cost := storagerpc.NewDeleteResult(n.cfg.Suite, n.keys.Ed25519Private, r, deleted)
+		res, cost := storagerpc.NewDeleteResult(n.cfg.Suite, n.signing(), r, deleted)
 		n.env.Work(cost)
 		return res, nil
 	}, encode, done)
@@ -474,7 +474,7 @@ func signedHashes[R any](n *Node, r R, touched []store.Affected, err error,
 	if err != nil {
 		return storagerpc.HashesResult{}, dbFailure(err)
 	}
-	res, cost := sign(n.cfg.Suite, n.keys.Ed25519Private, r, nsHashes(touched))
+	res, cost := sign(n.cfg.Suite, n.signing(), r, nsHashes(touched))
 	n.env.Work(cost)
 	return res, nil
 }
@@ -546,7 +546,7 @@ func (n *Node) rpcExpire(r *storagerpc.Expire, ctx rpcCtx, done func(outcome)) {
 				}
 			}
 		}
-		res, cost := storagerpc.NewExpireResult(n.cfg.Suite, n.keys.Ed25519Private, r, applied, upd, unchanged)
+		res, cost := storagerpc.NewExpireResult(n.cfg.Suite, n.signing(), r, applied, upd, unchanged)
 		n.env.Work(cost)
 		return res, nil
 	}, func(resp *storagerpc.SwarmResponse[storagerpc.ExpireResult]) outcome {
