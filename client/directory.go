@@ -37,9 +37,10 @@ const noNode = ^nodeIdx(0)
 // are stored once. Sharing changes memory use only, never what a client does.
 //
 // A Directory belongs to the world: the world builder (or a test harness) makes one and hands it
-// to every client through Config.Directory. It is not safe for concurrent use: a real-time
-// driver that runs clients on goroutines of their own must serialise the clients that share
-// one, or give each client its own (a nil Config.Directory does that).
+// to every client through Config.Directory (one per engine worker when the world runs on
+// several). It is not safe for concurrent use: a real-time driver that runs clients on
+// goroutines of their own must serialise the clients that share one, or give each client its
+// own (a nil Config.Directory does that).
 type Directory struct {
 	nodes []NodeInfo
 	byKey map[[32]byte]nodeIdx

@@ -354,7 +354,7 @@ func (n *Network) Depart(from, to HostID, size int, t int64, r *rand.Rand) Leg {
 	prop := n.backbone(hf.region, ht.region)
 	if n.cfg.PathJitter > 0 && r != nil && prop > 0 {
 		mu := math.Log(float64(prop)) - n.pathHalfS2
-		prop = int64(distuv.LogNormal{Mu: mu, Sigma: n.pathSigma, Src: r}.Rand())
+		prop = max(int64(distuv.LogNormal{Mu: mu, Sigma: n.pathSigma, Src: r}.Rand()), prop/pathFloorDivisor)
 	}
 	prop += accessDelay(pf, r)
 	keep := pf.keep * pt.keep
@@ -415,14 +415,25 @@ func (n *Network) Land(leg *Leg) (int64, bool) {
 	return max(downStart+leg.Ser, leg.Floor) + leg.Post, true
 }
 
+// pathFloorDivisor bounds path jitter below: a jittered backbone delay is never shorter than
+// its mean over pathFloorDivisor, as light in fibre gives a path a floor. At the default 5%
+// jitter the floor is 14 standard deviations below the mean, so no draw ever meets it; it is
+// what gives a jittered network a minimum latency (MinLatency), which running one world on
+// several workers needs.
+const pathFloorDivisor = 2
+
 // MinLatency is a lower bound of the time any message between two different hosts takes: the
-// shortest one-way backbone delay of the matrix, or 0 when path jitter can shorten it.
-// Access links, queues, degradations and losses only add to it.
+// shortest one-way backbone delay of the matrix (with path jitter, its floor). Access links,
+// queues, degradations and losses only add to it.
 func (n *Network) MinLatency() time.Duration {
-	if n.cfg.PathJitter > 0 || len(n.oneWay) == 0 {
+	if len(n.oneWay) == 0 {
 		return 0
 	}
-	return time.Duration(slices.Min(n.oneWay))
+	d := slices.Min(n.oneWay)
+	if n.cfg.PathJitter > 0 {
+		d /= pathFloorDivisor
+	}
+	return time.Duration(d)
 }
 
 // accessDelay draws one one-way access-link delay.

@@ -413,3 +413,26 @@ func TestPathJitter(t *testing.T) {
 	assert.InEpsilon(t, float64(50*time.Millisecond), mean, 0.01, "half of the 100 ms RTT on average")
 	assert.InEpsilon(t, float64(5*time.Millisecond), sd, 0.03, "10% deviation")
 }
+
+// TestPathJitterFloor: a jittered backbone delay never falls below half its mean, which gives
+// a jittered network a minimum latency; at wide jitter the floor is met.
+func TestPathJitterFloor(t *testing.T) {
+	assert.Equal(t, time.Millisecond, newNet(t, Config{}).MinLatency(), "the shortest one-way delay: 2 ms RTT in one region")
+	n := newNet(t, Config{PathJitter: 3})
+	assert.Equal(t, 500*time.Microsecond, n.MinLatency(), "half the shortest one-way delay")
+	a := addHost(t, n, "a", Profile{Name: "ideal"})
+	b := addHost(t, n, "b", Profile{Name: "ideal"})
+	r := rand.New(rand.NewPCG(11, 12))
+	floored := 0
+	for i := range 10_000 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		arrive, ok := n.Transit(a, b, 100, at, r)
+		require.True(t, ok)
+		d := arrive.Sub(at)
+		require.GreaterOrEqual(t, d, 25*time.Millisecond, "half of the 50 ms one-way delay")
+		if d == 25*time.Millisecond {
+			floored++
+		}
+	}
+	assert.Positive(t, floored, "a jitter of 300% reaches the floor")
+}

@@ -97,11 +97,11 @@ type Config struct {
 	// Hardfork is reported as "hf" in responses. Default [19, 3].
 	Hardfork [2]int
 
-	// Views indexes service-node lists. The nodes of a world share one (see Views); nil gives
-	// the node an index of its own.
+	// Views indexes service-node lists. The nodes of a world that run on one engine worker
+	// share one (see Views); nil gives the node an index of its own.
 	Views *Views
-	// KeyMemo remembers account key conversions. The nodes of a world share one (see
-	// identity.X25519Memo); nil gives the node a memo of its own.
+	// KeyMemo remembers account key conversions. The nodes of a world that run on one engine
+	// worker share one (see identity.X25519Memo); nil gives the node a memo of its own.
 	KeyMemo *identity.X25519Memo
 }
 

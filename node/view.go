@@ -44,9 +44,10 @@ func cmpPeer(a, b Peer) int { return bytes.Compare(a.Ed25519[:], b.Ed25519[:]) }
 // A view depends only on its list, so sharing one changes no outcome.
 //
 // A Views belongs to the world: the world builder (or a test harness) makes one and hands it to
-// every node through Config.Views. It is not safe for concurrent use: a real-time driver that
-// runs nodes on goroutines of their own must serialise the nodes that share one, or give each
-// node its own (a nil Config.Views does that).
+// every node through Config.Views (one per engine worker when the world runs on several). It is
+// not safe for concurrent use: a real-time driver that runs nodes on goroutines of their own
+// must serialise the nodes that share one, or give each node its own (a nil Config.Views does
+// that).
 type Views struct {
 	recent [8]*view
 	next   int

@@ -122,7 +122,6 @@ func (w *world) buildPush() error {
 			Median: p.NotifyDelay.Median, Sigma: p.NotifyDelay.Sigma, Min: p.NotifyDelay.Min, Max: p.NotifyDelay.Max,
 		},
 		Devices:  func(_, token string) (actor.Addr, bool) { a, ok := pw.devices[token]; return socket(a), ok },
-		KeyMemo:  w.nodeConf.KeyMemo,
 		ListPoll: w.nodeConf.ListPoll,
 	}
 	srv, err := w.addServer(pushserver.Role, "push", pushServerHost, p.Region, p.Cores, func(k identity.Keys) (actor.Actor, error) {

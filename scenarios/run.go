@@ -36,8 +36,15 @@ type RunOptions struct {
 	LinkTaps io.Writer
 	// Sink, if set, receives every event the actors observe, beside the collector (on the
 	// engine's loop in sim mode, one at a time under the live driver's world lock in live
-	// mode). It must not block.
+	// mode). It must not block. On several workers it is called at the end of each window,
+	// in the one-worker order, with each event's own time (sim.Config.Workers).
 	Sink sim.Sink
+	// Workers is how many workers (cores) a world in sim mode runs on; 0 or 1 means one. The
+	// summary is the same for every number.
+	Workers int
+	// OnWorkers, if set, is told once the world is built how many workers it runs on and,
+	// when that is fewer than Workers asked for, why.
+	OnWorkers func(used int, why string)
 }
 
 // ErrInterrupted is returned with a partial summary when RunOptions.Stop ended a run early.
@@ -90,11 +97,14 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 			return nil, results.Summary{}, errors.New("leakage.link_taps is set but the run has nowhere to write the taps (RunOptions.LinkTaps)")
 		}
 	}
-	w, err := buildWorld(sc, progress, taps)
+	w, err := buildWorldOn(sc, opts.Workers, progress, taps)
 	if err != nil {
 		return nil, results.Summary{}, err
 	}
 	defer w.closeDocker()
+	if opts.OnWorkers != nil {
+		opts.OnWorkers(w.workers(opts.Workers))
+	}
 	if opts.Sink != nil {
 		w.drv.AddSink(opts.Sink)
 	}
@@ -280,7 +290,9 @@ func (w *world) answerMessages(stopAt time.Time) sim.Sink {
 		}
 		r := streams[i]
 		answer := r.Float64() < wl.ReplyProbability
-		answerAt := at.Add(ReplyDelay(wl.ReplyDelay, r))
+		// Nobody answers sooner than a message could cross the network: on several workers
+		// the answer then falls after the window the message was read in (see Workers).
+		answerAt := at.Add(max(ReplyDelay(wl.ReplyDelay, r), w.net.MinLatency()))
 		size := MessageSize(wl.Size, r)
 		if !answerAt.Before(stopAt) {
 			return

@@ -66,6 +66,8 @@ type world struct {
 	taps    *leakage.LinkTaps // nil without leakage.link_taps
 	sybilOf map[string]string // node name -> the sybil adversary that registers it
 
+	caches []*workerCaches // by engine worker (cachesOf)
+
 	// replies counts what answerMessages did, so that a run's reply rate can be measured.
 	replies struct {
 		due    uint64 // messages clients received early enough to answer within the sending period
@@ -110,9 +112,15 @@ func regionWeights(m *netem.Matrix, key string, w map[string]float64) ([]netem.R
 	return out, nil
 }
 
-// buildWorld builds the scenario's world; with taps non-nil every transmission is written to
-// it (leakage.link_taps) from the first.
+// buildWorld builds the scenario's world on one worker; with taps non-nil every transmission is
+// written to it (leakage.link_taps) from the first.
 func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*world, error) {
+	return buildWorldOn(sc, 1, progress, taps)
+}
+
+// buildWorldOn is buildWorld with the engine asked to run on workers workers (in sim mode:
+// see Workers).
+func buildWorldOn(sc Scenario, workers int, progress func(sim.Progress), taps io.Writer) (*world, error) {
 	w := &world{sc: sc, col: newCollector()}
 	var err error
 	built := false
@@ -141,7 +149,7 @@ func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*worl
 		return nil, &Error{Key: "wire", Value: sc.Wire, Reason: err.Error()}
 	}
 
-	if err := w.buildNet(nodeWeights, progress); err != nil {
+	if err := w.buildNet(nodeWeights, workers, progress); err != nil {
 		return nil, err
 	}
 	w.drv, w.epoch = w.eng, w.eng.Now()
@@ -192,7 +200,7 @@ func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*worl
 // buildNet lays out the engine and the link model, and places the registry and the seed nodes
 // on hosts in the regions that host most nodes (the real seed nodes are a handful of
 // well-connected servers).
-func (w *world) buildNet(nodeWeights []netem.RegionWeight, progress func(sim.Progress)) error {
+func (w *world) buildNet(nodeWeights []netem.RegionWeight, workers int, progress func(sim.Progress)) error {
 	sc := w.sc
 	byWeight := append([]netem.RegionWeight(nil), nodeWeights...)
 	sort.SliceStable(byWeight, func(i, j int) bool { return byWeight[i].Weight > byWeight[j].Weight })
@@ -205,7 +213,7 @@ func (w *world) buildNet(nodeWeights []netem.RegionWeight, progress func(sim.Pro
 		reg.StorageServerVersion = [3]int{2, 8, 0}
 	}
 	net, err := simnet.New(simnet.Config{
-		Engine:    sim.Config{Seed: sc.Seed, Cores: sc.Nodes.Cores, Progress: progress},
+		Engine:    sim.Config{Seed: sc.Seed, Cores: sc.Nodes.Cores, Progress: progress, Workers: w.engineWorkers(workers)},
 		Links:     netem.Config{Matrix: w.matrix, SameRegionRTT: sc.Network.SameRegionRTT, PathJitter: sc.Network.Jitter},
 		Registry:  reg,
 		Regions:   regions,
@@ -262,7 +270,7 @@ func (w *world) addNodeHost(spec placement.Spec) (*worldNode, error) {
 
 // spawnNode starts the node actor of a registered node, with list as its first view.
 func (w *world) spawnNode(wn *worldNode, spec placement.Spec, list *registry.List) error {
-	n, err := w.newNode(spec.Name, spec.Keys, memory.New(memory.Config{}))
+	n, err := w.newNode(spec.Name, wn.host, spec.Keys, memory.New(memory.Config{}))
 	if err != nil {
 		return err
 	}
@@ -284,13 +292,16 @@ func (w *world) spawnNode(wn *worldNode, spec placement.Spec, list *registry.Lis
 	return nil
 }
 
-// newNode makes a node of the world's configuration over a store: a new node's empty one, or
-// the one a crashed node left (a restart).
-func (w *world) newNode(name string, keys identity.Keys, st store.Store) (*node.Node, error) {
+// newNode makes a node of the world's configuration for host h over a store: a new node's
+// empty one, or the one a crashed node left (a restart).
+func (w *world) newNode(name string, h sim.HostID, keys identity.Keys, st store.Store) (*node.Node, error) {
 	cfg := w.nodeConf
 	if w.live != nil {
 		// The shared memos are not safe across goroutines: each node keeps its own.
 		cfg.Views, cfg.KeyMemo = node.NewViews(), identity.NewX25519Memo()
+	} else {
+		c := w.cachesOf(h)
+		cfg.Views, cfg.KeyMemo = c.views, c.keys
 	}
 	n, err := node.New(cfg, keys, st)
 	if err != nil {
@@ -305,9 +316,6 @@ func (w *world) buildNodes() error {
 	w.nodeConf.Version = w.sc.Nodes.StorageServer
 	w.nodeConf.Suite = w.suite
 	w.nodeConf.Registry = w.sn.RegistryAddr
-	// Every node of the world indexes each list and converts each account key once.
-	w.nodeConf.Views = node.NewViews()
-	w.nodeConf.KeyMemo = identity.NewX25519Memo()
 	w.nodeConf.Servers = map[string]actor.Addr{} // filled by buildServers
 	w.nodeConf.UptimeProofInterval = min(w.nodeConf.UptimeProofInterval, w.sc.Registry.UptimeProofMaxAge/2)
 	if w.sc.Mode == "docker" {
@@ -367,7 +375,6 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		return &Error{Key: "clients.regions", Reason: err.Error()}
 	}
 	platforms := sortedWeights(w.sc.Clients.Platforms)
-	dir := client.NewDirectory()
 	place := w.eng.Stream("client-placement")
 	sessions := w.sc.Clients.Sessions
 	onlineShare := 1.0
@@ -403,9 +410,11 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 			return &Error{Key: "clients.profiles." + platform, Reason: err.Error()}
 		}
 		cfg := np.Config()
-		cfg.Suite, cfg.Wire, cfg.Directory, cfg.Seeds = w.suite, w.wire, dir, w.seeds
+		cfg.Suite, cfg.Wire, cfg.Seeds = w.suite, w.wire, w.seeds
 		if w.live != nil {
 			cfg.Directory = client.NewDirectory() // not safe across goroutines: one per client
+		} else {
+			cfg.Directory = w.cachesOf(h).dir
 		}
 		w.sc.Clients.applyDefences(&cfg)
 		w.configurePush(&cfg, name, platform, addr)

@@ -67,7 +67,7 @@ func (a *actorEnv) Observe(ev actor.Event) {
 	}
 	at := unixTime(a.time())
 	if e := a.e; e.par != nil {
-		e.seen = append(e.seen, sighting{tag: e.last, at: at, from: a.addr, ev: ev})
+		e.seen = append(e.seen, sighting{tag: e.mark(), at: at, from: a.addr, ev: ev})
 		return
 	}
 	for _, s := range a.e.sinks {

@@ -25,6 +25,9 @@ import (
 // A worker's tag is the largest key it has run so far, not the running event's own: an event
 // scheduled for the very instant it was made can sort before the event that made it (a smaller
 // origin host), and then runs right after its maker with the maker's place in the order.
+// What actors send and observe inside a world function (Invoke, Spawn) carries the world
+// function's key whatever worker holds it, so it also carries its place in the order in which
+// the world function made it (mark.made): the merge then gives back the order of the calls.
 
 // parallel is what the engine the world talks to (the coordinator) and its workers share.
 type parallel struct {
@@ -33,12 +36,33 @@ type parallel struct {
 	inWindow  bool      // the workers are running a window
 	handing   bool      // the coordinator is handing a window's messages and observations over
 	ranTo     int64     // the last instant of the last window run: world functions cannot come before
+	made      uint64    // what actors sent and observed inside world functions so far
+}
+
+// mark is where a message or observation goes in the one-worker order: after the event tag,
+// and among what one world function made, made-th (0 in a window, where tags never tie).
+type mark struct {
+	tag  event
+	made uint64
+}
+
+// mark is the place of what a worker sends or observes now.
+func (e *Engine) mark() mark {
+	if e.par.inWindow {
+		return mark{tag: e.last}
+	}
+	e.par.made++
+	return mark{tag: e.last, made: e.par.made}
+}
+
+func (m *mark) before(o *mark) bool {
+	return before(&m.tag, &o.tag) || (m.tag == o.tag && m.made < o.made)
 }
 
 // parcel is a message between two hosts (or to a host itself, then only for the network's
 // accounting), kept by the sending worker until the window ends.
 type parcel struct {
-	tag    event  // the latest event its worker had run when it was sent
+	tag    mark   // after the latest event its worker had run when it was sent
 	seq    uint64 // the message's own event key
 	leg    Leg    // its way through the network
 	kind   kind   // kindRequest or kindResponse
@@ -57,7 +81,7 @@ type parcel struct {
 
 // sighting is an observation kept by a worker until the window ends.
 type sighting struct {
-	tag  event
+	tag  mark
 	at   time.Time
 	from actor.Addr
 	ev   actor.Event
@@ -100,12 +124,22 @@ func (e *Engine) Workers() (int, string) {
 	return len(e.par.workers), ""
 }
 
+// Worker is the number of the worker that runs host h's events (0 on one worker): a world that
+// keeps caches per worker, for actors of different hosts to share only within one, hands each
+// actor the one of its host's worker.
+func (e *Engine) Worker(h HostID) int {
+	if e.par == nil {
+		return 0
+	}
+	return int(h) % len(e.par.workers)
+}
+
 // workerOf is the engine that runs host h: the engine itself on one worker.
 func (e *Engine) workerOf(h HostID) *Engine {
 	if e.par == nil {
 		return e
 	}
-	return e.par.workers[int(h)%len(e.par.workers)]
+	return e.par.workers[e.Worker(h)]
 }
 
 // share hands the coordinator's tables of hosts and actors to its workers, after the world
@@ -136,13 +170,13 @@ func (e *Engine) sendRequest(c *callRec, t int64, seq uint64) {
 		c.flags |= fReqInFlight
 		e.push(arrive, seq, kindRequest, c.slot, c.gen)
 		if e.net != nil {
-			e.outbox = append(e.outbox, parcel{tag: e.last, leg: leg, landed: true})
+			e.outbox = append(e.outbox, parcel{tag: e.mark(), leg: leg, landed: true})
 		}
 		return
 	}
 	// The callee's worker answers through a record of its own (a proxy): the caller's record
 	// stays with the caller's worker, and hears of the response when it is handed over.
-	e.outbox = append(e.outbox, parcel{tag: e.last, seq: seq, leg: leg, kind: kindRequest, worker: e.shard, slot: c.slot, gen: c.gen,
+	e.outbox = append(e.outbox, parcel{tag: e.mark(), seq: seq, leg: leg, kind: kindRequest, worker: e.shard, slot: c.slot, gen: c.gen,
 		size: c.reqSize, body: c.reqBody, caller: c.caller, callee: c.callee, tmo: c.tmo, method: c.reqMethod})
 }
 
@@ -155,11 +189,11 @@ func (e *Engine) sendResponse(c *callRec, resp actor.Response, t int64, seq uint
 		c.flags |= fRespInFlight
 		e.push(arrive, seq, kindResponse, c.slot, c.gen)
 		if e.net != nil {
-			e.outbox = append(e.outbox, parcel{tag: e.last, leg: leg, landed: true})
+			e.outbox = append(e.outbox, parcel{tag: e.mark(), leg: leg, landed: true})
 		}
 		return
 	}
-	e.outbox = append(e.outbox, parcel{tag: e.last, seq: seq, leg: leg, kind: kindResponse,
+	e.outbox = append(e.outbox, parcel{tag: e.mark(), seq: seq, leg: leg, kind: kindResponse,
 		worker: c.peer, slot: c.peerSlot, gen: c.peerGen, size: resp.Size, body: resp.Body, status: resp.Status})
 }
 
@@ -277,9 +311,9 @@ func (e *Engine) handOver() {
 	ws := e.par.workers
 	e.par.handing = true
 	defer func() { e.par.handing = false }()
-	mergeByTag(ws, func(w *Engine) int { return len(w.outbox) }, func(w *Engine, i int) *event { return &w.outbox[i].tag },
+	mergeByTag(ws, func(w *Engine) int { return len(w.outbox) }, func(w *Engine, i int) *mark { return &w.outbox[i].tag },
 		func(w *Engine, i int) { e.deliver(w, &w.outbox[i]) })
-	mergeByTag(ws, func(w *Engine) int { return len(w.seen) }, func(w *Engine, i int) *event { return &w.seen[i].tag },
+	mergeByTag(ws, func(w *Engine) int { return len(w.seen) }, func(w *Engine, i int) *mark { return &w.seen[i].tag },
 		func(w *Engine, i int) {
 			s := &w.seen[i]
 			for _, sink := range e.sinks {
@@ -294,13 +328,14 @@ func (e *Engine) handOver() {
 }
 
 // mergeByTag visits the records of every worker, each worker's in its own order, the workers'
-// interleaved by tag. Tags of different workers never tie: keys are unique.
-func mergeByTag(ws []*Engine, n func(*Engine) int, tag func(*Engine, int) *event, visit func(*Engine, int)) {
+// interleaved by tag. Marks of different workers never tie: keys are unique, and what world
+// functions made is numbered.
+func mergeByTag(ws []*Engine, n func(*Engine) int, tag func(*Engine, int) *mark, visit func(*Engine, int)) {
 	pos := make([]int, len(ws))
 	for {
 		best := -1
 		for i, w := range ws {
-			if pos[i] < n(w) && (best < 0 || before(tag(w, pos[i]), tag(ws[best], pos[best]))) {
+			if pos[i] < n(w) && (best < 0 || tag(w, pos[i]).before(tag(ws[best], pos[best]))) {
 				best = i
 			}
 		}

@@ -173,10 +173,6 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 	}
 
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	workers, workersNote := scenarios.Workers(f.workers)
-	if workers < f.workers && !f.quiet {
-		fmt.Fprintf(stderr, "workers: %d of %d (%s)\n", workers, f.workers, workersNote)
-	}
 	prog := newProgress(stderr, f.progress, f.quiet)
 	prog.settingUp(sc)
 	tuneGC(load.MachineMemory)
@@ -185,7 +181,14 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
 	start := time.Now()
-	opts := scenarios.RunOptions{Version: Version, Progress: prog.update, Stop: ctx.Done()}
+	workers, workersNote := 1, ""
+	opts := scenarios.RunOptions{Version: Version, Progress: prog.update, Stop: ctx.Done(), Workers: f.workers,
+		OnWorkers: func(used int, why string) {
+			workers, workersNote = used, why
+			if used < f.workers && !f.quiet {
+				fmt.Fprintf(stderr, "workers: %d of %d (%s)\n", used, f.workers, why)
+			}
+		}}
 	var taps *os.File
 	if sc.Leakage.LinkTaps {
 		if taps, err = os.Create(filepath.Join(dir, results.LinkTapsFile)); err != nil {
