@@ -97,7 +97,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"stray variable", []string{"run"}, map[string]string{"SESSIONSIM_FOO": "1"}, []string{"SESSIONSIM_FOO", "unset SESSIONSIM_FOO"}},
 		{"live mode with modeled crypto", []string{"run", "--set", "mode=live", "--set", "crypto=modeled"}, nil, []string{`"crypto" = modeled`, "use crypto=real"}},
 		{"unknown clock distribution", []string{"run", "--set", "clients.clock.distribution=gaussian"}, nil, []string{"--set", `"clients.clock.distribution" = gaussian`, "unknown clock distribution: use none, normal, uniform"}},
-		{"docker mode with communities", []string{"run", "--set", "servers.communities.count=1"}, map[string]string{"SESSIONSIM_MODE": "docker"}, []string{`"servers.communities.count" = 1`, "no community server the nodes could reach"}},
+		{"docker mode with leakage", []string{"run", "leakage", "--set", "crypto=real"}, map[string]string{"SESSIONSIM_MODE": "docker"}, []string{`"leakage" = set`, "docker mode does not measure leakage yet"}},
 		{"docker mode without an engine", []string{"run", "--set", "servers.push.enabled=false", "--set", "workload.attachments.share=0"},
 			map[string]string{"SESSIONSIM_MODE": "docker", "DOCKER_HOST": "unix:///nonexistent/docker.sock"}, []string{"SESSIONSIM_MODE", `"mode" = docker`, "needs a Docker engine"}},
 		{"unknown scenario", []string{"run", "no-such-scenario"}, nil, []string{"built-ins"}},
