@@ -61,8 +61,7 @@ func (w *world) pauseDockerNode(i int) {
 func (w *world) unpauseDockerNode(i int) {
 	d, name := w.docker, w.nodes[i].name
 	d.onNode(i, func() {
-		if err := d.cluster.Unpause(name); err != nil {
-			d.log.Warn("hang fault: unpausing a node's container", "node", name, "err", err)
+		if !d.unpause(name) {
 			return
 		}
 		w.giveTable(i) // the tables changed while it was frozen: a degrade, a node that joined
@@ -70,6 +69,22 @@ func (w *world) unpauseDockerNode(i int) {
 			d.log.Warn("hang fault: telling the registry", "node", name, "err", err)
 		}
 	})
+}
+
+// thawDockerNode lets node i's paused container run only so that a crash can kill it: the
+// registry is not told it is back, nor is it given a table, since the kill follows at once.
+func (w *world) thawDockerNode(i int) {
+	d, name := w.docker, w.nodes[i].name
+	d.onNode(i, func() { d.unpause(name) })
+}
+
+// unpause unpauses a node's container, logging a failure; false when it failed.
+func (d *dockerWorld) unpause(name string) bool {
+	if err := d.cluster.Unpause(name); err != nil {
+		d.log.Warn("hang fault: unpausing a node's container", "node", name, "err", err)
+		return false
+	}
+	return true
 }
 
 // restartDockerNode starts node i's killed container again (same address, same database on

@@ -260,8 +260,8 @@ func (w *world) scheduleLiveSampling(every, total time.Duration) {
 		}
 		for n, hashes := range want {
 			wn := w.nodes[n]
-			if !wn.alive {
-				continue
+			if !wn.alive || wn.hung {
+				continue // a frozen mailbox would answer after the sample (see scheduleSampling)
 			}
 			_ = w.drv.Invoke(wn.addr, func() {
 				got := map[string]bool{}
@@ -274,7 +274,7 @@ func (w *world) scheduleLiveSampling(every, total time.Duration) {
 			})
 		}
 	}
-	w.scheduleProbedSampling(every, total, ask, func(n int) bool { return w.nodes[n].alive })
+	w.scheduleProbedSampling(every, total, ask, func(n int) bool { return w.nodes[n].alive && !w.nodes[n].hung })
 }
 
 // scheduleProbedSampling is scheduleSampling where the nodes' stores cannot be read at the

@@ -350,7 +350,17 @@ func (w *world) aliveNodes() []int {
 // pickNodes draws count distinct running nodes (or fraction of them): at random, or for target
 // "paths" the nodes on most clients' current onion paths.
 func (w *world) pickNodes(count int, fraction float64, target string) []int {
-	alive := w.aliveNodes()
+	return w.pickFrom(w.aliveNodes(), count, fraction, target)
+}
+
+// pickUnhung is pickNodes among the running nodes that are not hung: a hang freezes count
+// nodes that were running, however many an earlier hang still holds.
+func (w *world) pickUnhung(count int, fraction float64, target string) []int {
+	return w.pickFrom(slices.DeleteFunc(w.aliveNodes(), func(i int) bool { return w.nodes[i].hung }), count, fraction, target)
+}
+
+// pickFrom is pickNodes's draw among the candidates alive.
+func (w *world) pickFrom(alive []int, count int, fraction float64, target string) []int {
 	if count == 0 {
 		count = int(fraction*float64(len(alive)) + 0.5)
 	}
@@ -437,7 +447,7 @@ func (w *world) crashNode(i int) {
 	n.hung = false // a hung node dies as it is
 	if w.docker != nil {
 		if hung {
-			w.unpauseDockerNode(i) // the engine kills running containers: it runs for the moment the kill takes
+			w.thawDockerNode(i) // the engine kills running containers: it runs for the moment the kill takes
 		}
 		w.crashDockerNode(i)
 		n.alive = false
@@ -471,7 +481,7 @@ func (w *world) scheduleFaults() error {
 			})
 		case "hang":
 			w.drv.At(at, func() {
-				for _, i := range w.pickNodes(f.Count, f.Fraction, f.Target) {
+				for _, i := range w.pickUnhung(f.Count, f.Fraction, f.Target) {
 					w.hangNode(i, f.For)
 				}
 			})
@@ -653,11 +663,13 @@ func (w *world) joinNode() error {
 	return w.spawnNode(wn, specs[0], nil)
 }
 
-// scheduleSampling counts live copies of every stored message at each interval.
+// scheduleSampling counts live copies of every stored message at each interval. A hung node's
+// copies do not count: it serves none of them while frozen (live and docker mode cannot even
+// ask it), though it still holds them when it resumes.
 func (w *world) scheduleSampling(every, total time.Duration) {
 	live := func(n int, hash string) bool {
 		wn := w.nodes[n]
-		if !wn.alive {
+		if !wn.alive || wn.hung {
 			return false
 		}
 		_, ok, err := wn.n.Store().Get(hash)

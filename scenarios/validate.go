@@ -361,7 +361,13 @@ func (s *Scenario) validateFaults(region func(string) error) error {
 			return bad(key("target"), f.Target, "only a crash, hang or degrade fault takes a target")
 		}
 		if f.Target == faultTargetFileServer && f.Kind == "hang" {
-			return bad(key("target"), f.Target, "a hang freezes nodes; the file server can crash (restarted after for) or be degraded")
+			return bad(key("target"), f.Target, "a hang takes target random, paths or largest-operator; to fault the file server use kind crash (restarted after for) or degrade")
+		}
+		if f.Kind != "degrade" && f.AddedLatency != 0 {
+			return bad(key("added_latency"), f.AddedLatency, "only a degrade fault adds latency; remove it, or use kind degrade")
+		}
+		if f.Kind != "degrade" && f.Loss != 0 {
+			return bad(key("loss"), f.Loss, "only a degrade fault adds loss; remove it, or use kind degrade")
 		}
 		if f.Target == "phones" && f.Kind != "degrade" {
 			return bad(key("target"), f.Target, "only a degrade fault can target the phones")

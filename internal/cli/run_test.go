@@ -80,7 +80,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"unknown client region", []string{"run", "--set", "clients.regions.mars-1=1"}, nil, []string{"--set", `"clients.regions.mars-1" = 1`, "no such region"}},
 		{"unknown fault region", []string{"run", file("fregion.yaml", "name: t\nfaults:\n  - {at: 1m, kind: partition, regions: [mars-1]}\n")}, nil, []string{"fregion.yaml:3", `"faults[0].regions[0]" = mars-1`, "no such region"}},
 		{"fault after the end", []string{"run", file("late.yaml", "name: t\nfaults:\n  - {at: 1h, kind: crash, count: 1}\n")}, nil, []string{"late.yaml:3", `"faults[0].at" = 1h0m0s`, "after the run ends"}},
-		{"hang on the file server", []string{"run", file("hangfs.yaml", "name: t\nfaults:\n  - {at: 1m, for: 1m, kind: hang, target: file-server}\n")}, nil, []string{"hangfs.yaml:3", `"faults[0].target" = file-server`, "a hang freezes nodes"}},
+		{"hang on the file server", []string{"run", file("hangfs.yaml", "name: t\nfaults:\n  - {at: 1m, for: 1m, kind: hang, target: file-server}\n")}, nil, []string{"hangfs.yaml:3", `"faults[0].target" = file-server`, "a hang takes target random, paths or largest-operator"}},
 		{"hang of too many nodes", []string{"run", file("hangn.yaml", "name: t\nnodes: {count: 30}\nfaults:\n  - {at: 1m, kind: hang, count: 31}\n")}, nil, []string{"hangn.yaml:4", `"faults[0].count" = 31`}},
 		{"fault count and fraction", []string{"run", file("both.yaml", "name: t\nfaults:\n  - {at: 1m, kind: crash, count: 1, fraction: 0.5}\n")}, nil, []string{"both.yaml:3", `"faults[0].fraction" = 0.5`, "not both"}},
 		{"unknown fault key", []string{"run", file("fkey.yaml", "name: t\nfaults:\n  - at: 1m\n    kind: crash\n    cuont: 1\n")}, nil, []string{"fkey.yaml:5", `"faults[0].cuont"`, "unknown key (known keys here:"}},
