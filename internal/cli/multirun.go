@@ -34,7 +34,7 @@ type runner struct {
 	sets     []string // the user's --set pairs
 	quick    bool     // --quick: every run shortened alike
 	jobs     int
-	workers  int    // --workers of each run; 0: the runs' default
+	workers  int    // --workers of each run; 0: the runs' default (batchWorkers gives one)
 	label    string // names the experiment in progress lines ("sweep", "seeds")
 	progress io.Writer
 }

@@ -47,13 +47,14 @@ type runFlags struct {
 // workersUsage is the help of --workers, on run and sweep.
 const workersUsage = "run each world on this many workers (cores), with the same results for every number; a world that cannot says so and runs on fewer (run.json's workers and workers_note)"
 
-// changedWorkers is the --workers to pass on to each run of a batch: the one given, or 0 to
-// leave each run its default.
-func changedWorkers(cmd *cobra.Command, n int) int {
+// batchWorkers is the --workers to pass on to each run of a batch: the one given or, by
+// default, the cores shared among the jobs that run at once (at least 1), so that jobs times
+// workers does not ask for more cores than the machine has.
+func batchWorkers(cmd *cobra.Command, n, jobs int) int {
 	if cmd.Flags().Changed("workers") {
 		return n
 	}
-	return 0
+	return max(1, runtime.NumCPU()/max(jobs, 1))
 }
 
 // checkWorkers refuses a --workers no engine can run on.
@@ -124,7 +125,7 @@ true, and run.json), and the directory keeps its INCOMPLETE marker (exit code 1)
 	fl.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "with --seeds: how many runs at a time")
 	fl.BoolVar(&f.quick, "quick", false, "run the scenario shortened: a tenth of the nodes and clients, a quarter of the time, its quick.checks (see above)")
 	fl.StringVar(&f.cpuprof, "cpuprofile", "", "write a Go CPU profile of the run to this file (for performance work)")
-	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), workersUsage)
+	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), workersUsage+"; with --seeds, unless given, each run gets the cores divided among --jobs")
 	return cmd
 }
 

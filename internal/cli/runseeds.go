@@ -84,7 +84,7 @@ func runSeeds(cmd *cobra.Command, name string, f runFlags) error {
 		dirs[i] = seedDir(out, s)
 		jobs[i] = job{dir: dirs[i], seed: s}
 	}
-	r := runner{scenario: name, sets: f.sets, quick: f.quick, jobs: f.jobs, workers: changedWorkers(cmd, f.workers), label: "seeds", progress: cmd.ErrOrStderr()}
+	r := runner{scenario: name, sets: f.sets, quick: f.quick, jobs: f.jobs, workers: batchWorkers(cmd, f.workers, f.jobs), label: "seeds", progress: cmd.ErrOrStderr()}
 	if f.quiet || f.progress == "none" {
 		r.progress = nil
 	}

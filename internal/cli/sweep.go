@@ -88,7 +88,7 @@ and sweep.html a local sweep would.`,
 	fl.StringVar(&f.seed, "seed", "", "the first seed (default: the scenario's)")
 	fl.IntVar(&f.seeds, "seeds", 3, "seeds per arm")
 	fl.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "how many runs at a time")
-	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), workersUsage)
+	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), workersUsage+"; unless given, each run gets the cores divided among --jobs")
 	fl.StringVar(&f.out, "out", "", "the sweep directory (default runs/<scenario>-sweep-<time>)")
 	fl.BoolVar(&f.resume, "resume", false, "continue an interrupted sweep in --out, keeping its finished runs")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the sweep directory path, and no progress")
@@ -234,7 +234,7 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 	}
 
 	names := armNames(arms)
-	r := runner{scenario: name, sets: f.sets, jobs: f.jobs, workers: changedWorkers(cmd, f.workers), label: "sweep", progress: cmd.ErrOrStderr()}
+	r := runner{scenario: name, sets: f.sets, jobs: f.jobs, workers: batchWorkers(cmd, f.workers, f.jobs), label: "sweep", progress: cmd.ErrOrStderr()}
 	if f.emit == "k8s" {
 		return emitK8s(cmd.OutOrStdout(), out, r, plan, names, arms, memory, f.quiet)
 	}
