@@ -631,7 +631,9 @@ type SubResult struct {
 	// answered in structural form), such as the *RetrieveResponse whose Append is Body, so
 	// that the reader need not parse Body: parsing gives the same answer (a swarm answer's
 	// entries in the body's node order). Nil when not kept; it never travels on the wire, and
-	// a reader that does not know its type parses Body.
+	// a reader that does not know its type parses Body. It is read-only: its byte slices may
+	// be the answering node's own (a retrieve's message data is its store's), which a reader
+	// on another host, or another worker, must not change.
 	Value any
 }
 
