@@ -38,15 +38,16 @@ test: lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
 # wire=structural against wire=bytes (modeled crypto) at full size, side by side: the default
-# scenario whole, the large world's 2,000 nodes under churn and every kind of fault (1,000
+# scenario whole, the large world's 2,000 nodes under churn, crashes, partitions and degrades (1,000
 # clients, 3 virtual minutes of sending), and the leakage scenario's 2,000 nodes and adversaries
 # (400 clients, 3 minutes); each pair of summaries must be byte-identical apart from the wire
 # field. `make test` runs the same comparison shortened.
 test-structural:
 	SESSIONSIM_TEST_STRUCTURAL=full $(GO) test -count=1 -run TestStructuralSameSummary -timeout 240m -v ./scenarios
 
-# The live driver under the race detector, three small worlds run live under it (real sockets,
-# real time, about two minutes: nodes joining and crashing on paths; group chats whose
+# The live driver under the race detector, four small worlds run live under it (real sockets,
+# real time, about three minutes: nodes joining and crashing on paths; a node hung and one
+# crashed and restarted; group chats whose
 # admins add and remove members, push wake-ups and attachments; a leakage section with sybil
 # nodes joining and the link taps), the same world of 20 nodes
 # and 50 clients in sim and live mode compared over 5 minutes and a world of 20 nodes and 40
@@ -59,12 +60,14 @@ test-live:
 	SESSIONSIM_TEST_LIVE=1 $(GO) test -count=1 -run TestLiveLeakageFigures -v -timeout 20m ./scenarios
 	$(GO) test -count=5 -run TestCrashSafety -timeout 20m ./live/proc
 
-# Docker mode's test: the registry and 12 nodes in containers built FROM scratch around the
-# static binary, a store burst with one container killed and restarted, a pause and the fault
-# switch; it checks that no container, network or image of the run is left. CGO_ENABLED=0
+# Docker mode's tests: in live/docker, the registry and 12 nodes in containers built FROM
+# scratch around the static binary, a store burst with one container killed and restarted, a
+# pause and the fault switch; in scenarios, small worlds in containers (a crash and a partition;
+# a hang and a crash restart; the push, file and community servers; nodes joining). Each checks
+# that no container, network, image or packet-filter rule of its run is left. CGO_ENABLED=0
 # builds the test and the binary it puts in the image from the same cache.
 test-docker:
-	CGO_ENABLED=0 SESSIONSIM_TEST_DOCKER=1 $(GO) test -count=1 -run TestDocker -timeout 15m -v ./live/docker ./scenarios
+	CGO_ENABLED=0 SESSIONSIM_TEST_DOCKER=1 $(GO) test -count=1 -run TestDocker -timeout 30m -v ./live/docker ./scenarios
 
 # The HTML report opened in a real browser (headless Chromium). `make chromium` installs
 # Debian's chromium when it is missing; .ci/run does that, so CI runs the browser test too.
