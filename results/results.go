@@ -370,6 +370,9 @@ type Run struct {
 	// when that is fewer than were asked for, why.
 	Workers     int    `json:"workers,omitempty"`
 	WorkersNote string `json:"workers_note,omitempty"`
+	// WorkersWindowMs is how far in virtual time the workers ran apart, in milliseconds (the
+	// network's minimum latency), on more than one worker.
+	WorkersWindowMs float64 `json:"workers_window_ms,omitempty"`
 }
 
 // WriteJSON writes v as indented JSON to dir/name, creating or replacing the file.

@@ -45,6 +45,9 @@ type RunOptions struct {
 	// OnWorkers, if set, is told once the world is built how many workers it runs on and,
 	// when that is fewer than Workers asked for, why.
 	OnWorkers func(used int, why string)
+	// OnWindow, if set, is told with OnWorkers how far in virtual time the workers run apart
+	// (sim.Engine.Window): 0 on one worker.
+	OnWindow func(time.Duration)
 }
 
 // ErrInterrupted is returned with a partial summary when RunOptions.Stop ended a run early.
@@ -104,6 +107,9 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 	defer w.closeDocker()
 	if opts.OnWorkers != nil {
 		opts.OnWorkers(w.workers(opts.Workers))
+	}
+	if opts.OnWindow != nil {
+		opts.OnWindow(w.window())
 	}
 	if opts.Sink != nil {
 		w.drv.AddSink(opts.Sink)

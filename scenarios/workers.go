@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"time"
+
 	"github.com/sessionsim/sessionsim/client"
 	"github.com/sessionsim/sessionsim/node"
 	"github.com/sessionsim/sessionsim/protocol/identity"
@@ -70,4 +72,12 @@ func (w *world) workers(requested int) (used int, why string) {
 		return 1, w.sc.Mode + " mode runs its actors in real time on goroutines of their own, not on the engine's workers"
 	}
 	return w.eng.Workers()
+}
+
+// window is how far in virtual time the world's workers run apart: 0 on one worker.
+func (w *world) window() time.Duration {
+	if w.engineWorkers(2) == 1 {
+		return 0
+	}
+	return w.eng.Window()
 }

@@ -18,6 +18,15 @@ import (
 // worker and handed over at the window's end, merged into the order one worker would have
 // produced them in. World functions (At, AfterFunc) run alone, between windows.
 //
+// The window is the smallest latency between any two hosts, not only between hosts on different
+// workers, and placing hosts that talk with low latency (a region's) on one worker would not
+// widen it. The network's Land must see each receiver's messages in the order one worker sends
+// them (its access link queue admits them in that order, and the order changes when they
+// start): a message between two hosts of one worker that arrived inside the window would have
+// to be landed before the worker knows whether another worker sent the same receiver one that
+// comes first in that order. So every message between two hosts is handed over at the window's
+// end, and must arrive after it.
+//
 // The merge order is what makes the result the same for every N. Each event has a key that only
 // its origin host determines (Engine.key), so every host runs its own events in the same order
 // whichever worker runs it, and what an event sends or observes is tagged with its key: merging
@@ -113,6 +122,15 @@ func (e *Engine) setUpWorkers(n int) {
 	}
 	e.par = p
 	e.coordinator = true
+}
+
+// Window is how far in virtual time the workers run apart (the network's MinLatency), or 0 on
+// one worker.
+func (e *Engine) Window() time.Duration {
+	if e.par == nil {
+		return 0
+	}
+	return time.Duration(e.par.lookahead)
 }
 
 // Workers is the number of workers the engine runs its hosts on, and when it is one although
@@ -272,12 +290,23 @@ func (e *Engine) runParallel(end int64) {
 		if e.q.len() > 0 {
 			last = min(last, e.q.peek().at-1)
 		}
-		wg.Add(len(p.workers) - 1)
+		// Only workers with an event in the window run it, and the first of them on this
+		// goroutine: in a window where one worker has something to do, nobody waits for another
+		// to be scheduled. Which goroutine runs a worker changes nothing it does.
 		p.inWindow = true
-		for i := 1; i < len(p.workers); i++ {
+		var here *Engine
+		for i, w := range p.workers {
+			if w.q.len() == 0 || w.q.peek().at > last {
+				continue
+			}
+			if here == nil {
+				here = w
+				continue
+			}
+			wg.Add(1)
 			starts[i] <- last
 		}
-		p.workers[0].runWindow(last)
+		here.runWindow(last)
 		wg.Wait()
 		p.inWindow = false
 		p.ranTo = last

@@ -246,6 +246,34 @@ func TestWorkersNeedAMinimumLatency(t *testing.T) {
 	assert.Equal(t, 4, n, "path jitter has a floor (netem.Network.MinLatency)")
 }
 
+// TestWorkersWindow: workers run apart by the network's minimum latency, and one worker has no
+// window.
+func TestWorkersWindow(t *testing.T) {
+	jittered, err := simlink.New(netem.Config{PathJitter: 0.1})
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		cfg     sim.Config
+		workers int
+		window  time.Duration
+	}{
+		{"ideal network", sim.Config{Latency: 5 * time.Millisecond, Workers: 2}, 2, 5 * time.Millisecond},
+		{"jittered netem", sim.Config{Network: jittered, Workers: 3}, 3, jittered.MinLatency()},
+		{"one worker asked for", sim.Config{Latency: 5 * time.Millisecond, Workers: 1}, 1, 0},
+		{"no minimum latency", sim.Config{Workers: 4}, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := sim.New(tt.cfg)
+			require.NoError(t, err)
+			n, why := e.Workers()
+			require.Equal(t, tt.workers, n, why)
+			assert.Equal(t, tt.window, e.Window())
+		})
+	}
+	assert.Equal(t, 500*time.Microsecond, jittered.MinLatency(), "half the same-region one-way delay of the default matrix")
+}
+
 // TestWorkersRefuseWhatTheyCannotOrder: a world function that would fall inside a window the
 // workers have run, or one scheduled from an actor's callback while they run, stops the run
 // with a message rather than giving another result than one worker would.

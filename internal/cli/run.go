@@ -182,14 +182,15 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
 	start := time.Now()
-	workers, workersNote := 1, ""
+	workers, workersNote, window := 1, "", time.Duration(0)
 	opts := scenarios.RunOptions{Version: Version, Progress: prog.update, Stop: ctx.Done(), Workers: f.workers,
 		OnWorkers: func(used int, why string) {
 			workers, workersNote = used, why
 			if used < f.workers && !f.quiet {
 				fmt.Fprintf(stderr, "workers: %d of %d (%s)\n", used, f.workers, why)
 			}
-		}}
+		},
+		OnWindow: func(d time.Duration) { window = d }}
 	var taps *os.File
 	if sc.Leakage.LinkTaps {
 		if taps, err = os.Create(filepath.Join(dir, results.LinkTapsFile)); err != nil {
@@ -211,15 +212,16 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 	}
 	wall := time.Since(start).Seconds()
 	run := results.Run{
-		Version:     Version,
-		Commit:      buildCommit(),
-		GoVersion:   runtime.Version(),
-		WallSeconds: wall,
-		Speedup:     summary.VirtualSeconds / max(wall, 1e-9),
-		StartedAt:   start.UTC().Format(time.RFC3339),
-		Command:     "sessionsim run " + name + quickFlag(f.quick),
-		Workers:     workers,
-		WorkersNote: workersNote,
+		Version:         Version,
+		Commit:          buildCommit(),
+		GoVersion:       runtime.Version(),
+		WallSeconds:     wall,
+		Speedup:         summary.VirtualSeconds / max(wall, 1e-9),
+		StartedAt:       start.UTC().Format(time.RFC3339),
+		Command:         "sessionsim run " + name + quickFlag(f.quick),
+		Workers:         workers,
+		WorkersNote:     workersNote,
+		WorkersWindowMs: float64(window) / float64(time.Millisecond),
 	}
 	if interrupted {
 		return keepInterrupted(stdout, dir, summary, run, sc)

@@ -221,6 +221,7 @@ func TestRunWritesResults(t *testing.T) {
 	require.NoError(t, results.ReadJSON(filepath.Join(out, results.RunFile), &run))
 	assert.Equal(t, 4, run.Workers)
 	assert.Empty(t, run.WorkersNote)
+	assert.InDelta(t, 0.5, run.WorkersWindowMs, 1e-9, "the default matrix's same-region one-way delay over the path jitter floor")
 	assert.Contains(t, stderr, "100%", "progress lines end at 100%")
 	for _, f := range []string{results.SummaryFile, results.RunFile, results.ScenarioFile, results.ReportFile} {
 		assert.FileExists(t, filepath.Join(out, f))
