@@ -67,6 +67,7 @@ func TestAttachmentToOfflineRecipientFetchedOnReturn(t *testing.T) {
 // it with their downloads done, or after the restart, are delivered. The server restarts with
 // its files, so attachments uploaded before the crash can still be fetched afterwards.
 func TestFileServerCrashLossCauses(t *testing.T) {
+	t.Parallel()
 	sc := attachmentScenario()
 	sc.Duration, sc.Drain = 45*time.Minute, 35*time.Minute
 	sc.Workload.Attachments.Download = DownloadOnOpen

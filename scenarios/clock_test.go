@@ -91,6 +91,7 @@ func TestClockRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	const farOffset = 5 * time.Minute
 	for _, tc := range []struct {
 		name  string

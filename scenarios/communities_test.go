@@ -28,6 +28,7 @@ func TestCommunitiesEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	sc := communityScenario(t)
 	w, sum, err := run(sc, RunOptions{Version: "test"})
 	require.NoError(t, err)
@@ -65,6 +66,7 @@ func TestCommunitiesOffByDefault(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	_, sum, err := run(tiny(t), RunOptions{Version: "test"})
 	require.NoError(t, err)
 	assert.Nil(t, sum.Communities)
@@ -77,6 +79,7 @@ func TestCommunityServerAdversary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	sc := tiny(t)
 	sc.Servers.Communities.Count = 1
 	sc.Servers.Communities.Rooms = 4

@@ -45,6 +45,7 @@ func TestEndToEndNoFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	for _, crypto := range []string{"real", "modeled"} {
 		t.Run(crypto, func(t *testing.T) {
 			_, sum, err := run(small(t, crypto), RunOptions{})
@@ -66,6 +67,7 @@ func TestEndToEndPathNodesCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	sc := small(t, "modeled")
 	sc.Faults = []Fault{{At: 3 * time.Minute, Kind: "crash", Target: "paths", Count: 3}}
 	w, sum, err := run(sc, RunOptions{})
@@ -86,6 +88,7 @@ func TestEndToEndOfflineClientCatchesUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	sc := small(t, "modeled")
 	sc.Duration = 12 * time.Minute
 	sc.Faults = []Fault{{At: time.Minute, For: 10 * time.Minute, Kind: "offline", Count: 5}}
@@ -126,6 +129,7 @@ func TestEndToEndUnknownRecipients(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	sc := small(t, "modeled")
 	sc.Duration = 4 * time.Minute
 	sc.Workload.UnknownRecipientShare = 0.25
@@ -152,6 +156,7 @@ func TestSameSeedSameSummary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	cases := []struct {
 		name string
 		edit func(*Workload)
@@ -191,6 +196,7 @@ func TestSmallestNetworkDelivers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	s := small(t, "modeled")
 	least, _ := s.minNodes()
 	s.Nodes.Count = least
@@ -215,6 +221,7 @@ func TestTimelinePhases(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	sc := tiny(t)
 	sum, err := Run(sc, RunOptions{})
 	require.NoError(t, err)
@@ -262,6 +269,7 @@ func TestRequestMixAndSyncCopies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	_, sum, err := run(tiny(t), RunOptions{})
 	require.NoError(t, err)
 	require.Positive(t, sum.Store.Succeeded, "the workload sends")
@@ -293,6 +301,7 @@ func TestConfigTrafficAndExpiry(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	w, sum, err := run(tiny(t), RunOptions{})
 	require.NoError(t, err)
 

@@ -88,6 +88,7 @@ func TestGroupsQuickDeterministic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	sc, err := Load("groups", LoadOptions{Quick: true})
 	require.NoError(t, err)
 	encode := func() []byte {
@@ -109,6 +110,7 @@ func TestGroupRemovalEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	sc := tiny(t)
 	sc.Clients.Count = 60
 	sc.Workload.MessagesPerHour = 2
@@ -302,6 +304,7 @@ func TestGroupAdditionEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	sc := tiny(t)
 	sc.Clients.Count = 30
 	sc.Workload.MessagesPerHour = 2

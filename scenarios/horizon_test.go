@@ -48,6 +48,7 @@ func TestPathSelectionAgreesWithFullSimulation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("two end-to-end runs")
 	}
+	t.Parallel()
 	sc := Default()
 	sc.Name = "horizon-validation"
 	sc.Crypto = "modeled"
@@ -114,6 +115,7 @@ func TestHorizonChurn(t *testing.T) {
 	if testing.Short() {
 		t.Skip("an end-to-end run")
 	}
+	t.Parallel()
 	sc := memoryWorld(40, 80)
 	sc.Duration, sc.Drain = 2*time.Minute, 30*time.Second
 	sc.Leakage.Adversaries = []Adversary{{Kind: "random", Fractions: []float64{0.2}, Draws: 4}}

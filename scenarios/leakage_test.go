@@ -56,6 +56,7 @@ func TestLeakageEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	sc := leakageScenario(t)
 	w, sum, err := run(sc, RunOptions{})
 	require.NoError(t, err)
@@ -170,6 +171,7 @@ func TestLinkTaps(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	plain := tiny(t)
 	_, without, err := run(plain, RunOptions{})
 	require.NoError(t, err)
@@ -235,6 +237,7 @@ func TestLeakageChangesNothingItObserves(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end runs")
 	}
+	t.Parallel()
 	with := leakageScenario(t)
 	without := with
 	without.Leakage = Leakage{}

@@ -20,6 +20,7 @@ func TestPushWakesBackgroundPhones(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	sc := small(t, "modeled")
 	sc.Duration = 9 * time.Minute
 	sc.Servers.Push.Enabled = true
@@ -76,6 +77,7 @@ func TestPushSameSeedSameSummary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	sc := tiny(t)
 	sc.Clients.Sessions = Sessions{MeanOnline: 2 * time.Minute, MeanOffline: time.Minute}
 	sc.Servers.Push.Enabled = true
@@ -101,6 +103,7 @@ func TestPushServerLeakageJoin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	sc := small(t, "modeled")
 	sc.Duration = 6 * time.Minute
 	sc.Servers.Push.Enabled = true

@@ -16,6 +16,7 @@ func TestSybilEntersThroughPoolRefresh(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
+	t.Parallel()
 	sc := small(t, "modeled")
 	sc.Name = "sybil-e2e"
 	sc.Nodes.Count = 30

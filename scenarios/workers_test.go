@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionsim/sessionsim/results"
 )
 
 // busyWorld is the tiny run with everything that acts across hosts or between windows: sessions
@@ -63,17 +65,30 @@ func TestWorldWorkersGiveOneResult(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		sc   Scenario
+		// shared, if set, is the run on one worker that other tests made already.
+		shared func(t *testing.T) *defaultQuickRun
 	}{
-		{"default quick", quick},
-		{"busy tiny world", busyWorld(t)},
+		{"default quick", quick, sharedDefaultQuick},
+		{"busy tiny world", busyWorld(t), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var first, firstTaps []byte
 			for _, n := range []int{1, 2, 4, 8} {
 				used := 0
 				var taps bytes.Buffer
-				s, err := Run(tc.sc, RunOptions{Version: "test", Workers: n, LinkTaps: &taps,
-					OnWorkers: func(u int, why string) { used = u; assert.Empty(t, why) }})
+				var (
+					s   results.Summary
+					err error
+				)
+				if n == 1 && tc.shared != nil {
+					r := tc.shared(t)
+					s, used = r.sum, r.used
+					assert.Empty(t, r.why)
+					taps.Write(r.taps)
+				} else {
+					s, err = Run(tc.sc, RunOptions{Version: "test", Workers: n, LinkTaps: &taps,
+						OnWorkers: func(u int, why string) { used = u; assert.Empty(t, why) }})
+				}
 				require.NoError(t, err, "%d workers", n)
 				require.Equal(t, n, used, "the world runs on the workers asked for")
 				b, err := json.MarshalIndent(s, "", " ")

@@ -153,6 +153,7 @@ func TestRepliesInARun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end runs")
 	}
+	t.Parallel()
 	const delay = 30 * time.Second
 	base := small(t, "modeled")
 	base.Clients.Count = 100
