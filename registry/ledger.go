@@ -233,23 +233,19 @@ func (s ReachStats) record(passed bool, now time.Time) ReachStats {
 // Halt records that a node's machine stopped: its oxend, on the same machine, casts no more
 // votes. The node's storage server and uptime proofs stop with the machine; the registry learns
 // of those only by their absence.
-func (l *Ledger) Halt(ed [32]byte) error {
-	r, err := l.registered(ed, "halt of")
-	if err != nil {
-		return err
-	}
-	r.Halted = true
-	return nil
-}
+func (l *Ledger) Halt(ed [32]byte) error { return l.setHalted(ed, "halt of", true) }
 
 // Unhalt records that a halted node's machine runs again (a restart after a crash, a hang that
 // ended): its oxend votes again. Its uptime proofs resume as its storage server sends them.
-func (l *Ledger) Unhalt(ed [32]byte) error {
-	r, err := l.registered(ed, "unhalt of")
+func (l *Ledger) Unhalt(ed [32]byte) error { return l.setHalted(ed, "unhalt of", false) }
+
+// setHalted marks a registered node's machine down or up; what names the call in its error.
+func (l *Ledger) setHalted(ed [32]byte, what string, halted bool) error {
+	r, err := l.registered(ed, what)
 	if err != nil {
 		return err
 	}
-	r.Halted = false
+	r.Halted = halted
 	return nil
 }
 

@@ -449,17 +449,7 @@ func (d *dockerWorld) placeServer(h sim.HostID, addr actor.Addr, hostName string
 // restarts it, restartDockerNode) and tells the registry its machine is down, after the node's
 // earlier operations (onNode).
 func (w *world) crashDockerNode(i int) {
-	d, name, ip := w.docker, w.nodes[i].name, w.nodes[i].addr.Addr()
-	d.onNode(i, func() {
-		d.readUsage(i, ip)
-		if err := d.cluster.Kill(name); err != nil {
-			d.log.Warn("crash fault: killing a node's container", "node", name, "err", err)
-			return
-		}
-		if err := d.cluster.Halt(name); err != nil {
-			d.log.Warn("crash fault: telling the registry", "node", name, "err", err)
-		}
-	})
+	w.stopDockerNode(i, "crash fault", "killing", w.docker.cluster.Kill)
 }
 
 // degradeDockerNodes adds a degrade's latency and loss to the degraded nodes' hosts in every

@@ -40,16 +40,8 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	cut := Fault{Kind: "partition", At: 15 * time.Second, For: 40 * time.Second, Regions: []string{"eu-central-1", "eu-west-1"}}
 	sc.Faults = []Fault{crash, cut}
 
-	var mu sync.Mutex
-	var stored []storedAt
-	sink := func(at time.Time, from actor.Addr, ev actor.Event) {
-		if e, ok := ev.(node.MessageStored); ok {
-			mu.Lock()
-			stored = append(stored, storedAt{at: at, node: from, hash: e.Hash, source: e.Source})
-			mu.Unlock()
-		}
-	}
-	w, s, err := run(sc, RunOptions{ReplicationSample: 20 * time.Second, Sink: sink})
+	var seen storesSeen
+	w, s, err := run(sc, RunOptions{ReplicationSample: 20 * time.Second, Sink: seen.sink})
 	require.NoError(t, err)
 	assert.Nil(t, w.docker, "the run removed its containers")
 	assert.Positive(t, s.Messages.Sent, "clients sent messages")
@@ -67,8 +59,7 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	t.Logf("onion round trip p50 %.0f ms, p99 %.0f ms; %d bytes through the link model", s.OnionRTTMs.P50, s.OnionRTTMs.P99, shaped)
 	assert.Positive(t, shaped, "the clients' connections to the nodes go through the link model")
 
-	mu.Lock()
-	defer mu.Unlock()
+	stored := seen.list()
 	// The crash: one node killed, which observes nothing after the kill (allowing the engine
 	// a few seconds to stop it) but did before.
 	killAt := w.epoch.Add(sc.Warmup + crash.At)
@@ -264,6 +255,28 @@ type storedAt struct {
 	node   actor.Addr
 	hash   string
 	source node.Source
+}
+
+// storesSeen records every message the nodes store, from a run's sink: the live driver calls
+// it from its actors' goroutines, and the docker harness from its event streams.
+type storesSeen struct {
+	mu     sync.Mutex
+	stored []storedAt
+}
+
+func (s *storesSeen) sink(at time.Time, from actor.Addr, ev actor.Event) {
+	if e, ok := ev.(node.MessageStored); ok {
+		s.mu.Lock()
+		s.stored = append(s.stored, storedAt{at: at, node: from, hash: e.Hash, source: e.Source})
+		s.mu.Unlock()
+	}
+}
+
+// list is what was recorded so far.
+func (s *storesSeen) list() []storedAt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.stored)
 }
 
 // TestDockerModeRefusals: docker mode refuses, at load, what it cannot run, and a machine

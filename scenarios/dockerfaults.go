@@ -44,29 +44,45 @@ func (d *dockerWorld) onNode(i int, f func()) {
 // other modes. What the process reported of its work is read first: a node that stays hung to
 // the end cannot answer then.
 func (w *world) pauseDockerNode(i int) {
+	w.stopDockerNode(i, "hang fault", "pausing", w.docker.cluster.Pause)
+}
+
+// stopDockerNode stops node i's container with stop (a kill, a pause) after the node's earlier
+// operations (onNode), having read what its process reported of its work first, and tells the
+// registry its machine is down; fault and doing name the step in a warning.
+func (w *world) stopDockerNode(i int, fault, doing string, stop func(name string) error) {
 	d, name, ip := w.docker, w.nodes[i].name, w.nodes[i].addr.Addr()
 	d.onNode(i, func() {
 		d.readUsage(i, ip)
-		if err := d.cluster.Pause(name); err != nil {
-			d.log.Warn("hang fault: pausing a node's container", "node", name, "err", err)
+		if err := stop(name); err != nil {
+			d.log.Warn(fault+": "+doing+" a node's container", "node", name, "err", err)
 			return
 		}
 		if err := d.cluster.Halt(name); err != nil {
-			d.log.Warn("hang fault: telling the registry", "node", name, "err", err)
+			d.log.Warn(fault+": telling the registry", "node", name, "err", err)
 		}
 	})
 }
 
 // unpauseDockerNode lets node i's paused container run again and tells the registry.
 func (w *world) unpauseDockerNode(i int) {
+	w.backDockerNode(i, "hang fault", "unpausing", w.docker.cluster.Unpause)
+}
+
+// backDockerNode starts node i's container again with start (an unpause, a restart) after the
+// node's earlier operations, gives it its link table (the tables changed while it was down: a
+// degrade, a node that joined; a new process starts without one) and tells the registry it is
+// back; fault and doing name the step in a warning.
+func (w *world) backDockerNode(i int, fault, doing string, start func(name string) error) {
 	d, name := w.docker, w.nodes[i].name
 	d.onNode(i, func() {
-		if !d.unpause(name) {
+		if err := start(name); err != nil {
+			d.log.Warn(fault+": "+doing+" a node's container", "node", name, "err", err)
 			return
 		}
-		w.giveTable(i) // the tables changed while it was frozen: a degrade, a node that joined
+		w.giveTable(i)
 		if err := d.cluster.Unhalt(name); err != nil {
-			d.log.Warn("hang fault: telling the registry", "node", name, "err", err)
+			d.log.Warn(fault+": telling the registry", "node", name, "err", err)
 		}
 	})
 }
@@ -75,24 +91,19 @@ func (w *world) unpauseDockerNode(i int) {
 // registry is not told it is back, nor is it given a table, since the kill follows at once.
 func (w *world) thawDockerNode(i int) {
 	d, name := w.docker, w.nodes[i].name
-	d.onNode(i, func() { d.unpause(name) })
-}
-
-// unpause unpauses a node's container, logging a failure; false when it failed.
-func (d *dockerWorld) unpause(name string) bool {
-	if err := d.cluster.Unpause(name); err != nil {
-		d.log.Warn("hang fault: unpausing a node's container", "node", name, "err", err)
-		return false
-	}
-	return true
+	d.onNode(i, func() {
+		if err := d.cluster.Unpause(name); err != nil {
+			d.log.Warn("crash fault: unpausing a hung node's container", "node", name, "err", err)
+		}
+	})
 }
 
 // restartDockerNode starts node i's killed container again (same address, same database on
 // its disk) and tells the registry, once it serves; what its process did before the kill is
 // kept for the summary (usageOf).
 func (w *world) restartDockerNode(i int) {
-	d, name := w.docker, w.nodes[i].name
-	d.onNode(i, func() {
+	d := w.docker
+	w.backDockerNode(i, "crash fault", "restarting", func(name string) error {
 		d.usageMu.Lock()
 		if d.ops.earlier == nil {
 			d.ops.earlier = map[int]docker.Usage{}
@@ -102,14 +113,7 @@ func (w *world) restartDockerNode(i int) {
 		e.CPU += d.usage[i].CPU
 		d.ops.earlier[i], d.usage[i] = e, docker.Usage{}
 		d.usageMu.Unlock()
-		if err := d.cluster.Restart(name); err != nil {
-			d.log.Warn("crash fault: restarting a node's container", "node", name, "err", err)
-			return
-		}
-		w.giveTable(i) // a new process starts without its link table
-		if err := d.cluster.Unhalt(name); err != nil {
-			d.log.Warn("crash fault: telling the registry", "node", name, "err", err)
-		}
+		return d.cluster.Restart(name)
 	})
 }
 

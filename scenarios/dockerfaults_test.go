@@ -15,10 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/live/docker"
 	"github.com/sessionsim/sessionsim/live/storeburst"
-	"github.com/sessionsim/sessionsim/node"
 )
 
 // containerLife is what a watcher saw of one node container: its states in the order they
@@ -48,14 +46,7 @@ func TestDockerModeHangAndRestart(t *testing.T) {
 	sc.Faults = []Fault{crash, hang, frozen}
 
 	var mu sync.Mutex
-	var stored []storedAt
-	sink := func(at time.Time, from actor.Addr, ev actor.Event) {
-		if e, ok := ev.(node.MessageStored); ok {
-			mu.Lock()
-			stored = append(stored, storedAt{at: at, node: from, hash: e.Hash, source: e.Source})
-			mu.Unlock()
-		}
-	}
+	var seen storesSeen
 	lives := map[string]*containerLife{}
 	stop, watched := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -111,13 +102,14 @@ func TestDockerModeHangAndRestart(t *testing.T) {
 			}
 		}
 	}()
-	w, s, err := run(sc, RunOptions{Sink: sink})
+	w, s, err := run(sc, RunOptions{Sink: seen.sink})
 	close(stop)
 	<-watched
 	require.NoError(t, err)
 	assert.Nil(t, w.docker, "the run removed its containers")
 	assert.Positive(t, s.Messages.Delivered, "messages arrived")
 
+	stored := seen.list()
 	mu.Lock()
 	defer mu.Unlock()
 	var restarted, resumed []string
