@@ -85,10 +85,7 @@ func TestPickGroupMembers(t *testing.T) {
 // TestGroupsQuickDeterministic: two runs of the groups scenario shortened give identical
 // summaries.
 func TestGroupsQuickDeterministic(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	sc, err := Load("groups", LoadOptions{Quick: true})
 	require.NoError(t, err)
 	encode := func() []byte {
@@ -107,10 +104,7 @@ func TestGroupsQuickDeterministic(t *testing.T) {
 // removes one member mid-run; the removed member stops receiving after the key rotation (it
 // decrypts nothing sent after it learned it was left out) and everyone else keeps receiving.
 func TestGroupRemovalEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	sc := tiny(t)
 	sc.Clients.Count = 60
 	sc.Workload.MessagesPerHour = 2
@@ -301,10 +295,7 @@ func TestCollectorGroupAddedMember(t *testing.T) {
 // opens the key supplement and decrypts every message sent after it joined, and is no recipient
 // of those sent before.
 func TestGroupAdditionEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	sc := tiny(t)
 	sc.Clients.Count = 30
 	sc.Workload.MessagesPerHour = 2
