@@ -161,22 +161,20 @@ func newDockerDriver(eng *sim.Engine, links *netem.Network, gateway netip.Addr, 
 	return &dockerDriver{liveDriver: ld, gateway: gateway, clientAddrs: clientAddrs, toSocket: map[actor.Addr]actor.Addr{}, toWorld: map[actor.Addr]actor.Addr{}, nextPort: firstClientPort}
 }
 
-func (d *dockerDriver) socket(a actor.Addr) actor.Addr {
+// socket is where the client at world address a listens (a itself for any other address).
+func (d *dockerDriver) socket(a actor.Addr) actor.Addr { return d.translate(d.toSocket, a) }
+
+// world is the world address of the client listening at s (s itself for any other address).
+func (d *dockerDriver) world(s actor.Addr) actor.Addr { return d.translate(d.toWorld, s) }
+
+// translate is a's entry in m (toSocket or toWorld), or a when it has none.
+func (d *dockerDriver) translate(m map[actor.Addr]actor.Addr, a actor.Addr) actor.Addr {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if s, ok := d.toSocket[a]; ok {
-		return s
+	if t, ok := m[a]; ok {
+		return t
 	}
 	return a
-}
-
-func (d *dockerDriver) world(s actor.Addr) actor.Addr {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if a, ok := d.toWorld[s]; ok {
-		return a
-	}
-	return s
 }
 
 // Spawn spawns a client at its world address h:port, on its address on the run's network
