@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionsim/sessionsim/node/store/memory"
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 )
@@ -69,6 +71,32 @@ func TestConfigFill(t *testing.T) {
 	assert.Error(t, err)
 	_, err = New(Config{}, identity.Derive(1, "x"), nil)
 	assert.ErrorContains(t, err, "no store")
+}
+
+// TestKeysAreTheKeysGiven checks that a node gives back the keys it was made with (a restart
+// after a crash makes the node again from them), in both crypto modes.
+func TestKeysAreTheKeysGiven(t *testing.T) {
+	recovery, err := identity.FromSeed([]byte("sixteen byte sd!"))
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		mode cryptomode.Mode
+		keys identity.Keys
+	}{
+		{"derived, real", cryptomode.Real, identity.Derive(1, "x")},
+		{"derived, modeled", cryptomode.Modeled, identity.Derive(2, "y")},
+		{"recovery seed, real", cryptomode.Real, recovery},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n, err := New(Config{Suite: cryptomode.New(tc.mode, cryptomode.DefaultCosts)}, tc.keys, memory.New(memory.Config{}))
+			require.NoError(t, err)
+			got := n.Keys()
+			assert.Equal(t, tc.keys, got)
+			again, err := New(Config{}, got, memory.New(memory.Config{}))
+			require.NoError(t, err, "the keys make a node again")
+			assert.Equal(t, n.Ed25519(), again.Ed25519())
+		})
+	}
 }
 
 func TestOxendGetServiceNodes(t *testing.T) {

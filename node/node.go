@@ -147,6 +147,18 @@ func (n *Node) every(d time.Duration, f func()) {
 // Ed25519 is the node's identity key.
 func (n *Node) Ed25519() [32]byte { return [32]byte(n.ed[32:]) }
 
+// Keys are the keys the node was made with, rebuilt from its own copies: a node restarted after
+// a crash is made with them, so whoever restarts it need not keep a second copy.
+func (n *Node) Keys() identity.Keys {
+	return identity.Keys{
+		Seed:           [32]byte(n.ed[:32]),
+		Ed25519Private: bytes.Clone(n.ed[:]),
+		Ed25519Public:  n.Ed25519(),
+		X25519Secret:   n.x25519.Secret,
+		X25519Public:   n.x25519.Public,
+	}
+}
+
 // Store is the node's message store (for tests and the world's measurements).
 func (n *Node) Store() store.Store { return n.st }
 

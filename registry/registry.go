@@ -347,11 +347,16 @@ type SeedNode struct {
 }
 
 // NewSeedNode makes a seed node that starts with list (nil: an empty list until the first push).
-func NewSeedNode(list *List) *SeedNode {
+func NewSeedNode(list *List) *SeedNode { return NewSharedSeedNode(list, nil) }
+
+// NewSharedSeedNode is NewSeedNode for a seed node that keeps its answers in kept, which the
+// other seed nodes run on the same goroutine may share: they are pushed the same lists, so each
+// answer is then built and held once, not once per seed node. nil keeps its own.
+func NewSharedSeedNode(list *List, kept *SeedAnswers) *SeedNode {
 	if list == nil {
 		list = &List{}
 	}
-	s := &SeedNode{}
+	s := &SeedNode{api: seedAPI{kept: kept}}
 	s.api.setList(list)
 	return s
 }
@@ -392,7 +397,48 @@ type seedAPI struct {
 	list *List
 	// entries serves the answers that are not kept (nil until the first).
 	entries *Entries
+	kept    *SeedAnswers // nil until the first answer kept
+}
+
+// SeedAnswers are the answers kept for one list, by request: for the newest of the lists the
+// seed nodes sharing them serve. The zero value is ready to use. Seed nodes share one only if
+// one goroutine runs them all: it is read and written as they answer.
+type SeedAnswers struct {
+	list    *List
 	answers map[string][]byte
+}
+
+// get is the answer kept for body from list l.
+func (a *SeedAnswers) get(l *List, body []byte) ([]byte, bool) {
+	if a.list != l {
+		return nil, false
+	}
+	out, ok := a.answers[string(body)]
+	return out, ok
+}
+
+// keep keeps out as the answer to body from list l, unless the answers kept are of a later
+// list (a seed node not pushed the newest yet), which it leaves alone.
+func (a *SeedAnswers) keep(l *List, body, out []byte) {
+	if a.list != l {
+		if a.list != nil && a.list.Height > l.Height {
+			return
+		}
+		a.list = l
+		clear(a.answers)
+	}
+	if a.answers == nil {
+		a.answers = map[string][]byte{}
+	}
+	a.answers[string(body)] = out
+}
+
+// forgetBefore drops the answers kept if they are of a list older than l.
+func (a *SeedAnswers) forgetBefore(l *List) {
+	if a.list != nil && a.list.Height < l.Height {
+		a.list = nil
+		clear(a.answers)
+	}
 }
 
 // setList makes l the list answers come from.
@@ -401,7 +447,9 @@ func (s *seedAPI) setList(l *List) {
 		return
 	}
 	s.list, s.entries = l, nil
-	clear(s.answers)
+	if s.kept != nil {
+		s.kept.forgetBefore(l)
+	}
 }
 
 func (s *seedAPI) answer(req actor.Request, r actor.Responder, rng *rand.Rand) {
@@ -410,16 +458,16 @@ func (s *seedAPI) answer(req actor.Request, r actor.Responder, rng *rand.Rand) {
 		respondText(r, http.StatusBadRequest, "/json_rpc: body must be JSON bytes")
 		return
 	}
-	out, cached := s.answers[string(body)]
+	if s.kept == nil {
+		s.kept = &SeedAnswers{}
+	}
+	out, cached := s.kept.get(s.list, body)
 	switch {
 	case cached:
 	case deterministicRequest(body):
 		// The answer is kept whole; keeping its encoded entries as well would hold them twice.
 		out = JSONRPC(NewEntries(s.list), body, rng)
-		if s.answers == nil {
-			s.answers = map[string][]byte{}
-		}
-		s.answers[string(body)] = out
+		s.kept.keep(s.list, body, out)
 	default:
 		if s.entries == nil {
 			s.entries = NewEntries(s.list)

@@ -74,7 +74,7 @@ func (w *world) restartNodeAfter(i int, d time.Duration) {
 			n.alive = true
 			return
 		}
-		nn, err := w.newNode(n.name, n.host, n.keys, n.n.Store())
+		nn, err := w.newNode(n.name, n.host, n.n.Keys(), n.n.Store())
 		if err != nil {
 			panic(fmt.Sprintf("restarting %s: %v", n.name, err)) // its configuration made it before
 		}

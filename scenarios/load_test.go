@@ -170,7 +170,7 @@ func TestParseErrors(t *testing.T) {
 		{"default value in conflict", "name: t\nclients: {count: 5}\n", LoadOptions{}, "default", "workload.contacts", "less than clients.count (5)"},
 		{"leakage records too big for the machine", "name: t\nleakage:\n  adversaries:\n    - {kind: random}\n", LoadOptions{MachineMemory: 80 << 20}, "default", "clients.count", "MiB of leakage records"},
 		{"sybil nodes too big for the machine", "name: t\nnodes: {count: 5000}\nleakage:\n  adversaries:\n    - {kind: sybil, fraction: 1}\n", LoadOptions{MachineMemory: 160 << 20}, "bad.yaml:2", "nodes.count", "10000 nodes x"},
-		{"too big for the machine", "name: t\n", LoadOptions{Sets: []string{"nodes.count=150000"}, MachineMemory: 1 << 30}, "--set", "nodes.count", "estimated 1.3 GiB"},
+		{"too big for the machine", "name: t\n", LoadOptions{Sets: []string{"nodes.count=200000"}, MachineMemory: 1 << 30}, "--set", "nodes.count", "estimated 1.4 GiB"},
 		{"check on no figure", "name: t\nchecks:\n  - delivery_ratio >= 0.9\n  - onion_rtt_ms.p95 <= 2000\n", LoadOptions{}, "bad.yaml:4", "checks[1]", `closest: onion_rtt_ms.p90, onion_rtt_ms.p99`},
 		{"check with a bad operator", "name: t\nchecks: [\"delivery_ratio > 0.9\"]\n", LoadOptions{}, "bad.yaml:2", "checks[0]", `operator ">"`},
 		{"check with a bad value", "name: t\n", LoadOptions{Sets: []string{"checks=delivery_ratio >= most"}}, "--set", "checks[0]", `value "most" is not a number`},

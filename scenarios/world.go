@@ -84,9 +84,8 @@ type worldNode struct {
 	alive    bool
 	operator int    // the operator's rank at the start (0: the largest); -1 for nodes that joined later
 	region   string // where it was placed (docker mode's partitions pick nodes by it)
-	keys     identity.Keys
-	hung     bool // frozen by a hang fault (hang.go): alive, answering nothing
-	hangs    int  // hang faults that froze it so far
+	hung     bool   // frozen by a hang fault (hang.go): alive, answering nothing
+	hangs    int    // hang faults that froze it so far
 }
 
 type worldClient struct {
@@ -277,7 +276,7 @@ func (w *world) spawnNode(wn *worldNode, spec placement.Spec, list *registry.Lis
 	if list != nil {
 		n.SetList(list)
 	}
-	wn.n, wn.keys = n, spec.Keys
+	wn.n = n
 	if _, err := w.drv.Spawn(wn.host, spec.Addr.Port(), spec.Name, n); err != nil {
 		return err
 	}

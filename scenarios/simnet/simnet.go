@@ -179,8 +179,14 @@ func (n *Net) Start(list *registry.List) error {
 	if _, err := n.Engine.Spawn(n.regHost, registryPort, "registry", n.Registry); err != nil {
 		return err
 	}
+	// The seed nodes that one worker runs keep one copy of each answer between them.
+	kept := map[int]*registry.SeedAnswers{}
 	for i, h := range n.seedHosts {
-		if _, err := n.Engine.Spawn(h, seedPort, seedName(i), registry.NewSeedNode(list)); err != nil {
+		w := n.Engine.Worker(h)
+		if kept[w] == nil {
+			kept[w] = &registry.SeedAnswers{}
+		}
+		if _, err := n.Engine.Spawn(h, seedPort, seedName(i), registry.NewSharedSeedNode(list, kept[w])); err != nil {
 			return err
 		}
 	}
