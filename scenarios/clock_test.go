@@ -88,10 +88,7 @@ func TestClockKeys(t *testing.T) {
 // until they learn it again, after which they receive again. With the default clocks (a
 // spread of seconds) nothing is refused.
 func TestClockRun(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	const farOffset = 5 * time.Minute
 	for _, tc := range []struct {
 		name  string

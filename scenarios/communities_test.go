@@ -25,10 +25,7 @@ func communityScenario(t *testing.T) Scenario {
 }
 
 func TestCommunitiesEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	sc := communityScenario(t)
 	w, sum, err := run(sc, RunOptions{Version: "test"})
 	require.NoError(t, err)
@@ -63,10 +60,7 @@ func TestCommunitiesEndToEnd(t *testing.T) {
 // TestCommunitiesOffByDefault: the default scenario has none and its summary no section.
 func TestCommunitiesOffByDefault(t *testing.T) {
 	assert.Zero(t, Default().Servers.Communities.Count)
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	_, sum, err := run(tiny(t), RunOptions{Version: "test"})
 	require.NoError(t, err)
 	assert.Nil(t, sum.Communities)
@@ -76,10 +70,7 @@ func TestCommunitiesOffByDefault(t *testing.T) {
 // clients in its rooms (through their blinded IDs), sees only proxying nodes' addresses, and
 // appears in the view table; the file and push servers this run has not have no rows.
 func TestCommunityServerAdversary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	sc := tiny(t)
 	sc.Servers.Communities.Count = 1
 	sc.Servers.Communities.Rooms = 4

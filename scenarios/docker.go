@@ -167,22 +167,25 @@ func newDockerDriver(eng *sim.Engine, links *netem.Network, gateway netip.Addr, 
 		worldIPs: map[netip.Addr]netip.Addr{}, nextPort: firstClientPort}
 }
 
-func (d *dockerDriver) socket(a actor.Addr) actor.Addr {
+// socket is where the client at world address a listens (a itself for any other address).
+func (d *dockerDriver) socket(a actor.Addr) actor.Addr { return translate(d, d.toSocket, a) }
+
+// world is the world address of the client listening at s (s itself for any other address).
+func (d *dockerDriver) world(s actor.Addr) actor.Addr { return translate(d, d.toWorld, s) }
+
+// worldIP is the world address of what is at ip on the run's network: a client's or a
+// server's world address, a node's own (the nodes are at their container addresses in both).
+func (d *dockerDriver) worldIP(ip netip.Addr) netip.Addr { return translate(d, d.worldIPs, ip.Unmap()) }
+
+// translate is a's entry in m (toSocket, toWorld or worldIPs), under d's lock, or a when it
+// has none.
+func translate[A comparable](d *dockerDriver, m map[A]A, a A) A {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if s, ok := d.toSocket[a]; ok {
-		return s
+	if t, ok := m[a]; ok {
+		return t
 	}
 	return a
-}
-
-func (d *dockerDriver) world(s actor.Addr) actor.Addr {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if a, ok := d.toWorld[s]; ok {
-		return a
-	}
-	return s
 }
 
 // Spawn spawns a client at its world address h:port, on its address on the run's network
@@ -218,17 +221,6 @@ func (d *dockerDriver) Invoke(addr actor.Addr, f func()) error {
 }
 
 func (d *dockerDriver) Crash(addr actor.Addr) error { return d.Driver.Crash(d.socket(addr)) }
-
-// worldIP is the world address of what is at ip on the run's network: a client's or a
-// server's world address, a node's own (the nodes are at their container addresses in both).
-func (d *dockerDriver) worldIP(ip netip.Addr) netip.Addr {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if a, ok := d.worldIPs[ip.Unmap()]; ok {
-		return a
-	}
-	return ip
-}
 
 // AddSink adds s for the clients' events (their addresses translated back to the world's)
 // and for the nodes' (dockerWorld.follow).

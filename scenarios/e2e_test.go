@@ -30,6 +30,16 @@ func small(t *testing.T, crypto string) Scenario {
 	return s
 }
 
+// endToEnd skips t under -short, where a whole run is too slow (why says what it runs), and
+// otherwise runs it in parallel with the other end-to-end tests.
+func endToEnd(t *testing.T, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(why)
+	}
+	t.Parallel()
+}
+
 // tiny is the smallest end-to-end run: 20 nodes, 20 clients, modeled crypto, 3 minutes of
 // sending between 1 minute of warmup and 2 of drain.
 func tiny(t *testing.T) Scenario {
@@ -42,10 +52,7 @@ func tiny(t *testing.T) Scenario {
 }
 
 func TestEndToEndNoFaults(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	for _, crypto := range []string{"real", "modeled"} {
 		t.Run(crypto, func(t *testing.T) {
 			_, sum, err := run(small(t, crypto), RunOptions{})
@@ -64,10 +71,7 @@ func TestEndToEndNoFaults(t *testing.T) {
 }
 
 func TestEndToEndPathNodesCrash(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	sc := small(t, "modeled")
 	sc.Faults = []Fault{{At: 3 * time.Minute, Kind: "crash", Target: "paths", Count: 3}}
 	w, sum, err := run(sc, RunOptions{})
@@ -85,10 +89,7 @@ func TestEndToEndPathNodesCrash(t *testing.T) {
 }
 
 func TestEndToEndOfflineClientCatchesUp(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	sc := small(t, "modeled")
 	sc.Duration = 12 * time.Minute
 	sc.Faults = []Fault{{At: time.Minute, For: 10 * time.Minute, Kind: "offline", Count: 5}}
@@ -126,10 +127,7 @@ func offlineClients(w *world) []bool {
 }
 
 func TestEndToEndUnknownRecipients(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	sc := small(t, "modeled")
 	sc.Duration = 4 * time.Minute
 	sc.Workload.UnknownRecipientShare = 0.25
@@ -153,10 +151,7 @@ func TestEndToEndUnknownRecipients(t *testing.T) {
 }
 
 func TestSameSeedSameSummary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	cases := []struct {
 		name string
 		edit func(*Workload)
@@ -193,10 +188,7 @@ func TestSameSeedSameSummary(t *testing.T) {
 // TestSmallestNetworkDelivers checks that the minimum Validate enforces is the real one: a
 // network of exactly that many nodes delivers, and one node fewer is refused.
 func TestSmallestNetworkDelivers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	s := small(t, "modeled")
 	least, _ := s.minNodes()
 	s.Nodes.Count = least
@@ -218,10 +210,7 @@ func TestSmallestNetworkDelivers(t *testing.T) {
 // sent in the warmup or the drain, the sending minutes hold every message, and once messages
 // are stored every minute has live copies to count, the drain included.
 func TestTimelinePhases(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	sc := tiny(t)
 	sum, err := Run(sc, RunOptions{})
 	require.NoError(t, err)
@@ -266,10 +255,7 @@ func TestTimelinePhases(t *testing.T) {
 // that each poll counts once per namespace, and that the forwards charged to platforms add up
 // to the store forwards.
 func TestRequestMixAndSyncCopies(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	_, sum, err := run(tiny(t), RunOptions{})
 	require.NoError(t, err)
 	require.Positive(t, sum.Store.Succeeded, "the workload sends")
@@ -298,10 +284,7 @@ func TestRequestMixAndSyncCopies(t *testing.T) {
 // and hold config messages whose expiry is past the 30 days they were stored with, and that
 // the TTLs the nodes hold are each kind's.
 func TestConfigTrafficAndExpiry(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	w, sum, err := run(tiny(t), RunOptions{})
 	require.NoError(t, err)
 

@@ -85,10 +85,7 @@ func TestPickGroupMembers(t *testing.T) {
 // TestGroupsQuickDeterministic: two runs of the groups scenario shortened give identical
 // summaries.
 func TestGroupsQuickDeterministic(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	sc, err := Load("groups", LoadOptions{Quick: true})
 	require.NoError(t, err)
 	encode := func() []byte {
@@ -103,28 +100,32 @@ func TestGroupsQuickDeterministic(t *testing.T) {
 	assert.Equal(t, string(first), string(encode()), "same seed, same summary, byte for byte")
 }
 
-// TestGroupRemovalEndToEnd is the test on the world: a group of 50 members whose admin
-// removes one member mid-run; the removed member stops receiving after the key rotation (it
-// decrypts nothing sent after it learned it was left out) and everyone else keeps receiving.
-func TestGroupRemovalEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
-	sc := tiny(t)
-	sc.Clients.Count = 60
-	sc.Workload.MessagesPerHour = 2
-	sc.Workload.Groups = Groups{PerClient: 50.0 / 60, Size: SizeDist{Median: 50, Min: 50, Max: 50}, MessagesPerHour: 120}
+// oneGroupWorld builds sc's world, which must hold exactly one group, and schedules its
+// sessions, workload and group traffic as a run does; it returns the world and the group.
+func oneGroupWorld(t *testing.T, sc Scenario) (*world, *worldGroup) {
+	t.Helper()
 	require.NoError(t, sc.Validate())
 	w, err := buildWorld(sc, nil, nil)
 	require.NoError(t, err)
 	require.Len(t, w.groups, 1)
-	wg := w.groups[0]
-	require.Equal(t, 50, wg.g.Size())
 	w.pinned = make([]bool, len(w.clients))
 	w.scheduleSessions()
 	w.scheduleWorkload()
 	w.scheduleGroups()
+	return w, w.groups[0]
+}
+
+// TestGroupRemovalEndToEnd is the test on the world: a group of 50 members whose admin
+// removes one member mid-run; the removed member stops receiving after the key rotation (it
+// decrypts nothing sent after it learned it was left out) and everyone else keeps receiving.
+func TestGroupRemovalEndToEnd(t *testing.T) {
+	endToEnd(t, "end-to-end run")
+	sc := tiny(t)
+	sc.Clients.Count = 60
+	sc.Workload.MessagesPerHour = 2
+	sc.Workload.Groups = Groups{PerClient: 50.0 / 60, Size: SizeDist{Median: 50, Min: 50, Max: 50}, MessagesPerHour: 120}
+	w, wg := oneGroupWorld(t, sc)
+	require.Equal(t, 50, wg.g.Size())
 	var victim *worldClient
 	removeAt := sc.Warmup + sc.Duration/2
 	rotated := w.epoch.Add(removeAt + 20*time.Second) // every member polls within 5 s
@@ -301,23 +302,12 @@ func TestCollectorGroupAddedMember(t *testing.T) {
 // opens the key supplement and decrypts every message sent after it joined, and is no recipient
 // of those sent before.
 func TestGroupAdditionEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	sc := tiny(t)
 	sc.Clients.Count = 30
 	sc.Workload.MessagesPerHour = 2
 	sc.Workload.Groups = Groups{PerClient: 10.0 / 30, Size: SizeDist{Median: 10, Min: 10, Max: 10}, MessagesPerHour: 120, Overlap: 0.5}
-	require.NoError(t, sc.Validate())
-	w, err := buildWorld(sc, nil, nil)
-	require.NoError(t, err)
-	require.Len(t, w.groups, 1)
-	wg := w.groups[0]
-	w.pinned = make([]bool, len(w.clients))
-	w.scheduleSessions()
-	w.scheduleWorkload()
-	w.scheduleGroups()
+	w, wg := oneGroupWorld(t, sc)
 	addAt := sc.Warmup + sc.Duration/2
 	added := -1
 	w.eng.AfterFunc(addAt, func() { added = w.addGroupMember(wg, rand.New(rand.NewPCG(1, 2))) })

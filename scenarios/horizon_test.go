@@ -45,10 +45,7 @@ func TestParseDays(t *testing.T) {
 // measured. Both face the same coalitions (their streams depend on the seed and the network
 // only), so exposure and time to first compromise must agree within their intervals.
 func TestPathSelectionAgreesWithFullSimulation(t *testing.T) {
-	if testing.Short() {
-		t.Skip("two end-to-end runs")
-	}
-	t.Parallel()
+	endToEnd(t, "two end-to-end runs")
 	sc := Default()
 	sc.Name = "horizon-validation"
 	sc.Crypto = "modeled"
@@ -112,10 +109,7 @@ func TestPathSelectionAgreesWithFullSimulation(t *testing.T) {
 // churn: the recorder gets the records in time order, nothing is recorded at or through a node
 // after it crashed, and no client that is ready keeps a crashed node on a path.
 func TestHorizonChurn(t *testing.T) {
-	if testing.Short() {
-		t.Skip("an end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "an end-to-end run")
 	sc := memoryWorld(40, 80)
 	sc.Duration, sc.Drain = 2*time.Minute, 30*time.Second
 	sc.Leakage.Adversaries = []Adversary{{Kind: "random", Fractions: []float64{0.2}, Draws: 4}}

@@ -53,10 +53,7 @@ func adversary(t *testing.T, l *results.Leakage, name string) results.Adversary 
 }
 
 func TestLeakageEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	sc := leakageScenario(t)
 	w, sum, err := run(sc, RunOptions{})
 	require.NoError(t, err)
@@ -168,10 +165,7 @@ func TestLeakageEndToEnd(t *testing.T) {
 // has without taps, the file holds one line per message the network carried (delivered or
 // not), and a second run writes the same bytes.
 func TestLinkTaps(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	plain := tiny(t)
 	_, without, err := run(plain, RunOptions{})
 	require.NoError(t, err)
@@ -234,10 +228,7 @@ func trimFloat(f float64) string {
 // section: recording what each role sees must not change what happens, so every figure of the
 // summary but the leakage section itself is the same.
 func TestLeakageChangesNothingItObserves(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end runs")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end runs")
 	with := leakageScenario(t)
 	without := with
 	without.Leakage = Leakage{}

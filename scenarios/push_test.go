@@ -17,10 +17,7 @@ import (
 // poll round (at worst a guard test and an onion request to their timeouts) of its first store;
 // desktops away at the same time get theirs only when they come back.
 func TestPushWakesBackgroundPhones(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	sc := small(t, "modeled")
 	sc.Duration = 9 * time.Minute
 	sc.Servers.Push.Enabled = true
@@ -74,10 +71,7 @@ func TestPushWakesBackgroundPhones(t *testing.T) {
 
 // TestPushSameSeedSameSummary: a run with push notifications is as reproducible as any.
 func TestPushSameSeedSameSummary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	sc := tiny(t)
 	sc.Clients.Sessions = Sessions{MeanOnline: 2 * time.Minute, MeanOffline: time.Minute}
 	sc.Servers.Push.Enabled = true
@@ -100,10 +94,7 @@ func TestPushSameSeedSameSummary(t *testing.T) {
 // links senders to recipients by timing, at a precision in [0, 1] when it links any pair. The
 // view table's push_server row counts the same subscriptions and notifications.
 func TestPushServerLeakageJoin(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	sc := small(t, "modeled")
 	sc.Duration = 6 * time.Minute
 	sc.Servers.Push.Enabled = true

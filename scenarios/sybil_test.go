@@ -13,10 +13,7 @@ import (
 // a small network that runs past the desktop clients' pool refreshes (5 min after start, then
 // hourly), with guards replaced every 5 minutes so that refreshed pools turn into guard tests.
 func TestSybilEntersThroughPoolRefresh(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end run")
 	sc := small(t, "modeled")
 	sc.Name = "sybil-e2e"
 	sc.Nodes.Count = 30

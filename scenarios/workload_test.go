@@ -150,10 +150,7 @@ func TestReplyDelayClipped(t *testing.T) {
 // is 1 when clients stay online and the two-state chain's closed form otherwise; conversations
 // start at the rate the replies leave them.
 func TestRepliesInARun(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end runs")
-	}
-	t.Parallel()
+	endToEnd(t, "end-to-end runs")
 	const delay = 30 * time.Second
 	base := small(t, "modeled")
 	base.Clients.Count = 100

@@ -29,12 +29,9 @@ func onionFixture(t *testing.T, e onion.EncType) ([]onionTestNode, onionTestNode
 	r := testkit.Seeded(42)
 	nodes := make([]onionTestNode, 3)
 	for i := range nodes {
-		var sec [32]byte
-		_, err := io.ReadFull(r, sec[:])
+		kp, _, err := s.NewX25519(r)
 		require.NoError(t, err)
-		kp, _, err := s.X25519FromSecret(sec)
-		require.NoError(t, err)
-		nodes[i] = onionTestNode{secret: hex.EncodeToString(sec[:]), kp: kp, node: onion.Node{X25519: kp.Public}}
+		nodes[i] = onionTestNode{secret: hex.EncodeToString(kp.Secret[:]), kp: kp, node: onion.Node{X25519: kp.Public}}
 		_, err = io.ReadFull(r, nodes[i].node.Ed25519[:])
 		require.NoError(t, err)
 	}

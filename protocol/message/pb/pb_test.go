@@ -47,57 +47,53 @@ func TestFieldsRoundTrip(t *testing.T) {
 	require.Equal(t, want, len(b))
 
 	d := NewDecoder(b)
-	f, wt, err := d.Next()
-	require.NoError(t, err)
-	assert.Equal(t, 1, f)
-	assert.Equal(t, Varint, wt)
+	assert.Equal(t, Varint, nextField(t, d, 1))
 	v, err := d.Uint()
 	require.NoError(t, err)
 	assert.EqualValues(t, 6, v)
 
-	f, wt, err = d.Next()
-	require.NoError(t, err)
-	assert.Equal(t, 2, f)
-	assert.Equal(t, Bytes, wt)
+	assert.Equal(t, Bytes, nextField(t, d, 2))
 	s, err := d.Bytes()
 	require.NoError(t, err)
 	assert.Equal(t, "hello", string(s))
 
-	f, wt, err = d.Next()
-	require.NoError(t, err)
-	assert.Equal(t, 3, f)
-	require.NoError(t, d.Expect(f, wt, Fixed64))
+	require.NoError(t, d.Expect(3, nextField(t, d, 3), Fixed64))
 	x, err := d.Fixed64()
 	require.NoError(t, err)
 	assert.EqualValues(t, 0x0102030405060708, x)
 
-	f, wt, err = d.Next()
-	require.NoError(t, err)
-	assert.Equal(t, 100, f)
-	require.NoError(t, d.Skip(wt))
+	require.NoError(t, d.Skip(nextField(t, d, 100)))
 
-	f, _, err = d.Next()
-	require.NoError(t, err)
-	assert.Equal(t, 5, f)
+	nextField(t, d, 5)
 	ok, err := d.Bool()
 	require.NoError(t, err)
 	assert.True(t, ok)
 	assert.True(t, d.Done())
 }
 
+// nextField reads the next field key, which must be field want's, and returns its wire type.
+func nextField(t *testing.T, d *Decoder, want int) WireType {
+	t.Helper()
+	f, wt, err := d.Next()
+	require.NoError(t, err)
+	require.Equal(t, want, f)
+	return wt
+}
+
 func TestDecoderErrors(t *testing.T) {
+	readKey := func(d *Decoder) error { _, _, err := d.Next(); return err }
 	tests := []struct {
 		name string
 		in   []byte
 		read func(d *Decoder) error
 		want error
 	}{
-		{"truncated key", []byte{0x80}, func(d *Decoder) error { _, _, err := d.Next(); return err }, ErrTruncated},
-		{"field zero", []byte{0x00}, func(d *Decoder) error { _, _, err := d.Next(); return err }, ErrFieldNumber},
-		{"start group", []byte{0x0b}, func(d *Decoder) error { _, _, err := d.Next(); return err }, ErrWireType},
-		{"end group", []byte{0x0c}, func(d *Decoder) error { _, _, err := d.Next(); return err }, ErrWireType},
-		{"wire type 6", []byte{0x0e}, func(d *Decoder) error { _, _, err := d.Next(); return err }, ErrWireType},
-		{"field too large", AppendVarint(nil, uint64(MaxField+1)<<3), func(d *Decoder) error { _, _, err := d.Next(); return err }, ErrFieldNumber},
+		{"truncated key", []byte{0x80}, readKey, ErrTruncated},
+		{"field zero", []byte{0x00}, readKey, ErrFieldNumber},
+		{"start group", []byte{0x0b}, readKey, ErrWireType},
+		{"end group", []byte{0x0c}, readKey, ErrWireType},
+		{"wire type 6", []byte{0x0e}, readKey, ErrWireType},
+		{"field too large", AppendVarint(nil, uint64(MaxField+1)<<3), readKey, ErrFieldNumber},
 		{"varint 11 bytes", []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, func(d *Decoder) error { _, err := d.Uint(); return err }, ErrOverflow},
 		{"varint bit 64", []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02}, func(d *Decoder) error { _, err := d.Uint(); return err }, ErrOverflow},
 		{"bytes past end", []byte{0x05, 'a', 'b'}, func(d *Decoder) error { _, err := d.Bytes(); return err }, ErrTruncated},
