@@ -119,10 +119,7 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	assert.Positive(t, crossedOutside, "copies cross the cut when there is no partition")
 	assert.Zero(t, crossedDuring, "no copy crosses the partition while it lasts")
 
-	// This process's runs only: the other docker test may run beside this one.
-	o, err := docker.CountOwn(pool)
-	require.NoError(t, err)
-	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
+	nothingLeft(t, pool)
 }
 
 // TestDockerModeRunsServers runs the push server and the file server in the test process
@@ -162,9 +159,7 @@ func TestDockerModeRunsServers(t *testing.T) {
 	assert.Positive(t, s.FileServer.Uploads, "the nodes proxied uploads to the file server")
 	assert.Positive(t, s.FileServer.Downloads, "and the recipients' downloads")
 
-	o, err := docker.CountOwn(pool)
-	require.NoError(t, err)
-	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
+	nothingLeft(t, pool)
 }
 
 // TestDockerModeRunsJoinsAndCommunities runs nodes joining the network and a community server
@@ -222,9 +217,7 @@ func TestDockerModeRunsJoinsAndCommunities(t *testing.T) {
 	assert.Less(t, s.Communities.PollFailures, s.Communities.Polls, "and polls came back through the nodes")
 	assert.Positive(t, s.Communities.MessagesRead, "with the rooms' messages")
 
-	o, err := docker.CountOwn(pool)
-	require.NoError(t, err)
-	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
+	nothingLeft(t, pool)
 }
 
 // dockerTestWorld skips the test without SESSIONSIM_TEST_DOCKER, builds the static binary the
@@ -247,6 +240,15 @@ func dockerTestWorld(t *testing.T) (*dockertest.Pool, Scenario) {
 	sc.Mode = "docker"
 	sc.Nodes.Count, sc.Clients.Count, sc.Workload.Contacts = 12, 6, 3
 	return pool, sc
+}
+
+// nothingLeft checks that no container, network, image or packet-filter rule of this process's
+// runs is left (this process's only: another docker test may run beside this one).
+func nothingLeft(t *testing.T, pool *dockertest.Pool) {
+	t.Helper()
+	o, err := docker.CountOwn(pool)
+	require.NoError(t, err)
+	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
 }
 
 // storedAt is a node's node.MessageStored, as the docker test keeps it.

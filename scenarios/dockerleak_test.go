@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/actor"
-	"github.com/sessionsim/sessionsim/live/docker"
 	"github.com/sessionsim/sessionsim/live/proc"
 	"github.com/sessionsim/sessionsim/node"
 	"github.com/sessionsim/sessionsim/registry"
@@ -212,8 +211,5 @@ func TestDockerModeMeasuresLeakage(t *testing.T) {
 		assert.Positive(t, nodeLinks, "the nodes tap their links to each other")
 		assert.Positive(t, sybilLinks, "a sybil node's container among them")
 	})
-	// This process's runs only: the other docker test may run beside this one.
-	o, err := docker.CountOwn(pool)
-	require.NoError(t, err)
-	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
+	nothingLeft(t, pool)
 }
