@@ -63,7 +63,8 @@ test-live:
 # Docker mode's tests: in live/docker, the registry and 12 nodes in containers built FROM
 # scratch around the static binary, a store burst with one container killed and restarted, a
 # pause and the fault switch; in scenarios, small worlds in containers (a crash and a partition;
-# a hang and a crash restart; the push, file and community servers; nodes joining). Each checks
+# a hang and a crash restart; the push, file and community servers; nodes joining; a leakage
+# section with sybil nodes and the link taps, checked against the clients' records). Each checks
 # that no container, network, image or packet-filter rule of its run is left. CGO_ENABLED=0
 # builds the test and the binary it puts in the image from the same cache.
 test-docker:

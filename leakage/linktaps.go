@@ -15,7 +15,9 @@ import (
 // the engine sent the messages, which is not strictly by sent_ns: a reply leaves when its
 // host's CPU work is done, which the engine knows before that moment comes. In live mode a
 // line is one write on a connection as the link model shaped it (TLS records with their HTTP
-// framing, handshakes included), in the order the model took them.
+// framing, handshakes included), in the order the model took them; in docker mode too, the
+// writes between nodes as each node's process shaped and reported them, in the order the
+// harness read its reports, and the nodes at their container addresses.
 const LinkTapsHeader = "sent_ns,arrive_ns,from,to,bytes"
 
 // LinkTaps writes every transmission on every link of a run as a line of gzip-compressed
@@ -39,6 +41,10 @@ func NewLinkTaps(w io.Writer, epoch time.Time) *LinkTaps {
 	_, _ = t.bw.WriteString(LinkTapsHeader + "\n") // a write error sticks and Close returns it
 	return t
 }
+
+// SetEpoch moves the run's start to epoch, for a world whose start is known only once it is up
+// (docker mode: when its containers serve); call it before the first Record.
+func (t *LinkTaps) SetEpoch(epoch time.Time) { t.epoch = epoch.UnixNano() }
 
 // Record writes one transmission from `from` to `to` of size bytes that left at sent and, if
 // ok, arrived at arrive (unix ns).

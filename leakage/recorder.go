@@ -214,6 +214,10 @@ func NewRecorder(t *Tables, epoch time.Time) *Recorder {
 	return &Recorder{T: t, epoch: epoch, method: map[string]uint8{}, hash: map[string]int32{}, seeds: map[actor.Addr]int32{}}
 }
 
+// SetEpoch moves the run's start to epoch, for a world whose start is known only once it is up
+// (docker mode: when its containers serve); call it before the first event.
+func (r *Recorder) SetEpoch(epoch time.Time) { r.epoch = epoch }
+
 // Accounts lists the client indices of a span of accounts.
 func (r *Recorder) Accounts(s Span) []int32 { return r.accounts[s.Off : s.Off+s.N] }
 

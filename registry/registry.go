@@ -236,6 +236,9 @@ func (g *Registry) Handle(from actor.Addr, req actor.Request, r actor.Responder)
 		}
 		r.Respond(actor.Response{Status: http.StatusOK, Body: g.published, Size: g.ledger.cfg.ListSize})
 	case MethodJSONRPC:
+		// Where clients bootstrap from the registry (docker mode: it is their seed node), it
+		// learns what a seed node does.
+		g.env.Observe(SeedRequest{From: from.Addr(), Size: req.Size})
 		g.api.setList(g.published)
 		g.api.answer(req, r, g.env.Rand())
 	default:

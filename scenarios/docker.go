@@ -76,10 +76,10 @@ var dockerPreflight = func() error {
 }
 
 // validateDocker refuses what docker mode cannot do, naming the key: everything live mode
-// refuses, the leakage section (the nodes' events it needs stay in their containers), more
-// nodes (those joining included), servers or clients than the run's network has addresses for
-// and, for a partition, a packet filter this process cannot change. Last, it asks the Docker
-// engine.
+// refuses, more nodes (those joining and the sybil adversaries' included), servers or clients
+// than the run's network has addresses for and, for a partition, a packet filter this process
+// cannot change. Last, it asks the Docker engine. The leakage section is measured as in live
+// mode (see dockerLeakage).
 func (s Scenario) validateDocker() error {
 	if err := s.validateLive(); err != nil {
 		// The clients run on the live driver as in live mode, so its limits are docker mode's.
@@ -88,9 +88,6 @@ func (s Scenario) validateDocker() error {
 			e.Reason = strings.Replace(e.Reason, "live mode", "docker mode", 1)
 		}
 		return err
-	}
-	if s.Leakage.LinkTaps || s.Leakage.Horizon > 0 || len(s.Leakage.Adversaries) > 0 {
-		return bad("leakage", "set", "docker mode does not measure leakage yet: the nodes run in containers whose event stream carries what the collector reads (stores, replication), not the onion hops and direct requests the leakage records are made of; remove the leakage section, or run it with mode=live")
 	}
 	partition := false
 	for _, f := range s.Faults {
@@ -101,9 +98,14 @@ func (s Scenario) validateDocker() error {
 	if s.Nodes.Count > docker.MaxNodes {
 		return bad("nodes.count", s.Nodes.Count, fmt.Sprintf("docker mode puts a run's nodes on one /24 network: at most %d", docker.MaxNodes))
 	}
-	if joins := s.dockerJoins(); s.Nodes.Count+joins > docker.MaxNodes {
+	joins := s.dockerJoins()
+	if s.Nodes.Count+joins > docker.MaxNodes {
 		return bad("nodes.churn.joins_per_hour", s.Nodes.Churn.JoinsPerHour, fmt.Sprintf("%d nodes join the run's %d: docker mode's network holds at most %d nodes; lower the rate, nodes.count or the duration",
 			joins, s.Nodes.Count, docker.MaxNodes))
+	}
+	if sybils := s.sybilNodes(); s.Nodes.Count+joins+sybils > docker.MaxNodes {
+		return bad("leakage.adversaries", "sybil", fmt.Sprintf("the sybil adversaries register %d nodes besides the run's %d and the %d joining: docker mode's network holds at most %d nodes; lower their fractions or nodes.count",
+			sybils, s.Nodes.Count, joins, docker.MaxNodes))
 	}
 	if n := len(s.dockerServers()); n > docker.MaxServers {
 		return bad("servers.communities.count", s.Servers.Communities.Count, fmt.Sprintf("docker mode gives each server an address of its own on the run's network: at most %d servers in all (%d asked)", docker.MaxServers, n))
@@ -141,6 +143,9 @@ type dockerDriver struct {
 	sinks    []sim.Sink // the nodes' events go here too (followDocker)
 	toSocket map[actor.Addr]actor.Addr
 	toWorld  map[actor.Addr]actor.Addr
+	// worldIPs maps the clients' and servers' addresses on the run's network to their world
+	// addresses, for what the nodes report of them (worldEvent).
+	worldIPs map[netip.Addr]netip.Addr
 	nextPort uint16
 	// clients counts the client addresses taken (the servers have theirs: placeServer).
 	clients int
@@ -158,17 +163,23 @@ func newDockerDriver(eng *sim.Engine, links *netem.Network, gateway netip.Addr, 
 		return counter.Wrap(model.WrapDuplex(c, local, remote), local, remote)
 	}
 	ld := &liveDriver{Driver: live.New(live.Config{Codec: bodies.Codec(), WrapConn: wrap}), eng: eng, model: model}
-	return &dockerDriver{liveDriver: ld, gateway: gateway, clientAddrs: clientAddrs, toSocket: map[actor.Addr]actor.Addr{}, toWorld: map[actor.Addr]actor.Addr{}, nextPort: firstClientPort}
+	return &dockerDriver{liveDriver: ld, gateway: gateway, clientAddrs: clientAddrs, toSocket: map[actor.Addr]actor.Addr{}, toWorld: map[actor.Addr]actor.Addr{},
+		worldIPs: map[netip.Addr]netip.Addr{}, nextPort: firstClientPort}
 }
 
 // socket is where the client at world address a listens (a itself for any other address).
-func (d *dockerDriver) socket(a actor.Addr) actor.Addr { return d.translate(d.toSocket, a) }
+func (d *dockerDriver) socket(a actor.Addr) actor.Addr { return translate(d, d.toSocket, a) }
 
 // world is the world address of the client listening at s (s itself for any other address).
-func (d *dockerDriver) world(s actor.Addr) actor.Addr { return d.translate(d.toWorld, s) }
+func (d *dockerDriver) world(s actor.Addr) actor.Addr { return translate(d, d.toWorld, s) }
 
-// translate is a's entry in m (toSocket or toWorld), or a when it has none.
-func (d *dockerDriver) translate(m map[actor.Addr]actor.Addr, a actor.Addr) actor.Addr {
+// worldIP is the world address of what is at ip on the run's network: a client's or a
+// server's world address, a node's own (the nodes are at their container addresses in both).
+func (d *dockerDriver) worldIP(ip netip.Addr) netip.Addr { return translate(d, d.worldIPs, ip.Unmap()) }
+
+// translate is a's entry in m (toSocket, toWorld or worldIPs), under d's lock, or a when it
+// has none.
+func translate[A comparable](d *dockerDriver, m map[A]A, a A) A {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if t, ok := m[a]; ok {
@@ -193,6 +204,9 @@ func (d *dockerDriver) Spawn(h sim.HostID, port uint16, name string, a actor.Act
 			d.nextPort++
 		}
 		d.toSocket[addr], d.toWorld[sock] = sock, addr
+		if sock.Addr() != d.gateway {
+			d.worldIPs[sock.Addr()] = addr.Addr()
+		}
 	}
 	d.mu.Unlock()
 	spawn := func() error { return d.Driver.Spawn(sock, name, a) }
@@ -248,6 +262,11 @@ type dockerWorld struct {
 	clientLinks *proc.Faults
 	// servers are the host names of the servers the nodes were told of, in the cluster's order.
 	servers []string
+	// nodeIPs are the nodes' container addresses by their hosts in the link model (dockerTap),
+	// written under the model's lock once the run has started; taps says the nodes report
+	// their link taps (FaultState.Taps).
+	nodeIPs map[sim.HostID]netip.Addr
+	taps    bool
 }
 
 // startDocker sweeps what earlier crashed runs left, starts the registry and the scenario's
@@ -265,7 +284,8 @@ func (w *world) startDocker() error {
 	if err != nil {
 		return err
 	}
-	c, err := docker.Start(pool, docker.Config{Binary: bin, Nodes: w.sc.Nodes.Count, Joins: w.sc.dockerJoins(), Seed: w.sc.Seed,
+	// The sybil adversaries' nodes join as churn's do, in containers reserved with theirs.
+	c, err := docker.Start(pool, docker.Config{Binary: bin, Nodes: w.sc.Nodes.Count, Joins: w.sc.dockerJoins() + w.sc.sybilNodes(), Seed: w.sc.Seed,
 		BlockInterval: w.sc.Registry.BlockInterval, Servers: w.sc.dockerServers(), Log: log})
 	if err != nil {
 		return err
@@ -279,13 +299,22 @@ func (w *world) startDocker() error {
 			_ = c.Close()
 			return fmt.Errorf("docker mode: the servers need addresses of their own on the run's network: %w", err)
 		}
+		if w.dockerLeakage() {
+			// On the gateway's address the nodes could not tell one client from another.
+			_ = c.Close()
+			return fmt.Errorf("docker mode: the leakage section needs each client an address of its own on the run's network: %w", err)
+		}
 		log.Warn("the clients share the gateway's address, out of the link model", "err", err)
 	}
 	clientLinks := proc.NewFaults()
 	w.docker = &dockerWorld{cluster: c, drv: newDockerDriver(w.eng, w.net, c.Gateway(), clientAddrs, clientLinks), log: log,
 		degrades: make([][]netem.Degradation, w.sc.Nodes.Count), usage: make([]docker.Usage, w.sc.Nodes.Count), clientLinks: clientLinks,
-		servers: w.sc.dockerServers()}
+		servers: w.sc.dockerServers(), nodeIPs: map[sim.HostID]netip.Addr{}, taps: w.taps != nil}
 	w.live, w.drv = w.docker.drv.liveDriver, w.docker.drv
+	if w.taps != nil {
+		// The clients' and servers' links; the nodes report theirs (recordNodeTap).
+		w.docker.drv.model.SetTap(w.dockerTap)
+	}
 	// The nodes are placed as for the simulator, for what the faults pick them by: node i of
 	// the containers has the region and operator of the world's node i.
 	specs, err := w.planNodes(w.sc.Nodes.Count)
@@ -295,6 +324,12 @@ func (w *world) startDocker() error {
 	// The run starts once the containers serve.
 	w.epoch = w.live.Now()
 	w.col.epoch = w.epoch
+	if w.leak != nil {
+		w.leak.SetEpoch(w.epoch)
+	}
+	if w.taps != nil {
+		w.taps.SetEpoch(w.epoch)
+	}
 	w.seeds = []actor.Addr{c.RegistryAddr()}
 	for i, m := range c.Nodes() {
 		// A host of the link model (the world's registry, unused here, records the node).
@@ -303,8 +338,10 @@ func (w *world) startDocker() error {
 			return err
 		}
 		w.docker.drv.model.AddAddr(m.Addr.Addr(), simlink.ID(h))
+		w.docker.nodeIPs[h] = m.Addr.Addr()
 		wn := &worldNode{name: m.Name, addr: m.Addr, host: h, alive: true, operator: specs[i].Operator, region: specs[i].Region}
 		w.col.addNode(wn.addr)
+		w.addDockerNodeRow(m, specs[i])
 		w.nodes = append(w.nodes, wn)
 	}
 	return w.docker.linkNodes(w)
@@ -353,7 +390,7 @@ func (d *dockerWorld) faultState(i int) proc.FaultState {
 		t.Hosts[d.ips[j].String()] = h
 	}
 	t.Self = d.ips[i].String()
-	return proc.FaultState{Links: &t}
+	return proc.FaultState{Links: &t, Taps: d.taps}
 }
 
 // tablePosts bounds the link tables posted at once.
@@ -438,6 +475,7 @@ func (d *dockerWorld) placeServer(h sim.HostID, addr actor.Addr, hostName string
 	sock := d.cluster.ServerAddr(i)
 	d.drv.mu.Lock()
 	d.drv.toSocket[addr], d.drv.toWorld[sock] = sock, addr
+	d.drv.worldIPs[sock.Addr()] = addr.Addr()
 	d.drv.mu.Unlock()
 	d.drv.model.AddAddr(sock.Addr(), simlink.ID(h))
 	return nil
@@ -477,9 +515,10 @@ func (w *world) degradeDockerNodes(nodes []int, f Fault) {
 	}
 }
 
-// joinDockerNode starts a node joining the run: the next container of the ones reserved for
-// joins (docker.Cluster.AddNode), at the world's next node's place (region, operator, its
-// host in the link model), registered with the registry's container. The container starts
+// joinDockerNode starts a node joining the run (churn's, or a sybil adversary's): the next
+// container of the ones reserved for joins (docker.Cluster.AddNode), at the world's next
+// node's place (region, operator, its host in the link model), registered with the registry's
+// container. The container starts
 // among the node's operations (onNode: a fault on it waits for the start), as a kill does (the
 // world lock is held here); once it answers, every node gets the link table with it.
 func (w *world) joinDockerNode(spec placement.Spec) error {
@@ -493,6 +532,7 @@ func (w *world) joinDockerNode(spec placement.Spec) error {
 	w.links(func(n *netem.Network) {
 		if h, err = w.sn.AddNodeHost(spec.Registration); err == nil {
 			host, err = proc.HostLink(n, simlink.ID(h))
+			d.nodeIPs[h] = m.Addr.Addr()
 		}
 	})
 	if err != nil {
@@ -501,6 +541,7 @@ func (w *world) joinDockerNode(spec placement.Spec) error {
 	d.drv.model.AddAddr(m.Addr.Addr(), simlink.ID(h))
 	wn := &worldNode{name: m.Name, addr: m.Addr, host: h, alive: true, operator: spec.Operator, region: spec.Region}
 	w.col.addNode(wn.addr)
+	w.addDockerNodeRow(m, spec)
 	w.nodes = append(w.nodes, wn)
 	i := len(w.nodes) - 1
 	d.hosts, d.ips, d.degrades = append(d.hosts, host), append(d.ips, m.Addr.Addr()), append(d.degrades, nil)
@@ -562,19 +603,28 @@ func (w *world) partitionDocker(at time.Time, f Fault) {
 	})
 }
 
-// followDocker feeds the nodes' events to the sinks, under the world lock as the clients'.
+// followDocker feeds the nodes' events to the sinks, under the world lock as the clients',
+// with the clients' addresses as the world has them (worldEvent), and their link taps to the
+// link taps file.
 func (w *world) followDocker() {
 	d := w.docker.drv
 	d.mu.Lock()
 	sinks := append([]sim.Sink(nil), d.sinks...)
 	d.mu.Unlock()
 	w.docker.stopFollow = w.docker.cluster.FollowNodes(func(at time.Time, from actor.Addr, ev actor.Event) {
+		ev = worldEvent(ev, d.worldIP)
+		if t, ok := ev.(proc.LinkTapped); ok {
+			if w.taps != nil {
+				w.recordNodeTap(t)
+			}
+			return
+		}
 		w.live.Do(func() {
 			for _, s := range sinks {
 				s(at, from, ev)
 			}
 		})
-	})
+	}, w.dockerLeakage())
 }
 
 // stopFollowing stops feeding the nodes' events to the sinks, before the summary reads them.

@@ -119,10 +119,7 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	assert.Positive(t, crossedOutside, "copies cross the cut when there is no partition")
 	assert.Zero(t, crossedDuring, "no copy crosses the partition while it lasts")
 
-	// This process's runs only: the other docker test may run beside this one.
-	o, err := docker.CountOwn(pool)
-	require.NoError(t, err)
-	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
+	nothingLeft(t, pool)
 }
 
 // TestDockerModeRunsServers runs the push server and the file server in the test process
@@ -162,9 +159,7 @@ func TestDockerModeRunsServers(t *testing.T) {
 	assert.Positive(t, s.FileServer.Uploads, "the nodes proxied uploads to the file server")
 	assert.Positive(t, s.FileServer.Downloads, "and the recipients' downloads")
 
-	o, err := docker.CountOwn(pool)
-	require.NoError(t, err)
-	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
+	nothingLeft(t, pool)
 }
 
 // TestDockerModeRunsJoinsAndCommunities runs nodes joining the network and a community server
@@ -222,9 +217,7 @@ func TestDockerModeRunsJoinsAndCommunities(t *testing.T) {
 	assert.Less(t, s.Communities.PollFailures, s.Communities.Polls, "and polls came back through the nodes")
 	assert.Positive(t, s.Communities.MessagesRead, "with the rooms' messages")
 
-	o, err := docker.CountOwn(pool)
-	require.NoError(t, err)
-	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
+	nothingLeft(t, pool)
 }
 
 // dockerTestWorld skips the test without SESSIONSIM_TEST_DOCKER, builds the static binary the
@@ -247,6 +240,15 @@ func dockerTestWorld(t *testing.T) (*dockertest.Pool, Scenario) {
 	sc.Mode = "docker"
 	sc.Nodes.Count, sc.Clients.Count, sc.Workload.Contacts = 12, 6, 3
 	return pool, sc
+}
+
+// nothingLeft checks that no container, network, image or packet-filter rule of this process's
+// runs is left (this process's only: another docker test may run beside this one).
+func nothingLeft(t *testing.T, pool *dockertest.Pool) {
+	t.Helper()
+	o, err := docker.CountOwn(pool)
+	require.NoError(t, err)
+	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
 }
 
 // storedAt is a node's node.MessageStored, as the docker test keeps it.
@@ -305,9 +307,11 @@ func TestDockerModeRefusals(t *testing.T) {
 		{"too many joining", func(s *Scenario) { s.Nodes.Count, s.Nodes.Churn.JoinsPerHour = docker.MaxNodes-2, 3600 }, "nodes.churn.joins_per_hour"},
 		{"too many servers", func(s *Scenario) { s.Servers.Communities.Count = docker.MaxServers + 1 }, "servers.communities.count"},
 		{"too many clients", func(s *Scenario) { s.Clients.Count = docker.MaxClients + 1 }, "clients.count"},
-		// The nodes' onion hops and direct requests stay in their containers.
-		{"leakage adversaries", func(s *Scenario) { s.Leakage.Adversaries = []Adversary{{Kind: "random"}} }, "leakage"},
-		{"link taps", func(s *Scenario) { s.Leakage.LinkTaps = true }, "leakage"},
+		// A sybil adversary's nodes need containers and addresses as joining nodes do.
+		{"too many sybil nodes", func(s *Scenario) {
+			s.Nodes.Count = docker.MaxNodes - 2
+			s.Leakage.Adversaries = []Adversary{{Kind: "sybil", Fraction: 0.1}}
+		}, "leakage.adversaries"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -324,13 +328,15 @@ func TestDockerModeRefusals(t *testing.T) {
 	// start), degrades (the link model and the nodes' link tables; the phones' and the file
 	// server's links in the link model, loss included), the file server's crash, clients
 	// offline, and partitions where the packet filter can be changed; the push server, the
-	// file server and the community servers run in the harness, where the nodes reach them.
+	// file server and the community servers run in the harness, where the nodes reach them;
+	// the leakage section, sybil nodes (joins) and link taps included.
 	applied := base()
 	applied.Servers.Push.Enabled, applied.Workload.Attachments.Share, applied.Servers.Communities.Count = true, 0.1, 3
 	applied.Nodes.Churn.CrashesPerHour, applied.Nodes.Churn.LifetimeMedian, applied.Nodes.Churn.JoinsPerHour = 1, time.Hour, 60
 	applied.Faults = []Fault{{Kind: "crash", Target: "largest-operator", Count: 1}, {Kind: "degrade", Count: 2, AddedLatency: time.Second, Loss: 0.1},
 		{Kind: "degrade", Target: "phones", Fraction: 0.5, AddedLatency: time.Second, Loss: 0.05}, {Kind: "offline", Fraction: 0.1, For: time.Minute},
 		{Kind: "crash", Target: "file-server", For: time.Minute}, {Kind: "degrade", Target: "file-server", AddedLatency: time.Second, Loss: 0.05}}
+	applied.Leakage = Leakage{LinkTaps: true, Adversaries: []Adversary{{Kind: "random"}, {Kind: "sybil", Fraction: 0.1}, {Kind: "operator"}}}
 	assert.NoError(t, applied.validateDocker())
 	applied.Faults = append(applied.Faults, Fault{Kind: "partition", Regions: []string{"eu-west-1"}})
 	var e *Error

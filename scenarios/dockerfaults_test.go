@@ -146,9 +146,7 @@ func TestDockerModeHangAndRestart(t *testing.T) {
 	assert.Len(t, restarted, 1, "the crash with for restarted its node")
 	assert.Len(t, resumed, 1, "the hang with for paused its node and let it run again")
 
-	o, err := docker.CountOwn(pool)
-	require.NoError(t, err)
-	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
+	nothingLeft(t, pool)
 }
 
 // runAt is where want occurs in states as consecutive entries, -1 if nowhere.

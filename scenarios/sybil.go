@@ -89,6 +89,14 @@ func (w *world) scheduleSybils() error {
 		}
 		w.drv.AfterFunc(w.sc.Warmup+a.At, func() {
 			for _, sp := range specs {
+				if w.docker != nil {
+					// A container of the ones reserved at start; one that cannot start is
+					// logged and its node left out (its container's start is logged too).
+					if err := w.joinDockerNode(sp); err != nil {
+						w.docker.log.Error("a sybil node's container", "sybil", a.Name, "node", sp.Name, "err", err)
+					}
+					continue
+				}
 				wn, err := w.addNodeHost(sp)
 				if err == nil {
 					err = w.spawnNode(wn, sp, nil)

@@ -25,10 +25,15 @@ const followRetry = 500 * time.Millisecond
 var streamClient = &http.Client{}
 
 // FollowEvents reads the event stream (GET /events, proc.EventLine) of the admin endpoint at
-// url and hands each event to sink with from as its source, reading again whenever the stream
-// ends, until ctx ends. Lines it cannot read are logged and skipped. Events a node observes
-// while no stream is open (while it restarts) are not seen.
-func FollowEvents(ctx context.Context, url string, from actor.Addr, sink EventSink, log *slog.Logger) {
+// url, the leakage lines too if leakage, and hands each event to sink with from as its
+// source, reading again whenever the stream ends, until ctx ends. Lines it cannot read are
+// logged and skipped. Events a node observes while no stream is open (while it restarts) are
+// not seen.
+func FollowEvents(ctx context.Context, url string, leakage bool, from actor.Addr, sink EventSink, log *slog.Logger) {
+	url += "/events"
+	if leakage {
+		url += "?leakage=1"
+	}
 	for ctx.Err() == nil {
 		if err := followOnce(ctx, url, from, sink, log); err != nil && ctx.Err() == nil {
 			log.Debug("event stream ended", "node", from.String(), "err", err)
@@ -41,7 +46,7 @@ func FollowEvents(ctx context.Context, url string, from actor.Addr, sink EventSi
 }
 
 func followOnce(ctx context.Context, url string, from actor.Addr, sink EventSink, log *slog.Logger) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/events", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
@@ -67,12 +72,13 @@ func followOnce(ctx context.Context, url string, from actor.Addr, sink EventSink
 }
 
 // FollowNodes follows the event streams (FollowEvents) of every node, those that join later
-// (StartNode) included, and of the registry (blocks, decommissions, deregistrations) until the
-// returned stop is called; stop waits for the followers to end. The registry's events before
-// the call (the blocks while the nodes came up) are not seen.
-func (c *Cluster) FollowNodes(sink EventSink) (stop func()) {
+// (StartNode) included, and of the registry (blocks, decommissions, deregistrations; seed
+// requests with the leakage lines), the leakage lines too if leakage, until the returned stop
+// is called; stop waits for the followers to end. The registry's events before the call (the
+// blocks while the nodes came up) are not seen.
+func (c *Cluster) FollowNodes(sink EventSink, leakage bool) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	f := &follower{ctx: ctx, sink: sink}
+	f := &follower{ctx: ctx, sink: sink, leakage: leakage}
 	c.mu.Lock()
 	c.follow = f
 	members := append([]proc.Member{{Name: Registry, Addr: c.RegistryAddr()}}, c.nodes...)
@@ -91,9 +97,10 @@ func (c *Cluster) FollowNodes(sink EventSink) (stop func()) {
 
 // follower is what FollowNodes follows the streams with.
 type follower struct {
-	ctx  context.Context
-	sink EventSink
-	wg   sync.WaitGroup
+	ctx     context.Context
+	sink    EventSink
+	leakage bool
+	wg      sync.WaitGroup
 }
 
 // add follows m's stream until the follower's context ends.
@@ -101,7 +108,7 @@ func (f *follower) add(m proc.Member, log *slog.Logger) {
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
-		FollowEvents(f.ctx, AdminURL(m.Addr.Addr()), m.Addr, f.sink, log)
+		FollowEvents(f.ctx, AdminURL(m.Addr.Addr()), f.leakage, m.Addr, f.sink, log)
 	}()
 }
 

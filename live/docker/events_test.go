@@ -20,13 +20,15 @@ import (
 	"github.com/sessionsim/sessionsim/node"
 )
 
-// TestFollowEventsReconnects: a follower reads every stream the endpoint opens, skips lines it
-// cannot read, and reads again when a stream ends (a node restarting).
+// TestFollowEventsReconnects: a follower reads every stream the endpoint opens (asking for the
+// leakage lines), skips lines it cannot read, and reads again when a stream ends (a node
+// restarting).
 func TestFollowEventsReconnects(t *testing.T) {
 	var opened int
 	var mu sync.Mutex
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		require.Equal(t, "/events", r.URL.Path)
+		require.Equal(t, "1", r.URL.Query().Get("leakage"), "a follower for the leakage recorder asks for its lines")
 		mu.Lock()
 		opened++
 		n := opened
@@ -43,7 +45,7 @@ func TestFollowEventsReconnects(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		FollowEvents(ctx, srv.URL, from, func(_ time.Time, f actor.Addr, ev actor.Event) {
+		FollowEvents(ctx, srv.URL, true, from, func(_ time.Time, f actor.Addr, ev actor.Event) {
 			assert.Equal(t, from, f)
 			got <- ev.(node.MessageStored).Hash
 		}, slog.New(slog.DiscardHandler))

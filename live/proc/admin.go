@@ -28,7 +28,8 @@ const actorTimeout = 5 * time.Second
 //	POST /fault   replaces the link table with the FaultState in the body
 //	GET  /hashes  every message hash in a node's store
 //	GET  /events  the events a harness's collector reads (EventLine), as JSON lines streamed
-//	              until the reader leaves
+//	              until the reader leaves; with ?leakage=1 also what its leakage recorder
+//	              reads (onion hops, direct requests, seed requests, link taps)
 //	POST /halt    the registry: {"node":"name"}, the node's machine is down (its oxend votes
 //	              no more), as the simulator tells its registry when a node crashes or hangs
 //	POST /unhalt  the registry: {"node":"name"}, the node's machine runs again (a restart, a
@@ -65,6 +66,7 @@ func newAdmin(log *slog.Logger, addr actor.Addr, name string) *admin {
 	drv.AddSink(eventLogger(log))
 	events := newEventHub(log)
 	drv.AddSink(events.sink)
+	faults.OnTap(func(t LinkTapped) { events.sink(time.Now(), addr, t) })
 	return &admin{log: log, drv: drv, addr: addr, name: name, faults: faults, events: events}
 }
 
@@ -126,7 +128,7 @@ func (a *admin) handler() http.Handler {
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&s); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body: " + err.Error() + `; send {"partition":["ip",...] or ["*"],"latency_ms":n,"peer_latency_ms":{"ip":n,...},"links":{...}}`})
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body: " + err.Error() + `; send {"partition":["ip",...] or ["*"],"latency_ms":n,"peer_latency_ms":{"ip":n,...},"links":{...},"taps":true}`})
 			return
 		}
 		if err := a.faults.Set(s); err != nil {

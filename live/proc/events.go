@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -19,7 +20,11 @@ import (
 // events the collector and the summary read are sent: node.MessageStored (live copies,
 // replication), node.ReplicationSent (forwards by method) and node.SwarmDataMoved
 // (swarm-change traffic) from a node; registry.BlockEvent, registry.Decommissioned and
-// registry.Deregistered from the registry. Keys and hashes are hex; enums are their numbers.
+// registry.Deregistered from the registry. A reader of GET /events?leakage=1 also gets what
+// the leakage recorder reads (LeakageLine): node.OnionHop, node.RequestServed of a direct
+// request, registry.SeedRequest (the registry is the clients' seed node) and, once the
+// process's link table asks for them (FaultState.Taps), LinkTapped. Keys and hashes are hex,
+// addresses as netip writes them; enums are their numbers.
 type EventLine struct {
 	At        time.Time `json:"at"`
 	Event     string    `json:"event"`
@@ -45,9 +50,52 @@ type EventLine struct {
 	Swarms         int           `json:"swarms,omitempty"`
 	Changed        bool          `json:"changed,omitempty"`
 	Credit         time.Duration `json:"credit,omitempty"`
+	// The leakage lines' (LeakageLine): From is the previous hop's or the requester's address
+	// (a link tap's writer), To a link tap's peer.
+	From       string    `json:"from,omitempty"`
+	To         string    `json:"to,omitempty"`
+	Arrived    time.Time `json:"arrived,omitzero"`
+	HopNo      int       `json:"hop,omitempty"`
+	Guard      bool      `json:"guard,omitempty"`
+	Role       uint8     `json:"role,omitempty"`
+	Next       string    `json:"next,omitempty"`
+	BytesIn    int       `json:"bytes_in,omitempty"`
+	BytesOut   int       `json:"bytes_out,omitempty"`
+	Accounts   []string  `json:"accounts,omitempty"`
+	Namespaces []int16   `json:"namespaces,omitempty"`
+	Sizes      []int     `json:"sizes,omitempty"`
+	Host       string    `json:"host,omitempty"`
+	Target     string    `json:"target,omitempty"`
+	Status     int       `json:"status,omitempty"`
+	Via        uint8     `json:"via,omitempty"`
+	SentNS     int64     `json:"sent_ns,omitempty"`
+	ArriveNS   int64     `json:"arrive_ns,omitempty"`
 }
 
-// NewEventLine is ev as a line; false for an event the stream does not carry.
+// LinkTapped is one write on a connection to a peer as the process's link model shaped it
+// (FaultState.Taps): when it was written and, if OK, when the model has it reach the peer's
+// socket (unix ns), as a line of the link taps file (leakage.LinkTaps) has it.
+type LinkTapped struct {
+	From, To         netip.Addr
+	Size             int
+	SentNS, ArriveNS int64
+	OK               bool
+}
+
+func (LinkTapped) EventName() string { return "link.tap" }
+
+// LeakageLine says whether ev is one of the events only a reader of GET /events?leakage=1 gets.
+func LeakageLine(ev actor.Event) bool {
+	switch ev.(type) {
+	case node.OnionHop, node.RequestServed, registry.SeedRequest, LinkTapped:
+		return true
+	}
+	return false
+}
+
+// NewEventLine is ev as a line; false for an event the stream does not carry (a
+// RequestServed is carried only for a direct request from a known address: the leakage
+// recorder reads no other).
 func NewEventLine(at time.Time, ev actor.Event) (EventLine, bool) {
 	l := EventLine{At: at, Event: ev.EventName()}
 	switch e := ev.(type) {
@@ -63,10 +111,42 @@ func NewEventLine(at time.Time, ev actor.Event) (EventLine, bool) {
 		l.Node, l.Reason, l.Credit, l.Height = hex.EncodeToString(e.Node[:]), uint8(e.Reason), e.Credit, e.Height
 	case registry.Deregistered:
 		l.Node, l.Reason, l.Height = hex.EncodeToString(e.Node[:]), uint8(e.Reason), e.Height
+	case node.OnionHop:
+		l.From, l.Arrived, l.HopNo, l.Guard, l.Role = addrText(e.From), e.Arrived, e.HopNo, e.Guard, uint8(e.Role)
+		l.Next, l.BytesIn, l.BytesOut, l.Method, l.Owner = hex.EncodeToString(e.Next[:]), e.BytesIn, e.BytesOut, e.Method, hex.EncodeToString(e.Owner[:])
+		l.Accounts, l.Namespaces, l.Sizes, l.Host, l.Target, l.Status = accountsText(e.Accounts), e.Namespaces, e.Sizes, e.Host, e.Target, e.Status
+	case node.RequestServed:
+		if e.Via != node.ViaDirect || !e.From.IsValid() {
+			return EventLine{}, false
+		}
+		l.Method, l.Via, l.Status, l.From, l.Accounts = e.Method, uint8(e.Via), e.Status, e.From.String(), accountsText(e.Accounts)
+	case registry.SeedRequest:
+		l.From, l.Size = addrText(e.From), e.Size
+	case LinkTapped:
+		l.From, l.To, l.Size, l.SentNS, l.ArriveNS, l.OK = addrText(e.From), addrText(e.To), e.Size, e.SentNS, e.ArriveNS, e.OK
 	default:
 		return EventLine{}, false
 	}
 	return l, true
+}
+
+// addrText is a as a line has it: empty for none.
+func addrText(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+func accountsText(as [][33]byte) []string {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = hex.EncodeToString(a[:])
+	}
+	return out
 }
 
 // ParseEventLine reads one line of GET /events back into the node's event.
@@ -116,7 +196,88 @@ func ParseEventLine(b []byte) (time.Time, actor.Event, error) {
 		}
 		return l.At, e, nil
 	}
-	return time.Time{}, nil, fmt.Errorf("event line: unknown event %q", l.Event)
+	ev, err := parseLeakageLine(l)
+	if err != nil {
+		return time.Time{}, nil, err
+	}
+	return l.At, ev, nil
+}
+
+// parseLeakageLine reads the lines of LeakageLine's events back.
+func parseLeakageLine(l EventLine) (actor.Event, error) {
+	var err error
+	switch l.Event {
+	case node.OnionHop{}.EventName():
+		e := node.OnionHop{Arrived: l.Arrived, HopNo: l.HopNo, Guard: l.Guard, Role: node.HopRole(l.Role), BytesIn: l.BytesIn, BytesOut: l.BytesOut,
+			Method: l.Method, Namespaces: nonEmpty(l.Namespaces), Sizes: nonEmpty(l.Sizes), Host: l.Host, Target: l.Target, Status: l.Status}
+		if e.From, err = parseAddr("from", l.From); err != nil {
+			return nil, err
+		}
+		if err := fixedHex(e.Next[:], "next", l.Next); err != nil {
+			return nil, err
+		}
+		if err := fixedHex(e.Owner[:], "owner", l.Owner); err != nil {
+			return nil, err
+		}
+		e.Accounts, err = parseAccounts(l.Accounts)
+		return e, err
+	case node.RequestServed{}.EventName():
+		e := node.RequestServed{Method: l.Method, Via: node.Via(l.Via), Status: l.Status}
+		if e.From, err = parseAddr("from", l.From); err != nil {
+			return nil, err
+		}
+		if e.Via != node.ViaDirect || !e.From.IsValid() {
+			return nil, fmt.Errorf("event line: a %s line is a direct request (via %d) with the address it came from (from)", l.Event, node.ViaDirect)
+		}
+		e.Accounts, err = parseAccounts(l.Accounts)
+		return e, err
+	case registry.SeedRequest{}.EventName():
+		e := registry.SeedRequest{Size: l.Size}
+		e.From, err = parseAddr("from", l.From)
+		return e, err
+	case LinkTapped{}.EventName():
+		e := LinkTapped{Size: l.Size, SentNS: l.SentNS, ArriveNS: l.ArriveNS, OK: l.OK}
+		if e.From, err = parseAddr("from", l.From); err != nil {
+			return nil, err
+		}
+		e.To, err = parseAddr("to", l.To)
+		return e, err
+	}
+	return nil, fmt.Errorf("event line: unknown event %q", l.Event)
+}
+
+// parseAddr reads an address of a line (empty: none).
+func parseAddr(field, s string) (netip.Addr, error) {
+	if s == "" {
+		return netip.Addr{}, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("event line: %s %q is not an IP address", field, s)
+	}
+	return a, nil
+}
+
+// parseAccounts reads a line's accounts (none: nil, as accountsText leaves them out).
+func parseAccounts(ss []string) ([][33]byte, error) {
+	if len(ss) == 0 {
+		return nil, nil
+	}
+	out := make([][33]byte, len(ss))
+	for i, s := range ss {
+		if err := fixedHex(out[i][:], "account", s); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// nonEmpty is s, nil when empty: a line leaves an empty list out.
+func nonEmpty[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 // fixedHex decodes s (empty: zero) into dst, which it must fill exactly.
@@ -140,46 +301,79 @@ const eventBuffer = 4096
 type eventHub struct {
 	log  *slog.Logger
 	mu   sync.Mutex
-	subs map[chan EventLine]*uint64 // reader -> lines dropped for it
+	subs map[chan EventLine]*reader
+	// leakageReaders counts the readers that asked for the leakage lines: without one, the
+	// node does not encode them.
+	leakageReaders int
+}
+
+// reader is one reader of GET /events: whether it gets the leakage lines, and how many lines
+// were dropped for it.
+type reader struct {
+	leakage bool
+	dropped uint64
 }
 
 func newEventHub(log *slog.Logger) *eventHub {
-	return &eventHub{log: log, subs: map[chan EventLine]*uint64{}}
+	return &eventHub{log: log, subs: map[chan EventLine]*reader{}}
 }
 
 // sink publishes the events the stream carries; it is the driver's sink (any goroutine).
 func (h *eventHub) sink(at time.Time, _ actor.Addr, ev actor.Event) {
+	leak := LeakageLine(ev)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if leak && h.leakageReaders == 0 {
+		return
+	}
 	l, ok := NewEventLine(at, ev)
 	if !ok {
 		return
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for ch, dropped := range h.subs {
+	for ch, r := range h.subs {
+		if leak && !r.leakage {
+			continue
+		}
 		select {
 		case ch <- l:
 		default:
-			*dropped++
+			r.dropped++
 		}
 	}
 }
 
-func (h *eventHub) subscribe() (chan EventLine, func() uint64) {
-	ch, dropped := make(chan EventLine, eventBuffer), new(uint64)
+func (h *eventHub) subscribe(leakage bool) (chan EventLine, func() uint64) {
+	ch, r := make(chan EventLine, eventBuffer), &reader{leakage: leakage}
 	h.mu.Lock()
-	h.subs[ch] = dropped
+	h.subs[ch] = r
+	if leakage {
+		h.leakageReaders++
+	}
 	h.mu.Unlock()
 	return ch, func() uint64 {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		delete(h.subs, ch)
-		return *dropped
+		if leakage {
+			h.leakageReaders--
+		}
+		return r.dropped
 	}
 }
 
-// serve streams the events as JSON lines, flushed as they come, until the reader leaves.
+// serve streams the events as JSON lines, flushed as they come, until the reader leaves; the
+// leakage lines too with ?leakage=1.
 func (h *eventHub) serve(w http.ResponseWriter, r *http.Request) {
-	ch, done := h.subscribe()
+	leakage := false
+	switch v := r.URL.Query().Get("leakage"); v {
+	case "", "0":
+	case "1":
+		leakage = true
+	default:
+		http.Error(w, fmt.Sprintf("leakage=%q: give 1 for the leakage lines too, 0 or nothing for the collector's", v), http.StatusBadRequest)
+		return
+	}
+	ch, done := h.subscribe(leakage)
 	defer func() {
 		if dropped := done(); dropped > 0 {
 			h.log.Warn("an event reader fell behind: lines dropped for it", "dropped", dropped, "reader", r.RemoteAddr)

@@ -31,6 +31,10 @@ type Faults struct {
 	links *linkconn.Model
 	hosts []netip.Addr
 	table *LinkTable
+	// taps says the table asked for the link taps (FaultState.Taps), and onTap is told of
+	// each (OnTap).
+	taps  bool
+	onTap func(LinkTapped)
 	// counters of LinkStats
 	wrapped, refused, delayed, dropped, written uint64
 }
@@ -48,6 +52,9 @@ type FaultState struct {
 	// writes to a peer of the table waits as the model says, before what latency_ms and
 	// peer_latency_ms add.
 	Links *LinkTable `json:"links,omitempty"`
+	// Taps, with Links, reports every write the link model shapes as a LinkTapped event
+	// (GET /events?leakage=1): the links between the processes for the link taps file.
+	Taps bool `json:"taps,omitempty"`
 }
 
 // LinkStats counts what the fault switch did.
@@ -63,6 +70,14 @@ type LinkStats struct {
 
 // NewFaults is a link table with no faults.
 func NewFaults() *Faults { return &Faults{cut: map[netip.Addr]bool{}, links: linkconn.NewModel(nil)} }
+
+// OnTap makes f tell tap of every write its link model shapes while the table asks for it
+// (FaultState.Taps). Call it before the first Set. tap runs under the model's lock.
+func (f *Faults) OnTap(tap func(LinkTapped)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.onTap = tap
+}
 
 // Set replaces the link table; a bad IP or a negative latency changes nothing.
 func (f *Faults) Set(s FaultState) error {
@@ -112,6 +127,8 @@ func (f *Faults) Set(s FaultState) error {
 	// Set is the only writer of the model's network, under f.mu: two tables set at once cannot
 	// leave the hosts of one with the network of the other.
 	f.links.SetNetwork(built.net)
+	f.links.SetTap(tapOf(built.order, s.Taps, f.onTap))
+	f.taps = s.Taps
 	f.cutAll, f.cut, f.latency, f.peers, f.table = all, cut, time.Duration(s.LatencyMS*float64(time.Millisecond)), peers, s.Links
 	return nil
 }
@@ -134,8 +151,24 @@ func (f *Faults) State() FaultState {
 		}
 		s.PeerLatencyMS[ip.String()] = float64(d) / float64(time.Millisecond)
 	}
-	s.Links = f.table
+	s.Links, s.Taps = f.table, f.taps
 	return s
+}
+
+// tapOf is the model's tap for a table whose hosts are order (by HostID): each write as a
+// LinkTapped between the hosts' addresses; nil unless on and someone is told. It reads only
+// order, which the next table replaces rather than changes, so it takes no lock of f's: the
+// model calls it under its own, which Set takes under f's.
+func tapOf(order []netip.Addr, on bool, tell func(LinkTapped)) linkconn.Tap {
+	if !on || tell == nil {
+		return nil
+	}
+	return func(from, to netem.HostID, size int, sent, arrive int64, ok bool) {
+		if int(from) >= len(order) || int(to) >= len(order) {
+			return // a host of the next table, whose tap comes with it
+		}
+		tell(LinkTapped{From: order[from], To: order[to], Size: size, SentNS: sent, ArriveNS: arrive, OK: ok})
+	}
 }
 
 // Stats counts connections wrapped, refused, writes delayed and bytes written.

@@ -261,3 +261,44 @@ func TestLinkTableRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestLinkTableTaps: with a table that asks for them, every write to a peer of the table is
+// told as a LinkTapped between the two addresses, with the model's times; without, none is.
+func TestLinkTableTaps(t *testing.T) {
+	tests := []struct {
+		name string
+		taps bool
+		want int
+	}{
+		{"asked", true, 3},
+		{"not asked", false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := NewFaults()
+			var mu sync.Mutex
+			var got []LinkTapped
+			f.OnTap(func(l LinkTapped) {
+				mu.Lock()
+				got = append(got, l)
+				mu.Unlock()
+			})
+			require.NoError(t, f.Set(FaultState{Links: twoHosts(nil), Taps: tt.taps}))
+			assert.Equal(t, tt.taps, f.State().Taps)
+			_, err := delays(t, f, peerIP, 3)
+			require.NoError(t, err)
+			_, err = delays(t, f, otherIP, 1) // not in the table: not shaped, not tapped
+			require.NoError(t, err)
+			mu.Lock()
+			defer mu.Unlock()
+			require.Len(t, got, tt.want)
+			for _, l := range got {
+				assert.Equal(t, selfIP, l.From)
+				assert.Equal(t, peerIP, l.To)
+				assert.Equal(t, len("message"), l.Size)
+				assert.True(t, l.OK)
+				assert.GreaterOrEqual(t, time.Duration(l.ArriveNS-l.SentNS), 30*time.Millisecond, "the model's 30 ms one way")
+			}
+		})
+	}
+}

@@ -1,0 +1,89 @@
+package scenarios
+
+import (
+	"net/netip"
+
+	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/leakage"
+	"github.com/sessionsim/sessionsim/live/proc"
+	"github.com/sessionsim/sessionsim/netem"
+	"github.com/sessionsim/sessionsim/node"
+	"github.com/sessionsim/sessionsim/registry"
+	"github.com/sessionsim/sessionsim/scenarios/placement"
+	"github.com/sessionsim/sessionsim/sim"
+)
+
+// Docker mode measures leakage as live mode does (dockerLeakage): the clients' records come
+// from the live driver, the nodes' from their processes' GET /events?leakage=1 (onion hops,
+// direct requests; the registry's container, the clients' seed node, sends the seed requests),
+// each with the address the node saw, the client's on the run's network, which worldEvent
+// puts back to the client's world address. The processes stamp their events with this
+// machine's clock, as the live driver stamps the clients' (the engine is local: the clients'
+// addresses are added to its bridge), so both are on the run's clock from the same epoch.
+// The sybil adversaries' nodes join as churn's joins do, in containers reserved at start. The
+// link taps are the harness's link model's (the clients' and servers' links, both ways) and
+// the nodes' own (node to node: each node shapes what it writes, FaultState.Taps), written to
+// the one file under the model's lock.
+
+// dockerLeakage reports whether the nodes' processes must send the leakage lines.
+func (w *world) dockerLeakage() bool { return w.leak != nil || w.taps != nil }
+
+// worldEvent is ev with the addresses the node saw (ip on the run's network) put back to
+// the world's (world); ev itself for events that carry none.
+func worldEvent(ev actor.Event, world func(ip netip.Addr) netip.Addr) actor.Event {
+	from := func(a netip.Addr) netip.Addr {
+		if !a.IsValid() {
+			return a
+		}
+		return world(a)
+	}
+	switch e := ev.(type) {
+	case node.OnionHop:
+		e.From = from(e.From)
+		return e
+	case node.RequestServed:
+		e.From = from(e.From)
+		return e
+	case registry.SeedRequest:
+		e.From = from(e.From)
+		return e
+	case proc.LinkTapped:
+		e.From, e.To = from(e.From), from(e.To)
+		return e
+	}
+	return ev
+}
+
+// addDockerNodeRow adds the leakage table's row of a node running in container m, placed as
+// spec (operator, region, the provider of the address the plan gave it, and the sybil
+// adversary that registered it): its address and keys are the container's.
+func (w *world) addDockerNodeRow(m proc.Member, spec placement.Spec) {
+	if w.leak == nil {
+		return
+	}
+	w.leak.T.AddNode(leakage.NodeInfo{Name: m.Name, Addr: m.Addr, Ed25519: m.Keys(w.sc.Seed).Ed25519Public, Operator: spec.Operator,
+		Provider: leakage.ProviderOf(spec.Addr.Addr()), Region: spec.Region, Sybil: w.sybilOf[spec.Name]})
+}
+
+// dockerTap writes a transmission the harness's link model shaped (a client's or a server's
+// link to a node, either way) to the link taps file, the nodes at their container addresses.
+// The model calls it under its lock, which also guards nodeIPs (joinDockerNode adds to it
+// under the same lock).
+func (w *world) dockerTap(from, to netem.HostID, size int, sent, arrive int64, ok bool) {
+	w.taps.Record(w.docker.hostIP(w.eng, sim.HostID(from)), w.docker.hostIP(w.eng, sim.HostID(to)), size, sent, arrive, ok)
+}
+
+// hostIP is the address host h is at in docker mode: a node's container address, else the
+// world's.
+func (d *dockerWorld) hostIP(eng *sim.Engine, h sim.HostID) netip.Addr {
+	if ip, ok := d.nodeIPs[h]; ok {
+		return ip
+	}
+	return eng.HostIP(h)
+}
+
+// recordNodeTap writes a write a node's link model shaped (to another node) to the link taps
+// file, under the harness model's lock, as dockerTap's.
+func (w *world) recordNodeTap(t proc.LinkTapped) {
+	w.links(func(*netem.Network) { w.taps.Record(t.From, t.To, t.Size, t.SentNS, t.ArriveNS, t.OK) })
+}
