@@ -51,9 +51,14 @@ type Node struct {
 	// key a second time, on the heap.
 	ed     [ed25519.PrivateKeySize]byte
 	x25519 cryptomode.X25519KeyPair
-	st     store.Store
-	env    actor.Env
-	rnd    io.Reader
+	// edHex is the public key in hex, as the node names itself in every recursive answer.
+	edHex string
+	// convertKey is cfg.KeyMemo.Convert, taken once: a method value made per request is an
+	// allocation per request.
+	convertKey func(ed [32]byte) ([32]byte, error)
+	st         store.Store
+	env        actor.Env
+	rnd        io.Reader
 
 	view    *view
 	limiter *rateLimiter
@@ -95,6 +100,8 @@ func New(cfg Config, keys identity.Keys, st store.Store) (*Node, error) {
 		reach:    newReachScheduler(&shared.Reachability, keys.Ed25519Public),
 	}
 	copy(n.ed[:], keys.Ed25519Private)
+	n.edHex = hexKey(n.Ed25519())
+	n.convertKey = shared.KeyMemo.Convert
 	n.retries = newRetryQueue(n)
 	return n, nil
 }
