@@ -60,7 +60,9 @@ type Node struct {
 	env        actor.Env
 	rnd        io.Reader
 
-	view    *view
+	view *view
+	// swarm is the node's swarm in view, looked up once per list: every request asks.
+	swarm   swarm.ID
 	limiter *rateLimiter
 	reach   *reachScheduler
 
@@ -162,7 +164,7 @@ func (n *Node) Swarm() swarm.ID {
 	if n.view == nil {
 		return swarm.Unassigned
 	}
-	return n.view.swarmOf(n.Ed25519())
+	return n.swarm
 }
 
 // ListHeight is the height of the list the node uses (0 before it has one).
@@ -237,7 +239,7 @@ func (n *Node) applyList(l *registry.List) {
 	}
 	old := n.view
 	cur := n.cfg.Views.of(l)
-	n.view = cur
+	n.view, n.swarm = cur, cur.swarmOf(n.Ed25519())
 	ev := deriveEvents(old, cur, n.Ed25519())
 	n.env.Observe(ListApplied{Height: l.Height, Nodes: len(cur.all), Swarms: cur.ring.Len(), Swarm: ev.ours})
 	prev := swarm.Unassigned

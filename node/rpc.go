@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -545,16 +546,15 @@ func (n *Node) rpcExpire(r *storagerpc.Expire, ctx rpcCtx, done func(outcome)) {
 			}
 		}
 		upd := make([]storagerpc.HashExpiry, len(updated))
-		changed := make(map[string]bool, len(updated))
 		for i, u := range updated {
 			upd[i] = storagerpc.HashExpiry{Hash: u.Hash, Expiry: u.Expiry}
-			changed[u.Hash] = true
 		}
 		var unchanged []storagerpc.HashExpiry
 		if r.Mode != storagerpc.ExpireSet {
+			changed := updatedSet(updated)
 			var rest []string
 			for _, h := range r.Messages {
-				if !changed[h] {
+				if !changed(h) {
 					rest = append(rest, h)
 				}
 			}
@@ -574,6 +574,22 @@ func (n *Node) rpcExpire(r *storagerpc.Expire, ctx rpcCtx, done func(outcome)) {
 	}, func(resp *storagerpc.SwarmResponse[storagerpc.ExpireResult]) outcome {
 		return outcome{status: resp.Status(), body: storagerpc.AppendExpireResponse(nil, resp), value: resp}
 	}, done)
+}
+
+// updatedSet tells whether a hash is among those an expire updated. Most expires name a few
+// messages, which a scan finds sooner than a map made for each request.
+func updatedSet(updated []store.HashExpiry) func(hash string) bool {
+	const scanned = 16
+	if len(updated) <= scanned {
+		return func(h string) bool {
+			return slices.ContainsFunc(updated, func(u store.HashExpiry) bool { return u.Hash == h })
+		}
+	}
+	set := make(map[string]bool, len(updated))
+	for _, u := range updated {
+		set[u.Hash] = true
+	}
+	return func(h string) bool { return set[h] }
 }
 
 func (n *Node) rpcGetExpiries(r *storagerpc.GetExpiries) outcome {
