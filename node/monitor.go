@@ -59,7 +59,7 @@ func (n *Node) handleMonitor(from actor.Addr, req actor.Request, r actor.Respond
 	}
 	results := make([]*storagerpc.MonitorError, len(entries))
 	ev := MonitorServed{From: from.Addr()}
-	check := storagerpc.CheckEnv{Now: n.env.Now(), Suite: n.cfg.Suite, ConvertKey: n.cfg.KeyMemo.Convert}
+	check := storagerpc.CheckEnv{Now: n.env.Now(), Suite: n.cfg.Suite, ConvertKey: n.convertKey}
 	for i := range entries {
 		e := &entries[i]
 		if e.Err == nil {

@@ -51,11 +51,18 @@ type Node struct {
 	// key a second time, on the heap.
 	ed     [ed25519.PrivateKeySize]byte
 	x25519 cryptomode.X25519KeyPair
-	st     store.Store
-	env    actor.Env
-	rnd    io.Reader
+	// edHex is the public key in hex, as the node names itself in every recursive answer.
+	edHex string
+	// convertKey is cfg.KeyMemo.Convert, taken once: a method value made per request is an
+	// allocation per request.
+	convertKey func(ed [32]byte) ([32]byte, error)
+	st         store.Store
+	env        actor.Env
+	rnd        io.Reader
 
-	view    *view
+	view *view
+	// swarm is the node's swarm in view, looked up once per list: every request asks.
+	swarm   swarm.ID
 	limiter *rateLimiter
 	reach   *reachScheduler
 
@@ -95,6 +102,8 @@ func New(cfg Config, keys identity.Keys, st store.Store) (*Node, error) {
 		reach:    newReachScheduler(&shared.Reachability, keys.Ed25519Public),
 	}
 	copy(n.ed[:], keys.Ed25519Private)
+	n.edHex = hexKey(n.Ed25519())
+	n.convertKey = shared.KeyMemo.Convert
 	n.retries = newRetryQueue(n)
 	return n, nil
 }
@@ -167,7 +176,7 @@ func (n *Node) Swarm() swarm.ID {
 	if n.view == nil {
 		return swarm.Unassigned
 	}
-	return n.view.swarmOf(n.Ed25519())
+	return n.swarm
 }
 
 // ListHeight is the height of the list the node uses (0 before it has one).
@@ -242,7 +251,7 @@ func (n *Node) applyList(l *registry.List) {
 	}
 	old := n.view
 	cur := n.cfg.Views.of(l)
-	n.view = cur
+	n.view, n.swarm = cur, cur.swarmOf(n.Ed25519())
 	ev := deriveEvents(old, cur, n.Ed25519())
 	n.env.Observe(ListApplied{Height: l.Height, Nodes: len(cur.all), Swarms: cur.ring.Len(), Swarm: ev.ours})
 	prev := swarm.Unassigned

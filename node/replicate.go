@@ -45,64 +45,101 @@ func requestOwner(req storagerpc.Request) store.Owner {
 
 // peerResult is one member's answer to a forward.
 type peerResult struct {
-	peer    Peer
+	node    string // the member's Ed25519 key in hex, as the client's answer names it
 	status  int    // 0 when no answer came
 	body    []byte // a refusal's text
 	result  any    // the member's typed result on success
 	timeout bool
 }
 
+// fanout is one forward to the other members of the node's swarm: the state every member's
+// answer updates, in one value.
+type fanout struct {
+	n            *Node
+	fw           *Forward
+	method, hash string
+	expiry       int64
+	results      []peerResult // in member order
+	pending      int
+	done         func([]peerResult)
+}
+
 // forward sends req to every other member of the node's swarm and calls done once all have
 // answered (or timed out), with their results in member order.
 func (n *Node) forward(fw *Forward, hash string, expiry int64, done func([]peerResult)) {
-	members := n.view.membersOf(n.Swarm())
-	var peers []Peer
-	for _, p := range members {
-		if p.Ed25519 != n.Ed25519() {
-			peers = append(peers, p)
+	members, hexes := n.view.membersHexOf(n.Swarm())
+	self := n.Ed25519()
+	count := 0
+	for i := range members {
+		if members[i].Ed25519 != self {
+			count++
 		}
 	}
-	results := make([]peerResult, len(peers))
-	pending := len(peers)
-	if pending == 0 {
-		done(results)
+	if count == 0 {
+		done(nil)
 		return
 	}
-	method, owner := fw.Request.Method(), requestOwner(fw.Request)
-	for i, p := range peers {
-		n.env.Observe(ReplicationSent{Method: method, Hash: hash, Owner: owner, Peer: p.Ed25519})
-		n.sendForward(p, fw, func(res peerResult) {
-			results[i] = res
-			retry := n.strategy == StrategyV211 && retryable(res)
-			n.env.Observe(ReplicationDone{
-				Method: method, Hash: hash, Peer: p.Ed25519, OK: ok2xx(res.status),
-				Status: res.status, Timeout: res.timeout, Retry: retry,
-			})
-			if retry {
-				n.retries.add(p, fw, hash, expiry)
-			}
-			if pending--; pending == 0 {
-				done(results)
-			}
+	f := &fanout{n: n, fw: fw, method: fw.Request.Method(), hash: hash, expiry: expiry, results: make([]peerResult, count), pending: count, done: done}
+	owner, req := requestOwner(fw.Request), forwardRequest(fw)
+	k := 0
+	for i := range members {
+		// The view's members never change, so the answer may refer to the member in place.
+		p := &members[i]
+		if p.Ed25519 == self {
+			continue
+		}
+		f.results[k].node = hexes[i]
+		n.env.Observe(ReplicationSent{Method: f.method, Hash: hash, Owner: owner, Peer: p.Ed25519})
+		at := k
+		n.env.Call(p.Addr, req, n.cfg.ForwardTimeout, func(resp actor.Response, err error) {
+			f.answered(at, p, peerAnswer(resp, err))
 		})
+		k++
 	}
 }
 
+// answered records the answer of the member p, the k-th forwarded to.
+func (f *fanout) answered(k int, p *Peer, res peerResult) {
+	n := f.n
+	res.node = f.results[k].node
+	f.results[k] = res
+	retry := n.strategy == StrategyV211 && retryable(res)
+	n.env.Observe(ReplicationDone{
+		Method: f.method, Hash: f.hash, Peer: p.Ed25519, OK: ok2xx(res.status),
+		Status: res.status, Timeout: res.timeout, Retry: retry,
+	})
+	if retry {
+		n.retries.add(*p, f.fw, f.hash, f.expiry)
+	}
+	if f.pending--; f.pending == 0 {
+		f.done(f.results)
+	}
+}
+
+// forwardRequest is the MethodForward request that carries fw.
+func forwardRequest(fw *Forward) actor.Request {
+	return actor.Request{Method: MethodForward, Body: fw, Size: transport.MQRequestSize(MethodForward, storagerpc.ForwardSize(fw.Request))}
+}
+
+// peerAnswer is what a member's answer to a forward (or its failure) says.
+func peerAnswer(resp actor.Response, err error) peerResult {
+	var res peerResult
+	if err != nil {
+		res.timeout = errors.Is(err, actor.ErrTimeout)
+		return res
+	}
+	res.status = resp.Status
+	if b, ok := resp.Body.([]byte); ok {
+		res.body = b
+	} else {
+		res.result = resp.Body
+	}
+	return res
+}
+
 func (n *Node) sendForward(p Peer, fw *Forward, done func(peerResult)) {
-	req := actor.Request{Method: MethodForward, Body: fw, Size: transport.MQRequestSize(MethodForward, storagerpc.ForwardSize(fw.Request))}
-	n.env.Call(p.Addr, req, n.cfg.ForwardTimeout, func(resp actor.Response, err error) {
-		res := peerResult{peer: p}
-		if err != nil {
-			res.timeout = errors.Is(err, actor.ErrTimeout)
-		} else {
-			res.status = resp.Status
-			if b, ok := resp.Body.([]byte); ok {
-				res.body = b
-			} else {
-				res.result = resp.Body
-			}
-		}
-		done(res)
+	n.env.Call(p.Addr, forwardRequest(fw), n.cfg.ForwardTimeout, func(resp actor.Response, err error) {
+		done(peerAnswer(resp, err))
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -139,31 +140,45 @@ func (s named) owner() [33]byte {
 
 func namedIn(req storagerpc.Request) named {
 	var s named
-	var walk func(storagerpc.Request)
-	walk = func(req storagerpc.Request) {
-		switch r := req.(type) {
-		case *storagerpc.Batch:
-			for _, sub := range r.Requests {
-				walk(sub)
-			}
-			return
-		case *storagerpc.GetSwarm:
-			s.accounts = append(s.accounts, ownerOf(r.Pubkey))
-			return
-		case storagerpc.Owned:
-			s.accounts = append(s.accounts, ownerOf(r.Owner()))
-		}
-		switch r := req.(type) {
-		case *storagerpc.Store:
-			s.namespaces = append(s.namespaces, int16(r.Namespace))
-			s.sizes = append(s.sizes, len(r.Data))
-		case *storagerpc.Retrieve:
-			s.namespaces = append(s.namespaces, int16(r.Namespace))
-			s.sizes = append(s.sizes, 0)
-		}
+	if b, ok := req.(*storagerpc.Batch); ok {
+		// One account per subrequest, and mostly a namespace too: sized once.
+		s.accounts = make([][33]byte, 0, len(b.Requests))
+		s.namespaces = make([]int16, 0, len(b.Requests))
+		s.sizes = make([]int, 0, len(b.Requests))
 	}
-	walk(req)
+	s.add(req)
+	// A batch that named nothing of a kind says so with nil, as one unsized would.
+	if len(s.accounts) == 0 {
+		s.accounts = nil
+	}
+	if len(s.namespaces) == 0 {
+		s.namespaces, s.sizes = nil, nil
+	}
 	return s
+}
+
+// add appends what req names (every subrequest's, for a batch).
+func (s *named) add(req storagerpc.Request) {
+	switch r := req.(type) {
+	case *storagerpc.Batch:
+		for _, sub := range r.Requests {
+			s.add(sub)
+		}
+		return
+	case *storagerpc.GetSwarm:
+		s.accounts = append(s.accounts, ownerOf(r.Pubkey))
+		return
+	case storagerpc.Owned:
+		s.accounts = append(s.accounts, ownerOf(r.Owner()))
+	}
+	switch r := req.(type) {
+	case *storagerpc.Store:
+		s.namespaces = append(s.namespaces, int16(r.Namespace))
+		s.sizes = append(s.sizes, len(r.Data))
+	case *storagerpc.Retrieve:
+		s.namespaces = append(s.namespaces, int16(r.Namespace))
+		s.sizes = append(s.sizes, 0)
+	}
 }
 
 func ownerOf(pk storagerpc.Pubkey) store.Owner {
@@ -232,7 +247,7 @@ func (n *Node) serve(req storagerpc.Request, ctx rpcCtx, done func(outcome)) {
 }
 
 func (n *Node) checkEnv(ctx rpcCtx) storagerpc.CheckEnv {
-	c := storagerpc.CheckEnv{Now: n.env.Now(), Suite: n.cfg.Suite, Forwarded: ctx.fw != nil, ConvertKey: n.cfg.KeyMemo.Convert}
+	c := storagerpc.CheckEnv{Now: n.env.Now(), Suite: n.cfg.Suite, Forwarded: ctx.fw != nil, ConvertKey: n.convertKey}
 	if ctx.fw != nil && ctx.fw.Retry {
 		// A retried forward is judged as of when the swarm first received it.
 		c.Now = timeMS(ctx.fw.Received)
@@ -286,42 +301,40 @@ func (n *Node) rpcStore(r *storagerpc.Store, ctx rpcCtx, done func(outcome)) {
 	}
 	hash := storagerpc.MessageHash(r.Pubkey, r.Namespace, r.Data)
 	n.env.Work(cryptomode.PerKiB(n.cfg.Suite.Costs().HashPerKiB, len(r.Data)))
-	var peers []peerResult
-	pending := 1
-	var ownEntry storagerpc.SwarmEntry[storagerpc.StoreResult]
-	reply := func() {
-		if pending--; pending > 0 {
-			return
-		}
-		resp := storagerpc.StoreResponse{Self: ownEntry.Node, Swarm: swarmEntries(ownEntry, peers), T: now, HF: storagerpc.HF(n.cfg.Hardfork)}
-		if ownEntry.Failed == nil {
-			resp.Hash = hash
-		}
-		done(outcome{status: resp.Status(), body: resp.Append(nil), value: &resp})
-	}
-	if ctx.fw == nil {
-		pending++
-		fw := &Forward{Request: r, Received: now}
-		n.forward(fw, hash, r.Expiry, func(res []peerResult) {
-			peers = res
-			reply()
-		})
-	}
-	msg := store.Message{Hash: hash, Owner: ownerOf(r.Pubkey), Namespace: int16(r.Namespace), Timestamp: r.Timestamp, Expiry: r.Expiry, Data: r.Data}
-	res, expiry, err := n.st.Store(msg)
-	ownEntry.Node = hexKey(n.Ed25519())
-	if err != nil {
-		ownEntry.Failed = &storagerpc.Failure{QueryFailure: true, Reason: err.Error()}
-		if ctx.fw != nil {
+	if ctx.fw != nil {
+		own, err := n.storeLocally(r, hash, FromReplica)
+		if err != nil {
 			done(errOutcome(err))
 			return
 		}
-		reply()
+		done(outcome{status: http.StatusOK, result: &own})
 		return
 	}
-	src := FromClient
-	if ctx.fw != nil {
-		src = FromReplica
+	g := newGather(func(self storagerpc.SwarmEntry[storagerpc.StoreResult], entries []storagerpc.SwarmEntry[storagerpc.StoreResult]) outcome {
+		resp := storagerpc.StoreResponse{Self: self.Node, Swarm: entries, T: now, HF: storagerpc.HF(n.cfg.Hardfork)}
+		if self.Failed == nil {
+			resp.Hash = hash
+		}
+		return outcome{status: resp.Status(), body: resp.Append(nil), value: &resp}
+	}, done)
+	n.forward(&Forward{Request: r, Received: now}, hash, r.Expiry, g.peersAnswered)
+	own, err := n.storeLocally(r, hash, FromClient)
+	g.self.Node = n.edHex
+	if err != nil {
+		g.self.Failed = &storagerpc.Failure{QueryFailure: true, Reason: err.Error()}
+	} else {
+		g.self.Result = own
+	}
+	g.reply()
+}
+
+// storeLocally applies a store to the node's own store and signs the result, charging the
+// signature.
+func (n *Node) storeLocally(r *storagerpc.Store, hash string, src Source) (storagerpc.StoreResult, error) {
+	msg := store.Message{Hash: hash, Owner: ownerOf(r.Pubkey), Namespace: int16(r.Namespace), Timestamp: r.Timestamp, Expiry: r.Expiry, Data: r.Data}
+	res, expiry, err := n.st.Store(msg)
+	if err != nil {
+		return storagerpc.StoreResult{}, err
 	}
 	n.env.Observe(MessageStored{Hash: hash, Owner: msg.Owner, Namespace: msg.Namespace, Size: len(r.Data), Expiry: expiry, New: res == store.New, Source: src})
 	if res == store.New {
@@ -330,12 +343,7 @@ func (n *Node) rpcStore(r *storagerpc.Store, ctx rpcCtx, done func(outcome)) {
 	}
 	own, cost := storagerpc.NewStoreResult(n.cfg.Suite, n.signing(), hash, expiry, res.Already())
 	n.env.Work(cost)
-	if ctx.fw != nil {
-		done(outcome{status: http.StatusOK, result: &own})
-		return
-	}
-	ownEntry.Result = own
-	reply()
+	return own, nil
 }
 
 func (n *Node) rpcRetrieve(r *storagerpc.Retrieve) outcome {
@@ -368,28 +376,9 @@ func (n *Node) rpcRetrieve(r *storagerpc.Retrieve) outcome {
 // recursive runs the swarm part of a recursive request: forward (for a client's request),
 // apply locally with own, and gather. own returns the node's result, or an error outcome.
 func recursive[T any](n *Node, req storagerpc.Request, ctx rpcCtx, own func() (T, *outcome), encode func(*storagerpc.SwarmResponse[T]) outcome, done func(outcome)) {
-	now := n.nowMS()
-	var peers []peerResult
-	pending := 1
-	var self storagerpc.SwarmEntry[T]
-	reply := func() {
-		if pending--; pending > 0 {
-			return
-		}
-		resp := storagerpc.SwarmResponse[T]{Self: self.Node, Swarm: swarmEntries(self, peers), T: now, HF: storagerpc.HF(n.cfg.Hardfork)}
-		done(encode(&resp))
-	}
-	if ctx.fw == nil {
-		pending++
-		fw := &Forward{Request: req, Received: now}
-		n.forward(fw, "", 0, func(res []peerResult) {
-			peers = res
-			reply()
-		})
-	}
-	self.Node = hexKey(n.Ed25519())
-	res, fail := own()
 	if ctx.fw != nil {
+		// A member's forward: the node's own result is the whole answer.
+		res, fail := own()
 		if fail != nil {
 			done(*fail)
 			return
@@ -397,12 +386,46 @@ func recursive[T any](n *Node, req storagerpc.Request, ctx rpcCtx, own func() (T
 		done(outcome{status: http.StatusOK, result: &res})
 		return
 	}
-	if fail != nil {
-		self.Failed = &storagerpc.Failure{QueryFailure: true, Reason: string(fail.body)}
+	now := n.nowMS()
+	g := newGather(func(self storagerpc.SwarmEntry[T], entries []storagerpc.SwarmEntry[T]) outcome {
+		return encode(&storagerpc.SwarmResponse[T]{Self: self.Node, Swarm: entries, T: now, HF: storagerpc.HF(n.cfg.Hardfork)})
+	}, done)
+	n.forward(&Forward{Request: req, Received: now}, "", 0, g.peersAnswered)
+	g.self.Node = n.edHex
+	if res, fail := own(); fail != nil {
+		g.self.Failed = &storagerpc.Failure{QueryFailure: true, Reason: string(fail.body)}
 	} else {
-		self.Result = res
+		g.self.Result = res
 	}
-	reply()
+	g.reply()
+}
+
+// gather collects a client's recursive request's answers, the node's own and its members',
+// and answers once it has both.
+type gather[T any] struct {
+	pending int
+	self    storagerpc.SwarmEntry[T]
+	peers   []peerResult
+	answer  func(self storagerpc.SwarmEntry[T], entries []storagerpc.SwarmEntry[T]) outcome
+	done    func(outcome)
+}
+
+func newGather[T any](answer func(storagerpc.SwarmEntry[T], []storagerpc.SwarmEntry[T]) outcome, done func(outcome)) *gather[T] {
+	return &gather[T]{pending: 2, answer: answer, done: done}
+}
+
+// peersAnswered receives the members' answers to the forward.
+func (g *gather[T]) peersAnswered(res []peerResult) {
+	g.peers = res
+	g.reply()
+}
+
+// reply answers once both the node's own part and the members' answers are in.
+func (g *gather[T]) reply() {
+	if g.pending--; g.pending > 0 {
+		return
+	}
+	g.done(g.answer(g.self, swarmEntries(g.self, g.peers)))
 }
 
 // swarmEntries is the swarm part of a recursive answer: the node's own entry, then one per
@@ -410,7 +433,7 @@ func recursive[T any](n *Node, req storagerpc.Request, ctx rpcCtx, own func() (T
 func swarmEntries[T any](self storagerpc.SwarmEntry[T], peers []peerResult) []storagerpc.SwarmEntry[T] {
 	entries := append(make([]storagerpc.SwarmEntry[T], 0, 1+len(peers)), self)
 	for _, pr := range peers {
-		e := storagerpc.SwarmEntry[T]{Node: hexKey(pr.peer.Ed25519)}
+		e := storagerpc.SwarmEntry[T]{Node: pr.node}
 		if res, ok := pr.result.(*T); ok && ok2xx(pr.status) {
 			e.Result = *res
 		} else {
@@ -523,16 +546,15 @@ func (n *Node) rpcExpire(r *storagerpc.Expire, ctx rpcCtx, done func(outcome)) {
 			}
 		}
 		upd := make([]storagerpc.HashExpiry, len(updated))
-		changed := make(map[string]bool, len(updated))
 		for i, u := range updated {
 			upd[i] = storagerpc.HashExpiry{Hash: u.Hash, Expiry: u.Expiry}
-			changed[u.Hash] = true
 		}
 		var unchanged []storagerpc.HashExpiry
 		if r.Mode != storagerpc.ExpireSet {
+			changed := updatedSet(updated)
 			var rest []string
 			for _, h := range r.Messages {
-				if !changed[h] {
+				if !changed(h) {
 					rest = append(rest, h)
 				}
 			}
@@ -552,6 +574,22 @@ func (n *Node) rpcExpire(r *storagerpc.Expire, ctx rpcCtx, done func(outcome)) {
 	}, func(resp *storagerpc.SwarmResponse[storagerpc.ExpireResult]) outcome {
 		return outcome{status: resp.Status(), body: storagerpc.AppendExpireResponse(nil, resp), value: resp}
 	}, done)
+}
+
+// updatedSet tells whether a hash is among those an expire updated. Most expires name a few
+// messages, which a scan finds sooner than a map made for each request.
+func updatedSet(updated []store.HashExpiry) func(hash string) bool {
+	const scanned = 16
+	if len(updated) <= scanned {
+		return func(h string) bool {
+			return slices.ContainsFunc(updated, func(u store.HashExpiry) bool { return u.Hash == h })
+		}
+	}
+	set := make(map[string]bool, len(updated))
+	for _, u := range updated {
+		set[u.Hash] = true
+	}
+	return func(h string) bool { return set[h] }
 }
 
 func (n *Node) rpcGetExpiries(r *storagerpc.GetExpiries) outcome {

@@ -24,8 +24,10 @@ type view struct {
 	height  uint64
 	hash    [32]byte
 	ring    swarm.Ring
-	// members[i] are the members of ring.IDs()[i], sorted by Ed25519 key.
-	members [][]Peer
+	// members[i] are the members of ring.IDs()[i], sorted by Ed25519 key; memberHex[i] their
+	// keys in hex, as recursive answers name them.
+	members   [][]Peer
+	memberHex [][]string
 	// all funded nodes, sorted by Ed25519 key, and their keys in the same order.
 	all     []Peer
 	allKeys [][32]byte
@@ -98,12 +100,14 @@ func newView(l *registry.List) *view {
 	}
 	v.ring = swarm.NewRing(ids)
 	v.members = make([][]Peer, v.ring.Len())
+	v.memberHex = make([][]string, v.ring.Len())
 	for _, p := range v.all {
 		if p.Swarm == swarm.Unassigned {
 			continue
 		}
 		i, _ := slices.BinarySearch(v.ring.IDs(), p.Swarm)
 		v.members[i] = append(v.members[i], p)
+		v.memberHex[i] = append(v.memberHex[i], hexKey(p.Ed25519))
 	}
 	return v
 }
@@ -157,11 +161,18 @@ func (v *view) hasSwarm(id swarm.ID) bool {
 
 // membersOf is the members of swarm id (nil if there is no such swarm).
 func (v *view) membersOf(id swarm.ID) []Peer {
+	members, _ := v.membersHexOf(id)
+	return members
+}
+
+// membersHexOf is membersOf with the members' keys in hex, in the same order; shared, do not
+// modify.
+func (v *view) membersHexOf(id swarm.ID) ([]Peer, []string) {
 	i, ok := slices.BinarySearch(v.ring.IDs(), id)
 	if !ok {
-		return nil
+		return nil, nil
 	}
-	return v.members[i]
+	return v.members[i], v.memberHex[i]
 }
 
 // ownerSwarm is the swarm that owns the account with this swarm space position.

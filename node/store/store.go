@@ -18,6 +18,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/sessionsim/sessionsim/internal/enum"
 )
@@ -236,10 +237,18 @@ func RetrieveCost(hashLen, dataLen int) int {
 
 // UniqueHashes drops repeated hashes, keeping the first of each in order: stores walk it so
 // that results following the caller's list (Expire, GetExpiries) have each hash once. A list
-// of fewer than two hashes comes back as is.
+// without repeats comes back as is (a short one is checked without a map: most requests name
+// a few hashes); the caller must not modify the result.
 func UniqueHashes(hashes []string) []string {
-	if len(hashes) < 2 {
-		return hashes
+	const scanned = 16
+	if len(hashes) <= scanned {
+		repeats := false
+		for i := 1; i < len(hashes) && !repeats; i++ {
+			repeats = slices.Contains(hashes[:i], hashes[i])
+		}
+		if !repeats {
+			return hashes
+		}
 	}
 	seen := make(map[string]struct{}, len(hashes))
 	out := make([]string, 0, len(hashes))

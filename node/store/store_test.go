@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -178,5 +179,34 @@ func TestScopeAndResults(t *testing.T) {
 	for r, s := range map[StoreResult]string{New: "new", Extended: "extended", Exists: "exists"} {
 		assert.Equal(t, s, r.String())
 		assert.Equal(t, r != New, r.Already())
+	}
+}
+
+func TestUniqueHashes(t *testing.T) {
+	// hashes(n) is n distinct hashes.
+	hashes := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = "h" + strings.Repeat("x", i)
+		}
+		return out
+	}
+	long := hashes(20)
+	for _, tc := range []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		{"none", nil, nil},
+		{"one", []string{"a"}, []string{"a"}},
+		{"a few, all distinct", []string{"a", "b", "c"}, []string{"a", "b", "c"}},
+		{"a few, repeated", []string{"a", "b", "a", "c", "b"}, []string{"a", "b", "c"}},
+		{"only repeats", []string{"a", "a", "a"}, []string{"a"}},
+		{"many, all distinct", long, long},
+		{"many, repeated", append(slices.Clone(long), long[3], long[0]), long},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, UniqueHashes(tc.in))
+		})
 	}
 }

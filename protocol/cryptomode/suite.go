@@ -150,7 +150,7 @@ func (s modeled) Verify(pub []byte, msg, sig []byte) (bool, time.Duration) {
 	if len(pub) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {
 		return false, 0
 	}
-	return subtle.ConstantTimeCompare(modeledSignature(pub, msg), sig) == 1, s.c.Ed25519Verify
+	return modeledSigner.matches(sig, pub, msg), s.c.Ed25519Verify
 }
 
 // modeledSignature is 64 bytes that depend on the signer's public key and the whole message, so
@@ -170,6 +170,13 @@ var (
 // allocate and clear each time. A pool, since suites are shared by the workers of a world.
 type keyedHash struct{ pool sync.Pool }
 
+// pooledHash is a state with room for one digest, so that a verification compares without
+// allocating one and a key agreement's secret stays on the caller's stack.
+type pooledHash struct {
+	h   hash.Hash
+	out [blake2b.Size]byte
+}
+
 func newKeyedHash(size int, key string) *keyedHash {
 	k := &keyedHash{}
 	k.pool.New = func() any {
@@ -177,18 +184,31 @@ func newKeyedHash(size int, key string) *keyedHash {
 		if err != nil {
 			panic(fmt.Sprintf("cryptomode: keyed BLAKE2b-%d: %v", size*8, err))
 		}
-		return h
+		return &pooledHash{h: h}
 	}
 	return k
 }
 
 // sum appends the keyed hash of a then b to dst.
 func (k *keyedHash) sum(dst, a, b []byte) []byte {
-	h := k.pool.Get().(hash.Hash)
-	h.Write(a)
-	h.Write(b)
-	dst = h.Sum(dst)
-	h.Reset()
-	k.pool.Put(h)
+	p := k.pool.Get().(*pooledHash)
+	p.h.Write(a)
+	p.h.Write(b)
+	// Summing into the pooled buffer, not dst, keeps a caller's stack array off the heap.
+	dst = append(dst, p.h.Sum(p.out[:0])...)
+	p.h.Reset()
+	k.pool.Put(p)
 	return dst
+}
+
+// matches reports, in constant time, whether want is the keyed hash of a then b.
+func (k *keyedHash) matches(want, a, b []byte) bool {
+	p := k.pool.Get().(*pooledHash)
+	p.h.Write(a)
+	p.h.Write(b)
+	got := p.h.Sum(p.out[:0])
+	p.h.Reset()
+	ok := subtle.ConstantTimeCompare(got, want) == 1
+	k.pool.Put(p)
+	return ok
 }

@@ -26,7 +26,10 @@ func (c *X25519Memo) Convert(ed [32]byte) ([32]byte, error) {
 	if x, ok := c.m[ed]; ok {
 		return x, nil
 	}
-	x, err := Ed25519ToX25519(ed[:])
+	// Converted from a copy: slicing ed itself would move it to the heap on every call, hits
+	// included.
+	key := ed
+	x, err := Ed25519ToX25519(key[:])
 	if err != nil {
 		return x, err
 	}

@@ -99,7 +99,9 @@ type verifyOptions struct {
 func verify(o verifyOptions, acct *SignedAccount, msg []byte) (bool, time.Duration) {
 	account, a := acct.Pubkey, &acct.Auth
 	var cost time.Duration
-	pk := account.Key[:]
+	// The key is sliced from the request, not from the local copy, which would then be moved
+	// to the heap for every verification.
+	pk := acct.Pubkey.Key[:]
 	if account.Prefix == PrefixSessionID && a.HasEd25519 {
 		convert := o.convert
 		if convert == nil {

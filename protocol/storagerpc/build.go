@@ -1,7 +1,9 @@
 package storagerpc
 
 import (
+	"encoding/base64"
 	"encoding/hex"
+	"slices"
 	"strconv"
 )
 
@@ -14,6 +16,7 @@ func EncodeRequest(r Request) []byte { return AppendRequest(nil, r) }
 
 // AppendRequest appends {"jsonrpc":"2.0","method":...,"params":{...}}.
 func AppendRequest(dst []byte, r Request) []byte {
+	dst = slices.Grow(dst, len(`{"jsonrpc":"2.0","method":"","params":}`)+len(r.Method())+paramsSizeHint(r))
 	dst = append(dst, `{"jsonrpc":"2.0","method":`...)
 	dst = appendJSONString(dst, r.Method())
 	dst = append(dst, `,"params":`...)
@@ -266,6 +269,7 @@ func (r *OxendRequest) AppendParams(dst []byte) []byte {
 
 // AppendParams writes {"requests":[{"method":...,"params":{...}},...]}.
 func (r *Batch) AppendParams(dst []byte) []byte {
+	dst = slices.Grow(dst, paramsSizeHint(r))
 	dst = append(dst, `{"requests":[`...)
 	for i, s := range r.Requests {
 		if i > 0 {
@@ -278,4 +282,24 @@ func (r *Batch) AppendParams(dst []byte) []byte {
 		dst = append(dst, '}')
 	}
 	return append(dst, "]}"...)
+}
+
+// signedParamsSize bounds the params of a signed request without data: an account and an
+// Ed25519 key in hex, a signature in base64, a subaccount token, a hash, numbers and names.
+const signedParamsSize = 640
+
+// paramsSizeHint is about (at least, for most requests) the length of r's params, so that
+// writing them grows the buffer once rather than doubling it field by field.
+func paramsSizeHint(r Request) int {
+	switch r := r.(type) {
+	case *Batch:
+		n := len(`{"requests":[]}`)
+		for _, s := range r.Requests {
+			n += len(`{"method":"","params":},`) + len(s.Method()) + paramsSizeHint(s)
+		}
+		return n
+	case *Store:
+		return signedParamsSize + base64.StdEncoding.EncodedLen(len(r.Data))
+	}
+	return signedParamsSize
 }

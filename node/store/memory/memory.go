@@ -550,12 +550,16 @@ func (s *Store) DeleteBefore(owner store.Owner, sc store.Scope, before int64) ([
 func (s *Store) Expire(owner store.Owner, hashes []string, expiry int64, mode store.ExpireMode) ([]store.HashExpiry, error) {
 	return withOwner(s, owner, func(oi uint32) []store.HashExpiry {
 		var out []store.HashExpiry
-		for _, h := range store.UniqueHashes(hashes) {
+		unique := store.UniqueHashes(hashes)
+		for _, h := range unique {
 			id, ok := s.lookup(h)
 			if !ok || s.recs[id].owner != oi || !mode.Applies(s.recs[id].exp, expiry) {
 				continue
 			}
 			s.setExpiry(id, expiry)
+			if out == nil {
+				out = make([]store.HashExpiry, 0, len(unique)) // sized once: most expires update every hash
+			}
 			out = append(out, store.HashExpiry{Hash: h, Expiry: expiry})
 		}
 		return out
