@@ -308,3 +308,24 @@ func TestRateMeter(t *testing.T) {
 		})
 	}
 }
+
+// TestSoftMemoryLimit checks the heap's soft limit: the world's estimate plus the headroom, at
+// most half the machine, none when the machine's memory is unknown.
+func TestSoftMemoryLimit(t *testing.T) {
+	const gib = 1 << 30
+	for _, tc := range []struct {
+		name              string
+		machine, estimate uint64
+		want              uint64
+	}{
+		{"unknown machine", 0, 1 * gib, 0},
+		{"small world", 24 * gib, 100 << 20, 100<<20 + memoryLimitHeadroom},
+		{"full-size world", 24 * gib, 1200 << 20, 1200<<20 + memoryLimitHeadroom},
+		{"world near half the machine", 24 * gib, 10 * gib, 12 * gib},
+		{"small machine", 4 * gib, 100 << 20, 2 * gib},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, softMemoryLimit(tc.machine, tc.estimate))
+		})
+	}
+}
