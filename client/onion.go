@@ -16,7 +16,7 @@ import (
 
 // withPaths runs done once the client has its full set of paths (OK), or could not build them.
 func (c *Client) withPaths(done func(Failure)) {
-	if len(c.rt.paths) >= c.rt.wantPaths() {
+	if c.hasPaths() {
 		done(OK)
 		return
 	}
@@ -24,6 +24,9 @@ func (c *Client) withPaths(done func(Failure)) {
 		c.buildStep(false)
 	}
 }
+
+// hasPaths reports whether the client has its full set of paths.
+func (c *Client) hasPaths() bool { return len(c.rt.paths) >= c.rt.wantPaths() }
 
 func (c *Client) finishBuild(f Failure) { c.building.finish(f) }
 
@@ -148,7 +151,12 @@ func (c *Client) onionRequest(dest nodeIdx, method string, nss []int16, account 
 // client went offline meanwhile.
 func (c *Client) whenPaths(failed func(Failure), send func(ep uint32)) {
 	ep := c.epoch
-	c.rt.retireGuards(c.env.Now())
+	if c.pathsReady() {
+		if c.alive(ep) {
+			send(ep)
+		}
+		return
+	}
 	c.withPaths(func(f Failure) {
 		if !c.alive(ep) {
 			return
@@ -162,8 +170,23 @@ func (c *Client) whenPaths(failed func(Failure), send func(ep uint32)) {
 	})
 }
 
-// onionVia is onionRequest; cover marks a dummy poll in the round-trip event.
+// pathsReady retires the guards due (GuardLifetime) and reports whether the client still has
+// its full set of paths, so that a request can leave at once.
+func (c *Client) pathsReady() bool {
+	c.rt.retireGuards(c.env.Now())
+	return c.hasPaths()
+}
+
+// onionVia is onionRequest; cover marks a dummy poll in the round-trip event. With its paths
+// in hand (the common case) the client sends at once, as whenPaths would, without making the
+// closures that waiting needs.
 func (c *Client) onionVia(dest nodeIdx, method string, nss []int16, account identity.ID, rpc rpcRequest, cover bool, done func(onionResult)) {
+	if c.pathsReady() {
+		if c.online {
+			c.sendOnion(c.epoch, dest, method, nss, account, rpc, cover, done)
+		}
+		return
+	}
 	c.whenPaths(func(f Failure) { done(onionResult{failure: f}) }, func(ep uint32) {
 		c.sendOnion(ep, dest, method, nss, account, rpc, cover, done)
 	})
