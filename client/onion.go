@@ -192,16 +192,20 @@ func (c *Client) onionVia(dest nodeIdx, method string, nss []int16, account iden
 	})
 }
 
-// pathOf is path k as a request goes out on it: its hops' keys, to build the onion, and their
-// addresses as sent (a rotation while the request is out must not change what it recorded).
-func (c *Client) pathOf(k int) (onion.Path, []actor.Addr) {
+// pathHops is room for the hops' keys of a usual path (pathOf), on the caller's stack.
+type pathHops [4]onion.Node
+
+// pathOf is path k as a request goes out on it: its hops' keys, to build the onion, in keys
+// (grown when too short), and their addresses as sent (a rotation while the request is out must
+// not change what it recorded).
+func (c *Client) pathOf(k int, keys *pathHops) (onion.Path, []actor.Addr) {
 	enc, _ := onion.ParseEncType(c.cfg.EncType)
 	hops := c.rt.paths[k].hops
-	p := onion.Path{Hops: make([]onion.Node, len(hops)), EncType: enc}
+	p := onion.Path{Hops: keys[:0], EncType: enc}
 	addrs := make([]actor.Addr, len(hops))
 	for j, h := range hops {
 		info := c.rt.dir.info(h)
-		p.Hops[j] = onion.Node{Ed25519: info.Ed25519, X25519: info.X25519}
+		p.Hops = append(p.Hops, onion.Node{Ed25519: info.Ed25519, X25519: info.X25519})
 		addrs[j] = info.Addr
 	}
 	return p, addrs
@@ -216,7 +220,8 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 		done(onionResult{failure: FailNoPath})
 		return
 	}
-	p, hops := c.pathOf(k)
+	var keys pathHops
+	p, hops := c.pathOf(k, &keys)
 	di := c.rt.dir.info(dest)
 	built, err := c.buildToNode(r, p, onion.Node{Ed25519: di.Ed25519, X25519: di.X25519}, rpc)
 	c.env.Work(built.Cost)
