@@ -328,14 +328,20 @@ func (c *Client) configPushDone(msgs []configMsg, old []string, ev ConfigPushed)
 // configExpire is the expire the next poll carries: the current config messages, their expiry
 // moved to now + ConfigExpiry.Extend. It has no hashes before the first config is stored.
 func (c *Client) configExpire() pollExpire {
-	var hs []string
+	n := 0
+	for _, h := range c.cfgs.hash {
+		if h != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		return pollExpire{}
+	}
+	hs := make([]string, 0, n)
 	for _, h := range c.cfgs.hash {
 		if h != "" {
 			hs = append(hs, h)
 		}
-	}
-	if len(hs) == 0 {
-		return pollExpire{}
 	}
 	ce := c.cfg.ConfigExpiry
 	return pollExpire{hashes: hs, expiry: c.netNowMS() + ce.Extend.Milliseconds(), mode: ce.Mode, first: ce.First}

@@ -127,9 +127,17 @@ func (rt *router) retireGuards(now time.Time) bool {
 	if rt.cfg.GuardLifetime <= 0 || rt.since == nil {
 		return false
 	}
+	due := func(s guardSince) bool {
+		return slices.Contains(rt.guards, s.node) && now.UnixNano()-s.at >= int64(rt.cfg.GuardLifetime)
+	}
 	retired := false
+	if !slices.ContainsFunc(*rt.since, due) {
+		// The common case, before every onion request: nothing to retire, nothing to copy.
+		*rt.since = slices.DeleteFunc(*rt.since, func(s guardSince) bool { return !slices.Contains(rt.guards, s.node) })
+		return false
+	}
 	for _, s := range slices.Clone(*rt.since) {
-		if !slices.Contains(rt.guards, s.node) || now.UnixNano()-s.at < int64(rt.cfg.GuardLifetime) {
+		if !due(s) {
 			continue
 		}
 		rt.guards = slices.DeleteFunc(rt.guards, func(x nodeIdx) bool { return x == s.node })

@@ -174,6 +174,11 @@ type nodeList struct {
 	// swarms are the swarm ids the list gave, in the order of sorted; nil when it gave none
 	// (Config.LocalSwarms).
 	swarms []swarm.ID
+	// member has bit i set for each node i of the list: membership tests run on every poll,
+	// send and path choice of every client, and a bit costs less than a binary search.
+	member []uint64
+	// ring is the ring of swarms, made on first use (see pool.swarmOf); nil before.
+	ring *swarm.Ring
 }
 
 func (l *nodeList) len() int {
@@ -187,8 +192,30 @@ func (l *nodeList) has(i nodeIdx) bool {
 	if l == nil {
 		return false
 	}
-	_, ok := slices.BinarySearch(l.sorted, i)
-	return ok
+	w := int(i / 64)
+	return w < len(l.member) && l.member[w]&(1<<(i%64)) != 0
+}
+
+// memberBits is the set of the nodes sorted (ascending) as bits, for nodeList.member.
+func memberBits(sorted []nodeIdx) []uint64 {
+	if len(sorted) == 0 {
+		return nil
+	}
+	bits := make([]uint64, sorted[len(sorted)-1]/64+1)
+	for _, i := range sorted {
+		bits[i/64] |= 1 << (i % 64)
+	}
+	return bits
+}
+
+// swarmRing is the ring of the swarm ids the list gave (empty without them), made once: every
+// client with the list computes swarms from it (Config.LocalSwarms).
+func (l *nodeList) swarmRing() swarm.Ring {
+	if l.ring == nil {
+		r := swarm.NewRing(l.swarms)
+		l.ring = &r
+	}
+	return *l.ring
 }
 
 // list interns the set of nodes idx (any order, duplicates ignored) and returns the shared list.
@@ -226,7 +253,7 @@ func (d *Directory) listWithSwarms(idx []nodeIdx, swarms []swarm.ID) *nodeList {
 	}
 	ordered := slices.Clone(sorted)
 	d.sortByKey(ordered)
-	l := &nodeList{ordered: ordered, sorted: sorted, swarms: ids}
+	l := &nodeList{ordered: ordered, sorted: sorted, swarms: ids, member: memberBits(sorted)}
 	d.lists.put(key, l)
 	return l
 }

@@ -571,12 +571,13 @@ func (c *Client) pollGroup(v *groupView) {
 // retrieveGroup asks member t of the group's swarm for each group namespace after the last
 // hash seen from it, signed under the member's token.
 func (c *Client) retrieveGroup(e *swarmEntry, v *groupView, t nodeIdx, done func()) {
-	last := make([]string, len(groupNamespaces))
-	for k, ns := range groupNamespaces {
-		last[k] = v.last.get(t, ns)
+	var held [8]string // room for the group namespaces without a heap allocation
+	last := held[:0]
+	for _, ns := range groupNamespaces {
+		last = append(last, v.last.get(t, ns))
 	}
 	signer := &storagerpc.Signer{Suite: c.cfg.Suite, Account: pubkeyOf(v.g.id), Key: c.keys.signing(), Subaccount: v.token}
-	reqs, cost := appendRetrieves(nil, signer, groupNamespaces, last, c.netNowMS(), c.groupMaxSize)
+	reqs, cost := appendRetrieves(make([]storagerpc.Request, 0, len(groupNamespaces)), signer, groupNamespaces, last, c.netNowMS(), c.groupMaxSize)
 	c.env.Work(cost)
 	c.onionRequest(t, "retrieve", groupNamespaces, v.g.id, batch(reqs...), func(res onionResult) {
 		if c.afterClockSkew(res, func() { c.retrieveGroup(e, v, t, done) }, done) {

@@ -16,7 +16,7 @@ import (
 
 // withPaths runs done once the client has its full set of paths (OK), or could not build them.
 func (c *Client) withPaths(done func(Failure)) {
-	if len(c.rt.paths) >= c.rt.wantPaths() {
+	if c.hasPaths() {
 		done(OK)
 		return
 	}
@@ -24,6 +24,9 @@ func (c *Client) withPaths(done func(Failure)) {
 		c.buildStep(false)
 	}
 }
+
+// hasPaths reports whether the client has its full set of paths.
+func (c *Client) hasPaths() bool { return len(c.rt.paths) >= c.rt.wantPaths() }
 
 func (c *Client) finishBuild(f Failure) { c.building.finish(f) }
 
@@ -148,7 +151,12 @@ func (c *Client) onionRequest(dest nodeIdx, method string, nss []int16, account 
 // client went offline meanwhile.
 func (c *Client) whenPaths(failed func(Failure), send func(ep uint32)) {
 	ep := c.epoch
-	c.rt.retireGuards(c.env.Now())
+	if c.pathsReady() {
+		if c.alive(ep) {
+			send(ep)
+		}
+		return
+	}
 	c.withPaths(func(f Failure) {
 		if !c.alive(ep) {
 			return
@@ -162,23 +170,42 @@ func (c *Client) whenPaths(failed func(Failure), send func(ep uint32)) {
 	})
 }
 
-// onionVia is onionRequest; cover marks a dummy poll in the round-trip event.
+// pathsReady retires the guards due (GuardLifetime) and reports whether the client still has
+// its full set of paths, so that a request can leave at once.
+func (c *Client) pathsReady() bool {
+	c.rt.retireGuards(c.env.Now())
+	return c.hasPaths()
+}
+
+// onionVia is onionRequest; cover marks a dummy poll in the round-trip event. With its paths
+// in hand (the common case) the client sends at once, as whenPaths would, without making the
+// closures that waiting needs.
 func (c *Client) onionVia(dest nodeIdx, method string, nss []int16, account identity.ID, rpc rpcRequest, cover bool, done func(onionResult)) {
+	if c.pathsReady() {
+		if c.online {
+			c.sendOnion(c.epoch, dest, method, nss, account, rpc, cover, done)
+		}
+		return
+	}
 	c.whenPaths(func(f Failure) { done(onionResult{failure: f}) }, func(ep uint32) {
 		c.sendOnion(ep, dest, method, nss, account, rpc, cover, done)
 	})
 }
 
-// pathOf is path k as a request goes out on it: its hops' keys, to build the onion, and their
-// addresses as sent (a rotation while the request is out must not change what it recorded).
-func (c *Client) pathOf(k int) (onion.Path, []actor.Addr) {
+// pathHops is room for the hops' keys of a usual path (pathOf), on the caller's stack.
+type pathHops [4]onion.Node
+
+// pathOf is path k as a request goes out on it: its hops' keys, to build the onion, in keys
+// (grown when too short), and their addresses as sent (a rotation while the request is out must
+// not change what it recorded).
+func (c *Client) pathOf(k int, keys *pathHops) (onion.Path, []actor.Addr) {
 	enc, _ := onion.ParseEncType(c.cfg.EncType)
 	hops := c.rt.paths[k].hops
-	p := onion.Path{Hops: make([]onion.Node, len(hops)), EncType: enc}
+	p := onion.Path{Hops: keys[:0], EncType: enc}
 	addrs := make([]actor.Addr, len(hops))
 	for j, h := range hops {
 		info := c.rt.dir.info(h)
-		p.Hops[j] = onion.Node{Ed25519: info.Ed25519, X25519: info.X25519}
+		p.Hops = append(p.Hops, onion.Node{Ed25519: info.Ed25519, X25519: info.X25519})
 		addrs[j] = info.Addr
 	}
 	return p, addrs
@@ -193,7 +220,8 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 		done(onionResult{failure: FailNoPath})
 		return
 	}
-	p, hops := c.pathOf(k)
+	var keys pathHops
+	p, hops := c.pathOf(k, &keys)
 	di := c.rt.dir.info(dest)
 	built, err := c.buildToNode(r, p, onion.Node{Ed25519: di.Ed25519, X25519: di.X25519}, rpc)
 	c.env.Work(built.Cost)

@@ -104,9 +104,10 @@ func (c *Client) pollDone(ep uint32, ok bool) {
 // retrieve asks member t for every polled namespace after the last hash seen from it.
 func (c *Client) retrieve(e *swarmEntry, t nodeIdx, done func(bool)) {
 	nss := c.cfg.Namespaces
-	last := make([]string, len(nss))
-	for k, ns := range nss {
-		last[k] = c.last.get(t, ns)
+	var held [8]string // room for the usual namespaces without a heap allocation
+	last := held[:0]
+	for _, ns := range nss {
+		last = append(last, c.last.get(t, ns))
 	}
 	exp := c.configExpire()
 	rpc, cost := retrieveRequest(c.cfg.Suite, c.keys.signing(), c.ID(), nss, last, c.netNowMS(), c.cfg.maxSizeOf, exp)

@@ -97,18 +97,17 @@ func (p *pool) shuffled(r *rand.Rand) []nodeIdx {
 
 // swarmOf lists the pool's nodes in the swarm that owns swarm-space position x among the
 // swarm ids of the pool's nodes (protocol/swarm's owner rule, the storage server's), or false
-// when the pool's list carries no swarm ids or no node has a swarm.
+// when the pool's list carries no swarm ids or no node has a swarm. The list's ring serves
+// unless the nodes this client dropped took the last member of a swarm with them.
 func (p *pool) swarmOf(x uint64) ([]nodeIdx, bool) {
 	if p.list == nil || p.list.swarms == nil {
 		return nil, false
 	}
-	var ids []swarm.ID
-	for k, i := range p.list.sorted {
-		if p.contains(i) {
-			ids = append(ids, p.list.swarms[k])
-		}
+	ring := p.list.swarmRing()
+	if gone := p.emptiedSwarms(); len(gone) > 0 {
+		ids := slices.DeleteFunc(slices.Clone(ring.IDs()), func(id swarm.ID) bool { return slices.Contains(gone, id) })
+		ring = swarm.NewRing(ids)
 	}
-	ring := swarm.NewRing(ids)
 	owner, ok := swarm.Owner(ring.IDs(), x)
 	if !ok {
 		return nil, false
@@ -120,6 +119,28 @@ func (p *pool) swarmOf(x uint64) ([]nodeIdx, bool) {
 		}
 	}
 	return out, true
+}
+
+// emptiedSwarms is the swarms of the pool's list none of whose nodes is left in the pool.
+func (p *pool) emptiedSwarms() []swarm.ID {
+	var gone []swarm.ID
+	for _, i := range p.removed {
+		if id, _ := p.list.swarmOf(i); !slices.Contains(gone, id) {
+			gone = append(gone, id)
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	for k, i := range p.list.sorted {
+		if len(gone) == 0 {
+			break
+		}
+		if at := slices.Index(gone, p.list.swarms[k]); at >= 0 && p.contains(i) {
+			gone = slices.Delete(gone, at, at+1)
+		}
+	}
+	return gone
 }
 
 // agree combines the node lists of a pool refresh: the nodes in all lists (AgreeAll) or in at

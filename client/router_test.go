@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/protocol/swarm"
 )
 
 // testNodes interns n nodes; node k lives in subnet 10.0.(k/perSubnet).x.
@@ -354,4 +355,64 @@ func TestRotateReplacesHopsKeepsGuard(t *testing.T) {
 	rt.rotate(r, time.Unix(700, 0))
 	assert.Equal(t, before[0], rt.paths[0].hops[0])
 	assert.NotEqual(t, before, rt.paths[0].hops)
+}
+
+// TestPoolSwarmOf checks the pool's swarm lookup (Config.LocalSwarms), which starts from its
+// list's ring, against the owner rule applied to the swarms of exactly the nodes left in the pool.
+func TestPoolSwarmOf(t *testing.T) {
+	d := NewDirectory()
+	nodes := testNodes(t, d, 12, 1)
+	// Swarms 100, 200, 300 with four nodes each; 300 lies far from the others.
+	ids := []swarm.ID{100, 100, 100, 100, 200, 200, 200, 200, 1 << 62, 1 << 62, 1 << 62, 1 << 62}
+	tests := []struct {
+		name    string
+		removed []int // indices into nodes
+		x       uint64
+	}{
+		{"full pool, near 100", nil, 90},
+		{"full pool, near 300", nil, 1<<62 + 5},
+		{"one member of 300 dropped", []int{8}, 1<<62 + 5},
+		{"every member of 300 dropped: 200 owns its space", []int{8, 9, 10, 11}, 1<<62 + 5},
+		{"every member of 100 and of 300 dropped", []int{0, 1, 2, 3, 8, 9, 10, 11}, 5},
+		{"members of two swarms dropped, none emptied", []int{0, 4, 5}, 150},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var p pool
+			p.set(d.listWithSwarms(nodes, ids))
+			for _, k := range tt.removed {
+				require.True(t, p.remove(nodes[k]))
+			}
+			var left []swarm.ID
+			var want []nodeIdx
+			for k, i := range nodes {
+				if p.contains(i) {
+					left = append(left, ids[k])
+				}
+			}
+			owner, ok := swarm.NewRing(left).Owner(tt.x)
+			require.True(t, ok)
+			for k, i := range nodes {
+				if ids[k] == owner && p.contains(i) {
+					want = append(want, i)
+				}
+			}
+			got, ok := p.swarmOf(tt.x)
+			require.True(t, ok)
+			assert.ElementsMatch(t, want, got)
+		})
+	}
+}
+
+func TestNodeListHas(t *testing.T) {
+	d := NewDirectory()
+	nodes := testNodes(t, d, 200, 1)
+	l := d.list([]nodeIdx{nodes[3], nodes[64], nodes[130], nodes[199]})
+	for k, i := range nodes {
+		want := k == 3 || k == 64 || k == 130 || k == 199
+		assert.Equal(t, want, l.has(i), "node %d", k)
+	}
+	assert.False(t, l.has(noNode))
+	var none *nodeList
+	assert.False(t, none.has(nodes[3]))
 }

@@ -42,7 +42,8 @@ func (c *Client) sendToServer(ep uint32, dest onion.Server, label string, req on
 		done(serverResult{failure: FailNoPath})
 		return
 	}
-	p, hops := c.pathOf(k)
+	var keys pathHops
+	p, hops := c.pathOf(k, &keys)
 	built, err := onion.BuildToServer(c.cfg.Suite, actor.RandReader(r), p, dest, req)
 	c.env.Work(built.Cost)
 	if err != nil {

@@ -52,6 +52,13 @@ func (c *Client) liveMembers(e *swarmEntry) int {
 // Neither runs if the client went offline or restarted in the meantime.
 func (c *Client) swarmFor(owner identity.ID, failed func(Failure), found func(*swarmEntry)) {
 	e := c.entry(owner)
+	if c.liveMembers(e) >= c.cfg.SwarmMinMembers && (c.cfg.LocalSwarms || !c.ownSwarmDue(e)) {
+		// Known well enough: the common case, answered without the closure a lookup needs.
+		if c.online {
+			found(e)
+		}
+		return
+	}
 	ep := c.epoch
 	done := func(f Failure) {
 		switch {
@@ -63,10 +70,6 @@ func (c *Client) swarmFor(owner identity.ID, failed func(Failure), found func(*s
 		}
 	}
 	if c.cfg.LocalSwarms {
-		if c.liveMembers(e) >= c.cfg.SwarmMinMembers {
-			done(OK)
-			return
-		}
 		// The pool comes with the paths: a first computation waits for both.
 		c.withPaths(func(f Failure) {
 			if !c.alive(ep) {
@@ -81,10 +84,6 @@ func (c *Client) swarmFor(owner identity.ID, failed func(Failure), found func(*s
 			}
 			done(OK)
 		})
-		return
-	}
-	if c.liveMembers(e) >= c.cfg.SwarmMinMembers && !c.ownSwarmDue(e) {
-		done(OK)
 		return
 	}
 	if e.fetching.join(done) {

@@ -164,8 +164,10 @@ func retrieveRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.ID,
 // in namespace nss[k], each signed at nowMs, and returns the signing cost.
 func appendRetrieves(reqs []storagerpc.Request, signer *storagerpc.Signer, nss []int16, last []string, nowMs int64, maxSize func(ns int16) int) ([]storagerpc.Request, time.Duration) {
 	var cost time.Duration
+	rs := make([]storagerpc.Retrieve, len(nss)) // one allocation for the batch, not one each
 	for k, ns := range nss {
-		r := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: signer.Account}, Namespace: storagerpc.Namespace(ns), LastHash: last[k], MaxSize: maxSize(ns)}
+		r := &rs[k]
+		*r = storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: signer.Account}, Namespace: storagerpc.Namespace(ns), LastHash: last[k], MaxSize: maxSize(ns)}
 		cost += r.Sign(signer, nowMs)
 		reqs = append(reqs, r)
 	}

@@ -162,6 +162,7 @@ type Server struct {
 	srv  lsrpc.Server
 	env  actor.Env
 	list *registry.List
+	ring swarm.Ring // list's, made once per list: every account placed reads it
 
 	accounts map[[33]byte]*account
 	// order holds the accounts' keys, sorted: the order checks walk them in. A new account's
@@ -422,7 +423,7 @@ func (s *Server) applyList(l *registry.List) {
 	if l == nil || (s.list != nil && (l.Height < s.list.Height || l.BlockHash == s.list.BlockHash)) {
 		return
 	}
-	s.list = l
+	s.list, s.ring = l, l.Ring()
 	for _, k := range s.sortedOrder() {
 		s.place(s.accounts[k])
 	}
@@ -434,7 +435,7 @@ func (s *Server) place(a *account) {
 	if s.list == nil {
 		return
 	}
-	id, ok := s.list.Ring().OwnerOf(a.pk.ID())
+	id, ok := s.ring.OwnerOf(a.pk.ID())
 	if !ok {
 		return
 	}
