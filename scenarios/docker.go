@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
@@ -267,6 +268,9 @@ type dockerWorld struct {
 	// their link taps (FaultState.Taps).
 	nodeIPs map[sim.HostID]netip.Addr
 	taps    bool
+	// eventsDropped counts the event lines the processes dropped because this process read
+	// them too slowly (followDocker): the figures from the nodes' events are short by them.
+	eventsDropped atomic.Uint64
 }
 
 // startDocker sweeps what earlier crashed runs left, starts the registry and the scenario's
@@ -299,7 +303,7 @@ func (w *world) startDocker() error {
 			_ = c.Close()
 			return fmt.Errorf("docker mode: the servers need addresses of their own on the run's network: %w", err)
 		}
-		if w.dockerLeakage() {
+		if w.dockerLeakage() != proc.LeakageNone {
 			// On the gateway's address the nodes could not tell one client from another.
 			_ = c.Close()
 			return fmt.Errorf("docker mode: the leakage section needs each client an address of its own on the run's network: %w", err)
@@ -605,13 +609,17 @@ func (w *world) partitionDocker(at time.Time, f Fault) {
 
 // followDocker feeds the nodes' events to the sinks, under the world lock as the clients',
 // with the clients' addresses as the world has them (worldEvent), and their link taps to the
-// link taps file.
+// link taps file; it counts the lines the processes dropped (proc.EventsDropped).
 func (w *world) followDocker() {
 	d := w.docker.drv
 	d.mu.Lock()
 	sinks := append([]sim.Sink(nil), d.sinks...)
 	d.mu.Unlock()
 	w.docker.stopFollow = w.docker.cluster.FollowNodes(func(at time.Time, from actor.Addr, ev actor.Event) {
+		if e, ok := ev.(proc.EventsDropped); ok {
+			w.docker.eventsDropped.Add(e.Lines)
+			return
+		}
 		ev = worldEvent(ev, d.worldIP)
 		if t, ok := ev.(proc.LinkTapped); ok {
 			if w.taps != nil {
@@ -704,6 +712,10 @@ func (w *world) fillDockerInfrastructure(s *results.Summary, total time.Duration
 		busyMax = max(busyMax, u.CPU.Seconds())
 	}
 	s.Traffic.TotalBytes = bytes
+	if n := d.eventsDropped.Load(); n > 0 {
+		s.Engine.EventsDropped = n
+		d.log.Warn("the nodes dropped event lines this process read too slowly: the figures from their events (copies, replication, leakage, link taps) are short by them; see the summary's engine.events_dropped", "lines", n)
+	}
 	if n := len(d.usage); n > 0 && total > 0 {
 		mean := busySum / float64(n)
 		s.CPU = results.CPU{MeanNodeBusySeconds: round6(mean), MaxNodeBusySeconds: round6(busyMax),

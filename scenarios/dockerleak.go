@@ -25,8 +25,17 @@ import (
 // the nodes' own (node to node: each node shapes what it writes, FaultState.Taps), written to
 // the one file under the model's lock.
 
-// dockerLeakage reports whether the nodes' processes must send the leakage lines.
-func (w *world) dockerLeakage() bool { return w.leak != nil || w.taps != nil }
+// dockerLeakage is which leakage lines the nodes' processes must send: all of them for the
+// leakage recorder, only the link taps when the run records the taps alone.
+func (w *world) dockerLeakage() proc.LeakageQuery {
+	switch {
+	case w.leak != nil:
+		return proc.LeakageAll
+	case w.taps != nil:
+		return proc.LeakageTaps
+	}
+	return proc.LeakageNone
+}
 
 // worldEvent is ev with the addresses the node saw (ip on the run's network) put back to
 // the world's (world); ev itself for events that carry none.
