@@ -78,8 +78,9 @@ var dockerPreflight = func() error {
 
 // validateDocker refuses what docker mode cannot do, naming the key: everything live mode
 // refuses, more nodes (those joining and the sybil adversaries' included), servers or clients
-// than the run's network has addresses for and, for a partition, a packet filter this process
-// cannot change. Last, it asks the Docker engine. The leakage section is measured as in live
+// than the run's network has addresses for, for a partition a packet filter this process
+// cannot change and, for the leakage section, clients this process cannot give addresses of
+// their own. Last, it asks the Docker engine. The leakage section is measured as in live
 // mode (see dockerLeakage).
 func (s Scenario) validateDocker() error {
 	if err := s.validateLive(); err != nil {
@@ -122,8 +123,20 @@ func (s Scenario) validateDocker() error {
 			return bad("faults", "partition", err.Error())
 		}
 	}
+	if len(s.Leakage.Adversaries) > 0 || s.Leakage.LinkTaps {
+		// The nodes tell the clients apart by their addresses (startDocker): refused here
+		// rather than once every container has started.
+		if err := dockerClientAddrsPreflight(); err != nil {
+			return bad("leakage", "docker", err.Error()+": run as root with iproute2 on the engine's machine, or run the leakage section with mode=live")
+		}
+	}
 	return nil
 }
+
+// dockerClientAddrsPreflight refuses the leakage section when the clients cannot have
+// addresses of their own on the run's network; a variable for the same reason as
+// dockerPreflight.
+var dockerClientAddrsPreflight = docker.CheckClientAddrs
 
 // dockerFilterPreflight refuses a partition when the packet filter cannot be changed; a
 // variable for the same reason as dockerPreflight.
