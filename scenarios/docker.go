@@ -276,7 +276,7 @@ type dockerWorld struct {
 	clientLinks *proc.Faults
 	// servers are the host names of the servers the nodes were told of, in the cluster's order.
 	servers []string
-	// nodeIPs are the nodes' container addresses by their hosts in the link model (dockerTap),
+	// nodeIPs are the nodes' container addresses by their hosts in the link model (liveTap),
 	// written under the model's lock once the run has started; taps says the nodes report
 	// their link taps (FaultState.Taps).
 	nodeIPs map[sim.HostID]netip.Addr
@@ -330,7 +330,7 @@ func (w *world) startDocker() error {
 	w.live, w.drv = w.docker.drv.liveDriver, w.docker.drv
 	if w.taps != nil {
 		// The clients' and servers' links; the nodes report theirs (recordNodeTap).
-		w.docker.drv.model.SetTap(w.dockerTap)
+		w.docker.drv.model.SetTap(w.liveTap)
 	}
 	// The nodes are placed as for the simulator, for what the faults pick them by: node i of
 	// the containers has the region and operator of the world's node i.
