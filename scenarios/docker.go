@@ -535,9 +535,12 @@ func (w *world) degradeDockerNodes(nodes []int, f Fault) {
 // joinDockerNode starts a node joining the run (churn's, or a sybil adversary's): the next
 // container of the ones reserved for joins (docker.Cluster.AddNode), at the world's next
 // node's place (region, operator, its host in the link model), registered with the registry's
-// container. The container starts
-// among the node's operations (onNode: a fault on it waits for the start), as a kill does (the
-// world lock is held here); once it answers, every node gets the link table with it.
+// container. The container starts among the node's operations (onNode: a fault on it waits
+// for the start), as a kill does (the world lock is held here); once it answers, every node
+// gets the link table with it and the leakage table its row. A node whose container does not
+// answer gets no row, so that a sybil adversary's coalition holds only the nodes it runs. (The
+// row is added the moment its admin endpoint answers; the node stores and serves only once
+// the registry's block lists it and it is in a swarm, which its start does not wait for.)
 func (w *world) joinDockerNode(spec placement.Spec) error {
 	d := w.docker
 	m, err := d.cluster.AddNode()
@@ -558,7 +561,6 @@ func (w *world) joinDockerNode(spec placement.Spec) error {
 	d.drv.model.AddAddr(m.Addr.Addr(), simlink.ID(h))
 	wn := &worldNode{name: m.Name, addr: m.Addr, host: h, alive: true, operator: spec.Operator, region: spec.Region}
 	w.col.addNode(wn.addr)
-	w.addDockerNodeRow(m, spec)
 	w.nodes = append(w.nodes, wn)
 	i := len(w.nodes) - 1
 	d.hosts, d.ips, d.degrades = append(d.hosts, host), append(d.ips, m.Addr.Addr()), append(d.degrades, nil)
@@ -578,6 +580,7 @@ func (w *world) joinDockerNode(spec placement.Spec) error {
 				wn.alive = false
 				return
 			}
+			w.addDockerNodeRow(m, spec)
 			if err := d.pushTables(w); err != nil {
 				d.log.Warn("a joining node: the nodes' link tables", "node", m.Name, "err", err)
 			}
