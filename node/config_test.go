@@ -88,12 +88,15 @@ func TestKeysAreTheKeysGiven(t *testing.T) {
 		{"recovery seed, real", cryptomode.Real, recovery},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			n, err := New(Config{Suite: cryptomode.New(tc.mode, cryptomode.DefaultCosts)}, tc.keys, memory.New(memory.Config{}))
+			conf := Config{Suite: cryptomode.New(tc.mode, cryptomode.DefaultCosts)}
+			n, err := New(conf, tc.keys, memory.New(memory.Config{}))
 			require.NoError(t, err)
 			got := n.Keys()
 			assert.Equal(t, tc.keys, got)
-			again, err := New(Config{}, got, memory.New(memory.Config{}))
+			again, err := New(conf, got, memory.New(memory.Config{}))
 			require.NoError(t, err, "the keys make a node again")
+			// Every key, the X25519 pair the onion layers are opened with included.
+			assert.Equal(t, tc.keys, again.Keys())
 			assert.Equal(t, n.Ed25519(), again.Ed25519())
 		})
 	}

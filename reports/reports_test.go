@@ -287,3 +287,22 @@ func TestPlatformChartWithoutData(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, WriteHTML(&buf, s, nil, nil, nil), "a report whose platform latencies are all empty")
 }
+
+// TestTextWarnsOfDroppedEvents: the text report warns when the nodes dropped event lines
+// (docker mode), and says nothing of them otherwise.
+func TestTextWarnsOfDroppedEvents(t *testing.T) {
+	for _, tc := range []struct {
+		dropped uint64
+		warned  bool
+	}{{0, false}, {37, true}} {
+		s := sample()
+		s.Engine.EventsDropped = tc.dropped
+		var text bytes.Buffer
+		WriteText(&text, s, nil)
+		if tc.warned {
+			assert.Contains(t, text.String(), "the nodes dropped 37 event lines")
+		} else {
+			assert.NotContains(t, text.String(), "event lines")
+		}
+	}
+}

@@ -92,6 +92,9 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	}
 	p("  CPU per node: mean %s busy (%s utilisation), max %s", seconds(s.CPU.MeanNodeBusySeconds), percent(s.CPU.MeanNodeUtilisation), seconds(s.CPU.MaxNodeBusySeconds))
 	p("  simulator: %d events, %d calls, %d timed out, %d late replies dropped", s.Engine.Events, s.Engine.Calls, s.Engine.CallTimeouts, s.Engine.LateReplies)
+	if s.Engine.EventsDropped > 0 {
+		p("  WARNING: the nodes dropped %d event lines the harness read too slowly: the figures from their events are short", s.Engine.EventsDropped)
+	}
 	if len(s.Garbage) > 0 {
 		p("  garbage received by clients: %s", counts(s.Garbage))
 	}

@@ -354,6 +354,10 @@ type Engine struct {
 	Calls        uint64 `json:"calls"`
 	CallTimeouts uint64 `json:"call_timeouts"`
 	LateReplies  uint64 `json:"late_replies"`
+	// EventsDropped counts, in docker mode, the event lines the nodes' processes dropped
+	// because the harness read them too slowly: the figures counted from the nodes' events
+	// (copies, replication, leakage, link taps) are short by them. Absent when none was.
+	EventsDropped uint64 `json:"events_dropped,omitempty"`
 }
 
 // Run is run.json: facts about this execution that are not part of the deterministic result.

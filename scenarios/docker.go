@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
@@ -77,8 +78,9 @@ var dockerPreflight = func() error {
 
 // validateDocker refuses what docker mode cannot do, naming the key: everything live mode
 // refuses, more nodes (those joining and the sybil adversaries' included), servers or clients
-// than the run's network has addresses for and, for a partition, a packet filter this process
-// cannot change. Last, it asks the Docker engine. The leakage section is measured as in live
+// than the run's network has addresses for, for a partition a packet filter this process
+// cannot change and, for the leakage section, clients this process cannot give addresses of
+// their own. Last, it asks the Docker engine. The leakage section is measured as in live
 // mode (see dockerLeakage).
 func (s Scenario) validateDocker() error {
 	if err := s.validateLive(); err != nil {
@@ -121,8 +123,20 @@ func (s Scenario) validateDocker() error {
 			return bad("faults", "partition", err.Error())
 		}
 	}
+	if len(s.Leakage.Adversaries) > 0 || s.Leakage.LinkTaps {
+		// The nodes tell the clients apart by their addresses (startDocker): refused here
+		// rather than once every container has started.
+		if err := dockerClientAddrsPreflight(); err != nil {
+			return bad("leakage", "docker", err.Error()+": run as root with iproute2 on the engine's machine, or run the leakage section with mode=live")
+		}
+	}
 	return nil
 }
+
+// dockerClientAddrsPreflight refuses the leakage section when the clients cannot have
+// addresses of their own on the run's network; a variable for the same reason as
+// dockerPreflight.
+var dockerClientAddrsPreflight = docker.CheckClientAddrs
 
 // dockerFilterPreflight refuses a partition when the packet filter cannot be changed; a
 // variable for the same reason as dockerPreflight.
@@ -262,11 +276,14 @@ type dockerWorld struct {
 	clientLinks *proc.Faults
 	// servers are the host names of the servers the nodes were told of, in the cluster's order.
 	servers []string
-	// nodeIPs are the nodes' container addresses by their hosts in the link model (dockerTap),
+	// nodeIPs are the nodes' container addresses by their hosts in the link model (liveTap),
 	// written under the model's lock once the run has started; taps says the nodes report
 	// their link taps (FaultState.Taps).
 	nodeIPs map[sim.HostID]netip.Addr
 	taps    bool
+	// eventsDropped counts the event lines the processes dropped because this process read
+	// them too slowly (followDocker): the figures from the nodes' events are short by them.
+	eventsDropped atomic.Uint64
 }
 
 // startDocker sweeps what earlier crashed runs left, starts the registry and the scenario's
@@ -299,7 +316,7 @@ func (w *world) startDocker() error {
 			_ = c.Close()
 			return fmt.Errorf("docker mode: the servers need addresses of their own on the run's network: %w", err)
 		}
-		if w.dockerLeakage() {
+		if w.dockerLeakage() != proc.LeakageNone {
 			// On the gateway's address the nodes could not tell one client from another.
 			_ = c.Close()
 			return fmt.Errorf("docker mode: the leakage section needs each client an address of its own on the run's network: %w", err)
@@ -313,7 +330,7 @@ func (w *world) startDocker() error {
 	w.live, w.drv = w.docker.drv.liveDriver, w.docker.drv
 	if w.taps != nil {
 		// The clients' and servers' links; the nodes report theirs (recordNodeTap).
-		w.docker.drv.model.SetTap(w.dockerTap)
+		w.docker.drv.model.SetTap(w.liveTap)
 	}
 	// The nodes are placed as for the simulator, for what the faults pick them by: node i of
 	// the containers has the region and operator of the world's node i.
@@ -518,9 +535,12 @@ func (w *world) degradeDockerNodes(nodes []int, f Fault) {
 // joinDockerNode starts a node joining the run (churn's, or a sybil adversary's): the next
 // container of the ones reserved for joins (docker.Cluster.AddNode), at the world's next
 // node's place (region, operator, its host in the link model), registered with the registry's
-// container. The container starts
-// among the node's operations (onNode: a fault on it waits for the start), as a kill does (the
-// world lock is held here); once it answers, every node gets the link table with it.
+// container. The container starts among the node's operations (onNode: a fault on it waits
+// for the start), as a kill does (the world lock is held here); once it answers, every node
+// gets the link table with it and the leakage table its row. A node whose container does not
+// answer gets no row, so that a sybil adversary's coalition holds only the nodes it runs. (The
+// row is added the moment its admin endpoint answers; the node stores and serves only once
+// the registry's block lists it and it is in a swarm, which its start does not wait for.)
 func (w *world) joinDockerNode(spec placement.Spec) error {
 	d := w.docker
 	m, err := d.cluster.AddNode()
@@ -541,7 +561,6 @@ func (w *world) joinDockerNode(spec placement.Spec) error {
 	d.drv.model.AddAddr(m.Addr.Addr(), simlink.ID(h))
 	wn := &worldNode{name: m.Name, addr: m.Addr, host: h, alive: true, operator: spec.Operator, region: spec.Region}
 	w.col.addNode(wn.addr)
-	w.addDockerNodeRow(m, spec)
 	w.nodes = append(w.nodes, wn)
 	i := len(w.nodes) - 1
 	d.hosts, d.ips, d.degrades = append(d.hosts, host), append(d.ips, m.Addr.Addr()), append(d.degrades, nil)
@@ -561,6 +580,7 @@ func (w *world) joinDockerNode(spec placement.Spec) error {
 				wn.alive = false
 				return
 			}
+			w.addDockerNodeRow(m, spec)
 			if err := d.pushTables(w); err != nil {
 				d.log.Warn("a joining node: the nodes' link tables", "node", m.Name, "err", err)
 			}
@@ -605,13 +625,17 @@ func (w *world) partitionDocker(at time.Time, f Fault) {
 
 // followDocker feeds the nodes' events to the sinks, under the world lock as the clients',
 // with the clients' addresses as the world has them (worldEvent), and their link taps to the
-// link taps file.
+// link taps file; it counts the lines the processes dropped (proc.EventsDropped).
 func (w *world) followDocker() {
 	d := w.docker.drv
 	d.mu.Lock()
 	sinks := append([]sim.Sink(nil), d.sinks...)
 	d.mu.Unlock()
 	w.docker.stopFollow = w.docker.cluster.FollowNodes(func(at time.Time, from actor.Addr, ev actor.Event) {
+		if e, ok := ev.(proc.EventsDropped); ok {
+			w.docker.eventsDropped.Add(e.Lines)
+			return
+		}
 		ev = worldEvent(ev, d.worldIP)
 		if t, ok := ev.(proc.LinkTapped); ok {
 			if w.taps != nil {
@@ -704,6 +728,10 @@ func (w *world) fillDockerInfrastructure(s *results.Summary, total time.Duration
 		busyMax = max(busyMax, u.CPU.Seconds())
 	}
 	s.Traffic.TotalBytes = bytes
+	if n := d.eventsDropped.Load(); n > 0 {
+		s.Engine.EventsDropped = n
+		d.log.Warn("the nodes dropped event lines this process read too slowly: the figures from their events (copies, replication, leakage, link taps) are short by them; see the summary's engine.events_dropped", "lines", n)
+	}
 	if n := len(d.usage); n > 0 && total > 0 {
 		mean := busySum / float64(n)
 		s.CPU = results.CPU{MeanNodeBusySeconds: round6(mean), MaxNodeBusySeconds: round6(busyMax),

@@ -284,11 +284,14 @@ func (s *storesSeen) list() []storedAt {
 // TestDockerModeRefusals: docker mode refuses, at load, what it cannot run, and a machine
 // whose engine does not answer.
 func TestDockerModeRefusals(t *testing.T) {
-	engine, filter := errors.New("no engine here"), errors.New("no packet filter here")
-	saved, savedFilter := dockerPreflight, dockerFilterPreflight
-	t.Cleanup(func() { dockerPreflight, dockerFilterPreflight = saved, savedFilter })
+	engine, filter, addrs := errors.New("no engine here"), errors.New("no packet filter here"), errors.New("not root here")
+	saved, savedFilter, savedAddrs := dockerPreflight, dockerFilterPreflight, dockerClientAddrsPreflight
+	t.Cleanup(func() {
+		dockerPreflight, dockerFilterPreflight, dockerClientAddrsPreflight = saved, savedFilter, savedAddrs
+	})
 	dockerPreflight = func() error { return engine }
 	dockerFilterPreflight = func() error { return filter }
+	dockerClientAddrsPreflight = func() error { return addrs }
 	base := func() Scenario {
 		sc := Default()
 		sc.Mode, sc.Crypto = "docker", "real"
@@ -323,7 +326,18 @@ func TestDockerModeRefusals(t *testing.T) {
 		})
 	}
 	dockerPreflight = func() error { return nil }
-	assert.NoError(t, base().validateDocker())
+	assert.NoError(t, base().validateDocker(), "without a leakage section the clients may share the gateway")
+	// The leakage section (link taps alone too) needs each client an address of its own.
+	for _, l := range []Leakage{{Adversaries: []Adversary{{Kind: "random"}}}, {LinkTaps: true}} {
+		sc := base()
+		sc.Leakage = l
+		var e *Error
+		require.ErrorAs(t, sc.validateDocker(), &e)
+		assert.Equal(t, "leakage", e.Key)
+		assert.ErrorContains(t, e, "not root here")
+		assert.ErrorContains(t, e, "or run the leakage section with mode=live")
+	}
+	dockerClientAddrsPreflight = func() error { return nil }
 	// What docker mode applies: crashes and churn (kill), joins (containers reserved at
 	// start), degrades (the link model and the nodes' link tables; the phones' and the file
 	// server's links in the link model, loss included), the file server's crash, clients

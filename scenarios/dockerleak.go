@@ -10,7 +10,6 @@ import (
 	"github.com/sessionsim/sessionsim/node"
 	"github.com/sessionsim/sessionsim/registry"
 	"github.com/sessionsim/sessionsim/scenarios/placement"
-	"github.com/sessionsim/sessionsim/sim"
 )
 
 // Docker mode measures leakage as live mode does (dockerLeakage): the clients' records come
@@ -25,8 +24,17 @@ import (
 // the nodes' own (node to node: each node shapes what it writes, FaultState.Taps), written to
 // the one file under the model's lock.
 
-// dockerLeakage reports whether the nodes' processes must send the leakage lines.
-func (w *world) dockerLeakage() bool { return w.leak != nil || w.taps != nil }
+// dockerLeakage is which leakage lines the nodes' processes must send: all of them for the
+// leakage recorder, only the link taps when the run records the taps alone.
+func (w *world) dockerLeakage() proc.LeakageQuery {
+	switch {
+	case w.leak != nil:
+		return proc.LeakageAll
+	case w.taps != nil:
+		return proc.LeakageTaps
+	}
+	return proc.LeakageNone
+}
 
 // worldEvent is ev with the addresses the node saw (ip on the run's network) put back to
 // the world's (world); ev itself for events that carry none.
@@ -65,25 +73,8 @@ func (w *world) addDockerNodeRow(m proc.Member, spec placement.Spec) {
 		Provider: leakage.ProviderOf(spec.Addr.Addr()), Region: spec.Region, Sybil: w.sybilOf[spec.Name]})
 }
 
-// dockerTap writes a transmission the harness's link model shaped (a client's or a server's
-// link to a node, either way) to the link taps file, the nodes at their container addresses.
-// The model calls it under its lock, which also guards nodeIPs (joinDockerNode adds to it
-// under the same lock).
-func (w *world) dockerTap(from, to netem.HostID, size int, sent, arrive int64, ok bool) {
-	w.taps.Record(w.docker.hostIP(w.eng, sim.HostID(from)), w.docker.hostIP(w.eng, sim.HostID(to)), size, sent, arrive, ok)
-}
-
-// hostIP is the address host h is at in docker mode: a node's container address, else the
-// world's.
-func (d *dockerWorld) hostIP(eng *sim.Engine, h sim.HostID) netip.Addr {
-	if ip, ok := d.nodeIPs[h]; ok {
-		return ip
-	}
-	return eng.HostIP(h)
-}
-
 // recordNodeTap writes a write a node's link model shaped (to another node) to the link taps
-// file, under the harness model's lock, as dockerTap's.
+// file, under the harness model's lock, as liveTap's.
 func (w *world) recordNodeTap(t proc.LinkTapped) {
 	w.links(func(*netem.Network) { w.taps.Record(t.From, t.To, t.Size, t.SentNS, t.ArriveNS, t.OK) })
 }

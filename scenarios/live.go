@@ -161,10 +161,23 @@ func (s Scenario) validateLive() error {
 
 // liveTap writes a transmission the live link model shaped to the link taps file: one write on
 // a connection (a TLS record with its HTTP framing, a handshake's included), when it was written
-// and when the model has it reach the peer's socket. The model calls it under its lock, which
-// also guards the engine's hosts against a node joining (addLiveNodeHost): one at a time.
+// and when the model has it reach the peer's socket. In docker mode (the harness's model: a
+// client's or a server's link to a node, either way) the nodes are at their container
+// addresses. The model calls it under its lock, which also guards the engine's hosts against a
+// node joining (addLiveNodeHost) and docker mode's nodeIPs (joinDockerNode): one at a time.
 func (w *world) liveTap(from, to netem.HostID, size int, sent, arrive int64, ok bool) {
-	w.taps.Record(w.eng.HostIP(sim.HostID(from)), w.eng.HostIP(sim.HostID(to)), size, sent, arrive, ok)
+	w.taps.Record(w.tapAddr(sim.HostID(from)), w.tapAddr(sim.HostID(to)), size, sent, arrive, ok)
+}
+
+// tapAddr is the address the link taps give host h: a node's container address in docker
+// mode, else the world's.
+func (w *world) tapAddr(h sim.HostID) netip.Addr {
+	if w.docker != nil {
+		if ip, ok := w.docker.nodeIPs[h]; ok {
+			return ip
+		}
+	}
+	return w.eng.HostIP(h)
 }
 
 // startLive spawns the registry, the seed nodes and the first nodes on the live driver, the

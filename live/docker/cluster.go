@@ -247,6 +247,9 @@ func (c *Cluster) ServerAddr(i int) netip.AddrPort {
 // interface when the run is removed. It needs root and the ip command on the engine's machine
 // (a local engine).
 func (c *Cluster) AddClientAddrs(n int) ([]netip.Addr, error) {
+	if err := CheckClientAddrs(); err != nil {
+		return nil, err
+	}
 	if n > MaxClients {
 		return nil, fmt.Errorf("docker: %d clients: a run's network holds %d", n, MaxClients)
 	}
@@ -265,6 +268,18 @@ func (c *Cluster) AddClientAddrs(n int) ([]netip.Addr, error) {
 		return nil, fmt.Errorf("docker: adding the clients' addresses to %s: %w: %s", c.bridge(), err, lastLines(string(out)))
 	}
 	return addrs, nil
+}
+
+// CheckClientAddrs says whether AddClientAddrs can work here: it needs root and the ip
+// command.
+func CheckClientAddrs() error {
+	if os.Geteuid() != 0 {
+		return errors.New("docker: adding the clients' addresses to the run's network needs root on the engine's machine")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		return fmt.Errorf("docker: adding the clients' addresses to the run's network needs the ip command (iproute2): %w", err)
+	}
+	return nil
 }
 
 func (c *Cluster) registryArgs() []string {

@@ -25,14 +25,14 @@ const followRetry = 500 * time.Millisecond
 var streamClient = &http.Client{}
 
 // FollowEvents reads the event stream (GET /events, proc.EventLine) of the admin endpoint at
-// url, the leakage lines too if leakage, and hands each event to sink with from as its
+// url, with the leakage lines leakage asks for, and hands each event to sink with from as its
 // source, reading again whenever the stream ends, until ctx ends. Lines it cannot read are
 // logged and skipped. Events a node observes while no stream is open (while it restarts) are
 // not seen.
-func FollowEvents(ctx context.Context, url string, leakage bool, from actor.Addr, sink EventSink, log *slog.Logger) {
+func FollowEvents(ctx context.Context, url string, leakage proc.LeakageQuery, from actor.Addr, sink EventSink, log *slog.Logger) {
 	url += "/events"
-	if leakage {
-		url += "?leakage=1"
+	if leakage != proc.LeakageNone {
+		url += "?leakage=" + string(leakage)
 	}
 	for ctx.Err() == nil {
 		if err := followOnce(ctx, url, from, sink, log); err != nil && ctx.Err() == nil {
@@ -73,10 +73,10 @@ func followOnce(ctx context.Context, url string, from actor.Addr, sink EventSink
 
 // FollowNodes follows the event streams (FollowEvents) of every node, those that join later
 // (StartNode) included, and of the registry (blocks, decommissions, deregistrations; seed
-// requests with the leakage lines), the leakage lines too if leakage, until the returned stop
+// requests with the leakage lines), with the leakage lines leakage asks for, until the returned stop
 // is called; stop waits for the followers to end. The registry's events before the call (the
 // blocks while the nodes came up) are not seen.
-func (c *Cluster) FollowNodes(sink EventSink, leakage bool) (stop func()) {
+func (c *Cluster) FollowNodes(sink EventSink, leakage proc.LeakageQuery) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &follower{ctx: ctx, sink: sink, leakage: leakage}
 	c.mu.Lock()
@@ -99,7 +99,7 @@ func (c *Cluster) FollowNodes(sink EventSink, leakage bool) (stop func()) {
 type follower struct {
 	ctx     context.Context
 	sink    EventSink
-	leakage bool
+	leakage proc.LeakageQuery
 	wg      sync.WaitGroup
 }
 

@@ -29,7 +29,9 @@ const actorTimeout = 5 * time.Second
 //	GET  /hashes  every message hash in a node's store
 //	GET  /events  the events a harness's collector reads (EventLine), as JSON lines streamed
 //	              until the reader leaves; with ?leakage=1 also what its leakage recorder
-//	              reads (onion hops, direct requests, seed requests, link taps)
+//	              reads (onion hops, direct requests, seed requests, link taps), with
+//	              ?leakage=taps the link taps only; an events.dropped line (EventsDropped)
+//	              counts the lines dropped for a reader that fell behind
 //	POST /halt    the registry: {"node":"name"}, the node's machine is down (its oxend votes
 //	              no more), as the simulator tells its registry when a node crashes or hangs
 //	POST /unhalt  the registry: {"node":"name"}, the node's machine runs again (a restart, a

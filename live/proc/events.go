@@ -23,8 +23,10 @@ import (
 // registry.Deregistered from the registry. A reader of GET /events?leakage=1 also gets what
 // the leakage recorder reads (LeakageLine): node.OnionHop, node.RequestServed of a direct
 // request, registry.SeedRequest (the registry is the clients' seed node) and, once the
-// process's link table asks for them (FaultState.Taps), LinkTapped. Keys and hashes are hex,
-// addresses as netip writes them; enums are their numbers.
+// process's link table asks for them (FaultState.Taps), LinkTapped; a reader of
+// ?leakage=taps gets only the LinkTapped of these. Every reader gets an EventsDropped line
+// after lines were dropped for it. Keys and hashes are hex (a zero key of an onion hop left
+// out), addresses as netip writes them; enums are their numbers.
 type EventLine struct {
 	At        time.Time `json:"at"`
 	Event     string    `json:"event"`
@@ -70,6 +72,8 @@ type EventLine struct {
 	Via        uint8     `json:"via,omitempty"`
 	SentNS     int64     `json:"sent_ns,omitempty"`
 	ArriveNS   int64     `json:"arrive_ns,omitempty"`
+	// Dropped is an EventsDropped line's count.
+	Dropped uint64 `json:"dropped,omitempty"`
 }
 
 // LinkTapped is one write on a connection to a peer as the process's link model shaped it
@@ -113,7 +117,9 @@ func NewEventLine(at time.Time, ev actor.Event) (EventLine, bool) {
 		l.Node, l.Reason, l.Height = hex.EncodeToString(e.Node[:]), uint8(e.Reason), e.Height
 	case node.OnionHop:
 		l.From, l.Arrived, l.HopNo, l.Guard, l.Role = addrText(e.From), e.Arrived, e.HopNo, e.Guard, uint8(e.Role)
-		l.Next, l.BytesIn, l.BytesOut, l.Method, l.Owner = hex.EncodeToString(e.Next[:]), e.BytesIn, e.BytesOut, e.Method, hex.EncodeToString(e.Owner[:])
+		// Most hops have neither a next hop nor an owner: a zero key is left out (read back as
+		// zero), which saves most of a hop's line.
+		l.Next, l.BytesIn, l.BytesOut, l.Method, l.Owner = hexUnlessZero(e.Next[:]), e.BytesIn, e.BytesOut, e.Method, hexUnlessZero(e.Owner[:])
 		l.Accounts, l.Namespaces, l.Sizes, l.Host, l.Target, l.Status = accountsText(e.Accounts), e.Namespaces, e.Sizes, e.Host, e.Target, e.Status
 	case node.RequestServed:
 		if e.Via != node.ViaDirect || !e.From.IsValid() {
@@ -124,6 +130,8 @@ func NewEventLine(at time.Time, ev actor.Event) (EventLine, bool) {
 		l.From, l.Size = addrText(e.From), e.Size
 	case LinkTapped:
 		l.From, l.To, l.Size, l.SentNS, l.ArriveNS, l.OK = addrText(e.From), addrText(e.To), e.Size, e.SentNS, e.ArriveNS, e.OK
+	case EventsDropped:
+		l.Dropped = e.Lines
 	default:
 		return EventLine{}, false
 	}
@@ -136,6 +144,16 @@ func addrText(a netip.Addr) string {
 		return ""
 	}
 	return a.String()
+}
+
+// hexUnlessZero is b in hex, empty when every byte is zero (fixedHex reads empty as zero).
+func hexUnlessZero(b []byte) string {
+	for _, c := range b {
+		if c != 0 {
+			return hex.EncodeToString(b)
+		}
+	}
+	return ""
 }
 
 func accountsText(as [][33]byte) []string {
@@ -195,6 +213,8 @@ func ParseEventLine(b []byte) (time.Time, actor.Event, error) {
 			return time.Time{}, nil, err
 		}
 		return l.At, e, nil
+	case EventsDropped{}.EventName():
+		return l.At, EventsDropped{Lines: l.Dropped}, nil
 	}
 	ev, err := parseLeakageLine(l)
 	if err != nil {
@@ -293,29 +313,73 @@ func fixedHex(dst []byte, field, s string) error {
 	return nil
 }
 
-// eventBuffer is how many lines a slow reader of GET /events may lag before lines are dropped
-// for it (counted, and logged when it leaves); the node never waits for a reader.
+// eventBuffer is how many lines of each kind (the collector's, the leakage lines) a slow
+// reader of GET /events may lag before lines of that kind are dropped for it; the node never
+// waits for a reader. The leakage lines (a link tap for every write) have a buffer of their
+// own so that they never crowd out the collector's. The reader is told of what was dropped by
+// an EventsDropped line.
 const eventBuffer = 4096
+
+// EventsDropped is the line that tells a reader of GET /events how many lines were dropped
+// for it since the last such line (it fell behind): the figures it counts from the stream are
+// short by them.
+type EventsDropped struct{ Lines uint64 }
+
+func (EventsDropped) EventName() string { return "events.dropped" }
+
+// LeakageQuery is what a reader of GET /events asks for besides the collector's lines (the
+// leakage query parameter): nothing, every leakage line, or only the link taps.
+type LeakageQuery string
+
+const (
+	LeakageNone LeakageQuery = ""
+	LeakageAll  LeakageQuery = "1"
+	LeakageTaps LeakageQuery = "taps"
+)
+
+// parseLeakageQuery reads the leakage parameter of GET /events ("0" is none too).
+func parseLeakageQuery(v string) (LeakageQuery, error) {
+	switch q := LeakageQuery(v); q {
+	case LeakageNone, "0":
+		return LeakageNone, nil
+	case LeakageAll, LeakageTaps:
+		return q, nil
+	}
+	return "", fmt.Errorf("leakage=%q: give 1 for the leakage lines too, taps for the link taps only, 0 or nothing for the collector's", v)
+}
+
+// wants says whether a reader that asked q gets ev, a line of the stream.
+func (q LeakageQuery) wants(ev actor.Event) bool {
+	if !LeakageLine(ev) {
+		return true
+	}
+	if _, tap := ev.(LinkTapped); tap {
+		return q != LeakageNone
+	}
+	return q == LeakageAll
+}
 
 // eventHub fans the node's events out to the readers of GET /events.
 type eventHub struct {
 	log  *slog.Logger
 	mu   sync.Mutex
-	subs map[chan EventLine]*reader
-	// leakageReaders counts the readers that asked for the leakage lines: without one, the
-	// node does not encode them.
-	leakageReaders int
+	subs map[*reader]struct{}
+	// asked counts the readers by what they asked for: the node encodes no leakage line that
+	// no reader wants.
+	asked map[LeakageQuery]int
 }
 
-// reader is one reader of GET /events: whether it gets the leakage lines, and how many lines
-// were dropped for it.
+// reader is one reader of GET /events: what it asked for, its two buffers (the collector's
+// lines, the leakage lines) and how many lines were dropped for it, in all and since it was
+// last told (EventsDropped).
 type reader struct {
-	leakage bool
-	dropped uint64
+	query           LeakageQuery
+	lines, leakage  chan EventLine
+	dropped, untold uint64
 }
 
 func newEventHub(log *slog.Logger) *eventHub {
-	return &eventHub{log: log, subs: map[chan EventLine]*reader{}}
+	return &eventHub{log: log, subs: map[*reader]struct{}{}, asked: map[LeakageQuery]int{}}
 }
 
 // sink publishes the events the stream carries; it is the driver's sink (any goroutine).
@@ -323,57 +387,77 @@ func (h *eventHub) sink(at time.Time, _ actor.Addr, ev actor.Event) {
 	leak := LeakageLine(ev)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if leak && h.leakageReaders == 0 {
+	if leak && !h.anyWants(ev) {
 		return
 	}
 	l, ok := NewEventLine(at, ev)
 	if !ok {
 		return
 	}
-	for ch, r := range h.subs {
-		if leak && !r.leakage {
+	for r := range h.subs {
+		if !r.query.wants(ev) {
 			continue
+		}
+		ch := r.lines
+		if leak {
+			ch = r.leakage
 		}
 		select {
 		case ch <- l:
 		default:
 			r.dropped++
+			r.untold++
 		}
 	}
 }
 
-func (h *eventHub) subscribe(leakage bool) (chan EventLine, func() uint64) {
-	ch, r := make(chan EventLine, eventBuffer), &reader{leakage: leakage}
-	h.mu.Lock()
-	h.subs[ch] = r
-	if leakage {
-		h.leakageReaders++
+// anyWants says whether a reader wants ev; under h.mu.
+func (h *eventHub) anyWants(ev actor.Event) bool {
+	for q, n := range h.asked {
+		if n > 0 && q.wants(ev) {
+			return true
+		}
 	}
+	return false
+}
+
+func (h *eventHub) subscribe(q LeakageQuery) (*reader, func() uint64) {
+	r := &reader{query: q, lines: make(chan EventLine, eventBuffer)}
+	if q != LeakageNone {
+		r.leakage = make(chan EventLine, eventBuffer)
+	}
+	h.mu.Lock()
+	h.subs[r] = struct{}{}
+	h.asked[q]++
 	h.mu.Unlock()
-	return ch, func() uint64 {
+	return r, func() uint64 {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		delete(h.subs, ch)
-		if leakage {
-			h.leakageReaders--
-		}
+		delete(h.subs, r)
+		h.asked[q]--
 		return r.dropped
 	}
 }
 
+// untold is how many lines were dropped for r since it was last asked.
+func (h *eventHub) untold(r *reader) uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := r.untold
+	r.untold = 0
+	return n
+}
+
 // serve streams the events as JSON lines, flushed as they come, until the reader leaves; the
-// leakage lines too with ?leakage=1.
+// leakage lines too with ?leakage=1, the link taps only with ?leakage=taps. After lines were
+// dropped for the reader, an EventsDropped line says how many.
 func (h *eventHub) serve(w http.ResponseWriter, r *http.Request) {
-	leakage := false
-	switch v := r.URL.Query().Get("leakage"); v {
-	case "", "0":
-	case "1":
-		leakage = true
-	default:
-		http.Error(w, fmt.Sprintf("leakage=%q: give 1 for the leakage lines too, 0 or nothing for the collector's", v), http.StatusBadRequest)
+	q, err := parseLeakageQuery(r.URL.Query().Get("leakage"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	ch, done := h.subscribe(leakage)
+	rd, done := h.subscribe(q)
 	defer func() {
 		if dropped := done(); dropped > 0 {
 			h.log.Warn("an event reader fell behind: lines dropped for it", "dropped", dropped, "reader", r.RemoteAddr)
@@ -387,27 +471,40 @@ func (h *eventHub) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	enc := json.NewEncoder(w)
 	for {
+		var l EventLine
 		select {
 		case <-r.Context().Done():
 			return
-		case l := <-ch:
+		case l = <-rd.lines:
+		case l = <-rd.leakage: // nil, never ready, without leakage lines
+		}
+		if enc.Encode(l) != nil {
+			return
+		}
+		// Send what else is waiting in the same write.
+		for more := true; more; {
+			select {
+			case l := <-rd.lines:
+				if enc.Encode(l) != nil {
+					return
+				}
+			case l := <-rd.leakage:
+				if enc.Encode(l) != nil {
+					return
+				}
+			default:
+				more = false
+			}
+		}
+		// Lines are dropped only while a buffer is full, so a line to send follows every drop.
+		if n := h.untold(rd); n > 0 {
+			l, _ := NewEventLine(time.Now(), EventsDropped{Lines: n})
 			if enc.Encode(l) != nil {
 				return
 			}
-			// Send what else is waiting in the same write.
-			for more := true; more; {
-				select {
-				case l := <-ch:
-					if enc.Encode(l) != nil {
-						return
-					}
-				default:
-					more = false
-				}
-			}
-			if fl != nil {
-				fl.Flush()
-			}
+		}
+		if fl != nil {
+			fl.Flush()
 		}
 	}
 }

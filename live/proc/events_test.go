@@ -43,6 +43,7 @@ func TestEventLineRoundTrip(t *testing.T) {
 		registry.SeedRequest{From: netip.MustParseAddr("10.200.1.13"), Size: 180},
 		LinkTapped{From: netip.MustParseAddr("10.200.2.10"), To: netip.MustParseAddr("10.200.3.10"), Size: 1400, SentNS: 1e18, ArriveNS: 1e18 + 4e7, OK: true},
 		LinkTapped{From: netip.MustParseAddr("10.200.2.10"), To: netip.MustParseAddr("10.200.3.10"), Size: 1400, SentNS: 1e18},
+		EventsDropped{Lines: 17},
 	}
 	for _, ev := range tests {
 		t.Run(ev.EventName(), func(t *testing.T) {
@@ -79,6 +80,18 @@ func lineOf(t testing.TB, at time.Time, ev actor.Event) string {
 	return string(b)
 }
 
+// TestOnionHopLineLeavesZeroKeysOut: a hop with no next hop and no owner (most hops) carries
+// neither key; one with them carries both.
+func TestOnionHopLineLeavesZeroKeysOut(t *testing.T) {
+	at := time.Unix(1000, 0).UTC()
+	bare := lineOf(t, at, node.OnionHop{From: netip.MustParseAddr("10.0.0.1"), HopNo: 2, Role: node.HopRelay})
+	assert.NotContains(t, bare, `"next"`)
+	assert.NotContains(t, bare, `"owner"`)
+	full := lineOf(t, at, node.OnionHop{Next: [32]byte{1}, Owner: [33]byte{0x05}})
+	assert.Contains(t, full, `"next":"01`)
+	assert.Contains(t, full, `"owner":"05`)
+}
+
 func TestParseEventLineRefuses(t *testing.T) {
 	for _, line := range []string{
 		``, `{`, `[]`, `{"event":"node.nope"}`,
@@ -109,6 +122,7 @@ func FuzzParseEventLine(f *testing.F) {
 	f.Add([]byte(`{"event":"node.request","via":1,"from":"::ffff:10.0.0.1","accounts":[]}`))
 	f.Add([]byte(`{"event":"registry.seed_request","from":"fe80::1%eth0","size":3}`))
 	f.Add([]byte(`{"event":"link.tap","from":"10.0.0.1","to":"10.0.0.2","size":1,"sent_ns":5,"ok":true}`))
+	f.Add([]byte(`{"event":"events.dropped","dropped":3}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		at, ev, err := ParseEventLine(b)
 		if err != nil {
@@ -145,37 +159,110 @@ func TestEventsEndpointStreams(t *testing.T) {
 	assert.Equal(t, node.MessageStored{Hash: "abc", New: true}, ev)
 }
 
-// TestEventsEndpointLeakageLines: only a reader that asks (?leakage=1) gets the leakage
-// recorder's lines; both get the collector's; a bad value is refused.
+// openEvents opens GET /events with query on srv, closed when the test ends.
+func openEvents(t *testing.T, ctx context.Context, srv *httptest.Server, query string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events"+query, nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = resp.Body.Close() })
+	return resp
+}
+
+// readEvents reads n events of resp's stream.
+func readEvents(t *testing.T, resp *http.Response, n int) []actor.Event {
+	t.Helper()
+	sc := bufio.NewScanner(resp.Body)
+	var evs []actor.Event
+	for len(evs) < n {
+		require.True(t, sc.Scan(), sc.Err())
+		_, ev, err := ParseEventLine(sc.Bytes())
+		require.NoError(t, err)
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+// TestEventsEndpointLeakageLines: a reader gets the leakage recorder's lines only if it asks
+// (?leakage=1), the link taps alone with ?leakage=taps; every reader gets the collector's; a
+// bad value is refused.
 func TestEventsEndpointLeakageLines(t *testing.T) {
 	hub := newEventHub(slog.New(slog.DiscardHandler))
 	srv := httptest.NewServer((&admin{events: hub}).handler())
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	open := func(query string) *http.Response {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events"+query, nil)
-		require.NoError(t, err)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = resp.Body.Close() })
-		return resp
+	assert.Equal(t, http.StatusBadRequest, openEvents(t, ctx, srv, "?leakage=yes").StatusCode)
+	plain, leaky, taps := openEvents(t, ctx, srv, ""), openEvents(t, ctx, srv, "?leakage=1"), openEvents(t, ctx, srv, "?leakage=taps")
+	for _, resp := range []*http.Response{plain, leaky, taps} {
+		require.Equal(t, http.StatusOK, resp.StatusCode)
 	}
-	assert.Equal(t, http.StatusBadRequest, open("?leakage=yes").StatusCode)
-	plain, leaky := open(""), open("?leakage=1")
-	require.Equal(t, http.StatusOK, plain.StatusCode)
-	require.Equal(t, http.StatusOK, leaky.StatusCode)
 	at := time.Unix(1000, 0).UTC()
 	hop := node.OnionHop{From: netip.MustParseAddr("10.0.0.1"), Guard: true, Role: node.HopRelay}
+	tap := LinkTapped{From: netip.MustParseAddr("10.0.0.1"), To: netip.MustParseAddr("10.0.0.2"), Size: 10, SentNS: 5}
+	stored := node.MessageStored{Hash: "abc", New: true}
 	hub.sink(at, actor.Addr{}, hop)
-	hub.sink(at, actor.Addr{}, node.MessageStored{Hash: "abc", New: true})
-	first := func(resp *http.Response) actor.Event {
-		sc := bufio.NewScanner(resp.Body)
-		require.True(t, sc.Scan(), sc.Err())
+	hub.sink(at, actor.Addr{}, tap)
+	hub.sink(at, actor.Addr{}, stored)
+	// The two kinds of line come from buffers of their own: only their order within a kind holds.
+	assert.Equal(t, []actor.Event{stored}, readEvents(t, plain, 1), "the collector's reader skips the hop and the tap")
+	assert.ElementsMatch(t, []actor.Event{hop, tap, stored}, readEvents(t, leaky, 3))
+	assert.ElementsMatch(t, []actor.Event{tap, stored}, readEvents(t, taps, 2), "a taps reader skips the hop")
+	hub.mu.Lock()
+	assert.True(t, hub.anyWants(tap))
+	hub.mu.Unlock()
+}
+
+// TestEventHubKeepsCollectorLines: leakage lines beyond their buffer are dropped without
+// taking the collector's lines' place, and the reader is told how many with an
+// events.dropped line.
+func TestEventHubKeepsCollectorLines(t *testing.T) {
+	hub := newEventHub(slog.New(slog.DiscardHandler))
+	srv := httptest.NewServer((&admin{events: hub}).handler())
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Fill the buffers before the stream is read: subscribe directly, as serve would.
+	r, done := hub.subscribe(LeakageAll)
+	at := time.Unix(1000, 0).UTC()
+	tap := LinkTapped{From: netip.MustParseAddr("10.0.0.1"), To: netip.MustParseAddr("10.0.0.2"), Size: 10}
+	const over = 5
+	for range eventBuffer + over {
+		hub.sink(at, actor.Addr{}, tap)
+	}
+	hub.sink(at, actor.Addr{}, node.MessageStored{Hash: "kept", New: true})
+	assert.Len(t, r.lines, 1, "the collector's line has its own buffer")
+	assert.Len(t, r.leakage, eventBuffer)
+	assert.Equal(t, uint64(over), hub.untold(r))
+	assert.Zero(t, hub.untold(r), "told once")
+	assert.Equal(t, uint64(over), done())
+
+	// Over the stream: a reader that does not read while many more lines than its buffer are
+	// published is told of every line it missed.
+	resp := openEvents(t, ctx, srv, "?leakage=1")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	const published = 200_000 // ~25 MB of lines: more than the sockets' buffers hold
+	for range published {
+		hub.sink(at, actor.Addr{}, tap)
+	}
+	hub.sink(at, actor.Addr{}, node.MessageStored{Hash: "end", New: true})
+	sc := bufio.NewScanner(resp.Body)
+	var taps, dropped uint64
+	end := false
+	for !end || taps+dropped < published {
+		require.True(t, sc.Scan(), "read %d taps, %d dropped: %v", taps, dropped, sc.Err())
 		_, ev, err := ParseEventLine(sc.Bytes())
 		require.NoError(t, err)
-		return ev
+		switch e := ev.(type) {
+		case LinkTapped:
+			taps++
+		case EventsDropped:
+			dropped += e.Lines
+		case node.MessageStored:
+			end = true
+		}
 	}
-	assert.Equal(t, node.MessageStored{Hash: "abc", New: true}, first(plain), "the collector's reader skips the hop")
-	assert.Equal(t, hop, first(leaky))
+	assert.Positive(t, dropped, "the reader fell behind")
+	assert.Equal(t, uint64(published), taps+dropped, "every line is read or counted dropped")
 }

@@ -125,9 +125,12 @@ func (f *Faults) Set(s FaultState) error {
 		f.hosts = built.order
 	}
 	// Set is the only writer of the model's network, under f.mu: two tables set at once cannot
-	// leave the hosts of one with the network of the other.
-	f.links.SetNetwork(built.net)
+	// leave the hosts of one with the network of the other. The tap goes first: the new
+	// table's hosts keep the old one's HostIDs (new ones after), so the new tap names every
+	// host of the old network too, while the old tap would skip the new network's new hosts
+	// (a write lost to the taps between the two calls).
 	f.links.SetTap(tapOf(built.order, s.Taps, f.onTap))
+	f.links.SetNetwork(built.net)
 	f.taps = s.Taps
 	f.cutAll, f.cut, f.latency, f.peers, f.table = all, cut, time.Duration(s.LatencyMS*float64(time.Millisecond)), peers, s.Links
 	return nil
