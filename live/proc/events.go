@@ -364,9 +364,6 @@ type eventHub struct {
 	log  *slog.Logger
 	mu   sync.Mutex
 	subs map[*reader]struct{}
-	// asked counts the readers by what they asked for: the node encodes no leakage line that
-	// no reader wants.
-	asked map[LeakageQuery]int
 }
 
 // reader is one reader of GET /events: what it asked for, its two buffers (the collector's
@@ -379,7 +376,7 @@ type reader struct {
 }
 
 func newEventHub(log *slog.Logger) *eventHub {
-	return &eventHub{log: log, subs: map[*reader]struct{}{}, asked: map[LeakageQuery]int{}}
+	return &eventHub{log: log, subs: map[*reader]struct{}{}}
 }
 
 // sink publishes the events the stream carries; it is the driver's sink (any goroutine).
@@ -388,7 +385,7 @@ func (h *eventHub) sink(at time.Time, _ actor.Addr, ev actor.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if leak && !h.anyWants(ev) {
-		return
+		return // the node encodes no leakage line that no reader wants
 	}
 	l, ok := NewEventLine(at, ev)
 	if !ok {
@@ -413,8 +410,8 @@ func (h *eventHub) sink(at time.Time, _ actor.Addr, ev actor.Event) {
 
 // anyWants says whether a reader wants ev; under h.mu.
 func (h *eventHub) anyWants(ev actor.Event) bool {
-	for q, n := range h.asked {
-		if n > 0 && q.wants(ev) {
+	for r := range h.subs {
+		if r.query.wants(ev) {
 			return true
 		}
 	}
@@ -428,13 +425,11 @@ func (h *eventHub) subscribe(q LeakageQuery) (*reader, func() uint64) {
 	}
 	h.mu.Lock()
 	h.subs[r] = struct{}{}
-	h.asked[q]++
 	h.mu.Unlock()
 	return r, func() uint64 {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		delete(h.subs, r)
-		h.asked[q]--
 		return r.dropped
 	}
 }
