@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
@@ -126,10 +127,9 @@ func (e *Engine) start(env *actorEnv) error {
 // to it time out at their callers, and calls it made never call back. A paused actor dies as it
 // is.
 func (e *Engine) Crash(addr actor.Addr) error {
-	e.worldOnly("Crash")
-	env, err := e.liveActor(addr)
+	env, err := e.liveActor("Crash", addr)
 	if err != nil {
-		return fmt.Errorf("sim: crash: %w", err)
+		return err
 	}
 	e.setAlive(env, false)
 	if env.paused {
@@ -141,10 +141,9 @@ func (e *Engine) Crash(addr actor.Addr) error {
 // Stop shuts the actor at addr down gracefully: its Stop runs first (as a callback of the actor,
 // so it may still reply or send), then it is gone as after Crash.
 func (e *Engine) Stop(addr actor.Addr) error {
-	e.worldOnly("Stop")
-	env, err := e.liveActor(addr)
+	env, err := e.liveActor("Stop", addr)
 	if err != nil {
-		return fmt.Errorf("sim: stop: %w", err)
+		return err
 	}
 	if env.paused {
 		env.thaw() // a frozen process takes its signal once it runs again
@@ -191,10 +190,14 @@ func (e *Engine) HostOf(addr actor.Addr) (HostID, bool) {
 	return env.host, true
 }
 
-func (e *Engine) liveActor(addr actor.Addr) (*actorEnv, error) {
+// liveActor is the running actor at addr, for the world function what (Crash, Pause, ...)
+// that acts on it: it stops the run as worldOnly does where what may not be called, and its
+// error, when nothing runs there, names what.
+func (e *Engine) liveActor(what string, addr actor.Addr) (*actorEnv, error) {
+	e.worldOnly(what)
 	env := e.actorAt(addr)
 	if env == nil || !env.alive {
-		return nil, fmt.Errorf("no actor runs at %v", addr)
+		return nil, fmt.Errorf("sim: %s: no actor runs at %v", strings.ToLower(what), addr)
 	}
 	return env, nil
 }

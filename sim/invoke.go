@@ -1,20 +1,15 @@
 package sim
 
-import (
-	"fmt"
-
-	"github.com/sessionsim/sessionsim/actor"
-)
+import "github.com/sessionsim/sessionsim/actor"
 
 // Invoke runs f now as a callback of the actor at addr, as if one of its own timers had fired:
 // what f makes the actor do (send, set timers, observe) is attributed to it and starts at the
 // current virtual time. Scenarios use it to drive actors from outside (a user pressing send,
 // an app going to the background). On a paused actor f runs when it resumes.
 func (e *Engine) Invoke(addr actor.Addr, f func()) error {
-	e.worldOnly("Invoke")
-	env, err := e.liveActor(addr)
+	env, err := e.liveActor("Invoke", addr)
 	if err != nil {
-		return fmt.Errorf("sim: invoke: %w", err)
+		return err
 	}
 	if env.paused {
 		// A frozen process takes its input once it runs again: f waits as its timers do.

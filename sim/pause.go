@@ -43,10 +43,9 @@ func (a *actorEnv) thaw() {
 
 // Pause freezes the actor at addr until Resume: see above. Pausing a paused actor is refused.
 func (e *Engine) Pause(addr actor.Addr) error {
-	e.worldOnly("Pause")
-	env, err := e.liveActor(addr)
+	env, err := e.liveActor("Pause", addr)
 	if err != nil {
-		return fmt.Errorf("sim: pause: %w", err)
+		return err
 	}
 	if env.paused {
 		return fmt.Errorf("sim: pause: the actor at %v is paused already", addr)
@@ -57,10 +56,9 @@ func (e *Engine) Pause(addr actor.Addr) error {
 
 // Resume lets the paused actor at addr run again: what it missed while paused runs now.
 func (e *Engine) Resume(addr actor.Addr) error {
-	e.worldOnly("Resume")
-	env, err := e.liveActor(addr)
+	env, err := e.liveActor("Resume", addr)
 	if err != nil {
-		return fmt.Errorf("sim: resume: %w", err)
+		return err
 	}
 	if !env.paused {
 		return fmt.Errorf("sim: resume: the actor at %v is not paused", addr)

@@ -211,6 +211,33 @@ func TestPauseErrors(t *testing.T) {
 	assert.ErrorContains(t, e.Resume(a), "no actor runs")
 }
 
+// TestNoActorErrors: every world function that acts on a running actor refuses an address where
+// none runs (never spawned, or crashed) with an error naming itself and the address.
+func TestNoActorErrors(t *testing.T) {
+	e := newEngine(t, Config{})
+	h := host(t, e, HostConfig{})
+	dead := spawn(t, e, h, 1, &probe{})
+	require.NoError(t, e.Crash(dead))
+	nowhere := netip.MustParseAddrPort("10.9.9.9:1")
+	tests := []struct {
+		name string
+		call func(actor.Addr) error
+	}{
+		{"crash", e.Crash},
+		{"stop", e.Stop},
+		{"invoke", func(a actor.Addr) error { return e.Invoke(a, func() {}) }},
+		{"pause", e.Pause},
+		{"resume", e.Resume},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, a := range []actor.Addr{nowhere, dead} {
+				assert.EqualError(t, tt.call(a), "sim: "+tt.name+": no actor runs at "+a.String())
+			}
+		})
+	}
+}
+
 // TestReplaceKeepsWhatTheWorldKeeps: a restart with Replace is a new incarnation at the same
 // address: what the world hands the new actor (a node's store) is all that survives.
 func TestReplaceKeepsWhatTheWorldKeeps(t *testing.T) {
