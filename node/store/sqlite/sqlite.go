@@ -84,6 +84,9 @@ CREATE INDEX IF NOT EXISTS messages_owner ON messages(owner, namespace, timestam
 // ownerID is the subquery that resolves an owner given as (pubkey, type) parameters.
 const ownerID = `(SELECT id FROM owners WHERE pubkey = ? AND type = ?)`
 
+// messageRow selects a whole message with its owner, in the columns scanMessage reads.
+const messageRow = `m.hash, o.type, o.pubkey, m.namespace, m.timestamp, m.expiry, m.data FROM messages m JOIN owners o ON o.id = m.owner`
+
 // Statements, prepared once. Names say what they do; scope variants differ only in filters.
 var statements = map[string]string{
 	"selOwner":   `SELECT id FROM owners WHERE pubkey = ? AND type = ?`,
@@ -92,7 +95,7 @@ var statements = map[string]string{
 	"selExpiry":  `SELECT id, expiry, owner FROM messages WHERE hash = ?`,
 	"updExpiry":  `UPDATE messages SET expiry = ? WHERE id = ?`,
 	"clearOut":   `DELETE FROM messages WHERE owner = ` + ownerID + ` AND namespace = ? AND hash != ?`,
-	"get":        `SELECT m.hash, o.type, o.pubkey, m.namespace, m.timestamp, m.expiry, m.data FROM messages m JOIN owners o ON o.id = m.owner WHERE m.hash = ?`,
+	"get":        `SELECT ` + messageRow + ` WHERE m.hash = ?`,
 	"delHash":    `DELETE FROM messages WHERE owner = ` + ownerID + ` AND hash = ?`,
 	"getExpiry":  `SELECT expiry FROM messages WHERE owner = ` + ownerID + ` AND hash = ?`,
 	"clean":      `DELETE FROM messages WHERE expiry <= ?`,
@@ -130,11 +133,8 @@ var statements = map[string]string{
 // Iteration pages, prepared per iteration: pageIn names the iteration's table of owner ids.
 // The unary + keeps the planner on the rowid range, so a page reads its own rows only.
 var iterStatements = map[string]string{
-	"pageAll": `SELECT m.id, o.type, o.pubkey, m.hash, m.namespace, m.timestamp, m.expiry, m.data
-		FROM messages m JOIN owners o ON o.id = m.owner WHERE m.id > ? ORDER BY m.id LIMIT ?`,
-	"pageIn": `SELECT m.id, o.type, o.pubkey, m.hash, m.namespace, m.timestamp, m.expiry, m.data
-		FROM messages m JOIN owners o ON o.id = m.owner
-		WHERE m.id > ? AND +m.owner IN (SELECT id FROM %s) ORDER BY m.id LIMIT ?`,
+	"pageAll": `SELECT m.id, ` + messageRow + ` WHERE m.id > ? ORDER BY m.id LIMIT ?`,
+	"pageIn":  `SELECT m.id, ` + messageRow + ` WHERE m.id > ? AND +m.owner IN (SELECT id FROM %s) ORDER BY m.id LIMIT ?`,
 }
 
 // Store is a store.Store on SQLite. It is not safe for concurrent use.
@@ -455,18 +455,13 @@ func scanNS(ns int64) (int16, error) {
 	return int16(ns), nil
 }
 
-// Get implements store.Store.
-func (s *Store) Get(hash string) (store.Message, bool, error) {
-	if err := s.check(); err != nil {
-		return store.Message{}, false, err
-	}
+// scanMessage reads a row that selects messageRow after the columns of before (an id): the
+// message, its owner and namespace checked.
+func scanMessage(row interface{ Scan(...any) error }, before ...any) (store.Message, error) {
 	var m store.Message
 	var typ, ns int64
 	var key []byte
-	err := s.st["get"].QueryRow(hash).Scan(&m.Hash, &typ, &key, &ns, &m.Timestamp, &m.Expiry, &m.Data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Message{}, false, nil
-	}
+	err := row.Scan(append(before, &m.Hash, &typ, &key, &ns, &m.Timestamp, &m.Expiry, &m.Data)...)
 	if err == nil {
 		m.Owner, err = scanOwner(typ, key)
 	}
@@ -474,9 +469,24 @@ func (s *Store) Get(hash string) (store.Message, bool, error) {
 		m.Namespace, err = scanNS(ns)
 	}
 	if err != nil {
-		return store.Message{}, false, s.fail("get", err)
+		return store.Message{}, err
 	}
 	m.DataLen = len(m.Data)
+	return m, nil
+}
+
+// Get implements store.Store.
+func (s *Store) Get(hash string) (store.Message, bool, error) {
+	if err := s.check(); err != nil {
+		return store.Message{}, false, err
+	}
+	m, err := scanMessage(s.st["get"].QueryRow(hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Message{}, false, nil
+	}
+	if err != nil {
+		return store.Message{}, false, s.fail("get", err)
+	}
 	return m, true, nil
 }
 
@@ -815,20 +825,11 @@ func (s *Store) page(st *sql.Stmt, after int64) ([]store.Message, []int64, error
 	var msgs []store.Message
 	var ids []int64
 	for rows.Next() {
-		var id, typ, ns int64
-		var key []byte
-		var m store.Message
-		if err := rows.Scan(&id, &typ, &key, &m.Hash, &ns, &m.Timestamp, &m.Expiry, &m.Data); err != nil {
-			return nil, nil, s.fail("iterating", err)
-		}
-		m.Owner, err = scanOwner(typ, key)
-		if err == nil {
-			m.Namespace, err = scanNS(ns)
-		}
+		var id int64
+		m, err := scanMessage(rows, &id)
 		if err != nil {
 			return nil, nil, s.fail("iterating", err)
 		}
-		m.DataLen = len(m.Data)
 		msgs = append(msgs, m)
 		ids = append(ids, id)
 	}
