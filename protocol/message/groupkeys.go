@@ -60,7 +60,7 @@ func GroupKeysSize(gen int64, n int) int {
 		bencode.StringLen(1) + bencode.IntLen(gen) +
 		bencode.StringLen(1) + bencode.StringLen(GroupKeyEntrySize) +
 		bencode.StringLen(1) + 2 + e*bencode.StringLen(GroupKeyEntrySize) +
-		bencode.StringLen(1) + bencode.StringLen(ed25519.SignatureSize) + 1
+		signatureEntryLen
 }
 
 // groupMemberKey is the key of a member's entry: BLAKE2b-256 keyed "SessionGroupKeyMemberKey"
@@ -155,6 +155,23 @@ func appendSignature(out []byte, s cryptomode.Suite, groupSK ed25519.PrivateKey)
 	return append(out, 'e'), cost
 }
 
+// signatureEntryLen is the length of what appendSignature writes: the "~" entry and the dict's end.
+var signatureEntryLen = bencode.StringLen(1) + bencode.StringLen(ed25519.SignatureSize) + 1
+
+// readSignature reads what appendSignature ended key message data with (v is data decoded):
+// the signature and the bytes it covers, everything before it. The "~" entry must be the last
+// ("~" sorts after every other key): an entry after it would be signed by nobody.
+func readSignature(v *bencode.Value, data []byte) (sig, signed []byte, err error) {
+	if sig, err = dictString(v, "~", "signature", ed25519.SignatureSize); err != nil {
+		return nil, nil, err
+	}
+	n := len(data) - signatureEntryLen
+	if n < 0 || data[n+2] != '~' {
+		return nil, nil, decodeErr("bencode", fmt.Errorf("%w: signature is not last", ErrMissingField))
+	}
+	return sig, data[:n], nil
+}
+
 // GroupKeysMessage is a decoded key message.
 type GroupKeysMessage struct {
 	Generation int64
@@ -206,17 +223,8 @@ func ParseGroupKeys(data []byte) (*GroupKeysMessage, error) {
 		}
 		m.Entries = append(m.Entries, e.Str)
 	}
-	if m.Signature, err = dictString(&v, "~", "signature", ed25519.SignatureSize); err != nil {
+	if m.Signature, m.Signed, err = readSignature(&v, data); err != nil {
 		return nil, err
-	}
-	// The signature is the last entry ("~" sorts after every other key): it covers the dict up to it.
-	tail := bencode.StringLen(1) + bencode.StringLen(ed25519.SignatureSize) + 1
-	if len(data) < tail {
-		return nil, decodeErr("bencode", fmt.Errorf("%w: signature is not last", ErrMissingField))
-	}
-	m.Signed = data[:len(data)-tail]
-	if data[len(m.Signed)+2] != '~' {
-		return nil, decodeErr("bencode", fmt.Errorf("%w: signature is not last", ErrMissingField))
 	}
 	return m, nil
 }

@@ -63,7 +63,7 @@ func GroupKeySupplementSize(keys []GroupGenKey, n int) int {
 	return 1 + bencode.StringLen(1) + bencode.StringLen(groupKeysNonce) +
 		bencode.StringLen(1) + 2 + n*entry +
 		bencode.StringLen(1) + bencode.IntLen(keys[len(keys)-1].Generation) +
-		bencode.StringLen(1) + bencode.StringLen(ed25519.SignatureSize) + 1
+		signatureEntryLen
 }
 
 // BuildGroupKeySupplement makes the supplemental key message giving keys (oldest first) to the
@@ -139,14 +139,9 @@ func ParseGroupKeySupplement(data []byte) (*GroupKeySupplement, error) {
 		}
 		m.Entries = append(m.Entries, e.Str)
 	}
-	if m.Signature, err = dictString(&v, "~", "signature", ed25519.SignatureSize); err != nil {
+	if m.Signature, m.Signed, err = readSignature(&v, data); err != nil {
 		return nil, err
 	}
-	tail := bencode.StringLen(1) + bencode.StringLen(ed25519.SignatureSize) + 1
-	if len(data) < tail || data[len(data)-tail+2] != '~' {
-		return nil, decodeErr("bencode", fmt.Errorf("%w: signature is not last", ErrMissingField))
-	}
-	m.Signed = data[:len(data)-tail]
 	return m, nil
 }
 

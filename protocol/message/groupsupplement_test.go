@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"testing"
 
+	"github.com/sessionsim/sessionsim/protocol/bencode"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -93,4 +94,52 @@ func FuzzParseGroupKeySupplement(f *testing.F) {
 			t.Fatalf("signed %d of %d bytes, signature %d bytes", len(m.Signed), len(b), len(m.Signature))
 		}
 	})
+}
+
+// TestKeyMessageSignatureLast: both kinds of key message give the signature and the bytes before
+// its "~" entry as what it signs, and refuse a message with an entry after the signature, which
+// the signature would not cover.
+func TestKeyMessageSignatureLast(t *testing.T) {
+	s := suiteFor(cryptomode.Modeled)
+	sk, gx, ms := groupKeysFixture(t, s)
+	rekey, _, err := BuildGroupKeys(s, rng(8), sk, gx, 1, make([]byte, GroupKeySize), [][32]byte{ms[0].Public})
+	require.NoError(t, err)
+	supplement, _, err := BuildGroupKeySupplement(s, rng(9), sk, gx, supplementKeys(1), [][32]byte{ms[0].Public})
+	require.NoError(t, err)
+	tests := []struct {
+		name  string
+		data  []byte
+		parse func([]byte) (signed, sig []byte, err error)
+	}{
+		{"keys", rekey, func(b []byte) ([]byte, []byte, error) {
+			m, err := ParseGroupKeys(b)
+			if err != nil {
+				return nil, nil, err
+			}
+			return m.Signed, m.Signature, nil
+		}},
+		{"supplement", supplement, func(b []byte) ([]byte, []byte, error) {
+			m, err := ParseGroupKeySupplement(b)
+			if err != nil {
+				return nil, nil, err
+			}
+			return m.Signed, m.Signature, nil
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			signed, sig, err := tt.parse(tt.data)
+			require.NoError(t, err)
+			sigAt := len(tt.data) - 1 - ed25519.SignatureSize
+			assert.Equal(t, tt.data[sigAt:len(tt.data)-1], sig)
+			assert.Equal(t, tt.data[:sigAt-len("1:~64:")], signed, "everything before the \"~\" entry")
+
+			v, _, err := bencode.Decode(tt.data)
+			require.NoError(t, err)
+			v.Dict = append(v.Dict, bencode.Entry{Key: []byte("~~"), Value: bencode.Value{Kind: bencode.Int}})
+			_, _, err = tt.parse(bencode.AppendValue(nil, v))
+			require.ErrorIs(t, err, ErrMissingField)
+			assert.ErrorContains(t, err, "signature is not last")
+		})
+	}
 }
