@@ -31,6 +31,7 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/netip"
@@ -193,14 +194,8 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.DefaultTimeout < 0 {
 		return nil, fmt.Errorf("sim: negative default timeout %v", cfg.DefaultTimeout)
 	}
-	if cfg.DefaultTimeout == 0 {
-		cfg.DefaultTimeout = DefaultTimeout
-	}
 	if cfg.Cores < 0 || cfg.Cores > maxCores {
 		return nil, fmt.Errorf("sim: %d cores per host; use 1 to %d", cfg.Cores, maxCores)
-	}
-	if cfg.Cores == 0 {
-		cfg.Cores = 1
 	}
 	if cfg.Workers < 0 {
 		return nil, fmt.Errorf("sim: %d workers; use 1 or more", cfg.Workers)
@@ -208,12 +203,10 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.ProgressInterval < 0 {
 		return nil, fmt.Errorf("sim: negative progress interval %v", cfg.ProgressInterval)
 	}
-	if cfg.ProgressEvents == 0 {
-		cfg.ProgressEvents = DefaultProgressEvents
-	}
-	if cfg.ProgressInterval == 0 {
-		cfg.ProgressInterval = DefaultProgressInterval
-	}
+	cfg.DefaultTimeout = cmp.Or(cfg.DefaultTimeout, DefaultTimeout)
+	cfg.Cores = cmp.Or(cfg.Cores, 1)
+	cfg.ProgressEvents = cmp.Or(cfg.ProgressEvents, DefaultProgressEvents)
+	cfg.ProgressInterval = cmp.Or(cfg.ProgressInterval, DefaultProgressInterval)
 	e := &Engine{
 		cfg:     cfg,
 		net:     cfg.Network,
