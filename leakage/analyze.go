@@ -204,15 +204,7 @@ func (a *activity) nodeLevels(r *Recorder, g *group, end time.Duration, adv *res
 			}
 		}
 	}
-	for i := range r.Onion {
-		o := &r.Onion[i]
-		if o.Client < 0 || !o.Reached() {
-			continue
-		}
-		path := r.Hops(o.Path())
-		if len(path) == 0 {
-			continue
-		}
+	for o, path := range r.reachedPaths() {
 		gd := mask(path[0]) & mask(o.Dest)
 		full := gd
 		for _, h := range path[1:] {
@@ -337,13 +329,8 @@ func (a *activity) platforms(r *Recorder) platformCounts {
 func (a *activity) timingBothEnds(r *Recorder, g *group) float64 {
 	both := make([]bool, len(r.T.Clients))
 	count := 0
-	for i := range r.Onion {
-		o := &r.Onion[i]
-		if o.Client < 0 || o.Account != o.Client || !o.Reached() || both[o.Client] {
-			continue
-		}
-		path := r.Hops(o.Path())
-		if len(path) == 0 {
+	for o, path := range r.reachedPaths() {
+		if o.Account != o.Client || both[o.Client] {
 			continue
 		}
 		if g.watchesEntry(o.Client, path[0]) && g.watchesExit(path[len(path)-1], o.Dest) {

@@ -109,10 +109,8 @@ func observe(r *Recorder) *observations {
 		return -1
 	}
 	var transit []time.Duration
-	for i := range r.Onion {
-		o := &r.Onion[i]
-		path := r.Hops(o.Path())
-		if o.Client < 0 || !o.Reached() || len(path) == 0 || o.Dest < 0 {
+	for o, path := range r.reachedPaths() {
+		if o.Dest < 0 {
 			continue
 		}
 		g := first(guards[[2]int32{path[0], o.Client}], o.Sent, o.Done, func(int32) bool { return true })

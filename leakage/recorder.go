@@ -2,6 +2,7 @@ package leakage
 
 import (
 	"cmp"
+	"iter"
 	"slices"
 	"time"
 
@@ -223,6 +224,23 @@ func (r *Recorder) Accounts(s Span) []int32 { return r.accounts[s.Off : s.Off+s.
 
 // Hops lists the node indices of a span of hops.
 func (r *Recorder) Hops(s Span) []int32 { return r.hops[s.Off : s.Off+s.N] }
+
+// reachedPaths yields, in order, each onion request a client sent that its destination ran
+// (Reached), with its path's hops, guard first; a request whose path holds no hop is left out.
+// They are what an adversary on the path can join to a destination.
+func (r *Recorder) reachedPaths() iter.Seq2[*OnionRecord, []int32] {
+	return func(yield func(*OnionRecord, []int32) bool) {
+		for i := range r.Onion {
+			o := &r.Onion[i]
+			if o.Client < 0 || !o.Reached() {
+				continue
+			}
+			if path := r.Hops(o.Path()); len(path) > 0 && !yield(o, path) {
+				return
+			}
+		}
+	}
+}
 
 // Role is the name of a server role code.
 func (r *Recorder) Role(code uint8) string { return r.roles[code] }
