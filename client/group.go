@@ -392,11 +392,7 @@ func (c *Client) SendGroup(g *Group, bodySize int) error {
 	v.active = now.UnixNano()
 	o := &outgoing{to: g.id, group: v, data: raw, last: noNode, hash: messageHash(g.id, groupMessagesNS, raw)}
 	c.observe(MessageSent{Hash: o.hash, To: g.id, At: now, Body: bodySize, Size: base64.StdEncoding.EncodedLen(len(raw)), Kind: KindGroup})
-	x := c.more()
-	x.outbox = append(x.outbox, o)
-	if c.online {
-		c.attemptStore(o)
-	}
+	c.queueStore(o)
 	return nil
 }
 
@@ -445,11 +441,7 @@ func (c *Client) adminView(g *Group) (*groupView, error) {
 func (c *Client) storeGroupKeys(v *groupView, added identity.ID, data []byte) {
 	v.active = c.env.Now().UnixNano()
 	o := &outgoing{to: v.g.id, group: v, keys: true, added: added, data: data, last: noNode, hash: messageHash(v.g.id, groupKeysNS, data)}
-	x := c.more()
-	x.outbox = append(x.outbox, o)
-	if c.online {
-		c.attemptStore(o)
-	}
+	c.queueStore(o)
 }
 
 // AddGroupMember is the admin adding member to g (libsession's order: the member goes in the

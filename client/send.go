@@ -61,11 +61,7 @@ func (c *Client) sendContent(to identity.ID, content *message.Content, at time.T
 	if sent {
 		c.observe(MessageSent{Hash: o.hash, To: to, At: at, Body: bodySize, Size: base64.StdEncoding.EncodedLen(len(raw)), Kind: kind})
 	}
-	x := c.more()
-	x.outbox = append(x.outbox, o)
-	if c.online {
-		c.attemptStore(o)
-	}
+	c.queueStore(o)
 	return o.hash
 }
 
@@ -164,6 +160,16 @@ func (c *Client) storeFailed(o *outgoing, f Failure) {
 			c.attemptStore(o)
 		}
 	})
+}
+
+// queueStore puts o in the outbox, where it stays until it is stored or given up (storeDone),
+// and stores it now if the client is online; an offline client stores it when it comes back.
+func (c *Client) queueStore(o *outgoing) {
+	x := c.more()
+	x.outbox = append(x.outbox, o)
+	if c.online {
+		c.attemptStore(o)
+	}
 }
 
 // storeSyncCopy stores a copy of a message stored for another account in the client's own
