@@ -30,12 +30,17 @@ func benchNet(b *testing.B, mode cryptomode.Mode) (*simNet, account, []actor.Add
 	return sn, acct, to
 }
 
+// bothModes runs bench as two sub-benchmarks, with real and with modeled crypto.
+func bothModes(b *testing.B, bench func(*testing.B, cryptomode.Mode)) {
+	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
+		b.Run(mode.String(), func(b *testing.B) { bench(b, mode) })
+	}
+}
+
 // BenchmarkStoreInSim measures a client's store to a 7-node swarm on the engine: parse, checks,
 // forwards to the 6 other members, their stores and signatures, and the answer.
 func BenchmarkStoreInSim(b *testing.B) {
-	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
-		b.Run(mode.String(), func(b *testing.B) { benchStore(b, mode) })
-	}
+	bothModes(b, benchStore)
 }
 
 func benchStore(b *testing.B, mode cryptomode.Mode) {
@@ -58,9 +63,7 @@ func benchStore(b *testing.B, mode cryptomode.Mode) {
 
 // BenchmarkRetrieveInSim measures a signed retrieve of 20 stored messages from one member.
 func BenchmarkRetrieveInSim(b *testing.B) {
-	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
-		b.Run(mode.String(), func(b *testing.B) { benchRetrieve(b, mode) })
-	}
+	bothModes(b, benchRetrieve)
 }
 
 func benchRetrieve(b *testing.B, mode cryptomode.Mode) {
@@ -93,9 +96,7 @@ func benchRetrieve(b *testing.B, mode cryptomode.Mode) {
 // of a 7-node swarm on the engine: parse, signature check, forwards to the 6 other members,
 // each member's check, store update and signed result, and the gathered answer.
 func BenchmarkExpireInSim(b *testing.B) {
-	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
-		b.Run(mode.String(), func(b *testing.B) { benchExpire(b, mode) })
-	}
+	bothModes(b, benchExpire)
 }
 
 func benchExpire(b *testing.B, mode cryptomode.Mode) {
