@@ -33,9 +33,9 @@ type Forward struct {
 	Received int64
 	// Retry marks a repeated forward.
 	Retry bool
-	// verified is the memo that the first member verified Request's signature (see
-	// storagerpc.Verified), for the members to charge that verification without redoing it;
-	// nil for a forward decoded from wire bytes. Shared with every member and only read.
+	// verified is the memo that the member the client reached verified Request's signature
+	// (see storagerpc.Verified), for the others to charge that verification without redoing
+	// it; nil for a forward decoded from wire bytes. Shared by every member and only read.
 	verified *storagerpc.Verified
 }
 

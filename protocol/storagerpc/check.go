@@ -36,8 +36,8 @@ type CheckEnv struct {
 }
 
 // Verified is the memo that a request's signature verified, and what that charged. A node that
-// verified a client's request passes it, with the very same request, to the swarm members it
-// forwards the request to within the process; they skip the verification work (ed25519, or the
+// verified a client's request passes the memo, with that very request (a memo says nothing
+// about any other), to the swarm members it forwards the request to within the process; they skip the verification work (ed25519, or the
 // modeled hashes) but charge the same cost, which follows from the request and the suite's
 // costs alone, so the simulated CPU time does not change. The memo is written once, by the
 // check that records it, before the request is forwarded, and only read after that: members
