@@ -97,6 +97,22 @@ func bodyOf(r actor.Response) []byte {
 	return b
 }
 
+// swarmResults decodes the 200 answer to a client's recursive request and returns its members'
+// results, requiring one from every member of the swarm.
+func swarmResults[T any](t testing.TB, resp actor.Response, decode func([]byte) (*storagerpc.SwarmResponse[T], error)) []T {
+	t.Helper()
+	require.Equal(t, 200, resp.Status, "%s", bodyOf(resp))
+	res, err := decode(bodyOf(resp))
+	require.NoError(t, err)
+	require.Len(t, res.Swarm, perSwarm)
+	out := make([]T, len(res.Swarm))
+	for i, e := range res.Swarm {
+		require.Nil(t, e.Failed, "member %s", e.Node)
+		out[i] = e.Result
+	}
+	return out
+}
+
 // account is a user whose account lives in a given swarm.
 type account struct {
 	keys   identity.Keys

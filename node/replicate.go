@@ -33,6 +33,10 @@ type Forward struct {
 	Received int64
 	// Retry marks a repeated forward.
 	Retry bool
+	// verified is the memo that the member the client reached verified Request's signature
+	// (see storagerpc.Verified), for the others to charge that verification without redoing
+	// it; nil for a forward decoded from wire bytes. Shared by every member and only read.
+	verified *storagerpc.Verified
 }
 
 // requestOwner is the account req acts on, zero when it names none.
@@ -180,7 +184,7 @@ func newRetryQueue(n *Node) *retryQueue { return &retryQueue{n: n} }
 func (q *retryQueue) len() int { return q.pending }
 
 func (q *retryQueue) add(p Peer, fw *Forward, hash string, expiry int64) {
-	it := &retryItem{peer: p, fw: &Forward{Request: fw.Request, Received: fw.Received, Retry: true}, hash: hash, expiry: expiry, first: q.n.env.Now()}
+	it := &retryItem{peer: p, fw: &Forward{Request: fw.Request, Received: fw.Received, Retry: true, verified: fw.verified}, hash: hash, expiry: expiry, first: q.n.env.Now()}
 	q.pending++
 	q.n.env.After(q.n.cfg.RetryFirst, func() { q.attempt(it) })
 }

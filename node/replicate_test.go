@@ -10,6 +10,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/node/store"
 	"github.com/sessionsim/sessionsim/node/store/memory"
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/storagerpc"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
@@ -286,4 +287,72 @@ func TestNewSwarmGetsItsData(t *testing.T) {
 		}
 	}
 	require.Positive(t, owned, "some accounts moved to the new swarm")
+}
+
+// countingSuite counts the signature verifications a node's suite performs.
+type countingSuite struct {
+	cryptomode.Suite
+	verifies *int
+}
+
+func (s countingSuite) Verify(pub, msg, sig []byte) (bool, time.Duration) {
+	*s.verifies++
+	return s.Suite.Verify(pub, msg, sig)
+}
+
+// The node a client reached verifies its request's signature and hands the result on with its
+// forward: the members skip the verification but charge the same CPU time as a member that
+// verifies a forward without it (one decoded from wire bytes).
+func TestForwardCarriesVerifiedSignature(t *testing.T) {
+	verifies := 0
+	tn := newTestNet(t, testSwarms, perSwarm, Config{Suite: countingSuite{Suite: realSuite, verifies: &verifies}})
+	_, members, acct := tn.homeAccount(t, 0, "memo")
+	put := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("to expire"))
+	hash := storagerpc.MessageHash(put.Pubkey, put.Namespace, put.Data)
+	require.Equal(t, 200, tn.rpc(t, members[0], encode(put)).Status)
+	expire := func(mode storagerpc.ExpireMode, at int64) *storagerpc.Expire {
+		r := &storagerpc.Expire{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{hash}, Expiries: []int64{at}, Mode: mode}
+		r.Sign(acct.signer)
+		return r
+	}
+
+	t.Run("a client's request is verified once for the swarm", func(t *testing.T) {
+		verifies = 0
+		resp := tn.rpc(t, members[1], encode(expire(storagerpc.ExpireShorten, nowMS(tn)+50*60_000)))
+		for _, r := range swarmResults(t, resp, storagerpc.DecodeExpireResponse) {
+			assert.Equal(t, []string{hash}, r.Updated)
+		}
+		assert.Equal(t, 1, verifies)
+	})
+
+	t.Run("members charge the same with and without it", func(t *testing.T) {
+		r := expire(storagerpc.ExpireShorten, nowMS(tn)+40*60_000)
+		var memo storagerpc.Verified
+		_, err := r.Check(storagerpc.CheckEnv{Now: tn.drv.Now(), Suite: realSuite, Record: &memo})
+		require.NoError(t, err)
+		// Two members in the same state take the same forward, one with the memo and one
+		// without; each serves it within the callback that receives it, so the time of its
+		// RequestServed event, after the same delivery delay, is that delay plus its CPU time.
+		served := func(to int, fw *Forward) (time.Duration, int) {
+			verifies = 0
+			start, before := tn.drv.Now(), len(tn.drv.Events)
+			resp, err := tn.drv.Call(addrN(members[0]), addrN(to), forwardRequest(fw), time.Minute)
+			require.NoError(t, err)
+			require.Equal(t, 200, resp.Status)
+			for _, o := range tn.drv.Events[before:] {
+				if ev, ok := o.Event.(RequestServed); ok && o.From == addrN(to) && ev.Via == ViaPeer {
+					return o.At.Sub(start), verifies
+				}
+			}
+			t.Fatalf("member %d served nothing", to)
+			return 0, 0
+		}
+		withMemo, memoVerifies := served(members[2], &Forward{Request: r, Received: nowMS(tn), verified: &memo})
+		plain, plainVerifies := served(members[3], &Forward{Request: r, Received: nowMS(tn)})
+		assert.Zero(t, memoVerifies)
+		assert.Equal(t, 1, plainVerifies)
+		assert.Equal(t, plain, withMemo)
+		costs := realSuite.Costs()
+		assert.GreaterOrEqual(t, withMemo-tn.drv.Latency, costs.X25519+costs.Ed25519Verify, "the verification is charged")
+	})
 }

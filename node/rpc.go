@@ -37,6 +37,9 @@ type rpcCtx struct {
 	// fw is the forward a swarm member sent (ViaPeer); nil for client requests, which the
 	// node forwards itself when they are recursive.
 	fw *Forward
+	// sig, for a client's recursive request, receives the memo of its signature's
+	// verification, which the node's forward hands on to its members (Forward.verified).
+	sig *storagerpc.Verified
 }
 
 // outcome is the node's answer to one request: status and body for clients (JSON, or plain
@@ -212,6 +215,9 @@ func (n *Node) serve(req storagerpc.Request, ctx rpcCtx, done func(outcome)) {
 		finish(n.wrongSwarm(ow.Owner()))
 		return
 	}
+	if ctx.fw == nil && forwardable(req) {
+		ctx.sig = &storagerpc.Verified{}
+	}
 	cost, err := req.Check(n.checkEnv(ctx))
 	n.env.Work(cost)
 	if err != nil {
@@ -247,10 +253,13 @@ func (n *Node) serve(req storagerpc.Request, ctx rpcCtx, done func(outcome)) {
 }
 
 func (n *Node) checkEnv(ctx rpcCtx) storagerpc.CheckEnv {
-	c := storagerpc.CheckEnv{Now: n.env.Now(), Suite: n.cfg.Suite, Forwarded: ctx.fw != nil, ConvertKey: n.convertKey}
-	if ctx.fw != nil && ctx.fw.Retry {
-		// A retried forward is judged as of when the swarm first received it.
-		c.Now = timeMS(ctx.fw.Received)
+	c := storagerpc.CheckEnv{Now: n.env.Now(), Suite: n.cfg.Suite, Forwarded: ctx.fw != nil, ConvertKey: n.convertKey, Record: ctx.sig}
+	if ctx.fw != nil {
+		c.Verified = ctx.fw.verified
+		if ctx.fw.Retry {
+			// A retried forward is judged as of when the swarm first received it.
+			c.Now = timeMS(ctx.fw.Received)
+		}
 	}
 	return c
 }
@@ -317,7 +326,7 @@ func (n *Node) rpcStore(r *storagerpc.Store, ctx rpcCtx, done func(outcome)) {
 		}
 		return outcome{status: resp.Status(), body: resp.Append(nil), value: &resp}
 	}, done)
-	n.forward(&Forward{Request: r, Received: now}, hash, r.Expiry, g.peersAnswered)
+	n.forward(&Forward{Request: r, Received: now, verified: ctx.sig}, hash, r.Expiry, g.peersAnswered)
 	own, err := n.storeLocally(r, hash, FromClient)
 	g.self.Node = n.edHex
 	if err != nil {
@@ -390,7 +399,7 @@ func recursive[T any](n *Node, req storagerpc.Request, ctx rpcCtx, own func() (T
 	g := newGather(func(self storagerpc.SwarmEntry[T], entries []storagerpc.SwarmEntry[T]) outcome {
 		return encode(&storagerpc.SwarmResponse[T]{Self: self.Node, Swarm: entries, T: now, HF: storagerpc.HF(n.cfg.Hardfork)})
 	}, done)
-	n.forward(&Forward{Request: req, Received: now}, "", 0, g.peersAnswered)
+	n.forward(&Forward{Request: req, Received: now, verified: ctx.sig}, "", 0, g.peersAnswered)
 	g.self.Node = n.edHex
 	if res, fail := own(); fail != nil {
 		g.self.Failed = &storagerpc.Failure{QueryFailure: true, Reason: string(fail.body)}

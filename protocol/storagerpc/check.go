@@ -26,15 +26,53 @@ type CheckEnv struct {
 	// afresh each time; a node may pass a memoizing conversion (identity.X25519Memo.Convert)
 	// to save wall-clock time.
 	ConvertKey func(ed [32]byte) ([32]byte, error)
+	// Verified, when not nil, may be the memo that this very request's signature verified
+	// (see Verified): the check then charges the memo's cost instead of verifying again. It
+	// is only read.
+	Verified *Verified
+	// Record, when not nil, receives the memo of the request's signature when it verifies,
+	// for the node to hand on with the request; it is left as it is otherwise.
+	Record *Verified
 }
 
-// verified verifies a request's signature (see verify) and returns its cost, with a 401
-// carrying failText when it does not verify. Success returns a literal nil error, so that the
-// Check methods can return the result as it is.
-func (c *CheckEnv) verified(access Access, skipRevoke bool, acct *SignedAccount, msg []byte, failText string) (time.Duration, error) {
-	ok, cost := verify(verifyOptions{suite: c.Suite, access: access, skipRevoke: skipRevoke, revoked: c.Revoked, convert: c.ConvertKey}, acct, msg)
+// Verified is the memo that a request's signature verified, and what that charged. A node that
+// verified a client's request passes the memo, with that very request (a memo says nothing
+// about any other), to the swarm members it forwards the request to within the process; they skip the verification work (ed25519, or the
+// modeled hashes) but charge the same cost, which follows from the request and the suite's
+// costs alone, so the simulated CPU time does not change. The memo is written once, by the
+// check that records it, before the request is forwarded, and only read after that: members
+// on other workers may read it at the same time. A request decoded from wire bytes comes
+// without one and is verified in full.
+type Verified struct {
+	ok    bool
+	mode  cryptomode.Mode
+	costs cryptomode.Costs
+	cost  time.Duration
+}
+
+// trusted reports whether c may take its memo for the signature's verification: one was
+// recorded, by a suite of the same mode and costs, and neither side consults revocations
+// (which could differ from node to node).
+func (c *CheckEnv) trusted() bool {
+	v := c.Verified
+	return v != nil && v.ok && c.Revoked == nil && v.mode == c.Suite.Mode() && v.costs == c.Suite.Costs()
+}
+
+// verified verifies a request's signature over msg() (see verify) and returns its cost, with
+// a 401 carrying failText when it does not verify. Success returns a literal nil error, so that
+// the Check methods can return the result as it is. With a trusted memo (c.Verified) it
+// charges the memo's cost and neither builds the message nor verifies; a success is recorded
+// in c.Record.
+func (c *CheckEnv) verified(access Access, skipRevoke bool, acct *SignedAccount, msg func() []byte, failText string) (time.Duration, error) {
+	if c.trusted() {
+		return c.Verified.cost, nil
+	}
+	ok, cost := verify(verifyOptions{suite: c.Suite, access: access, skipRevoke: skipRevoke, revoked: c.Revoked, convert: c.ConvertKey}, acct, msg())
 	if !ok {
 		return cost, refuse(http.StatusUnauthorized, failText)
+	}
+	if c.Record != nil && c.Revoked == nil {
+		*c.Record = Verified{ok: true, mode: c.Suite.Mode(), costs: c.Suite.Costs(), cost: cost}
 	}
 	return cost, nil
 }
@@ -78,7 +116,7 @@ func (r *Store) Check(c CheckEnv) (time.Duration, error) {
 		// Storing to an outbox replaces what is there, so it also needs delete access.
 		access |= AccessDelete
 	}
-	return c.verified(access, false, &r.SignedAccount, r.SigMessage(), "store signature verification failed")
+	return c.verified(access, false, &r.SignedAccount, r.SigMessage, "store signature verification failed")
 }
 
 // Check refuses an unsigned retrieve outside the namespaces read without authentication (401),
@@ -93,13 +131,13 @@ func (r *Retrieve) Check(c CheckEnv) (time.Duration, error) {
 	if outside(r.Timestamp, c.Now, SignatureTolerance) {
 		return 0, refuse(http.StatusNotAcceptable, "retrieve timestamp too far from current time")
 	}
-	return c.verified(AccessRead, r.Namespace.IsUnrevocable(), &r.SignedAccount, r.SigMessage(), "retrieve signature verification failed")
+	return c.verified(AccessRead, r.Namespace.IsUnrevocable(), &r.SignedAccount, r.SigMessage, "retrieve signature verification failed")
 }
 
 // Check verifies the delete's signature (401). Deletes carry no timestamp: a hash can only be
 // deleted once.
 func (r *Delete) Check(c CheckEnv) (time.Duration, error) {
-	return c.verified(AccessDelete, false, &r.SignedAccount, r.SigMessage(), "delete_msgs signature verification failed")
+	return c.verified(AccessDelete, false, &r.SignedAccount, r.SigMessage, "delete_msgs signature verification failed")
 }
 
 func forwardTolerance(c *CheckEnv) time.Duration {
@@ -114,7 +152,7 @@ func (r *DeleteAll) Check(c CheckEnv) (time.Duration, error) {
 	if outside(r.Timestamp, c.Now, forwardTolerance(&c)) {
 		return 0, refuse(http.StatusNotAcceptable, "delete_all timestamp too far from current time")
 	}
-	return c.verified(AccessDelete, false, &r.SignedAccount, r.SigMessage(), "delete_all signature verification failed")
+	return c.verified(AccessDelete, false, &r.SignedAccount, r.SigMessage, "delete_all signature verification failed")
 }
 
 // Check refuses a cut-off more than a minute in the future and a wrong signature, both with 401
@@ -123,7 +161,7 @@ func (r *DeleteBefore) Check(c CheckEnv) (time.Duration, error) {
 	if msTime(r.Before).After(c.Now.Add(time.Minute)) {
 		return 0, refuse(http.StatusUnauthorized, "delete_before timestamp too far in the future")
 	}
-	return c.verified(AccessDelete, false, &r.SignedAccount, r.SigMessage(), "delete_before signature verification failed")
+	return c.verified(AccessDelete, false, &r.SignedAccount, r.SigMessage, "delete_before signature verification failed")
 }
 
 // Check refuses an expiry in the past beyond the tolerance (406) and a wrong signature (401).
@@ -131,7 +169,7 @@ func (r *ExpireAll) Check(c CheckEnv) (time.Duration, error) {
 	if msTime(r.Expiry).Before(c.Now.Add(-forwardTolerance(&c))) {
 		return 0, refuse(http.StatusNotAcceptable, "expire_all timestamp should be >= current time")
 	}
-	return c.verified(AccessDelete, false, &r.SignedAccount, r.SigMessage(), "expire_all signature verification failed")
+	return c.verified(AccessDelete, false, &r.SignedAccount, r.SigMessage, "expire_all signature verification failed")
 }
 
 // Check refuses an expiry more than a minute in the past (401), per-message expiries when the
@@ -146,7 +184,7 @@ func (r *Expire) Check(c CheckEnv) (time.Duration, error) {
 	if len(r.Expiries) > 1 && c.NoMultiExpiry {
 		return 0, refuse(http.StatusForbidden, "expire: multi-expiry requests are not yet active on the network")
 	}
-	cost, err := c.verified(AccessWrite, false, &r.SignedAccount, r.SigMessage(), "expire: signature verification failed")
+	cost, err := c.verified(AccessWrite, false, &r.SignedAccount, r.SigMessage, "expire: signature verification failed")
 	if err != nil {
 		return cost, err
 	}
@@ -177,7 +215,7 @@ func (r *GetExpiries) Check(c CheckEnv) (time.Duration, error) {
 	if outside(r.Timestamp, c.Now, SignatureTolerance) {
 		return 0, refuse(http.StatusNotAcceptable, "get_expiries timestamp too far from current time")
 	}
-	return c.verified(AccessRead, false, &r.SignedAccount, r.SigMessage(), "get_expiries signature verification failed")
+	return c.verified(AccessRead, false, &r.SignedAccount, r.SigMessage, "get_expiries signature verification failed")
 }
 
 // Check: get_swarm needs nothing.

@@ -454,3 +454,133 @@ type rawRequest struct{ method, params string }
 func (r *rawRequest) Method() string                        { return r.method }
 func (r *rawRequest) AppendParams(dst []byte) []byte        { return append(dst, r.params...) }
 func (r *rawRequest) Check(CheckEnv) (time.Duration, error) { return 0, nil }
+
+// countingSuite counts the signature verifications a suite performs.
+type countingSuite struct {
+	cryptomode.Suite
+	verifies *int
+}
+
+func (s countingSuite) Verify(pub, msg, sig []byte) (bool, time.Duration) {
+	*s.verifies++
+	return s.Suite.Verify(pub, msg, sig)
+}
+
+// A signature's memo, recorded where it verified, lets another check of the same request skip
+// the verification (and the key conversion) and charge exactly what it charged.
+func TestCheckVerifiedMemo(t *testing.T) {
+	alice := newUser(t, 1)
+	group, member := newGroup(7), newUser(t, 9)
+	var memberEd [32]byte
+	copy(memberEd[:], member.key[32:])
+	hashes := []string{phHash, phHash + "x"}
+	for _, mode := range []cryptomode.Mode{cryptomode.Real, cryptomode.Modeled} {
+		base := cryptomode.New(mode, cryptomode.DefaultCosts)
+		sa, _ := SignSubaccount(base, group.key, AccessWrite|AccessDelete, memberEd)
+		memberSigner := &Signer{Suite: base, Account: group.id, Key: member.key, Subaccount: sa}
+		for _, tc := range []struct {
+			name string
+			req  Request
+		}{
+			{"05 store", func() Request {
+				r := NewStore(alice.id, NamespaceContacts, nowMs, time.Hour, []byte("x"))
+				r.Sign(alice.signer(base))
+				return r
+			}()},
+			{"05 expire", func() Request {
+				r := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: hashes, Expiries: []int64{nowMs + 60_000}, Mode: ExpireExtend}
+				r.Sign(alice.signer(base))
+				return r
+			}()},
+			{"group admin delete", func() Request {
+				r := &Delete{SignedAccount: SignedAccount{Pubkey: group.id}, Messages: hashes}
+				r.Sign(group.signer(base))
+				return r
+			}()},
+			{"group member expire with subaccount", func() Request {
+				r := &Expire{SignedAccount: SignedAccount{Pubkey: group.id}, Messages: hashes, Expiries: []int64{nowMs + 60_000}, Mode: ExpireShorten}
+				r.Sign(memberSigner)
+				return r
+			}()},
+			{"05 delete_all", func() Request {
+				r := &DeleteAll{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: AllNamespaces}
+				r.Sign(alice.signer(base), nowMs)
+				return r
+			}()},
+		} {
+			t.Run(mode.String()+"/"+tc.name, func(t *testing.T) {
+				verifies, conversions := 0, 0
+				suite := countingSuite{Suite: base, verifies: &verifies}
+				convert := func(ed [32]byte) ([32]byte, error) {
+					conversions++
+					return ed25519ToX25519(ed)
+				}
+				var memo Verified
+				want, err := tc.req.Check(CheckEnv{Now: testNow, Suite: suite, ConvertKey: convert, Record: &memo})
+				require.NoError(t, err)
+				require.Positive(t, verifies)
+				require.Positive(t, want)
+
+				verifies, conversions = 0, 0
+				got, err := tc.req.Check(CheckEnv{Now: testNow, Suite: suite, ConvertKey: convert, Forwarded: true, Verified: &memo})
+				require.NoError(t, err)
+				assert.Equal(t, want, got, "the same CPU time is charged")
+				assert.Zero(t, verifies, "no verification")
+				assert.Zero(t, conversions, "no key conversion")
+
+				// Where the memo does not apply, the check verifies again.
+				slower := cryptomode.DefaultCosts
+				slower.Ed25519Verify *= 2
+				other := cryptomode.Real
+				if mode == cryptomode.Real {
+					other = cryptomode.Modeled
+				}
+				for _, c := range []struct {
+					name string
+					env  CheckEnv
+				}{
+					{"no memo", CheckEnv{}},
+					{"an empty memo", CheckEnv{Verified: &Verified{}}},
+					{"other costs", CheckEnv{Verified: &memo, Suite: countingSuite{Suite: cryptomode.New(mode, slower), verifies: &verifies}}},
+					{"other mode", CheckEnv{Verified: &memo, Suite: countingSuite{Suite: cryptomode.New(other, cryptomode.DefaultCosts), verifies: &verifies}}},
+					{"revocations consulted", CheckEnv{Verified: &memo, Revoked: func(Pubkey, [SubaccountTokenLen]byte) bool { return false }}},
+				} {
+					env := c.env
+					env.Now, env.Forwarded = testNow, true
+					if env.Suite == nil {
+						env.Suite = suite
+					}
+					verifies = 0
+					_, err := tc.req.Check(env)
+					if c.name == "other mode" {
+						// A signature made in one mode does not verify in the other.
+						assert.Error(t, err, c.name)
+					} else {
+						assert.NoError(t, err, c.name)
+					}
+					assert.Positive(t, verifies, c.name)
+				}
+			})
+		}
+	}
+
+	t.Run("a signature that fails records nothing", func(t *testing.T) {
+		r := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: hashes, Expiries: []int64{nowMs + 60_000}}
+		r.Sign(newUser(t, 2).signer(realSuite()))
+		memo := Verified{}
+		_, err := r.Check(CheckEnv{Now: testNow, Suite: realSuite(), Record: &memo})
+		assert.Equal(t, http.StatusUnauthorized, StatusOf(err))
+		assert.Equal(t, Verified{}, memo)
+		_, err = r.Check(CheckEnv{Now: testNow, Suite: realSuite(), Verified: &memo})
+		assert.Equal(t, http.StatusUnauthorized, StatusOf(err))
+	})
+
+	t.Run("revocations consulted record nothing", func(t *testing.T) {
+		r := NewStore(alice.id, NamespaceContacts, nowMs, time.Hour, []byte("x"))
+		r.Sign(alice.signer(realSuite()))
+		memo := Verified{}
+		_, err := r.Check(CheckEnv{Now: testNow, Suite: realSuite(), Record: &memo, Revoked: func(Pubkey, [SubaccountTokenLen]byte) bool { return false }})
+		require.NoError(t, err)
+		assert.Equal(t, Verified{}, memo)
+	})
+}

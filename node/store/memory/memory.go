@@ -488,24 +488,34 @@ func withOwner[T any](s *Store, owner store.Owner, f func(oi uint32) T) (T, erro
 	return f(oi), nil
 }
 
+// ownedBy reports whether the record id belongs to owner. Delete, Expire and GetExpiries find
+// each record by its hash first and ask its owner this way, rather than look the owner up in
+// ownerIDs: comparing the record's owner key is cheaper than hashing the 33-byte key into a map
+// as large as the store's owners, and an owner the store has never seen owns no record.
+func (s *Store) ownedBy(id uint32, owner *store.Owner) bool {
+	return s.owners[s.recs[id].owner].key == *owner
+}
+
 // Delete implements store.Store.
 func (s *Store) Delete(owner store.Owner, hashes []string) ([]string, error) {
-	return withOwner(s, owner, func(oi uint32) []string {
-		var out []string
-		var killed []uint32
-		for _, h := range hashes {
-			id, ok := s.lookup(h)
-			// A hash listed twice finds its record already killed.
-			if !ok || s.recs[id].owner != oi || s.recs[id].flags&flagLive == 0 {
-				continue
-			}
-			s.kill(id)
-			killed = append(killed, id)
-			out = append(out, h)
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	var out []string
+	var killed []uint32
+	for _, h := range hashes {
+		id, ok := s.lookup(h)
+		// A hash listed twice finds its record already killed (its owner is still in place
+		// until the sweep).
+		if !ok || s.recs[id].flags&flagLive == 0 || !s.ownedBy(id, &owner) {
+			continue
 		}
-		s.sweep(killed)
-		return out
-	})
+		s.kill(id)
+		killed = append(killed, id)
+		out = append(out, h)
+	}
+	s.sweep(killed)
+	return out, nil
 }
 
 func (s *Store) deleteWhere(owner store.Owner, sc store.Scope, keep func(*rec) bool) []store.Affected {
@@ -548,22 +558,23 @@ func (s *Store) DeleteBefore(owner store.Owner, sc store.Scope, before int64) ([
 
 // Expire implements store.Store.
 func (s *Store) Expire(owner store.Owner, hashes []string, expiry int64, mode store.ExpireMode) ([]store.HashExpiry, error) {
-	return withOwner(s, owner, func(oi uint32) []store.HashExpiry {
-		var out []store.HashExpiry
-		unique := store.UniqueHashes(hashes)
-		for _, h := range unique {
-			id, ok := s.lookup(h)
-			if !ok || s.recs[id].owner != oi || !mode.Applies(s.recs[id].exp, expiry) {
-				continue
-			}
-			s.setExpiry(id, expiry)
-			if out == nil {
-				out = make([]store.HashExpiry, 0, len(unique)) // sized once: most expires update every hash
-			}
-			out = append(out, store.HashExpiry{Hash: h, Expiry: expiry})
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	var out []store.HashExpiry
+	unique := store.UniqueHashes(hashes)
+	for _, h := range unique {
+		id, ok := s.lookup(h)
+		if !ok || !s.ownedBy(id, &owner) || !mode.Applies(s.recs[id].exp, expiry) {
+			continue
 		}
-		return out
-	})
+		s.setExpiry(id, expiry)
+		if out == nil {
+			out = make([]store.HashExpiry, 0, len(unique)) // sized once: most expires update every hash
+		}
+		out = append(out, store.HashExpiry{Hash: h, Expiry: expiry})
+	}
+	return out, nil
 }
 
 // ExpireAll implements store.Store.
@@ -582,15 +593,16 @@ func (s *Store) ExpireAll(owner store.Owner, sc store.Scope, expiry int64) ([]st
 
 // GetExpiries implements store.Store.
 func (s *Store) GetExpiries(owner store.Owner, hashes []string) ([]store.HashExpiry, error) {
-	return withOwner(s, owner, func(oi uint32) []store.HashExpiry {
-		var out []store.HashExpiry
-		for _, h := range store.UniqueHashes(hashes) {
-			if id, ok := s.lookup(h); ok && s.recs[id].owner == oi {
-				out = append(out, store.HashExpiry{Hash: h, Expiry: s.recs[id].exp})
-			}
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	var out []store.HashExpiry
+	for _, h := range store.UniqueHashes(hashes) {
+		if id, ok := s.lookup(h); ok && s.ownedBy(id, &owner) {
+			out = append(out, store.HashExpiry{Hash: h, Expiry: s.recs[id].exp})
 		}
-		return out
-	})
+	}
+	return out, nil
 }
 
 // CleanExpired implements store.Store.

@@ -446,15 +446,18 @@ func (s suite) ownersIsolated(t *testing.T) {
 	}
 	t.Run("others cannot touch alice's messages", func(t *testing.T) {
 		hs := hashesOf(a)
-		del, err := st.Delete(bob, hs)
-		require.NoError(t, err)
-		assert.Empty(t, del)
-		exp, err := st.Expire(bob, hs, t0, store.ExpireEither)
-		require.NoError(t, err)
-		assert.Empty(t, exp)
-		ge, err := st.GetExpiries(stranger, hs)
-		require.NoError(t, err)
-		assert.Empty(t, ge)
+		// bob has messages of his own, the stranger none: neither reaches alice's by hash.
+		for _, o := range []store.Owner{bob, stranger} {
+			del, err := st.Delete(o, hs)
+			require.NoError(t, err)
+			assert.Empty(t, del)
+			exp, err := st.Expire(o, hs, t0, store.ExpireEither)
+			require.NoError(t, err)
+			assert.Empty(t, exp)
+			ge, err := st.GetExpiries(o, hs)
+			require.NoError(t, err)
+			assert.Empty(t, ge)
+		}
 		aff, err := st.DeleteAll(stranger, store.AllNamespaces)
 		require.NoError(t, err)
 		assert.Empty(t, aff)
