@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"slices"
-	"strconv"
 )
 
 // Client-side encoding. Requests are written as Session Desktop writes them (JSON.stringify of
@@ -16,42 +15,68 @@ func EncodeRequest(r Request) []byte { return AppendRequest(nil, r) }
 
 // AppendRequest appends {"jsonrpc":"2.0","method":...,"params":{...}}.
 func AppendRequest(dst []byte, r Request) []byte {
-	dst = slices.Grow(dst, len(`{"jsonrpc":"2.0","method":"","params":}`)+len(r.Method())+paramsSizeHint(r))
-	dst = append(dst, `{"jsonrpc":"2.0","method":`...)
-	dst = appendJSONString(dst, r.Method())
-	dst = append(dst, `,"params":`...)
-	dst = r.AppendParams(dst)
-	return append(dst, '}')
+	w := jsonWriter{b: slices.Grow(dst, len(`{"jsonrpc":"2.0","method":"","params":}`)+len(r.Method())+paramsSizeHint(r))}
+	writeRequest(&w, r)
+	return w.b
 }
 
-// objWriter appends a JSON object member by member; first tracks whether a comma is needed.
+// RequestLen is len(EncodeRequest(r)), computed without writing it.
+func RequestLen(r Request) int {
+	w := counter()
+	writeRequest(&w, r)
+	return w.n
+}
+
+func writeRequest(w *jsonWriter, r Request) {
+	w.lit(`{"jsonrpc":"2.0","method":`)
+	w.text(r.Method())
+	w.lit(`,"params":`)
+	r.writeParams(w)
+	w.char('}')
+}
+
+// objWriter writes a JSON object member by member; first tracks whether a comma is needed.
 type objWriter struct {
-	b     []byte
+	*jsonWriter
 	first bool
 }
 
-func newObj(dst []byte) objWriter { return objWriter{b: append(dst, '{'), first: true} }
+// obj starts an object.
+func (w *jsonWriter) obj() objWriter {
+	w.char('{')
+	return objWriter{jsonWriter: w, first: true}
+}
 
+// key writes "key": (with a leading comma unless first).
 func (w *objWriter) key(k string) {
-	w.b = appendKey(w.b, k, w.first)
+	if !w.first {
+		w.char(',')
+	}
 	w.first = false
+	w.char('"')
+	w.lit(k)
+	w.lit(`":`)
 }
 
-func (w *objWriter) str(k, v string) { w.key(k); w.b = appendJSONString(w.b, v) }
-func (w *objWriter) int(k string, v int64) {
-	w.key(k)
-	w.b = appendInt(w.b, v)
-}
-func (w *objWriter) boolean(k string, v bool) { w.key(k); w.b = appendBool(w.b, v) }
-func (w *objWriter) b64(k string, v []byte)   { w.key(k); w.b = appendB64String(w.b, v) }
-func (w *objWriter) hex(k string, v []byte)   { w.key(k); w.b = appendHexString(w.b, v) }
-func (w *objWriter) pubkey(p Pubkey) {
-	w.key("pubkey")
+func (w *objWriter) str(k, v string)          { w.key(k); w.text(v) }
+func (w *objWriter) int(k string, v int64)    { w.key(k); w.number(v) }
+func (w *objWriter) boolean(k string, v bool) { w.key(k); w.truth(v) }
+func (w *objWriter) b64(k string, v []byte)   { w.key(k); w.b64str(v) }
+func (w *objWriter) hex(k string, v []byte)   { w.key(k); w.hexstr(v) }
+func (w *objWriter) pubkey(p Pubkey)          { w.key("pubkey"); w.pubkeyHex(p) }
+func (w *objWriter) end()                     { w.char('}') }
+
+// pubkeyHex writes an account as a quoted 66-digit hex string.
+func (w *jsonWriter) pubkeyHex(p Pubkey) {
+	if w.count {
+		w.n += 2 + 66
+		w.esc += 2
+		return
+	}
 	w.b = append(w.b, '"')
 	w.b = p.appendHex(w.b)
 	w.b = append(w.b, '"')
 }
-func (w *objWriter) end() []byte { return append(w.b, '}') }
 
 // edKey writes pubkey_ed25519 when present; upper reproduces the clients that send it in upper
 // case.
@@ -60,14 +85,16 @@ func (w *objWriter) edKey(a *Auth, upper bool) {
 		return
 	}
 	w.key("pubkey_ed25519")
+	if w.count || !upper {
+		w.hexstr(a.Ed25519[:])
+		return
+	}
 	w.b = append(w.b, '"')
 	start := len(w.b)
 	w.b = hex.AppendEncode(w.b, a.Ed25519[:])
-	if upper {
-		for i := start; i < len(w.b); i++ {
-			if c := w.b[i]; c >= 'a' && c <= 'f' {
-				w.b[i] = c - 'a' + 'A'
-			}
+	for i := start; i < len(w.b); i++ {
+		if c := w.b[i]; c >= 'a' && c <= 'f' {
+			w.b[i] = c - 'a' + 'A'
 		}
 	}
 	w.b = append(w.b, '"')
@@ -94,18 +121,18 @@ func (w *objWriter) signedAccount(acct *SignedAccount, upperEd bool) {
 
 func (w *objWriter) strings(k string, ss []string) {
 	w.key(k)
-	w.b = appendArray(w.b, ss, appendJSONString)
+	array(w.jsonWriter, ss, textElem)
 }
 
-// AppendParams writes a store as the desktop does: unsigned (someone's inbox) as pubkey,
+// writeParams writes a store as the desktop does: unsigned (someone's inbox) as pubkey,
 // timestamp, namespace, ttl, data; signed (own config, group) as namespace, ttl, data,
 // timestamp, signature, pubkey_ed25519, pubkey.
-func (r *Store) AppendParams(dst []byte) []byte {
-	w := newObj(dst)
+func (r *Store) writeParams(jw *jsonWriter) {
+	w := jw.obj()
 	life := func() {
 		if r.HasTTL {
 			w.key("ttl")
-			w.b = strconv.AppendUint(w.b, uint64(r.TTL), 10)
+			w.unsigned(uint64(r.TTL), 10)
 		} else {
 			w.int("expiry", r.Expiry)
 		}
@@ -116,7 +143,8 @@ func (r *Store) AppendParams(dst []byte) []byte {
 		w.int("namespace", int64(r.Namespace))
 		life()
 		w.b64("data", r.Data)
-		return w.end()
+		w.end()
+		return
 	}
 	w.int("namespace", int64(r.Namespace))
 	life()
@@ -129,13 +157,13 @@ func (r *Store) AppendParams(dst []byte) []byte {
 	w.edKey(&r.Auth, false)
 	w.pubkey(r.Pubkey)
 	w.subaccount(&r.Auth)
-	return w.end()
+	w.end()
 }
 
-// AppendParams writes namespace, pubkey, pubkey_ed25519, signature, timestamp, last_hash (always,
+// writeParams writes namespace, pubkey, pubkey_ed25519, signature, timestamp, last_hash (always,
 // "" when none), max_size and max_count when set.
-func (r *Retrieve) AppendParams(dst []byte) []byte {
-	w := newObj(dst)
+func (r *Retrieve) writeParams(jw *jsonWriter) {
+	w := jw.obj()
 	// An explicit namespace demands a signature unless it is read without one, so an unsigned
 	// retrieve of the default namespace leaves it out.
 	if r.Signed || r.Namespace != 0 {
@@ -155,66 +183,70 @@ func (r *Retrieve) AppendParams(dst []byte) []byte {
 	if r.MaxCount != 0 {
 		w.int("max_count", int64(r.MaxCount))
 	}
-	return w.end()
+	w.end()
 }
 
-// AppendParams writes pubkey, pubkey_ed25519, signature, messages (and required when set).
-func (r *Delete) AppendParams(dst []byte) []byte {
-	w := newObj(dst)
+// writeParams writes pubkey, pubkey_ed25519, signature, messages (and required when set).
+func (r *Delete) writeParams(jw *jsonWriter) {
+	w := jw.obj()
 	w.signedAccount(&r.SignedAccount, false)
 	w.strings("messages", r.Messages)
 	if r.Required {
 		w.boolean("required", true)
 	}
-	return w.end()
+	w.end()
 }
 
 func (w *objWriter) namespaceSel(s NamespaceSel) {
 	w.key("namespace")
-	w.b = s.appendJSON(w.b)
+	if s.All {
+		w.lit(`"all"`)
+	} else {
+		w.number(int64(s.Namespace))
+	}
 }
 
-// AppendParams writes pubkey, pubkey_ed25519 (upper case, as the desktop sends it), signature,
+// writeParams writes pubkey, pubkey_ed25519 (upper case, as the desktop sends it), signature,
 // timestamp, namespace.
-func (r *DeleteAll) AppendParams(dst []byte) []byte {
-	w := newObj(dst)
+func (r *DeleteAll) writeParams(jw *jsonWriter) {
+	w := jw.obj()
 	w.signedAccount(&r.SignedAccount, true)
 	w.int("timestamp", r.Timestamp)
 	w.namespaceSel(r.Namespace)
-	return w.end()
+	w.end()
 }
 
-// AppendParams writes pubkey, pubkey_ed25519, signature, namespace, before.
-func (r *DeleteBefore) AppendParams(dst []byte) []byte {
-	return appendNamespaceNumber(dst, &r.SignedAccount, r.Namespace, "before", r.Before)
+// writeParams writes pubkey, pubkey_ed25519, signature, namespace, before.
+func (r *DeleteBefore) writeParams(w *jsonWriter) {
+	writeNamespaceNumber(w, &r.SignedAccount, r.Namespace, "before", r.Before)
 }
 
-// AppendParams writes pubkey, pubkey_ed25519, signature, namespace, expiry.
-func (r *ExpireAll) AppendParams(dst []byte) []byte {
-	return appendNamespaceNumber(dst, &r.SignedAccount, r.Namespace, "expiry", r.Expiry)
+// writeParams writes pubkey, pubkey_ed25519, signature, namespace, expiry.
+func (r *ExpireAll) writeParams(w *jsonWriter) {
+	writeNamespaceNumber(w, &r.SignedAccount, r.Namespace, "expiry", r.Expiry)
 }
 
-// appendNamespaceNumber writes the params delete_before and expire_all share: the signed account,
+// writeNamespaceNumber writes the params delete_before and expire_all share: the signed account,
 // the namespace selection, then one number under key.
-func appendNamespaceNumber(dst []byte, acct *SignedAccount, ns NamespaceSel, key string, n int64) []byte {
-	w := newObj(dst)
+func writeNamespaceNumber(jw *jsonWriter, acct *SignedAccount, ns NamespaceSel, key string, n int64) {
+	w := jw.obj()
 	w.signedAccount(acct, false)
 	w.namespaceSel(ns)
 	w.int(key, n)
-	return w.end()
+	w.end()
 }
 
-// AppendParams writes pubkey, pubkey_ed25519, signature, messages, expiry (a number, or an
+// writeParams writes pubkey, pubkey_ed25519, signature, messages, expiry (a number, or an
 // array for per-message expiries), and shorten or extend when set.
-func (r *Expire) AppendParams(dst []byte) []byte {
-	w := newObj(dst)
+func (r *Expire) writeParams(jw *jsonWriter) {
+	w := jw.obj()
 	w.signedAccount(&r.SignedAccount, false)
 	w.strings("messages", r.Messages)
 	w.key("expiry")
 	if len(r.Expiries) == 1 {
-		w.b = appendInt(w.b, r.Expiries[0])
+		w.number(r.Expiries[0])
 	} else {
-		w.b = appendArray(w.b, r.Expiries, appendInt)
+		array(w.jsonWriter, r.Expiries, intElem)
 	}
 	switch r.Mode {
 	case ExpireShorten:
@@ -222,66 +254,65 @@ func (r *Expire) AppendParams(dst []byte) []byte {
 	case ExpireExtend:
 		w.boolean("extend", true)
 	}
-	return w.end()
+	w.end()
 }
 
-// AppendParams writes pubkey, pubkey_ed25519 (upper case), signature, messages, timestamp.
-func (r *GetExpiries) AppendParams(dst []byte) []byte {
-	w := newObj(dst)
+// writeParams writes pubkey, pubkey_ed25519 (upper case), signature, messages, timestamp.
+func (r *GetExpiries) writeParams(jw *jsonWriter) {
+	w := jw.obj()
 	w.signedAccount(&r.SignedAccount, true)
 	w.strings("messages", r.Messages)
 	w.int("timestamp", r.Timestamp)
-	return w.end()
+	w.end()
 }
 
 // snodeFieldsParams is the (ignored) filter the desktop attaches to get_swarm and sends to
 // oxend with get_service_nodes.
 const snodeFieldsParams = `{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true}}`
 
-// AppendParams writes pubkey and the node-field filter the desktop sends along (which the
+// writeParams writes pubkey and the node-field filter the desktop sends along (which the
 // server ignores).
-func (r *GetSwarm) AppendParams(dst []byte) []byte {
-	w := newObj(dst)
+func (r *GetSwarm) writeParams(jw *jsonWriter) {
+	w := jw.obj()
 	w.pubkey(r.Pubkey)
 	w.key("params")
-	w.b = append(w.b, snodeFieldsParams...)
-	return w.end()
+	w.lit(snodeFieldsParams)
+	w.end()
 }
 
-// AppendParams writes {}.
-func (r *Info) AppendParams(dst []byte) []byte { return append(dst, "{}"...) }
+// writeParams writes {}.
+func (r *Info) writeParams(w *jsonWriter) { w.lit("{}") }
 
 // NewGetServiceNodes is the oxend_request the desktop sends to refresh its node pool.
 func NewGetServiceNodes() *OxendRequest {
 	return &OxendRequest{Endpoint: "get_service_nodes", Params: []byte(snodeFieldsParams)}
 }
 
-// AppendParams writes endpoint and params.
-func (r *OxendRequest) AppendParams(dst []byte) []byte {
-	w := newObj(dst)
+// writeParams writes endpoint and params.
+func (r *OxendRequest) writeParams(jw *jsonWriter) {
+	w := jw.obj()
 	w.str("endpoint", r.Endpoint)
 	if r.Params != nil {
 		w.key("params")
-		w.b = append(w.b, r.Params...)
+		w.raw(r.Params)
 	}
-	return w.end()
+	w.end()
 }
 
-// AppendParams writes {"requests":[{"method":...,"params":{...}},...]}.
-func (r *Batch) AppendParams(dst []byte) []byte {
-	dst = slices.Grow(dst, paramsSizeHint(r))
-	dst = append(dst, `{"requests":[`...)
+// writeParams writes {"requests":[{"method":...,"params":{...}},...]}.
+func (r *Batch) writeParams(w *jsonWriter) {
+	w.lit(`{"requests":[`)
 	for i, s := range r.Requests {
 		if i > 0 {
-			dst = append(dst, ',')
+			w.char(',')
 		}
-		dst = append(dst, `{"method":`...)
-		dst = appendJSONString(dst, s.Method())
-		dst = append(dst, `,"params":`...)
-		dst = s.AppendParams(dst)
-		dst = append(dst, '}')
+		w.lit(`{"method":`)
+		w.text(s.Method())
+		w.lit(`,"params":`)
+		s.writeParams(w)
+		w.char('}')
 	}
-	return append(dst, "]}"...)
+	w.lit("]}")
 }
 
 // signedParamsSize bounds the params of a signed request without data: an account and an

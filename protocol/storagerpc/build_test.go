@@ -75,7 +75,9 @@ func indexAfter(s, sub string, from int) int {
 }
 
 // TestRoundTrip: every request a client builds parses back to the same value.
-func TestRoundTrip(t *testing.T) {
+// sampleRequests is one request of every kind and shape the clients send, batches and sequences
+// included.
+func sampleRequests(t testing.TB) []Request {
 	alice := newUser(t, 1)
 	group := newGroup(3)
 	s := alice.signer(realSuite())
@@ -123,8 +125,11 @@ func TestRoundTrip(t *testing.T) {
 	}
 	batch := &Batch{Requests: append([]Request(nil), reqs[:MaxBatch]...)}
 	seq := &Batch{Sequence: true, Requests: []Request{signedStore, del}}
-	reqs = append(reqs, batch, seq)
-	for _, r := range reqs {
+	return append(reqs, batch, seq)
+}
+
+func TestRoundTrip(t *testing.T) {
+	for _, r := range sampleRequests(t) {
 		t.Run(r.Method(), func(t *testing.T) {
 			got, err := ParseRequest(EncodeRequest(r))
 			require.NoError(t, err)

@@ -452,7 +452,7 @@ func repeatMsg[T any](m T, n int) []T {
 type rawRequest struct{ method, params string }
 
 func (r *rawRequest) Method() string                        { return r.method }
-func (r *rawRequest) AppendParams(dst []byte) []byte        { return append(dst, r.params...) }
+func (r *rawRequest) writeParams(w *jsonWriter)             { w.lit(r.params) }
 func (r *rawRequest) Check(CheckEnv) (time.Duration, error) { return 0, nil }
 
 // countingSuite counts the signature verifications a suite performs.

@@ -5,12 +5,19 @@ import (
 	"encoding/hex"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/sessionsim/sessionsim/protocol/wirejson"
 )
 
-// Append-style JSON writing. Responses are written the way the server's JSON library dumps
-// them (compact, object keys in byte order, control characters as \u00xx, everything else
-// including '/' and non-ASCII left as is), so that their lengths are the real wire sizes. Each
-// encoder writes its keys in sorted order by hand; the tests check that they do.
+// JSON writing. Responses are written the way the server's JSON library dumps them (compact,
+// object keys in byte order, control characters as \u00xx, everything else including '/' and
+// non-ASCII left as is), so that their lengths are the real wire sizes. Each encoder writes its
+// keys in sorted order by hand; the tests check that they do.
+//
+// Every encoder writes through a jsonWriter, which either appends the text or only counts it:
+// its length, and how much longer it would be as a JSON string written by encoding/json (the
+// form an onion reply carries it in, wirejson.StringLen). Counting gives an answer's sizes
+// (BodySize) without writing it, from the same encoding code, so the two cannot disagree.
 
 const hexDigits = "0123456789abcdef"
 
@@ -20,10 +27,81 @@ var shortEscapes = [utf8.RuneSelf]byte{
 	'"': '"', '\\': '\\', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't',
 }
 
-// appendJSONString appends s as a JSON string literal. Invalid UTF-8 is replaced by U+FFFD
-// rather than failing: only server-generated text reaches here.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
+// BodySize is the size of a JSON body this package writes, known without writing it: its length
+// (Len), and its length as a JSON string written by encoding/json, quotes included (Quoted),
+// which is how the body of an onion reply travels (onion.SealStructuralMeasured).
+type BodySize struct {
+	Len    int
+	Quoted int
+}
+
+// jsonWriter appends JSON text to b or, when count is set, appends nothing and adds up its
+// length (n) and the bytes that escaping it as a JSON string would add (esc).
+type jsonWriter struct {
+	b     []byte
+	count bool
+	n     int
+	esc   int
+}
+
+// counter is a jsonWriter that counts.
+func counter() jsonWriter { return jsonWriter{count: true} }
+
+// size is what a counting writer counted.
+func (w *jsonWriter) size() BodySize { return BodySize{Len: w.n, Quoted: w.n + w.esc + 2} }
+
+// char writes one ASCII byte of the syntax: brackets, braces, commas, colons, quotes.
+func (w *jsonWriter) char(c byte) {
+	if !w.count {
+		w.b = append(w.b, c)
+		return
+	}
+	w.n++
+	if c == '"' || c == '\\' {
+		w.esc++
+	}
+}
+
+// lit writes fixed printable ASCII text: keys and literals with their punctuation.
+func (w *jsonWriter) lit(s string) {
+	if !w.count {
+		w.b = append(w.b, s...)
+		return
+	}
+	w.n += len(s)
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			w.esc++
+		}
+	}
+}
+
+// unsigned writes u in the base (10 or 16), unquoted.
+func (w *jsonWriter) unsigned(u uint64, base int) {
+	if !w.count {
+		w.b = strconv.AppendUint(w.b, u, base)
+		return
+	}
+	w.n++
+	for b := uint64(base); u >= b; u /= b {
+		w.n++
+	}
+}
+
+// raw copies JSON text written elsewhere (a subrequest's answer, oxend's result).
+func (w *jsonWriter) raw(b []byte) {
+	if !w.count {
+		w.b = append(w.b, b...)
+		return
+	}
+	w.n += len(b)
+	w.esc += wirejson.StringLen(b) - 2 - len(b)
+}
+
+// text writes s as a JSON string literal. Invalid UTF-8 is replaced by U+FFFD rather than
+// failing: only server-generated text reaches here.
+func (w *jsonWriter) text(s string) {
+	w.char('"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -34,73 +112,119 @@ func appendJSONString(dst []byte, s string) []byte {
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size == 1 {
-				dst = append(dst, s[start:i]...)
-				dst = append(dst, "\ufffd"...)
+				w.span(s[start:i])
+				w.span("\ufffd") // U+FFFD, left as is in a JSON string too
 				i++
 				start = i
 				continue
 			}
+			if w.count && (r == '\u2028' || r == '\u2029') {
+				w.esc += 3 // written as they are, six bytes once escaped in a JSON string
+			}
 			i += size
 			continue
 		}
-		dst = append(dst, s[start:i]...)
+		w.span(s[start:i])
+		w.char('\\')
 		if e := shortEscapes[c]; e != 0 {
-			dst = append(dst, '\\', e)
+			w.char(e)
 		} else {
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			w.lit("u00")
+			w.char(hexDigits[c>>4])
+			w.char(hexDigits[c&0xf])
 		}
 		i++
 		start = i
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	w.span(s[start:])
+	w.char('"')
 }
 
-// appendKey appends "key": (with a leading comma unless first).
-func appendKey(dst []byte, key string, first bool) []byte {
-	if !first {
-		dst = append(dst, ',')
+// span writes a run of text that needs no escaping in JSON (a JSON string's own escaping of
+// U+2028 and U+2029 aside, which text counts).
+func (w *jsonWriter) span(s string) {
+	if w.count {
+		w.n += len(s)
+		return
 	}
-	dst = append(dst, '"')
-	dst = append(dst, key...)
-	return append(dst, '"', ':')
+	w.b = append(w.b, s...)
 }
 
-// appendInt appends n in decimal, as JSON numbers and the signature messages both write it.
-func appendInt(dst []byte, n int64) []byte { return strconv.AppendInt(dst, n, 10) }
+// number writes n in decimal, as JSON numbers and the signature messages both write it.
+func (w *jsonWriter) number(n int64) {
+	if w.count {
+		w.n += decimalLen(n)
+		return
+	}
+	w.b = strconv.AppendInt(w.b, n, 10)
+}
 
-// appendInteger is appendInt for an int, for the arrays of hard-fork and version numbers.
-func appendInteger(dst []byte, n int) []byte { return appendInt(dst, int64(n)) }
+// decimalLen is the length of n in decimal.
+func decimalLen(n int64) int {
+	l := 1
+	u := uint64(n)
+	if n < 0 {
+		l, u = 2, -u
+	}
+	for ; u >= 10; u /= 10 {
+		l++
+	}
+	return l
+}
 
-func appendBool(dst []byte, b bool) []byte {
+func (w *jsonWriter) truth(b bool) {
 	if b {
-		return append(dst, "true"...)
+		w.lit("true")
+	} else {
+		w.lit("false")
 	}
-	return append(dst, "false"...)
 }
 
-// appendB64String appends b as a padded standard base64 JSON string, the encoding the server
-// and the clients use for data and signatures.
-func appendB64String(dst []byte, b []byte) []byte {
-	dst = append(dst, '"')
-	dst = base64.StdEncoding.AppendEncode(dst, b)
-	return append(dst, '"')
+// b64str writes b as a padded standard base64 JSON string, the encoding the server and the clients
+// use for data and signatures.
+func (w *jsonWriter) b64str(b []byte) {
+	w.char('"')
+	if w.count {
+		w.n += base64.StdEncoding.EncodedLen(len(b))
+	} else {
+		w.b = base64.StdEncoding.AppendEncode(w.b, b)
+	}
+	w.char('"')
 }
 
-func appendHexString(dst []byte, b []byte) []byte {
-	dst = append(dst, '"')
-	dst = hex.AppendEncode(dst, b)
-	return append(dst, '"')
+// hexstr writes b as a lowercase hex JSON string.
+func (w *jsonWriter) hexstr(b []byte) {
+	w.char('"')
+	if w.count {
+		w.n += hex.EncodedLen(len(b))
+	} else {
+		w.b = hex.AppendEncode(w.b, b)
+	}
+	w.char('"')
 }
 
-// appendArray appends xs as a JSON array, each element written by elem.
-func appendArray[T any](dst []byte, xs []T, elem func([]byte, T) []byte) []byte {
-	dst = append(dst, '[')
+// array writes xs as a JSON array, each element written by elem.
+func array[T any](w *jsonWriter, xs []T, elem func(*jsonWriter, T)) {
+	w.char('[')
 	for i, x := range xs {
 		if i > 0 {
-			dst = append(dst, ',')
+			w.char(',')
 		}
-		dst = elem(dst, x)
+		elem(w, x)
 	}
-	return append(dst, ']')
+	w.char(']')
 }
+
+func textElem(w *jsonWriter, s string) { w.text(s) }
+func intElem(w *jsonWriter, n int64)   { w.number(n) }
+func intsElem(w *jsonWriter, n int)    { w.number(int64(n)) }
+
+// appendJSONString appends s as a JSON string literal (jsonWriter.text).
+func appendJSONString(dst []byte, s string) []byte {
+	w := jsonWriter{b: dst}
+	w.text(s)
+	return w.b
+}
+
+// appendInt appends n in decimal, as the signature messages write it.
+func appendInt(dst []byte, n int64) []byte { return strconv.AppendInt(dst, n, 10) }

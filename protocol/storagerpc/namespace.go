@@ -67,13 +67,6 @@ func (s NamespaceSel) appendSig(dst []byte) []byte {
 	return s.Namespace.appendSig(dst)
 }
 
-func (s NamespaceSel) appendJSON(dst []byte) []byte {
-	if s.All {
-		return append(dst, `"all"`...)
-	}
-	return strconv.AppendInt(dst, int64(s.Namespace), 10)
-}
-
 func (s NamespaceSel) String() string {
 	if s.All {
 		return "all"

@@ -8,8 +8,8 @@ import "time"
 type Request interface {
 	// Method is the RPC method name as sent.
 	Method() string
-	// AppendParams appends the "params" object as Session Desktop writes it.
-	AppendParams(dst []byte) []byte
+	// writeParams writes the "params" object as Session Desktop writes it.
+	writeParams(w *jsonWriter)
 	// Check runs the server's checks that follow the swarm check: clock, TTL and signature.
 	// It returns the CPU time the real checks cost (signature verification) and, on refusal,
 	// an *Error with the real status and text.

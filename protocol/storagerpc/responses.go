@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -86,17 +87,17 @@ func sortEntries[T any](entries []SwarmEntry[T]) {
 func (w *objWriter) flag(k string, remote bool) {
 	w.key(k)
 	if remote {
-		w.b = append(w.b, '1')
+		w.char('1')
 	} else {
-		w.b = append(w.b, "true"...)
+		w.lit("true")
 	}
 }
 
 // appendFailure writes a failed member. Timeouts, refusals and unparsable answers are written by
 // the answering node (true); database failures by the member itself (1 when remote). t is the
 // answering node's own deprecated "t" for its own store.
-func appendFailure(dst []byte, f *Failure, remote bool, t *int64) []byte {
-	w := newObj(dst)
+func writeFailure(jw *jsonWriter, f *Failure, remote bool, t *int64) {
+	w := jw.obj()
 	// Only a database failure is the member's own answer, relayed with booleans as 1.
 	asOne := f.QueryFailure && remote
 	if f.BadPeerResponse {
@@ -118,65 +119,84 @@ func appendFailure(dst []byte, f *Failure, remote bool, t *int64) []byte {
 	if f.Timeout {
 		w.flag("timeout", false)
 	}
-	return w.end()
+	w.end()
 }
 
-// appendSwarm writes "swarm":{node: result, ...} with entries in key order. The result writer
+// writeSwarm writes "swarm":{node: result, ...} with entries in key order. The result writer
 // gets whether the entry is a peer's (remote) and, for the answering node's own entry, ownT.
-func appendSwarm[T any](w *objWriter, entries []SwarmEntry[T], self string, ownT *int64, result func(dst []byte, e *SwarmEntry[T], remote bool, t *int64) []byte) {
+func writeSwarm[T any](w *objWriter, entries []SwarmEntry[T], self string, ownT *int64, result func(w *jsonWriter, e *SwarmEntry[T], remote bool, t *int64)) {
 	sorted := slices.Clone(entries)
 	sortEntries(sorted)
 	w.key("swarm")
-	w.b = append(w.b, '{')
+	w.char('{')
 	for i := range sorted {
 		e := &sorted[i]
 		if i > 0 {
-			w.b = append(w.b, ',')
+			w.char(',')
 		}
-		w.b = appendJSONString(w.b, e.Node)
-		w.b = append(w.b, ':')
+		w.text(e.Node)
+		w.char(':')
 		remote := e.Node != self
 		var t *int64
 		if !remote {
 			t = ownT
 		}
 		if e.Failed != nil {
-			w.b = appendFailure(w.b, e.Failed, remote, t)
+			writeFailure(w.jsonWriter, e.Failed, remote, t)
 		} else {
-			w.b = result(w.b, e, remote, t)
+			result(w.jsonWriter, e, remote, t)
 		}
 	}
-	w.b = append(w.b, '}')
+	w.char('}')
 }
 
 // objects writes k: a list of one object per item, whose members item writes.
-func objects[T any](w *objWriter, k string, items []T, item func(v *objWriter, x T)) {
+func objects[T any](w *objWriter, k string, items []T, item func(v *objWriter, x *T)) {
 	w.key(k)
-	w.b = appendArray(w.b, items, func(b []byte, x T) []byte {
-		v := newObj(b)
-		item(&v, x)
-		return v.end()
-	})
+	w.char('[')
+	for i := range items {
+		if i > 0 {
+			w.char(',')
+		}
+		v := w.obj()
+		item(&v, &items[i])
+		v.end()
+	}
+	w.char(']')
 }
 
 func (w *objWriter) hf(h HF) {
 	w.key("hf")
-	w.b = appendArray(w.b, h[:], appendInteger)
+	array(w.jsonWriter, h[:], intsElem)
 }
 
-// newStamped starts an answer framed as most of the server's are: "hf" first, then the answer's
+// stamped starts an answer framed as most of the server's are: "hf" first, then the answer's
 // own members (keys that sort between "hf" and "t", as the server's JSON keys are sorted), then
 // the node's clock "t", which endStamped writes.
-func newStamped(dst []byte, hf HF) objWriter {
-	w := newObj(dst)
-	w.hf(hf)
-	return w
+func (w *jsonWriter) stamped(hf HF) objWriter {
+	o := w.obj()
+	o.hf(hf)
+	return o
 }
 
-// endStamped writes the node's clock "t" and closes an answer newStamped began.
-func (w *objWriter) endStamped(t int64) []byte {
+// endStamped writes the node's clock "t" and closes an answer stamped began.
+func (w *objWriter) endStamped(t int64) {
 	w.int("t", t)
-	return w.end()
+	w.end()
+}
+
+// appendWith appends what write writes.
+func appendWith[R any](dst []byte, r R, write func(R, *jsonWriter)) []byte {
+	w := jsonWriter{b: dst}
+	write(r, &w)
+	return w.b
+}
+
+// sizeWith is the size of what write writes, counted without writing it.
+func sizeWith[R any](r R, write func(R, *jsonWriter)) BodySize {
+	w := counter()
+	write(r, &w)
+	return w.size()
 }
 
 // StoreResult is one member's outcome of a store.
@@ -217,14 +237,19 @@ func (r *StoreResponse) AllFailed() bool { return allFailed(r.Swarm) }
 
 // Append writes the store answer. The answering node's own entry also carries "t", a field the
 // server keeps for old clients.
-func (r *StoreResponse) Append(dst []byte) []byte {
-	w := newObj(dst)
+func (r *StoreResponse) Append(dst []byte) []byte { return appendWith(dst, r, (*StoreResponse).write) }
+
+// Size is the size of the answer Append writes.
+func (r *StoreResponse) Size() BodySize { return sizeWith(r, (*StoreResponse).write) }
+
+func (r *StoreResponse) write(jw *jsonWriter) {
+	w := jw.obj()
 	if r.Hash != "" {
 		w.str("hash", r.Hash)
 	}
 	w.hf(r.HF)
-	appendSwarm(&w, r.Swarm, r.Self, &r.T, func(dst []byte, e *SwarmEntry[StoreResult], remote bool, t *int64) []byte {
-		v := newObj(dst)
+	writeSwarm(&w, r.Swarm, r.Self, &r.T, func(jw *jsonWriter, e *SwarmEntry[StoreResult], remote bool, t *int64) {
+		v := jw.obj()
 		if e.Result.Already {
 			v.flag("already", remote)
 		}
@@ -234,9 +259,9 @@ func (r *StoreResponse) Append(dst []byte) []byte {
 		if t != nil {
 			v.int("t", *t)
 		}
-		return v.end()
+		v.end()
 	})
-	return w.endStamped(r.T)
+	w.endStamped(r.T)
 }
 
 // NSHashes is the hashes affected in one namespace.
@@ -333,30 +358,43 @@ func NewExpireAllResult(s cryptomode.Suite, node ed25519.PrivateKey, req *Expire
 	})
 }
 
-func (r *HashesResult) appendHashes(w *objWriter, key string) {
+func (r *HashesResult) writeHashes(w *objWriter, key string) {
 	w.key(key)
 	if !r.AllNS {
-		w.b = appendArray(w.b, r.Hashes, appendJSONString)
+		array(w.jsonWriter, r.Hashes, textElem)
 		return
 	}
 	groups := slices.Clone(r.ByNamespace)
 	slices.SortFunc(groups, compareNSKey)
-	w.b = append(w.b, '{')
+	w.char('{')
 	for i, g := range groups {
 		if i > 0 {
-			w.b = append(w.b, ',')
+			w.char(',')
 		}
-		w.b = append(w.b, '"')
-		w.b = strconv.AppendInt(w.b, int64(g.Namespace), 10)
-		w.b = append(w.b, '"', ':')
-		w.b = appendArray(w.b, g.Hashes, appendJSONString)
+		w.char('"')
+		w.number(int64(g.Namespace))
+		w.lit(`":`)
+		array(w.jsonWriter, g.Hashes, textElem)
 	}
-	w.b = append(w.b, '}')
+	w.char('}')
 }
 
 // AppendDeleteResponse writes the answer to delete, delete_all or delete_before.
 func AppendDeleteResponse(dst []byte, r *SwarmResponse[HashesResult]) []byte {
-	return appendHashesResponse(dst, r, "deleted")
+	return appendWith(dst, r, writeDeleteResponse)
+}
+
+// DeleteResponseSize is the size of the answer AppendDeleteResponse writes.
+func DeleteResponseSize(r *SwarmResponse[HashesResult]) BodySize {
+	return sizeWith(r, writeDeleteResponse)
+}
+
+func writeDeleteResponse(r *SwarmResponse[HashesResult], w *jsonWriter) {
+	writeHashesResponse(w, r, "deleted")
+}
+
+func writeExpireAllResponse(r *SwarmResponse[HashesResult], w *jsonWriter) {
+	writeHashesResponse(w, r, "updated")
 }
 
 // DeleteStatus is the status of the answer to a delete: 404 when the request set Required and
@@ -375,23 +413,28 @@ func DeleteStatus(req *Delete, r *SwarmResponse[HashesResult]) int {
 
 // AppendExpireAllResponse writes the answer to expire_all.
 func AppendExpireAllResponse(dst []byte, r *SwarmResponse[HashesResult]) []byte {
-	return appendHashesResponse(dst, r, "updated")
+	return appendWith(dst, r, writeExpireAllResponse)
 }
 
-func appendHashesResponse(dst []byte, r *SwarmResponse[HashesResult], key string) []byte {
-	w := newStamped(dst, r.HF)
-	appendSwarm(&w, r.Swarm, r.Self, nil, func(dst []byte, e *SwarmEntry[HashesResult], _ bool, _ *int64) []byte {
-		v := newObj(dst)
+// ExpireAllResponseSize is the size of the answer AppendExpireAllResponse writes.
+func ExpireAllResponseSize(r *SwarmResponse[HashesResult]) BodySize {
+	return sizeWith(r, writeExpireAllResponse)
+}
+
+func writeHashesResponse(jw *jsonWriter, r *SwarmResponse[HashesResult], key string) {
+	w := jw.stamped(r.HF)
+	writeSwarm(&w, r.Swarm, r.Self, nil, func(jw *jsonWriter, e *SwarmEntry[HashesResult], _ bool, _ *int64) {
+		v := jw.obj()
 		if key == "deleted" {
-			e.Result.appendHashes(&v, key)
+			e.Result.writeHashes(&v, key)
 			v.b64("signature", e.Result.Signature[:])
 		} else {
 			v.b64("signature", e.Result.Signature[:])
-			e.Result.appendHashes(&v, key)
+			e.Result.writeHashes(&v, key)
 		}
-		return v.end()
+		v.end()
 	})
-	return w.endStamped(r.T)
+	w.endStamped(r.T)
 }
 
 // ExpireResult is one member's outcome of an expire.
@@ -451,26 +494,35 @@ func AppendExpireResponse(dst []byte, r *SwarmResponse[ExpireResult]) []byte {
 			n += len(u.Hash) + 20
 		}
 	}
-	w := newStamped(slices.Grow(dst, n), r.HF)
-	appendSwarm(&w, r.Swarm, r.Self, nil, func(dst []byte, e *SwarmEntry[ExpireResult], _ bool, _ *int64) []byte {
-		v := newObj(dst)
+	return appendWith(slices.Grow(dst, n), r, writeExpireResponse)
+}
+
+// ExpireResponseSize is the size of the answer AppendExpireResponse writes.
+func ExpireResponseSize(r *SwarmResponse[ExpireResult]) BodySize {
+	return sizeWith(r, writeExpireResponse)
+}
+
+func writeExpireResponse(r *SwarmResponse[ExpireResult], jw *jsonWriter) {
+	w := jw.stamped(r.HF)
+	writeSwarm(&w, r.Swarm, r.Self, nil, func(jw *jsonWriter, e *SwarmEntry[ExpireResult], _ bool, _ *int64) {
+		v := jw.obj()
 		v.key("expiry")
 		if e.Result.Multi {
-			v.b = appendArray(v.b, e.Result.Expiries, appendInt)
+			array(jw, e.Result.Expiries, intElem)
 		} else if len(e.Result.Expiries) > 0 {
-			v.b = appendInt(v.b, e.Result.Expiries[0])
+			jw.number(e.Result.Expiries[0])
 		} else {
-			v.b = append(v.b, '0')
+			jw.char('0')
 		}
 		v.b64("signature", e.Result.Signature[:])
 		if e.Result.HasUnchanged {
 			v.key("unchanged")
-			v.b = appendHashExpiries(v.b, e.Result.Unchanged)
+			writeHashExpiries(jw, e.Result.Unchanged)
 		}
 		v.strings("updated", e.Result.Updated)
-		return v.end()
+		v.end()
 	})
-	return w.endStamped(r.T)
+	w.endStamped(r.T)
 }
 
 // RetrievedMessage is one message of a retrieve answer.
@@ -498,15 +550,22 @@ func (r *RetrieveResponse) Append(dst []byte) []byte {
 	for i := range r.Messages {
 		n += base64.StdEncoding.EncodedLen(len(r.Messages[i].Data)) + len(r.Messages[i].Hash) + 80
 	}
-	w := newStamped(slices.Grow(dst, n), r.HF)
-	objects(&w, "messages", r.Messages, func(v *objWriter, m RetrievedMessage) {
+	return appendWith(slices.Grow(dst, n), r, (*RetrieveResponse).write)
+}
+
+// Size is the size of the answer Append writes.
+func (r *RetrieveResponse) Size() BodySize { return sizeWith(r, (*RetrieveResponse).write) }
+
+func (r *RetrieveResponse) write(jw *jsonWriter) {
+	w := jw.stamped(r.HF)
+	objects(&w, "messages", r.Messages, func(v *objWriter, m *RetrievedMessage) {
 		v.b64("data", m.Data)
 		v.int("expiration", m.Expiry)
 		v.str("hash", m.Hash)
 		v.int("timestamp", m.Timestamp)
 	})
 	w.boolean("more", r.More)
-	return w.endStamped(r.T)
+	w.endStamped(r.T)
 }
 
 // SnodeInfo is a service node as get_swarm and 421 answers describe it.
@@ -535,14 +594,28 @@ type SwarmInfoResponse struct {
 // Append writes the answer. Each node also carries the deprecated "address" (base32z of the
 // legacy key + ".snode") and string "port", and "port_omq"/"port_quic" (the same port).
 func (r *SwarmInfoResponse) Append(dst []byte) []byte {
-	w := newStamped(dst, r.HF)
-	objects(&w, "snodes", r.Snodes, func(v *objWriter, sn SnodeInfo) {
+	return appendWith(dst, r, (*SwarmInfoResponse).write)
+}
+
+// Size is the size of the answer Append writes.
+func (r *SwarmInfoResponse) Size() BodySize { return sizeWith(r, (*SwarmInfoResponse).write) }
+
+func (r *SwarmInfoResponse) write(jw *jsonWriter) {
+	w := jw.stamped(r.HF)
+	objects(&w, "snodes", r.Snodes, func(v *objWriter, sn *SnodeInfo) {
 		v.key("address")
-		v.b = append(v.b, '"')
-		v.b = appendBase32z(v.b, sn.PubkeyLegacy[:])
-		v.b = append(v.b, `.snode"`...)
+		v.char('"')
+		if v.count {
+			v.n += base32zLen(len(sn.PubkeyLegacy))
+		} else {
+			v.b = appendBase32z(v.b, sn.PubkeyLegacy[:])
+		}
+		v.lit(`.snode"`)
 		v.str("ip", sn.IP)
-		v.str("port", strconv.Itoa(int(sn.PortHTTPS)))
+		v.key("port")
+		v.char('"')
+		v.unsigned(uint64(sn.PortHTTPS), 10)
+		v.char('"')
 		v.int("port_https", int64(sn.PortHTTPS))
 		v.int("port_omq", int64(sn.PortOMQ))
 		v.int("port_quic", int64(sn.PortOMQ))
@@ -551,10 +624,10 @@ func (r *SwarmInfoResponse) Append(dst []byte) []byte {
 		v.hex("pubkey_x25519", sn.PubkeyX25519[:])
 	})
 	w.key("swarm")
-	w.b = append(w.b, '"')
-	w.b = strconv.AppendUint(w.b, r.SwarmID, 16)
-	w.b = append(w.b, '"')
-	return w.endStamped(r.T)
+	w.char('"')
+	w.unsigned(r.SwarmID, 16)
+	w.char('"')
+	w.endStamped(r.T)
 }
 
 // InfoResponse is the answer to info.
@@ -566,14 +639,18 @@ type InfoResponse struct {
 }
 
 // Append writes the info answer; its "t" is not last, as "timestamp" and "version" sort after it.
-func (r *InfoResponse) Append(dst []byte) []byte {
-	w := newObj(dst)
-	w.hf(r.HF)
+func (r *InfoResponse) Append(dst []byte) []byte { return appendWith(dst, r, (*InfoResponse).write) }
+
+// Size is the size of the answer Append writes.
+func (r *InfoResponse) Size() BodySize { return sizeWith(r, (*InfoResponse).write) }
+
+func (r *InfoResponse) write(jw *jsonWriter) {
+	w := jw.stamped(r.HF)
 	w.int("t", r.T)
 	w.int("timestamp", r.Timestamp)
 	w.key("version")
-	w.b = appendArray(w.b, r.Version[:], appendInteger)
-	return w.end()
+	array(jw, r.Version[:], intsElem)
+	w.end()
 }
 
 // GetExpiriesResponse is the answer to get_expiries: the messages found, by hash. It carries
@@ -584,27 +661,34 @@ type GetExpiriesResponse struct {
 
 // Append writes the answer, hashes in order.
 func (r *GetExpiriesResponse) Append(dst []byte) []byte {
+	return appendWith(dst, r, (*GetExpiriesResponse).write)
+}
+
+// Size is the size of the answer Append writes.
+func (r *GetExpiriesResponse) Size() BodySize { return sizeWith(r, (*GetExpiriesResponse).write) }
+
+func (r *GetExpiriesResponse) write(w *jsonWriter) {
 	e := slices.Clone(r.Expiries)
 	sortHashExpiries(e)
 	e = slices.CompactFunc(e, func(a, b HashExpiry) bool { return a.Hash == b.Hash })
-	dst = append(dst, `{"expiries":`...)
-	dst = appendHashExpiries(dst, e)
-	return append(dst, '}')
+	w.lit(`{"expiries":`)
+	writeHashExpiries(w, e)
+	w.char('}')
 }
 
-// appendHashExpiries writes messages' expiries as the server does, an object keyed by hash, in
+// writeHashExpiries writes messages' expiries as the server does, an object keyed by hash, in
 // the order given.
-func appendHashExpiries(dst []byte, e []HashExpiry) []byte {
-	dst = append(dst, '{')
+func writeHashExpiries(w *jsonWriter, e []HashExpiry) {
+	w.char('{')
 	for i, x := range e {
 		if i > 0 {
-			dst = append(dst, ',')
+			w.char(',')
 		}
-		dst = appendJSONString(dst, x.Hash)
-		dst = append(dst, ':')
-		dst = appendInt(dst, x.Expiry)
+		w.text(x.Hash)
+		w.char(':')
+		w.number(x.Expiry)
 	}
-	return append(dst, '}')
+	w.char('}')
 }
 
 // OxendResponse is the answer to oxend_request: oxend's JSON result, unchanged.
@@ -615,11 +699,16 @@ type OxendResponse struct {
 }
 
 // Append writes the answer. Result must be valid JSON.
-func (r *OxendResponse) Append(dst []byte) []byte {
-	w := newStamped(dst, r.HF)
+func (r *OxendResponse) Append(dst []byte) []byte { return appendWith(dst, r, (*OxendResponse).write) }
+
+// Size is the size of the answer Append writes.
+func (r *OxendResponse) Size() BodySize { return sizeWith(r, (*OxendResponse).write) }
+
+func (r *OxendResponse) write(jw *jsonWriter) {
+	w := jw.stamped(r.HF)
 	w.key("result")
-	w.b = append(w.b, r.Result...)
-	return w.endStamped(r.T)
+	w.raw(r.Result)
+	w.endStamped(r.T)
 }
 
 // SubResult is one subrequest's outcome in a batch or sequence answer. Body is raw JSON: the
@@ -634,6 +723,10 @@ type SubResult struct {
 	// a reader that does not know its type parses Body. It is read-only: its byte slices may
 	// be the answering node's own (a retrieve's message data is its store's), which a reader
 	// on another host, or another worker, must not change.
+	//
+	// Body is nil when the answer was measured rather than written, because no one reads
+	// its bytes (a batch in a structural onion reply, whose reader takes Value): Value then
+	// holds it, and writing Value (AppendBatchResponse does) gives the body.
 	Value any
 }
 
@@ -672,26 +765,52 @@ func (s SubResult) Text() (string, bool) {
 func (s SubResult) OK() bool { return s.Code >= 200 && s.Code <= 299 }
 
 // AppendBatchResponse writes {"results":[{"body":...,"code":...},...]}. A sequence's results
-// end at the first one that is not OK; the answer itself is 200 either way.
+// end at the first one that is not OK; the answer itself is 200 either way. A result measured
+// rather than written (Body nil) is written from its Value.
 func AppendBatchResponse(dst []byte, results []SubResult) []byte {
 	// Grown once: the bodies are most of the answer, and an answer is written per batch.
 	n := len(`{"results":[]}`)
 	for _, r := range results {
 		n += len(`{"body":,"code":000},`) + len(r.Body)
 	}
-	dst = slices.Grow(dst, n)
-	dst = append(dst, `{"results":[`...)
-	for i, r := range results {
+	return appendWith(slices.Grow(dst, n), results, writeBatchResponse)
+}
+
+// BatchResponseSize is the size of the answer AppendBatchResponse writes.
+func BatchResponseSize(results []SubResult) BodySize { return sizeWith(results, writeBatchResponse) }
+
+func writeBatchResponse(results []SubResult, w *jsonWriter) {
+	w.lit(`{"results":[`)
+	for i := range results {
+		r := &results[i]
 		if i > 0 {
-			dst = append(dst, ',')
+			w.char(',')
 		}
-		dst = append(dst, `{"body":`...)
-		dst = append(dst, r.Body...)
-		dst = append(dst, `,"code":`...)
-		dst = strconv.AppendInt(dst, int64(r.Code), 10)
-		dst = append(dst, '}')
+		w.lit(`{"body":`)
+		if r.Body == nil && r.Value != nil {
+			writeValue(w, r.Value)
+		} else {
+			w.raw(r.Body)
+		}
+		w.lit(`,"code":`)
+		w.number(int64(r.Code))
+		w.char('}')
 	}
-	return append(dst, "]}"...)
+	w.lit("]}")
+}
+
+// writeValue writes an answer a SubResult.Value holds.
+func writeValue(w *jsonWriter, v any) {
+	switch v := v.(type) {
+	case *RetrieveResponse:
+		v.write(w)
+	case *StoreResponse:
+		v.write(w)
+	case *SwarmResponse[ExpireResult]:
+		writeExpireResponse(v, w)
+	default:
+		panic(fmt.Sprintf("storagerpc: a measured result holds a %T, which has no encoding here", v))
+	}
 }
 
 // NodeKeyHex is the hex form of a node's Ed25519 public key, the key of its swarm entries.
@@ -699,6 +818,9 @@ func NodeKeyHex(pub ed25519.PublicKey) string { return hex.EncodeToString(pub) }
 
 // base32z alphabet, used for the deprecated "address" of a node.
 const base32zAlphabet = "ybndrfg8ejkmcpqxot1uwisza345h769"
+
+// base32zLen is the length of n bytes in base32z: five bits a character, the last one padded.
+func base32zLen(n int) int { return (8*n + 4) / 5 }
 
 // appendBase32z encodes bits most significant first, the last character padded with zero bits.
 func appendBase32z(dst []byte, b []byte) []byte {

@@ -503,3 +503,33 @@ func (v Value) UniqueMembers() []Member {
 	}
 	return out
 }
+
+// StringLen is the length of b written as a JSON string by encoding/json without HTML escaping,
+// the encoder of the onion replies, computed without writing it: the quotes; \" \\ \b \f \n \r
+// \t as two bytes; the other control bytes, U+2028, U+2029 and every byte that is not part of
+// valid UTF-8 as six (\u00XX, \u2028, \u2029, \ufffd); everything else as is.
+func StringLen[T string | []byte](b T) int {
+	n := 2 + len(b)
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t':
+				n++
+			case c < 0x20:
+				n += 5
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(string(b[i:min(i+utf8.UTFMax, len(b))]))
+		switch {
+		case r == utf8.RuneError && size == 1:
+			n += 5 // one byte becomes \ufffd
+		case r == '\u2028' || r == '\u2029':
+			n += 3 // three bytes become six
+		}
+		i += size
+	}
+	return n
+}

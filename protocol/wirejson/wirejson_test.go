@@ -243,3 +243,19 @@ func FuzzParse(f *testing.F) {
 		checkAgainstStdlib(t, in)
 	})
 }
+
+// FuzzStringLen holds StringLen to what encoding/json writes without HTML escaping.
+func FuzzStringLen(f *testing.F) {
+	for _, s := range []string{"", `"\`, "\x00\x1f\x7f\b\f\n\r\t", "\u2028\u2029", "\xe2\x80", "a\xffb", "é😀<>&", "\xed\xa0\x80"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var out bytes.Buffer
+		enc := json.NewEncoder(&out)
+		enc.SetEscapeHTML(false)
+		require.NoError(t, enc.Encode(string(b)))
+		want := out.Len() - 1 // the newline Encode adds
+		assert.Equal(t, want, StringLen(b), "bytes")
+		assert.Equal(t, want, StringLen(string(b)), "string")
+	})
+}
