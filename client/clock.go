@@ -344,4 +344,4 @@ func (c *Client) resyncClock(done func(bool)) {
 
 // infoRequest is the "info" request of a clock resync; request bodies are never changed once
 // sent, so every client shares it.
-var infoRequest = encodeRPC(&storagerpc.Info{})
+var infoRequest = rpcOf(&storagerpc.Info{})

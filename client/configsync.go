@@ -264,7 +264,7 @@ func (c *Client) pushConfigs() {
 			case res.status == 421:
 				c.adopt421(e, m, res.body)
 			case res.failure == OK:
-				if err := c.readConfigPush(e, m, res.body, msgs, len(old) > 0, &ev); err != nil {
+				if err := c.readConfigPush(e, m, res.answer(), msgs, len(old) > 0, &ev); err != nil {
 					c.garbage(GarbageMalformedResponse)
 				}
 			}
@@ -275,13 +275,14 @@ func (c *Client) pushConfigs() {
 
 // readConfigPush reads the answer to a config push into ev: which stores succeeded, and whether
 // the delete did not (ev.DeleteFailed). A 421 result adopts the swarm it names.
-func (c *Client) readConfigPush(e *swarmEntry, m nodeIdx, body []byte, msgs []configMsg, withDelete bool, ev *ConfigPushed) error {
-	rs, err := storagerpc.DecodeBatchResponse(body)
+func (c *Client) readConfigPush(e *swarmEntry, m nodeIdx, a batchAnswer, msgs []configMsg, withDelete bool, ev *ConfigPushed) error {
+	rs, err := a.decode()
 	if err != nil {
 		return err
 	}
 	if len(rs) > 0 && rs[0].Code == 421 {
-		c.adopt421(e, m, body)
+		// The 421's own body: decode421 reads it as it reads the batch whose first result it is.
+		c.adopt421(e, m, rs[0].Body)
 	}
 	for k := range msgs {
 		if k >= len(rs) {

@@ -37,6 +37,12 @@ func CheckPadding(buckets []int) error {
 	return nil
 }
 
+// paddedRPCLen is the length of an RPC request of n bytes once padRPC padded it.
+func paddedRPCLen(n int, buckets []int) int {
+	layer := onion.NodeLayerSize(n)
+	return n + max(0, paddedSize(layer, buckets)-layer)
+}
+
 // paddedSize is the size a destination layer of n bytes is padded to: the first bucket that
 // holds it, or past the largest bucket the next multiple of the largest, so that even a large
 // store falls on a coarse grid. Without buckets it is n.
@@ -57,12 +63,11 @@ func paddedSize(n int, buckets []int) int {
 // the request means what it meant unpadded and every hop carries a size fixed by the bucket.
 // rpc itself is not changed.
 func padRPC(rpc []byte, buckets []int) []byte {
-	n := onion.NodeLayerSize(len(rpc))
-	target := paddedSize(n, buckets)
-	if target <= n {
+	size := paddedRPCLen(len(rpc), buckets)
+	if size == len(rpc) {
 		return rpc
 	}
-	out := make([]byte, len(rpc)+target-n)
+	out := make([]byte, size)
 	copy(out, rpc)
 	for i := len(rpc); i < len(out); i++ {
 		out[i] = ' '

@@ -500,7 +500,7 @@ func (c *Client) groupStoreRequest(o *outgoing) rpcRequest {
 	}
 	st := storagerpc.NewStore(pubkeyOf(v.g.id), storagerpc.Namespace(ns), c.netNowMS(), ttl, o.data)
 	c.env.Work(st.Sign(signer))
-	return encodeRPC(&storagerpc.Batch{Sequence: c.cfg.StoreRetry.Sequence, Requests: []storagerpc.Request{st}})
+	return rpcOf(&storagerpc.Batch{Sequence: c.cfg.StoreRetry.Sequence, Requests: []storagerpc.Request{st}})
 }
 
 // startGroupPolls starts polling every group the client is still in (on start and on coming

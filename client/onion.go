@@ -260,11 +260,11 @@ func (c *Client) sendOnion(ep uint32, dest nodeIdx, method string, nss []int16, 
 // buildToNode builds an onion request to a node in the client's wire form, its RPC padded as
 // Config.OnionPadding asks.
 func (c *Client) buildToNode(r *rand.Rand, p onion.Path, dest onion.Node, rpc rpcRequest) (onion.Built, error) {
-	body := padRPC(rpc.body, c.cfg.OnionPadding)
 	if c.cfg.Wire == wiremode.Structural {
-		return onion.BuildToNodeStructural(c.cfg.Suite.Costs(), actor.RandReader(r), p, dest, body, rpc.req)
+		n := paddedRPCLen(storagerpc.RequestLen(rpc.req), c.cfg.OnionPadding)
+		return onion.BuildToNodeStructural(c.cfg.Suite.Costs(), actor.RandReader(r), p, dest, rpc.req, n)
 	}
-	return onion.BuildToNode(c.cfg.Suite, actor.RandReader(r), p, dest, body)
+	return onion.BuildToNode(c.cfg.Suite, actor.RandReader(r), p, dest, padRPC(storagerpc.EncodeRequest(rpc.req), c.cfg.OnionPadding))
 }
 
 const nextNodeNotFound = "Next node not found: "

@@ -50,9 +50,12 @@ func TestRPCRequestValuesMatchTheirJSON(t *testing.T) {
 	for _, tc := range cases {
 		for _, buckets := range [][]int{nil, {1024, 4096}} {
 			t.Run(tc.name, func(t *testing.T) {
-				got, err := storagerpc.ParseRequest(padRPC(tc.rpc.body, buckets))
+				body := padRPC(storagerpc.EncodeRequest(tc.rpc.req), buckets)
+				got, err := storagerpc.ParseRequest(body)
 				require.NoError(t, err)
 				assert.Equal(t, tc.rpc.req, got)
+				// Structural form measures the padded JSON rather than writing it.
+				assert.Equal(t, len(body), paddedRPCLen(storagerpc.RequestLen(tc.rpc.req), buckets), "padded length")
 			})
 		}
 	}

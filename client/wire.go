@@ -59,20 +59,18 @@ func pubkeyOf(id identity.ID) storagerpc.Pubkey {
 	return storagerpc.Pubkey{Prefix: id[0], Key: id.Key()}
 }
 
-// rpcRequest is a storage RPC request for an onion: its JSON, and the request as values, which
-// the destination takes in place of parsing the JSON when the onion travels in structural form
-// (storagerpc.ParseRequest gives back what EncodeRequest encoded).
+// rpcRequest is a storage RPC request for an onion, as values: its JSON is written when the
+// onion travels as bytes, while in structural form the destination takes the values in place of
+// parsing the JSON, which is only measured (storagerpc.ParseRequest gives back what
+// EncodeRequest encodes, and storagerpc.RequestLen is its length).
 type rpcRequest struct {
-	body []byte
-	req  storagerpc.Request
+	req storagerpc.Request
 }
 
-func encodeRPC(req storagerpc.Request) rpcRequest {
-	return rpcRequest{body: storagerpc.EncodeRequest(req), req: req}
-}
+func rpcOf(req storagerpc.Request) rpcRequest { return rpcRequest{req: req} }
 
 func batch(reqs ...storagerpc.Request) rpcRequest {
-	return encodeRPC(&storagerpc.Batch{Requests: reqs})
+	return rpcOf(&storagerpc.Batch{Requests: reqs})
 }
 
 // getSwarmRequest is a direct get_swarm (the guard test); onion lookups wrap it in a batch.
@@ -101,7 +99,7 @@ var storeNamespaces = []int16{contentNamespace}
 // storeRequest is an unsigned store of a 1:1 message (or sync copy) in a one-request batch, or
 // sequence when the app sends it so (StoreRetry.Sequence).
 func storeRequest(to identity.ID, raw []byte, ts int64, ttl time.Duration, sequence bool) rpcRequest {
-	return encodeRPC(&storagerpc.Batch{Sequence: sequence, Requests: []storagerpc.Request{
+	return rpcOf(&storagerpc.Batch{Sequence: sequence, Requests: []storagerpc.Request{
 		storagerpc.NewStore(pubkeyOf(to), storagerpc.Namespace(contentNamespace), ts, ttl, raw)}})
 }
 
@@ -126,7 +124,7 @@ func configPushRequest(s cryptomode.Suite, key ed25519.PrivateKey, id identity.I
 		cost += d.Sign(signer)
 		reqs = append(reqs, d)
 	}
-	return encodeRPC(&storagerpc.Batch{Sequence: true, Requests: reqs}), cost
+	return rpcOf(&storagerpc.Batch{Sequence: true, Requests: reqs}), cost
 }
 
 // pollExpire is the expire a poll carries for the account's config messages (ConfigExpiry).

@@ -136,7 +136,10 @@ func (n *Node) relay(hop OnionHop, p onion.Peeled, r actor.Responder) {
 
 // deliver runs the RPC inside and seals its answer to the layer's key.
 func (n *Node) deliver(hop OnionHop, p onion.Peeled, r actor.Responder) {
-	n.serveJSON(p.Payload, p.Decoded, ViaOnion, netip.Addr{}, func(method string, seen named, o outcome) {
+	// A structural reply carries a batch's results as values, which the client reads in place
+	// of the body, unless it asked for the body embedded as JSON (see seal).
+	measured := p.Structural && !p.Routing.Format.EmbedJSON
+	n.serveJSON(p.Payload, p.Decoded, measured, ViaOnion, netip.Addr{}, func(method string, seen named, o outcome) {
 		hop.Method, hop.Owner, hop.Status = method, seen.owner(), o.status
 		hop.Accounts, hop.Namespaces, hop.Sizes = seen.accounts, seen.namespaces, seen.sizes
 		hop.BytesOut = n.sealAndRespond(r, hop.Guard, p, o)
@@ -160,6 +163,13 @@ func (n *Node) sealAndRespond(r actor.Responder, guard bool, p onion.Peeled, o o
 // reply as values, carrying a batch's results as values too so that the client need not parse
 // them.
 func (n *Node) seal(p onion.Peeled, o outcome) (any, int, time.Duration, error) {
+	if o.measured {
+		rep, cost, err := onion.SealStructuralMeasured(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, o.status, o.size.Quoted, o.results)
+		if err != nil {
+			return nil, 0, cost, err
+		}
+		return rep, rep.WireLen(), cost, nil
+	}
 	resp := onion.NodeResponse{Status: o.status, Body: o.body}
 	if p.Structural {
 		var decoded any

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/node/store"
@@ -40,6 +41,10 @@ type rpcCtx struct {
 	// sig, for a client's recursive request, receives the memo of its signature's
 	// verification, which the node's forward hands on to its members (Forward.verified).
 	sig *storagerpc.Verified
+	// measured: no one reads the answer's bytes, only its values (a batch and its
+	// subrequests, answered in a structural onion reply), so the answers kept as values (and
+	// the batch) are measured rather than written; see outcome.
+	measured bool
 }
 
 // outcome is the node's answer to one request: status and body for clients (JSON, or plain
@@ -47,13 +52,29 @@ type rpcCtx struct {
 // batch, its results as values too (results), which an answer in structural form carries;
 // value is body as values (what decoding body gives) for the answers clients read most, which
 // a batch's results carry so that a structural answer's reader need not parse them.
+//
+// When the request's rpcCtx is measured, such an answer's body is not written (nil): a batch
+// then has its size instead (size, measured set), a subrequest's answer only its value, which
+// the batch's size counts as its body.
 type outcome struct {
-	status  int
-	body    []byte
-	text    bool
-	result  any
-	results []storagerpc.SubResult
-	value   any
+	status   int
+	body     []byte
+	text     bool
+	result   any
+	results  []storagerpc.SubResult
+	value    any
+	measured bool
+	size     storagerpc.BodySize
+}
+
+// valueOutcome is a 200 answer kept as values (v), its body written by write unless ctx is
+// measured.
+func valueOutcome[V any](ctx rpcCtx, status int, v *V, write func(*V) []byte) outcome {
+	o := outcome{status: status, value: v}
+	if !ctx.measured {
+		o.body = write(v)
+	}
+	return o
 }
 
 func textOutcome(status int, text string) outcome {
@@ -97,13 +118,15 @@ func (n *Node) handleStorageRPC(from actor.Addr, req actor.Request, r actor.Resp
 		respondOutcome(r, errOutcome(storagerpc.ErrBodyTooLarge))
 		return
 	}
-	n.serveJSON(body, nil, ViaDirect, from.Addr(), func(_ string, _ named, o outcome) { respondOutcome(r, o) })
+	n.serveJSON(body, nil, false, ViaDirect, from.Addr(), func(_ string, _ named, o outcome) { respondOutcome(r, o) })
 }
 
 // serveJSON parses and serves one RPC body; from is the direct caller's address (zero for an
 // onion destination, whose caller is the last hop). decoded, when not nil, is the body as
 // values (a structural onion's, see onion.Layer.Decoded), served without parsing the body.
-func (n *Node) serveJSON(body []byte, decoded any, via Via, from netip.Addr, done rpcDone) {
+// measured says that the caller passes a batch's answer on as values, unread, so that it is
+// measured rather than written (rpcCtx.measured).
+func (n *Node) serveJSON(body []byte, decoded any, measured bool, via Via, from netip.Addr, done rpcDone) {
 	req, ok := decoded.(storagerpc.Request)
 	if !ok {
 		var err error
@@ -115,7 +138,8 @@ func (n *Node) serveJSON(body []byte, decoded any, via Via, from netip.Addr, don
 		}
 	}
 	seen := namedIn(req)
-	ctx := rpcCtx{via: via}
+	_, isBatch := req.(*storagerpc.Batch)
+	ctx := rpcCtx{via: via, measured: measured && isBatch}
 	if via == ViaDirect {
 		ctx.direct = &directSeen{from: from, accounts: seen.accounts}
 	}
@@ -228,7 +252,7 @@ func (n *Node) serve(req storagerpc.Request, ctx rpcCtx, done func(outcome)) {
 	case *storagerpc.Store:
 		n.rpcStore(r, ctx, finish)
 	case *storagerpc.Retrieve:
-		finish(n.rpcRetrieve(r))
+		finish(n.rpcRetrieve(r, ctx))
 	case *storagerpc.Delete:
 		n.rpcDelete(r, ctx, finish)
 	case *storagerpc.DeleteAll:
@@ -324,7 +348,7 @@ func (n *Node) rpcStore(r *storagerpc.Store, ctx rpcCtx, done func(outcome)) {
 		if self.Failed == nil {
 			resp.Hash = hash
 		}
-		return outcome{status: resp.Status(), body: resp.Append(nil), value: &resp}
+		return valueOutcome(ctx, resp.Status(), &resp, appendStore)
 	}, done)
 	n.forward(&Forward{Request: r, Received: now, verified: ctx.sig}, hash, r.Expiry, g.peersAnswered)
 	own, err := n.storeLocally(r, hash, FromClient)
@@ -355,7 +379,15 @@ func (n *Node) storeLocally(r *storagerpc.Store, hash string, src Source) (stora
 	return own, nil
 }
 
-func (n *Node) rpcRetrieve(r *storagerpc.Retrieve) outcome {
+func appendStore(r *storagerpc.StoreResponse) []byte { return r.Append(nil) }
+
+func appendRetrieve(r *storagerpc.RetrieveResponse) []byte { return r.Append(nil) }
+
+func appendExpire(r *storagerpc.SwarmResponse[storagerpc.ExpireResult]) []byte {
+	return storagerpc.AppendExpireResponse(nil, r)
+}
+
+func (n *Node) rpcRetrieve(r *storagerpc.Retrieve, ctx rpcCtx) outcome {
 	budget := r.Budget()
 	msgs, more, err := n.st.Retrieve(ownerOf(r.Pubkey), int16(r.Namespace), r.LastHash, int(budget.MaxSize()), r.MaxCount)
 	if err != nil {
@@ -379,7 +411,7 @@ func (n *Node) rpcRetrieve(r *storagerpc.Retrieve) outcome {
 		res.Messages = append(res.Messages, storagerpc.RetrievedMessage{Hash: m.Hash, Timestamp: m.Timestamp, Expiry: m.Expiry, Data: data})
 	}
 	res.More = more
-	return outcome{status: http.StatusOK, body: res.Append(nil), value: &res}
+	return valueOutcome(ctx, http.StatusOK, &res, appendRetrieve)
 }
 
 // recursive runs the swarm part of a recursive request: forward (for a client's request),
@@ -581,7 +613,7 @@ func (n *Node) rpcExpire(r *storagerpc.Expire, ctx rpcCtx, done func(outcome)) {
 		n.env.Work(cost)
 		return res, nil
 	}, func(resp *storagerpc.SwarmResponse[storagerpc.ExpireResult]) outcome {
-		return outcome{status: resp.Status(), body: storagerpc.AppendExpireResponse(nil, resp), value: resp}
+		return valueOutcome(ctx, resp.Status(), resp, appendExpire)
 	}, done)
 }
 
@@ -638,7 +670,13 @@ func versionOf(v string) storagerpc.Version {
 func (n *Node) serveBatch(b *storagerpc.Batch, ctx rpcCtx, done func(outcome)) {
 	results := make([]storagerpc.SubResult, len(b.Requests))
 	finish := func(k int) {
-		done(outcome{status: http.StatusOK, body: storagerpc.AppendBatchResponse(nil, results[:k]), results: results[:k:k]})
+		o := outcome{status: http.StatusOK, results: results[:k:k]}
+		if ctx.measured && validBodies(o.results) {
+			o.measured, o.size = true, storagerpc.BatchResponseSize(o.results)
+		} else {
+			o.body = storagerpc.AppendBatchResponse(nil, o.results)
+		}
+		done(o)
 	}
 	sub := func(o outcome) storagerpc.SubResult {
 		if ok2xx(o.status) {
@@ -674,6 +712,18 @@ func (n *Node) serveBatch(b *storagerpc.Batch, ctx rpcCtx, done func(outcome)) {
 			}
 		})
 	}
+}
+
+// validBodies reports whether the bodies written among results are valid UTF-8, as those of a
+// measured batch must be: the reply's reader takes the results as they are, where a reader of
+// the bytes would find each invalid byte replaced (onion.SealStructuralMeasured).
+func validBodies(results []storagerpc.SubResult) bool {
+	for _, r := range results {
+		if !utf8.Valid(r.Body) {
+			return false
+		}
+	}
+	return true
 }
 
 // handleForward serves MethodForward: a swarm member's forward, validated and applied again.

@@ -623,28 +623,8 @@ func unsigned(t *testing.T, body []byte) []byte {
 // byte for byte, and parsing the JSON gives what the client reads from the value. Other
 // results carry none and are parsed.
 func TestBatchResultValuesMatchTheirJSON(t *testing.T) {
-	tn := newTestNet(t, testSwarms, perSwarm, Config{})
-	_, members, acct := tn.homeAccount(t, 1, "acct")
-	st := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("kept \"as\" values"))
-	require.Equal(t, 200, tn.rpc(t, members[0], encode(st)).Status)
-	hash := storagerpc.MessageHash(st.Pubkey, st.Namespace, st.Data)
-	tn.drv.RunFor(time.Second)
-
-	rt := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}}
-	rt.Sign(acct.signer, nowMS(tn))
-	ex := &storagerpc.Expire{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{hash}, Expiries: []int64{nowMS(tn) + 30*60_000}, Mode: storagerpc.ExpireShorten}
-	ex.Sign(acct.signer)
-	st2 := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("another"))
-	body := encode(&storagerpc.Batch{Requests: []storagerpc.Request{rt, ex, &storagerpc.Info{}, st2}})
-
-	n := tn.nodes[members[1]]
-	var got *outcome
-	tn.drv.Actor(addrN(members[1])).Do(func() {
-		n.serveJSON(body, nil, ViaDirect, clientAddr.Addr(), func(_ string, _ named, o outcome) { got = &o })
-	})
-	tn.drv.RunFor(time.Minute)
-	require.NotNil(t, got)
-	require.Len(t, got.results, 4)
+	got := servedBatch(t, false)
+	require.False(t, got.measured)
 
 	rv, ok := got.results[0].Value.(*storagerpc.RetrieveResponse)
 	require.True(t, ok, "a retrieve result carries its answer")
@@ -677,4 +657,55 @@ func TestBatchResultValuesMatchTheirJSON(t *testing.T) {
 	sv, ok := got.results[3].Value.(*storagerpc.StoreResponse)
 	require.True(t, ok, "a store result carries its answer")
 	assert.Equal(t, got.results[3].Body, sv.Append(nil))
+}
+
+// servedBatch is the outcome of a batch of a retrieve, an expire, an info and a store served by
+// a swarm member, measured or not (rpcCtx.measured).
+func servedBatch(t *testing.T, measured bool) *outcome {
+	tn := newTestNet(t, testSwarms, perSwarm, Config{})
+	_, members, acct := tn.homeAccount(t, 1, "acct")
+	st := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("kept \"as\" values"))
+	require.Equal(t, 200, tn.rpc(t, members[0], encode(st)).Status)
+	hash := storagerpc.MessageHash(st.Pubkey, st.Namespace, st.Data)
+	tn.drv.RunFor(time.Second)
+
+	rt := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}}
+	rt.Sign(acct.signer, nowMS(tn))
+	ex := &storagerpc.Expire{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}, Messages: []string{hash}, Expiries: []int64{nowMS(tn) + 30*60_000}, Mode: storagerpc.ExpireShorten}
+	ex.Sign(acct.signer)
+	st2 := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("another"))
+	body := encode(&storagerpc.Batch{Requests: []storagerpc.Request{rt, ex, &storagerpc.Info{}, st2}})
+
+	n := tn.nodes[members[1]]
+	var got *outcome
+	tn.drv.Actor(addrN(members[1])).Do(func() {
+		n.serveJSON(body, nil, measured, ViaDirect, clientAddr.Addr(), func(_ string, _ named, o outcome) { got = &o })
+	})
+	tn.drv.RunFor(time.Minute)
+	require.NotNil(t, got)
+	require.Len(t, got.results, 4)
+	return got
+}
+
+// A measured batch (a structural onion's) writes neither itself nor the answers it keeps as
+// values, and its size is that of the answer written from them.
+func TestMeasuredBatchIsNotWritten(t *testing.T) {
+	got := servedBatch(t, true)
+	require.True(t, got.measured)
+	assert.Nil(t, got.body, "the batch is not written")
+	for _, k := range []int{0, 1, 3} {
+		require.NotNil(t, got.results[k].Value, "result %d keeps its answer", k)
+		assert.Nil(t, got.results[k].Body, "result %d is not written", k)
+	}
+	assert.NotEmpty(t, got.results[2].Body, "an info answer, which has no value, is written")
+	written := storagerpc.AppendBatchResponse(nil, got.results)
+	decoded, err := storagerpc.DecodeBatchResponse(written)
+	require.NoError(t, err)
+	require.Len(t, decoded, 4)
+	assert.Equal(t, len(written), got.size.Len)
+	var quoted bytes.Buffer
+	enc := json.NewEncoder(&quoted)
+	enc.SetEscapeHTML(false)
+	require.NoError(t, enc.Encode(string(written)))
+	assert.Equal(t, quoted.Len()-1, got.size.Quoted, "the length as an onion reply's JSON string")
 }

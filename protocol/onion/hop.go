@@ -27,7 +27,8 @@ type Peeled struct {
 	// Structural: the layer came in structural form, and the answer goes back in it
 	// (SealStructuralResponse).
 	Structural bool
-	// Decoded is Payload as values, when a structural layer carried them (Layer.Decoded).
+	// Decoded is the RPC request as values, when a structural layer carried it (Layer.Decoded);
+	// Payload is then nil, its JSON never written.
 	Decoded any
 }
 

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/wirejson"
 )
 
 // Structural form (wiremode.Structural): an onion request to a node travels as its layers held
@@ -33,11 +34,9 @@ type Layer struct {
 	Routing Routing
 	// Inner is the next node's layer (Forward).
 	Inner *Layer
-	// Payload is the RPC request (Deliver).
-	Payload []byte
-	// Decoded is Payload as values when the client passes them along (a storage RPC request),
-	// so that the destination need not parse Payload; nil otherwise. The client vouches that
-	// parsing Payload gives these values.
+	// Decoded is the RPC request as values (Deliver): a storage RPC request, which the
+	// destination serves without parsing. Its JSON is never written; the client vouches that
+	// parsing it would give these values, and PlainLen counts its length as sent.
 	Decoded any
 }
 
@@ -144,15 +143,16 @@ func layerBuildCost(c cryptomode.Costs, e EncType, plainLen int) time.Duration {
 
 // BuildToNodeStructural is BuildToNode in structural form: the guard's request (Built.Value)
 // holds the layers as values, and the destination's the RPC request as values too (decoded,
-// Layer.Decoded) when the caller has them. It draws from rnd exactly what BuildToNode draws and charges
-// exactly what it charges under modeled crypto; the request's length (Built.Wire) is that of
-// BuildToNode's body.
-func BuildToNodeStructural(c cryptomode.Costs, rnd io.Reader, p Path, dest Node, rpc []byte, decoded any) (Built, error) {
+// Layer.Decoded), whose JSON, rpcLen bytes long as sent (its padding included), is measured
+// rather than written. It draws from rnd exactly what BuildToNode draws and charges exactly what
+// it charges under modeled crypto for an RPC of rpcLen bytes; the request's length (Built.Wire)
+// is that of BuildToNode's body.
+func BuildToNodeStructural(c cryptomode.Costs, rnd io.Reader, p Path, dest Node, decoded any, rpcLen int) (Built, error) {
 	if err := p.check(len(p.Hops)); err != nil {
 		return Built{}, err
 	}
 	e := p.EncType
-	l := &Layer{To: dest.X25519, EncType: e, PlainLen: NodeLayerSize(len(rpc)), Routing: Routing{Action: Deliver}, Payload: rpc, Decoded: decoded}
+	l := &Layer{To: dest.X25519, EncType: e, PlainLen: NodeLayerSize(rpcLen), Routing: Routing{Action: Deliver}, Decoded: decoded}
 	if err := drawLayerRandomness(rnd, e); err != nil {
 		return Built{}, fmt.Errorf("onion: destination layer: %w", err)
 	}
@@ -185,7 +185,7 @@ func peelStructural(c cryptomode.Costs, self cryptomode.X25519KeyPair, in Reques
 	p := Peeled{Routing: l.Routing, Reply: Key{EncType: e}, Cost: cost, Structural: true}
 	switch l.Routing.Action {
 	case Deliver:
-		p.Payload, p.Decoded = l.Payload, l.Decoded
+		p.Decoded = l.Decoded
 	case Forward:
 		p.Next = Request{Layer: l.Inner, EncType: l.Routing.EncType, HopNo: in.HopNo + 1}
 	default:
@@ -213,16 +213,12 @@ func (r *Reply) WireLen() int { return r.wireLen }
 // SealStructuralResponse is SealNodeResponse in structural form: the same nonce drawn from rnd,
 // the same cost, the same length, nothing sealed; decoded is the body as values (Reply.Decoded),
 // kept only when the client reads the body unchanged. The lengths are computed: the JSON string's
-// escaping is counted as encoding/json escapes (jsonStringLen), which the tests hold to
+// escaping is counted as encoding/json escapes (wirejson.StringLen), which the tests hold to
 // encodeJSON; a body asked for as embedded JSON (which no client asks for) or not valid UTF-8
 // is encoded once and read back.
 func SealStructuralResponse(s cryptomode.Suite, k Key, rnd io.Reader, f ResponseFormat, r NodeResponse, decoded any) (*Reply, time.Duration, error) {
-	if !k.EncType.valid() {
-		return nil, 0, fmt.Errorf("onion: sealing the response: %w: unknown enc type %v", ErrBadInput, k.EncType)
-	}
-	var nonce [24]byte
-	if _, err := io.ReadFull(rnd, nonce[:k.EncType.NonceSize()]); err != nil {
-		return nil, 0, fmt.Errorf("onion: sealing the response: onion: reading a nonce: %w", err)
+	if err := drawReplyNonce(k, rnd); err != nil {
+		return nil, 0, err
 	}
 	rep := &Reply{Response: r, encType: k.EncType}
 	if f.EmbedJSON || !utf8.Valid(r.Body) {
@@ -235,15 +231,55 @@ func SealStructuralResponse(s cryptomode.Suite, k Key, rnd io.Reader, f Response
 		}
 		rep.plainLen, rep.Response = len(plain), dec
 	} else {
-		rep.plainLen = len(`{"body":`) + jsonStringLen(r.Body) + len(`,"status":`) + intLen(r.Status) + len(`}`)
+		rep.plainLen = replyPlainLen(wirejson.StringLen(r.Body), r.Status)
 		rep.Decoded = decoded
 	}
-	rep.wireLen = rep.plainLen + k.EncType.Overhead()
-	if !f.Raw {
-		rep.wireLen = base64.StdEncoding.EncodedLen(rep.wireLen)
+	return rep, rep.sealed(s.Costs(), f), nil
+}
+
+// SealStructuralMeasured is SealStructuralResponse for a body that was measured, not written:
+// the client reads its values (decoded, which must not be nil) in place of the body, so the
+// reply carries only the status and the values, and its length comes from quotedLen, the
+// body's length as a JSON string written by encoding/json (storagerpc.BodySize.Quoted). The
+// body must be valid UTF-8 and f must not ask for an embedded JSON body, as for the bodies
+// SealStructuralResponse passes values along with.
+func SealStructuralMeasured(s cryptomode.Suite, k Key, rnd io.Reader, f ResponseFormat, status, quotedLen int, decoded any) (*Reply, time.Duration, error) {
+	if f.EmbedJSON || decoded == nil {
+		return nil, 0, fmt.Errorf("onion: sealing the response: %w: a measured body needs its values and a string body", ErrBadInput)
 	}
-	cost := SymmetricCost(s.Costs(), k.EncType, rep.plainLen) + rederiveCost(s.Costs(), k.EncType)
-	return rep, cost, nil
+	if err := drawReplyNonce(k, rnd); err != nil {
+		return nil, 0, err
+	}
+	rep := &Reply{Response: NodeResponse{Status: status}, Decoded: decoded, encType: k.EncType, plainLen: replyPlainLen(quotedLen, status)}
+	return rep, rep.sealed(s.Costs(), f), nil
+}
+
+// drawReplyNonce reads from rnd the nonce SealNodeResponse draws for a reply sealed with k, once
+// k's cipher is known to be one.
+func drawReplyNonce(k Key, rnd io.Reader) error {
+	if !k.EncType.valid() {
+		return fmt.Errorf("onion: sealing the response: %w: unknown enc type %v", ErrBadInput, k.EncType)
+	}
+	var nonce [24]byte
+	if _, err := io.ReadFull(rnd, nonce[:k.EncType.NonceSize()]); err != nil {
+		return fmt.Errorf("onion: sealing the response: onion: reading a nonce: %w", err)
+	}
+	return nil
+}
+
+// replyPlainLen is the length of the {"body","status"} JSON of a body quotedLen bytes long as
+// a JSON string.
+func replyPlainLen(quotedLen, status int) int {
+	return len(`{"body":`) + quotedLen + len(`,"status":`) + intLen(status) + len(`}`)
+}
+
+// sealed sets the reply's wire length from its plaintext's and returns the sealing's cost.
+func (r *Reply) sealed(c cryptomode.Costs, f ResponseFormat) time.Duration {
+	r.wireLen = r.plainLen + r.encType.Overhead()
+	if !f.Raw {
+		r.wireLen = base64.StdEncoding.EncodedLen(r.wireLen)
+	}
+	return SymmetricCost(c, r.encType, r.plainLen) + rederiveCost(c, r.encType)
 }
 
 // OpenStructuralResponse is OpenNodeResponse for a reply in structural form: the decryption's
@@ -254,23 +290,4 @@ func OpenStructuralResponse(c cryptomode.Costs, k Key, rep *Reply) (NodeResponse
 		return NodeResponse{}, cost, fmt.Errorf("%w: %v", ErrBadResponse, &Error{Kind: KindInvalidCiphertext, Err: errAuth})
 	}
 	return rep.Response, cost, nil
-}
-
-// jsonStringLen is the length of b written as a JSON string by encodeJSON (encoding/json
-// without HTML escaping): quotes; \" \\ \b \f \n \r \t as two bytes; other control bytes, U+2028 and
-// U+2029 as six (\u00XX, \u2028). b must be valid UTF-8 (invalid bytes become \ufffd).
-func jsonStringLen(b []byte) int {
-	n := 2 + len(b)
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t':
-			n++
-		case c < 0x20:
-			n += 5
-		case c == 0xe2 && i+2 < len(b) && b[i+1] == 0x80 && (b[i+2] == 0xa8 || b[i+2] == 0xa9):
-			n += 3 // three bytes become six
-			i += 2
-		}
-	}
-	return n
 }

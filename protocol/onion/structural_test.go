@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/wirejson"
 )
 
 // callLog is a randomness stream that records the length of every Read, since a stream like the
@@ -56,7 +57,8 @@ func TestStructuralMatchesModeledBytes(t *testing.T) {
 						rb, rs := &callLog{r: seeded(9)}, &callLog{r: seeded(9)}
 						b, err := BuildToNode(s, rb, p, dest.Node, rpc)
 						require.NoError(t, err)
-						st, err := BuildToNodeStructural(s.Costs(), rs, p, dest.Node, rpc, nil)
+						decoded := &struct{ rpc []byte }{rpc} // stands for the request as values
+						st, err := BuildToNodeStructural(s.Costs(), rs, p, dest.Node, decoded, len(rpc))
 						require.NoError(t, err)
 						assert.Equal(t, rb.calls, rs.calls, "the same draws")
 						assert.Equal(t, b.Cost, st.Cost, "the client's building cost")
@@ -85,7 +87,8 @@ func TestStructuralMatchesModeledBytes(t *testing.T) {
 							require.Equal(t, pb.Routing.Action, ps.Routing.Action, "hop %d", i)
 							if pb.Routing.Action == Deliver {
 								require.Equal(t, len(nodes)-1, i, "only the destination delivers")
-								assert.Equal(t, pb.Payload, ps.Payload)
+								assert.Equal(t, rpc, pb.Payload)
+								assert.Same(t, decoded, ps.Decoded, "the request as values")
 								assert.Equal(t, pb.Routing.Format, ps.Routing.Format)
 								break
 							}
@@ -112,6 +115,7 @@ func TestStructuralMatchesModeledBytes(t *testing.T) {
 									what := fmt.Sprintf("%s %+v %d", body.name, f, status)
 									assert.Equal(t, nb.calls, ns.calls, "%s: the nonce's draw", what)
 									assert.Equal(t, cb, cs, "%s: sealing cost", what)
+									sealCost := cb
 									require.Equal(t, len(sealed), rep.WireLen(), "%s: reply length", what)
 
 									ob, cb, err := OpenNodeResponse(s.Costs(), b.Reply, f, sealed)
@@ -121,6 +125,22 @@ func TestStructuralMatchesModeledBytes(t *testing.T) {
 									assert.Equal(t, cb, cs, "%s: opening cost", what)
 									assert.Equal(t, ob.Status, os.Status, what)
 									assert.Equal(t, string(ob.Body), string(os.Body), what)
+
+									if f.EmbedJSON || !utf8.ValidString(body.body) {
+										continue // bodies that are written, and read back
+									}
+									nm := &callLog{r: seeded(3)}
+									mr, cm, err := SealStructuralMeasured(s, ps.Reply, nm, f, status, wirejson.StringLen(body.body), decoded)
+									require.NoError(t, err)
+									assert.Equal(t, nb.calls, nm.calls, "%s: measured: the nonce's draw", what)
+									assert.Equal(t, sealCost, cm, "%s: measured: sealing cost", what)
+									require.Equal(t, len(sealed), mr.WireLen(), "%s: measured: reply length", what)
+									om, cm, err := OpenStructuralResponse(s.Costs(), st.Reply, mr)
+									require.NoError(t, err)
+									assert.Equal(t, cs, cm, "%s: measured: opening cost", what)
+									assert.Equal(t, ob.Status, om.Status, what)
+									assert.Nil(t, om.Body, "%s: a measured body is not written", what)
+									assert.Same(t, decoded, mr.Decoded, what)
 								}
 							}
 						}
@@ -159,17 +179,4 @@ func TestStructuralChecks(t *testing.T) {
 			assert.Equal(t, tc.hopNo, got.HopNo)
 		})
 	}
-}
-
-// FuzzJSONStringLen holds jsonStringLen to what encodeJSON writes.
-func FuzzJSONStringLen(f *testing.F) {
-	for _, s := range []string{"", `"\`, "\x00\x1f\x7f\b\f\n\r\t", "\u2028\u2029", "\xe2\x80", "é😀<>&"} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if !utf8.Valid(b) {
-			t.Skip("callers encode invalid UTF-8 instead")
-		}
-		assert.Equal(t, len(encodeJSON(string(b))), jsonStringLen(b))
-	})
 }
