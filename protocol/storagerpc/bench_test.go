@@ -113,3 +113,82 @@ func BenchmarkRetrieveResponse(b *testing.B) {
 		}
 	})
 }
+
+// pollAnswer is what a poll's batch answer holds: the retrieves of three namespaces (one with
+// messages) and the expire of the config messages, answered by a swarm of five.
+func pollAnswer(b *testing.B) []SubResult {
+	msgs := make([]RetrievedMessage, 5)
+	for i := range msgs {
+		msgs[i] = RetrievedMessage{Hash: phHash, Timestamp: nowMs, Expiry: nowMs, Data: make([]byte, 400)}
+	}
+	self := newNode(1)
+	alice := newUser(b, 1)
+	req := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash, vectorHash}, Expiries: []int64{nowMs}, Mode: ExpireExtend}
+	res, _ := NewExpireResult(modeledSuite(), self.key, req, []int64{nowMs}, []HashExpiry{{phHash, nowMs}}, []HashExpiry{{vectorHash, nowMs}})
+	expire := &SwarmResponse[ExpireResult]{Self: self.hex, T: nowMs, HF: HF{19, 3}}
+	for i := range 5 {
+		expire.Swarm = append(expire.Swarm, SwarmEntry[ExpireResult]{Node: newNode(byte(i + 1)).hex, Result: res})
+	}
+	return []SubResult{
+		{Code: 200, Value: &RetrieveResponse{Messages: msgs, T: nowMs, HF: HF{19, 3}}},
+		{Code: 200, Value: &RetrieveResponse{T: nowMs, HF: HF{19, 3}}},
+		{Code: 200, Value: &RetrieveResponse{T: nowMs, HF: HF{19, 3}}},
+		{Code: 200, Value: expire},
+	}
+}
+
+// BenchmarkPollAnswer writes a poll's answer as a node does on bytes (each answer, then the
+// batch) against measuring it as it does in a structural onion.
+func BenchmarkPollAnswer(b *testing.B) {
+	results := pollAnswer(b)
+	b.Run("written", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			written := make([]SubResult, len(results))
+			for i, r := range results {
+				written[i] = SubResult{Code: r.Code, Value: r.Value}
+				switch v := r.Value.(type) {
+				case *RetrieveResponse:
+					written[i].Body = v.Append(nil)
+				case *SwarmResponse[ExpireResult]:
+					written[i].Body = AppendExpireResponse(nil, v)
+				}
+			}
+			_ = AppendBatchResponse(nil, written)
+		}
+	})
+	b.Run("measured", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = BatchResponseSize(results)
+		}
+	})
+}
+
+// BenchmarkPollRequest encodes a poll's request (three signed retrieves and an expire) against
+// counting its length, as a structural onion's client does.
+func BenchmarkPollRequest(b *testing.B) {
+	alice := newUser(b, 1)
+	s := alice.signer(modeledSuite())
+	var reqs []Request
+	for _, ns := range []Namespace{0, NamespaceContacts, NamespaceConvoInfoVolatile} {
+		r := &Retrieve{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: ns, LastHash: phHash}
+		r.Sign(s, nowMs)
+		reqs = append(reqs, r)
+	}
+	exp := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{phHash, vectorHash}, Expiries: []int64{nowMs}, Mode: ExpireExtend}
+	exp.Sign(s)
+	batch := &Batch{Requests: append(reqs, exp)}
+	b.Run("encoded", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = EncodeRequest(batch)
+		}
+	})
+	b.Run("measured", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = RequestLen(batch)
+		}
+	})
+}

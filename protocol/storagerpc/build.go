@@ -31,7 +31,7 @@ func writeRequest(w *jsonWriter, r Request) {
 	w.lit(`{"jsonrpc":"2.0","method":`)
 	w.text(r.Method())
 	w.lit(`,"params":`)
-	r.writeParams(w)
+	*w = r.writeParams(*w)
 	w.char('}')
 }
 
@@ -49,13 +49,16 @@ func (w *jsonWriter) obj() objWriter {
 
 // key writes "key": (with a leading comma unless first).
 func (w *objWriter) key(k string) {
+	// Written on a copy held here, whose stores need no write barriers, and stored back once.
+	t := *w.jsonWriter
 	if !w.first {
-		w.char(',')
+		t.char(',')
 	}
 	w.first = false
-	w.char('"')
-	w.lit(k)
-	w.lit(`":`)
+	t.char('"')
+	t.lit(k)
+	t.lit(`":`)
+	*w.jsonWriter = t
 }
 
 func (w *objWriter) str(k, v string)          { w.key(k); w.text(v) }
@@ -121,13 +124,13 @@ func (w *objWriter) signedAccount(acct *SignedAccount, upperEd bool) {
 
 func (w *objWriter) strings(k string, ss []string) {
 	w.key(k)
-	array(w.jsonWriter, ss, textElem)
+	w.texts(ss)
 }
 
 // writeParams writes a store as the desktop does: unsigned (someone's inbox) as pubkey,
 // timestamp, namespace, ttl, data; signed (own config, group) as namespace, ttl, data,
 // timestamp, signature, pubkey_ed25519, pubkey.
-func (r *Store) writeParams(jw *jsonWriter) {
+func (r *Store) writeParams(jw jsonWriter) jsonWriter {
 	w := jw.obj()
 	life := func() {
 		if r.HasTTL {
@@ -144,7 +147,7 @@ func (r *Store) writeParams(jw *jsonWriter) {
 		life()
 		w.b64("data", r.Data)
 		w.end()
-		return
+		return jw
 	}
 	w.int("namespace", int64(r.Namespace))
 	life()
@@ -158,11 +161,12 @@ func (r *Store) writeParams(jw *jsonWriter) {
 	w.pubkey(r.Pubkey)
 	w.subaccount(&r.Auth)
 	w.end()
+	return jw
 }
 
 // writeParams writes namespace, pubkey, pubkey_ed25519, signature, timestamp, last_hash (always,
 // "" when none), max_size and max_count when set.
-func (r *Retrieve) writeParams(jw *jsonWriter) {
+func (r *Retrieve) writeParams(jw jsonWriter) jsonWriter {
 	w := jw.obj()
 	// An explicit namespace demands a signature unless it is read without one, so an unsigned
 	// retrieve of the default namespace leaves it out.
@@ -184,10 +188,11 @@ func (r *Retrieve) writeParams(jw *jsonWriter) {
 		w.int("max_count", int64(r.MaxCount))
 	}
 	w.end()
+	return jw
 }
 
 // writeParams writes pubkey, pubkey_ed25519, signature, messages (and required when set).
-func (r *Delete) writeParams(jw *jsonWriter) {
+func (r *Delete) writeParams(jw jsonWriter) jsonWriter {
 	w := jw.obj()
 	w.signedAccount(&r.SignedAccount, false)
 	w.strings("messages", r.Messages)
@@ -195,6 +200,7 @@ func (r *Delete) writeParams(jw *jsonWriter) {
 		w.boolean("required", true)
 	}
 	w.end()
+	return jw
 }
 
 func (w *objWriter) namespaceSel(s NamespaceSel) {
@@ -208,22 +214,25 @@ func (w *objWriter) namespaceSel(s NamespaceSel) {
 
 // writeParams writes pubkey, pubkey_ed25519 (upper case, as the desktop sends it), signature,
 // timestamp, namespace.
-func (r *DeleteAll) writeParams(jw *jsonWriter) {
+func (r *DeleteAll) writeParams(jw jsonWriter) jsonWriter {
 	w := jw.obj()
 	w.signedAccount(&r.SignedAccount, true)
 	w.int("timestamp", r.Timestamp)
 	w.namespaceSel(r.Namespace)
 	w.end()
+	return jw
 }
 
 // writeParams writes pubkey, pubkey_ed25519, signature, namespace, before.
-func (r *DeleteBefore) writeParams(w *jsonWriter) {
-	writeNamespaceNumber(w, &r.SignedAccount, r.Namespace, "before", r.Before)
+func (r *DeleteBefore) writeParams(w jsonWriter) jsonWriter {
+	writeNamespaceNumber(&w, &r.SignedAccount, r.Namespace, "before", r.Before)
+	return w
 }
 
 // writeParams writes pubkey, pubkey_ed25519, signature, namespace, expiry.
-func (r *ExpireAll) writeParams(w *jsonWriter) {
-	writeNamespaceNumber(w, &r.SignedAccount, r.Namespace, "expiry", r.Expiry)
+func (r *ExpireAll) writeParams(w jsonWriter) jsonWriter {
+	writeNamespaceNumber(&w, &r.SignedAccount, r.Namespace, "expiry", r.Expiry)
+	return w
 }
 
 // writeNamespaceNumber writes the params delete_before and expire_all share: the signed account,
@@ -238,7 +247,7 @@ func writeNamespaceNumber(jw *jsonWriter, acct *SignedAccount, ns NamespaceSel, 
 
 // writeParams writes pubkey, pubkey_ed25519, signature, messages, expiry (a number, or an
 // array for per-message expiries), and shorten or extend when set.
-func (r *Expire) writeParams(jw *jsonWriter) {
+func (r *Expire) writeParams(jw jsonWriter) jsonWriter {
 	w := jw.obj()
 	w.signedAccount(&r.SignedAccount, false)
 	w.strings("messages", r.Messages)
@@ -246,7 +255,7 @@ func (r *Expire) writeParams(jw *jsonWriter) {
 	if len(r.Expiries) == 1 {
 		w.number(r.Expiries[0])
 	} else {
-		array(w.jsonWriter, r.Expiries, intElem)
+		w.numbers(r.Expiries...)
 	}
 	switch r.Mode {
 	case ExpireShorten:
@@ -255,15 +264,17 @@ func (r *Expire) writeParams(jw *jsonWriter) {
 		w.boolean("extend", true)
 	}
 	w.end()
+	return jw
 }
 
 // writeParams writes pubkey, pubkey_ed25519 (upper case), signature, messages, timestamp.
-func (r *GetExpiries) writeParams(jw *jsonWriter) {
+func (r *GetExpiries) writeParams(jw jsonWriter) jsonWriter {
 	w := jw.obj()
 	w.signedAccount(&r.SignedAccount, true)
 	w.strings("messages", r.Messages)
 	w.int("timestamp", r.Timestamp)
 	w.end()
+	return jw
 }
 
 // snodeFieldsParams is the (ignored) filter the desktop attaches to get_swarm and sends to
@@ -272,16 +283,20 @@ const snodeFieldsParams = `{"active_only":true,"fields":{"public_ip":true,"stora
 
 // writeParams writes pubkey and the node-field filter the desktop sends along (which the
 // server ignores).
-func (r *GetSwarm) writeParams(jw *jsonWriter) {
+func (r *GetSwarm) writeParams(jw jsonWriter) jsonWriter {
 	w := jw.obj()
 	w.pubkey(r.Pubkey)
 	w.key("params")
 	w.lit(snodeFieldsParams)
 	w.end()
+	return jw
 }
 
 // writeParams writes {}.
-func (r *Info) writeParams(w *jsonWriter) { w.lit("{}") }
+func (r *Info) writeParams(w jsonWriter) jsonWriter {
+	w.lit("{}")
+	return w
+}
 
 // NewGetServiceNodes is the oxend_request the desktop sends to refresh its node pool.
 func NewGetServiceNodes() *OxendRequest {
@@ -289,7 +304,7 @@ func NewGetServiceNodes() *OxendRequest {
 }
 
 // writeParams writes endpoint and params.
-func (r *OxendRequest) writeParams(jw *jsonWriter) {
+func (r *OxendRequest) writeParams(jw jsonWriter) jsonWriter {
 	w := jw.obj()
 	w.str("endpoint", r.Endpoint)
 	if r.Params != nil {
@@ -297,10 +312,11 @@ func (r *OxendRequest) writeParams(jw *jsonWriter) {
 		w.raw(r.Params)
 	}
 	w.end()
+	return jw
 }
 
 // writeParams writes {"requests":[{"method":...,"params":{...}},...]}.
-func (r *Batch) writeParams(w *jsonWriter) {
+func (r *Batch) writeParams(w jsonWriter) jsonWriter {
 	w.lit(`{"requests":[`)
 	for i, s := range r.Requests {
 		if i > 0 {
@@ -309,10 +325,11 @@ func (r *Batch) writeParams(w *jsonWriter) {
 		w.lit(`{"method":`)
 		w.text(s.Method())
 		w.lit(`,"params":`)
-		s.writeParams(w)
+		w = s.writeParams(w)
 		w.char('}')
 	}
 	w.lit("]}")
+	return w
 }
 
 // signedParamsSize bounds the params of a signed request without data: an account and an

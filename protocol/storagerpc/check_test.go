@@ -452,8 +452,11 @@ func repeatMsg[T any](m T, n int) []T {
 type rawRequest struct{ method, params string }
 
 func (r *rawRequest) Method() string                        { return r.method }
-func (r *rawRequest) writeParams(w *jsonWriter)             { w.lit(r.params) }
 func (r *rawRequest) Check(CheckEnv) (time.Duration, error) { return 0, nil }
+func (r *rawRequest) writeParams(w jsonWriter) jsonWriter {
+	w.lit(r.params)
+	return w
+}
 
 // countingSuite counts the signature verifications a suite performs.
 type countingSuite struct {

@@ -36,7 +36,9 @@ type BodySize struct {
 }
 
 // jsonWriter appends JSON text to b or, when count is set, appends nothing and adds up its
-// length (n) and the bytes that escaping it as a JSON string would add (esc).
+// length (n) and the bytes that escaping it as a JSON string would add (esc). Functions called
+// through an interface or a function value take and return it by value: a pointer passed so
+// would move it to the heap, an allocation for every answer.
 type jsonWriter struct {
 	b     []byte
 	count bool
@@ -101,6 +103,12 @@ func (w *jsonWriter) raw(b []byte) {
 // text writes s as a JSON string literal. Invalid UTF-8 is replaced by U+FFFD rather than
 // failing: only server-generated text reaches here.
 func (w *jsonWriter) text(s string) {
+	t := *w // written on a copy held here, whose stores need no write barriers
+	t.quote(s)
+	*w = t
+}
+
+func (w *jsonWriter) quote(s string) {
 	w.char('"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -203,21 +211,32 @@ func (w *jsonWriter) hexstr(b []byte) {
 	w.char('"')
 }
 
-// array writes xs as a JSON array, each element written by elem.
-func array[T any](w *jsonWriter, xs []T, elem func(*jsonWriter, T)) {
+// texts writes a JSON array of strings.
+func (w *jsonWriter) texts(ss []string) {
 	w.char('[')
-	for i, x := range xs {
-		if i > 0 {
-			w.char(',')
-		}
-		elem(w, x)
+	for i, s := range ss {
+		w.comma(i)
+		w.text(s)
 	}
 	w.char(']')
 }
 
-func textElem(w *jsonWriter, s string) { w.text(s) }
-func intElem(w *jsonWriter, n int64)   { w.number(n) }
-func intsElem(w *jsonWriter, n int)    { w.number(int64(n)) }
+// numbers writes a JSON array of numbers.
+func (w *jsonWriter) numbers(ns ...int64) {
+	w.char('[')
+	for i, n := range ns {
+		w.comma(i)
+		w.number(n)
+	}
+	w.char(']')
+}
+
+// comma writes the comma before each element of an array but the first (i == 0).
+func (w *jsonWriter) comma(i int) {
+	if i > 0 {
+		w.char(',')
+	}
+}
 
 // appendJSONString appends s as a JSON string literal (jsonWriter.text).
 func appendJSONString(dst []byte, s string) []byte {

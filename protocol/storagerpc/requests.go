@@ -9,7 +9,7 @@ type Request interface {
 	// Method is the RPC method name as sent.
 	Method() string
 	// writeParams writes the "params" object as Session Desktop writes it.
-	writeParams(w *jsonWriter)
+	writeParams(w jsonWriter) jsonWriter
 	// Check runs the server's checks that follow the swarm check: clock, TTL and signature.
 	// It returns the CPU time the real checks cost (signature verification) and, on refusal,
 	// an *Error with the real status and text.

@@ -124,9 +124,12 @@ func writeFailure(jw *jsonWriter, f *Failure, remote bool, t *int64) {
 
 // writeSwarm writes "swarm":{node: result, ...} with entries in key order. The result writer
 // gets whether the entry is a peer's (remote) and, for the answering node's own entry, ownT.
-func writeSwarm[T any](w *objWriter, entries []SwarmEntry[T], self string, ownT *int64, result func(w *jsonWriter, e *SwarmEntry[T], remote bool, t *int64)) {
-	sorted := slices.Clone(entries)
-	sortEntries(sorted)
+func writeSwarm[T any](w *objWriter, entries []SwarmEntry[T], self string, ownT *int64, result func(w jsonWriter, e *SwarmEntry[T], remote bool, t *int64) jsonWriter) {
+	sorted := entries
+	if !w.count { // the order does not change the length
+		sorted = slices.Clone(entries)
+		sortEntries(sorted)
+	}
 	w.key("swarm")
 	w.char('{')
 	for i := range sorted {
@@ -144,30 +147,28 @@ func writeSwarm[T any](w *objWriter, entries []SwarmEntry[T], self string, ownT 
 		if e.Failed != nil {
 			writeFailure(w.jsonWriter, e.Failed, remote, t)
 		} else {
-			result(w.jsonWriter, e, remote, t)
+			*w.jsonWriter = result(*w.jsonWriter, e, remote, t)
 		}
 	}
 	w.char('}')
 }
 
-// objects writes k: a list of one object per item, whose members item writes.
-func objects[T any](w *objWriter, k string, items []T, item func(v *objWriter, x *T)) {
+// objects writes k: a list of one object per item, which item writes.
+func objects[T any](w *objWriter, k string, items []T, item func(w jsonWriter, x *T) jsonWriter) {
 	w.key(k)
 	w.char('[')
 	for i := range items {
 		if i > 0 {
 			w.char(',')
 		}
-		v := w.obj()
-		item(&v, &items[i])
-		v.end()
+		*w.jsonWriter = item(*w.jsonWriter, &items[i])
 	}
 	w.char(']')
 }
 
 func (w *objWriter) hf(h HF) {
 	w.key("hf")
-	array(w.jsonWriter, h[:], intsElem)
+	w.numbers(int64(h[0]), int64(h[1]))
 }
 
 // stamped starts an answer framed as most of the server's are: "hf" first, then the answer's
@@ -186,16 +187,13 @@ func (w *objWriter) endStamped(t int64) {
 }
 
 // appendWith appends what write writes.
-func appendWith[R any](dst []byte, r R, write func(R, *jsonWriter)) []byte {
-	w := jsonWriter{b: dst}
-	write(r, &w)
-	return w.b
+func appendWith[R any](dst []byte, r R, write func(R, jsonWriter) jsonWriter) []byte {
+	return write(r, jsonWriter{b: dst}).b
 }
 
 // sizeWith is the size of what write writes, counted without writing it.
-func sizeWith[R any](r R, write func(R, *jsonWriter)) BodySize {
-	w := counter()
-	write(r, &w)
+func sizeWith[R any](r R, write func(R, jsonWriter) jsonWriter) BodySize {
+	w := write(r, counter())
 	return w.size()
 }
 
@@ -242,13 +240,13 @@ func (r *StoreResponse) Append(dst []byte) []byte { return appendWith(dst, r, (*
 // Size is the size of the answer Append writes.
 func (r *StoreResponse) Size() BodySize { return sizeWith(r, (*StoreResponse).write) }
 
-func (r *StoreResponse) write(jw *jsonWriter) {
+func (r *StoreResponse) write(jw jsonWriter) jsonWriter {
 	w := jw.obj()
 	if r.Hash != "" {
 		w.str("hash", r.Hash)
 	}
 	w.hf(r.HF)
-	writeSwarm(&w, r.Swarm, r.Self, &r.T, func(jw *jsonWriter, e *SwarmEntry[StoreResult], remote bool, t *int64) {
+	writeSwarm(&w, r.Swarm, r.Self, &r.T, func(jw jsonWriter, e *SwarmEntry[StoreResult], remote bool, t *int64) jsonWriter {
 		v := jw.obj()
 		if e.Result.Already {
 			v.flag("already", remote)
@@ -260,8 +258,10 @@ func (r *StoreResponse) write(jw *jsonWriter) {
 			v.int("t", *t)
 		}
 		v.end()
+		return jw
 	})
 	w.endStamped(r.T)
+	return jw
 }
 
 // NSHashes is the hashes affected in one namespace.
@@ -361,7 +361,7 @@ func NewExpireAllResult(s cryptomode.Suite, node ed25519.PrivateKey, req *Expire
 func (r *HashesResult) writeHashes(w *objWriter, key string) {
 	w.key(key)
 	if !r.AllNS {
-		array(w.jsonWriter, r.Hashes, textElem)
+		w.texts(r.Hashes)
 		return
 	}
 	groups := slices.Clone(r.ByNamespace)
@@ -374,7 +374,7 @@ func (r *HashesResult) writeHashes(w *objWriter, key string) {
 		w.char('"')
 		w.number(int64(g.Namespace))
 		w.lit(`":`)
-		array(w.jsonWriter, g.Hashes, textElem)
+		w.texts(g.Hashes)
 	}
 	w.char('}')
 }
@@ -389,12 +389,14 @@ func DeleteResponseSize(r *SwarmResponse[HashesResult]) BodySize {
 	return sizeWith(r, writeDeleteResponse)
 }
 
-func writeDeleteResponse(r *SwarmResponse[HashesResult], w *jsonWriter) {
-	writeHashesResponse(w, r, "deleted")
+func writeDeleteResponse(r *SwarmResponse[HashesResult], w jsonWriter) jsonWriter {
+	writeHashesResponse(&w, r, "deleted")
+	return w
 }
 
-func writeExpireAllResponse(r *SwarmResponse[HashesResult], w *jsonWriter) {
-	writeHashesResponse(w, r, "updated")
+func writeExpireAllResponse(r *SwarmResponse[HashesResult], w jsonWriter) jsonWriter {
+	writeHashesResponse(&w, r, "updated")
+	return w
 }
 
 // DeleteStatus is the status of the answer to a delete: 404 when the request set Required and
@@ -423,7 +425,7 @@ func ExpireAllResponseSize(r *SwarmResponse[HashesResult]) BodySize {
 
 func writeHashesResponse(jw *jsonWriter, r *SwarmResponse[HashesResult], key string) {
 	w := jw.stamped(r.HF)
-	writeSwarm(&w, r.Swarm, r.Self, nil, func(jw *jsonWriter, e *SwarmEntry[HashesResult], _ bool, _ *int64) {
+	writeSwarm(&w, r.Swarm, r.Self, nil, func(jw jsonWriter, e *SwarmEntry[HashesResult], _ bool, _ *int64) jsonWriter {
 		v := jw.obj()
 		if key == "deleted" {
 			e.Result.writeHashes(&v, key)
@@ -433,6 +435,7 @@ func writeHashesResponse(jw *jsonWriter, r *SwarmResponse[HashesResult], key str
 			e.Result.writeHashes(&v, key)
 		}
 		v.end()
+		return jw
 	})
 	w.endStamped(r.T)
 }
@@ -502,13 +505,13 @@ func ExpireResponseSize(r *SwarmResponse[ExpireResult]) BodySize {
 	return sizeWith(r, writeExpireResponse)
 }
 
-func writeExpireResponse(r *SwarmResponse[ExpireResult], jw *jsonWriter) {
+func writeExpireResponse(r *SwarmResponse[ExpireResult], jw jsonWriter) jsonWriter {
 	w := jw.stamped(r.HF)
-	writeSwarm(&w, r.Swarm, r.Self, nil, func(jw *jsonWriter, e *SwarmEntry[ExpireResult], _ bool, _ *int64) {
+	writeSwarm(&w, r.Swarm, r.Self, nil, func(jw jsonWriter, e *SwarmEntry[ExpireResult], _ bool, _ *int64) jsonWriter {
 		v := jw.obj()
 		v.key("expiry")
 		if e.Result.Multi {
-			array(jw, e.Result.Expiries, intElem)
+			v.numbers(e.Result.Expiries...)
 		} else if len(e.Result.Expiries) > 0 {
 			jw.number(e.Result.Expiries[0])
 		} else {
@@ -517,12 +520,14 @@ func writeExpireResponse(r *SwarmResponse[ExpireResult], jw *jsonWriter) {
 		v.b64("signature", e.Result.Signature[:])
 		if e.Result.HasUnchanged {
 			v.key("unchanged")
-			writeHashExpiries(jw, e.Result.Unchanged)
+			writeHashExpiries(&jw, e.Result.Unchanged)
 		}
 		v.strings("updated", e.Result.Updated)
 		v.end()
+		return jw
 	})
 	w.endStamped(r.T)
+	return jw
 }
 
 // RetrievedMessage is one message of a retrieve answer.
@@ -556,16 +561,20 @@ func (r *RetrieveResponse) Append(dst []byte) []byte {
 // Size is the size of the answer Append writes.
 func (r *RetrieveResponse) Size() BodySize { return sizeWith(r, (*RetrieveResponse).write) }
 
-func (r *RetrieveResponse) write(jw *jsonWriter) {
+func (r *RetrieveResponse) write(jw jsonWriter) jsonWriter {
 	w := jw.stamped(r.HF)
-	objects(&w, "messages", r.Messages, func(v *objWriter, m *RetrievedMessage) {
+	objects(&w, "messages", r.Messages, func(jw jsonWriter, m *RetrievedMessage) jsonWriter {
+		v := jw.obj()
 		v.b64("data", m.Data)
 		v.int("expiration", m.Expiry)
 		v.str("hash", m.Hash)
 		v.int("timestamp", m.Timestamp)
+		v.end()
+		return jw
 	})
 	w.boolean("more", r.More)
 	w.endStamped(r.T)
+	return jw
 }
 
 // SnodeInfo is a service node as get_swarm and 421 answers describe it.
@@ -600,9 +609,10 @@ func (r *SwarmInfoResponse) Append(dst []byte) []byte {
 // Size is the size of the answer Append writes.
 func (r *SwarmInfoResponse) Size() BodySize { return sizeWith(r, (*SwarmInfoResponse).write) }
 
-func (r *SwarmInfoResponse) write(jw *jsonWriter) {
+func (r *SwarmInfoResponse) write(jw jsonWriter) jsonWriter {
 	w := jw.stamped(r.HF)
-	objects(&w, "snodes", r.Snodes, func(v *objWriter, sn *SnodeInfo) {
+	objects(&w, "snodes", r.Snodes, func(jw jsonWriter, sn *SnodeInfo) jsonWriter {
+		v := jw.obj()
 		v.key("address")
 		v.char('"')
 		if v.count {
@@ -622,12 +632,15 @@ func (r *SwarmInfoResponse) write(jw *jsonWriter) {
 		v.hex("pubkey_ed25519", sn.PubkeyEd25519[:])
 		v.hex("pubkey_legacy", sn.PubkeyLegacy[:])
 		v.hex("pubkey_x25519", sn.PubkeyX25519[:])
+		v.end()
+		return jw
 	})
 	w.key("swarm")
 	w.char('"')
 	w.unsigned(r.SwarmID, 16)
 	w.char('"')
 	w.endStamped(r.T)
+	return jw
 }
 
 // InfoResponse is the answer to info.
@@ -644,13 +657,14 @@ func (r *InfoResponse) Append(dst []byte) []byte { return appendWith(dst, r, (*I
 // Size is the size of the answer Append writes.
 func (r *InfoResponse) Size() BodySize { return sizeWith(r, (*InfoResponse).write) }
 
-func (r *InfoResponse) write(jw *jsonWriter) {
+func (r *InfoResponse) write(jw jsonWriter) jsonWriter {
 	w := jw.stamped(r.HF)
 	w.int("t", r.T)
 	w.int("timestamp", r.Timestamp)
 	w.key("version")
-	array(jw, r.Version[:], intsElem)
+	w.numbers(int64(r.Version[0]), int64(r.Version[1]), int64(r.Version[2]))
 	w.end()
+	return jw
 }
 
 // GetExpiriesResponse is the answer to get_expiries: the messages found, by hash. It carries
@@ -667,13 +681,14 @@ func (r *GetExpiriesResponse) Append(dst []byte) []byte {
 // Size is the size of the answer Append writes.
 func (r *GetExpiriesResponse) Size() BodySize { return sizeWith(r, (*GetExpiriesResponse).write) }
 
-func (r *GetExpiriesResponse) write(w *jsonWriter) {
+func (r *GetExpiriesResponse) write(w jsonWriter) jsonWriter {
 	e := slices.Clone(r.Expiries)
 	sortHashExpiries(e)
 	e = slices.CompactFunc(e, func(a, b HashExpiry) bool { return a.Hash == b.Hash })
 	w.lit(`{"expiries":`)
-	writeHashExpiries(w, e)
+	writeHashExpiries(&w, e)
 	w.char('}')
+	return w
 }
 
 // writeHashExpiries writes messages' expiries as the server does, an object keyed by hash, in
@@ -704,11 +719,12 @@ func (r *OxendResponse) Append(dst []byte) []byte { return appendWith(dst, r, (*
 // Size is the size of the answer Append writes.
 func (r *OxendResponse) Size() BodySize { return sizeWith(r, (*OxendResponse).write) }
 
-func (r *OxendResponse) write(jw *jsonWriter) {
+func (r *OxendResponse) write(jw jsonWriter) jsonWriter {
 	w := jw.stamped(r.HF)
 	w.key("result")
 	w.raw(r.Result)
 	w.endStamped(r.T)
+	return jw
 }
 
 // SubResult is one subrequest's outcome in a batch or sequence answer. Body is raw JSON: the
@@ -779,7 +795,7 @@ func AppendBatchResponse(dst []byte, results []SubResult) []byte {
 // BatchResponseSize is the size of the answer AppendBatchResponse writes.
 func BatchResponseSize(results []SubResult) BodySize { return sizeWith(results, writeBatchResponse) }
 
-func writeBatchResponse(results []SubResult, w *jsonWriter) {
+func writeBatchResponse(results []SubResult, w jsonWriter) jsonWriter {
 	w.lit(`{"results":[`)
 	for i := range results {
 		r := &results[i]
@@ -788,7 +804,7 @@ func writeBatchResponse(results []SubResult, w *jsonWriter) {
 		}
 		w.lit(`{"body":`)
 		if r.Body == nil && r.Value != nil {
-			writeValue(w, r.Value)
+			writeValue(&w, r.Value)
 		} else {
 			w.raw(r.Body)
 		}
@@ -797,17 +813,18 @@ func writeBatchResponse(results []SubResult, w *jsonWriter) {
 		w.char('}')
 	}
 	w.lit("]}")
+	return w
 }
 
 // writeValue writes an answer a SubResult.Value holds.
 func writeValue(w *jsonWriter, v any) {
 	switch v := v.(type) {
 	case *RetrieveResponse:
-		v.write(w)
+		*w = v.write(*w)
 	case *StoreResponse:
-		v.write(w)
+		*w = v.write(*w)
 	case *SwarmResponse[ExpireResult]:
-		writeExpireResponse(v, w)
+		*w = writeExpireResponse(v, *w)
 	default:
 		panic(fmt.Sprintf("storagerpc: a measured result holds a %T, which has no encoding here", v))
 	}
