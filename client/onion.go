@@ -129,7 +129,7 @@ type onionResult struct {
 	status  int    // destination status, or the relay's on a path error
 	body    []byte // destination body (plaintext)
 	// batch is body's batch results as values when the answer came in structural form with
-	// them (see batchAnswer); nil otherwise.
+	// them (see batchAnswer), body then nil; nil otherwise.
 	batch []storagerpc.SubResult
 	sent  bool // the request left for its guard (OnionRoundTrip was observed)
 }

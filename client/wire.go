@@ -208,7 +208,8 @@ func openNodeResponse(s cryptomode.Suite, k onion.Key, answer any) (openedRespon
 
 // batchAnswer is a destination's answer to a batch: its body, and its results when the node
 // sent them as values too (structural form), which are what decoding the body gives
-// (storagerpc.AppendBatchResponse and DecodeBatchResponse round-trip) without parsing it.
+// (storagerpc.AppendBatchResponse and DecodeBatchResponse round-trip) without parsing it. With
+// the results the body is nil: the node measured it rather than writing it.
 type batchAnswer struct {
 	body    []byte
 	results []storagerpc.SubResult
