@@ -21,6 +21,15 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
+// plainByte marks the bytes a JSON string holds as they are, in one byte: printable ASCII but
+// the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // shortEscapes is the letter after the backslash for the characters JSON escapes in two bytes;
 // the other characters below 0x20 are written \u00xx.
 var shortEscapes = [utf8.RuneSelf]byte{
@@ -113,7 +122,7 @@ func (w *jsonWriter) quote(s string) {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if plainByte[c] {
 			i++
 			continue
 		}
