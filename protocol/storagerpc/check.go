@@ -30,41 +30,48 @@ type CheckEnv struct {
 	// (see Verified): the check then charges the memo's cost instead of verifying again. It
 	// is only read.
 	Verified *Verified
-	// Record, when not nil, receives the memo of the request's signature when it verifies,
-	// for the node to hand on with the request; it is left as it is otherwise.
+	// Record, when not nil, receives the memo of the request's signature when the check
+	// verifies it and no revocations are consulted (Revoked nil), for the node to hand on with
+	// the request; it is left as it is otherwise (a refused signature, revocations consulted,
+	// or a trusted memo taken from Verified).
 	Record *Verified
 }
 
 // Verified is the memo that a request's signature verified, and what that charged. A node that
-// verified a client's request passes the memo, with that very request (a memo says nothing
-// about any other), to the swarm members it forwards the request to within the process; they skip the verification work (ed25519, or the
-// modeled hashes) but charge the same cost, which follows from the request and the suite's
-// costs alone, so the simulated CPU time does not change. The memo is written once, by the
+// verified a client's request passes the memo, with that very request, to the swarm members it
+// forwards the request to within the process; they skip the verification work (the key
+// conversion and ed25519, or the modeled hashes) but charge the same cost, which follows from
+// the request and the suite's costs alone, so the simulated CPU time does not change. A memo
+// speaks for the request object it was recorded for and no other: it holds that request's
+// signed account and is not trusted for another (a copy included), so it cannot let a
+// different or differently signed request skip verification; the request must not be
+// modified after its check, as forwarded requests never are. The memo is written once, by the
 // check that records it, before the request is forwarded, and only read after that: members
 // on other workers may read it at the same time. A request decoded from wire bytes comes
 // without one and is verified in full.
 type Verified struct {
 	ok    bool
+	acct  *SignedAccount // the signed account of the request it was recorded for
 	mode  cryptomode.Mode
 	costs cryptomode.Costs
 	cost  time.Duration
 }
 
-// trusted reports whether c may take its memo for the signature's verification: one was
-// recorded, by a suite of the same mode and costs, and neither side consults revocations
-// (which could differ from node to node).
-func (c *CheckEnv) trusted() bool {
+// trusted reports whether c may take its memo for the signature of the request whose signed
+// account is acct: one was recorded, for that very request, by a suite of the same mode and
+// costs, and neither side consults revocations (which could differ from node to node).
+func (c *CheckEnv) trusted(acct *SignedAccount) bool {
 	v := c.Verified
-	return v != nil && v.ok && c.Revoked == nil && v.mode == c.Suite.Mode() && v.costs == c.Suite.Costs()
+	return v != nil && v.ok && v.acct == acct && c.Revoked == nil && v.mode == c.Suite.Mode() && v.costs == c.Suite.Costs()
 }
 
 // verified verifies a request's signature over msg() (see verify) and returns its cost, with
 // a 401 carrying failText when it does not verify. Success returns a literal nil error, so that
 // the Check methods can return the result as it is. With a trusted memo (c.Verified) it
 // charges the memo's cost and neither builds the message nor verifies; a success is recorded
-// in c.Record.
+// in c.Record unless revocations were consulted.
 func (c *CheckEnv) verified(access Access, skipRevoke bool, acct *SignedAccount, msg func() []byte, failText string) (time.Duration, error) {
-	if c.trusted() {
+	if c.trusted(acct) {
 		return c.Verified.cost, nil
 	}
 	ok, cost := verify(verifyOptions{suite: c.Suite, access: access, skipRevoke: skipRevoke, revoked: c.Revoked, convert: c.ConvertKey}, acct, msg())
@@ -72,7 +79,7 @@ func (c *CheckEnv) verified(access Access, skipRevoke bool, acct *SignedAccount,
 		return cost, refuse(http.StatusUnauthorized, failText)
 	}
 	if c.Record != nil && c.Revoked == nil {
-		*c.Record = Verified{ok: true, mode: c.Suite.Mode(), costs: c.Suite.Costs(), cost: cost}
+		*c.Record = Verified{ok: true, acct: acct, mode: c.Suite.Mode(), costs: c.Suite.Costs(), cost: cost}
 	}
 	return cost, nil
 }

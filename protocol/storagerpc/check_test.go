@@ -3,6 +3,7 @@ package storagerpc
 import (
 	"errors"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
@@ -538,23 +539,37 @@ func TestCheckVerifiedMemo(t *testing.T) {
 				if mode == cryptomode.Real {
 					other = cryptomode.Modeled
 				}
+				// A memo like the one recorded, but not marked as a verification that passed.
+				notOK := memo
+				notOK.ok = false
+				// The same request as another object: a memo speaks for the object it was
+				// recorded for only.
+				copied := reflect.New(reflect.TypeOf(tc.req).Elem())
+				copied.Elem().Set(reflect.ValueOf(tc.req).Elem())
 				for _, c := range []struct {
 					name string
 					env  CheckEnv
+					req  Request
 				}{
-					{"no memo", CheckEnv{}},
-					{"an empty memo", CheckEnv{Verified: &Verified{}}},
-					{"other costs", CheckEnv{Verified: &memo, Suite: countingSuite{Suite: cryptomode.New(mode, slower), verifies: &verifies}}},
-					{"other mode", CheckEnv{Verified: &memo, Suite: countingSuite{Suite: cryptomode.New(other, cryptomode.DefaultCosts), verifies: &verifies}}},
-					{"revocations consulted", CheckEnv{Verified: &memo, Revoked: func(Pubkey, [SubaccountTokenLen]byte) bool { return false }}},
+					{"no memo", CheckEnv{}, nil},
+					{"an empty memo", CheckEnv{Verified: &Verified{}}, nil},
+					{"a memo not marked verified", CheckEnv{Verified: &notOK}, nil},
+					{"a copy of the request", CheckEnv{Verified: &memo}, copied.Interface().(Request)},
+					{"other costs", CheckEnv{Verified: &memo, Suite: countingSuite{Suite: cryptomode.New(mode, slower), verifies: &verifies}}, nil},
+					{"other mode", CheckEnv{Verified: &memo, Suite: countingSuite{Suite: cryptomode.New(other, cryptomode.DefaultCosts), verifies: &verifies}}, nil},
+					{"revocations consulted", CheckEnv{Verified: &memo, Revoked: func(Pubkey, [SubaccountTokenLen]byte) bool { return false }}, nil},
 				} {
 					env := c.env
 					env.Now, env.Forwarded = testNow, true
 					if env.Suite == nil {
 						env.Suite = suite
 					}
+					req := tc.req
+					if c.req != nil {
+						req = c.req
+					}
 					verifies = 0
-					_, err := tc.req.Check(env)
+					_, err := req.Check(env)
 					if c.name == "other mode" {
 						// A signature made in one mode does not verify in the other.
 						assert.Error(t, err, c.name)
@@ -575,6 +590,21 @@ func TestCheckVerifiedMemo(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, StatusOf(err))
 		assert.Equal(t, Verified{}, memo)
 		_, err = r.Check(CheckEnv{Now: testNow, Suite: realSuite(), Verified: &memo})
+		assert.Equal(t, http.StatusUnauthorized, StatusOf(err))
+	})
+
+	t.Run("a memo does not pass another request", func(t *testing.T) {
+		signed := NewStore(alice.id, NamespaceContacts, nowMs, time.Hour, []byte("x"))
+		signed.Sign(alice.signer(realSuite()))
+		var memo Verified
+		_, err := signed.Check(CheckEnv{Now: testNow, Suite: realSuite(), Record: &memo})
+		require.NoError(t, err)
+		// Another store for the same account, signed by someone else: the memo of the first
+		// must not vouch for it.
+		forged := NewStore(alice.id, NamespaceContacts, nowMs, time.Hour, []byte("y"))
+		forged.Sign(newUser(t, 2).signer(realSuite()))
+		forged.Pubkey = alice.id
+		_, err = forged.Check(CheckEnv{Now: testNow, Suite: realSuite(), Forwarded: true, Verified: &memo})
 		assert.Equal(t, http.StatusUnauthorized, StatusOf(err))
 	})
 
