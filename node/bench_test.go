@@ -118,9 +118,16 @@ func benchExpire(b *testing.B, mode cryptomode.Mode) {
 	r.Sign(acct.signer)
 	body := encode(r)
 	// The benchmark measures a whole swarm's update: every member must apply it.
-	res, err := storagerpc.DecodeExpireResponse(bodyOf(sn.call(b, to[0], body)))
-	if err != nil || len(res.Swarm) != len(to) {
-		b.Fatalf("expire answer: %d members, %v", len(res.Swarm), err)
+	first := sn.call(b, to[0], body)
+	if first.Status != 200 {
+		b.Fatalf("expire: status %d: %s", first.Status, bodyOf(first))
+	}
+	res, err := storagerpc.DecodeExpireResponse(bodyOf(first))
+	if err != nil {
+		b.Fatalf("expire answer: %v", err)
+	}
+	if len(res.Swarm) != len(to) {
+		b.Fatalf("expire answer: %d members of %d", len(res.Swarm), len(to))
 	}
 	for _, e := range res.Swarm {
 		if e.Failed != nil || len(e.Result.Updated) != len(hashes) {
