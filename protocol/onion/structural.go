@@ -151,6 +151,10 @@ func BuildToNodeStructural(c cryptomode.Costs, rnd io.Reader, p Path, dest Node,
 	if err := p.check(len(p.Hops)); err != nil {
 		return Built{}, err
 	}
+	if decoded == nil {
+		// The destination has nothing else to serve: the JSON is never written.
+		return Built{}, fmt.Errorf("onion: %w: a structural request needs its RPC as values", ErrBadInput)
+	}
 	e := p.EncType
 	l := &Layer{To: dest.X25519, EncType: e, PlainLen: NodeLayerSize(rpcLen), Routing: Routing{Action: Deliver}, Decoded: decoded}
 	if err := drawLayerRandomness(rnd, e); err != nil {
@@ -200,7 +204,8 @@ type Reply struct {
 	Response NodeResponse
 	// Decoded is Response.Body as values, when the destination built the body from values it
 	// passes along (a storage RPC batch's results), so that the client need not parse the body;
-	// nil otherwise. The destination vouches that parsing the body gives these values.
+	// nil otherwise. The destination vouches that parsing the body gives these values. A reply
+	// sealed by SealStructuralMeasured has no body at all (Response.Body nil): only Decoded.
 	Decoded  any
 	encType  EncType
 	plainLen int // the {"body","status"} JSON

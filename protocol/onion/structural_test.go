@@ -58,6 +58,10 @@ func TestStructuralMatchesModeledBytes(t *testing.T) {
 						b, err := BuildToNode(s, rb, p, dest.Node, rpc)
 						require.NoError(t, err)
 						decoded := &struct{ rpc []byte }{rpc} // stands for the request as values
+						nd := &callLog{r: seeded(9)}
+						_, err = BuildToNodeStructural(s.Costs(), nd, p, dest.Node, nil, len(rpc))
+						require.ErrorIs(t, err, ErrBadInput, "a request without its values")
+						require.Empty(t, nd.calls, "refused before any draw")
 						st, err := BuildToNodeStructural(s.Costs(), rs, p, dest.Node, decoded, len(rpc))
 						require.NoError(t, err)
 						assert.Equal(t, rb.calls, rs.calls, "the same draws")

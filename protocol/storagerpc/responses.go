@@ -93,7 +93,7 @@ func (w *objWriter) flag(k string, remote bool) {
 	}
 }
 
-// appendFailure writes a failed member. Timeouts, refusals and unparsable answers are written by
+// writeFailure writes a failed member. Timeouts, refusals and unparsable answers are written by
 // the answering node (true); database failures by the member itself (1 when remote). t is the
 // answering node's own deprecated "t" for its own store.
 func writeFailure(jw *jsonWriter, f *Failure, remote bool, t *int64) {
