@@ -678,8 +678,11 @@ func (n *Node) serveBatch(b *storagerpc.Batch, ctx rpcCtx, done func(outcome)) {
 		}
 		done(o)
 	}
+	// A sub-answer's JSON body (a result, or a 421's swarm) goes into the batch as a JSON
+	// value, a text one as a JSON string, as the storage server embeds them: a client reads the
+	// swarm a 421 names from the object.
 	sub := func(o outcome) storagerpc.SubResult {
-		if ok2xx(o.status) {
+		if !o.text {
 			return storagerpc.SubResult{Code: o.status, Body: o.body, Value: o.value}
 		}
 		return storagerpc.TextResult(o.status, string(o.body))

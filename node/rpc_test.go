@@ -381,6 +381,12 @@ func TestBatchSequenceSwarmInfo(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, res, 2)
 		assert.Equal(t, 421, res[1].Code)
+		// The 421's swarm is a JSON object inside the batch, as the storage server embeds a JSON
+		// body, so the client can take up the swarm it names.
+		swarm, err := storagerpc.DecodeSwarmInfoResponse(res[1].Body)
+		require.NoError(t, err, "421 body in the batch: %s", res[1].Body)
+		assert.Equal(t, uint64(testSwarms[2]), swarm.SwarmID)
+		assert.Len(t, swarm.Snodes, perSwarm)
 	})
 	t.Run("get_swarm answers from any node", func(t *testing.T) {
 		resp := tn.rpc(t, tn.membersOf(testSwarms[0])[0], encode(&storagerpc.GetSwarm{Pubkey: acct.pubkey}))
