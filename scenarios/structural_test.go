@@ -51,7 +51,7 @@ func withChurnAndFaults(load func(t *testing.T) Scenario) func(t *testing.T) Sce
 // TestStructuralSameSummary: for the same seed, wire=structural gives byte for byte the summary
 // of wire=bytes under modeled crypto (the leakage section included), apart from the wire field
 // itself, on the default scenario, on a scenario under churn and faults, and on the leakage
-// scenario, shortened to fit the test budget. SESSIONSIM_TEST_STRUCTURAL=full runs them at the
+// scenario (once more with padded onion requests and cover traffic), shortened to fit the test budget. SESSIONSIM_TEST_STRUCTURAL=full runs them at the
 // sizes of `make test-structural` (the default scenario whole; 2,000 nodes and 1,000 clients
 // under churn and faults; the leakage scenario's 2,000 nodes and its adversaries, with 400
 // clients for 3 minutes).
@@ -63,6 +63,9 @@ func TestStructuralSameSummary(t *testing.T) {
 		{"default", loadModeled("default", true), func(t *testing.T) results.Summary { return sharedDefaultQuick(t).sum }},
 		{"churn-and-faults", withChurnAndFaults(loadModeled("large", true, "clients.count=400")), nil},
 		{"leakage", loadModeled("leakage", true, "clients.count=200", "duration=3m"), nil},
+		// Padded onion requests and cover traffic: the client measures a structural request's
+		// padded length instead of padding its bytes.
+		{"padded", loadModeled("leakage", true, "clients.count=200", "duration=3m", "clients.onion_padding=512,1024,4096", "clients.cover_traffic=60"), nil},
 	}
 	if os.Getenv("SESSIONSIM_TEST_STRUCTURAL") == "full" {
 		cases = []structuralCase{
