@@ -41,6 +41,7 @@ type runFlags struct {
 	progress   string
 	quiet      bool
 	cpuprof    string
+	memprof    string
 	quick      bool
 }
 
@@ -125,6 +126,7 @@ true, and run.json), and the directory keeps its INCOMPLETE marker (exit code 1)
 	fl.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "with --seeds: how many runs at a time")
 	fl.BoolVar(&f.quick, "quick", false, "run the scenario shortened: a tenth of the nodes and clients, a quarter of the time, its quick.checks (see above)")
 	fl.StringVar(&f.cpuprof, "cpuprofile", "", "write a Go CPU profile of the run to this file (for performance work)")
+	fl.StringVar(&f.memprof, "memprofile", "", "write a Go heap profile of the run's allocations to this file when it ends (for performance work)")
 	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), workersUsage+"; with --seeds, unless given, each run gets the cores divided among --jobs")
 	return cmd
 }
@@ -160,6 +162,14 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 			return fmt.Errorf("--cpuprofile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	var memprof *os.File
+	if f.memprof != "" {
+		// Created now so that a path that cannot be written is refused before the run, not after it.
+		if memprof, err = os.Create(f.memprof); err != nil {
+			return usageError(fmt.Errorf("--memprofile: %w", err))
+		}
+		defer memprof.Close()
 	}
 	dir, err := prepareResultsDir(f.out, sc)
 	if err != nil {
@@ -201,6 +211,11 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 	summary, err := scenarios.Run(sc, opts)
 	stop()
 	prog.finish()
+	if memprof != nil {
+		if perr := writeHeapProfile(memprof); perr != nil {
+			return fmt.Errorf("--memprofile: %w", perr)
+		}
+	}
 	if taps != nil {
 		if cerr := taps.Close(); cerr != nil && err == nil {
 			return fmt.Errorf("link taps: %w", cerr)
@@ -239,6 +254,18 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 		fmt.Fprintf(stdout, "\nResults in %s (report: %s)\n", dir, filepath.Join(dir, results.ReportFile))
 	}
 	return checksVerdict(summary.Checks, filepath.Join(dir, results.JUnitFile))
+}
+
+// writeHeapProfile writes the allocations profile (every sample type: alloc_space and
+// alloc_objects since the process started, inuse_* as of a collection run just before, so that
+// they count the world as it ends rather than as of the last automatic collection) to f and
+// closes it.
+func writeHeapProfile(f *os.File) error {
+	runtime.GC()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // quickFlag is how a quick run's command line ends, recorded in run.json.

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -240,6 +242,44 @@ func TestRunWritesResults(t *testing.T) {
 	code, stdout, _ = runCLI("report", out)
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, stdout, "delivery ratio")
+}
+
+func TestRunWritesProfiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a small scenario")
+	}
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "mem.prof")
+	args := append([]string{"run", "-q", "--out", filepath.Join(dir, "r"), "--set", "duration=1m", "--set", "checks=",
+		"--cpuprofile", cpu, "--memprofile", mem}, smallRun...)
+	code, _, stderr := runCLI(args...)
+	require.Equal(t, exitOK, code, stderr)
+	// A profile is a gzipped protocol buffer whose string table names its sample types.
+	for _, tc := range []struct {
+		path  string
+		types []string
+	}{
+		{cpu, []string{"samples", "cpu", "nanoseconds"}},
+		{mem, []string{"alloc_objects", "alloc_space", "inuse_objects", "inuse_space"}},
+	} {
+		t.Run(filepath.Base(tc.path), func(t *testing.T) {
+			f, err := os.Open(tc.path)
+			require.NoError(t, err)
+			defer f.Close()
+			zr, err := gzip.NewReader(f)
+			require.NoError(t, err)
+			raw, err := io.ReadAll(zr)
+			require.NoError(t, err)
+			for _, typ := range tc.types {
+				assert.Contains(t, string(raw), typ)
+			}
+		})
+	}
+
+	code, _, stderr = runCLI("run", "--memprofile", filepath.Join(dir, "no-such-dir", "mem.prof"), "--out", filepath.Join(dir, "r2"))
+	assert.Equal(t, exitUsage, code, "a profile that cannot be written is refused before the run")
+	assert.Contains(t, stderr, "--memprofile")
+	assert.NoDirExists(t, filepath.Join(dir, "r2"))
 }
 
 func TestCommitOf(t *testing.T) {

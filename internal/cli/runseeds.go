@@ -59,6 +59,9 @@ func runSeeds(cmd *cobra.Command, name string, f runFlags) error {
 	if f.cpuprof != "" {
 		return usageError(errors.New("--cpuprofile profiles one run: use it without --seeds"))
 	}
+	if f.memprof != "" {
+		return usageError(errors.New("--memprofile profiles one run: use it without --seeds"))
+	}
 	opts, err := f.loadOptions(f.quick)
 	if err != nil {
 		return usageError(err)

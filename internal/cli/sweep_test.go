@@ -259,6 +259,7 @@ func TestExperimentsRefuseBadInput(t *testing.T) {
 		{"more runs at once than memory holds", sweep("--param", "clients.paths=1,2", "--seeds", "8", "--set", "clients.count=1000000", "--jobs", "16", "--out", filepath.Join(dir, "s13")), []string{"--jobs 16", "lower --jobs to"}, filepath.Join(dir, "s13")},
 		{"seeds into a used directory", []string{"run", "--seeds", "2", "--out", busy}, []string{"already holds files"}, filepath.Join(busy, "seed-1")},
 		{"seeds with a profile", []string{"run", "--seeds", "2", "--cpuprofile", filepath.Join(dir, "p"), "--out", filepath.Join(dir, "s11")}, []string{"--cpuprofile"}, filepath.Join(dir, "s11")},
+		{"seeds with a heap profile", []string{"run", "--seeds", "2", "--memprofile", filepath.Join(dir, "p"), "--out", filepath.Join(dir, "s15")}, []string{"--memprofile"}, filepath.Join(dir, "s15")},
 		{"seeds, bad scenario", []string{"run", "--seeds", "2", "--set", "nodes.cuont=3", "--out", filepath.Join(dir, "s12")}, []string{`"nodes.cuont"`}, filepath.Join(dir, "s12")},
 		{"compare another schema", []string{"compare", filepath.Join(dir, "a"), future, "--out", filepath.Join(dir, "c1")}, []string{"side B:", "summary schema 2, this build reads schema 1"}, filepath.Join(dir, "c1")},
 		{"compare no results", []string{"compare", filepath.Join(dir, "a"), busy, "--out", filepath.Join(dir, "c2")}, []string{"side B:", "no summary.json here"}, filepath.Join(dir, "c2")},
