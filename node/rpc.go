@@ -221,38 +221,74 @@ func scopeOf(s storagerpc.NamespaceSel) store.Scope {
 
 // serve runs one request; done receives its outcome exactly once.
 func (n *Node) serve(req storagerpc.Request, ctx rpcCtx, done func(outcome)) {
-	finish := func(o outcome) {
-		ev := RequestServed{Method: req.Method(), Via: ctx.via, Status: o.status}
-		if ctx.direct != nil {
-			ev.From, ev.Accounts = ctx.direct.from, ctx.direct.accounts
-		}
-		n.env.Observe(ev)
+	if o, now := n.serveNow(req, &ctx); now {
 		done(o)
-	}
-	if b, ok := req.(*storagerpc.Batch); ok {
-		sub := ctx
-		sub.direct = nil
-		n.serveBatch(b, sub, finish)
 		return
 	}
+	n.serveLater(req, ctx, done)
+}
+
+// serveNow answers req at once when it can: anything but a batch, and a recursive request that
+// passes the checks, which wait on others. It then observes the answer and returns it (now
+// true); otherwise serveLater, with what serveNow left done and ctx as serveNow left it (the
+// memo of the signature's verification, rpcCtx.sig), finishes the request. The split spares a
+// request answered at once (most are: retrieves and refusals) the closure that an answer given
+// later needs.
+func (n *Node) serveNow(req storagerpc.Request, ctx *rpcCtx) (o outcome, now bool) {
+	if _, ok := req.(*storagerpc.Batch); ok {
+		return outcome{}, false
+	}
+	if o, now = n.answerNow(req, ctx); now {
+		n.served(req, *ctx, o)
+	}
+	return o, now
+}
+
+// answerNow is serveNow's answer, before it is observed: the refusals, then every method that
+// is not recursive.
+func (n *Node) answerNow(req storagerpc.Request, ctx *rpcCtx) (outcome, bool) {
 	if ow, ok := req.(storagerpc.Owned); ok && !n.ownsAccount(ow.Owner()) {
-		finish(n.wrongSwarm(ow.Owner()))
-		return
+		return n.wrongSwarm(ow.Owner()), true
 	}
 	if ctx.fw == nil && forwardable(req) {
 		ctx.sig = &storagerpc.Verified{}
 	}
-	cost, err := req.Check(n.checkEnv(ctx))
+	cost, err := req.Check(n.checkEnv(*ctx))
 	n.env.Work(cost)
 	if err != nil {
-		finish(errOutcome(err))
-		return
+		return errOutcome(err), true
 	}
 	switch r := req.(type) {
+	case *storagerpc.Store, *storagerpc.Delete, *storagerpc.DeleteAll, *storagerpc.DeleteBefore, *storagerpc.ExpireAll, *storagerpc.Expire:
+		return outcome{}, false // recursive: serveLater
+	case *storagerpc.Retrieve:
+		return n.rpcRetrieve(r, *ctx), true
+	case *storagerpc.GetExpiries:
+		return n.rpcGetExpiries(r), true
+	case *storagerpc.GetSwarm:
+		return n.rpcGetSwarm(r), true
+	case *storagerpc.Info:
+		return n.rpcInfo(), true
+	case *storagerpc.OxendRequest:
+		return n.rpcOxend(r), true
+	}
+	return textOutcome(http.StatusBadRequest, "no method "+req.Method()), true
+}
+
+// serveLater runs what serveNow did not answer, a batch or a checked recursive request, and
+// observes its outcome before done gets it.
+func (n *Node) serveLater(req storagerpc.Request, ctx rpcCtx, done func(outcome)) {
+	finish := func(o outcome) {
+		n.served(req, ctx, o)
+		done(o)
+	}
+	switch r := req.(type) {
+	case *storagerpc.Batch:
+		sub := ctx
+		sub.direct = nil
+		n.serveBatch(r, sub, finish)
 	case *storagerpc.Store:
 		n.rpcStore(r, ctx, finish)
-	case *storagerpc.Retrieve:
-		finish(n.rpcRetrieve(r, ctx))
 	case *storagerpc.Delete:
 		n.rpcDelete(r, ctx, finish)
 	case *storagerpc.DeleteAll:
@@ -263,17 +299,18 @@ func (n *Node) serve(req storagerpc.Request, ctx rpcCtx, done func(outcome)) {
 		n.rpcExpireAll(r, ctx, finish)
 	case *storagerpc.Expire:
 		n.rpcExpire(r, ctx, finish)
-	case *storagerpc.GetExpiries:
-		finish(n.rpcGetExpiries(r))
-	case *storagerpc.GetSwarm:
-		finish(n.rpcGetSwarm(r))
-	case *storagerpc.Info:
-		finish(n.rpcInfo())
-	case *storagerpc.OxendRequest:
-		finish(n.rpcOxend(r))
 	default:
-		finish(textOutcome(http.StatusBadRequest, "no method "+req.Method()))
+		panic("node: serveLater of " + req.Method() + ", which serveNow answers")
 	}
+}
+
+// served observes the outcome o of req.
+func (n *Node) served(req storagerpc.Request, ctx rpcCtx, o outcome) {
+	ev := RequestServed{Method: req.Method(), Via: ctx.via, Status: o.status}
+	if ctx.direct != nil {
+		ev.From, ev.Accounts = ctx.direct.from, ctx.direct.accounts
+	}
+	n.env.Observe(ev)
 }
 
 func (n *Node) checkEnv(ctx rpcCtx) storagerpc.CheckEnv {
@@ -707,13 +744,21 @@ func (n *Node) serveBatch(b *storagerpc.Batch, ctx rpcCtx, done func(outcome)) {
 		return
 	}
 	pending := len(b.Requests)
+	answered := func(i int, o outcome) {
+		results[i] = sub(o)
+		if pending--; pending == 0 {
+			finish(len(results))
+		}
+	}
 	for i, r := range b.Requests {
-		n.serve(r, ctx, func(o outcome) {
-			results[i] = sub(o)
-			if pending--; pending == 0 {
-				finish(len(results))
-			}
-		})
+		// A subrequest answered at once (a poll's retrieves) needs no callback of its own. Each
+		// is served in its own copy of ctx, as serve would.
+		c := ctx
+		if o, now := n.serveNow(r, &c); now {
+			answered(i, o)
+			continue
+		}
+		n.serveLater(r, c, func(o outcome) { answered(i, o) })
 	}
 }
 
