@@ -132,6 +132,35 @@ func TestSuitesSignatures(t *testing.T) {
 	assert.NotEqual(t, sigs[Real], sigs[Modeled], "a modeled signature is not a real one")
 }
 
+func TestSignToIsSign(t *testing.T) {
+	costs := DefaultCosts
+	costs.Ed25519Sign = 7 * time.Microsecond // not the default, so a cost taken elsewhere shows
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{4}, 32))
+	for _, tt := range []struct {
+		mode Mode
+		msg  string
+	}{
+		{Real, "retrieve1700000000000"},
+		{Real, ""},
+		{Modeled, "retrieve1700000000000"},
+		{Modeled, ""},
+	} {
+		t.Run(tt.mode.String()+"/"+tt.msg, func(t *testing.T) {
+			s := New(tt.mode, costs)
+			want, wantCost := s.Sign(priv, []byte(tt.msg))
+			var sig [ed25519.SignatureSize]byte
+			cost := SignTo(s, &sig, priv, []byte(tt.msg))
+			assert.Equal(t, want, sig[:])
+			assert.Equal(t, wantCost, cost)
+		})
+	}
+	s := New(Modeled, costs)
+	var sig [ed25519.SignatureSize]byte
+	msg := []byte("retrieve1700000000000")
+	allocs := testing.AllocsPerRun(100, func() { SignTo(s, &sig, priv, msg) })
+	assert.Zero(t, allocs, "a modeled signature is written in place")
+}
+
 func TestParseModeAndPerKiB(t *testing.T) {
 	for in, want := range map[string]Mode{"real": Real, "modeled": Modeled, "modelled": Modeled} {
 		got, err := Parse(in)

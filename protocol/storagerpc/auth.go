@@ -69,8 +69,6 @@ type Signer struct {
 // SigMessage.
 func (acct *SignedAccount) sign(s *Signer, msg []byte) time.Duration {
 	var a Auth
-	sig, cost := s.Suite.Sign(s.Key, msg)
-	copy(a.Signature[:], sig)
 	if s.Account.Prefix == PrefixSessionID && s.Subaccount == nil {
 		a.HasEd25519 = true
 		copy(a.Ed25519[:], s.Key[32:])
@@ -80,7 +78,8 @@ func (acct *SignedAccount) sign(s *Signer, msg []byte) time.Duration {
 		a.Subaccount = &sa
 	}
 	acct.Auth = a
-	return cost
+	// Signed in place: every request a client sends is signed here.
+	return cryptomode.SignTo(s.Suite, &acct.Auth.Signature, s.Key, msg)
 }
 
 // verifyOptions carries what signature verification needs beyond the request.
