@@ -97,6 +97,12 @@ type Config struct {
 	// Hardfork is reported as "hf" in responses. Default [19, 3].
 	Hardfork [2]int
 
+	// Quiet: the node does not report RequestServed, OnionHop and ReplicationDone, the events it
+	// reports for every request served, onion hop and forward answered, for a run none of whose
+	// sinks reads them. Building and boxing each is a good share of what a large run allocates;
+	// nothing the node does depends on them.
+	Quiet bool
+
 	// Views indexes service-node lists. The nodes of a world that run on one engine worker
 	// share one (see Views); nil gives the node an index of its own.
 	Views *Views

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/actor"
+	"github.com/sessionsim/sessionsim/actor/actortest"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/sessionsim/sessionsim/protocol/storagerpc"
@@ -234,4 +235,55 @@ func TestOnionFailures(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 503, resp.Status)
 	})
+}
+
+// A quiet node (Config.Quiet) answers as any other and reports the same events, but for the
+// three it reports per request served, onion hop and forward answered.
+func TestQuietNodeLeavesOutPerRequestEvents(t *testing.T) {
+	perRequest := func(ev actor.Event) bool {
+		switch ev.(type) {
+		case RequestServed, OnionHop, ReplicationDone:
+			return true
+		}
+		return false
+	}
+	run := func(quiet bool) (body []byte, kept, left []actortest.Observed) {
+		suite := cryptomode.New(cryptomode.Modeled, cryptomode.DefaultCosts)
+		tn := newTestNet(t, testSwarms, perSwarm, Config{Suite: suite, Quiet: quiet})
+		acct := accountIn(t, tn.list, testSwarms[2], suite, "quiet")
+		guard, mid, last := tn.membersOf(testSwarms[0])[0], tn.membersOf(testSwarms[0])[1], tn.membersOf(testSwarms[1])[0]
+		st := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("quietly"))
+		// A store (forwarded to the swarm) and a retrieve, in one batch.
+		rpc := encode(&storagerpc.Batch{Requests: []storagerpc.Request{st, &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}}}})
+		path := onion.Path{Hops: []onion.Node{onionNode(tn, guard), onionNode(tn, mid), onionNode(tn, last)}}
+		built, err := onion.BuildToNode(suite, actor.RandReader(rand.New(rand.NewPCG(5, 6))), path, onionNode(tn, tn.membersOf(testSwarms[2])[0]), rpc)
+		require.NoError(t, err)
+		resp := postOnion(t, tn, guard, built.Body)
+		require.Equal(t, http.StatusOK, resp.Status, "%s", bodyOf(resp))
+		tn.drv.RunFor(time.Second)
+		for _, ev := range tn.drv.Events {
+			if perRequest(ev.Event) {
+				left = append(left, ev)
+			} else {
+				kept = append(kept, ev)
+			}
+		}
+		return bodyOf(resp), kept, left
+	}
+	loudBody, loudKept, loudLeft := run(false)
+	quietBody, quietKept, quietLeft := run(true)
+	assert.Equal(t, loudBody, quietBody, "the same answer")
+	assert.Equal(t, loudKept, quietKept, "the same other events, at the same times")
+	assert.NotEmpty(t, actortest.EventsOf[MessageStored](quietKept), "the store was applied")
+	for _, tc := range []struct {
+		name string
+		n    int
+	}{
+		{"RequestServed", len(actortest.EventsOf[RequestServed](loudLeft))},
+		{"OnionHop", len(actortest.EventsOf[OnionHop](loudLeft))},
+		{"ReplicationDone", len(actortest.EventsOf[ReplicationDone](loudLeft))},
+	} {
+		assert.NotZero(t, tc.n, "a node that is not quiet reports %s", tc.name)
+	}
+	assert.Empty(t, quietLeft, "a quiet node reports none of them")
 }

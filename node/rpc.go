@@ -132,7 +132,9 @@ func (n *Node) serveJSON(body []byte, decoded any, measured bool, via Via, from 
 		var err error
 		if req, err = storagerpc.ParseRequest(body); err != nil {
 			o := errOutcome(err)
-			n.env.Observe(RequestServed{Method: "", Via: via, Status: o.status, From: from})
+			if !n.cfg.Quiet {
+				n.env.Observe(RequestServed{Method: "", Via: via, Status: o.status, From: from})
+			}
 			done("", named{}, o)
 			return
 		}
@@ -306,6 +308,9 @@ func (n *Node) serveLater(req storagerpc.Request, ctx rpcCtx, done func(outcome)
 
 // served observes the outcome o of req.
 func (n *Node) served(req storagerpc.Request, ctx rpcCtx, o outcome) {
+	if n.cfg.Quiet {
+		return
+	}
 	ev := RequestServed{Method: req.Method(), Via: ctx.via, Status: o.status}
 	if ctx.direct != nil {
 		ev.From, ev.Accounts = ctx.direct.from, ctx.direct.accounts

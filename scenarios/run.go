@@ -100,7 +100,7 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 			return nil, results.Summary{}, errors.New("leakage.link_taps is set but the run has nowhere to write the taps (RunOptions.LinkTaps)")
 		}
 	}
-	w, err := buildWorldOn(sc, opts.Workers, progress, taps)
+	w, err := buildWorldOn(sc, opts.Workers, progress, taps, opts.Sink == nil)
 	if err != nil {
 		return nil, results.Summary{}, err
 	}

@@ -55,6 +55,8 @@ type world struct {
 	operators int // operators planned so far (numbers 0 ... operators-1)
 	plan      placement.Config
 	nodeConf  node.Config
+	// ownSinksOnly: no sink but the world's own reads the events (see buildWorldOn).
+	ownSinksOnly bool
 
 	communities []*communityServer // servers.communities, also in servers
 	// fileServer is the file server among servers; nil when the scenario needs none.
@@ -114,13 +116,15 @@ func regionWeights(m *netem.Matrix, key string, w map[string]float64) ([]netem.R
 // buildWorld builds the scenario's world on one worker; with taps non-nil every transmission is
 // written to it (leakage.link_taps) from the first.
 func buildWorld(sc Scenario, progress func(sim.Progress), taps io.Writer) (*world, error) {
-	return buildWorldOn(sc, 1, progress, taps)
+	return buildWorldOn(sc, 1, progress, taps, false)
 }
 
 // buildWorldOn is buildWorld with the engine asked to run on workers workers (in sim mode:
-// see Workers).
-func buildWorldOn(sc Scenario, workers int, progress func(sim.Progress), taps io.Writer) (*world, error) {
-	w := &world{sc: sc, col: newCollector()}
+// see Workers). ownSinksOnly says that no sink but the world's own (the collector, the
+// leakage recorder, the answering clients) will read the events: without a leakage recorder,
+// which reads them, the nodes then leave out their per-request events (node.Config.Quiet).
+func buildWorldOn(sc Scenario, workers int, progress func(sim.Progress), taps io.Writer, ownSinksOnly bool) (*world, error) {
+	w := &world{sc: sc, col: newCollector(), ownSinksOnly: ownSinksOnly}
 	var err error
 	built := false
 	defer func() {
@@ -317,6 +321,7 @@ func (w *world) buildNodes() error {
 	w.nodeConf.Registry = w.sn.RegistryAddr
 	w.nodeConf.Servers = map[string]actor.Addr{} // filled by buildServers
 	w.nodeConf.UptimeProofInterval = min(w.nodeConf.UptimeProofInterval, w.sc.Registry.UptimeProofMaxAge/2)
+	w.nodeConf.Quiet = w.ownSinksOnly && w.leak == nil
 	if w.sc.Mode == "docker" {
 		return w.startDocker()
 	}
