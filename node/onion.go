@@ -125,13 +125,40 @@ func (n *Node) relay(hop OnionHop, p onion.Peeled, r actor.Responder) {
 	}
 	body, bodyLen := p.Next.Wire()
 	req := actor.Request{Method: MethodRelay, Body: body, Size: transport.MQRequestSize(MethodRelay, bodyLen)}
+	h := n.awaiting(hop)
 	n.env.Call(next.Addr, req, n.cfg.RelayTimeout, func(resp actor.Response, err error) {
 		if err != nil {
-			n.hopError(hop, r, onion.RequestTimeout())
+			n.hopError(h.hop(), r, onion.RequestTimeout())
 			return
 		}
-		n.hopReply(hop, r, resp)
+		n.hopReply(h.hop(), r, resp)
 	})
+}
+
+// awaitedHop is a hop kept while the node waits on an answer (the next node's, a server's, its
+// own RPC's): all of it when the node reports hops, and otherwise only the link it came over,
+// which is all the answer needs. A quiet node (Config.Quiet) thus keeps no copy of the whole
+// hop (some 280 bytes) for every onion request.
+type awaitedHop struct {
+	full  *OnionHop
+	guard bool
+}
+
+func (n *Node) awaiting(hop OnionHop) awaitedHop {
+	if n.cfg.Quiet {
+		return awaitedHop{guard: hop.Guard}
+	}
+	kept := new(OnionHop) // allocated here, not as &hop, which would move hop to the heap on every call
+	*kept = hop
+	return awaitedHop{full: kept}
+}
+
+// hop is the hop kept, or one that says only whether the node was the guard.
+func (h awaitedHop) hop() OnionHop {
+	if h.full != nil {
+		return *h.full
+	}
+	return OnionHop{Guard: h.guard}
 }
 
 // deliver runs the RPC inside and seals its answer to the layer's key.
@@ -139,7 +166,9 @@ func (n *Node) deliver(hop OnionHop, p onion.Peeled, r actor.Responder) {
 	// A structural reply carries a batch's results as values, which the client reads in place
 	// of the body, unless it asked for the body embedded as JSON (see seal).
 	measured := p.Structural && !p.Routing.Format.EmbedJSON
+	h := n.awaiting(hop)
 	n.serveJSON(p.Payload, p.Decoded, measured, ViaOnion, netip.Addr{}, func(method string, seen named, o outcome) {
+		hop := h.hop()
 		hop.Method, hop.Owner, hop.Status = method, seen.owner(), o.status
 		hop.Accounts, hop.Namespaces, hop.Sizes = seen.accounts, seen.namespaces, seen.sizes
 		hop.BytesOut = n.sealAndRespond(r, hop.Guard, p, o)
@@ -195,6 +224,7 @@ func (n *Node) proxy(hop OnionHop, p onion.Peeled, r actor.Responder) {
 		return
 	}
 	req := actor.Request{Method: p.Routing.Target, Body: p.Payload, Size: transport.HTTPSRequestSize(to, p.Routing.Target, transport.Binary, len(p.Payload))}
+	h := n.awaiting(hop)
 	n.env.Call(to, req, n.cfg.ProxyTimeout, func(resp actor.Response, err error) {
 		if err != nil {
 			timeout := errors.Is(err, actor.ErrTimeout)
@@ -202,10 +232,10 @@ func (n *Node) proxy(hop OnionHop, p onion.Peeled, r actor.Responder) {
 			if timeout {
 				msg = "Operation timed out"
 			}
-			n.hopError(hop, r, onion.ProxyFailed(timeout, msg))
+			n.hopError(h.hop(), r, onion.ProxyFailed(timeout, msg))
 			return
 		}
-		n.hopReply(hop, r, resp)
+		n.hopReply(h.hop(), r, resp)
 	})
 }
 

@@ -95,7 +95,8 @@ func respondOutcome(r actor.Responder, o outcome) {
 	respondBytes(r, overHTTPS, o.status, contentType, o.body)
 }
 
-// rpcDone receives the answer to a client RPC with what the request named, for events.
+// rpcDone receives the answer to a client RPC with what the request named, for events (empty
+// when the node is quiet: Config.Quiet).
 type rpcDone func(method string, seen named, o outcome)
 
 // handleStorageRPC serves MethodStorageRPC: readiness, the per-IP rate limit, then the RPC.
@@ -139,11 +140,14 @@ func (n *Node) serveJSON(body []byte, decoded any, measured bool, via Via, from 
 			return
 		}
 	}
-	seen := namedIn(req)
+	var seen named
 	_, isBatch := req.(*storagerpc.Batch)
 	ctx := rpcCtx{via: via, measured: measured && isBatch}
-	if via == ViaDirect {
-		ctx.direct = &directSeen{from: from, accounts: seen.accounts}
+	if !n.cfg.Quiet { // only events read what a request names
+		seen = namedIn(req)
+		if via == ViaDirect {
+			ctx.direct = &directSeen{from: from, accounts: seen.accounts}
+		}
 	}
 	n.serve(req, ctx, func(o outcome) {
 		done(req.Method(), seen, o)
@@ -280,9 +284,12 @@ func (n *Node) answerNow(req storagerpc.Request, ctx *rpcCtx) (outcome, bool) {
 // serveLater runs what serveNow did not answer, a batch or a checked recursive request, and
 // observes its outcome before done gets it.
 func (n *Node) serveLater(req storagerpc.Request, ctx rpcCtx, done func(outcome)) {
-	finish := func(o outcome) {
-		n.served(req, ctx, o)
-		done(o)
+	finish := done
+	if !n.cfg.Quiet { // a quiet node observes nothing (see served), so done will do
+		finish = func(o outcome) {
+			n.served(req, ctx, o)
+			done(o)
+		}
 	}
 	switch r := req.(type) {
 	case *storagerpc.Batch:
