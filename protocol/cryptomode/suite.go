@@ -150,12 +150,18 @@ func signerPublic(priv ed25519.PrivateKey) []byte {
 
 // SignTo is s.Sign with the signature written to sig, for a caller that keeps it in an array:
 // the modeled suite, which signs every request a modeled run sends, then allocates nothing.
+// msg does not escape, so a caller may build it on its stack.
 func SignTo(s Suite, sig *[ed25519.SignatureSize]byte, priv ed25519.PrivateKey, msg []byte) time.Duration {
-	if m, ok := s.(modeled); ok {
-		modeledSigner.sum(sig[:0], signerPublic(priv), msg)
-		return m.c.Ed25519Sign
+	switch s := s.(type) {
+	case modeled:
+		modeledSigner.sumCopy(sig[:0], signerPublic(priv), msg)
+		return s.c.Ed25519Sign
+	case real:
+		copy(sig[:], ed25519.Sign(priv, msg))
+		return s.c.Ed25519Sign
 	}
-	b, cost := s.Sign(priv, msg)
+	// Another Suite's Sign may keep msg: it gets a copy.
+	b, cost := s.Sign(priv, bytes.Clone(msg))
 	copy(sig[:], b)
 	return cost
 }
@@ -189,6 +195,7 @@ type keyedHash struct{ pool sync.Pool }
 type pooledHash struct {
 	h   hash.Hash
 	out [blake2b.Size]byte
+	in  []byte // sumCopy's inputs
 }
 
 func newKeyedHash(size int, key string) *keyedHash {
@@ -209,6 +216,19 @@ func (k *keyedHash) sum(dst, a, b []byte) []byte {
 	p.h.Write(a)
 	p.h.Write(b)
 	// Summing into the pooled buffer, not dst, keeps a caller's stack array off the heap.
+	dst = append(dst, p.h.Sum(p.out[:0])...)
+	p.h.Reset()
+	k.pool.Put(p)
+	return dst
+}
+
+// sumCopy is sum for inputs that must not escape (a message on a caller's stack): they are
+// copied into the pooled state, and the hash, which keeps what it is given as far as escape
+// analysis can tell, reads the copy.
+func (k *keyedHash) sumCopy(dst, a, b []byte) []byte {
+	p := k.pool.Get().(*pooledHash)
+	p.in = append(append(p.in[:0], a...), b...)
+	p.h.Write(p.in)
 	dst = append(dst, p.h.Sum(p.out[:0])...)
 	p.h.Reset()
 	k.pool.Put(p)

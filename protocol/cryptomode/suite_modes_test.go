@@ -132,21 +132,26 @@ func TestSuitesSignatures(t *testing.T) {
 	assert.NotEqual(t, sigs[Real], sigs[Modeled], "a modeled signature is not a real one")
 }
 
+// wrappedSuite is a Suite of another type than this package's own.
+type wrappedSuite struct{ Suite }
+
 func TestSignToIsSign(t *testing.T) {
 	costs := DefaultCosts
 	costs.Ed25519Sign = 7 * time.Microsecond // not the default, so a cost taken elsewhere shows
 	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{4}, 32))
 	for _, tt := range []struct {
-		mode Mode
+		name string
+		s    Suite
 		msg  string
 	}{
-		{Real, "retrieve1700000000000"},
-		{Real, ""},
-		{Modeled, "retrieve1700000000000"},
-		{Modeled, ""},
+		{"real", New(Real, costs), "retrieve1700000000000"},
+		{"real, empty", New(Real, costs), ""},
+		{"modeled", New(Modeled, costs), "retrieve1700000000000"},
+		{"modeled, empty", New(Modeled, costs), ""},
+		{"another suite", wrappedSuite{New(Modeled, costs)}, "retrieve1700000000000"},
 	} {
-		t.Run(tt.mode.String()+"/"+tt.msg, func(t *testing.T) {
-			s := New(tt.mode, costs)
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.s
 			want, wantCost := s.Sign(priv, []byte(tt.msg))
 			var sig [ed25519.SignatureSize]byte
 			cost := SignTo(s, &sig, priv, []byte(tt.msg))

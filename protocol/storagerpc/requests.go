@@ -140,7 +140,8 @@ func (r *Retrieve) Method() string { return MethodRetrieve }
 func (r *Retrieve) Sign(s *Signer, timestamp int64) time.Duration {
 	r.Timestamp = timestamp
 	r.Signed = true
-	return r.sign(s, r.SigMessage())
+	var msg [retrieveSigRoom]byte
+	return r.sign(s, r.appendSigMessage(msg[:0]))
 }
 
 // Delete removes messages by hash from the whole swarm.

@@ -13,7 +13,17 @@ func (r *Store) SigMessage() []byte {
 
 // SigMessage: "retrieve" || namespace || timestamp.
 func (r *Retrieve) SigMessage() []byte {
-	return methodNamespaceNumber(MethodRetrieve, r.Namespace, r.Timestamp)
+	return r.appendSigMessage(make([]byte, 0, retrieveSigRoom))
+}
+
+// retrieveSigRoom holds any retrieve's signature message: the method, a namespace and a
+// timestamp, each number with its sign.
+const retrieveSigRoom = len(MethodRetrieve) + 6 + 20
+
+// appendSigMessage appends SigMessage to dst. It keeps nothing of dst, so that Sign, which a
+// client runs for every namespace it polls, builds the message on its stack.
+func (r *Retrieve) appendSigMessage(dst []byte) []byte {
+	return appendInt(r.Namespace.appendSig(append(dst, MethodRetrieve...)), r.Timestamp)
 }
 
 // SigMessage: "delete" || hash...
