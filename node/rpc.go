@@ -264,9 +264,10 @@ func (n *Node) answerNow(req storagerpc.Request, ctx *rpcCtx) (outcome, bool) {
 	if err != nil {
 		return errOutcome(err), true
 	}
-	switch r := req.(type) {
-	case *storagerpc.Store, *storagerpc.Delete, *storagerpc.DeleteAll, *storagerpc.DeleteBefore, *storagerpc.ExpireAll, *storagerpc.Expire:
+	if forwardable(req) {
 		return outcome{}, false // recursive: serveLater
+	}
+	switch r := req.(type) {
 	case *storagerpc.Retrieve:
 		return n.rpcRetrieve(r, *ctx), true
 	case *storagerpc.GetExpiries:
