@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sort"
 	"time"
@@ -48,6 +49,10 @@ type RunOptions struct {
 	// OnWindow, if set, is told with OnWorkers how far in virtual time the workers run apart
 	// (sim.Engine.Window): 0 on one worker.
 	OnWindow func(time.Duration)
+	// AtEnd, if set, is called once the run has ended (however it ended), before Run returns
+	// and while the world it ran is still in memory: a heap profile taken then counts the
+	// world as it ends, which is gone once Run has returned.
+	AtEnd func()
 }
 
 // ErrInterrupted is returned with a partial summary when RunOptions.Stop ended a run early.
@@ -67,7 +72,11 @@ type Progress struct {
 // one, with ErrInterrupted, when RunOptions.Stop ends it early). Everything in the summary is a
 // function of the scenario (seed included) and the binary.
 func Run(sc Scenario, opts RunOptions) (results.Summary, error) {
-	_, s, err := run(sc, opts)
+	w, s, err := run(sc, opts)
+	if opts.AtEnd != nil {
+		opts.AtEnd()
+	}
+	runtime.KeepAlive(w)
 	return s, err
 }
 

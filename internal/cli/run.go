@@ -208,13 +208,15 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 		}
 		opts.LinkTaps = taps
 	}
+	var memErr error // the heap profile's; reported once the run's results are written
+	if memprof != nil {
+		opts.AtEnd = func() { memErr = writeHeapProfile(memprof) }
+	}
 	summary, err := scenarios.Run(sc, opts)
 	stop()
 	prog.finish()
-	if memprof != nil {
-		if perr := writeHeapProfile(memprof); perr != nil {
-			return fmt.Errorf("--memprofile: %w", perr)
-		}
+	if memErr != nil && err != nil { // a run that completes reports it after writing its results
+		fmt.Fprintf(stderr, "--memprofile: %v\n", memErr)
 	}
 	if taps != nil {
 		if cerr := taps.Close(); cerr != nil && err == nil {
@@ -253,13 +255,17 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 		reports.WriteText(stdout, summary, &run)
 		fmt.Fprintf(stdout, "\nResults in %s (report: %s)\n", dir, filepath.Join(dir, results.ReportFile))
 	}
+	if memErr != nil {
+		return fmt.Errorf("--memprofile: %w (the run's results are in %s)", memErr, dir)
+	}
 	return checksVerdict(summary.Checks, filepath.Join(dir, results.JUnitFile))
 }
 
 // writeHeapProfile writes the allocations profile (every sample type: alloc_space and
 // alloc_objects since the process started, inuse_* as of a collection run just before, so that
-// they count the world as it ends rather than as of the last automatic collection) to f and
-// closes it.
+// they count what is live then rather than as of the last automatic collection) to f and closes
+// it. runScenario calls it at the end of the run, while the world is still live
+// (scenarios.RunOptions.AtEnd): called after Run returns, inuse_* would count none of it.
 func writeHeapProfile(f *os.File) error {
 	runtime.GC()
 	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {

@@ -280,6 +280,18 @@ func TestRunWritesProfiles(t *testing.T) {
 	assert.Equal(t, exitUsage, code, "a profile that cannot be written is refused before the run")
 	assert.Contains(t, stderr, "--memprofile")
 	assert.NoDirExists(t, filepath.Join(dir, "r2"))
+
+	// A profile that fails to be written at the end (a full disk) fails the command, but the
+	// run's results are written all the same.
+	if _, err := os.Stat("/dev/full"); err == nil {
+		args := append([]string{"run", "-q", "--out", filepath.Join(dir, "r3"), "--set", "duration=1m", "--set", "checks=",
+			"--memprofile", "/dev/full"}, smallRun...)
+		code, _, stderr = runCLI(args...)
+		assert.Equal(t, exitFailure, code, stderr)
+		assert.Contains(t, stderr, "--memprofile")
+		assert.FileExists(t, filepath.Join(dir, "r3", results.SummaryFile))
+		assert.NoFileExists(t, filepath.Join(dir, "r3", results.IncompleteMarker))
+	}
 }
 
 func TestCommitOf(t *testing.T) {
