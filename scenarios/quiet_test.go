@@ -42,3 +42,27 @@ func TestQuietNodesSameSummary(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(want), string(got), "quiet nodes give the summary of nodes that report everything")
 }
+
+// The nodes are quiet only when nothing but the world's own sinks reads the events and the
+// world has no leakage recorder (which reads OnionHop and RequestServed): the summary
+// comparison above would pass as well with nodes that are never quiet.
+func TestQuietOnlyWhenNothingReadsTheEvents(t *testing.T) {
+	small := []string{"nodes.count=12", "clients.count=6", "crypto=modeled"}
+	for _, tc := range []struct {
+		name, scenario string
+		ownSinksOnly   bool
+		quiet          bool
+	}{
+		{"the world's own sinks", "default", true, true},
+		{"a sink of the run's own", "default", false, false},
+		{"a leakage recorder", "leakage", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, err := Load(tc.scenario, LoadOptions{Quick: true, Sets: small})
+			require.NoError(t, err)
+			w, err := buildWorldOn(sc, 1, nil, nil, tc.ownSinksOnly)
+			require.NoError(t, err)
+			assert.Equal(t, tc.quiet, w.nodeConf.Quiet)
+		})
+	}
+}
