@@ -234,8 +234,8 @@ func (n *Node) serve(req storagerpc.Request, ctx rpcCtx, done func(outcome)) {
 	n.serveLater(req, ctx, done)
 }
 
-// serveNow answers req at once when it can: anything but a batch, and a recursive request that
-// passes the checks, which wait on others. It then observes the answer and returns it (now
+// serveNow answers req at once when it can: anything except a batch or a recursive request that
+// passes its checks, both of which wait on others. It then observes the answer and returns it (now
 // true); otherwise serveLater, with what serveNow left done and ctx as serveNow left it (the
 // memo of the signature's verification, rpcCtx.sig), finishes the request. The split spares a
 // request answered at once (most are: retrieves and refusals) the closure that an answer given
