@@ -166,6 +166,22 @@ func SignTo(s Suite, sig *[ed25519.SignatureSize]byte, priv ed25519.PrivateKey, 
 	return cost
 }
 
+// Verify is s.Verify for a caller that builds msg on its stack, as a node does for every
+// signed request it checks: msg does not escape, and the modeled suite then allocates nothing.
+func Verify(s Suite, pub, msg, sig []byte) (bool, time.Duration) {
+	switch s := s.(type) {
+	case modeled:
+		if len(pub) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {
+			return false, 0
+		}
+		return modeledSigner.matchesCopy(sig, pub, msg), s.c.Ed25519Verify
+	case real:
+		return s.Verify(pub, msg, sig)
+	}
+	// Another Suite's Verify may keep msg: it gets a copy.
+	return s.Verify(pub, bytes.Clone(msg), sig)
+}
+
 func (s modeled) Verify(pub []byte, msg, sig []byte) (bool, time.Duration) {
 	if len(pub) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {
 		return false, 0
@@ -227,12 +243,17 @@ func (k *keyedHash) sum(dst, a, b []byte) []byte {
 // analysis can tell, reads the copy.
 func (k *keyedHash) sumCopy(dst, a, b []byte) []byte {
 	p := k.pool.Get().(*pooledHash)
-	p.in = append(append(p.in[:0], a...), b...)
-	p.h.Write(p.in)
+	p.writeCopy(a, b)
 	dst = append(dst, p.h.Sum(p.out[:0])...)
 	p.h.Reset()
 	k.pool.Put(p)
 	return dst
+}
+
+// writeCopy writes a then b to the state through the copy in p.in, so that they do not escape.
+func (p *pooledHash) writeCopy(a, b []byte) {
+	p.in = append(append(p.in[:0], a...), b...)
+	p.h.Write(p.in)
 }
 
 // matches reports, in constant time, whether want is the keyed hash of a then b.
@@ -240,6 +261,18 @@ func (k *keyedHash) matches(want, a, b []byte) bool {
 	p := k.pool.Get().(*pooledHash)
 	p.h.Write(a)
 	p.h.Write(b)
+	return k.compare(p, want)
+}
+
+// matchesCopy is matches for inputs that must not escape, copied as sumCopy copies them.
+func (k *keyedHash) matchesCopy(want, a, b []byte) bool {
+	p := k.pool.Get().(*pooledHash)
+	p.writeCopy(a, b)
+	return k.compare(p, want)
+}
+
+// compare finishes matches: it compares p's digest with want and returns p to the pool.
+func (k *keyedHash) compare(p *pooledHash, want []byte) bool {
 	got := p.h.Sum(p.out[:0])
 	p.h.Reset()
 	ok := subtle.ConstantTimeCompare(got, want) == 1

@@ -126,6 +126,12 @@ func TestSuitesSignatures(t *testing.T) {
 				ok, cost := s.Verify(tt.pub, tt.msg, tt.sig)
 				assert.Equal(t, tt.ok, ok, tt.name)
 				assert.Equal(t, tt.cost, cost, tt.name)
+				// The package's Verify answers as the suite's, for its own suites and others.
+				for _, vs := range []Suite{s, wrappedSuite{s}} {
+					ok, cost := Verify(vs, tt.pub, tt.msg, tt.sig)
+					assert.Equal(t, tt.ok, ok, tt.name)
+					assert.Equal(t, tt.cost, cost, tt.name)
+				}
 			}
 		})
 	}
@@ -164,6 +170,11 @@ func TestSignToIsSign(t *testing.T) {
 	msg := []byte("retrieve1700000000000")
 	allocs := testing.AllocsPerRun(100, func() { SignTo(s, &sig, priv, msg) })
 	assert.Zero(t, allocs, "a modeled signature is written in place")
+	pub := priv.Public().(ed25519.PublicKey)
+	var ok bool
+	allocs = testing.AllocsPerRun(100, func() { ok, _ = Verify(s, pub, msg, sig[:]) })
+	assert.True(t, ok)
+	assert.Zero(t, allocs, "a modeled verification keeps nothing of the message")
 }
 
 func TestParseModeAndPerKiB(t *testing.T) {

@@ -491,6 +491,11 @@ func TestCheckVerifiedMemo(t *testing.T) {
 				r.Sign(alice.signer(base))
 				return r
 			}()},
+			{"05 retrieve", func() Request {
+				r := &Retrieve{SignedAccount: SignedAccount{Pubkey: alice.id}, Namespace: NamespaceUserProfile}
+				r.Sign(alice.signer(base), nowMs)
+				return r
+			}()},
 			{"05 expire", func() Request {
 				r := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: hashes, Expiries: []int64{nowMs + 60_000}, Mode: ExpireExtend}
 				r.Sign(alice.signer(base))

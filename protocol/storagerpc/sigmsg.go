@@ -21,7 +21,8 @@ func (r *Retrieve) SigMessage() []byte {
 const retrieveSigRoom = len(MethodRetrieve) + 6 + 20
 
 // appendSigMessage appends SigMessage to dst. It keeps nothing of dst, so that Sign, which a
-// client runs for every namespace it polls, builds the message on its stack.
+// client runs for every namespace it polls, and Check, which nodes run for each, build the
+// message on their stack.
 func (r *Retrieve) appendSigMessage(dst []byte) []byte {
 	return appendInt(r.Namespace.appendSig(append(dst, MethodRetrieve...)), r.Timestamp)
 }

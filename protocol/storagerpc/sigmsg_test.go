@@ -3,16 +3,20 @@ package storagerpc
 import (
 	"math"
 	"testing"
+	"time"
+
+	"github.com/sessionsim/sessionsim/protocol/identity"
 
 	"github.com/stretchr/testify/assert"
 )
 
-// A client signs a retrieve for every namespace it polls: in modeled mode that allocates
-// nothing, the message being built on the stack (retrieveSigRoom) and the signature written in
-// place.
+// A client signs a retrieve for every namespace it polls, and nodes check it: in modeled mode
+// neither allocates, the message being built on the stack (retrieveSigRoom) and the signature
+// written in place.
 func TestRetrieveSignInPlace(t *testing.T) {
 	alice := newUser(t, 1)
 	s := alice.signer(modeledSuite())
+	env := CheckEnv{Now: testNow, Suite: s.Suite, ConvertKey: identity.NewX25519Memo().Convert}
 	for _, tt := range []struct {
 		name string
 		ns   Namespace
@@ -31,6 +35,12 @@ func TestRetrieveSignInPlace(t *testing.T) {
 			assert.LessOrEqual(t, len(r.SigMessage()), retrieveSigRoom, "the stack buffer holds it")
 			ok, _ := s.Suite.Verify(alice.key[32:], r.SigMessage(), r.Auth.Signature[:])
 			assert.True(t, ok, "signed over SigMessage")
+
+			env.Now = time.UnixMilli(tt.ts)
+			var err error
+			allocs = testing.AllocsPerRun(50, func() { _, err = r.Check(env) })
+			assert.NoError(t, err)
+			assert.Zero(t, allocs)
 		})
 	}
 }
