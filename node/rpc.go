@@ -718,61 +718,79 @@ func versionOf(v string) storagerpc.Version {
 // serveBatch runs a batch (all subrequests at once) or a sequence (one after the other,
 // stopping after the first that fails). The answer is 200 either way.
 func (n *Node) serveBatch(b *storagerpc.Batch, ctx rpcCtx, done func(outcome)) {
-	results := make([]storagerpc.SubResult, len(b.Requests))
-	finish := func(k int) {
-		o := outcome{status: http.StatusOK, results: results[:k:k]}
-		if ctx.measured && validBodies(o.results) {
-			o.measured, o.size = true, storagerpc.BatchResponseSize(o.results)
-		} else {
-			o.body = storagerpc.AppendBatchResponse(nil, o.results)
-		}
-		done(o)
-	}
-	// A sub-answer's JSON body (a result, or a 421's swarm) goes into the batch as a JSON
-	// value, a text one as a JSON string, as the storage server embeds them: a client reads the
-	// swarm a 421 names from the object.
-	sub := func(o outcome) storagerpc.SubResult {
-		if !o.text {
-			return storagerpc.SubResult{Code: o.status, Body: o.body, Value: o.value}
-		}
-		return storagerpc.TextResult(o.status, string(o.body))
-	}
+	s := &batchServe{n: n, b: b, ctx: ctx, done: done, results: make([]storagerpc.SubResult, len(b.Requests)), pending: len(b.Requests)}
 	if b.Sequence {
-		var step func(i int)
-		step = func(i int) {
-			if i == len(b.Requests) {
-				finish(i)
-				return
-			}
-			n.serve(b.Requests[i], ctx, func(o outcome) {
-				results[i] = sub(o)
-				if !ok2xx(o.status) {
-					finish(i + 1)
-					return
-				}
-				step(i + 1)
-			})
-		}
-		step(0)
+		s.step(0)
 		return
-	}
-	pending := len(b.Requests)
-	answered := func(i int, o outcome) {
-		results[i] = sub(o)
-		if pending--; pending == 0 {
-			finish(len(results))
-		}
 	}
 	for i, r := range b.Requests {
 		// A subrequest answered at once (a poll's retrieves) needs no callback of its own. Each
 		// is served in its own copy of ctx, as serve would.
 		c := ctx
 		if o, now := n.serveNow(r, &c); now {
-			answered(i, o)
+			s.answered(i, o)
 			continue
 		}
-		n.serveLater(r, c, func(o outcome) { answered(i, o) })
+		n.serveLater(r, c, func(o outcome) { s.answered(i, o) })
 	}
+}
+
+// batchServe is a batch being served. Its state is one object rather than closures over
+// variables of serveBatch, which would each be allocated for every batch a node serves.
+type batchServe struct {
+	n       *Node
+	b       *storagerpc.Batch
+	ctx     rpcCtx
+	done    func(outcome)
+	results []storagerpc.SubResult
+	// pending counts the subrequests of a batch served all at once still to be answered.
+	pending int
+}
+
+// step serves subrequest i of a sequence, then the next once it succeeds.
+func (s *batchServe) step(i int) {
+	if i == len(s.results) {
+		s.finish(i)
+		return
+	}
+	s.n.serve(s.b.Requests[i], s.ctx, func(o outcome) {
+		s.results[i] = batchSubResult(o)
+		if !ok2xx(o.status) {
+			s.finish(i + 1)
+			return
+		}
+		s.step(i + 1)
+	})
+}
+
+// answered takes subrequest i's answer in a batch served all at once, and answers the batch
+// with the last.
+func (s *batchServe) answered(i int, o outcome) {
+	s.results[i] = batchSubResult(o)
+	if s.pending--; s.pending == 0 {
+		s.finish(len(s.results))
+	}
+}
+
+// finish answers the batch with its first k results.
+func (s *batchServe) finish(k int) {
+	o := outcome{status: http.StatusOK, results: s.results[:k:k]}
+	if s.ctx.measured && validBodies(o.results) {
+		o.measured, o.size = true, storagerpc.BatchResponseSize(o.results)
+	} else {
+		o.body = storagerpc.AppendBatchResponse(nil, o.results)
+	}
+	s.done(o)
+}
+
+// batchSubResult is a subrequest's answer as its batch carries it. A JSON body (a result, or a
+// 421's swarm) goes into the batch as a JSON value, a text one as a JSON string, as the storage
+// server embeds them: a client reads the swarm a 421 names from the object.
+func batchSubResult(o outcome) storagerpc.SubResult {
+	if !o.text {
+		return storagerpc.SubResult{Code: o.status, Body: o.body, Value: o.value}
+	}
+	return storagerpc.TextResult(o.status, string(o.body))
 }
 
 // validBodies reports whether the bodies written among results are valid UTF-8, as those of a
