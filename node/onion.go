@@ -95,7 +95,7 @@ func (n *Node) peel(from actor.Addr, in onion.Request, guard bool, size int, r a
 	if err != nil {
 		var oe *onion.Error
 		if errors.As(err, &oe) && oe.Encrypted() {
-			out := n.sealAndRespond(r, guard, p, textOutcome(oe.Status(), oe.Text()))
+			out := n.sealAndRespond(r, guard, replyOf(&p), textOutcome(oe.Status(), oe.Text()))
 			n.observeHop(OnionHop{From: from.Addr(), Arrived: arrived, HopNo: in.HopNo, Guard: guard, Role: HopFailed, Status: oe.Status(), BytesIn: size, BytesOut: out})
 			return
 		}
@@ -167,18 +167,31 @@ func (n *Node) deliver(hop OnionHop, p onion.Peeled, r actor.Responder) {
 	// of the body, unless it asked for the body embedded as JSON (see seal).
 	measured := p.Structural && !p.Routing.Format.EmbedJSON
 	h := n.awaiting(hop)
+	to := replyOf(&p)
 	n.serveJSON(p.Payload, p.Decoded, measured, ViaOnion, netip.Addr{}, func(method string, seen named, o outcome) {
 		hop := h.hop()
 		hop.Method, hop.Owner, hop.Status = method, seen.owner(), o.status
 		hop.Accounts, hop.Namespaces, hop.Sizes = seen.accounts, seen.namespaces, seen.sizes
-		hop.BytesOut = n.sealAndRespond(r, hop.Guard, p, o)
+		hop.BytesOut = n.sealAndRespond(r, hop.Guard, to, o)
 		n.observeHop(hop)
 	})
 }
 
+// replyTo is what a layer's answer is sealed with, all that the answer's callback keeps of the
+// peeled layer, which is several hundred bytes to copy to the heap with it.
+type replyTo struct {
+	key        onion.Key
+	format     onion.ResponseFormat
+	structural bool
+}
+
+func replyOf(p *onion.Peeled) replyTo {
+	return replyTo{key: p.Reply, format: p.Routing.Format, structural: p.Structural}
+}
+
 // sealAndRespond answers with the outcome's {"status","body"} sealed to the layer's key; the
 // reply itself is a 200. It returns the answer's wire size, for the hop's event.
-func (n *Node) sealAndRespond(r actor.Responder, guard bool, p onion.Peeled, o outcome) int {
+func (n *Node) sealAndRespond(r actor.Responder, guard bool, p replyTo, o outcome) int {
 	reply, replyLen, cost, err := n.seal(p, o)
 	n.env.Work(cost)
 	if err != nil {
@@ -191,27 +204,27 @@ func (n *Node) sealAndRespond(r actor.Responder, guard bool, p onion.Peeled, o o
 // seal is the destination's reply and its length: the sealed bytes, or in structural form the
 // reply as values, carrying a batch's results as values too so that the client need not parse
 // them.
-func (n *Node) seal(p onion.Peeled, o outcome) (any, int, time.Duration, error) {
+func (n *Node) seal(p replyTo, o outcome) (any, int, time.Duration, error) {
 	if o.measured {
-		rep, cost, err := onion.SealStructuralMeasured(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, o.status, o.size.Quoted, o.results)
+		rep, cost, err := onion.SealStructuralMeasured(n.cfg.Suite, p.key, n.rnd, p.format, o.status, o.size.Quoted, o.results)
 		if err != nil {
 			return nil, 0, cost, err
 		}
 		return rep, rep.WireLen(), cost, nil
 	}
 	resp := onion.NodeResponse{Status: o.status, Body: o.body}
-	if p.Structural {
+	if p.structural {
 		var decoded any
 		if o.results != nil {
 			decoded = o.results
 		}
-		rep, cost, err := onion.SealStructuralResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, resp, decoded)
+		rep, cost, err := onion.SealStructuralResponse(n.cfg.Suite, p.key, n.rnd, p.format, resp, decoded)
 		if err != nil {
 			return nil, 0, cost, err
 		}
 		return rep, rep.WireLen(), cost, nil
 	}
-	sealed, cost, err := onion.SealNodeResponse(n.cfg.Suite, p.Reply, n.rnd, p.Routing.Format, resp)
+	sealed, cost, err := onion.SealNodeResponse(n.cfg.Suite, p.key, n.rnd, p.format, resp)
 	return sealed, len(sealed), cost, err
 }
 
