@@ -166,8 +166,8 @@ func SignTo(s Suite, sig *[ed25519.SignatureSize]byte, priv ed25519.PrivateKey, 
 	return cost
 }
 
-// Verify is s.Verify for a caller that builds msg on its stack, as a node does for every
-// signed request it checks: msg does not escape, and the modeled suite then allocates nothing.
+// Verify is s.Verify for a caller that builds msg on its stack, as a node does for the
+// retrieves it checks: msg does not escape, and the modeled suite then allocates nothing.
 func Verify(s Suite, pub, msg, sig []byte) (bool, time.Duration) {
 	switch s := s.(type) {
 	case modeled:
