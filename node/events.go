@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/internal/enum"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 )
@@ -265,3 +266,18 @@ type ExpiredSwept struct {
 }
 
 func (ExpiredSwept) EventName() string { return "node.expired_swept" }
+
+// perRequestEvent is one of the events a node reports for every request served, onion hop and
+// forward answered: those a quiet node (Config.Quiet) leaves out.
+type perRequestEvent interface {
+	actor.Event
+	RequestServed | OnionHop | ReplicationDone
+}
+
+// observePerRequest reports ev unless the node is quiet. It checks before ev is boxed into an
+// actor.Event, which is most of what a quiet node spares.
+func observePerRequest[E perRequestEvent](n *Node, ev E) {
+	if !n.cfg.Quiet {
+		n.env.Observe(ev)
+	}
+}

@@ -84,7 +84,7 @@ func (n *Node) onionFailed(from actor.Addr, arrived time.Time, hop int, guard bo
 		status, text = oe.Status(), oe.Text()
 	}
 	out := respondText(r, hopLink(guard), status, text)
-	n.observeHop(OnionHop{From: from.Addr(), Arrived: arrived, HopNo: hop, Guard: guard, Role: HopFailed, Status: status, BytesIn: size, BytesOut: out})
+	observePerRequest(n, OnionHop{From: from.Addr(), Arrived: arrived, HopNo: hop, Guard: guard, Role: HopFailed, Status: status, BytesIn: size, BytesOut: out})
 }
 
 // peel opens one layer of a request of size bytes and acts on what it says.
@@ -96,7 +96,7 @@ func (n *Node) peel(from actor.Addr, in onion.Request, guard bool, size int, r a
 		var oe *onion.Error
 		if errors.As(err, &oe) && oe.Encrypted() {
 			out := n.sealAndRespond(r, guard, replyOf(&p), textOutcome(oe.Status(), oe.Text()))
-			n.observeHop(OnionHop{From: from.Addr(), Arrived: arrived, HopNo: in.HopNo, Guard: guard, Role: HopFailed, Status: oe.Status(), BytesIn: size, BytesOut: out})
+			observePerRequest(n, OnionHop{From: from.Addr(), Arrived: arrived, HopNo: in.HopNo, Guard: guard, Role: HopFailed, Status: oe.Status(), BytesIn: size, BytesOut: out})
 			return
 		}
 		n.onionFailed(from, arrived, in.HopNo, guard, size, r, err)
@@ -173,7 +173,7 @@ func (n *Node) deliver(hop OnionHop, p onion.Peeled, r actor.Responder) {
 		hop.Method, hop.Owner, hop.Status = method, seen.owner(), o.status
 		hop.Accounts, hop.Namespaces, hop.Sizes = seen.accounts, seen.namespaces, seen.sizes
 		hop.BytesOut = n.sealAndRespond(r, hop.Guard, to, o)
-		n.observeHop(hop)
+		observePerRequest(n, hop)
 	})
 }
 
@@ -252,18 +252,11 @@ func (n *Node) proxy(hop OnionHop, p onion.Peeled, r actor.Responder) {
 	})
 }
 
-// observeHop reports hop unless the node is quiet (Config.Quiet), which then spares boxing it.
-func (n *Node) observeHop(hop OnionHop) {
-	if !n.cfg.Quiet {
-		n.env.Observe(hop)
-	}
-}
-
 // hopError records the hop with the status of its own failure e and answers e in plain text.
 func (n *Node) hopError(hop OnionHop, r actor.Responder, e *onion.Error) {
 	hop.Status = e.Status()
 	hop.BytesOut = respondText(r, hopLink(hop.Guard), e.Status(), e.Text())
-	n.observeHop(hop)
+	observePerRequest(n, hop)
 }
 
 // hopReply records the hop with the status the next node or server answered and passes that
@@ -280,5 +273,5 @@ func (n *Node) hopReply(hop OnionHop, r actor.Responder, resp actor.Response) {
 		b, _ := resp.Body.([]byte)
 		hop.BytesOut = respondBytes(r, hopLink(hop.Guard), resp.Status, contentType, b)
 	}
-	n.observeHop(hop)
+	observePerRequest(n, hop)
 }

@@ -108,12 +108,10 @@ func (f *fanout) answered(k int, p *Peer, res peerResult) {
 	res.node = f.results[k].node
 	f.results[k] = res
 	retry := n.strategy == StrategyV211 && retryable(res)
-	if !n.cfg.Quiet {
-		n.env.Observe(ReplicationDone{
-			Method: f.method, Hash: f.hash, Peer: p.Ed25519, OK: ok2xx(res.status),
-			Status: res.status, Timeout: res.timeout, Retry: retry,
-		})
-	}
+	observePerRequest(n, ReplicationDone{
+		Method: f.method, Hash: f.hash, Peer: p.Ed25519, OK: ok2xx(res.status),
+		Status: res.status, Timeout: res.timeout, Retry: retry,
+	})
 	if retry {
 		n.retries.add(*p, f.fw, f.hash, f.expiry)
 	}
@@ -221,12 +219,10 @@ func (q *retryQueue) attempt(it *retryItem) {
 	n.env.Observe(ReplicationSent{Method: method, Hash: it.hash, Owner: requestOwner(it.fw.Request), Peer: it.peer.Ed25519, Attempt: it.attempt})
 	n.sendForward(it.peer, it.fw, func(res peerResult) {
 		again := retryable(res)
-		if !n.cfg.Quiet {
-			n.env.Observe(ReplicationDone{
-				Method: method, Hash: it.hash, Peer: it.peer.Ed25519, Attempt: it.attempt,
-				OK: ok2xx(res.status), Status: res.status, Timeout: res.timeout, Retry: again,
-			})
-		}
+		observePerRequest(n, ReplicationDone{
+			Method: method, Hash: it.hash, Peer: it.peer.Ed25519, Attempt: it.attempt,
+			OK: ok2xx(res.status), Status: res.status, Timeout: res.timeout, Retry: again,
+		})
 		switch {
 		case ok2xx(res.status):
 			q.pending--

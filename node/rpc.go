@@ -133,9 +133,7 @@ func (n *Node) serveJSON(body []byte, decoded any, measured bool, via Via, from 
 		var err error
 		if req, err = storagerpc.ParseRequest(body); err != nil {
 			o := errOutcome(err)
-			if !n.cfg.Quiet {
-				n.env.Observe(RequestServed{Method: "", Via: via, Status: o.status, From: from})
-			}
+			observePerRequest(n, RequestServed{Method: "", Via: via, Status: o.status, From: from})
 			done("", named{}, o)
 			return
 		}
@@ -256,7 +254,8 @@ func (n *Node) answerNow(req storagerpc.Request, ctx *rpcCtx) (outcome, bool) {
 	if ow, ok := req.(storagerpc.Owned); ok && !n.ownsAccount(ow.Owner()) {
 		return n.wrongSwarm(ow.Owner()), true
 	}
-	if ctx.fw == nil && forwardable(req) {
+	waits := forwardable(req) // a recursive request waits on its swarm
+	if waits && ctx.fw == nil {
 		ctx.sig = &storagerpc.Verified{}
 	}
 	cost, err := req.Check(n.checkEnv(*ctx))
@@ -264,8 +263,8 @@ func (n *Node) answerNow(req storagerpc.Request, ctx *rpcCtx) (outcome, bool) {
 	if err != nil {
 		return errOutcome(err), true
 	}
-	if forwardable(req) {
-		return outcome{}, false // recursive: serveLater
+	if waits {
+		return outcome{}, false // serveLater
 	}
 	switch r := req.(type) {
 	case *storagerpc.Retrieve:
@@ -316,14 +315,11 @@ func (n *Node) serveLater(req storagerpc.Request, ctx rpcCtx, done func(outcome)
 
 // served observes the outcome o of req.
 func (n *Node) served(req storagerpc.Request, ctx rpcCtx, o outcome) {
-	if n.cfg.Quiet {
-		return
-	}
 	ev := RequestServed{Method: req.Method(), Via: ctx.via, Status: o.status}
 	if ctx.direct != nil {
 		ev.From, ev.Accounts = ctx.direct.from, ctx.direct.accounts
 	}
-	n.env.Observe(ev)
+	observePerRequest(n, ev)
 }
 
 func (n *Node) checkEnv(ctx rpcCtx) storagerpc.CheckEnv {
