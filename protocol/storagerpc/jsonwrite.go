@@ -17,7 +17,8 @@ import (
 // Every encoder writes through a jsonWriter, which either appends the text or only counts it:
 // its length, and how much longer it would be as a JSON string written by encoding/json (the
 // form an onion reply carries it in, wirejson.StringLen). Counting gives an answer's sizes
-// (BodySize) without writing it, from the same encoding code, so the two cannot disagree.
+// (BodySize) without writing it, from the same encoders: the two differ only inside the
+// writer's primitives below, which TestResponseSizes and FuzzSizes hold to the bytes written.
 
 const hexDigits = "0123456789abcdef"
 
