@@ -86,13 +86,7 @@ func (e *env) listen() error {
 	if err != nil {
 		return fmt.Errorf("live: %s cannot listen at %v: %w (is it a loopback address, 127.x.y.z?)", e.name, e.addr, err)
 	}
-	e.srv = &http.Server{
-		Handler:           e,
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}},
-		TLSNextProto:      http11,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          log.New(io.Discard, "", 0), // a peer's broken handshake is not news
-	}
+	e.srv = newServer(e, cert)
 	if wrap := e.d.cfg.WrapConn; wrap != nil {
 		ln = wrappedListener{ln, wrap, e.d.addrs}
 	}
@@ -117,17 +111,34 @@ func (e *env) newClient() *http.Client {
 			return wrap(c, e.addr.Addr(), e.d.addrs.virtual(remote.Addr().Unmap())), nil
 		}
 	}
-	return &http.Client{Transport: &http.Transport{
+	return &http.Client{Transport: newTransport(dial, n)}
+}
+
+// newServer is an actor's HTTPS server: HTTP/1.1 over TLS with cert, as a storage server serves.
+func newServer(h http.Handler, cert tls.Certificate) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}},
+		TLSNextProto:      http11,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0), // a peer's broken handshake is not news
+	}
+}
+
+// newTransport is an actor's HTTPS client side: HTTP/1.1 over TLS, at most maxConns keep-alive
+// connections per peer, each dialled by dial.
+func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error), maxConns int) *http.Transport {
+	return &http.Transport{
 		DialContext: dial,
 		// The apps do not check a service node's certificate (it is self-signed); the onion
 		// layers inside authenticate the node.
 		TLSClientConfig:     &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}},
 		TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{},
-		MaxConnsPerHost:     n,
-		MaxIdleConnsPerHost: n,
+		MaxConnsPerHost:     maxConns,
+		MaxIdleConnsPerHost: maxConns,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
-	}}
+	}
 }
 
 // wrappedListener applies Config.WrapConn to the connections it accepts.
