@@ -202,7 +202,7 @@ func (e *env) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req := actor.Request{Method: methodOf(r.URL.Path), Body: val, Size: size}
 	rs := &responder{ch: make(chan actor.Response, 1)}
-	if !e.mb.post(func() {
+	if !e.mb.run(func() {
 		if e.alive.Load() {
 			e.d.handled.Add(1)
 			e.a.Handle(from, req, rs)
@@ -264,7 +264,7 @@ func (e *env) Call(to actor.Addr, req actor.Request, timeout time.Duration, done
 	}
 	e.d.calls.Add(1)
 	finish := func(resp actor.Response, err error) {
-		e.mb.post(func() {
+		e.mb.run(func() {
 			if e.alive.Load() && done != nil {
 				done(resp, err)
 			}
