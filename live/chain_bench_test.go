@@ -203,7 +203,7 @@ func httpsChain(b *testing.B, hosts []netip.Addr) (func([]byte) ([]byte, error),
 			return nil, err
 		}
 		defer resp.Body.Close()
-		return io.ReadAll(resp.Body)
+		return readBody(resp.Body, resp.ContentLength)
 	}
 	var next string
 	for i := len(hosts) - 1; i >= 1; i-- {
@@ -217,7 +217,7 @@ func httpsChain(b *testing.B, hosts []netip.Addr) (func([]byte) ([]byte, error),
 		}
 		c, to := client(hosts[i]), next
 		srv := newServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			body, err := io.ReadAll(r.Body)
+			body, err := readBody(r.Body, r.ContentLength)
 			if err == nil && to != "" {
 				body, err = post(c, to, body)
 			}
