@@ -47,18 +47,12 @@ func (m *mailbox) post(f func()) bool {
 // own actor (f is then queued). false if the mailbox is closed and f will never run.
 func (m *mailbox) run(f func()) bool {
 	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
-		return false
-	}
-	if m.busy || m.paused || len(m.q) > 0 {
-		m.q = append(m.q, f)
-		m.mu.Unlock()
-		m.signal()
-		return true
-	}
-	m.busy = true
+	idle := !m.closed && !m.busy && !m.paused && len(m.q) == 0
+	m.busy = m.busy || idle
 	m.mu.Unlock()
+	if !idle {
+		return m.post(f)
+	}
 	defer func() {
 		m.mu.Lock()
 		m.busy = false
