@@ -26,9 +26,9 @@ import (
 // with the bytes it got, so both directions carry the payload. The stacks, from the bare socket
 // up:
 //   - tcp: plain TCP, each message a 4-byte length and the bytes;
-//   - tls: the same framing over TLS 1.3 (the driver's certificate, one record per message);
+//   - tls: the same framing over TLS 1.3 (a certificate from selfSigned, one record per message);
 //   - https: HTTP/1.1 POSTs over TLS, with the driver's server and transport (newServer,
-//     newTransport), one connection per peer, the handler forwarding on its own goroutine;
+//     newTransport), one connection per peer, each handler making the next request itself;
 //   - driver: the live driver itself, three actors that forward with Env.Call and a client
 //     actor, without cryptography: what the driver adds to https.
 //
