@@ -11,10 +11,12 @@
 //
 // One actor's callbacks (Start, Handle, Stop, and the functions passed to After and Call) never
 // run concurrently with each other, so an actor's own state needs no locks, and actors hold none.
-// The simulator runs all actors on one loop, one callback at a time. A real-time driver will give
-// each actor a mailbox goroutine of its own and run its callbacks there, one at a time; an
-// actor's Go methods that a world or a test calls from outside (a registry's Register, a
-// client's GoOffline, ...) will then have to run on that actor's goroutine too.
+// The simulator runs all actors on one loop, one callback at a time. The real-time driver (package
+// live) gives each actor a mailbox of its own and runs its callbacks one at a time, in the order
+// they arrived, on the mailbox's goroutine or, when the actor is idle, on the goroutine that
+// brought the callback; so callbacks may run on different goroutines, but never two at once. An
+// actor's Go methods that a world or a test calls from outside (a registry's Register, a client's
+// GoOffline, ...) have to run as callbacks of that actor too (the driver's Invoke).
 //
 // Some state is shared between actors to save memory and work: an index of the service-node
 // lists, a memo of key conversions, the clients' directory of nodes. Such an object belongs to

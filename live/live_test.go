@@ -1,8 +1,11 @@
 package live
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -353,4 +356,54 @@ func TestPauseFreezesTheActor(t *testing.T) {
 		t.Fatal("a paused actor never ran its Stop")
 	}
 	assert.ErrorContains(t, d.Pause(addr("127.77.12.9:22021")), "no actor runs")
+}
+
+// TestBodyLimit: a request body up to Config.MaxBody reaches the actor whole, a larger one is
+// answered 413 without it.
+func TestBodyLimit(t *testing.T) {
+	d := newDriver(t, Config{MaxBody: 64})
+	b := addr("127.77.13.2:22021")
+	require.NoError(t, d.Spawn(b, "b", echo(nil)))
+	for i, tt := range []struct {
+		size   int
+		status int
+	}{
+		{0, 200},
+		{64, 200},
+		{65, 413},
+	} {
+		body := bytes.Repeat([]byte{'x'}, tt.size)
+		o := callOnce(t, d, netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 77, 13, byte(10 + i)}), 22021), b, actor.Request{Method: "/x", Body: body}, time.Second)
+		require.NoError(t, o.err, "%d bytes", tt.size)
+		assert.Equal(t, tt.status, o.resp.Status, "%d bytes", tt.size)
+		if tt.status == 200 {
+			assert.Equal(t, body, o.resp.Body, "%d bytes", tt.size)
+		}
+	}
+	assert.Equal(t, uint64(2), d.Stats().Handled)
+}
+
+func TestReadBody(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		in      string
+		n       int64
+		want    string
+		wantErr error
+	}{
+		{"known length", "hello", 5, "hello", nil},
+		{"unknown length", "hello", -1, "hello", nil},
+		{"empty", "", 0, "", nil},
+		{"cut short", "hel", 5, "", io.ErrUnexpectedEOF},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readBody(strings.NewReader(tt.in), tt.n)
+			if tt.wantErr != nil {
+				assert.ErrorIs(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, string(got))
+		})
+	}
 }
