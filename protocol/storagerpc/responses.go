@@ -210,10 +210,10 @@ type StoreResult struct {
 
 // NewStoreResult is a node's own result for a stored message, signed with its key.
 func NewStoreResult(s cryptomode.Suite, node ed25519.PrivateKey, hash string, expiry int64, already bool) (StoreResult, time.Duration) {
-	sig, cost := s.Sign(node, StoreResultSigMessage(hash))
 	r := StoreResult{Hash: hash, Expiry: expiry, Already: already}
-	copy(r.Signature[:], sig)
-	return r, cost
+	// The message is the hash's bytes, copied on the stack: a store's every member signs one.
+	var room [HashLen]byte
+	return r, cryptomode.SignTo(s, &r.Signature, node, append(room[:0], hash...))
 }
 
 // StoreResponse is the answer to a store.
@@ -478,9 +478,9 @@ func NewExpireResult(s cryptomode.Suite, node ed25519.PrivateKey, req *Expire, a
 		r.Unchanged = unchanged
 		sortHashExpiries(r.Unchanged)
 	}
-	sig, cost := s.Sign(node, ExpireResultSigMessage(req.Pubkey, r.Expiries, req.Messages, r.Updated, r.Unchanged))
-	copy(r.Signature[:], sig)
-	return r, cost
+	var room [expireSigRoom]byte
+	msg := appendExpireResultSigMessage(room[:0], req.Pubkey, r.Expiries, req.Messages, r.Updated, r.Unchanged)
+	return r, cryptomode.SignTo(s, &r.Signature, node, msg)
 }
 
 // AppendExpireResponse writes the answer to an expire.

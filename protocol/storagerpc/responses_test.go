@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/wirejson"
 )
 
@@ -327,5 +328,34 @@ func TestBase32z(t *testing.T) {
 	enc := base32.NewEncoding(base32zAlphabet).WithPadding(base32.NoPadding)
 	for _, in := range [][]byte{{}, {0}, {0xff}, {1, 2, 3, 4, 5}, bytes.Repeat([]byte{0xa5}, 32)} {
 		assert.Equal(t, enc.EncodeToString(in), string(appendBase32z(nil, in)))
+	}
+}
+
+// A member's store and expire results are signed over the messages StoreResultSigMessage and
+// ExpireResultSigMessage return, whichever way the signing builds them, and not over another.
+func TestResultSignaturesCoverTheirMessages(t *testing.T) {
+	alice := newUser(t, 1)
+	self := newNode(1)
+	pub := self.key.Public().(ed25519.PublicKey)
+	req := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{vectorHash, phHash}, Expiries: []int64{nowMs + 60_000}, Mode: ExpireExtend}
+	applied, _ := req.Apply(testNow)
+	for _, tc := range []struct {
+		name  string
+		suite cryptomode.Suite
+	}{{"real", realSuite()}, {"modeled", modeledSuite()}} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, _ := NewStoreResult(tc.suite, self.key, vectorHash, nowMs, false)
+			ok, _ := tc.suite.Verify(pub, StoreResultSigMessage(vectorHash), st.Signature[:])
+			assert.True(t, ok, "store")
+			ok, _ = tc.suite.Verify(pub, StoreResultSigMessage(phHash), st.Signature[:])
+			assert.False(t, ok, "store, another hash")
+
+			ex, _ := NewExpireResult(tc.suite, self.key, req, applied, []HashExpiry{{vectorHash, nowMs + 60_000}}, []HashExpiry{{phHash, nowMs + 90_000}})
+			msg := ExpireResultSigMessage(alice.id, ex.Expiries, req.Messages, ex.Updated, ex.Unchanged)
+			ok, _ = tc.suite.Verify(pub, msg, ex.Signature[:])
+			assert.True(t, ok, "expire")
+			ok, _ = tc.suite.Verify(pub, ExpireResultSigMessage(alice.id, ex.Expiries, req.Messages, nil, ex.Unchanged), ex.Signature[:])
+			assert.False(t, ok, "expire, another message")
+		})
 	}
 }
