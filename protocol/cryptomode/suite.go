@@ -168,6 +168,18 @@ func SignTo(s Suite, sig *[ed25519.SignatureSize]byte, priv ed25519.PrivateKey, 
 	return cost
 }
 
+// SignCost is the CPU time SignTo charges for a signature by s, and whether it is known without
+// signing: it is for this package's suites, which charge Costs().Ed25519Sign whatever the
+// message. A caller may then charge it at once and make the signature only when its bytes are
+// read.
+func SignCost(s Suite) (time.Duration, bool) {
+	switch s.(type) {
+	case modeled, real:
+		return s.Costs().Ed25519Sign, true
+	}
+	return 0, false
+}
+
 // Verify is s.Verify for a caller that builds msg on its stack, as a node does for the
 // retrieves it checks: msg does not escape, and the modeled suite then allocates nothing.
 func Verify(s Suite, pub, msg, sig []byte) (bool, time.Duration) {

@@ -163,6 +163,13 @@ func TestSignToIsSign(t *testing.T) {
 			cost := SignTo(s, &sig, priv, []byte(tt.msg))
 			assert.Equal(t, want, sig[:])
 			assert.Equal(t, wantCost, cost)
+			// SignCost knows the cost beforehand for this package's suites only.
+			known, ok := SignCost(s)
+			_, foreign := s.(wrappedSuite)
+			assert.Equal(t, !foreign, ok)
+			if ok {
+				assert.Equal(t, cost, known)
+			}
 		})
 	}
 	// The message is built on the closure's stack, as the callers build theirs: one already on

@@ -186,7 +186,9 @@ func writeExpireResult(w forwardFields, r *ExpireResult) {
 	default:
 		w.intField("expiry", 0)
 	}
-	w.bytesField("signature", r.Signature[:])
+	_, measuring := w.(*btSize)
+	sig := r.signature(measuring)
+	w.bytesField("signature", sig[:])
 	if r.HasUnchanged {
 		w.dictField("unchanged", func(un forwardFields) {
 			for _, u := range r.Unchanged {

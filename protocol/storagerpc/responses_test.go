@@ -191,7 +191,7 @@ func TestExpireResponse(t *testing.T) {
 	assert.Contains(t, string(out), `"unchanged":{"`+phHash+`":1700000090000},"updated":["`+vectorHash+`"]}`)
 	got, err := DecodeExpireResponse(out)
 	require.NoError(t, err)
-	assert.Equal(t, res, got.Swarm[0].Result)
+	assert.Equal(t, signed(res), got.Swarm[0].Result)
 	msg := ExpireResultSigMessage(alice.id, res.Expiries, req.Messages, res.Updated, res.Unchanged)
 	assert.Equal(t, alice.id.Hex()+"1700000060000"+vectorHash+phHash+vectorHash+phHash+"1700000090000", string(msg))
 	ok, _ := suite.Verify(self.key.Public().(ed25519.PublicKey), msg, got.Swarm[0].Result.Signature[:])
@@ -206,7 +206,7 @@ func TestExpireResponse(t *testing.T) {
 	assert.NotContains(t, string(out), "unchanged")
 	got, err = DecodeExpireResponse(out)
 	require.NoError(t, err)
-	assert.Equal(t, res, got.Swarm[0].Result)
+	assert.Equal(t, signed(res), got.Swarm[0].Result)
 }
 
 func TestRetrieveResponse(t *testing.T) {
@@ -332,7 +332,8 @@ func TestBase32z(t *testing.T) {
 }
 
 // A member's store and expire results are signed over the messages StoreResultSigMessage and
-// ExpireResultSigMessage return, whichever way the signing builds them, and not over another.
+// ExpireResultSigMessage return, whichever way the signing builds them, and not over another;
+// an expire result's signature, deferred until its bytes are read, is charged when it is made.
 func TestResultSignaturesCoverTheirMessages(t *testing.T) {
 	alice := newUser(t, 1)
 	self := newNode(1)
@@ -350,7 +351,12 @@ func TestResultSignaturesCoverTheirMessages(t *testing.T) {
 			ok, _ = tc.suite.Verify(pub, StoreResultSigMessage(phHash), st.Signature[:])
 			assert.False(t, ok, "store, another hash")
 
-			ex, _ := NewExpireResult(tc.suite, self.key, req, applied, []HashExpiry{{vectorHash, nowMs + 60_000}}, []HashExpiry{{phHash, nowMs + 90_000}})
+			ex, cost := NewExpireResult(tc.suite, self.key, req, applied, []HashExpiry{{vectorHash, nowMs + 60_000}}, []HashExpiry{{phHash, nowMs + 90_000}})
+			assert.Equal(t, tc.suite.Costs().Ed25519Sign, cost, "the deferred signature is charged at once")
+			fw, err := DecodeForwardedExpireResult(AppendForwardedExpireResult(nil, &ex))
+			require.NoError(t, err)
+			ex = signed(ex)
+			assert.Equal(t, ex.Signature, fw.Signature, "a forwarded answer carries the signature")
 			msg := ExpireResultSigMessage(alice.id, ex.Expiries, req.Messages, ex.Updated, ex.Unchanged)
 			ok, _ = tc.suite.Verify(pub, msg, ex.Signature[:])
 			assert.True(t, ok, "expire")
