@@ -187,8 +187,7 @@ func writeExpireResult(w forwardFields, r *ExpireResult) {
 		w.intField("expiry", 0)
 	}
 	_, measuring := w.(*btSize)
-	sig := r.signature(measuring)
-	w.bytesField("signature", sig[:])
+	w.bytesField("signature", r.signature(measuring))
 	if r.HasUnchanged {
 		w.dictField("unchanged", func(un forwardFields) {
 			for _, u := range r.Unchanged {

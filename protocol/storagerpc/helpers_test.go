@@ -123,6 +123,6 @@ func MustParsePubkey(s string) Pubkey {
 // signed is r with its signature made if it was deferred, as a reader of its bytes sees it and
 // as a decoder gives it back.
 func signed(r ExpireResult) ExpireResult {
-	r.Signature, r.deferred = r.signature(false), deferredSig{}
+	r.Signature, r.deferred = [64]byte(r.signature(false)), deferredSig{}
 	return r
 }

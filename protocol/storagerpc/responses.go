@@ -470,18 +470,19 @@ type deferredSig struct {
 }
 
 // signature is r's signature, made now if it was deferred; a writer that only measures gets
-// r.Signature, whose bytes it does not read, without the signing. r is not changed: a result is
-// shared with whoever holds the answer, and its bytes are written about once in a run.
-func (r *ExpireResult) signature(measuring bool) [ed25519.SignatureSize]byte {
+// r.Signature in place, whose bytes it does not read, without the signing or an allocation. r
+// is not changed: a result is shared with whoever holds the answer, and its bytes are written
+// about once in a run.
+func (r *ExpireResult) signature(measuring bool) []byte {
 	d := &r.deferred
 	if d.suite == nil || measuring {
-		return r.Signature
+		return r.Signature[:]
 	}
-	var sig [ed25519.SignatureSize]byte
+	sig := new([ed25519.SignatureSize]byte)
 	var room [expireSigRoom]byte
 	msg := appendExpireResultSigMessage(room[:0], d.req.Pubkey, r.Expiries, d.req.Messages, r.Updated, r.Unchanged)
-	cryptomode.SignTo(d.suite, &sig, d.key, msg)
-	return sig
+	cryptomode.SignTo(d.suite, sig, d.key, msg)
+	return sig[:]
 }
 
 // NewExpireResult is a node's own result for an expire. applied is from Expire.Apply; updated
@@ -552,8 +553,7 @@ func writeExpireResponse(r *SwarmResponse[ExpireResult], jw jsonWriter) jsonWrit
 		} else {
 			jw.char('0')
 		}
-		sig := e.Result.signature(v.count)
-		v.b64("signature", sig[:])
+		v.b64("signature", e.Result.signature(v.count))
 		if e.Result.HasUnchanged {
 			v.key("unchanged")
 			writeHashExpiries(&jw, e.Result.Unchanged)
