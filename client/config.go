@@ -11,6 +11,7 @@ import (
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/internal/enum"
 	"github.com/sessionsim/sessionsim/protocol/cryptomode"
+	"github.com/sessionsim/sessionsim/protocol/identity"
 	"github.com/sessionsim/sessionsim/protocol/message"
 	"github.com/sessionsim/sessionsim/protocol/onion"
 	"github.com/sessionsim/sessionsim/protocol/pushrpc"
@@ -197,6 +198,10 @@ type Config struct {
 	// Directory interns node records so that many clients share them; nil gives the client a
 	// private one. Sharing changes memory use only, never behaviour.
 	Directory *Directory
+	// KeyMemo remembers the conversions of senders' keys of the messages the client opens. The
+	// clients (and nodes) of a world that run on one engine worker share one (see
+	// identity.X25519Memo); nil gives the client a memo of its own.
+	KeyMemo *identity.X25519Memo
 	// Seeds are the seed nodes' addresses (required).
 	Seeds []actor.Addr
 
@@ -418,6 +423,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Directory == nil {
 		c.Directory = NewDirectory()
+	}
+	if c.KeyMemo == nil {
+		c.KeyMemo = identity.NewX25519Memo()
 	}
 	c.SeedTimeout = cmp.Or(c.SeedTimeout, d.SeedTimeout)
 	c.SeedTries = cmp.Or(c.SeedTries, d.SeedTries)

@@ -701,7 +701,7 @@ func (c *Client) receiveGroupMessage(v *groupView, m retrieved) {
 	var err error
 	for gen := v.gen; gen >= v.from; gen-- {
 		var cost time.Duration
-		rcv, cost, err = message.ReceiveGroupRaw(c.cfg.Suite, v.g.key(gen), m.Data)
+		rcv, cost, err = message.ReceiveGroupRaw(c.cfg.Suite, v.g.key(gen), m.Data, c.cfg.KeyMemo.Convert)
 		c.env.Work(cost)
 		if !errors.Is(err, message.ErrDecrypt) {
 			break

@@ -180,7 +180,7 @@ func (c *Client) receive(ns int16, m retrieved) {
 		// Config namespaces hold libsession config dumps; the simulator has no configs to merge.
 		return
 	}
-	rcv, cost, err := message.ReceiveRaw(c.cfg.Suite, c.x25519(), m.Data)
+	rcv, cost, err := message.ReceiveRaw(c.cfg.Suite, c.x25519(), m.Data, c.cfg.KeyMemo.Convert)
 	c.env.Work(cost)
 	if err != nil {
 		c.garbage(classifyMessageError(err))

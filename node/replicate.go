@@ -37,6 +37,10 @@ type Forward struct {
 	// (see storagerpc.Verified), for the others to charge that verification without redoing
 	// it; nil for a forward decoded from wire bytes. Shared by every member and only read.
 	verified *storagerpc.Verified
+	// hash is the message hash that member computed for a store, for the others to take (and
+	// charge) instead of hashing the data again; "" for other requests and for a forward
+	// decoded from wire bytes.
+	hash string
 }
 
 // requestOwner is the account req acts on, zero when it names none.
@@ -184,7 +188,7 @@ func newRetryQueue(n *Node) *retryQueue { return &retryQueue{n: n} }
 func (q *retryQueue) len() int { return q.pending }
 
 func (q *retryQueue) add(p Peer, fw *Forward, hash string, expiry int64) {
-	it := &retryItem{peer: p, fw: &Forward{Request: fw.Request, Received: fw.Received, Retry: true, verified: fw.verified}, hash: hash, expiry: expiry, first: q.n.env.Now()}
+	it := &retryItem{peer: p, fw: &Forward{Request: fw.Request, Received: fw.Received, Retry: true, verified: fw.verified, hash: fw.hash}, hash: hash, expiry: expiry, first: q.n.env.Now()}
 	q.pending++
 	q.n.env.After(q.n.cfg.RetryFirst, func() { q.attempt(it) })
 }

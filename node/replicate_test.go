@@ -356,3 +356,33 @@ func TestForwardCarriesVerifiedSignature(t *testing.T) {
 		assert.GreaterOrEqual(t, withMemo-tn.drv.Latency, costs.X25519+costs.Ed25519Verify, "the verification is charged")
 	})
 }
+
+// The node a client reached hands the message hash of a store on with its forward: a member that
+// takes it stores and signs the same hash, and charges the same time, as one that hashes the
+// data itself (a forward decoded from wire bytes).
+func TestForwardCarriesMessageHash(t *testing.T) {
+	tn := newTestNet(t, testSwarms, perSwarm, Config{Suite: realSuite})
+	_, members, acct := tn.homeAccount(t, 0, "hash memo")
+	put := storagerpc.NewStore(acct.pubkey, 0, nowMS(tn), time.Hour, []byte("stored by hash"))
+	hash := storagerpc.MessageHash(put.Pubkey, put.Namespace, put.Data)
+	served := func(to int, fw *Forward) (time.Duration, storagerpc.StoreResult) {
+		start, before := tn.drv.Now(), len(tn.drv.Events)
+		resp, err := tn.drv.Call(addrN(members[0]), addrN(to), forwardRequest(fw), time.Minute)
+		require.NoError(t, err)
+		require.Equal(t, 200, resp.Status)
+		res, ok := resp.Body.(*storagerpc.StoreResult)
+		require.True(t, ok, "a member's store result, got %T", resp.Body)
+		for _, o := range tn.drv.Events[before:] {
+			if ev, ok := o.Event.(RequestServed); ok && o.From == addrN(to) && ev.Via == ViaPeer {
+				return o.At.Sub(start), *res
+			}
+		}
+		t.Fatalf("member %d served nothing", to)
+		return 0, storagerpc.StoreResult{}
+	}
+	withHash, memoRes := served(members[1], &Forward{Request: put, Received: nowMS(tn), hash: hash})
+	plain, plainRes := served(members[2], &Forward{Request: put, Received: nowMS(tn)})
+	assert.Equal(t, plain, withHash)
+	assert.Equal(t, hash, memoRes.Hash)
+	assert.Equal(t, hash, plainRes.Hash)
+}

@@ -378,7 +378,13 @@ func (n *Node) rpcStore(r *storagerpc.Store, ctx rpcCtx, done func(outcome)) {
 		done(textOutcome(http.StatusNotAcceptable, "Timestamp error: check your clock"))
 		return
 	}
-	hash := storagerpc.MessageHash(r.Pubkey, r.Namespace, r.Data)
+	hash := ""
+	if ctx.fw != nil {
+		hash = ctx.fw.hash
+	}
+	if hash == "" {
+		hash = storagerpc.MessageHash(r.Pubkey, r.Namespace, r.Data)
+	}
 	n.env.Work(cryptomode.PerKiB(n.cfg.Suite.Costs().HashPerKiB, len(r.Data)))
 	if ctx.fw != nil {
 		own, err := n.storeLocally(r, hash, FromReplica)
@@ -396,7 +402,7 @@ func (n *Node) rpcStore(r *storagerpc.Store, ctx rpcCtx, done func(outcome)) {
 		}
 		return valueOutcome(ctx, resp.Status(), &resp, appendStore)
 	}, done)
-	n.forward(&Forward{Request: r, Received: now, verified: ctx.sig}, hash, r.Expiry, g.peersAnswered)
+	n.forward(&Forward{Request: r, Received: now, verified: ctx.sig, hash: hash}, hash, r.Expiry, g.peersAnswered)
 	own, err := n.storeLocally(r, hash, FromClient)
 	g.self.Node = n.edHex
 	if err != nil {

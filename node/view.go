@@ -31,11 +31,13 @@ type view struct {
 	// all funded nodes, sorted by Ed25519 key, and their keys in the same order.
 	all     []Peer
 	allKeys [][32]byte
-	// byAddr finds a funded node by its storage address, byKey by its Ed25519 key: every
-	// forwarded and relayed request looks up the node's own swarm, and a binary search over
-	// 2,000 peers of a few hundred bytes each cost a cache miss per step.
-	byAddr map[actor.Addr]int32
-	byKey  map[[32]byte]int32
+	// byAddr finds a funded node by its storage address (byAddr4 by its actor.AddrKey, which
+	// every relayed and forwarded request asks for), byKey by its Ed25519 key: every forwarded
+	// and relayed request looks up the node's own swarm, and a binary search over 2,000 peers
+	// of a few hundred bytes each cost a cache miss per step.
+	byAddr4 map[uint64]int32
+	byAddr  map[actor.Addr]int32
+	byKey   map[[32]byte]int32
 }
 
 func cmpPeer(a, b Peer) int { return bytes.Compare(a.Ed25519[:], b.Ed25519[:]) }
@@ -88,11 +90,16 @@ func newView(l *registry.List) *view {
 	}
 	var ids []swarm.ID
 	v.allKeys = make([][32]byte, len(v.all))
-	v.byAddr = make(map[actor.Addr]int32, len(v.all))
+	v.byAddr4 = make(map[uint64]int32, len(v.all))
+	v.byAddr = make(map[actor.Addr]int32)
 	v.byKey = make(map[[32]byte]int32, len(v.all))
 	for i, p := range v.all {
 		v.allKeys[i] = p.Ed25519
-		v.byAddr[p.Addr] = int32(i)
+		if k, ok := actor.AddrKey(p.Addr); ok {
+			v.byAddr4[k] = int32(i)
+		} else {
+			v.byAddr[p.Addr] = int32(i)
+		}
 		v.byKey[p.Ed25519] = int32(i)
 		if p.Swarm != swarm.Unassigned {
 			ids = append(ids, p.Swarm)
@@ -138,7 +145,13 @@ func (v *view) fromAddr(addr actor.Addr) (Peer, bool) {
 	if v == nil {
 		return Peer{}, false
 	}
-	i, ok := v.byAddr[addr]
+	var i int32
+	var ok bool
+	if k, is4 := actor.AddrKey(addr); is4 {
+		i, ok = v.byAddr4[k]
+	} else {
+		i, ok = v.byAddr[addr]
+	}
 	if !ok {
 		return Peer{}, false
 	}

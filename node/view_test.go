@@ -1,11 +1,13 @@
 package node
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/protocol/swarm"
 	"github.com/sessionsim/sessionsim/registry"
 )
@@ -47,6 +49,33 @@ func TestViewLookups(t *testing.T) {
 	require.True(t, ok)
 	assert.True(t, r.Contains(151))
 	assert.False(t, r.Contains(150), "the midpoint belongs to the lower swarm")
+}
+
+// fromAddr finds a node by its storage address, IPv4 (by actor.AddrKey) or IPv6, and only at
+// its address and port.
+func TestViewFromAddr(t *testing.T) {
+	l := listOf(5, map[swarm.ID][]int{100: {1, 2}})
+	v6 := netip.AddrPortFrom(netip.MustParseAddr("2001:db8::7"), addrN(2).Port())
+	l.Nodes = append(l.Nodes, Peer{Ed25519: keyN(7), Addr: v6, Swarm: 100})
+	v := newView(l)
+	for _, tt := range []struct {
+		name string
+		addr actor.Addr
+		key  int // keyN of the node found; 0: none
+	}{
+		{"IPv4", addrN(1), 1},
+		{"IPv4, another", addrN(2), 2},
+		{"IPv6", v6, 7},
+		{"unknown", addrN(3), 0},
+		{"another port", netip.AddrPortFrom(addrN(1).Addr(), addrN(1).Port()+1), 0},
+		{"IPv4-mapped", netip.AddrPortFrom(netip.AddrFrom16(addrN(1).Addr().As16()), addrN(1).Port()), 0},
+	} {
+		p, ok := v.fromAddr(tt.addr)
+		assert.Equal(t, tt.key != 0, ok, tt.name)
+		if tt.key != 0 {
+			assert.Equal(t, keyN(tt.key), p.Ed25519, tt.name)
+		}
+	}
 }
 
 func TestDeriveEvents(t *testing.T) {

@@ -15,10 +15,10 @@ import (
 // functions, and if sinks act the same whether they see an event at its instant or at the end
 // of the window it ran in. The world keeps to that:
 //
-//   - The caches actors share (the nodes' node.Views and identity.X25519Memo, the clients'
-//     client.Directory) are kept per worker (workerCaches): each is a cache whose answers
-//     depend only on what it is asked, so which actors share one changes memory use, never a
-//     result. The push server keeps a memo of its own.
+//   - The caches actors share (the nodes' node.Views, the clients' client.Directory, the
+//     identity.X25519Memo of both) are kept per worker (workerCaches): each is a cache whose
+//     answers depend only on what it is asked, so which actors share one changes memory use,
+//     never a result. The push server keeps a memo of its own.
 //   - What several hosts' actors read but only world functions change (group chats'
 //     client.Group, the nodes' table of servers, the registry's lists, the push server's
 //     devices) changes between windows, where world functions run alone, at the same point

@@ -416,9 +416,11 @@ func (w *world) buildClients(weights []netem.RegionWeight) error {
 		cfg := np.Config()
 		cfg.Suite, cfg.Wire, cfg.Seeds = w.suite, w.wire, w.seeds
 		if w.live != nil {
-			cfg.Directory = client.NewDirectory() // not safe across goroutines: one per client
+			// Not safe across goroutines: one of each per client.
+			cfg.Directory, cfg.KeyMemo = client.NewDirectory(), identity.NewX25519Memo()
 		} else {
-			cfg.Directory = w.cachesOf(h).dir
+			c := w.cachesOf(h)
+			cfg.Directory, cfg.KeyMemo = c.dir, c.keys
 		}
 		w.sc.Clients.applyDefences(&cfg)
 		w.configurePush(&cfg, name, platform, addr)

@@ -204,7 +204,7 @@ func (e *Engine) liveActor(what string, addr actor.Addr) (*actorEnv, error) {
 
 // actorAt finds the latest incarnation at addr.
 func (e *Engine) actorAt(addr actor.Addr) *actorEnv {
-	if k, ok := addrKey(addr); ok {
+	if k, ok := actor.AddrKey(addr); ok {
 		if s := e.actors4.get(k); s != nil {
 			return s.env
 		}
@@ -218,7 +218,7 @@ func (e *Engine) actorAt(addr actor.Addr) *actorEnv {
 // the callee's record anyway, and in a world of 100,000 actors reading it twice, at the call
 // and 5 ms later at the delivery, costs two cache misses instead of one.
 func (e *Engine) callee(addr actor.Addr) (*actorEnv, HostID, bool) {
-	if k, ok := addrKey(addr); ok {
+	if k, ok := actor.AddrKey(addr); ok {
 		if s := e.actors4.get(k); s != nil {
 			return s.env, s.host, s.alive
 		}
@@ -233,33 +233,24 @@ func (e *Engine) callee(addr actor.Addr) (*actorEnv, HostID, bool) {
 // setAlive starts or ends env's life, in its record and in the address table's copy.
 func (e *Engine) setAlive(env *actorEnv, alive bool) {
 	env.alive = alive
-	if k, ok := addrKey(env.addr); ok {
+	if k, ok := actor.AddrKey(env.addr); ok {
 		e.actors4.setAlive(k, env, alive)
 	}
 }
 
 func (e *Engine) setActor(env *actorEnv) {
-	if k, ok := addrKey(env.addr); ok {
+	if k, ok := actor.AddrKey(env.addr); ok {
 		e.actors4.put(k, env)
 		return
 	}
 	e.actors6[env.addr] = env
 }
 
-// addrKey packs an IPv4 address and port into 48 bits; never 0, since port 0 is refused.
-func addrKey(addr actor.Addr) (uint64, bool) {
-	ip := addr.Addr()
-	if !ip.Is4() {
-		return 0, false
-	}
-	b := ip.As4()
-	return uint64(b[0])<<40 | uint64(b[1])<<32 | uint64(b[2])<<24 | uint64(b[3])<<16 | uint64(addr.Port()), true
-}
-
-// actorTable maps addrKeys to actors, for the IPv4 addresses the engine hands out. It is an
-// open-addressing table with keys and values side by side, so a lookup usually reads a single
-// cache line (a Go map reads its control word and its slot, typically two). Entries are never
-// removed: a crashed actor stays, to be replaced.
+// actorTable maps actor.AddrKeys to actors, for the IPv4 addresses the engine hands out (a key
+// is never 0, since port 0 is refused). It is an open-addressing table with keys and values
+// side by side, so a lookup usually reads a single cache line (a Go map reads its control word
+// and its slot, typically two). Entries are never removed: a crashed actor stays, to be
+// replaced.
 type actorTable struct {
 	slots []actorSlot
 	n     int

@@ -146,7 +146,7 @@ type Engine struct {
 	cores   []int64 // per host, cores[coreOff:coreOff+ncores]: unix ns at which each core is free
 	byIP    map[netip.Addr]HostID
 	nextIP  uint32
-	actors4 actorTable               // IPv4 actors by addrKey
+	actors4 actorTable               // IPv4 actors by actor.AddrKey
 	actors6 map[actor.Addr]*actorEnv // the others
 
 	held map[*actorEnv][]event // the events of paused actors, until they resume (pause.go)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/subtle"
+	"encoding"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
@@ -132,7 +134,7 @@ func (s modeled) SharedSecret(self X25519KeyPair, peer [32]byte) ([32]byte, time
 		a, b = b, a
 	}
 	var out [32]byte
-	modeledShared.sum(out[:0], a[:], b[:])
+	modeledShared.sumCopy(out[:0], a[:], b[:]) // the copy keeps a and b, and out, on the stack
 	return out, s.c.X25519, nil
 }
 
@@ -164,6 +166,18 @@ func SignTo(s Suite, sig *[ed25519.SignatureSize]byte, priv ed25519.PrivateKey, 
 	b, cost := s.Sign(priv, bytes.Clone(msg))
 	copy(sig[:], b)
 	return cost
+}
+
+// SignCost is the CPU time SignTo charges for a signature by s, and whether it is known without
+// signing: it is for this package's suites, which charge Costs().Ed25519Sign whatever the
+// message. A caller may then charge it at once and make the signature only when its bytes are
+// read.
+func SignCost(s Suite) (time.Duration, bool) {
+	switch s.(type) {
+	case modeled, real:
+		return s.Costs().Ed25519Sign, true
+	}
+	return 0, false
 }
 
 // Verify is s.Verify for a caller that builds msg on its stack, as a node does for the
@@ -204,7 +218,18 @@ var (
 // keyedHash hands out keyed BLAKE2b states of one size and key: a modeled run hashes at every
 // signature, verification and key agreement, and a fresh state is a few hundred bytes to
 // allocate and clear each time. A pool, since suites are shared by the workers of a world.
-type keyedHash struct{ pool sync.Pool }
+//
+// Keyed BLAKE2b compresses the key, padded to a block, before any input: one block in two or
+// three of every modeled signature and key agreement. keyed is the state just after that block,
+// computed once, and each hash starts from it instead of compressing the key again; the digests
+// are those of blake2b.New(size, key) for any input that is not empty (an empty one, whose key
+// block is also the final one, is hashed from scratch).
+type keyedHash struct {
+	pool  sync.Pool
+	size  int
+	key   string
+	keyed []byte // the state after the key block, in blake2b's marshalled form
+}
 
 // pooledHash is a state with room for one digest, so that a verification compares without
 // allocating one and a key agreement's secret stays on the caller's stack.
@@ -212,29 +237,105 @@ type pooledHash struct {
 	h   hash.Hash
 	out [blake2b.Size]byte
 	in  []byte // sumCopy's inputs
+	// fresh marks a state made for an empty input, which does not go back to the pool.
+	fresh bool
 }
 
 func newKeyedHash(size int, key string) *keyedHash {
-	k := &keyedHash{}
+	k := &keyedHash{size: size, key: key, keyed: keyedState(size, key)}
 	k.pool.New = func() any {
-		h, err := blake2b.New(size, []byte(key))
+		h, err := blake2b.New(size, nil)
 		if err != nil {
-			panic(fmt.Sprintf("cryptomode: keyed BLAKE2b-%d: %v", size*8, err))
+			panic(fmt.Sprintf("cryptomode: BLAKE2b-%d: %v", size*8, err))
 		}
-		return &pooledHash{h: h}
+		p := &pooledHash{h: h}
+		k.restart(p)
+		return p
 	}
 	return k
 }
 
+// The layout of blake2b's marshalled state (golang.org/x/crypto/blake2b, MarshalBinary): a
+// 3-byte identifier, the chain value h[0..7] and the byte counter c[0..1] as big-endian uint64s,
+// the digest size, the block buffer and the number of bytes in it. The test that compares every
+// keyed hash with blake2b.New's fails if it changes.
+const (
+	stateH0     = 3
+	stateBlock  = stateH0 + 8*8 + 2*8 + 1
+	stateOffset = stateBlock + blake2b.BlockSize
+)
+
+// keyedState is the marshalled state of keyed BLAKE2b after its key block. An unkeyed state
+// differs from a keyed one, before any input, only in the key length that h[0] is parameterised
+// with and in the key waiting in its buffer; with both set, one byte written makes it compress
+// the key block, and that byte is then dropped from the buffer.
+func keyedState(size int, key string) []byte {
+	h, err := blake2b.New(size, nil)
+	if err != nil {
+		panic(fmt.Sprintf("cryptomode: BLAKE2b-%d: %v", size*8, err))
+	}
+	st, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		panic(fmt.Sprintf("cryptomode: BLAKE2b state: %v", err))
+	}
+	h0 := binary.BigEndian.Uint64(st[stateH0:])
+	binary.BigEndian.PutUint64(st[stateH0:], h0^uint64(len(key))<<8)
+	copy(st[stateBlock:stateOffset], key)
+	st[stateOffset] = blake2b.BlockSize
+	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(st); err != nil {
+		panic(fmt.Sprintf("cryptomode: BLAKE2b state: %v", err))
+	}
+	h.Write([]byte{0})
+	if st, err = h.(encoding.BinaryMarshaler).MarshalBinary(); err != nil {
+		panic(fmt.Sprintf("cryptomode: BLAKE2b state: %v", err))
+	}
+	st[stateBlock], st[stateOffset] = 0, 0
+	return st
+}
+
+// acquire is a state for len(a)+len(b) bytes of input: a pooled one, after the key block, unless
+// there are none.
+func (k *keyedHash) acquire(a, b []byte) *pooledHash {
+	if len(a)+len(b) == 0 {
+		return k.fresh()
+	}
+	return k.pool.Get().(*pooledHash)
+}
+
+// release restarts a pooled state and returns it to the pool; a fresh one is dropped.
+func (k *keyedHash) release(p *pooledHash) {
+	if p.fresh {
+		return
+	}
+	k.restart(p)
+	k.pool.Put(p)
+}
+
+// restart sets p's state to the one after the key block.
+func (k *keyedHash) restart(p *pooledHash) {
+	if err := p.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(k.keyed); err != nil {
+		panic(fmt.Sprintf("cryptomode: BLAKE2b state: %v", err))
+	}
+}
+
+// fresh is a keyed state from scratch, for the empty input that the state after the key block
+// cannot hash.
+func (k *keyedHash) fresh() *pooledHash {
+	h, err := blake2b.New(k.size, []byte(k.key))
+	if err != nil {
+		panic(fmt.Sprintf("cryptomode: keyed BLAKE2b-%d: %v", k.size*8, err))
+	}
+	return &pooledHash{h: h, fresh: true}
+}
+
 // sum appends the keyed hash of a then b to dst.
 func (k *keyedHash) sum(dst, a, b []byte) []byte {
-	p := k.pool.Get().(*pooledHash)
+	p := k.acquire(a, b)
 	p.h.Write(a)
 	p.h.Write(b)
 	// Summing into the pooled buffer, not dst, keeps a caller's stack array off the heap.
 	dst = append(dst, p.h.Sum(p.out[:0])...)
-	p.h.Reset()
-	k.pool.Put(p)
+	k.release(p)
 	return dst
 }
 
@@ -242,11 +343,10 @@ func (k *keyedHash) sum(dst, a, b []byte) []byte {
 // copied into the pooled state, and the hash, which keeps what it is given as far as escape
 // analysis can tell, reads the copy.
 func (k *keyedHash) sumCopy(dst, a, b []byte) []byte {
-	p := k.pool.Get().(*pooledHash)
+	p := k.acquire(a, b)
 	p.writeCopy(a, b)
 	dst = append(dst, p.h.Sum(p.out[:0])...)
-	p.h.Reset()
-	k.pool.Put(p)
+	k.release(p)
 	return dst
 }
 
@@ -258,7 +358,7 @@ func (p *pooledHash) writeCopy(a, b []byte) {
 
 // matches reports, in constant time, whether want is the keyed hash of a then b.
 func (k *keyedHash) matches(want, a, b []byte) bool {
-	p := k.pool.Get().(*pooledHash)
+	p := k.acquire(a, b)
 	p.h.Write(a)
 	p.h.Write(b)
 	return k.compare(p, want)
@@ -266,16 +366,14 @@ func (k *keyedHash) matches(want, a, b []byte) bool {
 
 // matchesCopy is matches for inputs that must not escape, copied as sumCopy copies them.
 func (k *keyedHash) matchesCopy(want, a, b []byte) bool {
-	p := k.pool.Get().(*pooledHash)
+	p := k.acquire(a, b)
 	p.writeCopy(a, b)
 	return k.compare(p, want)
 }
 
-// compare finishes matches: it compares p's digest with want and returns p to the pool.
+// compare finishes matches: it compares p's digest with want and releases p.
 func (k *keyedHash) compare(p *pooledHash, want []byte) bool {
-	got := p.h.Sum(p.out[:0])
-	p.h.Reset()
-	ok := subtle.ConstantTimeCompare(got, want) == 1
-	k.pool.Put(p)
+	ok := subtle.ConstantTimeCompare(p.h.Sum(p.out[:0]), want) == 1
+	k.release(p)
 	return ok
 }

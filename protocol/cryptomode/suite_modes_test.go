@@ -163,6 +163,13 @@ func TestSignToIsSign(t *testing.T) {
 			cost := SignTo(s, &sig, priv, []byte(tt.msg))
 			assert.Equal(t, want, sig[:])
 			assert.Equal(t, wantCost, cost)
+			// SignCost knows the cost beforehand for this package's suites only.
+			known, ok := SignCost(s)
+			_, foreign := s.(wrappedSuite)
+			assert.Equal(t, !foreign, ok)
+			if ok {
+				assert.Equal(t, cost, known)
+			}
 		})
 	}
 	// The message is built on the closure's stack, as the callers build theirs: one already on
@@ -235,6 +242,37 @@ func TestModeledHashesAreTheKeyedHashOfTheirInputs(t *testing.T) {
 			shared, _, err := s.SharedSecret(self, peer)
 			require.NoError(t, err)
 			assert.Equal(t, h.Sum(nil), shared[:])
+		}
+	}
+}
+
+// A keyed hash that starts from the state after its key block gives blake2b.New's digest at
+// every length, the empty input and block boundaries included, through each of its entries and
+// again from a state that went back to the pool.
+func TestKeyedHashStartsAfterTheKeyBlock(t *testing.T) {
+	for _, size := range []int{blake2b.Size256, blake2b.Size} {
+		k := newKeyedHash(size, "a key for the test")
+		msg := make([]byte, 3*blake2b.BlockSize+1)
+		for i := range msg {
+			msg[i] = byte(i * 7)
+		}
+		for n := range len(msg) + 1 {
+			for _, split := range []int{0, n / 2, n} {
+				a, b := msg[:split], msg[split:n]
+				ref, err := blake2b.New(size, []byte("a key for the test"))
+				require.NoError(t, err)
+				ref.Write(msg[:n])
+				want := ref.Sum(nil)
+				for range 2 {
+					require.Equal(t, want, k.sum(nil, a, b), "size %d, %d bytes split at %d", size, n, split)
+					require.Equal(t, want, k.sumCopy(nil, a, b), "size %d, %d bytes split at %d", size, n, split)
+					require.True(t, k.matches(want, a, b), "size %d, %d bytes split at %d", size, n, split)
+					require.True(t, k.matchesCopy(want, a, b), "size %d, %d bytes split at %d", size, n, split)
+				}
+				other := bytes.Clone(want)
+				other[0] ^= 1
+				require.False(t, k.matches(other, a, b))
+			}
 		}
 	}
 }

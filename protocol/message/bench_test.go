@@ -83,7 +83,7 @@ func (f *benchFixture) openPrimitives() []primitive {
 		{"hsalsa20+blake2b", func() { _ = boxKey(&f.shared); _ = sealNonce(&f.eph.Public, &f.bob.X25519.Public) }},
 		{"xsalsa20poly1305-open", func() { _, _ = secretbox.Open(nil, f.box[32:], &f.nonce, &f.key) }},
 		{"ed25519-verify", func() { f.s.Verify(a, f.signed, sig) }},
-		{"ed25519-to-x25519", func() { _, _ = senderX25519(a32) }},
+		{"ed25519-to-x25519", func() { _, _ = senderX25519(a32, nil) }},
 		{"unpad+decode", func() {
 			raw, _ := Unpad(f.padded)
 			_, _ = UnmarshalContent(raw)

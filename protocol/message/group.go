@@ -99,6 +99,11 @@ type GroupOpened struct {
 // signature of the data (ErrBadSignature) and derives the author's Session ID. A message with
 // compressed data ("z") fails with ErrCompressed.
 func GroupDecrypt(s cryptomode.Suite, groupKey []byte, ct []byte) (*GroupOpened, time.Duration, error) {
+	return groupDecrypt(s, groupKey, ct, nil)
+}
+
+// groupDecrypt is GroupDecrypt with the author's key converted through keys (nil: afresh).
+func groupDecrypt(s cryptomode.Suite, groupKey []byte, ct []byte, keys SenderKeys) (*GroupOpened, time.Duration, error) {
 	if len(groupKey) != GroupKeySize {
 		return nil, 0, fmt.Errorf("decrypting group message: %w: group key has %d bytes, want %d", ErrBadKey, len(groupKey), GroupKeySize)
 	}
@@ -125,7 +130,7 @@ func GroupDecrypt(s cryptomode.Suite, groupKey []byte, ct []byte) (*GroupOpened,
 		return nil, cost, fmt.Errorf("decrypting group message: %w: signature by %x does not verify", ErrBadSignature, g.SenderEd25519)
 	}
 	cost += ConversionCost
-	if g.SenderX25519, err = senderX25519(g.SenderEd25519); err != nil {
+	if g.SenderX25519, err = senderX25519(g.SenderEd25519, keys); err != nil {
 		return nil, cost, fmt.Errorf("decrypting group message: %w", err)
 	}
 	return g, cost, nil
@@ -240,12 +245,13 @@ func ReceiveGroup(s cryptomode.Suite, groupKey []byte, data string) (*Received, 
 	if err != nil {
 		return nil, 0, decodeErr("base64", err)
 	}
-	return ReceiveGroupRaw(s, groupKey, ct)
+	return ReceiveGroupRaw(s, groupKey, ct, nil)
 }
 
-// ReceiveGroupRaw is ReceiveGroup of the decoded bytes.
-func ReceiveGroupRaw(s cryptomode.Suite, groupKey []byte, ct []byte) (*Received, time.Duration, error) {
-	g, cost, err := GroupDecrypt(s, groupKey, ct)
+// ReceiveGroupRaw is ReceiveGroup of the decoded bytes, with the author's key converted through
+// keys (nil: afresh).
+func ReceiveGroupRaw(s cryptomode.Suite, groupKey []byte, ct []byte, keys SenderKeys) (*Received, time.Duration, error) {
+	g, cost, err := groupDecrypt(s, groupKey, ct, keys)
 	if err != nil {
 		return nil, cost, err
 	}

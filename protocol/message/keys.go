@@ -14,10 +14,23 @@ import (
 // at 44 us against the reference table's 52 us verification.
 const ConversionCost = 44 * time.Microsecond
 
-// senderX25519 converts a sender's Ed25519 key to the X25519 key of its Session ID. The
-// conversion is real in both modes: Ed25519 keys are real, and a Session ID must be the real one.
-func senderX25519(pub [32]byte) ([32]byte, error) {
-	x, err := identity.Ed25519ToX25519(pub[:])
+// SenderKeys converts a sender's Ed25519 key to its X25519 form, as identity.Ed25519ToX25519
+// does: a receiver that opens many messages from the same senders may pass a memo of the
+// conversions (identity.X25519Memo.Convert). nil converts afresh. Either way the conversion's
+// CPU time (ConversionCost) is charged.
+type SenderKeys func(ed [32]byte) ([32]byte, error)
+
+// senderX25519 converts a sender's Ed25519 key to the X25519 key of its Session ID, through keys
+// when it is given. The conversion is real in both modes: Ed25519 keys are real, and a Session
+// ID must be the real one.
+func senderX25519(pub [32]byte, keys SenderKeys) ([32]byte, error) {
+	var x [32]byte
+	var err error
+	if keys != nil {
+		x, err = keys(pub)
+	} else {
+		x, err = identity.Ed25519ToX25519(pub[:])
+	}
 	if err != nil {
 		return x, fmt.Errorf("%w: %v", ErrBadSenderKey, err)
 	}

@@ -25,22 +25,31 @@ func TestUserKeysMatchBothSuites(t *testing.T) {
 	}
 }
 
+// A sender's key converts, or is refused, alike afresh and through a memo of the conversions,
+// asked twice (a refusal is not remembered).
 func TestSenderX25519Rejects(t *testing.T) {
 	var identityPoint [32]byte
 	identityPoint[0] = 1 // y = 1: the neutral element, of small order
-	_, err := senderX25519(identityPoint)
-	assert.ErrorIs(t, err, ErrBadSenderKey)
-
 	var notPoint [32]byte
 	notPoint[0] = 2
-	_, err = senderX25519(notPoint)
-	assert.ErrorIs(t, err, ErrBadSenderKey)
-
 	var good [32]byte
 	copy(good[:], user(t, aliceSeed).Ed25519.Public().(ed25519.PublicKey))
-	x, err := senderX25519(good)
-	require.NoError(t, err)
-	assert.Equal(t, aliceID[2:], identity.NewID(identity.PrefixSession, x).String()[2:])
+	for _, tc := range []struct {
+		name string
+		keys SenderKeys
+	}{{"afresh", nil}, {"memo", identity.NewX25519Memo().Convert}} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 2 {
+				_, err := senderX25519(identityPoint, tc.keys)
+				assert.ErrorIs(t, err, ErrBadSenderKey)
+				_, err = senderX25519(notPoint, tc.keys)
+				assert.ErrorIs(t, err, ErrBadSenderKey)
+				x, err := senderX25519(good, tc.keys)
+				require.NoError(t, err)
+				assert.Equal(t, aliceID[2:], identity.NewID(identity.PrefixSession, x).String()[2:])
+			}
+		})
+	}
 }
 
 func TestOpenRejectsUnusableSenderKey(t *testing.T) {

@@ -22,7 +22,7 @@ func TestRawVariantsMatchBase64Ones(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, data, base64.StdEncoding.EncodeToString(raw))
 		assert.Equal(t, cost, rawCost)
-		rcv, _, err := ReceiveRaw(s, bob.X25519, raw)
+		rcv, _, err := ReceiveRaw(s, bob.X25519, raw, nil)
 		require.NoError(t, err)
 		assert.Equal(t, out.Content, rcv.Content)
 
@@ -51,7 +51,7 @@ func TestRawVariantsMatchBase64Ones(t *testing.T) {
 		for name, x := range inputs {
 			for _, self := range []testUser{bob, alice} {
 				got, cost, err := Receive(s, self.X25519, base64.StdEncoding.EncodeToString(x))
-				rawGot, rawCost, rawErr := ReceiveRaw(s, self.X25519, x)
+				rawGot, rawCost, rawErr := ReceiveRaw(s, self.X25519, x, nil)
 				assert.Equal(t, got, rawGot, name)
 				assert.Equal(t, cost, rawCost, name)
 				if err == nil {

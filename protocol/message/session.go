@@ -71,6 +71,11 @@ func (s *Sender) SenderID() identity.ID {
 // verifies SIG over M || A || own X25519 public (ErrBadSignature when it does not hold), and
 // converts A to the sender's X25519 key. The padding is left in place (see Unpad).
 func Open(s cryptomode.Suite, self cryptomode.X25519KeyPair, box []byte) (*Opened, time.Duration, error) {
+	return open(s, self, box, nil)
+}
+
+// open is Open with the sender's key converted through keys (nil: afresh).
+func open(s cryptomode.Suite, self cryptomode.X25519KeyPair, box []byte, keys SenderKeys) (*Opened, time.Duration, error) {
 	plain, cost, err := OpenBox(s, self, box)
 	if err != nil {
 		return nil, cost, fmt.Errorf("opening message: %w", err)
@@ -93,7 +98,7 @@ func Open(s cryptomode.Suite, self cryptomode.X25519KeyPair, box []byte) (*Opene
 			ErrBadSignature, o.SenderEd25519, self.Public)
 	}
 	cost += ConversionCost
-	if o.SenderX25519, err = senderX25519(o.SenderEd25519); err != nil {
+	if o.SenderX25519, err = senderX25519(o.SenderEd25519, keys); err != nil {
 		return nil, cost, fmt.Errorf("opening message: %w", err)
 	}
 	return o, cost, nil
@@ -205,12 +210,13 @@ func Receive(s cryptomode.Suite, self cryptomode.X25519KeyPair, data string) (*R
 	if err != nil {
 		return nil, 0, err
 	}
-	return ReceiveRaw(s, self, raw)
+	return ReceiveRaw(s, self, raw, nil)
 }
 
 // ReceiveRaw is Receive on the stored bytes after the base64 (what storage hands out once the
-// retrieve answer's "data" is decoded), with the same errors and costs.
-func ReceiveRaw(s cryptomode.Suite, self cryptomode.X25519KeyPair, raw []byte) (*Received, time.Duration, error) {
+// retrieve answer's "data" is decoded), with the same errors and costs. keys converts the
+// sender's key (nil: afresh).
+func ReceiveRaw(s cryptomode.Suite, self cryptomode.X25519KeyPair, raw []byte, keys SenderKeys) (*Received, time.Duration, error) {
 	env, err := unwrapRaw(raw)
 	if err != nil {
 		return nil, 0, err
@@ -221,7 +227,7 @@ func ReceiveRaw(s cryptomode.Suite, self cryptomode.X25519KeyPair, raw []byte) (
 	if err := checkEnvelope1o1(env); err != nil {
 		return nil, 0, err
 	}
-	o, cost, err := Open(s, self, env.Content)
+	o, cost, err := open(s, self, env.Content, keys)
 	if err != nil {
 		return nil, cost, err
 	}

@@ -186,7 +186,8 @@ func writeExpireResult(w forwardFields, r *ExpireResult) {
 	default:
 		w.intField("expiry", 0)
 	}
-	w.bytesField("signature", r.Signature[:])
+	_, measuring := w.(*btSize)
+	w.bytesField("signature", r.signature(measuring))
 	if r.HasUnchanged {
 		w.dictField("unchanged", func(un forwardFields) {
 			for _, u := range r.Unchanged {

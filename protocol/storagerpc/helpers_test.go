@@ -119,3 +119,10 @@ func MustParsePubkey(s string) Pubkey {
 	}
 	return pk
 }
+
+// signed is r with its signature made if it was deferred, as a reader of its bytes sees it and
+// as a decoder gives it back.
+func signed(r ExpireResult) ExpireResult {
+	r.Signature, r.deferred = [64]byte(r.signature(false)), deferredSig{}
+	return r
+}

@@ -210,10 +210,10 @@ type StoreResult struct {
 
 // NewStoreResult is a node's own result for a stored message, signed with its key.
 func NewStoreResult(s cryptomode.Suite, node ed25519.PrivateKey, hash string, expiry int64, already bool) (StoreResult, time.Duration) {
-	sig, cost := s.Sign(node, StoreResultSigMessage(hash))
 	r := StoreResult{Hash: hash, Expiry: expiry, Already: already}
-	copy(r.Signature[:], sig)
-	return r, cost
+	// The message is the hash's bytes, copied on the stack: a store's every member signs one.
+	var room [HashLen]byte
+	return r, cryptomode.SignTo(s, &r.Signature, node, append(room[:0], hash...))
 }
 
 // StoreResponse is the answer to a store.
@@ -452,13 +452,45 @@ type ExpireResult struct {
 	// Unchanged (only with shorten or extend) holds the messages left as they were, by hash.
 	Unchanged    []HashExpiry
 	HasUnchanged bool
-	Signature    [64]byte
+	// Signature is the member's signature (ExpireResultSigMessage), unless deferred is set.
+	Signature [64]byte
+	// deferred, when set, is what the signature is still to be made with: NewExpireResult
+	// charges it and leaves the signing to whoever reads its bytes (signature). A structural
+	// run only measures the answers, so the members of a swarm, which each sign every expire,
+	// never hash its message.
+	deferred deferredSig
+}
+
+// deferredSig is a member's key and the request its expire result answers, for signing later;
+// the zero value defers nothing.
+type deferredSig struct {
+	suite cryptomode.Suite
+	key   ed25519.PrivateKey
+	req   *Expire
+}
+
+// signature is r's signature, made now if it was deferred; a writer that only measures gets
+// r.Signature in place, whose bytes it does not read, without the signing or an allocation. r
+// is not changed: a result is shared with whoever holds the answer, and its bytes are written
+// about once in a run.
+func (r *ExpireResult) signature(measuring bool) []byte {
+	d := &r.deferred
+	if d.suite == nil || measuring {
+		return r.Signature[:]
+	}
+	sig := new([ed25519.SignatureSize]byte)
+	var room [expireSigRoom]byte
+	msg := appendExpireResultSigMessage(room[:0], d.req.Pubkey, r.Expiries, d.req.Messages, r.Updated, r.Unchanged)
+	cryptomode.SignTo(d.suite, sig, d.key, msg)
+	return sig[:]
 }
 
 // NewExpireResult is a node's own result for an expire. applied is from Expire.Apply; updated
 // is what its database changed (hash and new expiry); unchanged is what it left alone because of
 // shorten/extend. The caller hands both slices over: they are sorted in place, which spares a
-// copy of each on every member's answer, and the result keeps unchanged.
+// copy of each on every member's answer, and the result keeps unchanged. With one of
+// cryptomode's suites the signature is charged now and made when its bytes are first read (see
+// ExpireResult.deferred): node, req and the result's slices must then stay as they are.
 func NewExpireResult(s cryptomode.Suite, node ed25519.PrivateKey, req *Expire, applied []int64, updated, unchanged []HashExpiry) (ExpireResult, time.Duration) {
 	sortHashExpiries(updated)
 	r := ExpireResult{Multi: len(req.Expiries) > 1, Updated: make([]string, len(updated))}
@@ -478,9 +510,13 @@ func NewExpireResult(s cryptomode.Suite, node ed25519.PrivateKey, req *Expire, a
 		r.Unchanged = unchanged
 		sortHashExpiries(r.Unchanged)
 	}
-	sig, cost := s.Sign(node, ExpireResultSigMessage(req.Pubkey, r.Expiries, req.Messages, r.Updated, r.Unchanged))
-	copy(r.Signature[:], sig)
-	return r, cost
+	if cost, ok := cryptomode.SignCost(s); ok {
+		r.deferred = deferredSig{suite: s, key: node, req: req}
+		return r, cost
+	}
+	var room [expireSigRoom]byte
+	msg := appendExpireResultSigMessage(room[:0], req.Pubkey, r.Expiries, req.Messages, r.Updated, r.Unchanged)
+	return r, cryptomode.SignTo(s, &r.Signature, node, msg)
 }
 
 // AppendExpireResponse writes the answer to an expire.
@@ -517,7 +553,7 @@ func writeExpireResponse(r *SwarmResponse[ExpireResult], jw jsonWriter) jsonWrit
 		} else {
 			jw.char('0')
 		}
-		v.b64("signature", e.Result.Signature[:])
+		v.b64("signature", e.Result.signature(v.count))
 		if e.Result.HasUnchanged {
 			v.key("unchanged")
 			writeHashExpiries(&jw, e.Result.Unchanged)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionsim/sessionsim/protocol/cryptomode"
 	"github.com/sessionsim/sessionsim/protocol/wirejson"
 )
 
@@ -190,7 +191,7 @@ func TestExpireResponse(t *testing.T) {
 	assert.Contains(t, string(out), `"unchanged":{"`+phHash+`":1700000090000},"updated":["`+vectorHash+`"]}`)
 	got, err := DecodeExpireResponse(out)
 	require.NoError(t, err)
-	assert.Equal(t, res, got.Swarm[0].Result)
+	assert.Equal(t, signed(res), got.Swarm[0].Result)
 	msg := ExpireResultSigMessage(alice.id, res.Expiries, req.Messages, res.Updated, res.Unchanged)
 	assert.Equal(t, alice.id.Hex()+"1700000060000"+vectorHash+phHash+vectorHash+phHash+"1700000090000", string(msg))
 	ok, _ := suite.Verify(self.key.Public().(ed25519.PublicKey), msg, got.Swarm[0].Result.Signature[:])
@@ -205,7 +206,7 @@ func TestExpireResponse(t *testing.T) {
 	assert.NotContains(t, string(out), "unchanged")
 	got, err = DecodeExpireResponse(out)
 	require.NoError(t, err)
-	assert.Equal(t, res, got.Swarm[0].Result)
+	assert.Equal(t, signed(res), got.Swarm[0].Result)
 }
 
 func TestRetrieveResponse(t *testing.T) {
@@ -327,5 +328,40 @@ func TestBase32z(t *testing.T) {
 	enc := base32.NewEncoding(base32zAlphabet).WithPadding(base32.NoPadding)
 	for _, in := range [][]byte{{}, {0}, {0xff}, {1, 2, 3, 4, 5}, bytes.Repeat([]byte{0xa5}, 32)} {
 		assert.Equal(t, enc.EncodeToString(in), string(appendBase32z(nil, in)))
+	}
+}
+
+// A member's store and expire results are signed over the messages StoreResultSigMessage and
+// ExpireResultSigMessage return, whichever way the signing builds them, and not over another;
+// an expire result's signature, deferred until its bytes are read, is charged when it is made.
+func TestResultSignaturesCoverTheirMessages(t *testing.T) {
+	alice := newUser(t, 1)
+	self := newNode(1)
+	pub := self.key.Public().(ed25519.PublicKey)
+	req := &Expire{SignedAccount: SignedAccount{Pubkey: alice.id}, Messages: []string{vectorHash, phHash}, Expiries: []int64{nowMs + 60_000}, Mode: ExpireExtend}
+	applied, _ := req.Apply(testNow)
+	for _, tc := range []struct {
+		name  string
+		suite cryptomode.Suite
+	}{{"real", realSuite()}, {"modeled", modeledSuite()}} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, _ := NewStoreResult(tc.suite, self.key, vectorHash, nowMs, false)
+			ok, _ := tc.suite.Verify(pub, StoreResultSigMessage(vectorHash), st.Signature[:])
+			assert.True(t, ok, "store")
+			ok, _ = tc.suite.Verify(pub, StoreResultSigMessage(phHash), st.Signature[:])
+			assert.False(t, ok, "store, another hash")
+
+			ex, cost := NewExpireResult(tc.suite, self.key, req, applied, []HashExpiry{{vectorHash, nowMs + 60_000}}, []HashExpiry{{phHash, nowMs + 90_000}})
+			assert.Equal(t, tc.suite.Costs().Ed25519Sign, cost, "the deferred signature is charged at once")
+			fw, err := DecodeForwardedExpireResult(AppendForwardedExpireResult(nil, &ex))
+			require.NoError(t, err)
+			ex = signed(ex)
+			assert.Equal(t, ex.Signature, fw.Signature, "a forwarded answer carries the signature")
+			msg := ExpireResultSigMessage(alice.id, ex.Expiries, req.Messages, ex.Updated, ex.Unchanged)
+			ok, _ = tc.suite.Verify(pub, msg, ex.Signature[:])
+			assert.True(t, ok, "expire")
+			ok, _ = tc.suite.Verify(pub, ExpireResultSigMessage(alice.id, ex.Expiries, req.Messages, nil, ex.Unchanged), ex.Signature[:])
+			assert.False(t, ok, "expire, another message")
+		})
 	}
 }

@@ -117,7 +117,18 @@ func accountNumberHashes(account Pubkey, n int64, hashes []string) []byte {
 // With a single requested expiry, expiries is that (capped) expiry; with one per message, it is
 // the expiries actually applied, in the order of updated.
 func ExpireResultSigMessage(account Pubkey, expiries []int64, requested, updated []string, unchanged []HashExpiry) []byte {
-	b := account.appendHex(make([]byte, 0, 66+13*len(expiries)+HashLen*(len(requested)+len(updated))+56*len(unchanged)))
+	b := make([]byte, 0, 66+13*len(expiries)+HashLen*(len(requested)+len(updated))+56*len(unchanged))
+	return appendExpireResultSigMessage(b, account, expiries, requested, updated, unchanged)
+}
+
+// expireSigRoom holds the signature message of an expire of a few messages, which every
+// member of a swarm signs for each expire a client's poll sends; NewExpireResult builds it on
+// its stack.
+const expireSigRoom = 1024
+
+// appendExpireResultSigMessage appends ExpireResultSigMessage to dst and keeps nothing of it.
+func appendExpireResultSigMessage(b []byte, account Pubkey, expiries []int64, requested, updated []string, unchanged []HashExpiry) []byte {
+	b = account.appendHex(b)
 	for _, e := range expiries {
 		b = appendInt(b, e)
 	}
