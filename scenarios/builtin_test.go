@@ -55,7 +55,7 @@ func TestQuickSuite(t *testing.T) {
 			var s results.Summary
 			if name == "default" {
 				// The same run as the other tests of the default scenario shortened.
-				s = sharedDefaultQuick(t).sum
+				s = runShared(t, sc).sum
 			} else {
 				s, err = Run(sc, RunOptions{})
 				require.NoError(t, err)

@@ -22,8 +22,7 @@ func TestQuietNodesSameSummary(t *testing.T) {
 		t.Skip("end-to-end runs")
 	}
 	quiet := sharedDefaultQuick(t)
-	sc, err := Load("default", LoadOptions{Quick: true, Sets: []string{"crypto=modeled"}})
-	require.NoError(t, err)
+	sc := loadModeled("default", true)(t)
 	var mu sync.Mutex // sinks may run on more than one goroutine
 	seen := map[string]int{}
 	sink := func(_ time.Time, _ actor.Addr, ev actor.Event) {

@@ -60,13 +60,12 @@ func TestWorldWorkersGiveOneResult(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end runs")
 	}
-	quick, err := Load("default", LoadOptions{Quick: true, Sets: []string{"crypto=modeled"}})
-	require.NoError(t, err)
+	quick := loadModeled("default", true)(t)
 	for _, tc := range []struct {
 		name string
 		sc   Scenario
 		// shared, if set, is the run on one worker that other tests made already.
-		shared func(t *testing.T) *defaultQuickRun
+		shared func(t *testing.T) *sharedRun
 	}{
 		{"default quick", quick, sharedDefaultQuick},
 		{"busy tiny world", busyWorld(t), nil},
