@@ -42,9 +42,7 @@ func TestLibraryScenarios(t *testing.T) {
 // pass, with modeled crypto so that the suite stays within the test budget (make
 // scenarios-quick runs the scenarios as they are).
 func TestQuickSuite(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the scenario library shortened")
-	}
+	endToEnd(t, "runs the scenario library shortened")
 	for _, name := range library {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -55,6 +55,7 @@ func TestEndToEndNoFaults(t *testing.T) {
 	endToEnd(t, "end-to-end run")
 	for _, crypto := range []string{"real", "modeled"} {
 		t.Run(crypto, func(t *testing.T) {
+			t.Parallel() // the two runs share nothing
 			_, sum, err := run(small(t, crypto), RunOptions{})
 			require.NoError(t, err)
 			m := sum.Messages

@@ -18,9 +18,7 @@ import (
 // of its own has nodes that report every event. Both must give the same summary, byte for
 // byte, so that a sink of the world that starts reading one of the left-out events shows here.
 func TestQuietNodesSameSummary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end runs")
-	}
+	endToEnd(t, "end-to-end runs")
 	quiet := sharedDefaultQuick(t)
 	sc := loadModeled("default", true)(t)
 	var mu sync.Mutex // sinks may run on more than one goroutine

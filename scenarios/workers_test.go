@@ -57,9 +57,7 @@ func busyWorld(t *testing.T) Scenario {
 // tiny world. It checks that each run did use the workers asked for, so that a world falling
 // back to one cannot pass for one that runs on several.
 func TestWorldWorkersGiveOneResult(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end runs")
-	}
+	endToEnd(t, "end-to-end runs")
 	quick := loadModeled("default", true)(t)
 	for _, tc := range []struct {
 		name string
