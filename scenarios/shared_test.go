@@ -4,10 +4,10 @@ package scenarios
 // nothing but the read-only runs below, so they call t.Parallel through endToEnd: go test runs
 // GOMAXPROCS of them at once, two on a 2-core machine, instead of leaving a core idle once the
 // other packages are done. That includes worlds on several workers, whose workers wait for one
-// another at every window (a run on 2 workers kept 0.8 of a core busy here). Tests that change
-// package variables or the environment, start processes or containers, or time real sockets
-// (TestSimAndLiveAgree: beside a simulated world its live onion round trips slowed by half)
-// stay sequential.
+// another at every window (a run on 2 workers kept 0.8-0.9 of a core busy here). Tests that
+// change package variables or the environment, start processes or containers, or time real
+// sockets (TestSimAndLiveAgree: beside a simulated world its live onion round trips slowed by
+// half) stay sequential.
 
 import (
 	"bytes"
