@@ -17,12 +17,8 @@ import (
 
 // attachmentScenario is a small world in which every message carries an attachment.
 func attachmentScenario() Scenario {
-	sc := Default()
+	sc := memoryWorld(20, 8)
 	sc.Name = "attachments"
-	sc.Crypto = "modeled"
-	sc.Nodes.Count = 20
-	sc.Clients.Count = 8
-	sc.Workload.Contacts = 2
 	sc.Workload.Attachments.Share = 1
 	sc.Warmup = 30 * time.Second
 	return sc

@@ -33,7 +33,8 @@ func heapAfterWarmup(b *testing.B, nodes, clients int) uint64 {
 	return heapAfter(b, memoryWorld(nodes, clients), 30*time.Second)
 }
 
-// memoryWorld is the world the memory benchmarks measure: modeled crypto, a one-minute warmup.
+// memoryWorld is the world the memory benchmarks measure, and the start of the tests' small
+// worlds: modeled crypto, 2 contacts a client, a one-minute warmup.
 func memoryWorld(nodes, clients int) Scenario {
 	sc := Default()
 	sc.Crypto = "modeled"

@@ -42,9 +42,7 @@ func TestLibraryScenarios(t *testing.T) {
 // pass, with modeled crypto so that the suite stays within the test budget (make
 // scenarios-quick runs the scenarios as they are).
 func TestQuickSuite(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the scenario library shortened")
-	}
+	endToEnd(t, "runs the scenario library shortened")
 	for _, name := range library {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -55,7 +53,7 @@ func TestQuickSuite(t *testing.T) {
 			var s results.Summary
 			if name == "default" {
 				// The same run as the other tests of the default scenario shortened.
-				s = sharedDefaultQuick(t).sum
+				s = runShared(t, sc).sum
 			} else {
 				s, err = Run(sc, RunOptions{})
 				require.NoError(t, err)

@@ -61,9 +61,7 @@ func TestCommunitiesEndToEnd(t *testing.T) {
 func TestCommunitiesOffByDefault(t *testing.T) {
 	assert.Zero(t, Default().Servers.Communities.Count)
 	endToEnd(t, "end-to-end run")
-	_, sum, err := run(tiny(t), RunOptions{Version: "test"})
-	require.NoError(t, err)
-	assert.Nil(t, sum.Communities)
+	assert.Nil(t, runShared(t, tiny(t)).sum.Communities)
 }
 
 // TestCommunityServerAdversary: a community server as the adversary learns the accounts of the

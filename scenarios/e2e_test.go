@@ -55,6 +55,7 @@ func TestEndToEndNoFaults(t *testing.T) {
 	endToEnd(t, "end-to-end run")
 	for _, crypto := range []string{"real", "modeled"} {
 		t.Run(crypto, func(t *testing.T) {
+			t.Parallel() // the two runs share nothing
 			_, sum, err := run(small(t, crypto), RunOptions{})
 			require.NoError(t, err)
 			m := sum.Messages
@@ -211,9 +212,7 @@ func TestSmallestNetworkDelivers(t *testing.T) {
 // are stored every minute has live copies to count, the drain included.
 func TestTimelinePhases(t *testing.T) {
 	endToEnd(t, "end-to-end run")
-	sc := tiny(t)
-	sum, err := Run(sc, RunOptions{})
-	require.NoError(t, err)
+	sum := runShared(t, tiny(t)).sum
 	require.Len(t, sum.Timeline, 6, "1m warmup + 3m sending + 2m drain, a bucket a minute")
 	phases := []struct {
 		name       string
@@ -256,8 +255,7 @@ func TestTimelinePhases(t *testing.T) {
 // to the store forwards.
 func TestRequestMixAndSyncCopies(t *testing.T) {
 	endToEnd(t, "end-to-end run")
-	_, sum, err := run(tiny(t), RunOptions{})
-	require.NoError(t, err)
+	sum := runShared(t, tiny(t)).sum
 	require.Positive(t, sum.Store.Succeeded, "the workload sends")
 	assert.Equal(t, sum.Store.Succeeded, sum.Store.SyncCopies, "one sync copy per stored message")
 	assert.Zero(t, sum.Store.SyncCopiesFailed)
@@ -285,8 +283,8 @@ func TestRequestMixAndSyncCopies(t *testing.T) {
 // the TTLs the nodes hold are each kind's.
 func TestConfigTrafficAndExpiry(t *testing.T) {
 	endToEnd(t, "end-to-end run")
-	w, sum, err := run(tiny(t), RunOptions{})
-	require.NoError(t, err)
+	r := runShared(t, tiny(t))
+	w, sum := r.w, r.sum
 
 	st := sum.Store
 	var byNS uint64

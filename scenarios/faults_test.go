@@ -17,12 +17,8 @@ import (
 // else (no workload, no sessions), so that what changes over time is what they do.
 func faultWorld(t *testing.T, edit func(*Scenario)) *world {
 	t.Helper()
-	sc := Default()
+	sc := memoryWorld(20, 6)
 	sc.Name = "faults"
-	sc.Crypto = "modeled"
-	sc.Nodes.Count = 20
-	sc.Clients.Count = 6
-	sc.Workload.Contacts = 2
 	sc.Warmup = 30 * time.Second
 	sc.Duration = 5 * time.Minute
 	sc.Drain = time.Minute

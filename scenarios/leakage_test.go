@@ -55,9 +55,8 @@ func adversary(t *testing.T, l *results.Leakage, name string) results.Adversary 
 func TestLeakageEndToEnd(t *testing.T) {
 	endToEnd(t, "end-to-end run")
 	sc := leakageScenario(t)
-	w, sum, err := run(sc, RunOptions{})
-	require.NoError(t, err)
-	l := sum.Leakage
+	r := runShared(t, sc)
+	w, l := r.w, r.sum.Leakage
 	require.NotNil(t, l)
 	require.Equal(t, sc.Clients.Count, l.ActiveClients, "every client bootstraps within the warmup")
 	require.Positive(t, l.GuardCandidatesTestedMean)
@@ -167,17 +166,16 @@ func TestLeakageEndToEnd(t *testing.T) {
 func TestLinkTaps(t *testing.T) {
 	endToEnd(t, "end-to-end run")
 	plain := tiny(t)
-	_, without, err := run(plain, RunOptions{})
-	require.NoError(t, err)
+	without := runShared(t, plain).sum
 
 	sc := plain
 	sc.Leakage.LinkTaps = true
-	_, _, err = run(sc, RunOptions{})
+	_, _, err := run(sc, RunOptions{})
 	assert.ErrorContains(t, err, "leakage.link_taps", "nowhere to write them")
 
 	var files [2]bytes.Buffer
 	for i := range files {
-		w, with, err := run(sc, RunOptions{LinkTaps: &files[i]})
+		w, with, err := run(sc, RunOptions{Version: without.Version, LinkTaps: &files[i]})
 		require.NoError(t, err)
 		assert.Equal(t, without, with, "recording the links changes nothing in the run")
 		zr, err := gzip.NewReader(bytes.NewReader(files[i].Bytes()))
@@ -233,13 +231,13 @@ func TestLeakageChangesNothingItObserves(t *testing.T) {
 	without := with
 	without.Leakage = Leakage{}
 	require.NoError(t, without.Validate())
+	// The run without the section first: TestLeakageEndToEnd may be making the one with it.
+	_, plain, err := run(without, RunOptions{Version: "test"})
+	require.NoError(t, err)
+	recorded := runShared(t, with).sum // a copy: clearing its section leaves the shared run as it was
+	require.NotNil(t, recorded.Leakage, "the section was recorded")
 	summaries := make([][]byte, 2)
-	for k, sc := range []Scenario{with, without} {
-		_, sum, err := run(sc, RunOptions{})
-		require.NoError(t, err)
-		if k == 0 {
-			require.NotNil(t, sum.Leakage, "the section was recorded")
-		}
+	for k, sum := range []results.Summary{recorded, plain} {
 		sum.Leakage = nil
 		summaries[k], err = json.Marshal(sum)
 		require.NoError(t, err)

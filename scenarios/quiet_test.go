@@ -18,12 +18,9 @@ import (
 // of its own has nodes that report every event. Both must give the same summary, byte for
 // byte, so that a sink of the world that starts reading one of the left-out events shows here.
 func TestQuietNodesSameSummary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end runs")
-	}
+	endToEnd(t, "end-to-end runs")
 	quiet := sharedDefaultQuick(t)
-	sc, err := Load("default", LoadOptions{Quick: true, Sets: []string{"crypto=modeled"}})
-	require.NoError(t, err)
+	sc := loadModeled("default", true)(t)
 	var mu sync.Mutex // sinks may run on more than one goroutine
 	seen := map[string]int{}
 	sink := func(_ time.Time, _ actor.Addr, ev actor.Event) {

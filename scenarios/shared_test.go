@@ -1,10 +1,13 @@
 package scenarios
 
-// The end-to-end tests of this package each build a world of their own and run it on one
-// worker, sharing nothing but the read-only runs below, so they call t.Parallel: go test runs
+// The end-to-end tests of this package each build worlds of their own and run them, sharing
+// nothing but the read-only runs below, so they call t.Parallel through endToEnd: go test runs
 // GOMAXPROCS of them at once, two on a 2-core machine, instead of leaving a core idle once the
-// other packages are done. Tests that run worlds on several workers, change package variables
-// or the environment, or start processes or containers stay sequential.
+// other packages are done. That includes worlds on several workers, whose workers wait for one
+// another at every window (a run on 2 workers kept 0.8-0.9 of a core busy here). Tests that
+// change package variables or the environment, start processes or containers, or time real
+// sockets (TestSimAndLiveAgree: beside a simulated world its live onion round trips slowed by
+// half) stay sequential.
 
 import (
 	"bytes"
@@ -16,12 +19,11 @@ import (
 	"github.com/sessionsim/sessionsim/results"
 )
 
-// defaultQuickRun is the one run of the default scenario shortened, under modeled crypto, on one
-// worker, that several tests check from their own side: its quick checks (TestQuickSuite), the
-// structural form against it (TestStructuralSameSummary) and more workers against it
-// (TestWorldWorkersGiveOneResult). The run is deterministic, so running it once for all of
-// them checks the same as running it for each; they only read it.
-type defaultQuickRun struct {
+// sharedRun is one run of a scenario on one worker that several tests check, each from its own
+// side. A run is deterministic, so one run checked by all of them checks what a run each would;
+// they only read it (copy the summary before editing a field; leave the world as it ended).
+type sharedRun struct {
+	w    *world
 	sum  results.Summary
 	taps []byte
 	// used and why are what the run told RunOptions.OnWorkers.
@@ -30,26 +32,43 @@ type defaultQuickRun struct {
 	err  error
 }
 
-var (
-	defaultQuickOnce sync.Once
-	defaultQuick     defaultQuickRun
-)
+// sharedRuns holds the runs made so far, by resolved scenario: two tests that ask for the same
+// scenario, however they built it, get the same run.
+var sharedRuns = struct {
+	sync.Mutex
+	byScenario map[string]func() *sharedRun
+}{byScenario: map[string]func() *sharedRun{}}
 
-// sharedDefaultQuick returns the run of the default scenario shortened, making it on first use.
-// Callers must not change what it holds (copy the summary before editing a field).
-func sharedDefaultQuick(t *testing.T) *defaultQuickRun {
+// runShared returns the run of sc on one worker (Version "test", the link taps kept), making it
+// on first use; a test that asks while another makes it waits for that run.
+func runShared(t *testing.T, sc Scenario) *sharedRun {
 	t.Helper()
-	defaultQuickOnce.Do(func() {
-		r := &defaultQuick
-		sc, err := Load("default", LoadOptions{Quick: true, Sets: []string{"crypto=modeled"}})
-		if r.err = err; err != nil {
-			return
-		}
-		var taps bytes.Buffer
-		r.sum, r.err = Run(sc, RunOptions{Version: "test", Workers: 1, LinkTaps: &taps,
-			OnWorkers: func(u int, why string) { r.used, r.why = u, why }})
-		r.taps = taps.Bytes()
-	})
-	require.NoError(t, defaultQuick.err, "the default scenario shortened")
-	return &defaultQuick
+	key, err := sc.YAML()
+	require.NoError(t, err)
+	sharedRuns.Lock()
+	get, ok := sharedRuns.byScenario[string(key)]
+	if !ok {
+		get = sync.OnceValue(func() *sharedRun {
+			r := &sharedRun{}
+			var taps bytes.Buffer
+			r.w, r.sum, r.err = run(sc, RunOptions{Version: "test", Workers: 1, LinkTaps: &taps,
+				OnWorkers: func(u int, why string) { r.used, r.why = u, why }})
+			r.taps = taps.Bytes()
+			return r
+		})
+		sharedRuns.byScenario[string(key)] = get
+	}
+	sharedRuns.Unlock()
+	r := get()
+	require.NoError(t, r.err, "the shared run of %s", sc.Name)
+	return r
+}
+
+// sharedDefaultQuick returns the run of the default scenario shortened, under modeled crypto,
+// that several tests check: its quick checks (TestQuickSuite), the structural form against it
+// (TestStructuralSameSummary), more workers against it (TestWorldWorkersGiveOneResult) and
+// nodes that report every event against it (TestQuietNodesSameSummary).
+func sharedDefaultQuick(t *testing.T) *sharedRun {
+	t.Helper()
+	return runShared(t, loadModeled("default", true)(t))
 }

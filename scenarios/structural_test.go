@@ -56,9 +56,7 @@ func withChurnAndFaults(load func(t *testing.T) Scenario) func(t *testing.T) Sce
 // under churn and faults; the leakage scenario's 2,000 nodes and its adversaries, with 400
 // clients for 3 minutes).
 func TestStructuralSameSummary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end runs")
-	}
+	endToEnd(t, "end-to-end runs")
 	cases := []structuralCase{
 		{"default", loadModeled("default", true), func(t *testing.T) results.Summary { return sharedDefaultQuick(t).sum }},
 		{"churn-and-faults", withChurnAndFaults(loadModeled("large", true, "clients.count=400")), nil},

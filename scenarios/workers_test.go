@@ -57,16 +57,13 @@ func busyWorld(t *testing.T) Scenario {
 // tiny world. It checks that each run did use the workers asked for, so that a world falling
 // back to one cannot pass for one that runs on several.
 func TestWorldWorkersGiveOneResult(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end runs")
-	}
-	quick, err := Load("default", LoadOptions{Quick: true, Sets: []string{"crypto=modeled"}})
-	require.NoError(t, err)
+	endToEnd(t, "end-to-end runs")
+	quick := loadModeled("default", true)(t)
 	for _, tc := range []struct {
 		name string
 		sc   Scenario
 		// shared, if set, is the run on one worker that other tests made already.
-		shared func(t *testing.T) *defaultQuickRun
+		shared func(t *testing.T) *sharedRun
 	}{
 		{"default quick", quick, sharedDefaultQuick},
 		{"busy tiny world", busyWorld(t), nil},
