@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -175,11 +176,7 @@ func (r *responder) Respond(resp actor.Response) {
 
 // ServeHTTP delivers one request to the actor and writes its response.
 func (e *env) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.ContentLength > e.d.cfg.MaxBody {
-		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-		return
-	}
-	body, err := readBody(http.MaxBytesReader(w, r.Body, e.d.cfg.MaxBody), r.ContentLength)
+	body, err := readBody(http.MaxBytesReader(w, r.Body, e.d.cfg.MaxBody), r.ContentLength, e.d.cfg.MaxBody)
 	if err != nil {
 		http.Error(w, "request body too large or cut short", http.StatusRequestEntityTooLarge)
 		return
@@ -242,18 +239,44 @@ func (e *env) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out)
 }
 
-// readBody reads a body whole: one of known length n (its Content-Length) into one buffer of
-// that length, one of unknown length (n < 0) as io.ReadAll does. io.ReadAll grows its buffer
-// step by step, which makes about twice the body in garbage: at 100 KiB, most of what a hop
-// allocates.
-func readBody(r io.Reader, n int64) ([]byte, error) {
-	if n < 0 {
-		return io.ReadAll(r)
+// readBody reads a body whole, and refuses one longer than limit (errBodyTooLarge): one of
+// known length n (its Content-Length) into one buffer of that length, one of unknown length
+// (n < 0) as io.ReadAll does. io.ReadAll grows its buffer step by step, which makes about twice
+// the body in garbage: at 100 KiB, most of what a hop allocates. The buffer takes a
+// Content-Length at its word only up to readAhead and grows beyond as the bytes arrive, so that
+// a peer claiming a large body and sending little holds little memory.
+func readBody(r io.Reader, n, limit int64) ([]byte, error) {
+	if n > limit {
+		return nil, errBodyTooLarge
 	}
-	buf := make([]byte, n)
-	_, err := io.ReadFull(r, buf)
-	return buf, err
+	if n < 0 {
+		buf, err := io.ReadAll(io.LimitReader(r, limit+1))
+		if err == nil && int64(len(buf)) > limit {
+			err = errBodyTooLarge
+		}
+		return buf, err
+	}
+	buf := make([]byte, min(n, readAhead))
+	got := 0
+	for {
+		k, err := io.ReadFull(r, buf[got:])
+		got += k
+		if errors.Is(err, io.EOF) { // n > 0 bytes were due
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil || int64(got) == n {
+			return buf[:got], err
+		}
+		more := int(min(n-int64(got), int64(got))) // double, up to n
+		buf = slices.Grow(buf, more)[:got+more]
+	}
 }
+
+// readAhead is how much of a body readBody allocates before any of it has arrived: more than an
+// onion request of 100 KiB.
+const readAhead = 256 << 10
+
+var errBodyTooLarge = errors.New("body too large")
 
 // callerAddr is the caller's world IP (from the connection's source address) and listening
 // port.
@@ -324,7 +347,10 @@ func (e *env) roundTrip(to actor.Addr, req actor.Request, k string, body []byte,
 		return fail("connection failed", err)
 	}
 	defer hresp.Body.Close()
-	out, err := readBody(io.LimitReader(hresp.Body, e.d.cfg.MaxBody), min(hresp.ContentLength, e.d.cfg.MaxBody))
+	out, err := readBody(hresp.Body, hresp.ContentLength, e.d.cfg.MaxBody)
+	if errors.Is(err, errBodyTooLarge) {
+		return fail(fmt.Sprintf("response larger than %d bytes", e.d.cfg.MaxBody), err)
+	}
 	if err != nil {
 		return fail("response cut short", err)
 	}
