@@ -29,10 +29,11 @@ import (
 // Headers the driver adds to every request and response. They carry what the actors pass
 // beside the body in the seam (see the package comment); the body itself is the real bytes.
 const (
-	hdrKind   = "X-Sessionsim-Body"   // the body's kind (Codec)
-	hdrSize   = "X-Sessionsim-Size"   // the size the sender's actor gave (actor.Request.Size)
-	hdrPort   = "X-Sessionsim-Port"   // the caller's listening port
-	hdrStatus = "X-Sessionsim-Status" // a status HTTP cannot carry (outside 100-999)
+	hdrKind    = "X-Sessionsim-Body"    // the body's kind (Codec)
+	hdrSize    = "X-Sessionsim-Size"    // the size the sender's actor gave (actor.Request.Size)
+	hdrPort    = "X-Sessionsim-Port"    // the caller's listening port
+	hdrStatus  = "X-Sessionsim-Status"  // a status HTTP cannot carry (outside 100-999)
+	hdrTimeout = "X-Sessionsim-Timeout" // the call's timeout (time.Duration's text)
 )
 
 // pathOf is the URL path of a method: endpoints that are HTTP paths ("/storage_rpc/v1") keep
@@ -176,11 +177,19 @@ func (r *responder) Respond(resp actor.Response) {
 
 // ServeHTTP delivers one request to the actor and writes its response.
 func (e *env) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// A body that stops coming must not hold the handler until the peer hangs up: the caller
+	// gives up at its call's timeout, which a driver's actor sends along (a client that is no
+	// actor gets Config.Timeout).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(e.bodyTimeout(r)))
 	body, err := readBody(http.MaxBytesReader(w, r.Body, e.d.cfg.MaxBody), r.ContentLength, e.d.cfg.MaxBody)
 	if err != nil {
+		// The deadline stays: net/http reads on to reuse the connection, and must give up
+		// rather than wait for a stalled body (it closes the connection then).
 		http.Error(w, "request body too large or cut short", http.StatusRequestEntityTooLarge)
 		return
 	}
+	_ = rc.SetReadDeadline(time.Time{}) // the wait for the actor is not bounded here
 	kind := r.Header.Get(hdrKind)
 	if kind == "" && len(body) > 0 {
 		// Not from a driver's actor: a real client (curl, an app) posting JSON or an onion
@@ -237,6 +246,15 @@ func (e *env) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(out)
+}
+
+// bodyTimeout is how long a request's body may take to arrive: the caller's timeout, or
+// Config.Timeout when it gives none.
+func (e *env) bodyTimeout(r *http.Request) time.Duration {
+	if t, err := time.ParseDuration(r.Header.Get(hdrTimeout)); err == nil && t > 0 {
+		return t
+	}
+	return e.d.cfg.Timeout
 }
 
 // readBody reads a body whole, and refuses one longer than limit (errBodyTooLarge): one of
@@ -341,6 +359,7 @@ func (e *env) roundTrip(to actor.Addr, req actor.Request, k string, body []byte,
 	hr.Header.Set(hdrKind, k)
 	hr.Header.Set(hdrSize, strconv.Itoa(req.Size))
 	hr.Header.Set(hdrPort, strconv.Itoa(int(e.addr.Port())))
+	hr.Header.Set(hdrTimeout, timeout.String())
 	hr.Header.Set("Content-Type", "application/octet-stream")
 	hresp, err := e.client.Do(hr)
 	if err != nil {

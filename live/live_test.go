@@ -1,9 +1,12 @@
 package live
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
+	"net/http"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -448,4 +451,41 @@ func TestReadBodyTakesNoClaimAtItsWord(t *testing.T) {
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 	require.LessOrEqual(t, cap(got), readAhead)
 	assert.Equal(t, "hello", string(got))
+}
+
+// TestStalledBodyIsAnswered: a request whose body stops coming short of its Content-Length is
+// answered once the caller's timeout (its header, or Config.Timeout without one) has passed,
+// rather than holding its handler until the peer hangs up.
+func TestStalledBodyIsAnswered(t *testing.T) {
+	d := newDriver(t, Config{Timeout: 100 * time.Millisecond})
+	b := addr("127.77.15.2:22021")
+	require.NoError(t, d.Spawn(b, "b", echo(nil)))
+	for _, tt := range []struct {
+		name     string
+		header   string
+		at, upTo time.Duration // when the answer comes
+	}{
+		{"no timeout given", "", 100 * time.Millisecond, time.Second},
+		{"the caller's timeout", hdrTimeout + ": 500ms\r\n", 500 * time.Millisecond, 2 * time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := tls.Dial("tcp", d.SocketAddr(b).String(), &tls.Config{InsecureSkipVerify: true})
+			require.NoError(t, err)
+			defer c.Close()
+			require.NoError(t, c.SetDeadline(time.Now().Add(5*time.Second)))
+			start := time.Now()
+			_, err = io.WriteString(c, "POST /x HTTP/1.1\r\nHost: b\r\nContent-Length: 100\r\n"+tt.header+"\r\n0123456789")
+			require.NoError(t, err)
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			require.NoError(t, err, "no answer")
+			_ = resp.Body.Close()
+			took := time.Since(start)
+			assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+			assert.GreaterOrEqual(t, took, tt.at)
+			assert.Less(t, took, tt.upTo)
+			_, err = c.Read(make([]byte, 1))
+			assert.ErrorIs(t, err, io.EOF, "the connection closes: its handler is done")
+		})
+	}
+	assert.Zero(t, d.Stats().Handled)
 }
