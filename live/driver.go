@@ -15,13 +15,15 @@ import (
 
 // Config is the driver's set-up. The zero value of a field takes the default its comment names.
 type Config struct {
-	// Timeout is a call's timeout when the caller gives none (default 10s, as the simulator's).
+	// Timeout is a call's timeout when the caller gives none (default 10s, as the simulator's),
+	// and how long the body of a request from a client that is no actor may take to arrive.
 	Timeout time.Duration
 	// MaxConnsPerPeer bounds the connections one actor keeps to one peer (default 4); further
 	// calls wait for a free connection, within their timeout.
 	MaxConnsPerPeer int
 	// MaxBody is the largest request or response body accepted, in bytes (default 16 MiB, above
-	// the storage server's largest request); a larger request is answered 413.
+	// the storage server's largest request); a larger request is answered 413, a larger response
+	// fails its call (actor.ErrUnreachable).
 	MaxBody int64
 	// SpinWork makes Env.Work burn the CPU for its cost (a busy loop on the actor's goroutine)
 	// instead of doing nothing. Off by default: real cryptography does its own work.

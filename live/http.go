@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -28,10 +29,11 @@ import (
 // Headers the driver adds to every request and response. They carry what the actors pass
 // beside the body in the seam (see the package comment); the body itself is the real bytes.
 const (
-	hdrKind   = "X-Sessionsim-Body"   // the body's kind (Codec)
-	hdrSize   = "X-Sessionsim-Size"   // the size the sender's actor gave (actor.Request.Size)
-	hdrPort   = "X-Sessionsim-Port"   // the caller's listening port
-	hdrStatus = "X-Sessionsim-Status" // a status HTTP cannot carry (outside 100-999)
+	hdrKind    = "X-Sessionsim-Body"    // the body's kind (Codec)
+	hdrSize    = "X-Sessionsim-Size"    // the size the sender's actor gave (actor.Request.Size)
+	hdrPort    = "X-Sessionsim-Port"    // the caller's listening port
+	hdrStatus  = "X-Sessionsim-Status"  // a status HTTP cannot carry (outside 100-999)
+	hdrTimeout = "X-Sessionsim-Timeout" // the call's timeout (time.Duration's text)
 )
 
 // pathOf is the URL path of a method: endpoints that are HTTP paths ("/storage_rpc/v1") keep
@@ -175,15 +177,19 @@ func (r *responder) Respond(resp actor.Response) {
 
 // ServeHTTP delivers one request to the actor and writes its response.
 func (e *env) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.ContentLength > e.d.cfg.MaxBody {
-		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-		return
-	}
-	body, err := readBody(http.MaxBytesReader(w, r.Body, e.d.cfg.MaxBody), r.ContentLength)
+	// A body that stops coming must not hold the handler until the peer hangs up: the caller
+	// gives up at its call's timeout, which a driver's actor sends along (a client that is no
+	// actor gets Config.Timeout).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(e.bodyTimeout(r)))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, e.d.cfg.MaxBody), r.ContentLength, e.d.cfg.MaxBody)
 	if err != nil {
+		// The deadline stays: net/http reads on to reuse the connection, and must give up
+		// rather than wait for a stalled body (it closes the connection then).
 		http.Error(w, "request body too large or cut short", http.StatusRequestEntityTooLarge)
 		return
 	}
+	_ = rc.SetReadDeadline(time.Time{}) // the wait for the actor is not bounded here
 	kind := r.Header.Get(hdrKind)
 	if kind == "" && len(body) > 0 {
 		// Not from a driver's actor: a real client (curl, an app) posting JSON or an onion
@@ -242,18 +248,53 @@ func (e *env) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out)
 }
 
-// readBody reads a body whole: one of known length n (its Content-Length) into one buffer of
-// that length, one of unknown length (n < 0) as io.ReadAll does. io.ReadAll grows its buffer
-// step by step, which makes about twice the body in garbage: at 100 KiB, most of what a hop
-// allocates.
-func readBody(r io.Reader, n int64) ([]byte, error) {
-	if n < 0 {
-		return io.ReadAll(r)
+// bodyTimeout is how long a request's body may take to arrive: the caller's timeout, or
+// Config.Timeout when it gives none.
+func (e *env) bodyTimeout(r *http.Request) time.Duration {
+	if t, err := time.ParseDuration(r.Header.Get(hdrTimeout)); err == nil && t > 0 {
+		return t
 	}
-	buf := make([]byte, n)
-	_, err := io.ReadFull(r, buf)
-	return buf, err
+	return e.d.cfg.Timeout
 }
+
+// readBody reads a body whole, and refuses one longer than limit (errBodyTooLarge): one of
+// known length n (its Content-Length) into one buffer of that length, one of unknown length
+// (n < 0) as io.ReadAll does. io.ReadAll grows its buffer step by step, which makes about twice
+// the body in garbage: at 100 KiB, most of what a hop allocates. The buffer takes a
+// Content-Length at its word only up to readAhead and grows beyond as the bytes arrive, so that
+// a peer claiming a large body and sending little holds little memory.
+func readBody(r io.Reader, n, limit int64) ([]byte, error) {
+	if n > limit {
+		return nil, errBodyTooLarge
+	}
+	if n < 0 {
+		buf, err := io.ReadAll(io.LimitReader(r, limit+1))
+		if err == nil && int64(len(buf)) > limit {
+			err = errBodyTooLarge
+		}
+		return buf, err
+	}
+	buf := make([]byte, min(n, readAhead))
+	got := 0
+	for {
+		k, err := io.ReadFull(r, buf[got:])
+		got += k
+		if errors.Is(err, io.EOF) { // n > 0 bytes were due
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil || int64(got) == n {
+			return buf[:got], err
+		}
+		more := int(min(n-int64(got), int64(got))) // double, up to n
+		buf = slices.Grow(buf, more)[:got+more]
+	}
+}
+
+// readAhead is how much of a body readBody allocates before any of it has arrived: more than an
+// onion request of 100 KiB.
+const readAhead = 256 << 10
+
+var errBodyTooLarge = errors.New("body too large")
 
 // callerAddr is the caller's world IP (from the connection's source address) and listening
 // port.
@@ -318,13 +359,17 @@ func (e *env) roundTrip(to actor.Addr, req actor.Request, k string, body []byte,
 	hr.Header.Set(hdrKind, k)
 	hr.Header.Set(hdrSize, strconv.Itoa(req.Size))
 	hr.Header.Set(hdrPort, strconv.Itoa(int(e.addr.Port())))
+	hr.Header.Set(hdrTimeout, timeout.String())
 	hr.Header.Set("Content-Type", "application/octet-stream")
 	hresp, err := e.client.Do(hr)
 	if err != nil {
 		return fail("connection failed", err)
 	}
 	defer hresp.Body.Close()
-	out, err := readBody(io.LimitReader(hresp.Body, e.d.cfg.MaxBody), min(hresp.ContentLength, e.d.cfg.MaxBody))
+	out, err := readBody(hresp.Body, hresp.ContentLength, e.d.cfg.MaxBody)
+	if errors.Is(err, errBodyTooLarge) {
+		return fail(fmt.Sprintf("response larger than %d bytes", e.d.cfg.MaxBody), err)
+	}
 	if err != nil {
 		return fail("response cut short", err)
 	}

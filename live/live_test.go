@@ -1,9 +1,12 @@
 package live
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
+	"net/http"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -383,7 +386,29 @@ func TestBodyLimit(t *testing.T) {
 	assert.Equal(t, uint64(2), d.Stats().Handled)
 }
 
+// TestResponseLimit: a response body up to Config.MaxBody reaches the caller whole, a larger
+// one fails the call rather than arrive cut to the limit.
+func TestResponseLimit(t *testing.T) {
+	d := newDriver(t, Config{MaxBody: 64})
+	for i, size := range []int{64, 65} {
+		b := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 77, 14, byte(100 + i)}), 22021)
+		body := bytes.Repeat([]byte{'x'}, size)
+		require.NoError(t, d.Spawn(b, "b", &fnActor{handle: func(_ actor.Addr, _ actor.Request, r actor.Responder) {
+			r.Respond(actor.Response{Status: 200, Body: body})
+		}}))
+		o := callOnce(t, d, netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 77, 14, byte(1 + i)}), 22021), b, actor.Request{Method: "/x"}, time.Second)
+		if size <= 64 {
+			require.NoError(t, o.err, "%d bytes", size)
+			assert.Equal(t, body, o.resp.Body, "%d bytes", size)
+			continue
+		}
+		assert.ErrorIs(t, o.err, actor.ErrUnreachable, "%d bytes", size)
+		assert.ErrorContains(t, o.err, "larger than 64 bytes", "%d bytes", size)
+	}
+}
+
 func TestReadBody(t *testing.T) {
+	long := strings.Repeat("x", 2*readAhead+3) // grows twice past readAhead
 	for _, tt := range []struct {
 		name    string
 		in      string
@@ -394,10 +419,21 @@ func TestReadBody(t *testing.T) {
 		{"known length", "hello", 5, "hello", nil},
 		{"unknown length", "hello", -1, "hello", nil},
 		{"empty", "", 0, "", nil},
+		{"at the limit, known length", "0123456789", 10, "0123456789", nil},
+		{"at the limit, unknown length", "0123456789", -1, "0123456789", nil},
+		{"over the limit, known length", "0123456789x", 11, "", errBodyTooLarge},
+		{"over the limit, unknown length", "0123456789x", -1, "", errBodyTooLarge},
 		{"cut short", "hel", 5, "", io.ErrUnexpectedEOF},
+		{"nothing sent", "", 5, "", io.ErrUnexpectedEOF},
+		{"longer than readAhead", long, int64(len(long)), long, nil},
+		{"longer than readAhead, cut short", long, int64(len(long)) + 1, "", io.ErrUnexpectedEOF},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := readBody(strings.NewReader(tt.in), tt.n)
+			limit := int64(10)
+			if len(tt.in) > 11 {
+				limit = 1 << 30
+			}
+			got, err := readBody(strings.NewReader(tt.in), tt.n, limit)
 			if tt.wantErr != nil {
 				assert.ErrorIs(t, err, tt.wantErr)
 				return
@@ -406,4 +442,50 @@ func TestReadBody(t *testing.T) {
 			assert.Equal(t, tt.want, string(got))
 		})
 	}
+}
+
+// TestReadBodyTakesNoClaimAtItsWord: a Content-Length far above what comes costs no buffer of
+// that length, only readAhead.
+func TestReadBodyTakesNoClaimAtItsWord(t *testing.T) {
+	got, err := readBody(strings.NewReader("hello"), 16<<20, 16<<20)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	require.LessOrEqual(t, cap(got), readAhead)
+	assert.Equal(t, "hello", string(got))
+}
+
+// TestStalledBodyIsAnswered: a request whose body stops coming short of its Content-Length is
+// answered once the caller's timeout (its header, or Config.Timeout without one) has passed,
+// rather than holding its handler until the peer hangs up.
+func TestStalledBodyIsAnswered(t *testing.T) {
+	d := newDriver(t, Config{Timeout: 100 * time.Millisecond})
+	b := addr("127.77.15.2:22021")
+	require.NoError(t, d.Spawn(b, "b", echo(nil)))
+	for _, tt := range []struct {
+		name     string
+		header   string
+		at, upTo time.Duration // when the answer comes
+	}{
+		{"no timeout given", "", 100 * time.Millisecond, time.Second},
+		{"the caller's timeout", hdrTimeout + ": 500ms\r\n", 500 * time.Millisecond, 2 * time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := tls.Dial("tcp", d.SocketAddr(b).String(), &tls.Config{InsecureSkipVerify: true})
+			require.NoError(t, err)
+			defer c.Close()
+			require.NoError(t, c.SetDeadline(time.Now().Add(5*time.Second)))
+			start := time.Now()
+			_, err = io.WriteString(c, "POST /x HTTP/1.1\r\nHost: b\r\nContent-Length: 100\r\n"+tt.header+"\r\n0123456789")
+			require.NoError(t, err)
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			require.NoError(t, err, "no answer")
+			_ = resp.Body.Close()
+			took := time.Since(start)
+			assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+			assert.GreaterOrEqual(t, took, tt.at)
+			assert.Less(t, took, tt.upTo)
+			_, err = c.Read(make([]byte, 1))
+			assert.ErrorIs(t, err, io.EOF, "the connection closes: its handler is done")
+		})
+	}
+	assert.Zero(t, d.Stats().Handled)
 }
