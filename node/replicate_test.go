@@ -385,4 +385,16 @@ func TestForwardCarriesMessageHash(t *testing.T) {
 	assert.Equal(t, plain, withHash)
 	assert.Equal(t, hash, memoRes.Hash)
 	assert.Equal(t, hash, plainRes.Hash)
+
+	// A client's store, read from its bytes: each member's forward carries the hash.
+	before := len(tn.drv.Calls)
+	require.Equal(t, 200, tn.rpc(t, members[0], encode(put)).Status)
+	forwards := 0
+	for _, c := range tn.drv.Calls[before:] {
+		if fw, ok := c.Req.Body.(*Forward); ok {
+			assert.Equal(t, hash, fw.hash)
+			forwards++
+		}
+	}
+	assert.Equal(t, len(members)-1, forwards)
 }

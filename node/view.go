@@ -31,10 +31,10 @@ type view struct {
 	// all funded nodes, sorted by Ed25519 key, and their keys in the same order.
 	all     []Peer
 	allKeys [][32]byte
-	// byAddr finds a funded node by its storage address (byAddr4 by its actor.AddrKey, which
-	// every relayed and forwarded request asks for), byKey by its Ed25519 key: every forwarded
-	// and relayed request looks up the node's own swarm, and a binary search over 2,000 peers
-	// of a few hundred bytes each cost a cache miss per step.
+	// byAddr4 finds a funded node by the actor.AddrKey of its IPv4 storage address, which
+	// every relayed and forwarded request asks for, byAddr one at any other address, byKey by
+	// its Ed25519 key: every forwarded and relayed request looks up the node's own swarm, and a
+	// binary search over 2,000 peers of a few hundred bytes each cost a cache miss per step.
 	byAddr4 map[uint64]int32
 	byAddr  map[actor.Addr]int32
 	byKey   map[[32]byte]int32

@@ -168,14 +168,16 @@ func SignTo(s Suite, sig *[ed25519.SignatureSize]byte, priv ed25519.PrivateKey, 
 	return cost
 }
 
-// SignCost is the CPU time SignTo charges for a signature by s, and whether it is known without
-// signing: it is for this package's suites, which charge Costs().Ed25519Sign whatever the
-// message. A caller may then charge it at once and make the signature only when its bytes are
-// read.
+// SignCost is the CPU time SignTo charges for a signature by s, for a caller that charges it
+// at once and makes the signature only when its bytes are read; ok is false when the signature
+// is to be made at once. Only the modeled suite puts it off: it charges Costs().Ed25519Sign
+// whatever the message, and runs in structural form, which never reads some signatures' bytes.
+// A real suite's signatures are real work, which a live run spends in place of the charged time
+// (putting it off would move it to whenever the bytes are written), and another package's
+// suite may charge by the message.
 func SignCost(s Suite) (time.Duration, bool) {
-	switch s.(type) {
-	case modeled, real:
-		return s.Costs().Ed25519Sign, true
+	if m, ok := s.(modeled); ok {
+		return m.c.Ed25519Sign, true
 	}
 	return 0, false
 }

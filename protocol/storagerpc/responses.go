@@ -488,9 +488,10 @@ func (r *ExpireResult) signature(measuring bool) []byte {
 // NewExpireResult is a node's own result for an expire. applied is from Expire.Apply; updated
 // is what its database changed (hash and new expiry); unchanged is what it left alone because of
 // shorten/extend. The caller hands both slices over: they are sorted in place, which spares a
-// copy of each on every member's answer, and the result keeps unchanged. With one of
-// cryptomode's suites the signature is charged now and made when its bytes are first read (see
-// ExpireResult.deferred): node, req and the result's slices must then stay as they are.
+// copy of each on every member's answer, and the result keeps unchanged. When the suite lets a
+// signature be put off (cryptomode.SignCost: the modeled one), it is charged now and made each
+// time its bytes are read (see ExpireResult.deferred): node, req and the result's slices must
+// then stay as they are.
 func NewExpireResult(s cryptomode.Suite, node ed25519.PrivateKey, req *Expire, applied []int64, updated, unchanged []HashExpiry) (ExpireResult, time.Duration) {
 	sortHashExpiries(updated)
 	r := ExpireResult{Multi: len(req.Expiries) > 1, Updated: make([]string, len(updated))}
