@@ -11,9 +11,11 @@ package scenarios
 
 import (
 	"bytes"
+	"encoding/json"
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionsim/sessionsim/results"
@@ -21,7 +23,9 @@ import (
 
 // sharedRun is one run of a scenario on one worker that several tests check, each from its own
 // side. A run is deterministic, so one run checked by all of them checks what a run each would;
-// they only read it (copy the summary before editing a field; leave the world as it ended).
+// they only read it. A copy of the summary may have its own fields set (a copy's Wire or
+// Leakage cleared), but the maps, slices and pointed-to values it holds are the shared run's:
+// never write into them. Leave the world as it ended.
 type sharedRun struct {
 	w    *world
 	sum  results.Summary
@@ -30,6 +34,10 @@ type sharedRun struct {
 	used int
 	why  string
 	err  error
+	// ended is the summary's JSON as the run ended: each test that used the run checks at its
+	// end that the summary still encodes to it, so that one that wrote into it fails instead
+	// of changing what the others check.
+	ended []byte
 }
 
 // sharedRuns holds the runs made so far, by resolved scenario: two tests that ask for the same
@@ -54,6 +62,9 @@ func runShared(t *testing.T, sc Scenario) *sharedRun {
 			r.w, r.sum, r.err = run(sc, RunOptions{Version: "test", Workers: 1, LinkTaps: &taps,
 				OnWorkers: func(u int, why string) { r.used, r.why = u, why }})
 			r.taps = taps.Bytes()
+			if r.err == nil {
+				r.ended, r.err = json.Marshal(r.sum)
+			}
 			return r
 		})
 		sharedRuns.byScenario[string(key)] = get
@@ -61,6 +72,11 @@ func runShared(t *testing.T, sc Scenario) *sharedRun {
 	sharedRuns.Unlock()
 	r := get()
 	require.NoError(t, r.err, "the shared run of %s", sc.Name)
+	t.Cleanup(func() {
+		now, err := json.Marshal(r.sum)
+		require.NoError(t, err)
+		assert.Equal(t, string(r.ended), string(now), "the shared run's summary is as it ended: no test wrote into it")
+	})
 	return r
 }
 
