@@ -88,7 +88,7 @@ func TestDockerDriverWorldIP(t *testing.T) {
 // run, and the taps file for the links on both sides of the containers; nothing of the run
 // may be left.
 func TestDockerModeMeasuresLeakage(t *testing.T) {
-	pool, sc := dockerTestWorld(t)
+	d, sc := dockerTestWorld(t, 1)
 	sc.Nodes.Count, sc.Clients.Count = 10, 20
 	sc.Clients.Platforms = map[string]float64{"desktop": 1}
 	sc.Clients.GuardTest = "own-id"
@@ -105,7 +105,7 @@ func TestDockerModeMeasuresLeakage(t *testing.T) {
 	require.NoError(t, sc.Validate())
 
 	var taps bytes.Buffer
-	w, s, err := run(sc, RunOptions{ReplicationSample: 20 * time.Second, LinkTaps: &taps})
+	w, s, err := run(sc, RunOptions{ReplicationSample: 20 * time.Second, LinkTaps: &taps, OnDocker: d.started})
 	require.NoError(t, err)
 	assert.Nil(t, w.docker, "the run removed its containers")
 	l := s.Leakage
@@ -211,5 +211,5 @@ func TestDockerModeMeasuresLeakage(t *testing.T) {
 		assert.Positive(t, nodeLinks, "the nodes tap their links to each other")
 		assert.Positive(t, sybilLinks, "a sybil node's container among them")
 	})
-	nothingLeft(t, pool)
+	d.nothingLeft(t)
 }
