@@ -30,7 +30,7 @@ import (
 // after it), and nothing labelled as a run may be left on the engine or in the packet filter
 // afterwards.
 func TestDockerModeRunsAWorld(t *testing.T) {
-	pool, sc := dockerTestWorld(t)
+	d, sc := dockerTestWorld(t, 0)
 	sc.Clients.Platforms = map[string]float64{"desktop": 1}
 	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, false, 0
 	sc.Warmup, sc.Duration, sc.Drain = 15*time.Second, time.Minute, 10*time.Second
@@ -41,7 +41,7 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	sc.Faults = []Fault{crash, cut}
 
 	var seen storesSeen
-	w, s, err := run(sc, RunOptions{ReplicationSample: 20 * time.Second, Sink: seen.sink})
+	w, s, err := run(sc, RunOptions{ReplicationSample: 20 * time.Second, Sink: seen.sink, OnDocker: d.started})
 	require.NoError(t, err)
 	assert.Nil(t, w.docker, "the run removed its containers")
 	assert.Positive(t, s.Messages.Sent, "clients sent messages")
@@ -119,7 +119,7 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 	assert.Positive(t, crossedOutside, "copies cross the cut when there is no partition")
 	assert.Zero(t, crossedDuring, "no copy crosses the partition while it lasts")
 
-	nothingLeft(t, pool)
+	d.nothingLeft(t)
 }
 
 // TestDockerModeRunsServers runs the push server and the file server in the test process
@@ -128,7 +128,7 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 // nodes and wake phones away when the nodes notify it, and the file server must serve uploads
 // and downloads, both reached through the nodes' proxying; nothing labelled may be left.
 func TestDockerModeRunsServers(t *testing.T) {
-	pool, sc := dockerTestWorld(t)
+	d, sc := dockerTestWorld(t, 0)
 	sc.Clients.Platforms = map[string]float64{"ios": 1}
 	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, true, 0.3
 	sc.Warmup, sc.Duration, sc.Drain = 15*time.Second, 45*time.Second, 15*time.Second
@@ -144,7 +144,7 @@ func TestDockerModeRunsServers(t *testing.T) {
 			mu.Unlock()
 		}
 	}
-	w, s, err := run(sc, RunOptions{Sink: sink})
+	w, s, err := run(sc, RunOptions{Sink: sink, OnDocker: d.started})
 	require.NoError(t, err)
 	assert.Nil(t, w.docker, "the run removed its containers")
 	require.NotNil(t, s.Push)
@@ -159,7 +159,7 @@ func TestDockerModeRunsServers(t *testing.T) {
 	assert.Positive(t, s.FileServer.Uploads, "the nodes proxied uploads to the file server")
 	assert.Positive(t, s.FileServer.Downloads, "and the recipients' downloads")
 
-	nothingLeft(t, pool)
+	d.nothingLeft(t)
 }
 
 // TestDockerModeRunsJoinsAndCommunities runs nodes joining the network and a community server
@@ -170,7 +170,7 @@ func TestDockerModeRunsServers(t *testing.T) {
 // the clients' community polls must come back through the nodes' proxying, and nothing
 // labelled may be left.
 func TestDockerModeRunsJoinsAndCommunities(t *testing.T) {
-	pool, sc := dockerTestWorld(t)
+	d, sc := dockerTestWorld(t, 1)
 	sc.Nodes.Count = 10
 	sc.Clients.Platforms = map[string]float64{"desktop": 1}
 	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, false, 0
@@ -193,7 +193,7 @@ func TestDockerModeRunsJoinsAndCommunities(t *testing.T) {
 			mu.Unlock()
 		}
 	}
-	w, s, err := run(sc, RunOptions{ReplicationSample: 20 * time.Second, Sink: sink})
+	w, s, err := run(sc, RunOptions{ReplicationSample: 20 * time.Second, Sink: sink, OnDocker: d.started})
 	require.NoError(t, err)
 	assert.Nil(t, w.docker, "the run removed its containers")
 	require.Len(t, w.nodes, sc.Nodes.Count+joins, "a node joined at each of the join process's times")
@@ -217,38 +217,91 @@ func TestDockerModeRunsJoinsAndCommunities(t *testing.T) {
 	assert.Less(t, s.Communities.PollFailures, s.Communities.Polls, "and polls came back through the nodes")
 	assert.Positive(t, s.Communities.MessagesRead, "with the rooms' messages")
 
-	nothingLeft(t, pool)
+	d.nothingLeft(t)
 }
 
-// dockerTestWorld skips the test without SESSIONSIM_TEST_DOCKER, builds the static binary the
-// containers run, and gives the engine and a docker-mode world of 12 nodes and 6 clients with
-// 3 contacts each.
-func dockerTestWorld(t *testing.T) (*dockertest.Pool, Scenario) {
+// dockerLanes are the two lanes the docker-mode tests run in, side by side: each test holds its
+// lane while its world runs, so that at most two worlds of about 12 containers share the
+// machine whatever -parallel allows (make test-docker lets every test wait on its lane at
+// once, so that neither lane waits for the other's tests). The tests are spread so that the
+// lanes take about as long: lane 0 the world, the servers and the hang (about 85, 75 and
+// 65 s alone), lane 1 the leakage and the joins (about 120 and 90 s).
+var dockerLanes [2]sync.Mutex
+
+// dockerTestDir holds the static binary the containers run, built once for every docker-mode
+// test of the process (buildDockerBinary) and removed by TestMain.
+var dockerTestDir string
+
+// buildDockerBinary builds the static binary into dockerTestDir and names it in BinaryEnv for
+// the process: the docker-mode tests run side by side, where t.Setenv is refused.
+var buildDockerBinary = sync.OnceValue(func() error {
+	dir, err := os.MkdirTemp("", "sessionsim-docker-test-")
+	if err != nil {
+		return err
+	}
+	dockerTestDir = dir
+	bin := filepath.Join(dir, "sessionsim")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/sessionsim")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %w: %s", err, out)
+	}
+	return os.Setenv(BinaryEnv, bin)
+})
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if dockerTestDir != "" {
+		_ = os.RemoveAll(dockerTestDir)
+	}
+	os.Exit(code)
+}
+
+// dockerTestWorld skips the test without SESSIONSIM_TEST_DOCKER, runs it beside the others in
+// its lane of dockerLanes, builds the static binary the containers run, and gives the engine
+// and a docker-mode world of 12 nodes and 6 clients with 3 contacts each.
+func dockerTestWorld(t *testing.T, lane int) (*dockerTest, Scenario) {
 	t.Helper()
 	if os.Getenv("SESSIONSIM_TEST_DOCKER") == "" {
 		t.Skip("set SESSIONSIM_TEST_DOCKER=1 to run a world in containers")
 	}
+	t.Parallel()
+	dockerLanes[lane].Lock()
+	t.Cleanup(dockerLanes[lane].Unlock)
 	pool, err := docker.Connect()
 	require.NoError(t, err)
-	bin := filepath.Join(t.TempDir(), "sessionsim")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/sessionsim")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	t.Setenv(BinaryEnv, bin)
+	require.NoError(t, buildDockerBinary())
 	sc := Default()
 	sc.Mode = "docker"
 	sc.Nodes.Count, sc.Clients.Count, sc.Workload.Contacts = 12, 6, 3
-	return pool, sc
+	return &dockerTest{pool: pool}, sc
 }
 
-// nothingLeft checks that no container, network, image or packet-filter rule of this process's
-// runs is left (this process's only: another docker test may run beside this one).
-func nothingLeft(t *testing.T, pool *dockertest.Pool) {
+// dockerTest is a docker-mode test's engine and the label of the run its world makes there.
+type dockerTest struct {
+	pool *dockertest.Pool
+	mu   sync.Mutex
+	run  string
+}
+
+// started is the test's RunOptions.OnDocker: it keeps the run's label.
+func (d *dockerTest) started(run string) {
+	d.mu.Lock()
+	d.run = run
+	d.mu.Unlock()
+}
+
+// nothingLeft checks that no container, network, image or packet-filter rule of the test's run
+// is left (of its run only: the other lane's run may be under way beside it).
+func (d *dockerTest) nothingLeft(t *testing.T) {
 	t.Helper()
-	o, err := docker.CountOwn(pool)
+	d.mu.Lock()
+	run := d.run
+	d.mu.Unlock()
+	require.NotEmpty(t, run, "the run told its label (RunOptions.OnDocker)")
+	o, err := docker.Count(d.pool, run)
 	require.NoError(t, err)
-	assert.Equal(t, docker.Objects{}, o, "nothing labelled is left")
+	assert.Equal(t, docker.Objects{}, o, "nothing labelled with run %s is left", run)
 }
 
 // storedAt is a node's node.MessageStored, as the docker test keeps it.

@@ -3,9 +3,7 @@ package scenarios
 import (
 	"maps"
 	"net/netip"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,11 +29,12 @@ type containerLife struct {
 
 // TestDockerModeHangAndRestart runs a tiny world in docker mode (make test-docker) with a crash
 // that restarts its node after 15 s, a hang of another node for 15 s and a hang to the end.
-// A watcher polls the run's containers: the crashed one must stop and run again at the same
-// address with the messages it had stored, the hung one must be paused and run again, and
-// nothing labelled may be left afterwards (a container still paused at the end included).
+// A watcher polls the run's containers (by the run's label: another test's run may be under
+// way beside it): the crashed one must stop and run again at the same address with the
+// messages it had stored, the hung one must be paused and run again, and nothing labelled may
+// be left afterwards (a container still paused at the end included).
 func TestDockerModeHangAndRestart(t *testing.T) {
-	pool, sc := dockerTestWorld(t)
+	d, sc := dockerTestWorld(t, 0)
 	sc.Clients.Platforms = map[string]float64{"desktop": 1}
 	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, false, 0
 	sc.Warmup, sc.Duration, sc.Drain = 15*time.Second, 45*time.Second, 5*time.Second
@@ -49,16 +48,23 @@ func TestDockerModeHangAndRestart(t *testing.T) {
 	var seen storesSeen
 	lives := map[string]*containerLife{}
 	stop, watched := make(chan struct{}), make(chan struct{})
+	label := make(chan string, 1)
 	go func() {
 		defer close(watched)
-		filter := map[string][]string{"label": {docker.LabelPID + "=" + strconv.Itoa(os.Getpid())}}
+		var filter map[string][]string
+		select {
+		case <-stop:
+			return
+		case run := <-label:
+			filter = map[string][]string{"label": {docker.LabelRun + "=" + run}}
+		}
 		for {
 			select {
 			case <-stop:
 				return
 			case <-time.After(200 * time.Millisecond):
 			}
-			cs, err := pool.Client.ListContainers(dc.ListContainersOptions{All: true, Filters: filter})
+			cs, err := d.pool.Client.ListContainers(dc.ListContainersOptions{All: true, Filters: filter})
 			if err != nil {
 				continue
 			}
@@ -102,7 +108,7 @@ func TestDockerModeHangAndRestart(t *testing.T) {
 			}
 		}
 	}()
-	w, s, err := run(sc, RunOptions{Sink: seen.sink})
+	w, s, err := run(sc, RunOptions{Sink: seen.sink, OnDocker: func(run string) { d.started(run); label <- run }})
 	close(stop)
 	<-watched
 	require.NoError(t, err)
@@ -146,7 +152,7 @@ func TestDockerModeHangAndRestart(t *testing.T) {
 	assert.Len(t, restarted, 1, "the crash with for restarted its node")
 	assert.Len(t, resumed, 1, "the hang with for paused its node and let it run again")
 
-	nothingLeft(t, pool)
+	d.nothingLeft(t)
 }
 
 // runAt is where want occurs in states as consecutive entries, -1 if nowhere.

@@ -53,6 +53,10 @@ type RunOptions struct {
 	// and while the world it ran is still in memory: a heap profile taken then counts the
 	// world as it ends, which is gone once Run has returned.
 	AtEnd func()
+	// OnDocker, if set, is told in docker mode the label value (docker.LabelRun) that the
+	// run's containers, network, image and packet-filter rules carry, once they are up and
+	// before the run starts: what tells them from those of other runs under way beside it.
+	OnDocker func(run string)
 }
 
 // ErrInterrupted is returned with a partial summary when RunOptions.Stop ended a run early.
@@ -119,6 +123,9 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 	}
 	if opts.OnWindow != nil {
 		opts.OnWindow(w.window())
+	}
+	if opts.OnDocker != nil && w.docker != nil {
+		opts.OnDocker(w.docker.cluster.Run())
 	}
 	if opts.Sink != nil {
 		w.drv.AddSink(opts.Sink)

@@ -7,7 +7,9 @@ package scenarios
 // another at every window (a run on 2 workers kept 0.8-0.9 of a core busy here). Tests that
 // change package variables or the environment, start processes or containers, or time real
 // sockets (TestSimAndLiveAgree: beside a simulated world its live onion round trips slowed by
-// half) stay sequential.
+// half) stay sequential, but for the docker-mode tests: they run beside one another, two
+// worlds at a time in the lanes of dockerLanes, and make test-docker runs them alone (-run
+// TestDocker), not beside the simulated worlds.
 
 import (
 	"bytes"

@@ -112,35 +112,22 @@ type Objects struct{ Containers, Networks, Images, Rules int }
 
 // Count lists a run's containers, networks, images and packet-filter rules.
 func Count(pool *dockertest.Pool, run string) (Objects, error) {
-	return count(pool, labelValue(run), func(r filterRule) bool { return run == "" || r.run == run })
-}
-
-// CountOwn lists the objects of every run this process made: what a test that no longer
-// knows its run checks, while other processes' runs may be under way beside it.
-func CountOwn(pool *dockertest.Pool) (Objects, error) {
-	pid := os.Getpid()
-	return count(pool, LabelPID+"="+strconv.Itoa(pid), func(r filterRule) bool { return r.pid == pid })
-}
-
-// count lists the objects carrying label (key or key=value) and the rules mine selects.
-func count(pool *dockertest.Pool, label string, mine func(filterRule) bool) (Objects, error) {
 	var o Objects
-	filter := map[string][]string{"label": {label}}
-	cs, err := pool.Client.ListContainers(dc.ListContainersOptions{All: true, Filters: filter})
+	cs, err := pool.Client.ListContainers(dc.ListContainersOptions{All: true, Filters: runFilter(run)})
 	if err != nil {
 		return o, err
 	}
-	ns, err := pool.Client.FilteredListNetworks(dc.NetworkFilterOpts{"label": {label: true}})
+	ns, err := pool.Client.FilteredListNetworks(dc.NetworkFilterOpts{"label": {labelValue(run): true}})
 	if err != nil {
 		return o, err
 	}
-	is, err := pool.Client.ListImages(dc.ListImagesOptions{Filters: filter})
+	is, err := pool.Client.ListImages(dc.ListImagesOptions{Filters: runFilter(run)})
 	if err != nil {
 		return o, err
 	}
 	rules := 0
 	for _, r := range listRules() {
-		if mine(r) {
+		if run == "" || r.run == run {
 			rules++
 		}
 	}

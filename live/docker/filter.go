@@ -27,9 +27,11 @@ const filterChain = "DOCKER-USER"
 // ErrNoFilter is returned when the packet filter cannot be changed.
 var ErrNoFilter = errors.New("docker mode applies partitions as iptables rules in the DOCKER-USER chain of the engine's machine")
 
-// iptables runs the iptables command; a variable so that the rule handling can be tested
-// without root.
+// iptables runs the iptables command (iptables-restore with stdin); a variable so that the rule
+// handling can be tested without root. Both wait (-w) for the lock another change to the packet
+// filter holds (the engine's, another run's beside this one) instead of failing.
 var iptables = func(stdin []byte, args ...string) ([]byte, error) {
+	args = append([]string{"-w"}, args...)
 	cmd := exec.Command("iptables", args...)
 	if stdin != nil {
 		cmd = exec.Command("iptables-restore", args...)
