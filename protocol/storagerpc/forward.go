@@ -28,6 +28,7 @@ func (s *btSize) intField(k string, n int64) {
 }
 func (s *btSize) bytesField(k string, b []byte) { s.strField(k, len(b)) }
 func (s *btSize) textField(k, v string)         { s.strField(k, len(v)) }
+func (s *btSize) counting() bool                { return true }
 func (s *btSize) dictField(k string, fill func(forwardFields)) {
 	s.key(k)
 	*s += 2
@@ -78,6 +79,9 @@ type forwardFields interface {
 	textField(k, v string)
 	// dictField writes a dictionary under k whose fields fill writes.
 	dictField(k string, fill func(forwardFields))
+	// counting: only lengths are taken, so the bytes of a field need not be made (a deferred
+	// signature's: ExpireResult.signature).
+	counting() bool
 }
 
 // writeForward writes the fields of the request a node forwards to each swarm peer; false for
@@ -186,8 +190,7 @@ func writeExpireResult(w forwardFields, r *ExpireResult) {
 	default:
 		w.intField("expiry", 0)
 	}
-	_, measuring := w.(*btSize)
-	w.bytesField("signature", r.signature(measuring))
+	w.bytesField("signature", r.signature(w.counting()))
 	if r.HasUnchanged {
 		w.dictField("unchanged", func(un forwardFields) {
 			for _, u := range r.Unchanged {

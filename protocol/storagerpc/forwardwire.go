@@ -27,6 +27,8 @@ func (d *btDict) intField(k string, v int64) {
 func (d *btDict) stringsField(k string, ss []string) { d.val(k, btStrings(ss)) }
 func (d *btDict) intsField(k string, ns []int64)     { d.val(k, btInts(ns)) }
 func (d *btDict) textField(k, v string)              { d.bytesField(k, []byte(v)) }
+func (d *btDict) counting() bool                     { return false }
+
 func (d *btDict) dictField(k string, fill func(forwardFields)) {
 	var sub btDict
 	fill(&sub)
