@@ -50,12 +50,20 @@ func benchStore(b *testing.B, mode cryptomode.Mode) {
 	for i := range bodies {
 		bodies[i] = encode(storagerpc.NewStore(acct.pubkey, 0, now, 14*24*time.Hour, []byte(fmt.Sprintf("%0400d", i))))
 	}
-	start := sn.Engine.Now()
-	i := 0
-	for b.Loop() {
+	loopInSim(b, sn, func(i int, start time.Time) {
 		if r := sn.call(b, to[i%len(to)], bodies[i%len(bodies)]); r.Status != 200 {
 			b.Fatalf("status %d after %v virtual: %s", r.Status, sn.Engine.Now().Sub(start), bodyOf(r))
 		}
+	})
+}
+
+// loopInSim runs op once per benchmark iteration, i counting them from 0 and start the engine's
+// time before the first, and reports the virtual time an iteration took on the engine.
+func loopInSim(b *testing.B, sn *simNet, op func(i int, start time.Time)) {
+	start := sn.Engine.Now()
+	i := 0
+	for b.Loop() {
+		op(i, start)
 		i++
 	}
 	b.ReportMetric(float64(sn.Engine.Now().Sub(start).Microseconds())/float64(i), "virtual-us/op")
@@ -75,9 +83,7 @@ func benchRetrieve(b *testing.B, mode cryptomode.Mode) {
 	r := &storagerpc.Retrieve{SignedAccount: storagerpc.SignedAccount{Pubkey: acct.pubkey}}
 	var body []byte
 	signedAt := time.Time{}
-	start := sn.Engine.Now()
-	i := 0
-	for b.Loop() {
+	loopInSim(b, sn, func(int, time.Time) {
 		if sn.Engine.Now().Sub(signedAt) > 30*time.Second {
 			// Signatures are good for a minute of the node's clock.
 			signedAt = sn.Engine.Now()
@@ -87,9 +93,7 @@ func benchRetrieve(b *testing.B, mode cryptomode.Mode) {
 		if resp := sn.call(b, to[1], body); resp.Status != 200 {
 			b.Fatalf("status %d: %s", resp.Status, bodyOf(resp))
 		}
-		i++
-	}
-	b.ReportMetric(float64(sn.Engine.Now().Sub(start).Microseconds())/float64(i), "virtual-us/op")
+	})
 }
 
 // BenchmarkExpireInSim measures a client's expire (extend) of 6 stored messages on one member
@@ -134,16 +138,11 @@ func benchExpire(b *testing.B, mode cryptomode.Mode) {
 			b.Fatalf("member %s updated %d of %d messages (failed: %v)", e.Node, len(e.Result.Updated), len(hashes), e.Failed)
 		}
 	}
-	start := sn.Engine.Now()
-	i := 0
-	for b.Loop() {
-		resp := sn.call(b, to[i%len(to)], body)
-		if resp.Status != 200 {
+	loopInSim(b, sn, func(i int, start time.Time) {
+		if resp := sn.call(b, to[i%len(to)], body); resp.Status != 200 {
 			b.Fatalf("status %d after %v virtual: %s", resp.Status, sn.Engine.Now().Sub(start), bodyOf(resp))
 		}
-		i++
-	}
-	b.ReportMetric(float64(sn.Engine.Now().Sub(start).Microseconds())/float64(i), "virtual-us/op")
+	})
 }
 
 // BenchmarkIdleNodeHeap reports the heap an idle node adds to a simNet (store

@@ -136,27 +136,26 @@ func FuzzParseEventLine(f *testing.F) {
 }
 
 func TestEventsEndpointStreams(t *testing.T) {
-	hub := newEventHub(slog.New(slog.DiscardHandler))
-	a := &admin{events: hub}
-	srv := httptest.NewServer(a.handler())
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events", nil)
-	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
+	hub, srv, ctx := eventsServer(t)
+	resp := openEvents(t, ctx, srv, "")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	// The reader is subscribed once the headers are flushed.
 	at := time.Unix(1000, 0).UTC()
 	hub.sink(at, actor.Addr{}, node.SwarmChanged{}) // not carried
 	hub.sink(at, actor.Addr{}, node.MessageStored{Hash: "abc", New: true})
-	sc := bufio.NewScanner(resp.Body)
-	require.True(t, sc.Scan(), sc.Err())
-	_, ev, err := ParseEventLine(sc.Bytes())
-	require.NoError(t, err)
-	assert.Equal(t, node.MessageStored{Hash: "abc", New: true}, ev)
+	assert.Equal(t, []actor.Event{node.MessageStored{Hash: "abc", New: true}}, readEvents(t, resp, 1))
+}
+
+// eventsServer serves GET /events of a new hub until the test ends; ctx bounds the test's
+// requests to it.
+func eventsServer(t *testing.T) (hub *eventHub, srv *httptest.Server, ctx context.Context) {
+	t.Helper()
+	hub = newEventHub(slog.New(slog.DiscardHandler))
+	srv = httptest.NewServer((&admin{events: hub}).handler())
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return hub, srv, ctx
 }
 
 // openEvents opens GET /events with query on srv, closed when the test ends.
@@ -188,11 +187,7 @@ func readEvents(t *testing.T, resp *http.Response, n int) []actor.Event {
 // (?leakage=1), the link taps alone with ?leakage=taps; every reader gets the collector's; a
 // bad value is refused.
 func TestEventsEndpointLeakageLines(t *testing.T) {
-	hub := newEventHub(slog.New(slog.DiscardHandler))
-	srv := httptest.NewServer((&admin{events: hub}).handler())
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	hub, srv, ctx := eventsServer(t)
 	assert.Equal(t, http.StatusBadRequest, openEvents(t, ctx, srv, "?leakage=yes").StatusCode)
 	plain, leaky, taps := openEvents(t, ctx, srv, ""), openEvents(t, ctx, srv, "?leakage=1"), openEvents(t, ctx, srv, "?leakage=taps")
 	for _, resp := range []*http.Response{plain, leaky, taps} {
@@ -218,11 +213,7 @@ func TestEventsEndpointLeakageLines(t *testing.T) {
 // taking the collector's lines' place, and the reader is told how many with an
 // events.dropped line.
 func TestEventHubKeepsCollectorLines(t *testing.T) {
-	hub := newEventHub(slog.New(slog.DiscardHandler))
-	srv := httptest.NewServer((&admin{events: hub}).handler())
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	hub, srv, ctx := eventsServer(t)
 	// Fill the buffers before the stream is read: subscribe directly, as serve would.
 	r, done := hub.subscribe(LeakageAll)
 	at := time.Unix(1000, 0).UTC()
