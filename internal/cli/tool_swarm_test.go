@@ -76,6 +76,7 @@ func TestToolSwarmFailures(t *testing.T) {
 		{"owner: overflow", []string{"swarm-owner", "--swarms", "1", "18446744073709551616"}, "neither a pubkey", 2},
 		{"owner: bad pubkey", []string{"swarm-owner", "--swarms", "1", "x0" + good[2:]}, "not hex", 2},
 		{"swarms: no nodes", []string{"swarms"}, "--nodes 0", 2},
+		{"unknown tool", []string{"swarmz"}, `unknown tool "swarmz" (did you mean "swarms"?)`, 2},
 		{"swarms: argument", []string{"swarms", "12"}, "no arguments", 2},
 		{"space: no argument", []string{"swarm-space"}, "one PUBKEY argument, got 0", 2},
 		{"owner: two arguments", []string{"swarm-owner", "--swarms", "1", "2", "3"}, "got 2", 2},
