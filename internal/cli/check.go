@@ -62,7 +62,7 @@ summary.json does not have, or there is no check to evaluate.`,
 			return checksVerdict(s.Checks, junit)
 		},
 	}
-	cmd.Flags().StringVar(&checksFile, "checks", "", "a YAML file with a `checks:` list to evaluate instead of the scenario's own")
+	cmd.Flags().StringVar(&checksFile, "checks", "", "a YAML `FILE` holding a checks: list, evaluated instead of the scenario's own")
 	cmd.Flags().StringVar(&junit, "junit", "", "write the verdicts as JUnit XML to this file")
 	return cmd
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -152,6 +154,24 @@ func TestHelpDocumentsExitCodes(t *testing.T) {
 	for _, want := range []string{"Exit codes:", "0  success", "1  the run failed", "2  bad input or usage", "3  checks failed"} {
 		assert.Contains(t, stdout, want)
 	}
+}
+
+// TestFlagHelpNamesValues: each flag's help shows its value as a word (pflag takes a
+// back-quoted word of the usage text as the value's name, so "`checks:`" showed --checks checks:).
+func TestFlagHelpNamesValues(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			name, _ := pflag.UnquoteUsage(f)
+			assert.Regexp(t, `^[A-Za-z]*$`, name, "%s --%s", c.CommandPath(), f.Name)
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd(io.Discard, io.Discard))
+	_, stdout, _ := runCLI("check", "--help")
+	assert.Contains(t, stdout, "--checks FILE ")
 }
 
 // smallRun is a run of a small network, quick enough for tests.
