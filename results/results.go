@@ -370,6 +370,9 @@ type Run struct {
 	Speedup   float64 `json:"speedup"`
 	StartedAt string  `json:"started_at"`
 	Command   string  `json:"command"`
+	// Mode is the scenario's driver when it ran in real time ("live", "docker"); empty for the
+	// simulator, so that a simulated run's run.json keeps its fields.
+	Mode string `json:"mode,omitempty"`
 	// Workers is how many workers the engine ran the world on (--workers), and WorkersNote,
 	// when that is fewer than were asked for, why.
 	Workers     int    `json:"workers,omitempty"`

@@ -236,6 +236,7 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 		Speedup:         summary.VirtualSeconds / max(wall, 1e-9),
 		StartedAt:       start.UTC().Format(time.RFC3339),
 		Command:         "sessionsim run " + name + quickFlag(f.quick),
+		Mode:            realTimeMode(sc.Mode),
 		Workers:         workers,
 		WorkersNote:     workersNote,
 		WorkersWindowMs: float64(window) / float64(time.Millisecond),
@@ -272,6 +273,15 @@ func writeHeapProfile(f *os.File) error {
 		return err
 	}
 	return f.Close()
+}
+
+// realTimeMode is run.json's mode: the scenario's when it runs in real time, empty for the
+// simulator.
+func realTimeMode(mode string) string {
+	if mode == "sim" {
+		return ""
+	}
+	return mode
 }
 
 // quickFlag is how a quick run's command line ends, recorded in run.json.
