@@ -422,6 +422,12 @@ func ReadJSON(path string, v any) error {
 // ReadSummary loads dir/summary.json, refusing an incomplete directory or an unknown schema.
 func ReadSummary(dir string) (Summary, error) {
 	var s Summary
+	switch fi, err := os.Stat(dir); {
+	case errors.Is(err, os.ErrNotExist):
+		return s, fmt.Errorf("%s: no such directory; give a results directory that sessionsim run wrote", dir)
+	case err == nil && !fi.IsDir():
+		return s, fmt.Errorf("%s is a file; give the results directory that holds it (%s)", dir, filepath.Dir(dir))
+	}
 	if _, err := os.Stat(filepath.Join(dir, IncompleteMarker)); err == nil {
 		return s, fmt.Errorf("%s: the run that wrote this directory did not finish (%s is present); run it again", dir, IncompleteMarker)
 	}

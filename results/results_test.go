@@ -58,6 +58,25 @@ func TestReadSummary(t *testing.T) {
 	})
 }
 
+func TestReadSummaryNamesWhatItWasGiven(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, WriteJSON(root, SummaryFile, Summary{Schema: SchemaVersion}))
+	cases := []struct {
+		name, path, wantErr string
+	}{
+		{"no such directory", filepath.Join(root, "nowhere"), filepath.Join(root, "nowhere") + ": no such directory; give a results directory"},
+		{"the summary itself", filepath.Join(root, SummaryFile), filepath.Join(root, SummaryFile) + " is a file; give the results directory that holds it (" + root + ")"},
+		{"a directory without a summary", t.TempDir(), "no summary.json here"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ReadSummary(tc.path)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.wantErr)
+		})
+	}
+}
+
 func TestReadRun(t *testing.T) {
 	testRead(t, ReadRun, []readCase[*Run]{
 		{name: "written", prepare: func(t *testing.T, dir string) {
