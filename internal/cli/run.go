@@ -70,11 +70,12 @@ func newRunCmd() *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
 		Use:   "run [SCENARIO]",
-		Short: "Run a scenario on the in-process simulator and write its results directory",
+		Short: "Run a scenario (simulated, or live or in docker as its mode says) and write its results directory",
 		Long: `Run a scenario (a built-in name such as "default" or "large", or a YAML file) on the
-in-process simulator, in deterministic virtual time, and write a results directory holding the
-resolved scenario, summary.json, run.json and report.html (and link_taps.csv.gz when the
-scenario sets leakage.link_taps).
+in-process simulator, in deterministic virtual time (or, with --set mode=live or mode=docker,
+on real sockets in real time: see the README's Live mode and Docker mode), and write a results
+directory holding the resolved scenario, summary.json, run.json and report.html (and
+link_taps.csv.gz when the scenario sets leakage.link_taps).
 
 Scenario keys can be overridden by SESSIONSIM_* environment variables (SESSIONSIM_NODES_COUNT=50)
 and by --set key=value, which wins. An unknown key or a bad value, a network too small to
