@@ -35,6 +35,9 @@ summary.json does not have, or there is no check to evaluate.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
+			if fi, err := os.Stat(junit); junit != "" && err == nil && fi.IsDir() {
+				return usageError(fmt.Errorf("--junit %s is a directory; give the file to write, e.g. %s", junit, filepath.Join(junit, results.JUnitFile)))
+			}
 			s, err := results.ReadSummary(dir)
 			if err != nil {
 				return usageError(err)

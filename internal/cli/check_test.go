@@ -147,6 +147,8 @@ func TestCheckExitCodes(t *testing.T) {
 		{name: "no results directory", args: []string{filepath.Join(dir, "nowhere")}, code: exitUsage, stderr: []string{"nowhere: no such directory"}},
 		{name: "the summary for its directory", args: []string{filepath.Join(checked, "summary.json")}, code: exitUsage, stderr: []string{"is a file; give the results directory that holds it"}},
 		{name: "no argument", args: nil, code: exitUsage},
+		{name: "junit into a directory", args: []string{checked, "--junit", checked}, code: exitUsage,
+			stderr: []string{"--junit " + checked + " is a directory; give the file to write, e.g. " + filepath.Join(checked, "junit.xml")}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
