@@ -433,6 +433,9 @@ func ReadSummary(dir string) (Summary, error) {
 	}
 	if err := ReadJSON(filepath.Join(dir, SummaryFile), &s); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
+			if runs := runsBelow(dir); len(runs) > 0 {
+				return s, fmt.Errorf("%s: no %s here, but %d runs below it, e.g. %s: give one of them (sessionsim compare reads a whole --seeds output or sweep)", dir, SummaryFile, len(runs), runs[0])
+			}
 			return s, fmt.Errorf("%s: no %s here; is this a sessionsim results directory?", dir, SummaryFile)
 		}
 		return s, err
@@ -441,6 +444,19 @@ func ReadSummary(dir string) (Summary, error) {
 		return s, fmt.Errorf("%s: summary schema %d, this build reads schema %d", dir, s.Schema, SchemaVersion)
 	}
 	return s, nil
+}
+
+// runsBelow lists the results directories one or two levels below dir, in the layout of a
+// --seeds output (seed-S) and of a sweep (ARM/seed-S).
+func runsBelow(dir string) []string {
+	var runs []string
+	for _, pattern := range []string{filepath.Join(dir, "*", SummaryFile), filepath.Join(dir, "*", "*", SummaryFile)} {
+		found, _ := filepath.Glob(pattern) // the patterns are well-formed
+		for _, f := range found {
+			runs = append(runs, filepath.Dir(f))
+		}
+	}
+	return runs
 }
 
 // ReadRun loads dir/run.json; nil when the directory has none, since a summary can be read,
