@@ -236,7 +236,7 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 		WallSeconds:     wall,
 		Speedup:         summary.VirtualSeconds / max(wall, 1e-9),
 		StartedAt:       start.UTC().Format(time.RFC3339),
-		Command:         "sessionsim run " + name + quickFlag(f.quick),
+		Command:         runCommand(name, f),
 		Mode:            realTimeMode(sc.Mode),
 		Workers:         workers,
 		WorkersNote:     workersNote,
@@ -285,12 +285,32 @@ func realTimeMode(mode string) string {
 	return mode
 }
 
-// quickFlag is how a quick run's command line ends, recorded in run.json.
-func quickFlag(quick bool) string {
-	if quick {
-		return " --quick"
+// runCommand is the command line run.json records: what gives the run again (the scenario,
+// --seed, each --set in order, --quick), without the flags that change only where and how it
+// is written or shown. Overrides from SESSIONSIM_* variables are not in it: the resolved
+// scenario's description names them.
+func runCommand(name string, f runFlags) string {
+	words := []string{"sessionsim", "run", name}
+	if f.seed != "" {
+		words = append(words, "--seed", f.seed)
 	}
-	return ""
+	for _, set := range f.sets {
+		words = append(words, "--set", set)
+	}
+	if f.quick {
+		words = append(words, "--quick")
+	}
+	for i, w := range words {
+		if w == "" || strings.ContainsFunc(w, func(r rune) bool { return !plainWord(r) }) {
+			words[i] = shellQuote(w)
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// plainWord reports whether r needs no quoting in a shell word.
+func plainWord(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-.,:/=+@%", r)
 }
 
 // checksVerdict is the error that ends a command whose checks failed (exit code 3), or nil

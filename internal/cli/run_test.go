@@ -247,6 +247,8 @@ func TestRunWritesResults(t *testing.T) {
 	var run results.Run
 	require.NoError(t, results.ReadJSON(filepath.Join(out, results.RunFile), &run))
 	assert.Equal(t, 4, run.Workers)
+	assert.Equal(t, "sessionsim run default --seed 3 --set duration=2m --set checks= --set nodes.count=12 --set clients.count=6 --set workload.contacts=2 "+
+		"--set warmup=30s --set drain=1m --set crypto=modeled", run.Command, "the command gives the run again")
 	assert.Empty(t, run.WorkersNote)
 	assert.InDelta(t, 0.5, run.WorkersWindowMs, 1e-9, "the default matrix's same-region one-way delay over the path jitter floor")
 	assert.Contains(t, stderr, "100%", "progress lines end at 100%")
@@ -267,6 +269,26 @@ func TestRunWritesResults(t *testing.T) {
 	code, stdout, _ = runCLI("report", out)
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, stdout, "delivery ratio")
+}
+
+func TestRunCommand(t *testing.T) {
+	cases := []struct {
+		name string
+		f    runFlags
+		want string
+	}{
+		{"plain", runFlags{}, "sessionsim run default"},
+		{"quick", runFlags{quick: true}, "sessionsim run default --quick"},
+		{"seed and sets in order", runFlags{scenarioFlags: scenarioFlags{seed: "7", sets: []string{"nodes.count=300", "crypto=modeled"}}, quick: true},
+			"sessionsim run default --seed 7 --set nodes.count=300 --set crypto=modeled --quick"},
+		{"quoted where the shell needs it", runFlags{scenarioFlags: scenarioFlags{sets: []string{"checks=delivery_ratio >= 0.9", "description=it's"}}},
+			`sessionsim run default --set 'checks=delivery_ratio >= 0.9' --set 'description=it'\''s'`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, runCommand("default", tc.f))
+		})
+	}
 }
 
 func TestRunWritesProfiles(t *testing.T) {
