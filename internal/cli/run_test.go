@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -261,6 +262,9 @@ func TestRunWritesResults(t *testing.T) {
 	assert.Contains(t, s, "delivery_ratio")
 	assert.NotContains(t, s, "incomplete", "a finished run is not marked incomplete")
 	assert.EqualValues(t, 3, s["seed"])
+	msgs := s["messages"].(map[string]any)
+	done := stderr[strings.LastIndex(stderr, "100% done"):]
+	assert.Contains(t, done, fmt.Sprintf("%v messages sent, %v delivered", msgs["sent"], msgs["delivered"]), "the last progress line agrees with the summary")
 
 	code, _, stderr = runCLI(args...)
 	assert.Equal(t, exitUsage, code, "a directory holding a run is never overwritten")
