@@ -71,6 +71,21 @@ Exit codes:
 	}
 	root.InitDefaultCompletionCmd()
 	refuseUnknownSubcommands(root)
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(_ *cobra.Command, args []string) error {
+			cmd, rest, err := root.Find(args)
+			switch {
+			case err != nil:
+				return usageError(err)
+			case len(rest) > 0:
+				return unknownSubcommand(cmd, "command", rest[0])
+			}
+			return cmd.Help()
+		},
+	})
 	return root
 }
 

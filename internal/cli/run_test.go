@@ -116,6 +116,8 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"too many arguments", []string{"run", "default", "large"}, nil, []string{"accepts at most 1 arg(s), received 2; usage: sessionsim run [SCENARIO] [flags]"}},
 		{"check without its directory", []string{"check"}, nil, []string{"accepts 1 arg(s), received 0; usage: sessionsim check DIR [flags]"}},
 		{"unknown command", []string{"rn"}, nil, []string{`unknown command "rn" (did you mean "run"?); run ` + "`sessionsim --help`"}},
+		{"help on no command", []string{"help", "rn"}, nil, []string{`unknown command "rn" (did you mean "run"?)`}},
+		{"help on no tool", []string{"help", "tool", "swarmz"}, nil, []string{`unknown command "swarmz" (did you mean "swarms"?); run ` + "`sessionsim tool --help`"}},
 		{"unknown bench", []string{"bench", "onoin"}, nil, []string{`unknown command "onoin" (did you mean "onion"?); run ` + "`sessionsim bench --help`"}},
 		{"unknown shell", []string{"completion", "tcsh"}, nil, []string{`unknown command "tcsh"`, "`sessionsim completion --help`"}},
 		{"unknown tool", []string{"tool", "swarmz"}, nil, []string{`unknown tool "swarmz"`, `did you mean "swarms"?`}},
@@ -155,6 +157,9 @@ func TestHelpDocumentsExitCodes(t *testing.T) {
 	for _, want := range []string{"Exit codes:", "0  success", "1  the run failed", "2  bad input or usage", "3  checks failed"} {
 		assert.Contains(t, stdout, want)
 	}
+	code, stdout, _ = runCLI("help", "tool", "swarms")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, stdout, "Usage:\n  sessionsim tool swarms --nodes N")
 }
 
 // TestFlagHelpNamesValues: each flag's help shows its value as a word (pflag takes a
