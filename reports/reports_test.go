@@ -179,6 +179,9 @@ func TestReportsSayHowItRan(t *testing.T) {
 		{"live", &results.Run{WallSeconds: 390, Speedup: 1, Mode: "live"}, []string{"of real time.", "Ran in 6.5 min of wall time, in real time (live mode).",
 			"CPU per node: not measured in live mode", "  live driver: "}, []string{"virtual time", "faster", "simulator:", "busy"},
 			[]string{"in real time (live mode)", "not measured in live mode", "<th>live driver</th>"}, []string{"min virtual time", "x real time", "<th>simulator</th>", "utilisation"}},
+		{"docker", &results.Run{WallSeconds: 90, Speedup: 1, Mode: "docker"}, []string{"of real time.", "Ran in 1.5 min of wall time, in real time (docker mode).",
+			"CPU per node: mean", "  docker driver: "}, []string{"virtual time", "faster", "simulator:", "not measured"},
+			[]string{"in real time (docker mode)", "utilisation", "<th>docker driver</th>"}, []string{"min virtual time", "x real time", "<th>simulator</th>", "not measured"}},
 		{"report rebuilt without run.json", nil, []string{"of virtual time.", "  simulator: "}, []string{"Ran in"},
 			[]string{"min virtual time", "<th>simulator</th>"}, []string{"wall time"}},
 	}

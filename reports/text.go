@@ -18,8 +18,9 @@ import (
 func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
 	m := s.Messages
-	// A live or docker run's clock is the wall clock: no virtual time, no simulator, and no CPU
-	// model to charge the nodes' work to (the summary's CPU figures are zero).
+	// A live or docker run's clock is the wall clock: no virtual time and no simulator. Live
+	// mode has no CPU figures either (no model charges the nodes' work, and its nodes share this
+	// process); docker mode measures each node process's own.
 	realTime := run != nil && run.Mode != ""
 	span := "virtual time"
 	if realTime {
@@ -102,12 +103,14 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 			p("    caused by %-8s %s", name, counts(s.Traffic.ForwardsByPlatform[name]))
 		}
 	}
-	engine := "simulator"
-	if realTime {
-		p("  CPU per node: not measured in %s mode (no CPU model: the real work runs on this machine)", run.Mode)
-		engine = run.Mode + " driver"
+	if realTime && run.Mode == "live" {
+		p("  CPU per node: not measured in live mode (no CPU model: the real work runs in this process)")
 	} else {
 		p("  CPU per node: mean %s busy (%s utilisation), max %s", seconds(s.CPU.MeanNodeBusySeconds), percent(s.CPU.MeanNodeUtilisation), seconds(s.CPU.MaxNodeBusySeconds))
+	}
+	engine := "simulator"
+	if realTime {
+		engine = run.Mode + " driver"
 	}
 	p("  %s: %d events, %d calls, %d timed out, %d late replies dropped", engine, s.Engine.Events, s.Engine.Calls, s.Engine.CallTimeouts, s.Engine.LateReplies)
 	if s.Engine.EventsDropped > 0 {
