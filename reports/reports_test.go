@@ -162,6 +162,50 @@ func TestWriteText(t *testing.T) {
 	}
 }
 
+// TestReportsSayHowItRan: the text summary and report.html say whether the run was simulated
+// (virtual time, its speed against real time, the CPU model) or live (real time, no CPU model).
+func TestReportsSayHowItRan(t *testing.T) {
+	cases := []struct {
+		name          string
+		run           *results.Run
+		want, notWant []string // in the text summary
+		html, notHTML []string // in report.html
+	}{
+		{"faster than real time", &results.Run{WallSeconds: 12, Speedup: 115}, []string{"of virtual time.", "Ran in 12.0 s of wall time: 115.0x faster than real time.",
+			"CPU per node: mean", "  simulator: "}, []string{"slower", "not measured"},
+			[]string{"min virtual time", "(115.0x real time)", "<th>simulator</th>"}, []string{"not measured"}},
+		{"slower than real time", &results.Run{WallSeconds: 4000, Speedup: 0.25}, []string{"Ran in 1.1 h of wall time: 4.0x slower than real time."}, []string{"faster"},
+			[]string{"(0.2x real time)"}, nil},
+		{"live", &results.Run{WallSeconds: 390, Speedup: 1, Mode: "live"}, []string{"of real time.", "Ran in 6.5 min of wall time, in real time (live mode).",
+			"CPU per node: not measured in live mode", "  live driver: "}, []string{"virtual time", "faster", "simulator:", "busy"},
+			[]string{"in real time (live mode)", "not measured in live mode", "<th>live driver</th>"}, []string{"min virtual time", "x real time", "<th>simulator</th>", "utilisation"}},
+		{"docker", &results.Run{WallSeconds: 90, Speedup: 1, Mode: "docker"}, []string{"of real time.", "Ran in 1.5 min of wall time, in real time (docker mode).",
+			"CPU per node: mean", "  docker driver: "}, []string{"virtual time", "faster", "simulator:", "not measured"},
+			[]string{"in real time (docker mode)", "utilisation", "<th>docker driver</th>"}, []string{"min virtual time", "x real time", "<th>simulator</th>", "not measured"}},
+		{"report rebuilt without run.json", nil, []string{"of virtual time.", "  simulator: "}, []string{"Ran in"},
+			[]string{"min virtual time", "<th>simulator</th>"}, []string{"wall time"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var text, page bytes.Buffer
+			WriteText(&text, sample(), tc.run)
+			require.NoError(t, WriteHTML(&page, sample(), tc.run, nil, nil))
+			for _, want := range tc.want {
+				assert.Contains(t, text.String(), want)
+			}
+			for _, not := range tc.notWant {
+				assert.NotContains(t, text.String(), not)
+			}
+			for _, want := range tc.html {
+				assert.Contains(t, page.String(), want)
+			}
+			for _, not := range tc.notHTML {
+				assert.NotContains(t, page.String(), not)
+			}
+		})
+	}
+}
+
 func TestWriteHTMLIsSelfContained(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, WriteHTML(&buf, sample(), nil, []byte(sampleScenario+"description: <script>\n"), []byte(sampleDefaults)))

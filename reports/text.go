@@ -18,9 +18,22 @@ import (
 func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
 	m := s.Messages
-	p("Scenario %q, seed %d, %s crypto: %d service nodes, %d clients, %s of virtual time.",
-		s.Scenario, s.Seed, s.Crypto, s.Nodes, s.Clients, seconds(s.VirtualSeconds))
-	if run != nil {
+	// A live or docker run's clock is the wall clock: no virtual time and no simulator. Live
+	// mode has no CPU figures either (no model charges the nodes' work, and its nodes share this
+	// process); docker mode measures each node process's own.
+	realTime := run != nil && run.Mode != ""
+	span := "virtual time"
+	if realTime {
+		span = "real time"
+	}
+	p("Scenario %q, seed %d, %s crypto: %d service nodes, %d clients, %s of %s.",
+		s.Scenario, s.Seed, s.Crypto, s.Nodes, s.Clients, seconds(s.VirtualSeconds), span)
+	switch {
+	case realTime:
+		p("Ran in %s of wall time, in real time (%s mode).", seconds(run.WallSeconds), run.Mode)
+	case run != nil && run.Speedup > 0 && run.Speedup < 1:
+		p("Ran in %s of wall time: %.1fx slower than real time.", seconds(run.WallSeconds), 1/run.Speedup)
+	case run != nil:
 		p("Ran in %s of wall time: %.1fx faster than real time.", seconds(run.WallSeconds), run.Speedup)
 	}
 	p("")
@@ -90,8 +103,16 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 			p("    caused by %-8s %s", name, counts(s.Traffic.ForwardsByPlatform[name]))
 		}
 	}
-	p("  CPU per node: mean %s busy (%s utilisation), max %s", seconds(s.CPU.MeanNodeBusySeconds), percent(s.CPU.MeanNodeUtilisation), seconds(s.CPU.MaxNodeBusySeconds))
-	p("  simulator: %d events, %d calls, %d timed out, %d late replies dropped", s.Engine.Events, s.Engine.Calls, s.Engine.CallTimeouts, s.Engine.LateReplies)
+	if realTime && run.Mode == "live" {
+		p("  CPU per node: not measured in live mode (no CPU model: the real work runs in this process)")
+	} else {
+		p("  CPU per node: mean %s busy (%s utilisation), max %s", seconds(s.CPU.MeanNodeBusySeconds), percent(s.CPU.MeanNodeUtilisation), seconds(s.CPU.MaxNodeBusySeconds))
+	}
+	engine := "simulator"
+	if realTime {
+		engine = run.Mode + " driver"
+	}
+	p("  %s: %d events, %d calls, %d timed out, %d late replies dropped", engine, s.Engine.Events, s.Engine.Calls, s.Engine.CallTimeouts, s.Engine.LateReplies)
 	if s.Engine.EventsDropped > 0 {
 		p("  WARNING: the nodes dropped %d event lines the harness read too slowly: the figures from their events are short", s.Engine.EventsDropped)
 	}

@@ -370,6 +370,9 @@ type Run struct {
 	Speedup   float64 `json:"speedup"`
 	StartedAt string  `json:"started_at"`
 	Command   string  `json:"command"`
+	// Mode is the scenario's driver when it ran in real time ("live", "docker"); empty for the
+	// simulator, so that a simulated run's run.json keeps its fields.
+	Mode string `json:"mode,omitempty"`
 	// Workers is how many workers the engine ran the world on (--workers), and WorkersNote,
 	// when that is fewer than were asked for, why.
 	Workers     int    `json:"workers,omitempty"`
@@ -419,11 +422,20 @@ func ReadJSON(path string, v any) error {
 // ReadSummary loads dir/summary.json, refusing an incomplete directory or an unknown schema.
 func ReadSummary(dir string) (Summary, error) {
 	var s Summary
+	switch fi, err := os.Stat(dir); {
+	case errors.Is(err, os.ErrNotExist):
+		return s, fmt.Errorf("%s: no such directory; give a results directory that sessionsim run wrote", dir)
+	case err == nil && !fi.IsDir():
+		return s, fmt.Errorf("%s is a file; give the results directory that holds it (%s)", dir, filepath.Dir(dir))
+	}
 	if _, err := os.Stat(filepath.Join(dir, IncompleteMarker)); err == nil {
 		return s, fmt.Errorf("%s: the run that wrote this directory did not finish (%s is present); run it again", dir, IncompleteMarker)
 	}
 	if err := ReadJSON(filepath.Join(dir, SummaryFile), &s); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
+			if runs := runsBelow(dir); len(runs) > 0 {
+				return s, fmt.Errorf("%s: no %s here, but %d runs below it, e.g. %s: give one of them (sessionsim compare reads a whole --seeds output or sweep)", dir, SummaryFile, len(runs), runs[0])
+			}
 			return s, fmt.Errorf("%s: no %s here; is this a sessionsim results directory?", dir, SummaryFile)
 		}
 		return s, err
@@ -432,6 +444,19 @@ func ReadSummary(dir string) (Summary, error) {
 		return s, fmt.Errorf("%s: summary schema %d, this build reads schema %d", dir, s.Schema, SchemaVersion)
 	}
 	return s, nil
+}
+
+// runsBelow lists the results directories one or two levels below dir, in the layout of a
+// --seeds output (seed-S) and of a sweep (ARM/seed-S).
+func runsBelow(dir string) []string {
+	var runs []string
+	for _, pattern := range []string{filepath.Join(dir, "*", SummaryFile), filepath.Join(dir, "*", "*", SummaryFile)} {
+		found, _ := filepath.Glob(pattern) // the patterns are well-formed
+		for _, f := range found {
+			runs = append(runs, filepath.Dir(f))
+		}
+	}
+	return runs
 }
 
 // ReadRun loads dir/run.json; nil when the directory has none, since a summary can be read,

@@ -58,6 +58,31 @@ func TestReadSummary(t *testing.T) {
 	})
 }
 
+func TestReadSummaryNamesWhatItWasGiven(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, WriteJSON(root, SummaryFile, Summary{Schema: SchemaVersion}))
+	sweep := t.TempDir()
+	for _, run := range []string{"arm-01-clients.paths=1/seed-1", "arm-01-clients.paths=1/seed-2"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(sweep, run), 0o755))
+		require.NoError(t, WriteJSON(filepath.Join(sweep, run), SummaryFile, Summary{Schema: SchemaVersion}))
+	}
+	cases := []struct {
+		name, path, wantErr string
+	}{
+		{"no such directory", filepath.Join(root, "nowhere"), filepath.Join(root, "nowhere") + ": no such directory; give a results directory"},
+		{"the summary itself", filepath.Join(root, SummaryFile), filepath.Join(root, SummaryFile) + " is a file; give the results directory that holds it (" + root + ")"},
+		{"a directory without a summary", t.TempDir(), "no summary.json here; is this a sessionsim results directory?"},
+		{"a sweep", sweep, "no summary.json here, but 2 runs below it, e.g. " + filepath.Join(sweep, "arm-01-clients.paths=1/seed-1") + ": give one of them"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ReadSummary(tc.path)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.wantErr)
+		})
+	}
+}
+
 func TestReadRun(t *testing.T) {
 	testRead(t, ReadRun, []readCase[*Run]{
 		{name: "written", prepare: func(t *testing.T, dir string) {

@@ -45,7 +45,7 @@ type collector struct {
 	fwdByPl    map[string]map[string]uint64            // platform -> cause -> forwards
 	duplicates uint64
 	sent       uint64
-	delivered  uint64
+	delivered  uint64 // for progress reports; the summary counts outcomes at the end (fill)
 	network    results.NetworkInfo
 	repl       metrics.Histogram   // live copies per message + 1, over all samples
 	replBucket []metrics.Histogram // the same, by timeline bucket of the sample
@@ -193,8 +193,14 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 			return
 		}
 		if rec.group != nil {
+			left := rec.group.left
 			if !rec.group.received(c.clientIndex[from], at) {
 				c.duplicates++
+			}
+			if left > 0 && rec.group.left == 0 {
+				// Every recipient has it: delivered as far as the progress count goes (the
+				// summary's outcome, at the end, owes it only to those still members).
+				c.delivered++
 			}
 			return
 		}

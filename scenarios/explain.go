@@ -25,7 +25,7 @@ var keyDocs = map[string]keyDoc{
 	"name":        {"text", "names the scenario in reports and the default results directory"},
 	"description": {"text", "free text shown in reports; overrides from the environment or --set are appended"},
 	"seed":        {"integer", "every random choice of the run derives from it: same seed, same binary, byte-identical summary.json"},
-	"mode":        {"sim", "the driver: sim (in-process, virtual time) or live (the same actors on real loopback sockets, in real time)"},
+	"mode":        {"sim|live|docker", "the driver: sim (in-process, virtual time), live (the same actors on real loopback sockets, in real time) or docker (the registry and nodes in containers, the clients in this process)"},
 	"crypto":      {"real|modeled", "real bytes everywhere, or modeled: same sizes and views, no curve operations, their CPU cost still charged"},
 	"wire":        {"bytes|structural", "bytes: requests as the real wire's bytes; structural (needs crypto=modeled and mode=sim): onion requests and answers as values with their exact sizes, the same CPU charges and observations, so the same summary as bytes, faster"},
 	"duration":    {"duration", "virtual time during which clients send"},

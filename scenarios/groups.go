@@ -197,6 +197,7 @@ type groupRecord struct {
 	size   int // members when it was sent
 	recips []int32
 	got    []int64
+	left   int // recipients yet to decrypt it
 }
 
 // received records client i decrypting the message at t; false when it had already. A client
@@ -211,6 +212,7 @@ func (gr *groupRecord) received(i int, t time.Time) bool {
 		return false
 	}
 	gr.got[k] = t.UnixNano()
+	gr.left--
 	return true
 }
 
@@ -248,6 +250,7 @@ func (t *groupTally) record(c *collector, sender int, id identity.ID) *groupReco
 		}
 	}
 	gr.got = make([]int64, len(gr.recips))
+	gr.left = len(gr.recips)
 	return gr
 }
 

@@ -195,13 +195,15 @@ func TestCollectorGroupOutcomes(t *testing.T) {
 		steps       []step
 		want        results.Messages
 		wantMs      float64
+		progress    uint64 // delivered as the progress reports count it while the run goes
 	}{
-		{"every member decrypted", true, []step{{2, 1, "recv"}, {5, 2, "recv"}}, results.Messages{Sent: 1, Delivered: 1}, 5000},
-		{"twice is a duplicate", true, []step{{2, 1, "recv"}, {3, 1, "recv"}, {4, 2, "recv"}}, results.Messages{Sent: 1, Delivered: 1, Duplicates: 1}, 4000},
-		{"a member online never decrypted", true, []step{{2, 1, "recv"}}, results.Messages{Sent: 1, Lost: 1, LostByCause: map[string]uint64{"stored-not-received": 1}}, 0},
-		{"a member offline since before is not waited for", false, []step{{2, 1, "recv"}}, results.Messages{Sent: 1, Delivered: 1}, 2000},
-		{"every member offline since before", false, []step{{-1, 1, "offline"}}, results.Messages{Sent: 1, Pending: 1}, 0},
-		{"a member went offline after", true, []step{{1, 2, "offline"}, {2, 1, "recv"}}, results.Messages{Sent: 1, Lost: 1, LostByCause: map[string]uint64{"stored-not-received": 1}}, 0},
+		{"every member decrypted", true, []step{{2, 1, "recv"}, {5, 2, "recv"}}, results.Messages{Sent: 1, Delivered: 1}, 5000, 1},
+		{"twice is a duplicate", true, []step{{2, 1, "recv"}, {3, 1, "recv"}, {4, 2, "recv"}}, results.Messages{Sent: 1, Delivered: 1, Duplicates: 1}, 4000, 1},
+		{"a duplicate after every member", true, []step{{2, 1, "recv"}, {4, 2, "recv"}, {5, 2, "recv"}}, results.Messages{Sent: 1, Delivered: 1, Duplicates: 1}, 4000, 1},
+		{"a member online never decrypted", true, []step{{2, 1, "recv"}}, results.Messages{Sent: 1, Lost: 1, LostByCause: map[string]uint64{"stored-not-received": 1}}, 0, 0},
+		{"a member offline since before is not waited for", false, []step{{2, 1, "recv"}}, results.Messages{Sent: 1, Delivered: 1}, 2000, 0},
+		{"every member offline since before", false, []step{{-1, 1, "offline"}}, results.Messages{Sent: 1, Pending: 1}, 0, 0},
+		{"a member went offline after", true, []step{{1, 2, "offline"}, {2, 1, "recv"}}, results.Messages{Sent: 1, Lost: 1, LostByCause: map[string]uint64{"stored-not-received": 1}}, 0, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -230,6 +232,7 @@ func TestCollectorGroupOutcomes(t *testing.T) {
 					c.setOnline(st.who, false, at)
 				}
 			}
+			assert.Equal(t, tc.progress, c.delivered, "delivered so far, for progress")
 			s := results.Summary{VirtualSeconds: 60}
 			c.fill(&s, true)
 			assert.Equal(t, tc.want, s.Messages)

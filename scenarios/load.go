@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -472,6 +473,26 @@ func suggest(key string, keys map[string]keyKind) string {
 	return " (known keys here: " + strings.Join(near, ", ") + ")"
 }
 
+// parseAs matches the decoder's "cannot parse value as 'int': strconv.ParseInt: invalid syntax".
+var parseAs = regexp.MustCompile(`^cannot parse value as '([a-z]+)[0-9]*': `)
+
+// plainReason says in words what a value of the wrong form is not, in place of the decoder's
+// Go type and strconv message; any other reason is kept as it is.
+func plainReason(reason string) string {
+	m := parseAs.FindStringSubmatch(reason)
+	if m == nil {
+		return reason
+	}
+	want, ok := map[string]string{"int": "an integer", "uint": "a whole number of 0 or more", "float": "a number", "bool": "true or false"}[m[1]]
+	switch {
+	case !ok:
+		return reason
+	case strings.HasSuffix(reason, "value out of range"):
+		return "out of range: want " + want + " of at most 64 bits"
+	}
+	return "want " + want
+}
+
 // decodeError turns the decoder's message into an Error that names the key, the value and
 // where it was set.
 func decodeError(from origins, v *viper.Viper, err error) error {
@@ -487,7 +508,7 @@ func decodeError(from origins, v *viper.Viper, err error) error {
 			key, reason = msg[1:1+j], strings.TrimSpace(msg[2+j:])
 		}
 	}
-	e := &Error{Source: from.of(key), Key: key, Reason: "bad value: " + reason}
+	e := &Error{Source: from.of(key), Key: key, Reason: "bad value: " + plainReason(reason)}
 	if key != "" && !strings.ContainsAny(key, "[]") && v.IsSet(key) {
 		e.Value = v.Get(key)
 	}

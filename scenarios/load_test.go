@@ -176,6 +176,12 @@ func TestParseErrors(t *testing.T) {
 		{"check with a bad value", "name: t\n", LoadOptions{Sets: []string{"checks=delivery_ratio >= most"}}, "--set", "checks[0]", `value "most" is not a number`},
 		{"check between backwards", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_CHECKS=replication.min_copies between 7 and 5"}}, "SESSIONSIM_CHECKS", "checks[0]", "lower one first"},
 		{"check that is not a string", "name: t\nchecks:\n  - {delivery_ratio: 1}\n", LoadOptions{}, "bad.yaml:3", "checks[0]", "bad value"},
+		{"count not an integer", "name: t\n", LoadOptions{Sets: []string{"clients.paths=1.5"}}, "--set", "clients.paths", "bad value: want an integer"},
+		{"count in words", "name: t\nnodes: {count: lots}\n", LoadOptions{}, "bad.yaml:2", "nodes.count", "bad value: want an integer"},
+		{"count out of range", "name: t\n", LoadOptions{Sets: []string{"nodes.count=99999999999999999999"}}, "--set", "nodes.count", "bad value: out of range: want an integer"},
+		{"negative seed", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_SEED=-3"}}, "SESSIONSIM_SEED", "seed", "bad value: want a whole number of 0 or more"},
+		{"fraction in words", "name: t\n", LoadOptions{Sets: []string{"workload.rewire=some"}}, "--set", "workload.rewire", "bad value: want a number"},
+		{"switch in words", "name: t\n", LoadOptions{Sets: []string{"servers.push.enabled=maybe"}}, "--set", "servers.push.enabled", "bad value: want true or false"},
 		{"clients too many for the machine", "name: t\n", LoadOptions{Environ: []string{"SESSIONSIM_CLIENTS_COUNT=1000000"}, MachineMemory: 2 << 30}, "SESSIONSIM_CLIENTS_COUNT", "clients.count", "more than this machine's 2.0 GiB"},
 	})
 }

@@ -3,7 +3,9 @@ package scenarios
 import (
 	"bytes"
 	"math"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,6 +200,25 @@ func TestExplainCoversEveryKey(t *testing.T) {
 		}
 	}
 	assert.Regexp(t, `\nnodes\.count +nodes +100 +service nodes`, out.String(), "a row gives unit, default and meaning")
+}
+
+// TestExplainListsEveryChoice holds the unit of each key that takes one of a few words to the
+// words its validation accepts: the refusal of an unknown word names them all.
+func TestExplainListsEveryChoice(t *testing.T) {
+	for _, key := range []string{"mode", "crypto", "wire", "nodes.storage_server", "registry.obligations", "clients.encoding",
+		"clients.guard_test", "workload.graph", "workload.activity", "workload.attachments.download"} {
+		t.Run(key, func(t *testing.T) {
+			_, err := Load("default", LoadOptions{Sets: []string{key + "=no-such-choice"}})
+			require.Error(t, err)
+			refusal := regexp.MustCompile(`must be (.*)$`).FindStringSubmatch(err.Error())
+			require.NotNil(t, refusal, err.Error())
+			var accepted []string
+			for _, m := range regexp.MustCompile(`"([^"]+)"`).FindAllStringSubmatch(refusal[1], -1) {
+				accepted = append(accepted, m[1])
+			}
+			assert.ElementsMatch(t, accepted, strings.Split(keyDocs[key].unit, "|"))
+		})
+	}
 }
 
 func TestFaultKindExamples(t *testing.T) {

@@ -196,7 +196,8 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 		}
 	}
 	if opts.Progress != nil && stopped == nil {
-		opts.Progress(Progress{Phase: "done", Virtual: total, Total: total, Events: s.Engine.Events, Sent: w.col.sent, Delivered: w.col.delivered})
+		// The last report gives the summary's own counts, so that it agrees with what follows it.
+		opts.Progress(Progress{Phase: "done", Virtual: total, Total: total, Events: s.Engine.Events, Sent: s.Messages.Sent, Delivered: s.Messages.Delivered})
 	}
 	return w, s, stopped
 }

@@ -35,6 +35,9 @@ summary.json does not have, or there is no check to evaluate.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
+			if fi, err := os.Stat(junit); junit != "" && err == nil && fi.IsDir() {
+				return usageError(fmt.Errorf("--junit %s is a directory; give the file to write, e.g. %s", junit, filepath.Join(junit, results.JUnitFile)))
+			}
 			s, err := results.ReadSummary(dir)
 			if err != nil {
 				return usageError(err)
@@ -62,7 +65,7 @@ summary.json does not have, or there is no check to evaluate.`,
 			return checksVerdict(s.Checks, junit)
 		},
 	}
-	cmd.Flags().StringVar(&checksFile, "checks", "", "a YAML file with a `checks:` list to evaluate instead of the scenario's own")
+	cmd.Flags().StringVar(&checksFile, "checks", "", "a YAML `FILE` holding a checks: list, evaluated instead of the scenario's own")
 	cmd.Flags().StringVar(&junit, "junit", "", "write the verdicts as JUnit XML to this file")
 	return cmd
 }

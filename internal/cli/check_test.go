@@ -144,8 +144,11 @@ func TestCheckExitCodes(t *testing.T) {
 		{name: "missing checks file", args: []string{checked, "--checks", filepath.Join(dir, "absent.yaml")}, code: exitUsage, stderr: []string{"absent.yaml"}},
 		{name: "no checks anywhere", args: []string{unchecked}, code: exitUsage, stderr: []string{"has no checks; give --checks FILE"}},
 		{name: "incomplete directory", args: []string{incomplete}, code: exitUsage, stderr: []string{"did not finish"}},
-		{name: "no results directory", args: []string{filepath.Join(dir, "nowhere")}, code: exitUsage, stderr: []string{"no summary.json"}},
+		{name: "no results directory", args: []string{filepath.Join(dir, "nowhere")}, code: exitUsage, stderr: []string{"nowhere: no such directory"}},
+		{name: "the summary for its directory", args: []string{filepath.Join(checked, "summary.json")}, code: exitUsage, stderr: []string{"is a file; give the results directory that holds it"}},
 		{name: "no argument", args: nil, code: exitUsage},
+		{name: "junit into a directory", args: []string{checked, "--junit", checked}, code: exitUsage,
+			stderr: []string{"--junit " + checked + " is a directory; give the file to write, e.g. " + filepath.Join(checked, "junit.xml")}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

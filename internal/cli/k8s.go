@@ -19,12 +19,12 @@ import (
 	"github.com/sessionsim/sessionsim/results/stats"
 )
 
-// imageRepository is the name of the container image of this program. Docker mode, which will
-// build the image, is not built yet: until it is, an image of that name must be built by hand
-// (the README says how) and hold /bin/sh and sessionsim on its PATH.
+// imageRepository is the name of the container image a sweep's pods run. It is built by hand
+// (the README says how) and holds /bin/sh and sessionsim on its PATH: docker mode's images,
+// built FROM scratch for one run under its own name and removed after it, hold no shell.
 const imageRepository = "sessionsim"
 
-// containerImage is the image docker mode builds for this version: sessionsim:<version>.
+// containerImage is the image of this version a sweep's pods run: sessionsim:<version>.
 func containerImage() string { return imageRepository + ":" + Version }
 
 // What the Job of a sweep handed to Kubernetes expects of the cluster: a claim on a volume that

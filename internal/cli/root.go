@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,9 @@ const (
 type exitError struct {
 	code int
 	err  error
+	// showUsage: the error is cobra's own (an unknown flag, a wrong number of arguments), which
+	// says what is wrong but not what the command takes, so its usage line follows.
+	showUsage bool
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
@@ -61,33 +65,84 @@ Exit codes:
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: exitUsage, err: err, showUsage: true} })
 	for _, f := range subcommands {
 		root.AddCommand(f())
 	}
+	root.InitDefaultCompletionCmd()
+	refuseUnknownSubcommands(root)
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(_ *cobra.Command, args []string) error {
+			cmd, rest, err := root.Find(args)
+			switch {
+			case err != nil:
+				return usageError(err)
+			case len(rest) > 0:
+				return unknownSubcommand(cmd, "command", rest[0])
+			}
+			return cmd.Help()
+		},
+	})
 	return root
+}
+
+// refuseUnknownSubcommands makes root and every command below it that only groups others
+// (bench, completion) refuse a name none of their subcommands has, in one line with exit code 2
+// (cobra would print the help and succeed, or a suggestion over several lines); without a name
+// they still print the help.
+func refuseUnknownSubcommands(root *cobra.Command) {
+	for _, c := range append(root.Commands(), root) {
+		if c.HasSubCommands() && !c.Runnable() {
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				if len(args) == 0 {
+					return cmd.Help()
+				}
+				return unknownSubcommand(cmd, "command", args[0])
+			}
+		}
+	}
+}
+
+// unknownSubcommand is the usage error for a NAME that is none of cmd's subcommands (kind says
+// what they are: "command", "tool"), naming the closest one.
+func unknownSubcommand(cmd *cobra.Command, kind, name string) error {
+	return usageError(fmt.Errorf("unknown %s %q%s; run `%s --help` for the list", kind, name, closestCommand(cmd, name), cmd.CommandPath()))
 }
 
 // Execute runs the command line and returns the process exit code.
 func Execute(args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
 	var ee *exitError
-	if errors.As(err, &ee) {
-		if !errors.Is(err, errReported) {
-			fmt.Fprintln(stderr, "sessionsim:", ee.err)
+	if !errors.As(err, &ee) {
+		ee = &exitError{code: exitFailure, err: err}
+		if isUsageProblem(err) {
+			ee.code, ee.showUsage = exitUsage, true
 		}
+	}
+	if errors.Is(err, errReported) {
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "sessionsim:", err)
-	if isUsageProblem(err) {
-		return exitUsage
+	msg := ee.err.Error()
+	if ee.showUsage && cmd != root {
+		msg += fmt.Sprintf("; usage: %s (`%s --help` says more)", cmd.UseLine(), cmd.CommandPath())
 	}
-	return exitFailure
+	if isTool(cmd) && slices.Contains(args, "--json") {
+		// A tool asked for JSON answers with JSON, even when cobra refused its flags or arguments
+		// before the tool ran (toolFailure reports the tool's own failures).
+		_ = writeJSON(stdout, map[string]string{"error": msg})
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "sessionsim:", msg)
+	return ee.code
 }
 
 // errReported marks a failure whose message the command has already printed (for example as

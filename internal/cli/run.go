@@ -70,11 +70,12 @@ func newRunCmd() *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
 		Use:   "run [SCENARIO]",
-		Short: "Run a scenario on the in-process simulator and write its results directory",
+		Short: "Run a scenario (simulated, or live or in docker as its mode says) and write its results directory",
 		Long: `Run a scenario (a built-in name such as "default" or "large", or a YAML file) on the
-in-process simulator, in deterministic virtual time, and write a results directory holding the
-resolved scenario, summary.json, run.json and report.html (and link_taps.csv.gz when the
-scenario sets leakage.link_taps).
+in-process simulator, in deterministic virtual time (or, with --set mode=live or mode=docker,
+on real sockets in real time: see the README's Live mode and Docker mode), and write a results
+directory holding the resolved scenario, summary.json, run.json and report.html (and
+link_taps.csv.gz when the scenario sets leakage.link_taps).
 
 Scenario keys can be overridden by SESSIONSIM_* environment variables (SESSIONSIM_NODES_COUNT=50)
 and by --set key=value, which wins. An unknown key or a bad value, a network too small to
@@ -235,7 +236,8 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 		WallSeconds:     wall,
 		Speedup:         summary.VirtualSeconds / max(wall, 1e-9),
 		StartedAt:       start.UTC().Format(time.RFC3339),
-		Command:         "sessionsim run " + name + quickFlag(f.quick),
+		Command:         runCommand(name, f),
+		Mode:            realTimeMode(sc.Mode),
 		Workers:         workers,
 		WorkersNote:     workersNote,
 		WorkersWindowMs: float64(window) / float64(time.Millisecond),
@@ -274,12 +276,41 @@ func writeHeapProfile(f *os.File) error {
 	return f.Close()
 }
 
-// quickFlag is how a quick run's command line ends, recorded in run.json.
-func quickFlag(quick bool) string {
-	if quick {
-		return " --quick"
+// realTimeMode is run.json's mode: the scenario's when it runs in real time, empty for the
+// simulator.
+func realTimeMode(mode string) string {
+	if mode == "sim" {
+		return ""
 	}
-	return ""
+	return mode
+}
+
+// runCommand is the command line run.json records: what gives the run again (the scenario,
+// --seed, each --set in order, --quick), without the flags that change only where and how it
+// is written or shown. Overrides from SESSIONSIM_* variables are not in it: the resolved
+// scenario's description names them.
+func runCommand(name string, f runFlags) string {
+	words := []string{"sessionsim", "run", name}
+	if f.seed != "" {
+		words = append(words, "--seed", f.seed)
+	}
+	for _, set := range f.sets {
+		words = append(words, "--set", set)
+	}
+	if f.quick {
+		words = append(words, "--quick")
+	}
+	for i, w := range words {
+		if w == "" || strings.ContainsFunc(w, func(r rune) bool { return !plainWord(r) }) {
+			words[i] = shellQuote(w)
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// plainWord reports whether r needs no quoting in a shell word.
+func plainWord(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-.,:/=+@%", r)
 }
 
 // checksVerdict is the error that ends a command whose checks failed (exit code 3), or nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -109,7 +112,14 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"negative workers", []string{"run", "--workers", "-2"}, nil, []string{"--workers -2", "at least 1 worker"}},
 		{"seeds on no workers", []string{"run", "--seeds", "2", "--workers", "0"}, nil, []string{"--workers 0"}},
 		{"sweep on no workers", []string{"sweep", "default", "--param", "nodes.count=10,20", "--workers", "0"}, nil, []string{"--workers 0"}},
-		{"unknown flag", []string{"run", "--nodes", "3"}, nil, []string{"unknown flag"}},
+		{"unknown flag", []string{"run", "--nodes", "3"}, nil, []string{"unknown flag: --nodes; usage: sessionsim run [SCENARIO] [flags] (`sessionsim run --help` says more)"}},
+		{"too many arguments", []string{"run", "default", "large"}, nil, []string{"accepts at most 1 arg(s), received 2; usage: sessionsim run [SCENARIO] [flags]"}},
+		{"check without its directory", []string{"check"}, nil, []string{"accepts 1 arg(s), received 0; usage: sessionsim check DIR [flags]"}},
+		{"unknown command", []string{"rn"}, nil, []string{`unknown command "rn" (did you mean "run"?); run ` + "`sessionsim --help`"}},
+		{"help on no command", []string{"help", "rn"}, nil, []string{`unknown command "rn" (did you mean "run"?)`}},
+		{"help on no tool", []string{"help", "tool", "swarmz"}, nil, []string{`unknown command "swarmz" (did you mean "swarms"?); run ` + "`sessionsim tool --help`"}},
+		{"unknown bench", []string{"bench", "onoin"}, nil, []string{`unknown command "onoin" (did you mean "onion"?); run ` + "`sessionsim bench --help`"}},
+		{"unknown shell", []string{"completion", "tcsh"}, nil, []string{`unknown command "tcsh"`, "`sessionsim completion --help`"}},
 		{"unknown tool", []string{"tool", "swarmz"}, nil, []string{`unknown tool "swarmz"`, `did you mean "swarms"?`}},
 		{"unknown tool, far from any", []string{"tool", "nosuch"}, nil, []string{`unknown tool "nosuch"`, "did you mean"}},
 		{"tool without its flag", []string{"tool", "session-id"}, nil, []string{"--seed is required"}},
@@ -147,6 +157,27 @@ func TestHelpDocumentsExitCodes(t *testing.T) {
 	for _, want := range []string{"Exit codes:", "0  success", "1  the run failed", "2  bad input or usage", "3  checks failed"} {
 		assert.Contains(t, stdout, want)
 	}
+	code, stdout, _ = runCLI("help", "tool", "swarms")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, stdout, "Usage:\n  sessionsim tool swarms --nodes N")
+}
+
+// TestFlagHelpNamesValues: each flag's help shows its value as a word (pflag takes a
+// back-quoted word of the usage text as the value's name, so "`checks:`" showed --checks checks:).
+func TestFlagHelpNamesValues(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			name, _ := pflag.UnquoteUsage(f)
+			assert.Regexp(t, `^[A-Za-z]*$`, name, "%s --%s", c.CommandPath(), f.Name)
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd(io.Discard, io.Discard))
+	_, stdout, _ := runCLI("check", "--help")
+	assert.Contains(t, stdout, "--checks FILE ")
 }
 
 // smallRun is a run of a small network, quick enough for tests.
@@ -222,6 +253,8 @@ func TestRunWritesResults(t *testing.T) {
 	var run results.Run
 	require.NoError(t, results.ReadJSON(filepath.Join(out, results.RunFile), &run))
 	assert.Equal(t, 4, run.Workers)
+	assert.Equal(t, "sessionsim run default --seed 3 --set duration=2m --set checks= --set nodes.count=12 --set clients.count=6 --set workload.contacts=2 "+
+		"--set warmup=30s --set drain=1m --set crypto=modeled", run.Command, "the command gives the run again")
 	assert.Empty(t, run.WorkersNote)
 	assert.InDelta(t, 0.5, run.WorkersWindowMs, 1e-9, "the default matrix's same-region one-way delay over the path jitter floor")
 	assert.Contains(t, stderr, "100%", "progress lines end at 100%")
@@ -234,6 +267,9 @@ func TestRunWritesResults(t *testing.T) {
 	assert.Contains(t, s, "delivery_ratio")
 	assert.NotContains(t, s, "incomplete", "a finished run is not marked incomplete")
 	assert.EqualValues(t, 3, s["seed"])
+	msgs := s["messages"].(map[string]any)
+	done := stderr[strings.LastIndex(stderr, "100% done"):]
+	assert.Contains(t, done, fmt.Sprintf("%v messages sent, %v delivered", msgs["sent"], msgs["delivered"]), "the last progress line agrees with the summary")
 
 	code, _, stderr = runCLI(args...)
 	assert.Equal(t, exitUsage, code, "a directory holding a run is never overwritten")
@@ -242,6 +278,26 @@ func TestRunWritesResults(t *testing.T) {
 	code, stdout, _ = runCLI("report", out)
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, stdout, "delivery ratio")
+}
+
+func TestRunCommand(t *testing.T) {
+	cases := []struct {
+		name string
+		f    runFlags
+		want string
+	}{
+		{"plain", runFlags{}, "sessionsim run default"},
+		{"quick", runFlags{quick: true}, "sessionsim run default --quick"},
+		{"seed and sets in order", runFlags{scenarioFlags: scenarioFlags{seed: "7", sets: []string{"nodes.count=300", "crypto=modeled"}}, quick: true},
+			"sessionsim run default --seed 7 --set nodes.count=300 --set crypto=modeled --quick"},
+		{"quoted where the shell needs it", runFlags{scenarioFlags: scenarioFlags{sets: []string{"checks=delivery_ratio >= 0.9", "description=it's"}}},
+			`sessionsim run default --set 'checks=delivery_ratio >= 0.9' --set 'description=it'\''s'`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, runCommand("default", tc.f))
+		})
+	}
 }
 
 func TestRunWritesProfiles(t *testing.T) {

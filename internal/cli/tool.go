@@ -30,7 +30,7 @@ or flag, or an unknown tool name.`,
 				if len(args) == 0 {
 					return cmd.Help()
 				}
-				return usageError(fmt.Errorf("unknown tool %q%s; run `sessionsim tool --help` for the list", args[0], closestCommand(cmd, args[0])))
+				return toolFailure(cmd, unknownSubcommand(cmd, "tool", args[0]))
 			},
 		}
 		tool.PersistentFlags().Bool("json", false, "print one JSON object instead of readable text")
@@ -96,6 +96,11 @@ func closestCommand(cmd *cobra.Command, name string) string {
 		}
 	}
 	return ""
+}
+
+// isTool reports whether cmd is one of the `sessionsim tool` subcommands.
+func isTool(cmd *cobra.Command) bool {
+	return cmd.HasParent() && cmd.Parent().Name() == "tool" && cmd.Parent().HasParent() && !cmd.Parent().Parent().HasParent()
 }
 
 func jsonOutput(cmd *cobra.Command) bool {

@@ -50,5 +50,6 @@ func TestToolSessionIDFailures(t *testing.T) {
 		{"wrong length", []string{"--seed", "00112233"}, "4 bytes", 2},
 		{"64 bytes", []string{"--seed", strings.Repeat("ab", 64)}, "64 bytes", 2},
 		{"positional seed", []string{"0123456789abcdef0123456789abcdef"}, "--seed", 2},
+		{"unknown flag", []string{"--sed", "0123456789abcdef0123456789abcdef"}, "unknown flag: --sed; usage: sessionsim tool session-id --seed HEX", 2},
 	})
 }

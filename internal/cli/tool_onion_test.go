@@ -118,6 +118,7 @@ func TestOnionOpenToolFailures(t *testing.T) {
 	tampered[20] ^= 1
 	assertToolFailures(t, []string{"tool", "onion-open"}, []failingTool{
 		{"no secret", []string{blob}, "--node-secret is required", 2},
+		{"no blob", []string{"--node-secret", hops[0].secret}, "accepts 1 arg(s), received 0; usage: sessionsim tool onion-open", 2},
 		{"short secret", []string{"--node-secret", "abcd", blob}, "--node-secret", 2},
 		{"another node's secret", []string{"--node-secret", hops[1].secret, blob}, "does not open", 1},
 		{"tampered", []string{"--node-secret", hops[0].secret, hex.EncodeToString(tampered)}, "Invalid ciphertext", 1},

@@ -104,6 +104,9 @@ number of swarms, their sizes in ascending order and the excess (members beyond 
 			if len(args) > 0 {
 				return toolFailure(cmd, usageError(fmt.Errorf("swarms takes no arguments (got %q): use --nodes N", args[0])))
 			}
+			if !cmd.Flags().Changed("nodes") {
+				return toolFailure(cmd, usageError(fmt.Errorf("--nodes is required: how many service nodes to register, 1 to %d", maxToolNodes)))
+			}
 			if nodes < 1 || nodes > maxToolNodes {
 				return toolFailure(cmd, usageError(fmt.Errorf("--nodes %d: want 1 to %d", nodes, maxToolNodes)))
 			}
