@@ -3,9 +3,16 @@ package memory
 // The expiry index is a binary min-heap of 8-byte entries: the expiry's whole second (offset
 // and clamped into 32 bits) above the record id. Seconds are coarser than the stored
 // milliseconds, so a sweep pops every entry of the current second, removes the records that
-// have really expired and puts the others back. Entries go stale when a record's expiry moves
-// to another second or the record goes; they are dropped when popped and the heap is rebuilt
-// when they outnumber the live ones.
+// have really expired and puts the others back.
+//
+// A record's entry may lie earlier than its expiry, never later: an expiry moved later keeps
+// the entry it has, and a sweep that pops it puts it back at the record's second. Every poll's
+// expire extends its account's config messages on each member of the swarm, so pushing an entry
+// per extension made the heap the largest part of a store's memory after its records (and it
+// grew until rebuilt), for entries that a run of an hour never pops: those messages live for
+// weeks. An expiry moved earlier gets a new entry; the later one goes stale. Entries also go
+// stale when their record goes; stale entries are dropped when popped, and the heap is rebuilt
+// when they outnumber the live records.
 
 // expirySecond maps an expiry in milliseconds to its heap key. Clamping keeps the map monotonic,
 // so every expired record's key is <= the sweep's; the exact test is on the record.
@@ -78,13 +85,13 @@ func (h expiryHeap) heapify() {
 	}
 }
 
-// setExpiry moves record id's expiry, adding a heap entry only when the second changes (the
-// old entry stays valid otherwise).
+// setExpiry moves record id's expiry, adding a heap entry only when the second moves earlier:
+// a later second keeps the entry the record has (see above).
 func (s *Store) setExpiry(id uint32, ms int64) {
 	r := &s.recs[id]
-	changed := expirySecond(r.exp) != expirySecond(ms)
+	earlier := expirySecond(ms) < expirySecond(r.exp)
 	r.exp = ms
-	if changed {
+	if earlier {
 		s.exp.push(expiryEntry(ms, id))
 		s.maybeRebuildExpiry()
 	}

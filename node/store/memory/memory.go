@@ -617,15 +617,19 @@ func (s *Store) CleanExpired(now int64) (int, error) {
 		e := s.exp.pop()
 		id := uint32(e)
 		r := &s.recs[id]
-		switch {
+		switch sec := expirySecond(r.exp); {
 		case r.flags&flagLive == 0:
 			// stale: the record went (or is going in this sweep)
 		case r.exp <= now:
 			s.kill(id)
 			killed = append(killed, id)
-		case expirySecond(r.exp) == e>>32:
+		case sec == e>>32:
 			keep = append(keep, e) // expires later in this second
+		case sec > e>>32:
+			keep = append(keep, expiryEntry(r.exp, id)) // its expiry moved later
 		}
+		// An entry later than its record's second is stale: the record was moved earlier and
+		// has an entry there.
 	}
 	for _, e := range keep {
 		s.exp.push(e)

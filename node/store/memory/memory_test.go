@@ -241,6 +241,62 @@ func TestExpiryHeapStaysBounded(t *testing.T) {
 	}
 }
 
+func TestExpiryMovesAndSweeps(t *testing.T) {
+	// A record's heap entry may lie earlier than its expiry: moving an expiry later adds no
+	// entry, and a sweep that meets the early entry puts it back at the record's second. Each
+	// case moves the expiry of one message stored to expire at 10 s, then sweeps at each
+	// instant in order, and says where the message goes and how many entries the heap holds.
+	cases := []struct {
+		name       string
+		moves      []int64 // expiries set in turn, ms
+		sweeps     []int64 // CleanExpired calls, ms
+		gone       int     // the sweep (index in sweeps) that removes it; -1: none does
+		maxEntries int     // the heap's length after the moves
+	}{
+		{"kept", nil, []int64{9_999, 10_000}, 1, 1},
+		{"later, once", []int64{20_000}, []int64{10_000, 19_999, 20_000}, 2, 1},
+		{"later, many times", []int64{11_000, 12_000, 13_000, 14_000, 50_000}, []int64{10_000, 49_000, 50_001}, 2, 1},
+		{"later within its second", []int64{10_500}, []int64{10_000, 10_499, 10_500}, 2, 1},
+		{"earlier", []int64{5_000}, []int64{4_999, 5_000}, 1, 2},
+		{"earlier, then later", []int64{5_000, 30_000}, []int64{5_000, 10_000, 29_999, 30_000}, 3, 2},
+		{"later, then earlier", []int64{30_000, 8_000}, []int64{7_999, 8_000}, 1, 2},
+		{"later, swept, later again", []int64{20_000}, []int64{10_000, 15_000, 19_000, 20_000}, 3, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := New(Config{MetadataOnly: true})
+			o := storetest.OwnerAt(3, 3)
+			m := storetest.Msg(o, 0, "x", 0, 10_000)
+			_, _, err := s.Store(m)
+			require.NoError(t, err)
+			for _, ms := range c.moves {
+				_, err := s.Expire(o, []string{m.Hash}, ms, store.ExpireEither)
+				require.NoError(t, err)
+			}
+			assert.Len(t, s.exp, c.maxEntries)
+			want := c.moves
+			if len(want) == 0 {
+				want = []int64{10_000}
+			}
+			for i, now := range c.sweeps {
+				n, err := s.CleanExpired(now)
+				require.NoError(t, err)
+				if i == c.gone {
+					assert.Equal(t, 1, n, "sweep at %d ms", now)
+					assert.Zero(t, s.live)
+					return
+				}
+				assert.Zero(t, n, "sweep at %d ms", now)
+				got, err := s.GetExpiries(o, []string{m.Hash})
+				require.NoError(t, err)
+				require.Len(t, got, 1, "sweep at %d ms", now)
+				assert.Equal(t, want[len(want)-1], got[0].Expiry)
+			}
+			assert.Equal(t, -1, c.gone, "no sweep removed the message")
+		})
+	}
+}
+
 func TestExpirySecond(t *testing.T) {
 	cases := []struct {
 		ms   int64
