@@ -638,27 +638,41 @@ func (n *Node) rpcExpire(r *storagerpc.Expire, ctx rpcCtx, done func(outcome)) {
 				updated = append(updated, u...)
 			}
 		}
-		upd := make([]storagerpc.HashExpiry, len(updated))
-		for i, u := range updated {
-			upd[i] = storagerpc.HashExpiry{Hash: u.Hash, Expiry: u.Expiry}
-		}
-		var unchanged []storagerpc.HashExpiry
+		var cur []store.HashExpiry
 		if r.Mode != storagerpc.ExpireSet {
-			changed := updatedSet(updated)
-			var rest []string
-			for _, h := range r.Messages {
-				if !changed(h) {
-					rest = append(rest, h)
+			// Every poll's expire of its config messages mostly finds nothing to extend: then
+			// the rest is all of the request's messages, and needs no copy.
+			rest := r.Messages
+			if len(updated) > 0 {
+				changed := updatedSet(updated)
+				rest = make([]string, 0, len(r.Messages)-len(updated))
+				for _, h := range r.Messages {
+					if !changed(h) {
+						rest = append(rest, h)
+					}
 				}
 			}
 			if len(rest) > 0 {
-				cur, err := n.st.GetExpiries(owner, rest)
-				if err != nil {
+				var err error
+				if cur, err = n.st.GetExpiries(owner, rest); err != nil {
 					return storagerpc.ExpireResult{}, dbFailure(err)
 				}
-				for _, c := range cur {
-					unchanged = append(unchanged, storagerpc.HashExpiry{Hash: c.Hash, Expiry: c.Expiry})
-				}
+			}
+		}
+		// The updated and the unchanged share one allocation (each member's answer to every
+		// poll's expire).
+		var upd, unchanged []storagerpc.HashExpiry
+		if all := len(updated) + len(cur); all > 0 {
+			both := make([]storagerpc.HashExpiry, all)
+			for i, u := range updated {
+				both[i] = storagerpc.HashExpiry(u)
+			}
+			for i, c := range cur {
+				both[len(updated)+i] = storagerpc.HashExpiry(c)
+			}
+			upd, unchanged = both[:len(updated):len(updated)], both[len(updated):]
+			if len(unchanged) == 0 {
+				unchanged = nil
 			}
 		}
 		res, cost := storagerpc.NewExpireResult(n.cfg.Suite, n.signing(), r, applied, upd, unchanged)
