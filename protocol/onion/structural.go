@@ -170,15 +170,19 @@ func BuildToNodeStructural(c cryptomode.Costs, rnd io.Reader, p Path, dest Node,
 		return Built{}, fmt.Errorf("onion: %w: a structural request needs its RPC as values", ErrBadInput)
 	}
 	e := p.EncType
-	l := &Layer{To: dest.X25519, EncType: e, PlainLen: NodeLayerSize(rpcLen), Routing: Routing{Action: Deliver}, Decoded: decoded}
+	// The layers share one allocation (each onion request a client sends).
+	layers := make([]Layer, len(p.Hops)+1)
+	l := &layers[len(p.Hops)]
+	*l = Layer{To: dest.X25519, EncType: e, PlainLen: NodeLayerSize(rpcLen), Routing: Routing{Action: Deliver}, Decoded: decoded}
 	if err := drawLayerRandomness(rnd, e); err != nil {
 		return Built{}, fmt.Errorf("onion: destination layer: %w", err)
 	}
 	cost := layerBuildCost(c, e, l.PlainLen)
 	next := dest.Ed25519
 	for i := len(p.Hops) - 1; i >= 0; i-- {
-		l = &Layer{To: p.Hops[i].X25519, EncType: e, PlainLen: 4 + l.SealedLen() + forwardRoutingLen(e),
+		layers[i] = Layer{To: p.Hops[i].X25519, EncType: e, PlainLen: 4 + l.SealedLen() + forwardRoutingLen(e),
 			Routing: Routing{Action: Forward, Destination: next, EncType: e}, Inner: l}
+		l = &layers[i]
 		if err := drawLayerRandomness(rnd, e); err != nil {
 			return Built{}, fmt.Errorf("onion: layer of hop %d: %w", i, err)
 		}
