@@ -26,3 +26,14 @@ func TestRandReader(t *testing.T) {
 		assert.Equal(t, want[:n], got, "%d bytes", n)
 	}
 }
+
+// Discard leaves the stream where a Read of as many bytes leaves it.
+func TestRandReaderDiscard(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 9, 12, 24, 32} {
+		read, skipped := rand.New(rand.NewPCG(1, 2)), rand.New(rand.NewPCG(1, 2))
+		_, err := RandReader(read).Read(make([]byte, n))
+		require.NoError(t, err)
+		RandReader(skipped).(interface{ Discard(int) }).Discard(n)
+		assert.Equal(t, read.Uint64(), skipped.Uint64(), "%d bytes", n)
+	}
+}

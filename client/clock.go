@@ -167,8 +167,8 @@ func answerClock(a batchAnswer, stamps bool) (ts []int64, refused ClockRejected)
 }
 
 // resultStamp is stampOf(r.Body), read from the answer r.Value holds when the node kept it
-// (the answers every poll and send get, whose bodies always carry their "t"), so that a
-// structural answer's bodies are not parsed for it.
+// (the answers every poll, send and swarm lookup get, whose bodies always carry their "t"), so
+// that a structural answer's bodies are not parsed for it.
 func resultStamp(r storagerpc.SubResult) (int64, bool) {
 	var t int64
 	switch v := r.Value.(type) {
@@ -177,6 +177,8 @@ func resultStamp(r storagerpc.SubResult) (int64, bool) {
 	case *storagerpc.SwarmResponse[storagerpc.ExpireResult]:
 		t = v.T
 	case *storagerpc.StoreResponse:
+		t = v.T
+	case *storagerpc.SwarmInfoResponse:
 		t = v.T
 	default:
 		return stampOf(r.Body)

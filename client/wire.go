@@ -249,16 +249,22 @@ func firstResult(a batchAnswer) (int, []byte, error) {
 	return rs[0].Code, rs[0].Body, nil
 }
 
+// firstOKResult is a one-request batch's result, an error naming method unless it is a 200.
+func firstOKResult(a batchAnswer, method string) (storagerpc.SubResult, error) {
+	rs, err := subResults(a, 1)
+	if err != nil {
+		return storagerpc.SubResult{}, err
+	}
+	if rs[0].Code != 200 {
+		return storagerpc.SubResult{}, fmt.Errorf("%s answered %d", method, rs[0].Code)
+	}
+	return rs[0], nil
+}
+
 // firstOK is the body of a batch's first result, an error naming method unless it is a 200.
 func firstOK(a batchAnswer, method string) ([]byte, error) {
-	code, sub, err := firstResult(a)
-	if err != nil {
-		return nil, err
-	}
-	if code != 200 {
-		return nil, fmt.Errorf("%s answered %d", method, code)
-	}
-	return sub, nil
+	sub, err := firstOKResult(a, method)
+	return sub.Body, err
 }
 
 // swarmNodes converts a get_swarm / 421 answer.
@@ -267,6 +273,11 @@ func swarmNodes(body []byte) ([]NodeInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	return swarmInfoNodes(r), nil
+}
+
+// swarmInfoNodes are the contactable nodes of a get_swarm answer.
+func swarmInfoNodes(r *storagerpc.SwarmInfoResponse) []NodeInfo {
 	out := make([]NodeInfo, 0, len(r.Snodes))
 	for _, s := range r.Snodes {
 		ip, err := netip.ParseAddr(s.IP)
@@ -275,16 +286,20 @@ func swarmNodes(body []byte) ([]NodeInfo, error) {
 		}
 		out = append(out, NodeInfo{Ed25519: s.PubkeyEd25519, X25519: s.PubkeyX25519, Addr: netip.AddrPortFrom(ip, s.PortHTTPS)})
 	}
-	return out, nil
+	return out
 }
 
-// decodeSwarm reads the batch answer of an onion get_swarm.
+// decodeSwarm reads the batch answer of an onion get_swarm, from the answer's value when the
+// node kept it (parsing the bytes gives the same).
 func decodeSwarm(a batchAnswer) ([]NodeInfo, error) {
-	sub, err := firstOK(a, "get_swarm")
+	sub, err := firstOKResult(a, "get_swarm")
 	if err != nil {
 		return nil, err
 	}
-	return swarmNodes(sub)
+	if r, ok := sub.Value.(*storagerpc.SwarmInfoResponse); ok {
+		return swarmInfoNodes(r), nil
+	}
+	return swarmNodes(sub.Body)
 }
 
 // decode421 reads the swarm a 421 names (the 421 body, or a batch whose first result is one).

@@ -468,7 +468,10 @@ func (n *Node) rpcRetrieve(r *storagerpc.Retrieve, ctx rpcCtx) outcome {
 
 // recursive runs the swarm part of a recursive request: forward (for a client's request),
 // apply locally with own, and gather. own returns the node's result, or an error outcome.
-func recursive[T any](n *Node, req storagerpc.Request, ctx rpcCtx, own func() (T, *outcome), encode func(*storagerpc.SwarmResponse[T]) outcome, done func(outcome)) {
+//
+// encode is handed ctx rather than closing over it, so that a method's encode needs no
+// allocation on a member's forward, which never encodes (every poll's expire, on every member).
+func recursive[T any](n *Node, req storagerpc.Request, ctx rpcCtx, own func() (T, *outcome), encode func(rpcCtx, *storagerpc.SwarmResponse[T]) outcome, done func(outcome)) {
 	if ctx.fw != nil {
 		// A member's forward: the node's own result is the whole answer.
 		res, fail := own()
@@ -481,7 +484,7 @@ func recursive[T any](n *Node, req storagerpc.Request, ctx rpcCtx, own func() (T
 	}
 	now := n.nowMS()
 	g := newGather(func(self storagerpc.SwarmEntry[T], entries []storagerpc.SwarmEntry[T]) outcome {
-		return encode(&storagerpc.SwarmResponse[T]{Self: self.Node, Swarm: entries, T: now, HF: storagerpc.HF(n.cfg.Hardfork)})
+		return encode(ctx, &storagerpc.SwarmResponse[T]{Self: self.Node, Swarm: entries, T: now, HF: storagerpc.HF(n.cfg.Hardfork)})
 	}, done)
 	n.forward(&Forward{Request: req, Received: now, verified: ctx.sig}, "", 0, g.peersAnswered)
 	g.self.Node = n.edHex
@@ -554,7 +557,7 @@ func nsHashes(a []store.Affected) []storagerpc.NSHash {
 
 func (n *Node) rpcDelete(r *storagerpc.Delete, ctx rpcCtx, done func(outcome)) {
 	// A required delete that removed nothing anywhere is a 404 (storagerpc.DeleteStatus).
-	encode := func(resp *storagerpc.SwarmResponse[storagerpc.HashesResult]) outcome {
+	encode := func(_ rpcCtx, resp *storagerpc.SwarmResponse[storagerpc.HashesResult]) outcome {
 		return outcome{status: storagerpc.DeleteStatus(r, resp), body: storagerpc.AppendDeleteResponse(nil, resp)}
 	}
 	recursive(n, r, ctx, func() (storagerpc.HashesResult, *outcome) {
@@ -595,7 +598,7 @@ func signedHashes[R any](n *Node, r R, touched []store.Affected, err error,
 	return res, nil
 }
 
-func deleteEncoder(resp *storagerpc.SwarmResponse[storagerpc.HashesResult]) outcome {
+func deleteEncoder(_ rpcCtx, resp *storagerpc.SwarmResponse[storagerpc.HashesResult]) outcome {
 	return outcome{status: resp.Status(), body: storagerpc.AppendDeleteResponse(nil, resp)}
 }
 
@@ -603,7 +606,7 @@ func (n *Node) rpcExpireAll(r *storagerpc.ExpireAll, ctx rpcCtx, done func(outco
 	recursive(n, r, ctx, func() (storagerpc.HashesResult, *outcome) {
 		updated, err := n.st.ExpireAll(ownerOf(r.Pubkey), scopeOf(r.Namespace), r.Expiry)
 		return signedHashes(n, r, updated, err, storagerpc.NewExpireAllResult)
-	}, func(resp *storagerpc.SwarmResponse[storagerpc.HashesResult]) outcome {
+	}, func(_ rpcCtx, resp *storagerpc.SwarmResponse[storagerpc.HashesResult]) outcome {
 		return outcome{status: resp.Status(), body: storagerpc.AppendExpireAllResponse(nil, resp)}
 	}, done)
 }
@@ -638,33 +641,47 @@ func (n *Node) rpcExpire(r *storagerpc.Expire, ctx rpcCtx, done func(outcome)) {
 				updated = append(updated, u...)
 			}
 		}
-		upd := make([]storagerpc.HashExpiry, len(updated))
-		for i, u := range updated {
-			upd[i] = storagerpc.HashExpiry{Hash: u.Hash, Expiry: u.Expiry}
-		}
-		var unchanged []storagerpc.HashExpiry
+		var cur []store.HashExpiry
 		if r.Mode != storagerpc.ExpireSet {
-			changed := updatedSet(updated)
-			var rest []string
-			for _, h := range r.Messages {
-				if !changed(h) {
-					rest = append(rest, h)
+			// Every poll's expire of its config messages mostly finds nothing to extend: then
+			// the rest is all of the request's messages, and needs no copy.
+			rest := r.Messages
+			if len(updated) > 0 {
+				changed := updatedSet(updated)
+				rest = make([]string, 0, len(r.Messages)-len(updated))
+				for _, h := range r.Messages {
+					if !changed(h) {
+						rest = append(rest, h)
+					}
 				}
 			}
 			if len(rest) > 0 {
-				cur, err := n.st.GetExpiries(owner, rest)
-				if err != nil {
+				var err error
+				if cur, err = n.st.GetExpiries(owner, rest); err != nil {
 					return storagerpc.ExpireResult{}, dbFailure(err)
 				}
-				for _, c := range cur {
-					unchanged = append(unchanged, storagerpc.HashExpiry{Hash: c.Hash, Expiry: c.Expiry})
-				}
+			}
+		}
+		// The updated and the unchanged share one allocation (each member's answer to every
+		// poll's expire).
+		var upd, unchanged []storagerpc.HashExpiry
+		if all := len(updated) + len(cur); all > 0 {
+			both := make([]storagerpc.HashExpiry, all)
+			for i, u := range updated {
+				both[i] = storagerpc.HashExpiry(u)
+			}
+			for i, c := range cur {
+				both[len(updated)+i] = storagerpc.HashExpiry(c)
+			}
+			upd, unchanged = both[:len(updated):len(updated)], both[len(updated):]
+			if len(unchanged) == 0 {
+				unchanged = nil
 			}
 		}
 		res, cost := storagerpc.NewExpireResult(n.cfg.Suite, n.signing(), r, applied, upd, unchanged)
 		n.env.Work(cost)
 		return res, nil
-	}, func(resp *storagerpc.SwarmResponse[storagerpc.ExpireResult]) outcome {
+	}, func(ctx rpcCtx, resp *storagerpc.SwarmResponse[storagerpc.ExpireResult]) outcome {
 		return valueOutcome(ctx, resp.Status(), resp, appendExpire)
 	}, done)
 }
@@ -699,7 +716,9 @@ func (n *Node) rpcGetExpiries(r *storagerpc.GetExpiries) outcome {
 
 func (n *Node) rpcGetSwarm(r *storagerpc.GetSwarm) outcome {
 	res := n.swarmInfo(r.Pubkey)
-	return outcome{status: http.StatusOK, body: res.Append(nil)}
+	// The value goes with the bytes so that a client reads the answer's "t" without parsing
+	// them (a swarm lookup's answer is a few KB of JSON).
+	return outcome{status: http.StatusOK, body: res.Append(nil), value: &res}
 }
 
 func (n *Node) rpcInfo() outcome {

@@ -125,14 +125,28 @@ func CheckRelayRequest(r *Request) (Request, error) {
 // 32 bytes of the ephemeral secret, then the nonce. Structural form uses neither, but the
 // stream must advance exactly as it does on bytes, since the caller's later draws depend on it.
 func drawLayerRandomness(rnd io.Reader, e EncType) error {
-	var buf [32]byte
-	if _, err := io.ReadFull(rnd, buf[:]); err != nil {
+	if err := discard(rnd, 32); err != nil {
 		return fmt.Errorf("onion: ephemeral key: x25519 key generation: reading randomness: %w", err)
 	}
-	if _, err := io.ReadFull(rnd, buf[:e.NonceSize()]); err != nil {
+	if err := discard(rnd, e.NonceSize()); err != nil {
 		return fmt.Errorf("onion: reading a nonce: %w", err)
 	}
 	return nil
+}
+
+// discarder is a stream that can skip n bytes as a read of n bytes would consume them
+// (actor.RandReader's streams).
+type discarder interface{ Discard(n int) }
+
+// discard reads n bytes (at most 32) from rnd and drops them, through Discard when rnd has it.
+func discard(rnd io.Reader, n int) error {
+	if d, ok := rnd.(discarder); ok {
+		d.Discard(n)
+		return nil
+	}
+	var buf [32]byte
+	_, err := io.ReadFull(rnd, buf[:n])
+	return err
 }
 
 // layerBuildCost is what encryptTo charges for a layer of plainLen bytes: a key pair, the key
@@ -156,15 +170,19 @@ func BuildToNodeStructural(c cryptomode.Costs, rnd io.Reader, p Path, dest Node,
 		return Built{}, fmt.Errorf("onion: %w: a structural request needs its RPC as values", ErrBadInput)
 	}
 	e := p.EncType
-	l := &Layer{To: dest.X25519, EncType: e, PlainLen: NodeLayerSize(rpcLen), Routing: Routing{Action: Deliver}, Decoded: decoded}
+	// The layers share one allocation (each onion request a client sends).
+	layers := make([]Layer, len(p.Hops)+1)
+	l := &layers[len(p.Hops)]
+	*l = Layer{To: dest.X25519, EncType: e, PlainLen: NodeLayerSize(rpcLen), Routing: Routing{Action: Deliver}, Decoded: decoded}
 	if err := drawLayerRandomness(rnd, e); err != nil {
 		return Built{}, fmt.Errorf("onion: destination layer: %w", err)
 	}
 	cost := layerBuildCost(c, e, l.PlainLen)
 	next := dest.Ed25519
 	for i := len(p.Hops) - 1; i >= 0; i-- {
-		l = &Layer{To: p.Hops[i].X25519, EncType: e, PlainLen: 4 + l.SealedLen() + forwardRoutingLen(e),
+		layers[i] = Layer{To: p.Hops[i].X25519, EncType: e, PlainLen: 4 + l.SealedLen() + forwardRoutingLen(e),
 			Routing: Routing{Action: Forward, Destination: next, EncType: e}, Inner: l}
+		l = &layers[i]
 		if err := drawLayerRandomness(rnd, e); err != nil {
 			return Built{}, fmt.Errorf("onion: layer of hop %d: %w", i, err)
 		}
@@ -265,8 +283,7 @@ func drawReplyNonce(k Key, rnd io.Reader) error {
 	if !k.EncType.valid() {
 		return fmt.Errorf("onion: sealing the response: %w: unknown enc type %v", ErrBadInput, k.EncType)
 	}
-	var nonce [24]byte
-	if _, err := io.ReadFull(rnd, nonce[:k.EncType.NonceSize()]); err != nil {
+	if err := discard(rnd, k.EncType.NonceSize()); err != nil {
 		return fmt.Errorf("onion: sealing the response: onion: reading a nonce: %w", err)
 	}
 	return nil

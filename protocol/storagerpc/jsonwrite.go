@@ -121,12 +121,11 @@ func (w *jsonWriter) text(s string) {
 func (w *jsonWriter) quote(s string) {
 	w.char('"')
 	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if plainByte[c] {
-			i++
-			continue
+	for i := 0; ; {
+		if i += plainPrefix(s[i:]); i == len(s) {
+			break
 		}
+		c := s[i]
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size == 1 {
@@ -156,6 +155,29 @@ func (w *jsonWriter) quote(s string) {
 	}
 	w.span(s[start:])
 	w.char('"')
+}
+
+// plainPrefix is the length of the longest prefix of s whose bytes plainByte passes. It tests
+// eight bytes at a time: most of what quote sees needs no escaping (hashes, keys, signatures),
+// and testing it a byte at a time was 4% of the instructions of a 2,000-client full run.
+func plainPrefix(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// Each term has a high bit set exactly when some byte of x is, in order: at or above
+		// 0x80, below 0x20 (the borrow of x-0x20 in a byte whose own high bit is clear), a
+		// quote, a backslash (a zero byte of x^c, found the same way).
+		q, b := x^(ones*'"'), x^(ones*'\\')
+		if (x|(x-ones*0x20)&^x|(q-ones)&^q|(b-ones)&^b)&highs != 0 {
+			break
+		}
+	}
+	for i < len(s) && plainByte[s[i]] {
+		i++
+	}
+	return i
 }
 
 // span writes a run of text that needs no escaping in JSON (a JSON string's own escaping of

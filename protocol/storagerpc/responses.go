@@ -487,8 +487,9 @@ func (r *ExpireResult) signature(measuring bool) []byte {
 
 // NewExpireResult is a node's own result for an expire. applied is from Expire.Apply; updated
 // is what its database changed (hash and new expiry); unchanged is what it left alone because of
-// shorten/extend. The caller hands both slices over: they are sorted in place, which spares a
-// copy of each on every member's answer, and the result keeps unchanged. When the suite lets a
+// shorten/extend. The caller hands the three slices over: updated and unchanged are sorted in
+// place, which spares a copy of each on every member's answer, and the result keeps unchanged
+// and, for a single expiry, applied. When the suite lets a
 // signature be put off (cryptomode.SignCost: the modeled one), it is charged now and made each
 // time its bytes are read (see ExpireResult.deferred): node, req and the result's slices must
 // then stay as they are.
@@ -504,7 +505,7 @@ func NewExpireResult(s cryptomode.Suite, node ed25519.PrivateKey, req *Expire, a
 			r.Expiries[i] = x.Expiry
 		}
 	} else if len(applied) > 0 {
-		r.Expiries = []int64{applied[0]}
+		r.Expiries = applied[:1:1]
 	}
 	if req.Mode != ExpireSet {
 		r.HasUnchanged = true

@@ -192,3 +192,28 @@ func FuzzSizes(f *testing.F) {
 		}
 	})
 }
+
+// plainPrefix stops where a byte-by-byte scan with plainByte stops, whatever the byte that
+// stops it and wherever it stands in the eight-byte words.
+func TestPlainPrefix(t *testing.T) {
+	bytewise := func(s string) int {
+		i := 0
+		for i < len(s) && plainByte[s[i]] {
+			i++
+		}
+		return i
+	}
+	const plain = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ+/="
+	for _, s := range []string{"", "a", "abcdefg", "abcdefgh", plain, "é", "\u2028", "\x7f\x20~"} {
+		assert.Equal(t, bytewise(s), plainPrefix(s), "%q", s)
+	}
+	for n := 1; n <= 20; n++ {
+		for at := 0; at < n; at++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(plain[:n])
+				b[at] = byte(c)
+				require.Equal(t, bytewise(string(b)), plainPrefix(string(b)), "%q", b)
+			}
+		}
+	}
+}
