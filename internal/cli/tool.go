@@ -30,7 +30,7 @@ or flag, or an unknown tool name.`,
 				if len(args) == 0 {
 					return cmd.Help()
 				}
-				return toolFailure(cmd, unknownSubcommand(cmd, "tool", args[0]))
+				return toolFailure(cmd, unknownSubcommand(cmd, args[0]))
 			},
 		}
 		tool.PersistentFlags().Bool("json", false, "print one JSON object instead of readable text")
@@ -98,10 +98,13 @@ func closestCommand(cmd *cobra.Command, name string) string {
 	return ""
 }
 
-// isTool reports whether cmd is one of the `sessionsim tool` subcommands.
-func isTool(cmd *cobra.Command) bool {
-	return cmd.HasParent() && cmd.Parent().Name() == "tool" && cmd.Parent().HasParent() && !cmd.Parent().Parent().HasParent()
+// isToolGroup reports whether cmd is `sessionsim tool`.
+func isToolGroup(cmd *cobra.Command) bool {
+	return cmd.Name() == "tool" && cmd.HasParent() && !cmd.Parent().HasParent()
 }
+
+// isTool reports whether cmd is one of the `sessionsim tool` subcommands.
+func isTool(cmd *cobra.Command) bool { return cmd.HasParent() && isToolGroup(cmd.Parent()) }
 
 func jsonOutput(cmd *cobra.Command) bool {
 	v, err := cmd.Flags().GetBool("json")
