@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -150,7 +149,7 @@ func Execute(args []string, stdout, stderr io.Writer) int {
 	if ee.showUsage && cmd != root {
 		msg += fmt.Sprintf("; usage: %s (`%s --help` says more)", cmd.UseLine(), cmd.CommandPath())
 	}
-	if isTool(cmd) && slices.Contains(args, "--json") {
+	if isTool(cmd) && jsonAsked(args) {
 		// A tool asked for JSON answers with JSON, even when cobra refused its flags or arguments
 		// before the tool ran (toolFailure reports the tool's own failures).
 		_ = writeJSON(stdout, map[string]string{"error": msg})

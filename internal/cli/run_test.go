@@ -186,6 +186,39 @@ func TestHelpOnCommands(t *testing.T) {
 	}
 }
 
+// TestToolJSONAsCobraReadsIt: a flag or argument cobra refuses before the tool runs is reported
+// in JSON when the command line asks for it in any form pflag accepts, and only then.
+func TestToolJSONAsCobraReadsIt(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		json bool
+	}{
+		{"--json", []string{"--bogus", "--json"}, true},
+		{"--json=true", []string{"--bogus", "--json=true"}, true},
+		{"--json=1 before the bad flag", []string{"--json=1", "--bogus"}, true},
+		{"--json=false", []string{"--bogus", "--json=false"}, false},
+		{"the last one wins", []string{"--json", "--json=false", "--bogus"}, false},
+		{"an argument after --", []string{"--bogus", "--", "--json"}, false},
+		{"none", []string{"--bogus"}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(append([]string{"tool", "swarms", "--nodes", "3"}, tc.args...)...)
+			assert.Equal(t, exitUsage, code)
+			if !tc.json {
+				assert.Empty(t, stdout)
+				assert.Contains(t, stderr, "unknown flag: --bogus")
+				return
+			}
+			assert.Empty(t, stderr)
+			var got map[string]string
+			require.NoError(t, json.Unmarshal([]byte(stdout), &got), stdout)
+			assert.Contains(t, got["error"], "unknown flag: --bogus")
+		})
+	}
+}
+
 // TestFlagHelpNamesValues: each flag's help shows its value as a word (pflag takes a
 // back-quoted word of the usage text as the value's name, so "`checks:`" showed --checks checks:).
 func TestFlagHelpNamesValues(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -105,6 +107,26 @@ func isToolGroup(cmd *cobra.Command) bool {
 
 // isTool reports whether cmd is one of the `sessionsim tool` subcommands.
 func isTool(cmd *cobra.Command) bool { return cmd.HasParent() && isToolGroup(cmd.Parent()) }
+
+// jsonAsked reports whether a command line gives a tool --json as pflag reads it (--json or
+// --json=BOOL, the last one winning, none after "--"), for a failure cobra reports before it
+// has parsed the flags.
+func jsonAsked(args []string) bool {
+	asked := false
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--json" {
+			asked = true
+		} else if v, ok := strings.CutPrefix(a, "--json="); ok {
+			if b, err := strconv.ParseBool(v); err == nil {
+				asked = b
+			}
+		}
+	}
+	return asked
+}
 
 func jsonOutput(cmd *cobra.Command) bool {
 	v, err := cmd.Flags().GetBool("json")
