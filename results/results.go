@@ -462,6 +462,15 @@ func runsBelow(dir string) []string {
 	return runs
 }
 
+// Clock names the time a run's figures are in: virtual time on the simulator (or when there is
+// no run.json to say), real time for a run in live or docker mode.
+func (r *Run) Clock() string {
+	if r != nil && r.Mode != "" {
+		return "real time"
+	}
+	return "virtual time"
+}
+
 // ReadRun loads dir/run.json; nil when the directory has none, since a summary can be read,
 // checked and reported without it.
 func ReadRun(dir string) (*Run, error) {

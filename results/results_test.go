@@ -86,6 +86,24 @@ func TestReadSummaryNamesWhatItWasGiven(t *testing.T) {
 	}
 }
 
+func TestRunClock(t *testing.T) {
+	cases := []struct {
+		name string
+		run  *Run
+		want string
+	}{
+		{"no run.json", nil, "virtual time"},
+		{"simulated", &Run{}, "virtual time"},
+		{"live", &Run{Mode: "live"}, "real time"},
+		{"docker", &Run{Mode: "docker"}, "real time"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, tc.run.Clock())
+		})
+	}
+}
+
 func TestReadRun(t *testing.T) {
 	testRead(t, ReadRun, []readCase[*Run]{
 		{name: "written", prepare: func(t *testing.T, dir string) {
