@@ -22,12 +22,8 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	// mode has no CPU figures either (no model charges the nodes' work, and its nodes share this
 	// process); docker mode measures each node process's own.
 	realTime := run != nil && run.Mode != ""
-	span := "virtual time"
-	if realTime {
-		span = "real time"
-	}
 	p("Scenario %q, seed %d, %s crypto: %d service nodes, %d clients, %s of %s.",
-		s.Scenario, s.Seed, s.Crypto, s.Nodes, s.Clients, seconds(s.VirtualSeconds), span)
+		s.Scenario, s.Seed, s.Crypto, s.Nodes, s.Clients, seconds(s.VirtualSeconds), run.Clock())
 	switch {
 	case realTime:
 		p("Ran in %s of wall time, in real time (%s mode).", seconds(run.WallSeconds), run.Mode)

@@ -426,7 +426,10 @@ func ReadSummary(dir string) (Summary, error) {
 	case errors.Is(err, os.ErrNotExist):
 		return s, fmt.Errorf("%s: no such directory; give a results directory that sessionsim run wrote", dir)
 	case err == nil && !fi.IsDir():
-		return s, fmt.Errorf("%s is a file; give the results directory that holds it (%s)", dir, filepath.Dir(dir))
+		if _, err := os.Stat(filepath.Join(filepath.Dir(dir), SummaryFile)); err == nil {
+			return s, fmt.Errorf("%s is a file; give the results directory that holds it (%s)", dir, filepath.Dir(dir))
+		}
+		return s, fmt.Errorf("%s is a file, not a results directory; give a directory that sessionsim run wrote", dir)
 	}
 	if _, err := os.Stat(filepath.Join(dir, IncompleteMarker)); err == nil {
 		return s, fmt.Errorf("%s: the run that wrote this directory did not finish (%s is present); run it again", dir, IncompleteMarker)
@@ -457,6 +460,15 @@ func runsBelow(dir string) []string {
 		}
 	}
 	return runs
+}
+
+// Clock names the time a run's figures are in: virtual time on the simulator (or when there is
+// no run.json to say), real time for a run in live or docker mode.
+func (r *Run) Clock() string {
+	if r != nil && r.Mode != "" {
+		return "real time"
+	}
+	return "virtual time"
 }
 
 // ReadRun loads dir/run.json; nil when the directory has none, since a summary can be read,

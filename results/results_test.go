@@ -61,6 +61,8 @@ func TestReadSummary(t *testing.T) {
 func TestReadSummaryNamesWhatItWasGiven(t *testing.T) {
 	root := t.TempDir()
 	require.NoError(t, WriteJSON(root, SummaryFile, Summary{Schema: SchemaVersion}))
+	other := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(other, "notes.txt"), nil, 0o644))
 	sweep := t.TempDir()
 	for _, run := range []string{"arm-01-clients.paths=1/seed-1", "arm-01-clients.paths=1/seed-2"} {
 		require.NoError(t, os.MkdirAll(filepath.Join(sweep, run), 0o755))
@@ -71,6 +73,7 @@ func TestReadSummaryNamesWhatItWasGiven(t *testing.T) {
 	}{
 		{"no such directory", filepath.Join(root, "nowhere"), filepath.Join(root, "nowhere") + ": no such directory; give a results directory"},
 		{"the summary itself", filepath.Join(root, SummaryFile), filepath.Join(root, SummaryFile) + " is a file; give the results directory that holds it (" + root + ")"},
+		{"a file of no results directory", filepath.Join(other, "notes.txt"), filepath.Join(other, "notes.txt") + " is a file, not a results directory; give a directory that sessionsim run wrote"},
 		{"a directory without a summary", t.TempDir(), "no summary.json here; is this a sessionsim results directory?"},
 		{"a sweep", sweep, "no summary.json here, but 2 runs below it, e.g. " + filepath.Join(sweep, "arm-01-clients.paths=1/seed-1") + ": give one of them"},
 	}
@@ -79,6 +82,24 @@ func TestReadSummaryNamesWhatItWasGiven(t *testing.T) {
 			_, err := ReadSummary(tc.path)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.wantErr)
+		})
+	}
+}
+
+func TestRunClock(t *testing.T) {
+	cases := []struct {
+		name string
+		run  *Run
+		want string
+	}{
+		{"no run.json", nil, "virtual time"},
+		{"simulated", &Run{}, "virtual time"},
+		{"live", &Run{Mode: "live"}, "real time"},
+		{"docker", &Run{Mode: "docker"}, "real time"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, tc.run.Clock())
 		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -80,8 +79,11 @@ Exit codes:
 			switch {
 			case err != nil:
 				return usageError(err)
-			case len(rest) > 0:
-				return unknownSubcommand(cmd, "command", rest[0])
+			case len(rest) > 0 && cmd.HasSubCommands():
+				// Below a command that groups others a word must name one of them; below any
+				// other it is that command's argument (help run default), and its help is
+				// what was asked for.
+				return unknownSubcommand(cmd, rest[0])
 			}
 			return cmd.Help()
 		},
@@ -92,24 +94,36 @@ Exit codes:
 // refuseUnknownSubcommands makes root and every command below it that only groups others
 // (bench, completion) refuse a name none of their subcommands has, in one line with exit code 2
 // (cobra would print the help and succeed, or a suggestion over several lines); without a name
-// they still print the help.
+// they still print the help. Runnable only for this, they show no usage line of their own
+// ("sessionsim [flags]" would promise a run), only "sessionsim [command]".
 func refuseUnknownSubcommands(root *cobra.Command) {
+	const groupOnly = "group-only"
+	root.SetUsageTemplate(strings.Replace(root.UsageTemplate(), "Usage:{{if .Runnable}}",
+		`Usage:{{if and .Runnable (not (index .Annotations "`+groupOnly+`"))}}`, 1))
 	for _, c := range append(root.Commands(), root) {
 		if c.HasSubCommands() && !c.Runnable() {
+			if c.Annotations == nil {
+				c.Annotations = map[string]string{}
+			}
+			c.Annotations[groupOnly] = "true"
 			c.Args = cobra.ArbitraryArgs
 			c.RunE = func(cmd *cobra.Command, args []string) error {
 				if len(args) == 0 {
 					return cmd.Help()
 				}
-				return unknownSubcommand(cmd, "command", args[0])
+				return unknownSubcommand(cmd, args[0])
 			}
 		}
 	}
 }
 
-// unknownSubcommand is the usage error for a NAME that is none of cmd's subcommands (kind says
-// what they are: "command", "tool"), naming the closest one.
-func unknownSubcommand(cmd *cobra.Command, kind, name string) error {
+// unknownSubcommand is the usage error for a NAME that is none of cmd's subcommands, naming
+// the closest one; `sessionsim tool` calls its subcommands tools.
+func unknownSubcommand(cmd *cobra.Command, name string) error {
+	kind := "command"
+	if isToolGroup(cmd) {
+		kind = "tool"
+	}
 	return usageError(fmt.Errorf("unknown %s %q%s; run `%s --help` for the list", kind, name, closestCommand(cmd, name), cmd.CommandPath()))
 }
 
@@ -135,7 +149,7 @@ func Execute(args []string, stdout, stderr io.Writer) int {
 	if ee.showUsage && cmd != root {
 		msg += fmt.Sprintf("; usage: %s (`%s --help` says more)", cmd.UseLine(), cmd.CommandPath())
 	}
-	if isTool(cmd) && slices.Contains(args, "--json") {
+	if isTool(cmd) && jsonAsked(args) {
 		// A tool asked for JSON answers with JSON, even when cobra refused its flags or arguments
 		// before the tool ran (toolFailure reports the tool's own failures).
 		_ = writeJSON(stdout, map[string]string{"error": msg})

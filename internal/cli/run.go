@@ -338,7 +338,7 @@ func keepInterrupted(w io.Writer, dir string, s results.Summary, run results.Run
 		return err
 	}
 	total := sc.Warmup + sc.Duration + sc.Drain
-	fmt.Fprintf(w, "Interrupted after %s of %s of virtual time. What was measured until then:\n\n", time.Duration(s.VirtualSeconds*float64(time.Second)), total)
+	fmt.Fprintf(w, "Interrupted after %s of %s of %s. What was measured until then:\n\n", time.Duration(s.VirtualSeconds*float64(time.Second)), total, run.Clock())
 	reports.WriteText(w, s, &run)
 	fmt.Fprintf(w, "\nKept in %s: %s (the resolved scenario), %s (partial) and %s; marked %s, so `sessionsim report` refuses it.\n",
 		dir, results.ScenarioFile, results.SummaryFile, results.RunFile, results.IncompleteMarker)

@@ -117,7 +117,8 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"check without its directory", []string{"check"}, nil, []string{"accepts 1 arg(s), received 0; usage: sessionsim check DIR [flags]"}},
 		{"unknown command", []string{"rn"}, nil, []string{`unknown command "rn" (did you mean "run"?); run ` + "`sessionsim --help`"}},
 		{"help on no command", []string{"help", "rn"}, nil, []string{`unknown command "rn" (did you mean "run"?)`}},
-		{"help on no tool", []string{"help", "tool", "swarmz"}, nil, []string{`unknown command "swarmz" (did you mean "swarms"?); run ` + "`sessionsim tool --help`"}},
+		{"help on no tool", []string{"help", "tool", "swarmz"}, nil, []string{`unknown tool "swarmz" (did you mean "swarms"?); run ` + "`sessionsim tool --help`"}},
+		{"help on no bench", []string{"help", "bench", "onoin"}, nil, []string{`unknown command "onoin" (did you mean "onion"?); run ` + "`sessionsim bench --help`"}},
 		{"unknown bench", []string{"bench", "onoin"}, nil, []string{`unknown command "onoin" (did you mean "onion"?); run ` + "`sessionsim bench --help`"}},
 		{"unknown shell", []string{"completion", "tcsh"}, nil, []string{`unknown command "tcsh"`, "`sessionsim completion --help`"}},
 		{"unknown tool", []string{"tool", "swarmz"}, nil, []string{`unknown tool "swarmz"`, `did you mean "swarms"?`}},
@@ -157,9 +158,65 @@ func TestHelpDocumentsExitCodes(t *testing.T) {
 	for _, want := range []string{"Exit codes:", "0  success", "1  the run failed", "2  bad input or usage", "3  checks failed"} {
 		assert.Contains(t, stdout, want)
 	}
-	code, stdout, _ = runCLI("help", "tool", "swarms")
-	require.Equal(t, exitOK, code)
-	assert.Contains(t, stdout, "Usage:\n  sessionsim tool swarms --nodes N")
+}
+
+// TestHelpOnCommands: help names a command as its own --help does, the words after a command
+// that takes arguments being its arguments, not subcommands.
+func TestHelpOnCommands(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string // at the start of the usage in stdout
+	}{
+		{"a tool", []string{"help", "tool", "swarms"}, "Usage:\n  sessionsim tool swarms --nodes N"},
+		{"a command and its argument", []string{"help", "run", "default"}, "Usage:\n  sessionsim run [SCENARIO]"},
+		{"a tool and its argument", []string{"help", "tool", "swarm-space", "05ab"}, "Usage:\n  sessionsim tool swarm-space"},
+		{"a group", []string{"help", "bench"}, "Usage:\n  sessionsim bench [command]\n"},
+		{"the root", []string{"help"}, "Usage:\n  sessionsim [command]\n"},
+		{"the tools", []string{"tool", "--help"}, "Usage:\n  sessionsim tool NAME [flags]\n  sessionsim tool [command]\n"},
+		{"a shell", []string{"completion", "bash", "--help"}, "Usage:\n  sessionsim completion bash\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(tc.args...)
+			assert.Equal(t, exitOK, code, stderr)
+			assert.Contains(t, stdout, tc.want)
+			assert.Empty(t, stderr)
+		})
+	}
+}
+
+// TestToolJSONAsCobraReadsIt: a flag or argument cobra refuses before the tool runs is reported
+// in JSON when the command line asks for it in any form pflag accepts, and only then.
+func TestToolJSONAsCobraReadsIt(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		json bool
+	}{
+		{"--json", []string{"--bogus", "--json"}, true},
+		{"--json=true", []string{"--bogus", "--json=true"}, true},
+		{"--json=1 before the bad flag", []string{"--json=1", "--bogus"}, true},
+		{"--json=false", []string{"--bogus", "--json=false"}, false},
+		{"the last one wins", []string{"--json", "--json=false", "--bogus"}, false},
+		{"an argument after --", []string{"--bogus", "--", "--json"}, false},
+		{"none", []string{"--bogus"}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(append([]string{"tool", "swarms", "--nodes", "3"}, tc.args...)...)
+			assert.Equal(t, exitUsage, code)
+			if !tc.json {
+				assert.Empty(t, stdout)
+				assert.Contains(t, stderr, "unknown flag: --bogus")
+				return
+			}
+			assert.Empty(t, stderr)
+			var got map[string]string
+			require.NoError(t, json.Unmarshal([]byte(stdout), &got), stdout)
+			assert.Contains(t, got["error"], "unknown flag: --bogus")
+		})
+	}
 }
 
 // TestFlagHelpNamesValues: each flag's help shows its value as a word (pflag takes a
@@ -225,7 +282,7 @@ func TestRunInterruptedKeepsWhatItHas(t *testing.T) {
 	stderr := &interruptOnProgress{}
 	code := Execute(append([]string{"run", "--out", out, "--progress", "lines", "--set", "duration=6h"}, smallRun...), &stdout, stderr)
 	assert.Equal(t, exitFailure, code, stderr.String())
-	assert.Contains(t, stdout.String(), "Interrupted after")
+	assert.Regexp(t, `Interrupted after \S+ of \S+ of virtual time\.`, stdout.String())
 	assert.Contains(t, stdout.String(), "marked INCOMPLETE")
 	assert.Contains(t, stderr.String(), "interrupted")
 	assert.FileExists(t, filepath.Join(out, results.IncompleteMarker))

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -30,7 +32,7 @@ or flag, or an unknown tool name.`,
 				if len(args) == 0 {
 					return cmd.Help()
 				}
-				return toolFailure(cmd, unknownSubcommand(cmd, "tool", args[0]))
+				return toolFailure(cmd, unknownSubcommand(cmd, args[0]))
 			},
 		}
 		tool.PersistentFlags().Bool("json", false, "print one JSON object instead of readable text")
@@ -98,9 +100,32 @@ func closestCommand(cmd *cobra.Command, name string) string {
 	return ""
 }
 
+// isToolGroup reports whether cmd is `sessionsim tool`.
+func isToolGroup(cmd *cobra.Command) bool {
+	return cmd.Name() == "tool" && cmd.HasParent() && !cmd.Parent().HasParent()
+}
+
 // isTool reports whether cmd is one of the `sessionsim tool` subcommands.
-func isTool(cmd *cobra.Command) bool {
-	return cmd.HasParent() && cmd.Parent().Name() == "tool" && cmd.Parent().HasParent() && !cmd.Parent().Parent().HasParent()
+func isTool(cmd *cobra.Command) bool { return cmd.HasParent() && isToolGroup(cmd.Parent()) }
+
+// jsonAsked reports whether a command line gives a tool --json as pflag reads it (--json or
+// --json=BOOL, the last one winning, none after "--"), for a failure cobra reports before it
+// has parsed the flags.
+func jsonAsked(args []string) bool {
+	asked := false
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--json" {
+			asked = true
+		} else if v, ok := strings.CutPrefix(a, "--json="); ok {
+			if b, err := strconv.ParseBool(v); err == nil {
+				asked = b
+			}
+		}
+	}
+	return asked
 }
 
 func jsonOutput(cmd *cobra.Command) bool {
