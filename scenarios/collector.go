@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -18,18 +19,18 @@ import (
 // collector turns the events actors observe into the run's measurements. It is the simulator's
 // ground truth: it sees every client's sends and decrypts and every node's stores.
 type collector struct {
-	communities communityTally              // servers.communities' polls and server traffic
-	clientIndex map[actor.Addr]int          // client address -> index
-	clientByID  map[identity.ID]int         // Session ID -> client index
-	platform    []string                    // client index -> platform
-	ids         []identity.ID               // client index -> Session ID
-	online      []bool                      // client index -> online now
-	lastOnline  []time.Time                 // client index -> last moment online (valid when !online)
-	messages    map[string]*messageRecord   // message hash -> record
-	order       []string                    // message hashes in send order (deterministic iteration)
-	nodeIndex   map[actor.Addr]int          // node address -> index
-	copies      map[string]map[int]struct{} // message hash -> nodes holding it
-	epoch       time.Time                   // the start of the run, where the timeline starts
+	communities communityTally            // servers.communities' polls and server traffic
+	clientIndex map[actor.Addr]int        // client address -> index
+	clientByID  map[identity.ID]int       // Session ID -> client index
+	platform    []string                  // client index -> platform
+	ids         []identity.ID             // client index -> Session ID
+	online      []bool                    // client index -> online now
+	lastOnline  []time.Time               // client index -> last moment online (valid when !online)
+	messages    map[string]*messageRecord // message hash -> record
+	order       []string                  // message hashes in send order (deterministic iteration)
+	nodeIndex   map[actor.Addr]int        // node address -> index
+	copies      map[string][]int32        // tracked message's hash -> nodes holding it (see MessageStored)
+	epoch       time.Time                 // the start of the run, where the timeline starts
 
 	e2e        metrics.Histogram             // ms
 	e2eOnline  metrics.Histogram             // ms, recipient online when the message was sent
@@ -89,7 +90,7 @@ func newCollector() *collector {
 		clientByID:  map[identity.ID]int{},
 		messages:    map[string]*messageRecord{},
 		nodeIndex:   map[actor.Addr]int{},
-		copies:      map[string]map[int]struct{}{},
+		copies:      map[string][]int32{},
 		onionByPl:   map[string]*metrics.Histogram{},
 		e2eByPl:     map[string]*metrics.Histogram{},
 		garbage:     map[string]uint64{},
@@ -256,16 +257,20 @@ func (c *collector) Observe(at time.Time, from actor.Addr, ev actor.Event) {
 			c.clocks.refusal(i, c.platform[i], at, e)
 		}
 	case node.MessageStored:
+		// Only the copies of the messages the collector follows are ever counted: config
+		// messages, sync copies and the rest outnumber them and would hold most of this map
+		// for nothing. A message is followed from its MessageSent, which its sender observes
+		// before its store leaves; an attachment's pointer message from AttachmentUploaded,
+		// observed in the callback that sends its store, so before any node can hold it.
 		if !e.New {
 			return
 		}
-		if n, ok := c.nodeIndex[from]; ok {
-			set := c.copies[e.Hash]
-			if set == nil {
-				set = make(map[int]struct{}, 8)
-				c.copies[e.Hash] = set
-			}
-			set[n] = struct{}{}
+		if _, tracked := c.messages[e.Hash]; !tracked {
+			return
+		}
+		if n, ok := c.nodeIndex[from]; ok && !slices.Contains(c.copies[e.Hash], int32(n)) {
+			// A swarm's few members: a short slice holds them in less than a set would.
+			c.copies[e.Hash] = append(c.copies[e.Hash], int32(n))
 		}
 	case node.SwarmDataMoved:
 		c.traffic.SwarmChangeBytes += uint64(e.Bytes)
@@ -377,8 +382,8 @@ func (c *collector) sampleReplicationOf(at time.Duration, probed map[string]bool
 			continue
 		}
 		n := 0
-		for node := range c.copies[h] {
-			if live(node, h) {
+		for _, node := range c.copies[h] {
+			if live(int(node), h) {
 				n++
 			}
 		}

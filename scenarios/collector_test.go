@@ -355,3 +355,39 @@ func TestSampleReplicationOfProbed(t *testing.T) {
 		})
 	}
 }
+
+// TestCollectorCopies: the collector keeps the nodes holding each message it follows, each node
+// once, and nothing for the messages it does not follow (config messages, sync copies).
+func TestCollectorCopies(t *testing.T) {
+	epoch := time.Unix(1_700_000_000, 0)
+	alice, bob := identity.Derive(1, "alice").SessionID(), identity.Derive(1, "bob").SessionID()
+	aliceAddr := netip.MustParseAddrPort("10.0.0.1:40000")
+	nodes := []actor.Addr{netip.MustParseAddrPort("10.1.0.1:22021"), netip.MustParseAddrPort("10.1.0.2:22021")}
+	stored := func(n int, h string, isNew bool) func(*collector) {
+		return func(c *collector) { c.Observe(epoch, nodes[n], node.MessageStored{Hash: h, New: isNew}) }
+	}
+	for _, tc := range []struct {
+		name   string
+		events []func(*collector)
+		want   map[string][]int32
+	}{
+		{"followed, on two nodes", []func(*collector){stored(0, "m", true), stored(1, "m", true)}, map[string][]int32{"m": {0, 1}}},
+		{"stored again by the same node", []func(*collector){stored(1, "m", true), stored(1, "m", true)}, map[string][]int32{"m": {1}}},
+		{"not new", []func(*collector){stored(0, "m", false)}, map[string][]int32{}},
+		{"not followed", []func(*collector){stored(0, "config", true), stored(1, "m", true)}, map[string][]int32{"m": {1}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCollector()
+			c.epoch = epoch
+			c.addClient(aliceAddr, alice, "desktop", true)
+			for _, n := range nodes {
+				c.addNode(n)
+			}
+			c.Observe(epoch, aliceAddr, client.MessageSent{Hash: "m", To: bob})
+			for _, ev := range tc.events {
+				ev(c)
+			}
+			assert.Equal(t, tc.want, c.copies)
+		})
+	}
+}

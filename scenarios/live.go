@@ -267,8 +267,8 @@ func (w *world) scheduleLiveSampling(every, total time.Duration) {
 	ask := func(report func(n int, held map[string]bool)) {
 		want := map[int][]string{}
 		for h, nodes := range w.col.copies {
-			for n := range nodes {
-				want[n] = append(want[n], h)
+			for _, n := range nodes {
+				want[int(n)] = append(want[int(n)], h)
 			}
 		}
 		for n, hashes := range want {
