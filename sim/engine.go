@@ -168,7 +168,9 @@ type Engine struct {
 	oneWorker   string     // why one worker runs although more were asked for
 	shard       uint32     // a worker's number
 	last        event      // a worker's latest event, in key order: the tag of what it sends
-	outbox      []parcel   // a worker's messages of the current window
+	outbox      []parcel   // a worker's messages of the current window, in the order it sent them
+	to          [][]uint32 // to[i]: the places in outbox of the messages to worker i's hosts
+	from        []int      // a worker's place in each worker's to[its number] while it lands
 	seen        []sighting // a worker's observations of the current window
 	panicked    any        // what a worker's callback panicked with, for the coordinator
 }

@@ -3,7 +3,8 @@ package sim
 import (
 	"fmt"
 	"math"
-	"sync"
+	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
@@ -37,6 +38,15 @@ import (
 // What actors send and observe inside a world function (Invoke, Spawn) carries the world
 // function's key whatever worker holds it, so it also carries its place in the order in which
 // the world function made it (mark.made): the merge then gives back the order of the calls.
+//
+// Only each receiver needs its messages in that order: a message lands in its receiver's
+// downlink and makes a record and an event on its receiver's worker, and touches nothing of
+// another worker's hosts. So at a window's end every worker lands the messages to its own
+// hosts, merging what each worker sent them by tag, while the others land theirs (unless the
+// network must see every message in the one-worker order: Network.LandApart). Sinks then see
+// the observations, one at a time on the coordinator's goroutine, and world functions run
+// alone: that, and waiting for the slowest worker at the end of each window, is what does not
+// run in parallel.
 
 // parallel is what the engine the world talks to (the coordinator) and its workers share.
 type parallel struct {
@@ -46,6 +56,8 @@ type parallel struct {
 	handing   bool      // the coordinator is handing a window's messages and observations over
 	ranTo     int64     // the last instant of the last window run: world functions cannot come before
 	made      uint64    // what actors sent and observed inside world functions so far
+	crews     []*crew   // crews[i] gives worker i's goroutine its orders (none for worker 0)
+	waiting   sleeper   // the coordinator, for the crews to be done
 }
 
 // mark is where a message or observation goes in the one-worker order: after the event tag,
@@ -112,13 +124,17 @@ func (e *Engine) setUpWorkers(n int) {
 		e.oneWorker = fmt.Sprintf("the network gives no minimum latency between hosts (%v), so hosts cannot run apart in virtual time", l)
 		return
 	}
-	p := &parallel{lookahead: int64(l)}
+	p := &parallel{lookahead: int64(l), crews: make([]*crew, n), waiting: newSleeper()}
 	for i := range n {
 		w := &Engine{cfg: e.cfg, net: e.net, latency: e.latency, timeout: e.timeout, epoch: e.epoch, now: e.now,
-			q: new(eventQueue), byIP: e.byIP, actors6: e.actors6, par: p, shard: uint32(i)}
+			q: new(eventQueue), byIP: e.byIP, actors6: e.actors6, par: p, shard: uint32(i),
+			to: make([][]uint32, n), from: make([]int, n)}
 		w.cfg.Progress = nil
 		w.q.start(w.now)
 		p.workers = append(p.workers, w)
+		if i > 0 {
+			p.crews[i] = &crew{sleeper: newSleeper()}
+		}
 	}
 	e.par = p
 	e.coordinator = true
@@ -188,14 +204,21 @@ func (e *Engine) sendRequest(c *callRec, t int64, seq uint64) {
 		c.flags |= fReqInFlight
 		e.push(arrive, seq, kindRequest, c.slot, c.gen)
 		if e.net != nil {
-			e.outbox = append(e.outbox, parcel{tag: e.mark(), leg: leg, landed: true})
+			e.post(parcel{tag: e.mark(), leg: leg, landed: true})
 		}
 		return
 	}
 	// The callee's worker answers through a record of its own (a proxy): the caller's record
 	// stays with the caller's worker, and hears of the response when it is handed over.
-	e.outbox = append(e.outbox, parcel{tag: e.mark(), seq: seq, leg: leg, kind: kindRequest, worker: e.shard, slot: c.slot, gen: c.gen,
+	e.post(parcel{tag: e.mark(), seq: seq, leg: leg, kind: kindRequest, worker: e.shard, slot: c.slot, gen: c.gen,
 		size: c.reqSize, body: c.reqBody, caller: c.caller, callee: c.callee, tmo: c.tmo, method: c.reqMethod})
+}
+
+// post keeps a message for the window's end, noting which worker's host receives it.
+func (e *Engine) post(m parcel) {
+	to := e.Worker(m.leg.To)
+	e.to[to] = append(e.to[to], uint32(len(e.outbox)))
+	e.outbox = append(e.outbox, m)
 }
 
 // sendResponse sends the response to call c from a worker.
@@ -207,11 +230,11 @@ func (e *Engine) sendResponse(c *callRec, resp actor.Response, t int64, seq uint
 		c.flags |= fRespInFlight
 		e.push(arrive, seq, kindResponse, c.slot, c.gen)
 		if e.net != nil {
-			e.outbox = append(e.outbox, parcel{tag: e.mark(), leg: leg, landed: true})
+			e.post(parcel{tag: e.mark(), leg: leg, landed: true})
 		}
 		return
 	}
-	e.outbox = append(e.outbox, parcel{tag: e.mark(), seq: seq, leg: leg, kind: kindResponse,
+	e.post(parcel{tag: e.mark(), seq: seq, leg: leg, kind: kindResponse,
 		worker: c.peer, slot: c.peerSlot, gen: c.peerGen, size: resp.Size, body: resp.Body, status: resp.Status})
 }
 
@@ -227,35 +250,114 @@ func (e *Engine) runWindow(last int64) {
 	}
 }
 
-// runGuarded is runWindow on a worker's own goroutine: a panic there is kept for the
-// coordinator to raise again.
-func (e *Engine) runGuarded(last int64, wg *sync.WaitGroup) {
-	defer func() {
-		e.panicked = recover()
-		wg.Done()
-	}()
-	e.runWindow(last)
+// crew is how the coordinator gives a worker's goroutine its orders, one at a time: run a
+// window, or land what was sent to the worker's hosts. Orders come every few microseconds
+// of wall time (a window is half a virtual millisecond), too often to wait for the Go
+// scheduler to wake a parked goroutine each time, so both sides spin a while before they
+// sleep (sleeper).
+type crew struct {
+	given atomic.Uint64 // orders given so far
+	_     [56]byte      // given and done change on different cores
+	done  atomic.Uint64 // orders carried out so far
+	sleeper
+	land bool  // the order: land, or run the window up to last
+	last int64 // (both written before given moves on, read after)
+	quit bool
+}
+
+// sleeper is one side of a crew's handshake: waiting for a condition, it spins for spinFor
+// and then sleeps until the other side, having made the condition true, wakes it (rouse).
+type sleeper struct {
+	asleep *atomic.Bool
+	wake   chan struct{}
+}
+
+func newSleeper() sleeper { return sleeper{asleep: new(atomic.Bool), wake: make(chan struct{}, 1)} }
+
+// spinFor is how long a side spins before it sleeps: longer than most waits within a window
+// and between two windows of a busy world, short enough that a world with few events per
+// window does not keep a core busy doing nothing.
+const spinFor = 50 * time.Microsecond
+
+// await returns once ready says true.
+func (s sleeper) await(ready func() bool) {
+	start := time.Now()
+	for i := 1; !ready(); i++ {
+		if i%64 != 0 {
+			continue
+		}
+		if time.Since(start) > spinFor {
+			for {
+				s.asleep.Store(true)
+				if ready() {
+					if !s.asleep.Swap(false) {
+						<-s.wake // rouse saw it asleep and sends
+					}
+					return
+				}
+				<-s.wake
+			}
+		}
+		runtime.Gosched() // the garbage collector may want this core
+	}
+}
+
+// rouse wakes the side s after its condition may have become true, if it sleeps.
+func (s sleeper) rouse() {
+	if s.asleep.Swap(false) {
+		s.wake <- struct{}{}
+	}
+}
+
+// serve carries out a crew's orders on worker w's own goroutine, until it is told to quit. A
+// panic is kept for the coordinator to raise again.
+// n is the number of its first order.
+func (w *Engine) serve(c *crew, n uint64, coordinator sleeper) {
+	for ; ; n++ {
+		c.await(func() bool { return c.given.Load() >= n })
+		if c.quit {
+			c.done.Store(n)
+			coordinator.rouse()
+			return
+		}
+		w.carryOut(c.land, c.last)
+		c.done.Store(n)
+		coordinator.rouse()
+	}
+}
+
+// carryOut does one order on a worker's goroutine, keeping what it panics with.
+func (w *Engine) carryOut(land bool, last int64) {
+	defer func() { w.panicked = recover() }()
+	if land {
+		w.land()
+	} else {
+		w.runWindow(last)
+	}
 }
 
 // runParallel is RunUntil(end) of a coordinator: windows for the workers, world functions
 // between them.
 func (e *Engine) runParallel(end int64) {
 	p := e.par
-	var wg sync.WaitGroup
-	starts := make([]chan int64, len(p.workers))
-	for i := 1; i < len(p.workers); i++ {
-		starts[i] = make(chan int64)
-		go func(w *Engine, start chan int64) {
-			for last := range start {
-				w.runGuarded(last, &wg)
-			}
-		}(p.workers[i], starts[i])
+	for i, c := range p.crews {
+		if c != nil {
+			c.quit = false
+			go p.workers[i].serve(c, c.given.Load()+1, p.waiting)
+		}
 	}
 	defer func() {
-		for _, c := range starts[1:] {
-			close(c)
+		p.waiting.await(p.crewsDone) // a worker's window, if this goroutine's panicked
+		for _, c := range p.crews {
+			if c != nil {
+				c.quit = true
+				c.given.Add(1)
+				c.rouse()
+			}
 		}
+		p.waiting.await(p.crewsDone)
 	}()
+	e.handOver() // what world functions sent and observed since the last run
 	for {
 		t, ok := e.nextWorkerEvent()
 		world := e.q.len() > 0 && (!ok || e.q.peek().at <= t)
@@ -290,36 +392,65 @@ func (e *Engine) runParallel(end int64) {
 		if e.q.len() > 0 {
 			last = min(last, e.q.peek().at-1)
 		}
-		// Only workers with an event in the window run it, and the first of them on this
-		// goroutine: in a window where one worker has something to do, nobody waits for another
-		// to be scheduled. Which goroutine runs a worker changes nothing it does.
 		p.inWindow = true
-		var here *Engine
-		for i, w := range p.workers {
-			if w.q.len() == 0 || w.q.peek().at > last {
-				continue
-			}
-			if here == nil {
-				here = w
-				continue
-			}
-			wg.Add(1)
-			starts[i] <- last
-		}
-		here.runWindow(last)
-		wg.Wait()
+		e.order(false, last, func(w *Engine) bool { return w.q.len() > 0 && w.q.peek().at <= last })
 		p.inWindow = false
 		p.ranTo = last
-		for _, w := range p.workers {
-			if r := w.panicked; r != nil {
-				w.panicked = nil
-				panic(r) // on the goroutine that called Run, as on one worker
-			}
-		}
 		e.now = max(e.now, t)
 		e.handOver()
 		e.report()
 	}
+}
+
+// order has the workers for which has says true carry out an order (land, or run the window
+// up to last), at once, and returns when they all have. The first of them runs on this
+// goroutine: where one worker has something to do, nobody waits for another goroutine. Which
+// goroutine carries out a worker's order changes nothing it does.
+func (e *Engine) order(land bool, last int64, has func(*Engine) bool) {
+	p := e.par
+	var here *Engine
+	busy := false
+	for i, w := range p.workers {
+		if !has(w) {
+			continue
+		}
+		if here == nil {
+			here = w
+			continue
+		}
+		c := p.crews[i]
+		c.land, c.last = land, last
+		c.given.Add(1)
+		c.rouse()
+		busy = true
+	}
+	if here == nil {
+		return
+	}
+	if land {
+		here.land()
+	} else {
+		here.runWindow(last)
+	}
+	if busy {
+		p.waiting.await(p.crewsDone)
+	}
+	for _, w := range p.workers {
+		if r := w.panicked; r != nil {
+			w.panicked = nil
+			panic(r) // on the goroutine that called Run, as on one worker
+		}
+	}
+}
+
+// crewsDone says whether every crew has carried out every order it was given.
+func (p *parallel) crewsDone() bool {
+	for _, c := range p.crews {
+		if c != nil && c.done.Load() < c.given.Load() {
+			return false
+		}
+	}
+	return true
 }
 
 // nextWorkerEvent is the time of the earliest event of any worker.
@@ -336,12 +467,31 @@ func (e *Engine) nextWorkerEvent() (int64, bool) {
 }
 
 // handOver delivers what the workers sent and observed, in the one-worker order.
+//
+// Each receiver's messages land in that order; messages to hosts of different workers touch
+// nothing in common (their downlinks, the receivers' calls and queues), so where the network
+// lets them (Network.LandApart) each worker lands the messages to its own hosts, at once with
+// the others. Observations go to the sinks one at a time, on this goroutine.
 func (e *Engine) handOver() {
 	ws := e.par.workers
 	e.par.handing = true
 	defer func() { e.par.handing = false }()
-	mergeByTag(ws, func(w *Engine) int { return len(w.outbox) }, func(w *Engine, i int) *mark { return &w.outbox[i].tag },
-		func(w *Engine, i int) { e.deliver(w, &w.outbox[i]) })
+	if e.net != nil && !e.net.LandApart(len(ws)) {
+		mergeByTag(ws, func(w *Engine) int { return len(w.outbox) }, func(w *Engine, i int) *mark { return &w.outbox[i].tag },
+			func(w *Engine, i int) {
+				m := &w.outbox[i]
+				e.workerOf(m.leg.To).deliver(m, 0)
+			})
+	} else {
+		e.order(true, 0, func(w *Engine) bool {
+			for _, s := range ws {
+				if len(s.to[w.shard]) > 0 {
+					return true
+				}
+			}
+			return false
+		})
+	}
 	mergeByTag(ws, func(w *Engine) int { return len(w.seen) }, func(w *Engine, i int) *mark { return &w.seen[i].tag },
 		func(w *Engine, i int) {
 			s := &w.seen[i]
@@ -353,6 +503,33 @@ func (e *Engine) handOver() {
 		clear(w.outbox)
 		clear(w.seen)
 		w.outbox, w.seen = w.outbox[:0], w.seen[:0]
+		for i := range w.to {
+			w.to[i] = w.to[i][:0]
+		}
+	}
+}
+
+// land delivers the messages every worker sent to w's hosts, in the one-worker order: each
+// sender's in the order it sent them, the senders' merged by tag.
+func (w *Engine) land() {
+	ws, me := w.par.workers, w.shard
+	clear(w.from)
+	for {
+		best := -1
+		var tag *mark
+		for i, s := range ws {
+			if k := w.from[i]; k < len(s.to[me]) {
+				if t := &s.outbox[s.to[me][k]].tag; best < 0 || t.before(tag) {
+					best, tag = i, t
+				}
+			}
+		}
+		if best < 0 {
+			return
+		}
+		s := ws[best]
+		w.deliver(&s.outbox[s.to[me][w.from[best]]], int(me))
+		w.from[best]++
 	}
 }
 
@@ -376,25 +553,25 @@ func mergeByTag(ws []*Engine, n func(*Engine) int, tag func(*Engine, int) *mark,
 	}
 }
 
-// deliver lands one message sent by worker from and queues its arrival.
-func (e *Engine) deliver(from *Engine, m *parcel) {
-	arrive, ok := m.leg.Sent+e.latency, true
-	if e.net != nil {
-		arrive, ok = e.net.Land(&m.leg)
+// deliver lands one message to a host of worker w and queues its arrival; shard is the
+// network's shard of counters it lands in (Network.Land's worker).
+func (w *Engine) deliver(m *parcel, shard int) {
+	arrive, ok := m.leg.Sent+w.latency, true
+	if w.net != nil {
+		arrive, ok = w.net.Land(&m.leg, shard)
 	}
 	if m.landed {
 		return
 	}
-	if ok && arrive < m.leg.Sent+e.par.lookahead {
+	if ok && arrive < m.leg.Sent+w.par.lookahead {
 		panic(fmt.Sprintf("sim: a message from host %d to %d took %v, less than the network's MinLatency %v",
-			m.leg.From, m.leg.To, time.Duration(arrive-m.leg.Sent), time.Duration(e.par.lookahead)))
+			m.leg.From, m.leg.To, time.Duration(arrive-m.leg.Sent), time.Duration(w.par.lookahead)))
 	}
 	if !ok {
-		from.stats.Lost++
+		w.stats.Lost++
 		return
 	}
 	if m.kind == kindRequest {
-		w := e.workerOf(m.callee.host)
 		c := w.newCall()
 		if c == nil {
 			return // as Call: over half a billion calls open; the caller times out
@@ -406,7 +583,7 @@ func (e *Engine) deliver(from *Engine, m *parcel) {
 		w.push(arrive, m.seq, kindRequest, c.slot, c.gen)
 		return
 	}
-	w := e.par.workers[m.worker]
+	// The response's receiver is the caller's host: the worker that holds the caller's record.
 	if c := w.call(m.slot); c.gen == m.gen {
 		c.resp = actor.Response{Status: m.status, Body: m.body, Size: m.size}
 		c.flags |= fRespInFlight
