@@ -11,13 +11,16 @@ import (
 )
 
 // Running one world on several workers (Config.Workers) is conservative in virtual time. Hosts
-// are partitioned, host h to worker h mod N, each worker with its own queue, timers, calls and
-// lanes. No message between two hosts arrives sooner than the network's MinLatency L after it
-// left, so from the earliest pending event T every worker can run its own hosts' events before
-// T+L (a window) without waiting for the others: nothing another host does inside the window can
-// reach its hosts before the window ends. Messages between hosts and observations are kept per
-// worker and handed over at the window's end, merged into the order one worker would have
-// produced them in. World functions (At, AfterFunc) run alone, between windows.
+// are partitioned into G groups (groupsPerWorker for each of the N workers), host h to group
+// h mod G, each group an Engine of its own with its own queue, timers, calls and lanes. No
+// message between two hosts arrives sooner than the network's MinLatency L after it left, so
+// from the earliest pending event T every group's events before T+L (a window) can run without
+// waiting for the others: nothing another host does inside the window can reach its hosts
+// before the window ends. In each window the workers claim the groups with events in it one by
+// one until none is left. Messages between hosts and observations are kept per group and
+// handed over at the window's end, merged into the order one worker would have produced them
+// in. World functions (At, AfterFunc) run alone, between windows. Below, "worker" in the sense
+// of a partition of the hosts (the one-worker order, a worker's tag) means a group.
 //
 // The window is the smallest latency between any two hosts, not only between hosts on different
 // workers, and placing hosts that talk with low latency (a region's) on one worker would not
@@ -40,25 +43,38 @@ import (
 // the world function made it (mark.made): the merge then gives back the order of the calls.
 //
 // Only each receiver needs its messages in that order: a message lands in its receiver's
-// downlink and makes a record and an event on its receiver's worker, and touches nothing of
-// another worker's hosts. So at a window's end every worker lands the messages to its own
-// hosts, merging what each worker sent them by tag, while the others land theirs (unless the
-// network must see every message in the one-worker order: Network.LandApart). Sinks then see
-// the observations, one at a time on the coordinator's goroutine, and world functions run
-// alone: that, and waiting for the slowest worker at the end of each window, is what does not
-// run in parallel.
+// downlink and makes a record and an event in its receiver's group, and touches nothing of
+// another group's hosts. So at a window's end each group lands the messages to its own hosts,
+// merging what each group sent them by tag, while the workers land the other groups' (unless
+// the network must see every message in the one-worker order: Network.LandApart). Sinks then
+// see the observations, one at a time on the coordinator's goroutine, and world functions run
+// alone: that, and waiting at the end of each window for the worker with the most left to do,
+// is what does not run in parallel.
 
 // parallel is what the engine the world talks to (the coordinator) and its workers share.
 type parallel struct {
-	workers   []*Engine // worker i runs the hosts h with h mod len(workers) == i
+	groups    []*Engine // group i holds the hosts h with h mod len(groups) == i
 	lookahead int64     // the network's minimum latency: the length of a window, ns
 	inWindow  bool      // the workers are running a window
 	handing   bool      // the coordinator is handing a window's messages and observations over
 	ranTo     int64     // the last instant of the last window run: world functions cannot come before
 	made      uint64    // what actors sent and observed inside world functions so far
-	crews     []*crew   // crews[i] gives worker i's goroutine its orders (none for worker 0)
+	crews     []*crew   // the goroutines of workers 1 to N-1; worker 0 is the coordinator's
 	waiting   sleeper   // the coordinator, for the crews to be done
+	// The order being carried out: land, or run the window up to last, for each group of
+	// todo; the workers claim them one by one (claimed).
+	land    bool
+	last    int64
+	todo    []*Engine
+	claimed atomic.Int64
 }
+
+// groupsPerWorker is how many groups of hosts each worker has to claim from in a window. A
+// window is short, and how much work a group has in it varies: with one group per worker the
+// window would last as long as the busiest group's work, while with several the workers share
+// them out as they go, and finish nearer together. More groups cost more to merge at each
+// window's end, and more memory for what a world keeps per group (Worker).
+const groupsPerWorker = 4
 
 // mark is where a message or observation goes in the one-worker order: after the event tag,
 // and among what one world function made, made-th (0 in a window, where tags never tie).
@@ -124,17 +140,18 @@ func (e *Engine) setUpWorkers(n int) {
 		e.oneWorker = fmt.Sprintf("the network gives no minimum latency between hosts (%v), so hosts cannot run apart in virtual time", l)
 		return
 	}
-	p := &parallel{lookahead: int64(l), crews: make([]*crew, n), waiting: newSleeper()}
-	for i := range n {
+	p := &parallel{lookahead: int64(l), waiting: newSleeper()}
+	g := n * groupsPerWorker
+	for i := range g {
 		w := &Engine{cfg: e.cfg, net: e.net, latency: e.latency, timeout: e.timeout, epoch: e.epoch, now: e.now,
 			q: new(eventQueue), byIP: e.byIP, actors6: e.actors6, par: p, shard: uint32(i),
-			to: make([][]uint32, n), from: make([]int, n)}
+			to: make([][]uint32, g), from: make([]int, g)}
 		w.cfg.Progress = nil
 		w.q.start(w.now)
-		p.workers = append(p.workers, w)
-		if i > 0 {
-			p.crews[i] = &crew{sleeper: newSleeper()}
-		}
+		p.groups = append(p.groups, w)
+	}
+	for range n - 1 {
+		p.crews = append(p.crews, &crew{sleeper: newSleeper()})
 	}
 	e.par = p
 	e.coordinator = true
@@ -155,25 +172,25 @@ func (e *Engine) Workers() (int, string) {
 	if e.par == nil {
 		return 1, e.oneWorker
 	}
-	return len(e.par.workers), ""
+	return len(e.par.crews) + 1, ""
 }
 
-// Worker is the number of the worker that runs host h's events (0 on one worker): a world that
-// keeps caches per worker, for actors of different hosts to share only within one, hands each
-// actor the one of its host's worker.
+// Worker is the number of the group of hosts that host h belongs to (0 on one worker): one
+// worker at a time runs a group's events, so a world that keeps caches per group, for actors
+// of different hosts to share only within one, hands each actor the one of its host's group.
 func (e *Engine) Worker(h HostID) int {
 	if e.par == nil {
 		return 0
 	}
-	return int(h) % len(e.par.workers)
+	return int(h) % len(e.par.groups)
 }
 
-// workerOf is the engine that runs host h: the engine itself on one worker.
+// workerOf is the engine of host h's group: the engine itself on one worker.
 func (e *Engine) workerOf(h HostID) *Engine {
 	if e.par == nil {
 		return e
 	}
-	return e.par.workers[e.Worker(h)]
+	return e.par.groups[e.Worker(h)]
 }
 
 // share hands the coordinator's tables of hosts and actors to its workers, after the world
@@ -182,7 +199,7 @@ func (e *Engine) share() {
 	if !e.coordinator {
 		return
 	}
-	for _, w := range e.par.workers {
+	for _, w := range e.par.groups {
 		w.hosts, w.cores, w.actors4, w.sinks = e.hosts, e.cores, e.actors4, e.sinks
 	}
 }
@@ -238,7 +255,7 @@ func (e *Engine) sendResponse(c *callRec, resp actor.Response, t int64, seq uint
 		worker: c.peer, slot: c.peerSlot, gen: c.peerGen, size: resp.Size, body: resp.Body, status: resp.Status})
 }
 
-// runWindow runs a worker's events due at or before last.
+// runWindow runs a group's events due at or before last.
 func (e *Engine) runWindow(last int64) {
 	for e.q.len() > 0 && e.q.peek().at <= last {
 		ev := e.q.pop()
@@ -250,8 +267,8 @@ func (e *Engine) runWindow(last int64) {
 	}
 }
 
-// crew is how the coordinator gives a worker's goroutine its orders, one at a time: run a
-// window, or land what was sent to the worker's hosts. Orders come every few microseconds
+// crew is how the coordinator gives a worker's goroutine its orders, one at a time: claim
+// groups and run the window for them, or land what was sent to their hosts. Orders come every few microseconds
 // of wall time (a window is half a virtual millisecond), too often to wait for the Go
 // scheduler to wake a parked goroutine each time, so both sides spin a while before they
 // sleep (sleeper).
@@ -260,9 +277,7 @@ type crew struct {
 	_     [56]byte      // given and done change on different cores
 	done  atomic.Uint64 // orders carried out so far
 	sleeper
-	land bool  // the order: land, or run the window up to last
-	last int64 // (both written before given moves on, read after)
-	quit bool
+	quit bool // the order: to return (written before given moves on, read after)
 }
 
 // sleeper is one side of a crew's handshake: waiting for a condition, it spins for spinFor
@@ -309,24 +324,36 @@ func (s sleeper) rouse() {
 	}
 }
 
-// serve carries out a crew's orders on worker w's own goroutine, until it is told to quit. A
-// panic is kept for the coordinator to raise again.
-// n is the number of its first order.
-func (w *Engine) serve(c *crew, n uint64, coordinator sleeper) {
+// serve carries out a crew's orders on a worker's own goroutine, until it is told to quit; n
+// is the number of its first order.
+func (p *parallel) serve(c *crew, n uint64) {
 	for ; ; n++ {
 		c.await(func() bool { return c.given.Load() >= n })
-		if c.quit {
-			c.done.Store(n)
-			coordinator.rouse()
+		quit := c.quit
+		if !quit {
+			p.work()
+		}
+		c.done.Store(n)
+		p.waiting.rouse()
+		if quit {
 			return
 		}
-		w.carryOut(c.land, c.last)
-		c.done.Store(n)
-		coordinator.rouse()
 	}
 }
 
-// carryOut does one order on a worker's goroutine, keeping what it panics with.
+// work claims the order's groups one by one and carries it out for each, until none is left.
+// A panic is kept in the group for the coordinator to raise again.
+func (p *parallel) work() {
+	for {
+		i := p.claimed.Add(1) - 1
+		if i >= int64(len(p.todo)) {
+			return
+		}
+		p.todo[i].carryOut(p.land, p.last)
+	}
+}
+
+// carryOut does one order for a group, keeping what it panics with.
 func (w *Engine) carryOut(land bool, last int64) {
 	defer func() { w.panicked = recover() }()
 	if land {
@@ -340,20 +367,16 @@ func (w *Engine) carryOut(land bool, last int64) {
 // between them.
 func (e *Engine) runParallel(end int64) {
 	p := e.par
-	for i, c := range p.crews {
-		if c != nil {
-			c.quit = false
-			go p.workers[i].serve(c, c.given.Load()+1, p.waiting)
-		}
+	for _, c := range p.crews {
+		c.quit = false
+		go p.serve(c, c.given.Load()+1)
 	}
 	defer func() {
-		p.waiting.await(p.crewsDone) // a worker's window, if this goroutine's panicked
+		p.waiting.await(p.crewsDone) // the workers' window, if this goroutine's panicked
 		for _, c := range p.crews {
-			if c != nil {
-				c.quit = true
-				c.given.Add(1)
-				c.rouse()
-			}
+			c.quit = true
+			c.given.Add(1)
+			c.rouse()
 		}
 		p.waiting.await(p.crewsDone)
 	}()
@@ -376,7 +399,7 @@ func (e *Engine) runParallel(end int64) {
 			// At one instant world functions come first: their keys are the smallest.
 			ev := e.q.pop()
 			e.now = t
-			for _, w := range p.workers {
+			for _, w := range p.groups {
 				w.now, w.last = t, ev
 			}
 			e.dispatch(ev)
@@ -402,40 +425,33 @@ func (e *Engine) runParallel(end int64) {
 	}
 }
 
-// order has the workers for which has says true carry out an order (land, or run the window
-// up to last), at once, and returns when they all have. The first of them runs on this
-// goroutine: where one worker has something to do, nobody waits for another goroutine. Which
-// goroutine carries out a worker's order changes nothing it does.
+// order has the groups for which has says true carry out an order (land, or run the window up
+// to last), and returns when they all have. The workers claim the groups one by one, the
+// coordinator's goroutine being worker 0: where one group has something to do, nobody waits
+// for another goroutine. Which worker carries out a group's order changes nothing it does.
 func (e *Engine) order(land bool, last int64, has func(*Engine) bool) {
 	p := e.par
-	var here *Engine
-	busy := false
-	for i, w := range p.workers {
-		if !has(w) {
-			continue
+	p.todo = p.todo[:0]
+	for _, w := range p.groups {
+		if has(w) {
+			p.todo = append(p.todo, w)
 		}
-		if here == nil {
-			here = w
-			continue
-		}
-		c := p.crews[i]
-		c.land, c.last = land, last
-		c.given.Add(1)
-		c.rouse()
-		busy = true
 	}
-	if here == nil {
+	if len(p.todo) == 0 {
 		return
 	}
-	if land {
-		here.land()
-	} else {
-		here.runWindow(last)
+	p.land, p.last = land, last
+	p.claimed.Store(0)
+	crews := p.crews[:min(len(p.crews), len(p.todo)-1)]
+	for _, c := range crews {
+		c.given.Add(1)
+		c.rouse()
 	}
-	if busy {
+	p.work()
+	if len(crews) > 0 {
 		p.waiting.await(p.crewsDone)
 	}
-	for _, w := range p.workers {
+	for _, w := range p.todo {
 		if r := w.panicked; r != nil {
 			w.panicked = nil
 			panic(r) // on the goroutine that called Run, as on one worker
@@ -446,7 +462,7 @@ func (e *Engine) order(land bool, last int64, has func(*Engine) bool) {
 // crewsDone says whether every crew has carried out every order it was given.
 func (p *parallel) crewsDone() bool {
 	for _, c := range p.crews {
-		if c != nil && c.done.Load() < c.given.Load() {
+		if c.done.Load() < c.given.Load() {
 			return false
 		}
 	}
@@ -456,7 +472,7 @@ func (p *parallel) crewsDone() bool {
 // nextWorkerEvent is the time of the earliest event of any worker.
 func (e *Engine) nextWorkerEvent() (int64, bool) {
 	t, ok := int64(0), false
-	for _, w := range e.par.workers {
+	for _, w := range e.par.groups {
 		if w.q.len() > 0 {
 			if at := w.q.peek().at; !ok || at < t {
 				t, ok = at, true
@@ -473,7 +489,7 @@ func (e *Engine) nextWorkerEvent() (int64, bool) {
 // lets them (Network.LandApart) each worker lands the messages to its own hosts, at once with
 // the others. Observations go to the sinks one at a time, on this goroutine.
 func (e *Engine) handOver() {
-	ws := e.par.workers
+	ws := e.par.groups
 	e.par.handing = true
 	defer func() { e.par.handing = false }()
 	if e.net != nil && !e.net.LandApart(len(ws)) {
@@ -509,10 +525,10 @@ func (e *Engine) handOver() {
 	}
 }
 
-// land delivers the messages every worker sent to w's hosts, in the one-worker order: each
+// land delivers the messages every group sent to w's hosts, in the one-worker order: each
 // sender's in the order it sent them, the senders' merged by tag.
 func (w *Engine) land() {
-	ws, me := w.par.workers, w.shard
+	ws, me := w.par.groups, w.shard
 	clear(w.from)
 	for {
 		best := -1
@@ -553,7 +569,7 @@ func mergeByTag(ws []*Engine, n func(*Engine) int, tag func(*Engine, int) *mark,
 	}
 }
 
-// deliver lands one message to a host of worker w and queues its arrival; shard is the
+// deliver lands one message to a host of group w and queues its arrival; shard is the
 // network's shard of counters it lands in (Network.Land's worker).
 func (w *Engine) deliver(m *parcel, shard int) {
 	arrive, ok := m.leg.Sent+w.latency, true
