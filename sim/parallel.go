@@ -280,19 +280,26 @@ type crew struct {
 	quit bool // the order: to return (written before given moves on, read after)
 }
 
-// sleeper is one side of a crew's handshake: waiting for a condition, it spins for spinFor
-// and then sleeps until the other side, having made the condition true, wakes it (rouse).
+// sleeper is one side of a crew's handshake: waiting for a condition, it spins a while and
+// then sleeps until the other side, having made the condition true, wakes it (rouse).
 type sleeper struct {
 	asleep *atomic.Bool
 	wake   chan struct{}
+	spin   *time.Duration // how long the side spins before it sleeps; only the side changes it
 }
 
-func newSleeper() sleeper { return sleeper{asleep: new(atomic.Bool), wake: make(chan struct{}, 1)} }
+func newSleeper() sleeper {
+	spin := maxSpin
+	return sleeper{asleep: new(atomic.Bool), wake: make(chan struct{}, 1), spin: &spin}
+}
 
-// spinFor is how long a side spins before it sleeps: longer than most waits within a window
-// and between two windows of a busy world, short enough that a world with few events per
-// window does not keep a core busy doing nothing.
-const spinFor = 50 * time.Microsecond
+// maxSpin is the longest a side spins before it sleeps: longer than most waits within a
+// window and between two windows of a busy world, short enough that a world with few events
+// per window does not keep a core busy doing nothing. A side that had to sleep halves its
+// spin, and one that did not doubles it again: on a machine whose cores other work keeps
+// busy, the side waited for is often not running, and spinning would only take the core from
+// it.
+const maxSpin = 50 * time.Microsecond
 
 // await returns once ready says true.
 func (s sleeper) await(ready func() bool) {
@@ -301,7 +308,8 @@ func (s sleeper) await(ready func() bool) {
 		if i%64 != 0 {
 			continue
 		}
-		if time.Since(start) > spinFor {
+		if time.Since(start) > *s.spin {
+			*s.spin /= 2
 			for {
 				s.asleep.Store(true)
 				if ready() {
@@ -315,6 +323,7 @@ func (s sleeper) await(ready func() bool) {
 		}
 		runtime.Gosched() // the garbage collector may want this core
 	}
+	*s.spin = min(2*(*s.spin)+time.Microsecond, maxSpin)
 }
 
 // rouse wakes the side s after its condition may have become true, if it sleeps.
