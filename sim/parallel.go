@@ -268,10 +268,10 @@ func (e *Engine) runWindow(last int64) {
 }
 
 // crew is how the coordinator gives a worker's goroutine its orders, one at a time: claim
-// groups and run the window for them, or land what was sent to their hosts. Orders come every few microseconds
-// of wall time (a window is half a virtual millisecond), too often to wait for the Go
-// scheduler to wake a parked goroutine each time, so both sides spin a while before they
-// sleep (sleeper).
+// groups and run the window for them, or land what was sent to their hosts. Two orders come
+// in every window, tens to hundreds of microseconds of wall time apart in a busy world, too
+// often to wait for the Go scheduler to wake a parked goroutine each time, so both sides spin
+// a while before they sleep (sleeper).
 type crew struct {
 	given atomic.Uint64 // orders given so far
 	_     [56]byte      // given and done change on different cores
@@ -293,8 +293,8 @@ func newSleeper() sleeper {
 	return sleeper{asleep: new(atomic.Bool), wake: make(chan struct{}, 1), spin: &spin}
 }
 
-// maxSpin is the longest a side spins before it sleeps: longer than most waits within a
-// window and between two windows of a busy world, short enough that a world with few events
+// maxSpin is the longest a side spins before it sleeps: meant to be longer than most waits
+// within a window and between two windows of a busy world, short enough that a world with few events
 // per window does not keep a core busy doing nothing. A side that had to sleep halves its
 // spin, and one that did not doubles it again: on a machine whose cores other work keeps
 // busy, the side waited for is often not running, and spinning would only take the core from
