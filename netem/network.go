@@ -92,8 +92,9 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// Network is the link model of one simulated world. It is not safe for concurrent use: the
-// simulator drives it from its single event loop.
+// Network is the link model of one simulated world. It is not safe for concurrent use, except
+// that Depart may run at once for different senders, and LandOn for receivers whose legs land
+// in different shards of the counters (Shards).
 type Network struct {
 	cfg     Config
 	m       *Matrix
@@ -107,7 +108,14 @@ type Network struct {
 	profIdx               map[Profile]uint32
 	parts                 []partition
 	degr                  []degradation
-	stats                 Stats
+	shards                []shard // Land's counters; Stats sums them
+}
+
+// shard is one set of Land's counters, alone on its cache line: receivers' sides that land
+// legs at once, each into its own shard, do not contend for it.
+type shard struct {
+	Stats
+	_ [64 - 5*8]byte
 }
 
 // host is what every message reads of its two ends: one cache line, so a world of ~100,000
@@ -165,7 +173,7 @@ func New(cfg Config) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Network{cfg: cfg, m: cfg.Matrix, regions: cfg.Matrix.Len(), profIdx: make(map[Profile]uint32)}
+	n := &Network{cfg: cfg, m: cfg.Matrix, regions: cfg.Matrix.Len(), profIdx: make(map[Profile]uint32), shards: make([]shard, 1)}
 	n.oneWay = make([]int64, n.regions*n.regions)
 	for a := range n.regions {
 		for b := range n.regions {
@@ -190,7 +198,27 @@ func (n *Network) Config() Config { return n.cfg }
 func (n *Network) Matrix() *Matrix { return n.m }
 
 // Stats reports the counters so far.
-func (n *Network) Stats() Stats { return n.stats }
+func (n *Network) Stats() Stats {
+	var s Stats
+	for i := range n.shards {
+		c := &n.shards[i].Stats
+		s.Messages += c.Messages
+		s.Bytes += c.Bytes
+		s.Retransmits += c.Retransmits
+		s.Failed += c.Failed
+		s.Blocked += c.Blocked
+	}
+	return s
+}
+
+// Shards makes room for k sets of Land's counters (LandOn's shards 0 to k-1), so that the
+// legs of receivers split into k groups can land at once, one goroutine per group. It keeps
+// what was counted so far.
+func (n *Network) Shards(k int) {
+	if k > len(n.shards) {
+		n.shards = append(n.shards, make([]shard, k-len(n.shards))...)
+	}
+}
 
 // Len is the number of hosts.
 func (n *Network) Len() int { return len(n.hosts) }
@@ -392,26 +420,32 @@ func (n *Network) Depart(from, to HostID, size int, t int64, r *rand.Rand) Leg {
 // Land is Transit's second half, the receiver's side: the leg takes its place in the receiver's
 // downlink queue and is counted. It says when the message has fully arrived, or false if it
 // never does.
-func (n *Network) Land(leg *Leg) (int64, bool) {
-	n.stats.Retransmits += leg.Retrans
+func (n *Network) Land(leg *Leg) (int64, bool) { return n.LandOn(leg, 0) }
+
+// LandOn is Land counting into shard s (Shards). It touches no state but the receiver's
+// downlink and that shard, so legs whose receivers are apart and whose shards differ may land
+// at once; each receiver's legs must still land in the order they were sent.
+func (n *Network) LandOn(leg *Leg, s int) (int64, bool) {
+	c := &n.shards[s].Stats
+	c.Retransmits += leg.Retrans
 	switch leg.Fate {
 	case Unknown:
 		return 0, false
 	case ToSelf:
-		n.stats.Messages++
-		n.stats.Bytes += uint64(leg.Size)
+		c.Messages++
+		c.Bytes += uint64(leg.Size)
 		return leg.Sent, true
 	case Blocked:
-		n.stats.Blocked++
+		c.Blocked++
 		return 0, false
 	}
 	downStart := n.hosts[leg.To].down.admit(leg.Reach, leg.Ser)
 	if leg.Fate == Failed {
-		n.stats.Failed++
+		c.Failed++
 		return 0, false
 	}
-	n.stats.Messages++
-	n.stats.Bytes += uint64(leg.Size)
+	c.Messages++
+	c.Bytes += uint64(leg.Size)
 	return max(downStart+leg.Ser, leg.Floor) + leg.Post, true
 }
 

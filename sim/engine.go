@@ -9,8 +9,8 @@
 // scheduling actor itself did, never by how other actors' events happened to interleave.
 //
 // That is what lets one world run on several workers (Config.Workers) with the result of one:
-// hosts are partitioned, host h to worker h mod N, each worker with its own queue; from the
-// earliest pending event T, every worker runs its hosts' events before T + the network's
+// hosts are partitioned into groups, each with its own queue, which the N workers claim; from
+// the earliest pending event T, the workers run every group's events before T + the network's
 // MinLatency (a window) in parallel, since no message can cross from another host sooner; what
 // they send to other hosts and what actors observe is handed over at the window's end, merged
 // in the order one worker would have produced it; world functions run alone between windows
@@ -161,14 +161,16 @@ type Engine struct {
 	progAt     int64
 
 	// Several workers (parallel.go). The engine the world talks to is their coordinator: it
-	// keeps the world functions' queue and the tables of hosts and actors, and each worker an
-	// Engine of its own for its hosts' events.
+	// keeps the world functions' queue and the tables of hosts and actors, and each group of
+	// hosts an Engine of its own for its hosts' events (below, a worker is such a group).
 	par         *parallel
 	coordinator bool
 	oneWorker   string     // why one worker runs although more were asked for
 	shard       uint32     // a worker's number
 	last        event      // a worker's latest event, in key order: the tag of what it sends
-	outbox      []parcel   // a worker's messages of the current window
+	outbox      []parcel   // a worker's messages of the current window, in the order it sent them
+	to          [][]uint32 // to[i]: the places in outbox of the messages to worker i's hosts
+	from        []int      // a worker's place in each worker's to[its number] while it lands
 	seen        []sighting // a worker's observations of the current window
 	panicked    any        // what a worker's callback panicked with, for the coordinator
 }
@@ -242,7 +244,7 @@ func (e *Engine) Stats() Stats {
 	s := e.stats
 	s.Queued = e.q.len()
 	if e.coordinator {
-		for _, w := range e.par.workers {
+		for _, w := range e.par.groups {
 			ws := w.stats
 			s.Events += ws.Events
 			s.Calls += ws.Calls
@@ -440,7 +442,7 @@ func (e *Engine) RunUntil(t time.Time) {
 		e.now = end
 	}
 	if e.coordinator {
-		for _, w := range e.par.workers {
+		for _, w := range e.par.groups {
 			w.now = e.now
 		}
 	}

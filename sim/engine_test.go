@@ -123,7 +123,9 @@ func (n *testNet) Depart(from, to HostID, size int, at int64, r *rand.Rand) Leg 
 	return leg
 }
 
-func (n *testNet) Land(leg *Leg) (int64, bool) { return leg.Model[0], leg.Model[1] == 1 }
+func (n *testNet) LandApart(int) bool { return true }
+
+func (n *testNet) Land(leg *Leg, _ int) (int64, bool) { return leg.Model[0], leg.Model[1] == 1 }
 
 func TestEventOrderAndTies(t *testing.T) {
 	e := newEngine(t, Config{})

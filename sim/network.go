@@ -38,12 +38,17 @@ type Network interface {
 	// it without waiting for Land.
 	MinLatency() time.Duration
 	// Depart and Land are Transit in two halves, for an engine on several workers: Transit(...)
-	// is Land(Depart(...)), with the same draws from r in the same order. Depart is the sender's
-	// side and may run concurrently for senders on different workers. Land is the receiver's
-	// side and the model's accounting; it is called one leg at a time, in the order a one-worker
-	// engine would have called Transit.
+	// is Land(Depart(..., r), 0), with the same draws from r in the same order. Depart is the
+	// sender's side and may run concurrently for senders in different groups of hosts. Land is
+	// the receiver's side and the model's accounting. Each receiver's legs land in the order a
+	// one-worker engine would have called Transit. If LandApart(n) has said true, the legs of
+	// receivers in different groups (host h in group h mod n) land at the same time, each
+	// group's on one goroutine at a time with its number as worker, so a model keeps what Land
+	// counts per group; otherwise they land one at a time, all in the one-worker order, with
+	// worker 0.
 	Depart(from, to HostID, size int, at int64, r *rand.Rand) Leg
-	Land(leg *Leg) (arrive int64, ok bool)
+	LandApart(n int) bool
+	Land(leg *Leg, worker int) (arrive int64, ok bool)
 }
 
 // Leg is a message between Network.Depart and Network.Land.

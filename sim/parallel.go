@@ -3,20 +3,24 @@ package sim
 import (
 	"fmt"
 	"math"
-	"sync"
+	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/sessionsim/sessionsim/actor"
 )
 
 // Running one world on several workers (Config.Workers) is conservative in virtual time. Hosts
-// are partitioned, host h to worker h mod N, each worker with its own queue, timers, calls and
-// lanes. No message between two hosts arrives sooner than the network's MinLatency L after it
-// left, so from the earliest pending event T every worker can run its own hosts' events before
-// T+L (a window) without waiting for the others: nothing another host does inside the window can
-// reach its hosts before the window ends. Messages between hosts and observations are kept per
-// worker and handed over at the window's end, merged into the order one worker would have
-// produced them in. World functions (At, AfterFunc) run alone, between windows.
+// are partitioned into G groups (groupsPerWorker for each of the N workers), host h to group
+// h mod G, each group an Engine of its own with its own queue, timers, calls and lanes. No
+// message between two hosts arrives sooner than the network's MinLatency L after it left, so
+// from the earliest pending event T every group's events before T+L (a window) can run without
+// waiting for the others: nothing another host does inside the window can reach its hosts
+// before the window ends. In each window the workers claim the groups with events in it one by
+// one until none is left. Messages between hosts and observations are kept per group and
+// handed over at the window's end, merged into the order one worker would have produced them
+// in. World functions (At, AfterFunc) run alone, between windows. Below, "worker" in the sense
+// of a partition of the hosts (the one-worker order, a worker's tag) means a group.
 //
 // The window is the smallest latency between any two hosts, not only between hosts on different
 // workers, and placing hosts that talk with low latency (a region's) on one worker would not
@@ -37,16 +41,40 @@ import (
 // What actors send and observe inside a world function (Invoke, Spawn) carries the world
 // function's key whatever worker holds it, so it also carries its place in the order in which
 // the world function made it (mark.made): the merge then gives back the order of the calls.
+//
+// Only each receiver needs its messages in that order: a message lands in its receiver's
+// downlink and makes a record and an event in its receiver's group, and touches nothing of
+// another group's hosts. So at a window's end each group lands the messages to its own hosts,
+// merging what each group sent them by tag, while the workers land the other groups' (unless
+// the network must see every message in the one-worker order: Network.LandApart). Sinks then
+// see the observations, one at a time on the coordinator's goroutine, and world functions run
+// alone: that, and waiting at the end of each window for the worker with the most left to do,
+// is what does not run in parallel.
 
 // parallel is what the engine the world talks to (the coordinator) and its workers share.
 type parallel struct {
-	workers   []*Engine // worker i runs the hosts h with h mod len(workers) == i
+	groups    []*Engine // group i holds the hosts h with h mod len(groups) == i
 	lookahead int64     // the network's minimum latency: the length of a window, ns
 	inWindow  bool      // the workers are running a window
 	handing   bool      // the coordinator is handing a window's messages and observations over
 	ranTo     int64     // the last instant of the last window run: world functions cannot come before
 	made      uint64    // what actors sent and observed inside world functions so far
+	crews     []*crew   // the goroutines of workers 1 to N-1; worker 0 is the coordinator's
+	waiting   sleeper   // the coordinator, for the crews to be done
+	// The order being carried out: land, or run the window up to last, for each group of
+	// todo; the workers claim them one by one (claimed).
+	land    bool
+	last    int64
+	todo    []*Engine
+	claimed atomic.Int64
 }
+
+// groupsPerWorker is how many groups of hosts each worker has to claim from in a window. A
+// window is short, and how much work a group has in it varies: with one group per worker the
+// window would last as long as the busiest group's work, while with several the workers share
+// them out as they go, and finish nearer together. More groups cost more to merge at each
+// window's end, and more memory for what a world keeps per group (Worker).
+const groupsPerWorker = 4
 
 // mark is where a message or observation goes in the one-worker order: after the event tag,
 // and among what one world function made, made-th (0 in a window, where tags never tie).
@@ -112,13 +140,18 @@ func (e *Engine) setUpWorkers(n int) {
 		e.oneWorker = fmt.Sprintf("the network gives no minimum latency between hosts (%v), so hosts cannot run apart in virtual time", l)
 		return
 	}
-	p := &parallel{lookahead: int64(l)}
-	for i := range n {
+	p := &parallel{lookahead: int64(l), waiting: newSleeper()}
+	g := n * groupsPerWorker
+	for i := range g {
 		w := &Engine{cfg: e.cfg, net: e.net, latency: e.latency, timeout: e.timeout, epoch: e.epoch, now: e.now,
-			q: new(eventQueue), byIP: e.byIP, actors6: e.actors6, par: p, shard: uint32(i)}
+			q: new(eventQueue), byIP: e.byIP, actors6: e.actors6, par: p, shard: uint32(i),
+			to: make([][]uint32, g), from: make([]int, g)}
 		w.cfg.Progress = nil
 		w.q.start(w.now)
-		p.workers = append(p.workers, w)
+		p.groups = append(p.groups, w)
+	}
+	for range n - 1 {
+		p.crews = append(p.crews, &crew{sleeper: newSleeper()})
 	}
 	e.par = p
 	e.coordinator = true
@@ -139,25 +172,25 @@ func (e *Engine) Workers() (int, string) {
 	if e.par == nil {
 		return 1, e.oneWorker
 	}
-	return len(e.par.workers), ""
+	return len(e.par.crews) + 1, ""
 }
 
-// Worker is the number of the worker that runs host h's events (0 on one worker): a world that
-// keeps caches per worker, for actors of different hosts to share only within one, hands each
-// actor the one of its host's worker.
+// Worker is the number of the group of hosts that host h belongs to (0 on one worker): one
+// worker at a time runs a group's events, so a world that keeps caches per group, for actors
+// of different hosts to share only within one, hands each actor the one of its host's group.
 func (e *Engine) Worker(h HostID) int {
 	if e.par == nil {
 		return 0
 	}
-	return int(h) % len(e.par.workers)
+	return int(h) % len(e.par.groups)
 }
 
-// workerOf is the engine that runs host h: the engine itself on one worker.
+// workerOf is the engine of host h's group: the engine itself on one worker.
 func (e *Engine) workerOf(h HostID) *Engine {
 	if e.par == nil {
 		return e
 	}
-	return e.par.workers[e.Worker(h)]
+	return e.par.groups[e.Worker(h)]
 }
 
 // share hands the coordinator's tables of hosts and actors to its workers, after the world
@@ -166,7 +199,7 @@ func (e *Engine) share() {
 	if !e.coordinator {
 		return
 	}
-	for _, w := range e.par.workers {
+	for _, w := range e.par.groups {
 		w.hosts, w.cores, w.actors4, w.sinks = e.hosts, e.cores, e.actors4, e.sinks
 	}
 }
@@ -188,14 +221,21 @@ func (e *Engine) sendRequest(c *callRec, t int64, seq uint64) {
 		c.flags |= fReqInFlight
 		e.push(arrive, seq, kindRequest, c.slot, c.gen)
 		if e.net != nil {
-			e.outbox = append(e.outbox, parcel{tag: e.mark(), leg: leg, landed: true})
+			e.post(parcel{tag: e.mark(), leg: leg, landed: true})
 		}
 		return
 	}
 	// The callee's worker answers through a record of its own (a proxy): the caller's record
 	// stays with the caller's worker, and hears of the response when it is handed over.
-	e.outbox = append(e.outbox, parcel{tag: e.mark(), seq: seq, leg: leg, kind: kindRequest, worker: e.shard, slot: c.slot, gen: c.gen,
+	e.post(parcel{tag: e.mark(), seq: seq, leg: leg, kind: kindRequest, worker: e.shard, slot: c.slot, gen: c.gen,
 		size: c.reqSize, body: c.reqBody, caller: c.caller, callee: c.callee, tmo: c.tmo, method: c.reqMethod})
+}
+
+// post keeps a message for the window's end, noting which worker's host receives it.
+func (e *Engine) post(m parcel) {
+	to := e.Worker(m.leg.To)
+	e.to[to] = append(e.to[to], uint32(len(e.outbox)))
+	e.outbox = append(e.outbox, m)
 }
 
 // sendResponse sends the response to call c from a worker.
@@ -207,15 +247,15 @@ func (e *Engine) sendResponse(c *callRec, resp actor.Response, t int64, seq uint
 		c.flags |= fRespInFlight
 		e.push(arrive, seq, kindResponse, c.slot, c.gen)
 		if e.net != nil {
-			e.outbox = append(e.outbox, parcel{tag: e.mark(), leg: leg, landed: true})
+			e.post(parcel{tag: e.mark(), leg: leg, landed: true})
 		}
 		return
 	}
-	e.outbox = append(e.outbox, parcel{tag: e.mark(), seq: seq, leg: leg, kind: kindResponse,
+	e.post(parcel{tag: e.mark(), seq: seq, leg: leg, kind: kindResponse,
 		worker: c.peer, slot: c.peerSlot, gen: c.peerGen, size: resp.Size, body: resp.Body, status: resp.Status})
 }
 
-// runWindow runs a worker's events due at or before last.
+// runWindow runs a group's events due at or before last.
 func (e *Engine) runWindow(last int64) {
 	for e.q.len() > 0 && e.q.peek().at <= last {
 		ev := e.q.pop()
@@ -227,35 +267,129 @@ func (e *Engine) runWindow(last int64) {
 	}
 }
 
-// runGuarded is runWindow on a worker's own goroutine: a panic there is kept for the
-// coordinator to raise again.
-func (e *Engine) runGuarded(last int64, wg *sync.WaitGroup) {
-	defer func() {
-		e.panicked = recover()
-		wg.Done()
-	}()
-	e.runWindow(last)
+// crew is how the coordinator gives a worker's goroutine its orders, one at a time: claim
+// groups and run the window for them, or land what was sent to their hosts. Two orders come
+// in every window, tens to hundreds of microseconds of wall time apart in a busy world, too
+// often to wait for the Go scheduler to wake a parked goroutine each time, so both sides spin
+// a while before they sleep (sleeper).
+type crew struct {
+	given atomic.Uint64 // orders given so far
+	_     [56]byte      // given and done change on different cores
+	done  atomic.Uint64 // orders carried out so far
+	sleeper
+	quit bool // the order: to return (written before given moves on, read after)
+}
+
+// sleeper is one side of a crew's handshake: waiting for a condition, it spins a while and
+// then sleeps until the other side, having made the condition true, wakes it (rouse).
+type sleeper struct {
+	asleep *atomic.Bool
+	wake   chan struct{}
+	spin   *time.Duration // how long the side spins before it sleeps; only the side changes it
+}
+
+func newSleeper() sleeper {
+	spin := maxSpin
+	return sleeper{asleep: new(atomic.Bool), wake: make(chan struct{}, 1), spin: &spin}
+}
+
+// maxSpin is the longest a side spins before it sleeps: meant to be longer than most waits
+// within a window and between two windows of a busy world, short enough that a world with few events
+// per window does not keep a core busy doing nothing. A side that had to sleep halves its
+// spin, and one that did not doubles it again: on a machine whose cores other work keeps
+// busy, the side waited for is often not running, and spinning would only take the core from
+// it.
+const maxSpin = 50 * time.Microsecond
+
+// await returns once ready says true.
+func (s sleeper) await(ready func() bool) {
+	start := time.Now()
+	for i := 1; !ready(); i++ {
+		if i%64 != 0 {
+			continue
+		}
+		if time.Since(start) > *s.spin {
+			*s.spin /= 2
+			for {
+				s.asleep.Store(true)
+				if ready() {
+					if !s.asleep.Swap(false) {
+						<-s.wake // rouse saw it asleep and sends
+					}
+					return
+				}
+				<-s.wake
+			}
+		}
+		runtime.Gosched() // the garbage collector may want this core
+	}
+	*s.spin = min(2*(*s.spin)+time.Microsecond, maxSpin)
+}
+
+// rouse wakes the side s after its condition may have become true, if it sleeps.
+func (s sleeper) rouse() {
+	if s.asleep.Swap(false) {
+		s.wake <- struct{}{}
+	}
+}
+
+// serve carries out a crew's orders on a worker's own goroutine, until it is told to quit; n
+// is the number of its first order.
+func (p *parallel) serve(c *crew, n uint64) {
+	for ; ; n++ {
+		c.await(func() bool { return c.given.Load() >= n })
+		quit := c.quit
+		if !quit {
+			p.work()
+		}
+		c.done.Store(n)
+		p.waiting.rouse()
+		if quit {
+			return
+		}
+	}
+}
+
+// work claims the order's groups one by one and carries it out for each, until none is left.
+// A panic is kept in the group for the coordinator to raise again.
+func (p *parallel) work() {
+	for {
+		i := p.claimed.Add(1) - 1
+		if i >= int64(len(p.todo)) {
+			return
+		}
+		p.todo[i].carryOut(p.land, p.last)
+	}
+}
+
+// carryOut does one order for a group, keeping what it panics with.
+func (w *Engine) carryOut(land bool, last int64) {
+	defer func() { w.panicked = recover() }()
+	if land {
+		w.land()
+	} else {
+		w.runWindow(last)
+	}
 }
 
 // runParallel is RunUntil(end) of a coordinator: windows for the workers, world functions
 // between them.
 func (e *Engine) runParallel(end int64) {
 	p := e.par
-	var wg sync.WaitGroup
-	starts := make([]chan int64, len(p.workers))
-	for i := 1; i < len(p.workers); i++ {
-		starts[i] = make(chan int64)
-		go func(w *Engine, start chan int64) {
-			for last := range start {
-				w.runGuarded(last, &wg)
-			}
-		}(p.workers[i], starts[i])
+	for _, c := range p.crews {
+		c.quit = false
+		go p.serve(c, c.given.Load()+1)
 	}
 	defer func() {
-		for _, c := range starts[1:] {
-			close(c)
+		p.waiting.await(p.crewsDone) // the workers' window, if this goroutine's panicked
+		for _, c := range p.crews {
+			c.quit = true
+			c.given.Add(1)
+			c.rouse()
 		}
+		p.waiting.await(p.crewsDone)
 	}()
+	e.handOver() // what world functions sent and observed since the last run
 	for {
 		t, ok := e.nextWorkerEvent()
 		world := e.q.len() > 0 && (!ok || e.q.peek().at <= t)
@@ -274,7 +408,7 @@ func (e *Engine) runParallel(end int64) {
 			// At one instant world functions come first: their keys are the smallest.
 			ev := e.q.pop()
 			e.now = t
-			for _, w := range p.workers {
+			for _, w := range p.groups {
 				w.now, w.last = t, ev
 			}
 			e.dispatch(ev)
@@ -290,42 +424,64 @@ func (e *Engine) runParallel(end int64) {
 		if e.q.len() > 0 {
 			last = min(last, e.q.peek().at-1)
 		}
-		// Only workers with an event in the window run it, and the first of them on this
-		// goroutine: in a window where one worker has something to do, nobody waits for another
-		// to be scheduled. Which goroutine runs a worker changes nothing it does.
 		p.inWindow = true
-		var here *Engine
-		for i, w := range p.workers {
-			if w.q.len() == 0 || w.q.peek().at > last {
-				continue
-			}
-			if here == nil {
-				here = w
-				continue
-			}
-			wg.Add(1)
-			starts[i] <- last
-		}
-		here.runWindow(last)
-		wg.Wait()
+		e.order(false, last, func(w *Engine) bool { return w.q.len() > 0 && w.q.peek().at <= last })
 		p.inWindow = false
 		p.ranTo = last
-		for _, w := range p.workers {
-			if r := w.panicked; r != nil {
-				w.panicked = nil
-				panic(r) // on the goroutine that called Run, as on one worker
-			}
-		}
 		e.now = max(e.now, t)
 		e.handOver()
 		e.report()
 	}
 }
 
+// order has the groups for which has says true carry out an order (land, or run the window up
+// to last), and returns when they all have. The workers claim the groups one by one, the
+// coordinator's goroutine being worker 0: where one group has something to do, nobody waits
+// for another goroutine. Which worker carries out a group's order changes nothing it does.
+func (e *Engine) order(land bool, last int64, has func(*Engine) bool) {
+	p := e.par
+	p.todo = p.todo[:0]
+	for _, w := range p.groups {
+		if has(w) {
+			p.todo = append(p.todo, w)
+		}
+	}
+	if len(p.todo) == 0 {
+		return
+	}
+	p.land, p.last = land, last
+	p.claimed.Store(0)
+	crews := p.crews[:min(len(p.crews), len(p.todo)-1)]
+	for _, c := range crews {
+		c.given.Add(1)
+		c.rouse()
+	}
+	p.work()
+	if len(crews) > 0 {
+		p.waiting.await(p.crewsDone)
+	}
+	for _, w := range p.todo {
+		if r := w.panicked; r != nil {
+			w.panicked = nil
+			panic(r) // on the goroutine that called Run, as on one worker
+		}
+	}
+}
+
+// crewsDone says whether every crew has carried out every order it was given.
+func (p *parallel) crewsDone() bool {
+	for _, c := range p.crews {
+		if c.done.Load() < c.given.Load() {
+			return false
+		}
+	}
+	return true
+}
+
 // nextWorkerEvent is the time of the earliest event of any worker.
 func (e *Engine) nextWorkerEvent() (int64, bool) {
 	t, ok := int64(0), false
-	for _, w := range e.par.workers {
+	for _, w := range e.par.groups {
 		if w.q.len() > 0 {
 			if at := w.q.peek().at; !ok || at < t {
 				t, ok = at, true
@@ -336,12 +492,31 @@ func (e *Engine) nextWorkerEvent() (int64, bool) {
 }
 
 // handOver delivers what the workers sent and observed, in the one-worker order.
+//
+// Each receiver's messages land in that order; messages to hosts of different workers touch
+// nothing in common (their downlinks, the receivers' calls and queues), so where the network
+// lets them (Network.LandApart) each worker lands the messages to its own hosts, at once with
+// the others. Observations go to the sinks one at a time, on this goroutine.
 func (e *Engine) handOver() {
-	ws := e.par.workers
+	ws := e.par.groups
 	e.par.handing = true
 	defer func() { e.par.handing = false }()
-	mergeByTag(ws, func(w *Engine) int { return len(w.outbox) }, func(w *Engine, i int) *mark { return &w.outbox[i].tag },
-		func(w *Engine, i int) { e.deliver(w, &w.outbox[i]) })
+	if e.net != nil && !e.net.LandApart(len(ws)) {
+		mergeByTag(ws, func(w *Engine) int { return len(w.outbox) }, func(w *Engine, i int) *mark { return &w.outbox[i].tag },
+			func(w *Engine, i int) {
+				m := &w.outbox[i]
+				e.workerOf(m.leg.To).deliver(m, 0)
+			})
+	} else {
+		e.order(true, 0, func(w *Engine) bool {
+			for _, s := range ws {
+				if len(s.to[w.shard]) > 0 {
+					return true
+				}
+			}
+			return false
+		})
+	}
 	mergeByTag(ws, func(w *Engine) int { return len(w.seen) }, func(w *Engine, i int) *mark { return &w.seen[i].tag },
 		func(w *Engine, i int) {
 			s := &w.seen[i]
@@ -353,6 +528,33 @@ func (e *Engine) handOver() {
 		clear(w.outbox)
 		clear(w.seen)
 		w.outbox, w.seen = w.outbox[:0], w.seen[:0]
+		for i := range w.to {
+			w.to[i] = w.to[i][:0]
+		}
+	}
+}
+
+// land delivers the messages every group sent to w's hosts, in the one-worker order: each
+// sender's in the order it sent them, the senders' merged by tag.
+func (w *Engine) land() {
+	ws, me := w.par.groups, w.shard
+	clear(w.from)
+	for {
+		best := -1
+		var tag *mark
+		for i, s := range ws {
+			if k := w.from[i]; k < len(s.to[me]) {
+				if t := &s.outbox[s.to[me][k]].tag; best < 0 || t.before(tag) {
+					best, tag = i, t
+				}
+			}
+		}
+		if best < 0 {
+			return
+		}
+		s := ws[best]
+		w.deliver(&s.outbox[s.to[me][w.from[best]]], int(me))
+		w.from[best]++
 	}
 }
 
@@ -376,25 +578,25 @@ func mergeByTag(ws []*Engine, n func(*Engine) int, tag func(*Engine, int) *mark,
 	}
 }
 
-// deliver lands one message sent by worker from and queues its arrival.
-func (e *Engine) deliver(from *Engine, m *parcel) {
-	arrive, ok := m.leg.Sent+e.latency, true
-	if e.net != nil {
-		arrive, ok = e.net.Land(&m.leg)
+// deliver lands one message to a host of group w and queues its arrival; shard is the
+// network's shard of counters it lands in (Network.Land's worker).
+func (w *Engine) deliver(m *parcel, shard int) {
+	arrive, ok := m.leg.Sent+w.latency, true
+	if w.net != nil {
+		arrive, ok = w.net.Land(&m.leg, shard)
 	}
 	if m.landed {
 		return
 	}
-	if ok && arrive < m.leg.Sent+e.par.lookahead {
+	if ok && arrive < m.leg.Sent+w.par.lookahead {
 		panic(fmt.Sprintf("sim: a message from host %d to %d took %v, less than the network's MinLatency %v",
-			m.leg.From, m.leg.To, time.Duration(arrive-m.leg.Sent), time.Duration(e.par.lookahead)))
+			m.leg.From, m.leg.To, time.Duration(arrive-m.leg.Sent), time.Duration(w.par.lookahead)))
 	}
 	if !ok {
-		from.stats.Lost++
+		w.stats.Lost++
 		return
 	}
 	if m.kind == kindRequest {
-		w := e.workerOf(m.callee.host)
 		c := w.newCall()
 		if c == nil {
 			return // as Call: over half a billion calls open; the caller times out
@@ -406,7 +608,7 @@ func (e *Engine) deliver(from *Engine, m *parcel) {
 		w.push(arrive, m.seq, kindRequest, c.slot, c.gen)
 		return
 	}
-	w := e.par.workers[m.worker]
+	// The response's receiver is the caller's host: the worker that holds the caller's record.
 	if c := w.call(m.slot); c.gen == m.gen {
 		c.resp = actor.Response{Status: m.status, Body: m.body, Size: m.size}
 		c.flags |= fRespInFlight

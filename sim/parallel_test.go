@@ -85,7 +85,9 @@ type run struct {
 	now       time.Time
 }
 
-func runChatter(t *testing.T, workers, hosts int, virtual time.Duration) run {
+// runChatter runs the world; with tapped, the network's tap hears every message (and the
+// workers then land them one at a time, in the one-worker order).
+func runChatter(t *testing.T, workers, hosts int, virtual time.Duration, tapped bool) run {
 	t.Helper()
 	links, err := simlink.New(netem.Config{FailAfterLosses: 3})
 	require.NoError(t, err)
@@ -100,9 +102,11 @@ func runChatter(t *testing.T, workers, hosts int, virtual time.Duration) run {
 		out.sightings++
 		fmt.Fprintf(obs, "%d %v %s %d\n", at.UnixNano(), from, ev.EventName(), ev.(heard).n)
 	})
-	links.SetTap(func(from, to sim.HostID, size int, sent, arrive int64, ok bool) {
-		fmt.Fprintf(tap, "%d %d %d %d %d %v\n", from, to, size, sent, arrive, ok)
-	})
+	if tapped {
+		links.SetTap(func(from, to sim.HostID, size int, sent, arrive int64, ok bool) {
+			fmt.Fprintf(tap, "%d %d %d %d %d %v\n", from, to, size, sent, arrive, ok)
+		})
+	}
 	pick, err := netem.NewRegionPicker(links.Model().Matrix(), netem.DefaultClientWeights())
 	require.NoError(t, err)
 	place := e.Stream("placement")
@@ -179,21 +183,26 @@ func runChatter(t *testing.T, workers, hosts int, virtual time.Duration) run {
 func sum(h hash.Hash) string { return fmt.Sprintf("%x", h.Sum(nil)) }
 
 // TestWorkersGiveOneResult runs one world of chatters on 1, 2, 4 and 8 workers: the counters,
-// the network's counters and the order of every observation and every message are the same.
+// the network's counters and the order of every observation (and, tapped, of every message)
+// are the same, whether the groups of hosts land their messages at once or one at a time.
 func TestWorkersGiveOneResult(t *testing.T) {
 	const hosts, virtual = 200, 3 * time.Second
-	one := runChatter(t, 1, hosts, virtual)
-	// The workload reaches every path a worker treats apart.
-	require.NotZero(t, one.sightings)
-	require.NotZero(t, one.stats.TimedOut, "timeouts")
-	require.NotZero(t, one.stats.LateReplies, "late replies")
-	require.NotZero(t, one.stats.Lost, "messages lost")
-	require.NotZero(t, one.netStats.Retransmits, "retransmissions")
-	require.NotZero(t, one.netStats.Blocked, "messages blocked by the partition")
-	require.NotZero(t, one.stats.Unreachable, "calls across the partition")
-	for _, n := range []int{2, 4, 8} {
-		t.Run(fmt.Sprintf("workers=%d", n), func(t *testing.T) {
-			assert.Equal(t, one, runChatter(t, n, hosts, virtual))
+	for _, tapped := range []bool{true, false} {
+		t.Run(fmt.Sprintf("tapped=%v", tapped), func(t *testing.T) {
+			one := runChatter(t, 1, hosts, virtual, tapped)
+			// The workload reaches every path a worker treats apart.
+			require.NotZero(t, one.sightings)
+			require.NotZero(t, one.stats.TimedOut, "timeouts")
+			require.NotZero(t, one.stats.LateReplies, "late replies")
+			require.NotZero(t, one.stats.Lost, "messages lost")
+			require.NotZero(t, one.netStats.Retransmits, "retransmissions")
+			require.NotZero(t, one.netStats.Blocked, "messages blocked by the partition")
+			require.NotZero(t, one.stats.Unreachable, "calls across the partition")
+			for _, n := range []int{2, 4, 8} {
+				t.Run(fmt.Sprintf("workers=%d", n), func(t *testing.T) {
+					assert.Equal(t, one, runChatter(t, n, hosts, virtual, tapped))
+				})
+			}
 		})
 	}
 }

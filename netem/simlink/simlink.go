@@ -93,11 +93,21 @@ func (l *Network) Depart(from, to sim.HostID, size int, at int64, r *rand.Rand) 
 		leg.Reach, leg.Ser, leg.Floor, leg.Post, int64(leg.Retrans), int64(leg.Fate)}}
 }
 
+// LandApart implements sim.Network: legs land apart, one shard of the model's counters per
+// worker, unless a tap must hear of every message in the one-worker order.
+func (l *Network) LandApart(workers int) bool {
+	if l.tap != nil {
+		return false
+	}
+	l.net.Shards(workers)
+	return true
+}
+
 // Land implements sim.Network; the tap hears of the message here, when its arrival is known.
-func (l *Network) Land(leg *sim.Leg) (int64, bool) {
+func (l *Network) Land(leg *sim.Leg, worker int) (int64, bool) {
 	m := &leg.Model
-	arrive, ok := l.net.Land(&netem.Leg{From: ID(leg.From), To: ID(leg.To), Size: leg.Size, Sent: leg.Sent,
-		Reach: m[0], Ser: m[1], Floor: m[2], Post: m[3], Retrans: uint64(m[4]), Fate: netem.Fate(m[5])})
+	arrive, ok := l.net.LandOn(&netem.Leg{From: ID(leg.From), To: ID(leg.To), Size: leg.Size, Sent: leg.Sent,
+		Reach: m[0], Ser: m[1], Floor: m[2], Post: m[3], Retrans: uint64(m[4]), Fate: netem.Fate(m[5])}, worker)
 	if l.tap != nil {
 		l.tap(leg.From, leg.To, leg.Size, leg.Sent, arrive, ok)
 	}
