@@ -71,6 +71,21 @@ func BenchmarkMemoryPerClient(b *testing.B) {
 	b.ReportMetric(per, "bytes/client")
 }
 
+// BenchmarkMemoryPerClientMinute reports the heap a small world (100 nodes, 1,000 clients) gains
+// per client and virtual minute of its workload once started, from 1 to 11 minutes after the
+// warmup. It is not the growth of a large world: `full` at 2,000 nodes gains far more per
+// client and minute (README, Performance), so scenarios.EstimateMemory does not use it.
+func BenchmarkMemoryPerClientMinute(b *testing.B) {
+	const nodes, clients = 100, 1000
+	const early, late = time.Minute, 11 * time.Minute
+	sc := memoryWorld(nodes, clients)
+	var per float64
+	for b.Loop() {
+		per = (float64(heapAfter(b, sc, late)) - float64(heapAfter(b, sc, early))) / (clients * (late - early).Minutes())
+	}
+	b.ReportMetric(per, "bytes/client-minute")
+}
+
 // BenchmarkMemoryPerNode reports the heap an idle service node adds (store, views, host).
 func BenchmarkMemoryPerNode(b *testing.B) {
 	const small, large = 100, 1100
