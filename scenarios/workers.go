@@ -16,9 +16,9 @@ import (
 // of the window it ran in. The world keeps to that:
 //
 //   - The caches actors share (the nodes' node.Views, the clients' client.Directory, the
-//     identity.X25519Memo of both) are kept per worker (workerCaches): each is a cache whose
-//     answers depend only on what it is asked, so which actors share one changes memory use,
-//     never a result. The push server keeps a memo of its own.
+//     identity.X25519Memo of both) are kept per group of hosts (sim.Engine.Worker), which one
+//     worker at a time runs (workerCaches): each is a cache whose answers depend only on what
+//     it is asked, so which actors share one changes memory use, never a result. The push server keeps a memo of its own.
 //   - What several hosts' actors read but only world functions change (group chats'
 //     client.Group, the nodes' table of servers, the registry's lists, the push server's
 //     devices) changes between windows, where world functions run alone, at the same point
@@ -29,19 +29,19 @@ import (
 //     the network's minimum latency later (so outside the window the event ran in).
 //   - Faults (hangs pause nodes through the engine, crashes restart them), churn, sybil joins,
 //     the workload and the replication samples are world functions; nodes that join or
-//     restart get their host's worker's caches.
+//     restart get their host's group's caches.
 //
 // Live and docker mode run their actors in real time on goroutines of their own, not on the
 // engine's workers: they use one, and say so.
 
-// workerCaches are the caches shared by the actors that one engine worker runs.
+// workerCaches are the caches shared by the actors of one group of hosts (sim.Engine.Worker).
 type workerCaches struct {
 	views *node.Views
 	keys  *identity.X25519Memo
 	dir   *client.Directory
 }
 
-// cachesOf is the caches of the worker that runs host h, made at first use.
+// cachesOf is the caches of host h's group, made at first use.
 func (w *world) cachesOf(h sim.HostID) *workerCaches {
 	i := w.eng.Worker(h)
 	for len(w.caches) <= i {

@@ -68,7 +68,7 @@ type world struct {
 	taps    *leakage.LinkTaps // nil without leakage.link_taps
 	sybilOf map[string]string // node name -> the sybil adversary that registers it
 
-	caches []*workerCaches // by engine worker (cachesOf)
+	caches []*workerCaches // by group of hosts (cachesOf)
 
 	// replies counts what answerMessages did, so that a run's reply rate can be measured.
 	replies struct {

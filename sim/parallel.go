@@ -38,9 +38,10 @@ import (
 // A worker's tag is the largest key it has run so far, not the running event's own: an event
 // scheduled for the very instant it was made can sort before the event that made it (a smaller
 // origin host), and then runs right after its maker with the maker's place in the order.
-// What actors send and observe inside a world function (Invoke, Spawn) carries the world
-// function's key whatever worker holds it, so it also carries its place in the order in which
-// the world function made it (mark.made): the merge then gives back the order of the calls.
+// What actors send and observe outside a window (in a world function, or from Invoke or Spawn
+// between two runs) is handed over by itself before the next window, whatever group holds it,
+// so it carries only its place in the order it was made (mark.made): the merge then gives back
+// the order of the calls.
 //
 // Only each receiver needs its messages in that order: a message lands in its receiver's
 // downlink and makes a record and an event in its receiver's group, and touches nothing of
@@ -76,20 +77,23 @@ type parallel struct {
 // window's end, and more memory for what a world keeps per group (Worker).
 const groupsPerWorker = 4
 
-// mark is where a message or observation goes in the one-worker order: after the event tag,
-// and among what one world function made, made-th (0 in a window, where tags never tie).
+// mark is where a message or observation goes in the one-worker order: in a window, after the
+// event tag (made is 0 there, and tags never tie); outside one, made-th.
 type mark struct {
 	tag  event
 	made uint64
 }
 
-// mark is the place of what a worker sends or observes now.
+// mark is the place of what a worker sends or observes now. Outside a window (in a world
+// function, or an Invoke or Spawn between two runs) the number alone places it: what is made
+// there is handed over before any window runs, by itself, and between runs the groups' latest
+// events differ, so their tags would order the calls by group rather than as they were made.
 func (e *Engine) mark() mark {
 	if e.par.inWindow {
 		return mark{tag: e.last}
 	}
 	e.par.made++
-	return mark{tag: e.last, made: e.par.made}
+	return mark{made: e.par.made}
 }
 
 func (m *mark) before(o *mark) bool {
@@ -389,7 +393,7 @@ func (e *Engine) runParallel(end int64) {
 		}
 		p.waiting.await(p.crewsDone)
 	}()
-	e.handOver() // what world functions sent and observed since the last run
+	e.handOver() // what Invoke and Spawn made actors send and observe since the last run
 	for {
 		t, ok := e.nextWorkerEvent()
 		world := e.q.len() > 0 && (!ok || e.q.peek().at <= t)

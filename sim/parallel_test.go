@@ -6,6 +6,7 @@ import (
 	"hash"
 	"math"
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 
@@ -171,7 +172,15 @@ func runChatter(t *testing.T, workers, hosts int, virtual time.Duration, tapped 
 			}
 		}
 	})
-	e.RunFor(virtual)
+	// Actors driven from outside between two runs: what they send and observe is handed over
+	// when the next run starts.
+	e.RunFor(3 * virtual / 4)
+	for i := 1; i < hosts; i += 4 {
+		if i%7 != 0 && i != 13 {
+			require.NoError(t, e.Invoke(peers[i], chatters[i].call))
+		}
+	}
+	e.RunFor(virtual - 3*virtual/4)
 	out.stats = e.Stats()
 	out.stats.Queued = 0 // each worker counts its own lanes of deadlines
 	out.netStats = links.Model().Stats()
@@ -382,4 +391,40 @@ func TestWorkersKeepActorsToWorldFunctions(t *testing.T) {
 	}
 	e.AddSink(func(time.Time, actor.Addr, actor.Event) { _ = e.Invoke(addrs[1], func() {}) })
 	assert.Contains(t, fmt.Sprint(panicOf(func() { e.RunFor(time.Second) })), "Invoke called from an actor's callback or a sink")
+}
+
+// TestWorkersRaiseAPanicAndStop: a callback that panics on whichever worker runs it stops the
+// run with its value on the goroutine that called Run, and the workers' goroutines end.
+func TestWorkersRaiseAPanicAndStop(t *testing.T) {
+	for _, workers := range []int{2, 4} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			base := runtime.NumGoroutine()
+			e, err := sim.New(sim.Config{Seed: 5, Latency: time.Millisecond, Workers: workers})
+			require.NoError(t, err)
+			var peers []actor.Addr
+			for i := range 40 {
+				h, err := e.AddHost(sim.HostConfig{})
+				require.NoError(t, err)
+				peers = append(peers, actorAt(e, h, 1))
+				_, err = e.Spawn(h, 2, "", &observer{world: func() {
+					if i == 27 {
+						panic("boom")
+					}
+				}})
+				require.NoError(t, err)
+			}
+			for i := range 40 {
+				_, err := e.Spawn(sim.HostID(i), 1, "", &pingPong{peers: peers})
+				require.NoError(t, err)
+			}
+			e.RunFor(5 * time.Millisecond) // the workers have run windows before
+			assert.Equal(t, "boom", panicOf(func() { e.RunFor(time.Second) }))
+			// Polled here: assert.Eventually runs its condition on goroutines of its own.
+			left := runtime.NumGoroutine()
+			for wait := time.Now().Add(10 * time.Second); left > base && time.Now().Before(wait); left = runtime.NumGoroutine() {
+				time.Sleep(10 * time.Millisecond)
+			}
+			assert.LessOrEqual(t, left, base, "goroutines left running")
+		})
+	}
 }

@@ -179,7 +179,8 @@ func (n *Net) Start(list *registry.List) error {
 	if _, err := n.Engine.Spawn(n.regHost, registryPort, "registry", n.Registry); err != nil {
 		return err
 	}
-	// The seed nodes that one worker runs keep one copy of each answer between them.
+	// The seed nodes of one group of hosts (sim.Engine.Worker), which one worker at a time runs,
+	// keep one copy of each answer between them.
 	kept := map[int]*registry.SeedAnswers{}
 	for i, h := range n.seedHosts {
 		w := n.Engine.Worker(h)
