@@ -260,7 +260,7 @@ func TestExpiryMovesAndSweeps(t *testing.T) {
 		{"earlier", []int64{5_000}, []int64{4_999, 5_000}, 1, 2},
 		{"earlier, then later", []int64{5_000, 30_000}, []int64{5_000, 10_000, 29_999, 30_000}, 3, 2},
 		{"later, then earlier", []int64{30_000, 8_000}, []int64{7_999, 8_000}, 1, 2},
-		{"later, swept, later again", []int64{20_000}, []int64{10_000, 15_000, 19_000, 20_000}, 3, 1},
+		{"later, swept twice before it is due", []int64{20_000}, []int64{10_000, 15_000, 19_000, 20_000}, 3, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
