@@ -197,8 +197,8 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 	opts := scenarios.RunOptions{Version: Version, Progress: prog.update, Stop: ctx.Done(), Workers: f.workers,
 		OnWorkers: func(used int, why string) {
 			workers, workersNote = used, why
-			if used < f.workers && !f.quiet {
-				fmt.Fprintf(stderr, "workers: %d of %d (%s)\n", used, f.workers, why)
+			if line := workersLine(sc.Mode, f.workers, cmd.Flags().Changed("workers"), used, why); line != "" && !f.quiet {
+				fmt.Fprintln(stderr, line)
 			}
 		},
 		OnWindow: func(d time.Duration) { window = d }}
@@ -274,6 +274,21 @@ func writeHeapProfile(f *os.File) error {
 		return err
 	}
 	return f.Close()
+}
+
+// workersLine is what run says when a world runs on fewer workers than --workers asked, or ""
+// when there is nothing to say. Workers are the simulator's: a live or docker run says that it
+// does not use them only to someone who gave --workers, not to every run on a many-core machine.
+func workersLine(mode string, asked int, given bool, used int, why string) string {
+	switch {
+	case used >= asked:
+		return ""
+	case mode == "sim":
+		return fmt.Sprintf("workers: %d of %d (%s)", used, asked, why)
+	case given:
+		return fmt.Sprintf("--workers %d: not used (%s)", asked, why)
+	}
+	return ""
 }
 
 // realTimeMode is run.json's mode: the scenario's when it runs in real time, empty for the

@@ -357,6 +357,34 @@ func TestRunCommand(t *testing.T) {
 	}
 }
 
+func TestWorkersLine(t *testing.T) {
+	const realTime = " mode runs its actors in real time on goroutines of their own, not on the engine's workers"
+	cases := []struct {
+		name  string
+		mode  string
+		asked int
+		given bool
+		used  int
+		want  string
+	}{
+		{"sim on all it asked", "sim", 4, false, 4, ""},
+		{"sim on fewer", "sim", 4, false, 1, "workers: 1 of 4 (why)"},
+		{"live by default", "live", 2, false, 1, ""},
+		{"live on one asked", "live", 1, true, 1, ""},
+		{"live with --workers", "live", 4, true, 1, "--workers 4: not used (live" + realTime + ")"},
+		{"docker with --workers", "docker", 2, true, 1, "--workers 2: not used (docker" + realTime + ")"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			why := "why"
+			if tc.mode != "sim" {
+				why = tc.mode + realTime
+			}
+			assert.Equal(t, tc.want, workersLine(tc.mode, tc.asked, tc.given, tc.used, why))
+		})
+	}
+}
+
 func TestRunWritesProfiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a small scenario")
