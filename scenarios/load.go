@@ -83,6 +83,10 @@ type LoadOptions struct {
 	MachineMemory uint64
 	// Quick shortens the scenario after every layer is applied (Scenario.Shorten).
 	Quick bool
+	// Mode, when not empty, is the mode the scenario is validated for and run in, whatever its
+	// layers say: compare-modes runs every scenario live (and simulated), so a value live mode
+	// refuses is refused at load, naming where it was set.
+	Mode string
 }
 
 // Load reads a scenario by file path or built-in name, applies the layers, fills defaults and
@@ -175,6 +179,9 @@ func Parse(src []byte, label string, opts LoadOptions) (Scenario, error) {
 	if _, own := from["description"]; len(overrides) > 0 && (!own || strings.HasPrefix(from["description"], label)) {
 		// The file's description was written for the file's values: say which ones changed.
 		s.Description = strings.TrimSpace(s.Description + " [overridden: " + strings.Join(overrides, ", ") + "]")
+	}
+	if opts.Mode != "" {
+		s.Mode = opts.Mode
 	}
 	if opts.Quick {
 		s.Shorten()

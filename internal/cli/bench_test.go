@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -46,10 +47,25 @@ func TestBenchOnionPrintsJSONAndTable(t *testing.T) {
 }
 
 func TestCompareModesRefusesWhatLiveModeRefuses(t *testing.T) {
-	code, _, stderr := runCLI("compare-modes", "--set", "crypto=modeled")
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, `"crypto"`)
-	code, _, stderr = runCLI("compare-modes", "--set", "nodes.count=zero")
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "nodes.count")
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"modeled crypto", []string{"--set", "crypto=modeled"}, []string{`scenario --set: key "crypto" = modeled`, "compare-modes", "use crypto=real"}},
+		{"modeled crypto in a scenario file", []string{"large"}, []string{`scenario builtin:large:`, `key "crypto" = modeled`, "use crypto=real"}},
+		{"a bad count", []string{"--set", "nodes.count=zero"}, []string{"--set", "nodes.count"}},
+		{"a mode", []string{"--set", "mode=sim"}, []string{"--set mode=sim", "both modes"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(append([]string{"compare-modes"}, tc.args...)...)
+			assert.Equal(t, exitUsage, code)
+			assert.Empty(t, stdout)
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one message: %q", stderr)
+			for _, w := range tc.want {
+				assert.Contains(t, stderr, w)
+			}
+		})
+	}
 }
