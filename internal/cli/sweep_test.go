@@ -189,14 +189,20 @@ func TestCompareVerdicts(t *testing.T) {
 		code     int
 		paired   bool
 		verdicts map[string]string
+		shown    []string // what the text says is shown, in its header
 	}{
-		{"paired", []string{a, b}, exitOK, true, map[string]string{"delivery_ratio": stats.Better, "onion_rtt_ms.p99": stats.Worse, "messages.sent": stats.NoChange}},
-		{"reversed", []string{b, a}, exitOK, true, map[string]string{"delivery_ratio": stats.Worse, "onion_rtt_ms.p99": stats.Better}},
-		{"unpaired", []string{a, c}, exitOK, false, map[string]string{"delivery_ratio": stats.NoChange, "onion_rtt_ms.p99": stats.NoChange}},
-		{"json file and rule held", []string{filepath.Join(a, stats.AggregateFile), b, "--fail-on", "delivery_ratio<-0.001"}, exitOK, true, map[string]string{"delivery_ratio": stats.Better}},
-		{"rule broken", []string{b, a, "--fail-on", "delivery_ratio<-0.001"}, exitChecks, true, nil},
-		{"rule on the latency", []string{a, b, "--fail-on", "onion_rtt_ms.p99 >= 25"}, exitChecks, true, nil},
-		{"single runs", []string{seedDir(a, 1), seedDir(b, 1)}, exitOK, true, map[string]string{"delivery_ratio": stats.NoVerdict, "messages.sent": stats.NoChange}},
+		{"paired", []string{a, b}, exitOK, true, map[string]string{"delivery_ratio": stats.Better, "onion_rtt_ms.p99": stats.Worse, "messages.sent": stats.NoChange},
+			[]string{"seeds 1-3)\n", "B - A with 95% intervals, paired by seed"}},
+		{"reversed", []string{b, a}, exitOK, true, map[string]string{"delivery_ratio": stats.Worse, "onion_rtt_ms.p99": stats.Better}, nil},
+		{"unpaired", []string{a, c}, exitOK, false, map[string]string{"delivery_ratio": stats.NoChange, "onion_rtt_ms.p99": stats.NoChange},
+			[]string{"seeds 7-9)\n", "B - A with 95% intervals, unpaired (Welch)"}},
+		{"json file and rule held", []string{filepath.Join(a, stats.AggregateFile), b, "--fail-on", "delivery_ratio<-0.001"}, exitOK, true, map[string]string{"delivery_ratio": stats.Better}, nil},
+		{"rule broken", []string{b, a, "--fail-on", "delivery_ratio<-0.001"}, exitChecks, true, nil, nil},
+		{"rule on the latency", []string{a, b, "--fail-on", "onion_rtt_ms.p99 >= 25"}, exitChecks, true, nil, nil},
+		{"single runs", []string{seedDir(a, 1), seedDir(b, 1)}, exitOK, true, map[string]string{"delivery_ratio": stats.NoVerdict, "messages.sent": stats.NoChange},
+			[]string{"(run of \"synthetic\", seed 1)\n", "B - A without intervals: a side of a single run", `only an exact tie gets a verdict ("no significant change")`}},
+		{"a single run against seeds", []string{seedDir(a, 1), b}, exitOK, false, map[string]string{"delivery_ratio": stats.NoVerdict},
+			[]string{"B - A without intervals"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -204,6 +210,10 @@ func TestCompareVerdicts(t *testing.T) {
 			code, stdout, stderr := runCLI(append(append([]string{"compare"}, tc.args...), "--out", out)...)
 			require.Equal(t, tc.code, code, stderr)
 			assert.Contains(t, stdout, "B - A")
+			for _, w := range tc.shown {
+				assert.Contains(t, stdout, w)
+			}
+			assert.NotContains(t, stdout, "1 more figures")
 			var cmp stats.Comparison
 			require.NoError(t, results.ReadJSON(filepath.Join(out, stats.CompareFile), &cmp))
 			require.Len(t, cmp.Arms, 1)
