@@ -89,7 +89,9 @@ func source(path string, e stats.Experiment) stats.Source {
 func loadExperiment(path string) (stats.Experiment, error) {
 	var e stats.Experiment
 	file := path
-	if fi, err := os.Stat(path); err != nil {
+	if fi, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return e, fmt.Errorf("%s: no such file or directory; give a run's results directory, a --seeds output or a sweep (or its %s or %s)", path, stats.AggregateFile, stats.SweepFile)
+	} else if err != nil {
 		return e, err
 	} else if fi.IsDir() {
 		file = ""
@@ -130,7 +132,7 @@ func loadExperiment(path string) (stats.Experiment, error) {
 // fails (exit 3) when a rule broke.
 func writeComparison(cmd *cobra.Command, dir string, c stats.Comparison) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return usageError(fmt.Errorf("--out %s: %w; give a directory that can be created here", dir, err))
 	}
 	if err := results.WriteJSON(dir, stats.CompareFile, c); err != nil {
 		return err

@@ -395,7 +395,7 @@ func prepareResultsDir(out string, sc scenarios.Scenario) (string, error) {
 			return "", fmt.Errorf("results directory %s already holds a run; choose another --out or remove it", dir)
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return "", fmt.Errorf("creating results directory: %w", err)
+			return "", fmt.Errorf("--out %s: %w; give a directory that can be created here", dir, err)
 		}
 	}
 	return dir, results.WriteFile(dir, results.IncompleteMarker, []byte("this run has not finished; its results are incomplete\n"))

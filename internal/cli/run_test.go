@@ -108,6 +108,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"unknown scenario", []string{"run", "no-such-scenario"}, nil, []string{"built-ins"}},
 		{"bad seed", []string{"run", "--seed", "-1"}, nil, []string{"--seed"}},
 		{"bad progress", []string{"run", "--progress", "fancy"}, nil, []string{"--progress"}},
+		{"out under a file", []string{"run", "--out", filepath.Join(file("plain", ""), "r")}, nil, []string{"--out " + filepath.Join(dir, "plain", "r") + ": mkdir", "not a directory", "give a directory that can be created"}},
 		{"no workers", []string{"run", "--workers", "0"}, nil, []string{"--workers 0", "at least 1 worker"}},
 		{"negative workers", []string{"run", "--workers", "-2"}, nil, []string{"--workers -2", "at least 1 worker"}},
 		{"seeds on no workers", []string{"run", "--seeds", "2", "--workers", "0"}, nil, []string{"--workers 0"}},
@@ -132,7 +133,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 			}
 			out := filepath.Join(dir, "out", tc.name)
 			args := tc.args
-			if args[0] == "run" {
+			if args[0] == "run" && !slices.Contains(args, "--out") {
 				args = append(args, "--out", out)
 			}
 			code, stdout, stderr := runCLI(args...)
