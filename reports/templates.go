@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"html/template"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -25,26 +26,31 @@ var experimentTemplate string
 // "sweep", "seeds" and "compare".
 var pages = func() *template.Template {
 	t := template.New("report").Funcs(template.FuncMap{
-		"percent":     percent,
-		"ratio":       ratio,
-		"seconds":     seconds,
-		"bytes":       ByteSize,
-		"counts":      counts,
-		"mix":         requestMix,
-		"clocks":      clocks,
-		"latencies":   latencies,
-		"kindRows":    kindRows,
-		"sizeRows":    groupSizeRows,
-		"f1":          func(f float64) string { return fmt.Sprintf("%.1f", f) },
-		"ms":          readableMs,
-		"f2":          func(f float64) string { return fmt.Sprintf("%.2f", f) },
-		"value":       func(f *float64) string { return strconv.FormatFloat(*f, 'g', -1, 64) },
-		"leakage":     leakageSection,
-		"num":         num,
-		"interval":    interval,
-		"seeds":       seedRange,
-		"named":       namedSeeds,
-		"count":       Count[int],
+		"percent":   percent,
+		"ratio":     ratio,
+		"seconds":   seconds,
+		"bytes":     ByteSize,
+		"counts":    counts,
+		"mix":       requestMix,
+		"clocks":    clocks,
+		"latencies": latencies,
+		"kindRows":  kindRows,
+		"sizeRows":  groupSizeRows,
+		"f1":        func(f float64) string { return fmt.Sprintf("%.1f", f) },
+		"ms":        readableMs,
+		"f2":        func(f float64) string { return fmt.Sprintf("%.2f", f) },
+		"value":     func(f *float64) string { return strconv.FormatFloat(*f, 'g', -1, 64) },
+		"leakage":   leakageSection,
+		"num":       num,
+		"interval":  interval,
+		"seeds":     seedRange,
+		"named":     namedSeeds,
+		"count": func(n any, noun string) string { // Count for a field of any integer type
+			if v := reflect.ValueOf(n); v.CanInt() {
+				return Count(v.Int(), noun)
+			}
+			return Count(reflect.ValueOf(n).Uint(), noun)
+		},
 		"overSeeds":   overSeeds,
 		"noIntervals": func() string { return noIntervals },
 		"join":        func(vs []string) string { return strings.Join(vs, ", ") },
