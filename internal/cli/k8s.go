@@ -224,6 +224,9 @@ func collectSweep(cmd *cobra.Command, dir string, quiet bool) error {
 			}
 		}
 	}
+	if len(missing) > 0 && complete(seedDir(filepath.Join(dir, names[0]), plan.Seeds[0])) {
+		return usageError(fmt.Errorf("--collect %s: this sweep ran here (its runs are in %s), not from `sweep --emit k8s`: a local sweep writes its sweep.json when it ends; run the same sweep with --out %s --resume to finish it", dir, filepath.Join(dir, names[0], "seed-N"), dir))
+	}
 	if len(missing) > 0 {
 		return &exitError{code: exitFailure, err: fmt.Errorf("--collect %s: %d of %d runs are missing or did not finish: %s; copy them from the volume of claim %s (or run those pods again)",
 			dir, len(missing), len(arms)*len(plan.Seeds), strings.Join(missing, ", "), k8sClaim)}

@@ -136,6 +136,10 @@ func TestSweepOnKubernetesRefusesBadInput(t *testing.T) {
 	notPlan := filepath.Join(dir, "not-a-plan")
 	require.NoError(t, os.MkdirAll(notPlan, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(notPlan, sweepPlanFile), []byte(`{"scenario":"default","grid":1}`), 0o644))
+	local := filepath.Join(dir, "local")
+	require.NoError(t, os.MkdirAll(filepath.Join(local, "arm-01-clients.paths=1", "seed-1"), 0o755))
+	require.NoError(t, results.WriteJSON(local, sweepPlanFile, sweepPlan{Scenario: "default", Params: []stats.Param{{Key: "clients.paths", Values: []string{"1", "2"}}}, Seeds: []uint64{1, 2}}))
+	require.NoError(t, results.WriteJSON(filepath.Join(local, "arm-01-clients.paths=1", "seed-1"), results.SummaryFile, results.Summary{}))
 	sweep := []string{"sweep", "default", "--param", "clients.paths=1,2", "--seeds", "2"}
 	for _, tc := range []struct {
 		name string
@@ -148,6 +152,7 @@ func TestSweepOnKubernetesRefusesBadInput(t *testing.T) {
 		{"collect with params", []string{"sweep", "--collect", dir, "--param", "clients.paths=1"}, "--collect DIR takes no scenario, --param"},
 		{"collect where no plan is", []string{"sweep", "--collect", filepath.Join(dir, "nowhere")}, "where `sweep --emit k8s` wrote its plan"},
 		{"collect another file", []string{"sweep", "--collect", notPlan}, "not a sweep plan this build reads"},
+		{"collect a sweep run here", []string{"sweep", "--collect", local}, "this sweep ran here (its runs are in " + filepath.Join(local, "arm-01-clients.paths=1", "seed-N") + "), not from `sweep --emit k8s`"},
 		{"collect quick", []string{"sweep", "--collect", dir, "--quick"}, "--collect DIR takes no scenario, --param, --emit, --resume, --out or --quick"},
 		{"no scenario", []string{"sweep", "--param", "clients.paths=1"}, "sweep needs a SCENARIO"},
 	} {
