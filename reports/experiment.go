@@ -77,8 +77,8 @@ func overSeeds(n int) string {
 	return "means with 95% intervals over the seeds"
 }
 
-// namedSeeds writes seeds with their noun: "seed 1", "seeds 1, 2", "seeds 1-5".
-func namedSeeds(seeds []uint64) string {
+// NamedSeeds writes seeds with their noun: "seed 1", "seeds 1, 2", "seeds 1-5".
+func NamedSeeds(seeds []uint64) string {
 	if len(seeds) == 1 {
 		return "seed " + seedRange(seeds)
 	}
@@ -158,7 +158,7 @@ func WriteCompareText(w io.Writer, c stats.Comparison) error {
 		shown = "B - A without intervals: " + noIntervals
 	}
 	fmt.Fprintf(w, "A: %s (%s of %q, %s)\nB: %s (%s of %q, %s)\n%s\n",
-		c.A.Path, c.A.Kind, c.A.Scenario, namedSeeds(c.A.Seeds), c.B.Path, c.B.Kind, c.B.Scenario, namedSeeds(c.B.Seeds), shown)
+		c.A.Path, c.A.Kind, c.A.Scenario, NamedSeeds(c.A.Seeds), c.B.Path, c.B.Kind, c.B.Scenario, NamedSeeds(c.B.Seeds), shown)
 	for _, a := range c.Arms {
 		fmt.Fprintln(w)
 		if len(c.Arms) > 1 {

@@ -44,7 +44,7 @@ var pages = func() *template.Template {
 		"num":       num,
 		"interval":  interval,
 		"seeds":     seedRange,
-		"named":     namedSeeds,
+		"named":     NamedSeeds,
 		"count": func(n any, noun string) string { // Count for a field of any integer type
 			if v := reflect.ValueOf(n); v.CanInt() {
 				return Count(v.Int(), noun)

@@ -301,11 +301,7 @@ func checksFailedError(e stats.Experiment) error {
 		if len(a.ChecksFailed) == 0 {
 			continue
 		}
-		seeds := make([]string, len(a.ChecksFailed))
-		for i, s := range a.ChecksFailed {
-			seeds[i] = strconv.FormatUint(s, 10)
-		}
-		parts = append(parts, fmt.Sprintf("%s seeds %s", a.Name, strings.Join(seeds, ", ")))
+		parts = append(parts, a.Name+" "+reports.NamedSeeds(a.ChecksFailed))
 	}
 	if len(parts) == 0 {
 		return nil

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -318,4 +319,33 @@ func TestRunAllStopsWhenInterrupted(t *testing.T) {
 	assert.Equal(t, exitFailure, ee.code)
 	assert.ErrorContains(t, err, "--resume continues it")
 	assert.NoDirExists(t, filepath.Join(dir, "seed-1"), "no run started")
+}
+
+func TestChecksFailedError(t *testing.T) {
+	cases := []struct {
+		name   string
+		failed [][]uint64
+		want   string
+	}{
+		{"none", [][]uint64{nil, nil}, ""},
+		{"one seed", [][]uint64{{2}, nil}, "checks failed in arm-01 seed 2 (verdicts in each run's junit.xml)"},
+		{"seeds of two arms", [][]uint64{{1, 2, 3}, {1, 3}}, "checks failed in arm-01 seeds 1-3; arm-02 seeds 1, 3 (verdicts in each run's junit.xml)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var e stats.Experiment
+			for i, f := range tc.failed {
+				e.Arms = append(e.Arms, stats.Arm{Name: fmt.Sprintf("arm-%02d", i+1), ChecksFailed: f})
+			}
+			err := checksFailedError(e)
+			if tc.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			var ee *exitError
+			require.ErrorAs(t, err, &ee)
+			assert.Equal(t, exitChecks, ee.code)
+			assert.EqualError(t, err, tc.want)
+		})
+	}
 }
