@@ -19,6 +19,7 @@ func TestBenchOnionRefusesBadInput(t *testing.T) {
 	}{
 		{"tiny payload", []string{"--sizes", "1"}, "payload size 1"},
 		{"negative latency", []string{"--latencies", "-1ms"}, "link latency"},
+		{"latency longer than a first request can wait", []string{"--latencies", "0,3s"}, "link latency 3s: give latencies from 0 to 2s (a first request crosses a link more than ten times within the 30s call timeout)"},
 		{"no requests", []string{"--requests", "0"}, "requests"},
 		{"cipher", []string{"--enc-type", "rot13"}, "--enc-type"},
 		{"not a size", []string{"--sizes", "big"}, "sizes"},
