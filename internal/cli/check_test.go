@@ -150,6 +150,8 @@ func TestCheckExitCodes(t *testing.T) {
 		{name: "no argument", args: nil, code: exitUsage},
 		{name: "junit into a directory", args: []string{checked, "--junit", checked}, code: exitUsage,
 			stderr: []string{"--junit " + checked + " is a directory; give the file to write, e.g. " + filepath.Join(checked, "junit.xml")}},
+		{name: "junit under a file", args: []string{checked, "--junit", filepath.Join(pass, "junit.xml")}, code: exitUsage,
+			stderr: []string{"--junit " + filepath.Join(pass, "junit.xml") + ": mkdir " + pass + ": not a directory; give a file in a directory that can be created here"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -132,7 +132,7 @@ func loadExperiment(path string) (stats.Experiment, error) {
 // fails (exit 3) when a rule broke.
 func writeComparison(cmd *cobra.Command, dir string, c stats.Comparison) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return usageError(fmt.Errorf("--out %s: %w; give a directory that can be created here", dir, err))
+		return usageError(outError(dir, err))
 	}
 	if err := results.WriteJSON(dir, stats.CompareFile, c); err != nil {
 		return err

@@ -366,6 +366,11 @@ func timestampedDir(name string) string {
 	return filepath.Join("runs", name+"-"+time.Now().Format("20060102-150405"))
 }
 
+// outError is the refusal of an --out directory that cannot be created.
+func outError(dir string, err error) error {
+	return fmt.Errorf("--out %s: %w; give a directory that can be created here", dir, err)
+}
+
 // prepareResultsDir creates the results directory and marks it incomplete until the run has
 // written everything. An --out directory that already holds a run is refused, so nothing is
 // lost; without --out the directory is runs/<scenario>-seed<seed>-<time>, with -2, -3, ...
@@ -395,7 +400,7 @@ func prepareResultsDir(out string, sc scenarios.Scenario) (string, error) {
 			return "", fmt.Errorf("results directory %s already holds a run; choose another --out or remove it", dir)
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return "", fmt.Errorf("--out %s: %w; give a directory that can be created here", dir, err)
+			return "", outError(dir, err)
 		}
 	}
 	return dir, results.WriteFile(dir, results.IncompleteMarker, []byte("this run has not finished; its results are incomplete\n"))

@@ -315,7 +315,7 @@ func prepareSweepDir(dir string, plan sweepPlan, resume bool) error {
 		}
 		return samePlan(dir, old, plan)
 	case !errors.Is(err, os.ErrNotExist):
-		return err
+		return outError(dir, err)
 	}
 	if err := newExperimentDir(dir); err != nil {
 		if resume {

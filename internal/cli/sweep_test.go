@@ -269,6 +269,8 @@ func TestExperimentsRefuseBadInput(t *testing.T) {
 		{"resume without out", sweep("--param", "clients.paths=1", "--resume"), []string{"--resume needs --out"}, "runs"},
 		{"more runs at once than memory holds", sweep("--param", "clients.paths=1,2", "--seeds", "8", "--set", "clients.count=1000000", "--jobs", "16", "--out", filepath.Join(dir, "s13")), []string{"--jobs 16", "lower --jobs to"}, filepath.Join(dir, "s13")},
 		{"seeds into a used directory", []string{"run", "--seeds", "2", "--out", busy}, []string{"already holds files"}, filepath.Join(busy, "seed-1")},
+		{"seeds into no directory", []string{"run", "--seeds", "2", "--out", filepath.Join(busy, "notes.txt", "s")}, []string{"--out " + filepath.Join(busy, "notes.txt", "s") + ": mkdir", "give a directory that can be created"}, filepath.Join(busy, "notes.txt", "s")},
+		{"sweep into no directory", sweep("--param", "clients.paths=1,2", "--out", filepath.Join(busy, "notes.txt", "s")), []string{"--out " + filepath.Join(busy, "notes.txt", "s") + ": open", "give a directory that can be created"}, filepath.Join(busy, "notes.txt", "s")},
 		{"seeds with a profile", []string{"run", "--seeds", "2", "--cpuprofile", filepath.Join(dir, "p"), "--out", filepath.Join(dir, "s11")}, []string{"--cpuprofile"}, filepath.Join(dir, "s11")},
 		{"seeds with a heap profile", []string{"run", "--seeds", "2", "--memprofile", filepath.Join(dir, "p"), "--out", filepath.Join(dir, "s15")}, []string{"--memprofile"}, filepath.Join(dir, "s15")},
 		{"seeds, bad scenario", []string{"run", "--seeds", "2", "--set", "nodes.cuont=3", "--out", filepath.Join(dir, "s12")}, []string{`"nodes.cuont"`}, filepath.Join(dir, "s12")},
