@@ -19,6 +19,8 @@ import (
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sessionsim/sessionsim/results"
 )
 
 //go:embed builtin/*.yaml
@@ -105,6 +107,14 @@ func readSource(nameOrPath string) ([]byte, string, error) {
 	}
 	if b, ok := BuiltinSource(nameOrPath); ok && !strings.ContainsAny(nameOrPath, "/.") {
 		return b, "builtin:" + nameOrPath, nil
+	}
+	if fi, err := os.Stat(nameOrPath); err == nil && fi.IsDir() {
+		again := ""
+		file := filepath.Join(nameOrPath, results.ScenarioFile)
+		if _, err := os.Stat(file); err == nil {
+			again = fmt.Sprintf(" (to run this results directory's scenario again, give %s)", file)
+		}
+		return nil, "", &Error{Source: nameOrPath, Reason: "a directory; give a scenario file or a built-in name" + again}
 	}
 	b, err := os.ReadFile(nameOrPath)
 	if err != nil {

@@ -68,6 +68,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 	dir := t.TempDir()
 	file := func(name, text string) string {
 		path := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
 		return path
 	}
@@ -106,6 +107,9 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"docker mode without an engine", []string{"run", "--set", "servers.push.enabled=false", "--set", "workload.attachments.share=0"},
 			map[string]string{"SESSIONSIM_MODE": "docker", "DOCKER_HOST": "unix:///nonexistent/docker.sock"}, []string{"SESSIONSIM_MODE", `"mode" = docker`, "needs a Docker engine"}},
 		{"unknown scenario", []string{"run", "no-such-scenario"}, nil, []string{"built-ins"}},
+		{"a directory for a scenario", []string{"run", dir}, nil, []string{"scenario " + dir + ": a directory; give a scenario file or a built-in name"}},
+		{"a results directory for a scenario", []string{"run", filepath.Dir(file("results/scenario.yaml", "name: t\n"))}, nil,
+			[]string{"a directory; give a scenario file or a built-in name (to run this results directory's scenario again, give " + filepath.Join(dir, "results", "scenario.yaml") + ")"}},
 		{"bad seed", []string{"run", "--seed", "-1"}, nil, []string{"--seed"}},
 		{"bad progress", []string{"run", "--progress", "fancy"}, nil, []string{"--progress"}},
 		{"out under a file", []string{"run", "--out", filepath.Join(file("plain", ""), "r")}, nil, []string{"--out " + filepath.Join(dir, "plain", "r") + ": mkdir", "not a directory", "give a directory that can be created"}},
