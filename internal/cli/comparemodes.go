@@ -32,10 +32,10 @@ two distributions with its 5% critical value for the sample sizes. The modes are
 to agree exactly: live mode pays for real TLS, HTTP and goroutines.
 
 Without SCENARIO the world is the default scenario at 20 nodes and 50 clients, crypto real, no
-groups and no push (the comparison is of 1:1 messages and onion round trips), 5 minutes long (1 minute warmup, 3 sending, 1
-drain). --set overrides its keys, as for run; the scenario's mode is not one of them (both are run),
-and what live mode refuses (crypto=modeled: live mode sends real bytes) is refused before
-either run starts (exit 2).`,
+groups and no push (the comparison is of 1:1 messages and onion round trips), 5 minutes long
+(1 minute warmup, 3 sending, 1 drain). --set overrides its keys, as for run, but for mode: both
+modes are run. What live mode refuses (crypto=modeled: live mode sends real bytes) is refused
+before either run starts (exit 2).`,
 		Example: `  sessionsim compare-modes
   sessionsim compare-modes --set warmup=15s --set duration=30s --set drain=15s --json`,
 		Args: cobra.MaximumNArgs(1),
