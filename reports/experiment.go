@@ -14,9 +14,9 @@ import (
 )
 
 // num writes a statistic for reading, where the JSON and CSV keep every digit: six significant
-// digits, and no exponent from one up: a million or more is written as a whole number
-// (140285735, not 1.40286e+08), whose digits past the sixth are the mean's and honest. Only
-// values below 0.0001 keep an exponent, which reads better than a row of zeros.
+// digits, without an exponent from one up, so a million or more is a whole number (140285735,
+// not 1.40286e+08). Only values below 0.0001 keep an exponent, which reads better than a row
+// of zeros.
 func num(f *float64) string {
 	if f == nil {
 		return "n/a"
