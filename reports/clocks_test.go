@@ -27,7 +27,7 @@ func TestClocksLine(t *testing.T) {
 			RecoveryMs: results.Percentiles{Count: 4, P50: 800, P90: 22_800, P99: 22_800, Max: 22_900}, ClientsUnrecovered: 1,
 		}, []string{
 			"32 requests refused (406: 30, 425: 2) from 3 clients, 12 too old, 20 too new (old/new: desktop 10/20, ios 2/0)",
-			"spells until one was accepted again: p50 800 ms", "(4 samples); 1 clients still refused at the end",
+			"spells until one was accepted again: p50 800 ms", "(4 samples); 1 client still refused at the end",
 		}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,13 +13,18 @@ import (
 	"github.com/sessionsim/sessionsim/results/stats"
 )
 
-// num writes a statistic with six significant digits: enough to read, where the JSON keeps
-// every digit.
+// num writes a statistic for reading, where the JSON and CSV keep every digit: six significant
+// digits, without an exponent from one up, so a million or more is a whole number (140285735,
+// not 1.40286e+08). Only values below 0.0001 keep an exponent, which reads better than a row
+// of zeros.
 func num(f *float64) string {
 	if f == nil {
 		return "n/a"
 	}
-	return strconv.FormatFloat(*f, 'g', 6, 64)
+	if s := strconv.FormatFloat(*f, 'g', 6, 64); !strings.ContainsRune(s, 'e') || math.Abs(*f) < 1 {
+		return s
+	}
+	return strconv.FormatFloat(*f, 'f', 0, 64)
 }
 
 // interval writes a 95% interval as [low, high], or "n/a" without one.
@@ -36,7 +42,7 @@ var headline = []string{"delivery_ratio", "end_to_end_latency_ms.p50", "end_to_e
 // and 95% interval over the seeds; with several (a sweep) the headline figures of each arm with
 // the paired difference to the first arm and its verdict.
 func WriteExperimentText(w io.Writer, e stats.Experiment) error {
-	fmt.Fprintf(w, "Scenario %q, %d seeds (%s); means with 95%% intervals over the seeds\n", e.Scenario, len(e.Seeds), seedRange(e.Seeds))
+	fmt.Fprintf(w, "Scenario %q, %s (%s); %s\n", e.Scenario, Count(len(e.Seeds), "seed"), seedRange(e.Seeds), overSeeds(len(e.Seeds)))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if len(e.Arms) == 1 {
 		fmt.Fprintln(tw, "figure\tmean\t95% interval\tn")
@@ -60,6 +66,23 @@ func WriteExperimentText(w io.Writer, e stats.Experiment) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// overSeeds says what an experiment of n seeds shows for each figure: means with intervals, or
+// with one seed the run's own values, an interval needing two.
+func overSeeds(n int) string {
+	if n < 2 {
+		return "the values of the one run, without intervals (an interval needs two seeds or more)"
+	}
+	return "means with 95% intervals over the seeds"
+}
+
+// NamedSeeds writes seeds with their noun: "seed 1", "seeds 1, 2", "seeds 1-5".
+func NamedSeeds(seeds []uint64) string {
+	if len(seeds) == 1 {
+		return "seed " + seedRange(seeds)
+	}
+	return "seeds " + seedRange(seeds)
 }
 
 // seedRange writes seeds compactly: "1-5" when consecutive, else the list.
@@ -120,6 +143,9 @@ func WriteSweepCSV(w io.Writer, e stats.Experiment) error {
 	return cw.Error()
 }
 
+// noIntervals is why a comparison has no intervals, and what its verdicts mean then.
+const noIntervals = `a side of a single run has no spread over seeds to give one, so only an exact tie gets a verdict ("no significant change"); other figures say "no interval"`
+
 // WriteCompareText prints a comparison: for each pair of arms the headline figures and every
 // figure whose verdict is not "no significant change", then the --fail-on rules.
 func WriteCompareText(w io.Writer, c stats.Comparison) error {
@@ -127,8 +153,12 @@ func WriteCompareText(w io.Writer, c stats.Comparison) error {
 	if len(c.Arms) > 0 && c.Arms[0].Paired {
 		how = "paired by seed"
 	}
-	fmt.Fprintf(w, "A: %s (%s of %q, seeds %s)\nB: %s (%s of %q, seeds %s)\nB - A with 95%% intervals, %s\n",
-		c.A.Path, c.A.Kind, c.A.Scenario, seedRange(c.A.Seeds), c.B.Path, c.B.Kind, c.B.Scenario, seedRange(c.B.Seeds), how)
+	shown := "B - A with 95% intervals, " + how
+	if !c.HasIntervals() {
+		shown = "B - A without intervals: " + noIntervals
+	}
+	fmt.Fprintf(w, "A: %s (%s of %q, %s)\nB: %s (%s of %q, %s)\n%s\n",
+		c.A.Path, c.A.Kind, c.A.Scenario, NamedSeeds(c.A.Seeds), c.B.Path, c.B.Kind, c.B.Scenario, NamedSeeds(c.B.Seeds), shown)
 	for _, a := range c.Arms {
 		fmt.Fprintln(w)
 		if len(c.Arms) > 1 {
@@ -148,7 +178,7 @@ func WriteCompareText(w io.Writer, c stats.Comparison) error {
 			return err
 		}
 		if quiet > 0 {
-			fmt.Fprintf(w, "(%d more figures: no significant change)\n", quiet)
+			fmt.Fprintf(w, "(%s: no significant change)\n", Count(quiet, "more figure"))
 		}
 	}
 	if len(c.Rules) > 0 {

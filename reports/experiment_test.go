@@ -34,6 +34,87 @@ func sampleSweep() stats.Experiment {
 	return e
 }
 
+// TestNumbers: a table's number (num) and a chart's axis label (tick) for the same values.
+func TestNumbers(t *testing.T) {
+	cases := []struct {
+		v         float64
+		num, tick string
+	}{
+		{0, "0", "0"},
+		{1, "1", "1"},
+		{0.8776, "0.8776", "0.878"},
+		{0.999834, "0.999834", "1"},
+		{950, "950", "950"},
+		{1024.4, "1024.4", "1020"},
+		{1299.4812, "1299.48", "1300"},
+		{9999, "9999", "10k"},
+		{12345, "12345", "12.3k"},
+		{47147.31, "47147.3", "47.1k"},
+		{596925, "596925", "597k"},
+		{999999.7, "1000000", "1M"},
+		{1.40285734e8, "140285734", "140M"},
+		{140285734.6, "140285735", "140M"},
+		{-7.4854e7, "-74854000", "-74.9M"},
+		{2.5e9, "2500000000", "2.5G"},
+		{3e12, "3000000000000", "3T"},
+		{0.00012345, "0.00012345", "0.000123"},
+		{1.2e-5, "1.2e-05", "1.2e-05"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.num, func(t *testing.T) {
+			assert.Equal(t, tc.num, num(&tc.v))
+			assert.Equal(t, tc.tick, tick(tc.v))
+		})
+	}
+	assert.Equal(t, "n/a", num(nil))
+}
+
+func TestCount(t *testing.T) {
+	cases := []struct {
+		n    int
+		noun string
+		want string
+	}{
+		{0, "sample", "0 samples"},
+		{1, "sample", "1 sample"},
+		{2, "sample", "2 samples"},
+		{1, "late reply", "1 late reply"},
+		{3, "late reply", "3 late replies"},
+		{2, "expiry", "2 expiries"},
+		{2, "key", "2 keys"},
+		{1, "more figure", "1 more figure"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.want, func(t *testing.T) {
+			assert.Equal(t, tc.want, Count(tc.n, tc.noun))
+		})
+	}
+	assert.Equal(t, "1 block", Count(uint64(1), "block"), "any integer type")
+}
+
+func TestExperimentTextSaysWhatItShows(t *testing.T) {
+	one := sampleSweep()
+	one.Seeds = one.Seeds[:1]
+	cases := []struct {
+		name string
+		e    stats.Experiment
+		want string
+	}{
+		{"three seeds", sampleSweep(), `Scenario "demo", 3 seeds (1-3); means with 95% intervals over the seeds`},
+		{"one seed", one, `Scenario "demo", 1 seed (1); the values of the one run, without intervals (an interval needs two seeds or more)`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var text, page bytes.Buffer
+			require.NoError(t, WriteExperimentText(&text, tc.e))
+			assert.Equal(t, tc.want, strings.SplitN(text.String(), "\n", 2)[0])
+			require.NoError(t, WriteSweepHTML(&page, tc.e))
+			_, shown, _ := strings.Cut(tc.want, "; ")
+			assert.Contains(t, page.String(), shown)
+		})
+	}
+}
+
 func TestSweepPage(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, WriteSweepHTML(&buf, sampleSweep()))

@@ -80,8 +80,8 @@ func writeKindsAndGroups(p func(string, ...any), s results.Summary) {
 	}
 	p("")
 	p("Groups")
-	p("  %d groups of %.1f members on average; %d members removed, %d key rotations stored; %d group polls",
-		g.Count, g.MembersMean, g.Removals, g.KeyRotations, g.Polls)
+	p("  %s of %.1f members on average; %s removed, %s stored; %s",
+		Count(g.Count, "group"), g.MembersMean, Count(g.Removals, "member"), Count(g.KeyRotations, "key rotation"), Count(g.Polls, "group poll"))
 	for _, r := range groupSizeRows(s) {
 		p("    %-15s %s", r.Name+":", outcomes(r))
 	}

@@ -113,6 +113,14 @@ func TestWriteText(t *testing.T) {
 		"2-10":   {Messages: results.Messages{Sent: 6, Delivered: 5, Lost: 1}, DeliveryRatio: ptr(5.0 / 6)},
 	}
 	groups.Groups = &results.Groups{Count: 3, MembersMean: 40.5, Removals: 2, KeyRotations: 2, Polls: 900}
+	ones := sample()
+	ones.Groups = &results.Groups{Count: 1, MembersMean: 3, Removals: 1, KeyRotations: 1, Polls: 1}
+	ones.OnionRTTMs = results.Percentiles{Count: 1, P50: 420, P90: 420, P99: 420, Max: 420}
+	ones.Network.ActiveNodes, ones.Network.Swarms, ones.Network.Blocks = 1, 1, 1
+	ones.Replication.Samples, ones.Traffic.ReplicationForwards = 1, 1
+	ones.Traffic.ExpireRequests, ones.Traffic.ConfigExpiryUpdates = 1, 3
+	ones.Store.Succeeded, ones.Store.Failed, ones.Store.Attempts = 1, 0, 1
+	ones.Engine.LateReplies = 3
 	cases := []struct {
 		name    string
 		s       results.Summary
@@ -127,6 +135,12 @@ func TestWriteText(t *testing.T) {
 			"    51-100 members: sent 4, delivered 4",
 		}, nil},
 		{"no groups", sample(), nil, []string{"Groups", "by kind"}},
+		{"one of each", ones, []string{
+			"1 group of 3.0 members on average; 1 member removed, 1 key rotation stored; 1 group poll",
+			"onion round trip: p50 420 ms, p90 420 ms, p99 420 ms, max 420 ms (1 sample)",
+			"1 active node in 1 swarm after 1 block;", "mean 7.10 (1 sample)", "1 request forwarded to swarm peers",
+			"1 expire in polls, 3 expiries changed", "stores: 1 of 1 message stored", "1 attempt in all", "3 late replies dropped",
+		}, []string{"1 samples", "1 groups", "1 requests"}},
 		{"request mix", mix, []string{
 			"android  get_swarm 3; retrieve 9 (0: 4, 2: 4, 10: 1)",
 			"node-to-node forwards by cause: store 8, swarm-change 2",
@@ -159,6 +173,11 @@ func TestWriteText(t *testing.T) {
 				assert.NotContains(t, out, not)
 			}
 		})
+	}
+	var page bytes.Buffer
+	require.NoError(t, WriteHTML(&page, ones, nil, nil, nil))
+	for _, want := range []string{"1 expire in polls, 3 expiries changed", "mean 7.10 (1 sample)", "1 request forwarded to swarm peers", "(1 sample)"} {
+		assert.Contains(t, page.String(), want, "report.html counts as the text does")
 	}
 }
 

@@ -137,7 +137,7 @@ func intervalChart(points []*stats.Figure, labels []string) template.HTML {
 	for t := range yTicks + 1 {
 		v := lo + (hi-lo)*float64(t)/yTicks
 		fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%.2f" y2="%.2f" stroke="#eee"/>`, padLeft, padLeft+plotW, y(v), y(v))
-		fmt.Fprintf(&b, `<text x="%g" y="%.2f" font-size="10" text-anchor="end" dominant-baseline="middle" fill="#555">%s</text>`, padLeft-4, y(v), strconv.FormatFloat(v, 'g', 3, 64)) // three digits fit the margin
+		fmt.Fprintf(&b, `<text x="%g" y="%.2f" font-size="10" text-anchor="end" dominant-baseline="middle" fill="#555">%s</text>`, padLeft-4, y(v), tick(v))
 	}
 	var line []string
 	for i, p := range points {
@@ -258,3 +258,22 @@ func WriteCompareHTML(w io.Writer, c stats.Comparison) error {
 
 // cssColour writes a colour as CSS hex.
 func cssColour(c color.RGBA) string { return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B) }
+
+// tick writes an axis label in the few characters the chart's margin holds: three significant
+// digits, and from ten thousand up a k, M, G or T after them (140M, not 1.4e+08); only values
+// below 0.001 keep an exponent.
+func tick(v float64) string {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 3, 64), 64) // rounded first: 999,999 is 1M
+	for _, u := range []struct {
+		from, scale float64
+		suffix      string
+	}{{1e12, 1e12, "T"}, {1e9, 1e9, "G"}, {1e6, 1e6, "M"}, {1e4, 1e3, "k"}} {
+		if math.Abs(r) >= u.from {
+			return strconv.FormatFloat(r/u.scale, 'g', 3, 64) + u.suffix
+		}
+	}
+	if math.Abs(r) >= 1 {
+		return strconv.FormatFloat(r, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(r, 'g', -1, 64)
+}

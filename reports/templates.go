@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"html/template"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -43,8 +44,17 @@ var pages = func() *template.Template {
 		"num":       num,
 		"interval":  interval,
 		"seeds":     seedRange,
-		"join":      func(vs []string) string { return strings.Join(vs, ", ") },
-		"deref":     func(iv *stats.Interval) stats.Interval { return *iv },
+		"named":     NamedSeeds,
+		"count": func(n any, noun string) string { // Count for a field of any integer type
+			if v := reflect.ValueOf(n); v.CanInt() {
+				return Count(v.Int(), noun)
+			}
+			return Count(reflect.ValueOf(n).Uint(), noun)
+		},
+		"overSeeds":   overSeeds,
+		"noIntervals": func() string { return noIntervals },
+		"join":        func(vs []string) string { return strings.Join(vs, ", ") },
+		"deref":       func(iv *stats.Interval) stats.Interval { return *iv },
 		"class": func(verdict string) string {
 			switch verdict {
 			case stats.Better, stats.Worse, stats.Changed:

@@ -22,8 +22,8 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	// mode has no CPU figures either (no model charges the nodes' work, and its nodes share this
 	// process); docker mode measures each node process's own.
 	realTime := run != nil && run.Mode != ""
-	p("Scenario %q, seed %d, %s crypto: %d service nodes, %d clients, %s of %s.",
-		s.Scenario, s.Seed, s.Crypto, s.Nodes, s.Clients, seconds(s.VirtualSeconds), run.Clock())
+	p("Scenario %q, seed %d, %s crypto: %s, %s, %s of %s.",
+		s.Scenario, s.Seed, s.Crypto, Count(s.Nodes, "service node"), Count(s.Clients, "client"), seconds(s.VirtualSeconds), run.Clock())
 	switch {
 	case realTime:
 		p("Ran in %s of wall time, in real time (%s mode).", seconds(run.WallSeconds), run.Mode)
@@ -55,25 +55,25 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	for _, name := range slices.Sorted(maps.Keys(s.OnionRTTByPlatform)) {
 		p("    %-8s %s", name, latencies(s.OnionRTTByPlatform[name]))
 	}
-	p("  stores: %d of %d messages stored (%s), %d failed; %d attempts in all, retries included",
-		s.Store.Succeeded, s.Store.Succeeded+s.Store.Failed, percent(s.Store.Ratio), s.Store.Failed, s.Store.Attempts)
+	p("  stores: %d of %s stored (%s), %d failed; %s in all, retries included",
+		s.Store.Succeeded, Count(s.Store.Succeeded+s.Store.Failed, "message"), percent(s.Store.Ratio), s.Store.Failed, Count(s.Store.Attempts, "attempt"))
 	p("  sync copies in senders' own swarms: %d stored, %d failed", s.Store.SyncCopies, s.Store.SyncCopiesFailed)
 	configNS := ""
 	if len(s.Store.ConfigByNamespace) > 0 {
 		configNS = " (by namespace: " + counts(s.Store.ConfigByNamespace) + ")"
 	}
 	p("  config messages in own swarms: %d stored, %d failed%s", s.Store.ConfigMessages, s.Store.ConfigMessagesFailed, configNS)
-	p("  config expiry kept alive: %d expires in polls, %d expiries changed on swarm members", s.Traffic.ExpireRequests, s.Traffic.ConfigExpiryUpdates)
+	p("  config expiry kept alive: %s in polls, %s changed on swarm members", Count(s.Traffic.ExpireRequests, "expire"), Count(s.Traffic.ConfigExpiryUpdates, "expiry"))
 	p("  paths built %d, rebuilt %d", s.Paths.Built, s.Paths.Rebuilds)
 	if len(s.Paths.DroppedCause) > 0 {
 		p("  paths dropped by cause: %s", counts(s.Paths.DroppedCause))
 	}
 	p("")
 	p("Swarms and replication")
-	p("  %d active nodes in %d swarms after %d blocks; %d decommissioned, %d deregistered",
-		s.Network.ActiveNodes, s.Network.Swarms, s.Network.Blocks, s.Network.Decommissions, s.Network.Deregistrations)
-	p("  live copies per unexpired message: min %.0f, p1 %.0f, mean %.2f (%d samples)",
-		s.Replication.MinCopies, s.Replication.P1Copies, s.Replication.MeanCopies, s.Replication.Samples)
+	p("  %s in %s after %s; %d decommissioned, %d deregistered",
+		Count(s.Network.ActiveNodes, "active node"), Count(s.Network.Swarms, "swarm"), Count(s.Network.Blocks, "block"), s.Network.Decommissions, s.Network.Deregistrations)
+	p("  live copies per unexpired message: min %.0f, p1 %.0f, mean %.2f (%s)",
+		s.Replication.MinCopies, s.Replication.P1Copies, s.Replication.MeanCopies, Count(s.Replication.Samples, "sample"))
 	if fs := s.FileServer; fs != nil {
 		p("")
 		p("File server")
@@ -85,7 +85,7 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	}
 	p("")
 	p("Load")
-	p("  bytes moved %s (%s on swarm changes; %d requests forwarded to swarm peers)", ByteSize(s.Traffic.TotalBytes), ByteSize(s.Traffic.SwarmChangeBytes), s.Traffic.ReplicationForwards)
+	p("  bytes moved %s (%s on swarm changes; %s forwarded to swarm peers)", ByteSize(s.Traffic.TotalBytes), ByteSize(s.Traffic.SwarmChangeBytes), Count(s.Traffic.ReplicationForwards, "request"))
 	if len(s.RPCByMethod) > 0 {
 		p("  requests clients sent, by method (by namespace):")
 		for _, name := range slices.Sorted(maps.Keys(s.RPCByMethod)) {
@@ -108,9 +108,9 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	if realTime {
 		engine = run.Mode + " driver"
 	}
-	p("  %s: %d events, %d calls, %d timed out, %d late replies dropped", engine, s.Engine.Events, s.Engine.Calls, s.Engine.CallTimeouts, s.Engine.LateReplies)
+	p("  %s: %s, %s, %d timed out, %s dropped", engine, Count(s.Engine.Events, "event"), Count(s.Engine.Calls, "call"), s.Engine.CallTimeouts, Count(s.Engine.LateReplies, "late reply"))
 	if s.Engine.EventsDropped > 0 {
-		p("  WARNING: the nodes dropped %d event lines the harness read too slowly: the figures from their events are short", s.Engine.EventsDropped)
+		p("  WARNING: the nodes dropped %s the harness read too slowly: the figures from their events are short", Count(s.Engine.EventsDropped, "event line"))
 	}
 	if len(s.Garbage) > 0 {
 		p("  garbage received by clients: %s", counts(s.Garbage))
@@ -122,7 +122,7 @@ func WriteText(w io.Writer, s results.Summary, run *results.Run) {
 	if c := s.Communities; c != nil {
 		p("")
 		p("Communities")
-		p("  %d servers, %d rooms: %d polls (%d failed), %d room messages read", c.Servers, c.Rooms, c.Polls, c.PollFailures, c.MessagesRead)
+		p("  %s, %s: %s (%d failed), %s read", Count(c.Servers, "server"), Count(c.Rooms, "room"), Count(c.Polls, "poll"), c.PollFailures, Count(c.MessagesRead, "room message"))
 		p("  the servers received %s and answered %s", ByteSize(c.BytesIn), ByteSize(c.BytesOut))
 	}
 	if s.Leakage != nil {
@@ -140,12 +140,12 @@ func latencies(q results.Percentiles) string {
 	if q.Count == 0 {
 		return "no samples"
 	}
-	return fmt.Sprintf("p50 %s, p90 %s, p99 %s, max %s (%d samples)", readableMs(q.P50), readableMs(q.P90), readableMs(q.P99), readableMs(q.Max), q.Count)
+	return fmt.Sprintf("p50 %s, p90 %s, p99 %s, max %s (%s)", readableMs(q.P50), readableMs(q.P90), readableMs(q.P99), readableMs(q.Max), Count(q.Count, "sample"))
 }
 
 // clocks says how far clients' clocks were off and what nodes refused for it.
 func clocks(c results.Clocks) string {
-	out := fmt.Sprintf("off by %s; %d requests refused (406: %d, 425: %d)", latencies(c.OffsetAbsMs), c.Status406+c.Status425, c.Status406, c.Status425)
+	out := fmt.Sprintf("off by %s; %s refused (406: %d, 425: %d)", latencies(c.OffsetAbsMs), Count(c.Status406+c.Status425, "request"), c.Status406, c.Status425)
 	if c.ClientsRejected == 0 {
 		return out
 	}
@@ -154,8 +154,21 @@ func clocks(c results.Clocks) string {
 		r := c.ByPlatform[name]
 		parts = append(parts, fmt.Sprintf("%s %d/%d", name, r.RejectedTooOld, r.RejectedTooNew))
 	}
-	return out + fmt.Sprintf(" from %d clients, %d too old, %d too new (old/new: %s); spells until one was accepted again: %s; %d clients still refused at the end",
-		c.ClientsRejected, c.RejectedTooOld, c.RejectedTooNew, strings.Join(parts, ", "), latencies(c.RecoveryMs), c.ClientsUnrecovered)
+	return out + fmt.Sprintf(" from %s, %d too old, %d too new (old/new: %s); spells until one was accepted again: %s; %s still refused at the end",
+		Count(c.ClientsRejected, "client"), c.RejectedTooOld, c.RejectedTooNew, strings.Join(parts, ", "), latencies(c.RecoveryMs), Count(c.ClientsUnrecovered, "client"))
+}
+
+// Count writes n and a noun, plural unless n is one: "1 sample", "2 samples", "3 late replies".
+// noun is the singular; its last word takes the plural: a consonant and y become "ies", any
+// other ending takes an s.
+func Count[N ~int | ~int32 | ~int64 | ~uint32 | ~uint64](n N, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if len(noun) > 1 && noun[len(noun)-1] == 'y' && !strings.ContainsRune("aeiou", rune(noun[len(noun)-2])) {
+		return fmt.Sprintf("%d %sies", n, noun[:len(noun)-1])
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func percent(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }

@@ -154,7 +154,7 @@ func (d *liveDriver) AddSink(s sim.Sink) { d.Driver.AddSink(live.Sink(s)) }
 // (liveTap); a horizon is played after the run at the request rates it measured.
 func (s Scenario) validateLive() error {
 	if s.Crypto != "real" {
-		return bad("crypto", s.Crypto, "live mode sends real bytes: a message under crypto=modeled has none; use crypto=real")
+		return bad("crypto", s.Crypto, "live mode (mode: live, and compare-modes, which runs every scenario live too) sends real bytes, and a message under crypto=modeled has none; use crypto=real")
 	}
 	return nil
 }

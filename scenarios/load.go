@@ -19,6 +19,8 @@ import (
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sessionsim/sessionsim/results"
 )
 
 //go:embed builtin/*.yaml
@@ -83,6 +85,10 @@ type LoadOptions struct {
 	MachineMemory uint64
 	// Quick shortens the scenario after every layer is applied (Scenario.Shorten).
 	Quick bool
+	// Mode, when not empty, is the mode the scenario is validated for and run in, whatever its
+	// layers say: compare-modes runs every scenario live (and simulated), so a value live mode
+	// refuses is refused at load, naming where it was set.
+	Mode string
 }
 
 // Load reads a scenario by file path or built-in name, applies the layers, fills defaults and
@@ -101,6 +107,14 @@ func readSource(nameOrPath string) ([]byte, string, error) {
 	}
 	if b, ok := BuiltinSource(nameOrPath); ok && !strings.ContainsAny(nameOrPath, "/.") {
 		return b, "builtin:" + nameOrPath, nil
+	}
+	if fi, err := os.Stat(nameOrPath); err == nil && fi.IsDir() {
+		again := ""
+		file := filepath.Join(nameOrPath, results.ScenarioFile)
+		if _, err := os.Stat(file); err == nil {
+			again = fmt.Sprintf(" (to run this results directory's scenario again, give %s)", file)
+		}
+		return nil, "", &Error{Source: nameOrPath, Reason: "a directory; give a scenario file or a built-in name" + again}
 	}
 	b, err := os.ReadFile(nameOrPath)
 	if err != nil {
@@ -175,6 +189,9 @@ func Parse(src []byte, label string, opts LoadOptions) (Scenario, error) {
 	if _, own := from["description"]; len(overrides) > 0 && (!own || strings.HasPrefix(from["description"], label)) {
 		// The file's description was written for the file's values: say which ones changed.
 		s.Description = strings.TrimSpace(s.Description + " [overridden: " + strings.Join(overrides, ", ") + "]")
+	}
+	if opts.Mode != "" {
+		s.Mode = opts.Mode
 	}
 	if opts.Quick {
 		s.Shorten()

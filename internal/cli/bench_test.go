@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -18,6 +19,7 @@ func TestBenchOnionRefusesBadInput(t *testing.T) {
 	}{
 		{"tiny payload", []string{"--sizes", "1"}, "payload size 1"},
 		{"negative latency", []string{"--latencies", "-1ms"}, "link latency"},
+		{"latency longer than a first request can wait", []string{"--latencies", "0,3s"}, "link latency 3s: give latencies from 0 to 2s (a first request crosses a link more than ten times within the 30s call timeout)"},
 		{"no requests", []string{"--requests", "0"}, "requests"},
 		{"cipher", []string{"--enc-type", "rot13"}, "--enc-type"},
 		{"not a size", []string{"--sizes", "big"}, "sizes"},
@@ -46,10 +48,25 @@ func TestBenchOnionPrintsJSONAndTable(t *testing.T) {
 }
 
 func TestCompareModesRefusesWhatLiveModeRefuses(t *testing.T) {
-	code, _, stderr := runCLI("compare-modes", "--set", "crypto=modeled")
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, `"crypto"`)
-	code, _, stderr = runCLI("compare-modes", "--set", "nodes.count=zero")
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "nodes.count")
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"modeled crypto", []string{"--set", "crypto=modeled"}, []string{`scenario --set: key "crypto" = modeled`, "compare-modes", "use crypto=real"}},
+		{"modeled crypto in a scenario file", []string{"large"}, []string{`scenario builtin:large:`, `key "crypto" = modeled`, "use crypto=real"}},
+		{"a bad count", []string{"--set", "nodes.count=zero"}, []string{"--set", "nodes.count"}},
+		{"a mode", []string{"--set", "mode=sim"}, []string{"--set mode=sim", "both modes"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(append([]string{"compare-modes"}, tc.args...)...)
+			assert.Equal(t, exitUsage, code)
+			assert.Empty(t, stdout)
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one message: %q", stderr)
+			for _, w := range tc.want {
+				assert.Contains(t, stderr, w)
+			}
+		})
+	}
 }

@@ -46,6 +46,11 @@ summary.json does not have, or there is no check to evaluate.`,
 			if err != nil {
 				return usageError(err)
 			}
+			if junit != "" { // before anything is printed: a path that cannot be written is bad input
+				if err := os.MkdirAll(filepath.Dir(junit), 0o755); err != nil {
+					return usageError(fmt.Errorf("--junit %s: %w; give a file in a directory that can be created here", junit, err))
+				}
+			}
 			s.Checks = checks.Evaluate(cs, s)
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "Scenario %q, seed %d, in %s; checks from %s\n", s.Scenario, s.Seed, dir, from)
@@ -54,9 +59,6 @@ summary.json does not have, or there is no check to evaluate.`,
 				run, err := results.ReadRun(dir)
 				if err != nil {
 					return usageError(err)
-				}
-				if err := os.MkdirAll(filepath.Dir(junit), 0o755); err != nil {
-					return err
 				}
 				if err := writeJUnit(filepath.Dir(junit), filepath.Base(junit), s, run); err != nil {
 					return err

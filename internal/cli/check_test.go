@@ -141,7 +141,8 @@ func TestCheckExitCodes(t *testing.T) {
 		{name: "unknown figure", args: []string{checked, "--checks", unknown}, code: exitUsage,
 			stderr: []string{"unknown.yaml:3", `checks[1] "replication.min_copy >= 5"`, "closest: replication.min_copies"}},
 		{name: "stray key in the checks file", args: []string{checked, "--checks", stray}, code: exitUsage, stderr: []string{`stray.yaml:2: unknown key "name"`}},
-		{name: "missing checks file", args: []string{checked, "--checks", filepath.Join(dir, "absent.yaml")}, code: exitUsage, stderr: []string{"absent.yaml"}},
+		{name: "missing checks file", args: []string{checked, "--checks", filepath.Join(dir, "absent.yaml")}, code: exitUsage, stderr: []string{"absent.yaml: no such file; give a YAML file holding a checks: list"}},
+		{name: "a check for a checks file", args: []string{checked, "--checks", "delivery_ratio >= 2"}, code: exitUsage, stderr: []string{`checks delivery_ratio >= 2: no such file; give a YAML file holding a checks: list, such as checks: ["delivery_ratio >= 0.99"]`}},
 		{name: "no checks anywhere", args: []string{unchecked}, code: exitUsage, stderr: []string{"has no checks; give --checks FILE"}},
 		{name: "incomplete directory", args: []string{incomplete}, code: exitUsage, stderr: []string{"did not finish"}},
 		{name: "no results directory", args: []string{filepath.Join(dir, "nowhere")}, code: exitUsage, stderr: []string{"nowhere: no such directory"}},
@@ -149,6 +150,8 @@ func TestCheckExitCodes(t *testing.T) {
 		{name: "no argument", args: nil, code: exitUsage},
 		{name: "junit into a directory", args: []string{checked, "--junit", checked}, code: exitUsage,
 			stderr: []string{"--junit " + checked + " is a directory; give the file to write, e.g. " + filepath.Join(checked, "junit.xml")}},
+		{name: "junit under a file", args: []string{checked, "--junit", filepath.Join(pass, "junit.xml")}, code: exitUsage,
+			stderr: []string{"--junit " + filepath.Join(pass, "junit.xml") + ": mkdir " + pass + ": not a directory; give a file in a directory that can be created here"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -84,12 +84,17 @@ func source(path string, e stats.Experiment) stats.Source {
 	return stats.Source{Path: path, Kind: e.Kind, Scenario: e.Scenario, Seeds: e.Seeds}
 }
 
+// compareSides says what compare takes as a side.
+const compareSides = "give a run's results directory, a --seeds output or a sweep (or its " + stats.AggregateFile + " or " + stats.SweepFile + ")"
+
 // loadExperiment reads one side of a comparison: a sweep or --seeds directory (or its JSON
 // file), or a single run's results directory, which becomes an experiment of one seed.
 func loadExperiment(path string) (stats.Experiment, error) {
 	var e stats.Experiment
 	file := path
-	if fi, err := os.Stat(path); err != nil {
+	if fi, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return e, fmt.Errorf("%s: no such file or directory; %s", path, compareSides)
+	} else if err != nil {
 		return e, err
 	} else if fi.IsDir() {
 		file = ""
@@ -113,7 +118,7 @@ func loadExperiment(path string) (stats.Experiment, error) {
 		return stats.Experiment{Kind: "run", Schema: s.Schema, Scenario: s.Scenario, Seeds: []uint64{s.Seed}, Arms: []stats.Arm{arm}}, nil
 	}
 	if err := results.ReadJSON(file, &e); err != nil {
-		return e, err
+		return e, fmt.Errorf("%w; %s", err, compareSides)
 	}
 	switch {
 	case e.Kind != "seeds" && e.Kind != "sweep":
@@ -130,7 +135,7 @@ func loadExperiment(path string) (stats.Experiment, error) {
 // fails (exit 3) when a rule broke.
 func writeComparison(cmd *cobra.Command, dir string, c stats.Comparison) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return usageError(outError(dir, err))
 	}
 	if err := results.WriteJSON(dir, stats.CompareFile, c); err != nil {
 		return err

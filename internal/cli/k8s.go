@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sessionsim/sessionsim/reports"
 	"github.com/sessionsim/sessionsim/results"
 	"github.com/sessionsim/sessionsim/results/stats"
 )
@@ -170,7 +171,7 @@ func labelValue(s string) string {
 // emitK8s writes the sweep's Job next to its plan in out and says how to run and collect it.
 func emitK8s(stdout io.Writer, out string, r runner, plan sweepPlan, names []string, arms [][]stats.Setting, memory uint64, quiet bool) error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# sessionsim sweep of %s: %d arms x %d seeds, one pod each. Needs the image %s\n", plan.Scenario, len(arms), len(plan.Seeds), containerImage())
+	fmt.Fprintf(&b, "# sessionsim sweep of %s: %s x %s, one pod each. Needs the image %s\n", plan.Scenario, reports.Count(len(arms), "arm"), reports.Count(len(plan.Seeds), "seed"), containerImage())
 	fmt.Fprintf(&b, "# and a ReadWriteMany PersistentVolumeClaim named %s; then: sessionsim sweep --collect DIR.\n", k8sClaim)
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
@@ -188,7 +189,7 @@ func emitK8s(stdout io.Writer, out string, r runner, plan sweepPlan, names []str
 		fmt.Fprintln(stdout, job)
 		return nil
 	}
-	fmt.Fprintf(stdout, "Wrote %s: a Kubernetes Indexed Job of %d pods (%d arms x %d seeds), image %s.\n", job, len(arms)*len(plan.Seeds), len(arms), len(plan.Seeds), containerImage())
+	fmt.Fprintf(stdout, "Wrote %s: a Kubernetes Indexed Job of %s (%s x %s), image %s.\n", job, reports.Count(len(arms)*len(plan.Seeds), "pod"), reports.Count(len(arms), "arm"), reports.Count(len(plan.Seeds), "seed"), containerImage())
 	fmt.Fprintf(stdout, "Run it with `kubectl apply -f %s`; each pod writes %s/ARM-seed-S on the volume of claim %s.\n", job, k8sResultsDir, k8sClaim)
 	fmt.Fprintf(stdout, "Copy those directories into %s, then `sessionsim sweep --collect %s` writes sweep.json there.\n", out, out)
 	return nil
@@ -222,6 +223,9 @@ func collectSweep(cmd *cobra.Command, dir string, quiet bool) error {
 				missing = append(missing, podDir(names[i], s))
 			}
 		}
+	}
+	if len(missing) > 0 && complete(seedDir(filepath.Join(dir, names[0]), plan.Seeds[0])) {
+		return usageError(fmt.Errorf("--collect %s: this sweep ran here (its runs are in %s), not from `sweep --emit k8s`: a local sweep writes its sweep.json when it ends; run the same sweep with --out %s --resume to finish it", dir, filepath.Join(dir, names[0], "seed-N"), dir))
 	}
 	if len(missing) > 0 {
 		return &exitError{code: exitFailure, err: fmt.Errorf("--collect %s: %d of %d runs are missing or did not finish: %s; copy them from the volume of claim %s (or run those pods again)",

@@ -110,11 +110,36 @@ func TestSweepOnKubernetes(t *testing.T) {
 		readFile(t, filepath.Join(emitted, "arm-02-clients.paths=2-seed-2", results.SummaryFile)), "a pod's run is the local run")
 }
 
+// TestSweepQuick: --quick reaches every run of the sweep, here the pods' command lines, and a
+// sweep planned quick is another sweep than the same one planned whole.
+func TestSweepQuick(t *testing.T) {
+	dir := t.TempDir()
+	sweep := func(out string, extra ...string) (int, string) {
+		code, _, stderr := runCLI(append([]string{"sweep", "churn", "--param", "clients.paths=1,2", "--seeds", "2", "--out", out}, extra...)...)
+		return code, stderr
+	}
+	quick, whole := filepath.Join(dir, "quick"), filepath.Join(dir, "whole")
+	code, stderr := sweep(quick, "--quick", "--emit", "k8s")
+	require.Equal(t, exitOK, code, stderr)
+	code, stderr = sweep(whole, "--emit", "k8s")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Equal(t, 4, strings.Count(string(readFile(t, filepath.Join(quick, k8sJobFile))), " '--quick'"), "every pod's run is quick")
+	assert.NotContains(t, string(readFile(t, filepath.Join(whole, k8sJobFile))), "--quick")
+	var q, w sweepPlan
+	require.NoError(t, results.ReadJSON(filepath.Join(quick, sweepPlanFile), &q))
+	require.NoError(t, results.ReadJSON(filepath.Join(whole, sweepPlanFile), &w))
+	assert.NotEqual(t, w.ScenarioSHA256, q.ScenarioSHA256, "the plan is of the shortened scenario")
+}
+
 func TestSweepOnKubernetesRefusesBadInput(t *testing.T) {
 	dir := t.TempDir()
 	notPlan := filepath.Join(dir, "not-a-plan")
 	require.NoError(t, os.MkdirAll(notPlan, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(notPlan, sweepPlanFile), []byte(`{"scenario":"default","grid":1}`), 0o644))
+	local := filepath.Join(dir, "local")
+	require.NoError(t, os.MkdirAll(filepath.Join(local, "arm-01-clients.paths=1", "seed-1"), 0o755))
+	require.NoError(t, results.WriteJSON(local, sweepPlanFile, sweepPlan{Scenario: "default", Params: []stats.Param{{Key: "clients.paths", Values: []string{"1", "2"}}}, Seeds: []uint64{1, 2}}))
+	require.NoError(t, results.WriteJSON(filepath.Join(local, "arm-01-clients.paths=1", "seed-1"), results.SummaryFile, results.Summary{}))
 	sweep := []string{"sweep", "default", "--param", "clients.paths=1,2", "--seeds", "2"}
 	for _, tc := range []struct {
 		name string
@@ -127,6 +152,8 @@ func TestSweepOnKubernetesRefusesBadInput(t *testing.T) {
 		{"collect with params", []string{"sweep", "--collect", dir, "--param", "clients.paths=1"}, "--collect DIR takes no scenario, --param"},
 		{"collect where no plan is", []string{"sweep", "--collect", filepath.Join(dir, "nowhere")}, "where `sweep --emit k8s` wrote its plan"},
 		{"collect another file", []string{"sweep", "--collect", notPlan}, "not a sweep plan this build reads"},
+		{"collect a sweep run here", []string{"sweep", "--collect", local}, "this sweep ran here (its runs are in " + filepath.Join(local, "arm-01-clients.paths=1", "seed-N") + "), not from `sweep --emit k8s`"},
+		{"collect quick", []string{"sweep", "--collect", dir, "--quick"}, "--collect DIR takes no scenario, --param, --emit, --resume, --out or --quick"},
 		{"no scenario", []string{"sweep", "--param", "clients.paths=1"}, "sweep needs a SCENARIO"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sessionsim/sessionsim/reports"
 	"github.com/sessionsim/sessionsim/results"
 	"github.com/sessionsim/sessionsim/results/stats"
 	"github.com/sessionsim/sessionsim/scenarios/checks"
@@ -78,7 +79,7 @@ func (r *runner) runAll(ctx context.Context, jobs []job) ([]failedRun, error) {
 	}
 	st := progressState{w: r.progress, label: r.label, total: len(jobs), done: len(jobs) - len(todo), left: len(todo), start: time.Now()}
 	if st.done > 0 {
-		st.line(fmt.Sprintf("%d runs already complete, kept", st.done))
+		st.line(reports.Count(st.done, "run") + " already complete, kept")
 	}
 	var (
 		wg     sync.WaitGroup
@@ -175,7 +176,7 @@ func (r *runner) args(j job) []string {
 // failure is the error for runs that failed, naming each with the end of what it said.
 func failure(failed []failedRun) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d runs failed:", len(failed))
+	fmt.Fprintf(&b, "%s failed:", reports.Count(len(failed), "run"))
 	for _, f := range failed {
 		fmt.Fprintf(&b, " %s (exit %d: %s);", f.dir, f.code, f.tail)
 	}
@@ -300,11 +301,7 @@ func checksFailedError(e stats.Experiment) error {
 		if len(a.ChecksFailed) == 0 {
 			continue
 		}
-		seeds := make([]string, len(a.ChecksFailed))
-		for i, s := range a.ChecksFailed {
-			seeds[i] = strconv.FormatUint(s, 10)
-		}
-		parts = append(parts, fmt.Sprintf("%s seeds %s", a.Name, strings.Join(seeds, ", ")))
+		parts = append(parts, a.Name+" "+reports.NamedSeeds(a.ChecksFailed))
 	}
 	if len(parts) == 0 {
 		return nil

@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -118,6 +121,9 @@ with) and logs JSON lines (log/slog) on stderr. The admin endpoint (--admin) ser
 			if err != nil {
 				return err
 			}
+			if err := checkDBPath(db); err != nil {
+				return usageError(err)
+			}
 			ctx, stop := untilStopped(cmd.Context())
 			defer stop()
 			return proc.RunNode(ctx, proc.NodeConfig{Member: proc.Member{Name: name, Addr: addr}, Seed: pf.seed, Registry: regAddr,
@@ -133,6 +139,26 @@ with) and logs JSON lines (log/slog) on stderr. The admin endpoint (--admin) ser
 	fl.DurationVar(&listPoll, "list-poll", 0, "how often the node asks the registry for a new list (0: the node's default, 30s)")
 	fl.StringArrayVar(&servers, "server", nil, "a server the node proxies onion requests to, as host=ip:port (repeat the flag, one per server)")
 	return cmd
+}
+
+// checkDBPath refuses a --db SQLite cannot create, before the node starts: a path in a
+// directory that does not exist, or a directory. SQLite's own word for both is "unable to open
+// database file", which names neither the path nor the remedy.
+func checkDBPath(db string) error {
+	if fi, err := os.Stat(db); err == nil && fi.IsDir() {
+		return fmt.Errorf("--db %s is a directory: give the database file, e.g. %s", db, filepath.Join(db, "node.db"))
+	}
+	dir := filepath.Dir(db)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("--db %s: the directory %s does not exist; create it (mkdir -p %s) or give a file in an existing directory", db, dir, dir)
+	case err != nil:
+		return fmt.Errorf("--db %s: %w", db, err)
+	case !fi.IsDir():
+		return fmt.Errorf("--db %s: %s is not a directory; give a file in a directory", db, dir)
+	}
+	return nil
 }
 
 func newRegistryCmd() *cobra.Command {

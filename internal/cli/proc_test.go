@@ -1,20 +1,29 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestProcCommandsRefuseBadFlags: node and registry exit 2 naming the flag, before starting.
 func TestProcCommandsRefuseBadFlags(t *testing.T) {
 	node := []string{"node", "--name", "n1", "--listen", "127.70.0.2:22021", "--registry", "127.70.0.1:22021", "--db", "/nonexistent/x.db"}
 	reg := []string{"registry", "--listen", "127.70.0.1:22021", "--node", "n1=127.70.0.2:22021"}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
 	tests := []struct {
 		name string
 		args []string
 		want string
 	}{
+		{"db in no directory", node, "--db /nonexistent/x.db: the directory /nonexistent does not exist; create it (mkdir -p /nonexistent)"},
+		{"db a directory", append(append([]string{}, node...), "--db", dir), "--db " + dir + " is a directory: give the database file, e.g. " + filepath.Join(dir, "node.db")},
+		{"db under a file", append(append([]string{}, node...), "--db", filepath.Join(file, "x.db")), file + " is not a directory"},
 		{"unknown flag", []string{"node", "--bogus"}, "unknown flag"},
 		{"no name", []string{"node", "--listen", "127.0.0.2:1", "--registry", "127.0.0.1:1", "--db", "x"}, "--name"},
 		{"no db", []string{"node", "--name", "n1", "--listen", "127.0.0.2:1", "--registry", "127.0.0.1:1"}, "--db"},

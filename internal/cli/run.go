@@ -197,8 +197,8 @@ func runScenario(cmd *cobra.Command, name string, f runFlags) error {
 	opts := scenarios.RunOptions{Version: Version, Progress: prog.update, Stop: ctx.Done(), Workers: f.workers,
 		OnWorkers: func(used int, why string) {
 			workers, workersNote = used, why
-			if used < f.workers && !f.quiet {
-				fmt.Fprintf(stderr, "workers: %d of %d (%s)\n", used, f.workers, why)
+			if line := workersLine(sc.Mode, f.workers, cmd.Flags().Changed("workers"), used, why); line != "" && !f.quiet {
+				fmt.Fprintln(stderr, line)
 			}
 		},
 		OnWindow: func(d time.Duration) { window = d }}
@@ -276,6 +276,21 @@ func writeHeapProfile(f *os.File) error {
 	return f.Close()
 }
 
+// workersLine is what run says when a world runs on fewer workers than --workers asked, or ""
+// when there is nothing to say. Workers are the simulator's: a live or docker run says that it
+// does not use them only to someone who gave --workers, not to every run on a many-core machine.
+func workersLine(mode string, asked int, given bool, used int, why string) string {
+	switch {
+	case used >= asked:
+		return ""
+	case mode == "sim":
+		return fmt.Sprintf("workers: %d of %d (%s)", used, asked, why)
+	case given:
+		return fmt.Sprintf("--workers %d: not used (%s)", asked, why)
+	}
+	return ""
+}
+
 // realTimeMode is run.json's mode: the scenario's when it runs in real time, empty for the
 // simulator.
 func realTimeMode(mode string) string {
@@ -351,6 +366,11 @@ func timestampedDir(name string) string {
 	return filepath.Join("runs", name+"-"+time.Now().Format("20060102-150405"))
 }
 
+// outError is the refusal of an --out directory that cannot be created.
+func outError(dir string, err error) error {
+	return fmt.Errorf("--out %s: %w; give a directory that can be created here", dir, err)
+}
+
 // prepareResultsDir creates the results directory and marks it incomplete until the run has
 // written everything. An --out directory that already holds a run is refused, so nothing is
 // lost; without --out the directory is runs/<scenario>-seed<seed>-<time>, with -2, -3, ...
@@ -380,7 +400,7 @@ func prepareResultsDir(out string, sc scenarios.Scenario) (string, error) {
 			return "", fmt.Errorf("results directory %s already holds a run; choose another --out or remove it", dir)
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return "", fmt.Errorf("creating results directory: %w", err)
+			return "", outError(dir, err)
 		}
 	}
 	return dir, results.WriteFile(dir, results.IncompleteMarker, []byte("this run has not finished; its results are incomplete\n"))

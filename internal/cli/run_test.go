@@ -68,6 +68,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 	dir := t.TempDir()
 	file := func(name, text string) string {
 		path := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
 		return path
 	}
@@ -106,8 +107,12 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"docker mode without an engine", []string{"run", "--set", "servers.push.enabled=false", "--set", "workload.attachments.share=0"},
 			map[string]string{"SESSIONSIM_MODE": "docker", "DOCKER_HOST": "unix:///nonexistent/docker.sock"}, []string{"SESSIONSIM_MODE", `"mode" = docker`, "needs a Docker engine"}},
 		{"unknown scenario", []string{"run", "no-such-scenario"}, nil, []string{"built-ins"}},
+		{"a directory for a scenario", []string{"run", dir}, nil, []string{"scenario " + dir + ": a directory; give a scenario file or a built-in name"}},
+		{"a results directory for a scenario", []string{"run", filepath.Dir(file("results/scenario.yaml", "name: t\n"))}, nil,
+			[]string{"a directory; give a scenario file or a built-in name (to run this results directory's scenario again, give " + filepath.Join(dir, "results", "scenario.yaml") + ")"}},
 		{"bad seed", []string{"run", "--seed", "-1"}, nil, []string{"--seed"}},
 		{"bad progress", []string{"run", "--progress", "fancy"}, nil, []string{"--progress"}},
+		{"out under a file", []string{"run", "--out", filepath.Join(file("plain", ""), "r")}, nil, []string{"--out " + filepath.Join(dir, "plain", "r") + ": mkdir", "not a directory", "give a directory that can be created"}},
 		{"no workers", []string{"run", "--workers", "0"}, nil, []string{"--workers 0", "at least 1 worker"}},
 		{"negative workers", []string{"run", "--workers", "-2"}, nil, []string{"--workers -2", "at least 1 worker"}},
 		{"seeds on no workers", []string{"run", "--seeds", "2", "--workers", "0"}, nil, []string{"--workers 0"}},
@@ -132,7 +137,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 			}
 			out := filepath.Join(dir, "out", tc.name)
 			args := tc.args
-			if args[0] == "run" {
+			if args[0] == "run" && !slices.Contains(args, "--out") {
 				args = append(args, "--out", out)
 			}
 			code, stdout, stderr := runCLI(args...)
@@ -353,6 +358,34 @@ func TestRunCommand(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, runCommand("default", tc.f))
+		})
+	}
+}
+
+func TestWorkersLine(t *testing.T) {
+	const realTime = " mode runs its actors in real time on goroutines of their own, not on the engine's workers"
+	cases := []struct {
+		name  string
+		mode  string
+		asked int
+		given bool
+		used  int
+		want  string
+	}{
+		{"sim on all it asked", "sim", 4, false, 4, ""},
+		{"sim on fewer", "sim", 4, false, 1, "workers: 1 of 4 (why)"},
+		{"live by default", "live", 2, false, 1, ""},
+		{"live on one asked", "live", 1, true, 1, ""},
+		{"live with --workers", "live", 4, true, 1, "--workers 4: not used (live" + realTime + ")"},
+		{"docker with --workers", "docker", 2, true, 1, "--workers 2: not used (docker" + realTime + ")"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			why := "why"
+			if tc.mode != "sim" {
+				why = tc.mode + realTime
+			}
+			assert.Equal(t, tc.want, workersLine(tc.mode, tc.asked, tc.given, tc.used, why))
 		})
 	}
 }

@@ -133,7 +133,7 @@ func newExperimentDir(dir string) error {
 		return fmt.Errorf("%s already holds files; choose another --out or remove it", dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
+		return outError(dir, err)
 	}
 	return nil
 }

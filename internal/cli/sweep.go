@@ -33,6 +33,7 @@ type sweepFlags struct {
 	quiet   bool
 	emit    string
 	collect string
+	quick   bool
 }
 
 func newSweepCmd() *cobra.Command {
@@ -58,6 +59,11 @@ swept. --resume continues an interrupted sweep in DIR: finished runs are kept, t
 run again; a DIR from another scenario or another grid is refused (exit 2). Runs that failed
 their checks make the exit code 3.
 
+--quick runs every run of the sweep as "run --quick" does: shortened, with the scenario's quick
+checks. The --param values are applied before the shortening, like --set: a swept nodes.count
+or duration is scaled as the scenario's own would be. A sweep started with --quick is resumed
+with it.
+
 --emit k8s runs nothing here: it checks the grid as above and writes DIR/sweep-plan.json and
 DIR/` + k8sJobFile + `, a Kubernetes Indexed Job with one pod per arm and seed, each a plain
 "sessionsim run" writing to /results/ARM-seed-S on a shared volume. Copy the volume's
@@ -66,13 +72,14 @@ and sweep.html a local sweep would.`,
 		Example: `  sessionsim sweep default --param nodes.storage_server=2.8,2.11 --seeds 5 --set crypto=modeled --out runs/replication
   sessionsim sweep my.yaml --param clients.paths=1,2,4 --param clients.guard_test=own-id,ping --seeds 3 --jobs 2 --out runs/paths
   sessionsim sweep my.yaml --param clients.paths=1,2,4 --seeds 3 --out runs/paths --resume
+  sessionsim sweep churn --param nodes.storage_server=2.8,2.11 --seeds 2 --quick
   sessionsim sweep default --param clients.paths=1,2 --seeds 5 --out runs/paths --emit k8s
   sessionsim sweep --collect runs/paths`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.collect != "" {
-				if len(args) > 0 || len(f.params) > 0 || f.emit != "" || f.resume || f.out != "" {
-					return usageError(errors.New("--collect DIR takes no scenario, --param, --emit, --resume or --out: it merges the runs in DIR, as planned by --emit k8s"))
+				if len(args) > 0 || len(f.params) > 0 || f.emit != "" || f.resume || f.out != "" || f.quick {
+					return usageError(errors.New("--collect DIR takes no scenario, --param, --emit, --resume, --out or --quick: it merges the runs in DIR, as planned by --emit k8s"))
 				}
 				return collectSweep(cmd, f.collect, f.quiet)
 			}
@@ -92,6 +99,7 @@ and sweep.html a local sweep would.`,
 	fl.StringVar(&f.out, "out", "", "the sweep directory (default runs/<scenario>-sweep-<time>)")
 	fl.BoolVar(&f.resume, "resume", false, "continue an interrupted sweep in --out, keeping its finished runs")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the sweep directory path, and no progress")
+	fl.BoolVar(&f.quick, "quick", false, "run every run shortened, as run --quick does: a tenth of the nodes and clients, a quarter of the time, the quick checks")
 	fl.StringVar(&f.emit, "emit", "", "instead of running, write the sweep for another engine to run: k8s (a Kubernetes Indexed Job, "+k8sJobFile+" in --out)")
 	fl.StringVar(&f.collect, "collect", "", "merge the runs of a sweep planned by --emit k8s, copied into this directory, into its sweep.json")
 	return cmd
@@ -190,7 +198,7 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 	if err != nil {
 		return usageError(err)
 	}
-	opts, err := f.loadOptions(false)
+	opts, err := f.loadOptions(f.quick)
 	if err != nil {
 		return usageError(err)
 	}
@@ -234,7 +242,7 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 	}
 
 	names := armNames(arms)
-	r := runner{scenario: name, sets: f.sets, jobs: f.jobs, workers: batchWorkers(cmd, f.workers, f.jobs), label: "sweep", progress: cmd.ErrOrStderr()}
+	r := runner{scenario: name, sets: f.sets, quick: f.quick, jobs: f.jobs, workers: batchWorkers(cmd, f.workers, f.jobs), label: "sweep", progress: cmd.ErrOrStderr()}
 	if f.emit == "k8s" {
 		return emitK8s(cmd.OutOrStdout(), out, r, plan, names, arms, memory, f.quiet)
 	}
@@ -307,7 +315,7 @@ func prepareSweepDir(dir string, plan sweepPlan, resume bool) error {
 		}
 		return samePlan(dir, old, plan)
 	case !errors.Is(err, os.ErrNotExist):
-		return err
+		return outError(dir, err)
 	}
 	if err := newExperimentDir(dir); err != nil {
 		if resume {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,14 +190,20 @@ func TestCompareVerdicts(t *testing.T) {
 		code     int
 		paired   bool
 		verdicts map[string]string
+		shown    []string // what the text says is shown, in its header
 	}{
-		{"paired", []string{a, b}, exitOK, true, map[string]string{"delivery_ratio": stats.Better, "onion_rtt_ms.p99": stats.Worse, "messages.sent": stats.NoChange}},
-		{"reversed", []string{b, a}, exitOK, true, map[string]string{"delivery_ratio": stats.Worse, "onion_rtt_ms.p99": stats.Better}},
-		{"unpaired", []string{a, c}, exitOK, false, map[string]string{"delivery_ratio": stats.NoChange, "onion_rtt_ms.p99": stats.NoChange}},
-		{"json file and rule held", []string{filepath.Join(a, stats.AggregateFile), b, "--fail-on", "delivery_ratio<-0.001"}, exitOK, true, map[string]string{"delivery_ratio": stats.Better}},
-		{"rule broken", []string{b, a, "--fail-on", "delivery_ratio<-0.001"}, exitChecks, true, nil},
-		{"rule on the latency", []string{a, b, "--fail-on", "onion_rtt_ms.p99 >= 25"}, exitChecks, true, nil},
-		{"single runs", []string{seedDir(a, 1), seedDir(b, 1)}, exitOK, true, map[string]string{"delivery_ratio": stats.NoVerdict, "messages.sent": stats.NoChange}},
+		{"paired", []string{a, b}, exitOK, true, map[string]string{"delivery_ratio": stats.Better, "onion_rtt_ms.p99": stats.Worse, "messages.sent": stats.NoChange},
+			[]string{"seeds 1-3)\n", "B - A with 95% intervals, paired by seed"}},
+		{"reversed", []string{b, a}, exitOK, true, map[string]string{"delivery_ratio": stats.Worse, "onion_rtt_ms.p99": stats.Better}, nil},
+		{"unpaired", []string{a, c}, exitOK, false, map[string]string{"delivery_ratio": stats.NoChange, "onion_rtt_ms.p99": stats.NoChange},
+			[]string{"seeds 7-9)\n", "B - A with 95% intervals, unpaired (Welch)"}},
+		{"json file and rule held", []string{filepath.Join(a, stats.AggregateFile), b, "--fail-on", "delivery_ratio<-0.001"}, exitOK, true, map[string]string{"delivery_ratio": stats.Better}, nil},
+		{"rule broken", []string{b, a, "--fail-on", "delivery_ratio<-0.001"}, exitChecks, true, nil, nil},
+		{"rule on the latency", []string{a, b, "--fail-on", "onion_rtt_ms.p99 >= 25"}, exitChecks, true, nil, nil},
+		{"single runs", []string{seedDir(a, 1), seedDir(b, 1)}, exitOK, true, map[string]string{"delivery_ratio": stats.NoVerdict, "messages.sent": stats.NoChange},
+			[]string{"(run of \"synthetic\", seed 1)\n", "B - A without intervals: a side of a single run", `only an exact tie gets a verdict ("no significant change")`}},
+		{"a single run against seeds", []string{seedDir(a, 1), b}, exitOK, false, map[string]string{"delivery_ratio": stats.NoVerdict},
+			[]string{"B - A without intervals"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -204,6 +211,10 @@ func TestCompareVerdicts(t *testing.T) {
 			code, stdout, stderr := runCLI(append(append([]string{"compare"}, tc.args...), "--out", out)...)
 			require.Equal(t, tc.code, code, stderr)
 			assert.Contains(t, stdout, "B - A")
+			for _, w := range tc.shown {
+				assert.Contains(t, stdout, w)
+			}
+			assert.NotContains(t, stdout, "1 more figures")
 			var cmp stats.Comparison
 			require.NoError(t, results.ReadJSON(filepath.Join(out, stats.CompareFile), &cmp))
 			require.Len(t, cmp.Arms, 1)
@@ -258,12 +269,16 @@ func TestExperimentsRefuseBadInput(t *testing.T) {
 		{"resume without out", sweep("--param", "clients.paths=1", "--resume"), []string{"--resume needs --out"}, "runs"},
 		{"more runs at once than memory holds", sweep("--param", "clients.paths=1,2", "--seeds", "8", "--set", "clients.count=1000000", "--jobs", "16", "--out", filepath.Join(dir, "s13")), []string{"--jobs 16", "lower --jobs to"}, filepath.Join(dir, "s13")},
 		{"seeds into a used directory", []string{"run", "--seeds", "2", "--out", busy}, []string{"already holds files"}, filepath.Join(busy, "seed-1")},
+		{"seeds into no directory", []string{"run", "--seeds", "2", "--out", filepath.Join(busy, "notes.txt", "s")}, []string{"--out " + filepath.Join(busy, "notes.txt", "s") + ": mkdir", "give a directory that can be created"}, filepath.Join(busy, "notes.txt", "s")},
+		{"sweep into no directory", sweep("--param", "clients.paths=1,2", "--out", filepath.Join(busy, "notes.txt", "s")), []string{"--out " + filepath.Join(busy, "notes.txt", "s") + ": open", "give a directory that can be created"}, filepath.Join(busy, "notes.txt", "s")},
 		{"seeds with a profile", []string{"run", "--seeds", "2", "--cpuprofile", filepath.Join(dir, "p"), "--out", filepath.Join(dir, "s11")}, []string{"--cpuprofile"}, filepath.Join(dir, "s11")},
 		{"seeds with a heap profile", []string{"run", "--seeds", "2", "--memprofile", filepath.Join(dir, "p"), "--out", filepath.Join(dir, "s15")}, []string{"--memprofile"}, filepath.Join(dir, "s15")},
 		{"seeds, bad scenario", []string{"run", "--seeds", "2", "--set", "nodes.cuont=3", "--out", filepath.Join(dir, "s12")}, []string{`"nodes.cuont"`}, filepath.Join(dir, "s12")},
 		{"compare another schema", []string{"compare", filepath.Join(dir, "a"), future, "--out", filepath.Join(dir, "c1")}, []string{"side B:", "summary schema 2, this build reads schema 1"}, filepath.Join(dir, "c1")},
 		{"compare no results", []string{"compare", filepath.Join(dir, "a"), busy, "--out", filepath.Join(dir, "c2")}, []string{"side B:", "no summary.json here"}, filepath.Join(dir, "c2")},
-		{"compare a missing path", []string{"compare", filepath.Join(dir, "nowhere"), busy, "--out", filepath.Join(dir, "c3")}, []string{"side A:", "no such file"}, filepath.Join(dir, "c3")},
+		{"compare a missing path", []string{"compare", filepath.Join(dir, "nowhere"), busy, "--out", filepath.Join(dir, "c3")}, []string{"side A:", "nowhere: no such file or directory; give a run's results directory, a --seeds output or a sweep"}, filepath.Join(dir, "c3")},
+		{"compare a file of another kind", []string{"compare", filepath.Join(busy, "notes.txt"), filepath.Join(dir, "a"), "--out", filepath.Join(dir, "c7")}, []string{"side A:", "notes.txt", "give a run's results directory, a --seeds output or a sweep (or its aggregate.json or sweep.json)"}, filepath.Join(dir, "c7")},
+		{"compare into no directory", []string{"compare", filepath.Join(dir, "a"), filepath.Join(dir, "a"), "--out", filepath.Join(busy, "notes.txt", "c")}, []string{"--out " + filepath.Join(busy, "notes.txt", "c"), "not a directory", "give a directory that can be created"}, filepath.Join(busy, "notes.txt", "c")},
 		{"rule on no figure", []string{"compare", filepath.Join(dir, "a"), filepath.Join(dir, "a"), "--fail-on", "delivery_rate<0", "--out", filepath.Join(dir, "c4")}, []string{`--fail-on "delivery_rate<0"`, "closest: delivery_ratio"}, filepath.Join(dir, "c4")},
 		{"rule without comparison", []string{"compare", filepath.Join(dir, "a"), filepath.Join(dir, "a"), "--fail-on", "delivery_ratio", "--out", filepath.Join(dir, "c5")}, []string{"no comparison"}, filepath.Join(dir, "c5")},
 		{"rule without number", []string{"compare", filepath.Join(dir, "a"), filepath.Join(dir, "a"), "--fail-on", "delivery_ratio<lots", "--out", filepath.Join(dir, "c6")}, []string{`threshold "lots" is not a number`}, filepath.Join(dir, "c6")},
@@ -307,4 +322,33 @@ func TestRunAllStopsWhenInterrupted(t *testing.T) {
 	assert.Equal(t, exitFailure, ee.code)
 	assert.ErrorContains(t, err, "--resume continues it")
 	assert.NoDirExists(t, filepath.Join(dir, "seed-1"), "no run started")
+}
+
+func TestChecksFailedError(t *testing.T) {
+	cases := []struct {
+		name   string
+		failed [][]uint64
+		want   string
+	}{
+		{"none", [][]uint64{nil, nil}, ""},
+		{"one seed", [][]uint64{{2}, nil}, "checks failed in arm-01 seed 2 (verdicts in each run's junit.xml)"},
+		{"seeds of two arms", [][]uint64{{1, 2, 3}, {1, 3}}, "checks failed in arm-01 seeds 1-3; arm-02 seeds 1, 3 (verdicts in each run's junit.xml)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var e stats.Experiment
+			for i, f := range tc.failed {
+				e.Arms = append(e.Arms, stats.Arm{Name: fmt.Sprintf("arm-%02d", i+1), ChecksFailed: f})
+			}
+			err := checksFailedError(e)
+			if tc.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			var ee *exitError
+			require.ErrorAs(t, err, &ee)
+			assert.Equal(t, exitChecks, ee.code)
+			assert.EqualError(t, err, tc.want)
+		})
+	}
 }

@@ -98,9 +98,12 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("payload size %d: give sizes from %d to %d bytes", s, minSize, MaxSize)
 		}
 	}
+	// A first request crosses a link more than ten times (a TLS handshake on each of its three
+	// hops, and the onion request there and back), and must do so within the call timeout: at
+	// 30 s, 2 s one way answered and 3 s timed out.
 	for _, l := range c.Latencies {
-		if l < 0 || l > 10*time.Second {
-			return c, fmt.Errorf("link latency %v: give latencies from 0 to 10s", l)
+		if most := c.Timeout / 15; l < 0 || l > most {
+			return c, fmt.Errorf("link latency %v: give latencies from 0 to %v (a first request crosses a link more than ten times within the %v call timeout)", l, most, c.Timeout)
 		}
 	}
 	if c.Requests < 1 || c.Warmup < 0 {

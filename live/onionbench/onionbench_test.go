@@ -42,6 +42,7 @@ func TestConfigRefusals(t *testing.T) {
 		{"size too small", Config{Sizes: []int{1}}, "payload size 1"},
 		{"size too large", Config{Sizes: []int{MaxSize + 1}}, "payload size"},
 		{"negative latency", Config{Latencies: []time.Duration{-time.Millisecond}}, "link latency"},
+		{"latency beyond the timeout", Config{Latencies: []time.Duration{time.Second}, Timeout: 10 * time.Second}, "link latency 1s: give latencies from 0 to 666.666666ms"},
 		{"no requests", Config{Requests: -1}, "requests -1"},
 		{"not loopback", Config{Base: netip.MustParseAddr("10.0.0.1")}, "loopback"},
 	} {

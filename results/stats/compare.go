@@ -94,6 +94,19 @@ func compareArm(a, b *Arm, paired bool) ArmComparison {
 	return c
 }
 
+// HasIntervals reports whether any difference of the comparison has an interval: none has when
+// a side of every pair of arms is a single run.
+func (c Comparison) HasIntervals() bool {
+	for _, a := range c.Arms {
+		for _, f := range a.Figures {
+			if f.Diff.Has() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Figure finds a figure of the comparison by its path; nil when neither side has it.
 func (c *ArmComparison) Figure(name string) *FigureComparison {
 	return figureNamed(c.Figures, name, func(f FigureComparison) string { return f.Figure })

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,6 +30,9 @@ func (e *Error) Error() string {
 // check is validated; the first problem is an *Error.
 func ReadFile(path string) ([]Check, error) {
 	src, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, &Error{Source: path, Index: -1, Reason: `no such file; give a YAML file holding a checks: list, such as checks: ["delivery_ratio >= 0.99"]`}
+	}
 	if err != nil {
 		return nil, &Error{Source: path, Index: -1, Reason: err.Error()}
 	}
