@@ -256,7 +256,7 @@ func TestExperimentsRefuseBadInput(t *testing.T) {
 		{"sweep where a sweep is", sweep("--param", "clients.paths=1,2", "--out", otherScenario), []string{"already holds a sweep; give --resume"}, filepath.Join(otherScenario, "arm-01-clients.paths=1")},
 		{"resume a directory of other files", sweep("--param", "clients.paths=1", "--out", busy, "--resume"), []string{"holds no sweep to resume"}, filepath.Join(busy, "sweep-plan.json")},
 		{"resume without out", sweep("--param", "clients.paths=1", "--resume"), []string{"--resume needs --out"}, "runs"},
-		{"more runs at once than memory holds", sweep("--param", "clients.paths=1,2", "--seeds", "8", "--set", "clients.count=1000000", "--jobs", "16", "--out", filepath.Join(dir, "s13")), []string{"--jobs 16", "lower --jobs to"}, filepath.Join(dir, "s13")},
+		{"more runs at once than memory holds", sweep("--param", "clients.paths=1,2", "--seeds", "8", "--set", "clients.count=1000000", "--set", "duration=1m", "--set", "drain=0s", "--jobs", "16", "--out", filepath.Join(dir, "s13")), []string{"--jobs 16", "lower --jobs to"}, filepath.Join(dir, "s13")},
 		{"seeds into a used directory", []string{"run", "--seeds", "2", "--out", busy}, []string{"already holds files"}, filepath.Join(busy, "seed-1")},
 		{"seeds with a profile", []string{"run", "--seeds", "2", "--cpuprofile", filepath.Join(dir, "p"), "--out", filepath.Join(dir, "s11")}, []string{"--cpuprofile"}, filepath.Join(dir, "s11")},
 		{"seeds with a heap profile", []string{"run", "--seeds", "2", "--memprofile", filepath.Join(dir, "p"), "--out", filepath.Join(dir, "s15")}, []string{"--memprofile"}, filepath.Join(dir, "s15")},
