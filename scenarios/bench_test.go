@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func BenchmarkDefaultScenarioModeled(b *testing.B) { benchmarkDefault(b, "modele
 // heapAfterWarmup builds a world, runs it through the warmup (every client bootstrapped, paths
 // built, polling) and returns the live heap.
 func heapAfterWarmup(b *testing.B, nodes, clients int) uint64 {
-	return heapAfter(b, memoryWorld(nodes, clients), 30*time.Second)
+	return heapAfter(b, memoryWorld(nodes, clients), 30*time.Second, false)
 }
 
 // memoryWorld is the world the memory benchmarks measure, and the start of the tests' small
@@ -46,11 +47,15 @@ func memoryWorld(nodes, clients int) Scenario {
 }
 
 // heapAfter builds sc's world, runs it through the warmup and then for d, and returns the
-// live heap.
-func heapAfter(b *testing.B, sc Scenario, d time.Duration) uint64 {
+// live heap. With traffic the clients go online and offline, send and join groups as in a run;
+// without, they idle once started.
+func heapAfter(b *testing.B, sc Scenario, d time.Duration, traffic bool) uint64 {
 	w, err := buildWorld(sc, nil, nil)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if traffic {
+		w.scheduleTraffic()
 	}
 	w.eng.RunFor(sc.Warmup + d)
 	runtime.GC()
@@ -71,17 +76,20 @@ func BenchmarkMemoryPerClient(b *testing.B) {
 	b.ReportMetric(per, "bytes/client")
 }
 
-// BenchmarkMemoryPerClientMinute reports the heap a small world (100 nodes, 1,000 clients) gains
-// per client and virtual minute of its workload once started, from 1 to 11 minutes after the
-// warmup. It is not the growth of a large world: `full` at 2,000 nodes gains far more per
-// client and minute (README, Performance), so scenarios.EstimateMemory does not use it.
+// BenchmarkMemoryPerClientMinute reports the heap `full`'s world gains per client and virtual
+// minute of its workload (sessions, messages, groups, attachments, push), from 3 to 12 minutes
+// after the warmup, past the first minutes in which most clients store their config messages,
+// at `full --quick`'s size (scenarios.EstimateMemory's bytesPerClientMinute).
 func BenchmarkMemoryPerClientMinute(b *testing.B) {
-	const nodes, clients = 100, 1000
-	const early, late = time.Minute, 11 * time.Minute
-	sc := memoryWorld(nodes, clients)
+	const nodes, clients = 200, 1000
+	const early, late = 3 * time.Minute, 12 * time.Minute
+	sc, err := Load("full", LoadOptions{Sets: []string{fmt.Sprintf("nodes.count=%d", nodes), fmt.Sprintf("clients.count=%d", clients)}})
+	if err != nil {
+		b.Fatal(err)
+	}
 	var per float64
 	for b.Loop() {
-		per = (float64(heapAfter(b, sc, late)) - float64(heapAfter(b, sc, early))) / (clients * (late - early).Minutes())
+		per = (float64(heapAfter(b, sc, late, true)) - float64(heapAfter(b, sc, early, true))) / (float64(clients) * (late - early).Minutes())
 	}
 	b.ReportMetric(per, "bytes/client-minute")
 }

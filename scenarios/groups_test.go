@@ -108,10 +108,7 @@ func oneGroupWorld(t *testing.T, sc Scenario) (*world, *worldGroup) {
 	w, err := buildWorld(sc, nil, nil)
 	require.NoError(t, err)
 	require.Len(t, w.groups, 1)
-	w.pinned = make([]bool, len(w.clients))
-	w.scheduleSessions()
-	w.scheduleWorkload()
-	w.scheduleGroups()
+	w.scheduleTraffic()
 	return w, w.groups[0]
 }
 

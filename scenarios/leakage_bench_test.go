@@ -101,7 +101,7 @@ func BenchmarkMemoryLeakagePerClientMinute(b *testing.B) {
 	var per float64
 	for b.Loop() {
 		grow := func(sc Scenario) float64 {
-			return float64(heapAfter(b, sc, late)) - float64(heapAfter(b, sc, early))
+			return float64(heapAfter(b, sc, late, false)) - float64(heapAfter(b, sc, early, false))
 		}
 		per = (grow(with) - grow(without)) / (clients * (late - early).Minutes())
 	}

@@ -130,10 +130,7 @@ func run(sc Scenario, opts RunOptions) (*world, results.Summary, error) {
 	if opts.Sink != nil {
 		w.drv.AddSink(opts.Sink)
 	}
-	w.pinned = make([]bool, len(w.clients))
-	w.scheduleSessions()
-	w.scheduleWorkload()
-	w.scheduleGroups()
+	w.scheduleTraffic()
 	if err := w.scheduleFaults(); err != nil {
 		return nil, results.Summary{}, err
 	}
@@ -684,6 +681,15 @@ func (w *world) joinNode() error {
 		return err
 	}
 	return w.spawnNode(wn, specs[0], nil)
+}
+
+// scheduleTraffic schedules what the clients do: their sessions online, their messages and
+// their groups' traffic. A world built without it idles.
+func (w *world) scheduleTraffic() {
+	w.pinned = make([]bool, len(w.clients))
+	w.scheduleSessions()
+	w.scheduleWorkload()
+	w.scheduleGroups()
 }
 
 // scheduleSampling counts live copies of every stored message at each interval. A hung node's

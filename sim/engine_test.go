@@ -841,3 +841,42 @@ func BenchmarkSortEvents(b *testing.B) {
 		})
 	}
 }
+
+// TestQueueKeepsNoBurstArray checks that the fine wheel does not keep the arrays bursts grew:
+// they would circulate from bucket to bucket and pile up as bursts land on other buckets.
+func TestQueueKeepsNoBurstArray(t *testing.T) {
+	tests := []struct {
+		name  string
+		burst int // events due in one bucket
+	}{
+		{"small buckets keep their arrays", keepEvents / 2},
+		{"bursts do not", 8 * keepEvents},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := DefaultEpoch.UnixNano()
+			q := &eventQueue{}
+			q.start(start)
+			seq := uint64(0)
+			// One burst every 7 buckets, each drained before the next is pushed.
+			for b := int64(1); b < 3*blockSize; b += 7 {
+				for range tt.burst {
+					seq++
+					q.push(event{at: start + b<<bucketShift, seq: seq})
+				}
+				for range tt.burst {
+					q.pop()
+				}
+			}
+			kept, largest := 0, 0
+			for _, a := range q.fine {
+				kept += cap(a)
+				largest = max(largest, cap(a))
+			}
+			assert.LessOrEqual(t, largest, keepEvents, "the largest array kept")
+			if tt.burst <= keepEvents {
+				assert.Greater(t, kept, 0, "arrays circulate")
+			}
+		})
+	}
+}
