@@ -33,7 +33,10 @@ scenarios scenarios-quick: build
 	done; \
 	if [ $$verdict -ne 0 ]; then echo "scenario checks failed (exit 3)"; fi; exit $$verdict
 
-# Unit, property and end-to-end tests, fuzz seed corpora included; lint first.
+# Unit, property and end-to-end tests, fuzz seed corpora included; lint first. Both build
+# without cgo, as the binary (make build) and make test-docker do: the project has no C, and a
+# second set of every package compiled with cgo would only double a cold build cache's work.
+test lint: export CGO_ENABLED = 0
 test: lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
@@ -66,12 +69,13 @@ test-live:
 # a hang and a crash restart; the push, file and community servers; nodes joining; a leakage
 # section with sybil nodes and the link taps, checked against the clients' records). Each checks
 # that no container, network, image or packet-filter rule of its run is left. CGO_ENABLED=0
-# builds the test and the binary it puts in the image from the same cache. The scenarios
-# package runs its worlds two at a time, in the two lanes of its tests (dockerLanes):
-# -parallel lets every one of them wait on its lane at once, and -p 1 runs the packages one
-# after the other, so that no third world shares the machine.
+# builds the test and the binary it puts in the image from the same cache (make test's). The
+# two packages run at once, their six worlds (the crash test's and scenarios' five) in two
+# lanes that both test processes share (testkit.DockerLanes, file locks), so that at most two
+# worlds of about 12 containers share the machine; -parallel lets every test wait on its lane
+# at once.
 test-docker:
-	CGO_ENABLED=0 SESSIONSIM_TEST_DOCKER=1 $(GO) test -count=1 -p 1 -parallel 8 -run TestDocker -timeout 30m -v ./live/docker ./scenarios
+	CGO_ENABLED=0 SESSIONSIM_TEST_DOCKER=1 $(GO) test -count=1 -p 2 -parallel 8 -run TestDocker -timeout 30m -v ./live/docker ./scenarios
 
 # The HTML report opened in a real browser (headless Chromium). `make chromium` installs
 # Debian's chromium when it is missing; .ci/run does that, so CI runs the browser test too.

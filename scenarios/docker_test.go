@@ -17,6 +17,7 @@ import (
 
 	"github.com/sessionsim/sessionsim/actor"
 	"github.com/sessionsim/sessionsim/client"
+	"github.com/sessionsim/sessionsim/internal/testkit"
 	"github.com/sessionsim/sessionsim/live/docker"
 	"github.com/sessionsim/sessionsim/netem"
 	"github.com/sessionsim/sessionsim/node"
@@ -30,7 +31,7 @@ import (
 // after it), and nothing labelled as a run may be left on the engine or in the packet filter
 // afterwards.
 func TestDockerModeRunsAWorld(t *testing.T) {
-	d, sc := dockerTestWorld(t, 0)
+	d, sc := dockerTestWorld(t, 1)
 	sc.Clients.Platforms = map[string]float64{"desktop": 1}
 	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, false, 0
 	sc.Warmup, sc.Duration, sc.Drain = 15*time.Second, time.Minute, 10*time.Second
@@ -128,7 +129,7 @@ func TestDockerModeRunsAWorld(t *testing.T) {
 // nodes and wake phones away when the nodes notify it, and the file server must serve uploads
 // and downloads, both reached through the nodes' proxying; nothing labelled may be left.
 func TestDockerModeRunsServers(t *testing.T) {
-	d, sc := dockerTestWorld(t, 0)
+	d, sc := dockerTestWorld(t, 1)
 	sc.Clients.Platforms = map[string]float64{"ios": 1}
 	sc.Workload.Groups.PerClient, sc.Servers.Push.Enabled, sc.Workload.Attachments.Share = 0, true, 0.3
 	sc.Warmup, sc.Duration, sc.Drain = 15*time.Second, 45*time.Second, 15*time.Second
@@ -220,13 +221,15 @@ func TestDockerModeRunsJoinsAndCommunities(t *testing.T) {
 	d.nothingLeft(t)
 }
 
-// dockerLanes are the two lanes the docker-mode tests run in, side by side: each test holds its
-// lane while its world runs, so that at most two worlds of about 12 containers share the
-// machine whatever -parallel allows (make test-docker lets every test wait on its lane at
-// once, so that neither lane waits for the other's tests). The tests are spread so that the
-// lanes take about as long: lane 0 the world, the servers and the hang (about 85, 75 and
-// 65 s alone), lane 1 the leakage and the joins (about 120 and 90 s).
-var dockerLanes [2]sync.Mutex
+// dockerLanes names the two lanes docker mode's worlds run in, side by side (testkit.Lane): each
+// test holds its lane while its world runs, so that at most two worlds of about 12 containers
+// share the machine whatever -parallel allows (make test-docker lets every test wait on its
+// lane at once, so that neither lane waits for the other's tests). live/docker's crash test
+// takes a lane too, from its own test process: make test-docker runs the two packages at once.
+// The tests are spread so that the lanes take about as long: lane 0 the leakage, the hang and
+// live/docker's crash test (about 135, 85 and 75 s on two runs), lane 1 the joins, the world
+// and the servers (about 100, 90 and 85 s).
+const dockerLanes = testkit.DockerLanes
 
 // dockerTestDir holds the static binary the containers run, built once for every docker-mode
 // test of the process (buildDockerBinary) and removed by TestMain.
@@ -266,26 +269,32 @@ func dockerTestWorld(t *testing.T, lane int) (*dockerTest, Scenario) {
 		t.Skip("set SESSIONSIM_TEST_DOCKER=1 to run a world in containers")
 	}
 	t.Parallel()
-	dockerLanes[lane].Lock()
-	t.Cleanup(dockerLanes[lane].Unlock)
+	testkit.Lane(t, dockerLanes, lane)
 	pool, err := docker.Connect()
 	require.NoError(t, err)
 	require.NoError(t, buildDockerBinary())
+	// Until the run has swept and started (started): live/docker's test of the sweep counts
+	// what its own sweep removes.
+	sweeping := testkit.Shared(t, testkit.DockerSweeps)
 	sc := Default()
 	sc.Mode = "docker"
 	sc.Nodes.Count, sc.Clients.Count, sc.Workload.Contacts = 12, 6, 3
-	return &dockerTest{pool: pool}, sc
+	return &dockerTest{pool: pool, sweeping: sweeping}, sc
 }
 
 // dockerTest is a docker-mode test's engine and the label of the run its world makes there.
 type dockerTest struct {
 	pool *dockertest.Pool
-	mu   sync.Mutex
-	run  string
+	// sweeping releases the test's hold on testkit.DockerSweeps.
+	sweeping func()
+	mu       sync.Mutex
+	run      string
 }
 
-// started is the test's RunOptions.OnDocker: it keeps the run's label.
+// started is the test's RunOptions.OnDocker: the run has swept what dead harnesses left and
+// started; it keeps the run's label.
 func (d *dockerTest) started(run string) {
+	d.sweeping()
 	d.mu.Lock()
 	d.run = run
 	d.mu.Unlock()

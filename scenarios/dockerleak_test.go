@@ -89,7 +89,7 @@ func TestDockerDriverWorldIP(t *testing.T) {
 // run, and the taps file for the links on both sides of the containers; nothing of the run
 // may be left.
 func TestDockerModeMeasuresLeakage(t *testing.T) {
-	d, sc := dockerTestWorld(t, 1)
+	d, sc := dockerTestWorld(t, 0)
 	sc.Nodes.Count, sc.Clients.Count = 10, 20
 	sc.Clients.Platforms = map[string]float64{"desktop": 1}
 	sc.Clients.GuardTest = "own-id"

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionsim/sessionsim/internal/testkit"
 	"github.com/sessionsim/sessionsim/live/proc"
 	"github.com/sessionsim/sessionsim/live/storeburst"
 )
@@ -87,10 +88,14 @@ func TestDockerCrashSafety(t *testing.T) {
 	if os.Getenv("SESSIONSIM_TEST_DOCKER") == "" {
 		t.Skip("set SESSIONSIM_TEST_DOCKER=1 (make test-docker) to run containers")
 	}
+	// Beside scenarios' docker-mode worlds, in the lane it shares with two of them (make
+	// test-docker runs the packages at once; scenarios' dockerLanes).
+	testkit.Lane(t, testkit.DockerLanes, 0)
 	pool, err := Connect()
 	require.NoError(t, err)
 	// A partition rule left by a harness that died (a process that has exited) is swept like
-	// its containers.
+	// its containers; no other run sweeps in between (testkit.DockerSweeps).
+	sweeping := testkit.Exclusive(t, testkit.DockerSweeps)
 	require.NoError(t, CheckFilter())
 	gone := exec.Command("true")
 	require.NoError(t, gone.Run())
@@ -104,10 +109,12 @@ func TestDockerCrashSafety(t *testing.T) {
 	left, err := Count(pool, "stale000")
 	require.NoError(t, err)
 	assert.Zero(t, left.Rules)
+	sweeping()
 
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "sessionsim")
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, "github.com/sessionsim/sessionsim/cmd/sessionsim")
+	// Built as scenarios' docker tests build it, from the packages this test was compiled with.
+	build := exec.Command("go", "build", "-o", bin, "github.com/sessionsim/sessionsim/cmd/sessionsim")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
