@@ -261,7 +261,7 @@ func cssColour(c color.RGBA) string { return fmt.Sprintf("#%02x%02x%02x", c.R, c
 
 // tick writes an axis label in the few characters the chart's margin holds: three significant
 // digits, and from ten thousand up a k, M, G or T after them (140M, not 1.4e+08); only values
-// below 0.001 keep an exponent.
+// below 0.0001 keep an exponent (0.000123, but 1.2e-05).
 func tick(v float64) string {
 	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 3, 64), 64) // rounded first: 999,999 is 1M
 	for _, u := range []struct {

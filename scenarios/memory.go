@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 
+	"github.com/sessionsim/sessionsim/client"
 	"github.com/sessionsim/sessionsim/reports"
 )
 
@@ -31,9 +32,10 @@ const (
 	leakageBytesPerClientMinute = 6_518
 	// bytesPerClientMinute is what a client's traffic adds per virtual minute at the default
 	// workload's 30 messages an hour (also `full`'s): mostly the copies of its messages stored on
-	// its contacts' and its own swarms, which live for 14 days and so for the whole run, and the
-	// collector's records of them; the stores' share does not depend on the node count, since a
-	// swarm keeps its size. Measured from 3 to 12 minutes after the warmup by
+	// its contacts' and its own swarms, which live for 14 days and so for the whole of a shorter
+	// run (trafficBytes stops there), and the collector's records of them; the stores' share does
+	// not depend on the node count, since a swarm keeps its size. Measured from 3 to 12 minutes
+	// after the warmup by
 	//
 	//	go test -run '^$' -bench MemoryPerClientMinute -benchtime 1x ./scenarios
 	//
@@ -57,8 +59,12 @@ func EstimateMemory(s Scenario) uint64 {
 
 // trafficBytes is what the clients' traffic accumulates over the run: bytesPerClientMinute
 // scaled by the scenario's sending rate (the stored copies and the records are per message).
+// The copies expire with their messages (the clients' TTL, 14 days): a longer run holds no
+// more of them than its first 14 days sent, so the estimate stops growing there. The
+// collector's records of later messages are not counted, as befits a lower bound; counting
+// them at the full rate would refuse weeks-long runs of small worlds that fit.
 func (s Scenario) trafficBytes() uint64 {
-	minutes := (s.Duration + s.Drain).Minutes()
+	minutes := min(s.Duration+s.Drain, client.DefaultConfig(client.Desktop).TTL).Minutes()
 	rate := max(s.Workload.MessagesPerHour, 0) / trafficMessagesPerHour
 	return uint64(float64(max(s.Clients.Count, 0)) * minutes * rate * bytesPerClientMinute)
 }

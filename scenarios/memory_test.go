@@ -25,6 +25,8 @@ func TestEstimateMemoryCountsTraffic(t *testing.T) {
 		{"an hour more at 30 messages an hour", world(1000, time.Hour, 30), world(1000, 2*time.Hour, 30), 1000 * 60 * bytesPerClientMinute},
 		{"half the rate, half the growth", world(1000, time.Hour, 15), world(1000, 2*time.Hour, 15), 1000 * 60 * bytesPerClientMinute / 2},
 		{"idle clients store nothing", world(1000, time.Hour, 0), world(1000, 2*time.Hour, 0), 0},
+		{"up to the messages' lifetime", world(1000, 13*24*time.Hour, 30), world(1000, 14*24*time.Hour, 30), 1000 * 24 * 60 * bytesPerClientMinute},
+		{"no more once the first messages expire", world(1000, 14*24*time.Hour, 30), world(1000, 60*24*time.Hour, 30), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -660,8 +660,9 @@ func tuneGC(machine, estimate uint64) {
 // 2,000 nodes, at GOGC=400, 50,000 clients held about 0.9 GB live two virtual minutes in (0.6 GB
 // estimated), and 100,000 clients grew to 7.9 GiB of resident memory under a limit of half the
 // machine but to 6.4 GiB under GOMEMLIMIT=7GiB, for the same CPU time (README, Performance):
-// the collector needs no more room than this to stay cheap, and the estimate's shortfall and a
-// long run's growth (stored messages, the collector's records) fit in it.
+// the collector needs no more room than this to stay cheap, and the estimate's shortfall fits in
+// it. The estimate is of the run's end (a long run's stored messages included), so the limit
+// leaves this much above the heap the run is expected to reach, not the one it starts with.
 const memoryLimitHeadroom = 6 << 30
 
 // softMemoryLimit is the heap's soft limit for a world estimated to need estimate bytes live:

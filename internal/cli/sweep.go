@@ -114,6 +114,9 @@ type sweepPlan struct {
 	ScenarioSHA256 string        `json:"scenario_sha256"`
 	Params         []stats.Param `json:"params"`
 	Seeds          []uint64      `json:"seeds"`
+	// Quick is whether the sweep runs shortened (--quick). The hash above already differs
+	// between the two; this says why when a sweep is resumed the other way.
+	Quick bool `json:"quick,omitempty"`
 }
 
 const sweepPlanFile = "sweep-plan.json"
@@ -229,7 +232,7 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 		memory = max(memory, scenarios.EstimateMemory(sc))
 	}
 	sum := sha256.Sum256(baseYAML)
-	plan := sweepPlan{Scenario: base.Name, ScenarioSHA256: hex.EncodeToString(sum[:]), Params: params, Seeds: seedList(base.Seed, f.seeds)}
+	plan := sweepPlan{Scenario: base.Name, ScenarioSHA256: hex.EncodeToString(sum[:]), Params: params, Seeds: seedList(base.Seed, f.seeds), Quick: f.quick}
 	out := f.out
 	if out == "" {
 		if f.resume {
@@ -333,6 +336,12 @@ func samePlan(dir string, old, plan sweepPlan) error {
 	switch {
 	case old.Scenario != plan.Scenario:
 		return fmt.Errorf("%s holds a sweep of scenario %q, not %q; choose another --out", dir, old.Scenario, plan.Scenario)
+	case old.ScenarioSHA256 != plan.ScenarioSHA256 && old.Quick != plan.Quick:
+		with := "without"
+		if old.Quick {
+			with = "with"
+		}
+		return fmt.Errorf("%s holds a sweep that was started %s --quick; resume it %s --quick, or choose another --out", dir, with, with)
 	case old.ScenarioSHA256 != plan.ScenarioSHA256:
 		return fmt.Errorf("%s holds a sweep of another version of scenario %q (its file, environment or --set differ); resume it with the same ones, or choose another --out", dir, plan.Scenario)
 	case !bytes.Equal(oldJSON, newJSON):

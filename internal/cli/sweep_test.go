@@ -352,3 +352,31 @@ func TestChecksFailedError(t *testing.T) {
 		})
 	}
 }
+
+// TestSweepResumeNamesQuick: a sweep resumed with --quick when it started without (or the
+// other way round) is refused naming --quick, not the scenario's file, environment or --set.
+func TestSweepResumeNamesQuick(t *testing.T) {
+	cases := []struct {
+		name          string
+		started, then []string
+		want          string
+	}{
+		{"started with --quick", []string{"--quick"}, nil, "was started with --quick; resume it with --quick"},
+		{"started without", nil, []string{"--quick"}, "was started without --quick; resume it without"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "sweep")
+			sweep := func(extra ...string) []string {
+				return append([]string{"sweep", "default", "--param", "clients.paths=1,2", "--seeds", "1", "--out", out, "-q"}, extra...)
+			}
+			code, _, stderr := runCLI(sweep(append([]string{"--emit", "k8s"}, tc.started...)...)...)
+			require.Equal(t, exitOK, code, stderr)
+			code, _, stderr = runCLI(sweep(append([]string{"--resume"}, tc.then...)...)...)
+			assert.Equal(t, exitUsage, code, stderr)
+			assert.Contains(t, stderr, tc.want)
+			assert.NotContains(t, stderr, "environment or --set differ")
+			assert.NoDirExists(t, filepath.Join(out, "arm-01-clients.paths=1"), "nothing run")
+		})
+	}
+}
