@@ -249,6 +249,55 @@ func TestHashIndexChurn(t *testing.T) {
 	assert.Equal(t, minSlots, len(s.index.slots))
 }
 
+// TestOwnerIndex adds and removes owners at random, among them owners whose keys differ only in
+// their prefix (one home slot), and checks that every owner is found exactly while it has
+// messages, that ids are reused, and that the table shrinks back when they go.
+func TestOwnerIndex(t *testing.T) {
+	s := New(Config{MetadataOnly: true})
+	rng := rand.New(rand.NewPCG(2, 2))
+	owners := make([]store.Owner, 600)
+	for i := range owners {
+		owners[i] = storetest.OwnerAt(rng.Uint64(), uint64(i/2))
+		if i%2 == 1 {
+			owners[i] = owners[i-1]
+			owners[i][0] ^= 0x80 // same key, another prefix
+		}
+	}
+	has := map[int]bool{}
+	for round := range 30 {
+		for i, o := range owners {
+			switch {
+			case !has[i] && rng.IntN(3) == 0:
+				_, _, err := s.Store(storetest.Msg(o, 0, fmt.Sprint(round, i), 0, 1000))
+				require.NoError(t, err)
+				has[i] = true
+			case has[i] && rng.IntN(3) == 0:
+				_, err := s.DeleteAll(o, store.AllNamespaces)
+				require.NoError(t, err)
+				delete(has, i)
+			}
+		}
+		for i, o := range owners {
+			oi, ok := s.ownerOf(o)
+			require.Equal(t, has[i], ok, "round %d owner %d", round, i)
+			if ok {
+				require.Equal(t, o, s.owners[oi].key)
+			}
+		}
+		st, err := s.Stats()
+		require.NoError(t, err)
+		assert.Equal(t, len(has), st.Owners)
+		assert.LessOrEqual(t, len(s.owners), len(owners), "owner ids reused")
+		assert.LessOrEqual(t, s.ownerIndex.n*4, len(s.ownerIndex.slots)*3, "load factor")
+	}
+	for i := range has {
+		_, err := s.DeleteAll(owners[i], store.AllNamespaces)
+		require.NoError(t, err)
+	}
+	assert.Zero(t, s.ownerIndex.n)
+	assert.Equal(t, minSlots, len(s.ownerIndex.slots))
+}
+
 func TestExpiryHeapStaysBounded(t *testing.T) {
 	// Moving expiries leaves stale heap entries; they must not grow without bound.
 	s := New(Config{MetadataOnly: true})
