@@ -499,8 +499,8 @@ func withOwner[T any](s *Store, owner store.Owner, f func(oi uint32) T) (T, erro
 
 // ownedBy reports whether the record id belongs to owner. Delete, Expire and GetExpiries find
 // each record by its hash first and ask its owner this way, rather than look the owner up in
-// ownerIndex: comparing the record's owner key is cheaper than hashing the 33-byte key into a map
-// as large as the store's owners, and an owner the store has never seen owns no record.
+// ownerIndex: comparing the record's owner key is cheaper than probing a table as large as the
+// store's owners, and an owner the store has never seen owns no record.
 func (s *Store) ownedBy(id uint32, owner *store.Owner) bool {
 	return s.owners[s.recs[id].owner].key == *owner
 }
