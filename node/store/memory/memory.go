@@ -9,8 +9,7 @@
 // messages then have Data == nil and DataLen set, so callers still account sizes.
 //
 // Payloads are kept without copying (Message.Data is immutable once stored), so copies of one
-// message on several simulated nodes share their bytes. A copy keeps only a pointer to them, 8
-// bytes where a slice header is 24, and the length it already has in its record.
+// message on several simulated nodes share their bytes.
 package memory
 
 import (
@@ -18,7 +17,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"unsafe"
 
 	"github.com/sessionsim/sessionsim/node/store"
 )
@@ -64,7 +62,7 @@ type Store struct {
 
 	recs     []rec
 	free     []uint32 // record ids to reuse
-	data     []*byte  // first payload byte by record id (see dataPtr); nil when MetadataOnly
+	data     [][]byte // by record id; nil when MetadataOnly
 	payloads []any    // by record id; allocated when a first Payload arrives
 
 	index    idTable           // of canonical hashes
@@ -131,25 +129,12 @@ func (s *Store) message(id uint32) store.Message {
 		DataLen:   int(r.dataLen),
 	}
 	if s.data != nil {
-		m.Data = dataSlice(s.data[id], r.dataLen)
+		m.Data = s.data[id]
 	}
 	if s.payloads != nil {
 		m.Payload = s.payloads[id]
 	}
 	return m
-}
-
-// dataPtr is what a record keeps of its payload: the address of its first byte, which keeps the
-// whole array alive as the slice did. Nil stays nil and an empty slice keeps a non-nil address,
-// so dataSlice gives Data back as it came, except that its capacity is its length.
-func dataPtr(b []byte) *byte { return unsafe.SliceData(b) }
-
-// dataSlice is the payload dataPtr kept, n bytes long.
-func dataSlice(p *byte, n uint32) []byte {
-	if p == nil {
-		return nil
-	}
-	return unsafe.Slice(p, n)
 }
 
 // ownerOf finds an owner's index.
@@ -223,7 +208,7 @@ func (s *Store) insert(m *store.Message, k *[32]byte, canonical bool) {
 		s.oddNames[id] = m.Hash
 	}
 	if !s.cfg.MetadataOnly {
-		s.data[id] = dataPtr(m.Data)
+		s.data[id] = m.Data
 	}
 	if m.Payload != nil {
 		if s.payloads == nil {
@@ -693,12 +678,12 @@ func (s *Store) EachInRange(r store.SpaceRange, fn func(store.Message) bool) err
 
 // Per-entry sizes for the footprint estimate.
 const (
-	recBytes     = 64
-	ownerBytes   = 72 // ownerState
-	listBytes    = 32
-	oddHashBytes = 2 * (16 + 4 + 16) // both side maps, excluding the string itself
-	ptrBytes     = 8
-	ifaceBytes   = 16
+	recBytes      = 64
+	ownerBytes    = 72 // ownerState
+	listBytes     = 32
+	oddHashBytes  = 2 * (16 + 4 + 16) // both side maps, excluding the string itself
+	sliceHdrBytes = 24
+	ifaceBytes    = 16
 )
 
 // Stats implements store.Store.
@@ -721,7 +706,7 @@ func (s *Store) Stats() (store.Stats, error) {
 
 func (s *Store) footprint() int64 {
 	b := int64(cap(s.recs))*recBytes + int64(cap(s.free))*4 +
-		int64(cap(s.data))*ptrBytes + int64(cap(s.payloads))*ifaceBytes +
+		int64(cap(s.data))*sliceHdrBytes + int64(cap(s.payloads))*ifaceBytes +
 		int64(len(s.index.slots))*4 + int64(cap(s.exp))*8 +
 		int64(cap(s.owners))*ownerBytes + int64(len(s.ownerIndex.slots))*4 + int64(cap(s.freeOwners))*4
 	for i := range s.owners {
