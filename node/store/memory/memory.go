@@ -65,11 +65,11 @@ type Store struct {
 	data     [][]byte // by record id; nil when MetadataOnly
 	payloads []any    // by record id; allocated when a first Payload arrives
 
-	index    hashIndex
+	index    idTable           // of canonical hashes
 	oddIDs   map[string]uint32 // non-canonical hashes
 	oddNames map[uint32]string
 
-	ownerIDs   map[store.Owner]uint32
+	ownerIndex idTable // of owners
 	owners     []ownerState
 	freeOwners []uint32
 
@@ -138,10 +138,7 @@ func (s *Store) message(id uint32) store.Message {
 }
 
 // ownerOf finds an owner's index.
-func (s *Store) ownerOf(o store.Owner) (uint32, bool) {
-	oi, ok := s.ownerIDs[o]
-	return oi, ok
-}
+func (s *Store) ownerOf(o store.Owner) (uint32, bool) { return s.ownerFind(&o) }
 
 func (s *Store) list(oi uint32, ns int16) *nsList {
 	ls := s.owners[oi].lists
@@ -166,7 +163,7 @@ func popFree(free *[]uint32) (slot uint32, ok bool) {
 }
 
 func (s *Store) ownerFor(o store.Owner) uint32 {
-	if oi, ok := s.ownerIDs[o]; ok {
+	if oi, ok := s.ownerFind(&o); ok {
 		return oi
 	}
 	oi, ok := popFree(&s.freeOwners)
@@ -175,10 +172,7 @@ func (s *Store) ownerFor(o store.Owner) uint32 {
 		s.owners = append(s.owners, ownerState{})
 	}
 	s.owners[oi] = ownerState{key: o, space: o.SwarmSpace()}
-	if s.ownerIDs == nil {
-		s.ownerIDs = map[store.Owner]uint32{}
-	}
-	s.ownerIDs[o] = oi
+	s.ownerIndex.add(oi, s.ownerHome)
 	return oi
 }
 
@@ -204,7 +198,7 @@ func (s *Store) insert(m *store.Message, k *[32]byte, canonical bool) {
 	s.nextSeq++
 	if canonical {
 		r.hash = *k
-		s.indexAdd(id)
+		s.index.add(id, s.recHome)
 	} else {
 		r.flags |= flagOddHash
 		if s.oddIDs == nil {
@@ -292,7 +286,7 @@ func (s *Store) sweep(killed []uint32) {
 		// Drop emptied lists and owners, as the real database forgets owners without messages.
 		o.lists = slices.DeleteFunc(o.lists, func(l nsList) bool { return len(l.ids) == 0 })
 		if len(o.lists) == 0 && o.lists != nil {
-			delete(s.ownerIDs, o.key)
+			s.ownerIndex.remove(r.owner, s.ownerHome)
 			*o = ownerState{}
 			s.freeOwners = append(s.freeOwners, r.owner)
 		}
@@ -303,7 +297,7 @@ func (s *Store) sweep(killed []uint32) {
 			delete(s.oddIDs, s.oddNames[id])
 			delete(s.oddNames, id)
 		} else {
-			s.indexRemove(id)
+			s.index.remove(id, s.recHome)
 		}
 		if s.data != nil {
 			s.data[id] = nil
@@ -490,8 +484,8 @@ func withOwner[T any](s *Store, owner store.Owner, f func(oi uint32) T) (T, erro
 
 // ownedBy reports whether the record id belongs to owner. Delete, Expire and GetExpiries find
 // each record by its hash first and ask its owner this way, rather than look the owner up in
-// ownerIDs: comparing the record's owner key is cheaper than hashing the 33-byte key into a map
-// as large as the store's owners, and an owner the store has never seen owns no record.
+// ownerIndex: comparing the record's owner key is cheaper than probing a table as large as the
+// store's owners, and an owner the store has never seen owns no record.
 func (s *Store) ownedBy(id uint32, owner *store.Owner) bool {
 	return s.owners[s.recs[id].owner].key == *owner
 }
@@ -685,7 +679,7 @@ func (s *Store) EachInRange(r store.SpaceRange, fn func(store.Message) bool) err
 // Per-entry sizes for the footprint estimate.
 const (
 	recBytes      = 64
-	ownerBytes    = 72 + 100 // ownerState plus its map entry with the map's overhead (measured)
+	ownerBytes    = 72 // ownerState
 	listBytes     = 32
 	oddHashBytes  = 2 * (16 + 4 + 16) // both side maps, excluding the string itself
 	sliceHdrBytes = 24
@@ -697,7 +691,7 @@ func (s *Store) Stats() (store.Stats, error) {
 	if err := s.check(); err != nil {
 		return store.Stats{}, err
 	}
-	st := store.Stats{Messages: s.live, Owners: len(s.ownerIDs), DataBytes: s.dataBytes}
+	st := store.Stats{Messages: s.live, Owners: s.ownerIndex.n, DataBytes: s.dataBytes}
 	keys := make([]int16, 0, len(s.nsCounts))
 	for ns := range s.nsCounts {
 		keys = append(keys, ns)
@@ -714,7 +708,7 @@ func (s *Store) footprint() int64 {
 	b := int64(cap(s.recs))*recBytes + int64(cap(s.free))*4 +
 		int64(cap(s.data))*sliceHdrBytes + int64(cap(s.payloads))*ifaceBytes +
 		int64(len(s.index.slots))*4 + int64(cap(s.exp))*8 +
-		int64(len(s.ownerIDs))*ownerBytes + int64(cap(s.owners)-len(s.ownerIDs))*72 + int64(cap(s.freeOwners))*4
+		int64(cap(s.owners))*ownerBytes + int64(len(s.ownerIndex.slots))*4 + int64(cap(s.freeOwners))*4
 	for i := range s.owners {
 		b += int64(cap(s.owners[i].lists)) * listBytes
 		for _, l := range s.owners[i].lists {

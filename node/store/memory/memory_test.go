@@ -41,6 +41,44 @@ func TestRecordSize(t *testing.T) {
 	assert.Equal(t, uintptr(recBytes), unsafe.Sizeof(rec{}))
 }
 
+// TestKeptData checks that a record gives Data back as it came, without a copy: nil as nil,
+// empty as empty and non-nil, a slice of a larger array as its own bytes, and a length without
+// bytes as nil with that length.
+func TestKeptData(t *testing.T) {
+	backing := []byte("0123456789")
+	cases := []struct {
+		name    string
+		msg     store.Message
+		want    []byte
+		wantLen int
+	}{
+		{"nil", store.Message{}, nil, 0},
+		{"length without bytes", store.Message{DataLen: 77}, nil, 77},
+		{"empty", store.Message{Data: []byte{}}, []byte{}, 0},
+		{"empty slice of an array", store.Message{Data: backing[4:4]}, []byte{}, 0},
+		{"part of an array", store.Message{Data: backing[2:5]}, []byte("234"), 3},
+		{"whole", store.Message{Data: backing}, backing, 10},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := New(Config{})
+			o := storetest.OwnerAt(uint64(i), uint64(i))
+			c.msg.Hash, c.msg.Owner, c.msg.Expiry = storetest.Hash(o, 0, []byte(c.name)), o, 1000
+			_, _, err := s.Store(c.msg)
+			require.NoError(t, err)
+			got, ok, err := s.Get(c.msg.Hash)
+			require.NoError(t, err)
+			require.True(t, ok)
+			assert.Equal(t, c.want, got.Data)
+			assert.Equal(t, c.want == nil, got.Data == nil)
+			assert.Equal(t, c.wantLen, got.DataLen)
+			if len(c.msg.Data) > 0 {
+				assert.Same(t, &c.msg.Data[0], &got.Data[0], "kept without copying")
+			}
+		})
+	}
+}
+
 func TestMetadataOnly(t *testing.T) {
 	o := storetest.OwnerAt(1, 1)
 	type payload struct{ sender string }
@@ -208,6 +246,55 @@ func TestHashIndexChurn(t *testing.T) {
 	_, err := s.Delete(o, all)
 	require.NoError(t, err)
 	assert.Equal(t, minSlots, len(s.index.slots))
+}
+
+// TestOwnerIndex adds and removes owners at random, among them owners whose keys differ only in
+// their prefix (one home slot), and checks that every owner is found exactly while it has
+// messages, that ids are reused, and that the table shrinks back when they go.
+func TestOwnerIndex(t *testing.T) {
+	s := New(Config{MetadataOnly: true})
+	rng := rand.New(rand.NewPCG(2, 2))
+	owners := make([]store.Owner, 600)
+	for i := range owners {
+		owners[i] = storetest.OwnerAt(rng.Uint64(), uint64(i/2))
+		if i%2 == 1 {
+			owners[i] = owners[i-1]
+			owners[i][0] ^= 0x80 // same key, another prefix
+		}
+	}
+	has := map[int]bool{}
+	for round := range 30 {
+		for i, o := range owners {
+			switch {
+			case !has[i] && rng.IntN(3) == 0:
+				_, _, err := s.Store(storetest.Msg(o, 0, fmt.Sprint(round, i), 0, 1000))
+				require.NoError(t, err)
+				has[i] = true
+			case has[i] && rng.IntN(3) == 0:
+				_, err := s.DeleteAll(o, store.AllNamespaces)
+				require.NoError(t, err)
+				delete(has, i)
+			}
+		}
+		for i, o := range owners {
+			oi, ok := s.ownerOf(o)
+			require.Equal(t, has[i], ok, "round %d owner %d", round, i)
+			if ok {
+				require.Equal(t, o, s.owners[oi].key)
+			}
+		}
+		st, err := s.Stats()
+		require.NoError(t, err)
+		assert.Equal(t, len(has), st.Owners)
+		assert.LessOrEqual(t, len(s.owners), len(owners), "owner ids reused")
+		assert.LessOrEqual(t, s.ownerIndex.n*4, len(s.ownerIndex.slots)*3, "load factor")
+	}
+	for i := range has {
+		_, err := s.DeleteAll(owners[i], store.AllNamespaces)
+		require.NoError(t, err)
+	}
+	assert.Zero(t, s.ownerIndex.n)
+	assert.Equal(t, minSlots, len(s.ownerIndex.slots))
 }
 
 func TestExpiryHeapStaysBounded(t *testing.T) {
@@ -532,30 +619,42 @@ func BenchmarkCleanExpired(b *testing.B) {
 }
 
 // BenchmarkFootprint measures the heap bytes a message costs, payload excluded, at simulator
-// scale: one store of 1,000,000 messages, with 1, 8 or 64 messages per owner.
+// scale: one store of 1,000,000 messages, with 1, 8 or 64 messages per owner, metadata only or
+// keeping payloads as the simulator does (shared by every message here, as by a message's
+// copies on its swarm's nodes).
 func BenchmarkFootprint(b *testing.B) {
 	const n = 1_000_000
-	for _, per := range []int{1, 8, 64} {
-		b.Run(fmt.Sprintf("perOwner=%d", per), func(b *testing.B) {
-			msgs := benchMessagesPer(n, per, 100)
-			for b.Loop() {
-				runtime.GC()
-				var before, after runtime.MemStats
-				runtime.ReadMemStats(&before)
-				s := New(Config{MetadataOnly: true})
-				if _, err := s.StoreBatch(msgs); err != nil {
-					b.Fatal(err)
-				}
-				runtime.GC()
-				runtime.ReadMemStats(&after)
-				st, err := s.Stats()
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/msg")
-				b.ReportMetric(float64(st.Footprint)/n, "estimated-B/msg")
-				runtime.KeepAlive(s)
-			}
-		})
+	for _, meta := range []bool{true, false} {
+		for _, per := range []int{1, 8, 64} {
+			b.Run(fmt.Sprintf("metadataOnly=%v/perOwner=%d", meta, per), func(b *testing.B) {
+				benchFootprint(b, n, per, meta)
+			})
+		}
+	}
+}
+
+func benchFootprint(b *testing.B, n, per int, meta bool) {
+	msgs := benchMessagesPer(n, per, 100)
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		s := New(Config{MetadataOnly: meta})
+		if _, err := s.StoreBatch(msgs); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		st, err := s.Stats()
+		if err != nil {
+			b.Fatal(err)
+		}
+		fp := st.Footprint
+		if !meta {
+			fp -= st.DataBytes // counted in full by the estimate, shared here
+		}
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "heap-B/msg")
+		b.ReportMetric(float64(fp)/float64(n), "estimated-B/msg")
+		runtime.KeepAlive(s)
 	}
 }
