@@ -20,7 +20,7 @@ import (
 // it, in this process or in another one.
 func Lane(t testing.TB, name string, i int) {
 	t.Helper()
-	hold(t, fmt.Sprintf("%s-lane-%d", name, i), true)
+	Exclusive(t, fmt.Sprintf("%s-lane-%d", name, i)) // released when t ends
 }
 
 // Exclusive holds the lock called name alone until release is called (or t ends), waiting
